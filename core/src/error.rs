@@ -1,0 +1,355 @@
+//! One error type for the whole stack.
+//!
+//! The gateway turns an [`Error`] into an HTTP status and the JSON error body of the published API;
+//! the client turns that body back into the same [`Error`]. Both directions go through the tables in
+//! this file, so the mapping between kinds, gRPC codes and HTTP statuses lives in one place.
+
+use crate::model::errors::{ErrorBody, ErrorDetail, ToolErrorInfo};
+use std::fmt;
+
+/// Stable classification of every failure. Bindings map each kind to one exception class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// The request was malformed or a field failed validation (HTTP 400).
+    InvalidInput,
+    /// Missing or bad credentials (HTTP 401).
+    Unauthorized,
+    /// The caller may not do this (HTTP 403).
+    Forbidden,
+    /// The addressed resource does not exist (HTTP 404).
+    NotFound,
+    /// The resource already exists or changed underneath (HTTP 409).
+    Conflict,
+    /// Too many requests (HTTP 429).
+    RateLimited,
+    /// The call did not finish in time (HTTP 504 or a local deadline).
+    Timeout,
+    /// The network failed before an HTTP answer arrived.
+    Transport,
+    /// The server is temporarily unavailable (HTTP 503).
+    Unavailable,
+    /// The server does not implement this call (HTTP 501).
+    NotImplemented,
+    /// The server failed (HTTP 500 and anything unexpected).
+    Server,
+    /// The tool ran and the provider answered with an error (`error_code` `TOOL_ERROR`).
+    ToolExecution,
+    /// A user-supplied modifier or callback failed.
+    Hook,
+}
+
+impl ErrorKind {
+    /// HTTP status the gateway answers with for this kind.
+    pub fn http_status(self) -> u16 {
+        match self {
+            ErrorKind::InvalidInput => 400,
+            ErrorKind::Unauthorized => 401,
+            ErrorKind::Forbidden => 403,
+            ErrorKind::NotFound => 404,
+            ErrorKind::Conflict => 409,
+            ErrorKind::RateLimited => 429,
+            ErrorKind::Timeout => 504,
+            ErrorKind::Unavailable | ErrorKind::Transport => 503,
+            ErrorKind::NotImplemented => 501,
+            ErrorKind::Server | ErrorKind::Hook => 500,
+            ErrorKind::ToolExecution => 500,
+        }
+    }
+
+    /// The gRPC status code carried in the error body's `code` field.
+    pub fn grpc_code(self) -> i32 {
+        match self {
+            ErrorKind::InvalidInput => 3,
+            ErrorKind::Unauthorized => 16,
+            ErrorKind::Forbidden => 7,
+            ErrorKind::NotFound => 5,
+            ErrorKind::Conflict => 6,
+            ErrorKind::RateLimited => 8,
+            ErrorKind::Timeout => 4,
+            ErrorKind::Unavailable | ErrorKind::Transport => 14,
+            ErrorKind::NotImplemented => 12,
+            ErrorKind::Server | ErrorKind::Hook | ErrorKind::ToolExecution => 13,
+        }
+    }
+
+    /// The `error_code` string put into `ErrorInfo` when nothing more specific applies.
+    pub fn default_error_code(self) -> &'static str {
+        match self {
+            ErrorKind::InvalidInput => "INVALID_ARGUMENT",
+            ErrorKind::Unauthorized => "UNAUTHENTICATED",
+            ErrorKind::Forbidden => "PERMISSION_DENIED",
+            ErrorKind::NotFound => "NOT_FOUND",
+            ErrorKind::Conflict => "ALREADY_EXISTS",
+            ErrorKind::RateLimited => "RESOURCE_EXHAUSTED",
+            ErrorKind::Timeout => "DEADLINE_EXCEEDED",
+            ErrorKind::Unavailable | ErrorKind::Transport => "UNAVAILABLE",
+            ErrorKind::NotImplemented => "UNIMPLEMENTED",
+            ErrorKind::Server | ErrorKind::Hook => "INTERNAL",
+            ErrorKind::ToolExecution => "TOOL_ERROR",
+        }
+    }
+
+    /// Classifies an HTTP status from the server (tool errors are recognised from the body, not here).
+    pub fn from_http_status(status: u16) -> ErrorKind {
+        match status {
+            400 | 422 => ErrorKind::InvalidInput,
+            401 => ErrorKind::Unauthorized,
+            403 => ErrorKind::Forbidden,
+            404 => ErrorKind::NotFound,
+            409 => ErrorKind::Conflict,
+            429 => ErrorKind::RateLimited,
+            501 => ErrorKind::NotImplemented,
+            502 | 503 => ErrorKind::Unavailable,
+            504 | 408 => ErrorKind::Timeout,
+            _ => ErrorKind::Server,
+        }
+    }
+
+    /// Stable name used across the language edge (`"NotFound"`, `"ToolExecution"`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorKind::InvalidInput => "InvalidInput",
+            ErrorKind::Unauthorized => "Unauthorized",
+            ErrorKind::Forbidden => "Forbidden",
+            ErrorKind::NotFound => "NotFound",
+            ErrorKind::Conflict => "Conflict",
+            ErrorKind::RateLimited => "RateLimited",
+            ErrorKind::Timeout => "Timeout",
+            ErrorKind::Transport => "Transport",
+            ErrorKind::Unavailable => "Unavailable",
+            ErrorKind::NotImplemented => "NotImplemented",
+            ErrorKind::Server => "Server",
+            ErrorKind::ToolExecution => "ToolExecution",
+            ErrorKind::Hook => "Hook",
+        }
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Every failure of the client or the gateway.
+#[derive(Debug)]
+pub struct Error {
+    kind: ErrorKind,
+    message: String,
+    status: Option<u16>,
+    error_code: Option<String>,
+    request_id: Option<String>,
+    field: Option<String>,
+    tool_error: Option<ToolErrorInfo>,
+    retry_after_secs: Option<u64>,
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+/// Result alias used across the crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Error {
+            kind,
+            message: message.into(),
+            status: None,
+            error_code: None,
+            request_id: None,
+            field: None,
+            tool_error: None,
+            retry_after_secs: None,
+            source: None,
+        }
+    }
+
+    /// A validation failure that names the offending field (`"tool_input.max_results"`).
+    pub fn invalid_field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        let field = field.into();
+        let mut err = Error::new(ErrorKind::InvalidInput, message);
+        err.field = Some(field);
+        err
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::NotFound, message)
+    }
+
+    pub fn with_status(mut self, status: u16) -> Self {
+        self.status = Some(status);
+        self
+    }
+
+    pub fn with_error_code(mut self, code: impl Into<String>) -> Self {
+        self.error_code = Some(code.into());
+        self
+    }
+
+    pub fn with_request_id(mut self, id: Option<String>) -> Self {
+        self.request_id = id;
+        self
+    }
+
+    pub fn with_tool_error(mut self, info: ToolErrorInfo) -> Self {
+        self.tool_error = Some(info);
+        self
+    }
+
+    pub fn with_retry_after(mut self, secs: Option<u64>) -> Self {
+        self.retry_after_secs = secs;
+        self
+    }
+
+    pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.source = Some(Box::new(source));
+        self
+    }
+
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// HTTP status: the one received, or the one this kind maps to.
+    pub fn status(&self) -> u16 {
+        self.status.unwrap_or_else(|| self.kind.http_status())
+    }
+
+    /// `ErrorInfo.error_code` from the server, or the kind's default code.
+    pub fn error_code(&self) -> &str {
+        self.error_code.as_deref().unwrap_or_else(|| self.kind.default_error_code())
+    }
+
+    pub fn request_id(&self) -> Option<&str> {
+        self.request_id.as_deref()
+    }
+
+    /// The input field a validation error is about, when known.
+    pub fn field(&self) -> Option<&str> {
+        self.field.as_deref()
+    }
+
+    pub fn tool_error(&self) -> Option<&ToolErrorInfo> {
+        self.tool_error.as_ref()
+    }
+
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        self.retry_after_secs
+    }
+
+    /// True when sending the same request again may succeed.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self.kind, ErrorKind::RateLimited | ErrorKind::Unavailable | ErrorKind::Transport)
+            && self.tool_error.is_none()
+    }
+
+    /// The JSON body the gateway sends for this error.
+    pub fn to_body(&self) -> ErrorBody {
+        let mut detail = ErrorDetail::new(self.error_code());
+        detail.tool_error_info = self.tool_error.clone();
+        if let Some(field) = &self.field {
+            detail.validation_error_info = Some(crate::model::errors::ValidationErrorInfo {
+                field_violations: vec![crate::model::errors::FieldViolation {
+                    field: field.clone(),
+                    description: self.message.clone(),
+                }],
+            });
+        }
+        ErrorBody { code: self.kind.grpc_code(), message: self.message.clone(), details: vec![detail] }
+    }
+
+    /// Rebuilds an error from a server answer (status + JSON body).
+    pub fn from_response(status: u16, body: &[u8], request_id: Option<String>) -> Self {
+        let parsed: Option<ErrorBody> = serde_json::from_slice(body).ok();
+        let mut kind = ErrorKind::from_http_status(status);
+        let (message, detail) = match parsed {
+            Some(body) => {
+                let detail = body.details.into_iter().find(|d| !d.error_code.is_empty());
+                (body.message, detail)
+            }
+            None => {
+                let text = String::from_utf8_lossy(body);
+                let text = text.trim();
+                let message = if text.is_empty() { format!("HTTP {status}") } else { text.chars().take(500).collect() };
+                (message, None)
+            }
+        };
+        let mut err = Error::new(kind, message).with_status(status).with_request_id(request_id);
+        if let Some(detail) = detail {
+            if detail.error_code == "TOOL_ERROR" {
+                kind = ErrorKind::ToolExecution;
+                err.kind = kind;
+                if let Some(info) = detail.tool_error_info {
+                    err.tool_error = Some(info);
+                }
+            }
+            if let Some(v) = detail.validation_error_info.and_then(|v| v.field_violations.into_iter().next()) {
+                err.field = Some(v.field);
+            }
+            err.error_code = Some(detail.error_code);
+        }
+        err
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.message)
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source.as_deref().map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
+impl From<reqwest::Error> for Error {
+    fn from(e: reqwest::Error) -> Self {
+        let kind = if e.is_timeout() { ErrorKind::Timeout } else { ErrorKind::Transport };
+        // reqwest's Display includes the URL but never headers or bodies, so no secret can leak.
+        Error::new(kind, format!("request failed: {e}")).with_source(e)
+    }
+}
+
+impl From<serde_json::Error> for Error {
+    fn from(e: serde_json::Error) -> Self {
+        Error::new(ErrorKind::Server, format!("malformed JSON: {e}")).with_source(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn body_round_trip_keeps_kind_field_and_tool_info() {
+        let err = Error::invalid_field("tool_input.max_results", "tool_input.max_results must be an integer");
+        let body = serde_json::to_vec(&err.to_body()).unwrap();
+        let back = Error::from_response(400, &body, None);
+        assert_eq!(back.kind(), ErrorKind::InvalidInput);
+        assert_eq!(back.field(), Some("tool_input.max_results"));
+        assert_eq!(back.error_code(), "INVALID_ARGUMENT");
+
+        let tool = Error::new(ErrorKind::ToolExecution, "upstream said no")
+            .with_status(401)
+            .with_tool_error(ToolErrorInfo { execution_id: "x1".into(), tool_error_message: "bad".into(), tool_error_code: "401".into() });
+        let body = serde_json::to_vec(&tool.to_body()).unwrap();
+        let back = Error::from_response(401, &body, None);
+        assert_eq!(back.kind(), ErrorKind::ToolExecution);
+        assert_eq!(back.status(), 401);
+        assert_eq!(back.tool_error().unwrap().execution_id, "x1");
+        assert!(!back.is_retryable());
+    }
+
+    #[test]
+    fn non_json_body_still_classified_by_status() {
+        let err = Error::from_response(503, b"upstream down", None);
+        assert_eq!(err.kind(), ErrorKind::Unavailable);
+        assert!(err.is_retryable());
+        assert_eq!(err.message(), "upstream down");
+    }
+}

@@ -1,0 +1,18 @@
+//! AgentKit core: the one implementation behind the gateway and both SDKs.
+//!
+//! * [`model`] — the REST wire types, shared with the server so a renamed field breaks the build.
+//! * [`ScalekitClient`] — authenticated, retrying HTTP client for the AgentKit API.
+//! * [`Actions`] — the documented `actions` surface: connected accounts, tools, proxy and modifiers.
+//! * [`Error`] — one error type with a stable [`ErrorKind`].
+
+pub mod actions;
+pub mod client;
+pub mod error;
+pub mod model;
+pub mod modifiers;
+pub mod runtime;
+
+pub use actions::Actions;
+pub use client::{ClientOptions, ScalekitClient};
+pub use error::{Error, ErrorKind, Result};
+pub use modifiers::{ModifierKind, Modifiers, ToolModifier};

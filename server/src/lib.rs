@@ -1,1 +1,21 @@
+//! The AgentKit gateway: a self-hostable server speaking the AgentKit REST API.
+//!
+//! Layout: [`config`] (file format) → [`app`] (router + shared state) → the REST handlers in
+//! [`api`], backed by [`store`] (SQLite), [`connectors`] (declarative catalog), [`executor`]
+//! (runs a tool against the provider) and [`tokens`] (API-client bearer tokens, signed links).
+//! [`sandbox`] is the offline Gmail stand-in used by `agentkit dev`; it is a separate HTTP service
+//! the gateway reaches only through a connection's base-URL override.
 
+pub mod api;
+pub mod app;
+pub mod config;
+pub mod connectors;
+pub mod dev;
+pub mod executor;
+pub mod sandbox;
+pub mod schema;
+pub mod store;
+pub mod tokens;
+
+pub use app::{start, RunningServer};
+pub use config::Config;

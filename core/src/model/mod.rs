@@ -13,7 +13,3 @@ pub use auth::*;
 pub use connected_accounts::*;
 pub use errors::*;
 pub use tools::*;
-
-pub(crate) fn is_false(b: &bool) -> bool {
-    !*b
-}

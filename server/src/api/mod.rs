@@ -1,0 +1,132 @@
+//! REST handlers and the pieces they share: the error response, the bearer-token extractor, the
+//! JSON body extractor and page tokens.
+
+pub mod accounts;
+pub mod auth;
+pub mod links;
+pub mod proxy;
+pub mod tools;
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use base64::Engine;
+use serde::de::DeserializeOwned;
+
+use agentkit_core::{Error, ErrorKind, Result};
+
+use crate::app::SharedState;
+use crate::tokens::{now_unix, AccessClaims};
+
+/// An [`Error`] answered as the published error body with the mapped status.
+pub struct ApiError(pub Error);
+
+impl From<Error> for ApiError {
+    fn from(e: Error) -> Self {
+        ApiError(e)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut resp = (status, axum::Json(self.0.to_body())).into_response();
+        if let Some(secs) = self.0.retry_after_secs() {
+            if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+                resp.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
+        resp
+    }
+}
+
+pub type ApiResult<T> = std::result::Result<T, ApiError>;
+
+/// The authenticated API client making the call.
+pub struct Caller {
+    pub client_id: String,
+}
+
+impl FromRequestParts<SharedState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &SharedState) -> ApiResult<Caller> {
+        let header = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let token = header.strip_prefix("Bearer ").or_else(|| header.strip_prefix("bearer ")).unwrap_or("").trim();
+        if token.is_empty() {
+            return Err(Error::new(ErrorKind::Unauthorized, "Token empty").into());
+        }
+        let claims: AccessClaims = state.signer.verify("at", token)?;
+        if claims.exp < now_unix() {
+            return Err(Error::new(ErrorKind::Unauthorized, "token expired").into());
+        }
+        if !state.api_clients.contains_key(&claims.cid) {
+            return Err(Error::new(ErrorKind::Unauthorized, "API client no longer exists").into());
+        }
+        Ok(Caller { client_id: claims.cid })
+    }
+}
+
+/// A JSON body that fails with our error body (naming the field serde complains about).
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> ApiResult<JsonBody<T>> {
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|e| Error::new(ErrorKind::InvalidInput, format!("cannot read request body: {e}")))?;
+        let text = if bytes.iter().all(u8::is_ascii_whitespace) { &b"{}"[..] } else { &bytes[..] };
+        serde_json::from_slice(text)
+            .map(JsonBody)
+            .map_err(|e| Error::new(ErrorKind::InvalidInput, format!("invalid request body: {e}")).into())
+    }
+}
+
+/// Largest page any list returns.
+pub const MAX_PAGE_SIZE: u32 = 1000;
+
+/// `(offset, limit)` from `page_size` / `page_token`.
+pub fn page_window(page_size: Option<u32>, page_token: &str, default_size: u32) -> Result<(u32, u32)> {
+    let limit = match page_size {
+        None | Some(0) => default_size,
+        Some(n) => n.min(MAX_PAGE_SIZE),
+    };
+    if page_token.is_empty() {
+        return Ok((0, limit));
+    }
+    let offset = B64
+        .decode(page_token)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|s| s.strip_prefix("o:").and_then(|n| n.parse::<u32>().ok()))
+        .ok_or_else(|| Error::invalid_field("page_token", "page_token is not a token returned by this API"))?;
+    Ok((offset, limit))
+}
+
+/// `(next_page_token, prev_page_token)` for a window over `total` items.
+pub fn page_tokens(offset: u32, limit: u32, total: u32) -> (String, String) {
+    let token = |o: u32| B64.encode(format!("o:{o}"));
+    let next = if offset.saturating_add(limit) < total { token(offset + limit) } else { String::new() };
+    let prev = if offset > 0 { token(offset.saturating_sub(limit)) } else { String::new() };
+    (next, prev)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_tokens_round_trip() {
+        let (next, prev) = page_tokens(0, 2, 5);
+        assert!(prev.is_empty());
+        assert_eq!(page_window(Some(2), &next, 50).unwrap(), (2, 2));
+        let (next, _) = page_tokens(4, 2, 5);
+        assert!(next.is_empty());
+        assert_eq!(page_window(None, "garbage!", 50).unwrap_err().field(), Some("page_token"));
+    }
+}

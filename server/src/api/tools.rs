@@ -1,0 +1,257 @@
+//! Tool catalog listing and `execute_tool`.
+
+use std::time::Instant;
+
+use axum::extract::{RawQuery, State};
+use axum::Json;
+use chrono::Utc;
+use serde_json::{json, Value};
+
+use agentkit_core::model::query::QueryMap;
+use agentkit_core::model::*;
+use agentkit_core::{Error, ErrorKind, Result};
+
+use super::accounts::resolve_account;
+use super::{page_tokens, page_window, ApiResult, Caller, JsonBody};
+use crate::app::{AppState, SharedState};
+use crate::connectors::CatalogTool;
+use crate::store::{AccountRecord, ExecutionRecord};
+
+/// Page size when the caller gives none.
+const DEFAULT_TOOL_PAGE: u32 = 50;
+
+fn page<T: Clone>(items: &[T], offset: u32, limit: u32) -> Vec<T> {
+    items.iter().skip(offset as usize).take(limit as usize).cloned().collect()
+}
+
+fn matches_words(tool: &CatalogTool, query: &str) -> bool {
+    let haystack = format!("{} {}", tool.def.name, tool.def.description).to_lowercase();
+    query.to_lowercase().split_whitespace().all(|w| haystack.contains(w))
+}
+
+/// Connector slugs of the configured connections (the tools this gateway can run).
+fn configured_connectors(state: &AppState) -> Vec<String> {
+    let mut slugs: Vec<String> = state.connections.values().map(|c| c.connector.clone()).collect();
+    slugs.sort();
+    slugs.dedup();
+    slugs
+}
+
+pub async fn list(State(state): State<SharedState>, _caller: Caller, RawQuery(q): RawQuery) -> ApiResult<Json<ListToolsResponse>> {
+    let req = ListToolsRequest::from_query(&QueryMap::parse(q.as_deref()))?;
+    let f = &req.filter;
+    let mut connectors: Option<Vec<String>> = None;
+    if !f.connector.is_empty() {
+        connectors = Some(vec![state.connection(&f.connector)?.connector.clone()]);
+    }
+    if !f.identifier.is_empty() || !f.connected_account_id.is_empty() {
+        let accounts = if f.connected_account_id.is_empty() {
+            state.store.accounts_of_identifier(&f.identifier).await?
+        } else {
+            resolve_account(&state, &AccountSelector::by_id(&f.connected_account_id)).await.map(|a| vec![a])?
+        };
+        let slugs: Vec<String> = accounts.into_iter().map(|a| a.connector).collect();
+        connectors = Some(match connectors {
+            Some(existing) => existing.into_iter().filter(|c| slugs.contains(c)).collect(),
+            None => slugs,
+        });
+    }
+    let matching: Vec<&CatalogTool> = state
+        .catalog
+        .tools()
+        .filter(|t| f.provider.is_empty() || t.connector.slug.eq_ignore_ascii_case(&f.provider))
+        .filter(|t| f.tool_name.is_empty() || f.tool_name.contains(&t.def.name))
+        .filter(|t| f.query.is_empty() || matches_words(t, &f.query))
+        .filter(|t| connectors.as_ref().is_none_or(|c| c.contains(&t.connector.slug)))
+        .collect();
+    let (offset, limit) = page_window(req.page_size, &req.page_token, DEFAULT_TOOL_PAGE)?;
+    let total = matching.len() as u32;
+    let (next_page_token, prev_page_token) = page_tokens(offset, limit, total);
+    let summary = f.summary == Some(true);
+    let tools = page(&matching, offset, limit)
+        .into_iter()
+        .map(|t| {
+            let mut wire = t.wire.clone();
+            if summary {
+                // Summary listings omit the (large) input schema.
+                if let Some(obj) = wire.definition.as_object_mut() {
+                    obj.remove("input_schema");
+                }
+            }
+            wire
+        })
+        .collect();
+    Ok(Json(ListToolsResponse {
+        tools,
+        tool_names: matching.iter().map(|t| t.def.name.clone()).collect(),
+        total_size: total,
+        next_page_token,
+        prev_page_token,
+    }))
+}
+
+pub async fn list_scoped(State(state): State<SharedState>, _caller: Caller, RawQuery(q): RawQuery) -> ApiResult<Json<ListScopedToolsResponse>> {
+    let req = ListScopedToolsRequest::from_query(&QueryMap::parse(q.as_deref()))?;
+    if req.identifier.trim().is_empty() {
+        return Err(Error::invalid_field("identifier", "identifier is required").into());
+    }
+    for name in &req.filter.connection_names {
+        state.connection(name)?;
+    }
+    let f = &req.filter;
+    let accounts = state.store.accounts_of_identifier(req.identifier.trim()).await?;
+    let mut scoped = Vec::new();
+    for account in accounts.iter().filter(|a| state.connections.contains_key(&a.connection_name)) {
+        if !f.connection_names.is_empty() && !f.connection_names.contains(&account.connection_name) {
+            continue;
+        }
+        if !f.providers.is_empty() && !f.providers.iter().any(|p| p.eq_ignore_ascii_case(&account.connector)) {
+            continue;
+        }
+        for tool in state.catalog.tools().filter(|t| t.connector.slug == account.connector) {
+            if f.tool_names.is_empty() || f.tool_names.contains(&tool.def.name) {
+                scoped.push(ScopedTool { tool: tool.wire.clone(), identifier: account.identifier.clone(), connected_account_id: account.id.clone() });
+            }
+        }
+    }
+    let (offset, limit) = page_window(req.page_size, &req.page_token, DEFAULT_TOOL_PAGE)?;
+    let total = scoped.len() as u32;
+    let (next_page_token, prev_page_token) = page_tokens(offset, limit, total);
+    Ok(Json(ListScopedToolsResponse { tools: page(&scoped, offset, limit), total_size: total, next_page_token, prev_page_token }))
+}
+
+pub async fn list_available(State(state): State<SharedState>, _caller: Caller, RawQuery(q): RawQuery) -> ApiResult<Json<ListAvailableToolsResponse>> {
+    let req = ListAvailableToolsRequest::from_query(&QueryMap::parse(q.as_deref()))?;
+    if req.identifier.trim().is_empty() {
+        return Err(Error::invalid_field("identifier", "identifier is required").into());
+    }
+    let connectors = configured_connectors(&state);
+    let tools: Vec<Tool> = state.catalog.tools().filter(|t| connectors.contains(&t.connector.slug)).map(|t| t.wire.clone()).collect();
+    let (offset, limit) = page_window(req.page_size, &req.page_token, DEFAULT_TOOL_PAGE)?;
+    let total = tools.len() as u32;
+    let (next_page_token, prev_page_token) = page_tokens(offset, limit, total);
+    Ok(Json(ListAvailableToolsResponse { tools: page(&tools, offset, limit), total_size: total, next_page_token, prev_page_token }))
+}
+
+/// Picks the account a tool call runs as: by id, or by identifier on the named connection (or on
+/// the only connection of the tool's connector where the identifier has an account).
+async fn account_for_call(state: &AppState, req: &ExecuteToolRequest, tool: &CatalogTool) -> Result<AccountRecord> {
+    let account = if !req.connected_account_id.trim().is_empty() {
+        resolve_account(state, &AccountSelector::by_id(req.connected_account_id.trim())).await?
+    } else {
+        if req.identifier.trim().is_empty() {
+            return Err(Error::invalid_field("identifier", "identifier or connected_account_id is required"));
+        }
+        if !req.connector.trim().is_empty() {
+            let sel = AccountSelector {
+                connector: req.connector.trim().to_string(),
+                identifier: req.identifier.trim().to_string(),
+                organization_id: req.organization_id.clone(),
+                user_id: req.user_id.clone(),
+                id: String::new(),
+            };
+            resolve_account(state, &sel).await?
+        } else {
+            let mut candidates: Vec<AccountRecord> = state
+                .store
+                .accounts_of_identifier(req.identifier.trim())
+                .await?
+                .into_iter()
+                .filter(|a| a.connector == tool.connector.slug && state.connections.contains_key(&a.connection_name))
+                .collect();
+            match candidates.len() {
+                0 => {
+                    return Err(Error::not_found(format!(
+                        "no connected account for identifier {:?} on a {} connection",
+                        req.identifier.trim(),
+                        tool.connector.display_name
+                    )))
+                }
+                1 => candidates.remove(0),
+                _ => {
+                    return Err(Error::invalid_field(
+                        "connection_name",
+                        format!("identifier {:?} has several {} connections: pass connection_name", req.identifier.trim(), tool.connector.display_name),
+                    ))
+                }
+            }
+        }
+    };
+    if account.connector != tool.connector.slug {
+        return Err(Error::invalid_field(
+            "tool_name",
+            format!("tool {:?} belongs to {}, but connected account {} is on connection {:?}", tool.def.name, tool.connector.slug, account.id, account.connection_name),
+        ));
+    }
+    if account.status != ConnectorStatus::Active {
+        return Err(Error::new(
+            ErrorKind::InvalidInput,
+            format!(
+                "connected account {} for identifier {:?} on {:?} is {}: authorize it first (get_authorization_link)",
+                account.id,
+                account.identifier,
+                account.connection_name,
+                account.status.as_str()
+            ),
+        )
+        .with_error_code("FAILED_PRECONDITION"));
+    }
+    Ok(account)
+}
+
+pub async fn execute(State(state): State<SharedState>, caller: Caller, JsonBody(req): JsonBody<ExecuteToolRequest>) -> ApiResult<Json<ExecuteToolResponse>> {
+    let started = Instant::now();
+    if req.tool_name.trim().is_empty() {
+        return Err(Error::invalid_field("tool_name", "tool_name is required").into());
+    }
+    let tool = state
+        .catalog
+        .tool(req.tool_name.trim())
+        .ok_or_else(|| Error::not_found(format!("tool {:?} not found", req.tool_name.trim())))?;
+    let input = crate::schema::validate_tool_input(&tool.def.input_schema, req.params.as_ref())?;
+    let account = account_for_call(&state, &req, tool).await?;
+    let connection = state.connection(&account.connection_name)?;
+    let base_url = state.base_url(connection)?;
+    let credential = crate::executor::credential_header(&tool.connector.auth, account.credentials.as_ref())?;
+    let execution_id = format!("exec_{}", uuid::Uuid::new_v4().simple());
+    let outcome = crate::executor::run_tool(tool, &base_url, &credential, &input).await;
+    let record = ExecutionRecord {
+        id: execution_id.clone(),
+        api_client_id: caller.client_id,
+        tool_name: tool.def.name.clone(),
+        connection_name: account.connection_name.clone(),
+        connected_account_id: account.id.clone(),
+        identifier: account.identifier.clone(),
+        status: if outcome.is_ok() { "SUCCESS".into() } else { "FAILED".into() },
+        upstream_status: outcome.as_ref().err().and_then(|e| e.tool_error()).and_then(|t| t.tool_error_code.parse().ok()),
+        error_code: outcome.as_ref().err().map(|e| e.error_code().to_string()),
+        latency_ms: started.elapsed().as_millis() as i64,
+        created_at: Utc::now(),
+    };
+    if let Err(e) = state.store.insert_execution(&record).await {
+        tracing::warn!(error = %e, "could not record execution");
+    }
+    let _ = state.store.touch_account(&account.id).await;
+    tracing::info!(execution = %execution_id, tool = %record.tool_name, account = %account.id, status = %record.status, latency_ms = record.latency_ms, "tool executed");
+    match outcome {
+        Ok(data) => Ok(Json(ExecuteToolResponse { data, execution_id })),
+        Err(e) => {
+            let info = e.tool_error().cloned().map(|mut t| {
+                t.execution_id = execution_id.clone();
+                t
+            });
+            Err(match info {
+                Some(info) => e.with_tool_error(info).into(),
+                None => e.into(),
+            })
+        }
+    }
+}
+
+/// Recent execution records (no credentials in them), newest first: `?identifier=&limit=`.
+pub async fn recent_executions(State(state): State<SharedState>, _caller: Caller, RawQuery(q): RawQuery) -> ApiResult<Json<Value>> {
+    let q = QueryMap::parse(q.as_deref());
+    let limit = q.get_u32("limit")?.unwrap_or(20).min(200);
+    let records = state.store.recent_executions(&q.get("identifier").unwrap_or_default(), limit).await?;
+    Ok(Json(json!({ "executions": records })))
+}

@@ -1,0 +1,180 @@
+//! The gateway's configuration file (TOML).
+//!
+//! ```toml
+//! [server]
+//! listen = "127.0.0.1:8080"            # address to bind
+//! public_url = "https://agentkit.example.com"  # base of links handed to users (default: http://<listen>)
+//! data_dir = "./agentkit-data"          # SQLite file and generated signing key live here
+//! database_url = "sqlite://./agentkit-data/agentkit.db"  # optional override
+//!
+//! [[api_clients]]
+//! client_id = "skc_app"
+//! client_secret_sha256 = "<hex sha256 of the secret>"   # or client_secret = "..." (hashed on load)
+//!
+//! [[connections]]
+//! name = "gmail"             # the connection name your code passes as connection_name
+//! connector = "gmail"        # which catalog connector it uses
+//! base_url = "http://127.0.0.1:9100"   # optional: enterprise / self-hosted / sandbox upstream
+//! scopes = ["https://www.googleapis.com/auth/gmail.readonly"]
+//! client_id = "..."          # OAuth app credentials (used by the authorization flow)
+//! client_secret = "..."
+//! ```
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use agentkit_core::{Error, Result};
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub server: ServerConfig,
+    #[serde(default)]
+    pub api_clients: Vec<ApiClientConfig>,
+    #[serde(default)]
+    pub connections: Vec<ConnectionConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    #[serde(default = "default_listen")]
+    pub listen: SocketAddr,
+    #[serde(default)]
+    pub public_url: Option<String>,
+    #[serde(default = "default_data_dir")]
+    pub data_dir: PathBuf,
+    #[serde(default)]
+    pub database_url: Option<String>,
+    /// Lifetime of API access tokens, seconds.
+    #[serde(default = "default_token_ttl")]
+    pub token_ttl_secs: u64,
+    /// Lifetime of authorization links, seconds.
+    #[serde(default = "default_link_ttl")]
+    pub link_ttl_secs: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: default_listen(),
+            public_url: None,
+            data_dir: default_data_dir(),
+            database_url: None,
+            token_ttl_secs: default_token_ttl(),
+            link_ttl_secs: default_link_ttl(),
+        }
+    }
+}
+
+fn default_listen() -> SocketAddr {
+    "127.0.0.1:8080".parse().expect("static address")
+}
+fn default_data_dir() -> PathBuf {
+    PathBuf::from("agentkit-data")
+}
+fn default_token_ttl() -> u64 {
+    86_399
+}
+fn default_link_ttl() -> u64 {
+    600
+}
+
+/// An application allowed to call the API with the client-credentials grant.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiClientConfig {
+    pub client_id: String,
+    #[serde(default)]
+    pub client_secret_sha256: Option<String>,
+    #[serde(default)]
+    pub client_secret: Option<String>,
+}
+
+impl ApiClientConfig {
+    /// Hex SHA-256 of the secret; the plaintext is never kept after loading.
+    pub fn secret_hash(&self) -> Result<String> {
+        match (&self.client_secret_sha256, &self.client_secret) {
+            (Some(hash), _) => Ok(hash.to_ascii_lowercase()),
+            (None, Some(secret)) => Ok(sha256_hex(secret)),
+            (None, None) => Err(Error::invalid_field(
+                "api_clients.client_secret_sha256",
+                format!("api client {:?} needs client_secret_sha256 or client_secret", self.client_id),
+            )),
+        }
+    }
+}
+
+/// A configured connection: a catalog connector plus the app's settings for it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectionConfig {
+    pub name: String,
+    pub connector: String,
+    #[serde(default)]
+    pub base_url: Option<String>,
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    #[serde(default)]
+    pub client_id: Option<String>,
+    #[serde(default)]
+    pub client_secret: Option<String>,
+}
+
+pub fn sha256_hex(s: &str) -> String {
+    let digest = Sha256::digest(s.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Config {
+    pub fn load(path: &Path) -> Result<Config> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::invalid_field("config", format!("cannot read config file {}: {e}", path.display())))?;
+        Config::parse(&text, &path.display().to_string())
+    }
+
+    pub fn parse(text: &str, origin: &str) -> Result<Config> {
+        let config: Config =
+            toml::from_str(text).map_err(|e| Error::invalid_field("config", format!("{origin}: {e}")))?;
+        for client in &config.api_clients {
+            client.secret_hash()?;
+        }
+        let mut names = std::collections::HashSet::new();
+        for c in &config.connections {
+            if !names.insert(c.name.as_str()) {
+                return Err(Error::invalid_field("connections.name", format!("{origin}: connection {:?} is defined twice", c.name)));
+            }
+        }
+        Ok(config)
+    }
+
+    pub fn public_url(&self, bound: SocketAddr) -> String {
+        self.server.public_url.clone().unwrap_or_else(|| format!("http://{bound}")).trim_end_matches('/').to_string()
+    }
+
+    pub fn database_url(&self) -> String {
+        self.server
+            .database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.server.data_dir.join("agentkit.db").display()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejects_unknown_keys_and_duplicate_connections() {
+        let err = Config::parse("[server]\nlisten = \"127.0.0.1:1\"\nlsten = 1\n", "x.toml").unwrap_err();
+        assert!(err.message().contains("lsten"), "{}", err.message());
+        let dup = "[[connections]]\nname='a'\nconnector='gmail'\n[[connections]]\nname='a'\nconnector='gmail'\n";
+        assert!(Config::parse(dup, "x.toml").unwrap_err().message().contains("twice"));
+        let ok = Config::parse("[[api_clients]]\nclient_id='c'\nclient_secret='s'\n", "x.toml").unwrap();
+        assert_eq!(ok.api_clients[0].secret_hash().unwrap(), sha256_hex("s"));
+    }
+}

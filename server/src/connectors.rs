@@ -1,0 +1,226 @@
+//! Declarative connectors: one JSON file per connector (auth, base URL, tools with a JSON Schema
+//! input, an HTTP mapping and output shaping). Built-in files live in `server/connectors/` and are
+//! compiled in; the [`Catalog`] indexes every tool by name.
+//!
+//! Templates: a string that is exactly `"{{field}}"` takes the input's value with its JSON type
+//! (absent optional fields drop the key); `"a/{{field}}/b"` interpolates (path parts URL-encoded).
+//! `{{item.x}}` reads the current item of an `expand` step. `{"$mime": {...}}` builds a base64url
+//! RFC 2822 message (used by mail-sending tools).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use agentkit_core::model::{ConnectorType, Tool};
+use agentkit_core::{Error, Result};
+
+/// Built-in connector files, compiled into the binary.
+const BUILT_IN: &[(&str, &str)] = &[("gmail.json", include_str!("../connectors/gmail.json"))];
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectorDef {
+    /// Catalog slug (`gmail`), also the `provider` of its tools.
+    pub slug: String,
+    pub display_name: String,
+    pub auth: AuthDef,
+    /// Default API base; a connection's `base_url` overrides it.
+    pub base_url: String,
+    pub tools: Vec<ToolDef>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthDef {
+    #[serde(rename = "type")]
+    pub auth_type: String,
+    /// Header carrying the credential.
+    #[serde(default = "default_auth_header")]
+    pub header: String,
+    /// Prefix before the credential value (`"Bearer "`).
+    #[serde(default = "default_auth_prefix")]
+    pub prefix: String,
+    #[serde(default)]
+    pub authorize_url: String,
+    #[serde(default)]
+    pub token_url: String,
+    #[serde(default)]
+    pub revoke_url: String,
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    #[serde(default)]
+    pub authorize_params: BTreeMap<String, String>,
+}
+
+fn default_auth_header() -> String {
+    "Authorization".into()
+}
+fn default_auth_prefix() -> String {
+    "Bearer ".into()
+}
+
+impl AuthDef {
+    pub fn connector_type(&self) -> ConnectorType {
+        self.auth_type.parse().unwrap_or(ConnectorType::Custom)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ToolDef {
+    pub name: String,
+    pub description: String,
+    pub input_schema: Value,
+    #[serde(default)]
+    pub annotations: Option<Value>,
+    pub request: RequestDef,
+    /// Fan-out: for each element of `items` in the first answer, run `request` and replace it.
+    #[serde(default)]
+    pub expand: Option<ExpandDef>,
+    /// Shaping of the final answer (or of each expanded item).
+    #[serde(default)]
+    pub shape: Option<ShapeDef>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestDef {
+    pub method: String,
+    pub path: String,
+    #[serde(default)]
+    pub query: BTreeMap<String, Value>,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    #[serde(default)]
+    pub body: Option<Value>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpandDef {
+    /// Field of the first answer holding the array to expand.
+    pub items: String,
+    pub request: RequestDef,
+    #[serde(default = "default_concurrency")]
+    pub concurrency: usize,
+}
+
+fn default_concurrency() -> usize {
+    5
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ShapeDef {
+    /// Copies `name: value` header pairs found at `path` to lower-case top-level fields.
+    #[serde(default)]
+    pub flatten_headers: Option<FlattenHeaders>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlattenHeaders {
+    pub path: String,
+    pub names: Vec<String>,
+}
+
+/// One tool with the connector it belongs to.
+#[derive(Debug, Clone)]
+pub struct CatalogTool {
+    pub connector: Arc<ConnectorDef>,
+    pub def: ToolDef,
+    /// The wire form returned by list calls, built once.
+    pub wire: Tool,
+}
+
+/// Every loaded connector, with tools indexed by name.
+#[derive(Debug, Default)]
+pub struct Catalog {
+    connectors: BTreeMap<String, Arc<ConnectorDef>>,
+    tools: BTreeMap<String, CatalogTool>,
+}
+
+impl Catalog {
+    pub fn built_in() -> Result<Catalog> {
+        let mut catalog = Catalog::default();
+        for (file, text) in BUILT_IN {
+            catalog.add_file(file, text)?;
+        }
+        Ok(catalog)
+    }
+
+    /// Parses and adds one connector file; errors name the file, line and field.
+    pub fn add_file(&mut self, file: &str, text: &str) -> Result<()> {
+        let def: ConnectorDef = serde_json::from_str(text)
+            .map_err(|e| Error::invalid_field("connector", format!("{file}:{}:{}: {e}", e.line(), e.column())))?;
+        for tool in &def.tools {
+            if tool.input_schema.get("type").and_then(Value::as_str) != Some("object") {
+                return Err(Error::invalid_field(
+                    "input_schema",
+                    format!("{file}: tool {:?}: input_schema.type must be \"object\"", tool.name),
+                ));
+            }
+            if self.tools.contains_key(&tool.name) {
+                return Err(Error::invalid_field("name", format!("{file}: tool {:?} is defined twice", tool.name)));
+            }
+        }
+        let def = Arc::new(def);
+        for tool in &def.tools {
+            let mut definition = serde_json::json!({
+                "name": tool.name,
+                "description": tool.description,
+                "input_schema": tool.input_schema,
+            });
+            if let Some(a) = &tool.annotations {
+                definition["annotations"] = a.clone();
+            }
+            let wire = Tool {
+                id: format!("tol_{}", tool.name),
+                provider: def.slug.to_ascii_uppercase(),
+                definition,
+                metadata: serde_json::json!({"connector": def.slug, "display_name": def.display_name}),
+                tags: vec![def.slug.clone()],
+                is_default: Some(true),
+                updated_at: None,
+            };
+            self.tools.insert(tool.name.clone(), CatalogTool { connector: def.clone(), def: tool.clone(), wire });
+        }
+        self.connectors.insert(def.slug.clone(), def);
+        Ok(())
+    }
+
+    pub fn connector(&self, slug: &str) -> Option<&Arc<ConnectorDef>> {
+        self.connectors.get(slug)
+    }
+
+    pub fn tool(&self, name: &str) -> Option<&CatalogTool> {
+        self.tools.get(name)
+    }
+
+    /// Tools in name order (stable paging).
+    pub fn tools(&self) -> impl Iterator<Item = &CatalogTool> {
+        self.tools.values()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn built_in_catalog_has_the_gmail_tools() {
+        let c = Catalog::built_in().unwrap();
+        for name in ["gmail_fetch_mails", "gmail_get_message_by_id", "gmail_send_message", "gmail_list_labels"] {
+            assert!(c.tool(name).is_some(), "{name}");
+        }
+    }
+
+    #[test]
+    fn malformed_file_names_file_and_line() {
+        let mut c = Catalog::default();
+        let err = c.add_file("bad.json", "{\n \"slug\": \"x\",\n \"tools\": 3\n}").unwrap_err();
+        assert!(err.message().starts_with("bad.json:3:"), "{}", err.message());
+    }
+}

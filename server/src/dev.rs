@@ -1,0 +1,83 @@
+//! `agentkit dev`: the gateway on SQLite plus the sandbox upstream, wired together, with
+//! throw-away API credentials printed as `export NAME=value` lines for the documented samples.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use agentkit_core::{Error, ErrorKind, Result};
+
+use crate::config::{ApiClientConfig, Config, ConnectionConfig, ServerConfig};
+
+/// Settings of a dev environment.
+pub struct DevOptions {
+    pub port: u16,
+    pub data_dir: std::path::PathBuf,
+    pub sandbox_port: u16,
+}
+
+/// The running dev environment and the variables to hand to sample code.
+pub struct DevEnvironment {
+    pub gateway: crate::RunningServer,
+    pub sandbox_url: String,
+    pub client_id: String,
+    pub client_secret: String,
+}
+
+impl DevEnvironment {
+    /// `export NAME=value` lines, as printed on stdout.
+    pub fn exports(&self) -> String {
+        [
+            ("SCALEKIT_ENV_URL", self.gateway.public_url.as_str()),
+            ("SCALEKIT_CLIENT_ID", self.client_id.as_str()),
+            ("SCALEKIT_CLIENT_SECRET", self.client_secret.as_str()),
+            ("GMAIL_CONNECTION_NAME", "gmail"),
+            ("AGENTKIT_SANDBOX_URL", self.sandbox_url.as_str()),
+        ]
+        .iter()
+        .map(|(k, v)| format!("export {k}={v}\n"))
+        .collect()
+    }
+}
+
+/// Dev credentials are kept in the data dir so restarts keep the same client.
+fn dev_credentials(data_dir: &Path) -> Result<(String, String)> {
+    let path = data_dir.join("dev-credentials");
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        if let Some((id, secret)) = text.trim().split_once(' ') {
+            return Ok((id.to_string(), secret.to_string()));
+        }
+    }
+    let id = format!("skc_dev_{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+    let secret = format!("sks_dev_{}", uuid::Uuid::new_v4().simple());
+    std::fs::write(&path, format!("{id} {secret}\n"))
+        .map_err(|e| Error::new(ErrorKind::Server, format!("cannot write {}: {e}", path.display())))?;
+    Ok((id, secret))
+}
+
+pub async fn start(opts: DevOptions) -> Result<DevEnvironment> {
+    std::fs::create_dir_all(&opts.data_dir)
+        .map_err(|e| Error::invalid_field("data_dir", format!("cannot create {}: {e}", opts.data_dir.display())))?;
+    let (sandbox_addr, _task) = crate::sandbox::start(SocketAddr::from(([127, 0, 0, 1], opts.sandbox_port)))
+        .await
+        .map_err(|e| Error::new(ErrorKind::Server, format!("cannot start the sandbox upstream: {e}")))?;
+    let sandbox_url = format!("http://{sandbox_addr}");
+    let (client_id, client_secret) = dev_credentials(&opts.data_dir)?;
+    let config = Config {
+        server: ServerConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], opts.port)),
+            data_dir: opts.data_dir.clone(),
+            ..ServerConfig::default()
+        },
+        api_clients: vec![ApiClientConfig { client_id: client_id.clone(), client_secret: Some(client_secret.clone()), client_secret_sha256: None }],
+        connections: vec![ConnectionConfig {
+            name: "gmail".into(),
+            connector: "gmail".into(),
+            base_url: Some(sandbox_url.clone()),
+            scopes: Vec::new(),
+            client_id: None,
+            client_secret: None,
+        }],
+    };
+    let gateway = crate::start(config).await?;
+    Ok(DevEnvironment { gateway, sandbox_url, client_id, client_secret })
+}

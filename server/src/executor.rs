@@ -1,0 +1,316 @@
+//! Runs a catalog tool against the provider: renders the HTTP mapping from the validated input,
+//! injects the account's credential, fans out `expand` steps and shapes the answer.
+
+use std::time::Duration;
+
+use base64::engine::general_purpose::{STANDARD as B64, URL_SAFE_NO_PAD as B64URL};
+use base64::Engine;
+use futures::stream::{self, StreamExt, TryStreamExt};
+use serde_json::{Map, Value};
+
+use agentkit_core::model::{AuthorizationDetails, ToolErrorInfo};
+use agentkit_core::{Error, ErrorKind, Result};
+
+use crate::connectors::{AuthDef, CatalogTool, RequestDef, ShapeDef};
+
+/// Deadline of one upstream HTTP call.
+const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The header that carries an account's credential to the provider.
+pub fn credential_header(auth: &AuthDef, creds: Option<&AuthorizationDetails>) -> Result<(String, String)> {
+    let missing = || Error::new(ErrorKind::InvalidInput, "the connected account has no stored credentials; authorize it first")
+        .with_error_code("FAILED_PRECONDITION");
+    let creds = creds.ok_or_else(missing)?;
+    if let Some(token) = creds.oauth_token.as_ref().filter(|t| !t.access_token.is_empty()) {
+        return Ok((auth.header.clone(), format!("{}{}", auth.prefix, token.access_token)));
+    }
+    let details = creds.static_auth.as_ref().map(|s| &s.details).ok_or_else(missing)?;
+    let field = |names: &[&str]| names.iter().find_map(|n| details.get(*n).and_then(Value::as_str)).map(String::from);
+    if let (Some(user), Some(pass)) = (field(&["username", "email"]), field(&["password", "api_token"])) {
+        return Ok(("Authorization".into(), format!("Basic {}", B64.encode(format!("{user}:{pass}")))));
+    }
+    let secret = field(&["api_key", "token", "access_token", "bearer_token"]).ok_or_else(missing)?;
+    Ok((auth.header.clone(), format!("{}{}", auth.prefix, secret)))
+}
+
+/// Values a template can read: the tool input and, inside `expand`, the current item.
+struct Scope<'a> {
+    input: &'a Map<String, Value>,
+    item: Option<&'a Value>,
+}
+
+impl Scope<'_> {
+    fn lookup(&self, name: &str) -> Option<&Value> {
+        let found = match name.strip_prefix("item.") {
+            Some(rest) => self.item.and_then(|i| dotted(i, rest)),
+            None => self.input.get(name),
+        };
+        found.filter(|v| !v.is_null())
+    }
+
+    /// `"{{x}}"` alone keeps the value's type; otherwise placeholders are interpolated.
+    fn render(&self, template: &Value) -> Option<Value> {
+        match template {
+            Value::String(s) => {
+                if let Some(name) = whole_placeholder(s) {
+                    return self.lookup(name).cloned();
+                }
+                Some(Value::String(self.interpolate(s, |v| v.to_string())))
+            }
+            Value::Object(o) if o.len() == 1 && o.contains_key("$mime") => {
+                let fields = self.render(&o["$mime"])?;
+                Some(Value::String(build_mime(&fields)))
+            }
+            Value::Object(o) => {
+                Some(Value::Object(o.iter().filter_map(|(k, v)| self.render(v).map(|r| (k.clone(), r))).collect()))
+            }
+            Value::Array(items) => Some(Value::Array(items.iter().filter_map(|v| self.render(v)).collect())),
+            other => Some(other.clone()),
+        }
+    }
+
+    fn interpolate(&self, s: &str, encode: impl Fn(&str) -> String) -> String {
+        let mut out = String::new();
+        let mut rest = s;
+        while let Some(start) = rest.find("{{") {
+            out.push_str(&rest[..start]);
+            let Some(end) = rest[start..].find("}}") else { break };
+            let name = rest[start + 2..start + end].trim();
+            if let Some(v) = self.lookup(name) {
+                out.push_str(&encode(&scalar_text(v)));
+            }
+            rest = &rest[start + end + 2..];
+        }
+        out.push_str(rest);
+        out
+    }
+}
+
+fn whole_placeholder(s: &str) -> Option<&str> {
+    let inner = s.strip_prefix("{{")?.strip_suffix("}}")?;
+    (!inner.contains("{{")).then_some(inner.trim())
+}
+
+fn dotted<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
+    path.split('.').try_fold(v, |cur, key| cur.get(key))
+}
+
+/// Query/path text of a scalar: integral floats print without `.0` (SDKs may send 5.0).
+fn scalar_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => match n.as_f64() {
+            Some(f) if n.is_f64() && f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", f as i64),
+            _ => n.to_string(),
+        },
+        other => other.to_string(),
+    }
+}
+
+fn encode_path_segment(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>().replace('+', "%20")
+}
+
+/// RFC 2822 message, base64url-encoded, from `{to, cc, bcc, subject, body, content_type}`.
+fn build_mime(fields: &Value) -> String {
+    let get = |k: &str| fields.get(k).map(scalar_text).unwrap_or_default();
+    let encode_header = |v: String| {
+        if v.is_ascii() { v } else { format!("=?UTF-8?B?{}?=", B64.encode(v.as_bytes())) }
+    };
+    let mut msg = String::new();
+    for (name, key) in [("To", "to"), ("Cc", "cc"), ("Bcc", "bcc")] {
+        let v = get(key);
+        if !v.is_empty() {
+            msg.push_str(&format!("{name}: {v}\r\n"));
+        }
+    }
+    msg.push_str(&format!("Subject: {}\r\n", encode_header(get("subject"))));
+    let content_type = match get("content_type") {
+        ct if ct.is_empty() => "text/plain".to_string(),
+        ct => ct,
+    };
+    msg.push_str("MIME-Version: 1.0\r\n");
+    msg.push_str(&format!("Content-Type: {content_type}; charset=\"UTF-8\"\r\n\r\n"));
+    msg.push_str(&get("body"));
+    B64URL.encode(msg.as_bytes())
+}
+
+fn apply_shape(shape: &ShapeDef, value: &mut Value) {
+    if let Some(flatten) = &shape.flatten_headers {
+        let pairs: Vec<(String, String)> = dotted(value, &flatten.path)
+            .and_then(Value::as_array)
+            .map(|headers| {
+                headers
+                    .iter()
+                    .filter_map(|h| Some((h.get("name")?.as_str()?.to_string(), h.get("value")?.as_str()?.to_string())))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if let Some(obj) = value.as_object_mut() {
+            for wanted in &flatten.names {
+                if let Some((_, v)) = pairs.iter().find(|(n, _)| n.eq_ignore_ascii_case(wanted)) {
+                    obj.insert(wanted.to_ascii_lowercase(), Value::String(v.clone()));
+                }
+            }
+        }
+    }
+}
+
+/// One provider call; answers that are not 2xx become tool errors.
+async fn call_upstream(
+    tool: &CatalogTool,
+    base_url: &str,
+    credential: &(String, String),
+    req: &RequestDef,
+    scope: &Scope<'_>,
+) -> Result<Value> {
+    let path = scope.interpolate(&req.path, encode_path_segment);
+    let url = format!("{}{}", base_url.trim_end_matches('/'), path);
+    let method = reqwest::Method::from_bytes(req.method.as_bytes())
+        .map_err(|_| Error::new(ErrorKind::Server, format!("connector {}: bad method {:?}", tool.connector.slug, req.method)))?;
+    let mut query: Vec<(String, String)> = Vec::new();
+    for (key, template) in &req.query {
+        match scope.render(template) {
+            Some(Value::Array(items)) => query.extend(items.iter().map(|v| (key.clone(), scalar_text(v)))),
+            Some(v) => {
+                let text = scalar_text(&v);
+                if !text.is_empty() {
+                    query.push((key.clone(), text));
+                }
+            }
+            None => {}
+        }
+    }
+    let mut builder = agentkit_core::runtime::http_client()
+        .request(method, &url)
+        .timeout(UPSTREAM_TIMEOUT)
+        .header(credential.0.as_str(), credential.1.as_str())
+        .header("accept", "application/json");
+    if !query.is_empty() {
+        builder = builder.query(&query);
+    }
+    for (k, v) in &req.headers {
+        builder = builder.header(k.as_str(), scope.interpolate(v, |s| s.to_string()));
+    }
+    if let Some(body) = &req.body {
+        builder = builder.json(&scope.render(body).unwrap_or(Value::Null));
+    }
+    let resp = builder.send().await.map_err(|e| {
+        let kind = if e.is_timeout() { ErrorKind::Timeout } else { ErrorKind::Unavailable };
+        Error::new(kind, format!("{}: the provider could not be reached: {}", tool.def.name, e.without_url()))
+            .with_error_code("TOOL_ERROR")
+    })?;
+    let status = resp.status().as_u16();
+    let bytes = resp.bytes().await.map_err(|e| Error::new(ErrorKind::Unavailable, format!("reading provider answer: {}", e.without_url())))?;
+    let body: Value = if bytes.is_empty() { Value::Object(Map::new()) } else { serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned())) };
+    if status >= 400 {
+        return Err(upstream_error(&tool.def.name, status, &body));
+    }
+    Ok(body)
+}
+
+/// A provider failure as a tool error that keeps the provider's status class (401/403/429 stay).
+fn upstream_error(tool_name: &str, status: u16, body: &Value) -> Error {
+    let provider_message = body
+        .pointer("/error/message")
+        .or_else(|| body.get("error_description"))
+        .or_else(|| body.get("message"))
+        .or_else(|| body.get("error"))
+        .map(scalar_text)
+        .unwrap_or_default();
+    let relayed = match status {
+        400 | 401 | 403 | 404 | 409 | 429 => status,
+        _ => 502,
+    };
+    let kind_hint = match status {
+        401 => " (the user's credential was rejected: re-authorize the connected account)",
+        _ => "",
+    };
+    Error::new(ErrorKind::ToolExecution, format!("{tool_name} failed: provider answered HTTP {status}{kind_hint}: {provider_message}"))
+        .with_status(relayed)
+        .with_tool_error(ToolErrorInfo {
+            execution_id: String::new(),
+            tool_error_message: provider_message,
+            tool_error_code: status.to_string(),
+        })
+}
+
+/// One `expand` call for `item`, shaped like a single answer.
+async fn expand_one(
+    tool: &CatalogTool,
+    base_url: &str,
+    credential: &(String, String),
+    request: &RequestDef,
+    input: &Map<String, Value>,
+    item: Value,
+) -> Result<Value> {
+    let scope = Scope { input, item: Some(&item) };
+    let mut one = call_upstream(tool, base_url, credential, request, &scope).await?;
+    if let Some(shape) = &tool.def.shape {
+        apply_shape(shape, &mut one);
+    }
+    Ok(one)
+}
+
+/// Runs `tool` with validated `input` against `base_url`, authenticating with `credential`.
+pub async fn run_tool(tool: &CatalogTool, base_url: &str, credential: &(String, String), input: &Map<String, Value>) -> Result<Value> {
+    let scope = Scope { input, item: None };
+    let mut answer = call_upstream(tool, base_url, credential, &tool.def.request, &scope).await?;
+    match &tool.def.expand {
+        Some(expand) => {
+            let items: Vec<Value> = answer.get(&expand.items).and_then(Value::as_array).cloned().unwrap_or_default();
+            let expanded: Vec<Value> = stream::iter(items)
+                .map(|item| expand_one(tool, base_url, credential, &expand.request, input, item))
+                .buffered(expand.concurrency.max(1))
+                .try_collect()
+                .await?;
+            if let Some(obj) = answer.as_object_mut() {
+                obj.insert(expand.items.clone(), Value::Array(expanded));
+            }
+        }
+        None => {
+            if let Some(shape) = &tool.def.shape {
+                apply_shape(shape, &mut answer);
+            }
+        }
+    }
+    if !answer.is_object() {
+        answer = serde_json::json!({ "result": answer });
+    }
+    Ok(answer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn renders_typed_placeholders_and_drops_missing() {
+        let input = json!({"q": "is:unread", "n": 5.0, "ids": ["A", "B"]});
+        let scope = Scope { input: input.as_object().unwrap(), item: None };
+        assert_eq!(scope.render(&json!("{{n}}")), Some(json!(5.0)));
+        assert_eq!(scope.render(&json!("{{missing}}")), None);
+        assert_eq!(scope.render(&json!({"a": "{{q}}", "b": "{{missing}}"})), Some(json!({"a": "is:unread"})));
+        assert_eq!(scope.interpolate("/m/{{q}}", encode_path_segment), "/m/is%3Aunread");
+        assert_eq!(scalar_text(&json!(5.0)), "5");
+    }
+
+    #[test]
+    fn mime_is_base64url_rfc2822() {
+        let raw = build_mime(&json!({"to": "a@x.test", "subject": "Hé", "body": "hello"}));
+        let text = String::from_utf8(B64URL.decode(raw).unwrap()).unwrap();
+        assert!(text.starts_with("To: a@x.test\r\nSubject: =?UTF-8?B?"));
+        assert!(text.ends_with("\r\n\r\nhello"));
+    }
+
+    #[test]
+    fn flattens_headers() {
+        let mut msg = json!({"payload": {"headers": [{"name": "Subject", "value": "Hi"}, {"name": "from", "value": "a@x"}]}});
+        let shape: ShapeDef = serde_json::from_value(json!({"flatten_headers": {"path": "payload.headers", "names": ["From", "Subject", "Date"]}})).unwrap();
+        apply_shape(&shape, &mut msg);
+        assert_eq!(msg["subject"], "Hi");
+        assert_eq!(msg["from"], "a@x");
+        assert!(msg.get("date").is_none());
+    }
+}

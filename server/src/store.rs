@@ -1,0 +1,329 @@
+//! Persistence: SQLite (WAL) through sqlx, schema from `server/migrations/`.
+
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow};
+// Dynamic SQL below is assembled only from constant column lists and `?` placeholders; every
+// value is bound, so `AssertSqlSafe` marks audited strings.
+use sqlx::{AssertSqlSafe, Row, SqlitePool};
+
+use agentkit_core::model::{AuthorizationDetails, ConnectedAccount, ConnectorStatus, ConnectorType};
+use agentkit_core::{Error, ErrorKind, Result};
+
+#[derive(Clone)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+/// A stored connected account. `credentials` is the `authorization_details` JSON.
+#[derive(Debug, Clone)]
+pub struct AccountRecord {
+    pub id: String,
+    pub connection_name: String,
+    pub connector: String,
+    pub identifier: String,
+    pub organization_id: String,
+    pub user_id: String,
+    pub status: ConnectorStatus,
+    pub authorization_type: ConnectorType,
+    pub credentials: Option<AuthorizationDetails>,
+    pub api_config: Option<Value>,
+    pub token_expires_at: Option<DateTime<Utc>>,
+    pub updated_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+impl AccountRecord {
+    /// The wire form; credentials only when `with_credentials` (the `/auth` read).
+    pub fn to_wire(&self, with_credentials: bool) -> ConnectedAccount {
+        ConnectedAccount {
+            id: self.id.clone(),
+            identifier: self.identifier.clone(),
+            provider: self.connector.clone(),
+            status: self.status,
+            authorization_type: self.authorization_type,
+            authorization_details: if with_credentials { self.credentials.clone() } else { None },
+            token_expires_at: self.token_expires_at,
+            updated_at: Some(self.updated_at),
+            connector: self.connection_name.clone(),
+            last_used_at: self.last_used_at,
+            connection_id: format!("conn_{}", self.connection_name),
+            api_config: if with_credentials { self.api_config.clone() } else { None },
+            organization_id: self.organization_id.clone(),
+            user_id: self.user_id.clone(),
+        }
+    }
+}
+
+/// Filters of the account list.
+#[derive(Debug, Default, Clone)]
+pub struct AccountFilter {
+    pub connection_names: Vec<String>,
+    pub identifier: String,
+    pub provider: String,
+    pub organization_id: String,
+    pub user_id: String,
+    pub query: String,
+}
+
+/// One execution record.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ExecutionRecord {
+    pub id: String,
+    pub api_client_id: String,
+    pub tool_name: String,
+    pub connection_name: String,
+    pub connected_account_id: String,
+    pub identifier: String,
+    pub status: String,
+    pub upstream_status: Option<i64>,
+    pub error_code: Option<String>,
+    pub latency_ms: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+fn db_error(e: sqlx::Error) -> Error {
+    if let sqlx::Error::Database(db) = &e {
+        if db.is_unique_violation() {
+            return Error::new(ErrorKind::Conflict, "a connected account for this connection and identifier already exists");
+        }
+    }
+    tracing::error!(error = %e, "database error");
+    Error::new(ErrorKind::Server, "database error").with_source(e)
+}
+
+fn ts(v: Option<String>) -> Option<DateTime<Utc>> {
+    v.and_then(|s| DateTime::parse_from_rfc3339(&s).ok()).map(|d| d.with_timezone(&Utc))
+}
+
+fn account_from_row(row: &SqliteRow) -> Result<AccountRecord> {
+    let credentials: Option<String> = row.get("credentials");
+    let api_config: Option<String> = row.get("api_config");
+    Ok(AccountRecord {
+        id: row.get("id"),
+        connection_name: row.get("connection_name"),
+        connector: row.get("connector"),
+        identifier: row.get("identifier"),
+        organization_id: row.get("organization_id"),
+        user_id: row.get("user_id"),
+        status: ConnectorStatus::from_str(row.get::<String, _>("status").as_str())?,
+        authorization_type: ConnectorType::from_str(row.get::<String, _>("authorization_type").as_str())?,
+        credentials: credentials.map(|c| serde_json::from_str(&c)).transpose()?,
+        api_config: api_config.map(|c| serde_json::from_str(&c)).transpose()?,
+        token_expires_at: ts(row.get("token_expires_at")),
+        updated_at: ts(row.get("updated_at")).unwrap_or_else(Utc::now),
+        last_used_at: ts(row.get("last_used_at")),
+    })
+}
+
+const ACCOUNT_COLUMNS: &str = "id, connection_name, connector, identifier, organization_id, user_id, status, \
+    authorization_type, credentials, api_config, token_expires_at, updated_at, last_used_at";
+
+impl Store {
+    /// Opens (creating if needed) the database and applies migrations.
+    pub async fn open(url: &str) -> Result<Store> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|e| Error::invalid_field("database_url", format!("bad database_url {url:?}: {e}")))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .busy_timeout(std::time::Duration::from_secs(5))
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await.map_err(db_error)?;
+        sqlx::migrate!("./migrations")
+            .run(&pool)
+            .await
+            .map_err(|e| Error::new(ErrorKind::Server, format!("migration failed: {e}")))?;
+        Ok(Store { pool })
+    }
+
+    pub async fn insert_account(&self, a: &AccountRecord) -> Result<()> {
+        let now = Utc::now().to_rfc3339();
+        sqlx::query(
+            "INSERT INTO connected_accounts (id, connection_name, connector, identifier, organization_id, user_id, status, \
+             authorization_type, credentials, api_config, token_expires_at, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&a.id)
+        .bind(&a.connection_name)
+        .bind(&a.connector)
+        .bind(&a.identifier)
+        .bind(&a.organization_id)
+        .bind(&a.user_id)
+        .bind(a.status.as_str())
+        .bind(a.authorization_type.as_str())
+        .bind(a.credentials.as_ref().map(|c| serde_json::to_string(c)).transpose()?)
+        .bind(a.api_config.as_ref().map(|c| c.to_string()))
+        .bind(a.token_expires_at.map(|t| t.to_rfc3339()))
+        .bind(&now)
+        .bind(&now)
+        .execute(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(())
+    }
+
+    /// Writes the mutable fields of an account.
+    pub async fn update_account(&self, a: &AccountRecord) -> Result<()> {
+        sqlx::query(
+            "UPDATE connected_accounts SET status = ?, authorization_type = ?, credentials = ?, api_config = ?, \
+             token_expires_at = ?, updated_at = ? WHERE id = ?",
+        )
+        .bind(a.status.as_str())
+        .bind(a.authorization_type.as_str())
+        .bind(a.credentials.as_ref().map(|c| serde_json::to_string(c)).transpose()?)
+        .bind(a.api_config.as_ref().map(|c| c.to_string()))
+        .bind(a.token_expires_at.map(|t| t.to_rfc3339()))
+        .bind(Utc::now().to_rfc3339())
+        .bind(&a.id)
+        .execute(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(())
+    }
+
+    pub async fn account_by_id(&self, id: &str) -> Result<Option<AccountRecord>> {
+        let row = sqlx::query(AssertSqlSafe(format!("SELECT {ACCOUNT_COLUMNS} FROM connected_accounts WHERE id = ?")))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error)?;
+        row.as_ref().map(account_from_row).transpose()
+    }
+
+    /// Accounts of one identifier on one connection (any organization/user unless given).
+    pub async fn accounts_by_name(&self, connection_name: &str, identifier: &str, organization_id: &str, user_id: &str) -> Result<Vec<AccountRecord>> {
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM connected_accounts WHERE connection_name = ? AND identifier = ? \
+             AND (? = '' OR organization_id = ?) AND (? = '' OR user_id = ?) ORDER BY id"
+        )))
+        .bind(connection_name)
+        .bind(identifier)
+        .bind(organization_id)
+        .bind(organization_id)
+        .bind(user_id)
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        rows.iter().map(account_from_row).collect()
+    }
+
+    pub async fn delete_account(&self, id: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM connected_accounts WHERE id = ?").bind(id).execute(&self.pool).await.map_err(db_error)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    pub async fn touch_account(&self, id: &str) -> Result<()> {
+        sqlx::query("UPDATE connected_accounts SET last_used_at = ? WHERE id = ?")
+            .bind(Utc::now().to_rfc3339())
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(())
+    }
+
+    /// One page of accounts (ordered by id) and the total number of matches.
+    pub async fn list_accounts(&self, f: &AccountFilter, offset: u32, limit: u32) -> Result<(Vec<AccountRecord>, u32)> {
+        let mut clause = String::from(" FROM connected_accounts WHERE 1=1");
+        let mut binds: Vec<String> = Vec::new();
+        for (column, value) in [
+            ("identifier", &f.identifier),
+            ("connector", &f.provider),
+            ("organization_id", &f.organization_id),
+            ("user_id", &f.user_id),
+        ] {
+            if !value.is_empty() {
+                clause.push_str(&format!(" AND {column} = ?"));
+                binds.push(value.clone());
+            }
+        }
+        if !f.connection_names.is_empty() {
+            clause.push_str(&format!(" AND connection_name IN ({})", vec!["?"; f.connection_names.len()].join(",")));
+            binds.extend(f.connection_names.iter().cloned());
+        }
+        if !f.query.is_empty() {
+            clause.push_str(" AND (identifier LIKE ? OR connection_name LIKE ?)");
+            let like = format!("%{}%", f.query.replace('%', "\\%"));
+            binds.push(like.clone());
+            binds.push(like);
+        }
+        let count_sql = format!("SELECT COUNT(*) AS n{clause}");
+        let mut count_q = sqlx::query(AssertSqlSafe(count_sql.as_str()));
+        for b in &binds {
+            count_q = count_q.bind(b);
+        }
+        let total: i64 = count_q.fetch_one(&self.pool).await.map_err(db_error)?.get("n");
+        let page_sql = format!("SELECT {ACCOUNT_COLUMNS}{clause} ORDER BY id LIMIT ? OFFSET ?");
+        let mut page_q = sqlx::query(AssertSqlSafe(page_sql.as_str()));
+        for b in &binds {
+            page_q = page_q.bind(b);
+        }
+        let rows = page_q.bind(limit as i64).bind(offset as i64).fetch_all(&self.pool).await.map_err(db_error)?;
+        let accounts = rows.iter().map(account_from_row).collect::<Result<Vec<_>>>()?;
+        Ok((accounts, total as u32))
+    }
+
+    /// Every account of an identifier (scoped tool listing).
+    pub async fn accounts_of_identifier(&self, identifier: &str) -> Result<Vec<AccountRecord>> {
+        let rows = sqlx::query(AssertSqlSafe(format!("SELECT {ACCOUNT_COLUMNS} FROM connected_accounts WHERE identifier = ? ORDER BY id")))
+            .bind(identifier)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_error)?;
+        rows.iter().map(account_from_row).collect()
+    }
+
+    pub async fn insert_execution(&self, e: &ExecutionRecord) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO executions (id, api_client_id, tool_name, connection_name, connected_account_id, identifier, status, \
+             upstream_status, error_code, latency_ms, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&e.id)
+        .bind(&e.api_client_id)
+        .bind(&e.tool_name)
+        .bind(&e.connection_name)
+        .bind(&e.connected_account_id)
+        .bind(&e.identifier)
+        .bind(&e.status)
+        .bind(e.upstream_status)
+        .bind(&e.error_code)
+        .bind(e.latency_ms)
+        .bind(e.created_at.to_rfc3339())
+        .execute(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(())
+    }
+
+    /// Most recent executions, newest first, optionally of one identifier.
+    pub async fn recent_executions(&self, identifier: &str, limit: u32) -> Result<Vec<ExecutionRecord>> {
+        let rows = sqlx::query(
+            "SELECT * FROM executions WHERE (? = '' OR identifier = ?) ORDER BY created_at DESC, rowid DESC LIMIT ?",
+        )
+        .bind(identifier)
+        .bind(identifier)
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(rows
+            .iter()
+            .map(|r| ExecutionRecord {
+                id: r.get("id"),
+                api_client_id: r.get("api_client_id"),
+                tool_name: r.get("tool_name"),
+                connection_name: r.get("connection_name"),
+                connected_account_id: r.get("connected_account_id"),
+                identifier: r.get("identifier"),
+                status: r.get("status"),
+                upstream_status: r.get("upstream_status"),
+                error_code: r.get("error_code"),
+                latency_ms: r.get("latency_ms"),
+                created_at: ts(r.get("created_at")).unwrap_or_else(Utc::now),
+            })
+            .collect())
+    }
+}

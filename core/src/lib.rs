@@ -7,6 +7,7 @@
 
 pub mod actions;
 pub mod client;
+pub mod dispatch;
 pub mod error;
 pub mod model;
 pub mod modifiers;

@@ -1,0 +1,428 @@
+//! The SDK operations by name, with the documented (flat) parameter shapes.
+//!
+//! Both language bindings hand a JSON object of parameters to [`dispatch`]; parameter names are
+//! the documented snake_case ones, and lowerCamel twins are accepted, so the Python and Node SDKs
+//! share one parser, one validation and one mapping to the wire model.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use crate::actions::{Actions, ProxyRequest};
+use crate::client::RawResponse;
+use crate::error::{Error, Result};
+use crate::model::*;
+
+/// Every operation the SDKs expose over the network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    CreateConnectedAccount,
+    UpdateConnectedAccount,
+    GetConnectedAccount,
+    GetConnectedAccountDetails,
+    GetOrCreateConnectedAccount,
+    DeleteConnectedAccount,
+    ListConnectedAccounts,
+    GetAuthorizationLink,
+    VerifyConnectedAccountUser,
+    /// `actions.execute_tool`: with modifiers.
+    ExecuteTool,
+    /// `tools.execute_tool`: the low-level call, without modifiers.
+    ExecuteToolUnmodified,
+    ListTools,
+    ListScopedTools,
+    ListAvailableTools,
+}
+
+impl FromStr for Operation {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        use Operation::*;
+        Ok(match s {
+            "create_connected_account" => CreateConnectedAccount,
+            "update_connected_account" => UpdateConnectedAccount,
+            "get_connected_account" => GetConnectedAccount,
+            "get_connected_account_details" => GetConnectedAccountDetails,
+            "get_or_create_connected_account" => GetOrCreateConnectedAccount,
+            "delete_connected_account" => DeleteConnectedAccount,
+            "list_connected_accounts" => ListConnectedAccounts,
+            "get_authorization_link" => GetAuthorizationLink,
+            "verify_connected_account_user" => VerifyConnectedAccountUser,
+            "execute_tool" => ExecuteTool,
+            "execute_tool_unmodified" => ExecuteToolUnmodified,
+            "list_tools" => ListTools,
+            "list_scoped_tools" => ListScopedTools,
+            "list_available_tools" => ListAvailableTools,
+            other => return Err(Error::invalid_field("operation", format!("unknown operation {other:?}"))),
+        })
+    }
+}
+
+/// Parameters that address (and optionally configure) one connected account.
+#[derive(Debug, Default, Deserialize)]
+struct AccountParams {
+    #[serde(default, alias = "connectionName", alias = "connector")]
+    connection_name: Option<String>,
+    #[serde(default)]
+    identifier: Option<String>,
+    #[serde(default, alias = "connectedAccountId", alias = "id")]
+    connected_account_id: Option<String>,
+    #[serde(default, alias = "organizationId")]
+    organization_id: Option<String>,
+    #[serde(default, alias = "userId")]
+    user_id: Option<String>,
+    #[serde(default, alias = "authorizationDetails")]
+    authorization_details: Option<Value>,
+    #[serde(default, alias = "apiConfig")]
+    api_config: Option<Value>,
+    #[serde(default)]
+    state: Option<String>,
+    #[serde(default, alias = "userVerifyUrl")]
+    user_verify_url: Option<String>,
+}
+
+impl AccountParams {
+    fn selector(&self) -> AccountSelector {
+        let text = |v: &Option<String>| v.as_deref().unwrap_or("").trim().to_string();
+        AccountSelector {
+            connector: text(&self.connection_name),
+            identifier: text(&self.identifier),
+            id: text(&self.connected_account_id),
+            organization_id: text(&self.organization_id),
+            user_id: text(&self.user_id),
+        }
+    }
+
+    fn upsert(&self) -> Result<UpsertConnectedAccountRequest> {
+        if let Some(cfg) = &self.api_config {
+            if !cfg.is_object() && !cfg.is_null() {
+                return Err(Error::invalid_field("api_config", "api_config must be an object"));
+            }
+        }
+        Ok(UpsertConnectedAccountRequest {
+            selector: self.selector(),
+            connected_account: ConnectedAccountInput {
+                authorization_details: self.authorization_details.as_ref().map(authorization_details).transpose()?.flatten(),
+                api_config: self.api_config.clone().filter(|v| v.as_object().is_some_and(|o| !o.is_empty())),
+            },
+        })
+    }
+}
+
+/// Reads `authorization_details` in any documented form: `{oauth_token: {...}}`,
+/// `{static_auth: {details: {...}}}` (or a bare static object), camelCase twins, and the
+/// protobuf-es oneof `{details: {case: "oauthToken", value: {...}}}` used by Node code.
+pub fn authorization_details(v: &Value) -> Result<Option<AuthorizationDetails>> {
+    let bad = |msg: &str| Error::invalid_field("authorization_details", format!("authorization_details {msg}"));
+    let Some(obj) = v.as_object() else {
+        if v.is_null() {
+            return Ok(None);
+        }
+        return Err(bad("must be an object"));
+    };
+    if obj.is_empty() {
+        return Ok(None);
+    }
+    if let Some(oneof) = obj.get("details").and_then(Value::as_object).filter(|d| d.contains_key("case")) {
+        let case = oneof.get("case").and_then(Value::as_str).unwrap_or("");
+        let value = oneof.get("value").cloned().unwrap_or(Value::Object(Map::new()));
+        let mut wrapped = Map::new();
+        wrapped.insert(case.to_string(), value);
+        return authorization_details(&Value::Object(wrapped));
+    }
+    let known = ["oauth_token", "oauthToken", "static_auth", "staticAuth"];
+    if obj.keys().any(|k| known.contains(&k.as_str())) {
+        let mut details: AuthorizationDetails = parse_named("authorization_details", v.clone())?;
+        if let Some(s) = &mut details.static_auth {
+            // `static_auth` may be given as the credential object itself.
+            if !s.details.is_object() {
+                let raw = obj.get("static_auth").or_else(|| obj.get("staticAuth")).cloned().unwrap_or_default();
+                s.details = raw;
+            }
+        }
+        return Ok(Some(details));
+    }
+    if obj.keys().any(|k| ["google_dwd", "googleDwd", "trusted_idp", "trustedIdp"].contains(&k.as_str())) {
+        return Err(bad("google_dwd / trusted_idp credentials are not supported by this gateway"));
+    }
+    Err(bad("must contain oauth_token or static_auth"))
+}
+
+/// Deserializes `value`, naming the offending field (`"page_size"`) in the error.
+pub fn parse_named<T: DeserializeOwned>(context: &str, value: Value) -> Result<T> {
+    let value = if value.is_null() { Value::Object(Map::new()) } else { value };
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let field = if path == "." || path.is_empty() { context.to_string() } else { path };
+        Error::invalid_field(field.clone(), format!("{field}: {}", e.into_inner()))
+    })
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ListAccountsParams {
+    #[serde(default, alias = "connectionName", alias = "connector")]
+    connection_name: Option<String>,
+    #[serde(default)]
+    identifier: Option<String>,
+    #[serde(default)]
+    provider: Option<String>,
+    #[serde(default, alias = "connectionNames")]
+    connection_names: Option<Vec<String>>,
+    #[serde(default, alias = "organizationId")]
+    organization_id: Option<String>,
+    #[serde(default, alias = "userId")]
+    user_id: Option<String>,
+    #[serde(default)]
+    query: Option<String>,
+    #[serde(default, alias = "pageSize")]
+    page_size: Option<u32>,
+    #[serde(default, alias = "pageToken")]
+    page_token: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ExecuteParams {
+    #[serde(default, alias = "toolName")]
+    tool_name: Option<String>,
+    #[serde(default, alias = "toolInput", alias = "params")]
+    tool_input: Option<Value>,
+    #[serde(default)]
+    identifier: Option<String>,
+    #[serde(default, alias = "connectedAccountId")]
+    connected_account_id: Option<String>,
+    #[serde(default, alias = "connectionName", alias = "connector")]
+    connection_name: Option<String>,
+    #[serde(default, alias = "organizationId")]
+    organization_id: Option<String>,
+    #[serde(default, alias = "userId")]
+    user_id: Option<String>,
+}
+
+impl ExecuteParams {
+    fn request(self) -> Result<ExecuteToolRequest> {
+        let tool_input = match self.tool_input {
+            None | Some(Value::Null) => None,
+            Some(Value::Object(o)) => Some(Value::Object(o)),
+            Some(_) => return Err(Error::invalid_field("tool_input", "tool_input must be an object (a dict of tool parameters)")),
+        };
+        let s = |v: Option<String>| v.unwrap_or_default().trim().to_string();
+        Ok(ExecuteToolRequest {
+            tool_name: s(self.tool_name),
+            identifier: s(self.identifier),
+            params: tool_input,
+            connected_account_id: s(self.connected_account_id),
+            connector: s(self.connection_name),
+            organization_id: s(self.organization_id),
+            user_id: s(self.user_id),
+        })
+    }
+}
+
+fn to_value<T: serde::Serialize>(v: T) -> Result<Value> {
+    Ok(serde_json::to_value(v)?)
+}
+
+/// Runs `op` with `params` and returns the wire response as JSON (snake_case keys).
+pub async fn dispatch(actions: &Actions, op: Operation, params: Value) -> Result<Value> {
+    use Operation::*;
+    match op {
+        CreateConnectedAccount | UpdateConnectedAccount | GetOrCreateConnectedAccount => {
+            let p: AccountParams = parse_named("params", params)?;
+            let req = p.upsert()?;
+            let resp = match op {
+                CreateConnectedAccount => actions.create_connected_account(req).await?,
+                UpdateConnectedAccount => actions.update_connected_account(req).await?,
+                _ => actions.get_or_create_connected_account(req).await?,
+            };
+            to_value(resp)
+        }
+        GetConnectedAccount | GetConnectedAccountDetails | DeleteConnectedAccount => {
+            let p: AccountParams = parse_named("params", params)?;
+            match op {
+                GetConnectedAccount => to_value(actions.get_connected_account(p.selector()).await?),
+                GetConnectedAccountDetails => to_value(actions.get_connected_account_details(p.selector()).await?),
+                _ => to_value(actions.delete_connected_account(p.selector()).await?),
+            }
+        }
+        ListConnectedAccounts => {
+            let p: ListAccountsParams = parse_named("params", params)?;
+            let req = ListConnectedAccountsRequest {
+                connector: p.connection_name.unwrap_or_default(),
+                identifier: p.identifier.unwrap_or_default(),
+                provider: p.provider.unwrap_or_default(),
+                organization_id: p.organization_id.unwrap_or_default(),
+                user_id: p.user_id.unwrap_or_default(),
+                query: p.query.unwrap_or_default(),
+                connection_names: p.connection_names.unwrap_or_default(),
+                page_size: p.page_size,
+                page_token: p.page_token.unwrap_or_default(),
+            };
+            to_value(actions.list_connected_accounts(req).await?)
+        }
+        GetAuthorizationLink => {
+            let p: AccountParams = parse_named("params", params)?;
+            let req = MagicLinkRequest {
+                selector: p.selector(),
+                state: p.state.clone().unwrap_or_default(),
+                user_verify_url: p.user_verify_url.clone().unwrap_or_default(),
+            };
+            to_value(actions.get_authorization_link(req).await?)
+        }
+        VerifyConnectedAccountUser => {
+            let req: VerifyUserRequest = parse_named("params", params)?;
+            to_value(actions.verify_connected_account_user(req).await?)
+        }
+        ExecuteTool | ExecuteToolUnmodified => {
+            let p: ExecuteParams = parse_named("params", params)?;
+            let req = p.request()?;
+            let resp = if op == ExecuteTool { actions.execute_tool(req).await? } else { actions.execute_tool_unmodified(req).await? };
+            to_value(resp)
+        }
+        ListTools => to_value(actions.list_tools(parse_named("params", params)?).await?),
+        ListScopedTools => to_value(actions.list_scoped_tools(parse_named("params", params)?).await?),
+        ListAvailableTools => to_value(actions.list_available_tools(parse_named("params", params)?).await?),
+    }
+}
+
+/// Parameters of the proxied `request`.
+#[derive(Debug, Default, Deserialize)]
+struct ProxyParams {
+    #[serde(default, alias = "connectionName")]
+    connection_name: Option<String>,
+    #[serde(default)]
+    identifier: Option<String>,
+    #[serde(default)]
+    path: Option<String>,
+    #[serde(default)]
+    method: Option<String>,
+    #[serde(default, alias = "queryParams")]
+    query_params: Option<Map<String, Value>>,
+    #[serde(default)]
+    body: Option<Value>,
+    #[serde(default, alias = "formData")]
+    form_data: Option<Map<String, Value>>,
+    #[serde(default)]
+    headers: Option<Map<String, Value>>,
+    #[serde(default, alias = "timeoutMs")]
+    timeout_ms: Option<f64>,
+}
+
+fn text_of(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Flattens `{k: v | [v, ...]}` into repeated pairs.
+fn pairs(map: Option<Map<String, Value>>) -> Vec<(String, String)> {
+    map.unwrap_or_default()
+        .into_iter()
+        .flat_map(|(k, v)| match v {
+            Value::Array(items) => items.iter().map(|i| (k.clone(), text_of(i))).collect::<Vec<_>>(),
+            Value::Null => vec![],
+            other => vec![(k, text_of(&other))],
+        })
+        .collect()
+}
+
+/// The proxied `request`; `raw_body` (bytes) wins over `form_data`, which wins over `body`.
+pub async fn proxy_request(actions: &Actions, params: Value, raw_body: Option<Vec<u8>>) -> Result<RawResponse> {
+    let p: ProxyParams = parse_named("params", params)?;
+    let timeout = match p.timeout_ms {
+        None => None,
+        Some(ms) if ms.is_finite() && ms > 0.0 => Some(Duration::from_millis(ms as u64)),
+        Some(_) => return Err(Error::invalid_field("timeout_ms", "timeout_ms must be a positive number")),
+    };
+    let req = ProxyRequest {
+        connection_name: p.connection_name.unwrap_or_default(),
+        identifier: p.identifier.unwrap_or_default(),
+        path: p.path.unwrap_or_default(),
+        method: p.method.unwrap_or_default(),
+        query_params: pairs(p.query_params),
+        body: p.body.filter(|b| !b.is_null()),
+        form_data: p.form_data.map(|f| pairs(Some(f))),
+        raw_body,
+        headers: pairs(p.headers),
+        timeout,
+    };
+    actions.request(req).await
+}
+
+/// Keys whose values are free-form JSON and must keep their casing when converting to camelCase.
+const OPAQUE_KEYS: &[&str] = &["definition", "metadata", "data", "api_config", "details", "params", "input_schema"];
+
+/// Converts snake_case keys to lowerCamel recursively (for the Node SDK), leaving free-form
+/// values (tool definitions, tool data, configs, credentials) untouched.
+pub fn camel_case_keys(value: Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| {
+                    let v = if OPAQUE_KEYS.contains(&k.as_str()) { v } else { camel_case_keys(v) };
+                    (snake_to_camel(&k), v)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(camel_case_keys).collect()),
+        other => other,
+    }
+}
+
+fn snake_to_camel(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut upper = false;
+    for c in s.chars() {
+        if c == '_' && !out.is_empty() {
+            upper = true;
+        } else if upper {
+            out.push(c.to_ascii_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn reads_every_authorization_details_form() {
+        let forms = [
+            json!({"oauth_token": {"access_token": "t"}}),
+            json!({"oauthToken": {"accessToken": "t"}}),
+            json!({"details": {"case": "oauthToken", "value": {"accessToken": "t"}}}),
+        ];
+        for f in forms {
+            let d = authorization_details(&f).unwrap().unwrap();
+            assert_eq!(d.oauth_token.unwrap().access_token, "t", "{f}");
+        }
+        let s = authorization_details(&json!({"static_auth": {"details": {"api_key": "k"}}})).unwrap().unwrap();
+        assert_eq!(s.static_auth.unwrap().details["api_key"], "k");
+        assert_eq!(authorization_details(&json!({"bogus": 1})).unwrap_err().field(), Some("authorization_details"));
+        assert!(authorization_details(&json!({})).unwrap().is_none());
+    }
+
+    #[test]
+    fn parse_errors_name_the_field() {
+        let err = parse_named::<ListAccountsParams>("params", json!({"page_size": "ten"})).unwrap_err();
+        assert_eq!(err.field(), Some("page_size"));
+        let err = ExecuteParams { tool_input: Some(json!([1])), ..Default::default() }.request().unwrap_err();
+        assert_eq!(err.field(), Some("tool_input"));
+    }
+
+    #[test]
+    fn camel_case_leaves_free_form_values() {
+        let v = camel_case_keys(json!({"connected_account": {"token_expires_at": 1, "api_config": {"a_b": 1}},
+            "tools": [{"tool": {"definition": {"input_schema": {}}}}]}));
+        assert_eq!(v, json!({"connectedAccount": {"tokenExpiresAt": 1, "apiConfig": {"a_b": 1}},
+            "tools": [{"tool": {"definition": {"input_schema": {}}}}]}));
+    }
+}

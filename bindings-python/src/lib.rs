@@ -1,1 +1,24 @@
+//! `scalekit._native`: the PyO3 module under the Python SDK. It only converts values and errors;
+//! every operation is `agentkit_core::dispatch`.
 
+mod client;
+mod error;
+mod json;
+mod modifiers;
+mod runtime;
+
+use pyo3::prelude::*;
+
+/// Stops the shared runtime; registered with `atexit` by the Python package.
+#[pyfunction]
+fn shutdown(py: Python<'_>) {
+    py.detach(agentkit_core::runtime::shutdown);
+}
+
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<client::NativeClient>()?;
+    m.add_function(wrap_pyfunction!(shutdown, m)?)?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}

@@ -205,6 +205,11 @@ impl Error {
         self
     }
 
+    /// Takes the underlying cause (bindings use it to re-raise a user callback's own exception).
+    pub fn into_source(self) -> Option<Box<dyn std::error::Error + Send + Sync>> {
+        self.source
+    }
+
     pub fn kind(&self) -> ErrorKind {
         self.kind
     }

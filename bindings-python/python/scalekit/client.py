@@ -1,0 +1,37 @@
+"""``scalekit.client.ScalekitClient``: the entry point of the SDK."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from scalekit import _native
+from scalekit.actions import ActionClient
+
+__all__ = ["ScalekitClient"]
+
+SDK_VERSION = f"AgentKit-Python/{_native.__version__}"
+
+
+class ScalekitClient:
+    """Client for an AgentKit environment (``env_url``) authenticated as an API client.
+
+    The access token is fetched at construction, so wrong credentials fail here with
+    :class:`~scalekit.common.exceptions.ScalekitUnauthorizedException`.
+    """
+
+    def __init__(self, env_url: Optional[str] = None, client_id: Optional[str] = None, client_secret: Optional[str] = None,
+                 call_timeout_s: float = 20, tool_call_timeout_s: float = 60, **_ignored) -> None:
+        def native():
+            return _native.NativeClient(env_url or "", client_id or "", client_secret or "", float(call_timeout_s),
+                                        float(tool_call_timeout_s), SDK_VERSION)
+
+        self.env_url = (env_url or "").rstrip("/")
+        self._native = native()
+        self._native.authenticate()
+        self.actions = ActionClient(self._native, self.env_url)
+        # `connect` is a second ActionClient with its own modifier registry, as in the official SDK.
+        self.connect = ActionClient(native(), self.env_url)
+        self.tools = self.actions.tools
+
+    def __repr__(self) -> str:
+        return f"ScalekitClient(env_url={self.env_url!r})"

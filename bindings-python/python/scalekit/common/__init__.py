@@ -1,0 +1,1 @@
+"""Shared pieces of the Scalekit SDK: the exception hierarchy."""

@@ -1,0 +1,65 @@
+"""Low-level tools client (``client.actions.tools``): raw tool schemas and execution without
+modifiers. List methods return ``(protobuf_message, None)`` tuples that also expose the message's
+attributes, so both documented styles work."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Optional, Union
+
+from google.protobuf.json_format import MessageToDict, ParseDict
+from google.protobuf.message import Message
+
+from scalekit._operations import ProtoResult, twin
+from scalekit.actions.types import ExecuteToolResponse
+from scalekit.v1.tools import tools_pb2
+
+__all__ = ["ToolsClient"]
+
+
+def _filter(value: Union[None, Dict[str, Any], Message]) -> Optional[Dict[str, Any]]:
+    if value is None:
+        return None
+    if isinstance(value, Message):
+        return MessageToDict(value, preserving_proto_field_name=True)
+    if isinstance(value, dict):
+        return value
+    raise TypeError(f"filter must be a dict or a protobuf filter message, got {type(value).__name__}")
+
+
+def _proto(cls):
+    return lambda d: ProtoResult(ParseDict(d, cls(), ignore_unknown_fields=True))
+
+
+class ToolsClient:
+    def __init__(self, native: Any) -> None:
+        self._native = native
+
+    @twin("list_tools", _proto(tools_pb2.ListToolsResponse))
+    def list_tools(self, filter=None, page_size: Optional[int] = None, page_token: Optional[str] = None):
+        """Every tool of the catalog matching ``filter`` (``Filter`` message or dict)."""
+        return {"filter": _filter(filter), "page_size": page_size, "page_token": page_token}
+
+    list_tools, list_tools_async = list_tools
+
+    @twin("list_scoped_tools", _proto(tools_pb2.ListScopedToolsResponse))
+    def list_scoped_tools(self, identifier: str, filter=None, page_size: Optional[int] = None, page_token: Optional[str] = None):
+        """Tools this user can run through their connected accounts, with paging metadata."""
+        return {"identifier": identifier, "filter": _filter(filter), "page_size": page_size, "page_token": page_token}
+
+    list_scoped_tools, list_scoped_tools_async = list_scoped_tools
+
+    @twin("list_available_tools", _proto(tools_pb2.ListAvailableToolsResponse))
+    def list_available_tools(self, identifier: str, page_size: Optional[int] = None, page_token: Optional[str] = None):
+        """Tools of every configured connection, whether or not this user has authorized it."""
+        return {"identifier": identifier, "page_size": page_size, "page_token": page_token}
+
+    list_available_tools, list_available_tools_async = list_available_tools
+
+    @twin("execute_tool_unmodified", ExecuteToolResponse.from_dict)
+    def execute_tool(self, tool_name: str, identifier: Optional[str] = None, params: Optional[dict] = None,
+                     connected_account_id: Optional[str] = None, connection_name: Optional[str] = None):
+        """Runs a tool without modifiers. Prefer ``actions.execute_tool``."""
+        return {"tool_name": tool_name, "identifier": identifier, "tool_input": params,
+                "connected_account_id": connected_account_id, "connection_name": connection_name}
+
+    execute_tool, execute_tool_async = execute_tool

@@ -1,0 +1,1 @@
+"""Message types at the import paths of the official SDK (``scalekit.v1.*``)."""

@@ -5,29 +5,7 @@ use pyo3::types::PyDict;
 
 use agentkit_core::{Error, ErrorKind};
 
-/// The exception class for an error: one exhaustive match over the kinds.
-fn class_name(err: &Error) -> &'static str {
-    match err.kind() {
-        ErrorKind::InvalidInput => "ScalekitBadRequestException",
-        ErrorKind::Unauthorized => "ScalekitUnauthorizedException",
-        ErrorKind::Forbidden => "ScalekitForbiddenException",
-        ErrorKind::NotFound => "ScalekitNotFoundException",
-        ErrorKind::Conflict => "ScalekitConflictException",
-        ErrorKind::RateLimited => "ScalekitTooManyRequestsException",
-        ErrorKind::Timeout => "ScalekitGatewayTimeoutException",
-        ErrorKind::Transport => "ScalekitConnectionException",
-        ErrorKind::Unavailable => "ScalekitServiceUnavailableException",
-        ErrorKind::NotImplemented => "ScalekitNotImplementedException",
-        ErrorKind::Server => "ScalekitInternalServerException",
-        ErrorKind::Hook => "ScalekitModifierException",
-        ErrorKind::ToolExecution => match err.status() {
-            429 => "ScalekitToolRateLimitException",
-            401 => "ScalekitToolUnauthorizedException",
-            403 => "ScalekitToolForbiddenException",
-            _ => "ScalekitToolException",
-        },
-    }
-}
+// The class is chosen by `Error::sdk_class_name`, shared with the Node SDK.
 
 pub fn to_py_err(py: Python<'_>, err: Error) -> PyErr {
     match build(py, err) {
@@ -38,7 +16,7 @@ pub fn to_py_err(py: Python<'_>, err: Error) -> PyErr {
 
 fn build(py: Python<'_>, err: Error) -> PyResult<PyErr> {
     let module = py.import("scalekit.common.exceptions")?;
-    let cls = module.getattr(class_name(&err))?;
+    let cls = module.getattr(err.sdk_class_name())?;
     let kwargs = PyDict::new(py);
     kwargs.set_item("http_status", err.status())?;
     kwargs.set_item("error_code", err.error_code())?;

@@ -232,6 +232,7 @@ impl Actions {
             body,
             retry: if idempotent { Retry::Idempotent } else { Retry::ConnectOnly },
             timeout: req.timeout.unwrap_or(self.client.options().tool_timeout),
+            relayed: true,
         };
         self.client.send(&call).await
     }

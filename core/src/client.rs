@@ -83,7 +83,13 @@ pub struct Call {
     pub body: Option<CallBody>,
     pub retry: Retry,
     pub timeout: Duration,
+    /// For relayed answers (the proxy), a 401 may be the provider's: re-authenticate only when the
+    /// gateway marked the 401 as its own with [`GATEWAY_AUTH_ERROR_HEADER`].
+    pub relayed: bool,
 }
+
+/// Header the gateway puts on 401s about its own bearer token (never relayed from a provider).
+pub const GATEWAY_AUTH_ERROR_HEADER: &str = "x-agentkit-auth-error";
 
 #[derive(Debug, Clone)]
 pub enum CallBody {
@@ -230,6 +236,7 @@ impl ScalekitClient {
             body,
             retry,
             timeout: self.timeout_for(deadline),
+            relayed: false,
         };
         let raw = self.send(&call).await?;
         if raw.status >= 400 {
@@ -250,7 +257,7 @@ impl ScalekitClient {
         loop {
             let outcome = self.send_once(call, &token).await;
             let retry_delay = match &outcome {
-                Ok(raw) if raw.status == 401 && !reauthenticated => {
+                Ok(raw) if raw.status == 401 && !reauthenticated && (!call.relayed || header(&raw.headers, GATEWAY_AUTH_ERROR_HEADER).is_some()) => {
                     // The token may have expired or the server restarted with a new key: one re-auth.
                     reauthenticated = true;
                     token = self.token(Some(&token)).await?;

@@ -245,6 +245,30 @@ impl Error {
         self.retry_after_secs
     }
 
+    /// Name of the SDK exception class for this error, shared by the Python and Node SDKs.
+    pub fn sdk_class_name(&self) -> &'static str {
+        match self.kind {
+            ErrorKind::InvalidInput => "ScalekitBadRequestException",
+            ErrorKind::Unauthorized => "ScalekitUnauthorizedException",
+            ErrorKind::Forbidden => "ScalekitForbiddenException",
+            ErrorKind::NotFound => "ScalekitNotFoundException",
+            ErrorKind::Conflict => "ScalekitConflictException",
+            ErrorKind::RateLimited => "ScalekitTooManyRequestsException",
+            ErrorKind::Timeout => "ScalekitGatewayTimeoutException",
+            ErrorKind::Transport => "ScalekitConnectionException",
+            ErrorKind::Unavailable => "ScalekitServiceUnavailableException",
+            ErrorKind::NotImplemented => "ScalekitNotImplementedException",
+            ErrorKind::Server => "ScalekitInternalServerException",
+            ErrorKind::Hook => "ScalekitModifierException",
+            ErrorKind::ToolExecution => match self.status() {
+                429 => "ScalekitToolRateLimitException",
+                401 => "ScalekitToolUnauthorizedException",
+                403 => "ScalekitToolForbiddenException",
+                _ => "ScalekitToolException",
+            },
+        }
+    }
+
     /// True when sending the same request again may succeed.
     pub fn is_retryable(&self) -> bool {
         matches!(self.kind, ErrorKind::RateLimited | ErrorKind::Unavailable | ErrorKind::Transport)

@@ -16,6 +16,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine;
 use serde::de::DeserializeOwned;
 
+use agentkit_core::client::GATEWAY_AUTH_ERROR_HEADER;
 use agentkit_core::{Error, ErrorKind, Result};
 
 use crate::app::SharedState;
@@ -34,6 +35,9 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut resp = (status, axum::Json(self.0.to_body())).into_response();
+        if self.0.kind() == ErrorKind::Unauthorized {
+            resp.headers_mut().insert(GATEWAY_AUTH_ERROR_HEADER, HeaderValue::from_static("invalid_token"));
+        }
         if let Some(secs) = self.0.retry_after_secs() {
             if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
                 resp.headers_mut().insert(header::RETRY_AFTER, v);

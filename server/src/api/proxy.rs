@@ -19,7 +19,10 @@ const DROPPED_REQUEST_HEADERS: &[&str] = &[
     "transfer-encoding", "te", "upgrade", "proxy-authorization", "x-sdk-version", "x-api-version", "accept-encoding",
 ];
 /// Response headers not relayed back (hop-by-hop or recomputed by our server).
-const DROPPED_RESPONSE_HEADERS: &[&str] = &["connection", "keep-alive", "transfer-encoding", "content-length", "content-encoding"];
+const DROPPED_RESPONSE_HEADERS: &[&str] = &[
+    "connection", "keep-alive", "transfer-encoding", "content-length", "content-encoding",
+    agentkit_core::client::GATEWAY_AUTH_ERROR_HEADER,
+];
 
 fn header_text(headers: &HeaderMap, name: &str) -> String {
     headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("").trim().to_string()

@@ -1,0 +1,162 @@
+/** @scalekit-sdk/node — AgentKit Node SDK (Rust core via napi-rs). */
+
+import type { ConnectorStatus, ConnectorType } from './pkg/grpc/scalekit/v1/connected_accounts/connected_accounts_pb';
+export { ConnectorStatus, ConnectorType } from './pkg/grpc/scalekit/v1/connected_accounts/connected_accounts_pb';
+
+export type JsonObject = { [key: string]: unknown };
+
+export interface ScalekitOptions {
+  /** Control-plane deadline in ms (default 20000). */
+  timeoutMs?: number;
+  /** Tool and proxy deadline in ms (default 60000). */
+  toolTimeoutMs?: number;
+}
+
+export interface OauthToken { accessToken?: string; refreshToken?: string; scopes?: string[]; domain?: string }
+/** `{ oauthToken }`, `{ staticAuth: { details } }`, or the protobuf-es oneof form. */
+export type AuthorizationDetails =
+  | { oauthToken: OauthToken }
+  | { staticAuth: { details: JsonObject } }
+  | { details: { case: 'oauthToken'; value: OauthToken } | { case: 'staticAuth'; value: { details: JsonObject } } };
+
+export interface ConnectedAccount {
+  id: string;
+  identifier: string;
+  provider: string;
+  connector: string;
+  connectionId: string;
+  status: ConnectorStatus;
+  authorizationType: ConnectorType;
+  authorizationDetails?: JsonObject;
+  apiConfig?: JsonObject;
+  /** ISO 8601 */
+  tokenExpiresAt?: string;
+  updatedAt?: string;
+  lastUsedAt?: string;
+}
+
+export interface AccountSelector {
+  connectionName?: string;
+  identifier?: string;
+  connectedAccountId?: string;
+  organizationId?: string;
+  userId?: string;
+}
+
+export interface AccountInput extends AccountSelector {
+  authorizationDetails?: AuthorizationDetails;
+  apiConfig?: JsonObject;
+}
+
+export interface ConnectedAccountResponse { connectedAccount: ConnectedAccount }
+export interface ListConnectedAccountsResponse {
+  connectedAccounts: ConnectedAccount[];
+  totalSize: number;
+  nextPageToken: string;
+  prevPageToken: string;
+}
+
+export interface ToolDefinition { name: string; description: string; input_schema: JsonObject; annotations?: JsonObject; [key: string]: unknown }
+export interface Tool { id: string; provider: string; definition: ToolDefinition; metadata: JsonObject; tags: string[]; isDefault?: boolean; updatedAt?: string }
+export interface ScopedTool { tool: Tool; identifier: string; connectedAccountId: string }
+export interface ListScopedToolsResponse { tools: ScopedTool[]; totalSize: number; nextPageToken: string; prevPageToken: string }
+export interface ListToolsResponse { tools: Tool[]; toolNames: string[]; totalSize: number; nextPageToken: string; prevPageToken: string }
+export interface ListAvailableToolsResponse { tools: Tool[]; totalSize: number; nextPageToken: string; prevPageToken: string }
+export interface ExecuteToolResponse { data: JsonObject; executionId: string }
+
+export interface ExecuteToolParams {
+  toolName: string;
+  toolInput?: JsonObject;
+  identifier?: string;
+  connectedAccountId?: string;
+  /** Connection name (also accepted as `connectionName`). */
+  connector?: string;
+  connectionName?: string;
+  organizationId?: string;
+  userId?: string;
+}
+
+export interface RequestParams {
+  connectionName: string;
+  identifier: string;
+  path: string;
+  method?: string;
+  queryParams?: Record<string, unknown>;
+  body?: unknown;
+  formData?: Record<string, unknown>;
+  headers?: Record<string, string>;
+  timeoutMs?: number;
+}
+
+export interface ProxyResponse<T = any> { data: T; status: number; statusText: string; headers: Record<string, string> }
+
+export type ModifierFn = (data: JsonObject) => JsonObject | Promise<JsonObject>;
+
+export declare class ToolsClient {
+  listTools(options?: { filter?: { provider?: string; identifier?: string; toolName?: string[]; query?: string; connector?: string; summary?: boolean }; pageSize?: number; pageToken?: string }): Promise<ListToolsResponse>;
+  listScopedTools(identifier: string, options?: { filter?: { providers?: string[]; toolNames?: string[]; connectionNames?: string[] }; pageSize?: number; pageToken?: string }): Promise<ListScopedToolsResponse>;
+  listAvailableTools(identifier: string, options?: { pageSize?: number; pageToken?: string }): Promise<ListAvailableToolsResponse>;
+  executeTool(params: Omit<ExecuteToolParams, 'toolInput'> & { params?: JsonObject }): Promise<ExecuteToolResponse>;
+}
+
+export declare class ActionsClient {
+  readonly tools: ToolsClient;
+  getOrCreateConnectedAccount(params: AccountInput & { connectionName: string; identifier: string }): Promise<ConnectedAccountResponse>;
+  upsertConnectedAccount(params: AccountInput & { connectionName: string; identifier: string }): Promise<ConnectedAccountResponse>;
+  createConnectedAccount(params: AccountInput & { connectionName: string; identifier: string }): Promise<ConnectedAccountResponse>;
+  updateConnectedAccount(params: AccountInput): Promise<ConnectedAccountResponse>;
+  getConnectedAccount(params: AccountSelector): Promise<ConnectedAccountResponse>;
+  getConnectedAccountDetails(params: AccountSelector): Promise<ConnectedAccountResponse>;
+  deleteConnectedAccount(params: AccountSelector): Promise<Record<string, never>>;
+  listConnectedAccounts(params?: { connectionName?: string; identifier?: string; provider?: string; connectionNames?: string[]; query?: string; pageSize?: number; pageToken?: string }): Promise<ListConnectedAccountsResponse>;
+  getAuthorizationLink(params: AccountSelector & { state?: string; userVerifyUrl?: string }): Promise<{ link: string; expiry?: string }>;
+  verifyConnectedAccountUser(params: { authRequestId: string; identifier: string }): Promise<{ postUserVerifyRedirectUrl: string }>;
+  executeTool(params: ExecuteToolParams): Promise<ExecuteToolResponse>;
+  request<T = any>(params: RequestParams): Promise<ProxyResponse<T>>;
+  addModifier(modifier: { toolNames: string | string[]; type: 'pre' | 'post'; func: ModifierFn }): ModifierFn;
+  preModifier(toolNames: string | string[], func: ModifierFn): ModifierFn;
+  postModifier(toolNames: string | string[], func: ModifierFn): ModifierFn;
+}
+
+export declare class ScalekitClient {
+  constructor(envUrl: string, clientId: string, clientSecret: string, options?: ScalekitOptions);
+  constructor(options: { envUrl: string; clientId: string; clientSecret: string } & ScalekitOptions);
+  readonly envUrl: string;
+  readonly actions: ActionsClient;
+  readonly tools: ToolsClient;
+}
+export { ScalekitClient as Scalekit };
+export default ScalekitClient;
+
+export interface ErrorDetails { httpStatus?: number; errorCode?: string | null; kind?: string; field?: string | null; requestId?: string | null; errDetails?: unknown }
+export declare class ScalekitException extends Error {
+  constructor(message: string, details?: ErrorDetails);
+  readonly httpStatus?: number;
+  readonly errorCode: string | null;
+  readonly kind?: string;
+  /** The parameter a validation error is about (e.g. `tool_input.max_results`). */
+  readonly field: string | null;
+  readonly requestId: string | null;
+  readonly errDetails?: unknown;
+}
+export declare class ScalekitConnectionException extends ScalekitException {}
+export declare class ScalekitModifierException extends ScalekitException {}
+export declare class ScalekitServerException extends ScalekitException {}
+export declare class ScalekitBadRequestException extends ScalekitServerException {}
+export declare class ScalekitUnauthorizedException extends ScalekitServerException {}
+export declare class ScalekitForbiddenException extends ScalekitServerException {}
+export declare class ScalekitNotFoundException extends ScalekitServerException {}
+export declare class ScalekitConflictException extends ScalekitServerException {}
+export declare class ScalekitTooManyRequestsException extends ScalekitServerException {}
+export declare class ScalekitInternalServerException extends ScalekitServerException {}
+export declare class ScalekitNotImplementedException extends ScalekitServerException {}
+export declare class ScalekitServiceUnavailableException extends ScalekitServerException {}
+export declare class ScalekitGatewayTimeoutException extends ScalekitServerException {}
+export declare class ScalekitCancelledException extends ScalekitServerException {}
+export declare class ScalekitUnknownException extends ScalekitServerException {}
+interface ToolErrorFields { readonly isToolError: true; readonly toolErrorCode: string; readonly toolErrorMessage: string; readonly executionId: string }
+export declare class ScalekitToolException extends ScalekitServerException implements ToolErrorFields { readonly isToolError: true; readonly toolErrorCode: string; readonly toolErrorMessage: string; readonly executionId: string }
+export declare class ScalekitToolRateLimitException extends ScalekitTooManyRequestsException implements ToolErrorFields { readonly isToolError: true; readonly toolErrorCode: string; readonly toolErrorMessage: string; readonly executionId: string }
+export declare class ScalekitToolUnauthorizedException extends ScalekitUnauthorizedException implements ToolErrorFields { readonly isToolError: true; readonly toolErrorCode: string; readonly toolErrorMessage: string; readonly executionId: string }
+export declare class ScalekitToolForbiddenException extends ScalekitForbiddenException implements ToolErrorFields { readonly isToolError: true; readonly toolErrorCode: string; readonly toolErrorMessage: string; readonly executionId: string }
+export declare function isToolException(e: unknown): e is ScalekitServerException & ToolErrorFields;

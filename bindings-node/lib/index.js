@@ -1,0 +1,216 @@
+'use strict';
+/**
+ * @scalekit-sdk/node — AgentKit Node SDK. Every method is a thin call into the Rust core
+ * (native addon); this file only shapes parameters, results and errors as documented.
+ */
+
+const { NativeClient } = require('../native.js');
+const errors = require('./errors');
+const { ConnectorStatus, ConnectorType } = require('./pkg/grpc/scalekit/v1/connected_accounts/connected_accounts_pb');
+
+const { version: SDK_VERSION } = require('../package.json');
+
+/** Drops undefined/null members so absent optional parameters stay absent on the wire. */
+function clean(value) {
+  if (Array.isArray(value)) return value.map(clean);
+  if (value && typeof value === 'object' && !Buffer.isBuffer(value)) {
+    const out = {};
+    for (const [k, v] of Object.entries(value)) {
+      if (v !== undefined && v !== null) out[k] = clean(v);
+    }
+    return out;
+  }
+  return value;
+}
+
+const MODIFIER_ERROR_TAG = 'AGENTKIT_MODIFIER_ERROR:';
+const modifierErrors = new Map();
+let modifierErrorSeq = 0;
+
+/** Rethrows a modifier's own error unchanged; other native errors become SDK classes. */
+async function run(promise) {
+  try {
+    return await promise;
+  } catch (err) {
+    const text = err && typeof err.message === 'string' ? err.message : '';
+    const at = text.indexOf(MODIFIER_ERROR_TAG);
+    if (at >= 0) {
+      const id = Number.parseInt(text.slice(at + MODIFIER_ERROR_TAG.length), 10);
+      if (modifierErrors.has(id)) {
+        const original = modifierErrors.get(id);
+        modifierErrors.delete(id);
+        throw original;
+      }
+    }
+    throw errors.wrapError(err);
+  }
+}
+
+/** Parses a relayed body: JSON when it looks like JSON, else text. */
+function decodeBody(buffer, contentType) {
+  const text = buffer.toString('utf8');
+  if (/json/i.test(contentType || '') || /^\s*[[{]/.test(text)) {
+    try {
+      return JSON.parse(text);
+    } catch {
+      return text;
+    }
+  }
+  return text;
+}
+
+class ToolsClient {
+  constructor(native) {
+    this._native = native;
+  }
+
+  /** Every catalog tool matching `filter`. */
+  listTools(options = {}) {
+    return run(this._native.call('list_tools', clean({ filter: options.filter, pageSize: options.pageSize, pageToken: options.pageToken })));
+  }
+
+  /** Tools this user can run through their connected accounts, with paging metadata. */
+  listScopedTools(identifier, options = {}) {
+    return run(this._native.call('list_scoped_tools', clean({ identifier, filter: options.filter, pageSize: options.pageSize, pageToken: options.pageToken })));
+  }
+
+  /** Tools of every configured connection. */
+  listAvailableTools(identifier, options = {}) {
+    return run(this._native.call('list_available_tools', clean({ identifier, pageSize: options.pageSize, pageToken: options.pageToken })));
+  }
+
+  /** Runs a tool without modifiers. Prefer `actions.executeTool`. */
+  executeTool(params = {}) {
+    const { params: toolInput, ...rest } = params;
+    return run(this._native.call('execute_tool_unmodified', clean({ ...rest, toolInput })));
+  }
+}
+
+class ActionsClient {
+  constructor(native, envUrl, tools) {
+    this._native = native;
+    this._envUrl = envUrl.replace(/\/+$/, '');
+    this.tools = tools;
+    this.upsertConnectedAccount = this.getOrCreateConnectedAccount;
+  }
+
+  _call(op, params) {
+    return run(this._native.call(op, clean(params ?? {})));
+  }
+
+  /** Returns the user's account on the connection, creating it (PENDING_AUTH) when missing. */
+  getOrCreateConnectedAccount(params) { return this._call('get_or_create_connected_account', params); }
+  /** Creates a connected account with explicit credentials. */
+  createConnectedAccount(params) { return this._call('create_connected_account', params); }
+  /** Replaces credentials and/or apiConfig of an account. */
+  updateConnectedAccount(params) { return this._call('update_connected_account', params); }
+  /** The account with its credentials. Protect access to this method. */
+  getConnectedAccount(params) { return this._call('get_connected_account', params); }
+  /** The account without credentials. */
+  getConnectedAccountDetails(params) { return this._call('get_connected_account_details', params); }
+  /** Deletes a connected account and its credentials. */
+  deleteConnectedAccount(params) { return this._call('delete_connected_account', params); }
+  /** Accounts matching the filters (no credentials), one page at a time. */
+  listConnectedAccounts(params = {}) { return this._call('list_connected_accounts', params); }
+  /** A signed, expiring link that starts the user's authorization. */
+  getAuthorizationLink(params) { return this._call('get_authorization_link', params); }
+  /** Confirms the user who authorized is the one the link was made for. */
+  verifyConnectedAccountUser(params) { return this._call('verify_connected_account_user', params); }
+  /** Runs a tool for a user; registered modifiers apply. Resolves to `{ data, executionId }`. */
+  executeTool(params) { return this._call('execute_tool', params); }
+
+  /**
+   * Calls the provider's API as the user. Resolves to `{ data, status, statusText, headers }`;
+   * a non-2xx answer rejects with the SDK error class for its status (`err.response` holds it).
+   */
+  async request(params) {
+    const raw = await run(this._native.request(clean({ ...params, body: params?.body })));
+    const headers = Object.fromEntries(raw.headers.map(([k, v]) => [k.toLowerCase(), v]));
+    const response = { data: decodeBody(raw.body, headers['content-type']), status: raw.status, statusText: '', headers };
+    if (raw.status >= 400) {
+      const Cls = errors.classForStatus(raw.status);
+      const err = new Cls(`provider answered HTTP ${raw.status}`, { httpStatus: raw.status, errorCode: String(raw.status), errDetails: response.data });
+      err.response = response;
+      throw err;
+    }
+    return response;
+  }
+
+  /**
+   * Registers a modifier `{ toolNames, type: 'pre' | 'post', func }`. `func(data)` may be sync or
+   * async and returns the new data; modifiers of one type chain in registration order.
+   */
+  addModifier({ toolNames, type, func }) {
+    const names = typeof toolNames === 'string' ? [toolNames] : toolNames;
+    if (!Array.isArray(names) || names.length === 0 || !names.every((n) => typeof n === 'string' && n)) {
+      throw new errors.ScalekitBadRequestException('toolNames must be a non-empty string or array of strings', { field: 'toolNames', httpStatus: 400 });
+    }
+    if (typeof func !== 'function') {
+      throw new errors.ScalekitBadRequestException('func must be a function', { field: 'func', httpStatus: 400 });
+    }
+    const wrapped = async (data) => {
+      try {
+        return await func(data);
+      } catch (e) {
+        const id = ++modifierErrorSeq;
+        modifierErrors.set(id, e);
+        throw new Error(`${MODIFIER_ERROR_TAG}${id}`);
+      }
+    };
+    this._native.addModifier(type, names, wrapped);
+    return func;
+  }
+
+  /** `preModifier(toolNames, func)`: runs `func(toolInput)` before the named tools. */
+  preModifier(toolNames, func) { return this.addModifier({ toolNames, type: 'pre', func }); }
+  /** `postModifier(toolNames, func)`: runs `func(data)` on the named tools' output. */
+  postModifier(toolNames, func) { return this.addModifier({ toolNames, type: 'post', func }); }
+}
+
+/**
+ * Client for an AgentKit environment. Both documented forms work:
+ * `new ScalekitClient(envUrl, clientId, clientSecret, options?)` and
+ * `new ScalekitClient({ envUrl, clientId, clientSecret, ...options })`.
+ * No network I/O happens here; the token is fetched on first use.
+ */
+class ScalekitClient {
+  constructor(envUrl, clientId, clientSecret, options = {}) {
+    if (envUrl && typeof envUrl === 'object') {
+      ({ envUrl, clientId, clientSecret, ...options } = envUrl);
+    }
+    const native = new NativeClient(envUrl ?? '', clientId ?? '', clientSecret ?? '', options.timeoutMs, options.toolTimeoutMs, `AgentKit-Node/${SDK_VERSION}`);
+    this.envUrl = envUrl;
+    this.tools = new ToolsClient(native);
+    this.actions = new ActionsClient(native, envUrl, this.tools);
+  }
+}
+
+// Static `exports.X =` lines so ESM `import { X }` of this CommonJS module finds every name.
+exports.ScalekitClient = ScalekitClient;
+exports.Scalekit = ScalekitClient;
+exports.default = ScalekitClient;
+exports.ActionsClient = ActionsClient;
+exports.ToolsClient = ToolsClient;
+exports.ConnectorStatus = ConnectorStatus;
+exports.ConnectorType = ConnectorType;
+exports.ScalekitException = errors.ScalekitException;
+exports.ScalekitConnectionException = errors.ScalekitConnectionException;
+exports.ScalekitModifierException = errors.ScalekitModifierException;
+exports.ScalekitServerException = errors.ScalekitServerException;
+exports.ScalekitBadRequestException = errors.ScalekitBadRequestException;
+exports.ScalekitUnauthorizedException = errors.ScalekitUnauthorizedException;
+exports.ScalekitForbiddenException = errors.ScalekitForbiddenException;
+exports.ScalekitNotFoundException = errors.ScalekitNotFoundException;
+exports.ScalekitConflictException = errors.ScalekitConflictException;
+exports.ScalekitTooManyRequestsException = errors.ScalekitTooManyRequestsException;
+exports.ScalekitInternalServerException = errors.ScalekitInternalServerException;
+exports.ScalekitNotImplementedException = errors.ScalekitNotImplementedException;
+exports.ScalekitServiceUnavailableException = errors.ScalekitServiceUnavailableException;
+exports.ScalekitGatewayTimeoutException = errors.ScalekitGatewayTimeoutException;
+exports.ScalekitCancelledException = errors.ScalekitCancelledException;
+exports.ScalekitUnknownException = errors.ScalekitUnknownException;
+exports.ScalekitToolException = errors.ScalekitToolException;
+exports.ScalekitToolRateLimitException = errors.ScalekitToolRateLimitException;
+exports.ScalekitToolUnauthorizedException = errors.ScalekitToolUnauthorizedException;
+exports.ScalekitToolForbiddenException = errors.ScalekitToolForbiddenException;
+exports.isToolException = errors.isToolException;

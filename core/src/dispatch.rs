@@ -151,12 +151,17 @@ pub fn authorization_details(v: &Value) -> Result<Option<AuthorizationDetails>> 
     Err(bad("must contain oauth_token or static_auth"))
 }
 
-/// Deserializes `value`, naming the offending field (`"page_size"`) in the error.
+/// Deserializes `value`, naming the offending field in the error: `page_size` for top-level
+/// parameters (`context` "params"), `authorization_details.oauth_token.access_token` for nested ones.
 pub fn parse_named<T: DeserializeOwned>(context: &str, value: Value) -> Result<T> {
     let value = if value.is_null() { Value::Object(Map::new()) } else { value };
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
-        let field = if path == "." || path.is_empty() { context.to_string() } else { path };
+        let field = match (path.as_str(), context) {
+            ("." | "", _) => context.to_string(),
+            (_, "params") => path,
+            _ => format!("{context}.{path}"),
+        };
         Error::invalid_field(field.clone(), format!("{field}: {}", e.into_inner()))
     })
 }

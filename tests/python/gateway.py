@@ -1,0 +1,52 @@
+"""Starts a real ``agentkit dev`` process (gateway + sandbox upstream) on free loopback ports."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Dict
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def agentkit_binary() -> str:
+    explicit = os.environ.get("AGENTKIT_BIN")
+    if explicit:
+        return explicit
+    for profile in ("debug", "release"):
+        candidate = ROOT / "target" / profile / "agentkit"
+        if candidate.exists():
+            return str(candidate)
+    raise RuntimeError("agentkit binary not found: run `cargo build -p agentkit-server` or set AGENTKIT_BIN")
+
+
+class DevGateway:
+    """A running ``agentkit dev``; ``env`` holds the printed variables."""
+
+    def __init__(self) -> None:
+        self.data_dir = tempfile.mkdtemp(prefix="agentkit-test-")
+        self.process = subprocess.Popen(
+            [agentkit_binary(), "dev", "--port", "0", "--data-dir", self.data_dir],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        self.env: Dict[str, str] = {}
+        assert self.process.stdout is not None
+        while "AGENTKIT_SANDBOX_URL" not in self.env:
+            line = self.process.stdout.readline()
+            if not line:
+                raise RuntimeError(f"agentkit dev exited early with {self.process.wait()}")
+            name, _, value = line.strip().removeprefix("export ").partition("=")
+            self.env[name] = value
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        shutil.rmtree(self.data_dir, ignore_errors=True)

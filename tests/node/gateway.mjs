@@ -1,0 +1,43 @@
+// Starts a real `agentkit dev` process (gateway + sandbox upstream) on free loopback ports.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export function agentkitBinary() {
+  if (process.env.AGENTKIT_BIN) return process.env.AGENTKIT_BIN;
+  for (const profile of ['debug', 'release']) {
+    const candidate = join(ROOT, 'target', profile, 'agentkit');
+    if (existsSync(candidate)) return candidate;
+  }
+  throw new Error('agentkit binary not found: run `cargo build -p agentkit-server` or set AGENTKIT_BIN');
+}
+
+/** Resolves to `{ env, stop }` once `agentkit dev` printed its variables. */
+export async function startGateway() {
+  const dataDir = mkdtempSync(join(tmpdir(), 'agentkit-node-test-'));
+  const child = spawn(agentkitBinary(), ['dev', '--port', '0', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const env = {};
+  const lines = createInterface({ input: child.stdout });
+  await new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`agentkit dev exited early with ${code}`)));
+    lines.on('line', (line) => {
+      const [name, ...rest] = line.replace(/^export /, '').split('=');
+      env[name] = rest.join('=');
+      if (name === 'AGENTKIT_SANDBOX_URL') resolve();
+    });
+  });
+  child.removeAllListeners('exit');
+  const stop = async () => {
+    lines.close();
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  return { env, stop };
+}

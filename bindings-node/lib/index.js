@@ -178,7 +178,12 @@ class ScalekitClient {
     if (envUrl && typeof envUrl === 'object') {
       ({ envUrl, clientId, clientSecret, ...options } = envUrl);
     }
-    const native = new NativeClient(envUrl ?? '', clientId ?? '', clientSecret ?? '', options.timeoutMs, options.toolTimeoutMs, `AgentKit-Node/${SDK_VERSION}`);
+    let native;
+    try {
+      native = new NativeClient(envUrl ?? '', clientId ?? '', clientSecret ?? '', options.timeoutMs, options.toolTimeoutMs, `AgentKit-Node/${SDK_VERSION}`);
+    } catch (err) {
+      throw errors.wrapError(err);
+    }
     this.envUrl = envUrl;
     this.tools = new ToolsClient(native);
     this.actions = new ActionsClient(native, envUrl, this.tools);

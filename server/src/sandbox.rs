@@ -8,6 +8,7 @@
 //!   `from:`, `to:`, `subject:`, `label:` and free words; `maxResults`, `pageToken`, `labelIds`),
 //!   `GET …/messages/{id}` (`format`, `metadataHeaders`), `POST …/messages/send`,
 //!   `POST …/messages/{id}/modify`, `GET …/labels`. Bad tokens get Google's 401 body.
+//! * `x-sandbox-delay-ms` on any request delays the answer (a slow provider on demand).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -335,6 +336,16 @@ async fn list_labels(State(state): State<Shared>, headers: HeaderMap) -> Respons
     Json(json!({"labels": labels})).into_response()
 }
 
+/// `x-sandbox-delay-ms: N` makes the sandbox answer N ms late (at most 10 s): a slow provider on
+/// demand, for testing timeouts and that callers do not block while they wait.
+async fn simulated_latency(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let delay = req.headers().get("x-sandbox-delay-ms").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if let Some(ms) = delay {
+        tokio::time::sleep(std::time::Duration::from_millis(ms.min(10_000))).await;
+    }
+    next.run(req).await
+}
+
 pub fn router() -> Router {
     Router::new()
         .route("/sandbox/tokens", post(mint_token))
@@ -344,6 +355,7 @@ pub fn router() -> Router {
         .route("/gmail/v1/users/me/messages/{id}/modify", post(modify_message))
         .route("/gmail/v1/users/me/labels", get(list_labels))
         .with_state(Arc::new(Mutex::new(SandboxState::default())))
+        .layer(axum::middleware::from_fn(simulated_latency))
 }
 
 /// Serves the sandbox on `addr`; returns the bound address.

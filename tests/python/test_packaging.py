@@ -1,0 +1,66 @@
+"""Packaging checks: stubs match the native module, shared test files exist in both languages,
+and the documented import paths resolve."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import inspect
+from pathlib import Path
+
+import scalekit
+from scalekit import _native
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _stub_names():
+    tree = ast.parse((Path(scalekit.__file__).parent / "_native.pyi").read_text())
+    names, methods = set(), set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        if isinstance(node, ast.AnnAssign):
+            names.add(node.target.id)
+        if isinstance(node, ast.ClassDef) and node.name == "NativeClient":
+            methods = {n.name for n in node.body if isinstance(n, ast.FunctionDef) and not n.name.startswith("__")}
+    return names, methods
+
+
+def test_stubs_match_the_native_module():
+    names, methods = _stub_names()
+    native_names = {n for n in dir(_native) if not n.startswith("_")} | {"__version__"}
+    assert names == native_names, f"stub drift: only in stub {names - native_names}, only in module {native_names - names}"
+    native_methods = {n for n, _ in inspect.getmembers(_native.NativeClient) if not n.startswith("_")}
+    assert methods == native_methods, f"NativeClient drift: {methods ^ native_methods}"
+    assert (Path(scalekit.__file__).parent / "py.typed").exists()
+
+
+def test_every_test_file_has_its_twin_in_the_other_language():
+    python = {p.stem.removeprefix("test_") for p in (ROOT / "tests" / "python").glob("test_*.py")}
+    node = {p.name.removesuffix(".test.mjs") for p in (ROOT / "tests" / "node").glob("*.test.mjs")}
+    assert python == node, f"only in Python: {python - node}; only in Node: {node - python}"
+
+
+def test_documented_import_paths():
+    for module, names in {
+        "scalekit": ["ScalekitClient"],
+        "scalekit.client": ["ScalekitClient"],
+        "scalekit.actions.types": ["McpConfigConnectionToolMapping", "ExecuteToolResponse"],
+        "scalekit.actions.modifier": ["Modifier", "ModifierType", "ToolNames"],
+        "scalekit.common.exceptions": ["ScalekitNotFoundException", "ScalekitServerException", "ScalekitToolException"],
+        "scalekit.v1.tools.tools_pb2": ["Filter", "ScopedToolFilter", "Tool"],
+        "scalekit.v1.connected_accounts.connected_accounts_pb2": ["ConnectorStatus", "ConnectorType"],
+    }.items():
+        loaded = importlib.import_module(module)
+        for name in names:
+            assert hasattr(loaded, name), f"{module}.{name}"
+
+
+def test_every_network_method_has_an_async_twin(client):
+    for owner in (client.actions, client.actions.tools):
+        for name, member in inspect.getmembers(owner, inspect.ismethod):
+            if name.startswith("_") or name in {"add_modifier", "get_modifiers", "pre_modifier", "post_modifier"} or name.endswith("_async"):
+                continue
+            twin = getattr(owner, f"{name}_async", None)
+            assert twin is not None and inspect.iscoroutinefunction(twin), f"{type(owner).__name__}.{name} lacks an awaitable twin"

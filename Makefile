@@ -1,0 +1,63 @@
+# AgentKit — one Rust core, a gateway, and Python + Node SDKs.
+#   make demo   build everything and run the quickstart (Python and Node) against `agentkit dev`
+#   make test   every suite: cargo test (Rust scenarios), pytest, node --test
+#   make dist   release artifacts in dist/: the abi3 wheel and the npm tarball
+#   make bench  benchmarks (figures and ratios, no pass/fail)
+
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+NAPI := node_modules/.bin/napi
+PY_DEPS := maturin==1.16.0 pytest==9.* pytest-asyncio==1.* protobuf requests httpx
+AGENTKIT_BIN := target/debug/agentkit
+export AGENTKIT_BIN
+
+.PHONY: demo test dist bench build build-server build-python build-node clean
+
+build: build-server build-python build-node
+
+$(VENV)/.ready:
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet $(PY_DEPS)
+	touch $@
+
+node_modules/.ready: package.json bindings-node/package.json
+	npm install --no-audit --no-fund
+	touch $@
+
+build-server:
+	cargo build -p agentkit-server
+
+build-python: $(VENV)/.ready
+	VIRTUAL_ENV=$(abspath $(VENV)) $(VENV)/bin/maturin develop --quiet
+
+build-node: node_modules/.ready
+	cd bindings-node && ../$(NAPI) build --platform --js native.js --dts native.d.ts
+
+demo: build
+	@echo "=== Python quickstart against agentkit dev ==="
+	scripts/with-dev-gateway.sh sh -c 'echo | $(PY) examples/python/quickstart.py'
+	@echo
+	@echo "=== Node quickstart against agentkit dev ==="
+	scripts/with-dev-gateway.sh node examples/node/quickstart.mjs
+
+test: build
+	cargo test --workspace
+	$(PY) -m pytest -q tests/python
+	node --test tests/node/
+
+dist: $(VENV)/.ready node_modules/.ready
+	rm -rf dist && mkdir -p dist
+	$(VENV)/bin/maturin build --release --out dist
+	cd bindings-node && ../$(NAPI) build --platform --release --js native.js --dts native.d.ts
+	cd bindings-node && npm pack --pack-destination ../dist
+	@ls -l dist
+
+bench: build
+	cargo build --release -p agentkit-server
+	VIRTUAL_ENV=$(abspath $(VENV)) $(VENV)/bin/maturin develop --release --quiet
+	AGENTKIT_BIN=target/release/agentkit scripts/with-dev-gateway.sh $(PY) benches/bench_execute_tool.py
+
+clean:
+	rm -rf target dist $(VENV) node_modules bindings-node/*.node bindings-node/native.js bindings-node/native.d.ts

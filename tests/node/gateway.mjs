@@ -1,6 +1,6 @@
 // Starts a real `agentkit dev` process (gateway + sandbox upstream) on free loopback ports.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -17,10 +17,14 @@ export function agentkitBinary() {
   throw new Error('agentkit binary not found: run `cargo build -p agentkit-server` or set AGENTKIT_BIN');
 }
 
-/** Resolves to `{ env, stop }` once `agentkit dev` printed its variables. */
+/** Resolves to `{ env, stop, logText }` once `agentkit dev` printed its variables. */
 export async function startGateway() {
   const dataDir = mkdtempSync(join(tmpdir(), 'agentkit-node-test-'));
-  const child = spawn(agentkitBinary(), ['dev', '--port', '0', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const logPath = join(dataDir, 'gateway.log');
+  const child = spawn(agentkitBinary(), ['dev', '--port', '0', '--data-dir', join(dataDir, 'state')], {
+    stdio: ['ignore', 'pipe', openSync(logPath, 'w')],
+    env: { ...process.env, AGENTKIT_LOG: 'debug' },
+  });
   const env = {};
   const lines = createInterface({ input: child.stdout });
   await new Promise((resolve, reject) => {
@@ -39,5 +43,7 @@ export async function startGateway() {
     await exited;
     rmSync(dataDir, { recursive: true, force: true });
   };
-  return { env, stop };
+  /** Everything the gateway logged so far (stderr, debug level). */
+  const logText = () => readFileSync(logPath, 'utf8');
+  return { env, stop, logText };
 }

@@ -28,10 +28,13 @@ class DevGateway:
 
     def __init__(self) -> None:
         self.data_dir = tempfile.mkdtemp(prefix="agentkit-test-")
+        self.log_path = Path(self.data_dir) / "gateway.log"
+        self._log = open(self.log_path, "w")
         self.process = subprocess.Popen(
-            [agentkit_binary(), "dev", "--port", "0", "--data-dir", self.data_dir],
+            [agentkit_binary(), "dev", "--port", "0", "--data-dir", str(Path(self.data_dir) / "state")],
             stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
+            stderr=self._log,
+            env={**os.environ, "AGENTKIT_LOG": "debug"},
             text=True,
         )
         self.env: Dict[str, str] = {}
@@ -43,10 +46,16 @@ class DevGateway:
             name, _, value = line.strip().removeprefix("export ").partition("=")
             self.env[name] = value
 
+    def log_text(self) -> str:
+        """Everything the gateway logged so far (stderr, debug level)."""
+        self._log.flush()
+        return self.log_path.read_text()
+
     def stop(self) -> None:
         self.process.terminate()
         try:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.process.kill()
+        self._log.close()
         shutil.rmtree(self.data_dir, ignore_errors=True)

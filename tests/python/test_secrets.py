@@ -1,0 +1,45 @@
+"""No credential ever leaves the vault by a side door: not in list responses, execution records,
+error messages or the gateway's own logs (debug level)."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+
+import pytest
+
+from scalekit.common.exceptions import ScalekitToolUnauthorizedException
+
+CANARY = "ya29.canary-SECRET-never-log-me"
+
+
+def test_credentials_stay_secret(client, gateway, gateway_env):
+    actions = client.actions
+    actions.create_connected_account(connection_name="gmail", identifier="secret-user",
+                                     authorization_details={"oauth_token": {"access_token": CANARY, "refresh_token": CANARY + "-refresh"}})
+    with pytest.raises(ScalekitToolUnauthorizedException) as info:
+        actions.execute_tool(tool_name="gmail_fetch_mails", identifier="secret-user", tool_input={"query": "is:unread"})
+    assert CANARY not in str(info.value) and CANARY not in info.value.message
+    proxied = actions.request(connection_name="gmail", identifier="secret-user", path="/gmail/v1/users/me/labels")
+    assert proxied.status_code == 401 and CANARY not in proxied.text
+
+    listed = actions.list_connected_accounts(identifier="secret-user")
+    assert CANARY not in json.dumps(listed.to_dict(), default=str)
+    details = actions.get_connected_account_details(connection_name="gmail", identifier="secret-user")
+    assert details.connected_account.authorization_details is None
+
+    token = json.load(urllib.request.urlopen(urllib.request.Request(
+        gateway_env["SCALEKIT_ENV_URL"] + "/oauth/token",
+        data=f"grant_type=client_credentials&client_id={gateway_env['SCALEKIT_CLIENT_ID']}&client_secret={gateway_env['SCALEKIT_CLIENT_SECRET']}".encode())))["access_token"]
+    records = urllib.request.urlopen(urllib.request.Request(
+        gateway_env["SCALEKIT_ENV_URL"] + "/api/v1/executions?identifier=secret-user", headers={"authorization": f"Bearer {token}"})).read().decode()
+    assert "gmail_fetch_mails" in records and "FAILED" in records
+    assert CANARY not in records
+
+    log = gateway.log_text()
+    assert "secret-user" in log or "connected account created" in log  # the log did record the activity
+    assert CANARY not in log
+    assert gateway_env["SCALEKIT_CLIENT_SECRET"] not in log
+    # The only place the credential is returned: the documented credential read.
+    full = actions.get_connected_account(connection_name="gmail", identifier="secret-user")
+    assert full.connected_account.authorization_details["oauth_token"]["access_token"] == CANARY

@@ -14,6 +14,7 @@ use serde_json::{Map, Value};
 use crate::actions::{Actions, ProxyRequest};
 use crate::client::RawResponse;
 use crate::error::{Error, Result};
+use crate::model::casing::to_camel_case;
 use crate::model::*;
 
 /// Every operation the SDKs expose over the network.
@@ -368,29 +369,13 @@ pub fn camel_case_keys(value: Value) -> Value {
             map.into_iter()
                 .map(|(k, v)| {
                     let v = if OPAQUE_KEYS.contains(&k.as_str()) { v } else { camel_case_keys(v) };
-                    (snake_to_camel(&k), v)
+                    (to_camel_case(&k), v)
                 })
                 .collect(),
         ),
         Value::Array(items) => Value::Array(items.into_iter().map(camel_case_keys).collect()),
         other => other,
     }
-}
-
-fn snake_to_camel(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut upper = false;
-    for c in s.chars() {
-        if c == '_' && !out.is_empty() {
-            upper = true;
-        } else if upper {
-            out.push(c.to_ascii_uppercase());
-            upper = false;
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 #[cfg(test)]

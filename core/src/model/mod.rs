@@ -4,6 +4,7 @@
 //! Enums travel as their names, timestamps as RFC 3339 and free-form structs as JSON objects.
 
 pub mod auth;
+pub mod casing;
 pub mod connected_accounts;
 pub mod errors;
 pub mod query;

@@ -3,6 +3,7 @@
 //! The client writes them with [`QueryPairs`]; the gateway reads them with [`QueryMap`], which also
 //! accepts lowerCamel keys (`filter.connectionNames`) by normalising every key to snake_case.
 
+use super::casing::to_snake_case;
 use crate::error::{Error, Result};
 
 /// Ordered `key=value` pairs, built by the client.
@@ -72,20 +73,6 @@ impl QueryMap {
             Some(v) => Err(Error::invalid_field(key, format!("{key} must be true or false, got {v:?}"))),
         }
     }
-}
-
-/// `filter.connectionNames` → `filter.connection_names`; snake_case keys pass through.
-pub fn to_snake_case(key: &str) -> String {
-    let mut out = String::with_capacity(key.len() + 4);
-    for c in key.chars() {
-        if c.is_ascii_uppercase() {
-            out.push('_');
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 #[cfg(test)]

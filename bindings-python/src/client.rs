@@ -20,7 +20,9 @@ pub struct NativeClient {
 
 fn seconds(name: &str, v: f64) -> PyResult<Duration> {
     if !v.is_finite() || v <= 0.0 {
-        return Err(PyValueError::new_err(format!("{name} must be a positive number of seconds")));
+        return Err(PyValueError::new_err(format!(
+            "{name} must be a positive number of seconds"
+        )));
     }
     Ok(Duration::from_secs_f64(v))
 }
@@ -37,7 +39,11 @@ impl<'py> IntoPyObject<'py> for RawOut {
 
     fn into_pyobject(self, py: Python<'py>) -> PyResult<Self::Output> {
         let raw = self.0;
-        let tuple: RawTuple = (raw.status, raw.headers, PyBytes::new(py, &raw.body).unbind());
+        let tuple: RawTuple = (
+            raw.status,
+            raw.headers,
+            PyBytes::new(py, &raw.body).unbind(),
+        );
         tuple.into_pyobject(py)
     }
 }
@@ -46,13 +52,28 @@ impl<'py> IntoPyObject<'py> for RawOut {
 impl NativeClient {
     #[new]
     #[pyo3(signature = (env_url, client_id, client_secret, timeout_s = 20.0, tool_timeout_s = 60.0, sdk_version = None))]
-    fn new(py: Python<'_>, env_url: &str, client_id: &str, client_secret: &str, timeout_s: f64, tool_timeout_s: f64, sdk_version: Option<String>) -> PyResult<Self> {
-        let mut options = ClientOptions { timeout: seconds("call_timeout_s", timeout_s)?, tool_timeout: seconds("tool_call_timeout_s", tool_timeout_s)?, ..ClientOptions::default() };
+    fn new(
+        py: Python<'_>,
+        env_url: &str,
+        client_id: &str,
+        client_secret: &str,
+        timeout_s: f64,
+        tool_timeout_s: f64,
+        sdk_version: Option<String>,
+    ) -> PyResult<Self> {
+        let mut options = ClientOptions {
+            timeout: seconds("call_timeout_s", timeout_s)?,
+            tool_timeout: seconds("tool_call_timeout_s", tool_timeout_s)?,
+            ..ClientOptions::default()
+        };
         if let Some(v) = sdk_version {
             options.sdk_version = v;
         }
-        let client = ScalekitClient::new(env_url, client_id, client_secret, options).map_err(|e| crate::error::to_py_err(py, e))?;
-        Ok(NativeClient { actions: Actions::new(client) })
+        let client = ScalekitClient::new(env_url, client_id, client_secret, options)
+            .map_err(|e| crate::error::to_py_err(py, e))?;
+        Ok(NativeClient {
+            actions: Actions::new(client),
+        })
     }
 
     /// Fetches an access token now (the documented constructor fails fast on bad credentials).
@@ -75,36 +96,67 @@ impl NativeClient {
         Ok(crate::json::to_py(py, &value)?.unbind())
     }
 
-    fn call_async<'py>(&self, py: Python<'py>, op: &str, params: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    fn call_async<'py>(
+        &self,
+        py: Python<'py>,
+        op: &str,
+        params: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let op: Operation = op.parse().map_err(|e| crate::error::to_py_err(py, e))?;
         let params = from_py(params)?;
         let actions = self.actions.clone();
-        awaitable(py, async move { dispatch(&actions, op, params).await.map(JsonOut) })
+        awaitable(py, async move {
+            dispatch(&actions, op, params).await.map(JsonOut)
+        })
     }
 
     /// The proxied request: returns `(status, headers, body)`.
     #[pyo3(signature = (params, raw_body = None))]
-    fn request<'py>(&self, py: Python<'py>, params: &Bound<'py, PyAny>, raw_body: Option<Vec<u8>>) -> PyResult<Bound<'py, pyo3::types::PyTuple>> {
+    fn request<'py>(
+        &self,
+        py: Python<'py>,
+        params: &Bound<'py, PyAny>,
+        raw_body: Option<Vec<u8>>,
+    ) -> PyResult<Bound<'py, pyo3::types::PyTuple>> {
         let params = from_py(params)?;
         let actions = self.actions.clone();
-        let raw = block_on(py, async move { proxy_request(&actions, params, raw_body).await })?;
+        let raw = block_on(py, async move {
+            proxy_request(&actions, params, raw_body).await
+        })?;
         RawOut(raw).into_pyobject(py)
     }
 
     #[pyo3(signature = (params, raw_body = None))]
-    fn request_async<'py>(&self, py: Python<'py>, params: &Bound<'py, PyAny>, raw_body: Option<Vec<u8>>) -> PyResult<Bound<'py, PyAny>> {
+    fn request_async<'py>(
+        &self,
+        py: Python<'py>,
+        params: &Bound<'py, PyAny>,
+        raw_body: Option<Vec<u8>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let params = from_py(params)?;
         let actions = self.actions.clone();
-        awaitable(py, async move { proxy_request(&actions, params, raw_body).await.map(RawOut) })
+        awaitable(py, async move {
+            proxy_request(&actions, params, raw_body).await.map(RawOut)
+        })
     }
 
     /// Registers a modifier (`kind` is `"pre"` or `"post"`), chained in registration order.
-    fn add_modifier(&self, py: Python<'_>, kind: &str, tool_names: Vec<String>, func: Py<PyAny>) -> PyResult<()> {
+    fn add_modifier(
+        &self,
+        py: Python<'_>,
+        kind: &str,
+        tool_names: Vec<String>,
+        func: Py<PyAny>,
+    ) -> PyResult<()> {
         let kind: ModifierKind = kind.parse().map_err(|e| crate::error::to_py_err(py, e))?;
         if !func.bind(py).is_callable() {
             return Err(PyValueError::new_err("modifier must be callable"));
         }
-        self.actions.modifiers().add(kind, tool_names, Arc::new(crate::modifiers::PyModifier { func }));
+        self.actions.modifiers().add(
+            kind,
+            tool_names,
+            Arc::new(crate::modifiers::PyModifier { func }),
+        );
         Ok(())
     }
 }

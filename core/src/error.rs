@@ -131,9 +131,12 @@ impl fmt::Display for ErrorKind {
     }
 }
 
-/// Every failure of the client or the gateway.
+/// Every failure of the client or the gateway. Boxed so `Result<T, Error>` stays small.
 #[derive(Debug)]
-pub struct Error {
+pub struct Error(Box<ErrorInner>);
+
+#[derive(Debug)]
+struct ErrorInner {
     kind: ErrorKind,
     message: String,
     status: Option<u16>,
@@ -150,7 +153,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Error {
+        Error(Box::new(ErrorInner {
             kind,
             message: message.into(),
             status: None,
@@ -160,14 +163,14 @@ impl Error {
             tool_error: None,
             retry_after_secs: None,
             source: None,
-        }
+        }))
     }
 
     /// A validation failure that names the offending field (`"tool_input.max_results"`).
     pub fn invalid_field(field: impl Into<String>, message: impl Into<String>) -> Self {
         let field = field.into();
         let mut err = Error::new(ErrorKind::InvalidInput, message);
-        err.field = Some(field);
+        err.0.field = Some(field);
         err
     }
 
@@ -176,78 +179,81 @@ impl Error {
     }
 
     pub fn with_status(mut self, status: u16) -> Self {
-        self.status = Some(status);
+        self.0.status = Some(status);
         self
     }
 
     pub fn with_error_code(mut self, code: impl Into<String>) -> Self {
-        self.error_code = Some(code.into());
+        self.0.error_code = Some(code.into());
         self
     }
 
     pub fn with_request_id(mut self, id: Option<String>) -> Self {
-        self.request_id = id;
+        self.0.request_id = id;
         self
     }
 
     pub fn with_tool_error(mut self, info: ToolErrorInfo) -> Self {
-        self.tool_error = Some(info);
+        self.0.tool_error = Some(info);
         self
     }
 
     pub fn with_retry_after(mut self, secs: Option<u64>) -> Self {
-        self.retry_after_secs = secs;
+        self.0.retry_after_secs = secs;
         self
     }
 
     pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
-        self.source = Some(Box::new(source));
+        self.0.source = Some(Box::new(source));
         self
     }
 
     /// Takes the underlying cause (bindings use it to re-raise a user callback's own exception).
     pub fn into_source(self) -> Option<Box<dyn std::error::Error + Send + Sync>> {
-        self.source
+        self.0.source
     }
 
     pub fn kind(&self) -> ErrorKind {
-        self.kind
+        self.0.kind
     }
 
     pub fn message(&self) -> &str {
-        &self.message
+        &self.0.message
     }
 
     /// HTTP status: the one received, or the one this kind maps to.
     pub fn status(&self) -> u16 {
-        self.status.unwrap_or_else(|| self.kind.http_status())
+        self.0.status.unwrap_or_else(|| self.0.kind.http_status())
     }
 
     /// `ErrorInfo.error_code` from the server, or the kind's default code.
     pub fn error_code(&self) -> &str {
-        self.error_code.as_deref().unwrap_or_else(|| self.kind.default_error_code())
+        self.0
+            .error_code
+            .as_deref()
+            .unwrap_or_else(|| self.0.kind.default_error_code())
     }
 
     pub fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
+        self.0.request_id.as_deref()
     }
 
     /// The input field a validation error is about, when known.
     pub fn field(&self) -> Option<&str> {
-        self.field.as_deref()
+        self.0.field.as_deref()
     }
 
     pub fn tool_error(&self) -> Option<&ToolErrorInfo> {
-        self.tool_error.as_ref()
+        self.0.tool_error.as_ref()
     }
 
     pub fn retry_after_secs(&self) -> Option<u64> {
-        self.retry_after_secs
+        self.0.retry_after_secs
     }
 
     /// Name of the SDK exception class for this error, shared by the Python and Node SDKs.
     pub fn sdk_class_name(&self) -> &'static str {
-        match self.kind {
+        match self.0.kind {
             ErrorKind::InvalidInput => "ScalekitBadRequestException",
             ErrorKind::Unauthorized => "ScalekitUnauthorizedException",
             ErrorKind::Forbidden => "ScalekitForbiddenException",
@@ -271,23 +277,29 @@ impl Error {
 
     /// True when sending the same request again may succeed.
     pub fn is_retryable(&self) -> bool {
-        matches!(self.kind, ErrorKind::RateLimited | ErrorKind::Unavailable | ErrorKind::Transport)
-            && self.tool_error.is_none()
+        matches!(
+            self.0.kind,
+            ErrorKind::RateLimited | ErrorKind::Unavailable | ErrorKind::Transport
+        ) && self.0.tool_error.is_none()
     }
 
     /// The JSON body the gateway sends for this error.
     pub fn to_body(&self) -> ErrorBody {
         let mut detail = ErrorDetail::new(self.error_code());
-        detail.tool_error_info = self.tool_error.clone();
-        if let Some(field) = &self.field {
+        detail.tool_error_info = self.0.tool_error.clone();
+        if let Some(field) = &self.0.field {
             detail.validation_error_info = Some(crate::model::errors::ValidationErrorInfo {
                 field_violations: vec![crate::model::errors::FieldViolation {
                     field: field.clone(),
-                    description: self.message.clone(),
+                    description: self.0.message.clone(),
                 }],
             });
         }
-        ErrorBody { code: self.kind.grpc_code(), message: self.message.clone(), details: vec![detail] }
+        ErrorBody {
+            code: self.0.kind.grpc_code(),
+            message: self.0.message.clone(),
+            details: vec![detail],
+        }
     }
 
     /// Rebuilds an error from a server answer (status + JSON body).
@@ -302,23 +314,32 @@ impl Error {
             None => {
                 let text = String::from_utf8_lossy(body);
                 let text = text.trim();
-                let message = if text.is_empty() { format!("HTTP {status}") } else { text.chars().take(500).collect() };
+                let message = if text.is_empty() {
+                    format!("HTTP {status}")
+                } else {
+                    text.chars().take(500).collect()
+                };
                 (message, None)
             }
         };
-        let mut err = Error::new(kind, message).with_status(status).with_request_id(request_id);
+        let mut err = Error::new(kind, message)
+            .with_status(status)
+            .with_request_id(request_id);
         if let Some(detail) = detail {
             if detail.error_code == "TOOL_ERROR" {
                 kind = ErrorKind::ToolExecution;
-                err.kind = kind;
+                err.0.kind = kind;
                 if let Some(info) = detail.tool_error_info {
-                    err.tool_error = Some(info);
+                    err.0.tool_error = Some(info);
                 }
             }
-            if let Some(v) = detail.validation_error_info.and_then(|v| v.field_violations.into_iter().next()) {
-                err.field = Some(v.field);
+            if let Some(v) = detail
+                .validation_error_info
+                .and_then(|v| v.field_violations.into_iter().next())
+            {
+                err.0.field = Some(v.field);
             }
-            err.error_code = Some(detail.error_code);
+            err.0.error_code = Some(detail.error_code);
         }
         err
     }
@@ -326,19 +347,26 @@ impl Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.message)
+        write!(f, "{}", self.0.message)
     }
 }
 
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.source.as_deref().map(|e| e as &(dyn std::error::Error + 'static))
+        self.0
+            .source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
     }
 }
 
 impl From<reqwest::Error> for Error {
     fn from(e: reqwest::Error) -> Self {
-        let kind = if e.is_timeout() { ErrorKind::Timeout } else { ErrorKind::Transport };
+        let kind = if e.is_timeout() {
+            ErrorKind::Timeout
+        } else {
+            ErrorKind::Transport
+        };
         // reqwest's Display includes the URL but never headers or bodies, so no secret can leak.
         Error::new(kind, format!("request failed: {e}")).with_source(e)
     }
@@ -356,7 +384,10 @@ mod tests {
 
     #[test]
     fn body_round_trip_keeps_kind_field_and_tool_info() {
-        let err = Error::invalid_field("tool_input.max_results", "tool_input.max_results must be an integer");
+        let err = Error::invalid_field(
+            "tool_input.max_results",
+            "tool_input.max_results must be an integer",
+        );
         let body = serde_json::to_vec(&err.to_body()).unwrap();
         let back = Error::from_response(400, &body, None);
         assert_eq!(back.kind(), ErrorKind::InvalidInput);
@@ -365,7 +396,11 @@ mod tests {
 
         let tool = Error::new(ErrorKind::ToolExecution, "upstream said no")
             .with_status(401)
-            .with_tool_error(ToolErrorInfo { execution_id: "x1".into(), tool_error_message: "bad".into(), tool_error_code: "401".into() });
+            .with_tool_error(ToolErrorInfo {
+                execution_id: "x1".into(),
+                tool_error_message: "bad".into(),
+                tool_error_code: "401".into(),
+            });
         let body = serde_json::to_vec(&tool.to_body()).unwrap();
         let back = Error::from_response(401, &body, None);
         assert_eq!(back.kind(), ErrorKind::ToolExecution);

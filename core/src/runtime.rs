@@ -1,9 +1,16 @@
-//! Process-wide resources: one tokio runtime (for bindings that need to own one) and one pooled
-//! HTTP client. Both are rebuilt in a forked child, whose inherited copies would hold the parent's
-//! threads and sockets.
+//! Process-wide resources: one tokio runtime (for bindings that own theirs, i.e. Python) and one
+//! pooled HTTP client. Both are rebuilt in a forked child, whose inherited copies would refer to
+//! the parent's threads and sockets.
+//!
+//! The runtime is owned here and lent out as [`Handle`]s, so [`shutdown`] really stops it (tasks
+//! dropped, workers joined) even while a caller is blocked in `Handle::block_on`. After shutdown no
+//! new runtime is created: the host is exiting.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
+
+use tokio::runtime::{Handle, Runtime};
 
 struct PerProcess<T> {
     pid: u32,
@@ -11,7 +18,8 @@ struct PerProcess<T> {
 }
 
 static HTTP: OnceLock<Mutex<Option<PerProcess<reqwest::Client>>>> = OnceLock::new();
-static RUNTIME: OnceLock<Mutex<Option<PerProcess<std::sync::Arc<tokio::runtime::Runtime>>>>> = OnceLock::new();
+static RUNTIME: OnceLock<Mutex<Option<PerProcess<Runtime>>>> = OnceLock::new();
+static SHUT_DOWN: AtomicBool = AtomicBool::new(false);
 
 /// The shared, pooled HTTP client (rustls, HTTP/1.1 and HTTP/2).
 pub fn http_client() -> reqwest::Client {
@@ -27,50 +35,61 @@ pub fn http_client() -> reqwest::Client {
                 .connect_timeout(Duration::from_secs(10))
                 .build()
                 .expect("TLS backend available");
-            *guard = Some(PerProcess { pid, value: client.clone() });
+            *guard = Some(PerProcess {
+                pid,
+                value: client.clone(),
+            });
             client
         }
     }
 }
 
-/// The shared multi-thread runtime, created on first use.
-pub fn runtime() -> std::sync::Arc<tokio::runtime::Runtime> {
+/// A handle to the shared multi-thread runtime (created on first use), or `None` once
+/// [`shutdown`] has run.
+pub fn handle() -> Option<Handle> {
+    if SHUT_DOWN.load(Ordering::Acquire) {
+        return None;
+    }
     let cell = RUNTIME.get_or_init(|| Mutex::new(None));
     let mut guard = cell.lock().unwrap_or_else(|p| p.into_inner());
     let pid = std::process::id();
-    match &*guard {
-        Some(entry) if entry.pid == pid => entry.value.clone(),
-        _ => {
-            if let Some(inherited) = guard.take() {
-                // A forked child must not drive (or join) the parent's threads: leak its runtime.
-                std::mem::forget(inherited);
-            }
-            let rt = std::sync::Arc::new(
-                tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(2)
-                    .thread_name("agentkit-rt")
-                    .enable_all()
-                    .build()
-                    .expect("tokio runtime"),
-            );
-            *guard = Some(PerProcess { pid, value: rt.clone() });
-            rt
+    if let Some(entry) = &*guard {
+        if entry.pid == pid {
+            return Some(entry.value.handle().clone());
         }
     }
+    if let Some(inherited) = guard.take() {
+        // A forked child must not drive (or join) the parent's threads: leak its runtime.
+        std::mem::forget(inherited);
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("agentkit-rt")
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let handle = rt.handle().clone();
+    *guard = Some(PerProcess { pid, value: rt });
+    Some(handle)
 }
 
-/// Stops the shared runtime: pending tasks are dropped and worker threads are joined (bounded).
-/// Bindings call this at interpreter exit so no tokio thread outlives the host language.
+/// True once [`shutdown`] has run.
+pub fn is_shut_down() -> bool {
+    SHUT_DOWN.load(Ordering::Acquire)
+}
+
+/// Stops the shared runtime: pending tasks are dropped and worker threads joined (bounded wait).
+/// Bindings call this when the host language exits so no runtime thread outlives it.
 pub fn shutdown() {
-    let Some(cell) = RUNTIME.get() else { return };
-    let taken = cell.lock().unwrap_or_else(|p| p.into_inner()).take();
+    SHUT_DOWN.store(true, Ordering::Release);
+    let taken = RUNTIME
+        .get()
+        .and_then(|cell| cell.lock().unwrap_or_else(|p| p.into_inner()).take());
     if let Some(entry) = taken {
-        if entry.pid != std::process::id() {
+        if entry.pid == std::process::id() {
+            entry.value.shutdown_timeout(Duration::from_secs(2));
+        } else {
             std::mem::forget(entry.value);
-            return;
-        }
-        if let Ok(rt) = std::sync::Arc::try_unwrap(entry.value) {
-            rt.shutdown_timeout(Duration::from_secs(2));
         }
     }
     if let Some(http) = HTTP.get() {

@@ -17,19 +17,50 @@ use crate::connectors::{AuthDef, CatalogTool, RequestDef, ShapeDef};
 const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The header that carries an account's credential to the provider.
-pub fn credential_header(auth: &AuthDef, creds: Option<&AuthorizationDetails>) -> Result<(String, String)> {
-    let missing = || Error::new(ErrorKind::InvalidInput, "the connected account has no stored credentials; authorize it first")
-        .with_error_code("FAILED_PRECONDITION");
+pub fn credential_header(
+    auth: &AuthDef,
+    creds: Option<&AuthorizationDetails>,
+) -> Result<(String, String)> {
+    let missing = || {
+        Error::new(
+            ErrorKind::InvalidInput,
+            "the connected account has no stored credentials; authorize it first",
+        )
+        .with_error_code("FAILED_PRECONDITION")
+    };
     let creds = creds.ok_or_else(missing)?;
-    if let Some(token) = creds.oauth_token.as_ref().filter(|t| !t.access_token.is_empty()) {
-        return Ok((auth.header.clone(), format!("{}{}", auth.prefix, token.access_token)));
+    if let Some(token) = creds
+        .oauth_token
+        .as_ref()
+        .filter(|t| !t.access_token.is_empty())
+    {
+        return Ok((
+            auth.header.clone(),
+            format!("{}{}", auth.prefix, token.access_token),
+        ));
     }
-    let details = creds.static_auth.as_ref().map(|s| &s.details).ok_or_else(missing)?;
-    let field = |names: &[&str]| names.iter().find_map(|n| details.get(*n).and_then(Value::as_str)).map(String::from);
-    if let (Some(user), Some(pass)) = (field(&["username", "email"]), field(&["password", "api_token"])) {
-        return Ok(("Authorization".into(), format!("Basic {}", B64.encode(format!("{user}:{pass}")))));
+    let details = creds
+        .static_auth
+        .as_ref()
+        .map(|s| &s.details)
+        .ok_or_else(missing)?;
+    let field = |names: &[&str]| {
+        names
+            .iter()
+            .find_map(|n| details.get(*n).and_then(Value::as_str))
+            .map(String::from)
+    };
+    if let (Some(user), Some(pass)) = (
+        field(&["username", "email"]),
+        field(&["password", "api_token"]),
+    ) {
+        return Ok((
+            "Authorization".into(),
+            format!("Basic {}", B64.encode(format!("{user}:{pass}"))),
+        ));
     }
-    let secret = field(&["api_key", "token", "access_token", "bearer_token"]).ok_or_else(missing)?;
+    let secret =
+        field(&["api_key", "token", "access_token", "bearer_token"]).ok_or_else(missing)?;
     Ok((auth.header.clone(), format!("{}{}", auth.prefix, secret)))
 }
 
@@ -61,10 +92,14 @@ impl Scope<'_> {
                 let fields = self.render(&o["$mime"])?;
                 Some(Value::String(build_mime(&fields)))
             }
-            Value::Object(o) => {
-                Some(Value::Object(o.iter().filter_map(|(k, v)| self.render(v).map(|r| (k.clone(), r))).collect()))
-            }
-            Value::Array(items) => Some(Value::Array(items.iter().filter_map(|v| self.render(v)).collect())),
+            Value::Object(o) => Some(Value::Object(
+                o.iter()
+                    .filter_map(|(k, v)| self.render(v).map(|r| (k.clone(), r)))
+                    .collect(),
+            )),
+            Value::Array(items) => Some(Value::Array(
+                items.iter().filter_map(|v| self.render(v)).collect(),
+            )),
             other => Some(other.clone()),
         }
     }
@@ -74,7 +109,9 @@ impl Scope<'_> {
         let mut rest = s;
         while let Some(start) = rest.find("{{") {
             out.push_str(&rest[..start]);
-            let Some(end) = rest[start..].find("}}") else { break };
+            let Some(end) = rest[start..].find("}}") else {
+                break;
+            };
             let name = rest[start + 2..start + end].trim();
             if let Some(v) = self.lookup(name) {
                 out.push_str(&encode(&scalar_text(v)));
@@ -108,14 +145,20 @@ fn scalar_text(v: &Value) -> String {
 }
 
 fn encode_path_segment(s: &str) -> String {
-    url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>().replace('+', "%20")
+    url::form_urlencoded::byte_serialize(s.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20")
 }
 
 /// RFC 2822 message, base64url-encoded, from `{to, cc, bcc, subject, body, content_type}`.
 fn build_mime(fields: &Value) -> String {
     let get = |k: &str| fields.get(k).map(scalar_text).unwrap_or_default();
     let encode_header = |v: String| {
-        if v.is_ascii() { v } else { format!("=?UTF-8?B?{}?=", B64.encode(v.as_bytes())) }
+        if v.is_ascii() {
+            v
+        } else {
+            format!("=?UTF-8?B?{}?=", B64.encode(v.as_bytes()))
+        }
     };
     let mut msg = String::new();
     for (name, key) in [("To", "to"), ("Cc", "cc"), ("Bcc", "bcc")] {
@@ -130,7 +173,9 @@ fn build_mime(fields: &Value) -> String {
         ct => ct,
     };
     msg.push_str("MIME-Version: 1.0\r\n");
-    msg.push_str(&format!("Content-Type: {content_type}; charset=\"UTF-8\"\r\n\r\n"));
+    msg.push_str(&format!(
+        "Content-Type: {content_type}; charset=\"UTF-8\"\r\n\r\n"
+    ));
     msg.push_str(&get("body"));
     B64URL.encode(msg.as_bytes())
 }
@@ -142,7 +187,12 @@ fn apply_shape(shape: &ShapeDef, value: &mut Value) {
             .map(|headers| {
                 headers
                     .iter()
-                    .filter_map(|h| Some((h.get("name")?.as_str()?.to_string(), h.get("value")?.as_str()?.to_string())))
+                    .filter_map(|h| {
+                        Some((
+                            h.get("name")?.as_str()?.to_string(),
+                            h.get("value")?.as_str()?.to_string(),
+                        ))
+                    })
                     .collect()
             })
             .unwrap_or_default();
@@ -166,12 +216,21 @@ async fn call_upstream(
 ) -> Result<Value> {
     let path = scope.interpolate(&req.path, encode_path_segment);
     let url = format!("{}{}", base_url.trim_end_matches('/'), path);
-    let method = reqwest::Method::from_bytes(req.method.as_bytes())
-        .map_err(|_| Error::new(ErrorKind::Server, format!("connector {}: bad method {:?}", tool.connector.slug, req.method)))?;
+    let method = reqwest::Method::from_bytes(req.method.as_bytes()).map_err(|_| {
+        Error::new(
+            ErrorKind::Server,
+            format!(
+                "connector {}: bad method {:?}",
+                tool.connector.slug, req.method
+            ),
+        )
+    })?;
     let mut query: Vec<(String, String)> = Vec::new();
     for (key, template) in &req.query {
         match scope.render(template) {
-            Some(Value::Array(items)) => query.extend(items.iter().map(|v| (key.clone(), scalar_text(v)))),
+            Some(Value::Array(items)) => {
+                query.extend(items.iter().map(|v| (key.clone(), scalar_text(v))))
+            }
             Some(v) => {
                 let text = scalar_text(&v);
                 if !text.is_empty() {
@@ -196,13 +255,34 @@ async fn call_upstream(
         builder = builder.json(&scope.render(body).unwrap_or(Value::Null));
     }
     let resp = builder.send().await.map_err(|e| {
-        let kind = if e.is_timeout() { ErrorKind::Timeout } else { ErrorKind::Unavailable };
-        Error::new(kind, format!("{}: the provider could not be reached: {}", tool.def.name, e.without_url()))
-            .with_error_code("TOOL_ERROR")
+        let kind = if e.is_timeout() {
+            ErrorKind::Timeout
+        } else {
+            ErrorKind::Unavailable
+        };
+        Error::new(
+            kind,
+            format!(
+                "{}: the provider could not be reached: {}",
+                tool.def.name,
+                e.without_url()
+            ),
+        )
+        .with_error_code("TOOL_ERROR")
     })?;
     let status = resp.status().as_u16();
-    let bytes = resp.bytes().await.map_err(|e| Error::new(ErrorKind::Unavailable, format!("reading provider answer: {}", e.without_url())))?;
-    let body: Value = if bytes.is_empty() { Value::Object(Map::new()) } else { serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned())) };
+    let bytes = resp.bytes().await.map_err(|e| {
+        Error::new(
+            ErrorKind::Unavailable,
+            format!("reading provider answer: {}", e.without_url()),
+        )
+    })?;
+    let body: Value = if bytes.is_empty() {
+        Value::Object(Map::new())
+    } else {
+        serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+    };
     if status >= 400 {
         return Err(upstream_error(&tool.def.name, status, &body));
     }
@@ -226,13 +306,18 @@ fn upstream_error(tool_name: &str, status: u16, body: &Value) -> Error {
         401 => " (the user's credential was rejected: re-authorize the connected account)",
         _ => "",
     };
-    Error::new(ErrorKind::ToolExecution, format!("{tool_name} failed: provider answered HTTP {status}{kind_hint}: {provider_message}"))
-        .with_status(relayed)
-        .with_tool_error(ToolErrorInfo {
-            execution_id: String::new(),
-            tool_error_message: provider_message,
-            tool_error_code: status.to_string(),
-        })
+    Error::new(
+        ErrorKind::ToolExecution,
+        format!(
+            "{tool_name} failed: provider answered HTTP {status}{kind_hint}: {provider_message}"
+        ),
+    )
+    .with_status(relayed)
+    .with_tool_error(ToolErrorInfo {
+        execution_id: String::new(),
+        tool_error_message: provider_message,
+        tool_error_code: status.to_string(),
+    })
 }
 
 /// One `expand` call for `item`, shaped like a single answer.
@@ -244,7 +329,10 @@ async fn expand_one(
     input: &Map<String, Value>,
     item: Value,
 ) -> Result<Value> {
-    let scope = Scope { input, item: Some(&item) };
+    let scope = Scope {
+        input,
+        item: Some(&item),
+    };
     let mut one = call_upstream(tool, base_url, credential, request, &scope).await?;
     if let Some(shape) = &tool.def.shape {
         apply_shape(shape, &mut one);
@@ -253,12 +341,21 @@ async fn expand_one(
 }
 
 /// Runs `tool` with validated `input` against `base_url`, authenticating with `credential`.
-pub async fn run_tool(tool: &CatalogTool, base_url: &str, credential: &(String, String), input: &Map<String, Value>) -> Result<Value> {
+pub async fn run_tool(
+    tool: &CatalogTool,
+    base_url: &str,
+    credential: &(String, String),
+    input: &Map<String, Value>,
+) -> Result<Value> {
     let scope = Scope { input, item: None };
     let mut answer = call_upstream(tool, base_url, credential, &tool.def.request, &scope).await?;
     match &tool.def.expand {
         Some(expand) => {
-            let items: Vec<Value> = answer.get(&expand.items).and_then(Value::as_array).cloned().unwrap_or_default();
+            let items: Vec<Value> = answer
+                .get(&expand.items)
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
             let expanded: Vec<Value> = stream::iter(items)
                 .map(|item| expand_one(tool, base_url, credential, &expand.request, input, item))
                 .buffered(expand.concurrency.max(1))
@@ -288,11 +385,20 @@ mod tests {
     #[test]
     fn renders_typed_placeholders_and_drops_missing() {
         let input = json!({"q": "is:unread", "n": 5.0, "ids": ["A", "B"]});
-        let scope = Scope { input: input.as_object().unwrap(), item: None };
+        let scope = Scope {
+            input: input.as_object().unwrap(),
+            item: None,
+        };
         assert_eq!(scope.render(&json!("{{n}}")), Some(json!(5.0)));
         assert_eq!(scope.render(&json!("{{missing}}")), None);
-        assert_eq!(scope.render(&json!({"a": "{{q}}", "b": "{{missing}}"})), Some(json!({"a": "is:unread"})));
-        assert_eq!(scope.interpolate("/m/{{q}}", encode_path_segment), "/m/is%3Aunread");
+        assert_eq!(
+            scope.render(&json!({"a": "{{q}}", "b": "{{missing}}"})),
+            Some(json!({"a": "is:unread"}))
+        );
+        assert_eq!(
+            scope.interpolate("/m/{{q}}", encode_path_segment),
+            "/m/is%3Aunread"
+        );
         assert_eq!(scalar_text(&json!(5.0)), "5");
     }
 

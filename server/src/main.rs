@@ -10,7 +10,11 @@ use clap::{Parser, Subcommand};
 use agentkit_server::{config::Config, dev, sandbox};
 
 #[derive(Parser)]
-#[command(name = "agentkit", version, about = "AgentKit gateway: authenticated tool calling for AI agents")]
+#[command(
+    name = "agentkit",
+    version,
+    about = "AgentKit gateway: authenticated tool calling for AI agents"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -46,7 +50,10 @@ enum Command {
 fn init_logging() {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("AGENTKIT_LOG").unwrap_or_else(|_| "info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("AGENTKIT_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
         .init();
 }
 
@@ -54,7 +61,8 @@ async fn wait_for_shutdown() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("signal handler");
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("signal handler");
         tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
     }
     #[cfg(not(unix))]

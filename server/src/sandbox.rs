@@ -46,7 +46,12 @@ impl Message {
     }
 
     fn headers(&self) -> Vec<(&'static str, &str)> {
-        vec![("From", &self.from), ("To", &self.to), ("Subject", &self.subject), ("Date", &self.date)]
+        vec![
+            ("From", &self.from),
+            ("To", &self.to),
+            ("Subject", &self.subject),
+            ("Date", &self.date),
+        ]
     }
 
     /// The Gmail `Message` resource in the requested format.
@@ -70,10 +75,16 @@ impl Message {
         match format {
             "minimal" => {}
             "raw" => {
-                let raw = format!("From: {}\r\nTo: {}\r\nSubject: {}\r\nDate: {}\r\n\r\n{}", self.from, self.to, self.subject, self.date, self.body);
+                let raw = format!(
+                    "From: {}\r\nTo: {}\r\nSubject: {}\r\nDate: {}\r\n\r\n{}",
+                    self.from, self.to, self.subject, self.date, self.body
+                );
                 v["raw"] = json!(B64URL.encode(raw));
             }
-            "metadata" => v["payload"] = json!({"mimeType": "text/plain", "headers": headers(metadata_headers)}),
+            "metadata" => {
+                v["payload"] =
+                    json!({"mimeType": "text/plain", "headers": headers(metadata_headers)})
+            }
             _ => {
                 v["payload"] = json!({
                     "mimeType": "text/plain",
@@ -110,7 +121,9 @@ impl Mailbox {
             .enumerate()
             .map(|(i, (from, subject, body, unread))| {
                 let internal_date = base - (i as i64) * 3_600_000;
-                let date = chrono::DateTime::from_timestamp_millis(internal_date).unwrap_or_default().to_rfc2822();
+                let date = chrono::DateTime::from_timestamp_millis(internal_date)
+                    .unwrap_or_default()
+                    .to_rfc2822();
                 let mut labels = vec!["INBOX".to_string(), "CATEGORY_PERSONAL".to_string()];
                 if *unread {
                     labels.push("UNREAD".into());
@@ -120,7 +133,14 @@ impl Mailbox {
                     thread_id: format!("18c{:013x}", 0x7e7ead00 + i as u64),
                     labels,
                     from: from.to_string(),
-                    to: format!("{user} <{}>", if user.contains('@') { user.to_string() } else { format!("{user}@example.test") }),
+                    to: format!(
+                        "{user} <{}>",
+                        if user.contains('@') {
+                            user.to_string()
+                        } else {
+                            format!("{user}@example.test")
+                        }
+                    ),
                     subject: subject.to_string(),
                     date,
                     internal_date,
@@ -128,7 +148,10 @@ impl Mailbox {
                 }
             })
             .collect();
-        Mailbox { messages, next_id: 1 }
+        Mailbox {
+            messages,
+            next_id: 1,
+        }
     }
 
     /// Messages matching a Gmail search query, newest first.
@@ -140,7 +163,7 @@ impl Mailbox {
             .filter(|m| label_ids.iter().all(|l| m.labels.contains(l)))
             .filter(|m| q.split_whitespace().all(|term| matches_term(m, term)))
             .collect();
-        found.sort_by(|a, b| b.internal_date.cmp(&a.internal_date));
+        found.sort_by_key(|m| std::cmp::Reverse(m.internal_date));
         found
     }
 }
@@ -169,10 +192,15 @@ struct SandboxState {
 type Shared = Arc<Mutex<SandboxState>>;
 
 fn google_error(status: StatusCode, message: &str, reason: &str) -> Response {
-    (status, Json(json!({"error": {"code": status.as_u16(), "message": message, "status": reason}}))).into_response()
+    (
+        status,
+        Json(json!({"error": {"code": status.as_u16(), "message": message, "status": reason}})),
+    )
+        .into_response()
 }
 
 /// The user a bearer token belongs to, or Google's 401.
+#[allow(clippy::result_large_err)] // the Err is the HTTP answer itself, built once per failed call
 fn user_of(state: &SandboxState, headers: &HeaderMap) -> Result<String, Response> {
     let unauthorized = || {
         google_error(
@@ -205,16 +233,33 @@ fn default_expiry() -> i64 {
 
 async fn mint_token(State(state): State<Shared>, Json(req): Json<MintRequest>) -> Response {
     if req.user.trim().is_empty() {
-        return google_error(StatusCode::BAD_REQUEST, "user is required", "INVALID_ARGUMENT");
+        return google_error(
+            StatusCode::BAD_REQUEST,
+            "user is required",
+            "INVALID_ARGUMENT",
+        );
     }
     let token = format!("ya29.sandbox-{}", uuid::Uuid::new_v4().simple());
     let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
-    s.tokens.insert(token.clone(), (req.user.clone(), chrono::Utc::now().timestamp() + req.expires_in));
-    s.mailboxes.entry(req.user.clone()).or_insert_with(|| Mailbox::seeded(&req.user));
-    Json(json!({"access_token": token, "token_type": "Bearer", "expires_in": req.expires_in})).into_response()
+    s.tokens.insert(
+        token.clone(),
+        (
+            req.user.clone(),
+            chrono::Utc::now().timestamp() + req.expires_in,
+        ),
+    );
+    s.mailboxes
+        .entry(req.user.clone())
+        .or_insert_with(|| Mailbox::seeded(&req.user));
+    Json(json!({"access_token": token, "token_type": "Bearer", "expires_in": req.expires_in}))
+        .into_response()
 }
 
-async fn list_messages(State(state): State<Shared>, headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
+async fn list_messages(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
     let s = state.lock().unwrap_or_else(|p| p.into_inner());
     let user = match user_of(&s, &headers) {
         Ok(u) => u,
@@ -223,13 +268,37 @@ async fn list_messages(State(state): State<Shared>, headers: HeaderMap, RawQuery
     let q = QueryMap::parse(q.as_deref());
     let max = match q.get_u32("max_results") {
         Ok(v) => v.unwrap_or(100).clamp(1, 500) as usize,
-        Err(_) => return google_error(StatusCode::BAD_REQUEST, "Invalid maxResults", "INVALID_ARGUMENT"),
+        Err(_) => {
+            return google_error(
+                StatusCode::BAD_REQUEST,
+                "Invalid maxResults",
+                "INVALID_ARGUMENT",
+            )
+        }
     };
-    let offset: usize = q.get("page_token").and_then(|t| t.parse().ok()).unwrap_or(0);
-    let include_spam = q.get_bool("include_spam_trash").ok().flatten().unwrap_or(false);
-    let Some(mailbox) = s.mailboxes.get(&user) else { return Json(json!({"resultSizeEstimate": 0})).into_response() };
-    let found = mailbox.search(&q.get("q").unwrap_or_default(), &q.all("label_ids"), include_spam);
-    let page: Vec<Value> = found.iter().skip(offset).take(max).map(|m| json!({"id": m.id, "threadId": m.thread_id})).collect();
+    let offset: usize = q
+        .get("page_token")
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(0);
+    let include_spam = q
+        .get_bool("include_spam_trash")
+        .ok()
+        .flatten()
+        .unwrap_or(false);
+    let Some(mailbox) = s.mailboxes.get(&user) else {
+        return Json(json!({"resultSizeEstimate": 0})).into_response();
+    };
+    let found = mailbox.search(
+        &q.get("q").unwrap_or_default(),
+        &q.all("label_ids"),
+        include_spam,
+    );
+    let page: Vec<Value> = found
+        .iter()
+        .skip(offset)
+        .take(max)
+        .map(|m| json!({"id": m.id, "threadId": m.thread_id}))
+        .collect();
     let mut body = json!({"resultSizeEstimate": found.len()});
     if !page.is_empty() {
         body["messages"] = json!(page);
@@ -240,7 +309,12 @@ async fn list_messages(State(state): State<Shared>, headers: HeaderMap, RawQuery
     Json(body).into_response()
 }
 
-async fn get_message(State(state): State<Shared>, headers: HeaderMap, Path(id): Path<String>, RawQuery(q): RawQuery) -> Response {
+async fn get_message(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Response {
     let s = state.lock().unwrap_or_else(|p| p.into_inner());
     let user = match user_of(&s, &headers) {
         Ok(u) => u,
@@ -249,19 +323,36 @@ async fn get_message(State(state): State<Shared>, headers: HeaderMap, Path(id): 
     let q = QueryMap::parse(q.as_deref());
     let format = q.get("format").unwrap_or_else(|| "full".into());
     if !["minimal", "full", "raw", "metadata"].contains(&format.as_str()) {
-        return google_error(StatusCode::BAD_REQUEST, &format!("Invalid value at 'format' ({format})"), "INVALID_ARGUMENT");
+        return google_error(
+            StatusCode::BAD_REQUEST,
+            &format!("Invalid value at 'format' ({format})"),
+            "INVALID_ARGUMENT",
+        );
     }
-    match s.mailboxes.get(&user).and_then(|mb| mb.messages.iter().find(|m| m.id == id)) {
+    match s
+        .mailboxes
+        .get(&user)
+        .and_then(|mb| mb.messages.iter().find(|m| m.id == id))
+    {
         Some(m) => Json(m.resource(&format, &q.all("metadata_headers"))).into_response(),
-        None => google_error(StatusCode::NOT_FOUND, "Requested entity was not found.", "NOT_FOUND"),
+        None => google_error(
+            StatusCode::NOT_FOUND,
+            "Requested entity was not found.",
+            "NOT_FOUND",
+        ),
     }
 }
 
 /// Reads the headers and body of a base64url RFC 2822 message.
 fn parse_raw(raw: &str) -> Option<(HashMap<String, String>, String)> {
-    let bytes = B64URL.decode(raw.trim_end_matches('=')).or_else(|_| B64URL_PAD.decode(raw)).ok()?;
+    let bytes = B64URL
+        .decode(raw.trim_end_matches('='))
+        .or_else(|_| B64URL_PAD.decode(raw))
+        .ok()?;
     let text = String::from_utf8(bytes).ok()?;
-    let (head, body) = text.split_once("\r\n\r\n").or_else(|| text.split_once("\n\n"))?;
+    let (head, body) = text
+        .split_once("\r\n\r\n")
+        .or_else(|| text.split_once("\n\n"))?;
     let headers = head
         .lines()
         .filter_map(|l| l.split_once(':'))
@@ -270,22 +361,41 @@ fn parse_raw(raw: &str) -> Option<(HashMap<String, String>, String)> {
     Some((headers, body.to_string()))
 }
 
-async fn send_message(State(state): State<Shared>, headers: HeaderMap, Json(req): Json<Value>) -> Response {
+async fn send_message(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    Json(req): Json<Value>,
+) -> Response {
     let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
     let user = match user_of(&s, &headers) {
         Ok(u) => u,
         Err(r) => return r,
     };
     let Some((mime, body)) = req.get("raw").and_then(Value::as_str).and_then(parse_raw) else {
-        return google_error(StatusCode::BAD_REQUEST, "Invalid value for ByteString: raw", "INVALID_ARGUMENT");
+        return google_error(
+            StatusCode::BAD_REQUEST,
+            "Invalid value for ByteString: raw",
+            "INVALID_ARGUMENT",
+        );
     };
     if mime.get("to").is_none_or(|t| t.is_empty()) {
-        return google_error(StatusCode::BAD_REQUEST, "Invalid To header", "INVALID_ARGUMENT");
+        return google_error(
+            StatusCode::BAD_REQUEST,
+            "Invalid To header",
+            "INVALID_ARGUMENT",
+        );
     }
-    let mailbox = s.mailboxes.entry(user.clone()).or_insert_with(|| Mailbox::seeded(&user));
+    let mailbox = s
+        .mailboxes
+        .entry(user.clone())
+        .or_insert_with(|| Mailbox::seeded(&user));
     mailbox.next_id += 1;
     let id = format!("18d{:013x}", mailbox.next_id);
-    let thread_id = req.get("threadId").and_then(Value::as_str).map(String::from).unwrap_or_else(|| id.clone());
+    let thread_id = req
+        .get("threadId")
+        .and_then(Value::as_str)
+        .map(String::from)
+        .unwrap_or_else(|| id.clone());
     let now = chrono::Utc::now();
     mailbox.messages.push(Message {
         id: id.clone(),
@@ -301,18 +411,38 @@ async fn send_message(State(state): State<Shared>, headers: HeaderMap, Json(req)
     Json(json!({"id": id, "threadId": thread_id, "labelIds": ["SENT"]})).into_response()
 }
 
-async fn modify_message(State(state): State<Shared>, headers: HeaderMap, Path(id): Path<String>, Json(req): Json<Value>) -> Response {
+async fn modify_message(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Json(req): Json<Value>,
+) -> Response {
     let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
     let user = match user_of(&s, &headers) {
         Ok(u) => u,
         Err(r) => return r,
     };
     let list = |k: &str| -> Vec<String> {
-        req.get(k).and_then(Value::as_array).map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect()).unwrap_or_default()
+        req.get(k)
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default()
     };
     let (add, remove) = (list("addLabelIds"), list("removeLabelIds"));
-    let Some(m) = s.mailboxes.get_mut(&user).and_then(|mb| mb.messages.iter_mut().find(|m| m.id == id)) else {
-        return google_error(StatusCode::NOT_FOUND, "Requested entity was not found.", "NOT_FOUND");
+    let Some(m) = s
+        .mailboxes
+        .get_mut(&user)
+        .and_then(|mb| mb.messages.iter_mut().find(|m| m.id == id))
+    else {
+        return google_error(
+            StatusCode::NOT_FOUND,
+            "Requested entity was not found.",
+            "NOT_FOUND",
+        );
     };
     m.labels.retain(|l| !remove.contains(l));
     for l in add {
@@ -328,18 +458,34 @@ async fn list_labels(State(state): State<Shared>, headers: HeaderMap) -> Respons
     if let Err(r) = user_of(&s, &headers) {
         return r;
     }
-    let labels: Vec<Value> = ["INBOX", "SENT", "UNREAD", "STARRED", "IMPORTANT", "SPAM", "TRASH", "DRAFT", "CATEGORY_PERSONAL"]
-        .iter()
-        .map(|l| json!({"id": l, "name": l, "type": "system"}))
-        .chain(std::iter::once(json!({"id": "Label_1", "name": "Receipts", "type": "user"})))
-        .collect();
+    let labels: Vec<Value> = [
+        "INBOX",
+        "SENT",
+        "UNREAD",
+        "STARRED",
+        "IMPORTANT",
+        "SPAM",
+        "TRASH",
+        "DRAFT",
+        "CATEGORY_PERSONAL",
+    ]
+    .iter()
+    .map(|l| json!({"id": l, "name": l, "type": "system"}))
+    .chain(std::iter::once(
+        json!({"id": "Label_1", "name": "Receipts", "type": "user"}),
+    ))
+    .collect();
     Json(json!({"labels": labels})).into_response()
 }
 
 /// `x-sandbox-delay-ms: N` makes the sandbox answer N ms late (at most 10 s): a slow provider on
 /// demand, for testing timeouts and that callers do not block while they wait.
 async fn simulated_latency(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
-    let delay = req.headers().get("x-sandbox-delay-ms").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    let delay = req
+        .headers()
+        .get("x-sandbox-delay-ms")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
     if let Some(ms) = delay {
         tokio::time::sleep(std::time::Duration::from_millis(ms.min(10_000))).await;
     }
@@ -352,7 +498,10 @@ pub fn router() -> Router {
         .route("/gmail/v1/users/me/messages", get(list_messages))
         .route("/gmail/v1/users/me/messages/send", post(send_message))
         .route("/gmail/v1/users/me/messages/{id}", get(get_message))
-        .route("/gmail/v1/users/me/messages/{id}/modify", post(modify_message))
+        .route(
+            "/gmail/v1/users/me/messages/{id}/modify",
+            post(modify_message),
+        )
         .route("/gmail/v1/users/me/labels", get(list_labels))
         .with_state(Arc::new(Mutex::new(SandboxState::default())))
         .layer(axum::middleware::from_fn(simulated_latency))
@@ -381,7 +530,9 @@ mod tests {
         assert_eq!(mb.search("is:unread from:priya", &[], false).len(), 1);
         assert_eq!(mb.search("", &["UNREAD".into()], false).len(), 6);
         let newest_first = mb.search("", &[], false);
-        assert!(newest_first.windows(2).all(|w| w[0].internal_date >= w[1].internal_date));
+        assert!(newest_first
+            .windows(2)
+            .all(|w| w[0].internal_date >= w[1].internal_date));
     }
 
     #[test]

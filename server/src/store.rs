@@ -9,7 +9,9 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 // value is bound, so `AssertSqlSafe` marks audited strings.
 use sqlx::{AssertSqlSafe, Row, SqlitePool};
 
-use agentkit_core::model::{AuthorizationDetails, ConnectedAccount, ConnectorStatus, ConnectorType};
+use agentkit_core::model::{
+    AuthorizationDetails, ConnectedAccount, ConnectorStatus, ConnectorType,
+};
 use agentkit_core::{Error, ErrorKind, Result};
 
 #[derive(Clone)]
@@ -44,13 +46,21 @@ impl AccountRecord {
             provider: self.connector.clone(),
             status: self.status,
             authorization_type: self.authorization_type,
-            authorization_details: if with_credentials { self.credentials.clone() } else { None },
+            authorization_details: if with_credentials {
+                self.credentials.clone()
+            } else {
+                None
+            },
             token_expires_at: self.token_expires_at,
             updated_at: Some(self.updated_at),
             connector: self.connection_name.clone(),
             last_used_at: self.last_used_at,
             connection_id: format!("conn_{}", self.connection_name),
-            api_config: if with_credentials { self.api_config.clone() } else { None },
+            api_config: if with_credentials {
+                self.api_config.clone()
+            } else {
+                None
+            },
             organization_id: self.organization_id.clone(),
             user_id: self.user_id.clone(),
         }
@@ -87,7 +97,10 @@ pub struct ExecutionRecord {
 fn db_error(e: sqlx::Error) -> Error {
     if let sqlx::Error::Database(db) = &e {
         if db.is_unique_violation() {
-            return Error::new(ErrorKind::Conflict, "a connected account for this connection and identifier already exists");
+            return Error::new(
+                ErrorKind::Conflict,
+                "a connected account for this connection and identifier already exists",
+            );
         }
     }
     tracing::error!(error = %e, "database error");
@@ -95,7 +108,8 @@ fn db_error(e: sqlx::Error) -> Error {
 }
 
 fn ts(v: Option<String>) -> Option<DateTime<Utc>> {
-    v.and_then(|s| DateTime::parse_from_rfc3339(&s).ok()).map(|d| d.with_timezone(&Utc))
+    v.and_then(|s| DateTime::parse_from_rfc3339(&s).ok())
+        .map(|d| d.with_timezone(&Utc))
 }
 
 fn account_from_row(row: &SqliteRow) -> Result<AccountRecord> {
@@ -109,7 +123,9 @@ fn account_from_row(row: &SqliteRow) -> Result<AccountRecord> {
         organization_id: row.get("organization_id"),
         user_id: row.get("user_id"),
         status: ConnectorStatus::from_str(row.get::<String, _>("status").as_str())?,
-        authorization_type: ConnectorType::from_str(row.get::<String, _>("authorization_type").as_str())?,
+        authorization_type: ConnectorType::from_str(
+            row.get::<String, _>("authorization_type").as_str(),
+        )?,
         credentials: credentials.map(|c| serde_json::from_str(&c)).transpose()?,
         api_config: api_config.map(|c| serde_json::from_str(&c)).transpose()?,
         token_expires_at: ts(row.get("token_expires_at")),
@@ -118,19 +134,26 @@ fn account_from_row(row: &SqliteRow) -> Result<AccountRecord> {
     })
 }
 
-const ACCOUNT_COLUMNS: &str = "id, connection_name, connector, identifier, organization_id, user_id, status, \
+const ACCOUNT_COLUMNS: &str =
+    "id, connection_name, connector, identifier, organization_id, user_id, status, \
     authorization_type, credentials, api_config, token_expires_at, updated_at, last_used_at";
 
 impl Store {
     /// Opens (creating if needed) the database and applies migrations.
     pub async fn open(url: &str) -> Result<Store> {
         let options = SqliteConnectOptions::from_str(url)
-            .map_err(|e| Error::invalid_field("database_url", format!("bad database_url {url:?}: {e}")))?
+            .map_err(|e| {
+                Error::invalid_field("database_url", format!("bad database_url {url:?}: {e}"))
+            })?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .busy_timeout(std::time::Duration::from_secs(5))
             .foreign_keys(true);
-        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await.map_err(db_error)?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await
+            .map_err(db_error)?;
         sqlx::migrate!("./migrations")
             .run(&pool)
             .await
@@ -153,7 +176,7 @@ impl Store {
         .bind(&a.user_id)
         .bind(a.status.as_str())
         .bind(a.authorization_type.as_str())
-        .bind(a.credentials.as_ref().map(|c| serde_json::to_string(c)).transpose()?)
+        .bind(a.credentials.as_ref().map(serde_json::to_string).transpose()?)
         .bind(a.api_config.as_ref().map(|c| c.to_string()))
         .bind(a.token_expires_at.map(|t| t.to_rfc3339()))
         .bind(&now)
@@ -172,7 +195,7 @@ impl Store {
         )
         .bind(a.status.as_str())
         .bind(a.authorization_type.as_str())
-        .bind(a.credentials.as_ref().map(|c| serde_json::to_string(c)).transpose()?)
+        .bind(a.credentials.as_ref().map(serde_json::to_string).transpose()?)
         .bind(a.api_config.as_ref().map(|c| c.to_string()))
         .bind(a.token_expires_at.map(|t| t.to_rfc3339()))
         .bind(Utc::now().to_rfc3339())
@@ -184,16 +207,24 @@ impl Store {
     }
 
     pub async fn account_by_id(&self, id: &str) -> Result<Option<AccountRecord>> {
-        let row = sqlx::query(AssertSqlSafe(format!("SELECT {ACCOUNT_COLUMNS} FROM connected_accounts WHERE id = ?")))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db_error)?;
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM connected_accounts WHERE id = ?"
+        )))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_error)?;
         row.as_ref().map(account_from_row).transpose()
     }
 
     /// Accounts of one identifier on one connection (any organization/user unless given).
-    pub async fn accounts_by_name(&self, connection_name: &str, identifier: &str, organization_id: &str, user_id: &str) -> Result<Vec<AccountRecord>> {
+    pub async fn accounts_by_name(
+        &self,
+        connection_name: &str,
+        identifier: &str,
+        organization_id: &str,
+        user_id: &str,
+    ) -> Result<Vec<AccountRecord>> {
         let rows = sqlx::query(AssertSqlSafe(format!(
             "SELECT {ACCOUNT_COLUMNS} FROM connected_accounts WHERE connection_name = ? AND identifier = ? \
              AND (? = '' OR organization_id = ?) AND (? = '' OR user_id = ?) ORDER BY id"
@@ -211,7 +242,11 @@ impl Store {
     }
 
     pub async fn delete_account(&self, id: &str) -> Result<bool> {
-        let done = sqlx::query("DELETE FROM connected_accounts WHERE id = ?").bind(id).execute(&self.pool).await.map_err(db_error)?;
+        let done = sqlx::query("DELETE FROM connected_accounts WHERE id = ?")
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?;
         Ok(done.rows_affected() > 0)
     }
 
@@ -226,7 +261,12 @@ impl Store {
     }
 
     /// One page of accounts (ordered by id) and the total number of matches.
-    pub async fn list_accounts(&self, f: &AccountFilter, offset: u32, limit: u32) -> Result<(Vec<AccountRecord>, u32)> {
+    pub async fn list_accounts(
+        &self,
+        f: &AccountFilter,
+        offset: u32,
+        limit: u32,
+    ) -> Result<(Vec<AccountRecord>, u32)> {
         let mut clause = String::from(" FROM connected_accounts WHERE 1=1");
         let mut binds: Vec<String> = Vec::new();
         for (column, value) in [
@@ -241,7 +281,10 @@ impl Store {
             }
         }
         if !f.connection_names.is_empty() {
-            clause.push_str(&format!(" AND connection_name IN ({})", vec!["?"; f.connection_names.len()].join(",")));
+            clause.push_str(&format!(
+                " AND connection_name IN ({})",
+                vec!["?"; f.connection_names.len()].join(",")
+            ));
             binds.extend(f.connection_names.iter().cloned());
         }
         if !f.query.is_empty() {
@@ -255,24 +298,38 @@ impl Store {
         for b in &binds {
             count_q = count_q.bind(b);
         }
-        let total: i64 = count_q.fetch_one(&self.pool).await.map_err(db_error)?.get("n");
+        let total: i64 = count_q
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_error)?
+            .get("n");
         let page_sql = format!("SELECT {ACCOUNT_COLUMNS}{clause} ORDER BY id LIMIT ? OFFSET ?");
         let mut page_q = sqlx::query(AssertSqlSafe(page_sql.as_str()));
         for b in &binds {
             page_q = page_q.bind(b);
         }
-        let rows = page_q.bind(limit as i64).bind(offset as i64).fetch_all(&self.pool).await.map_err(db_error)?;
-        let accounts = rows.iter().map(account_from_row).collect::<Result<Vec<_>>>()?;
+        let rows = page_q
+            .bind(limit as i64)
+            .bind(offset as i64)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_error)?;
+        let accounts = rows
+            .iter()
+            .map(account_from_row)
+            .collect::<Result<Vec<_>>>()?;
         Ok((accounts, total as u32))
     }
 
     /// Every account of an identifier (scoped tool listing).
     pub async fn accounts_of_identifier(&self, identifier: &str) -> Result<Vec<AccountRecord>> {
-        let rows = sqlx::query(AssertSqlSafe(format!("SELECT {ACCOUNT_COLUMNS} FROM connected_accounts WHERE identifier = ? ORDER BY id")))
-            .bind(identifier)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db_error)?;
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM connected_accounts WHERE identifier = ? ORDER BY id"
+        )))
+        .bind(identifier)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
         rows.iter().map(account_from_row).collect()
     }
 
@@ -299,7 +356,11 @@ impl Store {
     }
 
     /// Most recent executions, newest first, optionally of one identifier.
-    pub async fn recent_executions(&self, identifier: &str, limit: u32) -> Result<Vec<ExecutionRecord>> {
+    pub async fn recent_executions(
+        &self,
+        identifier: &str,
+        limit: u32,
+    ) -> Result<Vec<ExecutionRecord>> {
         let rows = sqlx::query(
             "SELECT * FROM executions WHERE (? = '' OR identifier = ?) ORDER BY created_at DESC, rowid DESC LIMIT ?",
         )

@@ -20,7 +20,10 @@ struct Gateway {
 
 impl Gateway {
     fn start() -> Gateway {
-        let data_dir = std::env::temp_dir().join(format!("agentkit-rust-test-{}", uuid::Uuid::new_v4().simple()));
+        let data_dir = std::env::temp_dir().join(format!(
+            "agentkit-rust-test-{}",
+            uuid::Uuid::new_v4().simple()
+        ));
         let mut child = Command::new(env!("CARGO_BIN_EXE_agentkit"))
             .args(["dev", "--port", "0", "--data-dir"])
             .arg(&data_dir)
@@ -31,11 +34,21 @@ impl Gateway {
         let mut env = std::collections::HashMap::new();
         let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
         while !env.contains_key("AGENTKIT_SANDBOX_URL") {
-            let line = lines.next().expect("agentkit dev printed its variables").expect("utf-8");
-            let (name, value) = line.trim_start_matches("export ").split_once('=').expect("NAME=value");
+            let line = lines
+                .next()
+                .expect("agentkit dev printed its variables")
+                .expect("utf-8");
+            let (name, value) = line
+                .trim_start_matches("export ")
+                .split_once('=')
+                .expect("NAME=value");
             env.insert(name.to_string(), value.to_string());
         }
-        Gateway { child, env, data_dir }
+        Gateway {
+            child,
+            env,
+            data_dir,
+        }
     }
 }
 
@@ -65,16 +78,21 @@ fn substitute(value: &Value, vars: &serde_json::Map<String, Value>) -> Value {
             Value::String(out)
         }
         Value::Array(items) => Value::Array(items.iter().map(|v| substitute(v, vars)).collect()),
-        Value::Object(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), substitute(v, vars))).collect()),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), substitute(v, vars)))
+                .collect(),
+        ),
         other => other.clone(),
     }
 }
 
 fn dig<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
-    path.split('.').try_fold(value, |cur, part| match part.parse::<usize>() {
-        Ok(i) if cur.is_array() => cur.get(i),
-        _ => cur.get(part),
-    })
+    path.split('.')
+        .try_fold(value, |cur, part| match part.parse::<usize>() {
+            Ok(i) if cur.is_array() => cur.get(i),
+            _ => cur.get(part),
+        })
 }
 
 fn present(v: Option<&Value>) -> bool {
@@ -101,7 +119,11 @@ fn check(result: &Value, expectation: &Value, where_: &str) {
         assert!(same, "{label}: {value} != {expected}");
     }
     if let Some(n) = expectation.get("length").and_then(Value::as_u64) {
-        let len = value.as_array().map(Vec::len).or_else(|| value.as_str().map(str::len)).expect("array or string");
+        let len = value
+            .as_array()
+            .map(Vec::len)
+            .or_else(|| value.as_str().map(str::len))
+            .expect("array or string");
         assert_eq!(len as u64, n, "{label}: length");
     }
     if let Some(needle) = expectation.get("contains") {
@@ -113,7 +135,10 @@ fn check(result: &Value, expectation: &Value, where_: &str) {
         assert!(ok, "{label}: {value} lacks {needle}");
     }
     for key in expectation.as_object().unwrap().keys() {
-        assert!(["path", "absent", "exists", "equals", "length", "contains"].contains(&key.as_str()), "{label}: unknown expectation {key}");
+        assert!(
+            ["path", "absent", "exists", "equals", "length", "contains"].contains(&key.as_str()),
+            "{label}: unknown expectation {key}"
+        );
     }
 }
 
@@ -133,7 +158,11 @@ impl ToolModifier for ScenarioModifier {
         }
         if let Some(append) = &self.append {
             let key = append["key"].as_str().unwrap().to_string();
-            let list = data.as_object_mut().unwrap().entry(key).or_insert_with(|| json!([]));
+            let list = data
+                .as_object_mut()
+                .unwrap()
+                .entry(key)
+                .or_insert_with(|| json!([]));
             list.as_array_mut().unwrap().push(append["value"].clone());
         }
         Ok(data)
@@ -147,25 +176,43 @@ struct Runner {
 
 impl Runner {
     fn client(&self, secret: &str) -> ScalekitClient {
-        ScalekitClient::new(&self.env["SCALEKIT_ENV_URL"], &self.env["SCALEKIT_CLIENT_ID"], secret, ClientOptions::default()).unwrap()
+        ScalekitClient::new(
+            &self.env["SCALEKIT_ENV_URL"],
+            &self.env["SCALEKIT_CLIENT_ID"],
+            secret,
+            ClientOptions::default(),
+        )
+        .unwrap()
     }
 
     async fn run(&self, op: &str, params: Value) -> agentkit_core::Result<Value> {
         match op {
             "sandbox.token" => {
                 let resp = reqwest::Client::new()
-                    .post(format!("{}/sandbox/tokens", self.env["AGENTKIT_SANDBOX_URL"]))
+                    .post(format!(
+                        "{}/sandbox/tokens",
+                        self.env["AGENTKIT_SANDBOX_URL"]
+                    ))
                     .json(&params)
                     .send()
                     .await?;
                 Ok(resp.json().await?)
             }
-            "client.bad_credentials" => self.client("wrong-secret").authenticate().await.map(|_| Value::Null),
+            "client.bad_credentials" => self
+                .client("wrong-secret")
+                .authenticate()
+                .await
+                .map(|_| Value::Null),
             "modifier.add" => {
                 let kind: ModifierKind = params["type"].as_str().unwrap().parse()?;
                 let names = serde_json::from_value(params["tool_names"].clone()).unwrap();
-                let modifier = ScenarioModifier { set: params.get("set").cloned(), append: params.get("append").cloned() };
-                self.actions.modifiers().add(kind, names, Arc::new(modifier));
+                let modifier = ScenarioModifier {
+                    set: params.get("set").cloned(),
+                    append: params.get("append").cloned(),
+                };
+                self.actions
+                    .modifiers()
+                    .add(kind, names, Arc::new(modifier));
                 Ok(Value::Null)
             }
             "actions.request" => {
@@ -173,10 +220,14 @@ impl Runner {
                 let data: Value = serde_json::from_slice(&raw.body).unwrap_or(Value::Null);
                 Ok(json!({"status": raw.status, "data": data}))
             }
-            "tools.execute_tool" => dispatch(&self.actions, Operation::ExecuteToolUnmodified, params).await,
+            "tools.execute_tool" => {
+                dispatch(&self.actions, Operation::ExecuteToolUnmodified, params).await
+            }
             other => {
                 let (_, method) = other.split_once('.').expect("target.method");
-                let op: Operation = method.parse().unwrap_or_else(|_| panic!("unknown op {other}"));
+                let op: Operation = method
+                    .parse()
+                    .unwrap_or_else(|_| panic!("unknown op {other}"));
                 dispatch(&self.actions, op, params).await
             }
         }
@@ -187,20 +238,41 @@ impl Runner {
 async fn shared_scenarios() {
     let gateway = Gateway::start();
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/scenarios");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "json")).collect();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
     files.sort();
-    assert!(files.len() >= 7, "scenario files found in {}", dir.display());
+    assert!(
+        files.len() >= 7,
+        "scenario files found in {}",
+        dir.display()
+    );
     for file in files {
-        let scenario: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        let scenario: Value =
+            serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
         let name = scenario["name"].as_str().unwrap();
         let runner = Runner {
             actions: Actions::new(
-                ScalekitClient::new(&gateway.env["SCALEKIT_ENV_URL"], &gateway.env["SCALEKIT_CLIENT_ID"], &gateway.env["SCALEKIT_CLIENT_SECRET"], ClientOptions::default()).unwrap(),
+                ScalekitClient::new(
+                    &gateway.env["SCALEKIT_ENV_URL"],
+                    &gateway.env["SCALEKIT_CLIENT_ID"],
+                    &gateway.env["SCALEKIT_CLIENT_SECRET"],
+                    ClientOptions::default(),
+                )
+                .unwrap(),
             ),
             env: gateway.env.clone(),
         };
         let mut vars = serde_json::Map::new();
-        vars.insert("user".into(), json!(format!("rs-{name}-{}", &uuid::Uuid::new_v4().simple().to_string()[..8])));
+        vars.insert(
+            "user".into(),
+            json!(format!(
+                "rs-{name}-{}",
+                &uuid::Uuid::new_v4().simple().to_string()[..8]
+            )),
+        );
         for (index, raw_step) in scenario["steps"].as_array().unwrap().iter().enumerate() {
             let step = substitute(raw_step, &vars);
             let op = step["op"].as_str().unwrap();
@@ -208,25 +280,57 @@ async fn shared_scenarios() {
             let params = step.get("params").cloned().unwrap_or_else(|| json!({}));
             let outcome = runner.run(op, params).await;
             if let Some(expected) = step.get("error") {
-                let err = outcome.err().unwrap_or_else(|| panic!("{where_}: expected {expected}"));
-                assert_eq!(err.sdk_class_name(), expected["class"].as_str().unwrap(), "{where_}: {}", err.message());
+                let err = outcome
+                    .err()
+                    .unwrap_or_else(|| panic!("{where_}: expected {expected}"));
+                assert_eq!(
+                    err.sdk_class_name(),
+                    expected["class"].as_str().unwrap(),
+                    "{where_}: {}",
+                    err.message()
+                );
                 if let Some(status) = expected.get("status") {
-                    assert_eq!(err.status() as u64, status.as_u64().unwrap(), "{where_}: status");
+                    assert_eq!(
+                        err.status() as u64,
+                        status.as_u64().unwrap(),
+                        "{where_}: status"
+                    );
                 }
                 if let Some(field) = expected.get("field") {
-                    assert_eq!(err.field(), field.as_str(), "{where_}: field ({})", err.message());
+                    assert_eq!(
+                        err.field(),
+                        field.as_str(),
+                        "{where_}: field ({})",
+                        err.message()
+                    );
                 }
                 if let Some(text) = expected.get("message_contains").and_then(Value::as_str) {
-                    assert!(err.message().contains(text), "{where_}: message {:?}", err.message());
+                    assert!(
+                        err.message().contains(text),
+                        "{where_}: message {:?}",
+                        err.message()
+                    );
                 }
                 continue;
             }
-            let result = outcome.unwrap_or_else(|e| panic!("{where_}: {} ({:?})", e.message(), e.kind()));
-            for expectation in step.get("expect").and_then(Value::as_array).into_iter().flatten() {
+            let result =
+                outcome.unwrap_or_else(|e| panic!("{where_}: {} ({:?})", e.message(), e.kind()));
+            for expectation in step
+                .get("expect")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
                 check(&result, expectation, &where_);
             }
-            for (var, source) in step.get("save").and_then(Value::as_object).into_iter().flatten() {
-                let value = dig(&result, source.as_str().unwrap()).unwrap_or_else(|| panic!("{where_}: cannot save {source}"));
+            for (var, source) in step
+                .get("save")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+            {
+                let value = dig(&result, source.as_str().unwrap())
+                    .unwrap_or_else(|| panic!("{where_}: cannot save {source}"));
                 vars.insert(var.clone(), value.clone());
             }
         }

@@ -21,7 +21,10 @@ fn check_identifier(identifier: &str) -> Result<()> {
         return Err(Error::invalid_field("identifier", "identifier is required"));
     }
     if identifier.chars().count() > MAX_IDENTIFIER_LEN {
-        return Err(Error::invalid_field("identifier", format!("identifier must have at most {MAX_IDENTIFIER_LEN} characters")));
+        return Err(Error::invalid_field(
+            "identifier",
+            format!("identifier must have at most {MAX_IDENTIFIER_LEN} characters"),
+        ));
     }
     Ok(())
 }
@@ -31,12 +34,19 @@ pub async fn resolve_account(state: &AppState, sel: &AccountSelector) -> Result<
     sel.validate()?;
     if !sel.id.trim().is_empty() {
         let found = state.store.account_by_id(sel.id.trim()).await?;
-        return found.ok_or_else(|| Error::not_found(format!("connected account {:?} not found", sel.id.trim())));
+        return found.ok_or_else(|| {
+            Error::not_found(format!("connected account {:?} not found", sel.id.trim()))
+        });
     }
     state.connection(sel.connector.trim())?;
     let found = state
         .store
-        .accounts_by_name(sel.connector.trim(), sel.identifier.trim(), &sel.organization_id, &sel.user_id)
+        .accounts_by_name(
+            sel.connector.trim(),
+            sel.identifier.trim(),
+            &sel.organization_id,
+            &sel.user_id,
+        )
         .await?;
     found.into_iter().next().ok_or_else(|| {
         Error::not_found(format!(
@@ -48,9 +58,20 @@ pub async fn resolve_account(state: &AppState, sel: &AccountSelector) -> Result<
 }
 
 /// Status and type an account gets from the credentials it was given.
-fn apply_credentials(state: &AppState, account: &mut AccountRecord, details: Option<AuthorizationDetails>) -> Result<()> {
-    let Some(details) = details.filter(|d| !d.is_empty()) else { return Ok(()) };
-    if details.oauth_token.as_ref().is_some_and(|t| t.access_token.is_empty()) && details.static_auth.is_none() {
+fn apply_credentials(
+    state: &AppState,
+    account: &mut AccountRecord,
+    details: Option<AuthorizationDetails>,
+) -> Result<()> {
+    let Some(details) = details.filter(|d| !d.is_empty()) else {
+        return Ok(());
+    };
+    if details
+        .oauth_token
+        .as_ref()
+        .is_some_and(|t| t.access_token.is_empty())
+        && details.static_auth.is_none()
+    {
         return Err(Error::invalid_field(
             "authorization_details.oauth_token.access_token",
             "authorization_details.oauth_token.access_token is required",
@@ -61,7 +82,11 @@ fn apply_credentials(state: &AppState, account: &mut AccountRecord, details: Opt
         .connector(&account.connector)
         .map(|c| c.auth.connector_type())
         .unwrap_or(ConnectorType::Custom);
-    account.authorization_type = if details.oauth_token.is_some() { ConnectorType::Oauth } else { connector_type };
+    account.authorization_type = if details.oauth_token.is_some() {
+        ConnectorType::Oauth
+    } else {
+        connector_type
+    };
     account.credentials = Some(details);
     account.status = ConnectorStatus::Active;
     Ok(())
@@ -72,19 +97,32 @@ pub fn new_account_id() -> String {
 }
 
 /// Creates an account record (shared by create and magic-link get-or-create).
-pub async fn create_account(state: &AppState, req: UpsertConnectedAccountRequest) -> Result<AccountRecord> {
+pub async fn create_account(
+    state: &AppState,
+    req: UpsertConnectedAccountRequest,
+) -> Result<AccountRecord> {
     let sel = &req.selector;
     if sel.connector.trim().is_empty() {
-        return Err(Error::invalid_field("connection_name", "connection_name (connector) is required"));
+        return Err(Error::invalid_field(
+            "connection_name",
+            "connection_name (connector) is required",
+        ));
     }
     check_identifier(&sel.identifier)?;
     let connection = state.connection(sel.connector.trim())?;
     if let Some(cfg) = &req.connected_account.api_config {
         if !cfg.is_object() {
-            return Err(Error::invalid_field("api_config", "api_config must be an object"));
+            return Err(Error::invalid_field(
+                "api_config",
+                "api_config must be an object",
+            ));
         }
     }
-    let connector_type = state.catalog.connector(&connection.connector).map(|c| c.auth.connector_type()).unwrap_or_default();
+    let connector_type = state
+        .catalog
+        .connector(&connection.connector)
+        .map(|c| c.auth.connector_type())
+        .unwrap_or_default();
     let mut account = AccountRecord {
         id: new_account_id(),
         connection_name: connection.name.clone(),
@@ -100,7 +138,11 @@ pub async fn create_account(state: &AppState, req: UpsertConnectedAccountRequest
         updated_at: Utc::now(),
         last_used_at: None,
     };
-    apply_credentials(state, &mut account, req.connected_account.authorization_details)?;
+    apply_credentials(
+        state,
+        &mut account,
+        req.connected_account.authorization_details,
+    )?;
     state.store.insert_account(&account).await?;
     tracing::info!(account = %account.id, connection = %account.connection_name, status = account.status.as_str(), "connected account created");
     Ok(account)
@@ -112,7 +154,12 @@ pub async fn create(
     JsonBody(req): JsonBody<UpsertConnectedAccountRequest>,
 ) -> ApiResult<(StatusCode, Json<ConnectedAccountResponse>)> {
     let account = create_account(&state, req).await?;
-    Ok((StatusCode::CREATED, Json(ConnectedAccountResponse { connected_account: account.to_wire(false) })))
+    Ok((
+        StatusCode::CREATED,
+        Json(ConnectedAccountResponse {
+            connected_account: account.to_wire(false),
+        }),
+    ))
 }
 
 pub async fn update(
@@ -127,32 +174,62 @@ pub async fn update(
         }
         account.api_config = Some(cfg);
     }
-    apply_credentials(&state, &mut account, req.connected_account.authorization_details)?;
+    apply_credentials(
+        &state,
+        &mut account,
+        req.connected_account.authorization_details,
+    )?;
     state.store.update_account(&account).await?;
-    let account = state.store.account_by_id(&account.id).await?.ok_or_else(|| Error::new(ErrorKind::Conflict, "account deleted concurrently"))?;
-    Ok(Json(ConnectedAccountResponse { connected_account: account.to_wire(false) }))
+    let account = state
+        .store
+        .account_by_id(&account.id)
+        .await?
+        .ok_or_else(|| Error::new(ErrorKind::Conflict, "account deleted concurrently"))?;
+    Ok(Json(ConnectedAccountResponse {
+        connected_account: account.to_wire(false),
+    }))
 }
 
-pub async fn get_auth(State(state): State<SharedState>, _caller: Caller, RawQuery(q): RawQuery) -> ApiResult<Json<ConnectedAccountResponse>> {
+pub async fn get_auth(
+    State(state): State<SharedState>,
+    _caller: Caller,
+    RawQuery(q): RawQuery,
+) -> ApiResult<Json<ConnectedAccountResponse>> {
     let sel = AccountSelector::from_query(&QueryMap::parse(q.as_deref()));
     let account = resolve_account(&state, &sel).await?;
-    Ok(Json(ConnectedAccountResponse { connected_account: account.to_wire(true) }))
+    Ok(Json(ConnectedAccountResponse {
+        connected_account: account.to_wire(true),
+    }))
 }
 
-pub async fn get_details(State(state): State<SharedState>, _caller: Caller, RawQuery(q): RawQuery) -> ApiResult<Json<ConnectedAccountResponse>> {
+pub async fn get_details(
+    State(state): State<SharedState>,
+    _caller: Caller,
+    RawQuery(q): RawQuery,
+) -> ApiResult<Json<ConnectedAccountResponse>> {
     let sel = AccountSelector::from_query(&QueryMap::parse(q.as_deref()));
     let account = resolve_account(&state, &sel).await?;
-    Ok(Json(ConnectedAccountResponse { connected_account: account.to_wire(false) }))
+    Ok(Json(ConnectedAccountResponse {
+        connected_account: account.to_wire(false),
+    }))
 }
 
-pub async fn delete(State(state): State<SharedState>, _caller: Caller, JsonBody(sel): JsonBody<AccountSelector>) -> ApiResult<Json<Empty>> {
+pub async fn delete(
+    State(state): State<SharedState>,
+    _caller: Caller,
+    JsonBody(sel): JsonBody<AccountSelector>,
+) -> ApiResult<Json<Empty>> {
     let account = resolve_account(&state, &sel).await?;
     state.store.delete_account(&account.id).await?;
     tracing::info!(account = %account.id, "connected account deleted");
     Ok(Json(Empty {}))
 }
 
-pub async fn list(State(state): State<SharedState>, _caller: Caller, RawQuery(q): RawQuery) -> ApiResult<Json<ListConnectedAccountsResponse>> {
+pub async fn list(
+    State(state): State<SharedState>,
+    _caller: Caller,
+    RawQuery(q): RawQuery,
+) -> ApiResult<Json<ListConnectedAccountsResponse>> {
     let req = ListConnectedAccountsRequest::from_query(&QueryMap::parse(q.as_deref()))?;
     let (offset, limit) = page_window(req.page_size, &req.page_token, 50)?;
     let mut connection_names = req.connection_names.clone();

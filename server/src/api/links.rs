@@ -23,16 +23,25 @@ pub async fn create_magic_link(
     JsonBody(req): JsonBody<MagicLinkRequest>,
 ) -> ApiResult<Json<MagicLinkResponse>> {
     if !req.user_verify_url.is_empty() {
-        url::Url::parse(&req.user_verify_url)
-            .map_err(|e| Error::invalid_field("user_verify_url", format!("user_verify_url is not a valid URL: {e}")))?;
+        url::Url::parse(&req.user_verify_url).map_err(|e| {
+            Error::invalid_field(
+                "user_verify_url",
+                format!("user_verify_url is not a valid URL: {e}"),
+            )
+        })?;
     }
     // A link for a user without an account creates the pending account, as the hosted API does.
     let account = match resolve_account(&state, &req.selector).await {
         Ok(a) => a,
         Err(e) if e.kind() == ErrorKind::NotFound && req.selector.id.is_empty() => {
-            let create = UpsertConnectedAccountRequest { selector: req.selector.clone(), connected_account: Default::default() };
+            let create = UpsertConnectedAccountRequest {
+                selector: req.selector.clone(),
+                connected_account: Default::default(),
+            };
             match create_account(&state, create).await {
-                Err(e) if e.kind() == ErrorKind::Conflict => resolve_account(&state, &req.selector).await?,
+                Err(e) if e.kind() == ErrorKind::Conflict => {
+                    resolve_account(&state, &req.selector).await?
+                }
                 other => other?,
             }
         }
@@ -47,19 +56,38 @@ pub async fn create_magic_link(
         n: uuid::Uuid::new_v4().simple().to_string(),
     };
     let token = state.signer.sign("ln", &claims);
-    Ok(Json(MagicLinkResponse { link: format!("{}/connect/{token}", state.public_url), expiry: Some(Utc::now() + Duration::seconds(ttl)) }))
+    Ok(Json(MagicLinkResponse {
+        link: format!("{}/connect/{token}", state.public_url),
+        expiry: Some(Utc::now() + Duration::seconds(ttl)),
+    }))
 }
 
 /// Landing page of an authorization link: checks signature and expiry.
-pub async fn open_link(State(state): State<SharedState>, Path(token): Path<String>) -> (StatusCode, Html<String>) {
+pub async fn open_link(
+    State(state): State<SharedState>,
+    Path(token): Path<String>,
+) -> (StatusCode, Html<String>) {
     let page = |status: StatusCode, title: &str, text: &str| {
-        (status, Html(format!("<!doctype html><title>{title}</title><h1>{title}</h1><p>{text}</p>")))
+        (
+            status,
+            Html(format!(
+                "<!doctype html><title>{title}</title><h1>{title}</h1><p>{text}</p>"
+            )),
+        )
     };
     let Ok(claims) = state.signer.verify::<LinkClaims>("ln", &token) else {
-        return page(StatusCode::BAD_REQUEST, "Invalid link", "This authorization link is not valid.");
+        return page(
+            StatusCode::BAD_REQUEST,
+            "Invalid link",
+            "This authorization link is not valid.",
+        );
     };
     if claims.exp < now_unix() {
-        return page(StatusCode::GONE, "Link expired", "This authorization link has expired. Ask the application for a new one.");
+        return page(
+            StatusCode::GONE,
+            "Link expired",
+            "This authorization link has expired. Ask the application for a new one.",
+        );
     }
     match state.store.account_by_id(&claims.acc).await {
         Ok(Some(account)) => page(
@@ -71,12 +99,19 @@ pub async fn open_link(State(state): State<SharedState>, Path(token): Path<Strin
                 html_escape(&account.connection_name)
             ),
         ),
-        _ => page(StatusCode::NOT_FOUND, "Unknown account", "The connected account for this link no longer exists."),
+        _ => page(
+            StatusCode::NOT_FOUND,
+            "Unknown account",
+            "The connected account for this link no longer exists.",
+        ),
     }
 }
 
 fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 pub async fn verify_user(
@@ -91,5 +126,9 @@ pub async fn verify_user(
         return Err(Error::invalid_field("identifier", "identifier is required").into());
     }
     // No authorization flow has created a pending request yet, so none can match.
-    Err(Error::not_found(format!("auth request {:?} not found or expired", req.auth_request_id.trim())).into())
+    Err(Error::not_found(format!(
+        "auth request {:?} not found or expired",
+        req.auth_request_id.trim()
+    ))
+    .into())
 }

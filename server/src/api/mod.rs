@@ -33,10 +33,14 @@ impl From<Error> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status =
+            StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut resp = (status, axum::Json(self.0.to_body())).into_response();
         if self.0.kind() == ErrorKind::Unauthorized {
-            resp.headers_mut().insert(GATEWAY_AUTH_ERROR_HEADER, HeaderValue::from_static("invalid_token"));
+            resp.headers_mut().insert(
+                GATEWAY_AUTH_ERROR_HEADER,
+                HeaderValue::from_static("invalid_token"),
+            );
         }
         if let Some(secs) = self.0.retry_after_secs() {
             if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
@@ -58,8 +62,16 @@ impl FromRequestParts<SharedState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &SharedState) -> ApiResult<Caller> {
-        let header = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or("");
-        let token = header.strip_prefix("Bearer ").or_else(|| header.strip_prefix("bearer ")).unwrap_or("").trim();
+        let header = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let token = header
+            .strip_prefix("Bearer ")
+            .or_else(|| header.strip_prefix("bearer "))
+            .unwrap_or("")
+            .trim();
         if token.is_empty() {
             return Err(Error::new(ErrorKind::Unauthorized, "Token empty").into());
         }
@@ -70,7 +82,9 @@ impl FromRequestParts<SharedState> for Caller {
         if !state.api_clients.contains_key(&claims.cid) {
             return Err(Error::new(ErrorKind::Unauthorized, "API client no longer exists").into());
         }
-        Ok(Caller { client_id: claims.cid })
+        Ok(Caller {
+            client_id: claims.cid,
+        })
     }
 }
 
@@ -81,13 +95,24 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> ApiResult<JsonBody<T>> {
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(|e| Error::new(ErrorKind::InvalidInput, format!("cannot read request body: {e}")))?;
-        let text = if bytes.iter().all(u8::is_ascii_whitespace) { &b"{}"[..] } else { &bytes[..] };
-        serde_json::from_slice(text)
-            .map(JsonBody)
-            .map_err(|e| Error::new(ErrorKind::InvalidInput, format!("invalid request body: {e}")).into())
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            Error::new(
+                ErrorKind::InvalidInput,
+                format!("cannot read request body: {e}"),
+            )
+        })?;
+        let text = if bytes.iter().all(u8::is_ascii_whitespace) {
+            &b"{}"[..]
+        } else {
+            &bytes[..]
+        };
+        serde_json::from_slice(text).map(JsonBody).map_err(|e| {
+            Error::new(
+                ErrorKind::InvalidInput,
+                format!("invalid request body: {e}"),
+            )
+            .into()
+        })
     }
 }
 
@@ -95,7 +120,11 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
 pub const MAX_PAGE_SIZE: u32 = 1000;
 
 /// `(offset, limit)` from `page_size` / `page_token`.
-pub fn page_window(page_size: Option<u32>, page_token: &str, default_size: u32) -> Result<(u32, u32)> {
+pub fn page_window(
+    page_size: Option<u32>,
+    page_token: &str,
+    default_size: u32,
+) -> Result<(u32, u32)> {
     let limit = match page_size {
         None | Some(0) => default_size,
         Some(n) => n.min(MAX_PAGE_SIZE),
@@ -108,15 +137,28 @@ pub fn page_window(page_size: Option<u32>, page_token: &str, default_size: u32) 
         .ok()
         .and_then(|b| String::from_utf8(b).ok())
         .and_then(|s| s.strip_prefix("o:").and_then(|n| n.parse::<u32>().ok()))
-        .ok_or_else(|| Error::invalid_field("page_token", "page_token is not a token returned by this API"))?;
+        .ok_or_else(|| {
+            Error::invalid_field(
+                "page_token",
+                "page_token is not a token returned by this API",
+            )
+        })?;
     Ok((offset, limit))
 }
 
 /// `(next_page_token, prev_page_token)` for a window over `total` items.
 pub fn page_tokens(offset: u32, limit: u32, total: u32) -> (String, String) {
     let token = |o: u32| B64.encode(format!("o:{o}"));
-    let next = if offset.saturating_add(limit) < total { token(offset + limit) } else { String::new() };
-    let prev = if offset > 0 { token(offset.saturating_sub(limit)) } else { String::new() };
+    let next = if offset.saturating_add(limit) < total {
+        token(offset + limit)
+    } else {
+        String::new()
+    };
+    let prev = if offset > 0 {
+        token(offset.saturating_sub(limit))
+    } else {
+        String::new()
+    };
     (next, prev)
 }
 
@@ -131,6 +173,9 @@ mod tests {
         assert_eq!(page_window(Some(2), &next, 50).unwrap(), (2, 2));
         let (next, _) = page_tokens(4, 2, 5);
         assert!(next.is_empty());
-        assert_eq!(page_window(None, "garbage!", 50).unwrap_err().field(), Some("page_token"));
+        assert_eq!(
+            page_window(None, "garbage!", 50).unwrap_err().field(),
+            Some("page_token")
+        );
     }
 }

@@ -21,23 +21,39 @@ use crate::store::{AccountRecord, ExecutionRecord};
 const DEFAULT_TOOL_PAGE: u32 = 50;
 
 fn page<T: Clone>(items: &[T], offset: u32, limit: u32) -> Vec<T> {
-    items.iter().skip(offset as usize).take(limit as usize).cloned().collect()
+    items
+        .iter()
+        .skip(offset as usize)
+        .take(limit as usize)
+        .cloned()
+        .collect()
 }
 
 fn matches_words(tool: &CatalogTool, query: &str) -> bool {
     let haystack = format!("{} {}", tool.def.name, tool.def.description).to_lowercase();
-    query.to_lowercase().split_whitespace().all(|w| haystack.contains(w))
+    query
+        .to_lowercase()
+        .split_whitespace()
+        .all(|w| haystack.contains(w))
 }
 
 /// Connector slugs of the configured connections (the tools this gateway can run).
 fn configured_connectors(state: &AppState) -> Vec<String> {
-    let mut slugs: Vec<String> = state.connections.values().map(|c| c.connector.clone()).collect();
+    let mut slugs: Vec<String> = state
+        .connections
+        .values()
+        .map(|c| c.connector.clone())
+        .collect();
     slugs.sort();
     slugs.dedup();
     slugs
 }
 
-pub async fn list(State(state): State<SharedState>, _caller: Caller, RawQuery(q): RawQuery) -> ApiResult<Json<ListToolsResponse>> {
+pub async fn list(
+    State(state): State<SharedState>,
+    _caller: Caller,
+    RawQuery(q): RawQuery,
+) -> ApiResult<Json<ListToolsResponse>> {
     let req = ListToolsRequest::from_query(&QueryMap::parse(q.as_deref()))?;
     let f = &req.filter;
     let mut connectors: Option<Vec<String>> = None;
@@ -48,7 +64,9 @@ pub async fn list(State(state): State<SharedState>, _caller: Caller, RawQuery(q)
         let accounts = if f.connected_account_id.is_empty() {
             state.store.accounts_of_identifier(&f.identifier).await?
         } else {
-            resolve_account(&state, &AccountSelector::by_id(&f.connected_account_id)).await.map(|a| vec![a])?
+            resolve_account(&state, &AccountSelector::by_id(&f.connected_account_id))
+                .await
+                .map(|a| vec![a])?
         };
         let slugs: Vec<String> = accounts.into_iter().map(|a| a.connector).collect();
         connectors = Some(match connectors {
@@ -62,7 +80,11 @@ pub async fn list(State(state): State<SharedState>, _caller: Caller, RawQuery(q)
         .filter(|t| f.provider.is_empty() || t.connector.slug.eq_ignore_ascii_case(&f.provider))
         .filter(|t| f.tool_name.is_empty() || f.tool_name.contains(&t.def.name))
         .filter(|t| f.query.is_empty() || matches_words(t, &f.query))
-        .filter(|t| connectors.as_ref().is_none_or(|c| c.contains(&t.connector.slug)))
+        .filter(|t| {
+            connectors
+                .as_ref()
+                .is_none_or(|c| c.contains(&t.connector.slug))
+        })
         .collect();
     let (offset, limit) = page_window(req.page_size, &req.page_token, DEFAULT_TOOL_PAGE)?;
     let total = matching.len() as u32;
@@ -90,7 +112,11 @@ pub async fn list(State(state): State<SharedState>, _caller: Caller, RawQuery(q)
     }))
 }
 
-pub async fn list_scoped(State(state): State<SharedState>, _caller: Caller, RawQuery(q): RawQuery) -> ApiResult<Json<ListScopedToolsResponse>> {
+pub async fn list_scoped(
+    State(state): State<SharedState>,
+    _caller: Caller,
+    RawQuery(q): RawQuery,
+) -> ApiResult<Json<ListScopedToolsResponse>> {
     let req = ListScopedToolsRequest::from_query(&QueryMap::parse(q.as_deref()))?;
     if req.identifier.trim().is_empty() {
         return Err(Error::invalid_field("identifier", "identifier is required").into());
@@ -99,48 +125,98 @@ pub async fn list_scoped(State(state): State<SharedState>, _caller: Caller, RawQ
         state.connection(name)?;
     }
     let f = &req.filter;
-    let accounts = state.store.accounts_of_identifier(req.identifier.trim()).await?;
+    let accounts = state
+        .store
+        .accounts_of_identifier(req.identifier.trim())
+        .await?;
     let mut scoped = Vec::new();
-    for account in accounts.iter().filter(|a| state.connections.contains_key(&a.connection_name)) {
-        if !f.connection_names.is_empty() && !f.connection_names.contains(&account.connection_name) {
+    for account in accounts
+        .iter()
+        .filter(|a| state.connections.contains_key(&a.connection_name))
+    {
+        if !f.connection_names.is_empty() && !f.connection_names.contains(&account.connection_name)
+        {
             continue;
         }
-        if !f.providers.is_empty() && !f.providers.iter().any(|p| p.eq_ignore_ascii_case(&account.connector)) {
+        if !f.providers.is_empty()
+            && !f
+                .providers
+                .iter()
+                .any(|p| p.eq_ignore_ascii_case(&account.connector))
+        {
             continue;
         }
-        for tool in state.catalog.tools().filter(|t| t.connector.slug == account.connector) {
+        for tool in state
+            .catalog
+            .tools()
+            .filter(|t| t.connector.slug == account.connector)
+        {
             if f.tool_names.is_empty() || f.tool_names.contains(&tool.def.name) {
-                scoped.push(ScopedTool { tool: tool.wire.clone(), identifier: account.identifier.clone(), connected_account_id: account.id.clone() });
+                scoped.push(ScopedTool {
+                    tool: tool.wire.clone(),
+                    identifier: account.identifier.clone(),
+                    connected_account_id: account.id.clone(),
+                });
             }
         }
     }
     let (offset, limit) = page_window(req.page_size, &req.page_token, DEFAULT_TOOL_PAGE)?;
     let total = scoped.len() as u32;
     let (next_page_token, prev_page_token) = page_tokens(offset, limit, total);
-    Ok(Json(ListScopedToolsResponse { tools: page(&scoped, offset, limit), total_size: total, next_page_token, prev_page_token }))
+    Ok(Json(ListScopedToolsResponse {
+        tools: page(&scoped, offset, limit),
+        total_size: total,
+        next_page_token,
+        prev_page_token,
+    }))
 }
 
-pub async fn list_available(State(state): State<SharedState>, _caller: Caller, RawQuery(q): RawQuery) -> ApiResult<Json<ListAvailableToolsResponse>> {
+pub async fn list_available(
+    State(state): State<SharedState>,
+    _caller: Caller,
+    RawQuery(q): RawQuery,
+) -> ApiResult<Json<ListAvailableToolsResponse>> {
     let req = ListAvailableToolsRequest::from_query(&QueryMap::parse(q.as_deref()))?;
     if req.identifier.trim().is_empty() {
         return Err(Error::invalid_field("identifier", "identifier is required").into());
     }
     let connectors = configured_connectors(&state);
-    let tools: Vec<Tool> = state.catalog.tools().filter(|t| connectors.contains(&t.connector.slug)).map(|t| t.wire.clone()).collect();
+    let tools: Vec<Tool> = state
+        .catalog
+        .tools()
+        .filter(|t| connectors.contains(&t.connector.slug))
+        .map(|t| t.wire.clone())
+        .collect();
     let (offset, limit) = page_window(req.page_size, &req.page_token, DEFAULT_TOOL_PAGE)?;
     let total = tools.len() as u32;
     let (next_page_token, prev_page_token) = page_tokens(offset, limit, total);
-    Ok(Json(ListAvailableToolsResponse { tools: page(&tools, offset, limit), total_size: total, next_page_token, prev_page_token }))
+    Ok(Json(ListAvailableToolsResponse {
+        tools: page(&tools, offset, limit),
+        total_size: total,
+        next_page_token,
+        prev_page_token,
+    }))
 }
 
 /// Picks the account a tool call runs as: by id, or by identifier on the named connection (or on
 /// the only connection of the tool's connector where the identifier has an account).
-async fn account_for_call(state: &AppState, req: &ExecuteToolRequest, tool: &CatalogTool) -> Result<AccountRecord> {
+async fn account_for_call(
+    state: &AppState,
+    req: &ExecuteToolRequest,
+    tool: &CatalogTool,
+) -> Result<AccountRecord> {
     let account = if !req.connected_account_id.trim().is_empty() {
-        resolve_account(state, &AccountSelector::by_id(req.connected_account_id.trim())).await?
+        resolve_account(
+            state,
+            &AccountSelector::by_id(req.connected_account_id.trim()),
+        )
+        .await?
     } else {
         if req.identifier.trim().is_empty() {
-            return Err(Error::invalid_field("identifier", "identifier or connected_account_id is required"));
+            return Err(Error::invalid_field(
+                "identifier",
+                "identifier or connected_account_id is required",
+            ));
         }
         if !req.connector.trim().is_empty() {
             let sel = AccountSelector {
@@ -157,7 +233,10 @@ async fn account_for_call(state: &AppState, req: &ExecuteToolRequest, tool: &Cat
                 .accounts_of_identifier(req.identifier.trim())
                 .await?
                 .into_iter()
-                .filter(|a| a.connector == tool.connector.slug && state.connections.contains_key(&a.connection_name))
+                .filter(|a| {
+                    a.connector == tool.connector.slug
+                        && state.connections.contains_key(&a.connection_name)
+                })
                 .collect();
             match candidates.len() {
                 0 => {
@@ -171,7 +250,11 @@ async fn account_for_call(state: &AppState, req: &ExecuteToolRequest, tool: &Cat
                 _ => {
                     return Err(Error::invalid_field(
                         "connection_name",
-                        format!("identifier {:?} has several {} connections: pass connection_name", req.identifier.trim(), tool.connector.display_name),
+                        format!(
+                            "identifier {:?} has several {} connections: pass connection_name",
+                            req.identifier.trim(),
+                            tool.connector.display_name
+                        ),
                     ))
                 }
             }
@@ -180,7 +263,10 @@ async fn account_for_call(state: &AppState, req: &ExecuteToolRequest, tool: &Cat
     if account.connector != tool.connector.slug {
         return Err(Error::invalid_field(
             "tool_name",
-            format!("tool {:?} belongs to {}, but connected account {} is on connection {:?}", tool.def.name, tool.connector.slug, account.id, account.connection_name),
+            format!(
+                "tool {:?} belongs to {}, but connected account {} is on connection {:?}",
+                tool.def.name, tool.connector.slug, account.id, account.connection_name
+            ),
         ));
     }
     if account.status != ConnectorStatus::Active {
@@ -199,7 +285,11 @@ async fn account_for_call(state: &AppState, req: &ExecuteToolRequest, tool: &Cat
     Ok(account)
 }
 
-pub async fn execute(State(state): State<SharedState>, caller: Caller, JsonBody(req): JsonBody<ExecuteToolRequest>) -> ApiResult<Json<ExecuteToolResponse>> {
+pub async fn execute(
+    State(state): State<SharedState>,
+    caller: Caller,
+    JsonBody(req): JsonBody<ExecuteToolRequest>,
+) -> ApiResult<Json<ExecuteToolResponse>> {
     let started = Instant::now();
     if req.tool_name.trim().is_empty() {
         return Err(Error::invalid_field("tool_name", "tool_name is required").into());
@@ -212,7 +302,8 @@ pub async fn execute(State(state): State<SharedState>, caller: Caller, JsonBody(
     let account = account_for_call(&state, &req, tool).await?;
     let connection = state.connection(&account.connection_name)?;
     let base_url = state.base_url(connection)?;
-    let credential = crate::executor::credential_header(&tool.connector.auth, account.credentials.as_ref())?;
+    let credential =
+        crate::executor::credential_header(&tool.connector.auth, account.credentials.as_ref())?;
     let execution_id = format!("exec_{}", uuid::Uuid::new_v4().simple());
     let outcome = crate::executor::run_tool(tool, &base_url, &credential, &input).await;
     let record = ExecutionRecord {
@@ -222,8 +313,16 @@ pub async fn execute(State(state): State<SharedState>, caller: Caller, JsonBody(
         connection_name: account.connection_name.clone(),
         connected_account_id: account.id.clone(),
         identifier: account.identifier.clone(),
-        status: if outcome.is_ok() { "SUCCESS".into() } else { "FAILED".into() },
-        upstream_status: outcome.as_ref().err().and_then(|e| e.tool_error()).and_then(|t| t.tool_error_code.parse().ok()),
+        status: if outcome.is_ok() {
+            "SUCCESS".into()
+        } else {
+            "FAILED".into()
+        },
+        upstream_status: outcome
+            .as_ref()
+            .err()
+            .and_then(|e| e.tool_error())
+            .and_then(|t| t.tool_error_code.parse().ok()),
         error_code: outcome.as_ref().err().map(|e| e.error_code().to_string()),
         latency_ms: started.elapsed().as_millis() as i64,
         created_at: Utc::now(),
@@ -249,9 +348,16 @@ pub async fn execute(State(state): State<SharedState>, caller: Caller, JsonBody(
 }
 
 /// Recent execution records (no credentials in them), newest first: `?identifier=&limit=`.
-pub async fn recent_executions(State(state): State<SharedState>, _caller: Caller, RawQuery(q): RawQuery) -> ApiResult<Json<Value>> {
+pub async fn recent_executions(
+    State(state): State<SharedState>,
+    _caller: Caller,
+    RawQuery(q): RawQuery,
+) -> ApiResult<Json<Value>> {
     let q = QueryMap::parse(q.as_deref());
     let limit = q.get_u32("limit")?.unwrap_or(20).min(200);
-    let records = state.store.recent_executions(&q.get("identifier").unwrap_or_default(), limit).await?;
+    let records = state
+        .store
+        .recent_executions(&q.get("identifier").unwrap_or_default(), limit)
+        .await?;
     Ok(Json(json!({ "executions": records })))
 }

@@ -1,7 +1,7 @@
 # AgentKit — one Rust core, a gateway, and Python + Node SDKs.
 #   make demo   build everything and run the quickstart (Python and Node) against `agentkit dev`
 #   make test   every suite: cargo test (Rust scenarios), pytest, node --test
-#   make dist   release artifacts in dist/: the abi3 wheel and the npm tarball
+#   make dist   release artifacts in dist/: the abi3 wheel and the npm tarball (dist-check: install + run them)
 #   make bench  benchmarks (figures and ratios, no pass/fail)
 
 SHELL := /bin/bash
@@ -12,7 +12,7 @@ PY_DEPS := maturin==1.16.0 pytest==9.* pytest-asyncio==1.* protobuf requests htt
 AGENTKIT_BIN := target/debug/agentkit
 export AGENTKIT_BIN
 
-.PHONY: demo test dist bench build build-server build-python build-node clean
+.PHONY: demo test dist dist-check bench build build-server build-python build-node clean
 
 build: build-server build-python build-node
 
@@ -53,6 +53,10 @@ dist: $(VENV)/.ready node_modules/.ready
 	cd bindings-node && ../$(NAPI) build --platform --release --js native.js --dts native.d.ts
 	cd bindings-node && npm pack --pack-destination ../dist
 	@ls -l dist
+
+# The wheel and tarball from dist/, installed in a clean venv / folder, run the documented calls.
+dist-check: dist build-server
+	scripts/check-dist.sh
 
 bench: build
 	cargo build --release -p agentkit-server

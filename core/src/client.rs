@@ -283,10 +283,7 @@ impl ScalekitClient {
             let outcome = self.send_once(call, &token).await;
             let retry_delay = match &outcome {
                 Ok(raw)
-                    if raw.status == 401
-                        && !reauthenticated
-                        && (!call.relayed
-                            || header(&raw.headers, GATEWAY_AUTH_ERROR_HEADER).is_some()) =>
+                    if raw.status == 401 && !reauthenticated && is_token_rejection(call, raw) =>
                 {
                     // The token may have expired or the server restarted with a new key: one re-auth.
                     reauthenticated = true;
@@ -365,6 +362,16 @@ pub fn error_from_raw(raw: &RawResponse) -> Error {
     let request_id = header(&raw.headers, "x-request-id").map(String::from);
     Error::from_response(raw.status, &raw.body, request_id)
         .with_retry_after(header(&raw.headers, "retry-after").and_then(|v| v.trim().parse().ok()))
+}
+
+/// Whether a 401 is about our bearer token (so a fresh token may help) rather than the provider
+/// rejecting the user's credential: a tool error or a relayed provider answer is never re-sent.
+fn is_token_rejection(call: &Call, raw: &RawResponse) -> bool {
+    if header(&raw.headers, GATEWAY_AUTH_ERROR_HEADER).is_some() {
+        return true;
+    }
+    !call.relayed
+        && Error::from_response(raw.status, &raw.body, None).kind() != ErrorKind::ToolExecution
 }
 
 fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {

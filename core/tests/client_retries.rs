@@ -40,6 +40,11 @@ async fn api(State(s): State<Arc<Script>>, headers: HeaderMap) -> Response {
         }
     };
     match next {
+        Some((401, Some("tool"))) => {
+            let body = json!({"code": 16, "message": "provider rejected the credential",
+                "details": [{"@type": "type.googleapis.com/scalekit.v1.errdetails.ErrorInfo", "error_code": "TOOL_ERROR"}]});
+            (StatusCode::UNAUTHORIZED, Json(body)).into_response()
+        }
         Some((401, _)) => (
             StatusCode::UNAUTHORIZED,
             Json(json!({"code": 16, "message": "token expired", "details": []})),
@@ -165,6 +170,29 @@ async fn a_401_re_authenticates_once() {
         script.token_requests.load(Ordering::SeqCst),
         2,
         "one re-auth, not a loop"
+    );
+}
+
+#[tokio::test]
+async fn a_provider_401_is_a_tool_error_not_a_reason_to_resend() {
+    let (actions, script) = serve(vec![(401, Some("tool"))]).await;
+    let req = ExecuteToolRequest {
+        tool_name: "t".into(),
+        identifier: "u".into(),
+        ..Default::default()
+    };
+    let err = actions.execute_tool(req).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::ToolExecution);
+    assert_eq!(err.status(), 401);
+    assert_eq!(
+        script.hits.load(Ordering::SeqCst),
+        1,
+        "the tool call was not re-sent"
+    );
+    assert_eq!(
+        script.token_requests.load(Ordering::SeqCst),
+        1,
+        "no re-authentication"
     );
 }
 

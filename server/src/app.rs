@@ -115,7 +115,8 @@ pub async fn start(config: Config) -> Result<RunningServer> {
             ),
         )
     })?;
-    let store = Store::open(&config.database_url()).await?;
+    let vault = Arc::new(crate::vault::Vault::open(&config.server.data_dir)?);
+    let store = Store::open(&config.database_url(), vault).await?;
     let catalog = Catalog::built_in()?;
     for c in &config.connections {
         if catalog.connector(&c.connector).is_none() {

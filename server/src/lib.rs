@@ -2,7 +2,8 @@
 //!
 //! Layout: [`config`] (file format) → [`app`] (router + shared state) → the REST handlers in
 //! [`api`], backed by [`store`] (SQLite), [`connectors`] (declarative catalog), [`executor`]
-//! (runs a tool against the provider) and [`tokens`] (API-client bearer tokens, signed links).
+//! (runs a tool against the provider), [`tokens`] (API-client bearer tokens, signed links) and
+//! [`vault`] (every credential sealed at rest).
 //! [`sandbox`] is the offline Gmail stand-in used by `agentkit dev`; it is a separate HTTP service
 //! the gateway reaches only through a connection's base-URL override.
 
@@ -16,6 +17,7 @@ pub mod sandbox;
 pub mod schema;
 pub mod store;
 pub mod tokens;
+pub mod vault;
 
 pub use app::{start, RunningServer};
 pub use config::Config;

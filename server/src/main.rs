@@ -45,6 +45,26 @@ enum Command {
         #[arg(long, default_value_t = 9100)]
         port: u16,
     },
+    /// Manage the vault keys that seal stored credentials.
+    Keys {
+        #[command(subcommand)]
+        action: KeysAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysAction {
+    /// Add a new key, make it active and re-seal every stored credential with it, while gateways
+    /// keep serving (they load the new key on first sight). With AGENTKIT_VAULT_KEYS set, put the
+    /// new key first there and this only re-seals.
+    Rotate {
+        /// The gateway's config file (its data dir and database are used).
+        #[arg(long, short, conflicts_with = "data_dir")]
+        config: Option<PathBuf>,
+        /// A data dir of `agentkit dev` instead of a config file.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
 }
 
 fn init_logging() {
@@ -92,6 +112,20 @@ async fn main() -> std::process::ExitCode {
                 let _ = out.flush();
                 drop(out);
                 wait_for_shutdown().await;
+            }
+            Command::Keys { action: KeysAction::Rotate { config, data_dir } } => {
+                let mut config = match config {
+                    Some(path) => Config::load(&path)?,
+                    None => Config::default(),
+                };
+                if let Some(dir) = data_dir {
+                    config.server.data_dir = dir;
+                }
+                let vault = std::sync::Arc::new(agentkit_server::vault::Vault::open(&config.server.data_dir)?);
+                let rotated_to = if std::env::var(agentkit_server::vault::KEYS_ENV).is_ok() { vault.active_kid() } else { vault.add_key()? };
+                let store = agentkit_server::store::Store::open(&config.database_url(), vault).await?;
+                let count = store.reseal_credentials().await?;
+                println!("active vault key {rotated_to}; re-sealed {count} credential(s)");
             }
             Command::Sandbox { port } => {
                 let (addr, _task) = sandbox::start(SocketAddr::from(([127, 0, 0, 1], port)))

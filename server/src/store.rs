@@ -14,9 +14,14 @@ use agentkit_core::model::{
 };
 use agentkit_core::{Error, ErrorKind, Result};
 
+use crate::vault::Vault;
+use std::sync::Arc;
+
+/// The database plus the vault that seals every credential before it is written.
 #[derive(Clone)]
 pub struct Store {
     pool: SqlitePool,
+    vault: Arc<Vault>,
 }
 
 /// A stored connected account. `credentials` is the `authorization_details` JSON.
@@ -112,11 +117,15 @@ fn ts(v: Option<String>) -> Option<DateTime<Utc>> {
         .map(|d| d.with_timezone(&Utc))
 }
 
-fn account_from_row(row: &SqliteRow) -> Result<AccountRecord> {
+fn account_from_row(vault: &Vault, row: &SqliteRow) -> Result<AccountRecord> {
+    let id: String = row.get("id");
     let credentials: Option<String> = row.get("credentials");
+    let credentials = credentials
+        .map(|sealed| open_credentials(vault, &sealed, &id))
+        .transpose()?;
     let api_config: Option<String> = row.get("api_config");
     Ok(AccountRecord {
-        id: row.get("id"),
+        id,
         connection_name: row.get("connection_name"),
         connector: row.get("connector"),
         identifier: row.get("identifier"),
@@ -126,12 +135,31 @@ fn account_from_row(row: &SqliteRow) -> Result<AccountRecord> {
         authorization_type: ConnectorType::from_str(
             row.get::<String, _>("authorization_type").as_str(),
         )?,
-        credentials: credentials.map(|c| serde_json::from_str(&c)).transpose()?,
+        credentials,
         api_config: api_config.map(|c| serde_json::from_str(&c)).transpose()?,
         token_expires_at: ts(row.get("token_expires_at")),
         updated_at: ts(row.get("updated_at")).unwrap_or_else(Utc::now),
         last_used_at: ts(row.get("last_used_at")),
     })
+}
+
+/// Credentials JSON → sealed text bound to the account id.
+fn seal_credentials(
+    vault: &Vault,
+    details: &AuthorizationDetails,
+    account_id: &str,
+) -> Result<String> {
+    vault.seal(&serde_json::to_vec(details)?, account_id)
+}
+
+fn open_credentials(vault: &Vault, sealed: &str, account_id: &str) -> Result<AuthorizationDetails> {
+    if !sealed.starts_with("v1.") {
+        // Written before the vault existed; `agentkit keys rotate` seals it.
+        return Ok(serde_json::from_str(sealed)?);
+    }
+    Ok(serde_json::from_slice(
+        &vault.open_sealed(sealed, account_id)?,
+    )?)
 }
 
 const ACCOUNT_COLUMNS: &str =
@@ -140,7 +168,7 @@ const ACCOUNT_COLUMNS: &str =
 
 impl Store {
     /// Opens (creating if needed) the database and applies migrations.
-    pub async fn open(url: &str) -> Result<Store> {
+    pub async fn open(url: &str, vault: Arc<Vault>) -> Result<Store> {
         let options = SqliteConnectOptions::from_str(url)
             .map_err(|e| {
                 Error::invalid_field("database_url", format!("bad database_url {url:?}: {e}"))
@@ -158,7 +186,7 @@ impl Store {
             .run(&pool)
             .await
             .map_err(|e| Error::new(ErrorKind::Server, format!("migration failed: {e}")))?;
-        Ok(Store { pool })
+        Ok(Store { pool, vault })
     }
 
     pub async fn insert_account(&self, a: &AccountRecord) -> Result<()> {
@@ -176,7 +204,7 @@ impl Store {
         .bind(&a.user_id)
         .bind(a.status.as_str())
         .bind(a.authorization_type.as_str())
-        .bind(a.credentials.as_ref().map(serde_json::to_string).transpose()?)
+        .bind(a.credentials.as_ref().map(|c| seal_credentials(&self.vault, c, &a.id)).transpose()?)
         .bind(a.api_config.as_ref().map(|c| c.to_string()))
         .bind(a.token_expires_at.map(|t| t.to_rfc3339()))
         .bind(&now)
@@ -195,7 +223,7 @@ impl Store {
         )
         .bind(a.status.as_str())
         .bind(a.authorization_type.as_str())
-        .bind(a.credentials.as_ref().map(serde_json::to_string).transpose()?)
+        .bind(a.credentials.as_ref().map(|c| seal_credentials(&self.vault, c, &a.id)).transpose()?)
         .bind(a.api_config.as_ref().map(|c| c.to_string()))
         .bind(a.token_expires_at.map(|t| t.to_rfc3339()))
         .bind(Utc::now().to_rfc3339())
@@ -214,7 +242,9 @@ impl Store {
         .fetch_optional(&self.pool)
         .await
         .map_err(db_error)?;
-        row.as_ref().map(account_from_row).transpose()
+        row.as_ref()
+            .map(|r| account_from_row(&self.vault, r))
+            .transpose()
     }
 
     /// Accounts of one identifier on one connection (any organization/user unless given).
@@ -238,7 +268,9 @@ impl Store {
         .fetch_all(&self.pool)
         .await
         .map_err(db_error)?;
-        rows.iter().map(account_from_row).collect()
+        rows.iter()
+            .map(|r| account_from_row(&self.vault, r))
+            .collect()
     }
 
     pub async fn delete_account(&self, id: &str) -> Result<bool> {
@@ -316,7 +348,7 @@ impl Store {
             .map_err(db_error)?;
         let accounts = rows
             .iter()
-            .map(account_from_row)
+            .map(|r| account_from_row(&self.vault, r))
             .collect::<Result<Vec<_>>>()?;
         Ok((accounts, total as u32))
     }
@@ -330,7 +362,41 @@ impl Store {
         .fetch_all(&self.pool)
         .await
         .map_err(db_error)?;
-        rows.iter().map(account_from_row).collect()
+        rows.iter()
+            .map(|r| account_from_row(&self.vault, r))
+            .collect()
+    }
+
+    /// Re-seals every credential not sealed with the active key (key rotation); returns how many.
+    /// Each row is updated only if unchanged since it was read, so it is safe while serving.
+    pub async fn reseal_credentials(&self) -> Result<usize> {
+        let active = self.vault.active_kid();
+        let rows = sqlx::query(
+            "SELECT id, credentials FROM connected_accounts WHERE credentials IS NOT NULL",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        let mut count = 0;
+        for row in rows {
+            let (id, sealed): (String, String) = (row.get("id"), row.get("credentials"));
+            if Vault::kid_of(&sealed) == Some(active.as_str()) {
+                continue;
+            }
+            let details = open_credentials(&self.vault, &sealed, &id)?;
+            let resealed = seal_credentials(&self.vault, &details, &id)?;
+            let done = sqlx::query(
+                "UPDATE connected_accounts SET credentials = ? WHERE id = ? AND credentials = ?",
+            )
+            .bind(resealed)
+            .bind(&id)
+            .bind(&sealed)
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?;
+            count += done.rows_affected() as usize;
+        }
+        Ok(count)
     }
 
     pub async fn insert_execution(&self, e: &ExecutionRecord) -> Result<()> {

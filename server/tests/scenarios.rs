@@ -1,9 +1,7 @@
 //! Runs every shared scenario of `tests/fixtures/scenarios` through the Rust core client against a
 //! real `agentkit dev` process (the same files pytest and `node --test` run).
 
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -12,53 +10,8 @@ use serde_json::{json, Value};
 use agentkit_core::dispatch::{dispatch, proxy_request, Operation};
 use agentkit_core::{Actions, ClientOptions, ModifierKind, ScalekitClient, ToolModifier};
 
-struct Gateway {
-    child: Child,
-    env: std::collections::HashMap<String, String>,
-    data_dir: PathBuf,
-}
-
-impl Gateway {
-    fn start() -> Gateway {
-        let data_dir = std::env::temp_dir().join(format!(
-            "agentkit-rust-test-{}",
-            uuid::Uuid::new_v4().simple()
-        ));
-        let mut child = Command::new(env!("CARGO_BIN_EXE_agentkit"))
-            .args(["dev", "--port", "0", "--data-dir"])
-            .arg(&data_dir)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("agentkit dev starts");
-        let mut env = std::collections::HashMap::new();
-        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-        while !env.contains_key("AGENTKIT_SANDBOX_URL") {
-            let line = lines
-                .next()
-                .expect("agentkit dev printed its variables")
-                .expect("utf-8");
-            let (name, value) = line
-                .trim_start_matches("export ")
-                .split_once('=')
-                .expect("NAME=value");
-            env.insert(name.to_string(), value.to_string());
-        }
-        Gateway {
-            child,
-            env,
-            data_dir,
-        }
-    }
-}
-
-impl Drop for Gateway {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.data_dir);
-    }
-}
+mod common;
+use common::Gateway;
 
 fn substitute(value: &Value, vars: &serde_json::Map<String, Value>) -> Value {
     match value {

@@ -1,0 +1,99 @@
+//! Shared harness of the server's integration tests: a real `agentkit dev` process.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+use agentkit_core::{Actions, ClientOptions, ScalekitClient};
+
+/// A running `agentkit dev` (gateway + sandbox) on free ports, removed on drop.
+pub struct Gateway {
+    child: Child,
+    pub env: std::collections::HashMap<String, String>,
+    pub data_dir: PathBuf,
+}
+
+impl Gateway {
+    pub fn start() -> Gateway {
+        let data_dir = std::env::temp_dir().join(format!(
+            "agentkit-rust-test-{}",
+            uuid::Uuid::new_v4().simple()
+        ));
+        let mut child = Command::new(env!("CARGO_BIN_EXE_agentkit"))
+            .args(["dev", "--port", "0", "--data-dir"])
+            .arg(&data_dir)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("agentkit dev starts");
+        let mut env = std::collections::HashMap::new();
+        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+        while !env.contains_key("AGENTKIT_SANDBOX_URL") {
+            let line = lines
+                .next()
+                .expect("agentkit dev printed its variables")
+                .expect("utf-8");
+            let (name, value) = line
+                .trim_start_matches("export ")
+                .split_once('=')
+                .expect("NAME=value");
+            env.insert(name.to_string(), value.to_string());
+        }
+        Gateway {
+            child,
+            env,
+            data_dir,
+        }
+    }
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+    }
+}
+
+impl Gateway {
+    pub fn actions(&self) -> Actions {
+        let client = ScalekitClient::new(
+            &self.env["SCALEKIT_ENV_URL"],
+            &self.env["SCALEKIT_CLIENT_ID"],
+            &self.env["SCALEKIT_CLIENT_SECRET"],
+            ClientOptions::default(),
+        )
+        .unwrap();
+        Actions::new(client)
+    }
+
+    /// Mints a sandbox access token for `user` (a stand-in for the user's consent).
+    pub async fn sandbox_token(&self, user: &str) -> String {
+        let resp: serde_json::Value = reqwest::Client::new()
+            .post(format!(
+                "{}/sandbox/tokens",
+                self.env["AGENTKIT_SANDBOX_URL"]
+            ))
+            .json(&serde_json::json!({"user": user}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        resp["access_token"].as_str().unwrap().to_string()
+    }
+
+    /// Every byte the gateway keeps on disk (database, WAL, key files), as one lossy string.
+    pub fn disk_contents(&self) -> String {
+        let mut all = String::new();
+        for entry in std::fs::read_dir(&self.data_dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_file() {
+                all.push_str(&String::from_utf8_lossy(&std::fs::read(&path).unwrap()));
+            }
+        }
+        all
+    }
+}

@@ -37,10 +37,10 @@ build-node: node_modules/.ready
 
 demo: build
 	@echo "=== Python quickstart against agentkit dev ==="
-	scripts/with-dev-gateway.sh sh -c 'echo | $(PY) examples/python/quickstart.py'
+	scripts/with-dev-gateway.sh $(PY) scripts/demo_driver.py $(PY) examples/python/quickstart.py
 	@echo
 	@echo "=== Node quickstart against agentkit dev ==="
-	scripts/with-dev-gateway.sh node examples/node/quickstart.mjs
+	scripts/with-dev-gateway.sh $(PY) scripts/demo_driver.py node examples/node/quickstart.mjs
 
 test: build
 	cargo test --workspace

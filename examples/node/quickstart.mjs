@@ -1,10 +1,10 @@
 // Quickstart (seed page "Connect my agent to apps"), Node.js.
 //
-// Runs the documented code unchanged against `agentkit dev`. Offline stand-in for the user's
-// consent: when AGENTKIT_SANDBOX_URL is set and the account is not ACTIVE, the sandbox mints an
-// access token and the account is updated with it via getOrCreateConnectedAccount.
+// The documented code: account, authorization link (open it, authorize, press Enter), then the
+// five unread emails. `make demo` opens the link with an HTTP client and presses Enter for you.
 import { ScalekitClient } from '@scalekit-sdk/node';
 import { ConnectorStatus } from '@scalekit-sdk/node/lib/pkg/grpc/scalekit/v1/connected_accounts/connected_accounts_pb';
+import { createInterface } from 'node:readline/promises';
 
 const scalekit = new ScalekitClient(
   process.env.SCALEKIT_ENV_URL,
@@ -19,7 +19,7 @@ const response = await actions.getOrCreateConnectedAccount({
   connectionName,
   identifier: 'user_123', // Replace with your system's unique user ID
 });
-let connectedAccount = response.connectedAccount;
+const connectedAccount = response.connectedAccount;
 console.log('Connected account created:', connectedAccount?.id);
 
 // Generate authorization link if user hasn't authorized or token is expired
@@ -31,22 +31,11 @@ if (connectedAccount?.status !== ConnectorStatus.ACTIVE) {
   });
   console.log('🔗 click on the link to authorize gmail', linkResponse.link);
 
-  const sandbox = process.env.AGENTKIT_SANDBOX_URL;
-  if (sandbox) {
-    // The sandbox stands in for the user's consent at Google.
-    const minted = await fetch(`${sandbox}/sandbox/tokens`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ user: 'user_123' }),
-    });
-    const { access_token: accessToken } = await minted.json();
-    ({ connectedAccount } = await actions.getOrCreateConnectedAccount({
-      connectionName,
-      identifier: 'user_123',
-      authorizationDetails: { oauthToken: { accessToken } },
-    }));
-    console.log('Connected account is now', connectedAccount.status);
-  }
+  // The documented snippet goes straight on to the tool call; wait for the user as the Python
+  // page does, or the call would run before the account is authorized.
+  const rl = createInterface({ input: process.stdin, output: process.stdout });
+  await rl.question('⎆ Press Enter after authorizing gmail...');
+  rl.close();
 }
 
 const toolResponse = await actions.executeTool({

@@ -1,17 +1,13 @@
 """Quickstart (seed page "Connect my agent to apps"), Python.
 
-Runs the documented code unchanged against `agentkit dev`: a connected account for user_123, its
-authorization link, then the last 5 unread emails through `gmail_fetch_mails`.
-
-Offline stand-in for the user's consent: when AGENTKIT_SANDBOX_URL is set (printed by `agentkit dev`)
-and the account is not ACTIVE, the sandbox mints an access token for the user and the account is
-updated with it through the documented `get_or_create_connected_account(authorization_details=...)`.
+The documented code, unchanged: a connected account for user_123, its authorization link (open it
+in a browser, authorize, press Enter), then the last 5 unread emails through `gmail_fetch_mails`.
+Against `agentkit dev` the link leads to the sandbox's consent page, which approves at once;
+`make demo` opens the link with an HTTP client and presses Enter for you (scripts/demo_driver.py).
 """
 
 import scalekit.client
 import os
-import json
-import urllib.request
 
 scalekit_client = scalekit.client.ScalekitClient(
     client_id=os.getenv("SCALEKIT_CLIENT_ID"),
@@ -39,20 +35,6 @@ if connected_account.status != "ACTIVE":
     print("🔗 click on the link to authorize Gmail", link_response.link)
     input("⎆ Press Enter after authorizing Gmail...")
 
-    sandbox = os.getenv("AGENTKIT_SANDBOX_URL")
-    if sandbox:  # the sandbox stands in for the user's consent at Google
-        request = urllib.request.Request(
-            f"{sandbox}/sandbox/tokens",
-            data=json.dumps({"user": "user_123"}).encode(),
-            headers={"content-type": "application/json"},
-        )
-        token = json.load(urllib.request.urlopen(request))["access_token"]
-        connected_account = actions.get_or_create_connected_account(
-            connection_name=connection_name,
-            identifier="user_123",
-            authorization_details={"oauth_token": {"access_token": token}},
-        ).connected_account
-        print(f"Connected account is now {connected_account.status}")
 
 response = actions.execute_tool(
     tool_name="gmail_fetch_mails",

@@ -38,6 +38,23 @@ impl AppState {
         })
     }
 
+    /// The OAuth app of a connection (connector endpoints with the connection's overrides).
+    pub fn oauth_app(&self, connection: &ConnectionConfig) -> Result<crate::oauth::OAuthApp> {
+        let connector = self
+            .catalog
+            .connector(&connection.connector)
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorKind::Server,
+                    format!(
+                        "connection {:?} uses unknown connector {:?}",
+                        connection.name, connection.connector
+                    ),
+                )
+            })?;
+        crate::oauth::OAuthApp::new(&connector.auth, connection)
+    }
+
     /// API base URL for a connection: its override, else the connector's default.
     pub fn base_url(&self, connection: &ConnectionConfig) -> Result<String> {
         if let Some(url) = &connection.base_url {
@@ -92,7 +109,9 @@ pub fn router(state: SharedState) -> Router {
         .route("/api/v1/execute_tool", post(tools::execute))
         .route("/api/v1/executions", get(tools::recent_executions))
         .route("/proxy/{*path}", any(proxy::forward))
+        .route("/connect/complete", get(links::completed))
         .route("/connect/{token}", get(links::open_link))
+        .route("/oauth/callback", get(links::oauth_callback))
         .fallback(|| async { crate::api::ApiError(Error::not_found("no such endpoint")) })
         .with_state(state)
 }

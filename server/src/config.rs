@@ -18,6 +18,9 @@
 //! scopes = ["https://www.googleapis.com/auth/gmail.readonly"]
 //! client_id = "..."          # OAuth app credentials (used by the authorization flow)
 //! client_secret = "..."
+//! token_auth_method = "client_secret_post"   # or client_secret_basic
+//! # authorize_url / token_url / revoke_url override the connector's endpoints
+//! # authorize_params = { prompt = "consent" }   # merged over the connector's
 //! ```
 
 use std::net::SocketAddr;
@@ -126,6 +129,20 @@ pub struct ConnectionConfig {
     pub client_id: Option<String>,
     #[serde(default)]
     pub client_secret: Option<String>,
+    /// Overrides of the connector's OAuth endpoints (self-hosted providers, test servers).
+    #[serde(default)]
+    pub authorize_url: Option<String>,
+    #[serde(default)]
+    pub token_url: Option<String>,
+    #[serde(default)]
+    pub revoke_url: Option<String>,
+    /// How the app authenticates at the token endpoint: `client_secret_post` (default) or
+    /// `client_secret_basic`.
+    #[serde(default)]
+    pub token_auth_method: Option<String>,
+    /// Extra authorize-request parameters, merged over the connector's.
+    #[serde(default)]
+    pub authorize_params: std::collections::BTreeMap<String, String>,
 }
 
 pub fn sha256_hex(s: &str) -> String {

@@ -95,8 +95,13 @@ pub async fn start(opts: DevOptions) -> Result<DevEnvironment> {
             connector: "gmail".into(),
             base_url: Some(sandbox_url.clone()),
             scopes: Vec::new(),
-            client_id: None,
-            client_secret: None,
+            client_id: Some(crate::sandbox::SANDBOX_CLIENT_ID.into()),
+            client_secret: Some(crate::sandbox::SANDBOX_CLIENT_SECRET.into()),
+            authorize_url: Some(format!("{sandbox_url}/oauth2/authorize")),
+            token_url: Some(format!("{sandbox_url}/oauth2/token")),
+            revoke_url: Some(format!("{sandbox_url}/oauth2/revoke")),
+            token_auth_method: Some("client_secret_basic".into()),
+            authorize_params: Default::default(),
         }],
     };
     let gateway = crate::start(config).await?;

@@ -13,6 +13,7 @@ pub mod config;
 pub mod connectors;
 pub mod dev;
 pub mod executor;
+pub mod oauth;
 pub mod sandbox;
 pub mod schema;
 pub mod store;

@@ -9,6 +9,10 @@
 //!   `GET …/messages/{id}` (`format`, `metadataHeaders`), `POST …/messages/send`,
 //!   `POST …/messages/{id}/modify`, `GET …/labels`. Bad tokens get Google's 401 body.
 //! * `x-sandbox-delay-ms` on any request delays the answer (a slow provider on demand).
+//! * An OAuth 2.0 authorization server: `GET /oauth2/authorize` (PKCE S256 required, consent
+//!   auto-approved for the `login_hint` user; users named `deny…` refuse), `POST /oauth2/token`
+//!   (authorization_code, refresh_token with rotation), `POST /oauth2/revoke`; knobs
+//!   `POST /sandbox/settings` and counters `GET /sandbox/stats?user=`.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -182,11 +186,57 @@ fn matches_term(m: &Message, term: &str) -> bool {
     }
 }
 
+/// The OAuth app registered with the sandbox's authorization server (used by `agentkit dev`).
+pub const SANDBOX_CLIENT_ID: &str = "agentkit-sandbox-app";
+pub const SANDBOX_CLIENT_SECRET: &str = "sandbox-app-secret";
+
+/// An authorization code waiting to be exchanged.
+struct PendingCode {
+    user: String,
+    redirect_uri: String,
+    challenge: String,
+    scope: String,
+    expires: i64,
+}
+
 #[derive(Default)]
 struct SandboxState {
     /// access token → (user, expiry unix seconds)
     tokens: HashMap<String, (String, i64)>,
+    /// live refresh token → user (a used refresh token is removed: rotation)
+    refresh_tokens: HashMap<String, String>,
+    codes: HashMap<String, PendingCode>,
+    /// Lifetime of access tokens issued by the token endpoint.
+    access_ttl: i64,
+    stats: HashMap<String, UserStats>,
     mailboxes: HashMap<String, Mailbox>,
+}
+
+/// Counters per user, read by tests through `GET /sandbox/stats`.
+#[derive(Default, Clone, serde::Serialize)]
+struct UserStats {
+    authorizations: u64,
+    code_exchanges: u64,
+    refreshes: u64,
+    revocations: u64,
+}
+
+impl SandboxState {
+    fn issue_access(&mut self, user: &str, ttl: i64) -> String {
+        let token = format!("ya29.sandbox-{}", uuid::Uuid::new_v4().simple());
+        self.tokens.insert(
+            token.clone(),
+            (user.to_string(), chrono::Utc::now().timestamp() + ttl),
+        );
+        self.mailboxes
+            .entry(user.to_string())
+            .or_insert_with(|| Mailbox::seeded(user));
+        token
+    }
+
+    fn stats(&mut self, user: &str) -> &mut UserStats {
+        self.stats.entry(user.to_string()).or_default()
+    }
 }
 
 type Shared = Arc<Mutex<SandboxState>>;
@@ -492,9 +542,216 @@ async fn simulated_latency(req: axum::extract::Request, next: axum::middleware::
     next.run(req).await
 }
 
+fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
+    (
+        status,
+        Json(json!({"error": error, "error_description": description})),
+    )
+        .into_response()
+}
+
+fn redirect(to: &str) -> Response {
+    (
+        StatusCode::FOUND,
+        [(axum::http::header::LOCATION, to.to_string())],
+    )
+        .into_response()
+}
+
+/// The consent step, auto-approved: the user is `login_hint` (a user whose name starts with
+/// `deny` refuses). PKCE S256 is required.
+async fn authorize(State(state): State<Shared>, RawQuery(q): RawQuery) -> Response {
+    let q: HashMap<String, String> = url::form_urlencoded::parse(q.unwrap_or_default().as_bytes())
+        .into_owned()
+        .collect();
+    let get = |k: &str| q.get(k).cloned().unwrap_or_default();
+    let redirect_uri = get("redirect_uri");
+    if get("client_id") != SANDBOX_CLIENT_ID || url::Url::parse(&redirect_uri).is_err() {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "unknown client_id or bad redirect_uri",
+        );
+    }
+    let back = |params: &[(&str, &str)]| {
+        let mut url = url::Url::parse(&redirect_uri).expect("checked above");
+        url.query_pairs_mut()
+            .extend_pairs(params)
+            .append_pair("state", &get("state"));
+        redirect(url.as_str())
+    };
+    if get("response_type") != "code" {
+        return back(&[("error", "unsupported_response_type")]);
+    }
+    if get("code_challenge").is_empty() || get("code_challenge_method") != "S256" {
+        return back(&[
+            ("error", "invalid_request"),
+            ("error_description", "PKCE with S256 is required"),
+        ]);
+    }
+    let user = match get("login_hint") {
+        hint if hint.is_empty() => "sandbox-user".to_string(),
+        hint => hint,
+    };
+    if user.starts_with("deny") {
+        return back(&[
+            ("error", "access_denied"),
+            ("error_description", "the user declined"),
+        ]);
+    }
+    let code = format!("sbx-code-{}", uuid::Uuid::new_v4().simple());
+    let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
+    s.stats(&user).authorizations += 1;
+    s.codes.insert(
+        code.clone(),
+        PendingCode {
+            user,
+            redirect_uri: redirect_uri.clone(),
+            challenge: get("code_challenge"),
+            scope: get("scope"),
+            expires: chrono::Utc::now().timestamp() + 120,
+        },
+    );
+    drop(s);
+    back(&[("code", &code)])
+}
+
+/// Client authentication by `client_secret_basic` or `client_secret_post`.
+fn client_authenticated(headers: &HeaderMap, form: &HashMap<String, String>) -> bool {
+    let basic = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Basic "))
+        .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+        .and_then(|b| String::from_utf8(b).ok());
+    let (id, secret) = match basic.as_deref().and_then(|c| c.split_once(':')) {
+        Some((id, secret)) => (id.to_string(), secret.to_string()),
+        None => (
+            form.get("client_id").cloned().unwrap_or_default(),
+            form.get("client_secret").cloned().unwrap_or_default(),
+        ),
+    };
+    id == SANDBOX_CLIENT_ID && secret == SANDBOX_CLIENT_SECRET
+}
+
+async fn token_endpoint(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let form: HashMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
+    if !client_authenticated(&headers, &form) {
+        return oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "client authentication failed",
+        );
+    }
+    let get = |k: &str| form.get(k).cloned().unwrap_or_default();
+    let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
+    let (user, scope) = match get("grant_type").as_str() {
+        "authorization_code" => {
+            let Some(pending) = s.codes.remove(&get("code")) else {
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    "unknown or already used code",
+                );
+            };
+            let challenge = B64URL.encode(<sha2::Sha256 as sha2::Digest>::digest(
+                get("code_verifier").as_bytes(),
+            ));
+            if pending.expires < chrono::Utc::now().timestamp()
+                || pending.redirect_uri != get("redirect_uri")
+                || challenge != pending.challenge
+            {
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    "code expired, redirect_uri mismatch or PKCE verification failed",
+                );
+            }
+            s.stats(&pending.user).code_exchanges += 1;
+            (pending.user, pending.scope)
+        }
+        "refresh_token" => {
+            // Rotation: a refresh token works once.
+            let Some(user) = s.refresh_tokens.remove(&get("refresh_token")) else {
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    "refresh token is invalid, used or revoked",
+                );
+            };
+            s.stats(&user).refreshes += 1;
+            (user, String::new())
+        }
+        _ => {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "unsupported_grant_type",
+                "grant_type must be authorization_code or refresh_token",
+            )
+        }
+    };
+    let ttl = if s.access_ttl > 0 { s.access_ttl } else { 3600 };
+    let access = s.issue_access(&user, ttl);
+    let refresh = format!("1//sandbox-refresh-{}", uuid::Uuid::new_v4().simple());
+    s.refresh_tokens.insert(refresh.clone(), user);
+    let mut answer = json!({"access_token": access, "token_type": "Bearer", "expires_in": ttl, "refresh_token": refresh});
+    if !scope.is_empty() {
+        answer["scope"] = json!(scope);
+    }
+    Json(answer).into_response()
+}
+
+async fn revoke(State(state): State<Shared>, body: axum::body::Bytes) -> Response {
+    let form: HashMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
+    let token = form.get("token").cloned().unwrap_or_default();
+    let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
+    let user = s
+        .refresh_tokens
+        .remove(&token)
+        .or_else(|| s.tokens.remove(&token).map(|(u, _)| u));
+    if let Some(user) = user {
+        s.stats(&user).revocations += 1;
+    }
+    StatusCode::OK.into_response()
+}
+
+/// Test knobs: `{"access_ttl": seconds}` for tokens issued from now on; `{"expire_user": "u"}`
+/// expires every access token of a user at once.
+async fn settings(State(state): State<Shared>, Json(req): Json<Value>) -> Response {
+    let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(ttl) = req.get("access_ttl").and_then(Value::as_i64) {
+        s.access_ttl = ttl;
+    }
+    if let Some(user) = req.get("expire_user").and_then(Value::as_str) {
+        for (owner, exp) in s.tokens.values_mut() {
+            if owner == user {
+                *exp = 0;
+            }
+        }
+    }
+    StatusCode::NO_CONTENT.into_response()
+}
+
+async fn stats(State(state): State<Shared>, RawQuery(q): RawQuery) -> Response {
+    let user = QueryMap::parse(q.as_deref())
+        .get("user")
+        .unwrap_or_default();
+    let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
+    Json(s.stats(&user).clone()).into_response()
+}
+
 pub fn router() -> Router {
     Router::new()
         .route("/sandbox/tokens", post(mint_token))
+        .route("/sandbox/settings", post(settings))
+        .route("/sandbox/stats", get(stats))
+        .route("/oauth2/authorize", get(authorize))
+        .route("/oauth2/token", post(token_endpoint))
+        .route("/oauth2/revoke", post(revoke))
         .route("/gmail/v1/users/me/messages", get(list_messages))
         .route("/gmail/v1/users/me/messages/send", post(send_message))
         .route("/gmail/v1/users/me/messages/{id}", get(get_message))

@@ -83,6 +83,23 @@ pub struct AccountFilter {
     pub query: String,
 }
 
+/// An opened authorization link: the OAuth round trip in progress, and tokens held back until
+/// user verification. `pkce_verifier` and `pending` are sealed in the database.
+#[derive(Debug, Clone)]
+pub struct AuthRequest {
+    pub id: String,
+    pub account_id: String,
+    pub identifier: String,
+    pub link_nonce: String,
+    pub pkce_verifier: String,
+    pub app_state: String,
+    pub user_verify_url: String,
+    pub status: String,
+    pub pending: Option<AuthorizationDetails>,
+    pub pending_expires_at: Option<DateTime<Utc>>,
+    pub expires_at: DateTime<Utc>,
+}
+
 /// One execution record.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct ExecutionRecord {
@@ -397,6 +414,127 @@ impl Store {
             count += done.rows_affected() as usize;
         }
         Ok(count)
+    }
+
+    /// Records an opened link; a second use of the same link fails with `Conflict`.
+    pub async fn insert_auth_request(&self, r: &AuthRequest) -> Result<()> {
+        let outcome = sqlx::query(
+            "INSERT INTO auth_requests (id, account_id, identifier, link_nonce, pkce_verifier, app_state, user_verify_url, \
+             status, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&r.id)
+        .bind(&r.account_id)
+        .bind(&r.identifier)
+        .bind(&r.link_nonce)
+        .bind(self.vault.seal(r.pkce_verifier.as_bytes(), &r.id)?)
+        .bind(&r.app_state)
+        .bind(&r.user_verify_url)
+        .bind(&r.status)
+        .bind(Utc::now().to_rfc3339())
+        .bind(r.expires_at.to_rfc3339())
+        .execute(&self.pool)
+        .await;
+        match outcome {
+            Err(sqlx::Error::Database(db)) if db.is_unique_violation() => Err(Error::new(
+                ErrorKind::Conflict,
+                "this authorization link was already used",
+            )),
+            other => other.map(|_| ()).map_err(db_error),
+        }
+    }
+
+    pub async fn auth_request(&self, id: &str) -> Result<Option<AuthRequest>> {
+        let Some(row) = sqlx::query("SELECT * FROM auth_requests WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error)?
+        else {
+            return Ok(None);
+        };
+        let verifier: String = row.get("pkce_verifier");
+        let pending: Option<String> = row.get("pending_credentials");
+        Ok(Some(AuthRequest {
+            id: id.to_string(),
+            account_id: row.get("account_id"),
+            identifier: row.get("identifier"),
+            link_nonce: row.get("link_nonce"),
+            pkce_verifier: String::from_utf8_lossy(&self.vault.open_sealed(&verifier, id)?)
+                .into_owned(),
+            app_state: row.get("app_state"),
+            user_verify_url: row.get("user_verify_url"),
+            status: row.get("status"),
+            pending: pending
+                .map(|p| open_credentials(&self.vault, &p, id))
+                .transpose()?,
+            pending_expires_at: ts(row.get("pending_expires_at")),
+            expires_at: ts(row.get("expires_at")).unwrap_or_else(Utc::now),
+        }))
+    }
+
+    /// Moves a request from `from` to `to` status exactly once (compare-and-set), optionally
+    /// holding credentials for verification. False when another caller moved it first.
+    pub async fn transition_auth_request(
+        &self,
+        id: &str,
+        from: &str,
+        to: &str,
+        pending: Option<(&AuthorizationDetails, Option<DateTime<Utc>>)>,
+    ) -> Result<bool> {
+        let sealed = pending
+            .map(|(c, _)| seal_credentials(&self.vault, c, id))
+            .transpose()?;
+        let expires = pending.and_then(|(_, e)| e).map(|e| e.to_rfc3339());
+        let done = sqlx::query(
+            "UPDATE auth_requests SET status = ?, pending_credentials = COALESCE(?, pending_credentials), \
+             pending_expires_at = COALESCE(?, pending_expires_at) WHERE id = ? AND status = ?",
+        )
+        .bind(to)
+        .bind(sealed)
+        .bind(expires)
+        .bind(id)
+        .bind(from)
+        .execute(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Replaces an account's credentials only if they are still `expected` (nobody refreshed or
+    /// re-authorized in between); the write and the check are one statement.
+    pub async fn replace_credentials(
+        &self,
+        account: &AccountRecord,
+        expected: Option<&AuthorizationDetails>,
+    ) -> Result<bool> {
+        let current = sqlx::query("SELECT credentials FROM connected_accounts WHERE id = ?")
+            .bind(&account.id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error)?;
+        let Some(row) = current else { return Ok(false) };
+        let sealed_now: Option<String> = row.get("credentials");
+        let now_details = sealed_now
+            .as_deref()
+            .map(|s| open_credentials(&self.vault, s, &account.id))
+            .transpose()?;
+        if now_details.as_ref() != expected {
+            return Ok(false);
+        }
+        let done = sqlx::query(
+            "UPDATE connected_accounts SET status = ?, credentials = ?, token_expires_at = ?, updated_at = ? \
+             WHERE id = ? AND credentials IS ?",
+        )
+        .bind(account.status.as_str())
+        .bind(account.credentials.as_ref().map(|c| seal_credentials(&self.vault, c, &account.id)).transpose()?)
+        .bind(account.token_expires_at.map(|t| t.to_rfc3339()))
+        .bind(Utc::now().to_rfc3339())
+        .bind(&account.id)
+        .bind(sealed_now)
+        .execute(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(done.rows_affected() == 1)
     }
 
     pub async fn insert_execution(&self, e: &ExecutionRecord) -> Result<()> {

@@ -1,11 +1,13 @@
 //! Authorization links (`magic_link`) and user verification.
 //!
-//! A link is a signed, expiring token naming the connected account. Opening it starts the
-//! provider's consent flow (the interactive OAuth flow is built on this endpoint).
+//! A link is a signed, expiring, single-use token naming the connected account. Opening it starts
+//! the provider's authorization-code flow (state + PKCE S256); the callback exchanges the code and
+//! activates the account, or — with `user_verify_url` — holds the tokens until the app confirms
+//! the user with `verify_connected_account_user`.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
-use axum::response::Html;
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Json;
 use chrono::{Duration, Utc};
 
@@ -14,8 +16,16 @@ use agentkit_core::{Error, ErrorKind};
 
 use super::accounts::{create_account, resolve_account};
 use super::{ApiResult, Caller, JsonBody};
-use crate::app::SharedState;
+use crate::app::{AppState, SharedState};
+use crate::oauth::pkce_pair;
+use crate::store::{AccountRecord, AuthRequest};
 use crate::tokens::{now_unix, LinkClaims};
+
+/// Auth request states.
+const STARTED: &str = "STARTED";
+const AWAITING_VERIFICATION: &str = "AWAITING_VERIFICATION";
+const DONE: &str = "DONE";
+const FAILED: &str = "FAILED";
 
 pub async fn create_magic_link(
     State(state): State<SharedState>,
@@ -62,49 +72,16 @@ pub async fn create_magic_link(
     }))
 }
 
-/// Landing page of an authorization link: checks signature and expiry.
-pub async fn open_link(
-    State(state): State<SharedState>,
-    Path(token): Path<String>,
-) -> (StatusCode, Html<String>) {
-    let page = |status: StatusCode, title: &str, text: &str| {
-        (
-            status,
-            Html(format!(
-                "<!doctype html><title>{title}</title><h1>{title}</h1><p>{text}</p>"
-            )),
-        )
-    };
-    let Ok(claims) = state.signer.verify::<LinkClaims>("ln", &token) else {
-        return page(
-            StatusCode::BAD_REQUEST,
-            "Invalid link",
-            "This authorization link is not valid.",
-        );
-    };
-    if claims.exp < now_unix() {
-        return page(
-            StatusCode::GONE,
-            "Link expired",
-            "This authorization link has expired. Ask the application for a new one.",
-        );
-    }
-    match state.store.account_by_id(&claims.acc).await {
-        Ok(Some(account)) => page(
-            StatusCode::NOT_IMPLEMENTED,
-            "Authorization not available",
-            &format!(
-                "The consent flow for connection {} is not enabled on this gateway yet. \
-                 Create the account with explicit credentials instead.",
-                html_escape(&account.connection_name)
-            ),
-        ),
-        _ => page(
-            StatusCode::NOT_FOUND,
-            "Unknown account",
-            "The connected account for this link no longer exists.",
-        ),
-    }
+/// A small HTML page: the end of a browser flow.
+fn page(status: StatusCode, title: &str, text: &str) -> (StatusCode, Html<String>) {
+    (
+        status,
+        Html(format!(
+            "<!doctype html><meta charset=utf-8><title>{0}</title><h1>{0}</h1><p>{1}</p>",
+            html_escape(title),
+            html_escape(text)
+        )),
+    )
 }
 
 fn html_escape(s: &str) -> String {
@@ -114,21 +91,314 @@ fn html_escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// Where the provider sends the browser back.
+pub fn redirect_uri(state: &AppState) -> String {
+    format!("{}/oauth/callback", state.public_url)
+}
+
+/// Opening an authorization link: checks signature, expiry and single use, then sends the browser
+/// to the provider's consent page with `state` and a PKCE S256 challenge.
+pub async fn open_link(State(state): State<SharedState>, Path(token): Path<String>) -> Response {
+    let Ok(claims) = state.signer.verify::<LinkClaims>("ln", &token) else {
+        return page(
+            StatusCode::BAD_REQUEST,
+            "Invalid link",
+            "This authorization link is not valid.",
+        )
+        .into_response();
+    };
+    if claims.exp < now_unix() {
+        return page(
+            StatusCode::GONE,
+            "Link expired",
+            "This authorization link has expired. Ask the application for a new one.",
+        )
+        .into_response();
+    }
+    let account = match state.store.account_by_id(&claims.acc).await {
+        Ok(Some(a)) => a,
+        _ => {
+            return page(
+                StatusCode::NOT_FOUND,
+                "Unknown account",
+                "The connected account for this link no longer exists.",
+            )
+            .into_response()
+        }
+    };
+    let app = match state
+        .connection(&account.connection_name)
+        .and_then(|c| state.oauth_app(c))
+    {
+        Ok(app) => app,
+        Err(e) => {
+            return page(
+                StatusCode::BAD_REQUEST,
+                "Authorization not available",
+                e.message(),
+            )
+            .into_response()
+        }
+    };
+    let (verifier, challenge) = pkce_pair();
+    let request = AuthRequest {
+        id: format!("ar_{}", uuid::Uuid::new_v4().simple()),
+        account_id: account.id.clone(),
+        identifier: account.identifier.clone(),
+        link_nonce: claims.n.clone(),
+        pkce_verifier: verifier,
+        app_state: claims.state.clone(),
+        user_verify_url: claims.verify.clone(),
+        status: STARTED.into(),
+        pending: None,
+        pending_expires_at: None,
+        expires_at: Utc::now() + Duration::seconds(state.config.server.link_ttl_secs as i64),
+    };
+    match state.store.insert_auth_request(&request).await {
+        Ok(()) => {}
+        Err(e) if e.kind() == ErrorKind::Conflict => {
+            return page(
+                StatusCode::GONE,
+                "Link already used",
+                "This authorization link was already used. Ask the application for a new one.",
+            )
+            .into_response()
+        }
+        Err(_) => {
+            return page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong",
+                "Please try again.",
+            )
+            .into_response()
+        }
+    }
+    let url = app.authorization_url(
+        &request.id,
+        &challenge,
+        &redirect_uri(&state),
+        &account.identifier,
+    );
+    Redirect::to(&url).into_response()
+}
+
+/// The provider's answer: exchange the code, then activate the account (or hold the tokens for
+/// user verification). Any failure leaves the account as it was.
+pub async fn oauth_callback(State(state): State<SharedState>, RawQuery(q): RawQuery) -> Response {
+    let q: std::collections::HashMap<String, String> =
+        url::form_urlencoded::parse(q.unwrap_or_default().as_bytes())
+            .into_owned()
+            .collect();
+    let get = |k: &str| q.get(k).cloned().unwrap_or_default();
+    let request = match state.store.auth_request(&get("state")).await {
+        Ok(Some(r)) if r.status == STARTED && r.expires_at > Utc::now() => r,
+        _ => {
+            return page(
+                StatusCode::BAD_REQUEST,
+                "Authorization failed",
+                "This authorization request is unknown, expired or already completed.",
+            )
+            .into_response()
+        }
+    };
+    if !get("error").is_empty() {
+        let _ = state
+            .store
+            .transition_auth_request(&request.id, STARTED, FAILED, None)
+            .await;
+        let reason = if get("error") == "access_denied" {
+            "You declined the authorization.".to_string()
+        } else {
+            format!("The provider reported: {}", get("error"))
+        };
+        return page(
+            StatusCode::BAD_REQUEST,
+            "Authorization not granted",
+            &reason,
+        )
+        .into_response();
+    }
+    let account = match state.store.account_by_id(&request.account_id).await {
+        Ok(Some(a)) => a,
+        _ => {
+            return page(
+                StatusCode::NOT_FOUND,
+                "Unknown account",
+                "The connected account no longer exists.",
+            )
+            .into_response()
+        }
+    };
+    let app = match state
+        .connection(&account.connection_name)
+        .and_then(|c| state.oauth_app(c))
+    {
+        Ok(app) => app,
+        Err(e) => {
+            return page(
+                StatusCode::BAD_REQUEST,
+                "Authorization not available",
+                e.message(),
+            )
+            .into_response()
+        }
+    };
+    let tokens = match app
+        .exchange_code(&get("code"), &request.pkce_verifier, &redirect_uri(&state))
+        .await
+    {
+        Ok(t) => t,
+        Err(e) => {
+            let _ = state
+                .store
+                .transition_auth_request(&request.id, STARTED, FAILED, None)
+                .await;
+            tracing::info!(request = %request.id, reason = e.message(), "code exchange failed");
+            return page(StatusCode::BAD_GATEWAY, "Authorization failed", "The provider did not accept the authorization. Ask the application for a new link.").into_response();
+        }
+    };
+    let (credentials, expires_at) = tokens.into_credentials(None, &app.scopes);
+    if !request.user_verify_url.is_empty() {
+        // Hold the tokens until the app confirms the user (verify_connected_account_user).
+        if !matches!(
+            state
+                .store
+                .transition_auth_request(
+                    &request.id,
+                    STARTED,
+                    AWAITING_VERIFICATION,
+                    Some((&credentials, expires_at))
+                )
+                .await,
+            Ok(true)
+        ) {
+            return page(
+                StatusCode::CONFLICT,
+                "Authorization failed",
+                "This authorization request was already completed.",
+            )
+            .into_response();
+        }
+        let mut waiting = account.clone();
+        waiting.status = ConnectorStatus::PendingVerification;
+        let _ = state.store.update_account(&waiting).await;
+        let mut url = match url::Url::parse(&request.user_verify_url) {
+            Ok(u) => u,
+            Err(_) => {
+                return page(
+                    StatusCode::BAD_REQUEST,
+                    "Authorization failed",
+                    "The application's verification URL is invalid.",
+                )
+                .into_response()
+            }
+        };
+        url.query_pairs_mut()
+            .append_pair("auth_request_id", &request.id)
+            .append_pair("state", &request.app_state);
+        return Redirect::to(url.as_str()).into_response();
+    }
+    if !matches!(
+        state
+            .store
+            .transition_auth_request(&request.id, STARTED, DONE, None)
+            .await,
+        Ok(true)
+    ) {
+        return page(
+            StatusCode::CONFLICT,
+            "Authorization failed",
+            "This authorization request was already completed.",
+        )
+        .into_response();
+    }
+    match activate(&state, &account, credentials, expires_at).await {
+        Ok(()) => page(
+            StatusCode::OK,
+            "Connected",
+            &format!(
+                "{} is connected. You can close this window.",
+                account.connection_name
+            ),
+        )
+        .into_response(),
+        Err(_) => page(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Something went wrong",
+            "Please try again.",
+        )
+        .into_response(),
+    }
+}
+
+/// Stores fresh OAuth credentials on an account and makes it ACTIVE.
+async fn activate(
+    state: &AppState,
+    account: &AccountRecord,
+    credentials: AuthorizationDetails,
+    expires_at: Option<chrono::DateTime<Utc>>,
+) -> agentkit_core::Result<()> {
+    let mut active = account.clone();
+    active.credentials = Some(credentials);
+    active.token_expires_at = expires_at;
+    active.authorization_type = ConnectorType::Oauth;
+    active.status = ConnectorStatus::Active;
+    state.store.update_account(&active).await?;
+    tracing::info!(account = %account.id, "connected account authorized");
+    Ok(())
+}
+
+/// Landing page after a successful user verification.
+pub async fn completed() -> (StatusCode, Html<String>) {
+    page(
+        StatusCode::OK,
+        "Connected",
+        "Your account is connected. You can close this window.",
+    )
+}
+
 pub async fn verify_user(
-    State(_state): State<SharedState>,
+    State(state): State<SharedState>,
     _caller: Caller,
     JsonBody(req): JsonBody<VerifyUserRequest>,
 ) -> ApiResult<Json<VerifyUserResponse>> {
-    if req.auth_request_id.trim().is_empty() {
+    let (id, identifier) = (req.auth_request_id.trim(), req.identifier.trim());
+    if id.is_empty() {
         return Err(Error::invalid_field("auth_request_id", "auth_request_id is required").into());
     }
-    if req.identifier.trim().is_empty() {
+    if identifier.is_empty() {
         return Err(Error::invalid_field("identifier", "identifier is required").into());
     }
-    // No authorization flow has created a pending request yet, so none can match.
-    Err(Error::not_found(format!(
-        "auth request {:?} not found or expired",
-        req.auth_request_id.trim()
-    ))
-    .into())
+    let not_found = || Error::not_found(format!("auth request {id:?} not found or expired"));
+    let request = state.store.auth_request(id).await?.ok_or_else(not_found)?;
+    if request.status != AWAITING_VERIFICATION || request.expires_at < Utc::now() {
+        return Err(not_found().into());
+    }
+    if request.identifier != identifier {
+        tracing::warn!(request = %request.id, "user verification with a different identifier refused");
+        return Err(Error::new(
+            ErrorKind::Forbidden,
+            "the identifier does not match the user this authorization link was made for",
+        )
+        .into());
+    }
+    if !state
+        .store
+        .transition_auth_request(id, AWAITING_VERIFICATION, DONE, None)
+        .await?
+    {
+        return Err(not_found().into());
+    }
+    let account = state
+        .store
+        .account_by_id(&request.account_id)
+        .await?
+        .ok_or_else(|| Error::not_found("the connected account no longer exists"))?;
+    let credentials = request
+        .pending
+        .ok_or_else(|| Error::new(ErrorKind::Server, "verified request holds no credentials"))?;
+    activate(&state, &account, credentials, request.pending_expires_at).await?;
+    Ok(Json(VerifyUserResponse {
+        post_user_verify_redirect_url: format!("{}/connect/complete", state.public_url),
+    }))
 }

@@ -1,0 +1,338 @@
+//! OAuth 2.0 client side of the gateway: the authorization-code flow with PKCE (S256), token
+//! exchange, refresh and revocation, for one connection's OAuth app.
+
+use std::time::Duration;
+
+use base64::engine::general_purpose::{STANDARD as B64, URL_SAFE_NO_PAD as B64URL};
+use base64::Engine;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use agentkit_core::model::{AuthorizationDetails, OauthToken};
+use agentkit_core::{Error, ErrorKind, Result};
+
+use crate::config::ConnectionConfig;
+use crate::connectors::AuthDef;
+
+const TOKEN_ENDPOINT_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// A connection's OAuth app: the connector's endpoints with the connection's overrides.
+#[derive(Debug, Clone)]
+pub struct OAuthApp {
+    pub client_id: String,
+    client_secret: String,
+    pub authorize_url: String,
+    pub token_url: String,
+    pub revoke_url: String,
+    pub scopes: Vec<String>,
+    basic_auth: bool,
+    params: Vec<(String, String)>,
+}
+
+/// What a token endpoint answered.
+#[derive(Debug, Clone, Deserialize)]
+pub struct TokenSet {
+    pub access_token: String,
+    #[serde(default)]
+    pub refresh_token: Option<String>,
+    #[serde(default)]
+    pub expires_in: Option<i64>,
+    #[serde(default)]
+    pub scope: Option<String>,
+}
+
+impl TokenSet {
+    /// The stored credential; a refresh that returns no new refresh token keeps the old one.
+    pub fn into_credentials(
+        self,
+        previous_refresh: Option<&str>,
+        default_scopes: &[String],
+    ) -> (AuthorizationDetails, Option<DateTime<Utc>>) {
+        let expires_at = self
+            .expires_in
+            .map(|s| Utc::now() + chrono::Duration::seconds(s));
+        let scopes = match &self.scope {
+            Some(s) if !s.is_empty() => s
+                .split([' ', ','])
+                .filter(|p| !p.is_empty())
+                .map(String::from)
+                .collect(),
+            _ => default_scopes.to_vec(),
+        };
+        let refresh_token = self
+            .refresh_token
+            .or_else(|| previous_refresh.map(String::from))
+            .unwrap_or_default();
+        let token = OauthToken {
+            access_token: self.access_token,
+            refresh_token,
+            scopes,
+            domain: String::new(),
+        };
+        (
+            AuthorizationDetails {
+                oauth_token: Some(token),
+                static_auth: None,
+            },
+            expires_at,
+        )
+    }
+}
+
+/// Why a token request failed: the grant is dead (re-authorize) or the failure may pass.
+#[derive(Debug)]
+pub enum TokenError {
+    /// `invalid_grant` and other definitive refusals.
+    Rejected(String),
+    /// Network errors, timeouts, 5xx, 429.
+    Transient(String),
+}
+
+impl TokenError {
+    pub fn message(&self) -> &str {
+        match self {
+            TokenError::Rejected(m) | TokenError::Transient(m) => m,
+        }
+    }
+}
+
+/// A PKCE pair: the secret verifier and its S256 challenge.
+pub fn pkce_pair() -> (String, String) {
+    let bytes: [u8; 32] = rand::random();
+    let verifier = B64URL.encode(bytes);
+    let challenge = B64URL.encode(Sha256::digest(verifier.as_bytes()));
+    (verifier, challenge)
+}
+
+impl OAuthApp {
+    pub fn new(auth: &AuthDef, connection: &ConnectionConfig) -> Result<OAuthApp> {
+        let missing = |what: &str| {
+            Error::new(
+                ErrorKind::InvalidInput,
+                format!(
+                    "connection {:?} has no OAuth {what} configured",
+                    connection.name
+                ),
+            )
+            .with_error_code("FAILED_PRECONDITION")
+        };
+        let client_id = connection
+            .client_id
+            .clone()
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| missing("client_id"))?;
+        let pick = |over: &Option<String>, base: &str| {
+            over.clone()
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| base.to_string())
+        };
+        let authorize_url = pick(&connection.authorize_url, &auth.authorize_url);
+        let token_url = pick(&connection.token_url, &auth.token_url);
+        if authorize_url.is_empty() || token_url.is_empty() {
+            return Err(missing("authorize/token endpoint"));
+        }
+        let mut params: Vec<(String, String)> = auth
+            .authorize_params
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        for (k, v) in &connection.authorize_params {
+            params.retain(|(existing, _)| existing != k);
+            params.push((k.clone(), v.clone()));
+        }
+        let basic_auth = match connection.token_auth_method.as_deref() {
+            None | Some("client_secret_post") => false,
+            Some("client_secret_basic") => true,
+            Some(other) => {
+                return Err(Error::invalid_field(
+                    "connections.token_auth_method",
+                    format!("connection {:?}: token_auth_method {other:?} is not client_secret_post or client_secret_basic", connection.name),
+                ))
+            }
+        };
+        Ok(OAuthApp {
+            client_id,
+            client_secret: connection.client_secret.clone().unwrap_or_default(),
+            authorize_url,
+            token_url,
+            revoke_url: pick(&connection.revoke_url, &auth.revoke_url),
+            scopes: if connection.scopes.is_empty() {
+                auth.scopes.clone()
+            } else {
+                connection.scopes.clone()
+            },
+            basic_auth,
+            params,
+        })
+    }
+
+    /// The provider's consent URL for one authorization request.
+    pub fn authorization_url(
+        &self,
+        state: &str,
+        challenge: &str,
+        redirect_uri: &str,
+        login_hint: &str,
+    ) -> String {
+        let mut url =
+            url::Url::parse(&self.authorize_url).expect("authorize_url validated at start-up");
+        {
+            let mut q = url.query_pairs_mut();
+            q.append_pair("response_type", "code")
+                .append_pair("client_id", &self.client_id)
+                .append_pair("redirect_uri", redirect_uri)
+                .append_pair("scope", &self.scopes.join(" "))
+                .append_pair("state", state)
+                .append_pair("code_challenge", challenge)
+                .append_pair("code_challenge_method", "S256");
+            if !login_hint.is_empty() {
+                q.append_pair("login_hint", login_hint);
+            }
+            for (k, v) in &self.params {
+                q.append_pair(k, v);
+            }
+        }
+        url.into()
+    }
+
+    async fn token_request(
+        &self,
+        mut form: Vec<(&str, String)>,
+    ) -> std::result::Result<TokenSet, TokenError> {
+        let mut req = agentkit_core::runtime::http_client()
+            .post(&self.token_url)
+            .timeout(TOKEN_ENDPOINT_TIMEOUT)
+            .header("accept", "application/json");
+        if self.basic_auth {
+            let credentials = format!(
+                "{}:{}",
+                urlencode(&self.client_id),
+                urlencode(&self.client_secret)
+            );
+            req = req.header(
+                "authorization",
+                format!("Basic {}", B64.encode(credentials)),
+            );
+        } else {
+            form.push(("client_id", self.client_id.clone()));
+            if !self.client_secret.is_empty() {
+                form.push(("client_secret", self.client_secret.clone()));
+            }
+        }
+        let resp = req.form(&form).send().await.map_err(|e| {
+            TokenError::Transient(format!("token endpoint unreachable: {}", e.without_url()))
+        })?;
+        let status = resp.status().as_u16();
+        let body = resp.bytes().await.map_err(|e| {
+            TokenError::Transient(format!("reading token response: {}", e.without_url()))
+        })?;
+        if status >= 500 || status == 429 {
+            return Err(TokenError::Transient(format!(
+                "token endpoint answered HTTP {status}"
+            )));
+        }
+        if status >= 400 {
+            #[derive(Deserialize)]
+            struct OAuthError {
+                error: String,
+                #[serde(default)]
+                error_description: String,
+            }
+            let reason = serde_json::from_slice::<OAuthError>(&body)
+                .map(|e| {
+                    if e.error_description.is_empty() {
+                        e.error
+                    } else {
+                        format!("{}: {}", e.error, e.error_description)
+                    }
+                })
+                .unwrap_or_else(|_| format!("HTTP {status}"));
+            return Err(TokenError::Rejected(reason));
+        }
+        serde_json::from_slice(&body)
+            .map_err(|e| TokenError::Transient(format!("malformed token response: {e}")))
+    }
+
+    /// Exchanges an authorization code (with its PKCE verifier).
+    pub async fn exchange_code(
+        &self,
+        code: &str,
+        verifier: &str,
+        redirect_uri: &str,
+    ) -> std::result::Result<TokenSet, TokenError> {
+        self.token_request(vec![
+            ("grant_type", "authorization_code".into()),
+            ("code", code.into()),
+            ("redirect_uri", redirect_uri.into()),
+            ("code_verifier", verifier.into()),
+        ])
+        .await
+    }
+
+    /// Uses a refresh token; the answer may rotate it.
+    pub async fn refresh(&self, refresh_token: &str) -> std::result::Result<TokenSet, TokenError> {
+        self.token_request(vec![
+            ("grant_type", "refresh_token".into()),
+            ("refresh_token", refresh_token.into()),
+        ])
+        .await
+    }
+
+    /// Revokes a token at the provider, when it supports revocation (best effort).
+    pub async fn revoke(&self, token: &str) {
+        if self.revoke_url.is_empty() || token.is_empty() {
+            return;
+        }
+        let mut form = vec![
+            ("token", token.to_string()),
+            ("client_id", self.client_id.clone()),
+        ];
+        if !self.client_secret.is_empty() {
+            form.push(("client_secret", self.client_secret.clone()));
+        }
+        let sent = agentkit_core::runtime::http_client()
+            .post(&self.revoke_url)
+            .timeout(TOKEN_ENDPOINT_TIMEOUT)
+            .form(&form)
+            .send()
+            .await;
+        if let Err(e) = sent {
+            tracing::warn!(error = %e.without_url(), "token revocation failed");
+        }
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pkce_challenge_is_s256_of_the_verifier() {
+        let (verifier, challenge) = pkce_pair();
+        assert!(verifier.len() >= 43);
+        assert_eq!(
+            challenge,
+            B64URL.encode(Sha256::digest(verifier.as_bytes()))
+        );
+    }
+
+    #[test]
+    fn refresh_without_rotation_keeps_the_old_refresh_token() {
+        let set = TokenSet {
+            access_token: "a2".into(),
+            refresh_token: None,
+            expires_in: Some(60),
+            scope: Some("x y".into()),
+        };
+        let (details, exp) = set.into_credentials(Some("r1"), &[]);
+        let token = details.oauth_token.unwrap();
+        assert_eq!(token.refresh_token, "r1");
+        assert_eq!(token.scopes, vec!["x", "y"]);
+        assert!(exp.unwrap() > Utc::now());
+    }
+}

@@ -26,6 +26,7 @@ pub struct AppState {
     /// client_id → hex SHA-256 of the secret.
     pub api_clients: HashMap<String, String>,
     pub connections: HashMap<String, ConnectionConfig>,
+    pub refresher: crate::refresh::Refresher,
 }
 
 impl AppState {
@@ -177,6 +178,7 @@ pub async fn start(config: Config) -> Result<RunningServer> {
         public_url: public_url.clone(),
         api_clients,
         connections,
+        refresher: Default::default(),
     });
     let app = router(state);
     let task = tokio::spawn(async move {

@@ -14,6 +14,7 @@ pub mod connectors;
 pub mod dev;
 pub mod executor;
 pub mod oauth;
+pub mod refresh;
 pub mod sandbox;
 pub mod schema;
 pub mod store;

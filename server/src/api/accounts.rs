@@ -221,6 +221,22 @@ pub async fn delete(
 ) -> ApiResult<Json<Empty>> {
     let account = resolve_account(&state, &sel).await?;
     state.store.delete_account(&account.id).await?;
+    // Revoke at the provider where it supports revocation (the refresh token revokes the grant).
+    if let Some(token) = account
+        .credentials
+        .as_ref()
+        .and_then(|c| c.oauth_token.as_ref())
+    {
+        let connection = state.connection(&account.connection_name);
+        if let Ok(app) = connection.and_then(|c| state.oauth_app(c)) {
+            let grant = if token.refresh_token.is_empty() {
+                &token.access_token
+            } else {
+                &token.refresh_token
+            };
+            app.revoke(grant).await;
+        }
+    }
     tracing::info!(account = %account.id, "connected account deleted");
     Ok(Json(Empty {}))
 }

@@ -12,6 +12,7 @@ use agentkit_core::{Error, ErrorKind};
 use super::accounts::resolve_account;
 use super::{ApiResult, Caller};
 use crate::app::SharedState;
+use crate::store::AccountRecord;
 
 /// Request headers never forwarded upstream (ours, hop-by-hop, or recomputed).
 const DROPPED_REQUEST_HEADERS: &[&str] = &[
@@ -92,8 +93,6 @@ pub async fn forward(
         .catalog
         .connector(&connection.connector)
         .ok_or_else(|| Error::new(ErrorKind::Server, "connection uses an unknown connector"))?;
-    let credential =
-        crate::executor::credential_header(&connector.auth, account.credentials.as_ref())?;
     let mut url = format!(
         "{}/{}",
         state.base_url(connection)?.trim_end_matches('/'),
@@ -105,24 +104,42 @@ pub async fn forward(
     }
     let upstream_method = reqwest::Method::from_bytes(method.as_str().as_bytes())
         .map_err(|_| Error::invalid_field("method", "unsupported method"))?;
-    let mut req = agentkit_core::runtime::http_client()
-        .request(upstream_method, &url)
-        .timeout(std::time::Duration::from_secs(60));
-    for (name, value) in headers.iter() {
-        if !DROPPED_REQUEST_HEADERS.contains(&name.as_str()) {
-            req = req.header(name.as_str(), value.as_bytes());
+    let send = |account: &AccountRecord| {
+        let credential =
+            crate::executor::credential_header(&connector.auth, account.credentials.as_ref());
+        let mut req = agentkit_core::runtime::http_client()
+            .request(upstream_method.clone(), &url)
+            .timeout(std::time::Duration::from_secs(60));
+        for (name, value) in headers.iter() {
+            if !DROPPED_REQUEST_HEADERS.contains(&name.as_str()) {
+                req = req.header(name.as_str(), value.as_bytes());
+            }
+        }
+        if !body.is_empty() {
+            req = req.body(body.to_vec());
+        }
+        async move {
+            let credential = credential?;
+            req.header(credential.0.as_str(), credential.1.as_str())
+                .send()
+                .await
+                .map_err(|e| {
+                    Error::new(
+                        ErrorKind::Unavailable,
+                        format!("provider unreachable: {}", e.without_url()),
+                    )
+                })
+        }
+    };
+    let mut account = state.refresher.ensure_fresh(&state, account).await?;
+    let mut upstream = send(&account).await?;
+    if upstream.status() == reqwest::StatusCode::UNAUTHORIZED {
+        // The provider rejected the access token: refresh once and send again.
+        if let Some(fresh) = state.refresher.after_rejection(&state, &account).await? {
+            account = fresh;
+            upstream = send(&account).await?;
         }
     }
-    req = req.header(credential.0.as_str(), credential.1.as_str());
-    if !body.is_empty() {
-        req = req.body(body.to_vec());
-    }
-    let upstream = req.send().await.map_err(|e| {
-        Error::new(
-            ErrorKind::Unavailable,
-            format!("provider unreachable: {}", e.without_url()),
-        )
-    })?;
     let _ = state.store.touch_account(&account.id).await;
     let status =
         StatusCode::from_u16(upstream.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);

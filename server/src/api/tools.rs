@@ -270,10 +270,12 @@ async fn account_for_call(
         ));
     }
     if account.status != ConnectorStatus::Active {
+        let link =
+            crate::api::links::issue_link(state, &account.id, String::new(), String::new()).link;
         return Err(Error::new(
             ErrorKind::InvalidInput,
             format!(
-                "connected account {} for identifier {:?} on {:?} is {}: authorize it first (get_authorization_link)",
+                "connected account {} for identifier {:?} on {:?} is {}: authorize it first: {link}",
                 account.id,
                 account.identifier,
                 account.connection_name,
@@ -302,10 +304,26 @@ pub async fn execute(
     let account = account_for_call(&state, &req, tool).await?;
     let connection = state.connection(&account.connection_name)?;
     let base_url = state.base_url(connection)?;
-    let credential =
-        crate::executor::credential_header(&tool.connector.auth, account.credentials.as_ref())?;
+    let mut account = state.refresher.ensure_fresh(&state, account).await?;
     let execution_id = format!("exec_{}", uuid::Uuid::new_v4().simple());
-    let outcome = crate::executor::run_tool(tool, &base_url, &credential, &input).await;
+    let run = |account: &AccountRecord| {
+        let credential =
+            crate::executor::credential_header(&tool.connector.auth, account.credentials.as_ref());
+        let (base_url, input) = (&base_url, &input);
+        async move { crate::executor::run_tool(tool, base_url, &credential?, input).await }
+    };
+    let mut outcome = run(&account).await;
+    if outcome
+        .as_ref()
+        .is_err_and(|e| e.kind() == ErrorKind::ToolExecution && e.status() == 401)
+    {
+        // The provider rejected the access token: refresh once and run again (a 401 means the
+        // call was not carried out, so running it again is safe).
+        if let Some(fresh) = state.refresher.after_rejection(&state, &account).await? {
+            account = fresh;
+            outcome = run(&account).await;
+        }
+    }
     let record = ExecutionRecord {
         id: execution_id.clone(),
         api_client_id: caller.client_id,

@@ -1,0 +1,212 @@
+//! Keeping OAuth access tokens fresh: before expiry (a jittered margin) and after a provider 401.
+//!
+//! * Single flight: one refresh per account at a time in this process; callers that waited reuse
+//!   the token the winner stored. Across replicas the commit is a compare-and-set on the sealed
+//!   credentials, so a loser never overwrites a newer token.
+//! * Rotation safety: the new refresh token is committed before the new access token is used.
+//! * `invalid_grant` (the grant is gone) → the account becomes `EXPIRED`, with a fresh
+//!   authorization link in the error; transient token-endpoint failures back off without marking
+//!   the account dead.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+
+use agentkit_core::model::ConnectorStatus;
+use agentkit_core::{Error, ErrorKind, Result};
+
+use crate::app::AppState;
+use crate::oauth::TokenError;
+use crate::store::AccountRecord;
+
+/// Refresh when the access token expires within this margin (plus up to `MARGIN_JITTER`).
+const REFRESH_MARGIN: Duration = Duration::from_secs(60);
+const MARGIN_JITTER: Duration = Duration::from_secs(30);
+/// Backoff after a transient token-endpoint failure: doubles from 1 s up to 60 s.
+const BACKOFF_START: Duration = Duration::from_secs(1);
+const BACKOFF_MAX: Duration = Duration::from_secs(60);
+
+#[derive(Default)]
+pub struct Refresher {
+    locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// account id → (no refresh attempt before, current backoff)
+    backoff: Mutex<HashMap<String, (Instant, Duration)>>,
+}
+
+fn access_token(account: &AccountRecord) -> Option<&str> {
+    account
+        .credentials
+        .as_ref()?
+        .oauth_token
+        .as_ref()
+        .map(|t| t.access_token.as_str())
+}
+
+fn refresh_token(account: &AccountRecord) -> Option<&str> {
+    account
+        .credentials
+        .as_ref()?
+        .oauth_token
+        .as_ref()
+        .map(|t| t.refresh_token.as_str())
+        .filter(|t| !t.is_empty())
+}
+
+fn expires_soon(account: &AccountRecord) -> bool {
+    let jitter = MARGIN_JITTER.mul_f64(rand::random::<f64>());
+    let margin = chrono::Duration::from_std(REFRESH_MARGIN + jitter).unwrap_or_default();
+    account
+        .token_expires_at
+        .is_some_and(|at| at - margin <= Utc::now())
+}
+
+impl Refresher {
+    fn lock_for(&self, account_id: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self.locks.lock().unwrap_or_else(|p| p.into_inner());
+        locks.entry(account_id.to_string()).or_default().clone()
+    }
+
+    /// The account with an access token that is not about to expire (refreshed if needed).
+    pub async fn ensure_fresh(
+        &self,
+        state: &AppState,
+        account: AccountRecord,
+    ) -> Result<AccountRecord> {
+        if refresh_token(&account).is_none() || !expires_soon(&account) {
+            return Ok(account);
+        }
+        let seen = access_token(&account).map(String::from);
+        match self.refresh(state, &account.id, seen.as_deref()).await {
+            // A token that is still valid remains usable while the endpoint is down.
+            Err(e)
+                if e.kind() == ErrorKind::Unavailable
+                    && account.token_expires_at.is_some_and(|t| t > Utc::now()) =>
+            {
+                Ok(account)
+            }
+            other => other,
+        }
+    }
+
+    /// After the provider rejected `account`'s access token: a new one, unless the account
+    /// cannot be refreshed (then `None`).
+    pub async fn after_rejection(
+        &self,
+        state: &AppState,
+        account: &AccountRecord,
+    ) -> Result<Option<AccountRecord>> {
+        if refresh_token(account).is_none() {
+            return Ok(None);
+        }
+        self.refresh(state, &account.id, access_token(account))
+            .await
+            .map(Some)
+    }
+
+    /// Refreshes account `id` unless its access token already differs from `seen` (someone else
+    /// refreshed while we waited for the lock).
+    async fn refresh(
+        &self,
+        state: &AppState,
+        id: &str,
+        seen: Option<&str>,
+    ) -> Result<AccountRecord> {
+        let lock = self.lock_for(id);
+        let _guard = lock.lock().await;
+        let latest = state
+            .store
+            .account_by_id(id)
+            .await?
+            .ok_or_else(|| Error::not_found("the connected account no longer exists"))?;
+        if access_token(&latest) != seen && latest.status == ConnectorStatus::Active {
+            return Ok(latest);
+        }
+        if let Some((not_before, _)) = self
+            .backoff
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(id)
+        {
+            if Instant::now() < *not_before {
+                return Err(Error::new(
+                    ErrorKind::Unavailable,
+                    "the provider's token endpoint is failing; retry shortly",
+                ));
+            }
+        }
+        let Some(old_refresh) = refresh_token(&latest).map(String::from) else {
+            return Ok(latest);
+        };
+        let connection = state.connection(&latest.connection_name)?;
+        let app = state.oauth_app(connection)?;
+        match app.refresh(&old_refresh).await {
+            Ok(tokens) => {
+                self.backoff
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .remove(id);
+                let (credentials, expires_at) =
+                    tokens.into_credentials(Some(&old_refresh), &app.scopes);
+                let mut fresh = latest.clone();
+                fresh.credentials = Some(credentials);
+                fresh.token_expires_at = expires_at;
+                fresh.status = ConnectorStatus::Active;
+                // Commit (the rotated refresh token above all) before anyone uses the new token.
+                if state
+                    .store
+                    .replace_credentials(&fresh, latest.credentials.as_ref())
+                    .await?
+                {
+                    tracing::info!(account = %id, "access token refreshed");
+                    return Ok(fresh);
+                }
+                // Another replica committed first: its token wins.
+                state
+                    .store
+                    .account_by_id(id)
+                    .await?
+                    .ok_or_else(|| Error::not_found("the connected account no longer exists"))
+            }
+            Err(TokenError::Rejected(reason)) => {
+                let now =
+                    state.store.account_by_id(id).await?.ok_or_else(|| {
+                        Error::not_found("the connected account no longer exists")
+                    })?;
+                if now.credentials != latest.credentials && now.status == ConnectorStatus::Active {
+                    return Ok(now); // refreshed elsewhere with the token we just tried
+                }
+                let mut expired = latest.clone();
+                expired.status = ConnectorStatus::Expired;
+                state.store.update_account(&expired).await?;
+                tracing::info!(account = %id, reason = %reason, "refresh token rejected: account expired");
+                let link =
+                    crate::api::links::issue_link(state, &expired.id, String::new(), String::new())
+                        .link;
+                Err(Error::new(
+                    ErrorKind::InvalidInput,
+                    format!(
+                        "connected account {} for identifier {:?} on {:?} is EXPIRED (the provider refused to refresh: {reason}); \
+                         authorize it again: {link}",
+                        expired.id, expired.identifier, expired.connection_name
+                    ),
+                )
+                .with_error_code("FAILED_PRECONDITION"))
+            }
+            Err(TokenError::Transient(reason)) => {
+                let mut backoff = self.backoff.lock().unwrap_or_else(|p| p.into_inner());
+                let next = backoff
+                    .get(id)
+                    .map(|(_, d)| (*d * 2).min(BACKOFF_MAX))
+                    .unwrap_or(BACKOFF_START);
+                backoff.insert(id.to_string(), (Instant::now() + next, next));
+                tracing::warn!(account = %id, reason = %reason, backoff_secs = next.as_secs(), "token refresh failed; backing off");
+                Err(Error::new(
+                    ErrorKind::Unavailable,
+                    format!("could not refresh the access token: {reason}"),
+                ))
+            }
+        }
+    }
+}

@@ -1,0 +1,270 @@
+//! The authorization flow and token lifecycle against `agentkit dev` and its sandbox
+//! authorization server: link → consent → ACTIVE; single use; access_denied; user verification
+//! (and a hijack attempt); refresh single-flight under 200 concurrent calls; proactive refresh;
+//! invalid_grant → EXPIRED with a fresh link; revocation on delete.
+
+use agentkit_core::dispatch::{dispatch, Operation};
+use agentkit_core::{Actions, ErrorKind};
+use serde_json::{json, Value};
+
+mod common;
+use common::Gateway;
+
+fn browser() -> reqwest::Client {
+    // Follows redirects like a browser, but stops at the app's verification page (not served here).
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::custom(|attempt| {
+            if attempt.url().path() == "/app/verify" {
+                attempt.stop()
+            } else {
+                attempt.follow()
+            }
+        }))
+        .build()
+        .unwrap()
+}
+
+async fn link(actions: &Actions, user: &str, extra: Value) -> String {
+    let mut params = json!({"connection_name": "gmail", "identifier": user});
+    params
+        .as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
+    dispatch(actions, Operation::GetAuthorizationLink, params)
+        .await
+        .unwrap()["link"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+async fn status(actions: &Actions, user: &str) -> String {
+    let got = dispatch(
+        actions,
+        Operation::GetConnectedAccountDetails,
+        json!({"connection_name": "gmail", "identifier": user}),
+    )
+    .await
+    .unwrap();
+    got["connected_account"]["status"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+async fn sandbox(gateway: &Gateway, path: &str, body: Value) -> Value {
+    let url = format!("{}{path}", gateway.env["AGENTKIT_SANDBOX_URL"]);
+    let resp = if body.is_null() {
+        reqwest::get(url).await.unwrap()
+    } else {
+        reqwest::Client::new()
+            .post(url)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    };
+    resp.json().await.unwrap_or(Value::Null)
+}
+
+async fn fetch(actions: &Actions, user: &str) -> agentkit_core::Result<Value> {
+    dispatch(actions, Operation::ExecuteTool, json!({"tool_name": "gmail_fetch_mails", "identifier": user, "tool_input": {"query": "is:unread"}})).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn authorization_and_token_lifecycle() {
+    let gateway = Gateway::start();
+    let actions = gateway.actions();
+    let browser = browser();
+
+    // Link → consent → callback → ACTIVE, and the tool works.
+    let first = link(&actions, "alice", json!({})).await;
+    let page = browser.get(&first).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("connected"));
+    assert_eq!(status(&actions, "alice").await, "ACTIVE");
+    assert_eq!(
+        fetch(&actions, "alice").await.unwrap()["data"]["messages"]
+            .as_array()
+            .unwrap()
+            .len(),
+        6
+    );
+    let stats = sandbox(&gateway, "/sandbox/stats?user=alice", Value::Null).await;
+    assert_eq!(stats["code_exchanges"], 1);
+
+    // A link works once; a tampered one not at all.
+    assert_eq!(browser.get(&first).send().await.unwrap().status(), 410);
+    let tampered = first.replace("/connect/ln.", "/connect/ln.x");
+    assert_eq!(browser.get(&tampered).send().await.unwrap().status(), 400);
+
+    // The user declines: a clear page, the account unchanged.
+    dispatch(
+        &actions,
+        Operation::GetOrCreateConnectedAccount,
+        json!({"connection_name": "gmail", "identifier": "deny-bob"}),
+    )
+    .await
+    .unwrap();
+    let denied = browser
+        .get(link(&actions, "deny-bob", json!({})).await)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(denied.status(), 400);
+    assert!(denied.text().await.unwrap().contains("declined"));
+    assert_eq!(status(&actions, "deny-bob").await, "PENDING_AUTH");
+
+    // 200 concurrent calls on an expired access token: one refresh at the provider, 200 successes.
+    sandbox(
+        &gateway,
+        "/sandbox/settings",
+        json!({"expire_user": "alice"}),
+    )
+    .await;
+    let calls = (0..200).map(|_| fetch(&actions, "alice"));
+    let results = futures::future::join_all(calls).await;
+    let failures: Vec<_> = results
+        .iter()
+        .filter_map(|r| r.as_ref().err())
+        .map(|e| e.message().to_string())
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} failed: {:?}",
+        failures.len(),
+        failures.first()
+    );
+    let stats = sandbox(&gateway, "/sandbox/stats?user=alice", Value::Null).await;
+    assert_eq!(stats["refreshes"], 1, "exactly one refresh for 200 calls");
+
+    // Proactive refresh: a token that expires within the margin is refreshed before use.
+    sandbox(&gateway, "/sandbox/settings", json!({"access_ttl": 20})).await;
+    browser
+        .get(link(&actions, "carol", json!({})).await)
+        .send()
+        .await
+        .unwrap();
+    fetch(&actions, "carol").await.unwrap();
+    assert_eq!(
+        sandbox(&gateway, "/sandbox/stats?user=carol", Value::Null).await["refreshes"],
+        1
+    );
+    sandbox(&gateway, "/sandbox/settings", json!({"access_ttl": 3600})).await;
+
+    // invalid_grant: the grant was revoked at the provider → EXPIRED, and the error carries a link.
+    let auth = dispatch(
+        &actions,
+        Operation::GetConnectedAccount,
+        json!({"connection_name": "gmail", "identifier": "alice"}),
+    )
+    .await
+    .unwrap();
+    let refresh = auth["connected_account"]["authorization_details"]["oauth_token"]
+        ["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    reqwest::Client::new()
+        .post(format!(
+            "{}/oauth2/revoke",
+            gateway.env["AGENTKIT_SANDBOX_URL"]
+        ))
+        .form(&[("token", refresh.as_str())])
+        .send()
+        .await
+        .unwrap();
+    sandbox(
+        &gateway,
+        "/sandbox/settings",
+        json!({"expire_user": "alice"}),
+    )
+    .await;
+    let err = fetch(&actions, "alice").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert!(
+        err.message().contains("EXPIRED") && err.message().contains("/connect/"),
+        "{}",
+        err.message()
+    );
+    assert_eq!(status(&actions, "alice").await, "EXPIRED");
+    let relink = browser
+        .get(link(&actions, "alice", json!({})).await)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(relink.status(), 200);
+    assert_eq!(status(&actions, "alice").await, "ACTIVE");
+
+    // User verification: tokens are held until the right user is confirmed; a hijack is refused.
+    let verify_url = format!("{}/app/verify", gateway.env["SCALEKIT_ENV_URL"]);
+    let held = browser
+        .get(
+            link(
+                &actions,
+                "dave",
+                json!({"user_verify_url": verify_url, "state": "s-123"}),
+            )
+            .await,
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(held.status().is_redirection(), "{}", held.status());
+    let location = url::Url::parse(held.headers()["location"].to_str().unwrap()).unwrap();
+    let query: std::collections::HashMap<_, _> = location.query_pairs().into_owned().collect();
+    assert_eq!(query["state"], "s-123");
+    let request_id = query["auth_request_id"].clone();
+    assert_eq!(status(&actions, "dave").await, "PENDING_VERIFICATION");
+    let hijack = dispatch(
+        &actions,
+        Operation::VerifyConnectedAccountUser,
+        json!({"auth_request_id": request_id, "identifier": "mallory"}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(hijack.kind(), ErrorKind::Forbidden);
+    assert_eq!(status(&actions, "dave").await, "PENDING_VERIFICATION");
+    assert!(
+        fetch(&actions, "dave").await.is_err(),
+        "nothing runs before verification"
+    );
+    let ok = dispatch(
+        &actions,
+        Operation::VerifyConnectedAccountUser,
+        json!({"auth_request_id": request_id, "identifier": "dave"}),
+    )
+    .await
+    .unwrap();
+    assert!(ok["post_user_verify_redirect_url"]
+        .as_str()
+        .unwrap()
+        .ends_with("/connect/complete"));
+    assert_eq!(status(&actions, "dave").await, "ACTIVE");
+    fetch(&actions, "dave").await.unwrap();
+    let replay = dispatch(
+        &actions,
+        Operation::VerifyConnectedAccountUser,
+        json!({"auth_request_id": request_id, "identifier": "dave"}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        replay.kind(),
+        ErrorKind::NotFound,
+        "an auth request is single-use"
+    );
+
+    // Deleting an account revokes its grant at the provider.
+    dispatch(
+        &actions,
+        Operation::DeleteConnectedAccount,
+        json!({"connection_name": "gmail", "identifier": "dave"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        sandbox(&gateway, "/sandbox/stats?user=dave", Value::Null).await["revocations"],
+        1
+    );
+}

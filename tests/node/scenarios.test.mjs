@@ -73,6 +73,24 @@ function check(result, expectation, where) {
   assert.deepEqual(unknown, [], `${label}: unknown expectation keys`);
 }
 
+/** GET following redirects like a browser; stops before a redirect to host `stop_at`. */
+async function browserOpen({ url, stop_at: stopAt = '' }) {
+  for (let hops = 0; hops < 10; hops += 1) {
+    const resp = await fetch(url, { redirect: 'manual' });
+    const location = resp.headers.get('location') ?? '';
+    if (resp.status >= 300 && resp.status < 400 && location) {
+      const next = new URL(location, url);
+      if (stopAt && next.hostname === stopAt) {
+        return { status: resp.status, text: await resp.text(), location: next.href, query: Object.fromEntries(next.searchParams) };
+      }
+      url = next.href;
+      continue;
+    }
+    return { status: resp.status, text: await resp.text(), location: '', query: {} };
+  }
+  throw new Error('too many redirects');
+}
+
 class Runner {
   constructor(env) {
     this.env = env;
@@ -86,6 +104,7 @@ class Runner {
       });
       return resp.json();
     }
+    if (op === 'browser.open') return browserOpen(rawParams);
     if (op === 'client.bad_credentials') {
       // The Node client authenticates lazily: the first call reports the bad secret.
       const bad = new sdk.ScalekitClient(this.env.SCALEKIT_ENV_URL, this.env.SCALEKIT_CLIENT_ID, 'wrong-secret');

@@ -82,6 +82,27 @@ def check(result: Any, expectation: Dict[str, Any], where: str) -> None:
     assert not unknown, f"{label}: unknown expectation keys {unknown}"
 
 
+def browser_open(url: str, stop_at: str = "") -> Dict[str, Any]:
+    """GET following redirects like a browser; stops before a redirect to host `stop_at`."""
+    import urllib.error
+    import urllib.parse
+
+    class StopAt(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, req, fp, code, msg, headers, newurl):
+            if stop_at and urllib.parse.urlparse(newurl).hostname == stop_at:
+                return None
+            return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+    opener = urllib.request.build_opener(StopAt)
+    try:
+        resp = opener.open(url)
+        status, text, location = resp.status, resp.read().decode(), ""
+    except urllib.error.HTTPError as e:
+        status, text, location = e.code, e.read().decode(), e.headers.get("location", "")
+    query = dict(urllib.parse.parse_qsl(urllib.parse.urlparse(location).query))
+    return {"status": status, "text": text, "location": location, "query": query}
+
+
 class Runner:
     def __init__(self, env: Dict[str, str]) -> None:
         self.env = env
@@ -98,6 +119,8 @@ class Runner:
             )
             with urllib.request.urlopen(req) as resp:
                 return json.load(resp)
+        if op == "browser.open":
+            return browser_open(**params)
         if op == "client.bad_credentials":
             return scalekit.client.ScalekitClient(
                 client_id=self.env["SCALEKIT_CLIENT_ID"], client_secret="wrong-secret", env_url=self.env["SCALEKIT_ENV_URL"]

@@ -23,8 +23,8 @@ pub struct AppState {
     pub catalog: Catalog,
     pub signer: Signer,
     pub public_url: String,
-    /// client_id → hex SHA-256 of the secret.
-    pub api_clients: HashMap<String, String>,
+    /// client_id → the API client's settings (secret hash, permissions).
+    pub api_clients: HashMap<String, crate::config::ApiClientConfig>,
     pub connections: HashMap<String, ConnectionConfig>,
     pub refresher: crate::refresh::Refresher,
 }
@@ -163,7 +163,13 @@ pub async fn start(config: Config) -> Result<RunningServer> {
     let api_clients = config
         .api_clients
         .iter()
-        .map(|c| Ok((c.client_id.clone(), c.secret_hash()?)))
+        .map(|c| {
+            let mut hashed = c.clone();
+            // Keep only the hash in memory.
+            hashed.client_secret_sha256 = Some(c.secret_hash()?);
+            hashed.client_secret = None;
+            Ok((c.client_id.clone(), hashed))
+        })
         .collect::<Result<HashMap<_, _>>>()?;
     let connections = config
         .connections

@@ -10,6 +10,7 @@
 //! [[api_clients]]
 //! client_id = "skc_app"
 //! client_secret_sha256 = "<hex sha256 of the secret>"   # or client_secret = "..." (hashed on load)
+//! read_credentials = true    # false: this client may not read stored credentials
 //!
 //! [[connections]]
 //! name = "gmail"             # the connection name your code passes as connection_name
@@ -74,6 +75,10 @@ impl Default for ServerConfig {
     }
 }
 
+fn default_true() -> bool {
+    true
+}
+
 fn default_listen() -> SocketAddr {
     "127.0.0.1:8080".parse().expect("static address")
 }
@@ -92,6 +97,10 @@ fn default_link_ttl() -> u64 {
 #[serde(deny_unknown_fields)]
 pub struct ApiClientConfig {
     pub client_id: String,
+    /// May this client read stored credentials (`get_connected_account`)? Default true, as the
+    /// documented API expects; set false for clients that only run tools.
+    #[serde(default = "default_true")]
+    pub read_credentials: bool,
     #[serde(default)]
     pub client_secret_sha256: Option<String>,
     #[serde(default)]

@@ -89,6 +89,7 @@ pub async fn start(opts: DevOptions) -> Result<DevEnvironment> {
             client_id: client_id.clone(),
             client_secret: Some(client_secret.clone()),
             client_secret_sha256: None,
+            read_credentials: true,
         }],
         connections: vec![ConnectionConfig {
             name: "gmail".into(),

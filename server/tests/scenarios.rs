@@ -124,22 +124,34 @@ impl ToolModifier for ScenarioModifier {
 
 /// GET following redirects like a browser; stops before a redirect to host `stop_at`.
 async fn browser_open(url: &str, stop_at: &str) -> Value {
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
     let mut url = url::Url::parse(url).unwrap();
     for _ in 0..10 {
         let resp = client.get(url.clone()).send().await.unwrap();
         let status = resp.status().as_u16();
-        let location = resp.headers().get("location").and_then(|v| v.to_str().ok()).map(String::from);
+        let location = resp
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .map(String::from);
         match location {
             Some(loc) if resp.status().is_redirection() => {
                 let next = url.join(&loc).unwrap();
                 if !stop_at.is_empty() && next.host_str() == Some(stop_at) {
-                    let query: serde_json::Map<String, Value> = next.query_pairs().map(|(k, v)| (k.into_owned(), json!(v))).collect();
+                    let query: serde_json::Map<String, Value> = next
+                        .query_pairs()
+                        .map(|(k, v)| (k.into_owned(), json!(v)))
+                        .collect();
                     return json!({"status": status, "text": resp.text().await.unwrap(), "location": next.as_str(), "query": query});
                 }
                 url = next;
             }
-            _ => return json!({"status": status, "text": resp.text().await.unwrap(), "location": "", "query": {}}),
+            _ => {
+                return json!({"status": status, "text": resp.text().await.unwrap(), "location": "", "query": {}})
+            }
         }
     }
     panic!("too many redirects")
@@ -174,7 +186,11 @@ impl Runner {
                     .await?;
                 Ok(resp.json().await?)
             }
-            "browser.open" => Ok(browser_open(params["url"].as_str().unwrap(), params.get("stop_at").and_then(Value::as_str).unwrap_or("")).await),
+            "browser.open" => Ok(browser_open(
+                params["url"].as_str().unwrap(),
+                params.get("stop_at").and_then(Value::as_str).unwrap_or(""),
+            )
+            .await),
             "client.bad_credentials" => self
                 .client("wrong-secret")
                 .authenticate()

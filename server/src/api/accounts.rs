@@ -192,9 +192,16 @@ pub async fn update(
 
 pub async fn get_auth(
     State(state): State<SharedState>,
-    _caller: Caller,
+    caller: Caller,
     RawQuery(q): RawQuery,
 ) -> ApiResult<Json<ConnectedAccountResponse>> {
+    if !caller.read_credentials {
+        return Err(Error::new(
+            ErrorKind::Forbidden,
+            format!("API client {:?} may not read stored credentials; use get_connected_account_details", caller.client_id),
+        )
+        .into());
+    }
     let sel = AccountSelector::from_query(&QueryMap::parse(q.as_deref()));
     let account = resolve_account(&state, &sel).await?;
     Ok(Json(ConnectedAccountResponse {

@@ -58,6 +58,7 @@ pub async fn issue_token(State(state): State<SharedState>, body: Bytes) -> Respo
     let valid = state
         .api_clients
         .get(client_id)
+        .and_then(|c| c.client_secret_sha256.as_deref())
         .is_some_and(|hash| digest_eq(hash, &sha256_hex(secret)));
     if !valid {
         tracing::info!(client_id, "rejected client credentials");

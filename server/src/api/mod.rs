@@ -56,6 +56,8 @@ pub type ApiResult<T> = std::result::Result<T, ApiError>;
 /// The authenticated API client making the call.
 pub struct Caller {
     pub client_id: String,
+    /// Whether this client may read stored credentials.
+    pub read_credentials: bool,
 }
 
 impl FromRequestParts<SharedState> for Caller {
@@ -79,10 +81,11 @@ impl FromRequestParts<SharedState> for Caller {
         if claims.exp < now_unix() {
             return Err(Error::new(ErrorKind::Unauthorized, "token expired").into());
         }
-        if !state.api_clients.contains_key(&claims.cid) {
+        let Some(client) = state.api_clients.get(&claims.cid) else {
             return Err(Error::new(ErrorKind::Unauthorized, "API client no longer exists").into());
-        }
+        };
         Ok(Caller {
+            read_credentials: client.read_credentials,
             client_id: claims.cid,
         })
     }

@@ -137,7 +137,10 @@ pub async fn start(config: Config) -> Result<RunningServer> {
     })?;
     let vault = Arc::new(crate::vault::Vault::open(&config.server.data_dir)?);
     let store = Store::open(&config.database_url(), vault).await?;
-    let catalog = Catalog::built_in()?;
+    let mut catalog = Catalog::built_in()?;
+    if let Some(dir) = &config.server.connectors_dir {
+        catalog.add_dir(dir)?;
+    }
     for c in &config.connections {
         if catalog.connector(&c.connector).is_none() {
             return Err(Error::invalid_field(

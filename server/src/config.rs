@@ -6,6 +6,7 @@
 //! public_url = "https://agentkit.example.com"  # base of links handed to users (default: http://<listen>)
 //! data_dir = "./agentkit-data"          # SQLite file and generated signing key live here
 //! database_url = "sqlite://./agentkit-data/agentkit.db"  # optional override
+//! connectors_dir = "./connectors"       # optional: extra connector files (*.json)
 //!
 //! [[api_clients]]
 //! client_id = "skc_app"
@@ -57,6 +58,10 @@ pub struct ServerConfig {
     /// Lifetime of API access tokens, seconds.
     #[serde(default = "default_token_ttl")]
     pub token_ttl_secs: u64,
+    /// Directory of extra connector files (`*.json`, the format of `server/connectors/`), loaded
+    /// at start after the built-in catalog.
+    #[serde(default)]
+    pub connectors_dir: Option<PathBuf>,
     /// Lifetime of authorization links, seconds.
     #[serde(default = "default_link_ttl")]
     pub link_ttl_secs: u64,
@@ -69,6 +74,7 @@ impl Default for ServerConfig {
             public_url: None,
             data_dir: default_data_dir(),
             database_url: None,
+            connectors_dir: None,
             token_ttl_secs: default_token_ttl(),
             link_ttl_secs: default_link_ttl(),
         }

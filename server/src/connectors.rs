@@ -208,6 +208,27 @@ impl Catalog {
         Ok(())
     }
 
+    /// Adds every `*.json` connector file of `dir`, in name order.
+    pub fn add_dir(&mut self, dir: &std::path::Path) -> Result<()> {
+        let read_error = |e: std::io::Error| {
+            Error::invalid_field(
+                "connectors_dir",
+                format!("cannot read {}: {e}", dir.display()),
+            )
+        };
+        let mut files: Vec<_> = std::fs::read_dir(dir)
+            .map_err(read_error)?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .collect();
+        files.sort();
+        for path in files {
+            let text = std::fs::read_to_string(&path).map_err(read_error)?;
+            self.add_file(&path.display().to_string(), &text)?;
+        }
+        Ok(())
+    }
+
     pub fn connector(&self, slug: &str) -> Option<&Arc<ConnectorDef>> {
         self.connectors.get(slug)
     }

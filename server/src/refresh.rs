@@ -28,6 +28,19 @@ const MARGIN_JITTER: Duration = Duration::from_secs(30);
 const BACKOFF_START: Duration = Duration::from_secs(1);
 const BACKOFF_MAX: Duration = Duration::from_secs(60);
 
+/// Fault-injection point for crash tests: `AGENTKIT_FAULT_DELAY_REFRESH_COMMIT_MS` holds the
+/// provider's refresh answer that long before committing it, so a test can kill the process in
+/// the window where the provider has rotated the refresh token and we have not stored it.
+fn fault_delay_before_commit() -> Option<Duration> {
+    static DELAY: std::sync::OnceLock<Option<Duration>> = std::sync::OnceLock::new();
+    *DELAY.get_or_init(|| {
+        std::env::var("AGENTKIT_FAULT_DELAY_REFRESH_COMMIT_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .map(Duration::from_millis)
+    })
+}
+
 #[derive(Default)]
 pub struct Refresher {
     locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
@@ -54,12 +67,22 @@ fn refresh_token(account: &AccountRecord) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
+/// True when the access token should be renewed before use: less than the margin (60–90 s) is
+/// left, or — for short-lived tokens — less than half of its lifetime (estimated from when it was
+/// stored), so a fresh short-lived token is not refreshed again at once.
 fn expires_soon(account: &AccountRecord) -> bool {
+    let Some(expires_at) = account.token_expires_at else {
+        return false;
+    };
     let jitter = MARGIN_JITTER.mul_f64(rand::random::<f64>());
     let margin = chrono::Duration::from_std(REFRESH_MARGIN + jitter).unwrap_or_default();
-    account
-        .token_expires_at
-        .is_some_and(|at| at - margin <= Utc::now())
+    let half_life = (expires_at - account.updated_at) / 2;
+    let threshold = if half_life > chrono::Duration::zero() {
+        margin.min(half_life)
+    } else {
+        margin
+    };
+    expires_at - threshold <= Utc::now()
 }
 
 impl Refresher {
@@ -149,6 +172,10 @@ impl Refresher {
                     .remove(id);
                 let (credentials, expires_at) =
                     tokens.into_credentials(Some(&old_refresh), &app.scopes);
+                if let Some(delay) = fault_delay_before_commit() {
+                    tracing::warn!(account = %id, ?delay, "fault injection: delaying the refresh commit");
+                    tokio::time::sleep(delay).await;
+                }
                 let mut fresh = latest.clone();
                 fresh.credentials = Some(credentials);
                 fresh.token_expires_at = expires_at;

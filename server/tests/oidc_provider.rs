@@ -1,0 +1,329 @@
+//! The gateway against a real, independent OAuth 2.0 / OpenID Connect server (`oidc-provider`
+//! from npm, started here; PKCE required, rotating refresh tokens, short-lived access tokens):
+//! the consent flow over HTTP, user verification and a hijack attempt, replayed / expired links,
+//! access_denied, 200 concurrent calls on an expired token (one refresh, counted at the provider),
+//! and a kill -9 between the provider's refresh answer and our commit.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use agentkit_core::dispatch::{dispatch, Operation};
+use agentkit_core::{Actions, ClientOptions, ErrorKind, ScalekitClient};
+use serde_json::{json, Value};
+
+const ACCESS_TTL_SECS: u64 = 5;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_provider(redirect_uri: &str) -> (Killed, String) {
+    let mut child = Command::new("node")
+        .arg(root().join("tests/oidc/provider.mjs"))
+        .current_dir(root())
+        .env("REDIRECT_URI", redirect_uri)
+        .env("ACCESS_TTL", ACCESS_TTL_SECS.to_string())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("node runs tests/oidc/provider.mjs (npm install first)");
+    let line = BufReader::new(child.stdout.take().unwrap())
+        .lines()
+        .next()
+        .unwrap()
+        .unwrap();
+    let issuer = line
+        .strip_prefix("ISSUER=")
+        .expect("ISSUER line")
+        .to_string();
+    (Killed(child), issuer)
+}
+
+fn write_config(dir: &Path, port: u16, issuer: &str) -> PathBuf {
+    let config = format!(
+        r#"
+[server]
+listen = "127.0.0.1:{port}"
+data_dir = "{data}"
+connectors_dir = "{connectors}"
+link_ttl_secs = 4
+
+[[api_clients]]
+client_id = "skc_test"
+client_secret = "test-secret"
+
+[[connections]]
+name = "oidc"
+connector = "oidc_userinfo"
+base_url = "{issuer}"
+client_id = "agentkit-gateway"
+client_secret = "gateway-secret"
+authorize_url = "{issuer}/auth"
+token_url = "{issuer}/token"
+revoke_url = "{issuer}/token/revocation"
+token_auth_method = "client_secret_basic"
+"#,
+        data = dir.join("data").display(),
+        connectors = root().join("tests/fixtures/connectors").display(),
+    );
+    let path = dir.join("agentkit.toml");
+    std::fs::write(&path, config).unwrap();
+    path
+}
+
+async fn start_gateway(config: &Path, port: u16, fault_delay_ms: Option<u64>) -> Killed {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_agentkit"));
+    cmd.args(["serve", "--config"])
+        .arg(config)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    if let Some(ms) = fault_delay_ms {
+        cmd.env("AGENTKIT_FAULT_DELAY_REFRESH_COMMIT_MS", ms.to_string());
+    }
+    let child = Killed(cmd.spawn().unwrap());
+    for _ in 0..100 {
+        if reqwest::get(format!("http://127.0.0.1:{port}/healthz"))
+            .await
+            .is_ok()
+        {
+            return child;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("gateway did not start");
+}
+
+/// A browser: keeps cookies, follows redirects, stops at the app's verification page.
+fn fresh_browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::custom(|a| {
+            if a.url().path() == "/app/verify" {
+                a.stop()
+            } else {
+                a.follow()
+            }
+        }))
+        .build()
+        .unwrap()
+}
+
+async fn call(actions: &Actions, op: Operation, params: Value) -> agentkit_core::Result<Value> {
+    dispatch(actions, op, params).await
+}
+
+async fn link(actions: &Actions, user: &str, extra: Value) -> String {
+    let mut params = json!({"connection_name": "oidc", "identifier": user});
+    params
+        .as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
+    call(actions, Operation::GetAuthorizationLink, params)
+        .await
+        .unwrap()["link"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+async fn status(actions: &Actions, user: &str) -> String {
+    let got = call(
+        actions,
+        Operation::GetConnectedAccountDetails,
+        json!({"connection_name": "oidc", "identifier": user}),
+    )
+    .await
+    .unwrap();
+    got["connected_account"]["status"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+async fn whoami(actions: &Actions, user: &str) -> agentkit_core::Result<Value> {
+    call(
+        actions,
+        Operation::ExecuteTool,
+        json!({"tool_name": "oidc_userinfo", "identifier": user, "tool_input": {}}),
+    )
+    .await
+}
+
+async fn stats(issuer: &str) -> Value {
+    reqwest::get(format!("{issuer}/test/stats"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn against_a_real_oidc_provider() {
+    let dir = std::env::temp_dir().join(format!("agentkit-oidc-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let port = free_port();
+    let (_provider, issuer) = start_provider(&format!("http://127.0.0.1:{port}/oauth/callback"));
+    let config = write_config(&dir, port, &issuer);
+    let mut gateway = start_gateway(&config, port, None).await;
+    let client = ScalekitClient::new(
+        &format!("http://127.0.0.1:{port}"),
+        "skc_test",
+        "test-secret",
+        ClientOptions::default(),
+    )
+    .unwrap();
+    let actions = Actions::new(client);
+    let browser = fresh_browser();
+
+    // Consent flow: link → provider login + consent → callback → ACTIVE; the token works there.
+    let first = link(&actions, "alice", json!({})).await;
+    let page = browser.get(&first).send().await.unwrap();
+    assert_eq!(page.status(), 200, "{}", page.text().await.unwrap());
+    assert_eq!(status(&actions, "alice").await, "ACTIVE");
+    let me = whoami(&actions, "alice").await.unwrap();
+    assert_eq!(me["data"]["sub"], "alice");
+    assert_eq!(stats(&issuer).await["code_exchanges"], 1);
+
+    // Replayed link; declined consent (account unchanged); expired link.
+    assert_eq!(browser.get(&first).send().await.unwrap().status(), 410);
+    let denied = browser
+        .get(link(&actions, "deny-eve", json!({})).await)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(denied.status(), 400);
+    assert_eq!(status(&actions, "deny-eve").await, "PENDING_AUTH");
+    let stale = link(&actions, "late-larry", json!({})).await;
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert_eq!(browser.get(&stale).send().await.unwrap().status(), 410);
+    assert_eq!(status(&actions, "late-larry").await, "PENDING_AUTH");
+
+    // User verification: a second identifier cannot activate the account; the right one can.
+    let verify_url = format!("http://127.0.0.1:{port}/app/verify");
+    // Bob uses his own browser (a shared browser would carry alice's session at the provider).
+    let held = fresh_browser()
+        .get(link(&actions, "bob", json!({"user_verify_url": verify_url})).await)
+        .send()
+        .await
+        .unwrap();
+    let location = url::Url::parse(held.headers()["location"].to_str().unwrap()).unwrap();
+    let request_id = location
+        .query_pairs()
+        .find(|(k, _)| k == "auth_request_id")
+        .unwrap()
+        .1
+        .into_owned();
+    let hijack = call(
+        &actions,
+        Operation::VerifyConnectedAccountUser,
+        json!({"auth_request_id": request_id, "identifier": "mallory"}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(hijack.kind(), ErrorKind::Forbidden);
+    assert_eq!(status(&actions, "bob").await, "PENDING_VERIFICATION");
+    call(
+        &actions,
+        Operation::VerifyConnectedAccountUser,
+        json!({"auth_request_id": request_id, "identifier": "bob"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(whoami(&actions, "bob").await.unwrap()["data"]["sub"], "bob");
+
+    // 200 concurrent calls on an expired access token: one refresh at the provider, 200 successes.
+    tokio::time::sleep(Duration::from_secs(ACCESS_TTL_SECS + 1)).await;
+    let before = stats(&issuer).await["refreshes"].as_u64().unwrap();
+    let results = futures::future::join_all((0..200).map(|_| whoami(&actions, "alice"))).await;
+    let failed: Vec<String> = results
+        .iter()
+        .filter_map(|r| r.as_ref().err().map(|e| e.message().to_string()))
+        .collect();
+    assert!(
+        failed.is_empty(),
+        "{} of 200 failed: {:?}",
+        failed.len(),
+        failed.first()
+    );
+    assert_eq!(
+        stats(&issuer).await["refreshes"].as_u64().unwrap() - before,
+        1,
+        "exactly one refresh"
+    );
+
+    // Crash between the provider's refresh answer (refresh token rotated there) and our commit.
+    drop(gateway);
+    gateway = start_gateway(&config, port, Some(10_000)).await;
+    tokio::time::sleep(Duration::from_secs(ACCESS_TTL_SECS + 1)).await;
+    let before = stats(&issuer).await["refreshes"].as_u64().unwrap();
+    let in_flight = tokio::spawn({
+        let actions = actions.clone();
+        async move { whoami(&actions, "alice").await }
+    });
+    for _ in 0..100 {
+        if stats(&issuer).await["refreshes"].as_u64().unwrap() > before {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        stats(&issuer).await["refreshes"].as_u64().unwrap(),
+        before + 1,
+        "the provider rotated the token"
+    );
+    let pid = gateway.0.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-9", &pid])
+        .status()
+        .unwrap()
+        .success());
+    assert!(
+        in_flight.await.unwrap().is_err(),
+        "the call in flight died with the gateway"
+    );
+    drop(gateway);
+    let _gateway = start_gateway(&config, port, None).await;
+    // After restart the account works or is cleanly EXPIRED with a way back — never silently broken.
+    match whoami(&actions, "alice").await {
+        Ok(me) => assert_eq!(me["data"]["sub"], "alice"),
+        Err(e) => {
+            assert!(
+                e.message().contains("EXPIRED") && e.message().contains("/connect/"),
+                "{}",
+                e.message()
+            );
+            assert_eq!(status(&actions, "alice").await, "EXPIRED");
+            let again = browser
+                .get(link(&actions, "alice", json!({})).await)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(again.status(), 200);
+            assert_eq!(
+                whoami(&actions, "alice").await.unwrap()["data"]["sub"],
+                "alice"
+            );
+        }
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -138,13 +138,17 @@ async fn authorization_and_token_lifecycle() {
     let stats = sandbox(&gateway, "/sandbox/stats?user=alice", Value::Null).await;
     assert_eq!(stats["refreshes"], 1, "exactly one refresh for 200 calls");
 
-    // Proactive refresh: a token that expires within the margin is refreshed before use.
-    sandbox(&gateway, "/sandbox/settings", json!({"access_ttl": 20})).await;
+    // Proactive refresh: a still-valid token past half its (short) life is refreshed before use.
+    sandbox(&gateway, "/sandbox/settings", json!({"access_ttl": 4})).await;
     browser
         .get(link(&actions, "carol", json!({})).await)
         .send()
         .await
         .unwrap();
+    fetch(&actions, "carol").await.unwrap();
+    let fresh = sandbox(&gateway, "/sandbox/stats?user=carol", Value::Null).await;
+    assert_eq!(fresh["refreshes"], 0, "a fresh token is used as is");
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
     fetch(&actions, "carol").await.unwrap();
     assert_eq!(
         sandbox(&gateway, "/sandbox/stats?user=carol", Value::Null).await["refreshes"],

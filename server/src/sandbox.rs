@@ -13,6 +13,7 @@
 //!   auto-approved for the `login_hint` user; users named `deny…` refuse), `POST /oauth2/token`
 //!   (authorization_code, refresh_token with rotation), `POST /oauth2/revoke`; knobs
 //!   `POST /sandbox/settings` and counters `GET /sandbox/stats?user=`.
+//! * `GET|POST /sandbox/echo` answers with the request's headers and query (what a connector sent).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -736,6 +737,13 @@ async fn settings(State(state): State<Shared>, Json(req): Json<Value>) -> Respon
     StatusCode::NO_CONTENT.into_response()
 }
 
+/// Echoes the request's headers and query: lets tests see exactly what a connector sent.
+async fn echo(headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
+    let headers: serde_json::Map<String, Value> =
+        headers.iter().map(|(k, v)| (k.as_str().to_string(), json!(String::from_utf8_lossy(v.as_bytes())))).collect();
+    Json(json!({"headers": headers, "query": q.unwrap_or_default()})).into_response()
+}
+
 async fn stats(State(state): State<Shared>, RawQuery(q): RawQuery) -> Response {
     let user = QueryMap::parse(q.as_deref())
         .get("user")
@@ -749,6 +757,7 @@ pub fn router() -> Router {
         .route("/sandbox/tokens", post(mint_token))
         .route("/sandbox/settings", post(settings))
         .route("/sandbox/stats", get(stats))
+        .route("/sandbox/echo", get(echo).post(echo))
         .route("/oauth2/authorize", get(authorize))
         .route("/oauth2/token", post(token_endpoint))
         .route("/oauth2/revoke", post(revoke))

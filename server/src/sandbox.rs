@@ -739,8 +739,15 @@ async fn settings(State(state): State<Shared>, Json(req): Json<Value>) -> Respon
 
 /// Echoes the request's headers and query: lets tests see exactly what a connector sent.
 async fn echo(headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
-    let headers: serde_json::Map<String, Value> =
-        headers.iter().map(|(k, v)| (k.as_str().to_string(), json!(String::from_utf8_lossy(v.as_bytes())))).collect();
+    let headers: serde_json::Map<String, Value> = headers
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_string(),
+                json!(String::from_utf8_lossy(v.as_bytes())),
+            )
+        })
+        .collect();
     Json(json!({"headers": headers, "query": q.unwrap_or_default()})).into_response()
 }
 

@@ -115,6 +115,31 @@ async fn authorization_and_token_lifecycle() {
     assert!(denied.text().await.unwrap().contains("declined"));
     assert_eq!(status(&actions, "deny-bob").await, "PENDING_AUTH");
 
+    // A bad or replayed authorization code ends on a clear page and leaves the account alone.
+    let no_follow = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let to_provider = no_follow
+        .get(link(&actions, "frank", json!({})).await)
+        .send()
+        .await
+        .unwrap();
+    let authorize = url::Url::parse(to_provider.headers()["location"].to_str().unwrap()).unwrap();
+    let pairs: std::collections::HashMap<_, _> = authorize.query_pairs().into_owned().collect();
+    assert_eq!(pairs["code_challenge_method"], "S256");
+    assert!(pairs["code_challenge"].len() >= 43);
+    let callback = format!(
+        "{}/oauth/callback?state={}&code=forged-code",
+        gateway.env["SCALEKIT_ENV_URL"], pairs["state"]
+    );
+    let forged = no_follow.get(&callback).send().await.unwrap();
+    assert_eq!(forged.status(), 502);
+    assert!(forged.text().await.unwrap().contains("did not accept"));
+    assert_eq!(status(&actions, "frank").await, "PENDING_AUTH");
+    let replay = no_follow.get(&callback).send().await.unwrap();
+    assert_eq!(replay.status(), 400, "a failed request cannot be resumed");
+
     // 200 concurrent calls on an expired access token: one refresh at the provider, 200 successes.
     sandbox(
         &gateway,

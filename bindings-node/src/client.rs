@@ -17,10 +17,9 @@ fn millis(name: &str, v: Option<f64>, default: Duration) -> napi::Result<Duratio
     match v {
         None => Ok(default),
         Some(ms) if ms.is_finite() && ms > 0.0 => Ok(Duration::from_millis(ms as u64)),
-        Some(_) => Err(to_napi(Error::invalid_field(
-            name,
-            format!("{name} must be a positive number of milliseconds"),
-        ))),
+        Some(_) => {
+            Err(to_napi(Error::invalid_field(name, format!("{name} must be a positive number of milliseconds"))))
+        }
     }
 }
 
@@ -58,11 +57,8 @@ impl NativeClient {
         if let Some(v) = sdk_version {
             options.sdk_version = v;
         }
-        let client =
-            ScalekitClient::new(&env_url, &client_id, &client_secret, options).map_err(to_napi)?;
-        Ok(NativeClient {
-            actions: Actions::new(client),
-        })
+        let client = ScalekitClient::new(&env_url, &client_id, &client_secret, options).map_err(to_napi)?;
+        Ok(NativeClient { actions: Actions::new(client) })
     }
 
     /// Fetches an access token now.
@@ -81,14 +77,8 @@ impl NativeClient {
 
     /// The proxied request.
     #[napi]
-    pub async fn request(
-        &self,
-        params: Value,
-        raw_body: Option<Buffer>,
-    ) -> napi::Result<RawResponse> {
-        let raw = proxy_request(&self.actions, params, raw_body.map(|b| b.to_vec()))
-            .await
-            .map_err(to_napi)?;
+    pub async fn request(&self, params: Value, raw_body: Option<Buffer>) -> napi::Result<RawResponse> {
+        let raw = proxy_request(&self.actions, params, raw_body.map(|b| b.to_vec())).await.map_err(to_napi)?;
         Ok(RawResponse {
             status: raw.status as u32,
             headers: raw.headers.into_iter().map(|(k, v)| vec![k, v]).collect(),
@@ -98,16 +88,9 @@ impl NativeClient {
 
     /// Registers a modifier (`kind` is `"pre"` or `"post"`); `func` must return a Promise.
     #[napi]
-    pub fn add_modifier(
-        &self,
-        kind: String,
-        tool_names: Vec<String>,
-        func: ModifierFn,
-    ) -> napi::Result<()> {
+    pub fn add_modifier(&self, kind: String, tool_names: Vec<String>, func: ModifierFn) -> napi::Result<()> {
         let kind: ModifierKind = kind.parse().map_err(to_napi)?;
-        self.actions
-            .modifiers()
-            .add(kind, tool_names, Arc::new(JsModifier { func }));
+        self.actions.modifiers().add(kind, tool_names, Arc::new(JsModifier { func }));
         Ok(())
     }
 }

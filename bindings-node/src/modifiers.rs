@@ -18,12 +18,8 @@ pub struct JsModifier {
 #[async_trait]
 impl ToolModifier for JsModifier {
     async fn apply(&self, tool_name: &str, data: Value) -> agentkit_core::Result<Value> {
-        let failed = |e: napi::Error| {
-            Error::new(
-                ErrorKind::Hook,
-                format!("modifier for {tool_name} failed: {}", e.reason),
-            )
-        };
+        let failed =
+            |e: napi::Error| Error::new(ErrorKind::Hook, format!("modifier for {tool_name} failed: {}", e.reason));
         let promise = self.func.call_async_catch(data).await.map_err(failed)?;
         promise.await.map_err(failed)
     }

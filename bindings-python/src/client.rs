@@ -20,9 +20,7 @@ pub struct NativeClient {
 
 fn seconds(name: &str, v: f64) -> PyResult<Duration> {
     if !v.is_finite() || v <= 0.0 {
-        return Err(PyValueError::new_err(format!(
-            "{name} must be a positive number of seconds"
-        )));
+        return Err(PyValueError::new_err(format!("{name} must be a positive number of seconds")));
     }
     Ok(Duration::from_secs_f64(v))
 }
@@ -39,11 +37,7 @@ impl<'py> IntoPyObject<'py> for RawOut {
 
     fn into_pyobject(self, py: Python<'py>) -> PyResult<Self::Output> {
         let raw = self.0;
-        let tuple: RawTuple = (
-            raw.status,
-            raw.headers,
-            PyBytes::new(py, &raw.body).unbind(),
-        );
+        let tuple: RawTuple = (raw.status, raw.headers, PyBytes::new(py, &raw.body).unbind());
         tuple.into_pyobject(py)
     }
 }
@@ -71,9 +65,7 @@ impl NativeClient {
         }
         let client = ScalekitClient::new(env_url, client_id, client_secret, options)
             .map_err(|e| crate::error::to_py_err(py, e))?;
-        Ok(NativeClient {
-            actions: Actions::new(client),
-        })
+        Ok(NativeClient { actions: Actions::new(client) })
     }
 
     /// Fetches an access token now (the documented constructor fails fast on bad credentials).
@@ -96,18 +88,11 @@ impl NativeClient {
         Ok(crate::json::to_py(py, &value)?.unbind())
     }
 
-    fn call_async<'py>(
-        &self,
-        py: Python<'py>,
-        op: &str,
-        params: &Bound<'py, PyAny>,
-    ) -> PyResult<Bound<'py, PyAny>> {
+    fn call_async<'py>(&self, py: Python<'py>, op: &str, params: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
         let op: Operation = op.parse().map_err(|e| crate::error::to_py_err(py, e))?;
         let params = from_py(params)?;
         let actions = self.actions.clone();
-        awaitable(py, async move {
-            dispatch(&actions, op, params).await.map(JsonOut)
-        })
+        awaitable(py, async move { dispatch(&actions, op, params).await.map(JsonOut) })
     }
 
     /// The proxied request: returns `(status, headers, body)`.
@@ -120,9 +105,7 @@ impl NativeClient {
     ) -> PyResult<Bound<'py, pyo3::types::PyTuple>> {
         let params = from_py(params)?;
         let actions = self.actions.clone();
-        let raw = block_on(py, async move {
-            proxy_request(&actions, params, raw_body).await
-        })?;
+        let raw = block_on(py, async move { proxy_request(&actions, params, raw_body).await })?;
         RawOut(raw).into_pyobject(py)
     }
 
@@ -135,28 +118,16 @@ impl NativeClient {
     ) -> PyResult<Bound<'py, PyAny>> {
         let params = from_py(params)?;
         let actions = self.actions.clone();
-        awaitable(py, async move {
-            proxy_request(&actions, params, raw_body).await.map(RawOut)
-        })
+        awaitable(py, async move { proxy_request(&actions, params, raw_body).await.map(RawOut) })
     }
 
     /// Registers a modifier (`kind` is `"pre"` or `"post"`), chained in registration order.
-    fn add_modifier(
-        &self,
-        py: Python<'_>,
-        kind: &str,
-        tool_names: Vec<String>,
-        func: Py<PyAny>,
-    ) -> PyResult<()> {
+    fn add_modifier(&self, py: Python<'_>, kind: &str, tool_names: Vec<String>, func: Py<PyAny>) -> PyResult<()> {
         let kind: ModifierKind = kind.parse().map_err(|e| crate::error::to_py_err(py, e))?;
         if !func.bind(py).is_callable() {
             return Err(PyValueError::new_err("modifier must be callable"));
         }
-        self.actions.modifiers().add(
-            kind,
-            tool_names,
-            Arc::new(crate::modifiers::PyModifier { func }),
-        );
+        self.actions.modifiers().add(kind, tool_names, Arc::new(crate::modifiers::PyModifier { func }));
         Ok(())
     }
 }

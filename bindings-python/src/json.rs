@@ -59,35 +59,19 @@ pub fn from_py(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
     if let Ok(d) = obj.cast::<PyDict>() {
         let mut map = Map::new();
         for (k, v) in d.iter() {
-            let key = k
-                .cast::<PyString>()
-                .map_err(|_| PyTypeError::new_err("dict keys must be strings"))?;
+            let key = k.cast::<PyString>().map_err(|_| PyTypeError::new_err("dict keys must be strings"))?;
             map.insert(key.to_cow()?.into_owned(), from_py(&v)?);
         }
         return Ok(Value::Object(map));
     }
     if let Ok(l) = obj.cast::<PyList>() {
-        return l
-            .iter()
-            .map(|i| from_py(&i))
-            .collect::<PyResult<Vec<_>>>()
-            .map(Value::Array);
+        return l.iter().map(|i| from_py(&i)).collect::<PyResult<Vec<_>>>().map(Value::Array);
     }
     if let Ok(t) = obj.cast::<PyTuple>() {
-        return t
-            .iter()
-            .map(|i| from_py(&i))
-            .collect::<PyResult<Vec<_>>>()
-            .map(Value::Array);
+        return t.iter().map(|i| from_py(&i)).collect::<PyResult<Vec<_>>>().map(Value::Array);
     }
-    let type_name = obj
-        .get_type()
-        .name()
-        .map(|n| n.to_string())
-        .unwrap_or_else(|_| "?".into());
-    Err(PyTypeError::new_err(format!(
-        "Object of type {type_name} is not JSON serializable"
-    )))
+    let type_name = obj.get_type().name().map(|n| n.to_string()).unwrap_or_else(|_| "?".into());
+    Err(PyTypeError::new_err(format!("Object of type {type_name} is not JSON serializable")))
 }
 
 /// A JSON value returned to Python (converted when the awaitable resolves).

@@ -20,25 +20,14 @@ impl ToolModifier for PyModifier {
             Python::attach(|py| -> PyResult<Value> {
                 let arg = crate::json::to_py(py, &data)?;
                 let mut out = func.call1(py, (arg,))?.into_bound(py);
-                if py
-                    .import("inspect")?
-                    .call_method1("iscoroutine", (&out,))?
-                    .is_truthy()?
-                {
+                if py.import("inspect")?.call_method1("iscoroutine", (&out,))?.is_truthy()? {
                     out = py.import("asyncio")?.call_method1("run", (out,))?;
                 }
                 crate::json::from_py(&out)
             })
         })
         .await
-        .map_err(|e| {
-            Error::new(
-                ErrorKind::Hook,
-                format!("modifier for {tool} panicked: {e}"),
-            )
-        })?;
-        outcome.map_err(|e| {
-            Error::new(ErrorKind::Hook, format!("modifier for {tool} failed: {e}")).with_source(e)
-        })
+        .map_err(|e| Error::new(ErrorKind::Hook, format!("modifier for {tool} panicked: {e}")))?;
+        outcome.map_err(|e| Error::new(ErrorKind::Hook, format!("modifier for {tool} failed: {e}")).with_source(e))
     }
 }

@@ -74,17 +74,12 @@ impl ContextExt for CoreRuntime {
     }
 
     fn get_task_locals() -> Option<TaskLocals> {
-        TASK_LOCALS
-            .try_with(|c| c.get().cloned())
-            .unwrap_or_default()
+        TASK_LOCALS.try_with(|c| c.get().cloned()).unwrap_or_default()
     }
 }
 
 fn exiting() -> Error {
-    Error::new(
-        ErrorKind::Unavailable,
-        "the AgentKit runtime has stopped: the interpreter is exiting",
-    )
+    Error::new(ErrorKind::Unavailable, "the AgentKit runtime has stopped: the interpreter is exiting")
 }
 
 /// Runs `fut` to completion with the GIL released (the documented sync API).
@@ -97,8 +92,7 @@ where
     T: Send,
     F: Future<Output = Result<T, Error>> + Send,
 {
-    let rt =
-        agentkit_core::runtime::handle().ok_or_else(|| crate::error::to_py_err(py, exiting()))?;
+    let rt = agentkit_core::runtime::handle().ok_or_else(|| crate::error::to_py_err(py, exiting()))?;
     py.detach(|| {
         // Futures polled after the runtime stopped may panic; only then is the panic swallowed.
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| rt.block_on(fut)));
@@ -119,7 +113,6 @@ where
     F: Future<Output = Result<T, Error>> + Send + 'static,
 {
     generic::future_into_py::<CoreRuntime, _, T>(py, async move {
-        fut.await
-            .map_err(|e| Python::attach(|py| crate::error::to_py_err(py, e)))
+        fut.await.map_err(|e| Python::attach(|py| crate::error::to_py_err(py, e)))
     })
 }

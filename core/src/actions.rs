@@ -54,10 +54,7 @@ fn required(field: &str, value: &str) -> Result<()> {
 
 impl Actions {
     pub fn new(client: ScalekitClient) -> Self {
-        Actions {
-            client,
-            modifiers: Modifiers::default(),
-        }
+        Actions { client, modifiers: Modifiers::default() }
     }
 
     pub fn client(&self) -> &ScalekitClient {
@@ -106,10 +103,7 @@ impl Actions {
     }
 
     /// The account with its credentials (`GET /api/v1/connected_accounts/auth`).
-    pub async fn get_connected_account(
-        &self,
-        selector: AccountSelector,
-    ) -> Result<ConnectedAccountResponse> {
+    pub async fn get_connected_account(&self, selector: AccountSelector) -> Result<ConnectedAccountResponse> {
         selector.validate()?;
         self.client
             .call_json::<(), _>(
@@ -124,10 +118,7 @@ impl Actions {
     }
 
     /// The account without credentials (`GET /api/v1/connected_accounts/details`).
-    pub async fn get_connected_account_details(
-        &self,
-        selector: AccountSelector,
-    ) -> Result<ConnectedAccountResponse> {
+    pub async fn get_connected_account_details(&self, selector: AccountSelector) -> Result<ConnectedAccountResponse> {
         selector.validate()?;
         self.client
             .call_json::<(), _>(
@@ -149,35 +140,21 @@ impl Actions {
     ) -> Result<ConnectedAccountResponse> {
         required("connection_name", &req.selector.connector)?;
         required("identifier", &req.selector.identifier)?;
-        let has_credentials = req
-            .connected_account
-            .authorization_details
-            .as_ref()
-            .is_some_and(|d| !d.is_empty());
-        let lookup = AccountSelector {
-            id: String::new(),
-            ..req.selector.clone()
-        };
+        let has_credentials = req.connected_account.authorization_details.as_ref().is_some_and(|d| !d.is_empty());
+        let lookup = AccountSelector { id: String::new(), ..req.selector.clone() };
         match self.get_connected_account_details(lookup.clone()).await {
             Ok(found) if has_credentials => {
                 let update = UpsertConnectedAccountRequest {
-                    selector: AccountSelector {
-                        id: found.connected_account.id.clone(),
-                        ..lookup
-                    },
+                    selector: AccountSelector { id: found.connected_account.id.clone(), ..lookup },
                     connected_account: req.connected_account,
                 };
                 self.update_connected_account(update).await
             }
             Ok(found) => Ok(found),
-            Err(e) if e.kind() == ErrorKind::NotFound => {
-                match self.create_connected_account(req).await {
-                    Err(e) if e.kind() == ErrorKind::Conflict => {
-                        self.get_connected_account_details(lookup).await
-                    }
-                    other => other,
-                }
-            }
+            Err(e) if e.kind() == ErrorKind::NotFound => match self.create_connected_account(req).await {
+                Err(e) if e.kind() == ErrorKind::Conflict => self.get_connected_account_details(lookup).await,
+                other => other,
+            },
             Err(e) => Err(e),
         }
     }
@@ -226,10 +203,7 @@ impl Actions {
             .await
     }
 
-    pub async fn verify_connected_account_user(
-        &self,
-        req: VerifyUserRequest,
-    ) -> Result<VerifyUserResponse> {
+    pub async fn verify_connected_account_user(&self, req: VerifyUserRequest) -> Result<VerifyUserResponse> {
         required("auth_request_id", &req.auth_request_id)?;
         required("identifier", &req.identifier)?;
         self.client
@@ -250,39 +224,24 @@ impl Actions {
     pub async fn execute_tool(&self, mut req: ExecuteToolRequest) -> Result<ExecuteToolResponse> {
         required("tool_name", &req.tool_name)?;
         if self.modifiers.count(ModifierKind::Pre, &req.tool_name) > 0 {
-            let input = req
-                .params
-                .take()
-                .unwrap_or_else(|| Value::Object(Default::default()));
-            let modified = self
-                .modifiers
-                .run(ModifierKind::Pre, &req.tool_name, input)
-                .await?;
+            let input = req.params.take().unwrap_or_else(|| Value::Object(Default::default()));
+            let modified = self.modifiers.run(ModifierKind::Pre, &req.tool_name, input).await?;
             req.params = (!modified.is_null()).then_some(modified);
         }
         let tool_name = req.tool_name.clone();
         let mut resp = self.execute_tool_unmodified(req).await?;
         if self.modifiers.count(ModifierKind::Post, &tool_name) > 0 {
-            resp.data = self
-                .modifiers
-                .run(ModifierKind::Post, &tool_name, resp.data)
-                .await?;
+            resp.data = self.modifiers.run(ModifierKind::Post, &tool_name, resp.data).await?;
         }
         Ok(resp)
     }
 
     /// Runs a tool without modifiers (the low-level `tools.execute_tool`).
-    pub async fn execute_tool_unmodified(
-        &self,
-        req: ExecuteToolRequest,
-    ) -> Result<ExecuteToolResponse> {
+    pub async fn execute_tool_unmodified(&self, req: ExecuteToolRequest) -> Result<ExecuteToolResponse> {
         required("tool_name", &req.tool_name)?;
         if let Some(params) = &req.params {
             if !params.is_object() {
-                return Err(Error::invalid_field(
-                    "tool_input",
-                    "tool_input must be an object",
-                ));
+                return Err(Error::invalid_field("tool_input", "tool_input must be an object"));
             }
         }
         self.client
@@ -299,21 +258,11 @@ impl Actions {
 
     pub async fn list_tools(&self, req: ListToolsRequest) -> Result<ListToolsResponse> {
         self.client
-            .call_json::<(), _>(
-                Method::GET,
-                "/api/v1/tools",
-                req.to_query(),
-                None,
-                Retry::Idempotent,
-                Deadline::Tool,
-            )
+            .call_json::<(), _>(Method::GET, "/api/v1/tools", req.to_query(), None, Retry::Idempotent, Deadline::Tool)
             .await
     }
 
-    pub async fn list_scoped_tools(
-        &self,
-        req: ListScopedToolsRequest,
-    ) -> Result<ListScopedToolsResponse> {
+    pub async fn list_scoped_tools(&self, req: ListScopedToolsRequest) -> Result<ListScopedToolsResponse> {
         required("identifier", &req.identifier)?;
         self.client
             .call_json::<(), _>(
@@ -327,10 +276,7 @@ impl Actions {
             .await
     }
 
-    pub async fn list_available_tools(
-        &self,
-        req: ListAvailableToolsRequest,
-    ) -> Result<ListAvailableToolsResponse> {
+    pub async fn list_available_tools(&self, req: ListAvailableToolsRequest) -> Result<ListAvailableToolsResponse> {
         required("identifier", &req.identifier)?;
         self.client
             .call_json::<(), _>(
@@ -351,27 +297,14 @@ impl Actions {
         required("connection_name", &req.connection_name)?;
         required("identifier", &req.identifier)?;
         required("path", &req.path)?;
-        let method_name = if req.method.trim().is_empty() {
-            "GET".to_string()
-        } else {
-            req.method.trim().to_ascii_uppercase()
-        };
-        let method = Method::from_bytes(method_name.as_bytes()).map_err(|_| {
-            Error::invalid_field(
-                "method",
-                format!("method {:?} is not an HTTP method", req.method),
-            )
-        })?;
-        let path = if req.path.starts_with('/') {
-            req.path.clone()
-        } else {
-            format!("/{}", req.path)
-        };
+        let method_name =
+            if req.method.trim().is_empty() { "GET".to_string() } else { req.method.trim().to_ascii_uppercase() };
+        let method = Method::from_bytes(method_name.as_bytes())
+            .map_err(|_| Error::invalid_field("method", format!("method {:?} is not an HTTP method", req.method)))?;
+        let path = if req.path.starts_with('/') { req.path.clone() } else { format!("/{}", req.path) };
         let mut headers = req.headers.clone();
         // Selection headers win over caller headers of the same name.
-        headers.retain(|(k, _)| {
-            !k.eq_ignore_ascii_case("connection_name") && !k.eq_ignore_ascii_case("identifier")
-        });
+        headers.retain(|(k, _)| !k.eq_ignore_ascii_case("connection_name") && !k.eq_ignore_ascii_case("identifier"));
         headers.push(("connection_name".into(), req.connection_name.clone()));
         headers.push(("identifier".into(), req.identifier.clone()));
         let body = match (req.raw_body, req.form_data, req.body) {
@@ -387,11 +320,7 @@ impl Actions {
             query: QueryPairs(req.query_params),
             headers,
             body,
-            retry: if idempotent {
-                Retry::Idempotent
-            } else {
-                Retry::ConnectOnly
-            },
+            retry: if idempotent { Retry::Idempotent } else { Retry::ConnectOnly },
             timeout: req.timeout.unwrap_or(self.client.options().tool_timeout),
             relayed: true,
         };

@@ -124,42 +124,24 @@ impl std::fmt::Debug for ScalekitClient {
 
 impl ScalekitClient {
     /// Validates the settings; no network I/O happens here.
-    pub fn new(
-        env_url: &str,
-        client_id: &str,
-        client_secret: &str,
-        options: ClientOptions,
-    ) -> Result<Self> {
+    pub fn new(env_url: &str, client_id: &str, client_secret: &str, options: ClientOptions) -> Result<Self> {
         let env_url = env_url.trim().trim_end_matches('/').to_string();
         if env_url.is_empty() {
             return Err(Error::invalid_field("env_url", "env_url is required"));
         }
-        let parsed = url::Url::parse(&env_url).map_err(|e| {
-            Error::invalid_field(
-                "env_url",
-                format!("env_url is not a valid URL ({e}): {env_url:?}"),
-            )
-        })?;
+        let parsed = url::Url::parse(&env_url)
+            .map_err(|e| Error::invalid_field("env_url", format!("env_url is not a valid URL ({e}): {env_url:?}")))?;
         if !matches!(parsed.scheme(), "http" | "https") {
-            return Err(Error::invalid_field(
-                "env_url",
-                format!("env_url must be http(s), got {:?}", parsed.scheme()),
-            ));
+            return Err(Error::invalid_field("env_url", format!("env_url must be http(s), got {:?}", parsed.scheme())));
         }
         if client_id.trim().is_empty() {
             return Err(Error::invalid_field("client_id", "client_id is required"));
         }
         if client_secret.is_empty() {
-            return Err(Error::invalid_field(
-                "client_secret",
-                "client_secret is required",
-            ));
+            return Err(Error::invalid_field("client_secret", "client_secret is required"));
         }
         if options.timeout.is_zero() || options.tool_timeout.is_zero() {
-            return Err(Error::invalid_field(
-                "timeout",
-                "timeouts must be greater than zero",
-            ));
+            return Err(Error::invalid_field("timeout", "timeouts must be greater than zero"));
         }
         Ok(ScalekitClient {
             inner: Arc::new(ClientInner {
@@ -215,9 +197,7 @@ impl ScalekitClient {
                 .map(|b| format!("{}: {}", b.error, b.error_description))
                 .unwrap_or_else(|_| String::from_utf8_lossy(&body).chars().take(300).collect());
             let kind = ErrorKind::from_http_status(status);
-            return Err(
-                Error::new(kind, format!("authentication failed: {message}")).with_status(status),
-            );
+            return Err(Error::new(kind, format!("authentication failed: {message}")).with_status(status));
         }
         let token: TokenResponse = serde_json::from_slice(&body)?;
         Ok(Arc::from(token.access_token.as_str()))
@@ -228,9 +208,7 @@ impl ScalekitClient {
     async fn token(&self, stale: Option<&Arc<str>>) -> Result<Arc<str>> {
         let mut guard = self.inner.token.lock().await;
         match (&*guard, stale) {
-            (Some(current), Some(stale)) if !Arc::ptr_eq(current, stale) => {
-                return Ok(current.clone())
-            }
+            (Some(current), Some(stale)) if !Arc::ptr_eq(current, stale) => return Ok(current.clone()),
             (Some(current), None) => return Ok(current.clone()),
             _ => {}
         }
@@ -282,18 +260,13 @@ impl ScalekitClient {
         loop {
             let outcome = self.send_once(call, &token).await;
             let retry_delay = match &outcome {
-                Ok(raw)
-                    if raw.status == 401 && !reauthenticated && is_token_rejection(call, raw) =>
-                {
+                Ok(raw) if raw.status == 401 && !reauthenticated && is_token_rejection(call, raw) => {
                     // The token may have expired or the server restarted with a new key: one re-auth.
                     reauthenticated = true;
                     token = self.token(Some(&token)).await?;
                     continue;
                 }
-                Ok(raw)
-                    if call.retry == Retry::Idempotent
-                        && matches!(raw.status, 429 | 502 | 503 | 504) =>
-                {
+                Ok(raw) if call.retry == Retry::Idempotent && matches!(raw.status, 429 | 502 | 503 | 504) => {
                     Some(retry_after(&raw.headers))
                 }
                 Ok(_) => None,
@@ -313,11 +286,7 @@ impl ScalekitClient {
         }
     }
 
-    async fn send_once(
-        &self,
-        call: &Call,
-        token: &str,
-    ) -> std::result::Result<RawResponse, SendError> {
+    async fn send_once(&self, call: &Call, token: &str) -> std::result::Result<RawResponse, SendError> {
         let url = format!("{}{}", self.inner.env_url, call.path);
         let mut req = crate::runtime::http_client()
             .request(call.method.clone(), url)
@@ -341,19 +310,10 @@ impl ScalekitClient {
         let headers = resp
             .headers()
             .iter()
-            .map(|(k, v)| {
-                (
-                    k.as_str().to_string(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
+            .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
             .collect();
         let body = resp.bytes().await.map_err(SendError::from)?.to_vec();
-        Ok(RawResponse {
-            status,
-            headers,
-            body,
-        })
+        Ok(RawResponse { status, headers, body })
     }
 }
 
@@ -370,30 +330,21 @@ fn is_token_rejection(call: &Call, raw: &RawResponse) -> bool {
     if header(&raw.headers, GATEWAY_AUTH_ERROR_HEADER).is_some() {
         return true;
     }
-    !call.relayed
-        && Error::from_response(raw.status, &raw.body, None).kind() != ErrorKind::ToolExecution
+    !call.relayed && Error::from_response(raw.status, &raw.body, None).kind() != ErrorKind::ToolExecution
 }
 
 fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    headers
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
+    headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
 }
 
 /// `Retry-After` in seconds, capped so a hostile header cannot park the caller.
 fn retry_after(headers: &[(String, String)]) -> Option<Duration> {
-    header(headers, "retry-after")
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(|s| Duration::from_secs(s.min(60)))
+    header(headers, "retry-after").and_then(|v| v.trim().parse::<u64>().ok()).map(|s| Duration::from_secs(s.min(60)))
 }
 
 /// `min(base × 2^attempt, max) × U(0.5, 1.0)`.
 fn backoff(opts: &ClientOptions, attempt: u32) -> Duration {
-    let exp = opts
-        .backoff_base
-        .saturating_mul(1u32 << attempt.min(16))
-        .min(opts.backoff_max);
+    let exp = opts.backoff_base.saturating_mul(1u32 << attempt.min(16)).min(opts.backoff_max);
     exp.mul_f64(0.5 + rand::random::<f64>() * 0.5)
 }
 
@@ -405,11 +356,7 @@ struct SendError {
 
 impl From<reqwest::Error> for SendError {
     fn from(e: reqwest::Error) -> Self {
-        SendError {
-            is_connect: e.is_connect(),
-            is_timeout: e.is_timeout(),
-            error: Error::from(e),
-        }
+        SendError { is_connect: e.is_connect(), is_timeout: e.is_timeout(), error: Error::from(e) }
     }
 }
 
@@ -421,11 +368,9 @@ mod tests {
     fn rejects_bad_settings_naming_the_field() {
         let err = ScalekitClient::new("", "id", "secret", ClientOptions::default()).unwrap_err();
         assert_eq!(err.field(), Some("env_url"));
-        let err =
-            ScalekitClient::new("ftp://x", "id", "secret", ClientOptions::default()).unwrap_err();
+        let err = ScalekitClient::new("ftp://x", "id", "secret", ClientOptions::default()).unwrap_err();
         assert_eq!(err.field(), Some("env_url"));
-        let err =
-            ScalekitClient::new("http://x", " ", "secret", ClientOptions::default()).unwrap_err();
+        let err = ScalekitClient::new("http://x", " ", "secret", ClientOptions::default()).unwrap_err();
         assert_eq!(err.field(), Some("client_id"));
     }
 
@@ -435,12 +380,7 @@ mod tests {
         for attempt in 0..20 {
             let d = backoff(&opts, attempt);
             assert!(d <= opts.backoff_max);
-            assert!(
-                d >= opts
-                    .backoff_base
-                    .mul_f64(0.5)
-                    .min(opts.backoff_max.mul_f64(0.5))
-            );
+            assert!(d >= opts.backoff_base.mul_f64(0.5).min(opts.backoff_max.mul_f64(0.5)));
         }
     }
 }

@@ -57,12 +57,7 @@ impl FromStr for Operation {
             "list_tools" => ListTools,
             "list_scoped_tools" => ListScopedTools,
             "list_available_tools" => ListAvailableTools,
-            other => {
-                return Err(Error::invalid_field(
-                    "operation",
-                    format!("unknown operation {other:?}"),
-                ))
-            }
+            other => return Err(Error::invalid_field("operation", format!("unknown operation {other:?}"))),
         })
     }
 }
@@ -105,10 +100,7 @@ impl AccountParams {
     fn upsert(&self) -> Result<UpsertConnectedAccountRequest> {
         if let Some(cfg) = &self.api_config {
             if !cfg.is_object() && !cfg.is_null() {
-                return Err(Error::invalid_field(
-                    "api_config",
-                    "api_config must be an object",
-                ));
+                return Err(Error::invalid_field("api_config", "api_config must be an object"));
             }
         }
         Ok(UpsertConnectedAccountRequest {
@@ -120,10 +112,7 @@ impl AccountParams {
                     .map(authorization_details)
                     .transpose()?
                     .flatten(),
-                api_config: self
-                    .api_config
-                    .clone()
-                    .filter(|v| v.as_object().is_some_and(|o| !o.is_empty())),
+                api_config: self.api_config.clone().filter(|v| v.as_object().is_some_and(|o| !o.is_empty())),
             },
         })
     }
@@ -133,12 +122,7 @@ impl AccountParams {
 /// `{static_auth: {details: {...}}}` (or a bare static object), camelCase twins, and the
 /// protobuf-es oneof `{details: {case: "oauthToken", value: {...}}}` used by Node code.
 pub fn authorization_details(v: &Value) -> Result<Option<AuthorizationDetails>> {
-    let bad = |msg: &str| {
-        Error::invalid_field(
-            "authorization_details",
-            format!("authorization_details {msg}"),
-        )
-    };
+    let bad = |msg: &str| Error::invalid_field("authorization_details", format!("authorization_details {msg}"));
     let Some(obj) = v.as_object() else {
         if v.is_null() {
             return Ok(None);
@@ -148,16 +132,9 @@ pub fn authorization_details(v: &Value) -> Result<Option<AuthorizationDetails>> 
     if obj.is_empty() {
         return Ok(None);
     }
-    if let Some(oneof) = obj
-        .get("details")
-        .and_then(Value::as_object)
-        .filter(|d| d.contains_key("case"))
-    {
+    if let Some(oneof) = obj.get("details").and_then(Value::as_object).filter(|d| d.contains_key("case")) {
         let case = oneof.get("case").and_then(Value::as_str).unwrap_or("");
-        let value = oneof
-            .get("value")
-            .cloned()
-            .unwrap_or(Value::Object(Map::new()));
+        let value = oneof.get("value").cloned().unwrap_or(Value::Object(Map::new()));
         let mut wrapped = Map::new();
         wrapped.insert(case.to_string(), value);
         return authorization_details(&Value::Object(wrapped));
@@ -168,23 +145,14 @@ pub fn authorization_details(v: &Value) -> Result<Option<AuthorizationDetails>> 
         if let Some(s) = &mut details.static_auth {
             // `static_auth` may be given as the credential object itself.
             if !s.details.is_object() {
-                let raw = obj
-                    .get("static_auth")
-                    .or_else(|| obj.get("staticAuth"))
-                    .cloned()
-                    .unwrap_or_default();
+                let raw = obj.get("static_auth").or_else(|| obj.get("staticAuth")).cloned().unwrap_or_default();
                 s.details = raw;
             }
         }
         return Ok(Some(details));
     }
-    if obj
-        .keys()
-        .any(|k| ["google_dwd", "googleDwd", "trusted_idp", "trustedIdp"].contains(&k.as_str()))
-    {
-        return Err(bad(
-            "google_dwd / trusted_idp credentials are not supported by this gateway",
-        ));
+    if obj.keys().any(|k| ["google_dwd", "googleDwd", "trusted_idp", "trustedIdp"].contains(&k.as_str())) {
+        return Err(bad("google_dwd / trusted_idp credentials are not supported by this gateway"));
     }
     Err(bad("must contain oauth_token or static_auth"))
 }
@@ -192,11 +160,7 @@ pub fn authorization_details(v: &Value) -> Result<Option<AuthorizationDetails>> 
 /// Deserializes `value`, naming the offending field in the error: `page_size` for top-level
 /// parameters (`context` "params"), `authorization_details.oauth_token.access_token` for nested ones.
 pub fn parse_named<T: DeserializeOwned>(context: &str, value: Value) -> Result<T> {
-    let value = if value.is_null() {
-        Value::Object(Map::new())
-    } else {
-        value
-    };
+    let value = if value.is_null() { Value::Object(Map::new()) } else { value };
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let field = match (path.as_str(), context) {
@@ -295,9 +259,7 @@ pub async fn dispatch(actions: &Actions, op: Operation, params: Value) -> Result
             let p: AccountParams = parse_named("params", params)?;
             match op {
                 GetConnectedAccount => to_value(actions.get_connected_account(p.selector()).await?),
-                GetConnectedAccountDetails => {
-                    to_value(actions.get_connected_account_details(p.selector()).await?)
-                }
+                GetConnectedAccountDetails => to_value(actions.get_connected_account_details(p.selector()).await?),
                 _ => to_value(actions.delete_connected_account(p.selector()).await?),
             }
         }
@@ -340,16 +302,8 @@ pub async fn dispatch(actions: &Actions, op: Operation, params: Value) -> Result
             to_value(resp)
         }
         ListTools => to_value(actions.list_tools(parse_named("params", params)?).await?),
-        ListScopedTools => to_value(
-            actions
-                .list_scoped_tools(parse_named("params", params)?)
-                .await?,
-        ),
-        ListAvailableTools => to_value(
-            actions
-                .list_available_tools(parse_named("params", params)?)
-                .await?,
-        ),
+        ListScopedTools => to_value(actions.list_scoped_tools(parse_named("params", params)?).await?),
+        ListAvailableTools => to_value(actions.list_available_tools(parse_named("params", params)?).await?),
     }
 }
 
@@ -388,10 +342,7 @@ fn pairs(map: Option<Map<String, Value>>) -> Vec<(String, String)> {
     map.unwrap_or_default()
         .into_iter()
         .flat_map(|(k, v)| match v {
-            Value::Array(items) => items
-                .iter()
-                .map(|i| (k.clone(), text_of(i)))
-                .collect::<Vec<_>>(),
+            Value::Array(items) => items.iter().map(|i| (k.clone(), text_of(i))).collect::<Vec<_>>(),
             Value::Null => vec![],
             other => vec![(k, text_of(&other))],
         })
@@ -399,21 +350,12 @@ fn pairs(map: Option<Map<String, Value>>) -> Vec<(String, String)> {
 }
 
 /// The proxied `request`; `raw_body` (bytes) wins over `form_data`, which wins over `body`.
-pub async fn proxy_request(
-    actions: &Actions,
-    params: Value,
-    raw_body: Option<Vec<u8>>,
-) -> Result<RawResponse> {
+pub async fn proxy_request(actions: &Actions, params: Value, raw_body: Option<Vec<u8>>) -> Result<RawResponse> {
     let p: ProxyParams = parse_named("params", params)?;
     let timeout = match p.timeout_ms {
         None => None,
         Some(ms) if ms.is_finite() && ms > 0.0 => Some(Duration::from_millis(ms as u64)),
-        Some(_) => {
-            return Err(Error::invalid_field(
-                "timeout_ms",
-                "timeout_ms must be a positive number",
-            ))
-        }
+        Some(_) => return Err(Error::invalid_field("timeout_ms", "timeout_ms must be a positive number")),
     };
     let req = ProxyRequest {
         connection_name: p.connection_name.unwrap_or_default(),
@@ -431,15 +373,7 @@ pub async fn proxy_request(
 }
 
 /// Keys whose values are free-form JSON and must keep their casing when converting to camelCase.
-const OPAQUE_KEYS: &[&str] = &[
-    "definition",
-    "metadata",
-    "data",
-    "api_config",
-    "details",
-    "params",
-    "input_schema",
-];
+const OPAQUE_KEYS: &[&str] = &["definition", "metadata", "data", "api_config", "details", "params", "input_schema"];
 
 /// Converts snake_case keys to lowerCamel recursively (for the Node SDK), leaving free-form
 /// values (tool definitions, tool data, configs, credentials) untouched.
@@ -448,11 +382,7 @@ pub fn camel_case_keys(value: Value) -> Value {
         Value::Object(map) => Value::Object(
             map.into_iter()
                 .map(|(k, v)| {
-                    let v = if OPAQUE_KEYS.contains(&k.as_str()) {
-                        v
-                    } else {
-                        camel_case_keys(v)
-                    };
+                    let v = if OPAQUE_KEYS.contains(&k.as_str()) { v } else { camel_case_keys(v) };
                     (to_camel_case(&k), v)
                 })
                 .collect(),
@@ -478,39 +408,24 @@ mod tests {
             let d = authorization_details(&f).unwrap().unwrap();
             assert_eq!(d.oauth_token.unwrap().access_token, "t", "{f}");
         }
-        let s = authorization_details(&json!({"static_auth": {"details": {"api_key": "k"}}}))
-            .unwrap()
-            .unwrap();
+        let s = authorization_details(&json!({"static_auth": {"details": {"api_key": "k"}}})).unwrap().unwrap();
         assert_eq!(s.static_auth.unwrap().details["api_key"], "k");
-        assert_eq!(
-            authorization_details(&json!({"bogus": 1}))
-                .unwrap_err()
-                .field(),
-            Some("authorization_details")
-        );
+        assert_eq!(authorization_details(&json!({"bogus": 1})).unwrap_err().field(), Some("authorization_details"));
         assert!(authorization_details(&json!({})).unwrap().is_none());
     }
 
     #[test]
     fn parse_errors_name_the_field() {
-        let err =
-            parse_named::<ListAccountsParams>("params", json!({"page_size": "ten"})).unwrap_err();
+        let err = parse_named::<ListAccountsParams>("params", json!({"page_size": "ten"})).unwrap_err();
         assert_eq!(err.field(), Some("page_size"));
-        let err = ExecuteParams {
-            tool_input: Some(json!([1])),
-            ..Default::default()
-        }
-        .request()
-        .unwrap_err();
+        let err = ExecuteParams { tool_input: Some(json!([1])), ..Default::default() }.request().unwrap_err();
         assert_eq!(err.field(), Some("tool_input"));
     }
 
     #[test]
     fn camel_case_leaves_free_form_values() {
-        let v = camel_case_keys(
-            json!({"connected_account": {"token_expires_at": 1, "api_config": {"a_b": 1}},
-            "tools": [{"tool": {"definition": {"input_schema": {}}}}]}),
-        );
+        let v = camel_case_keys(json!({"connected_account": {"token_expires_at": 1, "api_config": {"a_b": 1}},
+            "tools": [{"tool": {"definition": {"input_schema": {}}}}]}));
         assert_eq!(
             v,
             json!({"connectedAccount": {"tokenExpiresAt": 1, "apiConfig": {"a_b": 1}},

@@ -228,10 +228,7 @@ impl Error {
 
     /// `ErrorInfo.error_code` from the server, or the kind's default code.
     pub fn error_code(&self) -> &str {
-        self.0
-            .error_code
-            .as_deref()
-            .unwrap_or_else(|| self.0.kind.default_error_code())
+        self.0.error_code.as_deref().unwrap_or_else(|| self.0.kind.default_error_code())
     }
 
     pub fn request_id(&self) -> Option<&str> {
@@ -277,10 +274,8 @@ impl Error {
 
     /// True when sending the same request again may succeed.
     pub fn is_retryable(&self) -> bool {
-        matches!(
-            self.0.kind,
-            ErrorKind::RateLimited | ErrorKind::Unavailable | ErrorKind::Transport
-        ) && self.0.tool_error.is_none()
+        matches!(self.0.kind, ErrorKind::RateLimited | ErrorKind::Unavailable | ErrorKind::Transport)
+            && self.0.tool_error.is_none()
     }
 
     /// The JSON body the gateway sends for this error.
@@ -295,11 +290,7 @@ impl Error {
                 }],
             });
         }
-        ErrorBody {
-            code: self.0.kind.grpc_code(),
-            message: self.0.message.clone(),
-            details: vec![detail],
-        }
+        ErrorBody { code: self.0.kind.grpc_code(), message: self.0.message.clone(), details: vec![detail] }
     }
 
     /// Rebuilds an error from a server answer (status + JSON body).
@@ -314,17 +305,11 @@ impl Error {
             None => {
                 let text = String::from_utf8_lossy(body);
                 let text = text.trim();
-                let message = if text.is_empty() {
-                    format!("HTTP {status}")
-                } else {
-                    text.chars().take(500).collect()
-                };
+                let message = if text.is_empty() { format!("HTTP {status}") } else { text.chars().take(500).collect() };
                 (message, None)
             }
         };
-        let mut err = Error::new(kind, message)
-            .with_status(status)
-            .with_request_id(request_id);
+        let mut err = Error::new(kind, message).with_status(status).with_request_id(request_id);
         if let Some(detail) = detail {
             if detail.error_code == "TOOL_ERROR" {
                 kind = ErrorKind::ToolExecution;
@@ -333,10 +318,7 @@ impl Error {
                     err.0.tool_error = Some(info);
                 }
             }
-            if let Some(v) = detail
-                .validation_error_info
-                .and_then(|v| v.field_violations.into_iter().next())
-            {
+            if let Some(v) = detail.validation_error_info.and_then(|v| v.field_violations.into_iter().next()) {
                 err.0.field = Some(v.field);
             }
             err.0.error_code = Some(detail.error_code);
@@ -353,20 +335,13 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.0
-            .source
-            .as_deref()
-            .map(|e| e as &(dyn std::error::Error + 'static))
+        self.0.source.as_deref().map(|e| e as &(dyn std::error::Error + 'static))
     }
 }
 
 impl From<reqwest::Error> for Error {
     fn from(e: reqwest::Error) -> Self {
-        let kind = if e.is_timeout() {
-            ErrorKind::Timeout
-        } else {
-            ErrorKind::Transport
-        };
+        let kind = if e.is_timeout() { ErrorKind::Timeout } else { ErrorKind::Transport };
         // reqwest's Display includes the URL but never headers or bodies, so no secret can leak.
         Error::new(kind, format!("request failed: {e}")).with_source(e)
     }
@@ -384,19 +359,15 @@ mod tests {
 
     #[test]
     fn body_round_trip_keeps_kind_field_and_tool_info() {
-        let err = Error::invalid_field(
-            "tool_input.max_results",
-            "tool_input.max_results must be an integer",
-        );
+        let err = Error::invalid_field("tool_input.max_results", "tool_input.max_results must be an integer");
         let body = serde_json::to_vec(&err.to_body()).unwrap();
         let back = Error::from_response(400, &body, None);
         assert_eq!(back.kind(), ErrorKind::InvalidInput);
         assert_eq!(back.field(), Some("tool_input.max_results"));
         assert_eq!(back.error_code(), "INVALID_ARGUMENT");
 
-        let tool = Error::new(ErrorKind::ToolExecution, "upstream said no")
-            .with_status(401)
-            .with_tool_error(ToolErrorInfo {
+        let tool =
+            Error::new(ErrorKind::ToolExecution, "upstream said no").with_status(401).with_tool_error(ToolErrorInfo {
                 execution_id: "x1".into(),
                 tool_error_message: "bad".into(),
                 tool_error_code: "401".into(),

@@ -49,20 +49,8 @@ pub struct Modifiers {
 }
 
 impl Modifiers {
-    pub fn add(
-        &self,
-        kind: ModifierKind,
-        tool_names: Vec<String>,
-        modifier: Arc<dyn ToolModifier>,
-    ) {
-        self.registered
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(Registered {
-                kind,
-                tool_names,
-                modifier,
-            });
+    pub fn add(&self, kind: ModifierKind, tool_names: Vec<String>, modifier: Arc<dyn ToolModifier>) {
+        self.registered.write().unwrap_or_else(|p| p.into_inner()).push(Registered { kind, tool_names, modifier });
     }
 
     /// Number of modifiers of `kind` that apply to `tool_name`.
@@ -110,11 +98,7 @@ mod tests {
         let m = Modifiers::default();
         m.add(ModifierKind::Pre, vec!["a".into()], Arc::new(AddKey("1")));
         m.add(ModifierKind::Pre, vec!["b".into()], Arc::new(AddKey("x")));
-        m.add(
-            ModifierKind::Pre,
-            vec!["a".into(), "b".into()],
-            Arc::new(AddKey("2")),
-        );
+        m.add(ModifierKind::Pre, vec!["a".into(), "b".into()], Arc::new(AddKey("2")));
         m.add(ModifierKind::Post, vec!["a".into()], Arc::new(AddKey("p")));
         let out = m.run(ModifierKind::Pre, "a", json!({})).await.unwrap();
         assert_eq!(out["order"], "12");

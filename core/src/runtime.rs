@@ -35,10 +35,7 @@ pub fn http_client() -> reqwest::Client {
                 .connect_timeout(Duration::from_secs(10))
                 .build()
                 .expect("TLS backend available");
-            *guard = Some(PerProcess {
-                pid,
-                value: client.clone(),
-            });
+            *guard = Some(PerProcess { pid, value: client.clone() });
             client
         }
     }
@@ -82,9 +79,7 @@ pub fn is_shut_down() -> bool {
 /// Bindings call this when the host language exits so no runtime thread outlives it.
 pub fn shutdown() {
     SHUT_DOWN.store(true, Ordering::Release);
-    let taken = RUNTIME
-        .get()
-        .and_then(|cell| cell.lock().unwrap_or_else(|p| p.into_inner()).take());
+    let taken = RUNTIME.get().and_then(|cell| cell.lock().unwrap_or_else(|p| p.into_inner()).take());
     if let Some(entry) = taken {
         if entry.pid == std::process::id() {
             entry.value.shutdown_timeout(Duration::from_secs(2));

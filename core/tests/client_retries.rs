@@ -45,49 +45,35 @@ async fn api(State(s): State<Arc<Script>>, headers: HeaderMap) -> Response {
                 "details": [{"@type": "type.googleapis.com/scalekit.v1.errdetails.ErrorInfo", "error_code": "TOOL_ERROR"}]});
             (StatusCode::UNAUTHORIZED, Json(body)).into_response()
         }
-        Some((401, _)) => (
-            StatusCode::UNAUTHORIZED,
-            Json(json!({"code": 16, "message": "token expired", "details": []})),
-        )
-            .into_response(),
+        Some((401, _)) => {
+            (StatusCode::UNAUTHORIZED, Json(json!({"code": 16, "message": "token expired", "details": []})))
+                .into_response()
+        }
         Some((status, retry_after)) => {
-            let mut resp = (
-                StatusCode::from_u16(status).unwrap(),
-                Json(json!({"code": 14, "message": "busy", "details": []})),
-            )
-                .into_response();
+            let mut resp =
+                (StatusCode::from_u16(status).unwrap(), Json(json!({"code": 14, "message": "busy", "details": []})))
+                    .into_response();
             if let Some(v) = retry_after {
                 resp.headers_mut().insert("retry-after", v.parse().unwrap());
             }
             resp
         }
         None => {
-            let auth = headers
-                .get("authorization")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("")
-                .to_string();
-            Json(json!({"tools": [], "tool_names": [], "total_size": 0, "data": {"auth": auth}, "execution_id": "x"})).into_response()
+            let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+            Json(json!({"tools": [], "tool_names": [], "total_size": 0, "data": {"auth": auth}, "execution_id": "x"}))
+                .into_response()
         }
     }
 }
 
 async fn serve(answers: Vec<(u16, Option<&'static str>)>) -> (Actions, Arc<Script>) {
-    let script = Arc::new(Script {
-        answers: Mutex::new(answers),
-        ..Default::default()
-    });
-    let app = Router::new()
-        .route("/oauth/token", post(token))
-        .route("/api/v1/{*rest}", any(api))
-        .with_state(script.clone());
+    let script = Arc::new(Script { answers: Mutex::new(answers), ..Default::default() });
+    let app =
+        Router::new().route("/oauth/token", post(token)).route("/api/v1/{*rest}", any(api)).with_state(script.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    let options = ClientOptions {
-        backoff_base: Duration::from_millis(20),
-        ..ClientOptions::default()
-    };
+    let options = ClientOptions { backoff_base: Duration::from_millis(20), ..ClientOptions::default() };
     let client = ScalekitClient::new(&format!("http://{addr}"), "id", "secret", options).unwrap();
     (Actions::new(client), script)
 }
@@ -95,51 +81,30 @@ async fn serve(answers: Vec<(u16, Option<&'static str>)>) -> (Actions, Arc<Scrip
 #[tokio::test]
 async fn idempotent_calls_retry_retryable_statuses() {
     let (actions, script) = serve(vec![(503, None), (502, None)]).await;
-    actions
-        .list_tools(ListToolsRequest::default())
-        .await
-        .expect("third attempt succeeds");
+    actions.list_tools(ListToolsRequest::default()).await.expect("third attempt succeeds");
     assert_eq!(script.hits.load(Ordering::SeqCst), 3);
 }
 
 #[tokio::test]
 async fn retries_stop_after_the_budget() {
     let (actions, script) = serve(vec![(503, None); 5]).await;
-    let err = actions
-        .list_tools(ListToolsRequest::default())
-        .await
-        .unwrap_err();
+    let err = actions.list_tools(ListToolsRequest::default()).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Unavailable);
-    assert_eq!(
-        script.hits.load(Ordering::SeqCst),
-        3,
-        "1 attempt + 2 retries"
-    );
+    assert_eq!(script.hits.load(Ordering::SeqCst), 3, "1 attempt + 2 retries");
 }
 
 #[tokio::test]
 async fn retry_after_is_honoured() {
     let (actions, _script) = serve(vec![(429, Some("1"))]).await;
     let started = Instant::now();
-    actions
-        .list_tools(ListToolsRequest::default())
-        .await
-        .unwrap();
-    assert!(
-        started.elapsed() >= Duration::from_millis(950),
-        "waited {:?}",
-        started.elapsed()
-    );
+    actions.list_tools(ListToolsRequest::default()).await.unwrap();
+    assert!(started.elapsed() >= Duration::from_millis(950), "waited {:?}", started.elapsed());
 }
 
 #[tokio::test]
 async fn execute_tool_is_never_resent_after_reaching_the_server() {
     let (actions, script) = serve(vec![(503, None), (503, None)]).await;
-    let req = ExecuteToolRequest {
-        tool_name: "t".into(),
-        identifier: "u".into(),
-        ..Default::default()
-    };
+    let req = ExecuteToolRequest { tool_name: "t".into(), identifier: "u".into(), ..Default::default() };
     let err = actions.execute_tool(req).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Unavailable);
     assert_eq!(script.hits.load(Ordering::SeqCst), 1);
@@ -148,52 +113,26 @@ async fn execute_tool_is_never_resent_after_reaching_the_server() {
 #[tokio::test]
 async fn a_401_re_authenticates_once() {
     let (actions, script) = serve(vec![(401, None)]).await;
-    let req = ExecuteToolRequest {
-        tool_name: "t".into(),
-        identifier: "u".into(),
-        ..Default::default()
-    };
+    let req = ExecuteToolRequest { tool_name: "t".into(), identifier: "u".into(), ..Default::default() };
     let resp = actions.execute_tool(req).await.unwrap();
-    assert_eq!(
-        resp.data["auth"], "Bearer token-1",
-        "the retry used the fresh token"
-    );
+    assert_eq!(resp.data["auth"], "Bearer token-1", "the retry used the fresh token");
     assert_eq!(script.token_requests.load(Ordering::SeqCst), 2);
 
     let (actions, script) = serve(vec![(401, None), (401, None)]).await;
-    let err = actions
-        .list_tools(ListToolsRequest::default())
-        .await
-        .unwrap_err();
+    let err = actions.list_tools(ListToolsRequest::default()).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Unauthorized);
-    assert_eq!(
-        script.token_requests.load(Ordering::SeqCst),
-        2,
-        "one re-auth, not a loop"
-    );
+    assert_eq!(script.token_requests.load(Ordering::SeqCst), 2, "one re-auth, not a loop");
 }
 
 #[tokio::test]
 async fn a_provider_401_is_a_tool_error_not_a_reason_to_resend() {
     let (actions, script) = serve(vec![(401, Some("tool"))]).await;
-    let req = ExecuteToolRequest {
-        tool_name: "t".into(),
-        identifier: "u".into(),
-        ..Default::default()
-    };
+    let req = ExecuteToolRequest { tool_name: "t".into(), identifier: "u".into(), ..Default::default() };
     let err = actions.execute_tool(req).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::ToolExecution);
     assert_eq!(err.status(), 401);
-    assert_eq!(
-        script.hits.load(Ordering::SeqCst),
-        1,
-        "the tool call was not re-sent"
-    );
-    assert_eq!(
-        script.token_requests.load(Ordering::SeqCst),
-        1,
-        "no re-authentication"
-    );
+    assert_eq!(script.hits.load(Ordering::SeqCst), 1, "the tool call was not re-sent");
+    assert_eq!(script.token_requests.load(Ordering::SeqCst), 1, "no re-authentication");
 }
 
 #[tokio::test]

@@ -33,26 +33,18 @@ impl AppState {
     /// A configured connection by name, or 404 naming it.
     pub fn connection(&self, name: &str) -> Result<&ConnectionConfig> {
         self.connections.get(name).ok_or_else(|| {
-            Error::not_found(format!(
-                "connection {name:?} not found: configure it in the gateway's config file"
-            ))
+            Error::not_found(format!("connection {name:?} not found: configure it in the gateway's config file"))
         })
     }
 
     /// The OAuth app of a connection (connector endpoints with the connection's overrides).
     pub fn oauth_app(&self, connection: &ConnectionConfig) -> Result<crate::oauth::OAuthApp> {
-        let connector = self
-            .catalog
-            .connector(&connection.connector)
-            .ok_or_else(|| {
-                Error::new(
-                    ErrorKind::Server,
-                    format!(
-                        "connection {:?} uses unknown connector {:?}",
-                        connection.name, connection.connector
-                    ),
-                )
-            })?;
+        let connector = self.catalog.connector(&connection.connector).ok_or_else(|| {
+            Error::new(
+                ErrorKind::Server,
+                format!("connection {:?} uses unknown connector {:?}", connection.name, connection.connector),
+            )
+        })?;
         crate::oauth::OAuthApp::new(&connector.auth, connection)
     }
 
@@ -61,18 +53,12 @@ impl AppState {
         if let Some(url) = &connection.base_url {
             return Ok(url.clone());
         }
-        let connector = self
-            .catalog
-            .connector(&connection.connector)
-            .ok_or_else(|| {
-                Error::new(
-                    ErrorKind::Server,
-                    format!(
-                        "connection {:?} uses unknown connector {:?}",
-                        connection.name, connection.connector
-                    ),
-                )
-            })?;
+        let connector = self.catalog.connector(&connection.connector).ok_or_else(|| {
+            Error::new(
+                ErrorKind::Server,
+                format!("connection {:?} uses unknown connector {:?}", connection.name, connection.connector),
+            )
+        })?;
         Ok(connector.base_url.clone())
     }
 }
@@ -84,26 +70,12 @@ pub fn router(state: SharedState) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/oauth/token", post(auth::issue_token))
-        .route(
-            "/api/v1/connected_accounts",
-            post(accounts::create)
-                .put(accounts::update)
-                .get(accounts::list),
-        )
+        .route("/api/v1/connected_accounts", post(accounts::create).put(accounts::update).get(accounts::list))
         .route("/api/v1/connected_accounts:delete", post(accounts::delete))
         .route("/api/v1/connected_accounts/auth", get(accounts::get_auth))
-        .route(
-            "/api/v1/connected_accounts/details",
-            get(accounts::get_details),
-        )
-        .route(
-            "/api/v1/connected_accounts/magic_link",
-            post(links::create_magic_link),
-        )
-        .route(
-            "/api/v1/connected_accounts/user/verify",
-            post(links::verify_user),
-        )
+        .route("/api/v1/connected_accounts/details", get(accounts::get_details))
+        .route("/api/v1/connected_accounts/magic_link", post(links::create_magic_link))
+        .route("/api/v1/connected_accounts/user/verify", post(links::verify_user))
         .route("/api/v1/tools", get(tools::list))
         .route("/api/v1/tools/scoped", get(tools::list_scoped))
         .route("/api/v1/tools/available", get(tools::list_available))
@@ -129,10 +101,7 @@ pub async fn start(config: Config) -> Result<RunningServer> {
     std::fs::create_dir_all(&config.server.data_dir).map_err(|e| {
         Error::invalid_field(
             "server.data_dir",
-            format!(
-                "cannot create data dir {}: {e}",
-                config.server.data_dir.display()
-            ),
+            format!("cannot create data dir {}: {e}", config.server.data_dir.display()),
         )
     })?;
     let vault = Arc::new(crate::vault::Vault::open(&config.server.data_dir)?);
@@ -145,23 +114,15 @@ pub async fn start(config: Config) -> Result<RunningServer> {
         if catalog.connector(&c.connector).is_none() {
             return Err(Error::invalid_field(
                 "connections.connector",
-                format!(
-                    "connection {:?}: unknown connector {:?}",
-                    c.name, c.connector
-                ),
+                format!("connection {:?}: unknown connector {:?}", c.name, c.connector),
             ));
         }
     }
     let signer = Signer::new(signing_key(&config)?);
-    let listener = TcpListener::bind(config.server.listen).await.map_err(|e| {
-        Error::new(
-            ErrorKind::Server,
-            format!("cannot listen on {}: {e}", config.server.listen),
-        )
-    })?;
-    let addr = listener
-        .local_addr()
-        .map_err(|e| Error::new(ErrorKind::Server, e.to_string()))?;
+    let listener = TcpListener::bind(config.server.listen)
+        .await
+        .map_err(|e| Error::new(ErrorKind::Server, format!("cannot listen on {}: {e}", config.server.listen)))?;
+    let addr = listener.local_addr().map_err(|e| Error::new(ErrorKind::Server, e.to_string()))?;
     let public_url = config.public_url(addr);
     let api_clients = config
         .api_clients
@@ -174,11 +135,7 @@ pub async fn start(config: Config) -> Result<RunningServer> {
             Ok((c.client_id.clone(), hashed))
         })
         .collect::<Result<HashMap<_, _>>>()?;
-    let connections = config
-        .connections
-        .iter()
-        .map(|c| (c.name.clone(), c.clone()))
-        .collect();
+    let connections = config.connections.iter().map(|c| (c.name.clone(), c.clone())).collect();
     let state = Arc::new(AppState {
         config,
         store,
@@ -195,11 +152,7 @@ pub async fn start(config: Config) -> Result<RunningServer> {
             tracing::error!(error = %e, "server stopped");
         }
     });
-    Ok(RunningServer {
-        addr,
-        public_url,
-        task,
-    })
+    Ok(RunningServer { addr, public_url, task })
 }
 
 /// The HMAC key for tokens and links: `AGENTKIT_SIGNING_KEY`, else a key generated once and kept
@@ -221,12 +174,8 @@ fn signing_key(config: &Config) -> Result<Vec<u8>> {
         }
     }
     let key: Vec<u8> = (0..48).map(|_| rand::random::<u8>()).collect();
-    std::fs::write(&path, &key).map_err(|e| {
-        Error::new(
-            ErrorKind::Server,
-            format!("cannot write {}: {e}", path.display()),
-        )
-    })?;
+    std::fs::write(&path, &key)
+        .map_err(|e| Error::new(ErrorKind::Server, format!("cannot write {}: {e}", path.display())))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

@@ -121,10 +121,7 @@ impl ApiClientConfig {
             (None, Some(secret)) => Ok(sha256_hex(secret)),
             (None, None) => Err(Error::invalid_field(
                 "api_clients.client_secret_sha256",
-                format!(
-                    "api client {:?} needs client_secret_sha256 or client_secret",
-                    self.client_id
-                ),
+                format!("api client {:?} needs client_secret_sha256 or client_secret", self.client_id),
             )),
         }
     }
@@ -167,18 +164,14 @@ pub fn sha256_hex(s: &str) -> String {
 
 impl Config {
     pub fn load(path: &Path) -> Result<Config> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            Error::invalid_field(
-                "config",
-                format!("cannot read config file {}: {e}", path.display()),
-            )
-        })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::invalid_field("config", format!("cannot read config file {}: {e}", path.display())))?;
         Config::parse(&text, &path.display().to_string())
     }
 
     pub fn parse(text: &str, origin: &str) -> Result<Config> {
-        let config: Config = toml::from_str(text)
-            .map_err(|e| Error::invalid_field("config", format!("{origin}: {e}")))?;
+        let config: Config =
+            toml::from_str(text).map_err(|e| Error::invalid_field("config", format!("{origin}: {e}")))?;
         for client in &config.api_clients {
             client.secret_hash()?;
         }
@@ -195,21 +188,14 @@ impl Config {
     }
 
     pub fn public_url(&self, bound: SocketAddr) -> String {
-        self.server
-            .public_url
-            .clone()
-            .unwrap_or_else(|| format!("http://{bound}"))
-            .trim_end_matches('/')
-            .to_string()
+        self.server.public_url.clone().unwrap_or_else(|| format!("http://{bound}")).trim_end_matches('/').to_string()
     }
 
     pub fn database_url(&self) -> String {
-        self.server.database_url.clone().unwrap_or_else(|| {
-            format!(
-                "sqlite://{}",
-                self.server.data_dir.join("agentkit.db").display()
-            )
-        })
+        self.server
+            .database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.server.data_dir.join("agentkit.db").display()))
     }
 }
 
@@ -219,19 +205,11 @@ mod tests {
 
     #[test]
     fn rejects_unknown_keys_and_duplicate_connections() {
-        let err =
-            Config::parse("[server]\nlisten = \"127.0.0.1:1\"\nlsten = 1\n", "x.toml").unwrap_err();
+        let err = Config::parse("[server]\nlisten = \"127.0.0.1:1\"\nlsten = 1\n", "x.toml").unwrap_err();
         assert!(err.message().contains("lsten"), "{}", err.message());
         let dup = "[[connections]]\nname='a'\nconnector='gmail'\n[[connections]]\nname='a'\nconnector='gmail'\n";
-        assert!(Config::parse(dup, "x.toml")
-            .unwrap_err()
-            .message()
-            .contains("twice"));
-        let ok = Config::parse(
-            "[[api_clients]]\nclient_id='c'\nclient_secret='s'\n",
-            "x.toml",
-        )
-        .unwrap();
+        assert!(Config::parse(dup, "x.toml").unwrap_err().message().contains("twice"));
+        let ok = Config::parse("[[api_clients]]\nclient_id='c'\nclient_secret='s'\n", "x.toml").unwrap();
         assert_eq!(ok.api_clients[0].secret_hash().unwrap(), sha256_hex("s"));
     }
 }

@@ -153,27 +153,17 @@ impl Catalog {
 
     /// Parses and adds one connector file; errors name the file, line and field.
     pub fn add_file(&mut self, file: &str, text: &str) -> Result<()> {
-        let def: ConnectorDef = serde_json::from_str(text).map_err(|e| {
-            Error::invalid_field(
-                "connector",
-                format!("{file}:{}:{}: {e}", e.line(), e.column()),
-            )
-        })?;
+        let def: ConnectorDef = serde_json::from_str(text)
+            .map_err(|e| Error::invalid_field("connector", format!("{file}:{}:{}: {e}", e.line(), e.column())))?;
         for tool in &def.tools {
             if tool.input_schema.get("type").and_then(Value::as_str) != Some("object") {
                 return Err(Error::invalid_field(
                     "input_schema",
-                    format!(
-                        "{file}: tool {:?}: input_schema.type must be \"object\"",
-                        tool.name
-                    ),
+                    format!("{file}: tool {:?}: input_schema.type must be \"object\"", tool.name),
                 ));
             }
             if self.tools.contains_key(&tool.name) {
-                return Err(Error::invalid_field(
-                    "name",
-                    format!("{file}: tool {:?} is defined twice", tool.name),
-                ));
+                return Err(Error::invalid_field("name", format!("{file}: tool {:?} is defined twice", tool.name)));
             }
         }
         let def = Arc::new(def);
@@ -195,14 +185,7 @@ impl Catalog {
                 is_default: Some(true),
                 updated_at: None,
             };
-            self.tools.insert(
-                tool.name.clone(),
-                CatalogTool {
-                    connector: def.clone(),
-                    def: tool.clone(),
-                    wire,
-                },
-            );
+            self.tools.insert(tool.name.clone(), CatalogTool { connector: def.clone(), def: tool.clone(), wire });
         }
         self.connectors.insert(def.slug.clone(), def);
         Ok(())
@@ -210,12 +193,8 @@ impl Catalog {
 
     /// Adds every `*.json` connector file of `dir`, in name order.
     pub fn add_dir(&mut self, dir: &std::path::Path) -> Result<()> {
-        let read_error = |e: std::io::Error| {
-            Error::invalid_field(
-                "connectors_dir",
-                format!("cannot read {}: {e}", dir.display()),
-            )
-        };
+        let read_error =
+            |e: std::io::Error| Error::invalid_field("connectors_dir", format!("cannot read {}: {e}", dir.display()));
         let mut files: Vec<_> = std::fs::read_dir(dir)
             .map_err(read_error)?
             .filter_map(|e| e.ok().map(|e| e.path()))
@@ -250,12 +229,7 @@ mod tests {
     #[test]
     fn built_in_catalog_has_the_gmail_tools() {
         let c = Catalog::built_in().unwrap();
-        for name in [
-            "gmail_fetch_mails",
-            "gmail_get_message_by_id",
-            "gmail_send_message",
-            "gmail_list_labels",
-        ] {
+        for name in ["gmail_fetch_mails", "gmail_get_message_by_id", "gmail_send_message", "gmail_list_labels"] {
             assert!(c.tool(name).is_some(), "{name}");
         }
     }
@@ -263,13 +237,7 @@ mod tests {
     #[test]
     fn malformed_file_names_file_and_line() {
         let mut c = Catalog::default();
-        let err = c
-            .add_file("bad.json", "{\n \"slug\": \"x\",\n \"tools\": 3\n}")
-            .unwrap_err();
-        assert!(
-            err.message().starts_with("bad.json:3:"),
-            "{}",
-            err.message()
-        );
+        let err = c.add_file("bad.json", "{\n \"slug\": \"x\",\n \"tools\": 3\n}").unwrap_err();
+        assert!(err.message().starts_with("bad.json:3:"), "{}", err.message());
     }
 }

@@ -47,36 +47,19 @@ fn dev_credentials(data_dir: &Path) -> Result<(String, String)> {
             return Ok((id.to_string(), secret.to_string()));
         }
     }
-    let id = format!(
-        "skc_dev_{}",
-        &uuid::Uuid::new_v4().simple().to_string()[..12]
-    );
+    let id = format!("skc_dev_{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
     let secret = format!("sks_dev_{}", uuid::Uuid::new_v4().simple());
-    std::fs::write(&path, format!("{id} {secret}\n")).map_err(|e| {
-        Error::new(
-            ErrorKind::Server,
-            format!("cannot write {}: {e}", path.display()),
-        )
-    })?;
+    std::fs::write(&path, format!("{id} {secret}\n"))
+        .map_err(|e| Error::new(ErrorKind::Server, format!("cannot write {}: {e}", path.display())))?;
     Ok((id, secret))
 }
 
 pub async fn start(opts: DevOptions) -> Result<DevEnvironment> {
-    std::fs::create_dir_all(&opts.data_dir).map_err(|e| {
-        Error::invalid_field(
-            "data_dir",
-            format!("cannot create {}: {e}", opts.data_dir.display()),
-        )
-    })?;
-    let (sandbox_addr, _task) =
-        crate::sandbox::start(SocketAddr::from(([127, 0, 0, 1], opts.sandbox_port)))
-            .await
-            .map_err(|e| {
-                Error::new(
-                    ErrorKind::Server,
-                    format!("cannot start the sandbox upstream: {e}"),
-                )
-            })?;
+    std::fs::create_dir_all(&opts.data_dir)
+        .map_err(|e| Error::invalid_field("data_dir", format!("cannot create {}: {e}", opts.data_dir.display())))?;
+    let (sandbox_addr, _task) = crate::sandbox::start(SocketAddr::from(([127, 0, 0, 1], opts.sandbox_port)))
+        .await
+        .map_err(|e| Error::new(ErrorKind::Server, format!("cannot start the sandbox upstream: {e}")))?;
     let sandbox_url = format!("http://{sandbox_addr}");
     let (client_id, client_secret) = dev_credentials(&opts.data_dir)?;
     let config = Config {
@@ -106,10 +89,5 @@ pub async fn start(opts: DevOptions) -> Result<DevEnvironment> {
         }],
     };
     let gateway = crate::start(config).await?;
-    Ok(DevEnvironment {
-        gateway,
-        sandbox_url,
-        client_id,
-        client_secret,
-    })
+    Ok(DevEnvironment { gateway, sandbox_url, client_id, client_secret })
 }

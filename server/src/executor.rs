@@ -17,50 +17,21 @@ use crate::connectors::{AuthDef, CatalogTool, RequestDef, ShapeDef};
 const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The header that carries an account's credential to the provider.
-pub fn credential_header(
-    auth: &AuthDef,
-    creds: Option<&AuthorizationDetails>,
-) -> Result<(String, String)> {
+pub fn credential_header(auth: &AuthDef, creds: Option<&AuthorizationDetails>) -> Result<(String, String)> {
     let missing = || {
-        Error::new(
-            ErrorKind::InvalidInput,
-            "the connected account has no stored credentials; authorize it first",
-        )
-        .with_error_code("FAILED_PRECONDITION")
+        Error::new(ErrorKind::InvalidInput, "the connected account has no stored credentials; authorize it first")
+            .with_error_code("FAILED_PRECONDITION")
     };
     let creds = creds.ok_or_else(missing)?;
-    if let Some(token) = creds
-        .oauth_token
-        .as_ref()
-        .filter(|t| !t.access_token.is_empty())
-    {
-        return Ok((
-            auth.header.clone(),
-            format!("{}{}", auth.prefix, token.access_token),
-        ));
+    if let Some(token) = creds.oauth_token.as_ref().filter(|t| !t.access_token.is_empty()) {
+        return Ok((auth.header.clone(), format!("{}{}", auth.prefix, token.access_token)));
     }
-    let details = creds
-        .static_auth
-        .as_ref()
-        .map(|s| &s.details)
-        .ok_or_else(missing)?;
-    let field = |names: &[&str]| {
-        names
-            .iter()
-            .find_map(|n| details.get(*n).and_then(Value::as_str))
-            .map(String::from)
-    };
-    if let (Some(user), Some(pass)) = (
-        field(&["username", "email"]),
-        field(&["password", "api_token"]),
-    ) {
-        return Ok((
-            "Authorization".into(),
-            format!("Basic {}", B64.encode(format!("{user}:{pass}"))),
-        ));
+    let details = creds.static_auth.as_ref().map(|s| &s.details).ok_or_else(missing)?;
+    let field = |names: &[&str]| names.iter().find_map(|n| details.get(*n).and_then(Value::as_str)).map(String::from);
+    if let (Some(user), Some(pass)) = (field(&["username", "email"]), field(&["password", "api_token"])) {
+        return Ok(("Authorization".into(), format!("Basic {}", B64.encode(format!("{user}:{pass}")))));
     }
-    let secret =
-        field(&["api_key", "token", "access_token", "bearer_token"]).ok_or_else(missing)?;
+    let secret = field(&["api_key", "token", "access_token", "bearer_token"]).ok_or_else(missing)?;
     Ok((auth.header.clone(), format!("{}{}", auth.prefix, secret)))
 }
 
@@ -92,14 +63,10 @@ impl Scope<'_> {
                 let fields = self.render(&o["$mime"])?;
                 Some(Value::String(build_mime(&fields)))
             }
-            Value::Object(o) => Some(Value::Object(
-                o.iter()
-                    .filter_map(|(k, v)| self.render(v).map(|r| (k.clone(), r)))
-                    .collect(),
-            )),
-            Value::Array(items) => Some(Value::Array(
-                items.iter().filter_map(|v| self.render(v)).collect(),
-            )),
+            Value::Object(o) => {
+                Some(Value::Object(o.iter().filter_map(|(k, v)| self.render(v).map(|r| (k.clone(), r))).collect()))
+            }
+            Value::Array(items) => Some(Value::Array(items.iter().filter_map(|v| self.render(v)).collect())),
             other => Some(other.clone()),
         }
     }
@@ -145,9 +112,7 @@ fn scalar_text(v: &Value) -> String {
 }
 
 fn encode_path_segment(s: &str) -> String {
-    url::form_urlencoded::byte_serialize(s.as_bytes())
-        .collect::<String>()
-        .replace('+', "%20")
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>().replace('+', "%20")
 }
 
 /// RFC 2822 message, base64url-encoded, from `{to, cc, bcc, subject, body, content_type}`.
@@ -173,9 +138,7 @@ fn build_mime(fields: &Value) -> String {
         ct => ct,
     };
     msg.push_str("MIME-Version: 1.0\r\n");
-    msg.push_str(&format!(
-        "Content-Type: {content_type}; charset=\"UTF-8\"\r\n\r\n"
-    ));
+    msg.push_str(&format!("Content-Type: {content_type}; charset=\"UTF-8\"\r\n\r\n"));
     msg.push_str(&get("body"));
     B64URL.encode(msg.as_bytes())
 }
@@ -187,12 +150,7 @@ fn apply_shape(shape: &ShapeDef, value: &mut Value) {
             .map(|headers| {
                 headers
                     .iter()
-                    .filter_map(|h| {
-                        Some((
-                            h.get("name")?.as_str()?.to_string(),
-                            h.get("value")?.as_str()?.to_string(),
-                        ))
-                    })
+                    .filter_map(|h| Some((h.get("name")?.as_str()?.to_string(), h.get("value")?.as_str()?.to_string())))
                     .collect()
             })
             .unwrap_or_default();
@@ -217,20 +175,12 @@ async fn call_upstream(
     let path = scope.interpolate(&req.path, encode_path_segment);
     let url = format!("{}{}", base_url.trim_end_matches('/'), path);
     let method = reqwest::Method::from_bytes(req.method.as_bytes()).map_err(|_| {
-        Error::new(
-            ErrorKind::Server,
-            format!(
-                "connector {}: bad method {:?}",
-                tool.connector.slug, req.method
-            ),
-        )
+        Error::new(ErrorKind::Server, format!("connector {}: bad method {:?}", tool.connector.slug, req.method))
     })?;
     let mut query: Vec<(String, String)> = Vec::new();
     for (key, template) in &req.query {
         match scope.render(template) {
-            Some(Value::Array(items)) => {
-                query.extend(items.iter().map(|v| (key.clone(), scalar_text(v))))
-            }
+            Some(Value::Array(items)) => query.extend(items.iter().map(|v| (key.clone(), scalar_text(v)))),
             Some(v) => {
                 let text = scalar_text(&v);
                 if !text.is_empty() {
@@ -255,33 +205,19 @@ async fn call_upstream(
         builder = builder.json(&scope.render(body).unwrap_or(Value::Null));
     }
     let resp = builder.send().await.map_err(|e| {
-        let kind = if e.is_timeout() {
-            ErrorKind::Timeout
-        } else {
-            ErrorKind::Unavailable
-        };
-        Error::new(
-            kind,
-            format!(
-                "{}: the provider could not be reached: {}",
-                tool.def.name,
-                e.without_url()
-            ),
-        )
-        .with_error_code("TOOL_ERROR")
+        let kind = if e.is_timeout() { ErrorKind::Timeout } else { ErrorKind::Unavailable };
+        Error::new(kind, format!("{}: the provider could not be reached: {}", tool.def.name, e.without_url()))
+            .with_error_code("TOOL_ERROR")
     })?;
     let status = resp.status().as_u16();
-    let bytes = resp.bytes().await.map_err(|e| {
-        Error::new(
-            ErrorKind::Unavailable,
-            format!("reading provider answer: {}", e.without_url()),
-        )
-    })?;
+    let bytes = resp
+        .bytes()
+        .await
+        .map_err(|e| Error::new(ErrorKind::Unavailable, format!("reading provider answer: {}", e.without_url())))?;
     let body: Value = if bytes.is_empty() {
         Value::Object(Map::new())
     } else {
-        serde_json::from_slice(&bytes)
-            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+        serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
     };
     if status >= 400 {
         return Err(upstream_error(&tool.def.name, status, &body));
@@ -308,9 +244,7 @@ fn upstream_error(tool_name: &str, status: u16, body: &Value) -> Error {
     };
     Error::new(
         ErrorKind::ToolExecution,
-        format!(
-            "{tool_name} failed: provider answered HTTP {status}{kind_hint}: {provider_message}"
-        ),
+        format!("{tool_name} failed: provider answered HTTP {status}{kind_hint}: {provider_message}"),
     )
     .with_status(relayed)
     .with_tool_error(ToolErrorInfo {
@@ -329,10 +263,7 @@ async fn expand_one(
     input: &Map<String, Value>,
     item: Value,
 ) -> Result<Value> {
-    let scope = Scope {
-        input,
-        item: Some(&item),
-    };
+    let scope = Scope { input, item: Some(&item) };
     let mut one = call_upstream(tool, base_url, credential, request, &scope).await?;
     if let Some(shape) = &tool.def.shape {
         apply_shape(shape, &mut one);
@@ -351,11 +282,7 @@ pub async fn run_tool(
     let mut answer = call_upstream(tool, base_url, credential, &tool.def.request, &scope).await?;
     match &tool.def.expand {
         Some(expand) => {
-            let items: Vec<Value> = answer
-                .get(&expand.items)
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default();
+            let items: Vec<Value> = answer.get(&expand.items).and_then(Value::as_array).cloned().unwrap_or_default();
             let expanded: Vec<Value> = stream::iter(items)
                 .map(|item| expand_one(tool, base_url, credential, &expand.request, input, item))
                 .buffered(expand.concurrency.max(1))
@@ -385,20 +312,11 @@ mod tests {
     #[test]
     fn renders_typed_placeholders_and_drops_missing() {
         let input = json!({"q": "is:unread", "n": 5.0, "ids": ["A", "B"]});
-        let scope = Scope {
-            input: input.as_object().unwrap(),
-            item: None,
-        };
+        let scope = Scope { input: input.as_object().unwrap(), item: None };
         assert_eq!(scope.render(&json!("{{n}}")), Some(json!(5.0)));
         assert_eq!(scope.render(&json!("{{missing}}")), None);
-        assert_eq!(
-            scope.render(&json!({"a": "{{q}}", "b": "{{missing}}"})),
-            Some(json!({"a": "is:unread"}))
-        );
-        assert_eq!(
-            scope.interpolate("/m/{{q}}", encode_path_segment),
-            "/m/is%3Aunread"
-        );
+        assert_eq!(scope.render(&json!({"a": "{{q}}", "b": "{{missing}}"})), Some(json!({"a": "is:unread"})));
+        assert_eq!(scope.interpolate("/m/{{q}}", encode_path_segment), "/m/is%3Aunread");
         assert_eq!(scalar_text(&json!(5.0)), "5");
     }
 
@@ -412,8 +330,12 @@ mod tests {
 
     #[test]
     fn flattens_headers() {
-        let mut msg = json!({"payload": {"headers": [{"name": "Subject", "value": "Hi"}, {"name": "from", "value": "a@x"}]}});
-        let shape: ShapeDef = serde_json::from_value(json!({"flatten_headers": {"path": "payload.headers", "names": ["From", "Subject", "Date"]}})).unwrap();
+        let mut msg =
+            json!({"payload": {"headers": [{"name": "Subject", "value": "Hi"}, {"name": "from", "value": "a@x"}]}});
+        let shape: ShapeDef = serde_json::from_value(
+            json!({"flatten_headers": {"path": "payload.headers", "names": ["From", "Subject", "Date"]}}),
+        )
+        .unwrap();
         apply_shape(&shape, &mut msg);
         assert_eq!(msg["subject"], "Hi");
         assert_eq!(msg["from"], "a@x");

@@ -17,6 +17,7 @@ pub mod oauth;
 pub mod refresh;
 pub mod sandbox;
 pub mod schema;
+pub mod service_account;
 pub mod store;
 pub mod tokens;
 pub mod vault;

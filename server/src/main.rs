@@ -10,11 +10,7 @@ use clap::{Parser, Subcommand};
 use agentkit_server::{config::Config, dev, sandbox};
 
 #[derive(Parser)]
-#[command(
-    name = "agentkit",
-    version,
-    about = "AgentKit gateway: authenticated tool calling for AI agents"
-)]
+#[command(name = "agentkit", version, about = "AgentKit gateway: authenticated tool calling for AI agents")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -70,10 +66,7 @@ enum KeysAction {
 fn init_logging() {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("AGENTKIT_LOG")
-                .unwrap_or_else(|_| "info".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("AGENTKIT_LOG").unwrap_or_else(|_| "info".into()))
         .init();
 }
 
@@ -81,8 +74,8 @@ async fn wait_for_shutdown() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("signal handler");
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("signal handler");
         tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
     }
     #[cfg(not(unix))]
@@ -122,7 +115,11 @@ async fn main() -> std::process::ExitCode {
                     config.server.data_dir = dir;
                 }
                 let vault = std::sync::Arc::new(agentkit_server::vault::Vault::open(&config.server.data_dir)?);
-                let rotated_to = if std::env::var(agentkit_server::vault::KEYS_ENV).is_ok() { vault.active_kid() } else { vault.add_key()? };
+                let rotated_to = if std::env::var(agentkit_server::vault::KEYS_ENV).is_ok() {
+                    vault.active_kid()
+                } else {
+                    vault.add_key()?
+                };
                 let store = agentkit_server::store::Store::open(&config.database_url(), vault).await?;
                 let count = store.reseal_credentials().await?;
                 println!("active vault key {rotated_to}; re-sealed {count} credential(s)");

@@ -49,34 +49,14 @@ impl TokenSet {
         previous_refresh: Option<&str>,
         default_scopes: &[String],
     ) -> (AuthorizationDetails, Option<DateTime<Utc>>) {
-        let expires_at = self
-            .expires_in
-            .map(|s| Utc::now() + chrono::Duration::seconds(s));
+        let expires_at = self.expires_in.map(|s| Utc::now() + chrono::Duration::seconds(s));
         let scopes = match &self.scope {
-            Some(s) if !s.is_empty() => s
-                .split([' ', ','])
-                .filter(|p| !p.is_empty())
-                .map(String::from)
-                .collect(),
+            Some(s) if !s.is_empty() => s.split([' ', ',']).filter(|p| !p.is_empty()).map(String::from).collect(),
             _ => default_scopes.to_vec(),
         };
-        let refresh_token = self
-            .refresh_token
-            .or_else(|| previous_refresh.map(String::from))
-            .unwrap_or_default();
-        let token = OauthToken {
-            access_token: self.access_token,
-            refresh_token,
-            scopes,
-            domain: String::new(),
-        };
-        (
-            AuthorizationDetails {
-                oauth_token: Some(token),
-                static_auth: None,
-            },
-            expires_at,
-        )
+        let refresh_token = self.refresh_token.or_else(|| previous_refresh.map(String::from)).unwrap_or_default();
+        let token = OauthToken { access_token: self.access_token, refresh_token, scopes, domain: String::new() };
+        (AuthorizationDetails { oauth_token: Some(token), static_auth: None }, expires_at)
     }
 }
 
@@ -110,73 +90,52 @@ impl OAuthApp {
         let missing = |what: &str| {
             Error::new(
                 ErrorKind::InvalidInput,
-                format!(
-                    "connection {:?} has no OAuth {what} configured",
-                    connection.name
-                ),
+                format!("connection {:?} has no OAuth {what} configured", connection.name),
             )
             .with_error_code("FAILED_PRECONDITION")
         };
-        let client_id = connection
-            .client_id
-            .clone()
-            .filter(|s| !s.is_empty())
-            .ok_or_else(|| missing("client_id"))?;
+        let client_id = connection.client_id.clone().filter(|s| !s.is_empty()).ok_or_else(|| missing("client_id"))?;
         let pick = |over: &Option<String>, base: &str| {
-            over.clone()
-                .filter(|s| !s.is_empty())
-                .unwrap_or_else(|| base.to_string())
+            over.clone().filter(|s| !s.is_empty()).unwrap_or_else(|| base.to_string())
         };
         let authorize_url = pick(&connection.authorize_url, &auth.authorize_url);
         let token_url = pick(&connection.token_url, &auth.token_url);
         if authorize_url.is_empty() || token_url.is_empty() {
             return Err(missing("authorize/token endpoint"));
         }
-        let mut params: Vec<(String, String)> = auth
-            .authorize_params
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
+        let mut params: Vec<(String, String)> =
+            auth.authorize_params.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
         for (k, v) in &connection.authorize_params {
             params.retain(|(existing, _)| existing != k);
             params.push((k.clone(), v.clone()));
         }
-        let basic_auth = match connection.token_auth_method.as_deref() {
-            None | Some("client_secret_post") => false,
-            Some("client_secret_basic") => true,
-            Some(other) => {
-                return Err(Error::invalid_field(
+        let basic_auth =
+            match connection.token_auth_method.as_deref() {
+                None | Some("client_secret_post") => false,
+                Some("client_secret_basic") => true,
+                Some(other) => return Err(Error::invalid_field(
                     "connections.token_auth_method",
-                    format!("connection {:?}: token_auth_method {other:?} is not client_secret_post or client_secret_basic", connection.name),
-                ))
-            }
-        };
+                    format!(
+                        "connection {:?}: token_auth_method {other:?} is not client_secret_post or client_secret_basic",
+                        connection.name
+                    ),
+                )),
+            };
         Ok(OAuthApp {
             client_id,
             client_secret: connection.client_secret.clone().unwrap_or_default(),
             authorize_url,
             token_url,
             revoke_url: pick(&connection.revoke_url, &auth.revoke_url),
-            scopes: if connection.scopes.is_empty() {
-                auth.scopes.clone()
-            } else {
-                connection.scopes.clone()
-            },
+            scopes: if connection.scopes.is_empty() { auth.scopes.clone() } else { connection.scopes.clone() },
             basic_auth,
             params,
         })
     }
 
     /// The provider's consent URL for one authorization request.
-    pub fn authorization_url(
-        &self,
-        state: &str,
-        challenge: &str,
-        redirect_uri: &str,
-        login_hint: &str,
-    ) -> String {
-        let mut url =
-            url::Url::parse(&self.authorize_url).expect("authorize_url validated at start-up");
+    pub fn authorization_url(&self, state: &str, challenge: &str, redirect_uri: &str, login_hint: &str) -> String {
+        let mut url = url::Url::parse(&self.authorize_url).expect("authorize_url validated at start-up");
         {
             let mut q = url.query_pairs_mut();
             q.append_pair("response_type", "code")
@@ -196,41 +155,32 @@ impl OAuthApp {
         url.into()
     }
 
-    async fn token_request(
-        &self,
-        mut form: Vec<(&str, String)>,
-    ) -> std::result::Result<TokenSet, TokenError> {
+    async fn token_request(&self, mut form: Vec<(&str, String)>) -> std::result::Result<TokenSet, TokenError> {
         let mut req = agentkit_core::runtime::http_client()
             .post(&self.token_url)
             .timeout(TOKEN_ENDPOINT_TIMEOUT)
             .header("accept", "application/json");
         if self.basic_auth {
-            let credentials = format!(
-                "{}:{}",
-                urlencode(&self.client_id),
-                urlencode(&self.client_secret)
-            );
-            req = req.header(
-                "authorization",
-                format!("Basic {}", B64.encode(credentials)),
-            );
+            let credentials = format!("{}:{}", urlencode(&self.client_id), urlencode(&self.client_secret));
+            req = req.header("authorization", format!("Basic {}", B64.encode(credentials)));
         } else {
             form.push(("client_id", self.client_id.clone()));
             if !self.client_secret.is_empty() {
                 form.push(("client_secret", self.client_secret.clone()));
             }
         }
-        let resp = req.form(&form).send().await.map_err(|e| {
-            TokenError::Transient(format!("token endpoint unreachable: {}", e.without_url()))
-        })?;
+        let resp = req
+            .form(&form)
+            .send()
+            .await
+            .map_err(|e| TokenError::Transient(format!("token endpoint unreachable: {}", e.without_url())))?;
         let status = resp.status().as_u16();
-        let body = resp.bytes().await.map_err(|e| {
-            TokenError::Transient(format!("reading token response: {}", e.without_url()))
-        })?;
+        let body = resp
+            .bytes()
+            .await
+            .map_err(|e| TokenError::Transient(format!("reading token response: {}", e.without_url())))?;
         if status >= 500 || status == 429 {
-            return Err(TokenError::Transient(format!(
-                "token endpoint answered HTTP {status}"
-            )));
+            return Err(TokenError::Transient(format!("token endpoint answered HTTP {status}")));
         }
         if status >= 400 {
             #[derive(Deserialize)]
@@ -250,8 +200,7 @@ impl OAuthApp {
                 .unwrap_or_else(|_| format!("HTTP {status}"));
             return Err(TokenError::Rejected(reason));
         }
-        serde_json::from_slice(&body)
-            .map_err(|e| TokenError::Transient(format!("malformed token response: {e}")))
+        serde_json::from_slice(&body).map_err(|e| TokenError::Transient(format!("malformed token response: {e}")))
     }
 
     /// Exchanges an authorization code (with its PKCE verifier).
@@ -272,11 +221,7 @@ impl OAuthApp {
 
     /// Uses a refresh token; the answer may rotate it.
     pub async fn refresh(&self, refresh_token: &str) -> std::result::Result<TokenSet, TokenError> {
-        self.token_request(vec![
-            ("grant_type", "refresh_token".into()),
-            ("refresh_token", refresh_token.into()),
-        ])
-        .await
+        self.token_request(vec![("grant_type", "refresh_token".into()), ("refresh_token", refresh_token.into())]).await
     }
 
     /// Revokes a token at the provider, when it supports revocation (best effort).
@@ -284,10 +229,7 @@ impl OAuthApp {
         if self.revoke_url.is_empty() || token.is_empty() {
             return;
         }
-        let mut form = vec![
-            ("token", token.to_string()),
-            ("client_id", self.client_id.clone()),
-        ];
+        let mut form = vec![("token", token.to_string()), ("client_id", self.client_id.clone())];
         if !self.client_secret.is_empty() {
             form.push(("client_secret", self.client_secret.clone()));
         }
@@ -315,10 +257,7 @@ mod tests {
     fn pkce_challenge_is_s256_of_the_verifier() {
         let (verifier, challenge) = pkce_pair();
         assert!(verifier.len() >= 43);
-        assert_eq!(
-            challenge,
-            B64URL.encode(Sha256::digest(verifier.as_bytes()))
-        );
+        assert_eq!(challenge, B64URL.encode(Sha256::digest(verifier.as_bytes())));
     }
 
     #[test]

@@ -19,6 +19,7 @@ use agentkit_core::{Error, ErrorKind, Result};
 
 use crate::app::AppState;
 use crate::oauth::TokenError;
+use crate::service_account::ServiceAccountKey;
 use crate::store::AccountRecord;
 
 /// Refresh when the access token expires within this margin (plus up to `MARGIN_JITTER`).
@@ -49,22 +50,11 @@ pub struct Refresher {
 }
 
 fn access_token(account: &AccountRecord) -> Option<&str> {
-    account
-        .credentials
-        .as_ref()?
-        .oauth_token
-        .as_ref()
-        .map(|t| t.access_token.as_str())
+    account.credentials.as_ref()?.oauth_token.as_ref().map(|t| t.access_token.as_str())
 }
 
 fn refresh_token(account: &AccountRecord) -> Option<&str> {
-    account
-        .credentials
-        .as_ref()?
-        .oauth_token
-        .as_ref()
-        .map(|t| t.refresh_token.as_str())
-        .filter(|t| !t.is_empty())
+    account.credentials.as_ref()?.oauth_token.as_ref().map(|t| t.refresh_token.as_str()).filter(|t| !t.is_empty())
 }
 
 /// True when the access token should be renewed before use: less than the margin (60–90 s) is
@@ -77,11 +67,7 @@ fn expires_soon(account: &AccountRecord) -> bool {
     let jitter = MARGIN_JITTER.mul_f64(rand::random::<f64>());
     let margin = chrono::Duration::from_std(REFRESH_MARGIN + jitter).unwrap_or_default();
     let half_life = (expires_at - account.updated_at) / 2;
-    let threshold = if half_life > chrono::Duration::zero() {
-        margin.min(half_life)
-    } else {
-        margin
-    };
+    let threshold = if half_life > chrono::Duration::zero() { margin.min(half_life) } else { margin };
     expires_at - threshold <= Utc::now()
 }
 
@@ -92,11 +78,7 @@ impl Refresher {
     }
 
     /// The account with an access token that is not about to expire (refreshed if needed).
-    pub async fn ensure_fresh(
-        &self,
-        state: &AppState,
-        account: AccountRecord,
-    ) -> Result<AccountRecord> {
+    pub async fn ensure_fresh(&self, state: &AppState, account: AccountRecord) -> Result<AccountRecord> {
         if refresh_token(&account).is_none() || !expires_soon(&account) {
             return Ok(account);
         }
@@ -104,8 +86,7 @@ impl Refresher {
         match self.refresh(state, &account.id, seen.as_deref()).await {
             // A token that is still valid remains usable while the endpoint is down.
             Err(e)
-                if e.kind() == ErrorKind::Unavailable
-                    && account.token_expires_at.is_some_and(|t| t > Utc::now()) =>
+                if e.kind() == ErrorKind::Unavailable && account.token_expires_at.is_some_and(|t| t > Utc::now()) =>
             {
                 Ok(account)
             }
@@ -115,27 +96,16 @@ impl Refresher {
 
     /// After the provider rejected `account`'s access token: a new one, unless the account
     /// cannot be refreshed (then `None`).
-    pub async fn after_rejection(
-        &self,
-        state: &AppState,
-        account: &AccountRecord,
-    ) -> Result<Option<AccountRecord>> {
+    pub async fn after_rejection(&self, state: &AppState, account: &AccountRecord) -> Result<Option<AccountRecord>> {
         if refresh_token(account).is_none() {
             return Ok(None);
         }
-        self.refresh(state, &account.id, access_token(account))
-            .await
-            .map(Some)
+        self.refresh(state, &account.id, access_token(account)).await.map(Some)
     }
 
     /// Refreshes account `id` unless its access token already differs from `seen` (someone else
     /// refreshed while we waited for the lock).
-    async fn refresh(
-        &self,
-        state: &AppState,
-        id: &str,
-        seen: Option<&str>,
-    ) -> Result<AccountRecord> {
+    async fn refresh(&self, state: &AppState, id: &str, seen: Option<&str>) -> Result<AccountRecord> {
         let lock = self.lock_for(id);
         let _guard = lock.lock().await;
         let latest = state
@@ -146,12 +116,7 @@ impl Refresher {
         if access_token(&latest) != seen && latest.status == ConnectorStatus::Active {
             return Ok(latest);
         }
-        if let Some((not_before, _)) = self
-            .backoff
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(id)
-        {
+        if let Some((not_before, _)) = self.backoff.lock().unwrap_or_else(|p| p.into_inner()).get(id) {
             if Instant::now() < *not_before {
                 return Err(Error::new(
                     ErrorKind::Unavailable,
@@ -166,12 +131,8 @@ impl Refresher {
         let app = state.oauth_app(connection)?;
         match app.refresh(&old_refresh).await {
             Ok(tokens) => {
-                self.backoff
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .remove(id);
-                let (credentials, expires_at) =
-                    tokens.into_credentials(Some(&old_refresh), &app.scopes);
+                self.backoff.lock().unwrap_or_else(|p| p.into_inner()).remove(id);
+                let (credentials, expires_at) = tokens.into_credentials(Some(&old_refresh), &app.scopes);
                 if let Some(delay) = fault_delay_before_commit() {
                     tracing::warn!(account = %id, ?delay, "fault injection: delaying the refresh commit");
                     tokio::time::sleep(delay).await;
@@ -181,11 +142,7 @@ impl Refresher {
                 fresh.token_expires_at = expires_at;
                 fresh.status = ConnectorStatus::Active;
                 // Commit (the rotated refresh token above all) before anyone uses the new token.
-                if state
-                    .store
-                    .replace_credentials(&fresh, latest.credentials.as_ref())
-                    .await?
-                {
+                if state.store.replace_credentials(&fresh, latest.credentials.as_ref()).await? {
                     tracing::info!(account = %id, "access token refreshed");
                     return Ok(fresh);
                 }
@@ -197,10 +154,11 @@ impl Refresher {
                     .ok_or_else(|| Error::not_found("the connected account no longer exists"))
             }
             Err(TokenError::Rejected(reason)) => {
-                let now =
-                    state.store.account_by_id(id).await?.ok_or_else(|| {
-                        Error::not_found("the connected account no longer exists")
-                    })?;
+                let now = state
+                    .store
+                    .account_by_id(id)
+                    .await?
+                    .ok_or_else(|| Error::not_found("the connected account no longer exists"))?;
                 if now.credentials != latest.credentials && now.status == ConnectorStatus::Active {
                     return Ok(now); // refreshed elsewhere with the token we just tried
                 }
@@ -208,9 +166,7 @@ impl Refresher {
                 expired.status = ConnectorStatus::Expired;
                 state.store.update_account(&expired).await?;
                 tracing::info!(account = %id, reason = %reason, "refresh token rejected: account expired");
-                let link =
-                    crate::api::links::issue_link(state, &expired.id, String::new(), String::new())
-                        .link;
+                let link = crate::api::links::issue_link(state, &expired.id, String::new(), String::new()).link;
                 Err(Error::new(
                     ErrorKind::InvalidInput,
                     format!(
@@ -223,16 +179,10 @@ impl Refresher {
             }
             Err(TokenError::Transient(reason)) => {
                 let mut backoff = self.backoff.lock().unwrap_or_else(|p| p.into_inner());
-                let next = backoff
-                    .get(id)
-                    .map(|(_, d)| (*d * 2).min(BACKOFF_MAX))
-                    .unwrap_or(BACKOFF_START);
+                let next = backoff.get(id).map(|(_, d)| (*d * 2).min(BACKOFF_MAX)).unwrap_or(BACKOFF_START);
                 backoff.insert(id.to_string(), (Instant::now() + next, next));
                 tracing::warn!(account = %id, reason = %reason, backoff_secs = next.as_secs(), "token refresh failed; backing off");
-                Err(Error::new(
-                    ErrorKind::Unavailable,
-                    format!("could not refresh the access token: {reason}"),
-                ))
+                Err(Error::new(ErrorKind::Unavailable, format!("could not refresh the access token: {reason}")))
             }
         }
     }

@@ -51,12 +51,7 @@ impl Message {
     }
 
     fn headers(&self) -> Vec<(&'static str, &str)> {
-        vec![
-            ("From", &self.from),
-            ("To", &self.to),
-            ("Subject", &self.subject),
-            ("Date", &self.date),
-        ]
+        vec![("From", &self.from), ("To", &self.to), ("Subject", &self.subject), ("Date", &self.date)]
     }
 
     /// The Gmail `Message` resource in the requested format.
@@ -86,10 +81,7 @@ impl Message {
                 );
                 v["raw"] = json!(B64URL.encode(raw));
             }
-            "metadata" => {
-                v["payload"] =
-                    json!({"mimeType": "text/plain", "headers": headers(metadata_headers)})
-            }
+            "metadata" => v["payload"] = json!({"mimeType": "text/plain", "headers": headers(metadata_headers)}),
             _ => {
                 v["payload"] = json!({
                     "mimeType": "text/plain",
@@ -108,14 +100,54 @@ struct Mailbox {
 }
 
 const SEED: &[(&str, &str, &str, bool)] = &[
-    ("Priya Raman <priya@acme.test>", "Q3 roadmap review moved to Thursday", "Hi! The Q3 roadmap review is now Thursday 10:00. Please bring the updated capacity numbers.", true),
-    ("GitHub <noreply@github.test>", "[agentkit] CI passed on main", "All checks have passed for commit 4f2a9c1 on main. 212 tests, 0 failures.", true),
-    ("Marco Bianchi <marco@supplier.test>", "Invoice #4471 for October", "Please find attached invoice #4471 for October services, due in 30 days.", true),
-    ("Dana Lee <dana@acme.test>", "Lunch on Friday?", "Want to try the new ramen place on Friday at 12:30? I can book a table for four.", true),
-    ("Security <security@bank.test>", "New sign-in to your account", "We noticed a new sign-in from Chrome on Linux. If this was you, no action is needed.", true),
-    ("Alex Kim <alex@acme.test>", "Draft of the launch blog post", "Here is the first draft of the launch post. Comments welcome before Wednesday.", true),
-    ("Newsletter <news@weekly.test>", "This week in Rust", "Rust 1.95 is out, plus async closures in practice and a new crate of the week.", false),
-    ("Priya Raman <priya@acme.test>", "Re: hiring plan", "Thanks, the hiring plan looks good to me. Let's finalise it next week.", false),
+    (
+        "Priya Raman <priya@acme.test>",
+        "Q3 roadmap review moved to Thursday",
+        "Hi! The Q3 roadmap review is now Thursday 10:00. Please bring the updated capacity numbers.",
+        true,
+    ),
+    (
+        "GitHub <noreply@github.test>",
+        "[agentkit] CI passed on main",
+        "All checks have passed for commit 4f2a9c1 on main. 212 tests, 0 failures.",
+        true,
+    ),
+    (
+        "Marco Bianchi <marco@supplier.test>",
+        "Invoice #4471 for October",
+        "Please find attached invoice #4471 for October services, due in 30 days.",
+        true,
+    ),
+    (
+        "Dana Lee <dana@acme.test>",
+        "Lunch on Friday?",
+        "Want to try the new ramen place on Friday at 12:30? I can book a table for four.",
+        true,
+    ),
+    (
+        "Security <security@bank.test>",
+        "New sign-in to your account",
+        "We noticed a new sign-in from Chrome on Linux. If this was you, no action is needed.",
+        true,
+    ),
+    (
+        "Alex Kim <alex@acme.test>",
+        "Draft of the launch blog post",
+        "Here is the first draft of the launch post. Comments welcome before Wednesday.",
+        true,
+    ),
+    (
+        "Newsletter <news@weekly.test>",
+        "This week in Rust",
+        "Rust 1.95 is out, plus async closures in practice and a new crate of the week.",
+        false,
+    ),
+    (
+        "Priya Raman <priya@acme.test>",
+        "Re: hiring plan",
+        "Thanks, the hiring plan looks good to me. Let's finalise it next week.",
+        false,
+    ),
 ];
 
 impl Mailbox {
@@ -126,9 +158,7 @@ impl Mailbox {
             .enumerate()
             .map(|(i, (from, subject, body, unread))| {
                 let internal_date = base - (i as i64) * 3_600_000;
-                let date = chrono::DateTime::from_timestamp_millis(internal_date)
-                    .unwrap_or_default()
-                    .to_rfc2822();
+                let date = chrono::DateTime::from_timestamp_millis(internal_date).unwrap_or_default().to_rfc2822();
                 let mut labels = vec!["INBOX".to_string(), "CATEGORY_PERSONAL".to_string()];
                 if *unread {
                     labels.push("UNREAD".into());
@@ -140,11 +170,7 @@ impl Mailbox {
                     from: from.to_string(),
                     to: format!(
                         "{user} <{}>",
-                        if user.contains('@') {
-                            user.to_string()
-                        } else {
-                            format!("{user}@example.test")
-                        }
+                        if user.contains('@') { user.to_string() } else { format!("{user}@example.test") }
                     ),
                     subject: subject.to_string(),
                     date,
@@ -153,10 +179,7 @@ impl Mailbox {
                 }
             })
             .collect();
-        Mailbox {
-            messages,
-            next_id: 1,
-        }
+        Mailbox { messages, next_id: 1 }
     }
 
     /// Messages matching a Gmail search query, newest first.
@@ -225,13 +248,8 @@ struct UserStats {
 impl SandboxState {
     fn issue_access(&mut self, user: &str, ttl: i64) -> String {
         let token = format!("ya29.sandbox-{}", uuid::Uuid::new_v4().simple());
-        self.tokens.insert(
-            token.clone(),
-            (user.to_string(), chrono::Utc::now().timestamp() + ttl),
-        );
-        self.mailboxes
-            .entry(user.to_string())
-            .or_insert_with(|| Mailbox::seeded(user));
+        self.tokens.insert(token.clone(), (user.to_string(), chrono::Utc::now().timestamp() + ttl));
+        self.mailboxes.entry(user.to_string()).or_insert_with(|| Mailbox::seeded(user));
         token
     }
 
@@ -243,11 +261,7 @@ impl SandboxState {
 type Shared = Arc<Mutex<SandboxState>>;
 
 fn google_error(status: StatusCode, message: &str, reason: &str) -> Response {
-    (
-        status,
-        Json(json!({"error": {"code": status.as_u16(), "message": message, "status": reason}})),
-    )
-        .into_response()
+    (status, Json(json!({"error": {"code": status.as_u16(), "message": message, "status": reason}}))).into_response()
 }
 
 /// The user a bearer token belongs to, or Google's 401.
@@ -284,33 +298,16 @@ fn default_expiry() -> i64 {
 
 async fn mint_token(State(state): State<Shared>, Json(req): Json<MintRequest>) -> Response {
     if req.user.trim().is_empty() {
-        return google_error(
-            StatusCode::BAD_REQUEST,
-            "user is required",
-            "INVALID_ARGUMENT",
-        );
+        return google_error(StatusCode::BAD_REQUEST, "user is required", "INVALID_ARGUMENT");
     }
     let token = format!("ya29.sandbox-{}", uuid::Uuid::new_v4().simple());
     let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
-    s.tokens.insert(
-        token.clone(),
-        (
-            req.user.clone(),
-            chrono::Utc::now().timestamp() + req.expires_in,
-        ),
-    );
-    s.mailboxes
-        .entry(req.user.clone())
-        .or_insert_with(|| Mailbox::seeded(&req.user));
-    Json(json!({"access_token": token, "token_type": "Bearer", "expires_in": req.expires_in}))
-        .into_response()
+    s.tokens.insert(token.clone(), (req.user.clone(), chrono::Utc::now().timestamp() + req.expires_in));
+    s.mailboxes.entry(req.user.clone()).or_insert_with(|| Mailbox::seeded(&req.user));
+    Json(json!({"access_token": token, "token_type": "Bearer", "expires_in": req.expires_in})).into_response()
 }
 
-async fn list_messages(
-    State(state): State<Shared>,
-    headers: HeaderMap,
-    RawQuery(q): RawQuery,
-) -> Response {
+async fn list_messages(State(state): State<Shared>, headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
     let s = state.lock().unwrap_or_else(|p| p.into_inner());
     let user = match user_of(&s, &headers) {
         Ok(u) => u,
@@ -319,37 +316,16 @@ async fn list_messages(
     let q = QueryMap::parse(q.as_deref());
     let max = match q.get_u32("max_results") {
         Ok(v) => v.unwrap_or(100).clamp(1, 500) as usize,
-        Err(_) => {
-            return google_error(
-                StatusCode::BAD_REQUEST,
-                "Invalid maxResults",
-                "INVALID_ARGUMENT",
-            )
-        }
+        Err(_) => return google_error(StatusCode::BAD_REQUEST, "Invalid maxResults", "INVALID_ARGUMENT"),
     };
-    let offset: usize = q
-        .get("page_token")
-        .and_then(|t| t.parse().ok())
-        .unwrap_or(0);
-    let include_spam = q
-        .get_bool("include_spam_trash")
-        .ok()
-        .flatten()
-        .unwrap_or(false);
+    let offset: usize = q.get("page_token").and_then(|t| t.parse().ok()).unwrap_or(0);
+    let include_spam = q.get_bool("include_spam_trash").ok().flatten().unwrap_or(false);
     let Some(mailbox) = s.mailboxes.get(&user) else {
         return Json(json!({"resultSizeEstimate": 0})).into_response();
     };
-    let found = mailbox.search(
-        &q.get("q").unwrap_or_default(),
-        &q.all("label_ids"),
-        include_spam,
-    );
-    let page: Vec<Value> = found
-        .iter()
-        .skip(offset)
-        .take(max)
-        .map(|m| json!({"id": m.id, "threadId": m.thread_id}))
-        .collect();
+    let found = mailbox.search(&q.get("q").unwrap_or_default(), &q.all("label_ids"), include_spam);
+    let page: Vec<Value> =
+        found.iter().skip(offset).take(max).map(|m| json!({"id": m.id, "threadId": m.thread_id})).collect();
     let mut body = json!({"resultSizeEstimate": found.len()});
     if !page.is_empty() {
         body["messages"] = json!(page);
@@ -380,30 +356,17 @@ async fn get_message(
             "INVALID_ARGUMENT",
         );
     }
-    match s
-        .mailboxes
-        .get(&user)
-        .and_then(|mb| mb.messages.iter().find(|m| m.id == id))
-    {
+    match s.mailboxes.get(&user).and_then(|mb| mb.messages.iter().find(|m| m.id == id)) {
         Some(m) => Json(m.resource(&format, &q.all("metadata_headers"))).into_response(),
-        None => google_error(
-            StatusCode::NOT_FOUND,
-            "Requested entity was not found.",
-            "NOT_FOUND",
-        ),
+        None => google_error(StatusCode::NOT_FOUND, "Requested entity was not found.", "NOT_FOUND"),
     }
 }
 
 /// Reads the headers and body of a base64url RFC 2822 message.
 fn parse_raw(raw: &str) -> Option<(HashMap<String, String>, String)> {
-    let bytes = B64URL
-        .decode(raw.trim_end_matches('='))
-        .or_else(|_| B64URL_PAD.decode(raw))
-        .ok()?;
+    let bytes = B64URL.decode(raw.trim_end_matches('=')).or_else(|_| B64URL_PAD.decode(raw)).ok()?;
     let text = String::from_utf8(bytes).ok()?;
-    let (head, body) = text
-        .split_once("\r\n\r\n")
-        .or_else(|| text.split_once("\n\n"))?;
+    let (head, body) = text.split_once("\r\n\r\n").or_else(|| text.split_once("\n\n"))?;
     let headers = head
         .lines()
         .filter_map(|l| l.split_once(':'))
@@ -412,41 +375,22 @@ fn parse_raw(raw: &str) -> Option<(HashMap<String, String>, String)> {
     Some((headers, body.to_string()))
 }
 
-async fn send_message(
-    State(state): State<Shared>,
-    headers: HeaderMap,
-    Json(req): Json<Value>,
-) -> Response {
+async fn send_message(State(state): State<Shared>, headers: HeaderMap, Json(req): Json<Value>) -> Response {
     let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
     let user = match user_of(&s, &headers) {
         Ok(u) => u,
         Err(r) => return r,
     };
     let Some((mime, body)) = req.get("raw").and_then(Value::as_str).and_then(parse_raw) else {
-        return google_error(
-            StatusCode::BAD_REQUEST,
-            "Invalid value for ByteString: raw",
-            "INVALID_ARGUMENT",
-        );
+        return google_error(StatusCode::BAD_REQUEST, "Invalid value for ByteString: raw", "INVALID_ARGUMENT");
     };
     if mime.get("to").is_none_or(|t| t.is_empty()) {
-        return google_error(
-            StatusCode::BAD_REQUEST,
-            "Invalid To header",
-            "INVALID_ARGUMENT",
-        );
+        return google_error(StatusCode::BAD_REQUEST, "Invalid To header", "INVALID_ARGUMENT");
     }
-    let mailbox = s
-        .mailboxes
-        .entry(user.clone())
-        .or_insert_with(|| Mailbox::seeded(&user));
+    let mailbox = s.mailboxes.entry(user.clone()).or_insert_with(|| Mailbox::seeded(&user));
     mailbox.next_id += 1;
     let id = format!("18d{:013x}", mailbox.next_id);
-    let thread_id = req
-        .get("threadId")
-        .and_then(Value::as_str)
-        .map(String::from)
-        .unwrap_or_else(|| id.clone());
+    let thread_id = req.get("threadId").and_then(Value::as_str).map(String::from).unwrap_or_else(|| id.clone());
     let now = chrono::Utc::now();
     mailbox.messages.push(Message {
         id: id.clone(),
@@ -476,24 +420,12 @@ async fn modify_message(
     let list = |k: &str| -> Vec<String> {
         req.get(k)
             .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(|v| v.as_str().map(String::from))
-                    .collect()
-            })
+            .map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect())
             .unwrap_or_default()
     };
     let (add, remove) = (list("addLabelIds"), list("removeLabelIds"));
-    let Some(m) = s
-        .mailboxes
-        .get_mut(&user)
-        .and_then(|mb| mb.messages.iter_mut().find(|m| m.id == id))
-    else {
-        return google_error(
-            StatusCode::NOT_FOUND,
-            "Requested entity was not found.",
-            "NOT_FOUND",
-        );
+    let Some(m) = s.mailboxes.get_mut(&user).and_then(|mb| mb.messages.iter_mut().find(|m| m.id == id)) else {
+        return google_error(StatusCode::NOT_FOUND, "Requested entity was not found.", "NOT_FOUND");
     };
     m.labels.retain(|l| !remove.contains(l));
     for l in add {
@@ -509,34 +441,20 @@ async fn list_labels(State(state): State<Shared>, headers: HeaderMap) -> Respons
     if let Err(r) = user_of(&s, &headers) {
         return r;
     }
-    let labels: Vec<Value> = [
-        "INBOX",
-        "SENT",
-        "UNREAD",
-        "STARRED",
-        "IMPORTANT",
-        "SPAM",
-        "TRASH",
-        "DRAFT",
-        "CATEGORY_PERSONAL",
-    ]
-    .iter()
-    .map(|l| json!({"id": l, "name": l, "type": "system"}))
-    .chain(std::iter::once(
-        json!({"id": "Label_1", "name": "Receipts", "type": "user"}),
-    ))
-    .collect();
+    let labels: Vec<Value> =
+        ["INBOX", "SENT", "UNREAD", "STARRED", "IMPORTANT", "SPAM", "TRASH", "DRAFT", "CATEGORY_PERSONAL"]
+            .iter()
+            .map(|l| json!({"id": l, "name": l, "type": "system"}))
+            .chain(std::iter::once(json!({"id": "Label_1", "name": "Receipts", "type": "user"})))
+            .collect();
     Json(json!({"labels": labels})).into_response()
 }
 
 /// `x-sandbox-delay-ms: N` makes the sandbox answer N ms late (at most 10 s): a slow provider on
 /// demand, for testing timeouts and that callers do not block while they wait.
 async fn simulated_latency(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
-    let delay = req
-        .headers()
-        .get("x-sandbox-delay-ms")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
+    let delay =
+        req.headers().get("x-sandbox-delay-ms").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if let Some(ms) = delay {
         tokio::time::sleep(std::time::Duration::from_millis(ms.min(10_000))).await;
     }
@@ -544,61 +462,40 @@ async fn simulated_latency(req: axum::extract::Request, next: axum::middleware::
 }
 
 fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
-    (
-        status,
-        Json(json!({"error": error, "error_description": description})),
-    )
-        .into_response()
+    (status, Json(json!({"error": error, "error_description": description}))).into_response()
 }
 
 fn redirect(to: &str) -> Response {
-    (
-        StatusCode::FOUND,
-        [(axum::http::header::LOCATION, to.to_string())],
-    )
-        .into_response()
+    (StatusCode::FOUND, [(axum::http::header::LOCATION, to.to_string())]).into_response()
 }
 
 /// The consent step, auto-approved: the user is `login_hint` (a user whose name starts with
 /// `deny` refuses). PKCE S256 is required.
 async fn authorize(State(state): State<Shared>, RawQuery(q): RawQuery) -> Response {
-    let q: HashMap<String, String> = url::form_urlencoded::parse(q.unwrap_or_default().as_bytes())
-        .into_owned()
-        .collect();
+    let q: HashMap<String, String> =
+        url::form_urlencoded::parse(q.unwrap_or_default().as_bytes()).into_owned().collect();
     let get = |k: &str| q.get(k).cloned().unwrap_or_default();
     let redirect_uri = get("redirect_uri");
     if get("client_id") != SANDBOX_CLIENT_ID || url::Url::parse(&redirect_uri).is_err() {
-        return oauth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "unknown client_id or bad redirect_uri",
-        );
+        return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "unknown client_id or bad redirect_uri");
     }
     let back = |params: &[(&str, &str)]| {
         let mut url = url::Url::parse(&redirect_uri).expect("checked above");
-        url.query_pairs_mut()
-            .extend_pairs(params)
-            .append_pair("state", &get("state"));
+        url.query_pairs_mut().extend_pairs(params).append_pair("state", &get("state"));
         redirect(url.as_str())
     };
     if get("response_type") != "code" {
         return back(&[("error", "unsupported_response_type")]);
     }
     if get("code_challenge").is_empty() || get("code_challenge_method") != "S256" {
-        return back(&[
-            ("error", "invalid_request"),
-            ("error_description", "PKCE with S256 is required"),
-        ]);
+        return back(&[("error", "invalid_request"), ("error_description", "PKCE with S256 is required")]);
     }
     let user = match get("login_hint") {
         hint if hint.is_empty() => "sandbox-user".to_string(),
         hint => hint,
     };
     if user.starts_with("deny") {
-        return back(&[
-            ("error", "access_denied"),
-            ("error_description", "the user declined"),
-        ]);
+        return back(&[("error", "access_denied"), ("error_description", "the user declined")]);
     }
     let code = format!("sbx-code-{}", uuid::Uuid::new_v4().simple());
     let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
@@ -627,41 +524,26 @@ fn client_authenticated(headers: &HeaderMap, form: &HashMap<String, String>) -> 
         .and_then(|b| String::from_utf8(b).ok());
     let (id, secret) = match basic.as_deref().and_then(|c| c.split_once(':')) {
         Some((id, secret)) => (id.to_string(), secret.to_string()),
-        None => (
-            form.get("client_id").cloned().unwrap_or_default(),
-            form.get("client_secret").cloned().unwrap_or_default(),
-        ),
+        None => {
+            (form.get("client_id").cloned().unwrap_or_default(), form.get("client_secret").cloned().unwrap_or_default())
+        }
     };
     id == SANDBOX_CLIENT_ID && secret == SANDBOX_CLIENT_SECRET
 }
 
-async fn token_endpoint(
-    State(state): State<Shared>,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
-) -> Response {
+async fn token_endpoint(State(state): State<Shared>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
     let form: HashMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
     if !client_authenticated(&headers, &form) {
-        return oauth_error(
-            StatusCode::UNAUTHORIZED,
-            "invalid_client",
-            "client authentication failed",
-        );
+        return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "client authentication failed");
     }
     let get = |k: &str| form.get(k).cloned().unwrap_or_default();
     let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
     let (user, scope) = match get("grant_type").as_str() {
         "authorization_code" => {
             let Some(pending) = s.codes.remove(&get("code")) else {
-                return oauth_error(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_grant",
-                    "unknown or already used code",
-                );
+                return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "unknown or already used code");
             };
-            let challenge = B64URL.encode(<sha2::Sha256 as sha2::Digest>::digest(
-                get("code_verifier").as_bytes(),
-            ));
+            let challenge = B64URL.encode(<sha2::Sha256 as sha2::Digest>::digest(get("code_verifier").as_bytes()));
             if pending.expires < chrono::Utc::now().timestamp()
                 || pending.redirect_uri != get("redirect_uri")
                 || challenge != pending.challenge
@@ -699,7 +581,8 @@ async fn token_endpoint(
     let access = s.issue_access(&user, ttl);
     let refresh = format!("1//sandbox-refresh-{}", uuid::Uuid::new_v4().simple());
     s.refresh_tokens.insert(refresh.clone(), user);
-    let mut answer = json!({"access_token": access, "token_type": "Bearer", "expires_in": ttl, "refresh_token": refresh});
+    let mut answer =
+        json!({"access_token": access, "token_type": "Bearer", "expires_in": ttl, "refresh_token": refresh});
     if !scope.is_empty() {
         answer["scope"] = json!(scope);
     }
@@ -710,10 +593,7 @@ async fn revoke(State(state): State<Shared>, body: axum::body::Bytes) -> Respons
     let form: HashMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
     let token = form.get("token").cloned().unwrap_or_default();
     let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
-    let user = s
-        .refresh_tokens
-        .remove(&token)
-        .or_else(|| s.tokens.remove(&token).map(|(u, _)| u));
+    let user = s.refresh_tokens.remove(&token).or_else(|| s.tokens.remove(&token).map(|(u, _)| u));
     if let Some(user) = user {
         s.stats(&user).revocations += 1;
     }
@@ -739,22 +619,13 @@ async fn settings(State(state): State<Shared>, Json(req): Json<Value>) -> Respon
 
 /// Echoes the request's headers and query: lets tests see exactly what a connector sent.
 async fn echo(headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
-    let headers: serde_json::Map<String, Value> = headers
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.as_str().to_string(),
-                json!(String::from_utf8_lossy(v.as_bytes())),
-            )
-        })
-        .collect();
+    let headers: serde_json::Map<String, Value> =
+        headers.iter().map(|(k, v)| (k.as_str().to_string(), json!(String::from_utf8_lossy(v.as_bytes())))).collect();
     Json(json!({"headers": headers, "query": q.unwrap_or_default()})).into_response()
 }
 
 async fn stats(State(state): State<Shared>, RawQuery(q): RawQuery) -> Response {
-    let user = QueryMap::parse(q.as_deref())
-        .get("user")
-        .unwrap_or_default();
+    let user = QueryMap::parse(q.as_deref()).get("user").unwrap_or_default();
     let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
     Json(s.stats(&user).clone()).into_response()
 }
@@ -771,10 +642,7 @@ pub fn router() -> Router {
         .route("/gmail/v1/users/me/messages", get(list_messages))
         .route("/gmail/v1/users/me/messages/send", post(send_message))
         .route("/gmail/v1/users/me/messages/{id}", get(get_message))
-        .route(
-            "/gmail/v1/users/me/messages/{id}/modify",
-            post(modify_message),
-        )
+        .route("/gmail/v1/users/me/messages/{id}/modify", post(modify_message))
         .route("/gmail/v1/users/me/labels", get(list_labels))
         .with_state(Arc::new(Mutex::new(SandboxState::default())))
         .layer(axum::middleware::from_fn(simulated_latency))
@@ -803,9 +671,7 @@ mod tests {
         assert_eq!(mb.search("is:unread from:priya", &[], false).len(), 1);
         assert_eq!(mb.search("", &["UNREAD".into()], false).len(), 6);
         let newest_first = mb.search("", &[], false);
-        assert!(newest_first
-            .windows(2)
-            .all(|w| w[0].internal_date >= w[1].internal_date));
+        assert!(newest_first.windows(2).all(|w| w[0].internal_date >= w[1].internal_date));
     }
 
     #[test]

@@ -28,9 +28,7 @@ pub fn validate_tool_input(schema: &Value, input: Option<&Value>) -> Result<Map<
     }
     let value = Value::Object(object);
     check(schema, &value, "tool_input")?;
-    let Value::Object(mut object) = value else {
-        unreachable!("checked above")
-    };
+    let Value::Object(mut object) = value else { unreachable!("checked above") };
     if let Some(props) = schema.get("properties").and_then(Value::as_object) {
         for (name, prop) in props {
             if let (false, Some(default)) = (object.contains_key(name), prop.get("default")) {
@@ -55,11 +53,7 @@ fn type_name(v: &Value) -> &'static str {
 
 fn matches_type(expected: &str, v: &Value) -> bool {
     match expected {
-        "integer" => {
-            v.as_i64().is_some()
-                || v.as_u64().is_some()
-                || v.as_f64().is_some_and(|f| f.fract() == 0.0)
-        }
+        "integer" => v.as_i64().is_some() || v.as_u64().is_some() || v.as_f64().is_some_and(|f| f.fract() == 0.0),
         "number" => v.is_number(),
         other => type_name(v) == other,
     }
@@ -74,11 +68,7 @@ fn check(schema: &Value, value: &Value, path: &str) -> Result<()> {
             _ => vec![],
         };
         if !allowed.is_empty() && !allowed.iter().any(|t| matches_type(t, value)) {
-            return fail(format!(
-                "expected {}, got {}",
-                allowed.join(" or "),
-                type_name(value)
-            ));
+            return fail(format!("expected {}, got {}", allowed.join(" or "), type_name(value)));
         }
     }
     if let Some(options) = schema.get("enum").and_then(Value::as_array) {
@@ -138,10 +128,7 @@ fn check(schema: &Value, value: &Value, path: &str) -> Result<()> {
         if let Some(required) = schema.get("required").and_then(Value::as_array) {
             for name in required.iter().filter_map(Value::as_str) {
                 if object.get(name).is_none_or(Value::is_null) {
-                    return Err(Error::invalid_field(
-                        format!("{path}.{name}"),
-                        format!("{path}.{name} is required"),
-                    ));
+                    return Err(Error::invalid_field(format!("{path}.{name}"), format!("{path}.{name} is required")));
                 }
             }
         }
@@ -150,10 +137,7 @@ fn check(schema: &Value, value: &Value, path: &str) -> Result<()> {
             match props.and_then(|p| p.get(name)) {
                 Some(prop) => check(prop, v, &field)?,
                 None if schema.get("additionalProperties") == Some(&Value::Bool(false)) => {
-                    return Err(Error::invalid_field(
-                        field.clone(),
-                        format!("{field} is not a known parameter"),
-                    ));
+                    return Err(Error::invalid_field(field.clone(), format!("{field} is not a known parameter")));
                 }
                 None => {}
             }
@@ -186,14 +170,8 @@ mod tests {
         let cases = [
             (json!({}), "tool_input.to"),
             (json!({"to": ""}), "tool_input.to"),
-            (
-                json!({"to": "a", "max_results": "5"}),
-                "tool_input.max_results",
-            ),
-            (
-                json!({"to": "a", "max_results": 0}),
-                "tool_input.max_results",
-            ),
+            (json!({"to": "a", "max_results": "5"}), "tool_input.max_results"),
+            (json!({"to": "a", "max_results": 0}), "tool_input.max_results"),
             (json!({"to": "a", "ids": ["x", 3]}), "tool_input.ids[1]"),
             (json!({"to": "a", "format": "raw"}), "tool_input.format"),
             (json!({"to": "a", "bogus": 1}), "tool_input.bogus"),
@@ -202,21 +180,13 @@ mod tests {
             let err = validate_tool_input(&schema(), Some(&input)).unwrap_err();
             assert_eq!(err.field(), Some(field), "{input}: {}", err.message());
         }
-        assert_eq!(
-            validate_tool_input(&schema(), Some(&json!([1])))
-                .unwrap_err()
-                .field(),
-            Some("tool_input")
-        );
+        assert_eq!(validate_tool_input(&schema(), Some(&json!([1]))).unwrap_err().field(), Some("tool_input"));
     }
 
     #[test]
     fn fills_defaults_and_drops_version_inputs() {
-        let out = validate_tool_input(
-            &schema(),
-            Some(&json!({"to": "a", "schema_version": "1", "max_results": 5.0})),
-        )
-        .unwrap();
+        let out = validate_tool_input(&schema(), Some(&json!({"to": "a", "schema_version": "1", "max_results": 5.0})))
+            .unwrap();
         assert_eq!(out.get("max_results"), Some(&json!(5.0)));
         assert!(!out.contains_key("schema_version"));
         let out = validate_tool_input(&schema(), Some(&json!({"to": "a"}))).unwrap();

@@ -9,9 +9,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 // value is bound, so `AssertSqlSafe` marks audited strings.
 use sqlx::{AssertSqlSafe, Row, SqlitePool};
 
-use agentkit_core::model::{
-    AuthorizationDetails, ConnectedAccount, ConnectorStatus, ConnectorType,
-};
+use agentkit_core::model::{AuthorizationDetails, ConnectedAccount, ConnectorStatus, ConnectorType};
 use agentkit_core::{Error, ErrorKind, Result};
 
 use crate::vault::Vault;
@@ -51,21 +49,13 @@ impl AccountRecord {
             provider: self.connector.clone(),
             status: self.status,
             authorization_type: self.authorization_type,
-            authorization_details: if with_credentials {
-                self.credentials.clone()
-            } else {
-                None
-            },
+            authorization_details: if with_credentials { self.credentials.clone() } else { None },
             token_expires_at: self.token_expires_at,
             updated_at: Some(self.updated_at),
             connector: self.connection_name.clone(),
             last_used_at: self.last_used_at,
             connection_id: format!("conn_{}", self.connection_name),
-            api_config: if with_credentials {
-                self.api_config.clone()
-            } else {
-                None
-            },
+            api_config: if with_credentials { self.api_config.clone() } else { None },
             organization_id: self.organization_id.clone(),
             user_id: self.user_id.clone(),
         }
@@ -130,16 +120,13 @@ fn db_error(e: sqlx::Error) -> Error {
 }
 
 fn ts(v: Option<String>) -> Option<DateTime<Utc>> {
-    v.and_then(|s| DateTime::parse_from_rfc3339(&s).ok())
-        .map(|d| d.with_timezone(&Utc))
+    v.and_then(|s| DateTime::parse_from_rfc3339(&s).ok()).map(|d| d.with_timezone(&Utc))
 }
 
 fn account_from_row(vault: &Vault, row: &SqliteRow) -> Result<AccountRecord> {
     let id: String = row.get("id");
     let credentials: Option<String> = row.get("credentials");
-    let credentials = credentials
-        .map(|sealed| open_credentials(vault, &sealed, &id))
-        .transpose()?;
+    let credentials = credentials.map(|sealed| open_credentials(vault, &sealed, &id)).transpose()?;
     let api_config: Option<String> = row.get("api_config");
     Ok(AccountRecord {
         id,
@@ -149,9 +136,7 @@ fn account_from_row(vault: &Vault, row: &SqliteRow) -> Result<AccountRecord> {
         organization_id: row.get("organization_id"),
         user_id: row.get("user_id"),
         status: ConnectorStatus::from_str(row.get::<String, _>("status").as_str())?,
-        authorization_type: ConnectorType::from_str(
-            row.get::<String, _>("authorization_type").as_str(),
-        )?,
+        authorization_type: ConnectorType::from_str(row.get::<String, _>("authorization_type").as_str())?,
         credentials,
         api_config: api_config.map(|c| serde_json::from_str(&c)).transpose()?,
         token_expires_at: ts(row.get("token_expires_at")),
@@ -161,11 +146,7 @@ fn account_from_row(vault: &Vault, row: &SqliteRow) -> Result<AccountRecord> {
 }
 
 /// Credentials JSON → sealed text bound to the account id.
-fn seal_credentials(
-    vault: &Vault,
-    details: &AuthorizationDetails,
-    account_id: &str,
-) -> Result<String> {
+fn seal_credentials(vault: &Vault, details: &AuthorizationDetails, account_id: &str) -> Result<String> {
     vault.seal(&serde_json::to_vec(details)?, account_id)
 }
 
@@ -174,31 +155,22 @@ fn open_credentials(vault: &Vault, sealed: &str, account_id: &str) -> Result<Aut
         // Written before the vault existed; `agentkit keys rotate` seals it.
         return Ok(serde_json::from_str(sealed)?);
     }
-    Ok(serde_json::from_slice(
-        &vault.open_sealed(sealed, account_id)?,
-    )?)
+    Ok(serde_json::from_slice(&vault.open_sealed(sealed, account_id)?)?)
 }
 
-const ACCOUNT_COLUMNS: &str =
-    "id, connection_name, connector, identifier, organization_id, user_id, status, \
+const ACCOUNT_COLUMNS: &str = "id, connection_name, connector, identifier, organization_id, user_id, status, \
     authorization_type, credentials, api_config, token_expires_at, updated_at, last_used_at";
 
 impl Store {
     /// Opens (creating if needed) the database and applies migrations.
     pub async fn open(url: &str, vault: Arc<Vault>) -> Result<Store> {
         let options = SqliteConnectOptions::from_str(url)
-            .map_err(|e| {
-                Error::invalid_field("database_url", format!("bad database_url {url:?}: {e}"))
-            })?
+            .map_err(|e| Error::invalid_field("database_url", format!("bad database_url {url:?}: {e}")))?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .busy_timeout(std::time::Duration::from_secs(5))
             .foreign_keys(true);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .connect_with(options)
-            .await
-            .map_err(db_error)?;
+        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await.map_err(db_error)?;
         sqlx::migrate!("./migrations")
             .run(&pool)
             .await
@@ -252,16 +224,12 @@ impl Store {
     }
 
     pub async fn account_by_id(&self, id: &str) -> Result<Option<AccountRecord>> {
-        let row = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {ACCOUNT_COLUMNS} FROM connected_accounts WHERE id = ?"
-        )))
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db_error)?;
-        row.as_ref()
-            .map(|r| account_from_row(&self.vault, r))
-            .transpose()
+        let row = sqlx::query(AssertSqlSafe(format!("SELECT {ACCOUNT_COLUMNS} FROM connected_accounts WHERE id = ?")))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error)?;
+        row.as_ref().map(|r| account_from_row(&self.vault, r)).transpose()
     }
 
     /// Accounts of one identifier on one connection (any organization/user unless given).
@@ -285,9 +253,7 @@ impl Store {
         .fetch_all(&self.pool)
         .await
         .map_err(db_error)?;
-        rows.iter()
-            .map(|r| account_from_row(&self.vault, r))
-            .collect()
+        rows.iter().map(|r| account_from_row(&self.vault, r)).collect()
     }
 
     pub async fn delete_account(&self, id: &str) -> Result<bool> {
@@ -310,12 +276,7 @@ impl Store {
     }
 
     /// One page of accounts (ordered by id) and the total number of matches.
-    pub async fn list_accounts(
-        &self,
-        f: &AccountFilter,
-        offset: u32,
-        limit: u32,
-    ) -> Result<(Vec<AccountRecord>, u32)> {
+    pub async fn list_accounts(&self, f: &AccountFilter, offset: u32, limit: u32) -> Result<(Vec<AccountRecord>, u32)> {
         let mut clause = String::from(" FROM connected_accounts WHERE 1=1");
         let mut binds: Vec<String> = Vec::new();
         for (column, value) in [
@@ -330,10 +291,7 @@ impl Store {
             }
         }
         if !f.connection_names.is_empty() {
-            clause.push_str(&format!(
-                " AND connection_name IN ({})",
-                vec!["?"; f.connection_names.len()].join(",")
-            ));
+            clause.push_str(&format!(" AND connection_name IN ({})", vec!["?"; f.connection_names.len()].join(",")));
             binds.extend(f.connection_names.iter().cloned());
         }
         if !f.query.is_empty() {
@@ -347,26 +305,14 @@ impl Store {
         for b in &binds {
             count_q = count_q.bind(b);
         }
-        let total: i64 = count_q
-            .fetch_one(&self.pool)
-            .await
-            .map_err(db_error)?
-            .get("n");
+        let total: i64 = count_q.fetch_one(&self.pool).await.map_err(db_error)?.get("n");
         let page_sql = format!("SELECT {ACCOUNT_COLUMNS}{clause} ORDER BY id LIMIT ? OFFSET ?");
         let mut page_q = sqlx::query(AssertSqlSafe(page_sql.as_str()));
         for b in &binds {
             page_q = page_q.bind(b);
         }
-        let rows = page_q
-            .bind(limit as i64)
-            .bind(offset as i64)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db_error)?;
-        let accounts = rows
-            .iter()
-            .map(|r| account_from_row(&self.vault, r))
-            .collect::<Result<Vec<_>>>()?;
+        let rows = page_q.bind(limit as i64).bind(offset as i64).fetch_all(&self.pool).await.map_err(db_error)?;
+        let accounts = rows.iter().map(|r| account_from_row(&self.vault, r)).collect::<Result<Vec<_>>>()?;
         Ok((accounts, total as u32))
     }
 
@@ -379,21 +325,17 @@ impl Store {
         .fetch_all(&self.pool)
         .await
         .map_err(db_error)?;
-        rows.iter()
-            .map(|r| account_from_row(&self.vault, r))
-            .collect()
+        rows.iter().map(|r| account_from_row(&self.vault, r)).collect()
     }
 
     /// Re-seals every credential not sealed with the active key (key rotation); returns how many.
     /// Each row is updated only if unchanged since it was read, so it is safe while serving.
     pub async fn reseal_credentials(&self) -> Result<usize> {
         let active = self.vault.active_kid();
-        let rows = sqlx::query(
-            "SELECT id, credentials FROM connected_accounts WHERE credentials IS NOT NULL",
-        )
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_error)?;
+        let rows = sqlx::query("SELECT id, credentials FROM connected_accounts WHERE credentials IS NOT NULL")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_error)?;
         let mut count = 0;
         for row in rows {
             let (id, sealed): (String, String) = (row.get("id"), row.get("credentials"));
@@ -402,15 +344,13 @@ impl Store {
             }
             let details = open_credentials(&self.vault, &sealed, &id)?;
             let resealed = seal_credentials(&self.vault, &details, &id)?;
-            let done = sqlx::query(
-                "UPDATE connected_accounts SET credentials = ? WHERE id = ? AND credentials = ?",
-            )
-            .bind(resealed)
-            .bind(&id)
-            .bind(&sealed)
-            .execute(&self.pool)
-            .await
-            .map_err(db_error)?;
+            let done = sqlx::query("UPDATE connected_accounts SET credentials = ? WHERE id = ? AND credentials = ?")
+                .bind(resealed)
+                .bind(&id)
+                .bind(&sealed)
+                .execute(&self.pool)
+                .await
+                .map_err(db_error)?;
             count += done.rows_affected() as usize;
         }
         Ok(count)
@@ -435,10 +375,9 @@ impl Store {
         .execute(&self.pool)
         .await;
         match outcome {
-            Err(sqlx::Error::Database(db)) if db.is_unique_violation() => Err(Error::new(
-                ErrorKind::Conflict,
-                "this authorization link was already used",
-            )),
+            Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
+                Err(Error::new(ErrorKind::Conflict, "this authorization link was already used"))
+            }
             other => other.map(|_| ()).map_err(db_error),
         }
     }
@@ -459,14 +398,11 @@ impl Store {
             account_id: row.get("account_id"),
             identifier: row.get("identifier"),
             link_nonce: row.get("link_nonce"),
-            pkce_verifier: String::from_utf8_lossy(&self.vault.open_sealed(&verifier, id)?)
-                .into_owned(),
+            pkce_verifier: String::from_utf8_lossy(&self.vault.open_sealed(&verifier, id)?).into_owned(),
             app_state: row.get("app_state"),
             user_verify_url: row.get("user_verify_url"),
             status: row.get("status"),
-            pending: pending
-                .map(|p| open_credentials(&self.vault, &p, id))
-                .transpose()?,
+            pending: pending.map(|p| open_credentials(&self.vault, &p, id)).transpose()?,
             pending_expires_at: ts(row.get("pending_expires_at")),
             expires_at: ts(row.get("expires_at")).unwrap_or_else(Utc::now),
         }))
@@ -481,9 +417,7 @@ impl Store {
         to: &str,
         pending: Option<(&AuthorizationDetails, Option<DateTime<Utc>>)>,
     ) -> Result<bool> {
-        let sealed = pending
-            .map(|(c, _)| seal_credentials(&self.vault, c, id))
-            .transpose()?;
+        let sealed = pending.map(|(c, _)| seal_credentials(&self.vault, c, id)).transpose()?;
         let expires = pending.and_then(|(_, e)| e).map(|e| e.to_rfc3339());
         let done = sqlx::query(
             "UPDATE auth_requests SET status = ?, pending_credentials = COALESCE(?, pending_credentials), \
@@ -514,10 +448,7 @@ impl Store {
             .map_err(db_error)?;
         let Some(row) = current else { return Ok(false) };
         let sealed_now: Option<String> = row.get("credentials");
-        let now_details = sealed_now
-            .as_deref()
-            .map(|s| open_credentials(&self.vault, s, &account.id))
-            .transpose()?;
+        let now_details = sealed_now.as_deref().map(|s| open_credentials(&self.vault, s, &account.id)).transpose()?;
         if now_details.as_ref() != expected {
             return Ok(false);
         }
@@ -560,11 +491,7 @@ impl Store {
     }
 
     /// Most recent executions, newest first, optionally of one identifier.
-    pub async fn recent_executions(
-        &self,
-        identifier: &str,
-        limit: u32,
-    ) -> Result<Vec<ExecutionRecord>> {
+    pub async fn recent_executions(&self, identifier: &str, limit: u32) -> Result<Vec<ExecutionRecord>> {
         let rows = sqlx::query(
             "SELECT * FROM executions WHERE (? = '' OR identifier = ?) ORDER BY created_at DESC, rowid DESC LIMIT ?",
         )

@@ -87,21 +87,13 @@ mod tests {
     #[test]
     fn tampering_and_wrong_kind_are_rejected() {
         let s = Signer::new(b"k".to_vec());
-        let t = s.sign(
-            "at",
-            &AccessClaims {
-                cid: "c".into(),
-                exp: 10,
-            },
-        );
+        let t = s.sign("at", &AccessClaims { cid: "c".into(), exp: 10 });
         let back: AccessClaims = s.verify("at", &t).unwrap();
         assert_eq!(back.cid, "c");
         assert!(s.verify::<AccessClaims>("ln", &t).is_err());
         let mut forged = t.clone();
         forged.replace_range(3..4, if &t[3..4] == "A" { "B" } else { "A" });
         assert!(s.verify::<AccessClaims>("at", &forged).is_err());
-        assert!(Signer::new(b"other".to_vec())
-            .verify::<AccessClaims>("at", &t)
-            .is_err());
+        assert!(Signer::new(b"other".to_vec()).verify::<AccessClaims>("at", &t).is_err());
     }
 }

@@ -37,15 +37,10 @@ fn vault_error(msg: impl Into<String>) -> Error {
 }
 
 fn parse_key(kid: &str, b64: &str, origin: &str) -> Result<[u8; KEY_LEN]> {
-    let bytes = B64.decode(b64.trim()).map_err(|_| {
-        Error::invalid_field(origin, format!("{origin}: key {kid:?} is not base64"))
-    })?;
-    bytes.try_into().map_err(|_| {
-        Error::invalid_field(
-            origin,
-            format!("{origin}: key {kid:?} must be {KEY_LEN} bytes"),
-        )
-    })
+    let bytes = B64
+        .decode(b64.trim())
+        .map_err(|_| Error::invalid_field(origin, format!("{origin}: key {kid:?} is not base64")))?;
+    bytes.try_into().map_err(|_| Error::invalid_field(origin, format!("{origin}: key {kid:?} must be {KEY_LEN} bytes")))
 }
 
 fn new_key() -> (String, [u8; KEY_LEN]) {
@@ -55,19 +50,17 @@ fn new_key() -> (String, [u8; KEY_LEN]) {
 }
 
 fn read_key_file(path: &Path) -> Result<KeyRing> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| vault_error(format!("cannot read {}: {e}", path.display())))?;
+    let text =
+        std::fs::read_to_string(path).map_err(|e| vault_error(format!("cannot read {}: {e}", path.display())))?;
     let mut keys = HashMap::new();
     let mut active = None;
-    for (n, line) in text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+    for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
     {
         let origin = format!("{}:{}", path.display(), n + 1);
-        let (kid, b64) = line.trim().split_once(' ').ok_or_else(|| {
-            Error::invalid_field("vault.keys", format!("{origin}: expected `kid base64key`"))
-        })?;
+        let (kid, b64) = line
+            .trim()
+            .split_once(' ')
+            .ok_or_else(|| Error::invalid_field("vault.keys", format!("{origin}: expected `kid base64key`")))?;
         keys.insert(kid.to_string(), parse_key(kid, b64, &origin)?);
         active = Some(kid.to_string());
     }
@@ -98,68 +91,45 @@ impl Vault {
             let mut keys = HashMap::new();
             let mut order = Vec::new();
             for part in spec.split(',').filter(|p| !p.trim().is_empty()) {
-                let (kid, b64) = part.trim().split_once(':').ok_or_else(|| {
-                    Error::invalid_field(KEYS_ENV, format!("{KEYS_ENV}: expected kid:base64key"))
-                })?;
+                let (kid, b64) = part
+                    .trim()
+                    .split_once(':')
+                    .ok_or_else(|| Error::invalid_field(KEYS_ENV, format!("{KEYS_ENV}: expected kid:base64key")))?;
                 keys.insert(kid.to_string(), parse_key(kid, b64, KEYS_ENV)?);
                 order.push(kid.to_string());
             }
-            let active = order.first().cloned().ok_or_else(|| {
-                Error::invalid_field(KEYS_ENV, format!("{KEYS_ENV} holds no key"))
-            })?;
-            return Ok(Vault {
-                ring: RwLock::new(KeyRing { active, keys }),
-                key_file: None,
-            });
+            let active = order
+                .first()
+                .cloned()
+                .ok_or_else(|| Error::invalid_field(KEYS_ENV, format!("{KEYS_ENV} holds no key")))?;
+            return Ok(Vault { ring: RwLock::new(KeyRing { active, keys }), key_file: None });
         }
         let path = data_dir.join("vault.keys");
         if !path.exists() {
             let (kid, key) = new_key();
             write_key_line(&path, &kid, &key)?;
         }
-        Ok(Vault {
-            ring: RwLock::new(read_key_file(&path)?),
-            key_file: Some(path),
-        })
+        Ok(Vault { ring: RwLock::new(read_key_file(&path)?), key_file: Some(path) })
     }
 
     /// A vault over explicit keys (tests, tooling); the first key is active.
     pub fn with_keys(keys: Vec<(String, [u8; KEY_LEN])>) -> Vault {
         let active = keys[0].0.clone();
-        Vault {
-            ring: RwLock::new(KeyRing {
-                active,
-                keys: keys.into_iter().collect(),
-            }),
-            key_file: None,
-        }
+        Vault { ring: RwLock::new(KeyRing { active, keys: keys.into_iter().collect() }), key_file: None }
     }
 
     pub fn active_kid(&self) -> String {
-        self.ring
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .active
-            .clone()
+        self.ring.read().unwrap_or_else(|p| p.into_inner()).active.clone()
     }
 
     /// Seals `plaintext`, bound to `record` (the owning row's id) as associated data.
     pub fn seal(&self, plaintext: &[u8], record: &str) -> Result<String> {
         let ring = self.ring.read().unwrap_or_else(|p| p.into_inner());
-        let key = ring
-            .keys
-            .get(&ring.active)
-            .ok_or_else(|| vault_error("active vault key missing"))?;
+        let key = ring.keys.get(&ring.active).ok_or_else(|| vault_error("active vault key missing"))?;
         let nonce_bytes: [u8; NONCE_LEN] = rand::random();
         let cipher = XChaCha20Poly1305::new(key.into());
         let sealed = cipher
-            .encrypt(
-                XNonce::from_slice(&nonce_bytes),
-                Payload {
-                    msg: plaintext,
-                    aad: record.as_bytes(),
-                },
-            )
+            .encrypt(XNonce::from_slice(&nonce_bytes), Payload { msg: plaintext, aad: record.as_bytes() })
             .map_err(|_| vault_error("sealing failed"))?;
         let mut blob = nonce_bytes.to_vec();
         blob.extend_from_slice(&sealed);
@@ -173,45 +143,24 @@ impl Vault {
         let (Some("v1"), Some(kid), Some(body)) = (parts.next(), parts.next(), parts.next()) else {
             return Err(vault_error("stored secret has an unknown format"));
         };
-        if !self
-            .ring
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .keys
-            .contains_key(kid)
-        {
+        if !self.ring.read().unwrap_or_else(|p| p.into_inner()).keys.contains_key(kid) {
             self.reload()?;
         }
         let ring = self.ring.read().unwrap_or_else(|p| p.into_inner());
-        let key = ring
-            .keys
-            .get(kid)
-            .ok_or_else(|| vault_error(format!("vault key {kid:?} is not available")))?;
-        let blob = B64URL
-            .decode(body)
-            .map_err(|_| vault_error("stored secret is corrupt"))?;
+        let key = ring.keys.get(kid).ok_or_else(|| vault_error(format!("vault key {kid:?} is not available")))?;
+        let blob = B64URL.decode(body).map_err(|_| vault_error("stored secret is corrupt"))?;
         if blob.len() < NONCE_LEN {
             return Err(vault_error("stored secret is corrupt"));
         }
         let (nonce, ciphertext) = blob.split_at(NONCE_LEN);
         XChaCha20Poly1305::new(key.into())
-            .decrypt(
-                XNonce::from_slice(nonce),
-                Payload {
-                    msg: ciphertext,
-                    aad: record.as_bytes(),
-                },
-            )
-            .map_err(|_| {
-                vault_error("stored secret failed authentication (wrong key or tampered record)")
-            })
+            .decrypt(XNonce::from_slice(nonce), Payload { msg: ciphertext, aad: record.as_bytes() })
+            .map_err(|_| vault_error("stored secret failed authentication (wrong key or tampered record)"))
     }
 
     /// The key id a sealed value was sealed with.
     pub fn kid_of(sealed: &str) -> Option<&str> {
-        sealed
-            .strip_prefix("v1.")
-            .and_then(|rest| rest.split('.').next())
+        sealed.strip_prefix("v1.").and_then(|rest| rest.split('.').next())
     }
 
     fn reload(&self) -> Result<()> {
@@ -227,9 +176,7 @@ impl Vault {
         let path = self.key_file.as_ref().ok_or_else(|| {
             Error::invalid_field(
                 KEYS_ENV,
-                format!(
-                    "keys come from {KEYS_ENV}: put the new key first there, then run the rotation"
-                ),
+                format!("keys come from {KEYS_ENV}: put the new key first there, then run the rotation"),
             )
         })?;
         let (kid, key) = new_key();
@@ -249,10 +196,7 @@ mod tests {
         let sealed = v.seal(b"ya29.secret", "ca_1").unwrap();
         assert!(!sealed.contains("secret"));
         assert_eq!(v.open_sealed(&sealed, "ca_1").unwrap(), b"ya29.secret");
-        assert!(
-            v.open_sealed(&sealed, "ca_2").is_err(),
-            "bound to its record"
-        );
+        assert!(v.open_sealed(&sealed, "ca_2").is_err(), "bound to its record");
         let other = Vault::with_keys(vec![("a".into(), [8u8; 32])]);
         assert!(other.open_sealed(&sealed, "ca_1").is_err(), "wrong key");
         assert_eq!(Vault::kid_of(&sealed), Some("a"));
@@ -260,8 +204,7 @@ mod tests {
 
     #[test]
     fn key_file_rotation_keeps_old_records_readable() {
-        let dir =
-            std::env::temp_dir().join(format!("vault-test-{}", uuid::Uuid::new_v4().simple()));
+        let dir = std::env::temp_dir().join(format!("vault-test-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&dir).unwrap();
         let v = Vault::open(&dir).unwrap();
         let old = v.seal(b"one", "r").unwrap();

@@ -26,16 +26,8 @@ fn browser() -> reqwest::Client {
 
 async fn link(actions: &Actions, user: &str, extra: Value) -> String {
     let mut params = json!({"connection_name": "gmail", "identifier": user});
-    params
-        .as_object_mut()
-        .unwrap()
-        .extend(extra.as_object().unwrap().clone());
-    dispatch(actions, Operation::GetAuthorizationLink, params)
-        .await
-        .unwrap()["link"]
-        .as_str()
-        .unwrap()
-        .to_string()
+    params.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+    dispatch(actions, Operation::GetAuthorizationLink, params).await.unwrap()["link"].as_str().unwrap().to_string()
 }
 
 async fn status(actions: &Actions, user: &str) -> String {
@@ -46,10 +38,7 @@ async fn status(actions: &Actions, user: &str) -> String {
     )
     .await
     .unwrap();
-    got["connected_account"]["status"]
-        .as_str()
-        .unwrap()
-        .to_string()
+    got["connected_account"]["status"].as_str().unwrap().to_string()
 }
 
 async fn sandbox(gateway: &Gateway, path: &str, body: Value) -> Value {
@@ -57,18 +46,18 @@ async fn sandbox(gateway: &Gateway, path: &str, body: Value) -> Value {
     let resp = if body.is_null() {
         reqwest::get(url).await.unwrap()
     } else {
-        reqwest::Client::new()
-            .post(url)
-            .json(&body)
-            .send()
-            .await
-            .unwrap()
+        reqwest::Client::new().post(url).json(&body).send().await.unwrap()
     };
     resp.json().await.unwrap_or(Value::Null)
 }
 
 async fn fetch(actions: &Actions, user: &str) -> agentkit_core::Result<Value> {
-    dispatch(actions, Operation::ExecuteTool, json!({"tool_name": "gmail_fetch_mails", "identifier": user, "tool_input": {"query": "is:unread"}})).await
+    dispatch(
+        actions,
+        Operation::ExecuteTool,
+        json!({"tool_name": "gmail_fetch_mails", "identifier": user, "tool_input": {"query": "is:unread"}}),
+    )
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -83,13 +72,7 @@ async fn authorization_and_token_lifecycle() {
     assert_eq!(page.status(), 200);
     assert!(page.text().await.unwrap().contains("connected"));
     assert_eq!(status(&actions, "alice").await, "ACTIVE");
-    assert_eq!(
-        fetch(&actions, "alice").await.unwrap()["data"]["messages"]
-            .as_array()
-            .unwrap()
-            .len(),
-        6
-    );
+    assert_eq!(fetch(&actions, "alice").await.unwrap()["data"]["messages"].as_array().unwrap().len(), 6);
     let stats = sandbox(&gateway, "/sandbox/stats?user=alice", Value::Null).await;
     assert_eq!(stats["code_exchanges"], 1);
 
@@ -106,33 +89,20 @@ async fn authorization_and_token_lifecycle() {
     )
     .await
     .unwrap();
-    let denied = browser
-        .get(link(&actions, "deny-bob", json!({})).await)
-        .send()
-        .await
-        .unwrap();
+    let denied = browser.get(link(&actions, "deny-bob", json!({})).await).send().await.unwrap();
     assert_eq!(denied.status(), 400);
     assert!(denied.text().await.unwrap().contains("declined"));
     assert_eq!(status(&actions, "deny-bob").await, "PENDING_AUTH");
 
     // A bad or replayed authorization code ends on a clear page and leaves the account alone.
-    let no_follow = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let to_provider = no_follow
-        .get(link(&actions, "frank", json!({})).await)
-        .send()
-        .await
-        .unwrap();
+    let no_follow = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let to_provider = no_follow.get(link(&actions, "frank", json!({})).await).send().await.unwrap();
     let authorize = url::Url::parse(to_provider.headers()["location"].to_str().unwrap()).unwrap();
     let pairs: std::collections::HashMap<_, _> = authorize.query_pairs().into_owned().collect();
     assert_eq!(pairs["code_challenge_method"], "S256");
     assert!(pairs["code_challenge"].len() >= 43);
-    let callback = format!(
-        "{}/oauth/callback?state={}&code=forged-code",
-        gateway.env["SCALEKIT_ENV_URL"], pairs["state"]
-    );
+    let callback =
+        format!("{}/oauth/callback?state={}&code=forged-code", gateway.env["SCALEKIT_ENV_URL"], pairs["state"]);
     let forged = no_follow.get(&callback).send().await.unwrap();
     assert_eq!(forged.status(), 502);
     assert!(forged.text().await.unwrap().contains("did not accept"));
@@ -141,101 +111,53 @@ async fn authorization_and_token_lifecycle() {
     assert_eq!(replay.status(), 400, "a failed request cannot be resumed");
 
     // 200 concurrent calls on an expired access token: one refresh at the provider, 200 successes.
-    sandbox(
-        &gateway,
-        "/sandbox/settings",
-        json!({"expire_user": "alice"}),
-    )
-    .await;
+    sandbox(&gateway, "/sandbox/settings", json!({"expire_user": "alice"})).await;
     let calls = (0..200).map(|_| fetch(&actions, "alice"));
     let results = futures::future::join_all(calls).await;
-    let failures: Vec<_> = results
-        .iter()
-        .filter_map(|r| r.as_ref().err())
-        .map(|e| e.message().to_string())
-        .collect();
-    assert!(
-        failures.is_empty(),
-        "{} failed: {:?}",
-        failures.len(),
-        failures.first()
-    );
+    let failures: Vec<_> = results.iter().filter_map(|r| r.as_ref().err()).map(|e| e.message().to_string()).collect();
+    assert!(failures.is_empty(), "{} failed: {:?}", failures.len(), failures.first());
     let stats = sandbox(&gateway, "/sandbox/stats?user=alice", Value::Null).await;
     assert_eq!(stats["refreshes"], 1, "exactly one refresh for 200 calls");
 
     // Proactive refresh: a still-valid token past half its (short) life is refreshed before use.
     sandbox(&gateway, "/sandbox/settings", json!({"access_ttl": 4})).await;
-    browser
-        .get(link(&actions, "carol", json!({})).await)
-        .send()
-        .await
-        .unwrap();
+    browser.get(link(&actions, "carol", json!({})).await).send().await.unwrap();
     fetch(&actions, "carol").await.unwrap();
     let fresh = sandbox(&gateway, "/sandbox/stats?user=carol", Value::Null).await;
     assert_eq!(fresh["refreshes"], 0, "a fresh token is used as is");
     tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
     fetch(&actions, "carol").await.unwrap();
-    assert_eq!(
-        sandbox(&gateway, "/sandbox/stats?user=carol", Value::Null).await["refreshes"],
-        1
-    );
+    assert_eq!(sandbox(&gateway, "/sandbox/stats?user=carol", Value::Null).await["refreshes"], 1);
     sandbox(&gateway, "/sandbox/settings", json!({"access_ttl": 3600})).await;
 
     // invalid_grant: the grant was revoked at the provider → EXPIRED, and the error carries a link.
-    let auth = dispatch(
-        &actions,
-        Operation::GetConnectedAccount,
-        json!({"connection_name": "gmail", "identifier": "alice"}),
-    )
-    .await
-    .unwrap();
-    let refresh = auth["connected_account"]["authorization_details"]["oauth_token"]
-        ["refresh_token"]
+    let auth =
+        dispatch(&actions, Operation::GetConnectedAccount, json!({"connection_name": "gmail", "identifier": "alice"}))
+            .await
+            .unwrap();
+    let refresh = auth["connected_account"]["authorization_details"]["oauth_token"]["refresh_token"]
         .as_str()
         .unwrap()
         .to_string();
     reqwest::Client::new()
-        .post(format!(
-            "{}/oauth2/revoke",
-            gateway.env["AGENTKIT_SANDBOX_URL"]
-        ))
+        .post(format!("{}/oauth2/revoke", gateway.env["AGENTKIT_SANDBOX_URL"]))
         .form(&[("token", refresh.as_str())])
         .send()
         .await
         .unwrap();
-    sandbox(
-        &gateway,
-        "/sandbox/settings",
-        json!({"expire_user": "alice"}),
-    )
-    .await;
+    sandbox(&gateway, "/sandbox/settings", json!({"expire_user": "alice"})).await;
     let err = fetch(&actions, "alice").await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidInput);
-    assert!(
-        err.message().contains("EXPIRED") && err.message().contains("/connect/"),
-        "{}",
-        err.message()
-    );
+    assert!(err.message().contains("EXPIRED") && err.message().contains("/connect/"), "{}", err.message());
     assert_eq!(status(&actions, "alice").await, "EXPIRED");
-    let relink = browser
-        .get(link(&actions, "alice", json!({})).await)
-        .send()
-        .await
-        .unwrap();
+    let relink = browser.get(link(&actions, "alice", json!({})).await).send().await.unwrap();
     assert_eq!(relink.status(), 200);
     assert_eq!(status(&actions, "alice").await, "ACTIVE");
 
     // User verification: tokens are held until the right user is confirmed; a hijack is refused.
     let verify_url = format!("{}/app/verify", gateway.env["SCALEKIT_ENV_URL"]);
     let held = browser
-        .get(
-            link(
-                &actions,
-                "dave",
-                json!({"user_verify_url": verify_url, "state": "s-123"}),
-            )
-            .await,
-        )
+        .get(link(&actions, "dave", json!({"user_verify_url": verify_url, "state": "s-123"})).await)
         .send()
         .await
         .unwrap();
@@ -254,10 +176,7 @@ async fn authorization_and_token_lifecycle() {
     .unwrap_err();
     assert_eq!(hijack.kind(), ErrorKind::Forbidden);
     assert_eq!(status(&actions, "dave").await, "PENDING_VERIFICATION");
-    assert!(
-        fetch(&actions, "dave").await.is_err(),
-        "nothing runs before verification"
-    );
+    assert!(fetch(&actions, "dave").await.is_err(), "nothing runs before verification");
     let ok = dispatch(
         &actions,
         Operation::VerifyConnectedAccountUser,
@@ -265,10 +184,7 @@ async fn authorization_and_token_lifecycle() {
     )
     .await
     .unwrap();
-    assert!(ok["post_user_verify_redirect_url"]
-        .as_str()
-        .unwrap()
-        .ends_with("/connect/complete"));
+    assert!(ok["post_user_verify_redirect_url"].as_str().unwrap().ends_with("/connect/complete"));
     assert_eq!(status(&actions, "dave").await, "ACTIVE");
     fetch(&actions, "dave").await.unwrap();
     let replay = dispatch(
@@ -278,22 +194,11 @@ async fn authorization_and_token_lifecycle() {
     )
     .await
     .unwrap_err();
-    assert_eq!(
-        replay.kind(),
-        ErrorKind::NotFound,
-        "an auth request is single-use"
-    );
+    assert_eq!(replay.kind(), ErrorKind::NotFound, "an auth request is single-use");
 
     // Deleting an account revokes its grant at the provider.
-    dispatch(
-        &actions,
-        Operation::DeleteConnectedAccount,
-        json!({"connection_name": "gmail", "identifier": "dave"}),
-    )
-    .await
-    .unwrap();
-    assert_eq!(
-        sandbox(&gateway, "/sandbox/stats?user=dave", Value::Null).await["revocations"],
-        1
-    );
+    dispatch(&actions, Operation::DeleteConnectedAccount, json!({"connection_name": "gmail", "identifier": "dave"}))
+        .await
+        .unwrap();
+    assert_eq!(sandbox(&gateway, "/sandbox/stats?user=dave", Value::Null).await["revocations"], 1);
 }

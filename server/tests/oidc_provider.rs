@@ -20,11 +20,7 @@ fn root() -> PathBuf {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 struct Killed(Child);
@@ -46,15 +42,8 @@ fn start_provider(redirect_uri: &str) -> (Killed, String) {
         .stderr(Stdio::null())
         .spawn()
         .expect("node runs tests/oidc/provider.mjs (npm install first)");
-    let line = BufReader::new(child.stdout.take().unwrap())
-        .lines()
-        .next()
-        .unwrap()
-        .unwrap();
-    let issuer = line
-        .strip_prefix("ISSUER=")
-        .expect("ISSUER line")
-        .to_string();
+    let line = BufReader::new(child.stdout.take().unwrap()).lines().next().unwrap().unwrap();
+    let issuer = line.strip_prefix("ISSUER=").expect("ISSUER line").to_string();
     (Killed(child), issuer)
 }
 
@@ -92,19 +81,13 @@ token_auth_method = "client_secret_basic"
 
 async fn start_gateway(config: &Path, port: u16, fault_delay_ms: Option<u64>) -> Killed {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_agentkit"));
-    cmd.args(["serve", "--config"])
-        .arg(config)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
+    cmd.args(["serve", "--config"]).arg(config).stdout(Stdio::null()).stderr(Stdio::null());
     if let Some(ms) = fault_delay_ms {
         cmd.env("AGENTKIT_FAULT_DELAY_REFRESH_COMMIT_MS", ms.to_string());
     }
     let child = Killed(cmd.spawn().unwrap());
     for _ in 0..100 {
-        if reqwest::get(format!("http://127.0.0.1:{port}/healthz"))
-            .await
-            .is_ok()
-        {
+        if reqwest::get(format!("http://127.0.0.1:{port}/healthz")).await.is_ok() {
             return child;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -133,48 +116,25 @@ async fn call(actions: &Actions, op: Operation, params: Value) -> agentkit_core:
 
 async fn link(actions: &Actions, user: &str, extra: Value) -> String {
     let mut params = json!({"connection_name": "oidc", "identifier": user});
-    params
-        .as_object_mut()
-        .unwrap()
-        .extend(extra.as_object().unwrap().clone());
-    call(actions, Operation::GetAuthorizationLink, params)
-        .await
-        .unwrap()["link"]
-        .as_str()
-        .unwrap()
-        .to_string()
+    params.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+    call(actions, Operation::GetAuthorizationLink, params).await.unwrap()["link"].as_str().unwrap().to_string()
 }
 
 async fn status(actions: &Actions, user: &str) -> String {
-    let got = call(
-        actions,
-        Operation::GetConnectedAccountDetails,
-        json!({"connection_name": "oidc", "identifier": user}),
-    )
-    .await
-    .unwrap();
-    got["connected_account"]["status"]
-        .as_str()
-        .unwrap()
-        .to_string()
+    let got =
+        call(actions, Operation::GetConnectedAccountDetails, json!({"connection_name": "oidc", "identifier": user}))
+            .await
+            .unwrap();
+    got["connected_account"]["status"].as_str().unwrap().to_string()
 }
 
 async fn whoami(actions: &Actions, user: &str) -> agentkit_core::Result<Value> {
-    call(
-        actions,
-        Operation::ExecuteTool,
-        json!({"tool_name": "oidc_userinfo", "identifier": user, "tool_input": {}}),
-    )
-    .await
+    call(actions, Operation::ExecuteTool, json!({"tool_name": "oidc_userinfo", "identifier": user, "tool_input": {}}))
+        .await
 }
 
 async fn stats(issuer: &str) -> Value {
-    reqwest::get(format!("{issuer}/test/stats"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    reqwest::get(format!("{issuer}/test/stats")).await.unwrap().json().await.unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -185,13 +145,9 @@ async fn against_a_real_oidc_provider() {
     let (_provider, issuer) = start_provider(&format!("http://127.0.0.1:{port}/oauth/callback"));
     let config = write_config(&dir, port, &issuer);
     let mut gateway = start_gateway(&config, port, None).await;
-    let client = ScalekitClient::new(
-        &format!("http://127.0.0.1:{port}"),
-        "skc_test",
-        "test-secret",
-        ClientOptions::default(),
-    )
-    .unwrap();
+    let client =
+        ScalekitClient::new(&format!("http://127.0.0.1:{port}"), "skc_test", "test-secret", ClientOptions::default())
+            .unwrap();
     let actions = Actions::new(client);
     let browser = fresh_browser();
 
@@ -206,11 +162,7 @@ async fn against_a_real_oidc_provider() {
 
     // Replayed link; declined consent (account unchanged); expired link.
     assert_eq!(browser.get(&first).send().await.unwrap().status(), 410);
-    let denied = browser
-        .get(link(&actions, "deny-eve", json!({})).await)
-        .send()
-        .await
-        .unwrap();
+    let denied = browser.get(link(&actions, "deny-eve", json!({})).await).send().await.unwrap();
     assert_eq!(denied.status(), 400);
     assert_eq!(status(&actions, "deny-eve").await, "PENDING_AUTH");
     let stale = link(&actions, "late-larry", json!({})).await;
@@ -221,18 +173,10 @@ async fn against_a_real_oidc_provider() {
     // User verification: a second identifier cannot activate the account; the right one can.
     let verify_url = format!("http://127.0.0.1:{port}/app/verify");
     // Bob uses his own browser (a shared browser would carry alice's session at the provider).
-    let held = fresh_browser()
-        .get(link(&actions, "bob", json!({"user_verify_url": verify_url})).await)
-        .send()
-        .await
-        .unwrap();
+    let held =
+        fresh_browser().get(link(&actions, "bob", json!({"user_verify_url": verify_url})).await).send().await.unwrap();
     let location = url::Url::parse(held.headers()["location"].to_str().unwrap()).unwrap();
-    let request_id = location
-        .query_pairs()
-        .find(|(k, _)| k == "auth_request_id")
-        .unwrap()
-        .1
-        .into_owned();
+    let request_id = location.query_pairs().find(|(k, _)| k == "auth_request_id").unwrap().1.into_owned();
     let hijack = call(
         &actions,
         Operation::VerifyConnectedAccountUser,
@@ -242,34 +186,19 @@ async fn against_a_real_oidc_provider() {
     .unwrap_err();
     assert_eq!(hijack.kind(), ErrorKind::Forbidden);
     assert_eq!(status(&actions, "bob").await, "PENDING_VERIFICATION");
-    call(
-        &actions,
-        Operation::VerifyConnectedAccountUser,
-        json!({"auth_request_id": request_id, "identifier": "bob"}),
-    )
-    .await
-    .unwrap();
+    call(&actions, Operation::VerifyConnectedAccountUser, json!({"auth_request_id": request_id, "identifier": "bob"}))
+        .await
+        .unwrap();
     assert_eq!(whoami(&actions, "bob").await.unwrap()["data"]["sub"], "bob");
 
     // 200 concurrent calls on an expired access token: one refresh at the provider, 200 successes.
     tokio::time::sleep(Duration::from_secs(ACCESS_TTL_SECS + 1)).await;
     let before = stats(&issuer).await["refreshes"].as_u64().unwrap();
     let results = futures::future::join_all((0..200).map(|_| whoami(&actions, "alice"))).await;
-    let failed: Vec<String> = results
-        .iter()
-        .filter_map(|r| r.as_ref().err().map(|e| e.message().to_string()))
-        .collect();
-    assert!(
-        failed.is_empty(),
-        "{} of 200 failed: {:?}",
-        failed.len(),
-        failed.first()
-    );
-    assert_eq!(
-        stats(&issuer).await["refreshes"].as_u64().unwrap() - before,
-        1,
-        "exactly one refresh"
-    );
+    let failed: Vec<String> =
+        results.iter().filter_map(|r| r.as_ref().err().map(|e| e.message().to_string())).collect();
+    assert!(failed.is_empty(), "{} of 200 failed: {:?}", failed.len(), failed.first());
+    assert_eq!(stats(&issuer).await["refreshes"].as_u64().unwrap() - before, 1, "exactly one refresh");
 
     // Crash between the provider's refresh answer (refresh token rotated there) and our commit.
     drop(gateway);
@@ -286,43 +215,21 @@ async fn against_a_real_oidc_provider() {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert_eq!(
-        stats(&issuer).await["refreshes"].as_u64().unwrap(),
-        before + 1,
-        "the provider rotated the token"
-    );
+    assert_eq!(stats(&issuer).await["refreshes"].as_u64().unwrap(), before + 1, "the provider rotated the token");
     let pid = gateway.0.id().to_string();
-    assert!(Command::new("kill")
-        .args(["-9", &pid])
-        .status()
-        .unwrap()
-        .success());
-    assert!(
-        in_flight.await.unwrap().is_err(),
-        "the call in flight died with the gateway"
-    );
+    assert!(Command::new("kill").args(["-9", &pid]).status().unwrap().success());
+    assert!(in_flight.await.unwrap().is_err(), "the call in flight died with the gateway");
     drop(gateway);
     let _gateway = start_gateway(&config, port, None).await;
     // After restart the account works or is cleanly EXPIRED with a way back — never silently broken.
     match whoami(&actions, "alice").await {
         Ok(me) => assert_eq!(me["data"]["sub"], "alice"),
         Err(e) => {
-            assert!(
-                e.message().contains("EXPIRED") && e.message().contains("/connect/"),
-                "{}",
-                e.message()
-            );
+            assert!(e.message().contains("EXPIRED") && e.message().contains("/connect/"), "{}", e.message());
             assert_eq!(status(&actions, "alice").await, "EXPIRED");
-            let again = browser
-                .get(link(&actions, "alice", json!({})).await)
-                .send()
-                .await
-                .unwrap();
+            let again = browser.get(link(&actions, "alice", json!({})).await).send().await.unwrap();
             assert_eq!(again.status(), 200);
-            assert_eq!(
-                whoami(&actions, "alice").await.unwrap()["data"]["sub"],
-                "alice"
-            );
+            assert_eq!(whoami(&actions, "alice").await.unwrap()["data"]["sub"], "alice");
         }
     }
     let _ = std::fs::remove_dir_all(dir);

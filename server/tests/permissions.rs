@@ -26,21 +26,15 @@ base_url = "http://127.0.0.1:9"
 
 #[tokio::test]
 async fn only_permitted_clients_read_credentials() {
-    let data_dir =
-        std::env::temp_dir().join(format!("agentkit-perm-{}", uuid::Uuid::new_v4().simple()));
+    let data_dir = std::env::temp_dir().join(format!("agentkit-perm-{}", uuid::Uuid::new_v4().simple()));
     let text = CONFIG.replace("SHA", &agentkit_server::config::sha256_hex("agent-secret"));
     let mut config = agentkit_server::Config::parse(&text, "test.toml").unwrap();
     config.server.data_dir = data_dir.clone();
     let server = agentkit_server::start(config).await.unwrap();
     let client = |id: &str, secret: &str| {
-        Actions::new(
-            ScalekitClient::new(&server.public_url, id, secret, ClientOptions::default()).unwrap(),
-        )
+        Actions::new(ScalekitClient::new(&server.public_url, id, secret, ClientOptions::default()).unwrap())
     };
-    let (admin, agent) = (
-        client("skc_admin", "admin-secret"),
-        client("skc_agent", "agent-secret"),
-    );
+    let (admin, agent) = (client("skc_admin", "admin-secret"), client("skc_agent", "agent-secret"));
 
     dispatch(
         &agent,
@@ -50,13 +44,10 @@ async fn only_permitted_clients_read_credentials() {
     )
     .await
     .unwrap();
-    let denied = dispatch(
-        &agent,
-        Operation::GetConnectedAccount,
-        json!({"connection_name": "gmail", "identifier": "u1"}),
-    )
-    .await
-    .unwrap_err();
+    let denied =
+        dispatch(&agent, Operation::GetConnectedAccount, json!({"connection_name": "gmail", "identifier": "u1"}))
+            .await
+            .unwrap_err();
     assert_eq!(denied.kind(), ErrorKind::Forbidden);
     assert!(denied.message().contains("get_connected_account_details"));
     let details = dispatch(
@@ -66,25 +57,15 @@ async fn only_permitted_clients_read_credentials() {
     )
     .await
     .unwrap();
-    assert!(details["connected_account"]
-        .get("authorization_details")
-        .is_none());
-    let full = dispatch(
-        &admin,
-        Operation::GetConnectedAccount,
-        json!({"connection_name": "gmail", "identifier": "u1"}),
-    )
-    .await
-    .unwrap();
-    assert_eq!(
-        full["connected_account"]["authorization_details"]["oauth_token"]["access_token"],
-        "ya29.secret"
-    );
+    assert!(details["connected_account"].get("authorization_details").is_none());
+    let full =
+        dispatch(&admin, Operation::GetConnectedAccount, json!({"connection_name": "gmail", "identifier": "u1"}))
+            .await
+            .unwrap();
+    assert_eq!(full["connected_account"]["authorization_details"]["oauth_token"]["access_token"], "ya29.secret");
 
     let wrong = client("skc_agent", "admin-secret");
-    let err = dispatch(&wrong, Operation::ListConnectedAccounts, json!({}))
-        .await
-        .unwrap_err();
+    let err = dispatch(&wrong, Operation::ListConnectedAccounts, json!({})).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Unauthorized);
     server.task.abort();
     let _ = std::fs::remove_dir_all(data_dir);

@@ -31,21 +31,16 @@ fn substitute(value: &Value, vars: &serde_json::Map<String, Value>) -> Value {
             Value::String(out)
         }
         Value::Array(items) => Value::Array(items.iter().map(|v| substitute(v, vars)).collect()),
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .map(|(k, v)| (k.clone(), substitute(v, vars)))
-                .collect(),
-        ),
+        Value::Object(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), substitute(v, vars))).collect()),
         other => other.clone(),
     }
 }
 
 fn dig<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
-    path.split('.')
-        .try_fold(value, |cur, part| match part.parse::<usize>() {
-            Ok(i) if cur.is_array() => cur.get(i),
-            _ => cur.get(part),
-        })
+    path.split('.').try_fold(value, |cur, part| match part.parse::<usize>() {
+        Ok(i) if cur.is_array() => cur.get(i),
+        _ => cur.get(part),
+    })
 }
 
 fn present(v: Option<&Value>) -> bool {
@@ -72,11 +67,7 @@ fn check(result: &Value, expectation: &Value, where_: &str) {
         assert!(same, "{label}: {value} != {expected}");
     }
     if let Some(n) = expectation.get("length").and_then(Value::as_u64) {
-        let len = value
-            .as_array()
-            .map(Vec::len)
-            .or_else(|| value.as_str().map(str::len))
-            .expect("array or string");
+        let len = value.as_array().map(Vec::len).or_else(|| value.as_str().map(str::len)).expect("array or string");
         assert_eq!(len as u64, n, "{label}: length");
     }
     if let Some(needle) = expectation.get("contains") {
@@ -111,11 +102,7 @@ impl ToolModifier for ScenarioModifier {
         }
         if let Some(append) = &self.append {
             let key = append["key"].as_str().unwrap().to_string();
-            let list = data
-                .as_object_mut()
-                .unwrap()
-                .entry(key)
-                .or_insert_with(|| json!([]));
+            let list = data.as_object_mut().unwrap().entry(key).or_insert_with(|| json!([]));
             list.as_array_mut().unwrap().push(append["value"].clone());
         }
         Ok(data)
@@ -124,34 +111,23 @@ impl ToolModifier for ScenarioModifier {
 
 /// GET following redirects like a browser; stops before a redirect to host `stop_at`.
 async fn browser_open(url: &str, stop_at: &str) -> Value {
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let mut url = url::Url::parse(url).unwrap();
     for _ in 0..10 {
         let resp = client.get(url.clone()).send().await.unwrap();
         let status = resp.status().as_u16();
-        let location = resp
-            .headers()
-            .get("location")
-            .and_then(|v| v.to_str().ok())
-            .map(String::from);
+        let location = resp.headers().get("location").and_then(|v| v.to_str().ok()).map(String::from);
         match location {
             Some(loc) if resp.status().is_redirection() => {
                 let next = url.join(&loc).unwrap();
                 if !stop_at.is_empty() && next.host_str() == Some(stop_at) {
-                    let query: serde_json::Map<String, Value> = next
-                        .query_pairs()
-                        .map(|(k, v)| (k.into_owned(), json!(v)))
-                        .collect();
+                    let query: serde_json::Map<String, Value> =
+                        next.query_pairs().map(|(k, v)| (k.into_owned(), json!(v))).collect();
                     return json!({"status": status, "text": resp.text().await.unwrap(), "location": next.as_str(), "query": query});
                 }
                 url = next;
             }
-            _ => {
-                return json!({"status": status, "text": resp.text().await.unwrap(), "location": "", "query": {}})
-            }
+            _ => return json!({"status": status, "text": resp.text().await.unwrap(), "location": "", "query": {}}),
         }
     }
     panic!("too many redirects")
@@ -177,10 +153,7 @@ impl Runner {
         match op {
             "sandbox.token" => {
                 let resp = reqwest::Client::new()
-                    .post(format!(
-                        "{}/sandbox/tokens",
-                        self.env["AGENTKIT_SANDBOX_URL"]
-                    ))
+                    .post(format!("{}/sandbox/tokens", self.env["AGENTKIT_SANDBOX_URL"]))
                     .json(&params)
                     .send()
                     .await?;
@@ -191,21 +164,13 @@ impl Runner {
                 params.get("stop_at").and_then(Value::as_str).unwrap_or(""),
             )
             .await),
-            "client.bad_credentials" => self
-                .client("wrong-secret")
-                .authenticate()
-                .await
-                .map(|_| Value::Null),
+            "client.bad_credentials" => self.client("wrong-secret").authenticate().await.map(|_| Value::Null),
             "modifier.add" => {
                 let kind: ModifierKind = params["type"].as_str().unwrap().parse()?;
                 let names = serde_json::from_value(params["tool_names"].clone()).unwrap();
-                let modifier = ScenarioModifier {
-                    set: params.get("set").cloned(),
-                    append: params.get("append").cloned(),
-                };
-                self.actions
-                    .modifiers()
-                    .add(kind, names, Arc::new(modifier));
+                let modifier =
+                    ScenarioModifier { set: params.get("set").cloned(), append: params.get("append").cloned() };
+                self.actions.modifiers().add(kind, names, Arc::new(modifier));
                 Ok(Value::Null)
             }
             "actions.request" => {
@@ -213,14 +178,10 @@ impl Runner {
                 let data: Value = serde_json::from_slice(&raw.body).unwrap_or(Value::Null);
                 Ok(json!({"status": raw.status, "data": data}))
             }
-            "tools.execute_tool" => {
-                dispatch(&self.actions, Operation::ExecuteToolUnmodified, params).await
-            }
+            "tools.execute_tool" => dispatch(&self.actions, Operation::ExecuteToolUnmodified, params).await,
             other => {
                 let (_, method) = other.split_once('.').expect("target.method");
-                let op: Operation = method
-                    .parse()
-                    .unwrap_or_else(|_| panic!("unknown op {other}"));
+                let op: Operation = method.parse().unwrap_or_else(|_| panic!("unknown op {other}"));
                 dispatch(&self.actions, op, params).await
             }
         }
@@ -237,14 +198,9 @@ async fn shared_scenarios() {
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
         .collect();
     files.sort();
-    assert!(
-        files.len() >= 7,
-        "scenario files found in {}",
-        dir.display()
-    );
+    assert!(files.len() >= 7, "scenario files found in {}", dir.display());
     for file in files {
-        let scenario: Value =
-            serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        let scenario: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
         let name = scenario["name"].as_str().unwrap();
         let runner = Runner {
             actions: Actions::new(
@@ -259,13 +215,7 @@ async fn shared_scenarios() {
             env: gateway.env.clone(),
         };
         let mut vars = serde_json::Map::new();
-        vars.insert(
-            "user".into(),
-            json!(format!(
-                "rs-{name}-{}",
-                &uuid::Uuid::new_v4().simple().to_string()[..8]
-            )),
-        );
+        vars.insert("user".into(), json!(format!("rs-{name}-{}", &uuid::Uuid::new_v4().simple().to_string()[..8])));
         for (index, raw_step) in scenario["steps"].as_array().unwrap().iter().enumerate() {
             let step = substitute(raw_step, &vars);
             let op = step["op"].as_str().unwrap();
@@ -273,57 +223,26 @@ async fn shared_scenarios() {
             let params = step.get("params").cloned().unwrap_or_else(|| json!({}));
             let outcome = runner.run(op, params).await;
             if let Some(expected) = step.get("error") {
-                let err = outcome
-                    .err()
-                    .unwrap_or_else(|| panic!("{where_}: expected {expected}"));
-                assert_eq!(
-                    err.sdk_class_name(),
-                    expected["class"].as_str().unwrap(),
-                    "{where_}: {}",
-                    err.message()
-                );
+                let err = outcome.err().unwrap_or_else(|| panic!("{where_}: expected {expected}"));
+                assert_eq!(err.sdk_class_name(), expected["class"].as_str().unwrap(), "{where_}: {}", err.message());
                 if let Some(status) = expected.get("status") {
-                    assert_eq!(
-                        err.status() as u64,
-                        status.as_u64().unwrap(),
-                        "{where_}: status"
-                    );
+                    assert_eq!(err.status() as u64, status.as_u64().unwrap(), "{where_}: status");
                 }
                 if let Some(field) = expected.get("field") {
-                    assert_eq!(
-                        err.field(),
-                        field.as_str(),
-                        "{where_}: field ({})",
-                        err.message()
-                    );
+                    assert_eq!(err.field(), field.as_str(), "{where_}: field ({})", err.message());
                 }
                 if let Some(text) = expected.get("message_contains").and_then(Value::as_str) {
-                    assert!(
-                        err.message().contains(text),
-                        "{where_}: message {:?}",
-                        err.message()
-                    );
+                    assert!(err.message().contains(text), "{where_}: message {:?}", err.message());
                 }
                 continue;
             }
-            let result =
-                outcome.unwrap_or_else(|e| panic!("{where_}: {} ({:?})", e.message(), e.kind()));
-            for expectation in step
-                .get("expect")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
+            let result = outcome.unwrap_or_else(|e| panic!("{where_}: {} ({:?})", e.message(), e.kind()));
+            for expectation in step.get("expect").and_then(Value::as_array).into_iter().flatten() {
                 check(&result, expectation, &where_);
             }
-            for (var, source) in step
-                .get("save")
-                .and_then(Value::as_object)
-                .into_iter()
-                .flatten()
-            {
-                let value = dig(&result, source.as_str().unwrap())
-                    .unwrap_or_else(|| panic!("{where_}: cannot save {source}"));
+            for (var, source) in step.get("save").and_then(Value::as_object).into_iter().flatten() {
+                let value =
+                    dig(&result, source.as_str().unwrap()).unwrap_or_else(|| panic!("{where_}: cannot save {source}"));
                 vars.insert(var.clone(), value.clone());
             }
         }

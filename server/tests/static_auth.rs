@@ -8,13 +8,9 @@ use serde_json::{json, Value};
 
 #[tokio::test]
 async fn static_credentials_are_injected_as_declared() {
-    let (sandbox, _task) = agentkit_server::sandbox::start("127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
-    let data_dir =
-        std::env::temp_dir().join(format!("agentkit-static-{}", uuid::Uuid::new_v4().simple()));
-    let connectors =
-        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/connectors");
+    let (sandbox, _task) = agentkit_server::sandbox::start("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let data_dir = std::env::temp_dir().join(format!("agentkit-static-{}", uuid::Uuid::new_v4().simple()));
+    let connectors = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/connectors");
     let text = format!(
         r#"
 [server]
@@ -36,13 +32,8 @@ base_url = "http://{sandbox}"
         data_dir.display(),
         connectors.display()
     );
-    let server =
-        agentkit_server::start(agentkit_server::Config::parse(&text, "test.toml").unwrap())
-            .await
-            .unwrap();
-    let actions = Actions::new(
-        ScalekitClient::new(&server.public_url, "c", "s", ClientOptions::default()).unwrap(),
-    );
+    let server = agentkit_server::start(agentkit_server::Config::parse(&text, "test.toml").unwrap()).await.unwrap();
+    let actions = Actions::new(ScalekitClient::new(&server.public_url, "c", "s", ClientOptions::default()).unwrap());
     let create = |connection: &str, user: &str, details: Value| {
         dispatch(
             &actions,
@@ -51,55 +42,27 @@ base_url = "http://{sandbox}"
         )
     };
     let run = |tool: &str, user: &str| {
-        dispatch(
-            &actions,
-            Operation::ExecuteTool,
-            json!({"tool_name": tool, "identifier": user, "tool_input": {}}),
-        )
+        dispatch(&actions, Operation::ExecuteTool, json!({"tool_name": tool, "identifier": user, "tool_input": {}}))
     };
 
-    let account = create("keyed", "u1", json!({"api_key": "key-123"}))
-        .await
-        .unwrap();
-    assert_eq!(
-        account["connected_account"]["authorization_type"],
-        "API_KEY"
-    );
+    let account = create("keyed", "u1", json!({"api_key": "key-123"})).await.unwrap();
+    assert_eq!(account["connected_account"]["authorization_type"], "API_KEY");
     let echoed = run("echo_apikey_request", "u1").await.unwrap();
     assert_eq!(echoed["data"]["headers"]["x-api-key"], "key-123");
-    assert!(
-        echoed["data"]["headers"].get("authorization").is_none(),
-        "only the declared header"
-    );
+    assert!(echoed["data"]["headers"].get("authorization").is_none(), "only the declared header");
 
-    create("bearer", "u2", json!({"token": "tok-456"}))
-        .await
-        .unwrap();
+    create("bearer", "u2", json!({"token": "tok-456"})).await.unwrap();
     let echoed = run("echo_bearer_request", "u2").await.unwrap();
     assert_eq!(echoed["data"]["headers"]["authorization"], "Bearer tok-456");
 
-    create(
-        "bearer",
-        "u3",
-        json!({"username": "ann", "password": "p@ss"}),
-    )
-    .await
-    .unwrap();
+    create("bearer", "u3", json!({"username": "ann", "password": "p@ss"})).await.unwrap();
     let echoed = run("echo_bearer_request", "u3").await.unwrap();
-    let expected = format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode("ann:p@ss")
-    );
+    let expected = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode("ann:p@ss"));
     assert_eq!(echoed["data"]["headers"]["authorization"], expected);
     let headers = echoed["data"]["headers"].to_string();
-    assert!(
-        !headers.contains("connection_name") && !headers.contains("x-sdk-version"),
-        "{headers}"
-    );
+    assert!(!headers.contains("connection_name") && !headers.contains("x-sdk-version"), "{headers}");
 
-    let missing = create("keyed", "u4", json!({"unrelated": "x"}))
-        .await
-        .unwrap();
+    let missing = create("keyed", "u4", json!({"unrelated": "x"})).await.unwrap();
     assert_eq!(missing["connected_account"]["status"], "ACTIVE");
     let err = run("echo_apikey_request", "u4").await.unwrap_err();
     assert!(err.message().contains("credentials"), "{}", err.message());

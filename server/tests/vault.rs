@@ -25,41 +25,22 @@ async fn credentials_are_sealed_at_rest_and_rotate_online() {
     .unwrap();
 
     let disk = gateway.disk_contents();
-    assert!(
-        disk.contains("vault-user"),
-        "the database was read (sanity check)"
-    );
+    assert!(disk.contains("vault-user"), "the database was read (sanity check)");
     assert!(!disk.contains(&token), "access token readable on disk");
     assert!(!disk.contains(refresh), "refresh token readable on disk");
-    let old_kid = std::fs::read_to_string(gateway.data_dir.join("vault.keys"))
-        .unwrap()
-        .split(' ')
-        .next()
-        .unwrap()
-        .to_string();
-    assert!(
-        disk.contains(&format!("v1.{old_kid}.")),
-        "records carry their key id"
-    );
+    let old_kid =
+        std::fs::read_to_string(gateway.data_dir.join("vault.keys")).unwrap().split(' ').next().unwrap().to_string();
+    assert!(disk.contains(&format!("v1.{old_kid}.")), "records carry their key id");
 
     let out = Command::new(env!("CARGO_BIN_EXE_agentkit"))
         .args(["keys", "rotate", "--data-dir"])
         .arg(&gateway.data_dir)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let printed = String::from_utf8_lossy(&out.stdout);
     assert!(printed.contains("re-sealed 1 credential"), "{printed}");
-    let new_kid = printed
-        .split_whitespace()
-        .nth(3)
-        .unwrap()
-        .trim_end_matches(';')
-        .to_string();
+    let new_kid = printed.split_whitespace().nth(3).unwrap().trim_end_matches(';').to_string();
     assert_ne!(new_kid, old_kid);
 
     // The running gateway reads the re-sealed record (it loads the new key on first sight)...
@@ -70,10 +51,7 @@ async fn credentials_are_sealed_at_rest_and_rotate_online() {
     )
     .await
     .unwrap();
-    assert_eq!(
-        read["connected_account"]["authorization_details"]["oauth_token"]["access_token"],
-        json!(token)
-    );
+    assert_eq!(read["connected_account"]["authorization_details"]["oauth_token"]["access_token"], json!(token));
     let run = dispatch(
         &actions,
         Operation::ExecuteTool,

@@ -38,12 +38,7 @@ mod tests {
 
     #[test]
     fn round_trips_field_names() {
-        for snake in [
-            "connected_account_id",
-            "filter.connection_names",
-            "id",
-            "page_size",
-        ] {
+        for snake in ["connected_account_id", "filter.connection_names", "id", "page_size"] {
             assert_eq!(to_snake_case(&to_camel_case(snake)), snake);
         }
         assert_eq!(to_camel_case("token_expires_at"), "tokenExpiresAt");

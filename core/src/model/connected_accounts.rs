@@ -49,10 +49,7 @@ impl ConnectorStatus {
 
     /// Proto enum number, as the Node SDK exposes it.
     pub fn number(self) -> i32 {
-        ConnectorStatus::ALL
-            .iter()
-            .position(|s| *s == self)
-            .unwrap_or(0) as i32
+        ConnectorStatus::ALL.iter().position(|s| *s == self).unwrap_or(0) as i32
     }
 }
 
@@ -62,9 +59,7 @@ impl FromStr for ConnectorStatus {
         ConnectorStatus::ALL
             .into_iter()
             .find(|v| v.as_str().eq_ignore_ascii_case(s))
-            .ok_or_else(|| {
-                Error::invalid_field("status", format!("unknown connected account status {s:?}"))
-            })
+            .ok_or_else(|| Error::invalid_field("status", format!("unknown connected account status {s:?}")))
     }
 }
 
@@ -112,9 +107,8 @@ impl ConnectorType {
 impl FromStr for ConnectorType {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self> {
-        serde_json::from_value(Value::String(s.to_ascii_uppercase())).map_err(|_| {
-            Error::invalid_field("auth_type", format!("unknown authorization type {s:?}"))
-        })
+        serde_json::from_value(Value::String(s.to_ascii_uppercase()))
+            .map_err(|_| Error::invalid_field("auth_type", format!("unknown authorization type {s:?}")))
     }
 }
 
@@ -123,11 +117,7 @@ impl FromStr for ConnectorType {
 pub struct OauthToken {
     #[serde(default, alias = "accessToken")]
     pub access_token: String,
-    #[serde(
-        default,
-        alias = "refreshToken",
-        skip_serializing_if = "String::is_empty"
-    )]
+    #[serde(default, alias = "refreshToken", skip_serializing_if = "String::is_empty")]
     pub refresh_token: String,
     #[serde(default)]
     pub scopes: Vec<String>,
@@ -153,13 +143,12 @@ pub struct AuthorizationDetails {
 
 impl AuthorizationDetails {
     pub fn is_empty(&self) -> bool {
-        let oauth_empty = self
-            .oauth_token
+        let oauth_empty =
+            self.oauth_token.as_ref().is_none_or(|t| t.access_token.is_empty() && t.refresh_token.is_empty());
+        let static_empty = self
+            .static_auth
             .as_ref()
-            .is_none_or(|t| t.access_token.is_empty() && t.refresh_token.is_empty());
-        let static_empty = self.static_auth.as_ref().is_none_or(|s| {
-            s.details.is_null() || s.details.as_object().is_some_and(|o| o.is_empty())
-        });
+            .is_none_or(|s| s.details.is_null() || s.details.as_object().is_some_and(|o| o.is_empty()));
         oauth_empty && static_empty
     }
 }
@@ -178,17 +167,9 @@ pub struct ConnectedAccount {
     pub status: ConnectorStatus,
     #[serde(default, alias = "authorizationType")]
     pub authorization_type: ConnectorType,
-    #[serde(
-        default,
-        alias = "authorizationDetails",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, alias = "authorizationDetails", skip_serializing_if = "Option::is_none")]
     pub authorization_details: Option<AuthorizationDetails>,
-    #[serde(
-        default,
-        alias = "tokenExpiresAt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, alias = "tokenExpiresAt", skip_serializing_if = "Option::is_none")]
     pub token_expires_at: Option<DateTime<Utc>>,
     #[serde(default, alias = "updatedAt", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<DateTime<Utc>>,
@@ -200,11 +181,7 @@ pub struct ConnectedAccount {
     pub connection_id: String,
     #[serde(default, alias = "apiConfig", skip_serializing_if = "Option::is_none")]
     pub api_config: Option<Value>,
-    #[serde(
-        default,
-        alias = "organizationId",
-        skip_serializing_if = "String::is_empty"
-    )]
+    #[serde(default, alias = "organizationId", skip_serializing_if = "String::is_empty")]
     pub organization_id: String,
     #[serde(default, alias = "userId", skip_serializing_if = "String::is_empty")]
     pub user_id: String,
@@ -213,12 +190,7 @@ pub struct ConnectedAccount {
 /// Addresses one account: by `id`, or by `connector` + `identifier` (optionally narrowed by org/user).
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
 pub struct AccountSelector {
-    #[serde(
-        default,
-        skip_serializing_if = "String::is_empty",
-        alias = "connectionName",
-        alias = "connection_name"
-    )]
+    #[serde(default, skip_serializing_if = "String::is_empty", alias = "connectionName", alias = "connection_name")]
     pub connector: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub identifier: String,
@@ -229,11 +201,7 @@ pub struct AccountSelector {
         alias = "connected_account_id"
     )]
     pub id: String,
-    #[serde(
-        default,
-        skip_serializing_if = "String::is_empty",
-        alias = "organizationId"
-    )]
+    #[serde(default, skip_serializing_if = "String::is_empty", alias = "organizationId")]
     pub organization_id: String,
     #[serde(default, skip_serializing_if = "String::is_empty", alias = "userId")]
     pub user_id: String,
@@ -241,18 +209,11 @@ pub struct AccountSelector {
 
 impl AccountSelector {
     pub fn by_id(id: impl Into<String>) -> Self {
-        AccountSelector {
-            id: id.into(),
-            ..Default::default()
-        }
+        AccountSelector { id: id.into(), ..Default::default() }
     }
 
     pub fn by_name(connector: impl Into<String>, identifier: impl Into<String>) -> Self {
-        AccountSelector {
-            connector: connector.into(),
-            identifier: identifier.into(),
-            ..Default::default()
-        }
+        AccountSelector { connector: connector.into(), identifier: identifier.into(), ..Default::default() }
     }
 
     /// Rejects a selector that addresses nothing, naming the missing field.
@@ -260,19 +221,13 @@ impl AccountSelector {
         if !self.id.trim().is_empty() {
             return Ok(());
         }
-        match (
-            self.connector.trim().is_empty(),
-            self.identifier.trim().is_empty(),
-        ) {
+        match (self.connector.trim().is_empty(), self.identifier.trim().is_empty()) {
             (false, false) => Ok(()),
             (true, _) => Err(Error::invalid_field(
                 "connection_name",
                 "connection_name (with identifier) or connected_account_id is required",
             )),
-            (false, true) => Err(Error::invalid_field(
-                "identifier",
-                "identifier is required with connection_name",
-            )),
+            (false, true) => Err(Error::invalid_field("identifier", "identifier is required with connection_name")),
         }
     }
 
@@ -288,15 +243,9 @@ impl AccountSelector {
 
     pub fn from_query(q: &QueryMap) -> Self {
         AccountSelector {
-            connector: q
-                .get("connector")
-                .or_else(|| q.get("connection_name"))
-                .unwrap_or_default(),
+            connector: q.get("connector").or_else(|| q.get("connection_name")).unwrap_or_default(),
             identifier: q.get("identifier").unwrap_or_default(),
-            id: q
-                .get("id")
-                .or_else(|| q.get("connected_account_id"))
-                .unwrap_or_default(),
+            id: q.get("id").or_else(|| q.get("connected_account_id")).unwrap_or_default(),
             organization_id: q.get("organization_id").unwrap_or_default(),
             user_id: q.get("user_id").unwrap_or_default(),
         }
@@ -306,11 +255,7 @@ impl AccountSelector {
 /// Body of create and update: the credentials and per-account configuration.
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
 pub struct ConnectedAccountInput {
-    #[serde(
-        default,
-        alias = "authorizationDetails",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, alias = "authorizationDetails", skip_serializing_if = "Option::is_none")]
     pub authorization_details: Option<AuthorizationDetails>,
     #[serde(default, alias = "apiConfig", skip_serializing_if = "Option::is_none")]
     pub api_config: Option<Value>,
@@ -374,10 +319,7 @@ impl ListConnectedAccountsRequest {
 
     pub fn from_query(q: &QueryMap) -> Result<Self> {
         Ok(ListConnectedAccountsRequest {
-            connector: q
-                .get("connector")
-                .or_else(|| q.get("connection_name"))
-                .unwrap_or_default(),
+            connector: q.get("connector").or_else(|| q.get("connection_name")).unwrap_or_default(),
             identifier: q.get("identifier").unwrap_or_default(),
             provider: q.get("provider").unwrap_or_default(),
             organization_id: q.get("organization_id").unwrap_or_default(),
@@ -409,11 +351,7 @@ pub struct MagicLinkRequest {
     pub selector: AccountSelector,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub state: String,
-    #[serde(
-        default,
-        alias = "userVerifyUrl",
-        skip_serializing_if = "String::is_empty"
-    )]
+    #[serde(default, alias = "userVerifyUrl", skip_serializing_if = "String::is_empty")]
     pub user_verify_url: String,
 }
 
@@ -451,23 +389,9 @@ mod tests {
         )
         .unwrap();
         assert_eq!(a.selector.connector, "gmail");
-        assert_eq!(
-            a.connected_account
-                .authorization_details
-                .unwrap()
-                .oauth_token
-                .unwrap()
-                .access_token,
-            "t"
-        );
-        assert_eq!(
-            "pending_auth".parse::<ConnectorStatus>().unwrap(),
-            ConnectorStatus::PendingAuth
-        );
-        assert_eq!(
-            serde_json::to_value(ConnectorStatus::Active).unwrap(),
-            "ACTIVE"
-        );
+        assert_eq!(a.connected_account.authorization_details.unwrap().oauth_token.unwrap().access_token, "t");
+        assert_eq!("pending_auth".parse::<ConnectorStatus>().unwrap(), ConnectorStatus::PendingAuth);
+        assert_eq!(serde_json::to_value(ConnectorStatus::Active).unwrap(), "ACTIVE");
         assert_eq!(ConnectorStatus::PendingVerification.number(), 4);
     }
 }

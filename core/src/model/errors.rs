@@ -22,17 +22,9 @@ pub struct ErrorDetail {
     pub type_url: String,
     #[serde(default, alias = "errorCode")]
     pub error_code: String,
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        alias = "toolErrorInfo"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none", alias = "toolErrorInfo")]
     pub tool_error_info: Option<ToolErrorInfo>,
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        alias = "validationErrorInfo"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none", alias = "validationErrorInfo")]
     pub validation_error_info: Option<ValidationErrorInfo>,
 }
 

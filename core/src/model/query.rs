@@ -43,11 +43,7 @@ impl QueryMap {
 
     /// Last value of `key`, empty strings treated as absent.
     pub fn get(&self, key: &str) -> Option<String> {
-        self.0
-            .iter()
-            .rev()
-            .find(|(k, v)| k == key && !v.is_empty())
-            .map(|(_, v)| v.clone())
+        self.0.iter().rev().find(|(k, v)| k == key && !v.is_empty()).map(|(_, v)| v.clone())
     }
 
     /// Every value of a repeated key; comma-separated values are split too.
@@ -56,11 +52,7 @@ impl QueryMap {
             .iter()
             .filter(|(k, _)| k == key)
             .flat_map(|(_, v)| {
-                v.split(',')
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(String::from)
-                    .collect::<Vec<_>>()
+                v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect::<Vec<_>>()
             })
             .collect()
     }
@@ -68,12 +60,10 @@ impl QueryMap {
     pub fn get_u32(&self, key: &str) -> Result<Option<u32>> {
         match self.get(key) {
             None => Ok(None),
-            Some(v) => v.parse::<u32>().map(Some).map_err(|_| {
-                Error::invalid_field(
-                    key,
-                    format!("{key} must be a non-negative integer, got {v:?}"),
-                )
-            }),
+            Some(v) => v
+                .parse::<u32>()
+                .map(Some)
+                .map_err(|_| Error::invalid_field(key, format!("{key} must be a non-negative integer, got {v:?}"))),
         }
     }
 
@@ -82,10 +72,7 @@ impl QueryMap {
             None => Ok(None),
             Some("true") | Some("1") => Ok(Some(true)),
             Some("false") | Some("0") => Ok(Some(false)),
-            Some(v) => Err(Error::invalid_field(
-                key,
-                format!("{key} must be true or false, got {v:?}"),
-            )),
+            Some(v) => Err(Error::invalid_field(key, format!("{key} must be true or false, got {v:?}"))),
         }
     }
 }
@@ -96,13 +83,9 @@ mod tests {
 
     #[test]
     fn camel_keys_and_repeats() {
-        let q = QueryMap::parse(Some(
-            "filter.connectionNames=gmail&filter.connection_names=slack&page_size=5",
-        ));
+        let q = QueryMap::parse(Some("filter.connectionNames=gmail&filter.connection_names=slack&page_size=5"));
         assert_eq!(q.all("filter.connection_names"), vec!["gmail", "slack"]);
         assert_eq!(q.get_u32("page_size").unwrap(), Some(5));
-        assert!(QueryMap::parse(Some("page_size=x"))
-            .get_u32("page_size")
-            .is_err());
+        assert!(QueryMap::parse(Some("page_size=x")).get_u32("page_size").is_err());
     }
 }

@@ -28,10 +28,7 @@ pub struct Tool {
 
 impl Tool {
     pub fn name(&self) -> &str {
-        self.definition
-            .get("name")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
+        self.definition.get("name").and_then(Value::as_str).unwrap_or_default()
     }
 }
 
@@ -241,24 +238,11 @@ pub struct ExecuteToolRequest {
     pub identifier: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub params: Option<Value>,
-    #[serde(
-        default,
-        alias = "connectedAccountId",
-        skip_serializing_if = "String::is_empty"
-    )]
+    #[serde(default, alias = "connectedAccountId", skip_serializing_if = "String::is_empty")]
     pub connected_account_id: String,
-    #[serde(
-        default,
-        alias = "connectionName",
-        alias = "connection_name",
-        skip_serializing_if = "String::is_empty"
-    )]
+    #[serde(default, alias = "connectionName", alias = "connection_name", skip_serializing_if = "String::is_empty")]
     pub connector: String,
-    #[serde(
-        default,
-        alias = "organizationId",
-        skip_serializing_if = "String::is_empty"
-    )]
+    #[serde(default, alias = "organizationId", skip_serializing_if = "String::is_empty")]
     pub organization_id: String,
     #[serde(default, alias = "userId", skip_serializing_if = "String::is_empty")]
     pub user_id: String,

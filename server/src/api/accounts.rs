@@ -34,19 +34,12 @@ pub async fn resolve_account(state: &AppState, sel: &AccountSelector) -> Result<
     sel.validate()?;
     if !sel.id.trim().is_empty() {
         let found = state.store.account_by_id(sel.id.trim()).await?;
-        return found.ok_or_else(|| {
-            Error::not_found(format!("connected account {:?} not found", sel.id.trim()))
-        });
+        return found.ok_or_else(|| Error::not_found(format!("connected account {:?} not found", sel.id.trim())));
     }
     state.connection(sel.connector.trim())?;
     let found = state
         .store
-        .accounts_by_name(
-            sel.connector.trim(),
-            sel.identifier.trim(),
-            &sel.organization_id,
-            &sel.user_id,
-        )
+        .accounts_by_name(sel.connector.trim(), sel.identifier.trim(), &sel.organization_id, &sel.user_id)
         .await?;
     found.into_iter().next().ok_or_else(|| {
         Error::not_found(format!(
@@ -66,26 +59,25 @@ fn apply_credentials(
     let Some(details) = details.filter(|d| !d.is_empty()) else {
         return Ok(());
     };
-    if details
-        .oauth_token
-        .as_ref()
-        .is_some_and(|t| t.access_token.is_empty())
-        && details.static_auth.is_none()
-    {
+    if details.oauth_token.as_ref().is_some_and(|t| t.access_token.is_empty()) && details.static_auth.is_none() {
         return Err(Error::invalid_field(
             "authorization_details.oauth_token.access_token",
             "authorization_details.oauth_token.access_token is required",
         ));
     }
-    let connector_type = state
-        .catalog
-        .connector(&account.connector)
-        .map(|c| c.auth.connector_type())
-        .unwrap_or(ConnectorType::Custom);
-    account.authorization_type = if details.oauth_token.is_some() {
-        ConnectorType::Oauth
-    } else {
-        connector_type
+    let connector_type =
+        state.catalog.connector(&account.connector).map(|c| c.auth.connector_type()).unwrap_or(ConnectorType::Custom);
+    let service_account = details
+        .static_auth
+        .as_ref()
+        .filter(|s| s.details.get("type").and_then(serde_json::Value::as_str) == Some("service_account"));
+    account.authorization_type = match (details.oauth_token.is_some(), service_account) {
+        (_, Some(key)) => {
+            crate::service_account::ServiceAccountKey::check(&key.details)?;
+            ConnectorType::OauthM2m
+        }
+        (true, None) => ConnectorType::Oauth,
+        (false, None) => connector_type,
     };
     account.credentials = Some(details);
     account.status = ConnectorStatus::Active;
@@ -97,32 +89,20 @@ pub fn new_account_id() -> String {
 }
 
 /// Creates an account record (shared by create and magic-link get-or-create).
-pub async fn create_account(
-    state: &AppState,
-    req: UpsertConnectedAccountRequest,
-) -> Result<AccountRecord> {
+pub async fn create_account(state: &AppState, req: UpsertConnectedAccountRequest) -> Result<AccountRecord> {
     let sel = &req.selector;
     if sel.connector.trim().is_empty() {
-        return Err(Error::invalid_field(
-            "connection_name",
-            "connection_name (connector) is required",
-        ));
+        return Err(Error::invalid_field("connection_name", "connection_name (connector) is required"));
     }
     check_identifier(&sel.identifier)?;
     let connection = state.connection(sel.connector.trim())?;
     if let Some(cfg) = &req.connected_account.api_config {
         if !cfg.is_object() {
-            return Err(Error::invalid_field(
-                "api_config",
-                "api_config must be an object",
-            ));
+            return Err(Error::invalid_field("api_config", "api_config must be an object"));
         }
     }
-    let connector_type = state
-        .catalog
-        .connector(&connection.connector)
-        .map(|c| c.auth.connector_type())
-        .unwrap_or_default();
+    let connector_type =
+        state.catalog.connector(&connection.connector).map(|c| c.auth.connector_type()).unwrap_or_default();
     let mut account = AccountRecord {
         id: new_account_id(),
         connection_name: connection.name.clone(),
@@ -138,11 +118,7 @@ pub async fn create_account(
         updated_at: Utc::now(),
         last_used_at: None,
     };
-    apply_credentials(
-        state,
-        &mut account,
-        req.connected_account.authorization_details,
-    )?;
+    apply_credentials(state, &mut account, req.connected_account.authorization_details)?;
     state.store.insert_account(&account).await?;
     tracing::info!(account = %account.id, connection = %account.connection_name, status = account.status.as_str(), "connected account created");
     Ok(account)
@@ -154,12 +130,7 @@ pub async fn create(
     JsonBody(req): JsonBody<UpsertConnectedAccountRequest>,
 ) -> ApiResult<(StatusCode, Json<ConnectedAccountResponse>)> {
     let account = create_account(&state, req).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(ConnectedAccountResponse {
-            connected_account: account.to_wire(false),
-        }),
-    ))
+    Ok((StatusCode::CREATED, Json(ConnectedAccountResponse { connected_account: account.to_wire(false) })))
 }
 
 pub async fn update(
@@ -174,20 +145,14 @@ pub async fn update(
         }
         account.api_config = Some(cfg);
     }
-    apply_credentials(
-        &state,
-        &mut account,
-        req.connected_account.authorization_details,
-    )?;
+    apply_credentials(&state, &mut account, req.connected_account.authorization_details)?;
     state.store.update_account(&account).await?;
     let account = state
         .store
         .account_by_id(&account.id)
         .await?
         .ok_or_else(|| Error::new(ErrorKind::Conflict, "account deleted concurrently"))?;
-    Ok(Json(ConnectedAccountResponse {
-        connected_account: account.to_wire(false),
-    }))
+    Ok(Json(ConnectedAccountResponse { connected_account: account.to_wire(false) }))
 }
 
 pub async fn get_auth(
@@ -198,15 +163,16 @@ pub async fn get_auth(
     if !caller.read_credentials {
         return Err(Error::new(
             ErrorKind::Forbidden,
-            format!("API client {:?} may not read stored credentials; use get_connected_account_details", caller.client_id),
+            format!(
+                "API client {:?} may not read stored credentials; use get_connected_account_details",
+                caller.client_id
+            ),
         )
         .into());
     }
     let sel = AccountSelector::from_query(&QueryMap::parse(q.as_deref()));
     let account = resolve_account(&state, &sel).await?;
-    Ok(Json(ConnectedAccountResponse {
-        connected_account: account.to_wire(true),
-    }))
+    Ok(Json(ConnectedAccountResponse { connected_account: account.to_wire(true) }))
 }
 
 pub async fn get_details(
@@ -216,9 +182,7 @@ pub async fn get_details(
 ) -> ApiResult<Json<ConnectedAccountResponse>> {
     let sel = AccountSelector::from_query(&QueryMap::parse(q.as_deref()));
     let account = resolve_account(&state, &sel).await?;
-    Ok(Json(ConnectedAccountResponse {
-        connected_account: account.to_wire(false),
-    }))
+    Ok(Json(ConnectedAccountResponse { connected_account: account.to_wire(false) }))
 }
 
 pub async fn delete(
@@ -229,18 +193,10 @@ pub async fn delete(
     let account = resolve_account(&state, &sel).await?;
     state.store.delete_account(&account.id).await?;
     // Revoke at the provider where it supports revocation (the refresh token revokes the grant).
-    if let Some(token) = account
-        .credentials
-        .as_ref()
-        .and_then(|c| c.oauth_token.as_ref())
-    {
+    if let Some(token) = account.credentials.as_ref().and_then(|c| c.oauth_token.as_ref()) {
         let connection = state.connection(&account.connection_name);
         if let Ok(app) = connection.and_then(|c| state.oauth_app(c)) {
-            let grant = if token.refresh_token.is_empty() {
-                &token.access_token
-            } else {
-                &token.refresh_token
-            };
+            let grant = if token.refresh_token.is_empty() { &token.access_token } else { &token.refresh_token };
             app.revoke(grant).await;
         }
     }

@@ -13,47 +13,23 @@ use crate::config::sha256_hex;
 use crate::tokens::{now_unix, AccessClaims};
 
 fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
-    (
-        status,
-        Json(OAuthErrorBody {
-            error: error.into(),
-            error_description: description.into(),
-        }),
-    )
-        .into_response()
+    (status, Json(OAuthErrorBody { error: error.into(), error_description: description.into() })).into_response()
 }
 
 /// Constant-time comparison of two hex digests.
 fn digest_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 pub async fn issue_token(State(state): State<SharedState>, body: Bytes) -> Response {
     let form: Vec<(String, String)> = url::form_urlencoded::parse(&body).into_owned().collect();
-    let field = |name: &str| {
-        form.iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-            .unwrap_or("")
-    };
+    let field = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("");
     if field("grant_type") != "client_credentials" {
-        return oauth_error(
-            StatusCode::BAD_REQUEST,
-            "unsupported_grant_type",
-            "grant_type must be client_credentials",
-        );
+        return oauth_error(StatusCode::BAD_REQUEST, "unsupported_grant_type", "grant_type must be client_credentials");
     }
     let (client_id, secret) = (field("client_id"), field("client_secret"));
     if client_id.is_empty() || secret.is_empty() {
-        return oauth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "client_id and client_secret are required",
-        );
+        return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "client_id and client_secret are required");
     }
     let valid = state
         .api_clients
@@ -62,23 +38,11 @@ pub async fn issue_token(State(state): State<SharedState>, body: Bytes) -> Respo
         .is_some_and(|hash| digest_eq(hash, &sha256_hex(secret)));
     if !valid {
         tracing::info!(client_id, "rejected client credentials");
-        return oauth_error(
-            StatusCode::UNAUTHORIZED,
-            "invalid_client",
-            "unknown client or wrong secret",
-        );
+        return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "unknown client or wrong secret");
     }
     let ttl = state.config.server.token_ttl_secs;
-    let claims = AccessClaims {
-        cid: client_id.to_string(),
-        exp: now_unix() + ttl as i64,
-    };
+    let claims = AccessClaims { cid: client_id.to_string(), exp: now_unix() + ttl as i64 };
     let token = state.signer.sign("at", &claims);
-    Json(TokenResponse {
-        access_token: token,
-        token_type: "Bearer".into(),
-        expires_in: ttl,
-        scope: String::new(),
-    })
-    .into_response()
+    Json(TokenResponse { access_token: token, token_type: "Bearer".into(), expires_in: ttl, scope: String::new() })
+        .into_response()
 }

@@ -33,45 +33,27 @@ pub async fn create_magic_link(
     JsonBody(req): JsonBody<MagicLinkRequest>,
 ) -> ApiResult<Json<MagicLinkResponse>> {
     if !req.user_verify_url.is_empty() {
-        url::Url::parse(&req.user_verify_url).map_err(|e| {
-            Error::invalid_field(
-                "user_verify_url",
-                format!("user_verify_url is not a valid URL: {e}"),
-            )
-        })?;
+        url::Url::parse(&req.user_verify_url)
+            .map_err(|e| Error::invalid_field("user_verify_url", format!("user_verify_url is not a valid URL: {e}")))?;
     }
     // A link for a user without an account creates the pending account, as the hosted API does.
     let account = match resolve_account(&state, &req.selector).await {
         Ok(a) => a,
         Err(e) if e.kind() == ErrorKind::NotFound && req.selector.id.is_empty() => {
-            let create = UpsertConnectedAccountRequest {
-                selector: req.selector.clone(),
-                connected_account: Default::default(),
-            };
+            let create =
+                UpsertConnectedAccountRequest { selector: req.selector.clone(), connected_account: Default::default() };
             match create_account(&state, create).await {
-                Err(e) if e.kind() == ErrorKind::Conflict => {
-                    resolve_account(&state, &req.selector).await?
-                }
+                Err(e) if e.kind() == ErrorKind::Conflict => resolve_account(&state, &req.selector).await?,
                 other => other?,
             }
         }
         Err(e) => return Err(e.into()),
     };
-    Ok(Json(issue_link(
-        &state,
-        &account.id,
-        req.state,
-        req.user_verify_url,
-    )))
+    Ok(Json(issue_link(&state, &account.id, req.state, req.user_verify_url)))
 }
 
 /// A signed, expiring, single-use authorization link for an account.
-pub fn issue_link(
-    state: &AppState,
-    account_id: &str,
-    app_state: String,
-    user_verify_url: String,
-) -> MagicLinkResponse {
+pub fn issue_link(state: &AppState, account_id: &str, app_state: String, user_verify_url: String) -> MagicLinkResponse {
     let ttl = state.config.server.link_ttl_secs as i64;
     let claims = LinkClaims {
         acc: account_id.to_string(),
@@ -100,10 +82,7 @@ fn page(status: StatusCode, title: &str, text: &str) -> (StatusCode, Html<String
 }
 
 fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 /// Where the provider sends the browser back.
@@ -115,12 +94,7 @@ pub fn redirect_uri(state: &AppState) -> String {
 /// to the provider's consent page with `state` and a PKCE S256 challenge.
 pub async fn open_link(State(state): State<SharedState>, Path(token): Path<String>) -> Response {
     let Ok(claims) = state.signer.verify::<LinkClaims>("ln", &token) else {
-        return page(
-            StatusCode::BAD_REQUEST,
-            "Invalid link",
-            "This authorization link is not valid.",
-        )
-        .into_response();
+        return page(StatusCode::BAD_REQUEST, "Invalid link", "This authorization link is not valid.").into_response();
     };
     if claims.exp < now_unix() {
         return page(
@@ -141,19 +115,9 @@ pub async fn open_link(State(state): State<SharedState>, Path(token): Path<Strin
             .into_response()
         }
     };
-    let app = match state
-        .connection(&account.connection_name)
-        .and_then(|c| state.oauth_app(c))
-    {
+    let app = match state.connection(&account.connection_name).and_then(|c| state.oauth_app(c)) {
         Ok(app) => app,
-        Err(e) => {
-            return page(
-                StatusCode::BAD_REQUEST,
-                "Authorization not available",
-                e.message(),
-            )
-            .into_response()
-        }
+        Err(e) => return page(StatusCode::BAD_REQUEST, "Authorization not available", e.message()).into_response(),
     };
     let (verifier, challenge) = pkce_pair();
     let request = AuthRequest {
@@ -180,20 +144,10 @@ pub async fn open_link(State(state): State<SharedState>, Path(token): Path<Strin
             .into_response()
         }
         Err(_) => {
-            return page(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Something went wrong",
-                "Please try again.",
-            )
-            .into_response()
+            return page(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong", "Please try again.").into_response()
         }
     }
-    let url = app.authorization_url(
-        &request.id,
-        &challenge,
-        &redirect_uri(&state),
-        &account.identifier,
-    );
+    let url = app.authorization_url(&request.id, &challenge, &redirect_uri(&state), &account.identifier);
     Redirect::to(&url).into_response()
 }
 
@@ -201,9 +155,7 @@ pub async fn open_link(State(state): State<SharedState>, Path(token): Path<Strin
 /// user verification). Any failure leaves the account as it was.
 pub async fn oauth_callback(State(state): State<SharedState>, RawQuery(q): RawQuery) -> Response {
     let q: std::collections::HashMap<String, String> =
-        url::form_urlencoded::parse(q.unwrap_or_default().as_bytes())
-            .into_owned()
-            .collect();
+        url::form_urlencoded::parse(q.unwrap_or_default().as_bytes()).into_owned().collect();
     let get = |k: &str| q.get(k).cloned().unwrap_or_default();
     let request = match state.store.auth_request(&get("state")).await {
         Ok(Some(r)) if r.status == STARTED && r.expires_at > Utc::now() => r,
@@ -217,59 +169,36 @@ pub async fn oauth_callback(State(state): State<SharedState>, RawQuery(q): RawQu
         }
     };
     if !get("error").is_empty() {
-        let _ = state
-            .store
-            .transition_auth_request(&request.id, STARTED, FAILED, None)
-            .await;
+        let _ = state.store.transition_auth_request(&request.id, STARTED, FAILED, None).await;
         let reason = if get("error") == "access_denied" {
             "You declined the authorization.".to_string()
         } else {
             format!("The provider reported: {}", get("error"))
         };
-        return page(
-            StatusCode::BAD_REQUEST,
-            "Authorization not granted",
-            &reason,
-        )
-        .into_response();
+        return page(StatusCode::BAD_REQUEST, "Authorization not granted", &reason).into_response();
     }
     let account = match state.store.account_by_id(&request.account_id).await {
         Ok(Some(a)) => a,
         _ => {
-            return page(
-                StatusCode::NOT_FOUND,
-                "Unknown account",
-                "The connected account no longer exists.",
-            )
-            .into_response()
+            return page(StatusCode::NOT_FOUND, "Unknown account", "The connected account no longer exists.")
+                .into_response()
         }
     };
-    let app = match state
-        .connection(&account.connection_name)
-        .and_then(|c| state.oauth_app(c))
-    {
+    let app = match state.connection(&account.connection_name).and_then(|c| state.oauth_app(c)) {
         Ok(app) => app,
-        Err(e) => {
-            return page(
-                StatusCode::BAD_REQUEST,
-                "Authorization not available",
-                e.message(),
-            )
-            .into_response()
-        }
+        Err(e) => return page(StatusCode::BAD_REQUEST, "Authorization not available", e.message()).into_response(),
     };
-    let tokens = match app
-        .exchange_code(&get("code"), &request.pkce_verifier, &redirect_uri(&state))
-        .await
-    {
+    let tokens = match app.exchange_code(&get("code"), &request.pkce_verifier, &redirect_uri(&state)).await {
         Ok(t) => t,
         Err(e) => {
-            let _ = state
-                .store
-                .transition_auth_request(&request.id, STARTED, FAILED, None)
-                .await;
+            let _ = state.store.transition_auth_request(&request.id, STARTED, FAILED, None).await;
             tracing::info!(request = %request.id, reason = e.message(), "code exchange failed");
-            return page(StatusCode::BAD_GATEWAY, "Authorization failed", "The provider did not accept the authorization. Ask the application for a new link.").into_response();
+            return page(
+                StatusCode::BAD_GATEWAY,
+                "Authorization failed",
+                "The provider did not accept the authorization. Ask the application for a new link.",
+            )
+            .into_response();
         }
     };
     let (credentials, expires_at) = tokens.into_credentials(None, &app.scopes);
@@ -278,12 +207,7 @@ pub async fn oauth_callback(State(state): State<SharedState>, RawQuery(q): RawQu
         if !matches!(
             state
                 .store
-                .transition_auth_request(
-                    &request.id,
-                    STARTED,
-                    AWAITING_VERIFICATION,
-                    Some((&credentials, expires_at))
-                )
+                .transition_auth_request(&request.id, STARTED, AWAITING_VERIFICATION, Some((&credentials, expires_at)))
                 .await,
             Ok(true)
         ) {
@@ -308,41 +232,21 @@ pub async fn oauth_callback(State(state): State<SharedState>, RawQuery(q): RawQu
                 .into_response()
             }
         };
-        url.query_pairs_mut()
-            .append_pair("auth_request_id", &request.id)
-            .append_pair("state", &request.app_state);
+        url.query_pairs_mut().append_pair("auth_request_id", &request.id).append_pair("state", &request.app_state);
         return Redirect::to(url.as_str()).into_response();
     }
-    if !matches!(
-        state
-            .store
-            .transition_auth_request(&request.id, STARTED, DONE, None)
-            .await,
-        Ok(true)
-    ) {
-        return page(
-            StatusCode::CONFLICT,
-            "Authorization failed",
-            "This authorization request was already completed.",
-        )
-        .into_response();
+    if !matches!(state.store.transition_auth_request(&request.id, STARTED, DONE, None).await, Ok(true)) {
+        return page(StatusCode::CONFLICT, "Authorization failed", "This authorization request was already completed.")
+            .into_response();
     }
     match activate(&state, &account, credentials, expires_at).await {
         Ok(()) => page(
             StatusCode::OK,
             "Connected",
-            &format!(
-                "{} is connected. You can close this window.",
-                account.connection_name
-            ),
+            &format!("{} is connected. You can close this window.", account.connection_name),
         )
         .into_response(),
-        Err(_) => page(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Something went wrong",
-            "Please try again.",
-        )
-        .into_response(),
+        Err(_) => page(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong", "Please try again.").into_response(),
     }
 }
 
@@ -365,11 +269,7 @@ async fn activate(
 
 /// Landing page after a successful user verification.
 pub async fn completed() -> (StatusCode, Html<String>) {
-    page(
-        StatusCode::OK,
-        "Connected",
-        "Your account is connected. You can close this window.",
-    )
+    page(StatusCode::OK, "Connected", "Your account is connected. You can close this window.")
 }
 
 pub async fn verify_user(
@@ -397,11 +297,7 @@ pub async fn verify_user(
         )
         .into());
     }
-    if !state
-        .store
-        .transition_auth_request(id, AWAITING_VERIFICATION, DONE, None)
-        .await?
-    {
+    if !state.store.transition_auth_request(id, AWAITING_VERIFICATION, DONE, None).await? {
         return Err(not_found().into());
     }
     let account = state
@@ -409,11 +305,8 @@ pub async fn verify_user(
         .account_by_id(&request.account_id)
         .await?
         .ok_or_else(|| Error::not_found("the connected account no longer exists"))?;
-    let credentials = request
-        .pending
-        .ok_or_else(|| Error::new(ErrorKind::Server, "verified request holds no credentials"))?;
+    let credentials =
+        request.pending.ok_or_else(|| Error::new(ErrorKind::Server, "verified request holds no credentials"))?;
     activate(&state, &account, credentials, request.pending_expires_at).await?;
-    Ok(Json(VerifyUserResponse {
-        post_user_verify_redirect_url: format!("{}/connect/complete", state.public_url),
-    }))
+    Ok(Json(VerifyUserResponse { post_user_verify_redirect_url: format!("{}/connect/complete", state.public_url) }))
 }

@@ -33,14 +33,10 @@ impl From<Error> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let status =
-            StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status = StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut resp = (status, axum::Json(self.0.to_body())).into_response();
         if self.0.kind() == ErrorKind::Unauthorized {
-            resp.headers_mut().insert(
-                GATEWAY_AUTH_ERROR_HEADER,
-                HeaderValue::from_static("invalid_token"),
-            );
+            resp.headers_mut().insert(GATEWAY_AUTH_ERROR_HEADER, HeaderValue::from_static("invalid_token"));
         }
         if let Some(secs) = self.0.retry_after_secs() {
             if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
@@ -64,16 +60,8 @@ impl FromRequestParts<SharedState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &SharedState) -> ApiResult<Caller> {
-        let header = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        let token = header
-            .strip_prefix("Bearer ")
-            .or_else(|| header.strip_prefix("bearer "))
-            .unwrap_or("")
-            .trim();
+        let header = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let token = header.strip_prefix("Bearer ").or_else(|| header.strip_prefix("bearer ")).unwrap_or("").trim();
         if token.is_empty() {
             return Err(Error::new(ErrorKind::Unauthorized, "Token empty").into());
         }
@@ -84,10 +72,7 @@ impl FromRequestParts<SharedState> for Caller {
         let Some(client) = state.api_clients.get(&claims.cid) else {
             return Err(Error::new(ErrorKind::Unauthorized, "API client no longer exists").into());
         };
-        Ok(Caller {
-            read_credentials: client.read_credentials,
-            client_id: claims.cid,
-        })
+        Ok(Caller { read_credentials: client.read_credentials, client_id: claims.cid })
     }
 }
 
@@ -98,24 +83,13 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> ApiResult<JsonBody<T>> {
-        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
-            Error::new(
-                ErrorKind::InvalidInput,
-                format!("cannot read request body: {e}"),
-            )
-        })?;
-        let text = if bytes.iter().all(u8::is_ascii_whitespace) {
-            &b"{}"[..]
-        } else {
-            &bytes[..]
-        };
-        serde_json::from_slice(text).map(JsonBody).map_err(|e| {
-            Error::new(
-                ErrorKind::InvalidInput,
-                format!("invalid request body: {e}"),
-            )
-            .into()
-        })
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|e| Error::new(ErrorKind::InvalidInput, format!("cannot read request body: {e}")))?;
+        let text = if bytes.iter().all(u8::is_ascii_whitespace) { &b"{}"[..] } else { &bytes[..] };
+        serde_json::from_slice(text)
+            .map(JsonBody)
+            .map_err(|e| Error::new(ErrorKind::InvalidInput, format!("invalid request body: {e}")).into())
     }
 }
 
@@ -123,11 +97,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
 pub const MAX_PAGE_SIZE: u32 = 1000;
 
 /// `(offset, limit)` from `page_size` / `page_token`.
-pub fn page_window(
-    page_size: Option<u32>,
-    page_token: &str,
-    default_size: u32,
-) -> Result<(u32, u32)> {
+pub fn page_window(page_size: Option<u32>, page_token: &str, default_size: u32) -> Result<(u32, u32)> {
     let limit = match page_size {
         None | Some(0) => default_size,
         Some(n) => n.min(MAX_PAGE_SIZE),
@@ -140,28 +110,15 @@ pub fn page_window(
         .ok()
         .and_then(|b| String::from_utf8(b).ok())
         .and_then(|s| s.strip_prefix("o:").and_then(|n| n.parse::<u32>().ok()))
-        .ok_or_else(|| {
-            Error::invalid_field(
-                "page_token",
-                "page_token is not a token returned by this API",
-            )
-        })?;
+        .ok_or_else(|| Error::invalid_field("page_token", "page_token is not a token returned by this API"))?;
     Ok((offset, limit))
 }
 
 /// `(next_page_token, prev_page_token)` for a window over `total` items.
 pub fn page_tokens(offset: u32, limit: u32, total: u32) -> (String, String) {
     let token = |o: u32| B64.encode(format!("o:{o}"));
-    let next = if offset.saturating_add(limit) < total {
-        token(offset + limit)
-    } else {
-        String::new()
-    };
-    let prev = if offset > 0 {
-        token(offset.saturating_sub(limit))
-    } else {
-        String::new()
-    };
+    let next = if offset.saturating_add(limit) < total { token(offset + limit) } else { String::new() };
+    let prev = if offset > 0 { token(offset.saturating_sub(limit)) } else { String::new() };
     (next, prev)
 }
 
@@ -176,9 +133,6 @@ mod tests {
         assert_eq!(page_window(Some(2), &next, 50).unwrap(), (2, 2));
         let (next, _) = page_tokens(4, 2, 5);
         assert!(next.is_empty());
-        assert_eq!(
-            page_window(None, "garbage!", 50).unwrap_err().field(),
-            Some("page_token")
-        );
+        assert_eq!(page_window(None, "garbage!", 50).unwrap_err().field(), Some("page_token"));
     }
 }

@@ -42,12 +42,7 @@ const DROPPED_RESPONSE_HEADERS: &[&str] = &[
 ];
 
 fn header_text(headers: &HeaderMap, name: &str) -> String {
-    headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .trim()
-        .to_string()
+    headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("").trim().to_string()
 }
 
 pub async fn forward(
@@ -62,28 +57,16 @@ pub async fn forward(
     let connection_name = header_text(&headers, "connection_name");
     let identifier = header_text(&headers, "identifier");
     if connection_name.is_empty() {
-        return Err(Error::invalid_field(
-            "connection_name",
-            "the connection_name header is required",
-        )
-        .into());
+        return Err(Error::invalid_field("connection_name", "the connection_name header is required").into());
     }
     if identifier.is_empty() {
         return Err(Error::invalid_field("identifier", "the identifier header is required").into());
     }
-    let account = resolve_account(
-        &state,
-        &AccountSelector::by_name(&connection_name, &identifier),
-    )
-    .await?;
+    let account = resolve_account(&state, &AccountSelector::by_name(&connection_name, &identifier)).await?;
     if account.status != ConnectorStatus::Active {
         return Err(Error::new(
             ErrorKind::InvalidInput,
-            format!(
-                "connected account {} is {}: authorize it first",
-                account.id,
-                account.status.as_str()
-            ),
+            format!("connected account {} is {}: authorize it first", account.id, account.status.as_str()),
         )
         .with_error_code("FAILED_PRECONDITION")
         .into());
@@ -93,11 +76,7 @@ pub async fn forward(
         .catalog
         .connector(&connection.connector)
         .ok_or_else(|| Error::new(ErrorKind::Server, "connection uses an unknown connector"))?;
-    let mut url = format!(
-        "{}/{}",
-        state.base_url(connection)?.trim_end_matches('/'),
-        path.trim_start_matches('/')
-    );
+    let mut url = format!("{}/{}", state.base_url(connection)?.trim_end_matches('/'), path.trim_start_matches('/'));
     if let Some(q) = query.filter(|q| !q.is_empty()) {
         url.push('?');
         url.push_str(&q);
@@ -105,8 +84,7 @@ pub async fn forward(
     let upstream_method = reqwest::Method::from_bytes(method.as_str().as_bytes())
         .map_err(|_| Error::invalid_field("method", "unsupported method"))?;
     let send = |account: &AccountRecord| {
-        let credential =
-            crate::executor::credential_header(&connector.auth, account.credentials.as_ref());
+        let credential = crate::executor::credential_header(&connector.auth, account.credentials.as_ref());
         let mut req = agentkit_core::runtime::http_client()
             .request(upstream_method.clone(), &url)
             .timeout(std::time::Duration::from_secs(60));
@@ -123,12 +101,7 @@ pub async fn forward(
             req.header(credential.0.as_str(), credential.1.as_str())
                 .send()
                 .await
-                .map_err(|e| {
-                    Error::new(
-                        ErrorKind::Unavailable,
-                        format!("provider unreachable: {}", e.without_url()),
-                    )
-                })
+                .map_err(|e| Error::new(ErrorKind::Unavailable, format!("provider unreachable: {}", e.without_url())))
         }
     };
     let mut account = state.refresher.ensure_fresh(&state, account).await?;
@@ -141,21 +114,16 @@ pub async fn forward(
         }
     }
     let _ = state.store.touch_account(&account.id).await;
-    let status =
-        StatusCode::from_u16(upstream.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+    let status = StatusCode::from_u16(upstream.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
     let mut builder = Response::builder().status(status);
     for (name, value) in upstream.headers() {
         if !DROPPED_RESPONSE_HEADERS.contains(&name.as_str()) {
             builder = builder.header(name.as_str(), value.as_bytes());
         }
     }
-    let bytes = upstream.bytes().await.map_err(|e| {
-        Error::new(
-            ErrorKind::Unavailable,
-            format!("reading provider answer: {}", e.without_url()),
-        )
-    })?;
-    builder
-        .body(Body::from(bytes))
-        .map_err(|e| Error::new(ErrorKind::Server, e.to_string()).into())
+    let bytes = upstream
+        .bytes()
+        .await
+        .map_err(|e| Error::new(ErrorKind::Unavailable, format!("reading provider answer: {}", e.without_url())))?;
+    builder.body(Body::from(bytes)).map_err(|e| Error::new(ErrorKind::Server, e.to_string()).into())
 }

@@ -21,29 +21,17 @@ use crate::store::{AccountRecord, ExecutionRecord};
 const DEFAULT_TOOL_PAGE: u32 = 50;
 
 fn page<T: Clone>(items: &[T], offset: u32, limit: u32) -> Vec<T> {
-    items
-        .iter()
-        .skip(offset as usize)
-        .take(limit as usize)
-        .cloned()
-        .collect()
+    items.iter().skip(offset as usize).take(limit as usize).cloned().collect()
 }
 
 fn matches_words(tool: &CatalogTool, query: &str) -> bool {
     let haystack = format!("{} {}", tool.def.name, tool.def.description).to_lowercase();
-    query
-        .to_lowercase()
-        .split_whitespace()
-        .all(|w| haystack.contains(w))
+    query.to_lowercase().split_whitespace().all(|w| haystack.contains(w))
 }
 
 /// Connector slugs of the configured connections (the tools this gateway can run).
 fn configured_connectors(state: &AppState) -> Vec<String> {
-    let mut slugs: Vec<String> = state
-        .connections
-        .values()
-        .map(|c| c.connector.clone())
-        .collect();
+    let mut slugs: Vec<String> = state.connections.values().map(|c| c.connector.clone()).collect();
     slugs.sort();
     slugs.dedup();
     slugs
@@ -64,9 +52,7 @@ pub async fn list(
         let accounts = if f.connected_account_id.is_empty() {
             state.store.accounts_of_identifier(&f.identifier).await?
         } else {
-            resolve_account(&state, &AccountSelector::by_id(&f.connected_account_id))
-                .await
-                .map(|a| vec![a])?
+            resolve_account(&state, &AccountSelector::by_id(&f.connected_account_id)).await.map(|a| vec![a])?
         };
         let slugs: Vec<String> = accounts.into_iter().map(|a| a.connector).collect();
         connectors = Some(match connectors {
@@ -80,11 +66,7 @@ pub async fn list(
         .filter(|t| f.provider.is_empty() || t.connector.slug.eq_ignore_ascii_case(&f.provider))
         .filter(|t| f.tool_name.is_empty() || f.tool_name.contains(&t.def.name))
         .filter(|t| f.query.is_empty() || matches_words(t, &f.query))
-        .filter(|t| {
-            connectors
-                .as_ref()
-                .is_none_or(|c| c.contains(&t.connector.slug))
-        })
+        .filter(|t| connectors.as_ref().is_none_or(|c| c.contains(&t.connector.slug)))
         .collect();
     let (offset, limit) = page_window(req.page_size, &req.page_token, DEFAULT_TOOL_PAGE)?;
     let total = matching.len() as u32;
@@ -125,32 +107,16 @@ pub async fn list_scoped(
         state.connection(name)?;
     }
     let f = &req.filter;
-    let accounts = state
-        .store
-        .accounts_of_identifier(req.identifier.trim())
-        .await?;
+    let accounts = state.store.accounts_of_identifier(req.identifier.trim()).await?;
     let mut scoped = Vec::new();
-    for account in accounts
-        .iter()
-        .filter(|a| state.connections.contains_key(&a.connection_name))
-    {
-        if !f.connection_names.is_empty() && !f.connection_names.contains(&account.connection_name)
-        {
+    for account in accounts.iter().filter(|a| state.connections.contains_key(&a.connection_name)) {
+        if !f.connection_names.is_empty() && !f.connection_names.contains(&account.connection_name) {
             continue;
         }
-        if !f.providers.is_empty()
-            && !f
-                .providers
-                .iter()
-                .any(|p| p.eq_ignore_ascii_case(&account.connector))
-        {
+        if !f.providers.is_empty() && !f.providers.iter().any(|p| p.eq_ignore_ascii_case(&account.connector)) {
             continue;
         }
-        for tool in state
-            .catalog
-            .tools()
-            .filter(|t| t.connector.slug == account.connector)
-        {
+        for tool in state.catalog.tools().filter(|t| t.connector.slug == account.connector) {
             if f.tool_names.is_empty() || f.tool_names.contains(&tool.def.name) {
                 scoped.push(ScopedTool {
                     tool: tool.wire.clone(),
@@ -181,12 +147,8 @@ pub async fn list_available(
         return Err(Error::invalid_field("identifier", "identifier is required").into());
     }
     let connectors = configured_connectors(&state);
-    let tools: Vec<Tool> = state
-        .catalog
-        .tools()
-        .filter(|t| connectors.contains(&t.connector.slug))
-        .map(|t| t.wire.clone())
-        .collect();
+    let tools: Vec<Tool> =
+        state.catalog.tools().filter(|t| connectors.contains(&t.connector.slug)).map(|t| t.wire.clone()).collect();
     let (offset, limit) = page_window(req.page_size, &req.page_token, DEFAULT_TOOL_PAGE)?;
     let total = tools.len() as u32;
     let (next_page_token, prev_page_token) = page_tokens(offset, limit, total);
@@ -200,23 +162,12 @@ pub async fn list_available(
 
 /// Picks the account a tool call runs as: by id, or by identifier on the named connection (or on
 /// the only connection of the tool's connector where the identifier has an account).
-async fn account_for_call(
-    state: &AppState,
-    req: &ExecuteToolRequest,
-    tool: &CatalogTool,
-) -> Result<AccountRecord> {
+async fn account_for_call(state: &AppState, req: &ExecuteToolRequest, tool: &CatalogTool) -> Result<AccountRecord> {
     let account = if !req.connected_account_id.trim().is_empty() {
-        resolve_account(
-            state,
-            &AccountSelector::by_id(req.connected_account_id.trim()),
-        )
-        .await?
+        resolve_account(state, &AccountSelector::by_id(req.connected_account_id.trim())).await?
     } else {
         if req.identifier.trim().is_empty() {
-            return Err(Error::invalid_field(
-                "identifier",
-                "identifier or connected_account_id is required",
-            ));
+            return Err(Error::invalid_field("identifier", "identifier or connected_account_id is required"));
         }
         if !req.connector.trim().is_empty() {
             let sel = AccountSelector {
@@ -233,10 +184,7 @@ async fn account_for_call(
                 .accounts_of_identifier(req.identifier.trim())
                 .await?
                 .into_iter()
-                .filter(|a| {
-                    a.connector == tool.connector.slug
-                        && state.connections.contains_key(&a.connection_name)
-                })
+                .filter(|a| a.connector == tool.connector.slug && state.connections.contains_key(&a.connection_name))
                 .collect();
             match candidates.len() {
                 0 => {
@@ -270,8 +218,7 @@ async fn account_for_call(
         ));
     }
     if account.status != ConnectorStatus::Active {
-        let link =
-            crate::api::links::issue_link(state, &account.id, String::new(), String::new()).link;
+        let link = crate::api::links::issue_link(state, &account.id, String::new(), String::new()).link;
         return Err(Error::new(
             ErrorKind::InvalidInput,
             format!(
@@ -307,16 +254,12 @@ pub async fn execute(
     let mut account = state.refresher.ensure_fresh(&state, account).await?;
     let execution_id = format!("exec_{}", uuid::Uuid::new_v4().simple());
     let run = |account: &AccountRecord| {
-        let credential =
-            crate::executor::credential_header(&tool.connector.auth, account.credentials.as_ref());
+        let credential = crate::executor::credential_header(&tool.connector.auth, account.credentials.as_ref());
         let (base_url, input) = (&base_url, &input);
         async move { crate::executor::run_tool(tool, base_url, &credential?, input).await }
     };
     let mut outcome = run(&account).await;
-    if outcome
-        .as_ref()
-        .is_err_and(|e| e.kind() == ErrorKind::ToolExecution && e.status() == 401)
-    {
+    if outcome.as_ref().is_err_and(|e| e.kind() == ErrorKind::ToolExecution && e.status() == 401) {
         // The provider rejected the access token: refresh once and run again (a 401 means the
         // call was not carried out, so running it again is safe).
         if let Some(fresh) = state.refresher.after_rejection(&state, &account).await? {
@@ -331,11 +274,7 @@ pub async fn execute(
         connection_name: account.connection_name.clone(),
         connected_account_id: account.id.clone(),
         identifier: account.identifier.clone(),
-        status: if outcome.is_ok() {
-            "SUCCESS".into()
-        } else {
-            "FAILED".into()
-        },
+        status: if outcome.is_ok() { "SUCCESS".into() } else { "FAILED".into() },
         upstream_status: outcome
             .as_ref()
             .err()
@@ -373,9 +312,6 @@ pub async fn recent_executions(
 ) -> ApiResult<Json<Value>> {
     let q = QueryMap::parse(q.as_deref());
     let limit = q.get_u32("limit")?.unwrap_or(20).min(200);
-    let records = state
-        .store
-        .recent_executions(&q.get("identifier").unwrap_or_default(), limit)
-        .await?;
+    let records = state.store.recent_executions(&q.get("identifier").unwrap_or_default(), limit).await?;
     Ok(Json(json!({ "executions": records })))
 }

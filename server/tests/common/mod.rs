@@ -16,10 +16,7 @@ pub struct Gateway {
 
 impl Gateway {
     pub fn start() -> Gateway {
-        let data_dir = std::env::temp_dir().join(format!(
-            "agentkit-rust-test-{}",
-            uuid::Uuid::new_v4().simple()
-        ));
+        let data_dir = std::env::temp_dir().join(format!("agentkit-rust-test-{}", uuid::Uuid::new_v4().simple()));
         let mut child = Command::new(env!("CARGO_BIN_EXE_agentkit"))
             .args(["dev", "--port", "0", "--data-dir"])
             .arg(&data_dir)
@@ -30,21 +27,11 @@ impl Gateway {
         let mut env = std::collections::HashMap::new();
         let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
         while !env.contains_key("AGENTKIT_SANDBOX_URL") {
-            let line = lines
-                .next()
-                .expect("agentkit dev printed its variables")
-                .expect("utf-8");
-            let (name, value) = line
-                .trim_start_matches("export ")
-                .split_once('=')
-                .expect("NAME=value");
+            let line = lines.next().expect("agentkit dev printed its variables").expect("utf-8");
+            let (name, value) = line.trim_start_matches("export ").split_once('=').expect("NAME=value");
             env.insert(name.to_string(), value.to_string());
         }
-        Gateway {
-            child,
-            env,
-            data_dir,
-        }
+        Gateway { child, env, data_dir }
     }
 }
 
@@ -71,10 +58,7 @@ impl Gateway {
     /// Mints a sandbox access token for `user` (a stand-in for the user's consent).
     pub async fn sandbox_token(&self, user: &str) -> String {
         let resp: serde_json::Value = reqwest::Client::new()
-            .post(format!(
-                "{}/sandbox/tokens",
-                self.env["AGENTKIT_SANDBOX_URL"]
-            ))
+            .post(format!("{}/sandbox/tokens", self.env["AGENTKIT_SANDBOX_URL"]))
             .json(&serde_json::json!({"user": user}))
             .send()
             .await

@@ -1,0 +1,176 @@
+//! Service accounts: the JWT bearer grant (RFC 7523). The account's stored credential is a
+//! service-account key (Google's JSON key format: `client_email`, `private_key` PEM, `token_uri`);
+//! the gateway signs a short-lived RS256 assertion and trades it for an access token, which it
+//! caches next to the key until it nears expiry.
+
+use base64::engine::general_purpose::{STANDARD as B64, URL_SAFE_NO_PAD as B64URL};
+use base64::Engine;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use agentkit_core::model::AuthorizationDetails;
+use agentkit_core::{Error, Result};
+
+use crate::oauth::{TokenError, TokenSet};
+
+/// The grant type of RFC 7523 §2.1.
+pub const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+/// Lifetime of a signed assertion.
+const ASSERTION_TTL_SECS: i64 = 300;
+
+/// A service-account key as stored in `static_auth.details`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ServiceAccountKey {
+    pub client_email: String,
+    pub private_key: String,
+    #[serde(default)]
+    pub private_key_id: String,
+    pub token_uri: String,
+    /// The user to act as (domain-wide delegation); the service account itself when empty.
+    #[serde(default)]
+    pub subject: String,
+    #[serde(default)]
+    pub scopes: Vec<String>,
+}
+
+impl ServiceAccountKey {
+    /// The key held by an account's credentials, if it is a service account.
+    pub fn of(details: Option<&AuthorizationDetails>) -> Option<ServiceAccountKey> {
+        let static_details = &details?.static_auth.as_ref()?.details;
+        if static_details.get("type").and_then(Value::as_str) != Some("service_account") {
+            return None;
+        }
+        serde_json::from_value(static_details.clone()).ok()
+    }
+
+    /// Validates a key when an account is created, naming the bad field.
+    pub fn check(details: &Value) -> Result<()> {
+        let key: ServiceAccountKey = serde_json::from_value(details.clone()).map_err(|e| {
+            Error::invalid_field("authorization_details.static_auth.details", format!("not a service-account key: {e}"))
+        })?;
+        url::Url::parse(&key.token_uri).map_err(|_| {
+            Error::invalid_field("authorization_details.static_auth.details.token_uri", "token_uri is not a URL")
+        })?;
+        signing_key(&key.private_key)?;
+        Ok(())
+    }
+
+    /// A signed RS256 assertion for this key, scopes defaulting to the connection's.
+    pub fn assertion(&self, default_scopes: &[String]) -> Result<String> {
+        let now = chrono::Utc::now().timestamp();
+        let scopes = if self.scopes.is_empty() { default_scopes } else { &self.scopes };
+        let header = json!({"alg": "RS256", "typ": "JWT", "kid": self.private_key_id});
+        let claims = json!({
+            "iss": self.client_email,
+            "sub": if self.subject.is_empty() { &self.client_email } else { &self.subject },
+            "aud": self.token_uri,
+            "scope": scopes.join(" "),
+            "iat": now,
+            "exp": now + ASSERTION_TTL_SECS,
+        });
+        let signing_input = format!("{}.{}", B64URL.encode(header.to_string()), B64URL.encode(claims.to_string()));
+        let key = signing_key(&self.private_key)?;
+        let mut signature = vec![0u8; key.public_modulus_len()];
+        key.sign(
+            &aws_lc_rs::signature::RSA_PKCS1_SHA256,
+            &aws_lc_rs::rand::SystemRandom::new(),
+            signing_input.as_bytes(),
+            &mut signature,
+        )
+        .map_err(|_| Error::new(agentkit_core::ErrorKind::Server, "signing the service-account assertion failed"))?;
+        Ok(format!("{signing_input}.{}", B64URL.encode(signature)))
+    }
+
+    /// Trades a fresh assertion for an access token at `token_uri`.
+    pub async fn exchange(&self, default_scopes: &[String]) -> std::result::Result<TokenSet, TokenError> {
+        let assertion = self.assertion(default_scopes).map_err(|e| TokenError::Rejected(e.message().to_string()))?;
+        let form = [("grant_type", JWT_BEARER), ("assertion", assertion.as_str())];
+        let resp = agentkit_core::runtime::http_client()
+            .post(&self.token_uri)
+            .timeout(std::time::Duration::from_secs(20))
+            .form(&form)
+            .send()
+            .await
+            .map_err(|e| TokenError::Transient(format!("token endpoint unreachable: {}", e.without_url())))?;
+        let status = resp.status().as_u16();
+        let body = resp.bytes().await.map_err(|e| TokenError::Transient(e.without_url().to_string()))?;
+        match status {
+            200..=299 => serde_json::from_slice(&body)
+                .map_err(|e| TokenError::Transient(format!("malformed token response: {e}"))),
+            429 | 500.. => Err(TokenError::Transient(format!("token endpoint answered HTTP {status}"))),
+            _ => Err(TokenError::Rejected(String::from_utf8_lossy(&body).chars().take(300).collect())),
+        }
+    }
+}
+
+/// PEM (PKCS#8 `PRIVATE KEY`) → an RSA signing key.
+fn signing_key(pem: &str) -> Result<aws_lc_rs::rsa::KeyPair> {
+    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    let der = B64.decode(body.trim()).map_err(|_| {
+        Error::invalid_field(
+            "authorization_details.static_auth.details.private_key",
+            "private_key is not a PEM-encoded key",
+        )
+    })?;
+    aws_lc_rs::rsa::KeyPair::from_pkcs8(&der).map_err(|_| {
+        Error::invalid_field(
+            "authorization_details.static_auth.details.private_key",
+            "private_key is not a PKCS#8 RSA key",
+        )
+    })
+}
+
+/// PKCS#8 DER → PEM, as key files carry it.
+pub fn pem_private_key(der: &[u8]) -> String {
+    let b64 = B64.encode(der);
+    let lines: Vec<&str> =
+        b64.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).expect("base64 is ASCII")).collect();
+    format!("-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n", lines.join("\n"))
+}
+
+/// Checks an RS256 JWT against a PKCS#1 RSA public key; returns its claims (used by the sandbox).
+pub fn verify_assertion(jwt: &str, public_key: &[u8]) -> Option<Value> {
+    let (signing_input, signature) = jwt.rsplit_once('.')?;
+    let signature = B64URL.decode(signature).ok()?;
+    aws_lc_rs::signature::UnparsedPublicKey::new(&aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA256, public_key)
+        .verify(signing_input.as_bytes(), &signature)
+        .ok()?;
+    let claims = signing_input.split('.').nth(1)?;
+    serde_json::from_slice(&B64URL.decode(claims).ok()?).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_lc_rs::encoding::AsDer;
+    use aws_lc_rs::signature::KeyPair;
+
+    #[test]
+    fn assertions_verify_with_the_public_key_and_carry_the_claims() {
+        let pair = aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048).unwrap();
+        let key = ServiceAccountKey {
+            client_email: "bot@example.iam".into(),
+            private_key: pem_private_key(pair.as_der().unwrap().as_ref()),
+            private_key_id: "k1".into(),
+            token_uri: "https://oauth.example/token".into(),
+            subject: "alice@example.com".into(),
+            scopes: vec![],
+        };
+        ServiceAccountKey::check(&serde_json::to_value(json!({
+            "type": "service_account", "client_email": key.client_email, "private_key": key.private_key, "token_uri": key.token_uri
+        })).unwrap())
+        .unwrap();
+        let jwt = key.assertion(&["scope.a".into(), "scope.b".into()]).unwrap();
+        let claims = verify_assertion(&jwt, pair.public_key().as_ref()).expect("valid signature");
+        assert_eq!(claims["sub"], "alice@example.com");
+        assert_eq!(claims["aud"], "https://oauth.example/token");
+        assert_eq!(claims["scope"], "scope.a scope.b");
+        let mut forged = jwt.clone();
+        forged.insert(10, 'x');
+        assert!(verify_assertion(&forged, pair.public_key().as_ref()).is_none());
+        let bad = ServiceAccountKey::check(
+            &json!({"type": "service_account", "client_email": "x", "private_key": "nope", "token_uri": "https://t"}),
+        );
+        assert_eq!(bad.unwrap_err().field(), Some("authorization_details.static_auth.details.private_key"));
+    }
+}

@@ -109,18 +109,19 @@ impl OAuthApp {
             params.retain(|(existing, _)| existing != k);
             params.push((k.clone(), v.clone()));
         }
-        let basic_auth =
-            match connection.token_auth_method.as_deref() {
-                None | Some("client_secret_post") => false,
-                Some("client_secret_basic") => true,
-                Some(other) => return Err(Error::invalid_field(
+        let basic_auth = match connection.token_auth_method.as_deref() {
+            None | Some("client_secret_post") => false,
+            Some("client_secret_basic") => true,
+            Some(other) => {
+                return Err(Error::invalid_field(
                     "connections.token_auth_method",
                     format!(
                         "connection {:?}: token_auth_method {other:?} is not client_secret_post or client_secret_basic",
                         connection.name
                     ),
-                )),
-            };
+                ))
+            }
+        };
         Ok(OAuthApp {
             client_id,
             client_secret: connection.client_secret.clone().unwrap_or_default(),

@@ -79,7 +79,12 @@ impl Refresher {
 
     /// The account with an access token that is not about to expire (refreshed if needed).
     pub async fn ensure_fresh(&self, state: &AppState, account: AccountRecord) -> Result<AccountRecord> {
-        if refresh_token(&account).is_none() || !expires_soon(&account) {
+        let service_account = ServiceAccountKey::of(account.credentials.as_ref()).is_some();
+        let needed = match access_token(&account) {
+            None => service_account,
+            Some(_) => (service_account || refresh_token(&account).is_some()) && expires_soon(&account),
+        };
+        if !needed {
             return Ok(account);
         }
         let seen = access_token(&account).map(String::from);
@@ -97,7 +102,7 @@ impl Refresher {
     /// After the provider rejected `account`'s access token: a new one, unless the account
     /// cannot be refreshed (then `None`).
     pub async fn after_rejection(&self, state: &AppState, account: &AccountRecord) -> Result<Option<AccountRecord>> {
-        if refresh_token(account).is_none() {
+        if refresh_token(account).is_none() && ServiceAccountKey::of(account.credentials.as_ref()).is_none() {
             return Ok(None);
         }
         self.refresh(state, &account.id, access_token(account)).await.map(Some)
@@ -123,6 +128,9 @@ impl Refresher {
                     "the provider's token endpoint is failing; retry shortly",
                 ));
             }
+        }
+        if let Some(key) = ServiceAccountKey::of(latest.credentials.as_ref()) {
+            return self.mint(state, latest, key).await;
         }
         let Some(old_refresh) = refresh_token(&latest).map(String::from) else {
             return Ok(latest);
@@ -177,13 +185,58 @@ impl Refresher {
                 )
                 .with_error_code("FAILED_PRECONDITION"))
             }
-            Err(TokenError::Transient(reason)) => {
-                let mut backoff = self.backoff.lock().unwrap_or_else(|p| p.into_inner());
-                let next = backoff.get(id).map(|(_, d)| (*d * 2).min(BACKOFF_MAX)).unwrap_or(BACKOFF_START);
-                backoff.insert(id.to_string(), (Instant::now() + next, next));
-                tracing::warn!(account = %id, reason = %reason, backoff_secs = next.as_secs(), "token refresh failed; backing off");
-                Err(Error::new(ErrorKind::Unavailable, format!("could not refresh the access token: {reason}")))
+            Err(TokenError::Transient(reason)) => Err(self.back_off(id, &reason)),
+        }
+    }
+
+    /// Records a transient token-endpoint failure and returns the error to report.
+    fn back_off(&self, id: &str, reason: &str) -> Error {
+        let mut backoff = self.backoff.lock().unwrap_or_else(|p| p.into_inner());
+        let next = backoff.get(id).map(|(_, d)| (*d * 2).min(BACKOFF_MAX)).unwrap_or(BACKOFF_START);
+        backoff.insert(id.to_string(), (Instant::now() + next, next));
+        tracing::warn!(account = %id, reason = %reason, backoff_secs = next.as_secs(), "token request failed; backing off");
+        Error::new(ErrorKind::Unavailable, format!("could not obtain an access token: {reason}"))
+    }
+
+    /// A service account's access token via the JWT bearer grant, cached next to its key.
+    async fn mint(&self, state: &AppState, latest: AccountRecord, key: ServiceAccountKey) -> Result<AccountRecord> {
+        let connection = state.connection(&latest.connection_name)?;
+        let scopes = if connection.scopes.is_empty() {
+            state.catalog.connector(&connection.connector).map(|c| c.auth.scopes.clone()).unwrap_or_default()
+        } else {
+            connection.scopes.clone()
+        };
+        match key.exchange(&scopes).await {
+            Ok(tokens) => {
+                self.backoff.lock().unwrap_or_else(|p| p.into_inner()).remove(&latest.id);
+                let (minted, expires_at) = tokens.into_credentials(None, &scopes);
+                let mut credentials = latest.credentials.clone().unwrap_or_default();
+                credentials.oauth_token = minted.oauth_token;
+                let mut fresh = latest.clone();
+                fresh.credentials = Some(credentials);
+                fresh.token_expires_at = expires_at;
+                fresh.status = ConnectorStatus::Active;
+                if state.store.replace_credentials(&fresh, latest.credentials.as_ref()).await? {
+                    tracing::info!(account = %latest.id, "service-account access token minted");
+                    return Ok(fresh);
+                }
+                state
+                    .store
+                    .account_by_id(&latest.id)
+                    .await?
+                    .ok_or_else(|| Error::not_found("the connected account no longer exists"))
             }
+            Err(TokenError::Rejected(reason)) => {
+                let mut expired = latest.clone();
+                expired.status = ConnectorStatus::Expired;
+                state.store.update_account(&expired).await?;
+                Err(Error::new(
+                    ErrorKind::InvalidInput,
+                    format!("connected account {} is EXPIRED: the provider refused its service-account key ({reason}); update the key", latest.id),
+                )
+                .with_error_code("FAILED_PRECONDITION"))
+            }
+            Err(TokenError::Transient(reason)) => Err(self.back_off(&latest.id, &reason)),
         }
     }
 }

@@ -13,6 +13,8 @@
 //!   auto-approved for the `login_hint` user; users named `deny…` refuse), `POST /oauth2/token`
 //!   (authorization_code, refresh_token with rotation), `POST /oauth2/revoke`; knobs
 //!   `POST /sandbox/settings` and counters `GET /sandbox/stats?user=`.
+//! * `POST /sandbox/service_accounts {"user": "u"}` registers a service account acting as `u` and
+//!   returns its key file; the token endpoint accepts its RS256 assertions (JWT bearer, RFC 7523).
 //! * `GET|POST /sandbox/echo` answers with the request's headers and query (what a connector sent).
 
 use std::collections::HashMap;
@@ -233,6 +235,8 @@ struct SandboxState {
     /// Lifetime of access tokens issued by the token endpoint.
     access_ttl: i64,
     stats: HashMap<String, UserStats>,
+    /// Registered service accounts: client_email → (PKCS#1 public key, the user it acts as).
+    service_accounts: HashMap<String, (Vec<u8>, String)>,
     mailboxes: HashMap<String, Mailbox>,
 }
 
@@ -243,6 +247,7 @@ struct UserStats {
     code_exchanges: u64,
     refreshes: u64,
     revocations: u64,
+    jwt_grants: u64,
 }
 
 impl SandboxState {
@@ -533,7 +538,8 @@ fn client_authenticated(headers: &HeaderMap, form: &HashMap<String, String>) -> 
 
 async fn token_endpoint(State(state): State<Shared>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
     let form: HashMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
-    if !client_authenticated(&headers, &form) {
+    let jwt_grant = form.get("grant_type").map(String::as_str) == Some(crate::service_account::JWT_BEARER);
+    if !jwt_grant && !client_authenticated(&headers, &form) {
         return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "client authentication failed");
     }
     let get = |k: &str| form.get(k).cloned().unwrap_or_default();
@@ -556,6 +562,40 @@ async fn token_endpoint(State(state): State<Shared>, headers: HeaderMap, body: a
             }
             s.stats(&pending.user).code_exchanges += 1;
             (pending.user, pending.scope)
+        }
+        crate::service_account::JWT_BEARER => {
+            // RFC 7523: a signed assertion from a registered service account.
+            let assertion = get("assertion");
+            let issuer = assertion
+                .split('.')
+                .nth(1)
+                .and_then(|c| B64URL.decode(c).ok())
+                .and_then(|c| serde_json::from_slice::<Value>(&c).ok())
+                .and_then(|c| c.get("iss").and_then(Value::as_str).map(String::from))
+                .unwrap_or_default();
+            let Some((public_key, owner)) = s.service_accounts.get(&issuer).cloned() else {
+                return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "unknown service account");
+            };
+            let Some(claims) = crate::service_account::verify_assertion(&assertion, &public_key) else {
+                return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "assertion signature is invalid");
+            };
+            let host = headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or_default();
+            let fresh = claims.get("exp").and_then(Value::as_i64).is_some_and(|e| e > chrono::Utc::now().timestamp());
+            if !fresh
+                || claims.get("aud").and_then(Value::as_str) != Some(format!("http://{host}/oauth2/token").as_str())
+            {
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    "assertion expired or meant for another audience",
+                );
+            }
+            let subject = claims.get("sub").and_then(Value::as_str).unwrap_or_default();
+            let user = if subject == issuer || subject.is_empty() { owner } else { subject.to_string() };
+            s.stats(&user).jwt_grants += 1;
+            let ttl = if s.access_ttl > 0 { s.access_ttl } else { 3600 };
+            let access = s.issue_access(&user, ttl);
+            return Json(json!({"access_token": access, "token_type": "Bearer", "expires_in": ttl})).into_response();
         }
         "refresh_token" => {
             // Rotation: a refresh token works once.
@@ -617,6 +657,38 @@ async fn settings(State(state): State<Shared>, Json(req): Json<Value>) -> Respon
     StatusCode::NO_CONTENT.into_response()
 }
 
+/// Registers a service account acting as `user`; answers with its key file (Google's JSON format).
+async fn create_service_account(State(state): State<Shared>, headers: HeaderMap, Json(req): Json<Value>) -> Response {
+    use aws_lc_rs::encoding::AsDer;
+    use aws_lc_rs::signature::KeyPair;
+    let user = req.get("user").and_then(Value::as_str).unwrap_or("sandbox-user").to_string();
+    let Ok(pair) = aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048) else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let Ok(der) = pair.as_der() else { return StatusCode::INTERNAL_SERVER_ERROR.into_response() };
+    let email = format!("sa-{}@sandbox.iam.test", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let host = headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
+    let key = json!({
+        "type": "service_account",
+        "client_email": email,
+        "private_key_id": "sbx-key-1",
+        "private_key": crate::service_account::pem_private_key(der.as_ref()),
+        "token_uri": format!("http://{host}/oauth2/token"),
+    });
+    state
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .service_accounts
+        .insert(email, (pair.public_key().as_ref().to_vec(), user.clone()));
+    state
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .mailboxes
+        .entry(user.clone())
+        .or_insert_with(|| Mailbox::seeded(&user));
+    Json(key).into_response()
+}
+
 /// Echoes the request's headers and query: lets tests see exactly what a connector sent.
 async fn echo(headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
     let headers: serde_json::Map<String, Value> =
@@ -636,6 +708,7 @@ pub fn router() -> Router {
         .route("/sandbox/settings", post(settings))
         .route("/sandbox/stats", get(stats))
         .route("/sandbox/echo", get(echo).post(echo))
+        .route("/sandbox/service_accounts", post(create_service_account))
         .route("/oauth2/authorize", get(authorize))
         .route("/oauth2/token", post(token_endpoint))
         .route("/oauth2/revoke", post(revoke))

@@ -196,6 +196,25 @@ async fn authorization_and_token_lifecycle() {
     .unwrap_err();
     assert_eq!(replay.kind(), ErrorKind::NotFound, "an auth request is single-use");
 
+    // Service account (JWT bearer grant): one assertion for many concurrent calls, and a new one
+    // once the minted access token is dead.
+    let key = sandbox(&gateway, "/sandbox/service_accounts", json!({"user": "sam"})).await;
+    let created = dispatch(
+        &actions,
+        Operation::CreateConnectedAccount,
+        json!({"connection_name": "gmail", "identifier": "sam", "authorization_details": {"static_auth": {"details": key}}}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(created["connected_account"]["authorization_type"], "OAUTH_M2M");
+    for r in futures::future::join_all((0..20).map(|_| fetch(&actions, "sam"))).await {
+        r.unwrap();
+    }
+    assert_eq!(sandbox(&gateway, "/sandbox/stats?user=sam", Value::Null).await["jwt_grants"], 1);
+    sandbox(&gateway, "/sandbox/settings", json!({"expire_user": "sam"})).await;
+    fetch(&actions, "sam").await.unwrap();
+    assert_eq!(sandbox(&gateway, "/sandbox/stats?user=sam", Value::Null).await["jwt_grants"], 2);
+
     // Deleting an account revokes its grant at the provider.
     dispatch(&actions, Operation::DeleteConnectedAccount, json!({"connection_name": "gmail", "identifier": "dave"}))
         .await

@@ -159,6 +159,14 @@ impl Runner {
                     .await?;
                 Ok(resp.json().await?)
             }
+            "sandbox.service_account" => {
+                let resp = reqwest::Client::new()
+                    .post(format!("{}/sandbox/service_accounts", self.env["AGENTKIT_SANDBOX_URL"]))
+                    .json(&params)
+                    .send()
+                    .await?;
+                Ok(json!({"key": resp.json::<Value>().await?}))
+            }
             "browser.open" => Ok(browser_open(
                 params["url"].as_str().unwrap(),
                 params.get("stop_at").and_then(Value::as_str).unwrap_or(""),

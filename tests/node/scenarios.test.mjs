@@ -105,6 +105,12 @@ class Runner {
       return resp.json();
     }
     if (op === 'browser.open') return browserOpen(rawParams);
+    if (op === 'sandbox.service_account') {
+      const resp = await fetch(`${this.env.AGENTKIT_SANDBOX_URL}/sandbox/service_accounts`, {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(rawParams),
+      });
+      return { key: await resp.json() };
+    }
     if (op === 'client.bad_credentials') {
       // The Node client authenticates lazily: the first call reports the bad secret.
       const bad = new sdk.ScalekitClient(this.env.SCALEKIT_ENV_URL, this.env.SCALEKIT_CLIENT_ID, 'wrong-secret');

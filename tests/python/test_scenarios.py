@@ -119,6 +119,14 @@ class Runner:
             )
             with urllib.request.urlopen(req) as resp:
                 return json.load(resp)
+        if op == "sandbox.service_account":
+            req = urllib.request.Request(
+                self.env["AGENTKIT_SANDBOX_URL"] + "/sandbox/service_accounts",
+                data=json.dumps(params).encode(),
+                headers={"content-type": "application/json"},
+            )
+            with urllib.request.urlopen(req) as resp:
+                return {"key": json.load(resp)}
         if op == "browser.open":
             return browser_open(**params)
         if op == "client.bad_credentials":

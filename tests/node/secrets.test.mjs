@@ -3,7 +3,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { ScalekitClient, ScalekitToolUnauthorizedException } from '@scalekit-sdk/node';
+import { ScalekitBadRequestException, ScalekitClient } from '@scalekit-sdk/node';
 import { startGateway } from './gateway.mjs';
 
 const CANARY = 'ya29.canary-SECRET-never-log-me';
@@ -21,13 +21,14 @@ describe('secrets', () => {
       connectionName: 'gmail', identifier: 'secret-user',
       authorizationDetails: { oauthToken: { accessToken: CANARY, refreshToken: `${CANARY}-refresh` } },
     });
+    // The provider rejects the access token, then the refresh token: the account is EXPIRED.
     await assert.rejects(
       actions.executeTool({ toolName: 'gmail_fetch_mails', identifier: 'secret-user', toolInput: { query: 'is:unread' } }),
-      (e) => e instanceof ScalekitToolUnauthorizedException && !e.message.includes(CANARY),
+      (e) => e instanceof ScalekitBadRequestException && e.message.includes('EXPIRED') && !e.message.includes(CANARY),
     );
     await assert.rejects(
       actions.request({ connectionName: 'gmail', identifier: 'secret-user', path: '/gmail/v1/users/me/labels' }),
-      (e) => e.response.status === 401 && !JSON.stringify(e.response.data).includes(CANARY),
+      (e) => e.response.status === 400 && !JSON.stringify(e.response.data).includes(CANARY),
     );
     const listed = await actions.listConnectedAccounts({ identifier: 'secret-user' });
     assert.ok(!JSON.stringify(listed).includes(CANARY));

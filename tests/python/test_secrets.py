@@ -8,7 +8,7 @@ import urllib.request
 
 import pytest
 
-from scalekit.common.exceptions import ScalekitToolUnauthorizedException
+from scalekit.common.exceptions import ScalekitBadRequestException
 
 CANARY = "ya29.canary-SECRET-never-log-me"
 
@@ -17,11 +17,13 @@ def test_credentials_stay_secret(client, gateway, gateway_env):
     actions = client.actions
     actions.create_connected_account(connection_name="gmail", identifier="secret-user",
                                      authorization_details={"oauth_token": {"access_token": CANARY, "refresh_token": CANARY + "-refresh"}})
-    with pytest.raises(ScalekitToolUnauthorizedException) as info:
+    # The provider rejects the access token, then the refresh token: the account is EXPIRED.
+    with pytest.raises(ScalekitBadRequestException) as info:
         actions.execute_tool(tool_name="gmail_fetch_mails", identifier="secret-user", tool_input={"query": "is:unread"})
+    assert "EXPIRED" in info.value.message
     assert CANARY not in str(info.value) and CANARY not in info.value.message
     proxied = actions.request(connection_name="gmail", identifier="secret-user", path="/gmail/v1/users/me/labels")
-    assert proxied.status_code == 401 and CANARY not in proxied.text
+    assert proxied.status_code == 400 and CANARY not in proxied.text
 
     listed = actions.list_connected_accounts(identifier="secret-user")
     assert CANARY not in json.dumps(listed.to_dict(), default=str)

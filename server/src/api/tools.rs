@@ -251,22 +251,27 @@ pub async fn execute(
     let account = account_for_call(&state, &req, tool).await?;
     let connection = state.connection(&account.connection_name)?;
     let base_url = state.base_url(connection)?;
-    let mut account = state.refresher.ensure_fresh(&state, account).await?;
     let execution_id = format!("exec_{}", uuid::Uuid::new_v4().simple());
     let run = |account: &AccountRecord| {
         let credential = crate::executor::credential_header(&tool.connector.auth, account.credentials.as_ref());
         let (base_url, input) = (&base_url, &input);
         async move { crate::executor::run_tool(tool, base_url, &credential?, input).await }
     };
-    let mut outcome = run(&account).await;
-    if outcome.as_ref().is_err_and(|e| e.kind() == ErrorKind::ToolExecution && e.status() == 401) {
-        // The provider rejected the access token: refresh once and run again (a 401 means the
-        // call was not carried out, so running it again is safe).
-        if let Some(fresh) = state.refresher.after_rejection(&state, &account).await? {
-            account = fresh;
-            outcome = run(&account).await;
+    // Every outcome from here on is recorded, token failures included.
+    let outcome = async {
+        let mut account = state.refresher.ensure_fresh(&state, account.clone()).await?;
+        let mut outcome = run(&account).await;
+        if outcome.as_ref().is_err_and(|e| e.kind() == ErrorKind::ToolExecution && e.status() == 401) {
+            // The provider rejected the access token: refresh once and run again (a 401 means the
+            // call was not carried out, so running it again is safe).
+            if let Some(fresh) = state.refresher.after_rejection(&state, &account).await? {
+                account = fresh;
+                outcome = run(&account).await;
+            }
         }
+        outcome
     }
+    .await;
     let record = ExecutionRecord {
         id: execution_id.clone(),
         api_client_id: caller.client_id,

@@ -3,13 +3,21 @@
 // tokens live ACCESS_TTL seconds. Consent is given by an auto-approving interaction for the
 // `login_hint` user (users named `deny…` refuse), so a plain redirect-following client completes it.
 //
-// Env: REDIRECT_URI, CLIENT_ID, CLIENT_SECRET, ACCESS_TTL (default 3600).
-// Prints `ISSUER=http://127.0.0.1:<port>` once listening. GET /test/stats → counters.
+// Run directly with env REDIRECT_URI and ACCESS_TTL (default 3600): prints
+// `ISSUER=http://127.0.0.1:<port>` once listening. GET /test/stats → counters.
+// Imported: `startProvider({ redirectUri, accessTtl })` (see stack.mjs).
 import http from 'node:http';
 import Provider from 'oidc-provider';
 
-const { REDIRECT_URI, CLIENT_ID = 'agentkit-gateway', CLIENT_SECRET = 'gateway-secret' } = process.env;
-const ACCESS_TTL = Number(process.env.ACCESS_TTL ?? 3600);
+import { fileURLToPath } from 'node:url';
+
+export const CLIENT_ID = 'agentkit-gateway';
+export const CLIENT_SECRET = 'gateway-secret';
+
+/** Starts the provider on a free loopback port; resolves to its issuer URL. */
+export async function startProvider({ redirectUri, accessTtl = 3600 }) {
+const REDIRECT_URI = redirectUri;
+const ACCESS_TTL = accessTtl;
 const stats = { authorizations: 0, code_exchanges: 0, refreshes: 0, refresh_failures: 0, revocations: 0 };
 
 const server = http.createServer();
@@ -84,4 +92,10 @@ server.on('request', (req, res) => {
   callback(req, res);
 });
 
-console.log(`ISSUER=${issuer}`);
+return issuer;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const issuer = await startProvider({ redirectUri: process.env.REDIRECT_URI, accessTtl: Number(process.env.ACCESS_TTL ?? 3600) });
+  console.log(`ISSUER=${issuer}`);
+}

@@ -234,6 +234,9 @@ struct SandboxState {
     codes: HashMap<String, PendingCode>,
     /// Lifetime of access tokens issued by the token endpoint.
     access_ttl: i64,
+    /// When set, the token endpoint answers 503 (a provider outage).
+    token_endpoint_down: bool,
+    token_requests: u64,
     stats: HashMap<String, UserStats>,
     /// Registered service accounts: client_email → (PKCS#1 public key, the user it acts as).
     service_accounts: HashMap<String, (Vec<u8>, String)>,
@@ -537,6 +540,17 @@ fn client_authenticated(headers: &HeaderMap, form: &HashMap<String, String>) -> 
 }
 
 async fn token_endpoint(State(state): State<Shared>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
+    {
+        let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
+        s.token_requests += 1;
+        if s.token_endpoint_down {
+            return oauth_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "temporarily_unavailable",
+                "the token endpoint is down",
+            );
+        }
+    }
     let form: HashMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
     let jwt_grant = form.get("grant_type").map(String::as_str) == Some(crate::service_account::JWT_BEARER);
     if !jwt_grant && !client_authenticated(&headers, &form) {
@@ -641,9 +655,13 @@ async fn revoke(State(state): State<Shared>, body: axum::body::Bytes) -> Respons
 }
 
 /// Test knobs: `{"access_ttl": seconds}` for tokens issued from now on; `{"expire_user": "u"}`
-/// expires every access token of a user at once.
+/// expires every access token of a user at once; `{"token_endpoint_down": true}` makes the token
+/// endpoint answer 503.
 async fn settings(State(state): State<Shared>, Json(req): Json<Value>) -> Response {
     let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(down) = req.get("token_endpoint_down").and_then(Value::as_bool) {
+        s.token_endpoint_down = down;
+    }
     if let Some(ttl) = req.get("access_ttl").and_then(Value::as_i64) {
         s.access_ttl = ttl;
     }
@@ -699,7 +717,10 @@ async fn echo(headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
 async fn stats(State(state): State<Shared>, RawQuery(q): RawQuery) -> Response {
     let user = QueryMap::parse(q.as_deref()).get("user").unwrap_or_default();
     let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
-    Json(s.stats(&user).clone()).into_response()
+    let token_requests = s.token_requests;
+    let mut stats = serde_json::to_value(s.stats(&user).clone()).unwrap_or_default();
+    stats["token_requests"] = json!(token_requests);
+    Json(stats).into_response()
 }
 
 pub fn router() -> Router {

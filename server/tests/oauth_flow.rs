@@ -130,6 +130,21 @@ async fn authorization_and_token_lifecycle() {
     assert_eq!(sandbox(&gateway, "/sandbox/stats?user=carol", Value::Null).await["refreshes"], 1);
     sandbox(&gateway, "/sandbox/settings", json!({"access_ttl": 3600})).await;
 
+    // A token-endpoint outage: the call fails as retryable, the account stays ACTIVE, the gateway
+    // backs off instead of hammering the provider, and recovers once the endpoint is back.
+    sandbox(&gateway, "/sandbox/settings", json!({"expire_user": "alice", "token_endpoint_down": true})).await;
+    let err = fetch(&actions, "alice").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unavailable, "{}", err.message());
+    assert_eq!(status(&actions, "alice").await, "ACTIVE");
+    let requests =
+        sandbox(&gateway, "/sandbox/stats?user=alice", Value::Null).await["token_requests"].as_u64().unwrap();
+    assert_eq!(fetch(&actions, "alice").await.unwrap_err().kind(), ErrorKind::Unavailable);
+    let after = sandbox(&gateway, "/sandbox/stats?user=alice", Value::Null).await["token_requests"].as_u64().unwrap();
+    assert_eq!(after, requests, "no token request during the backoff");
+    sandbox(&gateway, "/sandbox/settings", json!({"token_endpoint_down": false})).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    fetch(&actions, "alice").await.unwrap();
+
     // invalid_grant: the grant was revoked at the provider → EXPIRED, and the error carries a link.
     let auth =
         dispatch(&actions, Operation::GetConnectedAccount, json!({"connection_name": "gmail", "identifier": "alice"}))

@@ -99,8 +99,44 @@ export declare class ToolsClient {
   executeTool(params: Omit<ExecuteToolParams, 'toolInput'> & { params?: JsonObject }): Promise<ExecuteToolResponse>;
 }
 
+export interface McpConfigConnectionToolMapping {
+  connectionName: string;
+  /** Empty: every tool of the connection. */
+  tools?: string[];
+  readonly connectionId?: string;
+  readonly provider?: string;
+}
+export interface McpConfig { id: string; name: string; description: string; connectionToolMappings: McpConfigConnectionToolMapping[]; mcpServerUrl: string }
+export interface McpInstance { id: string; name: string; userIdentifier: string; config: McpConfig; lastUsedAt?: string; updatedAt?: string; url: string }
+export interface McpConnectionAuthState {
+  connectionId: string;
+  connectionName: string;
+  provider: string;
+  connectedAccountId: string;
+  connectedAccountStatus: string;
+  authenticationLink: string;
+}
+export interface McpListParams { pageSize?: number; pageToken?: string; filterId?: string; filterName?: string; search?: string }
+
+export declare class McpClient {
+  createConfig(params: { name: string; description?: string; connectionToolMappings?: McpConfigConnectionToolMapping[] }): Promise<{ config: McpConfig }>;
+  listConfigs(params?: McpListParams & { filterProvider?: string }): Promise<{ configs: McpConfig[]; totalSize: number; nextPageToken: string; prevPageToken: string }>;
+  getConfig(params: { configId: string }): Promise<{ config: McpConfig }>;
+  updateConfig(params: { configId: string; description?: string; connectionToolMappings?: McpConfigConnectionToolMapping[] }): Promise<{ config: McpConfig }>;
+  deleteConfig(params: { configId: string }): Promise<Record<string, never>>;
+  ensureInstance(params: { configName: string; userIdentifier: string; name?: string }): Promise<{ instance: McpInstance }>;
+  listInstances(params?: McpListParams & { filterConfigName?: string; filterUserIdentifier?: string }): Promise<{ instances: McpInstance[]; totalSize: number; nextPageToken: string; prevPageToken: string }>;
+  getInstance(params: { instanceId: string }): Promise<{ instance: McpInstance }>;
+  updateInstance(params: { instanceId: string; name?: string; configName?: string }): Promise<{ instance: McpInstance }>;
+  deleteInstance(params: { instanceId: string }): Promise<Record<string, never>>;
+  getInstanceAuthState(params: { instanceId: string; includeAuthLinks?: boolean }): Promise<{ connections: McpConnectionAuthState[] }>;
+  listMcpConnectedAccounts(params: { configId: string; identifier: string; includeAuthLink?: boolean }): Promise<{ connectedAccounts: McpConnectionAuthState[] }>;
+  createSessionToken(params: { configId: string; identifier: string; expiry?: string; accessLevel?: '' | 'FULL' | 'READ_ONLY' }): Promise<{ token: string; expiresAt?: string }>;
+}
+
 export declare class ActionsClient {
   readonly tools: ToolsClient;
+  readonly mcp: McpClient;
   getOrCreateConnectedAccount(params: AccountInput & { connectionName: string; identifier: string }): Promise<ConnectedAccountResponse>;
   upsertConnectedAccount(params: AccountInput & { connectionName: string; identifier: string }): Promise<ConnectedAccountResponse>;
   createConnectedAccount(params: AccountInput & { connectionName: string; identifier: string }): Promise<ConnectedAccountResponse>;

@@ -86,11 +86,47 @@ class ToolsClient {
   }
 }
 
+/** `actions.mcp`: MCP configs and per-user MCP server instances (camelCase twins of Python's). */
+class McpClient {
+  constructor(native) {
+    this._native = native;
+  }
+
+  _call(op, params) {
+    return run(this._native.call(op, clean(params ?? {})));
+  }
+
+  /** Creates a config `{ name, description?, connectionToolMappings? }`. */
+  createConfig(params) { return this._call('mcp.create_config', params); }
+  /** Configs matching `{ pageSize?, pageToken?, filterId?, filterName?, filterProvider?, search? }`. */
+  listConfigs(params = {}) { return this._call('mcp.list_configs', params); }
+  getConfig(params) { return this._call('mcp.get_config', params); }
+  /** `{ configId, description?, connectionToolMappings? }`; mappings are replaced. */
+  updateConfig(params) { return this._call('mcp.update_config', params); }
+  /** Deletes a config; its instances' URLs stop working at once. */
+  deleteConfig(params) { return this._call('mcp.delete_config', params); }
+  /** The user's MCP server of a config, created on first call: `{ configName, userIdentifier, name? }`. */
+  ensureInstance(params) { return this._call('mcp.ensure_instance', params); }
+  listInstances(params = {}) { return this._call('mcp.list_instances', params); }
+  getInstance(params) { return this._call('mcp.get_instance', params); }
+  /** `{ instanceId, name?, configName? }` (at least one). */
+  updateInstance(params) { return this._call('mcp.update_instance', params); }
+  /** Deletes an instance; its URL stops working at once. */
+  deleteInstance(params) { return this._call('mcp.delete_instance', params); }
+  /** `{ instanceId, includeAuthLinks? }` → `{ connections }`. */
+  getInstanceAuthState(params) { return this._call('mcp.get_instance_auth_state', params); }
+  /** `{ configId, identifier, includeAuthLink? }` → `{ connectedAccounts }`. */
+  listMcpConnectedAccounts(params) { return this._call('mcp.list_mcp_connected_accounts', params); }
+  /** `{ configId, identifier, expiry?: '3600s', accessLevel? }` → `{ token, expiresAt }`. */
+  createSessionToken(params) { return this._call('mcp.create_session_token', params); }
+}
+
 class ActionsClient {
   constructor(native, envUrl, tools) {
     this._native = native;
     this._envUrl = envUrl.replace(/\/+$/, '');
     this.tools = tools;
+    this.mcp = new McpClient(native);
     this.upsertConnectedAccount = this.getOrCreateConnectedAccount;
   }
 
@@ -196,6 +232,7 @@ exports.Scalekit = ScalekitClient;
 exports.default = ScalekitClient;
 exports.ActionsClient = ActionsClient;
 exports.ToolsClient = ToolsClient;
+exports.McpClient = McpClient;
 exports.ConnectorStatus = ConnectorStatus;
 exports.ConnectorType = ConnectorType;
 exports.ScalekitException = errors.ScalekitException;

@@ -36,6 +36,19 @@ pub enum Operation {
     ListTools,
     ListScopedTools,
     ListAvailableTools,
+    McpCreateConfig,
+    McpListConfigs,
+    McpGetConfig,
+    McpUpdateConfig,
+    McpDeleteConfig,
+    McpEnsureInstance,
+    McpListInstances,
+    McpGetInstance,
+    McpUpdateInstance,
+    McpDeleteInstance,
+    McpGetInstanceAuthState,
+    McpListConnectedAccounts,
+    McpCreateSessionToken,
 }
 
 impl FromStr for Operation {
@@ -57,6 +70,19 @@ impl FromStr for Operation {
             "list_tools" => ListTools,
             "list_scoped_tools" => ListScopedTools,
             "list_available_tools" => ListAvailableTools,
+            "mcp.create_config" => McpCreateConfig,
+            "mcp.list_configs" => McpListConfigs,
+            "mcp.get_config" => McpGetConfig,
+            "mcp.update_config" => McpUpdateConfig,
+            "mcp.delete_config" => McpDeleteConfig,
+            "mcp.ensure_instance" => McpEnsureInstance,
+            "mcp.list_instances" => McpListInstances,
+            "mcp.get_instance" => McpGetInstance,
+            "mcp.update_instance" => McpUpdateInstance,
+            "mcp.delete_instance" => McpDeleteInstance,
+            "mcp.get_instance_auth_state" => McpGetInstanceAuthState,
+            "mcp.list_mcp_connected_accounts" => McpListConnectedAccounts,
+            "mcp.create_session_token" => McpCreateSessionToken,
             other => return Err(Error::invalid_field("operation", format!("unknown operation {other:?}"))),
         })
     }
@@ -237,6 +263,92 @@ impl ExecuteParams {
     }
 }
 
+/// Parameters of the MCP operations (documented names; lowerCamel twins accepted).
+#[derive(Debug, Default, Deserialize)]
+struct McpParams {
+    #[serde(default, alias = "configId", alias = "mcp_config_id", alias = "mcpConfigId")]
+    config_id: String,
+    #[serde(default, alias = "instanceId")]
+    instance_id: String,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default, alias = "connectionToolMappings")]
+    connection_tool_mappings: Option<Vec<McpConfigConnectionToolMapping>>,
+    #[serde(default, alias = "configName")]
+    config_name: Option<String>,
+    #[serde(default, alias = "userIdentifier")]
+    user_identifier: String,
+    #[serde(default, alias = "includeAuthLinks", alias = "include_auth_link", alias = "includeAuthLink")]
+    include_auth_links: Option<bool>,
+    #[serde(default)]
+    identifier: String,
+    #[serde(default)]
+    expiry: String,
+    #[serde(default, alias = "accessLevel")]
+    access_level: String,
+    #[serde(flatten)]
+    list: McpListRequest,
+}
+
+async fn dispatch_mcp(actions: &Actions, op: Operation, p: McpParams) -> Result<Value> {
+    use Operation::*;
+    match op {
+        McpCreateConfig => to_value(
+            actions
+                .mcp_create_config(McpConfig {
+                    name: p.name.unwrap_or_default(),
+                    description: p.description.unwrap_or_default(),
+                    connection_tool_mappings: p.connection_tool_mappings.unwrap_or_default(),
+                    ..Default::default()
+                })
+                .await?,
+        ),
+        McpListConfigs => to_value(actions.mcp_list_configs(p.list).await?),
+        McpGetConfig => to_value(actions.mcp_get_config(&p.config_id).await?),
+        McpUpdateConfig => {
+            let req = UpdateMcpConfigRequest {
+                description: p.description,
+                connection_tool_mappings: p.connection_tool_mappings,
+            };
+            to_value(actions.mcp_update_config(&p.config_id, req).await?)
+        }
+        McpDeleteConfig => to_value(actions.mcp_delete_config(&p.config_id).await?),
+        McpEnsureInstance => {
+            let req = EnsureMcpInstanceRequest {
+                config_name: p.config_name.unwrap_or_default(),
+                user_identifier: p.user_identifier,
+                name: p.name.unwrap_or_default(),
+            };
+            to_value(actions.mcp_ensure_instance(req).await?)
+        }
+        McpListInstances => to_value(actions.mcp_list_instances(p.list).await?),
+        McpGetInstance => to_value(actions.mcp_get_instance(&p.instance_id).await?),
+        McpUpdateInstance => {
+            let req = UpdateMcpInstanceRequest { name: p.name, config_name: p.config_name };
+            to_value(actions.mcp_update_instance(&p.instance_id, req).await?)
+        }
+        McpDeleteInstance => to_value(actions.mcp_delete_instance(&p.instance_id).await?),
+        McpGetInstanceAuthState => {
+            to_value(actions.mcp_get_instance_auth_state(&p.instance_id, p.include_auth_links.unwrap_or(false)).await?)
+        }
+        McpListConnectedAccounts => {
+            let req = McpConnectedAccountsRequest {
+                identifier: p.identifier,
+                include_auth_link: p.include_auth_links.unwrap_or(false),
+            };
+            to_value(actions.mcp_list_connected_accounts(&p.config_id, req).await?)
+        }
+        McpCreateSessionToken => {
+            let req =
+                McpSessionTokenRequest { identifier: p.identifier, expiry: p.expiry, access_level: p.access_level };
+            to_value(actions.mcp_create_session_token(&p.config_id, req).await?)
+        }
+        _ => unreachable!("dispatch_mcp is called for MCP operations only"),
+    }
+}
+
 fn to_value<T: serde::Serialize>(v: T) -> Result<Value> {
     Ok(serde_json::to_value(v)?)
 }
@@ -304,6 +416,19 @@ pub async fn dispatch(actions: &Actions, op: Operation, params: Value) -> Result
         ListTools => to_value(actions.list_tools(parse_named("params", params)?).await?),
         ListScopedTools => to_value(actions.list_scoped_tools(parse_named("params", params)?).await?),
         ListAvailableTools => to_value(actions.list_available_tools(parse_named("params", params)?).await?),
+        McpCreateConfig
+        | McpListConfigs
+        | McpGetConfig
+        | McpUpdateConfig
+        | McpDeleteConfig
+        | McpEnsureInstance
+        | McpListInstances
+        | McpGetInstance
+        | McpUpdateInstance
+        | McpDeleteInstance
+        | McpGetInstanceAuthState
+        | McpListConnectedAccounts
+        | McpCreateSessionToken => dispatch_mcp(actions, op, parse_named("params", params)?).await,
     }
 }
 

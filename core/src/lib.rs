@@ -9,6 +9,7 @@ pub mod actions;
 pub mod client;
 pub mod dispatch;
 pub mod error;
+pub mod mcp;
 pub mod model;
 pub mod modifiers;
 pub mod runtime;

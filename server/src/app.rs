@@ -66,7 +66,7 @@ impl AppState {
 pub type SharedState = Arc<AppState>;
 
 pub fn router(state: SharedState) -> Router {
-    use crate::api::{accounts, auth, links, proxy, tools};
+    use crate::api::{accounts, auth, links, mcp, proxy, tools};
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/oauth/token", post(auth::issue_token))
@@ -81,6 +81,15 @@ pub fn router(state: SharedState) -> Router {
         .route("/api/v1/tools/available", get(tools::list_available))
         .route("/api/v1/execute_tool", post(tools::execute))
         .route("/api/v1/executions", get(tools::recent_executions))
+        .route("/api/v1/mcp/configs", post(mcp::create_config).get(mcp::list_configs))
+        .route("/api/v1/mcp/configs/{id}", get(mcp::get_config).put(mcp::update_config).delete(mcp::delete_config))
+        .route("/api/v1/mcp/configs/{id}/connected_accounts", post(mcp::config_connected_accounts))
+        .route("/api/v1/mcp/configs/{id}/tokens", post(mcp::create_session_token))
+        .route("/api/v1/mcp/instances", post(mcp::ensure_instance).get(mcp::list_instances))
+        .route(
+            "/api/v1/mcp/instances/{id}",
+            get(mcp::get_instance).patch(mcp::update_instance).delete(mcp::delete_instance).post(mcp::instance_action),
+        )
         .route("/proxy/{*path}", any(proxy::forward))
         .route("/connect/complete", get(links::completed))
         .route("/connect/{token}", get(links::open_link))

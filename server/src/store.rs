@@ -18,8 +18,8 @@ use std::sync::Arc;
 /// The database plus the vault that seals every credential before it is written.
 #[derive(Clone)]
 pub struct Store {
-    pool: SqlitePool,
-    vault: Arc<Vault>,
+    pub(crate) pool: SqlitePool,
+    pub(crate) vault: Arc<Vault>,
 }
 
 /// A stored connected account. `credentials` is the `authorization_details` JSON.
@@ -106,7 +106,7 @@ pub struct ExecutionRecord {
     pub created_at: DateTime<Utc>,
 }
 
-fn db_error(e: sqlx::Error) -> Error {
+pub(crate) fn db_error(e: sqlx::Error) -> Error {
     if let sqlx::Error::Database(db) = &e {
         if db.is_unique_violation() {
             return Error::new(
@@ -119,7 +119,7 @@ fn db_error(e: sqlx::Error) -> Error {
     Error::new(ErrorKind::Server, "database error").with_source(e)
 }
 
-fn ts(v: Option<String>) -> Option<DateTime<Utc>> {
+pub(crate) fn ts(v: Option<String>) -> Option<DateTime<Utc>> {
     v.and_then(|s| DateTime::parse_from_rfc3339(&s).ok()).map(|d| d.with_timezone(&Utc))
 }
 

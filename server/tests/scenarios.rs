@@ -189,7 +189,8 @@ impl Runner {
             "tools.execute_tool" => dispatch(&self.actions, Operation::ExecuteToolUnmodified, params).await,
             other => {
                 let (_, method) = other.split_once('.').expect("target.method");
-                let op: Operation = method.parse().unwrap_or_else(|_| panic!("unknown op {other}"));
+                let op: Operation =
+                    other.parse().or_else(|_| method.parse()).unwrap_or_else(|_| panic!("unknown op {other}"));
                 dispatch(&self.actions, op, params).await
             }
         }

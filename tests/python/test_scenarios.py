@@ -143,7 +143,7 @@ class Runner:
                 data = resp.text
             return {"status": resp.status_code, "data": data}
         target, _, method = op.partition(".")
-        owner = {"actions": self.client.actions, "tools": self.client.actions.tools}[target]
+        owner = {"actions": self.client.actions, "tools": self.client.actions.tools, "mcp": self.client.actions.mcp}[target]
         return getattr(owner, method)(**params)
 
     def add_modifier(self, type: str, tool_names, set=None, append=None):

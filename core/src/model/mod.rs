@@ -7,10 +7,12 @@ pub mod auth;
 pub mod casing;
 pub mod connected_accounts;
 pub mod errors;
+pub mod mcp;
 pub mod query;
 pub mod tools;
 
 pub use auth::*;
 pub use connected_accounts::*;
 pub use errors::*;
+pub use mcp::*;
 pub use tools::*;

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod auth;
 pub mod links;
+pub mod mcp;
 pub mod proxy;
 pub mod tools;
 

@@ -19,9 +19,16 @@ from scalekit.actions.types import (
     UpdateConnectedAccountResponse,
     VerifyConnectedAccountUserResponse,
 )
+from scalekit.actions.mcp import ActionMcp
 from scalekit.tools import ToolsClient
 
 __all__ = ["ActionClient"]
+
+# MCP methods also reachable directly on `actions` (the official SDK's pass-throughs).
+_MCP_PASS_THROUGH = {
+    "list_configs", "create_config", "update_config", "delete_config", "ensure_instance", "update_instance",
+    "get_instance", "list_instances", "delete_instance", "get_instance_auth_state",
+}
 
 
 def _account(connection_name=None, identifier=None, connected_account_id=None, **extra) -> Dict[str, Any]:
@@ -52,6 +59,7 @@ class ActionClient:
         self._native = native
         self._env_url = env_url.rstrip("/")
         self.tools = ToolsClient(native)
+        self.mcp = ActionMcp(native)
         self._modifiers: List[Modifier] = []
 
     # ----- connected accounts --------------------------------------------------------------
@@ -192,6 +200,14 @@ class ActionClient:
         raw = raw_body.encode() if isinstance(raw_body, str) else raw_body
         status, resp_headers, content = await self._native.request_async(params, raw)
         return _proxy_response(status, resp_headers, content, f"{self._env_url}/proxy/{path.lstrip('/')}")
+
+    # ----- MCP pass-throughs (as the official ActionClient) ---------------------------------
+
+    def __getattr__(self, name: str) -> Any:
+        base = name[:-6] if name.endswith("_async") else name
+        if base in _MCP_PASS_THROUGH:
+            return getattr(self.mcp, name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     # ----- modifiers ------------------------------------------------------------------------
 

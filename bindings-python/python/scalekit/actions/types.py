@@ -22,6 +22,23 @@ __all__ = [
     "Tool",
     "ListToolsResponse",
     "McpConfigConnectionToolMapping",
+    "McpConfig",
+    "McpInstance",
+    "McpConnectionAuthState",
+    "McpInstanceConnectionAuthState",
+    "CreateMcpConfigResponse",
+    "UpdateMcpConfigResponse",
+    "GetMcpConfigResponse",
+    "DeleteMcpConfigResponse",
+    "ListMcpConfigsResponse",
+    "EnsureMcpInstanceResponse",
+    "GetMcpInstanceResponse",
+    "UpdateMcpInstanceResponse",
+    "DeleteMcpInstanceResponse",
+    "ListMcpInstancesResponse",
+    "GetMcpInstanceAuthStateResponse",
+    "ListMcpConnectedAccountsResponse",
+    "CreateMcpSessionTokenResponse",
     "ToolInput",
     "ToolOutput",
 ]
@@ -244,3 +261,95 @@ class McpConfigConnectionToolMapping(_Model):
     provider: Optional[str] = None
     connected_account_id: Optional[str] = None
     connected_account_status: Optional[str] = None
+
+
+def _wrap(value: Any) -> Any:
+    if isinstance(value, dict):
+        return _Record(value)
+    if isinstance(value, list):
+        return [_wrap(v) for v in value]
+    return value
+
+
+class _Record(_Model):
+    """A read-only view of an API object: fields as attributes, nested objects as records."""
+
+    def __init__(self, data: Optional[Dict[str, Any]] = None) -> None:
+        object.__setattr__(self, "_data", dict(data or {}))
+
+    @classmethod
+    def from_dict(cls, data: Dict[str, Any]):
+        return cls(data)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        try:
+            return _wrap(self._data[name])
+        except KeyError:
+            raise AttributeError(f"{type(self).__name__} has no field {name!r}") from None
+
+    def to_dict(self) -> Dict[str, Any]:
+        return json.loads(json.dumps(self._data))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Record) and self._data == other._data
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._data!r})"
+
+
+class McpConfig(_Record):
+    """`id`, `name`, `description`, `connection_tool_mappings`, `mcp_server_url`."""
+
+
+class McpInstance(_Record):
+    """`id`, `name`, `user_identifier`, `config`, `last_used_at`, `updated_at`, `url` (the MCP server URL)."""
+
+
+class McpConnectionAuthState(_Record):
+    """`connection_id`, `connection_name`, `provider`, `connected_account_id`, `connected_account_status`, `authentication_link`."""
+
+
+McpInstanceConnectionAuthState = McpConnectionAuthState
+
+
+class CreateMcpConfigResponse(_Record):
+    """`config`."""
+
+
+UpdateMcpConfigResponse = GetMcpConfigResponse = CreateMcpConfigResponse
+
+
+class DeleteMcpConfigResponse(_Record):
+    pass
+
+
+DeleteMcpInstanceResponse = DeleteMcpConfigResponse
+
+
+class ListMcpConfigsResponse(_Record):
+    """`configs`, `next_page_token`, `prev_page_token`, `total_size`."""
+
+
+class EnsureMcpInstanceResponse(_Record):
+    """`instance` (with `instance.url`)."""
+
+
+GetMcpInstanceResponse = UpdateMcpInstanceResponse = EnsureMcpInstanceResponse
+
+
+class ListMcpInstancesResponse(_Record):
+    """`instances`, `next_page_token`, `prev_page_token`, `total_size`."""
+
+
+class GetMcpInstanceAuthStateResponse(_Record):
+    """`connections`: one auth state per configured connection."""
+
+
+class ListMcpConnectedAccountsResponse(_Record):
+    """`connected_accounts`: one auth state per configured connection."""
+
+
+class CreateMcpSessionTokenResponse(_Record):
+    """`token` (a bearer token for the config's MCP URL) and `expires_at`."""

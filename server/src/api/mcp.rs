@@ -1,0 +1,408 @@
+//! The MCP management API: configs, per-user instances (with their secret server URLs),
+//! authorization state and config session tokens.
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::Json;
+use chrono::{Duration, Utc};
+
+use agentkit_core::model::query::QueryMap;
+use agentkit_core::model::*;
+use agentkit_core::{Error, ErrorKind, Result};
+
+use super::accounts::create_account;
+use super::{page_tokens, page_window, ApiResult, Caller, JsonBody};
+use crate::app::{AppState, SharedState};
+use crate::mcp_store::{ConfigRecord, InstanceRecord};
+use crate::tokens::now_unix;
+
+/// At most this many connections per config (as the published validation rules).
+const MAX_MAPPINGS: usize = 25;
+
+/// Claims of a config session token (`Authorization: Bearer` on the config's MCP URL).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct SessionClaims {
+    pub cfg: String,
+    pub sub: String,
+    pub exp: i64,
+    #[serde(default)]
+    pub lvl: String,
+}
+
+fn check_name(name: &str) -> Result<()> {
+    let valid = !name.is_empty()
+        && name.len() <= 100
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+    if !valid {
+        return Err(Error::invalid_field(
+            "name",
+            format!("name {name:?} must be 1–100 characters of a-z, 0-9, _ and -"),
+        ));
+    }
+    Ok(())
+}
+
+/// Validates mappings against the configured connections and their tools; fills the output-only
+/// fields (connection id, provider).
+fn resolve_mappings(
+    state: &AppState,
+    mappings: Vec<McpConfigConnectionToolMapping>,
+) -> Result<Vec<McpConfigConnectionToolMapping>> {
+    if mappings.len() > MAX_MAPPINGS {
+        return Err(Error::invalid_field(
+            "connection_tool_mappings",
+            format!("at most {MAX_MAPPINGS} connections per config"),
+        ));
+    }
+    mappings
+        .into_iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let connection = state.connection(m.connection_name.trim()).map_err(|_| {
+                Error::invalid_field(
+                    format!("connection_tool_mappings[{i}].connection_name"),
+                    format!("connection {:?} is not configured on this gateway", m.connection_name),
+                )
+            })?;
+            for (j, tool) in m.tools.iter().enumerate() {
+                let known = state.catalog.tool(tool).is_some_and(|t| t.connector.slug == connection.connector);
+                if !known {
+                    return Err(Error::invalid_field(
+                        format!("connection_tool_mappings[{i}].tools[{j}]"),
+                        format!("tool {tool:?} does not belong to connection {:?}", connection.name),
+                    ));
+                }
+            }
+            Ok(McpConfigConnectionToolMapping {
+                connection_id: format!("conn_{}", connection.name),
+                connection_name: connection.name.clone(),
+                provider: connection.connector.clone(),
+                tools: m.tools,
+                connected_account_id: String::new(),
+                connected_account_status: String::new(),
+            })
+        })
+        .collect()
+}
+
+pub fn config_url(state: &AppState, config: &ConfigRecord) -> String {
+    format!("{}/mcp/v1/configs/{}", state.public_url, config.id)
+}
+
+fn config_wire(state: &AppState, c: &ConfigRecord) -> McpConfig {
+    McpConfig {
+        id: c.id.clone(),
+        name: c.name.clone(),
+        description: c.description.clone(),
+        connection_tool_mappings: c.mappings.clone(),
+        mcp_server_url: config_url(state, c),
+    }
+}
+
+/// The instance URL: unguessable (256-bit key), revoked with the instance or its config.
+pub fn instance_url(state: &AppState, i: &InstanceRecord) -> String {
+    format!("{}/mcp/v1/{}", state.public_url, i.url_key)
+}
+
+async fn instance_wire(state: &AppState, i: &InstanceRecord) -> Result<McpInstance> {
+    let config = state
+        .store
+        .mcp_config(&i.config_id)
+        .await?
+        .ok_or_else(|| Error::not_found("the instance's config no longer exists"))?;
+    Ok(McpInstance {
+        id: i.id.clone(),
+        name: i.name.clone(),
+        user_identifier: i.user_identifier.clone(),
+        config: config_wire(state, &config),
+        last_used_at: i.last_used_at,
+        updated_at: Some(i.updated_at),
+        url: instance_url(state, i),
+    })
+}
+
+async fn config_or_404(state: &AppState, id: &str) -> Result<ConfigRecord> {
+    state.store.mcp_config(id).await?.ok_or_else(|| Error::not_found(format!("MCP config {id:?} not found")))
+}
+
+async fn instance_or_404(state: &AppState, id: &str) -> Result<InstanceRecord> {
+    state.store.mcp_instance(id).await?.ok_or_else(|| Error::not_found(format!("MCP instance {id:?} not found")))
+}
+
+pub async fn create_config(
+    State(state): State<SharedState>,
+    _caller: Caller,
+    JsonBody(req): JsonBody<McpConfig>,
+) -> ApiResult<(StatusCode, Json<McpConfigResponse>)> {
+    check_name(req.name.trim())?;
+    let record = ConfigRecord {
+        id: format!("cfg_{}", uuid::Uuid::new_v4().simple()),
+        name: req.name.trim().to_string(),
+        description: req.description,
+        mappings: resolve_mappings(&state, req.connection_tool_mappings)?,
+    };
+    state.store.insert_mcp_config(&record).await?;
+    Ok((StatusCode::CREATED, Json(McpConfigResponse { config: config_wire(&state, &record) })))
+}
+
+pub async fn list_configs(
+    State(state): State<SharedState>,
+    _caller: Caller,
+    RawQuery(q): RawQuery,
+) -> ApiResult<Json<ListMcpConfigsResponse>> {
+    let req = McpListRequest::from_query(&QueryMap::parse(q.as_deref()))?;
+    let matching: Vec<ConfigRecord> = state
+        .store
+        .mcp_configs()
+        .await?
+        .into_iter()
+        .filter(|c| req.filter_id.is_empty() || c.id == req.filter_id)
+        .filter(|c| req.filter_name.is_empty() || c.name == req.filter_name)
+        .filter(|c| {
+            req.filter_provider.is_empty()
+                || c.mappings.iter().any(|m| m.provider.eq_ignore_ascii_case(&req.filter_provider))
+        })
+        .filter(|c| req.search.is_empty() || c.name.contains(&req.search.to_lowercase()))
+        .collect();
+    let (offset, limit) = page_window(req.page_size, &req.page_token, 30)?;
+    let total = matching.len() as u32;
+    let (next_page_token, prev_page_token) = page_tokens(offset, limit, total);
+    let configs = matching.iter().skip(offset as usize).take(limit as usize).map(|c| config_wire(&state, c)).collect();
+    Ok(Json(ListMcpConfigsResponse { configs, total_size: total, next_page_token, prev_page_token }))
+}
+
+pub async fn get_config(
+    State(state): State<SharedState>,
+    _caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<McpConfigResponse>> {
+    let config = config_or_404(&state, &id).await?;
+    Ok(Json(McpConfigResponse { config: config_wire(&state, &config) }))
+}
+
+pub async fn update_config(
+    State(state): State<SharedState>,
+    _caller: Caller,
+    Path(id): Path<String>,
+    JsonBody(req): JsonBody<UpdateMcpConfigRequest>,
+) -> ApiResult<Json<McpConfigResponse>> {
+    let mut config = config_or_404(&state, &id).await?;
+    if let Some(description) = req.description {
+        config.description = description;
+    }
+    if let Some(mappings) = req.connection_tool_mappings {
+        config.mappings = resolve_mappings(&state, mappings)?;
+    }
+    state.store.update_mcp_config(&config).await?;
+    Ok(Json(McpConfigResponse { config: config_wire(&state, &config) }))
+}
+
+pub async fn delete_config(
+    State(state): State<SharedState>,
+    _caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Empty>> {
+    let config = config_or_404(&state, &id).await?;
+    state.store.delete_mcp_config(&config.id).await?;
+    Ok(Json(Empty {}))
+}
+
+pub async fn ensure_instance(
+    State(state): State<SharedState>,
+    _caller: Caller,
+    JsonBody(req): JsonBody<EnsureMcpInstanceRequest>,
+) -> ApiResult<Json<McpInstanceResponse>> {
+    if req.user_identifier.trim().is_empty() {
+        return Err(Error::invalid_field("user_identifier", "user_identifier is required").into());
+    }
+    let config = config_or_404(&state, req.config_name.trim()).await?;
+    let user = req.user_identifier.trim();
+    let name = if req.name.is_empty() { format!("{}-{user}", config.name) } else { req.name };
+    let instance = state.store.ensure_mcp_instance(&config.id, user, &name).await?;
+    Ok(Json(McpInstanceResponse { instance: instance_wire(&state, &instance).await? }))
+}
+
+pub async fn list_instances(
+    State(state): State<SharedState>,
+    _caller: Caller,
+    RawQuery(q): RawQuery,
+) -> ApiResult<Json<ListMcpInstancesResponse>> {
+    let req = McpListRequest::from_query(&QueryMap::parse(q.as_deref()))?;
+    let config_filter = if req.filter_config_name.is_empty() {
+        None
+    } else {
+        Some(state.store.mcp_config(&req.filter_config_name).await?.map(|c| c.id).unwrap_or_default())
+    };
+    let matching: Vec<InstanceRecord> = state
+        .store
+        .mcp_instances()
+        .await?
+        .into_iter()
+        .filter(|i| req.filter_id.is_empty() || i.id == req.filter_id)
+        .filter(|i| req.filter_name.is_empty() || i.name == req.filter_name)
+        .filter(|i| req.filter_user_identifier.is_empty() || i.user_identifier == req.filter_user_identifier)
+        .filter(|i| config_filter.as_ref().is_none_or(|c| &i.config_id == c))
+        .filter(|i| req.search.is_empty() || i.name.contains(&req.search))
+        .collect();
+    let (offset, limit) = page_window(req.page_size, &req.page_token, 30)?;
+    let total = matching.len() as u32;
+    let (next_page_token, prev_page_token) = page_tokens(offset, limit, total);
+    let mut instances = Vec::new();
+    for i in matching.iter().skip(offset as usize).take(limit as usize) {
+        instances.push(instance_wire(&state, i).await?);
+    }
+    Ok(Json(ListMcpInstancesResponse { instances, total_size: total, next_page_token, prev_page_token }))
+}
+
+pub async fn get_instance(
+    State(state): State<SharedState>,
+    _caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<McpInstanceResponse>> {
+    let instance = instance_or_404(&state, &id).await?;
+    Ok(Json(McpInstanceResponse { instance: instance_wire(&state, &instance).await? }))
+}
+
+pub async fn update_instance(
+    State(state): State<SharedState>,
+    _caller: Caller,
+    Path(id): Path<String>,
+    JsonBody(req): JsonBody<UpdateMcpInstanceRequest>,
+) -> ApiResult<Json<McpInstanceResponse>> {
+    let mut instance = instance_or_404(&state, &id).await?;
+    if req.name.is_none() && req.config_name.is_none() {
+        return Err(Error::invalid_field("name", "name or config_name is required").into());
+    }
+    if let Some(name) = req.name {
+        instance.name = name;
+    }
+    if let Some(config_name) = req.config_name {
+        instance.config_id = config_or_404(&state, &config_name).await?.id;
+    }
+    state.store.update_mcp_instance(&instance).await?;
+    Ok(Json(McpInstanceResponse { instance: instance_wire(&state, &instance).await? }))
+}
+
+pub async fn delete_instance(
+    State(state): State<SharedState>,
+    _caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Empty>> {
+    let instance = instance_or_404(&state, &id).await?;
+    state.store.delete_mcp_instance(&instance.id).await?;
+    Ok(Json(Empty {}))
+}
+
+/// Authorization state of each connection of `config` for `user`; with `links`, a fresh
+/// authorization link for every connection that is not ACTIVE (creating the pending account).
+pub async fn auth_state(
+    state: &AppState,
+    config: &ConfigRecord,
+    user: &str,
+    links: bool,
+) -> Result<Vec<McpConnectionAuthState>> {
+    let mut out = Vec::new();
+    for m in &config.mappings {
+        let mut account = state.store.accounts_by_name(&m.connection_name, user, "", "").await?.into_iter().next();
+        if account.is_none() && links {
+            let req = UpsertConnectedAccountRequest {
+                selector: AccountSelector::by_name(&m.connection_name, user),
+                ..Default::default()
+            };
+            account = match create_account(state, req).await {
+                Ok(a) => Some(a),
+                Err(e) if e.kind() == ErrorKind::Conflict => {
+                    state.store.accounts_by_name(&m.connection_name, user, "", "").await?.into_iter().next()
+                }
+                Err(e) => return Err(e),
+            };
+        }
+        let status = account.as_ref().map(|a| a.status.as_str().to_string()).unwrap_or_default();
+        let authentication_link = match &account {
+            Some(a) if links && a.status != ConnectorStatus::Active => {
+                super::links::issue_link(state, &a.id, String::new(), String::new()).link
+            }
+            _ => String::new(),
+        };
+        out.push(McpConnectionAuthState {
+            connection_id: m.connection_id.clone(),
+            connection_name: m.connection_name.clone(),
+            provider: m.provider.clone(),
+            connected_account_id: account.map(|a| a.id).unwrap_or_default(),
+            connected_account_status: status,
+            authentication_link,
+        });
+    }
+    Ok(out)
+}
+
+/// `POST /api/v1/mcp/instances/{id}:get_auth_state` (the `:verb` suffix is parsed here).
+pub async fn instance_action(
+    State(state): State<SharedState>,
+    _caller: Caller,
+    Path(id_and_verb): Path<String>,
+    RawQuery(q): RawQuery,
+) -> ApiResult<Json<McpAuthStateResponse>> {
+    let Some(id) = id_and_verb.strip_suffix(":get_auth_state") else {
+        return Err(Error::not_found("no such endpoint").into());
+    };
+    let links = QueryMap::parse(q.as_deref()).get_bool("include_auth_links")?.unwrap_or(false);
+    let instance = instance_or_404(&state, id).await?;
+    let config = config_or_404(&state, &instance.config_id).await?;
+    Ok(Json(McpAuthStateResponse { connections: auth_state(&state, &config, &instance.user_identifier, links).await? }))
+}
+
+pub async fn config_connected_accounts(
+    State(state): State<SharedState>,
+    _caller: Caller,
+    Path(id): Path<String>,
+    JsonBody(req): JsonBody<McpConnectedAccountsRequest>,
+) -> ApiResult<Json<McpConnectedAccountsResponse>> {
+    if req.identifier.trim().is_empty() {
+        return Err(Error::invalid_field("identifier", "identifier is required").into());
+    }
+    let config = config_or_404(&state, &id).await?;
+    let connected_accounts = auth_state(&state, &config, req.identifier.trim(), req.include_auth_link).await?;
+    Ok(Json(McpConnectedAccountsResponse { connected_accounts }))
+}
+
+/// Parses a protobuf Duration string (`"3600s"`).
+fn parse_expiry(text: &str) -> Result<i64> {
+    if text.is_empty() {
+        return Ok(3600);
+    }
+    let secs =
+        text.strip_suffix('s').and_then(|n| n.parse::<f64>().ok()).filter(|n| n.is_finite()).ok_or_else(|| {
+            Error::invalid_field("expiry", format!("expiry {text:?} is not a duration like \"3600s\""))
+        })?;
+    if !(60.0..=86_400.0).contains(&secs) {
+        return Err(Error::invalid_field("expiry", "expiry must be between 60s and 86400s"));
+    }
+    Ok(secs as i64)
+}
+
+pub async fn create_session_token(
+    State(state): State<SharedState>,
+    _caller: Caller,
+    Path(id): Path<String>,
+    JsonBody(req): JsonBody<McpSessionTokenRequest>,
+) -> ApiResult<Json<McpSessionTokenResponse>> {
+    if req.identifier.trim().is_empty() {
+        return Err(Error::invalid_field("identifier", "identifier is required").into());
+    }
+    if !["", "FULL", "READ_ONLY"].contains(&req.access_level.as_str()) {
+        return Err(Error::invalid_field("access_level", "access_level must be \"\", \"FULL\" or \"READ_ONLY\"").into());
+    }
+    let ttl = parse_expiry(&req.expiry)?;
+    let config = config_or_404(&state, &id).await?;
+    let claims = SessionClaims {
+        cfg: config.id,
+        sub: req.identifier.trim().to_string(),
+        exp: now_unix() + ttl,
+        lvl: req.access_level,
+    };
+    Ok(Json(McpSessionTokenResponse {
+        token: state.signer.sign("mt", &claims),
+        expires_at: Some(Utc::now() + Duration::seconds(ttl)),
+    }))
+}

@@ -1,0 +1,222 @@
+//! Persistence of MCP configs and instances (tables from `migrations/0003_mcp.sql`).
+
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+
+use agentkit_core::model::McpConfigConnectionToolMapping;
+use agentkit_core::{Error, ErrorKind, Result};
+
+use crate::config::sha256_hex;
+use crate::store::{db_error, ts, Store};
+
+/// A stored MCP config.
+#[derive(Debug, Clone)]
+pub struct ConfigRecord {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub mappings: Vec<McpConfigConnectionToolMapping>,
+}
+
+/// A stored MCP instance; `url_key` is the secret part of its URL.
+#[derive(Debug, Clone)]
+pub struct InstanceRecord {
+    pub id: String,
+    pub name: String,
+    pub user_identifier: String,
+    pub config_id: String,
+    pub url_key: String,
+    pub updated_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+fn config_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<ConfigRecord> {
+    Ok(ConfigRecord {
+        id: row.get("id"),
+        name: row.get("name"),
+        description: row.get("description"),
+        mappings: serde_json::from_str(&row.get::<String, _>("mappings"))?,
+    })
+}
+
+impl Store {
+    fn instance_from_row(&self, row: &sqlx::sqlite::SqliteRow) -> Result<InstanceRecord> {
+        let id: String = row.get("id");
+        let sealed: String = row.get("url_key_sealed");
+        Ok(InstanceRecord {
+            url_key: String::from_utf8_lossy(&self.vault.open_sealed(&sealed, &id)?).into_owned(),
+            id,
+            name: row.get("name"),
+            user_identifier: row.get("user_identifier"),
+            config_id: row.get("config_id"),
+            updated_at: ts(row.get("updated_at")).unwrap_or_else(Utc::now),
+            last_used_at: ts(row.get("last_used_at")),
+        })
+    }
+
+    pub async fn insert_mcp_config(&self, c: &ConfigRecord) -> Result<()> {
+        let now = Utc::now().to_rfc3339();
+        let outcome = sqlx::query("INSERT INTO mcp_configs (id, name, description, mappings, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)")
+            .bind(&c.id)
+            .bind(&c.name)
+            .bind(&c.description)
+            .bind(serde_json::to_string(&c.mappings)?)
+            .bind(&now)
+            .bind(&now)
+            .execute(&self.pool)
+            .await;
+        match outcome {
+            Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
+                Err(Error::new(ErrorKind::Conflict, format!("an MCP config named {:?} already exists", c.name)))
+            }
+            other => other.map(|_| ()).map_err(db_error),
+        }
+    }
+
+    pub async fn update_mcp_config(&self, c: &ConfigRecord) -> Result<()> {
+        sqlx::query("UPDATE mcp_configs SET description = ?, mappings = ?, updated_at = ? WHERE id = ?")
+            .bind(&c.description)
+            .bind(serde_json::to_string(&c.mappings)?)
+            .bind(Utc::now().to_rfc3339())
+            .bind(&c.id)
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(())
+    }
+
+    /// A config by id or (exact) name.
+    pub async fn mcp_config(&self, id_or_name: &str) -> Result<Option<ConfigRecord>> {
+        let row = sqlx::query("SELECT * FROM mcp_configs WHERE id = ? OR name = ?")
+            .bind(id_or_name)
+            .bind(id_or_name)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error)?;
+        row.as_ref().map(config_from_row).transpose()
+    }
+
+    pub async fn mcp_configs(&self) -> Result<Vec<ConfigRecord>> {
+        let rows =
+            sqlx::query("SELECT * FROM mcp_configs ORDER BY name").fetch_all(&self.pool).await.map_err(db_error)?;
+        rows.iter().map(config_from_row).collect()
+    }
+
+    /// Deletes a config and, with it, every instance (their URLs stop working at once).
+    pub async fn delete_mcp_config(&self, id: &str) -> Result<bool> {
+        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        sqlx::query("DELETE FROM mcp_instances WHERE config_id = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        let done =
+            sqlx::query("DELETE FROM mcp_configs WHERE id = ?").bind(id).execute(&mut *tx).await.map_err(db_error)?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// The instance of a config for a user, created with a fresh secret URL key when missing.
+    pub async fn ensure_mcp_instance(&self, config_id: &str, user: &str, name: &str) -> Result<InstanceRecord> {
+        if let Some(existing) = self.mcp_instance_of(config_id, user).await? {
+            return Ok(existing);
+        }
+        let id = format!("inst_{}", uuid::Uuid::new_v4().simple());
+        let key: [u8; 32] = rand::random();
+        let key: String = key.iter().map(|b| format!("{b:02x}")).collect();
+        let now = Utc::now().to_rfc3339();
+        let outcome = sqlx::query(
+            "INSERT INTO mcp_instances (id, name, user_identifier, config_id, url_key_sealed, url_key_sha256, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&id)
+        .bind(name)
+        .bind(user)
+        .bind(config_id)
+        .bind(self.vault.seal(key.as_bytes(), &id)?)
+        .bind(sha256_hex(&key))
+        .bind(&now)
+        .bind(&now)
+        .execute(&self.pool)
+        .await;
+        match outcome {
+            // A concurrent ensure created it first.
+            Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {}
+            other => {
+                other.map_err(db_error)?;
+            }
+        }
+        self.mcp_instance_of(config_id, user).await?.ok_or_else(|| Error::new(ErrorKind::Server, "instance vanished"))
+    }
+
+    async fn mcp_instance_of(&self, config_id: &str, user: &str) -> Result<Option<InstanceRecord>> {
+        let row = sqlx::query("SELECT * FROM mcp_instances WHERE config_id = ? AND user_identifier = ?")
+            .bind(config_id)
+            .bind(user)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error)?;
+        row.as_ref().map(|r| self.instance_from_row(r)).transpose()
+    }
+
+    pub async fn mcp_instance(&self, id: &str) -> Result<Option<InstanceRecord>> {
+        let row = sqlx::query("SELECT * FROM mcp_instances WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error)?;
+        row.as_ref().map(|r| self.instance_from_row(r)).transpose()
+    }
+
+    /// The instance a URL key belongs to (looked up by hash).
+    pub async fn mcp_instance_by_key(&self, key: &str) -> Result<Option<InstanceRecord>> {
+        let row = sqlx::query("SELECT * FROM mcp_instances WHERE url_key_sha256 = ?")
+            .bind(sha256_hex(key))
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error)?;
+        row.as_ref().map(|r| self.instance_from_row(r)).transpose()
+    }
+
+    pub async fn mcp_instances(&self) -> Result<Vec<InstanceRecord>> {
+        let rows =
+            sqlx::query("SELECT * FROM mcp_instances ORDER BY id").fetch_all(&self.pool).await.map_err(db_error)?;
+        rows.iter().map(|r| self.instance_from_row(r)).collect()
+    }
+
+    pub async fn update_mcp_instance(&self, i: &InstanceRecord) -> Result<()> {
+        let outcome = sqlx::query("UPDATE mcp_instances SET name = ?, config_id = ?, updated_at = ? WHERE id = ?")
+            .bind(&i.name)
+            .bind(&i.config_id)
+            .bind(Utc::now().to_rfc3339())
+            .bind(&i.id)
+            .execute(&self.pool)
+            .await;
+        match outcome {
+            Err(sqlx::Error::Database(db)) if db.is_unique_violation() => Err(Error::new(
+                ErrorKind::Conflict,
+                format!("user {:?} already has an instance of that config", i.user_identifier),
+            )),
+            other => other.map(|_| ()).map_err(db_error),
+        }
+    }
+
+    pub async fn delete_mcp_instance(&self, id: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM mcp_instances WHERE id = ?")
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    pub async fn touch_mcp_instance(&self, id: &str) -> Result<()> {
+        sqlx::query("UPDATE mcp_instances SET last_used_at = ? WHERE id = ?")
+            .bind(Utc::now().to_rfc3339())
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(())
+    }
+}

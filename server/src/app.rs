@@ -27,6 +27,7 @@ pub struct AppState {
     pub api_clients: HashMap<String, crate::config::ApiClientConfig>,
     pub connections: HashMap<String, ConnectionConfig>,
     pub refresher: crate::refresh::Refresher,
+    pub mcp_sessions: crate::mcp_server::Sessions,
 }
 
 impl AppState {
@@ -67,6 +68,7 @@ pub type SharedState = Arc<AppState>;
 
 pub fn router(state: SharedState) -> Router {
     use crate::api::{accounts, auth, links, mcp, proxy, tools};
+    use crate::mcp_server;
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/oauth/token", post(auth::issue_token))
@@ -91,6 +93,17 @@ pub fn router(state: SharedState) -> Router {
             get(mcp::get_instance).patch(mcp::update_instance).delete(mcp::delete_instance).post(mcp::instance_action),
         )
         .route("/proxy/{*path}", any(proxy::forward))
+        .route(
+            "/mcp/v1/configs/{id}",
+            get(mcp_server::config_get).post(mcp_server::config_post).delete(mcp_server::config_delete),
+        )
+        .route("/mcp/v1/configs/{id}/messages", post(mcp_server::config_messages))
+        .route(
+            "/mcp/v1/{key}",
+            get(mcp_server::instance_get).post(mcp_server::instance_post).delete(mcp_server::instance_delete),
+        )
+        .route("/mcp/v1/{key}/sse", get(mcp_server::instance_get))
+        .route("/mcp/v1/{key}/messages", post(mcp_server::instance_messages))
         .route("/connect/complete", get(links::completed))
         .route("/connect/{token}", get(links::open_link))
         .route("/oauth/callback", get(links::oauth_callback))
@@ -154,6 +167,7 @@ pub async fn start(config: Config) -> Result<RunningServer> {
         api_clients,
         connections,
         refresher: Default::default(),
+        mcp_sessions: Default::default(),
     });
     let app = router(state);
     let task = tokio::spawn(async move {

@@ -239,7 +239,6 @@ pub async fn execute(
     caller: Caller,
     JsonBody(req): JsonBody<ExecuteToolRequest>,
 ) -> ApiResult<Json<ExecuteToolResponse>> {
-    let started = Instant::now();
     if req.tool_name.trim().is_empty() {
         return Err(Error::invalid_field("tool_name", "tool_name is required").into());
     }
@@ -249,6 +248,20 @@ pub async fn execute(
         .ok_or_else(|| Error::not_found(format!("tool {:?} not found", req.tool_name.trim())))?;
     let input = crate::schema::validate_tool_input(&tool.def.input_schema, req.params.as_ref())?;
     let account = account_for_call(&state, &req, tool).await?;
+    Ok(Json(run_for_account(&state, &caller.client_id, tool, account, input).await?))
+}
+
+/// Runs a validated tool call as an ACTIVE account: keeps its token fresh (refresh once after a
+/// provider 401), records the execution whatever the outcome, and tags tool errors with the
+/// execution id. Shared by the REST API and MCP `tools/call`.
+pub async fn run_for_account(
+    state: &AppState,
+    api_client_id: &str,
+    tool: &CatalogTool,
+    account: AccountRecord,
+    input: serde_json::Map<String, Value>,
+) -> Result<ExecuteToolResponse> {
+    let started = Instant::now();
     let connection = state.connection(&account.connection_name)?;
     let base_url = state.base_url(connection)?;
     let execution_id = format!("exec_{}", uuid::Uuid::new_v4().simple());
@@ -259,12 +272,12 @@ pub async fn execute(
     };
     // Every outcome from here on is recorded, token failures included.
     let outcome = async {
-        let mut account = state.refresher.ensure_fresh(&state, account.clone()).await?;
+        let mut account = state.refresher.ensure_fresh(state, account.clone()).await?;
         let mut outcome = run(&account).await;
         if outcome.as_ref().is_err_and(|e| e.kind() == ErrorKind::ToolExecution && e.status() == 401) {
             // The provider rejected the access token: refresh once and run again (a 401 means the
             // call was not carried out, so running it again is safe).
-            if let Some(fresh) = state.refresher.after_rejection(&state, &account).await? {
+            if let Some(fresh) = state.refresher.after_rejection(state, &account).await? {
                 account = fresh;
                 outcome = run(&account).await;
             }
@@ -274,7 +287,7 @@ pub async fn execute(
     .await;
     let record = ExecutionRecord {
         id: execution_id.clone(),
-        api_client_id: caller.client_id,
+        api_client_id: api_client_id.to_string(),
         tool_name: tool.def.name.clone(),
         connection_name: account.connection_name.clone(),
         connected_account_id: account.id.clone(),
@@ -295,15 +308,15 @@ pub async fn execute(
     let _ = state.store.touch_account(&account.id).await;
     tracing::info!(execution = %execution_id, tool = %record.tool_name, account = %account.id, status = %record.status, latency_ms = record.latency_ms, "tool executed");
     match outcome {
-        Ok(data) => Ok(Json(ExecuteToolResponse { data, execution_id })),
+        Ok(data) => Ok(ExecuteToolResponse { data, execution_id }),
         Err(e) => {
             let info = e.tool_error().cloned().map(|mut t| {
                 t.execution_id = execution_id.clone();
                 t
             });
             Err(match info {
-                Some(info) => e.with_tool_error(info).into(),
-                None => e.into(),
+                Some(info) => e.with_tool_error(info),
+                None => e,
             })
         }
     }

@@ -1,0 +1,469 @@
+//! The MCP servers: per-user instance URLs (`/mcp/v1/{key}`, the key is the secret) and config
+//! URLs (`/mcp/v1/configs/{id}` with a config session token as bearer).
+//!
+//! Transports on the same URL:
+//! * Streamable HTTP (protocol 2025-03-26, 2025-06-18, 2025-11-25): `POST` JSON-RPC, answered as
+//!   JSON or, for clients that only accept `text/event-stream`, as one SSE event; sessions by
+//!   `Mcp-Session-Id`; `DELETE` ends a session; `GET` with a session id gets 405 (no server stream).
+//! * Legacy HTTP+SSE (2024-11-05): `GET` without a session id (or `…/sse`) opens the event stream,
+//!   whose first event `endpoint` names `…/messages?sessionId=`; answers travel on the stream.
+//!
+//! `tools/list` is the config's tools; `tools/call` runs the tool as the URL's user. A connection
+//! the user has not authorized yields a tool error carrying an authorization link.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::sync::Mutex;
+
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::{json, Map, Value};
+use tokio::sync::mpsc;
+
+use agentkit_core::model::{AccountSelector, ConnectorStatus, UpsertConnectedAccountRequest};
+use agentkit_core::ErrorKind;
+
+use crate::api::mcp::SessionClaims;
+use crate::app::{AppState, SharedState};
+use crate::connectors::CatalogTool;
+use crate::mcp_store::ConfigRecord;
+use crate::tokens::now_unix;
+
+/// Protocol revisions we speak, newest first.
+pub const PROTOCOL_VERSIONS: &[&str] = &["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"];
+const SESSION_HEADER: &str = "mcp-session-id";
+const VERSION_HEADER: &str = "mcp-protocol-version";
+
+/// Who an MCP URL acts for: a config's tools, run as one user.
+struct Target {
+    config: ConfigRecord,
+    user: String,
+    read_only: bool,
+    /// Instance id (for `last_used_at`) or config id.
+    owner: String,
+}
+
+/// Open MCP sessions (in memory: a restart makes clients re-initialize, as the spec allows).
+#[derive(Default)]
+pub struct Sessions {
+    open: Mutex<HashMap<String, Session>>,
+}
+
+struct Session {
+    owner: String,
+    /// The legacy SSE stream answers are sent to.
+    stream: Option<mpsc::UnboundedSender<Value>>,
+}
+
+impl Sessions {
+    fn open(&self, owner: &str, stream: Option<mpsc::UnboundedSender<Value>>) -> String {
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        self.open
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id.clone(), Session { owner: owner.to_string(), stream });
+        id
+    }
+
+    fn belongs(&self, id: &str, owner: &str) -> bool {
+        self.open.lock().unwrap_or_else(|p| p.into_inner()).get(id).is_some_and(|s| s.owner == owner)
+    }
+
+    fn stream(&self, id: &str, owner: &str) -> Option<mpsc::UnboundedSender<Value>> {
+        let open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        open.get(id).filter(|s| s.owner == owner).and_then(|s| s.stream.clone())
+    }
+
+    fn close(&self, id: &str) -> bool {
+        self.open.lock().unwrap_or_else(|p| p.into_inner()).remove(id).is_some()
+    }
+}
+
+fn rpc_error(id: &Value, code: i64, message: impl Into<String>) -> Value {
+    json!({"jsonrpc": "2.0", "id": id, "error": {"code": code, "message": message.into()}})
+}
+
+fn rpc_result(id: &Value, result: Value) -> Value {
+    json!({"jsonrpc": "2.0", "id": id, "result": result})
+}
+
+fn http_error(status: StatusCode, message: &str) -> Response {
+    (status, Json(json!({"jsonrpc": "2.0", "id": null, "error": {"code": -32000, "message": message}}))).into_response()
+}
+
+/// Browsers must not reach a user's MCP server from other sites (DNS rebinding): an `Origin`, when
+/// sent, must be local or the gateway's own.
+fn origin_allowed(state: &AppState, headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else { return true };
+    let Ok(url) = url::Url::parse(origin) else { return false };
+    let host = url.host_str().unwrap_or_default();
+    let own = url::Url::parse(&state.public_url).ok().and_then(|u| u.host_str().map(String::from)).unwrap_or_default();
+    matches!(host, "localhost" | "127.0.0.1" | "[::1]" | "::1") || host == own
+}
+
+async fn instance_target(state: &AppState, key: &str) -> Result<Target, Response> {
+    let not_found = || http_error(StatusCode::NOT_FOUND, "unknown or revoked MCP server URL");
+    let instance = state.store.mcp_instance_by_key(key).await.map_err(|_| not_found())?.ok_or_else(not_found)?;
+    let config = state.store.mcp_config(&instance.config_id).await.map_err(|_| not_found())?.ok_or_else(not_found)?;
+    Ok(Target { config, user: instance.user_identifier, read_only: false, owner: instance.id })
+}
+
+async fn config_target(state: &AppState, id: &str, headers: &HeaderMap) -> Result<Target, Response> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    let unauthorized = || http_error(StatusCode::UNAUTHORIZED, "a valid config session token is required");
+    let claims: SessionClaims = state.signer.verify("mt", token).map_err(|_| unauthorized())?;
+    if claims.exp < now_unix() || claims.cfg != id {
+        return Err(unauthorized());
+    }
+    let config = state
+        .store
+        .mcp_config(id)
+        .await
+        .ok()
+        .flatten()
+        .ok_or_else(|| http_error(StatusCode::NOT_FOUND, "unknown MCP config"))?;
+    Ok(Target { owner: config.id.clone(), config, user: claims.sub, read_only: claims.lvl == "READ_ONLY" })
+}
+
+fn read_only(tool: &CatalogTool) -> bool {
+    tool.def.annotations.as_ref().and_then(|a| a.get("read_only_hint")).and_then(Value::as_bool).unwrap_or(false)
+}
+
+/// The tools a target exposes: each mapping's listed tools, or all of its connector's.
+fn exposed_tools<'a>(state: &'a AppState, target: &Target) -> Vec<(&'a CatalogTool, String)> {
+    let mut out = Vec::new();
+    for m in &target.config.mappings {
+        let Some(connection) = state.connections.get(&m.connection_name) else { continue };
+        for tool in state.catalog.tools().filter(|t| t.connector.slug == connection.connector) {
+            if (m.tools.is_empty() || m.tools.contains(&tool.def.name)) && (!target.read_only || read_only(tool)) {
+                out.push((tool, connection.name.clone()));
+            }
+        }
+    }
+    out
+}
+
+/// The MCP form of a tool (annotations in MCP's camelCase).
+fn tool_descriptor(tool: &CatalogTool) -> Value {
+    let mut d =
+        json!({"name": tool.def.name, "description": tool.def.description, "inputSchema": tool.def.input_schema});
+    if let Some(a) = &tool.def.annotations {
+        let mut annotations = Map::new();
+        for (from, to) in [
+            ("title", "title"),
+            ("read_only_hint", "readOnlyHint"),
+            ("destructive_hint", "destructiveHint"),
+            ("idempotent_hint", "idempotentHint"),
+            ("open_world_hint", "openWorldHint"),
+        ] {
+            if let Some(v) = a.get(from) {
+                annotations.insert(to.into(), v.clone());
+            }
+        }
+        if let Some(title) = a.get("title") {
+            d["title"] = title.clone();
+        }
+        d["annotations"] = Value::Object(annotations);
+    }
+    d
+}
+
+fn tool_error(text: String) -> Value {
+    json!({"content": [{"type": "text", "text": text}], "isError": true})
+}
+
+/// `tools/call`: bad arguments are JSON-RPC errors; everything the tool run reports (including a
+/// connection the user has not authorized, with the link) is a tool result with `isError`.
+async fn call_tool(state: &AppState, target: &Target, params: &Value) -> Result<Value, (i64, String)> {
+    let name =
+        params.get("name").and_then(Value::as_str).ok_or((-32602, "Invalid params: name is required".to_string()))?;
+    let exposed = exposed_tools(state, target);
+    let (tool, connection) =
+        exposed.iter().find(|(t, _)| t.def.name == name).ok_or((-32602, format!("Unknown tool: {name}")))?;
+    let input = crate::schema::validate_tool_input(&tool.def.input_schema, params.get("arguments"))
+        .map_err(|e| (-32602, format!("Invalid params: {}", e.message().replace("tool_input", "arguments"))))?;
+    let found = state
+        .store
+        .accounts_by_name(connection, &target.user, "", "")
+        .await
+        .map_err(|e| (-32603, e.message().to_string()))?;
+    let account = match found.into_iter().next() {
+        Some(a) => a,
+        None => {
+            let req = UpsertConnectedAccountRequest {
+                selector: AccountSelector::by_name(connection, &target.user),
+                ..Default::default()
+            };
+            match crate::api::accounts::create_account(state, req).await {
+                Ok(a) => a,
+                Err(e) if e.kind() == ErrorKind::Conflict => {
+                    let again = state.store.accounts_by_name(connection, &target.user, "", "").await;
+                    again.ok().and_then(|v| v.into_iter().next()).ok_or((-32603, "account vanished".to_string()))?
+                }
+                Err(e) => return Err((-32603, e.message().to_string())),
+            }
+        }
+    };
+    if account.status != ConnectorStatus::Active {
+        let link = crate::api::links::issue_link(state, &account.id, String::new(), String::new()).link;
+        return Ok(tool_error(format!(
+            "{connection} is not authorized for this user (status {}). Ask the user to open this link to authorize it, then retry: {link}",
+            account.status.as_str()
+        )));
+    }
+    let _ = state.store.touch_mcp_instance(&target.owner).await;
+    match crate::api::tools::run_for_account(state, &format!("mcp:{}", target.owner), tool, account, input).await {
+        Ok(resp) => Ok(json!({
+            "content": [{"type": "text", "text": resp.data.to_string()}],
+            "structuredContent": resp.data,
+            "isError": false,
+        })),
+        Err(e) => Ok(tool_error(e.message().to_string())),
+    }
+}
+
+/// Handles one JSON-RPC message; `None` for notifications and client responses.
+async fn handle(state: &AppState, target: &Target, msg: &Value) -> Option<Value> {
+    let id = msg.get("id")?.clone();
+    let Some(method) = msg.get("method").and_then(Value::as_str) else { return None };
+    let params = msg.get("params").cloned().unwrap_or(Value::Null);
+    Some(match method {
+        "initialize" => {
+            let requested = params.get("protocolVersion").and_then(Value::as_str).unwrap_or_default();
+            let version = PROTOCOL_VERSIONS.iter().find(|v| **v == requested).copied().unwrap_or(PROTOCOL_VERSIONS[0]);
+            rpc_result(
+                &id,
+                json!({
+                    "protocolVersion": version,
+                    "capabilities": {"tools": {"listChanged": false}},
+                    "serverInfo": {"name": "agentkit", "title": "AgentKit", "version": env!("CARGO_PKG_VERSION")},
+                    "instructions": format!("Tools of MCP config {:?}, acting for user {:?}.", target.config.name, target.user),
+                }),
+            )
+        }
+        "ping" => rpc_result(&id, json!({})),
+        "tools/list" => {
+            let tools: Vec<Value> = exposed_tools(state, target).iter().map(|(t, _)| tool_descriptor(t)).collect();
+            rpc_result(&id, json!({"tools": tools}))
+        }
+        "tools/call" => match call_tool(state, target, &params).await {
+            Ok(result) => rpc_result(&id, result),
+            Err((code, message)) => rpc_error(&id, code, message),
+        },
+        other => rpc_error(&id, -32601, format!("Method not found: {other}")),
+    })
+}
+
+fn is_initialize(msg: &Value) -> bool {
+    msg.get("method").and_then(Value::as_str) == Some("initialize")
+}
+
+/// Streamable HTTP `POST`.
+async fn post(state: &AppState, target: Target, headers: &HeaderMap, body: &[u8]) -> Response {
+    if !origin_allowed(state, headers) {
+        return http_error(StatusCode::FORBIDDEN, "origin not allowed");
+    }
+    let Ok(parsed) = serde_json::from_slice::<Value>(body) else {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"jsonrpc": "2.0", "id": null, "error": {"code": -32700, "message": "Parse error"}})),
+        )
+            .into_response();
+    };
+    let (messages, batch) = match parsed {
+        Value::Array(items) => (items, true),
+        single => (vec![single], false),
+    };
+    let initializing = messages.iter().any(is_initialize);
+    let session = headers.get(SESSION_HEADER).and_then(|v| v.to_str().ok()).map(String::from);
+    if !initializing {
+        match &session {
+            None => return http_error(StatusCode::BAD_REQUEST, "Mcp-Session-Id header is required after initialize"),
+            Some(id) if !state.mcp_sessions.belongs(id, &target.owner) => {
+                return http_error(StatusCode::NOT_FOUND, "unknown or ended session: initialize again")
+            }
+            _ => {}
+        }
+        if let Some(v) = headers.get(VERSION_HEADER).and_then(|v| v.to_str().ok()) {
+            if !PROTOCOL_VERSIONS.contains(&v) {
+                return http_error(StatusCode::BAD_REQUEST, &format!("unsupported MCP-Protocol-Version {v}"));
+            }
+        }
+    }
+    let mut answers = Vec::new();
+    for msg in &messages {
+        if let Some(answer) = handle(state, &target, msg).await {
+            answers.push(answer);
+        }
+    }
+    if answers.is_empty() {
+        return StatusCode::ACCEPTED.into_response();
+    }
+    let payload = if batch { Value::Array(answers) } else { answers.remove(0) };
+    let sse_only = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/event-stream") && !a.contains("application/json"));
+    let mut response = if sse_only {
+        let event = Event::default().event("message").data(payload.to_string());
+        Sse::new(futures::stream::once(async move { Ok::<_, Infallible>(event) })).into_response()
+    } else {
+        Json(payload).into_response()
+    };
+    if initializing {
+        let id = state.mcp_sessions.open(&target.owner, None);
+        if let Ok(v) = HeaderValue::from_str(&id) {
+            response.headers_mut().insert(SESSION_HEADER, v);
+        }
+    }
+    response
+}
+
+/// `GET`: with a session id, the optional server stream, which we do not offer (405); without,
+/// the legacy HTTP+SSE transport.
+fn get(state: &AppState, target: Target, headers: &HeaderMap, messages_path: String) -> Response {
+    if !origin_allowed(state, headers) {
+        return http_error(StatusCode::FORBIDDEN, "origin not allowed");
+    }
+    if headers.contains_key(SESSION_HEADER) {
+        return (StatusCode::METHOD_NOT_ALLOWED, [(header::ALLOW, "POST, DELETE")]).into_response();
+    }
+    let (tx, rx) = mpsc::unbounded_channel::<Value>();
+    let session = state.mcp_sessions.open(&target.owner, Some(tx));
+    let endpoint = Event::default().event("endpoint").data(format!("{messages_path}?sessionId={session}"));
+    let answers = futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|msg| (Ok::<_, Infallible>(Event::default().event("message").data(msg.to_string())), rx))
+    });
+    let stream =
+        futures::StreamExt::chain(futures::stream::once(async move { Ok::<_, Infallible>(endpoint) }), answers);
+    Sse::new(stream).keep_alive(KeepAlive::default()).into_response()
+}
+
+/// Legacy transport: a client message; the answer goes out on the session's event stream.
+async fn legacy_message(
+    state: &AppState,
+    target: Target,
+    query: Option<String>,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Response {
+    if !origin_allowed(state, headers) {
+        return http_error(StatusCode::FORBIDDEN, "origin not allowed");
+    }
+    let session = agentkit_core::model::query::QueryMap::parse(query.as_deref()).get("session_id").unwrap_or_default();
+    let Some(stream) = state.mcp_sessions.stream(&session, &target.owner) else {
+        return http_error(StatusCode::NOT_FOUND, "unknown sessionId");
+    };
+    let Ok(msg) = serde_json::from_slice::<Value>(body) else {
+        return http_error(StatusCode::BAD_REQUEST, "Parse error");
+    };
+    if let Some(answer) = handle(state, &target, &msg).await {
+        if stream.send(answer).is_err() {
+            state.mcp_sessions.close(&session);
+            return http_error(StatusCode::NOT_FOUND, "the event stream of this session is closed");
+        }
+    }
+    (StatusCode::ACCEPTED, "Accepted").into_response()
+}
+
+fn delete(state: &AppState, headers: &HeaderMap) -> Response {
+    match headers.get(SESSION_HEADER).and_then(|v| v.to_str().ok()) {
+        Some(id) if state.mcp_sessions.close(id) => StatusCode::OK.into_response(),
+        Some(_) => http_error(StatusCode::NOT_FOUND, "unknown session"),
+        None => http_error(StatusCode::BAD_REQUEST, "Mcp-Session-Id header is required"),
+    }
+}
+
+// ----- routes: instance URLs ----------------------------------------------------------------
+
+pub async fn instance_post(
+    State(state): State<SharedState>,
+    Path(key): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    match instance_target(&state, &key).await {
+        Ok(target) => post(&state, target, &headers, &body).await,
+        Err(r) => r,
+    }
+}
+
+pub async fn instance_get(State(state): State<SharedState>, Path(key): Path<String>, headers: HeaderMap) -> Response {
+    match instance_target(&state, &key).await {
+        Ok(target) => get(&state, target, &headers, format!("/mcp/v1/{key}/messages")),
+        Err(r) => r,
+    }
+}
+
+pub async fn instance_messages(
+    State(state): State<SharedState>,
+    Path(key): Path<String>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    match instance_target(&state, &key).await {
+        Ok(target) => legacy_message(&state, target, q, &headers, &body).await,
+        Err(r) => r,
+    }
+}
+
+pub async fn instance_delete(
+    State(state): State<SharedState>,
+    Path(key): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    match instance_target(&state, &key).await {
+        Ok(_) => delete(&state, &headers),
+        Err(r) => r,
+    }
+}
+
+// ----- routes: config URLs (session-token bearer) ---------------------------------------------
+
+pub async fn config_post(
+    State(state): State<SharedState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    match config_target(&state, &id, &headers).await {
+        Ok(target) => post(&state, target, &headers, &body).await,
+        Err(r) => r,
+    }
+}
+
+pub async fn config_get(State(state): State<SharedState>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    match config_target(&state, &id, &headers).await {
+        Ok(target) => get(&state, target, &headers, format!("/mcp/v1/configs/{id}/messages")),
+        Err(r) => r,
+    }
+}
+
+pub async fn config_messages(
+    State(state): State<SharedState>,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    match config_target(&state, &id, &headers).await {
+        Ok(target) => legacy_message(&state, target, q, &headers, &body).await,
+        Err(r) => r,
+    }
+}
+
+pub async fn config_delete(State(state): State<SharedState>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    match config_target(&state, &id, &headers).await {
+        Ok(_) => delete(&state, &headers),
+        Err(r) => r,
+    }
+}

@@ -11,6 +11,8 @@ def clean(value: Any) -> Any:
     """Drops ``None`` values so absent optional parameters stay absent on the wire."""
     if isinstance(value, dict):
         return {k: clean(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [clean(v) for v in value]
     return value
 
 

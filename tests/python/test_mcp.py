@@ -1,0 +1,84 @@
+"""Real MCP clients (the official `mcp` package: Streamable HTTP and legacy SSE transports) against
+per-user instance URLs: tool listing, calls for the right user, the authorization link for an
+unauthorized connection, argument errors, revocation, isolation between users, 50 sessions."""
+
+from __future__ import annotations
+
+import asyncio
+import urllib.request
+import uuid
+
+import pytest
+from mcp import ClientSession
+from mcp import MCPError as McpError
+from mcp.client.sse import sse_client
+from mcp.client.streamable_http import streamable_http_client
+
+from scalekit.actions.types import McpConfigConnectionToolMapping
+
+
+def _authorize(client, user):
+    link = client.actions.get_authorization_link(connection_name="gmail", identifier=user).link
+    urllib.request.urlopen(link).read()
+
+
+@pytest.fixture
+def setup(client):
+    name = f"py-mcp-{uuid.uuid4().hex[:8]}"
+    client.actions.mcp.create_config(
+        name=name,
+        connection_tool_mappings=[McpConfigConnectionToolMapping(connection_name="gmail", tools=["gmail_fetch_mails", "gmail_list_labels"])],
+    )
+    return name
+
+
+async def _session_call(transport, url, tool, arguments):
+    async with transport(url) as (read, write):
+        async with ClientSession(read, write) as session:
+            await session.initialize()
+            listed = await session.list_tools()
+            try:
+                result = await session.call_tool(tool, arguments)
+            except McpError as error:  # a JSON-RPC error answer
+                result = error
+            return [t.name for t in listed.tools], result
+
+
+async def test_streamable_http_and_sse_clients(client, setup):
+    user = f"mcp-a-{uuid.uuid4().hex[:6]}"
+    url = client.actions.mcp.ensure_instance(config_name=setup, user_identifier=user).instance.url
+
+    names, result = await _session_call(streamable_http_client, url, "gmail_fetch_mails", {"query": "is:unread"})
+    assert names == ["gmail_fetch_mails", "gmail_list_labels"]
+    assert result.is_error and "/connect/" in result.content[0].text, "unauthorized → tool error with the link"
+
+    _authorize(client, user)
+    for transport in (streamable_http_client, sse_client):
+        _, result = await _session_call(transport, url, "gmail_fetch_mails", {"query": "is:unread", "max_results": 3})
+        assert not result.is_error
+        assert len(result.structured_content["messages"]) == 3
+        assert all(user in m["to"] for m in result.structured_content["messages"]), "the URL's own user's mailbox"
+
+    _, error = await _session_call(streamable_http_client, url, "gmail_fetch_mails", {"max_results": "three"})
+    assert isinstance(error, McpError) and "arguments.max_results" in str(error)
+
+
+async def test_isolation_revocation_and_concurrency(client, setup):
+    alice, bob = f"mcp-alice-{uuid.uuid4().hex[:6]}", f"mcp-bob-{uuid.uuid4().hex[:6]}"
+    for user in (alice, bob):
+        _authorize(client, user)
+    alice_url = client.actions.mcp.ensure_instance(config_name=setup, user_identifier=alice).instance.url
+    bob_instance = client.actions.mcp.ensure_instance(config_name=setup, user_identifier=bob).instance
+    assert alice_url != bob_instance.url
+
+    _, result = await _session_call(streamable_http_client, alice_url, "gmail_fetch_mails", {"max_results": 1})
+    assert alice in result.structured_content["messages"][0]["to"] and bob not in result.structured_content["messages"][0]["to"]
+
+    sessions = await asyncio.gather(*[
+        _session_call(streamable_http_client, alice_url, "gmail_list_labels", {}) for _ in range(50)
+    ])
+    assert all(not r.is_error and len(r.structured_content["labels"]) == 10 for _, r in sessions)
+
+    client.actions.mcp.delete_instance(instance_id=bob_instance.id)
+    with pytest.raises(Exception):
+        await _session_call(streamable_http_client, bob_instance.url, "gmail_list_labels", {})

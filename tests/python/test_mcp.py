@@ -10,9 +10,21 @@ import uuid
 
 import pytest
 from mcp import ClientSession
-from mcp import MCPError as McpError
 from mcp.client.sse import sse_client
-from mcp.client.streamable_http import streamable_http_client
+
+try:  # mcp 2.x
+    from mcp import MCPError as McpError
+    from mcp.client.streamable_http import streamable_http_client
+except ImportError:  # mcp 1.x (what langchain-mcp-adapters pins)
+    from contextlib import asynccontextmanager
+
+    from mcp.client.streamable_http import streamablehttp_client
+    from mcp.shared.exceptions import McpError
+
+    @asynccontextmanager
+    async def streamable_http_client(url):
+        async with streamablehttp_client(url) as (read, write, _):
+            yield read, write
 
 from scalekit.actions.types import McpConfigConnectionToolMapping
 
@@ -44,20 +56,28 @@ async def _session_call(transport, url, tool, arguments):
             return [t.name for t in listed.tools], result
 
 
+def _is_error(result) -> bool:
+    return getattr(result, "is_error", getattr(result, "isError", None))
+
+
+def _data(result) -> dict:
+    return getattr(result, "structured_content", None) or getattr(result, "structuredContent", None)
+
+
 async def test_streamable_http_and_sse_clients(client, setup):
     user = f"mcp-a-{uuid.uuid4().hex[:6]}"
     url = client.actions.mcp.ensure_instance(config_name=setup, user_identifier=user).instance.url
 
     names, result = await _session_call(streamable_http_client, url, "gmail_fetch_mails", {"query": "is:unread"})
     assert names == ["gmail_fetch_mails", "gmail_list_labels"]
-    assert result.is_error and "/connect/" in result.content[0].text, "unauthorized → tool error with the link"
+    assert _is_error(result) and "/connect/" in result.content[0].text, "unauthorized → tool error with the link"
 
     _authorize(client, user)
     for transport in (streamable_http_client, sse_client):
         _, result = await _session_call(transport, url, "gmail_fetch_mails", {"query": "is:unread", "max_results": 3})
-        assert not result.is_error
-        assert len(result.structured_content["messages"]) == 3
-        assert all(user in m["to"] for m in result.structured_content["messages"]), "the URL's own user's mailbox"
+        assert not _is_error(result)
+        assert len(_data(result)["messages"]) == 3
+        assert all(user in m["to"] for m in _data(result)["messages"]), "the URL's own user's mailbox"
 
     _, error = await _session_call(streamable_http_client, url, "gmail_fetch_mails", {"max_results": "three"})
     assert isinstance(error, McpError) and "arguments.max_results" in str(error)
@@ -72,12 +92,12 @@ async def test_isolation_revocation_and_concurrency(client, setup):
     assert alice_url != bob_instance.url
 
     _, result = await _session_call(streamable_http_client, alice_url, "gmail_fetch_mails", {"max_results": 1})
-    assert alice in result.structured_content["messages"][0]["to"] and bob not in result.structured_content["messages"][0]["to"]
+    assert alice in _data(result)["messages"][0]["to"] and bob not in _data(result)["messages"][0]["to"]
 
     sessions = await asyncio.gather(*[
         _session_call(streamable_http_client, alice_url, "gmail_list_labels", {}) for _ in range(50)
     ])
-    assert all(not r.is_error and len(r.structured_content["labels"]) == 10 for _, r in sessions)
+    assert all(not _is_error(r) and len(_data(r)["labels"]) == 10 for _, r in sessions)
 
     client.actions.mcp.delete_instance(instance_id=bob_instance.id)
     with pytest.raises(Exception):

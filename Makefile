@@ -1,6 +1,6 @@
 # AgentKit — one Rust core, a gateway, and Python + Node SDKs.
 #   make demo   build everything and run the quickstart (Python and Node) against `agentkit dev`
-#   make test   every suite: cargo test (Rust scenarios), pytest, node --test
+#   make test   every suite: cargo test (Rust scenarios), MCP conformance, pytest, node --test
 #   make dist   release artifacts in dist/: the abi3 wheel and the npm tarball (dist-check: install + run them)
 #   make bench  benchmarks (figures and ratios, no pass/fail)
 
@@ -44,6 +44,7 @@ demo: build
 
 test: build
 	cargo test --workspace
+	scripts/mcp-conformance.sh
 	$(PY) -m pytest -q tests/python
 	node --test tests/node/
 

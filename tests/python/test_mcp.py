@@ -102,3 +102,8 @@ async def test_isolation_revocation_and_concurrency(client, setup):
     client.actions.mcp.delete_instance(instance_id=bob_instance.id)
     with pytest.raises(Exception):
         await _session_call(streamable_http_client, bob_instance.url, "gmail_list_labels", {})
+    # Deleting the config revokes every instance URL made from it.
+    config_id = client.actions.mcp.list_configs(filter_name=setup).configs[0].id
+    client.actions.mcp.delete_config(config_id=config_id)
+    with pytest.raises(Exception):
+        await _session_call(streamable_http_client, alice_url, "gmail_list_labels", {})

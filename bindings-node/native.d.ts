@@ -22,6 +22,12 @@ export declare class NativeClient {
   addModifier(kind: string, toolNames: Array<string>, func: ModifierFn): void
 }
 
+/**
+ * Converts tool definitions (`{name, description, input_schema}`) into `format`: `anthropic`,
+ * `openai`, `openai_responses`, `openai_strict`, `gemini` or `json_schema`.
+ */
+export declare function formatTools(definitions: Array<any>, format: string): Array<any>
+
 /** A proxied answer: status, headers as `[name, value]` pairs, raw body. */
 export interface RawResponse {
   status: number

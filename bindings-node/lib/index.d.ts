@@ -97,7 +97,17 @@ export declare class ToolsClient {
   listScopedTools(identifier: string, options?: { filter?: { providers?: string[]; toolNames?: string[]; connectionNames?: string[] }; pageSize?: number; pageToken?: string }): Promise<ListScopedToolsResponse>;
   listAvailableTools(identifier: string, options?: { pageSize?: number; pageToken?: string }): Promise<ListAvailableToolsResponse>;
   executeTool(params: Omit<ExecuteToolParams, 'toolInput'> & { params?: JsonObject }): Promise<ExecuteToolResponse>;
+  /** Tool definitions in a vendor's format. */
+  formatTools(definitions: ToolDefinition[], format?: ToolFormat): JsonObject[];
+  /** The user's tool definitions, every page. */
+  listDefinitions(identifier: string, options?: { filter?: { providers?: string[]; toolNames?: string[]; connectionNames?: string[] }; pageSize?: number; pageToken?: string }): Promise<ToolDefinition[]>;
+  /** Every tool of the user, ready for a model API in `format`. */
+  listFormattedTools(identifier: string, format?: ToolFormat, options?: { filter?: { providers?: string[]; toolNames?: string[]; connectionNames?: string[] }; pageSize?: number }): Promise<JsonObject[]>;
 }
+
+export type ToolFormat = 'anthropic' | 'openai' | 'openai_responses' | 'openai_strict' | 'gemini' | 'json_schema';
+/** Tool definitions in a vendor's format. */
+export declare function formatTools(definitions: ToolDefinition[], format?: ToolFormat): JsonObject[];
 
 export interface McpConfigConnectionToolMapping {
   connectionName: string;
@@ -149,6 +159,8 @@ export declare class ActionsClient {
   verifyConnectedAccountUser(params: { authRequestId: string; identifier: string }): Promise<{ postUserVerifyRedirectUrl: string }>;
   executeTool(params: ExecuteToolParams): Promise<ExecuteToolResponse>;
   request<T = any>(params: RequestParams): Promise<ProxyResponse<T>>;
+  /** A ready `tools` object for the Vercel AI SDK (`tool()` + `jsonSchema()`, executing via `executeTool`). */
+  vercelTools(identifier: string, options?: { filter?: { providers?: string[]; toolNames?: string[]; connectionNames?: string[] }; pageSize?: number }): Promise<Record<string, unknown>>;
   addModifier(modifier: { toolNames: string | string[]; type: 'pre' | 'post'; func: ModifierFn }): ModifierFn;
   preModifier(toolNames: string | string[], func: ModifierFn): ModifierFn;
   postModifier(toolNames: string | string[], func: ModifierFn): ModifierFn;

@@ -4,7 +4,7 @@
  * (native addon); this file only shapes parameters, results and errors as documented.
  */
 
-const { NativeClient } = require('../native.js');
+const { NativeClient, formatTools } = require('../native.js');
 const errors = require('./errors');
 const { ConnectorStatus, ConnectorType } = require('./pkg/grpc/scalekit/v1/connected_accounts/connected_accounts_pb');
 
@@ -77,6 +77,35 @@ class ToolsClient {
   /** Tools of every configured connection. */
   listAvailableTools(identifier, options = {}) {
     return run(this._native.call('list_available_tools', clean({ identifier, pageSize: options.pageSize, pageToken: options.pageToken })));
+  }
+
+  /**
+   * Tool definitions in a vendor's format: `anthropic`, `openai`, `openai_responses`,
+   * `openai_strict`, `gemini` or `json_schema`.
+   */
+  formatTools(definitions, format = 'anthropic') {
+    try {
+      return formatTools(definitions, format);
+    } catch (err) {
+      throw errors.wrapError(err);
+    }
+  }
+
+  /** The user's tool definitions, every page (`options`: `filter`, `pageSize`). */
+  async listDefinitions(identifier, options = {}) {
+    const definitions = [];
+    let pageToken = options.pageToken;
+    do {
+      const page = await this.listScopedTools(identifier, { filter: options.filter, pageSize: options.pageSize ?? 100, pageToken });
+      definitions.push(...page.tools.map((t) => t.tool.definition));
+      pageToken = page.nextPageToken;
+    } while (pageToken);
+    return definitions;
+  }
+
+  /** Every tool of the user, ready for a model API in `format` (see `formatTools`). */
+  async listFormattedTools(identifier, format = 'anthropic', options = {}) {
+    return this.formatTools(await this.listDefinitions(identifier, options), format);
   }
 
   /** Runs a tool without modifiers. Prefer `actions.executeTool`. */
@@ -173,6 +202,21 @@ class ActionsClient {
   }
 
   /**
+   * A ready `tools` object for the Vercel AI SDK (`generateText({ tools })`): each tool is
+   * `tool({ description, inputSchema: jsonSchema(...), execute })`, where `execute` runs
+   * `executeTool` for `identifier` (modifiers apply) and resolves to the tool's data.
+   */
+  async vercelTools(identifier, options = {}) {
+    const { tool, jsonSchema } = require('ai');
+    const definitions = await this.tools.listDefinitions(identifier, options);
+    return Object.fromEntries(definitions.map((d) => [d.name, tool({
+      description: d.description,
+      inputSchema: jsonSchema(d.input_schema),
+      execute: async (toolInput) => (await this.executeTool({ toolName: d.name, identifier, toolInput })).data,
+    })]));
+  }
+
+  /**
    * Registers a modifier `{ toolNames, type: 'pre' | 'post', func }`. `func(data)` may be sync or
    * async and returns the new data; modifiers of one type chain in registration order.
    */
@@ -233,6 +277,7 @@ exports.default = ScalekitClient;
 exports.ActionsClient = ActionsClient;
 exports.ToolsClient = ToolsClient;
 exports.McpClient = McpClient;
+exports.formatTools = (definitions, format) => ToolsClient.prototype.formatTools.call(null, definitions, format);
 exports.ConnectorStatus = ConnectorStatus;
 exports.ConnectorType = ConnectorType;
 exports.ScalekitException = errors.ScalekitException;

@@ -5,5 +5,6 @@
 mod client;
 mod error;
 mod modifiers;
+mod schema_formats;
 
 pub use client::NativeClient;

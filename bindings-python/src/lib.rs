@@ -6,6 +6,7 @@ mod error;
 mod json;
 mod modifiers;
 mod runtime;
+mod schema_formats;
 
 use pyo3::prelude::*;
 
@@ -19,6 +20,7 @@ fn shutdown(py: Python<'_>) {
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<client::NativeClient>()?;
     m.add_function(wrap_pyfunction!(shutdown, m)?)?;
+    m.add_function(wrap_pyfunction!(schema_formats::format_tools, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

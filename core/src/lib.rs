@@ -13,6 +13,7 @@ pub mod mcp;
 pub mod model;
 pub mod modifiers;
 pub mod runtime;
+pub mod schema_formats;
 
 pub use actions::Actions;
 pub use client::{ClientOptions, ScalekitClient};

@@ -5,6 +5,7 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple
 __version__: str
 
 def shutdown() -> None: ...
+def format_tools(definitions: List[Dict[str, Any]], format: str) -> List[Dict[str, Any]]: ...
 
 class NativeClient:
     def __init__(self, env_url: str, client_id: str, client_secret: str, timeout_s: float = 20.0,

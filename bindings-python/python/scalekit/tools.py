@@ -4,7 +4,7 @@ attributes, so both documented styles work."""
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional, Union
+from typing import Any, Dict, List, Optional, Union
 
 from google.protobuf.json_format import MessageToDict, ParseDict
 from google.protobuf.message import Message
@@ -54,6 +54,22 @@ class ToolsClient:
         return {"identifier": identifier, "page_size": page_size, "page_token": page_token}
 
     list_available_tools, list_available_tools_async = list_available_tools
+
+    @staticmethod
+    def format_tools(definitions: List[Dict[str, Any]], format: str = "anthropic") -> List[Dict[str, Any]]:
+        """Tool definitions in a vendor's format: ``anthropic``, ``openai``, ``openai_responses``,
+        ``openai_strict``, ``gemini`` or ``json_schema``."""
+        from scalekit import _native
+
+        return _native.format_tools(definitions, format)
+
+    def list_formatted_tools(self, identifier: str, format: str = "anthropic", providers: Optional[List[str]] = None,
+                             tool_names: Optional[List[str]] = None, connection_names: Optional[List[str]] = None,
+                             page_size: Optional[int] = None) -> List[Dict[str, Any]]:
+        """Every tool of the user (all pages), ready for a model API in ``format``."""
+        from scalekit.actions.frameworks.util import scoped_definitions
+
+        return self.format_tools(scoped_definitions(self, identifier, providers, tool_names, connection_names, page_size), format)
 
     @twin("execute_tool_unmodified", ExecuteToolResponse.from_dict)
     def execute_tool(self, tool_name: str, identifier: Optional[str] = None, params: Optional[dict] = None,

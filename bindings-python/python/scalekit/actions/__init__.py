@@ -201,6 +201,22 @@ class ActionClient:
         status, resp_headers, content = await self._native.request_async(params, raw)
         return _proxy_response(status, resp_headers, content, f"{self._env_url}/proxy/{path.lstrip('/')}")
 
+    # ----- framework adapters (imported on first use: the frameworks are optional) ----------
+
+    @property
+    def langchain(self):
+        """LangChain adapter: ``actions.langchain.get_tools(identifier=...)``."""
+        from scalekit.actions.frameworks.langchain import LangChain
+
+        return LangChain(self)
+
+    @property
+    def google(self):
+        """Google ADK adapter: ``actions.google.get_tools(identifier=...)``."""
+        from scalekit.actions.frameworks.google_adk import GoogleADK
+
+        return GoogleADK(self)
+
     # ----- MCP pass-throughs (as the official ActionClient) ---------------------------------
 
     def __getattr__(self, name: str) -> Any:

@@ -1,0 +1,265 @@
+//! Tool definitions in each model vendor's format, converted once here for both SDKs.
+//!
+//! * `anthropic`: `{name, description, input_schema}` (Messages API `tools`).
+//! * `openai`: Chat Completions `{type: "function", function: {name, description, parameters}}`.
+//! * `openai_responses`: Responses API `{type: "function", name, description, parameters}`.
+//! * `openai_strict`: Chat Completions with `strict: true` — every object closed
+//!   (`additionalProperties: false`), every property required, optional ones made nullable,
+//!   keywords strict mode rejects (`default`) dropped; lossless otherwise.
+//! * `gemini`: a Gemini function declaration: OpenAPI-subset schema (upper-case types, only the
+//!   keywords Gemini accepts, every nested object typed).
+//! * `json_schema`: `{name, description, parameters}` with the plain JSON Schema (Vercel AI
+//!   `jsonSchema()`, MCP).
+
+use std::str::FromStr;
+
+use serde_json::{json, Map, Value};
+
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ToolFormat {
+    Anthropic,
+    OpenAi,
+    OpenAiResponses,
+    OpenAiStrict,
+    Gemini,
+    JsonSchema,
+}
+
+impl FromStr for ToolFormat {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        Ok(match s {
+            "anthropic" => ToolFormat::Anthropic,
+            "openai" | "openai_chat" => ToolFormat::OpenAi,
+            "openai_responses" => ToolFormat::OpenAiResponses,
+            "openai_strict" => ToolFormat::OpenAiStrict,
+            "gemini" | "google" => ToolFormat::Gemini,
+            "json_schema" | "vercel" | "mcp" => ToolFormat::JsonSchema,
+            other => {
+                return Err(Error::invalid_field(
+                    "format",
+                    format!("unknown tool format {other:?}: use anthropic, openai, openai_responses, openai_strict, gemini or json_schema"),
+                ))
+            }
+        })
+    }
+}
+
+/// Converts a tool definition (`{name, description, input_schema}`) into `format`.
+pub fn format_tool(definition: &Value, format: ToolFormat) -> Result<Value> {
+    let name = definition
+        .get("name")
+        .and_then(Value::as_str)
+        .ok_or_else(|| Error::invalid_field("name", "tool definition has no name"))?;
+    let description = definition.get("description").and_then(Value::as_str).unwrap_or_default();
+    let schema = definition.get("input_schema").cloned().unwrap_or_else(|| json!({"type": "object", "properties": {}}));
+    Ok(match format {
+        ToolFormat::Anthropic => json!({"name": name, "description": description, "input_schema": schema}),
+        ToolFormat::OpenAi => {
+            json!({"type": "function", "function": {"name": name, "description": description, "parameters": schema}})
+        }
+        ToolFormat::OpenAiResponses => {
+            json!({"type": "function", "name": name, "description": description, "parameters": schema})
+        }
+        ToolFormat::OpenAiStrict => json!({"type": "function", "function": {
+            "name": name, "description": description, "parameters": strict_schema(&schema, true), "strict": true,
+        }}),
+        ToolFormat::Gemini => json!({"name": name, "description": description, "parameters": gemini_schema(&schema)}),
+        ToolFormat::JsonSchema => json!({"name": name, "description": description, "parameters": schema}),
+    })
+}
+
+/// OpenAI strict mode: closed objects, all properties required (optional → nullable).
+fn strict_schema(schema: &Value, required_here: bool) -> Value {
+    let Some(obj) = schema.as_object() else { return schema.clone() };
+    let mut out = Map::new();
+    for (k, v) in obj {
+        match k.as_str() {
+            "default" | "$schema" => {}
+            "properties" => {
+                let required: Vec<&str> = obj
+                    .get("required")
+                    .and_then(Value::as_array)
+                    .map(|r| r.iter().filter_map(Value::as_str).collect())
+                    .unwrap_or_default();
+                let props: Map<String, Value> = v
+                    .as_object()
+                    .map(|p| {
+                        p.iter()
+                            .map(|(name, s)| (name.clone(), strict_schema(s, required.contains(&name.as_str()))))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                out.insert("required".into(), Value::Array(props.keys().map(|k| Value::String(k.clone())).collect()));
+                out.insert("properties".into(), Value::Object(props));
+            }
+            "required" => {}
+            "items" => {
+                out.insert(k.clone(), strict_schema(v, true));
+            }
+            _ => {
+                out.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    if out.get("type").and_then(Value::as_str) == Some("object") {
+        out.insert("additionalProperties".into(), Value::Bool(false));
+        out.entry("properties").or_insert_with(|| json!({}));
+        out.entry("required").or_insert_with(|| json!([]));
+    }
+    if !required_here {
+        // Strict mode requires every property; "optional" becomes "may be null".
+        match out.get("type").cloned() {
+            Some(Value::String(t)) => {
+                out.insert("type".into(), json!([t, "null"]));
+                if let Some(Value::Array(options)) = out.get_mut("enum") {
+                    options.push(Value::Null);
+                }
+            }
+            Some(Value::Array(mut types)) if !types.contains(&json!("null")) => {
+                types.push(json!("null"));
+                out.insert("type".into(), Value::Array(types));
+            }
+            _ => {}
+        }
+    }
+    Value::Object(out)
+}
+
+/// Keywords Gemini's function-declaration schema accepts.
+const GEMINI_KEYWORDS: &[&str] = &[
+    "type",
+    "format",
+    "description",
+    "nullable",
+    "enum",
+    "properties",
+    "required",
+    "items",
+    "minItems",
+    "maxItems",
+    "minimum",
+    "maximum",
+    "title",
+];
+
+/// Gemini: the OpenAPI subset, upper-case types, every object typed.
+fn gemini_schema(schema: &Value) -> Value {
+    let Some(obj) = schema.as_object() else { return schema.clone() };
+    let mut out = Map::new();
+    for (k, v) in obj.iter().filter(|(k, _)| GEMINI_KEYWORDS.contains(&k.as_str())) {
+        let converted = match k.as_str() {
+            "type" => match v {
+                Value::String(t) => Value::String(t.to_ascii_uppercase()),
+                // ["string", "null"] → STRING + nullable
+                Value::Array(types) => {
+                    if types.contains(&json!("null")) {
+                        out.insert("nullable".into(), Value::Bool(true));
+                    }
+                    let first = types.iter().filter_map(Value::as_str).find(|t| *t != "null").unwrap_or("string");
+                    Value::String(first.to_ascii_uppercase())
+                }
+                other => other.clone(),
+            },
+            "properties" => Value::Object(
+                v.as_object()
+                    .map(|p| p.iter().map(|(n, s)| (n.clone(), gemini_schema(s))).collect())
+                    .unwrap_or_default(),
+            ),
+            "items" => gemini_schema(v),
+            "enum" => Value::Array(
+                v.as_array()
+                    .map(|e| {
+                        e.iter()
+                            .filter(|x| !x.is_null())
+                            .map(|x| Value::String(x.as_str().map(String::from).unwrap_or_else(|| x.to_string())))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            ),
+            _ => v.clone(),
+        };
+        out.insert(k.clone(), converted);
+    }
+    if !out.contains_key("type") {
+        let inferred = if out.contains_key("properties") {
+            "OBJECT"
+        } else if out.contains_key("items") {
+            "ARRAY"
+        } else {
+            "STRING"
+        };
+        out.insert("type".into(), Value::String(inferred.into()));
+    }
+    if out.get("type").and_then(Value::as_str) == Some("ENUM") {
+        out.insert("type".into(), json!("STRING"));
+    }
+    if out.get("enum").is_some() && out.get("type").and_then(Value::as_str) != Some("STRING") {
+        // Gemini enums are string-typed.
+        out.insert("type".into(), json!("STRING"));
+        out.insert("format".into(), json!("enum"));
+    }
+    Value::Object(out)
+}
+
+/// Converts many definitions.
+pub fn format_tools(definitions: &[Value], format: ToolFormat) -> Result<Vec<Value>> {
+    definitions.iter().map(|d| format_tool(d, format)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn definition() -> Value {
+        json!({"name": "gmail_fetch_mails", "description": "Fetch", "input_schema": {
+            "type": "object",
+            "properties": {
+                "query": {"type": "string", "default": "is:unread"},
+                "max_results": {"type": "integer", "minimum": 1, "default": 10},
+                "format": {"type": "string", "enum": ["full", "metadata"]},
+                "label_ids": {"type": "array", "items": {"type": "string"}},
+                "filter": {"type": "object", "properties": {"from": {"type": "string"}}, "required": ["from"]}
+            },
+            "required": ["query"]
+        }})
+    }
+
+    #[test]
+    fn openai_strict_closes_objects_and_requires_everything() {
+        let t = format_tool(&definition(), ToolFormat::OpenAiStrict).unwrap();
+        let p = &t["function"]["parameters"];
+        assert_eq!(t["function"]["strict"], true);
+        assert_eq!(p["additionalProperties"], false);
+        assert_eq!(p["required"].as_array().unwrap().len(), 5);
+        assert_eq!(p["properties"]["query"]["type"], "string", "required stays non-null");
+        assert!(p["properties"]["query"].get("default").is_none());
+        assert_eq!(p["properties"]["max_results"]["type"], json!(["integer", "null"]));
+        assert_eq!(p["properties"]["format"]["enum"], json!(["full", "metadata", null]));
+        assert_eq!(p["properties"]["filter"]["additionalProperties"], false);
+        assert_eq!(p["properties"]["filter"]["type"], json!(["object", "null"]));
+    }
+
+    #[test]
+    fn gemini_keeps_only_supported_keywords_and_types_everything() {
+        let t = format_tool(&definition(), ToolFormat::Gemini).unwrap();
+        let p = &t["parameters"];
+        assert_eq!(p["type"], "OBJECT");
+        assert!(p["properties"]["query"].get("default").is_none());
+        assert_eq!(p["properties"]["label_ids"]["items"]["type"], "STRING");
+        assert_eq!(p["properties"]["filter"]["type"], "OBJECT");
+        assert!(p.get("additionalProperties").is_none());
+    }
+
+    #[test]
+    fn vendor_envelopes() {
+        let d = definition();
+        assert_eq!(format_tool(&d, ToolFormat::Anthropic).unwrap()["input_schema"]["type"], "object");
+        assert_eq!(format_tool(&d, ToolFormat::OpenAi).unwrap()["function"]["parameters"]["type"], "object");
+        assert_eq!(format_tool(&d, ToolFormat::OpenAiResponses).unwrap()["name"], "gmail_fetch_mails");
+        assert_eq!("vercel".parse::<ToolFormat>().unwrap(), ToolFormat::JsonSchema);
+        assert_eq!("nope".parse::<ToolFormat>().unwrap_err().field(), Some("format"));
+    }
+}

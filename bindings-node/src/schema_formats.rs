@@ -10,6 +10,7 @@ use crate::error::to_napi;
 /// Converts tool definitions (`{name, description, input_schema}`) into `format`: `anthropic`,
 /// `openai`, `openai_responses`, `openai_strict`, `gemini` or `json_schema`.
 #[napi]
+#[cfg_attr(test, allow(dead_code))]
 pub fn format_tools(definitions: Vec<Value>, format: String) -> napi::Result<Vec<Value>> {
     let format: ToolFormat = format.parse().map_err(to_napi)?;
     convert(&definitions, format).map_err(to_napi)

@@ -233,7 +233,7 @@ async fn call_tool(state: &AppState, target: &Target, params: &Value) -> Result<
 /// Handles one JSON-RPC message; `None` for notifications and client responses.
 async fn handle(state: &AppState, target: &Target, msg: &Value) -> Option<Value> {
     let id = msg.get("id")?.clone();
-    let Some(method) = msg.get("method").and_then(Value::as_str) else { return None };
+    let method = msg.get("method").and_then(Value::as_str)?;
     let params = msg.get("params").cloned().unwrap_or(Value::Null);
     Some(match method {
         "initialize" => {

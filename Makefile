@@ -8,7 +8,7 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 NAPI := node_modules/.bin/napi
-PY_DEPS := maturin==1.16.0 pytest==9.* pytest-asyncio==1.* protobuf requests httpx mcp==1.30.0 langchain-mcp-adapters==0.3.2 google-adk==2.13.0 anthropic==2.13.0 openai==3.57.0
+PY_DEPS := maturin==1.16.0 pytest==9.* pytest-asyncio==1.* protobuf requests httpx mcp==1.30.0 langchain-mcp-adapters==0.3.2 google-adk==2.13.0 anthropic==2.13.0 openai==3.57.0 langchain-openai==1.7.4
 AGENTKIT_BIN := target/debug/agentkit
 export AGENTKIT_BIN
 

@@ -20,7 +20,7 @@ from gateway import ROOT, DevGateway
 sys.path.insert(0, str(ROOT / "tests" / "models"))
 import scripted_llm  # noqa: E402
 
-EXAMPLES = ["quickstart.py", "anthropic_agent.py", "openai_agent.py", "langchain_agent.py"]
+EXAMPLES = ["quickstart.py", "anthropic_agent.py", "openai_agent.py", "langchain_agent.py", "google_adk_agent.py"]
 NEWEST_UNREAD = "Q3 roadmap review moved to Thursday"
 
 
@@ -44,7 +44,8 @@ def test_example(example, llm_url):
     gateway = DevGateway()
     try:
         env = {**os.environ, **gateway.env, "ANTHROPIC_BASE_URL": llm_url, "ANTHROPIC_API_KEY": "test-key",
-               "OPENAI_BASE_URL": f"{llm_url}/v1", "OPENAI_API_KEY": "test-key"}
+               "OPENAI_BASE_URL": f"{llm_url}/v1", "OPENAI_API_KEY": "test-key",
+               "GOOGLE_GEMINI_BASE_URL": llm_url, "GOOGLE_API_KEY": "test-key"}
         proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "demo_driver.py"), sys.executable, str(ROOT / "examples" / "python" / example)],
                               env=env, capture_output=True, text=True, timeout=120)
         assert proc.returncode == 0, proc.stdout + proc.stderr

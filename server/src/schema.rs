@@ -26,6 +26,9 @@ pub fn validate_tool_input(schema: &Value, input: Option<&Value>) -> Result<Map<
     for key in IGNORED_INPUTS {
         object.remove(*key);
     }
+    // `null` for an optional parameter means "not given": strict-mode clients (OpenAI strict,
+    // Mastra) send every property and null the ones they leave out.
+    object.retain(|_, v| !v.is_null());
     let value = Value::Object(object);
     check(schema, &value, "tool_input")?;
     let Value::Object(mut object) = value else { unreachable!("checked above") };
@@ -132,7 +135,7 @@ fn check(schema: &Value, value: &Value, path: &str) -> Result<()> {
                 }
             }
         }
-        for (name, v) in object {
+        for (name, v) in object.iter().filter(|(_, v)| !v.is_null()) {
             let field = format!("{path}.{name}");
             match props.and_then(|p| p.get(name)) {
                 Some(prop) => check(prop, v, &field)?,
@@ -181,6 +184,14 @@ mod tests {
             assert_eq!(err.field(), Some(field), "{input}: {}", err.message());
         }
         assert_eq!(validate_tool_input(&schema(), Some(&json!([1]))).unwrap_err().field(), Some("tool_input"));
+    }
+
+    #[test]
+    fn null_means_not_given() {
+        let out = validate_tool_input(&schema(), Some(&json!({"to": "a", "format": null, "ids": null}))).unwrap();
+        assert!(!out.contains_key("format") && !out.contains_key("ids"));
+        let err = validate_tool_input(&schema(), Some(&json!({"to": null}))).unwrap_err();
+        assert_eq!(err.field(), Some("tool_input.to"), "a required field may not be null");
     }
 
     #[test]

@@ -28,6 +28,18 @@ def summary(tool_output: str) -> str:
     return PROMPT_ANSWER.format(subject=subject)
 
 
+def tool_input(schema: Any) -> Dict[str, Any]:
+    """The scripted arguments, with `null` for every other required property (strict schemas
+    require all of them)."""
+    required = schema.get("required", []) if isinstance(schema, dict) else []
+    return {**{name: None for name in required}, **TOOL_INPUT}
+
+
+def pick_tool(offered: List[Any]) -> str:
+    """The offered tool that fetches mail (frameworks may prefix names, e.g. Mastra's `server_`)."""
+    return next((name for name in offered if isinstance(name, str) and name.endswith(TOOL)), "")
+
+
 def text_of(content: Any) -> str:
     """Tool output text from any vendor's content shape."""
     if isinstance(content, str):
@@ -47,49 +59,50 @@ def anthropic(body: Dict[str, Any]) -> Dict[str, Any]:
                if isinstance(b, dict) and b.get("type") == "tool_result"]
     base = {"id": f"msg_{uuid.uuid4().hex[:12]}", "type": "message", "role": "assistant", "model": body.get("model", "scripted"),
             "stop_sequence": None, "usage": {"input_tokens": 10, "output_tokens": 10}}
-    offered = [t.get("name") for t in body.get("tools", [])]
-    if results or TOOL not in offered:
+    tool = pick_tool([t.get("name") for t in body.get("tools", [])])
+    if results or not tool:
         return {**base, "stop_reason": "end_turn", "content": [{"type": "text", "text": summary(text_of(results[-1]) if results else "")}]}
     return {**base, "stop_reason": "tool_use",
-            "content": [{"type": "tool_use", "id": f"toolu_{uuid.uuid4().hex[:12]}", "name": TOOL, "input": TOOL_INPUT}]}
+            "content": [{"type": "tool_use", "id": f"toolu_{uuid.uuid4().hex[:12]}", "name": tool, "input": TOOL_INPUT}]}
 
 
 def openai_chat(body: Dict[str, Any]) -> Dict[str, Any]:
     tool_messages = [m for m in body.get("messages", []) if m.get("role") == "tool"]
-    offered = [t.get("function", {}).get("name") for t in body.get("tools", [])]
+    tool = pick_tool([t.get("function", {}).get("name") for t in body.get("tools", [])])
     base = {"id": f"chatcmpl-{uuid.uuid4().hex[:12]}", "object": "chat.completion", "created": 0, "model": body.get("model", "scripted"),
             "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20}}
-    if tool_messages or TOOL not in offered:
+    if tool_messages or not tool:
         message = {"role": "assistant", "content": summary(text_of(tool_messages[-1].get("content")) if tool_messages else "")}
         return {**base, "choices": [{"index": 0, "message": message, "finish_reason": "stop"}]}
-    call = {"id": f"call_{uuid.uuid4().hex[:12]}", "type": "function", "function": {"name": TOOL, "arguments": json.dumps(TOOL_INPUT)}}
+    call = {"id": f"call_{uuid.uuid4().hex[:12]}", "type": "function", "function": {"name": tool, "arguments": json.dumps(TOOL_INPUT)}}
     return {**base, "choices": [{"index": 0, "message": {"role": "assistant", "content": None, "tool_calls": [call]}, "finish_reason": "tool_calls"}]}
 
 
 def openai_responses(body: Dict[str, Any]) -> Dict[str, Any]:
     items = body.get("input") if isinstance(body.get("input"), list) else []
     outputs = [i for i in items if isinstance(i, dict) and i.get("type") == "function_call_output"]
-    offered = [t.get("name") for t in body.get("tools", [])]
+    tool = pick_tool([t.get("name") for t in body.get("tools", [])])
     base = {"id": f"resp_{uuid.uuid4().hex[:12]}", "object": "response", "created_at": 0, "status": "completed", "model": body.get("model", "scripted"),
             "usage": {"input_tokens": 10, "output_tokens": 10, "total_tokens": 20}}
-    if outputs or TOOL not in offered:
+    if outputs or not tool:
         text = summary(text_of(outputs[-1].get("output")) if outputs else "")
         message = {"type": "message", "id": f"msg_{uuid.uuid4().hex[:8]}", "role": "assistant", "status": "completed",
                    "content": [{"type": "output_text", "text": text, "annotations": []}]}
         return {**base, "output": [message]}
-    call = {"type": "function_call", "id": f"fc_{uuid.uuid4().hex[:8]}", "call_id": f"call_{uuid.uuid4().hex[:8]}", "name": TOOL,
-            "arguments": json.dumps(TOOL_INPUT), "status": "completed"}
+    schema = next((t.get("parameters") for t in body.get("tools", []) if t.get("name") == tool), {})
+    call = {"type": "function_call", "id": f"fc_{uuid.uuid4().hex[:8]}", "call_id": f"call_{uuid.uuid4().hex[:8]}", "name": tool,
+            "arguments": json.dumps(tool_input(schema)), "status": "completed"}
     return {**base, "output": [call]}
 
 
 def gemini(body: Dict[str, Any]) -> Dict[str, Any]:
     parts: List[Dict[str, Any]] = [p for c in body.get("contents", []) for p in c.get("parts", [])]
     responses = [p["functionResponse"] for p in parts if "functionResponse" in p]
-    offered = [d.get("name") for t in body.get("tools", []) for d in t.get("functionDeclarations", t.get("function_declarations", []))]
-    if responses or TOOL not in offered:
+    tool = pick_tool([d.get("name") for t in body.get("tools", []) for d in t.get("functionDeclarations", t.get("function_declarations", []))])
+    if responses or not tool:
         part = {"text": summary(text_of(responses[-1].get("response")) if responses else "")}
     else:
-        part = {"functionCall": {"name": TOOL, "args": TOOL_INPUT}}
+        part = {"functionCall": {"name": tool, "args": TOOL_INPUT}}
     return {"candidates": [{"content": {"role": "model", "parts": [part]}, "finishReason": "STOP", "index": 0}],
             "usageMetadata": {"promptTokenCount": 10, "candidatesTokenCount": 10, "totalTokenCount": 20}}
 

@@ -11,7 +11,7 @@ import { createInterface } from 'node:readline';
 
 import { ROOT, startGateway } from './gateway.mjs';
 
-const EXAMPLES = ['quickstart.mjs', 'anthropic_agent.mjs', 'openai_agent.mjs', 'vercel_ai_agent.mjs'];
+const EXAMPLES = ['quickstart.mjs', 'anthropic_agent.mjs', 'openai_agent.mjs', 'vercel_ai_agent.mjs', 'mastra_agent.mjs'];
 const NEWEST_UNREAD = 'Q3 roadmap review moved to Thursday';
 
 async function executions(env, identifier) {

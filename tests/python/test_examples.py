@@ -20,7 +20,8 @@ from gateway import ROOT, DevGateway
 sys.path.insert(0, str(ROOT / "tests" / "models"))
 import scripted_llm  # noqa: E402
 
-EXAMPLES = ["quickstart.py", "anthropic_agent.py", "openai_agent.py", "langchain_agent.py", "google_adk_agent.py"]
+EXAMPLES = ["quickstart.py", "anthropic_agent.py", "openai_agent.py", "langchain_agent.py", "langchain_mcp_agent.py",
+            "google_adk_agent.py", "google_adk_mcp_agent.py"]
 NEWEST_UNREAD = "Q3 roadmap review moved to Thursday"
 
 

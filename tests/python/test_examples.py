@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT / "tests" / "models"))
 import scripted_llm  # noqa: E402
 
 EXAMPLES = ["quickstart.py", "anthropic_agent.py", "openai_agent.py", "langchain_agent.py", "langchain_mcp_agent.py",
-            "google_adk_agent.py", "google_adk_mcp_agent.py"]
+            "google_adk_agent.py", "google_adk_mcp_agent.py", "claude_managed_agent.py"]
 NEWEST_UNREAD = "Q3 roadmap review moved to Thursday"
 
 

@@ -17,7 +17,11 @@ use agentkit_core::model::{ConnectorType, Tool};
 use agentkit_core::{Error, Result};
 
 /// Built-in connector files, compiled into the binary.
-const BUILT_IN: &[(&str, &str)] = &[("gmail.json", include_str!("../connectors/gmail.json"))];
+const BUILT_IN: &[(&str, &str)] = &[
+    ("gmail.json", include_str!("../connectors/gmail.json")),
+    ("github.json", include_str!("../connectors/github.json")),
+    ("slack.json", include_str!("../connectors/slack.json")),
+];
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -82,6 +86,19 @@ pub struct ToolDef {
     /// Shaping of the final answer (or of each expanded item).
     #[serde(default)]
     pub shape: Option<ShapeDef>,
+    /// For APIs that answer 200 on errors (Slack's `{"ok": false, "error": ...}`).
+    #[serde(default)]
+    pub failure: Option<FailureDef>,
+}
+
+/// A 2xx answer that is a failure when `field` equals `equals`; `message_field` says why.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FailureDef {
+    pub field: String,
+    pub equals: Value,
+    #[serde(default)]
+    pub message_field: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]

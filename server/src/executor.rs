@@ -193,10 +193,13 @@ async fn call_upstream(
     let mut builder = agentkit_core::runtime::http_client()
         .request(method, &url)
         .timeout(UPSTREAM_TIMEOUT)
-        .header(credential.0.as_str(), credential.1.as_str())
-        .header("accept", "application/json");
+        .header(credential.0.as_str(), credential.1.as_str());
     if !query.is_empty() {
         builder = builder.query(&query);
+    }
+    // The connector's headers replace defaults of the same name (e.g. GitHub's Accept).
+    if !req.headers.keys().any(|k| k.eq_ignore_ascii_case("accept")) {
+        builder = builder.header("accept", "application/json");
     }
     for (k, v) in &req.headers {
         builder = builder.header(k.as_str(), scope.interpolate(v, |s| s.to_string()));
@@ -221,6 +224,21 @@ async fn call_upstream(
     };
     if status >= 400 {
         return Err(upstream_error(&tool.def.name, status, &body));
+    }
+    if let Some(failure) = &tool.def.failure {
+        if body.get(&failure.field) == Some(&failure.equals) {
+            let reason = body.get(&failure.message_field).map(scalar_text).unwrap_or_default();
+            return Err(Error::new(
+                ErrorKind::ToolExecution,
+                format!("{} failed: the provider reported {reason:?}", tool.def.name),
+            )
+            .with_status(400)
+            .with_tool_error(ToolErrorInfo {
+                execution_id: String::new(),
+                tool_error_message: reason,
+                tool_error_code: "200".into(),
+            }));
+        }
     }
     Ok(body)
 }

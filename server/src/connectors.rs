@@ -21,6 +21,8 @@ const BUILT_IN: &[(&str, &str)] = &[
     ("gmail.json", include_str!("../connectors/gmail.json")),
     ("github.json", include_str!("../connectors/github.json")),
     ("slack.json", include_str!("../connectors/slack.json")),
+    ("notion.json", include_str!("../connectors/notion.json")),
+    ("hubspot.json", include_str!("../connectors/hubspot.json")),
 ];
 
 #[derive(Debug, Clone, Deserialize)]

@@ -16,6 +16,9 @@ use serde_json::{json, Value};
 use agentkit_core::dispatch::{dispatch, Operation};
 use agentkit_core::{Actions, ClientOptions, ScalekitClient};
 
+/// The built-in HTTP connectors, each configured against the fixture upstream.
+const CONNECTORS: &[&str] = &["gmail", "github", "slack", "notion", "hubspot"];
+
 /// Headers of ours that must never reach a provider.
 const NEVER_UPSTREAM: &[&str] = &["x-sdk-version", "connection_name", "identifier", "x-agentkit-auth-error"];
 
@@ -91,7 +94,7 @@ async fn every_http_tool_against_its_recorded_fixture() {
     let data_dir = std::env::temp_dir().join(format!("agentkit-fixtures-{}", uuid::Uuid::new_v4().simple()));
     let mut config =
         String::from("[server]\nlisten = \"127.0.0.1:0\"\n[[api_clients]]\nclient_id = \"c\"\nclient_secret = \"s\"\n");
-    for connector in ["gmail", "github", "slack"] {
+    for connector in CONNECTORS {
         config.push_str(&format!(
             "[[connections]]\nname = \"{connector}\"\nconnector = \"{connector}\"\nbase_url = \"{upstream_url}\"\n"
         ));
@@ -100,7 +103,7 @@ async fn every_http_tool_against_its_recorded_fixture() {
     config.server.data_dir = data_dir.clone();
     let server = agentkit_server::start(config).await.unwrap();
     let actions = Actions::new(ScalekitClient::new(&server.public_url, "c", "s", ClientOptions::default()).unwrap());
-    for connector in ["gmail", "github", "slack"] {
+    for connector in CONNECTORS {
         dispatch(
             &actions,
             Operation::CreateConnectedAccount,

@@ -23,6 +23,7 @@ const BUILT_IN: &[(&str, &str)] = &[
     ("slack.json", include_str!("../connectors/slack.json")),
     ("notion.json", include_str!("../connectors/notion.json")),
     ("hubspot.json", include_str!("../connectors/hubspot.json")),
+    ("linear.json", include_str!("../connectors/linear.json")),
 ];
 
 #[derive(Debug, Clone, Deserialize)]
@@ -93,14 +94,31 @@ pub struct ToolDef {
     pub failure: Option<FailureDef>,
 }
 
-/// A 2xx answer that is a failure when `field` equals `equals`; `message_field` says why.
+/// A 2xx answer that is a failure when `field` equals `equals` (Slack's `ok: false`) or, without
+/// `equals`, when `field` is present (GraphQL's `errors`); `message_field` (dotted) says why.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FailureDef {
     pub field: String,
-    pub equals: Value,
+    #[serde(default)]
+    pub equals: Option<Value>,
     #[serde(default)]
     pub message_field: String,
+}
+
+impl FailureDef {
+    /// Why `body` is a failure, or `None` when it is not.
+    pub fn reason(&self, body: &Value) -> Option<String> {
+        let value = body.get(&self.field).filter(|v| !v.is_null())?;
+        if self.equals.as_ref().is_some_and(|expected| expected != value) {
+            return None;
+        }
+        let reason = self.message_field.split('.').try_fold(body, |v, k| match k.parse::<usize>() {
+            Ok(i) => v.get(i),
+            Err(_) => v.get(k),
+        });
+        Some(reason.map(|r| r.as_str().map(String::from).unwrap_or_else(|| r.to_string())).unwrap_or_default())
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

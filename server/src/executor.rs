@@ -225,20 +225,17 @@ async fn call_upstream(
     if status >= 400 {
         return Err(upstream_error(&tool.def.name, status, &body));
     }
-    if let Some(failure) = &tool.def.failure {
-        if body.get(&failure.field) == Some(&failure.equals) {
-            let reason = body.get(&failure.message_field).map(scalar_text).unwrap_or_default();
-            return Err(Error::new(
-                ErrorKind::ToolExecution,
-                format!("{} failed: the provider reported {reason:?}", tool.def.name),
-            )
-            .with_status(400)
-            .with_tool_error(ToolErrorInfo {
-                execution_id: String::new(),
-                tool_error_message: reason,
-                tool_error_code: "200".into(),
-            }));
-        }
+    if let Some(reason) = tool.def.failure.as_ref().and_then(|f| f.reason(&body)) {
+        return Err(Error::new(
+            ErrorKind::ToolExecution,
+            format!("{} failed: the provider reported {reason:?}", tool.def.name),
+        )
+        .with_status(400)
+        .with_tool_error(ToolErrorInfo {
+            execution_id: String::new(),
+            tool_error_message: reason,
+            tool_error_code: status.to_string(),
+        }));
     }
     Ok(body)
 }

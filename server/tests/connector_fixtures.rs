@@ -17,7 +17,7 @@ use agentkit_core::dispatch::{dispatch, Operation};
 use agentkit_core::{Actions, ClientOptions, ScalekitClient};
 
 /// The built-in HTTP connectors, each configured against the fixture upstream.
-const CONNECTORS: &[&str] = &["gmail", "github", "slack", "notion", "hubspot"];
+const CONNECTORS: &[&str] = &["gmail", "github", "slack", "notion", "hubspot", "linear"];
 
 /// Headers of ours that must never reach a provider.
 const NEVER_UPSTREAM: &[&str] = &["x-sdk-version", "connection_name", "identifier", "x-agentkit-auth-error"];

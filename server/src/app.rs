@@ -49,6 +49,35 @@ impl AppState {
         crate::oauth::OAuthApp::new(&connector.auth, connection)
     }
 
+    /// API base URL for an account's calls: the connection's override, else the connector's
+    /// default, with `{{api_config.<field>}}` filled from the account (Salesforce's instance URL,
+    /// stored from its token response).
+    pub fn account_base_url(
+        &self,
+        connection: &ConnectionConfig,
+        api_config: Option<&serde_json::Value>,
+    ) -> Result<String> {
+        let template = self.base_url(connection)?;
+        let mut out = String::new();
+        let mut rest = template.as_str();
+        while let Some(start) = rest.find("{{api_config.") {
+            out.push_str(&rest[..start]);
+            let end = rest[start..].find("}}").map(|e| start + e).unwrap_or(rest.len());
+            let field = &rest[start + "{{api_config.".len()..end];
+            let value = api_config.and_then(|c| c.get(field)).and_then(serde_json::Value::as_str).ok_or_else(|| {
+                Error::new(
+                    ErrorKind::InvalidInput,
+                    format!("the connected account has no api_config.{field}: authorize it again (or set it with update_connected_account)"),
+                )
+                .with_error_code("FAILED_PRECONDITION")
+            })?;
+            out.push_str(value.trim_end_matches('/'));
+            rest = &rest[(end + 2).min(rest.len())..];
+        }
+        out.push_str(rest);
+        Ok(out)
+    }
+
     /// API base URL for a connection: its override, else the connector's default.
     pub fn base_url(&self, connection: &ConnectionConfig) -> Result<String> {
         if let Some(url) = &connection.base_url {

@@ -24,6 +24,7 @@ const BUILT_IN: &[(&str, &str)] = &[
     ("notion.json", include_str!("../connectors/notion.json")),
     ("hubspot.json", include_str!("../connectors/hubspot.json")),
     ("linear.json", include_str!("../connectors/linear.json")),
+    ("salesforce.json", include_str!("../connectors/salesforce.json")),
 ];
 
 #[derive(Debug, Clone, Deserialize)]
@@ -59,6 +60,9 @@ pub struct AuthDef {
     pub scopes: Vec<String>,
     #[serde(default)]
     pub authorize_params: BTreeMap<String, String>,
+    /// Token-response fields kept in the account's `api_config` (e.g. `instance_url`).
+    #[serde(default)]
+    pub token_response_fields: Vec<String>,
 }
 
 fn default_auth_header() -> String {

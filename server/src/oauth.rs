@@ -40,6 +40,9 @@ pub struct TokenSet {
     pub expires_in: Option<i64>,
     #[serde(default)]
     pub scope: Option<String>,
+    /// Provider extras (Salesforce's `instance_url`, ...); the connector lists the ones to keep.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 impl TokenSet {
@@ -268,6 +271,7 @@ mod tests {
             refresh_token: None,
             expires_in: Some(60),
             scope: Some("x y".into()),
+            extra: Default::default(),
         };
         let (details, exp) = set.into_credentials(Some("r1"), &[]);
         let token = details.oauth_token.unwrap();

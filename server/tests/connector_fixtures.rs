@@ -17,7 +17,7 @@ use agentkit_core::dispatch::{dispatch, Operation};
 use agentkit_core::{Actions, ClientOptions, ScalekitClient};
 
 /// The built-in HTTP connectors, each configured against the fixture upstream.
-const CONNECTORS: &[&str] = &["gmail", "github", "slack", "notion", "hubspot", "linear"];
+const CONNECTORS: &[&str] = &["gmail", "github", "slack", "notion", "hubspot", "linear", "salesforce"];
 
 /// Headers of ours that must never reach a provider.
 const NEVER_UPSTREAM: &[&str] = &["x-sdk-version", "connection_name", "identifier", "x-agentkit-auth-error"];
@@ -95,9 +95,9 @@ async fn every_http_tool_against_its_recorded_fixture() {
     let mut config =
         String::from("[server]\nlisten = \"127.0.0.1:0\"\n[[api_clients]]\nclient_id = \"c\"\nclient_secret = \"s\"\n");
     for connector in CONNECTORS {
-        config.push_str(&format!(
-            "[[connections]]\nname = \"{connector}\"\nconnector = \"{connector}\"\nbase_url = \"{upstream_url}\"\n"
-        ));
+        // Salesforce keeps its templated base URL: the account's api_config.instance_url points here.
+        let base = if *connector == "salesforce" { String::new() } else { format!("base_url = \"{upstream_url}\"\n") };
+        config.push_str(&format!("[[connections]]\nname = \"{connector}\"\nconnector = \"{connector}\"\n{base}"));
     }
     let mut config = agentkit_server::Config::parse(&config, "fixtures.toml").unwrap();
     config.server.data_dir = data_dir.clone();
@@ -108,7 +108,8 @@ async fn every_http_tool_against_its_recorded_fixture() {
             &actions,
             Operation::CreateConnectedAccount,
             json!({"connection_name": connector, "identifier": "fixture-user",
-            "authorization_details": {"oauth_token": {"access_token": format!("tok-{connector}")}}}),
+            "authorization_details": {"oauth_token": {"access_token": format!("tok-{connector}")}},
+            "api_config": {"instance_url": upstream_url}}),
         )
         .await
         .unwrap();
@@ -140,7 +141,13 @@ async fn every_http_tool_against_its_recorded_fixture() {
         .await;
         let s = state.lock().unwrap();
         assert!(s.problems.is_empty(), "{}: {:?}", file.display(), s.problems);
-        assert!(s.pending.is_empty(), "{}: requests never sent: {:?}", file.display(), s.pending);
+        assert!(
+            s.pending.is_empty(),
+            "{}: requests never sent: {:?} (outcome: {:?})",
+            file.display(),
+            s.pending,
+            outcome.as_ref().map_err(|e| e.message().to_string())
+        );
         match (outcome, fixture.get("expect_error")) {
             (Ok(result), None) => assert_eq!(result["data"], fixture["expect_output"], "{}", file.display()),
             (Err(e), Some(expected)) => {

@@ -201,6 +201,12 @@ pub async fn oauth_callback(State(state): State<SharedState>, RawQuery(q): RawQu
             .into_response();
         }
     };
+    let account = match keep_token_response_fields(&state, account, &tokens).await {
+        Ok(a) => a,
+        Err(_) => {
+            return page(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong", "Please try again.").into_response()
+        }
+    };
     let (credentials, expires_at) = tokens.into_credentials(None, &app.scopes);
     if !request.user_verify_url.is_empty() {
         // Hold the tokens until the app confirms the user (verify_connected_account_user).
@@ -248,6 +254,32 @@ pub async fn oauth_callback(State(state): State<SharedState>, RawQuery(q): RawQu
         .into_response(),
         Err(_) => page(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong", "Please try again.").into_response(),
     }
+}
+
+/// Copies the token-response fields the connector asks for (Salesforce's `instance_url`) into the
+/// account's `api_config`, where base-URL templates read them.
+async fn keep_token_response_fields(
+    state: &AppState,
+    account: AccountRecord,
+    tokens: &crate::oauth::TokenSet,
+) -> agentkit_core::Result<AccountRecord> {
+    let connection = state.connection(&account.connection_name)?;
+    let fields = state
+        .catalog
+        .connector(&connection.connector)
+        .map(|c| c.auth.token_response_fields.clone())
+        .unwrap_or_default();
+    let kept: Vec<(String, serde_json::Value)> =
+        fields.iter().filter_map(|f| tokens.extra.get(f).map(|v| (f.clone(), v.clone()))).collect();
+    if kept.is_empty() {
+        return Ok(account);
+    }
+    let mut updated = account;
+    let mut config = updated.api_config.take().and_then(|c| c.as_object().cloned()).unwrap_or_default();
+    config.extend(kept);
+    updated.api_config = Some(serde_json::Value::Object(config));
+    state.store.update_account(&updated).await?;
+    Ok(updated)
 }
 
 /// Stores fresh OAuth credentials on an account and makes it ACTIVE.

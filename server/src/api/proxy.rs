@@ -76,7 +76,8 @@ pub async fn forward(
         .catalog
         .connector(&connection.connector)
         .ok_or_else(|| Error::new(ErrorKind::Server, "connection uses an unknown connector"))?;
-    let mut url = format!("{}/{}", state.base_url(connection)?.trim_end_matches('/'), path.trim_start_matches('/'));
+    let base = state.account_base_url(connection, account.api_config.as_ref())?;
+    let mut url = format!("{}/{}", base.trim_end_matches('/'), path.trim_start_matches('/'));
     if let Some(q) = query.filter(|q| !q.is_empty()) {
         url.push('?');
         url.push_str(&q);

@@ -263,7 +263,7 @@ pub async fn run_for_account(
 ) -> Result<ExecuteToolResponse> {
     let started = Instant::now();
     let connection = state.connection(&account.connection_name)?;
-    let base_url = state.base_url(connection)?;
+    let base_url = state.account_base_url(connection, account.api_config.as_ref())?;
     let execution_id = format!("exec_{}", uuid::Uuid::new_v4().simple());
     let run = |account: &AccountRecord| {
         let credential = crate::executor::credential_header(&tool.connector.auth, account.credentials.as_ref());

@@ -110,6 +110,14 @@ pub struct FailureDef {
     pub message_field: String,
 }
 
+/// The value at a dotted path (`payload.headers`, `errors.0.message`); numeric parts index arrays.
+pub fn dotted<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
+    path.split('.').try_fold(v, |cur, key| match (cur, key.parse::<usize>()) {
+        (Value::Array(items), Ok(i)) => items.get(i),
+        _ => cur.get(key),
+    })
+}
+
 impl FailureDef {
     /// Why `body` is a failure, or `None` when it is not.
     pub fn reason(&self, body: &Value) -> Option<String> {
@@ -117,10 +125,7 @@ impl FailureDef {
         if self.equals.as_ref().is_some_and(|expected| expected != value) {
             return None;
         }
-        let reason = self.message_field.split('.').try_fold(body, |v, k| match k.parse::<usize>() {
-            Ok(i) => v.get(i),
-            Err(_) => v.get(k),
-        });
+        let reason = dotted(body, &self.message_field);
         Some(reason.map(|r| r.as_str().map(String::from).unwrap_or_else(|| r.to_string())).unwrap_or_default())
     }
 }

@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 use agentkit_core::model::{AuthorizationDetails, ToolErrorInfo};
 use agentkit_core::{Error, ErrorKind, Result};
 
-use crate::connectors::{AuthDef, CatalogTool, RequestDef, ShapeDef};
+use crate::connectors::{dotted, AuthDef, CatalogTool, RequestDef, ShapeDef};
 
 /// Deadline of one upstream HTTP call.
 const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(30);
@@ -93,10 +93,6 @@ impl Scope<'_> {
 fn whole_placeholder(s: &str) -> Option<&str> {
     let inner = s.strip_prefix("{{")?.strip_suffix("}}")?;
     (!inner.contains("{{")).then_some(inner.trim())
-}
-
-fn dotted<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
-    path.split('.').try_fold(v, |cur, key| cur.get(key))
 }
 
 /// Query/path text of a scalar: integral floats print without `.0` (SDKs may send 5.0).

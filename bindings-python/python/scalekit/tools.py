@@ -75,15 +75,10 @@ class ToolsClient:
                                          tool_names: Optional[List[str]] = None, connection_names: Optional[List[str]] = None,
                                          page_size: Optional[int] = None) -> List[Dict[str, Any]]:
         """Awaitable twin of :meth:`list_formatted_tools`."""
-        flt = {"providers": providers, "tool_names": tool_names, "connection_names": connection_names}
-        definitions: List[Dict[str, Any]] = []
-        token = None
-        while True:
-            page, _ = await self.list_scoped_tools_async(identifier=identifier, filter=flt, page_size=page_size or 100, page_token=token)
-            definitions.extend(MessageToDict(t.tool, preserving_proto_field_name=True).get("definition", {}) for t in page.tools)
-            token = page.next_page_token
-            if not token:
-                return self.format_tools(definitions, format)
+        from scalekit.actions.frameworks.util import scoped_definitions_async
+
+        definitions = await scoped_definitions_async(self, identifier, providers, tool_names, connection_names, page_size)
+        return self.format_tools(definitions, format)
 
     @twin("execute_tool_unmodified", ExecuteToolResponse.from_dict)
     def execute_tool(self, tool_name: str, identifier: Optional[str] = None, params: Optional[dict] = None,

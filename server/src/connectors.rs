@@ -170,6 +170,9 @@ pub struct ShapeDef {
 pub struct FlattenHeaders {
     pub path: String,
     pub names: Vec<String>,
+    /// Array field whose elements are flattened one by one (a thread's `messages`).
+    #[serde(default)]
+    pub each: Option<String>,
 }
 
 /// One tool with the connector it belongs to.

@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 use agentkit_core::model::{AuthorizationDetails, ToolErrorInfo};
 use agentkit_core::{Error, ErrorKind, Result};
 
-use crate::connectors::{dotted, AuthDef, CatalogTool, RequestDef, ShapeDef};
+use crate::connectors::{dotted, AuthDef, CatalogTool, FlattenHeaders, RequestDef, ShapeDef};
 
 /// Deadline of one upstream HTTP call.
 const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(30);
@@ -111,9 +111,12 @@ fn encode_path_segment(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>().replace('+', "%20")
 }
 
-/// RFC 2822 message, base64url-encoded, from `{to, cc, bcc, subject, body, content_type}`.
+/// RFC 2822 message, base64url-encoded, from `{to, cc, bcc, subject, body, content_type,
+/// in_reply_to}`; `in_reply_to` (a Message-ID) sets In-Reply-To and References so replies thread.
 fn build_mime(fields: &Value) -> String {
-    let get = |k: &str| fields.get(k).map(scalar_text).unwrap_or_default();
+    // Header values lose CR/LF so an input cannot smuggle extra headers (a Bcc) into the message.
+    let get = |k: &str| fields.get(k).map(scalar_text).unwrap_or_default().replace(['\r', '\n'], " ");
+    let body = fields.get("body").map(scalar_text).unwrap_or_default();
     let encode_header = |v: String| {
         if v.is_ascii() {
             v
@@ -129,32 +132,48 @@ fn build_mime(fields: &Value) -> String {
         }
     }
     msg.push_str(&format!("Subject: {}\r\n", encode_header(get("subject"))));
+    let in_reply_to = get("in_reply_to");
+    if !in_reply_to.is_empty() {
+        msg.push_str(&format!("In-Reply-To: {in_reply_to}\r\nReferences: {in_reply_to}\r\n"));
+    }
     let content_type = match get("content_type") {
         ct if ct.is_empty() => "text/plain".to_string(),
         ct => ct,
     };
     msg.push_str("MIME-Version: 1.0\r\n");
     msg.push_str(&format!("Content-Type: {content_type}; charset=\"UTF-8\"\r\n\r\n"));
-    msg.push_str(&get("body"));
+    msg.push_str(&body);
     B64URL.encode(msg.as_bytes())
 }
 
 fn apply_shape(shape: &ShapeDef, value: &mut Value) {
     if let Some(flatten) = &shape.flatten_headers {
-        let pairs: Vec<(String, String)> = dotted(value, &flatten.path)
-            .and_then(Value::as_array)
-            .map(|headers| {
-                headers
-                    .iter()
-                    .filter_map(|h| Some((h.get("name")?.as_str()?.to_string(), h.get("value")?.as_str()?.to_string())))
-                    .collect()
-            })
-            .unwrap_or_default();
-        if let Some(obj) = value.as_object_mut() {
-            for wanted in &flatten.names {
-                if let Some((_, v)) = pairs.iter().find(|(n, _)| n.eq_ignore_ascii_case(wanted)) {
-                    obj.insert(wanted.to_ascii_lowercase(), Value::String(v.clone()));
+        match &flatten.each {
+            Some(field) => {
+                for item in value.get_mut(field).and_then(Value::as_array_mut).into_iter().flatten() {
+                    flatten_headers(flatten, item);
                 }
+            }
+            None => flatten_headers(flatten, value),
+        }
+    }
+}
+
+/// Copies the wanted `name: value` header pairs of `value` to lower-case top-level fields.
+fn flatten_headers(flatten: &FlattenHeaders, value: &mut Value) {
+    let pairs: Vec<(String, String)> = dotted(value, &flatten.path)
+        .and_then(Value::as_array)
+        .map(|headers| {
+            headers
+                .iter()
+                .filter_map(|h| Some((h.get("name")?.as_str()?.to_string(), h.get("value")?.as_str()?.to_string())))
+                .collect()
+        })
+        .unwrap_or_default();
+    if let Some(obj) = value.as_object_mut() {
+        for wanted in &flatten.names {
+            if let Some((_, v)) = pairs.iter().find(|(n, _)| n.eq_ignore_ascii_case(wanted)) {
+                obj.insert(wanted.to_ascii_lowercase(), Value::String(v.clone()));
             }
         }
     }
@@ -337,6 +356,16 @@ mod tests {
         let text = String::from_utf8(B64URL.decode(raw).unwrap()).unwrap();
         assert!(text.starts_with("To: a@x.test\r\nSubject: =?UTF-8?B?"));
         assert!(text.ends_with("\r\n\r\nhello"));
+    }
+
+    #[test]
+    fn mime_headers_cannot_be_injected_and_replies_thread() {
+        let raw = build_mime(&json!({"to": "a@x.test\r\nBcc: spy@evil.test", "subject": "Re:",
+                                     "in_reply_to": "<m1@mail.test>", "body": "line1\r\nline2"}));
+        let text = String::from_utf8(B64URL.decode(raw).unwrap()).unwrap();
+        assert!(text.starts_with("To: a@x.test  Bcc: spy@evil.test\r\nSubject: Re:\r\n"), "{text}");
+        assert!(text.contains("In-Reply-To: <m1@mail.test>\r\nReferences: <m1@mail.test>\r\n"));
+        assert!(text.ends_with("line1\r\nline2"));
     }
 
     #[test]

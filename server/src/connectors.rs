@@ -4,8 +4,11 @@
 //!
 //! Templates: a string that is exactly `"{{field}}"` takes the input's value with its JSON type
 //! (absent optional fields drop the key); `"a/{{field}}/b"` interpolates (path parts URL-encoded).
-//! `{{item.x}}` reads the current item of an `expand` step. `{"$mime": {...}}` builds a base64url
-//! RFC 2822 message (used by mail-sending tools).
+//! `{{item.x}}` reads the current item of an `expand` step or a `$map`. Operators (objects keyed
+//! by `$op`): `{"$mime": {...}}` builds a base64url RFC 2822 message (mail-sending tools);
+//! `{"$if": c, "then": a, "else": b}` picks a branch by `c`'s truthiness (no branch drops the key);
+//! `{"$map": list, "to": t}` renders `t` per element (`{{item}}`); `{"$add_time": start, "hours": h,
+//! "minutes": m}` computes an end time; `{"$adf": text}` wraps text as an Atlassian document.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -25,6 +28,7 @@ const BUILT_IN: &[(&str, &str)] = &[
     ("hubspot.json", include_str!("../connectors/hubspot.json")),
     ("linear.json", include_str!("../connectors/linear.json")),
     ("salesforce.json", include_str!("../connectors/salesforce.json")),
+    ("googlecalendar.json", include_str!("../connectors/googlecalendar.json")),
 ];
 
 #[derive(Debug, Clone, Deserialize)]
@@ -163,6 +167,10 @@ pub struct ShapeDef {
     /// Copies `name: value` header pairs found at `path` to lower-case top-level fields.
     #[serde(default)]
     pub flatten_headers: Option<FlattenHeaders>,
+    /// Top-level fields renamed in the answer (`items` → `events`, `nextPageToken` →
+    /// `next_page_token`), so documented output names hold whatever the provider calls them.
+    #[serde(default)]
+    pub rename: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

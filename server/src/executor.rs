@@ -43,9 +43,10 @@ struct Scope<'a> {
 
 impl Scope<'_> {
     fn lookup(&self, name: &str) -> Option<&Value> {
-        let found = match name.strip_prefix("item.") {
-            Some(rest) => self.item.and_then(|i| dotted(i, rest)),
-            None => self.input.get(name),
+        let found = match name.strip_prefix("item") {
+            Some("") => self.item,
+            Some(rest) if rest.starts_with('.') => self.item.and_then(|i| dotted(i, &rest[1..])),
+            _ => self.input.get(name),
         };
         found.filter(|v| !v.is_null())
     }
@@ -62,6 +63,27 @@ impl Scope<'_> {
             Value::Object(o) if o.len() == 1 && o.contains_key("$mime") => {
                 let fields = self.render(&o["$mime"])?;
                 Some(Value::String(build_mime(&fields)))
+            }
+            Value::Object(o) if o.contains_key("$if") => {
+                let branch = if self.render(&o["$if"]).is_some_and(|v| truthy(&v)) { "then" } else { "else" };
+                o.get(branch).and_then(|t| self.render(t))
+            }
+            Value::Object(o) if o.contains_key("$map") => {
+                let Value::Array(items) = self.render(&o["$map"])? else { return None };
+                let to = o.get("to")?;
+                let mapped = items.iter().filter_map(|item| Scope { input: self.input, item: Some(item) }.render(to));
+                Some(Value::Array(mapped.collect()))
+            }
+            Value::Object(o) if o.contains_key("$add_time") => {
+                let start = self.render(&o["$add_time"])?;
+                let amount =
+                    |unit: &str| o.get(unit).and_then(|t| self.render(t)).and_then(|v| v.as_f64()).unwrap_or(0.0);
+                let minutes = amount("hours") * 60.0 + amount("minutes");
+                add_minutes(start.as_str()?, minutes as i64).map(Value::String)
+            }
+            Value::Object(o) if o.len() == 1 && o.contains_key("$adf") => {
+                let text = self.render(&o["$adf"])?;
+                Some(adf_document(&scalar_text(&text)))
             }
             Value::Object(o) => {
                 Some(Value::Object(o.iter().filter_map(|(k, v)| self.render(v).map(|r| (k.clone(), r))).collect()))
@@ -88,6 +110,40 @@ impl Scope<'_> {
         out.push_str(rest);
         out
     }
+}
+
+/// What `$if` treats as true: present and not `false`, `""`, `0` or `[]`.
+fn truthy(v: &Value) -> bool {
+    match v {
+        Value::Bool(b) => *b,
+        Value::String(s) => !s.is_empty(),
+        Value::Number(n) => n.as_f64() != Some(0.0),
+        Value::Array(a) => !a.is_empty(),
+        _ => true,
+    }
+}
+
+/// `start` plus `minutes`, written like `start` (RFC 3339 with an offset, or a local date-time
+/// that a separate time-zone field qualifies, as Google Calendar accepts).
+fn add_minutes(start: &str, minutes: i64) -> Option<String> {
+    let delta = chrono::Duration::minutes(minutes);
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(start) {
+        return Some((t + delta).to_rfc3339_opts(chrono::SecondsFormat::AutoSi, t.offset().local_minus_utc() == 0));
+    }
+    ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"].iter().find_map(|format| {
+        let t = chrono::NaiveDateTime::parse_from_str(start, format).ok()?;
+        Some((t + delta).format("%Y-%m-%dT%H:%M:%S").to_string())
+    })
+}
+
+/// Plain text as an Atlassian Document Format document: one paragraph per blank-line-separated block.
+fn adf_document(text: &str) -> Value {
+    let paragraphs: Vec<Value> = text
+        .split("\n\n")
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| serde_json::json!({"type": "paragraph", "content": [{"type": "text", "text": p}]}))
+        .collect();
+    serde_json::json!({"type": "doc", "version": 1, "content": paragraphs})
 }
 
 fn whole_placeholder(s: &str) -> Option<&str> {
@@ -147,6 +203,13 @@ fn build_mime(fields: &Value) -> String {
 }
 
 fn apply_shape(shape: &ShapeDef, value: &mut Value) {
+    if let Some(obj) = value.as_object_mut() {
+        for (from, to) in &shape.rename {
+            if let Some(v) = obj.remove(from) {
+                obj.insert(to.clone(), v);
+            }
+        }
+    }
     if let Some(flatten) = &shape.flatten_headers {
         match &flatten.each {
             Some(field) => {
@@ -348,6 +411,23 @@ mod tests {
         assert_eq!(scope.render(&json!({"a": "{{q}}", "b": "{{missing}}"})), Some(json!({"a": "is:unread"})));
         assert_eq!(scope.interpolate("/m/{{q}}", encode_path_segment), "/m/is%3Aunread");
         assert_eq!(scalar_text(&json!(5.0)), "5");
+    }
+
+    #[test]
+    fn conditional_mapped_and_computed_templates() {
+        let input = json!({"emails": ["a@x.test", "b@x.test"], "meet": false, "start": "2026-11-26T10:00:00Z",
+                           "local": "2026-11-26T10:00", "h": 1, "m": 30});
+        let scope = Scope { input: input.as_object().unwrap(), item: None };
+        let mapped = scope.render(&json!({"$map": "{{emails}}", "to": {"email": "{{item}}"}}));
+        assert_eq!(mapped, Some(json!([{"email": "a@x.test"}, {"email": "b@x.test"}])));
+        assert_eq!(scope.render(&json!({"$if": "{{meet}}", "then": "yes", "else": "no"})), Some(json!("no")));
+        assert_eq!(scope.render(&json!({"$if": "{{absent}}", "then": "yes"})), None);
+        let end = json!({"$add_time": "{{start}}", "hours": "{{h}}", "minutes": "{{m}}"});
+        assert_eq!(scope.render(&end), Some(json!("2026-11-26T11:30:00Z")));
+        let end = json!({"$add_time": "{{local}}", "hours": "{{h}}"});
+        assert_eq!(scope.render(&end), Some(json!("2026-11-26T11:00:00")));
+        let doc = scope.render(&json!({"$adf": "one\n\ntwo"})).unwrap();
+        assert_eq!(doc["content"][1]["content"][0]["text"], "two");
     }
 
     #[test]

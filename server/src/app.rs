@@ -28,6 +28,7 @@ pub struct AppState {
     pub connections: HashMap<String, ConnectionConfig>,
     pub refresher: crate::refresh::Refresher,
     pub mcp_sessions: crate::mcp_server::Sessions,
+    pub sql_pools: crate::sql::SqlPools,
 }
 
 impl AppState {
@@ -197,6 +198,7 @@ pub async fn start(config: Config) -> Result<RunningServer> {
         connections,
         refresher: Default::default(),
         mcp_sessions: Default::default(),
+        sql_pools: Default::default(),
     });
     let app = router(state);
     let task = tokio::spawn(async move {

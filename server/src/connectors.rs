@@ -29,6 +29,7 @@ const BUILT_IN: &[(&str, &str)] = &[
     ("linear.json", include_str!("../connectors/linear.json")),
     ("salesforce.json", include_str!("../connectors/salesforce.json")),
     ("googlecalendar.json", include_str!("../connectors/googlecalendar.json")),
+    ("postgres.json", include_str!("../connectors/postgres.json")),
 ];
 
 #[derive(Debug, Clone, Deserialize)]
@@ -90,7 +91,12 @@ pub struct ToolDef {
     pub input_schema: Value,
     #[serde(default)]
     pub annotations: Option<Value>,
-    pub request: RequestDef,
+    /// The HTTP call (HTTP connectors); exactly one of `request` and `sql` is given.
+    #[serde(default)]
+    pub request: Option<RequestDef>,
+    /// The database statement (SQL connectors such as PostgreSQL).
+    #[serde(default)]
+    pub sql: Option<crate::sql::SqlDef>,
     /// Fan-out: for each element of `items` in the first answer, run `request` and replace it.
     #[serde(default)]
     pub expand: Option<ExpandDef>,
@@ -217,6 +223,12 @@ impl Catalog {
                 return Err(Error::invalid_field(
                     "input_schema",
                     format!("{file}: tool {:?}: input_schema.type must be \"object\"", tool.name),
+                ));
+            }
+            if tool.request.is_some() == tool.sql.is_some() {
+                return Err(Error::invalid_field(
+                    "request",
+                    format!("{file}: tool {:?}: give exactly one of \"request\" (HTTP) and \"sql\"", tool.name),
                 ));
             }
             if self.tools.contains_key(&tool.name) {

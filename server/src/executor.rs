@@ -35,13 +35,17 @@ pub fn credential_header(auth: &AuthDef, creds: Option<&AuthorizationDetails>) -
     Ok((auth.header.clone(), format!("{}{}", auth.prefix, secret)))
 }
 
-/// Values a template can read: the tool input and, inside `expand`, the current item.
-struct Scope<'a> {
+/// Values a template can read: the tool input and, inside `expand` or `$map`, the current item.
+pub(crate) struct Scope<'a> {
     input: &'a Map<String, Value>,
     item: Option<&'a Value>,
 }
 
-impl Scope<'_> {
+impl<'a> Scope<'a> {
+    pub(crate) fn new(input: &'a Map<String, Value>) -> Self {
+        Scope { input, item: None }
+    }
+
     fn lookup(&self, name: &str) -> Option<&Value> {
         let found = match name.strip_prefix("item") {
             Some("") => self.item,
@@ -52,7 +56,7 @@ impl Scope<'_> {
     }
 
     /// `"{{x}}"` alone keeps the value's type; otherwise placeholders are interpolated.
-    fn render(&self, template: &Value) -> Option<Value> {
+    pub(crate) fn render(&self, template: &Value) -> Option<Value> {
         match template {
             Value::String(s) => {
                 if let Some(name) = whole_placeholder(s) {
@@ -372,7 +376,12 @@ pub async fn run_tool(
     input: &Map<String, Value>,
 ) -> Result<Value> {
     let scope = Scope { input, item: None };
-    let mut answer = call_upstream(tool, base_url, credential, &tool.def.request, &scope).await?;
+    let request = tool
+        .def
+        .request
+        .as_ref()
+        .ok_or_else(|| Error::new(ErrorKind::Server, format!("{} has no HTTP request mapping", tool.def.name)))?;
+    let mut answer = call_upstream(tool, base_url, credential, request, &scope).await?;
     match &tool.def.expand {
         Some(expand) => {
             let items: Vec<Value> = answer.get(&expand.items).and_then(Value::as_array).cloned().unwrap_or_default();

@@ -20,6 +20,7 @@ pub mod refresh;
 pub mod sandbox;
 pub mod schema;
 pub mod service_account;
+pub mod sql;
 pub mod store;
 pub mod tokens;
 pub mod vault;

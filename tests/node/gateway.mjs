@@ -8,6 +8,12 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
+/** The tool names of a built-in connector, sorted, read from its connector file. */
+export function connectorToolNames(slug) {
+  const file = JSON.parse(readFileSync(join(ROOT, 'server', 'connectors', `${slug}.json`), 'utf8'));
+  return file.tools.map((t) => t.name).sort();
+}
+
 export function agentkitBinary() {
   if (process.env.AGENTKIT_BIN) return process.env.AGENTKIT_BIN;
   for (const profile of ['debug', 'release']) {

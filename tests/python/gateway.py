@@ -12,6 +12,12 @@ from typing import Dict
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def connector_tool_names(slug: str) -> list[str]:
+    """The tool names of a built-in connector, sorted, read from its connector file."""
+    import json
+    return sorted(t["name"] for t in json.loads((ROOT / "server" / "connectors" / f"{slug}.json").read_text())["tools"])
+
+
 def agentkit_binary() -> str:
     explicit = os.environ.get("AGENTKIT_BIN")
     if explicit:

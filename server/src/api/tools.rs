@@ -266,9 +266,25 @@ pub async fn run_for_account(
     let base_url = state.account_base_url(connection, account.api_config.as_ref())?;
     let execution_id = format!("exec_{}", uuid::Uuid::new_v4().simple());
     let run = |account: &AccountRecord| {
-        let credential = crate::executor::credential_header(&tool.connector.auth, account.credentials.as_ref());
         let (base_url, input) = (&base_url, &input);
-        async move { crate::executor::run_tool(tool, base_url, &credential?, input).await }
+        let (account_id, credentials) = (account.id.clone(), account.credentials.clone());
+        async move {
+            if let Some(sql) = &tool.def.sql {
+                let creds = credentials.as_ref();
+                return crate::sql::run_sql_tool(
+                    &state.sql_pools,
+                    connection,
+                    &account_id,
+                    &tool.def.name,
+                    sql,
+                    creds,
+                    input,
+                )
+                .await;
+            }
+            let credential = crate::executor::credential_header(&tool.connector.auth, credentials.as_ref())?;
+            crate::executor::run_tool(tool, base_url, &credential, input).await
+        }
     };
     // Every outcome from here on is recorded, token failures included.
     let outcome = async {

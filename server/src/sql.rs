@@ -1,0 +1,313 @@
+//! SQL connectors (PostgreSQL): tools that run through a database driver instead of HTTP.
+//!
+//! Safety rules, applied whatever the tool's statement says:
+//! - read tools run in a `READ ONLY` transaction that is always rolled back;
+//! - write tools run only when the connection sets `allow_writes = true`;
+//! - every statement gets `SET LOCAL statement_timeout`, and read answers stop at a row cap
+//!   (`truncated: true` says rows were left out);
+//! - parameters are bound (`$1..$n`), never interpolated, and the extended protocol refuses a
+//!   second statement, so input cannot change the SQL that runs.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use futures::TryStreamExt;
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+use sqlx::postgres::{PgArguments, PgConnectOptions, PgPool, PgPoolOptions, Postgres};
+use sqlx::query::Query;
+// Statements here are the tool's or the caller's SQL by design: parameters are always bound.
+use sqlx::{AssertSqlSafe, Column, Executor, Row, SqlSafeStr, Statement, TypeInfo};
+
+use agentkit_core::model::{AuthorizationDetails, ToolErrorInfo};
+use agentkit_core::{Error, ErrorKind, Result};
+
+use crate::config::ConnectionConfig;
+use crate::executor::Scope;
+
+/// Defaults when the input does not say (and the ceilings it may not exceed).
+const DEFAULT_MAX_ROWS: u64 = 500;
+const MAX_ROWS_CEILING: u64 = 10_000;
+const DEFAULT_TIMEOUT_MS: u64 = 15_000;
+const TIMEOUT_CEILING_MS: u64 = 300_000;
+
+/// A tool's SQL mapping: `statement` is fixed text or `"{{sql}}"` (the caller's statement);
+/// `params` is a template of the whole parameter list or a list of per-parameter templates.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SqlDef {
+    pub statement: String,
+    #[serde(default)]
+    pub params: Option<Value>,
+    /// Writes data: allowed only on connections with `allow_writes = true`.
+    #[serde(default)]
+    pub write: bool,
+}
+
+/// Connection pools, one per connected account (replaced when its credentials change).
+#[derive(Default)]
+pub struct SqlPools {
+    pools: Mutex<HashMap<String, (String, PgPool)>>,
+}
+
+impl std::fmt::Debug for SqlPools {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SqlPools")
+    }
+}
+
+impl SqlPools {
+    fn pool(&self, account_id: &str, options: &PgConnectOptions, fingerprint: String) -> PgPool {
+        let mut pools = self.pools.lock().unwrap();
+        if let Some((known, pool)) = pools.get(account_id) {
+            if *known == fingerprint {
+                return pool.clone();
+            }
+        }
+        let pool = PgPoolOptions::new()
+            .max_connections(4)
+            .acquire_timeout(Duration::from_secs(10))
+            .idle_timeout(Duration::from_secs(60))
+            .connect_lazy_with(options.clone());
+        pools.insert(account_id.to_string(), (fingerprint, pool.clone()));
+        pool
+    }
+}
+
+/// Database settings from the account's static credentials: a `connection_string`
+/// (`postgres://…`) or `host`, `port`, `database`, `username`, `password`, `sslmode`.
+fn connect_options(creds: Option<&AuthorizationDetails>) -> Result<(PgConnectOptions, String)> {
+    let details = creds.and_then(|c| c.static_auth.as_ref()).map(|s| &s.details).ok_or_else(|| {
+        Error::new(ErrorKind::InvalidInput, "the connected account has no database credentials")
+            .with_error_code("FAILED_PRECONDITION")
+    })?;
+    let text = |k: &str| details.get(k).map(|v| v.as_str().map(String::from).unwrap_or_else(|| v.to_string()));
+    let bad = |field: &str, why: String| {
+        Error::invalid_field(field, format!("database credentials: {field}: {why}"))
+            .with_error_code("FAILED_PRECONDITION")
+    };
+    let mut options = match text("connection_string") {
+        Some(url) => PgConnectOptions::from_str(&url)
+            .map_err(|_| bad("connection_string", "not a valid postgres:// URL".into()))?,
+        None => {
+            let host = text("host").ok_or_else(|| bad("host", "required (or give connection_string)".into()))?;
+            let mut o = PgConnectOptions::new_without_pgpass().host(&host);
+            if let Some(port) = text("port") {
+                o = o.port(port.parse().map_err(|_| bad("port", format!("{port:?} is not a port number")))?);
+            }
+            if let Some(db) = text("database") {
+                o = o.database(&db);
+            }
+            if let Some(user) = text("username").or_else(|| text("user")) {
+                o = o.username(&user);
+            }
+            if let Some(password) = text("password") {
+                o = o.password(&password);
+            }
+            if let Some(mode) = text("sslmode") {
+                o = o.ssl_mode(mode.parse().map_err(|_| bad("sslmode", format!("{mode:?} is not an sslmode")))?);
+            }
+            o
+        }
+    };
+    options = options.application_name("agentkit");
+    let fingerprint = crate::config::sha256_hex(&serde_json::to_string(details).unwrap_or_default());
+    Ok((options, fingerprint))
+}
+
+/// A database failure as a tool error carrying the SQLSTATE (never the credentials).
+fn db_error(tool: &str, e: sqlx::Error) -> Error {
+    let (code, message) = match &e {
+        sqlx::Error::Database(d) => (d.code().map(|c| c.to_string()).unwrap_or_default(), d.message().to_string()),
+        sqlx::Error::PoolTimedOut => ("08001".into(), "the database could not be reached in time".into()),
+        sqlx::Error::Io(io) => ("08001".into(), format!("the database could not be reached: {io}")),
+        other => (String::new(), other.to_string()),
+    };
+    let status = if code.starts_with("08") { 502 } else { 400 };
+    Error::new(ErrorKind::ToolExecution, format!("{tool} failed: {message}{}", sqlstate_hint(&code)))
+        .with_status(status)
+        .with_tool_error(ToolErrorInfo {
+            execution_id: String::new(),
+            tool_error_message: message,
+            tool_error_code: code,
+        })
+}
+
+fn sqlstate_hint(code: &str) -> &'static str {
+    match code {
+        "25006" => " (this connection is read-only: set allow_writes = true on the connection to run writes)",
+        "57014" => " (the statement ran past its timeout_ms)",
+        "42P18" | "42883" => " (cast the parameter in SQL, e.g. $1::date)",
+        _ => "",
+    }
+}
+
+/// A bounded number from the input, defaulted and capped.
+fn limit(input: &Map<String, Value>, key: &str, default: u64, ceiling: u64) -> u64 {
+    input.get(key).and_then(Value::as_f64).map(|v| v.max(1.0) as u64).unwrap_or(default).min(ceiling)
+}
+
+/// Binds `value` as the type PostgreSQL inferred for its placeholder, so `"42"` reaches an
+/// integer column as 42 and `"2026-11-25T10:00:00Z"` a timestamptz as a timestamp.
+fn bind<'q>(
+    query: Query<'q, Postgres, PgArguments>,
+    value: Value,
+    pg_type: &str,
+) -> Result<Query<'q, Postgres, PgArguments>> {
+    let mismatch =
+        |v: &Value| Error::invalid_field("params", format!("parameter {v} cannot be used where SQL expects {pg_type}"));
+    let text = match &value {
+        Value::Null => return Ok(query.bind(None::<String>)),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    Ok(match pg_type {
+        "BOOL" => query.bind(match &value {
+            Value::Bool(b) => *b,
+            _ => text.parse::<bool>().map_err(|_| mismatch(&value))?,
+        }),
+        "INT2" | "INT4" | "INT8" => query.bind(text.parse::<i64>().map_err(|_| mismatch(&value))?),
+        "FLOAT4" | "FLOAT8" | "NUMERIC" => query.bind(text.parse::<f64>().map_err(|_| mismatch(&value))?),
+        "JSON" | "JSONB" => query.bind(sqlx::types::Json(value)),
+        "UUID" => query.bind(uuid::Uuid::parse_str(&text).map_err(|_| mismatch(&value))?),
+        "TIMESTAMPTZ" => query.bind(
+            chrono::DateTime::parse_from_rfc3339(&text).map_err(|_| mismatch(&value))?.with_timezone(&chrono::Utc),
+        ),
+        "TIMESTAMP" => query.bind(
+            chrono::NaiveDateTime::parse_from_str(text.trim_end_matches('Z'), "%Y-%m-%dT%H:%M:%S%.f")
+                .or_else(|_| chrono::NaiveDateTime::parse_from_str(&text, "%Y-%m-%d %H:%M:%S%.f"))
+                .map_err(|_| mismatch(&value))?,
+        ),
+        "DATE" => query.bind(chrono::NaiveDate::parse_from_str(&text, "%Y-%m-%d").map_err(|_| mismatch(&value))?),
+        _ => query.bind(text),
+    })
+}
+
+/// The statement and parameter values a tool call runs.
+fn render(def: &SqlDef, input: &Map<String, Value>) -> Result<(String, Vec<Value>)> {
+    let scope = Scope::new(input);
+    let statement = match scope.render(&Value::String(def.statement.clone())) {
+        Some(Value::String(s)) => s,
+        _ => String::new(),
+    };
+    // A trailing `;` would end the wrapping query early; a second statement is refused anyway.
+    let statement = statement.trim().trim_end_matches(';').trim_end().to_string();
+    if statement.is_empty() {
+        return Err(Error::invalid_field("sql", "the SQL statement is empty"));
+    }
+    let params = match &def.params {
+        None => Vec::new(),
+        Some(Value::Array(each)) => each.iter().map(|t| scope.render(t).unwrap_or(Value::Null)).collect(),
+        Some(whole) => match scope.render(whole) {
+            None => Vec::new(),
+            Some(Value::Array(values)) => values,
+            Some(_) => return Err(Error::invalid_field("params", "params must be an array")),
+        },
+    };
+    Ok((statement, params))
+}
+
+/// Runs a SQL tool for an account of `connection`.
+pub async fn run_sql_tool(
+    pools: &SqlPools,
+    connection: &ConnectionConfig,
+    account_id: &str,
+    tool_name: &str,
+    def: &SqlDef,
+    creds: Option<&AuthorizationDetails>,
+    input: &Map<String, Value>,
+) -> Result<Value> {
+    if def.write && !connection.allow_writes {
+        return Err(Error::new(
+            ErrorKind::Forbidden,
+            format!(
+                "{tool_name} writes data, and connection {:?} is read-only: set allow_writes = true on it to allow writes",
+                connection.name
+            ),
+        ));
+    }
+    let (statement, params) = render(def, input)?;
+    let (options, fingerprint) = connect_options(creds)?;
+    let pool = pools.pool(account_id, &options, fingerprint);
+    let timeout_ms = limit(input, "timeout_ms", DEFAULT_TIMEOUT_MS, TIMEOUT_CEILING_MS);
+    let fail = |e| db_error(tool_name, e);
+    let mut tx = pool.begin().await.map_err(fail)?;
+    if !def.write {
+        tx.execute("SET TRANSACTION READ ONLY").await.map_err(fail)?;
+    }
+    tx.execute(AssertSqlSafe(format!("SET LOCAL statement_timeout = {timeout_ms}"))).await.map_err(fail)?;
+
+    if def.write {
+        let (types, _) = describe(&mut tx, &statement).await.map_err(fail)?;
+        let query = bind_all(sqlx::query(AssertSqlSafe(statement.clone())), params, &types)?;
+        let done = query.execute(&mut *tx).await.map_err(fail)?;
+        tx.commit().await.map_err(fail)?;
+        return Ok(json!({ "row_count": done.rows_affected() }));
+    }
+
+    let max_rows = limit(input, "max_rows", DEFAULT_MAX_ROWS, MAX_ROWS_CEILING) as usize;
+    let (types, columns) = describe(&mut tx, &statement).await.map_err(fail)?;
+    // Each row comes back as one JSON object, so every column type has a faithful JSON form.
+    let wrapped = format!("SELECT row_to_json(t)::text FROM ({statement}\n) AS t");
+    let query = bind_all(sqlx::query(AssertSqlSafe(wrapped)), params, &types)?;
+    let mut rows = Vec::new();
+    let mut truncated = false;
+    {
+        let mut stream = query.fetch(&mut *tx);
+        while let Some(row) = stream.try_next().await.map_err(fail)? {
+            if rows.len() == max_rows {
+                truncated = true;
+                break;
+            }
+            let text: String = row.try_get(0).map_err(fail)?;
+            let object: Map<String, Value> = serde_json::from_str(&text).unwrap_or_default();
+            rows.push(Value::Array(
+                columns.iter().map(|(name, _)| object.get(name).cloned().unwrap_or(Value::Null)).collect(),
+            ));
+        }
+    }
+    tx.rollback().await.map_err(fail)?;
+    Ok(json!({
+        "columns": columns.iter().map(|(name, ty)| json!({"name": name, "type": ty})).collect::<Vec<_>>(),
+        "row_count": rows.len(),
+        "rows": rows,
+        "truncated": truncated,
+    }))
+}
+
+/// The placeholder types PostgreSQL infers for `statement` and its result columns (name, type).
+async fn describe(
+    tx: &mut sqlx::Transaction<'_, Postgres>,
+    statement: &str,
+) -> std::result::Result<(Vec<String>, Vec<(String, String)>), sqlx::Error> {
+    let prepared = tx.prepare(AssertSqlSafe(statement.to_string()).into_sql_str()).await?;
+    let types = match prepared.parameters() {
+        Some(sqlx::Either::Left(types)) => types.iter().map(|t| t.name().to_string()).collect(),
+        _ => Vec::new(),
+    };
+    let columns =
+        prepared.columns().iter().map(|c| (c.name().to_string(), c.type_info().name().to_lowercase())).collect();
+    // Forget the prepared statement: the real run is parsed with the bound values' own types
+    // (int8 for an int4 placeholder, float8 for numeric), which PostgreSQL then coerces.
+    sqlx::Connection::clear_cached_statements(&mut **tx).await?;
+    Ok((types, columns))
+}
+
+fn bind_all<'q>(
+    mut query: Query<'q, Postgres, PgArguments>,
+    params: Vec<Value>,
+    types: &[String],
+) -> Result<Query<'q, Postgres, PgArguments>> {
+    if types.len() != params.len() {
+        return Err(Error::invalid_field(
+            "params",
+            format!("the statement has {} placeholders but {} params were given", types.len(), params.len()),
+        ));
+    }
+    for (value, pg_type) in params.into_iter().zip(types) {
+        query = bind(query, value, pg_type)?;
+    }
+    Ok(query.persistent(false))
+}

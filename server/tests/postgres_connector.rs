@@ -1,0 +1,281 @@
+//! The PostgreSQL connector against a real PostgreSQL cluster started by this test (initdb +
+//! pg_ctl in a temp dir, password authentication over TCP): read-only by default, writes refused
+//! unless the connection allows them, statement timeout, row cap, bound parameters.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use agentkit_core::dispatch::{dispatch, Operation};
+use agentkit_core::{Actions, ClientOptions, ErrorKind, ScalekitClient};
+use serde_json::{json, Value};
+
+const PASSWORD: &str = "s3cret-pg-password";
+
+/// A throwaway cluster, stopped and removed on drop.
+struct Cluster {
+    dir: PathBuf,
+    bin: PathBuf,
+    port: u16,
+}
+
+/// PostgreSQL's server programs: on PATH, or in Debian's versioned directory.
+fn pg_bin() -> PathBuf {
+    if let Ok(out) = Command::new("sh").args(["-c", "command -v initdb"]).output() {
+        let found = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        if !found.is_empty() {
+            // Debian links a few programs into /usr/local/bin; psql sits next to the real initdb.
+            let real = std::fs::canonicalize(&found).unwrap_or_else(|_| PathBuf::from(&found));
+            return real.parent().unwrap().to_path_buf();
+        }
+    }
+    let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .expect("PostgreSQL is installed (.ci/run installs it)")
+        .map(|e| e.unwrap().path().join("bin"))
+        .collect();
+    versions.sort();
+    versions.pop().expect("a PostgreSQL version")
+}
+
+/// Runs a server program; as root, as the `postgres` user (initdb refuses root).
+fn pg_command(bin: &Path, program: &str) -> Command {
+    let is_root = Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0")).unwrap_or(false);
+    if is_root {
+        let mut c = Command::new("runuser");
+        c.args(["-u", "postgres", "--"]).arg(bin.join(program));
+        c
+    } else {
+        Command::new(bin.join(program))
+    }
+}
+
+impl Cluster {
+    fn start() -> Cluster {
+        let bin = pg_bin();
+        let dir = std::env::temp_dir().join(format!("agentkit-pg-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let pwfile = dir.join("pw");
+        std::fs::write(&pwfile, PASSWORD).unwrap();
+        let _ = Command::new("chown").args(["-R", "postgres:postgres"]).arg(&dir).status();
+        let data = dir.join("data");
+        let ok = pg_command(&bin, "initdb")
+            .args(["-U", "postgres", "--auth-host=scram-sha-256", "--auth-local=trust", "--pwfile"])
+            .arg(&pwfile)
+            .arg("-D")
+            .arg(&data)
+            .stdout(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(ok.success(), "initdb");
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let ok = pg_command(&bin, "pg_ctl")
+            .arg("-D")
+            .arg(&data)
+            .args(["-w", "-l"])
+            .arg(dir.join("log"))
+            .arg("-o")
+            .arg(format!("-p {port} -k {} -c listen_addresses=127.0.0.1", dir.display()))
+            .arg("start")
+            .stdout(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(ok.success(), "pg_ctl start");
+        Cluster { dir, bin, port }
+    }
+
+    fn psql(&self, sql: &str) {
+        let ok = pg_command(&self.bin, "psql")
+            .args([
+                "-h",
+                self.dir.to_str().unwrap(),
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                "postgres",
+                "-v",
+                "ON_ERROR_STOP=1",
+            ])
+            .args(["-c", sql])
+            .output()
+            .unwrap();
+        assert!(ok.status.success(), "psql {sql}: {}", String::from_utf8_lossy(&ok.stderr));
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let _ = pg_command(&self.bin, "pg_ctl")
+            .arg("-D")
+            .arg(self.dir.join("data"))
+            .args(["-m", "immediate", "stop"])
+            .stdout(std::process::Stdio::null())
+            .status();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+async fn run(actions: &Actions, identifier: &str, tool: &str, input: Value) -> agentkit_core::Result<Value> {
+    dispatch(actions, Operation::ExecuteTool, json!({"tool_name": tool, "identifier": identifier, "tool_input": input}))
+        .await
+        .map(|r| r["data"].clone())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_tools_on_a_real_cluster() {
+    let cluster = Cluster::start();
+    cluster.psql(
+        "CREATE TABLE orders (id serial PRIMARY KEY, customer text NOT NULL, total numeric(10,2), \
+         placed_at timestamptz NOT NULL DEFAULT now(), meta jsonb);
+         INSERT INTO orders (customer, total, placed_at, meta) VALUES
+           ('alice', 12.50, '2026-11-01T10:00:00Z', '{\"gift\": true}'),
+           ('bob', 99.00, '2026-11-20T10:00:00Z', NULL),
+           ('alice', 7.25, '2026-11-24T10:00:00Z', NULL);",
+    );
+
+    let data_dir = std::env::temp_dir().join(format!("agentkit-pgtest-{}", uuid::Uuid::new_v4().simple()));
+    let config = format!(
+        "[server]\nlisten = \"127.0.0.1:0\"\ndata_dir = \"{}\"\n[[api_clients]]\nclient_id = \"c\"\nclient_secret = \"s\"\n\
+         [[connections]]\nname = \"warehouse\"\nconnector = \"postgres\"\n\
+         [[connections]]\nname = \"warehouse_rw\"\nconnector = \"postgres\"\nallow_writes = true\n",
+        data_dir.display()
+    );
+    let server = agentkit_server::start(agentkit_server::Config::parse(&config, "pg.toml").unwrap()).await.unwrap();
+    let actions = Actions::new(ScalekitClient::new(&server.public_url, "c", "s", ClientOptions::default()).unwrap());
+    let details = json!({"host": "127.0.0.1", "port": cluster.port, "database": "postgres",
+                         "username": "postgres", "password": PASSWORD});
+    for (connection, user) in [("warehouse", "analyst"), ("warehouse_rw", "writer")] {
+        dispatch(
+            &actions,
+            Operation::CreateConnectedAccount,
+            json!({"connection_name": connection, "identifier": user,
+                   "authorization_details": {"static_auth": {"details": details}}}),
+        )
+        .await
+        .unwrap();
+    }
+
+    // Catalog tools.
+    let tables = run(&actions, "analyst", "postgres_list_tables", json!({"schema": "public"})).await.unwrap();
+    assert_eq!(tables["rows"], json!([["public", "orders", "BASE TABLE"]]));
+    let described = run(&actions, "analyst", "postgres_describe_table", json!({"table": "orders"})).await.unwrap();
+    let names: Vec<&str> = described["rows"].as_array().unwrap().iter().map(|r| r[0].as_str().unwrap()).collect();
+    assert_eq!(names, ["id", "customer", "total", "placed_at", "meta"]);
+
+    // A query with bound, type-converted parameters (a string reaches a timestamptz and an int).
+    let result = run(
+        &actions,
+        "analyst",
+        "postgres_query",
+        json!({"sql": "SELECT id, customer, total, meta FROM orders WHERE customer = $1 AND placed_at < $2 AND id >= $3 ORDER BY id;",
+               "params": ["alice", "2026-11-10T00:00:00Z", "1"]}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        result["columns"],
+        json!([{"name": "id", "type": "int4"}, {"name": "customer", "type": "text"},
+               {"name": "total", "type": "numeric"}, {"name": "meta", "type": "jsonb"}])
+    );
+    assert_eq!(result["rows"], json!([[1, "alice", 12.50, {"gift": true}]]));
+    assert_eq!(result["truncated"], false);
+
+    // Injection through parameters is only data.
+    for evil in ["alice' OR '1'='1", "x'; DROP TABLE orders; --"] {
+        let r = run(
+            &actions,
+            "analyst",
+            "postgres_query",
+            json!({"sql": "SELECT id FROM orders WHERE customer = $1", "params": [evil]}),
+        )
+        .await
+        .unwrap();
+        assert_eq!(r["row_count"], 0, "{evil}");
+    }
+    // A second statement in the SQL text is refused by the driver.
+    let err =
+        run(&actions, "analyst", "postgres_query", json!({"sql": "SELECT 1; DROP TABLE orders"})).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::ToolExecution, "{}", err.message());
+
+    // Read-only: a data-modifying CTE is refused, and so is anything that writes from a SELECT
+    // (the transaction itself is READ ONLY).
+    let err = run(
+        &actions,
+        "analyst",
+        "postgres_query",
+        json!({"sql": "WITH gone AS (DELETE FROM orders RETURNING id) SELECT count(*) FROM gone"}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::ToolExecution, "{}", err.message());
+    let err = run(&actions, "analyst", "postgres_query", json!({"sql": "SELECT nextval('orders_id_seq')"}))
+        .await
+        .unwrap_err();
+    assert!(err.message().contains("read-only transaction"), "{}", err.message());
+    // postgres_execute on a read-only connection never reaches the database.
+    let err = run(&actions, "analyst", "postgres_execute", json!({"sql": "DELETE FROM orders"})).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Forbidden, "{}", err.message());
+    assert!(err.message().contains("allow_writes"), "{}", err.message());
+    let count =
+        run(&actions, "analyst", "postgres_query", json!({"sql": "SELECT count(*) AS n FROM orders"})).await.unwrap();
+    assert_eq!(count["rows"], json!([[3]]), "nothing was deleted");
+
+    // The statement timeout cuts a slow query.
+    let started = std::time::Instant::now();
+    let err = run(&actions, "analyst", "postgres_query", json!({"sql": "SELECT pg_sleep(10)", "timeout_ms": 300}))
+        .await
+        .unwrap_err();
+    assert!(err.message().contains("statement timeout"), "{}", err.message());
+    assert!(started.elapsed() < std::time::Duration::from_secs(5), "cut well before the sleep ends");
+
+    // The row cap truncates and says so.
+    let big = run(
+        &actions,
+        "analyst",
+        "postgres_query",
+        json!({"sql": "SELECT g FROM generate_series(1, 1000) g", "max_rows": 10}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(big["row_count"], 10);
+    assert_eq!(big["truncated"], true);
+
+    // Writes where the connection allows them, with bound parameters.
+    let done = run(
+        &actions,
+        "writer",
+        "postgres_execute",
+        json!({"sql": "INSERT INTO orders (customer, total) VALUES ($1, $2)", "params": ["carol", 5]}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(done["row_count"], 1);
+    let count = run(
+        &actions,
+        "writer",
+        "postgres_query",
+        json!({"sql": "SELECT count(*) FROM orders WHERE customer = $1", "params": ["carol"]}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(count["rows"], json!([[1]]));
+
+    // Wrong parameter count and a bad password: clear errors, the password never echoed.
+    let err = run(&actions, "analyst", "postgres_query", json!({"sql": "SELECT $1::int + $2::int", "params": [1]}))
+        .await
+        .unwrap_err();
+    assert!(err.message().contains("2 placeholders but 1 params"), "{}", err.message());
+    dispatch(
+        &actions,
+        Operation::CreateConnectedAccount,
+        json!({"connection_name": "warehouse", "identifier": "intruder",
+               "authorization_details": {"static_auth": {"details": {"host": "127.0.0.1", "port": cluster.port,
+               "database": "postgres", "username": "postgres", "password": "wrong-password-xyz"}}}}),
+    )
+    .await
+    .unwrap();
+    let err = run(&actions, "intruder", "postgres_query", json!({"sql": "SELECT 1"})).await.unwrap_err();
+    assert!(err.message().contains("password authentication failed"), "{}", err.message());
+    assert!(!err.message().contains("wrong-password-xyz"));
+
+    server.task.abort();
+    let _ = std::fs::remove_dir_all(data_dir);
+}

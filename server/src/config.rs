@@ -155,6 +155,9 @@ pub struct ConnectionConfig {
     /// Extra authorize-request parameters, merged over the connector's.
     #[serde(default)]
     pub authorize_params: std::collections::BTreeMap<String, String>,
+    /// Overrides the connector's connect-time account lookup URL (test servers).
+    #[serde(default)]
+    pub account_lookup_url: Option<String>,
     /// SQL connectors: allow tools that write (read-only otherwise).
     #[serde(default)]
     pub allow_writes: bool,

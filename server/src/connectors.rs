@@ -29,6 +29,7 @@ const BUILT_IN: &[(&str, &str)] = &[
     ("linear.json", include_str!("../connectors/linear.json")),
     ("salesforce.json", include_str!("../connectors/salesforce.json")),
     ("googlecalendar.json", include_str!("../connectors/googlecalendar.json")),
+    ("jira.json", include_str!("../connectors/jira.json")),
     ("postgres.json", include_str!("../connectors/postgres.json")),
 ];
 
@@ -68,6 +69,19 @@ pub struct AuthDef {
     /// Token-response fields kept in the account's `api_config` (e.g. `instance_url`).
     #[serde(default)]
     pub token_response_fields: Vec<String>,
+    /// A provider call made once at connect time whose answer fills `api_config` fields
+    /// (Atlassian's cloud id, from accessible-resources).
+    #[serde(default)]
+    pub account_lookup: Option<AccountLookup>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountLookup {
+    /// GET with the fresh access token; a connection's `account_lookup_url` overrides it.
+    pub url: String,
+    /// `api_config` field → dotted path in the answer (`0.id`).
+    pub fields: BTreeMap<String, String>,
 }
 
 fn default_auth_header() -> String {

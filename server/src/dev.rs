@@ -86,6 +86,7 @@ pub async fn start(opts: DevOptions) -> Result<DevEnvironment> {
             revoke_url: Some(format!("{sandbox_url}/oauth2/revoke")),
             token_auth_method: Some("client_secret_basic".into()),
             authorize_params: Default::default(),
+            account_lookup_url: None,
             allow_writes: false,
         }],
     };

@@ -16,6 +16,8 @@
 //! * `POST /sandbox/service_accounts {"user": "u"}` registers a service account acting as `u` and
 //!   returns its key file; the token endpoint accepts its RS256 assertions (JWT bearer, RFC 7523).
 //! * `GET|POST /sandbox/echo` answers with the request's headers and query (what a connector sent).
+//! * `GET /oauth/token/accessible-resources` answers like Atlassian's: the token's user has one
+//!   site, `cloud-<user>` (what connectors with a connect-time account lookup read).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -707,6 +709,17 @@ async fn create_service_account(State(state): State<Shared>, headers: HeaderMap,
     Json(key).into_response()
 }
 
+/// Atlassian's site list for a token: one site per sandbox user.
+async fn accessible_resources(State(state): State<Shared>, headers: HeaderMap) -> Response {
+    let s = state.lock().unwrap_or_else(|p| p.into_inner());
+    match user_of(&s, &headers) {
+        Ok(user) => Json(json!([{"id": format!("cloud-{user}"), "url": format!("https://{user}.atlassian.test"),
+                                 "name": user, "scopes": ["read:jira-work", "write:jira-work"]}]))
+        .into_response(),
+        Err(r) => r,
+    }
+}
+
 /// Echoes the request's headers and query: lets tests see exactly what a connector sent.
 async fn echo(headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
     let headers: serde_json::Map<String, Value> =
@@ -733,6 +746,7 @@ pub fn router() -> Router {
         .route("/oauth2/authorize", get(authorize))
         .route("/oauth2/token", post(token_endpoint))
         .route("/oauth2/revoke", post(revoke))
+        .route("/oauth/token/accessible-resources", get(accessible_resources))
         .route("/gmail/v1/users/me/messages", get(list_messages))
         .route("/gmail/v1/users/me/messages/send", post(send_message))
         .route("/gmail/v1/users/me/messages/{id}", get(get_message))

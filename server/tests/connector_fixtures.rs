@@ -18,7 +18,7 @@ use agentkit_core::{Actions, ClientOptions, ScalekitClient};
 
 /// The built-in HTTP connectors, each configured against the fixture upstream.
 const CONNECTORS: &[&str] =
-    &["gmail", "googlecalendar", "github", "slack", "notion", "hubspot", "linear", "salesforce"];
+    &["gmail", "googlecalendar", "jira", "github", "slack", "notion", "hubspot", "linear", "salesforce"];
 
 /// Headers of ours that must never reach a provider.
 const NEVER_UPSTREAM: &[&str] = &["x-sdk-version", "connection_name", "identifier", "x-agentkit-auth-error"];

@@ -201,10 +201,17 @@ pub async fn oauth_callback(State(state): State<SharedState>, RawQuery(q): RawQu
             .into_response();
         }
     };
-    let account = match keep_token_response_fields(&state, account, &tokens).await {
+    let account = match collect_account_fields(&state, account, &tokens).await {
         Ok(a) => a,
-        Err(_) => {
-            return page(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong", "Please try again.").into_response()
+        Err(e) => {
+            let _ = state.store.transition_auth_request(&request.id, STARTED, FAILED, None).await;
+            tracing::info!(request = %request.id, reason = e.message(), "connect-time account lookup failed");
+            return page(
+                StatusCode::BAD_GATEWAY,
+                "Authorization failed",
+                "The provider account could not be read after authorization. Please try again.",
+            )
+            .into_response();
         }
     };
     let (credentials, expires_at) = tokens.into_credentials(None, &app.scopes);
@@ -256,21 +263,25 @@ pub async fn oauth_callback(State(state): State<SharedState>, RawQuery(q): RawQu
     }
 }
 
-/// Copies the token-response fields the connector asks for (Salesforce's `instance_url`) into the
-/// account's `api_config`, where base-URL templates read them.
-async fn keep_token_response_fields(
+/// Fills the account's `api_config` with what its base-URL templates need: token-response fields
+/// the connector keeps (Salesforce's `instance_url`) and the answer of its connect-time lookup
+/// (Jira's cloud id).
+async fn collect_account_fields(
     state: &AppState,
     account: AccountRecord,
     tokens: &crate::oauth::TokenSet,
 ) -> agentkit_core::Result<AccountRecord> {
     let connection = state.connection(&account.connection_name)?;
-    let fields = state
-        .catalog
-        .connector(&connection.connector)
-        .map(|c| c.auth.token_response_fields.clone())
-        .unwrap_or_default();
-    let kept: Vec<(String, serde_json::Value)> =
-        fields.iter().filter_map(|f| tokens.extra.get(f).map(|v| (f.clone(), v.clone()))).collect();
+    let Some(connector) = state.catalog.connector(&connection.connector) else {
+        return Ok(account);
+    };
+    let auth = &connector.auth;
+    let mut kept: Vec<(String, serde_json::Value)> =
+        auth.token_response_fields.iter().filter_map(|f| tokens.extra.get(f).map(|v| (f.clone(), v.clone()))).collect();
+    if let Some(lookup) = &auth.account_lookup {
+        let url = connection.account_lookup_url.as_deref().unwrap_or(&lookup.url);
+        kept.extend(lookup_account_fields(url, &lookup.fields, &tokens.access_token).await?);
+    }
     if kept.is_empty() {
         return Ok(account);
     }
@@ -280,6 +291,36 @@ async fn keep_token_response_fields(
     updated.api_config = Some(serde_json::Value::Object(config));
     state.store.update_account(&updated).await?;
     Ok(updated)
+}
+
+/// Calls a connector's account lookup with the new access token and picks the wanted fields.
+async fn lookup_account_fields(
+    url: &str,
+    fields: &std::collections::BTreeMap<String, String>,
+    access_token: &str,
+) -> agentkit_core::Result<Vec<(String, serde_json::Value)>> {
+    let failed = |why: String| Error::new(ErrorKind::Unavailable, format!("account lookup failed: {why}"));
+    let resp = agentkit_core::runtime::http_client()
+        .get(url)
+        .bearer_auth(access_token)
+        .header("accept", "application/json")
+        .timeout(std::time::Duration::from_secs(15))
+        .send()
+        .await
+        .map_err(|e| failed(e.without_url().to_string()))?;
+    if !resp.status().is_success() {
+        return Err(failed(format!("HTTP {}", resp.status().as_u16())));
+    }
+    let answer: serde_json::Value = resp.json().await.map_err(|e| failed(e.without_url().to_string()))?;
+    fields
+        .iter()
+        .map(|(field, path)| {
+            let value = crate::connectors::dotted(&answer, path)
+                .filter(|v| !v.is_null())
+                .ok_or_else(|| failed(format!("the answer has no {path} (for api_config.{field})")))?;
+            Ok((field.clone(), value.clone()))
+        })
+        .collect()
 }
 
 /// Stores fresh OAuth credentials on an account and makes it ACTIVE.

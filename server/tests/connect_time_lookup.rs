@@ -1,0 +1,116 @@
+//! Jira's per-site cloud id, resolved at connect time: after the code exchange the gateway calls
+//! the connector's account lookup (accessible-resources, served here by the sandbox authorization
+//! server) with the new token, stores `cloud_id` in the account's `api_config`, and the tools'
+//! base URL `…/ex/jira/{{api_config.cloud_id}}/…` then reaches the user's own site.
+
+use std::sync::{Arc, Mutex};
+
+use agentkit_core::dispatch::{dispatch, Operation};
+use agentkit_core::{Actions, ClientOptions, ScalekitClient};
+use axum::http::{HeaderMap, Uri};
+use serde_json::{json, Value};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jira_cloud_id_is_resolved_at_connect_time() {
+    let (sandbox, _sandbox_task) = agentkit_server::sandbox::start("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let sandbox = format!("http://{sandbox}");
+
+    // The Jira REST stand-in records which site path and credential each call used.
+    let seen: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
+    let record = seen.clone();
+    let jira = axum::Router::new().fallback(move |uri: Uri, headers: HeaderMap| {
+        let record = record.clone();
+        async move {
+            let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+            record.lock().unwrap().push((uri.path().to_string(), auth));
+            axum::Json(json!({"id": "10001", "key": "PROJ-7", "fields": {"summary": "Fix login"}}))
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let jira_url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, jira).await.unwrap() });
+
+    let data_dir = std::env::temp_dir().join(format!("agentkit-jira-{}", uuid::Uuid::new_v4().simple()));
+    let config = format!(
+        r#"
+[server]
+listen = "127.0.0.1:0"
+data_dir = "{data}"
+[[api_clients]]
+client_id = "c"
+client_secret = "s"
+[[connections]]
+name = "jira"
+connector = "jira"
+client_id = "{id}"
+client_secret = "{secret}"
+authorize_url = "{sandbox}/oauth2/authorize"
+token_url = "{sandbox}/oauth2/token"
+account_lookup_url = "{sandbox}/oauth/token/accessible-resources"
+base_url = "{jira_url}/ex/jira/{{{{api_config.cloud_id}}}}/rest/api/3"
+"#,
+        data = data_dir.display(),
+        id = agentkit_server::sandbox::SANDBOX_CLIENT_ID,
+        secret = agentkit_server::sandbox::SANDBOX_CLIENT_SECRET,
+    );
+    let server = agentkit_server::start(agentkit_server::Config::parse(&config, "jira.toml").unwrap()).await.unwrap();
+    let actions = Actions::new(ScalekitClient::new(&server.public_url, "c", "s", ClientOptions::default()).unwrap());
+
+    for user in ["ada", "lin"] {
+        let link =
+            dispatch(&actions, Operation::GetAuthorizationLink, json!({"connection_name": "jira", "identifier": user}))
+                .await
+                .unwrap()["link"]
+                .as_str()
+                .unwrap()
+                .to_string();
+        let page = reqwest::get(&link).await.unwrap();
+        assert_eq!(page.status(), 200, "{}", page.text().await.unwrap());
+
+        let account =
+            dispatch(&actions, Operation::GetConnectedAccount, json!({"connection_name": "jira", "identifier": user}))
+                .await
+                .unwrap();
+        let account = &account["connected_account"];
+        assert_eq!(account["status"], "ACTIVE");
+        assert_eq!(account["api_config"]["cloud_id"], format!("cloud-{user}"));
+        assert_eq!(account["api_config"]["site_url"], format!("https://{user}.atlassian.test"));
+
+        let got: Value = dispatch(
+            &actions,
+            Operation::ExecuteTool,
+            json!({"tool_name": "jira_issue_get", "identifier": user, "tool_input": {"issueIdOrKey": "PROJ-7"}}),
+        )
+        .await
+        .unwrap();
+        assert_eq!(got["data"]["key"], "PROJ-7");
+        let (path, auth) = seen.lock().unwrap().pop().unwrap();
+        assert_eq!(path, format!("/ex/jira/cloud-{user}/rest/api/3/issue/PROJ-7"), "each user reaches their own site");
+        assert!(auth.starts_with("Bearer ya29.sandbox-"), "the user's token: {auth}");
+    }
+
+    // A lookup that fails leaves the account unauthorized, with a clear page.
+    let mut broken = agentkit_server::Config::parse(&config, "jira.toml").unwrap();
+    broken.connections[0].account_lookup_url = Some(format!("{sandbox}/no-such-endpoint"));
+    broken.server.data_dir = data_dir.join("broken");
+    let broken = agentkit_server::start(broken).await.unwrap();
+    let actions = Actions::new(ScalekitClient::new(&broken.public_url, "c", "s", ClientOptions::default()).unwrap());
+    let link =
+        dispatch(&actions, Operation::GetAuthorizationLink, json!({"connection_name": "jira", "identifier": "eve"}))
+            .await
+            .unwrap()["link"]
+            .as_str()
+            .unwrap()
+            .to_string();
+    let page = reqwest::get(&link).await.unwrap();
+    assert_eq!(page.status(), 502);
+    let account =
+        dispatch(&actions, Operation::GetConnectedAccount, json!({"connection_name": "jira", "identifier": "eve"}))
+            .await
+            .unwrap();
+    assert_eq!(account["connected_account"]["status"], "PENDING_AUTH");
+
+    server.task.abort();
+    broken.task.abort();
+    let _ = std::fs::remove_dir_all(data_dir);
+}

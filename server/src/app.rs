@@ -29,6 +29,7 @@ pub struct AppState {
     pub refresher: crate::refresh::Refresher,
     pub mcp_sessions: crate::mcp_server::Sessions,
     pub sql_pools: crate::sql::SqlPools,
+    pub rate_limiter: crate::limits::RateLimiter,
 }
 
 impl AppState {
@@ -199,6 +200,7 @@ pub async fn start(config: Config) -> Result<RunningServer> {
         refresher: Default::default(),
         mcp_sessions: Default::default(),
         sql_pools: Default::default(),
+        rate_limiter: Default::default(),
     });
     let app = router(state);
     let task = tokio::spawn(async move {

@@ -42,6 +42,9 @@ pub struct ConnectorDef {
     pub auth: AuthDef,
     /// Default API base; a connection's `base_url` overrides it.
     pub base_url: String,
+    /// Output size cap, per-account rate limit and retry rule of this connector's calls.
+    #[serde(default)]
+    pub limits: crate::limits::LimitsDef,
     pub tools: Vec<ToolDef>,
 }
 

@@ -256,7 +256,7 @@ async fn call_upstream(
 ) -> Result<Value> {
     let path = scope.interpolate(&req.path, encode_path_segment);
     let url = format!("{}{}", base_url.trim_end_matches('/'), path);
-    let method = reqwest::Method::from_bytes(req.method.as_bytes()).map_err(|_| {
+    let method: reqwest::Method = reqwest::Method::from_bytes(req.method.as_bytes()).map_err(|_| {
         Error::new(ErrorKind::Server, format!("connector {}: bad method {:?}", tool.connector.slug, req.method))
     })?;
     let mut query: Vec<(String, String)> = Vec::new();
@@ -273,7 +273,7 @@ async fn call_upstream(
         }
     }
     let mut builder = agentkit_core::runtime::http_client()
-        .request(method, &url)
+        .request(method.clone(), &url)
         .timeout(UPSTREAM_TIMEOUT)
         .header(credential.0.as_str(), credential.1.as_str());
     if !query.is_empty() {
@@ -289,11 +289,24 @@ async fn call_upstream(
     if let Some(body) = &req.body {
         builder = builder.json(&scope.render(body).unwrap_or(Value::Null));
     }
-    let resp = builder.send().await.map_err(|e| {
-        let kind = if e.is_timeout() { ErrorKind::Timeout } else { ErrorKind::Unavailable };
-        Error::new(kind, format!("{}: the provider could not be reached: {}", tool.def.name, e.without_url()))
-            .with_error_code("TOOL_ERROR")
-    })?;
+    // The connector's retry rule, for requests that are safe to send again.
+    let retry = tool.connector.limits.retry.as_ref().filter(|_| repeatable(&method, tool));
+    let mut attempt = 0;
+    let resp = loop {
+        let this_try = builder.try_clone().expect("request bodies are buffered JSON");
+        let resp = this_try.send().await.map_err(|e| {
+            let kind = if e.is_timeout() { ErrorKind::Timeout } else { ErrorKind::Unavailable };
+            Error::new(kind, format!("{}: the provider could not be reached: {}", tool.def.name, e.without_url()))
+                .with_error_code("TOOL_ERROR")
+        })?;
+        match retry {
+            Some(rule) if attempt + 1 < rule.max_attempts && rule.on_status.contains(&resp.status().as_u16()) => {
+                tokio::time::sleep(rule.delay(attempt, retry_after(resp.headers()))).await;
+                attempt += 1;
+            }
+            _ => break resp,
+        }
+    };
     let status = resp.status().as_u16();
     let bytes = resp
         .bytes()
@@ -320,6 +333,20 @@ async fn call_upstream(
         }));
     }
     Ok(body)
+}
+
+/// A request that may be sent twice: an idempotent HTTP method, or a tool declared read-only or
+/// idempotent (searches that POST a query).
+fn repeatable(method: &reqwest::Method, tool: &CatalogTool) -> bool {
+    let hint =
+        |name: &str| tool.def.annotations.as_ref().and_then(|a| a.get(name)).and_then(Value::as_bool).unwrap_or(false);
+    method.is_idempotent() || hint("read_only_hint") || hint("idempotent_hint")
+}
+
+/// The provider's Retry-After, in seconds.
+fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let secs: u64 = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim().parse().ok()?;
+    Some(Duration::from_secs(secs))
 }
 
 /// A provider failure as a tool error that keeps the provider's status class (401/403/429 stay).

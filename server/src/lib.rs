@@ -13,6 +13,7 @@ pub mod config;
 pub mod connectors;
 pub mod dev;
 pub mod executor;
+pub mod limits;
 pub mod mcp_server;
 pub mod mcp_store;
 pub mod oauth;

@@ -77,11 +77,12 @@ async fn upstream(
     }
     let status = StatusCode::from_u16(answer["status"].as_u64().unwrap_or(200) as u16).unwrap();
     let body = answer.get("body").cloned().unwrap_or(Value::Null);
-    if body.is_null() {
-        status.into_response()
-    } else {
-        (status, axum::Json(body)).into_response()
+    let mut response = if body.is_null() { status.into_response() } else { (status, axum::Json(body)).into_response() };
+    for (name, value) in answer.get("headers").and_then(Value::as_object).into_iter().flatten() {
+        let name = axum::http::HeaderName::from_bytes(name.as_bytes()).unwrap();
+        response.headers_mut().insert(name, value.as_str().unwrap().parse().unwrap());
     }
+    response
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

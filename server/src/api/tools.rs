@@ -286,8 +286,12 @@ pub async fn run_for_account(
             crate::executor::run_tool(tool, base_url, &credential, input).await
         }
     };
+    let limits = &tool.connector.limits;
     // Every outcome from here on is recorded, token failures included.
     let outcome = async {
+        if let Some(rule) = &limits.rate_limit {
+            state.rate_limiter.acquire(&tool.connector.slug, &account.id, rule).await?;
+        }
         let mut account = state.refresher.ensure_fresh(state, account.clone()).await?;
         let mut outcome = run(&account).await;
         if outcome.as_ref().is_err_and(|e| e.kind() == ErrorKind::ToolExecution && e.status() == 401) {
@@ -324,7 +328,13 @@ pub async fn run_for_account(
     let _ = state.store.touch_account(&account.id).await;
     tracing::info!(execution = %execution_id, tool = %record.tool_name, account = %account.id, status = %record.status, latency_ms = record.latency_ms, "tool executed");
     match outcome {
-        Ok(data) => Ok(ExecuteToolResponse { data, execution_id }),
+        Ok(mut data) => {
+            crate::limits::cap_output(
+                &mut data,
+                limits.max_output_bytes.unwrap_or(crate::limits::DEFAULT_MAX_OUTPUT_BYTES),
+            );
+            Ok(ExecuteToolResponse { data, execution_id })
+        }
         Err(e) => {
             let info = e.tool_error().cloned().map(|mut t| {
                 t.execution_id = execution_id.clone();

@@ -1,0 +1,314 @@
+//! Per-connector limits from a connector file's `limits` block: the answer size a tool may hand
+//! an agent, how fast one account may call the provider, and when a provider answer is retried.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use agentkit_core::{Error, ErrorKind, Result};
+
+/// Answers larger than this (serialized JSON) are cut, unless the connector says otherwise:
+/// big enough for real pages of data, small enough not to flood a model's context.
+pub const DEFAULT_MAX_OUTPUT_BYTES: usize = 512 * 1024;
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsDef {
+    #[serde(default)]
+    pub max_output_bytes: Option<usize>,
+    #[serde(default)]
+    pub rate_limit: Option<RateLimitDef>,
+    #[serde(default)]
+    pub retry: Option<RetryDef>,
+}
+
+/// At most `requests` calls per `per_seconds` for one connected account; a call that would wait
+/// longer than `max_wait_ms` fails at once with HTTP 429 and a Retry-After.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitDef {
+    pub requests: u32,
+    pub per_seconds: f64,
+    #[serde(default = "default_max_wait_ms")]
+    pub max_wait_ms: u64,
+}
+
+fn default_max_wait_ms() -> u64 {
+    2_000
+}
+
+/// Provider answers with one of `on_status` are tried again, up to `max_attempts` in all, after
+/// the provider's Retry-After (capped at `max_delay_ms`) or an exponential `backoff_ms`. Only
+/// requests that are safe to repeat are retried (GET/HEAD/PUT/DELETE, or an idempotent tool).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetryDef {
+    #[serde(default = "default_attempts")]
+    pub max_attempts: u32,
+    #[serde(default = "default_retry_statuses")]
+    pub on_status: Vec<u16>,
+    #[serde(default = "default_backoff_ms")]
+    pub backoff_ms: u64,
+    #[serde(default = "default_max_delay_ms")]
+    pub max_delay_ms: u64,
+}
+
+fn default_attempts() -> u32 {
+    3
+}
+fn default_retry_statuses() -> Vec<u16> {
+    vec![429, 502, 503, 504]
+}
+fn default_backoff_ms() -> u64 {
+    250
+}
+fn default_max_delay_ms() -> u64 {
+    10_000
+}
+
+impl RetryDef {
+    /// How long to wait before attempt `attempt + 1`, given the provider's Retry-After.
+    pub fn delay(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
+        let cap = Duration::from_millis(self.max_delay_ms);
+        retry_after
+            .unwrap_or_else(|| Duration::from_millis(self.backoff_ms.saturating_mul(1 << attempt.min(10))))
+            .min(cap)
+    }
+}
+
+/// Token buckets keyed by connector and account.
+#[derive(Debug, Default)]
+pub struct RateLimiter {
+    buckets: Mutex<HashMap<(String, String), Bucket>>,
+}
+
+#[derive(Debug)]
+struct Bucket {
+    tokens: f64,
+    refilled: Instant,
+}
+
+impl RateLimiter {
+    /// Takes one call's slot for `account` on `connector`, waiting up to the rule's `max_wait_ms`.
+    pub async fn acquire(&self, connector: &str, account: &str, rule: &RateLimitDef) -> Result<()> {
+        let wait = self.reserve(connector, account, rule, Instant::now())?;
+        if !wait.is_zero() {
+            tokio::time::sleep(wait).await;
+        }
+        Ok(())
+    }
+
+    /// Reserves a slot and says how long its holder must wait (slots are never handed out twice).
+    fn reserve(&self, connector: &str, account: &str, rule: &RateLimitDef, now: Instant) -> Result<Duration> {
+        let capacity = f64::from(rule.requests.max(1));
+        let per_token = rule.per_seconds.max(0.001) / capacity;
+        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        let bucket = buckets
+            .entry((connector.to_string(), account.to_string()))
+            .or_insert(Bucket { tokens: capacity, refilled: now });
+        let elapsed = now.saturating_duration_since(bucket.refilled).as_secs_f64();
+        bucket.tokens = (bucket.tokens + elapsed / per_token).min(capacity);
+        bucket.refilled = now;
+        let wait = if bucket.tokens >= 1.0 { 0.0 } else { (1.0 - bucket.tokens) * per_token };
+        if wait * 1000.0 > rule.max_wait_ms as f64 {
+            return Err(Error::new(
+                ErrorKind::RateLimited,
+                format!(
+                    "{connector}: this account's rate limit ({} calls per {} s) is used up; retry in {:.1} s",
+                    rule.requests, rule.per_seconds, wait
+                ),
+            )
+            .with_retry_after(Some(wait.ceil() as u64)));
+        }
+        bucket.tokens -= 1.0;
+        Ok(Duration::from_secs_f64(wait))
+    }
+}
+
+/// Cuts `answer` to at most `max_bytes` of JSON and marks the cut in `_truncated`: trailing items
+/// of the biggest arrays go first (so what remains is whole records), then long strings are
+/// shortened. Answers within the limit are untouched.
+pub fn cap_output(answer: &mut Value, max_bytes: usize) {
+    let original = json_len(answer);
+    if original <= max_bytes {
+        return;
+    }
+    // Room for the marker itself.
+    let budget = max_bytes.saturating_sub(256);
+    let mut omitted = serde_json::Map::new();
+    while json_len(answer) > budget {
+        let Some((path, len)) = biggest_array(answer, String::new()) else { break };
+        let excess = json_len(answer) - budget;
+        let array = pointer_mut(answer, &path).and_then(Value::as_array_mut).expect("found above");
+        // Drop items from the end until the excess is gone (or the array is empty).
+        let mut freed = 0;
+        let mut keep = len;
+        while keep > 0 && freed < excess {
+            keep -= 1;
+            freed += json_len(&array[keep]) + 1;
+        }
+        array.truncate(keep);
+        let label = if path.is_empty() { "/".to_string() } else { path.clone() };
+        let dropped = omitted.get(&label).and_then(Value::as_u64).unwrap_or(0) + (len - keep) as u64;
+        omitted.insert(label, json!(dropped));
+        if keep == 0 && biggest_array(answer, String::new()).is_none() {
+            break;
+        }
+    }
+    let mut shortened = 0;
+    if json_len(answer) > budget {
+        shortened = shorten_strings(answer, json_len(answer) - budget);
+    }
+    let marker = json!({
+        "original_bytes": original,
+        "max_bytes": max_bytes,
+        "omitted_items": omitted,
+        "shortened_string_bytes": shortened,
+    });
+    match answer {
+        Value::Object(o) => {
+            o.insert("_truncated".into(), marker);
+        }
+        other => *other = json!({"result": other.take(), "_truncated": marker}),
+    }
+}
+
+fn json_len(v: &Value) -> usize {
+    serde_json::to_vec(v).map(|b| b.len()).unwrap_or(0)
+}
+
+/// JSON pointer and length of the largest non-empty array (by serialized size).
+fn biggest_array(v: &Value, path: String) -> Option<(String, usize)> {
+    let mut best: Option<(String, usize, usize)> = None;
+    let mut consider = |found: Option<(String, usize)>, root: &Value| {
+        if let Some((p, n)) = found {
+            let size = root.pointer(&p).map(json_len).unwrap_or(0);
+            if best.as_ref().is_none_or(|(_, _, s)| size > *s) {
+                best = Some((p, n, size));
+            }
+        }
+    };
+    match v {
+        Value::Array(items) if !items.is_empty() => {
+            consider(Some((String::new(), items.len())), v);
+            for (i, item) in items.iter().enumerate() {
+                consider(biggest_array(item, String::new()).map(|(p, n)| (format!("/{i}{p}"), n)), v);
+            }
+        }
+        Value::Object(o) => {
+            for (k, item) in o {
+                let key = k.replace('~', "~0").replace('/', "~1");
+                consider(biggest_array(item, String::new()).map(|(p, n)| (format!("/{key}{p}"), n)), v);
+            }
+        }
+        _ => {}
+    }
+    best.map(|(p, n, _)| (format!("{path}{p}"), n))
+}
+
+fn pointer_mut<'a>(v: &'a mut Value, path: &str) -> Option<&'a mut Value> {
+    if path.is_empty() {
+        Some(v)
+    } else {
+        v.pointer_mut(path)
+    }
+}
+
+/// Shortens the longest strings until `excess` bytes are gone; returns the bytes removed.
+fn shorten_strings(v: &mut Value, excess: usize) -> usize {
+    let mut removed = 0;
+    while removed < excess {
+        let Some(s) = longest_string(v) else { break };
+        if s.len() <= 64 {
+            break;
+        }
+        let cut = (excess - removed + 32).min(s.len() - 32);
+        let mut end = s.len() - cut;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        removed += s.len() - end;
+        s.truncate(end);
+        s.push('…');
+    }
+    removed
+}
+
+fn longest_string(v: &mut Value) -> Option<&mut String> {
+    match v {
+        Value::String(s) => Some(s),
+        Value::Array(items) => items.iter_mut().filter_map(longest_string).max_by_key(|s| s.len()),
+        Value::Object(o) => o.values_mut().filter_map(longest_string).max_by_key(|s| s.len()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn small_answers_are_untouched() {
+        let mut v = json!({"messages": [1, 2, 3]});
+        cap_output(&mut v, 1000);
+        assert_eq!(v, json!({"messages": [1, 2, 3]}));
+    }
+
+    #[test]
+    fn big_arrays_lose_trailing_records_and_say_so() {
+        let messages: Vec<Value> = (0..200).map(|i| json!({"id": i, "snippet": "x".repeat(100)})).collect();
+        let mut v = json!({"messages": messages, "nextPageToken": "p2"});
+        cap_output(&mut v, 4096);
+        assert!(json_len(&v) <= 4096, "{}", json_len(&v));
+        let kept = v["messages"].as_array().unwrap();
+        assert!(!kept.is_empty() && kept[0]["id"] == 0, "the first records stay whole");
+        assert_eq!(v["nextPageToken"], "p2");
+        let omitted = v["_truncated"]["omitted_items"]["/messages"].as_u64().unwrap();
+        assert_eq!(omitted as usize + kept.len(), 200);
+    }
+
+    #[test]
+    fn long_strings_are_shortened_when_no_array_is_left() {
+        let mut v = json!({"body": "é".repeat(10_000)});
+        cap_output(&mut v, 2048);
+        assert!(json_len(&v) <= 2048, "{}", json_len(&v));
+        assert!(v["body"].as_str().unwrap().ends_with('…'));
+        assert!(v["_truncated"]["shortened_string_bytes"].as_u64().unwrap() > 0);
+    }
+
+    #[test]
+    fn rate_limit_hands_out_slots_then_refuses_with_retry_after() {
+        let limiter = RateLimiter::default();
+        let rule = RateLimitDef { requests: 2, per_seconds: 60.0, max_wait_ms: 0 };
+        let now = Instant::now();
+        assert!(limiter.reserve("slack", "ca_1", &rule, now).unwrap().is_zero());
+        assert!(limiter.reserve("slack", "ca_1", &rule, now).unwrap().is_zero());
+        let err = limiter.reserve("slack", "ca_1", &rule, now).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::RateLimited);
+        assert_eq!(err.retry_after_secs(), Some(30));
+        assert!(limiter.reserve("slack", "ca_2", &rule, now).is_ok(), "accounts have their own buckets");
+        // Half the window later one slot has refilled.
+        assert!(limiter.reserve("slack", "ca_1", &rule, now + Duration::from_secs(30)).is_ok());
+    }
+
+    #[test]
+    fn a_short_wait_is_waited_not_refused() {
+        let limiter = RateLimiter::default();
+        let rule = RateLimitDef { requests: 1, per_seconds: 1.0, max_wait_ms: 2_000 };
+        let now = Instant::now();
+        assert!(limiter.reserve("notion", "ca", &rule, now).unwrap().is_zero());
+        let wait = limiter.reserve("notion", "ca", &rule, now).unwrap();
+        assert!(wait > Duration::from_millis(900) && wait <= Duration::from_secs(1));
+    }
+
+    #[test]
+    fn retry_delay_prefers_retry_after_and_is_capped() {
+        let rule: RetryDef = serde_json::from_value(json!({"max_delay_ms": 5000})).unwrap();
+        assert_eq!(rule.delay(0, Some(Duration::from_secs(2))), Duration::from_secs(2));
+        assert_eq!(rule.delay(0, Some(Duration::from_secs(60))), Duration::from_secs(5));
+        assert_eq!(rule.delay(1, None), Duration::from_millis(500));
+    }
+}

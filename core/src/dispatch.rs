@@ -49,6 +49,10 @@ pub enum Operation {
     McpGetInstanceAuthState,
     McpListConnectedAccounts,
     McpCreateSessionToken,
+    CreateCustomProvider,
+    UpdateCustomProvider,
+    DeleteCustomProvider,
+    ListProviders,
 }
 
 impl FromStr for Operation {
@@ -83,6 +87,10 @@ impl FromStr for Operation {
             "mcp.get_instance_auth_state" => McpGetInstanceAuthState,
             "mcp.list_mcp_connected_accounts" => McpListConnectedAccounts,
             "mcp.create_session_token" => McpCreateSessionToken,
+            "providers.create_custom_provider" => CreateCustomProvider,
+            "providers.update_custom_provider" => UpdateCustomProvider,
+            "providers.delete_custom_provider" => DeleteCustomProvider,
+            "providers.list_providers" => ListProviders,
             other => return Err(Error::invalid_field("operation", format!("unknown operation {other:?}"))),
         })
     }
@@ -349,6 +357,38 @@ async fn dispatch_mcp(actions: &Actions, op: Operation, p: McpParams) -> Result<
     }
 }
 
+/// Custom-provider operations take the provider's fields flat (`display_name=…`) or as the
+/// official SDK's `request` object.
+fn provider_params(params: Value) -> Value {
+    match params {
+        Value::Object(mut o) if o.get("request").is_some_and(Value::is_object) => {
+            let Some(Value::Object(inner)) = o.remove("request") else { unreachable!("checked above") };
+            o.extend(inner);
+            Value::Object(o)
+        }
+        other => other,
+    }
+}
+
+async fn dispatch_providers(actions: &Actions, op: Operation, params: Value) -> Result<Value> {
+    use Operation::*;
+    let params = provider_params(params);
+    match op {
+        CreateCustomProvider => to_value(actions.create_custom_provider(parse_named("params", params)?).await?),
+        UpdateCustomProvider => {
+            let input: CustomProviderInput = parse_named("params", params)?;
+            let identifier = input.identifier.clone().unwrap_or_default();
+            to_value(actions.update_custom_provider(&identifier, input).await?)
+        }
+        DeleteCustomProvider => {
+            let input: CustomProviderInput = parse_named("params", params)?;
+            to_value(actions.delete_custom_provider(input.identifier.as_deref().unwrap_or_default()).await?)
+        }
+        ListProviders => to_value(actions.list_providers(parse_named("params", params)?).await?),
+        _ => unreachable!("dispatch_providers is called for provider operations only"),
+    }
+}
+
 fn to_value<T: serde::Serialize>(v: T) -> Result<Value> {
     Ok(serde_json::to_value(v)?)
 }
@@ -429,6 +469,9 @@ pub async fn dispatch(actions: &Actions, op: Operation, params: Value) -> Result
         | McpGetInstanceAuthState
         | McpListConnectedAccounts
         | McpCreateSessionToken => dispatch_mcp(actions, op, parse_named("params", params)?).await,
+        CreateCustomProvider | UpdateCustomProvider | DeleteCustomProvider | ListProviders => {
+            dispatch_providers(actions, op, params).await
+        }
     }
 }
 

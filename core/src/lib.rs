@@ -12,6 +12,7 @@ pub mod error;
 pub mod mcp;
 pub mod model;
 pub mod modifiers;
+pub mod providers;
 pub mod runtime;
 pub mod schema_formats;
 

@@ -16,16 +16,32 @@ use crate::connectors::Catalog;
 use crate::store::Store;
 use crate::tokens::Signer;
 
+/// The connectors and connections requests see. Replaced whole when connector files are
+/// reloaded or a custom provider changes, so each request works on one consistent snapshot.
+#[derive(Debug, Default)]
+pub struct Registry {
+    pub catalog: Catalog,
+    pub connections: HashMap<String, Arc<ConnectionConfig>>,
+}
+
+impl Registry {
+    /// A configured connection by name, or 404 naming it.
+    pub fn connection(&self, name: &str) -> Result<Arc<ConnectionConfig>> {
+        self.connections.get(name).cloned().ok_or_else(|| {
+            Error::not_found(format!("connection {name:?} not found: configure it in the gateway's config file"))
+        })
+    }
+}
+
 /// Everything a request handler needs; built once at start-up.
 pub struct AppState {
     pub config: Config,
     pub store: Store,
-    pub catalog: Catalog,
+    registry: std::sync::RwLock<Arc<Registry>>,
     pub signer: Signer,
     pub public_url: String,
     /// client_id → the API client's settings (secret hash, permissions).
     pub api_clients: HashMap<String, crate::config::ApiClientConfig>,
-    pub connections: HashMap<String, ConnectionConfig>,
     pub refresher: crate::refresh::Refresher,
     pub mcp_sessions: crate::mcp_server::Sessions,
     pub sql_pools: crate::sql::SqlPools,
@@ -33,16 +49,28 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// The current connectors and connections (a snapshot: hold it for the whole request).
+    pub fn registry(&self) -> Arc<Registry> {
+        self.registry.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Rebuilds the registry from the config, the connector directory and the stored custom
+    /// providers; on any error the current registry stays in place.
+    pub async fn reload_registry(&self) -> Result<Arc<Registry>> {
+        let registry = Arc::new(build_registry(&self.config, &self.store).await?);
+        *self.registry.write().unwrap_or_else(|p| p.into_inner()) = registry.clone();
+        Ok(registry)
+    }
+
     /// A configured connection by name, or 404 naming it.
-    pub fn connection(&self, name: &str) -> Result<&ConnectionConfig> {
-        self.connections.get(name).ok_or_else(|| {
-            Error::not_found(format!("connection {name:?} not found: configure it in the gateway's config file"))
-        })
+    pub fn connection(&self, name: &str) -> Result<Arc<ConnectionConfig>> {
+        self.registry().connection(name)
     }
 
     /// The OAuth app of a connection (connector endpoints with the connection's overrides).
     pub fn oauth_app(&self, connection: &ConnectionConfig) -> Result<crate::oauth::OAuthApp> {
-        let connector = self.catalog.connector(&connection.connector).ok_or_else(|| {
+        let registry = self.registry();
+        let connector = registry.catalog.connector(&connection.connector).ok_or_else(|| {
             Error::new(
                 ErrorKind::Server,
                 format!("connection {:?} uses unknown connector {:?}", connection.name, connection.connector),
@@ -85,7 +113,8 @@ impl AppState {
         if let Some(url) = &connection.base_url {
             return Ok(url.clone());
         }
-        let connector = self.catalog.connector(&connection.connector).ok_or_else(|| {
+        let registry = self.registry();
+        let connector = registry.catalog.connector(&connection.connector).ok_or_else(|| {
             Error::new(
                 ErrorKind::Server,
                 format!("connection {:?} uses unknown connector {:?}", connection.name, connection.connector),
@@ -98,7 +127,7 @@ impl AppState {
 pub type SharedState = Arc<AppState>;
 
 pub fn router(state: SharedState) -> Router {
-    use crate::api::{accounts, auth, links, mcp, proxy, tools};
+    use crate::api::{accounts, auth, links, mcp, providers, proxy, tools};
     use crate::mcp_server;
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
@@ -123,6 +152,10 @@ pub fn router(state: SharedState) -> Router {
             "/api/v1/mcp/instances/{id}",
             get(mcp::get_instance).patch(mcp::update_instance).delete(mcp::delete_instance).post(mcp::instance_action),
         )
+        .route("/api/v1/providers", get(providers::list))
+        .route("/api/v1/custom-providers", post(providers::create))
+        .route("/api/v1/custom-providers/{identifier}", axum::routing::put(providers::update).delete(providers::delete))
+        .route("/api/v1/connectors:reload", post(reload_connectors))
         .route("/proxy/{*path}", any(proxy::forward))
         .route(
             "/mcp/v1/configs/{id}",
@@ -142,6 +175,19 @@ pub fn router(state: SharedState) -> Router {
         .with_state(state)
 }
 
+/// Re-reads the connector directory (and custom providers) without a restart; a broken file is
+/// a 400 naming it, and the running catalog stays as it was.
+async fn reload_connectors(
+    axum::extract::State(state): axum::extract::State<SharedState>,
+    _caller: crate::api::Caller,
+) -> crate::api::ApiResult<axum::Json<serde_json::Value>> {
+    let registry = state.reload_registry().await?;
+    let tools = registry.catalog.tools().count();
+    let connectors = registry.catalog.connectors().count();
+    tracing::info!(connectors, tools, "connectors reloaded");
+    Ok(axum::Json(serde_json::json!({"connectors": connectors, "tools": tools})))
+}
+
 /// A started gateway: its address and the task serving it.
 pub struct RunningServer {
     pub addr: SocketAddr,
@@ -159,18 +205,7 @@ pub async fn start(config: Config) -> Result<RunningServer> {
     })?;
     let vault = Arc::new(crate::vault::Vault::open(&config.server.data_dir)?);
     let store = Store::open(&config.database_url(), vault).await?;
-    let mut catalog = Catalog::built_in()?;
-    if let Some(dir) = &config.server.connectors_dir {
-        catalog.add_dir(dir)?;
-    }
-    for c in &config.connections {
-        if catalog.connector(&c.connector).is_none() {
-            return Err(Error::invalid_field(
-                "connections.connector",
-                format!("connection {:?}: unknown connector {:?}", c.name, c.connector),
-            ));
-        }
-    }
+    let registry = build_registry(&config, &store).await?;
     let signer = Signer::new(signing_key(&config)?);
     let listener = TcpListener::bind(config.server.listen)
         .await
@@ -188,15 +223,13 @@ pub async fn start(config: Config) -> Result<RunningServer> {
             Ok((c.client_id.clone(), hashed))
         })
         .collect::<Result<HashMap<_, _>>>()?;
-    let connections = config.connections.iter().map(|c| (c.name.clone(), c.clone())).collect();
     let state = Arc::new(AppState {
         config,
         store,
-        catalog,
+        registry: std::sync::RwLock::new(Arc::new(registry)),
         signer,
         public_url: public_url.clone(),
         api_clients,
-        connections,
         refresher: Default::default(),
         mcp_sessions: Default::default(),
         sql_pools: Default::default(),
@@ -209,6 +242,31 @@ pub async fn start(config: Config) -> Result<RunningServer> {
         }
     });
     Ok(RunningServer { addr, public_url, task })
+}
+
+/// Built-in connectors, the connector directory's files and the stored custom providers, with the
+/// configured connections (each custom provider also gets a connection of its own name).
+async fn build_registry(config: &Config, store: &Store) -> Result<Registry> {
+    let mut catalog = Catalog::built_in()?;
+    if let Some(dir) = &config.server.connectors_dir {
+        catalog.add_dir(dir)?;
+    }
+    let mut connections: HashMap<String, Arc<ConnectionConfig>> =
+        config.connections.iter().map(|c| (c.name.clone(), Arc::new(c.clone()))).collect();
+    for provider in store.custom_providers().await? {
+        let def = crate::custom_providers::connector_def(&provider)?;
+        connections.entry(def.slug.clone()).or_insert_with(|| Arc::new(ConnectionConfig::for_connector(&def.slug)));
+        catalog.add_connector(&format!("custom provider {}", provider.identifier), def)?;
+    }
+    for c in connections.values() {
+        if catalog.connector(&c.connector).is_none() {
+            return Err(Error::invalid_field(
+                "connections.connector",
+                format!("connection {:?}: unknown connector {:?}", c.name, c.connector),
+            ));
+        }
+    }
+    Ok(Registry { catalog, connections })
 }
 
 /// The HMAC key for tokens and links: `AGENTKIT_SIGNING_KEY`, else a key generated once and kept

@@ -128,7 +128,7 @@ impl ApiClientConfig {
 }
 
 /// A configured connection: a catalog connector plus the app's settings for it.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct ConnectionConfig {
     pub name: String,
@@ -161,6 +161,13 @@ pub struct ConnectionConfig {
     /// SQL connectors: allow tools that write (read-only otherwise).
     #[serde(default)]
     pub allow_writes: bool,
+}
+
+impl ConnectionConfig {
+    /// The connection a custom provider gets: its own name, the connector's defaults.
+    pub fn for_connector(slug: &str) -> ConnectionConfig {
+        ConnectionConfig { name: slug.to_string(), connector: slug.to_string(), ..Default::default() }
+    }
 }
 
 pub fn sha256_hex(s: &str) -> String {

@@ -219,7 +219,7 @@ pub struct CatalogTool {
 #[derive(Debug, Default)]
 pub struct Catalog {
     connectors: BTreeMap<String, Arc<ConnectorDef>>,
-    tools: BTreeMap<String, CatalogTool>,
+    tools: BTreeMap<String, Arc<CatalogTool>>,
 }
 
 impl Catalog {
@@ -231,25 +231,43 @@ impl Catalog {
         Ok(catalog)
     }
 
-    /// Parses and adds one connector file; errors name the file, line and field.
+    /// Parses and adds one connector file; errors name the file, line, column and field path
+    /// (`tools[2].request: missing field `method``).
     pub fn add_file(&mut self, file: &str, text: &str) -> Result<()> {
-        let def: ConnectorDef = serde_json::from_str(text)
-            .map_err(|e| Error::invalid_field("connector", format!("{file}:{}:{}: {e}", e.line(), e.column())))?;
-        for tool in &def.tools {
+        let mut de = serde_json::Deserializer::from_str(text);
+        let def: ConnectorDef = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            Error::invalid_field("connector", format!("{file}:{}:{}: {path}: {inner}", inner.line(), inner.column()))
+        })?;
+        self.add_connector(file, def)
+    }
+
+    /// Checks and adds one parsed connector; `source` (a file name, a custom provider) prefixes
+    /// errors.
+    pub fn add_connector(&mut self, source: &str, def: ConnectorDef) -> Result<()> {
+        let bad = |field: &str, msg: String| Error::invalid_field(field, format!("{source}: {msg}"));
+        if def.slug.is_empty() || !def.slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
+            return Err(bad("slug", format!("slug {:?} must be lowercase letters, digits and _", def.slug)));
+        }
+        if self.connectors.contains_key(&def.slug) {
+            return Err(bad("slug", format!("connector {:?} is defined twice", def.slug)));
+        }
+        for (i, tool) in def.tools.iter().enumerate() {
             if tool.input_schema.get("type").and_then(Value::as_str) != Some("object") {
-                return Err(Error::invalid_field(
+                return Err(bad(
                     "input_schema",
-                    format!("{file}: tool {:?}: input_schema.type must be \"object\"", tool.name),
+                    format!("tools[{i}] ({:?}).input_schema.type must be \"object\"", tool.name),
                 ));
             }
             if tool.request.is_some() == tool.sql.is_some() {
-                return Err(Error::invalid_field(
+                return Err(bad(
                     "request",
-                    format!("{file}: tool {:?}: give exactly one of \"request\" (HTTP) and \"sql\"", tool.name),
+                    format!("tools[{i}] ({:?}): give exactly one of \"request\" (HTTP) and \"sql\"", tool.name),
                 ));
             }
-            if self.tools.contains_key(&tool.name) {
-                return Err(Error::invalid_field("name", format!("{file}: tool {:?} is defined twice", tool.name)));
+            if self.tools.contains_key(&tool.name) || def.tools[..i].iter().any(|t| t.name == tool.name) {
+                return Err(bad("name", format!("tools[{i}]: tool {:?} is defined twice", tool.name)));
             }
         }
         let def = Arc::new(def);
@@ -271,7 +289,8 @@ impl Catalog {
                 is_default: Some(true),
                 updated_at: None,
             };
-            self.tools.insert(tool.name.clone(), CatalogTool { connector: def.clone(), def: tool.clone(), wire });
+            let entry = CatalogTool { connector: def.clone(), def: tool.clone(), wire };
+            self.tools.insert(tool.name.clone(), Arc::new(entry));
         }
         self.connectors.insert(def.slug.clone(), def);
         Ok(())
@@ -294,16 +313,20 @@ impl Catalog {
         Ok(())
     }
 
+    pub fn connectors(&self) -> impl Iterator<Item = &Arc<ConnectorDef>> {
+        self.connectors.values()
+    }
+
     pub fn connector(&self, slug: &str) -> Option<&Arc<ConnectorDef>> {
         self.connectors.get(slug)
     }
 
-    pub fn tool(&self, name: &str) -> Option<&CatalogTool> {
+    pub fn tool(&self, name: &str) -> Option<&Arc<CatalogTool>> {
         self.tools.get(name)
     }
 
     /// Tools in name order (stable paging).
-    pub fn tools(&self) -> impl Iterator<Item = &CatalogTool> {
+    pub fn tools(&self) -> impl Iterator<Item = &Arc<CatalogTool>> {
         self.tools.values()
     }
 }
@@ -325,5 +348,10 @@ mod tests {
         let mut c = Catalog::default();
         let err = c.add_file("bad.json", "{\n \"slug\": \"x\",\n \"tools\": 3\n}").unwrap_err();
         assert!(err.message().starts_with("bad.json:3:"), "{}", err.message());
+        let text = r#"{"slug": "x", "display_name": "X", "base_url": "http://x", "auth": {"type": "API_KEY"},
+            "tools": [{"name": "x_a", "description": "", "input_schema": {"type": "object"},
+                       "request": {"path": "/a"}}]}"#;
+        let err = c.add_file("x.json", text).unwrap_err();
+        assert!(err.message().contains("tools[0].request: missing field `method`"), "{}", err.message());
     }
 }

@@ -11,6 +11,7 @@ pub mod api;
 pub mod app;
 pub mod config;
 pub mod connectors;
+pub mod custom_providers;
 pub mod dev;
 pub mod executor;
 pub mod limits;

@@ -13,7 +13,7 @@
 
 use std::collections::HashMap;
 use std::convert::Infallible;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
@@ -138,13 +138,14 @@ fn read_only(tool: &CatalogTool) -> bool {
 }
 
 /// The tools a target exposes: each mapping's listed tools, or all of its connector's.
-fn exposed_tools<'a>(state: &'a AppState, target: &Target) -> Vec<(&'a CatalogTool, String)> {
+fn exposed_tools(state: &AppState, target: &Target) -> Vec<(Arc<CatalogTool>, String)> {
     let mut out = Vec::new();
+    let registry = state.registry();
     for m in &target.config.mappings {
-        let Some(connection) = state.connections.get(&m.connection_name) else { continue };
-        for tool in state.catalog.tools().filter(|t| t.connector.slug == connection.connector) {
+        let Some(connection) = registry.connections.get(&m.connection_name) else { continue };
+        for tool in registry.catalog.tools().filter(|t| t.connector.slug == connection.connector) {
             if (m.tools.is_empty() || m.tools.contains(&tool.def.name)) && (!target.read_only || read_only(tool)) {
-                out.push((tool, connection.name.clone()));
+                out.push((tool.clone(), connection.name.clone()));
             }
         }
     }

@@ -136,7 +136,7 @@ impl Refresher {
             return Ok(latest);
         };
         let connection = state.connection(&latest.connection_name)?;
-        let app = state.oauth_app(connection)?;
+        let app = state.oauth_app(&connection)?;
         match app.refresh(&old_refresh).await {
             Ok(tokens) => {
                 self.backoff.lock().unwrap_or_else(|p| p.into_inner()).remove(id);
@@ -202,7 +202,7 @@ impl Refresher {
     async fn mint(&self, state: &AppState, latest: AccountRecord, key: ServiceAccountKey) -> Result<AccountRecord> {
         let connection = state.connection(&latest.connection_name)?;
         let scopes = if connection.scopes.is_empty() {
-            state.catalog.connector(&connection.connector).map(|c| c.auth.scopes.clone()).unwrap_or_default()
+            state.registry().catalog.connector(&connection.connector).map(|c| c.auth.scopes.clone()).unwrap_or_default()
         } else {
             connection.scopes.clone()
         };

@@ -8,6 +8,7 @@ pub mod casing;
 pub mod connected_accounts;
 pub mod errors;
 pub mod mcp;
+pub mod providers;
 pub mod query;
 pub mod tools;
 
@@ -15,4 +16,5 @@ pub use auth::*;
 pub use connected_accounts::*;
 pub use errors::*;
 pub use mcp::*;
+pub use providers::*;
 pub use tools::*;

@@ -65,8 +65,12 @@ fn apply_credentials(
             "authorization_details.oauth_token.access_token is required",
         ));
     }
-    let connector_type =
-        state.catalog.connector(&account.connector).map(|c| c.auth.connector_type()).unwrap_or(ConnectorType::Custom);
+    let connector_type = state
+        .registry()
+        .catalog
+        .connector(&account.connector)
+        .map(|c| c.auth.connector_type())
+        .unwrap_or(ConnectorType::Custom);
     let service_account = details
         .static_auth
         .as_ref()
@@ -102,7 +106,7 @@ pub async fn create_account(state: &AppState, req: UpsertConnectedAccountRequest
         }
     }
     let connector_type =
-        state.catalog.connector(&connection.connector).map(|c| c.auth.connector_type()).unwrap_or_default();
+        state.registry().catalog.connector(&connection.connector).map(|c| c.auth.connector_type()).unwrap_or_default();
     let mut account = AccountRecord {
         id: new_account_id(),
         connection_name: connection.name.clone(),
@@ -195,7 +199,7 @@ pub async fn delete(
     // Revoke at the provider where it supports revocation (the refresh token revokes the grant).
     if let Some(token) = account.credentials.as_ref().and_then(|c| c.oauth_token.as_ref()) {
         let connection = state.connection(&account.connection_name);
-        if let Ok(app) = connection.and_then(|c| state.oauth_app(c)) {
+        if let Ok(app) = connection.and_then(|c| state.oauth_app(&c)) {
             let grant = if token.refresh_token.is_empty() { &token.access_token } else { &token.refresh_token };
             app.revoke(grant).await;
         }

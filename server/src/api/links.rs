@@ -115,7 +115,7 @@ pub async fn open_link(State(state): State<SharedState>, Path(token): Path<Strin
             .into_response()
         }
     };
-    let app = match state.connection(&account.connection_name).and_then(|c| state.oauth_app(c)) {
+    let app = match state.connection(&account.connection_name).and_then(|c| state.oauth_app(&c)) {
         Ok(app) => app,
         Err(e) => return page(StatusCode::BAD_REQUEST, "Authorization not available", e.message()).into_response(),
     };
@@ -184,7 +184,7 @@ pub async fn oauth_callback(State(state): State<SharedState>, RawQuery(q): RawQu
                 .into_response()
         }
     };
-    let app = match state.connection(&account.connection_name).and_then(|c| state.oauth_app(c)) {
+    let app = match state.connection(&account.connection_name).and_then(|c| state.oauth_app(&c)) {
         Ok(app) => app,
         Err(e) => return page(StatusCode::BAD_REQUEST, "Authorization not available", e.message()).into_response(),
     };
@@ -272,7 +272,8 @@ async fn collect_account_fields(
     tokens: &crate::oauth::TokenSet,
 ) -> agentkit_core::Result<AccountRecord> {
     let connection = state.connection(&account.connection_name)?;
-    let Some(connector) = state.catalog.connector(&connection.connector) else {
+    let registry = state.registry();
+    let Some(connector) = registry.catalog.connector(&connection.connector) else {
         return Ok(account);
     };
     let auth = &connector.auth;

@@ -65,7 +65,8 @@ fn resolve_mappings(
                 )
             })?;
             for (j, tool) in m.tools.iter().enumerate() {
-                let known = state.catalog.tool(tool).is_some_and(|t| t.connector.slug == connection.connector);
+                let known =
+                    state.registry().catalog.tool(tool).is_some_and(|t| t.connector.slug == connection.connector);
                 if !known {
                     return Err(Error::invalid_field(
                         format!("connection_tool_mappings[{i}].tools[{j}]"),

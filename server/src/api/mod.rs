@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod auth;
 pub mod links;
 pub mod mcp;
+pub mod providers;
 pub mod proxy;
 pub mod tools;
 

@@ -72,11 +72,12 @@ pub async fn forward(
         .into());
     }
     let connection = state.connection(&account.connection_name)?;
-    let connector = state
+    let registry = state.registry();
+    let connector = registry
         .catalog
         .connector(&connection.connector)
         .ok_or_else(|| Error::new(ErrorKind::Server, "connection uses an unknown connector"))?;
-    let base = state.account_base_url(connection, account.api_config.as_ref())?;
+    let base = state.account_base_url(&connection, account.api_config.as_ref())?;
     let mut url = format!("{}/{}", base.trim_end_matches('/'), path.trim_start_matches('/'));
     if let Some(q) = query.filter(|q| !q.is_empty()) {
         url.push('?');

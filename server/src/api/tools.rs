@@ -1,5 +1,6 @@
 //! Tool catalog listing and `execute_tool`.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::{RawQuery, State};
@@ -13,7 +14,7 @@ use agentkit_core::{Error, ErrorKind, Result};
 
 use super::accounts::resolve_account;
 use super::{page_tokens, page_window, ApiResult, Caller, JsonBody};
-use crate::app::{AppState, SharedState};
+use crate::app::{AppState, Registry, SharedState};
 use crate::connectors::CatalogTool;
 use crate::store::{AccountRecord, ExecutionRecord};
 
@@ -30,8 +31,8 @@ fn matches_words(tool: &CatalogTool, query: &str) -> bool {
 }
 
 /// Connector slugs of the configured connections (the tools this gateway can run).
-fn configured_connectors(state: &AppState) -> Vec<String> {
-    let mut slugs: Vec<String> = state.connections.values().map(|c| c.connector.clone()).collect();
+fn configured_connectors(registry: &Registry) -> Vec<String> {
+    let mut slugs: Vec<String> = registry.connections.values().map(|c| c.connector.clone()).collect();
     slugs.sort();
     slugs.dedup();
     slugs
@@ -60,7 +61,8 @@ pub async fn list(
             None => slugs,
         });
     }
-    let matching: Vec<&CatalogTool> = state
+    let registry = state.registry();
+    let matching: Vec<&Arc<CatalogTool>> = registry
         .catalog
         .tools()
         .filter(|t| f.provider.is_empty() || t.connector.slug.eq_ignore_ascii_case(&f.provider))
@@ -109,14 +111,15 @@ pub async fn list_scoped(
     let f = &req.filter;
     let accounts = state.store.accounts_of_identifier(req.identifier.trim()).await?;
     let mut scoped = Vec::new();
-    for account in accounts.iter().filter(|a| state.connections.contains_key(&a.connection_name)) {
+    let registry = state.registry();
+    for account in accounts.iter().filter(|a| registry.connections.contains_key(&a.connection_name)) {
         if !f.connection_names.is_empty() && !f.connection_names.contains(&account.connection_name) {
             continue;
         }
         if !f.providers.is_empty() && !f.providers.iter().any(|p| p.eq_ignore_ascii_case(&account.connector)) {
             continue;
         }
-        for tool in state.catalog.tools().filter(|t| t.connector.slug == account.connector) {
+        for tool in registry.catalog.tools().filter(|t| t.connector.slug == account.connector) {
             if f.tool_names.is_empty() || f.tool_names.contains(&tool.def.name) {
                 scoped.push(ScopedTool {
                     tool: tool.wire.clone(),
@@ -146,9 +149,10 @@ pub async fn list_available(
     if req.identifier.trim().is_empty() {
         return Err(Error::invalid_field("identifier", "identifier is required").into());
     }
-    let connectors = configured_connectors(&state);
+    let registry = state.registry();
+    let connectors = configured_connectors(&registry);
     let tools: Vec<Tool> =
-        state.catalog.tools().filter(|t| connectors.contains(&t.connector.slug)).map(|t| t.wire.clone()).collect();
+        registry.catalog.tools().filter(|t| connectors.contains(&t.connector.slug)).map(|t| t.wire.clone()).collect();
     let (offset, limit) = page_window(req.page_size, &req.page_token, DEFAULT_TOOL_PAGE)?;
     let total = tools.len() as u32;
     let (next_page_token, prev_page_token) = page_tokens(offset, limit, total);
@@ -184,7 +188,9 @@ async fn account_for_call(state: &AppState, req: &ExecuteToolRequest, tool: &Cat
                 .accounts_of_identifier(req.identifier.trim())
                 .await?
                 .into_iter()
-                .filter(|a| a.connector == tool.connector.slug && state.connections.contains_key(&a.connection_name))
+                .filter(|a| {
+                    a.connector == tool.connector.slug && state.registry().connections.contains_key(&a.connection_name)
+                })
                 .collect();
             match candidates.len() {
                 0 => {
@@ -242,7 +248,8 @@ pub async fn execute(
     if req.tool_name.trim().is_empty() {
         return Err(Error::invalid_field("tool_name", "tool_name is required").into());
     }
-    let tool = state
+    let registry = state.registry();
+    let tool = registry
         .catalog
         .tool(req.tool_name.trim())
         .ok_or_else(|| Error::not_found(format!("tool {:?} not found", req.tool_name.trim())))?;
@@ -263,10 +270,10 @@ pub async fn run_for_account(
 ) -> Result<ExecuteToolResponse> {
     let started = Instant::now();
     let connection = state.connection(&account.connection_name)?;
-    let base_url = state.account_base_url(connection, account.api_config.as_ref())?;
+    let base_url = state.account_base_url(&connection, account.api_config.as_ref())?;
     let execution_id = format!("exec_{}", uuid::Uuid::new_v4().simple());
     let run = |account: &AccountRecord| {
-        let (base_url, input) = (&base_url, &input);
+        let (base_url, input, connection) = (&base_url, &input, &connection);
         let (account_id, credentials) = (account.id.clone(), account.credentials.clone());
         async move {
             if let Some(sql) = &tool.def.sql {

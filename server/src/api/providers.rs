@@ -1,0 +1,129 @@
+//! Providers: the catalog's connectors as providers, and the custom-provider CRUD that adds
+//! connectors at runtime.
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::Json;
+
+use agentkit_core::model::query::QueryMap;
+use agentkit_core::model::{CustomProviderInput, Empty, ListProvidersResponse, Provider, ProviderResponse};
+use agentkit_core::{Error, ErrorKind};
+
+use crate::api::{page_tokens, page_window, ApiResult, Caller, JsonBody};
+use crate::app::SharedState;
+use crate::custom_providers::{merge, provider_of};
+
+/// Saves a provider and rebuilds the registry; if the rebuild fails the change is undone.
+async fn save_and_reload(state: &SharedState, provider: &Provider, previous: Option<&Provider>) -> ApiResult<()> {
+    state.store.save_custom_provider(provider, previous.is_some()).await?;
+    if let Err(e) = state.reload_registry().await {
+        match previous {
+            Some(old) => state.store.save_custom_provider(old, true).await?,
+            None => {
+                state.store.delete_custom_provider(&provider.identifier).await?;
+            }
+        }
+        return Err(e.into());
+    }
+    Ok(())
+}
+
+pub async fn create(
+    State(state): State<SharedState>,
+    _caller: Caller,
+    JsonBody(input): JsonBody<CustomProviderInput>,
+) -> ApiResult<(StatusCode, Json<ProviderResponse>)> {
+    let provider = merge(Provider::default(), input)?;
+    if state.registry().catalog.connector(&provider.identifier).is_some() {
+        return Err(Error::new(
+            ErrorKind::Conflict,
+            format!("a provider with identifier {:?} already exists", provider.identifier),
+        )
+        .into());
+    }
+    save_and_reload(&state, &provider, None).await?;
+    tracing::info!(provider = %provider.identifier, "custom provider created");
+    Ok((StatusCode::CREATED, Json(ProviderResponse { provider })))
+}
+
+async fn existing(state: &SharedState, identifier: &str) -> ApiResult<Provider> {
+    Ok(state
+        .store
+        .custom_provider(identifier)
+        .await?
+        .ok_or_else(|| Error::not_found(format!("custom provider {identifier:?} not found")))?)
+}
+
+pub async fn update(
+    State(state): State<SharedState>,
+    _caller: Caller,
+    Path(identifier): Path<String>,
+    JsonBody(mut input): JsonBody<CustomProviderInput>,
+) -> ApiResult<Json<ProviderResponse>> {
+    let old = existing(&state, &identifier).await?;
+    input.identifier = None; // the path names the provider; identifiers do not change
+    let provider = merge(old.clone(), input)?;
+    save_and_reload(&state, &provider, Some(&old)).await?;
+    Ok(Json(ProviderResponse { provider }))
+}
+
+pub async fn delete(
+    State(state): State<SharedState>,
+    _caller: Caller,
+    Path(identifier): Path<String>,
+) -> ApiResult<Json<Empty>> {
+    existing(&state, &identifier).await?;
+    let accounts = state.store.count_accounts_of_connection(&identifier).await?;
+    if accounts > 0 {
+        return Err(Error::new(
+            ErrorKind::Conflict,
+            format!("custom provider {identifier:?} still has {accounts} connected account(s): delete them first"),
+        )
+        .with_error_code("FAILED_PRECONDITION")
+        .into());
+    }
+    state.store.delete_custom_provider(&identifier).await?;
+    state.reload_registry().await?;
+    Ok(Json(Empty {}))
+}
+
+/// `?filter.provider_type=DEFAULT|CUSTOM|ALL&identifier=&page_size=&page_token=`.
+pub async fn list(
+    State(state): State<SharedState>,
+    _caller: Caller,
+    RawQuery(q): RawQuery,
+) -> ApiResult<Json<ListProvidersResponse>> {
+    let q = QueryMap::parse(q.as_deref());
+    let kind =
+        q.get("filter.provider_type").or_else(|| q.get("provider_type")).unwrap_or_default().to_ascii_uppercase();
+    let identifier = q.get("identifier").unwrap_or_default();
+    let (want_default, want_custom) = match kind.as_str() {
+        "" | "ALL" | "PROVIDER_TYPE_UNSPECIFIED" => (true, true),
+        "DEFAULT" => (true, false),
+        "CUSTOM" => (false, true),
+        other => {
+            return Err(Error::invalid_field(
+                "filter.provider_type",
+                format!("provider_type {other:?} is not DEFAULT, CUSTOM or ALL"),
+            )
+            .into())
+        }
+    };
+    let custom = state.store.custom_providers().await?;
+    let registry = state.registry();
+    let mut providers: Vec<Provider> = Vec::new();
+    if want_default {
+        let is_custom = |slug: &str| custom.iter().any(|p| p.identifier == slug);
+        providers.extend(registry.catalog.connectors().filter(|c| !is_custom(&c.slug)).map(|c| provider_of(c)));
+    }
+    if want_custom {
+        providers.extend(custom.iter().cloned());
+    }
+    providers.retain(|p| identifier.is_empty() || p.identifier == identifier);
+    providers.sort_by(|a, b| a.identifier.cmp(&b.identifier));
+    let (offset, limit) = page_window(q.get_u32("page_size")?, &q.get("page_token").unwrap_or_default(), 50)?;
+    let total = providers.len() as u32;
+    let (next_page_token, prev_page_token) = page_tokens(offset, limit, total);
+    let providers = providers.into_iter().skip(offset as usize).take(limit as usize).collect();
+    Ok(Json(ListProvidersResponse { providers, next_page_token, prev_page_token, total_size: total }))
+}

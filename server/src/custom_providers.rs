@@ -1,0 +1,269 @@
+//! Custom providers: connectors created at runtime (`/api/v1/custom-providers`). A provider's
+//! proxy URL becomes the connector's base URL and its first auth pattern the connector's auth;
+//! optional declarative tools use the connector-file format. Stored as JSON (migration 0004);
+//! every change rebuilds the registry.
+
+use chrono::Utc;
+use serde_json::{json, Value};
+use sqlx::Row;
+
+use agentkit_core::model::{CustomProviderInput, Provider};
+use agentkit_core::{Error, ErrorKind, Result};
+
+use crate::connectors::{AuthDef, ConnectorDef, ToolDef};
+use crate::store::{db_error, Store};
+
+impl Store {
+    pub async fn custom_providers(&self) -> Result<Vec<Provider>> {
+        let rows = sqlx::query("SELECT provider FROM custom_providers ORDER BY identifier")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_error)?;
+        rows.iter().map(|r| Ok(serde_json::from_str(&r.get::<String, _>("provider"))?)).collect()
+    }
+
+    pub async fn custom_provider(&self, identifier: &str) -> Result<Option<Provider>> {
+        let row = sqlx::query("SELECT provider FROM custom_providers WHERE identifier = ?")
+            .bind(identifier)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error)?;
+        row.map(|r| Ok(serde_json::from_str(&r.get::<String, _>("provider"))?)).transpose()
+    }
+
+    /// Inserts a new provider, or replaces one (`replace`); a new identifier already taken is 409.
+    pub async fn save_custom_provider(&self, provider: &Provider, replace: bool) -> Result<()> {
+        let now = Utc::now().to_rfc3339();
+        let body = serde_json::to_string(provider)?;
+        let outcome = if replace {
+            sqlx::query("UPDATE custom_providers SET provider = ?, updated_at = ? WHERE identifier = ?")
+                .bind(&body)
+                .bind(&now)
+                .bind(&provider.identifier)
+                .execute(&self.pool)
+                .await
+        } else {
+            sqlx::query(
+                "INSERT INTO custom_providers (identifier, id, provider, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+            )
+            .bind(&provider.identifier)
+            .bind(&provider.id)
+            .bind(&body)
+            .bind(&now)
+            .bind(&now)
+            .execute(&self.pool)
+            .await
+        };
+        match outcome {
+            Err(sqlx::Error::Database(db)) if db.is_unique_violation() => Err(Error::new(
+                ErrorKind::Conflict,
+                format!("a provider with identifier {:?} already exists", provider.identifier),
+            )),
+            other => other.map(|_| ()).map_err(db_error),
+        }
+    }
+
+    pub async fn delete_custom_provider(&self, identifier: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM custom_providers WHERE identifier = ?")
+            .bind(identifier)
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    pub async fn count_accounts_of_connection(&self, connection_name: &str) -> Result<i64> {
+        let row = sqlx::query("SELECT count(*) AS n FROM connected_accounts WHERE connection_name = ?")
+            .bind(connection_name)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(row.get("n"))
+    }
+}
+
+/// An identifier from a display name: `Acme CRM` → `acme_crm`.
+pub fn identifier_from(display_name: &str) -> String {
+    let mut out = String::new();
+    for c in display_name.trim().chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('_') {
+            out.push('_');
+        }
+    }
+    out.trim_matches('_').to_string()
+}
+
+/// Applies `input` over `base` (a new provider starts from the default) and checks the result.
+pub fn merge(mut base: Provider, input: CustomProviderInput) -> Result<Provider> {
+    let CustomProviderInput {
+        identifier,
+        display_name,
+        description,
+        auth_patterns,
+        proxy_url,
+        proxy_enabled,
+        icon_src,
+        metadata,
+        tools,
+    } = input;
+    if base.identifier.is_empty() {
+        base.identifier = identifier
+            .filter(|i| !i.trim().is_empty())
+            .unwrap_or_else(|| identifier_from(display_name.as_deref().unwrap_or_default()));
+        base.id = format!("prov_{}", uuid::Uuid::new_v4().simple());
+        base.is_custom = true;
+        base.proxy_enabled = true;
+    }
+    macro_rules! set {
+        ($field:ident) => {
+            if let Some(v) = $field {
+                base.$field = v;
+            }
+        };
+    }
+    set!(display_name);
+    set!(description);
+    set!(auth_patterns);
+    set!(proxy_url);
+    set!(proxy_enabled);
+    set!(icon_src);
+    set!(metadata);
+    set!(tools);
+    if base.display_name.trim().is_empty() {
+        return Err(Error::invalid_field("display_name", "display_name is required"));
+    }
+    match url::Url::parse(&base.proxy_url.replace("{{", "x").replace("}}", "x")) {
+        Ok(u) if matches!(u.scheme(), "https" | "http") => {}
+        _ => {
+            return Err(Error::invalid_field(
+                "proxy_url",
+                format!("proxy_url {:?} is not an http(s) URL", base.proxy_url),
+            ))
+        }
+    }
+    connector_def(&base)?;
+    Ok(base)
+}
+
+/// The connector a custom provider defines.
+pub fn connector_def(provider: &Provider) -> Result<ConnectorDef> {
+    let pattern = match provider.auth_patterns.as_slice() {
+        [one] => one,
+        [] => return Err(Error::invalid_field("auth_patterns", "auth_patterns needs one auth pattern")),
+        _ => return Err(Error::invalid_field("auth_patterns", "auth_patterns may hold one auth pattern")),
+    };
+    let text = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or_default().to_string();
+    if pattern.get("is_mcp").and_then(Value::as_bool) == Some(true) {
+        return Err(Error::invalid_field(
+            "auth_patterns.is_mcp",
+            "MCP custom providers are not supported by this gateway",
+        ));
+    }
+    let header_override = text(pattern.get("auth_header_key_override"));
+    let (auth_type, header, prefix) = match text(pattern.get("type")).to_ascii_uppercase().as_str() {
+        "OAUTH" => ("OAUTH", "Authorization".to_string(), "Bearer ".to_string()),
+        "BEARER" => ("BEARER_TOKEN", "Authorization".to_string(), "Bearer ".to_string()),
+        "BASIC" => ("BASIC_AUTH", "Authorization".to_string(), String::new()),
+        "API_KEY" if header_override.is_empty() => ("API_KEY", "X-API-Key".to_string(), String::new()),
+        "API_KEY" => ("API_KEY", header_override.clone(), String::new()),
+        other => {
+            return Err(Error::invalid_field(
+                "auth_patterns.type",
+                format!("auth pattern type {other:?} is not one of OAUTH, BEARER, BASIC, API_KEY"),
+            ))
+        }
+    };
+    let header = if header_override.is_empty() { header } else { header_override };
+    let oauth = pattern.get("oauth_config");
+    let scopes: Vec<String> = oauth
+        .and_then(|o| o.get("available_scopes"))
+        .and_then(Value::as_array)
+        .map(|s| s.iter().filter_map(|s| s.get("scope").and_then(Value::as_str).map(String::from)).collect())
+        .unwrap_or_default();
+    let auth = AuthDef {
+        auth_type: auth_type.to_string(),
+        header,
+        prefix,
+        authorize_url: text(oauth.and_then(|o| o.get("authorize_uri"))),
+        token_url: text(oauth.and_then(|o| o.get("token_uri"))),
+        revoke_url: String::new(),
+        scopes,
+        authorize_params: Default::default(),
+        token_response_fields: Vec::new(),
+        account_lookup: None,
+    };
+    if auth_type == "OAUTH" && (auth.authorize_url.is_empty() || auth.token_url.is_empty()) {
+        return Err(Error::invalid_field(
+            "auth_patterns.oauth_config",
+            "an OAUTH pattern needs oauth_config.authorize_uri and oauth_config.token_uri",
+        ));
+    }
+    let tools = provider
+        .tools
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            serde_path_to_error::deserialize::<_, ToolDef>(t.clone()).map_err(|e| {
+                let path = e.path().to_string();
+                Error::invalid_field(format!("tools[{i}]"), format!("tools[{i}].{path}: {}", e.into_inner()))
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(ConnectorDef {
+        slug: provider.identifier.clone(),
+        display_name: provider.display_name.clone(),
+        auth,
+        // `{{domain}}` in a proxy URL reads the account's api_config, like other templated bases.
+        base_url: provider.proxy_url.replace("{{api_config.", "{{").replace("{{", "{{api_config."),
+        limits: Default::default(),
+        tools,
+    })
+}
+
+/// A built-in (or file) connector described as a provider.
+pub fn provider_of(def: &ConnectorDef) -> Provider {
+    Provider {
+        id: format!("prov_{}", def.slug),
+        identifier: def.slug.clone(),
+        display_name: def.display_name.clone(),
+        auth_patterns: vec![json!({"type": def.auth.connector_type().as_str()})],
+        proxy_url: def.base_url.clone(),
+        proxy_enabled: true,
+        ..Default::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bearer_provider_with_a_templated_url_becomes_a_connector() {
+        let input: CustomProviderInput = serde_json::from_value(json!({
+            "display_name": "Acme CRM", "proxy_url": "https://{{domain}}/api",
+            "auth_patterns": [{"type": "API_KEY", "auth_header_key_override": "X-Acme-Key"}]
+        }))
+        .unwrap();
+        let provider = merge(Provider::default(), input).unwrap();
+        assert_eq!(provider.identifier, "acme_crm");
+        let def = connector_def(&provider).unwrap();
+        assert_eq!(def.base_url, "https://{{api_config.domain}}/api");
+        assert_eq!(def.auth.header, "X-Acme-Key");
+    }
+
+    #[test]
+    fn bad_providers_name_the_field() {
+        let bad = |v: Value| merge(Provider::default(), serde_json::from_value(v).unwrap()).unwrap_err();
+        assert_eq!(bad(json!({"proxy_url": "https://x"})).field(), Some("display_name"));
+        assert_eq!(
+            bad(json!({"display_name": "X", "proxy_url": "ftp://x", "auth_patterns": [{"type": "BEARER"}]})).field(),
+            Some("proxy_url")
+        );
+        assert_eq!(bad(json!({"display_name": "X", "proxy_url": "https://x"})).field(), Some("auth_patterns"));
+        let e = bad(json!({"display_name": "X", "proxy_url": "https://x", "auth_patterns": [{"type": "BEARER"}],
+                           "tools": [{"name": "x_a", "description": "", "input_schema": {"type": "object"}, "request": {"path": "/a"}}]}));
+        assert!(e.message().contains("tools[0].request: missing field `method`"), "{}", e.message());
+    }
+}

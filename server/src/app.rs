@@ -193,6 +193,7 @@ pub struct RunningServer {
     pub addr: SocketAddr,
     pub public_url: String,
     pub task: JoinHandle<()>,
+    pub state: SharedState,
 }
 
 /// Loads the catalog, opens the database and starts serving on `config.server.listen`.
@@ -235,13 +236,13 @@ pub async fn start(config: Config) -> Result<RunningServer> {
         sql_pools: Default::default(),
         rate_limiter: Default::default(),
     });
-    let app = router(state);
+    let app = router(state.clone());
     let task = tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, app).await {
             tracing::error!(error = %e, "server stopped");
         }
     });
-    Ok(RunningServer { addr, public_url, task })
+    Ok(RunningServer { addr, public_url, task, state })
 }
 
 /// Built-in connectors, the connector directory's files and the stored custom providers, with the

@@ -41,10 +41,28 @@ enum Command {
         #[arg(long, default_value_t = 9100)]
         port: u16,
     },
+    /// Check connector files, or make a running gateway reload its connector directory.
+    Connectors {
+        #[command(subcommand)]
+        action: ConnectorsAction,
+    },
     /// Manage the vault keys that seal stored credentials.
     Keys {
         #[command(subcommand)]
         action: KeysAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConnectorsAction {
+    /// Validate connector files (or directories of them) as the gateway would load them, next to
+    /// the built-in catalog; errors name the file, line, column and field.
+    Check { paths: Vec<PathBuf> },
+    /// Make the gateway serving this config re-read its connector directory (SIGHUP to the pid in
+    /// its data dir). A broken file is logged and the running catalog kept.
+    Reload {
+        #[arg(long, short, env = "AGENTKIT_CONFIG", default_value = "agentkit.toml")]
+        config: PathBuf,
     },
 }
 
@@ -70,6 +88,30 @@ fn init_logging() {
         .init();
 }
 
+/// Where `serve` records its pid, for `agentkit connectors reload`.
+const PID_FILE: &str = "agentkit.pid";
+
+/// Reloads the connector directory on SIGHUP, logging the outcome (a broken file keeps the
+/// running catalog).
+fn reload_on_sighup(state: agentkit_server::app::SharedState) {
+    #[cfg(unix)]
+    tokio::spawn(async move {
+        let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else { return };
+        while hup.recv().await.is_some() {
+            match state.reload_registry().await {
+                Ok(r) => tracing::info!(
+                    connectors = r.catalog.connectors().count(),
+                    tools = r.catalog.tools().count(),
+                    "connectors reloaded"
+                ),
+                Err(e) => tracing::error!(error = %e.message(), "connector reload failed; the previous catalog stays"),
+            }
+        }
+    });
+    #[cfg(not(unix))]
+    let _ = state;
+}
+
 async fn wait_for_shutdown() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
@@ -93,9 +135,13 @@ async fn main() -> std::process::ExitCode {
                 if let Some(addr) = listen {
                     config.server.listen = addr;
                 }
+                let pid_file = config.server.data_dir.join(PID_FILE);
                 let server = agentkit_server::start(config).await?;
+                let _ = std::fs::write(&pid_file, std::process::id().to_string());
+                reload_on_sighup(server.state.clone());
                 tracing::info!(url = %server.public_url, "gateway listening");
                 wait_for_shutdown().await;
+                let _ = std::fs::remove_file(pid_file);
             }
             Command::Dev { port, data_dir, sandbox_port } => {
                 let env = dev::start(dev::DevOptions { port, data_dir, sandbox_port }).await?;
@@ -123,6 +169,36 @@ async fn main() -> std::process::ExitCode {
                 let store = agentkit_server::store::Store::open(&config.database_url(), vault).await?;
                 let count = store.reseal_credentials().await?;
                 println!("active vault key {rotated_to}; re-sealed {count} credential(s)");
+            }
+            Command::Connectors { action: ConnectorsAction::Check { paths } } => {
+                let mut catalog = agentkit_server::connectors::Catalog::built_in()?;
+                for path in &paths {
+                    if path.is_dir() {
+                        catalog.add_dir(path)?;
+                    } else {
+                        let text = std::fs::read_to_string(path).map_err(|e| {
+                            agentkit_core::Error::invalid_field("path", format!("cannot read {}: {e}", path.display()))
+                        })?;
+                        catalog.add_file(&path.display().to_string(), &text)?;
+                    }
+                }
+                let (connectors, tools) = (catalog.connectors().count(), catalog.tools().count());
+                println!("ok: {connectors} connectors, {tools} tools (built-in included)");
+            }
+            Command::Connectors { action: ConnectorsAction::Reload { config } } => {
+                let config = Config::load(&config)?;
+                let pid_file = config.server.data_dir.join(PID_FILE);
+                let pid = std::fs::read_to_string(&pid_file).map_err(|_| {
+                    agentkit_core::Error::not_found(format!("no running gateway: {} is missing", pid_file.display()))
+                })?;
+                let sent = std::process::Command::new("kill").args(["-HUP", pid.trim()]).status();
+                if !sent.is_ok_and(|s| s.success()) {
+                    return Err(agentkit_core::Error::not_found(format!(
+                        "gateway process {} is not running",
+                        pid.trim()
+                    )));
+                }
+                println!("asked gateway {} to reload its connectors (see its log for the outcome)", pid.trim());
             }
             Command::Sandbox { port } => {
                 let (addr, _task) = sandbox::start(SocketAddr::from(([127, 0, 0, 1], port)))

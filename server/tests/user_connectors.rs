@@ -1,0 +1,273 @@
+//! User-defined connectors: a directory of connector files loaded at start, checked by
+//! `agentkit connectors check`, reloaded by `agentkit connectors reload` (SIGHUP) and
+//! `POST /api/v1/connectors:reload`, where a malformed file fails loudly and the running catalog
+//! stays; and custom providers created at runtime through `/api/v1/custom-providers`.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use agentkit_core::dispatch::{dispatch, Operation};
+use agentkit_core::{Actions, ClientOptions, ErrorKind, ScalekitClient};
+use serde_json::{json, Value};
+
+fn connector_file(slug: &str, tool: &str) -> String {
+    json!({
+        "slug": slug, "display_name": slug, "base_url": "http://unset.invalid",
+        "auth": {"type": "API_KEY", "header": "X-Acme-Key", "prefix": ""},
+        "tools": [{
+            "name": tool, "description": "Echo what the provider received.",
+            "annotations": {"read_only_hint": true},
+            "input_schema": {"type": "object", "properties": {"q": {"type": "string"}}, "required": ["q"]},
+            "request": {"method": "GET", "path": "/sandbox/echo", "query": {"q": "{{q}}"}}
+        }]
+    })
+    .to_string()
+}
+
+/// A tool whose request lacks its method: line 6 of the file.
+const BROKEN: &str = r#"{
+  "slug": "broken", "display_name": "Broken", "base_url": "http://x.invalid",
+  "auth": {"type": "API_KEY"},
+  "tools": [
+    {"name": "broken_call", "description": "", "input_schema": {"type": "object"},
+     "request": {"path": "/a"}}
+  ]
+}"#;
+
+fn agentkit() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_agentkit"))
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+async fn run(actions: &Actions, tool: &str, q: &str) -> agentkit_core::Result<Value> {
+    dispatch(actions, Operation::ExecuteTool, json!({"tool_name": tool, "identifier": "u1", "tool_input": {"q": q}}))
+        .await
+        .map(|r| r["data"].clone())
+}
+
+async fn tool_names(actions: &Actions) -> Vec<String> {
+    let listed = dispatch(actions, Operation::ListTools, json!({"page_size": 1000})).await.unwrap();
+    listed["tool_names"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect()
+}
+
+fn write(dir: &Path, name: &str, text: &str) {
+    std::fs::write(dir.join(name), text).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connector_directory_check_load_and_reload() {
+    let (sandbox, _task) = agentkit_server::sandbox::start("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let root = std::env::temp_dir().join(format!("agentkit-userconn-{}", uuid::Uuid::new_v4().simple()));
+    let dir = root.join("connectors");
+    std::fs::create_dir_all(&dir).unwrap();
+    write(&dir, "acme.json", &connector_file("acme", "acme_echo"));
+    let port = free_port();
+    let config_path = root.join("agentkit.toml");
+    std::fs::write(
+        &config_path,
+        format!(
+            "[server]\nlisten = \"127.0.0.1:{port}\"\ndata_dir = \"{}\"\nconnectors_dir = \"{}\"\n\
+             [[api_clients]]\nclient_id = \"c\"\nclient_secret = \"s\"\n\
+             [[connections]]\nname = \"acme\"\nconnector = \"acme\"\nbase_url = \"http://{sandbox}\"\n",
+            root.join("data").display(),
+            dir.display()
+        ),
+    )
+    .unwrap();
+
+    // `connectors check` accepts the directory.
+    let out = agentkit().args(["connectors", "check"]).arg(&dir).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("ok:"));
+
+    let mut gateway = agentkit().args(["serve", "--config"]).arg(&config_path).stderr(Stdio::null()).spawn().unwrap();
+    let url = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    for _ in 0..100 {
+        if client.get(format!("{url}/healthz")).send().await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let actions = Actions::new(ScalekitClient::new(&url, "c", "s", ClientOptions::default()).unwrap());
+    dispatch(
+        &actions,
+        Operation::CreateConnectedAccount,
+        json!({"connection_name": "acme", "identifier": "u1",
+               "authorization_details": {"static_auth": {"details": {"api_key": "k-123"}}}}),
+    )
+    .await
+    .unwrap();
+    let echoed = run(&actions, "acme_echo", "hello").await.unwrap();
+    assert_eq!(echoed["headers"]["x-acme-key"], "k-123", "the key in the declared header");
+    assert_eq!(echoed["query"], "q=hello");
+
+    // A new file, then `connectors reload`: the new tool appears without a restart.
+    write(&dir, "acme_more.json", &connector_file("acme_more", "acme_more_echo"));
+    let out = agentkit().args(["connectors", "reload", "--config"]).arg(&config_path).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut names = Vec::new();
+    for _ in 0..100 {
+        names = tool_names(&actions).await;
+        if names.iter().any(|n| n == "acme_more_echo") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(names.iter().any(|n| n == "acme_more_echo"), "{names:?}");
+
+    // A malformed file: check names file, line and field; reload refuses it, nothing is lost.
+    write(&dir, "zz_broken.json", BROKEN);
+    let out = agentkit().args(["connectors", "check"]).arg(&dir).output().unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("zz_broken.json:6:"), "{stderr}");
+    assert!(stderr.contains("tools[0].request: missing field `method`"), "{stderr}");
+    let token: Value = client
+        .post(format!("{url}/oauth/token"))
+        .form(&[("grant_type", "client_credentials"), ("client_id", "c"), ("client_secret", "s")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let reload = client
+        .post(format!("{url}/api/v1/connectors:reload"))
+        .bearer_auth(token["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reload.status(), 400);
+    assert!(reload.text().await.unwrap().contains("zz_broken.json:6:"));
+    assert!(tool_names(&actions).await.iter().any(|n| n == "acme_more_echo"), "the running catalog stays");
+    assert_eq!(run(&actions, "acme_echo", "still").await.unwrap()["query"], "q=still");
+
+    // A gateway started on the broken directory refuses to start, naming the file.
+    let other = root.join("other.toml");
+    let text = std::fs::read_to_string(&config_path).unwrap().replace(&port.to_string(), &free_port().to_string());
+    std::fs::write(&other, text.replace("data\"", "data2\"")).unwrap();
+    let out = agentkit().args(["serve", "--config"]).arg(&other).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("zz_broken.json:6:"));
+
+    let _ = gateway.kill();
+    let _ = gateway.wait();
+    let _ = std::fs::remove_dir_all(root);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn custom_providers_are_connectors_made_at_runtime() {
+    let (sandbox, _task) = agentkit_server::sandbox::start("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let data_dir = std::env::temp_dir().join(format!("agentkit-custprov-{}", uuid::Uuid::new_v4().simple()));
+    let config = format!(
+        "[server]\nlisten = \"127.0.0.1:0\"\ndata_dir = \"{}\"\n[[api_clients]]\nclient_id = \"c\"\nclient_secret = \"s\"\n",
+        data_dir.display()
+    );
+    let server = agentkit_server::start(agentkit_server::Config::parse(&config, "t.toml").unwrap()).await.unwrap();
+    let actions = Actions::new(ScalekitClient::new(&server.public_url, "c", "s", ClientOptions::default()).unwrap());
+    let op = |name: &str| name.parse::<Operation>().unwrap();
+
+    let provider = json!({
+        "display_name": "Weather Hub", "description": "Forecasts",
+        "proxy_url": format!("http://{sandbox}"),
+        "auth_patterns": [{"type": "BEARER", "display_name": "Token",
+                           "fields": [{"field_name": "token", "label": "Token", "input_type": "password", "required": true}]}],
+        "tools": [{"name": "weather_hub_echo", "description": "Echo", "input_schema": {"type": "object", "properties": {"q": {"type": "string"}}},
+                   "request": {"method": "GET", "path": "/sandbox/echo", "query": {"q": "{{q}}"}}}]
+    });
+    let created =
+        dispatch(&actions, op("providers.create_custom_provider"), json!({"request": provider})).await.unwrap();
+    assert_eq!(created["provider"]["identifier"], "weather_hub");
+    assert_eq!(created["provider"]["is_custom"], true);
+    assert!(created["provider"]["id"].as_str().unwrap().starts_with("prov_"));
+    let again = dispatch(&actions, op("providers.create_custom_provider"), provider.clone()).await.unwrap_err();
+    assert_eq!(again.kind(), ErrorKind::Conflict);
+
+    // Bad input names the field and stores nothing.
+    let bad = dispatch(
+        &actions,
+        op("providers.create_custom_provider"),
+        json!({"display_name": "X", "proxy_url": "ftp://x",
+                       "auth_patterns": [{"type": "BEARER"}]}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!((bad.kind(), bad.field()), (ErrorKind::InvalidInput, Some("proxy_url")), "{}", bad.message());
+    let bad = dispatch(
+        &actions,
+        op("providers.create_custom_provider"),
+        json!({"display_name": "Y", "proxy_url": "https://y.test",
+                       "auth_patterns": [{"type": "BEARER"}], "tools": [{"name": "y_a"}]}),
+    )
+    .await
+    .unwrap_err();
+    assert!(bad.message().contains("tools[0]"), "{}", bad.message());
+    let custom = dispatch(&actions, op("providers.list_providers"), json!({"provider_type": "CUSTOM"})).await.unwrap();
+    assert_eq!(custom["total_size"], 1);
+    let all = dispatch(&actions, op("providers.list_providers"), json!({"page_size": 100})).await.unwrap();
+    let ids: Vec<&str> =
+        all["providers"].as_array().unwrap().iter().map(|p| p["identifier"].as_str().unwrap()).collect();
+    assert!(ids.contains(&"gmail") && ids.contains(&"weather_hub"), "{ids:?}");
+
+    // Its connection works at once: an account, a tool call and a proxied request, token injected.
+    dispatch(
+        &actions,
+        Operation::CreateConnectedAccount,
+        json!({"connection_name": "weather_hub", "identifier": "u1",
+               "authorization_details": {"static_auth": {"details": {"token": "wh-secret"}}}}),
+    )
+    .await
+    .unwrap();
+    let echoed = run(&actions, "weather_hub_echo", "oslo").await.unwrap();
+    assert_eq!(echoed["headers"]["authorization"], "Bearer wh-secret");
+    let proxied = actions
+        .request(agentkit_core::actions::ProxyRequest {
+            connection_name: "weather_hub".into(),
+            identifier: "u1".into(),
+            path: "/sandbox/echo".into(),
+            method: "GET".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(String::from_utf8_lossy(&proxied.body).contains("Bearer wh-secret"));
+
+    // Update keeps what is not given; delete refuses while accounts exist, then removes the tools.
+    let updated = dispatch(
+        &actions,
+        op("providers.update_custom_provider"),
+        json!({"identifier": "weather_hub", "description": "Forecasts v2"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(updated["provider"]["description"], "Forecasts v2");
+    assert_eq!(updated["provider"]["display_name"], "Weather Hub");
+    let refused = dispatch(&actions, op("providers.delete_custom_provider"), json!({"identifier": "weather_hub"}))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.kind(), ErrorKind::Conflict);
+    dispatch(
+        &actions,
+        Operation::DeleteConnectedAccount,
+        json!({"connection_name": "weather_hub", "identifier": "u1"}),
+    )
+    .await
+    .unwrap();
+    dispatch(&actions, op("providers.delete_custom_provider"), json!({"identifier": "weather_hub"})).await.unwrap();
+    let gone = run(&actions, "weather_hub_echo", "x").await.unwrap_err();
+    assert_eq!(gone.kind(), ErrorKind::NotFound);
+
+    // Custom providers survive a restart (they live in the database).
+    dispatch(&actions, op("providers.create_custom_provider"), provider).await.unwrap();
+    server.task.abort();
+    let server = agentkit_server::start(agentkit_server::Config::parse(&config, "t.toml").unwrap()).await.unwrap();
+    let actions = Actions::new(ScalekitClient::new(&server.public_url, "c", "s", ClientOptions::default()).unwrap());
+    assert!(tool_names(&actions).await.iter().any(|n| n == "weather_hub_echo"));
+    server.task.abort();
+    let _ = std::fs::remove_dir_all(data_dir);
+}

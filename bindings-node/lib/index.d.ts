@@ -144,9 +144,54 @@ export declare class McpClient {
   createSessionToken(params: { configId: string; identifier: string; expiry?: string; accessLevel?: '' | 'FULL' | 'READ_ONLY' }): Promise<{ token: string; expiresAt?: string }>;
 }
 
+/** One way users authenticate with a custom provider (keys as given; snake_case or camelCase). */
+export interface AuthPattern {
+  type: 'OAUTH' | 'BEARER' | 'BASIC' | 'API_KEY';
+  displayName?: string;
+  description?: string;
+  fields?: Array<{ fieldName: string; label?: string; inputType?: string; hint?: string; required?: boolean }>;
+  oauthConfig?: { authorizeUri: string; tokenUri: string; availableScopes?: Array<{ scope: string; required?: boolean }> };
+  authHeaderKeyOverride?: string;
+  [key: string]: unknown;
+}
+export interface Provider {
+  id: string;
+  identifier: string;
+  displayName: string;
+  description: string;
+  proxyUrl: string;
+  proxyEnabled: boolean;
+  iconSrc: string;
+  isCustom: boolean;
+  isCustomMcp: boolean;
+  categories: string[];
+  metadata: Record<string, string>;
+  authPatterns: AuthPattern[];
+  /** Declarative tools (connector-file format), on this gateway. */
+  tools?: Array<Record<string, unknown>>;
+}
+export interface CustomProviderInput {
+  displayName?: string;
+  proxyUrl?: string;
+  description?: string;
+  authPatterns?: AuthPattern[];
+  proxyEnabled?: boolean;
+  iconSrc?: string;
+  metadata?: Record<string, string>;
+  tools?: Array<Record<string, unknown>>;
+}
+
+export declare class ProvidersClient {
+  createCustomProvider(params: CustomProviderInput & { displayName: string; proxyUrl: string; identifier?: string }): Promise<{ provider: Provider }>;
+  updateCustomProvider(params: CustomProviderInput & { identifier: string }): Promise<{ provider: Provider }>;
+  deleteCustomProvider(params: { identifier: string }): Promise<Record<string, never>>;
+  listProviders(params?: { providerType?: 'DEFAULT' | 'CUSTOM' | 'ALL'; identifier?: string; pageSize?: number; pageToken?: string }): Promise<{ providers: Provider[]; totalSize: number; nextPageToken: string; prevPageToken: string }>;
+}
+
 export declare class ActionsClient {
   readonly tools: ToolsClient;
   readonly mcp: McpClient;
+  readonly providers: ProvidersClient;
   getOrCreateConnectedAccount(params: AccountInput & { connectionName: string; identifier: string }): Promise<ConnectedAccountResponse>;
   upsertConnectedAccount(params: AccountInput & { connectionName: string; identifier: string }): Promise<ConnectedAccountResponse>;
   createConnectedAccount(params: AccountInput & { connectionName: string; identifier: string }): Promise<ConnectedAccountResponse>;

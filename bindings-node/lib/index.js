@@ -150,12 +150,37 @@ class McpClient {
   createSessionToken(params) { return this._call('mcp.create_session_token', params); }
 }
 
+/**
+ * `actions.providers`: built-in and custom providers. A custom provider is a connector made at
+ * runtime (`{ displayName, proxyUrl, authPatterns: [{ type: 'BEARER' | 'API_KEY' | 'BASIC' | 'OAUTH', … }], tools? }`);
+ * its connection, named by the returned `identifier`, works at once.
+ */
+class ProvidersClient {
+  constructor(native) {
+    this._native = native;
+  }
+
+  _call(op, params) {
+    return run(this._native.call(op, clean(params ?? {})));
+  }
+
+  /** → `{ provider }` with its server-assigned `identifier`. */
+  createCustomProvider(params) { return this._call('providers.create_custom_provider', params); }
+  /** `{ identifier, ...fields }`: fields not given keep their value. */
+  updateCustomProvider(params) { return this._call('providers.update_custom_provider', params); }
+  /** `{ identifier }`; refused while connected accounts use it. */
+  deleteCustomProvider(params) { return this._call('providers.delete_custom_provider', params); }
+  /** `{ providerType?: 'DEFAULT' | 'CUSTOM' | 'ALL', identifier?, pageSize?, pageToken? }`. */
+  listProviders(params = {}) { return this._call('providers.list_providers', params); }
+}
+
 class ActionsClient {
   constructor(native, envUrl, tools) {
     this._native = native;
     this._envUrl = envUrl.replace(/\/+$/, '');
     this.tools = tools;
     this.mcp = new McpClient(native);
+    this.providers = new ProvidersClient(native);
     this.upsertConnectedAccount = this.getOrCreateConnectedAccount;
   }
 

@@ -541,7 +541,22 @@ pub async fn proxy_request(actions: &Actions, params: Value, raw_body: Option<Ve
 }
 
 /// Keys whose values are free-form JSON and must keep their casing when converting to camelCase.
-const OPAQUE_KEYS: &[&str] = &["definition", "metadata", "data", "api_config", "details", "params", "input_schema"];
+const OPAQUE_KEYS: &[&str] = &[
+    "definition",
+    "metadata",
+    "data",
+    "api_config",
+    "details",
+    "params",
+    "input_schema",
+    // A custom provider's auth patterns and declarative tool mappings, returned as stored.
+    "auth_patterns",
+    "request",
+    "expand",
+    "shape",
+    "failure",
+    "sql",
+];
 
 /// Converts snake_case keys to lowerCamel recursively (for the Node SDK), leaving free-form
 /// values (tool definitions, tool data, configs, credentials) untouched.

@@ -105,6 +105,8 @@ impl AuthDef {
 pub struct ToolDef {
     pub name: String,
     pub description: String,
+    /// (`inputSchema` accepted too: Node callers send back the camelCase the SDK returned.)
+    #[serde(alias = "inputSchema")]
     pub input_schema: Value,
     #[serde(default)]
     pub annotations: Option<Value>,

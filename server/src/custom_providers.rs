@@ -7,6 +7,7 @@ use chrono::Utc;
 use serde_json::{json, Value};
 use sqlx::Row;
 
+use agentkit_core::model::casing::to_camel_case;
 use agentkit_core::model::{CustomProviderInput, Provider};
 use agentkit_core::{Error, ErrorKind, Result};
 
@@ -155,14 +156,19 @@ pub fn connector_def(provider: &Provider) -> Result<ConnectorDef> {
         _ => return Err(Error::invalid_field("auth_patterns", "auth_patterns may hold one auth pattern")),
     };
     let text = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or_default().to_string();
-    if pattern.get("is_mcp").and_then(Value::as_bool) == Some(true) {
+    // Auth patterns are free-form: read each key in snake_case or, from Node callers, lowerCamel.
+    let get = |v: Option<&Value>, key: &str| {
+        v.and_then(|v| v.get(key).or_else(|| v.get(to_camel_case(key).as_str()))).cloned()
+    };
+    let pattern = Some(pattern);
+    if get(pattern, "is_mcp").and_then(|v| v.as_bool()) == Some(true) {
         return Err(Error::invalid_field(
             "auth_patterns.is_mcp",
             "MCP custom providers are not supported by this gateway",
         ));
     }
-    let header_override = text(pattern.get("auth_header_key_override"));
-    let (auth_type, header, prefix) = match text(pattern.get("type")).to_ascii_uppercase().as_str() {
+    let header_override = text(get(pattern, "auth_header_key_override").as_ref());
+    let (auth_type, header, prefix) = match text(get(pattern, "type").as_ref()).to_ascii_uppercase().as_str() {
         "OAUTH" => ("OAUTH", "Authorization".to_string(), "Bearer ".to_string()),
         "BEARER" => ("BEARER_TOKEN", "Authorization".to_string(), "Bearer ".to_string()),
         "BASIC" => ("BASIC_AUTH", "Authorization".to_string(), String::new()),
@@ -176,18 +182,17 @@ pub fn connector_def(provider: &Provider) -> Result<ConnectorDef> {
         }
     };
     let header = if header_override.is_empty() { header } else { header_override };
-    let oauth = pattern.get("oauth_config");
-    let scopes: Vec<String> = oauth
-        .and_then(|o| o.get("available_scopes"))
-        .and_then(Value::as_array)
+    let oauth = get(pattern, "oauth_config");
+    let scopes: Vec<String> = get(oauth.as_ref(), "available_scopes")
+        .and_then(|s| s.as_array().cloned())
         .map(|s| s.iter().filter_map(|s| s.get("scope").and_then(Value::as_str).map(String::from)).collect())
         .unwrap_or_default();
     let auth = AuthDef {
         auth_type: auth_type.to_string(),
         header,
         prefix,
-        authorize_url: text(oauth.and_then(|o| o.get("authorize_uri"))),
-        token_url: text(oauth.and_then(|o| o.get("token_uri"))),
+        authorize_url: text(get(oauth.as_ref(), "authorize_uri").as_ref()),
+        token_url: text(get(oauth.as_ref(), "token_uri").as_ref()),
         revoke_url: String::new(),
         scopes,
         authorize_params: Default::default(),

@@ -20,6 +20,7 @@ from scalekit.actions.types import (
     VerifyConnectedAccountUserResponse,
 )
 from scalekit.actions.mcp import ActionMcp
+from scalekit.actions.providers import ActionProviders
 from scalekit.tools import ToolsClient
 
 __all__ = ["ActionClient"]
@@ -60,6 +61,7 @@ class ActionClient:
         self._env_url = env_url.rstrip("/")
         self.tools = ToolsClient(native)
         self.mcp = ActionMcp(native)
+        self.providers = ActionProviders(native)
         self._modifiers: List[Modifier] = []
 
     # ----- connected accounts --------------------------------------------------------------

@@ -1,0 +1,6 @@
+from scalekit.actions.models.requests.create_custom_provider_request import CreateCustomProviderRequest
+from scalekit.actions.models.requests.delete_custom_provider_request import DeleteCustomProviderRequest
+from scalekit.actions.models.requests.list_providers_request import ListProvidersRequest
+from scalekit.actions.models.requests.update_custom_provider_request import UpdateCustomProviderRequest
+
+__all__ = ["CreateCustomProviderRequest", "UpdateCustomProviderRequest", "DeleteCustomProviderRequest", "ListProvidersRequest"]

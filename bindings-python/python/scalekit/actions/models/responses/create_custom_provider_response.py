@@ -1,0 +1,3 @@
+from scalekit.actions.models.responses import CreateCustomProviderResponse
+
+__all__ = ["CreateCustomProviderResponse"]

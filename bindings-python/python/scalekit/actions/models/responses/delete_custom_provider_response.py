@@ -1,0 +1,3 @@
+from scalekit.actions.models.responses import DeleteCustomProviderResponse
+
+__all__ = ["DeleteCustomProviderResponse"]

@@ -1,0 +1,3 @@
+from scalekit.actions.models.responses import ListProvidersResponse
+
+__all__ = ["ListProvidersResponse"]

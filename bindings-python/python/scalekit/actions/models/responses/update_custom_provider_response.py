@@ -1,0 +1,3 @@
+from scalekit.actions.models.responses import UpdateCustomProviderResponse
+
+__all__ = ["UpdateCustomProviderResponse"]

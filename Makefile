@@ -63,6 +63,7 @@ bench: build
 	cargo build --release -p agentkit-server
 	VIRTUAL_ENV=$(abspath $(VENV)) $(VENV)/bin/maturin develop --release --quiet
 	AGENTKIT_BIN=target/release/agentkit scripts/with-dev-gateway.sh $(PY) benches/bench_execute_tool.py
+	cargo bench -p agentkit-server --bench catalog_search
 
 clean:
 	rm -rf target dist $(VENV) node_modules bindings-node/*.node bindings-node/native.js bindings-node/native.d.ts

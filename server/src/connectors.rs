@@ -217,11 +217,24 @@ pub struct CatalogTool {
     pub wire: Tool,
 }
 
-/// Every loaded connector, with tools indexed by name.
+/// Every loaded connector, with tools indexed by name and by the words of their names and
+/// descriptions (for search).
 #[derive(Debug, Default)]
 pub struct Catalog {
     connectors: BTreeMap<String, Arc<ConnectorDef>>,
     tools: BTreeMap<String, Arc<CatalogTool>>,
+    /// Lower-case word → the tools whose name, description or connector name holds it.
+    words: BTreeMap<String, Vec<Arc<CatalogTool>>>,
+}
+
+/// The searchable words of a tool: its name whole and split on `_`, its description's words,
+/// and its connector's slug and display name.
+fn search_words(tool: &ToolDef, connector: &ConnectorDef) -> std::collections::BTreeSet<String> {
+    let text = format!("{} {} {} {}", tool.name, tool.description, connector.slug, connector.display_name);
+    let mut words: std::collections::BTreeSet<String> =
+        text.to_lowercase().split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(String::from).collect();
+    words.insert(tool.name.to_lowercase());
+    words
 }
 
 impl Catalog {
@@ -291,8 +304,11 @@ impl Catalog {
                 is_default: Some(true),
                 updated_at: None,
             };
-            let entry = CatalogTool { connector: def.clone(), def: tool.clone(), wire };
-            self.tools.insert(tool.name.clone(), Arc::new(entry));
+            let entry = Arc::new(CatalogTool { connector: def.clone(), def: tool.clone(), wire });
+            for word in search_words(tool, &def) {
+                self.words.entry(word).or_default().push(entry.clone());
+            }
+            self.tools.insert(tool.name.clone(), entry);
         }
         self.connectors.insert(def.slug.clone(), def);
         Ok(())
@@ -327,6 +343,25 @@ impl Catalog {
         self.tools.get(name)
     }
 
+    /// Tools matching every word of `query` (each word a prefix of a word of the tool's name,
+    /// description or connector), in name order. Served from the word index, so it stays fast
+    /// with tens of thousands of tools.
+    pub fn search(&self, query: &str) -> Vec<&Arc<CatalogTool>> {
+        let mut matching: Option<std::collections::BTreeMap<&str, &Arc<CatalogTool>>> = None;
+        for word in query.to_lowercase().split(|c: char| !c.is_alphanumeric() && c != '_').filter(|w| !w.is_empty()) {
+            let mut hits = std::collections::BTreeMap::new();
+            for (_, tools) in self.words.range(word.to_string()..).take_while(|(w, _)| w.starts_with(word)) {
+                for tool in tools {
+                    if matching.as_ref().is_none_or(|m| m.contains_key(tool.def.name.as_str())) {
+                        hits.insert(tool.def.name.as_str(), tool);
+                    }
+                }
+            }
+            matching = Some(hits);
+        }
+        matching.map(|m| m.into_values().collect()).unwrap_or_else(|| self.tools.values().collect())
+    }
+
     /// Tools in name order (stable paging).
     pub fn tools(&self) -> impl Iterator<Item = &Arc<CatalogTool>> {
         self.tools.values()
@@ -343,6 +378,18 @@ mod tests {
         for name in ["gmail_fetch_mails", "gmail_get_message_by_id", "gmail_send_message", "gmail_list_labels"] {
             assert!(c.tool(name).is_some(), "{name}");
         }
+    }
+
+    #[test]
+    fn search_matches_word_prefixes_in_names_and_descriptions() {
+        let c = Catalog::built_in().unwrap();
+        let names = |q: &str| c.search(q).iter().map(|t| t.def.name.clone()).collect::<Vec<_>>();
+        assert_eq!(names("list labels"), ["gmail_list_labels"]);
+        assert!(names("label").contains(&"gmail_modify_message_labels".to_string()));
+        assert!(names("GMAIL_FETCH").contains(&"gmail_fetch_mails".to_string()), "whole names, any case");
+        assert!(names("calendar event").iter().all(|n| n.starts_with("googlecalendar_")));
+        assert!(names("zzzz").is_empty());
+        assert_eq!(names("  ").len(), c.tools().count(), "no words: every tool");
     }
 
     #[test]

@@ -25,11 +25,6 @@ fn page<T: Clone>(items: &[T], offset: u32, limit: u32) -> Vec<T> {
     items.iter().skip(offset as usize).take(limit as usize).cloned().collect()
 }
 
-fn matches_words(tool: &CatalogTool, query: &str) -> bool {
-    let haystack = format!("{} {}", tool.def.name, tool.def.description).to_lowercase();
-    query.to_lowercase().split_whitespace().all(|w| haystack.contains(w))
-}
-
 /// Connector slugs of the configured connections (the tools this gateway can run).
 fn configured_connectors(registry: &Registry) -> Vec<String> {
     let mut slugs: Vec<String> = registry.connections.values().map(|c| c.connector.clone()).collect();
@@ -64,10 +59,10 @@ pub async fn list(
     let registry = state.registry();
     let matching: Vec<&Arc<CatalogTool>> = registry
         .catalog
-        .tools()
+        .search(&f.query)
+        .into_iter()
         .filter(|t| f.provider.is_empty() || t.connector.slug.eq_ignore_ascii_case(&f.provider))
         .filter(|t| f.tool_name.is_empty() || f.tool_name.contains(&t.def.name))
-        .filter(|t| f.query.is_empty() || matches_words(t, &f.query))
         .filter(|t| connectors.as_ref().is_none_or(|c| c.contains(&t.connector.slug)))
         .collect();
     let (offset, limit) = page_window(req.page_size, &req.page_token, DEFAULT_TOOL_PAGE)?;

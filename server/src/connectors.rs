@@ -125,6 +125,9 @@ pub struct ToolDef {
     /// For APIs that answer 200 on errors (Slack's `{"ok": false, "error": ...}`).
     #[serde(default)]
     pub failure: Option<FailureDef>,
+    /// `"user"`: call with the account's user-scoped token (Slack's `xoxp-`) instead of the app's.
+    #[serde(default)]
+    pub credential: Option<String>,
 }
 
 /// A 2xx answer that is a failure when `field` equals `equals` (Slack's `ok: false`) or, without

@@ -16,13 +16,29 @@ use crate::connectors::{dotted, AuthDef, CatalogTool, FlattenHeaders, RequestDef
 /// Deadline of one upstream HTTP call.
 const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The header that carries an account's credential to the provider.
-pub fn credential_header(auth: &AuthDef, creds: Option<&AuthorizationDetails>) -> Result<(String, String)> {
+/// The header that carries an account's credential to the provider; `as_user` picks the
+/// user-scoped token of providers that issue two (Slack).
+pub fn credential_header(
+    auth: &AuthDef,
+    creds: Option<&AuthorizationDetails>,
+    as_user: bool,
+) -> Result<(String, String)> {
     let missing = || {
         Error::new(ErrorKind::InvalidInput, "the connected account has no stored credentials; authorize it first")
             .with_error_code("FAILED_PRECONDITION")
     };
     let creds = creds.ok_or_else(missing)?;
+    if as_user {
+        let token = creds.oauth_token.as_ref().map(|t| t.user_access_token.as_str()).unwrap_or_default();
+        if token.is_empty() {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                "this tool acts as the user, and the connected account holds no user token: authorize it again with the connection's user scopes",
+            )
+            .with_error_code("FAILED_PRECONDITION"));
+        }
+        return Ok((auth.header.clone(), format!("{}{token}", auth.prefix)));
+    }
     if let Some(token) = creds.oauth_token.as_ref().filter(|t| !t.access_token.is_empty()) {
         return Ok((auth.header.clone(), format!("{}{}", auth.prefix, token.access_token)));
     }

@@ -33,6 +33,8 @@ pub struct OAuthApp {
 /// What a token endpoint answered.
 #[derive(Debug, Clone, Deserialize)]
 pub struct TokenSet {
+    /// May be absent when only a user token was granted (Slack with user scopes only).
+    #[serde(default)]
     pub access_token: String,
     #[serde(default)]
     pub refresh_token: Option<String>,
@@ -58,7 +60,16 @@ impl TokenSet {
             _ => default_scopes.to_vec(),
         };
         let refresh_token = self.refresh_token.or_else(|| previous_refresh.map(String::from)).unwrap_or_default();
-        let token = OauthToken { access_token: self.access_token, refresh_token, scopes, domain: String::new() };
+        // Slack: the person's token sits in `authed_user`, next to the bot token.
+        let user_access_token = self
+            .extra
+            .get("authed_user")
+            .and_then(|u| u.get("access_token"))
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let access_token = if self.access_token.is_empty() { user_access_token.clone() } else { self.access_token };
+        let token = OauthToken { access_token, refresh_token, scopes, domain: String::new(), user_access_token };
         (AuthorizationDetails { oauth_token: Some(token), static_auth: None }, expires_at)
     }
 }

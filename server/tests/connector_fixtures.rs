@@ -110,7 +110,8 @@ async fn every_http_tool_against_its_recorded_fixture() {
             &actions,
             Operation::CreateConnectedAccount,
             json!({"connection_name": connector, "identifier": "fixture-user",
-            "authorization_details": {"oauth_token": {"access_token": format!("tok-{connector}")}},
+            "authorization_details": {"oauth_token": {"access_token": format!("tok-{connector}"),
+                                                   "user_access_token": format!("tok-{connector}-user")}},
             "api_config": {"instance_url": upstream_url}}),
         )
         .await

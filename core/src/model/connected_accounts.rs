@@ -123,6 +123,10 @@ pub struct OauthToken {
     pub scopes: Vec<String>,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub domain: String,
+    /// A user-scoped token issued next to the app's (Slack's `authed_user.access_token`,
+    /// `xoxp-`); tools that act as the person (message search) use it.
+    #[serde(default, alias = "userAccessToken", skip_serializing_if = "String::is_empty")]
+    pub user_access_token: String,
 }
 
 /// Static credentials (API key, bearer token, basic username/password) as a free-form object.

@@ -284,7 +284,11 @@ pub async fn run_for_account(
                 )
                 .await;
             }
-            let credential = crate::executor::credential_header(&tool.connector.auth, credentials.as_ref())?;
+            let credential = crate::executor::credential_header(
+                &tool.connector.auth,
+                credentials.as_ref(),
+                tool.def.credential.as_deref() == Some("user"),
+            )?;
             crate::executor::run_tool(tool, base_url, &credential, input).await
         }
     };

@@ -65,6 +65,11 @@ async fn connector_directory_check_load_and_reload() {
     let dir = root.join("connectors");
     std::fs::create_dir_all(&dir).unwrap();
     write(&dir, "acme.json", &connector_file("acme", "acme_echo"));
+    // The same connector with tight limits: a small output cap and two calls a minute.
+    let mut limited: Value = serde_json::from_str(&connector_file("limited", "limited_echo")).unwrap();
+    limited["limits"] =
+        json!({"max_output_bytes": 300, "rate_limit": {"requests": 2, "per_seconds": 60, "max_wait_ms": 0}});
+    write(&dir, "limited.json", &limited.to_string());
     let port = free_port();
     let config_path = root.join("agentkit.toml");
     std::fs::write(
@@ -72,7 +77,8 @@ async fn connector_directory_check_load_and_reload() {
         format!(
             "[server]\nlisten = \"127.0.0.1:{port}\"\ndata_dir = \"{}\"\nconnectors_dir = \"{}\"\n\
              [[api_clients]]\nclient_id = \"c\"\nclient_secret = \"s\"\n\
-             [[connections]]\nname = \"acme\"\nconnector = \"acme\"\nbase_url = \"http://{sandbox}\"\n",
+             [[connections]]\nname = \"acme\"\nconnector = \"acme\"\nbase_url = \"http://{sandbox}\"\n\
+             [[connections]]\nname = \"limited\"\nconnector = \"limited\"\nbase_url = \"http://{sandbox}\"\n",
             root.join("data").display(),
             dir.display()
         ),
@@ -105,6 +111,24 @@ async fn connector_directory_check_load_and_reload() {
     let echoed = run(&actions, "acme_echo", "hello").await.unwrap();
     assert_eq!(echoed["headers"]["x-acme-key"], "k-123", "the key in the declared header");
     assert_eq!(echoed["query"], "q=hello");
+
+    // Limits: the answer is cut to the cap and says so; the third call in a minute is refused.
+    dispatch(
+        &actions,
+        Operation::CreateConnectedAccount,
+        json!({"connection_name": "limited", "identifier": "u1",
+               "authorization_details": {"static_auth": {"details": {"api_key": "k-456"}}}}),
+    )
+    .await
+    .unwrap();
+    let long_query = "x".repeat(2000);
+    let cut = run(&actions, "limited_echo", &long_query).await.unwrap();
+    assert!(cut.to_string().len() <= 300, "{}", cut.to_string().len());
+    assert!(cut["_truncated"]["original_bytes"].as_u64().unwrap() > 2000, "{cut}");
+    run(&actions, "limited_echo", "second").await.unwrap();
+    let refused = run(&actions, "limited_echo", "third").await.unwrap_err();
+    assert_eq!(refused.kind(), ErrorKind::RateLimited, "{}", refused.message());
+    assert!(refused.retry_after_secs().is_some_and(|s| s > 0 && s <= 30));
 
     // A new file, then `connectors reload`: the new tool appears without a restart.
     write(&dir, "acme_more.json", &connector_file("acme_more", "acme_more_echo"));

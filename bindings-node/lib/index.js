@@ -115,8 +115,8 @@ class ToolsClient {
   }
 }
 
-/** `actions.mcp`: MCP configs and per-user MCP server instances (camelCase twins of Python's). */
-class McpClient {
+/** A group of SDK operations over the native client: `_call` runs one by name. */
+class OperationGroup {
   constructor(native) {
     this._native = native;
   }
@@ -124,6 +124,10 @@ class McpClient {
   _call(op, params) {
     return run(this._native.call(op, clean(params ?? {})));
   }
+}
+
+/** `actions.mcp`: MCP configs and per-user MCP server instances (camelCase twins of Python's). */
+class McpClient extends OperationGroup {
 
   /** Creates a config `{ name, description?, connectionToolMappings? }`. */
   createConfig(params) { return this._call('mcp.create_config', params); }
@@ -155,14 +159,7 @@ class McpClient {
  * runtime (`{ displayName, proxyUrl, authPatterns: [{ type: 'BEARER' | 'API_KEY' | 'BASIC' | 'OAUTH', … }], tools? }`);
  * its connection, named by the returned `identifier`, works at once.
  */
-class ProvidersClient {
-  constructor(native) {
-    this._native = native;
-  }
-
-  _call(op, params) {
-    return run(this._native.call(op, clean(params ?? {})));
-  }
+class ProvidersClient extends OperationGroup {
 
   /** → `{ provider }` with its server-assigned `identifier`. */
   createCustomProvider(params) { return this._call('providers.create_custom_provider', params); }
@@ -174,18 +171,14 @@ class ProvidersClient {
   listProviders(params = {}) { return this._call('providers.list_providers', params); }
 }
 
-class ActionsClient {
+class ActionsClient extends OperationGroup {
   constructor(native, envUrl, tools) {
-    this._native = native;
+    super(native);
     this._envUrl = envUrl.replace(/\/+$/, '');
     this.tools = tools;
     this.mcp = new McpClient(native);
     this.providers = new ProvidersClient(native);
     this.upsertConnectedAccount = this.getOrCreateConnectedAccount;
-  }
-
-  _call(op, params) {
-    return run(this._native.call(op, clean(params ?? {})));
   }
 
   /** Returns the user's account on the connection, creating it (PENDING_AUTH) when missing. */

@@ -10,6 +10,15 @@ use agentkit_core::{Actions, ClientOptions, ScalekitClient};
 use axum::http::{HeaderMap, Uri};
 use serde_json::{json, Value};
 
+/// Opens `user`'s Jira authorization link (the sandbox consents at once) and returns the final page.
+async fn consent(actions: &Actions, user: &str) -> reqwest::Response {
+    let link =
+        dispatch(actions, Operation::GetAuthorizationLink, json!({"connection_name": "jira", "identifier": user}))
+            .await
+            .unwrap();
+    reqwest::get(link["link"].as_str().unwrap()).await.unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn jira_cloud_id_is_resolved_at_connect_time() {
     let (sandbox, _sandbox_task) = agentkit_server::sandbox::start("127.0.0.1:0".parse().unwrap()).await.unwrap();
@@ -57,14 +66,7 @@ base_url = "{jira_url}/ex/jira/{{{{api_config.cloud_id}}}}/rest/api/3"
     let actions = Actions::new(ScalekitClient::new(&server.public_url, "c", "s", ClientOptions::default()).unwrap());
 
     for user in ["ada", "lin"] {
-        let link =
-            dispatch(&actions, Operation::GetAuthorizationLink, json!({"connection_name": "jira", "identifier": user}))
-                .await
-                .unwrap()["link"]
-                .as_str()
-                .unwrap()
-                .to_string();
-        let page = reqwest::get(&link).await.unwrap();
+        let page = consent(&actions, user).await;
         assert_eq!(page.status(), 200, "{}", page.text().await.unwrap());
 
         let account =
@@ -95,14 +97,7 @@ base_url = "{jira_url}/ex/jira/{{{{api_config.cloud_id}}}}/rest/api/3"
     broken.server.data_dir = data_dir.join("broken");
     let broken = agentkit_server::start(broken).await.unwrap();
     let actions = Actions::new(ScalekitClient::new(&broken.public_url, "c", "s", ClientOptions::default()).unwrap());
-    let link =
-        dispatch(&actions, Operation::GetAuthorizationLink, json!({"connection_name": "jira", "identifier": "eve"}))
-            .await
-            .unwrap()["link"]
-            .as_str()
-            .unwrap()
-            .to_string();
-    let page = reqwest::get(&link).await.unwrap();
+    let page = consent(&actions, "eve").await;
     assert_eq!(page.status(), 502);
     let account =
         dispatch(&actions, Operation::GetConnectedAccount, json!({"connection_name": "jira", "identifier": "eve"}))

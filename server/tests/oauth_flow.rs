@@ -10,35 +10,12 @@ use serde_json::{json, Value};
 mod common;
 use common::Gateway;
 
-fn browser() -> reqwest::Client {
-    // Follows redirects like a browser, but stops at the app's verification page (not served here).
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::custom(|attempt| {
-            if attempt.url().path() == "/app/verify" {
-                attempt.stop()
-            } else {
-                attempt.follow()
-            }
-        }))
-        .build()
-        .unwrap()
-}
-
 async fn link(actions: &Actions, user: &str, extra: Value) -> String {
-    let mut params = json!({"connection_name": "gmail", "identifier": user});
-    params.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
-    dispatch(actions, Operation::GetAuthorizationLink, params).await.unwrap()["link"].as_str().unwrap().to_string()
+    common::authorization_link(actions, "gmail", user, extra).await
 }
 
 async fn status(actions: &Actions, user: &str) -> String {
-    let got = dispatch(
-        actions,
-        Operation::GetConnectedAccountDetails,
-        json!({"connection_name": "gmail", "identifier": user}),
-    )
-    .await
-    .unwrap();
-    got["connected_account"]["status"].as_str().unwrap().to_string()
+    common::account_status(actions, "gmail", user).await
 }
 
 async fn sandbox(gateway: &Gateway, path: &str, body: Value) -> Value {
@@ -64,7 +41,7 @@ async fn fetch(actions: &Actions, user: &str) -> agentkit_core::Result<Value> {
 async fn authorization_and_token_lifecycle() {
     let gateway = Gateway::start();
     let actions = gateway.actions();
-    let browser = browser();
+    let browser = common::browser();
 
     // Link → consent → callback → ACTIVE, and the tool works.
     let first = link(&actions, "alice", json!({})).await;

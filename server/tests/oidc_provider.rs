@@ -13,6 +13,8 @@ use agentkit_core::dispatch::{dispatch, Operation};
 use agentkit_core::{Actions, ClientOptions, ErrorKind, ScalekitClient};
 use serde_json::{json, Value};
 
+mod common;
+
 const ACCESS_TTL_SECS: u64 = 5;
 
 fn root() -> PathBuf {
@@ -95,37 +97,16 @@ async fn start_gateway(config: &Path, port: u16, fault_delay_ms: Option<u64>) ->
     panic!("gateway did not start");
 }
 
-/// A browser: keeps cookies, follows redirects, stops at the app's verification page.
-fn fresh_browser() -> reqwest::Client {
-    reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::custom(|a| {
-            if a.url().path() == "/app/verify" {
-                a.stop()
-            } else {
-                a.follow()
-            }
-        }))
-        .build()
-        .unwrap()
-}
-
 async fn call(actions: &Actions, op: Operation, params: Value) -> agentkit_core::Result<Value> {
     dispatch(actions, op, params).await
 }
 
 async fn link(actions: &Actions, user: &str, extra: Value) -> String {
-    let mut params = json!({"connection_name": "oidc", "identifier": user});
-    params.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
-    call(actions, Operation::GetAuthorizationLink, params).await.unwrap()["link"].as_str().unwrap().to_string()
+    common::authorization_link(actions, "oidc", user, extra).await
 }
 
 async fn status(actions: &Actions, user: &str) -> String {
-    let got =
-        call(actions, Operation::GetConnectedAccountDetails, json!({"connection_name": "oidc", "identifier": user}))
-            .await
-            .unwrap();
-    got["connected_account"]["status"].as_str().unwrap().to_string()
+    common::account_status(actions, "oidc", user).await
 }
 
 async fn whoami(actions: &Actions, user: &str) -> agentkit_core::Result<Value> {
@@ -149,7 +130,7 @@ async fn against_a_real_oidc_provider() {
         ScalekitClient::new(&format!("http://127.0.0.1:{port}"), "skc_test", "test-secret", ClientOptions::default())
             .unwrap();
     let actions = Actions::new(client);
-    let browser = fresh_browser();
+    let browser = common::browser();
 
     // Consent flow: link → provider login + consent → callback → ACTIVE; the token works there.
     let first = link(&actions, "alice", json!({})).await;
@@ -173,8 +154,11 @@ async fn against_a_real_oidc_provider() {
     // User verification: a second identifier cannot activate the account; the right one can.
     let verify_url = format!("http://127.0.0.1:{port}/app/verify");
     // Bob uses his own browser (a shared browser would carry alice's session at the provider).
-    let held =
-        fresh_browser().get(link(&actions, "bob", json!({"user_verify_url": verify_url})).await).send().await.unwrap();
+    let held = common::browser()
+        .get(link(&actions, "bob", json!({"user_verify_url": verify_url})).await)
+        .send()
+        .await
+        .unwrap();
     let location = url::Url::parse(held.headers()["location"].to_str().unwrap()).unwrap();
     let request_id = location.query_pairs().find(|(k, _)| k == "auth_request_id").unwrap().1.into_owned();
     let hijack = call(

@@ -81,3 +81,40 @@ impl Gateway {
         all
     }
 }
+
+/// A browser: keeps cookies, follows redirects, stops at the app's verification page (which the
+/// tests do not serve).
+pub fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::custom(|attempt| {
+            if attempt.url().path() == "/app/verify" {
+                attempt.stop()
+            } else {
+                attempt.follow()
+            }
+        }))
+        .build()
+        .unwrap()
+}
+
+/// An authorization link for `user` on `connection`, with `extra` link parameters.
+pub async fn authorization_link(actions: &Actions, connection: &str, user: &str, extra: serde_json::Value) -> String {
+    use agentkit_core::dispatch::{dispatch, Operation};
+    let mut params = serde_json::json!({"connection_name": connection, "identifier": user});
+    params.as_object_mut().unwrap().extend(extra.as_object().cloned().unwrap_or_default());
+    dispatch(actions, Operation::GetAuthorizationLink, params).await.unwrap()["link"].as_str().unwrap().to_string()
+}
+
+/// The status of `user`'s account on `connection` (`ACTIVE`, `PENDING_AUTH`…).
+pub async fn account_status(actions: &Actions, connection: &str, user: &str) -> String {
+    use agentkit_core::dispatch::{dispatch, Operation};
+    let got = dispatch(
+        actions,
+        Operation::GetConnectedAccountDetails,
+        serde_json::json!({"connection_name": connection, "identifier": user}),
+    )
+    .await
+    .unwrap();
+    got["connected_account"]["status"].as_str().unwrap().to_string()
+}

@@ -12,6 +12,7 @@ use agentkit_core::model::{AuthorizationDetails, ToolErrorInfo};
 use agentkit_core::{Error, ErrorKind, Result};
 
 use crate::connectors::{dotted, AuthDef, CatalogTool, FlattenHeaders, RequestDef, ShapeDef};
+use crate::limits::RateLimiter;
 
 /// Deadline of one upstream HTTP call.
 const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(30);
@@ -262,14 +263,19 @@ fn flatten_headers(flatten: &FlattenHeaders, value: &mut Value) {
     }
 }
 
+/// What every provider request of one tool execution shares: the tool, where and as whom it
+/// calls, and whose rate limit each request draws on.
+pub struct Upstream<'a> {
+    pub tool: &'a CatalogTool,
+    pub base_url: &'a str,
+    pub credential: &'a (String, String),
+    pub limiter: &'a RateLimiter,
+    pub account_id: &'a str,
+}
+
 /// One provider call; answers that are not 2xx become tool errors.
-async fn call_upstream(
-    tool: &CatalogTool,
-    base_url: &str,
-    credential: &(String, String),
-    req: &RequestDef,
-    scope: &Scope<'_>,
-) -> Result<Value> {
+async fn call_upstream(upstream: &Upstream<'_>, req: &RequestDef, scope: &Scope<'_>) -> Result<Value> {
+    let Upstream { tool, base_url, credential, limiter, account_id } = *upstream;
     let path = scope.interpolate(&req.path, encode_path_segment);
     let url = format!("{}{}", base_url.trim_end_matches('/'), path);
     let method: reqwest::Method = reqwest::Method::from_bytes(req.method.as_bytes()).map_err(|_| {
@@ -309,6 +315,10 @@ async fn call_upstream(
     let retry = tool.connector.limits.retry.as_ref().filter(|_| repeatable(&method, tool));
     let mut attempt = 0;
     let resp = loop {
+        // Every request to the provider, retries and fan-out included, draws on the account's limit.
+        if let Some(rule) = &tool.connector.limits.rate_limit {
+            limiter.acquire(&tool.connector.slug, account_id, rule).await?;
+        }
         let this_try = builder.try_clone().expect("request bodies are buffered JSON");
         let resp = this_try.send().await.map_err(|e| {
             let kind = if e.is_timeout() { ErrorKind::Timeout } else { ErrorKind::Unavailable };
@@ -396,40 +406,34 @@ fn upstream_error(tool_name: &str, status: u16, body: &Value) -> Error {
 
 /// One `expand` call for `item`, shaped like a single answer.
 async fn expand_one(
-    tool: &CatalogTool,
-    base_url: &str,
-    credential: &(String, String),
+    upstream: &Upstream<'_>,
     request: &RequestDef,
     input: &Map<String, Value>,
     item: Value,
 ) -> Result<Value> {
     let scope = Scope { input, item: Some(&item) };
-    let mut one = call_upstream(tool, base_url, credential, request, &scope).await?;
-    if let Some(shape) = &tool.def.shape {
+    let mut one = call_upstream(upstream, request, &scope).await?;
+    if let Some(shape) = &upstream.tool.def.shape {
         apply_shape(shape, &mut one);
     }
     Ok(one)
 }
 
-/// Runs `tool` with validated `input` against `base_url`, authenticating with `credential`.
-pub async fn run_tool(
-    tool: &CatalogTool,
-    base_url: &str,
-    credential: &(String, String),
-    input: &Map<String, Value>,
-) -> Result<Value> {
+/// Runs the upstream's tool with validated `input`.
+pub async fn run_tool(upstream: &Upstream<'_>, input: &Map<String, Value>) -> Result<Value> {
+    let tool = upstream.tool;
     let scope = Scope { input, item: None };
     let request = tool
         .def
         .request
         .as_ref()
         .ok_or_else(|| Error::new(ErrorKind::Server, format!("{} has no HTTP request mapping", tool.def.name)))?;
-    let mut answer = call_upstream(tool, base_url, credential, request, &scope).await?;
+    let mut answer = call_upstream(upstream, request, &scope).await?;
     match &tool.def.expand {
         Some(expand) => {
             let items: Vec<Value> = answer.get(&expand.items).and_then(Value::as_array).cloned().unwrap_or_default();
             let expanded: Vec<Value> = stream::iter(items)
-                .map(|item| expand_one(tool, base_url, credential, &expand.request, input, item))
+                .map(|item| expand_one(upstream, &expand.request, input, item))
                 .buffered(expand.concurrency.max(1))
                 .try_collect()
                 .await?;

@@ -25,8 +25,9 @@ pub struct LimitsDef {
     pub retry: Option<RetryDef>,
 }
 
-/// At most `requests` calls per `per_seconds` for one connected account; a call that would wait
-/// longer than `max_wait_ms` fails at once with HTTP 429 and a Retry-After.
+/// At most `requests` provider requests (fan-out and retries included) per `per_seconds` for one
+/// connected account; a request that would wait longer than `max_wait_ms` fails the tool call at
+/// once with HTTP 429 and a Retry-After.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RateLimitDef {

@@ -272,6 +272,9 @@ pub async fn run_for_account(
         let (account_id, credentials) = (account.id.clone(), account.credentials.clone());
         async move {
             if let Some(sql) = &tool.def.sql {
+                if let Some(rule) = &tool.connector.limits.rate_limit {
+                    state.rate_limiter.acquire(&tool.connector.slug, &account_id, rule).await?;
+                }
                 let creds = credentials.as_ref();
                 return crate::sql::run_sql_tool(
                     &state.sql_pools,
@@ -289,15 +292,19 @@ pub async fn run_for_account(
                 credentials.as_ref(),
                 tool.def.credential.as_deref() == Some("user"),
             )?;
-            crate::executor::run_tool(tool, base_url, &credential, input).await
+            let upstream = crate::executor::Upstream {
+                tool,
+                base_url,
+                credential: &credential,
+                limiter: &state.rate_limiter,
+                account_id: &account_id,
+            };
+            crate::executor::run_tool(&upstream, input).await
         }
     };
     let limits = &tool.connector.limits;
     // Every outcome from here on is recorded, token failures included.
     let outcome = async {
-        if let Some(rule) = &limits.rate_limit {
-            state.rate_limiter.acquire(&tool.connector.slug, &account.id, rule).await?;
-        }
         let mut account = state.refresher.ensure_fresh(state, account.clone()).await?;
         let mut outcome = run(&account).await;
         if outcome.as_ref().is_err_and(|e| e.kind() == ErrorKind::ToolExecution && e.status() == 401) {

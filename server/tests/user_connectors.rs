@@ -231,6 +231,27 @@ async fn custom_providers_are_connectors_made_at_runtime() {
     .await
     .unwrap_err();
     assert!(bad.message().contains("tools[0]"), "{}", bad.message());
+    // A tool name the catalog already has, an identifier a connector already uses: refused, nothing stored.
+    let clash = dispatch(
+        &actions,
+        op("providers.create_custom_provider"),
+        json!({"display_name": "Clash", "proxy_url": "https://c.test",
+                         "auth_patterns": [{"type": "BEARER"}],
+                         "tools": [{"name": "gmail_fetch_mails", "description": "", "input_schema": {"type": "object"},
+                                    "request": {"method": "GET", "path": "/"}}]}),
+    )
+    .await
+    .unwrap_err();
+    assert!(clash.message().contains("\"gmail_fetch_mails\" is defined twice"), "{}", clash.message());
+    let taken = dispatch(
+        &actions,
+        op("providers.create_custom_provider"),
+        json!({"display_name": "Gmail", "proxy_url": "https://g.test",
+                         "auth_patterns": [{"type": "BEARER"}]}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(taken.kind(), ErrorKind::Conflict);
     let custom = dispatch(&actions, op("providers.list_providers"), json!({"provider_type": "CUSTOM"})).await.unwrap();
     assert_eq!(custom["total_size"], 1);
     let all = dispatch(&actions, op("providers.list_providers"), json!({"page_size": 100})).await.unwrap();

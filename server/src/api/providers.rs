@@ -34,7 +34,10 @@ pub async fn create(
     JsonBody(input): JsonBody<CustomProviderInput>,
 ) -> ApiResult<(StatusCode, Json<ProviderResponse>)> {
     let provider = merge(Provider::default(), input)?;
-    if state.registry().catalog.connector(&provider.identifier).is_some() {
+    let registry = state.registry();
+    if registry.catalog.connector(&provider.identifier).is_some()
+        || registry.connections.contains_key(&provider.identifier)
+    {
         return Err(Error::new(
             ErrorKind::Conflict,
             format!("a provider with identifier {:?} already exists", provider.identifier),

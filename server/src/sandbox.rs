@@ -12,7 +12,8 @@
 //! * An OAuth 2.0 authorization server: `GET /oauth2/authorize` (PKCE S256 required, consent
 //!   auto-approved for the `login_hint` user; users named `deny…` refuse), `POST /oauth2/token`
 //!   (authorization_code, refresh_token with rotation), `POST /oauth2/revoke`; knobs
-//!   `POST /sandbox/settings` and counters `GET /sandbox/stats?user=`.
+//!   `POST /sandbox/settings` (`token_extras` adds provider-shaped fields to token answers) and
+//!   counters `GET /sandbox/stats?user=`.
 //! * `POST /sandbox/service_accounts {"user": "u"}` registers a service account acting as `u` and
 //!   returns its key file; the token endpoint accepts its RS256 assertions (JWT bearer, RFC 7523).
 //! * `GET|POST /sandbox/echo` answers with the request's headers and query (what a connector sent).
@@ -243,6 +244,9 @@ struct SandboxState {
     /// Registered service accounts: client_email → (PKCS#1 public key, the user it acts as).
     service_accounts: HashMap<String, (Vec<u8>, String)>,
     mailboxes: HashMap<String, Mailbox>,
+    /// Extra fields of token answers (a provider's quirks: Salesforce's `instance_url`, Slack's
+    /// `authed_user`), set with `POST /sandbox/settings {"token_extras": {...}}`.
+    token_extras: serde_json::Map<String, Value>,
 }
 
 /// Counters per user, read by tests through `GET /sandbox/stats`.
@@ -642,6 +646,9 @@ async fn token_endpoint(State(state): State<Shared>, headers: HeaderMap, body: a
     if !scope.is_empty() {
         answer["scope"] = json!(scope);
     }
+    if let Some(obj) = answer.as_object_mut() {
+        obj.extend(s.token_extras.clone());
+    }
     Json(answer).into_response()
 }
 
@@ -666,6 +673,9 @@ async fn settings(State(state): State<Shared>, Json(req): Json<Value>) -> Respon
     }
     if let Some(ttl) = req.get("access_ttl").and_then(Value::as_i64) {
         s.access_ttl = ttl;
+    }
+    if let Some(extras) = req.get("token_extras").and_then(Value::as_object) {
+        s.token_extras = extras.clone();
     }
     if let Some(user) = req.get("expire_user").and_then(Value::as_str) {
         for (owner, exp) in s.tokens.values_mut() {

@@ -1,7 +1,7 @@
-//! Jira's per-site cloud id, resolved at connect time: after the code exchange the gateway calls
-//! the connector's account lookup (accessible-resources, served here by the sandbox authorization
-//! server) with the new token, stores `cloud_id` in the account's `api_config`, and the tools'
-//! base URL `…/ex/jira/{{api_config.cloud_id}}/…` then reaches the user's own site.
+//! Account fields gathered while connecting, through the real authorization flow against the
+//! sandbox authorization server: Jira's per-site cloud id from the connector's account lookup
+//! (accessible-resources) so `…/ex/jira/{{api_config.cloud_id}}/…` reaches the user's own site;
+//! Salesforce's `instance_url` and Slack's user token (`authed_user`) from the token answer.
 
 use std::sync::{Arc, Mutex};
 
@@ -10,17 +10,18 @@ use agentkit_core::{Actions, ClientOptions, ScalekitClient};
 use axum::http::{HeaderMap, Uri};
 use serde_json::{json, Value};
 
-/// Opens `user`'s Jira authorization link (the sandbox consents at once) and returns the final page.
-async fn consent(actions: &Actions, user: &str) -> reqwest::Response {
+/// Opens `user`'s authorization link on `connection` (the sandbox consents at once) and returns
+/// the final page.
+async fn consent(actions: &Actions, connection: &str, user: &str) -> reqwest::Response {
     let link =
-        dispatch(actions, Operation::GetAuthorizationLink, json!({"connection_name": "jira", "identifier": user}))
+        dispatch(actions, Operation::GetAuthorizationLink, json!({"connection_name": connection, "identifier": user}))
             .await
             .unwrap();
     reqwest::get(link["link"].as_str().unwrap()).await.unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn jira_cloud_id_is_resolved_at_connect_time() {
+async fn account_fields_are_gathered_while_connecting() {
     let (sandbox, _sandbox_task) = agentkit_server::sandbox::start("127.0.0.1:0".parse().unwrap()).await.unwrap();
     let sandbox = format!("http://{sandbox}");
 
@@ -57,6 +58,21 @@ authorize_url = "{sandbox}/oauth2/authorize"
 token_url = "{sandbox}/oauth2/token"
 account_lookup_url = "{sandbox}/oauth/token/accessible-resources"
 base_url = "{jira_url}/ex/jira/{{{{api_config.cloud_id}}}}/rest/api/3"
+[[connections]]
+name = "salesforce"
+connector = "salesforce"
+client_id = "{id}"
+client_secret = "{secret}"
+authorize_url = "{sandbox}/oauth2/authorize"
+token_url = "{sandbox}/oauth2/token"
+[[connections]]
+name = "slack"
+connector = "slack"
+client_id = "{id}"
+client_secret = "{secret}"
+authorize_url = "{sandbox}/oauth2/authorize"
+token_url = "{sandbox}/oauth2/token"
+base_url = "{jira_url}"
 "#,
         data = data_dir.display(),
         id = agentkit_server::sandbox::SANDBOX_CLIENT_ID,
@@ -66,7 +82,7 @@ base_url = "{jira_url}/ex/jira/{{{{api_config.cloud_id}}}}/rest/api/3"
     let actions = Actions::new(ScalekitClient::new(&server.public_url, "c", "s", ClientOptions::default()).unwrap());
 
     for user in ["ada", "lin"] {
-        let page = consent(&actions, user).await;
+        let page = consent(&actions, "jira", user).await;
         assert_eq!(page.status(), 200, "{}", page.text().await.unwrap());
 
         let account =
@@ -91,13 +107,58 @@ base_url = "{jira_url}/ex/jira/{{{{api_config.cloud_id}}}}/rest/api/3"
         assert!(auth.starts_with("Bearer ya29.sandbox-"), "the user's token: {auth}");
     }
 
+    // Salesforce's instance_url and Slack's user token arrive in the token answer itself.
+    reqwest::Client::new()
+        .post(format!("{sandbox}/sandbox/settings"))
+        .json(&json!({"token_extras": {"instance_url": format!("{jira_url}/sf-org"),
+                                       "authed_user": {"id": "U1", "access_token": "xoxp-sam"}}}))
+        .send()
+        .await
+        .unwrap();
+    for connection in ["salesforce", "slack"] {
+        assert_eq!(consent(&actions, connection, "sam").await.status(), 200, "{connection}");
+    }
+    let account = dispatch(
+        &actions,
+        Operation::GetConnectedAccount,
+        json!({"connection_name": "salesforce", "identifier": "sam"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(account["connected_account"]["api_config"]["instance_url"], format!("{jira_url}/sf-org"));
+    let call = |connection: &str, tool: &str, input: Value| {
+        let (actions, connection, tool) = (&actions, connection.to_string(), tool.to_string());
+        async move {
+            dispatch(
+                actions,
+                Operation::ExecuteTool,
+                json!({"tool_name": tool, "connection_name": connection,
+                                                             "identifier": "sam", "tool_input": input}),
+            )
+            .await
+            .unwrap()
+        }
+    };
+    call("salesforce", "salesforce_sobject_get", json!({"sobject_type": "Account", "record_id": "001"})).await;
+    let (path, auth) = seen.lock().unwrap().pop().unwrap();
+    assert_eq!(path, "/sf-org/services/data/v62.0/sobjects/Account/001", "the org's own instance");
+    assert!(auth.starts_with("Bearer ya29.sandbox-"));
+    call("slack", "slack_search_messages", json!({"query": "deploy"})).await;
+    assert_eq!(
+        seen.lock().unwrap().pop().unwrap(),
+        ("/api/search.messages".to_string(), "Bearer xoxp-sam".to_string())
+    );
+    call("slack", "slack_list_channels", json!({})).await;
+    let (_, auth) = seen.lock().unwrap().pop().unwrap();
+    assert!(auth.starts_with("Bearer ya29.sandbox-"), "bot tools use the bot token: {auth}");
+
     // A lookup that fails leaves the account unauthorized, with a clear page.
     let mut broken = agentkit_server::Config::parse(&config, "jira.toml").unwrap();
     broken.connections[0].account_lookup_url = Some(format!("{sandbox}/no-such-endpoint"));
     broken.server.data_dir = data_dir.join("broken");
     let broken = agentkit_server::start(broken).await.unwrap();
     let actions = Actions::new(ScalekitClient::new(&broken.public_url, "c", "s", ClientOptions::default()).unwrap());
-    let page = consent(&actions, "eve").await;
+    let page = consent(&actions, "jira", "eve").await;
     assert_eq!(page.status(), 502);
     let account =
         dispatch(&actions, Operation::GetConnectedAccount, json!({"connection_name": "jira", "identifier": "eve"}))

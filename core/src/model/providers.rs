@@ -79,7 +79,7 @@ pub struct ProviderResponse {
 pub struct ListProvidersRequest {
     #[serde(default)]
     pub identifier: String,
-    #[serde(default, alias = "providerType")]
+    #[serde(default, alias = "providerType", deserialize_with = "provider_type_name")]
     pub provider_type: String,
     #[serde(default, alias = "pageSize")]
     pub page_size: Option<u32>,
@@ -97,4 +97,33 @@ pub struct ListProvidersResponse {
     pub prev_page_token: String,
     #[serde(default)]
     pub total_size: u32,
+}
+
+/// `provider_type` as a name, or as the official SDK's enum number (0 DEFAULT, 1 CUSTOM, 2 ALL).
+fn provider_type_name<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    use serde::de::Error;
+    match Value::deserialize(d)? {
+        Value::Null => Ok(String::new()),
+        Value::String(s) => Ok(s),
+        Value::Number(n) => match n.as_u64() {
+            Some(0) => Ok("DEFAULT".into()),
+            Some(1) => Ok("CUSTOM".into()),
+            Some(2) => Ok("ALL".into()),
+            _ => Err(D::Error::custom(format!("provider_type {n} is not 0 (DEFAULT), 1 (CUSTOM) or 2 (ALL)"))),
+        },
+        other => Err(D::Error::custom(format!("provider_type must be a name or a number, not {other}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn provider_type_takes_names_and_enum_numbers() {
+        let parse = |v: Value| serde_json::from_value::<ListProvidersRequest>(serde_json::json!({"provider_type": v}));
+        assert_eq!(parse(serde_json::json!(1)).unwrap().provider_type, "CUSTOM");
+        assert_eq!(parse(serde_json::json!("ALL")).unwrap().provider_type, "ALL");
+        assert!(parse(serde_json::json!(7)).is_err());
+    }
 }

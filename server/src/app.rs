@@ -12,7 +12,7 @@ use tokio::task::JoinHandle;
 use agentkit_core::{Error, ErrorKind, Result};
 
 use crate::config::{Config, ConnectionConfig};
-use crate::connectors::Catalog;
+use crate::connectors::{Catalog, ConnectorDef};
 use crate::store::Store;
 use crate::tokens::Signer;
 
@@ -31,6 +31,16 @@ impl Registry {
             Error::not_found(format!("connection {name:?} not found: configure it in the gateway's config file"))
         })
     }
+
+    /// The connector a connection uses (registries are checked at build, so a miss is a bug).
+    pub fn connector_of(&self, connection: &ConnectionConfig) -> Result<Arc<ConnectorDef>> {
+        self.catalog.connector(&connection.connector).cloned().ok_or_else(|| {
+            Error::new(
+                ErrorKind::Server,
+                format!("connection {:?} uses unknown connector {:?}", connection.name, connection.connector),
+            )
+        })
+    }
 }
 
 /// Everything a request handler needs; built once at start-up.
@@ -38,6 +48,7 @@ pub struct AppState {
     pub config: Config,
     pub store: Store,
     registry: std::sync::RwLock<Arc<Registry>>,
+    reloading: tokio::sync::Mutex<()>,
     pub signer: Signer,
     pub public_url: String,
     /// client_id → the API client's settings (secret hash, permissions).
@@ -55,10 +66,17 @@ impl AppState {
     }
 
     /// Rebuilds the registry from the config, the connector directory and the stored custom
-    /// providers; on any error the current registry stays in place.
+    /// providers; on any error the current registry stays in place. Rebuilds run one at a time,
+    /// so a slower rebuild never replaces a newer one (two custom providers created at once).
     pub async fn reload_registry(&self) -> Result<Arc<Registry>> {
+        let _one_at_a_time = self.reloading.lock().await;
         let registry = Arc::new(build_registry(&self.config, &self.store).await?);
         *self.registry.write().unwrap_or_else(|p| p.into_inner()) = registry.clone();
+        tracing::info!(
+            connectors = registry.catalog.connectors().count(),
+            tools = registry.catalog.tools().count(),
+            "connectors reloaded"
+        );
         Ok(registry)
     }
 
@@ -69,13 +87,7 @@ impl AppState {
 
     /// The OAuth app of a connection (connector endpoints with the connection's overrides).
     pub fn oauth_app(&self, connection: &ConnectionConfig) -> Result<crate::oauth::OAuthApp> {
-        let registry = self.registry();
-        let connector = registry.catalog.connector(&connection.connector).ok_or_else(|| {
-            Error::new(
-                ErrorKind::Server,
-                format!("connection {:?} uses unknown connector {:?}", connection.name, connection.connector),
-            )
-        })?;
+        let connector = self.registry().connector_of(connection)?;
         crate::oauth::OAuthApp::new(&connector.auth, connection)
     }
 
@@ -113,14 +125,7 @@ impl AppState {
         if let Some(url) = &connection.base_url {
             return Ok(url.clone());
         }
-        let registry = self.registry();
-        let connector = registry.catalog.connector(&connection.connector).ok_or_else(|| {
-            Error::new(
-                ErrorKind::Server,
-                format!("connection {:?} uses unknown connector {:?}", connection.name, connection.connector),
-            )
-        })?;
-        Ok(connector.base_url.clone())
+        Ok(self.registry().connector_of(connection)?.base_url.clone())
     }
 }
 
@@ -182,9 +187,7 @@ async fn reload_connectors(
     _caller: crate::api::Caller,
 ) -> crate::api::ApiResult<axum::Json<serde_json::Value>> {
     let registry = state.reload_registry().await?;
-    let tools = registry.catalog.tools().count();
-    let connectors = registry.catalog.connectors().count();
-    tracing::info!(connectors, tools, "connectors reloaded");
+    let (connectors, tools) = (registry.catalog.connectors().count(), registry.catalog.tools().count());
     Ok(axum::Json(serde_json::json!({"connectors": connectors, "tools": tools})))
 }
 
@@ -228,6 +231,7 @@ pub async fn start(config: Config) -> Result<RunningServer> {
         config,
         store,
         registry: std::sync::RwLock::new(Arc::new(registry)),
+        reloading: Default::default(),
         signer,
         public_url: public_url.clone(),
         api_clients,

@@ -98,13 +98,9 @@ fn reload_on_sighup(state: agentkit_server::app::SharedState) {
     tokio::spawn(async move {
         let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else { return };
         while hup.recv().await.is_some() {
-            match state.reload_registry().await {
-                Ok(r) => tracing::info!(
-                    connectors = r.catalog.connectors().count(),
-                    tools = r.catalog.tools().count(),
-                    "connectors reloaded"
-                ),
-                Err(e) => tracing::error!(error = %e.message(), "connector reload failed; the previous catalog stays"),
+            // Success is logged by the reload itself.
+            if let Err(e) = state.reload_registry().await {
+                tracing::error!(error = %e.message(), "connector reload failed; the previous catalog stays");
             }
         }
     });

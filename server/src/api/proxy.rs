@@ -72,11 +72,7 @@ pub async fn forward(
         .into());
     }
     let connection = state.connection(&account.connection_name)?;
-    let registry = state.registry();
-    let connector = registry
-        .catalog
-        .connector(&connection.connector)
-        .ok_or_else(|| Error::new(ErrorKind::Server, "connection uses an unknown connector"))?;
+    let connector = state.registry().connector_of(&connection)?;
     let base = state.account_base_url(&connection, account.api_config.as_ref())?;
     let mut url = format!("{}/{}", base.trim_end_matches('/'), path.trim_start_matches('/'));
     if let Some(q) = query.filter(|q| !q.is_empty()) {

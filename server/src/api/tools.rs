@@ -178,14 +178,13 @@ async fn account_for_call(state: &AppState, req: &ExecuteToolRequest, tool: &Cat
             };
             resolve_account(state, &sel).await?
         } else {
+            let registry = state.registry();
             let mut candidates: Vec<AccountRecord> = state
                 .store
                 .accounts_of_identifier(req.identifier.trim())
                 .await?
                 .into_iter()
-                .filter(|a| {
-                    a.connector == tool.connector.slug && state.registry().connections.contains_key(&a.connection_name)
-                })
+                .filter(|a| a.connector == tool.connector.slug && registry.connections.contains_key(&a.connection_name))
                 .collect();
             match candidates.len() {
                 0 => {

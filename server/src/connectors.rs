@@ -130,6 +130,13 @@ pub struct ToolDef {
     pub credential: Option<String>,
 }
 
+impl ToolDef {
+    /// Whether the tool declares the boolean annotation `name` (`read_only_hint`, …) as true.
+    pub fn hint(&self, name: &str) -> bool {
+        self.annotations.as_ref().and_then(|a| a.get(name)).and_then(Value::as_bool).unwrap_or(false)
+    }
+}
+
 /// A 2xx answer that is a failure when `field` equals `equals` (Slack's `ok: false`) or, without
 /// `equals`, when `field` is present (GraphQL's `errors`); `message_field` (dotted) says why.
 #[derive(Debug, Clone, Deserialize)]

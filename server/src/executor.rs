@@ -364,9 +364,7 @@ async fn call_upstream(upstream: &Upstream<'_>, req: &RequestDef, scope: &Scope<
 /// A request that may be sent twice: an idempotent HTTP method, or a tool declared read-only or
 /// idempotent (searches that POST a query).
 fn repeatable(method: &reqwest::Method, tool: &CatalogTool) -> bool {
-    let hint =
-        |name: &str| tool.def.annotations.as_ref().and_then(|a| a.get(name)).and_then(Value::as_bool).unwrap_or(false);
-    method.is_idempotent() || hint("read_only_hint") || hint("idempotent_hint")
+    method.is_idempotent() || tool.def.hint("read_only_hint") || tool.def.hint("idempotent_hint")
 }
 
 /// The provider's Retry-After, in seconds.

@@ -134,7 +134,7 @@ async fn config_target(state: &AppState, id: &str, headers: &HeaderMap) -> Resul
 }
 
 fn read_only(tool: &CatalogTool) -> bool {
-    tool.def.annotations.as_ref().and_then(|a| a.get("read_only_hint")).and_then(Value::as_bool).unwrap_or(false)
+    tool.def.hint("read_only_hint")
 }
 
 /// The tools a target exposes: each mapping's listed tools, or all of its connector's.

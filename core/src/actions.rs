@@ -301,7 +301,7 @@ impl Actions {
             if req.method.trim().is_empty() { "GET".to_string() } else { req.method.trim().to_ascii_uppercase() };
         let method = Method::from_bytes(method_name.as_bytes())
             .map_err(|_| Error::invalid_field("method", format!("method {:?} is not an HTTP method", req.method)))?;
-        let path = if req.path.starts_with('/') { req.path.clone() } else { format!("/{}", req.path) };
+        let path = crate::model::proxy_path::encode_caller_path(&req.path)?;
         let mut headers = req.headers.clone();
         // Selection headers win over caller headers of the same name.
         headers.retain(|(k, _)| !k.eq_ignore_ascii_case("connection_name") && !k.eq_ignore_ascii_case("identifier"));

@@ -57,6 +57,8 @@ pub struct AppState {
     pub mcp_sessions: crate::mcp_server::Sessions,
     pub sql_pools: crate::sql::SqlPools,
     pub rate_limiter: crate::limits::RateLimiter,
+    /// The only way out to providers: every outbound connection is checked by its policy.
+    pub egress: crate::egress::Egress,
 }
 
 impl AppState {
@@ -80,6 +82,23 @@ impl AppState {
         Ok(registry)
     }
 
+    /// Creates or replaces a custom provider: the registry it yields is built and checked in
+    /// memory, then the row is saved and the registry swapped, all under the rebuild lock.
+    pub async fn replace_custom_provider(
+        &self,
+        provider: &agentkit_core::model::Provider,
+        replace: bool,
+    ) -> Result<()> {
+        let _one_at_a_time = self.reloading.lock().await;
+        let mut providers = self.store.custom_providers().await?;
+        providers.retain(|p| p.identifier != provider.identifier);
+        providers.push(provider.clone());
+        let registry = Arc::new(registry_from(&self.config, providers)?);
+        self.store.save_custom_provider(provider, replace).await?;
+        *self.registry.write().unwrap_or_else(|p| p.into_inner()) = registry;
+        Ok(())
+    }
+
     /// A configured connection by name, or 404 naming it.
     pub fn connection(&self, name: &str) -> Result<Arc<ConnectionConfig>> {
         self.registry().connection(name)
@@ -88,12 +107,14 @@ impl AppState {
     /// The OAuth app of a connection (connector endpoints with the connection's overrides).
     pub fn oauth_app(&self, connection: &ConnectionConfig) -> Result<crate::oauth::OAuthApp> {
         let connector = self.registry().connector_of(connection)?;
-        crate::oauth::OAuthApp::new(&connector.auth, connection)
+        crate::oauth::OAuthApp::new(&connector.auth, connection, self.egress.clone())
     }
 
     /// API base URL for an account's calls: the connection's override, else the connector's
     /// default, with `{{api_config.<field>}}` filled from the account (Salesforce's instance URL,
-    /// stored from its token response).
+    /// stored from its token response). A value that fills the start of the URL must be a plain
+    /// http(s) origin-and-path; one inside the path fills exactly one segment; one in the host
+    /// must be a host name. No value can add userinfo, a query or climb out of its place.
     pub fn account_base_url(
         &self,
         connection: &ConnectionConfig,
@@ -113,11 +134,67 @@ impl AppState {
                 )
                 .with_error_code("FAILED_PRECONDITION")
             })?;
-            out.push_str(value.trim_end_matches('/'));
+            out.push_str(&templated_value(&out, field, value)?);
             rest = &rest[(end + 2).min(rest.len())..];
         }
         out.push_str(rest);
         Ok(out)
+    }
+
+    /// Checks an `api_config` change an API client asks for: a field the base URL reads decides
+    /// where the account's credential goes, so changing it needs the routing right, may not
+    /// overwrite a value the provider gave at authorization, and must match the connector's (or
+    /// connection's) host patterns.
+    pub fn check_api_config_change(
+        &self,
+        caller: &crate::api::Caller,
+        connection: &ConnectionConfig,
+        old: Option<&serde_json::Value>,
+        new: &serde_json::Value,
+    ) -> Result<()> {
+        let template = self.base_url(connection)?;
+        let connector = self.registry().connector_of(connection)?;
+        let from_provider = |field: &str| {
+            connector.auth.token_response_fields.iter().any(|f| f == field)
+                || connector.auth.account_lookup.as_ref().is_some_and(|l| l.fields.contains_key(field))
+        };
+        for field in templated_fields(&template) {
+            let (before, after) = (old.and_then(|o| o.get(field)), new.get(field));
+            if after.is_none() || before == after {
+                continue;
+            }
+            caller.require_credential_routing(&format!("change api_config.{field} (where the credential is sent)"))?;
+            if before.is_some() && from_provider(field) {
+                return Err(Error::new(
+                    ErrorKind::Conflict,
+                    format!("api_config.{field} came from the provider at authorization and cannot be changed: authorize the account again"),
+                )
+                .with_error_code("FAILED_PRECONDITION"));
+            }
+            let value = after.and_then(serde_json::Value::as_str).ok_or_else(|| {
+                Error::invalid_field(format!("api_config.{field}"), format!("api_config.{field} must be a string"))
+            })?;
+            let prefix = &template[..template.find(&format!("{{{{api_config.{field}}}}}")).unwrap_or(0)];
+            let filled = templated_value(prefix, field, value)?;
+            if prefix.is_empty() {
+                let host = url::Url::parse(&filled).ok().and_then(|u| u.host_str().map(str::to_ascii_lowercase));
+                let patterns: Vec<&String> = connector
+                    .api_config_hosts
+                    .get(field)
+                    .into_iter()
+                    .chain(connection.api_config_hosts.get(field))
+                    .flatten()
+                    .collect();
+                let matches = |host: &str| patterns.iter().any(|p| host_matches(p, host));
+                if !patterns.is_empty() && !host.as_deref().is_some_and(matches) {
+                    return Err(Error::invalid_field(
+                        format!("api_config.{field}"),
+                        format!("api_config.{field} must be on one of the hosts {patterns:?}"),
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// API base URL for a connection: its override, else the connector's default.
@@ -127,6 +204,49 @@ impl AppState {
         }
         Ok(self.registry().connector_of(connection)?.base_url.clone())
     }
+}
+
+/// The fields a base-URL template reads from `api_config`.
+fn templated_fields(template: &str) -> Vec<&str> {
+    template.split("{{api_config.").skip(1).filter_map(|rest| rest.split_once("}}").map(|(field, _)| field)).collect()
+}
+
+/// `*.example.com` matches any subdomain; anything else the host exactly.
+fn host_matches(pattern: &str, host: &str) -> bool {
+    match pattern.strip_prefix("*.") {
+        Some(suffix) => host.strip_suffix(suffix).is_some_and(|sub| sub.ends_with('.') && sub.len() > 1),
+        None => pattern.eq_ignore_ascii_case(host),
+    }
+}
+
+/// A value placed into a base URL after `prefix`: at the start, a whole http(s) URL without
+/// userinfo, query or fragment; in the host, a host name (and port); in the path, one segment.
+fn templated_value(prefix: &str, field: &str, value: &str) -> Result<String> {
+    let bad = |why: &str| {
+        Error::invalid_field(format!("api_config.{field}"), format!("api_config.{field} {why}"))
+            .with_error_code("FAILED_PRECONDITION")
+    };
+    if prefix.is_empty() {
+        let url = url::Url::parse(value).map_err(|_| bad("is not an absolute URL"))?;
+        if !matches!(url.scheme(), "http" | "https")
+            || !url.username().is_empty()
+            || url.password().is_some()
+            || url.query().is_some()
+            || url.fragment().is_some()
+            || url.host_str().is_none()
+        {
+            return Err(bad("must be an http(s) URL without credentials, query or fragment"));
+        }
+        return Ok(url.as_str().trim_end_matches('/').to_string());
+    }
+    let in_host = prefix.contains("://") && !prefix.split_once("://").is_some_and(|(_, after)| after.contains('/'));
+    if in_host {
+        let host_like = !value.is_empty()
+            && value.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':'))
+            && !value.starts_with(['.', '-']);
+        return if host_like { Ok(value.to_string()) } else { Err(bad("must be a host name")) };
+    }
+    Ok(agentkit_core::model::proxy_path::encode_segment_value(value))
 }
 
 pub type SharedState = Arc<AppState>;
@@ -216,6 +336,7 @@ pub async fn start(config: Config) -> Result<RunningServer> {
         .map_err(|e| Error::new(ErrorKind::Server, format!("cannot listen on {}: {e}", config.server.listen)))?;
     let addr = listener.local_addr().map_err(|e| Error::new(ErrorKind::Server, e.to_string()))?;
     let public_url = config.public_url(addr);
+    let egress = crate::egress::Egress::new(crate::egress::EgressPolicy::new(&config.egress)?.with_own_address(addr))?;
     let api_clients = config
         .api_clients
         .iter()
@@ -239,6 +360,7 @@ pub async fn start(config: Config) -> Result<RunningServer> {
         mcp_sessions: Default::default(),
         sql_pools: Default::default(),
         rate_limiter: Default::default(),
+        egress,
     });
     let app = router(state.clone());
     let task = tokio::spawn(async move {
@@ -252,13 +374,18 @@ pub async fn start(config: Config) -> Result<RunningServer> {
 /// Built-in connectors, the connector directory's files and the stored custom providers, with the
 /// configured connections (each custom provider also gets a connection of its own name).
 async fn build_registry(config: &Config, store: &Store) -> Result<Registry> {
+    registry_from(config, store.custom_providers().await?)
+}
+
+/// The registry of `config` with these custom providers.
+fn registry_from(config: &Config, custom_providers: Vec<agentkit_core::model::Provider>) -> Result<Registry> {
     let mut catalog = Catalog::built_in()?;
     if let Some(dir) = &config.server.connectors_dir {
         catalog.add_dir(dir)?;
     }
     let mut connections: HashMap<String, Arc<ConnectionConfig>> =
         config.connections.iter().map(|c| (c.name.clone(), Arc::new(c.clone()))).collect();
-    for provider in store.custom_providers().await? {
+    for provider in custom_providers {
         let def = crate::custom_providers::connector_def(&provider)?;
         connections.entry(def.slug.clone()).or_insert_with(|| Arc::new(ConnectionConfig::for_connector(&def.slug)));
         catalog.add_connector(&format!("custom provider {}", provider.identifier), def)?;

@@ -12,6 +12,10 @@
 //! client_id = "skc_app"
 //! client_secret_sha256 = "<hex sha256 of the secret>"   # or client_secret = "..." (hashed on load)
 //! read_credentials = true    # false: this client may not read stored credentials
+//! scopes = ["tools", "accounts", "admin", "credentials:read"]   # default: all of them
+//!
+//! [egress]                 # internal hosts providers may live at (refused by default)
+//! allow = ["10.2.0.0/16", "127.0.0.1:9100", "intranet.example.com"]
 //!
 //! [[connections]]
 //! name = "gmail"             # the connection name your code passes as connection_name
@@ -42,6 +46,9 @@ pub struct Config {
     pub api_clients: Vec<ApiClientConfig>,
     #[serde(default)]
     pub connections: Vec<ConnectionConfig>,
+    /// Internal destinations providers may be reached at (see `egress`).
+    #[serde(default)]
+    pub egress: crate::egress::EgressConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -65,6 +72,9 @@ pub struct ServerConfig {
     /// Lifetime of authorization links, seconds.
     #[serde(default = "default_link_ttl")]
     pub link_ttl_secs: u64,
+    /// Most bytes of one provider answer `/proxy` relays (streamed).
+    #[serde(default = "default_proxy_max_answer_bytes")]
+    pub proxy_max_answer_bytes: u64,
 }
 
 impl Default for ServerConfig {
@@ -77,6 +87,7 @@ impl Default for ServerConfig {
             connectors_dir: None,
             token_ttl_secs: default_token_ttl(),
             link_ttl_secs: default_link_ttl(),
+            proxy_max_answer_bytes: default_proxy_max_answer_bytes(),
         }
     }
 }
@@ -97,6 +108,9 @@ fn default_token_ttl() -> u64 {
 fn default_link_ttl() -> u64 {
     600
 }
+fn default_proxy_max_answer_bytes() -> u64 {
+    crate::api::proxy::DEFAULT_PROXY_MAX_ANSWER_BYTES
+}
 
 /// An application allowed to call the API with the client-credentials grant.
 #[derive(Debug, Clone, Deserialize)]
@@ -107,6 +121,10 @@ pub struct ApiClientConfig {
     /// documented API expects; set false for clients that only run tools.
     #[serde(default = "default_true")]
     pub read_credentials: bool,
+    /// What this client may do: `tools`, `accounts`, `admin`, `credentials:read`. Absent: all
+    /// of them (`credentials:read` only with `read_credentials`).
+    #[serde(default)]
+    pub scopes: Option<Vec<String>>,
     #[serde(default)]
     pub client_secret_sha256: Option<String>,
     #[serde(default)]
@@ -161,6 +179,10 @@ pub struct ConnectionConfig {
     /// SQL connectors: allow tools that write (read-only otherwise).
     #[serde(default)]
     pub allow_writes: bool,
+    /// More host patterns API clients may set templated `api_config` URL fields to, next to the
+    /// connector's (`{ instance_url = ["*.sandbox.my.salesforce.com"] }`).
+    #[serde(default)]
+    pub api_config_hosts: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 impl ConnectionConfig {
@@ -187,7 +209,9 @@ impl Config {
             toml::from_str(text).map_err(|e| Error::invalid_field("config", format!("{origin}: {e}")))?;
         for client in &config.api_clients {
             client.secret_hash()?;
+            crate::api::authorization::Grants::from_config(client.scopes.as_deref(), client.read_credentials)?;
         }
+        crate::egress::EgressPolicy::new(&config.egress)?;
         let mut names = std::collections::HashSet::new();
         for c in &config.connections {
             if !names.insert(c.name.as_str()) {

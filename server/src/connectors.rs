@@ -46,6 +46,17 @@ pub struct ConnectorDef {
     #[serde(default)]
     pub limits: crate::limits::LimitsDef,
     pub tools: Vec<ToolDef>,
+    /// Host patterns (`*.my.salesforce.com`) an API client may set a templated `api_config`
+    /// URL field to; values from the provider's own token answer are not held to them.
+    #[serde(default)]
+    pub api_config_hosts: std::collections::BTreeMap<String, Vec<String>>,
+    /// May API clients send raw requests through `/proxy` with this connector's credentials?
+    #[serde(default = "proxy_enabled_default")]
+    pub proxy_enabled: bool,
+}
+
+fn proxy_enabled_default() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, Deserialize)]

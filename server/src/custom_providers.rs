@@ -182,6 +182,12 @@ pub fn connector_def(provider: &Provider) -> Result<ConnectorDef> {
         }
     };
     let header = if header_override.is_empty() { header } else { header_override };
+    if reqwest::header::HeaderName::from_bytes(header.as_bytes()).is_err() {
+        return Err(Error::invalid_field(
+            "auth_patterns.auth_header_key_override",
+            format!("auth_header_key_override {header:?} is not a valid HTTP header name"),
+        ));
+    }
     let oauth = get(pattern, "oauth_config");
     let scopes: Vec<String> = get(oauth.as_ref(), "available_scopes")
         .and_then(|s| s.as_array().cloned())
@@ -216,6 +222,14 @@ pub fn connector_def(provider: &Provider) -> Result<ConnectorDef> {
             })
         })
         .collect::<Result<Vec<_>>>()?;
+    // SQL tools open database connections with stored credentials: only operator-written
+    // connector files may declare them.
+    if let Some(i) = tools.iter().position(|t| t.sql.is_some()) {
+        return Err(Error::invalid_field(
+            format!("tools[{i}].sql"),
+            format!("tools[{i}].sql: SQL tools may only be declared in the gateway's connector files"),
+        ));
+    }
     Ok(ConnectorDef {
         slug: provider.identifier.clone(),
         display_name: provider.display_name.clone(),
@@ -224,6 +238,8 @@ pub fn connector_def(provider: &Provider) -> Result<ConnectorDef> {
         base_url: provider.proxy_url.replace("{{api_config.", "{{").replace("{{", "{{api_config."),
         limits: Default::default(),
         tools,
+        proxy_enabled: provider.proxy_enabled,
+        api_config_hosts: Default::default(),
     })
 }
 

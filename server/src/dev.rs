@@ -73,6 +73,7 @@ pub async fn start(opts: DevOptions) -> Result<DevEnvironment> {
             client_secret: Some(client_secret.clone()),
             client_secret_sha256: None,
             read_credentials: true,
+            scopes: None,
         }],
         connections: vec![ConnectionConfig {
             name: "gmail".into(),
@@ -88,7 +89,10 @@ pub async fn start(opts: DevOptions) -> Result<DevEnvironment> {
             authorize_params: Default::default(),
             account_lookup_url: None,
             allow_writes: false,
+            api_config_hosts: Default::default(),
         }],
+        // The sandbox is an internal address: allowed by name, the policy stays on.
+        egress: crate::egress::EgressConfig { allow: vec![sandbox_addr.to_string()] },
     };
     let gateway = crate::start(config).await?;
     Ok(DevEnvironment { gateway, sandbox_url, client_id, client_secret })

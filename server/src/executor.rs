@@ -185,7 +185,7 @@ fn scalar_text(v: &Value) -> String {
 }
 
 fn encode_path_segment(s: &str) -> String {
-    url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>().replace('+', "%20")
+    agentkit_core::model::proxy_path::encode_segment_value(s)
 }
 
 /// RFC 2822 message, base64url-encoded, from `{to, cc, bcc, subject, body, content_type,
@@ -271,11 +271,24 @@ pub struct Upstream<'a> {
     pub credential: &'a (String, String),
     pub limiter: &'a RateLimiter,
     pub account_id: &'a str,
+    /// The way out to the provider.
+    pub egress: &'a crate::egress::Egress,
+}
+
+/// How much of one provider answer a tool reads, as a multiple of the tool's output cap (answers
+/// shrink when shaped; a larger one is refused rather than buffered).
+const ANSWER_BUDGET_FACTOR: usize = 8;
+
+impl Upstream<'_> {
+    fn answer_budget(&self) -> usize {
+        let cap = self.tool.connector.limits.max_output_bytes.unwrap_or(crate::limits::DEFAULT_MAX_OUTPUT_BYTES);
+        cap.saturating_mul(ANSWER_BUDGET_FACTOR)
+    }
 }
 
 /// One provider call; answers that are not 2xx become tool errors.
 async fn call_upstream(upstream: &Upstream<'_>, req: &RequestDef, scope: &Scope<'_>) -> Result<Value> {
-    let Upstream { tool, base_url, credential, limiter, account_id } = *upstream;
+    let Upstream { tool, base_url, credential, limiter, account_id, egress } = *upstream;
     let path = scope.interpolate(&req.path, encode_path_segment);
     let url = format!("{}{}", base_url.trim_end_matches('/'), path);
     let method: reqwest::Method = reqwest::Method::from_bytes(req.method.as_bytes()).map_err(|_| {
@@ -294,7 +307,7 @@ async fn call_upstream(upstream: &Upstream<'_>, req: &RequestDef, scope: &Scope<
             None => {}
         }
     }
-    let mut builder = agentkit_core::runtime::http_client()
+    let mut builder = egress
         .request(method.clone(), &url)
         .timeout(UPSTREAM_TIMEOUT)
         .header(credential.0.as_str(), credential.1.as_str());
@@ -319,11 +332,15 @@ async fn call_upstream(upstream: &Upstream<'_>, req: &RequestDef, scope: &Scope<
         if let Some(rule) = &tool.connector.limits.rate_limit {
             limiter.acquire(&tool.connector.slug, account_id, rule).await?;
         }
-        let this_try = builder.try_clone().expect("request bodies are buffered JSON");
-        let resp = this_try.send().await.map_err(|e| {
-            let kind = if e.is_timeout() { ErrorKind::Timeout } else { ErrorKind::Unavailable };
-            Error::new(kind, format!("{}: the provider could not be reached: {}", tool.def.name, e.without_url()))
-                .with_error_code("TOOL_ERROR")
+        // Only a request that failed to build cannot be copied; sending it names the problem.
+        let Some(this_try) = builder.try_clone() else {
+            return Err(builder.send().await.err().unwrap_or_else(|| {
+                Error::new(ErrorKind::Server, format!("{}: the provider request could not be built", tool.def.name))
+            }));
+        };
+        let resp = this_try.send().await.map_err(|e| match e.kind() {
+            ErrorKind::Forbidden | ErrorKind::InvalidInput => e,
+            kind => Error::new(kind, format!("{}: {}", tool.def.name, e.message())).with_error_code("TOOL_ERROR"),
         })?;
         match retry {
             Some(rule) if attempt + 1 < rule.max_attempts && rule.on_status.contains(&resp.status().as_u16()) => {
@@ -334,10 +351,7 @@ async fn call_upstream(upstream: &Upstream<'_>, req: &RequestDef, scope: &Scope<
         }
     };
     let status = resp.status().as_u16();
-    let bytes = resp
-        .bytes()
-        .await
-        .map_err(|e| Error::new(ErrorKind::Unavailable, format!("reading provider answer: {}", e.without_url())))?;
+    let bytes = crate::egress::read_bounded(resp, upstream.answer_budget()).await?;
     let body: Value = if bytes.is_empty() {
         Value::Object(Map::new())
     } else {

@@ -3,7 +3,8 @@
 //! Layout: [`config`] (file format) → [`app`] (router + shared state) → the REST handlers in
 //! [`api`], backed by [`store`] (SQLite), [`connectors`] (declarative catalog), [`executor`]
 //! (runs a tool against the provider), [`tokens`] (API-client bearer tokens, signed links) and
-//! [`vault`] (every credential sealed at rest).
+//! [`vault`] (every credential sealed at rest); every provider-bound connection goes through
+//! [`egress`].
 //! [`sandbox`] is the offline Gmail stand-in used by `agentkit dev`; it is a separate HTTP service
 //! the gateway reaches only through a connection's base-URL override.
 
@@ -13,6 +14,7 @@ pub mod config;
 pub mod connectors;
 pub mod custom_providers;
 pub mod dev;
+pub mod egress;
 pub mod executor;
 pub mod limits;
 pub mod mcp_server;

@@ -28,6 +28,7 @@ pub struct OAuthApp {
     pub scopes: Vec<String>,
     basic_auth: bool,
     params: Vec<(String, String)>,
+    egress: crate::egress::Egress,
 }
 
 /// What a token endpoint answered.
@@ -100,7 +101,7 @@ pub fn pkce_pair() -> (String, String) {
 }
 
 impl OAuthApp {
-    pub fn new(auth: &AuthDef, connection: &ConnectionConfig) -> Result<OAuthApp> {
+    pub fn new(auth: &AuthDef, connection: &ConnectionConfig, egress: crate::egress::Egress) -> Result<OAuthApp> {
         let missing = |what: &str| {
             Error::new(
                 ErrorKind::InvalidInput,
@@ -145,6 +146,7 @@ impl OAuthApp {
             scopes: if connection.scopes.is_empty() { auth.scopes.clone() } else { connection.scopes.clone() },
             basic_auth,
             params,
+            egress,
         })
     }
 
@@ -171,10 +173,8 @@ impl OAuthApp {
     }
 
     async fn token_request(&self, mut form: Vec<(&str, String)>) -> std::result::Result<TokenSet, TokenError> {
-        let mut req = agentkit_core::runtime::http_client()
-            .post(&self.token_url)
-            .timeout(TOKEN_ENDPOINT_TIMEOUT)
-            .header("accept", "application/json");
+        let mut req =
+            self.egress.post(&self.token_url).timeout(TOKEN_ENDPOINT_TIMEOUT).header("accept", "application/json");
         if self.basic_auth {
             let credentials = format!("{}:{}", urlencode(&self.client_id), urlencode(&self.client_secret));
             req = req.header("authorization", format!("Basic {}", B64.encode(credentials)));
@@ -188,12 +188,11 @@ impl OAuthApp {
             .form(&form)
             .send()
             .await
-            .map_err(|e| TokenError::Transient(format!("token endpoint unreachable: {}", e.without_url())))?;
+            .map_err(|e| TokenError::Transient(format!("token endpoint unreachable: {}", e.message())))?;
         let status = resp.status().as_u16();
-        let body = resp
-            .bytes()
+        let body = crate::egress::read_bounded(resp, crate::egress::TOKEN_ANSWER_MAX_BYTES)
             .await
-            .map_err(|e| TokenError::Transient(format!("reading token response: {}", e.without_url())))?;
+            .map_err(|e| TokenError::Transient(format!("reading token response: {}", e.message())))?;
         if status >= 500 || status == 429 {
             return Err(TokenError::Transient(format!("token endpoint answered HTTP {status}")));
         }
@@ -248,14 +247,9 @@ impl OAuthApp {
         if !self.client_secret.is_empty() {
             form.push(("client_secret", self.client_secret.clone()));
         }
-        let sent = agentkit_core::runtime::http_client()
-            .post(&self.revoke_url)
-            .timeout(TOKEN_ENDPOINT_TIMEOUT)
-            .form(&form)
-            .send()
-            .await;
+        let sent = self.egress.post(&self.revoke_url).timeout(TOKEN_ENDPOINT_TIMEOUT).form(&form).send().await;
         if let Err(e) = sent {
-            tracing::warn!(error = %e.without_url(), "token revocation failed");
+            tracing::warn!(error = %e.message(), "token revocation failed");
         }
     }
 }

@@ -206,7 +206,7 @@ impl Refresher {
         } else {
             connection.scopes.clone()
         };
-        match key.exchange(&scopes).await {
+        match key.exchange(&state.egress, &scopes).await {
             Ok(tokens) => {
                 self.backoff.lock().unwrap_or_else(|p| p.into_inner()).remove(&latest.id);
                 let (minted, expires_at) = tokens.into_credentials(None, &scopes);

@@ -44,14 +44,23 @@ impl ServiceAccountKey {
     }
 
     /// Validates a key when an account is created, naming the bad field.
-    pub fn check(details: &Value) -> Result<()> {
+    /// `declared_token_urls` are the connection's token endpoints, the only other places (next to
+    /// Google's) a key may be traded at.
+    pub fn check(details: &Value, declared_token_urls: &[&str]) -> Result<()> {
         let key: ServiceAccountKey = serde_json::from_value(details.clone()).map_err(|e| {
             Error::invalid_field("authorization_details.static_auth.details", format!("not a service-account key: {e}"))
         })?;
         url::Url::parse(&key.token_uri).map_err(|_| {
             Error::invalid_field("authorization_details.static_auth.details.token_uri", "token_uri is not a URL")
         })?;
+
         signing_key(&key.private_key)?;
+        if !token_uri_allowed(&key.token_uri, declared_token_urls) {
+            return Err(Error::invalid_field(
+                "authorization_details.static_auth.details.token_uri",
+                "token_uri is not a token endpoint of this connection (Google's, or the connection's token_url)",
+            ));
+        }
         Ok(())
     }
 
@@ -82,26 +91,55 @@ impl ServiceAccountKey {
     }
 
     /// Trades a fresh assertion for an access token at `token_uri`.
-    pub async fn exchange(&self, default_scopes: &[String]) -> std::result::Result<TokenSet, TokenError> {
+    pub async fn exchange(
+        &self,
+        egress: &crate::egress::Egress,
+        default_scopes: &[String],
+    ) -> std::result::Result<TokenSet, TokenError> {
         let assertion = self.assertion(default_scopes).map_err(|e| TokenError::Rejected(e.message().to_string()))?;
         let form = [("grant_type", JWT_BEARER), ("assertion", assertion.as_str())];
-        let resp = agentkit_core::runtime::http_client()
+        let resp = egress
             .post(&self.token_uri)
             .timeout(std::time::Duration::from_secs(20))
             .form(&form)
             .send()
             .await
-            .map_err(|e| TokenError::Transient(format!("token endpoint unreachable: {}", e.without_url())))?;
+            .map_err(|e| TokenError::Transient(format!("token endpoint unreachable: {}", e.message())))?;
         let status = resp.status().as_u16();
-        let body = resp.bytes().await.map_err(|e| TokenError::Transient(e.without_url().to_string()))?;
+        let body = crate::egress::read_bounded(resp, crate::egress::TOKEN_ANSWER_MAX_BYTES)
+            .await
+            .map_err(|e| TokenError::Transient(e.message().to_string()))?;
         match status {
             200..=299 => serde_json::from_slice(&body)
                 .map_err(|e| TokenError::Transient(format!("malformed token response: {e}"))),
             429 | 500.. => Err(TokenError::Transient(format!("token endpoint answered HTTP {status}"))),
-            _ => Err(TokenError::Rejected(String::from_utf8_lossy(&body).chars().take(300).collect())),
+            // Only the OAuth error code, never the body: the endpoint is not ours to quote.
+            _ => Err(TokenError::Rejected(format!("token endpoint answered HTTP {status}{}", oauth_error_code(&body)))),
         }
     }
 }
+
+/// `": invalid_grant"` when the answer carries a well-formed OAuth `error` code, else nothing.
+fn oauth_error_code(body: &[u8]) -> String {
+    let code = serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|v| v.get("error").and_then(Value::as_str).map(String::from))
+        .filter(|c| c.len() <= 64 && c.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_'));
+    code.map(|c| format!(": {c}")).unwrap_or_default()
+}
+
+/// Is `token_uri` one of the token endpoints this connection may trade keys at: Google's, the
+/// connector's token URL or the connection's override (same scheme, host and port)?
+pub fn token_uri_allowed(token_uri: &str, declared: &[&str]) -> bool {
+    let Ok(uri) = url::Url::parse(token_uri) else { return false };
+    std::iter::once(GOOGLE_TOKEN_URI)
+        .chain(declared.iter().copied())
+        .filter_map(|d| url::Url::parse(d).ok())
+        .any(|d| d.origin() == uri.origin())
+}
+
+/// Where Google's service-account keys point.
+pub const GOOGLE_TOKEN_URI: &str = "https://oauth2.googleapis.com/token";
 
 /// PEM (PKCS#8 `PRIVATE KEY`) → an RSA signing key.
 fn signing_key(pem: &str) -> Result<aws_lc_rs::rsa::KeyPair> {
@@ -158,7 +196,18 @@ mod tests {
         };
         ServiceAccountKey::check(&serde_json::to_value(json!({
             "type": "service_account", "client_email": key.client_email, "private_key": key.private_key, "token_uri": key.token_uri
-        })).unwrap())
+        })).unwrap(), &["https://oauth.example/token"])
+        .unwrap();
+        // A key pointing anywhere else (an internal service, say) is refused when it is saved.
+        let elsewhere = json!({"type": "service_account", "client_email": key.client_email,
+                               "private_key": key.private_key, "token_uri": "http://169.254.169.254/token"});
+        let refused = ServiceAccountKey::check(&elsewhere, &["https://oauth.example/token"]).unwrap_err();
+        assert_eq!(refused.field(), Some("authorization_details.static_auth.details.token_uri"));
+        ServiceAccountKey::check(
+            &json!({"type": "service_account", "client_email": "x", "private_key": key.private_key,
+                                         "token_uri": GOOGLE_TOKEN_URI}),
+            &[],
+        )
         .unwrap();
         let jwt = key.assertion(&["scope.a".into(), "scope.b".into()]).unwrap();
         let claims = verify_assertion(&jwt, pair.public_key().as_ref()).expect("valid signature");
@@ -170,6 +219,7 @@ mod tests {
         assert!(verify_assertion(&forged, pair.public_key().as_ref()).is_none());
         let bad = ServiceAccountKey::check(
             &json!({"type": "service_account", "client_email": "x", "private_key": "nope", "token_uri": "https://t"}),
+            &["https://t"],
         );
         assert_eq!(bad.unwrap_err().field(), Some("authorization_details.static_auth.details.private_key"));
     }

@@ -59,20 +59,46 @@ impl std::fmt::Debug for SqlPools {
 }
 
 impl SqlPools {
-    fn pool(&self, account_id: &str, options: &PgConnectOptions, fingerprint: String) -> PgPool {
-        let mut pools = self.pools.lock().unwrap();
-        if let Some((known, pool)) = pools.get(account_id) {
+    /// The account's pool for these settings; a new pool connects only to addresses the egress
+    /// policy allows, pinned at creation (so a later DNS answer cannot move it).
+    async fn pool(
+        &self,
+        egress: &crate::egress::Egress,
+        account_id: &str,
+        options: &PgConnectOptions,
+        fingerprint: String,
+    ) -> Result<PgPool> {
+        if let Some((known, pool)) = self.pools.lock().unwrap_or_else(|p| p.into_inner()).get(account_id) {
             if *known == fingerprint {
-                return pool.clone();
+                return Ok(pool.clone());
+            }
+        }
+        let host = options.get_host().to_string();
+        if host.starts_with('/') {
+            return Err(Error::new(
+                ErrorKind::Forbidden,
+                "database credentials: host: Unix sockets are local to the gateway and are refused",
+            ));
+        }
+        let addrs = egress.resolve(&host, options.get_port()).await?;
+        let mut options = options.clone();
+        // verify-full checks the certificate against the name, so it keeps the name (and with it
+        // a window between this check and connecting); other modes connect to the checked address.
+        if !matches!(options.get_ssl_mode(), sqlx::postgres::PgSslMode::VerifyFull) {
+            if let Some(addr) = addrs.first() {
+                options = options.host(&addr.ip().to_string());
             }
         }
         let pool = PgPoolOptions::new()
             .max_connections(4)
             .acquire_timeout(Duration::from_secs(10))
             .idle_timeout(Duration::from_secs(60))
-            .connect_lazy_with(options.clone());
-        pools.insert(account_id.to_string(), (fingerprint, pool.clone()));
-        pool
+            .connect_lazy_with(options);
+        self.pools
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(account_id.to_string(), (fingerprint, pool.clone()));
+        Ok(pool)
     }
 }
 
@@ -211,6 +237,7 @@ fn render(def: &SqlDef, input: &Map<String, Value>) -> Result<(String, Vec<Value
 
 /// Runs a SQL tool for an account of `connection`.
 pub async fn run_sql_tool(
+    egress: &crate::egress::Egress,
     pools: &SqlPools,
     connection: &ConnectionConfig,
     account_id: &str,
@@ -230,7 +257,7 @@ pub async fn run_sql_tool(
     }
     let (statement, params) = render(def, input)?;
     let (options, fingerprint) = connect_options(creds)?;
-    let pool = pools.pool(account_id, &options, fingerprint);
+    let pool = pools.pool(egress, account_id, &options, fingerprint).await?;
     let timeout_ms = limit(input, "timeout_ms", DEFAULT_TIMEOUT_MS, TIMEOUT_CEILING_MS);
     let fail = |e| db_error(tool_name, e);
     let mut tx = pool.begin().await.map_err(fail)?;

@@ -46,6 +46,9 @@ async fn account_fields_are_gathered_while_connecting() {
 [server]
 listen = "127.0.0.1:0"
 data_dir = "{data}"
+[egress]
+# test fixtures listen on loopback
+allow = ["127.0.0.1"]
 [[api_clients]]
 client_id = "c"
 client_secret = "s"

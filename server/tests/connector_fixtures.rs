@@ -95,10 +95,15 @@ async fn every_http_tool_against_its_recorded_fixture() {
 
     let data_dir = std::env::temp_dir().join(format!("agentkit-fixtures-{}", uuid::Uuid::new_v4().simple()));
     let mut config =
-        String::from("[server]\nlisten = \"127.0.0.1:0\"\n[[api_clients]]\nclient_id = \"c\"\nclient_secret = \"s\"\n");
+        String::from("[server]\nlisten = \"127.0.0.1:0\"\n[egress]\nallow = [\"127.0.0.1\"]\n[[api_clients]]\nclient_id = \"c\"\nclient_secret = \"s\"\n");
     for connector in CONNECTORS {
-        // Salesforce keeps its templated base URL: the account's api_config.instance_url points here.
-        let base = if *connector == "salesforce" { String::new() } else { format!("base_url = \"{upstream_url}\"\n") };
+        // Salesforce keeps its templated base URL: the account's api_config.instance_url points here
+        // (a loopback host the connection lets API clients set).
+        let base = if *connector == "salesforce" {
+            "api_config_hosts = { instance_url = [\"127.0.0.1\"] }\n".to_string()
+        } else {
+            format!("base_url = \"{upstream_url}\"\n")
+        };
         config.push_str(&format!("[[connections]]\nname = \"{connector}\"\nconnector = \"{connector}\"\n{base}"));
     }
     let mut config = agentkit_server::Config::parse(&config, "fixtures.toml").unwrap();

@@ -58,6 +58,9 @@ data_dir = "{data}"
 connectors_dir = "{connectors}"
 link_ttl_secs = 4
 
+[egress]
+# test fixtures listen on loopback
+allow = ["127.0.0.1"]
 [[api_clients]]
 client_id = "skc_test"
 client_secret = "test-secret"

@@ -9,6 +9,9 @@ const CONFIG: &str = r#"
 [server]
 listen = "127.0.0.1:0"
 
+[egress]
+# test fixtures listen on loopback
+allow = ["127.0.0.1"]
 [[api_clients]]
 client_id = "skc_admin"
 client_secret = "admin-secret"

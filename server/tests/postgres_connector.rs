@@ -133,7 +133,7 @@ async fn postgres_tools_on_a_real_cluster() {
 
     let data_dir = std::env::temp_dir().join(format!("agentkit-pgtest-{}", uuid::Uuid::new_v4().simple()));
     let config = format!(
-        "[server]\nlisten = \"127.0.0.1:0\"\ndata_dir = \"{}\"\n[[api_clients]]\nclient_id = \"c\"\nclient_secret = \"s\"\n\
+        "[server]\nlisten = \"127.0.0.1:0\"\ndata_dir = \"{}\"\n[egress]\nallow = [\"127.0.0.1\"]\n[[api_clients]]\nclient_id = \"c\"\nclient_secret = \"s\"\n\
          [[connections]]\nname = \"warehouse\"\nconnector = \"postgres\"\n\
          [[connections]]\nname = \"warehouse_rw\"\nconnector = \"postgres\"\nallow_writes = true\n",
         data_dir.display()

@@ -17,6 +17,9 @@ async fn static_credentials_are_injected_as_declared() {
 listen = "127.0.0.1:0"
 data_dir = "{}"
 connectors_dir = "{}"
+[egress]
+# test fixtures listen on loopback
+allow = ["127.0.0.1"]
 [[api_clients]]
 client_id = "c"
 client_secret = "s"

@@ -76,7 +76,7 @@ async fn connector_directory_check_load_and_reload() {
         &config_path,
         format!(
             "[server]\nlisten = \"127.0.0.1:{port}\"\ndata_dir = \"{}\"\nconnectors_dir = \"{}\"\n\
-             [[api_clients]]\nclient_id = \"c\"\nclient_secret = \"s\"\n\
+             [egress]\nallow = [\"127.0.0.1\"]\n[[api_clients]]\nclient_id = \"c\"\nclient_secret = \"s\"\n\
              [[connections]]\nname = \"acme\"\nconnector = \"acme\"\nbase_url = \"http://{sandbox}\"\n\
              [[connections]]\nname = \"limited\"\nconnector = \"limited\"\nbase_url = \"http://{sandbox}\"\n",
             root.join("data").display(),
@@ -189,7 +189,7 @@ async fn custom_providers_are_connectors_made_at_runtime() {
     let (sandbox, _task) = agentkit_server::sandbox::start("127.0.0.1:0".parse().unwrap()).await.unwrap();
     let data_dir = std::env::temp_dir().join(format!("agentkit-custprov-{}", uuid::Uuid::new_v4().simple()));
     let config = format!(
-        "[server]\nlisten = \"127.0.0.1:0\"\ndata_dir = \"{}\"\n[[api_clients]]\nclient_id = \"c\"\nclient_secret = \"s\"\n",
+        "[server]\nlisten = \"127.0.0.1:0\"\ndata_dir = \"{}\"\n[egress]\nallow = [\"127.0.0.1\"]\n[[api_clients]]\nclient_id = \"c\"\nclient_secret = \"s\"\n",
         data_dir.display()
     );
     let server = agentkit_server::start(agentkit_server::Config::parse(&config, "t.toml").unwrap()).await.unwrap();

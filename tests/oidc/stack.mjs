@@ -28,6 +28,9 @@ listen = "127.0.0.1:${port}"
 data_dir = "${join(dir, 'data')}"
 connectors_dir = "${join(ROOT, 'tests', 'fixtures', 'connectors')}"
 
+[egress]
+# test fixtures listen on loopback
+allow = ["127.0.0.1"]
 [[api_clients]]
 client_id = "skc_oidc"
 client_secret = "oidc-secret"

@@ -9,6 +9,7 @@ pub mod connected_accounts;
 pub mod errors;
 pub mod mcp;
 pub mod providers;
+pub mod proxy_path;
 pub mod query;
 pub mod tools;
 

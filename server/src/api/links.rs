@@ -281,7 +281,7 @@ async fn collect_account_fields(
         auth.token_response_fields.iter().filter_map(|f| tokens.extra.get(f).map(|v| (f.clone(), v.clone()))).collect();
     if let Some(lookup) = &auth.account_lookup {
         let url = connection.account_lookup_url.as_deref().unwrap_or(&lookup.url);
-        kept.extend(lookup_account_fields(url, &lookup.fields, &tokens.access_token).await?);
+        kept.extend(lookup_account_fields(&state.egress, url, &lookup.fields, &tokens.access_token).await?);
     }
     if kept.is_empty() {
         return Ok(account);
@@ -296,23 +296,27 @@ async fn collect_account_fields(
 
 /// Calls a connector's account lookup with the new access token and picks the wanted fields.
 async fn lookup_account_fields(
+    egress: &crate::egress::Egress,
     url: &str,
     fields: &std::collections::BTreeMap<String, String>,
     access_token: &str,
 ) -> agentkit_core::Result<Vec<(String, serde_json::Value)>> {
     let failed = |why: String| Error::new(ErrorKind::Unavailable, format!("account lookup failed: {why}"));
-    let resp = agentkit_core::runtime::http_client()
+    let resp = egress
         .get(url)
-        .bearer_auth(access_token)
+        .header("authorization", format!("Bearer {access_token}"))
         .header("accept", "application/json")
         .timeout(std::time::Duration::from_secs(15))
         .send()
         .await
-        .map_err(|e| failed(e.without_url().to_string()))?;
+        .map_err(|e| failed(e.message().to_string()))?;
     if !resp.status().is_success() {
         return Err(failed(format!("HTTP {}", resp.status().as_u16())));
     }
-    let answer: serde_json::Value = resp.json().await.map_err(|e| failed(e.without_url().to_string()))?;
+    let body = crate::egress::read_bounded(resp, crate::egress::TOKEN_ANSWER_MAX_BYTES)
+        .await
+        .map_err(|e| failed(e.message().to_string()))?;
+    let answer: serde_json::Value = serde_json::from_slice(&body).map_err(|e| failed(e.to_string()))?;
     fields
         .iter()
         .map(|(field, path)| {

@@ -13,18 +13,17 @@ use crate::api::{page_tokens, page_window, ApiResult, Caller, JsonBody};
 use crate::app::SharedState;
 use crate::custom_providers::{merge, provider_of};
 
-/// Saves a provider and rebuilds the registry; if the rebuild fails the change is undone.
+/// Checks a provider's destination, then saves it and swaps the registry as one step: the
+/// candidate registry is built in memory first, so an invalid provider is never stored and a
+/// concurrent change never sees another caller's unchecked row.
 async fn save_and_reload(state: &SharedState, provider: &Provider, previous: Option<&Provider>) -> ApiResult<()> {
-    state.store.save_custom_provider(provider, previous.is_some()).await?;
-    if let Err(e) = state.reload_registry().await {
-        match previous {
-            Some(old) => state.store.save_custom_provider(old, true).await?,
-            None => {
-                state.store.delete_custom_provider(&provider.identifier).await?;
-            }
-        }
-        return Err(e.into());
+    // A templated host is checked per call, on the account's value.
+    if !provider.proxy_url.contains("{{") {
+        state.egress.check_url(&provider.proxy_url).map_err(|e| {
+            Error::new(e.kind(), format!("proxy_url: {}", e.message())).with_error_code(e.error_code().to_string())
+        })?;
     }
+    state.replace_custom_provider(provider, previous.is_some()).await?;
     Ok(())
 }
 

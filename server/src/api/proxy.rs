@@ -5,6 +5,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::Response;
+use futures::StreamExt;
 
 use agentkit_core::model::{AccountSelector, ConnectorStatus};
 use agentkit_core::{Error, ErrorKind};
@@ -14,32 +15,58 @@ use super::{ApiResult, Caller};
 use crate::app::SharedState;
 use crate::store::AccountRecord;
 
-/// Request headers never forwarded upstream (ours, hop-by-hop, or recomputed).
-const DROPPED_REQUEST_HEADERS: &[&str] = &[
-    "authorization",
-    "host",
-    "connection_name",
-    "identifier",
-    "content-length",
-    "connection",
-    "keep-alive",
-    "transfer-encoding",
-    "te",
-    "upgrade",
-    "proxy-authorization",
-    "x-sdk-version",
-    "x-api-version",
-    "accept-encoding",
+/// Request headers relayed to the provider: content negotiation, conditional requests and
+/// provider API versions. Everything else (cookies, forwarding headers, our own headers,
+/// hop-by-hop headers) stays here.
+const FORWARDED_REQUEST_HEADERS: &[&str] = &[
+    "accept",
+    "accept-language",
+    "content-type",
+    "content-language",
+    "if-match",
+    "if-none-match",
+    "if-modified-since",
+    "if-unmodified-since",
+    "range",
+    "prefer",
+    "idempotency-key",
+    "user-agent",
 ];
-/// Response headers not relayed back (hop-by-hop or recomputed by our server).
-const DROPPED_RESPONSE_HEADERS: &[&str] = &[
-    "connection",
-    "keep-alive",
-    "transfer-encoding",
-    "content-length",
-    "content-encoding",
-    agentkit_core::client::GATEWAY_AUTH_ERROR_HEADER,
+
+/// Response headers relayed back to the caller: the answer's description, caching, paging and
+/// rate-limit information. Never cookies, upgrades, trailers or hop-by-hop headers.
+const RELAYED_RESPONSE_HEADERS: &[&str] = &[
+    "content-type",
+    "content-language",
+    "content-disposition",
+    "cache-control",
+    "etag",
+    "last-modified",
+    "expires",
+    "location",
+    "link",
+    "retry-after",
+    "date",
+    "vary",
 ];
+
+fn forwards_request_header(name: &str) -> bool {
+    FORWARDED_REQUEST_HEADERS.contains(&name)
+        || name.ends_with("-version")
+        || (name.starts_with("x-")
+            && !name.starts_with("x-forwarded-")
+            && !matches!(name, "x-real-ip" | "x-sdk-version" | "x-api-version")
+            && !name.starts_with("x-aws-"))
+}
+
+fn relays_response_header(name: &str) -> bool {
+    RELAYED_RESPONSE_HEADERS.contains(&name)
+        || name.starts_with("ratelimit")
+        || (name.starts_with("x-") && name != agentkit_core::client::GATEWAY_AUTH_ERROR_HEADER)
+}
+
+/// Default most bytes of a provider answer relayed by `/proxy`, streamed (`server.proxy_max_answer_bytes`).
+pub const DEFAULT_PROXY_MAX_ANSWER_BYTES: u64 = 32 * 1024 * 1024;
 
 fn header_text(headers: &HeaderMap, name: &str) -> String {
     headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("").trim().to_string()
@@ -62,7 +89,10 @@ pub async fn forward(
     if identifier.is_empty() {
         return Err(Error::invalid_field("identifier", "the identifier header is required").into());
     }
-    let account = resolve_account(&state, &AccountSelector::by_name(&connection_name, &identifier)).await?;
+    let mut selector = AccountSelector::by_name(&connection_name, &identifier);
+    selector.organization_id = header_text(&headers, "organization_id");
+    selector.user_id = header_text(&headers, "user_id");
+    let account = resolve_account(&state, &selector).await?;
     if account.status != ConnectorStatus::Active {
         return Err(Error::new(
             ErrorKind::InvalidInput,
@@ -73,9 +103,20 @@ pub async fn forward(
     }
     let connection = state.connection(&account.connection_name)?;
     let connector = state.registry().connector_of(&connection)?;
+    if !connector.proxy_enabled {
+        return Err(Error::new(
+            ErrorKind::Forbidden,
+            format!("the proxy is disabled for connection {:?} (proxy_enabled = false)", connection.name),
+        )
+        .into());
+    }
     let base = state.account_base_url(&connection, account.api_config.as_ref())?;
-    let mut url = format!("{}/{}", base.trim_end_matches('/'), path.trim_start_matches('/'));
+    let mut url =
+        format!("{}{}", base.trim_end_matches('/'), agentkit_core::model::proxy_path::encode_decoded_path(&path)?);
     if let Some(q) = query.filter(|q| !q.is_empty()) {
+        if q.contains('#') {
+            return Err(Error::invalid_field("path", "the proxied query may not carry a fragment").into());
+        }
         url.push('?');
         url.push_str(&q);
     }
@@ -83,11 +124,9 @@ pub async fn forward(
         .map_err(|_| Error::invalid_field("method", "unsupported method"))?;
     let send = |account: &AccountRecord| {
         let credential = crate::executor::credential_header(&connector.auth, account.credentials.as_ref(), false);
-        let mut req = agentkit_core::runtime::http_client()
-            .request(upstream_method.clone(), &url)
-            .timeout(std::time::Duration::from_secs(60));
+        let mut req = state.egress.request(upstream_method.clone(), &url).timeout(std::time::Duration::from_secs(60));
         for (name, value) in headers.iter() {
-            if !DROPPED_REQUEST_HEADERS.contains(&name.as_str()) {
+            if forwards_request_header(name.as_str()) {
                 req = req.header(name.as_str(), value.as_bytes());
             }
         }
@@ -96,10 +135,7 @@ pub async fn forward(
         }
         async move {
             let credential = credential?;
-            req.header(credential.0.as_str(), credential.1.as_str())
-                .send()
-                .await
-                .map_err(|e| Error::new(ErrorKind::Unavailable, format!("provider unreachable: {}", e.without_url())))
+            req.header(credential.0.as_str(), credential.1.as_str()).send().await
         }
     };
     let mut account = state.refresher.ensure_fresh(&state, account).await?;
@@ -113,15 +149,32 @@ pub async fn forward(
     }
     let _ = state.store.touch_account(&account.id).await;
     let status = StatusCode::from_u16(upstream.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+    let max_bytes = state.config.server.proxy_max_answer_bytes;
+    if upstream.content_length().is_some_and(|len| len > max_bytes) {
+        return Err(Error::new(
+            ErrorKind::Server,
+            format!("the provider's answer is larger than the proxy relays ({max_bytes} bytes)"),
+        )
+        .with_status(502)
+        .with_error_code("UPSTREAM_ANSWER_TOO_LARGE")
+        .into());
+    }
     let mut builder = Response::builder().status(status);
     for (name, value) in upstream.headers() {
-        if !DROPPED_RESPONSE_HEADERS.contains(&name.as_str()) {
+        if relays_response_header(name.as_str()) {
             builder = builder.header(name.as_str(), value.as_bytes());
         }
     }
-    let bytes = upstream
-        .bytes()
-        .await
-        .map_err(|e| Error::new(ErrorKind::Unavailable, format!("reading provider answer: {}", e.without_url())))?;
-    builder.body(Body::from(bytes)).map_err(|e| Error::new(ErrorKind::Server, e.to_string()).into())
+    // Streamed, never buffered whole; an answer that runs past the cap is cut off (the caller sees
+    // a broken body rather than the gateway holding it).
+    let mut relayed: u64 = 0;
+    let stream = upstream.bytes_stream().map(move |chunk| {
+        let chunk = chunk.map_err(|e| std::io::Error::other(e.without_url().to_string()))?;
+        relayed = relayed.saturating_add(chunk.len() as u64);
+        if relayed > max_bytes {
+            return Err(std::io::Error::other(format!("provider answer over {max_bytes} bytes")));
+        }
+        Ok(chunk)
+    });
+    builder.body(Body::from_stream(stream)).map_err(|e| Error::new(ErrorKind::Server, e.to_string()).into())
 }

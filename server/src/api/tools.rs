@@ -276,6 +276,7 @@ pub async fn run_for_account(
                 }
                 let creds = credentials.as_ref();
                 return crate::sql::run_sql_tool(
+                    &state.egress,
                     &state.sql_pools,
                     connection,
                     &account_id,
@@ -297,6 +298,7 @@ pub async fn run_for_account(
                 credential: &credential,
                 limiter: &state.rate_limiter,
                 account_id: &account_id,
+                egress: &state.egress,
             };
             crate::executor::run_tool(&upstream, input).await
         }

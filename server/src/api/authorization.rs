@@ -1,0 +1,148 @@
+//! Who may call what: every API client's scopes, and the one table that says which scope each
+//! endpoint needs. Checked once, when the caller is authenticated ([`super::Caller`]), so no
+//! handler can forget it.
+
+use std::str::FromStr;
+
+use axum::http::Method;
+
+use agentkit_core::{Error, ErrorKind, Result};
+
+/// What an API client may be granted (`scopes = [...]` in its `[[api_clients]]` entry).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// List and run tools, proxy requests, read execution records and providers.
+    Tools,
+    /// Create, update, delete and look up connected accounts, links and MCP configs/instances.
+    Accounts,
+    /// Change the catalog: custom providers, connector reloads, and where stored credentials are
+    /// sent (`api_config` fields that a connector's base URL reads).
+    Admin,
+    /// Read stored credentials (`get_connected_account` with tokens).
+    CredentialsRead,
+}
+
+impl Scope {
+    pub const ALL: [Scope; 4] = [Scope::Tools, Scope::Accounts, Scope::Admin, Scope::CredentialsRead];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Tools => "tools",
+            Scope::Accounts => "accounts",
+            Scope::Admin => "admin",
+            Scope::CredentialsRead => "credentials:read",
+        }
+    }
+}
+
+impl FromStr for Scope {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Scope> {
+        Scope::ALL.into_iter().find(|scope| scope.as_str() == s).ok_or_else(|| {
+            Error::invalid_field(
+                "api_clients.scopes",
+                format!("scope {s:?} is not one of tools, accounts, admin, credentials:read"),
+            )
+        })
+    }
+}
+
+/// The scopes one API client holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Grants {
+    scopes: Vec<Scope>,
+}
+
+impl Grants {
+    /// From the config: `scopes` if given, else every scope (today's single-client setups keep
+    /// working). `read_credentials = false` removes `credentials:read` whatever `scopes` says.
+    pub fn from_config(scopes: Option<&[String]>, read_credentials: bool) -> Result<Grants> {
+        let mut scopes = match scopes {
+            Some(list) => list.iter().map(|s| s.parse()).collect::<Result<Vec<Scope>>>()?,
+            None => Scope::ALL.to_vec(),
+        };
+        if !read_credentials {
+            scopes.retain(|s| *s != Scope::CredentialsRead);
+        }
+        Ok(Grants { scopes })
+    }
+
+    pub fn has(&self, scope: Scope) -> bool {
+        self.scopes.contains(&scope)
+    }
+
+    /// 403 naming the missing scope.
+    pub fn require(&self, client_id: &str, scope: Scope, what: &str) -> Result<()> {
+        if self.has(scope) {
+            return Ok(());
+        }
+        Err(Error::new(
+            ErrorKind::Forbidden,
+            format!("API client {client_id:?} lacks the {:?} scope needed to {what}", scope.as_str()),
+        ))
+    }
+
+    /// May this client change where a stored credential is sent? Needs `admin`, and a client that
+    /// may not read credentials never may (it could otherwise send them to itself).
+    pub fn require_credential_routing(&self, client_id: &str, what: &str) -> Result<()> {
+        self.require(client_id, Scope::Admin, what)?;
+        if !self.has(Scope::CredentialsRead) {
+            return Err(Error::new(
+                ErrorKind::Forbidden,
+                format!("API client {client_id:?} may not read credentials, so it may not {what}"),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The scope an endpoint needs, by method and route template; `None` for routes that do not
+/// take an API client's token (MCP URLs, links, the token endpoint).
+pub fn required_scope(method: &Method, route: &str) -> Option<(Scope, &'static str)> {
+    let scope = match route {
+        "/api/v1/tools" | "/api/v1/tools/scoped" | "/api/v1/tools/available" | "/api/v1/providers" => {
+            (Scope::Tools, "list tools")
+        }
+        "/api/v1/execute_tool" => (Scope::Tools, "run tools"),
+        "/api/v1/executions" => (Scope::Tools, "read execution records"),
+        "/proxy/{*path}" => (Scope::Tools, "proxy provider requests"),
+        "/api/v1/connected_accounts/auth" => {
+            (Scope::CredentialsRead, "read stored credentials; use get_connected_account_details")
+        }
+        "/api/v1/custom-providers" | "/api/v1/custom-providers/{identifier}" => {
+            (Scope::Admin, "change custom providers")
+        }
+        "/api/v1/connectors:reload" => (Scope::Admin, "reload connectors"),
+        route if route.starts_with("/api/v1/connected_accounts") || route.starts_with("/api/v1/mcp/") => (
+            Scope::Accounts,
+            if *method == Method::GET { "read connected accounts" } else { "change connected accounts" },
+        ),
+        _ => return None,
+    };
+    Some(scope)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_keep_single_client_setups_and_read_credentials_false_wins() {
+        let all = Grants::from_config(None, true).unwrap();
+        assert!(Scope::ALL.iter().all(|s| all.has(*s)));
+        let no_read = Grants::from_config(Some(&["admin".into(), "credentials:read".into()]), false).unwrap();
+        assert!(!no_read.has(Scope::CredentialsRead));
+        assert!(no_read.require_credential_routing("c", "change api_config").is_err());
+        assert_eq!(Grants::from_config(Some(&["root".into()]), true).unwrap_err().field(), Some("api_clients.scopes"));
+    }
+
+    #[test]
+    fn every_api_route_needs_a_scope() {
+        let app = include_str!("../app.rs");
+        for line in app.lines().filter(|l| l.contains(".route(\"/api/") || l.contains(".route(\"/proxy")) {
+            let route = line.split('"').nth(1).unwrap();
+            assert!(required_scope(&Method::GET, route).is_some(), "{route} has no scope");
+        }
+    }
+}

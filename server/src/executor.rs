@@ -100,6 +100,10 @@ impl<'a> Scope<'a> {
                 let amount =
                     |unit: &str| o.get(unit).and_then(|t| self.render(t)).and_then(|v| v.as_f64()).unwrap_or(0.0);
                 let minutes = amount("hours") * 60.0 + amount("minutes");
+                // Out of range (a model may send 3e9 hours): the field is left out, never a panic.
+                if !minutes.is_finite() || minutes.abs() > MAX_ADDED_MINUTES {
+                    return None;
+                }
                 add_minutes(start.as_str()?, minutes as i64).map(Value::String)
             }
             Value::Object(o) if o.len() == 1 && o.contains_key("$adf") => {
@@ -147,15 +151,19 @@ fn truthy(v: &Value) -> bool {
 /// `start` plus `minutes`, written like `start` (RFC 3339 with an offset, or a local date-time
 /// that a separate time-zone field qualifies, as Google Calendar accepts).
 fn add_minutes(start: &str, minutes: i64) -> Option<String> {
-    let delta = chrono::Duration::minutes(minutes);
+    let delta = chrono::Duration::try_minutes(minutes)?;
     if let Ok(t) = chrono::DateTime::parse_from_rfc3339(start) {
-        return Some((t + delta).to_rfc3339_opts(chrono::SecondsFormat::AutoSi, t.offset().local_minus_utc() == 0));
+        let end = t.checked_add_signed(delta)?;
+        return Some(end.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, t.offset().local_minus_utc() == 0));
     }
     ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"].iter().find_map(|format| {
         let t = chrono::NaiveDateTime::parse_from_str(start, format).ok()?;
-        Some((t + delta).format("%Y-%m-%dT%H:%M:%S").to_string())
+        Some(t.checked_add_signed(delta)?.format("%Y-%m-%dT%H:%M:%S").to_string())
     })
 }
+
+/// Largest shift `$add_time` makes (a hundred years).
+const MAX_ADDED_MINUTES: f64 = 100.0 * 366.0 * 24.0 * 60.0;
 
 /// Plain text as an Atlassian Document Format document: one paragraph per blank-line-separated block.
 fn adf_document(text: &str) -> Value {
@@ -494,6 +502,13 @@ mod tests {
         assert_eq!(scope.render(&end), Some(json!("2026-11-26T11:30:00Z")));
         let end = json!({"$add_time": "{{local}}", "hours": "{{h}}"});
         assert_eq!(scope.render(&end), Some(json!("2026-11-26T11:00:00")));
+        // Durations a model may send that chrono cannot represent leave the field out.
+        for huge in [json!(3e9), json!(1e300), json!(i64::MAX), json!(-9e18)] {
+            let input = json!({"start": "2026-11-26T10:00:00Z", "h": huge});
+            let scope = Scope { input: input.as_object().unwrap(), item: None };
+            assert_eq!(scope.render(&json!({"$add_time": "{{start}}", "hours": "{{h}}"})), None);
+        }
+        assert_eq!(add_minutes("2026-11-26T10:00:00Z", i64::MAX), None);
         let doc = scope.render(&json!({"$adf": "one\n\ntwo"})).unwrap();
         assert_eq!(doc["content"][1]["content"][0]["text"], "two");
     }

@@ -14,6 +14,7 @@
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
@@ -48,38 +49,93 @@ struct Target {
 }
 
 /// Open MCP sessions (in memory: a restart makes clients re-initialize, as the spec allows).
-#[derive(Default)]
+/// Bounded: a session idle for [`SESSION_IDLE_TTL`] ends, and one URL holds at most
+/// [`SESSIONS_PER_URL`] (opening another ends its least recently used one).
+#[derive(Default, Clone)]
 pub struct Sessions {
-    open: Mutex<HashMap<String, Session>>,
+    open: Arc<Mutex<HashMap<String, Session>>>,
 }
 
 struct Session {
     owner: String,
     /// The legacy SSE stream answers are sent to.
     stream: Option<mpsc::UnboundedSender<Value>>,
+    last_seen: Instant,
 }
 
+/// How long an unused session lives.
+pub const SESSION_IDLE_TTL: Duration = Duration::from_secs(3600);
+/// Most open sessions one MCP URL (instance or config) may hold.
+pub const SESSIONS_PER_URL: usize = 64;
+/// Most messages one JSON-RPC batch may carry.
+pub const MAX_BATCH: usize = 32;
+
 impl Sessions {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Session>> {
+        self.open.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     fn open(&self, owner: &str, stream: Option<mpsc::UnboundedSender<Value>>) -> String {
         let id = uuid::Uuid::new_v4().simple().to_string();
-        self.open
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(id.clone(), Session { owner: owner.to_string(), stream });
+        let now = Instant::now();
+        let mut open = self.lock();
+        open.retain(|_, s| now.duration_since(s.last_seen) < SESSION_IDLE_TTL);
+        let mine: Vec<(&String, Instant)> =
+            open.iter().filter(|(_, s)| s.owner == owner).map(|(id, s)| (id, s.last_seen)).collect();
+        if mine.len() >= SESSIONS_PER_URL {
+            if let Some(oldest) = mine.iter().min_by_key(|(_, seen)| *seen).map(|(id, _)| (*id).clone()) {
+                open.remove(&oldest);
+            }
+        }
+        open.insert(id.clone(), Session { owner: owner.to_string(), stream, last_seen: now });
         id
     }
 
+    /// Is `id` a live session of this URL? Marks it used.
     fn belongs(&self, id: &str, owner: &str) -> bool {
-        self.open.lock().unwrap_or_else(|p| p.into_inner()).get(id).is_some_and(|s| s.owner == owner)
+        let mut open = self.lock();
+        match open.get_mut(id) {
+            Some(s) if s.owner == owner && s.last_seen.elapsed() < SESSION_IDLE_TTL => {
+                s.last_seen = Instant::now();
+                true
+            }
+            _ => false,
+        }
     }
 
     fn stream(&self, id: &str, owner: &str) -> Option<mpsc::UnboundedSender<Value>> {
-        let open = self.open.lock().unwrap_or_else(|p| p.into_inner());
-        open.get(id).filter(|s| s.owner == owner).and_then(|s| s.stream.clone())
+        if !self.belongs(id, owner) {
+            return None;
+        }
+        self.lock().get(id).and_then(|s| s.stream.clone())
     }
 
-    fn close(&self, id: &str) -> bool {
-        self.open.lock().unwrap_or_else(|p| p.into_inner()).remove(id).is_some()
+    /// Ends a session of this URL (another URL's session id is "unknown").
+    fn close(&self, id: &str, owner: &str) -> bool {
+        let mut open = self.lock();
+        if open.get(id).is_some_and(|s| s.owner == owner) {
+            open.remove(id);
+            return true;
+        }
+        false
+    }
+
+    /// How many sessions are open (for tests and, later, metrics).
+    pub fn count(&self) -> usize {
+        self.lock().len()
+    }
+}
+
+/// Ends a legacy SSE session when its stream is dropped (the client went away).
+struct EndWithStream {
+    sessions: Sessions,
+    id: String,
+    owner: String,
+}
+
+impl Drop for EndWithStream {
+    fn drop(&mut self) {
+        self.sessions.close(&self.id, &self.owner);
     }
 }
 
@@ -283,7 +339,16 @@ async fn post(state: &AppState, target: Target, headers: &HeaderMap, body: &[u8]
         Value::Array(items) => (items, true),
         single => (vec![single], false),
     };
+    if messages.len() > MAX_BATCH {
+        return http_error(
+            StatusCode::BAD_REQUEST,
+            &format!("a batch of {} messages is over the limit of {MAX_BATCH}", messages.len()),
+        );
+    }
     let initializing = messages.iter().any(is_initialize);
+    if initializing && messages.len() > 1 {
+        return http_error(StatusCode::BAD_REQUEST, "initialize must be sent alone, not inside a batch");
+    }
     let session = headers.get(SESSION_HEADER).and_then(|v| v.to_str().ok()).map(String::from);
     if !initializing {
         match &session {
@@ -340,8 +405,10 @@ fn get(state: &AppState, target: Target, headers: &HeaderMap, messages_path: Str
     let (tx, rx) = mpsc::unbounded_channel::<Value>();
     let session = state.mcp_sessions.open(&target.owner, Some(tx));
     let endpoint = Event::default().event("endpoint").data(format!("{messages_path}?sessionId={session}"));
-    let answers = futures::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|msg| (Ok::<_, Infallible>(Event::default().event("message").data(msg.to_string())), rx))
+    let guard = EndWithStream { sessions: state.mcp_sessions.clone(), id: session, owner: target.owner.clone() };
+    let answers = futures::stream::unfold((rx, guard), |(mut rx, guard)| async move {
+        let msg = rx.recv().await?;
+        Some((Ok::<_, Infallible>(Event::default().event("message").data(msg.to_string())), (rx, guard)))
     });
     let stream =
         futures::StreamExt::chain(futures::stream::once(async move { Ok::<_, Infallible>(endpoint) }), answers);
@@ -368,16 +435,16 @@ async fn legacy_message(
     };
     if let Some(answer) = handle(state, &target, &msg).await {
         if stream.send(answer).is_err() {
-            state.mcp_sessions.close(&session);
+            state.mcp_sessions.close(&session, &target.owner);
             return http_error(StatusCode::NOT_FOUND, "the event stream of this session is closed");
         }
     }
     (StatusCode::ACCEPTED, "Accepted").into_response()
 }
 
-fn delete(state: &AppState, headers: &HeaderMap) -> Response {
+fn delete(state: &AppState, target: &Target, headers: &HeaderMap) -> Response {
     match headers.get(SESSION_HEADER).and_then(|v| v.to_str().ok()) {
-        Some(id) if state.mcp_sessions.close(id) => StatusCode::OK.into_response(),
+        Some(id) if state.mcp_sessions.close(id, &target.owner) => StatusCode::OK.into_response(),
         Some(_) => http_error(StatusCode::NOT_FOUND, "unknown session"),
         None => http_error(StatusCode::BAD_REQUEST, "Mcp-Session-Id header is required"),
     }
@@ -423,7 +490,7 @@ pub async fn instance_delete(
     headers: HeaderMap,
 ) -> Response {
     match instance_target(&state, &key).await {
-        Ok(_) => delete(&state, &headers),
+        Ok(target) => delete(&state, &target, &headers),
         Err(r) => r,
     }
 }
@@ -464,7 +531,7 @@ pub async fn config_messages(
 
 pub async fn config_delete(State(state): State<SharedState>, Path(id): Path<String>, headers: HeaderMap) -> Response {
     match config_target(&state, &id, &headers).await {
-        Ok(_) => delete(&state, &headers),
+        Ok(target) => delete(&state, &target, &headers),
         Err(r) => r,
     }
 }

@@ -16,6 +16,8 @@ use crate::config::ConnectionConfig;
 use crate::connectors::AuthDef;
 
 const TOKEN_ENDPOINT_TIMEOUT: Duration = Duration::from_secs(20);
+/// Longest token lifetime believed (ten years); a larger `expires_in` is cut to it.
+const MAX_EXPIRES_IN_SECS: i64 = 10 * 366 * 24 * 3600;
 
 /// A connection's OAuth app: the connector's endpoints with the connection's overrides.
 #[derive(Debug, Clone)]
@@ -55,7 +57,14 @@ impl TokenSet {
         previous_refresh: Option<&str>,
         default_scopes: &[String],
     ) -> (AuthorizationDetails, Option<DateTime<Utc>>) {
-        let expires_at = self.expires_in.map(|s| Utc::now() + chrono::Duration::seconds(s));
+        // A provider's expires_in beyond what a date can hold means "does not expire soon".
+        let expires_at = self
+            .expires_in
+            .map(|s| {
+                chrono::Duration::try_seconds(s.clamp(0, MAX_EXPIRES_IN_SECS))
+                    .and_then(|d| Utc::now().checked_add_signed(d))
+            })
+            .map(|t| t.unwrap_or(DateTime::<Utc>::MAX_UTC));
         let scopes = match &self.scope {
             Some(s) if !s.is_empty() => s.split([' ', ',']).filter(|p| !p.is_empty()).map(String::from).collect(),
             _ => default_scopes.to_vec(),
@@ -278,8 +287,13 @@ mod tests {
             scope: Some("x y".into()),
             extra: Default::default(),
         };
-        let (details, exp) = set.into_credentials(Some("r1"), &[]);
+        let (details, exp) = set.clone().into_credentials(Some("r1"), &[]);
         let token = details.oauth_token.unwrap();
+        // A huge or negative expires_in from a provider is clamped, never a panic.
+        for odd in [i64::MAX, i64::MIN, -5] {
+            let (_, at) = TokenSet { expires_in: Some(odd), ..set.clone() }.into_credentials(None, &[]);
+            assert!(at.is_some());
+        }
         assert_eq!(token.refresh_token, "r1");
         assert_eq!(token.scopes, vec!["x", "y"]);
         assert!(exp.unwrap() > Utc::now());

@@ -263,13 +263,17 @@ pub async fn run_for_account(
     input: serde_json::Map<String, Value>,
 ) -> Result<ExecuteToolResponse> {
     let started = Instant::now();
-    let connection = state.connection(&account.connection_name)?;
-    let base_url = state.account_base_url(&connection, account.api_config.as_ref())?;
     let execution_id = format!("exec_{}", uuid::Uuid::new_v4().simple());
     let run = |account: &AccountRecord| {
-        let (base_url, input, connection) = (&base_url, &input, &connection);
+        let input = &input;
         let (account_id, credentials) = (account.id.clone(), account.credentials.clone());
+        let destination = state.connection(&account.connection_name).and_then(|connection| {
+            let base_url = state.account_base_url(&connection, account.api_config.as_ref())?;
+            Ok((connection, base_url))
+        });
         async move {
+            let (connection, base_url) = destination?;
+            let (connection, base_url) = (&connection, base_url.as_str());
             if let Some(sql) = &tool.def.sql {
                 if let Some(rule) = &tool.connector.limits.rate_limit {
                     state.rate_limiter.acquire(&tool.connector.slug, &account_id, rule).await?;

@@ -30,6 +30,9 @@ pub fn http_client() -> reqwest::Client {
         Some(entry) if entry.pid == pid => entry.value.clone(),
         _ => {
             let client = reqwest::Client::builder()
+                // The gateway relays a provider's 3xx through `/proxy` as the answer; following it
+                // here would send the caller's request to wherever the provider pointed.
+                .redirect(reqwest::redirect::Policy::none())
                 .pool_idle_timeout(Duration::from_secs(90))
                 .tcp_nodelay(true)
                 .connect_timeout(Duration::from_secs(10))

@@ -246,6 +246,9 @@ fn templated_value(prefix: &str, field: &str, value: &str) -> Result<String> {
             && !value.starts_with(['.', '-']);
         return if host_like { Ok(value.to_string()) } else { Err(bad("must be a host name")) };
     }
+    if agentkit_core::model::proxy_path::is_dot_segment(value) {
+        return Err(bad("may not be a dot segment"));
+    }
     Ok(agentkit_core::model::proxy_path::encode_segment_value(value))
 }
 

@@ -118,6 +118,21 @@ impl<'a> Scope<'a> {
         }
     }
 
+    /// Path placeholders may not hold `.` or `..`: no encoding keeps those inside their segment.
+    fn check_path_values(&self, template: &str) -> Result<()> {
+        for piece in template.split("{{").skip(1) {
+            let Some((name, _)) = piece.split_once("}}") else { continue };
+            let name = name.trim();
+            if self.lookup(name).is_some_and(|v| agentkit_core::model::proxy_path::is_dot_segment(&scalar_text(v))) {
+                return Err(Error::invalid_field(
+                    format!("tool_input.{name}"),
+                    format!("{name} may not be \".\" or \"..\" (it names a path segment)"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     fn interpolate(&self, s: &str, encode: impl Fn(&str) -> String) -> String {
         let mut out = String::new();
         let mut rest = s;
@@ -297,6 +312,7 @@ impl Upstream<'_> {
 /// One provider call; answers that are not 2xx become tool errors.
 async fn call_upstream(upstream: &Upstream<'_>, req: &RequestDef, scope: &Scope<'_>) -> Result<Value> {
     let Upstream { tool, base_url, credential, limiter, account_id, egress } = *upstream;
+    scope.check_path_values(&req.path)?;
     let path = scope.interpolate(&req.path, encode_path_segment);
     let url = format!("{}{}", base_url.trim_end_matches('/'), path);
     let method: reqwest::Method = reqwest::Method::from_bytes(req.method.as_bytes()).map_err(|_| {

@@ -69,14 +69,16 @@ pub fn encode_decoded_path(decoded: &str) -> Result<String> {
     Ok(out)
 }
 
-/// One templated path value (a tool's `{{calendar_id}}`) as a single segment: `.` and `..` are
-/// encoded too (`%2E`), so a value can never climb out of the segment it fills.
+/// One templated path value (a tool's `{{calendar_id}}`) as a single segment. `/` is encoded;
+/// `.` and `..` cannot be made safe by encoding (URL parsers treat `%2E%2E` as `..`), so
+/// [`is_dot_segment`] values are refused by the callers before they get here.
 pub fn encode_segment_value(value: &str) -> String {
-    match value {
-        "." => "%2E".to_string(),
-        ".." => "%2E%2E".to_string(),
-        other => utf8_percent_encode(other, VALUE).to_string(),
-    }
+    utf8_percent_encode(value, VALUE).to_string()
+}
+
+/// `.` or `..`, the values that would climb out of a path segment.
+pub fn is_dot_segment(value: &str) -> bool {
+    matches!(value, "." | "..")
 }
 
 #[cfg(test)]
@@ -104,7 +106,7 @@ mod tests {
         assert_eq!(encode_caller_path("/users/me:batch").unwrap(), "/users/me:batch");
         assert!(encode_decoded_path("/x/../y").is_err());
         assert_eq!(encode_decoded_path("/x/a%b").unwrap(), "/x/a%25b");
-        assert_eq!(encode_segment_value(".."), "%2E%2E");
+        assert!(is_dot_segment("..") && is_dot_segment(".") && !is_dot_segment("..."));
         assert_eq!(encode_segment_value("a/b"), "a%2Fb");
     }
 }

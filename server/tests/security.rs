@@ -1,0 +1,602 @@
+//! Regression tests for the gateway's trust boundaries (issue 10), one per hole: each drives a
+//! real gateway over HTTP as an attacker holding one API client's credentials would, against
+//! loopback services that stand in for internal hosts (an "internal" secret service) and for
+//! providers (an echoing upstream).
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use axum::extract::Request;
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Value};
+
+use agentkit_core::actions::ProxyRequest;
+use agentkit_core::{Actions, ClientOptions, ErrorKind, ScalekitClient};
+
+const SECRET: &str = "TOP-SECRET-INTERNAL-VALUE";
+
+/// Every request an upstream saw: method, path and query, headers.
+type Seen = Arc<Mutex<Vec<(String, String, Vec<(String, String)>)>>>;
+
+/// A loopback HTTP service: answers with `answer` and records what it was sent.
+async fn service(answer: fn(&Request) -> Response) -> (SocketAddr, Seen) {
+    let seen: Seen = Default::default();
+    let log = seen.clone();
+    let app = axum::Router::new().fallback(move |req: Request| {
+        let log = log.clone();
+        async move {
+            let headers = req
+                .headers()
+                .iter()
+                .map(|(k, v)| (k.to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+                .collect();
+            let path = req.uri().path_and_query().map(|p| p.to_string()).unwrap_or_default();
+            log.lock().unwrap().push((req.method().to_string(), path, headers));
+            answer(&req)
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (addr, seen)
+}
+
+fn secret_answer(_: &Request) -> Response {
+    SECRET.into_response()
+}
+
+fn echo_answer(req: &Request) -> Response {
+    let headers: serde_json::Map<String, Value> = req
+        .headers()
+        .iter()
+        .map(|(k, v)| (k.to_string(), Value::String(String::from_utf8_lossy(v.as_bytes()).into_owned())))
+        .collect();
+    (
+        [("set-cookie", "session=upstream"), ("x-ratelimit-remaining", "9"), ("content-type", "application/json")],
+        axum::Json(json!({"path": req.uri().path(), "headers": headers, "labels": []})),
+    )
+        .into_response()
+}
+
+/// A running gateway and a bearer token per API client.
+struct Gateway {
+    url: String,
+    http: reqwest::Client,
+    _data_dir: tempdir::Dir,
+}
+
+mod tempdir {
+    pub struct Dir(pub std::path::PathBuf);
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+/// Clients: `admin` (default scopes), `agent` (read_credentials = false, but granted admin),
+/// `runner` (tools only).
+async fn gateway(extra: &str) -> Gateway {
+    let data_dir = std::env::temp_dir().join(format!("agentkit-security-{}", uuid::Uuid::new_v4().simple()));
+    let text = format!(
+        r#"
+[server]
+listen = "127.0.0.1:0"
+{extra}
+[[api_clients]]
+client_id = "admin"
+client_secret = "admin-secret"
+
+[[api_clients]]
+client_id = "agent"
+client_secret = "agent-secret"
+read_credentials = false
+scopes = ["tools", "accounts", "admin"]
+
+[[api_clients]]
+client_id = "runner"
+client_secret = "runner-secret"
+scopes = ["tools"]
+
+[[connections]]
+name = "salesforce"
+connector = "salesforce"
+"#
+    );
+    let mut config = agentkit_server::Config::parse(&text, "security.toml").unwrap();
+    config.server.data_dir = data_dir.clone();
+    let server = agentkit_server::start(config).await.unwrap();
+    Gateway { url: server.public_url.clone(), http: reqwest::Client::new(), _data_dir: tempdir::Dir(data_dir) }
+}
+
+impl Gateway {
+    async fn token(&self, client: &str) -> String {
+        let answer: Value = self
+            .http
+            .post(format!("{}/oauth/token", self.url))
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", client),
+                ("client_secret", &format!("{client}-secret")),
+            ])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        answer["access_token"].as_str().unwrap().to_string()
+    }
+
+    /// `(status, body)` of an API call as `client`.
+    async fn call(&self, client: &str, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let mut req = self.http.request(method, format!("{}{path}", self.url)).bearer_auth(self.token(client).await);
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+
+    async fn post(&self, client: &str, path: &str, body: Value) -> (u16, Value) {
+        self.call(client, reqwest::Method::POST, path, Some(body)).await
+    }
+
+    fn actions(&self, client: &str) -> Actions {
+        let secret = format!("{client}-secret");
+        Actions::new(ScalekitClient::new(&self.url, client, &secret, ClientOptions::default()).unwrap())
+    }
+
+    /// A custom provider (bearer token) at `proxy_url` and an ACTIVE account on it.
+    async fn provider_with_account(&self, identifier: &str, proxy_url: &str, api_config: Value) -> (u16, Value) {
+        let (status, body) = self
+            .post(
+                "admin",
+                "/api/v1/custom-providers",
+                json!({"identifier": identifier, "display_name": identifier, "proxy_url": proxy_url,
+                       "auth_patterns": [{"type": "BEARER"}]}),
+            )
+            .await;
+        if status != 201 {
+            return (status, body);
+        }
+        self.post(
+            "admin",
+            "/api/v1/connected_accounts",
+            json!({"connection_name": identifier, "identifier": "victim",
+                   "connected_account": {"api_config": api_config,
+                       "authorization_details": {"static_auth": {"details": {"token": "victim-token"}}}}}),
+        )
+        .await
+    }
+}
+
+fn assert_refused_naming(status: u16, body: &Value, host: &str) {
+    let text = body.to_string();
+    assert_eq!(status, 403, "{text}");
+    assert!(text.contains(host), "the refusal names the host: {text}");
+    assert!(!text.contains(SECRET), "never the internal answer: {text}");
+}
+
+#[tokio::test]
+async fn egress_refuses_internal_addresses_in_every_spelling() {
+    let (internal, seen) = service(secret_answer).await;
+    let gw = gateway("").await;
+    let port = internal.port();
+    for (i, url) in [
+        format!("http://127.0.0.1:{port}"),
+        format!("http://127.1:{port}"),
+        format!("http://2130706433:{port}"),
+        format!("http://[::ffff:127.0.0.1]:{port}"),
+        format!("http://localhost:{port}"),
+        "http://169.254.169.254/latest".to_string(),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let (status, body) = gw
+            .post(
+                "admin",
+                "/api/v1/custom-providers",
+                json!({"identifier": format!("p{i}"), "display_name": format!("p{i}"), "proxy_url": url,
+                       "auth_patterns": [{"type": "BEARER"}]}),
+            )
+            .await;
+        assert_eq!(status, 403, "{url}: {body}");
+        assert!(body.to_string().contains("proxy_url"), "{body}");
+    }
+    // A templated host filled from the account's api_config is checked when called.
+    let (status, body) =
+        gw.provider_with_account("acme", "http://{{domain}}/api", json!({"domain": format!("127.0.0.1:{port}")})).await;
+    assert_eq!(status, 201, "{body}");
+    let (status, body) = gw.call("admin", reqwest::Method::GET, "/proxy/secret", None).await;
+    assert_eq!(status, 400, "connection_name header missing: {body}");
+    let resp = gw
+        .http
+        .get(format!("{}/proxy/secret", gw.url))
+        .bearer_auth(gw.token("admin").await)
+        .header("connection_name", "acme")
+        .header("identifier", "victim")
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    let body: Value = resp.json().await.unwrap();
+    assert_refused_naming(status, &body, "127.0.0.1");
+    assert!(seen.lock().unwrap().is_empty(), "the internal service was never reached");
+}
+
+#[tokio::test]
+async fn egress_allow_list_opens_exactly_what_it_names() {
+    let (upstream, seen) = service(echo_answer).await;
+    let (other, other_seen) = service(secret_answer).await;
+    let gw = gateway(&format!("[egress]\nallow = [\"127.0.0.1:{}\"]\n", upstream.port())).await;
+    let (status, body) =
+        gw.provider_with_account("ok", &format!("http://127.0.0.1:{}", upstream.port()), json!({})).await;
+    assert_eq!(status, 201, "{body}");
+    let (status, body) = gw
+        .post(
+            "admin",
+            "/api/v1/custom-providers",
+            json!({"identifier": "other", "display_name": "other", "proxy_url": format!("http://127.0.0.1:{}", other.port()),
+                   "auth_patterns": [{"type": "BEARER"}]}),
+        )
+        .await;
+    assert_eq!(status, 403, "another port of an allowed IP stays closed: {body}");
+    let answer = gw
+        .actions("admin")
+        .request(ProxyRequest {
+            connection_name: "ok".into(),
+            identifier: "victim".into(),
+            path: "/v1/x".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(answer.status, 200);
+    assert_eq!(seen.lock().unwrap().len(), 1);
+    assert!(other_seen.lock().unwrap().is_empty());
+}
+
+fn redirect_answer(req: &Request) -> Response {
+    let query = req.uri().query().unwrap_or_default().as_bytes();
+    let target =
+        url::form_urlencoded::parse(query).find(|(k, _)| k == "to").map(|(_, v)| v.into_owned()).unwrap_or_default();
+    (axum::http::StatusCode::FOUND, [("location", target)]).into_response()
+}
+
+#[tokio::test]
+async fn proxy_relays_cross_origin_redirects_instead_of_following_them() {
+    let (redirector, _) = service(redirect_answer).await;
+    let (elsewhere, elsewhere_seen) = service(secret_answer).await;
+    let gw = gateway("[egress]\nallow = [\"127.0.0.1\"]\n").await;
+    let (status, body) =
+        gw.provider_with_account("hop", &format!("http://127.0.0.1:{}", redirector.port()), json!({})).await;
+    assert_eq!(status, 201, "{body}");
+    let answer = gw
+        .actions("admin")
+        .request(ProxyRequest {
+            connection_name: "hop".into(),
+            identifier: "victim".into(),
+            path: "/go".into(),
+            query_params: vec![("to".into(), format!("http://127.0.0.1:{}/steal", elsewhere.port()))],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(answer.status, 302, "the 3xx is relayed");
+    assert!(elsewhere_seen.lock().unwrap().is_empty(), "the credential never crossed origins");
+}
+
+#[tokio::test]
+async fn proxy_forwards_and_relays_only_allow_listed_headers() {
+    let (upstream, seen) = service(echo_answer).await;
+    let gw = gateway("[egress]\nallow = [\"127.0.0.1\"]\n").await;
+    gw.provider_with_account("echo", &format!("http://127.0.0.1:{}", upstream.port()), json!({})).await;
+    let resp = gw
+        .http
+        .put(format!("{}/proxy/latest/api/token", gw.url))
+        .bearer_auth(gw.token("admin").await)
+        .header("connection_name", "echo")
+        .header("identifier", "victim")
+        .header("cookie", "gateway_session=1")
+        .header("x-forwarded-for", "10.0.0.1")
+        .header("x-aws-ec2-metadata-token-ttl-seconds", "21600")
+        .header("notion-version", "2022-06-28")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(resp.headers().get("set-cookie").is_none(), "Set-Cookie is not relayed");
+    assert_eq!(resp.headers()["x-ratelimit-remaining"], "9");
+    let (_, _, headers) = seen.lock().unwrap()[0].clone();
+    let names: Vec<&str> = headers.iter().map(|(k, _)| k.as_str()).collect();
+    for dropped in
+        ["cookie", "x-forwarded-for", "x-aws-ec2-metadata-token-ttl-seconds", "connection_name", "identifier"]
+    {
+        assert!(!names.contains(&dropped), "{dropped} reached the provider: {names:?}");
+    }
+    assert!(names.contains(&"notion-version"));
+    assert!(headers.iter().any(|(k, v)| k == "authorization" && v == "Bearer victim-token"));
+}
+
+#[tokio::test]
+async fn proxy_paths_cannot_leave_the_providers_base() {
+    let (upstream, seen) = service(echo_answer).await;
+    let gw = gateway("[egress]\nallow = [\"127.0.0.1\"]\n").await;
+    gw.provider_with_account("echo", &format!("http://127.0.0.1:{}/base", upstream.port()), json!({})).await;
+    // Through the SDK core: refused before anything is sent.
+    for path in
+        ["/../api/v1/connected_accounts/auth", "/%2e%2e/api/v1/connected_accounts/auth", "/a/..%2F..%2Fx", "/a?x=1"]
+    {
+        let err = gw
+            .actions("admin")
+            .request(ProxyRequest {
+                connection_name: "echo".into(),
+                identifier: "victim".into(),
+                path: path.into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{path}: {err}");
+        assert_eq!(err.field(), Some("path"), "{path}");
+    }
+    // Straight at the gateway, as a client that does not normalize paths would send them:
+    // decoded dot segments are refused too.
+    let token = gw.token("admin").await;
+    for raw in ["/proxy/a/%2e%2e/%2e%2e/x", "/proxy/a/..%2fb", "/proxy/%2E%2E/healthz"] {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut conn = tokio::net::TcpStream::connect(gw.url.trim_start_matches("http://")).await.unwrap();
+        let request = format!(
+            "GET {raw} HTTP/1.1\r\nhost: gw\r\nauthorization: Bearer {token}\r\nconnection_name: echo\r\nidentifier: victim\r\nconnection: close\r\n\r\n"
+        );
+        conn.write_all(request.as_bytes()).await.unwrap();
+        let mut answer = String::new();
+        conn.read_to_string(&mut answer).await.unwrap();
+        assert!(answer.starts_with("HTTP/1.1 400"), "{raw}: {answer}");
+        assert!(answer.contains("dot segment") || answer.contains("slash"), "{raw}: {answer}");
+    }
+    assert!(seen.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn scopes_gate_endpoints_and_credential_routing() {
+    let (upstream, seen) = service(echo_answer).await;
+    let gw = gateway("[egress]\nallow = [\"127.0.0.1\"]\n").await;
+    // tools only: no accounts, no providers.
+    let (status, body) = gw
+        .post("runner", "/api/v1/connected_accounts", json!({"connection_name": "salesforce", "identifier": "u"}))
+        .await;
+    assert_eq!(status, 403, "{body}");
+    assert!(body.to_string().contains("accounts"), "{body}");
+    let (status, _) = gw.post("runner", "/api/v1/custom-providers", json!({})).await;
+    assert_eq!(status, 403);
+    // A victim's Salesforce account, then a client that may not read credentials tries to point
+    // it at a host it controls.
+    let (status, body) = gw
+        .post(
+            "admin",
+            "/api/v1/connected_accounts",
+            json!({"connection_name": "salesforce", "identifier": "victim", "connected_account": {
+                "api_config": {"instance_url": "https://acme.my.salesforce.com"},
+                "authorization_details": {"oauth_token": {"access_token": "victim-token"}}}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let attacker = format!("http://127.0.0.1:{}", upstream.port());
+    let (status, body) = gw
+        .call(
+            "agent",
+            reqwest::Method::PUT,
+            "/api/v1/connected_accounts",
+            Some(json!({"connection_name": "salesforce", "identifier": "victim",
+                        "connected_account": {"api_config": {"instance_url": attacker}}})),
+        )
+        .await;
+    assert_eq!(status, 403, "{body}");
+    assert!(body.to_string().contains("may not read credentials"), "{body}");
+    // A value the provider gave at authorization is pinned, even for a fully trusted client...
+    let (status, body) = gw
+        .call(
+            "admin",
+            reqwest::Method::PUT,
+            "/api/v1/connected_accounts",
+            Some(json!({"connection_name": "salesforce", "identifier": "victim",
+                        "connected_account": {"api_config": {"instance_url": attacker}}})),
+        )
+        .await;
+    assert_eq!(status, 409, "{body}");
+    // ...and a new value is held to the connector's host patterns.
+    let (status, body) = gw
+        .post(
+            "admin",
+            "/api/v1/connected_accounts",
+            json!({"connection_name": "salesforce", "identifier": "other", "connected_account": {
+                "api_config": {"instance_url": attacker},
+                "authorization_details": {"oauth_token": {"access_token": "other-token"}}}}),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.to_string().contains("api_config.instance_url"), "{body}");
+    assert!(seen.lock().unwrap().is_empty(), "the victim's token went nowhere");
+}
+
+#[tokio::test]
+async fn answers_are_read_within_a_budget() {
+    fn huge(_: &Request) -> Response {
+        let chunk = axum::body::Bytes::from(vec![b' '; 1 << 20]);
+        let stream = futures::stream::iter((0..300).map(move |_| Ok::<_, std::io::Error>(chunk.clone())));
+        ([("content-type", "application/json")], axum::body::Body::from_stream(stream)).into_response()
+    }
+    let (upstream, _) = service(huge).await;
+    let gw = gateway(&format!(
+        "[egress]\nallow = [\"127.0.0.1\"]\n[[connections]]\nname = \"gmail\"\nconnector = \"gmail\"\nbase_url = \"http://127.0.0.1:{}\"\n",
+        upstream.port()
+    ))
+    .await;
+    gw.post(
+        "admin",
+        "/api/v1/connected_accounts",
+        json!({"connection_name": "gmail", "identifier": "u", "connected_account": {
+            "authorization_details": {"oauth_token": {"access_token": "t"}}}}),
+    )
+    .await;
+    let started = std::time::Instant::now();
+    let (status, body) = gw
+        .post(
+            "admin",
+            "/api/v1/execute_tool",
+            json!({"tool_name": "gmail_list_labels", "identifier": "u", "connection_name": "gmail", "params": {}}),
+        )
+        .await;
+    assert_eq!(status, 502, "{body}");
+    assert!(body.to_string().contains("larger than the gateway reads"), "{body}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+}
+
+#[tokio::test]
+async fn bad_input_is_an_error_and_a_record_never_a_reset() {
+    let (upstream, seen) = service(echo_answer).await;
+    let gw = gateway(&format!(
+        "[egress]\nallow = [\"127.0.0.1\"]\n[[connections]]\nname = \"gmail\"\nconnector = \"gmail\"\nbase_url = \"http://127.0.0.1:{port}\"\n\
+         [[connections]]\nname = \"googlecalendar\"\nconnector = \"googlecalendar\"\nbase_url = \"http://127.0.0.1:{port}\"\n",
+        port = upstream.port()
+    ))
+    .await;
+    for connection in ["gmail", "googlecalendar"] {
+        gw.post(
+            "admin",
+            "/api/v1/connected_accounts",
+            json!({"connection_name": connection, "identifier": "u", "connected_account": {
+                "authorization_details": {"oauth_token": {"access_token": "tok\r\nX-Injected: 1"}}}}),
+        )
+        .await;
+    }
+    // A CR/LF in a stored credential: a clear error, no reset, and the call is recorded.
+    let (status, body) = gw
+        .post(
+            "admin",
+            "/api/v1/execute_tool",
+            json!({"tool_name": "gmail_list_labels", "identifier": "u", "connection_name": "gmail", "params": {}}),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    let (_, records) = gw.call("admin", reqwest::Method::GET, "/api/v1/executions?identifier=u", None).await;
+    assert!(
+        records["executions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["tool_name"] == "gmail_list_labels" && r["status"] == "FAILED"),
+        "{records}"
+    );
+    // A model-sized duration: refused by the schema, never a panic.
+    let (status, body) = gw
+        .post(
+            "admin",
+            "/api/v1/execute_tool",
+            json!({"tool_name": "googlecalendar_create_event", "identifier": "u", "connection_name": "googlecalendar",
+                   "params": {"summary": "x", "start_datetime": "2026-11-26T10:00:00Z", "event_duration_hour": 3e9}}),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.to_string().contains("event_duration_hour"), "{body}");
+    // A templated path value of ".." stays one encoded segment.
+    gw.post(
+        "admin",
+        "/api/v1/connected_accounts",
+        json!({"connection_name": "googlecalendar", "identifier": "v", "connected_account": {
+            "authorization_details": {"oauth_token": {"access_token": "tok"}}}}),
+    )
+    .await;
+    let (status, body) = gw
+        .post(
+            "admin",
+            "/api/v1/execute_tool",
+            json!({"tool_name": "googlecalendar_delete_event", "identifier": "v", "connection_name": "googlecalendar",
+                   "params": {"calendar_id": "..", "event_id": "e1"}}),
+        )
+        .await;
+    assert_eq!(status, 400, "a path value of '..' is refused: {body}");
+    assert!(body.to_string().contains("calendar_id"), "{body}");
+    assert!(seen.lock().unwrap().is_empty(), "nothing reached the provider");
+    let (status, _) = gw.call("admin", reqwest::Method::GET, "/healthz", None).await;
+    assert_eq!(status, 200, "the gateway is still up");
+}
+
+#[tokio::test]
+async fn ambiguous_identifiers_need_a_selector_and_disabled_proxies_stay_shut() {
+    let (upstream, _) = service(echo_answer).await;
+    let gw = gateway("[egress]\nallow = [\"127.0.0.1\"]\n").await;
+    gw.provider_with_account("echo", &format!("http://127.0.0.1:{}", upstream.port()), json!({})).await;
+    for org in ["org_a", "org_b"] {
+        let (status, body) = gw
+            .post(
+                "admin",
+                "/api/v1/connected_accounts",
+                json!({"connection_name": "echo", "identifier": "shared", "organization_id": org, "connected_account": {
+                    "authorization_details": {"static_auth": {"details": {"token": format!("{org}-token")}}}}}),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+    }
+    let proxy = |org: Option<&'static str>| {
+        let gw = &gw;
+        async move {
+            let mut req = gw
+                .http
+                .get(format!("{}/proxy/me", gw.url))
+                .bearer_auth(gw.token("admin").await)
+                .header("connection_name", "echo")
+                .header("identifier", "shared");
+            if let Some(org) = org {
+                req = req.header("organization_id", org);
+            }
+            let resp = req.send().await.unwrap();
+            (resp.status().as_u16(), resp.text().await.unwrap())
+        }
+    };
+    assert_eq!(proxy(None).await.0, 409);
+    let (status, body) = proxy(Some("org_b")).await;
+    assert_eq!(status, 200);
+    assert!(body.contains("org_b-token"), "{body}");
+    // proxy_enabled = false is enforced.
+    let (status, body) = gw
+        .call("admin", reqwest::Method::PUT, "/api/v1/custom-providers/echo", Some(json!({"proxy_enabled": false})))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(proxy(Some("org_b")).await.0, 403);
+}
+
+#[tokio::test]
+async fn concurrent_custom_provider_changes_never_store_an_invalid_one() {
+    let gw = Arc::new(gateway("").await);
+    let mut tasks = Vec::new();
+    for i in 0..20 {
+        let gw = gw.clone();
+        tasks.push(tokio::spawn(async move {
+            // Every other provider clashes with a built-in tool name and must be refused.
+            let tools = if i % 2 == 0 {
+                json!([])
+            } else {
+                json!([{"name": "gmail_fetch_mails", "description": "", "input_schema": {"type": "object"},
+                        "request": {"method": "GET", "path": "/x"}}])
+            };
+            gw.post(
+                "admin",
+                "/api/v1/custom-providers",
+                json!({"identifier": format!("cp{i}"), "display_name": format!("cp{i}"), "proxy_url": "https://api.example.com",
+                       "auth_patterns": [{"type": "BEARER"}], "tools": tools}),
+            )
+            .await
+            .0
+        }));
+    }
+    for (i, task) in tasks.into_iter().enumerate() {
+        let status = task.await.unwrap();
+        assert_eq!(status, if i % 2 == 0 { 201 } else { 400 }, "provider {i}");
+    }
+}

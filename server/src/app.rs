@@ -334,6 +334,7 @@ pub async fn start(config: Config) -> Result<RunningServer> {
     let store = Store::open(&config.database_url(), vault).await?;
     let registry = build_registry(&config, &store).await?;
     let signer = Signer::new(signing_key(&config)?);
+    restrict_data_dir(&config.server.data_dir);
     let listener = TcpListener::bind(config.server.listen)
         .await
         .map_err(|e| Error::new(ErrorKind::Server, format!("cannot listen on {}: {e}", config.server.listen)))?;
@@ -402,6 +403,26 @@ fn registry_from(config: &Config, custom_providers: Vec<agentkit_core::model::Pr
         }
     }
     Ok(Registry { catalog, connections })
+}
+
+/// The data dir holds keys, sealed credentials and identifiers: only the gateway's user may read
+/// it (0700, files 0600). SQLite's WAL and shared-memory files take the database file's mode.
+fn restrict_data_dir(dir: &std::path::Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let set = |path: &std::path::Path, mode: u32| {
+            if let Err(e) = std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)) {
+                tracing::warn!(path = %path.display(), error = %e, "cannot restrict permissions");
+            }
+        };
+        set(dir, 0o700);
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            if entry.file_type().is_ok_and(|t| t.is_file()) {
+                set(&entry.path(), 0o600);
+            }
+        }
+    }
 }
 
 /// The HMAC key for tokens and links: `AGENTKIT_SIGNING_KEY`, else a key generated once and kept

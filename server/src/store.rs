@@ -295,8 +295,10 @@ impl Store {
             binds.extend(f.connection_names.iter().cloned());
         }
         if !f.query.is_empty() {
-            clause.push_str(" AND (identifier LIKE ? OR connection_name LIKE ?)");
-            let like = format!("%{}%", f.query.replace('%', "\\%"));
+            clause.push_str(" AND (identifier LIKE ? ESCAPE '\\' OR connection_name LIKE ? ESCAPE '\\')");
+            // The query is text, not a pattern: its own %, _ and \ match themselves.
+            let escaped = f.query.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+            let like = format!("%{escaped}%");
             binds.push(like.clone());
             binds.push(like);
         }

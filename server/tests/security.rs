@@ -600,3 +600,50 @@ async fn concurrent_custom_provider_changes_never_store_an_invalid_one() {
         assert_eq!(status, if i % 2 == 0 { 201 } else { 400 }, "provider {i}");
     }
 }
+
+#[tokio::test]
+async fn account_search_treats_wildcards_as_text_and_the_data_dir_is_private() {
+    let gw = gateway("").await;
+    for identifier in ["alice", "bob_smith", "100%real"] {
+        gw.post(
+            "admin",
+            "/api/v1/connected_accounts",
+            json!({"connection_name": "salesforce", "identifier": identifier}),
+        )
+        .await;
+    }
+    for (query, expected) in [("_", vec!["bob_smith"]), ("%", vec!["100%real"]), ("lic", vec!["alice"])] {
+        let (status, body) = gw
+            .call(
+                "admin",
+                reqwest::Method::GET,
+                &format!(
+                    "/api/v1/connected_accounts?query={}",
+                    url::form_urlencoded::byte_serialize(query.as_bytes()).collect::<String>()
+                ),
+                None,
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        let mut found: Vec<String> = body["connected_accounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["identifier"].as_str().unwrap().to_string())
+            .collect();
+        found.sort();
+        let mut expected: Vec<String> = expected.into_iter().map(String::from).collect();
+        expected.sort();
+        assert_eq!(found, expected, "query {query:?}");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = &gw._data_dir.0;
+        assert_eq!(std::fs::metadata(dir).unwrap().permissions().mode() & 0o777, 0o700);
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let mode = entry.metadata().unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode & 0o077, 0, "{} is readable by others ({mode:o})", entry.path().display());
+        }
+    }
+}

@@ -647,3 +647,59 @@ async fn account_search_treats_wildcards_as_text_and_the_data_dir_is_private() {
         }
     }
 }
+
+#[tokio::test]
+async fn mcp_batches_are_capped_and_sessions_belong_to_their_url() {
+    let gw = gateway("").await;
+    let (status, body) = gw
+        .post(
+            "admin",
+            "/api/v1/mcp/configs",
+            json!({"name": "sec", "connection_tool_mappings": [{"connection_name": "salesforce", "tools": []}]}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let mut urls = Vec::new();
+    for user in ["alice", "bob"] {
+        let (status, body) =
+            gw.post("admin", "/api/v1/mcp/instances", json!({"config_name": "sec", "user_identifier": user})).await;
+        assert_eq!(status, 200, "{body}");
+        urls.push(body["instance"]["url"].as_str().unwrap().to_string());
+    }
+    let rpc = |url: String, body: Value, session: Option<String>| {
+        let http = gw.http.clone();
+        async move {
+            let mut req = http.post(url).header("accept", "application/json, text/event-stream").json(&body);
+            if let Some(id) = session {
+                req = req.header("mcp-session-id", id);
+            }
+            req.send().await.unwrap()
+        }
+    };
+    let initialize = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-03-26", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}});
+    let opened = rpc(urls[0].clone(), initialize.clone(), None).await;
+    assert_eq!(opened.status(), 200);
+    let alice_session = opened.headers()["mcp-session-id"].to_str().unwrap().to_string();
+    // initialize inside a batch does not skip the session check.
+    let sneaky = json!([initialize, {"jsonrpc": "2.0", "id": 2, "method": "tools/list"}]);
+    assert_eq!(rpc(urls[1].clone(), sneaky, None).await.status(), 400);
+    // A batch over the cap is refused whole.
+    let calls: Vec<Value> = (0..500)
+        .map(|i| json!({"jsonrpc": "2.0", "id": i, "method": "tools/call", "params": {"name": "x", "arguments": {}}}))
+        .collect();
+    let resp = rpc(urls[0].clone(), Value::Array(calls), Some(alice_session.clone())).await;
+    assert_eq!(resp.status(), 400);
+    assert!(resp.text().await.unwrap().contains("limit of 32"));
+    // Bob's URL cannot end Alice's session; Alice's can.
+    let delete = |url: String| {
+        let (http, id) = (gw.http.clone(), alice_session.clone());
+        async move { http.delete(url).header("mcp-session-id", id).send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(delete(urls[1].clone()).await, 404);
+    let listed =
+        rpc(urls[0].clone(), json!({"jsonrpc": "2.0", "id": 3, "method": "tools/list"}), Some(alice_session.clone()))
+            .await;
+    assert_eq!(listed.status(), 200, "the session survived");
+    assert_eq!(delete(urls[0].clone()).await, 200);
+}

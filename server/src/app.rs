@@ -367,11 +367,22 @@ pub async fn start(config: Config) -> Result<RunningServer> {
         egress,
     });
     let app = router(state.clone());
-    let task = tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, app).await {
-            tracing::error!(error = %e, "server stopped");
+    let server = &state.config.server;
+    let limits = crate::listener::ListenerLimits {
+        max_connections: server.max_connections,
+        header_read_timeout: std::time::Duration::from_secs(server.header_read_timeout_secs.max(1)),
+        request_body_timeout: std::time::Duration::from_secs(server.request_body_timeout_secs.max(1)),
+    };
+    if let Some(files) = crate::listener::raise_open_file_limit() {
+        if (files as usize) < limits.max_connections.saturating_add(256) {
+            tracing::warn!(
+                open_files = files,
+                max_connections = limits.max_connections,
+                "the open-file limit is below max_connections + 256"
+            );
         }
-    });
+    }
+    let task = tokio::spawn(crate::listener::serve(listener, app, limits));
     Ok(RunningServer { addr, public_url, task, state })
 }
 

@@ -75,6 +75,15 @@ pub struct ServerConfig {
     /// Most bytes of one provider answer `/proxy` relays (streamed).
     #[serde(default = "default_proxy_max_answer_bytes")]
     pub proxy_max_answer_bytes: u64,
+    /// Most client connections held at once; more wait in the listen backlog.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+    /// Seconds a client has to send a request's headers.
+    #[serde(default = "default_header_read_timeout")]
+    pub header_read_timeout_secs: u64,
+    /// Seconds a client has to send a request's body.
+    #[serde(default = "default_request_body_timeout")]
+    pub request_body_timeout_secs: u64,
 }
 
 impl Default for ServerConfig {
@@ -88,6 +97,9 @@ impl Default for ServerConfig {
             token_ttl_secs: default_token_ttl(),
             link_ttl_secs: default_link_ttl(),
             proxy_max_answer_bytes: default_proxy_max_answer_bytes(),
+            max_connections: default_max_connections(),
+            header_read_timeout_secs: default_header_read_timeout(),
+            request_body_timeout_secs: default_request_body_timeout(),
         }
     }
 }
@@ -107,6 +119,15 @@ fn default_token_ttl() -> u64 {
 }
 fn default_link_ttl() -> u64 {
     600
+}
+fn default_max_connections() -> usize {
+    4096
+}
+fn default_header_read_timeout() -> u64 {
+    10
+}
+fn default_request_body_timeout() -> u64 {
+    30
 }
 fn default_proxy_max_answer_bytes() -> u64 {
     crate::api::proxy::DEFAULT_PROXY_MAX_ANSWER_BYTES

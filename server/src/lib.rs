@@ -17,6 +17,7 @@ pub mod dev;
 pub mod egress;
 pub mod executor;
 pub mod limits;
+pub mod listener;
 pub mod mcp_server;
 pub mod mcp_store;
 pub mod oauth;

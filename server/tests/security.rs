@@ -703,3 +703,35 @@ async fn mcp_batches_are_capped_and_sessions_belong_to_their_url() {
     assert_eq!(listed.status(), 200, "the session survived");
     assert_eq!(delete(urls[0].clone()).await, 200);
 }
+
+#[tokio::test]
+async fn half_sent_requests_cannot_hold_the_gateway() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let gw = gateway("max_connections = 40\nheader_read_timeout_secs = 1\n").await;
+    let addr = gw.url.trim_start_matches("http://").to_string();
+    // Slowloris without credentials: more half-sent requests than the gateway holds connections.
+    let mut idle = Vec::new();
+    for _ in 0..60 {
+        let mut conn = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        conn.write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\n").await.unwrap();
+        idle.push(conn);
+    }
+    // The gateway still answers: held connections time out and new clients get their turn.
+    let started = std::time::Instant::now();
+    let resp =
+        tokio::time::timeout(std::time::Duration::from_secs(10), gw.http.get(format!("{}/healthz", gw.url)).send())
+            .await
+            .expect("healthz answers while half-sent requests are open")
+            .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(started.elapsed() < std::time::Duration::from_secs(5), "{:?}", started.elapsed());
+    // And the half-sent ones were closed by the gateway (EOF or a 408), not held forever.
+    let mut closed = 0;
+    for conn in idle.iter_mut().take(10) {
+        let mut buf = Vec::new();
+        if tokio::time::timeout(std::time::Duration::from_secs(5), conn.read_to_end(&mut buf)).await.is_ok() {
+            closed += 1;
+        }
+    }
+    assert_eq!(closed, 10);
+}

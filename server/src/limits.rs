@@ -131,44 +131,64 @@ impl RateLimiter {
 
 /// Cuts `answer` to at most `max_bytes` of JSON and marks the cut in `_truncated`: trailing items
 /// of the biggest arrays go first (so what remains is whole records), then long strings are
-/// shortened. Answers within the limit are untouched.
+/// shortened. Answers within the limit are untouched; the result never exceeds `max_bytes`.
+///
+/// Bounded work: sizes are measured once, each array is cut at most once (largest first) and each
+/// string shortened at most once (longest first), so the cost is O(n log n) in the answer's size.
 pub fn cap_output(answer: &mut Value, max_bytes: usize) {
     let original = json_len(answer);
     if original <= max_bytes {
         return;
     }
     // Room for the marker itself.
-    let budget = max_bytes.saturating_sub(256);
+    let budget = max_bytes.saturating_sub(MARKER_ROOM.min(max_bytes / 8));
+    let mut size = original;
     let mut omitted = serde_json::Map::new();
-    while json_len(answer) > budget {
-        let Some((path, len)) = biggest_array(answer, String::new()) else { break };
-        let excess = json_len(answer) - budget;
-        let array = pointer_mut(answer, &path).and_then(Value::as_array_mut).expect("found above");
-        // Drop items from the end until the excess is gone (or the array is empty).
-        let mut freed = 0;
+    let mut omitted_total = 0usize;
+    let mut arrays = Vec::new();
+    collect_arrays(answer, &mut String::new(), &mut arrays);
+    // Largest first; a parent is never smaller than an array inside it.
+    arrays.sort_by(|a, b| b.1.cmp(&a.1));
+    for (path, _) in arrays {
+        if size <= budget {
+            break;
+        }
+        // Gone when a larger array around it lost the item holding it.
+        let Some(array) = pointer_mut(answer, &path).and_then(Value::as_array_mut) else { continue };
+        let len = array.len();
         let mut keep = len;
-        while keep > 0 && freed < excess {
+        while keep > 0 && size > budget {
             keep -= 1;
-            freed += json_len(&array[keep]) + 1;
+            // The item and its separating comma.
+            size = size.saturating_sub(json_len(&array[keep]) + usize::from(keep > 0));
         }
         array.truncate(keep);
-        let label = if path.is_empty() { "/".to_string() } else { path.clone() };
-        let dropped = omitted.get(&label).and_then(Value::as_u64).unwrap_or(0) + (len - keep) as u64;
-        omitted.insert(label, json!(dropped));
-        if keep == 0 && biggest_array(answer, String::new()).is_none() {
-            break;
+        if keep < len {
+            omitted_total += len - keep;
+            // The marker names the first arrays cut; the total counts them all.
+            if omitted.len() < MARKER_PATHS {
+                let label =
+                    if path.is_empty() { "/".to_string() } else { path.chars().take(MARKER_PATH_CHARS).collect() };
+                omitted.insert(label, json!(len - keep));
+            }
         }
     }
     let mut shortened = 0;
-    if json_len(answer) > budget {
-        shortened = shorten_strings(answer, json_len(answer) - budget);
+    if size > budget {
+        shortened = shorten_strings(answer, size - budget);
     }
-    let marker = json!({
+    let mut marker = json!({
         "original_bytes": original,
         "max_bytes": max_bytes,
         "omitted_items": omitted,
+        "omitted_items_total": omitted_total,
         "shortened_string_bytes": shortened,
     });
+    if json_len(answer) + json_len(&marker) + 16 > max_bytes {
+        // Nothing left to cut but the answer itself (many small fields): keep only the marker.
+        marker["dropped_answer"] = json!(true);
+        *answer = json!({});
+    }
     match answer {
         Value::Object(o) => {
             o.insert("_truncated".into(), marker);
@@ -177,37 +197,85 @@ pub fn cap_output(answer: &mut Value, max_bytes: usize) {
     }
 }
 
-fn json_len(v: &Value) -> usize {
-    serde_json::to_vec(v).map(|b| b.len()).unwrap_or(0)
+/// Bytes kept free for the `_truncated` marker (an eighth of the cap, at most this).
+const MARKER_ROOM: usize = 1024;
+/// Most array paths the marker names, and the longest path it spells out.
+const MARKER_PATHS: usize = 8;
+const MARKER_PATH_CHARS: usize = 64;
+
+/// Answers larger than this are capped on a blocking thread, not on an async worker.
+const CAP_ON_WORKER_MAX_BYTES: usize = 64 * 1024;
+
+/// [`cap_output`] for answers of any size: large ones are shaped on the blocking pool so a
+/// pathological answer cannot stall other requests.
+pub async fn cap_output_off_worker(mut answer: Value, max_bytes: usize) -> Value {
+    let size = json_len(&answer);
+    if size <= max_bytes {
+        return answer;
+    }
+    if size <= CAP_ON_WORKER_MAX_BYTES {
+        cap_output(&mut answer, max_bytes);
+        return answer;
+    }
+    match tokio::task::spawn_blocking(move || {
+        cap_output(&mut answer, max_bytes);
+        answer
+    })
+    .await
+    {
+        Ok(answer) => answer,
+        Err(_) => json!({"_truncated": {"max_bytes": max_bytes, "dropped_answer": true}}),
+    }
 }
 
-/// JSON pointer and length of the largest non-empty array (by serialized size).
-fn biggest_array(v: &Value, path: String) -> Option<(String, usize)> {
-    let mut best: Option<(String, usize, usize)> = None;
-    let mut consider = |found: Option<(String, usize)>, root: &Value| {
-        if let Some((p, n)) = found {
-            let size = root.pointer(&p).map(json_len).unwrap_or(0);
-            if best.as_ref().is_none_or(|(_, _, s)| size > *s) {
-                best = Some((p, n, size));
-            }
+/// Serialized size of `v`, counted without building the text.
+fn json_len(v: &Value) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
         }
-    };
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    match serde_json::to_writer(&mut count, v) {
+        Ok(()) => count.0,
+        Err(_) => 0,
+    }
+}
+
+/// Every non-empty array: its JSON pointer and serialized size; returns the size of `v`.
+fn collect_arrays(v: &Value, path: &mut String, out: &mut Vec<(String, usize)>) -> usize {
     match v {
-        Value::Array(items) if !items.is_empty() => {
-            consider(Some((String::new(), items.len())), v);
+        Value::Array(items) => {
+            let mut size = 2 + items.len().saturating_sub(1);
             for (i, item) in items.iter().enumerate() {
-                consider(biggest_array(item, String::new()).map(|(p, n)| (format!("/{i}{p}"), n)), v);
+                let before = path.len();
+                path.push_str(&format!("/{i}"));
+                size += collect_arrays(item, path, out);
+                path.truncate(before);
             }
+            if !items.is_empty() {
+                out.push((path.clone(), size));
+            }
+            size
         }
         Value::Object(o) => {
+            let mut size = 2 + o.len().saturating_sub(1);
             for (k, item) in o {
-                let key = k.replace('~', "~0").replace('/', "~1");
-                consider(biggest_array(item, String::new()).map(|(p, n)| (format!("/{key}{p}"), n)), v);
+                let before = path.len();
+                path.push('/');
+                path.push_str(&k.replace('~', "~0").replace('/', "~1"));
+                size += json_len(&Value::String(k.clone())) + 1 + collect_arrays(item, path, out);
+                path.truncate(before);
             }
+            size
         }
-        _ => {}
+        leaf => json_len(leaf),
     }
-    best.map(|(p, n, _)| (format!("{path}{p}"), n))
 }
 
 fn pointer_mut<'a>(v: &'a mut Value, path: &str) -> Option<&'a mut Value> {
@@ -218,12 +286,15 @@ fn pointer_mut<'a>(v: &'a mut Value, path: &str) -> Option<&'a mut Value> {
     }
 }
 
-/// Shortens the longest strings until `excess` bytes are gone; returns the bytes removed.
+/// Shortens the longest strings (each once, longest first) until `excess` bytes are gone;
+/// returns the bytes removed.
 fn shorten_strings(v: &mut Value, excess: usize) -> usize {
+    let mut strings: Vec<&mut String> = Vec::new();
+    long_strings(v, &mut strings);
+    strings.sort_by_key(|s| std::cmp::Reverse(s.len()));
     let mut removed = 0;
-    while removed < excess {
-        let Some(s) = longest_string(v) else { break };
-        if s.len() <= 64 {
+    for s in strings {
+        if removed >= excess {
             break;
         }
         let cut = (excess - removed + 32).min(s.len() - 32);
@@ -238,12 +309,13 @@ fn shorten_strings(v: &mut Value, excess: usize) -> usize {
     removed
 }
 
-fn longest_string(v: &mut Value) -> Option<&mut String> {
+/// Strings longer than 64 bytes (shorter ones are not worth cutting).
+fn long_strings<'a>(v: &'a mut Value, out: &mut Vec<&'a mut String>) {
     match v {
-        Value::String(s) => Some(s),
-        Value::Array(items) => items.iter_mut().filter_map(longest_string).max_by_key(|s| s.len()),
-        Value::Object(o) => o.values_mut().filter_map(longest_string).max_by_key(|s| s.len()),
-        _ => None,
+        Value::String(s) if s.len() > 64 => out.push(s),
+        Value::Array(items) => items.iter_mut().for_each(|i| long_strings(i, out)),
+        Value::Object(o) => o.values_mut().for_each(|i| long_strings(i, out)),
+        _ => {}
     }
 }
 
@@ -278,6 +350,37 @@ mod tests {
         assert!(json_len(&v) <= 2048, "{}", json_len(&v));
         assert!(v["body"].as_str().unwrap().ends_with('…'));
         assert!(v["_truncated"]["shortened_string_bytes"].as_u64().unwrap() > 0);
+    }
+
+    #[test]
+    fn many_small_arrays_are_capped_in_one_pass_within_the_limit() {
+        // The shape that pinned a worker for 24 s: thousands of tiny arrays.
+        let rows: Vec<Value> = (0..40_000).map(|i| json!([i, i + 1])).collect();
+        let mut v =
+            json!({"rows": rows, "fields": (0..2000).map(|i| json!({format!("f{i}"): [1, 2, 3]})).collect::<Vec<_>>()});
+        let started = Instant::now();
+        cap_output(&mut v, 64 * 1024);
+        assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+        assert!(json_len(&v) <= 64 * 1024, "{}", json_len(&v));
+        // No big array at all: 30,000 tiny ones side by side, each emptied once.
+        let mut wide = Value::Object((0..30_000).map(|i| (format!("k{i}"), json!([i, [i]]))).collect());
+        let started = Instant::now();
+        cap_output(&mut wide, 64 * 1024);
+        assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+        assert!(json_len(&wide) <= 64 * 1024, "{}", json_len(&wide));
+        // Many small fields and no array to cut: only the marker is left, never over the cap.
+        let mut flat = Value::Object((0..5000).map(|i| (format!("key{i}"), json!(i))).collect());
+        cap_output(&mut flat, 1024);
+        assert!(json_len(&flat) <= 1024);
+        assert_eq!(flat["_truncated"]["dropped_answer"], true);
+    }
+
+    #[test]
+    fn measured_sizes_match_serialization() {
+        let v = json!({"a": [1, "x\"y", {"b/c": [true, null]}], "é": 1.5});
+        let mut arrays = Vec::new();
+        assert_eq!(collect_arrays(&v, &mut String::new(), &mut arrays), serde_json::to_vec(&v).unwrap().len());
+        assert!(arrays.iter().any(|(p, _)| p == "/a/2/b~1c"));
     }
 
     #[test]

@@ -346,11 +346,9 @@ pub async fn run_for_account(
     let _ = state.store.touch_account(&account.id).await;
     tracing::info!(execution = %execution_id, tool = %record.tool_name, account = %account.id, status = %record.status, latency_ms = record.latency_ms, "tool executed");
     match outcome {
-        Ok(mut data) => {
-            crate::limits::cap_output(
-                &mut data,
-                limits.max_output_bytes.unwrap_or(crate::limits::DEFAULT_MAX_OUTPUT_BYTES),
-            );
+        Ok(data) => {
+            let max_bytes = limits.max_output_bytes.unwrap_or(crate::limits::DEFAULT_MAX_OUTPUT_BYTES);
+            let data = crate::limits::cap_output_off_worker(data, max_bytes).await;
             Ok(ExecuteToolResponse { data, execution_id })
         }
         Err(e) => {

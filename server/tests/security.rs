@@ -735,3 +735,124 @@ async fn half_sent_requests_cannot_hold_the_gateway() {
     }
     assert_eq!(closed, 10);
 }
+
+/// A value of the type a schema property declares, for filling required inputs.
+fn plausible(schema: &Value) -> Value {
+    if let Some(default) = schema.get("default") {
+        return default.clone();
+    }
+    if let Some(first) = schema.get("enum").and_then(Value::as_array).and_then(|e| e.first()) {
+        return first.clone();
+    }
+    match schema.get("type").and_then(Value::as_str) {
+        Some("integer") | Some("number") => json!(1),
+        Some("boolean") => json!(true),
+        Some("array") => json!(["a"]),
+        Some("object") => json!({}),
+        Some("string") if schema.get("format").and_then(Value::as_str) == Some("date-time") => {
+            json!("2026-11-26T10:00:00Z")
+        }
+        _ => json!("a"),
+    }
+}
+
+#[tokio::test]
+async fn every_built_in_tool_survives_boundary_inputs() {
+    let (upstream, _) = service(echo_answer).await;
+    let upstream_url = format!("http://127.0.0.1:{}", upstream.port());
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("connectors");
+    let mut connectors: Vec<(String, Value)> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| {
+            let def: Value = serde_json::from_slice(&std::fs::read(e.path()).unwrap()).unwrap();
+            (def["slug"].as_str().unwrap().to_string(), def)
+        })
+        // SQL tools' inputs are walked against a real database in postgres_connector.rs.
+        .filter(|(slug, _)| slug != "postgres")
+        .collect();
+    connectors.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut extra = String::from("[egress]\nallow = [\"127.0.0.1\"]\n");
+    for (slug, _) in &connectors {
+        extra.push_str(&format!(
+            "[[connections]]\nname = \"{slug}_t\"\nconnector = \"{slug}\"\nbase_url = \"{upstream_url}\"\n"
+        ));
+    }
+    let gw = gateway(&extra).await;
+    for (slug, _) in &connectors {
+        let (status, body) = gw
+            .post(
+                "admin",
+                "/api/v1/connected_accounts",
+                json!({"connection_name": format!("{slug}_t"), "identifier": "u", "connected_account": {
+                    "authorization_details": {"oauth_token": {"access_token": "t", "user_access_token": "tu"}}}}),
+            )
+            .await;
+        assert_eq!(status, 201, "{slug}: {body}");
+    }
+    let boundary = [
+        json!(0),
+        json!(-1),
+        json!(i64::MAX),
+        json!(u64::MAX),
+        json!(1e300),
+        json!(-1e300),
+        json!(""),
+        json!("x".repeat(10 * 1024)),
+        json!(".."),
+        json!("."),
+        json!("a/../../b"),
+        json!("a\r\nX-Injected: 1"),
+        json!([]),
+        json!({}),
+        json!(true),
+    ];
+    let token = gw.token("admin").await;
+    let mut cases = Vec::new();
+    for (slug, def) in &connectors {
+        for tool in def["tools"].as_array().unwrap() {
+            let schema = &tool["input_schema"];
+            let props = schema["properties"].as_object().cloned().unwrap_or_default();
+            let required: Vec<&str> =
+                schema["required"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+            let base: serde_json::Map<String, Value> =
+                required.iter().map(|r| (r.to_string(), plausible(&props[*r]))).collect();
+            for prop in props.keys() {
+                for value in &boundary {
+                    let mut params = base.clone();
+                    params.insert(prop.clone(), value.clone());
+                    let label = format!("{}.{prop} = {:.60}", tool["name"].as_str().unwrap(), value.to_string());
+                    let body = json!({"tool_name": tool["name"], "identifier": "u", "connection_name": format!("{slug}_t"), "params": params});
+                    cases.push((label, body));
+                }
+            }
+        }
+    }
+    let calls = cases.len();
+    use futures::StreamExt;
+    let outcomes: Vec<(String, u16, Value)> = futures::stream::iter(cases)
+        .map(|(label, body)| {
+            let (http, url, token) = (gw.http.clone(), format!("{}/api/v1/execute_tool", gw.url), token.clone());
+            async move {
+                let resp = http
+                    .post(url)
+                    .bearer_auth(token)
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap_or_else(|e| panic!("{label}: no HTTP answer: {e}"));
+                let status = resp.status().as_u16();
+                (label, status, resp.json().await.unwrap_or(Value::Null))
+            }
+        })
+        .buffer_unordered(8)
+        .collect()
+        .await;
+    for (label, status, body) in outcomes {
+        let upstream_error = body.to_string().contains("TOOL_ERROR") || body.to_string().contains("provider");
+        assert!(status < 500 || (status == 502 && upstream_error), "{label}: HTTP {status} {body}");
+    }
+    assert!(calls > 500, "walked {calls} calls");
+    let (status, _) = gw.call("admin", reqwest::Method::GET, "/healthz", None).await;
+    assert_eq!(status, 200);
+}

@@ -856,3 +856,48 @@ async fn every_built_in_tool_survives_boundary_inputs() {
     let (status, _) = gw.call("admin", reqwest::Method::GET, "/healthz", None).await;
     assert_eq!(status, 200);
 }
+
+#[tokio::test]
+async fn a_call_abandoned_by_its_client_is_still_recorded() {
+    let slow = axum::Router::new().fallback(|| async {
+        tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+        axum::Json(json!({"labels": []}))
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move { axum::serve(listener, slow).await.unwrap() });
+    let gw = gateway(&format!(
+        "[egress]\nallow = [\"127.0.0.1\"]\n[[connections]]\nname = \"gmail\"\nconnector = \"gmail\"\nbase_url = \"http://127.0.0.1:{port}\"\n"
+    ))
+    .await;
+    gw.post(
+        "admin",
+        "/api/v1/connected_accounts",
+        json!({"connection_name": "gmail", "identifier": "gone", "connected_account": {
+            "authorization_details": {"oauth_token": {"access_token": "t"}}}}),
+    )
+    .await;
+    let abandoned = gw
+        .http
+        .post(format!("{}/api/v1/execute_tool", gw.url))
+        .bearer_auth(gw.token("admin").await)
+        .timeout(std::time::Duration::from_millis(300))
+        .json(
+            &json!({"tool_name": "gmail_list_labels", "identifier": "gone", "connection_name": "gmail", "params": {}}),
+        )
+        .send()
+        .await;
+    assert!(abandoned.is_err(), "the client gave up");
+    let mut recorded = Value::Null;
+    for _ in 0..50 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let (_, records) = gw.call("admin", reqwest::Method::GET, "/api/v1/executions?identifier=gone", None).await;
+        if let Some(r) = records["executions"].as_array().and_then(|a| a.first()) {
+            recorded = r.clone();
+            break;
+        }
+    }
+    assert_eq!(recorded["tool_name"], "gmail_list_labels", "{recorded}");
+    assert_eq!(recorded["status"], "FAILED");
+    assert_eq!(recorded["error_code"], "CANCELLED");
+}

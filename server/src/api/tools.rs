@@ -252,6 +252,29 @@ pub async fn execute(
     Ok(Json(run_for_account(&state, &caller.client_id, tool, account, input).await?))
 }
 
+/// Writes the execution record of a call that was dropped before it finished (its outcome
+/// unknown: `FAILED` / `CANCELLED`), so every call leaves a record.
+struct UnfinishedExecution {
+    store: crate::store::Store,
+    started: Instant,
+    record: Option<ExecutionRecord>,
+}
+
+impl Drop for UnfinishedExecution {
+    fn drop(&mut self) {
+        let Some(mut record) = self.record.take() else { return };
+        record.latency_ms = i64::try_from(self.started.elapsed().as_millis()).unwrap_or(i64::MAX);
+        let store = self.store.clone();
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                if let Err(e) = store.insert_execution(&record).await {
+                    tracing::warn!(error = %e, "could not record a cancelled execution");
+                }
+            });
+        }
+    }
+}
+
 /// Runs a validated tool call as an ACTIVE account: keeps its token fresh (refresh once after a
 /// provider 401), records the execution whatever the outcome, and tags tool errors with the
 /// execution id. Shared by the REST API and MCP `tools/call`.
@@ -308,7 +331,25 @@ pub async fn run_for_account(
         }
     };
     let limits = &tool.connector.limits;
-    // Every outcome from here on is recorded, token failures included.
+    // Every outcome from here on is recorded, token failures included; a call dropped midway
+    // (the client went away) is recorded by the guard.
+    let mut unfinished = UnfinishedExecution {
+        store: state.store.clone(),
+        started,
+        record: Some(ExecutionRecord {
+            id: execution_id.clone(),
+            api_client_id: api_client_id.to_string(),
+            tool_name: tool.def.name.clone(),
+            connection_name: account.connection_name.clone(),
+            connected_account_id: account.id.clone(),
+            identifier: account.identifier.clone(),
+            status: "FAILED".into(),
+            upstream_status: None,
+            error_code: Some("CANCELLED".into()),
+            latency_ms: 0,
+            created_at: Utc::now(),
+        }),
+    };
     let outcome = async {
         let mut account = state.refresher.ensure_fresh(state, account.clone()).await?;
         let mut outcome = run(&account).await;
@@ -323,6 +364,7 @@ pub async fn run_for_account(
         outcome
     }
     .await;
+    unfinished.record = None;
     let record = ExecutionRecord {
         id: execution_id.clone(),
         api_client_id: api_client_id.to_string(),

@@ -466,16 +466,39 @@ async fn bad_input_is_an_error_and_a_record_never_a_reset() {
         port = upstream.port()
     ))
     .await;
+    // A CR/LF in a credential is refused when it is saved, naming the field.
+    let (status, body) = gw
+        .post(
+            "admin",
+            "/api/v1/connected_accounts",
+            json!({"connection_name": "gmail", "identifier": "u", "connected_account": {
+                "authorization_details": {"oauth_token": {"access_token": "tok\r\nX-Injected: 1"}}}}),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.to_string().contains("access_token"), "{body}");
+    // A header the provider request cannot carry (a custom provider's bad header name) is refused
+    // when saved as well.
+    let (status, body) = gw
+        .post(
+            "admin",
+            "/api/v1/custom-providers",
+            json!({"identifier": "badhdr", "display_name": "badhdr", "proxy_url": "https://api.example.com",
+                   "auth_patterns": [{"type": "API_KEY", "auth_header_key_override": "X-Key\r\nX-Evil"}]}),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.to_string().contains("auth_header_key_override"), "{body}");
     for connection in ["gmail", "googlecalendar"] {
         gw.post(
             "admin",
             "/api/v1/connected_accounts",
             json!({"connection_name": connection, "identifier": "u", "connected_account": {
-                "authorization_details": {"oauth_token": {"access_token": "tok\r\nX-Injected: 1"}}}}),
+                "authorization_details": {"oauth_token": {"access_token": "tok"}}}}),
         )
         .await;
     }
-    // A CR/LF in a stored credential: a clear error, no reset, and the call is recorded.
+    // An upstream failure is recorded like any other outcome.
     let (status, body) = gw
         .post(
             "admin",
@@ -483,14 +506,10 @@ async fn bad_input_is_an_error_and_a_record_never_a_reset() {
             json!({"tool_name": "gmail_list_labels", "identifier": "u", "connection_name": "gmail", "params": {}}),
         )
         .await;
-    assert_eq!(status, 400, "{body}");
+    assert_eq!(status, 200, "{body}");
     let (_, records) = gw.call("admin", reqwest::Method::GET, "/api/v1/executions?identifier=u", None).await;
     assert!(
-        records["executions"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|r| r["tool_name"] == "gmail_list_labels" && r["status"] == "FAILED"),
+        records["executions"].as_array().unwrap().iter().any(|r| r["tool_name"] == "gmail_list_labels"),
         "{records}"
     );
     // A model-sized duration: refused by the schema, never a panic.
@@ -522,7 +541,8 @@ async fn bad_input_is_an_error_and_a_record_never_a_reset() {
         .await;
     assert_eq!(status, 400, "a path value of '..' is refused: {body}");
     assert!(body.to_string().contains("calendar_id"), "{body}");
-    assert!(seen.lock().unwrap().is_empty(), "nothing reached the provider");
+    let paths: Vec<String> = seen.lock().unwrap().iter().map(|(_, p, _)| p.clone()).collect();
+    assert!(!paths.iter().any(|p| p.contains("/events/e1")), "the delete never reached the provider: {paths:?}");
     let (status, _) = gw.call("admin", reqwest::Method::GET, "/healthz", None).await;
     assert_eq!(status, 200, "the gateway is still up");
 }

@@ -61,6 +61,34 @@ pub async fn resolve_account(state: &AppState, sel: &AccountSelector) -> Result<
     })
 }
 
+/// Credentials travel in HTTP headers: a control character (CR, LF, NUL) in one would be a
+/// header injection or a failed request at every call, so it is refused when saved.
+fn check_header_safe(details: &AuthorizationDetails) -> Result<()> {
+    let bad = |s: &str| s.chars().any(|c| c.is_control() && c != '\t');
+    if let Some(token) = &details.oauth_token {
+        for (field, value) in [("access_token", &token.access_token), ("user_access_token", &token.user_access_token)] {
+            if bad(value) {
+                return Err(Error::invalid_field(
+                    format!("authorization_details.oauth_token.{field}"),
+                    format!("authorization_details.oauth_token.{field} contains a control character"),
+                ));
+            }
+        }
+    }
+    if let Some(fields) = details.static_auth.as_ref().and_then(|s| s.details.as_object()) {
+        for (field, value) in fields {
+            // PEM keys are multi-line by design and never sent as a header.
+            if field != "private_key" && value.as_str().is_some_and(bad) {
+                return Err(Error::invalid_field(
+                    format!("authorization_details.static_auth.details.{field}"),
+                    format!("authorization_details.static_auth.details.{field} contains a control character"),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Status and type an account gets from the credentials it was given.
 fn apply_credentials(
     state: &AppState,
@@ -70,6 +98,7 @@ fn apply_credentials(
     let Some(details) = details.filter(|d| !d.is_empty()) else {
         return Ok(());
     };
+    check_header_safe(&details)?;
     if details.oauth_token.as_ref().is_some_and(|t| t.access_token.is_empty()) && details.static_auth.is_none() {
         return Err(Error::invalid_field(
             "authorization_details.oauth_token.access_token",

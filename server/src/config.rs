@@ -84,6 +84,10 @@ pub struct ServerConfig {
     /// Seconds a client has to send a request's body.
     #[serde(default = "default_request_body_timeout")]
     pub request_body_timeout_secs: u64,
+    /// Hosts `user_verify_url` may point at (`app.example.com`, `*.example.com`); empty: any
+    /// https host. Loopback hosts are always allowed (over http too) for local development.
+    #[serde(default)]
+    pub user_verify_hosts: Vec<String>,
 }
 
 impl Default for ServerConfig {
@@ -100,6 +104,7 @@ impl Default for ServerConfig {
             max_connections: default_max_connections(),
             header_read_timeout_secs: default_header_read_timeout(),
             request_body_timeout_secs: default_request_body_timeout(),
+            user_verify_hosts: Vec::new(),
         }
     }
 }

@@ -27,14 +27,40 @@ const AWAITING_VERIFICATION: &str = "AWAITING_VERIFICATION";
 const DONE: &str = "DONE";
 const FAILED: &str = "FAILED";
 
+/// Where a user's browser is sent after consent must be the app's own page: https (http only on
+/// a loopback host), and on one of `server.user_verify_hosts` when the operator lists them.
+fn check_user_verify_url(allowed_hosts: &[String], text: &str) -> agentkit_core::Result<()> {
+    let bad = |why: String| Error::invalid_field("user_verify_url", format!("user_verify_url {why}"));
+    let url = url::Url::parse(text).map_err(|e| bad(format!("is not a valid URL: {e}")))?;
+    let host = url.host_str().unwrap_or_default().trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase();
+    let loopback = host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    match url.scheme() {
+        "https" => {}
+        "http" if loopback => {}
+        other => return Err(bad(format!("must be https (http only on localhost), not {other}:"))),
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(bad("may not carry credentials".into()));
+    }
+    let listed = |pattern: &String| match pattern.strip_prefix("*.") {
+        Some(suffix) => {
+            host.strip_suffix(suffix.to_ascii_lowercase().as_str()).is_some_and(|s| s.ends_with('.') && s.len() > 1)
+        }
+        None => pattern.eq_ignore_ascii_case(&host),
+    };
+    if !allowed_hosts.is_empty() && !loopback && !allowed_hosts.iter().any(listed) {
+        return Err(bad(format!("host {host:?} is not in the gateway's server.user_verify_hosts")));
+    }
+    Ok(())
+}
+
 pub async fn create_magic_link(
     State(state): State<SharedState>,
     _caller: Caller,
     JsonBody(req): JsonBody<MagicLinkRequest>,
 ) -> ApiResult<Json<MagicLinkResponse>> {
     if !req.user_verify_url.is_empty() {
-        url::Url::parse(&req.user_verify_url)
-            .map_err(|e| Error::invalid_field("user_verify_url", format!("user_verify_url is not a valid URL: {e}")))?;
+        check_user_verify_url(&state.config.server.user_verify_hosts, &req.user_verify_url)?;
     }
     // A link for a user without an account creates the pending account, as the hosted API does.
     let account = match resolve_account(&state, &req.selector).await {
@@ -387,4 +413,31 @@ pub async fn verify_user(
         request.pending.ok_or_else(|| Error::new(ErrorKind::Server, "verified request holds no credentials"))?;
     activate(&state, &account, credentials, request.pending_expires_at).await?;
     Ok(Json(VerifyUserResponse { post_user_verify_redirect_url: format!("{}/connect/complete", state.public_url) }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_user_verify_url;
+
+    #[test]
+    fn only_https_app_pages_or_loopback() {
+        let none: Vec<String> = Vec::new();
+        for bad in [
+            "javascript:alert(1)",
+            "data:text/html,x",
+            "http://app.example.com/v",
+            "ftp://x/",
+            "https://u:p@app.example.com/",
+        ] {
+            assert_eq!(check_user_verify_url(&none, bad).unwrap_err().field(), Some("user_verify_url"), "{bad}");
+        }
+        for ok in
+            ["https://app.example.com/verify", "http://127.0.0.1:3000/v", "http://localhost/v", "http://[::1]:8/v"]
+        {
+            check_user_verify_url(&none, ok).unwrap();
+        }
+        let listed = vec!["*.example.com".to_string()];
+        assert!(check_user_verify_url(&listed, "https://app.example.com/v").is_ok());
+        assert!(check_user_verify_url(&listed, "https://evil.test/v").is_err());
+    }
 }

@@ -67,6 +67,8 @@ impl SqlPools {
         account_id: &str,
         options: &PgConnectOptions,
         fingerprint: String,
+        read_only: bool,
+        tool_name: &str,
     ) -> Result<PgPool> {
         if let Some((known, pool)) = self.pools.lock().unwrap_or_else(|p| p.into_inner()).get(account_id) {
             if *known == fingerprint {
@@ -93,13 +95,51 @@ impl SqlPools {
             .max_connections(4)
             .acquire_timeout(Duration::from_secs(10))
             .idle_timeout(Duration::from_secs(60))
+            // Session state (advisory locks, settings, prepared statements, temp tables) never
+            // outlives the call that made it; a connection that cannot be reset is closed.
+            .after_release(|conn, _| Box::pin(async move { Ok(conn.execute("DISCARD ALL").await.is_ok()) }))
             .connect_lazy_with(options);
+        // Checked once per pool (a pool lives as long as the account's credentials).
+        if read_only {
+            let mut conn = pool.acquire().await.map_err(|e| db_error(tool_name, e))?;
+            refuse_unsafe_read_role(&mut conn).await.map_err(|e| db_error(tool_name, e))?;
+        }
         self.pools
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(account_id.to_string(), (fingerprint, pool.clone()));
         Ok(pool)
     }
+}
+
+/// A read-only connection's role must not be able to step around `READ ONLY`: superusers and
+/// roles that bypass row-level security are refused, and so are roles that may run `dblink`
+/// (a second session outside the read-only transaction).
+async fn refuse_unsafe_read_role(conn: &mut sqlx::PgConnection) -> std::result::Result<(), sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT r.rolsuper, r.rolbypassrls, EXISTS (SELECT 1 FROM pg_proc p WHERE p.proname IN \
+         ('dblink', 'dblink_exec', 'dblink_connect', 'dblink_send_query') AND has_function_privilege(p.oid, 'EXECUTE')) AS dblink \
+         FROM pg_roles r WHERE r.rolname = current_user",
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    let (superuser, bypass_rls, dblink): (bool, bool, bool) = (row.get(0), row.get(1), row.get(2));
+    let why = if superuser {
+        "is a superuser"
+    } else if bypass_rls {
+        "bypasses row-level security"
+    } else if dblink {
+        "may run dblink (a second session outside the read-only transaction)"
+    } else {
+        return Ok(());
+    };
+    Err(sqlx::Error::Configuration(
+        format!(
+            "the database role {why}: read-only connections need a role with only the grants its tools need \
+             (or set allow_writes = true on the connection)"
+        )
+        .into(),
+    ))
 }
 
 /// Database settings from the account's static credentials: a `connection_string`
@@ -257,7 +297,7 @@ pub async fn run_sql_tool(
     }
     let (statement, params) = render(def, input)?;
     let (options, fingerprint) = connect_options(creds)?;
-    let pool = pools.pool(egress, account_id, &options, fingerprint).await?;
+    let pool = pools.pool(egress, account_id, &options, fingerprint, !connection.allow_writes, tool_name).await?;
     let timeout_ms = limit(input, "timeout_ms", DEFAULT_TIMEOUT_MS, TIMEOUT_CEILING_MS);
     let fail = |e| db_error(tool_name, e);
     let mut tx = pool.begin().await.map_err(fail)?;

@@ -130,6 +130,12 @@ async fn postgres_tools_on_a_real_cluster() {
            ('bob', 99.00, '2026-11-20T10:00:00Z', NULL),
            ('alice', 7.25, '2026-11-24T10:00:00Z', NULL);",
     );
+    // Read tools run as a role that is not a superuser; it holds write grants on purpose, so the
+    // refusals below come from the READ ONLY transaction, not from missing privileges.
+    cluster.psql(&format!(
+        "CREATE ROLE analyst LOGIN PASSWORD '{PASSWORD}'; GRANT ALL ON orders TO analyst; \
+         GRANT USAGE, SELECT ON SEQUENCE orders_id_seq TO analyst;"
+    ));
 
     let data_dir = std::env::temp_dir().join(format!("agentkit-pgtest-{}", uuid::Uuid::new_v4().simple()));
     let config = format!(
@@ -140,9 +146,11 @@ async fn postgres_tools_on_a_real_cluster() {
     );
     let server = agentkit_server::start(agentkit_server::Config::parse(&config, "pg.toml").unwrap()).await.unwrap();
     let actions = Actions::new(ScalekitClient::new(&server.public_url, "c", "s", ClientOptions::default()).unwrap());
-    let details = json!({"host": "127.0.0.1", "port": cluster.port, "database": "postgres",
-                         "username": "postgres", "password": PASSWORD});
-    for (connection, user) in [("warehouse", "analyst"), ("warehouse_rw", "writer")] {
+    let account = |role: &str| json!({"host": "127.0.0.1", "port": cluster.port, "database": "postgres", "username": role, "password": PASSWORD});
+    for (connection, user, role) in
+        [("warehouse", "analyst", "analyst"), ("warehouse_rw", "writer", "postgres"), ("warehouse", "root", "postgres")]
+    {
+        let details = account(role);
         dispatch(
             &actions,
             Operation::CreateConnectedAccount,
@@ -217,6 +225,26 @@ async fn postgres_tools_on_a_real_cluster() {
     let count =
         run(&actions, "analyst", "postgres_query", json!({"sql": "SELECT count(*) AS n FROM orders"})).await.unwrap();
     assert_eq!(count["rows"], json!([[3]]), "nothing was deleted");
+
+    // A read-only connection refuses a superuser role: READ ONLY would not bind it (dblink,
+    // COPY ... TO PROGRAM, SET TRANSACTION READ WRITE in a function).
+    let err = run(&actions, "root", "postgres_query", json!({"sql": "SELECT 1"})).await.unwrap_err();
+    assert!(err.message().contains("superuser"), "{}", err.message());
+    // Session state never outlives its call: an advisory lock taken in one call is gone in the next.
+    let locked =
+        run(&actions, "analyst", "postgres_query", json!({"sql": "SELECT pg_advisory_lock(42) IS NULL AS locked"}))
+            .await
+            .unwrap();
+    assert_eq!(locked["row_count"], 1, "{locked}");
+    let held = run(
+        &actions,
+        "analyst",
+        "postgres_query",
+        json!({"sql": "SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory'"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(held["rows"], json!([[0]]), "the advisory lock was released with the session reset");
 
     // The statement timeout cuts a slow query.
     let started = std::time::Instant::now();

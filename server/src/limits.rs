@@ -90,7 +90,12 @@ pub struct RateLimiter {
 struct Bucket {
     tokens: f64,
     refilled: Instant,
+    /// From then on the bucket is full again, i.e. no different from a new one.
+    full_at: Instant,
 }
+
+/// Bucket count above which full (forgettable) buckets are swept out.
+const BUCKETS_SWEEP_AT: usize = 4096;
 
 impl RateLimiter {
     /// Takes one call's slot for `account` on `connector`, waiting up to the rule's `max_wait_ms`.
@@ -107,9 +112,14 @@ impl RateLimiter {
         let capacity = f64::from(rule.requests.max(1));
         let per_token = rule.per_seconds.max(0.001) / capacity;
         let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
-        let bucket = buckets
-            .entry((connector.to_string(), account.to_string()))
-            .or_insert(Bucket { tokens: capacity, refilled: now });
+        if buckets.len() >= BUCKETS_SWEEP_AT {
+            buckets.retain(|_, b| b.full_at > now);
+        }
+        let bucket = buckets.entry((connector.to_string(), account.to_string())).or_insert(Bucket {
+            tokens: capacity,
+            refilled: now,
+            full_at: now,
+        });
         let elapsed = now.saturating_duration_since(bucket.refilled).as_secs_f64();
         bucket.tokens = (bucket.tokens + elapsed / per_token).min(capacity);
         bucket.refilled = now;
@@ -125,6 +135,7 @@ impl RateLimiter {
             .with_retry_after(Some(wait.ceil() as u64)));
         }
         bucket.tokens -= 1.0;
+        bucket.full_at = now + Duration::from_secs_f64(((capacity - bucket.tokens) * per_token).max(0.0));
         Ok(Duration::from_secs_f64(wait))
     }
 }
@@ -396,6 +407,17 @@ mod tests {
         assert!(limiter.reserve("slack", "ca_2", &rule, now).is_ok(), "accounts have their own buckets");
         // Half the window later one slot has refilled.
         assert!(limiter.reserve("slack", "ca_1", &rule, now + Duration::from_secs(30)).is_ok());
+    }
+
+    #[test]
+    fn buckets_that_refilled_are_forgotten() {
+        let limiter = RateLimiter::default();
+        let rule = RateLimitDef { requests: 10, per_seconds: 1.0, max_wait_ms: 0 };
+        let now = Instant::now();
+        for i in 0..BUCKETS_SWEEP_AT * 3 {
+            limiter.reserve("slack", &format!("ca_{i}"), &rule, now + Duration::from_secs(2 * i as u64)).unwrap();
+        }
+        assert!(limiter.buckets.lock().unwrap().len() <= BUCKETS_SWEEP_AT, "the map stays bounded");
     }
 
     #[test]

@@ -112,7 +112,31 @@ impl Refresher {
     /// refreshed while we waited for the lock).
     async fn refresh(&self, state: &AppState, id: &str, seen: Option<&str>) -> Result<AccountRecord> {
         let lock = self.lock_for(id);
-        let _guard = lock.lock().await;
+        let outcome = {
+            let _guard = lock.lock().await;
+            self.refresh_locked(state, id, seen).await
+        };
+        self.forget_lock(id, lock);
+        outcome
+    }
+
+    /// Drops an account's lock once nobody else holds or waits for it, so the map only holds
+    /// accounts being refreshed right now.
+    fn forget_lock(&self, id: &str, lock: Arc<tokio::sync::Mutex<()>>) {
+        let mut locks = self.locks.lock().unwrap_or_else(|p| p.into_inner());
+        // Clones are only made under this map's mutex: two references are the map's and ours.
+        if Arc::strong_count(&lock) <= 2 {
+            locks.remove(id);
+        }
+    }
+
+    /// How many refresh locks and backoff entries are held (bounded; tests read it).
+    pub fn held(&self) -> (usize, usize) {
+        let locks = self.locks.lock().unwrap_or_else(|p| p.into_inner()).len();
+        (locks, self.backoff.lock().unwrap_or_else(|p| p.into_inner()).len())
+    }
+
+    async fn refresh_locked(&self, state: &AppState, id: &str, seen: Option<&str>) -> Result<AccountRecord> {
         let latest = state
             .store
             .account_by_id(id)
@@ -192,6 +216,9 @@ impl Refresher {
     /// Records a transient token-endpoint failure and returns the error to report.
     fn back_off(&self, id: &str, reason: &str) -> Error {
         let mut backoff = self.backoff.lock().unwrap_or_else(|p| p.into_inner());
+        // Entries whose wait ended long ago are as good as none.
+        let now = Instant::now();
+        backoff.retain(|_, (not_before, _)| now.saturating_duration_since(*not_before) < BACKOFF_MAX);
         let next = backoff.get(id).map(|(_, d)| (*d * 2).min(BACKOFF_MAX)).unwrap_or(BACKOFF_START);
         backoff.insert(id.to_string(), (Instant::now() + next, next));
         tracing::warn!(account = %id, reason = %reason, backoff_secs = next.as_secs(), "token request failed; backing off");

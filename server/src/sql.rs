@@ -49,8 +49,12 @@ pub struct SqlDef {
 /// Connection pools, one per connected account (replaced when its credentials change).
 #[derive(Default)]
 pub struct SqlPools {
-    pools: Mutex<HashMap<String, (String, PgPool)>>,
+    /// account id → (credentials fingerprint, pool, last used)
+    pools: Mutex<HashMap<String, (String, PgPool, std::time::Instant)>>,
 }
+
+/// A pool unused this long is closed (its account gets a new one on its next call).
+const POOL_IDLE_EVICTION: Duration = Duration::from_secs(600);
 
 impl std::fmt::Debug for SqlPools {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -70,9 +74,15 @@ impl SqlPools {
         read_only: bool,
         tool_name: &str,
     ) -> Result<PgPool> {
-        if let Some((known, pool)) = self.pools.lock().unwrap_or_else(|p| p.into_inner()).get(account_id) {
-            if *known == fingerprint {
-                return Ok(pool.clone());
+        {
+            let mut pools = self.pools.lock().unwrap_or_else(|p| p.into_inner());
+            let now = std::time::Instant::now();
+            pools.retain(|_, (_, _, used)| now.duration_since(*used) < POOL_IDLE_EVICTION);
+            if let Some((known, pool, used)) = pools.get_mut(account_id) {
+                if *known == fingerprint {
+                    *used = now;
+                    return Ok(pool.clone());
+                }
             }
         }
         let host = options.get_host().to_string();
@@ -107,7 +117,7 @@ impl SqlPools {
         self.pools
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(account_id.to_string(), (fingerprint, pool.clone()));
+            .insert(account_id.to_string(), (fingerprint, pool.clone(), std::time::Instant::now()));
         Ok(pool)
     }
 }

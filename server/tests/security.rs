@@ -921,3 +921,39 @@ async fn a_call_abandoned_by_its_client_is_still_recorded() {
     assert_eq!(recorded["status"], "FAILED");
     assert_eq!(recorded["error_code"], "CANCELLED");
 }
+
+#[tokio::test]
+async fn refresh_locks_are_not_kept_after_refreshing() {
+    let data_dir = std::env::temp_dir().join(format!("agentkit-security-dev-{}", uuid::Uuid::new_v4().simple()));
+    let env = agentkit_server::dev::start(agentkit_server::dev::DevOptions {
+        port: 0,
+        data_dir: data_dir.clone(),
+        sandbox_port: 0,
+    })
+    .await
+    .unwrap();
+    let actions = Actions::new(
+        ScalekitClient::new(&env.gateway.public_url, &env.client_id, &env.client_secret, ClientOptions::default())
+            .unwrap(),
+    );
+    // Many accounts whose tokens the provider rejects: each call refreshes (and fails) once.
+    for i in 0..20 {
+        let identifier = format!("stale-{i}");
+        agentkit_core::dispatch::dispatch(
+            &actions,
+            agentkit_core::dispatch::Operation::CreateConnectedAccount,
+            json!({"connection_name": "gmail", "identifier": identifier,
+                   "authorization_details": {"oauth_token": {"access_token": "revoked", "refresh_token": "revoked-too"}}}),
+        )
+        .await
+        .unwrap();
+        let _ = agentkit_core::dispatch::dispatch(
+            &actions,
+            agentkit_core::dispatch::Operation::ExecuteTool,
+            json!({"tool_name": "gmail_list_labels", "identifier": identifier, "tool_input": {}}),
+        )
+        .await;
+    }
+    assert_eq!(env.gateway.state.refresher.held().0, 0, "no refresh lock outlives its refresh");
+    let _ = std::fs::remove_dir_all(data_dir);
+}

@@ -383,7 +383,37 @@ pub async fn start(config: Config) -> Result<RunningServer> {
         }
     }
     let task = tokio::spawn(crate::listener::serve(listener, app, limits));
+    tokio::spawn(retention_loop(Arc::downgrade(&state)));
     Ok(RunningServer { addr, public_url, task, state })
+}
+
+/// How often old execution records and authorization requests are deleted.
+const RETENTION_INTERVAL: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Deletes what the retention settings no longer keep; returns (executions, auth requests).
+pub async fn apply_retention(state: &AppState) -> Result<(u64, u64)> {
+    let server = &state.config.server;
+    let now = chrono::Utc::now();
+    let before = |span: Option<chrono::Duration>| span.and_then(|d| now.checked_sub_signed(d));
+    let executions = (server.execution_retention_days > 0)
+        .then(|| chrono::Duration::days(i64::from(server.execution_retention_days)));
+    let auth_requests = (server.auth_request_retention_hours > 0)
+        .then(|| chrono::Duration::hours(i64::from(server.auth_request_retention_hours)));
+    state.store.prune(before(executions), before(auth_requests)).await
+}
+
+/// Runs [`apply_retention`] at start and every hour, for as long as the gateway lives.
+async fn retention_loop(state: std::sync::Weak<AppState>) {
+    loop {
+        let Some(live) = state.upgrade() else { return };
+        match apply_retention(&live).await {
+            Ok((0, 0)) => {}
+            Ok((executions, auth_requests)) => tracing::info!(executions, auth_requests, "old records deleted"),
+            Err(e) => tracing::warn!(error = %e.message(), "retention sweep failed"),
+        }
+        drop(live);
+        tokio::time::sleep(RETENTION_INTERVAL).await;
+    }
 }
 
 /// Built-in connectors, the connector directory's files and the stored custom providers, with the

@@ -88,6 +88,12 @@ pub struct ServerConfig {
     /// https host. Loopback hosts are always allowed (over http too) for local development.
     #[serde(default)]
     pub user_verify_hosts: Vec<String>,
+    /// Days execution records are kept (0: forever).
+    #[serde(default = "default_execution_retention_days")]
+    pub execution_retention_days: u32,
+    /// Hours an expired authorization request is kept (0: forever).
+    #[serde(default = "default_auth_request_retention_hours")]
+    pub auth_request_retention_hours: u32,
 }
 
 impl Default for ServerConfig {
@@ -105,6 +111,8 @@ impl Default for ServerConfig {
             header_read_timeout_secs: default_header_read_timeout(),
             request_body_timeout_secs: default_request_body_timeout(),
             user_verify_hosts: Vec::new(),
+            execution_retention_days: default_execution_retention_days(),
+            auth_request_retention_hours: default_auth_request_retention_hours(),
         }
     }
 }
@@ -124,6 +132,12 @@ fn default_token_ttl() -> u64 {
 }
 fn default_link_ttl() -> u64 {
     600
+}
+fn default_execution_retention_days() -> u32 {
+    30
+}
+fn default_auth_request_retention_hours() -> u32 {
+    24
 }
 fn default_max_connections() -> usize {
     4096

@@ -470,6 +470,33 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Deletes execution records created before `executions_before` and authorization requests
+    /// that expired before `auth_requests_before`; returns how many of each went.
+    pub async fn prune(
+        &self,
+        executions_before: Option<DateTime<Utc>>,
+        auth_requests_before: Option<DateTime<Utc>>,
+    ) -> Result<(u64, u64)> {
+        let mut deleted = (0, 0);
+        if let Some(cutoff) = executions_before {
+            deleted.0 = sqlx::query("DELETE FROM executions WHERE created_at < ?")
+                .bind(cutoff.to_rfc3339())
+                .execute(&self.pool)
+                .await
+                .map_err(db_error)?
+                .rows_affected();
+        }
+        if let Some(cutoff) = auth_requests_before {
+            deleted.1 = sqlx::query("DELETE FROM auth_requests WHERE expires_at < ?")
+                .bind(cutoff.to_rfc3339())
+                .execute(&self.pool)
+                .await
+                .map_err(db_error)?
+                .rows_affected();
+        }
+        Ok(deleted)
+    }
+
     pub async fn insert_execution(&self, e: &ExecutionRecord) -> Result<()> {
         sqlx::query(
             "INSERT INTO executions (id, api_client_id, tool_name, connection_name, connected_account_id, identifier, status, \

@@ -957,3 +957,36 @@ async fn refresh_locks_are_not_kept_after_refreshing() {
     assert_eq!(env.gateway.state.refresher.held().0, 0, "no refresh lock outlives its refresh");
     let _ = std::fs::remove_dir_all(data_dir);
 }
+
+#[tokio::test]
+async fn old_execution_records_are_deleted_by_retention() {
+    let data_dir = std::env::temp_dir().join(format!("agentkit-security-ret-{}", uuid::Uuid::new_v4().simple()));
+    let mut config = agentkit_server::Config::parse(
+        "[server]\nlisten = \"127.0.0.1:0\"\nexecution_retention_days = 7\n[[api_clients]]\nclient_id = \"c\"\nclient_secret = \"s\"\n",
+        "retention.toml",
+    )
+    .unwrap();
+    config.server.data_dir = data_dir.clone();
+    let server = agentkit_server::start(config).await.unwrap();
+    let record = |id: &str, age_days: i64| agentkit_server::store::ExecutionRecord {
+        id: id.into(),
+        api_client_id: "c".into(),
+        tool_name: "gmail_list_labels".into(),
+        connection_name: "gmail".into(),
+        connected_account_id: "ca_1".into(),
+        identifier: "u".into(),
+        status: "SUCCESS".into(),
+        upstream_status: None,
+        error_code: None,
+        latency_ms: 1,
+        created_at: chrono::Utc::now() - chrono::Duration::days(age_days),
+    };
+    server.state.store.insert_execution(&record("exec_old", 8)).await.unwrap();
+    server.state.store.insert_execution(&record("exec_new", 1)).await.unwrap();
+    let (executions, _) = agentkit_server::app::apply_retention(&server.state).await.unwrap();
+    assert_eq!(executions, 1);
+    let kept = server.state.store.recent_executions("u", 10).await.unwrap();
+    let ids: Vec<String> = kept.iter().map(|r| r.id.clone()).collect();
+    assert_eq!(ids, ["exec_new"]);
+    let _ = std::fs::remove_dir_all(data_dir);
+}

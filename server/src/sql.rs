@@ -31,6 +31,8 @@ use crate::executor::Scope;
 const DEFAULT_MAX_ROWS: u64 = 500;
 const MAX_ROWS_CEILING: u64 = 10_000;
 const DEFAULT_TIMEOUT_MS: u64 = 15_000;
+/// Most bytes of row data (as JSON) one read returns.
+const MAX_RESULT_BYTES: usize = 4 * 1024 * 1024;
 const TIMEOUT_CEILING_MS: u64 = 300_000;
 
 /// A tool's SQL mapping: `statement` is fixed text or `"{{sql}}"` (the caller's statement);
@@ -326,11 +328,16 @@ pub async fn run_sql_tool(
 
     let max_rows = limit(input, "max_rows", DEFAULT_MAX_ROWS, MAX_ROWS_CEILING) as usize;
     let (types, columns) = describe(&mut tx, &statement).await.map_err(fail)?;
-    // Each row comes back as one JSON object, so every column type has a faithful JSON form.
-    let wrapped = format!("SELECT row_to_json(t)::text FROM ({statement}\n) AS t");
+    // Each row comes back as one JSON object, so every column type has a faithful JSON form; a row
+    // larger than the whole budget never leaves the database (it comes back as NULL).
+    let wrapped = format!(
+        "SELECT CASE WHEN octet_length(j) <= {MAX_RESULT_BYTES} THEN j END FROM \
+         (SELECT row_to_json(t)::text AS j FROM ({statement}\n) AS t) AS r"
+    );
     let query = bind_all(sqlx::query(AssertSqlSafe(wrapped)), params, &types)?;
     let mut rows = Vec::new();
     let mut truncated = false;
+    let mut bytes = 0usize;
     {
         let mut stream = query.fetch(&mut *tx);
         while let Some(row) = stream.try_next().await.map_err(fail)? {
@@ -338,7 +345,13 @@ pub async fn run_sql_tool(
                 truncated = true;
                 break;
             }
-            let text: String = row.try_get(0).map_err(fail)?;
+            let text: Option<String> = row.try_get(0).map_err(fail)?;
+            // Rows stop at the byte budget as they do at the row cap.
+            let Some(text) = text.filter(|t| bytes.saturating_add(t.len()) <= MAX_RESULT_BYTES) else {
+                truncated = true;
+                break;
+            };
+            bytes += text.len();
             let object: Map<String, Value> = serde_json::from_str(&text).unwrap_or_default();
             rows.push(Value::Array(
                 columns.iter().map(|(name, _)| object.get(name).cloned().unwrap_or(Value::Null)).collect(),

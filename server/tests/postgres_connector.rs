@@ -246,6 +246,23 @@ async fn postgres_tools_on_a_real_cluster() {
     .unwrap();
     assert_eq!(held["rows"], json!([[0]]), "the advisory lock was released with the session reset");
 
+    // Rows stop at the byte budget too: 40 rows of 256 KiB each are cut well before the row cap,
+    // and a single 8 MiB row never leaves the database.
+    let wide = run(
+        &actions,
+        "analyst",
+        "postgres_query",
+        json!({"sql": "SELECT repeat('x', 262144) AS blob FROM generate_series(1, 40)", "max_rows": 100}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(wide["truncated"], true);
+    assert!(wide["row_count"].as_u64().unwrap() < 20, "{}", wide["row_count"]);
+    let huge = run(&actions, "analyst", "postgres_query", json!({"sql": "SELECT repeat('x', 8388608) AS blob"}))
+        .await
+        .unwrap();
+    assert_eq!((huge["row_count"].as_u64(), huge["truncated"].as_bool()), (Some(0), Some(true)));
+
     // The statement timeout cuts a slow query.
     let started = std::time::Instant::now();
     let err = run(&actions, "analyst", "postgres_query", json!({"sql": "SELECT pg_sleep(10)", "timeout_ms": 300}))

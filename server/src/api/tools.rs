@@ -185,7 +185,21 @@ async fn account_for_call(state: &AppState, req: &ExecuteToolRequest, tool: &Cat
                 .await?
                 .into_iter()
                 .filter(|a| a.connector == tool.connector.slug && registry.connections.contains_key(&a.connection_name))
+                .filter(|a| req.organization_id.is_empty() || a.organization_id == req.organization_id)
+                .filter(|a| req.user_id.is_empty() || a.user_id == req.user_id)
                 .collect();
+            let connections: std::collections::BTreeSet<&str> =
+                candidates.iter().map(|a| a.connection_name.as_str()).collect();
+            if candidates.len() > 1 && connections.len() == 1 {
+                return Err(Error::new(
+                    ErrorKind::Conflict,
+                    format!(
+                        "identifier {:?} matches {} connected accounts: pass organization_id or user_id (or the account id)",
+                        req.identifier.trim(),
+                        candidates.len()
+                    ),
+                ));
+            }
             match candidates.len() {
                 0 => {
                     return Err(Error::not_found(format!(

@@ -3,23 +3,24 @@
 #   make test   every suite: cargo test (Rust scenarios), MCP conformance, pytest, node --test
 #   make dist   release artifacts in dist/: the abi3 wheel and the npm tarball (dist-check: install + run them)
 #   make bench  benchmarks (figures and ratios, no pass/fail)
+#   make lint   cargo fmt --check, clippy -D warnings, ruff, the stub check
 
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 NAPI := node_modules/.bin/napi
-PY_DEPS := maturin==1.16.0 pytest==9.* pytest-asyncio==1.* protobuf requests httpx mcp==1.30.0 langchain-mcp-adapters==0.3.2 google-adk==2.13.0 anthropic==2.13.0 openai==3.57.0 langchain-openai==1.7.4
 AGENTKIT_BIN := target/debug/agentkit
 export AGENTKIT_BIN
 
-.PHONY: demo test dist dist-check bench build build-server build-python build-node clean
+.PHONY: demo test lint dist dist-check bench build build-server build-python build-node clean
 
 build: build-server build-python build-node
 
-$(VENV)/.ready:
+$(VENV)/.ready: pyproject.toml
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet $(PY_DEPS)
+	$(VENV)/bin/python scripts/dev_requirements.py > $(VENV)/dev-requirements.txt
+	$(VENV)/bin/pip install --quiet -r $(VENV)/dev-requirements.txt
 	touch $@
 
 node_modules/.ready: package.json bindings-node/package.json
@@ -47,6 +48,13 @@ test: build
 	scripts/mcp-conformance.sh
 	$(PY) -m pytest -q tests/python
 	node --test tests/node/
+
+# Formatting, clippy (warnings are errors), ruff, and the .pyi stubs against the native module.
+lint: build-python
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets -- -D warnings
+	$(VENV)/bin/ruff check bindings-python/python tests/python examples/python scripts benches
+	$(PY) -m pytest -q tests/python/test_packaging.py -k stubs
 
 dist: $(VENV)/.ready node_modules/.ready
 	rm -rf dist && mkdir -p dist

@@ -159,7 +159,7 @@ pub fn cap_output(answer: &mut Value, max_bytes: usize) {
     let mut arrays = Vec::new();
     collect_arrays(answer, &mut String::new(), &mut arrays);
     // Largest first; a parent is never smaller than an array inside it.
-    arrays.sort_by(|a, b| b.1.cmp(&a.1));
+    arrays.sort_by_key(|(_, size)| std::cmp::Reverse(*size));
     for (path, _) in arrays {
         if size <= budget {
             break;

@@ -79,6 +79,8 @@ pub fn raise_open_file_limit() -> Option<u64> {
                 }
             }
         }
+        // rlim_t is u64 on Linux but not everywhere.
+        #[allow(clippy::unnecessary_cast)]
         Some(limit.rlim_cur as u64)
     }
     #[cfg(not(unix))]

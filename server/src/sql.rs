@@ -287,10 +287,15 @@ fn render(def: &SqlDef, input: &Map<String, Value>) -> Result<(String, Vec<Value
     Ok((statement, params))
 }
 
+/// Where SQL tools connect from: the egress policy and the per-account pools.
+pub struct SqlRunner<'a> {
+    pub egress: &'a crate::egress::Egress,
+    pub pools: &'a SqlPools,
+}
+
 /// Runs a SQL tool for an account of `connection`.
 pub async fn run_sql_tool(
-    egress: &crate::egress::Egress,
-    pools: &SqlPools,
+    runner: SqlRunner<'_>,
     connection: &ConnectionConfig,
     account_id: &str,
     tool_name: &str,
@@ -298,6 +303,7 @@ pub async fn run_sql_tool(
     creds: Option<&AuthorizationDetails>,
     input: &Map<String, Value>,
 ) -> Result<Value> {
+    let SqlRunner { egress, pools } = runner;
     if def.write && !connection.allow_writes {
         return Err(Error::new(
             ErrorKind::Forbidden,

@@ -317,8 +317,7 @@ pub async fn run_for_account(
                 }
                 let creds = credentials.as_ref();
                 return crate::sql::run_sql_tool(
-                    &state.egress,
-                    &state.sql_pools,
+                    crate::sql::SqlRunner { egress: &state.egress, pools: &state.sql_pools },
                     connection,
                     &account_id,
                     &tool.def.name,

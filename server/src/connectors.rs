@@ -183,7 +183,9 @@ impl FailureDef {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RequestDef {
-    pub method: String,
+    /// Parsed when the file is loaded, so a bad method is a load error naming the file and field.
+    #[serde(deserialize_with = "http_method")]
+    pub method: reqwest::Method,
     pub path: String,
     #[serde(default)]
     pub query: BTreeMap<String, Value>,
@@ -191,6 +193,16 @@ pub struct RequestDef {
     pub headers: BTreeMap<String, String>,
     #[serde(default)]
     pub body: Option<Value>,
+}
+
+/// An HTTP method in upper case (`GET`, `POST`, …), as connector files write it.
+fn http_method<'de, D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<reqwest::Method, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    let known = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+    if !known.contains(&text.as_str()) {
+        return Err(serde::de::Error::custom(format!("method {text:?} is not one of {}", known.join(", "))));
+    }
+    reqwest::Method::from_bytes(text.as_bytes()).map_err(serde::de::Error::custom)
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -423,5 +435,14 @@ mod tests {
                        "request": {"path": "/a"}}]}"#;
         let err = c.add_file("x.json", text).unwrap_err();
         assert!(err.message().contains("tools[0].request: missing field `method`"), "{}", err.message());
+        // A method no provider speaks is caught when the file is loaded, not at the first call.
+        let err =
+            c.add_file("x.json", &text.replace(r#""path": "/a""#, r#""method": "FETCH", "path": "/a""#)).unwrap_err();
+        assert!(
+            err.message().contains("tools[0].request.method") || err.message().contains("FETCH"),
+            "{}",
+            err.message()
+        );
+        assert!(err.message().starts_with("x.json:"), "{}", err.message());
     }
 }

@@ -315,9 +315,7 @@ async fn call_upstream(upstream: &Upstream<'_>, req: &RequestDef, scope: &Scope<
     scope.check_path_values(&req.path)?;
     let path = scope.interpolate(&req.path, encode_path_segment);
     let url = format!("{}{}", base_url.trim_end_matches('/'), path);
-    let method: reqwest::Method = reqwest::Method::from_bytes(req.method.as_bytes()).map_err(|_| {
-        Error::new(ErrorKind::Server, format!("connector {}: bad method {:?}", tool.connector.slug, req.method))
-    })?;
+    let method = req.method.clone();
     let mut query: Vec<(String, String)> = Vec::new();
     for (key, template) in &req.query {
         match scope.render(template) {

@@ -12,6 +12,9 @@ use std::fmt;
 pub enum ErrorKind {
     /// The request was malformed or a field failed validation (HTTP 400).
     InvalidInput,
+    /// The request is well-formed but the resource is not in a state that allows it: an account
+    /// that is not ACTIVE, credentials missing a field (HTTP 400, `FAILED_PRECONDITION`).
+    FailedPrecondition,
     /// Missing or bad credentials (HTTP 401).
     Unauthorized,
     /// The caller may not do this (HTTP 403).
@@ -42,7 +45,7 @@ impl ErrorKind {
     /// HTTP status the gateway answers with for this kind.
     pub fn http_status(self) -> u16 {
         match self {
-            ErrorKind::InvalidInput => 400,
+            ErrorKind::InvalidInput | ErrorKind::FailedPrecondition => 400,
             ErrorKind::Unauthorized => 401,
             ErrorKind::Forbidden => 403,
             ErrorKind::NotFound => 404,
@@ -60,6 +63,7 @@ impl ErrorKind {
     pub fn grpc_code(self) -> i32 {
         match self {
             ErrorKind::InvalidInput => 3,
+            ErrorKind::FailedPrecondition => 9,
             ErrorKind::Unauthorized => 16,
             ErrorKind::Forbidden => 7,
             ErrorKind::NotFound => 5,
@@ -76,6 +80,7 @@ impl ErrorKind {
     pub fn default_error_code(self) -> &'static str {
         match self {
             ErrorKind::InvalidInput => "INVALID_ARGUMENT",
+            ErrorKind::FailedPrecondition => "FAILED_PRECONDITION",
             ErrorKind::Unauthorized => "UNAUTHENTICATED",
             ErrorKind::Forbidden => "PERMISSION_DENIED",
             ErrorKind::NotFound => "NOT_FOUND",
@@ -109,6 +114,7 @@ impl ErrorKind {
     pub fn name(self) -> &'static str {
         match self {
             ErrorKind::InvalidInput => "InvalidInput",
+            ErrorKind::FailedPrecondition => "FailedPrecondition",
             ErrorKind::Unauthorized => "Unauthorized",
             ErrorKind::Forbidden => "Forbidden",
             ErrorKind::NotFound => "NotFound",
@@ -172,6 +178,17 @@ impl Error {
         let mut err = Error::new(ErrorKind::InvalidInput, message);
         err.0.field = Some(field);
         err
+    }
+
+    /// The resource is not in a state that allows the call (`FAILED_PRECONDITION`).
+    pub fn failed_precondition(message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::FailedPrecondition, message)
+    }
+
+    /// Names the input field the error is about.
+    pub fn with_field(mut self, field: impl Into<String>) -> Self {
+        self.0.field = Some(field.into());
+        self
     }
 
     pub fn not_found(message: impl Into<String>) -> Self {
@@ -251,7 +268,7 @@ impl Error {
     /// Name of the SDK exception class for this error, shared by the Python and Node SDKs.
     pub fn sdk_class_name(&self) -> &'static str {
         match self.0.kind {
-            ErrorKind::InvalidInput => "ScalekitBadRequestException",
+            ErrorKind::InvalidInput | ErrorKind::FailedPrecondition => "ScalekitBadRequestException",
             ErrorKind::Unauthorized => "ScalekitUnauthorizedException",
             ErrorKind::Forbidden => "ScalekitForbiddenException",
             ErrorKind::NotFound => "ScalekitNotFoundException",
@@ -311,6 +328,10 @@ impl Error {
         };
         let mut err = Error::new(kind, message).with_status(status).with_request_id(request_id);
         if let Some(detail) = detail {
+            if detail.error_code == "FAILED_PRECONDITION" && kind == ErrorKind::InvalidInput {
+                kind = ErrorKind::FailedPrecondition;
+                err.0.kind = kind;
+            }
             if detail.error_code == "TOOL_ERROR" {
                 kind = ErrorKind::ToolExecution;
                 err.0.kind = kind;
@@ -356,6 +377,19 @@ impl From<serde_json::Error> for Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn failed_precondition_is_a_400_bad_request_and_survives_the_wire() {
+        let err = Error::failed_precondition("connected account ca_1 is EXPIRED").with_field("identifier");
+        assert_eq!(
+            (err.status(), err.error_code(), err.sdk_class_name()),
+            (400, "FAILED_PRECONDITION", "ScalekitBadRequestException")
+        );
+        let body = serde_json::to_vec(&err.to_body()).unwrap();
+        let back = Error::from_response(400, &body, None);
+        assert_eq!(back.kind(), ErrorKind::FailedPrecondition);
+        assert_eq!(back.field(), Some("identifier"));
+    }
 
     #[test]
     fn body_round_trip_keeps_kind_field_and_tool_info() {

@@ -129,10 +129,9 @@ impl AppState {
             let field = &rest[start + "{{api_config.".len()..end];
             let value = api_config.and_then(|c| c.get(field)).and_then(serde_json::Value::as_str).ok_or_else(|| {
                 Error::new(
-                    ErrorKind::InvalidInput,
+                    ErrorKind::FailedPrecondition,
                     format!("the connected account has no api_config.{field}: authorize it again (or set it with update_connected_account)"),
                 )
-                .with_error_code("FAILED_PRECONDITION")
             })?;
             out.push_str(&templated_value(&out, field, value)?);
             rest = &rest[(end + 2).min(rest.len())..];
@@ -223,8 +222,7 @@ fn host_matches(pattern: &str, host: &str) -> bool {
 /// userinfo, query or fragment; in the host, a host name (and port); in the path, one segment.
 fn templated_value(prefix: &str, field: &str, value: &str) -> Result<String> {
     let bad = |why: &str| {
-        Error::invalid_field(format!("api_config.{field}"), format!("api_config.{field} {why}"))
-            .with_error_code("FAILED_PRECONDITION")
+        Error::failed_precondition(format!("api_config.{field} {why}")).with_field(format!("api_config.{field}"))
     };
     if prefix.is_empty() {
         let url = url::Url::parse(value).map_err(|_| bad("is not an absolute URL"))?;

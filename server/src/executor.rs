@@ -25,18 +25,16 @@ pub fn credential_header(
     as_user: bool,
 ) -> Result<(String, String)> {
     let missing = || {
-        Error::new(ErrorKind::InvalidInput, "the connected account has no stored credentials; authorize it first")
-            .with_error_code("FAILED_PRECONDITION")
+        Error::new(ErrorKind::FailedPrecondition, "the connected account has no stored credentials; authorize it first")
     };
     let creds = creds.ok_or_else(missing)?;
     if as_user {
         let token = creds.oauth_token.as_ref().map(|t| t.user_access_token.as_str()).unwrap_or_default();
         if token.is_empty() {
             return Err(Error::new(
-                ErrorKind::InvalidInput,
+                ErrorKind::FailedPrecondition,
                 "this tool acts as the user, and the connected account holds no user token: authorize it again with the connection's user scopes",
-            )
-            .with_error_code("FAILED_PRECONDITION"));
+            ));
         }
         return Ok((auth.header.clone(), format!("{}{token}", auth.prefix)));
     }

@@ -113,10 +113,9 @@ impl OAuthApp {
     pub fn new(auth: &AuthDef, connection: &ConnectionConfig, egress: crate::egress::Egress) -> Result<OAuthApp> {
         let missing = |what: &str| {
             Error::new(
-                ErrorKind::InvalidInput,
+                ErrorKind::FailedPrecondition,
                 format!("connection {:?} has no OAuth {what} configured", connection.name),
             )
-            .with_error_code("FAILED_PRECONDITION")
         };
         let client_id = connection.client_id.clone().filter(|s| !s.is_empty()).ok_or_else(|| missing("client_id"))?;
         let pick = |over: &Option<String>, base: &str| {

@@ -200,14 +200,13 @@ impl Refresher {
                 tracing::info!(account = %id, reason = %reason, "refresh token rejected: account expired");
                 let link = crate::api::links::issue_link(state, &expired.id, String::new(), String::new()).link;
                 Err(Error::new(
-                    ErrorKind::InvalidInput,
+                    ErrorKind::FailedPrecondition,
                     format!(
                         "connected account {} for identifier {:?} on {:?} is EXPIRED (the provider refused to refresh: {reason}); \
                          authorize it again: {link}",
                         expired.id, expired.identifier, expired.connection_name
                     ),
-                )
-                .with_error_code("FAILED_PRECONDITION"))
+                ))
             }
             Err(TokenError::Transient(reason)) => Err(self.back_off(id, &reason)),
         }
@@ -258,10 +257,9 @@ impl Refresher {
                 expired.status = ConnectorStatus::Expired;
                 state.store.update_account(&expired).await?;
                 Err(Error::new(
-                    ErrorKind::InvalidInput,
+                    ErrorKind::FailedPrecondition,
                     format!("connected account {} is EXPIRED: the provider refused its service-account key ({reason}); update the key", latest.id),
-                )
-                .with_error_code("FAILED_PRECONDITION"))
+                ))
             }
             Err(TokenError::Transient(reason)) => Err(self.back_off(&latest.id, &reason)),
         }

@@ -158,13 +158,11 @@ async fn refuse_unsafe_read_role(conn: &mut sqlx::PgConnection) -> std::result::
 /// (`postgres://…`) or `host`, `port`, `database`, `username`, `password`, `sslmode`.
 fn connect_options(creds: Option<&AuthorizationDetails>) -> Result<(PgConnectOptions, String)> {
     let details = creds.and_then(|c| c.static_auth.as_ref()).map(|s| &s.details).ok_or_else(|| {
-        Error::new(ErrorKind::InvalidInput, "the connected account has no database credentials")
-            .with_error_code("FAILED_PRECONDITION")
+        Error::new(ErrorKind::FailedPrecondition, "the connected account has no database credentials")
     })?;
     let text = |k: &str| details.get(k).map(|v| v.as_str().map(String::from).unwrap_or_else(|| v.to_string()));
     let bad = |field: &str, why: String| {
-        Error::invalid_field(field, format!("database credentials: {field}: {why}"))
-            .with_error_code("FAILED_PRECONDITION")
+        Error::failed_precondition(format!("database credentials: {field}: {why}")).with_field(field)
     };
     let mut options = match text("connection_string") {
         Some(url) => PgConnectOptions::from_str(&url)

@@ -139,7 +139,8 @@ async fn authorization_and_token_lifecycle() {
         .unwrap();
     sandbox(&gateway, "/sandbox/settings", json!({"expire_user": "alice"})).await;
     let err = fetch(&actions, "alice").await.unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert_eq!(err.kind(), ErrorKind::FailedPrecondition);
+    assert_eq!(err.status(), 400);
     assert!(err.message().contains("EXPIRED") && err.message().contains("/connect/"), "{}", err.message());
     assert_eq!(status(&actions, "alice").await, "EXPIRED");
     let relink = browser.get(link(&actions, "alice", json!({})).await).send().await.unwrap();

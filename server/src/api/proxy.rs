@@ -95,10 +95,9 @@ pub async fn forward(
     let account = resolve_account(&state, &selector).await?;
     if account.status != ConnectorStatus::Active {
         return Err(Error::new(
-            ErrorKind::InvalidInput,
+            ErrorKind::FailedPrecondition,
             format!("connected account {} is {}: authorize it first", account.id, account.status.as_str()),
         )
-        .with_error_code("FAILED_PRECONDITION")
         .into());
     }
     let connection = state.connection(&account.connection_name)?;

@@ -234,7 +234,7 @@ async fn account_for_call(state: &AppState, req: &ExecuteToolRequest, tool: &Cat
     if account.status != ConnectorStatus::Active {
         let link = crate::api::links::issue_link(state, &account.id, String::new(), String::new()).link;
         return Err(Error::new(
-            ErrorKind::InvalidInput,
+            ErrorKind::FailedPrecondition,
             format!(
                 "connected account {} for identifier {:?} on {:?} is {}: authorize it first: {link}",
                 account.id,
@@ -242,8 +242,7 @@ async fn account_for_call(state: &AppState, req: &ExecuteToolRequest, tool: &Cat
                 account.connection_name,
                 account.status.as_str()
             ),
-        )
-        .with_error_code("FAILED_PRECONDITION"));
+        ));
     }
     Ok(account)
 }

@@ -8,3 +8,15 @@ mod modifiers;
 mod schema_formats;
 
 pub use client::NativeClient;
+
+/// The operation names the façade may call (`agentkit_core::dispatch`'s one table).
+#[napi_derive::napi]
+pub fn operations() -> Vec<String> {
+    agentkit_core::dispatch::Operation::names().map(String::from).collect()
+}
+
+/// Every exception class core can name; the façade defines each one.
+#[napi_derive::napi]
+pub fn error_classes() -> Vec<String> {
+    agentkit_core::Error::SDK_CLASS_NAMES.iter().map(|s| s.to_string()).collect()
+}

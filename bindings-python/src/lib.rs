@@ -22,5 +22,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(shutdown, m)?)?;
     m.add_function(wrap_pyfunction!(schema_formats::format_tools, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    // The contract with the façade: operation names it may call and exception classes core names.
+    m.add("OPERATIONS", agentkit_core::dispatch::Operation::names().collect::<Vec<_>>())?;
+    m.add("ERROR_CLASSES", agentkit_core::Error::SDK_CLASS_NAMES.to_vec())?;
     Ok(())
 }

@@ -55,48 +55,69 @@ pub enum Operation {
     ListProviders,
 }
 
-impl FromStr for Operation {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        use Operation::*;
-        Ok(match s {
-            "create_connected_account" => CreateConnectedAccount,
-            "update_connected_account" => UpdateConnectedAccount,
-            "get_connected_account" => GetConnectedAccount,
-            "get_connected_account_details" => GetConnectedAccountDetails,
-            "get_or_create_connected_account" => GetOrCreateConnectedAccount,
-            "delete_connected_account" => DeleteConnectedAccount,
-            "list_connected_accounts" => ListConnectedAccounts,
-            "get_authorization_link" => GetAuthorizationLink,
-            "verify_connected_account_user" => VerifyConnectedAccountUser,
-            "execute_tool" => ExecuteTool,
-            "execute_tool_unmodified" => ExecuteToolUnmodified,
-            "list_tools" => ListTools,
-            "list_scoped_tools" => ListScopedTools,
-            "list_available_tools" => ListAvailableTools,
-            "mcp.create_config" => McpCreateConfig,
-            "mcp.list_configs" => McpListConfigs,
-            "mcp.get_config" => McpGetConfig,
-            "mcp.update_config" => McpUpdateConfig,
-            "mcp.delete_config" => McpDeleteConfig,
-            "mcp.ensure_instance" => McpEnsureInstance,
-            "mcp.list_instances" => McpListInstances,
-            "mcp.get_instance" => McpGetInstance,
-            "mcp.update_instance" => McpUpdateInstance,
-            "mcp.delete_instance" => McpDeleteInstance,
-            "mcp.get_instance_auth_state" => McpGetInstanceAuthState,
-            "mcp.list_mcp_connected_accounts" => McpListConnectedAccounts,
-            "mcp.create_session_token" => McpCreateSessionToken,
-            "providers.create_custom_provider" => CreateCustomProvider,
-            "providers.update_custom_provider" => UpdateCustomProvider,
-            "providers.delete_custom_provider" => DeleteCustomProvider,
-            "providers.list_providers" => ListProviders,
-            other => return Err(Error::invalid_field("operation", format!("unknown operation {other:?}"))),
-        })
+/// The one table of operation names the SDK façades call (`actions.execute_tool` →
+/// `"execute_tool"`). Both native modules export it, and their packaging tests check that every
+/// entry is used by the façade and exercised by a shared scenario.
+const OPERATIONS: &[(&str, Operation)] = {
+    use Operation::*;
+    &[
+        ("create_connected_account", CreateConnectedAccount),
+        ("update_connected_account", UpdateConnectedAccount),
+        ("get_connected_account", GetConnectedAccount),
+        ("get_connected_account_details", GetConnectedAccountDetails),
+        ("get_or_create_connected_account", GetOrCreateConnectedAccount),
+        ("delete_connected_account", DeleteConnectedAccount),
+        ("list_connected_accounts", ListConnectedAccounts),
+        ("get_authorization_link", GetAuthorizationLink),
+        ("verify_connected_account_user", VerifyConnectedAccountUser),
+        ("execute_tool", ExecuteTool),
+        ("execute_tool_unmodified", ExecuteToolUnmodified),
+        ("list_tools", ListTools),
+        ("list_scoped_tools", ListScopedTools),
+        ("list_available_tools", ListAvailableTools),
+        ("mcp.create_config", McpCreateConfig),
+        ("mcp.list_configs", McpListConfigs),
+        ("mcp.get_config", McpGetConfig),
+        ("mcp.update_config", McpUpdateConfig),
+        ("mcp.delete_config", McpDeleteConfig),
+        ("mcp.ensure_instance", McpEnsureInstance),
+        ("mcp.list_instances", McpListInstances),
+        ("mcp.get_instance", McpGetInstance),
+        ("mcp.update_instance", McpUpdateInstance),
+        ("mcp.delete_instance", McpDeleteInstance),
+        ("mcp.get_instance_auth_state", McpGetInstanceAuthState),
+        ("mcp.list_mcp_connected_accounts", McpListConnectedAccounts),
+        ("mcp.create_session_token", McpCreateSessionToken),
+        ("providers.create_custom_provider", CreateCustomProvider),
+        ("providers.update_custom_provider", UpdateCustomProvider),
+        ("providers.delete_custom_provider", DeleteCustomProvider),
+        ("providers.list_providers", ListProviders),
+    ]
+};
+
+impl Operation {
+    /// Every operation's name, in table order.
+    pub fn names() -> impl Iterator<Item = &'static str> {
+        OPERATIONS.iter().map(|(name, _)| *name)
+    }
+
+    /// The name façades call this operation by.
+    pub fn name(self) -> &'static str {
+        OPERATIONS.iter().find(|(_, op)| *op == self).map(|(name, _)| *name).unwrap_or("unknown")
     }
 }
 
-/// Parameters that address (and optionally configure) one connected account.
+impl FromStr for Operation {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        OPERATIONS
+            .iter()
+            .find(|(name, _)| *name == s)
+            .map(|(_, op)| *op)
+            .ok_or_else(|| Error::invalid_field("operation", format!("unknown operation {s:?}")))
+    }
+}
+
 #[derive(Debug, Default, Deserialize)]
 struct AccountParams {
     #[serde(default, alias = "connectionName", alias = "connector")]

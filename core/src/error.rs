@@ -265,6 +265,29 @@ impl Error {
         self.0.retry_after_secs
     }
 
+    /// Every SDK exception class [`Error::sdk_class_name`] can name (plus their shared bases). Both
+    /// native modules export it; each façade's packaging test checks the classes exist.
+    pub const SDK_CLASS_NAMES: &'static [&'static str] = &[
+        "ScalekitException",
+        "ScalekitServerException",
+        "ScalekitBadRequestException",
+        "ScalekitUnauthorizedException",
+        "ScalekitForbiddenException",
+        "ScalekitNotFoundException",
+        "ScalekitConflictException",
+        "ScalekitTooManyRequestsException",
+        "ScalekitGatewayTimeoutException",
+        "ScalekitConnectionException",
+        "ScalekitServiceUnavailableException",
+        "ScalekitNotImplementedException",
+        "ScalekitInternalServerException",
+        "ScalekitModifierException",
+        "ScalekitToolException",
+        "ScalekitToolRateLimitException",
+        "ScalekitToolUnauthorizedException",
+        "ScalekitToolForbiddenException",
+    ];
+
     /// Name of the SDK exception class for this error, shared by the Python and Node SDKs.
     pub fn sdk_class_name(&self) -> &'static str {
         match self.0.kind {
@@ -377,6 +400,33 @@ impl From<serde_json::Error> for Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_class_core_names_is_in_the_exported_table() {
+        use ErrorKind::*;
+        let kinds = [
+            InvalidInput,
+            FailedPrecondition,
+            Unauthorized,
+            Forbidden,
+            NotFound,
+            Conflict,
+            RateLimited,
+            Timeout,
+            Transport,
+            Unavailable,
+            NotImplemented,
+            Server,
+            ToolExecution,
+            Hook,
+        ];
+        for kind in kinds {
+            for status in [400, 401, 403, 429, 500] {
+                let class = Error::new(kind, "x").with_status(status).sdk_class_name();
+                assert!(Error::SDK_CLASS_NAMES.contains(&class), "{class} missing from SDK_CLASS_NAMES");
+            }
+        }
+    }
 
     #[test]
     fn failed_precondition_is_a_400_bad_request_and_survives_the_wire() {

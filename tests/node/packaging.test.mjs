@@ -3,6 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
 import * as sdk from '@scalekit-sdk/node';
@@ -26,6 +27,30 @@ describe('packaging', () => {
     const python = readdirSync(join(ROOT, 'tests', 'python')).filter((f) => /^test_.*\.py$/.test(f)).map((f) => f.slice(5, -3)).sort();
     const node = readdirSync(join(ROOT, 'tests', 'node')).filter((f) => f.endsWith('.test.mjs')).map((f) => f.slice(0, -9)).sort();
     assert.deepEqual(node, python);
+  });
+
+  it('calls every core operation from the façade, and runs each in a shared scenario', () => {
+    const native = createRequire(import.meta.url)(join(ROOT, 'bindings-node', 'native.js'));
+    const libDir = join(ROOT, 'bindings-node', 'lib');
+    const source = readdirSync(libDir).filter((f) => f.endsWith('.js')).map((f) => readFileSync(join(libDir, f), 'utf8')).join('\n');
+    const unused = native.operations().filter((op) => !source.includes(`'${op}'`));
+    assert.deepEqual(unused, [], 'core operations the Node façade never calls');
+    // Scenario ops that run a core operation under another name (the runners map them).
+    const aliases = { 'tools.execute_tool': 'execute_tool_unmodified' };
+    const scenarioDir = join(ROOT, 'tests', 'fixtures', 'scenarios');
+    const ops = readdirSync(scenarioDir).filter((f) => f.endsWith('.json'))
+      .flatMap((f) => JSON.parse(readFileSync(join(scenarioDir, f), 'utf8')).steps.map((s) => s.op));
+    const exercised = (op) => ops.some((s) => s === op || s.endsWith(`.${op}`) || aliases[s] === op);
+    assert.deepEqual(native.operations().filter((op) => !exercised(op)), [], 'core operations no scenario runs');
+  });
+
+  it('defines every exception class core can name', () => {
+    const native = createRequire(import.meta.url)(join(ROOT, 'bindings-node', 'native.js'));
+    const missing = native.errorClasses().filter((name) => typeof sdk[name] !== 'function');
+    assert.deepEqual(missing, [], 'exception classes core names but Node lacks');
+    for (const name of native.errorClasses()) {
+      assert.ok(new sdk[name]('x') instanceof sdk.ScalekitException, `${name} extends ScalekitException`);
+    }
   });
 
   it('resolves the documented import paths', () => {

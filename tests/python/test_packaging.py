@@ -64,3 +64,39 @@ def test_every_network_method_has_an_async_twin(client):
                 continue
             twin = getattr(owner, f"{name}_async", None)
             assert twin is not None and inspect.iscoroutinefunction(twin), f"{type(owner).__name__}.{name} lacks an awaitable twin"
+
+
+# Scenario ops that run a core operation under another name (the runners map them).
+SCENARIO_ALIASES = {"tools.execute_tool": "execute_tool_unmodified"}
+
+
+def _scenario_ops():
+    import json
+
+    ops = set()
+    for path in (ROOT / "tests" / "fixtures" / "scenarios").glob("*.json"):
+        ops |= {step["op"] for step in json.loads(path.read_text())["steps"]}
+    return ops
+
+
+def test_every_core_operation_is_called_by_the_facade_and_a_scenario():
+    """The operation table lives once, in core: the façade must call every entry, and a shared
+    scenario must exercise it (adding an operation on one side only fails here)."""
+    source = "\n".join(p.read_text() for p in Path(scalekit.__file__).parent.rglob("*.py"))
+    unused = [op for op in _native.OPERATIONS if f'"{op}"' not in source]
+    assert not unused, f"core operations the Python façade never calls: {unused}"
+    scenario_ops = _scenario_ops()
+
+    def exercised(op):
+        return any(s == op or s.endswith("." + op) or SCENARIO_ALIASES.get(s) == op for s in scenario_ops)
+
+    missing = [op for op in _native.OPERATIONS if not exercised(op)]
+    assert not missing, f"core operations no scenario in tests/fixtures/scenarios runs: {missing}"
+
+
+def test_every_error_class_core_names_exists():
+    from scalekit.common import exceptions
+
+    missing = [name for name in _native.ERROR_CLASSES if not isinstance(getattr(exceptions, name, None), type)]
+    assert not missing, f"exception classes core names but Python lacks: {missing}"
+    assert all(issubclass(getattr(exceptions, name), exceptions.ScalekitException) for name in _native.ERROR_CLASSES)

@@ -35,6 +35,14 @@ def substitute(value: Any, variables: Dict[str, Any]) -> Any:
 MISSING = object()
 
 
+def _supports_in(obj: Any) -> bool:
+    try:
+        "x" in obj
+        return True
+    except TypeError:
+        return False
+
+
 def dig(obj: Any, path: str) -> Any:
     for part in path.split("."):
         if obj is None:
@@ -42,7 +50,7 @@ def dig(obj: Any, path: str) -> Any:
         if part.isdigit() and hasattr(obj, "__len__") and not hasattr(obj, "keys"):
             index = int(part)
             obj = obj[index] if index < len(obj) else MISSING
-        elif isinstance(obj, dict) or hasattr(obj, "keys"):
+        elif isinstance(obj, dict) or (hasattr(obj, "keys") and _supports_in(obj)):
             obj = obj[part] if part in obj else MISSING
         else:
             obj = getattr(obj, part, MISSING)
@@ -143,7 +151,8 @@ class Runner:
                 data = resp.text
             return {"status": resp.status_code, "data": data}
         target, _, method = op.partition(".")
-        owner = {"actions": self.client.actions, "tools": self.client.actions.tools, "mcp": self.client.actions.mcp}[target]
+        owner = {"actions": self.client.actions, "tools": self.client.actions.tools, "mcp": self.client.actions.mcp,
+                 "providers": self.client.actions.providers}[target]
         return getattr(owner, method)(**params)
 
     def add_modifier(self, type: str, tool_names, set=None, append=None):

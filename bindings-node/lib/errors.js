@@ -69,16 +69,6 @@ function isToolException(e) {
   return e instanceof ScalekitServerException && e.isToolError === true;
 }
 
-/** Class for an HTTP status of a relayed (proxy) answer. */
-function classForStatus(status) {
-  return {
-    400: ScalekitBadRequestException, 401: ScalekitUnauthorizedException, 403: ScalekitForbiddenException,
-    404: ScalekitNotFoundException, 409: ScalekitConflictException, 429: ScalekitTooManyRequestsException,
-    500: ScalekitInternalServerException, 501: ScalekitNotImplementedException,
-    503: ScalekitServiceUnavailableException, 504: ScalekitGatewayTimeoutException,
-  }[status] ?? ScalekitUnknownException;
-}
-
 /** Converts a native error into its SDK class; other errors pass through unchanged. */
 function wrapError(err) {
   const text = err && typeof err.message === 'string' ? err.message : '';
@@ -99,4 +89,4 @@ async function wrapErrors(promise) {
   }
 }
 
-module.exports = { ...classes, isToolException, wrapError, wrapErrors, classForStatus };
+module.exports = { ...classes, isToolException, wrapError, wrapErrors };

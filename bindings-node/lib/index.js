@@ -4,7 +4,7 @@
  * (native addon); this file only shapes parameters, results and errors as documented.
  */
 
-const { NativeClient, formatTools } = require('../native.js');
+const { NativeClient, formatTools, classForStatus } = require('../native.js');
 const errors = require('./errors');
 const { ConnectorStatus, ConnectorType } = require('./pkg/grpc/scalekit/v1/connected_accounts/connected_accounts_pb');
 
@@ -211,7 +211,8 @@ class ActionsClient extends OperationGroup {
     const headers = Object.fromEntries(raw.headers.map(([k, v]) => [k.toLowerCase(), v]));
     const response = { data: decodeBody(raw.body, headers['content-type']), status: raw.status, statusText: '', headers };
     if (raw.status >= 400) {
-      const Cls = errors.classForStatus(raw.status);
+      // The class comes from core, so a relayed status means what it means everywhere else.
+      const Cls = errors[classForStatus(raw.status)] ?? errors.ScalekitException;
       const err = new Cls(`provider answered HTTP ${raw.status}`, { httpStatus: raw.status, errorCode: String(raw.status), errDetails: response.data });
       err.response = response;
       throw err;

@@ -15,6 +15,12 @@ pub fn operations() -> Vec<String> {
     agentkit_core::dispatch::Operation::names().map(String::from).collect()
 }
 
+/// The exception class for a relayed (proxy) answer of HTTP `status`, by core's rule.
+#[napi_derive::napi]
+pub fn class_for_status(status: u16) -> String {
+    agentkit_core::Error::sdk_class_for_status(status).to_string()
+}
+
 /// Every exception class core can name; the façade defines each one.
 #[napi_derive::napi]
 pub fn error_classes() -> Vec<String> {

@@ -288,6 +288,12 @@ impl Error {
         "ScalekitToolForbiddenException",
     ];
 
+    /// The SDK exception class for a relayed answer of HTTP `status` (the proxy's non-2xx answers),
+    /// by the same rule as the gateway's own errors.
+    pub fn sdk_class_for_status(status: u16) -> &'static str {
+        Error::new(ErrorKind::from_http_status(status), "").with_status(status).sdk_class_name()
+    }
+
     /// Name of the SDK exception class for this error, shared by the Python and Node SDKs.
     pub fn sdk_class_name(&self) -> &'static str {
         match self.0.kind {

@@ -53,6 +53,15 @@ describe('packaging', () => {
     }
   });
 
+  it('classes relayed proxy statuses by core\'s rule', () => {
+    const native = createRequire(import.meta.url)(join(ROOT, 'bindings-node', 'native.js'));
+    for (const [status, name] of [[400, 'ScalekitBadRequestException'], [408, 'ScalekitGatewayTimeoutException'],
+      [422, 'ScalekitBadRequestException'], [429, 'ScalekitTooManyRequestsException'], [502, 'ScalekitServiceUnavailableException']]) {
+      assert.equal(native.classForStatus(status), name, `HTTP ${status}`);
+      assert.equal(typeof sdk[name], 'function');
+    }
+  });
+
   it('resolves the documented import paths', () => {
     assert.equal(ConnectorStatus.ACTIVE, 'ACTIVE');
     assert.equal(typeof sdk.ScalekitClient, 'function');

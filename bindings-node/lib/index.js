@@ -10,19 +10,6 @@ const { ConnectorStatus, ConnectorType } = require('./pkg/grpc/scalekit/v1/conne
 
 const { version: SDK_VERSION } = require('../package.json');
 
-/** Drops undefined/null members so absent optional parameters stay absent on the wire. */
-function clean(value) {
-  if (Array.isArray(value)) return value.map(clean);
-  if (value && typeof value === 'object' && !Buffer.isBuffer(value)) {
-    const out = {};
-    for (const [k, v] of Object.entries(value)) {
-      if (v !== undefined && v !== null) out[k] = clean(v);
-    }
-    return out;
-  }
-  return value;
-}
-
 const MODIFIER_ERROR_TAG = 'AGENTKIT_MODIFIER_ERROR:';
 const modifierErrors = new Map();
 let modifierErrorSeq = 0;
@@ -66,17 +53,17 @@ class ToolsClient {
 
   /** Every catalog tool matching `filter`. */
   listTools(options = {}) {
-    return run(this._native.call('list_tools', clean({ filter: options.filter, pageSize: options.pageSize, pageToken: options.pageToken })));
+    return run(this._native.call('list_tools', { filter: options.filter, pageSize: options.pageSize, pageToken: options.pageToken }));
   }
 
   /** Tools this user can run through their connected accounts, with paging metadata. */
   listScopedTools(identifier, options = {}) {
-    return run(this._native.call('list_scoped_tools', clean({ identifier, filter: options.filter, pageSize: options.pageSize, pageToken: options.pageToken })));
+    return run(this._native.call('list_scoped_tools', { identifier, filter: options.filter, pageSize: options.pageSize, pageToken: options.pageToken }));
   }
 
   /** Tools of every configured connection. */
   listAvailableTools(identifier, options = {}) {
-    return run(this._native.call('list_available_tools', clean({ identifier, pageSize: options.pageSize, pageToken: options.pageToken })));
+    return run(this._native.call('list_available_tools', { identifier, pageSize: options.pageSize, pageToken: options.pageToken }));
   }
 
   /**
@@ -111,7 +98,7 @@ class ToolsClient {
   /** Runs a tool without modifiers. Prefer `actions.executeTool`. */
   executeTool(params = {}) {
     const { params: toolInput, ...rest } = params;
-    return run(this._native.call('execute_tool_unmodified', clean({ ...rest, toolInput })));
+    return run(this._native.call('execute_tool_unmodified', { ...rest, toolInput }));
   }
 }
 
@@ -122,7 +109,7 @@ class OperationGroup {
   }
 
   _call(op, params) {
-    return run(this._native.call(op, clean(params ?? {})));
+    return run(this._native.call(op, params ?? {}));
   }
 }
 
@@ -207,7 +194,7 @@ class ActionsClient extends OperationGroup {
    * a non-2xx answer rejects with the SDK error class for its status (`err.response` holds it).
    */
   async request(params) {
-    const raw = await run(this._native.request(clean({ ...params, body: params?.body })));
+    const raw = await run(this._native.request({ ...params, body: params?.body }));
     const headers = Object.fromEntries(raw.headers.map(([k, v]) => [k.toLowerCase(), v]));
     const response = { data: decodeBody(raw.body, headers['content-type']), status: raw.status, statusText: '', headers };
     if (raw.status >= 400) {

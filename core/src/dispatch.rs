@@ -414,9 +414,22 @@ fn to_value<T: serde::Serialize>(v: T) -> Result<Value> {
     Ok(serde_json::to_value(v)?)
 }
 
+/// Drops `null` values at every depth: an absent optional parameter and one passed as
+/// `None` / `null` / `undefined` mean the same. Done here once for both façades.
+pub fn drop_nulls(value: Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            Value::Object(map.into_iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k, drop_nulls(v))).collect())
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(drop_nulls).collect()),
+        other => other,
+    }
+}
+
 /// Runs `op` with `params` and returns the wire response as JSON (snake_case keys).
 pub async fn dispatch(actions: &Actions, op: Operation, params: Value) -> Result<Value> {
     use Operation::*;
+    let params = drop_nulls(params);
     match op {
         CreateConnectedAccount | UpdateConnectedAccount | GetOrCreateConnectedAccount => {
             let p: AccountParams = parse_named("params", params)?;
@@ -540,7 +553,7 @@ fn pairs(map: Option<Map<String, Value>>) -> Vec<(String, String)> {
 
 /// The proxied `request`; `raw_body` (bytes) wins over `form_data`, which wins over `body`.
 pub async fn proxy_request(actions: &Actions, params: Value, raw_body: Option<Vec<u8>>) -> Result<RawResponse> {
-    let p: ProxyParams = parse_named("params", params)?;
+    let p: ProxyParams = parse_named("params", drop_nulls(params))?;
     let timeout = match p.timeout_ms {
         None => None,
         Some(ms) if ms.is_finite() && ms > 0.0 => Some(Duration::from_millis(ms as u64)),
@@ -599,6 +612,12 @@ pub fn camel_case_keys(value: Value) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nulls_are_dropped_at_every_depth_and_nothing_else() {
+        let v = serde_json::json!({"a": null, "b": {"c": null, "d": 0, "e": [null, {"f": null, "g": ""}]}, "h": false});
+        assert_eq!(drop_nulls(v), serde_json::json!({"b": {"d": 0, "e": [null, {"g": ""}]}, "h": false}));
+    }
     use serde_json::json;
 
     #[test]

@@ -7,26 +7,17 @@ import functools
 from typing import Any, Callable, Dict, Tuple
 
 
-def clean(value: Any) -> Any:
-    """Drops ``None`` values so absent optional parameters stay absent on the wire."""
-    if isinstance(value, dict):
-        return {k: clean(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [clean(v) for v in value]
-    return value
-
-
 def twin(op: str, wrap: Callable[[Dict[str, Any]], Any]) -> Callable[[Callable[..., Dict[str, Any]]], Tuple[Callable, Callable]]:
     """Turns a parameter builder into ``(method, method_async)`` running native operation ``op``."""
 
     def decorate(build: Callable[..., Dict[str, Any]]):
         @functools.wraps(build)
         def sync(self, *args, **kwargs):
-            return wrap(self._native.call(op, clean(build(self, *args, **kwargs))))
+            return wrap(self._native.call(op, build(self, *args, **kwargs)))
 
         @functools.wraps(build)
         async def asynchronous(self, *args, **kwargs):
-            return wrap(await self._native.call_async(op, clean(build(self, *args, **kwargs))))
+            return wrap(await self._native.call_async(op, build(self, *args, **kwargs)))
 
         asynchronous.__name__ = asynchronous.__qualname__ = build.__name__ + "_async"
         return sync, asynchronous

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Dict, List, Optional
 
-from scalekit._operations import clean, twin
+from scalekit._operations import twin
 from scalekit.actions.modifier import Modifier, ModifierType, ToolNames
 from scalekit.actions.types import (
     CreateConnectedAccountResponse,
@@ -181,9 +181,9 @@ class ActionClient:
     # ----- proxy ----------------------------------------------------------------------------
 
     def _proxy_params(self, connection_name, identifier, path, method, query_params, body, form_data, headers, timeout):
-        return clean({"connection_name": connection_name, "identifier": identifier, "path": path, "method": method,
-                      "query_params": query_params, "body": body, "form_data": form_data, "headers": headers,
-                      "timeout_ms": timeout * 1000 if timeout else None})
+        return {"connection_name": connection_name, "identifier": identifier, "path": path, "method": method,
+                "query_params": query_params, "body": body, "form_data": form_data, "headers": headers,
+                "timeout_ms": timeout * 1000 if timeout else None}
 
     def request(self, connection_name: str, identifier: str, path: str, method: str = "GET", query_params: Optional[dict] = None,
                 body: Any = None, form_data: Optional[dict] = None, raw_body: Any = None, headers: Optional[dict] = None,

@@ -53,6 +53,9 @@ test: build
 lint: build-python
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
+	# A gateway without the sandbox builds, and then does not link it at all.
+	cargo check -p agentkit-server --no-default-features --bin agentkit
+	! cargo tree -p agentkit-server --no-default-features -e normal | grep -q agentkit-sandbox
 	$(VENV)/bin/ruff check bindings-python/python tests/python examples/python scripts benches
 	$(PY) -m pytest -q tests/python/test_packaging.py -k stubs
 

@@ -57,7 +57,7 @@ fn dev_credentials(data_dir: &Path) -> Result<(String, String)> {
 pub async fn start(opts: DevOptions) -> Result<DevEnvironment> {
     std::fs::create_dir_all(&opts.data_dir)
         .map_err(|e| Error::invalid_field("data_dir", format!("cannot create {}: {e}", opts.data_dir.display())))?;
-    let (sandbox_addr, _task) = crate::sandbox::start(SocketAddr::from(([127, 0, 0, 1], opts.sandbox_port)))
+    let (sandbox_addr, _task) = agentkit_sandbox::start(SocketAddr::from(([127, 0, 0, 1], opts.sandbox_port)))
         .await
         .map_err(|e| Error::new(ErrorKind::Server, format!("cannot start the sandbox upstream: {e}")))?;
     let sandbox_url = format!("http://{sandbox_addr}");
@@ -80,8 +80,8 @@ pub async fn start(opts: DevOptions) -> Result<DevEnvironment> {
             connector: "gmail".into(),
             base_url: Some(sandbox_url.clone()),
             scopes: Vec::new(),
-            client_id: Some(crate::sandbox::SANDBOX_CLIENT_ID.into()),
-            client_secret: Some(crate::sandbox::SANDBOX_CLIENT_SECRET.into()),
+            client_id: Some(agentkit_sandbox::SANDBOX_CLIENT_ID.into()),
+            client_secret: Some(agentkit_sandbox::SANDBOX_CLIENT_SECRET.into()),
             authorize_url: Some(format!("{sandbox_url}/oauth2/authorize")),
             token_url: Some(format!("{sandbox_url}/oauth2/token")),
             revoke_url: Some(format!("{sandbox_url}/oauth2/revoke")),

@@ -5,14 +5,16 @@
 //! (runs a tool against the provider), [`tokens`] (API-client bearer tokens, signed links) and
 //! [`vault`] (every credential sealed at rest); every provider-bound connection goes through
 //! [`egress`].
-//! [`sandbox`] is the offline Gmail stand-in used by `agentkit dev`; it is a separate HTTP service
-//! the gateway reaches only through a connection's base-URL override.
+//! The sandbox upstream (the offline Gmail stand-in of `agentkit dev`) is its own crate,
+//! `agentkit-sandbox`, behind the default `sandbox` feature; [`dev`] wires it up. `serve` never
+//! reaches it but through a connection's base-URL override, like any provider.
 
 pub mod api;
 pub mod app;
 pub mod config;
 pub mod connectors;
 pub mod custom_providers;
+#[cfg(feature = "sandbox")]
 pub mod dev;
 pub mod egress;
 pub mod executor;
@@ -22,7 +24,6 @@ pub mod mcp_server;
 pub mod mcp_store;
 pub mod oauth;
 pub mod refresh;
-pub mod sandbox;
 pub mod schema;
 pub mod service_account;
 pub mod sql;

@@ -1,13 +1,16 @@
 //! The `agentkit` command: `serve` (the gateway), `dev` (gateway + sandbox upstream with printed
 //! credentials) and `sandbox` (the upstream alone).
 
+#[cfg(feature = "sandbox")]
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use agentkit_server::{config::Config, dev, sandbox};
+use agentkit_server::config::Config;
+#[cfg(feature = "sandbox")]
+use agentkit_server::dev;
 
 #[derive(Parser)]
 #[command(name = "agentkit", version, about = "AgentKit gateway: authenticated tool calling for AI agents")]
@@ -27,6 +30,7 @@ enum Command {
         listen: Option<SocketAddr>,
     },
     /// Run the gateway on SQLite with the sandbox Gmail upstream; prints `export` lines on stdout.
+    #[cfg(feature = "sandbox")]
     Dev {
         #[arg(long, default_value_t = 8080)]
         port: u16,
@@ -37,6 +41,7 @@ enum Command {
         sandbox_port: u16,
     },
     /// Run only the sandbox upstream.
+    #[cfg(feature = "sandbox")]
     Sandbox {
         #[arg(long, default_value_t = 9100)]
         port: u16,
@@ -139,6 +144,7 @@ async fn main() -> std::process::ExitCode {
                 wait_for_shutdown().await;
                 let _ = std::fs::remove_file(pid_file);
             }
+            #[cfg(feature = "sandbox")]
             Command::Dev { port, data_dir, sandbox_port } => {
                 let env = dev::start(dev::DevOptions { port, data_dir, sandbox_port }).await?;
                 tracing::info!(gateway = %env.gateway.public_url, sandbox = %env.sandbox_url, "dev environment ready");
@@ -196,8 +202,9 @@ async fn main() -> std::process::ExitCode {
                 }
                 println!("asked gateway {} to reload its connectors (see its log for the outcome)", pid.trim());
             }
+            #[cfg(feature = "sandbox")]
             Command::Sandbox { port } => {
-                let (addr, _task) = sandbox::start(SocketAddr::from(([127, 0, 0, 1], port)))
+                let (addr, _task) = agentkit_sandbox::start(SocketAddr::from(([127, 0, 0, 1], port)))
                     .await
                     .map_err(|e| agentkit_core::Error::new(agentkit_core::ErrorKind::Server, e.to_string()))?;
                 println!("export AGENTKIT_SANDBOX_URL=http://{addr}");

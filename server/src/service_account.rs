@@ -14,7 +14,7 @@ use agentkit_core::{Error, Result};
 use crate::oauth::{TokenError, TokenSet};
 
 /// The grant type of RFC 7523 §2.1.
-pub const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+pub const JWT_BEARER: &str = agentkit_core::model::auth::JWT_BEARER_GRANT;
 /// Lifetime of a signed assertion.
 const ASSERTION_TTL_SECS: i64 = 300;
 
@@ -158,28 +158,10 @@ fn signing_key(pem: &str) -> Result<aws_lc_rs::rsa::KeyPair> {
     })
 }
 
-/// PKCS#8 DER → PEM, as key files carry it.
-pub fn pem_private_key(der: &[u8]) -> String {
-    let b64 = B64.encode(der);
-    let lines: Vec<&str> =
-        b64.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).expect("base64 is ASCII")).collect();
-    format!("-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n", lines.join("\n"))
-}
-
-/// Checks an RS256 JWT against a PKCS#1 RSA public key; returns its claims (used by the sandbox).
-pub fn verify_assertion(jwt: &str, public_key: &[u8]) -> Option<Value> {
-    let (signing_input, signature) = jwt.rsplit_once('.')?;
-    let signature = B64URL.decode(signature).ok()?;
-    aws_lc_rs::signature::UnparsedPublicKey::new(&aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA256, public_key)
-        .verify(signing_input.as_bytes(), &signature)
-        .ok()?;
-    let claims = signing_input.split('.').nth(1)?;
-    serde_json::from_slice(&B64URL.decode(claims).ok()?).ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use agentkit_sandbox::{pem_private_key, verify_assertion};
     use aws_lc_rs::encoding::AsDer;
     use aws_lc_rs::signature::KeyPair;
 

@@ -22,7 +22,7 @@ async fn consent(actions: &Actions, connection: &str, user: &str) -> reqwest::Re
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn account_fields_are_gathered_while_connecting() {
-    let (sandbox, _sandbox_task) = agentkit_server::sandbox::start("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let (sandbox, _sandbox_task) = agentkit_sandbox::start("127.0.0.1:0".parse().unwrap()).await.unwrap();
     let sandbox = format!("http://{sandbox}");
 
     // The Jira REST stand-in records which site path and credential each call used.
@@ -78,8 +78,8 @@ token_url = "{sandbox}/oauth2/token"
 base_url = "{jira_url}"
 "#,
         data = data_dir.display(),
-        id = agentkit_server::sandbox::SANDBOX_CLIENT_ID,
-        secret = agentkit_server::sandbox::SANDBOX_CLIENT_SECRET,
+        id = agentkit_sandbox::SANDBOX_CLIENT_ID,
+        secret = agentkit_sandbox::SANDBOX_CLIENT_SECRET,
     );
     let server = agentkit_server::start(agentkit_server::Config::parse(&config, "jira.toml").unwrap()).await.unwrap();
     let actions = Actions::new(ScalekitClient::new(&server.public_url, "c", "s", ClientOptions::default()).unwrap());

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 #[tokio::test]
 async fn static_credentials_are_injected_as_declared() {
-    let (sandbox, _task) = agentkit_server::sandbox::start("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let (sandbox, _task) = agentkit_sandbox::start("127.0.0.1:0".parse().unwrap()).await.unwrap();
     let data_dir = std::env::temp_dir().join(format!("agentkit-static-{}", uuid::Uuid::new_v4().simple()));
     let connectors = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/connectors");
     let text = format!(

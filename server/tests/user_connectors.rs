@@ -60,7 +60,7 @@ fn write(dir: &Path, name: &str, text: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connector_directory_check_load_and_reload() {
-    let (sandbox, _task) = agentkit_server::sandbox::start("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let (sandbox, _task) = agentkit_sandbox::start("127.0.0.1:0".parse().unwrap()).await.unwrap();
     let root = std::env::temp_dir().join(format!("agentkit-userconn-{}", uuid::Uuid::new_v4().simple()));
     let dir = root.join("connectors");
     std::fs::create_dir_all(&dir).unwrap();
@@ -186,7 +186,7 @@ async fn connector_directory_check_load_and_reload() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn custom_providers_are_connectors_made_at_runtime() {
-    let (sandbox, _task) = agentkit_server::sandbox::start("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let (sandbox, _task) = agentkit_sandbox::start("127.0.0.1:0".parse().unwrap()).await.unwrap();
     let data_dir = std::env::temp_dir().join(format!("agentkit-custprov-{}", uuid::Uuid::new_v4().simple()));
     let config = format!(
         "[server]\nlisten = \"127.0.0.1:0\"\ndata_dir = \"{}\"\n[egress]\nallow = [\"127.0.0.1\"]\n[[api_clients]]\nclient_id = \"c\"\nclient_secret = \"s\"\n",

@@ -26,3 +26,6 @@ pub struct OAuthErrorBody {
     pub error: String,
     pub error_description: String,
 }
+
+/// The grant type of RFC 7523 §2.1 (a signed JWT assertion traded for an access token).
+pub const JWT_BEARER_GRANT: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";

@@ -148,8 +148,9 @@ fn default_header_read_timeout() -> u64 {
 fn default_request_body_timeout() -> u64 {
     30
 }
+/// `/proxy` relays at most 32 MiB of one answer by default (streamed).
 fn default_proxy_max_answer_bytes() -> u64 {
-    crate::api::proxy::DEFAULT_PROXY_MAX_ANSWER_BYTES
+    32 * 1024 * 1024
 }
 
 /// An application allowed to call the API with the client-credentials grant.
@@ -249,7 +250,7 @@ impl Config {
             toml::from_str(text).map_err(|e| Error::invalid_field("config", format!("{origin}: {e}")))?;
         for client in &config.api_clients {
             client.secret_hash()?;
-            crate::api::authorization::Grants::from_config(client.scopes.as_deref(), client.read_credentials)?;
+            crate::permissions::Grants::from_config(client.scopes.as_deref(), client.read_credentials)?;
         }
         crate::egress::EgressPolicy::new(&config.egress)?;
         let mut names = std::collections::HashSet::new();

@@ -16,6 +16,7 @@ pub mod connectors;
 pub mod custom_providers;
 #[cfg(feature = "sandbox")]
 pub mod dev;
+pub mod domain;
 pub mod egress;
 pub mod executor;
 pub mod limits;
@@ -23,6 +24,7 @@ pub mod listener;
 pub mod mcp_server;
 pub mod mcp_store;
 pub mod oauth;
+pub mod permissions;
 pub mod refresh;
 pub mod schema;
 pub mod service_account;

@@ -25,14 +25,13 @@ use axum::Json;
 use serde_json::{json, Map, Value};
 use tokio::sync::mpsc;
 
-use agentkit_core::model::{AccountSelector, ConnectorStatus, UpsertConnectedAccountRequest};
-use agentkit_core::ErrorKind;
+use agentkit_core::model::ConnectorStatus;
 
-use crate::api::mcp::SessionClaims;
 use crate::app::{AppState, SharedState};
 use crate::connectors::CatalogTool;
 use crate::mcp_store::ConfigRecord;
 use crate::tokens::now_unix;
+use crate::tokens::SessionClaims;
 
 /// Protocol revisions we speak, newest first.
 pub const PROTOCOL_VERSIONS: &[&str] = &["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"];
@@ -247,37 +246,19 @@ async fn call_tool(state: &AppState, target: &Target, params: &Value) -> Result<
         exposed.iter().find(|(t, _)| t.def.name == name).ok_or((-32602, format!("Unknown tool: {name}")))?;
     let input = crate::schema::validate_tool_input(&tool.def.input_schema, params.get("arguments"))
         .map_err(|e| (-32602, format!("Invalid params: {}", e.message().replace("tool_input", "arguments"))))?;
-    let found = state
-        .store
-        .accounts_by_name(connection, &target.user, "", "")
+    let account = crate::domain::accounts::get_or_create(state, connection, &target.user)
         .await
         .map_err(|e| (-32603, e.message().to_string()))?;
-    let account = match found.into_iter().next() {
-        Some(a) => a,
-        None => {
-            let req = UpsertConnectedAccountRequest {
-                selector: AccountSelector::by_name(connection, &target.user),
-                ..Default::default()
-            };
-            match crate::api::accounts::create_account(state, req).await {
-                Ok(a) => a,
-                Err(e) if e.kind() == ErrorKind::Conflict => {
-                    let again = state.store.accounts_by_name(connection, &target.user, "", "").await;
-                    again.ok().and_then(|v| v.into_iter().next()).ok_or((-32603, "account vanished".to_string()))?
-                }
-                Err(e) => return Err((-32603, e.message().to_string())),
-            }
-        }
-    };
     if account.status != ConnectorStatus::Active {
-        let link = crate::api::links::issue_link(state, &account.id, String::new(), String::new()).link;
+        let link = crate::domain::links::issue_link(state, &account.id, String::new(), String::new()).link;
         return Ok(tool_error(format!(
             "{connection} is not authorized for this user (status {}). Ask the user to open this link to authorize it, then retry: {link}",
             account.status.as_str()
         )));
     }
     let _ = state.store.touch_mcp_instance(&target.owner).await;
-    match crate::api::tools::run_for_account(state, &format!("mcp:{}", target.owner), tool, account, input).await {
+    match crate::domain::execution::run_for_account(state, &format!("mcp:{}", target.owner), tool, account, input).await
+    {
         Ok(resp) => Ok(json!({
             "content": [{"type": "text", "text": resp.data.to_string()}],
             "structuredContent": resp.data,

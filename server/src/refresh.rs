@@ -198,7 +198,7 @@ impl Refresher {
                 expired.status = ConnectorStatus::Expired;
                 state.store.update_account(&expired).await?;
                 tracing::info!(account = %id, reason = %reason, "refresh token rejected: account expired");
-                let link = crate::api::links::issue_link(state, &expired.id, String::new(), String::new()).link;
+                let link = crate::domain::links::issue_link(state, &expired.id, String::new(), String::new()).link;
                 Err(Error::new(
                     ErrorKind::FailedPrecondition,
                     format!(

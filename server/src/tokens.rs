@@ -27,6 +27,16 @@ pub struct AccessClaims {
     pub exp: i64,
 }
 
+/// Claims of a config session token (`Authorization: Bearer` on the config's MCP URL).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct SessionClaims {
+    pub cfg: String,
+    pub sub: String,
+    pub exp: i64,
+    #[serde(default)]
+    pub lvl: String,
+}
+
 /// Claims of an authorization link.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LinkClaims {

@@ -14,9 +14,10 @@ use chrono::{Duration, Utc};
 use agentkit_core::model::*;
 use agentkit_core::{Error, ErrorKind};
 
-use super::accounts::{create_account, resolve_account};
 use super::{ApiResult, Caller, JsonBody};
 use crate::app::{AppState, SharedState};
+use crate::domain::accounts::{create_account, resolve_account};
+use crate::domain::links::issue_link;
 use crate::oauth::pkce_pair;
 use crate::store::{AccountRecord, AuthRequest};
 use crate::tokens::{now_unix, LinkClaims};
@@ -76,23 +77,6 @@ pub async fn create_magic_link(
         Err(e) => return Err(e.into()),
     };
     Ok(Json(issue_link(&state, &account.id, req.state, req.user_verify_url)))
-}
-
-/// A signed, expiring, single-use authorization link for an account.
-pub fn issue_link(state: &AppState, account_id: &str, app_state: String, user_verify_url: String) -> MagicLinkResponse {
-    let ttl = state.config.server.link_ttl_secs as i64;
-    let claims = LinkClaims {
-        acc: account_id.to_string(),
-        exp: now_unix() + ttl,
-        state: app_state,
-        verify: user_verify_url,
-        n: uuid::Uuid::new_v4().simple().to_string(),
-    };
-    let token = state.signer.sign("ln", &claims);
-    MagicLinkResponse {
-        link: format!("{}/connect/{token}", state.public_url),
-        expiry: Some(Utc::now() + Duration::seconds(ttl)),
-    }
 }
 
 /// A small HTML page: the end of a browser flow.

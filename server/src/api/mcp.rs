@@ -8,26 +8,17 @@ use chrono::{Duration, Utc};
 
 use agentkit_core::model::query::QueryMap;
 use agentkit_core::model::*;
-use agentkit_core::{Error, ErrorKind, Result};
+use agentkit_core::{Error, Result};
 
-use super::accounts::create_account;
 use super::{page_tokens, page_window, ApiResult, Caller, JsonBody};
 use crate::app::{AppState, SharedState};
+use crate::domain::accounts::get_or_create;
 use crate::mcp_store::{ConfigRecord, InstanceRecord};
 use crate::tokens::now_unix;
+use crate::tokens::SessionClaims;
 
 /// At most this many connections per config (as the published validation rules).
 const MAX_MAPPINGS: usize = 25;
-
-/// Claims of a config session token (`Authorization: Bearer` on the config's MCP URL).
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct SessionClaims {
-    pub cfg: String,
-    pub sub: String,
-    pub exp: i64,
-    #[serde(default)]
-    pub lvl: String,
-}
 
 fn check_name(name: &str) -> Result<()> {
     let valid = !name.is_empty()
@@ -304,24 +295,14 @@ pub async fn auth_state(
 ) -> Result<Vec<McpConnectionAuthState>> {
     let mut out = Vec::new();
     for m in &config.mappings {
-        let mut account = state.store.accounts_by_name(&m.connection_name, user, "", "").await?.into_iter().next();
-        if account.is_none() && links {
-            let req = UpsertConnectedAccountRequest {
-                selector: AccountSelector::by_name(&m.connection_name, user),
-                ..Default::default()
-            };
-            account = match create_account(state, req).await {
-                Ok(a) => Some(a),
-                Err(e) if e.kind() == ErrorKind::Conflict => {
-                    state.store.accounts_by_name(&m.connection_name, user, "", "").await?.into_iter().next()
-                }
-                Err(e) => return Err(e),
-            };
-        }
+        let account = match links {
+            true => Some(get_or_create(state, &m.connection_name, user).await?),
+            false => state.store.accounts_by_name(&m.connection_name, user, "", "").await?.into_iter().next(),
+        };
         let status = account.as_ref().map(|a| a.status.as_str().to_string()).unwrap_or_default();
         let authentication_link = match &account {
             Some(a) if links && a.status != ConnectorStatus::Active => {
-                super::links::issue_link(state, &a.id, String::new(), String::new()).link
+                crate::domain::links::issue_link(state, &a.id, String::new(), String::new()).link
             }
             _ => String::new(),
         };

@@ -3,7 +3,6 @@
 
 pub mod accounts;
 pub mod auth;
-pub mod authorization;
 pub mod links;
 pub mod mcp;
 pub mod providers;
@@ -53,14 +52,14 @@ impl IntoResponse for ApiError {
 pub type ApiResult<T> = std::result::Result<T, ApiError>;
 
 /// The authenticated API client making the call, already checked against the scope its
-/// endpoint needs ([`authorization::required_scope`]).
+/// endpoint needs ([`crate::permissions::required_scope`]).
 pub struct Caller {
     pub client_id: String,
-    pub grants: authorization::Grants,
+    pub grants: crate::permissions::Grants,
 }
 
 impl Caller {
-    /// For changes that move a stored credential elsewhere (see [`authorization::Grants::require_credential_routing`]).
+    /// For changes that move a stored credential elsewhere (see [`crate::permissions::Grants::require_credential_routing`]).
     pub fn require_credential_routing(&self, what: &str) -> Result<()> {
         self.grants.require_credential_routing(&self.client_id, what)
     }
@@ -82,9 +81,9 @@ impl FromRequestParts<SharedState> for Caller {
         let Some(client) = state.api_clients.get(&claims.cid) else {
             return Err(Error::new(ErrorKind::Unauthorized, "API client no longer exists").into());
         };
-        let grants = authorization::Grants::from_config(client.scopes.as_deref(), client.read_credentials)?;
+        let grants = crate::permissions::Grants::from_config(client.scopes.as_deref(), client.read_credentials)?;
         let route = parts.extensions.get::<axum::extract::MatchedPath>().map(|p| p.as_str().to_string());
-        match route.as_deref().and_then(|r| authorization::required_scope(&parts.method, r)) {
+        match route.as_deref().and_then(|r| crate::permissions::required_scope(&parts.method, r)) {
             Some((scope, what)) => grants.require(&claims.cid, scope, what)?,
             // Every API route is in the table (a unit test walks the router); refuse the unknown.
             None => return Err(Error::new(ErrorKind::Forbidden, "this endpoint is not open to API clients").into()),

@@ -7,12 +7,12 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::Response;
 use futures::StreamExt;
 
-use agentkit_core::model::{AccountSelector, ConnectorStatus};
+use agentkit_core::model::AccountSelector;
 use agentkit_core::{Error, ErrorKind};
 
-use super::accounts::resolve_account;
 use super::{ApiResult, Caller};
 use crate::app::SharedState;
+use crate::domain::accounts::{require_active, resolve_account};
 use crate::store::AccountRecord;
 
 /// Request headers relayed to the provider: content negotiation, conditional requests and
@@ -65,9 +65,6 @@ fn relays_response_header(name: &str) -> bool {
         || (name.starts_with("x-") && name != agentkit_core::client::GATEWAY_AUTH_ERROR_HEADER)
 }
 
-/// Default most bytes of a provider answer relayed by `/proxy`, streamed (`server.proxy_max_answer_bytes`).
-pub const DEFAULT_PROXY_MAX_ANSWER_BYTES: u64 = 32 * 1024 * 1024;
-
 fn header_text(headers: &HeaderMap, name: &str) -> String {
     headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("").trim().to_string()
 }
@@ -92,14 +89,8 @@ pub async fn forward(
     let mut selector = AccountSelector::by_name(&connection_name, &identifier);
     selector.organization_id = header_text(&headers, "organization_id");
     selector.user_id = header_text(&headers, "user_id");
-    let account = resolve_account(&state, &selector).await?;
-    if account.status != ConnectorStatus::Active {
-        return Err(Error::new(
-            ErrorKind::FailedPrecondition,
-            format!("connected account {} is {}: authorize it first", account.id, account.status.as_str()),
-        )
-        .into());
-    }
+    // Not ACTIVE: the same error as everywhere, with a fresh link to authorize the account.
+    let account = require_active(&state, resolve_account(&state, &selector).await?)?;
     let connection = state.connection(&account.connection_name)?;
     let connector = state.registry().connector_of(&connection)?;
     if !connector.proxy_enabled {

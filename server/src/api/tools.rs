@@ -1,22 +1,21 @@
 //! Tool catalog listing and `execute_tool`.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use axum::extract::{RawQuery, State};
 use axum::Json;
-use chrono::Utc;
 use serde_json::{json, Value};
 
 use agentkit_core::model::query::QueryMap;
 use agentkit_core::model::*;
 use agentkit_core::{Error, ErrorKind, Result};
 
-use super::accounts::resolve_account;
 use super::{page_tokens, page_window, ApiResult, Caller, JsonBody};
 use crate::app::{AppState, Registry, SharedState};
 use crate::connectors::CatalogTool;
-use crate::store::{AccountRecord, ExecutionRecord};
+use crate::domain::accounts::{require_active, resolve_account};
+use crate::domain::execution::run_for_account;
+use crate::store::AccountRecord;
 
 /// Page size when the caller gives none.
 const DEFAULT_TOOL_PAGE: u32 = 50;
@@ -231,20 +230,7 @@ async fn account_for_call(state: &AppState, req: &ExecuteToolRequest, tool: &Cat
             ),
         ));
     }
-    if account.status != ConnectorStatus::Active {
-        let link = crate::api::links::issue_link(state, &account.id, String::new(), String::new()).link;
-        return Err(Error::new(
-            ErrorKind::FailedPrecondition,
-            format!(
-                "connected account {} for identifier {:?} on {:?} is {}: authorize it first: {link}",
-                account.id,
-                account.identifier,
-                account.connection_name,
-                account.status.as_str()
-            ),
-        ));
-    }
-    Ok(account)
+    require_active(state, account)
 }
 
 pub async fn execute(
@@ -263,159 +249,6 @@ pub async fn execute(
     let input = crate::schema::validate_tool_input(&tool.def.input_schema, req.params.as_ref())?;
     let account = account_for_call(&state, &req, tool).await?;
     Ok(Json(run_for_account(&state, &caller.client_id, tool, account, input).await?))
-}
-
-/// Writes the execution record of a call that was dropped before it finished (its outcome
-/// unknown: `FAILED` / `CANCELLED`), so every call leaves a record.
-struct UnfinishedExecution {
-    store: crate::store::Store,
-    started: Instant,
-    record: Option<ExecutionRecord>,
-}
-
-impl Drop for UnfinishedExecution {
-    fn drop(&mut self) {
-        let Some(mut record) = self.record.take() else { return };
-        record.latency_ms = i64::try_from(self.started.elapsed().as_millis()).unwrap_or(i64::MAX);
-        let store = self.store.clone();
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn(async move {
-                if let Err(e) = store.insert_execution(&record).await {
-                    tracing::warn!(error = %e, "could not record a cancelled execution");
-                }
-            });
-        }
-    }
-}
-
-/// Runs a validated tool call as an ACTIVE account: keeps its token fresh (refresh once after a
-/// provider 401), records the execution whatever the outcome, and tags tool errors with the
-/// execution id. Shared by the REST API and MCP `tools/call`.
-pub async fn run_for_account(
-    state: &AppState,
-    api_client_id: &str,
-    tool: &CatalogTool,
-    account: AccountRecord,
-    input: serde_json::Map<String, Value>,
-) -> Result<ExecuteToolResponse> {
-    let started = Instant::now();
-    let execution_id = format!("exec_{}", uuid::Uuid::new_v4().simple());
-    let run = |account: &AccountRecord| {
-        let input = &input;
-        let (account_id, credentials) = (account.id.clone(), account.credentials.clone());
-        let destination = state.connection(&account.connection_name).and_then(|connection| {
-            let base_url = state.account_base_url(&connection, account.api_config.as_ref())?;
-            Ok((connection, base_url))
-        });
-        async move {
-            let (connection, base_url) = destination?;
-            let (connection, base_url) = (&connection, base_url.as_str());
-            if let Some(sql) = &tool.def.sql {
-                if let Some(rule) = &tool.connector.limits.rate_limit {
-                    state.rate_limiter.acquire(&tool.connector.slug, &account_id, rule).await?;
-                }
-                let creds = credentials.as_ref();
-                return crate::sql::run_sql_tool(
-                    crate::sql::SqlRunner { egress: &state.egress, pools: &state.sql_pools },
-                    connection,
-                    &account_id,
-                    &tool.def.name,
-                    sql,
-                    creds,
-                    input,
-                )
-                .await;
-            }
-            let credential = crate::executor::credential_header(
-                &tool.connector.auth,
-                credentials.as_ref(),
-                tool.def.credential.as_deref() == Some("user"),
-            )?;
-            let upstream = crate::executor::Upstream {
-                tool,
-                base_url,
-                credential: &credential,
-                limiter: &state.rate_limiter,
-                account_id: &account_id,
-                egress: &state.egress,
-            };
-            crate::executor::run_tool(&upstream, input).await
-        }
-    };
-    let limits = &tool.connector.limits;
-    // Every outcome from here on is recorded, token failures included; a call dropped midway
-    // (the client went away) is recorded by the guard.
-    let mut unfinished = UnfinishedExecution {
-        store: state.store.clone(),
-        started,
-        record: Some(ExecutionRecord {
-            id: execution_id.clone(),
-            api_client_id: api_client_id.to_string(),
-            tool_name: tool.def.name.clone(),
-            connection_name: account.connection_name.clone(),
-            connected_account_id: account.id.clone(),
-            identifier: account.identifier.clone(),
-            status: "FAILED".into(),
-            upstream_status: None,
-            error_code: Some("CANCELLED".into()),
-            latency_ms: 0,
-            created_at: Utc::now(),
-        }),
-    };
-    let outcome = async {
-        let mut account = state.refresher.ensure_fresh(state, account.clone()).await?;
-        let mut outcome = run(&account).await;
-        if outcome.as_ref().is_err_and(|e| e.kind() == ErrorKind::ToolExecution && e.status() == 401) {
-            // The provider rejected the access token: refresh once and run again (a 401 means the
-            // call was not carried out, so running it again is safe).
-            if let Some(fresh) = state.refresher.after_rejection(state, &account).await? {
-                account = fresh;
-                outcome = run(&account).await;
-            }
-        }
-        outcome
-    }
-    .await;
-    unfinished.record = None;
-    let record = ExecutionRecord {
-        id: execution_id.clone(),
-        api_client_id: api_client_id.to_string(),
-        tool_name: tool.def.name.clone(),
-        connection_name: account.connection_name.clone(),
-        connected_account_id: account.id.clone(),
-        identifier: account.identifier.clone(),
-        status: if outcome.is_ok() { "SUCCESS".into() } else { "FAILED".into() },
-        upstream_status: outcome
-            .as_ref()
-            .err()
-            .and_then(|e| e.tool_error())
-            .and_then(|t| t.tool_error_code.parse().ok()),
-        error_code: outcome.as_ref().err().map(|e| e.error_code().to_string()),
-        latency_ms: started.elapsed().as_millis() as i64,
-        created_at: Utc::now(),
-    };
-    if let Err(e) = state.store.insert_execution(&record).await {
-        tracing::warn!(error = %e, "could not record execution");
-    }
-    let _ = state.store.touch_account(&account.id).await;
-    tracing::info!(execution = %execution_id, tool = %record.tool_name, account = %account.id, status = %record.status, latency_ms = record.latency_ms, "tool executed");
-    match outcome {
-        Ok(data) => {
-            let max_bytes = limits.max_output_bytes.unwrap_or(crate::limits::DEFAULT_MAX_OUTPUT_BYTES);
-            let data = crate::limits::cap_output_off_worker(data, max_bytes).await;
-            Ok(ExecuteToolResponse { data, execution_id })
-        }
-        Err(e) => {
-            let info = e.tool_error().cloned().map(|mut t| {
-                t.execution_id = execution_id.clone();
-                t
-            });
-            Err(match info {
-                Some(info) => e.with_tool_error(info),
-                None => e,
-            })
-        }
-    }
 }
 
 /// Recent execution records (no credentials in them), newest first: `?identifier=&limit=`.

@@ -1,5 +1,5 @@
 //! Who may call what: every API client's scopes, and the one table that says which scope each
-//! endpoint needs. Checked once, when the caller is authenticated ([`super::Caller`]), so no
+//! endpoint needs. Checked once, when the caller is authenticated ([`crate::api::Caller`]), so no
 //! handler can forget it.
 
 use std::str::FromStr;
@@ -139,7 +139,7 @@ mod tests {
 
     #[test]
     fn every_api_route_needs_a_scope() {
-        let app = include_str!("../app.rs");
+        let app = include_str!("app.rs");
         for line in app.lines().filter(|l| l.contains(".route(\"/api/") || l.contains(".route(\"/proxy")) {
             let route = line.split('"').nth(1).unwrap();
             assert!(required_scope(&Method::GET, route).is_some(), "{route} has no scope");

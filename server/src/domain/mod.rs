@@ -1,0 +1,6 @@
+//! The use cases every entry point shares (REST handlers, the MCP transport, the refresher):
+//! entry points extract their input, call these, and map the outcome to their protocol.
+
+pub mod accounts;
+pub mod execution;
+pub mod links;

@@ -94,23 +94,20 @@ pub async fn run_for_account(
     let limits = &tool.connector.limits;
     // Every outcome from here on is recorded, token failures included; a call dropped midway
     // (the client went away) is recorded by the guard.
-    let mut unfinished = UnfinishedExecution {
-        store: state.store.clone(),
-        started,
-        record: Some(ExecutionRecord {
-            id: execution_id.clone(),
-            api_client_id: api_client_id.to_string(),
-            tool_name: tool.def.name.clone(),
-            connection_name: account.connection_name.clone(),
-            connected_account_id: account.id.clone(),
-            identifier: account.identifier.clone(),
-            status: "FAILED".into(),
-            upstream_status: None,
-            error_code: Some("CANCELLED".into()),
-            latency_ms: 0,
-            created_at: Utc::now(),
-        }),
+    let mut record = ExecutionRecord {
+        id: execution_id.clone(),
+        api_client_id: api_client_id.to_string(),
+        tool_name: tool.def.name.clone(),
+        connection_name: account.connection_name.clone(),
+        connected_account_id: account.id.clone(),
+        identifier: account.identifier.clone(),
+        status: "FAILED".into(),
+        upstream_status: None,
+        error_code: Some("CANCELLED".into()),
+        latency_ms: 0,
+        created_at: Utc::now(),
     };
+    let mut unfinished = UnfinishedExecution { store: state.store.clone(), started, record: Some(record.clone()) };
     let outcome = async {
         let mut account = state.refresher.ensure_fresh(state, account.clone()).await?;
         let mut outcome = run(&account).await;
@@ -125,24 +122,14 @@ pub async fn run_for_account(
         outcome
     }
     .await;
+    // The outcome is known: disarm the guard and complete the record.
     unfinished.record = None;
-    let record = ExecutionRecord {
-        id: execution_id.clone(),
-        api_client_id: api_client_id.to_string(),
-        tool_name: tool.def.name.clone(),
-        connection_name: account.connection_name.clone(),
-        connected_account_id: account.id.clone(),
-        identifier: account.identifier.clone(),
-        status: if outcome.is_ok() { "SUCCESS".into() } else { "FAILED".into() },
-        upstream_status: outcome
-            .as_ref()
-            .err()
-            .and_then(|e| e.tool_error())
-            .and_then(|t| t.tool_error_code.parse().ok()),
-        error_code: outcome.as_ref().err().map(|e| e.error_code().to_string()),
-        latency_ms: started.elapsed().as_millis() as i64,
-        created_at: Utc::now(),
-    };
+    record.status = if outcome.is_ok() { "SUCCESS".into() } else { "FAILED".into() };
+    record.upstream_status =
+        outcome.as_ref().err().and_then(|e| e.tool_error()).and_then(|t| t.tool_error_code.parse().ok());
+    record.error_code = outcome.as_ref().err().map(|e| e.error_code().to_string());
+    record.latency_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+    record.created_at = Utc::now();
     if let Err(e) = state.store.insert_execution(&record).await {
         tracing::warn!(error = %e, "could not record execution");
     }

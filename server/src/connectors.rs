@@ -16,6 +16,8 @@ use std::sync::Arc;
 use serde::Deserialize;
 use serde_json::Value;
 
+pub use crate::templates::dotted;
+
 use agentkit_core::model::{ConnectorType, Tool};
 use agentkit_core::{Error, Result};
 
@@ -158,14 +160,6 @@ pub struct FailureDef {
     pub equals: Option<Value>,
     #[serde(default)]
     pub message_field: String,
-}
-
-/// The value at a dotted path (`payload.headers`, `errors.0.message`); numeric parts index arrays.
-pub fn dotted<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
-    path.split('.').try_fold(v, |cur, key| match (cur, key.parse::<usize>()) {
-        (Value::Array(items), Ok(i)) => items.get(i),
-        _ => cur.get(key),
-    })
 }
 
 impl FailureDef {

@@ -30,6 +30,7 @@ pub mod schema;
 pub mod service_account;
 pub mod sql;
 pub mod store;
+pub mod templates;
 pub mod tokens;
 pub mod vault;
 

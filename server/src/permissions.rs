@@ -1,5 +1,5 @@
 //! Who may call what: every API client's scopes, and the one table that says which scope each
-//! endpoint needs. Checked once, when the caller is authenticated ([`crate::api::Caller`]), so no
+//! endpoint needs. Checked once, when the caller is authenticated (the `Caller` extractor), so no
 //! handler can forget it.
 
 use std::str::FromStr;

@@ -25,7 +25,7 @@ use agentkit_core::model::{AuthorizationDetails, ToolErrorInfo};
 use agentkit_core::{Error, ErrorKind, Result};
 
 use crate::config::ConnectionConfig;
-use crate::executor::Scope;
+use crate::templates::Scope;
 
 /// Defaults when the input does not say (and the ceilings it may not exceed).
 const DEFAULT_MAX_ROWS: u64 = 500;

@@ -98,7 +98,7 @@ const PID_FILE: &str = "agentkit.pid";
 
 /// Reloads the connector directory on SIGHUP, logging the outcome (a broken file keeps the
 /// running catalog).
-fn reload_on_sighup(state: agentkit_server::app::SharedState) {
+fn reload_on_sighup(state: agentkit_server::state::SharedState) {
     #[cfg(unix)]
     tokio::spawn(async move {
         let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else { return };

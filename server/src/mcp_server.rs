@@ -11,10 +11,8 @@
 //! `tools/list` is the config's tools; `tools/call` runs the tool as the URL's user. A connection
 //! the user has not authorized yields a tool error carrying an authorization link.
 
-use std::collections::HashMap;
 use std::convert::Infallible;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
@@ -27,9 +25,10 @@ use tokio::sync::mpsc;
 
 use agentkit_core::model::ConnectorStatus;
 
-use crate::app::{AppState, SharedState};
 use crate::connectors::CatalogTool;
+use crate::mcp_sessions::{EndWithStream, MAX_BATCH};
 use crate::mcp_store::ConfigRecord;
+use crate::state::{AppState, SharedState};
 use crate::tokens::now_unix;
 use crate::tokens::SessionClaims;
 
@@ -45,97 +44,6 @@ struct Target {
     read_only: bool,
     /// Instance id (for `last_used_at`) or config id.
     owner: String,
-}
-
-/// Open MCP sessions (in memory: a restart makes clients re-initialize, as the spec allows).
-/// Bounded: a session idle for [`SESSION_IDLE_TTL`] ends, and one URL holds at most
-/// [`SESSIONS_PER_URL`] (opening another ends its least recently used one).
-#[derive(Default, Clone)]
-pub struct Sessions {
-    open: Arc<Mutex<HashMap<String, Session>>>,
-}
-
-struct Session {
-    owner: String,
-    /// The legacy SSE stream answers are sent to.
-    stream: Option<mpsc::UnboundedSender<Value>>,
-    last_seen: Instant,
-}
-
-/// How long an unused session lives.
-pub const SESSION_IDLE_TTL: Duration = Duration::from_secs(3600);
-/// Most open sessions one MCP URL (instance or config) may hold.
-pub const SESSIONS_PER_URL: usize = 64;
-/// Most messages one JSON-RPC batch may carry.
-pub const MAX_BATCH: usize = 32;
-
-impl Sessions {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Session>> {
-        self.open.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn open(&self, owner: &str, stream: Option<mpsc::UnboundedSender<Value>>) -> String {
-        let id = uuid::Uuid::new_v4().simple().to_string();
-        let now = Instant::now();
-        let mut open = self.lock();
-        open.retain(|_, s| now.duration_since(s.last_seen) < SESSION_IDLE_TTL);
-        let mine: Vec<(&String, Instant)> =
-            open.iter().filter(|(_, s)| s.owner == owner).map(|(id, s)| (id, s.last_seen)).collect();
-        if mine.len() >= SESSIONS_PER_URL {
-            if let Some(oldest) = mine.iter().min_by_key(|(_, seen)| *seen).map(|(id, _)| (*id).clone()) {
-                open.remove(&oldest);
-            }
-        }
-        open.insert(id.clone(), Session { owner: owner.to_string(), stream, last_seen: now });
-        id
-    }
-
-    /// Is `id` a live session of this URL? Marks it used.
-    fn belongs(&self, id: &str, owner: &str) -> bool {
-        let mut open = self.lock();
-        match open.get_mut(id) {
-            Some(s) if s.owner == owner && s.last_seen.elapsed() < SESSION_IDLE_TTL => {
-                s.last_seen = Instant::now();
-                true
-            }
-            _ => false,
-        }
-    }
-
-    fn stream(&self, id: &str, owner: &str) -> Option<mpsc::UnboundedSender<Value>> {
-        if !self.belongs(id, owner) {
-            return None;
-        }
-        self.lock().get(id).and_then(|s| s.stream.clone())
-    }
-
-    /// Ends a session of this URL (another URL's session id is "unknown").
-    fn close(&self, id: &str, owner: &str) -> bool {
-        let mut open = self.lock();
-        if open.get(id).is_some_and(|s| s.owner == owner) {
-            open.remove(id);
-            return true;
-        }
-        false
-    }
-
-    /// How many sessions are open (for tests and, later, metrics).
-    pub fn count(&self) -> usize {
-        self.lock().len()
-    }
-}
-
-/// Ends a legacy SSE session when its stream is dropped (the client went away).
-struct EndWithStream {
-    sessions: Sessions,
-    id: String,
-    owner: String,
-}
-
-impl Drop for EndWithStream {
-    fn drop(&mut self) {
-        self.sessions.close(&self.id, &self.owner);
-    }
 }
 
 fn rpc_error(id: &Value, code: i64, message: impl Into<String>) -> Value {

@@ -139,7 +139,7 @@ mod tests {
 
     #[test]
     fn every_api_route_needs_a_scope() {
-        let app = include_str!("app.rs");
+        let app = include_str!("router.rs");
         for line in app.lines().filter(|l| l.contains(".route(\"/api/") || l.contains(".route(\"/proxy")) {
             let route = line.split('"').nth(1).unwrap();
             assert!(required_scope(&Method::GET, route).is_some(), "{route} has no scope");

@@ -1007,7 +1007,7 @@ async fn old_execution_records_are_deleted_by_retention() {
     server.state.store.insert_execution(&record("exec_old", 8)).await.unwrap();
     server.state.store.insert_execution(&record("exec_new", 1)).await.unwrap();
     // The gateway's own hourly sweep may have run first: either way the old record is gone once.
-    let (executions, _) = agentkit_server::app::apply_retention(&server.state).await.unwrap();
+    let (executions, _) = agentkit_server::startup::apply_retention(&server.state).await.unwrap();
     assert!(executions <= 1);
     let kept = server.state.store.recent_executions("u", 10).await.unwrap();
     let ids: Vec<String> = kept.iter().map(|r| r.id.clone()).collect();

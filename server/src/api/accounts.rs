@@ -9,8 +9,8 @@ use agentkit_core::model::*;
 use agentkit_core::{Error, ErrorKind};
 
 use super::{page_tokens, page_window, ApiResult, Caller, JsonBody};
-use crate::app::SharedState;
 use crate::domain::accounts::{apply_credentials, create_account, resolve_account};
+use crate::state::SharedState;
 use crate::store::AccountFilter;
 
 pub async fn create(
@@ -20,7 +20,7 @@ pub async fn create(
 ) -> ApiResult<(StatusCode, Json<ConnectedAccountResponse>)> {
     if let Some(cfg) = &req.connected_account.api_config {
         let connection = state.connection(req.selector.connector.trim())?;
-        state.check_api_config_change(&caller, &connection, None, cfg)?;
+        state.check_api_config_change(&caller.grants, &caller.client_id, &connection, None, cfg)?;
     }
     let account = create_account(&state, req).await?;
     Ok((StatusCode::CREATED, Json(ConnectedAccountResponse { connected_account: account.to_wire(false) })))
@@ -37,7 +37,13 @@ pub async fn update(
             return Err(Error::invalid_field("api_config", "api_config must be an object").into());
         }
         let connection = state.connection(&account.connection_name)?;
-        state.check_api_config_change(&caller, &connection, account.api_config.as_ref(), &cfg)?;
+        state.check_api_config_change(
+            &caller.grants,
+            &caller.client_id,
+            &connection,
+            account.api_config.as_ref(),
+            &cfg,
+        )?;
         account.api_config = Some(cfg);
     }
     apply_credentials(&state, &mut account, req.connected_account.authorization_details)?;

@@ -8,8 +8,8 @@ use axum::Json;
 
 use agentkit_core::model::{OAuthErrorBody, TokenResponse};
 
-use crate::app::SharedState;
 use crate::config::sha256_hex;
+use crate::state::SharedState;
 use crate::tokens::{now_unix, AccessClaims};
 
 fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {

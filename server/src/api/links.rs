@@ -15,10 +15,10 @@ use agentkit_core::model::*;
 use agentkit_core::{Error, ErrorKind};
 
 use super::{ApiResult, Caller, JsonBody};
-use crate::app::{AppState, SharedState};
 use crate::domain::accounts::{create_account, resolve_account};
 use crate::domain::links::issue_link;
 use crate::oauth::pkce_pair;
+use crate::state::{AppState, SharedState};
 use crate::store::{AccountRecord, AuthRequest};
 use crate::tokens::{now_unix, LinkClaims};
 

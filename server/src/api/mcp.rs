@@ -11,9 +11,9 @@ use agentkit_core::model::*;
 use agentkit_core::{Error, Result};
 
 use super::{page_tokens, page_window, ApiResult, Caller, JsonBody};
-use crate::app::{AppState, SharedState};
 use crate::domain::accounts::get_or_create;
 use crate::mcp_store::{ConfigRecord, InstanceRecord};
+use crate::state::{AppState, SharedState};
 use crate::tokens::now_unix;
 use crate::tokens::SessionClaims;
 

@@ -21,7 +21,7 @@ use serde::de::DeserializeOwned;
 use agentkit_core::client::GATEWAY_AUTH_ERROR_HEADER;
 use agentkit_core::{Error, ErrorKind, Result};
 
-use crate::app::SharedState;
+use crate::state::SharedState;
 use crate::tokens::{now_unix, AccessClaims};
 
 /// An [`Error`] answered as the published error body with the mapped status.

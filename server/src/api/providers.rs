@@ -10,8 +10,8 @@ use agentkit_core::model::{CustomProviderInput, Empty, ListProvidersResponse, Pr
 use agentkit_core::{Error, ErrorKind};
 
 use crate::api::{page_tokens, page_window, ApiResult, Caller, JsonBody};
-use crate::app::SharedState;
 use crate::custom_providers::{merge, provider_of};
+use crate::state::SharedState;
 
 /// Checks a provider's destination, then saves it and swaps the registry as one step: the
 /// candidate registry is built in memory first, so an invalid provider is never stored and a

@@ -11,8 +11,8 @@ use agentkit_core::model::AccountSelector;
 use agentkit_core::{Error, ErrorKind};
 
 use super::{ApiResult, Caller};
-use crate::app::SharedState;
 use crate::domain::accounts::{require_active, resolve_account};
+use crate::state::SharedState;
 use crate::store::AccountRecord;
 
 /// Request headers relayed to the provider: content negotiation, conditional requests and

@@ -11,10 +11,10 @@ use agentkit_core::model::*;
 use agentkit_core::{Error, ErrorKind, Result};
 
 use super::{page_tokens, page_window, ApiResult, Caller, JsonBody};
-use crate::app::{AppState, Registry, SharedState};
 use crate::connectors::CatalogTool;
 use crate::domain::accounts::{require_active, resolve_account};
 use crate::domain::execution::run_for_account;
+use crate::state::{AppState, Registry, SharedState};
 use crate::store::AccountRecord;
 
 /// Page size when the caller gives none.

@@ -7,7 +7,7 @@ use chrono::Utc;
 use agentkit_core::model::*;
 use agentkit_core::{Error, ErrorKind, Result};
 
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::store::AccountRecord;
 
 /// Longest accepted identifier (as in the published validation rules).

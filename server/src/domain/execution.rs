@@ -10,8 +10,8 @@ use serde_json::Value;
 use agentkit_core::model::ExecuteToolResponse;
 use agentkit_core::{ErrorKind, Result};
 
-use crate::app::AppState;
 use crate::connectors::CatalogTool;
+use crate::state::AppState;
 use crate::store::{AccountRecord, ExecutionRecord};
 
 /// Writes the execution record of a call that was dropped before it finished (its outcome

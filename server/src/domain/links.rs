@@ -5,7 +5,7 @@ use chrono::{Duration, Utc};
 
 use agentkit_core::model::MagicLinkResponse;
 
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::tokens::{now_unix, LinkClaims};
 
 /// A signed, expiring, single-use authorization link for an account.

@@ -2,5 +2,6 @@
 //! entry points extract their input, call these, and map the outcome to their protocol.
 
 pub mod accounts;
+pub mod credentials;
 pub mod execution;
 pub mod links;

@@ -1,0 +1,99 @@
+//! MCP sessions of the Streamable HTTP and legacy SSE transports, in memory and bounded.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use tokio::sync::mpsc;
+
+/// Open MCP sessions (in memory: a restart makes clients re-initialize, as the spec allows).
+/// Bounded: a session idle for [`SESSION_IDLE_TTL`] ends, and one URL holds at most
+/// [`SESSIONS_PER_URL`] (opening another ends its least recently used one).
+#[derive(Default, Clone)]
+pub struct Sessions {
+    open: Arc<Mutex<HashMap<String, Session>>>,
+}
+
+struct Session {
+    owner: String,
+    /// The legacy SSE stream answers are sent to.
+    stream: Option<mpsc::UnboundedSender<Value>>,
+    last_seen: Instant,
+}
+
+/// How long an unused session lives.
+pub const SESSION_IDLE_TTL: Duration = Duration::from_secs(3600);
+/// Most open sessions one MCP URL (instance or config) may hold.
+pub const SESSIONS_PER_URL: usize = 64;
+/// Most messages one JSON-RPC batch may carry.
+pub const MAX_BATCH: usize = 32;
+
+impl Sessions {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Session>> {
+        self.open.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(crate) fn open(&self, owner: &str, stream: Option<mpsc::UnboundedSender<Value>>) -> String {
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let now = Instant::now();
+        let mut open = self.lock();
+        open.retain(|_, s| now.duration_since(s.last_seen) < SESSION_IDLE_TTL);
+        let mine: Vec<(&String, Instant)> =
+            open.iter().filter(|(_, s)| s.owner == owner).map(|(id, s)| (id, s.last_seen)).collect();
+        if mine.len() >= SESSIONS_PER_URL {
+            if let Some(oldest) = mine.iter().min_by_key(|(_, seen)| *seen).map(|(id, _)| (*id).clone()) {
+                open.remove(&oldest);
+            }
+        }
+        open.insert(id.clone(), Session { owner: owner.to_string(), stream, last_seen: now });
+        id
+    }
+
+    /// Is `id` a live session of this URL? Marks it used.
+    pub(crate) fn belongs(&self, id: &str, owner: &str) -> bool {
+        let mut open = self.lock();
+        match open.get_mut(id) {
+            Some(s) if s.owner == owner && s.last_seen.elapsed() < SESSION_IDLE_TTL => {
+                s.last_seen = Instant::now();
+                true
+            }
+            _ => false,
+        }
+    }
+
+    pub(crate) fn stream(&self, id: &str, owner: &str) -> Option<mpsc::UnboundedSender<Value>> {
+        if !self.belongs(id, owner) {
+            return None;
+        }
+        self.lock().get(id).and_then(|s| s.stream.clone())
+    }
+
+    /// Ends a session of this URL (another URL's session id is "unknown").
+    pub(crate) fn close(&self, id: &str, owner: &str) -> bool {
+        let mut open = self.lock();
+        if open.get(id).is_some_and(|s| s.owner == owner) {
+            open.remove(id);
+            return true;
+        }
+        false
+    }
+
+    /// How many sessions are open (for tests and, later, metrics).
+    pub fn count(&self) -> usize {
+        self.lock().len()
+    }
+}
+
+/// Ends a legacy SSE session when its stream is dropped (the client went away).
+pub(crate) struct EndWithStream {
+    pub(crate) sessions: Sessions,
+    pub(crate) id: String,
+    pub(crate) owner: String,
+}
+
+impl Drop for EndWithStream {
+    fn drop(&mut self) {
+        self.sessions.close(&self.id, &self.owner);
+    }
+}

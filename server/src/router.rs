@@ -1,0 +1,68 @@
+//! The HTTP routes: which handler serves which path.
+
+use axum::routing::{any, get, post};
+use axum::Router;
+
+use agentkit_core::Error;
+
+use crate::state::SharedState;
+
+pub fn router(state: SharedState) -> Router {
+    use crate::api::{accounts, auth, links, mcp, providers, proxy, tools};
+    use crate::mcp_server;
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/oauth/token", post(auth::issue_token))
+        .route("/api/v1/connected_accounts", post(accounts::create).put(accounts::update).get(accounts::list))
+        .route("/api/v1/connected_accounts:delete", post(accounts::delete))
+        .route("/api/v1/connected_accounts/auth", get(accounts::get_auth))
+        .route("/api/v1/connected_accounts/details", get(accounts::get_details))
+        .route("/api/v1/connected_accounts/magic_link", post(links::create_magic_link))
+        .route("/api/v1/connected_accounts/user/verify", post(links::verify_user))
+        .route("/api/v1/tools", get(tools::list))
+        .route("/api/v1/tools/scoped", get(tools::list_scoped))
+        .route("/api/v1/tools/available", get(tools::list_available))
+        .route("/api/v1/execute_tool", post(tools::execute))
+        .route("/api/v1/executions", get(tools::recent_executions))
+        .route("/api/v1/mcp/configs", post(mcp::create_config).get(mcp::list_configs))
+        .route("/api/v1/mcp/configs/{id}", get(mcp::get_config).put(mcp::update_config).delete(mcp::delete_config))
+        .route("/api/v1/mcp/configs/{id}/connected_accounts", post(mcp::config_connected_accounts))
+        .route("/api/v1/mcp/configs/{id}/tokens", post(mcp::create_session_token))
+        .route("/api/v1/mcp/instances", post(mcp::ensure_instance).get(mcp::list_instances))
+        .route(
+            "/api/v1/mcp/instances/{id}",
+            get(mcp::get_instance).patch(mcp::update_instance).delete(mcp::delete_instance).post(mcp::instance_action),
+        )
+        .route("/api/v1/providers", get(providers::list))
+        .route("/api/v1/custom-providers", post(providers::create))
+        .route("/api/v1/custom-providers/{identifier}", axum::routing::put(providers::update).delete(providers::delete))
+        .route("/api/v1/connectors:reload", post(reload_connectors))
+        .route("/proxy/{*path}", any(proxy::forward))
+        .route(
+            "/mcp/v1/configs/{id}",
+            get(mcp_server::config_get).post(mcp_server::config_post).delete(mcp_server::config_delete),
+        )
+        .route("/mcp/v1/configs/{id}/messages", post(mcp_server::config_messages))
+        .route(
+            "/mcp/v1/{key}",
+            get(mcp_server::instance_get).post(mcp_server::instance_post).delete(mcp_server::instance_delete),
+        )
+        .route("/mcp/v1/{key}/sse", get(mcp_server::instance_get))
+        .route("/mcp/v1/{key}/messages", post(mcp_server::instance_messages))
+        .route("/connect/complete", get(links::completed))
+        .route("/connect/{token}", get(links::open_link))
+        .route("/oauth/callback", get(links::oauth_callback))
+        .fallback(|| async { crate::api::ApiError(Error::not_found("no such endpoint")) })
+        .with_state(state)
+}
+
+/// Re-reads the connector directory (and custom providers) without a restart; a broken file is
+/// a 400 naming it, and the running catalog stays as it was.
+async fn reload_connectors(
+    axum::extract::State(state): axum::extract::State<SharedState>,
+    _caller: crate::api::Caller,
+) -> crate::api::ApiResult<axum::Json<serde_json::Value>> {
+    let registry = state.reload_registry().await?;
+    let (connectors, tools) = (registry.catalog.connectors().count(), registry.catalog.tools().count());
+    Ok(axum::Json(serde_json::json!({"connectors": connectors, "tools": tools})))
+}

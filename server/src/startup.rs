@@ -1,0 +1,167 @@
+//! Starting a gateway: the data dir, the vault and store, the registry, the listener, and the
+//! background retention sweep.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+use agentkit_core::{Error, ErrorKind, Result};
+
+use crate::config::Config;
+use crate::state::{build_registry, AppState, SharedState};
+use crate::store::Store;
+use crate::tokens::Signer;
+
+/// A started gateway: its address and the task serving it.
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    pub public_url: String,
+    pub task: JoinHandle<()>,
+    pub state: SharedState,
+}
+
+/// Loads the catalog, opens the database and starts serving on `config.server.listen`.
+pub async fn start(config: Config) -> Result<RunningServer> {
+    std::fs::create_dir_all(&config.server.data_dir).map_err(|e| {
+        Error::invalid_field(
+            "server.data_dir",
+            format!("cannot create data dir {}: {e}", config.server.data_dir.display()),
+        )
+    })?;
+    let vault = Arc::new(crate::vault::Vault::open(&config.server.data_dir)?);
+    let store = Store::open(&config.database_url(), vault).await?;
+    let registry = build_registry(&config, &store).await?;
+    let signer = Signer::new(signing_key(&config)?);
+    restrict_data_dir(&config.server.data_dir);
+    let listener = TcpListener::bind(config.server.listen)
+        .await
+        .map_err(|e| Error::new(ErrorKind::Server, format!("cannot listen on {}: {e}", config.server.listen)))?;
+    let addr = listener.local_addr().map_err(|e| Error::new(ErrorKind::Server, e.to_string()))?;
+    let public_url = config.public_url(addr);
+    let egress = crate::egress::Egress::new(crate::egress::EgressPolicy::new(&config.egress)?.with_own_address(addr))?;
+    let api_clients = config
+        .api_clients
+        .iter()
+        .map(|c| {
+            let mut hashed = c.clone();
+            // Keep only the hash in memory.
+            hashed.client_secret_sha256 = Some(c.secret_hash()?);
+            hashed.client_secret = None;
+            Ok((c.client_id.clone(), hashed))
+        })
+        .collect::<Result<HashMap<_, _>>>()?;
+    let state = Arc::new(AppState {
+        config,
+        store,
+        registry: std::sync::RwLock::new(Arc::new(registry)),
+        reloading: Default::default(),
+        signer,
+        public_url: public_url.clone(),
+        api_clients,
+        refresher: Default::default(),
+        mcp_sessions: Default::default(),
+        sql_pools: Default::default(),
+        rate_limiter: Default::default(),
+        egress,
+    });
+    let app = crate::router::router(state.clone());
+    let server = &state.config.server;
+    let limits = crate::listener::ListenerLimits {
+        max_connections: server.max_connections,
+        header_read_timeout: std::time::Duration::from_secs(server.header_read_timeout_secs.max(1)),
+        request_body_timeout: std::time::Duration::from_secs(server.request_body_timeout_secs.max(1)),
+    };
+    if let Some(files) = crate::listener::raise_open_file_limit() {
+        if (files as usize) < limits.max_connections.saturating_add(256) {
+            tracing::warn!(
+                open_files = files,
+                max_connections = limits.max_connections,
+                "the open-file limit is below max_connections + 256"
+            );
+        }
+    }
+    let task = tokio::spawn(crate::listener::serve(listener, app, limits));
+    tokio::spawn(retention_loop(Arc::downgrade(&state)));
+    Ok(RunningServer { addr, public_url, task, state })
+}
+
+/// How often old execution records and authorization requests are deleted.
+const RETENTION_INTERVAL: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Deletes what the retention settings no longer keep; returns (executions, auth requests).
+pub async fn apply_retention(state: &AppState) -> Result<(u64, u64)> {
+    let server = &state.config.server;
+    let now = chrono::Utc::now();
+    let before = |span: Option<chrono::Duration>| span.and_then(|d| now.checked_sub_signed(d));
+    let executions = (server.execution_retention_days > 0)
+        .then(|| chrono::Duration::days(i64::from(server.execution_retention_days)));
+    let auth_requests = (server.auth_request_retention_hours > 0)
+        .then(|| chrono::Duration::hours(i64::from(server.auth_request_retention_hours)));
+    state.store.prune(before(executions), before(auth_requests)).await
+}
+
+/// Runs [`apply_retention`] at start and every hour, for as long as the gateway lives.
+async fn retention_loop(state: std::sync::Weak<AppState>) {
+    loop {
+        let Some(live) = state.upgrade() else { return };
+        match apply_retention(&live).await {
+            Ok((0, 0)) => {}
+            Ok((executions, auth_requests)) => tracing::info!(executions, auth_requests, "old records deleted"),
+            Err(e) => tracing::warn!(error = %e.message(), "retention sweep failed"),
+        }
+        drop(live);
+        tokio::time::sleep(RETENTION_INTERVAL).await;
+    }
+}
+
+/// The data dir holds keys, sealed credentials and identifiers: only the gateway's user may read
+/// it (0700, files 0600). SQLite's WAL and shared-memory files take the database file's mode.
+fn restrict_data_dir(dir: &std::path::Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let set = |path: &std::path::Path, mode: u32| {
+            if let Err(e) = std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)) {
+                tracing::warn!(path = %path.display(), error = %e, "cannot restrict permissions");
+            }
+        };
+        set(dir, 0o700);
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            if entry.file_type().is_ok_and(|t| t.is_file()) {
+                set(&entry.path(), 0o600);
+            }
+        }
+    }
+}
+
+/// The HMAC key for tokens and links: `AGENTKIT_SIGNING_KEY`, else a key generated once and kept
+/// in the data dir (so restarts keep issued tokens valid).
+fn signing_key(config: &Config) -> Result<Vec<u8>> {
+    if let Ok(key) = std::env::var("AGENTKIT_SIGNING_KEY") {
+        if key.len() < 32 {
+            return Err(Error::invalid_field(
+                "AGENTKIT_SIGNING_KEY",
+                "AGENTKIT_SIGNING_KEY must have at least 32 characters",
+            ));
+        }
+        return Ok(key.into_bytes());
+    }
+    let path = config.server.data_dir.join("signing.key");
+    if let Ok(existing) = std::fs::read(&path) {
+        if existing.len() >= 32 {
+            return Ok(existing);
+        }
+    }
+    let key: Vec<u8> = (0..48).map(|_| rand::random::<u8>()).collect();
+    std::fs::write(&path, &key)
+        .map_err(|e| Error::new(ErrorKind::Server, format!("cannot write {}: {e}", path.display())))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
+    }
+    Ok(key)
+}

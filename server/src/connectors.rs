@@ -138,9 +138,21 @@ pub struct ToolDef {
     /// For APIs that answer 200 on errors (Slack's `{"ok": false, "error": ...}`).
     #[serde(default)]
     pub failure: Option<FailureDef>,
-    /// `"user"`: call with the account's user-scoped token (Slack's `xoxp-`) instead of the app's.
+    /// Which of the account's tokens the tool sends (`"user"`: the user-scoped one, Slack's
+    /// `xoxp-`); parsed at load, so a typo is a load error naming the field.
     #[serde(default)]
-    pub credential: Option<String>,
+    pub credential: CredentialKind,
+}
+
+/// The token of an account a tool calls with.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CredentialKind {
+    /// The account's (bot / app) access token.
+    #[default]
+    Account,
+    /// The user-scoped token of providers that issue two.
+    User,
 }
 
 impl ToolDef {
@@ -438,5 +450,14 @@ mod tests {
             err.message()
         );
         assert!(err.message().starts_with("x.json:"), "{}", err.message());
+        let err = c
+            .add_file(
+                "x.json",
+                &text
+                    .replace(r#""path": "/a""#, r#""method": "GET", "path": "/a""#)
+                    .replace(r#""name": "x_a","#, r#""name": "x_a", "credential": "bot","#),
+            )
+            .unwrap_err();
+        assert!(err.message().contains("credential") || err.message().contains("bot"), "{}", err.message());
     }
 }

@@ -82,7 +82,7 @@ async fn config_target(state: &AppState, id: &str, headers: &HeaderMap) -> Resul
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or_default();
     let unauthorized = || http_error(StatusCode::UNAUTHORIZED, "a valid config session token is required");
-    let claims: SessionClaims = state.signer.verify("mt", token).map_err(|_| unauthorized())?;
+    let claims: SessionClaims = state.signer.verify(token).map_err(|_| unauthorized())?;
     if claims.exp < now_unix() || claims.cfg != id {
         return Err(unauthorized());
     }

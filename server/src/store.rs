@@ -84,10 +84,70 @@ pub struct AuthRequest {
     pub pkce_verifier: String,
     pub app_state: String,
     pub user_verify_url: String,
-    pub status: String,
+    pub status: AuthRequestStatus,
     pub pending: Option<AuthorizationDetails>,
     pub pending_expires_at: Option<DateTime<Utc>>,
     pub expires_at: DateTime<Utc>,
+}
+
+/// Where an authorization request stands: opened → (awaiting the app's user verification) →
+/// done, or failed. Moves only forward, by compare-and-set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthRequestStatus {
+    Started,
+    AwaitingVerification,
+    Done,
+    Failed,
+}
+
+impl AuthRequestStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthRequestStatus::Started => "STARTED",
+            AuthRequestStatus::AwaitingVerification => "AWAITING_VERIFICATION",
+            AuthRequestStatus::Done => "DONE",
+            AuthRequestStatus::Failed => "FAILED",
+        }
+    }
+
+    /// The stored text; an unknown value (a newer gateway's) counts as failed, never as usable.
+    fn parse(text: &str) -> AuthRequestStatus {
+        [Self::Started, Self::AwaitingVerification, Self::Done, Self::Failed]
+            .into_iter()
+            .find(|s| s.as_str() == text)
+            .unwrap_or(AuthRequestStatus::Failed)
+    }
+}
+
+/// The outcome an execution record holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ExecutionStatus {
+    Success,
+    Failed,
+}
+
+impl ExecutionStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExecutionStatus::Success => "SUCCESS",
+            ExecutionStatus::Failed => "FAILED",
+        }
+    }
+
+    fn parse(text: &str) -> ExecutionStatus {
+        if text == "SUCCESS" {
+            ExecutionStatus::Success
+        } else {
+            ExecutionStatus::Failed
+        }
+    }
+}
+
+impl std::fmt::Display for ExecutionStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// One execution record.
@@ -99,7 +159,7 @@ pub struct ExecutionRecord {
     pub connection_name: String,
     pub connected_account_id: String,
     pub identifier: String,
-    pub status: String,
+    pub status: ExecutionStatus,
     pub upstream_status: Option<i64>,
     pub error_code: Option<String>,
     pub latency_ms: i64,
@@ -371,7 +431,7 @@ impl Store {
         .bind(self.vault.seal(r.pkce_verifier.as_bytes(), &r.id)?)
         .bind(&r.app_state)
         .bind(&r.user_verify_url)
-        .bind(&r.status)
+        .bind(r.status.as_str())
         .bind(Utc::now().to_rfc3339())
         .bind(r.expires_at.to_rfc3339())
         .execute(&self.pool)
@@ -403,7 +463,7 @@ impl Store {
             pkce_verifier: String::from_utf8_lossy(&self.vault.open_sealed(&verifier, id)?).into_owned(),
             app_state: row.get("app_state"),
             user_verify_url: row.get("user_verify_url"),
-            status: row.get("status"),
+            status: AuthRequestStatus::parse(&row.get::<String, _>("status")),
             pending: pending.map(|p| open_credentials(&self.vault, &p, id)).transpose()?,
             pending_expires_at: ts(row.get("pending_expires_at")),
             expires_at: ts(row.get("expires_at")).unwrap_or_else(Utc::now),
@@ -415,8 +475,8 @@ impl Store {
     pub async fn transition_auth_request(
         &self,
         id: &str,
-        from: &str,
-        to: &str,
+        from: AuthRequestStatus,
+        to: AuthRequestStatus,
         pending: Option<(&AuthorizationDetails, Option<DateTime<Utc>>)>,
     ) -> Result<bool> {
         let sealed = pending.map(|(c, _)| seal_credentials(&self.vault, c, id)).transpose()?;
@@ -425,11 +485,11 @@ impl Store {
             "UPDATE auth_requests SET status = ?, pending_credentials = COALESCE(?, pending_credentials), \
              pending_expires_at = COALESCE(?, pending_expires_at) WHERE id = ? AND status = ?",
         )
-        .bind(to)
+        .bind(to.as_str())
         .bind(sealed)
         .bind(expires)
         .bind(id)
-        .bind(from)
+        .bind(from.as_str())
         .execute(&self.pool)
         .await
         .map_err(db_error)?;
@@ -508,7 +568,7 @@ impl Store {
         .bind(&e.connection_name)
         .bind(&e.connected_account_id)
         .bind(&e.identifier)
-        .bind(&e.status)
+        .bind(e.status.as_str())
         .bind(e.upstream_status)
         .bind(&e.error_code)
         .bind(e.latency_ms)
@@ -539,7 +599,7 @@ impl Store {
                 connection_name: r.get("connection_name"),
                 connected_account_id: r.get("connected_account_id"),
                 identifier: r.get("identifier"),
-                status: r.get("status"),
+                status: ExecutionStatus::parse(&r.get::<String, _>("status")),
                 upstream_status: r.get("upstream_status"),
                 error_code: r.get("error_code"),
                 latency_ms: r.get("latency_ms"),

@@ -13,6 +13,44 @@ use agentkit_core::{Error, ErrorKind, Result};
 
 type HmacSha256 = Hmac<Sha256>;
 
+/// What a token is for; its prefix, so a token of one kind never verifies as another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    /// An API client's access token.
+    Access,
+    /// An end user's authorization link.
+    Link,
+    /// A session token for a config's MCP URL.
+    McpSession,
+}
+
+impl TokenKind {
+    fn prefix(self) -> &'static str {
+        match self {
+            TokenKind::Access => "at",
+            TokenKind::Link => "ln",
+            TokenKind::McpSession => "mt",
+        }
+    }
+}
+
+/// Claims that travel in a signed token of one kind.
+pub trait Claims: Serialize + DeserializeOwned {
+    const KIND: TokenKind;
+}
+
+impl Claims for AccessClaims {
+    const KIND: TokenKind = TokenKind::Access;
+}
+
+impl Claims for LinkClaims {
+    const KIND: TokenKind = TokenKind::Link;
+}
+
+impl Claims for SessionClaims {
+    const KIND: TokenKind = TokenKind::McpSession;
+}
+
 #[derive(Clone)]
 pub struct Signer {
     key: Vec<u8>,
@@ -62,7 +100,8 @@ impl Signer {
         mac.finalize().into_bytes().to_vec()
     }
 
-    pub fn sign<C: Serialize>(&self, kind: &str, claims: &C) -> String {
+    pub fn sign<C: Claims>(&self, claims: &C) -> String {
+        let kind = C::KIND.prefix();
         let payload = B64.encode(serde_json::to_vec(claims).expect("claims serialize"));
         let signed = format!("{kind}.{payload}");
         let sig = B64.encode(self.mac(signed.as_bytes()));
@@ -70,7 +109,8 @@ impl Signer {
     }
 
     /// Checks kind, signature (constant time) and returns the claims; expiry is the caller's check.
-    pub fn verify<C: DeserializeOwned>(&self, kind: &str, token: &str) -> Result<C> {
+    pub fn verify<C: Claims>(&self, token: &str) -> Result<C> {
+        let kind = C::KIND.prefix();
         let bad = || Error::new(ErrorKind::Unauthorized, "invalid token");
         let (signed, sig) = token.rsplit_once('.').ok_or_else(bad)?;
         let (token_kind, payload) = signed.split_once('.').ok_or_else(bad)?;
@@ -97,13 +137,13 @@ mod tests {
     #[test]
     fn tampering_and_wrong_kind_are_rejected() {
         let s = Signer::new(b"k".to_vec());
-        let t = s.sign("at", &AccessClaims { cid: "c".into(), exp: 10 });
-        let back: AccessClaims = s.verify("at", &t).unwrap();
+        let t = s.sign(&AccessClaims { cid: "c".into(), exp: 10 });
+        let back: AccessClaims = s.verify(&t).unwrap();
         assert_eq!(back.cid, "c");
-        assert!(s.verify::<AccessClaims>("ln", &t).is_err());
+        assert!(s.verify::<LinkClaims>(&t).is_err(), "an access token is not a link");
         let mut forged = t.clone();
         forged.replace_range(3..4, if &t[3..4] == "A" { "B" } else { "A" });
-        assert!(s.verify::<AccessClaims>("at", &forged).is_err());
-        assert!(Signer::new(b"other".to_vec()).verify::<AccessClaims>("at", &t).is_err());
+        assert!(s.verify::<AccessClaims>(&forged).is_err());
+        assert!(Signer::new(b"other".to_vec()).verify::<AccessClaims>(&t).is_err());
     }
 }

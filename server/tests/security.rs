@@ -998,7 +998,7 @@ async fn old_execution_records_are_deleted_by_retention() {
         connection_name: "gmail".into(),
         connected_account_id: "ca_1".into(),
         identifier: "u".into(),
-        status: "SUCCESS".into(),
+        status: agentkit_server::store::ExecutionStatus::Success,
         upstream_status: None,
         error_code: None,
         latency_ms: 1,

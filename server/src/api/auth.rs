@@ -42,7 +42,7 @@ pub async fn issue_token(State(state): State<SharedState>, body: Bytes) -> Respo
     }
     let ttl = state.config.server.token_ttl_secs;
     let claims = AccessClaims { cid: client_id.to_string(), exp: now_unix() + ttl as i64 };
-    let token = state.signer.sign("at", &claims);
+    let token = state.signer.sign(&claims);
     Json(TokenResponse { access_token: token, token_type: "Bearer".into(), expires_in: ttl, scope: String::new() })
         .into_response()
 }

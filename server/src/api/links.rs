@@ -19,14 +19,8 @@ use crate::domain::accounts::{create_account, resolve_account};
 use crate::domain::links::issue_link;
 use crate::oauth::pkce_pair;
 use crate::state::{AppState, SharedState};
-use crate::store::{AccountRecord, AuthRequest};
+use crate::store::{AccountRecord, AuthRequest, AuthRequestStatus};
 use crate::tokens::{now_unix, LinkClaims};
-
-/// Auth request states.
-const STARTED: &str = "STARTED";
-const AWAITING_VERIFICATION: &str = "AWAITING_VERIFICATION";
-const DONE: &str = "DONE";
-const FAILED: &str = "FAILED";
 
 /// Where a user's browser is sent after consent must be the app's own page: https (http only on
 /// a loopback host), and on one of `server.user_verify_hosts` when the operator lists them.
@@ -103,7 +97,7 @@ pub fn redirect_uri(state: &AppState) -> String {
 /// Opening an authorization link: checks signature, expiry and single use, then sends the browser
 /// to the provider's consent page with `state` and a PKCE S256 challenge.
 pub async fn open_link(State(state): State<SharedState>, Path(token): Path<String>) -> Response {
-    let Ok(claims) = state.signer.verify::<LinkClaims>("ln", &token) else {
+    let Ok(claims) = state.signer.verify::<LinkClaims>(&token) else {
         return page(StatusCode::BAD_REQUEST, "Invalid link", "This authorization link is not valid.").into_response();
     };
     if claims.exp < now_unix() {
@@ -138,7 +132,7 @@ pub async fn open_link(State(state): State<SharedState>, Path(token): Path<Strin
         pkce_verifier: verifier,
         app_state: claims.state.clone(),
         user_verify_url: claims.verify.clone(),
-        status: STARTED.into(),
+        status: AuthRequestStatus::Started,
         pending: None,
         pending_expires_at: None,
         expires_at: Utc::now() + Duration::seconds(state.config.server.link_ttl_secs as i64),
@@ -168,7 +162,7 @@ pub async fn oauth_callback(State(state): State<SharedState>, RawQuery(q): RawQu
         url::form_urlencoded::parse(q.unwrap_or_default().as_bytes()).into_owned().collect();
     let get = |k: &str| q.get(k).cloned().unwrap_or_default();
     let request = match state.store.auth_request(&get("state")).await {
-        Ok(Some(r)) if r.status == STARTED && r.expires_at > Utc::now() => r,
+        Ok(Some(r)) if r.status == AuthRequestStatus::Started && r.expires_at > Utc::now() => r,
         _ => {
             return page(
                 StatusCode::BAD_REQUEST,
@@ -179,7 +173,10 @@ pub async fn oauth_callback(State(state): State<SharedState>, RawQuery(q): RawQu
         }
     };
     if !get("error").is_empty() {
-        let _ = state.store.transition_auth_request(&request.id, STARTED, FAILED, None).await;
+        let _ = state
+            .store
+            .transition_auth_request(&request.id, AuthRequestStatus::Started, AuthRequestStatus::Failed, None)
+            .await;
         let reason = if get("error") == "access_denied" {
             "You declined the authorization.".to_string()
         } else {
@@ -201,7 +198,10 @@ pub async fn oauth_callback(State(state): State<SharedState>, RawQuery(q): RawQu
     let tokens = match app.exchange_code(&get("code"), &request.pkce_verifier, &redirect_uri(&state)).await {
         Ok(t) => t,
         Err(e) => {
-            let _ = state.store.transition_auth_request(&request.id, STARTED, FAILED, None).await;
+            let _ = state
+                .store
+                .transition_auth_request(&request.id, AuthRequestStatus::Started, AuthRequestStatus::Failed, None)
+                .await;
             tracing::info!(request = %request.id, reason = e.message(), "code exchange failed");
             return page(
                 StatusCode::BAD_GATEWAY,
@@ -214,7 +214,10 @@ pub async fn oauth_callback(State(state): State<SharedState>, RawQuery(q): RawQu
     let account = match collect_account_fields(&state, account, &tokens).await {
         Ok(a) => a,
         Err(e) => {
-            let _ = state.store.transition_auth_request(&request.id, STARTED, FAILED, None).await;
+            let _ = state
+                .store
+                .transition_auth_request(&request.id, AuthRequestStatus::Started, AuthRequestStatus::Failed, None)
+                .await;
             tracing::info!(request = %request.id, reason = e.message(), "connect-time account lookup failed");
             return page(
                 StatusCode::BAD_GATEWAY,
@@ -230,7 +233,12 @@ pub async fn oauth_callback(State(state): State<SharedState>, RawQuery(q): RawQu
         if !matches!(
             state
                 .store
-                .transition_auth_request(&request.id, STARTED, AWAITING_VERIFICATION, Some((&credentials, expires_at)))
+                .transition_auth_request(
+                    &request.id,
+                    AuthRequestStatus::Started,
+                    AuthRequestStatus::AwaitingVerification,
+                    Some((&credentials, expires_at))
+                )
                 .await,
             Ok(true)
         ) {
@@ -258,7 +266,13 @@ pub async fn oauth_callback(State(state): State<SharedState>, RawQuery(q): RawQu
         url.query_pairs_mut().append_pair("auth_request_id", &request.id).append_pair("state", &request.app_state);
         return Redirect::to(url.as_str()).into_response();
     }
-    if !matches!(state.store.transition_auth_request(&request.id, STARTED, DONE, None).await, Ok(true)) {
+    if !matches!(
+        state
+            .store
+            .transition_auth_request(&request.id, AuthRequestStatus::Started, AuthRequestStatus::Done, None)
+            .await,
+        Ok(true)
+    ) {
         return page(StatusCode::CONFLICT, "Authorization failed", "This authorization request was already completed.")
             .into_response();
     }
@@ -374,7 +388,7 @@ pub async fn verify_user(
     }
     let not_found = || Error::not_found(format!("auth request {id:?} not found or expired"));
     let request = state.store.auth_request(id).await?.ok_or_else(not_found)?;
-    if request.status != AWAITING_VERIFICATION || request.expires_at < Utc::now() {
+    if request.status != AuthRequestStatus::AwaitingVerification || request.expires_at < Utc::now() {
         return Err(not_found().into());
     }
     if request.identifier != identifier {
@@ -385,7 +399,11 @@ pub async fn verify_user(
         )
         .into());
     }
-    if !state.store.transition_auth_request(id, AWAITING_VERIFICATION, DONE, None).await? {
+    if !state
+        .store
+        .transition_auth_request(id, AuthRequestStatus::AwaitingVerification, AuthRequestStatus::Done, None)
+        .await?
+    {
         return Err(not_found().into());
     }
     let account = state

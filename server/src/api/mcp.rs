@@ -384,7 +384,7 @@ pub async fn create_session_token(
         lvl: req.access_level,
     };
     Ok(Json(McpSessionTokenResponse {
-        token: state.signer.sign("mt", &claims),
+        token: state.signer.sign(&claims),
         expires_at: Some(Utc::now() + Duration::seconds(ttl)),
     }))
 }

@@ -74,7 +74,7 @@ impl FromRequestParts<SharedState> for Caller {
         if token.is_empty() {
             return Err(Error::new(ErrorKind::Unauthorized, "Token empty").into());
         }
-        let claims: AccessClaims = state.signer.verify("at", token)?;
+        let claims: AccessClaims = state.signer.verify(token)?;
         if claims.exp < now_unix() {
             return Err(Error::new(ErrorKind::Unauthorized, "token expired").into());
         }

@@ -12,7 +12,7 @@ use agentkit_core::{ErrorKind, Result};
 
 use crate::connectors::CatalogTool;
 use crate::state::AppState;
-use crate::store::{AccountRecord, ExecutionRecord};
+use crate::store::{AccountRecord, ExecutionRecord, ExecutionStatus};
 
 /// Writes the execution record of a call that was dropped before it finished (its outcome
 /// unknown: `FAILED` / `CANCELLED`), so every call leaves a record.
@@ -78,7 +78,7 @@ pub async fn run_for_account(
             let credential = crate::executor::credential_header(
                 &tool.connector.auth,
                 credentials.as_ref(),
-                tool.def.credential.as_deref() == Some("user"),
+                tool.def.credential == crate::connectors::CredentialKind::User,
             )?;
             let upstream = crate::executor::Upstream {
                 tool,
@@ -101,7 +101,7 @@ pub async fn run_for_account(
         connection_name: account.connection_name.clone(),
         connected_account_id: account.id.clone(),
         identifier: account.identifier.clone(),
-        status: "FAILED".into(),
+        status: ExecutionStatus::Failed,
         upstream_status: None,
         error_code: Some("CANCELLED".into()),
         latency_ms: 0,
@@ -124,7 +124,7 @@ pub async fn run_for_account(
     .await;
     // The outcome is known: disarm the guard and complete the record.
     unfinished.record = None;
-    record.status = if outcome.is_ok() { "SUCCESS".into() } else { "FAILED".into() };
+    record.status = if outcome.is_ok() { ExecutionStatus::Success } else { ExecutionStatus::Failed };
     record.upstream_status =
         outcome.as_ref().err().and_then(|e| e.tool_error()).and_then(|t| t.tool_error_code.parse().ok());
     record.error_code = outcome.as_ref().err().map(|e| e.error_code().to_string());

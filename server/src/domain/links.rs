@@ -18,7 +18,7 @@ pub fn issue_link(state: &AppState, account_id: &str, app_state: String, user_ve
         verify: user_verify_url,
         n: uuid::Uuid::new_v4().simple().to_string(),
     };
-    let token = state.signer.sign("ln", &claims);
+    let token = state.signer.sign(&claims);
     MagicLinkResponse {
         link: format!("{}/connect/{token}", state.public_url),
         expiry: Some(Utc::now() + Duration::seconds(ttl)),

@@ -58,7 +58,7 @@ lint: build-python
 	! cargo tree -p agentkit-server --no-default-features -e normal | grep -q agentkit-sandbox
 	$(VENV)/bin/ruff check bindings-python/python tests/python examples/python scripts benches
 	$(PY) scripts/module_cycles.py
-	$(PY) -m pytest -q tests/python/test_packaging.py -k stubs
+	$(PY) -m pytest -q tests/python/test_packaging.py -k stub
 
 dist: $(VENV)/.ready node_modules/.ready
 	rm -rf dist && mkdir -p dist

@@ -100,3 +100,33 @@ def test_every_error_class_core_names_exists():
     missing = [name for name in _native.ERROR_CLASSES if not isinstance(getattr(exceptions, name, None), type)]
     assert not missing, f"exception classes core names but Python lacks: {missing}"
     assert all(issubclass(getattr(exceptions, name), exceptions.ScalekitException) for name in _native.ERROR_CLASSES)
+
+
+def _stub_signatures():
+    """(owner, name) → [(parameter, default or None)] from the stub file, `self` left out."""
+    tree = ast.parse((Path(scalekit.__file__).parent / "_native.pyi").read_text())
+    out = {}
+
+    def params(fn):
+        args = [a.arg for a in fn.args.args if a.arg != "self"]
+        defaults = [ast.literal_eval(d) for d in fn.args.defaults]
+        padded = [inspect.Parameter.empty] * (len(args) - len(defaults)) + defaults
+        return list(zip(args, padded))
+
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef):
+            out[(None, node.name)] = params(node)
+        if isinstance(node, ast.ClassDef):
+            for item in node.body:
+                if isinstance(item, ast.FunctionDef):
+                    out[(node.name, item.name)] = params(item)
+    return out
+
+
+def test_stub_signatures_match_the_native_module():
+    """Names, order and defaults of every parameter, not just the function names."""
+    for (owner, name), expected in _stub_signatures().items():
+        target = getattr(_native, owner) if owner else _native
+        obj = target if name == "__init__" else getattr(target, name)
+        actual = [(p.name, p.default) for p in inspect.signature(obj).parameters.values() if p.name != "self"]
+        assert actual == expected, f"{owner or '_native'}.{name}: stub {expected} != module {actual}"

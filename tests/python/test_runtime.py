@@ -106,3 +106,23 @@ def test_process_exits_cleanly_every_time(gateway_env):
         if proc.returncode != 0:
             failures.append((proc.returncode, proc.stderr[-500:]))
     assert not failures, f"{len(failures)}/{runs} runs exited non-zero: {failures[:3]}"
+
+
+async def test_async_modifiers_run_on_the_callers_loop(client, gateway_env):
+    """An async modifier shares the event loop of the call that ran it: a lock made on that loop
+    works inside it (with a fresh loop per call it would belong to another loop)."""
+    _activate(client, gateway_env, "loop-user")
+    loop = asyncio.get_running_loop()
+    lock = asyncio.Lock()
+    seen = []
+
+    @client.actions.post_modifier(tool_names=["gmail_list_labels"])
+    async def on_callers_loop(output):
+        seen.append(asyncio.get_running_loop() is loop)
+        async with lock:
+            await asyncio.sleep(0)
+        return {**output, "modified_on_callers_loop": True}
+
+    result = await client.actions.execute_tool_async(tool_name="gmail_list_labels", identifier="loop-user", tool_input={})
+    assert seen == [True]
+    assert result.data["modified_on_callers_loop"] is True

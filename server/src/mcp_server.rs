@@ -93,7 +93,12 @@ async fn config_target(state: &AppState, id: &str, headers: &HeaderMap) -> Resul
         .ok()
         .flatten()
         .ok_or_else(|| http_error(StatusCode::NOT_FOUND, "unknown MCP config"))?;
-    Ok(Target { owner: config.id.clone(), config, user: claims.sub, read_only: claims.lvl == "READ_ONLY" })
+    Ok(Target {
+        owner: config.id.clone(),
+        config,
+        user: claims.sub,
+        read_only: claims.lvl == crate::tokens::AccessLevel::ReadOnly,
+    })
 }
 
 fn read_only(tool: &CatalogTool) -> bool {

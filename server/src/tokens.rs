@@ -72,7 +72,34 @@ pub struct SessionClaims {
     pub sub: String,
     pub exp: i64,
     #[serde(default)]
-    pub lvl: String,
+    pub lvl: AccessLevel,
+}
+
+/// What an MCP session token may run: every exposed tool, or only the read-only ones.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AccessLevel {
+    /// Every tool the config exposes (also written `""`, the API's default).
+    #[default]
+    #[serde(rename = "FULL", alias = "")]
+    Full,
+    /// Only tools marked read-only.
+    #[serde(rename = "READ_ONLY")]
+    ReadOnly,
+}
+
+impl std::str::FromStr for AccessLevel {
+    type Err = agentkit_core::Error;
+
+    fn from_str(s: &str) -> Result<AccessLevel> {
+        match s {
+            "" | "FULL" => Ok(AccessLevel::Full),
+            "READ_ONLY" => Ok(AccessLevel::ReadOnly),
+            other => Err(agentkit_core::Error::invalid_field(
+                "access_level",
+                format!("access_level {other:?} is not \"\", \"FULL\" or \"READ_ONLY\""),
+            )),
+        }
+    }
 }
 
 /// Claims of an authorization link.
@@ -133,6 +160,18 @@ pub fn now_unix() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn access_levels_parse_once_and_old_tokens_still_read() {
+        assert_eq!("".parse::<AccessLevel>().unwrap(), AccessLevel::Full);
+        assert_eq!("READ_ONLY".parse::<AccessLevel>().unwrap(), AccessLevel::ReadOnly);
+        assert_eq!("read-only".parse::<AccessLevel>().unwrap_err().field(), Some("access_level"));
+        // Tokens issued before the enum carried "" or "READ_ONLY" as text.
+        let old: SessionClaims = serde_json::from_str(r#"{"cfg":"c","sub":"u","exp":1,"lvl":""}"#).unwrap();
+        assert_eq!(old.lvl, AccessLevel::Full);
+        let ro: SessionClaims = serde_json::from_str(r#"{"cfg":"c","sub":"u","exp":1,"lvl":"READ_ONLY"}"#).unwrap();
+        assert_eq!(ro.lvl, AccessLevel::ReadOnly);
+    }
 
     #[test]
     fn tampering_and_wrong_kind_are_rejected() {

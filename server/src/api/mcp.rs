@@ -372,17 +372,11 @@ pub async fn create_session_token(
     if req.identifier.trim().is_empty() {
         return Err(Error::invalid_field("identifier", "identifier is required").into());
     }
-    if !["", "FULL", "READ_ONLY"].contains(&req.access_level.as_str()) {
-        return Err(Error::invalid_field("access_level", "access_level must be \"\", \"FULL\" or \"READ_ONLY\"").into());
-    }
+    let level: crate::tokens::AccessLevel = req.access_level.parse()?;
     let ttl = parse_expiry(&req.expiry)?;
     let config = config_or_404(&state, &id).await?;
-    let claims = SessionClaims {
-        cfg: config.id,
-        sub: req.identifier.trim().to_string(),
-        exp: now_unix() + ttl,
-        lvl: req.access_level,
-    };
+    let claims =
+        SessionClaims { cfg: config.id, sub: req.identifier.trim().to_string(), exp: now_unix() + ttl, lvl: level };
     Ok(Json(McpSessionTokenResponse {
         token: state.signer.sign(&claims),
         expires_at: Some(Utc::now() + Duration::seconds(ttl)),

@@ -99,6 +99,45 @@ pub struct ListProvidersResponse {
     pub total_size: u32,
 }
 
+/// Which providers a listing covers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ProviderType {
+    /// Built-in and custom (also `PROVIDER_TYPE_UNSPECIFIED` or empty).
+    #[default]
+    All,
+    /// The catalog's built-in connectors.
+    Default,
+    /// Providers created through the API.
+    Custom,
+}
+
+impl ProviderType {
+    /// Does a listing of this type include built-in / custom providers?
+    pub fn includes(self) -> (bool, bool) {
+        match self {
+            ProviderType::All => (true, true),
+            ProviderType::Default => (true, false),
+            ProviderType::Custom => (false, true),
+        }
+    }
+}
+
+impl std::str::FromStr for ProviderType {
+    type Err = crate::Error;
+
+    fn from_str(s: &str) -> crate::Result<ProviderType> {
+        match s.to_ascii_uppercase().as_str() {
+            "" | "ALL" | "PROVIDER_TYPE_UNSPECIFIED" => Ok(ProviderType::All),
+            "DEFAULT" => Ok(ProviderType::Default),
+            "CUSTOM" => Ok(ProviderType::Custom),
+            other => Err(crate::Error::invalid_field(
+                "filter.provider_type",
+                format!("provider_type {other:?} is not DEFAULT, CUSTOM or ALL"),
+            )),
+        }
+    }
+}
+
 /// `provider_type` as a name, or as the official SDK's enum number (0 DEFAULT, 1 CUSTOM, 2 ALL).
 fn provider_type_name<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     use serde::de::Error;

@@ -96,21 +96,10 @@ pub async fn list(
     RawQuery(q): RawQuery,
 ) -> ApiResult<Json<ListProvidersResponse>> {
     let q = QueryMap::parse(q.as_deref());
-    let kind =
-        q.get("filter.provider_type").or_else(|| q.get("provider_type")).unwrap_or_default().to_ascii_uppercase();
+    let kind: agentkit_core::model::ProviderType =
+        q.get("filter.provider_type").or_else(|| q.get("provider_type")).unwrap_or_default().parse()?;
     let identifier = q.get("identifier").unwrap_or_default();
-    let (want_default, want_custom) = match kind.as_str() {
-        "" | "ALL" | "PROVIDER_TYPE_UNSPECIFIED" => (true, true),
-        "DEFAULT" => (true, false),
-        "CUSTOM" => (false, true),
-        other => {
-            return Err(Error::invalid_field(
-                "filter.provider_type",
-                format!("provider_type {other:?} is not DEFAULT, CUSTOM or ALL"),
-            )
-            .into())
-        }
-    };
+    let (want_default, want_custom) = kind.includes();
     let custom = state.store.custom_providers().await?;
     let registry = state.registry();
     let mut providers: Vec<Provider> = Vec::new();

@@ -65,7 +65,8 @@ fn proxy_enabled_default() -> bool {
 #[serde(deny_unknown_fields)]
 pub struct AuthDef {
     #[serde(rename = "type")]
-    pub auth_type: String,
+    /// `OAUTH`, `API_KEY`, `BASIC_AUTH`, `BEARER_TOKEN`, … — parsed at load (a typo is a load error).
+    pub auth_type: ConnectorType,
     /// Header carrying the credential.
     #[serde(default = "default_auth_header")]
     pub header: String,
@@ -109,7 +110,7 @@ fn default_auth_prefix() -> String {
 
 impl AuthDef {
     pub fn connector_type(&self) -> ConnectorType {
-        self.auth_type.parse().unwrap_or(ConnectorType::Custom)
+        self.auth_type
     }
 }
 
@@ -459,5 +460,7 @@ mod tests {
             )
             .unwrap_err();
         assert!(err.message().contains("credential") || err.message().contains("bot"), "{}", err.message());
+        let err = c.add_file("x.json", &text.replace(r#""type": "API_KEY""#, r#""type": "APIKEY""#)).unwrap_err();
+        assert!(err.message().contains("auth") && err.message().contains("APIKEY"), "{}", err.message());
     }
 }

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use sqlx::Row;
 
 use agentkit_core::model::casing::to_camel_case;
-use agentkit_core::model::{CustomProviderInput, Provider};
+use agentkit_core::model::{ConnectorType, CustomProviderInput, Provider};
 use agentkit_core::{Error, ErrorKind, Result};
 
 use crate::connectors::{AuthDef, ConnectorDef, ToolDef};
@@ -169,11 +169,11 @@ pub fn connector_def(provider: &Provider) -> Result<ConnectorDef> {
     }
     let header_override = text(get(pattern, "auth_header_key_override").as_ref());
     let (auth_type, header, prefix) = match text(get(pattern, "type").as_ref()).to_ascii_uppercase().as_str() {
-        "OAUTH" => ("OAUTH", "Authorization".to_string(), "Bearer ".to_string()),
-        "BEARER" => ("BEARER_TOKEN", "Authorization".to_string(), "Bearer ".to_string()),
-        "BASIC" => ("BASIC_AUTH", "Authorization".to_string(), String::new()),
-        "API_KEY" if header_override.is_empty() => ("API_KEY", "X-API-Key".to_string(), String::new()),
-        "API_KEY" => ("API_KEY", header_override.clone(), String::new()),
+        "OAUTH" => (ConnectorType::Oauth, "Authorization".to_string(), "Bearer ".to_string()),
+        "BEARER" => (ConnectorType::BearerToken, "Authorization".to_string(), "Bearer ".to_string()),
+        "BASIC" => (ConnectorType::BasicAuth, "Authorization".to_string(), String::new()),
+        "API_KEY" if header_override.is_empty() => (ConnectorType::ApiKey, "X-API-Key".to_string(), String::new()),
+        "API_KEY" => (ConnectorType::ApiKey, header_override.clone(), String::new()),
         other => {
             return Err(Error::invalid_field(
                 "auth_patterns.type",
@@ -194,7 +194,7 @@ pub fn connector_def(provider: &Provider) -> Result<ConnectorDef> {
         .map(|s| s.iter().filter_map(|s| s.get("scope").and_then(Value::as_str).map(String::from)).collect())
         .unwrap_or_default();
     let auth = AuthDef {
-        auth_type: auth_type.to_string(),
+        auth_type,
         header,
         prefix,
         authorize_url: text(get(oauth.as_ref(), "authorize_uri").as_ref()),
@@ -205,7 +205,7 @@ pub fn connector_def(provider: &Provider) -> Result<ConnectorDef> {
         token_response_fields: Vec::new(),
         account_lookup: None,
     };
-    if auth_type == "OAUTH" && (auth.authorize_url.is_empty() || auth.token_url.is_empty()) {
+    if auth_type == ConnectorType::Oauth && (auth.authorize_url.is_empty() || auth.token_url.is_empty()) {
         return Err(Error::invalid_field(
             "auth_patterns.oauth_config",
             "an OAUTH pattern needs oauth_config.authorize_uri and oauth_config.token_uri",

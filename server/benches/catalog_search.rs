@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use agentkit_server::connectors::{Catalog, CatalogTool};
+use agentkit_server::catalog::connectors::{Catalog, CatalogTool};
 use serde_json::json;
 
 const CONNECTORS: usize = 400;

@@ -162,8 +162,9 @@ async fn main() -> std::process::ExitCode {
                 if let Some(dir) = data_dir {
                     config.server.data_dir = dir;
                 }
-                let vault = std::sync::Arc::new(agentkit_server::vault::Vault::open(&config.server.data_dir)?);
-                let rotated_to = if std::env::var(agentkit_server::vault::KEYS_ENV).is_ok() {
+                let vault =
+                    std::sync::Arc::new(agentkit_server::credentials::vault::Vault::open(&config.server.data_dir)?);
+                let rotated_to = if std::env::var(agentkit_server::credentials::vault::KEYS_ENV).is_ok() {
                     vault.active_kid()
                 } else {
                     vault.add_key()?
@@ -173,7 +174,7 @@ async fn main() -> std::process::ExitCode {
                 println!("active vault key {rotated_to}; re-sealed {count} credential(s)");
             }
             Command::Connectors { action: ConnectorsAction::Check { paths } } => {
-                let mut catalog = agentkit_server::connectors::Catalog::built_in()?;
+                let mut catalog = agentkit_server::catalog::connectors::Catalog::built_in()?;
                 for path in &paths {
                     if path.is_dir() {
                         catalog.add_dir(path)?;

@@ -9,7 +9,7 @@ use crate::state::SharedState;
 
 pub fn router(state: SharedState) -> Router {
     use crate::api::{accounts, auth, links, mcp, providers, proxy, tools};
-    use crate::mcp_server;
+    use crate::mcp::transport as mcp_server;
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/oauth/token", post(auth::issue_token))

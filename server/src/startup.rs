@@ -11,9 +11,9 @@ use tokio::task::JoinHandle;
 use agentkit_core::{Error, ErrorKind, Result};
 
 use crate::config::Config;
+use crate::credentials::tokens::Signer;
 use crate::state::{build_registry, AppState, SharedState};
 use crate::store::Store;
-use crate::tokens::Signer;
 
 /// A started gateway: its address and the task serving it.
 pub struct RunningServer {
@@ -31,7 +31,7 @@ pub async fn start(config: Config) -> Result<RunningServer> {
             format!("cannot create data dir {}: {e}", config.server.data_dir.display()),
         )
     })?;
-    let vault = Arc::new(crate::vault::Vault::open(&config.server.data_dir)?);
+    let vault = Arc::new(crate::credentials::vault::Vault::open(&config.server.data_dir)?);
     let store = Store::open(&config.database_url(), vault).await?;
     let registry = build_registry(&config, &store).await?;
     let signer = Signer::new(signing_key(&config)?);

@@ -6,10 +6,10 @@ use std::sync::Arc;
 
 use agentkit_core::{Error, ErrorKind, Result};
 
+use crate::catalog::connectors::{Catalog, ConnectorDef};
 use crate::config::{Config, ConnectionConfig};
-use crate::connectors::{Catalog, ConnectorDef};
+use crate::credentials::tokens::Signer;
 use crate::store::Store;
-use crate::tokens::Signer;
 
 /// The connectors and connections requests see. Replaced whole when connector files are
 /// reloaded or a custom provider changes, so each request works on one consistent snapshot.
@@ -48,10 +48,10 @@ pub struct AppState {
     pub public_url: String,
     /// client_id → the API client's settings (secret hash, permissions).
     pub api_clients: HashMap<String, crate::config::ApiClientConfig>,
-    pub refresher: crate::refresh::Refresher,
-    pub mcp_sessions: crate::mcp_sessions::Sessions,
-    pub sql_pools: crate::sql::SqlPools,
-    pub rate_limiter: crate::limits::RateLimiter,
+    pub refresher: crate::credentials::refresh::Refresher,
+    pub mcp_sessions: crate::mcp::sessions::Sessions,
+    pub sql_pools: crate::execution::sql::SqlPools,
+    pub rate_limiter: crate::execution::limits::RateLimiter,
     /// The only way out to providers: every outbound connection is checked by its policy.
     pub egress: crate::egress::Egress,
 }
@@ -100,9 +100,9 @@ impl AppState {
     }
 
     /// The OAuth app of a connection (connector endpoints with the connection's overrides).
-    pub fn oauth_app(&self, connection: &ConnectionConfig) -> Result<crate::oauth::OAuthApp> {
+    pub fn oauth_app(&self, connection: &ConnectionConfig) -> Result<crate::credentials::oauth::OAuthApp> {
         let connector = self.registry().connector_of(connection)?;
-        crate::oauth::OAuthApp::new(&connector.auth, connection, self.egress.clone())
+        crate::credentials::oauth::OAuthApp::new(&connector.auth, connection, self.egress.clone())
     }
 
     /// API base URL for an account's calls: the connection's override, else the connector's
@@ -266,7 +266,7 @@ fn registry_from(config: &Config, custom_providers: Vec<agentkit_core::model::Pr
     let mut connections: HashMap<String, Arc<ConnectionConfig>> =
         config.connections.iter().map(|c| (c.name.clone(), Arc::new(c.clone()))).collect();
     for provider in custom_providers {
-        let def = crate::custom_providers::connector_def(&provider)?;
+        let def = crate::catalog::custom_providers::connector_def(&provider)?;
         connections.entry(def.slug.clone()).or_insert_with(|| Arc::new(ConnectionConfig::for_connector(&def.slug)));
         catalog.add_connector(&format!("custom provider {}", provider.identifier), def)?;
     }

@@ -170,7 +170,7 @@ async fn every_http_tool_against_its_recorded_fixture() {
         }
     }
     // Every HTTP tool of the built-in catalog has a fixture.
-    let catalog = agentkit_server::connectors::Catalog::built_in().unwrap();
+    let catalog = agentkit_server::catalog::connectors::Catalog::built_in().unwrap();
     let all: std::collections::BTreeSet<String> =
         catalog.tools().filter(|t| t.def.request.is_some()).map(|t| t.def.name.clone()).collect();
     let missing: Vec<_> = all.difference(&covered).collect();

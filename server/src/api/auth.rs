@@ -9,8 +9,8 @@ use axum::Json;
 use agentkit_core::model::{OAuthErrorBody, TokenResponse};
 
 use crate::config::sha256_hex;
+use crate::credentials::tokens::{now_unix, AccessClaims};
 use crate::state::SharedState;
-use crate::tokens::{now_unix, AccessClaims};
 
 fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
     (status, Json(OAuthErrorBody { error: error.into(), error_description: description.into() })).into_response()

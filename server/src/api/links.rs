@@ -15,12 +15,12 @@ use agentkit_core::model::*;
 use agentkit_core::{Error, ErrorKind};
 
 use super::{ApiResult, Caller, JsonBody};
+use crate::credentials::oauth::pkce_pair;
+use crate::credentials::tokens::{now_unix, LinkClaims};
 use crate::domain::accounts::{create_account, resolve_account};
 use crate::domain::links::issue_link;
-use crate::oauth::pkce_pair;
 use crate::state::{AppState, SharedState};
 use crate::store::{AccountRecord, AuthRequest, AuthRequestStatus};
-use crate::tokens::{now_unix, LinkClaims};
 
 /// Where a user's browser is sent after consent must be the app's own page: https (http only on
 /// a loopback host), and on one of `server.user_verify_hosts` when the operator lists them.
@@ -293,7 +293,7 @@ pub async fn oauth_callback(State(state): State<SharedState>, RawQuery(q): RawQu
 async fn collect_account_fields(
     state: &AppState,
     account: AccountRecord,
-    tokens: &crate::oauth::TokenSet,
+    tokens: &crate::credentials::oauth::TokenSet,
 ) -> agentkit_core::Result<AccountRecord> {
     let connection = state.connection(&account.connection_name)?;
     let registry = state.registry();
@@ -344,7 +344,7 @@ async fn lookup_account_fields(
     fields
         .iter()
         .map(|(field, path)| {
-            let value = crate::connectors::dotted(&answer, path)
+            let value = crate::catalog::connectors::dotted(&answer, path)
                 .filter(|v| !v.is_null())
                 .ok_or_else(|| failed(format!("the answer has no {path} (for api_config.{field})")))?;
             Ok((field.clone(), value.clone()))

@@ -11,11 +11,11 @@ use agentkit_core::model::*;
 use agentkit_core::{Error, Result};
 
 use super::{page_tokens, page_window, ApiResult, Caller, JsonBody};
+use crate::credentials::tokens::now_unix;
+use crate::credentials::tokens::SessionClaims;
 use crate::domain::accounts::get_or_create;
-use crate::mcp_store::{ConfigRecord, InstanceRecord};
 use crate::state::{AppState, SharedState};
-use crate::tokens::now_unix;
-use crate::tokens::SessionClaims;
+use crate::store::mcp::{ConfigRecord, InstanceRecord};
 
 /// At most this many connections per config (as the published validation rules).
 const MAX_MAPPINGS: usize = 25;
@@ -372,7 +372,7 @@ pub async fn create_session_token(
     if req.identifier.trim().is_empty() {
         return Err(Error::invalid_field("identifier", "identifier is required").into());
     }
-    let level: crate::tokens::AccessLevel = req.access_level.parse()?;
+    let level: crate::credentials::tokens::AccessLevel = req.access_level.parse()?;
     let ttl = parse_expiry(&req.expiry)?;
     let config = config_or_404(&state, &id).await?;
     let claims =

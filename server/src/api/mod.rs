@@ -21,8 +21,8 @@ use serde::de::DeserializeOwned;
 use agentkit_core::client::GATEWAY_AUTH_ERROR_HEADER;
 use agentkit_core::{Error, ErrorKind, Result};
 
+use crate::credentials::tokens::{now_unix, AccessClaims};
 use crate::state::SharedState;
-use crate::tokens::{now_unix, AccessClaims};
 
 /// An [`Error`] answered as the published error body with the mapped status.
 pub struct ApiError(pub Error);

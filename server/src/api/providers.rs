@@ -10,7 +10,7 @@ use agentkit_core::model::{CustomProviderInput, Empty, ListProvidersResponse, Pr
 use agentkit_core::{Error, ErrorKind};
 
 use crate::api::{page_tokens, page_window, ApiResult, Caller, JsonBody};
-use crate::custom_providers::{merge, provider_of};
+use crate::catalog::custom_providers::{merge, provider_of};
 use crate::state::SharedState;
 
 /// Checks a provider's destination, then saves it and swaps the registry as one step: the

@@ -113,7 +113,8 @@ pub async fn forward(
     let upstream_method = reqwest::Method::from_bytes(method.as_str().as_bytes())
         .map_err(|_| Error::invalid_field("method", "unsupported method"))?;
     let send = |account: &AccountRecord| {
-        let credential = crate::executor::credential_header(&connector.auth, account.credentials.as_ref(), false);
+        let credential =
+            crate::execution::http::credential_header(&connector.auth, account.credentials.as_ref(), false);
         let mut req = state.egress.request(upstream_method.clone(), &url).timeout(std::time::Duration::from_secs(60));
         for (name, value) in headers.iter() {
             if forwards_request_header(name.as_str()) {

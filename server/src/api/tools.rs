@@ -11,7 +11,7 @@ use agentkit_core::model::*;
 use agentkit_core::{Error, ErrorKind, Result};
 
 use super::{page_tokens, page_window, ApiResult, Caller, JsonBody};
-use crate::connectors::CatalogTool;
+use crate::catalog::connectors::CatalogTool;
 use crate::domain::accounts::{require_active, resolve_account};
 use crate::domain::execution::run_for_account;
 use crate::state::{AppState, Registry, SharedState};
@@ -246,7 +246,7 @@ pub async fn execute(
         .catalog
         .tool(req.tool_name.trim())
         .ok_or_else(|| Error::not_found(format!("tool {:?} not found", req.tool_name.trim())))?;
-    let input = crate::schema::validate_tool_input(&tool.def.input_schema, req.params.as_ref())?;
+    let input = crate::catalog::input_schema::validate_tool_input(&tool.def.input_schema, req.params.as_ref())?;
     let account = account_for_call(&state, &req, tool).await?;
     Ok(Json(run_for_account(&state, &caller.client_id, tool, account, input).await?))
 }

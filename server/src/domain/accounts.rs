@@ -117,7 +117,7 @@ pub fn apply_credentials(
             let connection = state.connection(&account.connection_name)?;
             let connector_token_url = state.registry().connector_of(&connection)?.auth.token_url.clone();
             let declared = [connection.token_url.as_deref().unwrap_or_default(), connector_token_url.as_str()];
-            crate::service_account::ServiceAccountKey::check(&key.details, &declared)?;
+            crate::credentials::service_account::ServiceAccountKey::check(&key.details, &declared)?;
             ConnectorType::OauthM2m
         }
         (true, None) => ConnectorType::Oauth,

@@ -1,10 +1,10 @@
 //! Fresh credentials for a call — the refresher's use cases (refresh before expiry, after a
 //! provider 401, service-account minting). The bookkeeping they rely on (single-flight locks,
-//! backoff) lives in `crate::refresh`.
+//! backoff) lives in `crate::credentials::refresh`.
 
-use crate::oauth::TokenError;
-use crate::refresh::{access_token, expires_soon, fault_delay_before_commit, refresh_token, Refresher};
-use crate::service_account::ServiceAccountKey;
+use crate::credentials::oauth::TokenError;
+use crate::credentials::refresh::{access_token, expires_soon, fault_delay_before_commit, refresh_token, Refresher};
+use crate::credentials::service_account::ServiceAccountKey;
 use crate::state::AppState;
 use crate::store::AccountRecord;
 use agentkit_core::model::ConnectorStatus;

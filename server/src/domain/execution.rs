@@ -10,7 +10,7 @@ use serde_json::Value;
 use agentkit_core::model::ExecuteToolResponse;
 use agentkit_core::{ErrorKind, Result};
 
-use crate::connectors::CatalogTool;
+use crate::catalog::connectors::CatalogTool;
 use crate::state::AppState;
 use crate::store::{AccountRecord, ExecutionRecord, ExecutionStatus};
 
@@ -64,8 +64,8 @@ pub async fn run_for_account(
                     state.rate_limiter.acquire(&tool.connector.slug, &account_id, rule).await?;
                 }
                 let creds = credentials.as_ref();
-                return crate::sql::run_sql_tool(
-                    crate::sql::SqlRunner { egress: &state.egress, pools: &state.sql_pools },
+                return crate::execution::sql::run_sql_tool(
+                    crate::execution::sql::SqlRunner { egress: &state.egress, pools: &state.sql_pools },
                     connection,
                     &account_id,
                     &tool.def.name,
@@ -75,12 +75,12 @@ pub async fn run_for_account(
                 )
                 .await;
             }
-            let credential = crate::executor::credential_header(
+            let credential = crate::execution::http::credential_header(
                 &tool.connector.auth,
                 credentials.as_ref(),
-                tool.def.credential == crate::connectors::CredentialKind::User,
+                tool.def.credential == crate::catalog::connectors::CredentialKind::User,
             )?;
-            let upstream = crate::executor::Upstream {
+            let upstream = crate::execution::http::Upstream {
                 tool,
                 base_url,
                 credential: &credential,
@@ -88,7 +88,7 @@ pub async fn run_for_account(
                 account_id: &account_id,
                 egress: &state.egress,
             };
-            crate::executor::run_tool(&upstream, input).await
+            crate::execution::http::run_tool(&upstream, input).await
         }
     };
     let limits = &tool.connector.limits;
@@ -137,8 +137,8 @@ pub async fn run_for_account(
     tracing::info!(execution = %execution_id, tool = %record.tool_name, account = %account.id, status = %record.status, latency_ms = record.latency_ms, "tool executed");
     match outcome {
         Ok(data) => {
-            let max_bytes = limits.max_output_bytes.unwrap_or(crate::limits::DEFAULT_MAX_OUTPUT_BYTES);
-            let data = crate::limits::cap_output_off_worker(data, max_bytes).await;
+            let max_bytes = limits.max_output_bytes.unwrap_or(crate::execution::limits::DEFAULT_MAX_OUTPUT_BYTES);
+            let data = crate::execution::limits::cap_output_off_worker(data, max_bytes).await;
             Ok(ExecuteToolResponse { data, execution_id })
         }
         Err(e) => {

@@ -5,8 +5,8 @@ use chrono::{Duration, Utc};
 
 use agentkit_core::model::MagicLinkResponse;
 
+use crate::credentials::tokens::{now_unix, LinkClaims};
 use crate::state::AppState;
-use crate::tokens::{now_unix, LinkClaims};
 
 /// A signed, expiring, single-use authorization link for an account.
 pub fn issue_link(state: &AppState, account_id: &str, app_state: String, user_verify_url: String) -> MagicLinkResponse {

@@ -11,9 +11,9 @@ use serde_json::{Map, Value};
 use agentkit_core::model::{AuthorizationDetails, ToolErrorInfo};
 use agentkit_core::{Error, ErrorKind, Result};
 
-use crate::connectors::{AuthDef, CatalogTool, FlattenHeaders, RequestDef, ShapeDef};
-use crate::limits::RateLimiter;
-use crate::templates::{dotted, encode_path_segment, scalar_text, Scope};
+use crate::catalog::connectors::{AuthDef, CatalogTool, FlattenHeaders, RequestDef, ShapeDef};
+use crate::catalog::templates::{dotted, encode_path_segment, scalar_text, Scope};
+use crate::execution::limits::RateLimiter;
 
 /// Deadline of one upstream HTTP call.
 const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(30);
@@ -109,7 +109,8 @@ const ANSWER_BUDGET_FACTOR: usize = 8;
 
 impl Upstream<'_> {
     fn answer_budget(&self) -> usize {
-        let cap = self.tool.connector.limits.max_output_bytes.unwrap_or(crate::limits::DEFAULT_MAX_OUTPUT_BYTES);
+        let cap =
+            self.tool.connector.limits.max_output_bytes.unwrap_or(crate::execution::limits::DEFAULT_MAX_OUTPUT_BYTES);
         cap.saturating_mul(ANSWER_BUDGET_FACTOR)
     }
 }
@@ -295,7 +296,7 @@ pub async fn run_tool(upstream: &Upstream<'_>, input: &Map<String, Value>) -> Re
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::templates::{add_minutes, build_mime};
+    use crate::catalog::templates::{add_minutes, build_mime};
     use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
     use serde_json::json;
 

@@ -12,8 +12,8 @@ use sha2::{Digest, Sha256};
 use agentkit_core::model::{AuthorizationDetails, OauthToken};
 use agentkit_core::{Error, ErrorKind, Result};
 
+use crate::catalog::connectors::AuthDef;
 use crate::config::ConnectionConfig;
-use crate::connectors::AuthDef;
 
 const TOKEN_ENDPOINT_TIMEOUT: Duration = Duration::from_secs(20);
 /// Longest token lifetime believed (ten years); a larger `expires_in` is cut to it.

@@ -16,23 +16,23 @@ use std::sync::Arc;
 use serde::Deserialize;
 use serde_json::Value;
 
-pub use crate::templates::dotted;
+pub use crate::catalog::templates::dotted;
 
 use agentkit_core::model::{ConnectorType, Tool};
 use agentkit_core::{Error, Result};
 
 /// Built-in connector files, compiled into the binary.
 const BUILT_IN: &[(&str, &str)] = &[
-    ("gmail.json", include_str!("../connectors/gmail.json")),
-    ("github.json", include_str!("../connectors/github.json")),
-    ("slack.json", include_str!("../connectors/slack.json")),
-    ("notion.json", include_str!("../connectors/notion.json")),
-    ("hubspot.json", include_str!("../connectors/hubspot.json")),
-    ("linear.json", include_str!("../connectors/linear.json")),
-    ("salesforce.json", include_str!("../connectors/salesforce.json")),
-    ("googlecalendar.json", include_str!("../connectors/googlecalendar.json")),
-    ("jira.json", include_str!("../connectors/jira.json")),
-    ("postgres.json", include_str!("../connectors/postgres.json")),
+    ("gmail.json", include_str!("../../connectors/gmail.json")),
+    ("github.json", include_str!("../../connectors/github.json")),
+    ("slack.json", include_str!("../../connectors/slack.json")),
+    ("notion.json", include_str!("../../connectors/notion.json")),
+    ("hubspot.json", include_str!("../../connectors/hubspot.json")),
+    ("linear.json", include_str!("../../connectors/linear.json")),
+    ("salesforce.json", include_str!("../../connectors/salesforce.json")),
+    ("googlecalendar.json", include_str!("../../connectors/googlecalendar.json")),
+    ("jira.json", include_str!("../../connectors/jira.json")),
+    ("postgres.json", include_str!("../../connectors/postgres.json")),
 ];
 
 #[derive(Debug, Clone, Deserialize)]
@@ -46,7 +46,7 @@ pub struct ConnectorDef {
     pub base_url: String,
     /// Output size cap, per-account rate limit and retry rule of this connector's calls.
     #[serde(default)]
-    pub limits: crate::limits::LimitsDef,
+    pub limits: crate::execution::limits::LimitsDef,
     pub tools: Vec<ToolDef>,
     /// Host patterns (`*.my.salesforce.com`) an API client may set a templated `api_config`
     /// URL field to; values from the provider's own token answer are not held to them.
@@ -129,7 +129,7 @@ pub struct ToolDef {
     pub request: Option<RequestDef>,
     /// The database statement (SQL connectors such as PostgreSQL).
     #[serde(default)]
-    pub sql: Option<crate::sql::SqlDef>,
+    pub sql: Option<crate::execution::sql::SqlDef>,
     /// Fan-out: for each element of `items` in the first answer, run `request` and replace it.
     #[serde(default)]
     pub expand: Option<ExpandDef>,

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use agentkit_core::model::AuthorizationDetails;
 use agentkit_core::{Error, Result};
 
-use crate::oauth::{TokenError, TokenSet};
+use crate::credentials::oauth::{TokenError, TokenSet};
 
 /// The grant type of RFC 7523 §2.1.
 pub const JWT_BEARER: &str = agentkit_core::model::auth::JWT_BEARER_GRANT;

@@ -25,12 +25,12 @@ use tokio::sync::mpsc;
 
 use agentkit_core::model::ConnectorStatus;
 
-use crate::connectors::CatalogTool;
-use crate::mcp_sessions::{EndWithStream, MAX_BATCH};
-use crate::mcp_store::ConfigRecord;
+use crate::catalog::connectors::CatalogTool;
+use crate::credentials::tokens::now_unix;
+use crate::credentials::tokens::SessionClaims;
+use crate::mcp::sessions::{EndWithStream, MAX_BATCH};
 use crate::state::{AppState, SharedState};
-use crate::tokens::now_unix;
-use crate::tokens::SessionClaims;
+use crate::store::mcp::ConfigRecord;
 
 /// Protocol revisions we speak, newest first.
 pub const PROTOCOL_VERSIONS: &[&str] = &["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"];
@@ -97,7 +97,7 @@ async fn config_target(state: &AppState, id: &str, headers: &HeaderMap) -> Resul
         owner: config.id.clone(),
         config,
         user: claims.sub,
-        read_only: claims.lvl == crate::tokens::AccessLevel::ReadOnly,
+        read_only: claims.lvl == crate::credentials::tokens::AccessLevel::ReadOnly,
     })
 }
 
@@ -157,7 +157,7 @@ async fn call_tool(state: &AppState, target: &Target, params: &Value) -> Result<
     let exposed = exposed_tools(state, target);
     let (tool, connection) =
         exposed.iter().find(|(t, _)| t.def.name == name).ok_or((-32602, format!("Unknown tool: {name}")))?;
-    let input = crate::schema::validate_tool_input(&tool.def.input_schema, params.get("arguments"))
+    let input = crate::catalog::input_schema::validate_tool_input(&tool.def.input_schema, params.get("arguments"))
         .map_err(|e| (-32602, format!("Invalid params: {}", e.message().replace("tool_input", "arguments"))))?;
     let account = crate::domain::accounts::get_or_create(state, connection, &target.user)
         .await

@@ -24,8 +24,8 @@ use sqlx::{AssertSqlSafe, Column, Executor, Row, SqlSafeStr, Statement, TypeInfo
 use agentkit_core::model::{AuthorizationDetails, ToolErrorInfo};
 use agentkit_core::{Error, ErrorKind, Result};
 
+use crate::catalog::templates::Scope;
 use crate::config::ConnectionConfig;
-use crate::templates::Scope;
 
 /// Defaults when the input does not say (and the ceilings it may not exceed).
 const DEFAULT_MAX_ROWS: u64 = 500;

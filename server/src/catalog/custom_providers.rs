@@ -11,7 +11,7 @@ use agentkit_core::model::casing::to_camel_case;
 use agentkit_core::model::{ConnectorType, CustomProviderInput, Provider};
 use agentkit_core::{Error, ErrorKind, Result};
 
-use crate::connectors::{AuthDef, ConnectorDef, ToolDef};
+use crate::catalog::connectors::{AuthDef, ConnectorDef, ToolDef};
 use crate::store::{db_error, Store};
 
 impl Store {

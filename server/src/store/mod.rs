@@ -4,6 +4,8 @@ use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
+pub mod mcp;
+
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow};
 // Dynamic SQL below is assembled only from constant column lists and `?` placeholders; every
 // value is bound, so `AssertSqlSafe` marks audited strings.
@@ -12,7 +14,7 @@ use sqlx::{AssertSqlSafe, Row, SqlitePool};
 use agentkit_core::model::{AuthorizationDetails, ConnectedAccount, ConnectorStatus, ConnectorType};
 use agentkit_core::{Error, ErrorKind, Result};
 
-use crate::vault::Vault;
+use crate::credentials::vault::Vault;
 use std::sync::Arc;
 
 /// The database plus the vault that seals every credential before it is written.

@@ -1,0 +1,4 @@
+//! MCP servers on per-user URLs: the Streamable HTTP / legacy SSE transport and its sessions.
+
+pub mod sessions;
+pub mod transport;

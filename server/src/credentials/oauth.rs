@@ -192,15 +192,7 @@ impl OAuthApp {
                 form.push(("client_secret", self.client_secret.clone()));
             }
         }
-        let resp = req
-            .form(&form)
-            .send()
-            .await
-            .map_err(|e| TokenError::Transient(format!("token endpoint unreachable: {}", e.message())))?;
-        let status = resp.status().as_u16();
-        let body = crate::egress::read_bounded(resp, crate::egress::TOKEN_ANSWER_MAX_BYTES)
-            .await
-            .map_err(|e| TokenError::Transient(format!("reading token response: {}", e.message())))?;
+        let (status, body) = token_endpoint_answer(req.form(&form)).await?;
         if status >= 500 || status == 429 {
             return Err(TokenError::Transient(format!("token endpoint answered HTTP {status}")));
         }
@@ -260,6 +252,22 @@ impl OAuthApp {
             tracing::warn!(error = %e.message(), "token revocation failed");
         }
     }
+}
+
+/// Sends a token-endpoint request and reads its answer within the token budget; a failure to
+/// reach or read it is transient (the caller backs off), never a reason to expire an account.
+pub(crate) async fn token_endpoint_answer(
+    request: crate::egress::OutboundRequest,
+) -> std::result::Result<(u16, bytes::Bytes), TokenError> {
+    let resp = request
+        .send()
+        .await
+        .map_err(|e| TokenError::Transient(format!("token endpoint unreachable: {}", e.message())))?;
+    let status = resp.status().as_u16();
+    let body = crate::egress::read_bounded(resp, crate::egress::TOKEN_ANSWER_MAX_BYTES)
+        .await
+        .map_err(|e| TokenError::Transient(format!("reading token response: {}", e.message())))?;
+    Ok((status, body))
 }
 
 fn urlencode(s: &str) -> String {

@@ -98,17 +98,8 @@ impl ServiceAccountKey {
     ) -> std::result::Result<TokenSet, TokenError> {
         let assertion = self.assertion(default_scopes).map_err(|e| TokenError::Rejected(e.message().to_string()))?;
         let form = [("grant_type", JWT_BEARER), ("assertion", assertion.as_str())];
-        let resp = egress
-            .post(&self.token_uri)
-            .timeout(std::time::Duration::from_secs(20))
-            .form(&form)
-            .send()
-            .await
-            .map_err(|e| TokenError::Transient(format!("token endpoint unreachable: {}", e.message())))?;
-        let status = resp.status().as_u16();
-        let body = crate::egress::read_bounded(resp, crate::egress::TOKEN_ANSWER_MAX_BYTES)
-            .await
-            .map_err(|e| TokenError::Transient(e.message().to_string()))?;
+        let request = egress.post(&self.token_uri).timeout(std::time::Duration::from_secs(20)).form(&form);
+        let (status, body) = crate::credentials::oauth::token_endpoint_answer(request).await?;
         match status {
             200..=299 => serde_json::from_slice(&body)
                 .map_err(|e| TokenError::Transient(format!("malformed token response: {e}"))),

@@ -46,11 +46,8 @@ pub async fn start(config: Config) -> Result<RunningServer> {
         .api_clients
         .iter()
         .map(|c| {
-            let mut hashed = c.clone();
-            // Keep only the hash in memory.
-            hashed.client_secret_sha256 = Some(c.secret_hash()?);
-            hashed.client_secret = None;
-            Ok((c.client_id.clone(), hashed))
+            let grants = crate::permissions::Grants::from_config(c.scopes.as_deref(), c.read_credentials)?;
+            Ok((c.client_id.clone(), crate::state::ApiClient { secret_sha256: c.secret_hash()?, grants }))
         })
         .collect::<Result<HashMap<_, _>>>()?;
     let state = Arc::new(AppState {

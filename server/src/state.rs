@@ -38,6 +38,14 @@ impl Registry {
     }
 }
 
+/// An API client as the gateway keeps it: the secret's hash only, and its grants resolved once
+/// at start (not per request).
+#[derive(Debug, Clone)]
+pub struct ApiClient {
+    pub secret_sha256: String,
+    pub grants: crate::permissions::Grants,
+}
+
 /// Everything a request handler needs; built once at start-up.
 pub struct AppState {
     pub config: Config,
@@ -47,7 +55,7 @@ pub struct AppState {
     pub signer: Signer,
     pub public_url: String,
     /// client_id → the API client's settings (secret hash, permissions).
-    pub api_clients: HashMap<String, crate::config::ApiClientConfig>,
+    pub api_clients: HashMap<String, ApiClient>,
     pub refresher: crate::credentials::refresh::Refresher,
     pub mcp_sessions: crate::mcp::sessions::Sessions,
     pub sql_pools: crate::execution::sql::SqlPools,

@@ -31,11 +31,7 @@ pub async fn issue_token(State(state): State<SharedState>, body: Bytes) -> Respo
     if client_id.is_empty() || secret.is_empty() {
         return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "client_id and client_secret are required");
     }
-    let valid = state
-        .api_clients
-        .get(client_id)
-        .and_then(|c| c.client_secret_sha256.as_deref())
-        .is_some_and(|hash| digest_eq(hash, &sha256_hex(secret)));
+    let valid = state.api_clients.get(client_id).is_some_and(|c| digest_eq(&c.secret_sha256, &sha256_hex(secret)));
     if !valid {
         tracing::info!(client_id, "rejected client credentials");
         return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "unknown client or wrong secret");

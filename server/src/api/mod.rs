@@ -81,14 +81,13 @@ impl FromRequestParts<SharedState> for Caller {
         let Some(client) = state.api_clients.get(&claims.cid) else {
             return Err(Error::new(ErrorKind::Unauthorized, "API client no longer exists").into());
         };
-        let grants = crate::permissions::Grants::from_config(client.scopes.as_deref(), client.read_credentials)?;
-        let route = parts.extensions.get::<axum::extract::MatchedPath>().map(|p| p.as_str().to_string());
-        match route.as_deref().and_then(|r| crate::permissions::required_scope(&parts.method, r)) {
-            Some((scope, what)) => grants.require(&claims.cid, scope, what)?,
+        let route = parts.extensions.get::<axum::extract::MatchedPath>().map(|p| p.as_str());
+        match route.and_then(|r| crate::permissions::required_scope(&parts.method, r)) {
+            Some((scope, what)) => client.grants.require(&claims.cid, scope, what)?,
             // Every API route is in the table (a unit test walks the router); refuse the unknown.
             None => return Err(Error::new(ErrorKind::Forbidden, "this endpoint is not open to API clients").into()),
         }
-        Ok(Caller { grants, client_id: claims.cid })
+        Ok(Caller { grants: client.grants.clone(), client_id: claims.cid })
     }
 }
 

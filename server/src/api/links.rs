@@ -17,7 +17,7 @@ use agentkit_core::{Error, ErrorKind};
 use super::{ApiResult, Caller, JsonBody};
 use crate::credentials::oauth::pkce_pair;
 use crate::credentials::tokens::{now_unix, LinkClaims};
-use crate::domain::accounts::{create_account, resolve_account};
+use crate::domain::accounts::get_or_create;
 use crate::domain::links::issue_link;
 use crate::state::{AppState, SharedState};
 use crate::store::{AccountRecord, AuthRequest, AuthRequestStatus};
@@ -58,18 +58,7 @@ pub async fn create_magic_link(
         check_user_verify_url(&state.config.server.user_verify_hosts, &req.user_verify_url)?;
     }
     // A link for a user without an account creates the pending account, as the hosted API does.
-    let account = match resolve_account(&state, &req.selector).await {
-        Ok(a) => a,
-        Err(e) if e.kind() == ErrorKind::NotFound && req.selector.id.is_empty() => {
-            let create =
-                UpsertConnectedAccountRequest { selector: req.selector.clone(), connected_account: Default::default() };
-            match create_account(&state, create).await {
-                Err(e) if e.kind() == ErrorKind::Conflict => resolve_account(&state, &req.selector).await?,
-                other => other?,
-            }
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let account = get_or_create(&state, &req.selector).await?;
     Ok(Json(issue_link(&state, &account.id, req.state, req.user_verify_url)))
 }
 

@@ -296,7 +296,7 @@ pub async fn auth_state(
     let mut out = Vec::new();
     for m in &config.mappings {
         let account = match links {
-            true => Some(get_or_create(state, &m.connection_name, user).await?),
+            true => Some(get_or_create(state, &AccountSelector::by_name(&m.connection_name, user)).await?),
             false => state.store.accounts_by_name(&m.connection_name, user, "", "").await?.into_iter().next(),
         };
         let status = account.as_ref().map(|a| a.status.as_str().to_string()).unwrap_or_default();

@@ -168,24 +168,18 @@ pub async fn create_account(state: &AppState, req: UpsertConnectedAccountRequest
     Ok(account)
 }
 
-/// The account of `identifier` on `connection`, created (PENDING_AUTH) when there is none; a
-/// concurrent creation of the same account is re-read rather than reported.
-pub async fn get_or_create(state: &AppState, connection: &str, identifier: &str) -> Result<AccountRecord> {
-    if let Some(found) = state.store.accounts_by_name(connection, identifier, "", "").await?.into_iter().next() {
-        return Ok(found);
-    }
-    let req = UpsertConnectedAccountRequest {
-        selector: AccountSelector::by_name(connection, identifier),
-        ..Default::default()
-    };
-    match create_account(state, req).await {
-        Err(e) if e.kind() == ErrorKind::Conflict => state
-            .store
-            .accounts_by_name(connection, identifier, "", "")
-            .await?
-            .into_iter()
-            .next()
-            .ok_or_else(|| Error::new(ErrorKind::Conflict, "the connected account was deleted while being created")),
+/// The one account `selector` names, created (PENDING_AUTH) when there is none; a concurrent
+/// creation of the same account is re-read rather than reported. Ambiguity is a 409, as for
+/// every other lookup.
+pub async fn get_or_create(state: &AppState, selector: &AccountSelector) -> Result<AccountRecord> {
+    match resolve_account(state, selector).await {
+        Err(e) if e.kind() == ErrorKind::NotFound && selector.id.trim().is_empty() => {
+            let req = UpsertConnectedAccountRequest { selector: selector.clone(), ..Default::default() };
+            match create_account(state, req).await {
+                Err(e) if e.kind() == ErrorKind::Conflict => resolve_account(state, selector).await,
+                other => other,
+            }
+        }
         other => other,
     }
 }

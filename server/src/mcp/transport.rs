@@ -159,9 +159,12 @@ async fn call_tool(state: &AppState, target: &Target, params: &Value) -> Result<
         exposed.iter().find(|(t, _)| t.def.name == name).ok_or((-32602, format!("Unknown tool: {name}")))?;
     let input = crate::catalog::input_schema::validate_tool_input(&tool.def.input_schema, params.get("arguments"))
         .map_err(|e| (-32602, format!("Invalid params: {}", e.message().replace("tool_input", "arguments"))))?;
-    let account = crate::domain::accounts::get_or_create(state, connection, &target.user)
-        .await
-        .map_err(|e| (-32603, e.message().to_string()))?;
+    let account = crate::domain::accounts::get_or_create(
+        state,
+        &agentkit_core::model::AccountSelector::by_name(connection, &target.user),
+    )
+    .await
+    .map_err(|e| (-32603, e.message().to_string()))?;
     if account.status != ConnectorStatus::Active {
         let link = crate::domain::links::issue_link(state, &account.id, String::new(), String::new()).link;
         return Ok(tool_error(format!(

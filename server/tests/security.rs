@@ -149,6 +149,14 @@ impl Gateway {
         Actions::new(ScalekitClient::new(&self.url, client, &secret, ClientOptions::default()).unwrap())
     }
 
+    /// Creates a connected account as `admin`; `connected_account` holds its api_config and
+    /// authorization_details.
+    async fn create_account(&self, connection: &str, identifier: &str, connected_account: Value) -> (u16, Value) {
+        let body =
+            json!({"connection_name": connection, "identifier": identifier, "connected_account": connected_account});
+        self.post("admin", "/api/v1/connected_accounts", body).await
+    }
+
     /// A custom provider (bearer token) at `proxy_url` and an ACTIVE account on it.
     async fn provider_with_account(&self, identifier: &str, proxy_url: &str, api_config: Value) -> (u16, Value) {
         let (status, body) = self
@@ -162,12 +170,11 @@ impl Gateway {
         if status != 201 {
             return (status, body);
         }
-        self.post(
-            "admin",
-            "/api/v1/connected_accounts",
-            json!({"connection_name": identifier, "identifier": "victim",
-                   "connected_account": {"api_config": api_config,
-                       "authorization_details": {"static_auth": {"details": {"token": "victim-token"}}}}}),
+        let credentials = json!({"static_auth": {"details": {"token": "victim-token"}}});
+        self.create_account(
+            identifier,
+            "victim",
+            json!({"api_config": api_config, "authorization_details": credentials}),
         )
         .await
     }
@@ -377,12 +384,12 @@ async fn scopes_gate_endpoints_and_credential_routing() {
     // A victim's Salesforce account, then a client that may not read credentials tries to point
     // it at a host it controls.
     let (status, body) = gw
-        .post(
-            "admin",
-            "/api/v1/connected_accounts",
-            json!({"connection_name": "salesforce", "identifier": "victim", "connected_account": {
+        .create_account(
+            "salesforce",
+            "victim",
+            json!({
                 "api_config": {"instance_url": "https://acme.my.salesforce.com"},
-                "authorization_details": {"oauth_token": {"access_token": "victim-token"}}}}),
+                "authorization_details": {"oauth_token": {"access_token": "victim-token"}}}),
         )
         .await;
     assert_eq!(status, 201, "{body}");
@@ -411,12 +418,12 @@ async fn scopes_gate_endpoints_and_credential_routing() {
     assert_eq!(status, 409, "{body}");
     // ...and a new value is held to the connector's host patterns.
     let (status, body) = gw
-        .post(
-            "admin",
-            "/api/v1/connected_accounts",
-            json!({"connection_name": "salesforce", "identifier": "other", "connected_account": {
+        .create_account(
+            "salesforce",
+            "other",
+            json!({
                 "api_config": {"instance_url": attacker},
-                "authorization_details": {"oauth_token": {"access_token": "other-token"}}}}),
+                "authorization_details": {"oauth_token": {"access_token": "other-token"}}}),
         )
         .await;
     assert_eq!(status, 400, "{body}");
@@ -437,11 +444,11 @@ async fn answers_are_read_within_a_budget() {
         upstream.port()
     ))
     .await;
-    gw.post(
-        "admin",
-        "/api/v1/connected_accounts",
-        json!({"connection_name": "gmail", "identifier": "u", "connected_account": {
-            "authorization_details": {"oauth_token": {"access_token": "t"}}}}),
+    gw.create_account(
+        "gmail",
+        "u",
+        json!({
+            "authorization_details": {"oauth_token": {"access_token": "t"}}}),
     )
     .await;
     let started = std::time::Instant::now();
@@ -468,11 +475,11 @@ async fn bad_input_is_an_error_and_a_record_never_a_reset() {
     .await;
     // A CR/LF in a credential is refused when it is saved, naming the field.
     let (status, body) = gw
-        .post(
-            "admin",
-            "/api/v1/connected_accounts",
-            json!({"connection_name": "gmail", "identifier": "u", "connected_account": {
-                "authorization_details": {"oauth_token": {"access_token": "tok\r\nX-Injected: 1"}}}}),
+        .create_account(
+            "gmail",
+            "u",
+            json!({
+                "authorization_details": {"oauth_token": {"access_token": "tok\r\nX-Injected: 1"}}}),
         )
         .await;
     assert_eq!(status, 400, "{body}");
@@ -490,11 +497,11 @@ async fn bad_input_is_an_error_and_a_record_never_a_reset() {
     assert_eq!(status, 400, "{body}");
     assert!(body.to_string().contains("auth_header_key_override"), "{body}");
     for connection in ["gmail", "googlecalendar"] {
-        gw.post(
-            "admin",
-            "/api/v1/connected_accounts",
-            json!({"connection_name": connection, "identifier": "u", "connected_account": {
-                "authorization_details": {"oauth_token": {"access_token": "tok"}}}}),
+        gw.create_account(
+            connection,
+            "u",
+            json!({
+                "authorization_details": {"oauth_token": {"access_token": "tok"}}}),
         )
         .await;
     }
@@ -524,11 +531,11 @@ async fn bad_input_is_an_error_and_a_record_never_a_reset() {
     assert_eq!(status, 400, "{body}");
     assert!(body.to_string().contains("event_duration_hour"), "{body}");
     // A templated path value of ".." stays one encoded segment.
-    gw.post(
-        "admin",
-        "/api/v1/connected_accounts",
-        json!({"connection_name": "googlecalendar", "identifier": "v", "connected_account": {
-            "authorization_details": {"oauth_token": {"access_token": "tok"}}}}),
+    gw.create_account(
+        "googlecalendar",
+        "v",
+        json!({
+            "authorization_details": {"oauth_token": {"access_token": "tok"}}}),
     )
     .await;
     let (status, body) = gw
@@ -648,12 +655,7 @@ async fn concurrent_custom_provider_changes_never_store_an_invalid_one() {
 async fn account_search_treats_wildcards_as_text_and_the_data_dir_is_private() {
     let gw = gateway("").await;
     for identifier in ["alice", "bob_smith", "100%real"] {
-        gw.post(
-            "admin",
-            "/api/v1/connected_accounts",
-            json!({"connection_name": "salesforce", "identifier": identifier}),
-        )
-        .await;
+        gw.create_account("salesforce", identifier, json!({})).await;
     }
     for (query, expected) in [("_", vec!["bob_smith"]), ("%", vec!["100%real"]), ("lic", vec!["alice"])] {
         let (status, body) = gw
@@ -824,11 +826,11 @@ async fn every_built_in_tool_survives_boundary_inputs() {
     let gw = gateway(&extra).await;
     for (slug, _) in &connectors {
         let (status, body) = gw
-            .post(
-                "admin",
-                "/api/v1/connected_accounts",
-                json!({"connection_name": format!("{slug}_t"), "identifier": "u", "connected_account": {
-                    "authorization_details": {"oauth_token": {"access_token": "t", "user_access_token": "tu"}}}}),
+            .create_account(
+                &format!("{slug}_t"),
+                "u",
+                json!({
+                    "authorization_details": {"oauth_token": {"access_token": "t", "user_access_token": "tu"}}}),
             )
             .await;
         assert_eq!(status, 201, "{slug}: {body}");
@@ -913,11 +915,11 @@ async fn a_call_abandoned_by_its_client_is_still_recorded() {
         "[egress]\nallow = [\"127.0.0.1\"]\n[[connections]]\nname = \"gmail\"\nconnector = \"gmail\"\nbase_url = \"http://127.0.0.1:{port}\"\n"
     ))
     .await;
-    gw.post(
-        "admin",
-        "/api/v1/connected_accounts",
-        json!({"connection_name": "gmail", "identifier": "gone", "connected_account": {
-            "authorization_details": {"oauth_token": {"access_token": "t"}}}}),
+    gw.create_account(
+        "gmail",
+        "gone",
+        json!({
+            "authorization_details": {"oauth_token": {"access_token": "t"}}}),
     )
     .await;
     let abandoned = gw

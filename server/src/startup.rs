@@ -97,7 +97,14 @@ pub async fn apply_retention(state: &AppState) -> Result<(u64, u64)> {
         .then(|| chrono::Duration::days(i64::from(server.execution_retention_days)));
     let auth_requests = (server.auth_request_retention_hours > 0)
         .then(|| chrono::Duration::hours(i64::from(server.auth_request_retention_hours)));
-    state.store.prune(before(executions), before(auth_requests)).await
+    let mut deleted = (0, 0);
+    if let Some(cutoff) = before(executions) {
+        deleted.0 = state.store.delete_executions_before(cutoff).await?;
+    }
+    if let Some(cutoff) = before(auth_requests) {
+        deleted.1 = state.store.delete_auth_requests_expired_before(cutoff).await?;
+    }
+    Ok(deleted)
 }
 
 /// Runs [`apply_retention`] at start and every hour, for as long as the gateway lives.

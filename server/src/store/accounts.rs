@@ -1,0 +1,317 @@
+//! The `connected_accounts` table: accounts, their sealed credentials, and the list query.
+
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sqlx::sqlite::SqliteRow;
+// Dynamic SQL below is assembled only from constant column lists and `?` placeholders; every
+// value is bound, so `AssertSqlSafe` marks audited strings.
+use sqlx::{AssertSqlSafe, Row};
+
+use agentkit_core::model::{AuthorizationDetails, ConnectedAccount, ConnectorStatus, ConnectorType};
+use agentkit_core::Result;
+
+use super::{db_error, open_credentials, seal_credentials, ts, Store};
+use crate::credentials::vault::Vault;
+
+/// A stored connected account. `credentials` is the `authorization_details` JSON.
+#[derive(Debug, Clone)]
+pub struct AccountRecord {
+    pub id: String,
+    pub connection_name: String,
+    pub connector: String,
+    pub identifier: String,
+    pub organization_id: String,
+    pub user_id: String,
+    pub status: ConnectorStatus,
+    pub authorization_type: ConnectorType,
+    pub credentials: Option<AuthorizationDetails>,
+    pub api_config: Option<Value>,
+    pub token_expires_at: Option<DateTime<Utc>>,
+    pub updated_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+impl AccountRecord {
+    /// The wire form; credentials only when `with_credentials` (the `/auth` read).
+    pub fn to_wire(&self, with_credentials: bool) -> ConnectedAccount {
+        ConnectedAccount {
+            id: self.id.clone(),
+            identifier: self.identifier.clone(),
+            provider: self.connector.clone(),
+            status: self.status,
+            authorization_type: self.authorization_type,
+            authorization_details: if with_credentials { self.credentials.clone() } else { None },
+            token_expires_at: self.token_expires_at,
+            updated_at: Some(self.updated_at),
+            connector: self.connection_name.clone(),
+            last_used_at: self.last_used_at,
+            connection_id: format!("conn_{}", self.connection_name),
+            api_config: if with_credentials { self.api_config.clone() } else { None },
+            organization_id: self.organization_id.clone(),
+            user_id: self.user_id.clone(),
+        }
+    }
+}
+
+/// Filters of the account list.
+#[derive(Debug, Default, Clone)]
+pub struct AccountFilter {
+    pub connection_names: Vec<String>,
+    pub identifier: String,
+    pub provider: String,
+    pub organization_id: String,
+    pub user_id: String,
+    pub query: String,
+}
+
+const ACCOUNT_COLUMNS: &str = "id, connection_name, connector, identifier, organization_id, user_id, status, \
+    authorization_type, credentials, api_config, token_expires_at, updated_at, last_used_at";
+
+fn account_from_row(vault: &Vault, row: &SqliteRow) -> Result<AccountRecord> {
+    let id: String = row.get("id");
+    let credentials: Option<String> = row.get("credentials");
+    let credentials = credentials.map(|sealed| open_credentials(vault, &sealed, &id)).transpose()?;
+    let api_config: Option<String> = row.get("api_config");
+    Ok(AccountRecord {
+        id,
+        connection_name: row.get("connection_name"),
+        connector: row.get("connector"),
+        identifier: row.get("identifier"),
+        organization_id: row.get("organization_id"),
+        user_id: row.get("user_id"),
+        status: ConnectorStatus::from_str(row.get::<String, _>("status").as_str())?,
+        authorization_type: ConnectorType::from_str(row.get::<String, _>("authorization_type").as_str())?,
+        credentials,
+        api_config: api_config.map(|c| serde_json::from_str(&c)).transpose()?,
+        token_expires_at: ts(row.get("token_expires_at")),
+        updated_at: ts(row.get("updated_at")).unwrap_or_else(Utc::now),
+        last_used_at: ts(row.get("last_used_at")),
+    })
+}
+
+impl Store {
+    pub async fn insert_account(&self, a: &AccountRecord) -> Result<()> {
+        let now = Utc::now().to_rfc3339();
+        sqlx::query(
+            "INSERT INTO connected_accounts (id, connection_name, connector, identifier, organization_id, user_id, status, \
+             authorization_type, credentials, api_config, token_expires_at, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&a.id)
+        .bind(&a.connection_name)
+        .bind(&a.connector)
+        .bind(&a.identifier)
+        .bind(&a.organization_id)
+        .bind(&a.user_id)
+        .bind(a.status.as_str())
+        .bind(a.authorization_type.as_str())
+        .bind(a.credentials.as_ref().map(|c| seal_credentials(&self.vault, c, &a.id)).transpose()?)
+        .bind(a.api_config.as_ref().map(|c| c.to_string()))
+        .bind(a.token_expires_at.map(|t| t.to_rfc3339()))
+        .bind(&now)
+        .bind(&now)
+        .execute(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(())
+    }
+
+    /// Writes the mutable fields of an account.
+    pub async fn update_account(&self, a: &AccountRecord) -> Result<()> {
+        sqlx::query(
+            "UPDATE connected_accounts SET status = ?, authorization_type = ?, credentials = ?, api_config = ?, \
+             token_expires_at = ?, updated_at = ? WHERE id = ?",
+        )
+        .bind(a.status.as_str())
+        .bind(a.authorization_type.as_str())
+        .bind(a.credentials.as_ref().map(|c| seal_credentials(&self.vault, c, &a.id)).transpose()?)
+        .bind(a.api_config.as_ref().map(|c| c.to_string()))
+        .bind(a.token_expires_at.map(|t| t.to_rfc3339()))
+        .bind(Utc::now().to_rfc3339())
+        .bind(&a.id)
+        .execute(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(())
+    }
+
+    pub async fn account_by_id(&self, id: &str) -> Result<Option<AccountRecord>> {
+        let row = sqlx::query(AssertSqlSafe(format!("SELECT {ACCOUNT_COLUMNS} FROM connected_accounts WHERE id = ?")))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error)?;
+        row.as_ref().map(|r| account_from_row(&self.vault, r)).transpose()
+    }
+
+    /// Accounts of one identifier on one connection (any organization/user unless given).
+    pub async fn accounts_by_name(
+        &self,
+        connection_name: &str,
+        identifier: &str,
+        organization_id: &str,
+        user_id: &str,
+    ) -> Result<Vec<AccountRecord>> {
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM connected_accounts WHERE connection_name = ? AND identifier = ? \
+             AND (? = '' OR organization_id = ?) AND (? = '' OR user_id = ?) ORDER BY id"
+        )))
+        .bind(connection_name)
+        .bind(identifier)
+        .bind(organization_id)
+        .bind(organization_id)
+        .bind(user_id)
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        rows.iter().map(|r| account_from_row(&self.vault, r)).collect()
+    }
+
+    pub async fn delete_account(&self, id: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM connected_accounts WHERE id = ?")
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    pub async fn touch_account(&self, id: &str) -> Result<()> {
+        sqlx::query("UPDATE connected_accounts SET last_used_at = ? WHERE id = ?")
+            .bind(Utc::now().to_rfc3339())
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(())
+    }
+
+    /// One page of accounts (ordered by id) and the total number of matches.
+    pub async fn list_accounts(&self, f: &AccountFilter, offset: u32, limit: u32) -> Result<(Vec<AccountRecord>, u32)> {
+        let mut clause = String::from(" FROM connected_accounts WHERE 1=1");
+        let mut binds: Vec<String> = Vec::new();
+        for (column, value) in [
+            ("identifier", &f.identifier),
+            ("connector", &f.provider),
+            ("organization_id", &f.organization_id),
+            ("user_id", &f.user_id),
+        ] {
+            if !value.is_empty() {
+                clause.push_str(&format!(" AND {column} = ?"));
+                binds.push(value.clone());
+            }
+        }
+        if !f.connection_names.is_empty() {
+            clause.push_str(&format!(" AND connection_name IN ({})", vec!["?"; f.connection_names.len()].join(",")));
+            binds.extend(f.connection_names.iter().cloned());
+        }
+        if !f.query.is_empty() {
+            clause.push_str(" AND (identifier LIKE ? ESCAPE '\\' OR connection_name LIKE ? ESCAPE '\\')");
+            // The query is text, not a pattern: its own %, _ and \ match themselves.
+            let escaped = f.query.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+            let like = format!("%{escaped}%");
+            binds.push(like.clone());
+            binds.push(like);
+        }
+        let count_sql = format!("SELECT COUNT(*) AS n{clause}");
+        let mut count_q = sqlx::query(AssertSqlSafe(count_sql.as_str()));
+        for b in &binds {
+            count_q = count_q.bind(b);
+        }
+        let total: i64 = count_q.fetch_one(&self.pool).await.map_err(db_error)?.get("n");
+        let page_sql = format!("SELECT {ACCOUNT_COLUMNS}{clause} ORDER BY id LIMIT ? OFFSET ?");
+        let mut page_q = sqlx::query(AssertSqlSafe(page_sql.as_str()));
+        for b in &binds {
+            page_q = page_q.bind(b);
+        }
+        let rows = page_q.bind(limit as i64).bind(offset as i64).fetch_all(&self.pool).await.map_err(db_error)?;
+        let accounts = rows.iter().map(|r| account_from_row(&self.vault, r)).collect::<Result<Vec<_>>>()?;
+        Ok((accounts, total as u32))
+    }
+
+    /// Every account of an identifier (scoped tool listing).
+    pub async fn accounts_of_identifier(&self, identifier: &str) -> Result<Vec<AccountRecord>> {
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM connected_accounts WHERE identifier = ? ORDER BY id"
+        )))
+        .bind(identifier)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        rows.iter().map(|r| account_from_row(&self.vault, r)).collect()
+    }
+
+    /// Re-seals every credential not sealed with the active key (key rotation); returns how many.
+    /// Each row is updated only if unchanged since it was read, so it is safe while serving.
+    pub async fn reseal_credentials(&self) -> Result<usize> {
+        let active = self.vault.active_kid();
+        let rows = sqlx::query("SELECT id, credentials FROM connected_accounts WHERE credentials IS NOT NULL")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_error)?;
+        let mut count = 0;
+        for row in rows {
+            let (id, sealed): (String, String) = (row.get("id"), row.get("credentials"));
+            if Vault::kid_of(&sealed) == Some(active.as_str()) {
+                continue;
+            }
+            let details = open_credentials(&self.vault, &sealed, &id)?;
+            let resealed = seal_credentials(&self.vault, &details, &id)?;
+            let done = sqlx::query("UPDATE connected_accounts SET credentials = ? WHERE id = ? AND credentials = ?")
+                .bind(resealed)
+                .bind(&id)
+                .bind(&sealed)
+                .execute(&self.pool)
+                .await
+                .map_err(db_error)?;
+            count += done.rows_affected() as usize;
+        }
+        Ok(count)
+    }
+
+    /// Replaces an account's credentials only if they are still `expected` (nobody refreshed or
+    /// re-authorized in between); the write and the check are one statement.
+    pub async fn replace_credentials(
+        &self,
+        account: &AccountRecord,
+        expected: Option<&AuthorizationDetails>,
+    ) -> Result<bool> {
+        let current = sqlx::query("SELECT credentials FROM connected_accounts WHERE id = ?")
+            .bind(&account.id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error)?;
+        let Some(row) = current else { return Ok(false) };
+        let sealed_now: Option<String> = row.get("credentials");
+        let now_details = sealed_now.as_deref().map(|s| open_credentials(&self.vault, s, &account.id)).transpose()?;
+        if now_details.as_ref() != expected {
+            return Ok(false);
+        }
+        let done = sqlx::query(
+            "UPDATE connected_accounts SET status = ?, credentials = ?, token_expires_at = ?, updated_at = ? \
+             WHERE id = ? AND credentials IS ?",
+        )
+        .bind(account.status.as_str())
+        .bind(account.credentials.as_ref().map(|c| seal_credentials(&self.vault, c, &account.id)).transpose()?)
+        .bind(account.token_expires_at.map(|t| t.to_rfc3339()))
+        .bind(Utc::now().to_rfc3339())
+        .bind(&account.id)
+        .bind(sealed_now)
+        .execute(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn count_accounts_of_connection(&self, connection_name: &str) -> Result<i64> {
+        let row = sqlx::query("SELECT count(*) AS n FROM connected_accounts WHERE connection_name = ?")
+            .bind(connection_name)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(row.get("n"))
+    }
+}

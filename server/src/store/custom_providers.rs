@@ -1,0 +1,69 @@
+//! The `custom_providers` table: providers created at runtime, stored as their JSON.
+
+use chrono::Utc;
+use sqlx::Row;
+
+use agentkit_core::model::Provider;
+use agentkit_core::{Error, ErrorKind, Result};
+
+use super::{db_error, Store};
+
+impl Store {
+    pub async fn custom_providers(&self) -> Result<Vec<Provider>> {
+        let rows = sqlx::query("SELECT provider FROM custom_providers ORDER BY identifier")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_error)?;
+        rows.iter().map(|r| Ok(serde_json::from_str(&r.get::<String, _>("provider"))?)).collect()
+    }
+
+    pub async fn custom_provider(&self, identifier: &str) -> Result<Option<Provider>> {
+        let row = sqlx::query("SELECT provider FROM custom_providers WHERE identifier = ?")
+            .bind(identifier)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error)?;
+        row.map(|r| Ok(serde_json::from_str(&r.get::<String, _>("provider"))?)).transpose()
+    }
+
+    /// Inserts a new provider, or replaces one (`replace`); a new identifier already taken is 409.
+    pub async fn save_custom_provider(&self, provider: &Provider, replace: bool) -> Result<()> {
+        let now = Utc::now().to_rfc3339();
+        let body = serde_json::to_string(provider)?;
+        let outcome = if replace {
+            sqlx::query("UPDATE custom_providers SET provider = ?, updated_at = ? WHERE identifier = ?")
+                .bind(&body)
+                .bind(&now)
+                .bind(&provider.identifier)
+                .execute(&self.pool)
+                .await
+        } else {
+            sqlx::query(
+                "INSERT INTO custom_providers (identifier, id, provider, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+            )
+            .bind(&provider.identifier)
+            .bind(&provider.id)
+            .bind(&body)
+            .bind(&now)
+            .bind(&now)
+            .execute(&self.pool)
+            .await
+        };
+        match outcome {
+            Err(sqlx::Error::Database(db)) if db.is_unique_violation() => Err(Error::new(
+                ErrorKind::Conflict,
+                format!("a provider with identifier {:?} already exists", provider.identifier),
+            )),
+            other => other.map(|_| ()).map_err(db_error),
+        }
+    }
+
+    pub async fn delete_custom_provider(&self, identifier: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM custom_providers WHERE identifier = ?")
+            .bind(identifier)
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(done.rows_affected() > 0)
+    }
+}

@@ -1,0 +1,118 @@
+//! The `executions` table: one record per tool execution.
+
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+
+use agentkit_core::Result;
+
+use super::{db_error, ts, Store};
+
+/// The outcome an execution record holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ExecutionStatus {
+    Success,
+    Failed,
+}
+
+impl ExecutionStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExecutionStatus::Success => "SUCCESS",
+            ExecutionStatus::Failed => "FAILED",
+        }
+    }
+
+    fn parse(text: &str) -> ExecutionStatus {
+        if text == "SUCCESS" {
+            ExecutionStatus::Success
+        } else {
+            ExecutionStatus::Failed
+        }
+    }
+}
+
+impl std::fmt::Display for ExecutionStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One execution record.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ExecutionRecord {
+    pub id: String,
+    pub api_client_id: String,
+    pub tool_name: String,
+    pub connection_name: String,
+    pub connected_account_id: String,
+    pub identifier: String,
+    pub status: ExecutionStatus,
+    pub upstream_status: Option<i64>,
+    pub error_code: Option<String>,
+    pub latency_ms: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Store {
+    pub async fn insert_execution(&self, e: &ExecutionRecord) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO executions (id, api_client_id, tool_name, connection_name, connected_account_id, identifier, status, \
+             upstream_status, error_code, latency_ms, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&e.id)
+        .bind(&e.api_client_id)
+        .bind(&e.tool_name)
+        .bind(&e.connection_name)
+        .bind(&e.connected_account_id)
+        .bind(&e.identifier)
+        .bind(e.status.as_str())
+        .bind(e.upstream_status)
+        .bind(&e.error_code)
+        .bind(e.latency_ms)
+        .bind(e.created_at.to_rfc3339())
+        .execute(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(())
+    }
+
+    /// Most recent executions, newest first, optionally of one identifier.
+    pub async fn recent_executions(&self, identifier: &str, limit: u32) -> Result<Vec<ExecutionRecord>> {
+        let rows = sqlx::query(
+            "SELECT * FROM executions WHERE (? = '' OR identifier = ?) ORDER BY created_at DESC, rowid DESC LIMIT ?",
+        )
+        .bind(identifier)
+        .bind(identifier)
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(rows
+            .iter()
+            .map(|r| ExecutionRecord {
+                id: r.get("id"),
+                api_client_id: r.get("api_client_id"),
+                tool_name: r.get("tool_name"),
+                connection_name: r.get("connection_name"),
+                connected_account_id: r.get("connected_account_id"),
+                identifier: r.get("identifier"),
+                status: ExecutionStatus::parse(&r.get::<String, _>("status")),
+                upstream_status: r.get("upstream_status"),
+                error_code: r.get("error_code"),
+                latency_ms: r.get("latency_ms"),
+                created_at: ts(r.get("created_at")).unwrap_or_else(Utc::now),
+            })
+            .collect())
+    }
+
+    /// Deletes execution records created before `cutoff` (retention); returns how many went.
+    pub async fn delete_executions_before(&self, cutoff: DateTime<Utc>) -> Result<u64> {
+        let done = sqlx::query("DELETE FROM executions WHERE created_at < ?")
+            .bind(cutoff.to_rfc3339())
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(done.rows_affected())
+    }
+}

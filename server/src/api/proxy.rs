@@ -129,16 +129,12 @@ pub async fn forward(
             req.header(credential.0.as_str(), credential.1.as_str()).send().await
         }
     };
-    let mut account = state.refresher.ensure_fresh(&state, account).await?;
-    let mut upstream = send(&account).await?;
-    if upstream.status() == reqwest::StatusCode::UNAUTHORIZED {
-        // The provider rejected the access token: refresh once and send again.
-        if let Some(fresh) = state.refresher.after_rejection(&state, &account).await? {
-            account = fresh;
-            upstream = send(&account).await?;
-        }
-    }
-    let _ = state.store.touch_account(&account.id).await;
+    let account_id = account.id.clone();
+    let rejected = |sent: &agentkit_core::Result<reqwest::Response>| {
+        sent.as_ref().is_ok_and(|answer| answer.status() == reqwest::StatusCode::UNAUTHORIZED)
+    };
+    let upstream = crate::domain::credentials::call_with_fresh_token(&state, account, send, rejected).await??;
+    let _ = state.store.touch_account(&account_id).await;
     let status = StatusCode::from_u16(upstream.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
     let max_bytes = state.config.server.proxy_max_answer_bytes;
     if upstream.content_length().is_some_and(|len| len > max_bytes) {

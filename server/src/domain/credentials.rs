@@ -1,6 +1,7 @@
 //! Fresh credentials for a call — the refresher's use cases (refresh before expiry, after a
-//! provider 401, service-account minting). The bookkeeping they rely on (single-flight locks,
-//! backoff) lives in `crate::credentials::refresh`.
+//! provider 401, service-account minting) and [`call_with_fresh_token`], the one loop every entry
+//! point runs a provider call in. The bookkeeping they rely on (single-flight locks, backoff)
+//! lives in `crate::credentials::refresh`.
 
 use crate::credentials::oauth::TokenError;
 use crate::credentials::refresh::{access_token, expires_soon, fault_delay_before_commit, refresh_token, Refresher};
@@ -10,11 +11,69 @@ use crate::store::AccountRecord;
 use agentkit_core::model::ConnectorStatus;
 use agentkit_core::{Error, ErrorKind, Result};
 use chrono::Utc;
+use std::future::Future;
 use std::time::Instant;
+
+/// Why a refresh gave no token.
+pub enum RefreshError {
+    /// The provider refused the account's refresh token (the grant is gone): the account is now
+    /// `EXPIRED`, and the caller decides how to ask the user to authorize it again.
+    Revoked {
+        account: AccountRecord,
+        reason: String,
+    },
+    Failed(Error),
+}
+
+impl From<Error> for RefreshError {
+    fn from(e: Error) -> Self {
+        RefreshError::Failed(e)
+    }
+}
+
+type RefreshResult<T> = std::result::Result<T, RefreshError>;
+
+/// Runs `call` as `account` with an access token that is not about to expire; when `rejected`
+/// says the provider refused the token (a 401: the call was not carried out, so running it again
+/// is safe), refreshes once and runs it again. A revoked grant becomes the usual "authorize it
+/// again" error with a fresh link.
+pub async fn call_with_fresh_token<T, Fut>(
+    state: &AppState,
+    account: AccountRecord,
+    call: impl Fn(&AccountRecord) -> Fut,
+    rejected: impl Fn(&T) -> bool,
+) -> Result<T>
+where
+    Fut: Future<Output = T>,
+{
+    let outcome = async {
+        let account = state.refresher.ensure_fresh(state, account).await?;
+        let outcome = call(&account).await;
+        if !rejected(&outcome) {
+            return Ok(outcome);
+        }
+        match state.refresher.after_rejection(state, &account).await? {
+            Some(fresh) => Ok(call(&fresh).await),
+            None => Ok(outcome),
+        }
+    }
+    .await;
+    outcome.map_err(|e| match e {
+        RefreshError::Failed(e) => e,
+        RefreshError::Revoked { account, reason } => {
+            let link = crate::domain::links::issue_link(state, &account.id, String::new(), String::new()).link;
+            Error::failed_precondition(format!(
+                "connected account {} for identifier {:?} on {:?} is EXPIRED (the provider refused to refresh: {reason}); \
+                 authorize it again: {link}",
+                account.id, account.identifier, account.connection_name
+            ))
+        }
+    })
+}
 
 impl Refresher {
     /// The account with an access token that is not about to expire (refreshed if needed).
-    pub async fn ensure_fresh(&self, state: &AppState, account: AccountRecord) -> Result<AccountRecord> {
+    async fn ensure_fresh(&self, state: &AppState, account: AccountRecord) -> RefreshResult<AccountRecord> {
         let service_account = ServiceAccountKey::of(account.credentials.as_ref()).is_some();
         let needed = match access_token(&account) {
             None => service_account,
@@ -26,7 +85,7 @@ impl Refresher {
         let seen = access_token(&account).map(String::from);
         match self.refresh(state, &account.id, seen.as_deref()).await {
             // A token that is still valid remains usable while the endpoint is down.
-            Err(e)
+            Err(RefreshError::Failed(e))
                 if e.kind() == ErrorKind::Unavailable && account.token_expires_at.is_some_and(|t| t > Utc::now()) =>
             {
                 Ok(account)
@@ -37,7 +96,7 @@ impl Refresher {
 
     /// After the provider rejected `account`'s access token: a new one, unless the account
     /// cannot be refreshed (then `None`).
-    pub async fn after_rejection(&self, state: &AppState, account: &AccountRecord) -> Result<Option<AccountRecord>> {
+    async fn after_rejection(&self, state: &AppState, account: &AccountRecord) -> RefreshResult<Option<AccountRecord>> {
         if refresh_token(account).is_none() && ServiceAccountKey::of(account.credentials.as_ref()).is_none() {
             return Ok(None);
         }
@@ -46,7 +105,7 @@ impl Refresher {
 
     /// Refreshes account `id` unless its access token already differs from `seen` (someone else
     /// refreshed while we waited for the lock).
-    async fn refresh(&self, state: &AppState, id: &str, seen: Option<&str>) -> Result<AccountRecord> {
+    async fn refresh(&self, state: &AppState, id: &str, seen: Option<&str>) -> RefreshResult<AccountRecord> {
         let lock = self.lock_for(id);
         let outcome = {
             let _guard = lock.lock().await;
@@ -56,7 +115,7 @@ impl Refresher {
         outcome
     }
 
-    async fn refresh_locked(&self, state: &AppState, id: &str, seen: Option<&str>) -> Result<AccountRecord> {
+    async fn refresh_locked(&self, state: &AppState, id: &str, seen: Option<&str>) -> RefreshResult<AccountRecord> {
         let latest = state
             .store
             .account_by_id(id)
@@ -70,7 +129,8 @@ impl Refresher {
                 return Err(Error::new(
                     ErrorKind::Unavailable,
                     "the provider's token endpoint is failing; retry shortly",
-                ));
+                )
+                .into());
             }
         }
         if let Some(key) = ServiceAccountKey::of(latest.credentials.as_ref()) {
@@ -99,11 +159,11 @@ impl Refresher {
                     return Ok(fresh);
                 }
                 // Another replica committed first: its token wins.
-                state
+                Ok(state
                     .store
                     .account_by_id(id)
                     .await?
-                    .ok_or_else(|| Error::not_found("the connected account no longer exists"))
+                    .ok_or_else(|| Error::not_found("the connected account no longer exists"))?)
             }
             Err(TokenError::Rejected(reason)) => {
                 let now = state
@@ -118,22 +178,19 @@ impl Refresher {
                 expired.status = ConnectorStatus::Expired;
                 state.store.update_account(&expired).await?;
                 tracing::info!(account = %id, reason = %reason, "refresh token rejected: account expired");
-                let link = crate::domain::links::issue_link(state, &expired.id, String::new(), String::new()).link;
-                Err(Error::new(
-                    ErrorKind::FailedPrecondition,
-                    format!(
-                        "connected account {} for identifier {:?} on {:?} is EXPIRED (the provider refused to refresh: {reason}); \
-                         authorize it again: {link}",
-                        expired.id, expired.identifier, expired.connection_name
-                    ),
-                ))
+                Err(RefreshError::Revoked { account: expired, reason })
             }
-            Err(TokenError::Transient(reason)) => Err(self.back_off(id, &reason)),
+            Err(TokenError::Transient(reason)) => Err(self.back_off(id, &reason).into()),
         }
     }
 
     /// A service account's access token via the JWT bearer grant, cached next to its key.
-    async fn mint(&self, state: &AppState, latest: AccountRecord, key: ServiceAccountKey) -> Result<AccountRecord> {
+    async fn mint(
+        &self,
+        state: &AppState,
+        latest: AccountRecord,
+        key: ServiceAccountKey,
+    ) -> RefreshResult<AccountRecord> {
         let connection = state.connection(&latest.connection_name)?;
         let scopes = if connection.scopes.is_empty() {
             state.registry().catalog.connector(&connection.connector).map(|c| c.auth.scopes.clone()).unwrap_or_default()
@@ -154,22 +211,23 @@ impl Refresher {
                     tracing::info!(account = %latest.id, "service-account access token minted");
                     return Ok(fresh);
                 }
-                state
+                Ok(state
                     .store
                     .account_by_id(&latest.id)
                     .await?
-                    .ok_or_else(|| Error::not_found("the connected account no longer exists"))
+                    .ok_or_else(|| Error::not_found("the connected account no longer exists"))?)
             }
             Err(TokenError::Rejected(reason)) => {
                 let mut expired = latest.clone();
                 expired.status = ConnectorStatus::Expired;
                 state.store.update_account(&expired).await?;
-                Err(Error::new(
-                    ErrorKind::FailedPrecondition,
-                    format!("connected account {} is EXPIRED: the provider refused its service-account key ({reason}); update the key", latest.id),
+                Err(Error::failed_precondition(format!(
+                    "connected account {} is EXPIRED: the provider refused its service-account key ({reason}); update the key",
+                    latest.id
                 ))
+                .into())
             }
-            Err(TokenError::Transient(reason)) => Err(self.back_off(&latest.id, &reason)),
+            Err(TokenError::Transient(reason)) => Err(self.back_off(&latest.id, &reason).into()),
         }
     }
 }

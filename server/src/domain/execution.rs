@@ -108,20 +108,12 @@ pub async fn run_for_account(
         created_at: Utc::now(),
     };
     let mut unfinished = UnfinishedExecution { store: state.store.clone(), started, record: Some(record.clone()) };
-    let outcome = async {
-        let mut account = state.refresher.ensure_fresh(state, account.clone()).await?;
-        let mut outcome = run(&account).await;
-        if outcome.as_ref().is_err_and(|e| e.kind() == ErrorKind::ToolExecution && e.status() == 401) {
-            // The provider rejected the access token: refresh once and run again (a 401 means the
-            // call was not carried out, so running it again is safe).
-            if let Some(fresh) = state.refresher.after_rejection(state, &account).await? {
-                account = fresh;
-                outcome = run(&account).await;
-            }
-        }
-        outcome
-    }
-    .await;
+    let rejected = |outcome: &Result<Value>| {
+        outcome.as_ref().is_err_and(|e| e.kind() == ErrorKind::ToolExecution && e.status() == 401)
+    };
+    let outcome = crate::domain::credentials::call_with_fresh_token(state, account.clone(), run, rejected)
+        .await
+        .and_then(|outcome| outcome);
     // The outcome is known: disarm the guard and complete the record.
     unfinished.record = None;
     record.status = if outcome.is_ok() { ExecutionStatus::Success } else { ExecutionStatus::Failed };

@@ -94,6 +94,23 @@ pub struct ServerConfig {
     /// Hours an expired authorization request is kept (0: forever).
     #[serde(default = "default_auth_request_retention_hours")]
     pub auth_request_retention_hours: u32,
+    /// Milliseconds bookkeeping (execution records, `last_used_at`) may wait before it is
+    /// committed in one batch: what a crash can lose of it. Credentials and account state are
+    /// always written at once.
+    #[serde(default = "default_bookkeeping_flush_ms")]
+    pub bookkeeping_flush_ms: u64,
+    /// Most bookkeeping entries queued in memory; calls wait when it is full.
+    #[serde(default = "default_bookkeeping_queue")]
+    pub bookkeeping_queue: usize,
+}
+
+impl ServerConfig {
+    pub fn bookkeeping(&self) -> crate::store::BookkeepingSettings {
+        crate::store::BookkeepingSettings {
+            queue_capacity: self.bookkeeping_queue.max(1),
+            flush_interval: std::time::Duration::from_millis(self.bookkeeping_flush_ms),
+        }
+    }
 }
 
 impl Default for ServerConfig {
@@ -113,6 +130,8 @@ impl Default for ServerConfig {
             user_verify_hosts: Vec::new(),
             execution_retention_days: default_execution_retention_days(),
             auth_request_retention_hours: default_auth_request_retention_hours(),
+            bookkeeping_flush_ms: default_bookkeeping_flush_ms(),
+            bookkeeping_queue: default_bookkeeping_queue(),
         }
     }
 }
@@ -132,6 +151,12 @@ fn default_token_ttl() -> u64 {
 }
 fn default_link_ttl() -> u64 {
     600
+}
+fn default_bookkeeping_flush_ms() -> u64 {
+    100
+}
+fn default_bookkeeping_queue() -> usize {
+    65_536
 }
 fn default_execution_retention_days() -> u32 {
     30

@@ -142,6 +142,8 @@ async fn main() -> std::process::ExitCode {
                 reload_on_sighup(server.state.clone());
                 tracing::info!(url = %server.public_url, "gateway listening");
                 wait_for_shutdown().await;
+                // Bookkeeping still queued is committed before the process goes.
+                let _ = server.state.store.bookkeeping.flush().await;
                 let _ = std::fs::remove_file(pid_file);
             }
             #[cfg(feature = "sandbox")]
@@ -153,6 +155,7 @@ async fn main() -> std::process::ExitCode {
                 let _ = out.flush();
                 drop(out);
                 wait_for_shutdown().await;
+                let _ = env.gateway.state.store.bookkeeping.flush().await;
             }
             Command::Keys { action: KeysAction::Rotate { config, data_dir } } => {
                 let mut config = match config {
@@ -169,7 +172,9 @@ async fn main() -> std::process::ExitCode {
                 } else {
                     vault.add_key()?
                 };
-                let store = agentkit_server::store::Store::open(&config.database_url(), vault).await?;
+                let store =
+                    agentkit_server::store::Store::open(&config.database_url(), vault, config.server.bookkeeping())
+                        .await?;
                 let count = store.reseal_credentials().await?;
                 println!("active vault key {rotated_to}; re-sealed {count} credential(s)");
             }

@@ -1006,8 +1006,9 @@ async fn old_execution_records_are_deleted_by_retention() {
         latency_ms: 1,
         created_at: chrono::Utc::now() - chrono::Duration::days(age_days),
     };
-    server.state.store.insert_execution(&record("exec_old", 8)).await.unwrap();
-    server.state.store.insert_execution(&record("exec_new", 1)).await.unwrap();
+    server.state.store.record_execution(record("exec_old", 8)).await;
+    server.state.store.record_execution(record("exec_new", 1)).await;
+    server.state.store.bookkeeping.flush().await.unwrap();
     // The gateway's own hourly sweep may have run first: either way the old record is gone once.
     let (executions, _) = agentkit_server::startup::apply_retention(&server.state).await.unwrap();
     assert!(executions <= 1);

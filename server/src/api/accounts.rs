@@ -9,7 +9,7 @@ use agentkit_core::model::*;
 use agentkit_core::{Error, ErrorKind};
 
 use super::{page_tokens, page_window, ApiResult, Caller, JsonBody};
-use crate::domain::accounts::{apply_credentials, create_account, resolve_account};
+use crate::domain::accounts::{apply_credentials, create_account, read_account, resolve_account};
 use crate::state::SharedState;
 use crate::store::AccountFilter;
 
@@ -62,7 +62,7 @@ pub async fn get_auth(
     RawQuery(q): RawQuery,
 ) -> ApiResult<Json<ConnectedAccountResponse>> {
     let sel = AccountSelector::from_query(&QueryMap::parse(q.as_deref()));
-    let account = resolve_account(&state, &sel).await?;
+    let account = read_account(&state, &sel).await?;
     Ok(Json(ConnectedAccountResponse { connected_account: account.to_wire(true) }))
 }
 
@@ -72,7 +72,7 @@ pub async fn get_details(
     RawQuery(q): RawQuery,
 ) -> ApiResult<Json<ConnectedAccountResponse>> {
     let sel = AccountSelector::from_query(&QueryMap::parse(q.as_deref()));
-    let account = resolve_account(&state, &sel).await?;
+    let account = read_account(&state, &sel).await?;
     Ok(Json(ConnectedAccountResponse { connected_account: account.to_wire(false) }))
 }
 

@@ -58,6 +58,13 @@ pub async fn resolve_account(state: &AppState, sel: &AccountSelector) -> Result<
     })
 }
 
+/// [`resolve_account`] for showing the account to a caller: bookkeeping still queued (its
+/// `last_used_at`) is committed first, so a caller sees its own calls.
+pub async fn read_account(state: &AppState, sel: &AccountSelector) -> Result<AccountRecord> {
+    state.store.bookkeeping.flush().await?;
+    resolve_account(state, sel).await
+}
+
 /// Credentials travel in HTTP headers: a control character (CR, LF, NUL) in one would be a
 /// header injection or a failed request at every call, so it is refused when saved.
 fn check_header_safe(details: &AuthorizationDetails) -> Result<()> {

@@ -26,14 +26,7 @@ impl Drop for UnfinishedExecution {
     fn drop(&mut self) {
         let Some(mut record) = self.record.take() else { return };
         record.latency_ms = i64::try_from(self.started.elapsed().as_millis()).unwrap_or(i64::MAX);
-        let store = self.store.clone();
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn(async move {
-                if let Err(e) = store.insert_execution(&record).await {
-                    tracing::warn!(error = %e, "could not record a cancelled execution");
-                }
-            });
-        }
+        self.store.bookkeeping.execution_from_drop(record);
     }
 }
 
@@ -122,11 +115,9 @@ pub async fn run_for_account(
     record.error_code = outcome.as_ref().err().map(|e| e.error_code().to_string());
     record.latency_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
     record.created_at = Utc::now();
-    if let Err(e) = state.store.insert_execution(&record).await {
-        tracing::warn!(error = %e, "could not record execution");
-    }
-    let _ = state.store.touch_account(&account.id).await;
     tracing::info!(execution = %execution_id, tool = %record.tool_name, account = %account.id, status = %record.status, latency_ms = record.latency_ms, "tool executed");
+    state.store.record_execution(record).await;
+    state.store.touch_account(&account.id).await;
     match outcome {
         Ok(data) => {
             let max_bytes = limits.max_output_bytes.unwrap_or(crate::execution::limits::DEFAULT_MAX_OUTPUT_BYTES);

@@ -172,7 +172,7 @@ async fn call_tool(state: &AppState, target: &Target, params: &Value) -> Result<
             account.status.as_str()
         )));
     }
-    let _ = state.store.touch_mcp_instance(&target.owner).await;
+    state.store.touch_mcp_instance(&target.owner).await;
     match crate::domain::execution::run_for_account(state, &format!("mcp:{}", target.owner), tool, account, input).await
     {
         Ok(resp) => Ok(json!({

@@ -112,7 +112,7 @@ impl Store {
         .bind(a.token_expires_at.map(|t| t.to_rfc3339()))
         .bind(&now)
         .bind(&now)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await
         .map_err(db_error)?;
         Ok(())
@@ -131,7 +131,7 @@ impl Store {
         .bind(a.token_expires_at.map(|t| t.to_rfc3339()))
         .bind(Utc::now().to_rfc3339())
         .bind(&a.id)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await
         .map_err(db_error)?;
         Ok(())
@@ -173,24 +173,20 @@ impl Store {
     pub async fn delete_account(&self, id: &str) -> Result<bool> {
         let done = sqlx::query("DELETE FROM connected_accounts WHERE id = ?")
             .bind(id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .map_err(db_error)?;
         Ok(done.rows_affected() > 0)
     }
 
-    pub async fn touch_account(&self, id: &str) -> Result<()> {
-        sqlx::query("UPDATE connected_accounts SET last_used_at = ? WHERE id = ?")
-            .bind(Utc::now().to_rfc3339())
-            .bind(id)
-            .execute(&self.pool)
-            .await
-            .map_err(db_error)?;
-        Ok(())
+    /// Queues "used now" for the account's `last_used_at` (bookkeeping, batched).
+    pub async fn touch_account(&self, id: &str) {
+        self.bookkeeping.account_used(id).await;
     }
 
     /// One page of accounts (ordered by id) and the total number of matches.
     pub async fn list_accounts(&self, f: &AccountFilter, offset: u32, limit: u32) -> Result<(Vec<AccountRecord>, u32)> {
+        self.bookkeeping.flush().await?;
         let mut clause = String::from(" FROM connected_accounts WHERE 1=1");
         let mut binds: Vec<String> = Vec::new();
         for (column, value) in [
@@ -264,7 +260,7 @@ impl Store {
                 .bind(resealed)
                 .bind(&id)
                 .bind(&sealed)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await
                 .map_err(db_error)?;
             count += done.rows_affected() as usize;
@@ -300,7 +296,7 @@ impl Store {
         .bind(Utc::now().to_rfc3339())
         .bind(&account.id)
         .bind(sealed_now)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await
         .map_err(db_error)?;
         Ok(done.rows_affected() == 1)

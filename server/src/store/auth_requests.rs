@@ -71,7 +71,7 @@ impl Store {
         .bind(r.status.as_str())
         .bind(Utc::now().to_rfc3339())
         .bind(r.expires_at.to_rfc3339())
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await;
         match outcome {
             Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
@@ -127,7 +127,7 @@ impl Store {
         .bind(expires)
         .bind(id)
         .bind(from.as_str())
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await
         .map_err(db_error)?;
         Ok(done.rows_affected() == 1)
@@ -137,7 +137,7 @@ impl Store {
     pub async fn delete_auth_requests_expired_before(&self, cutoff: DateTime<Utc>) -> Result<u64> {
         let done = sqlx::query("DELETE FROM auth_requests WHERE expires_at < ?")
             .bind(cutoff.to_rfc3339())
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .map_err(db_error)?;
         Ok(done.rows_affected())

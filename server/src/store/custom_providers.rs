@@ -35,7 +35,7 @@ impl Store {
                 .bind(&body)
                 .bind(&now)
                 .bind(&provider.identifier)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await
         } else {
             sqlx::query(
@@ -46,7 +46,7 @@ impl Store {
             .bind(&body)
             .bind(&now)
             .bind(&now)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
         };
         match outcome {
@@ -61,7 +61,7 @@ impl Store {
     pub async fn delete_custom_provider(&self, identifier: &str) -> Result<bool> {
         let done = sqlx::query("DELETE FROM custom_providers WHERE identifier = ?")
             .bind(identifier)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .map_err(db_error)?;
         Ok(done.rows_affected() > 0)

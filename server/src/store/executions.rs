@@ -55,30 +55,14 @@ pub struct ExecutionRecord {
 }
 
 impl Store {
-    pub async fn insert_execution(&self, e: &ExecutionRecord) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO executions (id, api_client_id, tool_name, connection_name, connected_account_id, identifier, status, \
-             upstream_status, error_code, latency_ms, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&e.id)
-        .bind(&e.api_client_id)
-        .bind(&e.tool_name)
-        .bind(&e.connection_name)
-        .bind(&e.connected_account_id)
-        .bind(&e.identifier)
-        .bind(e.status.as_str())
-        .bind(e.upstream_status)
-        .bind(&e.error_code)
-        .bind(e.latency_ms)
-        .bind(e.created_at.to_rfc3339())
-        .execute(&self.pool)
-        .await
-        .map_err(db_error)?;
-        Ok(())
+    /// Queues an execution record for the next bookkeeping batch.
+    pub async fn record_execution(&self, e: ExecutionRecord) {
+        self.bookkeeping.execution(e).await;
     }
 
     /// Most recent executions, newest first, optionally of one identifier.
     pub async fn recent_executions(&self, identifier: &str, limit: u32) -> Result<Vec<ExecutionRecord>> {
+        self.bookkeeping.flush().await?;
         let rows = sqlx::query(
             "SELECT * FROM executions WHERE (? = '' OR identifier = ?) ORDER BY created_at DESC, rowid DESC LIMIT ?",
         )
@@ -110,7 +94,7 @@ impl Store {
     pub async fn delete_executions_before(&self, cutoff: DateTime<Utc>) -> Result<u64> {
         let done = sqlx::query("DELETE FROM executions WHERE created_at < ?")
             .bind(cutoff.to_rfc3339())
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .map_err(db_error)?;
         Ok(done.rows_affected())

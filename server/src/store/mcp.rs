@@ -63,7 +63,7 @@ impl Store {
             .bind(serde_json::to_string(&c.mappings)?)
             .bind(&now)
             .bind(&now)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await;
         match outcome {
             Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
@@ -79,7 +79,7 @@ impl Store {
             .bind(serde_json::to_string(&c.mappings)?)
             .bind(Utc::now().to_rfc3339())
             .bind(&c.id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .map_err(db_error)?;
         Ok(())
@@ -104,7 +104,7 @@ impl Store {
 
     /// Deletes a config and, with it, every instance (their URLs stop working at once).
     pub async fn delete_mcp_config(&self, id: &str) -> Result<bool> {
-        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        let mut tx = self.writer.begin().await.map_err(db_error)?;
         sqlx::query("DELETE FROM mcp_instances WHERE config_id = ?")
             .bind(id)
             .execute(&mut *tx)
@@ -137,7 +137,7 @@ impl Store {
         .bind(sha256_hex(&key))
         .bind(&now)
         .bind(&now)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await;
         match outcome {
             // A concurrent ensure created it first.
@@ -159,7 +159,9 @@ impl Store {
         row.as_ref().map(|r| self.instance_from_row(r)).transpose()
     }
 
+    /// An instance as shown to a caller (queued `last_used_at` committed first).
     pub async fn mcp_instance(&self, id: &str) -> Result<Option<InstanceRecord>> {
+        self.bookkeeping.flush().await?;
         let row = sqlx::query("SELECT * FROM mcp_instances WHERE id = ?")
             .bind(id)
             .fetch_optional(&self.pool)
@@ -179,6 +181,7 @@ impl Store {
     }
 
     pub async fn mcp_instances(&self) -> Result<Vec<InstanceRecord>> {
+        self.bookkeeping.flush().await?;
         let rows =
             sqlx::query("SELECT * FROM mcp_instances ORDER BY id").fetch_all(&self.pool).await.map_err(db_error)?;
         rows.iter().map(|r| self.instance_from_row(r)).collect()
@@ -190,7 +193,7 @@ impl Store {
             .bind(&i.config_id)
             .bind(Utc::now().to_rfc3339())
             .bind(&i.id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await;
         match outcome {
             Err(sqlx::Error::Database(db)) if db.is_unique_violation() => Err(Error::new(
@@ -204,19 +207,14 @@ impl Store {
     pub async fn delete_mcp_instance(&self, id: &str) -> Result<bool> {
         let done = sqlx::query("DELETE FROM mcp_instances WHERE id = ?")
             .bind(id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .map_err(db_error)?;
         Ok(done.rows_affected() > 0)
     }
 
-    pub async fn touch_mcp_instance(&self, id: &str) -> Result<()> {
-        sqlx::query("UPDATE mcp_instances SET last_used_at = ? WHERE id = ?")
-            .bind(Utc::now().to_rfc3339())
-            .bind(id)
-            .execute(&self.pool)
-            .await
-            .map_err(db_error)?;
-        Ok(())
+    /// Queues "used now" for the instance's `last_used_at` (bookkeeping, batched).
+    pub async fn touch_mcp_instance(&self, id: &str) {
+        self.bookkeeping.mcp_instance_used(id).await;
     }
 }

@@ -6,7 +6,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
 
 use agentkit_core::model::AuthorizationDetails;
@@ -16,19 +16,26 @@ use crate::credentials::vault::Vault;
 
 mod accounts;
 mod auth_requests;
+pub mod bookkeeping;
 mod custom_providers;
 mod executions;
 pub mod mcp;
 
 pub use accounts::{AccountFilter, AccountRecord};
 pub use auth_requests::{AuthRequest, AuthRequestStatus};
+pub use bookkeeping::{Bookkeeper, BookkeepingSettings};
 pub use executions::{ExecutionRecord, ExecutionStatus};
 
 /// The database plus the vault that seals every credential before it is written.
+///
+/// Reads go through `pool`; every write through `writer`, a single connection, so writers never
+/// contend for SQLite's one write lock. Bookkeeping is batched by [`Bookkeeper`].
 #[derive(Clone)]
 pub struct Store {
     pub(crate) pool: SqlitePool,
+    pub(crate) writer: SqlitePool,
     pub(crate) vault: Arc<Vault>,
+    pub bookkeeping: Bookkeeper,
 }
 
 pub(crate) fn db_error(e: sqlx::Error) -> Error {
@@ -62,19 +69,28 @@ fn open_credentials(vault: &Vault, sealed: &str, account_id: &str) -> Result<Aut
 }
 
 impl Store {
-    /// Opens (creating if needed) the database and applies migrations.
-    pub async fn open(url: &str, vault: Arc<Vault>) -> Result<Store> {
+    /// Opens (creating if needed) the database, applies migrations and starts the bookkeeping
+    /// writer.
+    ///
+    /// SQLite runs in WAL mode with `synchronous = FULL`: every commit is on disk before it is
+    /// acknowledged, power loss included. That costs one fsync per commit, which is why the
+    /// per-call bookkeeping is batched rather than the durability lowered.
+    pub async fn open(url: &str, vault: Arc<Vault>, bookkeeping: BookkeepingSettings) -> Result<Store> {
         let options = SqliteConnectOptions::from_str(url)
             .map_err(|e| Error::invalid_field("database_url", format!("bad database_url {url:?}: {e}")))?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
             .busy_timeout(std::time::Duration::from_secs(5))
             .foreign_keys(true);
-        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await.map_err(db_error)?;
+        let writer =
+            SqlitePoolOptions::new().max_connections(1).connect_with(options.clone()).await.map_err(db_error)?;
         sqlx::migrate!("./migrations")
-            .run(&pool)
+            .run(&writer)
             .await
             .map_err(|e| Error::new(ErrorKind::Server, format!("migration failed: {e}")))?;
-        Ok(Store { pool, vault })
+        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await.map_err(db_error)?;
+        let bookkeeping = Bookkeeper::start(writer.clone(), bookkeeping);
+        Ok(Store { pool, writer, vault, bookkeeping })
     }
 }

@@ -1,0 +1,204 @@
+//! Bookkeeping that may be a moment late but must not slow calls down: execution records and
+//! the `last_used_at` of accounts and MCP instances. Calls put entries on a bounded queue (and
+//! wait when it is full, so memory stays bounded); one writer task commits them in batches, one
+//! transaction per batch, at most one batch per flush interval. A crash loses at most the entries
+//! queued since the last commit — never a credential or an account's state, which the store
+//! writes synchronously. Readers of bookkeeping (`recent_executions`, account reads) call
+//! [`Bookkeeper::flush`] first, so a caller always sees its own calls.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sqlx::SqlitePool;
+use tokio::sync::{mpsc, oneshot};
+
+use agentkit_core::{Error, ErrorKind, Result};
+
+use super::{db_error, ExecutionRecord};
+
+/// Most entries one transaction writes.
+const MAX_BATCH: usize = 4096;
+
+/// What the queue carries.
+enum Entry {
+    Execution(Box<ExecutionRecord>),
+    AccountUsed {
+        account_id: String,
+        at: DateTime<Utc>,
+    },
+    McpInstanceUsed {
+        instance_id: String,
+        at: DateTime<Utc>,
+    },
+    /// Commit everything queued before this, then answer.
+    Flush(oneshot::Sender<()>),
+}
+
+/// Queue and writer settings (`server.bookkeeping_*`).
+#[derive(Debug, Clone, Copy)]
+pub struct BookkeepingSettings {
+    pub queue_capacity: usize,
+    pub flush_interval: Duration,
+}
+
+impl Default for BookkeepingSettings {
+    fn default() -> Self {
+        BookkeepingSettings { queue_capacity: 65_536, flush_interval: Duration::from_millis(100) }
+    }
+}
+
+/// The sending side; cheap to clone.
+#[derive(Clone)]
+pub struct Bookkeeper {
+    queue: mpsc::Sender<Entry>,
+}
+
+impl Bookkeeper {
+    /// Starts the writer task on `writer` (the store's one writing connection).
+    pub fn start(writer: SqlitePool, settings: BookkeepingSettings) -> Bookkeeper {
+        let (queue, entries) = mpsc::channel(settings.queue_capacity.max(1));
+        tokio::spawn(write_batches(writer, entries, settings.flush_interval));
+        Bookkeeper { queue }
+    }
+
+    pub async fn execution(&self, record: ExecutionRecord) {
+        self.send(Entry::Execution(Box::new(record))).await;
+    }
+
+    /// From a `Drop` (no await): queued if there is room, else handed to a task that waits.
+    pub fn execution_from_drop(&self, record: ExecutionRecord) {
+        if let Err(mpsc::error::TrySendError::Full(entry)) = self.queue.try_send(Entry::Execution(Box::new(record))) {
+            let queue = self.queue.clone();
+            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                runtime.spawn(async move {
+                    let _ = queue.send(entry).await;
+                });
+            }
+        }
+    }
+
+    pub async fn account_used(&self, account_id: &str) {
+        self.send(Entry::AccountUsed { account_id: account_id.to_string(), at: Utc::now() }).await;
+    }
+
+    pub async fn mcp_instance_used(&self, instance_id: &str) {
+        self.send(Entry::McpInstanceUsed { instance_id: instance_id.to_string(), at: Utc::now() }).await;
+    }
+
+    /// Returns once everything queued before the call is committed.
+    pub async fn flush(&self) -> Result<()> {
+        let (done, committed) = oneshot::channel();
+        self.send(Entry::Flush(done)).await;
+        committed.await.map_err(|_| Error::new(ErrorKind::Server, "the bookkeeping writer has stopped"))
+    }
+
+    async fn send(&self, entry: Entry) {
+        if self.queue.send(entry).await.is_err() {
+            tracing::warn!("the bookkeeping writer has stopped; an entry was dropped");
+        }
+    }
+}
+
+/// The writer: waits for a first entry, gathers more for one flush interval (or until a batch is
+/// full, or a flush is asked for), commits them in one transaction; until every sender is gone.
+async fn write_batches(writer: SqlitePool, mut entries: mpsc::Receiver<Entry>, interval: Duration) {
+    let mut batch = Vec::with_capacity(64);
+    while let Some(first) = entries.recv().await {
+        batch.push(first);
+        let deadline = tokio::time::Instant::now() + interval;
+        while batch.len() < MAX_BATCH && !matches!(batch.last(), Some(Entry::Flush(_))) {
+            tokio::select! {
+                next = entries.recv() => match next {
+                    Some(entry) => batch.push(entry),
+                    None => break,
+                },
+                _ = tokio::time::sleep_until(deadline) => break,
+            }
+        }
+        commit(&writer, &mut batch).await;
+    }
+}
+
+/// Writes a batch in one transaction (retried once on failure; then logged and dropped, since
+/// bookkeeping must never stop the gateway) and answers the flushes in it.
+async fn commit(writer: &SqlitePool, batch: &mut Vec<Entry>) {
+    let mut flushes = Vec::new();
+    let mut executions = Vec::new();
+    // Only the latest use of each account / instance matters.
+    let mut accounts: HashMap<String, DateTime<Utc>> = HashMap::new();
+    let mut instances: HashMap<String, DateTime<Utc>> = HashMap::new();
+    for entry in batch.drain(..) {
+        match entry {
+            Entry::Execution(record) => executions.push(record),
+            Entry::AccountUsed { account_id, at } => {
+                let latest = accounts.entry(account_id).or_insert(at);
+                *latest = (*latest).max(at);
+            }
+            Entry::McpInstanceUsed { instance_id, at } => {
+                let latest = instances.entry(instance_id).or_insert(at);
+                *latest = (*latest).max(at);
+            }
+            Entry::Flush(done) => flushes.push(done),
+        }
+    }
+    if !(executions.is_empty() && accounts.is_empty() && instances.is_empty()) {
+        let mut outcome = write(writer, &executions, &accounts, &instances).await;
+        if outcome.is_err() {
+            outcome = write(writer, &executions, &accounts, &instances).await;
+        }
+        if let Err(e) = outcome {
+            tracing::error!(error = %e, executions = executions.len(), "bookkeeping batch lost");
+        }
+    }
+    for done in flushes {
+        let _ = done.send(());
+    }
+}
+
+async fn write(
+    writer: &SqlitePool,
+    executions: &[Box<ExecutionRecord>],
+    accounts: &HashMap<String, DateTime<Utc>>,
+    instances: &HashMap<String, DateTime<Utc>>,
+) -> Result<()> {
+    let mut tx = writer.begin().await.map_err(db_error)?;
+    for e in executions {
+        sqlx::query(
+            "INSERT OR IGNORE INTO executions (id, api_client_id, tool_name, connection_name, connected_account_id, \
+             identifier, status, upstream_status, error_code, latency_ms, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&e.id)
+        .bind(&e.api_client_id)
+        .bind(&e.tool_name)
+        .bind(&e.connection_name)
+        .bind(&e.connected_account_id)
+        .bind(&e.identifier)
+        .bind(e.status.as_str())
+        .bind(e.upstream_status)
+        .bind(&e.error_code)
+        .bind(e.latency_ms)
+        .bind(e.created_at.to_rfc3339())
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+    }
+    for (id, at) in accounts {
+        sqlx::query("UPDATE connected_accounts SET last_used_at = ? WHERE id = ?")
+            .bind(at.to_rfc3339())
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+    }
+    for (id, at) in instances {
+        sqlx::query("UPDATE mcp_instances SET last_used_at = ? WHERE id = ?")
+            .bind(at.to_rfc3339())
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+    }
+    tx.commit().await.map_err(db_error)
+}

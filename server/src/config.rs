@@ -102,13 +102,26 @@ pub struct ServerConfig {
     /// Most bookkeeping entries queued in memory; calls wait when it is full.
     #[serde(default = "default_bookkeeping_queue")]
     pub bookkeeping_queue: usize,
+    /// Identifiers whose accounts the call path keeps in memory (0: no cache).
+    #[serde(default = "default_account_cache_capacity")]
+    pub account_cache_capacity: usize,
+    /// Milliseconds a cached account may miss a write made by another process on the same
+    /// database (this process's own writes are seen at once).
+    #[serde(default = "default_account_cache_ttl_ms")]
+    pub account_cache_ttl_ms: u64,
 }
 
 impl ServerConfig {
-    pub fn bookkeeping(&self) -> crate::store::BookkeepingSettings {
-        crate::store::BookkeepingSettings {
-            queue_capacity: self.bookkeeping_queue.max(1),
-            flush_interval: std::time::Duration::from_millis(self.bookkeeping_flush_ms),
+    pub fn store_settings(&self) -> crate::store::StoreSettings {
+        crate::store::StoreSettings {
+            bookkeeping: crate::store::BookkeepingSettings {
+                queue_capacity: self.bookkeeping_queue.max(1),
+                flush_interval: std::time::Duration::from_millis(self.bookkeeping_flush_ms),
+            },
+            account_cache: crate::store::AccountCacheSettings {
+                capacity: self.account_cache_capacity,
+                ttl: std::time::Duration::from_millis(self.account_cache_ttl_ms),
+            },
         }
     }
 }
@@ -132,6 +145,8 @@ impl Default for ServerConfig {
             auth_request_retention_hours: default_auth_request_retention_hours(),
             bookkeeping_flush_ms: default_bookkeeping_flush_ms(),
             bookkeeping_queue: default_bookkeeping_queue(),
+            account_cache_capacity: default_account_cache_capacity(),
+            account_cache_ttl_ms: default_account_cache_ttl_ms(),
         }
     }
 }
@@ -157,6 +172,12 @@ fn default_bookkeeping_flush_ms() -> u64 {
 }
 fn default_bookkeeping_queue() -> usize {
     65_536
+}
+fn default_account_cache_capacity() -> usize {
+    10_000
+}
+fn default_account_cache_ttl_ms() -> u64 {
+    5_000
 }
 fn default_execution_retention_days() -> u32 {
     30

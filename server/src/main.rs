@@ -173,7 +173,7 @@ async fn main() -> std::process::ExitCode {
                     vault.add_key()?
                 };
                 let store =
-                    agentkit_server::store::Store::open(&config.database_url(), vault, config.server.bookkeeping())
+                    agentkit_server::store::Store::open(&config.database_url(), vault, config.server.store_settings())
                         .await?;
                 let count = store.reseal_credentials().await?;
                 println!("active vault key {rotated_to}; re-sealed {count} credential(s)");

@@ -32,7 +32,7 @@ pub async fn start(config: Config) -> Result<RunningServer> {
         )
     })?;
     let vault = Arc::new(crate::credentials::vault::Vault::open(&config.server.data_dir)?);
-    let store = Store::open(&config.database_url(), vault, config.server.bookkeeping()).await?;
+    let store = Store::open(&config.database_url(), vault, config.server.store_settings()).await?;
     let registry = build_registry(&config, &store).await?;
     let signer = Signer::new(signing_key(&config)?);
     restrict_data_dir(&config.server.data_dir);

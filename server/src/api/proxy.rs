@@ -11,7 +11,7 @@ use agentkit_core::model::AccountSelector;
 use agentkit_core::{Error, ErrorKind};
 
 use super::{ApiResult, Caller};
-use crate::domain::accounts::{require_active, resolve_account};
+use crate::domain::accounts::{require_active, resolve_account_for_call};
 use crate::state::SharedState;
 use crate::store::AccountRecord;
 
@@ -90,7 +90,7 @@ pub async fn forward(
     selector.organization_id = header_text(&headers, "organization_id");
     selector.user_id = header_text(&headers, "user_id");
     // Not ACTIVE: the same error as everywhere, with a fresh link to authorize the account.
-    let account = require_active(&state, resolve_account(&state, &selector).await?)?;
+    let account = require_active(&state, resolve_account_for_call(&state, &selector).await?)?;
     let connection = state.connection(&account.connection_name)?;
     let connector = state.registry().connector_of(&connection)?;
     if !connector.proxy_enabled {

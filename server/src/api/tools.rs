@@ -12,7 +12,7 @@ use agentkit_core::{Error, ErrorKind, Result};
 
 use super::{page_tokens, page_window, ApiResult, Caller, JsonBody};
 use crate::catalog::connectors::CatalogTool;
-use crate::domain::accounts::{require_active, resolve_account};
+use crate::domain::accounts::{require_active, resolve_account, resolve_account_for_call};
 use crate::domain::execution::run_for_account;
 use crate::state::{AppState, Registry, SharedState};
 use crate::store::AccountRecord;
@@ -175,17 +175,18 @@ async fn account_for_call(state: &AppState, req: &ExecuteToolRequest, tool: &Cat
                 user_id: req.user_id.clone(),
                 id: String::new(),
             };
-            resolve_account(state, &sel).await?
+            resolve_account_for_call(state, &sel).await?
         } else {
             let registry = state.registry();
             let mut candidates: Vec<AccountRecord> = state
                 .store
-                .accounts_of_identifier(req.identifier.trim())
+                .accounts_of_identifier_for_call(req.identifier.trim())
                 .await?
-                .into_iter()
+                .iter()
                 .filter(|a| a.connector == tool.connector.slug && registry.connections.contains_key(&a.connection_name))
                 .filter(|a| req.organization_id.is_empty() || a.organization_id == req.organization_id)
                 .filter(|a| req.user_id.is_empty() || a.user_id == req.user_id)
+                .cloned()
                 .collect();
             let connections: std::collections::BTreeSet<&str> =
                 candidates.iter().map(|a| a.connection_name.as_str()).collect();

@@ -26,35 +26,52 @@ fn check_identifier(identifier: &str) -> Result<()> {
     Ok(())
 }
 
+/// How fresh an account lookup must be.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Lookup {
+    /// From the database: before changing an account, or showing it.
+    Latest,
+    /// From the account cache when it has it: the call path (see `store::account_cache`).
+    ForCall,
+}
+
 /// Finds the one account a selector addresses, or 404.
 pub async fn resolve_account(state: &AppState, sel: &AccountSelector) -> Result<AccountRecord> {
+    resolve(state, sel, Lookup::Latest).await
+}
+
+/// [`resolve_account`] for running a call as the account (served from the account cache).
+pub async fn resolve_account_for_call(state: &AppState, sel: &AccountSelector) -> Result<AccountRecord> {
+    resolve(state, sel, Lookup::ForCall).await
+}
+
+async fn resolve(state: &AppState, sel: &AccountSelector, lookup: Lookup) -> Result<AccountRecord> {
     sel.validate()?;
     if !sel.id.trim().is_empty() {
         let found = state.store.account_by_id(sel.id.trim()).await?;
         return found.ok_or_else(|| Error::not_found(format!("connected account {:?} not found", sel.id.trim())));
     }
     state.connection(sel.connector.trim())?;
-    let found = state
-        .store
-        .accounts_by_name(sel.connector.trim(), sel.identifier.trim(), &sel.organization_id, &sel.user_id)
-        .await?;
+    let (connection, identifier) = (sel.connector.trim(), sel.identifier.trim());
+    let found = match lookup {
+        Lookup::Latest => {
+            state.store.accounts_by_name(connection, identifier, &sel.organization_id, &sel.user_id).await?
+        }
+        Lookup::ForCall => {
+            state.store.accounts_by_name_for_call(connection, identifier, &sel.organization_id, &sel.user_id).await?
+        }
+    };
     if found.len() > 1 {
         return Err(Error::new(
             ErrorKind::Conflict,
             format!(
-                "identifier {:?} on connection {:?} matches {} connected accounts: pass organization_id or user_id (or the account id)",
-                sel.identifier.trim(),
-                sel.connector.trim(),
+                "identifier {identifier:?} on connection {connection:?} matches {} connected accounts: pass organization_id or user_id (or the account id)",
                 found.len()
             ),
         ));
     }
     found.into_iter().next().ok_or_else(|| {
-        Error::not_found(format!(
-            "no connected account for identifier {:?} on connection {:?}",
-            sel.identifier.trim(),
-            sel.connector.trim()
-        ))
+        Error::not_found(format!("no connected account for identifier {identifier:?} on connection {connection:?}"))
     })
 }
 
@@ -179,7 +196,7 @@ pub async fn create_account(state: &AppState, req: UpsertConnectedAccountRequest
 /// creation of the same account is re-read rather than reported. Ambiguity is a 409, as for
 /// every other lookup.
 pub async fn get_or_create(state: &AppState, selector: &AccountSelector) -> Result<AccountRecord> {
-    match resolve_account(state, selector).await {
+    match resolve(state, selector, Lookup::ForCall).await {
         Err(e) if e.kind() == ErrorKind::NotFound && selector.id.trim().is_empty() => {
             let req = UpsertConnectedAccountRequest { selector: selector.clone(), ..Default::default() };
             match create_account(state, req).await {

@@ -12,6 +12,8 @@ use sqlx::{AssertSqlSafe, Row};
 use agentkit_core::model::{AuthorizationDetails, ConnectedAccount, ConnectorStatus, ConnectorType};
 use agentkit_core::Result;
 
+use std::sync::Arc;
+
 use super::{db_error, open_credentials, seal_credentials, ts, Store};
 use crate::credentials::vault::Vault;
 
@@ -115,6 +117,7 @@ impl Store {
         .execute(&self.writer)
         .await
         .map_err(db_error)?;
+        self.accounts_cache.invalidate(&a.identifier);
         Ok(())
     }
 
@@ -134,6 +137,7 @@ impl Store {
         .execute(&self.writer)
         .await
         .map_err(db_error)?;
+        self.accounts_cache.invalidate(&a.identifier);
         Ok(())
     }
 
@@ -171,12 +175,14 @@ impl Store {
     }
 
     pub async fn delete_account(&self, id: &str) -> Result<bool> {
-        let done = sqlx::query("DELETE FROM connected_accounts WHERE id = ?")
+        let deleted = sqlx::query("DELETE FROM connected_accounts WHERE id = ? RETURNING identifier")
             .bind(id)
-            .execute(&self.writer)
+            .fetch_optional(&self.writer)
             .await
             .map_err(db_error)?;
-        Ok(done.rows_affected() > 0)
+        let Some(row) = deleted else { return Ok(false) };
+        self.accounts_cache.invalidate(&row.get::<String, _>("identifier"));
+        Ok(true)
     }
 
     /// Queues "used now" for the account's `last_used_at` (bookkeeping, batched).
@@ -228,7 +234,7 @@ impl Store {
         Ok((accounts, total as u32))
     }
 
-    /// Every account of an identifier (scoped tool listing).
+    /// Every account of an identifier (scoped tool listing), ordered by id.
     pub async fn accounts_of_identifier(&self, identifier: &str) -> Result<Vec<AccountRecord>> {
         let rows = sqlx::query(AssertSqlSafe(format!(
             "SELECT {ACCOUNT_COLUMNS} FROM connected_accounts WHERE identifier = ? ORDER BY id"
@@ -238,6 +244,36 @@ impl Store {
         .await
         .map_err(db_error)?;
         rows.iter().map(|r| account_from_row(&self.vault, r)).collect()
+    }
+
+    /// [`Store::accounts_of_identifier`] for the call path: from the account cache when it holds
+    /// the identifier (see `account_cache` for how fresh that is).
+    pub async fn accounts_of_identifier_for_call(&self, identifier: &str) -> Result<Arc<[AccountRecord]>> {
+        if let Some(accounts) = self.accounts_cache.get(identifier) {
+            return Ok(accounts);
+        }
+        let generation = self.accounts_cache.generation();
+        let accounts: Arc<[AccountRecord]> = self.accounts_of_identifier(identifier).await?.into();
+        self.accounts_cache.store(identifier, accounts.clone(), generation);
+        Ok(accounts)
+    }
+
+    /// [`Store::accounts_by_name`] for the call path (the account cache).
+    pub async fn accounts_by_name_for_call(
+        &self,
+        connection_name: &str,
+        identifier: &str,
+        organization_id: &str,
+        user_id: &str,
+    ) -> Result<Vec<AccountRecord>> {
+        let accounts = self.accounts_of_identifier_for_call(identifier).await?;
+        Ok(accounts
+            .iter()
+            .filter(|a| a.connection_name == connection_name)
+            .filter(|a| organization_id.is_empty() || a.organization_id == organization_id)
+            .filter(|a| user_id.is_empty() || a.user_id == user_id)
+            .cloned()
+            .collect())
     }
 
     /// Re-seals every credential not sealed with the active key (key rotation); returns how many.
@@ -265,6 +301,7 @@ impl Store {
                 .map_err(db_error)?;
             count += done.rows_affected() as usize;
         }
+        self.accounts_cache.clear();
         Ok(count)
     }
 
@@ -299,6 +336,7 @@ impl Store {
         .execute(&self.writer)
         .await
         .map_err(db_error)?;
+        self.accounts_cache.invalidate(&account.identifier);
         Ok(done.rows_affected() == 1)
     }
 

@@ -13,7 +13,9 @@ use agentkit_core::model::AuthorizationDetails;
 use agentkit_core::{Error, ErrorKind, Result};
 
 use crate::credentials::vault::Vault;
+use account_cache::AccountCache;
 
+mod account_cache;
 mod accounts;
 mod auth_requests;
 pub mod bookkeeping;
@@ -36,6 +38,28 @@ pub struct Store {
     pub(crate) writer: SqlitePool,
     pub(crate) vault: Arc<Vault>,
     pub bookkeeping: Bookkeeper,
+    pub(crate) accounts_cache: Arc<AccountCache>,
+}
+
+/// How the store keeps what it may keep in memory (`server.*` settings).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StoreSettings {
+    pub bookkeeping: BookkeepingSettings,
+    pub account_cache: AccountCacheSettings,
+}
+
+/// The account cache's bounds: identifiers held, and how long a write made by another process
+/// can go unseen.
+#[derive(Debug, Clone, Copy)]
+pub struct AccountCacheSettings {
+    pub capacity: usize,
+    pub ttl: std::time::Duration,
+}
+
+impl Default for AccountCacheSettings {
+    fn default() -> Self {
+        AccountCacheSettings { capacity: 10_000, ttl: std::time::Duration::from_secs(5) }
+    }
 }
 
 pub(crate) fn db_error(e: sqlx::Error) -> Error {
@@ -75,7 +99,7 @@ impl Store {
     /// SQLite runs in WAL mode with `synchronous = FULL`: every commit is on disk before it is
     /// acknowledged, power loss included. That costs one fsync per commit, which is why the
     /// per-call bookkeeping is batched rather than the durability lowered.
-    pub async fn open(url: &str, vault: Arc<Vault>, bookkeeping: BookkeepingSettings) -> Result<Store> {
+    pub async fn open(url: &str, vault: Arc<Vault>, settings: StoreSettings) -> Result<Store> {
         let options = SqliteConnectOptions::from_str(url)
             .map_err(|e| Error::invalid_field("database_url", format!("bad database_url {url:?}: {e}")))?
             .create_if_missing(true)
@@ -90,7 +114,8 @@ impl Store {
             .await
             .map_err(|e| Error::new(ErrorKind::Server, format!("migration failed: {e}")))?;
         let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await.map_err(db_error)?;
-        let bookkeeping = Bookkeeper::start(writer.clone(), bookkeeping);
-        Ok(Store { pool, writer, vault, bookkeeping })
+        let bookkeeping = Bookkeeper::start(writer.clone(), settings.bookkeeping);
+        let accounts_cache = Arc::new(AccountCache::new(settings.account_cache.capacity, settings.account_cache.ttl));
+        Ok(Store { pool, writer, vault, bookkeeping, accounts_cache })
     }
 }

@@ -19,7 +19,7 @@ pub enum RefreshError {
     /// The provider refused the account's refresh token (the grant is gone): the account is now
     /// `EXPIRED`, and the caller decides how to ask the user to authorize it again.
     Revoked {
-        account: AccountRecord,
+        account: Box<AccountRecord>,
         reason: String,
     },
     Failed(Error),
@@ -178,7 +178,7 @@ impl Refresher {
                 expired.status = ConnectorStatus::Expired;
                 state.store.update_account(&expired).await?;
                 tracing::info!(account = %id, reason = %reason, "refresh token rejected: account expired");
-                Err(RefreshError::Revoked { account: expired, reason })
+                Err(RefreshError::Revoked { account: Box::new(expired), reason })
             }
             Err(TokenError::Transient(reason)) => Err(self.back_off(id, &reason).into()),
         }

@@ -16,7 +16,29 @@ pub struct Gateway {
 
 impl Gateway {
     pub fn start() -> Gateway {
-        let data_dir = std::env::temp_dir().join(format!("agentkit-rust-test-{}", uuid::Uuid::new_v4().simple()));
+        Gateway::start_in(std::env::temp_dir().join(format!("agentkit-rust-test-{}", uuid::Uuid::new_v4().simple())))
+    }
+
+    /// Kills the process at once (SIGKILL: no shutdown code runs) and starts a new one on the
+    /// same data dir, as after a crash.
+    pub fn crash_and_restart(mut self) -> Gateway {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let data_dir = std::mem::take(&mut self.data_dir);
+        Gateway::start_in(data_dir)
+    }
+
+    /// Asks the process to stop (SIGTERM: shutdown code runs), waits, and starts a new one on the
+    /// same data dir.
+    pub fn stop_and_restart(mut self) -> Gateway {
+        // SAFETY: kill(2) on our own child's pid; no memory is involved.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        let _ = self.child.wait();
+        let data_dir = std::mem::take(&mut self.data_dir);
+        Gateway::start_in(data_dir)
+    }
+
+    pub fn start_in(data_dir: PathBuf) -> Gateway {
         let mut child = Command::new(env!("CARGO_BIN_EXE_agentkit"))
             .args(["dev", "--port", "0", "--data-dir"])
             .arg(&data_dir)
@@ -39,7 +61,9 @@ impl Drop for Gateway {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.data_dir);
+        if !self.data_dir.as_os_str().is_empty() {
+            let _ = std::fs::remove_dir_all(&self.data_dir);
+        }
     }
 }
 

@@ -116,6 +116,9 @@ async fn retention_loop(state: std::sync::Weak<AppState>) {
             Ok((executions, auth_requests)) => tracing::info!(executions, auth_requests, "old records deleted"),
             Err(e) => tracing::warn!(error = %e.message(), "retention sweep failed"),
         }
+        if let Err(e) = live.store.optimize().await {
+            tracing::warn!(error = %e.message(), "PRAGMA optimize failed");
+        }
         drop(live);
         tokio::time::sleep(RETENTION_INTERVAL).await;
     }

@@ -8,7 +8,7 @@ use agentkit_core::model::query::QueryMap;
 use agentkit_core::model::*;
 use agentkit_core::{Error, ErrorKind};
 
-use super::{page_tokens, page_window, ApiResult, Caller, JsonBody};
+use super::{keyset_tokens, keyset_window, ApiResult, Caller, JsonBody};
 use crate::domain::accounts::{apply_credentials, create_account, read_account, resolve_account};
 use crate::state::SharedState;
 use crate::store::AccountFilter;
@@ -101,7 +101,7 @@ pub async fn list(
     RawQuery(q): RawQuery,
 ) -> ApiResult<Json<ListConnectedAccountsResponse>> {
     let req = ListConnectedAccountsRequest::from_query(&QueryMap::parse(q.as_deref()))?;
-    let (offset, limit) = page_window(req.page_size, &req.page_token, 50)?;
+    let (page, carried_total, limit) = keyset_window(req.page_size, &req.page_token, 50)?;
     let mut connection_names = req.connection_names.clone();
     if !req.connector.is_empty() {
         connection_names.push(req.connector.clone());
@@ -114,10 +114,12 @@ pub async fn list(
         user_id: req.user_id,
         query: req.query,
     };
-    let (accounts, total) = state.store.list_accounts(&filter, offset, limit).await?;
-    let (next_page_token, prev_page_token) = page_tokens(offset, limit, total);
+    let listed = state.store.list_accounts(&filter, &page, limit).await?;
+    let total = listed.total.or(carried_total).unwrap_or_default();
+    let ends = listed.accounts.first().zip(listed.accounts.last()).map(|(f, l)| (f.id.as_str(), l.id.as_str()));
+    let (next_page_token, prev_page_token) = keyset_tokens(total, ends, listed.has_next, listed.has_prev);
     Ok(Json(ListConnectedAccountsResponse {
-        connected_accounts: accounts.iter().map(|a| a.to_wire(false)).collect(),
+        connected_accounts: listed.accounts.iter().map(|a| a.to_wire(false)).collect(),
         total_size: total,
         next_page_token,
         prev_page_token,

@@ -137,6 +137,47 @@ pub fn page_tokens(offset: u32, limit: u32, total: u32) -> (String, String) {
     (next, prev)
 }
 
+/// Page tokens of lists paged by id (keyset, no OFFSET): `a:<total>:<id>` is the page after
+/// `id`, `b:<total>:<id>` the page before; `total` is what the first page counted, carried along.
+pub fn keyset_window(
+    page_size: Option<u32>,
+    page_token: &str,
+    default_size: u32,
+) -> Result<(crate::store::AccountPage, Option<u32>, u32)> {
+    use crate::store::AccountPage;
+    let limit = match page_size {
+        None | Some(0) => default_size,
+        Some(n) => n.min(MAX_PAGE_SIZE),
+    };
+    if page_token.is_empty() {
+        return Ok((AccountPage::First, None, limit));
+    }
+    let bad = || Error::invalid_field("page_token", "page_token is not a token returned by this API");
+    let text = B64.decode(page_token).ok().and_then(|b| String::from_utf8(b).ok()).ok_or_else(bad)?;
+    let mut parts = text.splitn(3, ':');
+    let (direction, total, id) = (parts.next(), parts.next(), parts.next());
+    let total = total.and_then(|t| t.parse::<u32>().ok()).ok_or_else(bad)?;
+    let page = match (direction, id) {
+        (Some("a"), Some(id)) if !id.is_empty() => AccountPage::After(id.to_string()),
+        (Some("b"), Some(id)) if !id.is_empty() => AccountPage::Before(id.to_string()),
+        _ => return Err(bad()),
+    };
+    Ok((page, Some(total), limit))
+}
+
+/// `(next_page_token, prev_page_token)` around a keyset page from `first_id` to `last_id`.
+pub fn keyset_tokens(
+    total: u32,
+    first_and_last: Option<(&str, &str)>,
+    has_next: bool,
+    has_prev: bool,
+) -> (String, String) {
+    let Some((first, last)) = first_and_last else { return (String::new(), String::new()) };
+    let next = if has_next { B64.encode(format!("a:{total}:{last}")) } else { String::new() };
+    let prev = if has_prev { B64.encode(format!("b:{total}:{first}")) } else { String::new() };
+    (next, prev)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,6 +8,10 @@
 //!   are seen after at most `ttl`.
 //! * Bounded: at most `capacity` identifiers, and an identifier with more than
 //!   `MAX_ACCOUNTS_PER_ENTRY` accounts is not cached at all.
+//!
+//! It also keeps the account list's match counts (per filter), which stay exact until the next
+//! account write in this process (the same generation counter), so a first page does not count
+//! every matching row again.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -25,6 +29,8 @@ struct Entry {
 
 pub struct AccountCache {
     entries: Mutex<HashMap<String, Entry>>,
+    /// filter key → (count, generation it was counted at, when)
+    counts: Mutex<HashMap<String, (u32, u64, Instant)>>,
     /// Bumped by every invalidation; a load only stores its result if no write happened since
     /// it began.
     generation: AtomicU64,
@@ -34,7 +40,31 @@ pub struct AccountCache {
 
 impl AccountCache {
     pub fn new(capacity: usize, ttl: Duration) -> AccountCache {
-        AccountCache { entries: Mutex::default(), generation: AtomicU64::new(0), capacity, ttl }
+        AccountCache {
+            entries: Mutex::default(),
+            counts: Mutex::default(),
+            generation: AtomicU64::new(0),
+            capacity,
+            ttl,
+        }
+    }
+
+    /// The list count for `filter`, if no account was written since it was counted.
+    pub fn count(&self, filter: &str) -> Option<u32> {
+        let counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+        let (n, generation, counted) = counts.get(filter)?;
+        (*generation == self.generation() && counted.elapsed() < self.ttl).then_some(*n)
+    }
+
+    pub fn store_count(&self, filter: &str, n: u32, generation: u64) {
+        if self.capacity == 0 || self.generation() != generation {
+            return;
+        }
+        let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+        if counts.len() >= self.capacity.min(1024) {
+            counts.clear();
+        }
+        counts.insert(filter.to_string(), (n, generation, Instant::now()));
     }
 
     /// Where a load starts: pass the answer to [`AccountCache::store`].

@@ -68,8 +68,39 @@ pub struct AccountFilter {
     pub query: String,
 }
 
+/// Where a page of the account list starts (keyset: by id, never an OFFSET).
+#[derive(Debug, Clone)]
+pub enum AccountPage {
+    First,
+    /// The page after this id.
+    After(String),
+    /// The page before this id.
+    Before(String),
+}
+
+/// One page of the account list.
+pub struct AccountListPage {
+    /// Without credentials (lists never return them, so they are neither read nor decrypted).
+    pub accounts: Vec<AccountRecord>,
+    pub has_next: bool,
+    pub has_prev: bool,
+    /// Counted on the first page only.
+    pub total: Option<u32>,
+}
+
 const ACCOUNT_COLUMNS: &str = "id, connection_name, connector, identifier, organization_id, user_id, status, \
     authorization_type, credentials, api_config, token_expires_at, updated_at, last_used_at";
+
+/// [`ACCOUNT_COLUMNS`] without the credentials.
+const LISTED_COLUMNS: &str = "id, connection_name, connector, identifier, organization_id, user_id, status, \
+    authorization_type, NULL AS credentials, api_config, token_expires_at, updated_at, last_used_at";
+
+/// Key lookups return few rows: they are ordered here, so no `ORDER BY id` tempts the planner
+/// into walking an id-ordered index instead of the key's.
+fn by_id(mut accounts: Vec<AccountRecord>) -> Result<Vec<AccountRecord>> {
+    accounts.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(accounts)
+}
 
 fn account_from_row(vault: &Vault, row: &SqliteRow) -> Result<AccountRecord> {
     let id: String = row.get("id");
@@ -160,7 +191,7 @@ impl Store {
     ) -> Result<Vec<AccountRecord>> {
         let rows = sqlx::query(AssertSqlSafe(format!(
             "SELECT {ACCOUNT_COLUMNS} FROM connected_accounts WHERE connection_name = ? AND identifier = ? \
-             AND (? = '' OR organization_id = ?) AND (? = '' OR user_id = ?) ORDER BY id"
+             AND (? = '' OR organization_id = ?) AND (? = '' OR user_id = ?)"
         )))
         .bind(connection_name)
         .bind(identifier)
@@ -171,7 +202,7 @@ impl Store {
         .fetch_all(&self.pool)
         .await
         .map_err(db_error)?;
-        rows.iter().map(|r| account_from_row(&self.vault, r)).collect()
+        by_id(rows.iter().map(|r| account_from_row(&self.vault, r)).collect::<Result<Vec<_>>>()?)
     }
 
     pub async fn delete_account(&self, id: &str) -> Result<bool> {
@@ -190,8 +221,9 @@ impl Store {
         self.bookkeeping.account_used(id).await;
     }
 
-    /// One page of accounts (ordered by id) and the total number of matches.
-    pub async fn list_accounts(&self, f: &AccountFilter, offset: u32, limit: u32) -> Result<(Vec<AccountRecord>, u32)> {
+    /// One page of accounts in id order, found through the index that matches the filter; the
+    /// total number of matches is counted only for the first page (`page` is `First`).
+    pub async fn list_accounts(&self, f: &AccountFilter, page: &AccountPage, limit: u32) -> Result<AccountListPage> {
         self.bookkeeping.flush().await?;
         let mut clause = String::from(" FROM connected_accounts WHERE 1=1");
         let mut binds: Vec<String> = Vec::new();
@@ -218,32 +250,66 @@ impl Store {
             binds.push(like.clone());
             binds.push(like);
         }
-        let count_sql = format!("SELECT COUNT(*) AS n{clause}");
-        let mut count_q = sqlx::query(AssertSqlSafe(count_sql.as_str()));
-        for b in &binds {
-            count_q = count_q.bind(b);
-        }
-        let total: i64 = count_q.fetch_one(&self.pool).await.map_err(db_error)?.get("n");
-        let page_sql = format!("SELECT {ACCOUNT_COLUMNS}{clause} ORDER BY id LIMIT ? OFFSET ?");
+        let total = match page {
+            AccountPage::First => {
+                let filter_key = format!("{clause}\0{}", binds.join("\0"));
+                match self.accounts_cache.count(&filter_key) {
+                    Some(n) => Some(n),
+                    None => {
+                        let generation = self.accounts_cache.generation();
+                        let count_sql = format!("SELECT COUNT(*) AS n{clause}");
+                        let mut count_q = sqlx::query(AssertSqlSafe(count_sql.as_str()));
+                        for b in &binds {
+                            count_q = count_q.bind(b);
+                        }
+                        let n: i64 = count_q.fetch_one(&self.pool).await.map_err(db_error)?.get("n");
+                        let n = u32::try_from(n).unwrap_or(u32::MAX);
+                        self.accounts_cache.store_count(&filter_key, n, generation);
+                        Some(n)
+                    }
+                }
+            }
+            _ => None,
+        };
+        let (keyset, order) = match page {
+            AccountPage::First => ("", "ASC"),
+            AccountPage::After(_) => (" AND id > ?", "ASC"),
+            AccountPage::Before(_) => (" AND id < ?", "DESC"),
+        };
+        // One row more than the page tells whether another page follows in that direction.
+        let page_sql = format!("SELECT {LISTED_COLUMNS}{clause}{keyset} ORDER BY id {order} LIMIT ?");
         let mut page_q = sqlx::query(AssertSqlSafe(page_sql.as_str()));
         for b in &binds {
             page_q = page_q.bind(b);
         }
-        let rows = page_q.bind(limit as i64).bind(offset as i64).fetch_all(&self.pool).await.map_err(db_error)?;
-        let accounts = rows.iter().map(|r| account_from_row(&self.vault, r)).collect::<Result<Vec<_>>>()?;
-        Ok((accounts, total as u32))
+        if let AccountPage::After(id) | AccountPage::Before(id) = page {
+            page_q = page_q.bind(id);
+        }
+        let rows = page_q.bind(i64::from(limit) + 1).fetch_all(&self.pool).await.map_err(db_error)?;
+        let mut accounts = rows.iter().map(|r| account_from_row(&self.vault, r)).collect::<Result<Vec<_>>>()?;
+        let more = accounts.len() > limit as usize;
+        accounts.truncate(limit as usize);
+        let (has_next, has_prev) = match page {
+            AccountPage::First => (more, false),
+            AccountPage::After(_) => (more, true),
+            AccountPage::Before(_) => {
+                accounts.reverse();
+                (true, more)
+            }
+        };
+        Ok(AccountListPage { accounts, has_next, has_prev, total })
     }
 
     /// Every account of an identifier (scoped tool listing), ordered by id.
     pub async fn accounts_of_identifier(&self, identifier: &str) -> Result<Vec<AccountRecord>> {
         let rows = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {ACCOUNT_COLUMNS} FROM connected_accounts WHERE identifier = ? ORDER BY id"
+            "SELECT {ACCOUNT_COLUMNS} FROM connected_accounts WHERE identifier = ?"
         )))
         .bind(identifier)
         .fetch_all(&self.pool)
         .await
         .map_err(db_error)?;
-        rows.iter().map(|r| account_from_row(&self.vault, r)).collect()
+        by_id(rows.iter().map(|r| account_from_row(&self.vault, r)).collect::<Result<Vec<_>>>()?)
     }
 
     /// [`Store::accounts_of_identifier`] for the call path: from the account cache when it holds

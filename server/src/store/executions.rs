@@ -63,14 +63,19 @@ impl Store {
     /// Most recent executions, newest first, optionally of one identifier.
     pub async fn recent_executions(&self, identifier: &str, limit: u32) -> Result<Vec<ExecutionRecord>> {
         self.bookkeeping.flush().await?;
-        let rows = sqlx::query(
-            "SELECT * FROM executions WHERE (? = '' OR identifier = ?) ORDER BY created_at DESC, rowid DESC LIMIT ?",
-        )
-        .bind(identifier)
-        .bind(identifier)
-        .bind(limit as i64)
-        .fetch_all(&self.pool)
-        .await
+        // Two statements rather than `(? = '' OR identifier = ?)`, which no index can serve.
+        let rows = if identifier.is_empty() {
+            sqlx::query("SELECT * FROM executions ORDER BY created_at DESC, rowid DESC LIMIT ?")
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await
+        } else {
+            sqlx::query("SELECT * FROM executions WHERE identifier = ? ORDER BY created_at DESC, rowid DESC LIMIT ?")
+                .bind(identifier)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await
+        }
         .map_err(db_error)?;
         Ok(rows
             .iter()

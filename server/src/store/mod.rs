@@ -23,7 +23,7 @@ mod custom_providers;
 mod executions;
 pub mod mcp;
 
-pub use accounts::{AccountFilter, AccountRecord};
+pub use accounts::{AccountFilter, AccountListPage, AccountPage, AccountRecord};
 pub use auth_requests::{AuthRequest, AuthRequestStatus};
 pub use bookkeeping::{Bookkeeper, BookkeepingSettings};
 pub use executions::{ExecutionRecord, ExecutionStatus};
@@ -117,5 +117,12 @@ impl Store {
         let bookkeeping = Bookkeeper::start(writer.clone(), settings.bookkeeping);
         let accounts_cache = Arc::new(AccountCache::new(settings.account_cache.capacity, settings.account_cache.ttl));
         Ok(Store { pool, writer, vault, bookkeeping, accounts_cache })
+    }
+
+    /// Lets SQLite refresh the statistics its query planner uses (`PRAGMA optimize`, as its
+    /// documentation advises for long-lived connections); run with the hourly retention sweep.
+    pub async fn optimize(&self) -> Result<()> {
+        sqlx::query("PRAGMA optimize").execute(&self.writer).await.map_err(db_error)?;
+        Ok(())
     }
 }

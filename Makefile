@@ -74,6 +74,8 @@ dist-check: dist build-server
 bench: build
 	cargo build --release -p agentkit-server
 	VIRTUAL_ENV=$(abspath $(VENV)) $(VENV)/bin/maturin develop --release --quiet
+	AGENTKIT_BIN=target/release/agentkit $(PY) benches/bench_gateway.py
+	AGENTKIT_BIN=target/release/agentkit $(PY) benches/bench_data_scale.py
 	AGENTKIT_BIN=target/release/agentkit scripts/with-dev-gateway.sh $(PY) benches/bench_execute_tool.py
 	cargo bench -p agentkit-server --bench catalog_search
 

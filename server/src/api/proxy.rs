@@ -122,7 +122,7 @@ pub async fn forward(
             }
         }
         if !body.is_empty() {
-            req = req.body(body.to_vec());
+            req = req.body(body.clone()); // Bytes: shared, not copied
         }
         async move {
             let credential = credential?;

@@ -91,11 +91,19 @@ enum KeysAction {
     },
 }
 
-fn init_logging() {
+/// Logs go to stderr through a writer thread, so a call never waits on a `write` to a slow pipe
+/// or file (lines are queued, never dropped); colours only on a terminal. Keep the guard alive:
+/// dropping it flushes the queue.
+fn init_logging() -> tracing_appender::non_blocking::WorkerGuard {
+    use std::io::IsTerminal;
+    let (writer, guard) =
+        tracing_appender::non_blocking::NonBlockingBuilder::default().lossy(false).finish(std::io::stderr());
     tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
+        .with_writer(writer)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("AGENTKIT_LOG").unwrap_or_else(|_| "info".into()))
         .init();
+    guard
 }
 
 /// Where `serve` records its pid, for `agentkit connectors reload`.
@@ -132,7 +140,7 @@ async fn wait_for_shutdown() {
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    init_logging();
+    let _log_writer = init_logging();
     let cli = Cli::parse();
     let result: agentkit_core::Result<()> = async {
         match cli.command {

@@ -3,15 +3,20 @@
 //! point runs a provider call in. The bookkeeping they rely on (single-flight locks, backoff)
 //! lives in `crate::credentials::refresh`.
 
+use crate::config::ConnectionConfig;
+use crate::credentials::oauth::OAuthApp;
 use crate::credentials::oauth::TokenError;
 use crate::credentials::refresh::{access_token, expires_soon, fault_delay_before_commit, refresh_token, Refresher};
 use crate::credentials::service_account::ServiceAccountKey;
-use crate::state::AppState;
+use crate::egress::Egress;
+use crate::state::{AppState, Registry};
 use crate::store::AccountRecord;
+use crate::store::Store;
 use agentkit_core::model::ConnectorStatus;
 use agentkit_core::{Error, ErrorKind, Result};
 use chrono::Utc;
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Instant;
 
 /// Why a refresh gave no token.
@@ -33,6 +38,20 @@ impl From<Error> for RefreshError {
 
 type RefreshResult<T> = std::result::Result<T, RefreshError>;
 
+/// What refreshing needs: the accounts, the connections and their connectors, the way out.
+pub struct TokenSources<'a> {
+    pub store: &'a Store,
+    pub registry: Arc<Registry>,
+    pub egress: &'a Egress,
+}
+
+impl TokenSources<'_> {
+    fn oauth_app(&self, connection: &ConnectionConfig) -> Result<OAuthApp> {
+        let connector = self.registry.connector_of(connection)?;
+        OAuthApp::new(&connector.auth, connection, self.egress.clone())
+    }
+}
+
 /// Runs `call` as `account` with an access token that is not about to expire; when `rejected`
 /// says the provider refused the token (a 401: the call was not carried out, so running it again
 /// is safe), refreshes once and runs it again. A revoked grant becomes the usual "authorize it
@@ -46,13 +65,14 @@ pub async fn call_with_fresh_token<T, Fut>(
 where
     Fut: Future<Output = T>,
 {
+    let sources = TokenSources { store: &state.store, registry: state.registry(), egress: &state.egress };
     let outcome = async {
-        let account = state.refresher.ensure_fresh(state, account).await?;
+        let account = state.refresher.ensure_fresh(&sources, account).await?;
         let outcome = call(&account).await;
         if !rejected(&outcome) {
             return Ok(outcome);
         }
-        match state.refresher.after_rejection(state, &account).await? {
+        match state.refresher.after_rejection(&sources, &account).await? {
             Some(fresh) => Ok(call(&fresh).await),
             None => Ok(outcome),
         }
@@ -73,7 +93,7 @@ where
 
 impl Refresher {
     /// The account with an access token that is not about to expire (refreshed if needed).
-    async fn ensure_fresh(&self, state: &AppState, account: AccountRecord) -> RefreshResult<AccountRecord> {
+    async fn ensure_fresh(&self, src: &TokenSources<'_>, account: AccountRecord) -> RefreshResult<AccountRecord> {
         let service_account = ServiceAccountKey::of(account.credentials.as_ref()).is_some();
         let needed = match access_token(&account) {
             None => service_account,
@@ -83,7 +103,7 @@ impl Refresher {
             return Ok(account);
         }
         let seen = access_token(&account).map(String::from);
-        match self.refresh(state, &account.id, seen.as_deref()).await {
+        match self.refresh(src, &account.id, seen.as_deref()).await {
             // A token that is still valid remains usable while the endpoint is down.
             Err(RefreshError::Failed(e))
                 if e.kind() == ErrorKind::Unavailable && account.token_expires_at.is_some_and(|t| t > Utc::now()) =>
@@ -96,27 +116,36 @@ impl Refresher {
 
     /// After the provider rejected `account`'s access token: a new one, unless the account
     /// cannot be refreshed (then `None`).
-    async fn after_rejection(&self, state: &AppState, account: &AccountRecord) -> RefreshResult<Option<AccountRecord>> {
+    async fn after_rejection(
+        &self,
+        src: &TokenSources<'_>,
+        account: &AccountRecord,
+    ) -> RefreshResult<Option<AccountRecord>> {
         if refresh_token(account).is_none() && ServiceAccountKey::of(account.credentials.as_ref()).is_none() {
             return Ok(None);
         }
-        self.refresh(state, &account.id, access_token(account)).await.map(Some)
+        self.refresh(src, &account.id, access_token(account)).await.map(Some)
     }
 
     /// Refreshes account `id` unless its access token already differs from `seen` (someone else
     /// refreshed while we waited for the lock).
-    async fn refresh(&self, state: &AppState, id: &str, seen: Option<&str>) -> RefreshResult<AccountRecord> {
+    async fn refresh(&self, src: &TokenSources<'_>, id: &str, seen: Option<&str>) -> RefreshResult<AccountRecord> {
         let lock = self.lock_for(id);
         let outcome = {
             let _guard = lock.lock().await;
-            self.refresh_locked(state, id, seen).await
+            self.refresh_locked(src, id, seen).await
         };
         self.forget_lock(id, lock);
         outcome
     }
 
-    async fn refresh_locked(&self, state: &AppState, id: &str, seen: Option<&str>) -> RefreshResult<AccountRecord> {
-        let latest = state
+    async fn refresh_locked(
+        &self,
+        src: &TokenSources<'_>,
+        id: &str,
+        seen: Option<&str>,
+    ) -> RefreshResult<AccountRecord> {
+        let latest = src
             .store
             .account_by_id(id)
             .await?
@@ -134,13 +163,13 @@ impl Refresher {
             }
         }
         if let Some(key) = ServiceAccountKey::of(latest.credentials.as_ref()) {
-            return self.mint(state, latest, key).await;
+            return self.mint(src, latest, key).await;
         }
         let Some(old_refresh) = refresh_token(&latest).map(String::from) else {
             return Ok(latest);
         };
-        let connection = state.connection(&latest.connection_name)?;
-        let app = state.oauth_app(&connection)?;
+        let connection = src.registry.connection(&latest.connection_name)?;
+        let app = src.oauth_app(&connection)?;
         match app.refresh(&old_refresh).await {
             Ok(tokens) => {
                 self.backoff.lock().unwrap_or_else(|p| p.into_inner()).remove(id);
@@ -154,19 +183,19 @@ impl Refresher {
                 fresh.token_expires_at = expires_at;
                 fresh.status = ConnectorStatus::Active;
                 // Commit (the rotated refresh token above all) before anyone uses the new token.
-                if state.store.replace_credentials(&fresh, latest.credentials.as_ref()).await? {
+                if src.store.replace_credentials(&fresh, latest.credentials.as_ref()).await? {
                     tracing::info!(account = %id, "access token refreshed");
                     return Ok(fresh);
                 }
                 // Another replica committed first: its token wins.
-                Ok(state
+                Ok(src
                     .store
                     .account_by_id(id)
                     .await?
                     .ok_or_else(|| Error::not_found("the connected account no longer exists"))?)
             }
             Err(TokenError::Rejected(reason)) => {
-                let now = state
+                let now = src
                     .store
                     .account_by_id(id)
                     .await?
@@ -176,7 +205,7 @@ impl Refresher {
                 }
                 let mut expired = latest.clone();
                 expired.status = ConnectorStatus::Expired;
-                state.store.update_account(&expired).await?;
+                src.store.update_account(&expired).await?;
                 tracing::info!(account = %id, reason = %reason, "refresh token rejected: account expired");
                 Err(RefreshError::Revoked { account: Box::new(expired), reason })
             }
@@ -187,17 +216,17 @@ impl Refresher {
     /// A service account's access token via the JWT bearer grant, cached next to its key.
     async fn mint(
         &self,
-        state: &AppState,
+        src: &TokenSources<'_>,
         latest: AccountRecord,
         key: ServiceAccountKey,
     ) -> RefreshResult<AccountRecord> {
-        let connection = state.connection(&latest.connection_name)?;
+        let connection = src.registry.connection(&latest.connection_name)?;
         let scopes = if connection.scopes.is_empty() {
-            state.registry().catalog.connector(&connection.connector).map(|c| c.auth.scopes.clone()).unwrap_or_default()
+            src.registry.catalog.connector(&connection.connector).map(|c| c.auth.scopes.clone()).unwrap_or_default()
         } else {
             connection.scopes.clone()
         };
-        match key.exchange(&state.egress, &scopes).await {
+        match key.exchange(src.egress, &scopes).await {
             Ok(tokens) => {
                 self.backoff.lock().unwrap_or_else(|p| p.into_inner()).remove(&latest.id);
                 let (minted, expires_at) = tokens.into_credentials(None, &scopes);
@@ -207,11 +236,11 @@ impl Refresher {
                 fresh.credentials = Some(credentials);
                 fresh.token_expires_at = expires_at;
                 fresh.status = ConnectorStatus::Active;
-                if state.store.replace_credentials(&fresh, latest.credentials.as_ref()).await? {
+                if src.store.replace_credentials(&fresh, latest.credentials.as_ref()).await? {
                     tracing::info!(account = %latest.id, "service-account access token minted");
                     return Ok(fresh);
                 }
-                Ok(state
+                Ok(src
                     .store
                     .account_by_id(&latest.id)
                     .await?
@@ -220,7 +249,7 @@ impl Refresher {
             Err(TokenError::Rejected(reason)) => {
                 let mut expired = latest.clone();
                 expired.status = ConnectorStatus::Expired;
-                state.store.update_account(&expired).await?;
+                src.store.update_account(&expired).await?;
                 Err(Error::failed_precondition(format!(
                     "connected account {} is EXPIRED: the provider refused its service-account key ({reason}); update the key",
                     latest.id

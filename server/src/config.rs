@@ -315,10 +315,12 @@ impl Config {
         self.server.public_url.clone().unwrap_or_else(|| format!("http://{bound}")).trim_end_matches('/').to_string()
     }
 
+    /// `AGENTKIT_DATABASE_URL`, else `server.database_url`, else SQLite in the data dir.
     pub fn database_url(&self) -> String {
-        self.server
-            .database_url
-            .clone()
+        std::env::var("AGENTKIT_DATABASE_URL")
+            .ok()
+            .filter(|url| !url.is_empty())
+            .or_else(|| self.server.database_url.clone())
             .unwrap_or_else(|| format!("sqlite://{}", self.server.data_dir.join("agentkit.db").display()))
     }
 }

@@ -1,5 +1,6 @@
 //! Runs every shared scenario of `tests/fixtures/scenarios` through the Rust core client against a
-//! real `agentkit dev` process (the same files pytest and `node --test` run).
+//! real `agentkit dev` process (the same files pytest and `node --test` run): with its store on
+//! SQLite, and again on a PostgreSQL cluster this test starts.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -198,8 +199,24 @@ impl Runner {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn shared_scenarios() {
-    let gateway = Gateway::start();
+async fn shared_scenarios_on_sqlite() {
+    run_shared_scenarios(&Gateway::start()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shared_scenarios_on_postgres() {
+    let cluster = common::postgres::Cluster::start();
+    let url = cluster.database("agentkit_scenarios");
+    let gateway = Gateway::start_on(Some(&url));
+    run_shared_scenarios(&gateway).await;
+    // The gateway's rows are in PostgreSQL (and its data dir holds no SQLite database).
+    let db = sqlx::PgPool::connect(&url).await.unwrap();
+    let accounts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM connected_accounts").fetch_one(&db).await.unwrap();
+    assert!(accounts > 0, "accounts stored in PostgreSQL");
+    assert!(!gateway.data_dir.join("agentkit.db").exists());
+}
+
+async fn run_shared_scenarios(gateway: &Gateway) {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/scenarios");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap()

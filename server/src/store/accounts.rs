@@ -4,7 +4,7 @@ use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-use sqlx::sqlite::SqliteRow;
+use sqlx::any::AnyRow;
 // Dynamic SQL below is assembled only from constant column lists and `?` placeholders; every
 // value is bound, so `AssertSqlSafe` marks audited strings.
 use sqlx::{AssertSqlSafe, Row};
@@ -102,7 +102,7 @@ fn by_id(mut accounts: Vec<AccountRecord>) -> Result<Vec<AccountRecord>> {
     Ok(accounts)
 }
 
-fn account_from_row(vault: &Vault, row: &SqliteRow) -> Result<AccountRecord> {
+fn account_from_row(vault: &Vault, row: &AnyRow) -> Result<AccountRecord> {
     let id: String = row.get("id");
     let credentials: Option<String> = row.get("credentials");
     let credentials = credentials.map(|sealed| open_credentials(vault, &sealed, &id)).transpose()?;
@@ -130,7 +130,7 @@ impl Store {
         sqlx::query(
             "INSERT INTO connected_accounts (id, connection_name, connector, identifier, organization_id, user_id, status, \
              authorization_type, credentials, api_config, token_expires_at, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
         .bind(&a.id)
         .bind(&a.connection_name)
@@ -155,8 +155,8 @@ impl Store {
     /// Writes the mutable fields of an account.
     pub async fn update_account(&self, a: &AccountRecord) -> Result<()> {
         sqlx::query(
-            "UPDATE connected_accounts SET status = ?, authorization_type = ?, credentials = ?, api_config = ?, \
-             token_expires_at = ?, updated_at = ? WHERE id = ?",
+            "UPDATE connected_accounts SET status = $1, authorization_type = $2, credentials = $3, api_config = $4, \
+             token_expires_at = $5, updated_at = $6 WHERE id = $7",
         )
         .bind(a.status.as_str())
         .bind(a.authorization_type.as_str())
@@ -173,7 +173,7 @@ impl Store {
     }
 
     pub async fn account_by_id(&self, id: &str) -> Result<Option<AccountRecord>> {
-        let row = sqlx::query(AssertSqlSafe(format!("SELECT {ACCOUNT_COLUMNS} FROM connected_accounts WHERE id = ?")))
+        let row = sqlx::query(AssertSqlSafe(format!("SELECT {ACCOUNT_COLUMNS} FROM connected_accounts WHERE id = $1")))
             .bind(id)
             .fetch_optional(&self.pool)
             .await
@@ -190,8 +190,8 @@ impl Store {
         user_id: &str,
     ) -> Result<Vec<AccountRecord>> {
         let rows = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {ACCOUNT_COLUMNS} FROM connected_accounts WHERE connection_name = ? AND identifier = ? \
-             AND (? = '' OR organization_id = ?) AND (? = '' OR user_id = ?)"
+            "SELECT {ACCOUNT_COLUMNS} FROM connected_accounts WHERE connection_name = $1 AND identifier = $2 \
+             AND ($3 = '' OR organization_id = $4) AND ($5 = '' OR user_id = $6)"
         )))
         .bind(connection_name)
         .bind(identifier)
@@ -206,7 +206,7 @@ impl Store {
     }
 
     pub async fn delete_account(&self, id: &str) -> Result<bool> {
-        let deleted = sqlx::query("DELETE FROM connected_accounts WHERE id = ? RETURNING identifier")
+        let deleted = sqlx::query("DELETE FROM connected_accounts WHERE id = $1 RETURNING identifier")
             .bind(id)
             .fetch_optional(&self.writer)
             .await
@@ -225,8 +225,13 @@ impl Store {
     /// total number of matches is counted only for the first page (`page` is `First`).
     pub async fn list_accounts(&self, f: &AccountFilter, page: &AccountPage, limit: u32) -> Result<AccountListPage> {
         self.bookkeeping.flush().await?;
+        // Placeholders are numbered as values are bound ($1, $2, …: both engines read them).
         let mut clause = String::from(" FROM connected_accounts WHERE 1=1");
         let mut binds: Vec<String> = Vec::new();
+        let bind = |binds: &mut Vec<String>, value: String| {
+            binds.push(value);
+            format!("${}", binds.len())
+        };
         for (column, value) in [
             ("identifier", &f.identifier),
             ("connector", &f.provider),
@@ -234,21 +239,22 @@ impl Store {
             ("user_id", &f.user_id),
         ] {
             if !value.is_empty() {
-                clause.push_str(&format!(" AND {column} = ?"));
-                binds.push(value.clone());
+                let placeholder = bind(&mut binds, value.clone());
+                clause.push_str(&format!(" AND {column} = {placeholder}"));
             }
         }
         if !f.connection_names.is_empty() {
-            clause.push_str(&format!(" AND connection_name IN ({})", vec!["?"; f.connection_names.len()].join(",")));
-            binds.extend(f.connection_names.iter().cloned());
+            let placeholders: Vec<String> = f.connection_names.iter().map(|n| bind(&mut binds, n.clone())).collect();
+            clause.push_str(&format!(" AND connection_name IN ({})", placeholders.join(",")));
         }
         if !f.query.is_empty() {
-            clause.push_str(" AND (identifier LIKE ? ESCAPE '\\' OR connection_name LIKE ? ESCAPE '\\')");
-            // The query is text, not a pattern: its own %, _ and \ match themselves.
+            // The query is text, not a pattern: its own %, _ and \ match themselves; ASCII case is
+            // ignored on both engines (PostgreSQL's LIKE alone would not).
             let escaped = f.query.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-            let like = format!("%{escaped}%");
-            binds.push(like.clone());
-            binds.push(like);
+            let like = bind(&mut binds, format!("%{escaped}%"));
+            clause.push_str(&format!(
+                " AND (LOWER(identifier) LIKE LOWER({like}) ESCAPE '\\' OR LOWER(connection_name) LIKE LOWER({like}) ESCAPE '\\')"
+            ));
         }
         let total = match page {
             AccountPage::First => {
@@ -271,19 +277,18 @@ impl Store {
             }
             _ => None,
         };
+        let mut page_binds = binds.clone();
         let (keyset, order) = match page {
-            AccountPage::First => ("", "ASC"),
-            AccountPage::After(_) => (" AND id > ?", "ASC"),
-            AccountPage::Before(_) => (" AND id < ?", "DESC"),
+            AccountPage::First => (String::new(), "ASC"),
+            AccountPage::After(id) => (format!(" AND id > {}", bind(&mut page_binds, id.clone())), "ASC"),
+            AccountPage::Before(id) => (format!(" AND id < {}", bind(&mut page_binds, id.clone())), "DESC"),
         };
         // One row more than the page tells whether another page follows in that direction.
-        let page_sql = format!("SELECT {LISTED_COLUMNS}{clause}{keyset} ORDER BY id {order} LIMIT ?");
+        let limit_placeholder = format!("${}", page_binds.len() + 1);
+        let page_sql = format!("SELECT {LISTED_COLUMNS}{clause}{keyset} ORDER BY id {order} LIMIT {limit_placeholder}");
         let mut page_q = sqlx::query(AssertSqlSafe(page_sql.as_str()));
-        for b in &binds {
+        for b in &page_binds {
             page_q = page_q.bind(b);
-        }
-        if let AccountPage::After(id) | AccountPage::Before(id) = page {
-            page_q = page_q.bind(id);
         }
         let rows = page_q.bind(i64::from(limit) + 1).fetch_all(&self.pool).await.map_err(db_error)?;
         let mut accounts = rows.iter().map(|r| account_from_row(&self.vault, r)).collect::<Result<Vec<_>>>()?;
@@ -303,7 +308,7 @@ impl Store {
     /// Every account of an identifier (scoped tool listing), ordered by id.
     pub async fn accounts_of_identifier(&self, identifier: &str) -> Result<Vec<AccountRecord>> {
         let rows = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {ACCOUNT_COLUMNS} FROM connected_accounts WHERE identifier = ?"
+            "SELECT {ACCOUNT_COLUMNS} FROM connected_accounts WHERE identifier = $1"
         )))
         .bind(identifier)
         .fetch_all(&self.pool)
@@ -358,7 +363,7 @@ impl Store {
             }
             let details = open_credentials(&self.vault, &sealed, &id)?;
             let resealed = seal_credentials(&self.vault, &details, &id)?;
-            let done = sqlx::query("UPDATE connected_accounts SET credentials = ? WHERE id = ? AND credentials = ?")
+            let done = sqlx::query("UPDATE connected_accounts SET credentials = $1 WHERE id = $2 AND credentials = $3")
                 .bind(resealed)
                 .bind(&id)
                 .bind(&sealed)
@@ -378,7 +383,7 @@ impl Store {
         account: &AccountRecord,
         expected: Option<&AuthorizationDetails>,
     ) -> Result<bool> {
-        let current = sqlx::query("SELECT credentials FROM connected_accounts WHERE id = ?")
+        let current = sqlx::query("SELECT credentials FROM connected_accounts WHERE id = $1")
             .bind(&account.id)
             .fetch_optional(&self.pool)
             .await
@@ -390,8 +395,8 @@ impl Store {
             return Ok(false);
         }
         let done = sqlx::query(
-            "UPDATE connected_accounts SET status = ?, credentials = ?, token_expires_at = ?, updated_at = ? \
-             WHERE id = ? AND credentials IS ?",
+            "UPDATE connected_accounts SET status = $1, credentials = $2, token_expires_at = $3, updated_at = $4 \
+             WHERE id = $5 AND credentials IS NOT DISTINCT FROM $6",
         )
         .bind(account.status.as_str())
         .bind(account.credentials.as_ref().map(|c| seal_credentials(&self.vault, c, &account.id)).transpose()?)
@@ -407,7 +412,7 @@ impl Store {
     }
 
     pub async fn count_accounts_of_connection(&self, connection_name: &str) -> Result<i64> {
-        let row = sqlx::query("SELECT count(*) AS n FROM connected_accounts WHERE connection_name = ?")
+        let row = sqlx::query("SELECT count(*) AS n FROM connected_accounts WHERE connection_name = $1")
             .bind(connection_name)
             .fetch_one(&self.pool)
             .await

@@ -59,7 +59,7 @@ impl Store {
     pub async fn insert_auth_request(&self, r: &AuthRequest) -> Result<()> {
         let outcome = sqlx::query(
             "INSERT INTO auth_requests (id, account_id, identifier, link_nonce, pkce_verifier, app_state, user_verify_url, \
-             status, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             status, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(&r.id)
         .bind(&r.account_id)
@@ -82,7 +82,7 @@ impl Store {
     }
 
     pub async fn auth_request(&self, id: &str) -> Result<Option<AuthRequest>> {
-        let Some(row) = sqlx::query("SELECT * FROM auth_requests WHERE id = ?")
+        let Some(row) = sqlx::query("SELECT * FROM auth_requests WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.pool)
             .await
@@ -119,8 +119,8 @@ impl Store {
         let sealed = pending.map(|(c, _)| seal_credentials(&self.vault, c, id)).transpose()?;
         let expires = pending.and_then(|(_, e)| e).map(|e| e.to_rfc3339());
         let done = sqlx::query(
-            "UPDATE auth_requests SET status = ?, pending_credentials = COALESCE(?, pending_credentials), \
-             pending_expires_at = COALESCE(?, pending_expires_at) WHERE id = ? AND status = ?",
+            "UPDATE auth_requests SET status = $1, pending_credentials = COALESCE($2, pending_credentials), \
+             pending_expires_at = COALESCE($3, pending_expires_at) WHERE id = $4 AND status = $5",
         )
         .bind(to.as_str())
         .bind(sealed)
@@ -135,7 +135,7 @@ impl Store {
 
     /// Deletes authorization requests that expired before `cutoff` (retention); returns how many.
     pub async fn delete_auth_requests_expired_before(&self, cutoff: DateTime<Utc>) -> Result<u64> {
-        let done = sqlx::query("DELETE FROM auth_requests WHERE expires_at < ?")
+        let done = sqlx::query("DELETE FROM auth_requests WHERE expires_at < $1")
             .bind(cutoff.to_rfc3339())
             .execute(&self.writer)
             .await

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use tokio::sync::{mpsc, oneshot};
 
 use agentkit_core::{Error, ErrorKind, Result};
@@ -56,7 +56,7 @@ pub struct Bookkeeper {
 
 impl Bookkeeper {
     /// Starts the writer task on `writer` (the store's one writing connection).
-    pub fn start(writer: SqlitePool, settings: BookkeepingSettings) -> Bookkeeper {
+    pub fn start(writer: AnyPool, settings: BookkeepingSettings) -> Bookkeeper {
         let (queue, entries) = mpsc::channel(settings.queue_capacity.max(1));
         tokio::spawn(write_batches(writer, entries, settings.flush_interval));
         Bookkeeper { queue }
@@ -102,7 +102,7 @@ impl Bookkeeper {
 
 /// The writer: waits for a first entry, gathers more for one flush interval (or until a batch is
 /// full, or a flush is asked for), commits them in one transaction; until every sender is gone.
-async fn write_batches(writer: SqlitePool, mut entries: mpsc::Receiver<Entry>, interval: Duration) {
+async fn write_batches(writer: AnyPool, mut entries: mpsc::Receiver<Entry>, interval: Duration) {
     let mut batch = Vec::with_capacity(64);
     while let Some(first) = entries.recv().await {
         batch.push(first);
@@ -122,7 +122,7 @@ async fn write_batches(writer: SqlitePool, mut entries: mpsc::Receiver<Entry>, i
 
 /// Writes a batch in one transaction (retried once on failure; then logged and dropped, since
 /// bookkeeping must never stop the gateway) and answers the flushes in it.
-async fn commit(writer: &SqlitePool, batch: &mut Vec<Entry>) {
+async fn commit(writer: &AnyPool, batch: &mut Vec<Entry>) {
     let mut flushes = Vec::new();
     let mut executions = Vec::new();
     // Only the latest use of each account / instance matters.
@@ -157,7 +157,7 @@ async fn commit(writer: &SqlitePool, batch: &mut Vec<Entry>) {
 }
 
 async fn write(
-    writer: &SqlitePool,
+    writer: &AnyPool,
     executions: &[Box<ExecutionRecord>],
     accounts: &HashMap<String, DateTime<Utc>>,
     instances: &HashMap<String, DateTime<Utc>>,
@@ -165,9 +165,9 @@ async fn write(
     let mut tx = writer.begin().await.map_err(db_error)?;
     for e in executions {
         sqlx::query(
-            "INSERT OR IGNORE INTO executions (id, api_client_id, tool_name, connection_name, connected_account_id, \
+            "INSERT INTO executions (id, api_client_id, tool_name, connection_name, connected_account_id, \
              identifier, status, upstream_status, error_code, latency_ms, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING",
         )
         .bind(&e.id)
         .bind(&e.api_client_id)
@@ -185,7 +185,7 @@ async fn write(
         .map_err(db_error)?;
     }
     for (id, at) in accounts {
-        sqlx::query("UPDATE connected_accounts SET last_used_at = ? WHERE id = ?")
+        sqlx::query("UPDATE connected_accounts SET last_used_at = $1 WHERE id = $2")
             .bind(at.to_rfc3339())
             .bind(id)
             .execute(&mut *tx)
@@ -193,7 +193,7 @@ async fn write(
             .map_err(db_error)?;
     }
     for (id, at) in instances {
-        sqlx::query("UPDATE mcp_instances SET last_used_at = ? WHERE id = ?")
+        sqlx::query("UPDATE mcp_instances SET last_used_at = $1 WHERE id = $2")
             .bind(at.to_rfc3339())
             .bind(id)
             .execute(&mut *tx)

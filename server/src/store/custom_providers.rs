@@ -18,7 +18,7 @@ impl Store {
     }
 
     pub async fn custom_provider(&self, identifier: &str) -> Result<Option<Provider>> {
-        let row = sqlx::query("SELECT provider FROM custom_providers WHERE identifier = ?")
+        let row = sqlx::query("SELECT provider FROM custom_providers WHERE identifier = $1")
             .bind(identifier)
             .fetch_optional(&self.pool)
             .await
@@ -31,7 +31,7 @@ impl Store {
         let now = Utc::now().to_rfc3339();
         let body = serde_json::to_string(provider)?;
         let outcome = if replace {
-            sqlx::query("UPDATE custom_providers SET provider = ?, updated_at = ? WHERE identifier = ?")
+            sqlx::query("UPDATE custom_providers SET provider = $1, updated_at = $2 WHERE identifier = $3")
                 .bind(&body)
                 .bind(&now)
                 .bind(&provider.identifier)
@@ -39,7 +39,7 @@ impl Store {
                 .await
         } else {
             sqlx::query(
-                "INSERT INTO custom_providers (identifier, id, provider, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO custom_providers (identifier, id, provider, created_at, updated_at) VALUES ($1, $2, $3, $4, $5)",
             )
             .bind(&provider.identifier)
             .bind(&provider.id)
@@ -59,7 +59,7 @@ impl Store {
     }
 
     pub async fn delete_custom_provider(&self, identifier: &str) -> Result<bool> {
-        let done = sqlx::query("DELETE FROM custom_providers WHERE identifier = ?")
+        let done = sqlx::query("DELETE FROM custom_providers WHERE identifier = $1")
             .bind(identifier)
             .execute(&self.writer)
             .await

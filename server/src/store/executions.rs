@@ -65,12 +65,12 @@ impl Store {
         self.bookkeeping.flush().await?;
         // Two statements rather than `(? = '' OR identifier = ?)`, which no index can serve.
         let rows = if identifier.is_empty() {
-            sqlx::query("SELECT * FROM executions ORDER BY created_at DESC, rowid DESC LIMIT ?")
+            sqlx::query("SELECT * FROM executions ORDER BY created_at DESC, id DESC LIMIT $1")
                 .bind(i64::from(limit))
                 .fetch_all(&self.pool)
                 .await
         } else {
-            sqlx::query("SELECT * FROM executions WHERE identifier = ? ORDER BY created_at DESC, rowid DESC LIMIT ?")
+            sqlx::query("SELECT * FROM executions WHERE identifier = $1 ORDER BY created_at DESC, id DESC LIMIT $2")
                 .bind(identifier)
                 .bind(i64::from(limit))
                 .fetch_all(&self.pool)
@@ -97,7 +97,7 @@ impl Store {
 
     /// Deletes execution records created before `cutoff` (retention); returns how many went.
     pub async fn delete_executions_before(&self, cutoff: DateTime<Utc>) -> Result<u64> {
-        let done = sqlx::query("DELETE FROM executions WHERE created_at < ?")
+        let done = sqlx::query("DELETE FROM executions WHERE created_at < $1")
             .bind(cutoff.to_rfc3339())
             .execute(&self.writer)
             .await

@@ -30,7 +30,7 @@ pub struct InstanceRecord {
     pub last_used_at: Option<DateTime<Utc>>,
 }
 
-fn config_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<ConfigRecord> {
+fn config_from_row(row: &sqlx::any::AnyRow) -> Result<ConfigRecord> {
     Ok(ConfigRecord {
         id: row.get("id"),
         name: row.get("name"),
@@ -40,7 +40,7 @@ fn config_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<ConfigRecord> {
 }
 
 impl Store {
-    fn instance_from_row(&self, row: &sqlx::sqlite::SqliteRow) -> Result<InstanceRecord> {
+    fn instance_from_row(&self, row: &sqlx::any::AnyRow) -> Result<InstanceRecord> {
         let id: String = row.get("id");
         let sealed: String = row.get("url_key_sealed");
         Ok(InstanceRecord {
@@ -56,7 +56,7 @@ impl Store {
 
     pub async fn insert_mcp_config(&self, c: &ConfigRecord) -> Result<()> {
         let now = Utc::now().to_rfc3339();
-        let outcome = sqlx::query("INSERT INTO mcp_configs (id, name, description, mappings, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)")
+        let outcome = sqlx::query("INSERT INTO mcp_configs (id, name, description, mappings, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(&c.id)
             .bind(&c.name)
             .bind(&c.description)
@@ -74,7 +74,7 @@ impl Store {
     }
 
     pub async fn update_mcp_config(&self, c: &ConfigRecord) -> Result<()> {
-        sqlx::query("UPDATE mcp_configs SET description = ?, mappings = ?, updated_at = ? WHERE id = ?")
+        sqlx::query("UPDATE mcp_configs SET description = $1, mappings = $2, updated_at = $3 WHERE id = $4")
             .bind(&c.description)
             .bind(serde_json::to_string(&c.mappings)?)
             .bind(Utc::now().to_rfc3339())
@@ -87,7 +87,7 @@ impl Store {
 
     /// A config by id or (exact) name.
     pub async fn mcp_config(&self, id_or_name: &str) -> Result<Option<ConfigRecord>> {
-        let row = sqlx::query("SELECT * FROM mcp_configs WHERE id = ? OR name = ?")
+        let row = sqlx::query("SELECT * FROM mcp_configs WHERE id = $1 OR name = $2")
             .bind(id_or_name)
             .bind(id_or_name)
             .fetch_optional(&self.pool)
@@ -105,13 +105,13 @@ impl Store {
     /// Deletes a config and, with it, every instance (their URLs stop working at once).
     pub async fn delete_mcp_config(&self, id: &str) -> Result<bool> {
         let mut tx = self.writer.begin().await.map_err(db_error)?;
-        sqlx::query("DELETE FROM mcp_instances WHERE config_id = ?")
+        sqlx::query("DELETE FROM mcp_instances WHERE config_id = $1")
             .bind(id)
             .execute(&mut *tx)
             .await
             .map_err(db_error)?;
         let done =
-            sqlx::query("DELETE FROM mcp_configs WHERE id = ?").bind(id).execute(&mut *tx).await.map_err(db_error)?;
+            sqlx::query("DELETE FROM mcp_configs WHERE id = $1").bind(id).execute(&mut *tx).await.map_err(db_error)?;
         tx.commit().await.map_err(db_error)?;
         Ok(done.rows_affected() > 0)
     }
@@ -127,7 +127,7 @@ impl Store {
         let now = Utc::now().to_rfc3339();
         let outcome = sqlx::query(
             "INSERT INTO mcp_instances (id, name, user_identifier, config_id, url_key_sealed, url_key_sha256, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(&id)
         .bind(name)
@@ -150,7 +150,7 @@ impl Store {
     }
 
     async fn mcp_instance_of(&self, config_id: &str, user: &str) -> Result<Option<InstanceRecord>> {
-        let row = sqlx::query("SELECT * FROM mcp_instances WHERE config_id = ? AND user_identifier = ?")
+        let row = sqlx::query("SELECT * FROM mcp_instances WHERE config_id = $1 AND user_identifier = $2")
             .bind(config_id)
             .bind(user)
             .fetch_optional(&self.pool)
@@ -162,7 +162,7 @@ impl Store {
     /// An instance as shown to a caller (queued `last_used_at` committed first).
     pub async fn mcp_instance(&self, id: &str) -> Result<Option<InstanceRecord>> {
         self.bookkeeping.flush().await?;
-        let row = sqlx::query("SELECT * FROM mcp_instances WHERE id = ?")
+        let row = sqlx::query("SELECT * FROM mcp_instances WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.pool)
             .await
@@ -172,7 +172,7 @@ impl Store {
 
     /// The instance a URL key belongs to (looked up by hash).
     pub async fn mcp_instance_by_key(&self, key: &str) -> Result<Option<InstanceRecord>> {
-        let row = sqlx::query("SELECT * FROM mcp_instances WHERE url_key_sha256 = ?")
+        let row = sqlx::query("SELECT * FROM mcp_instances WHERE url_key_sha256 = $1")
             .bind(sha256_hex(key))
             .fetch_optional(&self.pool)
             .await
@@ -188,7 +188,7 @@ impl Store {
     }
 
     pub async fn update_mcp_instance(&self, i: &InstanceRecord) -> Result<()> {
-        let outcome = sqlx::query("UPDATE mcp_instances SET name = ?, config_id = ?, updated_at = ? WHERE id = ?")
+        let outcome = sqlx::query("UPDATE mcp_instances SET name = $1, config_id = $2, updated_at = $3 WHERE id = $4")
             .bind(&i.name)
             .bind(&i.config_id)
             .bind(Utc::now().to_rfc3339())
@@ -205,7 +205,7 @@ impl Store {
     }
 
     pub async fn delete_mcp_instance(&self, id: &str) -> Result<bool> {
-        let done = sqlx::query("DELETE FROM mcp_instances WHERE id = ?")
+        let done = sqlx::query("DELETE FROM mcp_instances WHERE id = $1")
             .bind(id)
             .execute(&self.writer)
             .await

@@ -1,13 +1,16 @@
-//! Persistence: SQLite (WAL) through sqlx, schema from `server/migrations/`. One `Store`, one
-//! file per table; this file opens the database and holds what every table shares (errors,
-//! timestamps, sealing credentials).
+//! Persistence through sqlx on either engine: SQLite (WAL, the embedded default) or PostgreSQL
+//! (`postgres://…`, for several replicas on one database). One `Store`, one file per table;
+//! this file opens the database and holds what every table shares (errors, timestamps, sealing
+//! credentials). Statements are written once for both engines: `$n` placeholders, standard SQL
+//! (`ON CONFLICT`, `RETURNING`, `IS NOT DISTINCT FROM`); each engine has its own migrations,
+//! side by side in `server/migrations/{sqlite,postgres}/`.
 
 use std::str::FromStr;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::SqlitePool;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor};
 
 use agentkit_core::model::AuthorizationDetails;
 use agentkit_core::{Error, ErrorKind, Result};
@@ -34,12 +37,41 @@ pub use executions::{ExecutionRecord, ExecutionStatus};
 /// contend for SQLite's one write lock. Bookkeeping is batched by [`Bookkeeper`].
 #[derive(Clone)]
 pub struct Store {
-    pub(crate) pool: SqlitePool,
-    pub(crate) writer: SqlitePool,
+    pub engine: Engine,
+    pub(crate) pool: AnyPool,
+    pub(crate) writer: AnyPool,
     pub(crate) vault: Arc<Vault>,
     pub bookkeeping: Bookkeeper,
     pub(crate) accounts_cache: Arc<AccountCache>,
 }
+
+/// The database engine behind the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+impl Engine {
+    fn of(url: &str) -> Result<Engine> {
+        if url.starts_with("sqlite:") {
+            Ok(Engine::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Engine::Postgres)
+        } else {
+            Err(Error::invalid_field("database_url", "database_url must start with sqlite: or postgres://"))
+        }
+    }
+}
+
+/// The SQLite settings every connection gets: WAL, every commit synced (`FULL`), foreign keys,
+/// and a wait rather than an error when another connection holds the write lock.
+const SQLITE_PRAGMAS: [&str; 4] = [
+    "PRAGMA journal_mode = WAL",
+    "PRAGMA synchronous = FULL",
+    "PRAGMA foreign_keys = ON",
+    "PRAGMA busy_timeout = 5000",
+];
 
 /// How the store keeps what it may keep in memory (`server.*` settings).
 #[derive(Debug, Clone, Copy, Default)]
@@ -100,29 +132,56 @@ impl Store {
     /// acknowledged, power loss included. That costs one fsync per commit, which is why the
     /// per-call bookkeeping is batched rather than the durability lowered.
     pub async fn open(url: &str, vault: Arc<Vault>, settings: StoreSettings) -> Result<Store> {
-        let options = SqliteConnectOptions::from_str(url)
-            .map_err(|e| Error::invalid_field("database_url", format!("bad database_url {url:?}: {e}")))?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .busy_timeout(std::time::Duration::from_secs(5))
-            .foreign_keys(true);
-        let writer =
-            SqlitePoolOptions::new().max_connections(1).connect_with(options.clone()).await.map_err(db_error)?;
-        sqlx::migrate!("./migrations")
-            .run(&writer)
-            .await
-            .map_err(|e| Error::new(ErrorKind::Server, format!("migration failed: {e}")))?;
-        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await.map_err(db_error)?;
+        sqlx::any::install_default_drivers();
+        let engine = Engine::of(url)?;
+        let bad_url = |e: sqlx::Error| Error::invalid_field("database_url", format!("bad database_url: {e}"));
+        let (writer, pool) = match engine {
+            Engine::Sqlite => {
+                // Created when missing, unless the URL says otherwise (`?mode=ro`).
+                let url = if url.contains("mode=") {
+                    url.to_string()
+                } else {
+                    format!("{url}{}mode=rwc", if url.contains('?') { '&' } else { '?' })
+                };
+                let options = AnyConnectOptions::from_str(&url).map_err(bad_url)?;
+                let sqlite = || {
+                    AnyPoolOptions::new().after_connect(|conn, _| {
+                        Box::pin(async move {
+                            for pragma in SQLITE_PRAGMAS {
+                                conn.execute(pragma).await?;
+                            }
+                            Ok(())
+                        })
+                    })
+                };
+                // One writing connection: SQLite has one write lock, so more writers only wait.
+                let writer = sqlite().max_connections(1).connect_with(options.clone()).await.map_err(db_error)?;
+                let pool = sqlite().max_connections(8).connect_with(options).await.map_err(db_error)?;
+                (writer, pool)
+            }
+            Engine::Postgres => {
+                let options = AnyConnectOptions::from_str(url).map_err(bad_url)?;
+                let pool = AnyPoolOptions::new().max_connections(16).connect_with(options).await.map_err(db_error)?;
+                (pool.clone(), pool)
+            }
+        };
+        let migrated = match engine {
+            Engine::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&writer).await,
+            Engine::Postgres => sqlx::migrate!("./migrations/postgres").run(&writer).await,
+        };
+        migrated.map_err(|e| Error::new(ErrorKind::Server, format!("migration failed: {e}")))?;
         let bookkeeping = Bookkeeper::start(writer.clone(), settings.bookkeeping);
         let accounts_cache = Arc::new(AccountCache::new(settings.account_cache.capacity, settings.account_cache.ttl));
-        Ok(Store { pool, writer, vault, bookkeeping, accounts_cache })
+        Ok(Store { engine, pool, writer, vault, bookkeeping, accounts_cache })
     }
 
     /// Lets SQLite refresh the statistics its query planner uses (`PRAGMA optimize`, as its
     /// documentation advises for long-lived connections); run with the hourly retention sweep.
+    /// PostgreSQL's autovacuum does this itself.
     pub async fn optimize(&self) -> Result<()> {
-        sqlx::query("PRAGMA optimize").execute(&self.writer).await.map_err(db_error)?;
+        if self.engine == Engine::Sqlite {
+            sqlx::query("PRAGMA optimize").execute(&self.writer).await.map_err(db_error)?;
+        }
         Ok(())
     }
 }

@@ -7,16 +7,25 @@ use std::process::{Child, Command, Stdio};
 
 use agentkit_core::{Actions, ClientOptions, ScalekitClient};
 
+pub mod postgres;
+
 /// A running `agentkit dev` (gateway + sandbox) on free ports, removed on drop.
 pub struct Gateway {
     child: Child,
     pub env: std::collections::HashMap<String, String>,
     pub data_dir: PathBuf,
+    database_url: Option<String>,
 }
 
 impl Gateway {
     pub fn start() -> Gateway {
-        Gateway::start_in(std::env::temp_dir().join(format!("agentkit-rust-test-{}", uuid::Uuid::new_v4().simple())))
+        Gateway::start_on(None)
+    }
+
+    /// `agentkit dev` with its store on `database_url` (`AGENTKIT_DATABASE_URL`), or SQLite.
+    pub fn start_on(database_url: Option<&str>) -> Gateway {
+        let data_dir = std::env::temp_dir().join(format!("agentkit-rust-test-{}", uuid::Uuid::new_v4().simple()));
+        Gateway::launch(data_dir, database_url.map(String::from))
     }
 
     /// Kills the process at once (SIGKILL: no shutdown code runs) and starts a new one on the
@@ -25,7 +34,7 @@ impl Gateway {
         let _ = self.child.kill();
         let _ = self.child.wait();
         let data_dir = std::mem::take(&mut self.data_dir);
-        Gateway::start_in(data_dir)
+        Gateway::launch(data_dir, self.database_url.take())
     }
 
     /// Asks the process to stop (SIGTERM: shutdown code runs), waits, and starts a new one on the
@@ -35,11 +44,16 @@ impl Gateway {
         unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
         let _ = self.child.wait();
         let data_dir = std::mem::take(&mut self.data_dir);
-        Gateway::start_in(data_dir)
+        Gateway::launch(data_dir, self.database_url.take())
     }
 
-    pub fn start_in(data_dir: PathBuf) -> Gateway {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_agentkit"))
+    fn launch(data_dir: PathBuf, database_url: Option<String>) -> Gateway {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_agentkit"));
+        command.env_remove("AGENTKIT_DATABASE_URL");
+        if let Some(url) = &database_url {
+            command.env("AGENTKIT_DATABASE_URL", url);
+        }
+        let mut child = command
             .args(["dev", "--port", "0", "--data-dir"])
             .arg(&data_dir)
             .stdout(Stdio::piped())
@@ -53,7 +67,7 @@ impl Gateway {
             let (name, value) = line.trim_start_matches("export ").split_once('=').expect("NAME=value");
             env.insert(name.to_string(), value.to_string());
         }
-        Gateway { child, env, data_dir }
+        Gateway { child, env, data_dir, database_url }
     }
 }
 

@@ -1,6 +1,6 @@
 # AgentKit — one Rust core, a gateway, and Python + Node SDKs.
 #   make demo   build everything and run the quickstart (Python and Node) against `agentkit dev`
-#   make test   every suite: cargo test (Rust scenarios), MCP conformance, pytest, node --test
+#   make test   every suite: cargo test (Rust scenarios), MCP conformance, pytest, node --test (scenarios on SQLite and PostgreSQL)
 #   make dist   release artifacts in dist/: the abi3 wheel and the npm tarball (dist-check: install + run them)
 #   make bench  benchmarks (figures and ratios, no pass/fail)
 #   make lint   cargo fmt --check, clippy -D warnings, ruff, the stub check
@@ -48,6 +48,9 @@ test: build
 	scripts/mcp-conformance.sh
 	$(PY) -m pytest -q tests/python
 	node --test tests/node/
+	# The shared scenarios again from Python and Node, every gateway's store on PostgreSQL.
+	scripts/with-postgres.sh $(PY) -m pytest -q tests/python/test_scenarios.py
+	scripts/with-postgres.sh node --test tests/node/scenarios.test.mjs
 
 # Formatting, clippy (warnings are errors), ruff, and the .pyi stubs against the native module.
 lint: build-python

@@ -131,10 +131,17 @@ impl Refresher {
     /// refreshed while we waited for the lock).
     async fn refresh(&self, src: &TokenSources<'_>, id: &str, seen: Option<&str>) -> RefreshResult<AccountRecord> {
         let lock = self.lock_for(id);
-        let outcome = {
+        let outcome = async {
+            // One refresh per account in this process, then across replicas (PostgreSQL): the
+            // winner commits the rotated token before the lock is released, so the others re-read
+            // it instead of presenting a refresh token that is already spent.
             let _guard = lock.lock().await;
-            self.refresh_locked(src, id, seen).await
-        };
+            let across_replicas = src.store.lock_account_for_refresh(id).await?;
+            let outcome = self.refresh_locked(src, id, seen).await;
+            across_replicas.release().await;
+            outcome
+        }
+        .await;
         self.forget_lock(id, lock);
         outcome
     }

@@ -40,6 +40,9 @@ pub struct Store {
     pub engine: Engine,
     pub(crate) pool: AnyPool,
     pub(crate) writer: AnyPool,
+    /// PostgreSQL only: connections that hold refresh locks (kept apart so lock holders never
+    /// starve the queries they wait for).
+    locks: Option<AnyPool>,
     pub(crate) vault: Arc<Vault>,
     pub bookkeeping: Bookkeeper,
     pub(crate) accounts_cache: Arc<AccountCache>,
@@ -165,6 +168,17 @@ impl Store {
                 (pool.clone(), pool)
             }
         };
+        let locks = match engine {
+            Engine::Sqlite => None,
+            Engine::Postgres => Some(
+                AnyPoolOptions::new()
+                    .max_connections(32)
+                    .min_connections(0)
+                    .connect_with(AnyConnectOptions::from_str(url).map_err(bad_url)?)
+                    .await
+                    .map_err(db_error)?,
+            ),
+        };
         let migrated = match engine {
             Engine::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&writer).await,
             Engine::Postgres => sqlx::migrate!("./migrations/postgres").run(&writer).await,
@@ -172,7 +186,23 @@ impl Store {
         migrated.map_err(|e| Error::new(ErrorKind::Server, format!("migration failed: {e}")))?;
         let bookkeeping = Bookkeeper::start(writer.clone(), settings.bookkeeping);
         let accounts_cache = Arc::new(AccountCache::new(settings.account_cache.capacity, settings.account_cache.ttl));
-        Ok(Store { engine, pool, writer, vault, bookkeeping, accounts_cache })
+        Ok(Store { engine, pool, writer, locks, vault, bookkeeping, accounts_cache })
+    }
+
+    /// Takes the account's refresh lock across every replica sharing the database: on PostgreSQL
+    /// a transaction-scoped advisory lock (waited for; released by [`RefreshLock::release`], or
+    /// by PostgreSQL when a replica dies and its connection drops, so no account stays stuck).
+    /// On SQLite there is one process, whose own per-account lock suffices.
+    pub async fn lock_account_for_refresh(&self, account_id: &str) -> Result<RefreshLock> {
+        let Some(locks) = &self.locks else { return Ok(RefreshLock { held: None }) };
+        let mut held = locks.begin().await.map_err(db_error)?;
+        // A bigint key from the id; SELECT 1 so no `void` column has to be decoded.
+        sqlx::query("SELECT 1 AS locked FROM (SELECT pg_advisory_xact_lock($1)) AS taken")
+            .bind(refresh_lock_key(account_id))
+            .fetch_one(&mut *held)
+            .await
+            .map_err(db_error)?;
+        Ok(RefreshLock { held: Some(held) })
     }
 
     /// Lets SQLite refresh the statistics its query planner uses (`PRAGMA optimize`, as its
@@ -184,4 +214,30 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// An account's refresh lock across replicas (see [`Store::lock_account_for_refresh`]).
+pub struct RefreshLock {
+    held: Option<sqlx::Transaction<'static, sqlx::Any>>,
+}
+
+impl RefreshLock {
+    /// Ends the lock's transaction now (dropping it would leave the rollback to the connection's
+    /// next use).
+    pub async fn release(self) {
+        if let Some(held) = self.held {
+            if let Err(e) = held.rollback().await {
+                tracing::warn!(error = %e, "releasing a refresh lock failed; PostgreSQL ends it with the connection");
+            }
+        }
+    }
+}
+
+/// The advisory-lock key of an account: the first 8 bytes of a SHA-256 of its id.
+fn refresh_lock_key(account_id: &str) -> i64 {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(format!("agentkit-refresh:{account_id}").as_bytes());
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    i64::from_be_bytes(first)
 }

@@ -82,6 +82,7 @@ pub async fn start(config: Config) -> Result<RunningServer> {
     }
     let task = tokio::spawn(crate::listener::serve(listener, app, limits));
     tokio::spawn(retention_loop(Arc::downgrade(&state)));
+    tokio::spawn(reload_on_catalog_change(Arc::downgrade(&state)));
     Ok(RunningServer { addr, public_url, task, state })
 }
 
@@ -105,6 +106,23 @@ pub async fn apply_retention(state: &AppState) -> Result<(u64, u64)> {
         deleted.1 = state.store.delete_auth_requests_expired_before(cutoff).await?;
     }
     Ok(deleted)
+}
+
+/// Rebuilds the registry when any replica changed the catalog (custom providers), so a provider
+/// created on one replica is callable on the others within moments.
+async fn reload_on_catalog_change(state: std::sync::Weak<AppState>) {
+    let Some(mut changes) = state.upgrade().map(|s| s.store.catalog_changes()) else { return };
+    loop {
+        match changes.recv().await {
+            Ok(()) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                let Some(live) = state.upgrade() else { return };
+                if let Err(e) = live.reload_registry().await {
+                    tracing::warn!(error = %e.message(), "catalog reload after a change failed; the current one stays");
+                }
+            }
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+        }
+    }
 }
 
 /// Runs [`apply_retention`] at start and every hour, for as long as the gateway lives.

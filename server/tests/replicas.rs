@@ -1,7 +1,8 @@
 //! Three gateway replicas (`agentkit serve`) on one PostgreSQL database and one sandbox provider
 //! whose refresh tokens are single use: concurrent calls spread over the replicas on an access
 //! token the provider no longer accepts end in exactly one refresh at the provider, no failed
-//! call, and an ACTIVE account.
+//! call, and an ACTIVE account; an account or a custom provider created on one replica is
+//! usable on the others at once (NOTIFY), not after a cache ttl.
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -157,6 +158,66 @@ async fn three_replicas_refresh_a_rotated_token_exactly_once() {
     for client in &clients {
         assert_eq!(common::account_status(client, "gmail", "rota").await, "ACTIVE");
     }
+
+    // Account caches follow writes made on other replicas (NOTIFY), not only after their ttl:
+    // replica 2 has looked up "late" and found nothing; replica 1 creates it; replica 2 sees it.
+    let labels = json!({"tool_name": "gmail_list_labels", "identifier": "late", "tool_input": {}});
+    assert!(dispatch(&clients[1], Operation::ExecuteTool, labels.clone()).await.is_err(), "no account yet");
+    let token = sandbox_call(&sandbox, "/sandbox/tokens", json!({"user": "late", "expires_in": 3600})).await;
+    dispatch(
+        &clients[0],
+        Operation::CreateConnectedAccount,
+        json!({"connection_name": "gmail", "identifier": "late",
+               "authorization_details": {"oauth_token": {"access_token": token["access_token"]}}}),
+    )
+    .await
+    .unwrap();
+    let started = std::time::Instant::now();
+    while dispatch(&clients[1], Operation::ExecuteTool, labels.clone()).await.is_err() {
+        assert!(started.elapsed() < std::time::Duration::from_secs(2), "replica 2 still misses the new account");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    println!("an account created on replica 1 was usable on replica 2 after {:?}", started.elapsed());
+
+    // A custom provider created on replica 1 is usable on replica 3 within 5 s.
+    let http = reqwest::Client::new();
+    let api_token: Value = http
+        .post(format!("{}/oauth/token", replicas[0].1))
+        .form(&[("grant_type", "client_credentials"), ("client_id", CLIENT_ID), ("client_secret", CLIENT_SECRET)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let created = http
+        .post(format!("{}/api/v1/custom-providers", replicas[0].1))
+        .bearer_auth(api_token["access_token"].as_str().unwrap())
+        .json(&json!({"identifier": "acme_crm", "display_name": "Acme CRM", "proxy_url": sandbox,
+                      "auth_patterns": [{"type": "BEARER"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201, "{}", created.text().await.unwrap_or_default());
+    let started = std::time::Instant::now();
+    loop {
+        let account = dispatch(
+            &clients[2],
+            Operation::CreateConnectedAccount,
+            json!({"connection_name": "acme_crm", "identifier": "crm-user",
+                   "authorization_details": {"static_auth": {"details": {"token": "crm-token"}}}}),
+        )
+        .await;
+        if account.is_ok() {
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "replica 3 does not know the provider: {account:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    println!("a custom provider created on replica 1 was usable on replica 3 after {:?}", started.elapsed());
     drop(replicas);
     let _ = std::fs::remove_dir_all(&dir);
 }

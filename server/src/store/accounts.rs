@@ -148,7 +148,7 @@ impl Store {
         .execute(&self.writer)
         .await
         .map_err(db_error)?;
-        self.accounts_cache.invalidate(&a.identifier);
+        self.account_changed(&a.identifier).await;
         Ok(())
     }
 
@@ -168,7 +168,7 @@ impl Store {
         .execute(&self.writer)
         .await
         .map_err(db_error)?;
-        self.accounts_cache.invalidate(&a.identifier);
+        self.account_changed(&a.identifier).await;
         Ok(())
     }
 
@@ -212,7 +212,7 @@ impl Store {
             .await
             .map_err(db_error)?;
         let Some(row) = deleted else { return Ok(false) };
-        self.accounts_cache.invalidate(&row.get::<String, _>("identifier"));
+        self.account_changed(&row.get::<String, _>("identifier")).await;
         Ok(true)
     }
 
@@ -407,7 +407,7 @@ impl Store {
         .execute(&self.writer)
         .await
         .map_err(db_error)?;
-        self.accounts_cache.invalidate(&account.identifier);
+        self.account_changed(&account.identifier).await;
         Ok(done.rows_affected() == 1)
     }
 

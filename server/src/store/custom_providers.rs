@@ -6,6 +6,7 @@ use sqlx::Row;
 use agentkit_core::model::Provider;
 use agentkit_core::{Error, ErrorKind, Result};
 
+use super::changes::Change;
 use super::{db_error, Store};
 
 impl Store {
@@ -55,7 +56,9 @@ impl Store {
                 format!("a provider with identifier {:?} already exists", provider.identifier),
             )),
             other => other.map(|_| ()).map_err(db_error),
-        }
+        }?;
+        self.announce(Change::Catalog).await;
+        Ok(())
     }
 
     pub async fn delete_custom_provider(&self, identifier: &str) -> Result<bool> {
@@ -64,6 +67,7 @@ impl Store {
             .execute(&self.writer)
             .await
             .map_err(db_error)?;
+        self.announce(Change::Catalog).await;
         Ok(done.rows_affected() > 0)
     }
 }

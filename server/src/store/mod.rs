@@ -22,6 +22,7 @@ mod account_cache;
 mod accounts;
 mod auth_requests;
 pub mod bookkeeping;
+mod changes;
 mod custom_providers;
 mod executions;
 pub mod mcp;
@@ -43,6 +44,8 @@ pub struct Store {
     /// PostgreSQL only: connections that hold refresh locks (kept apart so lock holders never
     /// starve the queries they wait for).
     locks: Option<AnyPool>,
+    /// Fires when another replica changed the catalog (custom providers).
+    catalog_changes: tokio::sync::broadcast::Sender<()>,
     pub(crate) vault: Arc<Vault>,
     pub bookkeeping: Bookkeeper,
     pub(crate) accounts_cache: Arc<AccountCache>,
@@ -186,7 +189,39 @@ impl Store {
         migrated.map_err(|e| Error::new(ErrorKind::Server, format!("migration failed: {e}")))?;
         let bookkeeping = Bookkeeper::start(writer.clone(), settings.bookkeeping);
         let accounts_cache = Arc::new(AccountCache::new(settings.account_cache.capacity, settings.account_cache.ttl));
-        Ok(Store { engine, pool, writer, locks, vault, bookkeeping, accounts_cache })
+        let (catalog_changes, _) = tokio::sync::broadcast::channel(16);
+        if engine == Engine::Postgres {
+            changes::listen(url.to_string(), accounts_cache.clone(), catalog_changes.clone());
+        }
+        Ok(Store { engine, pool, writer, locks, catalog_changes, vault, bookkeeping, accounts_cache })
+    }
+
+    /// Catalog changes announced by any replica (this one included).
+    pub fn catalog_changes(&self) -> tokio::sync::broadcast::Receiver<()> {
+        self.catalog_changes.subscribe()
+    }
+
+    /// An account of `identifier` was written: drop it from this replica's cache now, and from
+    /// the others' through a notification.
+    pub(crate) async fn account_changed(&self, identifier: &str) {
+        self.accounts_cache.invalidate(identifier);
+        self.announce(changes::Change::Account(identifier.to_string())).await;
+    }
+
+    /// Tells the other replicas (PostgreSQL `NOTIFY`); a failure only delays them until their
+    /// cache ttl or next reload, so it is logged, not returned.
+    pub(crate) async fn announce(&self, change: changes::Change) {
+        if self.engine != Engine::Postgres {
+            return;
+        }
+        let sent = sqlx::query("SELECT 1 AS sent FROM (SELECT pg_notify($1, $2)) AS n")
+            .bind(changes::CHANNEL)
+            .bind(change.payload())
+            .fetch_one(&self.writer)
+            .await;
+        if let Err(e) = sent {
+            tracing::warn!(error = %e, "could not notify the other replicas of a change");
+        }
     }
 
     /// Takes the account's refresh lock across every replica sharing the database: on PostgreSQL

@@ -109,6 +109,9 @@ pub struct ServerConfig {
     /// database (this process's own writes are seen at once).
     #[serde(default = "default_account_cache_ttl_ms")]
     pub account_cache_ttl_ms: u64,
+    /// Seconds a stopping gateway waits for requests in flight to finish.
+    #[serde(default = "default_shutdown_drain_secs")]
+    pub shutdown_drain_secs: u64,
 }
 
 impl ServerConfig {
@@ -147,6 +150,7 @@ impl Default for ServerConfig {
             bookkeeping_queue: default_bookkeeping_queue(),
             account_cache_capacity: default_account_cache_capacity(),
             account_cache_ttl_ms: default_account_cache_ttl_ms(),
+            shutdown_drain_secs: default_shutdown_drain_secs(),
         }
     }
 }
@@ -178,6 +182,9 @@ fn default_account_cache_capacity() -> usize {
 }
 fn default_account_cache_ttl_ms() -> u64 {
     5_000
+}
+fn default_shutdown_drain_secs() -> u64 {
+    30
 }
 fn default_execution_retention_days() -> u32 {
     30

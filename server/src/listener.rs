@@ -6,6 +6,10 @@
 //! within `server.header_read_timeout_secs`, and request bodies within
 //! `server.request_body_timeout_secs` (a tower-http layer on the router). At start the open-file
 //! limit is raised to its hard maximum.
+//!
+//! Stopping is graceful: once `stop` fires, no new connection is accepted, every open one is
+//! told to finish the request in flight and close (hyper's graceful shutdown), and the listener
+//! returns when they have — or after `drain` at the latest.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,18 +31,32 @@ pub struct ListenerLimits {
     pub request_body_timeout: Duration,
 }
 
-/// Serves `app` on `listener` until the task is dropped.
-pub async fn serve(listener: TcpListener, app: Router, limits: ListenerLimits) {
+/// Serves `app` on `listener` until `stop` turns true (then drains, at most `drain`).
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    limits: ListenerLimits,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+    drain: Duration,
+) {
     let app = app.layer(tower_http::timeout::RequestBodyTimeoutLayer::new(limits.request_body_timeout));
     let permits = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     let mut builder = Builder::new(TokioExecutor::new());
     builder.http1().timer(TokioTimer::new()).header_read_timeout(limits.header_read_timeout);
     builder.http2().timer(TokioTimer::new());
     let builder = Arc::new(builder);
+    let connections = hyper_util::server::graceful::GracefulShutdown::new();
     loop {
         // Waiting here leaves new clients in the backlog rather than failing requests in flight.
-        let Ok(permit) = permits.clone().acquire_owned().await else { return };
-        let (stream, _peer) = match listener.accept().await {
+        let permit = tokio::select! {
+            permit = permits.clone().acquire_owned() => match permit { Ok(p) => p, Err(_) => break },
+            _ = stop_requested(&mut stop) => break,
+        };
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            _ = stop_requested(&mut stop) => break,
+        };
+        let (stream, _peer) = match accepted {
             Ok(accepted) => accepted,
             Err(e) => {
                 // EMFILE and friends: back off briefly instead of spinning.
@@ -50,14 +68,27 @@ pub async fn serve(listener: TcpListener, app: Router, limits: ListenerLimits) {
         let _ = stream.set_nodelay(true);
         let service = app.clone().map_request(|req: hyper::Request<Incoming>| req.map(axum::body::Body::new));
         let builder = builder.clone();
+        let watcher = connections.watcher();
         tokio::spawn(async move {
             let connection =
                 builder.serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service));
-            if let Err(e) = connection.await {
+            if let Err(e) = watcher.watch(connection).await {
                 tracing::debug!(error = %e, "connection ended with an error");
             }
             drop(permit);
         });
+    }
+    drop(listener);
+    if tokio::time::timeout(drain, connections.shutdown()).await.is_err() {
+        tracing::warn!(?drain, "connections still open after the drain period; closing them");
+    }
+}
+
+/// Resolves once a stop is asked for; never if nobody can ask any more (the `RunningServer` was
+/// dropped: the server then runs for as long as the runtime does, as before there was a stop).
+async fn stop_requested(stop: &mut tokio::sync::watch::Receiver<bool>) {
+    if stop.wait_for(|stopped| *stopped).await.is_err() {
+        std::future::pending::<()>().await;
     }
 }
 

@@ -155,8 +155,9 @@ async fn main() -> std::process::ExitCode {
                 reload_on_sighup(server.state.clone());
                 tracing::info!(url = %server.public_url, "gateway listening");
                 wait_for_shutdown().await;
-                // Bookkeeping still queued is committed before the process goes.
-                let _ = server.state.store.bookkeeping.flush().await;
+                tracing::info!("stopping: finishing requests in flight");
+                // In-flight requests finish and queued bookkeeping is committed before the process goes.
+                server.shutdown().await;
                 let _ = std::fs::remove_file(pid_file);
             }
             #[cfg(feature = "sandbox")]
@@ -168,7 +169,7 @@ async fn main() -> std::process::ExitCode {
                 let _ = out.flush();
                 drop(out);
                 wait_for_shutdown().await;
-                let _ = env.gateway.state.store.bookkeeping.flush().await;
+                env.gateway.shutdown().await;
             }
             Command::Keys { action: KeysAction::Rotate { config, data_dir } } => {
                 let mut config = match config {

@@ -12,6 +12,7 @@ pub fn router(state: SharedState) -> Router {
     use crate::mcp::transport as mcp_server;
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
         .route("/oauth/token", post(auth::issue_token))
         .route("/api/v1/connected_accounts", post(accounts::create).put(accounts::update).get(accounts::list))
         .route("/api/v1/connected_accounts:delete", post(accounts::delete))
@@ -65,4 +66,27 @@ async fn reload_connectors(
     let registry = state.reload_registry().await?;
     let (connectors, tools) = (registry.catalog.connectors().count(), registry.catalog.tools().count());
     Ok(axum::Json(serde_json::json!({"connectors": connectors, "tools": tools})))
+}
+
+/// Ready to serve: the database answers with the schema this build expects, and the catalog is
+/// loaded. 503 naming what is not (a load balancer keeps traffic away meanwhile).
+async fn readyz(axum::extract::State(state): axum::extract::State<SharedState>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let database = state.store.readiness().await;
+    let connectors = state.registry().catalog.connectors().count();
+    let catalog = if connectors > 0 { Ok(()) } else { Err("no connector loaded".to_string()) };
+    let text = |check: &std::result::Result<(), String>| match check {
+        Ok(()) => "ok".to_string(),
+        Err(why) => why.clone(),
+    };
+    let body = serde_json::json!({
+        "status": if database.is_ok() && catalog.is_ok() { "ready" } else { "not ready" },
+        "checks": {"database": text(&database), "catalog": text(&catalog), "connectors": connectors},
+    });
+    let status = if database.is_ok() && catalog.is_ok() {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, axum::Json(body)).into_response()
 }

@@ -21,6 +21,19 @@ pub struct RunningServer {
     pub public_url: String,
     pub task: JoinHandle<()>,
     pub state: SharedState,
+    stop: tokio::sync::watch::Sender<bool>,
+}
+
+impl RunningServer {
+    /// Stops gracefully: legacy SSE streams get a last event and end, no new connection is
+    /// taken, requests in flight finish (within `server.shutdown_drain_secs`), then the queued
+    /// bookkeeping is committed.
+    pub async fn shutdown(self) {
+        self.state.mcp_sessions.close_streams();
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+        let _ = self.state.store.bookkeeping.flush().await;
+    }
 }
 
 /// Loads the catalog, opens the database and starts serving on `config.server.listen`.
@@ -80,10 +93,12 @@ pub async fn start(config: Config) -> Result<RunningServer> {
             );
         }
     }
-    let task = tokio::spawn(crate::listener::serve(listener, app, limits));
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let drain = std::time::Duration::from_secs(server.shutdown_drain_secs);
+    let task = tokio::spawn(crate::listener::serve(listener, app, limits, stopped, drain));
     tokio::spawn(retention_loop(Arc::downgrade(&state)));
     tokio::spawn(reload_on_catalog_change(Arc::downgrade(&state)));
-    Ok(RunningServer { addr, public_url, task, state })
+    Ok(RunningServer { addr, public_url, task, state, stop })
 }
 
 /// How often old execution records and authorization requests are deleted.

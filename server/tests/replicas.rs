@@ -94,7 +94,7 @@ token_auth_method = "client_secret_basic"
 
 async fn wait_ready(url: &str) {
     for _ in 0..300 {
-        if reqwest::get(format!("{url}/healthz")).await.is_ok_and(|r| r.status().is_success()) {
+        if reqwest::get(format!("{url}/readyz")).await.is_ok_and(|r| r.status().is_success()) {
             return;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;

@@ -80,6 +80,24 @@ impl Sessions {
     }
 
     /// How many sessions are open (for tests and, later, metrics).
+    /// At shutdown: every legacy SSE stream gets a last message saying so, then ends (its
+    /// session with it); Streamable HTTP sessions hold no stream.
+    pub fn close_streams(&self) {
+        let mut open = self.lock();
+        let goodbye = serde_json::json!({
+            "jsonrpc": "2.0",
+            "method": "notifications/message",
+            "params": {"level": "notice", "logger": "agentkit", "data": "the server is shutting down; reconnect"}
+        });
+        open.retain(|_, session| match session.stream.take() {
+            Some(stream) => {
+                let _ = stream.send(goodbye.clone());
+                false
+            }
+            None => true,
+        });
+    }
+
     pub fn count(&self) -> usize {
         self.lock().len()
     }

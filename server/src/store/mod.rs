@@ -70,6 +70,14 @@ impl Engine {
     }
 }
 
+/// The engine's migrations, compiled in.
+fn migrator(engine: Engine) -> sqlx::migrate::Migrator {
+    match engine {
+        Engine::Sqlite => sqlx::migrate!("./migrations/sqlite"),
+        Engine::Postgres => sqlx::migrate!("./migrations/postgres"),
+    }
+}
+
 /// The SQLite settings every connection gets: WAL, every commit synced (`FULL`), foreign keys,
 /// and a wait rather than an error when another connection holds the write lock.
 const SQLITE_PRAGMAS: [&str; 4] = [
@@ -182,10 +190,7 @@ impl Store {
                     .map_err(db_error)?,
             ),
         };
-        let migrated = match engine {
-            Engine::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&writer).await,
-            Engine::Postgres => sqlx::migrate!("./migrations/postgres").run(&writer).await,
-        };
+        let migrated = migrator(engine).run(&writer).await;
         migrated.map_err(|e| Error::new(ErrorKind::Server, format!("migration failed: {e}")))?;
         let bookkeeping = Bookkeeper::start(writer.clone(), settings.bookkeeping);
         let accounts_cache = Arc::new(AccountCache::new(settings.account_cache.capacity, settings.account_cache.ttl));
@@ -194,6 +199,20 @@ impl Store {
             changes::listen(url.to_string(), accounts_cache.clone(), catalog_changes.clone());
         }
         Ok(Store { engine, pool, writer, locks, catalog_changes, vault, bookkeeping, accounts_cache })
+    }
+
+    /// For `/readyz`: the database answers, and its newest applied migration is this build's
+    /// newest (a newer replica may have migrated further: then this one is outdated).
+    pub async fn readiness(&self) -> std::result::Result<(), String> {
+        let applied: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(|e| format!("database unreachable: {e}"))?;
+        let ours = migrator(self.engine).iter().map(|m| m.version).max();
+        if applied != ours {
+            return Err(format!("database schema at migration {applied:?}, this build expects {ours:?}"));
+        }
+        Ok(())
     }
 
     /// Catalog changes announced by any replica (this one included).

@@ -37,6 +37,17 @@ impl Gateway {
         Gateway::launch(data_dir, self.database_url.take())
     }
 
+    /// Sends SIGTERM (the gateway starts its graceful stop) without waiting for the exit.
+    pub fn terminate(&self) {
+        // SAFETY: kill(2) on our own child's pid; no memory is involved.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+    }
+
+    /// Waits for the process to exit; its exit status.
+    pub fn wait_exit(&mut self) -> std::process::ExitStatus {
+        self.child.wait().unwrap()
+    }
+
     /// Asks the process to stop (SIGTERM: shutdown code runs), waits, and starts a new one on the
     /// same data dir.
     pub fn stop_and_restart(mut self) -> Gateway {

@@ -120,6 +120,7 @@ pub async fn apply_retention(state: &AppState) -> Result<(u64, u64)> {
     if let Some(cutoff) = before(auth_requests) {
         deleted.1 = state.store.delete_auth_requests_expired_before(cutoff).await?;
     }
+    state.store.delete_idle_mcp_sessions(crate::mcp::sessions::SESSION_IDLE_TTL).await?;
     Ok(deleted)
 }
 

@@ -2,7 +2,8 @@
 //! whose refresh tokens are single use: concurrent calls spread over the replicas on an access
 //! token the provider no longer accepts end in exactly one refresh at the provider, no failed
 //! call, and an ACTIVE account; an account or a custom provider created on one replica is
-//! usable on the others at once (NOTIFY), not after a cache ttl.
+//! usable on the others at once (NOTIFY), not after a cache ttl; an MCP session opened on one
+//! replica continues on the others and ends everywhere.
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -218,6 +219,55 @@ async fn three_replicas_refresh_a_rotated_token_exactly_once() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     println!("a custom provider created on replica 1 was usable on replica 3 after {:?}", started.elapsed());
+
+    // An MCP session initialized on replica 1 is continued on replicas 2 and 3 and ended on 1.
+    dispatch(
+        &clients[0],
+        Operation::McpCreateConfig,
+        json!({"name": "spread", "connection_tool_mappings": [{"connection_name": "gmail", "tools": ["gmail_list_labels"]}]}),
+    )
+    .await
+    .unwrap();
+    let instance = dispatch(
+        &clients[0],
+        Operation::McpEnsureInstance,
+        json!({"config_name": "spread", "user_identifier": "rota"}),
+    )
+    .await
+    .unwrap();
+    let url_on_1 = instance["instance"]["url"].as_str().unwrap().to_string();
+    let path = url_on_1.strip_prefix(&replicas[0].1).unwrap().to_string();
+    let rpc = |replica: usize, body: Value, session: Option<String>| {
+        let url = format!("{}{path}", replicas[replica].1);
+        let http = http.clone();
+        async move {
+            let mut req = http.post(url).header("accept", "application/json, text/event-stream").json(&body);
+            if let Some(id) = session {
+                req = req.header("mcp-session-id", id);
+            }
+            req.send().await.unwrap()
+        }
+    };
+    let opened = rpc(
+        0,
+        json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}),
+        None,
+    )
+    .await;
+    assert_eq!(opened.status(), 200);
+    let session = opened.headers()["mcp-session-id"].to_str().unwrap().to_string();
+    let list = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"});
+    for replica in [1, 2] {
+        let listed = rpc(replica, list.clone(), Some(session.clone())).await;
+        assert_eq!(listed.status(), 200, "the session continues on replica {}", replica + 1);
+        let body: Value = listed.json().await.unwrap();
+        assert_eq!(body["result"]["tools"][0]["name"], "gmail_list_labels");
+    }
+    let ended =
+        http.delete(format!("{}{path}", replicas[0].1)).header("mcp-session-id", &session).send().await.unwrap();
+    assert_eq!(ended.status(), 200);
+    assert_eq!(rpc(1, list, Some(session)).await.status(), 404, "ended everywhere");
     drop(replicas);
     let _ = std::fs::remove_dir_all(&dir);
 }

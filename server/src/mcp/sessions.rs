@@ -1,4 +1,6 @@
-//! MCP sessions of the Streamable HTTP and legacy SSE transports, in memory and bounded.
+//! Legacy HTTP+SSE sessions: in memory and bounded, since their event stream is a connection to
+//! this process. (Streamable HTTP sessions live in the database, `store::mcp_sessions`, so any
+//! replica serves them.)
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -7,7 +9,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use tokio::sync::mpsc;
 
-/// Open MCP sessions (in memory: a restart makes clients re-initialize, as the spec allows).
+/// Open legacy SSE sessions (in memory: a restart makes clients reconnect, as the spec allows).
 /// Bounded: a session idle for [`SESSION_IDLE_TTL`] ends, and one URL holds at most
 /// [`SESSIONS_PER_URL`] (opening another ends its least recently used one).
 #[derive(Default, Clone)]
@@ -79,9 +81,8 @@ impl Sessions {
         false
     }
 
-    /// How many sessions are open (for tests and, later, metrics).
     /// At shutdown: every legacy SSE stream gets a last message saying so, then ends (its
-    /// session with it); Streamable HTTP sessions hold no stream.
+    /// session with it).
     pub fn close_streams(&self) {
         let mut open = self.lock();
         let goodbye = serde_json::json!({
@@ -98,6 +99,7 @@ impl Sessions {
         });
     }
 
+    /// How many sessions are open (for tests and, later, metrics).
     pub fn count(&self) -> usize {
         self.lock().len()
     }

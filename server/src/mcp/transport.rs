@@ -28,7 +28,7 @@ use agentkit_core::model::ConnectorStatus;
 use crate::catalog::connectors::CatalogTool;
 use crate::credentials::tokens::now_unix;
 use crate::credentials::tokens::SessionClaims;
-use crate::mcp::sessions::{EndWithStream, MAX_BATCH};
+use crate::mcp::sessions::{EndWithStream, MAX_BATCH, SESSIONS_PER_URL, SESSION_IDLE_TTL};
 use crate::state::{AppState, SharedState};
 use crate::store::mcp::ConfigRecord;
 
@@ -250,10 +250,11 @@ async fn post(state: &AppState, target: Target, headers: &HeaderMap, body: &[u8]
     if !initializing {
         match &session {
             None => return http_error(StatusCode::BAD_REQUEST, "Mcp-Session-Id header is required after initialize"),
-            Some(id) if !state.mcp_sessions.belongs(id, &target.owner) => {
-                return http_error(StatusCode::NOT_FOUND, "unknown or ended session: initialize again")
-            }
-            _ => {}
+            Some(id) => match state.store.mcp_session_alive(id, &target.owner, SESSION_IDLE_TTL).await {
+                Ok(true) => {}
+                Ok(false) => return http_error(StatusCode::NOT_FOUND, "unknown or ended session: initialize again"),
+                Err(_) => return http_error(StatusCode::SERVICE_UNAVAILABLE, "sessions are unavailable; retry"),
+            },
         }
         if let Some(v) = headers.get(VERSION_HEADER).and_then(|v| v.to_str().ok()) {
             if !PROTOCOL_VERSIONS.contains(&v) {
@@ -282,9 +283,13 @@ async fn post(state: &AppState, target: Target, headers: &HeaderMap, body: &[u8]
         Json(payload).into_response()
     };
     if initializing {
-        let id = state.mcp_sessions.open(&target.owner, None);
-        if let Ok(v) = HeaderValue::from_str(&id) {
-            response.headers_mut().insert(SESSION_HEADER, v);
+        match state.store.open_mcp_session(&target.owner, SESSIONS_PER_URL).await {
+            Ok(id) => {
+                if let Ok(v) = HeaderValue::from_str(&id) {
+                    response.headers_mut().insert(SESSION_HEADER, v);
+                }
+            }
+            Err(_) => return http_error(StatusCode::SERVICE_UNAVAILABLE, "cannot open a session; retry"),
         }
     }
     response
@@ -325,7 +330,12 @@ async fn legacy_message(
     }
     let session = agentkit_core::model::query::QueryMap::parse(query.as_deref()).get("session_id").unwrap_or_default();
     let Some(stream) = state.mcp_sessions.stream(&session, &target.owner) else {
-        return http_error(StatusCode::NOT_FOUND, "unknown sessionId");
+        // Legacy SSE streams live in the replica that opened them (docs/gateway.md).
+        return http_error(
+            StatusCode::NOT_FOUND,
+            "unknown sessionId: the session ended, or its event stream is held by another gateway replica \
+             (legacy SSE needs requests routed to the replica that opened the stream)",
+        );
     };
     let Ok(msg) = serde_json::from_slice::<Value>(body) else {
         return http_error(StatusCode::BAD_REQUEST, "Parse error");
@@ -339,11 +349,15 @@ async fn legacy_message(
     (StatusCode::ACCEPTED, "Accepted").into_response()
 }
 
-fn delete(state: &AppState, target: &Target, headers: &HeaderMap) -> Response {
-    match headers.get(SESSION_HEADER).and_then(|v| v.to_str().ok()) {
-        Some(id) if state.mcp_sessions.close(id, &target.owner) => StatusCode::OK.into_response(),
-        Some(_) => http_error(StatusCode::NOT_FOUND, "unknown session"),
-        None => http_error(StatusCode::BAD_REQUEST, "Mcp-Session-Id header is required"),
+/// Ends a Streamable HTTP session (in the database: whichever replica opened it).
+async fn delete(state: &AppState, target: &Target, headers: &HeaderMap) -> Response {
+    let Some(id) = headers.get(SESSION_HEADER).and_then(|v| v.to_str().ok()) else {
+        return http_error(StatusCode::BAD_REQUEST, "Mcp-Session-Id header is required");
+    };
+    match state.store.end_mcp_session(id, &target.owner).await {
+        Ok(true) => StatusCode::OK.into_response(),
+        Ok(false) => http_error(StatusCode::NOT_FOUND, "unknown session"),
+        Err(_) => http_error(StatusCode::SERVICE_UNAVAILABLE, "sessions are unavailable; retry"),
     }
 }
 
@@ -387,7 +401,7 @@ pub async fn instance_delete(
     headers: HeaderMap,
 ) -> Response {
     match instance_target(&state, &key).await {
-        Ok(target) => delete(&state, &target, &headers),
+        Ok(target) => delete(&state, &target, &headers).await,
         Err(r) => r,
     }
 }
@@ -428,7 +442,7 @@ pub async fn config_messages(
 
 pub async fn config_delete(State(state): State<SharedState>, Path(id): Path<String>, headers: HeaderMap) -> Response {
     match config_target(&state, &id, &headers).await {
-        Ok(target) => delete(&state, &target, &headers),
+        Ok(target) => delete(&state, &target, &headers).await,
         Err(r) => r,
     }
 }

@@ -31,6 +31,10 @@ enum Entry {
         instance_id: String,
         at: DateTime<Utc>,
     },
+    McpSessionUsed {
+        session_id: String,
+        at: DateTime<Utc>,
+    },
     /// Commit everything queued before this, then answer.
     Flush(oneshot::Sender<()>),
 }
@@ -86,6 +90,10 @@ impl Bookkeeper {
         self.send(Entry::McpInstanceUsed { instance_id: instance_id.to_string(), at: Utc::now() }).await;
     }
 
+    pub async fn mcp_session_used(&self, session_id: &str) {
+        self.send(Entry::McpSessionUsed { session_id: session_id.to_string(), at: Utc::now() }).await;
+    }
+
     /// Returns once everything queued before the call is committed.
     pub async fn flush(&self) -> Result<()> {
         let (done, committed) = oneshot::channel();
@@ -128,6 +136,7 @@ async fn commit(writer: &AnyPool, batch: &mut Vec<Entry>) {
     // Only the latest use of each account / instance matters.
     let mut accounts: HashMap<String, DateTime<Utc>> = HashMap::new();
     let mut instances: HashMap<String, DateTime<Utc>> = HashMap::new();
+    let mut sessions: HashMap<String, DateTime<Utc>> = HashMap::new();
     for entry in batch.drain(..) {
         match entry {
             Entry::Execution(record) => executions.push(record),
@@ -139,13 +148,18 @@ async fn commit(writer: &AnyPool, batch: &mut Vec<Entry>) {
                 let latest = instances.entry(instance_id).or_insert(at);
                 *latest = (*latest).max(at);
             }
+            Entry::McpSessionUsed { session_id, at } => {
+                let latest = sessions.entry(session_id).or_insert(at);
+                *latest = (*latest).max(at);
+            }
             Entry::Flush(done) => flushes.push(done),
         }
     }
-    if !(executions.is_empty() && accounts.is_empty() && instances.is_empty()) {
-        let mut outcome = write(writer, &executions, &accounts, &instances).await;
+    if !(executions.is_empty() && accounts.is_empty() && instances.is_empty() && sessions.is_empty()) {
+        let used = Used { accounts: &accounts, instances: &instances, sessions: &sessions };
+        let mut outcome = write(writer, &executions, &used).await;
         if outcome.is_err() {
-            outcome = write(writer, &executions, &accounts, &instances).await;
+            outcome = write(writer, &executions, &used).await;
         }
         if let Err(e) = outcome {
             tracing::error!(error = %e, executions = executions.len(), "bookkeeping batch lost");
@@ -156,12 +170,14 @@ async fn commit(writer: &AnyPool, batch: &mut Vec<Entry>) {
     }
 }
 
-async fn write(
-    writer: &AnyPool,
-    executions: &[Box<ExecutionRecord>],
-    accounts: &HashMap<String, DateTime<Utc>>,
-    instances: &HashMap<String, DateTime<Utc>>,
-) -> Result<()> {
+/// The latest use of each account, MCP instance and MCP session in a batch.
+struct Used<'a> {
+    accounts: &'a HashMap<String, DateTime<Utc>>,
+    instances: &'a HashMap<String, DateTime<Utc>>,
+    sessions: &'a HashMap<String, DateTime<Utc>>,
+}
+
+async fn write(writer: &AnyPool, executions: &[Box<ExecutionRecord>], used: &Used<'_>) -> Result<()> {
     let mut tx = writer.begin().await.map_err(db_error)?;
     for e in executions {
         sqlx::query(
@@ -184,21 +200,20 @@ async fn write(
         .await
         .map_err(db_error)?;
     }
-    for (id, at) in accounts {
-        sqlx::query("UPDATE connected_accounts SET last_used_at = $1 WHERE id = $2")
-            .bind(at.to_rfc3339())
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_error)?;
-    }
-    for (id, at) in instances {
-        sqlx::query("UPDATE mcp_instances SET last_used_at = $1 WHERE id = $2")
-            .bind(at.to_rfc3339())
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_error)?;
+    for (table, latest) in
+        [("connected_accounts", used.accounts), ("mcp_instances", used.instances), ("mcp_sessions", used.sessions)]
+    {
+        let column = if table == "mcp_sessions" { "last_seen" } else { "last_used_at" };
+        // Table and column names come from the constant list above; values are bound.
+        let sql = format!("UPDATE {table} SET {column} = $1 WHERE id = $2");
+        for (id, at) in latest {
+            sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+                .bind(at.to_rfc3339())
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?;
+        }
     }
     tx.commit().await.map_err(db_error)
 }

@@ -26,6 +26,7 @@ mod changes;
 mod custom_providers;
 mod executions;
 pub mod mcp;
+mod mcp_sessions;
 
 pub use accounts::{AccountFilter, AccountListPage, AccountPage, AccountRecord};
 pub use auth_requests::{AuthRequest, AuthRequestStatus};

@@ -22,15 +22,7 @@ const BOOKKEEPING_BOUND: Duration = Duration::from_millis(100 + 900);
 async fn a_hard_kill_loses_no_acknowledged_account_and_bookkeeping_only_within_its_bound() {
     let gateway = Gateway::start();
     let actions = Arc::new(gateway.actions());
-    let token = gateway.sandbox_token("crash-load").await;
-    dispatch(
-        &actions,
-        Operation::CreateConnectedAccount,
-        json!({"connection_name": "gmail", "identifier": "crash-load",
-               "authorization_details": {"oauth_token": {"access_token": token}}}),
-    )
-    .await
-    .unwrap();
+    gateway.active_account("crash-load").await;
 
     // Load: tool calls (bookkeeping) and account creations (durable writes), each acknowledged
     // answer noted with the moment it arrived.
@@ -139,15 +131,7 @@ async fn a_hard_kill_loses_no_acknowledged_account_and_bookkeeping_only_within_i
 async fn a_graceful_stop_commits_the_queued_bookkeeping() {
     let gateway = Gateway::start();
     let actions = gateway.actions();
-    let token = gateway.sandbox_token("drain").await;
-    dispatch(
-        &actions,
-        Operation::CreateConnectedAccount,
-        json!({"connection_name": "gmail", "identifier": "drain",
-               "authorization_details": {"oauth_token": {"access_token": token}}}),
-    )
-    .await
-    .unwrap();
+    gateway.active_account("drain").await;
     let mut acked = Vec::new();
     for _ in 0..20 {
         let answer = dispatch(

@@ -22,15 +22,7 @@ async fn readiness_and_a_graceful_stop() {
     assert_eq!(body["checks"]["database"], "ok");
 
     let actions = gateway.actions();
-    let token = gateway.sandbox_token("drainer").await;
-    dispatch(
-        &actions,
-        Operation::CreateConnectedAccount,
-        json!({"connection_name": "gmail", "identifier": "drainer",
-               "authorization_details": {"oauth_token": {"access_token": token}}}),
-    )
-    .await
-    .unwrap();
+    gateway.active_account("drainer").await;
     dispatch(
         &actions,
         Operation::McpCreateConfig,
@@ -53,23 +45,11 @@ async fn readiness_and_a_graceful_stop() {
     let mut events = sse.bytes_stream();
     let first = String::from_utf8_lossy(&events.next().await.unwrap().unwrap()).to_string();
     assert!(first.contains("endpoint"), "{first}");
-    let api_token: Value = reqwest::Client::new()
-        .post(format!("{base}/oauth/token"))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", gateway.env["SCALEKIT_CLIENT_ID"].as_str()),
-            ("client_secret", gateway.env["SCALEKIT_CLIENT_SECRET"].as_str()),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let api_token = gateway.api_token().await;
     let slow = tokio::spawn(
         reqwest::Client::new()
             .get(format!("{base}/proxy/gmail/v1/users/me/labels"))
-            .bearer_auth(api_token["access_token"].as_str().unwrap())
+            .bearer_auth(&api_token)
             .header("connection_name", "gmail")
             .header("identifier", "drainer")
             .header("x-sandbox-delay-ms", "1500")

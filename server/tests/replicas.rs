@@ -182,18 +182,10 @@ async fn three_replicas_refresh_a_rotated_token_exactly_once() {
 
     // A custom provider created on replica 1 is usable on replica 3 within 5 s.
     let http = reqwest::Client::new();
-    let api_token: Value = http
-        .post(format!("{}/oauth/token", replicas[0].1))
-        .form(&[("grant_type", "client_credentials"), ("client_id", CLIENT_ID), ("client_secret", CLIENT_SECRET)])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let api_token = common::api_token(&replicas[0].1, CLIENT_ID, CLIENT_SECRET).await;
     let created = http
         .post(format!("{}/api/v1/custom-providers", replicas[0].1))
-        .bearer_auth(api_token["access_token"].as_str().unwrap())
+        .bearer_auth(&api_token)
         .json(&json!({"identifier": "acme_crm", "display_name": "Acme CRM", "proxy_url": sandbox,
                       "auth_patterns": [{"type": "BEARER"}]}))
         .send()

@@ -11,6 +11,8 @@ use agentkit_core::dispatch::{dispatch, Operation};
 use agentkit_core::{Actions, ClientOptions, ErrorKind, ScalekitClient};
 use serde_json::{json, Value};
 
+mod common;
+
 fn connector_file(slug: &str, tool: &str) -> String {
     json!({
         "slug": slug, "display_name": slug, "base_url": "http://unset.invalid",
@@ -151,21 +153,8 @@ async fn connector_directory_check_load_and_reload() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("zz_broken.json:6:"), "{stderr}");
     assert!(stderr.contains("tools[0].request: missing field `method`"), "{stderr}");
-    let token: Value = client
-        .post(format!("{url}/oauth/token"))
-        .form(&[("grant_type", "client_credentials"), ("client_id", "c"), ("client_secret", "s")])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let reload = client
-        .post(format!("{url}/api/v1/connectors:reload"))
-        .bearer_auth(token["access_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
+    let token = common::api_token(&url, "c", "s").await;
+    let reload = client.post(format!("{url}/api/v1/connectors:reload")).bearer_auth(&token).send().await.unwrap();
     assert_eq!(reload.status(), 400);
     assert!(reload.text().await.unwrap().contains("zz_broken.json:6:"));
     assert!(tool_names(&actions).await.iter().any(|n| n == "acme_more_echo"), "the running catalog stays");

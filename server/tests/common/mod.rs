@@ -118,6 +118,26 @@ impl Gateway {
         resp["access_token"].as_str().unwrap().to_string()
     }
 
+    /// An ACTIVE gmail account for `user`, holding a sandbox access token.
+    pub async fn active_account(&self, user: &str) {
+        use agentkit_core::dispatch::{dispatch, Operation};
+        let token = self.sandbox_token(user).await;
+        dispatch(
+            &self.actions(),
+            Operation::CreateConnectedAccount,
+            serde_json::json!({"connection_name": "gmail", "identifier": user,
+                               "authorization_details": {"oauth_token": {"access_token": token}}}),
+        )
+        .await
+        .unwrap();
+    }
+
+    /// An API access token for this gateway's dev client.
+    pub async fn api_token(&self) -> String {
+        api_token(&self.env["SCALEKIT_ENV_URL"], &self.env["SCALEKIT_CLIENT_ID"], &self.env["SCALEKIT_CLIENT_SECRET"])
+            .await
+    }
+
     /// Every byte the gateway keeps on disk (database, WAL, key files), as one lossy string.
     pub fn disk_contents(&self) -> String {
         let mut all = String::new();
@@ -129,6 +149,20 @@ impl Gateway {
         }
         all
     }
+}
+
+/// An API access token (client-credentials grant) from the gateway at `base`.
+pub async fn api_token(base: &str, client_id: &str, client_secret: &str) -> String {
+    let answer: serde_json::Value = reqwest::Client::new()
+        .post(format!("{base}/oauth/token"))
+        .form(&[("grant_type", "client_credentials"), ("client_id", client_id), ("client_secret", client_secret)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    answer["access_token"].as_str().expect("an access token").to_string()
 }
 
 /// A browser: keeps cookies, follows redirects, stops at the app's verification page (which the

@@ -1,9 +1,10 @@
 //! Telling the other replicas what changed (PostgreSQL only; one SQLite process needs nobody
-//! told). A write sends `NOTIFY agentkit_changes` with `account:<identifier>` (drop that
-//! identifier from the account cache) or `catalog` (custom providers changed: rebuild the
-//! registry); every replica LISTENs. A replica whose listening connection breaks empties its
-//! account cache and asks for a catalog rebuild once it is back, since it may have missed
-//! something; until then the cache's ttl bounds what it can miss.
+//! told). A write sends `NOTIFY agentkit_changes` with `<replica> account:<identifier>` (drop
+//! that identifier from the account cache) or `<replica> catalog` (custom providers changed:
+//! rebuild the registry); every replica LISTENs and skips what it sent itself (it acted at once).
+//! A replica whose listening connection breaks empties its account cache and rebuilds its catalog
+//! once it is back, since it may have missed something; until then the cache's ttl bounds what it
+//! can miss.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,55 +26,64 @@ pub enum Change {
 }
 
 impl Change {
-    pub fn payload(&self) -> String {
+    /// The notification text: who sent it, then what changed.
+    pub fn payload(&self, origin: &str) -> String {
         match self {
-            Change::Account(identifier) => format!("{ACCOUNT_PREFIX}{identifier}"),
-            Change::Catalog => CATALOG.to_string(),
+            Change::Account(identifier) => format!("{origin} {ACCOUNT_PREFIX}{identifier}"),
+            Change::Catalog => format!("{origin} {CATALOG}"),
         }
     }
 
-    fn parse(payload: &str) -> Option<Change> {
-        if payload == CATALOG {
-            return Some(Change::Catalog);
+    /// `(origin, change)` of a notification.
+    fn parse(payload: &str) -> Option<(&str, Change)> {
+        let (origin, what) = payload.split_once(' ')?;
+        if what == CATALOG {
+            return Some((origin, Change::Catalog));
         }
-        payload.strip_prefix(ACCOUNT_PREFIX).map(|identifier| Change::Account(identifier.to_string()))
+        what.strip_prefix(ACCOUNT_PREFIX).map(|identifier| (origin, Change::Account(identifier.to_string())))
     }
 }
 
-/// Listens on `url` for as long as the process lives: account changes drop cache entries,
-/// catalog changes go to `catalog` (the app rebuilds its registry).
-pub fn listen(url: String, cache: Arc<AccountCache>, catalog: broadcast::Sender<()>) {
+/// Listens on `url` for as long as the process lives: other replicas' account changes drop cache
+/// entries, their catalog changes go to `catalog` (the app rebuilds its registry). `origin` is
+/// this replica's id in the payloads it sends.
+pub fn listen(url: String, origin: String, cache: Arc<AccountCache>, catalog: broadcast::Sender<()>) {
     tokio::spawn(async move {
         let mut backoff = Duration::from_millis(200);
+        let mut reconnecting = false;
         loop {
             match PgListener::connect(&url).await {
-                Ok(mut listener) => {
-                    if let Err(e) = listener.listen(CHANNEL).await {
-                        tracing::warn!(error = %e, "LISTEN failed");
-                    } else {
+                Ok(mut listener) => match listener.listen(CHANNEL).await {
+                    Err(e) => tracing::warn!(error = %e, "LISTEN failed"),
+                    Ok(()) => {
                         backoff = Duration::from_millis(200);
-                        // Whatever happened while we were not listening is unknown: start clean.
-                        cache.clear();
-                        let _ = catalog.send(());
+                        if reconnecting {
+                            // What happened while we were not listening is unknown: start clean.
+                            cache.clear();
+                            let _ = catalog.send(());
+                        }
                         loop {
-                            match listener.recv().await {
-                                Ok(notification) => match Change::parse(notification.payload()) {
-                                    Some(Change::Account(identifier)) => cache.invalidate(&identifier),
-                                    Some(Change::Catalog) => {
-                                        let _ = catalog.send(());
-                                    }
-                                    None => {}
-                                },
+                            let notification = match listener.recv().await {
+                                Ok(notification) => notification,
                                 Err(e) => {
                                     tracing::warn!(error = %e, "change notifications interrupted; reconnecting");
                                     break;
                                 }
+                            };
+                            match Change::parse(notification.payload()) {
+                                Some((from, _)) if from == origin => {}
+                                Some((_, Change::Account(identifier))) => cache.invalidate(&identifier),
+                                Some((_, Change::Catalog)) => {
+                                    let _ = catalog.send(());
+                                }
+                                None => {}
                             }
                         }
                     }
-                }
+                },
                 Err(e) => tracing::warn!(error = %e, "cannot listen for changes; retrying"),
             }
+            reconnecting = true;
             cache.clear();
             tokio::time::sleep(backoff).await;
             backoff = (backoff * 2).min(Duration::from_secs(10));
@@ -87,9 +97,11 @@ mod tests {
 
     #[test]
     fn payloads_round_trip() {
-        for change in [Change::Account("user:1".into()), Change::Catalog] {
-            assert_eq!(Change::parse(&change.payload()), Some(change));
+        for change in [Change::Account("user 1:x".into()), Change::Catalog] {
+            let payload = change.payload("r1");
+            assert_eq!(Change::parse(&payload), Some(("r1", change)));
         }
-        assert_eq!(Change::parse("something-else"), None);
+        assert_eq!(Change::parse("r1 something-else"), None);
+        assert_eq!(Change::parse("no-origin"), None);
     }
 }

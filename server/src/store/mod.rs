@@ -47,6 +47,8 @@ pub struct Store {
     locks: Option<AnyPool>,
     /// Fires when another replica changed the catalog (custom providers).
     catalog_changes: tokio::sync::broadcast::Sender<()>,
+    /// This process's id in change notifications (it skips its own).
+    replica: Arc<str>,
     pub(crate) vault: Arc<Vault>,
     pub bookkeeping: Bookkeeper,
     pub(crate) accounts_cache: Arc<AccountCache>,
@@ -196,10 +198,11 @@ impl Store {
         let bookkeeping = Bookkeeper::start(writer.clone(), settings.bookkeeping);
         let accounts_cache = Arc::new(AccountCache::new(settings.account_cache.capacity, settings.account_cache.ttl));
         let (catalog_changes, _) = tokio::sync::broadcast::channel(16);
+        let replica: Arc<str> = uuid::Uuid::new_v4().simple().to_string().into();
         if engine == Engine::Postgres {
-            changes::listen(url.to_string(), accounts_cache.clone(), catalog_changes.clone());
+            changes::listen(url.to_string(), replica.to_string(), accounts_cache.clone(), catalog_changes.clone());
         }
-        Ok(Store { engine, pool, writer, locks, catalog_changes, vault, bookkeeping, accounts_cache })
+        Ok(Store { engine, pool, writer, locks, catalog_changes, replica, vault, bookkeeping, accounts_cache })
     }
 
     /// For `/readyz`: the database answers, and its newest applied migration is this build's
@@ -216,7 +219,7 @@ impl Store {
         Ok(())
     }
 
-    /// Catalog changes announced by any replica (this one included).
+    /// Catalog changes announced by the other replicas.
     pub fn catalog_changes(&self) -> tokio::sync::broadcast::Receiver<()> {
         self.catalog_changes.subscribe()
     }
@@ -236,7 +239,7 @@ impl Store {
         }
         let sent = sqlx::query("SELECT 1 AS sent FROM (SELECT pg_notify($1, $2)) AS n")
             .bind(changes::CHANNEL)
-            .bind(change.payload())
+            .bind(change.payload(&self.replica))
             .fetch_one(&self.writer)
             .await;
         if let Err(e) = sent {

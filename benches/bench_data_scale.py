@@ -13,17 +13,14 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import shutil
 import sqlite3
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
+
+from bench_gateway import DevGateway  # the same `agentkit dev` harness (this folder is on sys.path)
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = os.environ.get("AGENTKIT_BIN", str(ROOT / "target/release/agentkit"))
@@ -31,19 +28,6 @@ ACCOUNTS = int(os.environ.get("BENCH_ACCOUNTS", "100000"))
 EXECUTIONS = int(os.environ.get("BENCH_EXECUTIONS", "1000000"))
 REPEAT = int(os.environ.get("BENCH_REPEAT", "15"))
 CONNECTIONS = ["gmail", "slack", "github", "notion", "jira"]
-
-
-def start(data_dir: Path) -> tuple[subprocess.Popen, dict]:
-    proc = subprocess.Popen([BIN, "dev", "--port", "0", "--data-dir", str(data_dir)], stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, text=True, env={**os.environ, "RUST_LOG": "warn"})
-    env = {}
-    while "AGENTKIT_SANDBOX_URL" not in env:
-        line = proc.stdout.readline()
-        if not line:
-            sys.exit("agentkit dev exited")
-        if m := re.match(r"export (\w+)=(.*)", line.strip()):
-            env[m.group(1)] = m.group(2)
-    return proc, env
 
 
 def seed(db_path: Path):
@@ -69,11 +53,11 @@ def seed(db_path: Path):
 
 
 def main():
-    data_dir = Path(tempfile.mkdtemp(prefix="agentkit-scale-", dir="/var/tmp"))
-    proc, env = start(data_dir / "state")
+    gateway = DevGateway(Path("/var/tmp"))
+    env = gateway.env
     try:
         t = time.time()
-        seed(data_dir / "state" / "agentkit.db")
+        seed(gateway.dir / "state" / "agentkit.db")
         print(f"seeded {ACCOUNTS} accounts and {EXECUTIONS} execution records in {time.time() - t:.0f}s ({BIN})\n")
         base = env["SCALEKIT_ENV_URL"]
         form = urllib.parse.urlencode({"grant_type": "client_credentials", "client_id": env["SCALEKIT_CLIENT_ID"],
@@ -114,11 +98,9 @@ def main():
         timed("list_connected_accounts query=nomatch (rare)", lambda i: "/api/v1/connected_accounts?page_size=50&query=nomatch")
         timed("recent executions (20 newest)", lambda i: "/api/v1/executions?limit=20")
         timed("recent executions of one identifier", lambda i: f"/api/v1/executions?limit=20&identifier=user-{i * 31}")
-        print(f"\ndatabase: {sum(f.stat().st_size for f in (data_dir / 'state').glob('agentkit.db*')) / 1e6:.0f} MB")
+        print(f"\ndatabase: {sum(f.stat().st_size for f in (gateway.dir / 'state').glob('agentkit.db*')) / 1e6:.0f} MB")
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        shutil.rmtree(data_dir, ignore_errors=True)
+        gateway.close()
 
 
 if __name__ == "__main__":

@@ -89,7 +89,7 @@ class DevGateway:
         self.dir = Path(tempfile.mkdtemp(dir=data_root, prefix="agentkit-bench-"))
         self.log = open(self.dir / "gateway.log", "w")
         self.proc = subprocess.Popen([BIN, "dev", "--port", "0", "--data-dir", str(self.dir / "state")],
-                                     stdout=subprocess.PIPE, stderr=self.log, text=True, env={**os.environ, "RUST_LOG": "warn"})
+                                     stdout=subprocess.PIPE, stderr=self.log, text=True)
         self.env: dict[str, str] = {}
         while "AGENTKIT_SANDBOX_URL" not in self.env:
             line = self.proc.stdout.readline()

@@ -97,9 +97,9 @@ const LISTED_COLUMNS: &str = "id, connection_name, connector, identifier, organi
 
 /// Key lookups return few rows: they are ordered here, so no `ORDER BY id` tempts the planner
 /// into walking an id-ordered index instead of the key's.
-fn by_id(mut accounts: Vec<AccountRecord>) -> Result<Vec<AccountRecord>> {
+fn by_id(mut accounts: Vec<AccountRecord>) -> Vec<AccountRecord> {
     accounts.sort_by(|a, b| a.id.cmp(&b.id));
-    Ok(accounts)
+    accounts
 }
 
 fn account_from_row(vault: &Vault, row: &AnyRow) -> Result<AccountRecord> {
@@ -202,7 +202,7 @@ impl Store {
         .fetch_all(&self.pool)
         .await
         .map_err(db_error)?;
-        by_id(rows.iter().map(|r| account_from_row(&self.vault, r)).collect::<Result<Vec<_>>>()?)
+        Ok(by_id(rows.iter().map(|r| account_from_row(&self.vault, r)).collect::<Result<Vec<_>>>()?))
     }
 
     pub async fn delete_account(&self, id: &str) -> Result<bool> {
@@ -314,7 +314,7 @@ impl Store {
         .fetch_all(&self.pool)
         .await
         .map_err(db_error)?;
-        by_id(rows.iter().map(|r| account_from_row(&self.vault, r)).collect::<Result<Vec<_>>>()?)
+        Ok(by_id(rows.iter().map(|r| account_from_row(&self.vault, r)).collect::<Result<Vec<_>>>()?))
     }
 
     /// [`Store::accounts_of_identifier`] for the call path: from the account cache when it holds

@@ -39,17 +39,11 @@ enum Entry {
     Flush(oneshot::Sender<()>),
 }
 
-/// Queue and writer settings (`server.bookkeeping_*`).
+/// Queue and writer settings (`server.bookkeeping_*`; the defaults live in `config`).
 #[derive(Debug, Clone, Copy)]
 pub struct BookkeepingSettings {
     pub queue_capacity: usize,
     pub flush_interval: Duration,
-}
-
-impl Default for BookkeepingSettings {
-    fn default() -> Self {
-        BookkeepingSettings { queue_capacity: 65_536, flush_interval: Duration::from_millis(100) }
-    }
 }
 
 /// The sending side; cheap to clone.

@@ -90,8 +90,9 @@ const SQLITE_PRAGMAS: [&str; 4] = [
     "PRAGMA busy_timeout = 5000",
 ];
 
-/// How the store keeps what it may keep in memory (`server.*` settings).
-#[derive(Debug, Clone, Copy, Default)]
+/// How the store keeps what it may keep in memory (`server.*` settings; the defaults live in
+/// `config`).
+#[derive(Debug, Clone, Copy)]
 pub struct StoreSettings {
     pub bookkeeping: BookkeepingSettings,
     pub account_cache: AccountCacheSettings,
@@ -103,12 +104,6 @@ pub struct StoreSettings {
 pub struct AccountCacheSettings {
     pub capacity: usize,
     pub ttl: std::time::Duration,
-}
-
-impl Default for AccountCacheSettings {
-    fn default() -> Self {
-        AccountCacheSettings { capacity: 10_000, ttl: std::time::Duration::from_secs(5) }
-    }
 }
 
 pub(crate) fn db_error(e: sqlx::Error) -> Error {

@@ -63,6 +63,11 @@ struct SandboxState {
     tokens: HashMap<String, (String, i64)>,
     /// live refresh token → user (a used refresh token is removed: rotation)
     refresh_tokens: HashMap<String, String>,
+    /// used refresh token → (user, when it was used): still accepted for
+    /// `refresh_reuse_grace_secs`, as providers with a reuse interval do (Auth0, Okta, Atlassian).
+    used_refresh_tokens: HashMap<String, (String, i64)>,
+    /// 0 (the default): a used refresh token is `invalid_grant` at once.
+    refresh_reuse_grace_secs: i64,
     codes: HashMap<String, PendingCode>,
     /// Lifetime of access tokens issued by the token endpoint.
     access_ttl: i64,
@@ -163,7 +168,8 @@ async fn simulated_latency(req: axum::extract::Request, next: axum::middleware::
 
 /// Test knobs: `{"access_ttl": seconds}` for tokens issued from now on; `{"expire_user": "u"}`
 /// expires every access token of a user at once; `{"token_endpoint_down": true}` makes the token
-/// endpoint answer 503.
+/// endpoint answer 503; `{"refresh_reuse_grace_secs": n}` lets a used refresh token work again
+/// for n seconds (a provider's reuse interval; 0, strictly single use, by default).
 async fn settings(State(state): State<Shared>, Json(req): Json<Value>) -> Response {
     let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
     if let Some(down) = req.get("token_endpoint_down").and_then(Value::as_bool) {
@@ -171,6 +177,9 @@ async fn settings(State(state): State<Shared>, Json(req): Json<Value>) -> Respon
     }
     if let Some(ttl) = req.get("access_ttl").and_then(Value::as_i64) {
         s.access_ttl = ttl;
+    }
+    if let Some(grace) = req.get("refresh_reuse_grace_secs").and_then(Value::as_i64) {
+        s.refresh_reuse_grace_secs = grace;
     }
     if let Some(extras) = req.get("token_extras").and_then(Value::as_object) {
         s.token_extras = extras.clone();

@@ -160,8 +160,21 @@ pub(crate) async fn token_endpoint(
             return Json(json!({"access_token": access, "token_type": "Bearer", "expires_in": ttl})).into_response();
         }
         "refresh_token" => {
-            // Rotation: a refresh token works once.
-            let Some(user) = s.refresh_tokens.remove(&get("refresh_token")) else {
+            // Rotation: a refresh token works once (or again within the reuse grace).
+            let presented = get("refresh_token");
+            let now = chrono::Utc::now().timestamp();
+            let user = match s.refresh_tokens.remove(&presented) {
+                Some(user) => {
+                    s.used_refresh_tokens.insert(presented, (user.clone(), now));
+                    Some(user)
+                }
+                None => s
+                    .used_refresh_tokens
+                    .get(&presented)
+                    .filter(|(_, used_at)| now.saturating_sub(*used_at) < s.refresh_reuse_grace_secs)
+                    .map(|(user, _)| user.clone()),
+            };
+            let Some(user) = user else {
                 return oauth_error(
                     StatusCode::BAD_REQUEST,
                     "invalid_grant",

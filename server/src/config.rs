@@ -7,6 +7,7 @@
 //! data_dir = "./agentkit-data"          # SQLite file and generated signing key live here
 //! database_url = "sqlite://./agentkit-data/agentkit.db"  # optional override
 //! connectors_dir = "./connectors"       # optional: extra connector files (*.json)
+//! vault_key_file = "/run/secrets/agentkit-vault.keys"  # default <data_dir>/vault.keys; replicas share one
 //!
 //! [[api_clients]]
 //! client_id = "skc_app"
@@ -62,6 +63,10 @@ pub struct ServerConfig {
     pub data_dir: PathBuf,
     #[serde(default)]
     pub database_url: Option<String>,
+    /// The vault's key file (used when `AGENTKIT_VAULT_KEYS` is unset). Replicas point at one
+    /// shared file, so `agentkit keys rotate` reaches all of them.
+    #[serde(default)]
+    pub vault_key_file: Option<PathBuf>,
     /// Lifetime of API access tokens, seconds.
     #[serde(default = "default_token_ttl")]
     pub token_ttl_secs: u64,
@@ -109,6 +114,10 @@ pub struct ServerConfig {
     /// database (this process's own writes are seen at once).
     #[serde(default = "default_account_cache_ttl_ms")]
     pub account_cache_ttl_ms: u64,
+    /// PostgreSQL: connections for queries and writes; a replica opens at most this many plus
+    /// [`crate::store::REFRESH_LOCK_CONNECTIONS`] plus one for change notifications.
+    #[serde(default = "default_database_max_connections")]
+    pub database_max_connections: u32,
     /// Seconds a stopping gateway waits for requests in flight to finish.
     #[serde(default = "default_shutdown_drain_secs")]
     pub shutdown_drain_secs: u64,
@@ -125,6 +134,7 @@ impl ServerConfig {
                 capacity: self.account_cache_capacity,
                 ttl: std::time::Duration::from_millis(self.account_cache_ttl_ms),
             },
+            max_connections: self.database_max_connections.max(1),
         }
     }
 }
@@ -136,6 +146,7 @@ impl Default for ServerConfig {
             public_url: None,
             data_dir: default_data_dir(),
             database_url: None,
+            vault_key_file: None,
             connectors_dir: None,
             token_ttl_secs: default_token_ttl(),
             link_ttl_secs: default_link_ttl(),
@@ -150,6 +161,7 @@ impl Default for ServerConfig {
             bookkeeping_queue: default_bookkeeping_queue(),
             account_cache_capacity: default_account_cache_capacity(),
             account_cache_ttl_ms: default_account_cache_ttl_ms(),
+            database_max_connections: default_database_max_connections(),
             shutdown_drain_secs: default_shutdown_drain_secs(),
         }
     }
@@ -182,6 +194,9 @@ fn default_account_cache_capacity() -> usize {
 }
 fn default_account_cache_ttl_ms() -> u64 {
     5_000
+}
+fn default_database_max_connections() -> u32 {
+    10
 }
 fn default_shutdown_drain_secs() -> u64 {
     30
@@ -320,6 +335,11 @@ impl Config {
 
     pub fn public_url(&self, bound: SocketAddr) -> String {
         self.server.public_url.clone().unwrap_or_else(|| format!("http://{bound}")).trim_end_matches('/').to_string()
+    }
+
+    /// `server.vault_key_file`, else `vault.keys` in the data dir.
+    pub fn vault_key_file(&self) -> PathBuf {
+        self.server.vault_key_file.clone().unwrap_or_else(|| self.server.data_dir.join("vault.keys"))
     }
 
     /// `AGENTKIT_DATABASE_URL`, else `server.database_url`, else SQLite in the data dir.

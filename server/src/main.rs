@@ -117,7 +117,7 @@ fn reload_on_sighup(state: agentkit_server::state::SharedState) {
         let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else { return };
         while hup.recv().await.is_some() {
             // Success is logged by the reload itself.
-            if let Err(e) = state.reload_registry().await {
+            if let Err(e) = state.reload_connectors().await {
                 tracing::error!(error = %e.message(), "connector reload failed; the previous catalog stays");
             }
         }
@@ -180,7 +180,7 @@ async fn main() -> std::process::ExitCode {
                     config.server.data_dir = dir;
                 }
                 let vault =
-                    std::sync::Arc::new(agentkit_server::credentials::vault::Vault::open(&config.server.data_dir)?);
+                    std::sync::Arc::new(agentkit_server::credentials::vault::Vault::open(&config.vault_key_file())?);
                 let rotated_to = if std::env::var(agentkit_server::credentials::vault::KEYS_ENV).is_ok() {
                     vault.active_kid()
                 } else {
@@ -189,6 +189,10 @@ async fn main() -> std::process::ExitCode {
                 let store =
                     agentkit_server::store::Store::open(&config.database_url(), vault, config.server.store_settings())
                         .await?;
+                // Replicas sharing the key file switch to the new key first, so nothing sealed
+                // with the old one slips in behind the re-sealing.
+                store.vault_keys_rotated().await;
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
                 let count = store.reseal_credentials().await?;
                 println!("active vault key {rotated_to}; re-sealed {count} credential(s)");
             }

@@ -63,7 +63,7 @@ async fn reload_connectors(
     axum::extract::State(state): axum::extract::State<SharedState>,
     _caller: crate::api::Caller,
 ) -> crate::api::ApiResult<axum::Json<serde_json::Value>> {
-    let registry = state.reload_registry().await?;
+    let registry = state.reload_connectors().await?;
     let (connectors, tools) = (registry.catalog.connectors().count(), registry.catalog.tools().count());
     Ok(axum::Json(serde_json::json!({"connectors": connectors, "tools": tools})))
 }

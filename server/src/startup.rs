@@ -44,7 +44,7 @@ pub async fn start(config: Config) -> Result<RunningServer> {
             format!("cannot create data dir {}: {e}", config.server.data_dir.display()),
         )
     })?;
-    let vault = Arc::new(crate::credentials::vault::Vault::open(&config.server.data_dir)?);
+    let vault = Arc::new(crate::credentials::vault::Vault::open(&config.vault_key_file())?);
     let store = Store::open(&config.database_url(), vault, config.server.store_settings()).await?;
     let registry = build_registry(&config, &store).await?;
     let signer = Signer::new(signing_key(&config)?);
@@ -63,6 +63,10 @@ pub async fn start(config: Config) -> Result<RunningServer> {
             Ok((c.client_id.clone(), crate::state::ApiClient { secret_sha256: c.secret_hash()?, grants }))
         })
         .collect::<Result<HashMap<_, _>>>()?;
+    let rate_limiter = match store.engine {
+        crate::store::Engine::Postgres => crate::execution::limits::RateLimiter::shared(store.clone()),
+        crate::store::Engine::Sqlite => Default::default(),
+    };
     let state = Arc::new(AppState {
         config,
         store,
@@ -74,7 +78,7 @@ pub async fn start(config: Config) -> Result<RunningServer> {
         refresher: Default::default(),
         mcp_sessions: Default::default(),
         sql_pools: Default::default(),
-        rate_limiter: Default::default(),
+        rate_limiter,
         egress,
     });
     let app = crate::router::router(state.clone());
@@ -121,6 +125,7 @@ pub async fn apply_retention(state: &AppState) -> Result<(u64, u64)> {
         deleted.1 = state.store.delete_auth_requests_expired_before(cutoff).await?;
     }
     state.store.delete_idle_mcp_sessions(crate::mcp::sessions::SESSION_IDLE_TTL).await?;
+    state.store.delete_full_rate_limit_buckets().await?;
     Ok(deleted)
 }
 

@@ -85,6 +85,14 @@ impl AppState {
         Ok(registry)
     }
 
+    /// An operator's reload (API or SIGHUP) of the connector files: rebuilt here, then every other
+    /// replica is told to reload its copy of the files.
+    pub async fn reload_connectors(&self) -> Result<Arc<Registry>> {
+        let registry = self.reload_registry().await?;
+        self.store.connectors_reloaded().await;
+        Ok(registry)
+    }
+
     /// Creates or replaces a custom provider: the registry it yields is built and checked in
     /// memory, then the row is saved and the registry swapped, all under the rebuild lock.
     pub async fn replace_custom_provider(

@@ -3,8 +3,8 @@
 //! the key that sealed it so keys can rotate while old records stay readable.
 //!
 //! Keys come from `AGENTKIT_VAULT_KEYS` (`kid:base64key,...`, the first is active) or from the key
-//! file `<data_dir>/vault.keys` (one `kid base64key` per line, the last is active), generated on
-//! first start. A sealed value reads `v1.<kid>.<base64(nonce ‖ ciphertext)>`.
+//! file (`server.vault_key_file`, default `<data_dir>/vault.keys`; one `kid base64key` per line,
+//! the last is active), generated on first start. A sealed value reads `v1.<kid>.<base64(nonce ‖ ciphertext)>`.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -85,8 +85,8 @@ fn write_key_line(path: &Path, kid: &str, key: &[u8; KEY_LEN]) -> Result<()> {
 }
 
 impl Vault {
-    /// Keys from the environment, else from (or newly generated into) `<data_dir>/vault.keys`.
-    pub fn open(data_dir: &Path) -> Result<Vault> {
+    /// Keys from the environment, else from (or newly generated into) `key_file`.
+    pub fn open(key_file: &Path) -> Result<Vault> {
         if let Ok(spec) = std::env::var(KEYS_ENV) {
             let mut keys = HashMap::new();
             let mut order = Vec::new();
@@ -104,7 +104,7 @@ impl Vault {
                 .ok_or_else(|| Error::invalid_field(KEYS_ENV, format!("{KEYS_ENV} holds no key")))?;
             return Ok(Vault { ring: RwLock::new(KeyRing { active, keys }), key_file: None });
         }
-        let path = data_dir.join("vault.keys");
+        let path = key_file.to_path_buf();
         if !path.exists() {
             let (kid, key) = new_key();
             write_key_line(&path, &kid, &key)?;
@@ -163,7 +163,9 @@ impl Vault {
         sealed.strip_prefix("v1.").and_then(|rest| rest.split('.').next())
     }
 
-    fn reload(&self) -> Result<()> {
+    /// Reads the key file again (a rotation elsewhere added a key and made it active); keys from
+    /// the environment stay as they are.
+    pub fn reload(&self) -> Result<()> {
         if let Some(path) = &self.key_file {
             let fresh = read_key_file(path)?;
             *self.ring.write().unwrap_or_else(|p| p.into_inner()) = fresh;
@@ -206,14 +208,14 @@ mod tests {
     fn key_file_rotation_keeps_old_records_readable() {
         let dir = std::env::temp_dir().join(format!("vault-test-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&dir).unwrap();
-        let v = Vault::open(&dir).unwrap();
+        let v = Vault::open(&dir.join("vault.keys")).unwrap();
         let old = v.seal(b"one", "r").unwrap();
         let kid = v.add_key().unwrap();
         assert_eq!(v.active_kid(), kid);
         let new = v.seal(b"two", "r").unwrap();
         assert_eq!(Vault::kid_of(&new), Some(kid.as_str()));
         // A second process (another replica) that started before the rotation picks the key up.
-        let reopened = Vault::open(&dir).unwrap();
+        let reopened = Vault::open(&dir.join("vault.keys")).unwrap();
         assert_eq!(reopened.open_sealed(&old, "r").unwrap(), b"one");
         assert_eq!(reopened.open_sealed(&new, "r").unwrap(), b"two");
         std::fs::remove_dir_all(dir).unwrap();

@@ -41,6 +41,27 @@ fn default_max_wait_ms() -> u64 {
     2_000
 }
 
+impl RateLimitDef {
+    /// Seconds between two slots, and the seconds' worth a full bucket holds.
+    fn interval_and_burst(&self) -> (f64, f64) {
+        let capacity = f64::from(self.requests.max(1));
+        let per_seconds = self.per_seconds.max(0.001);
+        (per_seconds / capacity, per_seconds)
+    }
+
+    /// The 429 for a call that would wait too long; a slot is free again in `wait` seconds.
+    fn used_up(&self, connector: &str, wait: f64) -> Error {
+        Error::new(
+            ErrorKind::RateLimited,
+            format!(
+                "{connector}: this account's rate limit ({} calls per {} s) is used up; retry in {:.1} s",
+                self.requests, self.per_seconds, wait
+            ),
+        )
+        .with_retry_after(Some(wait.ceil().clamp(0.0, 86_400.0) as u64))
+    }
+}
+
 /// Provider answers with one of `on_status` are tried again, up to `max_attempts` in all, after
 /// the provider's Retry-After (capped at `max_delay_ms`) or an exponential `backoff_ms`. Only
 /// requests that are safe to repeat are retried (GET/HEAD/PUT/DELETE, or an idempotent tool).
@@ -80,10 +101,18 @@ impl RetryDef {
     }
 }
 
-/// Token buckets keyed by connector and account.
-#[derive(Debug, Default)]
+/// Token buckets keyed by connector and account: in this process (one SQLite gateway), or in
+/// the database every replica shares (PostgreSQL), so a limit holds however many replicas run.
+#[derive(Default)]
 pub struct RateLimiter {
     buckets: Mutex<HashMap<(String, String), Bucket>>,
+    shared: Option<crate::store::Store>,
+}
+
+impl std::fmt::Debug for RateLimiter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RateLimiter").field("shared", &self.shared.is_some()).finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug)]
@@ -98,9 +127,24 @@ struct Bucket {
 const BUCKETS_SWEEP_AT: usize = 4096;
 
 impl RateLimiter {
+    /// Buckets in `store`'s database, shared with every replica on it.
+    pub fn shared(store: crate::store::Store) -> RateLimiter {
+        RateLimiter { buckets: Mutex::default(), shared: Some(store) }
+    }
+
     /// Takes one call's slot for `account` on `connector`, waiting up to the rule's `max_wait_ms`.
     pub async fn acquire(&self, connector: &str, account: &str, rule: &RateLimitDef) -> Result<()> {
-        let wait = self.reserve(connector, account, rule, Instant::now())?;
+        let wait = match &self.shared {
+            Some(store) => {
+                let (interval, burst) = rule.interval_and_burst();
+                let max_wait = rule.max_wait_ms as f64 / 1000.0;
+                match store.take_rate_limit_slot(connector, account, interval, burst, max_wait).await? {
+                    crate::store::SlotAnswer::Wait(wait) => Duration::from_secs_f64(wait.min(max_wait)),
+                    crate::store::SlotAnswer::Refused(room_in) => return Err(rule.used_up(connector, room_in)),
+                }
+            }
+            None => self.reserve(connector, account, rule, Instant::now())?,
+        };
         if !wait.is_zero() {
             tokio::time::sleep(wait).await;
         }
@@ -110,7 +154,7 @@ impl RateLimiter {
     /// Reserves a slot and says how long its holder must wait (slots are never handed out twice).
     fn reserve(&self, connector: &str, account: &str, rule: &RateLimitDef, now: Instant) -> Result<Duration> {
         let capacity = f64::from(rule.requests.max(1));
-        let per_token = rule.per_seconds.max(0.001) / capacity;
+        let (per_token, _) = rule.interval_and_burst();
         let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
         if buckets.len() >= BUCKETS_SWEEP_AT {
             buckets.retain(|_, b| b.full_at > now);
@@ -125,14 +169,7 @@ impl RateLimiter {
         bucket.refilled = now;
         let wait = if bucket.tokens >= 1.0 { 0.0 } else { (1.0 - bucket.tokens) * per_token };
         if wait * 1000.0 > rule.max_wait_ms as f64 {
-            return Err(Error::new(
-                ErrorKind::RateLimited,
-                format!(
-                    "{connector}: this account's rate limit ({} calls per {} s) is used up; retry in {:.1} s",
-                    rule.requests, rule.per_seconds, wait
-                ),
-            )
-            .with_retry_after(Some(wait.ceil() as u64)));
+            return Err(rule.used_up(connector, wait));
         }
         bucket.tokens -= 1.0;
         bucket.full_at = now + Duration::from_secs_f64(((capacity - bucket.tokens) * per_token).max(0.0));

@@ -1,10 +1,11 @@
 //! Telling the other replicas what changed (PostgreSQL only; one SQLite process needs nobody
 //! told). A write sends `NOTIFY agentkit_changes` with `<replica> account:<identifier>` (drop
-//! that identifier from the account cache) or `<replica> catalog` (custom providers changed:
-//! rebuild the registry); every replica LISTENs and skips what it sent itself (it acted at once).
-//! A replica whose listening connection breaks empties its account cache and rebuilds its catalog
-//! once it is back, since it may have missed something; until then the cache's ttl bounds what it
-//! can miss.
+//! that identifier from the account cache), `<replica> catalog` (custom providers or connector
+//! files changed: rebuild the registry) or `<replica> vault` (a key rotation: read the key file
+//! again, so every replica seals with the new key); every replica LISTENs and skips what it sent
+//! itself (it acted at once). A replica whose listening connection breaks empties its account
+//! cache, rebuilds its catalog and rereads its keys once it is back, since it may have missed
+//! something; until then the cache's ttl bounds what it can miss.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,9 +14,11 @@ use sqlx::postgres::PgListener;
 use tokio::sync::broadcast;
 
 use super::account_cache::AccountCache;
+use crate::credentials::vault::Vault;
 
 pub const CHANNEL: &str = "agentkit_changes";
 const CATALOG: &str = "catalog";
+const VAULT: &str = "vault";
 const ACCOUNT_PREFIX: &str = "account:";
 
 /// What another replica (or this one) changed.
@@ -23,6 +26,7 @@ const ACCOUNT_PREFIX: &str = "account:";
 pub enum Change {
     Account(String),
     Catalog,
+    Vault,
 }
 
 impl Change {
@@ -31,23 +35,44 @@ impl Change {
         match self {
             Change::Account(identifier) => format!("{origin} {ACCOUNT_PREFIX}{identifier}"),
             Change::Catalog => format!("{origin} {CATALOG}"),
+            Change::Vault => format!("{origin} {VAULT}"),
         }
     }
 
     /// `(origin, change)` of a notification.
     fn parse(payload: &str) -> Option<(&str, Change)> {
         let (origin, what) = payload.split_once(' ')?;
-        if what == CATALOG {
-            return Some((origin, Change::Catalog));
+        match what {
+            CATALOG => return Some((origin, Change::Catalog)),
+            VAULT => return Some((origin, Change::Vault)),
+            _ => {}
         }
         what.strip_prefix(ACCOUNT_PREFIX).map(|identifier| (origin, Change::Account(identifier.to_string())))
     }
 }
 
+/// What a replica keeps in memory that other replicas' changes make stale.
+pub struct Listeners {
+    pub cache: Arc<AccountCache>,
+    /// The app rebuilds its registry on each message.
+    pub catalog: broadcast::Sender<()>,
+    pub vault: Arc<Vault>,
+}
+
+impl Listeners {
+    fn reload_vault(&self) {
+        if let Err(e) = self.vault.reload() {
+            tracing::warn!(error = %e.message(), "rereading the vault key file failed; the current keys stay");
+        }
+    }
+}
+
 /// Listens on `url` for as long as the process lives: other replicas' account changes drop cache
-/// entries, their catalog changes go to `catalog` (the app rebuilds its registry). `origin` is
-/// this replica's id in the payloads it sends.
-pub fn listen(url: String, origin: String, cache: Arc<AccountCache>, catalog: broadcast::Sender<()>) {
+/// entries, their catalog changes rebuild the registry, their key rotations reread the key file.
+/// `origin` is this replica's id in the payloads it sends.
+pub fn listen(url: String, origin: String, listeners: Listeners) {
+    let Listeners { cache, catalog, .. } = &listeners;
+    let (cache, catalog) = (cache.clone(), catalog.clone());
     tokio::spawn(async move {
         let mut backoff = Duration::from_millis(200);
         let mut reconnecting = false;
@@ -61,6 +86,7 @@ pub fn listen(url: String, origin: String, cache: Arc<AccountCache>, catalog: br
                             // What happened while we were not listening is unknown: start clean.
                             cache.clear();
                             let _ = catalog.send(());
+                            listeners.reload_vault();
                         }
                         loop {
                             let notification = match listener.recv().await {
@@ -76,6 +102,7 @@ pub fn listen(url: String, origin: String, cache: Arc<AccountCache>, catalog: br
                                 Some((_, Change::Catalog)) => {
                                     let _ = catalog.send(());
                                 }
+                                Some((_, Change::Vault)) => listeners.reload_vault(),
                                 None => {}
                             }
                         }
@@ -97,7 +124,7 @@ mod tests {
 
     #[test]
     fn payloads_round_trip() {
-        for change in [Change::Account("user 1:x".into()), Change::Catalog] {
+        for change in [Change::Account("user 1:x".into()), Change::Catalog, Change::Vault] {
             let payload = change.payload("r1");
             assert_eq!(Change::parse(&payload), Some(("r1", change)));
         }

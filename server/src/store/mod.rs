@@ -27,11 +27,13 @@ mod custom_providers;
 mod executions;
 pub mod mcp;
 mod mcp_sessions;
+mod rate_limits;
 
 pub use accounts::{AccountFilter, AccountListPage, AccountPage, AccountRecord};
 pub use auth_requests::{AuthRequest, AuthRequestStatus};
 pub use bookkeeping::{Bookkeeper, BookkeepingSettings};
 pub use executions::{ExecutionRecord, ExecutionStatus};
+pub use rate_limits::SlotAnswer;
 
 /// The database plus the vault that seals every credential before it is written.
 ///
@@ -96,7 +98,14 @@ const SQLITE_PRAGMAS: [&str; 4] = [
 pub struct StoreSettings {
     pub bookkeeping: BookkeepingSettings,
     pub account_cache: AccountCacheSettings,
+    /// PostgreSQL: the query-and-write pool's size.
+    pub max_connections: u32,
 }
+
+/// PostgreSQL: connections one replica keeps for refresh locks. A refresh waiting for another
+/// replica's lock holds one, so this bounds how many of one replica's refreshes run at once;
+/// small, so that replicas × (pool + this + 1) stays within the server's `max_connections`.
+pub const REFRESH_LOCK_CONNECTIONS: u32 = 8;
 
 /// The account cache's bounds: identifiers held, and how long a write made by another process
 /// can go unseen.
@@ -173,7 +182,11 @@ impl Store {
             }
             Engine::Postgres => {
                 let options = AnyConnectOptions::from_str(url).map_err(bad_url)?;
-                let pool = AnyPoolOptions::new().max_connections(16).connect_with(options).await.map_err(db_error)?;
+                let pool = AnyPoolOptions::new()
+                    .max_connections(settings.max_connections)
+                    .connect_with(options)
+                    .await
+                    .map_err(db_error)?;
                 (pool.clone(), pool)
             }
         };
@@ -181,7 +194,7 @@ impl Store {
             Engine::Sqlite => None,
             Engine::Postgres => Some(
                 AnyPoolOptions::new()
-                    .max_connections(32)
+                    .max_connections(REFRESH_LOCK_CONNECTIONS)
                     .min_connections(0)
                     .connect_with(AnyConnectOptions::from_str(url).map_err(bad_url)?)
                     .await
@@ -195,7 +208,12 @@ impl Store {
         let (catalog_changes, _) = tokio::sync::broadcast::channel(16);
         let replica: Arc<str> = uuid::Uuid::new_v4().simple().to_string().into();
         if engine == Engine::Postgres {
-            changes::listen(url.to_string(), replica.to_string(), accounts_cache.clone(), catalog_changes.clone());
+            let listeners = changes::Listeners {
+                cache: accounts_cache.clone(),
+                catalog: catalog_changes.clone(),
+                vault: vault.clone(),
+            };
+            changes::listen(url.to_string(), replica.to_string(), listeners);
         }
         Ok(Store { engine, pool, writer, locks, catalog_changes, replica, vault, bookkeeping, accounts_cache })
     }
@@ -224,6 +242,17 @@ impl Store {
     pub(crate) async fn account_changed(&self, identifier: &str) {
         self.accounts_cache.invalidate(identifier);
         self.announce(changes::Change::Account(identifier.to_string())).await;
+    }
+
+    /// The connector files changed (a reload here): the other replicas reload theirs.
+    pub async fn connectors_reloaded(&self) {
+        self.announce(changes::Change::Catalog).await;
+    }
+
+    /// A key rotation made a new key active in the shared key file: the other replicas reread
+    /// it, so they seal with the new key from now on.
+    pub async fn vault_keys_rotated(&self) {
+        self.announce(changes::Change::Vault).await;
     }
 
     /// Tells the other replicas (PostgreSQL `NOTIFY`); a failure only delays them until their

@@ -77,7 +77,13 @@ impl Cluster {
         Cluster { dir, bin, port }
     }
 
-    pub fn psql(&self, sql: &str) {
+    /// Runs `sql` in the `postgres` database; what it printed (unaligned, tuples only).
+    pub fn psql(&self, sql: &str) -> String {
+        self.psql_in("postgres", sql)
+    }
+
+    /// Runs `sql` in `database`; what it printed (unaligned, tuples only).
+    pub fn psql_in(&self, database: &str, sql: &str) -> String {
         let ok = pg_command(&self.bin, "psql")
             .args([
                 "-h",
@@ -86,6 +92,9 @@ impl Cluster {
                 &self.port.to_string(),
                 "-U",
                 "postgres",
+                "-d",
+                database,
+                "-At",
                 "-v",
                 "ON_ERROR_STOP=1",
             ])
@@ -93,6 +102,7 @@ impl Cluster {
             .output()
             .unwrap();
         assert!(ok.status.success(), "psql {sql}: {}", String::from_utf8_lossy(&ok.stderr));
+        String::from_utf8_lossy(&ok.stdout).trim().to_string()
     }
 }
 

@@ -76,7 +76,7 @@ impl Engine {
 }
 
 /// The engine's migrations, compiled in.
-fn migrator(engine: Engine) -> sqlx::migrate::Migrator {
+pub fn migrator(engine: Engine) -> sqlx::migrate::Migrator {
     match engine {
         Engine::Sqlite => sqlx::migrate!("./migrations/sqlite"),
         Engine::Postgres => sqlx::migrate!("./migrations/postgres"),

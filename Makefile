@@ -4,6 +4,7 @@
 #   make dist   release artifacts in dist/: the abi3 wheel and the npm tarball (dist-check: install + run them)
 #   make bench  benchmarks (figures and ratios, no pass/fail)
 #   make lint   cargo fmt --check, clippy -D warnings, ruff, the stub check
+#   make image  the OCI image (deploy/Containerfile) as localhost/agentkit:latest, checked
 
 SHELL := /bin/bash
 VENV := .venv
@@ -12,7 +13,7 @@ NAPI := node_modules/.bin/napi
 AGENTKIT_BIN := target/debug/agentkit
 export AGENTKIT_BIN
 
-.PHONY: demo test lint dist dist-check bench build build-server build-python build-node clean
+.PHONY: demo test lint dist dist-check image bench build build-server build-python build-node clean
 
 build: build-server build-python build-node
 
@@ -73,6 +74,9 @@ dist: $(VENV)/.ready node_modules/.ready
 # The wheel and tarball from dist/, installed in a clean venv / folder, run the documented calls.
 dist-check: dist build-server
 	scripts/check-dist.sh
+
+image:
+	scripts/build-image.sh
 
 bench: build
 	cargo build --release -p agentkit-server

@@ -64,7 +64,8 @@ fn released_migrations_never_change() {
 /// Rows as the previous release wrote them: an account with sealed credentials, an execution,
 /// an MCP config.
 async fn write_previous_release_rows(pool: &sqlx::AnyPool, vault: &Vault) {
-    let sealed = vault.seal(br#"{"oauth_token":{"access_token":"ya29.old","refresh_token":"1//old"}}"#, "ca_old").unwrap();
+    let sealed =
+        vault.seal(br#"{"oauth_token":{"access_token":"ya29.old","refresh_token":"1//old"}}"#, "ca_old").unwrap();
     let now = "2026-11-20T10:00:00+00:00";
     sqlx::query(
         "INSERT INTO connected_accounts (id, connection_name, connector, identifier, status, authorization_type, \
@@ -97,7 +98,8 @@ async fn migrate_from_previous_release(url: &str, engine: Engine) {
     write_previous_release_rows(&pool, &vault).await;
     pool.close().await;
 
-    let store = Store::open(url, vault, agentkit_server::config::ServerConfig::default().store_settings()).await.unwrap();
+    let store =
+        Store::open(url, vault, agentkit_server::config::ServerConfig::default().store_settings()).await.unwrap();
     store.readiness().await.unwrap();
     let account = store.account_by_id("ca_old").await.unwrap().expect("the old account survives");
     assert_eq!(account.identifier, "old-user");

@@ -181,7 +181,9 @@ base_url = "{sandbox}"
             .env("AGENTKIT_SIGNING_KEY", "replicas-share-this-signing-key-0123456789")
             .env_remove("AGENTKIT_VAULT_KEYS")
             .stdout(Stdio::null())
-            .stderr(std::fs::File::options().create(true).append(true).open(replica.config.with_extension("log")).unwrap());
+            .stderr(
+                std::fs::File::options().create(true).append(true).open(replica.config.with_extension("log")).unwrap(),
+            );
         if let Some(ms) = commit_delay_ms {
             command.env("AGENTKIT_FAULT_DELAY_REFRESH_COMMIT_MS", ms.to_string());
         }
@@ -403,8 +405,7 @@ async fn three_replicas_refresh_a_rotated_token_exactly_once() {
         let body: Value = listed.json().await.unwrap();
         assert_eq!(body["result"]["tools"][0]["name"], "gmail_list_labels");
     }
-    let ended =
-        http.delete(format!("{}{path}", fleet.url(0))).header("mcp-session-id", &session).send().await.unwrap();
+    let ended = http.delete(format!("{}{path}", fleet.url(0))).header("mcp-session-id", &session).send().await.unwrap();
     assert_eq!(ended.status(), 200);
     assert_eq!(rpc(1, list, Some(session)).await.status(), 404, "ended everywhere");
 }
@@ -486,7 +487,8 @@ async fn a_replica_killed_mid_load_or_mid_refresh_loses_nothing() {
     let failed: Vec<String> =
         answered_by_survivors.iter().filter_map(|(_, r)| r.as_ref().err()).map(|e| e.message().to_string()).collect();
     let to_killed = results.iter().filter(|(replica, _)| *replica == 2);
-    let (killed_ok, killed_err) = to_killed.fold((0, 0), |(ok, err), (_, r)| (ok + r.is_ok() as u32, err + r.is_err() as u32));
+    let (killed_ok, killed_err) =
+        to_killed.fold((0, 0), |(ok, err), (_, r)| (ok + r.is_ok() as u32, err + r.is_err() as u32));
     let acknowledged: Vec<&String> = created.iter().filter(|(_, ok)| *ok).map(|(user, _)| user).collect();
     fleet.start_replica(2, None).await;
     let mut refreshes = 0;

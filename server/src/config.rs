@@ -104,6 +104,10 @@ pub struct ServerConfig {
     /// always written at once.
     #[serde(default = "default_bookkeeping_flush_ms")]
     pub bookkeeping_flush_ms: u64,
+    /// Answer a tool call only once its execution record is committed (with other calls' in one
+    /// transaction), so a crash loses no acknowledged call's record; costs a commit's latency.
+    #[serde(default)]
+    pub durable_execution_records: bool,
     /// Most bookkeeping entries queued in memory; calls wait when it is full.
     #[serde(default = "default_bookkeeping_queue")]
     pub bookkeeping_queue: usize,
@@ -135,6 +139,7 @@ impl ServerConfig {
                 ttl: std::time::Duration::from_millis(self.account_cache_ttl_ms),
             },
             max_connections: self.database_max_connections.max(1),
+            durable_execution_records: self.durable_execution_records,
         }
     }
 }
@@ -162,6 +167,7 @@ impl Default for ServerConfig {
             account_cache_capacity: default_account_cache_capacity(),
             account_cache_ttl_ms: default_account_cache_ttl_ms(),
             database_max_connections: default_database_max_connections(),
+            durable_execution_records: false,
             shutdown_drain_secs: default_shutdown_drain_secs(),
         }
     }

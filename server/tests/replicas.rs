@@ -11,6 +11,7 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use agentkit_core::dispatch::{dispatch, Operation};
@@ -134,6 +135,7 @@ listen = "127.0.0.1:{port}"
 data_dir = "{data}"
 connectors_dir = "{connectors}"
 vault_key_file = "{keys}"
+durable_execution_records = true
 
 [[api_clients]]
 client_id = "{CLIENT_ID}"
@@ -410,11 +412,19 @@ async fn three_replicas_refresh_a_rotated_token_exactly_once() {
     assert_eq!(rpc(1, list, Some(session)).await.status(), 404, "ended everywhere");
 }
 
-/// Calls for every user, round-robin over the replicas; the results with the replica each went to.
-async fn calls_for(fleet: &Fleet, users: &[String], per_user: usize) -> Vec<(usize, agentkit_core::Result<Value>)> {
+/// Calls for every user, round-robin over the replicas; the results with the replica each went
+/// to. `answered` counts the calls answered so far.
+async fn calls_for(
+    fleet: &Fleet,
+    users: &[String],
+    per_user: usize,
+    answered: &AtomicUsize,
+) -> Vec<(usize, agentkit_core::Result<Value>)> {
     let calls = (0..users.len() * per_user).map(|n| async move {
         let replica = n % 3;
-        (replica, fleet.list_labels(replica, &users[n % users.len()]).await)
+        let result = fleet.list_labels(replica, &users[n % users.len()]).await;
+        answered.fetch_add(1, Ordering::SeqCst);
+        (replica, result)
     });
     futures::future::join_all(calls).await
 }
@@ -474,12 +484,15 @@ async fn a_replica_killed_mid_load_or_mid_refresh_loses_nothing() {
             (user, created.is_ok())
         }
     });
+    let answered = AtomicUsize::new(0);
     let kill_mid_load = async {
-        tokio::time::sleep(Duration::from_millis(150)).await;
+        while answered.load(Ordering::SeqCst) < 400 {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
         fleet.kill(2);
     };
     let ((results, created), ()) = futures::future::join(
-        futures::future::join(calls_for(&fleet, &users, 10), futures::future::join_all(creates)),
+        futures::future::join(calls_for(&fleet, &users, 10, &answered), futures::future::join_all(creates)),
         kill_mid_load,
     )
     .await;
@@ -491,6 +504,29 @@ async fn a_replica_killed_mid_load_or_mid_refresh_loses_nothing() {
         to_killed.fold((0, 0), |(ok, err), (_, r)| (ok + r.is_ok() as u32, err + r.is_err() as u32));
     let acknowledged: Vec<&String> = created.iter().filter(|(_, ok)| *ok).map(|(user, _)| user).collect();
     fleet.start_replica(2, None).await;
+    // Execution records are bookkeeping; with durable_execution_records a call is answered once
+    // its record is committed, so even the killed replica's acknowledged calls are all recorded.
+    let recorded = |replica_is_killed: bool| {
+        let ids: Vec<String> = results
+            .iter()
+            .filter(|(replica, _)| (*replica == 2) == replica_is_killed)
+            .filter_map(|(_, r)| r.as_ref().ok())
+            .map(|answer| format!("'{}'", answer["execution_id"].as_str().unwrap()))
+            .collect();
+        if ids.is_empty() {
+            return (0, 0);
+        }
+        let sql = format!("SELECT count(*) FROM executions WHERE id IN ({})", ids.join(","));
+        (ids.len(), fleet.cluster.psql_in("agentkit_replicas", &sql).parse::<usize>().unwrap())
+    };
+    let (survivor_acks, survivor_records) = recorded(false);
+    let (killed_acks, killed_records) = recorded(true);
+    println!(
+        "execution records after the kill: survivors {survivor_records} of {survivor_acks} acknowledged, \
+         killed replica {killed_records} of {killed_acks}"
+    );
+    assert_eq!(survivor_records, survivor_acks, "every execution the live replicas acknowledged is recorded");
+    assert_eq!(killed_records, killed_acks, "every execution the killed replica acknowledged is recorded");
     let mut refreshes = 0;
     for user in &users {
         refreshes += fleet.refreshes(user).await;
@@ -530,7 +566,7 @@ async fn a_replica_killed_mid_load_or_mid_refresh_loses_nothing() {
             assert!(started.elapsed() < Duration::from_secs(2), "replica 3 did not refresh every account");
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        let waiting = calls_for(&fleet, caught, 3);
+        let waiting = calls_for(&fleet, caught, 3, &answered);
         let kill = async {
             tokio::time::sleep(Duration::from_millis(300)).await;
             fleet.kill(2);

@@ -118,6 +118,14 @@ async fn write_batches(writer: AnyPool, mut entries: mpsc::Receiver<Entry>, inte
                 _ = tokio::time::sleep_until(deadline) => break,
             }
         }
+        // Group commit: whatever queued up meanwhile (other callers' records and flushes) goes
+        // into the same transaction.
+        while batch.len() < MAX_BATCH {
+            match entries.try_recv() {
+                Ok(entry) => batch.push(entry),
+                Err(_) => break,
+            }
+        }
         commit(&writer, &mut batch).await;
     }
 }

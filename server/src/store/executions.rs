@@ -55,9 +55,15 @@ pub struct ExecutionRecord {
 }
 
 impl Store {
-    /// Queues an execution record for the next bookkeeping batch.
+    /// Queues an execution record for the next bookkeeping batch; with
+    /// `server.durable_execution_records`, returns only once it is committed (group commit).
     pub async fn record_execution(&self, e: ExecutionRecord) {
         self.bookkeeping.execution(e).await;
+        if self.durable_execution_records {
+            if let Err(e) = self.bookkeeping.flush().await {
+                tracing::warn!(error = %e.message(), "an execution record could not be committed");
+            }
+        }
     }
 
     /// Most recent executions, newest first, optionally of one identifier.

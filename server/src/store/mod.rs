@@ -54,6 +54,8 @@ pub struct Store {
     pub(crate) vault: Arc<Vault>,
     pub bookkeeping: Bookkeeper,
     pub(crate) accounts_cache: Arc<AccountCache>,
+    /// A tool call is answered only once its execution record is committed.
+    durable_execution_records: bool,
 }
 
 /// The database engine behind the store.
@@ -100,6 +102,8 @@ pub struct StoreSettings {
     pub account_cache: AccountCacheSettings,
     /// PostgreSQL: the query-and-write pool's size.
     pub max_connections: u32,
+    /// Answer a tool call only once its execution record is committed.
+    pub durable_execution_records: bool,
 }
 
 /// PostgreSQL: connections one replica keeps for refresh locks. A refresh waiting for another
@@ -215,7 +219,18 @@ impl Store {
             };
             changes::listen(url.to_string(), replica.to_string(), listeners);
         }
-        Ok(Store { engine, pool, writer, locks, catalog_changes, replica, vault, bookkeeping, accounts_cache })
+        Ok(Store {
+            engine,
+            pool,
+            writer,
+            locks,
+            catalog_changes,
+            replica,
+            vault,
+            bookkeeping,
+            accounts_cache,
+            durable_execution_records: settings.durable_execution_records,
+        })
     }
 
     /// For `/readyz`: the database answers, and its newest applied migration is this build's

@@ -1,4 +1,5 @@
 //! MCP servers on per-user URLs: the Streamable HTTP / legacy SSE transport and its sessions.
 
+pub mod modern;
 pub mod sessions;
 pub mod transport;

@@ -8,6 +8,8 @@
 //! * Legacy HTTP+SSE (2024-11-05): `GET` without a session id (or `…/sse`) opens the event stream,
 //!   whose first event `endpoint` names `…/messages?sessionId=`; answers travel on the stream.
 //!
+//! * Protocol 2026-07-28 (`modern.rs`): self-contained POSTs, no session.
+//!
 //! `tools/list` is the config's tools; `tools/call` runs the tool as the URL's user. A connection
 //! the user has not authorized yields a tool error carrying an authorization link.
 
@@ -38,23 +40,23 @@ const SESSION_HEADER: &str = "mcp-session-id";
 const VERSION_HEADER: &str = "mcp-protocol-version";
 
 /// Who an MCP URL acts for: a config's tools, run as one user.
-struct Target {
-    config: ConfigRecord,
-    user: String,
+pub(super) struct Target {
+    pub(super) config: ConfigRecord,
+    pub(super) user: String,
     read_only: bool,
     /// Instance id (for `last_used_at`) or config id.
-    owner: String,
+    pub(super) owner: String,
 }
 
-fn rpc_error(id: &Value, code: i64, message: impl Into<String>) -> Value {
+pub(super) fn rpc_error(id: &Value, code: i64, message: impl Into<String>) -> Value {
     json!({"jsonrpc": "2.0", "id": id, "error": {"code": code, "message": message.into()}})
 }
 
-fn rpc_result(id: &Value, result: Value) -> Value {
+pub(super) fn rpc_result(id: &Value, result: Value) -> Value {
     json!({"jsonrpc": "2.0", "id": id, "result": result})
 }
 
-fn http_error(status: StatusCode, message: &str) -> Response {
+pub(super) fn http_error(status: StatusCode, message: &str) -> Response {
     (status, Json(json!({"jsonrpc": "2.0", "id": null, "error": {"code": -32000, "message": message}}))).into_response()
 }
 
@@ -106,7 +108,7 @@ fn read_only(tool: &CatalogTool) -> bool {
 }
 
 /// The tools a target exposes: each mapping's listed tools, or all of its connector's.
-fn exposed_tools(state: &AppState, target: &Target) -> Vec<(Arc<CatalogTool>, String)> {
+pub(super) fn exposed_tools(state: &AppState, target: &Target) -> Vec<(Arc<CatalogTool>, String)> {
     let mut out = Vec::new();
     let registry = state.registry();
     for m in &target.config.mappings {
@@ -121,7 +123,7 @@ fn exposed_tools(state: &AppState, target: &Target) -> Vec<(Arc<CatalogTool>, St
 }
 
 /// The MCP form of a tool (annotations in MCP's camelCase).
-fn tool_descriptor(tool: &CatalogTool) -> Value {
+pub(super) fn tool_descriptor(tool: &CatalogTool) -> Value {
     let mut d =
         json!({"name": tool.def.name, "description": tool.def.description, "inputSchema": tool.def.input_schema});
     if let Some(a) = &tool.def.annotations {
@@ -145,13 +147,33 @@ fn tool_descriptor(tool: &CatalogTool) -> Value {
     d
 }
 
-fn tool_error(text: String) -> Value {
+pub(super) fn tool_error(text: String) -> Value {
     json!({"content": [{"type": "text", "text": text}], "isError": true})
 }
 
-/// `tools/call`: bad arguments are JSON-RPC errors; everything the tool run reports (including a
-/// connection the user has not authorized, with the link) is a tool result with `isError`.
-async fn call_tool(state: &AppState, target: &Target, params: &Value) -> Result<Value, (i64, String)> {
+/// How a `tools/call` ended, short of a JSON-RPC error.
+pub(super) enum CallOutcome {
+    /// The tool ran (or failed): an MCP tool result.
+    Result(Value),
+    /// The user has not authorized the tool's connection: the link that does it.
+    NeedsAuthorization { connection: String, status: &'static str, link: String },
+}
+
+impl CallOutcome {
+    /// The result for clients that cannot be asked for input: a tool error carrying the link.
+    pub(super) fn into_tool_result(self) -> Value {
+        match self {
+            CallOutcome::Result(result) => result,
+            CallOutcome::NeedsAuthorization { connection, status, link } => tool_error(format!(
+                "{connection} is not authorized for this user (status {status}). Ask the user to open this link to authorize it, then retry: {link}"
+            )),
+        }
+    }
+}
+
+/// `tools/call`: bad arguments are JSON-RPC errors; everything the tool run reports is a tool
+/// result with `isError`; a connection the user has not authorized comes back with its link.
+pub(super) async fn call_tool(state: &AppState, target: &Target, params: &Value) -> Result<CallOutcome, (i64, String)> {
     let name =
         params.get("name").and_then(Value::as_str).ok_or((-32602, "Invalid params: name is required".to_string()))?;
     let exposed = exposed_tools(state, target);
@@ -167,21 +189,25 @@ async fn call_tool(state: &AppState, target: &Target, params: &Value) -> Result<
     .map_err(|e| (-32603, e.message().to_string()))?;
     if account.status != ConnectorStatus::Active {
         let link = crate::domain::links::issue_link(state, &account.id, String::new(), String::new()).link;
-        return Ok(tool_error(format!(
-            "{connection} is not authorized for this user (status {}). Ask the user to open this link to authorize it, then retry: {link}",
-            account.status.as_str()
-        )));
+        return Ok(CallOutcome::NeedsAuthorization {
+            connection: connection.clone(),
+            status: account.status.as_str(),
+            link,
+        });
     }
     state.store.touch_mcp_instance(&target.owner).await;
-    match crate::domain::execution::run_for_account(state, &format!("mcp:{}", target.owner), tool, account, input).await
-    {
-        Ok(resp) => Ok(json!({
-            "content": [{"type": "text", "text": resp.data.to_string()}],
-            "structuredContent": resp.data,
-            "isError": false,
-        })),
-        Err(e) => Ok(tool_error(e.message().to_string())),
-    }
+    let result =
+        match crate::domain::execution::run_for_account(state, &format!("mcp:{}", target.owner), tool, account, input)
+            .await
+        {
+            Ok(resp) => json!({
+                "content": [{"type": "text", "text": resp.data.to_string()}],
+                "structuredContent": resp.data,
+                "isError": false,
+            }),
+            Err(e) => tool_error(e.message().to_string()),
+        };
+    Ok(CallOutcome::Result(result))
 }
 
 /// Handles one JSON-RPC message; `None` for notifications and client responses.
@@ -209,7 +235,7 @@ async fn handle(state: &AppState, target: &Target, msg: &Value) -> Option<Value>
             rpc_result(&id, json!({"tools": tools}))
         }
         "tools/call" => match call_tool(state, target, &params).await {
-            Ok(result) => rpc_result(&id, result),
+            Ok(outcome) => rpc_result(&id, outcome.into_tool_result()),
             Err((code, message)) => rpc_error(&id, code, message),
         },
         other => rpc_error(&id, -32601, format!("Method not found: {other}")),
@@ -232,6 +258,14 @@ async fn post(state: &AppState, target: Target, headers: &HeaderMap, body: &[u8]
         )
             .into_response();
     };
+    if parsed.is_object() && super::modern::is_modern(&parsed, headers) {
+        // 2026-07-28: one request, no session.
+        let (status, answer) = super::modern::handle(state, &target, headers, &parsed).await;
+        return match answer {
+            None => status.into_response(),
+            Some(answer) => (status, answer_body(headers, answer)).into_response(),
+        };
+    }
     let (messages, batch) = match parsed {
         Value::Array(items) => (items, true),
         single => (vec![single], false),
@@ -272,16 +306,7 @@ async fn post(state: &AppState, target: Target, headers: &HeaderMap, body: &[u8]
         return StatusCode::ACCEPTED.into_response();
     }
     let payload = if batch { Value::Array(answers) } else { answers.remove(0) };
-    let sse_only = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|a| a.contains("text/event-stream") && !a.contains("application/json"));
-    let mut response = if sse_only {
-        let event = Event::default().event("message").data(payload.to_string());
-        Sse::new(futures::stream::once(async move { Ok::<_, Infallible>(event) })).into_response()
-    } else {
-        Json(payload).into_response()
-    };
+    let mut response = answer_body(headers, payload);
     if initializing {
         match state.store.open_mcp_session(&target.owner, SESSIONS_PER_URL).await {
             Ok(id) => {
@@ -293,6 +318,20 @@ async fn post(state: &AppState, target: Target, headers: &HeaderMap, body: &[u8]
         }
     }
     response
+}
+
+/// An answer as JSON, or as one SSE event for clients that accept only `text/event-stream`.
+fn answer_body(headers: &HeaderMap, payload: Value) -> Response {
+    let sse_only = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/event-stream") && !a.contains("application/json"));
+    if sse_only {
+        let event = Event::default().event("message").data(payload.to_string());
+        Sse::new(futures::stream::once(async move { Ok::<_, Infallible>(event) })).into_response()
+    } else {
+        Json(payload).into_response()
+    }
 }
 
 /// `GET`: with a session id, the optional server stream, which we do not offer (405); without,

@@ -8,6 +8,8 @@
 
 SHELL := /bin/bash
 VENV := .venv
+# MCP 2026-07-28 clients need mcp 2.x, which the framework adapters in .venv do not allow yet.
+VENV_MCP2026 := .venv-mcp2026
 PY := $(VENV)/bin/python
 NAPI := node_modules/.bin/napi
 AGENTKIT_BIN := target/debug/agentkit
@@ -24,6 +26,13 @@ $(VENV)/.ready: pyproject.toml
 	$(VENV)/bin/pip install --quiet -r $(VENV)/dev-requirements.txt
 	touch $@
 
+$(VENV_MCP2026)/.ready: pyproject.toml $(VENV)/.ready
+	python3 -m venv $(VENV_MCP2026)
+	$(VENV_MCP2026)/bin/pip install --quiet --upgrade pip
+	$(PY) scripts/dev_requirements.py mcp2026 > $(VENV_MCP2026)/requirements.txt
+	$(VENV_MCP2026)/bin/pip install --quiet -r $(VENV_MCP2026)/requirements.txt
+	touch $@
+
 node_modules/.ready: package.json bindings-node/package.json
 	npm install --no-audit --no-fund
 	touch $@
@@ -31,8 +40,9 @@ node_modules/.ready: package.json bindings-node/package.json
 build-server:
 	cargo build -p agentkit-server
 
-build-python: $(VENV)/.ready
+build-python: $(VENV)/.ready $(VENV_MCP2026)/.ready
 	VIRTUAL_ENV=$(abspath $(VENV)) $(VENV)/bin/maturin develop --quiet
+	VIRTUAL_ENV=$(abspath $(VENV_MCP2026)) $(VENV)/bin/maturin develop --quiet
 
 build-node: node_modules/.ready
 	cd bindings-node && ../$(NAPI) build --platform --js native.js --dts native.d.ts
@@ -48,6 +58,7 @@ test: build
 	cargo test --workspace
 	scripts/mcp-conformance.sh
 	$(PY) -m pytest -q tests/python
+	$(VENV_MCP2026)/bin/python -m pytest -q -c pyproject.toml tests/python_mcp2026
 	node --test tests/node/
 	# The shared scenarios again from Python and Node, every gateway's store on PostgreSQL.
 	scripts/with-postgres.sh $(PY) -m pytest -q tests/python/test_scenarios.py
@@ -60,7 +71,7 @@ lint: build-python
 	# A gateway without the sandbox builds, and then does not link it at all.
 	cargo check -p agentkit-server --no-default-features --bin agentkit
 	! cargo tree -p agentkit-server --no-default-features -e normal | grep -q agentkit-sandbox
-	$(VENV)/bin/ruff check bindings-python/python tests/python examples/python scripts benches
+	$(VENV)/bin/ruff check bindings-python/python tests/python tests/python_mcp2026 examples/python scripts benches
 	$(PY) scripts/module_cycles.py
 	$(PY) -m pytest -q tests/python/test_packaging.py -k stub
 

@@ -109,8 +109,7 @@ fn check_envelope(message: &Value, headers: &HeaderMap) -> Result<Envelope, (i64
     }
     let version = version.as_str().unwrap_or_default();
     if !MODERN_VERSIONS.contains(&version) {
-        let supported: Vec<&str> =
-            MODERN_VERSIONS.iter().chain(super::transport::PROTOCOL_VERSIONS).copied().collect();
+        let supported: Vec<&str> = MODERN_VERSIONS.iter().chain(super::transport::PROTOCOL_VERSIONS).copied().collect();
         return Err((
             UNSUPPORTED_PROTOCOL_VERSION,
             "Unsupported protocol version".into(),
@@ -151,7 +150,12 @@ fn can_open_urls(envelope: &Envelope) -> bool {
 
 /// Answers one 2026-07-28 message: the HTTP status and the JSON-RPC answer (`None` for a
 /// notification, acknowledged with 202).
-pub(super) async fn handle(state: &AppState, target: &Target, headers: &HeaderMap, message: &Value) -> (StatusCode, Option<Value>) {
+pub(super) async fn handle(
+    state: &AppState,
+    target: &Target,
+    headers: &HeaderMap,
+    message: &Value,
+) -> (StatusCode, Option<Value>) {
     let Some(id) = message.get("id").cloned() else {
         return (StatusCode::ACCEPTED, None);
     };

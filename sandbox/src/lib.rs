@@ -47,6 +47,9 @@ pub use service_accounts::{pem_private_key, verify_assertion};
 /// The OAuth app registered with the sandbox's authorization server (used by `agentkit dev`).
 pub const SANDBOX_CLIENT_ID: &str = "agentkit-sandbox-app";
 pub const SANDBOX_CLIENT_SECRET: &str = "sandbox-app-secret";
+/// The key the sandbox's stand-in for an app's sign-in page signs its users with (the gateway's
+/// `[mcp_oauth] login_secret` in `agentkit dev`).
+pub const SANDBOX_APP_LOGIN_SECRET: &str = "sandbox-app-login-secret-0123456789abcdef";
 
 /// An authorization code waiting to be exchanged.
 struct PendingCode {
@@ -194,6 +197,36 @@ async fn settings(State(state): State<Shared>, Json(req): Json<Value>) -> Respon
     StatusCode::NO_CONTENT.into_response()
 }
 
+/// A stand-in for an app's sign-in page (the MCP authorization server's `login_url`): with
+/// `identifier`, "signs that user in" and sends the browser back to `return_to` with the
+/// gateway's `request`, the identifier and their HMAC; without, asks for the identifier.
+async fn app_login(axum::extract::Query(q): axum::extract::Query<HashMap<String, String>>) -> Response {
+    use hmac::Mac;
+    let (Some(request), Some(return_to)) = (q.get("request"), q.get("return_to")) else {
+        return (StatusCode::BAD_REQUEST, "request and return_to are required").into_response();
+    };
+    let Some(identifier) = q.get("identifier").filter(|i| !i.is_empty()) else {
+        return axum::response::Html(
+            "<!doctype html><meta charset=utf-8><title>Sign in</title><form method=get>\
+             <label>Who are you? <input name=identifier></label><button>Sign in</button></form>",
+        )
+        .into_response();
+    };
+    let Ok(mut mac) = hmac::Hmac::<sha2::Sha256>::new_from_slice(SANDBOX_APP_LOGIN_SECRET.as_bytes()) else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    mac.update(format!("{request}.{identifier}").as_bytes());
+    let signature: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
+    let Ok(mut back) = url::Url::parse(return_to) else {
+        return (StatusCode::BAD_REQUEST, "return_to is not a URL").into_response();
+    };
+    back.query_pairs_mut()
+        .append_pair("request", request)
+        .append_pair("identifier", identifier)
+        .append_pair("signature", &signature);
+    (StatusCode::FOUND, [(axum::http::header::LOCATION, back.to_string())]).into_response()
+}
+
 /// Atlassian's site list for a token: one site per sandbox user.
 async fn accessible_resources(State(state): State<Shared>, headers: HeaderMap) -> Response {
     let s = state.lock().unwrap_or_else(|p| p.into_inner());
@@ -227,6 +260,7 @@ pub fn router() -> Router {
         .route("/sandbox/settings", post(settings))
         .route("/sandbox/stats", get(stats))
         .route("/sandbox/echo", get(echo).post(echo))
+        .route("/sandbox/app/login", get(app_login))
         .route("/sandbox/service_accounts", post(create_service_account))
         .route("/oauth2/authorize", get(authorize))
         .route("/oauth2/token", post(token_endpoint))

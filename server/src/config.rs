@@ -50,6 +50,27 @@ pub struct Config {
     /// Internal destinations providers may be reached at (see `egress`).
     #[serde(default)]
     pub egress: crate::egress::EgressConfig,
+    /// The authorization server for MCP clients (OAuth sign-in on config URLs); off when absent.
+    #[serde(default)]
+    pub mcp_oauth: Option<McpOAuthConfig>,
+}
+
+/// OAuth sign-in for MCP clients on config URLs. Who the user is comes from the app: the gateway
+/// sends the browser to the app's `login_url` with a signed `request` and a `return_to` URL; the
+/// app signs its user in and sends the browser back to `return_to` with `request`, `identifier`
+/// and `signature` = hex HMAC-SHA256 over `<request>.<identifier>` keyed with `login_secret`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct McpOAuthConfig {
+    pub login_url: String,
+    pub login_secret: String,
+    /// Lifetime of the access tokens issued to MCP clients, seconds.
+    #[serde(default = "default_mcp_access_token_ttl")]
+    pub access_token_ttl_secs: u64,
+}
+
+fn default_mcp_access_token_ttl() -> u64 {
+    3600
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -93,6 +93,12 @@ pub async fn start(opts: DevOptions) -> Result<DevEnvironment> {
         }],
         // The sandbox is an internal address: allowed by name, the policy stays on.
         egress: crate::egress::EgressConfig { allow: vec![sandbox_addr.to_string()] },
+        // MCP clients sign in through the sandbox's stand-in for the app's sign-in page.
+        mcp_oauth: Some(crate::config::McpOAuthConfig {
+            login_url: format!("{sandbox_url}/sandbox/app/login"),
+            login_secret: agentkit_sandbox::SANDBOX_APP_LOGIN_SECRET.into(),
+            access_token_ttl_secs: 3600,
+        }),
     };
     let gateway = crate::start(config).await?;
     Ok(DevEnvironment { gateway, sandbox_url, client_id, client_secret })

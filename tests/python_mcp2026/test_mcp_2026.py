@@ -6,8 +6,12 @@ mismatch -32020, unsupported version -32022, missing `_meta`) as HTTP 400 JSON-R
 
 from __future__ import annotations
 
+import asyncio
+import html
 import json
+import re
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 
@@ -163,3 +167,184 @@ def test_envelope_errors_are_http_400(client, config, body, headers, code):
     if code == -32022:
         assert MODERN in answer["error"]["data"]["supported"]
         assert answer["error"]["data"]["requested"] == "2031-01-01"
+
+
+# ----- OAuth sign-in for MCP clients (the config URL as an OAuth-protected resource) -----------
+
+class _MemoryStorage:
+    """Token storage of the official OAuth client provider, kept in memory."""
+
+    def __init__(self):
+        self.tokens = None
+        self.client_info = None
+
+    async def get_tokens(self):
+        return self.tokens
+
+    async def set_tokens(self, tokens):
+        self.tokens = tokens
+
+    async def get_client_info(self):
+        return self.client_info
+
+    async def set_client_info(self, client_info):
+        self.client_info = client_info
+
+
+class _HeadlessBrowser:
+    """Plays the user's browser: follows the authorization URL to the app's sign-in page (the
+    sandbox's stand-in, signing `user` in), approves the consent page, and keeps the redirect to
+    the client's callback instead of loading it."""
+
+    def __init__(self, user, decision="approve"):
+        self.user, self.decision, self.consent_page, self.callback = user, decision, "", None
+
+    def _get(self, url):
+        request = urllib.request.Request(url)
+        opener = urllib.request.build_opener(_NoRedirect)
+        try:
+            with opener.open(request) as answer:
+                return answer.status, answer.headers, answer.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, e.headers, e.read().decode()
+
+    async def redirect_handler(self, authorization_url):
+        status, headers, _ = self._get(authorization_url)
+        assert status == 302, f"authorize answered {status}"
+        status, headers, _ = self._get(headers["location"] + "&identifier=" + urllib.parse.quote(self.user))
+        assert status == 302, "the app signs the user in and sends the browser back"
+        status, _, page = self._get(headers["location"])
+        assert status == 200, page
+        self.consent_page = page
+        fields = dict(re.findall(r'<input type=hidden name=(\w+) value="([^"]*)">', page))
+        fields = {k: html.unescape(v) for k, v in fields.items()}
+        base = authorization_url.split("/mcp/oauth/")[0]
+        form = urllib.parse.urlencode({**fields, "decision": self.decision}).encode()
+        request = urllib.request.Request(base + "/mcp/oauth/consent", data=form, method="POST")
+        try:
+            urllib.request.build_opener(_NoRedirect).open(request)
+        except urllib.error.HTTPError as e:
+            assert e.code == 302, e.read()
+            self.callback = urllib.parse.urlparse(e.headers["location"])
+
+    async def callback_handler(self):
+        from mcp.shared.auth import AuthorizationCodeResult
+
+        query = urllib.parse.parse_qs(self.callback.query)
+        if "error" in query:
+            raise RuntimeError(query["error"][0])
+        return AuthorizationCodeResult(code=query["code"][0], state=query.get("state", [None])[0], iss=query["iss"][0])
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def _oauth_client(url, browser):
+    from mcp.client.auth import OAuthClientProvider
+    from mcp.shared.auth import OAuthClientMetadata
+
+    provider = OAuthClientProvider(
+        server_url=url,
+        client_metadata=OAuthClientMetadata(client_name="AgentKit test client", redirect_uris=["http://localhost:33418/callback"]),
+        storage=_MemoryStorage(),
+        redirect_handler=browser.redirect_handler,
+        callback_handler=browser.callback_handler,
+    )
+    return Client(streamable_http_client(url, http_client=httpx2.AsyncClient(auth=provider)))
+
+
+def _config_url(client, config):
+    return next(c for c in client.actions.mcp.list_configs().configs if c.name == config).mcp_server_url
+
+
+async def test_an_mcp_client_signs_in_with_oauth_and_acts_as_the_signed_in_user(client, config):
+    user = f"oauth-{uuid.uuid4().hex[:6]}"
+    _authorize(client, user)
+    url = _config_url(client, config)
+    browser = _HeadlessBrowser(user)
+    async with _oauth_client(url, browser) as mcp:
+        assert mcp.protocol_version == MODERN
+        result = await mcp.call_tool("gmail_fetch_mails", {"query": "is:unread", "max_results": 2})
+    assert "gmail_send_message" in browser.consent_page, "the consent page lists the config's tools"
+    assert user in browser.consent_page
+    assert result.is_error is False
+    assert all(user in m["to"] for m in result.structured_content["messages"]), "tools run as the signed-in user"
+
+
+def _token_for(client, config, user):
+    """An access token for `config`'s URL, through registration, sign-in, consent and the token
+    endpoint by hand (what the client above does), with its PKCE verifier."""
+    import base64
+    import hashlib
+    import secrets
+
+    url = _config_url(client, config)
+    base = url.split("/mcp/v1/")[0]
+    redirect = "http://localhost:33418/callback"
+    registered = json.loads(urllib.request.urlopen(urllib.request.Request(
+        base + "/mcp/oauth/register", data=json.dumps({"redirect_uris": [redirect]}).encode(),
+        headers={"content-type": "application/json"}, method="POST")).read())
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    query = urllib.parse.urlencode({"response_type": "code", "client_id": registered["client_id"], "redirect_uri": redirect,
+                                    "code_challenge": challenge, "code_challenge_method": "S256", "state": "s1", "resource": url})
+    browser = _HeadlessBrowser(user)
+    asyncio.run(browser.redirect_handler(f"{base}/mcp/oauth/authorize?{query}"))
+    code = urllib.parse.parse_qs(browser.callback.query)["code"][0]
+    return base, url, registered["client_id"], redirect, code, verifier
+
+
+def _redeem(base, fields):
+    request = urllib.request.Request(base + "/mcp/oauth/token", data=urllib.parse.urlencode(fields).encode(), method="POST")
+    try:
+        return 200, json.loads(urllib.request.urlopen(request).read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+def test_oauth_refuses_tampered_pkce_resource_and_replayed_codes(client, config):
+    user = f"oauth-bad-{uuid.uuid4().hex[:6]}"
+    base, url, client_id, redirect, code, verifier = _token_for(client, config, user)
+    redeem = {"grant_type": "authorization_code", "code": code, "client_id": client_id, "redirect_uri": redirect,
+              "code_verifier": verifier, "resource": url}
+    status, answer = _redeem(base, {**redeem, "code_verifier": verifier[:-1] + ("A" if verifier[-1] != "A" else "B")})
+    assert (status, answer["error"]) == (400, "invalid_grant"), "a wrong PKCE verifier is refused (and spends the code)"
+    base, url, client_id, redirect, code, verifier = _token_for(client, config, user)
+    redeem.update(code=code, client_id=client_id, code_verifier=verifier)
+    status, answer = _redeem(base, {**redeem, "resource": url + "-other"})
+    assert (status, answer["error"]) == (400, "invalid_target"), answer
+    base, url, client_id, redirect, code, verifier = _token_for(client, config, user)
+    redeem.update(code=code, client_id=client_id, code_verifier=verifier)
+    status, answer = _redeem(base, redeem)
+    assert status == 200 and answer["token_type"] == "Bearer", answer
+    token = answer["access_token"]
+    status, answer = _redeem(base, redeem)
+    assert (status, answer["error"]) == (400, "invalid_grant"), "a code works once"
+
+    # The token opens its own config URL, not another config's.
+    headers = {"mcp-protocol-version": MODERN, "mcp-method": "tools/list", "authorization": f"Bearer {token}"}
+    listing = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {"_meta": _envelope()}}
+    assert _post(url, listing, headers)[0] == 200
+    other = f"py-2026-other-{uuid.uuid4().hex[:6]}"
+    client.actions.mcp.create_config(name=other, connection_tool_mappings=[McpConfigConnectionToolMapping(connection_name="gmail", tools=TOOLS)])
+    status, _ = _post(_config_url(client, other), listing, headers)
+    assert status == 401, "a token minted for one config is refused by another"
+
+
+def test_config_url_points_unauthenticated_clients_at_its_metadata(client, config):
+    url = _config_url(client, config)
+    request = urllib.request.Request(url, data=b"{}", headers={"content-type": "application/json"}, method="POST")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request)
+    assert refused.value.code == 401
+    challenge = refused.value.headers["www-authenticate"]
+    metadata_url = re.search(r'resource_metadata="([^"]+)"', challenge).group(1)
+    metadata = json.loads(urllib.request.urlopen(metadata_url).read())
+    assert metadata["resource"] == url
+    issuer = metadata["authorization_servers"][0]
+    server = json.loads(urllib.request.urlopen(issuer + "/.well-known/oauth-authorization-server").read())
+    assert server["issuer"] == issuer
+    assert server["code_challenge_methods_supported"] == ["S256"]
+    assert server["authorization_response_iss_parameter_supported"] is True

@@ -63,7 +63,7 @@ pub async fn create_magic_link(
 }
 
 /// A small HTML page: the end of a browser flow.
-fn page(status: StatusCode, title: &str, text: &str) -> (StatusCode, Html<String>) {
+pub(crate) fn page(status: StatusCode, title: &str, text: &str) -> (StatusCode, Html<String>) {
     (
         status,
         Html(format!(
@@ -74,7 +74,7 @@ fn page(status: StatusCode, title: &str, text: &str) -> (StatusCode, Html<String
     )
 }
 
-fn html_escape(s: &str) -> String {
+pub(crate) fn html_escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 

@@ -22,6 +22,10 @@ pub enum TokenKind {
     Link,
     /// A session token for a config's MCP URL.
     McpSession,
+    /// An access token the MCP authorization server issued for one config URL.
+    McpOAuthAccess,
+    /// An authorization request of an MCP client, waiting for the user's sign-in and consent.
+    McpOAuthRequest,
 }
 
 impl TokenKind {
@@ -30,6 +34,8 @@ impl TokenKind {
             TokenKind::Access => "at",
             TokenKind::Link => "ln",
             TokenKind::McpSession => "mt",
+            TokenKind::McpOAuthAccess => "oa",
+            TokenKind::McpOAuthRequest => "or",
         }
     }
 }

@@ -1,5 +1,6 @@
 //! MCP servers on per-user URLs: the Streamable HTTP / legacy SSE transport and its sessions.
 
 pub mod modern;
+pub mod oauth;
 pub mod sessions;
 pub mod transport;

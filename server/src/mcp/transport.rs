@@ -83,11 +83,24 @@ async fn config_target(state: &AppState, id: &str, headers: &HeaderMap) -> Resul
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or_default();
-    let unauthorized = || http_error(StatusCode::UNAUTHORIZED, "a valid config session token is required");
-    let claims: SessionClaims = state.signer.verify(token).map_err(|_| unauthorized())?;
-    if claims.exp < now_unix() || claims.cfg != id {
-        return Err(unauthorized());
-    }
+    let unauthorized = || {
+        let mut response =
+            http_error(StatusCode::UNAUTHORIZED, "a valid config session token or OAuth access token is required");
+        // With OAuth for MCP clients on, the 401 says where to sign in (RFC 9728).
+        if let Some(challenge) = super::oauth::challenge(state, id, !token.is_empty()) {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, challenge);
+        }
+        response
+    };
+    let (user, read_only) = if let Some(claims) = super::oauth::verify_access_token(state, token, id) {
+        (claims.sub, false)
+    } else {
+        let claims: SessionClaims = state.signer.verify(token).map_err(|_| unauthorized())?;
+        if claims.exp < now_unix() || claims.cfg != id {
+            return Err(unauthorized());
+        }
+        (claims.sub, claims.lvl == crate::credentials::tokens::AccessLevel::ReadOnly)
+    };
     let config = state
         .store
         .mcp_config(id)
@@ -95,12 +108,14 @@ async fn config_target(state: &AppState, id: &str, headers: &HeaderMap) -> Resul
         .ok()
         .flatten()
         .ok_or_else(|| http_error(StatusCode::NOT_FOUND, "unknown MCP config"))?;
-    Ok(Target {
-        owner: config.id.clone(),
-        config,
-        user: claims.sub,
-        read_only: claims.lvl == crate::credentials::tokens::AccessLevel::ReadOnly,
-    })
+    Ok(Target { owner: config.id.clone(), config, user, read_only })
+}
+
+impl Target {
+    /// A config's tools, all of them, run as `user`; `owner` keys bookkeeping.
+    pub(super) fn for_user(config: ConfigRecord, user: String, owner: String) -> Target {
+        Target { config, user, read_only: false, owner }
+    }
 }
 
 fn read_only(tool: &CatalogTool) -> bool {

@@ -26,6 +26,7 @@ mod changes;
 mod custom_providers;
 mod executions;
 pub mod mcp;
+mod mcp_oauth;
 mod mcp_sessions;
 mod rate_limits;
 
@@ -33,6 +34,7 @@ pub use accounts::{AccountFilter, AccountListPage, AccountPage, AccountRecord};
 pub use auth_requests::{AuthRequest, AuthRequestStatus};
 pub use bookkeeping::{Bookkeeper, BookkeepingSettings};
 pub use executions::{ExecutionRecord, ExecutionStatus};
+pub use mcp_oauth::AuthorizationCode;
 pub use rate_limits::SlotAnswer;
 
 /// The database plus the vault that seals every credential before it is written.

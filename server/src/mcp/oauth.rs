@@ -1,0 +1,483 @@
+//! The OAuth 2.1 authorization server for MCP clients (the MCP authorization spec): claude.ai,
+//! ChatGPT, Cursor or VS Code add a config URL, get `401` with `WWW-Authenticate` pointing at the
+//! config's protected-resource metadata (RFC 9728), find this server's metadata (RFC 8414),
+//! register (RFC 7591, public clients), and run the authorization code flow with PKCE S256 and
+//! the config URL as `resource` (RFC 8707). The user signs in at the app (`[mcp_oauth]
+//! login_url`), sees the config's tools on a consent page, and the client gets an access token
+//! valid for that one config URL, acting as that user. The answer carries `iss` (RFC 9207).
+//!
+//! Off unless `[mcp_oauth]` is configured; secret instance URLs and session tokens keep working.
+
+use axum::extract::{Form, Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::api::links::{html_escape, page};
+use crate::config::McpOAuthConfig;
+use crate::credentials::tokens::{now_unix, Claims, TokenKind};
+use crate::state::{AppState, SharedState};
+use crate::store::AuthorizationCode;
+
+/// How long a user has to sign in and consent.
+const REQUEST_TTL_SECS: i64 = 600;
+/// How long an authorization code stays redeemable.
+const CODE_TTL_SECS: i64 = 60;
+/// Most redirect URIs one client may register.
+const MAX_REDIRECT_URIS: usize = 10;
+/// Longest user identifier the app may sign in.
+const MAX_IDENTIFIER_LEN: usize = 256;
+
+/// An access token for one config URL, acting as one user.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct McpAccessClaims {
+    /// The user (the app's identifier).
+    pub sub: String,
+    /// The config id.
+    pub cfg: String,
+    /// The config URL the token is for (RFC 8707 resource).
+    pub aud: String,
+    /// The client it was issued to.
+    pub cid: String,
+    pub exp: i64,
+}
+
+impl Claims for McpAccessClaims {
+    const KIND: TokenKind = TokenKind::McpOAuthAccess;
+}
+
+/// An authorization request waiting for the user's sign-in and consent (travels through the
+/// app's sign-in page and back, signed).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct PendingRequest {
+    cid: String,
+    ruri: String,
+    cc: String,
+    res: String,
+    cfg: String,
+    #[serde(default)]
+    st: Option<String>,
+    exp: i64,
+    /// So two requests never sign the same.
+    n: String,
+}
+
+impl Claims for PendingRequest {
+    const KIND: TokenKind = TokenKind::McpOAuthRequest;
+}
+
+fn settings(state: &AppState) -> Option<&McpOAuthConfig> {
+    state.config.mcp_oauth.as_ref()
+}
+
+/// The issuer: this gateway's public URL (also what clients build the metadata URL from).
+fn issuer(state: &AppState) -> String {
+    state.public_url.trim_end_matches('/').to_string()
+}
+
+/// The config URL a token is for.
+pub fn resource_url(state: &AppState, config_id: &str) -> String {
+    format!("{}/mcp/v1/configs/{config_id}", issuer(state))
+}
+
+fn metadata_url(state: &AppState, config_id: &str) -> String {
+    format!("{}/.well-known/oauth-protected-resource/mcp/v1/configs/{config_id}", issuer(state))
+}
+
+/// The `401` of a config URL without a valid token: where an MCP client starts signing in.
+pub fn challenge(state: &AppState, config_id: &str, token_presented: bool) -> Option<HeaderValue> {
+    settings(state)?;
+    let error = if token_presented { ", error=\"invalid_token\"" } else { "" };
+    HeaderValue::from_str(&format!("Bearer resource_metadata=\"{}\"{error}", metadata_url(state, config_id))).ok()
+}
+
+/// The config and user of an access token presented on config URL `config_id`.
+pub fn verify_access_token(state: &AppState, token: &str, config_id: &str) -> Option<McpAccessClaims> {
+    settings(state)?;
+    let claims: McpAccessClaims = state.signer.verify(token).ok()?;
+    (claims.exp > now_unix() && claims.cfg == config_id && claims.aud == resource_url(state, config_id))
+        .then_some(claims)
+}
+
+fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
+    let mut response = (status, Json(json!({"error": error, "error_description": description}))).into_response();
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+fn not_configured() -> Response {
+    oauth_error(StatusCode::NOT_FOUND, "not_found", "OAuth sign-in for MCP clients is not configured on this gateway")
+}
+
+/// RFC 9728: the protected-resource metadata of a config URL.
+pub async fn protected_resource(State(state): State<SharedState>, Path(config_id): Path<String>) -> Response {
+    if settings(&state).is_none() {
+        return not_configured();
+    }
+    if !matches!(state.store.mcp_config(&config_id).await, Ok(Some(_))) {
+        return oauth_error(StatusCode::NOT_FOUND, "not_found", "unknown MCP config");
+    }
+    Json(json!({
+        "resource": resource_url(&state, &config_id),
+        "authorization_servers": [issuer(&state)],
+        "bearer_methods_supported": ["header"],
+        "resource_name": "AgentKit MCP config",
+    }))
+    .into_response()
+}
+
+/// RFC 8414: this authorization server's metadata.
+pub async fn server_metadata(State(state): State<SharedState>) -> Response {
+    if settings(&state).is_none() {
+        return not_configured();
+    }
+    let base = issuer(&state);
+    Json(json!({
+        "issuer": base,
+        "authorization_endpoint": format!("{base}/mcp/oauth/authorize"),
+        "token_endpoint": format!("{base}/mcp/oauth/token"),
+        "registration_endpoint": format!("{base}/mcp/oauth/register"),
+        "response_types_supported": ["code"],
+        "grant_types_supported": ["authorization_code"],
+        "code_challenge_methods_supported": ["S256"],
+        "token_endpoint_auth_methods_supported": ["none"],
+        "authorization_response_iss_parameter_supported": true,
+    }))
+    .into_response()
+}
+
+/// A redirect URI a client may register: https, or http on a loopback host (native apps,
+/// RFC 8252); never a fragment.
+fn acceptable_redirect_uri(uri: &str) -> bool {
+    let Ok(url) = url::Url::parse(uri) else { return false };
+    let loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+    url.fragment().is_none() && (url.scheme() == "https" || (url.scheme() == "http" && loopback))
+}
+
+/// RFC 7591 dynamic registration of a public client.
+pub async fn register(State(state): State<SharedState>, body: axum::body::Bytes) -> Response {
+    if settings(&state).is_none() {
+        return not_configured();
+    }
+    let invalid = |error: &str, text: &str| oauth_error(StatusCode::BAD_REQUEST, error, text);
+    let Ok(Value::Object(mut metadata)) = serde_json::from_slice::<Value>(&body) else {
+        return invalid("invalid_client_metadata", "the body must be a JSON object of client metadata");
+    };
+    let uris: Vec<String> = match metadata.get("redirect_uris").and_then(Value::as_array) {
+        Some(uris) if !uris.is_empty() && uris.len() <= MAX_REDIRECT_URIS => {
+            uris.iter().filter_map(Value::as_str).map(String::from).collect()
+        }
+        _ => return invalid("invalid_redirect_uri", "redirect_uris must list 1 to 10 URIs"),
+    };
+    if let Some(bad) = uris.iter().find(|u| !acceptable_redirect_uri(u)) {
+        return invalid(
+            "invalid_redirect_uri",
+            &format!("redirect_uris: {bad:?} must be https, or http on localhost, without a fragment"),
+        );
+    }
+    match metadata.get("token_endpoint_auth_method").and_then(Value::as_str) {
+        None | Some("none") => {}
+        Some(other) => {
+            return invalid(
+                "invalid_client_metadata",
+                &format!("token_endpoint_auth_method {other:?} is not supported: public clients (\"none\") with PKCE"),
+            )
+        }
+    }
+    let client_id = format!("mcp_{}", uuid::Uuid::new_v4().simple());
+    metadata.insert("client_id".into(), json!(client_id));
+    metadata.insert("client_id_issued_at".into(), json!(now_unix()));
+    metadata.insert("redirect_uris".into(), json!(uris));
+    metadata.insert("token_endpoint_auth_method".into(), json!("none"));
+    metadata.insert("grant_types".into(), json!(["authorization_code"]));
+    metadata.insert("response_types".into(), json!(["code"]));
+    let metadata = Value::Object(metadata);
+    if let Err(e) = state.store.save_mcp_oauth_client(&client_id, &metadata).await {
+        return oauth_error(StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable", e.message());
+    }
+    (StatusCode::CREATED, Json(metadata)).into_response()
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AuthorizeQuery {
+    #[serde(default)]
+    response_type: String,
+    #[serde(default)]
+    client_id: String,
+    #[serde(default)]
+    redirect_uri: String,
+    #[serde(default)]
+    code_challenge: String,
+    #[serde(default)]
+    code_challenge_method: String,
+    state: Option<String>,
+    #[serde(default)]
+    resource: String,
+}
+
+/// `redirect_uri` with `params` (and `iss`) added to its query.
+fn back_to_client(state: &AppState, redirect_uri: &str, params: &[(&str, &str)]) -> Response {
+    let Ok(mut url) = url::Url::parse(redirect_uri) else {
+        return page(StatusCode::BAD_REQUEST, "Invalid redirect", "The client's redirect URI is not valid.")
+            .into_response();
+    };
+    {
+        let mut query = url.query_pairs_mut();
+        for (k, v) in params {
+            query.append_pair(k, v);
+        }
+        query.append_pair("iss", &issuer(state));
+    }
+    (StatusCode::FOUND, [(header::LOCATION, url.to_string())]).into_response()
+}
+
+/// The config id a `resource` names, when it is one of this gateway's config URLs.
+async fn config_of_resource(state: &AppState, resource: &str) -> Option<String> {
+    let prefix = format!("{}/mcp/v1/configs/", issuer(state));
+    let id = resource.strip_prefix(&prefix)?.trim_end_matches('/');
+    (!id.is_empty() && !id.contains('/') && matches!(state.store.mcp_config(id).await, Ok(Some(_))))
+        .then(|| id.to_string())
+}
+
+/// The registered redirect URIs of a client.
+async fn registered_redirect_uris(state: &AppState, client_id: &str) -> Option<Vec<String>> {
+    let metadata = state.store.mcp_oauth_client(client_id).await.ok()??;
+    Some(metadata["redirect_uris"].as_array()?.iter().filter_map(Value::as_str).map(String::from).collect())
+}
+
+/// The authorization endpoint: checks the client, its redirect URI, PKCE and the resource, then
+/// sends the browser to the app's sign-in page.
+pub async fn authorize(State(state): State<SharedState>, Query(q): Query<AuthorizeQuery>) -> Response {
+    let Some(oauth) = settings(&state) else { return not_configured() };
+    // Until the redirect URI is known to be the client's, errors stay on our page.
+    let Some(uris) = registered_redirect_uris(&state, &q.client_id).await else {
+        return page(StatusCode::BAD_REQUEST, "Unknown client", "This MCP client is not registered here.")
+            .into_response();
+    };
+    if !uris.contains(&q.redirect_uri) {
+        return page(StatusCode::BAD_REQUEST, "Invalid redirect", "redirect_uri is not one the client registered.")
+            .into_response();
+    }
+    let st = q.state.clone().unwrap_or_default();
+    let refuse = |error: &str, text: &str| {
+        back_to_client(&state, &q.redirect_uri, &[("error", error), ("error_description", text), ("state", &st)])
+    };
+    if q.response_type != "code" {
+        return refuse("unsupported_response_type", "response_type must be code");
+    }
+    if q.code_challenge_method != "S256" || q.code_challenge.len() < 43 || q.code_challenge.len() > 128 {
+        return refuse("invalid_request", "PKCE with code_challenge_method S256 is required");
+    }
+    let Some(config_id) = config_of_resource(&state, &q.resource).await else {
+        return refuse("invalid_target", "resource must be one of this gateway's MCP config URLs");
+    };
+    let pending = PendingRequest {
+        cid: q.client_id.clone(),
+        ruri: q.redirect_uri.clone(),
+        cc: q.code_challenge.clone(),
+        res: q.resource.clone(),
+        cfg: config_id,
+        st: q.state.clone(),
+        exp: now_unix().saturating_add(REQUEST_TTL_SECS),
+        n: uuid::Uuid::new_v4().simple().to_string(),
+    };
+    let Ok(mut login) = url::Url::parse(&oauth.login_url) else {
+        return page(StatusCode::INTERNAL_SERVER_ERROR, "Sign-in unavailable", "The sign-in page is misconfigured.")
+            .into_response();
+    };
+    login
+        .query_pairs_mut()
+        .append_pair("request", &state.signer.sign(&pending))
+        .append_pair("return_to", &format!("{}/mcp/oauth/callback", issuer(&state)));
+    (StatusCode::FOUND, [(header::LOCATION, login.to_string())]).into_response()
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SignedIn {
+    #[serde(default)]
+    request: String,
+    #[serde(default)]
+    identifier: String,
+    #[serde(default)]
+    signature: String,
+    #[serde(default)]
+    decision: String,
+}
+
+/// The pending request and the user the app signed in, when both check out; else what is wrong.
+fn signed_in(state: &AppState, oauth: &McpOAuthConfig, form: &SignedIn) -> Result<PendingRequest, &'static str> {
+    use hmac::Mac;
+    let bad = Err;
+    let Ok(pending) = state.signer.verify::<PendingRequest>(&form.request) else {
+        return bad("The sign-in request is not valid.");
+    };
+    if pending.exp < now_unix() {
+        return bad("The sign-in request expired; start again from your MCP client.");
+    }
+    if form.identifier.is_empty() || form.identifier.len() > MAX_IDENTIFIER_LEN {
+        return bad("The app did not sign a user in.");
+    }
+    let Ok(mut mac) = hmac::Hmac::<sha2::Sha256>::new_from_slice(oauth.login_secret.as_bytes()) else {
+        return bad("The sign-in is misconfigured.");
+    };
+    mac.update(format!("{}.{}", form.request, form.identifier).as_bytes());
+    let presented: Option<Vec<u8>> = (0..form.signature.len())
+        .step_by(2)
+        .map(|i| form.signature.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
+        .collect();
+    // Compared in constant time by the MAC itself.
+    if presented.is_none_or(|p| mac.verify_slice(&p).is_err()) {
+        return bad("The app's signature over the signed-in user is not valid.");
+    }
+    Ok(pending)
+}
+
+/// Back from the app's sign-in: the consent page listing the config's tools.
+pub async fn callback(State(state): State<SharedState>, Query(form): Query<SignedIn>) -> Response {
+    let Some(oauth) = settings(&state) else { return not_configured() };
+    let pending = match signed_in(&state, oauth, &form) {
+        Ok(pending) => pending,
+        Err(text) => return page(StatusCode::BAD_REQUEST, "Sign-in failed", text).into_response(),
+    };
+    let Ok(Some(config)) = state.store.mcp_config(&pending.cfg).await else {
+        return page(StatusCode::NOT_FOUND, "Unknown MCP config", "This MCP config no longer exists.").into_response();
+    };
+    let client_name = match state.store.mcp_oauth_client(&pending.cid).await {
+        Ok(Some(m)) => m["client_name"].as_str().unwrap_or(&pending.cid).to_string(),
+        _ => pending.cid.clone(),
+    };
+    let target = super::transport::Target::for_user(config, form.identifier.clone(), pending.cfg.clone());
+    let tools: String = super::transport::exposed_tools(&state, &target)
+        .iter()
+        .map(|(tool, _)| {
+            format!("<li><b>{}</b> — {}</li>", html_escape(&tool.def.name), html_escape(&tool.def.description))
+        })
+        .collect();
+    let hidden = |name: &str, value: &str| format!("<input type=hidden name={name} value=\"{}\">", html_escape(value));
+    let body = format!(
+        "<!doctype html><meta charset=utf-8><title>Allow access</title>\
+         <h1>Allow {client} to use these tools as {user}?</h1><p>MCP config {config}:</p><ul>{tools}</ul>\
+         <form method=post action=\"/mcp/oauth/consent\">{r}{i}{s}\
+         <button name=decision value=approve>Allow</button> <button name=decision value=deny>Deny</button></form>",
+        client = html_escape(&client_name),
+        user = html_escape(&form.identifier),
+        config = html_escape(&target.config.name),
+        r = hidden("request", &form.request),
+        i = hidden("identifier", &form.identifier),
+        s = hidden("signature", &form.signature),
+    );
+    let mut response = Html(body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("frame-ancestors 'none'"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// The user's answer on the consent page: a code back to the client, or `access_denied`.
+pub async fn consent(State(state): State<SharedState>, Form(form): Form<SignedIn>) -> Response {
+    let Some(oauth) = settings(&state) else { return not_configured() };
+    let pending = match signed_in(&state, oauth, &form) {
+        Ok(pending) => pending,
+        Err(text) => return page(StatusCode::BAD_REQUEST, "Sign-in failed", text).into_response(),
+    };
+    let st = pending.st.clone().unwrap_or_default();
+    if form.decision != "approve" {
+        return back_to_client(
+            &state,
+            &pending.ruri,
+            &[("error", "access_denied"), ("error_description", "the user denied access"), ("state", &st)],
+        );
+    }
+    let code = {
+        use base64::Engine;
+        let bytes: [u8; 32] = rand::random();
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    };
+    let grant = AuthorizationCode {
+        client_id: pending.cid.clone(),
+        redirect_uri: pending.ruri.clone(),
+        code_challenge: pending.cc.clone(),
+        resource: pending.res.clone(),
+        config_id: pending.cfg.clone(),
+        user_identifier: form.identifier.clone(),
+        expires_at: chrono::Utc::now() + chrono::Duration::seconds(CODE_TTL_SECS),
+    };
+    if state.store.save_mcp_oauth_code(&code, &grant).await.is_err() {
+        return back_to_client(
+            &state,
+            &pending.ruri,
+            &[("error", "temporarily_unavailable"), ("error_description", "try again"), ("state", &st)],
+        );
+    }
+    back_to_client(&state, &pending.ruri, &[("code", &code), ("state", &st)])
+}
+
+#[derive(Debug, Deserialize)]
+pub struct TokenRequest {
+    #[serde(default)]
+    grant_type: String,
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    redirect_uri: String,
+    #[serde(default)]
+    client_id: String,
+    #[serde(default)]
+    code_verifier: String,
+    resource: Option<String>,
+}
+
+/// The token endpoint: an authorization code, its PKCE verifier and resource → an access token
+/// for that config URL.
+pub async fn token(State(state): State<SharedState>, _headers: HeaderMap, Form(req): Form<TokenRequest>) -> Response {
+    let Some(oauth) = settings(&state) else { return not_configured() };
+    let invalid_grant = |text: &str| oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", text);
+    if req.grant_type != "authorization_code" {
+        return oauth_error(StatusCode::BAD_REQUEST, "unsupported_grant_type", "grant_type must be authorization_code");
+    }
+    let grant = match state.store.consume_mcp_oauth_code(&req.code).await {
+        Ok(Some(grant)) => grant,
+        Ok(None) => return invalid_grant("the authorization code is unknown or was already used"),
+        Err(e) => return oauth_error(StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable", e.message()),
+    };
+    if grant.expires_at < chrono::Utc::now() {
+        return invalid_grant("the authorization code expired");
+    }
+    if grant.client_id != req.client_id || grant.redirect_uri != req.redirect_uri {
+        return invalid_grant("client_id or redirect_uri differ from the authorization request");
+    }
+    let challenge = {
+        use base64::Engine;
+        use sha2::Digest;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(req.code_verifier.as_bytes()))
+    };
+    if req.code_verifier.len() < 43 || challenge != grant.code_challenge {
+        return invalid_grant("the PKCE code_verifier does not match the code_challenge");
+    }
+    if req.resource.as_deref().is_some_and(|r| r != grant.resource) {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_target",
+            "resource differs from the authorization request",
+        );
+    }
+    let ttl = i64::try_from(oauth.access_token_ttl_secs).unwrap_or(3600).clamp(60, 86_400);
+    let claims = McpAccessClaims {
+        sub: grant.user_identifier,
+        cfg: grant.config_id,
+        aud: grant.resource,
+        cid: grant.client_id,
+        exp: now_unix().saturating_add(ttl),
+    };
+    let mut response = Json(json!({
+        "access_token": state.signer.sign(&claims),
+        "token_type": "Bearer",
+        "expires_in": ttl,
+    }))
+    .into_response();
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}

@@ -1,0 +1,99 @@
+//! The `mcp_oauth_clients` and `mcp_oauth_codes` tables of the authorization server for MCP
+//! clients: registered clients' metadata, and authorization codes (stored by hash, consumed
+//! once by one atomic update, so a replayed code fails on every replica).
+
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+
+use agentkit_core::Result;
+
+use super::{db_error, ts, Store};
+
+/// What an authorization code stands for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthorizationCode {
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub code_challenge: String,
+    pub resource: String,
+    pub config_id: String,
+    pub user_identifier: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+fn code_hash(code: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(code.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Store {
+    /// Saves a registered client's metadata (JSON) under `client_id`.
+    pub async fn save_mcp_oauth_client(&self, client_id: &str, metadata: &serde_json::Value) -> Result<()> {
+        sqlx::query("INSERT INTO mcp_oauth_clients (client_id, metadata, created_at) VALUES ($1, $2, $3)")
+            .bind(client_id)
+            .bind(metadata.to_string())
+            .bind(Utc::now().to_rfc3339())
+            .execute(&self.writer)
+            .await
+            .map_err(db_error)?;
+        Ok(())
+    }
+
+    /// A registered client's metadata.
+    pub async fn mcp_oauth_client(&self, client_id: &str) -> Result<Option<serde_json::Value>> {
+        let row = sqlx::query("SELECT metadata FROM mcp_oauth_clients WHERE client_id = $1")
+            .bind(client_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(row.and_then(|r| serde_json::from_str(&r.get::<String, _>("metadata")).ok()))
+    }
+
+    /// Stores an authorization code (by its hash).
+    pub async fn save_mcp_oauth_code(&self, code: &str, grant: &AuthorizationCode) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO mcp_oauth_codes (code_hash, client_id, redirect_uri, code_challenge, resource, config_id, \
+             user_identifier, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(code_hash(code))
+        .bind(&grant.client_id)
+        .bind(&grant.redirect_uri)
+        .bind(&grant.code_challenge)
+        .bind(&grant.resource)
+        .bind(&grant.config_id)
+        .bind(&grant.user_identifier)
+        .bind(grant.expires_at.to_rfc3339())
+        .execute(&self.writer)
+        .await
+        .map_err(db_error)?;
+        Ok(())
+    }
+
+    /// Takes an authorization code: its grant the first time, `None` ever after (or when unknown).
+    pub async fn consume_mcp_oauth_code(&self, code: &str) -> Result<Option<AuthorizationCode>> {
+        let hash = code_hash(code);
+        let taken = sqlx::query("UPDATE mcp_oauth_codes SET used = 1 WHERE code_hash = $1 AND used = 0")
+            .bind(&hash)
+            .execute(&self.writer)
+            .await
+            .map_err(db_error)?;
+        if taken.rows_affected() != 1 {
+            return Ok(None);
+        }
+        let row = sqlx::query("SELECT * FROM mcp_oauth_codes WHERE code_hash = $1")
+            .bind(&hash)
+            .fetch_one(&self.writer)
+            .await
+            .map_err(db_error)?;
+        Ok(Some(AuthorizationCode {
+            client_id: row.get("client_id"),
+            redirect_uri: row.get("redirect_uri"),
+            code_challenge: row.get("code_challenge"),
+            resource: row.get("resource"),
+            config_id: row.get("config_id"),
+            user_identifier: row.get("user_identifier"),
+            // An unreadable expiry reads as expired.
+            expires_at: ts(Some(row.get("expires_at"))).unwrap_or(DateTime::<Utc>::MIN_UTC),
+        }))
+    }
+}

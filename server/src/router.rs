@@ -57,6 +57,7 @@ pub fn router(state: SharedState) -> Router {
         .route("/mcp/oauth/callback", get(crate::mcp::oauth::callback))
         .route("/mcp/oauth/consent", post(crate::mcp::oauth::consent))
         .route("/mcp/oauth/token", post(crate::mcp::oauth::token))
+        .route("/mcp/oauth/revoke", post(crate::mcp::oauth::revoke))
         .route("/connect/complete", get(links::completed))
         .route("/connect/{token}", get(links::open_link))
         .route("/oauth/callback", get(links::oauth_callback))

@@ -348,3 +348,38 @@ def test_config_url_points_unauthenticated_clients_at_its_metadata(client, confi
     assert server["issuer"] == issuer
     assert server["code_challenge_methods_supported"] == ["S256"]
     assert server["authorization_response_iss_parameter_supported"] is True
+
+
+def test_refresh_tokens_rotate_a_replayed_one_ends_the_grant_and_revocation_works(client, config):
+    user = f"oauth-rt-{uuid.uuid4().hex[:6]}"
+    base, url, client_id, redirect, code, verifier = _token_for(client, config, user)
+    status, first = _redeem(base, {"grant_type": "authorization_code", "code": code, "client_id": client_id,
+                                   "redirect_uri": redirect, "code_verifier": verifier, "resource": url})
+    assert status == 200 and first["refresh_token"], first
+    listing = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {"_meta": _envelope()}}
+
+    def call_with(token):
+        headers = {"mcp-protocol-version": MODERN, "mcp-method": "tools/list", "authorization": f"Bearer {token}"}
+        return _post(url, listing, headers)[0]
+
+    refresh = {"grant_type": "refresh_token", "client_id": client_id, "resource": url}
+    status, second = _redeem(base, {**refresh, "refresh_token": first["refresh_token"]})
+    assert status == 200 and second["refresh_token"] != first["refresh_token"], "the refresh token rotates"
+    assert call_with(second["access_token"]) == 200
+    status, answer = _redeem(base, {**refresh, "refresh_token": first["refresh_token"]})
+    assert (status, answer["error"]) == (400, "invalid_grant"), "a used refresh token is refused"
+    assert call_with(second["access_token"]) == 401, "and its replay revoked the whole grant"
+    status, _ = _redeem(base, {**refresh, "refresh_token": second["refresh_token"]})
+    assert status == 400
+
+    # RFC 7009: revoking an access token ends its grant.
+    base, url, client_id, redirect, code, verifier = _token_for(client, config, user)
+    status, fresh = _redeem(base, {"grant_type": "authorization_code", "code": code, "client_id": client_id,
+                                   "redirect_uri": redirect, "code_verifier": verifier, "resource": url})
+    assert call_with(fresh["access_token"]) == 200
+    revoked = urllib.request.urlopen(urllib.request.Request(
+        base + "/mcp/oauth/revoke", data=urllib.parse.urlencode({"token": fresh["access_token"]}).encode(), method="POST"))
+    assert revoked.status == 200
+    assert call_with(fresh["access_token"]) == 401, "a revoked token is refused"
+    status, _ = _redeem(base, {**refresh, "client_id": client_id, "refresh_token": fresh["refresh_token"]})
+    assert status == 400, "and so is the refresh token of its grant"

@@ -4,12 +4,14 @@
 //! register (RFC 7591, public clients), and run the authorization code flow with PKCE S256 and
 //! the config URL as `resource` (RFC 8707). The user signs in at the app (`[mcp_oauth]
 //! login_url`), sees the config's tools on a consent page, and the client gets an access token
-//! valid for that one config URL, acting as that user. The answer carries `iss` (RFC 9207).
+//! valid for that one config URL, acting as that user, plus a refresh token that rotates on
+//! every use (a replayed one revokes the grant); revocation per RFC 7009. The authorization
+//! answer carries `iss` (RFC 9207).
 //!
 //! Off unless `[mcp_oauth]` is configured; secret instance URLs and session tokens keep working.
 
 use axum::extract::{Form, Path, Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
@@ -19,12 +21,14 @@ use crate::api::links::{html_escape, page};
 use crate::config::McpOAuthConfig;
 use crate::credentials::tokens::{now_unix, Claims, TokenKind};
 use crate::state::{AppState, SharedState};
-use crate::store::AuthorizationCode;
+use crate::store::{AuthorizationCode, OAuthGrant, RefreshTokenUse};
 
 /// How long a user has to sign in and consent.
 const REQUEST_TTL_SECS: i64 = 600;
 /// How long an authorization code stays redeemable.
 const CODE_TTL_SECS: i64 = 60;
+/// How long a refresh token stays usable (each use replaces it).
+const REFRESH_TOKEN_TTL_DAYS: i64 = 30;
 /// Most redirect URIs one client may register.
 const MAX_REDIRECT_URIS: usize = 10;
 /// Longest user identifier the app may sign in.
@@ -41,6 +45,8 @@ pub struct McpAccessClaims {
     pub aud: String,
     /// The client it was issued to.
     pub cid: String,
+    /// The grant (consent) it was issued from: revoking the grant ends it.
+    pub gid: String,
     pub exp: i64,
 }
 
@@ -93,12 +99,14 @@ pub fn challenge(state: &AppState, config_id: &str, token_presented: bool) -> Op
     HeaderValue::from_str(&format!("Bearer resource_metadata=\"{}\"{error}", metadata_url(state, config_id))).ok()
 }
 
-/// The config and user of an access token presented on config URL `config_id`.
-pub fn verify_access_token(state: &AppState, token: &str, config_id: &str) -> Option<McpAccessClaims> {
+/// The claims of an access token presented on config URL `config_id`: issued for that URL, not
+/// expired, its grant not revoked.
+pub async fn verify_access_token(state: &AppState, token: &str, config_id: &str) -> Option<McpAccessClaims> {
     settings(state)?;
     let claims: McpAccessClaims = state.signer.verify(token).ok()?;
-    (claims.exp > now_unix() && claims.cfg == config_id && claims.aud == resource_url(state, config_id))
-        .then_some(claims)
+    let for_this_url =
+        claims.exp > now_unix() && claims.cfg == config_id && claims.aud == resource_url(state, config_id);
+    (for_this_url && state.store.mcp_oauth_grant_live(&claims.gid).await.ok()?).then_some(claims)
 }
 
 fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
@@ -139,8 +147,9 @@ pub async fn server_metadata(State(state): State<SharedState>) -> Response {
         "authorization_endpoint": format!("{base}/mcp/oauth/authorize"),
         "token_endpoint": format!("{base}/mcp/oauth/token"),
         "registration_endpoint": format!("{base}/mcp/oauth/register"),
+        "revocation_endpoint": format!("{base}/mcp/oauth/revoke"),
         "response_types_supported": ["code"],
-        "grant_types_supported": ["authorization_code"],
+        "grant_types_supported": ["authorization_code", "refresh_token"],
         "code_challenge_methods_supported": ["S256"],
         "token_endpoint_auth_methods_supported": ["none"],
         "authorization_response_iss_parameter_supported": true,
@@ -191,7 +200,7 @@ pub async fn register(State(state): State<SharedState>, body: axum::body::Bytes)
     metadata.insert("client_id_issued_at".into(), json!(now_unix()));
     metadata.insert("redirect_uris".into(), json!(uris));
     metadata.insert("token_endpoint_auth_method".into(), json!("none"));
-    metadata.insert("grant_types".into(), json!(["authorization_code"]));
+    metadata.insert("grant_types".into(), json!(["authorization_code", "refresh_token"]));
     metadata.insert("response_types".into(), json!(["code"]));
     let metadata = Value::Object(metadata);
     if let Err(e) = state.store.save_mcp_oauth_client(&client_id, &metadata).await {
@@ -391,11 +400,7 @@ pub async fn consent(State(state): State<SharedState>, Form(form): Form<SignedIn
             &[("error", "access_denied"), ("error_description", "the user denied access"), ("state", &st)],
         );
     }
-    let code = {
-        use base64::Engine;
-        let bytes: [u8; 32] = rand::random();
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-    };
+    let code = random_token();
     let grant = AuthorizationCode {
         client_id: pending.cid.clone(),
         redirect_uri: pending.ruri.clone(),
@@ -422,6 +427,8 @@ pub struct TokenRequest {
     #[serde(default)]
     code: String,
     #[serde(default)]
+    refresh_token: String,
+    #[serde(default)]
     redirect_uri: String,
     #[serde(default)]
     client_id: String,
@@ -430,39 +437,82 @@ pub struct TokenRequest {
     resource: Option<String>,
 }
 
-/// The token endpoint: an authorization code, its PKCE verifier and resource → an access token
-/// for that config URL.
-pub async fn token(State(state): State<SharedState>, _headers: HeaderMap, Form(req): Form<TokenRequest>) -> Response {
+/// The token endpoint: an authorization code (with its PKCE verifier) or a refresh token → a
+/// short-lived access token for one config URL and a new refresh token (rotation).
+pub async fn token(State(state): State<SharedState>, Form(req): Form<TokenRequest>) -> Response {
     let Some(oauth) = settings(&state) else { return not_configured() };
     let invalid_grant = |text: &str| oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", text);
-    if req.grant_type != "authorization_code" {
-        return oauth_error(StatusCode::BAD_REQUEST, "unsupported_grant_type", "grant_type must be authorization_code");
-    }
-    let grant = match state.store.consume_mcp_oauth_code(&req.code).await {
-        Ok(Some(grant)) => grant,
-        Ok(None) => return invalid_grant("the authorization code is unknown or was already used"),
-        Err(e) => return oauth_error(StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable", e.message()),
+    let unavailable =
+        |e: agentkit_core::Error| oauth_error(StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable", e.message());
+    let grant = match req.grant_type.as_str() {
+        "authorization_code" => {
+            let code = match state.store.consume_mcp_oauth_code(&req.code).await {
+                Ok(Some(code)) => code,
+                Ok(None) => return invalid_grant("the authorization code is unknown or was already used"),
+                Err(e) => return unavailable(e),
+            };
+            if code.expires_at < chrono::Utc::now() {
+                return invalid_grant("the authorization code expired");
+            }
+            if code.client_id != req.client_id || code.redirect_uri != req.redirect_uri {
+                return invalid_grant("client_id or redirect_uri differ from the authorization request");
+            }
+            let challenge = {
+                use base64::Engine;
+                use sha2::Digest;
+                base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .encode(sha2::Sha256::digest(req.code_verifier.as_bytes()))
+            };
+            if req.code_verifier.len() < 43 || challenge != code.code_challenge {
+                return invalid_grant("the PKCE code_verifier does not match the code_challenge");
+            }
+            if req.resource.as_deref().is_some_and(|r| r != code.resource) {
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_target",
+                    "resource differs from the authorization request",
+                );
+            }
+            let grant = OAuthGrant {
+                grant_id: format!("grant_{}", uuid::Uuid::new_v4().simple()),
+                client_id: code.client_id,
+                config_id: code.config_id,
+                resource: code.resource,
+                user_identifier: code.user_identifier,
+            };
+            if let Err(e) = state.store.create_mcp_oauth_grant(&grant).await {
+                return unavailable(e);
+            }
+            grant
+        }
+        "refresh_token" => {
+            let grant = match state.store.use_mcp_oauth_refresh_token(&req.refresh_token).await {
+                Ok(RefreshTokenUse::Taken(grant)) => grant,
+                Ok(RefreshTokenUse::Refused) => {
+                    return invalid_grant("the refresh token is unknown, expired, revoked or was already used")
+                }
+                Err(e) => return unavailable(e),
+            };
+            if grant.client_id != req.client_id {
+                return invalid_grant("the refresh token was issued to another client");
+            }
+            if req.resource.as_deref().is_some_and(|r| r != grant.resource) {
+                return oauth_error(StatusCode::BAD_REQUEST, "invalid_target", "resource differs from the grant's");
+            }
+            grant
+        }
+        _ => {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "unsupported_grant_type",
+                "grant_type must be authorization_code or refresh_token",
+            )
+        }
     };
-    if grant.expires_at < chrono::Utc::now() {
-        return invalid_grant("the authorization code expired");
-    }
-    if grant.client_id != req.client_id || grant.redirect_uri != req.redirect_uri {
-        return invalid_grant("client_id or redirect_uri differ from the authorization request");
-    }
-    let challenge = {
-        use base64::Engine;
-        use sha2::Digest;
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(req.code_verifier.as_bytes()))
-    };
-    if req.code_verifier.len() < 43 || challenge != grant.code_challenge {
-        return invalid_grant("the PKCE code_verifier does not match the code_challenge");
-    }
-    if req.resource.as_deref().is_some_and(|r| r != grant.resource) {
-        return oauth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_target",
-            "resource differs from the authorization request",
-        );
+    let refresh_token = random_token();
+    let refresh_expires = chrono::Utc::now() + chrono::Duration::days(REFRESH_TOKEN_TTL_DAYS);
+    if let Err(e) = state.store.save_mcp_oauth_refresh_token(&refresh_token, &grant.grant_id, refresh_expires).await {
+        return unavailable(e);
     }
     let ttl = i64::try_from(oauth.access_token_ttl_secs).unwrap_or(3600).clamp(60, 86_400);
     let claims = McpAccessClaims {
@@ -470,14 +520,47 @@ pub async fn token(State(state): State<SharedState>, _headers: HeaderMap, Form(r
         cfg: grant.config_id,
         aud: grant.resource,
         cid: grant.client_id,
+        gid: grant.grant_id,
         exp: now_unix().saturating_add(ttl),
     };
     let mut response = Json(json!({
         "access_token": state.signer.sign(&claims),
         "token_type": "Bearer",
         "expires_in": ttl,
+        "refresh_token": refresh_token,
     }))
     .into_response();
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RevocationRequest {
+    #[serde(default)]
+    token: String,
+}
+
+/// RFC 7009 revocation: an access or refresh token ends its whole grant. Unknown tokens are
+/// answered 200 as well (the RFC's rule: nothing to learn from the answer).
+pub async fn revoke(State(state): State<SharedState>, Form(req): Form<RevocationRequest>) -> Response {
+    if settings(&state).is_none() {
+        return not_configured();
+    }
+    let grant = match state.signer.verify::<McpAccessClaims>(&req.token) {
+        Ok(claims) => Some(claims.gid),
+        Err(_) => state.store.mcp_oauth_grant_of_refresh_token(&req.token).await.ok().flatten(),
+    };
+    if let Some(grant) = grant {
+        if let Err(e) = state.store.revoke_mcp_oauth_grant(&grant).await {
+            return oauth_error(StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable", e.message());
+        }
+    }
+    StatusCode::OK.into_response()
+}
+
+/// 32 random bytes, URL-safe: authorization codes and refresh tokens.
+fn random_token() -> String {
+    use base64::Engine;
+    let bytes: [u8; 32] = rand::random();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }

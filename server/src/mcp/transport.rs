@@ -92,7 +92,7 @@ async fn config_target(state: &AppState, id: &str, headers: &HeaderMap) -> Resul
         }
         response
     };
-    let (user, read_only) = if let Some(claims) = super::oauth::verify_access_token(state, token, id) {
+    let (user, read_only) = if let Some(claims) = super::oauth::verify_access_token(state, token, id).await {
         (claims.sub, false)
     } else {
         let claims: SessionClaims = state.signer.verify(token).map_err(|_| unauthorized())?;

@@ -97,3 +97,131 @@ impl Store {
         }))
     }
 }
+
+/// A consent and the tokens issued from it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuthGrant {
+    pub grant_id: String,
+    pub client_id: String,
+    pub config_id: String,
+    pub resource: String,
+    pub user_identifier: String,
+}
+
+/// What presenting a refresh token found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefreshTokenUse {
+    /// Taken now (it cannot be used again): the live grant it belongs to.
+    Taken(OAuthGrant),
+    /// Used before, or its grant was revoked, or it expired: refused. A replay revokes the grant.
+    Refused,
+}
+
+impl Store {
+    /// Records a new grant.
+    pub async fn create_mcp_oauth_grant(&self, grant: &OAuthGrant) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO mcp_oauth_grants (grant_id, client_id, config_id, resource, user_identifier, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&grant.grant_id)
+        .bind(&grant.client_id)
+        .bind(&grant.config_id)
+        .bind(&grant.resource)
+        .bind(&grant.user_identifier)
+        .bind(Utc::now().to_rfc3339())
+        .execute(&self.writer)
+        .await
+        .map_err(db_error)?;
+        Ok(())
+    }
+
+    /// Whether tokens of `grant_id` are still honoured.
+    pub async fn mcp_oauth_grant_live(&self, grant_id: &str) -> Result<bool> {
+        let revoked: Option<i64> = sqlx::query_scalar("SELECT revoked FROM mcp_oauth_grants WHERE grant_id = $1")
+            .bind(grant_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(revoked == Some(0))
+    }
+
+    /// Revokes a grant: every token issued from it stops working.
+    pub async fn revoke_mcp_oauth_grant(&self, grant_id: &str) -> Result<()> {
+        sqlx::query("UPDATE mcp_oauth_grants SET revoked = 1 WHERE grant_id = $1")
+            .bind(grant_id)
+            .execute(&self.writer)
+            .await
+            .map_err(db_error)?;
+        Ok(())
+    }
+
+    /// Stores a refresh token (by hash) of `grant_id`.
+    pub async fn save_mcp_oauth_refresh_token(
+        &self,
+        token: &str,
+        grant_id: &str,
+        expires_at: DateTime<Utc>,
+    ) -> Result<()> {
+        sqlx::query("INSERT INTO mcp_oauth_refresh_tokens (token_hash, grant_id, expires_at) VALUES ($1, $2, $3)")
+            .bind(code_hash(token))
+            .bind(grant_id)
+            .bind(expires_at.to_rfc3339())
+            .execute(&self.writer)
+            .await
+            .map_err(db_error)?;
+        Ok(())
+    }
+
+    /// The grant of a refresh token, taking the token (one use, atomically); presenting a used
+    /// one again revokes its grant (a stolen token and its rightful holder cannot both go on).
+    pub async fn use_mcp_oauth_refresh_token(&self, token: &str) -> Result<RefreshTokenUse> {
+        let hash = code_hash(token);
+        let Some(row) = sqlx::query("SELECT grant_id, expires_at FROM mcp_oauth_refresh_tokens WHERE token_hash = $1")
+            .bind(&hash)
+            .fetch_optional(&self.writer)
+            .await
+            .map_err(db_error)?
+        else {
+            return Ok(RefreshTokenUse::Refused);
+        };
+        let grant_id: String = row.get("grant_id");
+        let taken = sqlx::query("UPDATE mcp_oauth_refresh_tokens SET used = 1 WHERE token_hash = $1 AND used = 0")
+            .bind(&hash)
+            .execute(&self.writer)
+            .await
+            .map_err(db_error)?;
+        if taken.rows_affected() != 1 {
+            self.revoke_mcp_oauth_grant(&grant_id).await?;
+            return Ok(RefreshTokenUse::Refused);
+        }
+        let expired = ts(Some(row.get("expires_at"))).is_none_or(|at| at < Utc::now());
+        let grant = sqlx::query(
+            "SELECT client_id, config_id, resource, user_identifier FROM mcp_oauth_grants \
+             WHERE grant_id = $1 AND revoked = 0",
+        )
+        .bind(&grant_id)
+        .fetch_optional(&self.writer)
+        .await
+        .map_err(db_error)?;
+        Ok(match grant {
+            Some(g) if !expired => RefreshTokenUse::Taken(OAuthGrant {
+                grant_id,
+                client_id: g.get("client_id"),
+                config_id: g.get("config_id"),
+                resource: g.get("resource"),
+                user_identifier: g.get("user_identifier"),
+            }),
+            _ => RefreshTokenUse::Refused,
+        })
+    }
+
+    /// The grant a refresh token belongs to, without using it (revocation).
+    pub async fn mcp_oauth_grant_of_refresh_token(&self, token: &str) -> Result<Option<String>> {
+        sqlx::query_scalar("SELECT grant_id FROM mcp_oauth_refresh_tokens WHERE token_hash = $1")
+            .bind(code_hash(token))
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error)
+    }
+}

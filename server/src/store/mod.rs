@@ -34,7 +34,7 @@ pub use accounts::{AccountFilter, AccountListPage, AccountPage, AccountRecord};
 pub use auth_requests::{AuthRequest, AuthRequestStatus};
 pub use bookkeeping::{Bookkeeper, BookkeepingSettings};
 pub use executions::{ExecutionRecord, ExecutionStatus};
-pub use mcp_oauth::AuthorizationCode;
+pub use mcp_oauth::{AuthorizationCode, OAuthGrant, RefreshTokenUse};
 pub use rate_limits::SlotAnswer;
 
 /// The database plus the vault that seals every credential before it is written.

@@ -1,13 +1,14 @@
 // MCP protocol 2026-07-28 through the official TypeScript client of that revision
 // (@modelcontextprotocol/client 2.x, version negotiation 'auto'): server/discover instead of
 // initialize, sorted tools, calls as the URL's user, "connect your account" as an input_required
-// round trip through a URL elicitation, the config URL with a session token, and a server
-// refusing a version it does not speak. The 2025 SDK (mcp.test.mjs) keeps working on the same URLs.
+// round trip through a URL elicitation, the config URL with a session token or an OAuth sign-in
+// (the SDK's OAuth client: registration, PKCE, resource), and a server refusing a version it does
+// not speak. The 2025 SDK (mcp.test.mjs) keeps working on the same URLs.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 
-import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { Client, StreamableHTTPClientTransport, UnauthorizedError } from '@modelcontextprotocol/client';
 import { ScalekitClient } from '@scalekit-sdk/node';
 import { startGateway } from './gateway.mjs';
 
@@ -25,6 +26,45 @@ async function connect(url, { onUrl, headers } = {}) {
   }
   await client.connect(new StreamableHTTPClientTransport(new URL(url), headers ? { requestInit: { headers } } : {}));
   return client;
+}
+
+/** The user's browser, headless: authorization URL → the app's sign-in (the sandbox stands in,
+ * signing `user` in) → the consent page, approved → the redirect to the client's callback. */
+async function browse(authorizationUrl, user) {
+  const hop = async (url, init = {}) => {
+    const answer = await fetch(url, { redirect: 'manual', ...init });
+    return { status: answer.status, location: answer.headers.get('location'), text: await answer.text() };
+  };
+  const toApp = await hop(authorizationUrl);
+  assert.equal(toApp.status, 302);
+  const back = await hop(`${toApp.location}&identifier=${encodeURIComponent(user)}`);
+  assert.equal(back.status, 302);
+  const consent = await hop(back.location);
+  assert.equal(consent.status, 200);
+  const fields = Object.fromEntries([...consent.text.matchAll(/<input type=hidden name=(\w+) value="([^"]*)">/g)]
+    .map(([, name, value]) => [name, value.replaceAll('&quot;', '"').replaceAll('&lt;', '<').replaceAll('&gt;', '>').replaceAll('&amp;', '&')]));
+  const approved = await hop(new URL('/mcp/oauth/consent', authorizationUrl), {
+    method: 'POST', body: new URLSearchParams({ ...fields, decision: 'approve' }),
+  });
+  assert.equal(approved.status, 302);
+  return { consentPage: consent.text, callback: new URL(approved.location) };
+}
+
+/** An OAuth client provider of the TypeScript SDK that registers dynamically and signs in headless. */
+class HeadlessOAuthProvider {
+  constructor(user) { this.user = user; }
+  get redirectUrl() { return 'http://localhost:33419/callback'; }
+  get clientMetadata() {
+    return { client_name: 'AgentKit node test', redirect_uris: [this.redirectUrl], grant_types: ['authorization_code', 'refresh_token'],
+             response_types: ['code'], token_endpoint_auth_method: 'none' };
+  }
+  clientInformation() { return this.info; }
+  saveClientInformation(info) { this.info = info; }
+  tokens() { return this.saved; }
+  saveTokens(tokens) { this.saved = tokens; }
+  saveCodeVerifier(verifier) { this.verifier = verifier; }
+  codeVerifier() { return this.verifier; }
+  async redirectToAuthorization(url) { this.browsed = await browse(url.toString(), this.user); }
 }
 
 describe('mcp 2026-07-28', () => {
@@ -98,6 +138,30 @@ describe('mcp 2026-07-28', () => {
       assert.equal(client.getNegotiatedProtocolVersion(), MODERN);
       const result = await client.callTool({ name: 'gmail_list_labels', arguments: {} });
       assert.equal(result.isError, false);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('signs an MCP client in with OAuth (registration, sign-in at the app, consent, PKCE)', async () => {
+    const user = `node-oauth-${randomUUID().slice(0, 6)}`;
+    await authorize(user);
+    const { configs } = await scalekit.actions.mcp.listConfigs({});
+    const url = new URL(configs.find((c) => c.name === config).mcpServerUrl);
+    const provider = new HeadlessOAuthProvider(user);
+    const options = { versionNegotiation: { mode: 'auto' } };
+    const first = new Client({ name: 'agentkit-test', version: '1.0.0' }, options);
+    const transport = new StreamableHTTPClientTransport(url, { authProvider: provider });
+    await assert.rejects(first.connect(transport), UnauthorizedError, 'the first connect sends the user to sign in');
+    assert.ok(provider.browsed.consentPage.includes('gmail_send_message'), 'the consent page lists the tools');
+    await transport.finishAuth(provider.browsed.callback.searchParams);
+    const client = new Client({ name: 'agentkit-test', version: '1.0.0' }, options);
+    await client.connect(new StreamableHTTPClientTransport(url, { authProvider: provider }));
+    try {
+      assert.equal(client.getNegotiatedProtocolVersion(), MODERN);
+      const result = await client.callTool({ name: 'gmail_fetch_mails', arguments: { query: 'is:unread', max_results: 2 } });
+      assert.equal(result.isError, false);
+      assert.ok(result.structuredContent.messages.every((m) => m.to.includes(user)), 'tools run as the signed-in user');
     } finally {
       await client.close();
     }

@@ -3,4 +3,5 @@
 pub mod modern;
 pub mod oauth;
 pub mod sessions;
+pub mod tools;
 pub mod transport;

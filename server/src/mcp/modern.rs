@@ -8,7 +8,9 @@
 use axum::http::{HeaderMap, StatusCode};
 use serde_json::{json, Map, Value};
 
-use super::transport::{call_tool, exposed_tools, rpc_error, rpc_result, tool_descriptor, CallOutcome, Target};
+use super::tools::{
+    call_tool, exposed_tools, rpc_error, rpc_result, tool_descriptor, CallOutcome, Target, PROTOCOL_VERSIONS,
+};
 use crate::state::AppState;
 
 /// The revisions served without a handshake.
@@ -32,7 +34,7 @@ const LIST_TTL_MS: u64 = 60_000;
 
 /// A POST in the 2026-07-28 style: its `_meta` names a protocol version, or it asks
 /// `server/discover` (which older revisions do not have), or its version header is a modern one.
-pub(super) fn is_modern(message: &Value, headers: &HeaderMap) -> bool {
+pub fn is_modern(message: &Value, headers: &HeaderMap) -> bool {
     let meta_version = message.pointer("/params/_meta").and_then(|m| m.get(PROTOCOL_VERSION_KEY)).is_some();
     let header_version = header(headers, VERSION_HEADER).is_some_and(|v| MODERN_VERSIONS.contains(&v));
     meta_version || header_version || message.get("method").and_then(Value::as_str) == Some("server/discover")
@@ -109,7 +111,7 @@ fn check_envelope(message: &Value, headers: &HeaderMap) -> Result<Envelope, (i64
     }
     let version = version.as_str().unwrap_or_default();
     if !MODERN_VERSIONS.contains(&version) {
-        let supported: Vec<&str> = MODERN_VERSIONS.iter().chain(super::transport::PROTOCOL_VERSIONS).copied().collect();
+        let supported: Vec<&str> = MODERN_VERSIONS.iter().chain(PROTOCOL_VERSIONS).copied().collect();
         return Err((
             UNSUPPORTED_PROTOCOL_VERSION,
             "Unsupported protocol version".into(),
@@ -150,7 +152,7 @@ fn can_open_urls(envelope: &Envelope) -> bool {
 
 /// Answers one 2026-07-28 message: the HTTP status and the JSON-RPC answer (`None` for a
 /// notification, acknowledged with 202).
-pub(super) async fn handle(
+pub async fn handle(
     state: &AppState,
     target: &Target,
     headers: &HeaderMap,
@@ -177,8 +179,7 @@ pub(super) async fn handle(
     let method = message.get("method").and_then(Value::as_str).unwrap_or_default();
     let result = match method {
         "server/discover" => {
-            let supported: Vec<&str> =
-                MODERN_VERSIONS.iter().chain(super::transport::PROTOCOL_VERSIONS).copied().collect();
+            let supported: Vec<&str> = MODERN_VERSIONS.iter().chain(PROTOCOL_VERSIONS).copied().collect();
             json!({
                 "supportedVersions": supported,
                 "capabilities": {"tools": {"listChanged": false}},

@@ -357,8 +357,8 @@ pub async fn callback(State(state): State<SharedState>, Query(form): Query<Signe
         Ok(Some(m)) => m["client_name"].as_str().unwrap_or(&pending.cid).to_string(),
         _ => pending.cid.clone(),
     };
-    let target = super::transport::Target::for_user(config, form.identifier.clone(), pending.cfg.clone());
-    let tools: String = super::transport::exposed_tools(&state, &target)
+    let target = super::tools::Target::for_user(config, form.identifier.clone(), pending.cfg.clone());
+    let tools: String = super::tools::exposed_tools(&state, &target)
         .iter()
         .map(|(tool, _)| {
             format!("<li><b>{}</b> — {}</li>", html_escape(&tool.def.name), html_escape(&tool.def.description))

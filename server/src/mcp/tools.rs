@@ -1,0 +1,146 @@
+//! What an MCP URL serves, whatever the protocol revision: who it acts for (a config's tools, as
+//! one user), the tools it exposes and their MCP form, and running one of them.
+
+use std::sync::Arc;
+
+use serde_json::{json, Map, Value};
+
+use agentkit_core::model::ConnectorStatus;
+
+use crate::catalog::connectors::CatalogTool;
+use crate::state::AppState;
+use crate::store::mcp::ConfigRecord;
+
+/// Protocol revisions we speak, newest first.
+pub const PROTOCOL_VERSIONS: &[&str] = &["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"];
+
+/// Who an MCP URL acts for: a config's tools, run as one user.
+pub struct Target {
+    pub config: ConfigRecord,
+    pub user: String,
+    pub read_only: bool,
+    /// Instance id (for `last_used_at`) or config id.
+    pub owner: String,
+}
+
+pub fn rpc_error(id: &Value, code: i64, message: impl Into<String>) -> Value {
+    json!({"jsonrpc": "2.0", "id": id, "error": {"code": code, "message": message.into()}})
+}
+
+pub fn rpc_result(id: &Value, result: Value) -> Value {
+    json!({"jsonrpc": "2.0", "id": id, "result": result})
+}
+
+impl Target {
+    /// A config's tools, all of them, run as `user`; `owner` keys bookkeeping.
+    pub fn for_user(config: ConfigRecord, user: String, owner: String) -> Target {
+        Target { config, user, read_only: false, owner }
+    }
+}
+
+fn read_only(tool: &CatalogTool) -> bool {
+    tool.def.hint("read_only_hint")
+}
+
+/// The tools a target exposes: each mapping's listed tools, or all of its connector's.
+pub fn exposed_tools(state: &AppState, target: &Target) -> Vec<(Arc<CatalogTool>, String)> {
+    let mut out = Vec::new();
+    let registry = state.registry();
+    for m in &target.config.mappings {
+        let Some(connection) = registry.connections.get(&m.connection_name) else { continue };
+        for tool in registry.catalog.tools().filter(|t| t.connector.slug == connection.connector) {
+            if (m.tools.is_empty() || m.tools.contains(&tool.def.name)) && (!target.read_only || read_only(tool)) {
+                out.push((tool.clone(), connection.name.clone()));
+            }
+        }
+    }
+    out
+}
+
+/// The MCP form of a tool (annotations in MCP's camelCase).
+pub fn tool_descriptor(tool: &CatalogTool) -> Value {
+    let mut d =
+        json!({"name": tool.def.name, "description": tool.def.description, "inputSchema": tool.def.input_schema});
+    if let Some(a) = &tool.def.annotations {
+        let mut annotations = Map::new();
+        for (from, to) in [
+            ("title", "title"),
+            ("read_only_hint", "readOnlyHint"),
+            ("destructive_hint", "destructiveHint"),
+            ("idempotent_hint", "idempotentHint"),
+            ("open_world_hint", "openWorldHint"),
+        ] {
+            if let Some(v) = a.get(from) {
+                annotations.insert(to.into(), v.clone());
+            }
+        }
+        if let Some(title) = a.get("title") {
+            d["title"] = title.clone();
+        }
+        d["annotations"] = Value::Object(annotations);
+    }
+    d
+}
+
+pub fn tool_error(text: String) -> Value {
+    json!({"content": [{"type": "text", "text": text}], "isError": true})
+}
+
+/// How a `tools/call` ended, short of a JSON-RPC error.
+pub enum CallOutcome {
+    /// The tool ran (or failed): an MCP tool result.
+    Result(Value),
+    /// The user has not authorized the tool's connection: the link that does it.
+    NeedsAuthorization { connection: String, status: &'static str, link: String },
+}
+
+impl CallOutcome {
+    /// The result for clients that cannot be asked for input: a tool error carrying the link.
+    pub fn into_tool_result(self) -> Value {
+        match self {
+            CallOutcome::Result(result) => result,
+            CallOutcome::NeedsAuthorization { connection, status, link } => tool_error(format!(
+                "{connection} is not authorized for this user (status {status}). Ask the user to open this link to authorize it, then retry: {link}"
+            )),
+        }
+    }
+}
+
+/// `tools/call`: bad arguments are JSON-RPC errors; everything the tool run reports is a tool
+/// result with `isError`; a connection the user has not authorized comes back with its link.
+pub async fn call_tool(state: &AppState, target: &Target, params: &Value) -> Result<CallOutcome, (i64, String)> {
+    let name =
+        params.get("name").and_then(Value::as_str).ok_or((-32602, "Invalid params: name is required".to_string()))?;
+    let exposed = exposed_tools(state, target);
+    let (tool, connection) =
+        exposed.iter().find(|(t, _)| t.def.name == name).ok_or((-32602, format!("Unknown tool: {name}")))?;
+    let input = crate::catalog::input_schema::validate_tool_input(&tool.def.input_schema, params.get("arguments"))
+        .map_err(|e| (-32602, format!("Invalid params: {}", e.message().replace("tool_input", "arguments"))))?;
+    let account = crate::domain::accounts::get_or_create(
+        state,
+        &agentkit_core::model::AccountSelector::by_name(connection, &target.user),
+    )
+    .await
+    .map_err(|e| (-32603, e.message().to_string()))?;
+    if account.status != ConnectorStatus::Active {
+        let link = crate::domain::links::issue_link(state, &account.id, String::new(), String::new()).link;
+        return Ok(CallOutcome::NeedsAuthorization {
+            connection: connection.clone(),
+            status: account.status.as_str(),
+            link,
+        });
+    }
+    state.store.touch_mcp_instance(&target.owner).await;
+    let result =
+        match crate::domain::execution::run_for_account(state, &format!("mcp:{}", target.owner), tool, account, input)
+            .await
+        {
+            Ok(resp) => json!({
+                "content": [{"type": "text", "text": resp.data.to_string()}],
+                "structuredContent": resp.data,
+                "isError": false,
+            }),
+            Err(e) => tool_error(e.message().to_string()),
+        };
+    Ok(CallOutcome::Result(result))
+}

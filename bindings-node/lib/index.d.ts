@@ -116,7 +116,7 @@ export interface McpConfigConnectionToolMapping {
   readonly connectionId?: string;
   readonly provider?: string;
 }
-export interface McpConfig { id: string; name: string; description: string; connectionToolMappings: McpConfigConnectionToolMapping[]; mcpServerUrl: string }
+export interface McpConfig { id: string; name: string; description: string; connectionToolMappings: McpConfigConnectionToolMapping[]; mcpServerUrl: string; /** RFC 9728 metadata URL for MCP clients signing in with OAuth (when the gateway has it on). */ oauthMetadataUrl?: string }
 export interface McpInstance { id: string; name: string; userIdentifier: string; config: McpConfig; lastUsedAt?: string; updatedAt?: string; url: string }
 export interface McpConnectionAuthState {
   connectionId: string;

@@ -148,6 +148,8 @@ describe('mcp 2026-07-28', () => {
     await authorize(user);
     const { configs } = await scalekit.actions.mcp.listConfigs({});
     const url = new URL(configs.find((c) => c.name === config).mcpServerUrl);
+    const listed = configs.find((c) => c.name === config);
+    assert.equal(listed.oauthMetadataUrl, `${url.origin}/.well-known/oauth-protected-resource${url.pathname}`);
     const provider = new HeadlessOAuthProvider(user);
     const options = { versionNegotiation: { mode: 'auto' } };
     const first = new Client({ name: 'agentkit-test', version: '1.0.0' }, options);

@@ -341,6 +341,8 @@ def test_config_url_points_unauthenticated_clients_at_its_metadata(client, confi
     assert refused.value.code == 401
     challenge = refused.value.headers["www-authenticate"]
     metadata_url = re.search(r'resource_metadata="([^"]+)"', challenge).group(1)
+    listed = next(c for c in client.actions.mcp.list_configs().configs if c.name == config)
+    assert listed.oauth_metadata_url == metadata_url, "actions.mcp hands out where OAuth clients start"
     metadata = json.loads(urllib.request.urlopen(metadata_url).read())
     assert metadata["resource"] == url
     issuer = metadata["authorization_servers"][0]

@@ -35,6 +35,10 @@ pub struct McpConfig {
     pub connection_tool_mappings: Vec<McpConfigConnectionToolMapping>,
     #[serde(default, alias = "mcpServerUrl")]
     pub mcp_server_url: String,
+    /// Where MCP clients that sign in with OAuth start (RFC 9728 metadata of `mcp_server_url`);
+    /// empty unless the gateway has OAuth for MCP clients on.
+    #[serde(default, alias = "oauthMetadataUrl", skip_serializing_if = "String::is_empty")]
+    pub oauth_metadata_url: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]

@@ -88,6 +88,7 @@ fn config_wire(state: &AppState, c: &ConfigRecord) -> McpConfig {
         description: c.description.clone(),
         connection_tool_mappings: c.mappings.clone(),
         mcp_server_url: config_url(state, c),
+        oauth_metadata_url: crate::mcp::oauth::protected_resource_metadata_url(state, &c.id).unwrap_or_default(),
     }
 }
 

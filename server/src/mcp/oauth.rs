@@ -92,6 +92,11 @@ fn metadata_url(state: &AppState, config_id: &str) -> String {
     format!("{}/.well-known/oauth-protected-resource/mcp/v1/configs/{config_id}", issuer(state))
 }
 
+/// The RFC 9728 metadata URL of a config URL, when OAuth for MCP clients is on.
+pub fn protected_resource_metadata_url(state: &AppState, config_id: &str) -> Option<String> {
+    settings(state).map(|_| metadata_url(state, config_id))
+}
+
 /// The `401` of a config URL without a valid token: where an MCP client starts signing in.
 pub fn challenge(state: &AppState, config_id: &str, token_presented: bool) -> Option<HeaderValue> {
     settings(state)?;

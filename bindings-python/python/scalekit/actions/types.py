@@ -300,7 +300,8 @@ class _Record(_Model):
 
 
 class McpConfig(_Record):
-    """`id`, `name`, `description`, `connection_tool_mappings`, `mcp_server_url`."""
+    """`id`, `name`, `description`, `connection_tool_mappings`, `mcp_server_url`, and `oauth_metadata_url`
+    (where MCP clients signing in with OAuth start; empty unless the gateway has it on)."""
 
 
 class McpInstance(_Record):

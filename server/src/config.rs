@@ -55,18 +55,71 @@ pub struct Config {
     pub mcp_oauth: Option<McpOAuthConfig>,
 }
 
-/// OAuth sign-in for MCP clients on config URLs. Who the user is comes from the app: the gateway
-/// sends the browser to the app's `login_url` with a signed `request` and a `return_to` URL; the
-/// app signs its user in and sends the browser back to `return_to` with `request`, `identifier`
-/// and `signature` = hex HMAC-SHA256 over `<request>.<identifier>` keyed with `login_secret`.
+/// OAuth sign-in for MCP clients on config URLs. Who the user is comes from the app, one of two
+/// ways. `login_url` + `login_secret`: the gateway sends the browser to the app's `login_url`
+/// with a signed `request` and a `return_to` URL; the app signs its user in and sends the
+/// browser back to `return_to` with `request`, `identifier` and `signature` = hex HMAC-SHA256
+/// over `<request>.<identifier>` keyed with `login_secret`. Or `[mcp_oauth.oidc]`: the app's
+/// OpenID Connect provider signs the user in (discovery, code flow with PKCE) and the
+/// `identifier_claim` of its userinfo names the user.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct McpOAuthConfig {
-    pub login_url: String,
-    pub login_secret: String,
+    #[serde(default)]
+    pub login_url: Option<String>,
+    #[serde(default)]
+    pub login_secret: Option<String>,
+    #[serde(default)]
+    pub oidc: Option<McpOidcConfig>,
     /// Lifetime of the access tokens issued to MCP clients, seconds.
     #[serde(default = "default_mcp_access_token_ttl")]
     pub access_token_ttl_secs: u64,
+}
+
+/// The app's OpenID Connect provider, for MCP clients' sign-in (redirect URI to register there:
+/// `<public_url>/mcp/oauth/oidc/callback`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct McpOidcConfig {
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: String,
+    /// The userinfo claim that is the user's identifier (`sub` by default; `email` is common).
+    #[serde(default = "default_identifier_claim")]
+    pub identifier_claim: String,
+}
+
+fn default_identifier_claim() -> String {
+    "sub".into()
+}
+
+impl McpOAuthConfig {
+    /// Exactly one way to sign users in, completely configured.
+    pub fn check(&self) -> agentkit_core::Result<()> {
+        let app = self.login_url.is_some() || self.login_secret.is_some();
+        match (app, &self.oidc) {
+            (true, Some(_)) => Err(agentkit_core::Error::invalid_field(
+                "mcp_oauth",
+                "mcp_oauth: set login_url + login_secret or [mcp_oauth.oidc], not both",
+            )),
+            (false, None) => Err(agentkit_core::Error::invalid_field(
+                "mcp_oauth",
+                "mcp_oauth: set login_url + login_secret or [mcp_oauth.oidc] (how users sign in)",
+            )),
+            (true, None) => match (&self.login_url, &self.login_secret) {
+                (Some(url), Some(secret)) if url::Url::parse(url).is_ok() && secret.len() >= 32 => Ok(()),
+                _ => Err(agentkit_core::Error::invalid_field(
+                    "mcp_oauth.login_secret",
+                    "mcp_oauth: login_url must be a URL and login_secret at least 32 characters",
+                )),
+            },
+            (false, Some(oidc)) if url::Url::parse(&oidc.issuer).is_ok() && !oidc.client_id.is_empty() => Ok(()),
+            (false, Some(_)) => Err(agentkit_core::Error::invalid_field(
+                "mcp_oauth.oidc.issuer",
+                "mcp_oauth.oidc: issuer must be a URL and client_id set",
+            )),
+        }
+    }
 }
 
 fn default_mcp_access_token_ttl() -> u64 {

@@ -95,8 +95,9 @@ pub async fn start(opts: DevOptions) -> Result<DevEnvironment> {
         egress: crate::egress::EgressConfig { allow: vec![sandbox_addr.to_string()] },
         // MCP clients sign in through the sandbox's stand-in for the app's sign-in page.
         mcp_oauth: Some(crate::config::McpOAuthConfig {
-            login_url: format!("{sandbox_url}/sandbox/app/login"),
-            login_secret: agentkit_sandbox::SANDBOX_APP_LOGIN_SECRET.into(),
+            login_url: Some(format!("{sandbox_url}/sandbox/app/login")),
+            login_secret: Some(agentkit_sandbox::SANDBOX_APP_LOGIN_SECRET.into()),
+            oidc: None,
             access_token_ttl_secs: 3600,
         }),
     };

@@ -55,6 +55,7 @@ pub fn router(state: SharedState) -> Router {
         .route("/mcp/oauth/register", post(crate::mcp::oauth::register))
         .route("/mcp/oauth/authorize", get(crate::mcp::oauth::authorize))
         .route("/mcp/oauth/callback", get(crate::mcp::oauth::callback))
+        .route("/mcp/oauth/oidc/callback", get(crate::mcp::oauth::oidc_callback))
         .route("/mcp/oauth/consent", post(crate::mcp::oauth::consent))
         .route("/mcp/oauth/token", post(crate::mcp::oauth::token))
         .route("/mcp/oauth/revoke", post(crate::mcp::oauth::revoke))

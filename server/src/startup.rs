@@ -38,6 +38,9 @@ impl RunningServer {
 
 /// Loads the catalog, opens the database and starts serving on `config.server.listen`.
 pub async fn start(config: Config) -> Result<RunningServer> {
+    if let Some(mcp_oauth) = &config.mcp_oauth {
+        mcp_oauth.check()?;
+    }
     std::fs::create_dir_all(&config.server.data_dir).map_err(|e| {
         Error::invalid_field(
             "server.data_dir",

@@ -26,6 +26,8 @@ pub enum TokenKind {
     McpOAuthAccess,
     /// An authorization request of an MCP client, waiting for the user's sign-in and consent.
     McpOAuthRequest,
+    /// A user signed in for such a request, on their way through the consent page.
+    McpOAuthSignedIn,
 }
 
 impl TokenKind {
@@ -36,6 +38,7 @@ impl TokenKind {
             TokenKind::McpSession => "mt",
             TokenKind::McpOAuthAccess => "oa",
             TokenKind::McpOAuthRequest => "or",
+            TokenKind::McpOAuthSignedIn => "os",
         }
     }
 }

@@ -297,44 +297,217 @@ pub async fn authorize(State(state): State<SharedState>, Query(q): Query<Authori
         exp: now_unix().saturating_add(REQUEST_TTL_SECS),
         n: uuid::Uuid::new_v4().simple().to_string(),
     };
-    let Ok(mut login) = url::Url::parse(&oauth.login_url) else {
-        return page(StatusCode::INTERNAL_SERVER_ERROR, "Sign-in unavailable", "The sign-in page is misconfigured.")
-            .into_response();
+    start_sign_in(&state, oauth, &pending).await
+}
+
+/// Sends the browser to where the user signs in: the app's `login_url`, or its OIDC provider.
+async fn start_sign_in(state: &AppState, oauth: &McpOAuthConfig, pending: &PendingRequest) -> Response {
+    let unavailable = |text: &str| page(StatusCode::BAD_GATEWAY, "Sign-in unavailable", text).into_response();
+    let request = state.signer.sign(pending);
+    let target = match (&oauth.oidc, &oauth.login_url) {
+        (Some(oidc), _) => {
+            let Ok(provider) = discover_oidc(state, oidc).await else {
+                return unavailable("The app's sign-in provider cannot be reached.");
+            };
+            url::Url::parse(&provider.authorization_endpoint).map(|mut url| {
+                url.query_pairs_mut()
+                    .append_pair("response_type", "code")
+                    .append_pair("client_id", &oidc.client_id)
+                    .append_pair("redirect_uri", &oidc_redirect_uri(state))
+                    .append_pair("scope", "openid email")
+                    .append_pair("state", &request)
+                    .append_pair("nonce", &pending.n)
+                    .append_pair("code_challenge", &pkce_challenge(&oidc_verifier(state, pending)))
+                    .append_pair("code_challenge_method", "S256");
+                url
+            })
+        }
+        (None, Some(login_url)) => url::Url::parse(login_url).map(|mut url| {
+            url.query_pairs_mut()
+                .append_pair("request", &request)
+                .append_pair("return_to", &format!("{}/mcp/oauth/callback", issuer(state)));
+            url
+        }),
+        (None, None) => return unavailable("No sign-in is configured."),
     };
-    login
-        .query_pairs_mut()
-        .append_pair("request", &state.signer.sign(&pending))
-        .append_pair("return_to", &format!("{}/mcp/oauth/callback", issuer(&state)));
-    (StatusCode::FOUND, [(header::LOCATION, login.to_string())]).into_response()
+    match target {
+        Ok(url) => (StatusCode::FOUND, [(header::LOCATION, url.to_string())]).into_response(),
+        Err(_) => unavailable("The sign-in page is misconfigured."),
+    }
+}
+
+/// What an OIDC provider's discovery document says about where to send users and codes.
+#[derive(Debug, Deserialize)]
+struct OidcProvider {
+    authorization_endpoint: String,
+    token_endpoint: String,
+    userinfo_endpoint: String,
+}
+
+/// Bytes an OIDC discovery, token or userinfo answer may have.
+const OIDC_ANSWER_BYTES: usize = 256 * 1024;
+
+async fn discover_oidc(state: &AppState, oidc: &crate::config::McpOidcConfig) -> agentkit_core::Result<OidcProvider> {
+    let url = format!("{}/.well-known/openid-configuration", oidc.issuer.trim_end_matches('/'));
+    let answer = state.egress.get(&url).send().await?;
+    let body = crate::egress::read_bounded(answer, OIDC_ANSWER_BYTES).await?;
+    Ok(serde_json::from_slice(&body)?)
+}
+
+fn oidc_redirect_uri(state: &AppState) -> String {
+    format!("{}/mcp/oauth/oidc/callback", issuer(state))
+}
+
+/// The PKCE verifier of our own code flow at the OIDC provider: derived from the request with
+/// the gateway's key, so it never travels through the browser and needs no storage.
+fn oidc_verifier(state: &AppState, pending: &PendingRequest) -> String {
+    #[derive(Serialize, Deserialize)]
+    struct PkceSeed {
+        pkce: String,
+    }
+    impl Claims for PkceSeed {
+        const KIND: TokenKind = TokenKind::McpOAuthRequest;
+    }
+    use base64::Engine;
+    use sha2::Digest;
+    let seed = state.signer.sign(&PkceSeed { pkce: pending.n.clone() });
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(seed.as_bytes()))
+}
+
+fn pkce_challenge(verifier: &str) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier.as_bytes()))
 }
 
 #[derive(Debug, Deserialize)]
-pub struct SignedIn {
+pub struct OidcCallback {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    state: String,
+    error: Option<String>,
+}
+
+/// Back from the app's OIDC provider: the code is exchanged (with our PKCE verifier), the
+/// provider's userinfo names the user, and the consent page follows.
+pub async fn oidc_callback(State(state): State<SharedState>, Query(answer): Query<OidcCallback>) -> Response {
+    let Some(oidc) = settings(&state).and_then(|o| o.oidc.as_ref()) else { return not_configured() };
+    let bad = |text: &str| page(StatusCode::BAD_REQUEST, "Sign-in failed", text).into_response();
+    let Ok(pending) = state.signer.verify::<PendingRequest>(&answer.state) else {
+        return bad("The sign-in request is not valid.");
+    };
+    if pending.exp < now_unix() {
+        return bad("The sign-in request expired; start again from your MCP client.");
+    }
+    if answer.error.is_some() {
+        let st = pending.st.clone().unwrap_or_default();
+        return back_to_client(
+            &state,
+            &pending.ruri,
+            &[("error", "access_denied"), ("error_description", "the user did not sign in"), ("state", &st)],
+        );
+    }
+    let identifier = match oidc_identifier(&state, oidc, &pending, &answer.code).await {
+        Ok(identifier) => identifier,
+        Err(e) => {
+            tracing::warn!(error = %e.message(), "MCP OAuth sign-in through OIDC failed");
+            return page(
+                StatusCode::BAD_GATEWAY,
+                "Sign-in failed",
+                "The sign-in provider did not confirm who you are.",
+            )
+            .into_response();
+        }
+    };
+    consent_page(&state, pending, identifier).await
+}
+
+/// The user's identifier: the code exchanged at the provider's token endpoint, then the
+/// configured claim of its userinfo (read straight from the provider, over the egress policy).
+async fn oidc_identifier(
+    state: &AppState,
+    oidc: &crate::config::McpOidcConfig,
+    pending: &PendingRequest,
+    code: &str,
+) -> agentkit_core::Result<String> {
+    use base64::Engine;
+    let provider = discover_oidc(state, oidc).await?;
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", oidc.client_id, oidc.client_secret));
+    let tokens = state
+        .egress
+        .post(&provider.token_endpoint)
+        .header("authorization", format!("Basic {basic}"))
+        .header("accept", "application/json")
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", &oidc_redirect_uri(state)),
+            ("code_verifier", &oidc_verifier(state, pending)),
+        ])
+        .send()
+        .await?;
+    let tokens: Value = serde_json::from_slice(&crate::egress::read_bounded(tokens, OIDC_ANSWER_BYTES).await?)?;
+    let access_token = tokens["access_token"].as_str().ok_or_else(|| {
+        agentkit_core::Error::new(agentkit_core::ErrorKind::Unauthorized, "the provider issued no access token")
+    })?;
+    let info = state
+        .egress
+        .get(&provider.userinfo_endpoint)
+        .header("authorization", format!("Bearer {access_token}"))
+        .send()
+        .await?;
+    let info: Value = serde_json::from_slice(&crate::egress::read_bounded(info, OIDC_ANSWER_BYTES).await?)?;
+    info[&oidc.identifier_claim]
+        .as_str()
+        .filter(|id| !id.is_empty() && id.len() <= MAX_IDENTIFIER_LEN)
+        .map(String::from)
+        .ok_or_else(|| {
+            agentkit_core::Error::new(
+                agentkit_core::ErrorKind::Unauthorized,
+                format!("the provider's userinfo has no {:?} claim", oidc.identifier_claim),
+            )
+        })
+}
+
+/// What the app sends back after signing its user in (`login_url`).
+#[derive(Debug, Deserialize)]
+pub struct AppSignIn {
     #[serde(default)]
     request: String,
     #[serde(default)]
     identifier: String,
     #[serde(default)]
     signature: String,
-    #[serde(default)]
-    decision: String,
 }
 
-/// The pending request and the user the app signed in, when both check out; else what is wrong.
-fn signed_in(state: &AppState, oauth: &McpOAuthConfig, form: &SignedIn) -> Result<PendingRequest, &'static str> {
+/// A user signed in for a pending request, vouched for by this gateway: the consent form
+/// carries it, so the answer to the form is bound to that user and request.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct SignedInUser {
+    req: PendingRequest,
+    sub: String,
+}
+
+impl Claims for SignedInUser {
+    const KIND: TokenKind = TokenKind::McpOAuthSignedIn;
+}
+
+/// The pending request the app signed its user in for, when request and signature check out.
+fn app_signed_in(state: &AppState, oauth: &McpOAuthConfig, form: &AppSignIn) -> Result<PendingRequest, &'static str> {
     use hmac::Mac;
-    let bad = Err;
     let Ok(pending) = state.signer.verify::<PendingRequest>(&form.request) else {
-        return bad("The sign-in request is not valid.");
+        return Err("The sign-in request is not valid.");
     };
     if pending.exp < now_unix() {
-        return bad("The sign-in request expired; start again from your MCP client.");
+        return Err("The sign-in request expired; start again from your MCP client.");
     }
     if form.identifier.is_empty() || form.identifier.len() > MAX_IDENTIFIER_LEN {
-        return bad("The app did not sign a user in.");
+        return Err("The app did not sign a user in.");
     }
-    let Ok(mut mac) = hmac::Hmac::<sha2::Sha256>::new_from_slice(oauth.login_secret.as_bytes()) else {
-        return bad("The sign-in is misconfigured.");
+    let secret = oauth.login_secret.as_deref().unwrap_or_default();
+    let Ok(mut mac) = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()) else {
+        return Err("The sign-in is misconfigured.");
     };
     mac.update(format!("{}.{}", form.request, form.identifier).as_bytes());
     let presented: Option<Vec<u8>> = (0..form.signature.len())
@@ -342,19 +515,23 @@ fn signed_in(state: &AppState, oauth: &McpOAuthConfig, form: &SignedIn) -> Resul
         .map(|i| form.signature.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
         .collect();
     // Compared in constant time by the MAC itself.
-    if presented.is_none_or(|p| mac.verify_slice(&p).is_err()) {
-        return bad("The app's signature over the signed-in user is not valid.");
+    if secret.is_empty() || presented.is_none_or(|p| mac.verify_slice(&p).is_err()) {
+        return Err("The app's signature over the signed-in user is not valid.");
     }
     Ok(pending)
 }
 
-/// Back from the app's sign-in: the consent page listing the config's tools.
-pub async fn callback(State(state): State<SharedState>, Query(form): Query<SignedIn>) -> Response {
+/// Back from the app's sign-in page (`login_url`): the consent page.
+pub async fn callback(State(state): State<SharedState>, Query(form): Query<AppSignIn>) -> Response {
     let Some(oauth) = settings(&state) else { return not_configured() };
-    let pending = match signed_in(&state, oauth, &form) {
-        Ok(pending) => pending,
-        Err(text) => return page(StatusCode::BAD_REQUEST, "Sign-in failed", text).into_response(),
-    };
+    match app_signed_in(&state, oauth, &form) {
+        Ok(pending) => consent_page(&state, pending, form.identifier).await,
+        Err(text) => page(StatusCode::BAD_REQUEST, "Sign-in failed", text).into_response(),
+    }
+}
+
+/// The consent page: the config's tools, for the signed-in user to allow or deny.
+async fn consent_page(state: &AppState, pending: PendingRequest, identifier: String) -> Response {
     let Ok(Some(config)) = state.store.mcp_config(&pending.cfg).await else {
         return page(StatusCode::NOT_FOUND, "Unknown MCP config", "This MCP config no longer exists.").into_response();
     };
@@ -362,25 +539,23 @@ pub async fn callback(State(state): State<SharedState>, Query(form): Query<Signe
         Ok(Some(m)) => m["client_name"].as_str().unwrap_or(&pending.cid).to_string(),
         _ => pending.cid.clone(),
     };
-    let target = super::tools::Target::for_user(config, form.identifier.clone(), pending.cfg.clone());
-    let tools: String = super::tools::exposed_tools(&state, &target)
+    let target = super::tools::Target::for_user(config, identifier.clone(), pending.cfg.clone());
+    let tools: String = super::tools::exposed_tools(state, &target)
         .iter()
         .map(|(tool, _)| {
             format!("<li><b>{}</b> — {}</li>", html_escape(&tool.def.name), html_escape(&tool.def.description))
         })
         .collect();
-    let hidden = |name: &str, value: &str| format!("<input type=hidden name={name} value=\"{}\">", html_escape(value));
+    let signed_in = state.signer.sign(&SignedInUser { req: pending, sub: identifier.clone() });
     let body = format!(
         "<!doctype html><meta charset=utf-8><title>Allow access</title>\
          <h1>Allow {client} to use these tools as {user}?</h1><p>MCP config {config}:</p><ul>{tools}</ul>\
-         <form method=post action=\"/mcp/oauth/consent\">{r}{i}{s}\
+         <form method=post action=\"/mcp/oauth/consent\"><input type=hidden name=signin value=\"{signed_in}\">\
          <button name=decision value=approve>Allow</button> <button name=decision value=deny>Deny</button></form>",
         client = html_escape(&client_name),
-        user = html_escape(&form.identifier),
+        user = html_escape(&identifier),
         config = html_escape(&target.config.name),
-        r = hidden("request", &form.request),
-        i = hidden("identifier", &form.identifier),
-        s = hidden("signature", &form.signature),
+        signed_in = html_escape(&signed_in),
     );
     let mut response = Html(body).into_response();
     let headers = response.headers_mut();
@@ -390,13 +565,30 @@ pub async fn callback(State(state): State<SharedState>, Query(form): Query<Signe
     response
 }
 
+#[derive(Debug, Deserialize)]
+pub struct ConsentAnswer {
+    #[serde(default)]
+    signin: String,
+    #[serde(default)]
+    decision: String,
+}
+
 /// The user's answer on the consent page: a code back to the client, or `access_denied`.
-pub async fn consent(State(state): State<SharedState>, Form(form): Form<SignedIn>) -> Response {
-    let Some(oauth) = settings(&state) else { return not_configured() };
-    let pending = match signed_in(&state, oauth, &form) {
-        Ok(pending) => pending,
-        Err(text) => return page(StatusCode::BAD_REQUEST, "Sign-in failed", text).into_response(),
+pub async fn consent(State(state): State<SharedState>, Form(form): Form<ConsentAnswer>) -> Response {
+    if settings(&state).is_none() {
+        return not_configured();
+    }
+    let Ok(SignedInUser { req: pending, sub: identifier }) = state.signer.verify::<SignedInUser>(&form.signin) else {
+        return page(StatusCode::BAD_REQUEST, "Sign-in failed", "The consent form is not valid.").into_response();
     };
+    if pending.exp < now_unix() {
+        return page(
+            StatusCode::BAD_REQUEST,
+            "Sign-in failed",
+            "The sign-in expired; start again from your MCP client.",
+        )
+        .into_response();
+    }
     let st = pending.st.clone().unwrap_or_default();
     if form.decision != "approve" {
         return back_to_client(
@@ -412,7 +604,7 @@ pub async fn consent(State(state): State<SharedState>, Form(form): Form<SignedIn
         code_challenge: pending.cc.clone(),
         resource: pending.res.clone(),
         config_id: pending.cfg.clone(),
-        user_identifier: form.identifier.clone(),
+        user_identifier: identifier,
         expires_at: chrono::Utc::now() + chrono::Duration::seconds(CODE_TTL_SECS),
     };
     if state.store.save_mcp_oauth_code(&code, &grant).await.is_err() {

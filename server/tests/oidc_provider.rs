@@ -2,7 +2,8 @@
 //! from npm, started here; PKCE required, rotating refresh tokens, short-lived access tokens):
 //! the consent flow over HTTP, user verification and a hijack attempt, replayed / expired links,
 //! access_denied, 200 concurrent calls on an expired token (one refresh, counted at the provider),
-//! and a kill -9 between the provider's refresh answer and our commit.
+//! and a kill -9 between the provider's refresh answer and our commit. And the same provider as
+//! the app's sign-in for MCP clients' OAuth (`[mcp_oauth.oidc]`).
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -49,7 +50,7 @@ fn start_provider(redirect_uri: &str) -> (Killed, String) {
     (Killed(child), issuer)
 }
 
-fn write_config(dir: &Path, port: u16, issuer: &str) -> PathBuf {
+fn write_config(dir: &Path, port: u16, issuer: &str, extra: &str) -> PathBuf {
     let config = format!(
         r#"
 [server]
@@ -75,6 +76,7 @@ authorize_url = "{issuer}/auth"
 token_url = "{issuer}/token"
 revoke_url = "{issuer}/token/revocation"
 token_auth_method = "client_secret_basic"
+{extra}
 "#,
         data = dir.join("data").display(),
         connectors = root().join("tests/fixtures/connectors").display(),
@@ -127,7 +129,7 @@ async fn against_a_real_oidc_provider() {
     std::fs::create_dir_all(&dir).unwrap();
     let port = free_port();
     let (_provider, issuer) = start_provider(&format!("http://127.0.0.1:{port}/oauth/callback"));
-    let config = write_config(&dir, port, &issuer);
+    let config = write_config(&dir, port, &issuer, "");
     let mut gateway = start_gateway(&config, port, None).await;
     let client =
         ScalekitClient::new(&format!("http://127.0.0.1:{port}"), "skc_test", "test-secret", ClientOptions::default())
@@ -219,5 +221,108 @@ async fn against_a_real_oidc_provider() {
             assert_eq!(whoami(&actions, "alice").await.unwrap()["data"]["sub"], "alice");
         }
     }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mcp_clients_sign_in_through_the_apps_oidc_provider() {
+    let dir = std::env::temp_dir().join(format!("agentkit-mcp-oidc-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let (_provider, issuer) = start_provider(&format!("{base}/mcp/oauth/oidc/callback"));
+    let extra = format!(
+        "[mcp_oauth.oidc]\nissuer = \"{issuer}\"\nclient_id = \"agentkit-gateway\"\nclient_secret = \"gateway-secret\"\nidentifier_claim = \"email\"\n"
+    );
+    let config = write_config(&dir, port, &issuer, &extra);
+    let _gateway = start_gateway(&config, port, None).await;
+    let actions =
+        Actions::new(ScalekitClient::new(&base, "skc_test", "test-secret", ClientOptions::default()).unwrap());
+    let created = call(
+        &actions,
+        Operation::McpCreateConfig,
+        json!({"name": "oidc-signin", "connection_tool_mappings": [{"connection_name": "oidc", "tools": []}]}),
+    )
+    .await
+    .unwrap();
+    let resource = created["config"]["mcp_server_url"].as_str().unwrap().to_string();
+
+    // An MCP client registers, then sends the user's browser to authorize (PKCE, resource).
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let redirect = "http://localhost:9/callback";
+    let registered: Value = http
+        .post(format!("{base}/mcp/oauth/register"))
+        .json(&json!({"redirect_uris": [redirect], "client_name": "oidc test client"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let client_id = registered["client_id"].as_str().unwrap();
+    let (verifier, challenge) = agentkit_server::credentials::oauth::pkce_pair();
+    let mut authorize = url::Url::parse(&format!("{base}/mcp/oauth/authorize")).unwrap();
+    authorize
+        .query_pairs_mut()
+        .append_pair("response_type", "code")
+        .append_pair("client_id", client_id)
+        .append_pair("redirect_uri", redirect)
+        .append_pair("code_challenge", &challenge)
+        .append_pair("code_challenge_method", "S256")
+        .append_pair("state", "st-1")
+        .append_pair("resource", &resource);
+    // The browser: the gateway → the app's OIDC provider (signs `oidc-user` in) → back → consent.
+    let consent = common::browser().get(authorize.as_str()).send().await.unwrap();
+    assert_eq!(consent.status(), 200);
+    let page = consent.text().await.unwrap();
+    assert!(page.contains("oidc-user@example.test"), "the provider's email claim names the user: {page}");
+    assert!(page.contains("oidc_userinfo"), "the consent page lists the config's tools");
+    let signin = page.split("name=signin value=\"").nth(1).and_then(|rest| rest.split('"').next()).unwrap();
+    let approved = http
+        .post(format!("{base}/mcp/oauth/consent"))
+        .form(&[("signin", signin), ("decision", "approve")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(approved.status(), 302);
+    let back = url::Url::parse(approved.headers()["location"].to_str().unwrap()).unwrap();
+    let query: std::collections::HashMap<_, _> = back.query_pairs().into_owned().collect();
+    assert_eq!(query["state"], "st-1");
+    assert_eq!(query["iss"], base);
+    let token: Value = http
+        .post(format!("{base}/mcp/oauth/token"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", &query["code"]),
+            ("client_id", client_id),
+            ("redirect_uri", redirect),
+            ("code_verifier", &verifier),
+            ("resource", &resource),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let access_token = token["access_token"].as_str().expect("an access token");
+
+    // The token opens the config URL as the signed-in user.
+    let meta = json!({"io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                      "io.modelcontextprotocol/clientCapabilities": {}});
+    let discovered: Value = http
+        .post(&resource)
+        .bearer_auth(access_token)
+        .header("mcp-protocol-version", "2026-07-28")
+        .header("mcp-method", "server/discover")
+        .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "server/discover", "params": {"_meta": meta}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let instructions = discovered["result"]["instructions"].as_str().unwrap();
+    assert!(instructions.contains("oidc-user@example.test"), "{instructions}");
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -385,3 +385,24 @@ def test_refresh_tokens_rotate_a_replayed_one_ends_the_grant_and_revocation_work
     assert call_with(fresh["access_token"]) == 401, "a revoked token is refused"
     status, _ = _redeem(base, {**refresh, "client_id": client_id, "refresh_token": fresh["refresh_token"]})
     assert status == 400, "and so is the refresh token of its grant"
+
+
+@pytest.mark.parametrize(
+    ("metadata", "error"),
+    [
+        ({"redirect_uris": ["http://attacker.example/cb"]}, "invalid_redirect_uri"),  # plain http off loopback
+        ({"redirect_uris": ["javascript:alert(1)"]}, "invalid_redirect_uri"),
+        ({"redirect_uris": ["https://app.example/cb#frag"]}, "invalid_redirect_uri"),
+        ({"redirect_uris": []}, "invalid_redirect_uri"),
+        ({"redirect_uris": ["https://app.example/cb"], "token_endpoint_auth_method": "client_secret_basic"}, "invalid_client_metadata"),
+        ({"redirect_uris": ["https://app.example/cb"], "client_name": "x" * 20000}, "invalid_client_metadata"),
+    ],
+)
+def test_registration_refuses_unsafe_client_metadata(client, config, metadata, error):
+    base = _config_url(client, config).split("/mcp/v1/")[0]
+    request = urllib.request.Request(base + "/mcp/oauth/register", data=json.dumps(metadata).encode(),
+                                     headers={"content-type": "application/json"}, method="POST")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request)
+    assert refused.value.code == 400
+    assert json.loads(refused.value.read())["error"] == error

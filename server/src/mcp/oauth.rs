@@ -33,6 +33,8 @@ const REFRESH_TOKEN_TTL_DAYS: i64 = 30;
 const MAX_REDIRECT_URIS: usize = 10;
 /// Longest user identifier the app may sign in.
 const MAX_IDENTIFIER_LEN: usize = 256;
+/// Largest client metadata document a registration may send.
+const MAX_CLIENT_METADATA_BYTES: usize = 16 * 1024;
 
 /// An access token for one config URL, acting as one user.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -176,6 +178,9 @@ pub async fn register(State(state): State<SharedState>, body: axum::body::Bytes)
         return not_configured();
     }
     let invalid = |error: &str, text: &str| oauth_error(StatusCode::BAD_REQUEST, error, text);
+    if body.len() > MAX_CLIENT_METADATA_BYTES {
+        return invalid("invalid_client_metadata", "client metadata is limited to 16 KiB");
+    }
     let Ok(Value::Object(mut metadata)) = serde_json::from_slice::<Value>(&body) else {
         return invalid("invalid_client_metadata", "the body must be a JSON object of client metadata");
     };
@@ -291,7 +296,8 @@ pub async fn authorize(State(state): State<SharedState>, Query(q): Query<Authori
         cid: q.client_id.clone(),
         ruri: q.redirect_uri.clone(),
         cc: q.code_challenge.clone(),
-        res: q.resource.clone(),
+        // The canonical form: the one access tokens are checked against.
+        res: resource_url(&state, &config_id),
         cfg: config_id,
         st: q.state.clone(),
         exp: now_unix().saturating_add(REQUEST_TTL_SECS),
@@ -663,7 +669,7 @@ pub async fn token(State(state): State<SharedState>, Form(req): Form<TokenReques
             if req.code_verifier.len() < 43 || challenge != code.code_challenge {
                 return invalid_grant("the PKCE code_verifier does not match the code_challenge");
             }
-            if req.resource.as_deref().is_some_and(|r| r != code.resource) {
+            if req.resource.as_deref().is_some_and(|r| r.trim_end_matches('/') != code.resource) {
                 return oauth_error(
                     StatusCode::BAD_REQUEST,
                     "invalid_target",
@@ -693,7 +699,7 @@ pub async fn token(State(state): State<SharedState>, Form(req): Form<TokenReques
             if grant.client_id != req.client_id {
                 return invalid_grant("the refresh token was issued to another client");
             }
-            if req.resource.as_deref().is_some_and(|r| r != grant.resource) {
+            if req.resource.as_deref().is_some_and(|r| r.trim_end_matches('/') != grant.resource) {
                 return oauth_error(StatusCode::BAD_REQUEST, "invalid_target", "resource differs from the grant's");
             }
             grant

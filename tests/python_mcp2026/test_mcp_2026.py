@@ -14,6 +14,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
+from pathlib import Path
 
 import httpx2
 import mcp_types as types
@@ -406,3 +407,173 @@ def test_registration_refuses_unsafe_client_metadata(client, config, metadata, e
         urllib.request.urlopen(request)
     assert refused.value.code == 400
     assert json.loads(refused.value.read())["error"] == error
+
+
+# ----- Client ID Metadata Documents: the client is known by the https URL of its metadata -------
+
+def _tls_fixture(directory):
+    """A CA and a server certificate for 127.0.0.1 signed by it (cryptography, which mcp needs)."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "AgentKit test CA")])
+    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
+          .serial_number(x509.random_serial_number()).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
+          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+          .add_extension(x509.KeyUsage(True, False, False, False, False, True, True, False, False), critical=True)
+          .sign(ca_key, hashes.SHA256()))
+    import ipaddress
+
+    leaf = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+            .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    pem = serialization.Encoding.PEM
+    (directory / "ca.pem").write_bytes(ca.public_bytes(pem))
+    (directory / "server.pem").write_bytes(leaf.public_bytes(pem))
+    (directory / "server.key").write_bytes(key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    return directory / "ca.pem"
+
+
+def _serve_https(directory, documents):
+    """An https server on 127.0.0.1 answering `documents[path]` as JSON; its port."""
+    import http.server
+    import ssl
+    import threading
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = json.dumps(documents.get(self.path, {})).encode()
+            self.send_response(200 if self.path in documents else 404)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(directory / "server.pem", directory / "server.key")
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def _free_port():
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def gateway_trusting_a_test_ca(tmp_path):
+    """`agentkit serve` + `agentkit sandbox`, OAuth for MCP clients on (the sandbox plays the app's
+    sign-in), outbound TLS trusting a test CA (SSL_CERT_FILE), and an https server for metadata
+    documents that the egress policy allows by name."""
+    import os
+    import subprocess
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python"))
+    from gateway import agentkit_binary
+
+    ca = _tls_fixture(tmp_path)
+    documents = {}
+    https = _serve_https(tmp_path, documents)
+    sandbox_port, port = _free_port(), _free_port()
+    sandbox = subprocess.Popen([agentkit_binary(), "sandbox", "--port", str(sandbox_port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    sandbox_url = f"http://127.0.0.1:{sandbox_port}"
+    (tmp_path / "agentkit.toml").write_text(f"""
+[server]
+listen = "127.0.0.1:{port}"
+data_dir = "{tmp_path / 'data'}"
+[[api_clients]]
+client_id = "skc_cimd"
+client_secret = "sks_cimd_secret"
+[egress]
+allow = ["127.0.0.1:{sandbox_port}", "127.0.0.1:{https.server_port}"]
+[mcp_oauth]
+login_url = "{sandbox_url}/sandbox/app/login"
+login_secret = "sandbox-app-login-secret-0123456789abcdef"
+[[connections]]
+name = "gmail"
+connector = "gmail"
+base_url = "{sandbox_url}"
+client_id = "agentkit-sandbox-app"
+client_secret = "sandbox-app-secret"
+authorize_url = "{sandbox_url}/oauth2/authorize"
+token_url = "{sandbox_url}/oauth2/token"
+""")
+    gateway = subprocess.Popen([agentkit_binary(), "serve", "--config", str(tmp_path / "agentkit.toml")],
+                               env={**os.environ, "SSL_CERT_FILE": str(ca)}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            urllib.request.urlopen(base + "/readyz")
+            break
+        except Exception:
+            import time
+
+            time.sleep(0.05)
+    try:
+        yield base, https, documents
+    finally:
+        for process in (gateway, sandbox):
+            process.terminate()
+            process.wait()
+        https.shutdown()
+
+
+async def test_an_mcp_client_signs_in_with_a_client_id_metadata_document(gateway_trusting_a_test_ca):
+    import scalekit.client
+
+    base, https, documents = gateway_trusting_a_test_ca
+    metadata_url = f"https://127.0.0.1:{https.server_port}/clients/agentkit-test.json"
+    redirect = "http://localhost:33420/callback"
+    documents["/clients/agentkit-test.json"] = {
+        "client_id": metadata_url, "client_name": "CIMD test client", "redirect_uris": [redirect],
+        "grant_types": ["authorization_code", "refresh_token"], "response_types": ["code"], "token_endpoint_auth_method": "none",
+    }
+    app = scalekit.client.ScalekitClient(client_id="skc_cimd", client_secret="sks_cimd_secret", env_url=base)
+    app.actions.mcp.create_config(name="cimd", connection_tool_mappings=[McpConfigConnectionToolMapping(connection_name="gmail", tools=TOOLS)])
+    url = _config_url(app, "cimd")
+
+    from mcp.client.auth import OAuthClientProvider
+    from mcp.shared.auth import OAuthClientMetadata
+
+    browser, storage = _HeadlessBrowser("cimd-user"), _MemoryStorage()
+    provider = OAuthClientProvider(
+        server_url=url,
+        client_metadata=OAuthClientMetadata(client_name="CIMD test client", redirect_uris=[redirect]),
+        storage=storage,
+        redirect_handler=browser.redirect_handler,
+        callback_handler=browser.callback_handler,
+        client_metadata_url=metadata_url,
+    )
+    async with Client(streamable_http_client(url, http_client=httpx2.AsyncClient(auth=provider))) as mcp:
+        listed = await mcp.list_tools()
+    assert [t.name for t in listed.tools] == sorted(TOOLS)
+    assert storage.client_info.client_id == metadata_url, "no registration: the document's URL is the client id"
+    assert "CIMD test client" in browser.consent_page, "the consent page names the client from its document"
+
+    # A document that does not name itself as the client is refused.
+    documents["/clients/liar.json"] = {**documents["/clients/agentkit-test.json"], "client_id": "https://elsewhere.example/c.json"}
+    liar = f"https://127.0.0.1:{https.server_port}/clients/liar.json"
+    query = urllib.parse.urlencode({"response_type": "code", "client_id": liar, "redirect_uri": redirect,
+                                    "code_challenge": "x" * 43, "code_challenge_method": "S256", "resource": url})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(f"{base}/mcp/oauth/authorize?{query}")
+    assert refused.value.code == 400

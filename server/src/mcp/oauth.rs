@@ -1,7 +1,8 @@
 //! The OAuth 2.1 authorization server for MCP clients (the MCP authorization spec): claude.ai,
 //! ChatGPT, Cursor or VS Code add a config URL, get `401` with `WWW-Authenticate` pointing at the
 //! config's protected-resource metadata (RFC 9728), find this server's metadata (RFC 8414),
-//! register (RFC 7591, public clients), and run the authorization code flow with PKCE S256 and
+//! identify themselves by a Client ID Metadata Document URL or register (RFC 7591, public
+//! clients), and run the authorization code flow with PKCE S256 and
 //! the config URL as `resource` (RFC 8707). The user signs in at the app (`[mcp_oauth]
 //! login_url`), sees the config's tools on a consent page, and the client gets an access token
 //! valid for that one config URL, acting as that user, plus a refresh token that rotates on
@@ -160,6 +161,7 @@ pub async fn server_metadata(State(state): State<SharedState>) -> Response {
         "code_challenge_methods_supported": ["S256"],
         "token_endpoint_auth_methods_supported": ["none"],
         "authorization_response_iss_parameter_supported": true,
+        "client_id_metadata_document_supported": true,
     }))
     .into_response()
 }
@@ -260,10 +262,49 @@ async fn config_of_resource(state: &AppState, resource: &str) -> Option<String> 
         .then(|| id.to_string())
 }
 
-/// The registered redirect URIs of a client.
+/// The redirect URIs of a client: registered here (RFC 7591), or, for a client whose id is the
+/// https URL of its metadata document (Client ID Metadata Documents), listed in that document,
+/// fetched through the egress policy and kept (for the consent page's client name).
 async fn registered_redirect_uris(state: &AppState, client_id: &str) -> Option<Vec<String>> {
-    let metadata = state.store.mcp_oauth_client(client_id).await.ok()??;
+    let metadata = match client_metadata_document_url(client_id) {
+        Some(url) => {
+            let document = fetch_client_metadata_document(state, &url).await?;
+            state.store.upsert_mcp_oauth_client(client_id, &document).await.ok()?;
+            document
+        }
+        None => state.store.mcp_oauth_client(client_id).await.ok()??,
+    };
     Some(metadata["redirect_uris"].as_array()?.iter().filter_map(Value::as_str).map(String::from).collect())
+}
+
+/// A client id that is a metadata document URL: https, with a path.
+fn client_metadata_document_url(client_id: &str) -> Option<url::Url> {
+    let url = url::Url::parse(client_id).ok()?;
+    (url.scheme() == "https" && url.path() != "/" && url.fragment().is_none()).then_some(url)
+}
+
+/// A client's metadata document: bounded, its `client_id` its own URL, its redirect URIs safe.
+async fn fetch_client_metadata_document(state: &AppState, url: &url::Url) -> Option<Value> {
+    let answer = state.egress.get(url.as_str()).timeout(std::time::Duration::from_secs(5)).send().await;
+    let answer = match answer {
+        Ok(answer) if answer.status().is_success() => answer,
+        Ok(answer) => {
+            tracing::warn!(client = %url, status = %answer.status(), "client metadata document not served");
+            return None;
+        }
+        Err(e) => {
+            tracing::warn!(client = %url, error = %e.message(), "client metadata document unreachable");
+            return None;
+        }
+    };
+    let body = crate::egress::read_bounded(answer, MAX_CLIENT_METADATA_BYTES).await.ok()?;
+    let document: Value = serde_json::from_slice(&body).ok()?;
+    let uris = document["redirect_uris"].as_array()?;
+    let sound = document["client_id"].as_str() == Some(url.as_str())
+        && !uris.is_empty()
+        && uris.len() <= MAX_REDIRECT_URIS
+        && uris.iter().all(|u| u.as_str().is_some_and(acceptable_redirect_uri));
+    sound.then_some(document)
 }
 
 /// The authorization endpoint: checks the client, its redirect URI, PKCE and the resource, then

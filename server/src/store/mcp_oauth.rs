@@ -39,6 +39,21 @@ impl Store {
         Ok(())
     }
 
+    /// Saves (or refreshes) the metadata of a client known by its metadata document's URL.
+    pub async fn upsert_mcp_oauth_client(&self, client_id: &str, metadata: &serde_json::Value) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO mcp_oauth_clients (client_id, metadata, created_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (client_id) DO UPDATE SET metadata = EXCLUDED.metadata",
+        )
+        .bind(client_id)
+        .bind(metadata.to_string())
+        .bind(Utc::now().to_rfc3339())
+        .execute(&self.writer)
+        .await
+        .map_err(db_error)?;
+        Ok(())
+    }
+
     /// A registered client's metadata.
     pub async fn mcp_oauth_client(&self, client_id: &str) -> Result<Option<serde_json::Value>> {
         let row = sqlx::query("SELECT metadata FROM mcp_oauth_clients WHERE client_id = $1")

@@ -577,3 +577,12 @@ async def test_an_mcp_client_signs_in_with_a_client_id_metadata_document(gateway
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(f"{base}/mcp/oauth/authorize?{query}")
     assert refused.value.code == 400
+
+    # Metadata documents are fetched through the egress policy: an internal address the operator
+    # did not allow is never fetched (no request forgery through client ids).
+    internal = f"https://127.0.0.1:{_free_port()}/clients/agentkit-test.json"
+    query = urllib.parse.urlencode({"response_type": "code", "client_id": internal, "redirect_uri": redirect,
+                                    "code_challenge": "x" * 43, "code_challenge_method": "S256", "resource": url})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(f"{base}/mcp/oauth/authorize?{query}")
+    assert refused.value.code == 400

@@ -537,7 +537,7 @@ token_url = "{sandbox_url}/oauth2/token"
         https.shutdown()
 
 
-async def test_an_mcp_client_signs_in_with_a_client_id_metadata_document(gateway_trusting_a_test_ca):
+async def test_an_mcp_client_signs_in_with_a_client_id_metadata_document(gateway_trusting_a_test_ca, tmp_path):
     import scalekit.client
 
     base, https, documents = gateway_trusting_a_test_ca
@@ -578,11 +578,15 @@ async def test_an_mcp_client_signs_in_with_a_client_id_metadata_document(gateway
         urllib.request.urlopen(f"{base}/mcp/oauth/authorize?{query}")
     assert refused.value.code == 400
 
-    # Metadata documents are fetched through the egress policy: an internal address the operator
-    # did not allow is never fetched (no request forgery through client ids).
-    internal = f"https://127.0.0.1:{_free_port()}/clients/agentkit-test.json"
+    # Metadata documents are fetched through the egress policy: a valid document on an internal
+    # address the operator did not allow is never fetched (no request forgery through client ids).
+    unlisted_documents = {}
+    unlisted = _serve_https(tmp_path, unlisted_documents)
+    internal = f"https://127.0.0.1:{unlisted.server_port}/clients/agentkit-test.json"
+    unlisted_documents["/clients/agentkit-test.json"] = {**documents["/clients/agentkit-test.json"], "client_id": internal}
     query = urllib.parse.urlencode({"response_type": "code", "client_id": internal, "redirect_uri": redirect,
                                     "code_challenge": "x" * 43, "code_challenge_method": "S256", "resource": url})
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(f"{base}/mcp/oauth/authorize?{query}")
     assert refused.value.code == 400
+    unlisted.shutdown()

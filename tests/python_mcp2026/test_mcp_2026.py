@@ -590,3 +590,32 @@ async def test_an_mcp_client_signs_in_with_a_client_id_metadata_document(gateway
         urllib.request.urlopen(f"{base}/mcp/oauth/authorize?{query}")
     assert refused.value.code == 400
     unlisted.shutdown()
+
+
+def test_the_callers_trace_context_reaches_the_execution_record(client, config, gateway_env):
+    user = f"trace-{uuid.uuid4().hex[:6]}"
+    _authorize(client, user)
+    url = _instance_url(client, config, user)
+    traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    call = {"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+            "params": {"_meta": {**_envelope(), "traceparent": traceparent}, "name": "gmail_list_labels", "arguments": {}}}
+    headers = {"mcp-protocol-version": MODERN, "mcp-method": "tools/call", "mcp-name": "gmail_list_labels"}
+    status, answer = _post(url, call, headers)
+    assert status == 200 and answer["result"]["isError"] is False, answer
+
+    base = gateway_env["SCALEKIT_ENV_URL"]
+    token = json.loads(urllib.request.urlopen(urllib.request.Request(base + "/oauth/token", method="POST", data=urllib.parse.urlencode({
+        "grant_type": "client_credentials", "client_id": gateway_env["SCALEKIT_CLIENT_ID"],
+        "client_secret": gateway_env["SCALEKIT_CLIENT_SECRET"]}).encode())).read())["access_token"]
+    # execute_tool continues an HTTP `traceparent`; a malformed one is not recorded.
+    for value in ("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", "not-a-trace"):
+        urllib.request.urlopen(urllib.request.Request(
+            base + "/api/v1/execute_tool", method="POST",
+            data=json.dumps({"tool_name": "gmail_list_labels", "identifier": user, "params": {}}).encode(),
+            headers={"authorization": f"Bearer {token}", "content-type": "application/json", "traceparent": value})).read()
+    listed = urllib.request.urlopen(urllib.request.Request(
+        f"{base}/api/v1/executions?identifier={user}", headers={"authorization": f"Bearer {token}"}))
+    records = json.loads(listed.read())["executions"]
+    assert len(records) == 3, records
+    assert sorted(r.get("traceparent") or "" for r in records) == sorted(
+        ["", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", traceparent])

@@ -237,6 +237,7 @@ async fn account_for_call(state: &AppState, req: &ExecuteToolRequest, tool: &Cat
 pub async fn execute(
     State(state): State<SharedState>,
     caller: Caller,
+    headers: axum::http::HeaderMap,
     JsonBody(req): JsonBody<ExecuteToolRequest>,
 ) -> ApiResult<Json<ExecuteToolResponse>> {
     if req.tool_name.trim().is_empty() {
@@ -249,7 +250,9 @@ pub async fn execute(
         .ok_or_else(|| Error::not_found(format!("tool {:?} not found", req.tool_name.trim())))?;
     let input = crate::catalog::input_schema::validate_tool_input(&tool.def.input_schema, req.params.as_ref())?;
     let account = account_for_call(&state, &req, tool).await?;
-    Ok(Json(run_for_account(&state, &caller.client_id, tool, account, input).await?))
+    // The caller's trace continues into the execution record.
+    let traceparent = headers.get("traceparent").and_then(|v| v.to_str().ok());
+    Ok(Json(run_for_account(&state, &caller.client_id, tool, account, input, traceparent).await?))
 }
 
 /// Recent execution records (no credentials in them), newest first: `?identifier=&limit=`.

@@ -30,6 +30,23 @@ impl Drop for UnfinishedExecution {
     }
 }
 
+/// A W3C trace context header value (`00-<trace id>-<parent id>-<flags>`, lowercase hex, ids
+/// not all zero), or `None`: only well-formed values reach the execution record.
+pub fn w3c_traceparent(value: &str) -> Option<String> {
+    let parts: Vec<&str> = value.trim().split('-').collect();
+    let hex =
+        |s: &str, len: usize| s.len() == len && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    let [version, trace_id, parent_id, flags] = parts.as_slice() else { return None };
+    let well_formed = hex(version, 2)
+        && *version != "ff"
+        && hex(trace_id, 32)
+        && hex(parent_id, 16)
+        && hex(flags, 2)
+        && trace_id.bytes().any(|b| b != b'0')
+        && parent_id.bytes().any(|b| b != b'0');
+    well_formed.then(|| value.trim().to_string())
+}
+
 /// Runs a validated tool call as an ACTIVE account: keeps its token fresh (refresh once after a
 /// provider 401), records the execution whatever the outcome, and tags tool errors with the
 /// execution id. Shared by the REST API and MCP `tools/call`.
@@ -39,6 +56,7 @@ pub async fn run_for_account(
     tool: &CatalogTool,
     account: AccountRecord,
     input: serde_json::Map<String, Value>,
+    traceparent: Option<&str>,
 ) -> Result<ExecuteToolResponse> {
     let started = Instant::now();
     let execution_id = format!("exec_{}", uuid::Uuid::new_v4().simple());
@@ -99,6 +117,7 @@ pub async fn run_for_account(
         error_code: Some("CANCELLED".into()),
         latency_ms: 0,
         created_at: Utc::now(),
+        traceparent: traceparent.and_then(w3c_traceparent),
     };
     let mut unfinished = UnfinishedExecution { store: state.store.clone(), started, record: Some(record.clone()) };
     let rejected = |outcome: &Result<Value>| {
@@ -133,6 +152,28 @@ pub async fn run_for_account(
                 Some(info) => e.with_tool_error(info),
                 None => e,
             })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::w3c_traceparent;
+
+    #[test]
+    fn only_well_formed_trace_contexts_are_kept() {
+        let good = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        assert_eq!(w3c_traceparent(good).as_deref(), Some(good));
+        for bad in [
+            "",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7",
+            "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
+            "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\r\nx: y",
+        ] {
+            assert_eq!(w3c_traceparent(bad), None, "{bad:?}");
         }
     }
 }

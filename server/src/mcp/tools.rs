@@ -131,16 +131,24 @@ pub async fn call_tool(state: &AppState, target: &Target, params: &Value) -> Res
         });
     }
     state.store.touch_mcp_instance(&target.owner).await;
-    let result =
-        match crate::domain::execution::run_for_account(state, &format!("mcp:{}", target.owner), tool, account, input)
-            .await
-        {
-            Ok(resp) => json!({
-                "content": [{"type": "text", "text": resp.data.to_string()}],
-                "structuredContent": resp.data,
-                "isError": false,
-            }),
-            Err(e) => tool_error(e.message().to_string()),
-        };
+    // A trace context in `_meta` (any protocol revision) continues into the execution record.
+    let traceparent = params.pointer("/_meta/traceparent").and_then(Value::as_str);
+    let result = match crate::domain::execution::run_for_account(
+        state,
+        &format!("mcp:{}", target.owner),
+        tool,
+        account,
+        input,
+        traceparent,
+    )
+    .await
+    {
+        Ok(resp) => json!({
+            "content": [{"type": "text", "text": resp.data.to_string()}],
+            "structuredContent": resp.data,
+            "isError": false,
+        }),
+        Err(e) => tool_error(e.message().to_string()),
+    };
     Ok(CallOutcome::Result(result))
 }

@@ -52,6 +52,9 @@ pub struct ExecutionRecord {
     pub error_code: Option<String>,
     pub latency_ms: i64,
     pub created_at: DateTime<Utc>,
+    /// The W3C `traceparent` the call arrived with, when it had a valid one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub traceparent: Option<String>,
 }
 
 impl Store {
@@ -97,6 +100,7 @@ impl Store {
                 error_code: r.get("error_code"),
                 latency_ms: r.get("latency_ms"),
                 created_at: ts(r.get("created_at")).unwrap_or_else(Utc::now),
+                traceparent: r.get("traceparent"),
             })
             .collect())
     }

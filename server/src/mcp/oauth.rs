@@ -269,7 +269,7 @@ async fn registered_redirect_uris(state: &AppState, client_id: &str) -> Option<V
     let metadata = match client_metadata_document_url(client_id) {
         Some(url) => {
             let document = fetch_client_metadata_document(state, &url).await?;
-            state.store.upsert_mcp_oauth_client(client_id, &document).await.ok()?;
+            state.store.save_mcp_oauth_client(client_id, &document).await.ok()?;
             document
         }
         None => state.store.mcp_oauth_client(client_id).await.ok()??,

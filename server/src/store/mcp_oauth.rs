@@ -27,20 +27,9 @@ fn code_hash(code: &str) -> String {
 }
 
 impl Store {
-    /// Saves a registered client's metadata (JSON) under `client_id`.
+    /// Saves (or refreshes) a client's metadata: registered here, or read from the metadata
+    /// document its id names.
     pub async fn save_mcp_oauth_client(&self, client_id: &str, metadata: &serde_json::Value) -> Result<()> {
-        sqlx::query("INSERT INTO mcp_oauth_clients (client_id, metadata, created_at) VALUES ($1, $2, $3)")
-            .bind(client_id)
-            .bind(metadata.to_string())
-            .bind(Utc::now().to_rfc3339())
-            .execute(&self.writer)
-            .await
-            .map_err(db_error)?;
-        Ok(())
-    }
-
-    /// Saves (or refreshes) the metadata of a client known by its metadata document's URL.
-    pub async fn upsert_mcp_oauth_client(&self, client_id: &str, metadata: &serde_json::Value) -> Result<()> {
         sqlx::query(
             "INSERT INTO mcp_oauth_clients (client_id, metadata, created_at) VALUES ($1, $2, $3) \
              ON CONFLICT (client_id) DO UPDATE SET metadata = EXCLUDED.metadata",

@@ -105,8 +105,18 @@ impl TokenError {
 pub fn pkce_pair() -> (String, String) {
     let bytes: [u8; 32] = rand::random();
     let verifier = B64URL.encode(bytes);
-    let challenge = B64URL.encode(Sha256::digest(verifier.as_bytes()));
+    let challenge = pkce_challenge(&verifier);
     (verifier, challenge)
+}
+
+/// The S256 challenge of a PKCE verifier (RFC 7636).
+pub fn pkce_challenge(verifier: &str) -> String {
+    B64URL.encode(Sha256::digest(verifier.as_bytes()))
+}
+
+/// An `Authorization: Basic` value for client credentials, each form-encoded first (RFC 6749 §2.3.1).
+pub fn basic_client_auth(client_id: &str, client_secret: &str) -> String {
+    format!("Basic {}", B64.encode(format!("{}:{}", urlencode(client_id), urlencode(client_secret))))
 }
 
 impl OAuthApp {
@@ -184,8 +194,7 @@ impl OAuthApp {
         let mut req =
             self.egress.post(&self.token_url).timeout(TOKEN_ENDPOINT_TIMEOUT).header("accept", "application/json");
         if self.basic_auth {
-            let credentials = format!("{}:{}", urlencode(&self.client_id), urlencode(&self.client_secret));
-            req = req.header("authorization", format!("Basic {}", B64.encode(credentials)));
+            req = req.header("authorization", basic_client_auth(&self.client_id, &self.client_secret));
         } else {
             form.push(("client_id", self.client_id.clone()));
             if !self.client_secret.is_empty() {

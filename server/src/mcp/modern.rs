@@ -32,6 +32,11 @@ const UNSUPPORTED_PROTOCOL_VERSION: i64 = -32022;
 /// change; a minute bounds how long a client keeps the old list (there is no change stream).
 const LIST_TTL_MS: u64 = 60_000;
 
+/// Every revision these URLs speak, newest first.
+fn supported_versions() -> Vec<&'static str> {
+    MODERN_VERSIONS.iter().chain(PROTOCOL_VERSIONS).copied().collect()
+}
+
 /// A POST in the 2026-07-28 style: its `_meta` names a protocol version, or it asks
 /// `server/discover` (which older revisions do not have), or its version header is a modern one.
 pub fn is_modern(message: &Value, headers: &HeaderMap) -> bool {
@@ -111,11 +116,10 @@ fn check_envelope(message: &Value, headers: &HeaderMap) -> Result<Envelope, (i64
     }
     let version = version.as_str().unwrap_or_default();
     if !MODERN_VERSIONS.contains(&version) {
-        let supported: Vec<&str> = MODERN_VERSIONS.iter().chain(PROTOCOL_VERSIONS).copied().collect();
         return Err((
             UNSUPPORTED_PROTOCOL_VERSION,
             "Unsupported protocol version".into(),
-            Some(json!({"supported": supported, "requested": version})),
+            Some(json!({"supported": supported_versions(), "requested": version})),
         ));
     }
     Ok(Envelope { client_capabilities: meta[CLIENT_CAPABILITIES_KEY].clone() })
@@ -179,9 +183,8 @@ pub async fn handle(
     let method = message.get("method").and_then(Value::as_str).unwrap_or_default();
     let result = match method {
         "server/discover" => {
-            let supported: Vec<&str> = MODERN_VERSIONS.iter().chain(PROTOCOL_VERSIONS).copied().collect();
             json!({
-                "supportedVersions": supported,
+                "supportedVersions": supported_versions(),
                 "capabilities": {"tools": {"listChanged": false}},
                 "instructions": format!("Tools of MCP config {:?}, acting for user {:?}.", target.config.name, target.user),
                 "cacheScope": "private",

@@ -20,6 +20,7 @@ use serde_json::{json, Value};
 
 use crate::api::links::{html_escape, page};
 use crate::config::McpOAuthConfig;
+use crate::credentials::oauth::{basic_client_auth, pkce_challenge};
 use crate::credentials::tokens::{now_unix, Claims, TokenKind};
 use crate::state::{AppState, SharedState};
 use crate::store::{AuthorizationCode, OAuthGrant, RefreshTokenUse};
@@ -421,12 +422,6 @@ fn oidc_verifier(state: &AppState, pending: &PendingRequest) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(seed.as_bytes()))
 }
 
-fn pkce_challenge(verifier: &str) -> String {
-    use base64::Engine;
-    use sha2::Digest;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier.as_bytes()))
-}
-
 #[derive(Debug, Deserialize)]
 pub struct OidcCallback {
     #[serde(default)]
@@ -478,13 +473,11 @@ async fn oidc_identifier(
     pending: &PendingRequest,
     code: &str,
 ) -> agentkit_core::Result<String> {
-    use base64::Engine;
     let provider = discover_oidc(state, oidc).await?;
-    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", oidc.client_id, oidc.client_secret));
     let tokens = state
         .egress
         .post(&provider.token_endpoint)
-        .header("authorization", format!("Basic {basic}"))
+        .header("authorization", basic_client_auth(&oidc.client_id, &oidc.client_secret))
         .header("accept", "application/json")
         .form(&[
             ("grant_type", "authorization_code"),
@@ -701,13 +694,7 @@ pub async fn token(State(state): State<SharedState>, Form(req): Form<TokenReques
             if code.client_id != req.client_id || code.redirect_uri != req.redirect_uri {
                 return invalid_grant("client_id or redirect_uri differ from the authorization request");
             }
-            let challenge = {
-                use base64::Engine;
-                use sha2::Digest;
-                base64::engine::general_purpose::URL_SAFE_NO_PAD
-                    .encode(sha2::Sha256::digest(req.code_verifier.as_bytes()))
-            };
-            if req.code_verifier.len() < 43 || challenge != code.code_challenge {
+            if req.code_verifier.len() < 43 || pkce_challenge(&req.code_verifier) != code.code_challenge {
                 return invalid_grant("the PKCE code_verifier does not match the code_challenge");
             }
             if req.resource.as_deref().is_some_and(|r| r.trim_end_matches('/') != code.resource) {

@@ -53,3 +53,50 @@ export async function startGateway() {
   const logText = () => readFileSync(logPath, 'utf8');
   return { env, stop, logText };
 }
+
+/** A free loopback port (bound, read, released). */
+export async function freePort() {
+  const { createServer } = await import('node:net');
+  const server = createServer();
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** `agentkit sandbox` and `agentkit serve --config` with the config that `configFor(sandboxUrl,
+ * dataDir)` writes; resolves to `{ base, sandboxUrl, stop }` once the gateway answers /readyz. */
+export async function startServe(configFor, { env = {} } = {}) {
+  const { writeFileSync } = await import('node:fs');
+  const dataDir = mkdtempSync(join(tmpdir(), 'agentkit-node-serve-'));
+  const sandboxPort = await freePort();
+  const sandbox = spawn(agentkitBinary(), ['sandbox', '--port', String(sandboxPort)], { stdio: 'ignore' });
+  const sandboxUrl = `http://127.0.0.1:${sandboxPort}`;
+  const { port, text } = await configFor(sandboxUrl, join(dataDir, 'state'));
+  writeFileSync(join(dataDir, 'agentkit.toml'), text);
+  const gateway = spawn(agentkitBinary(), ['serve', '--config', join(dataDir, 'agentkit.toml')], {
+    stdio: ['ignore', 'ignore', openSync(join(dataDir, 'gateway.log'), 'w')],
+    env: { ...process.env, ...env },
+  });
+  const base = `http://127.0.0.1:${port}`;
+  for (let tries = 0; ; tries += 1) {
+    try {
+      if ((await fetch(`${base}/readyz`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (tries > 200 || gateway.exitCode !== null) {
+      throw new Error(`agentkit serve did not start: ${readFileSync(join(dataDir, 'gateway.log'), 'utf8')}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const stop = async () => {
+    for (const child of [gateway, sandbox]) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  return { base, sandboxUrl, stop };
+}

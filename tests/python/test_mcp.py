@@ -79,8 +79,11 @@ async def test_streamable_http_and_sse_clients(client, setup):
         assert len(_data(result)["messages"]) == 3
         assert all(user in m["to"] for m in _data(result)["messages"]), "the URL's own user's mailbox"
 
-    _, error = await _session_call(streamable_http_client, url, "gmail_fetch_mails", {"max_results": "three"})
-    assert isinstance(error, McpError) and "arguments.max_results" in str(error)
+    # Bad arguments are a tool execution error the model can read (MCP 2025-11-25), naming the field.
+    _, result = await _session_call(streamable_http_client, url, "gmail_fetch_mails", {"max_results": "three"})
+    assert _is_error(result) and "arguments.max_results" in result.content[0].text
+    _, error = await _session_call(streamable_http_client, url, "gmail_no_such_tool", {})
+    assert isinstance(error, McpError) and "Unknown tool" in str(error)
 
 
 async def test_isolation_revocation_and_concurrency(client, setup):

@@ -96,6 +96,20 @@ async def test_raw_answers_carry_result_type_cache_hints_and_no_session(client, 
     assert answer["result"]["resultType"] == "complete"
 
 
+async def test_bad_arguments_are_a_tool_error_the_model_can_read_and_removed_methods_are_404(client, config):
+    user = f"args-{uuid.uuid4().hex[:6]}"
+    _authorize(client, user)
+    async with Client(_instance_url(client, config, user)) as mcp:
+        result = await mcp.call_tool("gmail_send_message", {"subject": "no recipient"})
+    assert result.is_error is True, "input validation is a tool execution error, not a protocol error"
+    assert "arguments.to" in result.content[0].text
+    url = _instance_url(client, config, user)
+    for method in ("ping", "initialize", "logging/setLevel"):
+        status, answer = _post(url, {"jsonrpc": "2.0", "id": 7, "method": method, "params": {"_meta": _envelope()}},
+                               {"mcp-protocol-version": MODERN, "mcp-method": method})
+        assert (status, answer["error"]["code"], answer["id"]) == (404, -32601, 7), (method, answer)
+
+
 async def test_connect_your_account_is_an_input_required_round_trip(client, config):
     user = f"connect-{uuid.uuid4().hex[:6]}"
     opened = []

@@ -191,7 +191,6 @@ pub async fn handle(
                 "ttlMs": LIST_TTL_MS,
             })
         }
-        "ping" => json!({}),
         "tools/list" => {
             let mut tools: Vec<Value> =
                 exposed_tools(state, target).iter().map(|(t, _)| schema_2020_12(tool_descriptor(t))).collect();
@@ -217,6 +216,8 @@ pub async fn handle(
             Ok(outcome) => outcome.into_tool_result(),
             Err((code, text)) => return error(code, text, None),
         },
+        // `ping`, `initialize`, `logging/setLevel` and resource subscriptions are gone from
+        // 2026-07-28: like any method this server lacks, 404 with -32601.
         other => return error(METHOD_NOT_FOUND, format!("Method not found: {other}"), None),
     };
     (StatusCode::OK, Some(rpc_result(&id, complete(result))))

@@ -106,16 +106,24 @@ impl CallOutcome {
     }
 }
 
-/// `tools/call`: bad arguments are JSON-RPC errors; everything the tool run reports is a tool
-/// result with `isError`; a connection the user has not authorized comes back with its link.
+/// `tools/call`: a missing or unknown tool name is a JSON-RPC error; arguments that do not fit
+/// the tool's schema, and everything the tool run reports, are tool results with `isError` (the
+/// model reads them and can correct itself — MCP 2025-11-25 on input validation); a connection
+/// the user has not authorized comes back with its link.
 pub async fn call_tool(state: &AppState, target: &Target, params: &Value) -> Result<CallOutcome, (i64, String)> {
     let name =
         params.get("name").and_then(Value::as_str).ok_or((-32602, "Invalid params: name is required".to_string()))?;
     let exposed = exposed_tools(state, target);
     let (tool, connection) =
         exposed.iter().find(|(t, _)| t.def.name == name).ok_or((-32602, format!("Unknown tool: {name}")))?;
-    let input = crate::catalog::input_schema::validate_tool_input(&tool.def.input_schema, params.get("arguments"))
-        .map_err(|e| (-32602, format!("Invalid params: {}", e.message().replace("tool_input", "arguments"))))?;
+    let input = match crate::catalog::input_schema::validate_tool_input(&tool.def.input_schema, params.get("arguments"))
+    {
+        Ok(input) => input,
+        Err(e) => {
+            let problem = e.message().replace("tool_input", "arguments");
+            return Ok(CallOutcome::Result(tool_error(format!("Invalid arguments for {name}: {problem}"))));
+        }
+    };
     let account = crate::domain::accounts::get_or_create(
         state,
         &agentkit_core::model::AccountSelector::by_name(connection, &target.user),

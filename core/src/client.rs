@@ -257,8 +257,11 @@ impl ScalekitClient {
         let mut token = self.token(None).await?;
         let mut reauthenticated = false;
         let mut attempt: u32 = 0;
+        // One id per logical call, kept across its retries: the gateway logs it, stamps it on
+        // the execution record and answers with it, so a failure can be traced on both sides.
+        let request_id = new_request_id();
         loop {
-            let outcome = self.send_once(call, &token).await;
+            let outcome = self.send_once(call, &token, &request_id).await;
             let retry_delay = match &outcome {
                 Ok(raw) if raw.status == 401 && !reauthenticated && is_token_rejection(call, raw) => {
                     // The token may have expired or the server restarted with a new key: one re-auth.
@@ -281,17 +284,23 @@ impl ScalekitClient {
                     tokio::time::sleep(delay).await;
                     attempt += 1;
                 }
-                _ => return outcome.map_err(|e| e.error),
+                _ => return outcome.map_err(|e| e.error.with_request_id(Some(request_id))),
             }
         }
     }
 
-    async fn send_once(&self, call: &Call, token: &str) -> std::result::Result<RawResponse, SendError> {
+    async fn send_once(
+        &self,
+        call: &Call,
+        token: &str,
+        request_id: &str,
+    ) -> std::result::Result<RawResponse, SendError> {
         let url = format!("{}{}", self.inner.env_url, call.path);
         let mut req = crate::runtime::http_client()
             .request(call.method.clone(), url)
             .bearer_auth(token)
             .header("x-sdk-version", &self.inner.options.sdk_version)
+            .header(REQUEST_ID_HEADER, request_id)
             .timeout(call.timeout);
         if !call.query.0.is_empty() {
             req = req.query(&call.query.0);
@@ -307,19 +316,32 @@ impl ScalekitClient {
         };
         let resp = req.send().await.map_err(SendError::from)?;
         let status = resp.status().as_u16();
-        let headers = resp
+        let mut headers: Vec<(String, String)> = resp
             .headers()
             .iter()
             .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
             .collect();
+        // A server (or proxy) that does not echo the id: errors still carry the one we sent.
+        if header(&headers, REQUEST_ID_HEADER).is_none() {
+            headers.push((REQUEST_ID_HEADER.to_string(), request_id.to_string()));
+        }
         let body = resp.bytes().await.map_err(SendError::from)?.to_vec();
         Ok(RawResponse { status, headers, body })
     }
 }
 
+/// The header that carries a call's request id, both ways.
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// `req_` and 24 random hex digits.
+fn new_request_id() -> String {
+    let bytes: [u8; 12] = rand::random();
+    format!("req_{}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>())
+}
+
 /// Turns a non-2xx answer into an [`Error`], keeping status, code, field and request id.
 pub fn error_from_raw(raw: &RawResponse) -> Error {
-    let request_id = header(&raw.headers, "x-request-id").map(String::from);
+    let request_id = header(&raw.headers, REQUEST_ID_HEADER).map(String::from);
     Error::from_response(raw.status, &raw.body, request_id)
         .with_retry_after(header(&raw.headers, "retry-after").and_then(|v| v.trim().parse().ok()))
 }

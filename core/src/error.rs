@@ -336,15 +336,22 @@ impl Error {
                 }],
             });
         }
-        ErrorBody { code: self.0.kind.grpc_code(), message: self.0.message.clone(), details: vec![detail] }
+        ErrorBody {
+            code: self.0.kind.grpc_code(),
+            message: self.0.message.clone(),
+            details: vec![detail],
+            request_id: self.0.request_id.clone(),
+        }
     }
 
     /// Rebuilds an error from a server answer (status + JSON body).
     pub fn from_response(status: u16, body: &[u8], request_id: Option<String>) -> Self {
         let parsed: Option<ErrorBody> = serde_json::from_slice(body).ok();
         let mut kind = ErrorKind::from_http_status(status);
+        let mut request_id = request_id;
         let (message, detail) = match parsed {
             Some(body) => {
+                request_id = request_id.or(body.request_id);
                 let detail = body.details.into_iter().find(|d| !d.error_code.is_empty());
                 (body.message, detail)
             }

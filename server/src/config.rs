@@ -53,6 +53,9 @@ pub struct Config {
     /// The authorization server for MCP clients (OAuth sign-in on config URLs); off when absent.
     #[serde(default)]
     pub mcp_oauth: Option<McpOAuthConfig>,
+    /// How log lines are written (`format = "text" | "json"`).
+    #[serde(default)]
+    pub logging: crate::telemetry::logging::LoggingConfig,
 }
 
 /// OAuth sign-in for MCP clients on config URLs. Who the user is comes from the app, one of two

@@ -100,6 +100,7 @@ pub async fn start(opts: DevOptions) -> Result<DevEnvironment> {
             oidc: None,
             access_token_ttl_secs: 3600,
         }),
+        ..Config::default()
     };
     let gateway = crate::start(config).await?;
     Ok(DevEnvironment { gateway, sandbox_url, client_id, client_secret })

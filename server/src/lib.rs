@@ -27,6 +27,7 @@ pub mod router;
 pub mod startup;
 pub mod state;
 pub mod store;
+pub mod telemetry;
 
 pub use config::Config;
 pub use startup::{start, RunningServer};

@@ -91,19 +91,14 @@ enum KeysAction {
     },
 }
 
-/// Logs go to stderr through a writer thread, so a call never waits on a `write` to a slow pipe
-/// or file (lines are queued, never dropped); colours only on a terminal. Keep the guard alive:
-/// dropping it flushes the queue.
-fn init_logging() -> tracing_appender::non_blocking::WorkerGuard {
-    use std::io::IsTerminal;
-    let (writer, guard) =
-        tracing_appender::non_blocking::NonBlockingBuilder::default().lossy(false).finish(std::io::stderr());
-    tracing_subscriber::fmt()
-        .with_writer(writer)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("AGENTKIT_LOG").unwrap_or_else(|_| "info".into()))
-        .init();
-    guard
+/// The log format: the config file's `[logging] format` for `serve` (a file that does not load
+/// is reported after logging starts), `AGENTKIT_LOG_FORMAT` over it.
+fn log_format(command: &Command) -> agentkit_server::telemetry::logging::LogFormat {
+    let configured = match command {
+        Command::Serve { config, .. } => Config::load(config).map(|c| c.logging.format).unwrap_or_default(),
+        _ => Default::default(),
+    };
+    agentkit_server::telemetry::logging::LogFormat::from_env_or(configured)
 }
 
 /// Where `serve` records its pid, for `agentkit connectors reload`.
@@ -140,8 +135,8 @@ async fn wait_for_shutdown() {
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    let _log_writer = init_logging();
     let cli = Cli::parse();
+    let _log_writer = agentkit_server::telemetry::logging::init(log_format(&cli.command));
     let result: agentkit_core::Result<()> = async {
         match cli.command {
             Command::Serve { config, listen } => {

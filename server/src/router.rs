@@ -63,6 +63,7 @@ pub fn router(state: SharedState) -> Router {
         .route("/connect/{token}", get(links::open_link))
         .route("/oauth/callback", get(links::oauth_callback))
         .fallback(|| async { crate::api::ApiError(Error::not_found("no such endpoint")) })
+        .layer(axum::middleware::from_fn(crate::telemetry::requests::observe))
         .with_state(state)
 }
 

@@ -1006,6 +1006,7 @@ async fn old_execution_records_are_deleted_by_retention() {
         latency_ms: 1,
         created_at: chrono::Utc::now() - chrono::Duration::days(age_days),
         traceparent: None,
+        request_id: None,
     };
     server.state.store.record_execution(record("exec_old", 8)).await;
     server.state.store.record_execution(record("exec_new", 1)).await;

@@ -23,13 +23,14 @@ export function agentkitBinary() {
   throw new Error('agentkit binary not found: run `cargo build -p agentkit-server` or set AGENTKIT_BIN');
 }
 
-/** Resolves to `{ env, stop, logText }` once `agentkit dev` printed its variables. */
-export async function startGateway() {
+/** Resolves to `{ env, stop, logText }` once `agentkit dev` printed its variables; `env` adds
+ * variables to the process's environment (e.g. AGENTKIT_LOG_FORMAT). */
+export async function startGateway({ env: extraEnv = {} } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'agentkit-node-test-'));
   const logPath = join(dataDir, 'gateway.log');
   const child = spawn(agentkitBinary(), ['dev', '--port', '0', '--data-dir', join(dataDir, 'state')], {
     stdio: ['ignore', 'pipe', openSync(logPath, 'w')],
-    env: { ...process.env, AGENTKIT_LOG: 'debug' },
+    env: { ...process.env, AGENTKIT_LOG: 'debug', ...extraEnv },
   });
   const env = {};
   const lines = createInterface({ input: child.stdout });

@@ -7,7 +7,7 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
-from typing import Dict
+from typing import Dict, Optional
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -32,7 +32,7 @@ def agentkit_binary() -> str:
 class DevGateway:
     """A running ``agentkit dev``; ``env`` holds the printed variables."""
 
-    def __init__(self) -> None:
+    def __init__(self, env: Optional[Dict[str, str]] = None) -> None:
         self.data_dir = tempfile.mkdtemp(prefix="agentkit-test-")
         self.log_path = Path(self.data_dir) / "gateway.log"
         self._log = open(self.log_path, "w")
@@ -40,7 +40,7 @@ class DevGateway:
             [agentkit_binary(), "dev", "--port", "0", "--data-dir", str(Path(self.data_dir) / "state")],
             stdout=subprocess.PIPE,
             stderr=self._log,
-            env={**os.environ, "AGENTKIT_LOG": "debug"},
+            env={**os.environ, "AGENTKIT_LOG": "debug", **(env or {})},
             text=True,
         )
         self.env: Dict[str, str] = {}

@@ -14,6 +14,9 @@ pub struct ErrorBody {
     pub message: String,
     #[serde(default)]
     pub details: Vec<ErrorDetail>,
+    /// The id of the request that failed (also its `x-request-id` header), for support and logs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

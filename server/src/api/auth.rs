@@ -31,6 +31,7 @@ pub async fn issue_token(State(state): State<SharedState>, body: Bytes) -> Respo
     if client_id.is_empty() || secret.is_empty() {
         return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "client_id and client_secret are required");
     }
+    crate::telemetry::record_client_id(client_id);
     let valid = state.api_clients.get(client_id).is_some_and(|c| digest_eq(&c.secret_sha256, &sha256_hex(secret)));
     if !valid {
         tracing::info!(client_id, "rejected client credentials");

@@ -36,7 +36,9 @@ impl From<Error> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let mut resp = (status, axum::Json(self.0.to_body())).into_response();
+        let mut body = self.0.to_body();
+        body.request_id = crate::telemetry::current_request_id();
+        let mut resp = (status, axum::Json(body)).into_response();
         if self.0.kind() == ErrorKind::Unauthorized {
             resp.headers_mut().insert(GATEWAY_AUTH_ERROR_HEADER, HeaderValue::from_static("invalid_token"));
         }
@@ -78,6 +80,7 @@ impl FromRequestParts<SharedState> for Caller {
         if claims.exp < now_unix() {
             return Err(Error::new(ErrorKind::Unauthorized, "token expired").into());
         }
+        crate::telemetry::record_client_id(&claims.cid);
         let Some(client) = state.api_clients.get(&claims.cid) else {
             return Err(Error::new(ErrorKind::Unauthorized, "API client no longer exists").into());
         };

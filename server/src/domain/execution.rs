@@ -118,6 +118,7 @@ pub async fn run_for_account(
         latency_ms: 0,
         created_at: Utc::now(),
         traceparent: traceparent.and_then(w3c_traceparent),
+        request_id: crate::telemetry::current_request_id(),
     };
     let mut unfinished = UnfinishedExecution { store: state.store.clone(), started, record: Some(record.clone()) };
     let rejected = |outcome: &Result<Value>| {

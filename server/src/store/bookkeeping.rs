@@ -184,8 +184,8 @@ async fn write(writer: &AnyPool, executions: &[Box<ExecutionRecord>], used: &Use
     for e in executions {
         sqlx::query(
             "INSERT INTO executions (id, api_client_id, tool_name, connection_name, connected_account_id, \
-             identifier, status, upstream_status, error_code, latency_ms, created_at, traceparent) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING",
+             identifier, status, upstream_status, error_code, latency_ms, created_at, traceparent, request_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT DO NOTHING",
         )
         .bind(&e.id)
         .bind(&e.api_client_id)
@@ -199,6 +199,7 @@ async fn write(writer: &AnyPool, executions: &[Box<ExecutionRecord>], used: &Use
         .bind(e.latency_ms)
         .bind(e.created_at.to_rfc3339())
         .bind(&e.traceparent)
+        .bind(&e.request_id)
         .execute(&mut *tx)
         .await
         .map_err(db_error)?;

@@ -55,6 +55,9 @@ pub struct ExecutionRecord {
     /// The W3C `traceparent` the call arrived with, when it had a valid one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub traceparent: Option<String>,
+    /// The id of the request that ran the call (`x-request-id`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 impl Store {
@@ -101,6 +104,7 @@ impl Store {
                 latency_ms: r.get("latency_ms"),
                 created_at: ts(r.get("created_at")).unwrap_or_else(Utc::now),
                 traceparent: r.get("traceparent"),
+                request_id: r.get("request_id"),
             })
             .collect())
     }

@@ -1,0 +1,60 @@
+//! Log output: text for people, JSON lines for log pipelines (`[logging] format`, or
+//! `AGENTKIT_LOG_FORMAT`), level filter from `AGENTKIT_LOG`. Lines go to stderr through a writer
+//! thread, so a call never waits on a `write` to a slow pipe or file (lines are queued, never
+//! dropped); colours only on a terminal.
+
+use serde::Deserialize;
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+/// `[logging]` in the config file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoggingConfig {
+    #[serde(default)]
+    pub format: LogFormat,
+}
+
+impl LogFormat {
+    /// `AGENTKIT_LOG_FORMAT` (`json` or `text`) wins over the config file.
+    pub fn from_env_or(configured: LogFormat) -> LogFormat {
+        match std::env::var("AGENTKIT_LOG_FORMAT").ok().as_deref().map(str::trim) {
+            Some("json") => LogFormat::Json,
+            Some("text") => LogFormat::Text,
+            _ => configured,
+        }
+    }
+}
+
+/// Installs the global subscriber. Keep the guard alive: dropping it flushes the queue.
+pub fn init(format: LogFormat) -> tracing_appender::non_blocking::WorkerGuard {
+    use std::io::IsTerminal;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let (writer, guard) =
+        tracing_appender::non_blocking::NonBlockingBuilder::default().lossy(false).finish(std::io::stderr());
+    let filter = tracing_subscriber::EnvFilter::try_from_env("AGENTKIT_LOG").unwrap_or_else(|_| "info".into());
+    let output = match format {
+        LogFormat::Text => {
+            tracing_subscriber::fmt::layer().with_writer(writer).with_ansi(std::io::stderr().is_terminal()).boxed()
+        }
+        LogFormat::Json => tracing_subscriber::fmt::layer()
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .with_writer(writer)
+            .boxed(),
+    };
+    tracing_subscriber::registry().with(filter).with(output).init();
+    guard
+}
+
+use tracing_subscriber::Layer as _;

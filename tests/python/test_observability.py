@@ -1,0 +1,118 @@
+"""What the gateway tells its operators, checked from outside: request ids end to end (the SDK
+sends one per call, the gateway keeps it, answers with it, logs it and stamps it on the execution
+record; SDK errors expose it) and JSON log lines, one per request, with the route template and no
+secret."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+import uuid
+
+import pytest
+
+import scalekit.client
+from scalekit.common.exceptions import ScalekitNotFoundException
+
+from gateway import DevGateway
+
+SECRET_CANARY = "ya29.observability-canary-SECRET"
+
+
+@pytest.fixture(scope="module")
+def json_gateway():
+    """`agentkit dev` writing JSON log lines."""
+    gateway = DevGateway(env={"AGENTKIT_LOG_FORMAT": "json"})
+    yield gateway
+    gateway.stop()
+
+
+def _client(gateway):
+    env = gateway.env
+    return scalekit.client.ScalekitClient(env_url=env["SCALEKIT_ENV_URL"], client_id=env["SCALEKIT_CLIENT_ID"],
+                                          client_secret=env["SCALEKIT_CLIENT_SECRET"])
+
+
+def _token(env):
+    fields = f"grant_type=client_credentials&client_id={env['SCALEKIT_CLIENT_ID']}&client_secret={env['SCALEKIT_CLIENT_SECRET']}"
+    request = urllib.request.Request(env["SCALEKIT_ENV_URL"] + "/oauth/token", data=fields.encode())
+    return json.load(urllib.request.urlopen(request))["access_token"]
+
+
+def _log_lines(gateway):
+    return [json.loads(line) for line in gateway.log_text().splitlines() if line.strip()]
+
+
+def _request_lines(gateway, request_id=None):
+    """The gateway's per-request lines (waiting briefly for the one of `request_id`: a writer
+    thread writes them)."""
+    import time
+
+    for _ in range(100):
+        lines = [line for line in _log_lines(gateway) if line.get("target") == "agentkit::request"]
+        if request_id is None or any(line["request_id"] == request_id for line in lines):
+            return lines
+        time.sleep(0.02)
+    return lines
+
+
+def test_request_ids_reach_the_caller_the_log_and_the_execution_record(json_gateway):
+    client, env = _client(json_gateway), json_gateway.env
+    with pytest.raises(ScalekitNotFoundException) as missing:
+        client.actions.get_connected_account(connection_name="gmail", identifier=f"nobody-{uuid.uuid4().hex[:6]}")
+    request_id = missing.value.request_id
+    assert request_id and request_id.startswith("req_"), "the SDK named its call and the error carries the id"
+    [line] = [line for line in _request_lines(json_gateway, request_id) if line["request_id"] == request_id]
+    assert (line["status"], line["method"], line["client_id"]) == (404, "GET", env["SCALEKIT_CLIENT_ID"])
+    assert line["route"] == "/api/v1/connected_accounts/auth"
+
+    # A caller's own id is kept: answered in the header and the error body, stamped on the record.
+    user = f"rid-{uuid.uuid4().hex[:6]}"
+    link = client.actions.get_authorization_link(connection_name="gmail", identifier=user).link
+    urllib.request.urlopen(link).read()
+    token = _token(env)
+    call = urllib.request.Request(
+        env["SCALEKIT_ENV_URL"] + "/api/v1/execute_tool", method="POST",
+        data=json.dumps({"tool_name": "gmail_list_labels", "identifier": user, "params": {}}).encode(),
+        headers={"authorization": f"Bearer {token}", "content-type": "application/json", "x-request-id": "caller-trace-42"})
+    answer = urllib.request.urlopen(call)
+    assert answer.headers["x-request-id"] == "caller-trace-42"
+    records = json.load(urllib.request.urlopen(urllib.request.Request(
+        env["SCALEKIT_ENV_URL"] + f"/api/v1/executions?identifier={user}", headers={"authorization": f"Bearer {token}"})))
+    assert [r["request_id"] for r in records["executions"]] == ["caller-trace-42"]
+
+    # An id that could forge a log line is replaced, not echoed.
+    bad = urllib.request.Request(env["SCALEKIT_ENV_URL"] + "/api/v1/tools", headers={
+        "authorization": f"Bearer {token}", "x-request-id": 'x" level="ERROR'})
+    assert urllib.request.urlopen(bad).headers["x-request-id"].startswith("req_")
+
+
+def test_json_logs_one_line_per_request_with_route_templates_and_no_secret(json_gateway):
+    client, env = _client(json_gateway), json_gateway.env
+    user = f"logs-{uuid.uuid4().hex[:6]}"
+    client.actions.create_connected_account(connection_name="gmail", identifier=user, authorization_details={
+        "oauth_token": {"access_token": SECRET_CANARY, "refresh_token": SECRET_CANARY + "-refresh"}})
+    with pytest.raises(Exception):
+        client.actions.execute_tool(tool_name="gmail_list_labels", identifier=user, tool_input={})
+    config = f"logs-{uuid.uuid4().hex[:6]}"
+    client.actions.mcp.create_config(name=config, connection_tool_mappings=[{"connection_name": "gmail", "tools": ["gmail_list_labels"]}])
+    instance_url = client.actions.mcp.ensure_instance(config_name=config, user_identifier=user).instance.url
+    try:
+        urllib.request.urlopen(urllib.request.Request(instance_url, data=b"{}", headers={"content-type": "application/json", "x-request-id": "py-last"}))
+    except urllib.error.HTTPError:
+        pass
+
+    lines = _log_lines(json_gateway)
+    assert lines and all(isinstance(line, dict) for line in lines), "every line is one JSON object"
+    requests = _request_lines(json_gateway, "py-last")
+    routes = {line["route"] for line in requests}
+    assert {"/oauth/token", "/api/v1/connected_accounts", "/api/v1/execute_tool", "/mcp/v1/{key}"} <= routes
+    instance_key = instance_url.rstrip("/").rsplit("/", 1)[-1]
+    text = json_gateway.log_text()
+    assert instance_key not in text, "an MCP URL's key (a bearer secret) is never logged"
+    for secret in (SECRET_CANARY, env["SCALEKIT_CLIENT_SECRET"], _token(env)):
+        assert secret not in text
+    for line in requests:
+        assert set(line) >= {"method", "route", "status", "latency_ms", "client_id", "request_id"}
+        assert line["latency_ms"] >= 0

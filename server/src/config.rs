@@ -56,6 +56,9 @@ pub struct Config {
     /// How log lines are written (`format = "text" | "json"`).
     #[serde(default)]
     pub logging: crate::telemetry::logging::LoggingConfig,
+    /// Where `/metrics` is served (`listen = "127.0.0.1:9464"`); off when absent.
+    #[serde(default)]
+    pub metrics: crate::telemetry::metrics::MetricsConfig,
 }
 
 /// OAuth sign-in for MCP clients on config URLs. Who the user is comes from the app, one of two

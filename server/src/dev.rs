@@ -26,11 +26,13 @@ pub struct DevEnvironment {
 impl DevEnvironment {
     /// `export NAME=value` lines, as printed on stdout.
     pub fn exports(&self) -> String {
+        let metrics_url = self.gateway.metrics_addr.map(|a| format!("http://{a}/metrics")).unwrap_or_default();
         [
             ("SCALEKIT_ENV_URL", self.gateway.public_url.as_str()),
             ("SCALEKIT_CLIENT_ID", self.client_id.as_str()),
             ("SCALEKIT_CLIENT_SECRET", self.client_secret.as_str()),
             ("GMAIL_CONNECTION_NAME", "gmail"),
+            ("AGENTKIT_METRICS_URL", metrics_url.as_str()),
             ("AGENTKIT_SANDBOX_URL", self.sandbox_url.as_str()),
         ]
         .iter()
@@ -100,6 +102,8 @@ pub async fn start(opts: DevOptions) -> Result<DevEnvironment> {
             oidc: None,
             access_token_ttl_secs: 3600,
         }),
+        // Metrics on a loopback port of their own, printed as AGENTKIT_METRICS_URL.
+        metrics: crate::telemetry::metrics::MetricsConfig { listen: Some(SocketAddr::from(([127, 0, 0, 1], 0))) },
         ..Config::default()
     };
     let gateway = crate::start(config).await?;

@@ -112,6 +112,7 @@ impl std::error::Error for EgressRefused {}
 
 impl From<EgressRefused> for Error {
     fn from(r: EgressRefused) -> Error {
+        crate::telemetry::metrics::egress_refusal(r.reason);
         Error::new(ErrorKind::Forbidden, r.to_string()).with_error_code("EGRESS_REFUSED")
     }
 }

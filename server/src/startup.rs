@@ -21,6 +21,8 @@ pub struct RunningServer {
     pub public_url: String,
     pub task: JoinHandle<()>,
     pub state: SharedState,
+    /// Where `/metrics` is served, when `[metrics] listen` is set.
+    pub metrics_addr: Option<SocketAddr>,
     stop: tokio::sync::watch::Sender<bool>,
 }
 
@@ -102,10 +104,22 @@ pub async fn start(config: Config) -> Result<RunningServer> {
     }
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let drain = std::time::Duration::from_secs(server.shutdown_drain_secs);
+    let metrics_addr = match state.config.metrics.listen {
+        Some(metrics_listen) => {
+            crate::telemetry::metrics::install();
+            let metrics_listener = tokio::net::TcpListener::bind(metrics_listen).await.map_err(|e| {
+                Error::invalid_field("metrics.listen", format!("cannot listen on {metrics_listen}: {e}"))
+            })?;
+            let bound = metrics_listener.local_addr().ok();
+            tokio::spawn(crate::telemetry::scrape::serve(metrics_listener, state.clone(), stopped.clone()));
+            bound
+        }
+        None => None,
+    };
     let task = tokio::spawn(crate::listener::serve(listener, app, limits, stopped, drain));
     tokio::spawn(retention_loop(Arc::downgrade(&state)));
     tokio::spawn(reload_on_catalog_change(Arc::downgrade(&state)));
-    Ok(RunningServer { addr, public_url, task, state, stop })
+    Ok(RunningServer { addr, public_url, task, state, stop, metrics_addr })
 }
 
 /// How often old execution records and authorization requests are deleted.

@@ -88,4 +88,16 @@ describe('observability', () => {
       for (const field of ['method', 'route', 'status', 'latency_ms', 'client_id', 'request_id']) assert.ok(field in line, field);
     }
   });
+
+  it('serves Prometheus metrics on their own port, printed as AGENTKIT_METRICS_URL', async () => {
+    assert.equal((await fetch(`${env.SCALEKIT_ENV_URL}/metrics`)).status, 404, 'not on the public port');
+    const text = await (await fetch(env.AGENTKIT_METRICS_URL)).text();
+    const sample = (name, labels) => text.split('\n').filter((l) => l.startsWith(`${name}{`) && labels.every((x) => l.includes(x)))
+      .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
+    assert.equal(sample('agentkit_build_info', []), 1);
+    // The test above made one failed gmail_list_labels call on an account whose refresh is refused.
+    assert.equal(sample('agentkit_tool_execution_duration_seconds_count', ['gen_ai_tool_name="gmail_list_labels"', 'outcome="FAILED"']), 1);
+    assert.equal(sample('agentkit_token_refreshes_total', ['outcome="rejected"']), 1);
+    assert.ok(!text.includes(SECRET_CANARY) && !text.includes(env.SCALEKIT_CLIENT_SECRET));
+  });
 });

@@ -116,3 +116,103 @@ def test_json_logs_one_line_per_request_with_route_templates_and_no_secret(json_
     for line in requests:
         assert set(line) >= {"method", "route", "status", "latency_ms", "client_id", "request_id"}
         assert line["latency_ms"] >= 0
+
+
+def _scrape(url):
+    """`/metrics` through prometheus_client's own text parser: {(name, labels): value}."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    text = urllib.request.urlopen(url).read().decode()
+    samples = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            samples[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+    return text, samples
+
+
+def _value(samples, name, **labels):
+    matching = [v for (n, ls), v in samples.items() if n == name and set(labels.items()) <= set(ls)]
+    return sum(matching)
+
+
+def test_metrics_count_a_scripted_workload_exactly():
+    gateway = DevGateway()
+    try:
+        env = gateway.env
+        metrics_url = env["AGENTKIT_METRICS_URL"]
+        assert metrics_url.endswith("/metrics") and metrics_url != env["SCALEKIT_ENV_URL"] + "/metrics"
+        public = urllib.request.Request(env["SCALEKIT_ENV_URL"] + "/metrics")
+        with pytest.raises(urllib.error.HTTPError) as not_public:
+            urllib.request.urlopen(public)
+        assert not_public.value.code == 404, "metrics are not on the public port"
+
+        client = _client(gateway)
+        user, expired = f"m-{uuid.uuid4().hex[:6]}", f"m-exp-{uuid.uuid4().hex[:6]}"
+        urllib.request.urlopen(client.actions.get_authorization_link(connection_name="gmail", identifier=user).link).read()
+        for _ in range(3):
+            client.actions.execute_tool(tool_name="gmail_list_labels", identifier=user, tool_input={})
+        client.actions.create_connected_account(connection_name="gmail", identifier=expired, authorization_details={
+            "oauth_token": {"access_token": SECRET_CANARY, "refresh_token": SECRET_CANARY + "-refresh"}})
+        with pytest.raises(Exception):
+            client.actions.execute_tool(tool_name="gmail_list_labels", identifier=expired, tool_input={})
+
+        text, samples = _scrape(metrics_url)
+        tool = {"gen_ai_tool_name": "gmail_list_labels", "agentkit_connector": "gmail"}
+        assert _value(samples, "agentkit_tool_execution_duration_seconds_count", outcome="SUCCESS", **tool) == 3
+        assert _value(samples, "agentkit_tool_execution_duration_seconds_count", outcome="FAILED", **tool) == 1
+        route = {"http_route": "/api/v1/execute_tool", "http_request_method": "POST"}
+        assert _value(samples, "http_server_request_duration_seconds_count", http_response_status_code="200", **route) == 3
+        assert _value(samples, "http_server_request_duration_seconds_count", http_response_status_code="400", **route) == 1
+        upstream = "http_client_request_duration_seconds_count"
+        assert _value(samples, upstream, agentkit_connector="gmail", http_response_status_class="2xx") == 3
+        assert _value(samples, upstream, agentkit_connector="gmail", http_response_status_class="4xx") == 1
+        assert _value(samples, "agentkit_token_refreshes_total", agentkit_connector="gmail", outcome="rejected") == 1
+        assert _value(samples, "agentkit_token_refreshes_total", outcome="succeeded") == 0
+        assert _value(samples, "agentkit_connected_accounts", status="ACTIVE") == 1
+        assert _value(samples, "agentkit_connected_accounts", status="EXPIRED") == 1
+        assert _value(samples, "agentkit_build_info") == 1
+        assert SECRET_CANARY not in text and env["SCALEKIT_CLIENT_SECRET"] not in text and user not in text
+        # MCP: one Streamable HTTP session at 2025-11-25 listing and calling once.
+        import asyncio
+
+        from mcp import ClientSession
+        from mcp.client.streamable_http import streamablehttp_client
+
+        config = f"m-{uuid.uuid4().hex[:6]}"
+        client.actions.mcp.create_config(name=config, connection_tool_mappings=[{"connection_name": "gmail", "tools": ["gmail_list_labels"]}])
+        url = client.actions.mcp.ensure_instance(config_name=config, user_identifier=user).instance.url
+
+        async def session():
+            async with streamablehttp_client(url) as (read, write, _):
+                async with ClientSession(read, write) as mcp:
+                    await mcp.initialize()
+                    await mcp.list_tools()
+                    await mcp.call_tool("gmail_list_labels", {})
+
+        asyncio.run(session())
+        _, samples = _scrape(metrics_url)
+        version = {"mcp_protocol_version": "2025-11-25"}
+        assert _value(samples, "agentkit_mcp_sessions_total", **version) == 1
+        for method in ("initialize", "tools/list", "tools/call"):
+            assert _value(samples, "mcp_server_operation_duration_seconds_count", mcp_method_name=method, **version) == 1, method
+        assert _value(samples, "agentkit_tool_execution_duration_seconds_count", outcome="SUCCESS", **tool) == 4
+        # An egress refusal: a custom provider pointed at the cloud metadata address.
+        with pytest.raises(Exception):
+            client.actions.providers.create_custom_provider(display_name="Metadata", proxy_url="http://169.254.169.254/latest",
+                                                            auth_patterns=[{"type": "BEARER"}])
+        text, samples = _scrape(metrics_url)
+        assert _value(samples, "agentkit_egress_refusals_total") == 1
+        # The shipped Grafana dashboard asks only for metrics the gateway serves.
+        import re
+        from pathlib import Path
+
+        dashboard = json.loads((Path(__file__).resolve().parents[2] / "deploy" / "grafana-dashboard.json").read_text())
+        for panel in dashboard["panels"]:
+            for target in panel["targets"]:
+                for name in re.findall(r"\b(?:http|agentkit|mcp)_[a-z_]+", re.sub(r"by \([^)]*\)", "", target["expr"])):
+                    if name == "agentkit_rate_limit_refusals_total":
+                        continue  # no connector of `agentkit dev` has a rate limit to hit
+                    assert f"# TYPE {re.sub(r'_(count|bucket|sum)$', '', name)} " in text, (panel["title"], name)
+
+    finally:
+        gateway.stop()

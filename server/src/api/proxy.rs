@@ -124,9 +124,14 @@ pub async fn forward(
         if !body.is_empty() {
             req = req.body(body.clone()); // Bytes: shared, not copied
         }
+        let connector_slug = connector.slug.clone();
         async move {
             let credential = credential?;
-            req.header(credential.0.as_str(), credential.1.as_str()).send().await
+            let sent_at = std::time::Instant::now();
+            let sent = req.header(credential.0.as_str(), credential.1.as_str()).send().await;
+            let status = sent.as_ref().ok().map(|r| r.status().as_u16());
+            crate::telemetry::metrics::upstream_call(&connector_slug, status, sent_at.elapsed());
+            sent
         }
     };
     let account_id = account.id.clone();

@@ -177,7 +177,14 @@ impl Refresher {
         };
         let connection = src.registry.connection(&latest.connection_name)?;
         let app = src.oauth_app(&connection)?;
-        match app.refresh(&old_refresh).await {
+        let refreshed = app.refresh(&old_refresh).await;
+        let outcome = match &refreshed {
+            Ok(_) => "succeeded",
+            Err(TokenError::Rejected(_)) => "rejected",
+            Err(TokenError::Transient(_)) => "failed",
+        };
+        crate::telemetry::metrics::token_refresh(&connection.connector, outcome);
+        match refreshed {
             Ok(tokens) => {
                 self.backoff.lock().unwrap_or_else(|p| p.into_inner()).remove(id);
                 let (credentials, expires_at) = tokens.into_credentials(Some(&old_refresh), &app.scopes);

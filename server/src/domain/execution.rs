@@ -136,6 +136,12 @@ pub async fn run_for_account(
     record.latency_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
     record.created_at = Utc::now();
     tracing::info!(execution = %execution_id, tool = %record.tool_name, account = %account.id, status = %record.status, latency_ms = record.latency_ms, "tool executed");
+    crate::telemetry::metrics::tool_execution(
+        &record.tool_name,
+        &tool.connector.slug,
+        record.status.as_str(),
+        started.elapsed(),
+    );
     state.store.record_execution(record).await;
     state.store.touch_account(&account.id).await;
     match outcome {

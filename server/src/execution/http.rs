@@ -166,7 +166,11 @@ async fn call_upstream(upstream: &Upstream<'_>, req: &RequestDef, scope: &Scope<
                 Error::new(ErrorKind::Server, format!("{}: the provider request could not be built", tool.def.name))
             }));
         };
-        let resp = this_try.send().await.map_err(|e| match e.kind() {
+        let sent_at = std::time::Instant::now();
+        let sent = this_try.send().await;
+        let status = sent.as_ref().ok().map(|r| r.status().as_u16());
+        crate::telemetry::metrics::upstream_call(&tool.connector.slug, status, sent_at.elapsed());
+        let resp = sent.map_err(|e| match e.kind() {
             ErrorKind::Forbidden | ErrorKind::InvalidInput => e,
             kind => Error::new(kind, format!("{}: {}", tool.def.name, e.message())).with_error_code("TOOL_ERROR"),
         })?;

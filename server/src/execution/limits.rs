@@ -140,10 +140,15 @@ impl RateLimiter {
                 let max_wait = rule.max_wait_ms as f64 / 1000.0;
                 match store.take_rate_limit_slot(connector, account, interval, burst, max_wait).await? {
                     crate::store::SlotAnswer::Wait(wait) => Duration::from_secs_f64(wait.min(max_wait)),
-                    crate::store::SlotAnswer::Refused(room_in) => return Err(rule.used_up(connector, room_in)),
+                    crate::store::SlotAnswer::Refused(room_in) => {
+                        crate::telemetry::metrics::rate_limit_refusal(connector);
+                        return Err(rule.used_up(connector, room_in));
+                    }
                 }
             }
-            None => self.reserve(connector, account, rule, Instant::now())?,
+            None => self.reserve(connector, account, rule, Instant::now()).inspect_err(|_| {
+                crate::telemetry::metrics::rate_limit_refusal(connector);
+            })?,
         };
         if !wait.is_zero() {
             tokio::time::sleep(wait).await;

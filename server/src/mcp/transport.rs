@@ -32,6 +32,10 @@ use crate::state::{AppState, SharedState};
 
 const SESSION_HEADER: &str = "mcp-session-id";
 const VERSION_HEADER: &str = "mcp-protocol-version";
+/// The revision of the HTTP+SSE transport (clients of it send no version header).
+const LEGACY_SSE_VERSION: &str = "2024-11-05";
+/// What a Streamable HTTP request without the version header is taken to speak (the spec's rule).
+const LEGACY_DEFAULT_VERSION: &str = "2025-03-26";
 
 pub(super) fn http_error(status: StatusCode, message: &str) -> Response {
     (status, Json(json!({"jsonrpc": "2.0", "id": null, "error": {"code": -32000, "message": message}}))).into_response()
@@ -89,14 +93,52 @@ async fn config_target(state: &AppState, id: &str, headers: &HeaderMap) -> Resul
 }
 
 /// Handles one JSON-RPC message; `None` for notifications and client responses.
-async fn handle(state: &AppState, target: &Target, msg: &Value) -> Option<Value> {
+async fn handle(state: &AppState, target: &Target, msg: &Value, version: &str) -> Option<Value> {
+    let started = std::time::Instant::now();
+    let answer = answer(state, target, msg).await;
+    let method = msg.get("method").and_then(Value::as_str).unwrap_or_default();
+    let version = match method {
+        "initialize" => negotiated_version(msg),
+        _ => version,
+    };
+    crate::telemetry::metrics::mcp_request(method_label(method), version_label(version), started.elapsed());
+    answer
+}
+
+/// MCP methods counted under their own name in metrics; anything else a client sends is `other`
+/// (a label per arbitrary string would let clients grow the metrics without bound).
+const COUNTED_METHODS: &[&str] = &[
+    "initialize",
+    "ping",
+    "server/discover",
+    "tools/list",
+    "tools/call",
+    "notifications/initialized",
+    "notifications/cancelled",
+];
+
+fn method_label(method: &str) -> &'static str {
+    COUNTED_METHODS.iter().find(|m| **m == method).copied().unwrap_or("other")
+}
+
+fn version_label(version: &str) -> &'static str {
+    super::modern::MODERN_VERSIONS.iter().chain(PROTOCOL_VERSIONS).find(|v| **v == version).copied().unwrap_or("other")
+}
+
+/// The revision an `initialize` settles on: the client's when we speak it, else our newest.
+fn negotiated_version(msg: &Value) -> &'static str {
+    let requested = msg.pointer("/params/protocolVersion").and_then(Value::as_str).unwrap_or_default();
+    PROTOCOL_VERSIONS.iter().find(|v| **v == requested).copied().unwrap_or(PROTOCOL_VERSIONS[0])
+}
+
+/// The answer to one message.
+async fn answer(state: &AppState, target: &Target, msg: &Value) -> Option<Value> {
     let id = msg.get("id")?.clone();
     let method = msg.get("method").and_then(Value::as_str)?;
     let params = msg.get("params").cloned().unwrap_or(Value::Null);
     Some(match method {
         "initialize" => {
-            let requested = params.get("protocolVersion").and_then(Value::as_str).unwrap_or_default();
-            let version = PROTOCOL_VERSIONS.iter().find(|v| **v == requested).copied().unwrap_or(PROTOCOL_VERSIONS[0]);
+            let version = negotiated_version(msg);
             rpc_result(
                 &id,
                 json!({
@@ -138,7 +180,14 @@ async fn post(state: &AppState, target: Target, headers: &HeaderMap, body: &[u8]
     };
     if parsed.is_object() && super::modern::is_modern(&parsed, headers) {
         // 2026-07-28: one request, no session.
+        let started = std::time::Instant::now();
         let (status, answer) = super::modern::handle(state, &target, headers, &parsed).await;
+        let method = parsed.get("method").and_then(Value::as_str).unwrap_or_default();
+        let version = parsed
+            .pointer("/params/_meta/io.modelcontextprotocol~1protocolVersion")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        crate::telemetry::metrics::mcp_request(method_label(method), version_label(version), started.elapsed());
         return match answer {
             None => status.into_response(),
             Some(answer) => (status, answer_body(headers, answer)).into_response(),
@@ -174,9 +223,10 @@ async fn post(state: &AppState, target: Target, headers: &HeaderMap, body: &[u8]
             }
         }
     }
+    let version = headers.get(VERSION_HEADER).and_then(|v| v.to_str().ok()).unwrap_or(LEGACY_DEFAULT_VERSION);
     let mut answers = Vec::new();
     for msg in &messages {
-        if let Some(answer) = handle(state, &target, msg).await {
+        if let Some(answer) = handle(state, &target, msg, version).await {
             answers.push(answer);
         }
     }
@@ -188,6 +238,7 @@ async fn post(state: &AppState, target: Target, headers: &HeaderMap, body: &[u8]
     if initializing {
         match state.store.open_mcp_session(&target.owner, SESSIONS_PER_URL).await {
             Ok(id) => {
+                crate::telemetry::metrics::mcp_session_opened(messages.first().map_or("", negotiated_version));
                 if let Ok(v) = HeaderValue::from_str(&id) {
                     response.headers_mut().insert(SESSION_HEADER, v);
                 }
@@ -223,6 +274,7 @@ fn get(state: &AppState, target: Target, headers: &HeaderMap, messages_path: Str
     }
     let (tx, rx) = mpsc::unbounded_channel::<Value>();
     let session = state.mcp_sessions.open(&target.owner, Some(tx));
+    crate::telemetry::metrics::mcp_session_opened(LEGACY_SSE_VERSION);
     let endpoint = Event::default().event("endpoint").data(format!("{messages_path}?sessionId={session}"));
     let guard = EndWithStream { sessions: state.mcp_sessions.clone(), id: session, owner: target.owner.clone() };
     let answers = futures::stream::unfold((rx, guard), |(mut rx, guard)| async move {
@@ -257,7 +309,7 @@ async fn legacy_message(
     let Ok(msg) = serde_json::from_slice::<Value>(body) else {
         return http_error(StatusCode::BAD_REQUEST, "Parse error");
     };
-    if let Some(answer) = handle(state, &target, &msg).await {
+    if let Some(answer) = handle(state, &target, &msg, LEGACY_SSE_VERSION).await {
         if stream.send(answer).is_err() {
             state.mcp_sessions.close(&session, &target.owner);
             return http_error(StatusCode::NOT_FOUND, "the event stream of this session is closed");

@@ -411,6 +411,15 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
+    /// How many connected accounts are in each status (for the accounts gauge of `/metrics`).
+    pub async fn count_accounts_by_status(&self) -> Result<Vec<(String, i64)>> {
+        let rows = sqlx::query("SELECT status, COUNT(*) AS n FROM connected_accounts GROUP BY status")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(rows.iter().map(|r| (r.get::<String, _>("status"), r.get::<i64, _>("n"))).collect())
+    }
+
     pub async fn count_accounts_of_connection(&self, connection_name: &str) -> Result<i64> {
         let row = sqlx::query("SELECT count(*) AS n FROM connected_accounts WHERE connection_name = $1")
             .bind(connection_name)

@@ -71,7 +71,9 @@ pub async fn observe(request: Request, next: Next) -> Response {
         response.headers_mut().insert(REQUEST_ID_HEADER, value);
     }
     let status = response.status().as_u16();
-    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let elapsed = started.elapsed();
+    super::metrics::http_request(method.as_str(), &route, status, elapsed);
+    let latency_ms = elapsed.as_secs_f64() * 1000.0;
     let client_id = context.client_id.get().map(String::as_str).unwrap_or("-");
     if is_probe(&route) {
         tracing::debug!(target: "agentkit::request", %method, %route, status, latency_ms, client_id, request_id = %id, "request");

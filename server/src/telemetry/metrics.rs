@@ -1,0 +1,167 @@
+//! Prometheus metrics: recorded through the `metrics` facade, rendered in the Prometheus text
+//! format by `metrics-exporter-prometheus`, served at `/metrics` on a listener of their own
+//! (`[metrics] listen`; never the public port unless configured so). Names follow the
+//! OpenTelemetry semantic conventions where they exist (HTTP server and client durations, MCP
+//! operations, GenAI tool names), with the `agentkit_` prefix for the gateway's own.
+//!
+//! Every recording function lives here, so each metric is named and labelled in one place.
+//! Without a listener no recorder is installed and recording costs nothing.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use serde::Deserialize;
+
+/// `[metrics]` in the config file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// Where `/metrics` is served, e.g. "127.0.0.1:9464"; off when absent.
+    pub listen: Option<std::net::SocketAddr>,
+}
+
+const HTTP_SERVER_DURATION: &str = "http_server_request_duration_seconds";
+const HTTP_CLIENT_DURATION: &str = "http_client_request_duration_seconds";
+const TOOL_EXECUTION_DURATION: &str = "agentkit_tool_execution_duration_seconds";
+const TOKEN_REFRESHES: &str = "agentkit_token_refreshes_total";
+const CONNECTED_ACCOUNTS: &str = "agentkit_connected_accounts";
+const MCP_OPERATION_DURATION: &str = "mcp_server_operation_duration_seconds";
+const MCP_SESSIONS: &str = "agentkit_mcp_sessions_total";
+const RATE_LIMIT_REFUSALS: &str = "agentkit_rate_limit_refusals_total";
+const EGRESS_REFUSALS: &str = "agentkit_egress_refusals_total";
+const BUILD_INFO: &str = "agentkit_build_info";
+
+/// Latency buckets, in seconds: 1 ms to 30 s (the longest a provider call may take).
+const DURATION_BUCKETS: &[f64] = &[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];
+
+static RECORDER: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+
+/// Installs the process-wide recorder (once; later calls return the same handle).
+pub fn install() -> Option<&'static PrometheusHandle> {
+    RECORDER
+        .get_or_init(|| {
+            let recorder = PrometheusBuilder::new()
+                .set_buckets_for_metric(Matcher::Suffix("duration_seconds".into()), DURATION_BUCKETS)
+                .ok()?
+                .build_recorder();
+            let handle = recorder.handle();
+            metrics::set_global_recorder(recorder).ok()?;
+            describe();
+            metrics::gauge!(BUILD_INFO, "version" => env!("CARGO_PKG_VERSION")).set(1.0);
+            Some(handle)
+        })
+        .as_ref()
+}
+
+fn describe() {
+    use metrics::{describe_counter, describe_gauge, describe_histogram, Unit};
+    describe_histogram!(
+        HTTP_SERVER_DURATION,
+        Unit::Seconds,
+        "Duration of HTTP requests the gateway served, by route template and status code."
+    );
+    describe_histogram!(
+        HTTP_CLIENT_DURATION,
+        Unit::Seconds,
+        "Duration of calls to providers, by connector and status class."
+    );
+    describe_histogram!(
+        TOOL_EXECUTION_DURATION,
+        Unit::Seconds,
+        "Duration of tool executions, by tool, connector and outcome."
+    );
+    describe_counter!(TOKEN_REFRESHES, "Access-token refreshes at providers, by connector and outcome.");
+    describe_gauge!(CONNECTED_ACCOUNTS, "Connected accounts by status (counted when scraped).");
+    describe_histogram!(
+        MCP_OPERATION_DURATION,
+        Unit::Seconds,
+        "Duration of MCP requests, by method and protocol version."
+    );
+    describe_counter!(MCP_SESSIONS, "MCP sessions opened (initialize), by protocol version.");
+    describe_counter!(RATE_LIMIT_REFUSALS, "Provider calls refused by a connector's rate limit.");
+    describe_counter!(EGRESS_REFUSALS, "Outbound connections refused by the egress policy, by reason.");
+    describe_gauge!(BUILD_INFO, "The gateway's version (always 1).");
+}
+
+/// One HTTP request the gateway answered.
+pub fn http_request(method: &str, route: &str, status: u16, elapsed: Duration) {
+    metrics::histogram!(HTTP_SERVER_DURATION,
+        "http_request_method" => method.to_string(),
+        "http_route" => route.to_string(),
+        "http_response_status_code" => status.to_string())
+    .record(elapsed.as_secs_f64());
+}
+
+/// "2xx" … "5xx", or "error" when no answer came.
+fn status_class(status: Option<u16>) -> &'static str {
+    match status {
+        Some(100..=199) => "1xx",
+        Some(200..=299) => "2xx",
+        Some(300..=399) => "3xx",
+        Some(400..=499) => "4xx",
+        Some(500..=599) => "5xx",
+        _ => "error",
+    }
+}
+
+/// One request to a provider (every try of a retried call counts).
+pub fn upstream_call(connector: &str, status: Option<u16>, elapsed: Duration) {
+    metrics::histogram!(HTTP_CLIENT_DURATION,
+        "agentkit_connector" => connector.to_string(),
+        "http_response_status_class" => status_class(status))
+    .record(elapsed.as_secs_f64());
+}
+
+/// One tool execution, whatever its outcome (`SUCCESS`, `FAILED`, …, as on its record).
+pub fn tool_execution(tool: &str, connector: &str, outcome: &str, elapsed: Duration) {
+    metrics::histogram!(TOOL_EXECUTION_DURATION,
+        "gen_ai_tool_name" => tool.to_string(),
+        "agentkit_connector" => connector.to_string(),
+        "outcome" => outcome.to_string())
+    .record(elapsed.as_secs_f64());
+}
+
+/// One refresh (or service-account mint) at a provider: `succeeded`, `rejected` or `failed`.
+pub fn token_refresh(connector: &str, outcome: &'static str) {
+    metrics::counter!(TOKEN_REFRESHES, "agentkit_connector" => connector.to_string(), "outcome" => outcome)
+        .increment(1);
+}
+
+/// One MCP request (JSON-RPC call) answered.
+/// Both labels come from short fixed lists (see `mcp::transport`), never from what a client sent.
+pub fn mcp_request(method: &'static str, protocol_version: &'static str, elapsed: Duration) {
+    metrics::histogram!(MCP_OPERATION_DURATION,
+        "mcp_method_name" => method,
+        "mcp_protocol_version" => protocol_version)
+    .record(elapsed.as_secs_f64());
+}
+
+/// One MCP session opened (`initialize` on Streamable HTTP, or a legacy SSE stream).
+pub fn mcp_session_opened(protocol_version: &'static str) {
+    metrics::counter!(MCP_SESSIONS, "mcp_protocol_version" => protocol_version).increment(1);
+}
+
+/// One provider call refused by the connector's rate limit.
+pub fn rate_limit_refusal(connector: &str) {
+    metrics::counter!(RATE_LIMIT_REFUSALS, "agentkit_connector" => connector.to_string()).increment(1);
+}
+
+/// One outbound connection refused by the egress policy.
+pub fn egress_refusal(reason: &'static str) {
+    metrics::counter!(EGRESS_REFUSALS, "reason" => reason).increment(1);
+}
+
+/// The text of `/metrics`, with the accounts gauge set from `accounts_by_status` (`None` when
+/// the accounts could not be counted: the gauge keeps its last value).
+pub fn render(accounts_by_status: Option<Vec<(String, i64)>>) -> Option<String> {
+    let handle = install()?;
+    if let Some(counts) = accounts_by_status {
+        for status in agentkit_core::model::ConnectorStatus::ALL.iter().skip(1).map(|s| s.as_str()) {
+            let n = counts.iter().find(|(s, _)| s == status).map_or(0, |(_, n)| *n);
+            metrics::gauge!(CONNECTED_ACCOUNTS, "status" => status).set(n as f64);
+        }
+    }
+    handle.run_upkeep();
+    Some(handle.render())
+}

@@ -378,6 +378,10 @@ pub struct ConnectionConfig {
     /// connector's (`{ instance_url = ["*.sandbox.my.salesforce.com"] }`).
     #[serde(default)]
     pub api_config_hosts: std::collections::BTreeMap<String, Vec<String>>,
+    /// Send the W3C `traceparent` of each provider call to the provider (off: a provider learns
+    /// nothing of the caller's traces unless the operator opts in).
+    #[serde(default)]
+    pub propagate_trace_context: bool,
 }
 
 impl ConnectionConfig {

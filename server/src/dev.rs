@@ -92,6 +92,7 @@ pub async fn start(opts: DevOptions) -> Result<DevEnvironment> {
             account_lookup_url: None,
             allow_writes: false,
             api_config_hosts: Default::default(),
+            propagate_trace_context: false,
         }],
         // The sandbox is an internal address: allowed by name, the policy stays on.
         egress: crate::egress::EgressConfig { allow: vec![sandbox_addr.to_string()] },

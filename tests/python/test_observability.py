@@ -216,3 +216,114 @@ def test_metrics_count_a_scripted_workload_exactly():
 
     finally:
         gateway.stop()
+
+
+class _OtlpReceiver:
+    """An OTLP/HTTP trace receiver: decodes each export with the official protobuf definitions
+    (opentelemetry-proto) and keeps the spans."""
+
+    def __init__(self):
+        import http.server
+        import threading
+
+        from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+            ExportTraceServiceRequest,
+            ExportTraceServiceResponse,
+        )
+
+        spans = self.spans = []
+        self.resources = []
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["content-length"]))
+                request = ExportTraceServiceRequest()
+                request.ParseFromString(body)
+                for resource_spans in request.resource_spans:
+                    receiver.resources.append(resource_spans.resource)
+                    for scope_spans in resource_spans.scope_spans:
+                        spans.extend(scope_spans.spans)
+                answer = ExportTraceServiceResponse().SerializeToString()
+                self.send_response(200 if self.path == "/v1/traces" else 404)
+                self.send_header("content-type", "application/x-protobuf")
+                self.send_header("content-length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+
+    def wait_for(self, predicate, timeout=10.0):
+        import time
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if predicate(self.spans):
+                return self.spans
+            time.sleep(0.05)
+        return self.spans
+
+
+def test_traces_of_one_tool_call_reach_an_otlp_receiver_continuing_the_callers_trace():
+    receiver = _OtlpReceiver()
+    gateway = DevGateway(env={"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.url, "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+                              "OTEL_SERVICE_NAME": "agentkit-under-test", "OTEL_BSP_SCHEDULE_DELAY": "100"})
+    try:
+        env = gateway.env
+        client = _client(gateway)
+        user = f"trace-{uuid.uuid4().hex[:6]}"
+        urllib.request.urlopen(client.actions.get_authorization_link(connection_name="gmail", identifier=user).link).read()
+        trace_id, parent_id = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
+        token = _token(env)
+        call = urllib.request.Request(
+            env["SCALEKIT_ENV_URL"] + "/api/v1/execute_tool", method="POST",
+            data=json.dumps({"tool_name": "gmail_list_labels", "identifier": user, "params": {}}).encode(),
+            headers={"authorization": f"Bearer {token}", "content-type": "application/json",
+                     "traceparent": f"00-{trace_id}-{parent_id}-01"})
+        urllib.request.urlopen(call).read()
+
+        def of_the_call(spans):
+            return [s for s in spans if s.trace_id.hex() == trace_id]
+
+        spans = of_the_call(receiver.wait_for(lambda all_spans: len(of_the_call(all_spans)) >= 3))
+        by_name = {s.name: s for s in spans}
+        assert {"POST /api/v1/execute_tool", "execute_tool gmail_list_labels", "GET"} <= set(by_name), sorted(by_name)
+        request, execution, provider = by_name["POST /api/v1/execute_tool"], by_name["execute_tool gmail_list_labels"], by_name["GET"]
+        assert request.parent_span_id.hex() == parent_id, "the gateway's span continues the caller's"
+        assert execution.parent_span_id == request.span_id
+        assert provider.parent_span_id == execution.span_id, "the provider call is a child of the execution"
+        from opentelemetry.proto.trace.v1.trace_pb2 import Span
+
+        assert (request.kind, provider.kind) == (Span.SPAN_KIND_SERVER, Span.SPAN_KIND_CLIENT)
+        attributes = {a.key: a.value.string_value or a.value.int_value for a in provider.attributes}
+        assert attributes["http.response.status_code"] == 200 and attributes["agentkit.connector"] == "gmail"
+        services = {a.value.string_value for r in receiver.resources for a in r.attributes if a.key == "service.name"}
+        assert services == {"agentkit-under-test"}
+
+        # MCP: a trace context in `_meta` is continued by the MCP request's span.
+        config = f"t-{uuid.uuid4().hex[:6]}"
+        client.actions.mcp.create_config(name=config, connection_tool_mappings=[{"connection_name": "gmail", "tools": ["gmail_list_labels"]}])
+        url = client.actions.mcp.ensure_instance(config_name=config, user_identifier=user).instance.url
+        mcp_trace = "0af7651916cd43dd8448eb211c80319c"
+        meta = {"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {},
+                "traceparent": f"00-{mcp_trace}-b7ad6b7169203331-01"}
+        urllib.request.urlopen(urllib.request.Request(url, method="POST", data=json.dumps(
+            {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "gmail_list_labels", "arguments": {}, "_meta": meta}}).encode(),
+            headers={"content-type": "application/json", "accept": "application/json, text/event-stream",
+                     "mcp-protocol-version": "2026-07-28", "mcp-method": "tools/call", "mcp-name": "gmail_list_labels"})).read()
+        spans = receiver.wait_for(lambda all_spans: any(s.trace_id.hex() == mcp_trace and s.name == "GET" for s in all_spans))
+        names = {s.name for s in spans if s.trace_id.hex() == mcp_trace}
+        assert {"tools/call", "execute_tool gmail_list_labels", "GET"} <= names, names
+
+        # No secret in any span: tokens, client secret, the MCP URL's key.
+        exported = " ".join(str(s) for s in receiver.spans)
+        for secret in (token, env["SCALEKIT_CLIENT_SECRET"], url.rsplit("/", 1)[-1]):
+            assert secret not in exported
+    finally:
+        gateway.stop()
+        receiver.server.shutdown()

@@ -6,6 +6,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::Response;
 use futures::StreamExt;
+use tracing::Instrument;
 
 use agentkit_core::model::AccountSelector;
 use agentkit_core::{Error, ErrorKind};
@@ -55,7 +56,7 @@ fn forwards_request_header(name: &str) -> bool {
         || name.ends_with("-version")
         || (name.starts_with("x-")
             && !name.starts_with("x-forwarded-")
-            && !matches!(name, "x-real-ip" | "x-sdk-version" | "x-api-version")
+            && !matches!(name, "x-real-ip" | "x-sdk-version" | "x-api-version" | "x-request-id")
             && !name.starts_with("x-aws-"))
 }
 
@@ -125,11 +126,27 @@ pub async fn forward(
             req = req.body(body.clone()); // Bytes: shared, not copied
         }
         let connector_slug = connector.slug.clone();
+        let span = tracing::info_span!(
+            "provider_call",
+            otel.name = %upstream_method,
+            otel.kind = "client",
+            http.request.method = %upstream_method,
+            agentkit.connector = %connector.slug,
+            http.response.status_code = tracing::field::Empty,
+        );
+        if connection.propagate_trace_context {
+            for (name, value) in crate::telemetry::traces::trace_headers(&span) {
+                req = req.header(name, value);
+            }
+        }
         async move {
             let credential = credential?;
             let sent_at = std::time::Instant::now();
-            let sent = req.header(credential.0.as_str(), credential.1.as_str()).send().await;
+            let sent = req.header(credential.0.as_str(), credential.1.as_str()).send().instrument(span.clone()).await;
             let status = sent.as_ref().ok().map(|r| r.status().as_u16());
+            if let Some(status) = status {
+                span.record("http.response.status_code", i64::from(status));
+            }
             crate::telemetry::metrics::upstream_call(&connector_slug, status, sent_at.elapsed());
             sent
         }

@@ -177,7 +177,8 @@ impl Refresher {
         };
         let connection = src.registry.connection(&latest.connection_name)?;
         let app = src.oauth_app(&connection)?;
-        let refreshed = app.refresh(&old_refresh).await;
+        let span = tracing::info_span!("refresh_token", agentkit.connector = %connection.connector);
+        let refreshed = tracing::Instrument::instrument(app.refresh(&old_refresh), span).await;
         let outcome = match &refreshed {
             Ok(_) => "succeeded",
             Err(TokenError::Rejected(_)) => "rejected",

@@ -58,6 +58,26 @@ pub async fn run_for_account(
     input: serde_json::Map<String, Value>,
     traceparent: Option<&str>,
 ) -> Result<ExecuteToolResponse> {
+    use tracing::Instrument;
+    // A span per execution, named as OpenTelemetry's GenAI conventions name tool runs.
+    let span = tracing::info_span!(
+        "execute_tool",
+        otel.name = %format!("execute_tool {}", tool.def.name),
+        gen_ai.operation.name = "execute_tool",
+        gen_ai.tool.name = %tool.def.name,
+        agentkit.connector = %tool.connector.slug,
+    );
+    run_in_span(state, api_client_id, tool, account, input, traceparent).instrument(span).await
+}
+
+async fn run_in_span(
+    state: &AppState,
+    api_client_id: &str,
+    tool: &CatalogTool,
+    account: AccountRecord,
+    input: serde_json::Map<String, Value>,
+    traceparent: Option<&str>,
+) -> Result<ExecuteToolResponse> {
     let started = Instant::now();
     let execution_id = format!("exec_{}", uuid::Uuid::new_v4().simple());
     let run = |account: &AccountRecord| {
@@ -98,6 +118,7 @@ pub async fn run_for_account(
                 limiter: &state.rate_limiter,
                 account_id: &account_id,
                 egress: &state.egress,
+                propagate_trace_context: connection.propagate_trace_context,
             };
             crate::execution::http::run_tool(&upstream, input).await
         }

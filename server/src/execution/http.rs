@@ -2,6 +2,7 @@
 //! injects the account's credential, fans out `expand` steps and shapes the answer.
 
 use std::time::Duration;
+use tracing::Instrument;
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
@@ -101,6 +102,13 @@ pub struct Upstream<'a> {
     pub account_id: &'a str,
     /// The way out to the provider.
     pub egress: &'a crate::egress::Egress,
+    /// Send the call's `traceparent` to the provider (the connection's `propagate_trace_context`).
+    pub propagate_trace_context: bool,
+}
+
+/// The host of a provider URL, for span attributes (never its path or query, which can hold ids).
+fn host_of(url: &str) -> String {
+    url::Url::parse(url).ok().and_then(|u| u.host_str().map(String::from)).unwrap_or_default()
 }
 
 /// How much of one provider answer a tool reads, as a multiple of the tool's output cap (answers
@@ -117,7 +125,7 @@ impl Upstream<'_> {
 
 /// One provider call; answers that are not 2xx become tool errors.
 async fn call_upstream(upstream: &Upstream<'_>, req: &RequestDef, scope: &Scope<'_>) -> Result<Value> {
-    let Upstream { tool, base_url, credential, limiter, account_id, egress } = *upstream;
+    let Upstream { tool, base_url, credential, limiter, account_id, egress, propagate_trace_context } = *upstream;
     scope.check_path_values(&req.path)?;
     let path = scope.interpolate(&req.path, encode_path_segment);
     let url = format!("{}{}", base_url.trim_end_matches('/'), path);
@@ -166,9 +174,28 @@ async fn call_upstream(upstream: &Upstream<'_>, req: &RequestDef, scope: &Scope<
                 Error::new(ErrorKind::Server, format!("{}: the provider request could not be built", tool.def.name))
             }));
         };
+        // A client span per try (OpenTelemetry's HTTP conventions: named by the method).
+        let span = tracing::info_span!(
+            "provider_call",
+            otel.name = %method,
+            otel.kind = "client",
+            http.request.method = %method,
+            server.address = %host_of(&url),
+            agentkit.connector = %tool.connector.slug,
+            http.response.status_code = tracing::field::Empty,
+        );
+        let mut this_try = this_try;
+        if propagate_trace_context {
+            for (name, value) in crate::telemetry::traces::trace_headers(&span) {
+                this_try = this_try.header(name, value);
+            }
+        }
         let sent_at = std::time::Instant::now();
-        let sent = this_try.send().await;
+        let sent = this_try.send().instrument(span.clone()).await;
         let status = sent.as_ref().ok().map(|r| r.status().as_u16());
+        if let Some(status) = status {
+            span.record("http.response.status_code", i64::from(status));
+        }
         crate::telemetry::metrics::upstream_call(&tool.connector.slug, status, sent_at.elapsed());
         let resp = sent.map_err(|e| match e.kind() {
             ErrorKind::Forbidden | ErrorKind::InvalidInput => e,

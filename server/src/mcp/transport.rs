@@ -14,6 +14,7 @@
 //! the user has not authorized yields a tool error carrying an authorization link.
 
 use std::convert::Infallible;
+use tracing::Instrument;
 
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
@@ -95,12 +96,12 @@ async fn config_target(state: &AppState, id: &str, headers: &HeaderMap) -> Resul
 /// Handles one JSON-RPC message; `None` for notifications and client responses.
 async fn handle(state: &AppState, target: &Target, msg: &Value, version: &str) -> Option<Value> {
     let started = std::time::Instant::now();
-    let answer = answer(state, target, msg).await;
     let method = msg.get("method").and_then(Value::as_str).unwrap_or_default();
     let version = match method {
         "initialize" => negotiated_version(msg),
         _ => version,
     };
+    let answer = answer(state, target, msg).instrument(mcp_span(msg, method, version)).await;
     crate::telemetry::metrics::mcp_request(method_label(method), version_label(version), started.elapsed());
     answer
 }
@@ -123,6 +124,22 @@ fn method_label(method: &str) -> &'static str {
 
 fn version_label(version: &str) -> &'static str {
     super::modern::MODERN_VERSIONS.iter().chain(PROTOCOL_VERSIONS).find(|v| **v == version).copied().unwrap_or("other")
+}
+
+/// A span per MCP request, named by its method (MCP's OpenTelemetry conventions), continuing
+/// the trace of a W3C `traceparent` in `_meta`.
+fn mcp_span(msg: &Value, method: &str, version: &str) -> tracing::Span {
+    let span = tracing::info_span!(
+        "mcp",
+        otel.name = method_label(method),
+        otel.kind = "server",
+        mcp.method.name = method_label(method),
+        mcp.protocol.version = version_label(version),
+    );
+    let traceparent = msg.pointer("/params/_meta/traceparent").and_then(Value::as_str);
+    let tracestate = msg.pointer("/params/_meta/tracestate").and_then(Value::as_str);
+    crate::telemetry::traces::continue_trace(&span, traceparent, tracestate);
+    span
 }
 
 /// The revision an `initialize` settles on: the client's when we speak it, else our newest.
@@ -181,12 +198,14 @@ async fn post(state: &AppState, target: Target, headers: &HeaderMap, body: &[u8]
     if parsed.is_object() && super::modern::is_modern(&parsed, headers) {
         // 2026-07-28: one request, no session.
         let started = std::time::Instant::now();
-        let (status, answer) = super::modern::handle(state, &target, headers, &parsed).await;
         let method = parsed.get("method").and_then(Value::as_str).unwrap_or_default();
         let version = parsed
             .pointer("/params/_meta/io.modelcontextprotocol~1protocolVersion")
             .and_then(Value::as_str)
             .unwrap_or_default();
+        let (status, answer) = super::modern::handle(state, &target, headers, &parsed)
+            .instrument(mcp_span(&parsed, method, version))
+            .await;
         crate::telemetry::metrics::mcp_request(method_label(method), version_label(version), started.elapsed());
         return match answer {
             None => status.into_response(),

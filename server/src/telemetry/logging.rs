@@ -33,8 +33,24 @@ impl LogFormat {
     }
 }
 
-/// Installs the global subscriber. Keep the guard alive: dropping it flushes the queue.
-pub fn init(format: LogFormat) -> tracing_appender::non_blocking::WorkerGuard {
+/// What must live as long as the process: the log writer (dropping it flushes the queue) and the
+/// trace exporter (shut down on drop, which sends the spans still batched).
+pub struct LogGuards {
+    _writer: tracing_appender::non_blocking::WorkerGuard,
+    traces: Option<opentelemetry_sdk::trace::SdkTracerProvider>,
+}
+
+impl Drop for LogGuards {
+    fn drop(&mut self) {
+        if let Some(provider) = self.traces.take() {
+            let _ = provider.shutdown();
+        }
+    }
+}
+
+/// Installs the global subscriber: the log output, and OTLP trace export when the environment
+/// asks for it (see [`super::traces`]).
+pub fn init(format: LogFormat) -> LogGuards {
     use std::io::IsTerminal;
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
@@ -53,8 +69,10 @@ pub fn init(format: LogFormat) -> tracing_appender::non_blocking::WorkerGuard {
             .with_writer(writer)
             .boxed(),
     };
-    tracing_subscriber::registry().with(filter).with(output).init();
-    guard
+    let traces = super::traces::provider_from_env();
+    let otlp = traces.as_ref().map(super::traces::layer);
+    tracing_subscriber::registry().with(filter).with(output).with(otlp).init();
+    LogGuards { _writer: guard, traces }
 }
 
 use tracing_subscriber::Layer as _;

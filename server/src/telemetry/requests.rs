@@ -64,13 +64,28 @@ pub async fn observe(request: Request, next: Next) -> Response {
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_string())
         .unwrap_or_else(|| "unmatched".to_string());
-    let span = tracing::info_span!("request", request_id = %id, method = %method, route = %route);
+    // An OTLP server span named "{method} {route}" (OpenTelemetry's HTTP conventions), continuing
+    // the caller's trace when it sent a W3C `traceparent`.
+    let span = tracing::info_span!(
+        "request",
+        otel.name = %format!("{method} {route}"),
+        otel.kind = "server",
+        http.request.method = %method,
+        http.route = %route,
+        http.response.status_code = tracing::field::Empty,
+        request_id = %id,
+    );
+    {
+        let header = |name: &str| request.headers().get(name).and_then(|v| v.to_str().ok());
+        super::traces::continue_trace(&span, header("traceparent"), header("tracestate"));
+    }
     let context = Arc::new(RequestContext { id: id.clone(), client_id: OnceLock::new() });
-    let mut response = CURRENT.scope(context.clone(), next.run(request).instrument(span)).await;
+    let mut response = CURRENT.scope(context.clone(), next.run(request).instrument(span.clone())).await;
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID_HEADER, value);
     }
     let status = response.status().as_u16();
+    span.record("http.response.status_code", i64::from(status));
     let elapsed = started.elapsed();
     super::metrics::http_request(method.as_str(), &route, status, elapsed);
     let latency_ms = elapsed.as_secs_f64() * 1000.0;

@@ -179,6 +179,9 @@ pub struct ServerConfig {
     /// Hours an expired authorization request is kept (0: forever).
     #[serde(default = "default_auth_request_retention_hours")]
     pub auth_request_retention_hours: u32,
+    /// Days audit events are kept (0: forever).
+    #[serde(default = "default_audit_retention_days")]
+    pub audit_retention_days: u32,
     /// Milliseconds bookkeeping (execution records, `last_used_at`) may wait before it is
     /// committed in one batch: what a crash can lose of it. Credentials and account state are
     /// always written at once.
@@ -241,6 +244,7 @@ impl Default for ServerConfig {
             request_body_timeout_secs: default_request_body_timeout(),
             user_verify_hosts: Vec::new(),
             execution_retention_days: default_execution_retention_days(),
+            audit_retention_days: default_audit_retention_days(),
             auth_request_retention_hours: default_auth_request_retention_hours(),
             bookkeeping_flush_ms: default_bookkeeping_flush_ms(),
             bookkeeping_queue: default_bookkeeping_queue(),
@@ -289,6 +293,9 @@ fn default_shutdown_drain_secs() -> u64 {
 }
 fn default_execution_retention_days() -> u32 {
     30
+}
+fn default_audit_retention_days() -> u32 {
+    365
 }
 fn default_auth_request_retention_hours() -> u32 {
     24

@@ -113,6 +113,12 @@ impl std::error::Error for EgressRefused {}
 impl From<EgressRefused> for Error {
     fn from(r: EgressRefused) -> Error {
         crate::telemetry::metrics::egress_refusal(r.reason);
+        crate::telemetry::requests::note_audit(crate::telemetry::requests::AuditNote {
+            action: "egress.refused",
+            target: r.host.clone(),
+            outcome: "refused",
+            details: serde_json::json!({"reason": r.reason}),
+        });
         Error::new(ErrorKind::Forbidden, r.to_string()).with_error_code("EGRESS_REFUSED")
     }
 }

@@ -12,6 +12,7 @@
 //! reaches it but through a connection's base-URL override, like any provider.
 
 pub mod api;
+pub mod audit;
 pub mod catalog;
 pub mod config;
 pub mod credentials;

@@ -189,6 +189,16 @@ async fn main() -> std::process::ExitCode {
                 store.vault_keys_rotated().await;
                 tokio::time::sleep(std::time::Duration::from_secs(1)).await;
                 let count = store.reseal_credentials().await?;
+                let details = serde_json::json!({"active_key": rotated_to, "resealed_credentials": count});
+                agentkit_server::audit::append(
+                    &store,
+                    "cli".into(),
+                    "vault.key_rotated",
+                    &rotated_to,
+                    "success",
+                    details,
+                )
+                .await;
                 println!("active vault key {rotated_to}; re-sealed {count} credential(s)");
             }
             Command::Connectors { action: ConnectorsAction::Check { paths } } => {

@@ -114,6 +114,7 @@ pub fn required_scope(method: &Method, route: &str) -> Option<(Scope, &'static s
             (Scope::Admin, "change custom providers")
         }
         "/api/v1/connectors:reload" => (Scope::Admin, "reload connectors"),
+        "/api/v1/audit" => (Scope::Admin, "read the audit trail"),
         route if route.starts_with("/api/v1/connected_accounts") || route.starts_with("/api/v1/mcp/") => (
             Scope::Accounts,
             if *method == Method::GET { "read connected accounts" } else { "change connected accounts" },

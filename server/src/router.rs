@@ -38,6 +38,7 @@ pub fn router(state: SharedState) -> Router {
         .route("/api/v1/custom-providers", post(providers::create))
         .route("/api/v1/custom-providers/{identifier}", axum::routing::put(providers::update).delete(providers::delete))
         .route("/api/v1/connectors:reload", post(reload_connectors))
+        .route("/api/v1/audit", get(crate::api::audit::list))
         .route("/proxy/{*path}", any(proxy::forward))
         .route(
             "/mcp/v1/configs/{id}",
@@ -63,7 +64,7 @@ pub fn router(state: SharedState) -> Router {
         .route("/connect/{token}", get(links::open_link))
         .route("/oauth/callback", get(links::oauth_callback))
         .fallback(|| async { crate::api::ApiError(Error::not_found("no such endpoint")) })
-        .layer(axum::middleware::from_fn(crate::telemetry::requests::observe))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::api::observe::observe))
         .with_state(state)
 }
 

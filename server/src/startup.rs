@@ -125,7 +125,8 @@ pub async fn start(config: Config) -> Result<RunningServer> {
 /// How often old execution records and authorization requests are deleted.
 const RETENTION_INTERVAL: std::time::Duration = std::time::Duration::from_secs(3600);
 
-/// Deletes what the retention settings no longer keep; returns (executions, auth requests).
+/// Deletes what the retention settings no longer keep; returns (executions, auth requests)
+/// (audit events are counted in the log line of the sweep).
 pub async fn apply_retention(state: &AppState) -> Result<(u64, u64)> {
     let server = &state.config.server;
     let now = chrono::Utc::now();
@@ -140,6 +141,14 @@ pub async fn apply_retention(state: &AppState) -> Result<(u64, u64)> {
     }
     if let Some(cutoff) = before(auth_requests) {
         deleted.1 = state.store.delete_auth_requests_expired_before(cutoff).await?;
+    }
+    let audit =
+        (server.audit_retention_days > 0).then(|| chrono::Duration::days(i64::from(server.audit_retention_days)));
+    if let Some(cutoff) = before(audit) {
+        let swept = state.store.delete_audit_before(cutoff).await?;
+        if swept > 0 {
+            tracing::info!(audit_events = swept, "old audit events deleted");
+        }
     }
     state.store.delete_idle_mcp_sessions(crate::mcp::sessions::SESSION_IDLE_TTL).await?;
     state.store.delete_full_rate_limit_buckets().await?;

@@ -89,6 +89,23 @@ describe('observability', () => {
     }
   });
 
+  it('audits credential reads with the caller and the request id', async () => {
+    const user = `node-audit-${randomUUID().slice(0, 6)}`;
+    const { link } = await scalekit.actions.getAuthorizationLink({ connectionName: 'gmail', identifier: user });
+    assert.equal((await fetch(link)).status, 200);
+    const { connectedAccount } = await scalekit.actions.getConnectedAccount({ connectionName: 'gmail', identifier: user });
+    const bearer = await token();
+    const read = await (await fetch(
+      `${env.SCALEKIT_ENV_URL}/api/v1/audit?action=connected_account.credentials_read&target=${connectedAccount.id}`,
+      { headers: { authorization: `Bearer ${bearer}` } },
+    )).json();
+    assert.equal(read.events.length, 1);
+    const [event] = read.events;
+    assert.deepEqual([event.actor, event.outcome, event.details.identifier], [env.SCALEKIT_CLIENT_ID, 'success', user]);
+    assert.match(event.request_id, /^req_[0-9a-f]{24}$/);
+    assert.ok(!JSON.stringify(read).includes('access_token'));
+  });
+
   it('serves Prometheus metrics on their own port, printed as AGENTKIT_METRICS_URL', async () => {
     assert.equal((await fetch(`${env.SCALEKIT_ENV_URL}/metrics`)).status, 404, 'not on the public port');
     const text = await (await fetch(env.AGENTKIT_METRICS_URL)).text();

@@ -327,3 +327,83 @@ def test_traces_of_one_tool_call_reach_an_otlp_receiver_continuing_the_callers_t
     finally:
         gateway.stop()
         receiver.server.shutdown()
+
+
+def _admin_get(env, path):
+    request = urllib.request.Request(env["SCALEKIT_ENV_URL"] + path, headers={"authorization": f"Bearer {_token(env)}"})
+    return urllib.request.urlopen(request)
+
+
+def test_the_audit_trail_holds_exactly_the_events_of_a_scripted_session():
+    gateway = DevGateway()
+    try:
+        env, client = gateway.env, _client(gateway)
+        client_id = env["SCALEKIT_CLIENT_ID"]
+        bad = urllib.request.Request(env["SCALEKIT_ENV_URL"] + "/oauth/token",
+                                     data=f"grant_type=client_credentials&client_id={client_id}&client_secret=wrong".encode())
+        with pytest.raises(urllib.error.HTTPError):
+            urllib.request.urlopen(bad)
+        stored = f"a-stored-{uuid.uuid4().hex[:6]}"
+        created = client.actions.create_connected_account(connection_name="gmail", identifier=stored, authorization_details={
+            "oauth_token": {"access_token": SECRET_CANARY, "refresh_token": SECRET_CANARY + "-r"}}).connected_account
+        linked = f"a-linked-{uuid.uuid4().hex[:6]}"
+        link = client.actions.get_authorization_link(connection_name="gmail", identifier=linked).link
+        urllib.request.urlopen(link).read()
+        client.actions.get_connected_account(connection_name="gmail", identifier=stored)
+        client.actions.update_connected_account(connection_name="gmail", identifier=stored, authorization_details={
+            "oauth_token": {"access_token": SECRET_CANARY + "-2", "refresh_token": SECRET_CANARY + "-r2"}})
+        client.actions.delete_connected_account(connection_name="gmail", identifier=stored)
+        config = f"a-{uuid.uuid4().hex[:6]}"
+        client.actions.mcp.create_config(name=config, connection_tool_mappings=[{"connection_name": "gmail", "tools": ["gmail_list_labels"]}])
+        config_id = next(c.id for c in client.actions.mcp.list_configs().configs if c.name == config)
+        client.actions.mcp.delete_config(config_id=config_id)
+        with pytest.raises(Exception):
+            client.actions.providers.create_custom_provider(display_name="Metadata", proxy_url="http://169.254.169.254/latest",
+                                                            auth_patterns=[{"type": "BEARER"}])
+        forged = urllib.request.Request(env["SCALEKIT_ENV_URL"] + "/api/v1/tools", headers={"authorization": "Bearer not-a-token"})
+        with pytest.raises(urllib.error.HTTPError):
+            urllib.request.urlopen(forged)
+
+        # Details without credentials: not a credential read.
+        linked_id = client.actions.get_connected_account_details(connection_name="gmail", identifier=linked).connected_account.id
+        events = json.load(_admin_get(env, "/api/v1/audit?page_size=1000"))["events"][::-1]
+        got = [(e["action"], e["target"], e["outcome"]) for e in events]
+        assert got == [
+            ("api_client.authentication_failed", client_id, "refused"),
+            ("connected_account.created", created.id, "success"),
+            ("connected_account.created", linked_id, "success"),
+            ("authorization_link.issued", linked_id, "success"),
+            ("authorization_link.completed", linked_id, "success"),
+            ("connected_account.status_changed", linked_id, "success"),
+            ("connected_account.credentials_read", created.id, "success"),
+            ("connected_account.updated", created.id, "success"),
+            ("connected_account.deleted", created.id, "success"),
+            ("mcp_config.created", config_id, "success"),
+            ("mcp_config.deleted", config_id, "success"),
+            ("egress.refused", "169.254.169.254", "refused"),
+            ("api_client.authentication_failed", "", "refused"),
+        ], got
+        assert {e["actor"] for e in events[1:4] + events[6:12]} == {client_id}
+        assert events[4]["actor"] == "system", "the user's browser completes the link, not an API client"
+        assert events[5]["details"]["from"] == "PENDING_AUTH" and events[5]["details"]["to"] == "ACTIVE"
+        assert all(e["request_id"] for e in events), "every event names the request it happened in"
+        assert events[2]["request_id"] == events[3]["request_id"] and events[4]["request_id"] == events[5]["request_id"]
+        assert len({e["request_id"] for e in events}) == len(events) - 2
+        text = json.dumps(events)
+        assert SECRET_CANARY not in text and env["SCALEKIT_CLIENT_SECRET"] not in text
+
+        # Filters, paging and the JSON-lines export.
+        only = json.load(_admin_get(env, f"/api/v1/audit?action=connected_account.created&target={linked_id}"))["events"]
+        assert [e["target"] for e in only] == [linked_id]
+        first = json.load(_admin_get(env, "/api/v1/audit?page_size=5"))
+        second = json.load(_admin_get(env, f"/api/v1/audit?page_size=5&page_token={first['next_page_token']}"))
+        assert [e["id"] for e in first["events"] + second["events"]] == [e["id"] for e in events[::-1][:10]]
+        exported = _admin_get(env, "/api/v1/audit?format=jsonl")
+        assert exported.headers["content-type"] == "application/x-ndjson"
+        lines = [json.loads(line) for line in exported.read().decode().splitlines()]
+        assert [e["id"] for e in lines] == [e["id"] for e in events[::-1]]
+        with pytest.raises(urllib.error.HTTPError) as wrong:
+            _admin_get(env, "/api/v1/audit?since=yesterday")
+        assert wrong.value.code == 400 and "since" in wrong.value.read().decode()
+    finally:
+        gateway.stop()

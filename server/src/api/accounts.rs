@@ -46,8 +46,11 @@ pub async fn update(
         )?;
         account.api_config = Some(cfg);
     }
+    let credentials_changed = req.connected_account.authorization_details.is_some();
     apply_credentials(&state, &mut account, req.connected_account.authorization_details)?;
     state.store.update_account(&account).await?;
+    let changed = serde_json::json!({"credentials_changed": credentials_changed});
+    crate::audit::account_event(&state, "connected_account.updated", &account, crate::audit::SUCCESS, changed).await;
     let account = state
         .store
         .account_by_id(&account.id)
@@ -63,6 +66,9 @@ pub async fn get_auth(
 ) -> ApiResult<Json<ConnectedAccountResponse>> {
     let sel = AccountSelector::from_query(&QueryMap::parse(q.as_deref()));
     let account = read_account(&state, &sel).await?;
+    let none = serde_json::Value::Null;
+    crate::audit::account_event(&state, "connected_account.credentials_read", &account, crate::audit::SUCCESS, none)
+        .await;
     Ok(Json(ConnectedAccountResponse { connected_account: account.to_wire(true) }))
 }
 
@@ -92,6 +98,8 @@ pub async fn delete(
         }
     }
     tracing::info!(account = %account.id, "connected account deleted");
+    let none = serde_json::Value::Null;
+    crate::audit::account_event(&state, "connected_account.deleted", &account, crate::audit::SUCCESS, none).await;
     Ok(Json(Empty {}))
 }
 

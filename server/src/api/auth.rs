@@ -35,6 +35,9 @@ pub async fn issue_token(State(state): State<SharedState>, body: Bytes) -> Respo
     let valid = state.api_clients.get(client_id).is_some_and(|c| digest_eq(&c.secret_sha256, &sha256_hex(secret)));
     if !valid {
         tracing::info!(client_id, "rejected client credentials");
+        let details = serde_json::json!({"reason": "unknown client or wrong secret"});
+        crate::audit::record(&state, "api_client.authentication_failed", client_id, crate::audit::REFUSED, details)
+            .await;
         return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "unknown client or wrong secret");
     }
     let ttl = state.config.server.token_ttl_secs;

@@ -166,6 +166,9 @@ pub async fn oauth_callback(State(state): State<SharedState>, RawQuery(q): RawQu
             .store
             .transition_auth_request(&request.id, AuthRequestStatus::Started, AuthRequestStatus::Failed, None)
             .await;
+        let details = serde_json::json!({"reason": "the provider reported an error", "error": get("error")});
+        crate::audit::record(&state, "authorization_link.refused", &request.account_id, crate::audit::REFUSED, details)
+            .await;
         let reason = if get("error") == "access_denied" {
             "You declined the authorization.".to_string()
         } else {
@@ -192,6 +195,15 @@ pub async fn oauth_callback(State(state): State<SharedState>, RawQuery(q): RawQu
                 .transition_auth_request(&request.id, AuthRequestStatus::Started, AuthRequestStatus::Failed, None)
                 .await;
             tracing::info!(request = %request.id, reason = e.message(), "code exchange failed");
+            let details = serde_json::json!({"reason": "the provider refused the code exchange"});
+            crate::audit::record(
+                &state,
+                "authorization_link.refused",
+                &request.account_id,
+                crate::audit::FAILURE,
+                details,
+            )
+            .await;
             return page(
                 StatusCode::BAD_GATEWAY,
                 "Authorization failed",
@@ -355,6 +367,19 @@ async fn activate(
     active.status = ConnectorStatus::Active;
     state.store.update_account(&active).await?;
     tracing::info!(account = %account.id, "connected account authorized");
+    crate::audit::account_event(
+        state,
+        "authorization_link.completed",
+        &active,
+        crate::audit::SUCCESS,
+        serde_json::Value::Null,
+    )
+    .await;
+    if account.status != active.status {
+        let change = serde_json::json!({"from": account.status.as_str(), "to": active.status.as_str()});
+        crate::audit::account_event(state, "connected_account.status_changed", &active, crate::audit::SUCCESS, change)
+            .await;
+    }
     Ok(())
 }
 
@@ -382,6 +407,15 @@ pub async fn verify_user(
     }
     if request.identifier != identifier {
         tracing::warn!(request = %request.id, "user verification with a different identifier refused");
+        let details = serde_json::json!({"auth_request_id": request.id, "reason": "identifier mismatch"});
+        crate::audit::record(
+            &state,
+            "authorization_link.verified",
+            &request.account_id,
+            crate::audit::REFUSED,
+            details,
+        )
+        .await;
         return Err(Error::new(
             ErrorKind::Forbidden,
             "the identifier does not match the user this authorization link was made for",
@@ -402,6 +436,8 @@ pub async fn verify_user(
         .ok_or_else(|| Error::not_found("the connected account no longer exists"))?;
     let credentials =
         request.pending.ok_or_else(|| Error::new(ErrorKind::Server, "verified request holds no credentials"))?;
+    let details = serde_json::json!({"auth_request_id": request.id});
+    crate::audit::record(&state, "authorization_link.verified", &account.id, crate::audit::SUCCESS, details).await;
     activate(&state, &account, credentials, request.pending_expires_at).await?;
     Ok(Json(VerifyUserResponse { post_user_verify_redirect_url: format!("{}/connect/complete", state.public_url) }))
 }

@@ -135,6 +135,7 @@ pub async fn create_config(
         mappings: resolve_mappings(&state, req.connection_tool_mappings)?,
     };
     state.store.insert_mcp_config(&record).await?;
+    audit_config(&state, "mcp_config.created", &record).await;
     Ok((StatusCode::CREATED, Json(McpConfigResponse { config: config_wire(&state, &record) })))
 }
 
@@ -187,6 +188,7 @@ pub async fn update_config(
         config.mappings = resolve_mappings(&state, mappings)?;
     }
     state.store.update_mcp_config(&config).await?;
+    audit_config(&state, "mcp_config.updated", &config).await;
     Ok(Json(McpConfigResponse { config: config_wire(&state, &config) }))
 }
 
@@ -197,7 +199,15 @@ pub async fn delete_config(
 ) -> ApiResult<Json<Empty>> {
     let config = config_or_404(&state, &id).await?;
     state.store.delete_mcp_config(&config.id).await?;
+    audit_config(&state, "mcp_config.deleted", &config).await;
     Ok(Json(Empty {}))
+}
+
+/// An MCP config change for the audit trail: its id, name and the tools it exposes.
+async fn audit_config(state: &AppState, action: &'static str, config: &ConfigRecord) {
+    let tools: Vec<&String> = config.mappings.iter().flat_map(|m| m.tools.iter()).collect();
+    let details = serde_json::json!({"name": config.name, "tools": tools});
+    crate::audit::record(state, action, &config.id, crate::audit::SUCCESS, details).await;
 }
 
 pub async fn ensure_instance(

@@ -2,9 +2,11 @@
 //! JSON body extractor and page tokens.
 
 pub mod accounts;
+pub mod audit;
 pub mod auth;
 pub mod links;
 pub mod mcp;
+pub mod observe;
 pub mod providers;
 pub mod proxy;
 pub mod tools;
@@ -71,27 +73,46 @@ impl FromRequestParts<SharedState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &SharedState) -> ApiResult<Caller> {
-        let header = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or("");
-        let token = header.strip_prefix("Bearer ").or_else(|| header.strip_prefix("bearer ")).unwrap_or("").trim();
-        if token.is_empty() {
-            return Err(Error::new(ErrorKind::Unauthorized, "Token empty").into());
+        let caller = authenticate(parts, state);
+        if let Err(ApiError(e)) = &caller {
+            // Refused callers are the audit trail's first concern.
+            let route = parts.extensions.get::<axum::extract::MatchedPath>().map_or("", |p| p.as_str());
+            let details = serde_json::json!({"reason": e.message(), "route": route});
+            let (action, target) = match e.kind() {
+                ErrorKind::Forbidden => ("api_client.permission_denied", route.to_string()),
+                _ => (
+                    "api_client.authentication_failed",
+                    crate::telemetry::requests::current_actor().unwrap_or_default(),
+                ),
+            };
+            crate::audit::record(state, action, &target, crate::audit::REFUSED, details).await;
         }
-        let claims: AccessClaims = state.signer.verify(token)?;
-        if claims.exp < now_unix() {
-            return Err(Error::new(ErrorKind::Unauthorized, "token expired").into());
-        }
-        crate::telemetry::record_client_id(&claims.cid);
-        let Some(client) = state.api_clients.get(&claims.cid) else {
-            return Err(Error::new(ErrorKind::Unauthorized, "API client no longer exists").into());
-        };
-        let route = parts.extensions.get::<axum::extract::MatchedPath>().map(|p| p.as_str());
-        match route.and_then(|r| crate::permissions::required_scope(&parts.method, r)) {
-            Some((scope, what)) => client.grants.require(&claims.cid, scope, what)?,
-            // Every API route is in the table (a unit test walks the router); refuse the unknown.
-            None => return Err(Error::new(ErrorKind::Forbidden, "this endpoint is not open to API clients").into()),
-        }
-        Ok(Caller { grants: client.grants.clone(), client_id: claims.cid })
+        caller
     }
+}
+
+/// The API client behind a request's bearer token, checked against the route's scope.
+fn authenticate(parts: &Parts, state: &SharedState) -> ApiResult<Caller> {
+    let header = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let token = header.strip_prefix("Bearer ").or_else(|| header.strip_prefix("bearer ")).unwrap_or("").trim();
+    if token.is_empty() {
+        return Err(Error::new(ErrorKind::Unauthorized, "Token empty").into());
+    }
+    let claims: AccessClaims = state.signer.verify(token)?;
+    if claims.exp < now_unix() {
+        return Err(Error::new(ErrorKind::Unauthorized, "token expired").into());
+    }
+    crate::telemetry::record_client_id(&claims.cid);
+    let Some(client) = state.api_clients.get(&claims.cid) else {
+        return Err(Error::new(ErrorKind::Unauthorized, "API client no longer exists").into());
+    };
+    let route = parts.extensions.get::<axum::extract::MatchedPath>().map(|p| p.as_str());
+    match route.and_then(|r| crate::permissions::required_scope(&parts.method, r)) {
+        Some((scope, what)) => client.grants.require(&claims.cid, scope, what)?,
+        // Every API route is in the table (a unit test walks the router); refuse the unknown.
+        None => return Err(Error::new(ErrorKind::Forbidden, "this endpoint is not open to API clients").into()),
+    }
+    Ok(Caller { grants: client.grants.clone(), client_id: claims.cid })
 }
 
 /// A JSON body that fails with our error body (naming the field serde complains about).

@@ -189,6 +189,14 @@ pub async fn create_account(state: &AppState, req: UpsertConnectedAccountRequest
     apply_credentials(state, &mut account, req.connected_account.authorization_details)?;
     state.store.insert_account(&account).await?;
     tracing::info!(account = %account.id, connection = %account.connection_name, status = account.status.as_str(), "connected account created");
+    crate::audit::account_event(
+        state,
+        "connected_account.created",
+        &account,
+        crate::audit::SUCCESS,
+        serde_json::Value::Null,
+    )
+    .await;
     Ok(account)
 }
 

@@ -221,6 +221,18 @@ impl Refresher {
                 let mut expired = latest.clone();
                 expired.status = ConnectorStatus::Expired;
                 src.store.update_account(&expired).await?;
+                if latest.status != expired.status {
+                    let change = serde_json::json!({"from": latest.status.as_str(), "to": expired.status.as_str(), "reason": "refresh token rejected"});
+                    crate::audit::append(
+                        src.store,
+                        crate::telemetry::requests::current_actor().unwrap_or_else(|| "system".into()),
+                        "connected_account.status_changed",
+                        &expired.id,
+                        crate::audit::SUCCESS,
+                        change,
+                    )
+                    .await;
+                }
                 tracing::info!(account = %id, reason = %reason, "refresh token rejected: account expired");
                 Err(RefreshError::Revoked { account: Box::new(expired), reason })
             }

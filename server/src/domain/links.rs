@@ -10,6 +10,12 @@ use crate::state::AppState;
 
 /// A signed, expiring, single-use authorization link for an account.
 pub fn issue_link(state: &AppState, account_id: &str, app_state: String, user_verify_url: String) -> MagicLinkResponse {
+    crate::telemetry::requests::note_audit(crate::telemetry::requests::AuditNote {
+        action: "authorization_link.issued",
+        target: account_id.to_string(),
+        outcome: "success",
+        details: serde_json::json!({"user_verification": !user_verify_url.is_empty()}),
+    });
     let ttl = state.config.server.link_ttl_secs as i64;
     let claims = LinkClaims {
         acc: account_id.to_string(),

@@ -56,6 +56,7 @@ async fn instance_target(state: &AppState, key: &str) -> Result<Target, Response
     let not_found = || http_error(StatusCode::NOT_FOUND, "unknown or revoked MCP server URL");
     let instance = state.store.mcp_instance_by_key(key).await.map_err(|_| not_found())?.ok_or_else(not_found)?;
     let config = state.store.mcp_config(&instance.config_id).await.map_err(|_| not_found())?.ok_or_else(not_found)?;
+    crate::telemetry::record_actor(&format!("mcp:{}", instance.user_identifier));
     Ok(Target { config, user: instance.user_identifier, read_only: false, owner: instance.id })
 }
 
@@ -90,6 +91,7 @@ async fn config_target(state: &AppState, id: &str, headers: &HeaderMap) -> Resul
         .ok()
         .flatten()
         .ok_or_else(|| http_error(StatusCode::NOT_FOUND, "unknown MCP config"))?;
+    crate::telemetry::record_actor(&format!("mcp:{user}"));
     Ok(Target { owner: config.id.clone(), config, user, read_only })
 }
 

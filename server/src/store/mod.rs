@@ -20,6 +20,7 @@ use account_cache::AccountCache;
 
 mod account_cache;
 mod accounts;
+mod audit;
 mod auth_requests;
 pub mod bookkeeping;
 mod changes;
@@ -31,6 +32,7 @@ mod mcp_sessions;
 mod rate_limits;
 
 pub use accounts::{AccountFilter, AccountListPage, AccountPage, AccountRecord};
+pub use audit::{AuditFilter, AuditRecord};
 pub use auth_requests::{AuthRequest, AuthRequestStatus};
 pub use bookkeeping::{Bookkeeper, BookkeepingSettings};
 pub use executions::{ExecutionRecord, ExecutionStatus};

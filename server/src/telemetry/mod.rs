@@ -8,4 +8,4 @@ pub mod requests;
 pub mod scrape;
 pub mod traces;
 
-pub use requests::{current_request_id, record_client_id};
+pub use requests::{current_request_id, record_actor, record_client_id};

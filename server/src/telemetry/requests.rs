@@ -1,24 +1,62 @@
-//! Every request gets an id — the caller's `x-request-id` when it is a sane one, else a new
-//! one — that comes back in the answer's `x-request-id` header and error body, sits on the
-//! request's span (so every log line of the request carries it) and on execution records.
-//! When the request ends, one log line says what it was: method, route template (never the
-//! raw path, which holds ids and keys), status, latency, API client and request id.
+//! The request being served, as code inside it sees it: its id — the caller's `x-request-id`
+//! when it is a sane one, else a new one — (for error bodies, execution records, audit rows),
+//! who it acts as, and audit events noted on the way. `api::observe` sets it up per request.
 
-use std::sync::{Arc, OnceLock};
-use std::time::Instant;
+use std::sync::{Arc, Mutex, OnceLock};
 
-use axum::extract::{MatchedPath, Request};
 use axum::http::HeaderValue;
-use axum::middleware::Next;
-use axum::response::Response;
-use tracing::Instrument;
 
 pub use agentkit_core::client::REQUEST_ID_HEADER;
 
 /// The request being served, for code that runs inside it.
-struct RequestContext {
+pub struct RequestContext {
     id: Arc<str>,
     client_id: OnceLock<String>,
+    /// Who acts, when not an API client (an MCP user).
+    actor: OnceLock<String>,
+    /// Audit events noted by code that has no store at hand, written when the request ends.
+    pending_audit: Mutex<Vec<AuditNote>>,
+}
+
+/// An audit event noted inside a request (see [`note_audit`]).
+#[derive(Debug, Clone)]
+pub struct AuditNote {
+    pub action: &'static str,
+    pub target: String,
+    pub outcome: &'static str,
+    pub details: serde_json::Value,
+}
+
+impl RequestContext {
+    /// The request's id: the caller's when it sent a sane one, else a new one.
+    pub fn new(headers: &axum::http::HeaderMap) -> Arc<RequestContext> {
+        let id = headers.get(REQUEST_ID_HEADER).and_then(acceptable).unwrap_or_else(new_request_id);
+        Arc::new(RequestContext {
+            id,
+            client_id: OnceLock::new(),
+            actor: OnceLock::new(),
+            pending_audit: Mutex::new(Vec::new()),
+        })
+    }
+
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The API client the request authenticated as, `-` when none.
+    pub fn client_id(&self) -> &str {
+        self.client_id.get().map(String::as_str).unwrap_or("-")
+    }
+
+    /// The audit events noted so far (taken: each is written once).
+    pub fn take_audit_notes(&self) -> Vec<AuditNote> {
+        std::mem::take(&mut *self.pending_audit.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// Runs `work` as this request's code (what the functions below read).
+    pub async fn scope<F: std::future::Future>(self: &Arc<Self>, work: F) -> F::Output {
+        CURRENT.scope(self.clone(), work).await
+    }
 }
 
 tokio::task_local! {
@@ -30,9 +68,28 @@ pub fn current_request_id() -> Option<String> {
     CURRENT.try_with(|r| r.id.to_string()).ok()
 }
 
-/// Notes which API client (or MCP user) the request authenticated as, for its log line.
+/// Notes which API client the request authenticated as (its log line and audit actor).
 pub fn record_client_id(client_id: &str) {
     let _ = CURRENT.try_with(|r| r.client_id.set(client_id.to_string()));
+}
+
+/// Notes who acts when it is not an API client (`mcp:<user>` for an MCP user).
+pub fn record_actor(actor: &str) {
+    let _ = CURRENT.try_with(|r| r.actor.set(actor.to_string()));
+}
+
+/// Who the request acts as: the MCP user or API client, `None` when nobody authenticated.
+pub fn current_actor() -> Option<String> {
+    CURRENT.try_with(|r| r.actor.get().or(r.client_id.get()).cloned()).ok().flatten()
+}
+
+/// Notes an audit event for the end of the current request (code without the store at hand,
+/// such as the egress policy). Outside a request it is only logged.
+pub fn note_audit(note: AuditNote) {
+    let noted = CURRENT.try_with(|r| r.pending_audit.lock().unwrap_or_else(|p| p.into_inner()).push(note.clone()));
+    if noted.is_err() {
+        tracing::info!(action = note.action, target = %note.target, outcome = note.outcome, "audit event outside a request");
+    }
 }
 
 /// A caller's id is kept when it is 1–128 characters of letters, digits and `-_.:/+=@`: enough
@@ -47,55 +104,6 @@ fn acceptable(value: &HeaderValue) -> Option<Arc<str>> {
 fn new_request_id() -> Arc<str> {
     let bytes: [u8; 12] = rand::random();
     Arc::from(format!("req_{}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()))
-}
-
-/// Probes are logged at debug: a load balancer polls them every few seconds.
-fn is_probe(route: &str) -> bool {
-    matches!(route, "/healthz" | "/readyz")
-}
-
-/// The middleware: id, span, answer header, log line.
-pub async fn observe(request: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let id = request.headers().get(REQUEST_ID_HEADER).and_then(acceptable).unwrap_or_else(new_request_id);
-    let method = request.method().clone();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_else(|| "unmatched".to_string());
-    // An OTLP server span named "{method} {route}" (OpenTelemetry's HTTP conventions), continuing
-    // the caller's trace when it sent a W3C `traceparent`.
-    let span = tracing::info_span!(
-        "request",
-        otel.name = %format!("{method} {route}"),
-        otel.kind = "server",
-        http.request.method = %method,
-        http.route = %route,
-        http.response.status_code = tracing::field::Empty,
-        request_id = %id,
-    );
-    {
-        let header = |name: &str| request.headers().get(name).and_then(|v| v.to_str().ok());
-        super::traces::continue_trace(&span, header("traceparent"), header("tracestate"));
-    }
-    let context = Arc::new(RequestContext { id: id.clone(), client_id: OnceLock::new() });
-    let mut response = CURRENT.scope(context.clone(), next.run(request).instrument(span.clone())).await;
-    if let Ok(value) = HeaderValue::from_str(&id) {
-        response.headers_mut().insert(REQUEST_ID_HEADER, value);
-    }
-    let status = response.status().as_u16();
-    span.record("http.response.status_code", i64::from(status));
-    let elapsed = started.elapsed();
-    super::metrics::http_request(method.as_str(), &route, status, elapsed);
-    let latency_ms = elapsed.as_secs_f64() * 1000.0;
-    let client_id = context.client_id.get().map(String::as_str).unwrap_or("-");
-    if is_probe(&route) {
-        tracing::debug!(target: "agentkit::request", %method, %route, status, latency_ms, client_id, request_id = %id, "request");
-    } else {
-        tracing::info!(target: "agentkit::request", %method, %route, status, latency_ms, client_id, request_id = %id, "request");
-    }
-    response
 }
 
 #[cfg(test)]

@@ -1,0 +1,103 @@
+//! `GET /api/v1/audit`: the audit trail, newest first — filtered by `action`, `actor`,
+//! `target`, `since` / `until` (RFC 3339), paged (`page_size` ≤ 1000, `page_token`), or
+//! exported whole as JSON lines (`format=jsonl`, streamed page by page).
+
+use axum::body::Body;
+use axum::extract::{RawQuery, State};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use base64::Engine;
+use chrono::{DateTime, Utc};
+
+use agentkit_core::model::query::QueryMap;
+use agentkit_core::Error;
+
+use super::{ApiResult, Caller};
+use crate::state::SharedState;
+use crate::store::AuditFilter;
+
+const DEFAULT_PAGE: u32 = 100;
+const MAX_PAGE: u32 = 1000;
+const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+fn time(query: &QueryMap, field: &str) -> ApiResult<Option<DateTime<Utc>>> {
+    match query.get(field).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(text) => DateTime::parse_from_rfc3339(&text)
+            .map(|t| Some(t.with_timezone(&Utc)))
+            .map_err(|_| Error::invalid_field(field, format!("{field} must be an RFC 3339 time")).into()),
+    }
+}
+
+fn filter(query: &QueryMap) -> ApiResult<AuditFilter> {
+    let text = |field: &str| query.get(field).filter(|v| !v.is_empty());
+    let before_id = match text("page_token") {
+        None => None,
+        Some(token) => {
+            let bad = || Error::invalid_field("page_token", "page_token is not a token returned by this API");
+            let id = B64.decode(token).ok().and_then(|b| String::from_utf8(b).ok()).ok_or_else(bad)?;
+            if !id.starts_with("aud_") {
+                return Err(bad().into());
+            }
+            Some(id)
+        }
+    };
+    Ok(AuditFilter {
+        action: text("action"),
+        actor: text("actor"),
+        target: text("target"),
+        since: time(query, "since")?,
+        until: time(query, "until")?,
+        before_id,
+    })
+}
+
+pub async fn list(State(state): State<SharedState>, _caller: Caller, RawQuery(q): RawQuery) -> ApiResult<Response> {
+    let query = QueryMap::parse(q.as_deref());
+    let filter = filter(&query)?;
+    if query.get("format").as_deref() == Some("jsonl") {
+        return Ok(export(state, filter));
+    }
+    let page_size = match query.get("page_size").filter(|v| !v.is_empty()) {
+        None => DEFAULT_PAGE,
+        Some(n) => n
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=MAX_PAGE).contains(n))
+            .ok_or_else(|| Error::invalid_field("page_size", format!("page_size must be 1 to {MAX_PAGE}")))?,
+    };
+    let events = state.store.audit_events(&filter, page_size).await?;
+    let next_page_token = match events.last() {
+        Some(last) if events.len() == page_size as usize => B64.encode(&last.id),
+        _ => String::new(),
+    };
+    Ok(Json(serde_json::json!({"events": events, "next_page_token": next_page_token})).into_response())
+}
+
+/// Every matching event as one JSON object per line, read a page at a time (memory stays flat).
+fn export(state: SharedState, filter: AuditFilter) -> Response {
+    let pages = futures::stream::unfold(Some(filter), move |filter| {
+        let state = state.clone();
+        async move {
+            let mut filter = filter?;
+            match state.store.audit_events(&filter, MAX_PAGE).await {
+                Err(e) => {
+                    tracing::warn!(error = %e.message(), "audit export stopped");
+                    None
+                }
+                Ok(events) if events.is_empty() => None,
+                Ok(events) => {
+                    let mut lines = String::new();
+                    for event in &events {
+                        lines.push_str(&serde_json::to_string(event).unwrap_or_default());
+                        lines.push('\n');
+                    }
+                    let more = events.len() == MAX_PAGE as usize;
+                    filter.before_id = events.last().map(|e| e.id.clone());
+                    Some((Ok::<_, std::convert::Infallible>(lines), more.then_some(filter)))
+                }
+            }
+        }
+    });
+    ([("content-type", "application/x-ndjson")], Body::from_stream(pages)).into_response()
+}

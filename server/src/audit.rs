@@ -1,0 +1,74 @@
+//! The audit trail: who did what to what, with what outcome, in which request, when — for API
+//! client authentication failures and permission refusals, connected-account changes,
+//! authorization links, credential reads, custom provider and MCP config changes, key
+//! rotation and egress refusals. Rows are appended to the database (`audit_events`), never
+//! changed, swept after `server.audit_retention_days`, and read with `GET /api/v1/audit`.
+//! Details never hold a secret.
+
+use chrono::Utc;
+use serde_json::Value;
+
+use crate::state::AppState;
+use crate::store::{AuditRecord, Store};
+use crate::telemetry::requests::{current_actor, current_request_id, AuditNote};
+
+pub const SUCCESS: &str = "success";
+pub const FAILURE: &str = "failure";
+pub const REFUSED: &str = "refused";
+
+/// `aud_` + 16 hex digits of microseconds since the epoch + 8 random hex digits: ids sort by time.
+fn new_id() -> String {
+    let micros = Utc::now().timestamp_micros().max(0);
+    let random: u32 = rand::random();
+    format!("aud_{micros:016x}{random:08x}")
+}
+
+/// Appends one event as the current request's (actor, request id); `system` outside requests.
+pub async fn record(state: &AppState, action: &'static str, target: &str, outcome: &'static str, details: Value) {
+    append(&state.store, current_actor().unwrap_or_else(|| "system".into()), action, target, outcome, details).await;
+}
+
+/// Appends one event for `actor` (the command line: `cli`).
+pub async fn append(store: &Store, actor: String, action: &str, target: &str, outcome: &str, details: Value) {
+    let record = AuditRecord {
+        id: new_id(),
+        occurred_at: Utc::now(),
+        actor,
+        action: action.to_string(),
+        target: target.to_string(),
+        outcome: outcome.to_string(),
+        request_id: current_request_id(),
+        details,
+    };
+    // A failed write is an operator's problem to see, not the caller's: the request goes on.
+    if let Err(e) = store.append_audit(&record).await {
+        tracing::error!(action, target, error = %e.message(), "an audit event could not be written");
+    }
+}
+
+/// Writes the events a request noted on the way (see [`crate::telemetry::requests::note_audit`]).
+pub async fn write_notes(state: &AppState, notes: Vec<AuditNote>) {
+    for note in notes {
+        record(state, note.action, &note.target, note.outcome, note.details).await;
+    }
+}
+
+/// An event about a connected account: its id as target, its connection, identifier and
+/// status in the details (plus `extra`).
+pub async fn account_event(
+    state: &AppState,
+    action: &'static str,
+    account: &crate::store::AccountRecord,
+    outcome: &'static str,
+    extra: Value,
+) {
+    let mut details = serde_json::json!({
+        "connection_name": account.connection_name,
+        "identifier": account.identifier,
+        "status": account.status.as_str(),
+    });
+    if let (Some(details), Value::Object(extra)) = (details.as_object_mut(), extra) {
+        details.extend(extra);
+    }
+    record(state, action, &account.id, outcome, details).await;
+}

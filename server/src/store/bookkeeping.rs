@@ -36,7 +36,8 @@ enum Entry {
         at: DateTime<Utc>,
     },
     /// Commit everything queued before this, then answer.
-    Flush(oneshot::Sender<()>),
+    /// Answered with whether everything queued before it was committed.
+    Flush(oneshot::Sender<bool>),
 }
 
 /// Queue and writer settings (`server.bookkeeping_*`; the defaults live in `config`).
@@ -92,7 +93,11 @@ impl Bookkeeper {
     pub async fn flush(&self) -> Result<()> {
         let (done, committed) = oneshot::channel();
         self.send(Entry::Flush(done)).await;
-        committed.await.map_err(|_| Error::new(ErrorKind::Server, "the bookkeeping writer has stopped"))
+        match committed.await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(Error::new(ErrorKind::Unavailable, "a bookkeeping batch could not be committed")),
+            Err(_) => Err(Error::new(ErrorKind::Server, "the bookkeeping writer has stopped")),
+        }
     }
 
     async fn send(&self, entry: Entry) {
@@ -157,18 +162,26 @@ async fn commit(writer: &AnyPool, batch: &mut Vec<Entry>) {
             Entry::Flush(done) => flushes.push(done),
         }
     }
+    let mut committed = true;
     if !(executions.is_empty() && accounts.is_empty() && instances.is_empty() && sessions.is_empty()) {
         let used = Used { accounts: &accounts, instances: &instances, sessions: &sessions };
+        // A transient failure (a pool timeout, a serialization failure) is retried with backoff
+        // for a few seconds before the batch counts as lost.
         let mut outcome = write(writer, &executions, &used).await;
-        if outcome.is_err() {
+        for delay_ms in [50, 200, 500, 1000, 2000] {
+            if outcome.is_ok() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(delay_ms)).await;
             outcome = write(writer, &executions, &used).await;
         }
         if let Err(e) = outcome {
+            committed = false;
             tracing::error!(error = %e, executions = executions.len(), "bookkeeping batch lost");
         }
     }
     for done in flushes {
-        let _ = done.send(());
+        let _ = done.send(committed);
     }
 }
 
@@ -210,6 +223,10 @@ async fn write(writer: &AnyPool, executions: &[Box<ExecutionRecord>], used: &Use
         let column = if table == "mcp_sessions" { "last_seen" } else { "last_used_at" };
         // Table and column names come from the constant list above; values are bound.
         let sql = format!("UPDATE {table} SET {column} = $1 WHERE id = $2");
+        // Rows in id order: replicas committing overlapping batches take their row locks in
+        // the same order, so they wait for each other instead of deadlocking.
+        let mut latest: Vec<(&String, &DateTime<Utc>)> = latest.iter().collect();
+        latest.sort_unstable_by_key(|(id, _)| *id);
         for (id, at) in latest {
             sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
                 .bind(at.to_rfc3339())

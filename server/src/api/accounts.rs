@@ -122,14 +122,57 @@ pub async fn list(
         user_id: req.user_id,
         query: req.query,
     };
-    let listed = state.store.list_accounts(&filter, &page, limit).await?;
+    Ok(Json(account_page(&state, &filter, page, carried_total, limit).await?))
+}
+
+/// `GET /api/v1/connected_accounts:search?query=&page_size=&page_token=&connection_id=`: accounts
+/// whose identifier, connection or connector contains `query` (at least 3 characters, any
+/// case), 1–30 a page; never their credentials.
+pub async fn search(
+    State(state): State<SharedState>,
+    _caller: Caller,
+    RawQuery(q): RawQuery,
+) -> ApiResult<Json<ListConnectedAccountsResponse>> {
+    let query = QueryMap::parse(q.as_deref());
+    let text = query.get("query").unwrap_or_default().trim().to_string();
+    if text.chars().count() < 3 {
+        return Err(Error::invalid_field("query", "query must be at least 3 characters").into());
+    }
+    let page_size = match query.get("page_size").filter(|v| !v.is_empty()) {
+        None => None,
+        Some(n) => Some(
+            n.parse::<u32>()
+                .ok()
+                .filter(|n| (1..=30).contains(n))
+                .ok_or_else(|| Error::invalid_field("page_size", "page_size must be between 1 and 30"))?,
+        ),
+    };
+    let (page, carried_total, limit) = keyset_window(page_size, &query.get("page_token").unwrap_or_default(), 30)?;
+    let connection = query.get("connection_id").unwrap_or_default();
+    let filter = AccountFilter {
+        connection_names: if connection.is_empty() { Vec::new() } else { vec![connection] },
+        query: text,
+        ..Default::default()
+    };
+    Ok(Json(account_page(&state, &filter, page, carried_total, limit).await?))
+}
+
+/// One keyset page of the accounts `filter` selects, as the list endpoints answer it.
+async fn account_page(
+    state: &SharedState,
+    filter: &AccountFilter,
+    page: crate::store::AccountPage,
+    carried_total: Option<u32>,
+    limit: u32,
+) -> agentkit_core::Result<ListConnectedAccountsResponse> {
+    let listed = state.store.list_accounts(filter, &page, limit).await?;
     let total = listed.total.or(carried_total).unwrap_or_default();
     let ends = listed.accounts.first().zip(listed.accounts.last()).map(|(f, l)| (f.id.as_str(), l.id.as_str()));
     let (next_page_token, prev_page_token) = keyset_tokens(total, ends, listed.has_next, listed.has_prev);
-    Ok(Json(ListConnectedAccountsResponse {
+    Ok(ListConnectedAccountsResponse {
         connected_accounts: listed.accounts.iter().map(|a| a.to_wire(false)).collect(),
         total_size: total,
         next_page_token,
         prev_page_token,
-    }))
+    })
 }

@@ -249,11 +249,13 @@ impl Store {
         }
         if !f.query.is_empty() {
             // The query is text, not a pattern: its own %, _ and \ match themselves; ASCII case is
-            // ignored on both engines (PostgreSQL's LIKE alone would not).
+            // ignored on both engines (PostgreSQL's LIKE alone would not). It matches the
+            // identifier, the connection or the connector (provider).
             let escaped = f.query.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
             let like = bind(&mut binds, format!("%{escaped}%"));
             clause.push_str(&format!(
-                " AND (LOWER(identifier) LIKE LOWER({like}) ESCAPE '\\' OR LOWER(connection_name) LIKE LOWER({like}) ESCAPE '\\')"
+                " AND (LOWER(identifier) LIKE LOWER({like}) ESCAPE '\\' OR LOWER(connection_name) LIKE LOWER({like}) ESCAPE '\\' \
+                 OR LOWER(connector) LIKE LOWER({like}) ESCAPE '\\')"
             ));
         }
         let total = match page {

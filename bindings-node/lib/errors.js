@@ -34,6 +34,8 @@ class ScalekitServiceUnavailableException extends ScalekitServerException {}
 class ScalekitGatewayTimeoutException extends ScalekitServerException {}
 class ScalekitCancelledException extends ScalekitServerException {}
 class ScalekitUnknownException extends ScalekitServerException {}
+/** A webhook delivery did not verify (headers, timestamp window or signature). */
+class WebhookVerificationError extends ScalekitException {}
 
 /** Adds the tool-error fields; `isToolError` marks every tool failure. */
 function toolFields(self, details) {
@@ -61,7 +63,7 @@ const classes = {
   ScalekitConflictException, ScalekitTooManyRequestsException, ScalekitInternalServerException,
   ScalekitNotImplementedException, ScalekitServiceUnavailableException, ScalekitGatewayTimeoutException,
   ScalekitCancelledException, ScalekitUnknownException, ScalekitToolException, ScalekitToolRateLimitException,
-  ScalekitToolUnauthorizedException, ScalekitToolForbiddenException,
+  ScalekitToolUnauthorizedException, ScalekitToolForbiddenException, WebhookVerificationError,
 };
 
 /** True for any failure the provider reported while running a tool. */

@@ -217,6 +217,8 @@ export declare class ScalekitClient {
   readonly envUrl: string;
   readonly actions: ActionsClient;
   readonly tools: ToolsClient;
+  /** Checks a webhook delivery (Standard Webhooks headers, 5-minute window); throws WebhookVerificationError. */
+  verifyWebhookPayload(secret: string, headers: Record<string, string | string[]>, payload: string | Buffer): boolean;
 }
 export { ScalekitClient as Scalekit };
 export default ScalekitClient;
@@ -253,3 +255,4 @@ export declare class ScalekitToolRateLimitException extends ScalekitTooManyReque
 export declare class ScalekitToolUnauthorizedException extends ScalekitUnauthorizedException implements ToolErrorFields { readonly isToolError: true; readonly toolErrorCode: string; readonly toolErrorMessage: string; readonly executionId: string }
 export declare class ScalekitToolForbiddenException extends ScalekitForbiddenException implements ToolErrorFields { readonly isToolError: true; readonly toolErrorCode: string; readonly toolErrorMessage: string; readonly executionId: string }
 export declare function isToolException(e: unknown): e is ScalekitServerException & ToolErrorFields;
+export declare class WebhookVerificationError extends ScalekitException {}

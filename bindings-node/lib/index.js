@@ -4,7 +4,7 @@
  * (native addon); this file only shapes parameters, results and errors as documented.
  */
 
-const { NativeClient, formatTools, classForStatus } = require('../native.js');
+const { NativeClient, formatTools, classForStatus, verifyWebhookPayload } = require('../native.js');
 const errors = require('./errors');
 const { ConnectorStatus, ConnectorType } = require('./pkg/grpc/scalekit/v1/connected_accounts/connected_accounts_pb');
 
@@ -274,6 +274,21 @@ class ScalekitClient {
     this.tools = new ToolsClient(native);
     this.actions = new ActionsClient(native, envUrl, this.tools);
   }
+
+  /**
+   * Checks a webhook delivery signed with `secret` (`whsec_…`): its `webhook-id`,
+   * `webhook-timestamp` (within five minutes) and `webhook-signature` headers over the raw
+   * `payload`. Returns true, or throws `WebhookVerificationError`.
+   */
+  verifyWebhookPayload(secret, headers, payload) {
+    const pairs = Object.entries(headers ?? {}).map(([name, value]) => [String(name), Array.isArray(value) ? value.join(', ') : String(value)]);
+    try {
+      verifyWebhookPayload(String(secret), pairs, Buffer.isBuffer(payload) ? payload : Buffer.from(String(payload)));
+    } catch (err) {
+      throw errors.wrapError(err);
+    }
+    return true;
+  }
 }
 
 // Static `exports.X =` lines so ESM `import { X }` of this CommonJS module finds every name.
@@ -306,4 +321,5 @@ exports.ScalekitToolException = errors.ScalekitToolException;
 exports.ScalekitToolRateLimitException = errors.ScalekitToolRateLimitException;
 exports.ScalekitToolUnauthorizedException = errors.ScalekitToolUnauthorizedException;
 exports.ScalekitToolForbiddenException = errors.ScalekitToolForbiddenException;
+exports.WebhookVerificationError = errors.WebhookVerificationError;
 exports.isToolException = errors.isToolException;

@@ -6,6 +6,7 @@ mod client;
 mod error;
 mod modifiers;
 mod schema_formats;
+mod webhooks;
 
 pub use client::NativeClient;
 

@@ -39,13 +39,15 @@ pub enum ErrorKind {
     ToolExecution,
     /// A user-supplied modifier or callback failed.
     Hook,
+    /// A webhook delivery's signature, timestamp or headers did not check out (SDK-side only).
+    WebhookVerification,
 }
 
 impl ErrorKind {
     /// HTTP status the gateway answers with for this kind.
     pub fn http_status(self) -> u16 {
         match self {
-            ErrorKind::InvalidInput | ErrorKind::FailedPrecondition => 400,
+            ErrorKind::InvalidInput | ErrorKind::FailedPrecondition | ErrorKind::WebhookVerification => 400,
             ErrorKind::Unauthorized => 401,
             ErrorKind::Forbidden => 403,
             ErrorKind::NotFound => 404,
@@ -62,7 +64,7 @@ impl ErrorKind {
     /// The gRPC status code carried in the error body's `code` field.
     pub fn grpc_code(self) -> i32 {
         match self {
-            ErrorKind::InvalidInput => 3,
+            ErrorKind::InvalidInput | ErrorKind::WebhookVerification => 3,
             ErrorKind::FailedPrecondition => 9,
             ErrorKind::Unauthorized => 16,
             ErrorKind::Forbidden => 7,
@@ -79,7 +81,7 @@ impl ErrorKind {
     /// The `error_code` string put into `ErrorInfo` when nothing more specific applies.
     pub fn default_error_code(self) -> &'static str {
         match self {
-            ErrorKind::InvalidInput => "INVALID_ARGUMENT",
+            ErrorKind::InvalidInput | ErrorKind::WebhookVerification => "INVALID_ARGUMENT",
             ErrorKind::FailedPrecondition => "FAILED_PRECONDITION",
             ErrorKind::Unauthorized => "UNAUTHENTICATED",
             ErrorKind::Forbidden => "PERMISSION_DENIED",
@@ -127,6 +129,7 @@ impl ErrorKind {
             ErrorKind::Server => "Server",
             ErrorKind::ToolExecution => "ToolExecution",
             ErrorKind::Hook => "Hook",
+            ErrorKind::WebhookVerification => "WebhookVerification",
         }
     }
 }
@@ -286,6 +289,7 @@ impl Error {
         "ScalekitToolRateLimitException",
         "ScalekitToolUnauthorizedException",
         "ScalekitToolForbiddenException",
+        "WebhookVerificationError",
     ];
 
     /// The SDK exception class for a relayed answer of HTTP `status` (the proxy's non-2xx answers),
@@ -309,6 +313,7 @@ impl Error {
             ErrorKind::NotImplemented => "ScalekitNotImplementedException",
             ErrorKind::Server => "ScalekitInternalServerException",
             ErrorKind::Hook => "ScalekitModifierException",
+            ErrorKind::WebhookVerification => "WebhookVerificationError",
             ErrorKind::ToolExecution => match self.status() {
                 429 => "ScalekitToolRateLimitException",
                 401 => "ScalekitToolUnauthorizedException",

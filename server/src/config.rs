@@ -59,6 +59,9 @@ pub struct Config {
     /// Where `/metrics` is served (`listen = "127.0.0.1:9464"`); off when absent.
     #[serde(default)]
     pub metrics: crate::telemetry::metrics::MetricsConfig,
+    /// Webhook endpoints of the config file, retry schedule, loopback receivers.
+    #[serde(default)]
+    pub webhooks: crate::webhooks::WebhooksConfig,
 }
 
 /// OAuth sign-in for MCP clients on config URLs. Who the user is comes from the app, one of two

@@ -103,6 +103,13 @@ pub async fn start(opts: DevOptions) -> Result<DevEnvironment> {
             oidc: None,
             access_token_ttl_secs: 3600,
         }),
+        // Webhook receivers on this machine, and a short retry schedule: the first four tries
+        // within a minute.
+        webhooks: crate::webhooks::WebhooksConfig {
+            retry_schedule_secs: vec![1, 2, 4, 8, 30, 60],
+            allow_loopback: true,
+            endpoints: Vec::new(),
+        },
         // Metrics on a loopback port of their own, printed as AGENTKIT_METRICS_URL.
         metrics: crate::telemetry::metrics::MetricsConfig { listen: Some(SocketAddr::from(([127, 0, 0, 1], 0))) },
         ..Config::default()

@@ -115,6 +115,7 @@ pub fn required_scope(method: &Method, route: &str) -> Option<(Scope, &'static s
         }
         "/api/v1/connectors:reload" => (Scope::Admin, "reload connectors"),
         "/api/v1/audit" => (Scope::Admin, "read the audit trail"),
+        route if route.starts_with("/api/v1/webhook_") => (Scope::Admin, "manage webhook endpoints"),
         route if route.starts_with("/api/v1/connected_accounts") || route.starts_with("/api/v1/mcp/") => (
             Scope::Accounts,
             if *method == Method::GET { "read connected accounts" } else { "change connected accounts" },

@@ -40,6 +40,10 @@ pub fn router(state: SharedState) -> Router {
         .route("/api/v1/custom-providers/{identifier}", axum::routing::put(providers::update).delete(providers::delete))
         .route("/api/v1/connectors:reload", post(reload_connectors))
         .route("/api/v1/audit", get(crate::api::audit::list))
+        .route("/api/v1/webhook_endpoints", post(crate::api::webhooks::create).get(crate::api::webhooks::list))
+        .route("/api/v1/webhook_endpoints/{id}", axum::routing::delete(crate::api::webhooks::delete))
+        .route("/api/v1/webhook_endpoints/{id}/deliveries", get(crate::api::webhooks::deliveries))
+        .route("/api/v1/webhook_deliveries/{id}/redeliver", post(crate::api::webhooks::redeliver))
         .route("/proxy/{*path}", any(proxy::forward))
         .route(
             "/mcp/v1/configs/{id}",

@@ -72,6 +72,22 @@ pub async fn start(config: Config) -> Result<RunningServer> {
         crate::store::Engine::Postgres => crate::execution::limits::RateLimiter::shared(store.clone()),
         crate::store::Engine::Sqlite => Default::default(),
     };
+    let webhooks = {
+        // Receivers go through the egress policy, loopback added when the config allows it.
+        let mut allow = config.egress.allow.clone();
+        if config.webhooks.allow_loopback {
+            allow.push("127.0.0.1".into());
+        }
+        let policy = crate::egress::EgressPolicy::new(&crate::egress::EgressConfig { allow })?.with_own_address(addr);
+        for (n, endpoint) in config.webhooks.endpoints.iter().enumerate() {
+            crate::webhooks::check_events(&endpoint.events, &format!("webhooks.endpoints[{n}].events"))?;
+        }
+        Arc::new(crate::webhooks::Webhooks::new(
+            config.webhooks.clone(),
+            store.clone(),
+            crate::egress::Egress::new(policy)?,
+        ))
+    };
     let state = Arc::new(AppState {
         config,
         store,
@@ -85,6 +101,7 @@ pub async fn start(config: Config) -> Result<RunningServer> {
         sql_pools: Default::default(),
         rate_limiter,
         egress,
+        webhooks,
     });
     let app = crate::router::router(state.clone());
     let server = &state.config.server;
@@ -119,6 +136,7 @@ pub async fn start(config: Config) -> Result<RunningServer> {
     let task = tokio::spawn(crate::listener::serve(listener, app, limits, stopped, drain));
     tokio::spawn(retention_loop(Arc::downgrade(&state)));
     tokio::spawn(reload_on_catalog_change(Arc::downgrade(&state)));
+    tokio::spawn(crate::webhooks::run_worker(Arc::downgrade(&state.webhooks)));
     Ok(RunningServer { addr, public_url, task, state, stop, metrics_addr })
 }
 

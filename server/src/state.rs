@@ -62,6 +62,8 @@ pub struct AppState {
     pub rate_limiter: crate::execution::limits::RateLimiter,
     /// The only way out to providers: every outbound connection is checked by its policy.
     pub egress: crate::egress::Egress,
+    /// The webhook outbox (events in, deliveries out).
+    pub webhooks: Arc<crate::webhooks::Webhooks>,
 }
 
 impl AppState {

@@ -32,10 +32,11 @@ def agentkit_binary() -> str:
 class DevGateway:
     """A running ``agentkit dev``; ``env`` holds the printed variables."""
 
-    def __init__(self, env: Optional[Dict[str, str]] = None) -> None:
-        self.data_dir = tempfile.mkdtemp(prefix="agentkit-test-")
+    def __init__(self, env: Optional[Dict[str, str]] = None, data_dir: Optional[str] = None) -> None:
+        """``data_dir``: a previous gateway's (a restart keeps its database and dev credentials)."""
+        self.data_dir = data_dir or tempfile.mkdtemp(prefix="agentkit-test-")
         self.log_path = Path(self.data_dir) / "gateway.log"
-        self._log = open(self.log_path, "w")
+        self._log = open(self.log_path, "a")
         self.process = subprocess.Popen(
             [agentkit_binary(), "dev", "--port", "0", "--data-dir", str(Path(self.data_dir) / "state")],
             stdout=subprocess.PIPE,
@@ -56,6 +57,12 @@ class DevGateway:
         """Everything the gateway logged so far (stderr, debug level)."""
         self._log.flush()
         return self.log_path.read_text()
+
+    def kill(self) -> None:
+        """kill -9: no shutdown, nothing flushed; the data dir stays for a restart."""
+        self.process.kill()
+        self.process.wait()
+        self._log.close()
 
     def stop(self) -> None:
         self.process.terminate()

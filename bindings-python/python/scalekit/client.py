@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Dict, Optional, Union
 
 from scalekit import _native
 from scalekit.actions import ActionClient
@@ -32,6 +32,15 @@ class ScalekitClient:
         # `connect` is a second ActionClient with its own modifier registry, as in the official SDK.
         self.connect = ActionClient(native(), self.env_url)
         self.tools = self.actions.tools
+
+    def verify_webhook_payload(self, secret: str, headers: Dict[str, str], payload: Union[str, bytes]) -> bool:
+        """Checks a webhook delivery signed with ``secret`` (``whsec_…``): its ``webhook-id``,
+        ``webhook-timestamp`` (within five minutes) and ``webhook-signature`` headers over the raw
+        ``payload``. Returns True, or raises
+        :class:`~scalekit.common.exceptions.WebhookVerificationError`."""
+        body = payload.encode() if isinstance(payload, str) else bytes(payload)
+        _native.verify_webhook_payload(secret, [(str(k), str(v)) for k, v in dict(headers).items()], body)
+        return True
 
     def __repr__(self) -> str:
         return f"ScalekitClient(env_url={self.env_url!r})"

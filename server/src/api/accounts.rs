@@ -47,10 +47,15 @@ pub async fn update(
         account.api_config = Some(cfg);
     }
     let credentials_changed = req.connected_account.authorization_details.is_some();
+    let old_status = account.status;
     apply_credentials(&state, &mut account, req.connected_account.authorization_details)?;
     state.store.update_account(&account).await?;
     let changed = serde_json::json!({"credentials_changed": credentials_changed});
     crate::audit::account_event(&state, "connected_account.updated", &account, crate::audit::SUCCESS, changed).await;
+    state.webhooks.emit("connected_account.updated", &account, None).await;
+    if account.status != old_status {
+        state.webhooks.emit("connected_account.status_updated", &account, Some(old_status.as_str())).await;
+    }
     let account = state
         .store
         .account_by_id(&account.id)
@@ -100,6 +105,7 @@ pub async fn delete(
     tracing::info!(account = %account.id, "connected account deleted");
     let none = serde_json::Value::Null;
     crate::audit::account_event(&state, "connected_account.deleted", &account, crate::audit::SUCCESS, none).await;
+    state.webhooks.emit("connected_account.deleted", &account, None).await;
     Ok(Json(Empty {}))
 }
 

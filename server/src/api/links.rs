@@ -59,7 +59,9 @@ pub async fn create_magic_link(
     }
     // A link for a user without an account creates the pending account, as the hosted API does.
     let account = get_or_create(&state, &req.selector).await?;
-    Ok(Json(issue_link(&state, &account.id, req.state, req.user_verify_url)))
+    let link = issue_link(&state, &account.id, req.state, req.user_verify_url);
+    state.webhooks.emit("connected_account.magic_link_generated", &account, None).await;
+    Ok(Json(link))
 }
 
 /// A small HTML page: the end of a browser flow.
@@ -229,6 +231,9 @@ pub async fn oauth_callback(State(state): State<SharedState>, RawQuery(q): RawQu
         }
     };
     let (credentials, expires_at) = tokens.into_credentials(None, &app.scopes);
+    let mut fetched = account.clone();
+    fetched.token_expires_at = expires_at;
+    state.webhooks.emit("connected_account.oauth_tokens_fetched", &fetched, None).await;
     if !request.user_verify_url.is_empty() {
         // Hold the tokens until the app confirms the user (verify_connected_account_user).
         if !matches!(
@@ -375,10 +380,12 @@ async fn activate(
         serde_json::Value::Null,
     )
     .await;
+    state.webhooks.emit("connected_account.oauth_succeeded", &active, None).await;
     if account.status != active.status {
         let change = serde_json::json!({"from": account.status.as_str(), "to": active.status.as_str()});
         crate::audit::account_event(state, "connected_account.status_changed", &active, crate::audit::SUCCESS, change)
             .await;
+        state.webhooks.emit("connected_account.status_updated", &active, Some(account.status.as_str())).await;
     }
     Ok(())
 }

@@ -10,6 +10,7 @@ pub mod observe;
 pub mod providers;
 pub mod proxy;
 pub mod tools;
+pub mod webhooks;
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};

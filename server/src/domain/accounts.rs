@@ -197,6 +197,7 @@ pub async fn create_account(state: &AppState, req: UpsertConnectedAccountRequest
         serde_json::Value::Null,
     )
     .await;
+    state.webhooks.emit("connected_account.created", &account, None).await;
     Ok(account)
 }
 

@@ -43,6 +43,8 @@ pub struct TokenSources<'a> {
     pub store: &'a Store,
     pub registry: Arc<Registry>,
     pub egress: &'a Egress,
+    /// Where refresh outcomes are announced.
+    pub webhooks: &'a crate::webhooks::Webhooks,
 }
 
 impl TokenSources<'_> {
@@ -65,7 +67,12 @@ pub async fn call_with_fresh_token<T, Fut>(
 where
     Fut: Future<Output = T>,
 {
-    let sources = TokenSources { store: &state.store, registry: state.registry(), egress: &state.egress };
+    let sources = TokenSources {
+        store: &state.store,
+        registry: state.registry(),
+        egress: &state.egress,
+        webhooks: &state.webhooks,
+    };
     let outcome = async {
         let account = state.refresher.ensure_fresh(&sources, account).await?;
         let outcome = call(&account).await;
@@ -200,6 +207,7 @@ impl Refresher {
                 // Commit (the rotated refresh token above all) before anyone uses the new token.
                 if src.store.replace_credentials(&fresh, latest.credentials.as_ref()).await? {
                     tracing::info!(account = %id, "access token refreshed");
+                    src.webhooks.emit("connected_account.token_refresh_succeeded", &fresh, None).await;
                     return Ok(fresh);
                 }
                 // Another replica committed first: its token wins.
@@ -221,7 +229,9 @@ impl Refresher {
                 let mut expired = latest.clone();
                 expired.status = ConnectorStatus::Expired;
                 src.store.update_account(&expired).await?;
+                src.webhooks.emit("connected_account.token_refresh_failed", &expired, None).await;
                 if latest.status != expired.status {
+                    src.webhooks.emit("connected_account.status_updated", &expired, Some(latest.status.as_str())).await;
                     let change = serde_json::json!({"from": latest.status.as_str(), "to": expired.status.as_str(), "reason": "refresh token rejected"});
                     crate::audit::append(
                         src.store,

@@ -30,6 +30,7 @@ pub mod mcp;
 mod mcp_oauth;
 mod mcp_sessions;
 mod rate_limits;
+mod webhooks;
 
 pub use accounts::{AccountFilter, AccountListPage, AccountPage, AccountRecord};
 pub use audit::{AuditFilter, AuditRecord};
@@ -38,6 +39,7 @@ pub use bookkeeping::{Bookkeeper, BookkeepingSettings};
 pub use executions::{ExecutionRecord, ExecutionStatus};
 pub use mcp_oauth::{AuthorizationCode, OAuthGrant, RefreshTokenUse};
 pub use rate_limits::SlotAnswer;
+pub use webhooks::{DeliveryOutcome, StoredWebhookEndpoint, WebhookDelivery};
 
 /// The database plus the vault that seals every credential before it is written.
 ///

@@ -156,3 +156,8 @@ class ScalekitToolUnauthorizedException(ScalekitToolException, ScalekitUnauthori
 
 class ScalekitToolForbiddenException(ScalekitToolException, ScalekitForbiddenException):
     """The provider refused the call for this user."""
+
+
+class WebhookVerificationError(ScalekitException):
+    """A webhook delivery did not verify: missing headers, a timestamp outside five minutes, or
+    no matching signature."""

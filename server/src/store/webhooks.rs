@@ -1,0 +1,204 @@
+//! Webhook endpoints registered at runtime, and the delivery outbox.
+
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+
+use agentkit_core::Result;
+
+use super::{db_error, ts, Store};
+
+/// An endpoint as stored (its secret opened).
+#[derive(Debug, Clone)]
+pub struct StoredWebhookEndpoint {
+    pub id: String,
+    pub url: String,
+    pub events: Vec<String>,
+    pub secret: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// One event for one endpoint, as the outbox holds it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct WebhookDelivery {
+    pub id: String,
+    pub event_id: String,
+    pub event_type: String,
+    pub endpoint_id: String,
+    #[serde(skip)]
+    pub payload: String,
+    /// `pending`, `delivered` or `failed` (every scheduled try used).
+    pub status: String,
+    pub attempts: i64,
+    pub next_attempt_at: DateTime<Utc>,
+    pub last_status: Option<i64>,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub delivered_at: Option<DateTime<Utc>>,
+}
+
+/// How one try ended.
+pub enum DeliveryOutcome {
+    Delivered { status: u16 },
+    RetryAt { at: DateTime<Utc>, status: Option<u16>, error: String },
+    GaveUp { status: Option<u16>, error: String },
+}
+
+fn delivery(r: &sqlx::any::AnyRow) -> WebhookDelivery {
+    WebhookDelivery {
+        id: r.get("id"),
+        event_id: r.get("event_id"),
+        event_type: r.get("event_type"),
+        endpoint_id: r.get("endpoint_id"),
+        payload: r.get("payload"),
+        status: r.get("status"),
+        attempts: r.get("attempts"),
+        next_attempt_at: ts(r.get("next_attempt_at")).unwrap_or_else(Utc::now),
+        last_status: r.get("last_status"),
+        last_error: r.get("last_error"),
+        created_at: ts(r.get("created_at")).unwrap_or_else(Utc::now),
+        delivered_at: ts(r.get("delivered_at")),
+    }
+}
+
+impl Store {
+    pub async fn insert_webhook_endpoint(&self, endpoint: &StoredWebhookEndpoint) -> Result<()> {
+        let sealed = self.vault.seal(endpoint.secret.as_bytes(), &endpoint.id)?;
+        sqlx::query("INSERT INTO webhook_endpoints (id, url, events, secret, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(&endpoint.id)
+            .bind(&endpoint.url)
+            .bind(serde_json::to_string(&endpoint.events)?)
+            .bind(sealed)
+            .bind(endpoint.created_at.to_rfc3339())
+            .execute(&self.writer)
+            .await
+            .map_err(db_error)?;
+        Ok(())
+    }
+
+    pub async fn webhook_endpoints(&self) -> Result<Vec<StoredWebhookEndpoint>> {
+        let rows =
+            sqlx::query("SELECT * FROM webhook_endpoints ORDER BY id").fetch_all(&self.pool).await.map_err(db_error)?;
+        rows.iter()
+            .map(|r| {
+                let id: String = r.get("id");
+                let secret = self.vault.open_sealed(&r.get::<String, _>("secret"), &id)?;
+                Ok(StoredWebhookEndpoint {
+                    url: r.get("url"),
+                    events: serde_json::from_str(&r.get::<String, _>("events")).unwrap_or_default(),
+                    secret: String::from_utf8_lossy(&secret).into_owned(),
+                    created_at: ts(r.get("created_at")).unwrap_or_else(Utc::now),
+                    id,
+                })
+            })
+            .collect()
+    }
+
+    /// Removes an endpoint and its undelivered events; false when there was none.
+    pub async fn delete_webhook_endpoint(&self, id: &str) -> Result<bool> {
+        let mut tx = self.writer.begin().await.map_err(db_error)?;
+        let done = sqlx::query("DELETE FROM webhook_endpoints WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        sqlx::query("DELETE FROM webhook_deliveries WHERE endpoint_id = $1 AND status = 'pending'")
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Puts one event's deliveries into the outbox, all or none.
+    pub async fn enqueue_webhook_deliveries(&self, deliveries: &[WebhookDelivery]) -> Result<()> {
+        let mut tx = self.writer.begin().await.map_err(db_error)?;
+        for d in deliveries {
+            sqlx::query(
+                "INSERT INTO webhook_deliveries (id, event_id, event_type, endpoint_id, payload, status, attempts, \
+                 next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $7)",
+            )
+            .bind(&d.id)
+            .bind(&d.event_id)
+            .bind(&d.event_type)
+            .bind(&d.endpoint_id)
+            .bind(&d.payload)
+            .bind(d.next_attempt_at.to_rfc3339())
+            .bind(d.created_at.to_rfc3339())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        }
+        tx.commit().await.map_err(db_error)
+    }
+
+    /// Claims up to `limit` due deliveries for `lease` (another replica skips them meanwhile;
+    /// a replica that dies holding them lets the lease lapse and someone else retries).
+    pub async fn claim_webhook_deliveries(&self, lease: chrono::Duration, limit: u32) -> Result<Vec<WebhookDelivery>> {
+        let now = Utc::now();
+        let until = now.checked_add_signed(lease).unwrap_or(now);
+        let free = "status = 'pending' AND next_attempt_at <= $2 AND (locked_until IS NULL OR locked_until < $2)";
+        let sql = format!(
+            "UPDATE webhook_deliveries SET locked_until = $1 WHERE id IN \
+             (SELECT id FROM webhook_deliveries WHERE {free} ORDER BY next_attempt_at LIMIT $3) AND {free} RETURNING *"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(until.to_rfc3339())
+            .bind(now.to_rfc3339())
+            .bind(i64::from(limit))
+            .fetch_all(&self.writer)
+            .await
+            .map_err(db_error)?;
+        Ok(rows.iter().map(delivery).collect())
+    }
+
+    /// Records how a try ended.
+    pub async fn finish_webhook_delivery(&self, id: &str, outcome: &DeliveryOutcome) -> Result<()> {
+        let now = Utc::now().to_rfc3339();
+        let (status, next, code, error, delivered) = match outcome {
+            DeliveryOutcome::Delivered { status } => ("delivered", now.clone(), Some(*status), None, Some(now.clone())),
+            DeliveryOutcome::RetryAt { at, status, error } => ("pending", at.to_rfc3339(), *status, Some(error), None),
+            DeliveryOutcome::GaveUp { status, error } => ("failed", now.clone(), *status, Some(error), None),
+        };
+        sqlx::query(
+            "UPDATE webhook_deliveries SET status = $1, attempts = attempts + 1, next_attempt_at = $2, \
+             locked_until = NULL, last_status = $3, last_error = $4, delivered_at = $5 WHERE id = $6",
+        )
+        .bind(status)
+        .bind(next)
+        .bind(code.map(i64::from))
+        .bind(error)
+        .bind(delivered)
+        .bind(id)
+        .execute(&self.writer)
+        .await
+        .map_err(db_error)?;
+        Ok(())
+    }
+
+    /// The newest deliveries to an endpoint.
+    pub async fn webhook_deliveries(&self, endpoint_id: &str, limit: u32) -> Result<Vec<WebhookDelivery>> {
+        let rows = sqlx::query(
+            "SELECT * FROM webhook_deliveries WHERE endpoint_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2",
+        )
+        .bind(endpoint_id)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(rows.iter().map(delivery).collect())
+    }
+
+    /// Queues a delivery again, now (manual redelivery); false when there is none.
+    pub async fn redeliver_webhook(&self, id: &str) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = $1, locked_until = NULL WHERE id = $2",
+        )
+        .bind(Utc::now().to_rfc3339())
+        .bind(id)
+        .execute(&self.writer)
+        .await
+        .map_err(db_error)?;
+        Ok(done.rows_affected() == 1)
+    }
+}

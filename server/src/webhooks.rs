@@ -1,0 +1,310 @@
+//! The published `connected_account.*` webhooks: each event becomes one outbox row per
+//! subscribed endpoint (config-file endpoints and those registered with
+//! `POST /api/v1/webhook_endpoints`), delivered at least once by a worker on every replica —
+//! signed in the Standard Webhooks style (`agentkit_core::webhooks`), through the egress policy,
+//! retried on `[webhooks] retry_schedule_secs`, deduplicable by `webhook-id` (the event id,
+//! the same on every try). The outbox is in the database, so a restart loses nothing queued.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use agentkit_core::{Error, ErrorKind, Result};
+
+use crate::store::{AccountRecord, DeliveryOutcome, Store, WebhookDelivery};
+
+/// The events of the published OpenAPI's `webhooks:` section.
+pub const EVENT_TYPES: &[&str] = &[
+    "connected_account.created",
+    "connected_account.updated",
+    "connected_account.status_updated",
+    "connected_account.deleted",
+    "connected_account.magic_link_generated",
+    "connected_account.oauth_tokens_fetched",
+    "connected_account.token_refresh_succeeded",
+    "connected_account.token_refresh_failed",
+    "connected_account.oauth_succeeded",
+];
+
+/// `[webhooks]` in the config file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhooksConfig {
+    /// Seconds to wait before each retry; a delivery fails for good after the last.
+    #[serde(default = "default_schedule")]
+    pub retry_schedule_secs: Vec<u64>,
+    /// Receivers on loopback addresses are allowed (`agentkit dev`); the egress policy applies
+    /// otherwise.
+    #[serde(default)]
+    pub allow_loopback: bool,
+    #[serde(default)]
+    pub endpoints: Vec<ConfiguredEndpoint>,
+}
+
+impl Default for WebhooksConfig {
+    fn default() -> Self {
+        WebhooksConfig { retry_schedule_secs: default_schedule(), allow_loopback: false, endpoints: Vec::new() }
+    }
+}
+
+/// Standard Webhooks' suggested schedule: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h.
+fn default_schedule() -> Vec<u64> {
+    vec![5, 300, 1800, 7200, 18000, 36000, 36000]
+}
+
+/// `[[webhooks.endpoints]]`: a receiver of the config file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfiguredEndpoint {
+    pub url: String,
+    /// Event types sent there; empty: all.
+    #[serde(default)]
+    pub events: Vec<String>,
+    /// `whsec_…`
+    pub secret: String,
+}
+
+/// An endpoint to deliver to.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    pub id: String,
+    pub url: String,
+    pub events: Vec<String>,
+    pub secret: String,
+}
+
+impl Endpoint {
+    fn wants(&self, event_type: &str) -> bool {
+        self.events.is_empty() || self.events.iter().any(|e| e == event_type)
+    }
+}
+
+/// Checks event type names (empty: all).
+pub fn check_events(events: &[String], field: &str) -> Result<()> {
+    match events.iter().find(|e| !EVENT_TYPES.contains(&e.as_str())) {
+        Some(unknown) => Err(Error::invalid_field(
+            field,
+            format!("unknown event type {unknown:?}; known: {}", EVENT_TYPES.join(", ")),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// The config file's endpoints, with stable ids (`whe_config_<n>`).
+fn configured(config: &WebhooksConfig) -> Vec<Endpoint> {
+    config
+        .endpoints
+        .iter()
+        .enumerate()
+        .map(|(n, e)| Endpoint {
+            id: format!("whe_config_{n}"),
+            url: e.url.clone(),
+            events: e.events.clone(),
+            secret: e.secret.clone(),
+        })
+        .collect()
+}
+
+/// The outbox side the rest of the gateway sees: emit an event, wake the worker.
+pub struct Webhooks {
+    config: WebhooksConfig,
+    store: Store,
+    wakeup: Arc<tokio::sync::Notify>,
+    egress: crate::egress::Egress,
+}
+
+impl Webhooks {
+    pub fn new(config: WebhooksConfig, store: Store, egress: crate::egress::Egress) -> Webhooks {
+        Webhooks { config, store, wakeup: Arc::default(), egress }
+    }
+
+    pub fn config(&self) -> &WebhooksConfig {
+        &self.config
+    }
+
+    pub fn egress(&self) -> &crate::egress::Egress {
+        &self.egress
+    }
+
+    /// Every endpoint: the config file's, then the registered ones.
+    pub async fn endpoints(&self) -> Result<Vec<Endpoint>> {
+        let mut all = configured(&self.config);
+        all.extend(self.store.webhook_endpoints().await?.into_iter().map(|e| Endpoint {
+            id: e.id,
+            url: e.url,
+            events: e.events,
+            secret: e.secret,
+        }));
+        Ok(all)
+    }
+
+    /// Queues `event_type` about `account` for every endpoint that wants it. A failure to queue
+    /// is logged, never the caller's error: the change it reports has happened.
+    pub async fn emit(&self, event_type: &'static str, account: &AccountRecord, old_status: Option<&str>) {
+        if let Err(e) = self.try_emit(event_type, account, old_status).await {
+            tracing::error!(event_type, account = %account.id, error = %e.message(), "a webhook event could not be queued");
+        }
+    }
+
+    async fn try_emit(
+        &self,
+        event_type: &'static str,
+        account: &AccountRecord,
+        old_status: Option<&str>,
+    ) -> Result<()> {
+        let endpoints: Vec<Endpoint> = self.endpoints().await?.into_iter().filter(|e| e.wants(event_type)).collect();
+        if endpoints.is_empty() {
+            return Ok(());
+        }
+        let event_id = format!("evt_{}", uuid::Uuid::new_v4().simple());
+        let now = Utc::now();
+        let payload = payload(&event_id, event_type, account, old_status, now).to_string();
+        let deliveries: Vec<WebhookDelivery> = endpoints
+            .iter()
+            .map(|endpoint| WebhookDelivery {
+                id: format!("whd_{}", uuid::Uuid::new_v4().simple()),
+                event_id: event_id.clone(),
+                event_type: event_type.to_string(),
+                endpoint_id: endpoint.id.clone(),
+                payload: payload.clone(),
+                status: "pending".into(),
+                attempts: 0,
+                next_attempt_at: now,
+                last_status: None,
+                last_error: None,
+                created_at: now,
+                delivered_at: None,
+            })
+            .collect();
+        self.store.enqueue_webhook_deliveries(&deliveries).await?;
+        self.wakeup.notify_one();
+        Ok(())
+    }
+
+    /// Wakes the worker (a redelivery was queued).
+    pub fn wake(&self) {
+        self.wakeup.notify_one();
+    }
+}
+
+/// The published payload: `spec_version`, `id`, `type`, `object`, `occurred_at`,
+/// `environment_id`, and the account (never its credentials) in `data`.
+fn payload(
+    event_id: &str,
+    event_type: &str,
+    account: &AccountRecord,
+    old_status: Option<&str>,
+    now: chrono::DateTime<Utc>,
+) -> Value {
+    let mut data = json!({
+        "id": account.id,
+        "identifier": account.identifier,
+        "provider": account.connector.to_ascii_uppercase(),
+        "connection_id": format!("conn_{}", account.connection_name),
+        "connection_name": account.connection_name,
+        "status": account.status.as_str(),
+        "authorization_type": account.authorization_type.as_str(),
+    });
+    if let Some(old) = old_status {
+        data["old_status"] = json!(old);
+    }
+    if let Some(at) = account.token_expires_at {
+        data["token_expires_at"] = json!(at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true));
+    }
+    if let Some(at) = account.last_used_at {
+        data["last_used_at"] = json!(at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true));
+    }
+    json!({
+        "spec_version": "1",
+        "id": event_id,
+        "type": event_type,
+        "object": "ConnectedAccount",
+        "occurred_at": now.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true),
+        "environment_id": "env_agentkit",
+        "data": data,
+    })
+}
+
+/// How long a claimed delivery is this worker's; a try takes at most [`DELIVERY_TIMEOUT`].
+const LEASE_SECS: i64 = 20;
+const DELIVERY_TIMEOUT: Duration = Duration::from_secs(15);
+/// How often the worker looks for due deliveries when nothing wakes it.
+const POLL: Duration = Duration::from_millis(500);
+/// Most of a receiver's answer read (it is not used; reading lets the connection be reused).
+const ANSWER_MAX_BYTES: usize = 64 * 1024;
+
+/// Delivers due events until the gateway stops.
+pub async fn run_worker(webhooks: std::sync::Weak<Webhooks>) {
+    loop {
+        let Some(live) = webhooks.upgrade() else { return };
+        let wakeup = live.wakeup.clone();
+        match live.store.claim_webhook_deliveries(chrono::Duration::seconds(LEASE_SECS), 32).await {
+            Ok(due) if !due.is_empty() => {
+                let endpoints = live.endpoints().await.unwrap_or_default();
+                let tries = due.iter().map(|d| deliver(&live, &endpoints, d));
+                futures::future::join_all(tries).await;
+                continue;
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e.message(), "webhook outbox unavailable"),
+        }
+        drop(live);
+        let _ = tokio::time::timeout(POLL, wakeup.notified()).await;
+    }
+}
+
+async fn deliver(webhooks: &Webhooks, endpoints: &[Endpoint], delivery: &WebhookDelivery) {
+    let outcome = match endpoints.iter().find(|e| e.id == delivery.endpoint_id) {
+        None => DeliveryOutcome::GaveUp { status: None, error: "the endpoint no longer exists".into() },
+        Some(endpoint) => match send(webhooks, endpoint, delivery).await {
+            Ok(status) if (200..300).contains(&status) => DeliveryOutcome::Delivered { status },
+            failed => {
+                let (status, error) = match failed {
+                    Ok(status) => (Some(status), format!("the receiver answered {status}")),
+                    Err(e) => (None, e.message().to_string()),
+                };
+                let tries = usize::try_from(delivery.attempts).unwrap_or(usize::MAX).saturating_add(1);
+                match webhooks.config.retry_schedule_secs.get(tries.saturating_sub(1)) {
+                    Some(secs) => {
+                        let wait = chrono::Duration::seconds(i64::try_from(*secs).unwrap_or(i64::MAX / 2_000));
+                        let at = Utc::now().checked_add_signed(wait).unwrap_or_else(Utc::now);
+                        DeliveryOutcome::RetryAt { at, status, error }
+                    }
+                    None => DeliveryOutcome::GaveUp { status, error },
+                }
+            }
+        },
+    };
+    if let DeliveryOutcome::GaveUp { error, .. } = &outcome {
+        tracing::warn!(delivery = %delivery.id, event = %delivery.event_id, error, "webhook delivery failed for good");
+    }
+    if let Err(e) = webhooks.store.finish_webhook_delivery(&delivery.id, &outcome).await {
+        // The lease lapses and the delivery is tried again: at least once.
+        tracing::warn!(delivery = %delivery.id, error = %e.message(), "webhook delivery outcome not recorded");
+    }
+}
+
+/// One signed POST; the receiver's status.
+async fn send(webhooks: &Webhooks, endpoint: &Endpoint, delivery: &WebhookDelivery) -> Result<u16> {
+    let timestamp = Utc::now().timestamp();
+    let body = delivery.payload.as_bytes();
+    let signature = agentkit_core::webhooks::sign(&endpoint.secret, &delivery.event_id, timestamp, body)
+        .map_err(|e| Error::new(ErrorKind::Server, format!("cannot sign: {}", e.message())))?;
+    let answer = webhooks
+        .egress
+        .post(&endpoint.url)
+        .timeout(DELIVERY_TIMEOUT)
+        .header("content-type", "application/json")
+        .header("webhook-id", delivery.event_id.as_str())
+        .header("webhook-timestamp", timestamp.to_string())
+        .header("webhook-signature", signature)
+        .body(delivery.payload.clone())
+        .send()
+        .await?;
+    let status = answer.status().as_u16();
+    let _ = crate::egress::read_bounded(answer, ANSWER_MAX_BYTES).await;
+    Ok(status)
+}

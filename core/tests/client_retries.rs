@@ -22,6 +22,8 @@ struct Script {
     answers: Mutex<Vec<(u16, Option<&'static str>)>>,
     hits: AtomicUsize,
     token_requests: AtomicUsize,
+    /// The `x-request-id` of every API request, in order.
+    request_ids: Mutex<Vec<String>>,
 }
 
 async fn token(State(s): State<Arc<Script>>) -> Json<serde_json::Value> {
@@ -31,6 +33,8 @@ async fn token(State(s): State<Arc<Script>>) -> Json<serde_json::Value> {
 
 async fn api(State(s): State<Arc<Script>>, headers: HeaderMap) -> Response {
     s.hits.fetch_add(1, Ordering::SeqCst);
+    let id = headers.get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    s.request_ids.lock().unwrap().push(id);
     let next = {
         let mut q = s.answers.lock().unwrap();
         if q.is_empty() {
@@ -91,6 +95,13 @@ async fn retries_stop_after_the_budget() {
     let err = actions.list_tools(ListToolsRequest::default()).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Unavailable);
     assert_eq!(script.hits.load(Ordering::SeqCst), 3, "1 attempt + 2 retries");
+    // One id for the logical call, kept across its retries, and on the error it ends with.
+    let ids = script.request_ids.lock().unwrap().clone();
+    assert!(ids[0].starts_with("req_") && ids.iter().all(|id| *id == ids[0]), "{ids:?}");
+    assert_eq!(err.request_id(), Some(ids[0].as_str()));
+    actions.list_tools(ListToolsRequest::default()).await.unwrap();
+    let next = script.request_ids.lock().unwrap().last().cloned().unwrap();
+    assert_ne!(next, ids[0], "the next call has its own id");
 }
 
 #[tokio::test]

@@ -72,6 +72,14 @@ def _api(env, method, path, body=None):
         return {"status": e.code, **json.loads(e.read() or b"{}")}
 
 
+# The `webhooks:` section of the published OpenAPI.
+PUBLISHED_EVENTS = {
+    "connected_account.created", "connected_account.updated", "connected_account.status_updated",
+    "connected_account.deleted", "connected_account.magic_link_generated", "connected_account.oauth_tokens_fetched",
+    "connected_account.token_refresh_succeeded", "connected_account.token_refresh_failed", "connected_account.oauth_succeeded",
+}
+
+
 def _types(deliveries):
     return [json.loads(body)["type"] for _, body in deliveries]
 
@@ -99,12 +107,30 @@ def test_events_are_signed_verified_and_shaped_as_published(gateway):
         user = f"wh-{uuid.uuid4().hex[:6]}"
         link = client.actions.get_authorization_link(connection_name="gmail", identifier=user).link
         urllib.request.urlopen(link).read()
+        # The provider expires the user's access token: the next call refreshes it.
+        settings = urllib.request.Request(env["AGENTKIT_SANDBOX_URL"] + "/sandbox/settings", method="POST",
+                                          data=json.dumps({"expire_user": user}).encode(), headers={"content-type": "application/json"})
+        urllib.request.urlopen(settings).read()
+        client.actions.execute_tool(tool_name="gmail_list_labels", identifier=user, tool_input={})
         client.actions.delete_connected_account(connection_name="gmail", identifier=user)
+        # An account whose refresh token the provider refuses: refresh failed, ACTIVE → EXPIRED.
+        revoked = f"wh-revoked-{uuid.uuid4().hex[:6]}"
+        client.actions.create_connected_account(connection_name="gmail", identifier=revoked, authorization_details={
+            "oauth_token": {"access_token": "ya29.not-valid", "refresh_token": "not-valid"}})
+        with pytest.raises(Exception):
+            client.actions.execute_tool(tool_name="gmail_list_labels", identifier=revoked, tool_input={})
         expected = ["connected_account.created", "connected_account.magic_link_generated",
                     "connected_account.oauth_tokens_fetched", "connected_account.oauth_succeeded",
-                    "connected_account.status_updated", "connected_account.deleted"]
+                    "connected_account.status_updated", "connected_account.token_refresh_succeeded",
+                    "connected_account.deleted", "connected_account.created", "connected_account.token_refresh_failed",
+                    "connected_account.status_updated"]
         deliveries = receiver.wait_for(lambda d: len(d) >= len(expected))
         assert sorted(_types(deliveries)) == sorted(expected)
+        client.actions.update_connected_account(connection_name="gmail", identifier=revoked, authorization_details={
+            "oauth_token": {"access_token": "ya29.again", "refresh_token": "again"}})
+        deliveries = receiver.wait_for(lambda d: "connected_account.updated" in _types(d))
+        assert set(_types(deliveries)) == PUBLISHED_EVENTS, "all nine published events"
+        deliveries = [(h, b) for h, b in deliveries if json.loads(b)["data"]["identifier"] == user]
         for headers, body in deliveries:
             assert client.verify_webhook_payload(endpoint["secret"], headers, body) is True
             event = json.loads(body)

@@ -664,6 +664,13 @@ async fn limits_connector_files_and_vault_keys_hold_across_replicas() {
     println!("after rotating to {new_kid}: {} of {total} credentials sealed with it", sealed_with(&new_kid));
     assert_eq!(sealed_with("kshared"), "0", "nothing sealed with the old key, also not by replica 3");
     assert_eq!(sealed_with(&new_kid), total);
+    let audited = fleet.cluster.psql_in(
+        "agentkit_replicas",
+        &format!(
+            "SELECT count(*) FROM audit_events WHERE action = 'vault.key_rotated' AND actor = 'cli' AND target = '{new_kid}'"
+        ),
+    );
+    assert_eq!(audited, "1", "the rotation is on the audit trail");
     for n in 0..3 {
         let call = json!({"tool_name": "echo_limited_again", "identifier": "after-rotation", "tool_input": {}});
         dispatch(&fleet.clients[n], Operation::ExecuteTool, call).await.unwrap();

@@ -11,12 +11,10 @@ use serde_json::{json, Value};
 /// does not sends none.
 #[tokio::test]
 async fn trace_context_reaches_providers_only_when_the_connection_opts_in() {
-    use opentelemetry::trace::TracerProvider as _;
     use tracing_subscriber::layer::SubscriberExt;
-    // Spans become OpenTelemetry spans (nothing exported): what the gateway runs with under OTLP.
+    // The gateway's own OpenTelemetry layer (nothing exported): what it runs with under OTLP.
     let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder().build();
-    let subscriber =
-        tracing_subscriber::registry().with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
+    let subscriber = tracing_subscriber::registry().with(agentkit_server::telemetry::traces::layer(&provider));
     let _default = tracing::subscriber::set_default(subscriber);
 
     let (sandbox, _task) = agentkit_sandbox::start("127.0.0.1:0".parse().unwrap()).await.unwrap();

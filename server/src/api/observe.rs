@@ -30,16 +30,23 @@ pub async fn observe(State(state): State<SharedState>, request: Request, next: N
         .unwrap_or_else(|| "unmatched".to_string());
     // An OTLP server span named "{method} {route}" (OpenTelemetry's HTTP conventions), continuing
     // the caller's trace when it sent a W3C `traceparent`.
+    // The span every log line of the request carries; its OpenTelemetry attributes are filled
+    // only when spans are exported (formatting them for nothing costs every request).
     let span = tracing::info_span!(
         "request",
-        otel.name = %format!("{method} {route}"),
-        otel.kind = "server",
-        http.request.method = %method,
-        http.route = %route,
-        http.response.status_code = tracing::field::Empty,
         request_id = %context.id(),
+        otel.name = tracing::field::Empty,
+        otel.kind = tracing::field::Empty,
+        http.request.method = tracing::field::Empty,
+        http.route = tracing::field::Empty,
+        http.response.status_code = tracing::field::Empty,
     );
-    {
+    let exporting = crate::telemetry::traces::exporting();
+    if exporting {
+        span.record("otel.name", format!("{method} {route}"));
+        span.record("otel.kind", "server");
+        span.record("http.request.method", method.as_str());
+        span.record("http.route", route.as_str());
         let header = |name: &str| request.headers().get(name).and_then(|v| v.to_str().ok());
         crate::telemetry::traces::continue_trace(&span, header("traceparent"), header("tracestate"));
     }
@@ -54,7 +61,9 @@ pub async fn observe(State(state): State<SharedState>, request: Request, next: N
         response.headers_mut().insert(REQUEST_ID_HEADER, value);
     }
     let status = response.status().as_u16();
-    span.record("http.response.status_code", i64::from(status));
+    if exporting {
+        span.record("http.response.status_code", i64::from(status));
+    }
     let elapsed = started.elapsed();
     crate::telemetry::metrics::http_request(method.as_str(), &route, status, elapsed);
     let latency_ms = elapsed.as_secs_f64() * 1000.0;

@@ -127,6 +127,7 @@ pub async fn forward(
         }
         let connector_slug = connector.slug.clone();
         let span = tracing::info_span!(
+        target: crate::telemetry::traces::SPAN_TARGET,
             "provider_call",
             otel.name = %upstream_method,
             otel.kind = "client",

@@ -184,7 +184,7 @@ impl Refresher {
         };
         let connection = src.registry.connection(&latest.connection_name)?;
         let app = src.oauth_app(&connection)?;
-        let span = tracing::info_span!("refresh_token", agentkit.connector = %connection.connector);
+        let span = tracing::info_span!(target: crate::telemetry::traces::SPAN_TARGET, "refresh_token", agentkit.connector = %connection.connector);
         let refreshed = tracing::Instrument::instrument(app.refresh(&old_refresh), span).await;
         let outcome = match &refreshed {
             Ok(_) => "succeeded",

@@ -61,6 +61,7 @@ pub async fn run_for_account(
     use tracing::Instrument;
     // A span per execution, named as OpenTelemetry's GenAI conventions name tool runs.
     let span = tracing::info_span!(
+        target: crate::telemetry::traces::SPAN_TARGET,
         "execute_tool",
         otel.name = %format!("execute_tool {}", tool.def.name),
         gen_ai.operation.name = "execute_tool",

@@ -176,6 +176,7 @@ async fn call_upstream(upstream: &Upstream<'_>, req: &RequestDef, scope: &Scope<
         };
         // A client span per try (OpenTelemetry's HTTP conventions: named by the method).
         let span = tracing::info_span!(
+        target: crate::telemetry::traces::SPAN_TARGET,
             "provider_call",
             otel.name = %method,
             otel.kind = "client",

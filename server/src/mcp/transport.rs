@@ -132,6 +132,7 @@ fn version_label(version: &str) -> &'static str {
 /// the trace of a W3C `traceparent` in `_meta`.
 fn mcp_span(msg: &Value, method: &str, version: &str) -> tracing::Span {
     let span = tracing::info_span!(
+        target: crate::telemetry::traces::SPAN_TARGET,
         "mcp",
         otel.name = method_label(method),
         otel.kind = "server",

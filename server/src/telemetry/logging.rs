@@ -56,7 +56,14 @@ pub fn init(format: LogFormat) -> LogGuards {
     use tracing_subscriber::util::SubscriberInitExt;
     let (writer, guard) =
         tracing_appender::non_blocking::NonBlockingBuilder::default().lossy(false).finish(std::io::stderr());
-    let filter = tracing_subscriber::EnvFilter::try_from_env("AGENTKIT_LOG").unwrap_or_else(|_| "info".into());
+    let traces = super::traces::provider_from_env();
+    let mut filter = tracing_subscriber::EnvFilter::try_from_env("AGENTKIT_LOG").unwrap_or_else(|_| "info".into());
+    if traces.is_none() {
+        // Export-only spans are off without an exporter (see `traces::SPAN_TARGET`).
+        if let Ok(off) = format!("{}=off", super::traces::SPAN_TARGET).parse() {
+            filter = filter.add_directive(off);
+        }
+    }
     let output = match format {
         LogFormat::Text => {
             tracing_subscriber::fmt::layer().with_writer(writer).with_ansi(std::io::stderr().is_terminal()).boxed()
@@ -69,7 +76,6 @@ pub fn init(format: LogFormat) -> LogGuards {
             .with_writer(writer)
             .boxed(),
     };
-    let traces = super::traces::provider_from_env();
     let otlp = traces.as_ref().map(super::traces::layer);
     tracing_subscriber::registry().with(filter).with(output).with(otlp).init();
     LogGuards { _writer: guard, traces }

@@ -12,6 +12,18 @@ use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
+/// The target of the spans that exist for trace export only (tool execution, provider call, MCP
+/// request, refresh): the log filter turns them off when no exporter is configured, so they
+/// cost nothing then.
+pub const SPAN_TARGET: &str = "agentkit::otel";
+
+static EXPORTING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether spans are exported (the OpenTelemetry layer of [`layer`] is installed).
+pub fn exporting() -> bool {
+    EXPORTING.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
 }
@@ -47,6 +59,7 @@ pub fn layer<S>(provider: &SdkTracerProvider) -> impl tracing_subscriber::Layer<
 where
     S: tracing::Subscriber + for<'span> tracing_subscriber::registry::LookupSpan<'span>,
 {
+    EXPORTING.store(true, std::sync::atomic::Ordering::Relaxed);
     tracing_opentelemetry::layer().with_tracer(provider.tracer("agentkit"))
 }
 

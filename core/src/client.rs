@@ -333,10 +333,18 @@ impl ScalekitClient {
 /// The header that carries a call's request id, both ways.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
-/// `req_` and 24 random hex digits.
-fn new_request_id() -> String {
+/// `req_` and 24 random hex digits: the SDK's id for a call, and the gateway's for a request
+/// that came without one.
+pub fn new_request_id() -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let bytes: [u8; 12] = rand::random();
-    format!("req_{}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>())
+    let mut id = String::with_capacity(28);
+    id.push_str("req_");
+    for b in bytes {
+        id.push(char::from(HEX[usize::from(b >> 4)]));
+        id.push(char::from(HEX[usize::from(b & 0xf)]));
+    }
+    id
 }
 
 /// Turns a non-2xx answer into an [`Error`], keeping status, code, field and request id.

@@ -101,17 +101,8 @@ fn acceptable(value: &HeaderValue) -> Option<Arc<str>> {
     sane.then(|| Arc::from(text))
 }
 
-const HEX: &[u8; 16] = b"0123456789abcdef";
-
 fn new_request_id() -> Arc<str> {
-    let bytes: [u8; 12] = rand::random();
-    let mut id = String::with_capacity(28);
-    id.push_str("req_");
-    for b in bytes {
-        id.push(char::from(HEX[usize::from(b >> 4)]));
-        id.push(char::from(HEX[usize::from(b & 0xf)]));
-    }
-    Arc::from(id)
+    Arc::from(agentkit_core::client::new_request_id())
 }
 
 #[cfg(test)]

@@ -8,7 +8,6 @@
 use chrono::Utc;
 use serde_json::Value;
 
-use crate::state::AppState;
 use crate::store::{AuditRecord, Store};
 use crate::telemetry::requests::{current_actor, current_request_id, AuditNote};
 
@@ -24,8 +23,8 @@ fn new_id() -> String {
 }
 
 /// Appends one event as the current request's (actor, request id); `system` outside requests.
-pub async fn record(state: &AppState, action: &'static str, target: &str, outcome: &'static str, details: Value) {
-    append(&state.store, current_actor().unwrap_or_else(|| "system".into()), action, target, outcome, details).await;
+pub async fn record(store: &Store, action: &'static str, target: &str, outcome: &'static str, details: Value) {
+    append(store, current_actor().unwrap_or_else(|| "system".into()), action, target, outcome, details).await;
 }
 
 /// Appends one event for `actor` (the command line: `cli`).
@@ -47,16 +46,16 @@ pub async fn append(store: &Store, actor: String, action: &str, target: &str, ou
 }
 
 /// Writes the events a request noted on the way (see [`crate::telemetry::requests::note_audit`]).
-pub async fn write_notes(state: &AppState, notes: Vec<AuditNote>) {
+pub async fn write_notes(store: &Store, notes: Vec<AuditNote>) {
     for note in notes {
-        record(state, note.action, &note.target, note.outcome, note.details).await;
+        record(store, note.action, &note.target, note.outcome, note.details).await;
     }
 }
 
 /// An event about a connected account: its id as target, its connection, identifier and
 /// status in the details (plus `extra`).
 pub async fn account_event(
-    state: &AppState,
+    store: &Store,
     action: &'static str,
     account: &crate::store::AccountRecord,
     outcome: &'static str,
@@ -70,5 +69,5 @@ pub async fn account_event(
     if let (Some(details), Value::Object(extra)) = (details.as_object_mut(), extra) {
         details.extend(extra);
     }
-    record(state, action, &account.id, outcome, details).await;
+    record(store, action, &account.id, outcome, details).await;
 }

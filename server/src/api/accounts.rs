@@ -51,7 +51,8 @@ pub async fn update(
     apply_credentials(&state, &mut account, req.connected_account.authorization_details)?;
     state.store.update_account(&account).await?;
     let changed = serde_json::json!({"credentials_changed": credentials_changed});
-    crate::audit::account_event(&state, "connected_account.updated", &account, crate::audit::SUCCESS, changed).await;
+    crate::audit::account_event(&state.store, "connected_account.updated", &account, crate::audit::SUCCESS, changed)
+        .await;
     state.webhooks.emit("connected_account.updated", &account, None).await;
     if account.status != old_status {
         state.webhooks.emit("connected_account.status_updated", &account, Some(old_status.as_str())).await;
@@ -72,8 +73,14 @@ pub async fn get_auth(
     let sel = AccountSelector::from_query(&QueryMap::parse(q.as_deref()));
     let account = read_account(&state, &sel).await?;
     let none = serde_json::Value::Null;
-    crate::audit::account_event(&state, "connected_account.credentials_read", &account, crate::audit::SUCCESS, none)
-        .await;
+    crate::audit::account_event(
+        &state.store,
+        "connected_account.credentials_read",
+        &account,
+        crate::audit::SUCCESS,
+        none,
+    )
+    .await;
     Ok(Json(ConnectedAccountResponse { connected_account: account.to_wire(true) }))
 }
 
@@ -104,7 +111,7 @@ pub async fn delete(
     }
     tracing::info!(account = %account.id, "connected account deleted");
     let none = serde_json::Value::Null;
-    crate::audit::account_event(&state, "connected_account.deleted", &account, crate::audit::SUCCESS, none).await;
+    crate::audit::account_event(&state.store, "connected_account.deleted", &account, crate::audit::SUCCESS, none).await;
     state.webhooks.emit("connected_account.deleted", &account, None).await;
     Ok(Json(Empty {}))
 }

@@ -36,8 +36,14 @@ pub async fn issue_token(State(state): State<SharedState>, body: Bytes) -> Respo
     if !valid {
         tracing::info!(client_id, "rejected client credentials");
         let details = serde_json::json!({"reason": "unknown client or wrong secret"});
-        crate::audit::record(&state, "api_client.authentication_failed", client_id, crate::audit::REFUSED, details)
-            .await;
+        crate::audit::record(
+            &state.store,
+            "api_client.authentication_failed",
+            client_id,
+            crate::audit::REFUSED,
+            details,
+        )
+        .await;
         return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "unknown client or wrong secret");
     }
     let ttl = state.config.server.token_ttl_secs;

@@ -169,8 +169,14 @@ pub async fn oauth_callback(State(state): State<SharedState>, RawQuery(q): RawQu
             .transition_auth_request(&request.id, AuthRequestStatus::Started, AuthRequestStatus::Failed, None)
             .await;
         let details = serde_json::json!({"reason": "the provider reported an error", "error": get("error")});
-        crate::audit::record(&state, "authorization_link.refused", &request.account_id, crate::audit::REFUSED, details)
-            .await;
+        crate::audit::record(
+            &state.store,
+            "authorization_link.refused",
+            &request.account_id,
+            crate::audit::REFUSED,
+            details,
+        )
+        .await;
         let reason = if get("error") == "access_denied" {
             "You declined the authorization.".to_string()
         } else {
@@ -199,7 +205,7 @@ pub async fn oauth_callback(State(state): State<SharedState>, RawQuery(q): RawQu
             tracing::info!(request = %request.id, reason = e.message(), "code exchange failed");
             let details = serde_json::json!({"reason": "the provider refused the code exchange"});
             crate::audit::record(
-                &state,
+                &state.store,
                 "authorization_link.refused",
                 &request.account_id,
                 crate::audit::FAILURE,
@@ -373,7 +379,7 @@ async fn activate(
     state.store.update_account(&active).await?;
     tracing::info!(account = %account.id, "connected account authorized");
     crate::audit::account_event(
-        state,
+        &state.store,
         "authorization_link.completed",
         &active,
         crate::audit::SUCCESS,
@@ -383,8 +389,14 @@ async fn activate(
     state.webhooks.emit("connected_account.oauth_succeeded", &active, None).await;
     if account.status != active.status {
         let change = serde_json::json!({"from": account.status.as_str(), "to": active.status.as_str()});
-        crate::audit::account_event(state, "connected_account.status_changed", &active, crate::audit::SUCCESS, change)
-            .await;
+        crate::audit::account_event(
+            &state.store,
+            "connected_account.status_changed",
+            &active,
+            crate::audit::SUCCESS,
+            change,
+        )
+        .await;
         state.webhooks.emit("connected_account.status_updated", &active, Some(account.status.as_str())).await;
     }
     Ok(())
@@ -416,7 +428,7 @@ pub async fn verify_user(
         tracing::warn!(request = %request.id, "user verification with a different identifier refused");
         let details = serde_json::json!({"auth_request_id": request.id, "reason": "identifier mismatch"});
         crate::audit::record(
-            &state,
+            &state.store,
             "authorization_link.verified",
             &request.account_id,
             crate::audit::REFUSED,
@@ -444,7 +456,8 @@ pub async fn verify_user(
     let credentials =
         request.pending.ok_or_else(|| Error::new(ErrorKind::Server, "verified request holds no credentials"))?;
     let details = serde_json::json!({"auth_request_id": request.id});
-    crate::audit::record(&state, "authorization_link.verified", &account.id, crate::audit::SUCCESS, details).await;
+    crate::audit::record(&state.store, "authorization_link.verified", &account.id, crate::audit::SUCCESS, details)
+        .await;
     activate(&state, &account, credentials, request.pending_expires_at).await?;
     Ok(Json(VerifyUserResponse { post_user_verify_redirect_url: format!("{}/connect/complete", state.public_url) }))
 }

@@ -207,7 +207,7 @@ pub async fn delete_config(
 async fn audit_config(state: &AppState, action: &'static str, config: &ConfigRecord) {
     let tools: Vec<&String> = config.mappings.iter().flat_map(|m| m.tools.iter()).collect();
     let details = serde_json::json!({"name": config.name, "tools": tools});
-    crate::audit::record(state, action, &config.id, crate::audit::SUCCESS, details).await;
+    crate::audit::record(&state.store, action, &config.id, crate::audit::SUCCESS, details).await;
 }
 
 pub async fn ensure_instance(

@@ -86,7 +86,7 @@ impl FromRequestParts<SharedState> for Caller {
                     crate::telemetry::requests::current_actor().unwrap_or_default(),
                 ),
             };
-            crate::audit::record(state, action, &target, crate::audit::REFUSED, details).await;
+            crate::audit::record(&state.store, action, &target, crate::audit::REFUSED, details).await;
         }
         caller
     }

@@ -55,7 +55,7 @@ pub async fn observe(State(state): State<SharedState>, request: Request, next: N
     // request's own: same actor, same request id.
     let notes = context.take_audit_notes();
     if !notes.is_empty() {
-        context.scope(crate::audit::write_notes(&state, notes)).await;
+        context.scope(crate::audit::write_notes(&state.store, notes)).await;
     }
     if let Ok(value) = HeaderValue::from_str(context.id()) {
         response.headers_mut().insert(REQUEST_ID_HEADER, value);

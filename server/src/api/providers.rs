@@ -46,7 +46,8 @@ pub async fn create(
     save_and_reload(&state, &provider, None).await?;
     tracing::info!(provider = %provider.identifier, "custom provider created");
     let details = serde_json::json!({"proxy_url": provider.proxy_url});
-    crate::audit::record(&state, "custom_provider.created", &provider.identifier, crate::audit::SUCCESS, details).await;
+    crate::audit::record(&state.store, "custom_provider.created", &provider.identifier, crate::audit::SUCCESS, details)
+        .await;
     Ok((StatusCode::CREATED, Json(ProviderResponse { provider })))
 }
 
@@ -69,7 +70,8 @@ pub async fn update(
     let provider = merge(old.clone(), input)?;
     save_and_reload(&state, &provider, Some(&old)).await?;
     let details = serde_json::json!({"proxy_url": provider.proxy_url});
-    crate::audit::record(&state, "custom_provider.updated", &provider.identifier, crate::audit::SUCCESS, details).await;
+    crate::audit::record(&state.store, "custom_provider.updated", &provider.identifier, crate::audit::SUCCESS, details)
+        .await;
     Ok(Json(ProviderResponse { provider }))
 }
 
@@ -91,7 +93,7 @@ pub async fn delete(
     state.store.delete_custom_provider(&identifier).await?;
     state.reload_registry().await?;
     crate::audit::record(
-        &state,
+        &state.store,
         "custom_provider.deleted",
         &identifier,
         crate::audit::SUCCESS,

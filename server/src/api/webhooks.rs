@@ -49,7 +49,7 @@ pub async fn create(
     };
     state.store.insert_webhook_endpoint(&endpoint).await?;
     let details = json!({"url": endpoint.url, "events": endpoint.events});
-    crate::audit::record(&state, "webhook_endpoint.created", &endpoint.id, crate::audit::SUCCESS, details).await;
+    crate::audit::record(&state.store, "webhook_endpoint.created", &endpoint.id, crate::audit::SUCCESS, details).await;
     Ok((
         StatusCode::CREATED,
         Json(json!({
@@ -90,7 +90,7 @@ pub async fn delete(
     if !state.store.delete_webhook_endpoint(&id).await? {
         return Err(Error::not_found(format!("webhook endpoint {id:?} not found")).into());
     }
-    crate::audit::record(&state, "webhook_endpoint.deleted", &id, crate::audit::SUCCESS, Value::Null).await;
+    crate::audit::record(&state.store, "webhook_endpoint.deleted", &id, crate::audit::SUCCESS, Value::Null).await;
     Ok(Json(json!({})))
 }
 

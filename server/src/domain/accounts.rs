@@ -190,7 +190,7 @@ pub async fn create_account(state: &AppState, req: UpsertConnectedAccountRequest
     state.store.insert_account(&account).await?;
     tracing::info!(account = %account.id, connection = %account.connection_name, status = account.status.as_str(), "connected account created");
     crate::audit::account_event(
-        state,
+        &state.store,
         "connected_account.created",
         &account,
         crate::audit::SUCCESS,

@@ -233,11 +233,10 @@ impl Refresher {
                 if latest.status != expired.status {
                     src.webhooks.emit("connected_account.status_updated", &expired, Some(latest.status.as_str())).await;
                     let change = serde_json::json!({"from": latest.status.as_str(), "to": expired.status.as_str(), "reason": "refresh token rejected"});
-                    crate::audit::append(
+                    crate::audit::account_event(
                         src.store,
-                        crate::telemetry::requests::current_actor().unwrap_or_else(|| "system".into()),
                         "connected_account.status_changed",
-                        &expired.id,
+                        &expired,
                         crate::audit::SUCCESS,
                         change,
                     )

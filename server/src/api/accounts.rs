@@ -151,15 +151,7 @@ pub async fn search(
     if text.chars().count() < 3 {
         return Err(Error::invalid_field("query", "query must be at least 3 characters").into());
     }
-    let page_size = match query.get("page_size").filter(|v| !v.is_empty()) {
-        None => None,
-        Some(n) => Some(
-            n.parse::<u32>()
-                .ok()
-                .filter(|n| (1..=30).contains(n))
-                .ok_or_else(|| Error::invalid_field("page_size", "page_size must be between 1 and 30"))?,
-        ),
-    };
+    let page_size = super::page_size_up_to(&query, 30)?;
     let (page, carried_total, limit) = keyset_window(page_size, &query.get("page_token").unwrap_or_default(), 30)?;
     let connection = query.get("connection_id").unwrap_or_default();
     let filter = AccountFilter {

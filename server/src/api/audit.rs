@@ -21,7 +21,7 @@ const MAX_PAGE: u32 = 1000;
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 fn time(query: &QueryMap, field: &str) -> ApiResult<Option<DateTime<Utc>>> {
-    match query.get(field).filter(|v| !v.is_empty()) {
+    match query.get(field) {
         None => Ok(None),
         Some(text) => DateTime::parse_from_rfc3339(&text)
             .map(|t| Some(t.with_timezone(&Utc)))
@@ -30,8 +30,7 @@ fn time(query: &QueryMap, field: &str) -> ApiResult<Option<DateTime<Utc>>> {
 }
 
 fn filter(query: &QueryMap) -> ApiResult<AuditFilter> {
-    let text = |field: &str| query.get(field).filter(|v| !v.is_empty());
-    let before_id = match text("page_token") {
+    let before_id = match query.get("page_token") {
         None => None,
         Some(token) => {
             let bad = || Error::invalid_field("page_token", "page_token is not a token returned by this API");
@@ -43,9 +42,9 @@ fn filter(query: &QueryMap) -> ApiResult<AuditFilter> {
         }
     };
     Ok(AuditFilter {
-        action: text("action"),
-        actor: text("actor"),
-        target: text("target"),
+        action: query.get("action"),
+        actor: query.get("actor"),
+        target: query.get("target"),
         since: time(query, "since")?,
         until: time(query, "until")?,
         before_id,
@@ -58,14 +57,7 @@ pub async fn list(State(state): State<SharedState>, _caller: Caller, RawQuery(q)
     if query.get("format").as_deref() == Some("jsonl") {
         return Ok(export(state, filter));
     }
-    let page_size = match query.get("page_size").filter(|v| !v.is_empty()) {
-        None => DEFAULT_PAGE,
-        Some(n) => n
-            .parse::<u32>()
-            .ok()
-            .filter(|n| (1..=MAX_PAGE).contains(n))
-            .ok_or_else(|| Error::invalid_field("page_size", format!("page_size must be 1 to {MAX_PAGE}")))?,
-    };
+    let page_size = super::page_size_up_to(&query, MAX_PAGE)?.unwrap_or(DEFAULT_PAGE);
     let events = state.store.audit_events(&filter, page_size).await?;
     let next_page_token = match events.last() {
         Some(last) if events.len() == page_size as usize => B64.encode(&last.id),

@@ -162,6 +162,16 @@ pub fn page_tokens(offset: u32, limit: u32, total: u32) -> (String, String) {
     (next, prev)
 }
 
+/// A query's `page_size`: absent, or 1 to `max` (otherwise a 400 naming the field).
+pub fn page_size_up_to(query: &agentkit_core::model::query::QueryMap, max: u32) -> Result<Option<u32>> {
+    match query.get_u32("page_size")? {
+        Some(n) if !(1..=max).contains(&n) => {
+            Err(Error::invalid_field("page_size", format!("page_size must be between 1 and {max}")))
+        }
+        size => Ok(size),
+    }
+}
+
 /// Page tokens of lists paged by id (keyset, no OFFSET): `a:<total>:<id>` is the page after
 /// `id`, `b:<total>:<id>` the page before; `total` is what the first page counted, carried along.
 pub fn keyset_window(

@@ -76,7 +76,15 @@ pub struct Endpoint {
     pub secret: String,
 }
 
+/// The id prefix of the config file's endpoints.
+const CONFIGURED_ID_PREFIX: &str = "whe_config_";
+
 impl Endpoint {
+    /// Comes from the config file (changed there, not through the API).
+    pub fn is_configured(id: &str) -> bool {
+        id.starts_with(CONFIGURED_ID_PREFIX)
+    }
+
     fn wants(&self, event_type: &str) -> bool {
         self.events.is_empty() || self.events.iter().any(|e| e == event_type)
     }
@@ -93,14 +101,14 @@ pub fn check_events(events: &[String], field: &str) -> Result<()> {
     }
 }
 
-/// The config file's endpoints, with stable ids (`whe_config_<n>`).
+/// The config file's endpoints, with stable ids ([`CONFIGURED_ID_PREFIX`] and their position).
 fn configured(config: &WebhooksConfig) -> Vec<Endpoint> {
     config
         .endpoints
         .iter()
         .enumerate()
         .map(|(n, e)| Endpoint {
-            id: format!("whe_config_{n}"),
+            id: format!("{CONFIGURED_ID_PREFIX}{n}"),
             url: e.url.clone(),
             events: e.events.clone(),
             secret: e.secret.clone(),
@@ -119,10 +127,6 @@ pub struct Webhooks {
 impl Webhooks {
     pub fn new(config: WebhooksConfig, store: Store, egress: crate::egress::Egress) -> Webhooks {
         Webhooks { config, store, wakeup: Arc::default(), egress }
-    }
-
-    pub fn config(&self) -> &WebhooksConfig {
-        &self.config
     }
 
     pub fn egress(&self) -> &crate::egress::Egress {

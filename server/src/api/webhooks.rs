@@ -14,6 +14,7 @@ use agentkit_core::{Error, ErrorKind};
 use super::{ApiResult, Caller, JsonBody};
 use crate::state::SharedState;
 use crate::store::StoredWebhookEndpoint;
+use crate::webhooks::Endpoint;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -60,15 +61,13 @@ pub async fn create(
 }
 
 pub async fn list(State(state): State<SharedState>, _caller: Caller) -> ApiResult<Json<Value>> {
-    let configured = state.webhooks.config().endpoints.len();
     let endpoints: Vec<Value> = state
         .webhooks
         .endpoints()
         .await?
         .iter()
-        .enumerate()
-        .map(|(n, e)| {
-            let source = if n < configured { "config" } else { "api" };
+        .map(|e| {
+            let source = if Endpoint::is_configured(&e.id) { "config" } else { "api" };
             json!({"id": e.id, "url": e.url, "events": e.events, "source": source})
         })
         .collect();
@@ -80,7 +79,7 @@ pub async fn delete(
     _caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    if id.starts_with("whe_config_") {
+    if Endpoint::is_configured(&id) {
         return Err(Error::new(
             ErrorKind::FailedPrecondition,
             "this endpoint comes from the config file: remove it there",

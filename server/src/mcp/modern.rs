@@ -34,7 +34,12 @@ const LIST_TTL_MS: u64 = 60_000;
 
 /// Every revision these URLs speak, newest first.
 fn supported_versions() -> Vec<&'static str> {
-    MODERN_VERSIONS.iter().chain(PROTOCOL_VERSIONS).copied().collect()
+    all_versions().collect()
+}
+
+/// Every revision these URLs speak, newest first, without allocating (metrics labels).
+pub fn all_versions() -> impl Iterator<Item = &'static str> {
+    MODERN_VERSIONS.iter().chain(PROTOCOL_VERSIONS).copied()
 }
 
 /// A POST in the 2026-07-28 style: its `_meta` names a protocol version, or it asks

@@ -125,7 +125,7 @@ fn method_label(method: &str) -> &'static str {
 }
 
 fn version_label(version: &str) -> &'static str {
-    super::modern::MODERN_VERSIONS.iter().chain(PROTOCOL_VERSIONS).find(|v| **v == version).copied().unwrap_or("other")
+    super::modern::all_versions().find(|v| *v == version).unwrap_or("other")
 }
 
 /// A span per MCP request, named by its method (MCP's OpenTelemetry conventions), continuing

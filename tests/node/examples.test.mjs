@@ -9,14 +9,13 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
-import { ROOT, startGateway } from './gateway.mjs';
+import { ROOT, apiToken, startGateway } from './gateway.mjs';
 
 const EXAMPLES = ['quickstart.mjs', 'anthropic_agent.mjs', 'openai_agent.mjs', 'vercel_ai_agent.mjs', 'mastra_agent.mjs'];
 const NEWEST_UNREAD = 'Q3 roadmap review moved to Thursday';
 
 async function executions(env, identifier) {
-  const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: env.SCALEKIT_CLIENT_ID, client_secret: env.SCALEKIT_CLIENT_SECRET });
-  const { access_token: token } = await (await fetch(`${env.SCALEKIT_ENV_URL}/oauth/token`, { method: 'POST', body: form })).json();
+  const token = await apiToken(env);
   const resp = await fetch(`${env.SCALEKIT_ENV_URL}/api/v1/executions?identifier=${identifier}`, { headers: { authorization: `Bearer ${token}` } });
   return (await resp.json()).executions;
 }

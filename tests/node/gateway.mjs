@@ -101,3 +101,9 @@ export async function startServe(configFor, { env = {} } = {}) {
   };
   return { base, sandboxUrl, stop };
 }
+
+/** An API access token for the dev gateway's client (client credentials at /oauth/token). */
+export async function apiToken(env) {
+  const body = new URLSearchParams({ grant_type: 'client_credentials', client_id: env.SCALEKIT_CLIENT_ID, client_secret: env.SCALEKIT_CLIENT_SECRET });
+  return (await (await fetch(`${env.SCALEKIT_ENV_URL}/oauth/token`, { method: 'POST', body })).json()).access_token;
+}

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 
 import { ScalekitClient, ScalekitNotFoundException } from '@scalekit-sdk/node';
-import { startGateway } from './gateway.mjs';
+import { apiToken, startGateway } from './gateway.mjs';
 
 const SECRET_CANARY = 'ya29.node-observability-canary-SECRET';
 
@@ -22,10 +22,7 @@ describe('observability', () => {
   });
   after(async () => { await gateway.stop(); });
 
-  const token = async () => {
-    const body = new URLSearchParams({ grant_type: 'client_credentials', client_id: env.SCALEKIT_CLIENT_ID, client_secret: env.SCALEKIT_CLIENT_SECRET });
-    return (await (await fetch(`${env.SCALEKIT_ENV_URL}/oauth/token`, { method: 'POST', body })).json()).access_token;
-  };
+  const token = () => apiToken(env);
   const logLines = () => gateway.logText().split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
   /** The per-request lines, waiting briefly for the one of `requestId` (a writer thread writes them). */
   const requestLines = async (requestId) => {

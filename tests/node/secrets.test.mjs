@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { ScalekitBadRequestException, ScalekitClient } from '@scalekit-sdk/node';
-import { startGateway } from './gateway.mjs';
+import { apiToken, startGateway } from './gateway.mjs';
 
 const CANARY = 'ya29.canary-SECRET-never-log-me';
 
@@ -35,8 +35,7 @@ describe('secrets', () => {
     const details = await actions.getConnectedAccountDetails({ connectionName: 'gmail', identifier: 'secret-user' });
     assert.equal(details.connectedAccount.authorizationDetails, undefined);
 
-    const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: env.SCALEKIT_CLIENT_ID, client_secret: env.SCALEKIT_CLIENT_SECRET });
-    const { access_token: token } = await (await fetch(`${env.SCALEKIT_ENV_URL}/oauth/token`, { method: 'POST', body: form })).json();
+    const token = await apiToken(env);
     const records = await (await fetch(`${env.SCALEKIT_ENV_URL}/api/v1/executions?identifier=secret-user`, { headers: { authorization: `Bearer ${token}` } })).text();
     assert.ok(records.includes('gmail_fetch_mails') && records.includes('FAILED'));
     assert.ok(!records.includes(CANARY));

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 
 import { ScalekitClient, WebhookVerificationError } from '@scalekit-sdk/node';
-import { startGateway } from './gateway.mjs';
+import { apiToken, startGateway } from './gateway.mjs';
 
 describe('webhooks', () => {
   let gateway;
@@ -35,8 +35,7 @@ describe('webhooks', () => {
 
   it('delivers signed events that verifyWebhookPayload checks', async () => {
     const { env } = gateway;
-    const body = new URLSearchParams({ grant_type: 'client_credentials', client_id: env.SCALEKIT_CLIENT_ID, client_secret: env.SCALEKIT_CLIENT_SECRET });
-    const { access_token: token } = await (await fetch(`${env.SCALEKIT_ENV_URL}/oauth/token`, { method: 'POST', body })).json();
+    const token = await apiToken(env);
     const answer = await fetch(`${env.SCALEKIT_ENV_URL}/api/v1/webhook_endpoints`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },

@@ -72,3 +72,15 @@ class DevGateway:
             self.process.kill()
         self._log.close()
         shutil.rmtree(self.data_dir, ignore_errors=True)
+
+
+def api_token(env: Dict[str, str]) -> str:
+    """An API access token for the dev gateway's client (client credentials at /oauth/token)."""
+    import json
+    import urllib.parse
+    import urllib.request
+
+    form = urllib.parse.urlencode({"grant_type": "client_credentials", "client_id": env["SCALEKIT_CLIENT_ID"],
+                                   "client_secret": env["SCALEKIT_CLIENT_SECRET"]})
+    request = urllib.request.Request(env["SCALEKIT_ENV_URL"] + "/oauth/token", data=form.encode())
+    return json.load(urllib.request.urlopen(request))["access_token"]

@@ -14,7 +14,7 @@ import urllib.request
 
 import pytest
 
-from gateway import ROOT, DevGateway
+from gateway import ROOT, DevGateway, api_token
 
 sys.path.insert(0, str(ROOT / "tests" / "models"))
 import scripted_llm  # noqa: E402
@@ -33,8 +33,7 @@ def llm_url():
 
 
 def executions(env, identifier):
-    form = f"grant_type=client_credentials&client_id={env['SCALEKIT_CLIENT_ID']}&client_secret={env['SCALEKIT_CLIENT_SECRET']}"
-    token = json.load(urllib.request.urlopen(urllib.request.Request(env["SCALEKIT_ENV_URL"] + "/oauth/token", data=form.encode())))["access_token"]
+    token = api_token(env)
     req = urllib.request.Request(f"{env['SCALEKIT_ENV_URL']}/api/v1/executions?identifier={identifier}", headers={"authorization": f"Bearer {token}"})
     return json.load(urllib.request.urlopen(req))["executions"]
 

@@ -15,7 +15,7 @@ import pytest
 import scalekit.client
 from scalekit.common.exceptions import ScalekitNotFoundException
 
-from gateway import DevGateway
+from gateway import DevGateway, api_token
 
 SECRET_CANARY = "ya29.observability-canary-SECRET"
 
@@ -32,12 +32,6 @@ def _client(gateway):
     env = gateway.env
     return scalekit.client.ScalekitClient(env_url=env["SCALEKIT_ENV_URL"], client_id=env["SCALEKIT_CLIENT_ID"],
                                           client_secret=env["SCALEKIT_CLIENT_SECRET"])
-
-
-def _token(env):
-    fields = f"grant_type=client_credentials&client_id={env['SCALEKIT_CLIENT_ID']}&client_secret={env['SCALEKIT_CLIENT_SECRET']}"
-    request = urllib.request.Request(env["SCALEKIT_ENV_URL"] + "/oauth/token", data=fields.encode())
-    return json.load(urllib.request.urlopen(request))["access_token"]
 
 
 def _log_lines(gateway):
@@ -71,7 +65,7 @@ def test_request_ids_reach_the_caller_the_log_and_the_execution_record(json_gate
     user = f"rid-{uuid.uuid4().hex[:6]}"
     link = client.actions.get_authorization_link(connection_name="gmail", identifier=user).link
     urllib.request.urlopen(link).read()
-    token = _token(env)
+    token = api_token(env)
     call = urllib.request.Request(
         env["SCALEKIT_ENV_URL"] + "/api/v1/execute_tool", method="POST",
         data=json.dumps({"tool_name": "gmail_list_labels", "identifier": user, "params": {}}).encode(),
@@ -111,7 +105,7 @@ def test_json_logs_one_line_per_request_with_route_templates_and_no_secret(json_
     instance_key = instance_url.rstrip("/").rsplit("/", 1)[-1]
     text = json_gateway.log_text()
     assert instance_key not in text, "an MCP URL's key (a bearer secret) is never logged"
-    for secret in (SECRET_CANARY, env["SCALEKIT_CLIENT_SECRET"], _token(env)):
+    for secret in (SECRET_CANARY, env["SCALEKIT_CLIENT_SECRET"], api_token(env)):
         assert secret not in text
     for line in requests:
         assert set(line) >= {"method", "route", "status", "latency_ms", "client_id", "request_id"}
@@ -279,7 +273,7 @@ def test_traces_of_one_tool_call_reach_an_otlp_receiver_continuing_the_callers_t
         user = f"trace-{uuid.uuid4().hex[:6]}"
         urllib.request.urlopen(client.actions.get_authorization_link(connection_name="gmail", identifier=user).link).read()
         trace_id, parent_id = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
-        token = _token(env)
+        token = api_token(env)
         call = urllib.request.Request(
             env["SCALEKIT_ENV_URL"] + "/api/v1/execute_tool", method="POST",
             data=json.dumps({"tool_name": "gmail_list_labels", "identifier": user, "params": {}}).encode(),
@@ -330,7 +324,7 @@ def test_traces_of_one_tool_call_reach_an_otlp_receiver_continuing_the_callers_t
 
 
 def _admin_get(env, path):
-    request = urllib.request.Request(env["SCALEKIT_ENV_URL"] + path, headers={"authorization": f"Bearer {_token(env)}"})
+    request = urllib.request.Request(env["SCALEKIT_ENV_URL"] + path, headers={"authorization": f"Bearer {api_token(env)}"})
     return urllib.request.urlopen(request)
 
 

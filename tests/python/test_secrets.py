@@ -12,12 +12,10 @@ import pytest
 
 from scalekit.common.exceptions import ScalekitBadRequestException
 
+from gateway import api_token
+
 CANARY = "ya29.canary-SECRET-never-log-me"
 
-
-def _token(env):
-    fields = f"grant_type=client_credentials&client_id={env['SCALEKIT_CLIENT_ID']}&client_secret={env['SCALEKIT_CLIENT_SECRET']}"
-    return json.load(urllib.request.urlopen(urllib.request.Request(env["SCALEKIT_ENV_URL"] + "/oauth/token", data=fields.encode())))["access_token"]
 
 
 def test_credentials_stay_secret(client, gateway, gateway_env):
@@ -37,9 +35,7 @@ def test_credentials_stay_secret(client, gateway, gateway_env):
     details = actions.get_connected_account_details(connection_name="gmail", identifier="secret-user")
     assert details.connected_account.authorization_details is None
 
-    token = json.load(urllib.request.urlopen(urllib.request.Request(
-        gateway_env["SCALEKIT_ENV_URL"] + "/oauth/token",
-        data=f"grant_type=client_credentials&client_id={gateway_env['SCALEKIT_CLIENT_ID']}&client_secret={gateway_env['SCALEKIT_CLIENT_SECRET']}".encode())))["access_token"]
+    token = api_token(gateway_env)
     records = urllib.request.urlopen(urllib.request.Request(
         gateway_env["SCALEKIT_ENV_URL"] + "/api/v1/executions?identifier=secret-user", headers={"authorization": f"Bearer {token}"})).read().decode()
     assert "gmail_fetch_mails" in records and "FAILED" in records
@@ -59,7 +55,7 @@ def test_connected_account_search_matches_text_pages_and_never_returns_credentia
     for n in range(3):
         client.actions.create_connected_account(connection_name="gmail", identifier=f"{tag}-user-{n}@Example.com",
                                                 authorization_details={"oauth_token": {"access_token": CANARY, "refresh_token": CANARY}})
-    base, token = gateway_env["SCALEKIT_ENV_URL"], _token(gateway_env)
+    base, token = gateway_env["SCALEKIT_ENV_URL"], api_token(gateway_env)
 
     def search(query):
         request = urllib.request.Request(f"{base}/api/v1/connected_accounts:search?{query}", headers={"authorization": f"Bearer {token}"})

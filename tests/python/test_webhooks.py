@@ -17,7 +17,7 @@ import pytest
 import scalekit.client
 from scalekit.common.exceptions import WebhookVerificationError
 
-from gateway import DevGateway
+from gateway import DevGateway, api_token
 
 
 class Receiver:
@@ -61,8 +61,7 @@ def _client(env):
 
 
 def _api(env, method, path, body=None):
-    fields = f"grant_type=client_credentials&client_id={env['SCALEKIT_CLIENT_ID']}&client_secret={env['SCALEKIT_CLIENT_SECRET']}"
-    token = json.load(urllib.request.urlopen(urllib.request.Request(env["SCALEKIT_ENV_URL"] + "/oauth/token", data=fields.encode())))["access_token"]
+    token = api_token(env)
     request = urllib.request.Request(env["SCALEKIT_ENV_URL"] + path, method=method,
                                      data=None if body is None else json.dumps(body).encode(),
                                      headers={"authorization": f"Bearer {token}", "content-type": "application/json"})

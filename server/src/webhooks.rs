@@ -235,6 +235,9 @@ fn payload(
 /// How long a claimed delivery is this worker's; a try takes at most [`DELIVERY_TIMEOUT`].
 const LEASE_SECS: i64 = 20;
 const DELIVERY_TIMEOUT: Duration = Duration::from_secs(15);
+/// The longest wait between two tries a schedule can ask for (a year): longer entries are
+/// clamped, so no setting can overflow the clock arithmetic.
+const MAX_RETRY_WAIT_SECS: u64 = 366 * 24 * 3600;
 /// How often the worker looks for due deliveries when nothing wakes it.
 const POLL: Duration = Duration::from_millis(500);
 /// Most of a receiver's answer read (it is not used; reading lets the connection be reused).
@@ -270,10 +273,13 @@ async fn deliver(webhooks: &Webhooks, endpoints: &[Endpoint], delivery: &Webhook
                     Ok(status) => (Some(status), format!("the receiver answered {status}")),
                     Err(e) => (None, e.message().to_string()),
                 };
-                let tries = usize::try_from(delivery.attempts).unwrap_or(usize::MAX).saturating_add(1);
-                match webhooks.config.retry_schedule_secs.get(tries.saturating_sub(1)) {
+                // The wait after the n-th failed try is the schedule's n-th entry (`attempts`
+                // counts the tries before this one).
+                let earlier_tries = usize::try_from(delivery.attempts).unwrap_or(usize::MAX);
+                match webhooks.config.retry_schedule_secs.get(earlier_tries) {
                     Some(secs) => {
-                        let wait = chrono::Duration::seconds(i64::try_from(*secs).unwrap_or(i64::MAX / 2_000));
+                        let wait =
+                            chrono::Duration::seconds(i64::try_from((*secs).min(MAX_RETRY_WAIT_SECS)).unwrap_or(0));
                         let at = Utc::now().checked_add_signed(wait).unwrap_or_else(Utc::now);
                         DeliveryOutcome::RetryAt { at, status, error }
                     }

@@ -401,3 +401,15 @@ def test_the_audit_trail_holds_exactly_the_events_of_a_scripted_session():
         assert wrong.value.code == 400 and "since" in wrong.value.read().decode()
     finally:
         gateway.stop()
+
+
+def test_the_gateways_request_id_is_not_forwarded_to_providers(json_gateway):
+    client = _client(json_gateway)
+    user = f"fwd-{uuid.uuid4().hex[:6]}"
+    urllib.request.urlopen(client.actions.get_authorization_link(connection_name="gmail", identifier=user).link).read()
+    echoed = client.actions.request(connection_name="gmail", identifier=user, path="/sandbox/echo",
+                                    headers={"x-custom-trace": "kept"})
+    assert echoed.status_code == 200, echoed.text
+    headers = echoed.json()["headers"]
+    assert headers.get("x-custom-trace") == "kept", "the caller's own x- headers still go through"
+    assert "x-request-id" not in headers, "the SDK→gateway request id stays between SDK and gateway"

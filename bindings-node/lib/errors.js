@@ -17,11 +17,30 @@ class ScalekitException extends Error {
     this.field = details.field ?? null;
     this.requestId = details.requestId ?? null;
     this.errDetails = details.errDetails;
+    /** The gRPC status code number (`Code` of @connectrpc/connect: 5 is NotFound). */
+    this.grpcStatus = details.grpcStatus;
+    /** The error's detail payloads (`errorCode`, `validationErrorInfo`, `toolErrorInfo`…). */
+    this.unpackedDetails = details.unpackedDetails ?? [];
   }
 }
 class ScalekitConnectionException extends ScalekitException {}
 class ScalekitModifierException extends ScalekitException {}
-class ScalekitServerException extends ScalekitException {}
+class ScalekitServerException extends ScalekitException {
+  /**
+   * The SDK exception for a failed HTTP answer (`{ status, data }` as axios or fetch code holds
+   * it), classified by core as the SDK's own calls are; SDK exceptions are returned unchanged.
+   */
+  static promote(error) {
+    if (error instanceof ScalekitException) return error;
+    if (!error || typeof error.status !== 'number') {
+      throw new TypeError('promote expects an HTTP response with a numeric status');
+    }
+    const data = error.data ?? error.body ?? '';
+    const body = Buffer.isBuffer(data) ? data : Buffer.from(typeof data === 'string' ? data : JSON.stringify(data));
+    const { errorFromResponse } = require('../native.js');
+    return wrapError(new Error(errorFromResponse(error.status, body)));
+  }
+}
 class ScalekitBadRequestException extends ScalekitServerException {}
 class ScalekitUnauthorizedException extends ScalekitServerException {}
 class ScalekitForbiddenException extends ScalekitServerException {}

@@ -27,3 +27,10 @@ pub fn class_for_status(status: u16) -> String {
 pub fn error_classes() -> Vec<String> {
     agentkit_core::Error::SDK_CLASS_NAMES.iter().map(|s| s.to_string()).collect()
 }
+
+/// `ScalekitServerException.promote`: the encoded error for a failed HTTP answer, classified by
+/// core as the SDK's own calls are (the façade turns it into its class).
+#[napi_derive::napi]
+pub fn error_from_response(status: u16, body: napi::bindgen_prelude::Buffer) -> String {
+    error::to_napi(agentkit_core::Error::from_response(status, &body, None)).reason
+}

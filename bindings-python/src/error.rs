@@ -23,6 +23,8 @@ fn build(py: Python<'_>, err: Error) -> PyResult<PyErr> {
     kwargs.set_item("kind", err.kind().name())?;
     kwargs.set_item("field", err.field())?;
     kwargs.set_item("request_id", err.request_id())?;
+    kwargs.set_item("grpc_code", err.kind().grpc_code())?;
+    kwargs.set_item("err_details", crate::json::to_py(py, &err.details_json())?)?;
     if let Some(tool) = err.tool_error() {
         kwargs.set_item("tool_error_code", &tool.tool_error_code)?;
         kwargs.set_item("tool_error_message", &tool.tool_error_message)?;
@@ -43,4 +45,11 @@ fn build(py: Python<'_>, err: Error) -> PyResult<PyErr> {
         py_err.set_cause(py, Some(cause));
     }
     Ok(py_err)
+}
+
+/// `ScalekitServerException.promote`: the exception for a failed HTTP answer, classified by core
+/// exactly as the SDK's own calls are.
+#[pyfunction]
+pub fn error_from_response(py: Python<'_>, status: u16, body: &[u8]) -> Py<pyo3::exceptions::PyBaseException> {
+    to_py_err(py, Error::from_response(status, body, None)).into_value(py)
 }

@@ -313,12 +313,38 @@ struct McpParams {
     include_auth_links: Option<bool>,
     #[serde(default)]
     identifier: String,
-    #[serde(default)]
+    /// Session-token lifetime: `"3600s"`, seconds as a number, or a `{seconds, nanos}` Duration.
+    #[serde(default, deserialize_with = "duration_text")]
     expiry: String,
     #[serde(default, alias = "accessLevel")]
     access_level: String,
+    /// A connection's own MCP server (session tokens for it instead of a config's).
+    #[serde(default, alias = "connectionName")]
+    connection_name: String,
     #[serde(flatten)]
     list: McpListRequest,
+}
+
+/// Any of the duration forms the SDKs accept, as protobuf Duration text (`"3600s"`); fractions of
+/// a second are dropped, as the official SDKs do.
+fn duration_text<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<String, D::Error> {
+    use serde::de::Error as _;
+    let seconds = |n: f64| {
+        if n.is_finite() && n >= 0.0 && n <= i64::MAX as f64 {
+            Ok(format!("{}s", n.trunc() as i64))
+        } else {
+            Err(D::Error::custom(format!("expiry {n} is not a number of seconds")))
+        }
+    };
+    match Value::deserialize(d)? {
+        Value::Null => Ok(String::new()),
+        Value::String(text) => Ok(text),
+        Value::Number(n) => seconds(n.as_f64().unwrap_or(f64::NAN)),
+        Value::Object(o) => {
+            seconds(o.get("seconds").and_then(|v| v.as_f64().or_else(|| v.as_str()?.parse().ok())).unwrap_or(f64::NAN))
+        }
+        other => Err(D::Error::custom(format!("expiry must be a duration, got {other}"))),
+    }
 }
 
 async fn dispatch_mcp(actions: &Actions, op: Operation, p: McpParams) -> Result<Value> {
@@ -372,7 +398,17 @@ async fn dispatch_mcp(actions: &Actions, op: Operation, p: McpParams) -> Result<
         McpCreateSessionToken => {
             let req =
                 McpSessionTokenRequest { identifier: p.identifier, expiry: p.expiry, access_level: p.access_level };
-            to_value(actions.mcp_create_session_token(&p.config_id, req).await?)
+            if p.connection_name.is_empty() {
+                to_value(actions.mcp_create_session_token(&p.config_id, req).await?)
+            } else if !p.config_id.is_empty() {
+                Err(Error::invalid_field(
+                    "connection_name",
+                    "pass either mcp_config_id or connection_name, not both: a session token is for one MCP config \
+                     or for one connection's MCP server",
+                ))
+            } else {
+                to_value(actions.mcp_create_connection_session_token(&p.connection_name, req).await?)
+            }
         }
         _ => unreachable!("dispatch_mcp is called for MCP operations only"),
     }

@@ -349,6 +349,11 @@ impl Error {
         }
     }
 
+    /// The detail payloads of [`Error::to_body`] as JSON, for the SDKs' `err_details`.
+    pub fn details_json(&self) -> serde_json::Value {
+        serde_json::to_value(self.to_body().details).unwrap_or_default()
+    }
+
     /// Rebuilds an error from a server answer (status + JSON body).
     pub fn from_response(status: u16, body: &[u8], request_id: Option<String>) -> Self {
         let parsed: Option<ErrorBody> = serde_json::from_slice(body).ok();

@@ -137,4 +137,19 @@ impl Actions {
         self.mcp_call(Method::POST, &format!("/api/v1/mcp/configs/{id}/tokens"), QueryPairs::default(), Some(&req))
             .await
     }
+
+    /// A session token for a connection's own MCP server (every tool of the connection, as
+    /// `identifier`), at `<gateway>/mcp/v3/connections/<connection_name>`.
+    pub async fn mcp_create_connection_session_token(
+        &self,
+        connection_name: &str,
+        req: McpSessionTokenRequest,
+    ) -> Result<McpSessionTokenResponse> {
+        let name = path_id("connection_name", connection_name)?;
+        if req.identifier.trim().is_empty() {
+            return Err(Error::invalid_field("identifier", "identifier is required"));
+        }
+        let path = format!("/api/v1/mcp/connections/{name}/tokens");
+        self.mcp_call(Method::POST, &path, QueryPairs::default(), Some(&req)).await
+    }
 }

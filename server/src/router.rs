@@ -30,6 +30,7 @@ pub fn router(state: SharedState) -> Router {
         .route("/api/v1/mcp/configs/{id}", get(mcp::get_config).put(mcp::update_config).delete(mcp::delete_config))
         .route("/api/v1/mcp/configs/{id}/connected_accounts", post(mcp::config_connected_accounts))
         .route("/api/v1/mcp/configs/{id}/tokens", post(mcp::create_session_token))
+        .route("/api/v1/mcp/connections/{name}/tokens", post(mcp::create_connection_session_token))
         .route("/api/v1/mcp/instances", post(mcp::ensure_instance).get(mcp::list_instances))
         .route(
             "/api/v1/mcp/instances/{id}",
@@ -50,6 +51,11 @@ pub fn router(state: SharedState) -> Router {
             get(mcp_server::config_get).post(mcp_server::config_post).delete(mcp_server::config_delete),
         )
         .route("/mcp/v1/configs/{id}/messages", post(mcp_server::config_messages))
+        .route(
+            "/mcp/v3/connections/{name}",
+            get(mcp_server::connection_get).post(mcp_server::connection_post).delete(mcp_server::connection_delete),
+        )
+        .route("/mcp/v3/connections/{name}/messages", post(mcp_server::connection_messages))
         .route(
             "/mcp/v1/{key}",
             get(mcp_server::instance_get).post(mcp_server::instance_post).delete(mcp_server::instance_delete),

@@ -20,7 +20,11 @@ class ScalekitClient:
     """
 
     def __init__(self, env_url: Optional[str] = None, client_id: Optional[str] = None, client_secret: Optional[str] = None,
-                 call_timeout_s: float = 20, tool_call_timeout_s: float = 60, **_ignored) -> None:
+                 keepalive_time_ms: int = 60_000, keepalive_timeout_ms: int = 10_000, call_timeout_s: float = 20,
+                 tool_call_timeout_s: float = 60, **_ignored) -> None:
+        # keepalive_* tune the official SDK's gRPC channel pings; this SDK speaks HTTP through a
+        # pooled client whose idle connections are checked before reuse, so they are accepted
+        # (same positions as the official constructor) and have nothing to tune.
         def native():
             return _native.NativeClient(env_url or "", client_id or "", client_secret or "", float(call_timeout_s),
                                         float(tool_call_timeout_s), SDK_VERSION)

@@ -113,6 +113,9 @@ pub struct McpListRequest {
     pub filter_config_name: String,
     #[serde(default, alias = "filterUserIdentifier")]
     pub filter_user_identifier: String,
+    /// Configs whose MCP server URL is this one (trailing `/` ignored).
+    #[serde(default, alias = "filterMcpServerUrl")]
+    pub filter_mcp_server_url: String,
     #[serde(default)]
     pub search: String,
     #[serde(default, alias = "pageSize")]
@@ -129,6 +132,7 @@ impl McpListRequest {
             .opt("filter.provider", Some(&self.filter_provider))
             .opt("filter.config_name", Some(&self.filter_config_name))
             .opt("filter.user_identifier", Some(&self.filter_user_identifier))
+            .opt("filter.mcp_server_url", Some(&self.filter_mcp_server_url))
             .opt("search", Some(&self.search))
             .opt("page_size", self.page_size)
             .opt("page_token", Some(&self.page_token));
@@ -142,6 +146,7 @@ impl McpListRequest {
             filter_provider: q.get("filter.provider").unwrap_or_default(),
             filter_config_name: q.get("filter.config_name").unwrap_or_default(),
             filter_user_identifier: q.get("filter.user_identifier").unwrap_or_default(),
+            filter_mcp_server_url: q.get("filter.mcp_server_url").unwrap_or_default(),
             search: q.get("search").unwrap_or_default(),
             page_size: q.get_u32("page_size")?,
             page_token: q.get("page_token").unwrap_or_default(),

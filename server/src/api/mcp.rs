@@ -157,6 +157,10 @@ pub async fn list_configs(
                 || c.mappings.iter().any(|m| m.provider.eq_ignore_ascii_case(&req.filter_provider))
         })
         .filter(|c| req.search.is_empty() || c.name.contains(&req.search.to_lowercase()))
+        .filter(|c| {
+            req.filter_mcp_server_url.is_empty()
+                || config_url(&state, c).trim_end_matches('/') == req.filter_mcp_server_url.trim_end_matches('/')
+        })
         .collect();
     let (offset, limit) = page_window(req.page_size, &req.page_token, 30)?;
     let total = matching.len() as u32;
@@ -380,16 +384,55 @@ pub async fn create_session_token(
     Path(id): Path<String>,
     JsonBody(req): JsonBody<McpSessionTokenRequest>,
 ) -> ApiResult<Json<McpSessionTokenResponse>> {
+    check_session_token_request(&req)?;
+    let config = config_or_404(&state, &id).await?;
+    Ok(Json(mint_session_token(&state, config.id, &req)?))
+}
+
+fn check_session_token_request(req: &McpSessionTokenRequest) -> Result<()> {
     if req.identifier.trim().is_empty() {
-        return Err(Error::invalid_field("identifier", "identifier is required").into());
+        return Err(Error::invalid_field("identifier", "identifier is required"));
     }
+    Ok(())
+}
+
+/// A signed session token for the MCP server named by `scope` (a config id, or
+/// [`connection_scope`] of a connection), acting as the request's identifier.
+fn mint_session_token(
+    state: &AppState,
+    scope: String,
+    req: &McpSessionTokenRequest,
+) -> Result<McpSessionTokenResponse> {
     let level: crate::credentials::tokens::AccessLevel = req.access_level.parse()?;
     let ttl = parse_expiry(&req.expiry)?;
-    let config = config_or_404(&state, &id).await?;
     let claims =
-        SessionClaims { cfg: config.id, sub: req.identifier.trim().to_string(), exp: now_unix() + ttl, lvl: level };
-    Ok(Json(McpSessionTokenResponse {
+        SessionClaims { cfg: scope, sub: req.identifier.trim().to_string(), exp: now_unix() + ttl, lvl: level };
+    Ok(McpSessionTokenResponse {
         token: state.signer.sign(&claims),
         expires_at: Some(Utc::now() + Duration::seconds(ttl)),
-    }))
+    })
+}
+
+/// The session-token scope of a connection's own MCP server; config ids never contain `:`.
+pub fn connection_scope(connection_name: &str) -> String {
+    format!("connection:{connection_name}")
+}
+
+/// `POST /api/v1/mcp/connections/{name}/tokens`: a session token for the connection's own MCP
+/// server (`/mcp/v3/connections/{name}`, every tool of the connection). The name matches
+/// without regard to case; the token and URL use the name as configured.
+pub async fn create_connection_session_token(
+    State(state): State<SharedState>,
+    _caller: Caller,
+    Path(name): Path<String>,
+    JsonBody(req): JsonBody<McpSessionTokenRequest>,
+) -> ApiResult<Json<McpSessionTokenResponse>> {
+    check_session_token_request(&req)?;
+    let registry = state.registry();
+    let connection = registry
+        .connections
+        .values()
+        .find(|c| c.name.eq_ignore_ascii_case(name.trim()))
+        .ok_or_else(|| Error::not_found(format!("no connection named {name:?}")))?;
+    Ok(Json(mint_session_token(&state, connection_scope(&connection.name), &req)?))
 }

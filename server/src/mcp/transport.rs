@@ -95,6 +95,40 @@ async fn config_target(state: &AppState, id: &str, headers: &HeaderMap) -> Resul
     Ok(Target { owner: config.id.clone(), config, user, read_only })
 }
 
+/// A connection's own MCP server: every tool of the connection, as the session token's user.
+async fn connection_target(state: &AppState, name: &str, headers: &HeaderMap) -> Result<Target, Response> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    let unauthorized = || http_error(StatusCode::UNAUTHORIZED, "a valid connection session token is required");
+    let scope = crate::api::mcp::connection_scope(name);
+    let claims: SessionClaims = state.signer.verify(token).map_err(|_| unauthorized())?;
+    if claims.exp < now_unix() || claims.cfg != scope {
+        return Err(unauthorized());
+    }
+    let connection = state
+        .registry()
+        .connections
+        .get(name)
+        .cloned()
+        .ok_or_else(|| http_error(StatusCode::NOT_FOUND, "unknown connection"))?;
+    let mapping = agentkit_core::model::McpConfigConnectionToolMapping {
+        connection_name: connection.name.clone(),
+        ..Default::default()
+    };
+    let config = crate::store::mcp::ConfigRecord {
+        id: scope.clone(),
+        name: connection.name.clone(),
+        description: String::new(),
+        mappings: vec![mapping],
+    };
+    crate::telemetry::record_actor(&format!("mcp:{}", claims.sub));
+    let read_only = claims.lvl == crate::credentials::tokens::AccessLevel::ReadOnly;
+    Ok(Target { owner: scope, config, user: claims.sub, read_only })
+}
+
 /// Handles one JSON-RPC message; `None` for notifications and client responses.
 async fn handle(state: &AppState, target: &Target, msg: &Value, version: &str) -> Option<Value> {
     let started = std::time::Instant::now();
@@ -414,6 +448,55 @@ pub async fn config_post(
 pub async fn config_get(State(state): State<SharedState>, Path(id): Path<String>, headers: HeaderMap) -> Response {
     match config_target(&state, &id, &headers).await {
         Ok(target) => get(&state, target, &headers, format!("/mcp/v1/configs/{id}/messages")),
+        Err(r) => r,
+    }
+}
+
+// ----- routes: a connection's own MCP server (connection session-token bearer) -----------------
+
+pub async fn connection_post(
+    State(state): State<SharedState>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    match connection_target(&state, &name, &headers).await {
+        Ok(target) => post(&state, target, &headers, &body).await,
+        Err(r) => r,
+    }
+}
+
+pub async fn connection_get(
+    State(state): State<SharedState>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    match connection_target(&state, &name, &headers).await {
+        Ok(target) => get(&state, target, &headers, format!("/mcp/v3/connections/{name}/messages")),
+        Err(r) => r,
+    }
+}
+
+pub async fn connection_messages(
+    State(state): State<SharedState>,
+    Path(name): Path<String>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    match connection_target(&state, &name, &headers).await {
+        Ok(target) => legacy_message(&state, target, q, &headers, &body).await,
+        Err(r) => r,
+    }
+}
+
+pub async fn connection_delete(
+    State(state): State<SharedState>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    match connection_target(&state, &name, &headers).await {
+        Ok(target) => delete(&state, &target, &headers).await,
         Err(r) => r,
     }
 }

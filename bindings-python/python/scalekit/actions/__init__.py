@@ -3,6 +3,7 @@ the proxied ``request``. Every network method has an awaitable twin named ``<met
 
 from __future__ import annotations
 
+import inspect
 from typing import Any, Callable, Dict, List, Optional
 
 from scalekit._operations import twin
@@ -25,11 +26,30 @@ from scalekit.tools import ToolsClient
 
 __all__ = ["ActionClient"]
 
-# MCP methods also reachable directly on `actions` (the official SDK's pass-throughs).
-_MCP_PASS_THROUGH = {
-    "list_configs", "create_config", "update_config", "delete_config", "ensure_instance", "update_instance",
-    "get_instance", "list_instances", "delete_instance", "get_instance_auth_state",
-}
+# MCP methods also on `actions` itself, as in the official SDK.
+_MCP_PASS_THROUGH = ("list_configs", "create_config", "update_config", "delete_config", "ensure_instance", "update_instance",
+                     "get_instance", "list_instances", "delete_instance", "get_instance_auth_state")
+
+
+def _pass_through(name: str) -> Callable:
+    """``actions.<name>``: ``actions.mcp.<name>`` with its signature plus ``**kwargs``, which are
+    accepted and ignored as the official pass-throughs do."""
+    target = getattr(ActionMcp, name)
+    signature = inspect.signature(target)
+    accepted = set(signature.parameters) - {"self"}
+
+    if name.endswith("_async"):
+        async def method(self, *args, **kwargs):
+            return await getattr(self.mcp, name)(*args, **{k: v for k, v in kwargs.items() if k in accepted})
+    else:
+        def method(self, *args, **kwargs):
+            return getattr(self.mcp, name)(*args, **{k: v for k, v in kwargs.items() if k in accepted})
+
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = target.__doc__
+    method.__signature__ = signature.replace(
+        parameters=[*signature.parameters.values(), inspect.Parameter("kwargs", inspect.Parameter.VAR_KEYWORD)])
+    return method
 
 
 def _account(connection_name=None, identifier=None, connected_account_id=None, **extra) -> Dict[str, Any]:
@@ -60,9 +80,19 @@ class ActionClient:
         self._native = native
         self._env_url = env_url.rstrip("/")
         self.tools = ToolsClient(native)
-        self.mcp = ActionMcp(native)
-        self.providers = ActionProviders(native)
+        self._mcp = ActionMcp(native)
+        self._providers = ActionProviders(native)
         self._modifiers: List[Modifier] = []
+
+    @property
+    def mcp(self) -> ActionMcp:
+        """MCP configs, per-user instances and session tokens."""
+        return self._mcp
+
+    @property
+    def providers(self) -> ActionProviders:
+        """Built-in and custom providers."""
+        return self._providers
 
     # ----- connected accounts --------------------------------------------------------------
 
@@ -219,13 +249,7 @@ class ActionClient:
 
         return GoogleADK(self)
 
-    # ----- MCP pass-throughs (as the official ActionClient) ---------------------------------
-
-    def __getattr__(self, name: str) -> Any:
-        base = name[:-6] if name.endswith("_async") else name
-        if base in _MCP_PASS_THROUGH:
-            return getattr(self.mcp, name)
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+    # ----- MCP pass-throughs (as the official ActionClient): set below the class ------------
 
     # ----- modifiers ------------------------------------------------------------------------
 
@@ -254,3 +278,8 @@ class ActionClient:
     def post_modifier(self, tool_names: ToolNames, **kwargs: Any) -> Callable[[Callable], Callable]:
         """Decorator: ``func(output) -> output`` runs on the named tools' ``data``."""
         return self._decorator("post", tool_names)
+
+
+for _name in _MCP_PASS_THROUGH:
+    setattr(ActionClient, _name, _pass_through(_name))
+    setattr(ActionClient, _name + "_async", _pass_through(_name + "_async"))

@@ -3,7 +3,8 @@ awaitable twin named ``<method>_async``."""
 
 from __future__ import annotations
 
-from typing import Any, List, Optional
+from datetime import timedelta
+from typing import Any, List, Optional, Union
 
 from scalekit._operations import twin
 from scalekit.actions.types import (
@@ -44,7 +45,7 @@ class ActionMcp:
                      filter_mcp_server_url: Optional[str] = None, search: Optional[str] = None):
         """Configs matching the filters, one page at a time."""
         return {"page_size": page_size, "page_token": page_token, "filter_id": filter_id, "filter_provider": filter_provider,
-                "filter_name": filter_name, "search": search}
+                "filter_name": filter_name, "filter_mcp_server_url": filter_mcp_server_url, "search": search}
 
     list_configs, list_configs_async = list_configs
 
@@ -119,9 +120,16 @@ class ActionMcp:
     list_mcp_connected_accounts, list_mcp_connected_accounts_async = list_mcp_connected_accounts
 
     @twin("mcp.create_session_token", CreateMcpSessionTokenResponse.from_dict)
-    def create_session_token(self, mcp_config_id: str, identifier: str, expiry: Optional[str] = None,
-                             access_level: Optional[str] = None):
-        """A bearer token for the config's MCP URL acting as ``identifier`` (``expiry`` like ``"3600s"``)."""
-        return {"config_id": mcp_config_id, "identifier": identifier, "expiry": expiry, "access_level": access_level}
+    def create_session_token(self, mcp_config_id: Optional[str] = None, identifier: Optional[str] = None,
+                             expiry: Union[timedelta, float, str, None] = None, access_level: Optional[str] = None, *,
+                             connection_name: Optional[str] = None):
+        """A bearer token acting as ``identifier`` for one MCP server: the config's (``mcp_config_id``)
+        or, with ``connection_name`` instead, the connection's own server at
+        ``<gateway>/mcp/v3/connections/<connection_name>``. ``expiry``: a ``timedelta`` (60 s – 24 h,
+        default 1 h); ``access_level``: ``"FULL"`` or ``"READ_ONLY"``."""
+        if isinstance(expiry, timedelta):
+            expiry = expiry.total_seconds()
+        return {"config_id": mcp_config_id, "connection_name": connection_name, "identifier": identifier,
+                "expiry": expiry, "access_level": access_level}
 
     create_session_token, create_session_token_async = create_session_token

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Dict, List, Optional
+
+from scalekit.actions.models._base import PydanticLike, parse_time
 
 __all__ = [
     "ConnectedAccount",
@@ -41,38 +43,38 @@ __all__ = [
     "CreateMcpSessionTokenResponse",
     "ToolInput",
     "ToolOutput",
+    "ToolRequest",
+    "McpRequest",
+    "CreateConnectedAccountRequest",
+    "UpdateConnectedAccountRequest",
+    "CreateMcpResponse",
+    "GetMcpResponse",
+    "ToolMapping",
+    "AuthPattern",
+    "AuthField",
+    "AuthFieldOption",
+    "OAuthConfig",
+    "Provider",
+    "CreateCustomProviderRequest",
+    "UpdateCustomProviderRequest",
+    "ListProvidersRequest",
+    "DeleteCustomProviderRequest",
+    "CreateCustomProviderResponse",
+    "UpdateCustomProviderResponse",
+    "ListProvidersResponse",
+    "DeleteCustomProviderResponse",
 ]
 
 ToolInput = Dict[str, Any]
 ToolOutput = Dict[str, Any]
 
 
-def _time(value: Optional[str]) -> Optional[datetime]:
-    """RFC 3339 → naive UTC datetime (as the official SDK returns), None when unset."""
-    if not value:
-        return None
-    text = value.replace("Z", "+00:00")
-    if "." in text:
-        # datetime.fromisoformat (3.9/3.10) takes at most 6 fractional digits.
-        head, _, rest = text.partition(".")
-        digits = "".join(c for c in rest if c.isdigit())
-        text = f"{head}.{digits[:6]}{rest[len(digits):]}"
-    return datetime.fromisoformat(text).astimezone(timezone.utc).replace(tzinfo=None)
+_time = parse_time
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if hasattr(value, "to_dict"):
-        return value.to_dict()
-    return value
-
-
-class _Model:
+class _Model(PydanticLike):
     def to_dict(self) -> Dict[str, Any]:
-        return {k: _plain(v) for k, v in self.__dict__.items()}
+        return self.model_dump(mode="json")
 
     def __getitem__(self, key: str) -> Any:
         return getattr(self, key)
@@ -263,94 +265,259 @@ class McpConfigConnectionToolMapping(_Model):
     connected_account_status: Optional[str] = None
 
 
-def _wrap(value: Any) -> Any:
-    if isinstance(value, dict):
-        return _Record(value)
-    if isinstance(value, list):
-        return [_wrap(v) for v in value]
-    return value
+@dataclass
+class McpConfig(_Model):
+    """Which tools of which connections an MCP server exposes; ``oauth_metadata_url`` is where MCP
+    clients signing in with OAuth start (empty unless the gateway has it on)."""
 
-
-class _Record(_Model):
-    """A read-only view of an API object: fields as attributes, nested objects as records."""
-
-    def __init__(self, data: Optional[Dict[str, Any]] = None) -> None:
-        object.__setattr__(self, "_data", dict(data or {}))
+    id: Optional[str] = None
+    name: str = ""
+    description: Optional[str] = None
+    connection_tool_mappings: List[McpConfigConnectionToolMapping] = field(default_factory=list)
+    mcp_server_url: Optional[str] = None
+    oauth_metadata_url: Optional[str] = None
 
     @classmethod
-    def from_dict(cls, data: Dict[str, Any]):
-        return cls(data)
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        try:
-            return _wrap(self._data[name])
-        except KeyError:
-            raise AttributeError(f"{type(self).__name__} has no field {name!r}") from None
-
-    def to_dict(self) -> Dict[str, Any]:
-        return json.loads(json.dumps(self._data))
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Record) and self._data == other._data
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self._data!r})"
+    def from_dict(cls, d: Optional[Dict[str, Any]]):
+        return cls.model_validate(_present(d))
 
 
-class McpConfig(_Record):
-    """`id`, `name`, `description`, `connection_tool_mappings`, `mcp_server_url`, and `oauth_metadata_url`
-    (where MCP clients signing in with OAuth start; empty unless the gateway has it on)."""
+@dataclass
+class McpInstance(_Model):
+    """A user's MCP server of a config; ``url`` is its MCP server URL."""
+
+    id: Optional[str] = None
+    name: Optional[str] = None
+    user_identifier: Optional[str] = None
+    config: Optional[McpConfig] = None
+    last_used_at: Optional[datetime] = None
+    updated_at: Optional[datetime] = None
+    url: Optional[str] = None
 
 
-class McpInstance(_Record):
-    """`id`, `name`, `user_identifier`, `config`, `last_used_at`, `updated_at`, `url` (the MCP server URL)."""
+@dataclass
+class McpConnectionAuthState(_Model):
+    """A user's authorization state on one connection of a config (``authentication_link`` when asked)."""
+
+    connection_id: Optional[str] = None
+    connection_name: Optional[str] = None
+    provider: Optional[str] = None
+    connected_account_id: Optional[str] = None
+    connected_account_status: Optional[str] = None
+    authentication_link: Optional[str] = None
 
 
-class McpConnectionAuthState(_Record):
-    """`connection_id`, `connection_name`, `provider`, `connected_account_id`, `connected_account_status`, `authentication_link`."""
+@dataclass
+class McpInstanceConnectionAuthState(McpConnectionAuthState):
+    """The authorization state of one connection of an instance's config."""
 
 
-McpInstanceConnectionAuthState = McpConnectionAuthState
+def _present(d: Optional[Dict[str, Any]]) -> Dict[str, Any]:
+    """Wire fields without the empty values proto JSON leaves out anyway."""
+    return {k: v for k, v in (d or {}).items() if v not in (None, "")}
 
 
-class CreateMcpConfigResponse(_Record):
-    """`config`."""
+def _page(d: Optional[Dict[str, Any]], items: str) -> Dict[str, Any]:
+    """A list response's wire paging fields under the official names."""
+    d = d or {}
+    return {items: d.get(items) or [], "total_count": d.get("total_size"),
+            "next_page_token": d.get("next_page_token") or None, "previous_page_token": d.get("prev_page_token") or None}
 
 
-UpdateMcpConfigResponse = GetMcpConfigResponse = CreateMcpConfigResponse
+class _Paged:
+    """``total_size`` / ``prev_page_token``: the wire names of ``total_count`` / ``previous_page_token``."""
+
+    @property
+    def total_size(self) -> Optional[int]:
+        return self.total_count
+
+    @property
+    def prev_page_token(self) -> Optional[str]:
+        return self.previous_page_token
 
 
-class DeleteMcpConfigResponse(_Record):
+@dataclass
+class CreateMcpConfigResponse(_Model):
+    config: Optional[McpConfig] = None
+
+    @classmethod
+    def from_dict(cls, d: Dict[str, Any]):
+        return cls.model_validate(_present(d))
+
+
+@dataclass
+class UpdateMcpConfigResponse(CreateMcpConfigResponse):
     pass
 
 
-DeleteMcpInstanceResponse = DeleteMcpConfigResponse
+@dataclass
+class GetMcpConfigResponse(CreateMcpConfigResponse):
+    pass
 
 
-class ListMcpConfigsResponse(_Record):
-    """`configs`, `next_page_token`, `prev_page_token`, `total_size`."""
+@dataclass
+class DeleteMcpConfigResponse(_Model):
+    @classmethod
+    def from_dict(cls, d: Dict[str, Any]):
+        return cls()
 
 
-class EnsureMcpInstanceResponse(_Record):
-    """`instance` (with `instance.url`)."""
+@dataclass
+class DeleteMcpInstanceResponse(DeleteMcpConfigResponse):
+    pass
 
 
-GetMcpInstanceResponse = UpdateMcpInstanceResponse = EnsureMcpInstanceResponse
+@dataclass
+class ListMcpConfigsResponse(_Paged, _Model):
+    configs: List[McpConfig] = field(default_factory=list)
+    total_count: Optional[int] = None
+    next_page_token: Optional[str] = None
+    previous_page_token: Optional[str] = None
+
+    @classmethod
+    def from_dict(cls, d: Dict[str, Any]):
+        return cls.model_validate(_page(d, "configs"))
 
 
-class ListMcpInstancesResponse(_Record):
-    """`instances`, `next_page_token`, `prev_page_token`, `total_size`."""
+@dataclass
+class EnsureMcpInstanceResponse(_Model):
+    instance: Optional[McpInstance] = None
+
+    @classmethod
+    def from_dict(cls, d: Dict[str, Any]):
+        return cls.model_validate(_present(d))
 
 
-class GetMcpInstanceAuthStateResponse(_Record):
-    """`connections`: one auth state per configured connection."""
+@dataclass
+class GetMcpInstanceResponse(EnsureMcpInstanceResponse):
+    pass
 
 
-class ListMcpConnectedAccountsResponse(_Record):
-    """`connected_accounts`: one auth state per configured connection."""
+@dataclass
+class UpdateMcpInstanceResponse(EnsureMcpInstanceResponse):
+    pass
 
 
-class CreateMcpSessionTokenResponse(_Record):
-    """`token` (a bearer token for the config's MCP URL) and `expires_at`."""
+@dataclass
+class ListMcpInstancesResponse(_Paged, _Model):
+    instances: List[McpInstance] = field(default_factory=list)
+    total_count: Optional[int] = None
+    next_page_token: Optional[str] = None
+    previous_page_token: Optional[str] = None
+
+    @classmethod
+    def from_dict(cls, d: Dict[str, Any]):
+        return cls.model_validate(_page(d, "instances"))
+
+
+@dataclass
+class GetMcpInstanceAuthStateResponse(_Model):
+    connections: List[McpInstanceConnectionAuthState] = field(default_factory=list)
+
+    @classmethod
+    def from_dict(cls, d: Dict[str, Any]):
+        return cls.model_validate({"connections": (d or {}).get("connections") or []})
+
+
+@dataclass
+class ListMcpConnectedAccountsResponse(_Model):
+    connected_accounts: List[McpConnectionAuthState] = field(default_factory=list)
+
+    @classmethod
+    def from_dict(cls, d: Dict[str, Any]):
+        return cls.model_validate({"connected_accounts": (d or {}).get("connected_accounts") or []})
+
+
+@dataclass
+class CreateMcpSessionTokenResponse(_Model):
+    """``token``: a bearer token for the MCP server URL; ``expires_at``: naive UTC datetime."""
+
+    token: Optional[str] = None
+    expires_at: Optional[datetime] = None
+
+    @classmethod
+    def from_dict(cls, d: Dict[str, Any]):
+        return cls.model_validate(_present(d))
+
+
+@dataclass
+class ToolMapping(_Model):
+    """Tools of one connection (``tool_names``) in the older MCP shape."""
+
+    tool_names: Optional[List[str]] = None
+    connection_name: Optional[str] = None
+    status: Optional[str] = None
+
+
+@dataclass
+class CreateMcpResponse(_Model):
+    id: Optional[str] = None
+    identifier: Optional[str] = None
+    url: Optional[str] = None
+    tool_mappings: Optional[List[ToolMapping]] = None
+
+
+@dataclass
+class GetMcpResponse(_Model):
+    mcp_id: Optional[str] = None
+    connected_account_identifier: Optional[str] = None
+    tool_mappings: Optional[List[ToolMapping]] = None
+    url: Optional[str] = None
+
+
+# ----- request models (keyword-constructed, accepted wherever the official SDK takes them) ----------
+
+
+@dataclass
+class ToolRequest(_Model):
+    tool_version: Optional[str] = None
+    tool_name: Optional[str] = None
+    identifier: Optional[str] = None
+
+
+@dataclass
+class McpRequest(_Model):
+    identifier: Optional[str] = None
+    tool_mappings: List[ToolMapping] = field(default_factory=list)
+
+
+@dataclass
+class CreateConnectedAccountRequest(_Model):
+    connection_name: str = ""
+    identifier: str = ""
+    authorization_details: Optional[Dict[str, Any]] = None
+    organization_id: Optional[str] = None
+    user_id: Optional[str] = None
+    api_config: Optional[Dict[str, Any]] = None
+
+
+@dataclass
+class UpdateConnectedAccountRequest(_Model):
+    connection_name: str = ""
+    identifier: str = ""
+    authorization_details: Optional[Dict[str, Any]] = None
+    organization_id: Optional[str] = None
+    user_id: Optional[str] = None
+    connected_account_id: Optional[str] = None
+    api_config: Optional[Dict[str, Any]] = None
+
+
+from scalekit.actions.models.custom_provider import (  # noqa: E402  (custom provider models live with their requests)
+    AuthField,
+    AuthFieldOption,
+    AuthPattern,
+    OAuthConfig,
+    Provider,
+)
+from scalekit.actions.models.requests import (  # noqa: E402
+    CreateCustomProviderRequest,
+    DeleteCustomProviderRequest,
+    ListProvidersRequest,
+    UpdateCustomProviderRequest,
+)
+from scalekit.actions.models.responses import (  # noqa: E402
+    CreateCustomProviderResponse,
+    DeleteCustomProviderResponse,
+    ListProvidersResponse,
+    UpdateCustomProviderResponse,
+)

@@ -4,11 +4,16 @@ Every error from the gateway is a :class:`ScalekitServerException` subclass chos
 tool failures reported by the provider are :class:`ScalekitToolException` subclasses. Each carries
 ``http_status``, ``error_code`` and ``message`` (plus ``field`` for validation errors naming the bad
 parameter). Bad arguments raise :class:`ScalekitBadRequestException`, which is also a ``ValueError``.
+As in the official SDK, ``http_status`` is an :class:`http.HTTPStatus`, ``grpc_status`` the gRPC
+status code (``grpc.StatusCode`` when grpc is installed, else this module's :class:`StatusCode`)
+and ``err_details`` the error's detail payloads.
 """
 
 from __future__ import annotations
 
-from typing import Optional
+import enum
+from http import HTTPStatus
+from typing import Any, Dict, List, Optional
 
 __all__ = [
     "ScalekitException",
@@ -31,7 +36,88 @@ __all__ = [
     "ScalekitToolRateLimitException",
     "ScalekitToolUnauthorizedException",
     "ScalekitToolForbiddenException",
+    "ScalekitValidateTokenFailureException",
+    "WebhookVerificationError",
+    "NonStandardHTTPStatus",
+    "StatusCode",
+    "HTTPStatus",
+    "GRPC_TO_HTTP",
+    "HTTP_TO_GRPC",
+    "HTTP_STATUS",
 ]
+
+
+class NonStandardHTTPStatus(enum.IntEnum):
+    """HTTP statuses missing from :class:`http.HTTPStatus` (a cancelled call)."""
+
+    CLIENT_CLOSED_REQUEST = 499
+
+
+class StatusCode(enum.Enum):
+    """gRPC status codes by name and number, for installs without grpc."""
+
+    OK = 0
+    CANCELLED = 1
+    UNKNOWN = 2
+    INVALID_ARGUMENT = 3
+    DEADLINE_EXCEEDED = 4
+    NOT_FOUND = 5
+    ALREADY_EXISTS = 6
+    PERMISSION_DENIED = 7
+    RESOURCE_EXHAUSTED = 8
+    FAILED_PRECONDITION = 9
+    ABORTED = 10
+    OUT_OF_RANGE = 11
+    UNIMPLEMENTED = 12
+    INTERNAL = 13
+    UNAVAILABLE = 14
+    DATA_LOSS = 15
+    UNAUTHENTICATED = 16
+
+
+def _grpc_code(number: int):
+    """The ``grpc.StatusCode`` member when grpc is importable (so ``== grpc.StatusCode.X`` holds), else ours."""
+    ours = StatusCode(number) if number in StatusCode._value2member_map_ else StatusCode.UNKNOWN
+    try:
+        import grpc
+    except ImportError:
+        return ours
+    return grpc.StatusCode[ours.name]
+
+
+GRPC_TO_HTTP = {
+    StatusCode.OK: HTTPStatus.OK,
+    StatusCode.INVALID_ARGUMENT: HTTPStatus.BAD_REQUEST,
+    StatusCode.FAILED_PRECONDITION: HTTPStatus.BAD_REQUEST,
+    StatusCode.OUT_OF_RANGE: HTTPStatus.BAD_REQUEST,
+    StatusCode.UNAUTHENTICATED: HTTPStatus.UNAUTHORIZED,
+    StatusCode.PERMISSION_DENIED: HTTPStatus.FORBIDDEN,
+    StatusCode.NOT_FOUND: HTTPStatus.NOT_FOUND,
+    StatusCode.ALREADY_EXISTS: HTTPStatus.CONFLICT,
+    StatusCode.ABORTED: HTTPStatus.CONFLICT,
+    StatusCode.RESOURCE_EXHAUSTED: HTTPStatus.TOO_MANY_REQUESTS,
+    StatusCode.CANCELLED: NonStandardHTTPStatus.CLIENT_CLOSED_REQUEST,
+    StatusCode.DATA_LOSS: HTTPStatus.INTERNAL_SERVER_ERROR,
+    StatusCode.UNKNOWN: HTTPStatus.INTERNAL_SERVER_ERROR,
+    StatusCode.INTERNAL: HTTPStatus.INTERNAL_SERVER_ERROR,
+    StatusCode.UNIMPLEMENTED: HTTPStatus.NOT_IMPLEMENTED,
+    StatusCode.UNAVAILABLE: HTTPStatus.SERVICE_UNAVAILABLE,
+    StatusCode.DEADLINE_EXCEEDED: HTTPStatus.GATEWAY_TIMEOUT,
+}
+HTTP_TO_GRPC = {http: grpc for grpc, http in reversed(list(GRPC_TO_HTTP.items()))}
+HTTP_STATUS = {status.name: status for status in (
+    HTTPStatus.OK, HTTPStatus.BAD_REQUEST, HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN, HTTPStatus.NOT_FOUND,
+    HTTPStatus.CONFLICT, HTTPStatus.TOO_MANY_REQUESTS, HTTPStatus.INTERNAL_SERVER_ERROR, HTTPStatus.NOT_IMPLEMENTED,
+    HTTPStatus.SERVICE_UNAVAILABLE, HTTPStatus.GATEWAY_TIMEOUT)}
+
+
+def _http(status: Optional[int]):
+    if status is None:
+        return None
+    try:
+        return HTTPStatus(status)
+    except ValueError:
+        return NonStandardHTTPStatus(status) if status == 499 else status
 
 
 class ScalekitException(Exception):
@@ -49,6 +135,8 @@ class ScalekitException(Exception):
         tool_error_code: Optional[str] = None,
         tool_error_message: Optional[str] = None,
         execution_id: Optional[str] = None,
+        grpc_code: Optional[int] = None,
+        err_details: Optional[List[Dict[str, Any]]] = None,
     ) -> None:
         super().__init__(message)
         self._message = message
@@ -60,14 +148,36 @@ class ScalekitException(Exception):
         self.tool_error_code = tool_error_code or None
         self.tool_error_message = tool_error_message or None
         self.execution_id = execution_id or None
+        self._grpc_code = grpc_code
+        self._err_details = list(err_details or [])
 
     @property
     def message(self) -> str:
         return self._message
 
     @property
-    def http_status(self) -> Optional[int]:
-        return self._http_status
+    def http_status(self) -> Optional[HTTPStatus]:
+        """The HTTP status (an ``HTTPStatus``, equal to its number), from the gRPC code when no answer came."""
+        if self._http_status is None and self._grpc_code is not None:
+            ours = StatusCode(self._grpc_code) if self._grpc_code in StatusCode._value2member_map_ else StatusCode.UNKNOWN
+            return GRPC_TO_HTTP.get(ours, HTTPStatus.INTERNAL_SERVER_ERROR)
+        return _http(self._http_status)
+
+    @property
+    def grpc_status(self):
+        """The gRPC status code (``grpc.StatusCode`` when grpc is installed)."""
+        if self._grpc_code is None:
+            return None
+        return _grpc_code(self._grpc_code)
+
+    @property
+    def err_details(self) -> List[Dict[str, Any]]:
+        """The error's detail payloads (``error_code``, ``validation_error_info``, ``tool_error_info``…)."""
+        return self._err_details
+
+    @property
+    def unpacked_details(self) -> List[Dict[str, Any]]:
+        return self._err_details
 
     @property
     def error_code(self) -> Optional[str]:
@@ -92,6 +202,20 @@ class ScalekitModifierException(ScalekitException):
 
 class ScalekitServerException(ScalekitException):
     """Base class for all errors answered by the gateway."""
+
+    @staticmethod
+    def promote(error: Any) -> "ScalekitException":
+        """The SDK exception for a failed HTTP answer (a ``requests.Response`` or anything with
+        ``status_code`` and ``content``), classified as the SDK's own calls are; SDK exceptions pass."""
+        if isinstance(error, ScalekitException):
+            return error
+        status = getattr(error, "status_code", None)
+        if not isinstance(status, int):
+            raise TypeError(f"promote expects an HTTP response, got {type(error).__name__}")
+        from scalekit import _native
+
+        body = getattr(error, "content", b"") or b""
+        return _native.error_from_response(status, body if isinstance(body, bytes) else str(body).encode())
 
 
 class ScalekitBadRequestException(ScalekitServerException, ValueError):
@@ -156,6 +280,10 @@ class ScalekitToolUnauthorizedException(ScalekitToolException, ScalekitUnauthori
 
 class ScalekitToolForbiddenException(ScalekitToolException, ScalekitForbiddenException):
     """The provider refused the call for this user."""
+
+
+class ScalekitValidateTokenFailureException(ScalekitException):
+    """A token did not validate."""
 
 
 class WebhookVerificationError(ScalekitException):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from scalekit.actions.models._base import KwModel
 
-__all__ = ["AuthFieldOption", "AuthField", "OAuthScope", "OAuthConfig", "AuthPattern", "CustomProvider"]
+__all__ = ["AuthFieldOption", "AuthField", "OAuthScope", "OAuthConfig", "AuthPattern", "Provider", "CustomProvider"]
 
 
 class AuthFieldOption(KwModel):
@@ -30,7 +30,7 @@ class AuthPattern(KwModel):
     """How users authenticate with the provider (one per custom provider here)."""
 
 
-class CustomProvider(KwModel):
+class Provider(KwModel):
     """``id``, ``identifier``, ``display_name``, ``description``, ``proxy_url``, ``proxy_enabled``,
     ``icon_src``, ``metadata``, ``is_custom``, ``auth_patterns`` and, on this gateway, ``tools``."""
 
@@ -39,3 +39,6 @@ class CustomProvider(KwModel):
         data = dict(data or {})
         data["auth_patterns"] = [AuthPattern.from_dict(p) for p in data.get("auth_patterns") or []]
         return cls(**data)
+
+
+CustomProvider = Provider

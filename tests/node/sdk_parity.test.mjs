@@ -1,0 +1,66 @@
+// Drop-in parity with the official @scalekit-sdk/node: official-style calls that used to fail on
+// this SDK, run against `agentkit dev` (twin of tests/python/test_sdk_parity.py).
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { ScalekitClient, ScalekitNotFoundException, ScalekitServerException } from '@scalekit-sdk/node';
+import { startGateway } from './gateway.mjs';
+
+describe('sdk parity', () => {
+  let gateway;
+  let scalekit;
+  before(async () => {
+    gateway = await startGateway();
+    const { env } = gateway;
+    scalekit = new ScalekitClient(env.SCALEKIT_ENV_URL, env.SCALEKIT_CLIENT_ID, env.SCALEKIT_CLIENT_SECRET);
+  });
+  after(async () => { await gateway.stop(); });
+
+  it('filters configs by MCP server URL', async () => {
+    const name = `node-parity-${randomUUID().slice(0, 8)}`;
+    const { config } = await scalekit.actions.mcp.createConfig({ name, connectionToolMappings: [{ connectionName: 'gmail', tools: [] }] });
+    const listed = await scalekit.actions.mcp.listConfigs({ filterMcpServerUrl: config.mcpServerUrl });
+    assert.deepEqual(listed.configs.map((c) => c.id), [config.id]);
+    const none = await scalekit.actions.mcp.listConfigs({ filterMcpServerUrl: `${config.mcpServerUrl}x` });
+    assert.equal(none.configs.length, 0);
+  });
+
+  it("serves a connection's own MCP server to a connection session token", async () => {
+    const user = `node-conn-${randomUUID().slice(0, 8)}`;
+    const { link } = await scalekit.actions.getAuthorizationLink({ connectionName: 'gmail', identifier: user });
+    assert.equal((await fetch(link)).status, 200);
+    const { token, expiresAt } = await scalekit.actions.mcp.createSessionToken({ connectionName: 'GMAIL', identifier: user, accessLevel: 'READ_ONLY', expiry: 300 });
+    assert.ok(token && expiresAt);
+    const url = new URL(`${gateway.env.SCALEKIT_ENV_URL}/mcp/v3/connections/gmail`);
+    const client = new Client({ name: 'agentkit-parity', version: '1.0.0' });
+    await client.connect(new StreamableHTTPClientTransport(url, { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
+    try {
+      const names = (await client.listTools()).tools.map((t) => t.name);
+      assert.ok(names.includes('gmail_fetch_mails') && !names.includes('gmail_send_message'), names.join());
+      const result = await client.callTool({ name: 'gmail_fetch_mails', arguments: { max_results: 1 } });
+      assert.ok(!result.isError, JSON.stringify(result));
+    } finally {
+      await client.close();
+    }
+    const refused = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${token}x`, 'content-type': 'application/json' }, body: '{}' });
+    assert.equal(refused.status, 401);
+    await assert.rejects(
+      scalekit.actions.mcp.createSessionToken({ connectionName: 'gmail', configId: 'cfg_x', identifier: user }),
+      (err) => err.field === 'connection_name' && err.httpStatus === 400,
+    );
+  });
+
+  it('gives errors the official grpcStatus, unpackedDetails and promote()', async () => {
+    const err = await scalekit.actions.mcp.getInstance({ instanceId: 'inst_missing' }).catch((e) => e);
+    assert.ok(err instanceof ScalekitNotFoundException);
+    assert.equal(err.grpcStatus, 5);
+    assert.equal(err.unpackedDetails[0].error_code ?? err.unpackedDetails[0].errorCode, 'NOT_FOUND');
+    const promoted = ScalekitServerException.promote({ status: 409, data: { code: 6, message: 'exists', details: [] } });
+    assert.equal(promoted.constructor.name, 'ScalekitConflictException');
+    assert.equal(promoted.message, 'exists');
+    assert.equal(ScalekitServerException.promote(err), err);
+  });
+});

@@ -1,0 +1,150 @@
+"""Drop-in parity with the official ``scalekit-sdk-python``: the mechanical surface comparison
+against the real package (scripts/sdk_parity.py installs it into a scratch venv), then
+official-style calls that used to fail on this SDK, run against ``agentkit dev``."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import subprocess
+import sys
+import urllib.request
+import uuid
+from datetime import datetime, timedelta
+from http import HTTPStatus
+from pathlib import Path
+
+import pytest
+from mcp import ClientSession
+from mcp.client.streamable_http import streamablehttp_client
+
+from scalekit.actions.types import McpConfigConnectionToolMapping
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_every_official_method_is_here_with_a_compatible_signature():
+    out = subprocess.run([sys.executable, str(ROOT / "scripts" / "sdk_parity.py"), "--strict"], capture_output=True,
+                         text=True, timeout=600)
+    print(out.stdout, out.stderr)
+    assert out.returncode == 0, out.stdout + out.stderr
+    found = re.search(r"(\d+) official, (\d+) compatible; names (\d+) official, (\d+) present", out.stdout)
+    assert found, out.stdout
+    official, compatible, names, present = map(int, found.groups())
+    baseline = json.loads((ROOT / "tests" / "parity" / "python-baseline.json").read_text())
+    assert compatible >= len(baseline["compatible"]) and official >= 70
+    assert present == names, out.stdout
+
+
+def test_the_comparison_notices_a_changed_signature():
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from sdk_parity import incompatibility
+
+    official = {"kind": "method", "params": [{"name": "a", "kind": "POSITIONAL_OR_KEYWORD", "default": None},
+                                             {"name": "b", "kind": "POSITIONAL_OR_KEYWORD", "default": "None"},
+                                             {"name": "kwargs", "kind": "VAR_KEYWORD", "default": None}]}
+    same = json.loads(json.dumps(official))
+    assert incompatibility(official, same) is None
+    swapped = {"kind": "method", "params": [same["params"][1], same["params"][0], same["params"][2]]}
+    assert "position" in incompatibility(official, swapped)
+    no_kwargs = {"kind": "method", "params": same["params"][:2]}
+    assert incompatibility(official, no_kwargs) == "no **kwargs"
+    other_default = json.loads(json.dumps(official))
+    other_default["params"][1]["default"] = "5"
+    assert "defaults to 5" in incompatibility(official, other_default)
+    assert incompatibility(official, None) == "missing"
+
+
+def test_official_style_mcp_calls(client):
+    name = f"py-parity-{uuid.uuid4().hex[:8]}"
+    user = f"{name}@example.com"
+    created = client.actions.create_config(name=name, connection_tool_mappings=[
+        McpConfigConnectionToolMapping(connection_name="gmail", tools=["gmail_fetch_mails"])], unknown_option=True)
+    config = created.config
+    # list_configs(filter_mcp_server_url=...) filters; paging under the official names.
+    listed = client.actions.list_configs(filter_mcp_server_url=config.mcp_server_url, page_size=5, ignored=1)
+    assert [c.id for c in listed.configs] == [config.id]
+    assert listed.total_count == 1 and listed.previous_page_token is None
+    assert client.actions.mcp.list_configs(filter_mcp_server_url=config.mcp_server_url + "x").configs == []
+    # Instances carry datetimes.
+    instance = client.actions.ensure_instance(config_name=name, user_identifier=user).instance
+    assert isinstance(instance.updated_at, datetime) and instance.config.name == name
+    # timedelta expiry, datetime expires_at (naive UTC).
+    token = client.actions.mcp.create_session_token(mcp_config_id=config.id, identifier=user, expiry=timedelta(minutes=30))
+    remaining = token.expires_at - datetime.utcnow()
+    assert timedelta(minutes=29) < remaining <= timedelta(minutes=30, seconds=5), remaining
+    with pytest.raises(ValueError):
+        client.actions.mcp.create_session_token(mcp_config_id=config.id, connection_name="gmail", identifier=user)
+
+    # Pydantic-style model methods.
+    dumped = listed.model_dump()
+    assert dumped["configs"][0]["id"] == config.id and dumped["total_count"] == 1
+    assert json.loads(listed.model_dump_json())["configs"][0]["name"] == name
+    assert listed.dict() == dumped and json.loads(listed.json()) == json.loads(listed.model_dump_json())
+    assert type(listed).model_validate(dumped) == listed
+    assert isinstance(type(instance).model_validate(instance.model_dump(mode="json")).updated_at, datetime)
+    client.actions.delete_config(config_id=config.id, extra="ignored")
+
+
+def test_connection_mcp_server_with_a_connection_session_token(client, gateway_env):
+    user = f"py-conn-{uuid.uuid4().hex[:8]}"
+    link = client.actions.get_authorization_link(connection_name="gmail", identifier=user).link
+    urllib.request.urlopen(link).read()
+    token = client.actions.mcp.create_session_token(connection_name="Gmail", identifier=user, access_level="READ_ONLY",
+                                                    expiry=timedelta(minutes=5)).token
+    url = f"{gateway_env['SCALEKIT_ENV_URL']}/mcp/v3/connections/gmail"
+
+    async def session(bearer):
+        async with streamablehttp_client(url, headers={"Authorization": f"Bearer {bearer}"}) as (read, write, _):
+            async with ClientSession(read, write) as s:
+                await s.initialize()
+                tools = [t.name for t in (await s.list_tools()).tools]
+                return tools, await s.call_tool("gmail_fetch_mails", {"max_results": 1})
+
+    tools, result = asyncio.run(session(token))
+    # Every read-only gmail tool, none that writes, and calls run as the token's user.
+    assert "gmail_fetch_mails" in tools and "gmail_list_labels" in tools and "gmail_send_message" not in tools
+    assert not getattr(result, "isError", False), result
+    with pytest.raises(Exception):
+        asyncio.run(session(token + "x"))
+    # A config token does not open a connection's server.
+    other = client.actions.mcp.create_config(name=f"c{uuid.uuid4().hex[:8]}").config
+    config_token = client.actions.mcp.create_session_token(mcp_config_id=other.id, identifier=user).token
+    request = urllib.request.Request(url, data=b"{}", method="POST", headers={"Authorization": f"Bearer {config_token}",
+                                                                              "Content-Type": "application/json"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request)
+    assert refused.value.code == 401
+
+
+def test_exceptions_carry_the_official_attributes(client):
+    from scalekit.common.exceptions import ScalekitNotFoundException, ScalekitServerException
+
+    with pytest.raises(ScalekitNotFoundException) as caught:
+        client.actions.get_instance(instance_id="inst_missing")
+    error = caught.value
+    assert error.http_status is HTTPStatus.NOT_FOUND and error.http_status == 404
+    assert error.grpc_status.name == "NOT_FOUND"
+    assert error.err_details and error.err_details[0]["error_code"] == "NOT_FOUND"
+
+    class Answer:  # what requests.Response offers promote()
+        status_code = 409
+        content = json.dumps({"code": 6, "message": "exists", "details": []}).encode()
+
+    promoted = ScalekitServerException.promote(Answer())
+    assert type(promoted).__name__ == "ScalekitConflictException" and promoted.message == "exists"
+    assert ScalekitServerException.promote(error) is error
+
+
+def test_client_positional_order_and_enum_helpers(gateway_env):
+    from scalekit import ScalekitClient
+    from scalekit.v1.connected_accounts import connected_accounts_pb2
+
+    positional = ScalekitClient(gateway_env["SCALEKIT_ENV_URL"], gateway_env["SCALEKIT_CLIENT_ID"],
+                                gateway_env["SCALEKIT_CLIENT_SECRET"], 30_000, 5_000, 15, 45)
+    assert positional.actions.list_tools(page_size=1).tools
+    status = connected_accounts_pb2.ConnectorStatus
+    assert status.Name(1) == "ACTIVE" and status.Value("EXPIRED") == 2 and connected_accounts_pb2.PENDING_AUTH == 3
+    with pytest.raises(ValueError):
+        status.Name(99)

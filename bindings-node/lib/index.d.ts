@@ -63,6 +63,10 @@ export interface ListScopedToolsResponse { tools: ScopedTool[]; totalSize: numbe
 export interface ListToolsResponse { tools: Tool[]; toolNames: string[]; totalSize: number; nextPageToken: string; prevPageToken: string }
 export interface ListAvailableToolsResponse { tools: Tool[]; totalSize: number; nextPageToken: string; prevPageToken: string }
 export interface ExecuteToolResponse { data: JsonObject; executionId: string }
+export interface ConnectionReadiness<State = string> { connectionName: string; connectedAccountId: string; readinessState: State }
+export interface SearchedTool<State = string> { name: string; provider: string; description: string; score: number; connections: ConnectionReadiness<State>[] }
+export interface SearchToolsResponse<State = string> { tools: SearchedTool<State>[] }
+export interface SearchToolsOptions { identifier?: string; topK?: number }
 
 export interface ExecuteToolParams {
   toolName: string;
@@ -95,6 +99,9 @@ export type ModifierFn = (data: JsonObject) => JsonObject | Promise<JsonObject>;
 export declare class ToolsClient {
   listTools(options?: { filter?: { provider?: string; identifier?: string; toolName?: string[]; query?: string; connector?: string; summary?: boolean }; pageSize?: number; pageToken?: string }): Promise<ListToolsResponse>;
   listScopedTools(identifier: string, options?: { filter?: { providers?: string[]; toolNames?: string[]; connectionNames?: string[] }; pageSize?: number; pageToken?: string }): Promise<ListScopedToolsResponse>;
+  /** Catalog tools ranked for a query (default 10, at most 50); readiness per connection with an identifier. */
+  searchTools(query: string, options?: SearchToolsOptions): Promise<SearchToolsResponse<'TOOL_READINESS_STATE_READY' | 'TOOL_READINESS_STATE_NEEDS_CONNECTION' | 'TOOL_READINESS_STATE_NEEDS_REAUTH'>>;
+  searchTools(params: SearchToolsOptions & { query: string }): Promise<SearchToolsResponse<'TOOL_READINESS_STATE_READY' | 'TOOL_READINESS_STATE_NEEDS_CONNECTION' | 'TOOL_READINESS_STATE_NEEDS_REAUTH'>>;
   listAvailableTools(identifier: string, options?: { pageSize?: number; pageToken?: string }): Promise<ListAvailableToolsResponse>;
   executeTool(params: Omit<ExecuteToolParams, 'toolInput'> & { params?: JsonObject }): Promise<ExecuteToolResponse>;
   /** Tool definitions in a vendor's format. */
@@ -127,10 +134,12 @@ export interface McpConnectionAuthState {
   authenticationLink: string;
 }
 export interface McpListParams { pageSize?: number; pageToken?: string; filterId?: string; filterName?: string; search?: string }
+/** Lifetime: `'3600s'`, seconds, or a protobuf Duration `{ seconds }` (60 s – 24 h, default 1 h). */
+export type SessionTokenExpiry = string | number | { seconds: number | bigint | string; nanos?: number };
 
 export declare class McpClient {
   createConfig(params: { name: string; description?: string; connectionToolMappings?: McpConfigConnectionToolMapping[] }): Promise<{ config: McpConfig }>;
-  listConfigs(params?: McpListParams & { filterProvider?: string }): Promise<{ configs: McpConfig[]; totalSize: number; nextPageToken: string; prevPageToken: string }>;
+  listConfigs(params?: McpListParams & { filterProvider?: string; filterMcpServerUrl?: string }): Promise<{ configs: McpConfig[]; totalSize: number; nextPageToken: string; prevPageToken: string }>;
   getConfig(params: { configId: string }): Promise<{ config: McpConfig }>;
   updateConfig(params: { configId: string; description?: string; connectionToolMappings?: McpConfigConnectionToolMapping[] }): Promise<{ config: McpConfig }>;
   deleteConfig(params: { configId: string }): Promise<Record<string, never>>;
@@ -141,7 +150,8 @@ export declare class McpClient {
   deleteInstance(params: { instanceId: string }): Promise<Record<string, never>>;
   getInstanceAuthState(params: { instanceId: string; includeAuthLinks?: boolean }): Promise<{ connections: McpConnectionAuthState[] }>;
   listMcpConnectedAccounts(params: { configId: string; identifier: string; includeAuthLink?: boolean }): Promise<{ connectedAccounts: McpConnectionAuthState[] }>;
-  createSessionToken(params: { configId: string; identifier: string; expiry?: string; accessLevel?: '' | 'FULL' | 'READ_ONLY' }): Promise<{ token: string; expiresAt?: string }>;
+  /** A token for the config's MCP URL, or with `connectionName` for the connection's own server (`/mcp/v3/connections/<name>`). */
+  createSessionToken(params: ({ configId: string; connectionName?: undefined } | { connectionName: string; configId?: undefined }) & { identifier: string; expiry?: SessionTokenExpiry; accessLevel?: '' | 'FULL' | 'READ_ONLY' }): Promise<{ token: string; expiresAt?: string }>;
 }
 
 /** One way users authenticate with a custom provider (keys as given; snake_case or camelCase). */
@@ -203,6 +213,9 @@ export declare class ActionsClient {
   getAuthorizationLink(params: AccountSelector & { state?: string; userVerifyUrl?: string }): Promise<{ link: string; expiry?: string }>;
   verifyConnectedAccountUser(params: { authRequestId: string; identifier: string }): Promise<{ postUserVerifyRedirectUrl: string }>;
   executeTool(params: ExecuteToolParams): Promise<ExecuteToolResponse>;
+  /** Catalog tools ranked for a query; `readinessState` is `READY`, `NEEDS_CONNECTION` or `NEEDS_REAUTH`. */
+  searchTools(query: string, options?: SearchToolsOptions): Promise<SearchToolsResponse<'READY' | 'NEEDS_CONNECTION' | 'NEEDS_REAUTH'>>;
+  searchTools(params: SearchToolsOptions & { query: string }): Promise<SearchToolsResponse<'READY' | 'NEEDS_CONNECTION' | 'NEEDS_REAUTH'>>;
   request<T = any>(params: RequestParams): Promise<ProxyResponse<T>>;
   /** A ready `tools` object for the Vercel AI SDK (`tool()` + `jsonSchema()`, executing via `executeTool`). */
   vercelTools(identifier: string, options?: { filter?: { providers?: string[]; toolNames?: string[]; connectionNames?: string[] }; pageSize?: number }): Promise<Record<string, unknown>>;
@@ -233,10 +246,17 @@ export declare class ScalekitException extends Error {
   readonly field: string | null;
   readonly requestId: string | null;
   readonly errDetails?: unknown;
+  /** The gRPC status code (`Code` of @connectrpc/connect; 5 is NotFound). */
+  readonly grpcStatus?: number;
+  /** The error's detail payloads. */
+  readonly unpackedDetails: JsonObject[];
 }
 export declare class ScalekitConnectionException extends ScalekitException {}
 export declare class ScalekitModifierException extends ScalekitException {}
-export declare class ScalekitServerException extends ScalekitException {}
+export declare class ScalekitServerException extends ScalekitException {
+  /** The SDK exception for a failed HTTP answer (`{ status, data }`), as the SDK's own calls classify it. */
+  static promote(error: { status: number; data?: unknown } | ScalekitException, isToolError?: boolean): ScalekitException;
+}
 export declare class ScalekitBadRequestException extends ScalekitServerException {}
 export declare class ScalekitUnauthorizedException extends ScalekitServerException {}
 export declare class ScalekitForbiddenException extends ScalekitServerException {}

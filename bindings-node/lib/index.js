@@ -56,6 +56,17 @@ class ToolsClient {
     return run(this._native.call('list_tools', { filter: options.filter, pageSize: options.pageSize, pageToken: options.pageToken }));
   }
 
+  /**
+   * Catalog tools ranked for a natural-language query: `searchTools(query, { identifier?, topK? })`
+   * or `searchTools({ query, identifier?, topK? })` (default 10 results, at most 50). With an
+   * identifier, each tool's `connections` give the user's readiness per connection
+   * (`TOOL_READINESS_STATE_READY`, `…_NEEDS_CONNECTION`, `…_NEEDS_REAUTH`).
+   */
+  searchTools(query, options = {}) {
+    const params = query && typeof query === 'object' ? query : { ...options, query };
+    return run(this._native.call('search_tools', { query: params.query, identifier: params.identifier, topK: params.topK }));
+  }
+
   /** Tools this user can run through their connected accounts, with paging metadata. */
   listScopedTools(identifier, options = {}) {
     return run(this._native.call('list_scoped_tools', { identifier, filter: options.filter, pageSize: options.pageSize, pageToken: options.pageToken }));
@@ -188,6 +199,20 @@ class ActionsClient extends OperationGroup {
   verifyConnectedAccountUser(params) { return this._call('verify_connected_account_user', params); }
   /** Runs a tool for a user; registered modifiers apply. Resolves to `{ data, executionId }`. */
   executeTool(params) { return this._call('execute_tool', params); }
+
+  /**
+   * Catalog tools ranked for a natural-language query (see `tools.searchTools`); each
+   * connection's `readinessState` is `READY`, `NEEDS_CONNECTION` or `NEEDS_REAUTH`.
+   */
+  async searchTools(query, options = {}) {
+    const result = await this.tools.searchTools(query, options);
+    for (const tool of result.tools ?? []) {
+      for (const connection of tool.connections ?? []) {
+        connection.readinessState = String(connection.readinessState ?? '').replace('TOOL_READINESS_STATE_', '');
+      }
+    }
+    return result;
+  }
 
   /**
    * Calls the provider's API as the user. Resolves to `{ data, status, statusText, headers }`;

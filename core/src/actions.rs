@@ -262,6 +262,22 @@ impl Actions {
             .await
     }
 
+    /// Catalog tools ranked by relevance to a natural-language query, with the user's readiness
+    /// for each when `identifier` is set.
+    pub async fn search_tools(&self, req: SearchToolsRequest) -> Result<SearchToolsResponse> {
+        req.validate()?;
+        self.client
+            .call_json(
+                Method::POST,
+                "/api/v1/tools:search",
+                QueryPairs::default(),
+                Some(&req),
+                Retry::Idempotent,
+                Deadline::Tool,
+            )
+            .await
+    }
+
     pub async fn list_scoped_tools(&self, req: ListScopedToolsRequest) -> Result<ListScopedToolsResponse> {
         required("identifier", &req.identifier)?;
         self.client

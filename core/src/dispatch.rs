@@ -34,6 +34,7 @@ pub enum Operation {
     /// `tools.execute_tool`: the low-level call, without modifiers.
     ExecuteToolUnmodified,
     ListTools,
+    SearchTools,
     ListScopedTools,
     ListAvailableTools,
     McpCreateConfig,
@@ -73,6 +74,7 @@ const OPERATIONS: &[(&str, Operation)] = {
         ("execute_tool", ExecuteTool),
         ("execute_tool_unmodified", ExecuteToolUnmodified),
         ("list_tools", ListTools),
+        ("search_tools", SearchTools),
         ("list_scoped_tools", ListScopedTools),
         ("list_available_tools", ListAvailableTools),
         ("mcp.create_config", McpCreateConfig),
@@ -524,6 +526,7 @@ pub async fn dispatch(actions: &Actions, op: Operation, params: Value) -> Result
             to_value(resp)
         }
         ListTools => to_value(actions.list_tools(parse_named("params", params)?).await?),
+        SearchTools => to_value(actions.search_tools(parse_named("params", params)?).await?),
         ListScopedTools => to_value(actions.list_scoped_tools(parse_named("params", params)?).await?),
         ListAvailableTools => to_value(actions.list_available_tools(parse_named("params", params)?).await?),
         McpCreateConfig

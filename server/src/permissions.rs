@@ -101,9 +101,11 @@ impl Grants {
 /// take an API client's token (MCP URLs, links, the token endpoint).
 pub fn required_scope(method: &Method, route: &str) -> Option<(Scope, &'static str)> {
     let scope = match route {
-        "/api/v1/tools" | "/api/v1/tools/scoped" | "/api/v1/tools/available" | "/api/v1/providers" => {
-            (Scope::Tools, "list tools")
-        }
+        "/api/v1/tools"
+        | "/api/v1/tools:search"
+        | "/api/v1/tools/scoped"
+        | "/api/v1/tools/available"
+        | "/api/v1/providers" => (Scope::Tools, "list tools"),
         "/api/v1/execute_tool" => (Scope::Tools, "run tools"),
         "/api/v1/executions" => (Scope::Tools, "read execution records"),
         "/proxy/{*path}" => (Scope::Tools, "proxy provider requests"),

@@ -22,6 +22,7 @@ pub fn router(state: SharedState) -> Router {
         .route("/api/v1/connected_accounts/magic_link", post(links::create_magic_link))
         .route("/api/v1/connected_accounts/user/verify", post(links::verify_user))
         .route("/api/v1/tools", get(tools::list))
+        .route("/api/v1/tools:search", post(tools::search))
         .route("/api/v1/tools/scoped", get(tools::list_scoped))
         .route("/api/v1/tools/available", get(tools::list_available))
         .route("/api/v1/execute_tool", post(tools::execute))

@@ -63,4 +63,18 @@ describe('sdk parity', () => {
     assert.equal(promoted.message, 'exists');
     assert.equal(ScalekitServerException.promote(err), err);
   });
+
+  it('ranks tools for a query with the user readiness, in both call forms', async () => {
+    const user = `node-search-${randomUUID().slice(0, 8)}`;
+    await scalekit.actions.getOrCreateConnectedAccount({ connectionName: 'gmail', identifier: user });
+    const low = await scalekit.tools.searchTools('read my unread emails', { identifier: user, topK: 2 });
+    assert.equal(low.tools.length, 2);
+    assert.ok(low.tools[0].name.startsWith('gmail_') && low.tools[0].score > 0);
+    assert.equal(low.tools[0].connections[0].readinessState, 'TOOL_READINESS_STATE_NEEDS_CONNECTION');
+    const high = await scalekit.actions.searchTools({ query: 'read my unread emails', identifier: user, topK: 2 });
+    assert.deepEqual(high.tools.map((t) => t.name), low.tools.map((t) => t.name));
+    assert.equal(high.tools[0].connections[0].readinessState, 'NEEDS_CONNECTION');
+    assert.ok((await scalekit.actions.searchTools('gmail', { topK: 500 })).tools.length <= 50);
+    await assert.rejects(scalekit.tools.searchTools(''), (err) => err.field === 'query');
+  });
 });

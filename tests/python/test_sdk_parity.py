@@ -148,3 +148,26 @@ def test_client_positional_order_and_enum_helpers(gateway_env):
     assert status.Name(1) == "ACTIVE" and status.Value("EXPIRED") == 2 and connected_accounts_pb2.PENDING_AUTH == 3
     with pytest.raises(ValueError):
         status.Name(99)
+
+
+def test_search_tools_and_low_level_pairs(client):
+    from google.protobuf.json_format import MessageToDict
+
+    from scalekit.v1.tools import tools_pb2
+
+    user = f"py-search-{uuid.uuid4().hex[:8]}"
+    client.actions.get_or_create_connected_account(connection_name="gmail", identifier=user)
+    response, call = client.tools.search_tools("read my unread emails", identifier=user, top_k=2)
+    assert call is None and len(response.tools) == 2 and response.tools[0].name.startswith("gmail_")
+    readiness = response.tools[0].connections[0]
+    assert readiness.readiness_state == tools_pb2.TOOL_READINESS_STATE_NEEDS_CONNECTION and readiness.connection_name == "gmail"
+    assert MessageToDict(response)["tools"][0]["score"] > 0
+    ranked = client.actions.search_tools(query="read my unread emails", identifier=user, top_k=2, unknown=1)
+    assert [t.name for t in ranked.tools] == [t.name for t in response.tools]
+    assert ranked.tools[0].connections[0].readiness_state == "NEEDS_CONNECTION"
+    assert len(client.actions.search_tools("gmail", top_k=500).tools) <= 50
+    # tools.execute_tool returns the official (response, call) pair too.
+    link = client.actions.get_authorization_link(connection_name="gmail", identifier=user).link
+    urllib.request.urlopen(link).read()
+    result, call = client.tools.execute_tool(tool_name="gmail_list_labels", identifier=user, params={})
+    assert call is None and result.execution_id and "labels" in MessageToDict(result.data)

@@ -10,7 +10,6 @@ from google.protobuf.json_format import MessageToDict, ParseDict
 from google.protobuf.message import Message
 
 from scalekit._operations import ProtoResult, twin
-from scalekit.actions.types import ExecuteToolResponse
 from scalekit.v1.tools import tools_pb2
 
 __all__ = ["ToolsClient"]
@@ -40,6 +39,15 @@ class ToolsClient:
         return {"filter": _filter(filter), "page_size": page_size, "page_token": page_token}
 
     list_tools, list_tools_async = list_tools
+
+    @twin("search_tools", _proto(tools_pb2.SearchToolsResponse))
+    def search_tools(self, query: str, identifier: Optional[str] = None, top_k: Optional[int] = None):
+        """Catalog tools ranked for a natural-language ``query`` (``top_k`` results, default 10,
+        at most 50); with ``identifier``, each result's ``connections`` give that user's readiness
+        (``TOOL_READINESS_STATE_READY`` / ``…_NEEDS_CONNECTION`` / ``…_NEEDS_REAUTH``) per connection."""
+        return {"query": query, "identifier": identifier, "top_k": top_k}
+
+    search_tools, search_tools_async = search_tools
 
     @twin("list_scoped_tools", _proto(tools_pb2.ListScopedToolsResponse))
     def list_scoped_tools(self, identifier: str, filter=None, page_size: Optional[int] = None, page_token: Optional[str] = None):
@@ -80,10 +88,11 @@ class ToolsClient:
         definitions = await scoped_definitions_async(self, identifier, providers, tool_names, connection_names, page_size)
         return self.format_tools(definitions, format)
 
-    @twin("execute_tool_unmodified", ExecuteToolResponse.from_dict)
+    @twin("execute_tool_unmodified", _proto(tools_pb2.ExecuteToolResponse))
     def execute_tool(self, tool_name: str, identifier: Optional[str] = None, params: Optional[dict] = None,
                      connected_account_id: Optional[str] = None, connection_name: Optional[str] = None):
-        """Runs a tool without modifiers. Prefer ``actions.execute_tool``."""
+        """Runs a tool without modifiers; ``(ExecuteToolResponse message, None)`` as the official
+        low-level client returns. Prefer ``actions.execute_tool``."""
         return {"tool_name": tool_name, "identifier": identifier, "tool_input": params,
                 "connected_account_id": connected_account_id, "connection_name": connection_name}
 

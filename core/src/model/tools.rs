@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::query::{QueryMap, QueryPairs};
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// A tool of the catalog. `definition` holds `name`, `description`, `input_schema` and `annotations`.
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
@@ -254,4 +254,126 @@ pub struct ExecuteToolResponse {
     pub data: Value,
     #[serde(default, alias = "executionId")]
     pub execution_id: String,
+}
+
+/// Default and largest number of results of `POST /api/v1/tools:search`.
+pub const SEARCH_TOOLS_DEFAULT_TOP_K: u32 = 10;
+pub const SEARCH_TOOLS_MAX_TOP_K: u32 = 50;
+
+/// `POST /api/v1/tools:search` body: catalog tools ranked by relevance to `query`; with an
+/// `identifier`, each result says whether that user can run it.
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+pub struct SearchToolsRequest {
+    #[serde(default)]
+    pub query: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub identifier: String,
+    /// At most this many results (default 10, capped at 50).
+    #[serde(default, alias = "topK", skip_serializing_if = "Option::is_none")]
+    pub top_k: Option<u32>,
+}
+
+impl SearchToolsRequest {
+    /// The field checks of the published API (query 1–256 characters, identifier ≤ 100).
+    pub fn validate(&self) -> Result<()> {
+        let query = self.query.trim();
+        if query.is_empty() {
+            return Err(Error::invalid_field("query", "query is required"));
+        }
+        if query.chars().count() > 256 {
+            return Err(Error::invalid_field("query", "query must be at most 256 characters"));
+        }
+        if self.identifier.chars().count() > 100 {
+            return Err(Error::invalid_field("identifier", "identifier must be at most 100 characters"));
+        }
+        Ok(())
+    }
+
+    /// The number of results to return.
+    pub fn limit(&self) -> usize {
+        self.top_k.filter(|k| *k > 0).unwrap_or(SEARCH_TOOLS_DEFAULT_TOP_K).min(SEARCH_TOOLS_MAX_TOP_K) as usize
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+pub struct SearchToolsResponse {
+    #[serde(default)]
+    pub tools: Vec<SearchedTool>,
+}
+
+/// One search result; `score` is comparable only within one response (higher is better).
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+pub struct SearchedTool {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub provider: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub score: f64,
+    /// The identifier's accounts on connections of this tool's provider (empty: none at all).
+    #[serde(default)]
+    pub connections: Vec<ConnectionReadiness>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+pub struct ConnectionReadiness {
+    #[serde(default, alias = "connectionName")]
+    pub connection_name: String,
+    #[serde(default, alias = "connectedAccountId")]
+    pub connected_account_id: String,
+    #[serde(default, alias = "readinessState")]
+    pub readiness_state: ToolReadinessState,
+}
+
+/// Whether a user can run a tool through one connection (`scalekit.v1.tools.ToolReadinessState`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum ToolReadinessState {
+    #[default]
+    #[serde(rename = "TOOL_READINESS_STATE_UNSPECIFIED")]
+    Unspecified,
+    /// The account is ACTIVE.
+    #[serde(rename = "TOOL_READINESS_STATE_READY")]
+    Ready,
+    /// An account exists but was never (or is no longer) authorized.
+    #[serde(rename = "TOOL_READINESS_STATE_NEEDS_CONNECTION")]
+    NeedsConnection,
+    /// The account's credentials expired; the user must authorize again.
+    #[serde(rename = "TOOL_READINESS_STATE_NEEDS_REAUTH")]
+    NeedsReauth,
+}
+
+impl ToolReadinessState {
+    pub fn of(status: super::ConnectorStatus) -> ToolReadinessState {
+        use super::ConnectorStatus::*;
+        match status {
+            Active => ToolReadinessState::Ready,
+            Expired => ToolReadinessState::NeedsReauth,
+            Unspecified | PendingAuth | PendingVerification | Disconnected => ToolReadinessState::NeedsConnection,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn search_limits_and_checks() {
+        let req = |query: &str, top_k: Option<u32>| SearchToolsRequest {
+            query: query.into(),
+            identifier: String::new(),
+            top_k,
+        };
+        assert_eq!(req("x", None).limit(), 10);
+        assert_eq!(req("x", Some(0)).limit(), 10);
+        assert_eq!(req("x", Some(3)).limit(), 3);
+        assert_eq!(req("x", Some(5000)).limit(), 50);
+        assert_eq!(req(" ", None).validate().unwrap_err().field(), Some("query"));
+        assert_eq!(req(&"q".repeat(257), None).validate().unwrap_err().field(), Some("query"));
+        let long_id = SearchToolsRequest { identifier: "u".repeat(101), ..req("x", None) };
+        assert_eq!(long_id.validate().unwrap_err().field(), Some("identifier"));
+        assert!(req("find mails", Some(1)).validate().is_ok());
+    }
 }

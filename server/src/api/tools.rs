@@ -90,6 +90,44 @@ pub async fn list(
     }))
 }
 
+/// `POST /api/v1/tools:search`: catalog tools ranked for a natural-language query; with an
+/// identifier, each says which of the user's connections can run it (`READY`), need an
+/// authorization (`NEEDS_CONNECTION`) or a new one (`NEEDS_REAUTH`).
+pub async fn search(
+    State(state): State<SharedState>,
+    _caller: Caller,
+    JsonBody(req): JsonBody<SearchToolsRequest>,
+) -> ApiResult<Json<SearchToolsResponse>> {
+    req.validate()?;
+    let accounts = if req.identifier.trim().is_empty() {
+        Vec::new()
+    } else {
+        state.store.accounts_of_identifier(req.identifier.trim()).await?
+    };
+    let registry = state.registry();
+    let tools = registry
+        .catalog
+        .rank(&req.query, req.limit())
+        .into_iter()
+        .map(|(tool, score)| SearchedTool {
+            name: tool.def.name.clone(),
+            provider: tool.wire.provider.clone(),
+            description: tool.def.description.clone(),
+            score,
+            connections: accounts
+                .iter()
+                .filter(|a| a.connector == tool.connector.slug && registry.connections.contains_key(&a.connection_name))
+                .map(|a| ConnectionReadiness {
+                    connection_name: a.connection_name.clone(),
+                    connected_account_id: a.id.clone(),
+                    readiness_state: ToolReadinessState::of(a.status),
+                })
+                .collect(),
+        })
+        .collect();
+    Ok(Json(SearchToolsResponse { tools }))
+}
+
 pub async fn list_scoped(
     State(state): State<SharedState>,
     _caller: Caller,

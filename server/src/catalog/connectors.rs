@@ -277,6 +277,32 @@ fn search_words(tool: &ToolDef, connector: &ConnectorDef) -> std::collections::B
     words
 }
 
+/// Words that carry no meaning in a request for a tool.
+const FILLER_WORDS: &[&str] = &[
+    "a", "about", "all", "an", "and", "any", "are", "as", "at", "be", "by", "can", "could", "do", "for", "from", "i",
+    "in", "into", "is", "it", "me", "my", "of", "on", "or", "our", "please", "some", "that", "the", "this", "to",
+    "using", "via", "want", "we", "with", "would", "you", "your",
+];
+
+/// A query's search terms: lower-cased words without filler, plurals trimmed, each once.
+fn query_terms(query: &str) -> Vec<String> {
+    let mut terms: Vec<String> = Vec::new();
+    for word in query.to_lowercase().split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
+        if FILLER_WORDS.contains(&word) {
+            continue;
+        }
+        let term = match word.len() {
+            n if n > 4 && word.ends_with("ies") => format!("{}y", &word[..n - 3]),
+            n if n > 3 && word.ends_with('s') && !word.ends_with("ss") => word[..n - 1].to_string(),
+            _ => word.to_string(),
+        };
+        if !terms.contains(&term) {
+            terms.push(term);
+        }
+    }
+    terms
+}
+
 impl Catalog {
     pub fn built_in() -> Result<Catalog> {
         let mut catalog = Catalog::default();
@@ -402,6 +428,55 @@ impl Catalog {
         matching.map(|m| m.into_values().collect()).unwrap_or_else(|| self.tools.values().collect())
     }
 
+    /// Up to `limit` tools ranked by relevance to a natural-language `query`, best first, with
+    /// their scores (comparable within one answer only). Each query term adds its rarity
+    /// (BM25's idf) to the tools it matches: fully for a whole word, less for a word it starts,
+    /// twice when the tool's name or connector holds it. Filler words are dropped and plurals
+    /// trimmed, so "send emails to my team" ranks the send-mail tools first.
+    pub fn rank(&self, query: &str, limit: usize) -> Vec<(&Arc<CatalogTool>, f64)> {
+        let total = self.tools.len() as f64;
+        let terms = query_terms(query);
+        let mut scores: BTreeMap<&str, (&Arc<CatalogTool>, f64)> = BTreeMap::new();
+        for term in &terms {
+            let term = term.clone();
+            let mut hits: BTreeMap<&str, (&Arc<CatalogTool>, f64)> = BTreeMap::new();
+            for (word, tools) in self.words.range(term.clone()..).take_while(|(w, _)| w.starts_with(&term)) {
+                let weight = match (word == &term, term.len() >= 3) {
+                    (true, _) => 1.0,
+                    (false, true) => 0.6,
+                    (false, false) => continue,
+                };
+                for tool in tools {
+                    let best = hits.entry(tool.def.name.as_str()).or_insert((tool, 0.0));
+                    best.1 = best.1.max(weight);
+                }
+            }
+            let found = hits.len() as f64;
+            let idf = ((total - found + 0.5) / (found + 0.5) + 1.0).ln();
+            for (name, (tool, weight)) in hits {
+                let in_name =
+                    tool.def.name.split('_').chain([tool.connector.slug.as_str()]).any(|w| w.starts_with(&term));
+                let entry = scores.entry(name).or_insert((tool, 0.0));
+                entry.1 += idf * weight * if in_name { 2.0 } else { 1.0 };
+            }
+        }
+        // Among equals, the tool whose name the query covers best ("github issue create" over
+        // "github issue comment create").
+        let coverage = |tool: &CatalogTool| {
+            let words: Vec<&str> = tool.def.name.split('_').collect();
+            let covered = words.iter().filter(|w| terms.iter().any(|t| w.starts_with(t.as_str()))).count();
+            covered as f64 / words.len().max(1) as f64
+        };
+        let mut ranked: Vec<(&Arc<CatalogTool>, f64)> = scores
+            .into_values()
+            .map(|(tool, score)| (tool, ((score + 0.5 * coverage(tool)) * 1e4).round() / 1e4))
+            .collect();
+        // Best first; equal scores in name order (the map's order, kept by a stable sort).
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+        ranked.truncate(limit);
+        ranked
+    }
+
     /// Tools in name order (stable paging).
     pub fn tools(&self) -> impl Iterator<Item = &Arc<CatalogTool>> {
         self.tools.values()
@@ -430,6 +505,22 @@ mod tests {
         assert!(names("calendar event").iter().all(|n| n.starts_with("googlecalendar_")));
         assert!(names("zzzz").is_empty());
         assert_eq!(names("  ").len(), c.tools().count(), "no words: every tool");
+    }
+
+    #[test]
+    fn rank_puts_the_tools_a_sentence_asks_for_first() {
+        let c = Catalog::built_in().unwrap();
+        let top = |q: &str, k: usize| c.rank(q, k).iter().map(|(t, _)| t.def.name.clone()).collect::<Vec<_>>();
+        assert_eq!(top("send an email to my team", 1), ["gmail_send_message"]);
+        assert_eq!(top("create a github issue", 1), ["github_issue_create"]);
+        assert!(top("list my calendar events", 3).iter().any(|n| n.starts_with("googlecalendar_")));
+        assert!(top("github issues", 5).iter().all(|n| n.starts_with("github_")), "{:?}", top("github issues", 5));
+        let scores: Vec<f64> = c.rank("fetch mails", 10).iter().map(|(_, s)| *s).collect();
+        assert!(scores.windows(2).all(|w| w[0] >= w[1]) && scores[0] > 0.0, "{scores:?}");
+        assert_eq!(c.rank("gmail", 3).len(), 3, "limit");
+        assert!(c.rank("the a to", 10).is_empty(), "filler words alone match nothing");
+        assert!(c.rank("zzzz", 10).is_empty());
+        assert_eq!(query_terms("Labels, labels and Issues!"), ["label", "issue"]);
     }
 
     #[test]

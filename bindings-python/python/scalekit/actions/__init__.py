@@ -17,6 +17,7 @@ from scalekit.actions.types import (
     ListConnectedAccountsResponse,
     ListToolsResponse,
     MagicLinkResponse,
+    SearchToolsResponse,
     UpdateConnectedAccountResponse,
     VerifyConnectedAccountUserResponse,
 )
@@ -207,6 +208,15 @@ class ActionClient:
                 "page_size": page_size, "page_token": page_token}
 
     list_tools, list_tools_async = list_tools
+
+    @twin("search_tools", SearchToolsResponse.from_dict)
+    def search_tools(self, query: str, identifier: Optional[str] = None, top_k: Optional[int] = None, **kwargs):
+        """Catalog tools ranked for a natural-language ``query`` (``top_k`` results, default 10, at
+        most 50); with ``identifier``, each result's ``connections`` tell whether that user's
+        accounts are ``READY``, ``NEEDS_CONNECTION`` or ``NEEDS_REAUTH`` for it."""
+        return {"query": query, "identifier": identifier, "top_k": top_k}
+
+    search_tools, search_tools_async = search_tools
 
     # ----- proxy ----------------------------------------------------------------------------
 

@@ -63,6 +63,9 @@ __all__ = [
     "UpdateCustomProviderResponse",
     "ListProvidersResponse",
     "DeleteCustomProviderResponse",
+    "SearchToolsResponse",
+    "SearchedTool",
+    "ConnectionReadiness",
 ]
 
 ToolInput = Dict[str, Any]
@@ -463,6 +466,47 @@ class GetMcpResponse(_Model):
     connected_account_identifier: Optional[str] = None
     tool_mappings: Optional[List[ToolMapping]] = None
     url: Optional[str] = None
+
+
+@dataclass
+class ConnectionReadiness(_Model):
+    """Whether the user can run a searched tool through one connection: ``readiness_state`` is
+    ``READY``, ``NEEDS_CONNECTION`` (an account exists but is not authorized) or ``NEEDS_REAUTH``."""
+
+    connection_name: Optional[str] = None
+    connected_account_id: Optional[str] = None
+    readiness_state: Optional[str] = None
+
+    @classmethod
+    def from_dict(cls, d: Dict[str, Any]):
+        state = (d or {}).get("readiness_state") or ""
+        return cls(connection_name=d.get("connection_name") or None, connected_account_id=d.get("connected_account_id") or None,
+                   readiness_state=state.replace("TOOL_READINESS_STATE_", "") or None)
+
+
+@dataclass
+class SearchedTool(_Model):
+    """A search result; ``score`` is comparable within one response only (higher is better);
+    ``connections`` is empty when the user has no account for the tool's provider."""
+
+    name: Optional[str] = None
+    provider: Optional[str] = None
+    description: Optional[str] = None
+    score: float = 0.0
+    connections: List[ConnectionReadiness] = field(default_factory=list)
+
+
+@dataclass
+class SearchToolsResponse(_Model):
+    tools: List[SearchedTool] = field(default_factory=list)
+
+    @classmethod
+    def from_dict(cls, d: Dict[str, Any]):
+        tools = [SearchedTool(name=t.get("name"), provider=t.get("provider"), description=t.get("description"),
+                              score=float(t.get("score") or 0.0),
+                              connections=[ConnectionReadiness.from_dict(c) for c in t.get("connections") or []])
+                 for t in (d or {}).get("tools") or []]
+        return cls(tools=tools)
 
 
 # ----- request models (keyword-constructed, accepted wherever the official SDK takes them) ----------

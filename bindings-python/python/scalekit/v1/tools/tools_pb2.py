@@ -4,12 +4,15 @@ Responses of the low-level ``tools`` client are real protobuf messages, so docum
 ``MessageToDict(t.tool)`` and ``t.tool.definition["name"]`` works unchanged.
 """
 
-from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
-from google.protobuf import struct_pb2, timestamp_pb2, wrappers_pb2  # noqa: F401  (register dependencies)
-
-_F = descriptor_pb2.FieldDescriptorProto
-_S, _M, _I, _B = _F.TYPE_STRING, _F.TYPE_MESSAGE, _F.TYPE_INT32, _F.TYPE_BOOL
-_ONE, _MANY = _F.LABEL_OPTIONAL, _F.LABEL_REPEATED
+from scalekit.v1._descriptor import DOUBLE as _D
+from scalekit.v1._descriptor import ENUM as _E
+from scalekit.v1._descriptor import INT32 as _I
+from scalekit.v1._descriptor import MANY as _MANY
+from scalekit.v1._descriptor import MESSAGE as _M
+from scalekit.v1._descriptor import ONE as _ONE
+from scalekit.v1._descriptor import STRING as _S
+from scalekit.v1._descriptor import UINT32 as _U
+from scalekit.v1._descriptor import build
 
 _MESSAGES = {
     "Tool": [
@@ -46,37 +49,24 @@ _MESSAGES = {
     "ExecuteToolResponse": [
         ("data", _M, _ONE, ".google.protobuf.Struct"), ("execution_id", _S, _ONE, None),
     ],
+    "SearchToolsRequest": [("query", _S, _ONE, None), ("identifier", _S, _ONE, None), ("top_k", _U, _ONE, None)],
+    "ConnectionReadiness": [
+        ("connection_name", _S, _ONE, None), ("connected_account_id", _S, _ONE, None),
+        ("readiness_state", _E, _ONE, ".scalekit.v1.tools.ToolReadinessState"),
+    ],
+    "SearchedTool": [
+        ("name", _S, _ONE, None), ("provider", _S, _ONE, None), ("description", _S, _ONE, None),
+        ("score", _D, _ONE, None), ("connections", _M, _MANY, ".scalekit.v1.tools.ConnectionReadiness"),
+    ],
+    "SearchToolsResponse": [("tools", _M, _MANY, ".scalekit.v1.tools.SearchedTool")],
+}
+_ENUMS = {
+    "ToolReadinessState": ["TOOL_READINESS_STATE_UNSPECIFIED", "TOOL_READINESS_STATE_READY",
+                           "TOOL_READINESS_STATE_NEEDS_CONNECTION", "TOOL_READINESS_STATE_NEEDS_REAUTH"],
 }
 
 
-def _build():
-    proto = descriptor_pb2.FileDescriptorProto(
-        name="scalekit/v1/tools/tools.proto",
-        package="scalekit.v1.tools",
-        syntax="proto3",
-        dependency=[
-            "google/protobuf/struct.proto",
-            "google/protobuf/timestamp.proto",
-            "google/protobuf/wrappers.proto",
-        ],
-    )
-    for name, fields in _MESSAGES.items():
-        message = proto.message_type.add(name=name)
-        for number, (field, ftype, label, type_name) in enumerate(fields, start=1):
-            f = message.field.add(name=field, number=number, type=ftype, label=label)
-            f.json_name = "".join(p if i == 0 else p.capitalize() for i, p in enumerate(field.split("_")))
-            if type_name:
-                f.type_name = type_name
-    pool = descriptor_pool.Default()
-    try:
-        file_desc = pool.FindFileByName(proto.name)
-    except KeyError:
-        file_desc = pool.Add(proto)
-        file_desc = pool.FindFileByName(proto.name)
-    return {name: message_factory.GetMessageClass(file_desc.message_types_by_name[name]) for name in _MESSAGES}
-
-
-_classes = _build()
+_classes = build("scalekit/v1/tools/tools.proto", "scalekit.v1.tools", _MESSAGES, _ENUMS)
 Tool = _classes["Tool"]
 ScopedTool = _classes["ScopedTool"]
 Filter = _classes["Filter"]
@@ -85,5 +75,12 @@ ListToolsResponse = _classes["ListToolsResponse"]
 ListScopedToolsResponse = _classes["ListScopedToolsResponse"]
 ListAvailableToolsResponse = _classes["ListAvailableToolsResponse"]
 ExecuteToolResponse = _classes["ExecuteToolResponse"]
+SearchToolsRequest = _classes["SearchToolsRequest"]
+ConnectionReadiness = _classes["ConnectionReadiness"]
+SearchedTool = _classes["SearchedTool"]
+SearchToolsResponse = _classes["SearchToolsResponse"]
+# The enum's values as module constants, as generated modules have them.
+(TOOL_READINESS_STATE_UNSPECIFIED, TOOL_READINESS_STATE_READY, TOOL_READINESS_STATE_NEEDS_CONNECTION,
+ TOOL_READINESS_STATE_NEEDS_REAUTH) = range(4)
 
-__all__ = list(_MESSAGES)
+__all__ = [*_MESSAGES, *_ENUMS["ToolReadinessState"]]

@@ -171,3 +171,50 @@ def test_search_tools_and_low_level_pairs(client):
     urllib.request.urlopen(link).read()
     result, call = client.tools.execute_tool(tool_name="gmail_list_labels", identifier=user, params={})
     assert call is None and result.execution_id and "labels" in MessageToDict(result.data)
+
+
+def test_low_level_connected_accounts_and_mcp_clients(client):
+    from scalekit.v1.connected_accounts.connected_accounts_pb2 import (
+        AuthorizationDetails,
+        ConnectorStatus,
+        CreateConnectedAccount,
+        OauthToken,
+        UpdateConnectedAccount,
+    )
+    from scalekit.v1.mcp.mcp_pb2 import McpConfig, McpConfigConnectionToolMapping
+
+    accounts, mcp = client.connected_accounts, client.mcp
+    user = f"py-low-{uuid.uuid4().hex[:8]}"
+    details = AuthorizationDetails(oauth_token=OauthToken(access_token="tok-1", scopes=["mail.read"]))
+    created, call = accounts.create_connected_account("gmail", user, CreateConnectedAccount(authorization_details=details))
+    assert call is None and created.connected_account.status == ConnectorStatus.ACTIVE
+    account_id = created.connected_account.id
+    fetched = accounts.get_connected_account_by_identifier("gmail", user)
+    assert fetched.connected_account.authorization_details.oauth_token.access_token == "tok-1"
+    assert fetched.connected_account.updated_at.ToDatetime().year >= 2024
+    hidden = accounts.get_connected_account_details_by_identifier(connector="gmail", identifier=user)
+    assert not hidden.connected_account.authorization_details.oauth_token.access_token
+    replaced = UpdateConnectedAccount(authorization_details=AuthorizationDetails(oauth_token=OauthToken(access_token="tok-2")))
+    accounts.update_connected_account("gmail", user, replaced, connected_account_id=account_id)
+    assert accounts.get_connected_account_by_identifier("gmail", user)[0].connected_account.authorization_details.oauth_token.access_token == "tok-2"
+    listed, _ = accounts.list_connected_accounts(identifier=user)
+    assert [a.id for a in listed.connected_accounts] == [account_id] and listed.total_size == 1
+    link = accounts.get_magic_link_for_connected_account("gmail", user, state="s1")
+    assert "/connect/" in link.link and link.expiry.seconds > 0
+    accounts.delete_connected_account("gmail", user)
+    assert accounts.list_connected_accounts(identifier=user).connected_accounts == []
+
+    name = f"low{uuid.uuid4().hex[:8]}"
+    config = mcp.create_config(McpConfig(name=name, connection_tool_mappings=[
+        McpConfigConnectionToolMapping(connection_name="gmail", tools=["gmail_fetch_mails"])])).config
+    assert config.mcp_server_url and config.connection_tool_mappings[0].provider
+    assert [c.id for c in mcp.list_configs(filter_mcp_server_url=config.mcp_server_url).configs] == [config.id]
+    instance = mcp.ensure_instance(None, name, user).instance
+    assert instance.url and mcp.get_instance(instance.id).instance.user_identifier == user
+    states = mcp.get_instance_auth_state(instance.id, include_auth_links=True).connections
+    assert states[0].connection_name == "gmail" and states[0].authentication_link
+    token = mcp.create_session_token(config.id, user, timedelta(minutes=10))
+    assert token.token and token.expires_at.ToDatetime() > datetime.utcnow()
+    mcp.delete_instance(instance.id)
+    mcp.delete_config(config.id)
+    assert mcp.list_configs(filter_name=name).configs == []

@@ -34,3 +34,23 @@ class ProtoResult(tuple):
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self[0], name)
+
+
+def proto_result(message_class: Any) -> Callable[[Dict[str, Any]], ProtoResult]:
+    """Wraps an operation's JSON answer as ``(message_class message, None)``."""
+    from google.protobuf.json_format import ParseDict
+
+    return lambda data: ProtoResult(ParseDict(data, message_class(), ignore_unknown_fields=True))
+
+
+def plain_dict(value: Any, what: str) -> Any:
+    """A protobuf message (or pydantic-style model, or dict) as the plain dict operations take."""
+    if value is None or isinstance(value, dict):
+        return value
+    if hasattr(value, "DESCRIPTOR"):
+        from google.protobuf.json_format import MessageToDict
+
+        return MessageToDict(value, preserving_proto_field_name=True)
+    if hasattr(value, "model_dump"):
+        return value.model_dump(exclude_none=True)
+    raise TypeError(f"{what} must be a dict or a protobuf message, got {type(value).__name__}")

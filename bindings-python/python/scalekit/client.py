@@ -6,6 +6,8 @@ from typing import Dict, Optional, Union
 
 from scalekit import _native
 from scalekit.actions import ActionClient
+from scalekit.connected_accounts import ConnectedAccountsClient
+from scalekit.mcp import McpClient
 
 __all__ = ["ScalekitClient"]
 
@@ -36,6 +38,9 @@ class ScalekitClient:
         # `connect` is a second ActionClient with its own modifier registry, as in the official SDK.
         self.connect = ActionClient(native(), self.env_url)
         self.tools = self.actions.tools
+        # The official low-level clients: protobuf messages in, (response message, call) pairs out.
+        self.connected_accounts = ConnectedAccountsClient(self._native)
+        self.mcp = McpClient(self._native)
 
     def verify_webhook_payload(self, secret: str, headers: Dict[str, str], payload: Union[str, bytes]) -> bool:
         """Checks a webhook delivery signed with ``secret`` (``whsec_…``): its ``webhook-id``,

@@ -4,29 +4,19 @@ attributes, so both documented styles work."""
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Union
+from typing import Any, Dict, List, Optional
 
-from google.protobuf.json_format import MessageToDict, ParseDict
-from google.protobuf.message import Message
-
-from scalekit._operations import ProtoResult, twin
+from scalekit._operations import plain_dict, proto_result, twin
 from scalekit.v1.tools import tools_pb2
 
 __all__ = ["ToolsClient"]
 
 
-def _filter(value: Union[None, Dict[str, Any], Message]) -> Optional[Dict[str, Any]]:
-    if value is None:
-        return None
-    if isinstance(value, Message):
-        return MessageToDict(value, preserving_proto_field_name=True)
-    if isinstance(value, dict):
-        return value
-    raise TypeError(f"filter must be a dict or a protobuf filter message, got {type(value).__name__}")
+def _filter(value: Any) -> Optional[Dict[str, Any]]:
+    return plain_dict(value, "filter")
 
 
-def _proto(cls):
-    return lambda d: ProtoResult(ParseDict(d, cls(), ignore_unknown_fields=True))
+_proto = proto_result
 
 
 class ToolsClient:

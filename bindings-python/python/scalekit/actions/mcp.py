@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any, List, Optional, Union
 
 from scalekit._operations import twin
+from scalekit.mcp import session_token_params
 from scalekit.actions.types import (
     CreateMcpConfigResponse,
     CreateMcpSessionTokenResponse,
@@ -127,9 +128,6 @@ class ActionMcp:
         or, with ``connection_name`` instead, the connection's own server at
         ``<gateway>/mcp/v3/connections/<connection_name>``. ``expiry``: a ``timedelta`` (60 s – 24 h,
         default 1 h); ``access_level``: ``"FULL"`` or ``"READ_ONLY"``."""
-        if isinstance(expiry, timedelta):
-            expiry = expiry.total_seconds()
-        return {"config_id": mcp_config_id, "connection_name": connection_name, "identifier": identifier,
-                "expiry": expiry, "access_level": access_level}
+        return session_token_params(mcp_config_id, identifier, expiry, access_level, connection_name)
 
     create_session_token, create_session_token_async = create_session_token

@@ -13,8 +13,9 @@ STRING, MESSAGE, INT32, UINT32, BOOL, DOUBLE, ENUM = (F.TYPE_STRING, F.TYPE_MESS
                                                       F.TYPE_BOOL, F.TYPE_DOUBLE, F.TYPE_ENUM)
 ONE, MANY = F.LABEL_OPTIONAL, F.LABEL_REPEATED
 
-# (field name, type, label, type name of a message or enum field)
-Field = Tuple[str, int, int, Optional[str]]
+# (field name, type, label, type name of a message or enum field[, oneof it belongs to])
+Field = Tuple
+TIMESTAMP, STRUCT, BOOL_VALUE = ".google.protobuf.Timestamp", ".google.protobuf.Struct", ".google.protobuf.BoolValue"
 
 
 def build(file_name: str, package: str, messages: Dict[str, Sequence[Field]],
@@ -31,11 +32,17 @@ def build(file_name: str, package: str, messages: Dict[str, Sequence[Field]],
             enum.value.add(name=value, number=number)
     for name, fields in messages.items():
         message = proto.message_type.add(name=name)
-        for number, (field, ftype, label, type_name) in enumerate(fields, start=1):
+        oneofs: List[str] = []
+        for number, (field, ftype, label, type_name, *oneof) in enumerate(fields, start=1):
             f = message.field.add(name=field, number=number, type=ftype, label=label)
             f.json_name = "".join(p if i == 0 else p.capitalize() for i, p in enumerate(field.split("_")))
             if type_name:
                 f.type_name = type_name
+            if oneof:
+                if oneof[0] not in oneofs:
+                    oneofs.append(oneof[0])
+                    message.oneof_decl.add(name=oneof[0])
+                f.oneof_index = oneofs.index(oneof[0])
     pool = descriptor_pool.Default()
     try:
         file_desc = pool.FindFileByName(proto.name)

@@ -97,6 +97,7 @@ bench: build
 	AGENTKIT_BIN=target/release/agentkit scripts/with-postgres.sh $(PY) benches/bench_replicas.py
 	AGENTKIT_BIN=target/release/agentkit scripts/with-dev-gateway.sh $(PY) benches/bench_execute_tool.py
 	cargo bench -p agentkit-server --bench catalog_search
+	$(PY) benches/bench_sdk_footprint.py
 
 clean:
 	rm -rf target dist $(VENV) node_modules bindings-node/*.node bindings-node/native.js bindings-node/native.d.ts

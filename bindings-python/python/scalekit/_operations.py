@@ -36,11 +36,21 @@ class ProtoResult(tuple):
         return getattr(self[0], name)
 
 
-def proto_result(message_class: Any) -> Callable[[Dict[str, Any]], ProtoResult]:
-    """Wraps an operation's JSON answer as ``(message_class message, None)``."""
-    from google.protobuf.json_format import ParseDict
+def proto_result(message_path: str) -> Callable[[Dict[str, Any]], ProtoResult]:
+    """Wraps an operation's JSON answer as ``(message, None)`` of the class at ``message_path``
+    (``"scalekit.v1.mcp.mcp_pb2.McpConfig"``), imported on first use: protobuf stays out of
+    ``import scalekit`` for code that never calls a low-level client."""
 
-    return lambda data: ProtoResult(ParseDict(data, message_class(), ignore_unknown_fields=True))
+    def wrap(data: Dict[str, Any]) -> ProtoResult:
+        import importlib
+
+        from google.protobuf.json_format import ParseDict
+
+        module, _, name = message_path.rpartition(".")
+        message_class = getattr(importlib.import_module(module), name)
+        return ProtoResult(ParseDict(data, message_class(), ignore_unknown_fields=True))
+
+    return wrap
 
 
 def plain_dict(value: Any, what: str) -> Any:

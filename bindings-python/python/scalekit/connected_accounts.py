@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any, List, Optional
 
 from scalekit._operations import plain_dict, proto_result, twin
-from scalekit.v1.connected_accounts import connected_accounts_pb2 as pb
 
 __all__ = ["ConnectedAccountsClient"]
 
@@ -21,7 +20,7 @@ class ConnectedAccountsClient:
     def __init__(self, native: Any) -> None:
         self._native = native
 
-    @twin("list_connected_accounts", proto_result(pb.ListConnectedAccountsResponse))
+    @twin("list_connected_accounts", proto_result("scalekit.v1.connected_accounts.connected_accounts_pb2.ListConnectedAccountsResponse"))
     def list_connected_accounts(self, organization_id: Optional[str] = None, user_id: Optional[str] = None,
                                 connector: Optional[str] = None, identifier: Optional[str] = None,
                                 provider: Optional[str] = None, page_size: Optional[int] = None,
@@ -33,7 +32,7 @@ class ConnectedAccountsClient:
 
     list_connected_accounts, list_connected_accounts_async = list_connected_accounts
 
-    @twin("create_connected_account", proto_result(pb.CreateConnectedAccountResponse))
+    @twin("create_connected_account", proto_result("scalekit.v1.connected_accounts.connected_accounts_pb2.CreateConnectedAccountResponse"))
     def create_connected_account(self, connector: str, identifier: str, connected_account: Any,
                                  organization_id: Optional[str] = None, user_id: Optional[str] = None):
         """Creates an account from a ``CreateConnectedAccount`` message (credentials, ``api_config``)."""
@@ -42,7 +41,7 @@ class ConnectedAccountsClient:
 
     create_connected_account, create_connected_account_async = create_connected_account
 
-    @twin("update_connected_account", proto_result(pb.UpdateConnectedAccountResponse))
+    @twin("update_connected_account", proto_result("scalekit.v1.connected_accounts.connected_accounts_pb2.UpdateConnectedAccountResponse"))
     def update_connected_account(self, connector: str, identifier: str, connected_account: Any,
                                  organization_id: Optional[str] = None, user_id: Optional[str] = None,
                                  connected_account_id: Optional[str] = None):
@@ -52,7 +51,7 @@ class ConnectedAccountsClient:
 
     update_connected_account, update_connected_account_async = update_connected_account
 
-    @twin("delete_connected_account", proto_result(pb.DeleteConnectedAccountResponse))
+    @twin("delete_connected_account", proto_result("scalekit.v1.connected_accounts.connected_accounts_pb2.DeleteConnectedAccountResponse"))
     def delete_connected_account(self, connector: str, identifier: str, organization_id: Optional[str] = None,
                                  user_id: Optional[str] = None, connected_account_id: Optional[str] = None):
         return {"connection_name": connector, "identifier": identifier, "connected_account_id": connected_account_id,
@@ -60,7 +59,7 @@ class ConnectedAccountsClient:
 
     delete_connected_account, delete_connected_account_async = delete_connected_account
 
-    @twin("get_authorization_link", proto_result(pb.GetMagicLinkForConnectedAccountResponse))
+    @twin("get_authorization_link", proto_result("scalekit.v1.connected_accounts.connected_accounts_pb2.GetMagicLinkForConnectedAccountResponse"))
     def get_magic_link_for_connected_account(self, connector: str, identifier: str, organization_id: Optional[str] = None,
                                              user_id: Optional[str] = None, connected_account_id: Optional[str] = None,
                                              state: Optional[str] = None, user_verify_url: Optional[str] = None):
@@ -71,7 +70,7 @@ class ConnectedAccountsClient:
 
     get_magic_link_for_connected_account, get_magic_link_for_connected_account_async = get_magic_link_for_connected_account
 
-    @twin("get_connected_account", proto_result(pb.GetConnectedAccountByIdentifierResponse))
+    @twin("get_connected_account", proto_result("scalekit.v1.connected_accounts.connected_accounts_pb2.GetConnectedAccountByIdentifierResponse"))
     def get_connected_account_by_identifier(self, connector: str, identifier: str, organization_id: Optional[str] = None,
                                             user_id: Optional[str] = None, connected_account_id: Optional[str] = None):
         """The account with its credentials. Protect access to this method."""
@@ -80,7 +79,7 @@ class ConnectedAccountsClient:
 
     get_connected_account_by_identifier, get_connected_account_by_identifier_async = get_connected_account_by_identifier
 
-    @twin("get_connected_account_details", proto_result(pb.GetConnectedAccountByIdentifierResponse))
+    @twin("get_connected_account_details", proto_result("scalekit.v1.connected_accounts.connected_accounts_pb2.GetConnectedAccountByIdentifierResponse"))
     def get_connected_account_details_by_identifier(self, connector: str, identifier: str,
                                                     organization_id: Optional[str] = None, user_id: Optional[str] = None,
                                                     connected_account_id: Optional[str] = None):
@@ -91,7 +90,7 @@ class ConnectedAccountsClient:
     (get_connected_account_details_by_identifier,
      get_connected_account_details_by_identifier_async) = get_connected_account_details_by_identifier
 
-    @twin("verify_connected_account_user", proto_result(pb.VerifyConnectedAccountUserResponse))
+    @twin("verify_connected_account_user", proto_result("scalekit.v1.connected_accounts.connected_accounts_pb2.VerifyConnectedAccountUserResponse"))
     def verify_connected_account_user(self, auth_request_id: str, identifier: str):
         return {"auth_request_id": auth_request_id, "identifier": identifier}
 

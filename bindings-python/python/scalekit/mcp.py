@@ -8,7 +8,6 @@ from datetime import timedelta
 from typing import Any, List, Optional, Union
 
 from scalekit._operations import plain_dict, proto_result, twin
-from scalekit.v1.mcp import mcp_pb2 as pb
 
 __all__ = ["McpClient"]
 
@@ -34,7 +33,7 @@ class McpClient:
     def __init__(self, native: Any) -> None:
         self._native = native
 
-    @twin("mcp.list_configs", proto_result(pb.ListMcpConfigsResponse))
+    @twin("mcp.list_configs", proto_result("scalekit.v1.mcp.mcp_pb2.ListMcpConfigsResponse"))
     def list_configs(self, page_size: Optional[int] = None, page_token: Optional[str] = None,
                      filter_id: Optional[str] = None, filter_provider: Optional[str] = None,
                      filter_name: Optional[str] = None, filter_mcp_server_url: Optional[str] = None,
@@ -45,7 +44,7 @@ class McpClient:
 
     list_configs, list_configs_async = list_configs
 
-    @twin("mcp.create_config", proto_result(pb.CreateMcpConfigResponse))
+    @twin("mcp.create_config", proto_result("scalekit.v1.mcp.mcp_pb2.CreateMcpConfigResponse"))
     def create_config(self, mcp_config: Any):
         """Creates a config from an ``McpConfig`` message (``name``, ``description``, mappings)."""
         config = plain_dict(mcp_config, "mcp_config") or {}
@@ -54,7 +53,7 @@ class McpClient:
 
     create_config, create_config_async = create_config
 
-    @twin("mcp.update_config", proto_result(pb.UpdateMcpConfigResponse))
+    @twin("mcp.update_config", proto_result("scalekit.v1.mcp.mcp_pb2.UpdateMcpConfigResponse"))
     def update_config(self, config_id: str, description: Optional[str] = None,
                       connection_tool_mappings: Optional[List[Any]] = None):
         return {"config_id": config_id, "description": description,
@@ -62,32 +61,32 @@ class McpClient:
 
     update_config, update_config_async = update_config
 
-    @twin("mcp.delete_config", proto_result(pb.DeleteMcpConfigResponse))
+    @twin("mcp.delete_config", proto_result("scalekit.v1.mcp.mcp_pb2.DeleteMcpConfigResponse"))
     def delete_config(self, config_id: str):
         return {"config_id": config_id}
 
     delete_config, delete_config_async = delete_config
 
-    @twin("mcp.ensure_instance", proto_result(pb.EnsureMcpInstanceResponse))
+    @twin("mcp.ensure_instance", proto_result("scalekit.v1.mcp.mcp_pb2.EnsureMcpInstanceResponse"))
     def ensure_instance(self, name: Optional[str], config_name: str, user_identifier: str):
         """The user's MCP server of a config, created on first call (``name`` first, as officially)."""
         return {"name": name, "config_name": config_name, "user_identifier": user_identifier}
 
     ensure_instance, ensure_instance_async = ensure_instance
 
-    @twin("mcp.update_instance", proto_result(pb.UpdateMcpInstanceResponse))
+    @twin("mcp.update_instance", proto_result("scalekit.v1.mcp.mcp_pb2.UpdateMcpInstanceResponse"))
     def update_instance(self, instance_id: str, name: Optional[str] = None, config_name: Optional[str] = None):
         return {"instance_id": instance_id, "name": name, "config_name": config_name}
 
     update_instance, update_instance_async = update_instance
 
-    @twin("mcp.get_instance", proto_result(pb.GetMcpInstanceResponse))
+    @twin("mcp.get_instance", proto_result("scalekit.v1.mcp.mcp_pb2.GetMcpInstanceResponse"))
     def get_instance(self, instance_id: str):
         return {"instance_id": instance_id}
 
     get_instance, get_instance_async = get_instance
 
-    @twin("mcp.list_instances", proto_result(pb.ListMcpInstancesResponse))
+    @twin("mcp.list_instances", proto_result("scalekit.v1.mcp.mcp_pb2.ListMcpInstancesResponse"))
     def list_instances(self, page_size: Optional[int] = None, page_token: Optional[str] = None,
                        filter_id: Optional[str] = None, filter_name: Optional[str] = None,
                        filter_config_name: Optional[str] = None, filter_user_identifier: Optional[str] = None):
@@ -96,25 +95,25 @@ class McpClient:
 
     list_instances, list_instances_async = list_instances
 
-    @twin("mcp.delete_instance", proto_result(pb.DeleteMcpInstanceResponse))
+    @twin("mcp.delete_instance", proto_result("scalekit.v1.mcp.mcp_pb2.DeleteMcpInstanceResponse"))
     def delete_instance(self, instance_id: str):
         return {"instance_id": instance_id}
 
     delete_instance, delete_instance_async = delete_instance
 
-    @twin("mcp.get_instance_auth_state", proto_result(pb.GetMcpInstanceAuthStateResponse))
+    @twin("mcp.get_instance_auth_state", proto_result("scalekit.v1.mcp.mcp_pb2.GetMcpInstanceAuthStateResponse"))
     def get_instance_auth_state(self, instance_id: str, include_auth_links: Optional[bool] = None):
         return {"instance_id": instance_id, "include_auth_links": include_auth_links}
 
     get_instance_auth_state, get_instance_auth_state_async = get_instance_auth_state
 
-    @twin("mcp.list_mcp_connected_accounts", proto_result(pb.ListMcpConnectedAccountsResponse))
+    @twin("mcp.list_mcp_connected_accounts", proto_result("scalekit.v1.mcp.mcp_pb2.ListMcpConnectedAccountsResponse"))
     def list_mcp_connected_accounts(self, config_id: str, identifier: str, include_auth_link: Optional[bool] = None):
         return {"config_id": config_id, "identifier": identifier, "include_auth_links": include_auth_link}
 
     list_mcp_connected_accounts, list_mcp_connected_accounts_async = list_mcp_connected_accounts
 
-    @twin("mcp.create_session_token", proto_result(pb.CreateMcpSessionTokenResponse))
+    @twin("mcp.create_session_token", proto_result("scalekit.v1.mcp.mcp_pb2.CreateMcpSessionTokenResponse"))
     def create_session_token(self, mcp_config_id: Any = _UNSET, identifier: Optional[str] = None,
                              expiry: Union[timedelta, float, str, None] = None, access_level: Optional[str] = None, *,
                              connection_name: Optional[str] = None):

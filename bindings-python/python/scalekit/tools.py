@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional
 
 from scalekit._operations import plain_dict, proto_result, twin
-from scalekit.v1.tools import tools_pb2
 
 __all__ = ["ToolsClient"]
 
@@ -23,14 +22,14 @@ class ToolsClient:
     def __init__(self, native: Any) -> None:
         self._native = native
 
-    @twin("list_tools", _proto(tools_pb2.ListToolsResponse))
+    @twin("list_tools", _proto("scalekit.v1.tools.tools_pb2.ListToolsResponse"))
     def list_tools(self, filter=None, page_size: Optional[int] = None, page_token: Optional[str] = None):
         """Every tool of the catalog matching ``filter`` (``Filter`` message or dict)."""
         return {"filter": _filter(filter), "page_size": page_size, "page_token": page_token}
 
     list_tools, list_tools_async = list_tools
 
-    @twin("search_tools", _proto(tools_pb2.SearchToolsResponse))
+    @twin("search_tools", _proto("scalekit.v1.tools.tools_pb2.SearchToolsResponse"))
     def search_tools(self, query: str, identifier: Optional[str] = None, top_k: Optional[int] = None):
         """Catalog tools ranked for a natural-language ``query`` (``top_k`` results, default 10,
         at most 50); with ``identifier``, each result's ``connections`` give that user's readiness
@@ -39,14 +38,14 @@ class ToolsClient:
 
     search_tools, search_tools_async = search_tools
 
-    @twin("list_scoped_tools", _proto(tools_pb2.ListScopedToolsResponse))
+    @twin("list_scoped_tools", _proto("scalekit.v1.tools.tools_pb2.ListScopedToolsResponse"))
     def list_scoped_tools(self, identifier: str, filter=None, page_size: Optional[int] = None, page_token: Optional[str] = None):
         """Tools this user can run through their connected accounts, with paging metadata."""
         return {"identifier": identifier, "filter": _filter(filter), "page_size": page_size, "page_token": page_token}
 
     list_scoped_tools, list_scoped_tools_async = list_scoped_tools
 
-    @twin("list_available_tools", _proto(tools_pb2.ListAvailableToolsResponse))
+    @twin("list_available_tools", _proto("scalekit.v1.tools.tools_pb2.ListAvailableToolsResponse"))
     def list_available_tools(self, identifier: str, page_size: Optional[int] = None, page_token: Optional[str] = None):
         """Tools of every configured connection, whether or not this user has authorized it."""
         return {"identifier": identifier, "page_size": page_size, "page_token": page_token}
@@ -78,7 +77,7 @@ class ToolsClient:
         definitions = await scoped_definitions_async(self, identifier, providers, tool_names, connection_names, page_size)
         return self.format_tools(definitions, format)
 
-    @twin("execute_tool_unmodified", _proto(tools_pb2.ExecuteToolResponse))
+    @twin("execute_tool_unmodified", _proto("scalekit.v1.tools.tools_pb2.ExecuteToolResponse"))
     def execute_tool(self, tool_name: str, identifier: Optional[str] = None, params: Optional[dict] = None,
                      connected_account_id: Optional[str] = None, connection_name: Optional[str] = None):
         """Runs a tool without modifiers; ``(ExecuteToolResponse message, None)`` as the official

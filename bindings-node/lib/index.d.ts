@@ -1,7 +1,31 @@
 /** @scalekit-sdk/node — AgentKit Node SDK (Rust core via napi-rs). */
 
-import type { ConnectorStatus, ConnectorType } from './pkg/grpc/scalekit/v1/connected_accounts/connected_accounts_pb';
+import type { MessageInitShape } from '@bufbuild/protobuf';
+import type {
+  AuthorizationDetails as AuthorizationDetailsMessage,
+  AuthorizationDetailsSchema,
+  CreateConnectedAccount,
+  CreateConnectedAccountResponse,
+  DeleteConnectedAccountResponse,
+  GetConnectedAccountByIdentifierResponse,
+  GetMagicLinkForConnectedAccountResponse,
+  ListConnectedAccountsResponse,
+  UpdateConnectedAccount,
+  UpdateConnectedAccountResponse,
+  VerifyConnectedAccountUserResponse,
+} from './pkg/grpc/scalekit/v1/connected_accounts/connected_accounts_pb';
 export { ConnectorStatus, ConnectorType } from './pkg/grpc/scalekit/v1/connected_accounts/connected_accounts_pb';
+export type {
+  ConnectedAccount,
+  ConnectedAccountForList,
+  CreateConnectedAccountResponse,
+  DeleteConnectedAccountResponse,
+  GetConnectedAccountByIdentifierResponse,
+  GetMagicLinkForConnectedAccountResponse,
+  ListConnectedAccountsResponse,
+  UpdateConnectedAccountResponse,
+  VerifyConnectedAccountUserResponse,
+} from './pkg/grpc/scalekit/v1/connected_accounts/connected_accounts_pb';
 
 export type JsonObject = { [key: string]: unknown };
 
@@ -13,27 +37,15 @@ export interface ScalekitOptions {
 }
 
 export interface OauthToken { accessToken?: string; refreshToken?: string; scopes?: string[]; domain?: string }
-/** `{ oauthToken }`, `{ staticAuth: { details } }`, or the protobuf-es oneof form. */
+/**
+ * `{ oauthToken }`, `{ staticAuth: { details } }`, or the official protobuf-es forms: an
+ * `AuthorizationDetails` message (`create(AuthorizationDetailsSchema, …)`) or its init shape.
+ */
 export type AuthorizationDetails =
   | { oauthToken: OauthToken }
   | { staticAuth: { details: JsonObject } }
-  | { details: { case: 'oauthToken'; value: OauthToken } | { case: 'staticAuth'; value: { details: JsonObject } } };
-
-export interface ConnectedAccount {
-  id: string;
-  identifier: string;
-  provider: string;
-  connector: string;
-  connectionId: string;
-  status: ConnectorStatus;
-  authorizationType: ConnectorType;
-  authorizationDetails?: JsonObject;
-  apiConfig?: JsonObject;
-  /** ISO 8601 */
-  tokenExpiresAt?: string;
-  updatedAt?: string;
-  lastUsedAt?: string;
-}
+  | AuthorizationDetailsMessage
+  | MessageInitShape<typeof AuthorizationDetailsSchema>;
 
 export interface AccountSelector {
   connectionName?: string;
@@ -48,13 +60,18 @@ export interface AccountInput extends AccountSelector {
   apiConfig?: JsonObject;
 }
 
-export interface ConnectedAccountResponse { connectedAccount: ConnectedAccount }
-export interface ListConnectedAccountsResponse {
-  connectedAccounts: ConnectedAccount[];
-  totalSize: number;
-  nextPageToken: string;
-  prevPageToken: string;
+/** The low-level selector: `connector` is the connection name. */
+export interface ConnectorSelector {
+  connector?: string;
+  identifier?: string;
+  organizationId?: string;
+  userId?: string;
+  connectedAccountId?: string;
 }
+
+/** A configured connection, as `actions.listConnections` returns it. */
+export interface AppConnection { id: string; type: string; status: string; enabled: boolean; provider: string; connectionName: string; mcpServerUrl?: string }
+export interface ListAppConnectionsResult { connections: AppConnection[]; nextPageToken: string; prevPageToken: string; totalSize: number }
 
 export interface ToolDefinition { name: string; description: string; input_schema: JsonObject; annotations?: JsonObject; [key: string]: unknown }
 export interface Tool { id: string; provider: string; definition: ToolDefinition; metadata: JsonObject; tags: string[]; isDefault?: boolean; updatedAt?: string }
@@ -202,16 +219,20 @@ export declare class ActionsClient {
   readonly tools: ToolsClient;
   readonly mcp: McpClient;
   readonly providers: ProvidersClient;
-  getOrCreateConnectedAccount(params: AccountInput & { connectionName: string; identifier: string }): Promise<ConnectedAccountResponse>;
-  upsertConnectedAccount(params: AccountInput & { connectionName: string; identifier: string }): Promise<ConnectedAccountResponse>;
-  createConnectedAccount(params: AccountInput & { connectionName: string; identifier: string }): Promise<ConnectedAccountResponse>;
-  updateConnectedAccount(params: AccountInput): Promise<ConnectedAccountResponse>;
-  getConnectedAccount(params: AccountSelector): Promise<ConnectedAccountResponse>;
-  getConnectedAccountDetails(params: AccountSelector): Promise<ConnectedAccountResponse>;
-  deleteConnectedAccount(params: AccountSelector): Promise<Record<string, never>>;
-  listConnectedAccounts(params?: { connectionName?: string; identifier?: string; provider?: string; connectionNames?: string[]; query?: string; pageSize?: number; pageToken?: string }): Promise<ListConnectedAccountsResponse>;
-  getAuthorizationLink(params: AccountSelector & { state?: string; userVerifyUrl?: string }): Promise<{ link: string; expiry?: string }>;
-  verifyConnectedAccountUser(params: { authRequestId: string; identifier: string }): Promise<{ postUserVerifyRedirectUrl: string }>;
+  getOrCreateConnectedAccount(params: AccountInput & { connectionName: string; identifier: string }): Promise<CreateConnectedAccountResponse>;
+  upsertConnectedAccount(params: AccountInput & { connectionName: string; identifier: string }): Promise<CreateConnectedAccountResponse>;
+  createConnectedAccount(params: AccountInput & { connectionName: string; identifier: string }): Promise<CreateConnectedAccountResponse>;
+  updateConnectedAccount(params: AccountInput): Promise<UpdateConnectedAccountResponse>;
+  getConnectedAccount(params: AccountSelector): Promise<GetConnectedAccountByIdentifierResponse>;
+  getConnectedAccountDetails(params: AccountSelector): Promise<GetConnectedAccountByIdentifierResponse>;
+  deleteConnectedAccount(params: AccountSelector): Promise<DeleteConnectedAccountResponse>;
+  listConnectedAccounts(params?: { connectionName?: string; identifier?: string; provider?: string; organizationId?: string; userId?: string; connectedAccountId?: string; connectionNames?: string[]; query?: string; pageSize?: number; pageToken?: string }): Promise<ListConnectedAccountsResponse>;
+  /** The app's connections, at most 30 a page. */
+  listConnections(params?: { pageSize?: number; pageToken?: string; provider?: string }): Promise<ListAppConnectionsResult>;
+  /** Catalog tools matching the filters. */
+  listTools(params?: { connectionName?: string; identifier?: string; provider?: string; toolName?: string | string[]; query?: string; organizationId?: string; userId?: string; connectedAccountId?: string; summary?: boolean; pageSize?: number; pageToken?: string }): Promise<ListToolsResponse>;
+  getAuthorizationLink(params: AccountSelector & { state?: string; userVerifyUrl?: string }): Promise<GetMagicLinkForConnectedAccountResponse>;
+  verifyConnectedAccountUser(params: { authRequestId: string; identifier: string }): Promise<VerifyConnectedAccountUserResponse>;
   executeTool(params: ExecuteToolParams): Promise<ExecuteToolResponse>;
   /** Catalog tools ranked for a query; `readinessState` is `READY`, `NEEDS_CONNECTION` or `NEEDS_REAUTH`. */
   searchTools(query: string, options?: SearchToolsOptions): Promise<SearchToolsResponse<'READY' | 'NEEDS_CONNECTION' | 'NEEDS_REAUTH'>>;
@@ -224,12 +245,26 @@ export declare class ActionsClient {
   postModifier(toolNames: string | string[], func: ModifierFn): ModifierFn;
 }
 
+/** `scalekit.connectedAccounts`: the official low-level client (`connector` is the connection name). */
+export declare class ConnectedAccountsClient {
+  listConnectedAccounts(options?: ConnectorSelector & { provider?: string; pageSize?: number; pageToken?: string; query?: string; connectionNames?: string[] }): Promise<ListConnectedAccountsResponse>;
+  createConnectedAccount(params: { connector: string; identifier: string; connectedAccount: CreateConnectedAccount | { authorizationDetails?: AuthorizationDetails; apiConfig?: JsonObject }; organizationId?: string; userId?: string }): Promise<CreateConnectedAccountResponse>;
+  getOrCreateConnectedAccount(params: { connector: string; identifier: string; authorizationDetails?: AuthorizationDetails; organizationId?: string; userId?: string; apiConfig?: Record<string, unknown> }): Promise<CreateConnectedAccountResponse>;
+  upsertConnectedAccount: (params: { connector: string; identifier: string; authorizationDetails?: AuthorizationDetails; organizationId?: string; userId?: string; apiConfig?: Record<string, unknown> }) => Promise<CreateConnectedAccountResponse>;
+  updateConnectedAccount(params: ConnectorSelector & { connectedAccount: UpdateConnectedAccount | { authorizationDetails?: AuthorizationDetails; apiConfig?: JsonObject } }): Promise<UpdateConnectedAccountResponse>;
+  deleteConnectedAccount(params: ConnectorSelector): Promise<DeleteConnectedAccountResponse>;
+  getMagicLinkForConnectedAccount(params: ConnectorSelector & { state?: string; userVerifyUrl?: string }): Promise<GetMagicLinkForConnectedAccountResponse>;
+  verifyConnectedAccountUser(params: { authRequestId: string; identifier: string }): Promise<VerifyConnectedAccountUserResponse>;
+  getConnectedAccountByIdentifier(params: ConnectorSelector): Promise<GetConnectedAccountByIdentifierResponse>;
+}
+
 export declare class ScalekitClient {
   constructor(envUrl: string, clientId: string, clientSecret: string, options?: ScalekitOptions);
   constructor(options: { envUrl: string; clientId: string; clientSecret: string } & ScalekitOptions);
   readonly envUrl: string;
   readonly actions: ActionsClient;
   readonly tools: ToolsClient;
+  readonly connectedAccounts: ConnectedAccountsClient;
   /** Checks a webhook delivery (Standard Webhooks headers, 5-minute window); throws WebhookVerificationError. */
   verifyWebhookPayload(secret: string, headers: Record<string, string | string[]>, payload: string | Buffer): boolean;
 }

@@ -6,7 +6,10 @@
 
 const { NativeClient, formatTools, classForStatus, verifyWebhookPayload } = require('../native.js');
 const errors = require('./errors');
-const { ConnectorStatus, ConnectorType } = require('./pkg/grpc/scalekit/v1/connected_accounts/connected_accounts_pb');
+const { fromJson, toJson } = require('@bufbuild/protobuf');
+const accountsPb = require('./pkg/grpc/scalekit/v1/connected_accounts/connected_accounts_pb');
+
+const { ConnectorStatus, ConnectorType } = accountsPb;
 
 const { version: SDK_VERSION } = require('../package.json');
 
@@ -113,14 +116,47 @@ class ToolsClient {
   }
 }
 
+/**
+ * `authorizationDetails.oauthToken` / `.staticAuth` as read-only shortcuts next to the
+ * protobuf-es oneof (`details: { case, value }`), so both ways of reading credentials work.
+ */
+function credentialShortcuts(details) {
+  if (!details || typeof details !== 'object') return;
+  for (const [name, kind] of [['oauthToken', 'oauthToken'], ['staticAuth', 'staticAuth']]) {
+    Object.defineProperty(details, name, {
+      enumerable: false,
+      configurable: true,
+      get() { return this.details?.case === kind ? this.details.value : undefined; },
+    });
+  }
+}
+
+/**
+ * A connected-accounts answer as the official SDK's protobuf-es message of `schemaName`:
+ * numeric enums (`ConnectorStatus.ACTIVE`), `Timestamp` messages, the `authorizationDetails`
+ * oneof. `toJson(Schema, message)` and `timestampDate(...)` work on it.
+ */
+function accountMessage(schemaName) {
+  const schema = accountsPb[`${schemaName}Schema`];
+  return (json) => {
+    const message = fromJson(schema, json ?? {}, { ignoreUnknownFields: true });
+    credentialShortcuts(message.connectedAccount?.authorizationDetails);
+    // `JSON.stringify(answer)` gives the canonical JSON instead of failing on int64 bigints.
+    Object.defineProperty(message, 'toJSON', { enumerable: false, configurable: true, value: () => toJson(schema, message) });
+    return message;
+  };
+}
+
 /** A group of SDK operations over the native client: `_call` runs one by name. */
 class OperationGroup {
   constructor(native) {
     this._native = native;
   }
 
-  _call(op, params) {
-    return run(this._native.call(op, params ?? {}));
+  /** Runs `op`; `shape` turns the JSON answer into what the method returns. */
+  async _call(op, params, shape) {
+    const result = await run(this._native.call(op, params ?? {}));
+    return shape ? shape(result) : result;
   }
 }
 
@@ -169,6 +205,62 @@ class ProvidersClient extends OperationGroup {
   listProviders(params = {}) { return this._call('providers.list_providers', params); }
 }
 
+/** A protobuf-es message given as input, as the plain JSON the operations take. */
+function plainInput(value) {
+  if (value && typeof value === 'object' && value.$typeName) {
+    const schema = accountsPb.file_scalekit_v1_connected_accounts_connected_accounts.messages.find((m) => m.typeName === value.$typeName);
+    if (schema) return toJson(schema, value);
+  }
+  return value;
+}
+
+/**
+ * `scalekit.connectedAccounts`: the official low-level connected-accounts client (`connector` is
+ * the connection name; `connectedAccount` a `CreateConnectedAccount` / `UpdateConnectedAccount`
+ * message or plain object). Answers are protobuf-es messages.
+ */
+class ConnectedAccountsClient extends OperationGroup {
+  /** Accounts matching the filters, without credentials. */
+  listConnectedAccounts(options = {}) {
+    const { connector, ...rest } = options;
+    return this._call('list_connected_accounts', { ...rest, connectionName: connector }, accountMessage('ListConnectedAccountsResponse'));
+  }
+
+  createConnectedAccount({ connector, identifier, connectedAccount, organizationId, userId } = {}) {
+    const body = plainInput(connectedAccount) ?? {};
+    return this._call('create_connected_account', { connectionName: connector, identifier, organizationId, userId, authorizationDetails: body.authorizationDetails, apiConfig: body.apiConfig }, accountMessage('CreateConnectedAccountResponse'));
+  }
+
+  /** The user's account on the connection, created (PENDING_AUTH) when missing. */
+  getOrCreateConnectedAccount({ connector, authorizationDetails, ...rest } = {}) {
+    return this._call('get_or_create_connected_account', { ...rest, connectionName: connector, authorizationDetails: plainInput(authorizationDetails) }, accountMessage('CreateConnectedAccountResponse'));
+  }
+
+  updateConnectedAccount({ connector, connectedAccount, ...rest } = {}) {
+    const body = plainInput(connectedAccount) ?? {};
+    return this._call('update_connected_account', { ...rest, connectionName: connector, authorizationDetails: body.authorizationDetails, apiConfig: body.apiConfig }, accountMessage('UpdateConnectedAccountResponse'));
+  }
+
+  deleteConnectedAccount({ connector, ...rest } = {}) {
+    return this._call('delete_connected_account', { ...rest, connectionName: connector }, accountMessage('DeleteConnectedAccountResponse'));
+  }
+
+  /** A signed, expiring authorization link (`link`, `expiry`). */
+  getMagicLinkForConnectedAccount({ connector, ...rest } = {}) {
+    return this._call('get_authorization_link', { ...rest, connectionName: connector }, accountMessage('GetMagicLinkForConnectedAccountResponse'));
+  }
+
+  verifyConnectedAccountUser(params) {
+    return this._call('verify_connected_account_user', params, accountMessage('VerifyConnectedAccountUserResponse'));
+  }
+
+  /** The account with its credentials. Protect access to this method. */
+  getConnectedAccountByIdentifier({ connector, ...rest } = {}) {
+    return this._call('get_connected_account', { ...rest, connectionName: connector }, accountMessage('GetConnectedAccountByIdentifierResponse'));
+  }
+}
+ConnectedAccountsClient.prototype.upsertConnectedAccount = ConnectedAccountsClient.prototype.getOrCreateConnectedAccount;
+
 class ActionsClient extends OperationGroup {
   constructor(native, envUrl, tools) {
     super(native);
@@ -180,25 +272,35 @@ class ActionsClient extends OperationGroup {
   }
 
   /** Returns the user's account on the connection, creating it (PENDING_AUTH) when missing. */
-  getOrCreateConnectedAccount(params) { return this._call('get_or_create_connected_account', params); }
+  getOrCreateConnectedAccount(params) { return this._call('get_or_create_connected_account', params, accountMessage('CreateConnectedAccountResponse')); }
   /** Creates a connected account with explicit credentials. */
-  createConnectedAccount(params) { return this._call('create_connected_account', params); }
+  createConnectedAccount(params) { return this._call('create_connected_account', params, accountMessage('CreateConnectedAccountResponse')); }
   /** Replaces credentials and/or apiConfig of an account. */
-  updateConnectedAccount(params) { return this._call('update_connected_account', params); }
+  updateConnectedAccount(params) { return this._call('update_connected_account', params, accountMessage('UpdateConnectedAccountResponse')); }
   /** The account with its credentials. Protect access to this method. */
-  getConnectedAccount(params) { return this._call('get_connected_account', params); }
+  getConnectedAccount(params) { return this._call('get_connected_account', params, accountMessage('GetConnectedAccountByIdentifierResponse')); }
   /** The account without credentials. */
-  getConnectedAccountDetails(params) { return this._call('get_connected_account_details', params); }
+  getConnectedAccountDetails(params) { return this._call('get_connected_account_details', params, accountMessage('GetConnectedAccountByIdentifierResponse')); }
   /** Deletes a connected account and its credentials. */
-  deleteConnectedAccount(params) { return this._call('delete_connected_account', params); }
+  deleteConnectedAccount(params) { return this._call('delete_connected_account', params, accountMessage('DeleteConnectedAccountResponse')); }
   /** Accounts matching the filters (no credentials), one page at a time. */
-  listConnectedAccounts(params = {}) { return this._call('list_connected_accounts', params); }
+  listConnectedAccounts(params = {}) { return this._call('list_connected_accounts', params, accountMessage('ListConnectedAccountsResponse')); }
   /** A signed, expiring link that starts the user's authorization. */
-  getAuthorizationLink(params) { return this._call('get_authorization_link', params); }
+  getAuthorizationLink(params) { return this._call('get_authorization_link', params, accountMessage('GetMagicLinkForConnectedAccountResponse')); }
   /** Confirms the user who authorized is the one the link was made for. */
-  verifyConnectedAccountUser(params) { return this._call('verify_connected_account_user', params); }
+  verifyConnectedAccountUser(params) { return this._call('verify_connected_account_user', params, accountMessage('VerifyConnectedAccountUserResponse')); }
   /** Runs a tool for a user; registered modifiers apply. Resolves to `{ data, executionId }`. */
   executeTool(params) { return this._call('execute_tool', params); }
+
+  /** The app's connections (`{ pageSize?, pageToken?, provider? }`, at most 30 a page). */
+  listConnections(params = {}) { return this._call('list_connections', params); }
+
+  /** Catalog tools matching the filters (`connectionName`, `identifier`, `provider`, `toolName`, `query`…). */
+  listTools(params = {}) {
+    const { pageSize, pageToken, connectionName, toolName, ...filter } = params;
+    const names = typeof toolName === 'string' ? [toolName] : toolName;
+    return this.tools.listTools({ filter: { ...filter, connector: connectionName, toolName: names }, pageSize, pageToken });
+  }
 
   /**
    * Catalog tools ranked for a natural-language query (see `tools.searchTools`); each
@@ -297,6 +399,7 @@ class ScalekitClient {
     }
     this.envUrl = envUrl;
     this.tools = new ToolsClient(native);
+    this.connectedAccounts = new ConnectedAccountsClient(native);
     this.actions = new ActionsClient(native, envUrl, this.tools);
   }
 
@@ -323,6 +426,7 @@ exports.default = ScalekitClient;
 exports.ActionsClient = ActionsClient;
 exports.ToolsClient = ToolsClient;
 exports.McpClient = McpClient;
+exports.ConnectedAccountsClient = ConnectedAccountsClient;
 exports.formatTools = (definitions, format) => ToolsClient.prototype.formatTools.call(null, definitions, format);
 exports.ConnectorStatus = ConnectorStatus;
 exports.ConnectorType = ConnectorType;

@@ -262,6 +262,20 @@ impl Actions {
             .await
     }
 
+    /// The app's configured connections (`actions.list_connections`).
+    pub async fn list_connections(&self, req: ListAppConnectionsRequest) -> Result<ListAppConnectionsResponse> {
+        self.client
+            .call_json::<(), _>(
+                Method::GET,
+                "/api/v1/connections/app",
+                req.to_query(),
+                None,
+                Retry::Idempotent,
+                Deadline::ControlPlane,
+            )
+            .await
+    }
+
     /// Catalog tools ranked by relevance to a natural-language query, with the user's readiness
     /// for each when `identifier` is set.
     pub async fn search_tools(&self, req: SearchToolsRequest) -> Result<SearchToolsResponse> {

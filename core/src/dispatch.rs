@@ -34,6 +34,7 @@ pub enum Operation {
     /// `tools.execute_tool`: the low-level call, without modifiers.
     ExecuteToolUnmodified,
     ListTools,
+    ListConnections,
     SearchTools,
     ListScopedTools,
     ListAvailableTools,
@@ -75,6 +76,7 @@ const OPERATIONS: &[(&str, Operation)] = {
         ("execute_tool_unmodified", ExecuteToolUnmodified),
         ("list_tools", ListTools),
         ("search_tools", SearchTools),
+        ("list_connections", ListConnections),
         ("list_scoped_tools", ListScopedTools),
         ("list_available_tools", ListAvailableTools),
         ("mcp.create_config", McpCreateConfig),
@@ -527,6 +529,9 @@ pub async fn dispatch(actions: &Actions, op: Operation, params: Value) -> Result
         }
         ListTools => to_value(actions.list_tools(parse_named("params", params)?).await?),
         SearchTools => to_value(actions.search_tools(parse_named("params", params)?).await?),
+        ListConnections => {
+            to_value(ListConnectionsResult::from(actions.list_connections(parse_named("params", params)?).await?))
+        }
         ListScopedTools => to_value(actions.list_scoped_tools(parse_named("params", params)?).await?),
         ListAvailableTools => to_value(actions.list_available_tools(parse_named("params", params)?).await?),
         McpCreateConfig

@@ -105,7 +105,8 @@ pub fn required_scope(method: &Method, route: &str) -> Option<(Scope, &'static s
         | "/api/v1/tools:search"
         | "/api/v1/tools/scoped"
         | "/api/v1/tools/available"
-        | "/api/v1/providers" => (Scope::Tools, "list tools"),
+        | "/api/v1/providers"
+        | "/api/v1/connections/app" => (Scope::Tools, "list tools"),
         "/api/v1/execute_tool" => (Scope::Tools, "run tools"),
         "/api/v1/executions" => (Scope::Tools, "read execution records"),
         "/proxy/{*path}" => (Scope::Tools, "proxy provider requests"),

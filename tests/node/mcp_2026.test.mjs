@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { Client, StreamableHTTPClientTransport, UnauthorizedError } from '@modelcontextprotocol/client';
-import { ScalekitClient } from '@scalekit-sdk/node';
+import { ConnectorStatus, ScalekitClient } from '@scalekit-sdk/node';
 import { freePort, startGateway, startServe } from './gateway.mjs';
 
 const MODERN = '2026-07-28';
@@ -131,7 +131,7 @@ describe('mcp 2026-07-28', () => {
       await client.close();
     }
     const details = await scalekit.actions.getConnectedAccount({ connectionName: 'gmail', identifier: user });
-    assert.equal(details.connectedAccount.status, 'ACTIVE');
+    assert.equal(details.connectedAccount.status, ConnectorStatus.ACTIVE);
   });
 
   it('serves the config URL to a session-token bearer', async () => {

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
-import { ScalekitClient, ScalekitForbiddenException } from '@scalekit-sdk/node';
+import { ConnectorStatus, ScalekitClient, ScalekitForbiddenException } from '@scalekit-sdk/node';
 import { ROOT } from './gateway.mjs';
 
 /** A user's browser: its own cookie jar, follows redirects, stops before host `stopAt`. */
@@ -66,7 +66,7 @@ describe('oidc', () => {
     assert.equal(page.status, 200);
     assert.match(page.text, /connected/);
     const { connectedAccount } = await actions.getConnectedAccount({ connectionName: 'oidc', identifier: 'node-alice' });
-    assert.equal(connectedAccount.status, 'ACTIVE');
+    assert.equal(connectedAccount.status, ConnectorStatus.ACTIVE);
     assert.ok(connectedAccount.authorizationDetails.oauthToken.refreshToken);
     const me = await actions.executeTool({ toolName: 'oidc_userinfo', identifier: 'node-alice', toolInput: {} });
     assert.equal(me.data.sub, 'node-alice');
@@ -78,7 +78,7 @@ describe('oidc', () => {
     const authRequestId = stopped.location.searchParams.get('auth_request_id');
     await assert.rejects(actions.verifyConnectedAccountUser({ authRequestId, identifier: 'node-mallory' }), ScalekitForbiddenException);
     const pending = await actions.getConnectedAccountDetails({ connectionName: 'oidc', identifier: 'node-bob' });
-    assert.equal(pending.connectedAccount.status, 'PENDING_VERIFICATION');
+    assert.equal(pending.connectedAccount.status, ConnectorStatus.PENDING_VERIFICATION);
     const done = await actions.verifyConnectedAccountUser({ authRequestId, identifier: 'node-bob' });
     assert.match(done.postUserVerifyRedirectUrl, /\/connect\/complete$/);
     const bob = await actions.executeTool({ toolName: 'oidc_userinfo', identifier: 'node-bob', toolInput: {} });

@@ -66,7 +66,9 @@ describe('packaging', () => {
   });
 
   it('resolves the documented import paths', () => {
-    assert.equal(ConnectorStatus.ACTIVE, 'ACTIVE');
+    // Numbers, as the official protobuf-es enums (and a reverse map to the names).
+    assert.equal(ConnectorStatus.ACTIVE, 1);
+    assert.equal(ConnectorStatus[3], 'PENDING_AUTH');
     assert.equal(typeof sdk.ScalekitClient, 'function');
     assert.equal(sdk.Scalekit, sdk.ScalekitClient);
     assert.ok(new sdk.ScalekitToolUnauthorizedException('x') instanceof sdk.ScalekitUnauthorizedException);

@@ -5,7 +5,9 @@ import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { createRegistry, toJson } from '@bufbuild/protobuf';
 import * as sdk from '@scalekit-sdk/node';
+import { file_scalekit_v1_connected_accounts_connected_accounts as accountsFile } from '@scalekit-sdk/node/lib/pkg/grpc/scalekit/v1/connected_accounts/connected_accounts_pb';
 import { ROOT, startGateway } from './gateway.mjs';
 
 const SCENARIOS = join(ROOT, 'tests', 'fixtures', 'scenarios');
@@ -41,6 +43,16 @@ function camelParams(params) {
 }
 
 const MISSING = Symbol('missing');
+const messages = createRegistry(accountsFile);
+
+/**
+ * A protobuf-es message (connected-account answers) in its canonical JSON, defaults included,
+ * so the shared expectations (`"status": "ACTIVE"`, RFC 3339 times) read it like the others.
+ */
+function comparable(result) {
+  const schema = result && typeof result === 'object' && result.$typeName ? messages.getMessage(result.$typeName) : undefined;
+  return schema ? toJson(schema, result, { alwaysEmitImplicit: true }) : result;
+}
 
 /** Walks a dotted snake_case path through a camelCase result (opaque subtrees keep their keys). */
 function dig(obj, path) {
@@ -179,7 +191,7 @@ describe('shared scenarios', () => {
           });
           continue;
         }
-        const result = await runner.run(step.op, step.params ?? {});
+        const result = comparable(await runner.run(step.op, step.params ?? {}));
         for (const expectation of step.expect ?? []) check(result, expectation, where);
         for (const [name, source] of Object.entries(step.save ?? {})) {
           const value = dig(result, source);

@@ -2,12 +2,36 @@
 // this SDK, run against `agentkit dev` (twin of tests/python/test_sdk_parity.py).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ScalekitClient, ScalekitNotFoundException, ScalekitServerException } from '@scalekit-sdk/node';
-import { startGateway } from './gateway.mjs';
+import { ROOT, startGateway } from './gateway.mjs';
+import { incompatibility } from '../../scripts/sdk_parity.mjs';
+
+describe('sdk parity: typings against the official package', () => {
+  it('has every official method with a compatible signature', () => {
+    const out = execFileSync('node', [join(ROOT, 'scripts', 'sdk_parity.mjs'), '--strict'], { encoding: 'utf8', timeout: 300_000 });
+    console.log(out);
+    const [, official, compatible] = out.match(/(\d+) official, (\d+) compatible/) ?? [];
+    const baseline = JSON.parse(readFileSync(join(ROOT, 'tests', 'parity', 'node-baseline.json'), 'utf8'));
+    assert.ok(Number(official) >= 26 && Number(compatible) >= baseline.compatible.length, out);
+  });
+
+  it('notices a renamed parameter, a missing property and a newly required one', () => {
+    const official = [{ params: [{ name: 'params', optional: false, props: { a: { optional: false }, b: { optional: true } } }] }];
+    const same = JSON.parse(JSON.stringify(official));
+    assert.equal(incompatibility(official, same), null);
+    assert.match(incompatibility(official, [{ params: [{ ...same[0].params[0], name: 'options' }] }]), /parameter 0 is options/);
+    assert.match(incompatibility(official, [{ params: [{ ...same[0].params[0], props: { a: { optional: false } } }] }]), /params.b not accepted/);
+    assert.match(incompatibility(official, [{ params: [{ ...same[0].params[0], props: { a: { optional: false }, b: { optional: false } } }] }]), /params.b is required/);
+    assert.equal(incompatibility(official, null), 'missing');
+  });
+});
 
 describe('sdk parity', () => {
   let gateway;
@@ -18,6 +42,27 @@ describe('sdk parity', () => {
     scalekit = new ScalekitClient(env.SCALEKIT_ENV_URL, env.SCALEKIT_CLIENT_ID, env.SCALEKIT_CLIENT_SECRET);
   });
   after(async () => { await gateway.stop(); });
+
+  it('compiles official-style TypeScript with tsc --strict and runs it', () => {
+    const tsc = join(ROOT, 'node_modules', '.bin', 'tsc');
+    // A type error fails here with tsc's own report.
+    execFileSync(tsc, ['-p', join(ROOT, 'tests', 'node', 'official_style', 'tsconfig.json')], { encoding: 'utf8', stdio: 'pipe' });
+    const out = execFileSync('node', [join(ROOT, 'target', 'official-style', 'calls.js')], { encoding: 'utf8', env: { ...process.env, ...gateway.env } });
+    const seen = JSON.parse(out.trim().split('\n').pop());
+    assert.equal(seen.pendingStatus, true);
+    assert.equal(seen.linkExpires, true);
+    assert.equal(seen.listed.length, 1);
+    assert.ok(seen.connections.includes('gmail:GMAIL:OAUTH'), seen.connections.join());
+    assert.deepEqual(seen.created, [true, true]);
+    assert.equal(seen.oneof, 'token-1');
+    assert.equal(seen.json, 'ACTIVE');
+    assert.equal(seen.updatedAt, true);
+    assert.equal(seen.updated, 'token-2');
+    assert.equal(seen.magic, true);
+    assert.equal(seen.lowListed, 1);
+    assert.ok(seen.scoped > 0 && seen.tools === 2);
+    assert.deepEqual(seen.error, [true, 5, 404]);
+  });
 
   it('filters configs by MCP server URL', async () => {
     const name = `node-parity-${randomUUID().slice(0, 8)}`;

@@ -399,3 +399,118 @@ mod tests {
         assert_eq!(ConnectorStatus::PendingVerification.number(), 4);
     }
 }
+
+/// `GET /api/v1/connections/app`: the app's connections, one page at a time.
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+pub struct ListAppConnectionsRequest {
+    #[serde(default, alias = "pageSize")]
+    pub page_size: Option<u32>,
+    #[serde(default, alias = "pageToken")]
+    pub page_token: String,
+    /// Only connections of this provider (`GMAIL`, any case).
+    #[serde(default)]
+    pub provider: String,
+    /// Only connections whose name or provider contains this text.
+    #[serde(default)]
+    pub query: String,
+}
+
+impl ListAppConnectionsRequest {
+    pub fn to_query(&self) -> QueryPairs {
+        let mut q = QueryPairs::default();
+        q.opt("page_size", self.page_size)
+            .opt("page_token", Some(&self.page_token))
+            .opt("provider", Some(&self.provider))
+            .opt("query", Some(&self.query));
+        q
+    }
+
+    pub fn from_query(q: &QueryMap) -> Result<Self> {
+        Ok(ListAppConnectionsRequest {
+            page_size: q.get_u32("page_size")?,
+            page_token: q.get("page_token").unwrap_or_default(),
+            provider: q.get("provider").unwrap_or_default(),
+            query: q.get("query").unwrap_or_default(),
+        })
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+pub struct ListAppConnectionsResponse {
+    #[serde(default)]
+    pub connections: Vec<AppConnection>,
+    #[serde(default, alias = "nextPageToken")]
+    pub next_page_token: String,
+    #[serde(default, alias = "prevPageToken")]
+    pub prev_page_token: String,
+    #[serde(default, alias = "totalSize")]
+    pub total_size: u32,
+}
+
+/// A configured connection (`scalekit.v1.connections.ListConnection`): `provider_key` is the
+/// provider (`GMAIL`), `key_id` the connection name, `type` how it authenticates.
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+pub struct AppConnection {
+    #[serde(default)]
+    pub id: String,
+    #[serde(default, rename = "type")]
+    pub connection_type: String,
+    /// `COMPLETED` for every connection this gateway serves.
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub enabled: bool,
+    #[serde(default, alias = "providerKey")]
+    pub provider_key: String,
+    #[serde(default, alias = "keyId")]
+    pub key_id: String,
+    #[serde(default, alias = "mcpServerUrl", skip_serializing_if = "String::is_empty")]
+    pub mcp_server_url: String,
+}
+
+/// What `actions.list_connections` returns: the official Node SDK's normalised view of
+/// [`ListAppConnectionsResponse`] (`provider` is the provider key, `connection_name` the key id).
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+pub struct ListConnectionsResult {
+    pub connections: Vec<ConnectionSummary>,
+    pub next_page_token: String,
+    pub prev_page_token: String,
+    pub total_size: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+pub struct ConnectionSummary {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub connection_type: String,
+    pub status: String,
+    pub enabled: bool,
+    pub provider: String,
+    pub connection_name: String,
+    /// The connection's own MCP server (session tokens from `create_session_token(connection_name=…)`).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub mcp_server_url: String,
+}
+
+impl From<ListAppConnectionsResponse> for ListConnectionsResult {
+    fn from(r: ListAppConnectionsResponse) -> Self {
+        ListConnectionsResult {
+            connections: r
+                .connections
+                .into_iter()
+                .map(|c| ConnectionSummary {
+                    id: c.id,
+                    connection_type: c.connection_type,
+                    status: c.status,
+                    enabled: c.enabled,
+                    provider: c.provider_key,
+                    connection_name: c.key_id,
+                    mcp_server_url: c.mcp_server_url,
+                })
+                .collect(),
+            next_page_token: r.next_page_token,
+            prev_page_token: r.prev_page_token,
+            total_size: r.total_size,
+        }
+    }
+}

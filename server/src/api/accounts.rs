@@ -181,3 +181,56 @@ async fn account_page(
         prev_page_token,
     })
 }
+
+/// The `ConnectionType` name (`scalekit.v1.connections`) of a connector's authentication.
+fn connection_type(auth: ConnectorType) -> &'static str {
+    match auth {
+        ConnectorType::Oauth => "OAUTH",
+        ConnectorType::ApiKey => "API_KEY",
+        ConnectorType::BasicAuth | ConnectorType::Basic => "BASIC",
+        ConnectorType::BearerToken => "BEARER",
+        ConnectorType::OauthM2m => "OAUTH_M2M",
+        ConnectorType::TrelloOauth1 => "TRELLO_OAUTH1",
+        ConnectorType::GoogleDwd => "GOOGLE_DWD",
+        ConnectorType::TrustedIdp => "TRUSTED_IDP",
+        ConnectorType::SmartFhir => "SMART_FHIR",
+        ConnectorType::NoAuth => "NO_AUTH",
+        ConnectorType::Custom | ConnectorType::Unspecified => "INVALID",
+    }
+}
+
+/// `GET /api/v1/connections/app`: the configured connections in name order (at most 30 a page).
+pub async fn list_connections(
+    State(state): State<SharedState>,
+    _caller: Caller,
+    RawQuery(q): RawQuery,
+) -> ApiResult<Json<ListAppConnectionsResponse>> {
+    let req = ListAppConnectionsRequest::from_query(&QueryMap::parse(q.as_deref()))?;
+    let query = req.query.trim().to_lowercase();
+    let registry = state.registry();
+    let mut connections: Vec<AppConnection> = registry
+        .connections
+        .values()
+        .filter(|c| req.provider.is_empty() || c.connector.eq_ignore_ascii_case(req.provider.trim()))
+        .filter(|c| query.is_empty() || c.name.to_lowercase().contains(&query) || c.connector.contains(&query))
+        .map(|c| AppConnection {
+            id: format!("conn_{}", c.name),
+            connection_type: registry
+                .catalog
+                .connector(&c.connector)
+                .map_or("INVALID", |d| connection_type(d.auth.auth_type))
+                .to_string(),
+            status: "COMPLETED".into(),
+            enabled: true,
+            provider_key: c.connector.to_ascii_uppercase(),
+            key_id: c.name.clone(),
+            mcp_server_url: format!("{}/mcp/v3/connections/{}", state.public_url, c.name),
+        })
+        .collect();
+    connections.sort_by(|a, b| a.key_id.cmp(&b.key_id));
+    let (offset, limit) = super::page_window(req.page_size.map(|n| n.min(30)), &req.page_token, 30)?;
+    let total = connections.len() as u32;
+    let (next_page_token, prev_page_token) = super::page_tokens(offset, limit, total);
+    let connections = connections.into_iter().skip(offset as usize).take(limit as usize).collect();
+    Ok(Json(ListAppConnectionsResponse { connections, next_page_token, prev_page_token, total_size: total }))
+}

@@ -15,6 +15,7 @@ from scalekit.actions.types import (
     GetConnectedAccountAuthResponse,
     GetConnectedAccountDetailsResponse,
     ListConnectedAccountsResponse,
+    ListConnectionsResponse,
     ListToolsResponse,
     MagicLinkResponse,
     SearchToolsResponse,
@@ -164,6 +165,14 @@ class ActionClient:
                 "query": kwargs.get("query")}
 
     list_connected_accounts, list_connected_accounts_async = list_connected_accounts
+
+    @twin("list_connections", ListConnectionsResponse.from_dict)
+    def list_connections(self, page_size: Optional[int] = None, page_token: Optional[str] = None,
+                         provider: Optional[str] = None, **kwargs):
+        """The app's connections (at most 30 a page): ``connection_name``, ``provider``, ``type``…"""
+        return {"page_size": page_size, "page_token": page_token, "provider": provider, "query": kwargs.get("query")}
+
+    list_connections, list_connections_async = list_connections
 
     # ----- authorization --------------------------------------------------------------------
 

@@ -66,6 +66,8 @@ __all__ = [
     "SearchToolsResponse",
     "SearchedTool",
     "ConnectionReadiness",
+    "AppConnection",
+    "ListConnectionsResponse",
 ]
 
 ToolInput = Dict[str, Any]
@@ -507,6 +509,33 @@ class SearchToolsResponse(_Model):
                               connections=[ConnectionReadiness.from_dict(c) for c in t.get("connections") or []])
                  for t in (d or {}).get("tools") or []]
         return cls(tools=tools)
+
+
+@dataclass
+class AppConnection(_Model):
+    """A configured connection: ``connection_name`` (what ``connection_name=`` arguments take),
+    ``provider`` (``GMAIL``), ``type`` (``OAUTH``, ``API_KEY``…), ``status``, ``enabled`` and the
+    connection's own MCP server URL."""
+
+    id: Optional[str] = None
+    type: Optional[str] = None
+    status: Optional[str] = None
+    enabled: bool = False
+    provider: Optional[str] = None
+    connection_name: Optional[str] = None
+    mcp_server_url: Optional[str] = None
+
+
+@dataclass
+class ListConnectionsResponse(_Paged, _Model):
+    connections: List[AppConnection] = field(default_factory=list)
+    total_count: Optional[int] = None
+    next_page_token: Optional[str] = None
+    previous_page_token: Optional[str] = None
+
+    @classmethod
+    def from_dict(cls, d: Dict[str, Any]):
+        return cls.model_validate(_page(d, "connections"))
 
 
 # ----- request models (keyword-constructed, accepted wherever the official SDK takes them) ----------

@@ -215,10 +215,16 @@ export declare class ProvidersClient {
   listProviders(params?: { providerType?: 'DEFAULT' | 'CUSTOM' | 'ALL'; identifier?: string; pageSize?: number; pageToken?: string }): Promise<{ providers: Provider[]; totalSize: number; nextPageToken: string; prevPageToken: string }>;
 }
 
+export declare class TriggersClient {
+  /** The event (parsed JSON object) once its Standard Webhooks headers check out; throws WebhookVerificationError. */
+  verifyEvent(secret: string, headers: Record<string, string | string[]>, payload: string | Buffer): JsonObject;
+}
+
 export declare class ActionsClient {
   readonly tools: ToolsClient;
   readonly mcp: McpClient;
   readonly providers: ProvidersClient;
+  readonly triggers: TriggersClient;
   getOrCreateConnectedAccount(params: AccountInput & { connectionName: string; identifier: string }): Promise<CreateConnectedAccountResponse>;
   upsertConnectedAccount(params: AccountInput & { connectionName: string; identifier: string }): Promise<CreateConnectedAccountResponse>;
   createConnectedAccount(params: AccountInput & { connectionName: string; identifier: string }): Promise<CreateConnectedAccountResponse>;
@@ -267,6 +273,8 @@ export declare class ScalekitClient {
   readonly connectedAccounts: ConnectedAccountsClient;
   /** Checks a webhook delivery (Standard Webhooks headers, 5-minute window); throws WebhookVerificationError. */
   verifyWebhookPayload(secret: string, headers: Record<string, string | string[]>, payload: string | Buffer): boolean;
+  /** A trigger event checked as `verifyWebhookPayload`, returned as its parsed JSON object. */
+  verifyTriggerEvent(secret: string, headers: Record<string, string | string[]>, payload: string | Buffer): JsonObject;
 }
 export { ScalekitClient as Scalekit };
 export default ScalekitClient;

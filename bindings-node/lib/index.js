@@ -4,7 +4,7 @@
  * (native addon); this file only shapes parameters, results and errors as documented.
  */
 
-const { NativeClient, formatTools, classForStatus, verifyWebhookPayload } = require('../native.js');
+const { NativeClient, formatTools, classForStatus, verifyWebhookPayload, verifyTriggerEvent } = require('../native.js');
 const errors = require('./errors');
 const { fromJson, toJson } = require('@bufbuild/protobuf');
 const accountsPb = require('./pkg/grpc/scalekit/v1/connected_accounts/connected_accounts_pb');
@@ -268,6 +268,7 @@ class ActionsClient extends OperationGroup {
     this.tools = tools;
     this.mcp = new McpClient(native);
     this.providers = new ProvidersClient(native);
+    this.triggers = new TriggersClient();
     this.upsertConnectedAccount = this.getOrCreateConnectedAccount;
   }
 
@@ -386,6 +387,24 @@ class ActionsClient extends OperationGroup {
  * `new ScalekitClient({ envUrl, clientId, clientSecret, ...options })`.
  * No network I/O happens here; the token is fetched on first use.
  */
+/** Runs a native Standard Webhooks check on (`secret`, headers as pairs, raw payload bytes). */
+function checkSignature(check, secret, headers, payload) {
+  const pairs = Object.entries(headers ?? {}).map(([name, value]) => [String(name), Array.isArray(value) ? value.join(', ') : String(value)]);
+  try {
+    return check(String(secret), pairs, Buffer.isBuffer(payload) ? payload : Buffer.from(String(payload)));
+  } catch (err) {
+    throw errors.wrapError(err);
+  }
+}
+
+/** `actions.triggers`: checks the trigger events the gateway forwards to your app. */
+class TriggersClient {
+  /** The event (parsed JSON object) once its `webhook-*` headers check out over the raw payload. */
+  verifyEvent(secret, headers, payload) {
+    return checkSignature(verifyTriggerEvent, secret, headers, payload);
+  }
+}
+
 class ScalekitClient {
   constructor(envUrl, clientId, clientSecret, options = {}) {
     if (envUrl && typeof envUrl === 'object') {
@@ -409,13 +428,13 @@ class ScalekitClient {
    * `payload`. Returns true, or throws `WebhookVerificationError`.
    */
   verifyWebhookPayload(secret, headers, payload) {
-    const pairs = Object.entries(headers ?? {}).map(([name, value]) => [String(name), Array.isArray(value) ? value.join(', ') : String(value)]);
-    try {
-      verifyWebhookPayload(String(secret), pairs, Buffer.isBuffer(payload) ? payload : Buffer.from(String(payload)));
-    } catch (err) {
-      throw errors.wrapError(err);
-    }
+    checkSignature(verifyWebhookPayload, secret, headers, payload);
     return true;
+  }
+
+  /** A trigger event checked as `verifyWebhookPayload`, returned as its parsed JSON object. */
+  verifyTriggerEvent(secret, headers, payload) {
+    return checkSignature(verifyTriggerEvent, secret, headers, payload);
   }
 }
 

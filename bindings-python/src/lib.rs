@@ -23,6 +23,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(shutdown, m)?)?;
     m.add_function(wrap_pyfunction!(schema_formats::format_tools, m)?)?;
     m.add_function(wrap_pyfunction!(webhooks::verify_webhook_payload, m)?)?;
+    m.add_function(wrap_pyfunction!(webhooks::verify_trigger_event, m)?)?;
     m.add_function(wrap_pyfunction!(error::error_from_response, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     // The contract with the façade: operation names it may call and exception classes core names.

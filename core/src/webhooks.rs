@@ -84,6 +84,17 @@ pub fn verify_now(secret: &str, headers: &[(String, String)], payload: &[u8]) ->
     verify(secret, headers, payload, now)
 }
 
+/// A trigger event (a provider-side event the gateway forwards, signed like its webhooks):
+/// checked as [`verify_now`], then its body parsed. The JSON object is returned; anything
+/// else fails verification, since a signed event is always an object.
+pub fn verify_event(secret: &str, headers: &[(String, String)], payload: &[u8]) -> Result<serde_json::Value> {
+    verify_now(secret, headers, payload)?;
+    match serde_json::from_slice::<serde_json::Value>(payload) {
+        Ok(event @ serde_json::Value::Object(_)) => Ok(event),
+        _ => Err(refused("the event payload is not a JSON object")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -115,5 +126,16 @@ mod tests {
         for outcome in kinds {
             assert_eq!(outcome.unwrap_err().kind(), ErrorKind::WebhookVerification);
         }
+    }
+
+    #[test]
+    fn events_verify_then_parse_to_an_object() {
+        let secret = new_secret();
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+        let signed = |body: &[u8]| headers("evt_1", now, &sign(&secret, "evt_1", now, body).unwrap());
+        let body = br#"{"type":"gmail.message.received","data":{"id":"m1"}}"#;
+        assert_eq!(verify_event(&secret, &signed(body), body).unwrap()["data"]["id"], "m1");
+        assert_eq!(verify_event(&secret, &signed(b"[1]"), b"[1]").unwrap_err().kind(), ErrorKind::WebhookVerification);
+        assert_eq!(verify_event(&secret, &signed(body), b"{}").unwrap_err().kind(), ErrorKind::WebhookVerification);
     }
 }

@@ -3,13 +3,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { ScalekitClient, ScalekitNotFoundException, ScalekitServerException } from '@scalekit-sdk/node';
+import { ScalekitClient, ScalekitNotFoundException, ScalekitServerException, WebhookVerificationError } from '@scalekit-sdk/node';
 import { ROOT, startGateway } from './gateway.mjs';
 import { incompatibility } from '../../scripts/sdk_parity.mjs';
 
@@ -121,5 +121,22 @@ describe('sdk parity', () => {
     assert.equal(high.tools[0].connections[0].readinessState, 'NEEDS_CONNECTION');
     assert.ok((await scalekit.actions.searchTools('gmail', { topK: 500 })).tools.length <= 50);
     await assert.rejects(scalekit.tools.searchTools(''), (err) => err.field === 'query');
+  });
+
+  it('verifies trigger events signed the Standard Webhooks way', () => {
+    const secret = `whsec_${Buffer.from('trigger-secret-0123456789abcdef').toString('base64')}`;
+    // Signed independently of the SDK, as the specification describes.
+    const sign = (id, ts, body) => ({
+      'webhook-id': id,
+      'webhook-timestamp': String(ts),
+      'webhook-signature': `v1,${createHmac('sha256', Buffer.from(secret.slice(6), 'base64')).update(`${id}.${ts}.${body}`).digest('base64')}`,
+    });
+    const now = Math.floor(Date.now() / 1000);
+    const body = JSON.stringify({ type: 'gmail.message.received', data: { messageId: 'm1' } });
+    assert.equal(scalekit.verifyTriggerEvent(secret, sign('evt_1', now, body), body).data.messageId, 'm1');
+    assert.equal(scalekit.actions.triggers.verifyEvent(secret, sign('evt_1', now, body), Buffer.from(body)).type, 'gmail.message.received');
+    for (const [headers, payload] of [[sign('evt_1', now - 301, body), body], [sign('evt_1', now, body), `${body} `], [sign('evt_1', now, '[1]'), '[1]']]) {
+      assert.throws(() => scalekit.verifyTriggerEvent(secret, headers, payload), WebhookVerificationError);
+    }
   });
 });

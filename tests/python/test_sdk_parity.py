@@ -218,3 +218,34 @@ def test_low_level_connected_accounts_and_mcp_clients(client):
     mcp.delete_instance(instance.id)
     mcp.delete_config(config.id)
     assert mcp.list_configs(filter_name=name).configs == []
+
+
+def _standard_webhooks_headers(secret: str, msg_id: str, timestamp: int, body: bytes) -> dict:
+    """Signs as the Standard Webhooks specification says, independently of the SDK."""
+    import base64
+    import hashlib
+    import hmac
+
+    key = base64.b64decode(secret.removeprefix("whsec_"))
+    digest = hmac.new(key, f"{msg_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
+    return {"webhook-id": msg_id, "webhook-timestamp": str(timestamp), "webhook-signature": "v1," + base64.b64encode(digest).decode()}
+
+
+def test_trigger_event_verification(client):
+    import base64
+    import time
+
+    from scalekit.common.exceptions import WebhookVerificationError
+
+    secret = "whsec_" + base64.b64encode(b"trigger-secret-0123456789abcdef").decode()
+    body = json.dumps({"type": "gmail.message.received", "data": {"message_id": "m1"}}).encode()
+    headers = _standard_webhooks_headers(secret, "evt_1", int(time.time()), body)
+    assert client.verify_trigger_event(secret, headers, body)["data"]["message_id"] == "m1"
+    assert client.actions.triggers.verify_event(secret, headers, body.decode())["type"] == "gmail.message.received"
+    stale = _standard_webhooks_headers(secret, "evt_1", int(time.time()) - 301, body)
+    for bad_headers, bad_body in [(stale, body), (headers, body + b" "), ({k: v for k, v in headers.items() if k != "webhook-id"}, body)]:
+        with pytest.raises(WebhookVerificationError):
+            client.verify_trigger_event(secret, bad_headers, bad_body)
+    listed = b"[1, 2]"
+    with pytest.raises(WebhookVerificationError):
+        client.actions.triggers.verify_event(secret, _standard_webhooks_headers(secret, "evt_2", int(time.time()), listed), listed)

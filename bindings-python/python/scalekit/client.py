@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Dict, Optional, Union
+from typing import Any, Dict, Optional, Union
 
-from scalekit import _native
+from scalekit import _native, _webhooks
 from scalekit.actions import ActionClient
 from scalekit.connected_accounts import ConnectedAccountsClient
 from scalekit.mcp import McpClient
@@ -47,9 +47,11 @@ class ScalekitClient:
         ``webhook-timestamp`` (within five minutes) and ``webhook-signature`` headers over the raw
         ``payload``. Returns True, or raises
         :class:`~scalekit.common.exceptions.WebhookVerificationError`."""
-        body = payload.encode() if isinstance(payload, str) else bytes(payload)
-        _native.verify_webhook_payload(secret, [(str(k), str(v)) for k, v in dict(headers).items()], body)
-        return True
+        return _webhooks.verify_payload(secret, headers, payload)
+
+    def verify_trigger_event(self, secret: str, headers: Dict[str, str], payload: Union[str, bytes]) -> Dict[str, Any]:
+        """A trigger event checked as :meth:`verify_webhook_payload`, returned as its JSON object."""
+        return _webhooks.verify_event(secret, headers, payload)
 
     def __repr__(self) -> str:
         return f"ScalekitClient(env_url={self.env_url!r})"

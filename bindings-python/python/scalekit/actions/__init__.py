@@ -24,6 +24,7 @@ from scalekit.actions.types import (
 )
 from scalekit.actions.mcp import ActionMcp
 from scalekit.actions.providers import ActionProviders
+from scalekit.actions.triggers import ActionTriggers
 from scalekit.tools import ToolsClient
 
 __all__ = ["ActionClient"]
@@ -95,6 +96,11 @@ class ActionClient:
     def providers(self) -> ActionProviders:
         """Built-in and custom providers."""
         return self._providers
+
+    @property
+    def triggers(self) -> ActionTriggers:
+        """Checks the trigger events forwarded to your app (``verify_event``)."""
+        return ActionTriggers()
 
     # ----- connected accounts --------------------------------------------------------------
 

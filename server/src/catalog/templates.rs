@@ -1,6 +1,6 @@
 //! Connector templates: how a tool's input fills a request (`{{name}}` placeholders, typed whole
-//! values, `$if`, `$map`, `$add_time`, `$adf`, `$mime`) and how dotted paths read answers. Pure
-//! functions of JSON, shared by the HTTP and SQL runners.
+//! values, `$if`, `$map`, `$add_time`, `$adf`, `$mime`, `$number`, `$merge`) and how dotted paths
+//! read answers. Pure functions of JSON, shared by the HTTP and SQL runners.
 
 use base64::engine::general_purpose::{STANDARD as B64, URL_SAFE_NO_PAD as B64URL};
 use base64::Engine;
@@ -70,6 +70,26 @@ impl<'a> Scope<'a> {
                 }
                 add_minutes(start.as_str()?, minutes as i64).map(Value::String)
             }
+            Value::Object(o) if o.len() == 1 && o.contains_key("$number") => {
+                // "2" or 2 → 2; anything else leaves the field out.
+                match self.render(&o["$number"])? {
+                    Value::Number(n) => Some(Value::Number(n)),
+                    Value::String(text) => text.trim().parse::<serde_json::Number>().ok().map(Value::Number),
+                    _ => None,
+                }
+            }
+            Value::Object(o) if o.len() == 1 && o.contains_key("$merge") => {
+                // One object from the parts that render to objects (later parts win, deeply);
+                // left out when none does.
+                let Value::Array(parts) = &o["$merge"] else { return None };
+                let mut merged = Map::new();
+                for part in parts.iter().filter_map(|p| self.render(p)) {
+                    if let Value::Object(fields) = part {
+                        merge_into(&mut merged, fields);
+                    }
+                }
+                (!merged.is_empty()).then_some(Value::Object(merged))
+            }
             Value::Object(o) if o.len() == 1 && o.contains_key("$adf") => {
                 let text = self.render(&o["$adf"])?;
                 Some(adf_document(&scalar_text(&text)))
@@ -113,6 +133,18 @@ impl<'a> Scope<'a> {
         }
         out.push_str(rest);
         out
+    }
+}
+
+/// Deep merge of `from` into `into`: objects merge key by key, anything else replaces.
+fn merge_into(into: &mut Map<String, Value>, from: Map<String, Value>) {
+    for (key, value) in from {
+        match (into.get_mut(&key), value) {
+            (Some(Value::Object(existing)), Value::Object(more)) => merge_into(existing, more),
+            (_, value) => {
+                into.insert(key, value);
+            }
+        }
     }
 }
 

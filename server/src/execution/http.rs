@@ -333,6 +333,29 @@ mod tests {
     use serde_json::json;
 
     #[test]
+    fn number_and_merge_build_filters_from_optional_parts() {
+        let input = json!({"priority": "2", "state": "Todo", "filter": {"state": {"type": {"eq": "started"}}, "team": {"key": {"eq": "ENG"}}}, "bad": "high"});
+        let scope = Scope { input: input.as_object().unwrap(), item: None };
+        assert_eq!(scope.render(&json!({"$number": "{{priority}}"})), Some(json!(2)));
+        assert_eq!(scope.render(&json!({"$number": "{{bad}}"})), None);
+        assert_eq!(scope.render(&json!({"$number": "{{missing}}"})), None);
+        let template = json!({"$merge": [
+            "{{filter}}",
+            {"$if": "{{state}}", "then": {"state": {"name": {"eqIgnoreCase": "{{state}}"}}}},
+            {"$if": "{{priority}}", "then": {"priority": {"eq": {"$number": "{{priority}}"}}}},
+            {"$if": "{{assignee}}", "then": {"assignee": {"email": {"eqIgnoreCase": "{{assignee}}"}}}}
+        ]});
+        assert_eq!(
+            scope.render(&template),
+            Some(
+                json!({"state": {"type": {"eq": "started"}, "name": {"eqIgnoreCase": "Todo"}}, "team": {"key": {"eq": "ENG"}}, "priority": {"eq": 2}})
+            )
+        );
+        let empty = Map::new();
+        assert_eq!(Scope { input: &empty, item: None }.render(&template), None, "no part: the field is left out");
+    }
+
+    #[test]
     fn renders_typed_placeholders_and_drops_missing() {
         let input = json!({"q": "is:unread", "n": 5.0, "ids": ["A", "B"]});
         let scope = Scope { input: input.as_object().unwrap(), item: None };

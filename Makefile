@@ -1,6 +1,6 @@
 # AgentKit — one Rust core, a gateway, and Python + Node SDKs.
 #   make demo   build everything and run the quickstart (Python and Node) against `agentkit dev`
-#   make test   every suite: cargo test (Rust scenarios), MCP conformance, pytest, node --test (scenarios on SQLite and PostgreSQL)
+#   make test   every suite: cargo test (Rust scenarios), MCP conformance, official-SDK parity, pytest, node --test (scenarios on SQLite and PostgreSQL)
 #   make dist   release artifacts in dist/: the abi3 wheel and the npm tarball (dist-check: install + run them)
 #   make bench  benchmarks (figures and ratios, no pass/fail)
 #   make lint   cargo fmt --check, clippy -D warnings, ruff, the stub check
@@ -57,6 +57,9 @@ demo: build
 test: build
 	cargo test --workspace
 	scripts/mcp-conformance.sh
+	# Drop-in parity with the official SDKs (installed from the registries at the pinned versions).
+	$(PY) scripts/sdk_parity.py --strict
+	node scripts/sdk_parity.mjs --strict
 	$(PY) -m pytest -q tests/python
 	$(VENV_MCP2026)/bin/python -m pytest -q -c pyproject.toml tests/python_mcp2026
 	node --test tests/node/

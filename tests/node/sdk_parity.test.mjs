@@ -9,9 +9,10 @@ import { join } from 'node:path';
 
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { ScalekitClient, ScalekitNotFoundException, ScalekitServerException, WebhookVerificationError } from '@scalekit-sdk/node';
+import { ScalekitClient, ScalekitGatewayTimeoutException, ScalekitNotFoundException, ScalekitServerException, WebhookVerificationError } from '@scalekit-sdk/node';
 import { ROOT, startGateway } from './gateway.mjs';
-import { incompatibility } from '../../scripts/sdk_parity.mjs';
+import { incompatibility, officialPackage } from '../../scripts/sdk_parity.mjs';
+import { createRequire } from 'node:module';
 
 describe('sdk parity: typings against the official package', () => {
   it('has every official method with a compatible signature', () => {
@@ -20,6 +21,20 @@ describe('sdk parity: typings against the official package', () => {
     const [, official, compatible] = out.match(/(\d+) official, (\d+) compatible/) ?? [];
     const baseline = JSON.parse(readFileSync(join(ROOT, 'tests', 'parity', 'node-baseline.json'), 'utf8'));
     assert.ok(Number(official) >= 26 && Number(compatible) >= baseline.compatible.length, out);
+  });
+
+  it('keeps the deep lib/ imports of the official AgentKit modules working', () => {
+    const require = createRequire(import.meta.url);
+    const official = officialPackage();
+    for (const [path, name] of [['actions', 'ActionsClient'], ['tools', 'ToolsClient'], ['connected-accounts', 'ConnectedAccountsClient'], ['scalekit', 'ScalekitClient']]) {
+      assert.ok(readFileSync(join(official, `${path}.js`), 'utf8').includes('exports.default'), `official lib/${path} has a default export`);
+      const ours = require(`@scalekit-sdk/node/lib/${path}`);
+      assert.equal(ours.default.name, name, `lib/${path}`);
+      assert.equal(require(`@scalekit-sdk/node/lib/${path}.js`).default, ours.default);
+    }
+    assert.equal(require('@scalekit-sdk/node/lib/errors').ScalekitNotFoundException, ScalekitNotFoundException);
+    const pb = require('@scalekit-sdk/node/lib/pkg/grpc/scalekit/v1/connected_accounts/connected_accounts_pb.js');
+    assert.equal(pb.AuthorizationDetailsSchema.typeName, 'scalekit.v1.connected_accounts.AuthorizationDetails');
   });
 
   it('notices a renamed parameter, a missing property and a newly required one', () => {
@@ -138,5 +153,19 @@ describe('sdk parity', () => {
     for (const [headers, payload] of [[sign('evt_1', now - 301, body), body], [sign('evt_1', now, body), `${body} `], [sign('evt_1', now, '[1]'), '[1]']]) {
       assert.throws(() => scalekit.verifyTriggerEvent(secret, headers, payload), WebhookVerificationError);
     }
+  });
+
+  it('honours the official timeoutMs / toolTimeoutMs options with ScalekitGatewayTimeoutException', async () => {
+    const { env } = gateway;
+    const quick = new ScalekitClient(env.SCALEKIT_ENV_URL, env.SCALEKIT_CLIENT_ID, env.SCALEKIT_CLIENT_SECRET, { timeoutMs: 5_000, toolTimeoutMs: 300 });
+    const user = `node-timeout-${randomUUID().slice(0, 8)}`;
+    const { link } = await quick.actions.getAuthorizationLink({ connectionName: 'gmail', identifier: user });
+    assert.equal((await fetch(link)).status, 200);
+    const slow = { connectionName: 'gmail', identifier: user, path: '/gmail/v1/users/me/labels', headers: { 'x-sandbox-delay-ms': '2000' } };
+    const started = Date.now();
+    await assert.rejects(quick.actions.request(slow), ScalekitGatewayTimeoutException);
+    assert.ok(Date.now() - started < 1_800, `gave up after ${Date.now() - started} ms`);
+    const fast = await quick.actions.request({ ...slow, headers: {} });
+    assert.equal(fast.status, 200);
   });
 });

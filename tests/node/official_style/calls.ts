@@ -8,6 +8,8 @@ import {
   ScalekitNotFoundException,
   ScalekitServerException,
 } from '@scalekit-sdk/node';
+import type ActionsClient from '@scalekit-sdk/node/lib/actions';
+import { ScalekitException } from '@scalekit-sdk/node/lib/errors';
 import {
   AuthorizationDetailsSchema,
   ConnectedAccountSchema,
@@ -23,10 +25,11 @@ async function main(): Promise<void> {
     toolTimeoutMs: 60_000,
   });
   const user = `ts-${Date.now()}`;
+  const actions: ActionsClient = scalekit.actions;
   const seen: Record<string, unknown> = {};
 
   // actions.* with the official parameter objects.
-  const pending = await scalekit.actions.getOrCreateConnectedAccount({ connectionName: 'gmail', identifier: user, organizationId: 'org_1', userId: 'usr_1' });
+  const pending = await actions.getOrCreateConnectedAccount({ connectionName: 'gmail', identifier: user, organizationId: 'org_1', userId: 'usr_1' });
   seen.pendingStatus = pending.connectedAccount?.status === ConnectorStatus.PENDING_AUTH;
   const link = await scalekit.actions.getAuthorizationLink({ connectionName: 'gmail', identifier: user, state: 'st' });
   seen.linkExpires = link.expiry ? timestampDate(link.expiry).getTime() > Date.now() : false;
@@ -78,7 +81,7 @@ async function main(): Promise<void> {
   try {
     await scalekit.actions.getConnectedAccount({ connectedAccountId: 'ca_missing' });
   } catch (err) {
-    if (err instanceof ScalekitServerException) {
+    if (err instanceof ScalekitServerException && err instanceof ScalekitException) {
       seen.error = [err instanceof ScalekitNotFoundException, err.grpcStatus, err.httpStatus];
     }
   }

@@ -1,0 +1,1 @@
+export { ActionsClient as default } from './index';

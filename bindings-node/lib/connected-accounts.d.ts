@@ -1,0 +1,1 @@
+export { ConnectedAccountsClient as default } from './index';

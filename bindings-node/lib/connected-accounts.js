@@ -1,0 +1,4 @@
+'use strict';
+// The official package's module path `lib/connected-accounts` (its default export), for deep imports.
+Object.defineProperty(exports, '__esModule', { value: true });
+exports.default = require('./index').ConnectedAccountsClient;

@@ -1,0 +1,1 @@
+export { ScalekitClient as default } from './index';

@@ -1,0 +1,1 @@
+export { ToolsClient as default } from './index';

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Dict, List, Optional
+from typing import Any, ClassVar, Dict, List, Optional
 
 from scalekit.actions.models._base import PydanticLike, parse_time
 
@@ -329,8 +329,15 @@ def _page(d: Optional[Dict[str, Any]], items: str) -> Dict[str, Any]:
             "next_page_token": d.get("next_page_token") or None, "previous_page_token": d.get("prev_page_token") or None}
 
 
-class _Paged:
-    """``total_size`` / ``prev_page_token``: the wire names of ``total_count`` / ``previous_page_token``."""
+@dataclass
+class _Paged(_Model):
+    """A list answer: its items (the field named by ``_items``) and paging under the official
+    names; ``total_size`` / ``prev_page_token`` read the wire names."""
+
+    _items: ClassVar[str] = ""
+    total_count: Optional[int] = None
+    next_page_token: Optional[str] = None
+    previous_page_token: Optional[str] = None
 
     @property
     def total_size(self) -> Optional[int]:
@@ -339,6 +346,10 @@ class _Paged:
     @property
     def prev_page_token(self) -> Optional[str]:
         return self.previous_page_token
+
+    @classmethod
+    def from_dict(cls, d: Dict[str, Any]):
+        return cls.model_validate(_page(d, cls._items))
 
 
 @dataclass
@@ -373,15 +384,9 @@ class DeleteMcpInstanceResponse(DeleteMcpConfigResponse):
 
 
 @dataclass
-class ListMcpConfigsResponse(_Paged, _Model):
+class ListMcpConfigsResponse(_Paged):
+    _items: ClassVar[str] = "configs"
     configs: List[McpConfig] = field(default_factory=list)
-    total_count: Optional[int] = None
-    next_page_token: Optional[str] = None
-    previous_page_token: Optional[str] = None
-
-    @classmethod
-    def from_dict(cls, d: Dict[str, Any]):
-        return cls.model_validate(_page(d, "configs"))
 
 
 @dataclass
@@ -404,15 +409,9 @@ class UpdateMcpInstanceResponse(EnsureMcpInstanceResponse):
 
 
 @dataclass
-class ListMcpInstancesResponse(_Paged, _Model):
+class ListMcpInstancesResponse(_Paged):
+    _items: ClassVar[str] = "instances"
     instances: List[McpInstance] = field(default_factory=list)
-    total_count: Optional[int] = None
-    next_page_token: Optional[str] = None
-    previous_page_token: Optional[str] = None
-
-    @classmethod
-    def from_dict(cls, d: Dict[str, Any]):
-        return cls.model_validate(_page(d, "instances"))
 
 
 @dataclass
@@ -527,15 +526,9 @@ class AppConnection(_Model):
 
 
 @dataclass
-class ListConnectionsResponse(_Paged, _Model):
+class ListConnectionsResponse(_Paged):
+    _items: ClassVar[str] = "connections"
     connections: List[AppConnection] = field(default_factory=list)
-    total_count: Optional[int] = None
-    next_page_token: Optional[str] = None
-    previous_page_token: Optional[str] = None
-
-    @classmethod
-    def from_dict(cls, d: Dict[str, Any]):
-        return cls.model_validate(_page(d, "connections"))
 
 
 # ----- request models (keyword-constructed, accepted wherever the official SDK takes them) ----------

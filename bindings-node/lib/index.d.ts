@@ -14,6 +14,14 @@ import type {
   UpdateConnectedAccountResponse,
   VerifyConnectedAccountUserResponse,
 } from './pkg/grpc/scalekit/v1/connected_accounts/connected_accounts_pb';
+import type {
+  FilterSchema,
+  ListAvailableToolsResponse,
+  ListScopedToolsResponse,
+  ListToolsResponse,
+  ScopedToolFilterSchema,
+} from './pkg/grpc/scalekit/v1/tools/tools_pb';
+export type { ListAvailableToolsResponse, ListScopedToolsResponse, ListToolsResponse, ScopedTool, Tool } from './pkg/grpc/scalekit/v1/tools/tools_pb';
 export { ConnectorStatus, ConnectorType } from './pkg/grpc/scalekit/v1/connected_accounts/connected_accounts_pb';
 export type {
   ConnectedAccount,
@@ -74,11 +82,6 @@ export interface AppConnection { id: string; type: string; status: string; enabl
 export interface ListAppConnectionsResult { connections: AppConnection[]; nextPageToken: string; prevPageToken: string; totalSize: number }
 
 export interface ToolDefinition { name: string; description: string; input_schema: JsonObject; annotations?: JsonObject; [key: string]: unknown }
-export interface Tool { id: string; provider: string; definition: ToolDefinition; metadata: JsonObject; tags: string[]; isDefault?: boolean; updatedAt?: string }
-export interface ScopedTool { tool: Tool; identifier: string; connectedAccountId: string }
-export interface ListScopedToolsResponse { tools: ScopedTool[]; totalSize: number; nextPageToken: string; prevPageToken: string }
-export interface ListToolsResponse { tools: Tool[]; toolNames: string[]; totalSize: number; nextPageToken: string; prevPageToken: string }
-export interface ListAvailableToolsResponse { tools: Tool[]; totalSize: number; nextPageToken: string; prevPageToken: string }
 export interface ExecuteToolResponse { data: JsonObject; executionId: string }
 export interface ConnectionReadiness<State = string> { connectionName: string; connectedAccountId: string; readinessState: State }
 export interface SearchedTool<State = string> { name: string; provider: string; description: string; score: number; connections: ConnectionReadiness<State>[] }
@@ -114,8 +117,9 @@ export interface ProxyResponse<T = any> { data: T; status: number; statusText: s
 export type ModifierFn = (data: JsonObject) => JsonObject | Promise<JsonObject>;
 
 export declare class ToolsClient {
-  listTools(options?: { filter?: { provider?: string; identifier?: string; toolName?: string[]; query?: string; connector?: string; summary?: boolean }; pageSize?: number; pageToken?: string }): Promise<ListToolsResponse>;
-  listScopedTools(identifier: string, options?: { filter?: { providers?: string[]; toolNames?: string[]; connectionNames?: string[] }; pageSize?: number; pageToken?: string }): Promise<ListScopedToolsResponse>;
+  /** Answers are protobuf-es `ListToolsResponse` messages (`tool.definition` a JSON object, `updatedAt` a Timestamp). */
+  listTools(options?: { filter?: MessageInitShape<typeof FilterSchema>; pageSize?: number; pageToken?: string }): Promise<ListToolsResponse>;
+  listScopedTools(identifier: string, options?: { filter?: MessageInitShape<typeof ScopedToolFilterSchema>; pageSize?: number; pageToken?: string }): Promise<ListScopedToolsResponse>;
   /** Catalog tools ranked for a query (default 10, at most 50); readiness per connection with an identifier. */
   searchTools(query: string, options?: SearchToolsOptions): Promise<SearchToolsResponse<'TOOL_READINESS_STATE_READY' | 'TOOL_READINESS_STATE_NEEDS_CONNECTION' | 'TOOL_READINESS_STATE_NEEDS_REAUTH'>>;
   searchTools(params: SearchToolsOptions & { query: string }): Promise<SearchToolsResponse<'TOOL_READINESS_STATE_READY' | 'TOOL_READINESS_STATE_NEEDS_CONNECTION' | 'TOOL_READINESS_STATE_NEEDS_REAUTH'>>;

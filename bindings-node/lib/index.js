@@ -6,8 +6,12 @@
 
 const { NativeClient, formatTools, classForStatus, verifyWebhookPayload, verifyTriggerEvent } = require('../native.js');
 const errors = require('./errors');
-const { fromJson, toJson } = require('@bufbuild/protobuf');
+const { createRegistry, fromJson, toJson } = require('@bufbuild/protobuf');
 const accountsPb = require('./pkg/grpc/scalekit/v1/connected_accounts/connected_accounts_pb');
+const toolsPb = require('./pkg/grpc/scalekit/v1/tools/tools_pb');
+
+/** Every message schema the SDK answers with, by type name. */
+const schemas = createRegistry(accountsPb.file_scalekit_v1_connected_accounts_connected_accounts, toolsPb.file_scalekit_v1_tools_tools);
 
 const { ConnectorStatus, ConnectorType } = accountsPb;
 
@@ -54,9 +58,10 @@ class ToolsClient {
     this._native = native;
   }
 
-  /** Every catalog tool matching `filter`. */
-  listTools(options = {}) {
-    return run(this._native.call('list_tools', { filter: options.filter, pageSize: options.pageSize, pageToken: options.pageToken }));
+  /** Every catalog tool matching `filter` (a `Filter` message or its fields). */
+  async listTools(options = {}) {
+    const answer = await run(this._native.call('list_tools', { filter: plainInput(options.filter), pageSize: options.pageSize, pageToken: options.pageToken }));
+    return toolsMessage('ListToolsResponse')(answer);
   }
 
   /**
@@ -71,13 +76,15 @@ class ToolsClient {
   }
 
   /** Tools this user can run through their connected accounts, with paging metadata. */
-  listScopedTools(identifier, options = {}) {
-    return run(this._native.call('list_scoped_tools', { identifier, filter: options.filter, pageSize: options.pageSize, pageToken: options.pageToken }));
+  async listScopedTools(identifier, options = {}) {
+    const answer = await run(this._native.call('list_scoped_tools', { identifier, filter: plainInput(options.filter), pageSize: options.pageSize, pageToken: options.pageToken }));
+    return toolsMessage('ListScopedToolsResponse')(answer);
   }
 
   /** Tools of every configured connection. */
-  listAvailableTools(identifier, options = {}) {
-    return run(this._native.call('list_available_tools', { identifier, pageSize: options.pageSize, pageToken: options.pageToken }));
+  async listAvailableTools(identifier, options = {}) {
+    const answer = await run(this._native.call('list_available_tools', { identifier, pageSize: options.pageSize, pageToken: options.pageToken }));
+    return toolsMessage('ListAvailableToolsResponse')(answer);
   }
 
   /**
@@ -132,20 +139,22 @@ function credentialShortcuts(details) {
 }
 
 /**
- * A connected-accounts answer as the official SDK's protobuf-es message of `schemaName`:
- * numeric enums (`ConnectorStatus.ACTIVE`), `Timestamp` messages, the `authorizationDetails`
- * oneof. `toJson(Schema, message)` and `timestampDate(...)` work on it.
+ * An answer as the official SDK's protobuf-es message of `schema`: numeric enums
+ * (`ConnectorStatus.ACTIVE`), `Timestamp` messages, oneofs. `toJson(Schema, message)` and
+ * `timestampDate(...)` work on it; `JSON.stringify(message)` gives its canonical JSON instead of
+ * failing on int64 bigints.
  */
-function accountMessage(schemaName) {
-  const schema = accountsPb[`${schemaName}Schema`];
+function asMessage(schema) {
   return (json) => {
     const message = fromJson(schema, json ?? {}, { ignoreUnknownFields: true });
     credentialShortcuts(message.connectedAccount?.authorizationDetails);
-    // `JSON.stringify(answer)` gives the canonical JSON instead of failing on int64 bigints.
     Object.defineProperty(message, 'toJSON', { enumerable: false, configurable: true, value: () => toJson(schema, message) });
     return message;
   };
 }
+
+const accountMessage = (name) => asMessage(accountsPb[`${name}Schema`]);
+const toolsMessage = (name) => asMessage(toolsPb[`${name}Schema`]);
 
 /** A group of SDK operations over the native client: `_call` runs one by name. */
 class OperationGroup {
@@ -207,11 +216,8 @@ class ProvidersClient extends OperationGroup {
 
 /** A protobuf-es message given as input, as the plain JSON the operations take. */
 function plainInput(value) {
-  if (value && typeof value === 'object' && value.$typeName) {
-    const schema = accountsPb.file_scalekit_v1_connected_accounts_connected_accounts.messages.find((m) => m.typeName === value.$typeName);
-    if (schema) return toJson(schema, value);
-  }
-  return value;
+  const schema = value && typeof value === 'object' && value.$typeName ? schemas.getMessage(value.$typeName) : undefined;
+  return schema ? toJson(schema, value) : value;
 }
 
 /**

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { createRegistry, toJson } from '@bufbuild/protobuf';
 import * as sdk from '@scalekit-sdk/node';
 import { file_scalekit_v1_connected_accounts_connected_accounts as accountsFile } from '@scalekit-sdk/node/lib/pkg/grpc/scalekit/v1/connected_accounts/connected_accounts_pb';
+import { file_scalekit_v1_tools_tools as toolsFile } from '@scalekit-sdk/node/lib/pkg/grpc/scalekit/v1/tools/tools_pb';
 import { ROOT, startGateway } from './gateway.mjs';
 
 const SCENARIOS = join(ROOT, 'tests', 'fixtures', 'scenarios');
@@ -43,10 +44,10 @@ function camelParams(params) {
 }
 
 const MISSING = Symbol('missing');
-const messages = createRegistry(accountsFile);
+const messages = createRegistry(accountsFile, toolsFile);
 
 /**
- * A protobuf-es message (connected-account answers) in its canonical JSON, defaults included,
+ * A protobuf-es message (connected-account and tool-list answers) in its canonical JSON, defaults included,
  * so the shared expectations (`"status": "ACTIVE"`, RFC 3339 times) read it like the others.
  */
 function comparable(result) {

@@ -76,6 +76,7 @@ describe('sdk parity', () => {
     assert.equal(seen.magic, true);
     assert.equal(seen.lowListed, 1);
     assert.ok(seen.scoped > 0 && seen.tools === 2);
+    assert.ok(seen.toolJson.startsWith('gmail_'), seen.toolJson);
     assert.deepEqual(seen.error, [true, 5, 404]);
   });
 

@@ -18,6 +18,7 @@ import {
   CreateConnectedAccountSchema,
   UpdateConnectedAccountSchema,
 } from '@scalekit-sdk/node/lib/pkg/grpc/scalekit/v1/connected_accounts/connected_accounts_pb';
+import { ListToolsResponseSchema } from '@scalekit-sdk/node/lib/pkg/grpc/scalekit/v1/tools/tools_pb';
 
 async function main(): Promise<void> {
   const scalekit = new ScalekitClient(process.env.SCALEKIT_ENV_URL!, process.env.SCALEKIT_CLIENT_ID!, process.env.SCALEKIT_CLIENT_SECRET!, {
@@ -76,6 +77,7 @@ async function main(): Promise<void> {
   seen.scoped = scoped.tools.length;
   const tools = await scalekit.tools.listTools({ filter: { provider: 'gmail' }, pageSize: 2 });
   seen.tools = tools.tools.length;
+  seen.toolJson = (toJson(ListToolsResponseSchema, tools) as { tools?: Array<{ definition?: { name?: string } }> }).tools?.[0]?.definition?.name;
 
   // Errors carry the official fields.
   try {

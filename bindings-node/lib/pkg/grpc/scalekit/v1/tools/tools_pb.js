@@ -1,0 +1,32 @@
+'use strict';
+/**
+ * `scalekit.v1.tools` at the official SDK's import path: a schema per message (`ToolSchema`,
+ * `FilterSchema`, `ListToolsResponseSchema`…), built from field tables by lib/proto.js. The
+ * low-level tools client answers with messages of these schemas.
+ */
+
+const { T, ONE, MANY, buildFile } = require('../../../../../proto');
+
+const P = '.scalekit.v1.tools.';
+const S = T.STRING;
+const M = T.MESSAGE;
+const STRUCT = '.google.protobuf.Struct';
+const PAGE = [[1, 'next_page_token', S, ONE], [2, 'total_size', T.UINT32, ONE], [3, 'prev_page_token', S, ONE]];
+
+const registry = buildFile('scalekit/v1/tools/tools.proto', 'scalekit.v1.tools', {
+  Tool: [[1, 'id', S, ONE], [2, 'provider', S, ONE], [3, 'definition', M, ONE, STRUCT], [4, 'metadata', M, ONE, STRUCT],
+    [5, 'tags', S, MANY], [6, 'is_default', M, ONE, '.google.protobuf.BoolValue'], [7, 'updated_at', M, ONE, '.google.protobuf.Timestamp']],
+  ScopedTool: [[1, 'tool', M, ONE, `${P}Tool`], [2, 'identifier', S, ONE], [3, 'connected_account_id', S, ONE]],
+  Filter: [[1, 'summary', M, ONE, '.google.protobuf.BoolValue'], [2, 'provider', S, ONE], [3, 'identifier', S, ONE], [4, 'tool_name', S, MANY],
+    [5, 'query', S, ONE], [6, 'connector', S, ONE], [7, 'organization_id', S, ONE], [8, 'user_id', S, ONE], [9, 'connected_account_id', S, ONE]],
+  ScopedToolFilter: [[1, 'providers', S, MANY], [2, 'tool_names', S, MANY], [3, 'connection_names', S, MANY]],
+  ListToolsResponse: [...PAGE, [4, 'tool_names', S, MANY], [5, 'tools', M, MANY, `${P}Tool`]],
+  ListScopedToolsResponse: [...PAGE, [5, 'tools', M, MANY, `${P}ScopedTool`]],
+  ListAvailableToolsResponse: [...PAGE, [4, 'tools', M, MANY, `${P}Tool`]],
+  ExecuteToolResponse: [[1, 'data', M, ONE, STRUCT], [2, 'execution_id', S, ONE]],
+});
+
+exports.file_scalekit_v1_tools_tools = registry.getFile('scalekit/v1/tools/tools.proto');
+for (const message of exports.file_scalekit_v1_tools_tools.messages) {
+  exports[`${message.name}Schema`] = message;
+}

@@ -37,6 +37,15 @@ describe('sdk parity: typings against the official package', () => {
     assert.equal(pb.AuthorizationDetailsSchema.typeName, 'scalekit.v1.connected_accounts.AuthorizationDetails');
   });
 
+  it('names every schema and enum for ESM imports of the protobuf subpaths', async () => {
+    for (const [path, file] of [['connected_accounts/connected_accounts_pb', 'file_scalekit_v1_connected_accounts_connected_accounts'], ['tools/tools_pb', 'file_scalekit_v1_tools_tools']]) {
+      // An ESM namespace of a CommonJS module holds only statically visible exports.
+      const ns = await import(`@scalekit-sdk/node/lib/pkg/grpc/scalekit/v1/${path}`);
+      for (const message of ns[file].messages) assert.equal(ns[`${message.name}Schema`], message, `${path}: ${message.name}Schema`);
+      for (const e of ns[file].enums) assert.equal(ns[`${e.name}Schema`], e, `${path}: ${e.name}Schema`);
+    }
+  });
+
   it('notices a renamed parameter, a missing property and a newly required one', () => {
     const official = [{ params: [{ name: 'params', optional: false, props: { a: { optional: false }, b: { optional: true } } }] }];
     const same = JSON.parse(JSON.stringify(official));

@@ -69,6 +69,27 @@ exports.ConnectorType = numericEnum(TYPES);
 exports.ConnectorStatusSchema = registry.getEnum('scalekit.v1.connected_accounts.ConnectorStatus');
 exports.ConnectorTypeSchema = registry.getEnum('scalekit.v1.connected_accounts.ConnectorType');
 exports.file_scalekit_v1_connected_accounts_connected_accounts = registry.getFile('scalekit/v1/connected_accounts/connected_accounts.proto');
-for (const message of exports.file_scalekit_v1_connected_accounts_connected_accounts.messages) {
-  exports[`${message.name}Schema`] = message;
-}
+// One static line per schema, so ESM `import {{ XSchema }}` of this CommonJS module finds each.
+exports.OauthTokenSchema = registry.getMessage('scalekit.v1.connected_accounts.OauthToken');
+exports.StaticAuthSchema = registry.getMessage('scalekit.v1.connected_accounts.StaticAuth');
+exports.GoogleDWDAuthSchema = registry.getMessage('scalekit.v1.connected_accounts.GoogleDWDAuth');
+exports.TrustedIDPAuthSchema = registry.getMessage('scalekit.v1.connected_accounts.TrustedIDPAuth');
+exports.AuthorizationDetailsSchema = registry.getMessage('scalekit.v1.connected_accounts.AuthorizationDetails');
+exports.ConnectedAccountSchema = registry.getMessage('scalekit.v1.connected_accounts.ConnectedAccount');
+exports.ConnectedAccountForListSchema = registry.getMessage('scalekit.v1.connected_accounts.ConnectedAccountForList');
+exports.CreateConnectedAccountSchema = registry.getMessage('scalekit.v1.connected_accounts.CreateConnectedAccount');
+exports.UpdateConnectedAccountSchema = registry.getMessage('scalekit.v1.connected_accounts.UpdateConnectedAccount');
+exports.ListConnectedAccountsResponseSchema = registry.getMessage('scalekit.v1.connected_accounts.ListConnectedAccountsResponse');
+exports.CreateConnectedAccountResponseSchema = registry.getMessage('scalekit.v1.connected_accounts.CreateConnectedAccountResponse');
+exports.UpdateConnectedAccountResponseSchema = registry.getMessage('scalekit.v1.connected_accounts.UpdateConnectedAccountResponse');
+exports.GetConnectedAccountByIdentifierResponseSchema = registry.getMessage('scalekit.v1.connected_accounts.GetConnectedAccountByIdentifierResponse');
+exports.DeleteConnectedAccountResponseSchema = registry.getMessage('scalekit.v1.connected_accounts.DeleteConnectedAccountResponse');
+exports.GetMagicLinkForConnectedAccountResponseSchema = registry.getMessage('scalekit.v1.connected_accounts.GetMagicLinkForConnectedAccountResponse');
+exports.VerifyConnectedAccountUserResponseSchema = registry.getMessage('scalekit.v1.connected_accounts.VerifyConnectedAccountUserResponse');
+exports.CreateConnectedAccountRequestSchema = registry.getMessage('scalekit.v1.connected_accounts.CreateConnectedAccountRequest');
+exports.UpdateConnectedAccountRequestSchema = registry.getMessage('scalekit.v1.connected_accounts.UpdateConnectedAccountRequest');
+exports.DeleteConnectedAccountRequestSchema = registry.getMessage('scalekit.v1.connected_accounts.DeleteConnectedAccountRequest');
+exports.GetConnectedAccountByIdentifierRequestSchema = registry.getMessage('scalekit.v1.connected_accounts.GetConnectedAccountByIdentifierRequest');
+exports.GetMagicLinkForConnectedAccountRequestSchema = registry.getMessage('scalekit.v1.connected_accounts.GetMagicLinkForConnectedAccountRequest');
+exports.VerifyConnectedAccountUserRequestSchema = registry.getMessage('scalekit.v1.connected_accounts.VerifyConnectedAccountUserRequest');
+exports.ListConnectedAccountsRequestSchema = registry.getMessage('scalekit.v1.connected_accounts.ListConnectedAccountsRequest');

@@ -27,6 +27,12 @@ const registry = buildFile('scalekit/v1/tools/tools.proto', 'scalekit.v1.tools',
 });
 
 exports.file_scalekit_v1_tools_tools = registry.getFile('scalekit/v1/tools/tools.proto');
-for (const message of exports.file_scalekit_v1_tools_tools.messages) {
-  exports[`${message.name}Schema`] = message;
-}
+// One static line per schema, so ESM `import {{ XSchema }}` of this CommonJS module finds each.
+exports.ToolSchema = registry.getMessage('scalekit.v1.tools.Tool');
+exports.ScopedToolSchema = registry.getMessage('scalekit.v1.tools.ScopedTool');
+exports.FilterSchema = registry.getMessage('scalekit.v1.tools.Filter');
+exports.ScopedToolFilterSchema = registry.getMessage('scalekit.v1.tools.ScopedToolFilter');
+exports.ListToolsResponseSchema = registry.getMessage('scalekit.v1.tools.ListToolsResponse');
+exports.ListScopedToolsResponseSchema = registry.getMessage('scalekit.v1.tools.ListScopedToolsResponse');
+exports.ListAvailableToolsResponseSchema = registry.getMessage('scalekit.v1.tools.ListAvailableToolsResponse');
+exports.ExecuteToolResponseSchema = registry.getMessage('scalekit.v1.tools.ExecuteToolResponse');

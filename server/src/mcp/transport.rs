@@ -60,12 +60,25 @@ async fn instance_target(state: &AppState, key: &str) -> Result<Target, Response
     Ok(Target { config, user: instance.user_identifier, read_only: false, owner: instance.id })
 }
 
-async fn config_target(state: &AppState, id: &str, headers: &HeaderMap) -> Result<Target, Response> {
-    let token = headers
+/// The bearer token of a request to an MCP URL (empty when there is none).
+fn bearer(headers: &HeaderMap) -> &str {
+    headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+/// The user and read-only flag of a live session token minted for `scope` (a config id or a
+/// connection's scope); `None` for anything else.
+fn session_user(state: &AppState, token: &str, scope: &str) -> Option<(String, bool)> {
+    let claims: SessionClaims = state.signer.verify(token).ok()?;
+    (claims.exp >= now_unix() && claims.cfg == scope)
+        .then(|| (claims.sub, claims.lvl == crate::credentials::tokens::AccessLevel::ReadOnly))
+}
+
+async fn config_target(state: &AppState, id: &str, headers: &HeaderMap) -> Result<Target, Response> {
+    let token = bearer(headers);
     let unauthorized = || {
         let mut response =
             http_error(StatusCode::UNAUTHORIZED, "a valid config session token or OAuth access token is required");
@@ -78,11 +91,7 @@ async fn config_target(state: &AppState, id: &str, headers: &HeaderMap) -> Resul
     let (user, read_only) = if let Some(claims) = super::oauth::verify_access_token(state, token, id).await {
         (claims.sub, false)
     } else {
-        let claims: SessionClaims = state.signer.verify(token).map_err(|_| unauthorized())?;
-        if claims.exp < now_unix() || claims.cfg != id {
-            return Err(unauthorized());
-        }
-        (claims.sub, claims.lvl == crate::credentials::tokens::AccessLevel::ReadOnly)
+        session_user(state, token, id).ok_or_else(unauthorized)?
     };
     let config = state
         .store
@@ -97,17 +106,9 @@ async fn config_target(state: &AppState, id: &str, headers: &HeaderMap) -> Resul
 
 /// A connection's own MCP server: every tool of the connection, as the session token's user.
 async fn connection_target(state: &AppState, name: &str, headers: &HeaderMap) -> Result<Target, Response> {
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or_default();
-    let unauthorized = || http_error(StatusCode::UNAUTHORIZED, "a valid connection session token is required");
     let scope = crate::api::mcp::connection_scope(name);
-    let claims: SessionClaims = state.signer.verify(token).map_err(|_| unauthorized())?;
-    if claims.exp < now_unix() || claims.cfg != scope {
-        return Err(unauthorized());
-    }
+    let (user, read_only) = session_user(state, bearer(headers), &scope)
+        .ok_or_else(|| http_error(StatusCode::UNAUTHORIZED, "a valid connection session token is required"))?;
     let connection = state
         .registry()
         .connections
@@ -124,9 +125,8 @@ async fn connection_target(state: &AppState, name: &str, headers: &HeaderMap) ->
         description: String::new(),
         mappings: vec![mapping],
     };
-    crate::telemetry::record_actor(&format!("mcp:{}", claims.sub));
-    let read_only = claims.lvl == crate::credentials::tokens::AccessLevel::ReadOnly;
-    Ok(Target { owner: scope, config, user: claims.sub, read_only })
+    crate::telemetry::record_actor(&format!("mcp:{user}"));
+    Ok(Target { owner: scope, config, user, read_only })
 }
 
 /// Handles one JSON-RPC message; `None` for notifications and client responses.

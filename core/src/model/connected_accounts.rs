@@ -102,6 +102,23 @@ impl ConnectorType {
             ConnectorType::NoAuth => "NO_AUTH",
         }
     }
+
+    /// The `scalekit.v1.connections.ConnectionType` name a connection of this kind lists as.
+    pub fn connection_type(self) -> &'static str {
+        match self {
+            ConnectorType::Oauth => "OAUTH",
+            ConnectorType::ApiKey => "API_KEY",
+            ConnectorType::BasicAuth | ConnectorType::Basic => "BASIC",
+            ConnectorType::BearerToken => "BEARER",
+            ConnectorType::OauthM2m => "OAUTH_M2M",
+            ConnectorType::TrelloOauth1 => "TRELLO_OAUTH1",
+            ConnectorType::GoogleDwd => "GOOGLE_DWD",
+            ConnectorType::TrustedIdp => "TRUSTED_IDP",
+            ConnectorType::SmartFhir => "SMART_FHIR",
+            ConnectorType::NoAuth => "NO_AUTH",
+            ConnectorType::Custom | ConnectorType::Unspecified => "INVALID",
+        }
+    }
 }
 
 impl FromStr for ConnectorType {

@@ -182,23 +182,6 @@ async fn account_page(
     })
 }
 
-/// The `ConnectionType` name (`scalekit.v1.connections`) of a connector's authentication.
-fn connection_type(auth: ConnectorType) -> &'static str {
-    match auth {
-        ConnectorType::Oauth => "OAUTH",
-        ConnectorType::ApiKey => "API_KEY",
-        ConnectorType::BasicAuth | ConnectorType::Basic => "BASIC",
-        ConnectorType::BearerToken => "BEARER",
-        ConnectorType::OauthM2m => "OAUTH_M2M",
-        ConnectorType::TrelloOauth1 => "TRELLO_OAUTH1",
-        ConnectorType::GoogleDwd => "GOOGLE_DWD",
-        ConnectorType::TrustedIdp => "TRUSTED_IDP",
-        ConnectorType::SmartFhir => "SMART_FHIR",
-        ConnectorType::NoAuth => "NO_AUTH",
-        ConnectorType::Custom | ConnectorType::Unspecified => "INVALID",
-    }
-}
-
 /// `GET /api/v1/connections/app`: the configured connections in name order (at most 30 a page).
 pub async fn list_connections(
     State(state): State<SharedState>,
@@ -218,7 +201,7 @@ pub async fn list_connections(
             connection_type: registry
                 .catalog
                 .connector(&c.connector)
-                .map_or("INVALID", |d| connection_type(d.auth.auth_type))
+                .map_or("INVALID", |d| d.auth.auth_type.connection_type())
                 .to_string(),
             status: "COMPLETED".into(),
             enabled: true,

@@ -146,6 +146,15 @@ pub async fn open_link(State(state): State<SharedState>, Path(token): Path<Strin
     Redirect::to(&url).into_response()
 }
 
+/// Ends a started authorization request that will not complete, and records why.
+async fn fail_request(state: &AppState, request: &AuthRequest, outcome: &'static str, details: serde_json::Value) {
+    let _ = state
+        .store
+        .transition_auth_request(&request.id, AuthRequestStatus::Started, AuthRequestStatus::Failed, None)
+        .await;
+    crate::audit::record(&state.store, "authorization_link.refused", &request.account_id, outcome, details).await;
+}
+
 /// The provider's answer: exchange the code, then activate the account (or hold the tokens for
 /// user verification). Any failure leaves the account as it was.
 pub async fn oauth_callback(State(state): State<SharedState>, RawQuery(q): RawQuery) -> Response {
@@ -164,19 +173,8 @@ pub async fn oauth_callback(State(state): State<SharedState>, RawQuery(q): RawQu
         }
     };
     if !get("error").is_empty() {
-        let _ = state
-            .store
-            .transition_auth_request(&request.id, AuthRequestStatus::Started, AuthRequestStatus::Failed, None)
-            .await;
         let details = serde_json::json!({"reason": "the provider reported an error", "error": get("error")});
-        crate::audit::record(
-            &state.store,
-            "authorization_link.refused",
-            &request.account_id,
-            crate::audit::REFUSED,
-            details,
-        )
-        .await;
+        fail_request(&state, &request, crate::audit::REFUSED, details).await;
         let reason = if get("error") == "access_denied" {
             "You declined the authorization.".to_string()
         } else {
@@ -198,20 +196,9 @@ pub async fn oauth_callback(State(state): State<SharedState>, RawQuery(q): RawQu
     let tokens = match app.exchange_code(&get("code"), &request.pkce_verifier, &redirect_uri(&state)).await {
         Ok(t) => t,
         Err(e) => {
-            let _ = state
-                .store
-                .transition_auth_request(&request.id, AuthRequestStatus::Started, AuthRequestStatus::Failed, None)
-                .await;
             tracing::info!(request = %request.id, reason = e.message(), "code exchange failed");
             let details = serde_json::json!({"reason": "the provider refused the code exchange"});
-            crate::audit::record(
-                &state.store,
-                "authorization_link.refused",
-                &request.account_id,
-                crate::audit::FAILURE,
-                details,
-            )
-            .await;
+            fail_request(&state, &request, crate::audit::FAILURE, details).await;
             return page(
                 StatusCode::BAD_GATEWAY,
                 "Authorization failed",

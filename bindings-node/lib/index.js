@@ -129,8 +129,8 @@ class ToolsClient {
  */
 function credentialShortcuts(details) {
   if (!details || typeof details !== 'object') return;
-  for (const [name, kind] of [['oauthToken', 'oauthToken'], ['staticAuth', 'staticAuth']]) {
-    Object.defineProperty(details, name, {
+  for (const kind of ['oauthToken', 'staticAuth']) {
+    Object.defineProperty(details, kind, {
       enumerable: false,
       configurable: true,
       get() { return this.details?.case === kind ? this.details.value : undefined; },

@@ -70,6 +70,12 @@ def test_official_style_mcp_calls(client):
     # Instances carry datetimes.
     instance = client.actions.ensure_instance(config_name=name, user_identifier=user).instance
     assert isinstance(instance.updated_at, datetime) and instance.config.name == name
+    # Each answer is of the official response type (not a look-alike of another one).
+    from scalekit.actions.types import GetMcpInstanceResponse, UpdateMcpConfigResponse, UpdateMcpInstanceResponse
+
+    assert type(client.actions.get_instance(instance_id=instance.id)) is GetMcpInstanceResponse
+    assert type(client.actions.update_instance(instance_id=instance.id, name="renamed")) is UpdateMcpInstanceResponse
+    assert type(client.actions.update_config(config_id=config.id, description="d")) is UpdateMcpConfigResponse
     # timedelta expiry, datetime expires_at (naive UTC).
     token = client.actions.mcp.create_session_token(mcp_config_id=config.id, identifier=user, expiry=timedelta(minutes=30))
     remaining = token.expires_at - datetime.utcnow()

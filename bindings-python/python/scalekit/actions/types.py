@@ -74,10 +74,12 @@ ToolInput = Dict[str, Any]
 ToolOutput = Dict[str, Any]
 
 
-_time = parse_time
-
-
 class _Model(PydanticLike):
+    @classmethod
+    def from_dict(cls, d: Optional[Dict[str, Any]]):
+        """An instance from the gateway's JSON (fields named as the model's; empty values left out)."""
+        return cls.model_validate(_present(d))
+
     def to_dict(self) -> Dict[str, Any]:
         return self.model_dump(mode="json")
 
@@ -113,9 +115,9 @@ class ConnectedAccount(_Model):
             status=None if status in (None, "CONNECTION_STATUS_UNSPECIFIED") else status,
             authorization_type=None if auth_type in (None, "CONNECTION_TYPE_UNSPECIFIED") else auth_type,
             authorization_details=d.get("authorization_details") or None,
-            token_expires_at=_time(d.get("token_expires_at")),
-            updated_at=_time(d.get("updated_at")),
-            last_used_at=_time(d.get("last_used_at")),
+            token_expires_at=parse_time(d.get("token_expires_at")),
+            updated_at=parse_time(d.get("updated_at")),
+            last_used_at=parse_time(d.get("last_used_at")),
             connection_id=d.get("connection_id") or None,
             api_config=d.get("api_config") or None,
         )
@@ -182,18 +184,10 @@ class MagicLinkResponse(_Model):
     link: Optional[str] = None
     expiry: Optional[datetime] = None
 
-    @classmethod
-    def from_dict(cls, d: Dict[str, Any]):
-        return cls(link=d.get("link") or None, expiry=_time(d.get("expiry")))
-
 
 @dataclass
 class VerifyConnectedAccountUserResponse(_Model):
     post_user_verify_redirect_url: Optional[str] = None
-
-    @classmethod
-    def from_dict(cls, d: Dict[str, Any]):
-        return cls(post_user_verify_redirect_url=d.get("post_user_verify_redirect_url") or None)
 
 
 @dataclass
@@ -231,7 +225,7 @@ class Tool(_Model):
             metadata=d.get("metadata") or {},
             tags=list(d.get("tags") or []),
             is_default=d.get("is_default"),
-            updated_at=_time(d.get("updated_at")),
+            updated_at=parse_time(d.get("updated_at")),
         )
 
 
@@ -281,10 +275,6 @@ class McpConfig(_Model):
     connection_tool_mappings: List[McpConfigConnectionToolMapping] = field(default_factory=list)
     mcp_server_url: Optional[str] = None
     oauth_metadata_url: Optional[str] = None
-
-    @classmethod
-    def from_dict(cls, d: Optional[Dict[str, Any]]):
-        return cls.model_validate(_present(d))
 
 
 @dataclass
@@ -356,10 +346,6 @@ class _Paged(_Model):
 class CreateMcpConfigResponse(_Model):
     config: Optional[McpConfig] = None
 
-    @classmethod
-    def from_dict(cls, d: Dict[str, Any]):
-        return cls.model_validate(_present(d))
-
 
 @dataclass
 class UpdateMcpConfigResponse(CreateMcpConfigResponse):
@@ -373,9 +359,7 @@ class GetMcpConfigResponse(CreateMcpConfigResponse):
 
 @dataclass
 class DeleteMcpConfigResponse(_Model):
-    @classmethod
-    def from_dict(cls, d: Dict[str, Any]):
-        return cls()
+    pass
 
 
 @dataclass
@@ -392,10 +376,6 @@ class ListMcpConfigsResponse(_Paged):
 @dataclass
 class EnsureMcpInstanceResponse(_Model):
     instance: Optional[McpInstance] = None
-
-    @classmethod
-    def from_dict(cls, d: Dict[str, Any]):
-        return cls.model_validate(_present(d))
 
 
 @dataclass
@@ -418,18 +398,10 @@ class ListMcpInstancesResponse(_Paged):
 class GetMcpInstanceAuthStateResponse(_Model):
     connections: List[McpInstanceConnectionAuthState] = field(default_factory=list)
 
-    @classmethod
-    def from_dict(cls, d: Dict[str, Any]):
-        return cls.model_validate({"connections": (d or {}).get("connections") or []})
-
 
 @dataclass
 class ListMcpConnectedAccountsResponse(_Model):
     connected_accounts: List[McpConnectionAuthState] = field(default_factory=list)
-
-    @classmethod
-    def from_dict(cls, d: Dict[str, Any]):
-        return cls.model_validate({"connected_accounts": (d or {}).get("connected_accounts") or []})
 
 
 @dataclass
@@ -438,10 +410,6 @@ class CreateMcpSessionTokenResponse(_Model):
 
     token: Optional[str] = None
     expires_at: Optional[datetime] = None
-
-    @classmethod
-    def from_dict(cls, d: Dict[str, Any]):
-        return cls.model_validate(_present(d))
 
 
 @dataclass

@@ -24,6 +24,7 @@ pub mod execution;
 pub mod listener;
 pub mod mcp;
 pub mod permissions;
+pub mod private_files;
 pub mod router;
 pub mod startup;
 pub mod state;

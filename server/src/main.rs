@@ -121,6 +121,20 @@ fn reload_on_sighup(state: agentkit_server::state::SharedState) {
     let _ = state;
 }
 
+/// Whether `pid` is a running process of this same program (Linux: its `/proc/<pid>/exe`); where
+/// that cannot be told, a running process is taken at its word.
+fn is_agentkit_process(pid: &str) -> bool {
+    let Ok(pid) = pid.parse::<u32>() else { return false };
+    let proc_exe = std::path::PathBuf::from(format!("/proc/{pid}/exe"));
+    if !std::path::Path::new("/proc/self/exe").exists() {
+        return true;
+    }
+    match (std::fs::read_link(proc_exe), std::env::current_exe()) {
+        (Ok(theirs), Ok(ours)) => theirs == ours,
+        _ => false,
+    }
+}
+
 async fn wait_for_shutdown() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
@@ -146,7 +160,11 @@ async fn main() -> std::process::ExitCode {
                 }
                 let pid_file = config.server.data_dir.join(PID_FILE);
                 let server = agentkit_server::start(config).await?;
-                let _ = std::fs::write(&pid_file, std::process::id().to_string());
+                if let Err(e) =
+                    agentkit_server::private_files::write_private_file(&pid_file, std::process::id().to_string().as_bytes())
+                {
+                    tracing::warn!(path = %pid_file.display(), error = %e, "cannot write the pid file; `connectors reload` will not find this gateway");
+                }
                 reload_on_sighup(server.state.clone());
                 tracing::info!(url = %server.public_url, "gateway listening");
                 wait_for_shutdown().await;
@@ -222,14 +240,19 @@ async fn main() -> std::process::ExitCode {
                 let pid = std::fs::read_to_string(&pid_file).map_err(|_| {
                     agentkit_core::Error::not_found(format!("no running gateway: {} is missing", pid_file.display()))
                 })?;
-                let sent = std::process::Command::new("kill").args(["-HUP", pid.trim()]).status();
-                if !sent.is_ok_and(|s| s.success()) {
+                let pid = pid.trim();
+                // A pid file left by a gateway that died may name an unrelated process by now.
+                if !is_agentkit_process(pid) {
                     return Err(agentkit_core::Error::not_found(format!(
-                        "gateway process {} is not running",
-                        pid.trim()
+                        "no running gateway: {} names process {pid}, which is not an agentkit gateway (a stale pid file)",
+                        pid_file.display()
                     )));
                 }
-                println!("asked gateway {} to reload its connectors (see its log for the outcome)", pid.trim());
+                let sent = std::process::Command::new("kill").args(["-HUP", pid]).status();
+                if !sent.is_ok_and(|s| s.success()) {
+                    return Err(agentkit_core::Error::not_found(format!("gateway process {pid} is not running")));
+                }
+                println!("asked gateway {pid} to reload its connectors (see its log for the outcome)");
             }
             #[cfg(feature = "sandbox")]
             Command::Sandbox { port } => {

@@ -43,7 +43,9 @@ pub async fn start(config: Config) -> Result<RunningServer> {
     if let Some(mcp_oauth) = &config.mcp_oauth {
         mcp_oauth.check()?;
     }
-    std::fs::create_dir_all(&config.server.data_dir).map_err(|e| {
+    // Keys, the database and its journals are created private, with no window before a chmod.
+    crate::private_files::restrict_new_files();
+    crate::private_files::create_private_dir(&config.server.data_dir).map_err(|e| {
         Error::invalid_field(
             "server.data_dir",
             format!("cannot create data dir {}: {e}", config.server.data_dir.display()),
@@ -107,6 +109,8 @@ pub async fn start(config: Config) -> Result<RunningServer> {
     let server = &state.config.server;
     let limits = crate::listener::ListenerLimits {
         max_connections: server.max_connections,
+        max_connections_per_ip: server.max_connections_per_ip,
+        idle_timeout: std::time::Duration::from_secs(server.idle_timeout_secs.max(1)),
         header_read_timeout: std::time::Duration::from_secs(server.header_read_timeout_secs.max(1)),
         request_body_timeout: std::time::Duration::from_secs(server.request_body_timeout_secs.max(1)),
     };
@@ -246,12 +250,7 @@ fn signing_key(config: &Config) -> Result<Vec<u8>> {
         }
     }
     let key: Vec<u8> = (0..48).map(|_| rand::random::<u8>()).collect();
-    std::fs::write(&path, &key)
+    crate::private_files::write_private_file(&path, &key)
         .map_err(|e| Error::new(ErrorKind::Server, format!("cannot write {}: {e}", path.display())))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
-    }
     Ok(key)
 }

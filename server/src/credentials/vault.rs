@@ -68,19 +68,20 @@ fn read_key_file(path: &Path) -> Result<KeyRing> {
     Ok(KeyRing { active, keys })
 }
 
+/// Adds `kid key` as the last (active) line of the key file, rewriting it whole (see
+/// [`crate::private_files::write_private_file`]): a fault mid-write leaves the old file, never a
+/// torn or empty one.
 fn write_key_line(path: &Path, kid: &str, key: &[u8; KEY_LEN]) -> Result<()> {
-    use std::io::Write;
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .map_err(|e| vault_error(format!("cannot write {}: {e}", path.display())))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+    let mut text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(vault_error(format!("cannot read {}: {e}", path.display()))),
+    };
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
     }
-    writeln!(file, "{kid} {}", B64.encode(key))
+    text.push_str(&format!("{kid} {}\n", B64.encode(key)));
+    crate::private_files::write_private_file(path, text.as_bytes())
         .map_err(|e| vault_error(format!("cannot write {}: {e}", path.display())))
 }
 

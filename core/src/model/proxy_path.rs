@@ -81,9 +81,52 @@ pub fn is_dot_segment(value: &str) -> bool {
     matches!(value, "." | "..")
 }
 
+/// `path` under `base` as one URL with the base's scheme, host and port: the two are joined as a
+/// path below the base (a `/` always between them), never pasted as text, so no path — not
+/// `@evil.example/x`, `//evil.example`, nor a backslash — can move a request, and the credential
+/// it carries, to another authority. Checked once more on the parsed result.
+pub fn join_under_base(base: &str, path: &str) -> Result<String> {
+    let trimmed = base.trim_end_matches('/');
+    let joined =
+        if path.is_empty() { trimmed.to_string() } else { format!("{trimmed}/{}", path.trim_start_matches('/')) };
+    let authority = |text: &str| {
+        url::Url::parse(text).ok().map(|u| {
+            (
+                u.scheme().to_string(),
+                u.host_str().map(str::to_string),
+                u.port_or_known_default(),
+                u.username().is_empty() && u.password().is_none(),
+            )
+        })
+    };
+    let base_authority = authority(base)
+        .ok_or_else(|| Error::invalid_field("base_url", format!("the API base {base:?} is not a URL")))?;
+    if authority(&joined) != Some(base_authority) {
+        return Err(refused(path, "would change the host the request goes to"));
+    }
+    Ok(joined)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn joined_paths_keep_the_base_authority() {
+        let base = "https://api.example.com/v1/";
+        assert_eq!(join_under_base(base, "/tasks/1").unwrap(), "https://api.example.com/v1/tasks/1");
+        assert_eq!(join_under_base(base, "tasks").unwrap(), "https://api.example.com/v1/tasks");
+        assert_eq!(join_under_base(base, "").unwrap(), "https://api.example.com/v1");
+        assert_eq!(
+            join_under_base("https://api.example.com", "@evil.example/x").unwrap(),
+            "https://api.example.com/@evil.example/x"
+        );
+        for path in ["@evil.example/x", "//evil.example/x", "\\\\evil.example/x", ":99/x"] {
+            let url = join_under_base("https://api.example.com", path).unwrap();
+            assert!(url.starts_with("https://api.example.com/"), "{path} -> {url}");
+        }
+        assert!(join_under_base("not a url", "/x").is_err());
+    }
 
     #[test]
     fn paths_cannot_leave_the_base() {

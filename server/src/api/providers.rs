@@ -61,13 +61,19 @@ async fn existing(state: &SharedState, identifier: &str) -> ApiResult<Provider> 
 
 pub async fn update(
     State(state): State<SharedState>,
-    _caller: Caller,
+    caller: Caller,
     Path(identifier): Path<String>,
     JsonBody(mut input): JsonBody<CustomProviderInput>,
 ) -> ApiResult<Json<ProviderResponse>> {
     let old = existing(&state, &identifier).await?;
     input.identifier = None; // the path names the provider; identifiers do not change
     let provider = merge(old.clone(), input)?;
+    // A new base URL or new tool requests send the provider's stored credentials somewhere else.
+    if provider.proxy_url != old.proxy_url || provider.tools != old.tools {
+        caller.require_credential_routing(&format!(
+            "change where custom provider {identifier:?} sends stored credentials"
+        ))?;
+    }
     save_and_reload(&state, &provider, Some(&old)).await?;
     let details = serde_json::json!({"proxy_url": provider.proxy_url});
     crate::audit::record(&state.store, "custom_provider.updated", &provider.identifier, crate::audit::SUCCESS, details)

@@ -102,8 +102,10 @@ pub async fn forward(
         .into());
     }
     let base = state.account_base_url(&connection, account.api_config.as_ref())?;
-    let mut url =
-        format!("{}{}", base.trim_end_matches('/'), agentkit_core::model::proxy_path::encode_decoded_path(&path)?);
+    let mut url = agentkit_core::model::proxy_path::join_under_base(
+        &base,
+        &agentkit_core::model::proxy_path::encode_decoded_path(&path)?,
+    )?;
     if let Some(q) = query.filter(|q| !q.is_empty()) {
         if q.contains('#') {
             return Err(Error::invalid_field("path", "the proxied query may not carry a fragment").into());

@@ -128,7 +128,7 @@ async fn call_upstream(upstream: &Upstream<'_>, req: &RequestDef, scope: &Scope<
     let Upstream { tool, base_url, credential, limiter, account_id, egress, propagate_trace_context } = *upstream;
     scope.check_path_values(&req.path)?;
     let path = scope.interpolate(&req.path, encode_path_segment);
-    let url = format!("{}{}", base_url.trim_end_matches('/'), path);
+    let url = agentkit_core::model::proxy_path::join_under_base(base_url, &path)?;
     let method = req.method.clone();
     let mut query: Vec<(String, String)> = Vec::new();
     for (key, template) in &req.query {

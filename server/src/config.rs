@@ -166,7 +166,15 @@ pub struct ServerConfig {
     /// Most client connections held at once; more wait in the listen backlog.
     #[serde(default = "default_max_connections")]
     pub max_connections: usize,
-    /// Seconds a client has to send a request's headers.
+    /// Connections one client address may hold at once (behind a reverse proxy every client has
+    /// the proxy's address: raise it to `max_connections` there).
+    #[serde(default = "default_max_connections_per_ip")]
+    pub max_connections_per_ip: usize,
+    /// Seconds a connection may stay open with no request in flight (HTTP/1 keep-alive, HTTP/2).
+    #[serde(default = "default_idle_timeout")]
+    pub idle_timeout_secs: u64,
+    /// Seconds a client has to send its first request on a new connection, and a request's
+    /// headers.
     #[serde(default = "default_header_read_timeout")]
     pub header_read_timeout_secs: u64,
     /// Seconds a client has to send a request's body.
@@ -243,6 +251,8 @@ impl Default for ServerConfig {
             link_ttl_secs: default_link_ttl(),
             proxy_max_answer_bytes: default_proxy_max_answer_bytes(),
             max_connections: default_max_connections(),
+            max_connections_per_ip: default_max_connections_per_ip(),
+            idle_timeout_secs: default_idle_timeout(),
             header_read_timeout_secs: default_header_read_timeout(),
             request_body_timeout_secs: default_request_body_timeout(),
             user_verify_hosts: Vec::new(),
@@ -305,6 +315,12 @@ fn default_auth_request_retention_hours() -> u32 {
 }
 fn default_max_connections() -> usize {
     4096
+}
+fn default_max_connections_per_ip() -> usize {
+    1024
+}
+fn default_idle_timeout() -> u64 {
+    60
 }
 fn default_header_read_timeout() -> u64 {
     10

@@ -2,24 +2,32 @@
 //!
 //! `axum::serve` has no header-read timeout and no connection cap, so a few hundred half-sent
 //! requests could hold every file descriptor. Here each connection needs a permit (at most
-//! `server.max_connections`; further clients wait in the kernel's backlog), headers must arrive
-//! within `server.header_read_timeout_secs`, and request bodies within
-//! `server.request_body_timeout_secs` (a tower-http layer on the router). At start the open-file
-//! limit is raised to its hard maximum.
+//! `server.max_connections`; further clients wait in the kernel's backlog, and one address holds
+//! at most `server.max_connections_per_ip`, beyond which its new connections are closed at once).
+//! A connection must send its first request within `server.header_read_timeout_secs` — whatever
+//! the protocol: nothing at all, or only an HTTP/2 preface, counts as not sending — and one that
+//! has no request in flight for `server.idle_timeout_secs` is closed (HTTP/1 keep-alive and
+//! HTTP/2 alike; HTTP/2 peers are also pinged, so a vanished one is noticed). Headers must arrive
+//! within the header timeout, request bodies within `server.request_body_timeout_secs` (a
+//! tower-http layer on the router). At start the open-file limit is raised to its hard maximum.
 //!
 //! Stopping is graceful: once `stop` fires, no new connection is accepted, every open one is
 //! told to finish the request in flight and close (hyper's graceful shutdown), and the listener
 //! returns when they have — or after `drain` at the latest.
 
-use std::sync::Arc;
-use std::time::Duration;
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::Router;
+use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::service::TowerToHyperService;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tower::ServiceExt;
 
@@ -27,8 +35,94 @@ use tower::ServiceExt;
 #[derive(Debug, Clone, Copy)]
 pub struct ListenerLimits {
     pub max_connections: usize,
+    /// Connections one client address may hold at once.
+    pub max_connections_per_ip: usize,
+    /// Time to a connection's first request, and to a request's complete headers.
     pub header_read_timeout: Duration,
     pub request_body_timeout: Duration,
+    /// Time a connection may stay open with no request in flight.
+    pub idle_timeout: Duration,
+}
+
+/// Open connections per client address.
+#[derive(Default)]
+struct PerAddress(Mutex<HashMap<IpAddr, usize>>);
+
+/// One address's claim on a connection slot; given back on drop.
+struct AddressSlot {
+    table: Arc<PerAddress>,
+    ip: IpAddr,
+}
+
+impl PerAddress {
+    fn claim(table: &Arc<PerAddress>, ip: IpAddr, cap: usize) -> Option<AddressSlot> {
+        let mut open = table.0.lock().unwrap_or_else(|p| p.into_inner());
+        let count = open.entry(ip).or_insert(0);
+        if *count >= cap {
+            return None;
+        }
+        *count += 1;
+        Some(AddressSlot { table: table.clone(), ip })
+    }
+}
+
+impl Drop for AddressSlot {
+    fn drop(&mut self) {
+        let mut open = self.table.0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(count) = open.get_mut(&self.ip) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                open.remove(&self.ip);
+            }
+        }
+    }
+}
+
+/// What a connection is doing: requests in flight (until their answer's body is done — an SSE
+/// stream is in flight for as long as it streams) and when the last one ended.
+struct Activity {
+    born: Instant,
+    in_flight: AtomicUsize,
+    requests: AtomicUsize,
+    /// Milliseconds after `born` of the last request start or end.
+    last_ms: AtomicU64,
+}
+
+impl Activity {
+    fn touch(&self) {
+        let ms = u64::try_from(self.born.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.last_ms.store(ms, Ordering::Relaxed);
+    }
+
+    /// How long the connection may stay quiet from now, or `None` when it has been quiet too long.
+    fn quiet_left(&self, limits: &ListenerLimits) -> Option<Duration> {
+        if self.in_flight.load(Ordering::Acquire) > 0 {
+            return Some(limits.idle_timeout);
+        }
+        let allowed =
+            if self.requests.load(Ordering::Acquire) == 0 { limits.header_read_timeout } else { limits.idle_timeout };
+        let quiet = self.born.elapsed().saturating_sub(Duration::from_millis(self.last_ms.load(Ordering::Relaxed)));
+        allowed.checked_sub(quiet).filter(|left| !left.is_zero())
+    }
+}
+
+/// A request in flight on its connection, ended when its answer's body is dropped.
+struct InFlight(Arc<Activity>);
+
+impl InFlight {
+    fn start(activity: &Arc<Activity>) -> InFlight {
+        activity.in_flight.fetch_add(1, Ordering::AcqRel);
+        activity.requests.fetch_add(1, Ordering::AcqRel);
+        activity.touch();
+        InFlight(activity.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.touch();
+        self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 /// Serves `app` on `listener` until `stop` turns true (then drains, at most `drain`).
@@ -40,12 +134,17 @@ pub async fn serve(
     drain: Duration,
 ) {
     let app = app.layer(tower_http::timeout::RequestBodyTimeoutLayer::new(limits.request_body_timeout));
-    let permits = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let max_connections = limits.max_connections.max(1);
+    let permits = Arc::new(Semaphore::new(max_connections));
+    let per_address = Arc::new(PerAddress::default());
     let mut builder = Builder::new(TokioExecutor::new());
     builder.http1().timer(TokioTimer::new()).header_read_timeout(limits.header_read_timeout);
-    builder.http2().timer(TokioTimer::new());
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(Some(limits.idle_timeout))
+        .keep_alive_timeout(limits.header_read_timeout);
     let builder = Arc::new(builder);
-    let connections = hyper_util::server::graceful::GracefulShutdown::new();
     loop {
         // Waiting here leaves new clients in the backlog rather than failing requests in flight.
         let permit = tokio::select! {
@@ -56,7 +155,7 @@ pub async fn serve(
             accepted = listener.accept() => accepted,
             _ = stop_requested(&mut stop) => break,
         };
-        let (stream, _peer) = match accepted {
+        let (stream, peer) = match accepted {
             Ok(accepted) => accepted,
             Err(e) => {
                 // EMFILE and friends: back off briefly instead of spinning.
@@ -65,22 +164,90 @@ pub async fn serve(
                 continue;
             }
         };
+        let Some(slot) = PerAddress::claim(&per_address, peer.ip(), limits.max_connections_per_ip.max(1)) else {
+            tracing::debug!(peer = %peer.ip(), "connection refused: this address holds max_connections_per_ip");
+            continue;
+        };
         let _ = stream.set_nodelay(true);
-        let service = app.clone().map_request(|req: hyper::Request<Incoming>| req.map(axum::body::Body::new));
+        let app = app.clone();
         let builder = builder.clone();
-        let watcher = connections.watcher();
+        let stop = stop.clone();
         tokio::spawn(async move {
-            let connection =
-                builder.serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service));
-            if let Err(e) = watcher.watch(connection).await {
-                tracing::debug!(error = %e, "connection ended with an error");
-            }
-            drop(permit);
+            serve_connection(stream, app, &builder, limits, stop).await;
+            drop((slot, permit));
         });
     }
     drop(listener);
-    if tokio::time::timeout(drain, connections.shutdown()).await.is_err() {
+    // Every connection holds a permit until it ends: all permits back means all closed.
+    let all_closed = permits.acquire_many(u32::try_from(max_connections).unwrap_or(u32::MAX));
+    if tokio::time::timeout(drain, all_closed).await.is_err() {
         tracing::warn!(?drain, "connections still open after the drain period; closing them");
+    }
+}
+
+/// One connection, from its first byte to its end: closed when it sends nothing in time, when it
+/// stays idle too long, or (gracefully) when the server stops.
+async fn serve_connection(
+    stream: TcpStream,
+    app: Router,
+    builder: &Builder<TokioExecutor>,
+    limits: ListenerLimits,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    // Before hyper reads a protocol preface, which it would wait for forever.
+    let mut first = [0u8; 1];
+    match tokio::time::timeout(limits.header_read_timeout, stream.peek(&mut first)).await {
+        Ok(Ok(n)) if n > 0 => {}
+        _ => return,
+    }
+    let activity =
+        Arc::new(Activity { born: Instant::now(), in_flight: 0.into(), requests: 0.into(), last_ms: 0.into() });
+    let tracked = activity.clone();
+    let service = tower::service_fn(move |req: hyper::Request<Incoming>| {
+        // In flight from its arrival until its answer has been sent in full.
+        let in_flight = InFlight::start(&tracked);
+        let app = app.clone();
+        async move {
+            let res = app.oneshot(req.map(axum::body::Body::new)).await?;
+            Ok::<_, std::convert::Infallible>(res.map(move |body| {
+                axum::body::Body::new(body.map_frame(move |frame| {
+                    let _ = &in_flight;
+                    frame
+                }))
+            }))
+        }
+    });
+    let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service));
+    tokio::pin!(connection);
+    // Set once the connection was told to close; an idle one that does not go gets a last grace.
+    let mut closing: Option<tokio::time::Instant> = None;
+    loop {
+        let wake = match closing {
+            Some(deadline) => deadline,
+            None => tokio::time::Instant::now() + activity.quiet_left(&limits).unwrap_or(Duration::ZERO),
+        };
+        tokio::select! {
+            ended = connection.as_mut() => {
+                if let Err(e) = ended {
+                    tracing::debug!(error = %e, "connection ended with an error");
+                }
+                return;
+            }
+            _ = stop_requested(&mut stop), if closing.is_none() => {
+                // The listener's drain period bounds this wait.
+                connection.as_mut().graceful_shutdown();
+                closing = Some(tokio::time::Instant::now() + Duration::from_secs(365 * 24 * 3600));
+            }
+            _ = tokio::time::sleep_until(wake) => {
+                if closing.is_some() {
+                    return;
+                }
+                if activity.quiet_left(&limits).is_none() {
+                    connection.as_mut().graceful_shutdown();
+                    closing = Some(tokio::time::Instant::now() + limits.header_read_timeout);
+                }
+            }
+        }
     }
 }
 

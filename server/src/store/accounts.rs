@@ -14,7 +14,7 @@ use agentkit_core::Result;
 
 use std::sync::Arc;
 
-use super::{db_error, open_credentials, seal_credentials, ts, Store};
+use super::{open_credentials, seal_credentials, ts, Store};
 use crate::credentials::vault::Vault;
 
 /// A stored connected account. `credentials` is the `authorization_details` JSON.
@@ -147,7 +147,7 @@ impl Store {
         .bind(&now)
         .execute(&self.writer)
         .await
-        .map_err(db_error)?;
+        .map_err(|e| self.db_error(e))?;
         self.account_changed(&a.identifier).await;
         Ok(())
     }
@@ -167,7 +167,7 @@ impl Store {
         .bind(&a.id)
         .execute(&self.writer)
         .await
-        .map_err(db_error)?;
+        .map_err(|e| self.db_error(e))?;
         self.account_changed(&a.identifier).await;
         Ok(())
     }
@@ -177,7 +177,7 @@ impl Store {
             .bind(id)
             .fetch_optional(&self.pool)
             .await
-            .map_err(db_error)?;
+            .map_err(|e| self.db_error(e))?;
         row.as_ref().map(|r| account_from_row(&self.vault, r)).transpose()
     }
 
@@ -201,7 +201,7 @@ impl Store {
         .bind(user_id)
         .fetch_all(&self.pool)
         .await
-        .map_err(db_error)?;
+        .map_err(|e| self.db_error(e))?;
         Ok(by_id(rows.iter().map(|r| account_from_row(&self.vault, r)).collect::<Result<Vec<_>>>()?))
     }
 
@@ -210,7 +210,7 @@ impl Store {
             .bind(id)
             .fetch_optional(&self.writer)
             .await
-            .map_err(db_error)?;
+            .map_err(|e| self.db_error(e))?;
         let Some(row) = deleted else { return Ok(false) };
         self.account_changed(&row.get::<String, _>("identifier")).await;
         Ok(true)
@@ -270,7 +270,7 @@ impl Store {
                         for b in &binds {
                             count_q = count_q.bind(b);
                         }
-                        let n: i64 = count_q.fetch_one(&self.pool).await.map_err(db_error)?.get("n");
+                        let n: i64 = count_q.fetch_one(&self.pool).await.map_err(|e| self.db_error(e))?.get("n");
                         let n = u32::try_from(n).unwrap_or(u32::MAX);
                         self.accounts_cache.store_count(&filter_key, n, generation);
                         Some(n)
@@ -292,7 +292,7 @@ impl Store {
         for b in &page_binds {
             page_q = page_q.bind(b);
         }
-        let rows = page_q.bind(i64::from(limit) + 1).fetch_all(&self.pool).await.map_err(db_error)?;
+        let rows = page_q.bind(i64::from(limit) + 1).fetch_all(&self.pool).await.map_err(|e| self.db_error(e))?;
         let mut accounts = rows.iter().map(|r| account_from_row(&self.vault, r)).collect::<Result<Vec<_>>>()?;
         let more = accounts.len() > limit as usize;
         accounts.truncate(limit as usize);
@@ -315,7 +315,7 @@ impl Store {
         .bind(identifier)
         .fetch_all(&self.pool)
         .await
-        .map_err(db_error)?;
+        .map_err(|e| self.db_error(e))?;
         Ok(by_id(rows.iter().map(|r| account_from_row(&self.vault, r)).collect::<Result<Vec<_>>>()?))
     }
 
@@ -356,7 +356,7 @@ impl Store {
         let rows = sqlx::query("SELECT id, credentials FROM connected_accounts WHERE credentials IS NOT NULL")
             .fetch_all(&self.pool)
             .await
-            .map_err(db_error)?;
+            .map_err(|e| self.db_error(e))?;
         let mut count = 0;
         for row in rows {
             let (id, sealed): (String, String) = (row.get("id"), row.get("credentials"));
@@ -371,7 +371,7 @@ impl Store {
                 .bind(&sealed)
                 .execute(&self.writer)
                 .await
-                .map_err(db_error)?;
+                .map_err(|e| self.db_error(e))?;
             count += done.rows_affected() as usize;
         }
         self.accounts_cache.clear();
@@ -389,7 +389,7 @@ impl Store {
             .bind(&account.id)
             .fetch_optional(&self.pool)
             .await
-            .map_err(db_error)?;
+            .map_err(|e| self.db_error(e))?;
         let Some(row) = current else { return Ok(false) };
         let sealed_now: Option<String> = row.get("credentials");
         let now_details = sealed_now.as_deref().map(|s| open_credentials(&self.vault, s, &account.id)).transpose()?;
@@ -408,7 +408,7 @@ impl Store {
         .bind(sealed_now)
         .execute(&self.writer)
         .await
-        .map_err(db_error)?;
+        .map_err(|e| self.db_error(e))?;
         self.account_changed(&account.identifier).await;
         Ok(done.rows_affected() == 1)
     }
@@ -418,7 +418,7 @@ impl Store {
         let rows = sqlx::query("SELECT status, COUNT(*) AS n FROM connected_accounts GROUP BY status")
             .fetch_all(&self.pool)
             .await
-            .map_err(db_error)?;
+            .map_err(|e| self.db_error(e))?;
         Ok(rows.iter().map(|r| (r.get::<String, _>("status"), r.get::<i64, _>("n"))).collect())
     }
 
@@ -427,7 +427,7 @@ impl Store {
             .bind(connection_name)
             .fetch_one(&self.pool)
             .await
-            .map_err(db_error)?;
+            .map_err(|e| self.db_error(e))?;
         Ok(row.get("n"))
     }
 }

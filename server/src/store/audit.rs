@@ -6,7 +6,7 @@ use sqlx::{AssertSqlSafe, Row};
 
 use agentkit_core::Result;
 
-use super::{db_error, ts, Store};
+use super::{ts, Store};
 
 /// One security-relevant event.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -55,7 +55,7 @@ impl Store {
         .bind(record.details.to_string())
         .execute(&self.writer)
         .await
-        .map_err(db_error)?;
+        .map_err(|e| self.db_error(e))?;
         Ok(())
     }
 
@@ -89,7 +89,7 @@ impl Store {
         for value in &binds {
             query = query.bind(value);
         }
-        let rows = query.bind(i64::from(limit)).fetch_all(&self.pool).await.map_err(db_error)?;
+        let rows = query.bind(i64::from(limit)).fetch_all(&self.pool).await.map_err(|e| self.db_error(e))?;
         Ok(rows
             .iter()
             .map(|r| AuditRecord {
@@ -111,7 +111,7 @@ impl Store {
             .bind(cutoff.to_rfc3339())
             .execute(&self.writer)
             .await
-            .map_err(db_error)?;
+            .map_err(|e| self.db_error(e))?;
         Ok(done.rows_affected())
     }
 }

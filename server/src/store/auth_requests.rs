@@ -6,7 +6,7 @@ use sqlx::Row;
 use agentkit_core::model::AuthorizationDetails;
 use agentkit_core::{Error, ErrorKind, Result};
 
-use super::{db_error, open_credentials, seal_credentials, ts, Store};
+use super::{open_credentials, seal_credentials, ts, Store};
 
 /// An opened authorization link: the OAuth round trip in progress, and tokens held back until
 /// user verification. `pkce_verifier` and `pending` are sealed in the database.
@@ -77,7 +77,7 @@ impl Store {
             Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
                 Err(Error::new(ErrorKind::Conflict, "this authorization link was already used"))
             }
-            other => other.map(|_| ()).map_err(db_error),
+            other => other.map(|_| ()).map_err(|e| self.db_error(e)),
         }
     }
 
@@ -86,7 +86,7 @@ impl Store {
             .bind(id)
             .fetch_optional(&self.pool)
             .await
-            .map_err(db_error)?
+            .map_err(|e| self.db_error(e))?
         else {
             return Ok(None);
         };
@@ -129,7 +129,7 @@ impl Store {
         .bind(from.as_str())
         .execute(&self.writer)
         .await
-        .map_err(db_error)?;
+        .map_err(|e| self.db_error(e))?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -139,7 +139,7 @@ impl Store {
             .bind(cutoff.to_rfc3339())
             .execute(&self.writer)
             .await
-            .map_err(db_error)?;
+            .map_err(|e| self.db_error(e))?;
         Ok(done.rows_affected())
     }
 }

@@ -7,14 +7,14 @@ use agentkit_core::model::Provider;
 use agentkit_core::{Error, ErrorKind, Result};
 
 use super::changes::Change;
-use super::{db_error, Store};
+use super::Store;
 
 impl Store {
     pub async fn custom_providers(&self) -> Result<Vec<Provider>> {
         let rows = sqlx::query("SELECT provider FROM custom_providers ORDER BY identifier")
             .fetch_all(&self.pool)
             .await
-            .map_err(db_error)?;
+            .map_err(|e| self.db_error(e))?;
         rows.iter().map(|r| Ok(serde_json::from_str(&r.get::<String, _>("provider"))?)).collect()
     }
 
@@ -23,7 +23,7 @@ impl Store {
             .bind(identifier)
             .fetch_optional(&self.pool)
             .await
-            .map_err(db_error)?;
+            .map_err(|e| self.db_error(e))?;
         row.map(|r| Ok(serde_json::from_str(&r.get::<String, _>("provider"))?)).transpose()
     }
 
@@ -55,7 +55,7 @@ impl Store {
                 ErrorKind::Conflict,
                 format!("a provider with identifier {:?} already exists", provider.identifier),
             )),
-            other => other.map(|_| ()).map_err(db_error),
+            other => other.map(|_| ()).map_err(|e| self.db_error(e)),
         }?;
         self.announce(Change::Catalog).await;
         Ok(())
@@ -66,7 +66,7 @@ impl Store {
             .bind(identifier)
             .execute(&self.writer)
             .await
-            .map_err(db_error)?;
+            .map_err(|e| self.db_error(e))?;
         self.announce(Change::Catalog).await;
         Ok(done.rows_affected() > 0)
     }

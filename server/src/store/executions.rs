@@ -5,7 +5,7 @@ use sqlx::Row;
 
 use agentkit_core::Result;
 
-use super::{db_error, ts, Store};
+use super::{ts, Store};
 
 /// The outcome an execution record holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -88,7 +88,7 @@ impl Store {
                 .fetch_all(&self.pool)
                 .await
         }
-        .map_err(db_error)?;
+        .map_err(|e| self.db_error(e))?;
         Ok(rows
             .iter()
             .map(|r| ExecutionRecord {
@@ -115,7 +115,7 @@ impl Store {
             .bind(cutoff.to_rfc3339())
             .execute(&self.writer)
             .await
-            .map_err(db_error)?;
+            .map_err(|e| self.db_error(e))?;
         Ok(done.rows_affected())
     }
 }

@@ -7,7 +7,7 @@ use agentkit_core::model::McpConfigConnectionToolMapping;
 use agentkit_core::{Error, ErrorKind, Result};
 
 use crate::config::sha256_hex;
-use crate::store::{db_error, ts, Store};
+use crate::store::{ts, Store};
 
 /// A stored MCP config.
 #[derive(Debug, Clone)]
@@ -69,7 +69,7 @@ impl Store {
             Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
                 Err(Error::new(ErrorKind::Conflict, format!("an MCP config named {:?} already exists", c.name)))
             }
-            other => other.map(|_| ()).map_err(db_error),
+            other => other.map(|_| ()).map_err(|e| self.db_error(e)),
         }
     }
 
@@ -81,7 +81,7 @@ impl Store {
             .bind(&c.id)
             .execute(&self.writer)
             .await
-            .map_err(db_error)?;
+            .map_err(|e| self.db_error(e))?;
         Ok(())
     }
 
@@ -92,27 +92,32 @@ impl Store {
             .bind(id_or_name)
             .fetch_optional(&self.pool)
             .await
-            .map_err(db_error)?;
+            .map_err(|e| self.db_error(e))?;
         row.as_ref().map(config_from_row).transpose()
     }
 
     pub async fn mcp_configs(&self) -> Result<Vec<ConfigRecord>> {
-        let rows =
-            sqlx::query("SELECT * FROM mcp_configs ORDER BY name").fetch_all(&self.pool).await.map_err(db_error)?;
+        let rows = sqlx::query("SELECT * FROM mcp_configs ORDER BY name")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| self.db_error(e))?;
         rows.iter().map(config_from_row).collect()
     }
 
     /// Deletes a config and, with it, every instance (their URLs stop working at once).
     pub async fn delete_mcp_config(&self, id: &str) -> Result<bool> {
-        let mut tx = self.writer.begin().await.map_err(db_error)?;
+        let mut tx = self.writer.begin().await.map_err(|e| self.db_error(e))?;
         sqlx::query("DELETE FROM mcp_instances WHERE config_id = $1")
             .bind(id)
             .execute(&mut *tx)
             .await
-            .map_err(db_error)?;
-        let done =
-            sqlx::query("DELETE FROM mcp_configs WHERE id = $1").bind(id).execute(&mut *tx).await.map_err(db_error)?;
-        tx.commit().await.map_err(db_error)?;
+            .map_err(|e| self.db_error(e))?;
+        let done = sqlx::query("DELETE FROM mcp_configs WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| self.db_error(e))?;
+        tx.commit().await.map_err(|e| self.db_error(e))?;
         Ok(done.rows_affected() > 0)
     }
 
@@ -143,7 +148,7 @@ impl Store {
             // A concurrent ensure created it first.
             Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {}
             other => {
-                other.map_err(db_error)?;
+                other.map_err(|e| self.db_error(e))?;
             }
         }
         self.mcp_instance_of(config_id, user).await?.ok_or_else(|| Error::new(ErrorKind::Server, "instance vanished"))
@@ -155,7 +160,7 @@ impl Store {
             .bind(user)
             .fetch_optional(&self.pool)
             .await
-            .map_err(db_error)?;
+            .map_err(|e| self.db_error(e))?;
         row.as_ref().map(|r| self.instance_from_row(r)).transpose()
     }
 
@@ -166,7 +171,7 @@ impl Store {
             .bind(id)
             .fetch_optional(&self.pool)
             .await
-            .map_err(db_error)?;
+            .map_err(|e| self.db_error(e))?;
         row.as_ref().map(|r| self.instance_from_row(r)).transpose()
     }
 
@@ -176,14 +181,16 @@ impl Store {
             .bind(sha256_hex(key))
             .fetch_optional(&self.pool)
             .await
-            .map_err(db_error)?;
+            .map_err(|e| self.db_error(e))?;
         row.as_ref().map(|r| self.instance_from_row(r)).transpose()
     }
 
     pub async fn mcp_instances(&self) -> Result<Vec<InstanceRecord>> {
         self.bookkeeping.flush().await?;
-        let rows =
-            sqlx::query("SELECT * FROM mcp_instances ORDER BY id").fetch_all(&self.pool).await.map_err(db_error)?;
+        let rows = sqlx::query("SELECT * FROM mcp_instances ORDER BY id")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| self.db_error(e))?;
         rows.iter().map(|r| self.instance_from_row(r)).collect()
     }
 
@@ -200,7 +207,7 @@ impl Store {
                 ErrorKind::Conflict,
                 format!("user {:?} already has an instance of that config", i.user_identifier),
             )),
-            other => other.map(|_| ()).map_err(db_error),
+            other => other.map(|_| ()).map_err(|e| self.db_error(e)),
         }
     }
 
@@ -209,7 +216,7 @@ impl Store {
             .bind(id)
             .execute(&self.writer)
             .await
-            .map_err(db_error)?;
+            .map_err(|e| self.db_error(e))?;
         Ok(done.rows_affected() > 0)
     }
 

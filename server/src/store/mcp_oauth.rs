@@ -7,7 +7,7 @@ use sqlx::Row;
 
 use agentkit_core::Result;
 
-use super::{db_error, ts, Store};
+use super::{ts, Store};
 
 /// What an authorization code stands for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,7 +39,7 @@ impl Store {
         .bind(Utc::now().to_rfc3339())
         .execute(&self.writer)
         .await
-        .map_err(db_error)?;
+        .map_err(|e| self.db_error(e))?;
         Ok(())
     }
 
@@ -49,7 +49,7 @@ impl Store {
             .bind(client_id)
             .fetch_optional(&self.pool)
             .await
-            .map_err(db_error)?;
+            .map_err(|e| self.db_error(e))?;
         Ok(row.and_then(|r| serde_json::from_str(&r.get::<String, _>("metadata")).ok()))
     }
 
@@ -69,7 +69,7 @@ impl Store {
         .bind(grant.expires_at.to_rfc3339())
         .execute(&self.writer)
         .await
-        .map_err(db_error)?;
+        .map_err(|e| self.db_error(e))?;
         Ok(())
     }
 
@@ -80,7 +80,7 @@ impl Store {
             .bind(&hash)
             .execute(&self.writer)
             .await
-            .map_err(db_error)?;
+            .map_err(|e| self.db_error(e))?;
         if taken.rows_affected() != 1 {
             return Ok(None);
         }
@@ -88,7 +88,7 @@ impl Store {
             .bind(&hash)
             .fetch_one(&self.writer)
             .await
-            .map_err(db_error)?;
+            .map_err(|e| self.db_error(e))?;
         Ok(Some(AuthorizationCode {
             client_id: row.get("client_id"),
             redirect_uri: row.get("redirect_uri"),
@@ -136,7 +136,7 @@ impl Store {
         .bind(Utc::now().to_rfc3339())
         .execute(&self.writer)
         .await
-        .map_err(db_error)?;
+        .map_err(|e| self.db_error(e))?;
         Ok(())
     }
 
@@ -146,7 +146,7 @@ impl Store {
             .bind(grant_id)
             .fetch_optional(&self.pool)
             .await
-            .map_err(db_error)?;
+            .map_err(|e| self.db_error(e))?;
         Ok(revoked == Some(0))
     }
 
@@ -156,7 +156,7 @@ impl Store {
             .bind(grant_id)
             .execute(&self.writer)
             .await
-            .map_err(db_error)?;
+            .map_err(|e| self.db_error(e))?;
         Ok(())
     }
 
@@ -173,7 +173,7 @@ impl Store {
             .bind(expires_at.to_rfc3339())
             .execute(&self.writer)
             .await
-            .map_err(db_error)?;
+            .map_err(|e| self.db_error(e))?;
         Ok(())
     }
 
@@ -185,7 +185,7 @@ impl Store {
             .bind(&hash)
             .fetch_optional(&self.writer)
             .await
-            .map_err(db_error)?
+            .map_err(|e| self.db_error(e))?
         else {
             return Ok(RefreshTokenUse::Refused);
         };
@@ -194,7 +194,7 @@ impl Store {
             .bind(&hash)
             .execute(&self.writer)
             .await
-            .map_err(db_error)?;
+            .map_err(|e| self.db_error(e))?;
         if taken.rows_affected() != 1 {
             self.revoke_mcp_oauth_grant(&grant_id).await?;
             return Ok(RefreshTokenUse::Refused);
@@ -207,7 +207,7 @@ impl Store {
         .bind(&grant_id)
         .fetch_optional(&self.writer)
         .await
-        .map_err(db_error)?;
+        .map_err(|e| self.db_error(e))?;
         Ok(match grant {
             Some(g) if !expired => RefreshTokenUse::Taken(OAuthGrant {
                 grant_id,
@@ -226,6 +226,6 @@ impl Store {
             .bind(code_hash(token))
             .fetch_optional(&self.pool)
             .await
-            .map_err(db_error)
+            .map_err(|e| self.db_error(e))
     }
 }

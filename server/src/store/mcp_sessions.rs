@@ -9,7 +9,7 @@ use sqlx::Row;
 
 use agentkit_core::Result;
 
-use super::{db_error, ts, Store};
+use super::{ts, Store};
 
 impl Store {
     /// Opens a session for `owner` (an MCP URL), ending its least recently used ones beyond
@@ -18,7 +18,7 @@ impl Store {
         let id = uuid::Uuid::new_v4().simple().to_string();
         let now = Utc::now().to_rfc3339();
         let keep = i64::try_from(per_owner.saturating_sub(1)).unwrap_or(i64::MAX);
-        let mut tx = self.writer.begin().await.map_err(db_error)?;
+        let mut tx = self.writer.begin().await.map_err(|e| self.db_error(e))?;
         sqlx::query(
             "DELETE FROM mcp_sessions WHERE owner = $1 AND id NOT IN \
              (SELECT id FROM mcp_sessions WHERE owner = $1 ORDER BY last_seen DESC LIMIT $2)",
@@ -27,15 +27,15 @@ impl Store {
         .bind(keep)
         .execute(&mut *tx)
         .await
-        .map_err(db_error)?;
+        .map_err(|e| self.db_error(e))?;
         sqlx::query("INSERT INTO mcp_sessions (id, owner, created_at, last_seen) VALUES ($1, $2, $3, $3)")
             .bind(&id)
             .bind(owner)
             .bind(&now)
             .execute(&mut *tx)
             .await
-            .map_err(db_error)?;
-        tx.commit().await.map_err(db_error)?;
+            .map_err(|e| self.db_error(e))?;
+        tx.commit().await.map_err(|e| self.db_error(e))?;
         Ok(id)
     }
 
@@ -46,7 +46,7 @@ impl Store {
             .bind(owner)
             .fetch_optional(&self.pool)
             .await
-            .map_err(db_error)?;
+            .map_err(|e| self.db_error(e))?;
         let Some(last_seen) = row.and_then(|r| ts(r.get("last_seen"))) else { return Ok(false) };
         let idle = chrono::Duration::from_std(idle).unwrap_or(chrono::Duration::MAX);
         if Utc::now().signed_duration_since(last_seen) >= idle {
@@ -63,7 +63,7 @@ impl Store {
             .bind(owner)
             .execute(&self.writer)
             .await
-            .map_err(db_error)?;
+            .map_err(|e| self.db_error(e))?;
         Ok(done.rows_affected() > 0)
     }
 
@@ -75,7 +75,7 @@ impl Store {
             .bind(cutoff.to_rfc3339())
             .execute(&self.writer)
             .await
-            .map_err(db_error)?;
+            .map_err(|e| self.db_error(e))?;
         Ok(done.rows_affected())
     }
 }

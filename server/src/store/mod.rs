@@ -62,6 +62,11 @@ pub struct Store {
     pub(crate) accounts_cache: Arc<AccountCache>,
     /// A tool call is answered only once its execution record is committed.
     durable_execution_records: bool,
+    /// When a statement last failed because the store could not take it (a full disk, an I/O
+    /// fault, an unreachable database).
+    last_storage_failure: Arc<std::sync::Mutex<Option<std::time::Instant>>>,
+    /// The last write probe of `/readyz` and when it ran.
+    write_probe: Arc<tokio::sync::Mutex<Option<(std::time::Instant, std::result::Result<(), String>)>>>,
 }
 
 /// The database engine behind the store.
@@ -100,6 +105,31 @@ const SQLITE_PRAGMAS: [&str; 4] = [
     "PRAGMA busy_timeout = 5000",
 ];
 
+/// How long a request waits for a database connection before it is answered 503: a stopped
+/// PostgreSQL fails requests fast instead of holding them for sqlx's default 30 s.
+const ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// How long `/readyz` waits for the database; it answers within about a second either way.
+const READINESS_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(900);
+
+/// How long one write probe of `/readyz` is reused (it costs a commit: an fsync on SQLite).
+const WRITE_PROBE_TTL: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The after-release check of SQLite connections: one left inside a transaction (a commit or
+/// rollback that failed, say on a full disk, leaves sqlx's transaction depth behind) is closed
+/// rather than reused — otherwise its next "transaction" is only a savepoint in the stuck one and
+/// every later write is acknowledged but never committed. The ping waits for the rollback a
+/// dropped transaction queued, so the depth read is the settled one.
+async fn keep_unless_in_transaction(conn: &mut sqlx::AnyConnection) -> std::result::Result<bool, sqlx::Error> {
+    use sqlx::Connection;
+    conn.ping().await?;
+    if conn.is_in_transaction() {
+        tracing::warn!("a database connection was left inside a failed transaction; it is closed and replaced");
+        return Ok(false);
+    }
+    Ok(true)
+}
+
 /// How the store keeps what it may keep in memory (`server.*` settings; the defaults live in
 /// `config`).
 #[derive(Debug, Clone, Copy)]
@@ -125,17 +155,69 @@ pub struct AccountCacheSettings {
     pub ttl: std::time::Duration,
 }
 
+/// Seconds a client is asked to wait after the database could not take a write.
+const RETRY_AFTER_SECS: u64 = 5;
+
+/// A database failure as the error the caller sees: a unique violation is a conflict; a full
+/// disk, an I/O fault, a busy or unreachable database is 503 with `Retry-After` (the write was
+/// not made; trying again later can work); anything else a 500. Details go to the log only.
 pub(crate) fn db_error(e: sqlx::Error) -> Error {
-    if let sqlx::Error::Database(db) = &e {
-        if db.is_unique_violation() {
+    let unavailable = |why: &str| {
+        tracing::error!(error = %e, "database error: {why}");
+        Error::new(ErrorKind::Unavailable, format!("the database {why}; nothing was changed, try again later"))
+            .with_retry_after(Some(RETRY_AFTER_SECS))
+    };
+    match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
             return Error::new(
                 ErrorKind::Conflict,
                 "a connected account for this connection and identifier already exists",
             );
         }
+        sqlx::Error::Database(db) => {
+            if let Some(why) = failure_of(db.code().as_deref()) {
+                return unavailable(why);
+            }
+        }
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
+            return unavailable("cannot be reached")
+        }
+        _ => {}
     }
     tracing::error!(error = %e, "database error");
     Error::new(ErrorKind::Server, "database error").with_source(e)
+}
+
+/// Whether a database failure means the store cannot take writes (not a bad statement, not a
+/// conflict): what [`Store::db_error`] remembers for `/readyz`.
+fn is_storage_failure(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(db) => failure_of(db.code().as_deref()).is_some(),
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => true,
+        _ => false,
+    }
+}
+
+/// How long after a storage failure `/readyz` keeps answering "not ready".
+const STORAGE_FAILURE_MEMORY: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// What a database error code says about the store, when it is a state that passes: SQLite
+/// result codes (primary code in the low byte of the extended one) and PostgreSQL SQLSTATEs.
+fn failure_of(code: Option<&str>) -> Option<&'static str> {
+    let code = code?;
+    if let Ok(sqlite) = code.parse::<i32>() {
+        return match sqlite & 0xff {
+            13 => Some("is out of storage space (disk full)"),
+            10 => Some("could not write to its storage (I/O error)"),
+            5 | 6 => Some("is busy"),
+            _ => None,
+        };
+    }
+    match code {
+        "53100" => Some("is out of storage space (disk full)"),
+        c if c.starts_with("53") || c.starts_with("08") || c.starts_with("57P") => Some("is unavailable"),
+        _ => None,
+    }
 }
 
 pub(crate) fn ts(v: Option<String>) -> Option<DateTime<Utc>> {
@@ -176,14 +258,16 @@ impl Store {
                 };
                 let options = AnyConnectOptions::from_str(&url).map_err(bad_url)?;
                 let sqlite = || {
-                    AnyPoolOptions::new().after_connect(|conn, _| {
-                        Box::pin(async move {
-                            for pragma in SQLITE_PRAGMAS {
-                                conn.execute(pragma).await?;
-                            }
-                            Ok(())
+                    AnyPoolOptions::new()
+                        .after_connect(|conn, _| {
+                            Box::pin(async move {
+                                for pragma in SQLITE_PRAGMAS {
+                                    conn.execute(pragma).await?;
+                                }
+                                Ok(())
+                            })
                         })
-                    })
+                        .after_release(|conn, _| Box::pin(keep_unless_in_transaction(conn)))
                 };
                 // One writing connection: SQLite has one write lock, so more writers only wait.
                 let writer = sqlite().max_connections(1).connect_with(options.clone()).await.map_err(db_error)?;
@@ -194,6 +278,7 @@ impl Store {
                 let options = AnyConnectOptions::from_str(url).map_err(bad_url)?;
                 let pool = AnyPoolOptions::new()
                     .max_connections(settings.max_connections)
+                    .acquire_timeout(ACQUIRE_TIMEOUT)
                     .connect_with(options)
                     .await
                     .map_err(db_error)?;
@@ -205,6 +290,7 @@ impl Store {
             Engine::Postgres => Some(
                 AnyPoolOptions::new()
                     .max_connections(REFRESH_LOCK_CONNECTIONS)
+                    .acquire_timeout(ACQUIRE_TIMEOUT)
                     .min_connections(0)
                     .connect_with(AnyConnectOptions::from_str(url).map_err(bad_url)?)
                     .await
@@ -236,21 +322,69 @@ impl Store {
             bookkeeping,
             accounts_cache,
             durable_execution_records: settings.durable_execution_records,
+            write_probe: Default::default(),
+            last_storage_failure: Default::default(),
         })
     }
 
-    /// For `/readyz`: the database answers, and its newest applied migration is this build's
-    /// newest (a newer replica may have migrated further: then this one is outdated).
+    /// For `/readyz`: the database answers, takes a write (a probe commit, reused for a second),
+    /// and its newest applied migration is this build's newest (a newer replica may have
+    /// migrated further: then this one is outdated). Answers within about a second; the reason
+    /// given names the state, never the driver's error text (that goes to the log).
     pub async fn readiness(&self) -> std::result::Result<(), String> {
+        match tokio::time::timeout(READINESS_TIMEOUT, self.check_readiness()).await {
+            Ok(answer) => answer,
+            Err(_) => Err("database not answering".to_string()),
+        }
+    }
+
+    async fn check_readiness(&self) -> std::result::Result<(), String> {
         let applied: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success")
             .fetch_one(&self.pool)
             .await
-            .map_err(|e| format!("database unreachable: {e}"))?;
+            .map_err(|e| {
+                tracing::warn!(error = %e, "readiness: database unreachable");
+                "database unreachable".to_string()
+            })?;
         let ours = migrator(self.engine).iter().map(|m| m.version).max();
         if applied != ours {
             return Err(format!("database schema at migration {applied:?}, this build expects {ours:?}"));
         }
-        Ok(())
+        let failed = *self.last_storage_failure.lock().unwrap_or_else(|p| p.into_inner());
+        if failed.is_some_and(|at| at.elapsed() < STORAGE_FAILURE_MEMORY) {
+            return Err("database cannot write (a write failed in the last seconds)".to_string());
+        }
+        self.probe_write().await
+    }
+
+    /// Whether the database takes a write right now (a full disk, a read-only replica or a
+    /// stuck writer do not), probed at most once per [`WRITE_PROBE_TTL`].
+    async fn probe_write(&self) -> std::result::Result<(), String> {
+        let mut last = self.write_probe.lock().await;
+        if let Some((at, answer)) = last.as_ref() {
+            if at.elapsed() < WRITE_PROBE_TTL {
+                return answer.clone();
+            }
+        }
+        let written = sqlx::query(
+            "UPDATE _sqlx_migrations SET success = success WHERE version = (SELECT MAX(version) FROM _sqlx_migrations)",
+        )
+        .execute(&self.writer)
+        .await;
+        let answer = written.map(|_| ()).map_err(|e| {
+            tracing::warn!(error = %e, "readiness: the database does not take writes");
+            "database cannot write".to_string()
+        });
+        *last = Some((std::time::Instant::now(), answer.clone()));
+        answer
+    }
+
+    /// [`db_error`], remembering a storage failure for `/readyz`.
+    pub(crate) fn db_error(&self, e: sqlx::Error) -> Error {
+        if is_storage_failure(&e) {
+            *self.last_storage_failure.lock().unwrap_or_else(|p| p.into_inner()) = Some(std::time::Instant::now());
+        }
+        db_error(e)
     }
 
     /// Catalog changes announced by the other replicas.

@@ -8,7 +8,7 @@ use sqlx::Row;
 
 use agentkit_core::Result;
 
-use super::{db_error, Store};
+use super::Store;
 
 /// What a shared bucket answered for one slot.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -47,9 +47,9 @@ impl Store {
         .bind(max_wait)
         .fetch_optional(&self.pool)
         .await
-        .map_err(db_error)?;
+        .map_err(|e| self.db_error(e))?;
         if let Some(row) = taken {
-            let wait: f64 = row.try_get("wait").map_err(db_error)?;
+            let wait: f64 = row.try_get("wait").map_err(|e| self.db_error(e))?;
             return Ok(SlotAnswer::Wait(wait.max(0.0)));
         }
         let room_in: Option<f64> = sqlx::query_scalar(
@@ -62,7 +62,7 @@ impl Store {
         .bind(burst)
         .fetch_optional(&self.pool)
         .await
-        .map_err(db_error)?;
+        .map_err(|e| self.db_error(e))?;
         Ok(SlotAnswer::Refused(room_in.unwrap_or(interval).max(0.0)))
     }
 
@@ -74,7 +74,7 @@ impl Store {
         let done = sqlx::query("DELETE FROM rate_limits WHERE tat < EXTRACT(EPOCH FROM now())::float8")
             .execute(&self.writer)
             .await
-            .map_err(db_error)?;
+            .map_err(|e| self.db_error(e))?;
         Ok(done.rows_affected())
     }
 }

@@ -5,7 +5,7 @@ use sqlx::Row;
 
 use agentkit_core::Result;
 
-use super::{db_error, ts, Store};
+use super::{ts, Store};
 
 /// An endpoint as stored (its secret opened).
 #[derive(Debug, Clone)]
@@ -71,13 +71,15 @@ impl Store {
             .bind(endpoint.created_at.to_rfc3339())
             .execute(&self.writer)
             .await
-            .map_err(db_error)?;
+            .map_err(|e| self.db_error(e))?;
         Ok(())
     }
 
     pub async fn webhook_endpoints(&self) -> Result<Vec<StoredWebhookEndpoint>> {
-        let rows =
-            sqlx::query("SELECT * FROM webhook_endpoints ORDER BY id").fetch_all(&self.pool).await.map_err(db_error)?;
+        let rows = sqlx::query("SELECT * FROM webhook_endpoints ORDER BY id")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| self.db_error(e))?;
         rows.iter()
             .map(|r| {
                 let id: String = r.get("id");
@@ -95,24 +97,24 @@ impl Store {
 
     /// Removes an endpoint and its undelivered events; false when there was none.
     pub async fn delete_webhook_endpoint(&self, id: &str) -> Result<bool> {
-        let mut tx = self.writer.begin().await.map_err(db_error)?;
+        let mut tx = self.writer.begin().await.map_err(|e| self.db_error(e))?;
         let done = sqlx::query("DELETE FROM webhook_endpoints WHERE id = $1")
             .bind(id)
             .execute(&mut *tx)
             .await
-            .map_err(db_error)?;
+            .map_err(|e| self.db_error(e))?;
         sqlx::query("DELETE FROM webhook_deliveries WHERE endpoint_id = $1 AND status = 'pending'")
             .bind(id)
             .execute(&mut *tx)
             .await
-            .map_err(db_error)?;
-        tx.commit().await.map_err(db_error)?;
+            .map_err(|e| self.db_error(e))?;
+        tx.commit().await.map_err(|e| self.db_error(e))?;
         Ok(done.rows_affected() == 1)
     }
 
     /// Puts one event's deliveries into the outbox, all or none.
     pub async fn enqueue_webhook_deliveries(&self, deliveries: &[WebhookDelivery]) -> Result<()> {
-        let mut tx = self.writer.begin().await.map_err(db_error)?;
+        let mut tx = self.writer.begin().await.map_err(|e| self.db_error(e))?;
         for d in deliveries {
             sqlx::query(
                 "INSERT INTO webhook_deliveries (id, event_id, event_type, endpoint_id, payload, status, attempts, \
@@ -127,9 +129,9 @@ impl Store {
             .bind(d.created_at.to_rfc3339())
             .execute(&mut *tx)
             .await
-            .map_err(db_error)?;
+            .map_err(|e| self.db_error(e))?;
         }
-        tx.commit().await.map_err(db_error)
+        tx.commit().await.map_err(|e| self.db_error(e))
     }
 
     /// Claims up to `limit` due deliveries for `lease` (another replica skips them meanwhile;
@@ -148,7 +150,7 @@ impl Store {
             .bind(i64::from(limit))
             .fetch_all(&self.writer)
             .await
-            .map_err(db_error)?;
+            .map_err(|e| self.db_error(e))?;
         Ok(rows.iter().map(delivery).collect())
     }
 
@@ -172,7 +174,7 @@ impl Store {
         .bind(id)
         .execute(&self.writer)
         .await
-        .map_err(db_error)?;
+        .map_err(|e| self.db_error(e))?;
         Ok(())
     }
 
@@ -185,7 +187,7 @@ impl Store {
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await
-        .map_err(db_error)?;
+        .map_err(|e| self.db_error(e))?;
         Ok(rows.iter().map(delivery).collect())
     }
 
@@ -198,7 +200,7 @@ impl Store {
         .bind(id)
         .execute(&self.writer)
         .await
-        .map_err(db_error)?;
+        .map_err(|e| self.db_error(e))?;
         Ok(done.rows_affected() == 1)
     }
 }

@@ -28,6 +28,11 @@ impl Gateway {
         Gateway::launch(data_dir, database_url.map(String::from))
     }
 
+    /// `agentkit dev` on SQLite in `data_dir` (made by the caller: a small filesystem, say).
+    pub fn start_in(data_dir: PathBuf) -> Gateway {
+        Gateway::launch(data_dir, None)
+    }
+
     /// Kills the process at once (SIGKILL: no shutdown code runs) and starts a new one on the
     /// same data dir, as after a crash.
     pub fn crash_and_restart(mut self) -> Gateway {

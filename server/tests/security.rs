@@ -1107,3 +1107,103 @@ async fn idle_connections_are_closed_and_one_address_cannot_hold_them_all() {
     let resp = gw.http.get(format!("{}/healthz", gw.url)).send().await.unwrap();
     assert_eq!(resp.status(), 200, "slots come back when connections close");
 }
+
+/// An MCP config `sec` over salesforce, and a session token on its shared URL per user.
+async fn shared_mcp_url(gw: &Gateway, users: &[&str]) -> (String, Vec<String>) {
+    let (status, body) = gw
+        .post(
+            "admin",
+            "/api/v1/mcp/configs",
+            json!({"name": "sec", "connection_tool_mappings": [{"connection_name": "salesforce", "tools": []}]}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let id = body["config"]["id"].as_str().unwrap().to_string();
+    let mut tokens = Vec::new();
+    for user in users {
+        let (status, body) =
+            gw.post("admin", &format!("/api/v1/mcp/configs/{id}/tokens"), json!({"identifier": user})).await;
+        assert_eq!(status, 200, "{body}");
+        tokens.push(body["token"].as_str().unwrap().to_string());
+    }
+    (format!("{}/mcp/v1/configs/{id}", gw.url), tokens)
+}
+
+/// Issue 22 #6: on a shared config URL a session belongs to the URL *and* the signed-in user:
+/// another user cannot use or end it, and opening many sessions ends only one's own.
+#[tokio::test]
+async fn mcp_sessions_on_shared_urls_belong_to_their_user() {
+    let gw = gateway("").await;
+    let (url, tokens) = shared_mcp_url(&gw, &["alice", "mallory"]).await;
+    let initialize = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-03-26", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}});
+    let list = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"});
+    let rpc = |token: &str, body: &Value, session: Option<&str>| {
+        let mut req =
+            gw.http.post(&url).bearer_auth(token).header("accept", "application/json, text/event-stream").json(body);
+        if let Some(id) = session {
+            req = req.header("mcp-session-id", id);
+        }
+        req.send()
+    };
+    let opened = rpc(&tokens[0], &initialize, None).await.unwrap();
+    assert_eq!(opened.status(), 200);
+    let alice = opened.headers()["mcp-session-id"].to_str().unwrap().to_string();
+    // Mallory holds a valid token for the same URL, and Alice's session id.
+    assert_eq!(rpc(&tokens[1], &list, Some(&alice)).await.unwrap().status(), 404, "not usable by another user");
+    let ended = gw.http.delete(&url).bearer_auth(&tokens[1]).header("mcp-session-id", &alice).send().await.unwrap();
+    assert_eq!(ended.status(), 404, "not deletable by another user");
+    // Mallory opens more sessions than the per-URL cap: only hers are evicted.
+    for _ in 0..70 {
+        assert_eq!(rpc(&tokens[1], &initialize, None).await.unwrap().status(), 200);
+    }
+    assert_eq!(rpc(&tokens[0], &list, Some(&alice)).await.unwrap().status(), 200, "Alice's session survived");
+}
+
+/// Issue 22 #3: a legacy SSE client that stops reading its stream cannot make the gateway queue
+/// answers without bound: POSTs get 429 once the session's queue is full, and no tool runs for them.
+#[tokio::test]
+async fn a_legacy_sse_stream_nobody_reads_has_a_bounded_queue() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let gw = gateway("").await;
+    let (url, tokens) = shared_mcp_url(&gw, &["alice"]).await;
+    // Open the stream by hand and read only its first event (the endpoint), then never again.
+    let addr = gw.url.trim_start_matches("http://").to_string();
+    let path = url.trim_start_matches(&gw.url).to_string();
+    let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nhost: {addr}\r\naccept: text/event-stream\r\nauthorization: Bearer {}\r\n\r\n",
+        tokens[0]
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut head = vec![0u8; 4096];
+    let mut got = String::new();
+    while !got.contains("sessionId=") || !got.contains("\n\n") {
+        let n = stream.read(&mut head).await.unwrap();
+        assert!(n > 0, "the stream opened: {got}");
+        got.push_str(&String::from_utf8_lossy(&head[..n]));
+    }
+    let endpoint = got.split("data: ").nth(1).unwrap().lines().next().unwrap().trim().to_string();
+    let post_url = format!("{}{endpoint}", gw.url);
+    // Answers (the tool list) over and over, eight at a time; the client never reads. Socket
+    // buffers take the first megabytes; after that only the session's queue can hold more.
+    let list = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"});
+    let mut statuses = std::collections::BTreeMap::new();
+    let mut sent = 0;
+    while sent < 4000 && !statuses.contains_key(&429) {
+        let round: Vec<_> = (0..8)
+            .map(|_| {
+                let req = gw.http.post(&post_url).bearer_auth(&tokens[0]).json(&list);
+                async move { req.send().await.unwrap().status().as_u16() }
+            })
+            .collect();
+        for status in futures::future::join_all(round).await {
+            *statuses.entry(status).or_insert(0) += 1;
+        }
+        sent += 8;
+    }
+    assert!(statuses.contains_key(&429), "the full queue refuses more: {statuses:?}");
+    assert_eq!(statuses.keys().copied().collect::<Vec<_>>(), vec![202, 429], "{statuses:?}");
+    println!("legacy SSE, unread stream: {statuses:?}");
+    drop(stream);
+}

@@ -3,10 +3,10 @@
 //! replica serves them.)
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
 use tokio::sync::mpsc;
 
 /// Open legacy SSE sessions (in memory: a restart makes clients reconnect, as the spec allows).
@@ -20,7 +20,7 @@ pub struct Sessions {
 struct Session {
     owner: String,
     /// The legacy SSE stream answers are sent to.
-    stream: Option<mpsc::UnboundedSender<Value>>,
+    stream: Option<SessionStream>,
     last_seen: Instant,
 }
 
@@ -36,7 +36,7 @@ impl Sessions {
         self.open.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub(crate) fn open(&self, owner: &str, stream: Option<mpsc::UnboundedSender<Value>>) -> String {
+    pub(crate) fn open(&self, owner: &str, stream: Option<SessionStream>) -> String {
         let id = uuid::Uuid::new_v4().simple().to_string();
         let now = Instant::now();
         let mut open = self.lock();
@@ -64,7 +64,7 @@ impl Sessions {
         }
     }
 
-    pub(crate) fn stream(&self, id: &str, owner: &str) -> Option<mpsc::UnboundedSender<Value>> {
+    pub(crate) fn stream(&self, id: &str, owner: &str) -> Option<SessionStream> {
         if !self.belongs(id, owner) {
             return None;
         }
@@ -92,7 +92,9 @@ impl Sessions {
         });
         open.retain(|_, session| match session.stream.take() {
             Some(stream) => {
-                let _ = stream.send(goodbye.clone());
+                if let Ok(slot) = stream.reserve() {
+                    slot.send(goodbye.to_string());
+                }
                 false
             }
             None => true,
@@ -102,6 +104,84 @@ impl Sessions {
     /// How many sessions are open (for tests and, later, metrics).
     pub fn count(&self) -> usize {
         self.lock().len()
+    }
+}
+
+/// Answers one legacy SSE stream may hold unread.
+pub const STREAM_QUEUE_MESSAGES: usize = 64;
+/// Bytes of answers one legacy SSE stream may hold unread (a tool answer is itself capped well
+/// below this).
+pub const STREAM_QUEUE_BYTES: usize = 16 * 1024 * 1024;
+
+/// The sending side of a legacy SSE session's answer queue, bounded in messages and bytes.
+#[derive(Clone)]
+pub(crate) struct SessionStream {
+    queue: mpsc::Sender<QueuedAnswer>,
+    queued_bytes: Arc<AtomicUsize>,
+}
+
+/// Why no answer can be queued.
+pub(crate) enum QueueFull {
+    /// The client is not reading its stream.
+    Full,
+    /// The stream is gone.
+    Closed,
+}
+
+/// One serialized answer; gives its bytes back to the queue's count when the stream takes it.
+struct QueuedAnswer {
+    text: String,
+    queued_bytes: Arc<AtomicUsize>,
+}
+
+impl Drop for QueuedAnswer {
+    fn drop(&mut self) {
+        self.queued_bytes.fetch_sub(self.text.len(), Ordering::AcqRel);
+    }
+}
+
+/// Room for one answer, taken before the message that produces it runs.
+pub(crate) struct AnswerSlot {
+    permit: mpsc::OwnedPermit<QueuedAnswer>,
+    queued_bytes: Arc<AtomicUsize>,
+}
+
+impl AnswerSlot {
+    pub(crate) fn send(self, text: String) {
+        self.queued_bytes.fetch_add(text.len(), Ordering::AcqRel);
+        self.permit.send(QueuedAnswer { text, queued_bytes: self.queued_bytes });
+    }
+}
+
+/// The receiving side, read by the SSE response.
+pub(crate) struct StreamAnswers(mpsc::Receiver<QueuedAnswer>);
+
+impl StreamAnswers {
+    pub(crate) async fn recv(&mut self) -> Option<String> {
+        let mut answer = self.0.recv().await?;
+        // The text leaves the queue here; `answer` then drops empty, giving back nothing more.
+        let text = std::mem::take(&mut answer.text);
+        answer.queued_bytes.fetch_sub(text.len(), Ordering::AcqRel);
+        Some(text)
+    }
+}
+
+impl SessionStream {
+    pub(crate) fn new() -> (SessionStream, StreamAnswers) {
+        let (queue, answers) = mpsc::channel(STREAM_QUEUE_MESSAGES);
+        (SessionStream { queue, queued_bytes: Default::default() }, StreamAnswers(answers))
+    }
+
+    /// Room for one more answer, unless the stream holds its limit of messages or bytes.
+    pub(crate) fn reserve(&self) -> Result<AnswerSlot, QueueFull> {
+        if self.queued_bytes.load(Ordering::Acquire) >= STREAM_QUEUE_BYTES {
+            return Err(QueueFull::Full);
+        }
+        match self.queue.clone().try_reserve_owned() {
+            Ok(permit) => Ok(AnswerSlot { permit, queued_bytes: self.queued_bytes.clone() }),
+            Err(mpsc::error::TrySendError::Full(_)) => Err(QueueFull::Full),
+            Err(mpsc::error::TrySendError::Closed(_)) => Err(QueueFull::Closed),
+        }
     }
 }
 

@@ -23,6 +23,14 @@ pub struct Target {
     pub owner: String,
 }
 
+impl Target {
+    /// Who a session of this URL belongs to: the URL and the signed-in user together, so on a
+    /// shared config or connection URL no user can see, use, end or crowd out another's sessions.
+    pub fn session_owner(&self) -> String {
+        format!("{}\u{1f}{}", self.owner, self.user)
+    }
+}
+
 pub fn rpc_error(id: &Value, code: i64, message: impl Into<String>) -> Value {
     json!({"jsonrpc": "2.0", "id": id, "error": {"code": code, "message": message.into()}})
 }

@@ -23,12 +23,11 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
-use tokio::sync::mpsc;
 
 use super::tools::{call_tool, exposed_tools, rpc_error, rpc_result, tool_descriptor, Target, PROTOCOL_VERSIONS};
 use crate::credentials::tokens::now_unix;
 use crate::credentials::tokens::SessionClaims;
-use crate::mcp::sessions::{EndWithStream, MAX_BATCH, SESSIONS_PER_URL, SESSION_IDLE_TTL};
+use crate::mcp::sessions::{EndWithStream, QueueFull, SessionStream, MAX_BATCH, SESSIONS_PER_URL, SESSION_IDLE_TTL};
 use crate::state::{AppState, SharedState};
 
 const SESSION_HEADER: &str = "mcp-session-id";
@@ -267,7 +266,7 @@ async fn post(state: &AppState, target: Target, headers: &HeaderMap, body: &[u8]
     if !initializing {
         match &session {
             None => return http_error(StatusCode::BAD_REQUEST, "Mcp-Session-Id header is required after initialize"),
-            Some(id) => match state.store.mcp_session_alive(id, &target.owner, SESSION_IDLE_TTL).await {
+            Some(id) => match state.store.mcp_session_alive(id, &target.session_owner(), SESSION_IDLE_TTL).await {
                 Ok(true) => {}
                 Ok(false) => return http_error(StatusCode::NOT_FOUND, "unknown or ended session: initialize again"),
                 Err(_) => return http_error(StatusCode::SERVICE_UNAVAILABLE, "sessions are unavailable; retry"),
@@ -292,7 +291,7 @@ async fn post(state: &AppState, target: Target, headers: &HeaderMap, body: &[u8]
     let payload = if batch { Value::Array(answers) } else { answers.remove(0) };
     let mut response = answer_body(headers, payload);
     if initializing {
-        match state.store.open_mcp_session(&target.owner, SESSIONS_PER_URL).await {
+        match state.store.open_mcp_session(&target.session_owner(), SESSIONS_PER_URL).await {
             Ok(id) => {
                 crate::telemetry::metrics::mcp_session_opened(messages.first().map_or("", negotiated_version));
                 if let Ok(v) = HeaderValue::from_str(&id) {
@@ -328,14 +327,15 @@ fn get(state: &AppState, target: Target, headers: &HeaderMap, messages_path: Str
     if headers.contains_key(SESSION_HEADER) {
         return (StatusCode::METHOD_NOT_ALLOWED, [(header::ALLOW, "POST, DELETE")]).into_response();
     }
-    let (tx, rx) = mpsc::unbounded_channel::<Value>();
-    let session = state.mcp_sessions.open(&target.owner, Some(tx));
+    let (queue, rx) = SessionStream::new();
+    let owner = target.session_owner();
+    let session = state.mcp_sessions.open(&owner, Some(queue));
     crate::telemetry::metrics::mcp_session_opened(LEGACY_SSE_VERSION);
     let endpoint = Event::default().event("endpoint").data(format!("{messages_path}?sessionId={session}"));
-    let guard = EndWithStream { sessions: state.mcp_sessions.clone(), id: session, owner: target.owner.clone() };
+    let guard = EndWithStream { sessions: state.mcp_sessions.clone(), id: session, owner };
     let answers = futures::stream::unfold((rx, guard), |(mut rx, guard)| async move {
         let msg = rx.recv().await?;
-        Some((Ok::<_, Infallible>(Event::default().event("message").data(msg.to_string())), (rx, guard)))
+        Some((Ok::<_, Infallible>(Event::default().event("message").data(msg)), (rx, guard)))
     });
     let stream =
         futures::StreamExt::chain(futures::stream::once(async move { Ok::<_, Infallible>(endpoint) }), answers);
@@ -354,7 +354,8 @@ async fn legacy_message(
         return http_error(StatusCode::FORBIDDEN, "origin not allowed");
     }
     let session = agentkit_core::model::query::QueryMap::parse(query.as_deref()).get("session_id").unwrap_or_default();
-    let Some(stream) = state.mcp_sessions.stream(&session, &target.owner) else {
+    let owner = target.session_owner();
+    let Some(stream) = state.mcp_sessions.stream(&session, &owner) else {
         // Legacy SSE streams live in the replica that opened them (docs/gateway.md).
         return http_error(
             StatusCode::NOT_FOUND,
@@ -365,11 +366,25 @@ async fn legacy_message(
     let Ok(msg) = serde_json::from_slice::<Value>(body) else {
         return http_error(StatusCode::BAD_REQUEST, "Parse error");
     };
-    if let Some(answer) = handle(state, &target, &msg, LEGACY_SSE_VERSION).await {
-        if stream.send(answer).is_err() {
-            state.mcp_sessions.close(&session, &target.owner);
+    // Room for the answer is taken before the message runs: a client that stops reading its
+    // stream gets 429s, not a queue that grows with every POST (and no tool runs unanswered).
+    let slot = match stream.reserve() {
+        Ok(slot) => slot,
+        Err(QueueFull::Closed) => {
+            state.mcp_sessions.close(&session, &owner);
             return http_error(StatusCode::NOT_FOUND, "the event stream of this session is closed");
         }
+        Err(QueueFull::Full) => {
+            let mut response = http_error(
+                StatusCode::TOO_MANY_REQUESTS,
+                "this session's event stream is not being read: its queue of answers is full",
+            );
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            return response;
+        }
+    };
+    if let Some(answer) = handle(state, &target, &msg, LEGACY_SSE_VERSION).await {
+        slot.send(answer.to_string());
     }
     (StatusCode::ACCEPTED, "Accepted").into_response()
 }
@@ -379,7 +394,7 @@ async fn delete(state: &AppState, target: &Target, headers: &HeaderMap) -> Respo
     let Some(id) = headers.get(SESSION_HEADER).and_then(|v| v.to_str().ok()) else {
         return http_error(StatusCode::BAD_REQUEST, "Mcp-Session-Id header is required");
     };
-    match state.store.end_mcp_session(id, &target.owner).await {
+    match state.store.end_mcp_session(id, &target.session_owner()).await {
         Ok(true) => StatusCode::OK.into_response(),
         Ok(false) => http_error(StatusCode::NOT_FOUND, "unknown session"),
         Err(_) => http_error(StatusCode::SERVICE_UNAVAILABLE, "sessions are unavailable; retry"),

@@ -36,10 +36,16 @@ impl Drop for Killed {
 }
 
 fn start_provider(redirect_uri: &str) -> (Killed, String) {
+    start_provider_for(redirect_uri, "oidc-user")
+}
+
+/// The provider, signing `user` in when the authorization request names nobody.
+fn start_provider_for(redirect_uri: &str, user: &str) -> (Killed, String) {
     let mut child = Command::new("node")
         .arg(root().join("tests/oidc/provider.mjs"))
         .current_dir(root())
         .env("REDIRECT_URI", redirect_uri)
+        .env("DEFAULT_USER", user)
         .env("ACCESS_TTL", ACCESS_TTL_SECS.to_string())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -324,5 +330,59 @@ async fn mcp_clients_sign_in_through_the_apps_oidc_provider() {
         .unwrap();
     let instructions = discovered["result"]["instructions"].as_str().unwrap();
     assert!(instructions.contains("oidc-user@example.test"), "{instructions}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Issue 22 #8: with `identifier_claim = "email"`, an email the provider has not verified never
+/// names a user (anyone can claim a victim's address at many providers).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unverified_email_never_signs_an_mcp_client_in() {
+    let dir = std::env::temp_dir().join(format!("agentkit-mcp-oidc-unverified-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let (_provider, issuer) = start_provider_for(&format!("{base}/mcp/oauth/oidc/callback"), "unverified-victim");
+    let extra = format!(
+        "[mcp_oauth.oidc]\nissuer = \"{issuer}\"\nclient_id = \"agentkit-gateway\"\nclient_secret = \"gateway-secret\"\nidentifier_claim = \"email\"\n"
+    );
+    let config = write_config(&dir, port, &issuer, &extra);
+    let _gateway = start_gateway(&config, port, None).await;
+    let actions =
+        Actions::new(ScalekitClient::new(&base, "skc_test", "test-secret", ClientOptions::default()).unwrap());
+    let created = call(
+        &actions,
+        Operation::McpCreateConfig,
+        json!({"name": "oidc-unverified", "connection_tool_mappings": [{"connection_name": "oidc", "tools": []}]}),
+    )
+    .await
+    .unwrap();
+    let resource = created["config"]["mcp_server_url"].as_str().unwrap().to_string();
+    let http = reqwest::Client::new();
+    let redirect = "http://localhost:9/callback";
+    let registered: Value = http
+        .post(format!("{base}/mcp/oauth/register"))
+        .json(&json!({"redirect_uris": [redirect], "client_name": "unverified test client"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let (_, challenge) = agentkit_server::credentials::oauth::pkce_pair();
+    let mut authorize = url::Url::parse(&format!("{base}/mcp/oauth/authorize")).unwrap();
+    authorize
+        .query_pairs_mut()
+        .append_pair("response_type", "code")
+        .append_pair("client_id", registered["client_id"].as_str().unwrap())
+        .append_pair("redirect_uri", redirect)
+        .append_pair("code_challenge", &challenge)
+        .append_pair("code_challenge_method", "S256")
+        .append_pair("state", "st-1")
+        .append_pair("resource", &resource);
+    let answer = common::browser().get(authorize.as_str()).send().await.unwrap();
+    let page = answer.text().await.unwrap();
+    assert!(!page.contains("unverified-victim@example.test"), "no consent page for the unverified address: {page}");
+    assert!(!page.contains("name=signin"), "no sign-in to approve: {page}");
+    assert!(page.contains("Sign-in failed"), "the browser is told the sign-in failed: {page}");
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -1,7 +1,9 @@
 // A standards-compliant OAuth 2.0 / OpenID Connect server for the test suites (oidc-provider),
 // started by the test harness. PKCE is required, refresh tokens rotate on every use, access
 // tokens live ACCESS_TTL seconds. Consent is given by an auto-approving interaction for the
-// `login_hint` user (users named `deny…` refuse), so a plain redirect-following client completes it.
+// `login_hint` user (else DEFAULT_USER, else `oidc-user`; users named `deny…` refuse), so a plain
+// redirect-following client completes it. Users named `unverified…` have an email the provider
+// marks unverified (`email_verified: false`).
 //
 // Run directly with env REDIRECT_URI and ACCESS_TTL (default 3600): prints
 // `ISSUER=http://127.0.0.1:<port>` once listening. GET /test/stats → counters.
@@ -39,8 +41,11 @@ const provider = new Provider(issuer, {
   ttl: { AccessToken: ACCESS_TTL, AuthorizationCode: 60, Interaction: 300, Session: 3600, Grant: 86400, RefreshToken: 86400 },
   features: { devInteractions: { enabled: false }, revocation: { enabled: true } },
   interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
-  claims: { openid: ['sub'], email: ['email'] },
-  findAccount: async (_ctx, id) => ({ accountId: id, claims: async () => ({ sub: id, email: `${id}@example.test` }) }),
+  claims: { openid: ['sub'], email: ['email', 'email_verified'] },
+  findAccount: async (_ctx, id) => ({
+    accountId: id,
+    claims: async () => ({ sub: id, email: `${id}@example.test`, email_verified: !id.startsWith('unverified') }),
+  }),
   cookies: { keys: ['agentkit-test-cookie-key'] },
 });
 
@@ -58,7 +63,7 @@ provider.on('revocation.success', () => { stats.revocations += 1; });
 async function interaction(req, res) {
   const details = await provider.interactionDetails(req, res);
   const { prompt, params } = details;
-  const user = params.login_hint || 'oidc-user';
+  const user = params.login_hint || process.env.DEFAULT_USER || 'oidc-user';
   if (user.startsWith('deny')) {
     return provider.interactionFinished(req, res, { error: 'access_denied', error_description: 'the user declined' }, { mergeWithLastSubmission: false });
   }

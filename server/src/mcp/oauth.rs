@@ -498,6 +498,14 @@ async fn oidc_identifier(
         .send()
         .await?;
     let info: Value = serde_json::from_slice(&crate::egress::read_bounded(info, OIDC_ANSWER_BYTES).await?)?;
+    // An email names a person only once the provider has verified it: anyone can register an
+    // account with someone else's address at many providers.
+    if oidc.identifier_claim == "email" && !matches!(info.get("email_verified"), Some(Value::Bool(true))) {
+        return Err(agentkit_core::Error::new(
+            agentkit_core::ErrorKind::Unauthorized,
+            "the provider has not verified this account's email (email_verified is not true), so it cannot name the user",
+        ));
+    }
     info[&oidc.identifier_claim]
         .as_str()
         .filter(|id| !id.is_empty() && id.len() <= MAX_IDENTIFIER_LEN)

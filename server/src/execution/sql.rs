@@ -88,7 +88,8 @@ impl SqlPools {
             }
         }
         let host = options.get_host().to_string();
-        if host.starts_with('/') {
+        // A socket can also come from `?host=/path` or a percent-encoded path in the URL's host.
+        if host.starts_with('/') || options.get_socket().is_some() {
             return Err(Error::new(
                 ErrorKind::Forbidden,
                 "database credentials: host: Unix sockets are local to the gateway and are refused",
@@ -154,8 +155,16 @@ async fn refuse_unsafe_read_role(conn: &mut sqlx::PgConnection) -> std::result::
     ))
 }
 
+/// TLS file settings a `connection_string` may not carry: sqlx reads them as paths, and a path
+/// from a client's credentials would make the gateway read (and present) its own files to a
+/// server the client chose. The PEM text goes in the `sslrootcert` / `sslcert` / `sslkey` fields.
+const URL_CERT_PATHS: [&str; 7] =
+    ["sslrootcert", "ssl-root-cert", "ssl-ca", "sslcert", "ssl-cert", "sslkey", "ssl-key"];
+
 /// Database settings from the account's static credentials: a `connection_string`
-/// (`postgres://…`) or `host`, `port`, `database`, `username`, `password`, `sslmode`.
+/// (`postgres://…`) or `host`, `port`, `database`, `username`, `password`, `sslmode`; with either,
+/// `sslrootcert` (the CA certificates to trust, PEM text — needed for `verify-ca` / `verify-full`
+/// against a private CA) and `sslcert` + `sslkey` (a client certificate and its key, PEM text).
 fn connect_options(creds: Option<&AuthorizationDetails>) -> Result<(PgConnectOptions, String)> {
     let details = creds.and_then(|c| c.static_auth.as_ref()).map(|s| &s.details).ok_or_else(|| {
         Error::new(ErrorKind::FailedPrecondition, "the connected account has no database credentials")
@@ -165,8 +174,21 @@ fn connect_options(creds: Option<&AuthorizationDetails>) -> Result<(PgConnectOpt
         Error::failed_precondition(format!("database credentials: {field}: {why}")).with_field(field)
     };
     let mut options = match text("connection_string") {
-        Some(url) => PgConnectOptions::from_str(&url)
-            .map_err(|_| bad("connection_string", "not a valid postgres:// URL".into()))?,
+        Some(url) => {
+            let parsed =
+                url::Url::parse(&url).map_err(|_| bad("connection_string", "not a valid postgres:// URL".into()))?;
+            if let Some((key, _)) = parsed.query_pairs().find(|(k, _)| URL_CERT_PATHS.contains(&k.as_ref())) {
+                return Err(bad(
+                    "connection_string",
+                    format!(
+                        "{key} names a file on the gateway, which is refused: give the PEM text in the \
+                         sslrootcert / sslcert / sslkey fields instead"
+                    ),
+                ));
+            }
+            PgConnectOptions::from_str(&url)
+                .map_err(|_| bad("connection_string", "not a valid postgres:// URL".into()))?
+        }
         None => {
             let host = text("host").ok_or_else(|| bad("host", "required (or give connection_string)".into()))?;
             let mut o = PgConnectOptions::new_without_pgpass().host(&host);
@@ -188,9 +210,60 @@ fn connect_options(creds: Option<&AuthorizationDetails>) -> Result<(PgConnectOpt
             o
         }
     };
+    let pem = |field: &str| -> Result<Option<String>> {
+        match text(field) {
+            Some(v) => pem_text(&v).map(Some).ok_or_else(|| {
+                bad(
+                    field,
+                    "must be PEM text (-----BEGIN … -----END …, line breaks may be spaces), not a file name".into(),
+                )
+            }),
+            None => Ok(None),
+        }
+    };
+    if let Some(ca) = pem("sslrootcert")? {
+        options = options.ssl_root_cert_from_pem(ca.into_bytes());
+    }
+    match (pem("sslcert")?, pem("sslkey")?) {
+        (Some(cert), Some(key)) => options = options.ssl_client_cert_from_pem(cert).ssl_client_key_from_pem(key),
+        (None, None) => {}
+        _ => return Err(bad("sslcert", "sslcert and sslkey go together".into())),
+    }
     options = options.application_name("agentkit");
     let fingerprint = crate::config::sha256_hex(&serde_json::to_string(details).unwrap_or_default());
     Ok((options, fingerprint))
+}
+
+/// PEM text as the PEM parser wants it, from PEM whose line breaks may be spaces or `\n` (the
+/// account API refuses control characters in credentials): each `-----BEGIN X-----` block with its
+/// base64 re-wrapped. `None` when the text is not PEM.
+fn pem_text(value: &str) -> Option<String> {
+    let value = value.replace("\\n", "\n");
+    let mut rest = value.trim();
+    if !rest.starts_with("-----BEGIN ") {
+        return None;
+    }
+    let mut out = String::new();
+    while let Some(start) = rest.find("-----BEGIN ") {
+        let after = &rest[start + "-----BEGIN ".len()..];
+        let label = &after[..after.find("-----")?];
+        let end_marker = format!("-----END {label}-----");
+        let body = &after[label.len() + "-----".len()..];
+        let end = body.find(&end_marker)?;
+        let base64: String = body[..end].chars().filter(|c| !c.is_whitespace()).collect();
+        if !base64.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '=')) {
+            return None;
+        }
+        out.push_str(&format!("-----BEGIN {label}-----\n"));
+        for line in base64.as_bytes().chunks(64) {
+            out.push_str(std::str::from_utf8(line).ok()?);
+            out.push('\n');
+        }
+        out.push_str(&end_marker);
+        out.push('\n');
+        rest = &body[end + end_marker.len()..];
+    }
+    Some(out)
 }
 
 /// A database failure as a tool error carrying the SQLSTATE (never the credentials).

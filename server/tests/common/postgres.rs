@@ -45,6 +45,13 @@ fn pg_command(bin: &Path, program: &str) -> Command {
 
 impl Cluster {
     pub fn start() -> Cluster {
+        Cluster::start_with(|_| {})
+    }
+
+    /// A cluster that `configure` adjusts between initdb and the first start; it gets the
+    /// cluster's directory (the data directory is its `data`, owned by the `postgres` user when
+    /// the tests run as root: files put there must be given to that user).
+    pub fn start_with(configure: impl FnOnce(&Path)) -> Cluster {
         let bin = pg_bin();
         let dir = std::env::temp_dir().join(format!("agentkit-pg-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&dir).unwrap();
@@ -61,6 +68,7 @@ impl Cluster {
             .status()
             .unwrap();
         assert!(ok.success(), "initdb");
+        configure(&dir);
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let ok = pg_command(&bin, "pg_ctl")
             .arg("-D")
@@ -118,7 +126,17 @@ impl Drop for Cluster {
     }
 }
 
+/// Whether the tests run as root (then the cluster runs as `postgres`, see [`pg_command`]).
+pub fn running_as_root() -> bool {
+    Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0")).unwrap_or(false)
+}
+
 impl Cluster {
+    /// The cluster's directory (its data directory is `data` in it).
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     /// A new database owned by a new (non-superuser) role; its `postgres://` URL.
     pub fn database(&self, name: &str) -> String {
         self.psql(&format!("CREATE ROLE {name} LOGIN PASSWORD '{PASSWORD}'"));

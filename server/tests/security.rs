@@ -1207,3 +1207,30 @@ async fn a_legacy_sse_stream_nobody_reads_has_a_bounded_queue() {
     println!("legacy SSE, unread stream: {statuses:?}");
     drop(stream);
 }
+
+/// Issue 22 #5: an unauthenticated client inventing HTTP methods cannot grow `/metrics`: every
+/// unknown method is the one label value `_OTHER`.
+#[tokio::test]
+async fn invented_http_methods_do_not_mint_metric_series() {
+    let data_dir = std::env::temp_dir().join(format!("agentkit-metrics-{}", uuid::Uuid::new_v4().simple()));
+    let _dir = tempdir::Dir(data_dir.clone());
+    let text = "[server]\nlisten = \"127.0.0.1:0\"\n[metrics]\nlisten = \"127.0.0.1:0\"\n";
+    let mut config = agentkit_server::Config::parse(text, "metrics.toml").unwrap();
+    config.server.data_dir = data_dir;
+    let server = agentkit_server::start(config).await.unwrap();
+    let http = reqwest::Client::new();
+    for i in 0..50 {
+        let method = reqwest::Method::from_bytes(format!("INVENTED{i}").as_bytes()).unwrap();
+        let _ = http.request(method, format!("{}/healthz", server.public_url)).send().await.unwrap();
+    }
+    let scraped = http
+        .get(format!("http://{}/metrics", server.metrics_addr.unwrap()))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!scraped.contains("INVENTED"), "no invented method is a label value");
+    assert!(scraped.contains("http_request_method=\"_OTHER\""), "they are counted as _OTHER");
+}

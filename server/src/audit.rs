@@ -27,17 +27,41 @@ pub async fn record(store: &Store, action: &'static str, target: &str, outcome: 
     append(store, current_actor().unwrap_or_else(|| "system".into()), action, target, outcome, details).await;
 }
 
+/// Most characters of the actor or target an audit row keeps (longer values are cut, marked).
+const MAX_FIELD_CHARS: usize = 256;
+/// Most bytes of an audit row's details (larger details are replaced by a note saying so).
+const MAX_DETAILS_BYTES: usize = 8 * 1024;
+
+/// `text` cut to [`MAX_FIELD_CHARS`] characters, control characters replaced: audit rows are
+/// kept a year, and their fields may come from unauthenticated callers.
+fn bounded(text: &str) -> String {
+    let mut out: String =
+        text.chars().take(MAX_FIELD_CHARS).map(|c| if c.is_control() { '\u{fffd}' } else { c }).collect();
+    if text.chars().nth(MAX_FIELD_CHARS).is_some() {
+        out.push('…');
+    }
+    out
+}
+
+fn bounded_details(details: Value) -> Value {
+    let size = serde_json::to_vec(&details).map(|v| v.len()).unwrap_or(usize::MAX);
+    if size <= MAX_DETAILS_BYTES {
+        return details;
+    }
+    serde_json::json!({"truncated": true, "bytes": size})
+}
+
 /// Appends one event for `actor` (the command line: `cli`).
 pub async fn append(store: &Store, actor: String, action: &str, target: &str, outcome: &str, details: Value) {
     let record = AuditRecord {
         id: new_id(),
         occurred_at: Utc::now(),
-        actor,
+        actor: bounded(&actor),
         action: action.to_string(),
-        target: target.to_string(),
+        target: bounded(target),
         outcome: outcome.to_string(),
         request_id: current_request_id(),
-        details,
+        details: bounded_details(details),
     };
     // A failed write is an operator's problem to see, not the caller's: the request goes on.
     if let Err(e) = store.append_audit(&record).await {

@@ -157,6 +157,17 @@ fn internal_reason(ip: IpAddr) -> Option<&'static str> {
             } else if segments[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
                 // NAT64: the IPv4 address it translates to decides.
                 internal_v4(Ipv4Addr::from(((segments[6] as u32) << 16) | segments[7] as u32))
+            } else if segments[0] == 0x2002 {
+                // 6to4: the IPv4 address in bits 16..48 is where it ends up.
+                internal_v4(Ipv4Addr::from(((segments[1] as u32) << 16) | segments[2] as u32))
+            } else if segments[..3] == [0x64, 0xff9b, 1] {
+                Some("local-use NAT64 address")
+            } else if segments[..2] == [0x2001, 0] {
+                Some("Teredo tunnel address")
+            } else if segments[0] & 0xffc0 == 0xfec0 {
+                Some("site-local address")
+            } else if segments[..4] == [0x100, 0, 0, 0] {
+                Some("discard-only address")
             } else {
                 None
             }
@@ -176,6 +187,10 @@ fn internal_v4(v4: Ipv4Addr) -> Option<&'static str> {
         Some("private address")
     } else if a == 100 && (64..128).contains(&b) {
         Some("carrier-grade NAT address")
+    } else if a == 192 && b == 0 && v4.octets()[2] == 0 {
+        Some("IETF protocol assignment address")
+    } else if a == 198 && (18..20).contains(&b) {
+        Some("benchmarking address")
     } else if v4.is_multicast() || v4.is_broadcast() || a >= 240 {
         Some("multicast or reserved address")
     } else {
@@ -521,6 +536,15 @@ mod tests {
             "http://192.168.1.1/",
             "http://[fd00::1]/",
             "http://100.64.0.1/",
+            "http://192.0.0.8/",
+            "http://198.18.0.1/",
+            "http://198.19.255.1/",
+            "http://[2002:7f00:1::]/",
+            "http://[2002:a9fe:a9fe::]/",
+            "http://[64:ff9b:1::a9fe:a9fe]/",
+            "http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/",
+            "http://[fec0::1]/",
+            "http://[100::1]/",
             "http://224.0.0.1/",
             "http://0.0.0.0/",
             "http://[::]/",

@@ -61,7 +61,23 @@ pub async fn start(config: Config) -> Result<RunningServer> {
         .map_err(|e| Error::new(ErrorKind::Server, format!("cannot listen on {}: {e}", config.server.listen)))?;
     let addr = listener.local_addr().map_err(|e| Error::new(ErrorKind::Server, e.to_string()))?;
     let public_url = config.public_url(addr);
-    let egress = crate::egress::Egress::new(crate::egress::EgressPolicy::new(&config.egress)?.with_own_address(addr))?;
+    // Bound now, so that egress counts it among the gateway's own addresses.
+    let metrics_listener =
+        match config.metrics.listen {
+            Some(metrics_listen) => Some(tokio::net::TcpListener::bind(metrics_listen).await.map_err(|e| {
+                Error::invalid_field("metrics.listen", format!("cannot listen on {metrics_listen}: {e}"))
+            })?),
+            None => None,
+        };
+    let metrics_addr = metrics_listener.as_ref().and_then(|l| l.local_addr().ok());
+    let own_addresses = |policy: crate::egress::EgressPolicy| {
+        let policy = policy.with_own_address(addr);
+        match metrics_addr {
+            Some(metrics) => policy.with_own_address(metrics),
+            None => policy,
+        }
+    };
+    let egress = crate::egress::Egress::new(own_addresses(crate::egress::EgressPolicy::new(&config.egress)?))?;
     let api_clients = config
         .api_clients
         .iter()
@@ -80,7 +96,7 @@ pub async fn start(config: Config) -> Result<RunningServer> {
         if config.webhooks.allow_loopback {
             allow.push("127.0.0.1".into());
         }
-        let policy = crate::egress::EgressPolicy::new(&crate::egress::EgressConfig { allow })?.with_own_address(addr);
+        let policy = own_addresses(crate::egress::EgressPolicy::new(&crate::egress::EgressConfig { allow })?);
         for (n, endpoint) in config.webhooks.endpoints.iter().enumerate() {
             crate::webhooks::check_events(&endpoint.events, &format!("webhooks.endpoints[{n}].events"))?;
         }
@@ -125,18 +141,10 @@ pub async fn start(config: Config) -> Result<RunningServer> {
     }
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let drain = std::time::Duration::from_secs(server.shutdown_drain_secs);
-    let metrics_addr = match state.config.metrics.listen {
-        Some(metrics_listen) => {
-            crate::telemetry::metrics::install();
-            let metrics_listener = tokio::net::TcpListener::bind(metrics_listen).await.map_err(|e| {
-                Error::invalid_field("metrics.listen", format!("cannot listen on {metrics_listen}: {e}"))
-            })?;
-            let bound = metrics_listener.local_addr().ok();
-            tokio::spawn(crate::telemetry::scrape::serve(metrics_listener, state.clone(), stopped.clone()));
-            bound
-        }
-        None => None,
-    };
+    if let Some(metrics_listener) = metrics_listener {
+        crate::telemetry::metrics::install();
+        tokio::spawn(crate::telemetry::scrape::serve(metrics_listener, state.clone(), stopped.clone()));
+    }
     let task = tokio::spawn(crate::listener::serve(listener, app, limits, stopped, drain));
     tokio::spawn(retention_loop(Arc::downgrade(&state)));
     tokio::spawn(reload_on_catalog_change(Arc::downgrade(&state)));

@@ -1234,3 +1234,77 @@ async fn invented_http_methods_do_not_mint_metric_series() {
     assert!(!scraped.contains("INVENTED"), "no invented method is a label value");
     assert!(scraped.contains("http_request_method=\"_OTHER\""), "they are counted as _OTHER");
 }
+
+/// Issue 22 #10: from its first moment on disk, nothing of the data dir — the dir itself, the
+/// key files, the database — can be opened by another local user (no window before a chmod).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_data_dir_and_keys_are_never_readable_by_others() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let data_dir = std::env::temp_dir().join(format!("agentkit-first-start-{}", uuid::Uuid::new_v4().simple()));
+    let _dir = tempdir::Dir(data_dir.clone());
+    let started = Arc::new(AtomicBool::new(false));
+    // A racing reader: notes every mode it ever sees while the gateway starts for the first time.
+    let watcher = {
+        let (dir, started) = (data_dir.clone(), started.clone());
+        std::thread::spawn(move || {
+            let mut seen: Vec<(String, u32)> = Vec::new();
+            while !started.load(Ordering::Acquire) {
+                let paths = std::iter::once(dir.clone())
+                    .chain(std::fs::read_dir(&dir).into_iter().flatten().flatten().map(|e| e.path()));
+                for path in paths {
+                    if let Ok(meta) = std::fs::metadata(&path) {
+                        let mode = meta.permissions().mode() & 0o777;
+                        if mode & 0o077 != 0 {
+                            seen.push((path.display().to_string(), mode));
+                        }
+                    }
+                }
+            }
+            seen
+        })
+    };
+    let mut config = agentkit_server::Config::parse("[server]\nlisten = \"127.0.0.1:0\"\n", "first.toml").unwrap();
+    config.server.data_dir = data_dir.clone();
+    let _server = agentkit_server::start(config).await.unwrap();
+    started.store(true, Ordering::Release);
+    let exposed = watcher.join().unwrap();
+    assert!(exposed.is_empty(), "readable by others during the first start: {exposed:?}");
+    for name in ["vault.keys", "signing.key"] {
+        let mode = std::fs::metadata(data_dir.join(name)).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{name}");
+    }
+}
+
+/// Issue 22 #4: a failed token request with a huge `client_id` is refused before it is logged
+/// or audited; audit fields are bounded whatever writes them.
+#[tokio::test]
+async fn failed_logins_cannot_grow_the_audit_trail_without_bound() {
+    let gw = gateway("").await;
+    let huge = "x".repeat(200_000);
+    for _ in 0..5 {
+        let resp = gw
+            .http
+            .post(format!("{}/oauth/token", gw.url))
+            .form(&[("grant_type", "client_credentials"), ("client_id", huge.as_str()), ("client_secret", "s")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 400);
+        assert!(resp.text().await.unwrap().contains("client_id"));
+    }
+    // A wrong secret for a plausible id is still audited, as before.
+    let resp = gw
+        .http
+        .post(format!("{}/oauth/token", gw.url))
+        .form(&[("grant_type", "client_credentials"), ("client_id", "nobody"), ("client_secret", "s")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401);
+    let (status, body) = gw.call("admin", reqwest::Method::GET, "/api/v1/audit?page_size=100", None).await;
+    assert_eq!(status, 200, "{body}");
+    let text = body.to_string();
+    assert!(text.contains("nobody"), "the failed login is on the trail: {text}");
+    assert!(text.len() < 20_000, "no huge field reached the trail ({} bytes)", text.len());
+}

@@ -12,6 +12,9 @@ use crate::config::sha256_hex;
 use crate::credentials::tokens::{now_unix, AccessClaims};
 use crate::state::SharedState;
 
+/// Longest client id the token endpoint looks at.
+const MAX_CLIENT_ID_LEN: usize = 128;
+
 fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
     (status, Json(OAuthErrorBody { error: error.into(), error_description: description.into() })).into_response()
 }
@@ -30,6 +33,14 @@ pub async fn issue_token(State(state): State<SharedState>, body: Bytes) -> Respo
     let (client_id, secret) = (field("client_id"), field("client_secret"));
     if client_id.is_empty() || secret.is_empty() {
         return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "client_id and client_secret are required");
+    }
+    // Checked before anything logs or records it: an unauthenticated caller chooses this text.
+    if client_id.len() > MAX_CLIENT_ID_LEN || client_id.chars().any(char::is_control) {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            &format!("client_id must be at most {MAX_CLIENT_ID_LEN} bytes without control characters"),
+        );
     }
     crate::telemetry::record_client_id(client_id);
     let valid = state.api_clients.get(client_id).is_some_and(|c| digest_eq(&c.secret_sha256, &sha256_hex(secret)));

@@ -126,21 +126,42 @@ async fn postgres_tools_on_a_real_cluster() {
     // COPY ... TO PROGRAM, SET TRANSACTION READ WRITE in a function).
     let err = run(&actions, "root", "postgres_query", json!({"sql": "SELECT 1"})).await.unwrap_err();
     assert!(err.message().contains("superuser"), "{}", err.message());
-    // Session state never outlives its call: an advisory lock taken in one call is gone in the next.
-    let locked =
-        run(&actions, "analyst", "postgres_query", json!({"sql": "SELECT pg_advisory_lock(42) IS NULL AS locked"}))
-            .await
-            .unwrap();
-    assert_eq!(locked["row_count"], 1, "{locked}");
-    let held = run(
+    // Session state never outlives its call: the session is reset before the call returns, so an
+    // advisory lock taken in one call is gone when the next call starts, whichever of the pool's
+    // connections that one gets. (A reset left to run after the connection went back to the pool
+    // raced the next call, which could run on another connection while the lock was still held.)
+    let advisory_locks = || async {
+        run(
+            &actions,
+            "analyst",
+            "postgres_query",
+            json!({"sql": "SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory'"}),
+        )
+        .await
+        .unwrap()["rows"]
+            .clone()
+    };
+    for round in 0..20 {
+        let sql = format!("SELECT pg_advisory_lock({}) IS NULL AS locked", 1000 + round);
+        let locked = run(&actions, "analyst", "postgres_query", json!({ "sql": sql })).await.unwrap();
+        assert_eq!(locked["row_count"], 1, "{locked}");
+        assert_eq!(
+            advisory_locks().await,
+            json!([[0]]),
+            "round {round}: the advisory lock was released with the session reset"
+        );
+    }
+    // The same when the call fails after taking the lock (its transaction is abandoned).
+    let err = run(
         &actions,
         "analyst",
         "postgres_query",
-        json!({"sql": "SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory'"}),
+        json!({"sql": "SELECT pg_advisory_lock(42), pg_sleep(30)", "timeout_ms": 300}),
     )
     .await
-    .unwrap();
-    assert_eq!(held["rows"], json!([[0]]), "the advisory lock was released with the session reset");
+    .unwrap_err();
+    assert!(err.message().contains("timeout"), "{}", err.message());
+    assert_eq!(advisory_locks().await, json!([[0]]), "the lock of a failed call was released");
 
     // Rows stop at the byte budget too: 40 rows of 256 KiB each are cut well before the row cap,
     // and a single 8 MiB row never leaves the database.

@@ -108,20 +108,61 @@ impl SqlPools {
             .max_connections(4)
             .acquire_timeout(Duration::from_secs(10))
             .idle_timeout(Duration::from_secs(60))
-            // Session state (advisory locks, settings, prepared statements, temp tables) never
-            // outlives the call that made it; a connection that cannot be reset is closed.
-            .after_release(|conn, _| Box::pin(async move { Ok(conn.execute("DISCARD ALL").await.is_ok()) }))
+            // No `after_release` reset: it runs in a task after the connection is dropped, so
+            // the next call could start on another connection while this one still held its
+            // session state. Every checkout goes through `CallConnection`, which resets first.
             .connect_lazy_with(options);
         // Checked once per pool (a pool lives as long as the account's credentials).
         if read_only {
-            let mut conn = pool.acquire().await.map_err(|e| db_error(tool_name, e))?;
-            refuse_unsafe_read_role(&mut conn).await.map_err(|e| db_error(tool_name, e))?;
+            let mut conn = CallConnection::acquire(&pool).await.map_err(|e| db_error(tool_name, e))?;
+            let checked = refuse_unsafe_read_role(&mut conn.conn).await;
+            conn.release().await;
+            checked.map_err(|e| db_error(tool_name, e))?;
         }
         self.pools
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(account_id.to_string(), (fingerprint, pool.clone(), std::time::Instant::now()));
         Ok(pool)
+    }
+}
+
+/// A pool connection held for one call. Session state its statements leave (advisory locks,
+/// settings, prepared statements, temporary tables, LISTEN) is reset with `DISCARD ALL` in
+/// [`CallConnection::release`], which the call awaits before it returns, so no later call — on
+/// this connection or another — ever sees it. A connection that was not reset (the call was
+/// cancelled midway, or the reset failed) is closed instead of going back to the pool.
+struct CallConnection {
+    conn: sqlx::pool::PoolConnection<Postgres>,
+    reset: bool,
+}
+
+impl CallConnection {
+    async fn acquire(pool: &PgPool) -> std::result::Result<CallConnection, sqlx::Error> {
+        Ok(CallConnection { conn: pool.acquire().await?, reset: false })
+    }
+
+    /// Resets the session (a transaction the call abandoned is rolled back first: sqlx sends
+    /// the queued ROLLBACK ahead of the next statement) and returns the connection to the pool;
+    /// closes it when the reset fails.
+    async fn release(mut self) {
+        let reset = async {
+            // sqlx's own statement cache would otherwise name statements DISCARD ALL removed.
+            sqlx::Connection::clear_cached_statements(&mut *self.conn).await?;
+            self.conn.execute("DISCARD ALL").await
+        };
+        self.reset = reset.await.is_ok();
+        if !self.reset {
+            self.conn.close_on_drop();
+        }
+    }
+}
+
+impl Drop for CallConnection {
+    fn drop(&mut self) {
+        if !self.reset {
+            self.conn.close_on_drop();
+        }
     }
 }
 
@@ -387,9 +428,24 @@ pub async fn run_sql_tool(
     let (statement, params) = render(def, input)?;
     let (options, fingerprint) = connect_options(creds)?;
     let pool = pools.pool(egress, account_id, &options, fingerprint, !connection.allow_writes, tool_name).await?;
+    let mut conn = CallConnection::acquire(&pool).await.map_err(|e| db_error(tool_name, e))?;
+    let result = run_statement(&mut conn.conn, tool_name, def, statement, params, input).await;
+    conn.release().await;
+    result
+}
+
+/// Runs the statement in its own transaction on `conn` (rolled back unless it is a write).
+async fn run_statement(
+    conn: &mut sqlx::PgConnection,
+    tool_name: &str,
+    def: &SqlDef,
+    statement: String,
+    params: Vec<Value>,
+    input: &Map<String, Value>,
+) -> Result<Value> {
     let timeout_ms = limit(input, "timeout_ms", DEFAULT_TIMEOUT_MS, TIMEOUT_CEILING_MS);
     let fail = |e| db_error(tool_name, e);
-    let mut tx = pool.begin().await.map_err(fail)?;
+    let mut tx = sqlx::Connection::begin(conn).await.map_err(fail)?;
     if !def.write {
         tx.execute("SET TRANSACTION READ ONLY").await.map_err(fail)?;
     }

@@ -66,8 +66,11 @@ pub struct Store {
     /// fault, an unreachable database).
     last_storage_failure: Arc<std::sync::Mutex<Option<std::time::Instant>>>,
     /// The last write probe of `/readyz` and when it ran.
-    write_probe: Arc<tokio::sync::Mutex<Option<(std::time::Instant, std::result::Result<(), String>)>>>,
+    write_probe: Arc<tokio::sync::Mutex<Option<WriteProbe>>>,
 }
+
+/// A write probe's answer and when it was taken.
+type WriteProbe = (std::time::Instant, std::result::Result<(), String>);
 
 /// The database engine behind the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -108,9 +108,11 @@ const SQLITE_PRAGMAS: [&str; 4] = [
     "PRAGMA busy_timeout = 5000",
 ];
 
-/// How long a request waits for a database connection before it is answered 503: a stopped
-/// PostgreSQL fails requests fast instead of holding them for sqlx's default 30 s.
-const ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
+/// How long a request waits for a query connection before it is answered 503: a stopped
+/// PostgreSQL fails requests well before sqlx's default 30 s, while a busy pool under load still
+/// gets its turn. (Refresh-lock connections keep waiting: a refresh queued behind another
+/// replica's lock holds one by design.)
+const ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// How long `/readyz` waits for the database; it answers within about a second either way.
 const READINESS_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(900);
@@ -293,7 +295,6 @@ impl Store {
             Engine::Postgres => Some(
                 AnyPoolOptions::new()
                     .max_connections(REFRESH_LOCK_CONNECTIONS)
-                    .acquire_timeout(ACQUIRE_TIMEOUT)
                     .min_connections(0)
                     .connect_with(AnyConnectOptions::from_str(url).map_err(bad_url)?)
                     .await

@@ -75,6 +75,17 @@ async fn account_exists(http: &reqwest::Client, base: &str, token: &str, identif
     }
 }
 
+/// The acknowledged identifiers the gateway cannot find.
+async fn missing_accounts(http: &reqwest::Client, base: &str, token: &str, acknowledged: &[String]) -> Vec<String> {
+    let mut missing = Vec::new();
+    for id in acknowledged {
+        if !account_exists(http, base, token, id).await {
+            missing.push(id.clone());
+        }
+    }
+    missing
+}
+
 async fn readyz(http: &reqwest::Client, base: &str) -> u16 {
     http.get(format!("{base}/readyz")).send().await.unwrap().status().as_u16()
 }
@@ -151,12 +162,7 @@ async fn a_full_disk_fails_writes_and_every_acknowledged_write_is_kept() {
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     calls.abort();
-    let mut missing: Vec<&String> = Vec::new();
-    for id in &acknowledged {
-        if !account_exists(&http, &base, &token, id).await {
-            missing.push(id);
-        }
-    }
+    let missing = missing_accounts(&http, &base, &token, &acknowledged).await;
     assert!(
         missing.is_empty(),
         "{} of {} acknowledged accounts missing: {missing:?}",
@@ -167,11 +173,7 @@ async fn a_full_disk_fails_writes_and_every_acknowledged_write_is_kept() {
     let gateway = gateway.crash_and_restart();
     let base = gateway.env["SCALEKIT_ENV_URL"].clone();
     let token = gateway.api_token().await;
-    for id in &acknowledged {
-        if !account_exists(&http, &base, &token, id).await {
-            missing.push(id);
-        }
-    }
+    let missing = missing_accounts(&http, &base, &token, &acknowledged).await;
     assert!(
         missing.is_empty(),
         "after a restart {} of {} acknowledged accounts missing: {missing:?}",

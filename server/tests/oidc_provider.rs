@@ -230,55 +230,76 @@ async fn against_a_real_oidc_provider() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+/// A gateway whose MCP clients sign in through the app's OIDC provider (`user` signs in there;
+/// `identifier_claim = "email"`), an MCP config on it, and a registered MCP client with the
+/// authorize URL it sends the user's browser to (PKCE, resource).
+struct McpSignIn {
+    _provider: Killed,
+    _gateway: Killed,
+    base: String,
+    client_id: String,
+    redirect: &'static str,
+    verifier: String,
+    resource: String,
+    authorize: url::Url,
+}
+
+impl McpSignIn {
+    async fn start(dir: &Path, user: &str) -> McpSignIn {
+        std::fs::create_dir_all(dir).unwrap();
+        let port = free_port();
+        let base = format!("http://127.0.0.1:{port}");
+        let (provider, issuer) = start_provider_for(&format!("{base}/mcp/oauth/oidc/callback"), user);
+        let extra = format!(
+            "[mcp_oauth.oidc]\nissuer = \"{issuer}\"\nclient_id = \"agentkit-gateway\"\nclient_secret = \"gateway-secret\"\nidentifier_claim = \"email\"\n"
+        );
+        let config = write_config(dir, port, &issuer, &extra);
+        let gateway = start_gateway(&config, port, None).await;
+        let actions =
+            Actions::new(ScalekitClient::new(&base, "skc_test", "test-secret", ClientOptions::default()).unwrap());
+        let created = call(
+            &actions,
+            Operation::McpCreateConfig,
+            json!({"name": "oidc-signin", "connection_tool_mappings": [{"connection_name": "oidc", "tools": []}]}),
+        )
+        .await
+        .unwrap();
+        let resource = created["config"]["mcp_server_url"].as_str().unwrap().to_string();
+        let redirect = "http://localhost:9/callback";
+        let registered: Value = reqwest::Client::new()
+            .post(format!("{base}/mcp/oauth/register"))
+            .json(&json!({"redirect_uris": [redirect], "client_name": "oidc test client"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let client_id = registered["client_id"].as_str().unwrap().to_string();
+        let (verifier, challenge) = agentkit_server::credentials::oauth::pkce_pair();
+        let mut authorize = url::Url::parse(&format!("{base}/mcp/oauth/authorize")).unwrap();
+        authorize
+            .query_pairs_mut()
+            .append_pair("response_type", "code")
+            .append_pair("client_id", &client_id)
+            .append_pair("redirect_uri", redirect)
+            .append_pair("code_challenge", &challenge)
+            .append_pair("code_challenge_method", "S256")
+            .append_pair("state", "st-1")
+            .append_pair("resource", &resource);
+        McpSignIn { _provider: provider, _gateway: gateway, base, client_id, redirect, verifier, resource, authorize }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mcp_clients_sign_in_through_the_apps_oidc_provider() {
     let dir = std::env::temp_dir().join(format!("agentkit-mcp-oidc-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    let (_provider, issuer) = start_provider(&format!("{base}/mcp/oauth/oidc/callback"));
-    let extra = format!(
-        "[mcp_oauth.oidc]\nissuer = \"{issuer}\"\nclient_id = \"agentkit-gateway\"\nclient_secret = \"gateway-secret\"\nidentifier_claim = \"email\"\n"
-    );
-    let config = write_config(&dir, port, &issuer, &extra);
-    let _gateway = start_gateway(&config, port, None).await;
-    let actions =
-        Actions::new(ScalekitClient::new(&base, "skc_test", "test-secret", ClientOptions::default()).unwrap());
-    let created = call(
-        &actions,
-        Operation::McpCreateConfig,
-        json!({"name": "oidc-signin", "connection_tool_mappings": [{"connection_name": "oidc", "tools": []}]}),
-    )
-    .await
-    .unwrap();
-    let resource = created["config"]["mcp_server_url"].as_str().unwrap().to_string();
-
-    // An MCP client registers, then sends the user's browser to authorize (PKCE, resource).
+    let sign_in = McpSignIn::start(&dir, "oidc-user").await;
+    let (base, client_id, redirect) = (sign_in.base.as_str(), sign_in.client_id.as_str(), sign_in.redirect);
+    let (verifier, resource) = (sign_in.verifier.as_str(), sign_in.resource.as_str());
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let redirect = "http://localhost:9/callback";
-    let registered: Value = http
-        .post(format!("{base}/mcp/oauth/register"))
-        .json(&json!({"redirect_uris": [redirect], "client_name": "oidc test client"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let client_id = registered["client_id"].as_str().unwrap();
-    let (verifier, challenge) = agentkit_server::credentials::oauth::pkce_pair();
-    let mut authorize = url::Url::parse(&format!("{base}/mcp/oauth/authorize")).unwrap();
-    authorize
-        .query_pairs_mut()
-        .append_pair("response_type", "code")
-        .append_pair("client_id", client_id)
-        .append_pair("redirect_uri", redirect)
-        .append_pair("code_challenge", &challenge)
-        .append_pair("code_challenge_method", "S256")
-        .append_pair("state", "st-1")
-        .append_pair("resource", &resource);
     // The browser: the gateway → the app's OIDC provider (signs `oidc-user` in) → back → consent.
-    let consent = common::browser().get(authorize.as_str()).send().await.unwrap();
+    let consent = common::browser().get(sign_in.authorize.as_str()).send().await.unwrap();
     assert_eq!(consent.status(), 200);
     let page = consent.text().await.unwrap();
     assert!(page.contains("oidc-user@example.test"), "the provider's email claim names the user: {page}");
@@ -302,8 +323,8 @@ async fn mcp_clients_sign_in_through_the_apps_oidc_provider() {
             ("code", &query["code"]),
             ("client_id", client_id),
             ("redirect_uri", redirect),
-            ("code_verifier", &verifier),
-            ("resource", &resource),
+            ("code_verifier", verifier),
+            ("resource", resource),
         ])
         .send()
         .await
@@ -317,7 +338,7 @@ async fn mcp_clients_sign_in_through_the_apps_oidc_provider() {
     let meta = json!({"io.modelcontextprotocol/protocolVersion": "2026-07-28",
                       "io.modelcontextprotocol/clientCapabilities": {}});
     let discovered: Value = http
-        .post(&resource)
+        .post(resource)
         .bearer_auth(access_token)
         .header("mcp-protocol-version", "2026-07-28")
         .header("mcp-method", "server/discover")
@@ -338,48 +359,8 @@ async fn mcp_clients_sign_in_through_the_apps_oidc_provider() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unverified_email_never_signs_an_mcp_client_in() {
     let dir = std::env::temp_dir().join(format!("agentkit-mcp-oidc-unverified-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    let (_provider, issuer) = start_provider_for(&format!("{base}/mcp/oauth/oidc/callback"), "unverified-victim");
-    let extra = format!(
-        "[mcp_oauth.oidc]\nissuer = \"{issuer}\"\nclient_id = \"agentkit-gateway\"\nclient_secret = \"gateway-secret\"\nidentifier_claim = \"email\"\n"
-    );
-    let config = write_config(&dir, port, &issuer, &extra);
-    let _gateway = start_gateway(&config, port, None).await;
-    let actions =
-        Actions::new(ScalekitClient::new(&base, "skc_test", "test-secret", ClientOptions::default()).unwrap());
-    let created = call(
-        &actions,
-        Operation::McpCreateConfig,
-        json!({"name": "oidc-unverified", "connection_tool_mappings": [{"connection_name": "oidc", "tools": []}]}),
-    )
-    .await
-    .unwrap();
-    let resource = created["config"]["mcp_server_url"].as_str().unwrap().to_string();
-    let http = reqwest::Client::new();
-    let redirect = "http://localhost:9/callback";
-    let registered: Value = http
-        .post(format!("{base}/mcp/oauth/register"))
-        .json(&json!({"redirect_uris": [redirect], "client_name": "unverified test client"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let (_, challenge) = agentkit_server::credentials::oauth::pkce_pair();
-    let mut authorize = url::Url::parse(&format!("{base}/mcp/oauth/authorize")).unwrap();
-    authorize
-        .query_pairs_mut()
-        .append_pair("response_type", "code")
-        .append_pair("client_id", registered["client_id"].as_str().unwrap())
-        .append_pair("redirect_uri", redirect)
-        .append_pair("code_challenge", &challenge)
-        .append_pair("code_challenge_method", "S256")
-        .append_pair("state", "st-1")
-        .append_pair("resource", &resource);
-    let answer = common::browser().get(authorize.as_str()).send().await.unwrap();
+    let sign_in = McpSignIn::start(&dir, "unverified-victim").await;
+    let answer = common::browser().get(sign_in.authorize.as_str()).send().await.unwrap();
     let page = answer.text().await.unwrap();
     assert!(!page.contains("unverified-victim@example.test"), "no consent page for the unverified address: {page}");
     assert!(!page.contains("name=signin"), "no sign-in to approve: {page}");

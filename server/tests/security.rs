@@ -180,6 +180,25 @@ impl Gateway {
     }
 }
 
+/// Whether the gateway closes `conn` (EOF, perhaps after an error answer) within `within`.
+async fn closed_by_gateway(conn: &mut tokio::net::TcpStream, within: std::time::Duration) -> bool {
+    use tokio::io::AsyncReadExt;
+    let mut rest = Vec::new();
+    tokio::time::timeout(within, conn.read_to_end(&mut rest)).await.is_ok()
+}
+
+/// `/healthz` answers 200 within `within` while the gateway is under `load`.
+async fn answers_healthz_within(gw: &Gateway, within: std::time::Duration, load: &str) {
+    let started = std::time::Instant::now();
+    let resp =
+        tokio::time::timeout(std::time::Duration::from_secs(10), gw.http.get(format!("{}/healthz", gw.url)).send())
+            .await
+            .unwrap_or_else(|_| panic!("healthz answers while {load}"))
+            .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(started.elapsed() < within, "{:?}", started.elapsed());
+}
+
 fn assert_refused_naming(status: u16, body: &Value, host: &str) {
     let text = body.to_string();
     assert_eq!(status, 403, "{text}");
@@ -751,7 +770,7 @@ async fn mcp_batches_are_capped_and_sessions_belong_to_their_url() {
 
 #[tokio::test]
 async fn half_sent_requests_cannot_hold_the_gateway() {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::io::AsyncWriteExt;
     let gw = gateway("max_connections = 40\nheader_read_timeout_secs = 1\n").await;
     let addr = gw.url.trim_start_matches("http://").to_string();
     // Slowloris without credentials: more half-sent requests than the gateway holds connections.
@@ -762,19 +781,11 @@ async fn half_sent_requests_cannot_hold_the_gateway() {
         idle.push(conn);
     }
     // The gateway still answers: held connections time out and new clients get their turn.
-    let started = std::time::Instant::now();
-    let resp =
-        tokio::time::timeout(std::time::Duration::from_secs(10), gw.http.get(format!("{}/healthz", gw.url)).send())
-            .await
-            .expect("healthz answers while half-sent requests are open")
-            .unwrap();
-    assert_eq!(resp.status(), 200);
-    assert!(started.elapsed() < std::time::Duration::from_secs(5), "{:?}", started.elapsed());
+    answers_healthz_within(&gw, std::time::Duration::from_secs(5), "half-sent requests are open").await;
     // And the half-sent ones were closed by the gateway (EOF or a 408), not held forever.
     let mut closed = 0;
     for conn in idle.iter_mut().take(10) {
-        let mut buf = Vec::new();
-        if tokio::time::timeout(std::time::Duration::from_secs(5), conn.read_to_end(&mut buf)).await.is_ok() {
+        if closed_by_gateway(conn, std::time::Duration::from_secs(5)).await {
             closed += 1;
         }
     }
@@ -1077,18 +1088,10 @@ async fn idle_connections_are_closed_and_one_address_cannot_hold_them_all() {
         }
         idle.push(conn);
     }
-    let started = std::time::Instant::now();
-    let resp =
-        tokio::time::timeout(std::time::Duration::from_secs(10), gw.http.get(format!("{}/healthz", gw.url)).send())
-            .await
-            .expect("healthz answers while idle connections are open")
-            .unwrap();
-    assert_eq!(resp.status(), 200);
-    assert!(started.elapsed() < std::time::Duration::from_secs(6), "{:?}", started.elapsed());
+    answers_healthz_within(&gw, std::time::Duration::from_secs(6), "idle connections are open").await;
     for (i, conn) in idle.iter_mut().enumerate() {
-        let mut rest = Vec::new();
-        let read = tokio::time::timeout(std::time::Duration::from_secs(5), conn.read_to_end(&mut rest)).await;
-        assert!(read.is_ok(), "connection {i} (kind {}) was closed by the gateway", i % 3);
+        let closed = closed_by_gateway(conn, std::time::Duration::from_secs(5)).await;
+        assert!(closed, "connection {i} (kind {}) was closed by the gateway", i % 3);
     }
 
     // One address holds at most max_connections_per_ip; the next is closed at once.
@@ -1099,9 +1102,8 @@ async fn idle_connections_are_closed_and_one_address_cannot_hold_them_all() {
         held.push(tokio::net::TcpStream::connect(&addr).await.unwrap());
     }
     let mut extra = tokio::net::TcpStream::connect(&addr).await.unwrap();
-    let mut rest = Vec::new();
-    let closed = tokio::time::timeout(std::time::Duration::from_secs(3), extra.read_to_end(&mut rest)).await;
-    assert!(closed.is_ok(), "a sixth connection from the same address is closed");
+    let closed = closed_by_gateway(&mut extra, std::time::Duration::from_secs(3)).await;
+    assert!(closed, "a sixth connection from the same address is closed");
     drop(held);
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     let resp = gw.http.get(format!("{}/healthz", gw.url)).send().await.unwrap();

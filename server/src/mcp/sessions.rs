@@ -116,7 +116,8 @@ pub const STREAM_QUEUE_BYTES: usize = 16 * 1024 * 1024;
 /// The sending side of a legacy SSE session's answer queue, bounded in messages and bytes.
 #[derive(Clone)]
 pub(crate) struct SessionStream {
-    queue: mpsc::Sender<QueuedAnswer>,
+    queue: mpsc::Sender<String>,
+    /// Bytes of serialized answers queued and not yet taken by the stream.
     queued_bytes: Arc<AtomicUsize>,
 }
 
@@ -128,40 +129,29 @@ pub(crate) enum QueueFull {
     Closed,
 }
 
-/// One serialized answer; gives its bytes back to the queue's count when the stream takes it.
-struct QueuedAnswer {
-    text: String,
-    queued_bytes: Arc<AtomicUsize>,
-}
-
-impl Drop for QueuedAnswer {
-    fn drop(&mut self) {
-        self.queued_bytes.fetch_sub(self.text.len(), Ordering::AcqRel);
-    }
-}
-
 /// Room for one answer, taken before the message that produces it runs.
 pub(crate) struct AnswerSlot {
-    permit: mpsc::OwnedPermit<QueuedAnswer>,
+    permit: mpsc::OwnedPermit<String>,
     queued_bytes: Arc<AtomicUsize>,
 }
 
 impl AnswerSlot {
     pub(crate) fn send(self, text: String) {
         self.queued_bytes.fetch_add(text.len(), Ordering::AcqRel);
-        self.permit.send(QueuedAnswer { text, queued_bytes: self.queued_bytes });
+        self.permit.send(text);
     }
 }
 
-/// The receiving side, read by the SSE response.
-pub(crate) struct StreamAnswers(mpsc::Receiver<QueuedAnswer>);
+/// The receiving side, read by the SSE response (what it never takes goes with the stream).
+pub(crate) struct StreamAnswers {
+    answers: mpsc::Receiver<String>,
+    queued_bytes: Arc<AtomicUsize>,
+}
 
 impl StreamAnswers {
     pub(crate) async fn recv(&mut self) -> Option<String> {
-        let mut answer = self.0.recv().await?;
-        // The text leaves the queue here; `answer` then drops empty, giving back nothing more.
-        let text = std::mem::take(&mut answer.text);
-        answer.queued_bytes.fetch_sub(text.len(), Ordering::AcqRel);
+        let text = self.answers.recv().await?;
+        self.queued_bytes.fetch_sub(text.len(), Ordering::AcqRel);
         Some(text)
     }
 }
@@ -169,7 +159,8 @@ impl StreamAnswers {
 impl SessionStream {
     pub(crate) fn new() -> (SessionStream, StreamAnswers) {
         let (queue, answers) = mpsc::channel(STREAM_QUEUE_MESSAGES);
-        (SessionStream { queue, queued_bytes: Default::default() }, StreamAnswers(answers))
+        let queued_bytes = Arc::new(AtomicUsize::new(0));
+        (SessionStream { queue, queued_bytes: queued_bytes.clone() }, StreamAnswers { answers, queued_bytes })
     }
 
     /// Room for one more answer, unless the stream holds its limit of messages or bytes.

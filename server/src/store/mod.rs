@@ -167,39 +167,33 @@ const RETRY_AFTER_SECS: u64 = 5;
 /// disk, an I/O fault, a busy or unreachable database is 503 with `Retry-After` (the write was
 /// not made; trying again later can work); anything else a 500. Details go to the log only.
 pub(crate) fn db_error(e: sqlx::Error) -> Error {
-    let unavailable = |why: &str| {
-        tracing::error!(error = %e, "database error: {why}");
-        Error::new(ErrorKind::Unavailable, format!("the database {why}; nothing was changed, try again later"))
-            .with_retry_after(Some(RETRY_AFTER_SECS))
-    };
-    match &e {
-        sqlx::Error::Database(db) if db.is_unique_violation() => {
+    if let sqlx::Error::Database(db) = &e {
+        if db.is_unique_violation() {
             return Error::new(
                 ErrorKind::Conflict,
                 "a connected account for this connection and identifier already exists",
             );
         }
-        sqlx::Error::Database(db) => {
-            if let Some(why) = failure_of(db.code().as_deref()) {
-                return unavailable(why);
-            }
-        }
-        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
-            return unavailable("cannot be reached")
-        }
-        _ => {}
+    }
+    if let Some(why) = storage_failure(&e) {
+        tracing::error!(error = %e, "database error: {why}");
+        return Error::new(ErrorKind::Unavailable, format!("the database {why}; nothing was changed, try again later"))
+            .with_retry_after(Some(RETRY_AFTER_SECS));
     }
     tracing::error!(error = %e, "database error");
     Error::new(ErrorKind::Server, "database error").with_source(e)
 }
 
-/// Whether a database failure means the store cannot take writes (not a bad statement, not a
-/// conflict): what [`Store::db_error`] remembers for `/readyz`.
-fn is_storage_failure(e: &sqlx::Error) -> bool {
+/// Why a database failure means the store cannot take statements right now (not a bad
+/// statement, not a conflict), or `None`: the one classification behind [`db_error`]'s 503 and
+/// what [`Store::db_error`] remembers for `/readyz`.
+fn storage_failure(e: &sqlx::Error) -> Option<&'static str> {
     match e {
-        sqlx::Error::Database(db) => failure_of(db.code().as_deref()).is_some(),
-        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => true,
-        _ => false,
+        sqlx::Error::Database(db) => failure_of(db.code().as_deref()),
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
+            Some("cannot be reached")
+        }
+        _ => None,
     }
 }
 
@@ -385,7 +379,7 @@ impl Store {
 
     /// [`db_error`], remembering a storage failure for `/readyz`.
     pub(crate) fn db_error(&self, e: sqlx::Error) -> Error {
-        if is_storage_failure(&e) {
+        if storage_failure(&e).is_some() {
             *self.last_storage_failure.lock().unwrap_or_else(|p| p.into_inner()) = Some(std::time::Instant::now());
         }
         db_error(e)

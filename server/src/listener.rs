@@ -22,7 +22,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
@@ -125,6 +124,34 @@ impl Drop for InFlight {
     }
 }
 
+/// An answer's body that keeps its request in flight until the body is done. Everything else is
+/// the inner body's, the size hint included (so a known length still goes out as
+/// `Content-Length`, not chunked).
+struct TrackedBody {
+    inner: axum::body::Body,
+    _in_flight: InFlight,
+}
+
+impl axum::body::HttpBody for TrackedBody {
+    type Data = axum::body::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        std::pin::Pin::new(&mut self.inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
 /// Serves `app` on `listener` until `stop` turns true (then drains, at most `drain`).
 pub async fn serve(
     listener: TcpListener,
@@ -209,12 +236,9 @@ async fn serve_connection(
         let app = app.clone();
         async move {
             let res = app.oneshot(req.map(axum::body::Body::new)).await?;
-            Ok::<_, std::convert::Infallible>(res.map(move |body| {
-                axum::body::Body::new(body.map_frame(move |frame| {
-                    let _ = &in_flight;
-                    frame
-                }))
-            }))
+            Ok::<_, std::convert::Infallible>(
+                res.map(move |inner| axum::body::Body::new(TrackedBody { inner, _in_flight: in_flight })),
+            )
         }
     });
     let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service));

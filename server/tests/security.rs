@@ -197,6 +197,8 @@ async fn answers_healthz_within(gw: &Gateway, within: std::time::Duration, load:
             .unwrap();
     assert_eq!(resp.status(), 200);
     assert!(started.elapsed() < within, "{:?}", started.elapsed());
+    // The listener's request tracking keeps a known length: `Content-Length`, not chunked.
+    assert_eq!(resp.headers().get("content-length").map(|v| v.to_str().unwrap()), Some("2"));
 }
 
 fn assert_refused_naming(status: u16, body: &Value, host: &str) {

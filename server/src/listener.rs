@@ -243,12 +243,12 @@ async fn serve_connection(
     });
     let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service));
     tokio::pin!(connection);
-    // Set once the connection was told to close; an idle one that does not go gets a last grace.
-    let mut closing: Option<tokio::time::Instant> = None;
+    let mut phase = Phase::Open;
     loop {
-        let wake = match closing {
-            Some(deadline) => deadline,
-            None => tokio::time::Instant::now() + activity.quiet_left(&limits).unwrap_or(Duration::ZERO),
+        let wake = match phase {
+            Phase::Open => Some(tokio::time::Instant::now() + activity.quiet_left(&limits).unwrap_or(Duration::ZERO)),
+            Phase::Stopping => None,
+            Phase::ClosingIdle { grace_ends } => Some(grace_ends),
         };
         tokio::select! {
             ended = connection.as_mut() => {
@@ -257,22 +257,32 @@ async fn serve_connection(
                 }
                 return;
             }
-            _ = stop_requested(&mut stop), if closing.is_none() => {
-                // The listener's drain period bounds this wait.
+            _ = stop_requested(&mut stop), if matches!(phase, Phase::Open) => {
                 connection.as_mut().graceful_shutdown();
-                closing = Some(tokio::time::Instant::now() + Duration::from_secs(365 * 24 * 3600));
+                phase = Phase::Stopping;
             }
-            _ = tokio::time::sleep_until(wake) => {
-                if closing.is_some() {
+            // A disabled branch's future is built but never polled: `now` is a placeholder.
+            _ = tokio::time::sleep_until(wake.unwrap_or_else(tokio::time::Instant::now)), if wake.is_some() => {
+                if matches!(phase, Phase::ClosingIdle { .. }) {
                     return;
                 }
                 if activity.quiet_left(&limits).is_none() {
                     connection.as_mut().graceful_shutdown();
-                    closing = Some(tokio::time::Instant::now() + limits.header_read_timeout);
+                    phase = Phase::ClosingIdle { grace_ends: tokio::time::Instant::now() + limits.header_read_timeout };
                 }
             }
         }
     }
+}
+
+/// Where a connection is in its life, for the loop that watches it.
+enum Phase {
+    /// Serving; closed when it stays quiet too long.
+    Open,
+    /// Told to finish and close because the server stops (the listener's drain period bounds it).
+    Stopping,
+    /// Told to close for being idle; dropped if it has not gone by `grace_ends`.
+    ClosingIdle { grace_ends: tokio::time::Instant },
 }
 
 /// Resolves once a stop is asked for; never if nobody can ask any more (the `RunningServer` was

@@ -170,7 +170,8 @@ pub struct ServerConfig {
     /// the proxy's address: raise it to `max_connections` there).
     #[serde(default = "default_max_connections_per_ip")]
     pub max_connections_per_ip: usize,
-    /// Seconds a connection may stay open with no request in flight (HTTP/1 keep-alive, HTTP/2).
+    /// Seconds an HTTP/2 connection may stay open with no request in flight (an HTTP/1 one waits
+    /// for its next request at most `header_read_timeout_secs`).
     #[serde(default = "default_idle_timeout")]
     pub idle_timeout_secs: u64,
     /// Seconds a client has to send its first request on a new connection, and a request's

@@ -6,8 +6,9 @@
 //! at most `server.max_connections_per_ip`, beyond which its new connections are closed at once).
 //! A connection must send its first request within `server.header_read_timeout_secs` — whatever
 //! the protocol: nothing at all, or only an HTTP/2 preface, counts as not sending — and one that
-//! has no request in flight for `server.idle_timeout_secs` is closed (HTTP/1 keep-alive and
-//! HTTP/2 alike; HTTP/2 peers are also pinged, so a vanished one is noticed). Headers must arrive
+//! has no request in flight for `server.idle_timeout_secs` is closed (HTTP/2 peers are also
+//! pinged, so a vanished one is noticed; an HTTP/1 connection waiting for its next request is
+//! closed sooner, by hyper's header timer, which runs from the end of the last answer). Headers must arrive
 //! within the header timeout, request bodies within `server.request_body_timeout_secs` (a
 //! tower-http layer on the router). At start the open-file limit is raised to its hard maximum.
 //!

@@ -53,7 +53,16 @@ fn bounded_details(details: Value) -> Value {
 
 /// Appends one event for `actor` (the command line: `cli`).
 pub async fn append(store: &Store, actor: String, action: &str, target: &str, outcome: &str, details: Value) {
-    let record = AuditRecord {
+    let record = row(actor, action, target, outcome, details);
+    // A failed write is an operator's problem to see, not the caller's: the request goes on.
+    if let Err(e) = store.append_audit(&record).await {
+        tracing::error!(action, target, error = %e.message(), "an audit event could not be written");
+    }
+}
+
+/// One bounded row, stamped now with the current request's id.
+fn row(actor: String, action: &str, target: &str, outcome: &str, details: Value) -> AuditRecord {
+    AuditRecord {
         id: new_id(),
         occurred_at: Utc::now(),
         actor: bounded(&actor),
@@ -62,10 +71,6 @@ pub async fn append(store: &Store, actor: String, action: &str, target: &str, ou
         outcome: outcome.to_string(),
         request_id: current_request_id(),
         details: bounded_details(details),
-    };
-    // A failed write is an operator's problem to see, not the caller's: the request goes on.
-    if let Err(e) = store.append_audit(&record).await {
-        tracing::error!(action, target, error = %e.message(), "an audit event could not be written");
     }
 }
 
@@ -76,8 +81,8 @@ pub async fn write_notes(store: &Store, notes: Vec<AuditNote>) {
     }
 }
 
-/// An event about a connected account: its id as target, its connection, identifier and
-/// status in the details (plus `extra`).
+/// An event about a connected account, appended on its own (a read, a refusal: no change to
+/// commit it with).
 pub async fn account_event(
     store: &Store,
     action: &'static str,
@@ -85,6 +90,15 @@ pub async fn account_event(
     outcome: &'static str,
     extra: Value,
 ) {
+    if let Err(e) = store.append_audit(&account_row(action, account, outcome, extra)).await {
+        tracing::error!(action, target = %account.id, error = %e.message(), "an audit event could not be written");
+    }
+}
+
+/// The row of an event about a connected account, as the current request's: its id as target,
+/// its connection, identifier and status in the details (plus `extra`). A change commits it in
+/// its own transaction (`store::ChangeRecords`).
+pub fn account_row(action: &str, account: &crate::store::AccountRecord, outcome: &str, extra: Value) -> AuditRecord {
     let mut details = serde_json::json!({
         "connection_name": account.connection_name,
         "identifier": account.identifier,
@@ -93,5 +107,5 @@ pub async fn account_event(
     if let (Some(details), Value::Object(extra)) = (details.as_object_mut(), extra) {
         details.extend(extra);
     }
-    record(store, action, &account.id, outcome, details).await;
+    row(current_actor().unwrap_or_else(|| "system".into()), action, &account.id, outcome, details)
 }

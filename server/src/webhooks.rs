@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 
 use agentkit_core::{Error, ErrorKind, Result};
 
-use crate::store::{AccountRecord, DeliveryOutcome, Store, WebhookDelivery};
+use crate::store::{AccountRecord, ChangeRecords, DeliveryOutcome, Store, WebhookDelivery};
 
 /// The events of the published OpenAPI's `webhooks:` section.
 pub const EVENT_TYPES: &[&str] = &[
@@ -145,30 +145,39 @@ impl Webhooks {
         Ok(all)
     }
 
-    /// Queues `event_type` about `account` for every endpoint that wants it. A failure to queue
-    /// is logged, never the caller's error: the change it reports has happened.
+    /// Queues `event_type` about `account` for every endpoint that wants it, for an event that
+    /// changes nothing stored (a link was issued, tokens were fetched). A failure to queue is
+    /// logged, never the caller's error. Events of a change go with it instead
+    /// ([`Webhooks::deliveries`] into `store::ChangeRecords`).
     pub async fn emit(&self, event_type: &'static str, account: &AccountRecord, old_status: Option<&str>) {
-        if let Err(e) = self.try_emit(event_type, account, old_status).await {
+        let queued = match self.deliveries(&[(event_type, account, old_status)]).await {
+            Ok(deliveries) if deliveries.is_empty() => Ok(()),
+            Ok(deliveries) => self.store.enqueue_webhook_deliveries(&deliveries).await.map(|()| self.wake()),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = queued {
             tracing::error!(event_type, account = %account.id, error = %e.message(), "a webhook event could not be queued");
         }
     }
 
-    async fn try_emit(
+    /// The outbox rows of `events` (type, account, old status), one per event and endpoint that
+    /// wants it, to be written in the transaction of the change they report; then
+    /// [`Webhooks::wake`].
+    pub async fn deliveries(
         &self,
-        event_type: &'static str,
-        account: &AccountRecord,
-        old_status: Option<&str>,
-    ) -> Result<()> {
-        let endpoints: Vec<Endpoint> = self.endpoints().await?.into_iter().filter(|e| e.wants(event_type)).collect();
-        if endpoints.is_empty() {
-            return Ok(());
-        }
-        let event_id = format!("evt_{}", uuid::Uuid::new_v4().simple());
+        events: &[(&'static str, &AccountRecord, Option<&str>)],
+    ) -> Result<Vec<WebhookDelivery>> {
+        let endpoints = self.endpoints().await?;
         let now = Utc::now();
-        let payload = payload(&event_id, event_type, account, old_status, now).to_string();
-        let deliveries: Vec<WebhookDelivery> = endpoints
-            .iter()
-            .map(|endpoint| WebhookDelivery {
+        let mut deliveries = Vec::new();
+        for (event_type, account, old_status) in events {
+            let wanting: Vec<&Endpoint> = endpoints.iter().filter(|e| e.wants(event_type)).collect();
+            if wanting.is_empty() {
+                continue;
+            }
+            let event_id = format!("evt_{}", uuid::Uuid::new_v4().simple());
+            let payload = payload(&event_id, event_type, account, *old_status, now).to_string();
+            deliveries.extend(wanting.into_iter().map(|endpoint| WebhookDelivery {
                 id: format!("whd_{}", uuid::Uuid::new_v4().simple()),
                 event_id: event_id.clone(),
                 event_type: event_type.to_string(),
@@ -181,14 +190,22 @@ impl Webhooks {
                 last_error: None,
                 created_at: now,
                 delivered_at: None,
-            })
-            .collect();
-        self.store.enqueue_webhook_deliveries(&deliveries).await?;
-        self.wakeup.notify_one();
-        Ok(())
+            }));
+        }
+        Ok(deliveries)
     }
 
-    /// Wakes the worker (a redelivery was queued).
+    /// The records of one account change: its `audit` rows and the deliveries of its `events`,
+    /// for the store to commit with the change (then [`Webhooks::wake`]).
+    pub async fn change_records(
+        &self,
+        audit: Vec<crate::store::AuditRecord>,
+        events: &[(&'static str, &AccountRecord, Option<&str>)],
+    ) -> Result<ChangeRecords> {
+        Ok(ChangeRecords { audit, deliveries: self.deliveries(events).await? })
+    }
+
+    /// Wakes the worker (deliveries or a redelivery were queued).
     pub fn wake(&self) {
         self.wakeup.notify_one();
     }

@@ -159,3 +159,119 @@ async fn a_graceful_stop_commits_the_queued_bookkeeping() {
         assert!(stored.contains(id), "execution {id} acknowledged before the stop was not committed");
     }
 }
+
+/// What a change left in the store: the account ids, and the account ids named by each kind of
+/// report (outbox rows by event type, audit rows by action).
+struct Reports {
+    accounts: std::collections::HashSet<String>,
+    events: std::collections::HashMap<String, std::collections::HashSet<String>>,
+    audit: std::collections::HashMap<String, std::collections::HashSet<String>>,
+}
+
+async fn reports(gateway: &Gateway) -> Reports {
+    let db = sqlx::SqlitePool::connect(&format!("sqlite://{}", gateway.data_dir.join("agentkit.db").display()))
+        .await
+        .unwrap();
+    let column = |sql: &'static str| {
+        let db = db.clone();
+        async move {
+            sqlx::query(sql)
+                .fetch_all(&db)
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| (r.get::<String, _>(0), r.get::<String, _>(1)))
+                .collect::<Vec<_>>()
+        }
+    };
+    let accounts = column("SELECT id, id FROM connected_accounts").await.into_iter().map(|(id, _)| id).collect();
+    let mut events: std::collections::HashMap<String, std::collections::HashSet<String>> = Default::default();
+    for (event_type, payload) in column("SELECT event_type, payload FROM webhook_deliveries").await {
+        let payload: serde_json::Value = serde_json::from_str(&payload).unwrap();
+        events.entry(event_type).or_default().insert(payload["data"]["id"].as_str().unwrap().to_string());
+    }
+    let mut audit: std::collections::HashMap<String, std::collections::HashSet<String>> = Default::default();
+    for (action, target) in column("SELECT action, target FROM audit_events").await {
+        audit.entry(action).or_default().insert(target);
+    }
+    db.close().await;
+    Reports { accounts, events, audit }
+}
+
+/// Issue 22: a change and its reports (the webhook event in the outbox, the audit row) commit
+/// together, so a hard kill at any moment leaves either all of them or none. Before, events and
+/// audit rows were written in steps after the change: killed in between, an account existed
+/// without its `created` event, or was gone without its `deleted` one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hard_kill_never_separates_a_change_from_its_event_and_audit_row() {
+    let mut gateway = Gateway::start();
+    let hook = reqwest::Client::new()
+        .post(format!("{}/api/v1/webhook_endpoints", gateway.env["SCALEKIT_ENV_URL"]))
+        .bearer_auth(gateway.api_token().await)
+        .json(&json!({"url": "http://127.0.0.1:9/hook", "events": []}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(hook.status().as_u16(), 201);
+    let deleted_acks: Arc<Mutex<Vec<String>>> = Arc::default();
+    for round in 0..3 {
+        let actions = Arc::new(gateway.actions());
+        let mut load = Vec::new();
+        for worker in 0..3 {
+            let (actions, deleted_acks) = (actions.clone(), deleted_acks.clone());
+            load.push(tokio::spawn(async move {
+                for n in 0.. {
+                    let identifier = format!("pair-{round}-{worker}-{n}");
+                    let selector = json!({"connection_name": "gmail", "identifier": identifier});
+                    let created = dispatch(&actions, Operation::CreateConnectedAccount, selector.clone()).await;
+                    let Ok(created) = created else { return };
+                    let id = created["connected_account"]["id"].as_str().unwrap().to_string();
+                    if dispatch(&actions, Operation::DeleteConnectedAccount, selector).await.is_err() {
+                        return;
+                    }
+                    deleted_acks.lock().unwrap().push(id);
+                }
+            }));
+        }
+        tokio::time::sleep(Duration::from_millis(700 + 300 * round)).await;
+        gateway = gateway.crash_and_restart();
+        for task in load {
+            let _ = tokio::time::timeout(Duration::from_secs(30), task).await;
+        }
+    }
+
+    let found = reports(&gateway).await;
+    let none = std::collections::HashSet::new();
+    let of = |map: &std::collections::HashMap<String, std::collections::HashSet<String>>, key: &str| {
+        map.get(key).cloned().unwrap_or_else(|| none.clone())
+    };
+    let (created_events, deleted_events) =
+        (of(&found.events, "connected_account.created"), of(&found.events, "connected_account.deleted"));
+    let (created_audit, deleted_audit) =
+        (of(&found.audit, "connected_account.created"), of(&found.audit, "connected_account.deleted"));
+    let deleted_acks = deleted_acks.lock().unwrap().clone();
+    assert!(deleted_acks.len() >= 10, "the load created and deleted accounts ({})", deleted_acks.len());
+    let ever_created: std::collections::HashSet<String> = found.accounts.union(&deleted_events).cloned().collect();
+    for id in &found.accounts {
+        assert!(created_events.contains(id), "account {id} exists without its created event");
+        assert!(created_audit.contains(id), "account {id} exists without its created audit row");
+        assert!(!deleted_events.contains(id), "account {id} exists but its deleted event was queued");
+    }
+    for id in &deleted_acks {
+        assert!(deleted_events.contains(id), "acknowledged deletion of {id} has no deleted event");
+        assert!(deleted_audit.contains(id), "acknowledged deletion of {id} has no audit row");
+    }
+    for id in deleted_events.iter().chain(&deleted_audit) {
+        assert!(!found.accounts.contains(id), "account {id} was reported deleted but exists");
+    }
+    for id in created_events.iter().chain(&created_audit) {
+        assert!(ever_created.contains(id), "account {id} was reported created but never existed");
+    }
+    println!(
+        "3 hard kills under create/delete load: {} accounts, {} created events, {} deleted events, {} deletions acknowledged",
+        found.accounts.len(),
+        created_events.len(),
+        deleted_events.len(),
+        deleted_acks.len()
+    );
+}

@@ -49,14 +49,15 @@ pub async fn update(
     let credentials_changed = req.connected_account.authorization_details.is_some();
     let old_status = account.status;
     apply_credentials(&state, &mut account, req.connected_account.authorization_details)?;
-    state.store.update_account(&account).await?;
     let changed = serde_json::json!({"credentials_changed": credentials_changed});
-    crate::audit::account_event(&state.store, "connected_account.updated", &account, crate::audit::SUCCESS, changed)
-        .await;
-    state.webhooks.emit("connected_account.updated", &account, None).await;
+    let audit = crate::audit::account_row("connected_account.updated", &account, crate::audit::SUCCESS, changed);
+    let mut events = vec![("connected_account.updated", &account, None)];
     if account.status != old_status {
-        state.webhooks.emit("connected_account.status_updated", &account, Some(old_status.as_str())).await;
+        events.push(("connected_account.status_updated", &account, Some(old_status.as_str())));
     }
+    let records = state.webhooks.change_records(vec![audit], &events).await?;
+    state.store.update_account(&account, &records).await?;
+    state.webhooks.wake();
     let account = state
         .store
         .account_by_id(&account.id)
@@ -100,7 +101,11 @@ pub async fn delete(
     JsonBody(sel): JsonBody<AccountSelector>,
 ) -> ApiResult<Json<Empty>> {
     let account = resolve_account(&state, &sel).await?;
-    state.store.delete_account(&account.id).await?;
+    let deleted = "connected_account.deleted";
+    let audit = crate::audit::account_row(deleted, &account, crate::audit::SUCCESS, serde_json::Value::Null);
+    let records = state.webhooks.change_records(vec![audit], &[(deleted, &account, None)]).await?;
+    state.store.delete_account(&account.id, &records).await?;
+    state.webhooks.wake();
     // Revoke at the provider where it supports revocation (the refresh token revokes the grant).
     if let Some(token) = account.credentials.as_ref().and_then(|c| c.oauth_token.as_ref()) {
         let connection = state.connection(&account.connection_name);
@@ -110,9 +115,6 @@ pub async fn delete(
         }
     }
     tracing::info!(account = %account.id, "connected account deleted");
-    let none = serde_json::Value::Null;
-    crate::audit::account_event(&state.store, "connected_account.deleted", &account, crate::audit::SUCCESS, none).await;
-    state.webhooks.emit("connected_account.deleted", &account, None).await;
     Ok(Json(Empty {}))
 }
 

@@ -20,7 +20,7 @@ use crate::credentials::tokens::{now_unix, LinkClaims};
 use crate::domain::accounts::get_or_create;
 use crate::domain::links::issue_link;
 use crate::state::{AppState, SharedState};
-use crate::store::{AccountRecord, AuthRequest, AuthRequestStatus};
+use crate::store::{AccountRecord, AuthRequest, AuthRequestStatus, ChangeRecords};
 
 /// Where a user's browser is sent after consent must be the app's own page: https (http only on
 /// a loopback host), and on one of `server.user_verify_hosts` when the operator lists them.
@@ -250,7 +250,7 @@ pub async fn oauth_callback(State(state): State<SharedState>, RawQuery(q): RawQu
         }
         let mut waiting = account.clone();
         waiting.status = ConnectorStatus::PendingVerification;
-        let _ = state.store.update_account(&waiting).await;
+        let _ = state.store.update_account(&waiting, &ChangeRecords::default()).await;
         let mut url = match url::Url::parse(&request.user_verify_url) {
             Ok(u) => u,
             Err(_) => {
@@ -313,7 +313,7 @@ async fn collect_account_fields(
     let mut config = updated.api_config.take().and_then(|c| c.as_object().cloned()).unwrap_or_default();
     config.extend(kept);
     updated.api_config = Some(serde_json::Value::Object(config));
-    state.store.update_account(&updated).await?;
+    state.store.update_account(&updated, &ChangeRecords::default()).await?;
     Ok(updated)
 }
 
@@ -363,29 +363,24 @@ async fn activate(
     active.token_expires_at = expires_at;
     active.authorization_type = ConnectorType::Oauth;
     active.status = ConnectorStatus::Active;
-    state.store.update_account(&active).await?;
-    tracing::info!(account = %account.id, "connected account authorized");
-    crate::audit::account_event(
-        &state.store,
-        "authorization_link.completed",
-        &active,
-        crate::audit::SUCCESS,
-        serde_json::Value::Null,
-    )
-    .await;
-    state.webhooks.emit("connected_account.oauth_succeeded", &active, None).await;
+    let null = serde_json::Value::Null;
+    let mut audit =
+        vec![crate::audit::account_row("authorization_link.completed", &active, crate::audit::SUCCESS, null)];
+    let mut events = vec![("connected_account.oauth_succeeded", &active, None)];
     if account.status != active.status {
         let change = serde_json::json!({"from": account.status.as_str(), "to": active.status.as_str()});
-        crate::audit::account_event(
-            &state.store,
+        audit.push(crate::audit::account_row(
             "connected_account.status_changed",
             &active,
             crate::audit::SUCCESS,
             change,
-        )
-        .await;
-        state.webhooks.emit("connected_account.status_updated", &active, Some(account.status.as_str())).await;
+        ));
+        events.push(("connected_account.status_updated", &active, Some(account.status.as_str())));
     }
+    let records = state.webhooks.change_records(audit, &events).await?;
+    state.store.update_account(&active, &records).await?;
+    state.webhooks.wake();
+    tracing::info!(account = %account.id, "connected account authorized");
     Ok(())
 }
 

@@ -187,17 +187,12 @@ pub async fn create_account(state: &AppState, req: UpsertConnectedAccountRequest
         last_used_at: None,
     };
     apply_credentials(state, &mut account, req.connected_account.authorization_details)?;
-    state.store.insert_account(&account).await?;
+    let created = "connected_account.created";
+    let audit = crate::audit::account_row(created, &account, crate::audit::SUCCESS, serde_json::Value::Null);
+    let records = state.webhooks.change_records(vec![audit], &[(created, &account, None)]).await?;
+    state.store.insert_account(&account, &records).await?;
+    state.webhooks.wake();
     tracing::info!(account = %account.id, connection = %account.connection_name, status = account.status.as_str(), "connected account created");
-    crate::audit::account_event(
-        &state.store,
-        "connected_account.created",
-        &account,
-        crate::audit::SUCCESS,
-        serde_json::Value::Null,
-    )
-    .await;
-    state.webhooks.emit("connected_account.created", &account, None).await;
     Ok(account)
 }
 

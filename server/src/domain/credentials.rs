@@ -10,8 +10,8 @@ use crate::credentials::refresh::{access_token, expires_soon, fault_delay_before
 use crate::credentials::service_account::ServiceAccountKey;
 use crate::egress::Egress;
 use crate::state::{AppState, Registry};
-use crate::store::AccountRecord;
 use crate::store::Store;
+use crate::store::{AccountRecord, ChangeRecords};
 use agentkit_core::model::ConnectorStatus;
 use agentkit_core::{Error, ErrorKind, Result};
 use chrono::Utc;
@@ -205,9 +205,11 @@ impl Refresher {
                 fresh.token_expires_at = expires_at;
                 fresh.status = ConnectorStatus::Active;
                 // Commit (the rotated refresh token above all) before anyone uses the new token.
-                if src.store.replace_credentials(&fresh, latest.credentials.as_ref()).await? {
+                let refreshed = [("connected_account.token_refresh_succeeded", &fresh, None)];
+                let records = src.webhooks.change_records(Vec::new(), &refreshed).await?;
+                if src.store.replace_credentials(&fresh, latest.credentials.as_ref(), &records).await? {
+                    src.webhooks.wake();
                     tracing::info!(account = %id, "access token refreshed");
-                    src.webhooks.emit("connected_account.token_refresh_succeeded", &fresh, None).await;
                     return Ok(fresh);
                 }
                 // Another replica committed first: its token wins.
@@ -228,20 +230,17 @@ impl Refresher {
                 }
                 let mut expired = latest.clone();
                 expired.status = ConnectorStatus::Expired;
-                src.store.update_account(&expired).await?;
-                src.webhooks.emit("connected_account.token_refresh_failed", &expired, None).await;
+                let mut audit = Vec::new();
+                let mut events = vec![("connected_account.token_refresh_failed", &expired, None)];
                 if latest.status != expired.status {
-                    src.webhooks.emit("connected_account.status_updated", &expired, Some(latest.status.as_str())).await;
+                    events.push(("connected_account.status_updated", &expired, Some(latest.status.as_str())));
                     let change = serde_json::json!({"from": latest.status.as_str(), "to": expired.status.as_str(), "reason": "refresh token rejected"});
-                    crate::audit::account_event(
-                        src.store,
-                        "connected_account.status_changed",
-                        &expired,
-                        crate::audit::SUCCESS,
-                        change,
-                    )
-                    .await;
+                    let changed = "connected_account.status_changed";
+                    audit.push(crate::audit::account_row(changed, &expired, crate::audit::SUCCESS, change));
                 }
+                let records = src.webhooks.change_records(audit, &events).await?;
+                src.store.update_account(&expired, &records).await?;
+                src.webhooks.wake();
                 tracing::info!(account = %id, reason = %reason, "refresh token rejected: account expired");
                 Err(RefreshError::Revoked { account: Box::new(expired), reason })
             }
@@ -272,7 +271,8 @@ impl Refresher {
                 fresh.credentials = Some(credentials);
                 fresh.token_expires_at = expires_at;
                 fresh.status = ConnectorStatus::Active;
-                if src.store.replace_credentials(&fresh, latest.credentials.as_ref()).await? {
+                let no_records = ChangeRecords::default();
+                if src.store.replace_credentials(&fresh, latest.credentials.as_ref(), &no_records).await? {
                     tracing::info!(account = %latest.id, "service-account access token minted");
                     return Ok(fresh);
                 }
@@ -285,7 +285,7 @@ impl Refresher {
             Err(TokenError::Rejected(reason)) => {
                 let mut expired = latest.clone();
                 expired.status = ConnectorStatus::Expired;
-                src.store.update_account(&expired).await?;
+                src.store.update_account(&expired, &ChangeRecords::default()).await?;
                 Err(Error::failed_precondition(format!(
                     "connected account {} is EXPIRED: the provider refused its service-account key ({reason}); update the key",
                     latest.id

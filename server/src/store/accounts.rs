@@ -14,7 +14,7 @@ use agentkit_core::Result;
 
 use std::sync::Arc;
 
-use super::{open_credentials, seal_credentials, ts, Store};
+use super::{open_credentials, seal_credentials, ts, ChangeRecords, Store};
 use crate::credentials::vault::Vault;
 
 /// A stored connected account. `credentials` is the `authorization_details` JSON.
@@ -125,8 +125,11 @@ fn account_from_row(vault: &Vault, row: &AnyRow) -> Result<AccountRecord> {
 }
 
 impl Store {
-    pub async fn insert_account(&self, a: &AccountRecord) -> Result<()> {
+    /// Inserts an account and, in the same transaction, what reports its creation.
+    pub async fn insert_account(&self, a: &AccountRecord, records: &ChangeRecords) -> Result<()> {
         let now = Utc::now().to_rfc3339();
+        let sealed = a.credentials.as_ref().map(|c| seal_credentials(&self.vault, c, &a.id)).transpose()?;
+        let mut tx = self.writer.begin().await.map_err(|e| self.db_error(e))?;
         sqlx::query(
             "INSERT INTO connected_accounts (id, connection_name, connector, identifier, organization_id, user_id, status, \
              authorization_type, credentials, api_config, token_expires_at, created_at, updated_at) \
@@ -140,34 +143,41 @@ impl Store {
         .bind(&a.user_id)
         .bind(a.status.as_str())
         .bind(a.authorization_type.as_str())
-        .bind(a.credentials.as_ref().map(|c| seal_credentials(&self.vault, c, &a.id)).transpose()?)
+        .bind(sealed)
         .bind(a.api_config.as_ref().map(|c| c.to_string()))
         .bind(a.token_expires_at.map(|t| t.to_rfc3339()))
         .bind(&now)
         .bind(&now)
-        .execute(&self.writer)
+        .execute(&mut *tx)
         .await
         .map_err(|e| self.db_error(e))?;
+        records.write(&mut tx).await.map_err(|e| self.db_error(e))?;
+        tx.commit().await.map_err(|e| self.db_error(e))?;
         self.account_changed(&a.identifier).await;
         Ok(())
     }
 
-    /// Writes the mutable fields of an account.
-    pub async fn update_account(&self, a: &AccountRecord) -> Result<()> {
+    /// Writes the mutable fields of an account and, in the same transaction, what reports the
+    /// change.
+    pub async fn update_account(&self, a: &AccountRecord, records: &ChangeRecords) -> Result<()> {
+        let sealed = a.credentials.as_ref().map(|c| seal_credentials(&self.vault, c, &a.id)).transpose()?;
+        let mut tx = self.writer.begin().await.map_err(|e| self.db_error(e))?;
         sqlx::query(
             "UPDATE connected_accounts SET status = $1, authorization_type = $2, credentials = $3, api_config = $4, \
              token_expires_at = $5, updated_at = $6 WHERE id = $7",
         )
         .bind(a.status.as_str())
         .bind(a.authorization_type.as_str())
-        .bind(a.credentials.as_ref().map(|c| seal_credentials(&self.vault, c, &a.id)).transpose()?)
+        .bind(sealed)
         .bind(a.api_config.as_ref().map(|c| c.to_string()))
         .bind(a.token_expires_at.map(|t| t.to_rfc3339()))
         .bind(Utc::now().to_rfc3339())
         .bind(&a.id)
-        .execute(&self.writer)
+        .execute(&mut *tx)
         .await
         .map_err(|e| self.db_error(e))?;
+        records.write(&mut tx).await.map_err(|e| self.db_error(e))?;
+        tx.commit().await.map_err(|e| self.db_error(e))?;
         self.account_changed(&a.identifier).await;
         Ok(())
     }
@@ -205,13 +215,18 @@ impl Store {
         Ok(by_id(rows.iter().map(|r| account_from_row(&self.vault, r)).collect::<Result<Vec<_>>>()?))
     }
 
-    pub async fn delete_account(&self, id: &str) -> Result<bool> {
+    /// Deletes an account and, in the same transaction, writes what reports it (nothing when
+    /// there was no such account).
+    pub async fn delete_account(&self, id: &str, records: &ChangeRecords) -> Result<bool> {
+        let mut tx = self.writer.begin().await.map_err(|e| self.db_error(e))?;
         let deleted = sqlx::query("DELETE FROM connected_accounts WHERE id = $1 RETURNING identifier")
             .bind(id)
-            .fetch_optional(&self.writer)
+            .fetch_optional(&mut *tx)
             .await
             .map_err(|e| self.db_error(e))?;
         let Some(row) = deleted else { return Ok(false) };
+        records.write(&mut tx).await.map_err(|e| self.db_error(e))?;
+        tx.commit().await.map_err(|e| self.db_error(e))?;
         self.account_changed(&row.get::<String, _>("identifier")).await;
         Ok(true)
     }
@@ -379,11 +394,13 @@ impl Store {
     }
 
     /// Replaces an account's credentials only if they are still `expected` (nobody refreshed or
-    /// re-authorized in between); the write and the check are one statement.
+    /// re-authorized in between); the write and the check are one statement, and `records` are
+    /// written with it only when it happened.
     pub async fn replace_credentials(
         &self,
         account: &AccountRecord,
         expected: Option<&AuthorizationDetails>,
+        records: &ChangeRecords,
     ) -> Result<bool> {
         let current = sqlx::query("SELECT credentials FROM connected_accounts WHERE id = $1")
             .bind(&account.id)
@@ -396,21 +413,28 @@ impl Store {
         if now_details.as_ref() != expected {
             return Ok(false);
         }
+        let sealed = account.credentials.as_ref().map(|c| seal_credentials(&self.vault, c, &account.id)).transpose()?;
+        let mut tx = self.writer.begin().await.map_err(|e| self.db_error(e))?;
         let done = sqlx::query(
             "UPDATE connected_accounts SET status = $1, credentials = $2, token_expires_at = $3, updated_at = $4 \
              WHERE id = $5 AND credentials IS NOT DISTINCT FROM $6",
         )
         .bind(account.status.as_str())
-        .bind(account.credentials.as_ref().map(|c| seal_credentials(&self.vault, c, &account.id)).transpose()?)
+        .bind(sealed)
         .bind(account.token_expires_at.map(|t| t.to_rfc3339()))
         .bind(Utc::now().to_rfc3339())
         .bind(&account.id)
         .bind(sealed_now)
-        .execute(&self.writer)
+        .execute(&mut *tx)
         .await
         .map_err(|e| self.db_error(e))?;
+        let replaced = done.rows_affected() == 1;
+        if replaced {
+            records.write(&mut tx).await.map_err(|e| self.db_error(e))?;
+        }
+        tx.commit().await.map_err(|e| self.db_error(e))?;
         self.account_changed(&account.identifier).await;
-        Ok(done.rows_affected() == 1)
+        Ok(replaced)
     }
 
     /// How many connected accounts are in each status (for the accounts gauge of `/metrics`).

@@ -41,22 +41,7 @@ pub struct AuditFilter {
 
 impl Store {
     pub async fn append_audit(&self, record: &AuditRecord) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO audit_events (id, occurred_at, actor, action, target, outcome, request_id, details) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(&record.id)
-        .bind(record.occurred_at.to_rfc3339())
-        .bind(&record.actor)
-        .bind(&record.action)
-        .bind(&record.target)
-        .bind(&record.outcome)
-        .bind(&record.request_id)
-        .bind(record.details.to_string())
-        .execute(&self.writer)
-        .await
-        .map_err(|e| self.db_error(e))?;
-        Ok(())
+        insert_audit(&self.writer, record).await.map_err(|e| self.db_error(e))
     }
 
     /// Up to `limit` events matching `filter`, newest first.
@@ -114,4 +99,26 @@ impl Store {
             .map_err(|e| self.db_error(e))?;
         Ok(done.rows_affected())
     }
+}
+
+/// Appends one row through `executor`: the writer, or the transaction of the change it records.
+pub(super) async fn insert_audit<'e, E>(executor: E, record: &AuditRecord) -> std::result::Result<(), sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    sqlx::query(
+        "INSERT INTO audit_events (id, occurred_at, actor, action, target, outcome, request_id, details) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(&record.id)
+    .bind(record.occurred_at.to_rfc3339())
+    .bind(&record.actor)
+    .bind(&record.action)
+    .bind(&record.target)
+    .bind(&record.outcome)
+    .bind(&record.request_id)
+    .bind(record.details.to_string())
+    .execute(executor)
+    .await?;
+    Ok(())
 }

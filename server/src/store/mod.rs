@@ -72,6 +72,25 @@ pub struct Store {
 /// A write probe's answer and when it was taken.
 type WriteProbe = (std::time::Instant, std::result::Result<(), String>);
 
+/// What a change reports, committed in the change's own transaction so that a report never
+/// outlives the change nor goes missing after it: its audit rows and the webhook deliveries of
+/// its events.
+#[derive(Debug, Default)]
+pub struct ChangeRecords {
+    pub audit: Vec<AuditRecord>,
+    pub deliveries: Vec<WebhookDelivery>,
+}
+
+impl ChangeRecords {
+    /// Writes the records inside `tx`, the transaction of the change.
+    async fn write(&self, tx: &mut sqlx::Transaction<'_, sqlx::Any>) -> std::result::Result<(), sqlx::Error> {
+        for record in &self.audit {
+            audit::insert_audit(&mut **tx, record).await?;
+        }
+        webhooks::insert_deliveries(tx, &self.deliveries).await
+    }
+}
+
 /// The database engine behind the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Engine {

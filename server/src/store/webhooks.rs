@@ -115,22 +115,7 @@ impl Store {
     /// Puts one event's deliveries into the outbox, all or none.
     pub async fn enqueue_webhook_deliveries(&self, deliveries: &[WebhookDelivery]) -> Result<()> {
         let mut tx = self.writer.begin().await.map_err(|e| self.db_error(e))?;
-        for d in deliveries {
-            sqlx::query(
-                "INSERT INTO webhook_deliveries (id, event_id, event_type, endpoint_id, payload, status, attempts, \
-                 next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $7)",
-            )
-            .bind(&d.id)
-            .bind(&d.event_id)
-            .bind(&d.event_type)
-            .bind(&d.endpoint_id)
-            .bind(&d.payload)
-            .bind(d.next_attempt_at.to_rfc3339())
-            .bind(d.created_at.to_rfc3339())
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| self.db_error(e))?;
-        }
+        insert_deliveries(&mut tx, deliveries).await.map_err(|e| self.db_error(e))?;
         tx.commit().await.map_err(|e| self.db_error(e))
     }
 
@@ -203,4 +188,27 @@ impl Store {
         .map_err(|e| self.db_error(e))?;
         Ok(done.rows_affected() == 1)
     }
+}
+
+/// Writes deliveries into the outbox inside the caller's transaction (with the change they report).
+pub(super) async fn insert_deliveries(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    deliveries: &[WebhookDelivery],
+) -> std::result::Result<(), sqlx::Error> {
+    for d in deliveries {
+        sqlx::query(
+            "INSERT INTO webhook_deliveries (id, event_id, event_type, endpoint_id, payload, status, attempts, \
+             next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $7)",
+        )
+        .bind(&d.id)
+        .bind(&d.event_id)
+        .bind(&d.event_type)
+        .bind(&d.endpoint_id)
+        .bind(&d.payload)
+        .bind(d.next_attempt_at.to_rfc3339())
+        .bind(d.created_at.to_rfc3339())
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
 }

@@ -185,6 +185,12 @@ pub struct ServerConfig {
     /// https host. Loopback hosts are always allowed (over http too) for local development.
     #[serde(default)]
     pub user_verify_hosts: Vec<String>,
+    /// The app page that verifies the user of every authorization link that names none itself —
+    /// above all the links the gateway mints on its own (MCP connect prompts, errors of
+    /// `execute_tool` and `/proxy` naming an account to authorize). Unset: such links connect
+    /// the account without verification.
+    #[serde(default)]
+    pub user_verify_url: Option<String>,
     /// Days execution records are kept (0: forever).
     #[serde(default = "default_execution_retention_days")]
     pub execution_retention_days: u32,
@@ -257,6 +263,7 @@ impl Default for ServerConfig {
             header_read_timeout_secs: default_header_read_timeout(),
             request_body_timeout_secs: default_request_body_timeout(),
             user_verify_hosts: Vec::new(),
+            user_verify_url: None,
             execution_retention_days: default_execution_retention_days(),
             audit_retention_days: default_audit_retention_days(),
             auth_request_retention_hours: default_auth_request_retention_hours(),

@@ -43,6 +43,10 @@ pub async fn start(config: Config) -> Result<RunningServer> {
     if let Some(mcp_oauth) = &config.mcp_oauth {
         mcp_oauth.check()?;
     }
+    if let Some(url) = &config.server.user_verify_url {
+        crate::domain::links::check_user_verify_url(&config.server.user_verify_hosts, url)
+            .map_err(|e| Error::invalid_field("server.user_verify_url", format!("server.{}", e.message())))?;
+    }
     // Keys, the database and its journals are created private, with no window before a chmod.
     crate::private_files::restrict_new_files();
     crate::private_files::create_private_dir(&config.server.data_dir).map_err(|e| {

@@ -1312,3 +1312,73 @@ async fn failed_logins_cannot_grow_the_audit_trail_without_bound() {
     assert!(text.contains("nobody"), "the failed login is on the trail: {text}");
     assert!(text.len() < 20_000, "no huge field reached the trail ({} bytes)", text.len());
 }
+
+/// Issue 22 #7: links the gateway mints by itself (here: the error of `execute_tool` for an
+/// account that is not ACTIVE) carry `server.user_verify_url`. Before, they never carried user
+/// verification: whoever opened a forwarded link attached their own provider account to the
+/// victim's identifier. Now the tokens are held (PENDING_VERIFICATION) until the app verifies the
+/// user; an invalid setting stops the start, naming it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn links_the_gateway_mints_itself_carry_the_servers_user_verification() {
+    let (sandbox, _task) = agentkit_sandbox::start("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let connection = format!(
+        r#"user_verify_url = "http://127.0.0.1:9/app/verify"
+[egress]
+allow = ["{sandbox}"]
+[[connections]]
+name = "gmail"
+connector = "gmail"
+base_url = "http://{sandbox}"
+client_id = "{id}"
+client_secret = "{secret}"
+authorize_url = "http://{sandbox}/oauth2/authorize"
+token_url = "http://{sandbox}/oauth2/token"
+token_auth_method = "client_secret_basic"
+"#,
+        id = agentkit_sandbox::SANDBOX_CLIENT_ID,
+        secret = agentkit_sandbox::SANDBOX_CLIENT_SECRET,
+    );
+    let gw = gateway(&connection).await;
+    let (status, body) = gw.create_account("gmail", "victim", json!({})).await;
+    assert_eq!(status, 201, "{body}");
+    let (status, body) = gw
+        .post(
+            "admin",
+            "/api/v1/execute_tool",
+            json!({"tool_name": "gmail_list_labels", "identifier": "victim", "params": {}}),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    let message = body.to_string();
+    let start = message.find("http://").expect("the error names a link");
+    let link: String = message[start..].chars().take_while(|c| !c.is_whitespace() && *c != '"' && *c != '\\').collect();
+    assert!(link.contains("/connect/"), "{link}");
+
+    // Someone else opens the forwarded link and consents at the provider.
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::custom(|attempt| {
+            if attempt.url().path() == "/app/verify" {
+                attempt.stop()
+            } else {
+                attempt.follow()
+            }
+        }))
+        .build()
+        .unwrap();
+    let opened = browser.get(format!("{link}?login_hint=attacker")).send().await.unwrap();
+    assert!(opened.status().is_redirection(), "sent to the app's verification page, got {}", opened.status());
+    let location = opened.headers()["location"].to_str().unwrap().to_string();
+    assert!(location.starts_with("http://127.0.0.1:9/app/verify?auth_request_id="), "{location}");
+    let (_, read) = gw.call("admin", reqwest::Method::GET, "/api/v1/connected_accounts?identifier=victim", None).await;
+    assert_eq!(read["connected_accounts"][0]["status"], "PENDING_VERIFICATION", "{read}");
+
+    // A setting the gateway could never redirect to stops the start.
+    let mut config = agentkit_server::Config::parse(
+        "[server]\nlisten = \"127.0.0.1:0\"\nuser_verify_url = \"ftp://app.example.com/verify\"\n",
+        "bad.toml",
+    )
+    .unwrap();
+    config.server.data_dir = std::env::temp_dir().join(format!("agentkit-security-{}", uuid::Uuid::new_v4().simple()));
+    let refused = agentkit_server::start(config).await.err().expect("refused");
+    assert!(refused.message().contains("server.user_verify_url"), "{}", refused.message());
+}

@@ -22,40 +22,13 @@ use crate::domain::links::issue_link;
 use crate::state::{AppState, SharedState};
 use crate::store::{AccountRecord, AuthRequest, AuthRequestStatus, ChangeRecords};
 
-/// Where a user's browser is sent after consent must be the app's own page: https (http only on
-/// a loopback host), and on one of `server.user_verify_hosts` when the operator lists them.
-fn check_user_verify_url(allowed_hosts: &[String], text: &str) -> agentkit_core::Result<()> {
-    let bad = |why: String| Error::invalid_field("user_verify_url", format!("user_verify_url {why}"));
-    let url = url::Url::parse(text).map_err(|e| bad(format!("is not a valid URL: {e}")))?;
-    let host = url.host_str().unwrap_or_default().trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase();
-    let loopback = host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
-    match url.scheme() {
-        "https" => {}
-        "http" if loopback => {}
-        other => return Err(bad(format!("must be https (http only on localhost), not {other}:"))),
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(bad("may not carry credentials".into()));
-    }
-    let listed = |pattern: &String| match pattern.strip_prefix("*.") {
-        Some(suffix) => {
-            host.strip_suffix(suffix.to_ascii_lowercase().as_str()).is_some_and(|s| s.ends_with('.') && s.len() > 1)
-        }
-        None => pattern.eq_ignore_ascii_case(&host),
-    };
-    if !allowed_hosts.is_empty() && !loopback && !allowed_hosts.iter().any(listed) {
-        return Err(bad(format!("host {host:?} is not in the gateway's server.user_verify_hosts")));
-    }
-    Ok(())
-}
-
 pub async fn create_magic_link(
     State(state): State<SharedState>,
     _caller: Caller,
     JsonBody(req): JsonBody<MagicLinkRequest>,
 ) -> ApiResult<Json<MagicLinkResponse>> {
     if !req.user_verify_url.is_empty() {
-        check_user_verify_url(&state.config.server.user_verify_hosts, &req.user_verify_url)?;
+        crate::domain::links::check_user_verify_url(&state.config.server.user_verify_hosts, &req.user_verify_url)?;
     }
     // A link for a user without an account creates the pending account, as the hosted API does.
     let account = get_or_create(&state, &req.selector).await?;

@@ -64,3 +64,30 @@ pub fn check_user_verify_url(allowed_hosts: &[String], text: &str) -> agentkit_c
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::check_user_verify_url;
+
+    #[test]
+    fn only_https_app_pages_or_loopback() {
+        let none: Vec<String> = Vec::new();
+        for bad in [
+            "javascript:alert(1)",
+            "data:text/html,x",
+            "http://app.example.com/v",
+            "ftp://x/",
+            "https://u:p@app.example.com/",
+        ] {
+            assert_eq!(check_user_verify_url(&none, bad).unwrap_err().field(), Some("user_verify_url"), "{bad}");
+        }
+        for ok in
+            ["https://app.example.com/verify", "http://127.0.0.1:3000/v", "http://localhost/v", "http://[::1]:8/v"]
+        {
+            check_user_verify_url(&none, ok).unwrap();
+        }
+        let listed = vec!["*.example.com".to_string()];
+        assert!(check_user_verify_url(&listed, "https://app.example.com/v").is_ok());
+        assert!(check_user_verify_url(&listed, "https://evil.test/v").is_err());
+    }
+}

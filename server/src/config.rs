@@ -170,6 +170,11 @@ pub struct ServerConfig {
     /// the proxy's address: raise it to `max_connections` there).
     #[serde(default = "default_max_connections_per_ip")]
     pub max_connections_per_ip: usize,
+    /// Failed `/oauth/token` sign-ins one client address may make in a minute; beyond, its
+    /// sign-ins are answered 429 until the minute ends (0: no limit). Behind a reverse proxy
+    /// every client has the proxy's address.
+    #[serde(default = "default_failed_logins_per_minute")]
+    pub failed_logins_per_minute: u32,
     /// Seconds an HTTP/2 connection may stay open with no request in flight (an HTTP/1 one waits
     /// for its next request at most `header_read_timeout_secs`).
     #[serde(default = "default_idle_timeout")]
@@ -259,6 +264,7 @@ impl Default for ServerConfig {
             proxy_max_answer_bytes: default_proxy_max_answer_bytes(),
             max_connections: default_max_connections(),
             max_connections_per_ip: default_max_connections_per_ip(),
+            failed_logins_per_minute: default_failed_logins_per_minute(),
             idle_timeout_secs: default_idle_timeout(),
             header_read_timeout_secs: default_header_read_timeout(),
             request_body_timeout_secs: default_request_body_timeout(),
@@ -326,6 +332,9 @@ fn default_max_connections() -> usize {
 }
 fn default_max_connections_per_ip() -> usize {
     1024
+}
+fn default_failed_logins_per_minute() -> u32 {
+    30
 }
 fn default_idle_timeout() -> u64 {
     60

@@ -30,6 +30,7 @@ pub mod startup;
 pub mod state;
 pub mod store;
 pub mod telemetry;
+pub mod throttle;
 pub mod webhooks;
 
 pub use config::Config;

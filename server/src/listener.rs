@@ -201,7 +201,7 @@ pub async fn serve(
         let builder = builder.clone();
         let stop = stop.clone();
         tokio::spawn(async move {
-            serve_connection(stream, app, &builder, limits, stop).await;
+            serve_connection(stream, peer, app, &builder, limits, stop).await;
             drop((slot, permit));
         });
     }
@@ -217,6 +217,7 @@ pub async fn serve(
 /// stays idle too long, or (gracefully) when the server stops.
 async fn serve_connection(
     stream: TcpStream,
+    peer: std::net::SocketAddr,
     app: Router,
     builder: &Builder<TokioExecutor>,
     limits: ListenerLimits,
@@ -231,7 +232,9 @@ async fn serve_connection(
     let activity =
         Arc::new(Activity { born: Instant::now(), in_flight: 0.into(), requests: 0.into(), last_ms: 0.into() });
     let tracked = activity.clone();
-    let service = tower::service_fn(move |req: hyper::Request<Incoming>| {
+    let service = tower::service_fn(move |mut req: hyper::Request<Incoming>| {
+        // Handlers that throttle per client address read it as axum's `ConnectInfo`.
+        req.extensions_mut().insert(axum::extract::ConnectInfo(peer));
         // In flight from its arrival until its answer has been sent in full.
         let in_flight = InFlight::start(&tracked);
         let app = app.clone();

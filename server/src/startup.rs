@@ -110,6 +110,7 @@ pub async fn start(config: Config) -> Result<RunningServer> {
             crate::egress::Egress::new(policy)?,
         ))
     };
+    let failed_logins_per_minute = config.server.failed_logins_per_minute;
     let state = Arc::new(AppState {
         config,
         store,
@@ -124,6 +125,7 @@ pub async fn start(config: Config) -> Result<RunningServer> {
         rate_limiter,
         egress,
         webhooks,
+        failed_logins: crate::throttle::Throttle::new(failed_logins_per_minute, std::time::Duration::from_secs(60)),
     });
     let app = crate::router::router(state.clone());
     let server = &state.config.server;

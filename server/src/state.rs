@@ -64,6 +64,8 @@ pub struct AppState {
     pub egress: crate::egress::Egress,
     /// The webhook outbox (events in, deliveries out).
     pub webhooks: Arc<crate::webhooks::Webhooks>,
+    /// Failed `/oauth/token` sign-ins per client address (`server.failed_logins_per_minute`).
+    pub failed_logins: crate::throttle::Throttle,
 }
 
 impl AppState {

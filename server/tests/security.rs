@@ -1382,3 +1382,31 @@ token_auth_method = "client_secret_basic"
     let refused = agentkit_server::start(config).await.err().expect("refused");
     assert!(refused.message().contains("server.user_verify_url"), "{}", refused.message());
 }
+
+/// Issue 22 #4: failed sign-ins are limited per client address. Before, a guesser could try
+/// secrets at `/oauth/token` as fast as the gateway answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_sign_ins_are_limited_per_address() {
+    let gw = gateway("failed_logins_per_minute = 5").await;
+    let sign_in = |from: &'static str, secret: &'static str| {
+        let url = format!("{}/oauth/token", gw.url);
+        async move {
+            let http = reqwest::Client::builder().local_address(from.parse::<std::net::IpAddr>().ok()).build().unwrap();
+            http.post(url)
+                .form(&[("grant_type", "client_credentials"), ("client_id", "admin"), ("client_secret", secret)])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    for _ in 0..5 {
+        assert_eq!(sign_in("127.0.0.1", "guess").await.status(), 401);
+    }
+    let refused = sign_in("127.0.0.1", "guess").await;
+    assert_eq!(refused.status(), 429);
+    let wait: u64 = refused.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    assert!(refused.text().await.unwrap().contains("too many failed sign-ins"));
+    assert_eq!(sign_in("127.0.0.1", "admin-secret").await.status(), 429, "even the right secret waits");
+    assert_eq!(sign_in("127.0.0.2", "admin-secret").await.status(), 200, "another address signs in");
+}

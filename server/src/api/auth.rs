@@ -24,7 +24,25 @@ fn digest_eq(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-pub async fn issue_token(State(state): State<SharedState>, body: Bytes) -> Response {
+/// The client address of a request, as the listener recorded it (absent when the router is
+/// driven without the listener).
+pub(crate) type Peer = Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>;
+
+pub async fn issue_token(State(state): State<SharedState>, peer: Peer, body: Bytes) -> Response {
+    let source = peer.map(|axum::Extension(axum::extract::ConnectInfo(address))| address.ip());
+    // Refused before the secret is even looked at: a guesser learns nothing more this minute.
+    if let Err(wait) = state.failed_logins.check(source) {
+        let secs = wait.as_secs().max(1);
+        let mut answer = oauth_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "invalid_client",
+            &format!("too many failed sign-ins from this address; try again in {secs} s"),
+        );
+        if let Ok(value) = axum::http::HeaderValue::from_str(&secs.to_string()) {
+            answer.headers_mut().insert(axum::http::header::RETRY_AFTER, value);
+        }
+        return answer;
+    }
     let form: Vec<(String, String)> = url::form_urlencoded::parse(&body).into_owned().collect();
     let field = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("");
     if field("grant_type") != "client_credentials" {
@@ -45,6 +63,7 @@ pub async fn issue_token(State(state): State<SharedState>, body: Bytes) -> Respo
     crate::telemetry::record_client_id(client_id);
     let valid = state.api_clients.get(client_id).is_some_and(|c| digest_eq(&c.secret_sha256, &sha256_hex(secret)));
     if !valid {
+        state.failed_logins.count(source);
         tracing::info!(client_id, "rejected client credentials");
         let details = serde_json::json!({"reason": "unknown client or wrong secret"});
         crate::audit::record(

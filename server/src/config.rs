@@ -83,6 +83,30 @@ pub struct McpOAuthConfig {
     /// Lifetime of the access tokens issued to MCP clients, seconds.
     #[serde(default = "default_mcp_access_token_ttl")]
     pub access_token_ttl_secs: u64,
+    /// Client ID Metadata Documents are fetched from public addresses only (an unauthenticated
+    /// caller names the URL); internal hosts that serve them must be listed here, in the
+    /// `[egress] allow` syntax. The egress allow-list of providers does not apply.
+    #[serde(default)]
+    pub client_metadata_allow: Vec<String>,
+    /// Authorization requests one client address may start in a minute (0: no limit).
+    #[serde(default = "default_authorize_per_minute")]
+    pub authorize_per_minute: u32,
+    /// Dynamic client registrations one client address may make in a minute (0: no limit).
+    #[serde(default = "default_registrations_per_minute")]
+    pub registrations_per_minute: u32,
+    /// Hours a registered client no user ever consented to is kept (0: forever).
+    #[serde(default = "default_unconsented_client_ttl_hours")]
+    pub unconsented_client_ttl_hours: u32,
+}
+
+fn default_authorize_per_minute() -> u32 {
+    60
+}
+fn default_registrations_per_minute() -> u32 {
+    20
+}
+fn default_unconsented_client_ttl_hours() -> u32 {
+    24
 }
 
 /// The app's OpenID Connect provider, for MCP clients' sign-in (redirect URI to register there:
@@ -103,6 +127,24 @@ fn default_identifier_claim() -> String {
 }
 
 impl McpOAuthConfig {
+    /// Settings for this way of signing users in, everything else at its default.
+    pub fn signing_in_with(
+        login_url: Option<String>,
+        login_secret: Option<String>,
+        oidc: Option<McpOidcConfig>,
+    ) -> Self {
+        McpOAuthConfig {
+            login_url,
+            login_secret,
+            oidc,
+            access_token_ttl_secs: default_mcp_access_token_ttl(),
+            client_metadata_allow: Vec::new(),
+            authorize_per_minute: default_authorize_per_minute(),
+            registrations_per_minute: default_registrations_per_minute(),
+            unconsented_client_ttl_hours: default_unconsented_client_ttl_hours(),
+        }
+    }
+
     /// Exactly one way to sign users in, completely configured.
     pub fn check(&self) -> agentkit_core::Result<()> {
         let app = self.login_url.is_some() || self.login_secret.is_some();

@@ -97,12 +97,11 @@ pub async fn start(opts: DevOptions) -> Result<DevEnvironment> {
         // The sandbox is an internal address: allowed by name, the policy stays on.
         egress: crate::egress::EgressConfig { allow: vec![sandbox_addr.to_string()] },
         // MCP clients sign in through the sandbox's stand-in for the app's sign-in page.
-        mcp_oauth: Some(crate::config::McpOAuthConfig {
-            login_url: Some(format!("{sandbox_url}/sandbox/app/login")),
-            login_secret: Some(agentkit_sandbox::SANDBOX_APP_LOGIN_SECRET.into()),
-            oidc: None,
-            access_token_ttl_secs: 3600,
-        }),
+        mcp_oauth: Some(crate::config::McpOAuthConfig::signing_in_with(
+            Some(format!("{sandbox_url}/sandbox/app/login")),
+            Some(agentkit_sandbox::SANDBOX_APP_LOGIN_SECRET.into()),
+            None,
+        )),
         // Webhook receivers on this machine, and a short retry schedule: the first four tries
         // within a minute.
         webhooks: crate::webhooks::WebhooksConfig {

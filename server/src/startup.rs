@@ -111,6 +111,7 @@ pub async fn start(config: Config) -> Result<RunningServer> {
         ))
     };
     let failed_logins_per_minute = config.server.failed_logins_per_minute;
+    let mcp_oauth = crate::mcp::oauth::Guards::new(config.mcp_oauth.as_ref(), own_addresses)?;
     let state = Arc::new(AppState {
         config,
         store,
@@ -126,6 +127,7 @@ pub async fn start(config: Config) -> Result<RunningServer> {
         egress,
         webhooks,
         failed_logins: crate::throttle::Throttle::new(failed_logins_per_minute, std::time::Duration::from_secs(60)),
+        mcp_oauth,
     });
     let app = crate::router::router(state.clone());
     let server = &state.config.server;
@@ -185,6 +187,10 @@ pub async fn apply_retention(state: &AppState) -> Result<(u64, u64)> {
         if swept > 0 {
             tracing::info!(audit_events = swept, "old audit events deleted");
         }
+    }
+    let unconsented = state.config.mcp_oauth.as_ref().map(|o| o.unconsented_client_ttl_hours).unwrap_or(0);
+    if let Some(cutoff) = before((unconsented > 0).then(|| chrono::Duration::hours(i64::from(unconsented)))) {
+        state.store.delete_unconsented_mcp_oauth_clients(cutoff).await?;
     }
     state.store.delete_idle_mcp_sessions(crate::mcp::sessions::SESSION_IDLE_TTL).await?;
     state.store.delete_full_rate_limit_buckets().await?;

@@ -66,6 +66,8 @@ pub struct AppState {
     pub webhooks: Arc<crate::webhooks::Webhooks>,
     /// Failed `/oauth/token` sign-ins per client address (`server.failed_logins_per_minute`).
     pub failed_logins: crate::throttle::Throttle,
+    /// Throttles, public-only egress and caches of the MCP authorization server.
+    pub mcp_oauth: crate::mcp::oauth::Guards,
 }
 
 impl AppState {

@@ -10,6 +10,26 @@ use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+/// The client address of a request, as the listener recorded it (absent when the router is
+/// driven without the listener): a handler argument.
+pub type Peer = Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>;
+
+/// The address of [`Peer`].
+pub fn address_of(peer: Peer) -> Option<IpAddr> {
+    peer.map(|axum::Extension(axum::extract::ConnectInfo(address))| address.ip())
+}
+
+/// Whole seconds to wait (at least one), for `Retry-After` and messages.
+pub fn retry_after_secs(wait: Duration) -> u64 {
+    wait.as_secs().saturating_add(u64::from(wait.subsec_nanos() > 0)).max(1)
+}
+
+/// `answer` with `Retry-After` set to `wait`.
+pub fn with_retry_after(mut answer: axum::response::Response, wait: Duration) -> axum::response::Response {
+    answer.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(retry_after_secs(wait)));
+    answer
+}
+
 /// Most sources one throttle keeps a window for.
 const MAX_SOURCES: usize = 65_536;
 

@@ -242,6 +242,7 @@ struct McpSignIn {
     verifier: String,
     resource: String,
     authorize: url::Url,
+    issuer: String,
 }
 
 impl McpSignIn {
@@ -287,7 +288,17 @@ impl McpSignIn {
             .append_pair("code_challenge_method", "S256")
             .append_pair("state", "st-1")
             .append_pair("resource", &resource);
-        McpSignIn { _provider: provider, _gateway: gateway, base, client_id, redirect, verifier, resource, authorize }
+        McpSignIn {
+            _provider: provider,
+            _gateway: gateway,
+            base,
+            client_id,
+            redirect,
+            verifier,
+            resource,
+            authorize,
+            issuer,
+        }
     }
 }
 
@@ -351,6 +362,15 @@ async fn mcp_clients_sign_in_through_the_apps_oidc_provider() {
         .unwrap();
     let instructions = discovered["result"]["instructions"].as_str().unwrap();
     assert!(instructions.contains("oidc-user@example.test"), "{instructions}");
+
+    // Issue 22 (Low): more authorization requests do not fetch the provider's discovery again
+    // (before, every request did: an unauthenticated caller could make the gateway hammer it).
+    let before = stats(&sign_in.issuer).await["discoveries"].as_u64().unwrap();
+    for _ in 0..5 {
+        let started = http.get(sign_in.authorize.as_str()).send().await.unwrap();
+        assert_eq!(started.status(), 302, "sent to the provider");
+    }
+    assert_eq!(stats(&sign_in.issuer).await["discoveries"].as_u64().unwrap(), before, "discovery is cached");
     let _ = std::fs::remove_dir_all(dir);
 }
 

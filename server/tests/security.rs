@@ -1410,3 +1410,131 @@ async fn failed_sign_ins_are_limited_per_address() {
     assert_eq!(sign_in("127.0.0.1", "admin-secret").await.status(), 429, "even the right secret waits");
     assert_eq!(sign_in("127.0.0.2", "admin-secret").await.status(), 200, "another address signs in");
 }
+
+/// `[mcp_oauth]` signing users in at an app page nobody serves (these tests stop before it).
+const MCP_OAUTH: &str = r#"
+[mcp_oauth]
+login_url = "http://127.0.0.1:9/login"
+login_secret = "an-app-login-secret-of-32-characters-or-more"
+registrations_per_minute = 3
+authorize_per_minute = 8
+"#;
+
+/// Registers an MCP client redirecting to `redirect`; `(status, answer)`.
+async fn register_mcp_client(gw: &Gateway, redirect: &str) -> (u16, reqwest::header::HeaderMap, Value) {
+    let resp = gw
+        .http
+        .post(format!("{}/mcp/oauth/register", gw.url))
+        .json(&json!({"redirect_uris": [redirect]}))
+        .send()
+        .await
+        .unwrap();
+    let (status, headers) = (resp.status().as_u16(), resp.headers().clone());
+    (status, headers, resp.json().await.unwrap_or(Value::Null))
+}
+
+/// Issue 22 (Low): the MCP authorization server's unauthenticated endpoints. Before: errors of
+/// `/mcp/oauth/authorize` were 302s to whatever https URI anyone had registered (an open
+/// redirect), registration and authorization had no limit, and registrations never expired.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mcp_authorization_errors_stay_on_the_gateway_and_its_endpoints_are_throttled() {
+    let gw = gateway(MCP_OAUTH).await;
+    let redirect = "https://evil.example/landing";
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let (status, _, answer) = register_mcp_client(&gw, redirect).await;
+        assert_eq!(status, 201, "{answer}");
+        ids.push(answer["client_id"].as_str().unwrap().to_string());
+    }
+    let (status, headers, answer) = register_mcp_client(&gw, redirect).await;
+    assert_eq!(status, 429, "{answer}");
+    assert!(headers.contains_key("retry-after"));
+
+    // A client no user ever consented to: a bad request is shown here, never sent to its URI.
+    let no_redirects = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let authorize = |client_id: String| {
+        let no_redirects = no_redirects.clone();
+        let url = format!("{}/mcp/oauth/authorize", gw.url);
+        async move {
+            no_redirects
+                .get(url)
+                .query(&[("response_type", "token"), ("client_id", &client_id), ("redirect_uri", redirect)])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let refused = authorize(ids[0].clone()).await;
+    assert_eq!(refused.status(), 400, "{:?}", refused.headers().get("location"));
+    assert!(refused.text().await.unwrap().contains("unsupported_response_type"));
+
+    // Authorization requests are counted per address (8 a minute here, 1 used above).
+    let mut statuses = Vec::new();
+    for _ in 0..8 {
+        statuses.push(authorize(ids[1].clone()).await.status().as_u16());
+    }
+    assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 1, "{statuses:?}");
+}
+
+/// Issue 22 (Low): a Client ID Metadata Document URL is chosen by an unauthenticated caller, so it
+/// is fetched from public addresses only — not from internal hosts the operator allowed for
+/// providers (before: `/mcp/oauth/authorize` connected to them, an open/closed-port oracle).
+/// Registrations no user consented to expire with the retention sweep.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_metadata_documents_come_from_public_addresses_and_unconsented_clients_expire() {
+    let internal = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = internal.local_addr().unwrap().port();
+    let connections = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = connections.clone();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = internal.accept().await {
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            drop(socket);
+        }
+    });
+    let data_dir = std::env::temp_dir().join(format!("agentkit-security-{}", uuid::Uuid::new_v4().simple()));
+    let text = format!(
+        "[server]\nlisten = \"127.0.0.1:0\"\n[egress]\nallow = [\"127.0.0.1:{port}\"]\n{MCP_OAUTH}\n\
+         [[api_clients]]\nclient_id = \"admin\"\nclient_secret = \"admin-secret\"\n"
+    );
+    let mut config = agentkit_server::Config::parse(&text, "cimd.toml").unwrap();
+    config.server.data_dir = data_dir.clone();
+    let server = agentkit_server::start(config).await.unwrap();
+    let _cleanup = tempdir::Dir(data_dir.clone());
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let document = format!("https://127.0.0.1:{port}/client.json");
+    let answer = http
+        .get(format!("{}/mcp/oauth/authorize", server.public_url))
+        .query(&[("response_type", "code"), ("client_id", &document), ("redirect_uri", "http://localhost:1/cb")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 400);
+    assert!(answer.text().await.unwrap().contains("not registered"));
+    assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 0, "no connection to the internal host");
+
+    // A registration nobody consented to, two days old, is gone after the sweep.
+    let gw = Gateway {
+        url: server.public_url.clone(),
+        http: reqwest::Client::new(),
+        _data_dir: tempdir::Dir(Default::default()),
+    };
+    let (status, _, registered) = register_mcp_client(&gw, "http://localhost:1/cb").await;
+    assert_eq!(status, 201);
+    let client_id = registered["client_id"].as_str().unwrap();
+    let db = sqlx::SqlitePool::connect(&format!("sqlite://{}", data_dir.join("agentkit.db").display())).await.unwrap();
+    let aged = (chrono::Utc::now() - chrono::Duration::hours(48)).to_rfc3339();
+    sqlx::query("UPDATE mcp_oauth_clients SET created_at = $1 WHERE client_id = $2")
+        .bind(&aged)
+        .bind(client_id)
+        .execute(&db)
+        .await
+        .unwrap();
+    agentkit_server::startup::apply_retention(&server.state).await.unwrap();
+    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM mcp_oauth_clients WHERE client_id = $1")
+        .bind(client_id)
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(left, 0, "the unconsented registration expired");
+}

@@ -236,8 +236,9 @@ describe('mcp 2026-07-28 OAuth with a Client ID Metadata Document', () => {
     await new Promise((resolve) => https.listen(0, '127.0.0.1', resolve));
     const port = await freePort();
     const httpsPort = https.address().port;
-    // The gateway fetches metadata documents through its egress policy (the https server is
-    // allowed by name) and trusts the test CA for outbound TLS (SSL_CERT_FILE).
+    // The gateway fetches metadata documents from public addresses only, and from the loopback
+    // https server because [mcp_oauth] client_metadata_allow names it (the providers' [egress]
+    // allow does not); it trusts the test CA for outbound TLS (SSL_CERT_FILE).
     gateway = await startServe((sandboxUrl, dataDir) => ({
       port,
       text: `
@@ -248,10 +249,11 @@ data_dir = "${dataDir}"
 client_id = "skc_node_cimd"
 client_secret = "sks_node_cimd_secret"
 [egress]
-allow = ["${new URL(sandboxUrl).host}", "127.0.0.1:${httpsPort}"]
+allow = ["${new URL(sandboxUrl).host}"]
 [mcp_oauth]
 login_url = "${sandboxUrl}/sandbox/app/login"
 login_secret = "sandbox-app-login-secret-0123456789abcdef"
+client_metadata_allow = ["127.0.0.1:${httpsPort}"]
 [[connections]]
 name = "gmail"
 connector = "gmail"

@@ -20,7 +20,7 @@ export const CLIENT_SECRET = 'gateway-secret';
 export async function startProvider({ redirectUri, accessTtl = 3600 }) {
 const REDIRECT_URI = redirectUri;
 const ACCESS_TTL = accessTtl;
-const stats = { authorizations: 0, code_exchanges: 0, refreshes: 0, refresh_failures: 0, revocations: 0 };
+const stats = { authorizations: 0, code_exchanges: 0, refreshes: 0, refresh_failures: 0, revocations: 0, discoveries: 0 };
 
 const server = http.createServer();
 await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -90,6 +90,7 @@ server.on('request', (req, res) => {
     res.end(JSON.stringify(stats));
     return;
   }
+  if (req.url.startsWith('/.well-known/openid-configuration')) stats.discoveries += 1;
   if (req.url.startsWith('/interaction/')) {
     interaction(req, res).catch((err) => { res.statusCode = 500; res.end(String(err)); });
     return;

@@ -496,7 +496,8 @@ def _free_port():
 def gateway_trusting_a_test_ca(tmp_path):
     """`agentkit serve` + `agentkit sandbox`, OAuth for MCP clients on (the sandbox plays the app's
     sign-in), outbound TLS trusting a test CA (SSL_CERT_FILE), and an https server for metadata
-    documents that the egress policy allows by name."""
+    documents on a loopback address, allowed by name in `[mcp_oauth] client_metadata_allow` (the
+    providers' `[egress] allow` does not open it)."""
     import os
     import subprocess
     import sys
@@ -518,10 +519,11 @@ data_dir = "{tmp_path / 'data'}"
 client_id = "skc_cimd"
 client_secret = "sks_cimd_secret"
 [egress]
-allow = ["127.0.0.1:{sandbox_port}", "127.0.0.1:{https.server_port}"]
+allow = ["127.0.0.1:{sandbox_port}"]
 [mcp_oauth]
 login_url = "{sandbox_url}/sandbox/app/login"
 login_secret = "sandbox-app-login-secret-0123456789abcdef"
+client_metadata_allow = ["127.0.0.1:{https.server_port}"]
 [[connections]]
 name = "gmail"
 connector = "gmail"

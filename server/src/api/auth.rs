@@ -24,24 +24,16 @@ fn digest_eq(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// The client address of a request, as the listener recorded it (absent when the router is
-/// driven without the listener).
-pub(crate) type Peer = Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>;
-
-pub async fn issue_token(State(state): State<SharedState>, peer: Peer, body: Bytes) -> Response {
-    let source = peer.map(|axum::Extension(axum::extract::ConnectInfo(address))| address.ip());
+pub async fn issue_token(State(state): State<SharedState>, peer: crate::throttle::Peer, body: Bytes) -> Response {
+    let source = crate::throttle::address_of(peer);
     // Refused before the secret is even looked at: a guesser learns nothing more this minute.
     if let Err(wait) = state.failed_logins.check(source) {
-        let secs = wait.as_secs().max(1);
-        let mut answer = oauth_error(
-            StatusCode::TOO_MANY_REQUESTS,
-            "invalid_client",
-            &format!("too many failed sign-ins from this address; try again in {secs} s"),
+        let secs = crate::throttle::retry_after_secs(wait);
+        let text = format!("too many failed sign-ins from this address; try again in {secs} s");
+        return crate::throttle::with_retry_after(
+            oauth_error(StatusCode::TOO_MANY_REQUESTS, "invalid_client", &text),
+            wait,
         );
-        if let Ok(value) = axum::http::HeaderValue::from_str(&secs.to_string()) {
-            answer.headers_mut().insert(axum::http::header::RETRY_AFTER, value);
-        }
-        return answer;
     }
     let form: Vec<(String, String)> = url::form_urlencoded::parse(&body).into_owned().collect();
     let field = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("");

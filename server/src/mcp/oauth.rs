@@ -38,6 +38,43 @@ const MAX_IDENTIFIER_LEN: usize = 256;
 /// Largest client metadata document a registration may send.
 const MAX_CLIENT_METADATA_BYTES: usize = 16 * 1024;
 
+/// How long an OIDC provider's discovery document is reused.
+const DISCOVERY_TTL: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// What guards the unauthenticated endpoints of the authorization server: per-address throttles
+/// for authorization requests and registrations, the public-only egress that Client ID Metadata
+/// Documents are fetched through, and the cached OIDC discovery (so a flood of authorization
+/// requests is not a flood of requests to the app's provider).
+pub struct Guards {
+    authorize: crate::throttle::Throttle,
+    register: crate::throttle::Throttle,
+    client_metadata: crate::egress::Egress,
+    discovery: tokio::sync::Mutex<Option<(std::time::Instant, std::sync::Arc<OidcProvider>)>>,
+}
+
+impl Guards {
+    /// `own_addresses` adds the gateway's own listening addresses to an egress policy (never
+    /// fetched from, whatever a list allows).
+    pub fn new(
+        config: Option<&McpOAuthConfig>,
+        own_addresses: impl Fn(crate::egress::EgressPolicy) -> crate::egress::EgressPolicy,
+    ) -> agentkit_core::Result<Guards> {
+        let minute = std::time::Duration::from_secs(60);
+        let (authorize, register, allow) = match config {
+            Some(c) => (c.authorize_per_minute, c.registrations_per_minute, c.client_metadata_allow.clone()),
+            None => (0, 0, Vec::new()),
+        };
+        let policy = crate::egress::EgressPolicy::new(&crate::egress::EgressConfig { allow })
+            .map_err(|e| agentkit_core::Error::invalid_field("mcp_oauth.client_metadata_allow", e.message()))?;
+        Ok(Guards {
+            authorize: crate::throttle::Throttle::new(authorize, minute),
+            register: crate::throttle::Throttle::new(register, minute),
+            client_metadata: crate::egress::Egress::new(own_addresses(policy))?,
+            discovery: Default::default(),
+        })
+    }
+}
+
 /// An access token for one config URL, acting as one user.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct McpAccessClaims {
@@ -176,9 +213,20 @@ fn acceptable_redirect_uri(uri: &str) -> bool {
 }
 
 /// RFC 7591 dynamic registration of a public client.
-pub async fn register(State(state): State<SharedState>, body: axum::body::Bytes) -> Response {
+pub async fn register(
+    State(state): State<SharedState>,
+    peer: crate::throttle::Peer,
+    body: axum::body::Bytes,
+) -> Response {
     if settings(&state).is_none() {
         return not_configured();
+    }
+    if let Err(wait) = state.mcp_oauth.register.admit(crate::throttle::address_of(peer)) {
+        let text = "too many client registrations from this address; try again later";
+        return crate::throttle::with_retry_after(
+            oauth_error(StatusCode::TOO_MANY_REQUESTS, "invalid_client_metadata", text),
+            wait,
+        );
     }
     let invalid = |error: &str, text: &str| oauth_error(StatusCode::BAD_REQUEST, error, text);
     if body.len() > MAX_CLIENT_METADATA_BYTES {
@@ -286,7 +334,8 @@ fn client_metadata_document_url(client_id: &str) -> Option<url::Url> {
 
 /// A client's metadata document: bounded, its `client_id` its own URL, its redirect URIs safe.
 async fn fetch_client_metadata_document(state: &AppState, url: &url::Url) -> Option<Value> {
-    let answer = state.egress.get(url.as_str()).timeout(std::time::Duration::from_secs(5)).send().await;
+    let answer =
+        state.mcp_oauth.client_metadata.get(url.as_str()).timeout(std::time::Duration::from_secs(5)).send().await;
     let answer = match answer {
         Ok(answer) if answer.status().is_success() => answer,
         Ok(answer) => {
@@ -310,8 +359,19 @@ async fn fetch_client_metadata_document(state: &AppState, url: &url::Url) -> Opt
 
 /// The authorization endpoint: checks the client, its redirect URI, PKCE and the resource, then
 /// sends the browser to the app's sign-in page.
-pub async fn authorize(State(state): State<SharedState>, Query(q): Query<AuthorizeQuery>) -> Response {
+pub async fn authorize(
+    State(state): State<SharedState>,
+    peer: crate::throttle::Peer,
+    Query(q): Query<AuthorizeQuery>,
+) -> Response {
     let Some(oauth) = settings(&state) else { return not_configured() };
+    if let Err(wait) = state.mcp_oauth.authorize.admit(crate::throttle::address_of(peer)) {
+        let text = "Too many sign-in attempts from this address. Try again in a minute.";
+        return crate::throttle::with_retry_after(
+            page(StatusCode::TOO_MANY_REQUESTS, "Too many requests", text).into_response(),
+            wait,
+        );
+    }
     // Until the redirect URI is known to be the client's, errors stay on our page.
     let Some(uris) = registered_redirect_uris(&state, &q.client_id).await else {
         return page(StatusCode::BAD_REQUEST, "Unknown client", "This MCP client is not registered here.")
@@ -322,8 +382,15 @@ pub async fn authorize(State(state): State<SharedState>, Query(q): Query<Authori
             .into_response();
     }
     let st = q.state.clone().unwrap_or_default();
+    // Errors go back to the client only once a user consented to it: a redirect URI anyone can
+    // register is not trusted to receive the browser before that (OAuth security BCP 4.11).
+    let consented = matches!(state.store.mcp_oauth_client_consented(&q.client_id).await, Ok(true));
     let refuse = |error: &str, text: &str| {
-        back_to_client(&state, &q.redirect_uri, &[("error", error), ("error_description", text), ("state", &st)])
+        if consented {
+            back_to_client(&state, &q.redirect_uri, &[("error", error), ("error_description", text), ("state", &st)])
+        } else {
+            page(StatusCode::BAD_REQUEST, "Invalid request", &format!("{text} ({error})")).into_response()
+        }
     };
     if q.response_type != "code" {
         return refuse("unsupported_response_type", "response_type must be code");
@@ -395,11 +462,24 @@ struct OidcProvider {
 /// Bytes an OIDC discovery, token or userinfo answer may have.
 const OIDC_ANSWER_BYTES: usize = 256 * 1024;
 
-async fn discover_oidc(state: &AppState, oidc: &crate::config::McpOidcConfig) -> agentkit_core::Result<OidcProvider> {
+/// The provider's discovery document, fetched at most once per [`DISCOVERY_TTL`] (a failure is
+/// not kept: the next request tries again).
+async fn discover_oidc(
+    state: &AppState,
+    oidc: &crate::config::McpOidcConfig,
+) -> agentkit_core::Result<std::sync::Arc<OidcProvider>> {
+    let mut cached = state.mcp_oauth.discovery.lock().await;
+    if let Some((at, provider)) = cached.as_ref() {
+        if at.elapsed() < DISCOVERY_TTL {
+            return Ok(provider.clone());
+        }
+    }
     let url = format!("{}/.well-known/openid-configuration", oidc.issuer.trim_end_matches('/'));
     let answer = state.egress.get(&url).send().await?;
     let body = crate::egress::read_bounded(answer, OIDC_ANSWER_BYTES).await?;
-    Ok(serde_json::from_slice(&body)?)
+    let provider: std::sync::Arc<OidcProvider> = std::sync::Arc::new(serde_json::from_slice(&body)?);
+    *cached = Some((std::time::Instant::now(), provider.clone()));
+    Ok(provider)
 }
 
 fn oidc_redirect_uri(state: &AppState) -> String {

@@ -53,6 +53,30 @@ impl Store {
         Ok(row.and_then(|r| serde_json::from_str(&r.get::<String, _>("metadata")).ok()))
     }
 
+    /// Whether a user ever consented to the client (a grant exists, revoked or not).
+    pub async fn mcp_oauth_client_consented(&self, client_id: &str) -> Result<bool> {
+        let row = sqlx::query("SELECT 1 AS consented FROM mcp_oauth_grants WHERE client_id = $1 LIMIT 1")
+            .bind(client_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| self.db_error(e))?;
+        Ok(row.is_some())
+    }
+
+    /// Deletes clients saved before `cutoff` that no user ever consented to (registration
+    /// expiry, with the retention sweep); how many went.
+    pub async fn delete_unconsented_mcp_oauth_clients(&self, cutoff: DateTime<Utc>) -> Result<u64> {
+        let done = sqlx::query(
+            "DELETE FROM mcp_oauth_clients WHERE created_at < $1 \
+             AND client_id NOT IN (SELECT client_id FROM mcp_oauth_grants)",
+        )
+        .bind(cutoff.to_rfc3339())
+        .execute(&self.writer)
+        .await
+        .map_err(|e| self.db_error(e))?;
+        Ok(done.rows_affected())
+    }
+
     /// Stores an authorization code (by its hash).
     pub async fn save_mcp_oauth_code(&self, code: &str, grant: &AuthorizationCode) -> Result<()> {
         sqlx::query(

@@ -1,6 +1,8 @@
 //! The audit trail: who did what to what, with what outcome, in which request, when — for API
 //! client authentication failures and permission refusals, connected-account changes,
-//! authorization links, credential reads, custom provider and MCP config changes, key
+//! authorization links, credential reads, custom provider, MCP config and instance changes,
+//! MCP session tokens, the MCP authorization server (registrations, consents, grants,
+//! revocations, refused refreshes), webhook endpoints and redeliveries, connector reloads, key
 //! rotation and egress refusals. Rows are appended to the database (`audit_events`), never
 //! changed, swept after `server.audit_retention_days`, and read with `GET /api/v1/audit`.
 //! Details never hold a secret.

@@ -96,6 +96,11 @@ impl AppState {
     pub async fn reload_connectors(&self) -> Result<Arc<Registry>> {
         let registry = self.reload_registry().await?;
         self.store.connectors_reloaded().await;
+        let details = serde_json::json!({
+            "connectors": registry.catalog.connectors().count(),
+            "tools": registry.catalog.tools().count(),
+        });
+        crate::audit::record(&self.store, "connectors.reloaded", "catalog", crate::audit::SUCCESS, details).await;
         Ok(registry)
     }
 

@@ -371,6 +371,27 @@ async fn mcp_clients_sign_in_through_the_apps_oidc_provider() {
         assert_eq!(started.status(), 302, "sent to the provider");
     }
     assert_eq!(stats(&sign_in.issuer).await["discoveries"].as_u64().unwrap(), before, "discovery is cached");
+
+    // Issue 22 (Low): consent, grant and revocation are on the audit trail, as the user.
+    let revoked = http.post(format!("{base}/mcp/oauth/revoke")).form(&[("token", access_token)]).send().await.unwrap();
+    assert_eq!(revoked.status(), 200);
+    let trail: Value = http
+        .get(format!("{base}/api/v1/audit?page_size=100"))
+        .bearer_auth(common::api_token(base, "skc_test", "test-secret").await)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let rows = trail["events"].as_array().expect("audit rows");
+    let row =
+        |action: &str| rows.iter().find(|r| r["action"] == action).unwrap_or_else(|| panic!("no {action}: {trail}"));
+    assert_eq!(row("mcp_oauth.consent_granted")["actor"], "mcp:oidc-user@example.test");
+    assert_eq!(row("mcp_oauth.consent_granted")["target"], client_id);
+    let grant = row("mcp_oauth.grant_created")["target"].as_str().unwrap().to_string();
+    assert_eq!(row("mcp_oauth.grant_revoked")["target"], grant.as_str());
+    assert!(!trail.to_string().contains(access_token), "tokens are never audited");
     let _ = std::fs::remove_dir_all(dir);
 }
 

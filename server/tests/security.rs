@@ -1538,3 +1538,58 @@ async fn client_metadata_documents_come_from_public_addresses_and_unconsented_cl
         .unwrap();
     assert_eq!(left, 0, "the unconsented registration expired");
 }
+
+/// Issue 22 (Low): every change an operator or a client makes leaves an audit row. Before, MCP
+/// instance creation, session-token minting, MCP client registration, webhook redelivery and
+/// connector reloads left none. (The MCP OAuth consent, grant and revocation rows are checked
+/// in `oidc_provider.rs`, where a real sign-in runs.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_administrative_change_leaves_an_audit_row() {
+    let gw = gateway(&format!("{MCP_OAUTH}\n[webhooks]\nallow_loopback = true\n")).await;
+    let (status, config) = gw
+        .post(
+            "admin",
+            "/api/v1/mcp/configs",
+            json!({"name": "audited", "connection_tool_mappings": [{"connection_name": "salesforce", "tools": []}]}),
+        )
+        .await;
+    assert_eq!(status, 201, "{config}");
+    let config_id = config["config"]["id"].as_str().unwrap().to_string();
+    let (status, instance) =
+        gw.post("admin", "/api/v1/mcp/instances", json!({"config_name": "audited", "user_identifier": "ann"})).await;
+    assert_eq!(status, 200, "{instance}");
+    let (status, token) =
+        gw.post("admin", &format!("/api/v1/mcp/configs/{config_id}/tokens"), json!({"identifier": "ann"})).await;
+    assert_eq!(status, 200, "{token}");
+    let (status, _, registered) = register_mcp_client(&gw, "http://localhost:1/cb").await;
+    assert_eq!(status, 201);
+    let (status, hook) =
+        gw.post("admin", "/api/v1/webhook_endpoints", json!({"url": "http://127.0.0.1:9/hook", "events": []})).await;
+    assert_eq!(status, 201, "{hook}");
+    let (status, _) = gw.create_account("salesforce", "ann", json!({})).await;
+    assert_eq!(status, 201);
+    let deliveries_path = format!("/api/v1/webhook_endpoints/{}/deliveries", hook["id"].as_str().unwrap());
+    let (_, deliveries) = gw.call("admin", reqwest::Method::GET, &deliveries_path, None).await;
+    let delivery = deliveries["deliveries"][0]["id"].as_str().expect("the account's event was queued").to_string();
+    let (status, _) = gw.post("admin", &format!("/api/v1/webhook_deliveries/{delivery}/redeliver"), json!({})).await;
+    assert_eq!(status, 200);
+    let (status, _) = gw.post("admin", "/api/v1/connectors:reload", json!({})).await;
+    assert_eq!(status, 200);
+
+    let (_, trail) = gw.call("admin", reqwest::Method::GET, "/api/v1/audit?page_size=100", None).await;
+    let rows = trail["events"].as_array().or_else(|| trail["audit_events"].as_array()).expect("audit rows").clone();
+    let row = |action: &str| rows.iter().find(|r| r["action"] == action).cloned();
+    let instance_id = instance["instance"]["id"].as_str().unwrap();
+    for (action, target) in [
+        ("mcp_instance.created", instance_id),
+        ("mcp_session_token.issued", config_id.as_str()),
+        ("mcp_oauth.client_registered", registered["client_id"].as_str().unwrap()),
+        ("webhook_delivery.redelivered", delivery.as_str()),
+        ("connectors.reloaded", "catalog"),
+    ] {
+        let found = row(action).unwrap_or_else(|| panic!("no {action} row in {trail}"));
+        assert_eq!(found["target"], target, "{found}");
+    }
+    assert_eq!(row("mcp_session_token.issued").unwrap()["actor"], "admin");
+    assert!(!trail.to_string().contains(token["token"].as_str().unwrap()), "the token itself is never audited");
+}

@@ -225,7 +225,12 @@ pub async fn ensure_instance(
     let config = config_or_404(&state, req.config_name.trim()).await?;
     let user = req.user_identifier.trim();
     let name = if req.name.is_empty() { format!("{}-{user}", config.name) } else { req.name };
+    let existed = state.store.mcp_instance_of(&config.id, user).await?.is_some();
     let instance = state.store.ensure_mcp_instance(&config.id, user, &name).await?;
+    if !existed {
+        let details = serde_json::json!({"config_id": config.id, "user_identifier": user, "name": instance.name});
+        crate::audit::record(&state.store, "mcp_instance.created", &instance.id, crate::audit::SUCCESS, details).await;
+    }
     Ok(Json(McpInstanceResponse { instance: instance_wire(&state, &instance).await? }))
 }
 
@@ -287,6 +292,8 @@ pub async fn update_instance(
         instance.config_id = config_or_404(&state, &config_name).await?.id;
     }
     state.store.update_mcp_instance(&instance).await?;
+    let details = serde_json::json!({"config_id": instance.config_id, "name": instance.name});
+    crate::audit::record(&state.store, "mcp_instance.updated", &instance.id, crate::audit::SUCCESS, details).await;
     Ok(Json(McpInstanceResponse { instance: instance_wire(&state, &instance).await? }))
 }
 
@@ -297,6 +304,8 @@ pub async fn delete_instance(
 ) -> ApiResult<Json<Empty>> {
     let instance = instance_or_404(&state, &id).await?;
     state.store.delete_mcp_instance(&instance.id).await?;
+    let details = serde_json::json!({"config_id": instance.config_id, "user_identifier": instance.user_identifier});
+    crate::audit::record(&state.store, "mcp_instance.deleted", &instance.id, crate::audit::SUCCESS, details).await;
     Ok(Json(Empty {}))
 }
 
@@ -407,6 +416,13 @@ fn mint_session_token(
     let ttl = parse_expiry(&req.expiry)?;
     let claims =
         SessionClaims { cfg: scope, sub: req.identifier.trim().to_string(), exp: now_unix() + ttl, lvl: level };
+    // Noted now, written when the request ends (this is not async).
+    crate::telemetry::requests::note_audit(crate::telemetry::requests::AuditNote {
+        action: "mcp_session_token.issued",
+        target: claims.cfg.clone(),
+        outcome: crate::audit::SUCCESS,
+        details: serde_json::json!({"identifier": claims.sub, "access_level": req.access_level, "expires_in_secs": ttl}),
+    });
     Ok(McpSessionTokenResponse {
         token: state.signer.sign(&claims),
         expires_at: Some(Utc::now() + Duration::seconds(ttl)),

@@ -110,6 +110,7 @@ pub async fn redeliver(
     if !state.store.redeliver_webhook(&id).await? {
         return Err(Error::not_found(format!("webhook delivery {id:?} not found")).into());
     }
+    crate::audit::record(&state.store, "webhook_delivery.redelivered", &id, crate::audit::SUCCESS, Value::Null).await;
     state.webhooks.wake();
     Ok(Json(json!({})))
 }

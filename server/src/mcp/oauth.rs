@@ -267,6 +267,8 @@ pub async fn register(
     if let Err(e) = state.store.save_mcp_oauth_client(&client_id, &metadata).await {
         return oauth_error(StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable", e.message());
     }
+    let details = json!({"client_name": metadata.get("client_name"), "redirect_uris": metadata.get("redirect_uris")});
+    audit(&state, "anonymous", "mcp_oauth.client_registered", &client_id, crate::audit::SUCCESS, details).await;
     (StatusCode::CREATED, Json(metadata)).into_response()
 }
 
@@ -718,7 +720,10 @@ pub async fn consent(State(state): State<SharedState>, Form(form): Form<ConsentA
         .into_response();
     }
     let st = pending.st.clone().unwrap_or_default();
+    let user = format!("mcp:{identifier}");
+    let details = json!({"client_id": pending.cid, "config_id": pending.cfg});
     if form.decision != "approve" {
+        audit(&state, &user, "mcp_oauth.consent_denied", &pending.cid, crate::audit::REFUSED, details).await;
         return back_to_client(
             &state,
             &pending.ruri,
@@ -742,6 +747,7 @@ pub async fn consent(State(state): State<SharedState>, Form(form): Form<ConsentA
             &[("error", "temporarily_unavailable"), ("error_description", "try again"), ("state", &st)],
         );
     }
+    audit(&state, &user, "mcp_oauth.consent_granted", &pending.cid, crate::audit::SUCCESS, details).await;
     back_to_client(&state, &pending.ruri, &[("code", &code), ("state", &st)])
 }
 
@@ -802,13 +808,20 @@ pub async fn token(State(state): State<SharedState>, Form(req): Form<TokenReques
             if let Err(e) = state.store.create_mcp_oauth_grant(&grant).await {
                 return unavailable(e);
             }
+            let details = json!({"client_id": grant.client_id, "config_id": grant.config_id});
+            let user = format!("mcp:{}", grant.user_identifier);
+            audit(&state, &user, "mcp_oauth.grant_created", &grant.grant_id, crate::audit::SUCCESS, details).await;
             grant
         }
         "refresh_token" => {
             let grant = match state.store.use_mcp_oauth_refresh_token(&req.refresh_token).await {
                 Ok(RefreshTokenUse::Taken(grant)) => grant,
                 Ok(RefreshTokenUse::Refused) => {
-                    return invalid_grant("the refresh token is unknown, expired, revoked or was already used")
+                    let details =
+                        json!({"reason": "unknown, expired, revoked or replayed (a replay revokes the grant)"});
+                    let refused = crate::audit::REFUSED;
+                    audit(&state, "anonymous", "mcp_oauth.refresh_refused", &req.client_id, refused, details).await;
+                    return invalid_grant("the refresh token is unknown, expired, revoked or was already used");
                 }
                 Err(e) => return unavailable(e),
             };
@@ -873,8 +886,15 @@ pub async fn revoke(State(state): State<SharedState>, Form(req): Form<Revocation
         if let Err(e) = state.store.revoke_mcp_oauth_grant(&grant).await {
             return oauth_error(StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable", e.message());
         }
+        audit(&state, "anonymous", "mcp_oauth.grant_revoked", &grant, crate::audit::SUCCESS, Value::Null).await;
     }
     StatusCode::OK.into_response()
+}
+
+/// An event of the authorization server for the audit trail. Its endpoints are not API calls,
+/// so the actor is named here: the signed-in user (`mcp:<identifier>`) or `anonymous`.
+async fn audit(state: &AppState, actor: &str, action: &str, target: &str, outcome: &str, details: Value) {
+    crate::audit::append(&state.store, actor.to_string(), action, target, outcome, details).await;
 }
 
 /// 32 random bytes, URL-safe: authorization codes and refresh tokens.

@@ -154,7 +154,7 @@ impl Store {
         self.mcp_instance_of(config_id, user).await?.ok_or_else(|| Error::new(ErrorKind::Server, "instance vanished"))
     }
 
-    async fn mcp_instance_of(&self, config_id: &str, user: &str) -> Result<Option<InstanceRecord>> {
+    pub(crate) async fn mcp_instance_of(&self, config_id: &str, user: &str) -> Result<Option<InstanceRecord>> {
         let row = sqlx::query("SELECT * FROM mcp_instances WHERE config_id = $1 AND user_identifier = $2")
             .bind(config_id)
             .bind(user)

@@ -56,8 +56,10 @@ fn bounded_details(details: Value) -> Value {
 /// Appends one event for `actor` (the command line: `cli`).
 pub async fn append(store: &Store, actor: String, action: &str, target: &str, outcome: &str, details: Value) {
     let record = row(actor, action, target, outcome, details);
-    // A failed write is an operator's problem to see, not the caller's: the request goes on.
+    // A failed write is an operator's problem to see (log and metric), not the caller's: the
+    // request goes on.
     if let Err(e) = store.append_audit(&record).await {
+        crate::telemetry::metrics::audit_write_failure();
         tracing::error!(action, target, error = %e.message(), "an audit event could not be written");
     }
 }
@@ -93,6 +95,7 @@ pub async fn account_event(
     extra: Value,
 ) {
     if let Err(e) = store.append_audit(&account_row(action, account, outcome, extra)).await {
+        crate::telemetry::metrics::audit_write_failure();
         tracing::error!(action, target = %account.id, error = %e.message(), "an audit event could not be written");
     }
 }

@@ -21,6 +21,7 @@ pub mod dev;
 pub mod domain;
 pub mod egress;
 pub mod execution;
+pub mod input_text;
 pub mod listener;
 pub mod mcp;
 pub mod permissions;

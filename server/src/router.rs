@@ -77,8 +77,23 @@ pub fn router(state: SharedState) -> Router {
         .route("/connect/{token}", get(links::open_link))
         .route("/oauth/callback", get(links::oauth_callback))
         .fallback(|| async { crate::api::ApiError(Error::not_found("no such endpoint")) })
+        .layer(axum::middleware::from_fn(refuse_nul_in_uri))
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::api::observe::observe))
         .with_state(state)
+}
+
+/// A path or query that decodes to a NUL is refused before any handler sees it (no store can
+/// keep it; see `input_text`).
+async fn refuse_nul_in_uri(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let uri = request.uri();
+    if crate::input_text::uri_has_nul(uri.path()) {
+        return crate::api::ApiError(crate::input_text::nul_refused("path")).into_response();
+    }
+    if uri.query().is_some_and(crate::input_text::uri_has_nul) {
+        return crate::api::ApiError(crate::input_text::nul_refused("query")).into_response();
+    }
+    next.run(request).await
 }
 
 /// Re-reads the connector directory (and custom providers) without a restart; a broken file is

@@ -148,6 +148,23 @@ async fn a_full_disk_fails_writes_and_every_acknowledged_write_is_kept() {
     }
     assert!(refused > 0, "the full disk refused writes");
     assert_ne!(readyz(&http, &base).await, 200, "/readyz tells that the store cannot write");
+    // A failed sign-in is audited; on a full disk the row cannot be written: the loss is counted
+    // where an operator sees it, not swallowed.
+    let failed = http
+        .post(format!("{base}/oauth/token"))
+        .form(&[("grant_type", "client_credentials"), ("client_id", "nobody"), ("client_secret", "wrong")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(failed.status(), 401);
+    let metrics = http.get(gateway.env["AGENTKIT_METRICS_URL"].as_str()).send().await.unwrap();
+    let text = metrics.text().await.unwrap();
+    let lost: f64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("agentkit_audit_write_failures_total "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0.0);
+    assert!(lost >= 1.0, "audit write failures are counted: {lost}");
     disk.free();
     tokio::time::sleep(Duration::from_millis(200)).await;
     for n in 0..40 {

@@ -1593,3 +1593,67 @@ async fn every_administrative_change_leaves_an_audit_row() {
     assert_eq!(row("mcp_session_token.issued").unwrap()["actor"], "admin");
     assert!(!trail.to_string().contains(token["token"].as_str().unwrap()), "the token itself is never audited");
 }
+
+/// Issue 22 (Low): a NUL character is refused where requests come in, with a 400 naming where it
+/// was — in a JSON body, a query, a path, an MCP message. Before, it reached the store: accepted
+/// on SQLite, a 500 and a lost audit row on PostgreSQL (whose text cannot hold it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nul_characters_are_refused_at_the_edge_naming_the_field() {
+    let gw = gateway("").await;
+    let (status, body) = gw.create_account("salesforce", "ann\u{0}evil", json!({})).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.to_string().contains("identifier contains a NUL"), "{body}");
+    let (status, body) = gw
+        .post(
+            "admin",
+            "/api/v1/execute_tool",
+            json!({"tool_name": "salesforce_query", "identifier": "ann", "params": {"q": ["fine", "bad\u{0}"]}}),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.to_string().contains("params.q[1]"), "{body}");
+    let (status, body) =
+        gw.call("admin", reqwest::Method::GET, "/api/v1/connected_accounts?identifier=a%00b", None).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.to_string().contains("query"), "{body}");
+    let (status, _) = gw.call("admin", reqwest::Method::GET, "/api/v1/mcp/configs/x%00y", None).await;
+    assert_eq!(status, 400);
+    // A literal backslash-u-0000 is text, not a NUL: accepted.
+    let (status, body) = gw.create_account("salesforce", "ann\\u0000", json!({})).await;
+    assert_eq!(status, 201, "{body}");
+    // Nothing of the refused requests reached the store.
+    let (_, listed) = gw.call("admin", reqwest::Method::GET, "/api/v1/connected_accounts", None).await;
+    assert_eq!(listed["connected_accounts"].as_array().map(Vec::len), Some(1), "{listed}");
+
+    // An MCP message: a JSON-RPC error naming the argument.
+    let (status, config) = gw
+        .post(
+            "admin",
+            "/api/v1/mcp/configs",
+            json!({"name": "nul", "connection_tool_mappings": [{"connection_name": "salesforce", "tools": []}]}),
+        )
+        .await;
+    assert_eq!(status, 201, "{config}");
+    let (status, token) = gw
+        .post(
+            "admin",
+            &format!("/api/v1/mcp/configs/{}/tokens", config["config"]["id"].as_str().unwrap()),
+            json!({"identifier": "ann"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{token}");
+    let answer = gw
+        .http
+        .post(config["config"]["mcp_server_url"].as_str().unwrap())
+        .bearer_auth(token["token"].as_str().unwrap())
+        .header("accept", "application/json, text/event-stream")
+        .json(&json!({"jsonrpc": "2.0", "id": 7, "method": "tools/call",
+                      "params": {"name": "salesforce_query", "arguments": {"q": "a\u{0}"}}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 400);
+    let answer: Value = answer.json().await.unwrap();
+    assert_eq!(answer["id"], 7, "{answer}");
+    assert!(answer["error"]["message"].as_str().unwrap().contains("params.arguments.q"), "{answer}");
+}

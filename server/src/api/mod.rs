@@ -127,6 +127,13 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
             .await
             .map_err(|e| Error::new(ErrorKind::InvalidInput, format!("cannot read request body: {e}")))?;
         let text = if bytes.iter().all(u8::is_ascii_whitespace) { &b"{}"[..] } else { &bytes[..] };
+        if crate::input_text::json_has_nul(text) {
+            let parsed: serde_json::Value = serde_json::from_slice(text)
+                .map_err(|e| Error::new(ErrorKind::InvalidInput, format!("invalid request body: {e}")))?;
+            if let Some(path) = crate::input_text::nul_path(&parsed) {
+                return Err(crate::input_text::nul_refused(&path).into());
+            }
+        }
         serde_json::from_slice(text)
             .map(JsonBody)
             .map_err(|e| Error::new(ErrorKind::InvalidInput, format!("invalid request body: {e}")).into())

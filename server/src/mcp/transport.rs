@@ -215,6 +215,18 @@ async fn answer(state: &AppState, target: &Target, msg: &Value) -> Option<Value>
     })
 }
 
+/// A JSON-RPC "invalid request" naming where a message holds a NUL character (see `input_text`).
+fn refuse_nul(body: &[u8], parsed: &Value) -> Option<Response> {
+    if !crate::input_text::json_has_nul(body) {
+        return None;
+    }
+    let path = crate::input_text::nul_path(parsed)?;
+    let id = parsed.get("id").cloned().unwrap_or(Value::Null);
+    let message = crate::input_text::nul_refused(&path).message().to_string();
+    let error = json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32600, "message": message}});
+    Some((StatusCode::BAD_REQUEST, Json(error)).into_response())
+}
+
 fn is_initialize(msg: &Value) -> bool {
     msg.get("method").and_then(Value::as_str) == Some("initialize")
 }
@@ -231,6 +243,9 @@ async fn post(state: &AppState, target: Target, headers: &HeaderMap, body: &[u8]
         )
             .into_response();
     };
+    if let Some(refused) = refuse_nul(body, &parsed) {
+        return refused;
+    }
     if parsed.is_object() && super::modern::is_modern(&parsed, headers) {
         // 2026-07-28: one request, no session.
         let started = std::time::Instant::now();
@@ -366,6 +381,9 @@ async fn legacy_message(
     let Ok(msg) = serde_json::from_slice::<Value>(body) else {
         return http_error(StatusCode::BAD_REQUEST, "Parse error");
     };
+    if let Some(refused) = refuse_nul(body, &msg) {
+        return refused;
+    }
     // Room for the answer is taken before the message runs: a client that stops reading its
     // stream gets 429s, not a queue that grows with every POST (and no tool runs unanswered).
     let slot = match stream.reserve() {

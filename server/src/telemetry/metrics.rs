@@ -30,6 +30,7 @@ const MCP_OPERATION_DURATION: &str = "mcp_server_operation_duration_seconds";
 const MCP_SESSIONS: &str = "agentkit_mcp_sessions_total";
 const RATE_LIMIT_REFUSALS: &str = "agentkit_rate_limit_refusals_total";
 const EGRESS_REFUSALS: &str = "agentkit_egress_refusals_total";
+const AUDIT_WRITE_FAILURES: &str = "agentkit_audit_write_failures_total";
 const BUILD_INFO: &str = "agentkit_build_info";
 
 /// Latency buckets, in seconds: 1 ms to 30 s (the longest a provider call may take).
@@ -81,6 +82,7 @@ fn describe() {
     describe_counter!(MCP_SESSIONS, "MCP sessions opened (initialize), by protocol version.");
     describe_counter!(RATE_LIMIT_REFUSALS, "Provider calls refused by a connector's rate limit.");
     describe_counter!(EGRESS_REFUSALS, "Outbound connections refused by the egress policy, by reason.");
+    describe_counter!(AUDIT_WRITE_FAILURES, "Audit events that could not be written (the request went on).");
     describe_gauge!(BUILD_INFO, "The gateway's version (always 1).");
 }
 
@@ -155,6 +157,11 @@ pub fn rate_limit_refusal(connector: &str) {
 }
 
 /// One outbound connection refused by the egress policy.
+/// An audit event was lost: the trail has a gap an operator must see.
+pub fn audit_write_failure() {
+    metrics::counter!(AUDIT_WRITE_FAILURES).increment(1);
+}
+
 pub fn egress_refusal(reason: &'static str) {
     metrics::counter!(EGRESS_REFUSALS, "reason" => reason).increment(1);
 }

@@ -83,6 +83,13 @@ impl Grants {
         ))
     }
 
+    /// Whose execution records this client reads: every client's with `admin`, otherwise only
+    /// its own (`Some(client_id)`) — the records name identifiers, tools and accounts of the
+    /// other clients' users.
+    pub fn execution_records_of<'a>(&self, client_id: &'a str) -> Option<&'a str> {
+        (!self.has(Scope::Admin)).then_some(client_id)
+    }
+
     /// May this client change where a stored credential is sent? Needs `admin`, and a client that
     /// may not read credentials never may (it could otherwise send them to itself).
     pub fn require_credential_routing(&self, client_id: &str, what: &str) -> Result<()> {

@@ -348,6 +348,36 @@ async fn proxy_forwards_and_relays_only_allow_listed_headers() {
     }
     assert!(names.contains(&"notion-version"));
     assert!(headers.iter().any(|(k, v)| k == "authorization" && v == "Bearer victim-token"));
+
+    // Issue 22 (Low): an API-key provider whose key travels in an `x-` header: the caller's own
+    // copy of that header is not forwarded next to the stored key (before, both reached it).
+    let (status, body) = gw
+        .post(
+            "admin",
+            "/api/v1/custom-providers",
+            json!({"identifier": "keyed", "display_name": "keyed", "proxy_url": format!("http://127.0.0.1:{}", upstream.port()),
+                   "auth_patterns": [{"type": "API_KEY", "auth_header_key_override": "X-Acme-Key"}]}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let credentials = json!({"static_auth": {"details": {"api_key": "stored-key"}}});
+    let (status, body) = gw.create_account("keyed", "victim", json!({"authorization_details": credentials})).await;
+    assert_eq!(status, 201, "{body}");
+    let resp = gw
+        .http
+        .get(format!("{}/proxy/items", gw.url))
+        .bearer_auth(gw.token("admin").await)
+        .header("connection_name", "keyed")
+        .header("identifier", "victim")
+        .header("x-acme-key", "callers-own-key")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let (_, _, headers) = seen.lock().unwrap().last().unwrap().clone();
+    let keys: Vec<&str> =
+        headers.iter().filter(|(k, _)| k.eq_ignore_ascii_case("x-acme-key")).map(|(_, v)| v.as_str()).collect();
+    assert_eq!(keys, ["stored-key"], "only the stored key reaches the provider");
 }
 
 #[tokio::test]
@@ -1027,7 +1057,7 @@ async fn old_execution_records_are_deleted_by_retention() {
     // The gateway's own hourly sweep may have run first: either way the old record is gone once.
     let (executions, _) = agentkit_server::startup::apply_retention(&server.state).await.unwrap();
     assert!(executions <= 1);
-    let kept = server.state.store.recent_executions("u", 10).await.unwrap();
+    let kept = server.state.store.recent_executions("u", None, 10).await.unwrap();
     let ids: Vec<String> = kept.iter().map(|r| r.id.clone()).collect();
     assert_eq!(ids, ["exec_new"]);
     let _ = std::fs::remove_dir_all(data_dir);
@@ -1656,4 +1686,41 @@ async fn nul_characters_are_refused_at_the_edge_naming_the_field() {
     let answer: Value = answer.json().await.unwrap();
     assert_eq!(answer["id"], 7, "{answer}");
     assert!(answer["error"]["message"].as_str().unwrap().contains("params.arguments.q"), "{answer}");
+}
+
+/// Issue 22 (Info): execution records name other clients' users, tools and accounts: a client
+/// without `admin` reads only its own (before, a `tools`-only client read everyone's).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_without_admin_reads_only_its_own_execution_records() {
+    let (upstream, _) = service(echo_answer).await;
+    let gw = gateway(&format!(
+        "[egress]\nallow = [\"127.0.0.1\"]\n[[connections]]\nname = \"gmail\"\nconnector = \"gmail\"\nbase_url = \"http://127.0.0.1:{}\"\n",
+        upstream.port()
+    ))
+    .await;
+    let (status, body) = gw
+        .create_account("gmail", "victim", json!({"authorization_details": {"oauth_token": {"access_token": "t"}}}))
+        .await;
+    assert_eq!(status, 201, "{body}");
+    for client in ["admin", "runner"] {
+        let call =
+            json!({"tool_name": "gmail_list_labels", "identifier": "victim", "connection_name": "gmail", "params": {}});
+        let (status, body) = gw.post(client, "/api/v1/execute_tool", call).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let (status, mine) = gw.call("runner", reqwest::Method::GET, "/api/v1/executions?limit=200", None).await;
+    assert_eq!(status, 200, "{mine}");
+    let (_, all) = gw.call("admin", reqwest::Method::GET, "/api/v1/executions?limit=200", None).await;
+    let clients = |answer: &Value| -> std::collections::BTreeSet<String> {
+        answer["executions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["api_client_id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(clients(&all), ["admin".to_string(), "runner".to_string()].into(), "{all}");
+    assert_eq!(clients(&mine), ["runner".to_string()].into(), "{mine}");
+    let (_, mine) = gw.call("runner", reqwest::Method::GET, "/api/v1/executions?identifier=victim", None).await;
+    assert_eq!(clients(&mine), ["runner".to_string()].into(), "{mine}");
 }

@@ -119,8 +119,12 @@ pub async fn forward(
         let credential =
             crate::execution::http::credential_header(&connector.auth, account.credentials.as_ref(), false);
         let mut req = state.egress.request(upstream_method.clone(), &url).timeout(std::time::Duration::from_secs(60));
+        // The caller's own copy of the credential header (`X-API-Key: …`) never travels next to
+        // the stored one: the provider could read either.
+        let credential_name = credential.as_ref().ok().map(|(name, _)| name.clone());
         for (name, value) in headers.iter() {
-            if forwards_request_header(name.as_str()) {
+            let is_credential = credential_name.as_deref().is_some_and(|c| c.eq_ignore_ascii_case(name.as_str()));
+            if forwards_request_header(name.as_str()) && !is_credential {
                 req = req.header(name.as_str(), value.as_bytes());
             }
         }

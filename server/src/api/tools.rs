@@ -296,11 +296,13 @@ pub async fn execute(
 /// Recent execution records (no credentials in them), newest first: `?identifier=&limit=`.
 pub async fn recent_executions(
     State(state): State<SharedState>,
-    _caller: Caller,
+    caller: Caller,
     RawQuery(q): RawQuery,
 ) -> ApiResult<Json<Value>> {
     let q = QueryMap::parse(q.as_deref());
     let limit = q.get_u32("limit")?.unwrap_or(20).min(200);
-    let records = state.store.recent_executions(&q.get("identifier").unwrap_or_default(), limit).await?;
+    let of_client = caller.grants.execution_records_of(&caller.client_id);
+    let identifier = q.get("identifier").unwrap_or_default();
+    let records = state.store.recent_executions(&identifier, of_client, limit).await?;
     Ok(Json(json!({ "executions": records })))
 }

@@ -73,20 +73,43 @@ impl Store {
     }
 
     /// Most recent executions, newest first, optionally of one identifier.
-    pub async fn recent_executions(&self, identifier: &str, limit: u32) -> Result<Vec<ExecutionRecord>> {
+    /// The newest records, of one identifier (`""`: any) and of one API client (`None`: any).
+    pub async fn recent_executions(
+        &self,
+        identifier: &str,
+        api_client_id: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<ExecutionRecord>> {
         self.bookkeeping.flush().await?;
-        // Two statements rather than `(? = '' OR identifier = ?)`, which no index can serve.
-        let rows = if identifier.is_empty() {
-            sqlx::query("SELECT * FROM executions ORDER BY created_at DESC, id DESC LIMIT $1")
+        // Separate statements rather than `(? = '' OR identifier = ?)`, which no index can serve;
+        // the client filter is applied on top of the identifier's index.
+        let rows = match (identifier.is_empty(), api_client_id) {
+            (true, None) => sqlx::query("SELECT * FROM executions ORDER BY created_at DESC, id DESC LIMIT $1")
                 .bind(i64::from(limit))
                 .fetch_all(&self.pool)
-                .await
-        } else {
-            sqlx::query("SELECT * FROM executions WHERE identifier = $1 ORDER BY created_at DESC, id DESC LIMIT $2")
-                .bind(identifier)
-                .bind(i64::from(limit))
-                .fetch_all(&self.pool)
-                .await
+                .await,
+            (true, Some(client)) => sqlx::query(
+                "SELECT * FROM executions WHERE api_client_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2",
+            )
+            .bind(client)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await,
+            (false, None) => sqlx::query(
+                "SELECT * FROM executions WHERE identifier = $1 ORDER BY created_at DESC, id DESC LIMIT $2",
+            )
+            .bind(identifier)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await,
+            (false, Some(client)) => sqlx::query(
+                "SELECT * FROM executions WHERE identifier = $1 AND api_client_id = $2 ORDER BY created_at DESC, id DESC LIMIT $3",
+            )
+            .bind(identifier)
+            .bind(client)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await,
         }
         .map_err(|e| self.db_error(e))?;
         Ok(rows

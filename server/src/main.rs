@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 use agentkit_server::config::Config;
+use agentkit_server::credentials::vault::{Vault, KEYS_ENV};
 
 /// mimalloc rather than glibc's malloc: a call allocates many small short-lived buffers across
 /// threads, where glibc spent ~12% of the gateway's CPU (see docs/performance.md).
@@ -78,17 +79,54 @@ enum ConnectorsAction {
 
 #[derive(Subcommand)]
 enum KeysAction {
-    /// Add a new key, make it active and re-seal every stored credential with it, while gateways
-    /// keep serving (they load the new key on first sight). With AGENTKIT_VAULT_KEYS set, put the
-    /// new key first there and this only re-seals.
+    /// Add a new key, make it active and re-seal every sealed value (credentials, held tokens,
+    /// PKCE verifiers, MCP instance keys, webhook secrets) with it, while gateways keep serving
+    /// (they load the new key on first sight). With AGENTKIT_VAULT_KEYS set, put the new key first
+    /// there and this only re-seals.
     Rotate {
-        /// The gateway's config file (its data dir and database are used).
-        #[arg(long, short, conflicts_with = "data_dir")]
-        config: Option<PathBuf>,
-        /// A data dir of `agentkit dev` instead of a config file.
-        #[arg(long)]
-        data_dir: Option<PathBuf>,
+        #[command(flatten)]
+        target: KeysTarget,
     },
+    /// Remove an old key from the key file once nothing is sealed with it any more (run `rotate`
+    /// first). Refuses the active key, a key still in use, and keys from AGENTKIT_VAULT_KEYS.
+    Retire {
+        /// The key id to remove (the first word of its line in the key file).
+        kid: String,
+        #[command(flatten)]
+        target: KeysTarget,
+    },
+}
+
+/// Which gateway's keys and database a `keys` command works on.
+#[derive(clap::Args)]
+struct KeysTarget {
+    /// The gateway's config file (its key file and database are used).
+    #[arg(long, short, conflicts_with = "data_dir")]
+    config: Option<PathBuf>,
+    /// A data dir of `agentkit dev` instead of a config file.
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+}
+
+impl KeysTarget {
+    fn config(self) -> agentkit_core::Result<Config> {
+        let mut config = match self.config {
+            Some(path) => Config::load(&path)?,
+            None => Config::default(),
+        };
+        if let Some(dir) = self.data_dir {
+            config.server.data_dir = dir;
+        }
+        Ok(config)
+    }
+
+    /// The store of the config, sealing with `vault`.
+    async fn store(
+        config: &Config,
+        vault: std::sync::Arc<Vault>,
+    ) -> agentkit_core::Result<agentkit_server::store::Store> {
+        agentkit_server::store::Store::open(&config.database_url(), vault, config.server.store_settings()).await
+    }
 }
 
 /// The log format: the config file's `[logging] format` for `serve` (a file that does not load
@@ -184,30 +222,20 @@ async fn main() -> std::process::ExitCode {
                 wait_for_shutdown().await;
                 env.gateway.shutdown().await;
             }
-            Command::Keys { action: KeysAction::Rotate { config, data_dir } } => {
-                let mut config = match config {
-                    Some(path) => Config::load(&path)?,
-                    None => Config::default(),
-                };
-                if let Some(dir) = data_dir {
-                    config.server.data_dir = dir;
-                }
-                let vault =
-                    std::sync::Arc::new(agentkit_server::credentials::vault::Vault::open(&config.vault_key_file())?);
-                let rotated_to = if std::env::var(agentkit_server::credentials::vault::KEYS_ENV).is_ok() {
-                    vault.active_kid()
-                } else {
-                    vault.add_key()?
-                };
-                let store =
-                    agentkit_server::store::Store::open(&config.database_url(), vault, config.server.store_settings())
-                        .await?;
+            Command::Keys { action: KeysAction::Rotate { target } } => {
+                let config = target.config()?;
+                let vault = std::sync::Arc::new(Vault::open(&config.vault_key_file())?);
+                let rotated_to = if std::env::var(KEYS_ENV).is_ok() { vault.active_kid() } else { vault.add_key()? };
+                let store = KeysTarget::store(&config, vault).await?;
                 // Replicas sharing the key file switch to the new key first, so nothing sealed
                 // with the old one slips in behind the re-sealing.
                 store.vault_keys_rotated().await;
                 tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-                let count = store.reseal_credentials().await?;
-                let details = serde_json::json!({"active_key": rotated_to, "resealed_credentials": count});
+                let counts = store.reseal_all().await?;
+                let total: u64 = counts.iter().map(|(_, n)| n).sum();
+                let per_column: serde_json::Map<String, serde_json::Value> =
+                    counts.iter().map(|(column, n)| (column.name(), (*n).into())).collect();
+                let details = serde_json::json!({"active_key": rotated_to, "resealed": per_column});
                 agentkit_server::audit::append(
                     &store,
                     "cli".into(),
@@ -217,7 +245,55 @@ async fn main() -> std::process::ExitCode {
                     details,
                 )
                 .await;
-                println!("active vault key {rotated_to}; re-sealed {count} credential(s)");
+                println!("active vault key {rotated_to}; re-sealed {total} value(s)");
+                for (column, n) in &counts {
+                    println!("  {}: {n}", column.name());
+                }
+            }
+            Command::Keys { action: KeysAction::Retire { kid, target } } => {
+                if std::env::var(KEYS_ENV).is_ok() {
+                    return Err(agentkit_core::Error::invalid_field(
+                        KEYS_ENV,
+                        format!(
+                            "vault keys come from {KEYS_ENV}, not a key file: run `agentkit keys rotate` (it re-seals \
+                             everything with the first key listed there), then remove {kid:?} from {KEYS_ENV} and \
+                             restart the gateways"
+                        ),
+                    ));
+                }
+                let config = target.config()?;
+                let key_file = config.vault_key_file();
+                // Opening a vault on a missing file would generate one.
+                if !key_file.exists() {
+                    return Err(agentkit_core::Error::not_found(format!(
+                        "no vault key file at {}",
+                        key_file.display()
+                    )));
+                }
+                let vault = std::sync::Arc::new(Vault::open(&key_file)?);
+                vault.check_removable(&kid)?;
+                let store = KeysTarget::store(&config, vault.clone()).await?;
+                let in_use: Vec<_> = store.count_sealed_with(&kid).await?.into_iter().filter(|(_, n)| *n > 0).collect();
+                if !in_use.is_empty() {
+                    let total: u64 = in_use.iter().map(|(_, n)| n).sum();
+                    let columns: String = in_use.iter().map(|(column, n)| format!("\n  {}: {n}", column.name())).collect();
+                    return Err(agentkit_core::Error::failed_precondition(format!(
+                        "vault key {kid:?} still seals {total} stored value(s); run `agentkit keys rotate` first \
+                         (it re-seals them with the active key), then retire it again:{columns}"
+                    )));
+                }
+                vault.remove_key(&kid)?;
+                // Replicas sharing the key file reread it and forget the key.
+                store.vault_keys_rotated().await;
+                let details = serde_json::json!({"active_key": vault.active_kid(), "remaining_keys": vault.kids()});
+                agentkit_server::audit::append(&store, "cli".into(), "vault.key_retired", &kid, "success", details)
+                    .await;
+                println!(
+                    "retired vault key {kid}; {} key(s) left in {}, {} active",
+                    vault.kids().len(),
+                    key_file.display(),
+                    vault.active_kid()
+                );
             }
             Command::Connectors { action: ConnectorsAction::Check { paths } } => {
                 let mut catalog = agentkit_server::catalog::connectors::Catalog::built_in()?;

@@ -671,6 +671,15 @@ async fn limits_connector_files_and_vault_keys_hold_across_replicas() {
         ),
     );
     assert_eq!(audited, "1", "the rotation is on the audit trail");
+    // Nothing is sealed with the old key any more: it retires, and every replica rereads the file.
+    let retired = Command::new(env!("CARGO_BIN_EXE_agentkit"))
+        .args(["keys", "retire", "kshared", "--config"])
+        .arg(&fleet.replicas[0].config)
+        .env("AGENTKIT_DATABASE_URL", &fleet.database_url)
+        .env_remove("AGENTKIT_VAULT_KEYS")
+        .output()
+        .unwrap();
+    assert!(retired.status.success(), "{}", String::from_utf8_lossy(&retired.stderr));
     for n in 0..3 {
         let call = json!({"tool_name": "echo_limited_again", "identifier": "after-rotation", "tool_input": {}});
         dispatch(&fleet.clients[n], Operation::ExecuteTool, call).await.unwrap();

@@ -364,35 +364,6 @@ impl Store {
             .collect())
     }
 
-    /// Re-seals every credential not sealed with the active key (key rotation); returns how many.
-    /// Each row is updated only if unchanged since it was read, so it is safe while serving.
-    pub async fn reseal_credentials(&self) -> Result<usize> {
-        let active = self.vault.active_kid();
-        let rows = sqlx::query("SELECT id, credentials FROM connected_accounts WHERE credentials IS NOT NULL")
-            .fetch_all(&self.pool)
-            .await
-            .map_err(|e| self.db_error(e))?;
-        let mut count = 0;
-        for row in rows {
-            let (id, sealed): (String, String) = (row.get("id"), row.get("credentials"));
-            if Vault::kid_of(&sealed) == Some(active.as_str()) {
-                continue;
-            }
-            let details = open_credentials(&self.vault, &sealed, &id)?;
-            let resealed = seal_credentials(&self.vault, &details, &id)?;
-            let done = sqlx::query("UPDATE connected_accounts SET credentials = $1 WHERE id = $2 AND credentials = $3")
-                .bind(resealed)
-                .bind(&id)
-                .bind(&sealed)
-                .execute(&self.writer)
-                .await
-                .map_err(|e| self.db_error(e))?;
-            count += done.rows_affected() as usize;
-        }
-        self.accounts_cache.clear();
-        Ok(count)
-    }
-
     /// Replaces an account's credentials only if they are still `expected` (nobody refreshed or
     /// re-authorized in between); the write and the check are one statement, and `records` are
     /// written with it only when it happened.

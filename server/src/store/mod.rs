@@ -30,6 +30,7 @@ pub mod mcp;
 mod mcp_oauth;
 mod mcp_sessions;
 mod rate_limits;
+pub mod sealed;
 mod webhooks;
 
 pub use accounts::{AccountFilter, AccountListPage, AccountPage, AccountRecord};

@@ -185,8 +185,19 @@ async fn wait_for_shutdown() {
     let _ = ctrl_c.await;
 }
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
+fn main() -> std::process::ExitCode {
+    // SAFETY: the first statement, before the runtime (or anything else) starts a thread.
+    unsafe { agentkit_server::store::libpq_env::isolate() };
+    match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime.block_on(run()),
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> std::process::ExitCode {
     let cli = Cli::parse();
     let _log_writer = agentkit_server::telemetry::logging::init(log_format(&cli.command));
     let result: agentkit_core::Result<()> = async {

@@ -241,3 +241,150 @@ async fn postgres_tools_on_a_real_cluster() {
     server.task.abort();
     let _ = std::fs::remove_dir_all(data_dir);
 }
+
+/// `agentkit serve` with `server` settings, `config` (after one API client `c`/`s`) and
+/// libpq variables in its environment; the child, its base URL and its directory. `/readyz`
+/// answered 200 unless `ready` is false.
+async fn serve_with_libpq_environment(
+    server: &str,
+    config: &str,
+    environment: &[(&str, &str)],
+) -> (std::process::Child, String, std::path::PathBuf) {
+    let dir = std::env::temp_dir().join(format!("agentkit-pgenv-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let listen = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listen.local_addr().unwrap().port();
+    drop(listen);
+    let file = dir.join("agentkit.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "[server]\nlisten = \"127.0.0.1:{port}\"\ndata_dir = \"{}\"\n{server}\n[egress]\nallow = [\"127.0.0.1\"]\n\
+             [[api_clients]]\nclient_id = \"c\"\nclient_secret = \"s\"\n{config}",
+            dir.join("data").display()
+        ),
+    )
+    .unwrap();
+    let mut gateway = std::process::Command::new(env!("CARGO_BIN_EXE_agentkit"))
+        .args(["serve", "--config"])
+        .arg(&file)
+        .envs(environment.iter().copied())
+        .env_remove("AGENTKIT_DATABASE_URL")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    for _ in 0..300 {
+        if reqwest::get(format!("{base}/readyz")).await.is_ok_and(|r| r.status() == 200) {
+            return (gateway, base, dir);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let _ = gateway.kill();
+    let _ = gateway.wait();
+    panic!("agentkit serve did not become ready");
+}
+
+/// A stand-in PostgreSQL server that asks for a cleartext password and records what it gets.
+async fn password_catcher() -> (u16, tokio::sync::mpsc::UnboundedReceiver<String>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (sent, received) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let sent = sent.clone();
+            tokio::spawn(async move {
+                // The startup message: its length (itself included), then the parameters.
+                let len = socket.read_i32().await.unwrap_or(0);
+                let mut startup = vec![0u8; usize::try_from(len - 4).unwrap_or(0)];
+                if socket.read_exact(&mut startup).await.is_err() {
+                    return;
+                }
+                // AuthenticationCleartextPassword.
+                let _ = socket.write_all(&[b'R', 0, 0, 0, 8, 0, 0, 0, 3]).await;
+                let mut kind = [0u8; 1];
+                if socket.read_exact(&mut kind).await.is_err() || kind[0] != b'p' {
+                    return;
+                }
+                let len = socket.read_i32().await.unwrap_or(0);
+                let mut password = vec![0u8; usize::try_from(len - 4).unwrap_or(0)];
+                if socket.read_exact(&mut password).await.is_ok() {
+                    let text = String::from_utf8_lossy(&password).trim_end_matches('\0').to_string();
+                    let _ = sent.send(text);
+                }
+            });
+        }
+    });
+    (port, received)
+}
+
+/// Issue 22 (follow-up): sqlx fills what a connection does not say from libpq's environment
+/// (`PGPASSWORD`, `PGUSER`, `PGSSL*`…) — the gateway's own store settings. A SQL tool's account
+/// that names a host but no password got the gateway's own database password sent to that host.
+/// Now the binary takes those variables out of its environment at start (its own store gets them
+/// back) and SQL tools set every option from the account.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sql_tools_never_send_the_gateways_own_database_password() {
+    let (port, mut passwords) = password_catcher().await;
+    let (mut gateway, base, dir) = serve_with_libpq_environment(
+        "",
+        "[[connections]]\nname = \"warehouse\"\nconnector = \"postgres\"\n",
+        &[("PGPASSWORD", "the-gateways-own-password"), ("PGUSER", "gateway_owner")],
+    )
+    .await;
+    let actions = Actions::new(ScalekitClient::new(&base, "c", "s", ClientOptions::default()).unwrap());
+    for (identifier, details) in [
+        ("by-url", json!({"connection_string": format!("postgres://tenant@127.0.0.1:{port}/db?sslmode=disable")})),
+        ("by-fields", json!({"host": "127.0.0.1", "port": port, "username": "tenant", "sslmode": "disable"})),
+    ] {
+        dispatch(
+            &actions,
+            Operation::CreateConnectedAccount,
+            json!({"connection_name": "warehouse", "identifier": identifier,
+                   "authorization_details": {"static_auth": {"details": details}}}),
+        )
+        .await
+        .unwrap();
+        let failed = run(&actions, identifier, "postgres_query", json!({"sql": "SELECT 1"})).await;
+        assert!(failed.is_err(), "the stand-in server never lets anyone in");
+        let sent = tokio::time::timeout(std::time::Duration::from_secs(5), passwords.recv()).await.unwrap().unwrap();
+        assert_eq!(sent, "", "{identifier}: the account has no password, and the gateway's is not sent");
+    }
+    // An account without a username is refused rather than filled in from the gateway's.
+    let created = dispatch(
+        &actions,
+        Operation::CreateConnectedAccount,
+        json!({"connection_name": "warehouse", "identifier": "no-user",
+               "authorization_details": {"static_auth": {"details": {"host": "127.0.0.1", "port": port}}}}),
+    )
+    .await;
+    if created.is_ok() {
+        let refused = run(&actions, "no-user", "postgres_query", json!({"sql": "SELECT 1"})).await.unwrap_err();
+        assert!(refused.message().contains("username"), "{}", refused.message());
+    }
+    let _ = gateway.kill();
+    let _ = gateway.wait();
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// The other half of the isolation: the gateway's own PostgreSQL store still reads the libpq
+/// variables (here its password, `PGPASSWORD`, absent from `database_url`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_gateways_own_store_still_reads_its_libpq_environment() {
+    let cluster = Cluster::start();
+    let with_password = cluster.database("own_store");
+    let without = with_password.replace(&format!(":{PASSWORD}@"), "@");
+    assert!(!without.contains(PASSWORD));
+    let (mut gateway, base, dir) =
+        serve_with_libpq_environment(&format!("database_url = \"{without}\""), "", &[("PGPASSWORD", PASSWORD)]).await;
+    let actions = Actions::new(ScalekitClient::new(&base, "c", "s", ClientOptions::default()).unwrap());
+    let listed = dispatch(&actions, Operation::ListConnectedAccounts, json!({})).await.unwrap();
+    assert!(listed.get("connected_accounts").is_some(), "the store on PostgreSQL answers: {listed}");
+    let migrations: i64 = cluster.psql_in("own_store", "SELECT count(*) FROM _sqlx_migrations").trim().parse().unwrap();
+    assert!(migrations > 0, "the gateway migrated its store on the cluster");
+    let _ = gateway.kill();
+    let _ = gateway.wait();
+    let _ = std::fs::remove_dir_all(dir);
+}

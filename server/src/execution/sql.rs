@@ -227,28 +227,28 @@ fn connect_options(creds: Option<&AuthorizationDetails>) -> Result<(PgConnectOpt
                     ),
                 ));
             }
-            PgConnectOptions::from_str(&url)
-                .map_err(|_| bad("connection_string", "not a valid postgres:// URL".into()))?
+            let given = PgConnectOptions::from_str(&url)
+                .map_err(|_| bad("connection_string", "not a valid postgres:// URL".into()))?;
+            // What the URL says, and nothing sqlx would fill in from the gateway's environment
+            // or password file (see `explicit` below).
+            let query = |names: &[&str]| {
+                parsed.query_pairs().find(|(k, _)| names.contains(&k.as_ref())).map(|(_, v)| v.into_owned())
+            };
+            let user =
+                (!parsed.username().is_empty()).then(|| percent_decode(parsed.username())).or_else(|| query(&["user"]));
+            let password = parsed.password().map(percent_decode).or_else(|| query(&["password"]));
+            let database = (parsed.path().len() > 1)
+                .then(|| percent_decode(parsed.path().trim_start_matches('/')))
+                .or_else(|| query(&["dbname"]));
+            let port = parsed.port().map(|p| p.to_string()).or_else(|| query(&["port"]));
+            let sslmode = query(&["sslmode", "ssl-mode"]);
+            explicit(given, user, password, database, port, sslmode, &bad)?
         }
         None => {
             let host = text("host").ok_or_else(|| bad("host", "required (or give connection_string)".into()))?;
-            let mut o = PgConnectOptions::new_without_pgpass().host(&host);
-            if let Some(port) = text("port") {
-                o = o.port(port.parse().map_err(|_| bad("port", format!("{port:?} is not a port number")))?);
-            }
-            if let Some(db) = text("database") {
-                o = o.database(&db);
-            }
-            if let Some(user) = text("username").or_else(|| text("user")) {
-                o = o.username(&user);
-            }
-            if let Some(password) = text("password") {
-                o = o.password(&password);
-            }
-            if let Some(mode) = text("sslmode") {
-                o = o.ssl_mode(mode.parse().map_err(|_| bad("sslmode", format!("{mode:?} is not an sslmode")))?);
-            }
-            o
+            let user = text("username").or_else(|| text("user"));
+            let given = PgConnectOptions::new_without_pgpass().host(&host);
+            explicit(given, user, text("password"), text("database"), text("port"), text("sslmode"), &bad)?
         }
     };
     let pem = |field: &str| -> Result<Option<String>> {
@@ -273,6 +273,41 @@ fn connect_options(creds: Option<&AuthorizationDetails>) -> Result<(PgConnectOpt
     options = options.application_name("agentkit");
     let fingerprint = crate::config::sha256_hex(&serde_json::to_string(details).unwrap_or_default());
     Ok((options, fingerprint))
+}
+
+/// Options whose every setting comes from the account: sqlx fills what a connection does not
+/// say from the gateway's own libpq environment (`PGPASSWORD`, `PGUSER`, `PGSSLMODE`, …) and
+/// password file, which would send the gateway's own database password to a host a client
+/// chose. (The binary also removes those variables at start: `store::libpq_env`.) An absent
+/// password is an empty one — the same to PostgreSQL.
+fn explicit(
+    options: PgConnectOptions,
+    user: Option<String>,
+    password: Option<String>,
+    database: Option<String>,
+    port: Option<String>,
+    sslmode: Option<String>,
+    bad: &dyn Fn(&str, String) -> Error,
+) -> Result<PgConnectOptions> {
+    let user = user.filter(|u| !u.is_empty()).ok_or_else(|| bad("username", "required".into()))?;
+    let port = match port {
+        Some(port) => port.parse().map_err(|_| bad("port", format!("{port:?} is not a port number")))?,
+        None => 5432,
+    };
+    let ssl_mode = match sslmode {
+        Some(mode) => mode.parse().map_err(|_| bad("sslmode", format!("{mode:?} is not an sslmode")))?,
+        None => sqlx::postgres::PgSslMode::Prefer,
+    };
+    Ok(options
+        .username(&user)
+        .password(password.as_deref().unwrap_or_default())
+        .database(database.as_deref().unwrap_or(&user))
+        .port(port)
+        .ssl_mode(ssl_mode))
+}
+
+fn percent_decode(text: &str) -> String {
+    percent_encoding::percent_decode_str(text).decode_utf8_lossy().into_owned()
 }
 
 /// PEM text as the PEM parser wants it, from PEM whose line breaks may be spaces or `\n` (the

@@ -26,6 +26,7 @@ pub mod bookkeeping;
 mod changes;
 mod custom_providers;
 mod executions;
+pub mod libpq_env;
 pub mod mcp;
 mod mcp_oauth;
 mod mcp_sessions;
@@ -266,6 +267,12 @@ impl Store {
     pub async fn open(url: &str, vault: Arc<Vault>, settings: StoreSettings) -> Result<Store> {
         sqlx::any::install_default_drivers();
         let engine = Engine::of(url)?;
+        // The libpq variables the binary took out of its environment apply here, and only here.
+        let with_environment = match engine {
+            Engine::Postgres => libpq_env::own_store_url(url),
+            Engine::Sqlite => url.to_string(),
+        };
+        let url = with_environment.as_str();
         let bad_url = |e: sqlx::Error| Error::invalid_field("database_url", format!("bad database_url: {e}"));
         let (writer, pool) = match engine {
             Engine::Sqlite => {

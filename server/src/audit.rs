@@ -64,6 +64,12 @@ pub async fn append(store: &Store, actor: String, action: &str, target: &str, ou
     }
 }
 
+/// The row of a change, as the current request's (actor, request id): a change commits it in
+/// its own transaction (`store::ChangeRecords`).
+pub fn change_row(action: &str, target: &str, outcome: &str, details: Value) -> AuditRecord {
+    row(current_actor().unwrap_or_else(|| "system".into()), action, target, outcome, details)
+}
+
 /// One bounded row, stamped now with the current request's id.
 fn row(actor: String, action: &str, target: &str, outcome: &str, details: Value) -> AuditRecord {
     AuditRecord {
@@ -112,5 +118,5 @@ pub fn account_row(action: &str, account: &crate::store::AccountRecord, outcome:
     if let (Some(details), Value::Object(extra)) = (details.as_object_mut(), extra) {
         details.extend(extra);
     }
-    row(current_actor().unwrap_or_else(|| "system".into()), action, &account.id, outcome, details)
+    change_row(action, &account.id, outcome, details)
 }

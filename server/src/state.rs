@@ -110,13 +110,14 @@ impl AppState {
         &self,
         provider: &agentkit_core::model::Provider,
         replace: bool,
+        records: &crate::store::ChangeRecords,
     ) -> Result<()> {
         let _one_at_a_time = self.reloading.lock().await;
         let mut providers = self.store.custom_providers().await?;
         providers.retain(|p| p.identifier != provider.identifier);
         providers.push(provider.clone());
         let registry = Arc::new(registry_from(&self.config, providers)?);
-        self.store.save_custom_provider(provider, replace).await?;
+        self.store.save_custom_provider(provider, replace, records).await?;
         *self.registry.write().unwrap_or_else(|p| p.into_inner()) = registry;
         Ok(())
     }

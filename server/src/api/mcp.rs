@@ -16,6 +16,7 @@ use crate::credentials::tokens::SessionClaims;
 use crate::domain::accounts::get_or_create;
 use crate::state::{AppState, SharedState};
 use crate::store::mcp::{ConfigRecord, InstanceRecord};
+use crate::store::ChangeRecords;
 
 /// At most this many connections per config (as the published validation rules).
 const MAX_MAPPINGS: usize = 25;
@@ -134,8 +135,7 @@ pub async fn create_config(
         description: req.description,
         mappings: resolve_mappings(&state, req.connection_tool_mappings)?,
     };
-    state.store.insert_mcp_config(&record).await?;
-    audit_config(&state, "mcp_config.created", &record).await;
+    state.store.insert_mcp_config(&record, &config_records("mcp_config.created", &record)).await?;
     Ok((StatusCode::CREATED, Json(McpConfigResponse { config: config_wire(&state, &record) })))
 }
 
@@ -191,8 +191,7 @@ pub async fn update_config(
     if let Some(mappings) = req.connection_tool_mappings {
         config.mappings = resolve_mappings(&state, mappings)?;
     }
-    state.store.update_mcp_config(&config).await?;
-    audit_config(&state, "mcp_config.updated", &config).await;
+    state.store.update_mcp_config(&config, &config_records("mcp_config.updated", &config)).await?;
     Ok(Json(McpConfigResponse { config: config_wire(&state, &config) }))
 }
 
@@ -202,16 +201,15 @@ pub async fn delete_config(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Empty>> {
     let config = config_or_404(&state, &id).await?;
-    state.store.delete_mcp_config(&config.id).await?;
-    audit_config(&state, "mcp_config.deleted", &config).await;
+    state.store.delete_mcp_config(&config.id, &config_records("mcp_config.deleted", &config)).await?;
     Ok(Json(Empty {}))
 }
 
-/// An MCP config change for the audit trail: its id, name and the tools it exposes.
-async fn audit_config(state: &AppState, action: &'static str, config: &ConfigRecord) {
+/// The audit row of an MCP config change: its id, name and the tools it exposes.
+fn config_records(action: &str, config: &ConfigRecord) -> ChangeRecords {
     let tools: Vec<&String> = config.mappings.iter().flat_map(|m| m.tools.iter()).collect();
     let details = serde_json::json!({"name": config.name, "tools": tools});
-    crate::audit::record(&state.store, action, &config.id, crate::audit::SUCCESS, details).await;
+    ChangeRecords::audited(crate::audit::change_row(action, &config.id, crate::audit::SUCCESS, details))
 }
 
 pub async fn ensure_instance(
@@ -291,9 +289,9 @@ pub async fn update_instance(
     if let Some(config_name) = req.config_name {
         instance.config_id = config_or_404(&state, &config_name).await?.id;
     }
-    state.store.update_mcp_instance(&instance).await?;
     let details = serde_json::json!({"config_id": instance.config_id, "name": instance.name});
-    crate::audit::record(&state.store, "mcp_instance.updated", &instance.id, crate::audit::SUCCESS, details).await;
+    let row = crate::audit::change_row("mcp_instance.updated", &instance.id, crate::audit::SUCCESS, details);
+    state.store.update_mcp_instance(&instance, &ChangeRecords::audited(row)).await?;
     Ok(Json(McpInstanceResponse { instance: instance_wire(&state, &instance).await? }))
 }
 
@@ -303,9 +301,9 @@ pub async fn delete_instance(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Empty>> {
     let instance = instance_or_404(&state, &id).await?;
-    state.store.delete_mcp_instance(&instance.id).await?;
     let details = serde_json::json!({"config_id": instance.config_id, "user_identifier": instance.user_identifier});
-    crate::audit::record(&state.store, "mcp_instance.deleted", &instance.id, crate::audit::SUCCESS, details).await;
+    let row = crate::audit::change_row("mcp_instance.deleted", &instance.id, crate::audit::SUCCESS, details);
+    state.store.delete_mcp_instance(&instance.id, &ChangeRecords::audited(row)).await?;
     Ok(Json(Empty {}))
 }
 

@@ -8,22 +8,32 @@ use axum::Json;
 use agentkit_core::model::query::QueryMap;
 use agentkit_core::model::{CustomProviderInput, Empty, ListProvidersResponse, Provider, ProviderResponse};
 use agentkit_core::{Error, ErrorKind};
+use serde_json::Value;
 
 use crate::api::{page_tokens, page_window, ApiResult, Caller, JsonBody};
 use crate::catalog::custom_providers::{merge, provider_of};
 use crate::state::SharedState;
+use crate::store::ChangeRecords;
 
 /// Checks a provider's destination, then saves it and swaps the registry as one step: the
 /// candidate registry is built in memory first, so an invalid provider is never stored and a
 /// concurrent change never sees another caller's unchecked row.
-async fn save_and_reload(state: &SharedState, provider: &Provider, previous: Option<&Provider>) -> ApiResult<()> {
+/// Saves the provider (with its audit row, `action`) and swaps in the registry it yields.
+async fn save_and_reload(
+    state: &SharedState,
+    provider: &Provider,
+    previous: Option<&Provider>,
+    action: &str,
+) -> ApiResult<()> {
     // A templated host is checked per call, on the account's value.
     if !provider.proxy_url.contains("{{") {
         state.egress.check_url(&provider.proxy_url).map_err(|e| {
             Error::new(e.kind(), format!("proxy_url: {}", e.message())).with_error_code(e.error_code().to_string())
         })?;
     }
-    state.replace_custom_provider(provider, previous.is_some()).await?;
+    let details = serde_json::json!({"proxy_url": provider.proxy_url});
+    let row = crate::audit::change_row(action, &provider.identifier, crate::audit::SUCCESS, details);
+    state.replace_custom_provider(provider, previous.is_some(), &ChangeRecords::audited(row)).await?;
     Ok(())
 }
 
@@ -43,11 +53,8 @@ pub async fn create(
         )
         .into());
     }
-    save_and_reload(&state, &provider, None).await?;
+    save_and_reload(&state, &provider, None, "custom_provider.created").await?;
     tracing::info!(provider = %provider.identifier, "custom provider created");
-    let details = serde_json::json!({"proxy_url": provider.proxy_url});
-    crate::audit::record(&state.store, "custom_provider.created", &provider.identifier, crate::audit::SUCCESS, details)
-        .await;
     Ok((StatusCode::CREATED, Json(ProviderResponse { provider })))
 }
 
@@ -74,10 +81,7 @@ pub async fn update(
             "change where custom provider {identifier:?} sends stored credentials"
         ))?;
     }
-    save_and_reload(&state, &provider, Some(&old)).await?;
-    let details = serde_json::json!({"proxy_url": provider.proxy_url});
-    crate::audit::record(&state.store, "custom_provider.updated", &provider.identifier, crate::audit::SUCCESS, details)
-        .await;
+    save_and_reload(&state, &provider, Some(&old), "custom_provider.updated").await?;
     Ok(Json(ProviderResponse { provider }))
 }
 
@@ -96,16 +100,9 @@ pub async fn delete(
         .with_error_code("FAILED_PRECONDITION")
         .into());
     }
-    state.store.delete_custom_provider(&identifier).await?;
+    let row = crate::audit::change_row("custom_provider.deleted", &identifier, crate::audit::SUCCESS, Value::Null);
+    state.store.delete_custom_provider(&identifier, &ChangeRecords::audited(row)).await?;
     state.reload_registry().await?;
-    crate::audit::record(
-        &state.store,
-        "custom_provider.deleted",
-        &identifier,
-        crate::audit::SUCCESS,
-        serde_json::Value::Null,
-    )
-    .await;
     Ok(Json(Empty {}))
 }
 

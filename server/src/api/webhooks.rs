@@ -13,6 +13,7 @@ use agentkit_core::{Error, ErrorKind};
 
 use super::{ApiResult, Caller, JsonBody};
 use crate::state::SharedState;
+use crate::store::ChangeRecords;
 use crate::store::StoredWebhookEndpoint;
 use crate::webhooks::Endpoint;
 
@@ -48,9 +49,9 @@ pub async fn create(
         secret: agentkit_core::webhooks::new_secret(),
         created_at: chrono::Utc::now(),
     };
-    state.store.insert_webhook_endpoint(&endpoint).await?;
     let details = json!({"url": endpoint.url, "events": endpoint.events});
-    crate::audit::record(&state.store, "webhook_endpoint.created", &endpoint.id, crate::audit::SUCCESS, details).await;
+    let row = crate::audit::change_row("webhook_endpoint.created", &endpoint.id, crate::audit::SUCCESS, details);
+    state.store.insert_webhook_endpoint(&endpoint, &ChangeRecords::audited(row)).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({
@@ -86,10 +87,10 @@ pub async fn delete(
         )
         .into());
     }
-    if !state.store.delete_webhook_endpoint(&id).await? {
+    let row = crate::audit::change_row("webhook_endpoint.deleted", &id, crate::audit::SUCCESS, Value::Null);
+    if !state.store.delete_webhook_endpoint(&id, &ChangeRecords::audited(row)).await? {
         return Err(Error::not_found(format!("webhook endpoint {id:?} not found")).into());
     }
-    crate::audit::record(&state.store, "webhook_endpoint.deleted", &id, crate::audit::SUCCESS, Value::Null).await;
     Ok(Json(json!({})))
 }
 

@@ -129,7 +129,7 @@ impl Store {
     pub async fn insert_account(&self, a: &AccountRecord, records: &ChangeRecords) -> Result<()> {
         let now = Utc::now().to_rfc3339();
         let sealed = a.credentials.as_ref().map(|c| seal_credentials(&self.vault, c, &a.id)).transpose()?;
-        let mut tx = self.writer.begin().await.map_err(|e| self.db_error(e))?;
+        let mut tx = self.begin_change().await?;
         sqlx::query(
             "INSERT INTO connected_accounts (id, connection_name, connector, identifier, organization_id, user_id, status, \
              authorization_type, credentials, api_config, token_expires_at, created_at, updated_at) \
@@ -151,8 +151,7 @@ impl Store {
         .execute(&mut *tx)
         .await
         .map_err(|e| self.db_error(e))?;
-        records.write(&mut tx).await.map_err(|e| self.db_error(e))?;
-        tx.commit().await.map_err(|e| self.db_error(e))?;
+        self.commit_change(tx, records).await?;
         self.account_changed(&a.identifier).await;
         Ok(())
     }
@@ -161,7 +160,7 @@ impl Store {
     /// change.
     pub async fn update_account(&self, a: &AccountRecord, records: &ChangeRecords) -> Result<()> {
         let sealed = a.credentials.as_ref().map(|c| seal_credentials(&self.vault, c, &a.id)).transpose()?;
-        let mut tx = self.writer.begin().await.map_err(|e| self.db_error(e))?;
+        let mut tx = self.begin_change().await?;
         sqlx::query(
             "UPDATE connected_accounts SET status = $1, authorization_type = $2, credentials = $3, api_config = $4, \
              token_expires_at = $5, updated_at = $6 WHERE id = $7",
@@ -176,8 +175,7 @@ impl Store {
         .execute(&mut *tx)
         .await
         .map_err(|e| self.db_error(e))?;
-        records.write(&mut tx).await.map_err(|e| self.db_error(e))?;
-        tx.commit().await.map_err(|e| self.db_error(e))?;
+        self.commit_change(tx, records).await?;
         self.account_changed(&a.identifier).await;
         Ok(())
     }
@@ -218,15 +216,14 @@ impl Store {
     /// Deletes an account and, in the same transaction, writes what reports it (nothing when
     /// there was no such account).
     pub async fn delete_account(&self, id: &str, records: &ChangeRecords) -> Result<bool> {
-        let mut tx = self.writer.begin().await.map_err(|e| self.db_error(e))?;
+        let mut tx = self.begin_change().await?;
         let deleted = sqlx::query("DELETE FROM connected_accounts WHERE id = $1 RETURNING identifier")
             .bind(id)
             .fetch_optional(&mut *tx)
             .await
             .map_err(|e| self.db_error(e))?;
         let Some(row) = deleted else { return Ok(false) };
-        records.write(&mut tx).await.map_err(|e| self.db_error(e))?;
-        tx.commit().await.map_err(|e| self.db_error(e))?;
+        self.commit_change(tx, records).await?;
         self.account_changed(&row.get::<String, _>("identifier")).await;
         Ok(true)
     }
@@ -385,7 +382,7 @@ impl Store {
             return Ok(false);
         }
         let sealed = account.credentials.as_ref().map(|c| seal_credentials(&self.vault, c, &account.id)).transpose()?;
-        let mut tx = self.writer.begin().await.map_err(|e| self.db_error(e))?;
+        let mut tx = self.begin_change().await?;
         let done = sqlx::query(
             "UPDATE connected_accounts SET status = $1, credentials = $2, token_expires_at = $3, updated_at = $4 \
              WHERE id = $5 AND credentials IS NOT DISTINCT FROM $6",
@@ -400,10 +397,7 @@ impl Store {
         .await
         .map_err(|e| self.db_error(e))?;
         let replaced = done.rows_affected() == 1;
-        if replaced {
-            records.write(&mut tx).await.map_err(|e| self.db_error(e))?;
-        }
-        tx.commit().await.map_err(|e| self.db_error(e))?;
+        self.commit_change(tx, records.when(replaced)).await?;
         self.account_changed(&account.identifier).await;
         Ok(replaced)
     }

@@ -7,7 +7,7 @@ use agentkit_core::model::Provider;
 use agentkit_core::{Error, ErrorKind, Result};
 
 use super::changes::Change;
-use super::Store;
+use super::{ChangeRecords, Store};
 
 impl Store {
     pub async fn custom_providers(&self) -> Result<Vec<Provider>> {
@@ -27,16 +27,23 @@ impl Store {
         row.map(|r| Ok(serde_json::from_str(&r.get::<String, _>("provider"))?)).transpose()
     }
 
-    /// Inserts a new provider, or replaces one (`replace`); a new identifier already taken is 409.
-    pub async fn save_custom_provider(&self, provider: &Provider, replace: bool) -> Result<()> {
+    /// Inserts a new provider, or replaces one (`replace`), with what reports it; a new
+    /// identifier already taken is 409.
+    pub async fn save_custom_provider(
+        &self,
+        provider: &Provider,
+        replace: bool,
+        records: &ChangeRecords,
+    ) -> Result<()> {
         let now = Utc::now().to_rfc3339();
         let body = serde_json::to_string(provider)?;
+        let mut tx = self.begin_change().await?;
         let outcome = if replace {
             sqlx::query("UPDATE custom_providers SET provider = $1, updated_at = $2 WHERE identifier = $3")
                 .bind(&body)
                 .bind(&now)
                 .bind(&provider.identifier)
-                .execute(&self.writer)
+                .execute(&mut *tx)
                 .await
         } else {
             sqlx::query(
@@ -47,7 +54,7 @@ impl Store {
             .bind(&body)
             .bind(&now)
             .bind(&now)
-            .execute(&self.writer)
+            .execute(&mut *tx)
             .await
         };
         match outcome {
@@ -57,17 +64,22 @@ impl Store {
             )),
             other => other.map(|_| ()).map_err(|e| self.db_error(e)),
         }?;
+        self.commit_change(tx, records).await?;
         self.announce(Change::Catalog).await;
         Ok(())
     }
 
-    pub async fn delete_custom_provider(&self, identifier: &str) -> Result<bool> {
+    /// Deletes a provider and writes what reports it (nothing when there was none).
+    pub async fn delete_custom_provider(&self, identifier: &str, records: &ChangeRecords) -> Result<bool> {
+        let mut tx = self.begin_change().await?;
         let done = sqlx::query("DELETE FROM custom_providers WHERE identifier = $1")
             .bind(identifier)
-            .execute(&self.writer)
+            .execute(&mut *tx)
             .await
             .map_err(|e| self.db_error(e))?;
+        let deleted = done.rows_affected() > 0;
+        self.commit_change(tx, records.when(deleted)).await?;
         self.announce(Change::Catalog).await;
-        Ok(done.rows_affected() > 0)
+        Ok(deleted)
     }
 }

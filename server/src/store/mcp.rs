@@ -7,7 +7,7 @@ use agentkit_core::model::McpConfigConnectionToolMapping;
 use agentkit_core::{Error, ErrorKind, Result};
 
 use crate::config::sha256_hex;
-use crate::store::{ts, Store};
+use crate::store::{ts, ChangeRecords, Store};
 
 /// A stored MCP config.
 #[derive(Debug, Clone)]
@@ -54,8 +54,10 @@ impl Store {
         })
     }
 
-    pub async fn insert_mcp_config(&self, c: &ConfigRecord) -> Result<()> {
+    /// Inserts a config with what reports it; a name already taken is 409.
+    pub async fn insert_mcp_config(&self, c: &ConfigRecord, records: &ChangeRecords) -> Result<()> {
         let now = Utc::now().to_rfc3339();
+        let mut tx = self.begin_change().await?;
         let outcome = sqlx::query("INSERT INTO mcp_configs (id, name, description, mappings, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(&c.id)
             .bind(&c.name)
@@ -63,26 +65,28 @@ impl Store {
             .bind(serde_json::to_string(&c.mappings)?)
             .bind(&now)
             .bind(&now)
-            .execute(&self.writer)
+            .execute(&mut *tx)
             .await;
         match outcome {
             Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
                 Err(Error::new(ErrorKind::Conflict, format!("an MCP config named {:?} already exists", c.name)))
             }
             other => other.map(|_| ()).map_err(|e| self.db_error(e)),
-        }
+        }?;
+        self.commit_change(tx, records).await
     }
 
-    pub async fn update_mcp_config(&self, c: &ConfigRecord) -> Result<()> {
+    pub async fn update_mcp_config(&self, c: &ConfigRecord, records: &ChangeRecords) -> Result<()> {
+        let mut tx = self.begin_change().await?;
         sqlx::query("UPDATE mcp_configs SET description = $1, mappings = $2, updated_at = $3 WHERE id = $4")
             .bind(&c.description)
             .bind(serde_json::to_string(&c.mappings)?)
             .bind(Utc::now().to_rfc3339())
             .bind(&c.id)
-            .execute(&self.writer)
+            .execute(&mut *tx)
             .await
             .map_err(|e| self.db_error(e))?;
-        Ok(())
+        self.commit_change(tx, records).await
     }
 
     /// A config by id or (exact) name.
@@ -104,9 +108,10 @@ impl Store {
         rows.iter().map(config_from_row).collect()
     }
 
-    /// Deletes a config and, with it, every instance (their URLs stop working at once).
-    pub async fn delete_mcp_config(&self, id: &str) -> Result<bool> {
-        let mut tx = self.writer.begin().await.map_err(|e| self.db_error(e))?;
+    /// Deletes a config and, with it, every instance (their URLs stop working at once), with
+    /// what reports it.
+    pub async fn delete_mcp_config(&self, id: &str, records: &ChangeRecords) -> Result<bool> {
+        let mut tx = self.begin_change().await?;
         sqlx::query("DELETE FROM mcp_instances WHERE config_id = $1")
             .bind(id)
             .execute(&mut *tx)
@@ -117,8 +122,9 @@ impl Store {
             .execute(&mut *tx)
             .await
             .map_err(|e| self.db_error(e))?;
-        tx.commit().await.map_err(|e| self.db_error(e))?;
-        Ok(done.rows_affected() > 0)
+        let deleted = done.rows_affected() > 0;
+        self.commit_change(tx, records.when(deleted)).await?;
+        Ok(deleted)
     }
 
     /// The instance of a config for a user, created with a fresh secret URL key when missing.
@@ -194,13 +200,14 @@ impl Store {
         rows.iter().map(|r| self.instance_from_row(r)).collect()
     }
 
-    pub async fn update_mcp_instance(&self, i: &InstanceRecord) -> Result<()> {
+    pub async fn update_mcp_instance(&self, i: &InstanceRecord, records: &ChangeRecords) -> Result<()> {
+        let mut tx = self.begin_change().await?;
         let outcome = sqlx::query("UPDATE mcp_instances SET name = $1, config_id = $2, updated_at = $3 WHERE id = $4")
             .bind(&i.name)
             .bind(&i.config_id)
             .bind(Utc::now().to_rfc3339())
             .bind(&i.id)
-            .execute(&self.writer)
+            .execute(&mut *tx)
             .await;
         match outcome {
             Err(sqlx::Error::Database(db)) if db.is_unique_violation() => Err(Error::new(
@@ -208,16 +215,20 @@ impl Store {
                 format!("user {:?} already has an instance of that config", i.user_identifier),
             )),
             other => other.map(|_| ()).map_err(|e| self.db_error(e)),
-        }
+        }?;
+        self.commit_change(tx, records).await
     }
 
-    pub async fn delete_mcp_instance(&self, id: &str) -> Result<bool> {
+    pub async fn delete_mcp_instance(&self, id: &str, records: &ChangeRecords) -> Result<bool> {
+        let mut tx = self.begin_change().await?;
         let done = sqlx::query("DELETE FROM mcp_instances WHERE id = $1")
             .bind(id)
-            .execute(&self.writer)
+            .execute(&mut *tx)
             .await
             .map_err(|e| self.db_error(e))?;
-        Ok(done.rows_affected() > 0)
+        let deleted = done.rows_affected() > 0;
+        self.commit_change(tx, records.when(deleted)).await?;
+        Ok(deleted)
     }
 
     /// Queues "used now" for the instance's `last_used_at` (bookkeeping, batched).

@@ -83,7 +83,24 @@ pub struct ChangeRecords {
     pub deliveries: Vec<WebhookDelivery>,
 }
 
+/// What a change that did not happen reports: nothing.
+static NO_RECORDS: ChangeRecords = ChangeRecords { audit: Vec::new(), deliveries: Vec::new() };
+
 impl ChangeRecords {
+    /// These records when the change happened (`done`), none otherwise.
+    pub(crate) fn when(&self, done: bool) -> &ChangeRecords {
+        if done {
+            self
+        } else {
+            &NO_RECORDS
+        }
+    }
+
+    /// A change reported by its audit row alone.
+    pub fn audited(row: AuditRecord) -> ChangeRecords {
+        ChangeRecords { audit: vec![row], deliveries: Vec::new() }
+    }
+
     /// Writes the records inside `tx`, the transaction of the change.
     async fn write(&self, tx: &mut sqlx::Transaction<'_, sqlx::Any>) -> std::result::Result<(), sqlx::Error> {
         for record in &self.audit {
@@ -402,6 +419,21 @@ impl Store {
         });
         *last = Some((std::time::Instant::now(), answer.clone()));
         answer
+    }
+
+    /// A transaction on the writer for one change; [`Store::commit_change`] ends it.
+    pub(crate) async fn begin_change(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        self.writer.begin().await.map_err(|e| self.db_error(e))
+    }
+
+    /// Writes what reports the change into its transaction, and commits both.
+    pub(crate) async fn commit_change(
+        &self,
+        mut tx: sqlx::Transaction<'static, sqlx::Any>,
+        records: &ChangeRecords,
+    ) -> Result<()> {
+        records.write(&mut tx).await.map_err(|e| self.db_error(e))?;
+        tx.commit().await.map_err(|e| self.db_error(e))
     }
 
     /// [`db_error`], remembering a storage failure for `/readyz`.

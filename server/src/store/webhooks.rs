@@ -5,7 +5,7 @@ use sqlx::Row;
 
 use agentkit_core::Result;
 
-use super::{ts, Store};
+use super::{ts, ChangeRecords, Store};
 
 /// An endpoint as stored (its secret opened).
 #[derive(Debug, Clone)]
@@ -61,18 +61,23 @@ fn delivery(r: &sqlx::any::AnyRow) -> WebhookDelivery {
 }
 
 impl Store {
-    pub async fn insert_webhook_endpoint(&self, endpoint: &StoredWebhookEndpoint) -> Result<()> {
+    pub async fn insert_webhook_endpoint(
+        &self,
+        endpoint: &StoredWebhookEndpoint,
+        records: &ChangeRecords,
+    ) -> Result<()> {
         let sealed = self.vault.seal(endpoint.secret.as_bytes(), &endpoint.id)?;
+        let mut tx = self.begin_change().await?;
         sqlx::query("INSERT INTO webhook_endpoints (id, url, events, secret, created_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(&endpoint.id)
             .bind(&endpoint.url)
             .bind(serde_json::to_string(&endpoint.events)?)
             .bind(sealed)
             .bind(endpoint.created_at.to_rfc3339())
-            .execute(&self.writer)
+            .execute(&mut *tx)
             .await
             .map_err(|e| self.db_error(e))?;
-        Ok(())
+        self.commit_change(tx, records).await
     }
 
     pub async fn webhook_endpoints(&self) -> Result<Vec<StoredWebhookEndpoint>> {
@@ -95,9 +100,10 @@ impl Store {
             .collect()
     }
 
-    /// Removes an endpoint and its undelivered events; false when there was none.
-    pub async fn delete_webhook_endpoint(&self, id: &str) -> Result<bool> {
-        let mut tx = self.writer.begin().await.map_err(|e| self.db_error(e))?;
+    /// Removes an endpoint and its undelivered events, with what reports it; false when there
+    /// was none.
+    pub async fn delete_webhook_endpoint(&self, id: &str, records: &ChangeRecords) -> Result<bool> {
+        let mut tx = self.begin_change().await?;
         let done = sqlx::query("DELETE FROM webhook_endpoints WHERE id = $1")
             .bind(id)
             .execute(&mut *tx)
@@ -108,8 +114,9 @@ impl Store {
             .execute(&mut *tx)
             .await
             .map_err(|e| self.db_error(e))?;
-        tx.commit().await.map_err(|e| self.db_error(e))?;
-        Ok(done.rows_affected() == 1)
+        let deleted = done.rows_affected() == 1;
+        self.commit_change(tx, records.when(deleted)).await?;
+        Ok(deleted)
     }
 
     /// Puts one event's deliveries into the outbox, all or none.

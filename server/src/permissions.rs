@@ -83,6 +83,23 @@ impl Grants {
         ))
     }
 
+    /// The scope names, as written in the config file.
+    pub fn names(&self) -> Vec<String> {
+        self.scopes.iter().map(|s| s.as_str().to_string()).collect()
+    }
+
+    /// May this client give a new client `wanted`? Only what it holds itself: a client can
+    /// never mint one more powerful than itself.
+    pub fn may_grant(&self, client_id: &str, wanted: &Grants) -> Result<()> {
+        match wanted.scopes.iter().find(|s| !self.has(**s)) {
+            Some(missing) => Err(Error::new(
+                ErrorKind::Forbidden,
+                format!("API client {client_id:?} lacks the {:?} scope, so it may not grant it", missing.as_str()),
+            )),
+            None => Ok(()),
+        }
+    }
+
     /// Whose execution records this client reads: every client's with `admin`, otherwise only
     /// its own (`Some(client_id)`) — the records name identifiers, tools and accounts of the
     /// other clients' users.
@@ -125,6 +142,7 @@ pub fn required_scope(method: &Method, route: &str) -> Option<(Scope, &'static s
         }
         "/api/v1/connectors:reload" => (Scope::Admin, "reload connectors"),
         "/api/v1/audit" => (Scope::Admin, "read the audit trail"),
+        route if route.starts_with("/api/v1/api_clients") => (Scope::Admin, "manage API clients"),
         route if route.starts_with("/api/v1/webhook_") => (Scope::Admin, "manage webhook endpoints"),
         route if route.starts_with("/api/v1/connected_accounts") || route.starts_with("/api/v1/mcp/") => (
             Scope::Accounts,

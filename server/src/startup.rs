@@ -87,9 +87,13 @@ pub async fn start(config: Config) -> Result<RunningServer> {
         .iter()
         .map(|c| {
             let grants = crate::permissions::Grants::from_config(c.scopes.as_deref(), c.read_credentials)?;
-            Ok((c.client_id.clone(), crate::state::ApiClient { secret_sha256: c.secret_hash()?, grants }))
+            let secret_sha256 = c.secret_hash()?;
+            let client = crate::state::ApiClient { secret_sha256, grants, configured: true, secret_rotated_at: None };
+            Ok((c.client_id.clone(), client))
         })
         .collect::<Result<HashMap<_, _>>>()?;
+    let api_clients = crate::credentials::api_clients::ApiClients::new(api_clients);
+    api_clients.reload(&store).await?;
     let rate_limiter = match store.engine {
         crate::store::Engine::Postgres => crate::execution::limits::RateLimiter::shared(store.clone()),
         crate::store::Engine::Sqlite => Default::default(),
@@ -155,6 +159,7 @@ pub async fn start(config: Config) -> Result<RunningServer> {
     }
     let task = tokio::spawn(crate::listener::serve(listener, app, limits, stopped, drain));
     tokio::spawn(retention_loop(Arc::downgrade(&state)));
+    tokio::spawn(crate::credentials::api_clients::keep_current(Arc::downgrade(&state)));
     tokio::spawn(reload_on_catalog_change(Arc::downgrade(&state)));
     tokio::spawn(crate::webhooks::run_worker(Arc::downgrade(&state.webhooks)));
     Ok(RunningServer { addr, public_url, task, state, stop, metrics_addr })

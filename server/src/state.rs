@@ -38,13 +38,7 @@ impl Registry {
     }
 }
 
-/// An API client as the gateway keeps it: the secret's hash only, and its grants resolved once
-/// at start (not per request).
-#[derive(Debug, Clone)]
-pub struct ApiClient {
-    pub secret_sha256: String,
-    pub grants: crate::permissions::Grants,
-}
+pub use crate::credentials::api_clients::ApiClient;
 
 /// Everything a request handler needs; built once at start-up.
 pub struct AppState {
@@ -54,8 +48,8 @@ pub struct AppState {
     pub(crate) reloading: tokio::sync::Mutex<()>,
     pub signer: Signer,
     pub public_url: String,
-    /// client_id → the API client's settings (secret hash, permissions).
-    pub api_clients: HashMap<String, ApiClient>,
+    /// The API clients (config file and stored): secret digests and permissions.
+    pub api_clients: crate::credentials::api_clients::ApiClients,
     pub refresher: crate::credentials::refresh::Refresher,
     pub mcp_sessions: crate::mcp::sessions::Sessions,
     pub sql_pools: crate::execution::sql::SqlPools,

@@ -686,4 +686,49 @@ async fn limits_connector_files_and_vault_keys_hold_across_replicas() {
         let call = json!({"tool_name": "echo_limited_again", "identifier": "reloader", "tool_input": {}});
         dispatch(&fleet.clients[n], Operation::ExecuteTool, call).await.unwrap();
     }
+
+    // An API client created on replica 1 signs in on replica 3 at once; revoked on replica 2, its
+    // token stops working on replica 3 at once (NOTIFY, not the 10 s backstop).
+    let http = reqwest::Client::new();
+    let admin = common::api_token(fleet.url(0), CLIENT_ID, CLIENT_SECRET).await;
+    let created: Value = http
+        .post(format!("{}/api/v1/api_clients", fleet.url(0)))
+        .bearer_auth(&admin)
+        .json(&json!({"name": "fleet", "scopes": ["tools"]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let (id, secret) = (created["client_id"].as_str().unwrap(), created["client_secret"].as_str().unwrap());
+    let started = Instant::now();
+    let token = loop {
+        let answer = http
+            .post(format!("{}/oauth/token", fleet.url(2)))
+            .form(&[("grant_type", "client_credentials"), ("client_id", id), ("client_secret", secret)])
+            .send()
+            .await
+            .unwrap();
+        if answer.status() == 200 {
+            break answer.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_string();
+        }
+        assert!(started.elapsed() < Duration::from_secs(3), "replica 3 does not know the new client");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let created_after = started.elapsed();
+    let tools = |n: usize| http.get(format!("{}/api/v1/tools", fleet.url(n))).bearer_auth(&token).send();
+    assert_eq!(tools(2).await.unwrap().status(), 200);
+    let revoked =
+        http.delete(format!("{}/api/v1/api_clients/{id}", fleet.url(1))).bearer_auth(&admin).send().await.unwrap();
+    assert_eq!(revoked.status(), 200);
+    let started = Instant::now();
+    while tools(2).await.unwrap().status() != 401 {
+        assert!(started.elapsed() < Duration::from_secs(3), "replica 3 still accepts a revoked client");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    println!(
+        "an API client created on replica 1 signed in on replica 3 after {created_after:?}; revoked on replica 2, refused on replica 3 after {:?}",
+        started.elapsed()
+    );
 }

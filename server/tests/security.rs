@@ -1724,3 +1724,96 @@ async fn a_client_without_admin_reads_only_its_own_execution_records() {
     let (_, mine) = gw.call("runner", reqwest::Method::GET, "/api/v1/executions?identifier=victim", None).await;
     assert_eq!(clients(&mine), ["runner".to_string()].into(), "{mine}");
 }
+
+/// `(status, answer)` of `/oauth/token` for `client_id` / `secret`.
+async fn sign_in(gw: &Gateway, client_id: &str, secret: &str) -> (u16, Value) {
+    let resp = gw
+        .http
+        .post(format!("{}/oauth/token", gw.url))
+        .form(&[("grant_type", "client_credentials"), ("client_id", client_id), ("client_secret", secret)])
+        .send()
+        .await
+        .unwrap();
+    (resp.status().as_u16(), resp.json().await.unwrap_or(Value::Null))
+}
+
+/// `GET path` with a bearer token; the status.
+async fn status_with_token(gw: &Gateway, token: &str, path: &str) -> u16 {
+    gw.http.get(format!("{}{path}", gw.url)).bearer_auth(token).send().await.unwrap().status().as_u16()
+}
+
+/// Issue 23 §1: API clients are data — created with scopes (the secret shown once, stored as a
+/// digest), signing in at once, rotated (the old secret and the tokens issued with it stop
+/// working), revoked (its tokens stop working), each change audited; never more powerful than
+/// the client that creates it; the config file's clients listed and read-only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_clients_are_created_rotated_and_revoked_through_the_api() {
+    let gw = gateway("").await;
+    let (status, created) =
+        gw.post("admin", "/api/v1/api_clients", json!({"name": "ci runner", "scopes": ["tools"]})).await;
+    assert_eq!(status, 201, "{created}");
+    let client_id = created["client_id"].as_str().unwrap().to_string();
+    let secret = created["client_secret"].as_str().unwrap().to_string();
+    assert!(client_id.starts_with("skc_") && secret.starts_with("sks_"), "{created}");
+    let (status, token) = sign_in(&gw, &client_id, &secret).await;
+    assert_eq!(status, 200, "{token}");
+    let first_token = token["access_token"].as_str().unwrap().to_string();
+    assert_eq!(status_with_token(&gw, &first_token, "/api/v1/tools").await, 200);
+    assert_eq!(status_with_token(&gw, &first_token, "/api/v1/audit").await, 403, "tools only");
+
+    let (status, listed) = gw.call("admin", reqwest::Method::GET, "/api/v1/api_clients", None).await;
+    assert_eq!(status, 200);
+    assert!(!listed.to_string().contains(&secret), "the secret is never listed: {listed}");
+    let ours = listed["api_clients"].as_array().unwrap().iter().find(|c| c["client_id"] == client_id.as_str()).cloned();
+    assert_eq!(ours.as_ref().map(|c| c["source"].clone()), Some(json!("api")), "{listed}");
+    assert!(listed["api_clients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["client_id"] == "admin" && c["source"] == "config"));
+
+    // Rotation: the old secret and the token issued with it stop working; the new one works.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let (status, rotated) = gw.post("admin", &format!("/api/v1/api_clients/{client_id}/rotate"), json!({})).await;
+    assert_eq!(status, 200, "{rotated}");
+    let new_secret = rotated["client_secret"].as_str().unwrap().to_string();
+    assert_ne!(new_secret, secret);
+    assert_eq!(sign_in(&gw, &client_id, &secret).await.0, 401, "the old secret");
+    assert_eq!(status_with_token(&gw, &first_token, "/api/v1/tools").await, 401, "a token from before the rotation");
+    let (status, token) = sign_in(&gw, &client_id, &new_secret).await;
+    assert_eq!(status, 200);
+    let second_token = token["access_token"].as_str().unwrap().to_string();
+    assert_eq!(status_with_token(&gw, &second_token, "/api/v1/tools").await, 200);
+
+    // Revocation: its tokens stop working at once.
+    let (status, _) =
+        gw.call("admin", reqwest::Method::DELETE, &format!("/api/v1/api_clients/{client_id}"), None).await;
+    assert_eq!(status, 200);
+    assert_eq!(status_with_token(&gw, &second_token, "/api/v1/tools").await, 401);
+    assert_eq!(sign_in(&gw, &client_id, &new_secret).await.0, 401);
+
+    // Never more than the creator holds; never without saying what; config clients read-only.
+    let (status, body) = gw.post("agent", "/api/v1/api_clients", json!({"scopes": ["credentials:read"]})).await;
+    assert_eq!(status, 403, "agent may not read credentials, so it may not grant it: {body}");
+    let (status, body) = gw.post("admin", "/api/v1/api_clients", json!({"name": "no scopes"})).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.to_string().contains("scopes"), "{body}");
+    let (status, _) = gw.post("runner", "/api/v1/api_clients", json!({"scopes": ["tools"]})).await;
+    assert_eq!(status, 403, "tools-only clients manage no clients");
+    let (status, body) = gw.post("admin", "/api/v1/api_clients/runner/rotate", json!({})).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.to_string().contains("config file"), "{body}");
+
+    let (_, trail) = gw.call("admin", reqwest::Method::GET, "/api/v1/audit?page_size=100", None).await;
+    for action in ["api_client.created", "api_client.rotated", "api_client.revoked"] {
+        assert!(
+            trail["events"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r["action"] == action && r["target"] == client_id.as_str()),
+            "{action} is on the trail"
+        );
+    }
+    assert!(!trail.to_string().contains(&new_secret) && !trail.to_string().contains(&secret));
+}

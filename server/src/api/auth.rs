@@ -69,7 +69,8 @@ pub async fn issue_token(State(state): State<SharedState>, peer: crate::throttle
         return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "unknown client or wrong secret");
     }
     let ttl = state.config.server.token_ttl_secs;
-    let claims = AccessClaims { cid: client_id.to_string(), exp: now_unix() + ttl as i64 };
+    let now = now_unix();
+    let claims = AccessClaims { cid: client_id.to_string(), exp: now.saturating_add(ttl as i64), iat: now };
     let token = state.signer.sign(&claims);
     Json(TokenResponse { access_token: token, token_type: "Bearer".into(), expires_in: ttl, scope: String::new() })
         .into_response()

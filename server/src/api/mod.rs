@@ -2,6 +2,7 @@
 //! JSON body extractor and page tokens.
 
 pub mod accounts;
+pub mod api_clients;
 pub mod audit;
 pub mod auth;
 pub mod links;
@@ -107,6 +108,11 @@ fn authenticate(parts: &Parts, state: &SharedState) -> ApiResult<Caller> {
     let Some(client) = state.api_clients.get(&claims.cid) else {
         return Err(Error::new(ErrorKind::Unauthorized, "API client no longer exists").into());
     };
+    if client.secret_rotated_at.is_some_and(|rotated| claims.iat < rotated) {
+        return Err(
+            Error::new(ErrorKind::Unauthorized, "token issued before the API client's secret was rotated").into()
+        );
+    }
     let route = parts.extensions.get::<axum::extract::MatchedPath>().map(|p| p.as_str());
     match route.and_then(|r| crate::permissions::required_scope(&parts.method, r)) {
         Some((scope, what)) => client.grants.require(&claims.cid, scope, what)?,

@@ -1,6 +1,7 @@
 //! Credentials: the OAuth client, refresh bookkeeping, service accounts, the vault that seals
-//! everything at rest, and the gateway's own signed tokens.
+//! everything at rest, the gateway's own signed tokens and the API clients they are issued to.
 
+pub mod api_clients;
 pub mod oauth;
 pub mod refresh;
 pub mod service_account;

@@ -72,6 +72,10 @@ pub struct AccessClaims {
     pub cid: String,
     /// Expiry, Unix seconds.
     pub exp: i64,
+    /// Issued at, Unix seconds: a token issued before its client's secret was rotated is no
+    /// longer accepted (0 for tokens minted before this field existed).
+    #[serde(default)]
+    pub iat: i64,
 }
 
 /// Claims of a config session token (`Authorization: Bearer` on the config's MCP URL).
@@ -185,7 +189,7 @@ mod tests {
     #[test]
     fn tampering_and_wrong_kind_are_rejected() {
         let s = Signer::new(b"k".to_vec());
-        let t = s.sign(&AccessClaims { cid: "c".into(), exp: 10 });
+        let t = s.sign(&AccessClaims { cid: "c".into(), exp: 10, iat: 0 });
         let back: AccessClaims = s.verify(&t).unwrap();
         assert_eq!(back.cid, "c");
         assert!(s.verify::<LinkClaims>(&t).is_err(), "an access token is not a link");

@@ -1,8 +1,9 @@
 //! Telling the other replicas what changed (PostgreSQL only; one SQLite process needs nobody
 //! told). A write sends `NOTIFY agentkit_changes` with `<replica> account:<identifier>` (drop
 //! that identifier from the account cache), `<replica> catalog` (custom providers or connector
-//! files changed: rebuild the registry) or `<replica> vault` (a key rotation: read the key file
-//! again, so every replica seals with the new key); every replica LISTENs and skips what it sent
+//! files changed: rebuild the registry), `<replica> vault` (a key rotation: read the key file
+//! again, so every replica seals with the new key) or `<replica> api_clients` (an API client was
+//! created, rotated or revoked: reread them); every replica LISTENs and skips what it sent
 //! itself (it acted at once). A replica whose listening connection breaks empties its account
 //! cache, rebuilds its catalog and rereads its keys once it is back, since it may have missed
 //! something; until then the cache's ttl bounds what it can miss.
@@ -19,6 +20,7 @@ use crate::credentials::vault::Vault;
 pub const CHANNEL: &str = "agentkit_changes";
 const CATALOG: &str = "catalog";
 const VAULT: &str = "vault";
+const API_CLIENTS: &str = "api_clients";
 const ACCOUNT_PREFIX: &str = "account:";
 
 /// What another replica (or this one) changed.
@@ -27,6 +29,7 @@ pub enum Change {
     Account(String),
     Catalog,
     Vault,
+    ApiClients,
 }
 
 impl Change {
@@ -36,6 +39,7 @@ impl Change {
             Change::Account(identifier) => format!("{origin} {ACCOUNT_PREFIX}{identifier}"),
             Change::Catalog => format!("{origin} {CATALOG}"),
             Change::Vault => format!("{origin} {VAULT}"),
+            Change::ApiClients => format!("{origin} {API_CLIENTS}"),
         }
     }
 
@@ -45,6 +49,7 @@ impl Change {
         match what {
             CATALOG => return Some((origin, Change::Catalog)),
             VAULT => return Some((origin, Change::Vault)),
+            API_CLIENTS => return Some((origin, Change::ApiClients)),
             _ => {}
         }
         what.strip_prefix(ACCOUNT_PREFIX).map(|identifier| (origin, Change::Account(identifier.to_string())))
@@ -57,6 +62,8 @@ pub struct Listeners {
     /// The app rebuilds its registry on each message.
     pub catalog: broadcast::Sender<()>,
     pub vault: Arc<Vault>,
+    /// The app rereads its stored API clients on each message.
+    pub api_clients: broadcast::Sender<()>,
 }
 
 impl Listeners {
@@ -87,6 +94,7 @@ pub fn listen(url: String, origin: String, listeners: Listeners) {
                             cache.clear();
                             let _ = catalog.send(());
                             listeners.reload_vault();
+                            let _ = listeners.api_clients.send(());
                         }
                         loop {
                             let notification = match listener.recv().await {
@@ -103,6 +111,9 @@ pub fn listen(url: String, origin: String, listeners: Listeners) {
                                     let _ = catalog.send(());
                                 }
                                 Some((_, Change::Vault)) => listeners.reload_vault(),
+                                Some((_, Change::ApiClients)) => {
+                                    let _ = listeners.api_clients.send(());
+                                }
                                 None => {}
                             }
                         }
@@ -124,7 +135,7 @@ mod tests {
 
     #[test]
     fn payloads_round_trip() {
-        for change in [Change::Account("user 1:x".into()), Change::Catalog, Change::Vault] {
+        for change in [Change::Account("user 1:x".into()), Change::Catalog, Change::Vault, Change::ApiClients] {
             let payload = change.payload("r1");
             assert_eq!(Change::parse(&payload), Some(("r1", change)));
         }

@@ -20,6 +20,7 @@ use account_cache::AccountCache;
 
 mod account_cache;
 mod accounts;
+mod api_clients;
 mod audit;
 mod auth_requests;
 pub mod bookkeeping;
@@ -35,6 +36,7 @@ pub mod sealed;
 mod webhooks;
 
 pub use accounts::{AccountFilter, AccountListPage, AccountPage, AccountRecord};
+pub use api_clients::StoredApiClient;
 pub use audit::{AuditFilter, AuditRecord};
 pub use auth_requests::{AuthRequest, AuthRequestStatus};
 pub use bookkeeping::{Bookkeeper, BookkeepingSettings};
@@ -57,6 +59,8 @@ pub struct Store {
     locks: Option<AnyPool>,
     /// Fires when another replica changed the catalog (custom providers).
     catalog_changes: tokio::sync::broadcast::Sender<()>,
+    /// Fires when another replica created, rotated or revoked an API client.
+    api_client_changes: tokio::sync::broadcast::Sender<()>,
     /// This process's id in change notifications (it skips its own).
     replica: Arc<str>,
     pub(crate) vault: Arc<Vault>,
@@ -344,12 +348,14 @@ impl Store {
         let bookkeeping = Bookkeeper::start(writer.clone(), settings.bookkeeping);
         let accounts_cache = Arc::new(AccountCache::new(settings.account_cache.capacity, settings.account_cache.ttl));
         let (catalog_changes, _) = tokio::sync::broadcast::channel(16);
+        let (api_client_changes, _) = tokio::sync::broadcast::channel(16);
         let replica: Arc<str> = uuid::Uuid::new_v4().simple().to_string().into();
         if engine == Engine::Postgres {
             let listeners = changes::Listeners {
                 cache: accounts_cache.clone(),
                 catalog: catalog_changes.clone(),
                 vault: vault.clone(),
+                api_clients: api_client_changes.clone(),
             };
             changes::listen(url.to_string(), replica.to_string(), listeners);
         }
@@ -359,6 +365,7 @@ impl Store {
             writer,
             locks,
             catalog_changes,
+            api_client_changes,
             replica,
             vault,
             bookkeeping,
@@ -442,6 +449,11 @@ impl Store {
             *self.last_storage_failure.lock().unwrap_or_else(|p| p.into_inner()) = Some(std::time::Instant::now());
         }
         db_error(e)
+    }
+
+    /// API client changes announced by the other replicas.
+    pub fn api_client_changes(&self) -> tokio::sync::broadcast::Receiver<()> {
+        self.api_client_changes.subscribe()
     }
 
     /// Catalog changes announced by the other replicas.

@@ -143,6 +143,9 @@ pub fn required_scope(method: &Method, route: &str) -> Option<(Scope, &'static s
         "/api/v1/connectors:reload" => (Scope::Admin, "reload connectors"),
         "/api/v1/audit" => (Scope::Admin, "read the audit trail"),
         route if route.starts_with("/api/v1/api_clients") => (Scope::Admin, "manage API clients"),
+        "/api/v1/connections" | "/api/v1/connections/{name}" => {
+            (Scope::Admin, if *method == Method::GET { "read connections" } else { "change connections" })
+        }
         route if route.starts_with("/api/v1/webhook_") => (Scope::Admin, "manage webhook endpoints"),
         route if route.starts_with("/api/v1/connected_accounts") || route.starts_with("/api/v1/mcp/") => (
             Scope::Accounts,

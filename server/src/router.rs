@@ -18,6 +18,13 @@ pub fn router(state: SharedState) -> Router {
         .route("/api/v1/connected_accounts:delete", post(accounts::delete))
         .route("/api/v1/connected_accounts:search", get(accounts::search))
         .route("/api/v1/connections/app", get(accounts::list_connections))
+        .route("/api/v1/connections", post(crate::api::connections::create).get(crate::api::connections::list))
+        .route(
+            "/api/v1/connections/{name}",
+            get(crate::api::connections::get)
+                .put(crate::api::connections::update)
+                .delete(crate::api::connections::delete),
+        )
         .route("/api/v1/connected_accounts/auth", get(accounts::get_auth))
         .route("/api/v1/connected_accounts/details", get(accounts::get_details))
         .route("/api/v1/connected_accounts/magic_link", post(links::create_magic_link))

@@ -17,13 +17,29 @@ use crate::store::Store;
 pub struct Registry {
     pub catalog: Catalog,
     pub connections: HashMap<String, Arc<ConnectionConfig>>,
+    /// Where each connection comes from: the config file, the API, or a custom provider.
+    pub sources: HashMap<String, ConnectionSource>,
+}
+
+/// Who manages a connection (and so whether the API may change it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectionSource {
+    /// A `[[connections]]` entry: read-only through the API.
+    Config,
+    /// Created through `/api/v1/connections`.
+    Api,
+    /// The connection a custom provider brings (changed through the provider).
+    CustomProvider,
 }
 
 impl Registry {
     /// A configured connection by name, or 404 naming it.
     pub fn connection(&self, name: &str) -> Result<Arc<ConnectionConfig>> {
         self.connections.get(name).cloned().ok_or_else(|| {
-            Error::not_found(format!("connection {name:?} not found: configure it in the gateway's config file"))
+            Error::not_found(format!(
+                "connection {name:?} not found: create it (POST /api/v1/connections) or add it to the config file"
+            ))
         })
     }
 
@@ -110,10 +126,37 @@ impl AppState {
         let mut providers = self.store.custom_providers().await?;
         providers.retain(|p| p.identifier != provider.identifier);
         providers.push(provider.clone());
-        let registry = Arc::new(registry_from(&self.config, providers)?);
+        let registry = Arc::new(registry_from(&self.config, providers, self.store.stored_connections().await?)?);
         self.store.save_custom_provider(provider, replace, records).await?;
         *self.registry.write().unwrap_or_else(|p| p.into_inner()) = registry;
         Ok(())
+    }
+
+    /// Creates or replaces a connection made through the API, the same way: the registry it
+    /// yields is built and checked first (its connector exists), then saved and swapped in.
+    pub async fn replace_connection(
+        &self,
+        connection: &ConnectionConfig,
+        replace: bool,
+        records: &crate::store::ChangeRecords,
+    ) -> Result<()> {
+        let _one_at_a_time = self.reloading.lock().await;
+        let mut stored = self.store.stored_connections().await?;
+        stored.retain(|c| c.name != connection.name);
+        stored.push(connection.clone());
+        let registry = Arc::new(registry_from(&self.config, self.store.custom_providers().await?, stored)?);
+        self.store.save_connection(connection, replace, records).await?;
+        *self.registry.write().unwrap_or_else(|p| p.into_inner()) = registry;
+        Ok(())
+    }
+
+    /// Deletes a connection made through the API and swaps in the registry without it.
+    pub async fn remove_connection(&self, name: &str, records: &crate::store::ChangeRecords) -> Result<bool> {
+        let _one_at_a_time = self.reloading.lock().await;
+        let deleted = self.store.delete_connection(name, records).await?;
+        let registry = Arc::new(build_registry(&self.config, &self.store).await?);
+        *self.registry.write().unwrap_or_else(|p| p.into_inner()) = registry;
+        Ok(deleted)
     }
 
     /// A configured connection by name, or 404 naming it.
@@ -276,20 +319,36 @@ pub type SharedState = Arc<AppState>;
 /// Built-in connectors, the connector directory's files and the stored custom providers, with the
 /// configured connections (each custom provider also gets a connection of its own name).
 pub(crate) async fn build_registry(config: &Config, store: &Store) -> Result<Registry> {
-    registry_from(config, store.custom_providers().await?)
+    registry_from(config, store.custom_providers().await?, store.stored_connections().await?)
 }
 
-/// The registry of `config` with these custom providers.
-fn registry_from(config: &Config, custom_providers: Vec<agentkit_core::model::Provider>) -> Result<Registry> {
+/// The registry of `config` with these custom providers and connections made through the API
+/// (the config file's connections win a name they share).
+fn registry_from(
+    config: &Config,
+    custom_providers: Vec<agentkit_core::model::Provider>,
+    stored_connections: Vec<ConnectionConfig>,
+) -> Result<Registry> {
     let mut catalog = Catalog::built_in()?;
     if let Some(dir) = &config.server.connectors_dir {
         catalog.add_dir(dir)?;
     }
     let mut connections: HashMap<String, Arc<ConnectionConfig>> =
         config.connections.iter().map(|c| (c.name.clone(), Arc::new(c.clone()))).collect();
+    let mut sources: HashMap<String, ConnectionSource> =
+        connections.keys().map(|name| (name.clone(), ConnectionSource::Config)).collect();
+    for stored in stored_connections {
+        if !connections.contains_key(&stored.name) {
+            sources.insert(stored.name.clone(), ConnectionSource::Api);
+            connections.insert(stored.name.clone(), Arc::new(stored));
+        }
+    }
     for provider in custom_providers {
         let def = crate::catalog::custom_providers::connector_def(&provider)?;
-        connections.entry(def.slug.clone()).or_insert_with(|| Arc::new(ConnectionConfig::for_connector(&def.slug)));
+        if !connections.contains_key(&def.slug) {
+            sources.insert(def.slug.clone(), ConnectionSource::CustomProvider);
+            connections.insert(def.slug.clone(), Arc::new(ConnectionConfig::for_connector(&def.slug)));
+        }
         catalog.add_connector(&format!("custom provider {}", provider.identifier), def)?;
     }
     for c in connections.values() {
@@ -300,5 +359,5 @@ fn registry_from(config: &Config, custom_providers: Vec<agentkit_core::model::Pr
             ));
         }
     }
-    Ok(Registry { catalog, connections })
+    Ok(Registry { catalog, connections, sources })
 }

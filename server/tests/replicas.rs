@@ -731,4 +731,36 @@ async fn limits_connector_files_and_vault_keys_hold_across_replicas() {
         "an API client created on replica 1 signed in on replica 3 after {created_after:?}; revoked on replica 2, refused on replica 3 after {:?}",
         started.elapsed()
     );
+
+    // A connection created on replica 1 serves authorization links on replica 3 at once.
+    let sandbox = &fleet.sandbox;
+    let connection = json!({
+        "name": "mail_fleet", "connector": "gmail", "base_url": sandbox,
+        "client_id": agentkit_sandbox::SANDBOX_CLIENT_ID, "client_secret": agentkit_sandbox::SANDBOX_CLIENT_SECRET,
+        "authorize_url": format!("{sandbox}/oauth2/authorize"), "token_url": format!("{sandbox}/oauth2/token"),
+    });
+    let created = http
+        .post(format!("{}/api/v1/connections", fleet.url(0)))
+        .bearer_auth(&admin)
+        .json(&connection)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201, "{}", created.text().await.unwrap());
+    let started = Instant::now();
+    loop {
+        let linked = http
+            .post(format!("{}/api/v1/connected_accounts/magic_link", fleet.url(2)))
+            .bearer_auth(&admin)
+            .json(&json!({"connection_name": "mail_fleet", "identifier": "fleet-user"}))
+            .send()
+            .await
+            .unwrap();
+        if linked.status() == 200 {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(3), "replica 3 does not know the new connection");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    println!("a connection created on replica 1 served a link on replica 3 after {:?}", started.elapsed());
 }

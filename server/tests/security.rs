@@ -1817,3 +1817,93 @@ async fn api_clients_are_created_rotated_and_revoked_through_the_api() {
     }
     assert!(!trail.to_string().contains(&new_secret) && !trail.to_string().contains(&secret));
 }
+
+/// Issue 23 §1: connections are data. A Gmail connection created through the API (the body is a
+/// `[[connections]]` entry) serves an authorization link and tools at once; its secret is
+/// write-only (never listed, sealed at rest, kept by an update that omits it); endpoint changes
+/// need credential routing; the config file's connections are read-only here.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_are_created_and_used_through_the_api() {
+    let (sandbox, _task) = agentkit_sandbox::start("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let gw = gateway(&format!("[egress]\nallow = [\"{sandbox}\"]\n")).await;
+    let secret = agentkit_sandbox::SANDBOX_CLIENT_SECRET;
+    let body = json!({
+        "name": "mail", "connector": "gmail", "base_url": format!("http://{sandbox}"),
+        "client_id": agentkit_sandbox::SANDBOX_CLIENT_ID, "client_secret": secret,
+        "authorize_url": format!("http://{sandbox}/oauth2/authorize"), "token_url": format!("http://{sandbox}/oauth2/token"),
+        "token_auth_method": "client_secret_basic",
+    });
+    let (status, created) = gw.post("agent", "/api/v1/connections", body.clone()).await;
+    assert_eq!(status, 403, "endpoint overrides need credential routing: {created}");
+    let (status, created) = gw.post("admin", "/api/v1/connections", body.clone()).await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["client_secret_set"], true);
+    assert_eq!(created["source"], "api");
+    assert!(created["redirect_uri"].as_str().unwrap().ends_with("/oauth/callback"));
+    let (status, again) = gw.post("admin", "/api/v1/connections", body.clone()).await;
+    assert_eq!(status, 409, "{again}");
+
+    // Links and tools at once.
+    let (status, linked) = gw
+        .post("admin", "/api/v1/connected_accounts/magic_link", json!({"connection_name": "mail", "identifier": "ann"}))
+        .await;
+    assert_eq!(status, 200, "{linked}");
+    let link = linked["link"].as_str().unwrap().to_string();
+    let opened = gw.http.get(&link).send().await.unwrap();
+    assert_eq!(opened.status(), 200, "{}", opened.text().await.unwrap());
+    let (status, ran) = gw
+        .post(
+            "admin",
+            "/api/v1/execute_tool",
+            json!({"tool_name": "gmail_list_labels", "identifier": "ann", "connection_name": "mail", "params": {}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{ran}");
+
+    // The secret is write-only: never listed, sealed at rest, kept by an update without it.
+    let (_, listed) = gw.call("admin", reqwest::Method::GET, "/api/v1/connections", None).await;
+    assert!(!listed.to_string().contains(secret), "{listed}");
+    let sources: Vec<(String, String)> = listed["connections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["name"].as_str().unwrap().to_string(), c["source"].as_str().unwrap().to_string()))
+        .collect();
+    assert!(
+        sources.contains(&("mail".into(), "api".into())) && sources.contains(&("salesforce".into(), "config".into())),
+        "{sources:?}"
+    );
+    let mut update = body.clone();
+    update.as_object_mut().unwrap().remove("client_secret");
+    update["scopes"] = json!(["https://www.googleapis.com/auth/gmail.readonly"]);
+    let (status, updated) =
+        gw.call("admin", reqwest::Method::PUT, "/api/v1/connections/mail", Some(update.clone())).await;
+    assert_eq!(status, 200, "{updated}");
+    assert_eq!(updated["client_secret_set"], true, "the stored secret is kept");
+    let mut redirect = update.clone();
+    redirect["token_url"] = json!("https://collector.example/token");
+    let (status, _) = gw.call("agent", reqwest::Method::PUT, "/api/v1/connections/mail", Some(redirect)).await;
+    assert_eq!(status, 403, "moving the token endpoint needs credentials:read");
+    let on_disk: String = std::fs::read_dir(&gw._data_dir.0)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().is_file())
+        .map(|e| String::from_utf8_lossy(&std::fs::read(e.path()).unwrap()).into_owned())
+        .collect();
+    assert!(!on_disk.contains(secret), "the client secret is sealed at rest");
+
+    // The config file's connections are read-only here; one with accounts is not deleted.
+    let (status, body) = gw.call("admin", reqwest::Method::DELETE, "/api/v1/connections/salesforce", None).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.to_string().contains("config file"), "{body}");
+    let (status, body) = gw.call("admin", reqwest::Method::DELETE, "/api/v1/connections/mail", None).await;
+    assert_eq!(status, 409, "{body}");
+    let (_, trail) = gw.call("admin", reqwest::Method::GET, "/api/v1/audit?page_size=100", None).await;
+    for action in ["connection.created", "connection.updated"] {
+        assert!(
+            trail["events"].as_array().unwrap().iter().any(|r| r["action"] == action && r["target"] == "mail"),
+            "{action}"
+        );
+    }
+    assert!(!trail.to_string().contains(secret));
+}

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod api_clients;
 pub mod audit;
 pub mod auth;
+pub mod connections;
 pub mod links;
 pub mod mcp;
 pub mod observe;

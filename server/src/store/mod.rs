@@ -25,6 +25,7 @@ mod audit;
 mod auth_requests;
 pub mod bookkeeping;
 mod changes;
+mod connections;
 mod custom_providers;
 mod executions;
 pub mod libpq_env;

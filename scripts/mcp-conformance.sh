@@ -42,6 +42,7 @@ client_id = "agentkit-sandbox-app"
 client_secret = "sandbox-app-secret"
 authorize_url = "$sandbox/oauth2/authorize"
 token_url = "$sandbox/oauth2/token"
+send_login_hint = true
 revoke_url = "$sandbox/oauth2/revoke"
 token_auth_method = "client_secret_basic"
 

@@ -38,7 +38,7 @@ use sha2::{Digest, Sha256};
 
 use agentkit_core::{Error, Result};
 
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     #[serde(default)]
@@ -71,7 +71,7 @@ pub struct Config {
 /// over `<request>.<identifier>` keyed with `login_secret`. Or `[mcp_oauth.oidc]`: the app's
 /// OpenID Connect provider signs the user in (discovery, code flow with PKCE) and the
 /// `identifier_claim` of its userinfo names the user.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct McpOAuthConfig {
     #[serde(default)]
@@ -111,7 +111,7 @@ fn default_unconsented_client_ttl_hours() -> u32 {
 
 /// The app's OpenID Connect provider, for MCP clients' sign-in (redirect URI to register there:
 /// `<public_url>/mcp/oauth/oidc/callback`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct McpOidcConfig {
     pub issuer: String,
@@ -177,7 +177,7 @@ fn default_mcp_access_token_ttl() -> u64 {
     3600
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServerConfig {
     #[serde(default = "default_listen")]
@@ -393,7 +393,7 @@ fn default_proxy_max_answer_bytes() -> u64 {
 }
 
 /// An application allowed to call the API with the client-credentials grant.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ApiClientConfig {
     pub client_id: String,
@@ -415,6 +415,16 @@ impl ApiClientConfig {
     /// Hex SHA-256 of the secret; the plaintext is never kept after loading.
     pub fn secret_hash(&self) -> Result<String> {
         match (&self.client_secret_sha256, &self.client_secret) {
+            // A digest that is not 64 hex digits matches no secret: the client could never sign in.
+            (Some(hash), _) if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) => {
+                Err(Error::invalid_field(
+                    "api_clients.client_secret_sha256",
+                    format!(
+                        "api client {:?}: client_secret_sha256 must be the 64 hex digits of a SHA-256 (e.g. `printf %s \"$SECRET\" | sha256sum`)",
+                        self.client_id
+                    ),
+                ))
+            }
             (Some(hash), _) => Ok(hash.to_ascii_lowercase()),
             (None, Some(secret)) => Ok(sha256_hex(secret)),
             (None, None) => Err(Error::invalid_field(
@@ -468,6 +478,11 @@ pub struct ConnectionConfig {
     /// nothing of the caller's traces unless the operator opts in).
     #[serde(default)]
     pub propagate_trace_context: bool,
+    /// Send the account's identifier to the provider as `login_hint` (pre-fills its sign-in).
+    /// Off: the app's identifier for its user is not the provider's business unless the
+    /// operator opts in.
+    #[serde(default)]
+    pub send_login_hint: bool,
 }
 
 impl ConnectionConfig {
@@ -475,6 +490,143 @@ impl ConnectionConfig {
     pub fn for_connector(slug: &str) -> ConnectionConfig {
         ConnectionConfig { name: slug.to_string(), connector: slug.to_string(), ..Default::default() }
     }
+}
+
+/// A mistake in a configuration (see [`Config::problems`]).
+#[derive(Debug, Clone)]
+pub struct Problem {
+    /// `serve` does not start with it.
+    pub refuse: bool,
+    pub message: String,
+}
+
+impl Problem {
+    fn refuse(message: String) -> Problem {
+        Problem { refuse: true, message }
+    }
+
+    fn warn(message: String) -> Problem {
+        Problem { refuse: false, message }
+    }
+}
+
+/// Keys whose value is a secret. Each may instead be named where it lives: `<key>_env = "VAR"`
+/// (an environment variable) or `<key>_file = "/run/secrets/x"` (a file; one trailing newline
+/// dropped) — so a config file can be committed without its secrets.
+pub const SECRET_KEYS: [&str; 4] = ["client_secret", "client_secret_sha256", "secret", "login_secret"];
+
+/// Largest secret file read.
+const MAX_SECRET_FILE_BYTES: u64 = 64 * 1024;
+
+/// Replaces every `<secret>_env` / `<secret>_file` in `table` (and the tables below it) by the
+/// secret it names; `at` is the table's path, for messages. Whether any reference was found.
+fn resolve_secret_references(table: &mut toml::Table, at: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<bool> {
+    let path = |key: &str| if at.is_empty() { key.to_string() } else { format!("{at}.{key}") };
+    let mut found = false;
+    for key in SECRET_KEYS {
+        let (env_key, file_key) = (format!("{key}_env"), format!("{key}_file"));
+        let (by_env, by_file) = (table.remove(&env_key), table.remove(&file_key));
+        let reference_name = |value: &toml::Value, field: &str| {
+            value
+                .as_str()
+                .map(str::to_string)
+                .ok_or_else(|| Error::invalid_field(field, format!("{field} must be a string")))
+        };
+        let secret = match (by_env, by_file) {
+            (None, None) => continue,
+            (Some(_), Some(_)) => {
+                return Err(Error::invalid_field(
+                    path(key),
+                    format!("{}: give {env_key} or {file_key}, not both", path(key)),
+                ))
+            }
+            (Some(var), None) => {
+                let field = path(&env_key);
+                let var = reference_name(&var, &field)?;
+                env(&var).ok_or_else(|| {
+                    Error::invalid_field(&field, format!("{field}: the environment variable {var:?} is not set"))
+                })?
+            }
+            (None, Some(file)) => {
+                let field = path(&file_key);
+                let file = reference_name(&file, &field)?;
+                read_secret_file(std::path::Path::new(&file))
+                    .map_err(|why| Error::invalid_field(&field, format!("{field}: cannot read {file:?}: {why}")))?
+            }
+        };
+        if table.contains_key(key) {
+            return Err(Error::invalid_field(
+                path(key),
+                format!("{}: given both directly and by reference", path(key)),
+            ));
+        }
+        if secret.is_empty() {
+            return Err(Error::invalid_field(path(key), format!("{}: the referenced secret is empty", path(key))));
+        }
+        table.insert(key.to_string(), toml::Value::String(secret));
+        found = true;
+    }
+    for (key, value) in table.iter_mut() {
+        match value {
+            toml::Value::Table(inner) => found |= resolve_secret_references(inner, &path(key), env)?,
+            toml::Value::Array(items) => {
+                for (n, item) in items.iter_mut().enumerate() {
+                    if let toml::Value::Table(inner) = item {
+                        found |= resolve_secret_references(inner, &format!("{}[{n}]", path(key)), env)?;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(found)
+}
+
+/// A secret file's text without its trailing newline; bounded.
+fn read_secret_file(path: &std::path::Path) -> std::result::Result<String, String> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let mut text = String::new();
+    file.take(MAX_SECRET_FILE_BYTES + 1).read_to_string(&mut text).map_err(|e| e.to_string())?;
+    if text.len() as u64 > MAX_SECRET_FILE_BYTES {
+        return Err(format!("larger than {MAX_SECRET_FILE_BYTES} bytes"));
+    }
+    let trimmed = text.strip_suffix("\r\n").or_else(|| text.strip_suffix('\n')).unwrap_or(&text);
+    Ok(trimmed.to_string())
+}
+
+/// The config as TOML with every secret replaced by `"<redacted>"` and the password of
+/// `database_url` hidden: what `agentkit config check` prints.
+pub fn redacted(config: &Config) -> String {
+    fn redact(value: &mut toml::Value) {
+        match value {
+            toml::Value::Table(table) => {
+                for (key, inner) in table.iter_mut() {
+                    if SECRET_KEYS.contains(&key.as_str()) {
+                        *inner = toml::Value::String("<redacted>".into());
+                    } else if key == "database_url" {
+                        if let Some(url) = inner.as_str().and_then(|u| url::Url::parse(u).ok()) {
+                            let mut url = url;
+                            if url.password().is_some() {
+                                let _ = url.set_password(Some("<redacted>"));
+                            }
+                            *inner = toml::Value::String(url.to_string());
+                        }
+                    } else {
+                        redact(inner);
+                    }
+                }
+            }
+            toml::Value::Array(items) => items.iter_mut().for_each(redact),
+            _ => {}
+        }
+    }
+    let mut value = match toml::Value::try_from(config) {
+        Ok(value) => value,
+        Err(e) => return format!("# the configuration cannot be shown: {e}\n"),
+    };
+    redact(&mut value);
+    toml::to_string_pretty(&value).unwrap_or_else(|e| format!("# the configuration cannot be shown: {e}\n"))
 }
 
 pub fn sha256_hex(s: &str) -> String {
@@ -490,8 +642,14 @@ impl Config {
     }
 
     pub fn parse(text: &str, origin: &str) -> Result<Config> {
-        let config: Config =
-            toml::from_str(text).map_err(|e| Error::invalid_field("config", format!("{origin}: {e}")))?;
+        let bad = |e: toml::de::Error| Error::invalid_field("config", format!("{origin}: {e}"));
+        let mut tree: toml::Table = toml::from_str(text).map_err(bad)?;
+        let config: Config = if resolve_secret_references(&mut tree, "", &|name| std::env::var(name).ok())? {
+            Config::deserialize(toml::Value::Table(tree)).map_err(&bad)?
+        } else {
+            // Parsed from the text, so errors keep their line and column.
+            toml::from_str(text).map_err(bad)?
+        };
         for client in &config.api_clients {
             client.secret_hash()?;
             crate::permissions::Grants::from_config(client.scopes.as_deref(), client.read_credentials)?;
@@ -507,6 +665,46 @@ impl Config {
             }
         }
         Ok(config)
+    }
+
+    /// Mistakes a configuration can start with: `refuse` ones stop `serve`, the others are named
+    /// loudly in its log (and by `agentkit config check`). `catalog` tells OAuth connectors.
+    pub fn problems(&self, catalog: Option<&crate::catalog::connectors::Catalog>) -> Vec<Problem> {
+        let mut problems = Vec::new();
+        let usable = |url: &str| {
+            url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
+        };
+        match &self.server.public_url {
+            Some(url) if !usable(url) => {
+                problems.push(Problem::refuse(format!("server.public_url {url:?} must be an absolute http(s) URL")));
+            }
+            None if self.server.listen.ip().is_unspecified() => problems.push(Problem::warn(format!(
+                "server.listen is {} and server.public_url is not set: every authorization link and OAuth redirect URI \
+                 would start with http://{}; set server.public_url to the address users and providers reach",
+                self.server.listen, self.server.listen
+            ))),
+            _ => {}
+        }
+        if self.api_clients.is_empty() {
+            problems.push(Problem::warn(
+                "no [[api_clients]]: only API clients stored by earlier runs (POST /api/v1/api_clients) can sign in"
+                    .into(),
+            ));
+        }
+        if let Some(catalog) = catalog {
+            for c in &self.connections {
+                let oauth = catalog
+                    .connector(&c.connector)
+                    .is_some_and(|d| d.auth.connector_type() == agentkit_core::model::ConnectorType::Oauth);
+                if oauth && (c.client_id.is_none() || c.client_secret.is_none()) {
+                    problems.push(Problem::warn(format!(
+                        "connection {:?} ({}) has no client_id or client_secret: its users cannot authorize",
+                        c.name, c.connector
+                    )));
+                }
+            }
+        }
+        problems
     }
 
     pub fn public_url(&self, bound: SocketAddr) -> String {
@@ -540,5 +738,73 @@ mod tests {
         assert!(Config::parse(dup, "x.toml").unwrap_err().message().contains("twice"));
         let ok = Config::parse("[[api_clients]]\nclient_id='c'\nclient_secret='s'\n", "x.toml").unwrap();
         assert_eq!(ok.api_clients[0].secret_hash().unwrap(), sha256_hex("s"));
+    }
+}
+
+#[cfg(test)]
+mod secret_reference_tests {
+    use super::*;
+
+    fn resolve(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<toml::Table> {
+        let mut table: toml::Table = toml::from_str(text).unwrap();
+        resolve_secret_references(&mut table, "", env)?;
+        Ok(table)
+    }
+
+    #[test]
+    fn secrets_come_from_the_environment_or_a_file_by_name() {
+        let dir = std::env::temp_dir().join(format!("agentkit-secret-ref-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("gmail");
+        std::fs::write(&file, "from-the-file\n").unwrap();
+        let env = |name: &str| (name == "APP_SECRET").then(|| "from-the-env".to_string());
+        let text = format!(
+            "[[api_clients]]\nclient_id = \"a\"\nclient_secret_env = \"APP_SECRET\"\n\
+             [[connections]]\nname = \"gmail\"\nconnector = \"gmail\"\nclient_secret_file = \"{}\"\n\
+             [server]\nvault_key_file = \"/keys\"\n",
+            file.display()
+        );
+        let table = resolve(&text, &env).unwrap();
+        assert_eq!(table["api_clients"][0]["client_secret"].as_str(), Some("from-the-env"));
+        assert_eq!(table["connections"][0]["client_secret"].as_str(), Some("from-the-file"));
+        assert!(table["connections"][0].get("client_secret_file").is_none());
+        assert_eq!(table["server"]["vault_key_file"].as_str(), Some("/keys"), "not a secret key: untouched");
+
+        let missing = resolve("[[api_clients]]\nclient_id = \"a\"\nclient_secret_env = \"NOPE\"\n", &env).unwrap_err();
+        assert!(missing.message().contains("api_clients[0].client_secret_env") && missing.message().contains("NOPE"));
+        let twice =
+            resolve("[mcp_oauth]\nlogin_secret = \"x\"\nlogin_secret_env = \"APP_SECRET\"\n", &env).unwrap_err();
+        assert!(twice.message().contains("mcp_oauth.login_secret"), "{}", twice.message());
+        let unreadable = resolve("[[webhooks.endpoints]]\nsecret_file = \"/nonexistent/x\"\n", &env).unwrap_err();
+        assert!(unreadable.message().contains("webhooks.endpoints[0].secret_file"), "{}", unreadable.message());
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn a_malformed_digest_and_a_bad_public_url_refuse_the_start() {
+        let bad =
+            Config::parse("[[api_clients]]\nclient_id = \"a\"\nclient_secret_sha256 = \"abc\"\n", "t").unwrap_err();
+        assert!(bad.message().contains("64 hex digits"), "{}", bad.message());
+        let config = Config::parse("[server]\npublic_url = \"agentkit.example.com\"\n", "t").unwrap();
+        assert!(config.problems(None).iter().any(|p| p.refuse && p.message.contains("public_url")));
+        let open = Config::parse("[server]\nlisten = \"0.0.0.0:8080\"\n", "t").unwrap();
+        let problems = open.problems(None);
+        assert!(problems.iter().any(|p| !p.refuse && p.message.contains("http://0.0.0.0:8080")), "{problems:?}");
+        assert!(problems.iter().any(|p| p.message.contains("no [[api_clients]]")));
+    }
+
+    #[test]
+    fn the_printed_configuration_hides_every_secret() {
+        let config = Config::parse(
+            "[server]\ndatabase_url = \"postgres://u:db-password@h/db\"\n[[api_clients]]\nclient_id = \"a\"\nclient_secret = \"api-secret\"\n\
+             [[connections]]\nname = \"g\"\nconnector = \"gmail\"\nclient_secret = \"oauth-secret\"\n",
+            "t",
+        )
+        .unwrap();
+        let shown = redacted(&config);
+        for secret in ["db-password", "api-secret", "oauth-secret"] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+        assert!(shown.contains("<redacted>") && shown.contains("client_id = \"a\""), "{shown}");
     }
 }

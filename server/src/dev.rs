@@ -93,6 +93,8 @@ pub async fn start(opts: DevOptions) -> Result<DevEnvironment> {
             allow_writes: false,
             api_config_hosts: Default::default(),
             propagate_trace_context: false,
+            // The sandbox tells its users apart by the hint.
+            send_login_hint: true,
         }],
         // The sandbox is an internal address: allowed by name, the policy stays on.
         egress: crate::egress::EgressConfig { allow: vec![sandbox_addr.to_string()] },

@@ -20,7 +20,7 @@ use serde::Deserialize;
 use agentkit_core::{Error, ErrorKind, Result};
 
 /// The `[egress]` section of the config file.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct EgressConfig {
     /// Internal destinations providers may live at: CIDRs or IPs (`10.2.0.0/16`, `127.0.0.1`),

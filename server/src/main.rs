@@ -57,10 +57,25 @@ enum Command {
         #[command(subcommand)]
         action: ConnectorsAction,
     },
+    /// Check a config file: print the effective configuration (defaults filled in, secrets
+    /// redacted) and every problem `serve` would refuse or warn about.
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
     /// Manage the vault keys that seal stored credentials.
     Keys {
         #[command(subcommand)]
         action: KeysAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigAction {
+    /// Exit status 1 when `serve` would refuse the file.
+    Check {
+        #[arg(env = "AGENTKIT_CONFIG", default_value = "agentkit.toml")]
+        file: PathBuf,
     },
 }
 
@@ -305,6 +320,24 @@ async fn run() -> std::process::ExitCode {
                     key_file.display(),
                     vault.active_kid()
                 );
+            }
+            Command::Config { action: ConfigAction::Check { file } } => {
+                let config = Config::load(&file)?;
+                let mut catalog = agentkit_server::catalog::connectors::Catalog::built_in()?;
+                if let Some(dir) = &config.server.connectors_dir {
+                    catalog.add_dir(dir)?;
+                }
+                print!("{}", agentkit_server::config::redacted(&config));
+                let problems = config.problems(Some(&catalog));
+                for problem in &problems {
+                    eprintln!("{}: {}", if problem.refuse { "error" } else { "warning" }, problem.message);
+                }
+                if problems.iter().any(|p| p.refuse) {
+                    return Err(agentkit_core::Error::invalid_field("config", "serve would refuse this configuration"));
+                }
+                if problems.is_empty() {
+                    eprintln!("{}: no problems found", file.display());
+                }
             }
             Command::Connectors { action: ConnectorsAction::Check { paths } } => {
                 let mut catalog = agentkit_server::catalog::connectors::Catalog::built_in()?;

@@ -58,6 +58,12 @@ pub async fn start(config: Config) -> Result<RunningServer> {
     let vault = Arc::new(crate::credentials::vault::Vault::open(&config.vault_key_file())?);
     let store = Store::open(&config.database_url(), vault, config.server.store_settings()).await?;
     let registry = build_registry(&config, &store).await?;
+    for problem in config.problems(Some(&registry.catalog)) {
+        if problem.refuse {
+            return Err(Error::invalid_field("config", problem.message));
+        }
+        tracing::warn!("configuration: {}", problem.message);
+    }
     let signer = Signer::new(signing_key(&config)?);
     restrict_data_dir(&config.server.data_dir);
     let listener = TcpListener::bind(config.server.listen)

@@ -30,7 +30,7 @@ pub const EVENT_TYPES: &[&str] = &[
 ];
 
 /// `[webhooks]` in the config file.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct WebhooksConfig {
     /// Seconds to wait before each retry; a delivery fails for good after the last.
@@ -56,7 +56,7 @@ fn default_schedule() -> Vec<u64> {
 }
 
 /// `[[webhooks.endpoints]]`: a receiver of the config file.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConfiguredEndpoint {
     pub url: String,

@@ -59,6 +59,7 @@ client_id = "{id}"
 client_secret = "{secret}"
 authorize_url = "{sandbox}/oauth2/authorize"
 token_url = "{sandbox}/oauth2/token"
+send_login_hint = true
 account_lookup_url = "{sandbox}/oauth/token/accessible-resources"
 base_url = "{jira_url}/ex/jira/{{{{api_config.cloud_id}}}}/rest/api/3"
 [[connections]]
@@ -68,6 +69,7 @@ client_id = "{id}"
 client_secret = "{secret}"
 authorize_url = "{sandbox}/oauth2/authorize"
 token_url = "{sandbox}/oauth2/token"
+send_login_hint = true
 [[connections]]
 name = "slack"
 connector = "slack"
@@ -75,6 +77,7 @@ client_id = "{id}"
 client_secret = "{secret}"
 authorize_url = "{sandbox}/oauth2/authorize"
 token_url = "{sandbox}/oauth2/token"
+send_login_hint = true
 base_url = "{jira_url}"
 "#,
         data = data_dir.display(),

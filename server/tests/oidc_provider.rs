@@ -82,6 +82,8 @@ authorize_url = "{issuer}/auth"
 token_url = "{issuer}/token"
 revoke_url = "{issuer}/token/revocation"
 token_auth_method = "client_secret_basic"
+# The test provider signs in the user the hint names.
+send_login_hint = true
 {extra}
 "#,
         data = dir.join("data").display(),

@@ -152,6 +152,7 @@ client_id = "{client}"
 client_secret = "{secret}"
 authorize_url = "{sandbox}/oauth2/authorize"
 token_url = "{sandbox}/oauth2/token"
+send_login_hint = true
 revoke_url = "{sandbox}/oauth2/revoke"
 token_auth_method = "client_secret_basic"
 

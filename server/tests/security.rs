@@ -1860,6 +1860,25 @@ async fn connections_are_created_and_used_through_the_api() {
         .await;
     assert_eq!(status, 200, "{ran}");
 
+    // The app's identifier for its user reaches the provider as login_hint only when the
+    // connection opts in (before, every authorize URL carried it).
+    let no_redirects = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let authorize_url = |user: &'static str| {
+        let (gw, no_redirects) = (&gw, no_redirects.clone());
+        async move {
+            let (_, linked) = gw
+                .post(
+                    "admin",
+                    "/api/v1/connected_accounts/magic_link",
+                    json!({"connection_name": "mail", "identifier": user}),
+                )
+                .await;
+            let opened = no_redirects.get(linked["link"].as_str().unwrap()).send().await.unwrap();
+            opened.headers()["location"].to_str().unwrap().to_string()
+        }
+    };
+    assert!(!authorize_url("bob@example.com").await.contains("login_hint"));
+
     // The secret is write-only: never listed, sealed at rest, kept by an update without it.
     let (_, listed) = gw.call("admin", reqwest::Method::GET, "/api/v1/connections", None).await;
     assert!(!listed.to_string().contains(secret), "{listed}");
@@ -1880,6 +1899,11 @@ async fn connections_are_created_and_used_through_the_api() {
         gw.call("admin", reqwest::Method::PUT, "/api/v1/connections/mail", Some(update.clone())).await;
     assert_eq!(status, 200, "{updated}");
     assert_eq!(updated["client_secret_set"], true, "the stored secret is kept");
+    let mut hinting = update.clone();
+    hinting["send_login_hint"] = json!(true);
+    let (status, _) = gw.call("admin", reqwest::Method::PUT, "/api/v1/connections/mail", Some(hinting)).await;
+    assert_eq!(status, 200);
+    assert!(authorize_url("carol@example.com").await.contains("login_hint=carol%40example.com"));
     let mut redirect = update.clone();
     redirect["token_url"] = json!("https://collector.example/token");
     let (status, _) = gw.call("agent", reqwest::Method::PUT, "/api/v1/connections/mail", Some(redirect)).await;

@@ -262,6 +262,7 @@ client_id = "agentkit-sandbox-app"
 client_secret = "sandbox-app-secret"
 authorize_url = "${sandboxUrl}/oauth2/authorize"
 token_url = "${sandboxUrl}/oauth2/token"
+send_login_hint = true
 `,
     }), { env: { SSL_CERT_FILE: ca } });
   });

@@ -45,6 +45,7 @@ authorize_url = "${issuer}/auth"
 token_url = "${issuer}/token"
 revoke_url = "${issuer}/token/revocation"
 token_auth_method = "client_secret_basic"
+send_login_hint = true
 `);
 const child = spawn(bin, ['serve', '--config', join(dir, 'agentkit.toml')], { stdio: 'ignore' });
 const stop = () => { child.kill('SIGTERM'); rmSync(dir, { recursive: true, force: true }); process.exit(0); };

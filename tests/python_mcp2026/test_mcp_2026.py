@@ -532,6 +532,7 @@ client_id = "agentkit-sandbox-app"
 client_secret = "sandbox-app-secret"
 authorize_url = "{sandbox_url}/oauth2/authorize"
 token_url = "{sandbox_url}/oauth2/token"
+send_login_hint = true
 """)
     gateway = subprocess.Popen([agentkit_binary(), "serve", "--config", str(tmp_path / "agentkit.toml")],
                                env={**os.environ, "SSL_CERT_FILE": str(ca)}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

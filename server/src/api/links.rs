@@ -83,10 +83,11 @@ pub async fn open_link(State(state): State<SharedState>, Path(token): Path<Strin
             .into_response()
         }
     };
-    let app = match state.connection(&account.connection_name).and_then(|c| state.oauth_app(&c)) {
-        Ok(app) => app,
-        Err(e) => return page(StatusCode::BAD_REQUEST, "Authorization not available", e.message()).into_response(),
-    };
+    let (app, send_login_hint) =
+        match state.connection(&account.connection_name).and_then(|c| Ok((state.oauth_app(&c)?, c.send_login_hint))) {
+            Ok(found) => found,
+            Err(e) => return page(StatusCode::BAD_REQUEST, "Authorization not available", e.message()).into_response(),
+        };
     let (verifier, challenge) = pkce_pair();
     let request = AuthRequest {
         id: format!("ar_{}", uuid::Uuid::new_v4().simple()),
@@ -115,7 +116,10 @@ pub async fn open_link(State(state): State<SharedState>, Path(token): Path<Strin
             return page(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong", "Please try again.").into_response()
         }
     }
-    let url = app.authorization_url(&request.id, &challenge, &redirect_uri(&state), &account.identifier);
+    // The app's own identifier for its user reaches the provider only where the connection
+    // opts in (it is often an email address the provider would otherwise not learn).
+    let login_hint = if send_login_hint { account.identifier.as_str() } else { "" };
+    let url = app.authorization_url(&request.id, &challenge, &redirect_uri(&state), login_hint);
     Redirect::to(&url).into_response()
 }
 

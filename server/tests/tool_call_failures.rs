@@ -1,0 +1,201 @@
+//! Tool calls against a provider that fails (issue 22, "Durability: Low"): what the caller of
+//! `execute_tool` is told when the provider says "slow down", answers an error, answers too late
+//! or drops the connection — and which of those calls the gateway sends again.
+//!
+//! Each test runs an in-process gateway with a small test connector (written to its own
+//! connectors dir) against a loopback upstream: an axum service that answers a status of the
+//! test's choosing, or a raw TCP service that reads a request and then closes or resets the
+//! connection without answering.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::{Path, Query};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use serde_json::{json, Value};
+
+use agentkit_core::dispatch::{dispatch, Operation};
+use agentkit_core::{Actions, ClientOptions, ScalekitClient};
+
+/// A test connector: `{slug}_read` GETs `/answer/{status}` (a retry rule covers it),
+/// `{slug}_create` POSTs there (not safe to repeat: never retried). `limits` is merged in.
+fn connector(slug: &str, limits: Value) -> Value {
+    let input = json!({"type": "object", "properties": {"status": {"type": "string"}, "retry_after": {"type": "string"}},
+                       "required": ["status"]});
+    let request = |method: &str| json!({"method": method, "path": "/answer/{{status}}", "query": {"retry_after": "{{retry_after}}"}});
+    json!({
+        "slug": slug,
+        "display_name": format!("{slug} (test provider)"),
+        "base_url": "http://127.0.0.1:1",
+        "auth": {"type": "API_KEY", "header": "x-api-key", "prefix": ""},
+        "limits": limits,
+        "tools": [
+            {"name": format!("{slug}_read"), "description": "Reads an answer.", "input_schema": input,
+             "request": request("GET")},
+            {"name": format!("{slug}_create"), "description": "Creates something.", "input_schema": input,
+             "request": request("POST")},
+        ]
+    })
+}
+
+/// The connector most tests use: two tries on 429 and 503, almost no wait between them.
+fn flaky() -> Value {
+    connector(
+        "flaky",
+        json!({"retry": {"max_attempts": 2, "on_status": [429, 503], "backoff_ms": 10, "max_delay_ms": 50}}),
+    )
+}
+
+/// A gateway whose connection `name` (connector `connector["slug"]`) calls `upstream`, with an
+/// account `user` on it; `extra` is added to the config file.
+struct Gateway {
+    url: String,
+    token: String,
+    actions: Actions,
+    http: reqwest::Client,
+    data_dir: std::path::PathBuf,
+    /// Held so the gateway (and its metrics listener) keeps serving.
+    _server: agentkit_server::RunningServer,
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+    }
+}
+
+async fn gateway(connectors: &[Value], connections: &[(&str, &str, String)], extra: &str) -> Gateway {
+    let data_dir = std::env::temp_dir().join(format!("agentkit-tool-failures-{}", uuid::Uuid::new_v4().simple()));
+    let connectors_dir = data_dir.join("connectors");
+    std::fs::create_dir_all(&connectors_dir).unwrap();
+    for c in connectors {
+        let file = connectors_dir.join(format!("{}.json", c["slug"].as_str().unwrap()));
+        std::fs::write(file, serde_json::to_vec_pretty(c).unwrap()).unwrap();
+    }
+    let mut text = format!(
+        "[server]\nlisten = \"127.0.0.1:0\"\nconnectors_dir = \"{}\"\n{extra}\n[egress]\n# the test upstreams listen on loopback\nallow = [\"127.0.0.1\"]\n[[api_clients]]\nclient_id = \"c\"\nclient_secret = \"s\"\n",
+        connectors_dir.display()
+    );
+    for (name, connector, base_url) in connections {
+        text.push_str(&format!(
+            "[[connections]]\nname = \"{name}\"\nconnector = \"{connector}\"\nbase_url = \"{base_url}\"\n"
+        ));
+    }
+    let mut config = agentkit_server::Config::parse(&text, "tool_call_failures.toml").unwrap();
+    config.server.data_dir = data_dir.clone();
+    let server = agentkit_server::start(config).await.unwrap();
+    let url = server.public_url.clone();
+    let actions = Actions::new(ScalekitClient::new(&url, "c", "s", ClientOptions::default()).unwrap());
+    let http = reqwest::Client::new();
+    let answer: Value = http
+        .post(format!("{url}/oauth/token"))
+        .form(&[("grant_type", "client_credentials"), ("client_id", "c"), ("client_secret", "s")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = answer["access_token"].as_str().unwrap().to_string();
+    Gateway { url, token, actions, http, data_dir, _server: server }
+}
+
+impl Gateway {
+    async fn account(&self, connection: &str, user: &str) {
+        dispatch(
+            &self.actions,
+            Operation::CreateConnectedAccount,
+            json!({"connection_name": connection, "identifier": user,
+                   "authorization_details": {"static_auth": {"api_key": "key-1"}}}),
+        )
+        .await
+        .unwrap();
+    }
+
+    /// `POST /api/v1/execute_tool` over plain HTTP: `(status, headers, body)` as the gateway sent them.
+    async fn execute(&self, tool: &str, user: &str, params: Value) -> (u16, HeaderMap, Value) {
+        let resp = self
+            .http
+            .post(format!("{}/api/v1/execute_tool", self.url))
+            .bearer_auth(&self.token)
+            .json(&json!({"tool_name": tool, "identifier": user, "params": params}))
+            .send()
+            .await
+            .unwrap();
+        let (status, headers) = (resp.status().as_u16(), resp.headers().clone());
+        (status, headers, resp.json().await.unwrap())
+    }
+}
+
+/// Requests seen per status the upstream was asked to answer.
+type Hits = Arc<Mutex<std::collections::HashMap<u16, usize>>>;
+
+/// An upstream answering `/answer/{status}` with that status, a provider-style error body and the
+/// `retry_after` query parameter as `Retry-After`; `/answer/slow` answers after 3 s.
+async fn status_upstream() -> (SocketAddr, Hits) {
+    let hits: Hits = Default::default();
+    let seen = hits.clone();
+    let app = axum::Router::new().route(
+        "/answer/{status}",
+        axum::routing::any(
+            move |Path(status): Path<String>, Query(q): Query<std::collections::HashMap<String, String>>| {
+                let seen = seen.clone();
+                async move {
+                    if status == "slow" {
+                        tokio::time::sleep(Duration::from_secs(3)).await;
+                        return axum::Json(json!({"late": true})).into_response();
+                    }
+                    let code: u16 = status.parse().unwrap();
+                    *seen.lock().unwrap().entry(code).or_default() += 1;
+                    let mut resp = (
+                        StatusCode::from_u16(code).unwrap(),
+                        axum::Json(json!({"error": {"message": format!("provider says {code}")}})),
+                    )
+                        .into_response();
+                    if let Some(value) = q.get("retry_after") {
+                        resp.headers_mut().insert("retry-after", value.parse().unwrap());
+                    }
+                    resp
+                }
+            },
+        ),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (addr, hits)
+}
+
+/// Issue 22 (low) #2: a provider failure's gRPC-style `code` follows the status the gateway
+/// relays (not INTERNAL for all), while the SDKs still raise the same tool exception classes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn provider_failures_carry_the_code_of_the_status_they_relay() {
+    let (upstream, _hits) = status_upstream().await;
+    let gw = gateway(&[flaky()], &[("flaky", "flaky", format!("http://{upstream}"))], "").await;
+    gw.account("flaky", "u1").await;
+    for (provider, relayed, code, class) in [
+        (400, 400, 3, "ScalekitToolException"),
+        (401, 401, 16, "ScalekitToolUnauthorizedException"),
+        (403, 403, 7, "ScalekitToolForbiddenException"),
+        (404, 404, 5, "ScalekitToolException"),
+        (409, 409, 6, "ScalekitToolException"),
+        (429, 429, 8, "ScalekitToolRateLimitException"),
+        (500, 502, 14, "ScalekitToolException"),
+        (503, 502, 14, "ScalekitToolException"),
+    ] {
+        let params = json!({"status": provider.to_string()});
+        let (status, _, body) = gw.execute("flaky_create", "u1", params.clone()).await;
+        assert_eq!((status, body["code"].as_i64()), (relayed, Some(code)), "provider {provider}: {body}");
+        assert_eq!(body["details"][0]["error_code"], "TOOL_ERROR", "{body}");
+        let err = dispatch(
+            &gw.actions,
+            Operation::ExecuteTool,
+            json!({"tool_name": "flaky_create", "identifier": "u1", "tool_input": params}),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!((err.sdk_class_name(), err.status()), (class, relayed), "provider {provider}");
+    }
+}

@@ -168,6 +168,43 @@ async fn status_upstream() -> (SocketAddr, Hits) {
     (addr, hits)
 }
 
+/// Issue 22 (low) #1: when the provider's 429 is final (the connector's retry rule is used up,
+/// or the call is not one to repeat), the caller still learns when to come back: the provider's
+/// `Retry-After` (seconds or an HTTP-date) is on the gateway's 429, clamped to a day.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_final_429_keeps_the_providers_retry_after() {
+    let (upstream, hits) = status_upstream().await;
+    let gw = gateway(&[flaky()], &[("flaky", "flaky", format!("http://{upstream}"))], "").await;
+    gw.account("flaky", "u1").await;
+
+    // The retry rule runs out (two tries, both 429 with Retry-After: 7).
+    let (status, headers, body) = gw.execute("flaky_read", "u1", json!({"status": "429", "retry_after": "7"})).await;
+    assert_eq!(status, 429, "{body}");
+    assert_eq!(hits.lock().unwrap()[&429], 2, "the connector's rule tried twice");
+    assert_eq!(headers.get("retry-after").map(|v| v.to_str().unwrap()), Some("7"), "{headers:?}");
+
+    // No rule applies (a POST that creates) and the provider gives a date two minutes ahead.
+    let date = (chrono::Utc::now() + chrono::Duration::seconds(120)).format("%a, %d %b %Y %H:%M:%S GMT").to_string();
+    let (status, headers, body) = gw.execute("flaky_create", "u1", json!({"status": "429", "retry_after": date})).await;
+    assert_eq!(status, 429, "{body}");
+    let secs: u64 =
+        headers.get("retry-after").expect("Retry-After from an HTTP-date").to_str().unwrap().parse().unwrap();
+    assert!((115..=120).contains(&secs), "Retry-After {secs} for a date 120 s ahead");
+
+    // A provider cannot park the caller for longer than a day, nor break the answer.
+    for (sent, expected) in [
+        ("99999999999999999999999", Some("86400")),
+        ("Fri, 01 Jan 9999 00:00:00 GMT", Some("86400")),
+        ("Sun, 06 Nov 1994 08:49:37 GMT", Some("0")),
+        ("soon", None),
+    ] {
+        let (status, headers, body) =
+            gw.execute("flaky_create", "u1", json!({"status": "429", "retry_after": sent})).await;
+        assert_eq!(status, 429, "{body}");
+        assert_eq!(headers.get("retry-after").map(|v| v.to_str().unwrap()), expected, "Retry-After: {sent}");
+    }
+}
+
 /// Issue 22 (low) #2: a provider failure's gRPC-style `code` follows the status the gateway
 /// relays (not INTERNAL for all), while the SDKs still raise the same tool exception classes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -211,6 +211,8 @@ async fn call_upstream(upstream: &Upstream<'_>, req: &RequestDef, scope: &Scope<
         }
     };
     let status = resp.status().as_u16();
+    // Taken before the body is read (which consumes the answer): a final 429 passes it on.
+    let provider_retry_after = retry_after(resp.headers());
     let bytes = crate::egress::read_bounded(resp, upstream.answer_budget()).await?;
     let body: Value = if bytes.is_empty() {
         Value::Object(Map::new())
@@ -218,7 +220,7 @@ async fn call_upstream(upstream: &Upstream<'_>, req: &RequestDef, scope: &Scope<
         serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
     };
     if status >= 400 {
-        return Err(upstream_error(&tool.def.name, status, &body));
+        return Err(upstream_error(&tool.def.name, status, &body, provider_retry_after));
     }
     if let Some(reason) = tool.def.failure.as_ref().and_then(|f| f.reason(&body)) {
         return Err(Error::new(
@@ -241,14 +243,16 @@ fn repeatable(method: &reqwest::Method, tool: &CatalogTool) -> bool {
     method.is_idempotent() || tool.def.hint("read_only_hint") || tool.def.hint("idempotent_hint")
 }
 
-/// The provider's Retry-After, in seconds.
+/// The provider's Retry-After (seconds or an HTTP-date), clamped: the provider controls it.
 fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    let secs: u64 = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim().parse().ok()?;
-    Some(Duration::from_secs(secs))
+    let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
+    agentkit_core::client::parse_retry_after(value, std::time::SystemTime::now())
 }
 
-/// A provider failure as a tool error that keeps the provider's status class (401/403/429 stay).
-fn upstream_error(tool_name: &str, status: u16, body: &Value) -> Error {
+/// A provider failure as a tool error that keeps the provider's status class (401/403/429 stay)
+/// and its `Retry-After`, so the caller's answer says when to come back (the connector's retry
+/// rule, if any, has run out by now).
+fn upstream_error(tool_name: &str, status: u16, body: &Value, retry_after: Option<Duration>) -> Error {
     let provider_message = body
         .pointer("/error/message")
         .or_else(|| body.get("error_description"))
@@ -269,6 +273,7 @@ fn upstream_error(tool_name: &str, status: u16, body: &Value) -> Error {
         format!("{tool_name} failed: provider answered HTTP {status}{kind_hint}: {provider_message}"),
     )
     .with_status(relayed)
+    .with_retry_after(retry_after.map(|wait| wait.as_secs()))
     .with_tool_error(ToolErrorInfo {
         execution_id: String::new(),
         tool_error_message: provider_message,

@@ -58,7 +58,7 @@ impl RateLimitDef {
                 self.requests, self.per_seconds, wait
             ),
         )
-        .with_retry_after(Some(wait.ceil().clamp(0.0, 86_400.0) as u64))
+        .with_retry_after(Some(wait.ceil().clamp(0.0, agentkit_core::client::RETRY_AFTER_MAX.as_secs_f64()) as u64))
     }
 }
 

@@ -9,7 +9,7 @@
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::extract::{Path, Query};
 use axum::http::{HeaderMap, StatusCode};
@@ -235,4 +235,42 @@ async fn provider_failures_carry_the_code_of_the_status_they_relay() {
         .unwrap_err();
         assert_eq!((err.sdk_class_name(), err.status()), (class, relayed), "provider {provider}");
     }
+}
+
+/// Issue 22 (low) #3: a provider that takes the connection but answers too late is a timeout
+/// naming the deadline (504, DEADLINE_EXCEEDED), not "could not be reached"; a refused
+/// connection still says it could not be reached.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_answer_is_a_timeout_and_a_refused_connection_is_unreachable() {
+    let (upstream, _hits) = status_upstream().await;
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap()
+    };
+    let slow = connector("slow", json!({"timeout_secs": 1}));
+    let gw = gateway(
+        &[slow],
+        &[("slow", "slow", format!("http://{upstream}")), ("gone", "slow", format!("http://{closed}"))],
+        "",
+    )
+    .await;
+    gw.account("slow", "u1").await;
+    gw.account("gone", "u2").await;
+
+    let started = Instant::now();
+    let (status, _, body) = gw.execute("slow_read", "u1", json!({"status": "slow"})).await;
+    let message = body["message"].as_str().unwrap_or_default();
+    assert_eq!((status, body["code"].as_i64()), (504, Some(4)), "{body}");
+    assert!(message.contains("did not answer within 1 s"), "{message}");
+    assert!(!message.contains("could not be reached"), "{message}");
+    assert!(
+        started.elapsed() < Duration::from_millis(2500),
+        "the connector's deadline applies: {:?}",
+        started.elapsed()
+    );
+
+    let (status, _, body) = gw.execute("slow_read", "u2", json!({"status": "200"})).await;
+    let message = body["message"].as_str().unwrap_or_default();
+    assert_eq!((status, body["code"].as_i64()), (503, Some(14)), "{body}");
+    assert!(message.contains("could not be reached"), "{message}");
 }

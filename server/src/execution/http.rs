@@ -16,9 +16,6 @@ use crate::catalog::connectors::{AuthDef, CatalogTool, FlattenHeaders, RequestDe
 use crate::catalog::templates::{dotted, encode_path_segment, scalar_text, Scope};
 use crate::execution::limits::RateLimiter;
 
-/// Deadline of one upstream HTTP call.
-const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(30);
-
 /// The header that carries an account's credential to the provider; `as_user` picks the
 /// user-scoped token of providers that issue two (Slack).
 pub fn credential_header(
@@ -145,7 +142,7 @@ async fn call_upstream(upstream: &Upstream<'_>, req: &RequestDef, scope: &Scope<
     }
     let mut builder = egress
         .request(method.clone(), &url)
-        .timeout(UPSTREAM_TIMEOUT)
+        .timeout(tool.connector.limits.upstream_timeout())
         .header(credential.0.as_str(), credential.1.as_str());
     if !query.is_empty() {
         builder = builder.query(&query);

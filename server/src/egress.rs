@@ -407,6 +407,9 @@ impl Egress {
 /// A transport failure as our error, without the URL, sorted by what the caller can do about it:
 /// - a policy refusal (found in the source chain): 403 naming the host;
 /// - a provider that took the request and did not answer by `deadline`: a timeout (504) naming it;
+/// - a connection lost after the request went out and before any answer (closed or reset: a
+///   stale pooled connection, a provider restarting): [`ErrorKind::Transport`], see
+///   [`lost_before_answer`] — a repeatable request may be sent again;
 /// - anything else (refused, unreachable, no connection in time): the provider could not be
 ///   reached (503, or 504 when connecting timed out).
 fn send_error(e: reqwest::Error, deadline: Option<Duration>) -> Error {
@@ -417,14 +420,49 @@ fn send_error(e: reqwest::Error, deadline: Option<Duration>) -> Error {
         }
         source = err.source();
     }
-    let (timed_out, connecting) = (e.is_timeout(), e.is_connect());
+    let (timed_out, connecting, lost) = (e.is_timeout(), e.is_connect(), connection_lost(&e));
     let cause = root_cause(&e).unwrap_or_else(|| e.without_url().to_string());
     if timed_out && !connecting {
         let within = deadline.map_or_else(|| "in time".to_string(), |d| format!("within {}", seconds(d)));
         return Error::new(ErrorKind::Timeout, format!("the provider did not answer {within}"));
     }
+    if lost && !connecting && !timed_out {
+        return Error::new(
+            ErrorKind::Transport,
+            format!("the provider closed the connection before answering ({cause})"),
+        );
+    }
     let kind = if timed_out { ErrorKind::Timeout } else { ErrorKind::Unavailable };
     Error::new(kind, format!("the provider could not be reached: {cause}"))
+}
+
+/// Whether a failed send lost its connection before any answer arrived (see [`send_error`]):
+/// the provider never answered, so a request that is safe to repeat may be sent once more. Never
+/// true for a timeout (the provider may still be working on it), a refused connection or a
+/// policy refusal.
+pub fn lost_before_answer(e: &Error) -> bool {
+    e.kind() == ErrorKind::Transport
+}
+
+/// A closed or reset connection somewhere in `e`'s source chain: hyper's "connection closed
+/// before message completed" (a FIN where the answer should be) and the socket errors of a reset.
+fn connection_lost(e: &reqwest::Error) -> bool {
+    use std::io::ErrorKind as Io;
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if let Some(h) = err.downcast_ref::<hyper::Error>() {
+            if h.is_incomplete_message() || h.is_closed() || h.is_canceled() {
+                return true;
+            }
+        }
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            if matches!(io.kind(), Io::ConnectionReset | Io::ConnectionAborted | Io::BrokenPipe | Io::UnexpectedEof) {
+                return true;
+            }
+        }
+        source = err.source();
+    }
+    false
 }
 
 /// The innermost cause of `e` ("Connection refused", "connection closed before message

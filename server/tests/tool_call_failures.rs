@@ -7,7 +7,9 @@
 //! test's choosing, or a raw TCP service that reads a request and then closes or resets the
 //! connection without answering.
 
+use std::collections::VecDeque;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -15,6 +17,7 @@ use axum::extract::{Path, Query};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use serde_json::{json, Value};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use agentkit_core::dispatch::{dispatch, Operation};
 use agentkit_core::{Actions, ClientOptions, ScalekitClient};
@@ -54,6 +57,7 @@ struct Gateway {
     url: String,
     token: String,
     actions: Actions,
+    metrics: Option<SocketAddr>,
     http: reqwest::Client,
     data_dir: std::path::PathBuf,
     /// Held so the gateway (and its metrics listener) keeps serving.
@@ -99,7 +103,7 @@ async fn gateway(connectors: &[Value], connections: &[(&str, &str, String)], ext
         .await
         .unwrap();
     let token = answer["access_token"].as_str().unwrap().to_string();
-    Gateway { url, token, actions, http, data_dir, _server: server }
+    Gateway { url, token, actions, metrics: server.metrics_addr, http, data_dir, _server: server }
 }
 
 impl Gateway {
@@ -273,4 +277,150 @@ async fn a_late_answer_is_a_timeout_and_a_refused_connection_is_unreachable() {
     let message = body["message"].as_str().unwrap_or_default();
     assert_eq!((status, body["code"].as_i64()), (503, Some(14)), "{body}");
     assert!(message.contains("could not be reached"), "{message}");
+}
+
+/// What the raw upstream does with the next request it reads.
+#[derive(Debug, Clone, Copy)]
+enum Act {
+    /// Close the connection without answering (FIN), as a restarting server does.
+    Close,
+    /// Reset the connection (RST), as a stale pooled connection does.
+    Reset,
+    /// Answer 200 with a small JSON body.
+    Answer,
+}
+
+/// A raw TCP upstream: reads each request whole, then does the next scripted act (answers once
+/// the script is used up). Counts the requests it read.
+async fn dropping_upstream(script: Arc<Mutex<VecDeque<Act>>>) -> (SocketAddr, Arc<AtomicUsize>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let seen = Arc::new(AtomicUsize::new(0));
+    let count = seen.clone();
+    tokio::spawn(async move {
+        loop {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            let (script, count) = (script.clone(), count.clone());
+            tokio::spawn(async move {
+                // The head, then as many body bytes as Content-Length says: nothing is left
+                // unread, so a plain close is a FIN, not an RST.
+                let mut request = Vec::new();
+                let mut buf = [0u8; 4096];
+                let head_end = loop {
+                    let n = stream.read(&mut buf).await.unwrap_or(0);
+                    if n == 0 {
+                        return;
+                    }
+                    request.extend_from_slice(&buf[..n]);
+                    if let Some(i) = request.windows(4).position(|w| w == b"\r\n\r\n") {
+                        break i + 4;
+                    }
+                };
+                let head = String::from_utf8_lossy(&request[..head_end]).to_ascii_lowercase();
+                let length: usize = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:"))
+                    .map(|v| v.trim().parse().unwrap())
+                    .unwrap_or(0);
+                while request.len() < head_end + length {
+                    let n = stream.read(&mut buf).await.unwrap_or(0);
+                    if n == 0 {
+                        return;
+                    }
+                    request.extend_from_slice(&buf[..n]);
+                }
+                count.fetch_add(1, Ordering::SeqCst);
+                let act = script.lock().unwrap().pop_front().unwrap_or(Act::Answer);
+                match act {
+                    Act::Close => drop(stream),
+                    Act::Reset => {
+                        stream.set_zero_linger().unwrap();
+                        drop(stream);
+                    }
+                    Act::Answer => {
+                        let body = r#"{"ok":true}"#;
+                        let answer = format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len());
+                        let _ = stream.write_all(answer.as_bytes()).await;
+                    }
+                }
+            });
+        }
+    });
+    (addr, seen)
+}
+
+/// Issue 22 (low) #4: a provider that drops the connection before answering (closed or reset)
+/// gets a repeatable request (GET, or a read-only / idempotent tool) once more, at once; a POST
+/// that creates is never sent twice. Each try draws on the rate limit and is counted in metrics.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_connection_is_retried_once_for_repeatable_calls_only() {
+    let script: Arc<Mutex<VecDeque<Act>>> = Default::default();
+    let (upstream, seen) = dropping_upstream(script.clone()).await;
+    // Two provider requests a minute per account, none waited for.
+    let dropping = connector("dropping", json!({"rate_limit": {"requests": 2, "per_seconds": 60, "max_wait_ms": 0}}));
+    let gw = gateway(
+        &[dropping],
+        &[("dropping", "dropping", format!("http://{upstream}"))],
+        "[metrics]\nlisten = \"127.0.0.1:0\"\n",
+    )
+    .await;
+    for user in ["closed", "reset", "twice", "create", "limited"] {
+        gw.account("dropping", user).await;
+    }
+    let run = |tool: &'static str, user: &'static str| gw.execute(tool, user, json!({"status": "200"}));
+    let set = |acts: &[Act]| *script.lock().unwrap() = acts.iter().copied().collect();
+    let sent_during = |before: usize| seen.load(Ordering::SeqCst) - before;
+
+    // A GET whose connection is closed, or reset, before any answer: sent again, answered.
+    for (act, user) in [(Act::Close, "closed"), (Act::Reset, "reset")] {
+        set(&[act]);
+        let before = seen.load(Ordering::SeqCst);
+        let (status, _, body) = run("dropping_read", user).await;
+        assert_eq!((status, &body["data"]), (200, &json!({"ok": true})), "{act:?}: {body}");
+        assert_eq!(sent_during(before), 2, "{act:?}: one retry");
+    }
+
+    // Once only: dropped twice, the call fails (503, the connection was lost before an answer).
+    set(&[Act::Reset, Act::Close]);
+    let before = seen.load(Ordering::SeqCst);
+    let (status, _, body) = run("dropping_read", "twice").await;
+    assert_eq!(status, 503, "{body}");
+    assert!(body["message"].as_str().unwrap().contains("closed the connection before answering"), "{body}");
+    assert_eq!(sent_during(before), 2, "retried once, not more");
+
+    // A POST that creates is never sent twice.
+    for act in [Act::Close, Act::Reset] {
+        set(&[act]);
+        let before = seen.load(Ordering::SeqCst);
+        let (status, _, body) = run("dropping_create", "create").await;
+        assert_eq!(status, 503, "{act:?}: {body}");
+        assert_eq!(sent_during(before), 1, "{act:?}: not retried");
+    }
+
+    // Each try draws on the account's limit: a dropped try and its retry use both slots of
+    // "limited", so its next call is refused before anything is sent.
+    set(&[Act::Reset]);
+    assert_eq!(run("dropping_read", "limited").await.0, 200);
+    let before = seen.load(Ordering::SeqCst);
+    let (status, _, body) = run("dropping_read", "limited").await;
+    assert_eq!(status, 429, "{body}");
+    assert_eq!(sent_during(before), 0, "refused before sending");
+
+    // Every try is one provider call in the metrics: the lost ones without a status.
+    let scraped =
+        gw.http.get(format!("http://{}/metrics", gw.metrics.unwrap())).send().await.unwrap().text().await.unwrap();
+    let count = |class: &str| {
+        scraped
+            .lines()
+            .find(|l| {
+                l.starts_with("http_client_request_duration_seconds_count")
+                    && l.contains("agentkit_connector=\"dropping\"")
+                    && l.contains(&format!("http_response_status_class=\"{class}\""))
+            })
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|n| n.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    // Lost: closed 1, reset 1, twice 2, create 2, limited 1; answered: closed, reset, limited.
+    assert_eq!((count("error"), count("2xx")), (7, 3), "{scraped}");
 }

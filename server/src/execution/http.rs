@@ -158,8 +158,11 @@ async fn call_upstream(upstream: &Upstream<'_>, req: &RequestDef, scope: &Scope<
         builder = builder.json(&scope.render(body).unwrap_or(Value::Null));
     }
     // The connector's retry rule, for requests that are safe to send again.
-    let retry = tool.connector.limits.retry.as_ref().filter(|_| repeatable(&method, tool));
+    let repeatable = repeatable(&method, tool);
+    let retry = tool.connector.limits.retry.as_ref().filter(|_| repeatable);
     let mut attempt = 0;
+    // A repeatable request whose connection was lost before any answer goes once more.
+    let mut resent_after_loss = false;
     let resp = loop {
         // Every request to the provider, retries and fan-out included, draws on the account's limit.
         if let Some(rule) = &tool.connector.limits.rate_limit {
@@ -195,10 +198,25 @@ async fn call_upstream(upstream: &Upstream<'_>, req: &RequestDef, scope: &Scope<
             span.record("http.response.status_code", i64::from(status));
         }
         crate::telemetry::metrics::upstream_call(&tool.connector.slug, status, sent_at.elapsed());
-        let resp = sent.map_err(|e| match e.kind() {
-            ErrorKind::Forbidden | ErrorKind::InvalidInput => e,
-            kind => Error::new(kind, format!("{}: {}", tool.def.name, e.message())).with_error_code("TOOL_ERROR"),
-        })?;
+        let resp = match sent {
+            Ok(resp) => resp,
+            // The provider closed or reset the connection before answering (a stale pooled
+            // connection, a restart): it never answered, so a request that is safe to repeat is
+            // sent again at once — once, on a fresh try that draws on the limit like any other.
+            Err(e) if repeatable && !resent_after_loss && crate::egress::lost_before_answer(&e) => {
+                tracing::info!(connector = %tool.connector.slug, error = %e.message(), "provider dropped the connection; sending again");
+                resent_after_loss = true;
+                continue;
+            }
+            Err(e) => {
+                return Err(match e.kind() {
+                    ErrorKind::Forbidden | ErrorKind::InvalidInput => e,
+                    kind => {
+                        Error::new(kind, format!("{}: {}", tool.def.name, e.message())).with_error_code("TOOL_ERROR")
+                    }
+                })
+            }
+        };
         match retry {
             Some(rule) if attempt + 1 < rule.max_attempts && rule.on_status.contains(&resp.status().as_u16()) => {
                 tokio::time::sleep(rule.delay(attempt, retry_after(resp.headers()))).await;

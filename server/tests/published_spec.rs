@@ -1,7 +1,8 @@
 //! The gateway's OpenAPI description, `docs/openapi.json`, against the gateway itself (issue 22,
 //! "Durability: Low" #5): every documented operation is served and every REST route of
-//! `src/router.rs` is documented; the 404 and 409 answers the gateway gives are documented; and
-//! the fields a request schema marks required are the ones the gateway asks for.
+//! `src/router.rs` is documented; every JSON request body is required, and a request without one
+//! is a 400 naming `body`; the 404 and 409 answers the gateway gives are documented; and the
+//! fields a request schema marks required are the ones the gateway asks for.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -225,6 +226,35 @@ async fn every_documented_operation_is_served_and_every_rest_route_is_documented
         let fallback = status == 404 && body["message"] == "no such endpoint";
         assert!(status != 405 && !fallback, "{method} {path}: {status} {body}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_json_request_body_is_required_and_a_missing_one_is_a_400_naming_it() {
+    let spec = spec();
+    let gw = gateway().await;
+    let mut checked = 0;
+    for (method, path) in documented_operations(&spec) {
+        let Some(body) = spec["paths"][&path][&method].get("requestBody") else { continue };
+        let body = resolve(&spec, body);
+        assert_eq!(body["required"], true, "{method} {path}: the request body is documented as required");
+        if body["content"].get("application/json").is_none() {
+            continue;
+        }
+        let (status, answer) = gw.send(&method, &gw.fill(&path), None).await;
+        assert_eq!((status, named_field(&answer)), (400, Some("body")), "{method} {path} without a body: {answer}");
+        checked += 1;
+    }
+    // Seventeen handlers take a `JsonBody` today.
+    assert!(checked >= 17, "{checked} operations with a JSON body");
+
+    // The update that was accepted without a body: refused, and nothing changed.
+    let config = gw.fill("/api/v1/mcp/configs/{config_id}");
+    let (status, _) = gw.send("put", &config, Some(json!({"description": "kept"}))).await;
+    assert_eq!(status, 200);
+    let (status, answer) = gw.send("put", &config, None).await;
+    assert_eq!((status, named_field(&answer)), (400, Some("body")), "{answer}");
+    let (_, after) = gw.send("get", &config, None).await;
+    assert_eq!(after["config"]["description"], "kept", "{after}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

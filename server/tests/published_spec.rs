@@ -123,7 +123,8 @@ impl Drop for Gateway {
 
 async fn gateway() -> Gateway {
     let data_dir = std::env::temp_dir().join(format!("agentkit-spec-{}", uuid::Uuid::new_v4().simple()));
-    let text = "[server]\nlisten = \"127.0.0.1:0\"\n[[api_clients]]\nclient_id = \"admin\"\nclient_secret = \"admin-secret\"\n\
+    let text = "[server]\nlisten = \"127.0.0.1:0\"\n\
+                [[api_clients]]\nclient_id = \"admin\"\nclient_secret = \"admin-secret\"\n\
                 [[connections]]\nname = \"gmail\"\nconnector = \"gmail\"\n";
     let mut config = agentkit_server::Config::parse(text, "spec.toml").unwrap();
     config.server.data_dir = data_dir.clone();
@@ -152,8 +153,8 @@ async fn gateway() -> Gateway {
     let instance = json!({"config_name": "spec-config", "user_identifier": "spec-user"});
     let (status, instance) = gw.send("post", "/api/v1/mcp/instances", Some(instance)).await;
     assert_eq!(status, 200, "{instance}");
-    let provider = json!({"display_name": "Spec Provider", "identifier": "spec_provider", "proxy_url": "https://api.spec.example",
-                          "auth_patterns": [{"type": "BEARER"}]});
+    let provider = json!({"display_name": "Spec Provider", "identifier": "spec_provider",
+                          "proxy_url": "https://api.spec.example", "auth_patterns": [{"type": "BEARER"}]});
     let (status, provider) = gw.send("post", "/api/v1/custom-providers", Some(provider)).await;
     assert_eq!(status, 201, "{provider}");
     gw.params.insert("config_id", config_id.clone());
@@ -291,7 +292,8 @@ async fn required_fields_are_the_ones_the_gateway_asks_for() {
         let field = named_field(&answer).unwrap_or_else(|| panic!("{method} {path}: the 400 names no field: {answer}"));
         assert!(
             required.contains(field) || alternatives.contains(field),
-            "{method} {path}: the gateway asks for {field:?}, which the schema does not mark required ({required:?}, any of {alternatives:?})"
+            "{method} {path}: the gateway asks for {field:?}, which the schema does not mark required \
+             ({required:?}, any of {alternatives:?})"
         );
     }
 }

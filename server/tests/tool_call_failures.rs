@@ -25,9 +25,10 @@ use agentkit_core::{Actions, ClientOptions, ScalekitClient};
 /// A test connector: `{slug}_read` GETs `/answer/{status}` (a retry rule covers it),
 /// `{slug}_create` POSTs there (not safe to repeat: never retried). `limits` is merged in.
 fn connector(slug: &str, limits: Value) -> Value {
-    let input = json!({"type": "object", "properties": {"status": {"type": "string"}, "retry_after": {"type": "string"}},
-                       "required": ["status"]});
-    let request = |method: &str| json!({"method": method, "path": "/answer/{{status}}", "query": {"retry_after": "{{retry_after}}"}});
+    let text = json!({"type": "string"});
+    let input = json!({"type": "object", "properties": {"status": text, "retry_after": text}, "required": ["status"]});
+    let query = json!({"retry_after": "{{retry_after}}"});
+    let request = |method: &str| json!({"method": method, "path": "/answer/{{status}}", "query": query});
     json!({
         "slug": slug,
         "display_name": format!("{slug} (test provider)"),
@@ -79,7 +80,9 @@ async fn gateway(connectors: &[Value], connections: &[(&str, &str, String)], ext
         std::fs::write(file, serde_json::to_vec_pretty(c).unwrap()).unwrap();
     }
     let mut text = format!(
-        "[server]\nlisten = \"127.0.0.1:0\"\nconnectors_dir = \"{}\"\n{extra}\n[egress]\n# the test upstreams listen on loopback\nallow = [\"127.0.0.1\"]\n[[api_clients]]\nclient_id = \"c\"\nclient_secret = \"s\"\n",
+        "[server]\nlisten = \"127.0.0.1:0\"\nconnectors_dir = \"{}\"\n{extra}\n\
+         [egress]\n# the test upstreams listen on loopback\nallow = [\"127.0.0.1\"]\n\
+         [[api_clients]]\nclient_id = \"c\"\nclient_secret = \"s\"\n",
         connectors_dir.display()
     );
     for (name, connector, base_url) in connections {
@@ -339,7 +342,11 @@ async fn dropping_upstream(script: Arc<Mutex<VecDeque<Act>>>) -> (SocketAddr, Ar
                     }
                     Act::Answer => {
                         let body = r#"{"ok":true}"#;
-                        let answer = format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len());
+                        let answer = format!(
+                            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\
+                             connection: close\r\n\r\n{body}",
+                            body.len()
+                        );
                         let _ = stream.write_all(answer.as_bytes()).await;
                     }
                 }

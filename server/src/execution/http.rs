@@ -204,7 +204,8 @@ async fn call_upstream(upstream: &Upstream<'_>, req: &RequestDef, scope: &Scope<
             // connection, a restart): it never answered, so a request that is safe to repeat is
             // sent again at once — once, on a fresh try that draws on the limit like any other.
             Err(e) if repeatable && !resent_after_loss && crate::egress::lost_before_answer(&e) => {
-                tracing::info!(connector = %tool.connector.slug, error = %e.message(), "provider dropped the connection; sending again");
+                let (connector, error) = (&tool.connector.slug, e.message());
+                tracing::info!(%connector, %error, "provider dropped the connection; sending again");
                 resent_after_loss = true;
                 continue;
             }

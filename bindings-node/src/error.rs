@@ -21,7 +21,7 @@ pub fn to_napi(err: Error) -> napi::Error {
         "toolErrorCode": tool.map(|t| t.tool_error_code.clone()),
         "toolErrorMessage": tool.map(|t| t.tool_error_message.clone()),
         "executionId": tool.map(|t| t.execution_id.clone()),
-        "grpcStatus": err.kind().grpc_code(),
+        "grpcStatus": err.grpc_code(),
         "unpackedDetails": err.details_json(),
     });
     napi::Error::new(napi::Status::GenericFailure, format!("{ERROR_TAG}{record}"))

@@ -23,7 +23,7 @@ fn build(py: Python<'_>, err: Error) -> PyResult<PyErr> {
     kwargs.set_item("kind", err.kind().name())?;
     kwargs.set_item("field", err.field())?;
     kwargs.set_item("request_id", err.request_id())?;
-    kwargs.set_item("grpc_code", err.kind().grpc_code())?;
+    kwargs.set_item("grpc_code", err.grpc_code())?;
     kwargs.set_item("err_details", crate::json::to_py(py, &err.details_json())?)?;
     if let Some(tool) = err.tool_error() {
         kwargs.set_item("tool_error_code", &tool.tool_error_code)?;

@@ -8,7 +8,7 @@
 //!   never reached the server (connection refused), never blindly.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use reqwest::Method;
 use serde::de::DeserializeOwned;
@@ -350,8 +350,9 @@ pub fn new_request_id() -> String {
 /// Turns a non-2xx answer into an [`Error`], keeping status, code, field and request id.
 pub fn error_from_raw(raw: &RawResponse) -> Error {
     let request_id = header(&raw.headers, REQUEST_ID_HEADER).map(String::from);
-    Error::from_response(raw.status, &raw.body, request_id)
-        .with_retry_after(header(&raw.headers, "retry-after").and_then(|v| v.trim().parse().ok()))
+    Error::from_response(raw.status, &raw.body, request_id).with_retry_after(
+        header(&raw.headers, "retry-after").and_then(|v| parse_retry_after(v, SystemTime::now())).map(|d| d.as_secs()),
+    )
 }
 
 /// Whether a 401 is about our bearer token (so a fresh token may help) rather than the provider
@@ -367,9 +368,39 @@ fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
     headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
 }
 
-/// `Retry-After` in seconds, capped so a hostile header cannot park the caller.
+/// How long the client itself waits on a `Retry-After` before retrying, at most: a hostile or
+/// confused header cannot park the caller.
+const CLIENT_RETRY_AFTER_CAP: Duration = Duration::from_secs(60);
+
+/// `Retry-After` as the wait before this client retries.
 fn retry_after(headers: &[(String, String)]) -> Option<Duration> {
-    header(headers, "retry-after").and_then(|v| v.trim().parse::<u64>().ok()).map(|s| Duration::from_secs(s.min(60)))
+    header(headers, "retry-after")
+        .and_then(|v| parse_retry_after(v, SystemTime::now()))
+        .map(|wait| wait.min(CLIENT_RETRY_AFTER_CAP))
+}
+
+/// The longest wait a `Retry-After` is read as. Whoever sends the header (a provider, a proxy)
+/// controls it; a day covers real quota resets, and the number stays small enough for any
+/// arithmetic or header that carries it on.
+pub const RETRY_AFTER_MAX: Duration = Duration::from_secs(86_400);
+
+/// The wait a `Retry-After` value names (RFC 9110 §10.2.3): delay-seconds, or an HTTP-date
+/// (any of its three formats) counted from `now`. Clamped to [`RETRY_AFTER_MAX`]: a number too
+/// large to represent is the maximum, a date already past is no wait. `None` when the value is
+/// neither a number nor a date.
+pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        // Only digits: a value past u64 is a very long wait, not a malformed one.
+        let secs = value.parse::<u64>().unwrap_or(u64::MAX);
+        return Some(Duration::from_secs(secs).min(RETRY_AFTER_MAX));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    // Whole seconds, rounded up: the date has one-second resolution and "retry at 12:00:05"
+    // must not become a retry at 12:00:04.
+    let wait = at.duration_since(now).unwrap_or_default();
+    let secs = wait.as_secs().saturating_add(u64::from(wait.subsec_nanos() > 0));
+    Some(Duration::from_secs(secs).min(RETRY_AFTER_MAX))
 }
 
 /// `min(base × 2^attempt, max) × U(0.5, 1.0)`.
@@ -402,6 +433,31 @@ mod tests {
         assert_eq!(err.field(), Some("env_url"));
         let err = ScalekitClient::new("http://x", " ", "secret", ClientOptions::default()).unwrap_err();
         assert_eq!(err.field(), Some("client_id"));
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_and_http_dates_clamped() {
+        let now = httpdate::parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT").unwrap();
+        let secs = |v: &str| parse_retry_after(v, now).map(|d| d.as_secs());
+        assert_eq!(secs(" 7 "), Some(7));
+        assert_eq!(secs("0"), Some(0));
+        assert_eq!(secs("99999999999999999999999"), Some(RETRY_AFTER_MAX.as_secs()), "past u64: the maximum");
+        assert_eq!(secs("90000"), Some(RETRY_AFTER_MAX.as_secs()));
+        // The three HTTP-date formats of RFC 9110, two minutes after `now`.
+        for date in ["Sun, 06 Nov 1994 08:51:37 GMT", "Sunday, 06-Nov-94 08:51:37 GMT", "Sun Nov  6 08:51:37 1994"] {
+            assert_eq!(secs(date), Some(120), "{date}");
+        }
+        assert_eq!(secs("Sun, 06 Nov 1994 08:49:36 GMT"), Some(0), "a date already past is no wait");
+        assert_eq!(secs("Fri, 31 Dec 9999 23:59:59 GMT"), Some(RETRY_AFTER_MAX.as_secs()));
+        for bad in ["", "soon", "-5", "1.5", "7 s", "Sun, 06 Nov 1994 08:49:37"] {
+            assert_eq!(secs(bad), None, "{bad:?}");
+        }
+        let later = now + Duration::from_millis(1500);
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:49:40 GMT", later),
+            Some(Duration::from_secs(2)),
+            "rounded up"
+        );
     }
 
     #[test]

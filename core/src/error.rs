@@ -61,7 +61,8 @@ impl ErrorKind {
         }
     }
 
-    /// The gRPC status code carried in the error body's `code` field.
+    /// The gRPC status code of this kind. The error body's `code` is [`Error::grpc_code`], which
+    /// differs for tool failures.
     pub fn grpc_code(self) -> i32 {
         match self {
             ErrorKind::InvalidInput | ErrorKind::WebhookVerification => 3,
@@ -268,6 +269,18 @@ impl Error {
         self.0.retry_after_secs
     }
 
+    /// The gRPC status code carried in the error body's `code` (and the SDKs' `grpc_status`):
+    /// the kind's, except for a tool failure. `ToolExecution` says only "the provider failed";
+    /// what failed is in the HTTP status relayed (a provider's 429 stays 429), so its code follows
+    /// that status — RESOURCE_EXHAUSTED for 429, UNAVAILABLE for 502 — as the official SDKs
+    /// expect when they pick a tool exception class by code.
+    pub fn grpc_code(&self) -> i32 {
+        match self.0.kind {
+            ErrorKind::ToolExecution => ErrorKind::from_http_status(self.status()).grpc_code(),
+            kind => kind.grpc_code(),
+        }
+    }
+
     /// Every SDK exception class [`Error::sdk_class_name`] can name (plus their shared bases). Both
     /// native modules export it; each façade's packaging test checks the classes exist.
     pub const SDK_CLASS_NAMES: &'static [&'static str] = &[
@@ -342,7 +355,7 @@ impl Error {
             });
         }
         ErrorBody {
-            code: self.0.kind.grpc_code(),
+            code: self.grpc_code(),
             message: self.0.message.clone(),
             details: vec![detail],
             request_id: self.0.request_id.clone(),
@@ -485,6 +498,25 @@ mod tests {
         assert_eq!(back.status(), 401);
         assert_eq!(back.tool_error().unwrap().execution_id, "x1");
         assert!(!back.is_retryable());
+    }
+
+    #[test]
+    fn a_tool_failure_carries_the_code_of_its_relayed_status() {
+        for (status, code) in
+            [(400, 3), (401, 16), (403, 7), (404, 5), (409, 6), (429, 8), (502, 14), (504, 4), (500, 13)]
+        {
+            let err = Error::new(ErrorKind::ToolExecution, "provider failed")
+                .with_status(status)
+                .with_error_code("TOOL_ERROR");
+            assert_eq!(err.to_body().code, code, "HTTP {status}");
+            let body = serde_json::to_vec(&err.to_body()).unwrap();
+            let back = Error::from_response(status, &body, None);
+            // The SDK side rebuilds the same code, and the same exception class as before.
+            assert_eq!((back.kind(), back.grpc_code()), (ErrorKind::ToolExecution, code), "HTTP {status}");
+            assert_eq!(back.sdk_class_name(), err.sdk_class_name(), "HTTP {status}");
+        }
+        assert_eq!(Error::new(ErrorKind::ToolExecution, "no status").grpc_code(), 13);
+        assert_eq!(Error::new(ErrorKind::NotFound, "x").with_status(404).grpc_code(), 5);
     }
 
     #[test]

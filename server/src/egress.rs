@@ -367,7 +367,7 @@ impl Egress {
 
     /// A request to `url` (parsed and checked when sent).
     pub fn request(&self, method: reqwest::Method, url: &str) -> OutboundRequest {
-        OutboundRequest { egress: self.clone(), builder: self.client.request(method, url) }
+        OutboundRequest { egress: self.clone(), builder: self.client.request(method, url), deadline: None }
     }
 
     pub fn get(&self, url: &str) -> OutboundRequest {
@@ -397,16 +397,22 @@ impl Egress {
     }
 
     /// Sends a built request: URL check, then the connection (whose DNS answers are checked).
-    async fn execute(&self, request: reqwest::Request) -> Result<reqwest::Response> {
+    async fn execute(&self, request: reqwest::Request, deadline: Option<Duration>) -> Result<reqwest::Response> {
         self.policy.check_url(request.url())?;
         let port = request.url().port_or_known_default().unwrap_or(0);
-        CONNECT_PORT.scope(port, self.client.execute(request)).await.map_err(send_error)
+        CONNECT_PORT.scope(port, self.client.execute(request)).await.map_err(|e| send_error(e, deadline))
     }
 }
 
-/// A transport failure as our error: a policy refusal (found in the source chain) is a 403 naming
-/// the host; anything else says the provider could not be reached, without the URL.
-fn send_error(e: reqwest::Error) -> Error {
+/// A transport failure as our error, without the URL, sorted by what the caller can do about it:
+/// - a policy refusal (found in the source chain): 403 naming the host;
+/// - a provider that took the request and did not answer by `deadline`: a timeout (504) naming it;
+/// - a connection lost after the request went out and before any answer (closed or reset: a
+///   stale pooled connection, a provider restarting): [`ErrorKind::Transport`], see
+///   [`lost_before_answer`] — a repeatable request may be sent again;
+/// - anything else (refused, unreachable, no connection in time): the provider could not be
+///   reached (503, or 504 when connecting timed out).
+fn send_error(e: reqwest::Error, deadline: Option<Duration>) -> Error {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
     while let Some(err) = source {
         if let Some(refused) = err.downcast_ref::<EgressRefused>() {
@@ -414,8 +420,71 @@ fn send_error(e: reqwest::Error) -> Error {
         }
         source = err.source();
     }
-    let kind = if e.is_timeout() { ErrorKind::Timeout } else { ErrorKind::Unavailable };
-    Error::new(kind, format!("the provider could not be reached: {}", e.without_url()))
+    let (timed_out, connecting, lost) = (e.is_timeout(), e.is_connect(), connection_lost(&e));
+    let cause = root_cause(&e).unwrap_or_else(|| e.without_url().to_string());
+    if timed_out && !connecting {
+        let within = deadline.map_or_else(|| "in time".to_string(), |d| format!("within {}", seconds(d)));
+        return Error::new(ErrorKind::Timeout, format!("the provider did not answer {within}"));
+    }
+    if lost && !connecting && !timed_out {
+        return Error::new(
+            ErrorKind::Transport,
+            format!("the provider closed the connection before answering ({cause})"),
+        );
+    }
+    let kind = if timed_out { ErrorKind::Timeout } else { ErrorKind::Unavailable };
+    Error::new(kind, format!("the provider could not be reached: {cause}"))
+}
+
+/// Whether a failed send lost its connection before any answer arrived (see [`send_error`]):
+/// the provider never answered, so a request that is safe to repeat may be sent once more. Never
+/// true for a timeout (the provider may still be working on it), a refused connection or a
+/// policy refusal.
+pub fn lost_before_answer(e: &Error) -> bool {
+    e.kind() == ErrorKind::Transport
+}
+
+/// A closed or reset connection somewhere in `e`'s source chain: hyper's "connection closed
+/// before message completed" (a FIN where the answer should be) and the socket errors of a reset.
+fn connection_lost(e: &reqwest::Error) -> bool {
+    use std::io::ErrorKind as Io;
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if let Some(h) = err.downcast_ref::<hyper::Error>() {
+            if h.is_incomplete_message() || h.is_closed() || h.is_canceled() {
+                return true;
+            }
+        }
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            if matches!(io.kind(), Io::ConnectionReset | Io::ConnectionAborted | Io::BrokenPipe | Io::UnexpectedEof) {
+                return true;
+            }
+        }
+        source = err.source();
+    }
+    false
+}
+
+/// The innermost cause of `e` ("Connection refused", "connection closed before message
+/// completed"): reqwest's own message says only "error sending request" and names the URL, which
+/// the causes below it do not.
+fn root_cause(e: &reqwest::Error) -> Option<String> {
+    let mut cause = std::error::Error::source(e);
+    let mut innermost = None;
+    while let Some(err) = cause {
+        innermost = Some(err);
+        cause = err.source();
+    }
+    innermost.map(ToString::to_string)
+}
+
+/// `30 s`, `1.5 s`: a deadline as messages name it.
+fn seconds(d: Duration) -> String {
+    if d.subsec_millis() == 0 {
+        format!("{} s", d.as_secs())
+    } else {
+        format!("{:.1} s", d.as_secs_f64())
+    }
 }
 
 /// Most bytes of a token-endpoint or account-lookup answer the gateway reads.
@@ -452,11 +521,13 @@ pub async fn read_bounded(mut resp: reqwest::Response, max_bytes: usize) -> Resu
 pub struct OutboundRequest {
     egress: Egress,
     builder: reqwest::RequestBuilder,
+    /// The request's [`OutboundRequest::timeout`], for the message when it runs out.
+    deadline: Option<Duration>,
 }
 
 impl OutboundRequest {
     fn map(self, f: impl FnOnce(reqwest::RequestBuilder) -> reqwest::RequestBuilder) -> OutboundRequest {
-        OutboundRequest { egress: self.egress, builder: f(self.builder) }
+        OutboundRequest { egress: self.egress, builder: f(self.builder), deadline: self.deadline }
     }
 
     pub fn header<K, V>(self, name: K, value: V) -> OutboundRequest
@@ -485,21 +556,27 @@ impl OutboundRequest {
         self.map(|b| b.body(body))
     }
 
+    /// The whole request's deadline, from connecting to the end of the answer's body.
     pub fn timeout(self, timeout: Duration) -> OutboundRequest {
-        self.map(|b| b.timeout(timeout))
+        OutboundRequest { deadline: Some(timeout), ..self.map(|b| b.timeout(timeout)) }
     }
 
     /// A copy to send again (retries); `None` if the body is a stream.
     pub fn try_clone(&self) -> Option<OutboundRequest> {
-        Some(OutboundRequest { egress: self.egress.clone(), builder: self.builder.try_clone()? })
+        Some(OutboundRequest {
+            egress: self.egress.clone(),
+            builder: self.builder.try_clone()?,
+            deadline: self.deadline,
+        })
     }
 
-    /// Builds and sends; a header that is not valid HTTP is a 400, a refused destination a 403.
+    /// Builds and sends; a header that is not valid HTTP is a 400, a refused destination a 403,
+    /// and other failures as [`send_error`] sorts them.
     pub async fn send(self) -> Result<reqwest::Response> {
         let request = self.builder.build().map_err(|e| {
             Error::new(ErrorKind::InvalidInput, format!("the provider request is not valid HTTP: {}", e.without_url()))
         })?;
-        self.egress.execute(request).await
+        self.egress.execute(request, self.deadline).await
     }
 }
 

@@ -334,6 +334,7 @@ impl Catalog {
         if self.connectors.contains_key(&def.slug) {
             return Err(bad("slug", format!("connector {:?} is defined twice", def.slug)));
         }
+        def.limits.check().map_err(|msg| bad("limits.timeout_secs", msg))?;
         for (i, tool) in def.tools.iter().enumerate() {
             if tool.input_schema.get("type").and_then(Value::as_str) != Some("object") {
                 return Err(bad(

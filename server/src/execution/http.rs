@@ -16,9 +16,6 @@ use crate::catalog::connectors::{AuthDef, CatalogTool, FlattenHeaders, RequestDe
 use crate::catalog::templates::{dotted, encode_path_segment, scalar_text, Scope};
 use crate::execution::limits::RateLimiter;
 
-/// Deadline of one upstream HTTP call.
-const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(30);
-
 /// The header that carries an account's credential to the provider; `as_user` picks the
 /// user-scoped token of providers that issue two (Slack).
 pub fn credential_header(
@@ -145,7 +142,7 @@ async fn call_upstream(upstream: &Upstream<'_>, req: &RequestDef, scope: &Scope<
     }
     let mut builder = egress
         .request(method.clone(), &url)
-        .timeout(UPSTREAM_TIMEOUT)
+        .timeout(tool.connector.limits.upstream_timeout())
         .header(credential.0.as_str(), credential.1.as_str());
     if !query.is_empty() {
         builder = builder.query(&query);
@@ -161,8 +158,11 @@ async fn call_upstream(upstream: &Upstream<'_>, req: &RequestDef, scope: &Scope<
         builder = builder.json(&scope.render(body).unwrap_or(Value::Null));
     }
     // The connector's retry rule, for requests that are safe to send again.
-    let retry = tool.connector.limits.retry.as_ref().filter(|_| repeatable(&method, tool));
+    let repeatable = repeatable(&method, tool);
+    let retry = tool.connector.limits.retry.as_ref().filter(|_| repeatable);
     let mut attempt = 0;
+    // A repeatable request whose connection was lost before any answer goes once more.
+    let mut resent_after_loss = false;
     let resp = loop {
         // Every request to the provider, retries and fan-out included, draws on the account's limit.
         if let Some(rule) = &tool.connector.limits.rate_limit {
@@ -198,10 +198,26 @@ async fn call_upstream(upstream: &Upstream<'_>, req: &RequestDef, scope: &Scope<
             span.record("http.response.status_code", i64::from(status));
         }
         crate::telemetry::metrics::upstream_call(&tool.connector.slug, status, sent_at.elapsed());
-        let resp = sent.map_err(|e| match e.kind() {
-            ErrorKind::Forbidden | ErrorKind::InvalidInput => e,
-            kind => Error::new(kind, format!("{}: {}", tool.def.name, e.message())).with_error_code("TOOL_ERROR"),
-        })?;
+        let resp = match sent {
+            Ok(resp) => resp,
+            // The provider closed or reset the connection before answering (a stale pooled
+            // connection, a restart): it never answered, so a request that is safe to repeat is
+            // sent again at once — once, on a fresh try that draws on the limit like any other.
+            Err(e) if repeatable && !resent_after_loss && crate::egress::lost_before_answer(&e) => {
+                let (connector, error) = (&tool.connector.slug, e.message());
+                tracing::info!(%connector, %error, "provider dropped the connection; sending again");
+                resent_after_loss = true;
+                continue;
+            }
+            Err(e) => {
+                return Err(match e.kind() {
+                    ErrorKind::Forbidden | ErrorKind::InvalidInput => e,
+                    kind => {
+                        Error::new(kind, format!("{}: {}", tool.def.name, e.message())).with_error_code("TOOL_ERROR")
+                    }
+                })
+            }
+        };
         match retry {
             Some(rule) if attempt + 1 < rule.max_attempts && rule.on_status.contains(&resp.status().as_u16()) => {
                 tokio::time::sleep(rule.delay(attempt, retry_after(resp.headers()))).await;
@@ -211,6 +227,8 @@ async fn call_upstream(upstream: &Upstream<'_>, req: &RequestDef, scope: &Scope<
         }
     };
     let status = resp.status().as_u16();
+    // Taken before the body is read (which consumes the answer): a final 429 passes it on.
+    let provider_retry_after = retry_after(resp.headers());
     let bytes = crate::egress::read_bounded(resp, upstream.answer_budget()).await?;
     let body: Value = if bytes.is_empty() {
         Value::Object(Map::new())
@@ -218,7 +236,7 @@ async fn call_upstream(upstream: &Upstream<'_>, req: &RequestDef, scope: &Scope<
         serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
     };
     if status >= 400 {
-        return Err(upstream_error(&tool.def.name, status, &body));
+        return Err(upstream_error(&tool.def.name, status, &body, provider_retry_after));
     }
     if let Some(reason) = tool.def.failure.as_ref().and_then(|f| f.reason(&body)) {
         return Err(Error::new(
@@ -241,14 +259,16 @@ fn repeatable(method: &reqwest::Method, tool: &CatalogTool) -> bool {
     method.is_idempotent() || tool.def.hint("read_only_hint") || tool.def.hint("idempotent_hint")
 }
 
-/// The provider's Retry-After, in seconds.
+/// The provider's Retry-After (seconds or an HTTP-date), clamped: the provider controls it.
 fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    let secs: u64 = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim().parse().ok()?;
-    Some(Duration::from_secs(secs))
+    let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
+    agentkit_core::client::parse_retry_after(value, std::time::SystemTime::now())
 }
 
-/// A provider failure as a tool error that keeps the provider's status class (401/403/429 stay).
-fn upstream_error(tool_name: &str, status: u16, body: &Value) -> Error {
+/// A provider failure as a tool error that keeps the provider's status class (401/403/429 stay)
+/// and its `Retry-After`, so the caller's answer says when to come back (the connector's retry
+/// rule, if any, has run out by now).
+fn upstream_error(tool_name: &str, status: u16, body: &Value, retry_after: Option<Duration>) -> Error {
     let provider_message = body
         .pointer("/error/message")
         .or_else(|| body.get("error_description"))
@@ -269,6 +289,7 @@ fn upstream_error(tool_name: &str, status: u16, body: &Value) -> Error {
         format!("{tool_name} failed: provider answered HTTP {status}{kind_hint}: {provider_message}"),
     )
     .with_status(relayed)
+    .with_retry_after(retry_after.map(|wait| wait.as_secs()))
     .with_tool_error(ToolErrorInfo {
         execution_id: String::new(),
         tool_error_message: provider_message,

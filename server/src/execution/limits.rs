@@ -23,6 +23,36 @@ pub struct LimitsDef {
     pub rate_limit: Option<RateLimitDef>,
     #[serde(default)]
     pub retry: Option<RetryDef>,
+    /// Seconds one provider request may take, from connecting to the end of the answer
+    /// ([`DEFAULT_UPSTREAM_TIMEOUT`] when absent; 1 to [`MAX_UPSTREAM_TIMEOUT_SECS`]). A
+    /// provider that has not answered by then fails the call with a 504 naming the deadline.
+    #[serde(default)]
+    pub timeout_secs: Option<u64>,
+}
+
+/// Deadline of one provider request when the connector sets none.
+pub const DEFAULT_UPSTREAM_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Longest deadline a connector may set: a tool call holds a request of the caller's open.
+pub const MAX_UPSTREAM_TIMEOUT_SECS: u64 = 600;
+
+impl LimitsDef {
+    /// The deadline of one provider request of this connector.
+    pub fn upstream_timeout(&self) -> Duration {
+        self.timeout_secs
+            .map_or(DEFAULT_UPSTREAM_TIMEOUT, |secs| Duration::from_secs(secs.clamp(1, MAX_UPSTREAM_TIMEOUT_SECS)))
+    }
+
+    /// Load-time check: a deadline out of range is an error naming the field (not silently
+    /// clamped when the file is the operator's).
+    pub fn check(&self) -> std::result::Result<(), String> {
+        match self.timeout_secs {
+            Some(secs) if !(1..=MAX_UPSTREAM_TIMEOUT_SECS).contains(&secs) => {
+                Err(format!("limits.timeout_secs must be between 1 and {MAX_UPSTREAM_TIMEOUT_SECS}, not {secs}"))
+            }
+            _ => Ok(()),
+        }
+    }
 }
 
 /// At most `requests` provider requests (fan-out and retries included) per `per_seconds` for one
@@ -58,7 +88,7 @@ impl RateLimitDef {
                 self.requests, self.per_seconds, wait
             ),
         )
-        .with_retry_after(Some(wait.ceil().clamp(0.0, 86_400.0) as u64))
+        .with_retry_after(Some(wait.ceil().clamp(0.0, agentkit_core::client::RETRY_AFTER_MAX.as_secs_f64()) as u64))
     }
 }
 
@@ -478,5 +508,20 @@ mod tests {
         assert_eq!(rule.delay(0, Some(Duration::from_secs(2))), Duration::from_secs(2));
         assert_eq!(rule.delay(0, Some(Duration::from_secs(60))), Duration::from_secs(5));
         assert_eq!(rule.delay(1, None), Duration::from_millis(500));
+    }
+
+    #[test]
+    fn the_upstream_deadline_defaults_to_30_s_and_is_checked_at_load() {
+        let limits = |v: Value| serde_json::from_value::<LimitsDef>(v).unwrap();
+        assert_eq!(limits(json!({})).upstream_timeout(), DEFAULT_UPSTREAM_TIMEOUT);
+        assert_eq!(limits(json!({"timeout_secs": 5})).upstream_timeout(), Duration::from_secs(5));
+        for bad in [0, MAX_UPSTREAM_TIMEOUT_SECS + 1] {
+            let err = limits(json!({"timeout_secs": bad})).check().unwrap_err();
+            assert!(err.contains("limits.timeout_secs"), "{err}");
+        }
+        let mut catalog = crate::catalog::connectors::Catalog::default();
+        let file = r#"{"slug": "x", "display_name": "X", "base_url": "https://x.test", "auth": {"type": "API_KEY"},
+                       "limits": {"timeout_secs": 0}, "tools": []}"#;
+        assert_eq!(catalog.add_file("x.json", file).unwrap_err().field(), Some("limits.timeout_secs"));
     }
 }

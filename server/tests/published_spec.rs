@@ -392,6 +392,18 @@ async fn the_404_and_409_answers_the_gateway_gives_are_documented() {
         ("delete", "/api/v1/custom-providers/{identifier}", "used_provider".into(), None, 409),
         ("delete", "/api/v1/webhook_endpoints/{id}", "missing".into(), None, 404),
         ("post", "/api/v1/webhook_deliveries/{id}/redeliver", "missing".into(), None, 404),
+        ("delete", "/api/v1/api_clients/{client_id}", "missing".into(), None, 404),
+        ("post", "/api/v1/api_clients/{client_id}/rotate", "missing".into(), None, 404),
+        ("post", "/api/v1/connections", "".into(), Some(json!({"name": "gmail", "connector": "gmail"})), 409),
+        ("get", "/api/v1/connections/{name}", "missing".into(), None, 404),
+        (
+            "put",
+            "/api/v1/connections/{name}",
+            "missing".into(),
+            Some(json!({"name": "missing", "connector": "gmail"})),
+            404,
+        ),
+        ("delete", "/api/v1/connections/{name}", "missing".into(), None, 404),
     ];
     for (method, documented, fill, body, expected) in probes {
         // `fill` is the query for parameterless paths, else the value of the path's parameter.

@@ -151,9 +151,22 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
                 return Err(crate::input_text::nul_refused(&path).into());
             }
         }
-        serde_json::from_slice(text)
-            .map(JsonBody)
-            .map_err(|e| Error::new(ErrorKind::InvalidInput, format!("invalid request body: {e}")).into())
+        serde_json::from_slice(text).map(JsonBody).map_err(|e| body_error(&e).into())
+    }
+}
+
+/// A body the handler's type refuses, as a 400 naming the field where serde names one (a
+/// missing or unknown field), so clients and tests see which key to fix.
+fn body_error(e: &serde_json::Error) -> Error {
+    let text = e.to_string();
+    let named = ["missing field `", "unknown field `"].iter().find_map(|marker| {
+        let (_, rest) = text.split_once(marker)?;
+        let (field, _) = rest.split_once('`')?;
+        (!field.is_empty() && field.len() <= 128).then(|| field.to_string())
+    });
+    match named {
+        Some(field) => Error::invalid_field(field, format!("invalid request body: {text}")),
+        None => Error::new(ErrorKind::InvalidInput, format!("invalid request body: {text}")),
     }
 }
 

@@ -668,8 +668,9 @@ impl Config {
     }
 
     /// Mistakes a configuration can start with: `refuse` ones stop `serve`, the others are named
-    /// loudly in its log (and by `agentkit config check`). `catalog` tells OAuth connectors.
-    pub fn problems(&self, catalog: Option<&crate::catalog::connectors::Catalog>) -> Vec<Problem> {
+    /// loudly in its log (and by `agentkit config check`). `is_oauth` tells whether a connector
+    /// authorizes users with OAuth (the catalog knows; this module does not depend on it).
+    pub fn problems(&self, is_oauth: &dyn Fn(&str) -> bool) -> Vec<Problem> {
         let mut problems = Vec::new();
         let usable = |url: &str| {
             url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
@@ -691,17 +692,12 @@ impl Config {
                     .into(),
             ));
         }
-        if let Some(catalog) = catalog {
-            for c in &self.connections {
-                let oauth = catalog
-                    .connector(&c.connector)
-                    .is_some_and(|d| d.auth.connector_type() == agentkit_core::model::ConnectorType::Oauth);
-                if oauth && (c.client_id.is_none() || c.client_secret.is_none()) {
-                    problems.push(Problem::warn(format!(
-                        "connection {:?} ({}) has no client_id or client_secret: its users cannot authorize",
-                        c.name, c.connector
-                    )));
-                }
+        for c in &self.connections {
+            if is_oauth(&c.connector) && (c.client_id.is_none() || c.client_secret.is_none()) {
+                problems.push(Problem::warn(format!(
+                    "connection {:?} ({}) has no client_id or client_secret: its users cannot authorize",
+                    c.name, c.connector
+                )));
             }
         }
         problems
@@ -786,9 +782,9 @@ mod secret_reference_tests {
             Config::parse("[[api_clients]]\nclient_id = \"a\"\nclient_secret_sha256 = \"abc\"\n", "t").unwrap_err();
         assert!(bad.message().contains("64 hex digits"), "{}", bad.message());
         let config = Config::parse("[server]\npublic_url = \"agentkit.example.com\"\n", "t").unwrap();
-        assert!(config.problems(None).iter().any(|p| p.refuse && p.message.contains("public_url")));
+        assert!(config.problems(&|_| false).iter().any(|p| p.refuse && p.message.contains("public_url")));
         let open = Config::parse("[server]\nlisten = \"0.0.0.0:8080\"\n", "t").unwrap();
-        let problems = open.problems(None);
+        let problems = open.problems(&|_| false);
         assert!(problems.iter().any(|p| !p.refuse && p.message.contains("http://0.0.0.0:8080")), "{problems:?}");
         assert!(problems.iter().any(|p| p.message.contains("no [[api_clients]]")));
     }

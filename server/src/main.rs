@@ -328,7 +328,7 @@ async fn run() -> std::process::ExitCode {
                     catalog.add_dir(dir)?;
                 }
                 print!("{}", agentkit_server::config::redacted(&config));
-                let problems = config.problems(Some(&catalog));
+                let problems = config.problems(&|slug| catalog.is_oauth(slug));
                 for problem in &problems {
                     eprintln!("{}: {}", if problem.refuse { "error" } else { "warning" }, problem.message);
                 }

@@ -58,7 +58,7 @@ pub async fn start(config: Config) -> Result<RunningServer> {
     let vault = Arc::new(crate::credentials::vault::Vault::open(&config.vault_key_file())?);
     let store = Store::open(&config.database_url(), vault, config.server.store_settings()).await?;
     let registry = build_registry(&config, &store).await?;
-    for problem in config.problems(Some(&registry.catalog)) {
+    for problem in config.problems(&|slug| registry.catalog.is_oauth(slug)) {
         if problem.refuse {
             return Err(Error::invalid_field("config", problem.message));
         }
@@ -121,7 +121,7 @@ pub async fn start(config: Config) -> Result<RunningServer> {
         ))
     };
     let failed_logins_per_minute = config.server.failed_logins_per_minute;
-    let mcp_oauth = crate::mcp::oauth::Guards::new(config.mcp_oauth.as_ref(), own_addresses)?;
+    let mcp_oauth = crate::mcp::oauth_guards::Guards::new(config.mcp_oauth.as_ref(), own_addresses)?;
     let state = Arc::new(AppState {
         config,
         store,
@@ -165,7 +165,7 @@ pub async fn start(config: Config) -> Result<RunningServer> {
     }
     let task = tokio::spawn(crate::listener::serve(listener, app, limits, stopped, drain));
     tokio::spawn(retention_loop(Arc::downgrade(&state)));
-    tokio::spawn(crate::credentials::api_clients::keep_current(Arc::downgrade(&state)));
+    tokio::spawn(keep_api_clients_current(Arc::downgrade(&state)));
     tokio::spawn(reload_on_catalog_change(Arc::downgrade(&state)));
     tokio::spawn(crate::webhooks::run_worker(Arc::downgrade(&state.webhooks)));
     Ok(RunningServer { addr, public_url, task, state, stop, metrics_addr })
@@ -206,6 +206,19 @@ pub async fn apply_retention(state: &AppState) -> Result<(u64, u64)> {
     state.store.delete_idle_mcp_sessions(crate::mcp::sessions::SESSION_IDLE_TTL).await?;
     state.store.delete_full_rate_limit_buckets().await?;
     Ok(deleted)
+}
+
+/// Keeps the stored API clients current: on every change another replica announces, and every
+/// [`crate::credentials::api_clients::REFRESH`] as a backstop for a missed announcement.
+async fn keep_api_clients_current(state: std::sync::Weak<AppState>) {
+    let Some(mut changes) = state.upgrade().map(|s| s.store.api_client_changes()) else { return };
+    loop {
+        let _ = tokio::time::timeout(crate::credentials::api_clients::REFRESH, changes.recv()).await;
+        let Some(live) = state.upgrade() else { return };
+        if let Err(e) = live.api_clients.reload(&live.store).await {
+            tracing::warn!(error = %e.message(), "rereading API clients failed; the current ones stay");
+        }
+    }
 }
 
 /// Rebuilds the registry when any replica changed the catalog (custom providers), so a provider

@@ -77,7 +77,7 @@ pub struct AppState {
     /// Failed `/oauth/token` sign-ins per client address (`server.failed_logins_per_minute`).
     pub failed_logins: crate::throttle::Throttle,
     /// Throttles, public-only egress and caches of the MCP authorization server.
-    pub mcp_oauth: crate::mcp::oauth::Guards,
+    pub mcp_oauth: crate::mcp::oauth_guards::Guards,
 }
 
 impl AppState {

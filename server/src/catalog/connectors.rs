@@ -304,6 +304,11 @@ fn query_terms(query: &str) -> Vec<String> {
 }
 
 impl Catalog {
+    /// Whether `slug` is a connector whose users authorize with OAuth.
+    pub fn is_oauth(&self, slug: &str) -> bool {
+        self.connector(slug).is_some_and(|d| d.auth.connector_type() == ConnectorType::Oauth)
+    }
+
     pub fn built_in() -> Result<Catalog> {
         let mut catalog = Catalog::default();
         for (file, text) in BUILT_IN {

@@ -87,16 +87,3 @@ impl ApiClients {
         Ok(())
     }
 }
-
-/// Keeps `state`'s stored clients current: on every change another replica announces, and every
-/// [`REFRESH`].
-pub async fn keep_current(state: std::sync::Weak<crate::state::AppState>) {
-    let Some(mut changes) = state.upgrade().map(|s| s.store.api_client_changes()) else { return };
-    loop {
-        let _ = tokio::time::timeout(REFRESH, changes.recv()).await;
-        let Some(live) = state.upgrade() else { return };
-        if let Err(e) = live.api_clients.reload(&live.store).await {
-            tracing::warn!(error = %e.message(), "rereading API clients failed; the current ones stay");
-        }
-    }
-}

@@ -2,6 +2,7 @@
 
 pub mod modern;
 pub mod oauth;
+pub mod oauth_guards;
 pub mod sessions;
 pub mod tools;
 pub mod transport;

@@ -22,6 +22,7 @@ use crate::api::links::{html_escape, page};
 use crate::config::McpOAuthConfig;
 use crate::credentials::oauth::{basic_client_auth, pkce_challenge};
 use crate::credentials::tokens::{now_unix, Claims, TokenKind};
+use crate::mcp::oauth_guards::{OidcProvider, DISCOVERY_TTL};
 use crate::state::{AppState, SharedState};
 use crate::store::{AuthorizationCode, OAuthGrant, RefreshTokenUse};
 
@@ -37,43 +38,6 @@ const MAX_REDIRECT_URIS: usize = 10;
 const MAX_IDENTIFIER_LEN: usize = 256;
 /// Largest client metadata document a registration may send.
 const MAX_CLIENT_METADATA_BYTES: usize = 16 * 1024;
-
-/// How long an OIDC provider's discovery document is reused.
-const DISCOVERY_TTL: std::time::Duration = std::time::Duration::from_secs(300);
-
-/// What guards the unauthenticated endpoints of the authorization server: per-address throttles
-/// for authorization requests and registrations, the public-only egress that Client ID Metadata
-/// Documents are fetched through, and the cached OIDC discovery (so a flood of authorization
-/// requests is not a flood of requests to the app's provider).
-pub struct Guards {
-    authorize: crate::throttle::Throttle,
-    register: crate::throttle::Throttle,
-    client_metadata: crate::egress::Egress,
-    discovery: tokio::sync::Mutex<Option<(std::time::Instant, std::sync::Arc<OidcProvider>)>>,
-}
-
-impl Guards {
-    /// `own_addresses` adds the gateway's own listening addresses to an egress policy (never
-    /// fetched from, whatever a list allows).
-    pub fn new(
-        config: Option<&McpOAuthConfig>,
-        own_addresses: impl Fn(crate::egress::EgressPolicy) -> crate::egress::EgressPolicy,
-    ) -> agentkit_core::Result<Guards> {
-        let minute = std::time::Duration::from_secs(60);
-        let (authorize, register, allow) = match config {
-            Some(c) => (c.authorize_per_minute, c.registrations_per_minute, c.client_metadata_allow.clone()),
-            None => (0, 0, Vec::new()),
-        };
-        let policy = crate::egress::EgressPolicy::new(&crate::egress::EgressConfig { allow })
-            .map_err(|e| agentkit_core::Error::invalid_field("mcp_oauth.client_metadata_allow", e.message()))?;
-        Ok(Guards {
-            authorize: crate::throttle::Throttle::new(authorize, minute),
-            register: crate::throttle::Throttle::new(register, minute),
-            client_metadata: crate::egress::Egress::new(own_addresses(policy))?,
-            discovery: Default::default(),
-        })
-    }
-}
 
 /// An access token for one config URL, acting as one user.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -451,14 +415,6 @@ async fn start_sign_in(state: &AppState, oauth: &McpOAuthConfig, pending: &Pendi
         Ok(url) => (StatusCode::FOUND, [(header::LOCATION, url.to_string())]).into_response(),
         Err(_) => unavailable("The sign-in page is misconfigured."),
     }
-}
-
-/// What an OIDC provider's discovery document says about where to send users and codes.
-#[derive(Debug, Deserialize)]
-struct OidcProvider {
-    authorization_endpoint: String,
-    token_endpoint: String,
-    userinfo_endpoint: String,
 }
 
 /// Bytes an OIDC discovery, token or userinfo answer may have.

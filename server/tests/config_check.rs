@@ -4,6 +4,8 @@
 
 use std::process::Command;
 
+mod common;
+
 fn temp_dir() -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("agentkit-config-check-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -62,48 +64,17 @@ fn config_check_prints_the_effective_configuration_without_secrets_and_names_pro
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_signs_clients_in_with_a_secret_named_by_the_environment() {
-    let dir = temp_dir();
-    let listen = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listen.local_addr().unwrap().port();
-    drop(listen);
-    let file = dir.join("agentkit.toml");
-    std::fs::write(
-        &file,
-        format!(
-            "[server]\nlisten = \"127.0.0.1:{port}\"\ndata_dir = \"{}\"\n[[api_clients]]\nclient_id = \"skc_app\"\nclient_secret_env = \"APP_SECRET\"\n",
-            dir.join("data").display()
-        ),
-    )
-    .unwrap();
-    let mut gateway = Command::new(env!("CARGO_BIN_EXE_agentkit"))
-        .args(["serve", "--config"])
-        .arg(&file)
-        .env("APP_SECRET", "app-secret-from-the-environment")
-        .env_remove("AGENTKIT_DATABASE_URL")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
+    let client = "[[api_clients]]\nclient_id = \"skc_app\"\nclient_secret_env = \"APP_SECRET\"\n";
+    let served = common::Served::start("", client, &[("APP_SECRET", "app-secret-from-the-environment")]).await;
+    let answer = reqwest::Client::new()
+        .post(format!("{}/oauth/token", served.base))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", "skc_app"),
+            ("client_secret", "app-secret-from-the-environment"),
+        ])
+        .send()
+        .await
         .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
-    let mut status = 0;
-    for _ in 0..200 {
-        if let Ok(answer) = reqwest::Client::new()
-            .post(format!("{base}/oauth/token"))
-            .form(&[
-                ("grant_type", "client_credentials"),
-                ("client_id", "skc_app"),
-                ("client_secret", "app-secret-from-the-environment"),
-            ])
-            .send()
-            .await
-        {
-            status = answer.status().as_u16();
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    let _ = gateway.kill();
-    let _ = gateway.wait();
-    let _ = std::fs::remove_dir_all(dir);
-    assert_eq!(status, 200, "the client signs in with the secret the environment holds");
+    assert_eq!(answer.status(), 200, "the client signs in with the secret the environment holds");
 }

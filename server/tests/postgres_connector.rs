@@ -242,49 +242,9 @@ async fn postgres_tools_on_a_real_cluster() {
     let _ = std::fs::remove_dir_all(data_dir);
 }
 
-/// `agentkit serve` with `server` settings, `config` (after one API client `c`/`s`) and
-/// libpq variables in its environment; the child, its base URL and its directory. `/readyz`
-/// answered 200 unless `ready` is false.
-async fn serve_with_libpq_environment(
-    server: &str,
-    config: &str,
-    environment: &[(&str, &str)],
-) -> (std::process::Child, String, std::path::PathBuf) {
-    let dir = std::env::temp_dir().join(format!("agentkit-pgenv-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let listen = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listen.local_addr().unwrap().port();
-    drop(listen);
-    let file = dir.join("agentkit.toml");
-    std::fs::write(
-        &file,
-        format!(
-            "[server]\nlisten = \"127.0.0.1:{port}\"\ndata_dir = \"{}\"\n{server}\n[egress]\nallow = [\"127.0.0.1\"]\n\
-             [[api_clients]]\nclient_id = \"c\"\nclient_secret = \"s\"\n{config}",
-            dir.join("data").display()
-        ),
-    )
-    .unwrap();
-    let mut gateway = std::process::Command::new(env!("CARGO_BIN_EXE_agentkit"))
-        .args(["serve", "--config"])
-        .arg(&file)
-        .envs(environment.iter().copied())
-        .env_remove("AGENTKIT_DATABASE_URL")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
-    for _ in 0..300 {
-        if reqwest::get(format!("{base}/readyz")).await.is_ok_and(|r| r.status() == 200) {
-            return (gateway, base, dir);
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    let _ = gateway.kill();
-    let _ = gateway.wait();
-    panic!("agentkit serve did not become ready");
-}
+/// What every gateway of these tests has: loopback fixtures allowed, one API client `c`/`s`.
+const CLIENT_AND_EGRESS: &str =
+    "[egress]\nallow = [\"127.0.0.1\"]\n[[api_clients]]\nclient_id = \"c\"\nclient_secret = \"s\"\n";
 
 /// A stand-in PostgreSQL server that asks for a cleartext password and records what it gets.
 async fn password_catcher() -> (u16, tokio::sync::mpsc::UnboundedReceiver<String>) {
@@ -328,12 +288,10 @@ async fn password_catcher() -> (u16, tokio::sync::mpsc::UnboundedReceiver<String
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sql_tools_never_send_the_gateways_own_database_password() {
     let (port, mut passwords) = password_catcher().await;
-    let (mut gateway, base, dir) = serve_with_libpq_environment(
-        "",
-        "[[connections]]\nname = \"warehouse\"\nconnector = \"postgres\"\n",
-        &[("PGPASSWORD", "the-gateways-own-password"), ("PGUSER", "gateway_owner")],
-    )
-    .await;
+    let connection = format!("{CLIENT_AND_EGRESS}[[connections]]\nname = \"warehouse\"\nconnector = \"postgres\"\n");
+    let environment = [("PGPASSWORD", "the-gateways-own-password"), ("PGUSER", "gateway_owner")];
+    let served = common::Served::start("", &connection, &environment).await;
+    let base = served.base.clone();
     let actions = Actions::new(ScalekitClient::new(&base, "c", "s", ClientOptions::default()).unwrap());
     for (identifier, details) in [
         ("by-url", json!({"connection_string": format!("postgres://tenant@127.0.0.1:{port}/db?sslmode=disable")})),
@@ -364,9 +322,7 @@ async fn sql_tools_never_send_the_gateways_own_database_password() {
         let refused = run(&actions, "no-user", "postgres_query", json!({"sql": "SELECT 1"})).await.unwrap_err();
         assert!(refused.message().contains("username"), "{}", refused.message());
     }
-    let _ = gateway.kill();
-    let _ = gateway.wait();
-    let _ = std::fs::remove_dir_all(dir);
+    drop(served);
 }
 
 /// The other half of the isolation: the gateway's own PostgreSQL store still reads the libpq
@@ -377,14 +333,13 @@ async fn the_gateways_own_store_still_reads_its_libpq_environment() {
     let with_password = cluster.database("own_store");
     let without = with_password.replace(&format!(":{PASSWORD}@"), "@");
     assert!(!without.contains(PASSWORD));
-    let (mut gateway, base, dir) =
-        serve_with_libpq_environment(&format!("database_url = \"{without}\""), "", &[("PGPASSWORD", PASSWORD)]).await;
+    let database_url = format!("database_url = \"{without}\"");
+    let served = common::Served::start(&database_url, CLIENT_AND_EGRESS, &[("PGPASSWORD", PASSWORD)]).await;
+    let base = served.base.clone();
     let actions = Actions::new(ScalekitClient::new(&base, "c", "s", ClientOptions::default()).unwrap());
     let listed = dispatch(&actions, Operation::ListConnectedAccounts, json!({})).await.unwrap();
     assert!(listed.get("connected_accounts").is_some(), "the store on PostgreSQL answers: {listed}");
     let migrations: i64 = cluster.psql_in("own_store", "SELECT count(*) FROM _sqlx_migrations").trim().parse().unwrap();
     assert!(migrations > 0, "the gateway migrated its store on the cluster");
-    let _ = gateway.kill();
-    let _ = gateway.wait();
-    let _ = std::fs::remove_dir_all(dir);
+    drop(served);
 }

@@ -206,3 +206,53 @@ pub async fn account_status(actions: &Actions, connection: &str, user: &str) -> 
     .unwrap();
     got["connected_account"]["status"].as_str().unwrap().to_string()
 }
+
+/// `agentkit serve` from a config file: `[server]` on a free loopback port with its data dir in a
+/// temp dir, then `server_settings` (more `[server]` keys), then `rest`; `environment` set for
+/// the process (and `AGENTKIT_DATABASE_URL` removed). Ready (`/readyz` 200) once started; killed
+/// and its directory removed on drop.
+pub struct Served {
+    child: Child,
+    pub base: String,
+    pub dir: PathBuf,
+}
+
+impl Served {
+    pub async fn start(server_settings: &str, rest: &str, environment: &[(&str, &str)]) -> Served {
+        let dir = std::env::temp_dir().join(format!("agentkit-served-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let file = dir.join("agentkit.toml");
+        let data = dir.join("data");
+        let text = format!(
+            "[server]\nlisten = \"127.0.0.1:{port}\"\ndata_dir = \"{}\"\n{server_settings}\n{rest}",
+            data.display()
+        );
+        std::fs::write(&file, text).unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_agentkit"))
+            .args(["serve", "--config"])
+            .arg(&file)
+            .envs(environment.iter().copied())
+            .env_remove("AGENTKIT_DATABASE_URL")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("agentkit serve starts");
+        let served = Served { child, base: format!("http://127.0.0.1:{port}"), dir };
+        for _ in 0..300 {
+            if reqwest::get(format!("{}/readyz", served.base)).await.is_ok_and(|r| r.status() == 200) {
+                return served;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("agentkit serve did not become ready");
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}

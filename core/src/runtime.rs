@@ -33,10 +33,10 @@ pub fn http_client() -> reqwest::Client {
                 // The gateway relays a provider's 3xx through `/proxy` as the answer; following it
                 // here would send the caller's request to wherever the provider pointed.
                 .redirect(reqwest::redirect::Policy::none())
-                // Below the gateway's keep-alive limit (an HTTP/1 connection waiting for its next
-                // request is closed after `server.header_read_timeout_secs`, 10 s by default): the
-                // client must let an idle connection go first, or a request it sends just as the
-                // gateway closes the connection fails with a reset.
+                // Well below the gateway's keep-alive limit (`server.idle_timeout_secs`, 60 s by
+                // default) and a proxy's in front of it: the client must let an idle connection
+                // go first, or a request it sends just as the server closes the connection is lost
+                // with it (and a tool call is not resent).
                 .pool_idle_timeout(Duration::from_secs(5))
                 .tcp_nodelay(true)
                 .connect_timeout(Duration::from_secs(10))

@@ -217,12 +217,11 @@ pub struct ServerConfig {
     /// every client has the proxy's address.
     #[serde(default = "default_failed_logins_per_minute")]
     pub failed_logins_per_minute: u32,
-    /// Seconds an HTTP/2 connection may stay open with no request in flight (an HTTP/1 one waits
-    /// for its next request at most `header_read_timeout_secs`).
+    /// Seconds a connection may stay open with no request in flight (kept alive for the next one).
     #[serde(default = "default_idle_timeout")]
     pub idle_timeout_secs: u64,
     /// Seconds a client has to send its first request on a new connection, and a request's
-    /// headers.
+    /// headers (counted from the request's first byte).
     #[serde(default = "default_header_read_timeout")]
     pub header_read_timeout_secs: u64,
     /// Seconds a client has to send a request's body.

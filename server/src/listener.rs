@@ -7,10 +7,15 @@
 //! A connection must send its first request within `server.header_read_timeout_secs` — whatever
 //! the protocol: nothing at all, or only an HTTP/2 preface, counts as not sending — and one that
 //! has no request in flight for `server.idle_timeout_secs` is closed (HTTP/2 peers are also
-//! pinged, so a vanished one is noticed; an HTTP/1 connection waiting for its next request is
-//! closed sooner, by hyper's header timer, which runs from the end of the last answer). Headers must arrive
-//! within the header timeout, request bodies within `server.request_body_timeout_secs` (a
+//! pinged, so a vanished one is noticed). An HTTP/1 request's headers must arrive within the
+//! header timeout of its first byte; request bodies within `server.request_body_timeout_secs` (a
 //! tower-http layer on the router). At start the open-file limit is raised to its hard maximum.
+//!
+//! The header clock is ours, not hyper's: hyper's runs from the end of the previous answer, so
+//! it closed every kept-alive HTTP/1 connection after the header timeout, and a client that
+//! reused one just then lost its request with the connection (a client may not resend a
+//! request it has sent). Ours starts at a request's first byte, so a kept-alive connection
+//! stays usable for the whole idle timeout.
 //!
 //! Stopping is graceful: once `stop` fires, no new connection is accepted, every open one is
 //! told to finish the request in flight and close (hyper's graceful shutdown), and the listener
@@ -18,8 +23,10 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -27,6 +34,7 @@ use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::service::TowerToHyperService;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tower::ServiceExt;
@@ -79,30 +87,133 @@ impl Drop for AddressSlot {
 }
 
 /// What a connection is doing: requests in flight (until their answer's body is done — an SSE
-/// stream is in flight for as long as it streams) and when the last one ended.
+/// stream is in flight for as long as it streams), when the last one ended, and whether the
+/// next one has begun to arrive.
 struct Activity {
     born: Instant,
+    /// HTTP/1 (the header clock applies) rather than HTTP/2 (whose pings and window updates
+    /// arrive between requests).
+    http1: bool,
     in_flight: AtomicUsize,
     requests: AtomicUsize,
     /// Milliseconds after `born` of the last request start or end.
     last_ms: AtomicU64,
+    /// Milliseconds after `born` of the first byte of a request whose headers are not complete
+    /// yet ([`NOT_STARTED`] when none is arriving).
+    header_started_ms: AtomicU64,
+    /// Wakes the connection's watch when a request begins to arrive (its clock is shorter).
+    header_begun: tokio::sync::Notify,
+}
+
+/// [`Activity::header_started_ms`] when no request is arriving.
+const NOT_STARTED: u64 = u64::MAX;
+
+/// Why a connection's watch ends it.
+enum Overstay {
+    /// Quiet for longer than allowed: close it gracefully.
+    Idle,
+    /// A request's headers did not arrive in time: drop it (nothing is in flight).
+    HeadersTooSlow,
 }
 
 impl Activity {
-    fn touch(&self) {
-        let ms = u64::try_from(self.born.elapsed().as_millis()).unwrap_or(u64::MAX);
-        self.last_ms.store(ms, Ordering::Relaxed);
+    fn new(http1: bool) -> Activity {
+        Activity {
+            born: Instant::now(),
+            http1,
+            in_flight: 0.into(),
+            requests: 0.into(),
+            last_ms: 0.into(),
+            header_started_ms: NOT_STARTED.into(),
+            header_begun: tokio::sync::Notify::new(),
+        }
     }
 
-    /// How long the connection may stay quiet from now, or `None` when it has been quiet too long.
-    fn quiet_left(&self, limits: &ListenerLimits) -> Option<Duration> {
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.born.elapsed().as_millis()).unwrap_or(NOT_STARTED - 1)
+    }
+
+    fn touch(&self) {
+        self.last_ms.store(self.now_ms(), Ordering::Relaxed);
+    }
+
+    /// Bytes arrived: with no request in flight, they begin the next one and start its header clock.
+    fn bytes_arrived(&self) {
+        if self.http1 && self.in_flight.load(Ordering::Acquire) == 0 {
+            let begun = self.header_started_ms.compare_exchange(
+                NOT_STARTED,
+                self.now_ms(),
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            );
+            if begun.is_ok() {
+                self.header_begun.notify_one();
+            }
+        }
+    }
+
+    /// How long the connection may go on as it is from now, or why it must end.
+    fn time_left(&self, limits: &ListenerLimits) -> Result<Duration, Overstay> {
         if self.in_flight.load(Ordering::Acquire) > 0 {
-            return Some(limits.idle_timeout);
+            return Ok(limits.idle_timeout);
+        }
+        let since = |ms: u64| self.born.elapsed().saturating_sub(Duration::from_millis(ms));
+        let header_started = self.header_started_ms.load(Ordering::Acquire);
+        if header_started != NOT_STARTED {
+            let left = limits.header_read_timeout.checked_sub(since(header_started));
+            return left.filter(|left| !left.is_zero()).ok_or(Overstay::HeadersTooSlow);
         }
         let allowed =
             if self.requests.load(Ordering::Acquire) == 0 { limits.header_read_timeout } else { limits.idle_timeout };
-        let quiet = self.born.elapsed().saturating_sub(Duration::from_millis(self.last_ms.load(Ordering::Relaxed)));
-        allowed.checked_sub(quiet).filter(|left| !left.is_zero())
+        let left = allowed.checked_sub(since(self.last_ms.load(Ordering::Relaxed)));
+        left.filter(|left| !left.is_zero()).ok_or(Overstay::Idle)
+    }
+}
+
+/// The connection's socket, telling its [`Activity`] when bytes arrive.
+struct Watched {
+    inner: TcpStream,
+    activity: Arc<Activity>,
+}
+
+impl AsyncRead for Watched {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if buf.filled().len() > before {
+            self.activity.bytes_arrived();
+        }
+        polled
+    }
+}
+
+impl AsyncWrite for Watched {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
     }
 }
 
@@ -113,6 +224,7 @@ impl InFlight {
     fn start(activity: &Arc<Activity>) -> InFlight {
         activity.in_flight.fetch_add(1, Ordering::AcqRel);
         activity.requests.fetch_add(1, Ordering::AcqRel);
+        activity.header_started_ms.store(NOT_STARTED, Ordering::Release);
         activity.touch();
         InFlight(activity.clone())
     }
@@ -138,10 +250,10 @@ impl axum::body::HttpBody for TrackedBody {
     type Error = axum::Error;
 
     fn poll_frame(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
-        std::pin::Pin::new(&mut self.inner).poll_frame(cx)
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        Pin::new(&mut self.inner).poll_frame(cx)
     }
 
     fn is_end_stream(&self) -> bool {
@@ -166,7 +278,8 @@ pub async fn serve(
     let permits = Arc::new(Semaphore::new(max_connections));
     let per_address = Arc::new(PerAddress::default());
     let mut builder = Builder::new(TokioExecutor::new());
-    builder.http1().timer(TokioTimer::new()).header_read_timeout(limits.header_read_timeout);
+    // The header clock is the connection watch's (see the module's doc), not hyper's.
+    builder.http1().timer(TokioTimer::new()).header_read_timeout(None);
     builder
         .http2()
         .timer(TokioTimer::new())
@@ -224,13 +337,13 @@ async fn serve_connection(
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     // Before hyper reads a protocol preface, which it would wait for forever.
-    let mut first = [0u8; 1];
-    match tokio::time::timeout(limits.header_read_timeout, stream.peek(&mut first)).await {
-        Ok(Ok(n)) if n > 0 => {}
+    let mut first = [0u8; 3];
+    let http1 = match tokio::time::timeout(limits.header_read_timeout, stream.peek(&mut first)).await {
+        // The HTTP/2 preface begins `PRI`, which no HTTP/1 method does.
+        Ok(Ok(n)) if n > 0 => &first[..n] != b"PRI",
         _ => return,
-    }
-    let activity =
-        Arc::new(Activity { born: Instant::now(), in_flight: 0.into(), requests: 0.into(), last_ms: 0.into() });
+    };
+    let activity = Arc::new(Activity::new(http1));
     let tracked = activity.clone();
     let service = tower::service_fn(move |mut req: hyper::Request<Incoming>| {
         // Handlers that throttle per client address read it as axum's `ConnectInfo`.
@@ -245,12 +358,13 @@ async fn serve_connection(
             )
         }
     });
-    let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service));
+    let watched = Watched { inner: stream, activity: activity.clone() };
+    let connection = builder.serve_connection_with_upgrades(TokioIo::new(watched), TowerToHyperService::new(service));
     tokio::pin!(connection);
     let mut phase = Phase::Open;
     loop {
         let wake = match phase {
-            Phase::Open => Some(tokio::time::Instant::now() + activity.quiet_left(&limits).unwrap_or(Duration::ZERO)),
+            Phase::Open => Some(tokio::time::Instant::now() + activity.time_left(&limits).unwrap_or(Duration::ZERO)),
             Phase::Stopping => None,
             Phase::ClosingIdle { grace_ends } => Some(grace_ends),
         };
@@ -265,14 +379,20 @@ async fn serve_connection(
                 connection.as_mut().graceful_shutdown();
                 phase = Phase::Stopping;
             }
+            // A request began to arrive: its header clock may end sooner than the current wake.
+            _ = activity.header_begun.notified(), if matches!(phase, Phase::Open) => {}
             // A disabled branch's future is built but never polled: `now` is a placeholder.
             _ = tokio::time::sleep_until(wake.unwrap_or_else(tokio::time::Instant::now)), if wake.is_some() => {
                 if matches!(phase, Phase::ClosingIdle { .. }) {
                     return;
                 }
-                if activity.quiet_left(&limits).is_none() {
-                    connection.as_mut().graceful_shutdown();
-                    phase = Phase::ClosingIdle { grace_ends: tokio::time::Instant::now() + limits.header_read_timeout };
+                match activity.time_left(&limits) {
+                    Ok(_) => {}
+                    Err(Overstay::HeadersTooSlow) => return,
+                    Err(Overstay::Idle) => {
+                        connection.as_mut().graceful_shutdown();
+                        phase = Phase::ClosingIdle { grace_ends: tokio::time::Instant::now() + limits.header_read_timeout };
+                    }
                 }
             }
         }

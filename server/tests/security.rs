@@ -1142,6 +1142,36 @@ async fn idle_connections_are_closed_and_one_address_cannot_hold_them_all() {
     assert_eq!(resp.status(), 200, "slots come back when connections close");
 }
 
+/// The keep-alive race (issue 22, load criterion): a client may reuse a connection it has held
+/// idle for less than `idle_timeout_secs`, however short the header timeout — the header clock
+/// starts at a request's first byte, not at the end of the previous answer (hyper's own header
+/// timer did, so a request sent just as it fired was lost with its connection). A request that
+/// starts and stalls on a kept-alive connection is still closed within the header timeout.
+#[tokio::test]
+async fn a_kept_alive_connection_waits_for_idle_timeout_and_the_header_clock_starts_at_the_first_byte() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let gw = gateway("header_read_timeout_secs = 1\nidle_timeout_secs = 30\n").await;
+    let addr = gw.url.trim_start_matches("http://").to_string();
+    let mut conn = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let healthz = b"GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n";
+    let mut answer = [0u8; 12];
+    for round in 0..2 {
+        conn.write_all(healthz).await.unwrap();
+        conn.read_exact(&mut answer).await.unwrap();
+        assert_eq!(&answer, b"HTTP/1.1 200", "round {round}");
+        let mut rest = vec![0u8; 4096];
+        // The rest of the short answer.
+        let _ = tokio::time::timeout(std::time::Duration::from_millis(200), conn.read(&mut rest)).await;
+        // Idle for longer than the header timeout, well within the idle timeout.
+        tokio::time::sleep(std::time::Duration::from_millis(2_500)).await;
+    }
+    // A request that starts and never finishes its headers is cut off by the header timeout.
+    conn.write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\n").await.unwrap();
+    let started = std::time::Instant::now();
+    assert!(closed_by_gateway(&mut conn, std::time::Duration::from_secs(5)).await, "a stalled request is closed");
+    assert!(started.elapsed() < std::time::Duration::from_millis(2_500), "closed after {:?}", started.elapsed());
+}
+
 /// An MCP config `sec` over salesforce, and a session token on its shared URL per user.
 async fn shared_mcp_url(gw: &Gateway, users: &[&str]) -> (String, Vec<String>) {
     let (status, body) = gw

@@ -188,9 +188,10 @@ impl ScalekitClient {
             .form(&form)
             .timeout(self.inner.options.timeout)
             .send()
-            .await?;
+            .await
+            .map_err(gateway_error)?;
         let status = resp.status().as_u16();
-        let body = resp.bytes().await?;
+        let body = resp.bytes().await.map_err(gateway_error)?;
         if status >= 400 {
             // The token endpoint answers OAuth-style; translate it into our error type.
             let message = serde_json::from_slice::<OAuthErrorBody>(&body)
@@ -415,9 +416,15 @@ struct SendError {
     is_timeout: bool,
 }
 
+/// A failed request to the gateway, naming it and the step that failed (DNS, refused, TLS, …).
+fn gateway_error(e: reqwest::Error) -> Error {
+    let kind = if e.is_timeout() { ErrorKind::Timeout } else { ErrorKind::Transport };
+    Error::new(kind, crate::transport::Failure::about(&e, "the gateway")).with_source(e)
+}
+
 impl From<reqwest::Error> for SendError {
     fn from(e: reqwest::Error) -> Self {
-        SendError { is_connect: e.is_connect(), is_timeout: e.is_timeout(), error: Error::from(e) }
+        SendError { is_connect: e.is_connect(), is_timeout: e.is_timeout(), error: gateway_error(e) }
     }
 }
 

@@ -422,8 +422,9 @@ impl std::error::Error for Error {
 impl From<reqwest::Error> for Error {
     fn from(e: reqwest::Error) -> Self {
         let kind = if e.is_timeout() { ErrorKind::Timeout } else { ErrorKind::Transport };
-        // reqwest's Display includes the URL but never headers or bodies, so no secret can leak.
-        Error::new(kind, format!("request failed: {e}")).with_source(e)
+        // Names the URL without its query or user info, and the step that failed; never a
+        // header or a body, so no secret can leak.
+        Error::new(kind, crate::transport::Failure::about(&e, "the server")).with_source(e)
     }
 }
 

@@ -15,6 +15,7 @@ pub mod modifiers;
 pub mod providers;
 pub mod runtime;
 pub mod schema_formats;
+pub mod transport;
 pub mod webhooks;
 
 pub use actions::Actions;

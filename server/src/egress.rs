@@ -17,6 +17,7 @@ use std::time::Duration;
 use ipnet::IpNet;
 use serde::Deserialize;
 
+use agentkit_core::transport::{Failure, Step};
 use agentkit_core::{Error, ErrorKind, Result};
 
 /// The `[egress]` section of the config file.
@@ -410,8 +411,8 @@ impl Egress {
 /// - a connection lost after the request went out and before any answer (closed or reset: a
 ///   stale pooled connection, a provider restarting): [`ErrorKind::Transport`], see
 ///   [`lost_before_answer`] — a repeatable request may be sent again;
-/// - anything else (refused, unreachable, no connection in time): the provider could not be
-///   reached (503, or 504 when connecting timed out).
+/// - anything else: the provider could not be reached, naming the step (DNS, refused, TLS, no
+///   connection in time; 503, or 504 when connecting timed out).
 fn send_error(e: reqwest::Error, deadline: Option<Duration>) -> Error {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
     while let Some(err) = source {
@@ -420,20 +421,16 @@ fn send_error(e: reqwest::Error, deadline: Option<Duration>) -> Error {
         }
         source = err.source();
     }
-    let (timed_out, connecting, lost) = (e.is_timeout(), e.is_connect(), connection_lost(&e));
-    let cause = root_cause(&e).unwrap_or_else(|| e.without_url().to_string());
-    if timed_out && !connecting {
-        let within = deadline.map_or_else(|| "in time".to_string(), |d| format!("within {}", seconds(d)));
-        return Error::new(ErrorKind::Timeout, format!("the provider did not answer {within}"));
+    let failure = Failure::of(&e);
+    match failure.step {
+        Step::AnswerTimeout => {
+            let within = deadline.map_or_else(|| "in time".to_string(), |d| format!("within {}", seconds(d)));
+            Error::new(ErrorKind::Timeout, format!("the provider did not answer {within}"))
+        }
+        Step::LostBeforeAnswer => Error::new(ErrorKind::Transport, format!("the provider {}", failure.describe())),
+        Step::ConnectTimeout => Error::new(ErrorKind::Timeout, format!("the provider {}", failure.describe())),
+        _ => Error::new(ErrorKind::Unavailable, format!("the provider {}", failure.describe())),
     }
-    if lost && !connecting && !timed_out {
-        return Error::new(
-            ErrorKind::Transport,
-            format!("the provider closed the connection before answering ({cause})"),
-        );
-    }
-    let kind = if timed_out { ErrorKind::Timeout } else { ErrorKind::Unavailable };
-    Error::new(kind, format!("the provider could not be reached: {cause}"))
 }
 
 /// Whether a failed send lost its connection before any answer arrived (see [`send_error`]):
@@ -442,40 +439,6 @@ fn send_error(e: reqwest::Error, deadline: Option<Duration>) -> Error {
 /// policy refusal.
 pub fn lost_before_answer(e: &Error) -> bool {
     e.kind() == ErrorKind::Transport
-}
-
-/// A closed or reset connection somewhere in `e`'s source chain: hyper's "connection closed
-/// before message completed" (a FIN where the answer should be) and the socket errors of a reset.
-fn connection_lost(e: &reqwest::Error) -> bool {
-    use std::io::ErrorKind as Io;
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(err) = source {
-        if let Some(h) = err.downcast_ref::<hyper::Error>() {
-            if h.is_incomplete_message() || h.is_closed() || h.is_canceled() {
-                return true;
-            }
-        }
-        if let Some(io) = err.downcast_ref::<std::io::Error>() {
-            if matches!(io.kind(), Io::ConnectionReset | Io::ConnectionAborted | Io::BrokenPipe | Io::UnexpectedEof) {
-                return true;
-            }
-        }
-        source = err.source();
-    }
-    false
-}
-
-/// The innermost cause of `e` ("Connection refused", "connection closed before message
-/// completed"): reqwest's own message says only "error sending request" and names the URL, which
-/// the causes below it do not.
-fn root_cause(e: &reqwest::Error) -> Option<String> {
-    let mut cause = std::error::Error::source(e);
-    let mut innermost = None;
-    while let Some(err) = cause {
-        innermost = Some(err);
-        cause = err.source();
-    }
-    innermost.map(ToString::to_string)
 }
 
 /// `30 s`, `1.5 s`: a deadline as messages name it.

@@ -70,6 +70,11 @@ pub fn change_row(action: &str, target: &str, outcome: &str, details: Value) -> 
     row(current_actor().unwrap_or_else(|| "system".into()), action, target, outcome, details)
 }
 
+/// The row of a successful change made by `actor` outside a request (the command line).
+pub fn change_row_by(actor: &str, action: &str, target: &str, details: Value) -> AuditRecord {
+    row(actor.to_string(), action, target, SUCCESS, details)
+}
+
 /// One bounded row, stamped now with the current request's id.
 fn row(actor: String, action: &str, target: &str, outcome: &str, details: Value) -> AuditRecord {
     AuditRecord {

@@ -15,6 +15,7 @@ pub mod api;
 pub mod audit;
 pub mod catalog;
 pub mod config;
+pub mod console;
 pub mod credentials;
 #[cfg(feature = "sandbox")]
 pub mod dev;

@@ -63,10 +63,30 @@ enum Command {
         #[command(subcommand)]
         action: ConfigAction,
     },
+    /// Manage console operators.
+    Admin {
+        #[command(subcommand)]
+        action: AdminAction,
+    },
     /// Manage the vault keys that seal stored credentials.
     Keys {
         #[command(subcommand)]
         action: KeysAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminAction {
+    /// Add a console operator, or set an existing one's role and password (ending their
+    /// sessions). The password is read from AGENTKIT_OPERATOR_PASSWORD, else from the first line
+    /// of standard input.
+    AddUser {
+        name: String,
+        /// `admin` (everything) or `viewer` (reads; never a secret).
+        #[arg(long, default_value = "admin")]
+        role: String,
+        #[command(flatten)]
+        target: KeysTarget,
     },
 }
 
@@ -247,6 +267,48 @@ async fn run() -> std::process::ExitCode {
                 drop(out);
                 wait_for_shutdown().await;
                 env.gateway.shutdown().await;
+            }
+            Command::Admin { action: AdminAction::AddUser { name, role, target } } => {
+                let role: agentkit_server::permissions::OperatorRole = role.parse()?;
+                let name = name.trim().to_string();
+                if name.is_empty() || name.len() > 128 || name.chars().any(|c| c.is_control() || c.is_whitespace()) {
+                    return Err(agentkit_core::Error::invalid_field(
+                        "name",
+                        "name must be 1 to 128 characters without spaces or control characters",
+                    ));
+                }
+                let password = match std::env::var("AGENTKIT_OPERATOR_PASSWORD") {
+                    Ok(password) => password,
+                    Err(_) => {
+                        let mut line = String::new();
+                        std::io::stdin().read_line(&mut line).map_err(|e| {
+                            agentkit_core::Error::invalid_field("password", format!("cannot read standard input: {e}"))
+                        })?;
+                        line.trim_end_matches(['\r', '\n']).to_string()
+                    }
+                };
+                if password.chars().count() < 12 || password.len() > 256 {
+                    return Err(agentkit_core::Error::invalid_field(
+                        "password",
+                        "the password must be 12 to 256 characters (AGENTKIT_OPERATOR_PASSWORD or standard input)",
+                    ));
+                }
+                let config = target.config()?;
+                let vault = std::sync::Arc::new(Vault::open(&config.vault_key_file())?);
+                let store = KeysTarget::store(&config, vault).await?;
+                let operator = agentkit_server::store::Operator {
+                    name: name.clone(),
+                    role: role.as_str().to_string(),
+                    password_hash: agentkit_server::console::hash_password(&password)?,
+                };
+                let row = agentkit_server::audit::change_row_by(
+                    "cli",
+                    "console.operator_set",
+                    &name,
+                    serde_json::json!({"role": role.as_str()}),
+                );
+                store.put_operator(&operator, &agentkit_server::store::ChangeRecords::audited(row)).await?;
+                println!("operator {name} ({}) can sign in at {}/console", role.as_str(), config.public_url(config.server.listen));
             }
             Command::Keys { action: KeysAction::Rotate { target } } => {
                 let config = target.config()?;

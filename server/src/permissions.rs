@@ -48,6 +48,54 @@ impl FromStr for Scope {
     }
 }
 
+/// A console operator's role: `admin` may change whatever the console changes; `viewer` only
+/// reads, and never sees a secret. Checked here, once per console request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OperatorRole {
+    Admin,
+    Viewer,
+}
+
+impl OperatorRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OperatorRole::Admin => "admin",
+            OperatorRole::Viewer => "viewer",
+        }
+    }
+
+    /// What the operator's actions are checked against where they reuse an API handler.
+    pub fn grants(self) -> Grants {
+        match self {
+            OperatorRole::Admin => Grants { scopes: Scope::ALL.to_vec() },
+            OperatorRole::Viewer => Grants { scopes: vec![Scope::Tools] },
+        }
+    }
+
+    /// 403 unless the operator may make changes.
+    pub fn require_change(self, operator: &str) -> Result<()> {
+        match self {
+            OperatorRole::Admin => Ok(()),
+            OperatorRole::Viewer => Err(Error::new(
+                ErrorKind::Forbidden,
+                format!("operator {operator:?} is a viewer: only an admin may change anything"),
+            )),
+        }
+    }
+}
+
+impl FromStr for OperatorRole {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<OperatorRole> {
+        match s {
+            "admin" => Ok(OperatorRole::Admin),
+            "viewer" => Ok(OperatorRole::Viewer),
+            other => Err(Error::invalid_field("role", format!("role {other:?} is not one of admin, viewer"))),
+        }
+    }
+}
+
 /// The scopes one API client holds.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Grants {

@@ -86,6 +86,7 @@ pub fn router(state: SharedState) -> Router {
         .route("/connect/complete", get(links::completed))
         .route("/connect/{token}", get(links::open_link))
         .route("/oauth/callback", get(links::oauth_callback))
+        .merge(crate::console::router())
         .fallback(|| async { crate::api::ApiError(Error::not_found("no such endpoint")) })
         .layer(axum::middleware::from_fn(refuse_nul_in_uri))
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::api::observe::observe))

@@ -23,10 +23,10 @@ const MAX_NAME_CHARS: usize = 128;
 #[serde(deny_unknown_fields)]
 pub struct NewApiClient {
     #[serde(default)]
-    name: String,
+    pub(crate) name: String,
     /// Required: a client gets exactly what it is given (`tools`, `accounts`, `admin`,
     /// `credentials:read`), never more than its creator holds.
-    scopes: Option<Vec<String>>,
+    pub(crate) scopes: Option<Vec<String>>,
 }
 
 /// `skc_…` / `sks_…`: random, from the operating system's generator.

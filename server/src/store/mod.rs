@@ -32,6 +32,7 @@ pub mod libpq_env;
 pub mod mcp;
 mod mcp_oauth;
 mod mcp_sessions;
+mod operators;
 mod rate_limits;
 pub mod sealed;
 mod webhooks;
@@ -43,6 +44,7 @@ pub use auth_requests::{AuthRequest, AuthRequestStatus};
 pub use bookkeeping::{Bookkeeper, BookkeepingSettings};
 pub use executions::{ExecutionRecord, ExecutionStatus};
 pub use mcp_oauth::{AuthorizationCode, OAuthGrant, RefreshTokenUse};
+pub use operators::{ConsoleSession, Operator};
 pub use rate_limits::SlotAnswer;
 pub use webhooks::{DeliveryOutcome, StoredWebhookEndpoint, WebhookDelivery};
 

@@ -1,0 +1,238 @@
+//! Signing operators in and out, and who is signed in on a request.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use base64::Engine;
+use serde_json::json;
+
+use agentkit_core::{Error, ErrorKind, Result};
+
+use super::pages::{error_page, login_form};
+use crate::config::sha256_hex;
+use crate::permissions::OperatorRole;
+use crate::state::SharedState;
+use crate::store::ChangeRecords;
+
+/// The session cookie's name.
+const COOKIE: &str = "agentkit_console";
+/// How long a sign-in lasts.
+const SESSION_HOURS: i64 = 12;
+/// Longest operator name or password the sign-in form looks at.
+const MAX_FIELD_LEN: usize = 256;
+
+/// An argon2id hash (PHC string) of `password`, for `agentkit admin add-user`.
+pub fn hash_password(password: &str) -> Result<String> {
+    let salt = SaltString::encode_b64(&rand::random::<[u8; 16]>())
+        .map_err(|e| Error::new(ErrorKind::Server, format!("salt: {e}")))?;
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|hash| hash.to_string())
+        .map_err(|e| Error::new(ErrorKind::Server, format!("hashing the password: {e}")))
+}
+
+/// Whether `password` matches `hash`; off the async threads (argon2 is slow on purpose).
+async fn password_matches(password: String, hash: String) -> bool {
+    tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&hash)
+            .is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// A hash nobody's password matches, verified against for unknown names so that a wrong name
+/// takes as long as a wrong password.
+fn decoy_hash() -> &'static str {
+    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DECOY.get_or_init(|| {
+        let random = B64.encode(rand::random::<[u8; 24]>());
+        hash_password(&random).unwrap_or_default()
+    })
+}
+
+/// 32 random bytes, URL-safe: a session id or a CSRF token.
+fn random_token() -> String {
+    B64.encode(rand::random::<[u8; 32]>())
+}
+
+/// Constant-time equality of two tokens.
+fn tokens_equal(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|pair| {
+        let (name, value) = pair.trim().split_once('=')?;
+        (name == COOKIE && !value.is_empty()).then(|| value.to_string())
+    })
+}
+
+/// `Secure` unless the gateway is reached on loopback over plain HTTP (`agentkit dev`).
+fn cookie_attributes(state: &SharedState) -> &'static str {
+    let loopback = url::Url::parse(&state.public_url).is_ok_and(|url| {
+        url.scheme() == "http"
+            && match url.host() {
+                Some(url::Host::Domain(host)) => host == "localhost",
+                Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+                Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+                None => false,
+            }
+    });
+    if loopback {
+        "Path=/console; HttpOnly; SameSite=Strict"
+    } else {
+        "Path=/console; HttpOnly; SameSite=Strict; Secure"
+    }
+}
+
+/// The operator signed in on this request. Pages take it as an argument: without a live
+/// session the request is sent to the sign-in page.
+pub struct SignedIn {
+    pub operator: String,
+    pub role: OperatorRole,
+    /// The session's CSRF token (every form carries it).
+    pub csrf: String,
+    session_sha256: String,
+    /// The request came from another site (its `Origin` or `Sec-Fetch-Site` says so).
+    cross_site: bool,
+}
+
+impl SignedIn {
+    /// The one check of every change made through the console: from the gateway's own pages
+    /// (see [`SignedIn::check_form`]), by an operator allowed to change things.
+    pub fn authorize_change(&self, form: &HashMap<String, String>) -> Result<()> {
+        self.check_form(form)?;
+        self.role.require_change(&self.operator)
+    }
+
+    /// The request came from the console's own form: the same origin, the session's CSRF token.
+    pub fn check_form(&self, form: &HashMap<String, String>) -> Result<()> {
+        let token = form.get("csrf").map(String::as_str).unwrap_or("");
+        if self.cross_site || !tokens_equal(token, &self.csrf) {
+            return Err(Error::new(
+                ErrorKind::Forbidden,
+                "this change did not come from the console's own form (missing or wrong CSRF token): reload the page",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The operator as an API caller, for reusing the API's handlers.
+    pub fn caller(&self) -> crate::api::Caller {
+        crate::api::Caller { client_id: format!("console:{}", self.operator), grants: self.role.grants() }
+    }
+}
+
+/// Whether the request says it comes from another origin than the gateway's.
+fn cross_site(parts: &Parts, public_url: &str) -> bool {
+    if let Some(site) = parts.headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        if !matches!(site, "same-origin" | "none") {
+            return true;
+        }
+    }
+    match parts.headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        Some(origin) => {
+            let ours = url::Url::parse(public_url).map(|u| u.origin().ascii_serialization()).unwrap_or_default();
+            origin != ours
+        }
+        None => false,
+    }
+}
+
+impl FromRequestParts<SharedState> for SignedIn {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &SharedState) -> std::result::Result<SignedIn, Response> {
+        let to_sign_in = || Redirect::to("/console/login").into_response();
+        let Some(cookie) = session_cookie(&parts.headers) else { return Err(to_sign_in()) };
+        let session_sha256 = sha256_hex(&cookie);
+        let session = match state.store.console_session(&session_sha256).await {
+            Ok(Some(session)) => session,
+            Ok(None) => return Err(to_sign_in()),
+            Err(e) => return Err(error_page(&e)),
+        };
+        let role = OperatorRole::from_str(&session.role).map_err(|e| error_page(&e))?;
+        crate::telemetry::record_actor(&format!("console:{}", session.operator));
+        let cross_site = parts.method != Method::GET && cross_site(parts, &state.public_url);
+        Ok(SignedIn { operator: session.operator, role, csrf: session.csrf, session_sha256, cross_site })
+    }
+}
+
+pub async fn login_page() -> Response {
+    login_form(None, StatusCode::OK)
+}
+
+pub async fn login(
+    State(state): State<SharedState>,
+    peer: crate::throttle::Peer,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let source = crate::throttle::address_of(peer);
+    if let Err(wait) = state.failed_logins.check(source) {
+        let secs = crate::throttle::retry_after_secs(wait);
+        let text = format!("Too many failed sign-ins from this address. Try again in {secs} s.");
+        return crate::throttle::with_retry_after(login_form(Some(&text), StatusCode::TOO_MANY_REQUESTS), wait);
+    }
+    let field = |name: &str| form.get(name).map(String::as_str).unwrap_or("");
+    let (name, password) = (field("name").trim(), field("password"));
+    if name.is_empty() || password.is_empty() || name.len() > MAX_FIELD_LEN || password.len() > MAX_FIELD_LEN {
+        return login_form(Some("Enter your operator name and password."), StatusCode::BAD_REQUEST);
+    }
+    let operator = match state.store.operator(name).await {
+        Ok(operator) => operator,
+        Err(e) => return error_page(&e),
+    };
+    let hash = operator.as_ref().map_or_else(|| decoy_hash().to_string(), |o| o.password_hash.clone());
+    let matches = password_matches(password.to_string(), hash).await;
+    let Some(operator) = operator.filter(|_| matches) else {
+        state.failed_logins.count(source);
+        crate::telemetry::record_actor(&format!("console:{name}"));
+        let details = json!({"reason": "unknown operator or wrong password"});
+        crate::audit::record(&state.store, "console.sign_in_failed", name, crate::audit::REFUSED, details).await;
+        return login_form(Some("Unknown operator or wrong password."), StatusCode::UNAUTHORIZED);
+    };
+    let (session, csrf) = (random_token(), random_token());
+    let expires_at = chrono::Utc::now() + chrono::Duration::hours(SESSION_HOURS);
+    crate::telemetry::record_actor(&format!("console:{}", operator.name));
+    let row = crate::audit::change_row(
+        "console.signed_in",
+        &operator.name,
+        crate::audit::SUCCESS,
+        json!({"role": operator.role}),
+    );
+    let stored = state
+        .store
+        .insert_console_session(&sha256_hex(&session), &operator.name, &csrf, expires_at, &ChangeRecords::audited(row))
+        .await;
+    if let Err(e) = stored {
+        return error_page(&e);
+    }
+    let cookie = format!("{COOKIE}={session}; Max-Age={}; {}", SESSION_HOURS * 3600, cookie_attributes(&state));
+    ([(header::SET_COOKIE, cookie)], Redirect::to("/console/connections")).into_response()
+}
+
+pub async fn logout(
+    State(state): State<SharedState>,
+    signed_in: SignedIn,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    // Any operator may sign out, but only from the console's own form.
+    if let Err(e) = signed_in.check_form(&form) {
+        return error_page(&e);
+    }
+    let row = crate::audit::change_row("console.signed_out", &signed_in.operator, crate::audit::SUCCESS, json!({}));
+    if let Err(e) = state.store.delete_console_session(&signed_in.session_sha256, &ChangeRecords::audited(row)).await {
+        return error_page(&e);
+    }
+    let cookie = format!("{COOKIE}=; Max-Age=0; {}", cookie_attributes(&state));
+    ([(header::SET_COOKIE, cookie)], Redirect::to("/console/login")).into_response()
+}

@@ -1,0 +1,119 @@
+//! Console operators and their signed-in sessions. Passwords are kept as argon2id hashes; a
+//! session's cookie value only as its SHA-256, so a copy of the database signs nobody in.
+
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+
+use agentkit_core::Result;
+
+use super::{ts, ChangeRecords, Store};
+
+/// A console operator as stored.
+#[derive(Debug, Clone)]
+pub struct Operator {
+    pub name: String,
+    /// `admin` or `viewer`.
+    pub role: String,
+    pub password_hash: String,
+}
+
+/// A signed-in session, found by its cookie.
+#[derive(Debug, Clone)]
+pub struct ConsoleSession {
+    pub operator: String,
+    pub role: String,
+    /// The token every change made in this session must carry.
+    pub csrf: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl Store {
+    /// Adds an operator, or replaces one's role and password (ending its sessions), with what
+    /// reports it, in one transaction.
+    pub async fn put_operator(&self, operator: &Operator, records: &ChangeRecords) -> Result<()> {
+        let mut tx = self.begin_change().await?;
+        sqlx::query("DELETE FROM console_sessions WHERE operator = $1")
+            .bind(&operator.name)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| self.db_error(e))?;
+        sqlx::query("DELETE FROM operators WHERE name = $1")
+            .bind(&operator.name)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| self.db_error(e))?;
+        sqlx::query("INSERT INTO operators (name, role, password_hash, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(&operator.name)
+            .bind(&operator.role)
+            .bind(&operator.password_hash)
+            .bind(Utc::now().to_rfc3339())
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| self.db_error(e))?;
+        self.commit_change(tx, records).await
+    }
+
+    pub async fn operator(&self, name: &str) -> Result<Option<Operator>> {
+        let row = sqlx::query("SELECT name, role, password_hash FROM operators WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| self.db_error(e))?;
+        Ok(row.map(|r| Operator { name: r.get("name"), role: r.get("role"), password_hash: r.get("password_hash") }))
+    }
+
+    /// Starts a session for `operator`, with what reports the sign-in.
+    pub async fn insert_console_session(
+        &self,
+        id_sha256: &str,
+        operator: &str,
+        csrf: &str,
+        expires_at: DateTime<Utc>,
+        records: &ChangeRecords,
+    ) -> Result<()> {
+        let mut tx = self.begin_change().await?;
+        sqlx::query(
+            "INSERT INTO console_sessions (id_sha256, operator, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(id_sha256)
+        .bind(operator)
+        .bind(csrf)
+        .bind(Utc::now().to_rfc3339())
+        .bind(expires_at.to_rfc3339())
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| self.db_error(e))?;
+        self.commit_change(tx, records).await
+    }
+
+    /// The live session whose cookie hashes to `id_sha256`, with its operator's current role.
+    pub async fn console_session(&self, id_sha256: &str) -> Result<Option<ConsoleSession>> {
+        let row = sqlx::query(
+            "SELECT s.operator, s.csrf, s.expires_at, o.role FROM console_sessions s \
+             JOIN operators o ON o.name = s.operator WHERE s.id_sha256 = $1",
+        )
+        .bind(id_sha256)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(|e| self.db_error(e))?;
+        let Some(row) = row else { return Ok(None) };
+        let session = ConsoleSession {
+            operator: row.get("operator"),
+            role: row.get("role"),
+            csrf: row.get("csrf"),
+            expires_at: ts(row.get("expires_at")).unwrap_or_else(Utc::now),
+        };
+        Ok((session.expires_at > Utc::now()).then_some(session))
+    }
+
+    /// Ends a session (sign-out), with what reports it.
+    pub async fn delete_console_session(&self, id_sha256: &str, records: &ChangeRecords) -> Result<()> {
+        let mut tx = self.begin_change().await?;
+        let done = sqlx::query("DELETE FROM console_sessions WHERE id_sha256 = $1")
+            .bind(id_sha256)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| self.db_error(e))?;
+        self.commit_change(tx, records.when(done.rows_affected() > 0)).await
+    }
+}

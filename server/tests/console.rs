@@ -1,0 +1,263 @@
+//! Issue 23 §2: the console — operators sign in (argon2id), sessions are HttpOnly/SameSite
+//! cookies, every change needs the session's CSRF token, the gateway's origin and the admin
+//! role, pages carry a strict Content-Security-Policy, secrets are shown once and never listed,
+//! and every change is audited with the operator as the actor. Driven over HTTP as a browser
+//! would (cookies kept, redirects not followed).
+
+use reqwest::header::{CONTENT_SECURITY_POLICY, LOCATION, SET_COOKIE, X_FRAME_OPTIONS};
+use serde_json::Value;
+
+struct Console {
+    url: String,
+    state: agentkit_server::state::SharedState,
+    _data_dir: DataDir,
+}
+
+struct DataDir(std::path::PathBuf);
+
+impl Drop for DataDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+const ADMIN_PASSWORD: &str = "correct horse battery staple";
+const VIEWER_PASSWORD: &str = "viewer password 1234";
+
+async fn console() -> Console {
+    let data_dir = std::env::temp_dir().join(format!("agentkit-console-{}", uuid::Uuid::new_v4().simple()));
+    let text = r#"
+[server]
+listen = "127.0.0.1:0"
+
+[[api_clients]]
+client_id = "admin"
+client_secret = "admin-secret-from-the-file"
+
+[[connections]]
+name = "salesforce"
+connector = "salesforce"
+client_id = "sf-client"
+client_secret = "sf-secret-from-the-file"
+"#;
+    let mut config = agentkit_server::Config::parse(text, "console.toml").unwrap();
+    config.server.data_dir = data_dir.clone();
+    let server = agentkit_server::start(config).await.unwrap();
+    for (name, role, password) in [("ops", "admin", ADMIN_PASSWORD), ("watcher", "viewer", VIEWER_PASSWORD)] {
+        let operator = agentkit_server::store::Operator {
+            name: name.into(),
+            role: role.into(),
+            password_hash: agentkit_server::console::hash_password(password).unwrap(),
+        };
+        let row = agentkit_server::audit::change_row_by("cli", "console.operator_set", name, Value::Null);
+        server.state.store.put_operator(&operator, &agentkit_server::store::ChangeRecords::audited(row)).await.unwrap();
+    }
+    Console { url: server.public_url.clone(), state: server.state.clone(), _data_dir: DataDir(data_dir) }
+}
+
+fn browser() -> reqwest::Client {
+    reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+/// The value of the first `name="csrf"` field on a page.
+fn csrf_of(page: &str) -> String {
+    let at = page.find(r#"name="csrf" value=""#).expect("the page has a CSRF field");
+    let rest = &page[at + r#"name="csrf" value=""#.len()..];
+    rest[..rest.find('"').unwrap()].to_string()
+}
+
+impl Console {
+    async fn sign_in(&self, name: &str, password: &str) -> (reqwest::Client, reqwest::Response) {
+        let browser = browser();
+        let resp = browser
+            .post(format!("{}/console/login", self.url))
+            .form(&[("name", name), ("password", password)])
+            .send()
+            .await
+            .unwrap();
+        (browser, resp)
+    }
+
+    async fn get(&self, browser: &reqwest::Client, path: &str) -> (u16, String) {
+        let resp = browser.get(format!("{}{path}", self.url)).send().await.unwrap();
+        (resp.status().as_u16(), resp.text().await.unwrap())
+    }
+
+    async fn post(&self, browser: &reqwest::Client, path: &str, form: &[(&str, &str)]) -> (u16, String) {
+        let resp = browser.post(format!("{}{path}", self.url)).form(form).send().await.unwrap();
+        (resp.status().as_u16(), resp.text().await.unwrap())
+    }
+
+    async fn audit_actions(&self, actor: &str) -> Vec<String> {
+        let filter = agentkit_server::store::AuditFilter { actor: Some(actor.into()), ..Default::default() };
+        let events = self.state.store.audit_events(&filter, 100).await.unwrap();
+        events.into_iter().map(|e| e.action).collect()
+    }
+}
+
+#[tokio::test]
+async fn an_operator_signs_in_and_every_page_is_locked_down() {
+    let console = console().await;
+    // Not signed in: every page sends to the sign-in page.
+    let resp = browser().get(format!("{}/console/connections", console.url)).send().await.unwrap();
+    assert_eq!(resp.status(), 303);
+    assert_eq!(resp.headers()[LOCATION], "/console/login");
+
+    // A wrong password: 401, audited, no cookie.
+    let (_, resp) = console.sign_in("ops", "not the password").await;
+    assert_eq!(resp.status(), 401);
+    assert!(resp.headers().get(SET_COOKIE).is_none());
+    assert!(resp.text().await.unwrap().contains("Unknown operator or wrong password"));
+    assert!(console.audit_actions("console:ops").await.contains(&"console.sign_in_failed".to_string()));
+
+    let (browser, resp) = console.sign_in("ops", ADMIN_PASSWORD).await;
+    assert_eq!(resp.status(), 303, "{:?}", resp.text().await);
+    let cookie = resp.headers()[SET_COOKIE].to_str().unwrap().to_string();
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/console"] {
+        assert!(cookie.contains(attribute), "{cookie}");
+    }
+    assert!(!cookie.contains("Secure"), "plain HTTP on loopback cannot carry a Secure cookie: {cookie}");
+
+    for (path, heading) in [
+        ("/console/connections", "Connections"),
+        ("/console/accounts", "Connected accounts"),
+        ("/console/executions", "Executions"),
+        ("/console/audit", "Audit trail"),
+        ("/console/api-credentials", "API credentials"),
+        ("/console/settings", "Settings"),
+    ] {
+        let resp = browser.get(format!("{}{path}", console.url)).send().await.unwrap();
+        assert_eq!(resp.status(), 200, "{path}");
+        let csp = resp.headers()[CONTENT_SECURITY_POLICY].to_str().unwrap().to_string();
+        assert!(csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe-inline"), "{path}: {csp}");
+        assert_eq!(resp.headers()[X_FRAME_OPTIONS], "DENY");
+        let page = resp.text().await.unwrap();
+        assert!(page.contains(&format!("<h1>{heading}</h1>")), "{path}");
+        for secret in ["admin-secret-from-the-file", "sf-secret-from-the-file"] {
+            assert!(!page.contains(secret), "{path} shows a secret");
+        }
+        assert!(!page.contains("<script"), "{path} carries no script");
+    }
+    let (_, settings) = console.get(&browser, "/console/settings").await;
+    assert!(settings.contains("client_secret"), "the settings page shows the config (redacted)");
+
+    // Signing out ends the session: the old cookie no longer opens a page.
+    let (_, page) = console.get(&browser, "/console/connections").await;
+    let (status, _) = console.post(&browser, "/console/logout", &[("csrf", &csrf_of(&page))]).await;
+    assert_eq!(status, 303);
+    let stale = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let session = cookie.split(';').next().unwrap().to_string();
+    let resp =
+        stale.get(format!("{}/console/connections", console.url)).header("cookie", session).send().await.unwrap();
+    assert_eq!(resp.status(), 303, "a signed-out session is dead");
+}
+
+#[tokio::test]
+async fn an_admin_creates_an_api_client_and_a_connection_through_the_console() {
+    let console = console().await;
+    let (browser, _) = console.sign_in("ops", ADMIN_PASSWORD).await;
+    let (_, page) = console.get(&browser, "/console/api-credentials").await;
+    let csrf = csrf_of(&page);
+    let (status, page) = console
+        .post(
+            &browser,
+            "/console/api-credentials",
+            &[("csrf", &csrf), ("name", "quickstart"), ("scope:tools", "on"), ("scope:accounts", "on")],
+        )
+        .await;
+    assert_eq!(status, 200, "{page}");
+    let field = |id: &str| {
+        let at = page.find(&format!(r#"id="{id}">"#)).unwrap_or_else(|| panic!("{id} on the page"));
+        let rest = &page[at + id.len() + 6..];
+        rest[..rest.find('<').unwrap()].to_string()
+    };
+    let (client_id, secret) = (field("new-client-id"), field("new-client-secret"));
+    assert!(client_id.starts_with("skc_") && secret.starts_with("sks_"), "{client_id} {secret}");
+    // The new client signs in at once; the secret is never shown again.
+    let token = reqwest::Client::new()
+        .post(format!("{}/oauth/token", console.url))
+        .form(&[("grant_type", "client_credentials"), ("client_id", &client_id), ("client_secret", &secret)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(token.status(), 200);
+    let (_, listed) = console.get(&browser, "/console/api-credentials").await;
+    assert!(listed.contains(&client_id) && !listed.contains(&secret));
+
+    // A Gmail connection, its secret sealed and never shown.
+    let (status, page) = console
+        .post(
+            &browser,
+            "/console/connections",
+            &[
+                ("csrf", &csrf),
+                ("connector", "gmail"),
+                ("name", "gmail"),
+                ("client_id", "gmail-app"),
+                ("client_secret", "gmail-app-secret"),
+                ("scopes", "https://www.googleapis.com/auth/gmail.readonly"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Connection gmail created."), "{page}");
+    assert!(!page.contains("gmail-app-secret"));
+    assert!(console.state.registry().connections.contains_key("gmail"), "the connection serves at once");
+
+    // Revoking needs the confirmation box.
+    let revoke = format!("/console/api-credentials/{client_id}/revoke");
+    let (status, _) = console.post(&browser, &revoke, &[("csrf", &csrf)]).await;
+    assert_eq!(status, 400, "not confirmed");
+    let (status, page) = console.post(&browser, &revoke, &[("csrf", &csrf), ("confirm", "yes")]).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(!page.contains(&format!("<code>{client_id}</code>")), "revoked clients are gone from the list");
+
+    let actions = console.audit_actions("console:ops").await;
+    for action in ["console.signed_in", "api_client.created", "connection.created", "api_client.revoked"] {
+        assert!(actions.contains(&action.to_string()), "{action} audited as the operator: {actions:?}");
+    }
+}
+
+#[tokio::test]
+async fn changes_without_the_token_from_elsewhere_or_by_a_viewer_are_refused() {
+    let console = console().await;
+    let (admin, _) = console.sign_in("ops", ADMIN_PASSWORD).await;
+    let create = [("name", "x"), ("scope:tools", "on")];
+    let (status, page) = console.post(&admin, "/console/api-credentials", &create).await;
+    assert_eq!(status, 403, "no CSRF token");
+    assert!(page.contains("CSRF"), "{page}");
+    let (_, page) = console.get(&admin, "/console/api-credentials").await;
+    let csrf = csrf_of(&page);
+    let (status, _) = console
+        .post(&admin, "/console/api-credentials", &[("csrf", "forged"), ("name", "x"), ("scope:tools", "on")])
+        .await;
+    assert_eq!(status, 403, "a wrong CSRF token");
+    let cross_site = admin
+        .post(format!("{}/console/api-credentials", console.url))
+        .header("origin", "https://attacker.example")
+        .form(&[("csrf", csrf.as_str()), ("name", "x"), ("scope:tools", "on")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross_site.status(), 403, "another origin, even with the token");
+
+    // A viewer reads but changes nothing and is offered no change.
+    let (viewer, resp) = console.sign_in("watcher", VIEWER_PASSWORD).await;
+    assert_eq!(resp.status(), 303);
+    let (status, page) = console.get(&viewer, "/console/api-credentials").await;
+    assert_eq!(status, 200);
+    assert!(!page.contains("Create API client") && !page.contains("Revoke"), "no change offered to a viewer");
+    let csrf = csrf_of(&page);
+    let (status, page) = console
+        .post(&viewer, "/console/api-credentials", &[("csrf", &csrf), ("name", "x"), ("scope:tools", "on")])
+        .await;
+    assert_eq!(status, 403);
+    assert!(page.contains("viewer"), "{page}");
+    let (status, _) = console
+        .post(&viewer, "/console/connections", &[("csrf", &csrf), ("connector", "gmail"), ("name", "gmail2")])
+        .await;
+    assert_eq!(status, 403);
+    assert!(!console.state.registry().connections.contains_key("gmail2"));
+    let stored = console.state.store.api_clients().await.unwrap();
+    assert!(stored.is_empty(), "nothing was created: {stored:?}");
+}

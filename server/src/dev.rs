@@ -21,6 +21,8 @@ pub struct DevEnvironment {
     pub sandbox_url: String,
     pub client_id: String,
     pub client_secret: String,
+    /// A one-time link that signs the local operator in to the console as `admin`.
+    pub console_url: String,
 }
 
 impl DevEnvironment {
@@ -33,6 +35,7 @@ impl DevEnvironment {
             ("SCALEKIT_CLIENT_SECRET", self.client_secret.as_str()),
             ("GMAIL_CONNECTION_NAME", "gmail"),
             ("AGENTKIT_METRICS_URL", metrics_url.as_str()),
+            ("AGENTKIT_CONSOLE_URL", self.console_url.as_str()),
             ("AGENTKIT_SANDBOX_URL", self.sandbox_url.as_str()),
         ]
         .iter()
@@ -116,5 +119,24 @@ pub async fn start(opts: DevOptions) -> Result<DevEnvironment> {
         ..Config::default()
     };
     let gateway = crate::start(config).await?;
-    Ok(DevEnvironment { gateway, sandbox_url, client_id, client_secret })
+    let console_url = console_operator(&gateway.state).await?;
+    Ok(DevEnvironment { gateway, sandbox_url, client_id, client_secret, console_url })
+}
+
+/// The local operator, `dev` (admin), whose password nobody knows: it signs in through the
+/// one-time link this returns, a new one each start.
+async fn console_operator(state: &crate::state::SharedState) -> Result<String> {
+    const OPERATOR: &str = "dev";
+    if state.store.operator(OPERATOR).await?.is_none() {
+        let unknowable = format!("{:x}{:x}", rand::random::<u128>(), rand::random::<u128>());
+        let operator = crate::store::Operator {
+            name: OPERATOR.into(),
+            role: crate::permissions::OperatorRole::Admin.as_str().into(),
+            password_hash: crate::console::hash_password(&unknowable)?,
+        };
+        let row =
+            crate::audit::change_row_by("dev", "console.operator_set", OPERATOR, serde_json::json!({"role": "admin"}));
+        state.store.put_operator(&operator, &crate::store::ChangeRecords::audited(row)).await?;
+    }
+    crate::console::sign_in_link(state, OPERATOR).await
 }

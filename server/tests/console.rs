@@ -261,3 +261,18 @@ async fn changes_without_the_token_from_elsewhere_or_by_a_viewer_are_refused() {
     let stored = console.state.store.api_clients().await.unwrap();
     assert!(stored.is_empty(), "nothing was created: {stored:?}");
 }
+
+/// `agentkit dev`'s console link signs its operator in once; a second use is refused.
+#[tokio::test]
+async fn a_one_time_sign_in_link_works_once() {
+    let console = console().await;
+    let link = agentkit_server::console::sign_in_link(&console.state, "ops").await.unwrap();
+    let first = browser().get(&link).send().await.unwrap();
+    assert_eq!(first.status(), 303);
+    assert!(first.headers()[SET_COOKIE].to_str().unwrap().starts_with("agentkit_console="));
+    let again = browser().get(&link).send().await.unwrap();
+    assert_eq!(again.status(), 401);
+    assert!(again.headers().get(SET_COOKIE).is_none());
+    let forged = browser().get(format!("{}/console/login/once/forged", console.url)).send().await.unwrap();
+    assert_eq!(forged.status(), 401);
+}

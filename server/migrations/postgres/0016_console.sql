@@ -15,3 +15,10 @@ CREATE TABLE console_sessions (
     expires_at TEXT NOT NULL
 );
 CREATE INDEX console_sessions_operator ON console_sessions (operator);
+-- One-time sign-in links (`agentkit dev` prints one as AGENTKIT_CONSOLE_URL): only a SHA-256
+-- of the link's token is kept, and the first use deletes it.
+CREATE TABLE console_tickets (
+    token_sha256 TEXT PRIMARY KEY,
+    operator     TEXT NOT NULL REFERENCES operators(name) ON DELETE CASCADE,
+    expires_at   TEXT NOT NULL
+);

@@ -18,13 +18,14 @@ use axum::Router;
 
 use crate::state::SharedState;
 
-pub use session::{hash_password, SignedIn};
+pub use session::{hash_password, sign_in_link, SignedIn};
 
 /// The console's routes, with its security headers.
 pub fn router() -> Router<SharedState> {
     Router::new()
         .route("/console", get(pages::home))
         .route("/console/login", get(session::login_page).post(session::login))
+        .route("/console/login/once/{token}", get(session::login_once))
         .route("/console/logout", post(session::logout))
         .route("/console/connections", get(pages::connections).post(pages::create_connection))
         .route("/console/accounts", get(pages::accounts))
@@ -35,10 +36,11 @@ pub fn router() -> Router<SharedState> {
         .route("/console/api-credentials/{client_id}/revoke", post(pages::revoke_api_client))
         .route("/console/settings", get(pages::settings))
         .route("/console/assets/console.css", get(stylesheet))
+        .route("/console/assets/icon.svg", get(icon))
         .layer(axum::middleware::map_response(security_headers))
 }
 
-/// No inline script or style, no framing, no referrer, nothing cached.
+/// No inline script or style, no framing, no referrer to other sites, nothing cached.
 const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; \
      frame-ancestors 'none'; base-uri 'none'";
 
@@ -47,9 +49,17 @@ async fn security_headers(mut response: axum::response::Response) -> axum::respo
     headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY));
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    // Not `no-referrer`: under it a browser sends `Origin: null` with the console's own forms,
+    // which the same-origin check must refuse.
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
+}
+
+async fn icon() -> impl axum::response::IntoResponse {
+    const ICON: &str = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 16 16\">\
+        <rect width=\"16\" height=\"16\" rx=\"3\" fill=\"#0b4f9c\"/></svg>";
+    ([(header::CONTENT_TYPE, "image/svg+xml")], ICON)
 }
 
 async fn stylesheet() -> impl axum::response::IntoResponse {

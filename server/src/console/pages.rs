@@ -39,6 +39,7 @@ fn document(title: &str, body: Markup) -> Markup {
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · AgentKit console" }
                 link rel="stylesheet" href="/console/assets/console.css";
+                link rel="icon" href="/console/assets/icon.svg" type="image/svg+xml";
             }
             body { (body) }
         }
@@ -238,7 +239,7 @@ async fn connections_page(state: &SharedState, signed_in: &SignedIn, q: &str, sh
                         @for (slug, name) in &connectors { option value=(slug) { (name) " (" (slug) ")" } }
                     }
                     label for="conn-name" { "Connection name" }
-                    input id="conn-name" name="name" required pattern="[a-z0-9][a-z0-9_-]*" maxlength="64";
+                    input id="conn-name" name="name" required pattern="[a-z0-9][a-z0-9_\\-]*" maxlength="64";
                     label for="client-id" { "Client ID" }
                     input id="client-id" name="client_id" autocomplete="off";
                     label for="client-secret" { "Client secret" }
@@ -529,7 +530,7 @@ async fn api_credentials_page(
                                 @if admin && c["source"] == json!("api") {
                                     form method="post" action=(format!("/console/api-credentials/{id}/rotate")) class="inline" {
                                         (csrf_field(signed_in))
-                                        button type="submit" aria-label=(format!("Rotate the secret of {id}")) { "Rotate secret" }
+                                        button type="submit" aria-label=(format!("Rotate secret of {id}")) { "Rotate secret" }
                                     }
                                     form method="post" action=(format!("/console/api-credentials/{id}/revoke")) class="inline" {
                                         (csrf_field(signed_in))

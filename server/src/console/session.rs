@@ -200,15 +200,16 @@ pub async fn login(
         crate::audit::record(&state.store, "console.sign_in_failed", name, crate::audit::REFUSED, details).await;
         return login_form(Some("Unknown operator or wrong password."), StatusCode::UNAUTHORIZED);
     };
+    start_session(&state, &operator, "password").await
+}
+
+/// Signs `operator` in: a new session, its cookie, and on to the console.
+async fn start_session(state: &SharedState, operator: &crate::store::Operator, how: &str) -> Response {
     let (session, csrf) = (random_token(), random_token());
     let expires_at = chrono::Utc::now() + chrono::Duration::hours(SESSION_HOURS);
     crate::telemetry::record_actor(&format!("console:{}", operator.name));
-    let row = crate::audit::change_row(
-        "console.signed_in",
-        &operator.name,
-        crate::audit::SUCCESS,
-        json!({"role": operator.role}),
-    );
+    let details = json!({"role": operator.role, "with": how});
+    let row = crate::audit::change_row("console.signed_in", &operator.name, crate::audit::SUCCESS, details);
     let stored = state
         .store
         .insert_console_session(&sha256_hex(&session), &operator.name, &csrf, expires_at, &ChangeRecords::audited(row))
@@ -216,8 +217,36 @@ pub async fn login(
     if let Err(e) = stored {
         return error_page(&e);
     }
-    let cookie = format!("{COOKIE}={session}; Max-Age={}; {}", SESSION_HOURS * 3600, cookie_attributes(&state));
+    let cookie = format!("{COOKIE}={session}; Max-Age={}; {}", SESSION_HOURS * 3600, cookie_attributes(state));
     ([(header::SET_COOKIE, cookie)], Redirect::to("/console/connections")).into_response()
+}
+
+/// How long a one-time sign-in link stays usable.
+const TICKET_HOURS: i64 = 24;
+
+/// A one-time sign-in link for `operator` (`agentkit dev` prints one): `/console/login/once/…`.
+pub async fn sign_in_link(state: &SharedState, operator: &str) -> Result<String> {
+    let token = random_token();
+    let expires_at = chrono::Utc::now() + chrono::Duration::hours(TICKET_HOURS);
+    state.store.insert_console_ticket(&sha256_hex(&token), operator, expires_at).await?;
+    Ok(format!("{}/console/login/once/{token}", state.public_url))
+}
+
+/// Follows a one-time sign-in link: signed in the first time, refused after.
+pub async fn login_once(
+    State(state): State<SharedState>,
+    axum::extract::Path(token): axum::extract::Path<String>,
+) -> Response {
+    let operator = match state.store.take_console_ticket(&sha256_hex(&token)).await {
+        Ok(Some(name)) => state.store.operator(&name).await,
+        Ok(None) => Ok(None),
+        Err(e) => Err(e),
+    };
+    match operator {
+        Ok(Some(operator)) => start_session(&state, &operator, "one-time link").await,
+        Ok(None) => login_form(Some("This sign-in link was used already or has expired."), StatusCode::UNAUTHORIZED),
+        Err(e) => error_page(&e),
+    }
 }
 
 pub async fn logout(

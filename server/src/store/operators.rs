@@ -116,4 +116,42 @@ impl Store {
             .map_err(|e| self.db_error(e))?;
         self.commit_change(tx, records.when(done.rows_affected() > 0)).await
     }
+
+    /// Stores a one-time sign-in link's token (its SHA-256) for `operator`.
+    pub async fn insert_console_ticket(
+        &self,
+        token_sha256: &str,
+        operator: &str,
+        expires_at: DateTime<Utc>,
+    ) -> Result<()> {
+        sqlx::query("INSERT INTO console_tickets (token_sha256, operator, expires_at) VALUES ($1, $2, $3)")
+            .bind(token_sha256)
+            .bind(operator)
+            .bind(expires_at.to_rfc3339())
+            .execute(&self.writer)
+            .await
+            .map_err(|e| self.db_error(e))?;
+        Ok(())
+    }
+
+    /// Uses a one-time sign-in link: its operator, once (the row goes in the same transaction
+    /// that reads it, so two uses at once sign in one of them), and only before it expires.
+    pub async fn take_console_ticket(&self, token_sha256: &str) -> Result<Option<String>> {
+        let mut tx = self.begin_change().await?;
+        let row = sqlx::query("SELECT operator, expires_at FROM console_tickets WHERE token_sha256 = $1")
+            .bind(token_sha256)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(|e| self.db_error(e))?;
+        let taken = sqlx::query("DELETE FROM console_tickets WHERE token_sha256 = $1")
+            .bind(token_sha256)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| self.db_error(e))?;
+        tx.commit().await.map_err(|e| self.db_error(e))?;
+        Ok(row.filter(|_| taken.rows_affected() == 1).and_then(|r| {
+            let live = ts(r.get("expires_at")).is_some_and(|at| at > Utc::now());
+            live.then(|| r.get("operator"))
+        }))
+    }
 }

@@ -121,6 +121,8 @@ async fn an_operator_signs_in_and_every_page_is_locked_down() {
     for (path, heading) in [
         ("/console/connections", "Connections"),
         ("/console/accounts", "Connected accounts"),
+        ("/console/tools", "Tools"),
+        ("/console/tools/gmail_fetch_mails", "gmail_fetch_mails"),
         ("/console/executions", "Executions"),
         ("/console/audit", "Audit trail"),
         ("/console/api-credentials", "API credentials"),

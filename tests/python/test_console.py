@@ -19,7 +19,7 @@ from gateway import ROOT, DevGateway
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-PAGES = ["Connections", "Connected accounts", "Executions", "Audit trail", "API credentials", "Settings"]
+PAGES = ["Connections", "Connected accounts", "Tools", "Executions", "Audit trail", "API credentials", "Settings"]
 
 
 @pytest.fixture()
@@ -70,7 +70,8 @@ def test_first_steps_through_the_console_then_the_quickstart(gateway):
         # bypasses the policy, signed in with the same session.
         checker = browser.new_context(bypass_csp=True, storage_state=context.storage_state())
         audit = checker.new_page()
-        for path in ["connections", "accounts", "executions", "audit", "api-credentials", "settings"]:
+        for path in ["connections", "accounts", "tools", "tools?connector=gmail", "tools/gmail_fetch_mails", "executions",
+                     "audit", "api-credentials", "settings"]:
             audit.goto(f"{env_url}/console/{path}")
             audit.add_script_tag(path=str(AXE))
             violations = audit.evaluate("async () => (await axe.run()).violations"
@@ -82,13 +83,27 @@ def test_first_steps_through_the_console_then_the_quickstart(gateway):
         audit.goto(f"{env_url}/console/login")
         audit.add_script_tag(path=str(AXE))
         assert audit.evaluate("async () => (await axe.run()).violations.filter(v => v.impact === 'critical').length") == 0
-        browser.close()
 
-    # The quickstart, unchanged, with exactly the values the console showed.
-    env = {**os.environ, **gateway.env, "SCALEKIT_ENV_URL": env_url, "SCALEKIT_CLIENT_ID": client_id,
-           "SCALEKIT_CLIENT_SECRET": client_secret}
-    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "demo_driver.py"), sys.executable,
-                           str(ROOT / "examples" / "python" / "quickstart.py")],
-                          env=env, capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "Q3 roadmap review moved to Thursday" in proc.stdout, proc.stdout
+        # The quickstart, unchanged, with exactly the values the console showed.
+        env = {**os.environ, **gateway.env, "SCALEKIT_ENV_URL": env_url, "SCALEKIT_CLIENT_ID": client_id,
+               "SCALEKIT_CLIENT_SECRET": client_secret}
+        proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "demo_driver.py"), sys.executable,
+                               str(ROOT / "examples" / "python" / "quickstart.py")],
+                              env=env, capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert "Q3 roadmap review moved to Thursday" in proc.stdout, proc.stdout
+
+        # Tools → Try it as the account the quickstart connected.
+        page.get_by_role("link", name="Tools", exact=True).click()
+        page.get_by_label("Connector", exact=True).select_option("gmail")
+        page.get_by_role("button", name="Show tools").click()
+        page.get_by_role("link", name="gmail_list_labels", exact=True).click()
+        page.get_by_label("Run as the connected account of identifier").fill("user_123")
+        page.get_by_role("button", name="Run tool").click()
+        playwright.expect(page.get_by_role("status")).to_have_text("The tool ran.")
+        playwright.expect(page.locator("#tool-result")).to_contain_text("INBOX")
+        assert page.locator("#request-id").inner_text().strip(), "the request id is shown"
+        assert page.locator("#execution-id").inner_text().strip(), "the execution id is shown"
+        playwright.expect(page.get_by_role("heading", name="Execution record")).to_be_visible()
+        assert not problems, problems
+        browser.close()

@@ -11,6 +11,7 @@
 
 mod pages;
 mod session;
+mod tools;
 
 use axum::http::{header, HeaderValue};
 use axum::routing::{get, post};
@@ -29,6 +30,8 @@ pub fn router() -> Router<SharedState> {
         .route("/console/logout", post(session::logout))
         .route("/console/connections", get(pages::connections).post(pages::create_connection))
         .route("/console/accounts", get(pages::accounts))
+        .route("/console/tools", get(tools::tools))
+        .route("/console/tools/{name}", get(tools::tool).post(tools::try_tool))
         .route("/console/executions", get(pages::executions))
         .route("/console/audit", get(pages::audit))
         .route("/console/api-credentials", get(pages::api_credentials).post(pages::create_api_client))

@@ -21,9 +21,10 @@ use crate::store::{AccountFilter, AccountPage, AuditFilter};
 const PAGE_ROWS: u32 = 50;
 
 /// The pages in the navigation, in order: (path, name).
-const NAV: [(&str, &str); 6] = [
+const NAV: [(&str, &str); 7] = [
     ("/console/connections", "Connections"),
     ("/console/accounts", "Connected accounts"),
+    ("/console/tools", "Tools"),
     ("/console/executions", "Executions"),
     ("/console/audit", "Audit trail"),
     ("/console/api-credentials", "API credentials"),
@@ -47,7 +48,7 @@ fn document(title: &str, body: Markup) -> Markup {
 }
 
 /// A signed-in page: the navigation, the operator, and `content` under an `h1` of `title`.
-fn page(signed_in: &SignedIn, current: &str, title: &str, content: Markup) -> Response {
+pub(super) fn page(signed_in: &SignedIn, current: &str, title: &str, content: Markup) -> Response {
     let body = html! {
         header class="top" {
             a class="brand" href="/console/connections" { "AgentKit" }
@@ -112,12 +113,12 @@ pub fn login_form(problem: Option<&str>, status: StatusCode) -> Response {
 }
 
 /// A message shown above a page's content after a change.
-enum Notice<'a> {
+pub(super) enum Notice<'a> {
     Done(&'a str),
     Problem(&'a str),
 }
 
-fn notice(notice: Option<Notice>) -> Markup {
+pub(super) fn notice(notice: Option<Notice>) -> Markup {
     html! {
         @match notice {
             Some(Notice::Done(text)) => p class="done" role="status" { (text) },
@@ -127,11 +128,11 @@ fn notice(notice: Option<Notice>) -> Markup {
     }
 }
 
-fn csrf_field(signed_in: &SignedIn) -> Markup {
+pub(super) fn csrf_field(signed_in: &SignedIn) -> Markup {
     html! { input type="hidden" name="csrf" value=(signed_in.csrf); }
 }
 
-fn text(value: &Value) -> String {
+pub(super) fn text(value: &Value) -> String {
     match value {
         Value::Null => String::new(),
         Value::String(s) => s.clone(),

@@ -125,6 +125,8 @@ async fn an_operator_signs_in_and_every_page_is_locked_down() {
         ("/console/tools/gmail_fetch_mails", "gmail_fetch_mails"),
         ("/console/executions", "Executions"),
         ("/console/audit", "Audit trail"),
+        ("/console/webhooks", "Webhooks"),
+        ("/console/mcp", "MCP"),
         ("/console/api-credentials", "API credentials"),
         ("/console/settings", "Settings"),
     ] {
@@ -277,4 +279,45 @@ async fn a_one_time_sign_in_link_works_once() {
     assert!(again.headers().get(SET_COOKIE).is_none());
     let forged = browser().get(format!("{}/console/login/once/forged", console.url)).send().await.unwrap();
     assert_eq!(forged.status(), 401);
+}
+
+/// An MCP instance's URL carries its key: the MCP page shows it to an admin, never to a viewer.
+#[tokio::test]
+async fn a_viewer_never_sees_an_mcp_instance_url() {
+    let console = console().await;
+    let api = reqwest::Client::new();
+    let token: Value = api
+        .post(format!("{}/oauth/token", console.url))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", "admin"),
+            ("client_secret", "admin-secret-from-the-file"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let bearer = token["access_token"].as_str().unwrap().to_string();
+    let post =
+        |path: &str, body: Value| api.post(format!("{}{path}", console.url)).bearer_auth(&bearer).json(&body).send();
+    let config = serde_json::json!({"name": "crm", "connection_tool_mappings": [{"connection_name": "salesforce", "tools": []}]});
+    assert_eq!(post("/api/v1/mcp/configs", config).await.unwrap().status(), 201);
+    let instance = post("/api/v1/mcp/instances", serde_json::json!({"config_name": "crm", "user_identifier": "alice"}))
+        .await
+        .unwrap();
+    assert!(instance.status().is_success(), "{}", instance.status());
+    let instance: Value = instance.json().await.unwrap();
+    let url = instance["instance"]["url"].as_str().or(instance["url"].as_str()).unwrap().to_string();
+    assert!(url.contains("/mcp/v1/"), "{instance}");
+
+    let (admin, _) = console.sign_in("ops", ADMIN_PASSWORD).await;
+    let (status, page) = console.get(&admin, "/console/mcp").await;
+    assert_eq!(status, 200);
+    assert!(page.contains(&url), "the admin sees the URL to copy");
+    let (viewer, _) = console.sign_in("watcher", VIEWER_PASSWORD).await;
+    let (status, page) = console.get(&viewer, "/console/mcp").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("alice") && !page.contains(&url), "the viewer sees the instance, not its URL");
 }

@@ -19,7 +19,8 @@ from gateway import ROOT, DevGateway
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-PAGES = ["Connections", "Connected accounts", "Tools", "Executions", "Audit trail", "API credentials", "Settings"]
+PAGES = ["Connections", "Connected accounts", "Tools", "Executions", "Audit trail", "Webhooks", "MCP", "API credentials",
+         "Settings"]
 
 
 @pytest.fixture()
@@ -71,7 +72,7 @@ def test_first_steps_through_the_console_then_the_quickstart(gateway):
         checker = browser.new_context(bypass_csp=True, storage_state=context.storage_state())
         audit = checker.new_page()
         for path in ["connections", "accounts", "tools", "tools?connector=gmail", "tools/gmail_fetch_mails", "executions",
-                     "audit", "api-credentials", "settings"]:
+                     "audit", "webhooks", "mcp", "api-credentials", "settings"]:
             audit.goto(f"{env_url}/console/{path}")
             audit.add_script_tag(path=str(AXE))
             violations = audit.evaluate("async () => (await axe.run()).violations"
@@ -105,5 +106,19 @@ def test_first_steps_through_the_console_then_the_quickstart(gateway):
         assert page.locator("#request-id").inner_text().strip(), "the request id is shown"
         assert page.locator("#execution-id").inner_text().strip(), "the execution id is shown"
         playwright.expect(page.get_by_role("heading", name="Execution record")).to_be_visible()
+
+        # Connected accounts: the user's executions, a new authorization link, and a confirmed delete.
+        page.get_by_role("link", name="Connected accounts", exact=True).click()
+        page.get_by_role("link", name="Executions").first.click()
+        playwright.expect(page.get_by_role("cell", name="gmail_list_labels").first).to_be_visible()
+        page.get_by_role("link", name="Connected accounts", exact=True).click()
+        page.get_by_role("button", name="Authorization link").first.click()
+        playwright.expect(page.locator("#authorization-link")).to_contain_text("/connect/")
+        page.get_by_role("link", name="Connected accounts", exact=True).click()
+        page.get_by_role("checkbox").first.check()
+        page.get_by_role("button", name="Delete").first.click()
+        playwright.expect(page.get_by_role("status")).to_contain_text("deleted")
+        page.get_by_role("link", name="Connected accounts", exact=True).click()
+        playwright.expect(page.get_by_text("No connected account yet")).to_be_visible()
         assert not problems, problems
         browser.close()

@@ -9,6 +9,7 @@
 //! reuse the API's handlers wherever one exists, so a page shows what the API shows (no
 //! secret), and a change runs the API's checks.
 
+mod operate;
 mod pages;
 mod session;
 mod tools;
@@ -30,6 +31,12 @@ pub fn router() -> Router<SharedState> {
         .route("/console/logout", post(session::logout))
         .route("/console/connections", get(pages::connections).post(pages::create_connection))
         .route("/console/accounts", get(pages::accounts))
+        .route("/console/accounts/{id}/link", post(operate::account_link))
+        .route("/console/accounts/{id}/delete", post(operate::delete_account))
+        .route("/console/webhooks", get(operate::webhooks))
+        .route("/console/webhooks/{id}", get(operate::webhook_deliveries))
+        .route("/console/webhooks/{endpoint}/deliveries/{delivery}/redeliver", post(operate::redeliver))
+        .route("/console/mcp", get(operate::mcp))
         .route("/console/tools", get(tools::tools))
         .route("/console/tools/{name}", get(tools::tool).post(tools::try_tool))
         .route("/console/executions", get(pages::executions))

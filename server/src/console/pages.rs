@@ -21,12 +21,14 @@ use crate::store::{AccountFilter, AccountPage, AuditFilter};
 const PAGE_ROWS: u32 = 50;
 
 /// The pages in the navigation, in order: (path, name).
-const NAV: [(&str, &str); 7] = [
+const NAV: [(&str, &str); 9] = [
     ("/console/connections", "Connections"),
     ("/console/accounts", "Connected accounts"),
     ("/console/tools", "Tools"),
     ("/console/executions", "Executions"),
     ("/console/audit", "Audit trail"),
+    ("/console/webhooks", "Webhooks"),
+    ("/console/mcp", "MCP"),
     ("/console/api-credentials", "API credentials"),
     ("/console/settings", "Settings"),
 ];
@@ -355,7 +357,7 @@ pub async fn accounts(
             }
         } @else {
             table {
-                thead { tr { th scope="col" { "Identifier" } th scope="col" { "Connection" } th scope="col" { "Status" } th scope="col" { "Last used" } th scope="col" { "ID" } } }
+                thead { tr { th scope="col" { "Identifier" } th scope="col" { "Connection" } th scope="col" { "Status" } th scope="col" { "Last used" } th scope="col" { "ID" } th scope="col" { "Actions" } } }
                 tbody {
                     @for a in &listed.accounts {
                         tr {
@@ -364,6 +366,23 @@ pub async fn accounts(
                             td { (a.status.as_str()) }
                             td { (a.last_used_at.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_else(|| "never".into())) }
                             td { code { (a.id) } }
+                            td {
+                                a href=(format!("/console/executions?identifier={}", url::form_urlencoded::byte_serialize(a.identifier.as_bytes()).collect::<String>())) { "Executions" }
+                                @if signed_in.role == crate::permissions::OperatorRole::Admin {
+                                    form method="post" action=(format!("/console/accounts/{}/link", a.id)) class="inline" {
+                                        (csrf_field(&signed_in))
+                                        button type="submit" aria-label=(format!("Authorization link for {}", a.id)) { "Authorization link" }
+                                    }
+                                    form method="post" action=(format!("/console/accounts/{}/delete", a.id)) class="inline" {
+                                        (csrf_field(&signed_in))
+                                        label class="confirm" {
+                                            input type="checkbox" name="confirm" value="yes" required;
+                                            " delete " (a.identifier) "'s account"
+                                        }
+                                        button type="submit" class="danger" aria-label=(format!("Delete {}", a.id)) { "Delete" }
+                                    }
+                                }
+                            }
                         }
                     }
                 }

@@ -1,0 +1,240 @@
+//! Pages that operate on what the gateway holds: a connected account's re-authorization link and
+//! deletion, webhook endpoints and their deliveries (redeliver), and MCP configs and instances.
+//! Each change goes through the API's handler for it.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, State};
+use axum::response::Response;
+use axum::Form;
+use maud::html;
+use serde_json::json;
+
+use agentkit_core::Error;
+
+use super::pages::{csrf_field, error_page, notice, page, text, Notice};
+use super::SignedIn;
+use crate::api::{ApiError, JsonBody};
+use crate::permissions::OperatorRole;
+use crate::state::SharedState;
+
+/// The account selector of the API's account calls, by id.
+fn by_id<T: serde::de::DeserializeOwned>(id: &str) -> Result<T, Error> {
+    serde_json::from_value(json!({"connected_account_id": id})).map_err(|e| Error::invalid_field("id", e.to_string()))
+}
+
+/// A fresh authorization link for the account (its user re-authorizes with it).
+pub async fn account_link(
+    State(state): State<SharedState>,
+    signed_in: SignedIn,
+    Path(id): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    if let Err(e) = signed_in.authorize_change(&form) {
+        return error_page(&e);
+    }
+    let request = match by_id(&id) {
+        Ok(request) => request,
+        Err(e) => return error_page(&e),
+    };
+    match crate::api::links::create_magic_link(State(state.clone()), signed_in.caller(), JsonBody(request)).await {
+        Ok(answer) => {
+            let content = html! {
+                (notice(Some(Notice::Done("Authorization link created."))))
+                p { "Send it to the account's user; it works once." }
+                p { code id="authorization-link" { (answer.0.link) } }
+                p { a href="/console/accounts" { "Back to connected accounts" } }
+            };
+            page(&signed_in, "/console/accounts", "Authorization link", content)
+        }
+        Err(ApiError(e)) => error_page(&e),
+    }
+}
+
+pub async fn delete_account(
+    State(state): State<SharedState>,
+    signed_in: SignedIn,
+    Path(id): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    if let Err(e) = signed_in.authorize_change(&form) {
+        return error_page(&e);
+    }
+    if form.get("confirm").map(String::as_str) != Some("yes") {
+        return error_page(&Error::invalid_field("confirm", "confirm the deletion: tick the box next to Delete"));
+    }
+    let selector = match by_id(&id) {
+        Ok(selector) => selector,
+        Err(e) => return error_page(&e),
+    };
+    match crate::api::accounts::delete(State(state.clone()), signed_in.caller(), JsonBody(selector)).await {
+        Ok(_) => {
+            let done = format!("Connected account {id} deleted.");
+            let content = html! {
+                (notice(Some(Notice::Done(&done))))
+                p { a href="/console/accounts" { "Back to connected accounts" } }
+            };
+            page(&signed_in, "/console/accounts", "Connected account deleted", content)
+        }
+        Err(ApiError(e)) => error_page(&e),
+    }
+}
+
+// ---- Webhooks ----
+
+pub async fn webhooks(State(state): State<SharedState>, signed_in: SignedIn) -> Response {
+    let listed = match crate::api::webhooks::list(State(state.clone()), signed_in.caller()).await {
+        Ok(listed) => listed.0,
+        Err(ApiError(e)) => return error_page(&e),
+    };
+    let endpoints = listed["webhook_endpoints"].as_array().cloned().unwrap_or_default();
+    let content = html! {
+        @if endpoints.is_empty() {
+            p class="empty" { "No webhook endpoint yet. Add one with POST /api/v1/webhook_endpoints or [[webhooks.endpoints]] in the config file." }
+        } @else {
+            table {
+                thead { tr { th scope="col" { "Endpoint" } th scope="col" { "URL" } th scope="col" { "Events" } th scope="col" { "Managed by" } } }
+                tbody {
+                    @for e in &endpoints {
+                        tr {
+                            td { a href=(format!("/console/webhooks/{}", text(&e["id"]))) { (text(&e["id"])) } }
+                            td { code { (text(&e["url"])) } }
+                            td { (e["events"].as_array().map(|v| v.iter().map(text).collect::<Vec<_>>().join(", ")).unwrap_or_default()) }
+                            td { (text(&e["source"])) }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    page(&signed_in, "/console/webhooks", "Webhooks", content)
+}
+
+pub async fn webhook_deliveries(
+    State(state): State<SharedState>,
+    signed_in: SignedIn,
+    Path(id): Path<String>,
+) -> Response {
+    deliveries_page(&state, &signed_in, &id, None).await
+}
+
+async fn deliveries_page(
+    state: &SharedState,
+    signed_in: &SignedIn,
+    endpoint: &str,
+    shown: Option<Notice<'_>>,
+) -> Response {
+    let listed =
+        match crate::api::webhooks::deliveries(State(state.clone()), signed_in.caller(), Path(endpoint.to_string()))
+            .await
+        {
+            Ok(listed) => listed.0,
+            Err(ApiError(e)) => return error_page(&e),
+        };
+    let deliveries = listed["deliveries"].as_array().cloned().unwrap_or_default();
+    let admin = signed_in.role == OperatorRole::Admin;
+    let content = html! {
+        (notice(shown))
+        p { a href="/console/webhooks" { "All endpoints" } }
+        @if deliveries.is_empty() {
+            p class="empty" { "No delivery yet: events reach this endpoint as accounts change." }
+        } @else {
+            table {
+                thead { tr { th scope="col" { "Event" } th scope="col" { "Status" } th scope="col" { "Attempts" } th scope="col" { "Last answer" } th scope="col" { "Created" } th scope="col" { "Actions" } } }
+                tbody {
+                    @for d in &deliveries {
+                        @let id = text(&d["id"]);
+                        tr {
+                            td { (text(&d["event_type"])) }
+                            td { (text(&d["status"])) }
+                            td { (text(&d["attempts"])) }
+                            td { (text(&d["last_status"])) " " (text(&d["last_error"])) }
+                            td { (text(&d["created_at"])) }
+                            td {
+                                @if admin {
+                                    form method="post" action=(format!("/console/webhooks/{endpoint}/deliveries/{id}/redeliver")) class="inline" {
+                                        (csrf_field(signed_in))
+                                        button type="submit" aria-label=(format!("Redeliver {id}")) { "Redeliver" }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    page(signed_in, "/console/webhooks", &format!("Deliveries to {endpoint}"), content)
+}
+
+pub async fn redeliver(
+    State(state): State<SharedState>,
+    signed_in: SignedIn,
+    Path((endpoint, delivery)): Path<(String, String)>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    if let Err(e) = signed_in.authorize_change(&form) {
+        return error_page(&e);
+    }
+    match crate::api::webhooks::redeliver(State(state.clone()), signed_in.caller(), Path(delivery.clone())).await {
+        Ok(_) => {
+            let done = format!("Delivery {delivery} queued again.");
+            deliveries_page(&state, &signed_in, &endpoint, Some(Notice::Done(&done))).await
+        }
+        Err(ApiError(e)) => error_page(&e),
+    }
+}
+
+// ---- MCP ----
+
+pub async fn mcp(State(state): State<SharedState>, signed_in: SignedIn) -> Response {
+    let configs =
+        crate::api::mcp::list_configs(State(state.clone()), signed_in.caller(), axum::extract::RawQuery(None)).await;
+    let instances =
+        crate::api::mcp::list_instances(State(state.clone()), signed_in.caller(), axum::extract::RawQuery(None)).await;
+    let (configs, instances) = match (configs, instances) {
+        (Ok(c), Ok(i)) => (c.0.configs, i.0.instances),
+        (Err(ApiError(e)), _) | (_, Err(ApiError(e))) => return error_page(&e),
+    };
+    // An instance's URL carries its key: it is a secret, shown to admins only.
+    let admin = signed_in.role == OperatorRole::Admin;
+    let content = html! {
+        h2 { "Configs" }
+        @if configs.is_empty() {
+            p class="empty" { "No MCP config yet. Create one with POST /api/v1/mcp/configs (see docs/mcp.md)." }
+        } @else {
+            table {
+                thead { tr { th scope="col" { "Name" } th scope="col" { "Connections" } th scope="col" { "Server URL (users sign in)" } } }
+                tbody {
+                    @for c in &configs {
+                        tr {
+                            td { (c.name) }
+                            td { (c.connection_tool_mappings.iter().map(|m| m.connection_name.clone()).collect::<Vec<_>>().join(", ")) }
+                            td { code { (c.mcp_server_url) } }
+                        }
+                    }
+                }
+            }
+        }
+        h2 { "Instances" }
+        @if instances.is_empty() {
+            p class="empty" { "No MCP instance yet: one is made per user with POST /api/v1/mcp/instances." }
+        } @else {
+            table {
+                thead { tr { th scope="col" { "Name" } th scope="col" { "User" } th scope="col" { "Config" } th scope="col" { "Last used" } th scope="col" { "URL" } } }
+                tbody {
+                    @for i in &instances {
+                        tr {
+                            td { (i.name) }
+                            td { (i.user_identifier) }
+                            td { (i.config.name) }
+                            td { (i.last_used_at.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_else(|| "never".into())) }
+                            td { @if admin { code { (i.url) } } @else { "(admins only: the URL is a credential)" } }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    page(&signed_in, "/console/mcp", "MCP", content)
+}

@@ -321,3 +321,49 @@ async fn a_viewer_never_sees_an_mcp_instance_url() {
     assert_eq!(status, 200);
     assert!(page.contains("alice") && !page.contains(&url), "the viewer sees the instance, not its URL");
 }
+
+/// The Executions page pages on the server (keyset on created_at, id): following "Older
+/// executions" visits every record once, ties in created_at included.
+#[tokio::test]
+async fn executions_page_through_every_record_once() {
+    let console = console().await;
+    let base = chrono::Utc::now() - chrono::Duration::hours(1);
+    for n in 0..120i64 {
+        console
+            .state
+            .store
+            .record_execution(agentkit_server::store::ExecutionRecord {
+                id: format!("exec_{n:04}"),
+                api_client_id: "admin".into(),
+                tool_name: "gmail_list_labels".into(),
+                connection_name: "gmail".into(),
+                connected_account_id: "ca_1".into(),
+                identifier: "pager".into(),
+                status: agentkit_server::store::ExecutionStatus::Success,
+                upstream_status: Some(200),
+                error_code: None,
+                latency_ms: 3,
+                // Three records per second: ties the keyset must break by id.
+                created_at: base + chrono::Duration::seconds(n / 3),
+                traceparent: None,
+                request_id: None,
+            })
+            .await;
+    }
+    let (browser, _) = console.sign_in("ops", ADMIN_PASSWORD).await;
+    let mut seen = std::collections::BTreeSet::new();
+    let mut path = "/console/executions?identifier=pager".to_string();
+    for _ in 0..10 {
+        let (status, page) = console.get(&browser, &path).await;
+        assert_eq!(status, 200);
+        for chunk in page.split("<code>exec_").skip(1) {
+            if let Some(id) = chunk.get(..4).filter(|id| id.chars().all(|c| c.is_ascii_digit())) {
+                assert!(seen.insert(id.to_string()), "exec_{id} on two pages");
+            }
+        }
+        let Some(at) = page.find(r#"href="/console/executions?identifier=pager&amp;before_at="#) else { break };
+        let rest = &page[at + 6..];
+        path = rest[..rest.find('"').unwrap()].replace("&amp;", "&");
+    }
+    assert_eq!(seen.len(), 120, "every record once across the pages");
+}

@@ -402,6 +402,9 @@ pub async fn accounts(
 pub struct ExecutionsQuery {
     #[serde(default)]
     identifier: String,
+    /// The last row of the previous page (keyset).
+    before_at: Option<String>,
+    before_id: Option<String>,
 }
 
 pub async fn executions(
@@ -409,10 +412,18 @@ pub async fn executions(
     signed_in: SignedIn,
     Query(query): Query<ExecutionsQuery>,
 ) -> Response {
-    let records = match state.store.recent_executions(query.identifier.trim(), None, PAGE_ROWS).await {
+    let before = query.before_at.as_deref().zip(query.before_id.as_deref());
+    let records = match state.store.executions_page(query.identifier.trim(), before, PAGE_ROWS).await {
         Ok(records) => records,
         Err(e) => return error_page(&e),
     };
+    let older = records.last().filter(|_| records.len() == PAGE_ROWS as usize).map(|last| {
+        let mut url = url::form_urlencoded::Serializer::new(String::new());
+        url.append_pair("identifier", &query.identifier)
+            .append_pair("before_at", &last.created_at.to_rfc3339())
+            .append_pair("before_id", &last.id);
+        format!("/console/executions?{}", url.finish())
+    });
     let content = html! {
         form method="get" action="/console/executions" role="search" {
             label for="identifier" { "Identifier" }
@@ -422,9 +433,9 @@ pub async fn executions(
         @if records.is_empty() {
             p class="empty" { "No execution yet. Run a tool with execute_tool and it appears here." }
         } @else {
-            p { "The newest " (records.len()) " execution(s)." }
+            p { @if before.is_some() { (records.len()) " older execution(s)." } @else { "The newest " (records.len()) " execution(s)." } }
             table {
-                thead { tr { th scope="col" { "When" } th scope="col" { "Tool" } th scope="col" { "Identifier" } th scope="col" { "Status" } th scope="col" { "Latency" } th scope="col" { "Request ID" } } }
+                thead { tr { th scope="col" { "When" } th scope="col" { "Tool" } th scope="col" { "Identifier" } th scope="col" { "Status" } th scope="col" { "Latency" } th scope="col" { "Execution ID" } th scope="col" { "Request ID" } } }
                 tbody {
                     @for r in &records {
                         tr {
@@ -433,11 +444,13 @@ pub async fn executions(
                             td { (r.identifier) }
                             td { (r.status.as_str()) @if let Some(code) = &r.error_code { " (" (code) ")" } }
                             td { (r.latency_ms) " ms" }
+                            td { code { (r.id) } }
                             td { code { (r.request_id.clone().unwrap_or_default()) } }
                         }
                     }
                 }
             }
+            @if let Some(older) = older { nav class="pager" aria-label="Pages" { a href=(older) { "Older executions" } } }
         }
     };
     page(&signed_in, "/console/executions", "Executions", content)

@@ -1,7 +1,7 @@
 //! The `executions` table: one record per tool execution.
 
 use chrono::{DateTime, Utc};
-use sqlx::Row;
+use sqlx::{AssertSqlSafe, Row};
 
 use agentkit_core::Result;
 
@@ -112,24 +112,40 @@ impl Store {
             .await,
         }
         .map_err(|e| self.db_error(e))?;
-        Ok(rows
-            .iter()
-            .map(|r| ExecutionRecord {
-                id: r.get("id"),
-                api_client_id: r.get("api_client_id"),
-                tool_name: r.get("tool_name"),
-                connection_name: r.get("connection_name"),
-                connected_account_id: r.get("connected_account_id"),
-                identifier: r.get("identifier"),
-                status: ExecutionStatus::parse(&r.get::<String, _>("status")),
-                upstream_status: r.get("upstream_status"),
-                error_code: r.get("error_code"),
-                latency_ms: r.get("latency_ms"),
-                created_at: ts(r.get("created_at")).unwrap_or_else(Utc::now),
-                traceparent: r.get("traceparent"),
-                request_id: r.get("request_id"),
-            })
-            .collect())
+        Ok(rows.iter().map(execution_from_row).collect())
+    }
+
+    /// A page of executions, newest first, of one identifier (`""`: any), older than `before`
+    /// (`(created_at, id)` of the last row of the previous page; `None`: the newest): keyset
+    /// paging on the `created_at` indexes, never an offset.
+    pub async fn executions_page(
+        &self,
+        identifier: &str,
+        before: Option<(&str, &str)>,
+        limit: u32,
+    ) -> Result<Vec<ExecutionRecord>> {
+        self.bookkeeping.flush().await?;
+        let mut clauses: Vec<String> = Vec::new();
+        let mut binds: Vec<String> = Vec::new();
+        if !identifier.is_empty() {
+            binds.push(identifier.to_string());
+            clauses.push(format!("identifier = ${}", binds.len()));
+        }
+        if let Some((created_at, id)) = before {
+            binds.push(created_at.to_string());
+            let at = binds.len();
+            binds.push(id.to_string());
+            clauses.push(format!("(created_at < ${at} OR (created_at = ${at} AND id < ${}))", binds.len()));
+        }
+        let filter = if clauses.is_empty() { String::new() } else { format!(" WHERE {}", clauses.join(" AND ")) };
+        let sql =
+            format!("SELECT * FROM executions{filter} ORDER BY created_at DESC, id DESC LIMIT ${}", binds.len() + 1);
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for value in &binds {
+            query = query.bind(value);
+        }
+        let rows = query.bind(i64::from(limit)).fetch_all(&self.pool).await.map_err(|e| self.db_error(e))?;
+        Ok(rows.iter().map(execution_from_row).collect())
     }
 
     /// Deletes execution records created before `cutoff` (retention); returns how many went.
@@ -140,5 +156,24 @@ impl Store {
             .await
             .map_err(|e| self.db_error(e))?;
         Ok(done.rows_affected())
+    }
+}
+
+/// An `executions` row as a record.
+fn execution_from_row(r: &sqlx::any::AnyRow) -> ExecutionRecord {
+    ExecutionRecord {
+        id: r.get("id"),
+        api_client_id: r.get("api_client_id"),
+        tool_name: r.get("tool_name"),
+        connection_name: r.get("connection_name"),
+        connected_account_id: r.get("connected_account_id"),
+        identifier: r.get("identifier"),
+        status: ExecutionStatus::parse(&r.get::<String, _>("status")),
+        upstream_status: r.get("upstream_status"),
+        error_code: r.get("error_code"),
+        latency_ms: r.get("latency_ms"),
+        created_at: ts(r.get("created_at")).unwrap_or_else(Utc::now),
+        traceparent: r.get("traceparent"),
+        request_id: r.get("request_id"),
     }
 }

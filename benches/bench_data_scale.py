@@ -1,6 +1,8 @@
 """The gateway with a lot of data: 100,000 connected accounts and 1,000,000 execution records,
 seeded straight into `agentkit dev`'s SQLite file, then the API's lookups and lists timed one
-caller at a time (median of BENCH_REPEAT calls). The figures should not grow with the tables.
+caller at a time (median of BENCH_REPEAT calls), and the console's pages over the same data (the
+issue's bar: each renders in at most 100 ms), with the ratio to the API call that lists the same
+rows. The figures should not grow with the tables.
 
 Environment: AGENTKIT_BIN (default target/release/agentkit), BENCH_ACCOUNTS (100000),
 BENCH_EXECUTIONS (1000000), BENCH_REPEAT (15). Asserts nothing.
@@ -16,6 +18,7 @@ import os
 import sqlite3
 import statistics
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -50,6 +53,68 @@ def seed(db_path: Path):
          for n in range(EXECUTIONS)))
     db.commit()
     db.close()
+
+
+def console_pages(base: str, sign_in_link: str, api_get):
+    """Times console pages, signed in through `agentkit dev`'s one-time link, against the API
+    call that lists the same rows (measured here, in the same run)."""
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    opener = urllib.request.build_opener(NoRedirect)
+    try:
+        opener.open(sign_in_link)
+    except urllib.error.HTTPError as answer:  # the 303 that sets the session cookie
+        cookie = answer.headers["set-cookie"].split(";")[0]
+
+    def page(path: str) -> str:
+        req = urllib.request.Request(f"{base}{path}", headers={"cookie": cookie})
+        with urllib.request.urlopen(req) as answer:
+            return answer.read().decode()
+
+    def median_ms(fetch, path_of) -> float:
+        fetch(path_of(0))
+        times = []
+        for i in range(REPEAT):
+            t0 = time.perf_counter()
+            fetch(path_of(i))
+            times.append((time.perf_counter() - t0) * 1e3)
+        return statistics.median(times)
+
+    # Page 101 of the accounts: follow "Next page" 100 times.
+    deep = "/console/accounts"
+    for _ in range(100):
+        html = page(deep)
+        at = html.index('href="/console/accounts?') + len('href="')
+        deep = html[at:html.index('"', at)].replace("&amp;", "&")
+        if "before=" in deep:  # the first link after page 1 is "Previous page"
+            at = html.index('href="/console/accounts?', at) + len('href="')
+            deep = html[at:html.index('"', at)].replace("&amp;", "&")
+    html = page("/console/executions")
+    at = html.index('href="/console/executions?') + len('href="')
+    older = html[at:html.index('"', at)].replace("&amp;", "&")
+    print(f"\n{'console page (HTML, 50 rows)':<58}{'median':>9}      API baseline   ratio")
+    for name, path_of, api_path_of in [
+        ("Connected accounts, first page", lambda i: "/console/accounts", lambda i: "/api/v1/connected_accounts?page_size=50"),
+        ("Connected accounts, page 101", lambda i: deep, None),
+        ("Connected accounts, search user-123", lambda i: "/console/accounts?q=user-123",
+         lambda i: "/api/v1/connected_accounts?page_size=50&query=user-123"),
+        ("Executions, newest", lambda i: "/console/executions", lambda i: "/api/v1/executions?limit=50"),
+        ("Executions, second page (keyset)", lambda i: older, None),
+        ("Executions of one identifier", lambda i: f"/console/executions?identifier=user-{i * 31}",
+         lambda i: f"/api/v1/executions?limit=50&identifier=user-{i * 31}"),
+        ("Audit trail", lambda i: "/console/audit", None),
+        ("Connections (catalog)", lambda i: "/console/connections", None),
+        ("Tools of gmail", lambda i: "/console/tools?connector=gmail", None),
+    ]:
+        ms = median_ms(page, path_of)
+        if api_path_of:
+            api_ms = median_ms(api_get, api_path_of)
+            print(f"{name:<58}{ms:>9.2f} ms   {api_ms:>9.2f} ms   {ms / api_ms:>5.2f}x")
+        else:
+            print(f"{name:<58}{ms:>9.2f} ms")
 
 
 def main():
@@ -98,6 +163,7 @@ def main():
         timed("list_connected_accounts query=nomatch (rare)", lambda i: "/api/v1/connected_accounts?page_size=50&query=nomatch")
         timed("recent executions (20 newest)", lambda i: "/api/v1/executions?limit=20")
         timed("recent executions of one identifier", lambda i: f"/api/v1/executions?limit=20&identifier=user-{i * 31}")
+        console_pages(base, env["AGENTKIT_CONSOLE_URL"], get)
         print(f"\ndatabase: {sum(f.stat().st_size for f in (gateway.dir / 'state').glob('agentkit.db*')) / 1e6:.0f} MB")
     finally:
         gateway.close()

@@ -140,7 +140,9 @@ async fn an_operator_signs_in_and_every_page_is_locked_down() {
         for secret in ["admin-secret-from-the-file", "sf-secret-from-the-file"] {
             assert!(!page.contains(secret), "{path} shows a secret");
         }
-        assert!(!page.contains("<script"), "{path} carries no script");
+        assert_eq!(page.matches("<script").count(), 1, "{path}: one script");
+        assert!(page.contains(r#"<script src="/console/assets/console.js" defer>"#), "{path}: no inline script");
+        assert!(csp.contains("script-src 'self'"), "{csp}");
     }
     let (_, settings) = console.get(&browser, "/console/settings").await;
     assert!(settings.contains("client_secret"), "the settings page shows the config (redacted)");
@@ -366,4 +368,34 @@ async fn executions_page_through_every_record_once() {
         path = rest[..rest.find('"').unwrap()].replace("&amp;", "&");
     }
     assert_eq!(seen.len(), 120, "every record once across the pages");
+}
+
+/// Every console route, without a session, sends to the sign-in page (GET) or is refused (POST):
+/// none answers with content. The route list is the router's own (a new route joins the test).
+#[tokio::test]
+async fn no_console_route_answers_without_a_session() {
+    let console = console().await;
+    let open = [
+        "/console/login",
+        "/console/login/once/{token}",
+        "/console/assets/console.css",
+        "/console/assets/icon.svg",
+        "/console/assets/console.js",
+    ];
+    let mut checked = 0;
+    for (method, route) in agentkit_server::console::routes() {
+        if open.contains(&route) {
+            continue;
+        }
+        let path = route.replace("{name}", "gmail_list_labels").replace('{', "x").replace('}', "");
+        let request = match method {
+            "GET" => browser().get(format!("{}{path}", console.url)),
+            _ => browser().post(format!("{}{path}", console.url)).form(&[("csrf", "x"), ("confirm", "yes")]),
+        };
+        let resp = request.send().await.unwrap();
+        assert_eq!(resp.status(), 303, "{method} {route}");
+        assert_eq!(resp.headers()[LOCATION], "/console/login", "{method} {route}");
+        checked += 1;
+    }
+    assert!(checked >= 15, "{checked} routes checked");
 }

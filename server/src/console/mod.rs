@@ -1,5 +1,6 @@
 //! The console: the gateway's own pages for operators, at `/console`, rendered on the server
-//! (maud escapes every value) with one stylesheet and no script, all carried by the binary.
+//! (maud escapes every value) with one stylesheet and one small script (copy buttons; every page
+//! works without it), all carried by the binary.
 //!
 //! Operators sign in with a name and password (`agentkit admin add-user`, argon2id). A session
 //! is a random cookie (HttpOnly, SameSite=Strict, Secure unless the gateway's public URL is
@@ -15,44 +16,66 @@ mod session;
 mod tools;
 
 use axum::http::{header, HeaderValue};
-use axum::routing::{get, post};
 use axum::Router;
 
 use crate::state::SharedState;
 
 pub use session::{hash_password, sign_in_link, SignedIn};
 
-/// The console's routes, with its security headers.
-pub fn router() -> Router<SharedState> {
-    Router::new()
-        .route("/console", get(pages::home))
-        .route("/console/login", get(session::login_page).post(session::login))
-        .route("/console/login/once/{token}", get(session::login_once))
-        .route("/console/logout", post(session::logout))
-        .route("/console/connections", get(pages::connections).post(pages::create_connection))
-        .route("/console/accounts", get(pages::accounts))
-        .route("/console/accounts/{id}/link", post(operate::account_link))
-        .route("/console/accounts/{id}/delete", post(operate::delete_account))
-        .route("/console/webhooks", get(operate::webhooks))
-        .route("/console/webhooks/{id}", get(operate::webhook_deliveries))
-        .route("/console/webhooks/{endpoint}/deliveries/{delivery}/redeliver", post(operate::redeliver))
-        .route("/console/mcp", get(operate::mcp))
-        .route("/console/tools", get(tools::tools))
-        .route("/console/tools/{name}", get(tools::tool).post(tools::try_tool))
-        .route("/console/executions", get(pages::executions))
-        .route("/console/audit", get(pages::audit))
-        .route("/console/api-credentials", get(pages::api_credentials).post(pages::create_api_client))
-        .route("/console/api-credentials/{client_id}/rotate", post(pages::rotate_api_client))
-        .route("/console/api-credentials/{client_id}/revoke", post(pages::revoke_api_client))
-        .route("/console/settings", get(pages::settings))
-        .route("/console/assets/console.css", get(stylesheet))
-        .route("/console/assets/icon.svg", get(icon))
-        .layer(axum::middleware::map_response(security_headers))
+/// Declares the console's routes once: [`router`] serves them and [`routes`] lists them (the
+/// security tests walk the list, so a new route is tested without anyone adding it there).
+macro_rules! console_routes {
+    ($($path:literal => $($method:ident($handler:expr)),+;)*) => {
+        /// The console's routes, with its security headers.
+        pub fn router() -> Router<SharedState> {
+            Router::new()
+                $(.route($path, axum::routing::MethodRouter::new()$(.$method($handler))+))*
+                .layer(axum::middleware::map_response(security_headers))
+        }
+
+        /// Every console route as (method, path), methods upper-case.
+        pub fn routes() -> Vec<(&'static str, &'static str)> {
+            vec![$($((method_name(stringify!($method)), $path)),+),*]
+        }
+    };
+}
+
+fn method_name(method: &str) -> &'static str {
+    match method {
+        "post" => "POST",
+        _ => "GET",
+    }
+}
+
+console_routes! {
+    "/console" => get(pages::home);
+    "/console/login" => get(session::login_page), post(session::login);
+    "/console/login/once/{token}" => get(session::login_once);
+    "/console/logout" => post(session::logout);
+    "/console/connections" => get(pages::connections), post(pages::create_connection);
+    "/console/accounts" => get(pages::accounts);
+    "/console/accounts/{id}/link" => post(operate::account_link);
+    "/console/accounts/{id}/delete" => post(operate::delete_account);
+    "/console/tools" => get(tools::tools);
+    "/console/tools/{name}" => get(tools::tool), post(tools::try_tool);
+    "/console/executions" => get(pages::executions);
+    "/console/audit" => get(pages::audit);
+    "/console/webhooks" => get(operate::webhooks);
+    "/console/webhooks/{id}" => get(operate::webhook_deliveries);
+    "/console/webhooks/{endpoint}/deliveries/{delivery}/redeliver" => post(operate::redeliver);
+    "/console/mcp" => get(operate::mcp);
+    "/console/api-credentials" => get(pages::api_credentials), post(pages::create_api_client);
+    "/console/api-credentials/{client_id}/rotate" => post(pages::rotate_api_client);
+    "/console/api-credentials/{client_id}/revoke" => post(pages::revoke_api_client);
+    "/console/settings" => get(pages::settings);
+    "/console/assets/console.css" => get(stylesheet);
+    "/console/assets/console.js" => get(script);
+    "/console/assets/icon.svg" => get(icon);
 }
 
 /// No inline script or style, no framing, no referrer to other sites, nothing cached.
-const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; \
-     frame-ancestors 'none'; base-uri 'none'";
+const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
+     form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 async fn security_headers(mut response: axum::response::Response) -> axum::response::Response {
     let headers = response.headers_mut();
@@ -70,6 +93,10 @@ async fn icon() -> impl axum::response::IntoResponse {
     const ICON: &str = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 16 16\">\
         <rect width=\"16\" height=\"16\" rx=\"3\" fill=\"#0b4f9c\"/></svg>";
     ([(header::CONTENT_TYPE, "image/svg+xml")], ICON)
+}
+
+async fn script() -> impl axum::response::IntoResponse {
+    ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], include_str!("console.js"))
 }
 
 async fn stylesheet() -> impl axum::response::IntoResponse {

@@ -43,6 +43,7 @@ fn document(title: &str, body: Markup) -> Markup {
                 title { (title) " · AgentKit console" }
                 link rel="stylesheet" href="/console/assets/console.css";
                 link rel="icon" href="/console/assets/icon.svg" type="image/svg+xml";
+                script src="/console/assets/console.js" defer {}
             }
             body { (body) }
         }
@@ -128,6 +129,11 @@ pub(super) fn notice(notice: Option<Notice>) -> Markup {
             None => {},
         }
     }
+}
+
+/// A button that copies the text of the element `id` (hidden until the script shows it).
+pub(super) fn copy_button(id: &str) -> Markup {
+    html! { button type="button" class="copy" data-copy=(id) hidden aria-label=(format!("Copy {id}")) { "Copy" } }
 }
 
 pub(super) fn csrf_field(signed_in: &SignedIn) -> Markup {
@@ -230,6 +236,7 @@ async fn connections_page(state: &SharedState, signed_in: &SignedIn, q: &str, sh
             p {
                 "Redirect URI to register at the provider: "
                 code id="redirect-uri" { (redirect_uri) }
+                " " (copy_button("redirect-uri"))
             }
         }
         section aria-labelledby="create" {
@@ -540,9 +547,9 @@ async fn api_credentials_page(
                 h2 id="secret-heading" { "Copy the secret now" }
                 p { "It is shown this once; the gateway keeps only its digest." }
                 dl {
-                    dt { "Environment URL" } dd { code id="new-environment-url" { (state.public_url) } }
-                    dt { "Client ID" } dd { code id="new-client-id" { (new.client_id) } }
-                    dt { "Client secret" } dd { code id="new-client-secret" { (new.secret) } }
+                    dt { "Environment URL" } dd { code id="new-environment-url" { (state.public_url) } " " (copy_button("new-environment-url")) }
+                    dt { "Client ID" } dd { code id="new-client-id" { (new.client_id) } " " (copy_button("new-client-id")) }
+                    dt { "Client secret" } dd { code id="new-client-secret" { (new.secret) } " " (copy_button("new-client-secret")) }
                 }
             }
         }

@@ -62,6 +62,34 @@ pub struct Config {
     /// Webhook endpoints of the config file, retry schedule, loopback receivers.
     #[serde(default)]
     pub webhooks: crate::webhooks::WebhooksConfig,
+    /// The operators' console (`/console`): on, and where it is served.
+    #[serde(default)]
+    pub console: ConsoleConfig,
+}
+
+/// `[console]` in the config file.
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsoleConfig {
+    /// Serve the console at all (default true).
+    #[serde(default = "console_enabled")]
+    pub enabled: bool,
+    /// Serve it on a listener of its own (e.g. a private "10.0.0.5:9443") rather than next to
+    /// the API; absent: at `/console` of `server.listen`.
+    pub listen: Option<SocketAddr>,
+    /// The console's URL as browsers reach it, when it has its own listener (default
+    /// `http://<listen>`): its cookies and same-origin checks use it.
+    pub public_url: Option<String>,
+}
+
+fn console_enabled() -> bool {
+    true
+}
+
+impl Default for ConsoleConfig {
+    fn default() -> ConsoleConfig {
+        ConsoleConfig { enabled: true, listen: None, public_url: None }
+    }
 }
 
 /// OAuth sign-in for MCP clients on config URLs. Who the user is comes from the app, one of two

@@ -10,7 +10,7 @@ use crate::state::SharedState;
 pub fn router(state: SharedState) -> Router {
     use crate::api::{accounts, auth, links, mcp, providers, proxy, tools};
     use crate::mcp::transport as mcp_server;
-    Router::new()
+    let routes = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/oauth/token", post(auth::issue_token))
@@ -86,7 +86,23 @@ pub fn router(state: SharedState) -> Router {
         .route("/connect/complete", get(links::completed))
         .route("/connect/{token}", get(links::open_link))
         .route("/oauth/callback", get(links::oauth_callback))
-        .merge(crate::console::router())
+        .merge(if state.config.console.enabled && state.config.console.listen.is_none() {
+            crate::console::router()
+        } else {
+            Router::new()
+        });
+    guarded(routes, state)
+}
+
+/// The console alone, for its own listener (`[console] listen`).
+pub fn console_router(state: SharedState) -> Router {
+    guarded(crate::console::router(), state)
+}
+
+/// What every listener's routes share: the JSON 404, the NUL refusal and the request
+/// observation (ids, logs, metrics, traces, audit notes).
+fn guarded(routes: Router<SharedState>, state: SharedState) -> Router {
+    routes
         .fallback(|| async { crate::api::ApiError(Error::not_found("no such endpoint")) })
         .layer(axum::middleware::from_fn(refuse_nul_in_uri))
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::api::observe::observe))

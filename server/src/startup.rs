@@ -23,6 +23,8 @@ pub struct RunningServer {
     pub state: SharedState,
     /// Where `/metrics` is served, when `[metrics] listen` is set.
     pub metrics_addr: Option<SocketAddr>,
+    /// Where the console is served, when `[console] listen` is set.
+    pub console_addr: Option<SocketAddr>,
     stop: tokio::sync::watch::Sender<bool>,
 }
 
@@ -80,10 +82,27 @@ pub async fn start(config: Config) -> Result<RunningServer> {
             None => None,
         };
     let metrics_addr = metrics_listener.as_ref().and_then(|l| l.local_addr().ok());
+    let console_listener =
+        match config.console.listen.filter(|_| config.console.enabled) {
+            Some(console_listen) => Some(TcpListener::bind(console_listen).await.map_err(|e| {
+                Error::invalid_field("console.listen", format!("cannot listen on {console_listen}: {e}"))
+            })?),
+            None => None,
+        };
+    let console_addr = console_listener.as_ref().and_then(|l| l.local_addr().ok());
+    let console_url = match (console_addr, &config.console.public_url) {
+        (Some(_), Some(url)) => url.trim_end_matches('/').to_string(),
+        (Some(bound), None) => format!("http://{bound}"),
+        (None, _) => public_url.clone(),
+    };
     let own_addresses = |policy: crate::egress::EgressPolicy| {
         let policy = policy.with_own_address(addr);
-        match metrics_addr {
+        let policy = match metrics_addr {
             Some(metrics) => policy.with_own_address(metrics),
+            None => policy,
+        };
+        match console_addr {
+            Some(console) => policy.with_own_address(console),
             None => policy,
         }
     };
@@ -129,6 +148,7 @@ pub async fn start(config: Config) -> Result<RunningServer> {
         reloading: Default::default(),
         signer,
         public_url: public_url.clone(),
+        console_url,
         api_clients,
         refresher: Default::default(),
         mcp_sessions: Default::default(),
@@ -163,12 +183,16 @@ pub async fn start(config: Config) -> Result<RunningServer> {
         crate::telemetry::metrics::install();
         tokio::spawn(crate::telemetry::scrape::serve(metrics_listener, state.clone(), stopped.clone()));
     }
+    if let Some(console_listener) = console_listener {
+        let console = crate::router::console_router(state.clone());
+        tokio::spawn(crate::listener::serve(console_listener, console, limits, stopped.clone(), drain));
+    }
     let task = tokio::spawn(crate::listener::serve(listener, app, limits, stopped, drain));
     tokio::spawn(retention_loop(Arc::downgrade(&state)));
     tokio::spawn(keep_api_clients_current(Arc::downgrade(&state)));
     tokio::spawn(reload_on_catalog_change(Arc::downgrade(&state)));
     tokio::spawn(crate::webhooks::run_worker(Arc::downgrade(&state.webhooks)));
-    Ok(RunningServer { addr, public_url, task, state, stop, metrics_addr })
+    Ok(RunningServer { addr, public_url, task, state, stop, metrics_addr, console_addr })
 }
 
 /// How often old execution records and authorization requests are deleted.

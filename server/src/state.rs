@@ -64,6 +64,8 @@ pub struct AppState {
     pub(crate) reloading: tokio::sync::Mutex<()>,
     pub signer: Signer,
     pub public_url: String,
+    /// Where browsers reach the console: `public_url`, or its own listener's URL.
+    pub console_url: String,
     /// The API clients (config file and stored): secret digests and permissions.
     pub api_clients: crate::credentials::api_clients::ApiClients,
     pub refresher: crate::credentials::refresh::Refresher,

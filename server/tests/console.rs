@@ -399,3 +399,32 @@ async fn no_console_route_answers_without_a_session() {
     }
     assert!(checked >= 15, "{checked} routes checked");
 }
+
+/// `[console] listen` moves the console to a listener of its own (the API's has none of it);
+/// `enabled = false` serves it nowhere.
+#[tokio::test]
+async fn the_console_can_move_to_its_own_listener_or_be_off() {
+    for (settings, moved) in [("listen = \"127.0.0.1:0\"", true), ("enabled = false", false)] {
+        let data_dir = std::env::temp_dir().join(format!("agentkit-console-{}", uuid::Uuid::new_v4().simple()));
+        let _cleanup = DataDir(data_dir.clone());
+        let text = format!(
+            "[server]\nlisten = \"127.0.0.1:0\"\n\n[[api_clients]]\nclient_id = \"admin\"\nclient_secret = \"s\"\n\n[console]\n{settings}\n"
+        );
+        let mut config = agentkit_server::Config::parse(&text, "console.toml").unwrap();
+        config.server.data_dir = data_dir.clone();
+        let server = agentkit_server::start(config).await.unwrap();
+        let on_api = browser().get(format!("{}/console/login", server.public_url)).send().await.unwrap();
+        assert_eq!(on_api.status(), 404, "{settings}: not on the API's listener");
+        match server.console_addr {
+            Some(addr) => {
+                assert!(moved, "{settings}");
+                let own = browser().get(format!("http://{addr}/console/login")).send().await.unwrap();
+                assert_eq!(own.status(), 200, "{settings}: on its own listener");
+                assert_eq!(server.state.console_url, format!("http://{addr}"));
+                let api = browser().get(format!("http://{addr}/api/v1/tools")).send().await.unwrap();
+                assert_eq!(api.status(), 404, "the console's listener serves no API");
+            }
+            None => assert!(!moved, "{settings}"),
+        }
+    }
+}

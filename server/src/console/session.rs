@@ -76,9 +76,9 @@ fn session_cookie(headers: &HeaderMap) -> Option<String> {
     })
 }
 
-/// `Secure` unless the gateway is reached on loopback over plain HTTP (`agentkit dev`).
+/// `Secure` unless the console is reached on loopback over plain HTTP (`agentkit dev`).
 fn cookie_attributes(state: &SharedState) -> &'static str {
-    let loopback = url::Url::parse(&state.public_url).is_ok_and(|url| {
+    let loopback = url::Url::parse(&state.console_url).is_ok_and(|url| {
         url.scheme() == "http"
             && match url.host() {
                 Some(url::Host::Domain(host)) => host == "localhost",
@@ -162,7 +162,7 @@ impl FromRequestParts<SharedState> for SignedIn {
         };
         let role = OperatorRole::from_str(&session.role).map_err(|e| error_page(&e))?;
         crate::telemetry::record_actor(&format!("console:{}", session.operator));
-        let cross_site = parts.method != Method::GET && cross_site(parts, &state.public_url);
+        let cross_site = parts.method != Method::GET && cross_site(parts, &state.console_url);
         Ok(SignedIn { operator: session.operator, role, csrf: session.csrf, session_sha256, cross_site })
     }
 }
@@ -229,7 +229,7 @@ pub async fn sign_in_link(state: &SharedState, operator: &str) -> Result<String>
     let token = random_token();
     let expires_at = chrono::Utc::now() + chrono::Duration::hours(TICKET_HOURS);
     state.store.insert_console_ticket(&sha256_hex(&token), operator, expires_at).await?;
-    Ok(format!("{}/console/login/once/{token}", state.public_url))
+    Ok(format!("{}/console/login/once/{token}", state.console_url))
 }
 
 /// Follows a one-time sign-in link: signed in the first time, refused after.

@@ -158,6 +158,7 @@ pub async fn start(config: Config) -> Result<RunningServer> {
         webhooks,
         failed_logins: crate::throttle::Throttle::new(failed_logins_per_minute, std::time::Duration::from_secs(60)),
         mcp_oauth,
+        oidc_discovery: Default::default(),
     });
     let app = crate::router::router(state.clone());
     let server = &state.config.server;

@@ -80,6 +80,8 @@ pub struct AppState {
     pub failed_logins: crate::throttle::Throttle,
     /// Throttles, public-only egress and caches of the MCP authorization server.
     pub mcp_oauth: crate::mcp::oauth_guards::Guards,
+    /// OIDC providers' discovery documents (MCP users' and operators' sign-in).
+    pub oidc_discovery: crate::credentials::oidc_sign_in::Discovery,
 }
 
 impl AppState {

@@ -3,6 +3,7 @@
 
 pub mod api_clients;
 pub mod oauth;
+pub mod oidc_sign_in;
 pub mod refresh;
 pub mod service_account;
 pub mod tokens;

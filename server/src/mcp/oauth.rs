@@ -20,9 +20,9 @@ use serde_json::{json, Value};
 
 use crate::api::links::{html_escape, page};
 use crate::config::McpOAuthConfig;
-use crate::credentials::oauth::{basic_client_auth, pkce_challenge};
+use crate::credentials::oauth::pkce_challenge;
+use crate::credentials::oidc_sign_in::{authorization_url, identify, pkce_verifier, OidcClient};
 use crate::credentials::tokens::{now_unix, Claims, TokenKind};
-use crate::mcp::oauth_guards::{OidcProvider, DISCOVERY_TTL};
 use crate::state::{AppState, SharedState};
 use crate::store::{AuthorizationCode, OAuthGrant, RefreshTokenUse};
 
@@ -387,21 +387,14 @@ async fn start_sign_in(state: &AppState, oauth: &McpOAuthConfig, pending: &Pendi
     let request = state.signer.sign(pending);
     let target = match (&oauth.oidc, &oauth.login_url) {
         (Some(oidc), _) => {
-            let Ok(provider) = discover_oidc(state, oidc).await else {
+            let Ok(provider) = state.oidc_discovery.provider(&state.egress, &oidc.issuer).await else {
                 return unavailable("The app's sign-in provider cannot be reached.");
             };
-            url::Url::parse(&provider.authorization_endpoint).map(|mut url| {
-                url.query_pairs_mut()
-                    .append_pair("response_type", "code")
-                    .append_pair("client_id", &oidc.client_id)
-                    .append_pair("redirect_uri", &oidc_redirect_uri(state))
-                    .append_pair("scope", "openid email")
-                    .append_pair("state", &request)
-                    .append_pair("nonce", &pending.n)
-                    .append_pair("code_challenge", &pkce_challenge(&oidc_verifier(state, pending)))
-                    .append_pair("code_challenge_method", "S256");
-                url
-            })
+            let verifier = pkce_verifier(&state.signer, &pending.n);
+            match authorization_url(&provider, &oidc_client(state, oidc), &request, &pending.n, &verifier) {
+                Ok(url) => Ok(url),
+                Err(_) => return unavailable("The sign-in page is misconfigured."),
+            }
         }
         (None, Some(login_url)) => url::Url::parse(login_url).map(|mut url| {
             url.query_pairs_mut()
@@ -417,47 +410,15 @@ async fn start_sign_in(state: &AppState, oauth: &McpOAuthConfig, pending: &Pendi
     }
 }
 
-/// Bytes an OIDC discovery, token or userinfo answer may have.
-const OIDC_ANSWER_BYTES: usize = 256 * 1024;
-
-/// The provider's discovery document, fetched at most once per [`DISCOVERY_TTL`] (a failure is
-/// not kept: the next request tries again).
-async fn discover_oidc(
-    state: &AppState,
-    oidc: &crate::config::McpOidcConfig,
-) -> agentkit_core::Result<std::sync::Arc<OidcProvider>> {
-    let mut cached = state.mcp_oauth.discovery.lock().await;
-    if let Some((at, provider)) = cached.as_ref() {
-        if at.elapsed() < DISCOVERY_TTL {
-            return Ok(provider.clone());
-        }
+/// We, at the app's OIDC provider: its client, our redirect URI.
+fn oidc_client<'a>(state: &AppState, oidc: &'a crate::config::McpOidcConfig) -> OidcClient<'a> {
+    OidcClient {
+        issuer: &oidc.issuer,
+        client_id: &oidc.client_id,
+        client_secret: &oidc.client_secret,
+        identifier_claim: &oidc.identifier_claim,
+        redirect_uri: format!("{}/mcp/oauth/oidc/callback", issuer(state)),
     }
-    let url = format!("{}/.well-known/openid-configuration", oidc.issuer.trim_end_matches('/'));
-    let answer = state.egress.get(&url).send().await?;
-    let body = crate::egress::read_bounded(answer, OIDC_ANSWER_BYTES).await?;
-    let provider: std::sync::Arc<OidcProvider> = std::sync::Arc::new(serde_json::from_slice(&body)?);
-    *cached = Some((std::time::Instant::now(), provider.clone()));
-    Ok(provider)
-}
-
-fn oidc_redirect_uri(state: &AppState) -> String {
-    format!("{}/mcp/oauth/oidc/callback", issuer(state))
-}
-
-/// The PKCE verifier of our own code flow at the OIDC provider: derived from the request with
-/// the gateway's key, so it never travels through the browser and needs no storage.
-fn oidc_verifier(state: &AppState, pending: &PendingRequest) -> String {
-    #[derive(Serialize, Deserialize)]
-    struct PkceSeed {
-        pkce: String,
-    }
-    impl Claims for PkceSeed {
-        const KIND: TokenKind = TokenKind::McpOAuthRequest;
-    }
-    use base64::Engine;
-    use sha2::Digest;
-    let seed = state.signer.sign(&PkceSeed { pkce: pending.n.clone() });
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(seed.as_bytes()))
 }
 
 #[derive(Debug, Deserialize)]
@@ -503,57 +464,15 @@ pub async fn oidc_callback(State(state): State<SharedState>, Query(answer): Quer
     consent_page(&state, pending, identifier).await
 }
 
-/// The user's identifier: the code exchanged at the provider's token endpoint, then the
-/// configured claim of its userinfo (read straight from the provider, over the egress policy).
+/// The user's identifier, as the app's OIDC provider names them (see [`identify`]).
 async fn oidc_identifier(
     state: &AppState,
     oidc: &crate::config::McpOidcConfig,
     pending: &PendingRequest,
     code: &str,
 ) -> agentkit_core::Result<String> {
-    let provider = discover_oidc(state, oidc).await?;
-    let tokens = state
-        .egress
-        .post(&provider.token_endpoint)
-        .header("authorization", basic_client_auth(&oidc.client_id, &oidc.client_secret))
-        .header("accept", "application/json")
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", code),
-            ("redirect_uri", &oidc_redirect_uri(state)),
-            ("code_verifier", &oidc_verifier(state, pending)),
-        ])
-        .send()
-        .await?;
-    let tokens: Value = serde_json::from_slice(&crate::egress::read_bounded(tokens, OIDC_ANSWER_BYTES).await?)?;
-    let access_token = tokens["access_token"].as_str().ok_or_else(|| {
-        agentkit_core::Error::new(agentkit_core::ErrorKind::Unauthorized, "the provider issued no access token")
-    })?;
-    let info = state
-        .egress
-        .get(&provider.userinfo_endpoint)
-        .header("authorization", format!("Bearer {access_token}"))
-        .send()
-        .await?;
-    let info: Value = serde_json::from_slice(&crate::egress::read_bounded(info, OIDC_ANSWER_BYTES).await?)?;
-    // An email names a person only once the provider has verified it: anyone can register an
-    // account with someone else's address at many providers.
-    if oidc.identifier_claim == "email" && !matches!(info.get("email_verified"), Some(Value::Bool(true))) {
-        return Err(agentkit_core::Error::new(
-            agentkit_core::ErrorKind::Unauthorized,
-            "the provider has not verified this account's email (email_verified is not true), so it cannot name the user",
-        ));
-    }
-    info[&oidc.identifier_claim]
-        .as_str()
-        .filter(|id| !id.is_empty() && id.len() <= MAX_IDENTIFIER_LEN)
-        .map(String::from)
-        .ok_or_else(|| {
-            agentkit_core::Error::new(
-                agentkit_core::ErrorKind::Unauthorized,
-                format!("the provider's userinfo has no {:?} claim", oidc.identifier_claim),
-            )
-        })
+    let provider = state.oidc_discovery.provider(&state.egress, &oidc.issuer).await?;
+    identify(&state.egress, &provider, &oidc_client(state, oidc), code, &pkce_verifier(&state.signer, &pending.n)).await
 }
 
 /// What the app sends back after signing its user in (`login_url`).

@@ -2,22 +2,15 @@
 //! (kept apart from `mcp::oauth`, whose handlers need the state, so the state needs nothing of
 //! them).
 
-use serde::Deserialize;
-
 use crate::config::McpOAuthConfig;
-
-/// How long an OIDC provider's discovery document is reused.
-pub(crate) const DISCOVERY_TTL: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// What guards the unauthenticated endpoints of the authorization server: per-address throttles
 /// for authorization requests and registrations, the public-only egress that Client ID Metadata
-/// Documents are fetched through, and the cached OIDC discovery (so a flood of authorization
-/// requests is not a flood of requests to the app's provider).
+/// Documents are fetched through.
 pub struct Guards {
     pub(crate) authorize: crate::throttle::Throttle,
     pub(crate) register: crate::throttle::Throttle,
     pub(crate) client_metadata: crate::egress::Egress,
-    pub(crate) discovery: tokio::sync::Mutex<Option<(std::time::Instant, std::sync::Arc<OidcProvider>)>>,
 }
 
 impl Guards {
@@ -38,15 +31,6 @@ impl Guards {
             authorize: crate::throttle::Throttle::new(authorize, minute),
             register: crate::throttle::Throttle::new(register, minute),
             client_metadata: crate::egress::Egress::new(own_addresses(policy))?,
-            discovery: Default::default(),
         })
     }
-}
-
-/// What an OIDC provider's discovery document says about where to send users and codes.
-#[derive(Debug, Deserialize)]
-pub(crate) struct OidcProvider {
-    pub authorization_endpoint: String,
-    pub token_endpoint: String,
-    pub userinfo_endpoint: String,
 }

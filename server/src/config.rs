@@ -80,6 +80,33 @@ pub struct ConsoleConfig {
     /// The console's URL as browsers reach it, when it has its own listener (default
     /// `http://<listen>`): its cookies and same-origin checks use it.
     pub public_url: Option<String>,
+    /// Operators sign in through the organisation's OpenID Connect provider (as well as with
+    /// local passwords).
+    pub oidc: Option<ConsoleOidcConfig>,
+}
+
+/// `[console.oidc]`: the organisation's OpenID Connect provider for operators (redirect URI to
+/// register there: `<console URL>/console/login/oidc/callback`). Who may sign in, and as what,
+/// is listed here by the identifier claim's value; anyone else is refused.
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsoleOidcConfig {
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: String,
+    /// The userinfo claim that names the operator (`email` by default; verified emails only).
+    #[serde(default = "default_operator_claim")]
+    pub identifier_claim: String,
+    /// Identifiers that sign in as `admin`.
+    #[serde(default)]
+    pub admins: Vec<String>,
+    /// Identifiers that sign in as `viewer`.
+    #[serde(default)]
+    pub viewers: Vec<String>,
+}
+
+fn default_operator_claim() -> String {
+    "email".into()
 }
 
 fn console_enabled() -> bool {
@@ -88,7 +115,7 @@ fn console_enabled() -> bool {
 
 impl Default for ConsoleConfig {
     fn default() -> ConsoleConfig {
-        ConsoleConfig { enabled: true, listen: None, public_url: None }
+        ConsoleConfig { enabled: true, listen: None, public_url: None, oidc: None }
     }
 }
 

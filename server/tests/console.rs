@@ -378,6 +378,8 @@ async fn no_console_route_answers_without_a_session() {
     let open = [
         "/console/login",
         "/console/login/once/{token}",
+        "/console/login/oidc",
+        "/console/login/oidc/callback",
         "/console/assets/console.css",
         "/console/assets/icon.svg",
         "/console/assets/console.js",

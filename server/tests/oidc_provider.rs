@@ -410,3 +410,80 @@ async fn an_unverified_email_never_signs_an_mcp_client_in() {
     assert!(page.contains("Sign-in failed"), "the browser is told the sign-in failed: {page}");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// Issue 23 §2: operators sign in to the console through the organisation's OpenID Connect
+/// provider (the same sign-in as MCP users'): a listed admin lands on the console as admin; a
+/// person the config does not list, and an unverified email, are refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operators_sign_in_to_the_console_through_the_organisations_provider() {
+    for (user, expected) in [("oidc-user", 200), ("stranger", 403), ("unverified-ops", 400)] {
+        let dir = std::env::temp_dir().join(format!("agentkit-console-oidc-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let port = free_port();
+        let base = format!("http://127.0.0.1:{port}");
+        let (_provider, issuer) = start_provider_for(&format!("{base}/console/login/oidc/callback"), user);
+        let config = write_config(&dir, port, &issuer, &console_oidc(&issuer));
+        let _gateway = start_gateway(&config, port, None).await;
+        let browser = common::browser();
+        let login = browser.get(format!("{base}/console/login")).send().await.unwrap().text().await.unwrap();
+        assert!(login.contains("Sign in with your organisation"), "{login}");
+        // The browser: the console → the provider (signs `user` in) → back to the console.
+        let landed = browser.get(format!("{base}/console/login/oidc")).send().await.unwrap();
+        assert_eq!(landed.status().as_u16(), expected, "{user}");
+        let page = landed.text().await.unwrap();
+        if expected == 200 {
+            assert!(page.contains("<h1>Connections</h1>"), "{page}");
+            assert!(page.contains("oidc-user@example.test (admin)"), "signed in as the listed admin");
+        } else {
+            assert!(!page.contains("<h1>Connections</h1>"), "{user} is not signed in");
+            let again = browser.get(format!("{base}/console/connections")).send().await.unwrap();
+            assert_eq!(again.url().path(), "/console/login", "{user} has no session");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+/// `[console.oidc]` listing `oidc-user@example.test` and `unverified-ops@example.test` as admins.
+fn console_oidc(issuer: &str) -> String {
+    format!(
+        "[console.oidc]\nissuer = \"{issuer}\"\nclient_id = \"agentkit-gateway\"\nclient_secret = \"gateway-secret\"\n\
+         admins = [\"oidc-user@example.test\", \"unverified-ops@example.test\"]\n"
+    )
+}
+
+/// A provider sign-in must come back to the browser that started it: the callback with a valid
+/// state but without the starting browser's cookie is refused (login CSRF).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_console_sign_in_finishes_only_in_the_browser_that_started_it() {
+    let dir = std::env::temp_dir().join(format!("agentkit-console-oidc-csrf-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let (_provider, issuer) = start_provider_for(&format!("{base}/console/login/oidc/callback"), "oidc-user");
+    let config = write_config(&dir, port, &issuer, &console_oidc(&issuer));
+    let _gateway = start_gateway(&config, port, None).await;
+    // The attacker starts a sign-in and stops at the redirect back (the callback URL).
+    let stop_at_callback = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::custom(|attempt| {
+            if attempt.url().path() == "/console/login/oidc/callback" {
+                attempt.stop()
+            } else {
+                attempt.follow()
+            }
+        }))
+        .build()
+        .unwrap();
+    let stopped = stop_at_callback.get(format!("{base}/console/login/oidc")).send().await.unwrap();
+    let callback = stopped.headers()["location"].to_str().unwrap().to_string();
+    // The victim's browser is sent there without the attacker's cookie.
+    let victim = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let answer = victim.get(&callback).send().await.unwrap();
+    assert_eq!(answer.status(), 400);
+    assert!(answer.headers().get("set-cookie").is_none(), "no session for the victim");
+    // The browser that started it finishes it (and lands on the console).
+    let finished = stop_at_callback.get(&callback).send().await.unwrap();
+    assert_eq!(finished.status(), 200);
+    assert!(finished.text().await.unwrap().contains("<h1>Connections</h1>"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -51,6 +51,8 @@ console_routes! {
     "/console" => get(pages::home);
     "/console/login" => get(session::login_page), post(session::login);
     "/console/login/once/{token}" => get(session::login_once);
+    "/console/login/oidc" => get(session::oidc_start);
+    "/console/login/oidc/callback" => get(session::oidc_callback);
     "/console/logout" => post(session::logout);
     "/console/connections" => get(pages::connections), post(pages::create_connection);
     "/console/accounts" => get(pages::accounts);

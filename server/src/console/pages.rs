@@ -95,7 +95,8 @@ pub fn error_page(e: &Error) -> Response {
     (status, axum::response::Html(document("Error", body).into_string())).into_response()
 }
 
-pub fn login_form(problem: Option<&str>, status: StatusCode) -> Response {
+/// The sign-in page; `with_provider`: offer the organisation's provider too.
+pub fn login_form(problem: Option<&str>, status: StatusCode, with_provider: bool) -> Response {
     let body = html! {
         main class="narrow" {
             h1 { "Sign in to the AgentKit console" }
@@ -108,6 +109,9 @@ pub fn login_form(problem: Option<&str>, status: StatusCode) -> Response {
                 label for="password" { "Password" }
                 input id="password" name="password" type="password" autocomplete="current-password" required;
                 button type="submit" { "Sign in" }
+            }
+            @if with_provider {
+                p { a class="button" href="/console/login/oidc" { "Sign in with your organisation" } }
             }
             p class="hint" { "No operator yet? Run " code { "agentkit admin add-user NAME --role admin" } " on the gateway's host." }
         }

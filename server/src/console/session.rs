@@ -167,8 +167,13 @@ impl FromRequestParts<SharedState> for SignedIn {
     }
 }
 
-pub async fn login_page() -> Response {
-    login_form(None, StatusCode::OK)
+/// Whether operators may sign in through the organisation's provider.
+fn with_provider(state: &SharedState) -> bool {
+    state.config.console.oidc.is_some()
+}
+
+pub async fn login_page(State(state): State<SharedState>) -> Response {
+    login_form(None, StatusCode::OK, with_provider(&state))
 }
 
 pub async fn login(
@@ -180,12 +185,19 @@ pub async fn login(
     if let Err(wait) = state.failed_logins.check(source) {
         let secs = crate::throttle::retry_after_secs(wait);
         let text = format!("Too many failed sign-ins from this address. Try again in {secs} s.");
-        return crate::throttle::with_retry_after(login_form(Some(&text), StatusCode::TOO_MANY_REQUESTS), wait);
+        return crate::throttle::with_retry_after(
+            login_form(Some(&text), StatusCode::TOO_MANY_REQUESTS, with_provider(&state)),
+            wait,
+        );
     }
     let field = |name: &str| form.get(name).map(String::as_str).unwrap_or("");
     let (name, password) = (field("name").trim(), field("password"));
     if name.is_empty() || password.is_empty() || name.len() > MAX_FIELD_LEN || password.len() > MAX_FIELD_LEN {
-        return login_form(Some("Enter your operator name and password."), StatusCode::BAD_REQUEST);
+        return login_form(
+            Some("Enter your operator name and password."),
+            StatusCode::BAD_REQUEST,
+            with_provider(&state),
+        );
     }
     let operator = match state.store.operator(name).await {
         Ok(operator) => operator,
@@ -198,7 +210,11 @@ pub async fn login(
         crate::telemetry::record_actor(&format!("console:{name}"));
         let details = json!({"reason": "unknown operator or wrong password"});
         crate::audit::record(&state.store, "console.sign_in_failed", name, crate::audit::REFUSED, details).await;
-        return login_form(Some("Unknown operator or wrong password."), StatusCode::UNAUTHORIZED);
+        return login_form(
+            Some("Unknown operator or wrong password."),
+            StatusCode::UNAUTHORIZED,
+            with_provider(&state),
+        );
     };
     start_session(&state, &operator, "password").await
 }
@@ -244,7 +260,11 @@ pub async fn login_once(
     };
     match operator {
         Ok(Some(operator)) => start_session(&state, &operator, "one-time link").await,
-        Ok(None) => login_form(Some("This sign-in link was used already or has expired."), StatusCode::UNAUTHORIZED),
+        Ok(None) => login_form(
+            Some("This sign-in link was used already or has expired."),
+            StatusCode::UNAUTHORIZED,
+            with_provider(&state),
+        ),
         Err(e) => error_page(&e),
     }
 }
@@ -264,4 +284,145 @@ pub async fn logout(
     }
     let cookie = format!("{COOKIE}=; Max-Age=0; {}", cookie_attributes(&state));
     ([(header::SET_COOKIE, cookie)], Redirect::to("/console/login")).into_response()
+}
+
+/// The cookie that ties a provider sign-in to the browser that started it (login CSRF).
+const SIGN_IN_COOKIE: &str = "agentkit_console_signin";
+/// How long a provider sign-in may take.
+const SIGN_IN_SECS: i64 = 600;
+
+/// A sign-in at the organisation's provider, in flight: its nonce (also in the browser's
+/// cookie) and when it expires.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct ProviderSignIn {
+    n: String,
+    exp: i64,
+}
+
+impl crate::credentials::tokens::Claims for ProviderSignIn {
+    const KIND: crate::credentials::tokens::TokenKind = crate::credentials::tokens::TokenKind::ConsoleSignIn;
+}
+
+fn provider_client<'a>(
+    state: &SharedState,
+    oidc: &'a crate::config::ConsoleOidcConfig,
+) -> crate::credentials::oidc_sign_in::OidcClient<'a> {
+    crate::credentials::oidc_sign_in::OidcClient {
+        issuer: &oidc.issuer,
+        client_id: &oidc.client_id,
+        client_secret: &oidc.client_secret,
+        identifier_claim: &oidc.identifier_claim,
+        redirect_uri: format!("{}/console/login/oidc/callback", state.console_url),
+    }
+}
+
+/// Sends the browser to the organisation's provider.
+pub async fn oidc_start(State(state): State<SharedState>) -> Response {
+    let Some(oidc) = &state.config.console.oidc else {
+        return error_page(&Error::not_found("signing in through a provider is not configured ([console.oidc])"));
+    };
+    let provider = match state.oidc_discovery.provider(&state.egress, &oidc.issuer).await {
+        Ok(provider) => provider,
+        Err(e) => {
+            tracing::warn!(error = %e.message(), "the console's sign-in provider cannot be reached");
+            let unreachable =
+                Error::new(ErrorKind::Unavailable, "the organisation's sign-in provider cannot be reached");
+            return error_page(&unreachable);
+        }
+    };
+    let nonce = random_token();
+    let exp = crate::credentials::tokens::now_unix().saturating_add(SIGN_IN_SECS);
+    let signed = state.signer.sign(&ProviderSignIn { n: nonce.clone(), exp });
+    let verifier = crate::credentials::oidc_sign_in::pkce_verifier(&state.signer, &nonce);
+    let client = provider_client(&state, oidc);
+    match crate::credentials::oidc_sign_in::authorization_url(&provider, &client, &signed, &nonce, &verifier) {
+        Ok(url) => {
+            // Lax: the provider sends the browser back with a top-level navigation.
+            let secure = if cookie_attributes(&state).ends_with("Secure") { "; Secure" } else { "" };
+            let cookie = format!(
+                "{SIGN_IN_COOKIE}={nonce}; Max-Age={SIGN_IN_SECS}; Path=/console/login/oidc; HttpOnly; SameSite=Lax{secure}"
+            );
+            ([(header::SET_COOKIE, cookie)], Redirect::to(url.as_str())).into_response()
+        }
+        Err(e) => error_page(&e),
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct ProviderAnswer {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    state: String,
+    error: Option<String>,
+}
+
+/// Back from the provider: the same browser, in time, a person the provider vouches for, who is
+/// listed as an operator — then signed in.
+pub async fn oidc_callback(
+    State(state): State<SharedState>,
+    headers: HeaderMap,
+    axum::extract::Query(answer): axum::extract::Query<ProviderAnswer>,
+) -> Response {
+    let Some(oidc) = &state.config.console.oidc else {
+        return error_page(&Error::not_found("signing in through a provider is not configured ([console.oidc])"));
+    };
+    let refuse = |text: &str| login_form(Some(text), StatusCode::BAD_REQUEST, true);
+    let Ok(sign_in) = state.signer.verify::<ProviderSignIn>(&answer.state) else {
+        return refuse("The sign-in request is not valid. Start again.");
+    };
+    let browser_nonce =
+        headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(
+            |pair| pair.trim().strip_prefix(SIGN_IN_COOKIE).and_then(|rest| rest.strip_prefix('=')).map(str::to_string),
+        );
+    if sign_in.exp < crate::credentials::tokens::now_unix()
+        || !browser_nonce.is_some_and(|nonce| tokens_equal(&nonce, &sign_in.n))
+    {
+        return refuse("The sign-in expired or was started in another browser. Start again.");
+    }
+    if answer.error.is_some() {
+        return refuse("The organisation's provider did not sign you in.");
+    }
+    let provider = match state.oidc_discovery.provider(&state.egress, &oidc.issuer).await {
+        Ok(provider) => provider,
+        Err(e) => return error_page(&e),
+    };
+    let verifier = crate::credentials::oidc_sign_in::pkce_verifier(&state.signer, &sign_in.n);
+    let client = provider_client(&state, oidc);
+    let identifier =
+        match crate::credentials::oidc_sign_in::identify(&state.egress, &provider, &client, &answer.code, &verifier)
+            .await
+        {
+            Ok(identifier) => identifier,
+            Err(e) => {
+                tracing::warn!(error = %e.message(), "a console sign-in through the provider failed");
+                let details = json!({"reason": e.message(), "with": "oidc"});
+                crate::audit::record(&state.store, "console.sign_in_failed", "oidc", crate::audit::REFUSED, details)
+                    .await;
+                return refuse("The organisation's provider did not confirm who you are.");
+            }
+        };
+    let role = if oidc.admins.contains(&identifier) {
+        OperatorRole::Admin
+    } else if oidc.viewers.contains(&identifier) {
+        OperatorRole::Viewer
+    } else {
+        crate::telemetry::record_actor(&format!("console:{identifier}"));
+        let details = json!({"reason": "not listed in [console.oidc] admins or viewers", "with": "oidc"});
+        crate::audit::record(&state.store, "console.sign_in_failed", &identifier, crate::audit::REFUSED, details).await;
+        let text =
+            format!("{identifier} is not an operator of this gateway. Ask an admin to list you in [console.oidc].");
+        return login_form(Some(&text), StatusCode::FORBIDDEN, true);
+    };
+    match state.store.operator_from_provider(&identifier, role.as_str()).await {
+        Ok(operator) => {
+            let mut signed_in = start_session(&state, &operator, "oidc").await;
+            let clear = format!("{SIGN_IN_COOKIE}=; Max-Age=0; Path=/console/login/oidc; HttpOnly; SameSite=Lax");
+            if let Ok(value) = axum::http::HeaderValue::from_str(&clear) {
+                signed_in.headers_mut().append(header::SET_COOKIE, value);
+            }
+            signed_in
+        }
+        Err(e) => error_page(&e),
+    }
 }

@@ -28,6 +28,8 @@ pub enum TokenKind {
     McpOAuthRequest,
     /// A user signed in for such a request, on their way through the consent page.
     McpOAuthSignedIn,
+    /// An operator's sign-in to the console, on its way through the organisation's provider.
+    ConsoleSignIn,
 }
 
 impl TokenKind {
@@ -39,6 +41,7 @@ impl TokenKind {
             TokenKind::McpOAuthAccess => "oa",
             TokenKind::McpOAuthRequest => "or",
             TokenKind::McpOAuthSignedIn => "os",
+            TokenKind::ConsoleSignIn => "cs",
         }
     }
 }

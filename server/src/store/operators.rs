@@ -154,4 +154,30 @@ impl Store {
             live.then(|| r.get("operator"))
         }))
     }
+
+    /// The operator an organisation's provider signed in, with the role the config gives them
+    /// now: created on first sign-in with no usable password (they sign in only through the
+    /// provider), its role kept current after.
+    pub async fn operator_from_provider(&self, name: &str, role: &str) -> Result<Operator> {
+        let updated = sqlx::query("UPDATE operators SET role = $2 WHERE name = $1")
+            .bind(name)
+            .bind(role)
+            .execute(&self.writer)
+            .await
+            .map_err(|e| self.db_error(e))?;
+        if updated.rows_affected() == 0 {
+            sqlx::query("INSERT INTO operators (name, role, password_hash, created_at) VALUES ($1, $2, $3, $4)")
+                .bind(name)
+                .bind(role)
+                .bind(NO_PASSWORD)
+                .bind(Utc::now().to_rfc3339())
+                .execute(&self.writer)
+                .await
+                .map_err(|e| self.db_error(e))?;
+        }
+        self.operator(name).await?.ok_or_else(|| agentkit_core::Error::not_found(format!("operator {name:?}")))
+    }
 }
+
+/// The password hash of operators who sign in through a provider: no password matches it.
+const NO_PASSWORD: &str = "!provider";

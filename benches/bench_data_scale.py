@@ -65,7 +65,7 @@ def console_pages(base: str, sign_in_link: str, api_get):
 
     opener = urllib.request.build_opener(NoRedirect)
     try:
-        opener.open(sign_in_link)
+        opener.open(urllib.request.Request(sign_in_link, data=b"", method="POST"))
     except urllib.error.HTTPError as answer:  # the 303 that sets the session cookie
         cookie = answer.headers["set-cookie"].split(";")[0]
 

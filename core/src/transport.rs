@@ -24,6 +24,8 @@ pub enum Step {
     /// Connected and sent, and the server closed or reset the connection before any answer:
     /// a restarting server, or a kept-alive connection it closed just as the request went out.
     LostBeforeAnswer,
+    /// The answer began and was cut off (its body could not be read whole).
+    AnswerCutOff,
     /// Anything else while connecting (unreachable network, …).
     Connect,
     /// Anything else.
@@ -47,6 +49,9 @@ impl Failure {
             } else {
                 Step::AnswerTimeout
             }
+        } else if e.is_body() || e.is_decode() {
+            // An answer arrived: the request reached the server, whatever broke after.
+            Step::AnswerCutOff
         } else {
             chain_step(e, e.is_connect())
         };
@@ -64,6 +69,7 @@ impl Failure {
             Step::ConnectTimeout => "could not be reached: no connection in time".to_string(),
             Step::AnswerTimeout => "did not answer in time".to_string(),
             Step::LostBeforeAnswer => format!("closed the connection before answering ({cause})"),
+            Step::AnswerCutOff => format!("cut its answer off ({cause})"),
             Step::Connect | Step::Other => format!("could not be reached: {cause}"),
         }
     }
@@ -102,7 +108,7 @@ fn chain_step(e: &reqwest::Error, connecting: bool) -> Step {
     let mut step = if connecting { Step::Connect } else { Step::Other };
     while let Some(err) = source {
         if let Some(h) = err.downcast_ref::<hyper::Error>() {
-            if h.is_incomplete_message() || h.is_closed() || h.is_canceled() {
+            if !connecting && (h.is_incomplete_message() || h.is_closed() || h.is_canceled()) {
                 return Step::LostBeforeAnswer;
             }
         }

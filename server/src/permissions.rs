@@ -72,6 +72,18 @@ impl OperatorRole {
         }
     }
 
+    /// Whether the operator is offered changes (the server checks them again in
+    /// [`OperatorRole::require_change`]).
+    pub fn may_change(self) -> bool {
+        self == OperatorRole::Admin
+    }
+
+    /// Whether pages may show the operator a value that works as a credential (an MCP
+    /// instance's URL, a webhook URL's path and query, a new client's secret).
+    pub fn sees_secrets(self) -> bool {
+        self == OperatorRole::Admin
+    }
+
     /// 403 unless the operator may make changes.
     pub fn require_change(self, operator: &str) -> Result<()> {
         match self {

@@ -157,6 +157,7 @@ pub async fn start(config: Config) -> Result<RunningServer> {
         egress,
         webhooks,
         failed_logins: crate::throttle::Throttle::new(failed_logins_per_minute, std::time::Duration::from_secs(60)),
+        console_sign_ins: crate::throttle::Throttle::new(failed_logins_per_minute, std::time::Duration::from_secs(60)),
         mcp_oauth,
         oidc_discovery: Default::default(),
     });

@@ -78,6 +78,8 @@ pub struct AppState {
     pub webhooks: Arc<crate::webhooks::Webhooks>,
     /// Failed `/oauth/token` sign-ins per client address (`server.failed_logins_per_minute`).
     pub failed_logins: crate::throttle::Throttle,
+    /// Console sign-in attempts per client address (the same limit, counted apart).
+    pub console_sign_ins: crate::throttle::Throttle,
     /// Throttles, public-only egress and caches of the MCP authorization server.
     pub mcp_oauth: crate::mcp::oauth_guards::Guards,
     /// OIDC providers' discovery documents (MCP users' and operators' sign-in).

@@ -25,10 +25,16 @@ const ADMIN_PASSWORD: &str = "correct horse battery staple";
 const VIEWER_PASSWORD: &str = "viewer password 1234";
 
 async fn console() -> Console {
+    console_with("").await
+}
+
+/// A console whose `[server]` table also has `server_settings`.
+async fn console_with(server_settings: &str) -> Console {
     let data_dir = std::env::temp_dir().join(format!("agentkit-console-{}", uuid::Uuid::new_v4().simple()));
     let text = r#"
 [server]
 listen = "127.0.0.1:0"
+SERVER_SETTINGS
 
 [[api_clients]]
 client_id = "admin"
@@ -40,7 +46,8 @@ connector = "salesforce"
 client_id = "sf-client"
 client_secret = "sf-secret-from-the-file"
 "#;
-    let mut config = agentkit_server::Config::parse(text, "console.toml").unwrap();
+    let text = text.replace("SERVER_SETTINGS", server_settings);
+    let mut config = agentkit_server::Config::parse(&text, "console.toml").unwrap();
     config.server.data_dir = data_dir.clone();
     let server = agentkit_server::start(config).await.unwrap();
     for (name, role, password) in [("ops", "admin", ADMIN_PASSWORD), ("watcher", "viewer", VIEWER_PASSWORD)] {
@@ -268,19 +275,62 @@ async fn changes_without_the_token_from_elsewhere_or_by_a_viewer_are_refused() {
     assert!(stored.is_empty(), "nothing was created: {stored:?}");
 }
 
-/// `agentkit dev`'s console link signs its operator in once; a second use is refused.
+/// `agentkit dev`'s console link signs its operator in once; a second use is refused. Opening
+/// it (a link preview, a mail scanner) uses nothing: its button does, from the console's page.
 #[tokio::test]
 async fn a_one_time_sign_in_link_works_once() {
     let console = console().await;
     let link = agentkit_server::console::sign_in_link(&console.state, "ops").await.unwrap();
-    let first = browser().get(&link).send().await.unwrap();
+    for _ in 0..2 {
+        let opened = browser().get(&link).send().await.unwrap();
+        assert_eq!(opened.status(), 200);
+        assert!(opened.headers().get(SET_COOKIE).is_none(), "opening the link signs nobody in");
+    }
+    let from_elsewhere = browser().post(&link).header("origin", "https://attacker.example").send().await.unwrap();
+    assert_eq!(from_elsewhere.status(), 403, "another site cannot sign a browser in with it");
+    let first = browser().post(&link).send().await.unwrap();
     assert_eq!(first.status(), 303);
     assert!(first.headers()[SET_COOKIE].to_str().unwrap().starts_with("agentkit_console="));
-    let again = browser().get(&link).send().await.unwrap();
+    let again = browser().post(&link).send().await.unwrap();
     assert_eq!(again.status(), 401);
     assert!(again.headers().get(SET_COOKIE).is_none());
-    let forged = browser().get(format!("{}/console/login/once/forged", console.url)).send().await.unwrap();
+    let forged = browser().post(format!("{}/console/login/once/forged", console.url)).send().await.unwrap();
     assert_eq!(forged.status(), 401);
+    // A newer link replaces the older one.
+    let older = agentkit_server::console::sign_in_link(&console.state, "ops").await.unwrap();
+    let newer = agentkit_server::console::sign_in_link(&console.state, "ops").await.unwrap();
+    assert_eq!(browser().post(&older).send().await.unwrap().status(), 401);
+    assert_eq!(browser().post(&newer).send().await.unwrap().status(), 303);
+}
+
+/// Sign-in attempts are counted before the password is checked: twenty wrong guesses sent at
+/// once from one address get at most the limit's worth of answers (the rest 429, or 503 while
+/// the password checks are busy), and a cross-site sign-in is refused.
+#[tokio::test]
+async fn a_burst_of_guesses_cannot_outrun_the_sign_in_limit() {
+    let console = console_with("failed_logins_per_minute = 5").await;
+    let guesses = (0..20).map(|n| {
+        let url = format!("{}/console/login", console.url);
+        async move {
+            let guess = format!("wrong guess {n}");
+            let form = [("name", "ops"), ("password", guess.as_str())];
+            browser().post(url).form(&form).send().await.unwrap().status().as_u16()
+        }
+    });
+    let statuses = futures::future::join_all(guesses).await;
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    assert!(checked <= 5, "{checked} passwords checked, limit 5: {statuses:?}");
+    assert!(statuses.iter().all(|s| [401, 429, 503].contains(s)), "{statuses:?}");
+    let (_, resp) = console.sign_in("ops", ADMIN_PASSWORD).await;
+    assert_eq!(resp.status(), 429, "the address used its minute");
+    let elsewhere = browser()
+        .post(format!("{}/console/login", console.url))
+        .header("origin", "https://attacker.example")
+        .form(&[("name", "ops"), ("password", ADMIN_PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(elsewhere.status(), 403, "login CSRF");
 }
 
 /// An MCP instance's URL carries its key: the MCP page shows it to an admin, never to a viewer.

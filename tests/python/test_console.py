@@ -43,6 +43,7 @@ def test_first_steps_through_the_console_then_the_quickstart(gateway):
         page.on("response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None)
 
         page.goto(gateway.env["AGENTKIT_CONSOLE_URL"])
+        page.get_by_role("button", name="Sign in").click()
         playwright.expect(page.get_by_role("heading", level=1)).to_have_text("Connections")
 
         page.get_by_role("link", name="API credentials", exact=True).click()

@@ -50,7 +50,7 @@ fn method_name(method: &str) -> &'static str {
 console_routes! {
     "/console" => get(pages::home);
     "/console/login" => get(session::login_page), post(session::login);
-    "/console/login/once/{token}" => get(session::login_once);
+    "/console/login/once/{token}" => get(session::login_once_page), post(session::login_once);
     "/console/login/oidc" => get(session::oidc_start);
     "/console/login/oidc/callback" => get(session::oidc_callback);
     "/console/logout" => post(session::logout);

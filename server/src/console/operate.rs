@@ -15,7 +15,6 @@ use agentkit_core::Error;
 use super::pages::{csrf_field, error_page, notice, page, text, Notice};
 use super::SignedIn;
 use crate::api::{ApiError, JsonBody};
-use crate::permissions::OperatorRole;
 use crate::state::SharedState;
 
 /// The account selector of the API's account calls, by id.
@@ -88,6 +87,13 @@ pub async fn webhooks(State(state): State<SharedState>, signed_in: SignedIn) -> 
         Err(ApiError(e)) => return error_page(&e),
     };
     let endpoints = listed["webhook_endpoints"].as_array().cloned().unwrap_or_default();
+    // A receiver's URL often carries a token (path, query, user info): a viewer sees its host.
+    let shown_url = |url: &str| {
+        if signed_in.role.sees_secrets() {
+            return url.to_string();
+        }
+        url::Url::parse(url).map(|u| format!("{}://{}/…", u.scheme(), u.host_str().unwrap_or(""))).unwrap_or_default()
+    };
     let content = html! {
         @if endpoints.is_empty() {
             p class="empty" { "No webhook endpoint yet. Add one with POST /api/v1/webhook_endpoints or [[webhooks.endpoints]] in the config file." }
@@ -98,7 +104,7 @@ pub async fn webhooks(State(state): State<SharedState>, signed_in: SignedIn) -> 
                     @for e in &endpoints {
                         tr {
                             td { a href=(format!("/console/webhooks/{}", text(&e["id"]))) { (text(&e["id"])) } }
-                            td { code { (text(&e["url"])) } }
+                            td { code { (shown_url(&text(&e["url"]))) } }
                             td { (e["events"].as_array().map(|v| v.iter().map(text).collect::<Vec<_>>().join(", ")).unwrap_or_default()) }
                             td { (text(&e["source"])) }
                         }
@@ -132,7 +138,7 @@ async fn deliveries_page(
             Err(ApiError(e)) => return error_page(&e),
         };
     let deliveries = listed["deliveries"].as_array().cloned().unwrap_or_default();
-    let admin = signed_in.role == OperatorRole::Admin;
+    let admin = signed_in.role.may_change();
     let content = html! {
         (notice(shown))
         p { a href="/console/webhooks" { "All endpoints" } }
@@ -197,7 +203,7 @@ pub async fn mcp(State(state): State<SharedState>, signed_in: SignedIn) -> Respo
         (Err(ApiError(e)), _) | (_, Err(ApiError(e))) => return error_page(&e),
     };
     // An instance's URL carries its key: it is a secret, shown to admins only.
-    let admin = signed_in.role == OperatorRole::Admin;
+    let admin = signed_in.role.sees_secrets();
     let content = html! {
         h2 { "Configs" }
         @if configs.is_empty() {

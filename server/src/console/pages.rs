@@ -119,6 +119,20 @@ pub fn login_form(problem: Option<&str>, status: StatusCode, with_provider: bool
     (status, axum::response::Html(document("Sign in", body).into_string())).into_response()
 }
 
+/// The page a one-time sign-in link opens: one button, which signs in.
+pub fn once_form(token: &str) -> Response {
+    let body = html! {
+        main class="narrow" {
+            h1 { "Sign in to the AgentKit console" }
+            p { "This link signs you in once, as the gateway's local operator." }
+            form method="post" action=(format!("/console/login/once/{token}")) {
+                button type="submit" { "Sign in" }
+            }
+        }
+    };
+    axum::response::Html(document("Sign in", body).into_string()).into_response()
+}
+
 /// A message shown above a page's content after a change.
 pub(super) enum Notice<'a> {
     Done(&'a str),
@@ -245,7 +259,7 @@ async fn connections_page(state: &SharedState, signed_in: &SignedIn, q: &str, sh
         }
         section aria-labelledby="create" {
             h2 id="create" { "Create connection" }
-            @if signed_in.role == crate::permissions::OperatorRole::Admin {
+            @if signed_in.role.may_change() {
                 form method="post" action="/console/connections" class="stacked" {
                     (csrf_field(signed_in))
                     label for="connector" { "Connector" }
@@ -379,7 +393,7 @@ pub async fn accounts(
                             td { code { (a.id) } }
                             td {
                                 a href=(format!("/console/executions?identifier={}", url::form_urlencoded::byte_serialize(a.identifier.as_bytes()).collect::<String>())) { "Executions" }
-                                @if signed_in.role == crate::permissions::OperatorRole::Admin {
+                                @if signed_in.role.may_change() {
                                     form method="post" action=(format!("/console/accounts/{}/link", a.id)) class="inline" {
                                         (csrf_field(&signed_in))
                                         button type="submit" aria-label=(format!("Authorization link for {}", a.id)) { "Authorization link" }
@@ -543,7 +557,7 @@ async fn api_credentials_page(
         Err(e) => return error_page(&e),
     };
     let clients = listed["api_clients"].as_array().cloned().unwrap_or_default();
-    let admin = signed_in.role == crate::permissions::OperatorRole::Admin;
+    let admin = signed_in.role.may_change();
     let content = html! {
         (notice(shown))
         @if let Some(new) = &new_secret {

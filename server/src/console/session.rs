@@ -16,7 +16,7 @@ use serde_json::json;
 
 use agentkit_core::{Error, ErrorKind, Result};
 
-use super::pages::{error_page, login_form};
+use super::pages::{error_page, login_form, once_form};
 use crate::config::sha256_hex;
 use crate::permissions::OperatorRole;
 use crate::state::SharedState;
@@ -39,14 +39,31 @@ pub fn hash_password(password: &str) -> Result<String> {
         .map_err(|e| Error::new(ErrorKind::Server, format!("hashing the password: {e}")))
 }
 
-/// Whether `password` matches `hash`; off the async threads (argon2 is slow on purpose).
+/// Whether `password` matches `hash`; off the async threads (argon2 is slow on purpose). A
+/// hash that is no password (an operator who signs in through the provider) costs a check
+/// against the decoy, so its name takes as long to refuse as any other.
 async fn password_matches(password: String, hash: String) -> bool {
+    let decoy = decoy_hash().to_string();
     tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&hash)
-            .is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+        let (hash, real) = match PasswordHash::new(&hash) {
+            Ok(_) => (hash, true),
+            Err(_) => (decoy, false),
+        };
+        let matches = PasswordHash::new(&hash)
+            .is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok());
+        real && matches
     })
     .await
     .unwrap_or(false)
+}
+
+/// At most this many password checks run at once (each holds a core and ~19 MiB for a while);
+/// a sign-in beyond them is answered 503 at once rather than queued.
+fn password_checks() -> &'static tokio::sync::Semaphore {
+    static CHECKS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    CHECKS.get_or_init(|| {
+        tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get))
+    })
 }
 
 /// A hash nobody's password matches, verified against for unknown names so that a wrong name
@@ -69,16 +86,10 @@ fn tokens_equal(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-fn session_cookie(headers: &HeaderMap) -> Option<String> {
-    headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|pair| {
-        let (name, value) = pair.trim().split_once('=')?;
-        (name == COOKIE && !value.is_empty()).then(|| value.to_string())
-    })
-}
-
-/// `Secure` unless the console is reached on loopback over plain HTTP (`agentkit dev`).
-fn cookie_attributes(state: &SharedState) -> &'static str {
-    let loopback = url::Url::parse(&state.console_url).is_ok_and(|url| {
+/// Whether the console is reached on loopback over plain HTTP (`agentkit dev`), where a
+/// browser keeps no `Secure` cookie.
+fn plain_loopback(state: &SharedState) -> bool {
+    url::Url::parse(&state.console_url).is_ok_and(|url| {
         url.scheme() == "http"
             && match url.host() {
                 Some(url::Host::Domain(host)) => host == "localhost",
@@ -86,12 +97,23 @@ fn cookie_attributes(state: &SharedState) -> &'static str {
                 Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
                 None => false,
             }
-    });
-    if loopback {
-        "Path=/console; HttpOnly; SameSite=Strict"
-    } else {
-        "Path=/console; HttpOnly; SameSite=Strict; Secure"
-    }
+    })
+}
+
+/// Every cookie the console sets, in one place: HttpOnly, `Secure` unless on plain loopback;
+/// an empty `value` clears it.
+fn cookie(state: &SharedState, name: &str, value: &str, max_age_secs: i64, path: &str, same_site: &str) -> String {
+    let max_age = if value.is_empty() { 0 } else { max_age_secs };
+    let secure = if plain_loopback(state) { "" } else { "; Secure" };
+    format!("{name}={value}; Max-Age={max_age}; Path={path}; HttpOnly; SameSite={same_site}{secure}")
+}
+
+/// The value of the request's cookie `name`, if it sent one.
+fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|pair| {
+        let (key, value) = pair.trim().split_once('=')?;
+        (key == name && !value.is_empty()).then(|| value.to_string())
+    })
 }
 
 /// The operator signed in on this request. Pages take it as an argument: without a live
@@ -133,15 +155,15 @@ impl SignedIn {
 }
 
 /// Whether the request says it comes from another origin than the gateway's.
-fn cross_site(parts: &Parts, public_url: &str) -> bool {
-    if let Some(site) = parts.headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+fn cross_site(headers: &HeaderMap, console_url: &str) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
         if !matches!(site, "same-origin" | "none") {
             return true;
         }
     }
-    match parts.headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+    match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
         Some(origin) => {
-            let ours = url::Url::parse(public_url).map(|u| u.origin().ascii_serialization()).unwrap_or_default();
+            let ours = url::Url::parse(console_url).map(|u| u.origin().ascii_serialization()).unwrap_or_default();
             origin != ours
         }
         None => false,
@@ -153,16 +175,22 @@ impl FromRequestParts<SharedState> for SignedIn {
 
     async fn from_request_parts(parts: &mut Parts, state: &SharedState) -> std::result::Result<SignedIn, Response> {
         let to_sign_in = || Redirect::to("/console/login").into_response();
-        let Some(cookie) = session_cookie(&parts.headers) else { return Err(to_sign_in()) };
+        let Some(cookie) = cookie_value(&parts.headers, COOKIE) else { return Err(to_sign_in()) };
         let session_sha256 = sha256_hex(&cookie);
         let session = match state.store.console_session(&session_sha256).await {
             Ok(Some(session)) => session,
             Ok(None) => return Err(to_sign_in()),
             Err(e) => return Err(error_page(&e)),
         };
-        let role = OperatorRole::from_str(&session.role).map_err(|e| error_page(&e))?;
+        // An operator from the organisation's provider holds the role the config lists now:
+        // taken off the lists, their sessions end.
+        let role = if session.from_provider {
+            provider_role(state, &session.operator).ok_or_else(to_sign_in)?
+        } else {
+            OperatorRole::from_str(&session.role).map_err(|e| error_page(&e))?
+        };
         crate::telemetry::record_actor(&format!("console:{}", session.operator));
-        let cross_site = parts.method != Method::GET && cross_site(parts, &state.console_url);
+        let cross_site = parts.method != Method::GET && cross_site(&parts.headers, &state.console_url);
         Ok(SignedIn { operator: session.operator, role, csrf: session.csrf, session_sha256, cross_site })
     }
 }
@@ -179,17 +207,32 @@ pub async fn login_page(State(state): State<SharedState>) -> Response {
 pub async fn login(
     State(state): State<SharedState>,
     peer: crate::throttle::Peer,
+    headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
+    // Signing someone in from another site (login CSRF) is refused like any cross-site change.
+    if cross_site(&headers, &state.console_url) {
+        return login_form(Some("Sign in from the console's own page."), StatusCode::FORBIDDEN, with_provider(&state));
+    }
+    // Counted before the password is checked, so attempts sent at once cannot outrun the limit;
+    // the console's own count, so its sign-ins never lock API clients out of /oauth/token.
     let source = crate::throttle::address_of(peer);
-    if let Err(wait) = state.failed_logins.check(source) {
+    if let Err(wait) = state.console_sign_ins.admit(source) {
         let secs = crate::throttle::retry_after_secs(wait);
-        let text = format!("Too many failed sign-ins from this address. Try again in {secs} s.");
+        let text = format!("Too many sign-ins from this address. Try again in {secs} s.");
         return crate::throttle::with_retry_after(
             login_form(Some(&text), StatusCode::TOO_MANY_REQUESTS, with_provider(&state)),
             wait,
         );
     }
+    let Ok(_checking) = password_checks().try_acquire() else {
+        let busy = login_form(
+            Some("The console is busy checking other sign-ins. Try again in a moment."),
+            StatusCode::SERVICE_UNAVAILABLE,
+            with_provider(&state),
+        );
+        return crate::throttle::with_retry_after(busy, std::time::Duration::from_secs(1));
+    };
     let field = |name: &str| form.get(name).map(String::as_str).unwrap_or("");
     let (name, password) = (field("name").trim(), field("password"));
     if name.is_empty() || password.is_empty() || name.len() > MAX_FIELD_LEN || password.len() > MAX_FIELD_LEN {
@@ -206,7 +249,6 @@ pub async fn login(
     let hash = operator.as_ref().map_or_else(|| decoy_hash().to_string(), |o| o.password_hash.clone());
     let matches = password_matches(password.to_string(), hash).await;
     let Some(operator) = operator.filter(|_| matches) else {
-        state.failed_logins.count(source);
         crate::telemetry::record_actor(&format!("console:{name}"));
         let details = json!({"reason": "unknown operator or wrong password"});
         crate::audit::record(&state.store, "console.sign_in_failed", name, crate::audit::REFUSED, details).await;
@@ -233,7 +275,7 @@ async fn start_session(state: &SharedState, operator: &crate::store::Operator, h
     if let Err(e) = stored {
         return error_page(&e);
     }
-    let cookie = format!("{COOKIE}={session}; Max-Age={}; {}", SESSION_HOURS * 3600, cookie_attributes(state));
+    let cookie = cookie(state, COOKIE, &session, SESSION_HOURS * 3600, "/console", "Strict");
     ([(header::SET_COOKIE, cookie)], Redirect::to("/console/connections")).into_response()
 }
 
@@ -249,10 +291,21 @@ pub async fn sign_in_link(state: &SharedState, operator: &str) -> Result<String>
 }
 
 /// Follows a one-time sign-in link: signed in the first time, refused after.
+/// A one-time sign-in link, opened: a page whose button signs in. Opening it uses nothing, so a
+/// link preview or a mail scanner cannot burn it.
+pub async fn login_once_page(axum::extract::Path(token): axum::extract::Path<String>) -> Response {
+    once_form(&token)
+}
+
+/// The one-time link's button: from the console's own page, the link used (once), signed in.
 pub async fn login_once(
     State(state): State<SharedState>,
+    headers: HeaderMap,
     axum::extract::Path(token): axum::extract::Path<String>,
 ) -> Response {
+    if cross_site(&headers, &state.console_url) {
+        return login_form(Some("Sign in from the console's own page."), StatusCode::FORBIDDEN, with_provider(&state));
+    }
     let operator = match state.store.take_console_ticket(&sha256_hex(&token)).await {
         Ok(Some(name)) => state.store.operator(&name).await,
         Ok(None) => Ok(None),
@@ -282,7 +335,7 @@ pub async fn logout(
     if let Err(e) = state.store.delete_console_session(&signed_in.session_sha256, &ChangeRecords::audited(row)).await {
         return error_page(&e);
     }
-    let cookie = format!("{COOKIE}=; Max-Age=0; {}", cookie_attributes(&state));
+    let cookie = cookie(&state, COOKIE, "", 0, "/console", "Strict");
     ([(header::SET_COOKIE, cookie)], Redirect::to("/console/login")).into_response()
 }
 
@@ -316,6 +369,18 @@ fn provider_client<'a>(
     }
 }
 
+/// The role `[console.oidc]` gives `identifier`, if it lists them.
+fn provider_role(state: &SharedState, identifier: &str) -> Option<OperatorRole> {
+    let oidc = state.config.console.oidc.as_ref()?;
+    if oidc.admins.iter().any(|a| a == identifier) {
+        Some(OperatorRole::Admin)
+    } else if oidc.viewers.iter().any(|v| v == identifier) {
+        Some(OperatorRole::Viewer)
+    } else {
+        None
+    }
+}
+
 /// Sends the browser to the organisation's provider.
 pub async fn oidc_start(State(state): State<SharedState>) -> Response {
     let Some(oidc) = &state.config.console.oidc else {
@@ -338,10 +403,7 @@ pub async fn oidc_start(State(state): State<SharedState>) -> Response {
     match crate::credentials::oidc_sign_in::authorization_url(&provider, &client, &signed, &nonce, &verifier) {
         Ok(url) => {
             // Lax: the provider sends the browser back with a top-level navigation.
-            let secure = if cookie_attributes(&state).ends_with("Secure") { "; Secure" } else { "" };
-            let cookie = format!(
-                "{SIGN_IN_COOKIE}={nonce}; Max-Age={SIGN_IN_SECS}; Path=/console/login/oidc; HttpOnly; SameSite=Lax{secure}"
-            );
+            let cookie = cookie(&state, SIGN_IN_COOKIE, &nonce, SIGN_IN_SECS, "/console/login/oidc", "Lax");
             ([(header::SET_COOKIE, cookie)], Redirect::to(url.as_str())).into_response()
         }
         Err(e) => error_page(&e),
@@ -371,10 +433,7 @@ pub async fn oidc_callback(
     let Ok(sign_in) = state.signer.verify::<ProviderSignIn>(&answer.state) else {
         return refuse("The sign-in request is not valid. Start again.");
     };
-    let browser_nonce =
-        headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(
-            |pair| pair.trim().strip_prefix(SIGN_IN_COOKIE).and_then(|rest| rest.strip_prefix('=')).map(str::to_string),
-        );
+    let browser_nonce = cookie_value(&headers, SIGN_IN_COOKIE);
     if sign_in.exp < crate::credentials::tokens::now_unix()
         || !browser_nonce.is_some_and(|nonce| tokens_equal(&nonce, &sign_in.n))
     {
@@ -402,11 +461,7 @@ pub async fn oidc_callback(
                 return refuse("The organisation's provider did not confirm who you are.");
             }
         };
-    let role = if oidc.admins.contains(&identifier) {
-        OperatorRole::Admin
-    } else if oidc.viewers.contains(&identifier) {
-        OperatorRole::Viewer
-    } else {
+    let Some(role) = provider_role(&state, &identifier) else {
         crate::telemetry::record_actor(&format!("console:{identifier}"));
         let details = json!({"reason": "not listed in [console.oidc] admins or viewers", "with": "oidc"});
         crate::audit::record(&state.store, "console.sign_in_failed", &identifier, crate::audit::REFUSED, details).await;
@@ -417,7 +472,7 @@ pub async fn oidc_callback(
     match state.store.operator_from_provider(&identifier, role.as_str()).await {
         Ok(operator) => {
             let mut signed_in = start_session(&state, &operator, "oidc").await;
-            let clear = format!("{SIGN_IN_COOKIE}=; Max-Age=0; Path=/console/login/oidc; HttpOnly; SameSite=Lax");
+            let clear = cookie(&state, SIGN_IN_COOKIE, "", 0, "/console/login/oidc", "Lax");
             if let Ok(value) = axum::http::HeaderValue::from_str(&clear) {
                 signed_in.headers_mut().append(header::SET_COOKIE, value);
             }

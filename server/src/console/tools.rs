@@ -161,7 +161,7 @@ async fn tool_page(
         return error_page(&Error::not_found(format!("tool {name:?} not found")));
     };
     let schema = serde_json::to_string_pretty(&tool.def.input_schema).unwrap_or_default();
-    let admin = signed_in.role == crate::permissions::OperatorRole::Admin;
+    let admin = signed_in.role.may_change();
     let identifier = form.get("identifier").cloned().unwrap_or_default();
     let content = html! {
         p { (tool.def.description) }

@@ -25,6 +25,8 @@ pub struct ConsoleSession {
     /// The token every change made in this session must carry.
     pub csrf: String,
     pub expires_at: DateTime<Utc>,
+    /// The operator signs in through the organisation's provider (their role is the config's).
+    pub from_provider: bool,
 }
 
 impl Store {
@@ -72,6 +74,12 @@ impl Store {
         records: &ChangeRecords,
     ) -> Result<()> {
         let mut tx = self.begin_change().await?;
+        // Expired sessions go as new ones come (rfc3339 in UTC sorts as time).
+        sqlx::query("DELETE FROM console_sessions WHERE expires_at < $1")
+            .bind(Utc::now().to_rfc3339())
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| self.db_error(e))?;
         sqlx::query(
             "INSERT INTO console_sessions (id_sha256, operator, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
         )
@@ -89,7 +97,7 @@ impl Store {
     /// The live session whose cookie hashes to `id_sha256`, with its operator's current role.
     pub async fn console_session(&self, id_sha256: &str) -> Result<Option<ConsoleSession>> {
         let row = sqlx::query(
-            "SELECT s.operator, s.csrf, s.expires_at, o.role FROM console_sessions s \
+            "SELECT s.operator, s.csrf, s.expires_at, o.role, o.password_hash FROM console_sessions s \
              JOIN operators o ON o.name = s.operator WHERE s.id_sha256 = $1",
         )
         .bind(id_sha256)
@@ -102,6 +110,7 @@ impl Store {
             role: row.get("role"),
             csrf: row.get("csrf"),
             expires_at: ts(row.get("expires_at")).unwrap_or_else(Utc::now),
+            from_provider: row.get::<String, _>("password_hash") == NO_PASSWORD,
         };
         Ok((session.expires_at > Utc::now()).then_some(session))
     }
@@ -117,21 +126,29 @@ impl Store {
         self.commit_change(tx, records.when(done.rows_affected() > 0)).await
     }
 
-    /// Stores a one-time sign-in link's token (its SHA-256) for `operator`.
+    /// Stores a one-time sign-in link's token (its SHA-256) for `operator`, in place of any
+    /// earlier link of theirs (one live link per operator).
     pub async fn insert_console_ticket(
         &self,
         token_sha256: &str,
         operator: &str,
         expires_at: DateTime<Utc>,
     ) -> Result<()> {
+        let mut tx = self.begin_change().await?;
+        sqlx::query("DELETE FROM console_tickets WHERE operator = $1 OR expires_at < $2")
+            .bind(operator)
+            .bind(Utc::now().to_rfc3339())
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| self.db_error(e))?;
         sqlx::query("INSERT INTO console_tickets (token_sha256, operator, expires_at) VALUES ($1, $2, $3)")
             .bind(token_sha256)
             .bind(operator)
             .bind(expires_at.to_rfc3339())
-            .execute(&self.writer)
+            .execute(&mut *tx)
             .await
             .map_err(|e| self.db_error(e))?;
-        Ok(())
+        tx.commit().await.map_err(|e| self.db_error(e))
     }
 
     /// Uses a one-time sign-in link: its operator, once (the row goes in the same transaction
@@ -159,13 +176,22 @@ impl Store {
     /// now: created on first sign-in with no usable password (they sign in only through the
     /// provider), its role kept current after.
     pub async fn operator_from_provider(&self, name: &str, role: &str) -> Result<Operator> {
-        let updated = sqlx::query("UPDATE operators SET role = $2 WHERE name = $1")
+        let updated = sqlx::query("UPDATE operators SET role = $2 WHERE name = $1 AND password_hash = $3")
             .bind(name)
             .bind(role)
+            .bind(NO_PASSWORD)
             .execute(&self.writer)
             .await
             .map_err(|e| self.db_error(e))?;
         if updated.rows_affected() == 0 {
+            // A local operator of that name signs in with their password, never as someone the
+            // provider vouches for.
+            if self.operator(name).await?.is_some() {
+                return Err(agentkit_core::Error::new(
+                    agentkit_core::ErrorKind::Conflict,
+                    format!("operator {name:?} is a local operator: they sign in with their password"),
+                ));
+            }
             sqlx::query("INSERT INTO operators (name, role, password_hash, created_at) VALUES ($1, $2, $3, $4)")
                 .bind(name)
                 .bind(role)

@@ -336,13 +336,21 @@ async fn serve_connection(
     limits: ListenerLimits,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
-    // Before hyper reads a protocol preface, which it would wait for forever.
-    let mut first = [0u8; 3];
-    let http1 = match tokio::time::timeout(limits.header_read_timeout, stream.peek(&mut first)).await {
-        // The HTTP/2 preface begins `PRI`, which no HTTP/1 method does.
-        Ok(Ok(n)) if n > 0 => &first[..n] != b"PRI",
-        _ => return,
-    };
+    // Before hyper reads a protocol preface, which it would wait for forever. The HTTP/2
+    // preface begins `PRI`, which no HTTP/1 method does: three bytes tell them apart.
+    let peeked = tokio::time::timeout(limits.header_read_timeout, async {
+        let mut first = [0u8; 3];
+        loop {
+            match stream.peek(&mut first).await {
+                Ok(0) | Err(_) => return None,
+                Ok(n) if n >= first.len() => return Some(first != *b"PRI"),
+                // Fewer bytes so far: wait for more rather than spin on the same ones.
+                Ok(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+            }
+        }
+    })
+    .await;
+    let Ok(Some(http1)) = peeked else { return };
     let activity = Arc::new(Activity::new(http1));
     let tracked = activity.clone();
     let service = tower::service_fn(move |mut req: hyper::Request<Incoming>| {

@@ -50,7 +50,7 @@ pub(crate) fn page(status: StatusCode, title: &str, text: &str) -> (StatusCode, 
 }
 
 pub(crate) fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
 }
 
 /// Where the provider sends the browser back.

@@ -361,6 +361,9 @@ def test_the_audit_trail_holds_exactly_the_events_of_a_scripted_session():
         # Details without credentials: not a credential read.
         linked_id = client.actions.get_connected_account_details(connection_name="gmail", identifier=linked).connected_account.id
         events = json.load(_admin_get(env, "/api/v1/audit?page_size=1000"))["events"][::-1]
+        # First, the dev environment's own console operator, made as it starts (no request).
+        setup, events = events[0], events[1:]
+        assert (setup["action"], setup["target"], setup["actor"]) == ("console.operator_set", "dev", "dev"), setup
         got = [(e["action"], e["target"], e["outcome"]) for e in events]
         assert got == [
             ("api_client.authentication_failed", client_id, "refused"),
@@ -395,7 +398,7 @@ def test_the_audit_trail_holds_exactly_the_events_of_a_scripted_session():
         exported = _admin_get(env, "/api/v1/audit?format=jsonl")
         assert exported.headers["content-type"] == "application/x-ndjson"
         lines = [json.loads(line) for line in exported.read().decode().splitlines()]
-        assert [e["id"] for e in lines] == [e["id"] for e in events[::-1]]
+        assert [e["id"] for e in lines] == [e["id"] for e in events[::-1]] + [setup["id"]]
         with pytest.raises(urllib.error.HTTPError) as wrong:
             _admin_get(env, "/api/v1/audit?since=yesterday")
         assert wrong.value.code == 400 and "since" in wrong.value.read().decode()

@@ -158,6 +158,9 @@ pub async fn start(config: Config) -> Result<RunningServer> {
         webhooks,
         failed_logins: crate::throttle::Throttle::new(failed_logins_per_minute, std::time::Duration::from_secs(60)),
         console_sign_ins: crate::throttle::Throttle::new(failed_logins_per_minute, std::time::Duration::from_secs(60)),
+        password_checks: tokio::sync::Semaphore::new(
+            std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
+        ),
         mcp_oauth,
         oidc_discovery: Default::default(),
     });

@@ -154,6 +154,17 @@ pub(super) fn copy_button(id: &str) -> Markup {
     html! { button type="button" class="copy" data-copy=(id) hidden aria-label=(format!("Copy {id}")) { "Copy" } }
 }
 
+/// A list's search box: one field `name`, sent to `action` by GET.
+fn search_form(action: &str, name: &str, label: &str, value: &str, button: &str) -> Markup {
+    html! {
+        form method="get" action=(action) role="search" {
+            label for=(name) { (label) }
+            input id=(name) name=(name) type="search" value=(value);
+            button type="submit" { (button) }
+        }
+    }
+}
+
 pub(super) fn csrf_field(signed_in: &SignedIn) -> Markup {
     html! { input type="hidden" name="csrf" value=(signed_in.csrf); }
 }
@@ -282,11 +293,7 @@ async fn connections_page(state: &SharedState, signed_in: &SignedIn, q: &str, sh
         }
         section aria-labelledby="catalog" {
             h2 id="catalog" { "Connector catalog" }
-            form method="get" action="/console/connections" role="search" {
-                label for="q" { "Search connectors" }
-                input id="q" name="q" type="search" value=(q);
-                button type="submit" { "Search" }
-            }
+            (search_form("/console/connections", "q", "Search connectors", q, "Search"))
             @if connectors.is_empty() {
                 p class="empty" { "No connector matches. Clear the search to see all of them." }
             } @else {
@@ -369,11 +376,7 @@ pub async fn accounts(
         url.map(|u| format!("/console/accounts?{}", u.query().unwrap_or(""))).unwrap_or_default()
     };
     let content = html! {
-        form method="get" action="/console/accounts" role="search" {
-            label for="q" { "Search by identifier, connection or connector" }
-            input id="q" name="q" type="search" value=(query.q);
-            button type="submit" { "Search" }
-        }
+        (search_form("/console/accounts", "q", "Search by identifier, connection or connector", &query.q, "Search"))
         @if let Some(total) = listed.total { p { (total) " connected account(s)" } }
         @if listed.accounts.is_empty() {
             p class="empty" {
@@ -450,11 +453,7 @@ pub async fn executions(
         format!("/console/executions?{}", url.finish())
     });
     let content = html! {
-        form method="get" action="/console/executions" role="search" {
-            label for="identifier" { "Identifier" }
-            input id="identifier" name="identifier" type="search" value=(query.identifier);
-            button type="submit" { "Filter" }
-        }
+        (search_form("/console/executions", "identifier", "Identifier", &query.identifier, "Filter"))
         @if records.is_empty() {
             p class="empty" { "No execution yet. Run a tool with execute_tool and it appears here." }
         } @else {
@@ -506,11 +505,7 @@ pub async fn audit(State(state): State<SharedState>, signed_in: SignedIn, Query(
         format!("/console/audit?{}", url.finish())
     });
     let content = html! {
-        form method="get" action="/console/audit" role="search" {
-            label for="action" { "Action (e.g. connection.created)" }
-            input id="action" name="action" type="search" value=(query.action);
-            button type="submit" { "Filter" }
-        }
+        (search_form("/console/audit", "action", "Action (e.g. connection.created)", &query.action, "Filter"))
         @if events.is_empty() {
             p class="empty" { "No event matches." }
         } @else {

@@ -57,15 +57,6 @@ async fn password_matches(password: String, hash: String) -> bool {
     .unwrap_or(false)
 }
 
-/// At most this many password checks run at once (each holds a core and ~19 MiB for a while);
-/// a sign-in beyond them is answered 503 at once rather than queued.
-fn password_checks() -> &'static tokio::sync::Semaphore {
-    static CHECKS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
-    CHECKS.get_or_init(|| {
-        tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get))
-    })
-}
-
 /// A hash nobody's password matches, verified against for unknown names so that a wrong name
 /// takes as long as a wrong password.
 fn decoy_hash() -> &'static str {
@@ -225,7 +216,7 @@ pub async fn login(
             wait,
         );
     }
-    let Ok(_checking) = password_checks().try_acquire() else {
+    let Ok(_checking) = state.password_checks.try_acquire() else {
         let busy = login_form(
             Some("The console is busy checking other sign-ins. Try again in a moment."),
             StatusCode::SERVICE_UNAVAILABLE,

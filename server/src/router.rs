@@ -23,7 +23,8 @@ pub fn router(state: SharedState) -> Router {
             "/api/v1/connections/{name}",
             get(crate::api::connections::get)
                 .put(crate::api::connections::update)
-                .delete(crate::api::connections::delete),
+                .delete(crate::api::connections::delete)
+                .post(crate::api::connections::test),
         )
         .route("/api/v1/connected_accounts/auth", get(accounts::get_auth))
         .route("/api/v1/connected_accounts/details", get(accounts::get_details))

@@ -173,6 +173,12 @@ impl AppState {
         self.registry().connection(name)
     }
 
+    /// Where providers send the browser back after consent: the redirect URI an OAuth app
+    /// registers at its provider.
+    pub fn oauth_redirect_uri(&self) -> String {
+        format!("{}/oauth/callback", self.public_url)
+    }
+
     /// The OAuth app of a connection (connector endpoints with the connection's overrides).
     pub fn oauth_app(&self, connection: &ConnectionConfig) -> Result<crate::credentials::oauth::OAuthApp> {
         let connector = self.registry().connector_of(connection)?;

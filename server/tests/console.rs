@@ -47,6 +47,8 @@ name = "salesforce"
 connector = "salesforce"
 client_id = "sf-client"
 client_secret = "sf-secret-from-the-file"
+# A provider no one can reach: a connection test names the step that failed.
+token_url = "https://login.example.invalid/services/oauth2/token"
 "#;
     let text = text.replace("SERVER_SETTINGS", server_settings);
     let mut config = agentkit_server::Config::parse(&text, "console.toml").unwrap();
@@ -277,6 +279,32 @@ async fn changes_without_the_token_from_elsewhere_or_by_a_viewer_are_refused() {
     assert!(!console.state.registry().connections.contains_key("gmail2"));
     let stored = console.state.store.api_clients().await.unwrap();
     assert!(stored.is_empty(), "nothing was created: {stored:?}");
+}
+
+/// **Test connection** asks the provider about the OAuth app: an admin's action, CSRF-checked,
+/// showing each check; a viewer is offered none and refused one.
+#[tokio::test]
+async fn an_admin_tests_a_connection_and_a_viewer_cannot() {
+    let console = console().await;
+    let (admin, _) = console.sign_in("ops", ADMIN_PASSWORD).await;
+    let (status, page) = console.get(&admin, "/console/connections").await;
+    assert_eq!(status, 200);
+    assert!(page.contains(r#"aria-label="Test connection salesforce""#), "{page}");
+    let (status, _) = console.post(&admin, "/console/connections/salesforce/test", &[]).await;
+    assert_eq!(status, 403, "no CSRF token");
+    let csrf = csrf_of(&page);
+    let (status, result) = console.post(&admin, "/console/connections/salesforce/test", &[("csrf", &csrf)]).await;
+    assert_eq!(status, 200, "{result}");
+    assert!(result.contains("Connection test failed"), "{result}");
+    assert!(result.contains("OAuth app configured") && result.contains("DNS lookup failed"), "{result}");
+    assert!(!result.contains("sf-secret-from-the-file"), "the secret is never shown");
+
+    let (viewer, _) = console.sign_in("watcher", VIEWER_PASSWORD).await;
+    let (_, page) = console.get(&viewer, "/console/connections").await;
+    assert!(!page.contains("Test connection salesforce") && page.contains("admins can test"), "{page}");
+    let csrf = csrf_of(&page);
+    let (status, page) = console.post(&viewer, "/console/connections/salesforce/test", &[("csrf", &csrf)]).await;
+    assert_eq!(status, 403, "{page}");
 }
 
 /// `agentkit dev`'s console link signs its operator in once; a second use is refused. Opening

@@ -214,3 +214,96 @@ async fn authorization_and_token_lifecycle() {
         .unwrap();
     assert_eq!(sandbox(&gateway, "/sandbox/stats?user=dave", Value::Null).await["revocations"], 1);
 }
+
+/// `POST /api/v1/connections/{name}:test` against the sandbox's token endpoint: the right app
+/// passes, a wrong secret fails naming the refusal, a down endpoint and one the egress policy
+/// refuses fail without pretending, and a connector whose credentials live on the accounts has
+/// nothing to test.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_test_says_whether_the_provider_accepts_the_app() {
+    let gateway = Gateway::start();
+    let base = gateway.env["SCALEKIT_ENV_URL"].clone();
+    let token = gateway.api_token().await;
+    let http = reqwest::Client::new();
+    let test = |name: &str| {
+        let request = http.post(format!("{base}/api/v1/connections/{name}:test")).bearer_auth(&token);
+        async move {
+            let resp = request.send().await.unwrap();
+            (resp.status().as_u16(), resp.json::<Value>().await.unwrap())
+        }
+    };
+    let failed_check = |answer: &Value| -> String {
+        let checks = answer["checks"].as_array().unwrap();
+        checks.iter().find(|c| c["passed"] == false).map(|c| c["detail"].as_str().unwrap().to_string()).unwrap()
+    };
+
+    let token_requests = |stats: Value| stats["token_requests"].as_u64().unwrap();
+    let before = token_requests(sandbox(&gateway, "/sandbox/stats", Value::Null).await);
+    let (status, answer) = test("gmail").await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["passed"], true, "{answer}");
+    assert_eq!(answer["checks"].as_array().unwrap().len(), 2, "{answer}");
+    // One question to the provider, and no account was made.
+    assert_eq!(token_requests(sandbox(&gateway, "/sandbox/stats", Value::Null).await), before + 1);
+
+    // The same provider, the same client id, a wrong secret.
+    let gmail: Value = http
+        .get(format!("{base}/api/v1/connections/gmail"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let settings = |name: &str, secret: &str, token_url: &str| {
+        json!({"name": name, "connector": "gmail", "client_id": gmail["client_id"], "client_secret": secret,
+               "authorize_url": gmail["authorize_url"], "token_url": token_url, "token_auth_method": "client_secret_basic"})
+    };
+    let sandbox_token_url = gmail["token_url"].as_str().unwrap().to_string();
+    for (name, secret, token_url) in [
+        ("gmail-wrong-secret", "not-the-secret", sandbox_token_url.as_str()),
+        ("gmail-nowhere", agentkit_sandbox::SANDBOX_CLIENT_SECRET, "https://token.example.invalid/oauth2/token"),
+    ] {
+        let created = http
+            .post(format!("{base}/api/v1/connections"))
+            .bearer_auth(&token)
+            .json(&settings(name, secret, token_url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(created.status(), 201, "{}", created.text().await.unwrap());
+    }
+    let (status, answer) = test("gmail-wrong-secret").await;
+    assert_eq!((status, &answer["passed"]), (200, &json!(false)), "{answer}");
+    let detail = failed_check(&answer);
+    assert!(detail.contains("refused the client id or secret") && detail.contains("invalid_client"), "{detail}");
+    assert!(!answer.to_string().contains("not-the-secret"), "the secret is never shown: {answer}");
+
+    // A token endpoint that does not resolve: the step that failed is named.
+    let (status, answer) = test("gmail-nowhere").await;
+    assert_eq!((status, &answer["passed"]), (200, &json!(false)), "{answer}");
+    let detail = failed_check(&answer);
+    assert!(detail.contains("token endpoint unreachable") && detail.contains("DNS lookup failed"), "{detail}");
+
+    // A token endpoint that is down says so; it is not taken for a verdict on the client.
+    sandbox(&gateway, "/sandbox/settings", json!({"token_endpoint_down": true})).await;
+    let (status, answer) = test("gmail").await;
+    assert_eq!((status, &answer["passed"]), (200, &json!(false)), "{answer}");
+    let detail = failed_check(&answer);
+    assert!(detail.contains("neither yes nor no") && detail.contains("HTTP 503"), "{detail}");
+    sandbox(&gateway, "/sandbox/settings", json!({"token_endpoint_down": false})).await;
+
+    // Credentials that live on each account: nothing to test, said as a 400; unknown: 404.
+    let postgres = json!({"name": "warehouse", "connector": "postgres"});
+    let created =
+        http.post(format!("{base}/api/v1/connections")).bearer_auth(&token).json(&postgres).send().await.unwrap();
+    assert_eq!(created.status(), 201, "{}", created.text().await.unwrap());
+    let (status, answer) = test("warehouse").await;
+    assert_eq!(status, 400, "{answer}");
+    assert!(answer["message"].as_str().unwrap().contains("nothing to test"), "{answer}");
+    assert_eq!(test("nowhere").await.0, 404);
+    let wrong_verb =
+        http.post(format!("{base}/api/v1/connections/gmail:probe")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(wrong_verb.status(), 404);
+}

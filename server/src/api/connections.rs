@@ -218,3 +218,17 @@ pub async fn delete(
     state.remove_connection(&name, &audit_row("connection.deleted", &connection)).await?;
     Ok(Json(json!({})))
 }
+
+/// `POST /api/v1/connections/{name}:test`: does the provider accept the connection's OAuth app?
+/// (the `:verb` suffix is parsed here). Stores nothing; 400 for a connector whose credentials all
+/// live on the accounts.
+pub async fn test(
+    State(state): State<SharedState>,
+    _caller: Caller,
+    Path(name_and_verb): Path<String>,
+) -> ApiResult<Json<crate::domain::connections::ConnectionTest>> {
+    let Some(name) = name_and_verb.strip_suffix(":test") else {
+        return Err(Error::not_found("no such endpoint").into());
+    };
+    Ok(Json(crate::domain::connections::test_connection(&state, name).await?))
+}

@@ -55,7 +55,7 @@ pub(crate) fn html_escape(s: &str) -> String {
 
 /// Where the provider sends the browser back.
 pub fn redirect_uri(state: &AppState) -> String {
-    format!("{}/oauth/callback", state.public_url)
+    state.oauth_redirect_uri()
 }
 
 /// Opening an authorization link: checks signature, expiry and single use, then sends the browser

@@ -55,6 +55,7 @@ console_routes! {
     "/console/login/oidc/callback" => get(session::oidc_callback);
     "/console/logout" => post(session::logout);
     "/console/connections" => get(pages::connections), post(pages::create_connection);
+    "/console/connections/{name}/test" => post(pages::test_connection);
     "/console/accounts" => get(pages::accounts);
     "/console/accounts/{id}/link" => post(operate::account_link);
     "/console/accounts/{id}/delete" => post(operate::delete_account);

@@ -239,7 +239,7 @@ async fn connections_page(state: &SharedState, signed_in: &SignedIn, q: &str, sh
         .filter(|(slug, name)| needle.is_empty() || slug.contains(&needle) || name.to_lowercase().contains(&needle))
         .collect();
     connectors.sort();
-    let redirect_uri = format!("{}/oauth/callback", state.public_url);
+    let redirect_uri = state.oauth_redirect_uri();
     let content = html! {
         (notice(shown))
         section aria-labelledby="configured" {
@@ -248,15 +248,30 @@ async fn connections_page(state: &SharedState, signed_in: &SignedIn, q: &str, sh
                 p class="empty" { "No connection yet. Pick a connector below and use " strong { "Create connection" } "." }
             } @else {
                 table {
-                    thead { tr { th scope="col" { "Name" } th scope="col" { "Connector" } th scope="col" { "Client ID" } th scope="col" { "Secret" } th scope="col" { "Managed by" } } }
+                    thead { tr { th scope="col" { "Name" } th scope="col" { "Connector" } th scope="col" { "Client ID" } th scope="col" { "Secret" } th scope="col" { "Managed by" } th scope="col" { "Test" } } }
                     tbody {
                         @for c in &connections {
+                            @let name = text(&c["name"]);
+                            @let testable = registry.catalog.connector(&text(&c["connector"]))
+                                .is_some_and(|d| crate::domain::connections::testable(d.auth.connector_type()));
                             tr {
-                                td { (text(&c["name"])) }
+                                td { (name) }
                                 td { (text(&c["connector"])) }
                                 td { (text(&c["client_id"])) }
                                 td { @if c["client_secret_set"] == json!(true) { "set" } @else { "none" } }
                                 td { (text(&c["source"])) }
+                                td {
+                                    @if !testable {
+                                        "credentials live on each account"
+                                    } @else if signed_in.role.may_change() {
+                                        form method="post" action=(format!("/console/connections/{name}/test")) class="inline" {
+                                            (csrf_field(signed_in))
+                                            button type="submit" aria-label=(format!("Test connection {name}")) { "Test connection" }
+                                        }
+                                    } @else {
+                                        "admins can test"
+                                    }
+                                }
                             }
                         }
                     }
@@ -341,6 +356,46 @@ pub async fn create_connection(
             connections_page(&state, &signed_in, "", Some(Notice::Problem(&problem))).await
         }
     }
+}
+
+/// Tests a connection's OAuth app at its provider (an outbound call with the app's secret, so an
+/// admin's action, CSRF-checked like a change) and shows each check as it went.
+pub async fn test_connection(
+    State(state): State<SharedState>,
+    signed_in: SignedIn,
+    Path(name): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    if let Err(e) = signed_in.authorize_change(&form) {
+        return error_page(&e);
+    }
+    let test = match crate::domain::connections::test_connection(&state, &name).await {
+        Ok(test) => test,
+        Err(e) => return error_page(&e),
+    };
+    let outcome = if test.passed {
+        Notice::Done("Connection test passed: the provider accepts this OAuth app.")
+    } else {
+        Notice::Problem("Connection test failed: see the check that failed below.")
+    };
+    let content = html! {
+        (notice(Some(outcome)))
+        table {
+            caption { "Checks of connection " (test.connection) }
+            thead { tr { th scope="col" { "Check" } th scope="col" { "Result" } th scope="col" { "What the gateway saw" } } }
+            tbody {
+                @for check in &test.checks {
+                    tr {
+                        td { (check.check) }
+                        td { @if check.passed { "passed" } @else { strong { "failed" } } }
+                        td { (check.detail) }
+                    }
+                }
+            }
+        }
+        p { a href="/console/connections" { "Back to connections" } }
+    };
+    page(&signed_in, "/console/connections", "Connection test", content)
 }
 
 // ---- Connected accounts ----

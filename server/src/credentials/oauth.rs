@@ -101,6 +101,56 @@ impl TokenError {
     }
 }
 
+/// Error codes with which token endpoints refuse the client itself (RFC 6749 §5.2, and GitHub's and
+/// Slack's own words for it).
+const CLIENT_REFUSED_ERRORS: &[&str] = &[
+    "invalid_client",
+    "unauthorized_client",
+    "incorrect_client_credentials",
+    "invalid_client_id",
+    "bad_client_secret",
+];
+/// Error codes that refuse only the code: the client got past authentication (RFC 6749's
+/// `invalid_grant`; GitHub's and Slack's words for it).
+const CODE_REFUSED_ERRORS: &[&str] = &["invalid_grant", "bad_verification_code", "invalid_code"];
+
+/// What a token endpoint said to the app's own client credentials (see `OAuthApp::check_client`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientCheck {
+    /// The client authenticated; only the made-up code was refused.
+    Accepted(String),
+    /// The provider refused the client id or secret.
+    Refused(String),
+    /// The provider refused the gateway's redirect URI: it is not registered on the app.
+    RedirectUriRefused(String),
+    /// The token endpoint could not be reached or read (the transport step says why).
+    Unreachable(String),
+    /// An answer that says neither (a provider that accepted the made-up code, a 5xx, a page).
+    Unclear(String),
+}
+
+/// An OAuth error answer (RFC 6749 §5.2); some providers send it with HTTP 200.
+#[derive(Deserialize)]
+struct OAuthErrorAnswer {
+    error: String,
+    #[serde(default)]
+    error_description: String,
+}
+
+impl OAuthErrorAnswer {
+    fn of(body: &[u8]) -> Option<OAuthErrorAnswer> {
+        serde_json::from_slice::<OAuthErrorAnswer>(body).ok().filter(|e| !e.error.is_empty())
+    }
+
+    fn reason(&self) -> String {
+        if self.error_description.is_empty() {
+            self.error.clone()
+        } else {
+            format!("{}: {}", self.error, self.error_description)
+        }
+    }
+}
+
 /// A PKCE pair: the secret verifier and its S256 challenge.
 pub fn pkce_pair() -> (String, String) {
     let bytes: [u8; 32] = rand::random();
@@ -190,7 +240,8 @@ impl OAuthApp {
         url.into()
     }
 
-    async fn token_request(&self, mut form: Vec<(&str, String)>) -> std::result::Result<TokenSet, TokenError> {
+    /// A token-endpoint request carrying the app's client credentials the way the connection says.
+    fn token_call(&self, mut form: Vec<(&str, String)>) -> crate::egress::OutboundRequest {
         let mut req =
             self.egress.post(&self.token_url).timeout(TOKEN_ENDPOINT_TIMEOUT).header("accept", "application/json");
         if self.basic_auth {
@@ -201,31 +252,44 @@ impl OAuthApp {
                 form.push(("client_secret", self.client_secret.clone()));
             }
         }
-        let (status, body) = token_endpoint_answer(req.form(&form)).await?;
-        if status >= 500 || status == 429 {
-            return Err(TokenError::Transient(format!("token endpoint answered HTTP {status}")));
-        }
-        if status >= 400 {
-            #[derive(Deserialize)]
-            struct OAuthError {
-                error: String,
-                #[serde(default)]
-                error_description: String,
-            }
-            let reason = serde_json::from_slice::<OAuthError>(&body)
-                .map(|e| {
-                    if e.error_description.is_empty() {
-                        e.error
-                    } else {
-                        format!("{}: {}", e.error, e.error_description)
-                    }
-                })
-                .unwrap_or_else(|_| format!("HTTP {status}"));
-            return Err(TokenError::Rejected(reason));
-        }
-        serde_json::from_slice(&body).map_err(|e| TokenError::Transient(format!("malformed token response: {e}")))
+        req.form(&form)
     }
 
+    async fn token_request(&self, form: Vec<(&str, String)>) -> std::result::Result<TokenSet, TokenError> {
+        let (status, body) = token_endpoint_answer(self.token_call(form)).await?;
+        token_set_of(status, &body)
+    }
+
+    /// Asks the token endpoint to exchange a code no provider ever issued, to learn whether it
+    /// accepts the app's client id and secret without a user or a real grant: a provider checks the
+    /// client before the code, so "bad code" means the client passed.
+    pub async fn check_client(&self, redirect_uri: &str) -> ClientCheck {
+        let made_up_code = format!("agentkit-connection-test-{}", uuid::Uuid::new_v4().simple());
+        let (verifier, _) = pkce_pair();
+        let form = vec![
+            ("grant_type", "authorization_code".into()),
+            ("code", made_up_code),
+            ("redirect_uri", redirect_uri.into()),
+            ("code_verifier", verifier),
+        ];
+        let (status, body) = match token_endpoint_answer(self.token_call(form)).await {
+            Ok(answer) => answer,
+            Err(e) => return ClientCheck::Unreachable(e.message().to_string()),
+        };
+        let answer = OAuthErrorAnswer::of(&body);
+        let error = answer.as_ref().map(|e| e.error.as_str()).unwrap_or_default();
+        let reason =
+            answer.as_ref().map_or_else(|| format!("HTTP {status}"), |e| format!("HTTP {status}, {}", e.reason()));
+        if CLIENT_REFUSED_ERRORS.contains(&error) || (status == 401 && error.is_empty()) {
+            ClientCheck::Refused(reason)
+        } else if error == "redirect_uri_mismatch" {
+            ClientCheck::RedirectUriRefused(reason)
+        } else if CODE_REFUSED_ERRORS.contains(&error) {
+            ClientCheck::Accepted(reason)
+        } else {
+            ClientCheck::Unclear(reason)
+        }
+    }
     /// Exchanges an authorization code (with its PKCE verifier).
     pub async fn exchange_code(
         &self,
@@ -279,6 +343,22 @@ pub(crate) async fn token_endpoint_answer(
     Ok((status, body))
 }
 
+/// A token endpoint's answer read: a token set, or why not. An OAuth error body is a refusal
+/// even under HTTP 200, as GitHub and Slack send theirs: taking it for a token set would store an
+/// empty access token as a connected account.
+fn token_set_of(status: u16, body: &[u8]) -> std::result::Result<TokenSet, TokenError> {
+    if status >= 500 || status == 429 {
+        return Err(TokenError::Transient(format!("token endpoint answered HTTP {status}")));
+    }
+    if let Some(refusal) = OAuthErrorAnswer::of(body) {
+        return Err(TokenError::Rejected(refusal.reason()));
+    }
+    if status >= 400 {
+        return Err(TokenError::Rejected(format!("HTTP {status}")));
+    }
+    serde_json::from_slice(body).map_err(|e| TokenError::Transient(format!("malformed token response: {e}")))
+}
+
 fn urlencode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
@@ -292,6 +372,28 @@ mod tests {
         let (verifier, challenge) = pkce_pair();
         assert!(verifier.len() >= 43);
         assert_eq!(challenge, B64URL.encode(Sha256::digest(verifier.as_bytes())));
+    }
+
+    #[test]
+    fn an_oauth_error_under_http_200_is_a_refusal_not_an_empty_token() {
+        let github =
+            br#"{"error":"bad_verification_code","error_description":"The code passed is incorrect or expired."}"#;
+        let slack = br#"{"ok":false,"error":"invalid_code"}"#;
+        for body in [&github[..], &slack[..]] {
+            assert!(
+                matches!(token_set_of(200, body), Err(TokenError::Rejected(_))),
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
+        match token_set_of(200, github) {
+            Err(TokenError::Rejected(reason)) => assert!(reason.starts_with("bad_verification_code: "), "{reason}"),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(token_set_of(400, b"<html>"), Err(TokenError::Rejected(r)) if r == "HTTP 400"));
+        assert!(matches!(token_set_of(503, b"{}"), Err(TokenError::Transient(_))));
+        let ok = token_set_of(200, br#"{"ok":true,"access_token":"xoxb","authed_user":{}}"#).unwrap();
+        assert_eq!(ok.access_token, "xoxb");
     }
 
     #[test]

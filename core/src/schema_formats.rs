@@ -99,6 +99,12 @@ fn strict_schema(schema: &Value, required_here: bool) -> Value {
             "items" => {
                 out.insert(k.clone(), strict_schema(v, true));
             }
+            // Each alternative is a schema of its own: its objects are closed too.
+            "anyOf" => {
+                let branches =
+                    v.as_array().map(|b| b.iter().map(|s| strict_schema(s, true)).collect()).unwrap_or_default();
+                out.insert(k.clone(), Value::Array(branches));
+            }
             _ => {
                 out.insert(k.clone(), v.clone());
             }
@@ -122,6 +128,11 @@ fn strict_schema(schema: &Value, required_here: bool) -> Value {
                 types.push(json!("null"));
                 out.insert("type".into(), Value::Array(types));
             }
+            None => {
+                if let Some(Value::Array(branches)) = out.get_mut("anyOf") {
+                    branches.push(json!({"type": "null"}));
+                }
+            }
             _ => {}
         }
     }
@@ -143,6 +154,7 @@ const GEMINI_KEYWORDS: &[&str] = &[
     "minimum",
     "maximum",
     "title",
+    "anyOf",
 ];
 
 /// Gemini: the OpenAPI subset, upper-case types, every object typed.
@@ -169,6 +181,7 @@ fn gemini_schema(schema: &Value) -> Value {
                     .unwrap_or_default(),
             ),
             "items" => gemini_schema(v),
+            "anyOf" => Value::Array(v.as_array().map(|b| b.iter().map(gemini_schema).collect()).unwrap_or_default()),
             "enum" => Value::Array(
                 v.as_array()
                     .map(|e| {
@@ -183,7 +196,8 @@ fn gemini_schema(schema: &Value) -> Value {
         };
         out.insert(k.clone(), converted);
     }
-    if !out.contains_key("type") {
+    // An `anyOf` carries its types in its alternatives.
+    if !out.contains_key("type") && !out.contains_key("anyOf") {
         let inferred = if out.contains_key("properties") {
             "OBJECT"
         } else if out.contains_key("items") {
@@ -251,6 +265,25 @@ mod tests {
         assert_eq!(p["properties"]["label_ids"]["items"]["type"], "STRING");
         assert_eq!(p["properties"]["filter"]["type"], "OBJECT");
         assert!(p.get("additionalProperties").is_none());
+    }
+
+    /// `anyOf` reaches every format: strict mode closes each alternative's objects (and lets an
+    /// optional one be null), Gemini converts each alternative and infers no type over them.
+    #[test]
+    fn any_of_is_carried_by_strict_mode_and_gemini() {
+        let d = json!({"name": "t", "description": "", "input_schema": {"type": "object", "properties": {
+            "priority": {"anyOf": [{"type": "integer", "maximum": 4}, {"type": "object", "properties": {"level": {"type": "string"}}}]}
+        }}});
+        let strict = format_tool(&d, ToolFormat::OpenAiStrict).unwrap();
+        let branches = strict["function"]["parameters"]["properties"]["priority"]["anyOf"].as_array().unwrap().clone();
+        assert_eq!(branches.len(), 3, "{branches:?}");
+        assert_eq!(branches[1]["additionalProperties"], false);
+        assert_eq!(branches[2], json!({"type": "null"}), "optional: may be null");
+        let gemini = format_tool(&d, ToolFormat::Gemini).unwrap();
+        let priority = &gemini["parameters"]["properties"]["priority"];
+        assert!(priority.get("type").is_none(), "{priority}");
+        assert_eq!(priority["anyOf"][0]["type"], "INTEGER");
+        assert_eq!(priority["anyOf"][1]["properties"]["level"]["type"], "STRING");
     }
 
     #[test]

@@ -401,21 +401,7 @@ async fn run() -> std::process::ExitCode {
                     eprintln!("{}: no problems found", file.display());
                 }
             }
-            Command::Connectors { action: ConnectorsAction::Check { paths } } => {
-                let mut catalog = agentkit_server::catalog::connectors::Catalog::built_in()?;
-                for path in &paths {
-                    if path.is_dir() {
-                        catalog.add_dir(path)?;
-                    } else {
-                        let text = std::fs::read_to_string(path).map_err(|e| {
-                            agentkit_core::Error::invalid_field("path", format!("cannot read {}: {e}", path.display()))
-                        })?;
-                        catalog.add_file(&path.display().to_string(), &text)?;
-                    }
-                }
-                let (connectors, tools) = (catalog.connectors().count(), catalog.tools().count());
-                println!("ok: {connectors} connectors, {tools} tools (built-in included)");
-            }
+            Command::Connectors { action: ConnectorsAction::Check { paths } } => check_connector_files(&paths)?,
             Command::Connectors { action: ConnectorsAction::Reload { config } } => {
                 let config = Config::load(&config)?;
                 let pid_file = config.server.data_dir.join(PID_FILE);
@@ -455,4 +441,20 @@ async fn run() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// `agentkit connectors check`: every finding of every file, then a count; fails on any error.
+fn check_connector_files(paths: &[PathBuf]) -> agentkit_core::Result<()> {
+    let report = agentkit_server::catalog::connector_check::check_files(paths)?;
+    for line in &report.lines {
+        eprintln!("{line}");
+    }
+    if report.errors > 0 {
+        return Err(agentkit_core::Error::invalid_field(
+            "connector",
+            format!("{} error(s) in the connector files above", report.errors),
+        ));
+    }
+    println!("ok: {} connectors, {} tools (built-in included)", report.connectors, report.tools);
+    Ok(())
 }

@@ -15,12 +15,12 @@ mod common;
 
 fn connector_file(slug: &str, tool: &str) -> String {
     json!({
-        "slug": slug, "display_name": slug, "base_url": "http://unset.invalid",
+        "slug": slug, "display_name": slug, "base_url": "https://unset.invalid",
         "auth": {"type": "API_KEY", "header": "X-Acme-Key", "prefix": ""},
         "tools": [{
             "name": tool, "description": "Echo what the provider received.",
             "annotations": {"read_only_hint": true},
-            "input_schema": {"type": "object", "properties": {"q": {"type": "string"}}, "required": ["q"]},
+            "input_schema": {"type": "object", "properties": {"q": {"type": "string", "pattern": "^[a-z]+$"}}, "required": ["q"]},
             "request": {"method": "GET", "path": "/sandbox/echo", "query": {"q": "{{q}}"}}
         }]
     })
@@ -29,7 +29,7 @@ fn connector_file(slug: &str, tool: &str) -> String {
 
 /// A tool whose request lacks its method: line 6 of the file.
 const BROKEN: &str = r#"{
-  "slug": "broken", "display_name": "Broken", "base_url": "http://x.invalid",
+  "slug": "broken", "display_name": "Broken", "base_url": "https://x.invalid",
   "auth": {"type": "API_KEY"},
   "tools": [
     {"name": "broken_call", "description": "", "input_schema": {"type": "object"},
@@ -113,6 +113,14 @@ async fn connector_directory_check_load_and_reload() {
     let echoed = run(&actions, "acme_echo", "hello").await.unwrap();
     assert_eq!(echoed["headers"]["x-acme-key"], "k-123", "the key in the declared header");
     assert_eq!(echoed["query"], "q=hello");
+    // The schema's every keyword holds before any provider call: `pattern` too.
+    let refused = run(&actions, "acme_echo", "Hello!").await.unwrap_err();
+    assert_eq!(
+        (refused.kind(), refused.field()),
+        (ErrorKind::InvalidInput, Some("tool_input.q")),
+        "{}",
+        refused.message()
+    );
 
     // Limits: the answer is cut to the cap and says so; the third call in a minute is refused.
     dispatch(
@@ -171,6 +179,55 @@ async fn connector_directory_check_load_and_reload() {
     let _ = gateway.kill();
     let _ = gateway.wait();
     let _ = std::fs::remove_dir_all(root);
+}
+
+/// `connectors check` reports every mistake of every file at once — the ones that used to pass
+/// (a misspelled placeholder sent `POST /tasks//close`) included — and a file with mistakes does not
+/// hide the next file's.
+#[test]
+fn connectors_check_reports_every_mistake_at_once() {
+    let dir = std::env::temp_dir().join(format!("agentkit-check-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let careless = json!({
+        "slug": "careless", "display_name": "Careless", "base_url": "http://api.careless.example",
+        "auth": {"type": "API_KEY", "header": "X-Key", "prefix": ""},
+        "tools": [{
+            "name": "careless_close_task", "description": "Close a task.",
+            "annotations": {"readOnlyHint": false, "destructive_hint": "yes"},
+            "input_schema": {"type": "object", "properties": {"task_id": {"type": "string"},
+                             "note": {"type": "string", "pattern": "(?<=x)y"}},
+                             "required": ["taskId"],
+                             "oneOf": [{"required": ["task_id"]}]},
+            "request": {"method": "POST", "path": "/tasks/{{taskid}}/close", "body": {"note": "{{notes}}"}}
+        }, {
+            "name": "careless close", "description": "", "input_schema": {"type": "object"},
+            "request": {"method": "GET", "path": "/x"}
+        }]
+    });
+    write(&dir, "a_careless.json", &careless.to_string());
+    write(&dir, "b_sound.json", &connector_file("sound", "sound_echo"));
+    write(&dir, "c_other.json", &connector_file("other", "sound_echo"));
+    let out = agentkit().args(["connectors", "check"]).arg(&dir).output().unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for expected in [
+        "a_careless.json: error: base_url \"http://api.careless.example\" must use https",
+        "a_careless.json: error: tools[0] (\"careless_close_task\").annotations: unknown key \"readOnlyHint\"",
+        "a_careless.json: error: tools[0] (\"careless_close_task\").annotations.destructive_hint must be true or false",
+        "a_careless.json: error: tools[0] (\"careless_close_task\").input_schema.required: \"taskId\" is not one of the properties",
+        "a_careless.json: error: tools[0] (\"careless_close_task\").input_schema is not a valid JSON Schema",
+        "a_careless.json: error: tools[0] (\"careless_close_task\").request.path: placeholder {{taskid}} names no input property",
+        "a_careless.json: error: tools[0] (\"careless_close_task\").request.body.note: placeholder {{notes}} names no input property",
+        "a_careless.json: error: tools[1] (\"careless close\").name must be 1 to 64 characters",
+        "a_careless.json: warning: tools[0] (\"careless_close_task\").input_schema: keyword \"oneOf\" is not carried by every tool format",
+        // The sound file is loaded; the next one is checked against it.
+        "c_other.json: error: tools[0] (\"sound_echo\"): tool \"sound_echo\" is defined twice",
+    ] {
+        assert!(stderr.contains(expected), "missing {expected:?} in:\n{stderr}");
+    }
+    assert!(stderr.contains("9 error(s)"), "{stderr}");
+    assert!(!stderr.contains("b_sound.json"), "{stderr}");
+    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

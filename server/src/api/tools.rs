@@ -286,7 +286,7 @@ pub async fn execute(
         .catalog
         .tool(req.tool_name.trim())
         .ok_or_else(|| Error::not_found(format!("tool {:?} not found", req.tool_name.trim())))?;
-    let input = crate::catalog::input_schema::validate_tool_input(&tool.def.input_schema, req.params.as_ref())?;
+    let input = tool.validate_input(req.params.as_ref())?;
     let account = account_for_call(&state, &req, tool).await?;
     // The caller's trace continues into the execution record.
     let traceparent = headers.get("traceparent").and_then(|v| v.to_str().ok());

@@ -21,6 +21,8 @@ pub use crate::catalog::templates::dotted;
 use agentkit_core::model::{ConnectorType, Tool};
 use agentkit_core::{Error, Result};
 
+use super::input_schema::InputValidator;
+
 /// Built-in connector files, compiled into the binary.
 const BUILT_IN: &[(&str, &str)] = &[
     ("gmail.json", include_str!("../../connectors/gmail.json")),
@@ -255,6 +257,16 @@ pub struct CatalogTool {
     pub def: ToolDef,
     /// The wire form returned by list calls, built once.
     pub wire: Tool,
+    /// `def.input_schema`, compiled when the connector loaded.
+    input_validator: InputValidator,
+}
+
+impl CatalogTool {
+    /// The caller's input checked against the tool's schema, with defaults filled in (a 400 naming
+    /// the field otherwise).
+    pub fn validate_input(&self, input: Option<&Value>) -> Result<serde_json::Map<String, Value>> {
+        self.input_validator.validate(&self.def.input_schema, input)
+    }
 }
 
 /// Every loaded connector, with tools indexed by name and by the words of their names and
@@ -303,6 +315,17 @@ fn query_terms(query: &str) -> Vec<String> {
     terms
 }
 
+/// A connector file parsed (not yet checked against a catalog): a syntax or shape error names the
+/// file, line, column and field path.
+pub fn parse_connector_file(file: &str, text: &str) -> Result<ConnectorDef> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        Error::invalid_field("connector", format!("{file}:{}:{}: {path}: {inner}", inner.line(), inner.column()))
+    })
+}
+
 impl Catalog {
     /// Whether `slug` is a connector whose users authorize with OAuth.
     pub fn is_oauth(&self, slug: &str) -> bool {
@@ -318,47 +341,26 @@ impl Catalog {
     }
 
     /// Parses and adds one connector file; errors name the file, line, column and field path
-    /// (`tools[2].request: missing field `method``).
+    /// (`tools[2].request: missing field `method``), then every mistake `findings` sees.
     pub fn add_file(&mut self, file: &str, text: &str) -> Result<()> {
-        let mut de = serde_json::Deserializer::from_str(text);
-        let def: ConnectorDef = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
-            Error::invalid_field("connector", format!("{file}:{}:{}: {path}: {inner}", inner.line(), inner.column()))
-        })?;
+        let def = parse_connector_file(file, text)?;
         self.add_connector(file, def)
     }
 
     /// Checks and adds one parsed connector; `source` (a file name, a custom provider) prefixes
     /// errors.
     pub fn add_connector(&mut self, source: &str, def: ConnectorDef) -> Result<()> {
-        let bad = |field: &str, msg: String| Error::invalid_field(field, format!("{source}: {msg}"));
-        if def.slug.is_empty() || !def.slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
-            return Err(bad("slug", format!("slug {:?} must be lowercase letters, digits and _", def.slug)));
+        let found = self.findings(&def);
+        for warning in &found.warnings {
+            tracing::warn!(source, "connector: {warning}");
         }
-        if self.connectors.contains_key(&def.slug) {
-            return Err(bad("slug", format!("connector {:?} is defined twice", def.slug)));
+        if let Some((field, _)) = found.errors.first() {
+            let all: Vec<&str> = found.errors.iter().map(|(_, message)| message.as_str()).collect();
+            return Err(Error::invalid_field(*field, format!("{source}: {}", all.join("; "))));
         }
-        def.limits.check().map_err(|msg| bad("limits.timeout_secs", msg))?;
-        for (i, tool) in def.tools.iter().enumerate() {
-            if tool.input_schema.get("type").and_then(Value::as_str) != Some("object") {
-                return Err(bad(
-                    "input_schema",
-                    format!("tools[{i}] ({:?}).input_schema.type must be \"object\"", tool.name),
-                ));
-            }
-            if tool.request.is_some() == tool.sql.is_some() {
-                return Err(bad(
-                    "request",
-                    format!("tools[{i}] ({:?}): give exactly one of \"request\" (HTTP) and \"sql\"", tool.name),
-                ));
-            }
-            if self.tools.contains_key(&tool.name) || def.tools[..i].iter().any(|t| t.name == tool.name) {
-                return Err(bad("name", format!("tools[{i}]: tool {:?} is defined twice", tool.name)));
-            }
-        }
+        let validators = found.validators;
         let def = Arc::new(def);
-        for tool in &def.tools {
+        for (tool, input_validator) in def.tools.iter().zip(validators) {
             let mut definition = serde_json::json!({
                 "name": tool.name,
                 "description": tool.description,
@@ -376,7 +378,7 @@ impl Catalog {
                 is_default: Some(true),
                 updated_at: None,
             };
-            let entry = Arc::new(CatalogTool { connector: def.clone(), def: tool.clone(), wire });
+            let entry = Arc::new(CatalogTool { connector: def.clone(), def: tool.clone(), wire, input_validator });
             for word in search_words(tool, &def) {
                 self.words.entry(word).or_default().push(entry.clone());
             }

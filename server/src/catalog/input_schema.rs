@@ -1,9 +1,14 @@
-//! Validation of tool input against the tool's JSON Schema, before any upstream call.
+//! Validation of tool input against the tool's full JSON Schema (draft 2020-12, by the
+//! `jsonschema` crate), before any upstream call: every keyword — `pattern`, `format` (asserted),
+//! `oneOf`/`anyOf`/`allOf`, bounds, `additionalProperties` — not a subset.
 //!
-//! Covers the keywords connector files use: `type` (one or a list), `properties`, `required`,
-//! `additionalProperties: false`, `enum`, `minimum`/`maximum`, `minLength`/`maxLength`, `items`,
-//! `minItems`/`maxItems`. Errors name the offending field as `tool_input.<path>`.
+//! A schema is compiled once, when its connector loads (a schema that does not compile is a load
+//! error naming the tool). `pattern`s run on the linear-time `regex` engine, so no input can make
+//! a pattern backtrack for long; `$ref`s never fetch anything. Errors name the offending field as
+//! `tool_input.<path>` and never quote the value.
 
+use jsonschema::error::ValidationErrorKind;
+use jsonschema::paths::LocationSegment;
 use serde_json::{Map, Value};
 
 use agentkit_core::{Error, Result};
@@ -11,35 +16,93 @@ use agentkit_core::{Error, Result};
 /// Inputs every tool accepts and ignores (versions pinned by hosted-catalog callers).
 pub const IGNORED_INPUTS: &[&str] = &["schema_version", "tool_version"];
 
-/// Validates `input` and returns it with schema defaults filled in for absent top-level fields.
-pub fn validate_tool_input(schema: &Value, input: Option<&Value>) -> Result<Map<String, Value>> {
-    let mut object = match input {
-        None | Some(Value::Null) => Map::new(),
-        Some(Value::Object(o)) => o.clone(),
-        Some(other) => {
-            return Err(Error::invalid_field(
-                "tool_input",
-                format!("tool_input must be an object, got {}", type_name(other)),
-            ))
-        }
-    };
-    for key in IGNORED_INPUTS {
-        object.remove(*key);
+/// A tool's input schema, compiled (shared: a catalog entry is cloned on reloads).
+#[derive(Debug, Clone)]
+pub struct InputValidator(std::sync::Arc<jsonschema::Validator>);
+
+impl InputValidator {
+    /// Compiles `schema` as draft 2020-12 with formats asserted; the error says what is wrong.
+    pub fn compile(schema: &Value) -> std::result::Result<InputValidator, String> {
+        jsonschema::options()
+            .with_draft(jsonschema::Draft::Draft202012)
+            .should_validate_formats(true)
+            .with_pattern_options(jsonschema::PatternOptions::regex())
+            .build(schema)
+            .map(|v| InputValidator(std::sync::Arc::new(v)))
+            .map_err(|e| e.to_string())
     }
-    // `null` for an optional parameter means "not given": strict-mode clients (OpenAI strict,
-    // Mastra) send every property and null the ones they leave out.
-    object.retain(|_, v| !v.is_null());
-    let value = Value::Object(object);
-    check(schema, &value, "tool_input")?;
-    let Value::Object(mut object) = value else { unreachable!("checked above") };
-    if let Some(props) = schema.get("properties").and_then(Value::as_object) {
-        for (name, prop) in props {
-            if let (false, Some(default)) = (object.contains_key(name), prop.get("default")) {
-                object.insert(name.clone(), default.clone());
+
+    /// Validates `input` and returns it with schema defaults filled in for absent top-level
+    /// fields. `null` for an optional field means "not given" (strict-mode clients — OpenAI strict,
+    /// Mastra — send every property and null the ones they leave out), at any depth of objects.
+    pub fn validate(&self, schema: &Value, input: Option<&Value>) -> Result<Map<String, Value>> {
+        let mut object = match input {
+            None | Some(Value::Null) => Map::new(),
+            Some(Value::Object(o)) => o.clone(),
+            Some(other) => {
+                return Err(Error::invalid_field(
+                    "tool_input",
+                    format!("tool_input must be an object, got {}", type_name(other)),
+                ))
+            }
+        };
+        for key in IGNORED_INPUTS {
+            object.remove(*key);
+        }
+        object.retain(|_, v| !v.is_null());
+        let checked = without_nulls_in_objects(&Value::Object(object.clone()));
+        if let Some(error) = self.0.iter_errors(&checked).next() {
+            return Err(field_error(&error));
+        }
+        if let Some(props) = schema.get("properties").and_then(Value::as_object) {
+            for (name, prop) in props {
+                if let (false, Some(default)) = (object.contains_key(name), prop.get("default")) {
+                    object.insert(name.clone(), default.clone());
+                }
             }
         }
+        Ok(object)
     }
-    Ok(object)
+}
+
+/// `value` with every null-valued object member removed, at any depth.
+fn without_nulls_in_objects(value: &Value) -> Value {
+    match value {
+        Value::Object(o) => Value::Object(
+            o.iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k.clone(), without_nulls_in_objects(v))).collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(without_nulls_in_objects).collect()),
+        other => other.clone(),
+    }
+}
+
+/// The 400 for one validation error: the field as `tool_input.a.b[2]`, a message without the value.
+fn field_error(error: &jsonschema::ValidationError<'_>) -> Error {
+    let mut field = String::from("tool_input");
+    for segment in error.instance_path().iter() {
+        match segment {
+            LocationSegment::Property(name) => {
+                field.push('.');
+                field.push_str(&name);
+            }
+            LocationSegment::Index(i) => field.push_str(&format!("[{i}]")),
+        }
+    }
+    match error.kind() {
+        ValidationErrorKind::Required { property } => {
+            let name = property.as_str().map_or_else(|| property.to_string(), String::from);
+            let field = format!("{field}.{name}");
+            Error::invalid_field(field.clone(), format!("{field} is required"))
+        }
+        ValidationErrorKind::AdditionalProperties { unexpected } if !unexpected.is_empty() => {
+            let field = format!("{field}.{}", unexpected[0]);
+            Error::invalid_field(field.clone(), format!("{field} is not a known parameter"))
+        }
+        _ => {
+            let message = format!("{field}: {}", error.masked());
+            Error::invalid_field(field, message)
+        }
+    }
 }
 
 fn type_name(v: &Value) -> &'static str {
@@ -52,101 +115,6 @@ fn type_name(v: &Value) -> &'static str {
         Value::Array(_) => "array",
         Value::Object(_) => "object",
     }
-}
-
-fn matches_type(expected: &str, v: &Value) -> bool {
-    match expected {
-        "integer" => v.as_i64().is_some() || v.as_u64().is_some() || v.as_f64().is_some_and(|f| f.fract() == 0.0),
-        "number" => v.is_number(),
-        other => type_name(v) == other,
-    }
-}
-
-fn check(schema: &Value, value: &Value, path: &str) -> Result<()> {
-    let fail = |msg: String| Err(Error::invalid_field(path, format!("{path}: {msg}")));
-    if let Some(t) = schema.get("type") {
-        let allowed: Vec<&str> = match t {
-            Value::String(s) => vec![s.as_str()],
-            Value::Array(list) => list.iter().filter_map(Value::as_str).collect(),
-            _ => vec![],
-        };
-        if !allowed.is_empty() && !allowed.iter().any(|t| matches_type(t, value)) {
-            return fail(format!("expected {}, got {}", allowed.join(" or "), type_name(value)));
-        }
-    }
-    if let Some(options) = schema.get("enum").and_then(Value::as_array) {
-        if !options.contains(value) {
-            let list: Vec<String> = options.iter().map(|o| o.to_string()).collect();
-            return fail(format!("must be one of {}", list.join(", ")));
-        }
-    }
-    if let Some(n) = value.as_f64() {
-        if let Some(min) = schema.get("minimum").and_then(Value::as_f64) {
-            if n < min {
-                return fail(format!("must be >= {min}"));
-            }
-        }
-        if let Some(max) = schema.get("maximum").and_then(Value::as_f64) {
-            if n > max {
-                return fail(format!("must be <= {max}"));
-            }
-        }
-    }
-    if let Some(s) = value.as_str() {
-        let len = s.chars().count() as u64;
-        if let Some(min) = schema.get("minLength").and_then(Value::as_u64) {
-            if len < min {
-                return fail(if min == 1 {
-                    "must not be empty".into()
-                } else {
-                    format!("must have at least {min} characters")
-                });
-            }
-        }
-        if let Some(max) = schema.get("maxLength").and_then(Value::as_u64) {
-            if len > max {
-                return fail(format!("must have at most {max} characters"));
-            }
-        }
-    }
-    if let Some(items) = value.as_array() {
-        if let Some(min) = schema.get("minItems").and_then(Value::as_u64) {
-            if (items.len() as u64) < min {
-                return fail(format!("must have at least {min} items"));
-            }
-        }
-        if let Some(max) = schema.get("maxItems").and_then(Value::as_u64) {
-            if (items.len() as u64) > max {
-                return fail(format!("must have at most {max} items"));
-            }
-        }
-        if let Some(item_schema) = schema.get("items") {
-            for (i, item) in items.iter().enumerate() {
-                check(item_schema, item, &format!("{path}[{i}]"))?;
-            }
-        }
-    }
-    if let Some(object) = value.as_object() {
-        let props = schema.get("properties").and_then(Value::as_object);
-        if let Some(required) = schema.get("required").and_then(Value::as_array) {
-            for name in required.iter().filter_map(Value::as_str) {
-                if object.get(name).is_none_or(Value::is_null) {
-                    return Err(Error::invalid_field(format!("{path}.{name}"), format!("{path}.{name} is required")));
-                }
-            }
-        }
-        for (name, v) in object.iter().filter(|(_, v)| !v.is_null()) {
-            let field = format!("{path}.{name}");
-            match props.and_then(|p| p.get(name)) {
-                Some(prop) => check(prop, v, &field)?,
-                None if schema.get("additionalProperties") == Some(&Value::Bool(false)) => {
-                    return Err(Error::invalid_field(field.clone(), format!("{field} is not a known parameter")));
-                }
-                None => {}
-            }
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -180,27 +148,92 @@ mod tests {
             (json!({"to": "a", "bogus": 1}), "tool_input.bogus"),
         ];
         for (input, field) in cases {
-            let err = validate_tool_input(&schema(), Some(&input)).unwrap_err();
+            let err = InputValidator::compile(&schema()).unwrap().validate(&schema(), Some(&input)).unwrap_err();
             assert_eq!(err.field(), Some(field), "{input}: {}", err.message());
         }
-        assert_eq!(validate_tool_input(&schema(), Some(&json!([1]))).unwrap_err().field(), Some("tool_input"));
+        assert_eq!(
+            InputValidator::compile(&schema()).unwrap().validate(&schema(), Some(&json!([1]))).unwrap_err().field(),
+            Some("tool_input")
+        );
     }
 
     #[test]
     fn null_means_not_given() {
-        let out = validate_tool_input(&schema(), Some(&json!({"to": "a", "format": null, "ids": null}))).unwrap();
+        let out = InputValidator::compile(&schema())
+            .unwrap()
+            .validate(&schema(), Some(&json!({"to": "a", "format": null, "ids": null})))
+            .unwrap();
         assert!(!out.contains_key("format") && !out.contains_key("ids"));
-        let err = validate_tool_input(&schema(), Some(&json!({"to": null}))).unwrap_err();
+        let err =
+            InputValidator::compile(&schema()).unwrap().validate(&schema(), Some(&json!({"to": null}))).unwrap_err();
         assert_eq!(err.field(), Some("tool_input.to"), "a required field may not be null");
     }
 
     #[test]
     fn fills_defaults_and_drops_version_inputs() {
-        let out = validate_tool_input(&schema(), Some(&json!({"to": "a", "schema_version": "1", "max_results": 5.0})))
+        let out = InputValidator::compile(&schema())
+            .unwrap()
+            .validate(&schema(), Some(&json!({"to": "a", "schema_version": "1", "max_results": 5.0})))
             .unwrap();
         assert_eq!(out.get("max_results"), Some(&json!(5.0)));
         assert!(!out.contains_key("schema_version"));
-        let out = validate_tool_input(&schema(), Some(&json!({"to": "a"}))).unwrap();
+        let out = InputValidator::compile(&schema()).unwrap().validate(&schema(), Some(&json!({"to": "a"}))).unwrap();
         assert_eq!(out["max_results"], 10);
+    }
+
+    /// The keywords the first validator ignored: `pattern`, `format`, `oneOf` (an issue's
+    /// `priority: 99` reached the provider) and bounds inside nested objects.
+    #[test]
+    fn every_keyword_counts_and_the_field_is_named() {
+        let schema = json!({
+            "type": "object",
+            "properties": {
+                "key": {"type": "string", "pattern": "^[A-Z]+-[0-9]+$"},
+                "email": {"type": "string", "format": "email"},
+                "due": {"type": "string", "format": "date"},
+                "priority": {"oneOf": [{"type": "integer", "minimum": 0, "maximum": 4}, {"type": "string", "enum": ["low", "high"]}]},
+                "task": {"type": "object", "properties": {"title": {"type": "string", "maxLength": 5}, "note": {"type": "string"}},
+                         "required": ["title"], "additionalProperties": false}
+            },
+            "additionalProperties": false
+        });
+        let validator = InputValidator::compile(&schema).unwrap();
+        let cases = [
+            (json!({"key": "abc-1"}), "tool_input.key"),
+            (json!({"email": "not an address"}), "tool_input.email"),
+            (json!({"due": "2026-13-45"}), "tool_input.due"),
+            (json!({"priority": 99}), "tool_input.priority"),
+            (json!({"priority": "urgent"}), "tool_input.priority"),
+            (json!({"task": {"title": "too long"}}), "tool_input.task.title"),
+            (json!({"task": {}}), "tool_input.task.title"),
+            (json!({"task": {"title": "a", "colour": "red"}}), "tool_input.task.colour"),
+        ];
+        for (input, field) in cases {
+            let err = validator.validate(&schema, Some(&input)).unwrap_err();
+            assert_eq!(err.field(), Some(field), "{input}: {}", err.message());
+            // The value itself is never quoted back.
+            for secretish in ["abc-1", "not an address", "2026-13-45", "urgent", "too long"] {
+                assert!(!err.message().contains(secretish), "{}", err.message());
+            }
+        }
+        let good = json!({"key": "AK-12", "email": "a@example.com", "due": "2026-12-07", "priority": 3,
+                          "task": {"title": "ok", "note": null}});
+        let out = validator.validate(&schema, Some(&good)).unwrap();
+        assert_eq!(out["task"]["note"], Value::Null, "a nested null is not validated, and is passed on as sent");
+        assert!(validator.validate(&schema, Some(&json!({"priority": "low"}))).is_ok());
+    }
+
+    /// A `pattern` runs on a linear-time engine: a catastrophic pattern for a backtracking engine
+    /// answers at once, and one that needs backtracking features does not compile (a load error).
+    #[test]
+    fn patterns_cannot_backtrack() {
+        let schema = json!({"type": "object", "properties": {"s": {"type": "string", "pattern": "^(a+)+$"}}});
+        let validator = InputValidator::compile(&schema).unwrap();
+        let evil = format!("{}!", "a".repeat(50_000));
+        let started = std::time::Instant::now();
+        assert!(validator.validate(&schema, Some(&json!({"s": evil}))).is_err());
+        assert!(started.elapsed() < std::time::Duration::from_secs(1), "{:?}", started.elapsed());
+        let lookbehind = json!({"type": "object", "properties": {"s": {"type": "string", "pattern": "(?<=a)b"}}});
+        assert!(InputValidator::compile(&lookbehind).is_err());
     }
 }

@@ -124,8 +124,7 @@ pub async fn call_tool(state: &AppState, target: &Target, params: &Value) -> Res
     let exposed = exposed_tools(state, target);
     let (tool, connection) =
         exposed.iter().find(|(t, _)| t.def.name == name).ok_or((-32602, format!("Unknown tool: {name}")))?;
-    let input = match crate::catalog::input_schema::validate_tool_input(&tool.def.input_schema, params.get("arguments"))
-    {
+    let input = match tool.validate_input(params.get("arguments")) {
         Ok(input) => input,
         Err(e) => {
             let problem = e.message().replace("tool_input", "arguments");

@@ -1,0 +1,354 @@
+//! Everything wrong with a connector, found at once: `agentkit connectors check` prints every
+//! finding of every file, and loading refuses a connector with any error (its message lists them
+//! all), so a mistake is never found one fix-and-rerun at a time.
+//!
+//! Errors are mistakes the gateway would act on wrongly (a placeholder that names no input sends
+//! `POST /tasks//close`; a `required` name that is no property makes every call fail). Warnings are
+//! things that still work but that some tool format we serve cannot carry.
+
+use serde_json::Value;
+
+use super::connectors::{Catalog, ConnectorDef, RequestDef, ToolDef};
+use super::input_schema::InputValidator;
+
+/// The annotations a tool may declare (MCP's tool annotations, in our files' snake_case).
+pub const ANNOTATION_KEYS: &[&str] =
+    &["title", "read_only_hint", "destructive_hint", "idempotent_hint", "open_world_hint"];
+
+/// Longest tool name: the limit of OpenAI's and Gemini's function names.
+pub const MAX_TOOL_NAME_LEN: usize = 64;
+
+/// Schema keywords every format we serve (OpenAI strict, Anthropic, Gemini, JSON Schema) either
+/// carries or may drop without changing what a model is asked for (a constraint the gateway checks
+/// anyway). Outside this list (`oneOf`, `allOf`, `$ref`, `if`, …) at least one format refuses the
+/// schema or shows the model a different one.
+const PORTABLE_KEYWORDS: &[&str] = &[
+    "type",
+    "properties",
+    "required",
+    "items",
+    "enum",
+    "const",
+    "description",
+    "title",
+    "default",
+    "format",
+    "pattern",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "multipleOf",
+    "minLength",
+    "maxLength",
+    "minItems",
+    "maxItems",
+    "uniqueItems",
+    "additionalProperties",
+    "anyOf",
+    "nullable",
+    "examples",
+    "$schema",
+];
+
+/// What a check found.
+#[derive(Debug, Default)]
+pub struct Findings {
+    /// `(field kind, message)`; the message names where (`tools[2] ("acme_close").request.path`).
+    pub errors: Vec<(&'static str, String)>,
+    pub warnings: Vec<String>,
+    /// Each tool's input schema compiled, in order (complete only when there is no error).
+    pub validators: Vec<InputValidator>,
+}
+
+impl Catalog {
+    /// Every error and warning of `def` as a member of this catalog.
+    pub fn findings(&self, def: &ConnectorDef) -> Findings {
+        let mut found = Findings::default();
+        let errors = &mut found.errors;
+        if def.slug.is_empty() || !def.slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
+            errors.push(("slug", format!("slug {:?} must be lowercase letters, digits and _", def.slug)));
+        }
+        if self.connector(&def.slug).is_some() {
+            errors.push(("slug", format!("connector {:?} is defined twice", def.slug)));
+        }
+        if let Err(msg) = def.limits.check() {
+            errors.push(("limits.timeout_secs", msg));
+        }
+        if !def.base_url.is_empty() {
+            check_url("base_url", &def.base_url, errors);
+        } else if def.tools.iter().any(|t| t.request.is_some()) {
+            errors.push(("base_url", "base_url is required: HTTP tools send their requests under it".into()));
+        }
+        for (field, url) in [
+            ("auth.authorize_url", &def.auth.authorize_url),
+            ("auth.token_url", &def.auth.token_url),
+            ("auth.revoke_url", &def.auth.revoke_url),
+        ] {
+            if !url.is_empty() {
+                check_url(field, url, errors);
+            }
+        }
+        for (i, tool) in def.tools.iter().enumerate() {
+            let at = format!("tools[{i}] ({:?})", tool.name);
+            let shaped = !tool.name.is_empty()
+                && tool.name.len() <= MAX_TOOL_NAME_LEN
+                && tool.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+            if !shaped {
+                errors.push((
+                    "name",
+                    format!("{at}.name must be 1 to {MAX_TOOL_NAME_LEN} characters of a-z, A-Z, 0-9, _ and -"),
+                ));
+            }
+            if self.tool(&tool.name).is_some() || def.tools[..i].iter().any(|t| t.name == tool.name) {
+                errors.push(("name", format!("{at}: tool {:?} is defined twice", tool.name)));
+            }
+            if tool.request.is_some() == tool.sql.is_some() {
+                errors.push(("request", format!("{at}: give exactly one of \"request\" (HTTP) and \"sql\"")));
+            }
+            check_tool_schema(&at, tool, errors, &mut found.warnings, &mut found.validators);
+            check_annotations(&at, tool, errors);
+            check_placeholders(&at, tool, errors);
+        }
+        found
+    }
+}
+
+/// A URL the gateway sends credentials to: absolute, and https unless it is this machine's.
+/// A URL starting with a placeholder (`{{api_config.instance_url}}`) is the account's, checked
+/// when the account is made.
+fn check_url(field: &'static str, url: &str, errors: &mut Vec<(&'static str, String)>) {
+    if url.starts_with("{{") {
+        return;
+    }
+    let parsed = match url::Url::parse(&url.replace("{{", "x").replace("}}", "x")) {
+        Ok(parsed) => parsed,
+        Err(e) => return errors.push((field, format!("{field} {url:?} is not an absolute URL ({e})"))),
+    };
+    let loopback = match parsed.host() {
+        Some(url::Host::Domain(name)) => name == "localhost",
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    match parsed.scheme() {
+        "https" => {}
+        "http" if loopback => {}
+        "http" => errors.push((
+            field,
+            format!("{field} {url:?} must use https (http only for this machine: localhost, 127.0.0.1)"),
+        )),
+        other => errors.push((field, format!("{field} {url:?}: scheme {other:?} is not https"))),
+    }
+}
+
+fn check_tool_schema(
+    at: &str,
+    tool: &ToolDef,
+    errors: &mut Vec<(&'static str, String)>,
+    warnings: &mut Vec<String>,
+    validators: &mut Vec<InputValidator>,
+) {
+    let schema = &tool.input_schema;
+    if schema.get("type").and_then(Value::as_str) != Some("object") {
+        errors.push(("input_schema", format!("{at}.input_schema.type must be \"object\"")));
+    }
+    match InputValidator::compile(schema) {
+        Ok(validator) => validators.push(validator),
+        Err(e) => errors.push(("input_schema", format!("{at}.input_schema is not a valid JSON Schema: {e}"))),
+    }
+    walk_schema(schema, &format!("{at}.input_schema"), None, errors, warnings);
+}
+
+/// `required` names that are no property (errors) and keywords some format drops (warnings), at
+/// every depth. A branch of `anyOf`/`oneOf`/`allOf` may require the properties of the object it
+/// belongs to (`outer`).
+fn walk_schema(
+    schema: &Value,
+    at: &str,
+    outer: Option<&serde_json::Map<String, Value>>,
+    errors: &mut Vec<(&'static str, String)>,
+    warnings: &mut Vec<String>,
+) {
+    let Some(object) = schema.as_object() else { return };
+    for key in object.keys() {
+        if !PORTABLE_KEYWORDS.contains(&key.as_str()) {
+            warnings.push(format!(
+                "{at}: keyword {key:?} is not carried by every tool format (OpenAI strict, Gemini); \
+                 the gateway still checks it"
+            ));
+        }
+    }
+    let properties = object.get("properties").and_then(Value::as_object).or(outer);
+    if let Some(required) = object.get("required").and_then(Value::as_array) {
+        for name in required {
+            let known = name.as_str().is_some_and(|n| properties.is_some_and(|p| p.contains_key(n)));
+            if !known {
+                errors.push(("input_schema", format!("{at}.required: {name} is not one of the properties")));
+            }
+        }
+    }
+    for (name, property) in object.get("properties").and_then(Value::as_object).into_iter().flatten() {
+        walk_schema(property, &format!("{at}.properties.{name}"), None, errors, warnings);
+    }
+    if let Some(items) = object.get("items") {
+        walk_schema(items, &format!("{at}.items"), None, errors, warnings);
+    }
+    if let Some(extra @ Value::Object(_)) = object.get("additionalProperties") {
+        walk_schema(extra, &format!("{at}.additionalProperties"), None, errors, warnings);
+    }
+    for key in ["anyOf", "oneOf", "allOf"] {
+        for (i, branch) in object.get(key).and_then(Value::as_array).into_iter().flatten().enumerate() {
+            walk_schema(branch, &format!("{at}.{key}[{i}]"), properties, errors, warnings);
+        }
+    }
+}
+
+fn check_annotations(at: &str, tool: &ToolDef, errors: &mut Vec<(&'static str, String)>) {
+    let Some(annotations) = &tool.annotations else { return };
+    let Some(annotations) = annotations.as_object() else {
+        return errors.push(("annotations", format!("{at}.annotations must be an object")));
+    };
+    for (key, value) in annotations {
+        if !ANNOTATION_KEYS.contains(&key.as_str()) {
+            errors.push((
+                "annotations",
+                format!("{at}.annotations: unknown key {key:?} (known: {})", ANNOTATION_KEYS.join(", ")),
+            ));
+        } else if key == "title" && !value.is_string() {
+            errors.push(("annotations", format!("{at}.annotations.title must be a string")));
+        } else if key != "title" && !value.is_boolean() {
+            errors.push(("annotations", format!("{at}.annotations.{key} must be true or false")));
+        }
+    }
+}
+
+/// Every `{{name}}` a tool's request or statement reads must be an input property (or, inside
+/// `expand` and `$map`, the current `item`): a misspelled one is silently empty at run time.
+fn check_placeholders(at: &str, tool: &ToolDef, errors: &mut Vec<(&'static str, String)>) {
+    let properties = tool.input_schema.get("properties").and_then(Value::as_object);
+    let mut places: Vec<(String, String)> = Vec::new();
+    if let Some(request) = &tool.request {
+        request_texts("request", request, &mut places);
+    }
+    if let Some(expand) = &tool.expand {
+        request_texts("expand.request", &expand.request, &mut places);
+    }
+    if let Some(sql) = &tool.sql {
+        places.push(("sql.statement".into(), sql.statement.clone()));
+        if let Some(params) = &sql.params {
+            value_texts("sql.params", params, &mut places);
+        }
+    }
+    for (place, text) in places {
+        let mut rest = text.as_str();
+        while let Some(start) = rest.find("{{") {
+            let Some(end) = rest[start..].find("}}") else {
+                errors.push(("request", format!("{at}.{place}: \"{{{{\" without its \"}}}}\"")));
+                break;
+            };
+            let name = rest[start + 2..start + end].trim();
+            let is_item = name == "item" || name.starts_with("item.");
+            if !is_item && !properties.is_some_and(|p| p.contains_key(name)) {
+                errors.push(("request", format!("{at}.{place}: placeholder {{{{{name}}}}} names no input property")));
+            }
+            rest = &rest[start + end + 2..];
+        }
+    }
+}
+
+fn request_texts(place: &str, request: &RequestDef, out: &mut Vec<(String, String)>) {
+    out.push((format!("{place}.path"), request.path.clone()));
+    for (name, value) in &request.query {
+        value_texts(&format!("{place}.query.{name}"), value, out);
+    }
+    for (name, value) in &request.headers {
+        out.push((format!("{place}.headers.{name}"), value.clone()));
+    }
+    if let Some(body) = &request.body {
+        value_texts(&format!("{place}.body"), body, out);
+    }
+}
+
+/// Every string in a template value, keys of `$`-operators included, with where it sits.
+fn value_texts(place: &str, value: &Value, out: &mut Vec<(String, String)>) {
+    match value {
+        Value::String(s) => out.push((place.to_string(), s.clone())),
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                value_texts(&format!("{place}[{i}]"), item, out);
+            }
+        }
+        Value::Object(fields) => {
+            for (key, field) in fields {
+                value_texts(&format!("{place}.{key}"), field, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// What `agentkit connectors check` found in a set of files.
+#[derive(Debug, Default)]
+pub struct CheckReport {
+    /// One line per finding: `FILE: error: …` or `FILE: warning: …`.
+    pub lines: Vec<String>,
+    pub errors: usize,
+    /// The catalog once every sound file is in (built-in connectors included).
+    pub connectors: usize,
+    pub tools: usize,
+}
+
+/// Checks connector files (a directory: its `*.json`, in name order) against the built-in catalog
+/// and the sound files before them, reporting every finding of every file; a file with errors is
+/// left out, so the next ones are still checked against the rest.
+pub fn check_files(paths: &[std::path::PathBuf]) -> agentkit_core::Result<CheckReport> {
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let read_error = |e: std::io::Error| {
+                agentkit_core::Error::invalid_field("path", format!("cannot read {}: {e}", path.display()))
+            };
+            let mut listed: Vec<_> = std::fs::read_dir(path)
+                .map_err(read_error)?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "json"))
+                .collect();
+            listed.sort();
+            files.extend(listed);
+        } else {
+            files.push(path.clone());
+        }
+    }
+    let mut catalog = Catalog::built_in()?;
+    let mut report = CheckReport::default();
+    for file in files {
+        let name = file.display().to_string();
+        let text = match std::fs::read_to_string(&file) {
+            Ok(text) => text,
+            Err(e) => {
+                report.lines.push(format!("{name}: error: cannot read: {e}"));
+                report.errors += 1;
+                continue;
+            }
+        };
+        let def = match super::connectors::parse_connector_file(&name, &text) {
+            Ok(def) => def,
+            Err(e) => {
+                report.lines.push(format!("{name}: error: {}", e.message()));
+                report.errors += 1;
+                continue;
+            }
+        };
+        let found = catalog.findings(&def);
+        report.lines.extend(found.errors.iter().map(|(_, message)| format!("{name}: error: {message}")));
+        report.lines.extend(found.warnings.iter().map(|warning| format!("{name}: warning: {warning}")));
+        report.errors += found.errors.len();
+        if found.errors.is_empty() {
+            catalog.add_connector(&name, def)?;
+        }
+    }
+    report.connectors = catalog.connectors().count();
+    report.tools = catalog.tools().count();
+    Ok(report)
+}

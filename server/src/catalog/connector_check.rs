@@ -345,7 +345,7 @@ pub fn check_files(paths: &[std::path::PathBuf]) -> agentkit_core::Result<CheckR
         report.lines.extend(found.warnings.iter().map(|warning| format!("{name}: warning: {warning}")));
         report.errors += found.errors.len();
         if found.errors.is_empty() {
-            catalog.add_connector(&name, def)?;
+            catalog.add_checked(&name, def, found)?;
         }
     }
     report.connectors = catalog.connectors().count();

@@ -21,6 +21,7 @@ pub use crate::catalog::templates::dotted;
 use agentkit_core::model::{ConnectorType, Tool};
 use agentkit_core::{Error, Result};
 
+use super::connector_check::Findings;
 use super::input_schema::InputValidator;
 
 /// Built-in connector files, compiled into the binary.
@@ -354,6 +355,11 @@ impl Catalog {
         for warning in &found.warnings {
             tracing::warn!(source, "connector: {warning}");
         }
+        self.add_checked(source, def, found)
+    }
+
+    /// Adds a connector `findings` has checked (refused when they hold an error).
+    pub(crate) fn add_checked(&mut self, source: &str, def: ConnectorDef, found: Findings) -> Result<()> {
         if let Some((field, _)) = found.errors.first() {
             let all: Vec<&str> = found.errors.iter().map(|(_, message)| message.as_str()).collect();
             return Err(Error::invalid_field(*field, format!("{source}: {}", all.join("; "))));

@@ -434,6 +434,9 @@ async fn operators_sign_in_to_the_console_through_the_organisations_provider() {
         if expected == 200 {
             assert!(page.contains("<h1>Connections</h1>"), "{page}");
             assert!(page.contains("oidc-user@example.test (admin)"), "signed in as the listed admin");
+            // The operator the provider vouched for was made on the audit trail, in the same commit.
+            let trail = browser.get(format!("{base}/console/audit")).send().await.unwrap().text().await.unwrap();
+            assert!(trail.contains("console.operator_set") && trail.contains("oidc-user@example.test"), "{trail}");
         } else {
             assert!(!page.contains("<h1>Connections</h1>"), "{user} is not signed in");
             let again = browser.get(format!("{base}/console/connections")).send().await.unwrap();

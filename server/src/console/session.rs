@@ -460,7 +460,12 @@ pub async fn oidc_callback(
             format!("{identifier} is not an operator of this gateway. Ask an admin to list you in [console.oidc].");
         return login_form(Some(&text), StatusCode::FORBIDDEN, true);
     };
-    match state.store.operator_from_provider(&identifier, role.as_str()).await {
+    let audit = |previous: Option<&str>| {
+        let details = serde_json::json!({"role": role.as_str(), "previous_role": previous, "via": "oidc"});
+        let action = if previous.is_some() { "console.operator_role_changed" } else { "console.operator_set" };
+        ChangeRecords::audited(crate::audit::change_row_by("oidc", action, &identifier, details))
+    };
+    match state.store.operator_from_provider(&identifier, role.as_str(), audit).await {
         Ok(operator) => {
             let mut signed_in = start_session(&state, &operator, "oidc").await;
             let clear = cookie(&state, SIGN_IN_COOKIE, "", 0, "/console/login/oidc", "Lax");

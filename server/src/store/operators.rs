@@ -174,34 +174,63 @@ impl Store {
 
     /// The operator an organisation's provider signed in, with the role the config gives them
     /// now: created on first sign-in with no usable password (they sign in only through the
-    /// provider), its role kept current after.
-    pub async fn operator_from_provider(&self, name: &str, role: &str) -> Result<Operator> {
-        let updated = sqlx::query("UPDATE operators SET role = $2 WHERE name = $1 AND password_hash = $3")
+    /// provider), its role kept current after. One transaction; when it creates the operator or
+    /// changes their role, `audit(previous role)` gives the records committed with it.
+    pub async fn operator_from_provider(
+        &self,
+        name: &str,
+        role: &str,
+        audit: impl FnOnce(Option<&str>) -> ChangeRecords,
+    ) -> Result<Operator> {
+        let mut tx = self.begin_change().await?;
+        let existing = sqlx::query("SELECT role, password_hash FROM operators WHERE name = $1")
             .bind(name)
-            .bind(role)
-            .bind(NO_PASSWORD)
-            .execute(&self.writer)
+            .fetch_optional(&mut *tx)
             .await
             .map_err(|e| self.db_error(e))?;
-        if updated.rows_affected() == 0 {
+        let existing: Option<(String, String)> = match existing {
+            Some(row) => Some((
+                row.try_get("role").map_err(|e| self.db_error(e))?,
+                row.try_get("password_hash").map_err(|e| self.db_error(e))?,
+            )),
+            None => None,
+        };
+        let records = match existing {
             // A local operator of that name signs in with their password, never as someone the
             // provider vouches for.
-            if self.operator(name).await?.is_some() {
+            Some((_, hash)) if hash != NO_PASSWORD => {
                 return Err(agentkit_core::Error::new(
                     agentkit_core::ErrorKind::Conflict,
                     format!("operator {name:?} is a local operator: they sign in with their password"),
                 ));
             }
-            sqlx::query("INSERT INTO operators (name, role, password_hash, created_at) VALUES ($1, $2, $3, $4)")
-                .bind(name)
-                .bind(role)
-                .bind(NO_PASSWORD)
-                .bind(Utc::now().to_rfc3339())
-                .execute(&self.writer)
-                .await
-                .map_err(|e| self.db_error(e))?;
+            Some((previous, _)) if previous == role => None,
+            Some((previous, _)) => {
+                sqlx::query("UPDATE operators SET role = $2 WHERE name = $1")
+                    .bind(name)
+                    .bind(role)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| self.db_error(e))?;
+                Some(audit(Some(&previous)))
+            }
+            None => {
+                sqlx::query("INSERT INTO operators (name, role, password_hash, created_at) VALUES ($1, $2, $3, $4)")
+                    .bind(name)
+                    .bind(role)
+                    .bind(NO_PASSWORD)
+                    .bind(Utc::now().to_rfc3339())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| self.db_error(e))?;
+                Some(audit(None))
+            }
+        };
+        match &records {
+            Some(records) => self.commit_change(tx, records).await?,
+            None => tx.commit().await.map_err(|e| self.db_error(e))?,
         }
-        self.operator(name).await?.ok_or_else(|| agentkit_core::Error::not_found(format!("operator {name:?}")))
+        Ok(Operator { name: name.to_string(), role: role.to_string(), password_hash: NO_PASSWORD.to_string() })
     }
 }
 

@@ -5,13 +5,14 @@ use axum::Router;
 
 use agentkit_core::Error;
 
+use crate::api::openapi::{BadRequest, Forbidden, Unauthorized, Unavailable};
 use crate::state::SharedState;
 
 pub fn router(state: SharedState) -> Router {
     use crate::api::{accounts, auth, links, mcp, providers, proxy, tools};
     use crate::mcp::transport as mcp_server;
     let routes = Router::new()
-        .route("/healthz", get(|| async { "ok" }))
+        .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/oauth/token", post(auth::issue_token))
         .route("/api/v1/connected_accounts", post(accounts::create).put(accounts::update).get(accounts::list))
@@ -35,6 +36,7 @@ pub fn router(state: SharedState) -> Router {
         .route("/api/v1/tools/available", get(tools::list_available))
         .route("/api/v1/execute_tool", post(tools::execute))
         .route("/api/v1/executions", get(tools::recent_executions))
+        .route("/api/v1/openapi.json", get(crate::api::openapi::serve))
         .route("/api/v1/mcp/configs", post(mcp::create_config).get(mcp::list_configs))
         .route("/api/v1/mcp/configs/{id}", get(mcp::get_config).put(mcp::update_config).delete(mcp::delete_config))
         .route("/api/v1/mcp/configs/{id}/connected_accounts", post(mcp::config_connected_accounts))
@@ -125,18 +127,68 @@ async fn refuse_nul_in_uri(request: axum::extract::Request, next: axum::middlewa
 
 /// Re-reads the connector directory (and custom providers) without a restart; a broken file is
 /// a 400 naming it, and the running catalog stays as it was.
-async fn reload_connectors(
+#[utoipa::path(
+    post,
+    path = "/api/v1/connectors:reload",
+    operation_id = "Gateway_ReloadConnectors",
+    tag = "Connectors",
+    summary = "Re-read the connector directory",
+    description = "Needs `admin`. 400 names a broken file; the running catalog stays as it was.",
+    responses(
+        (status = 200, description = "`{connectors, tools}` counts.", body = ConnectorsReloaded),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 503, response = Unavailable),
+    ),
+)]
+pub(crate) async fn reload_connectors(
     axum::extract::State(state): axum::extract::State<SharedState>,
     _caller: crate::api::Caller,
-) -> crate::api::ApiResult<axum::Json<serde_json::Value>> {
+) -> crate::api::ApiResult<axum::Json<ConnectorsReloaded>> {
     let registry = state.reload_connectors().await?;
     let (connectors, tools) = (registry.catalog.connectors().count(), registry.catalog.tools().count());
-    Ok(axum::Json(serde_json::json!({"connectors": connectors, "tools": tools})))
+    Ok(axum::Json(ConnectorsReloaded { connectors, tools }))
+}
+
+/// What `POST /api/v1/connectors:reload` loaded: how many connectors and tools.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct ConnectorsReloaded {
+    connectors: usize,
+    tools: usize,
+}
+
+/// Alive: the process answers (no dependency is checked; see `/readyz`).
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    operation_id = "Health_Live",
+    tag = "Operations",
+    summary = "Liveness",
+    responses(
+        (status = 200, description = "`ok`.", body = String, content_type = "text/plain"),
+    ),
+    security(()),
+)]
+pub(crate) async fn healthz() -> &'static str {
+    "ok"
 }
 
 /// Ready to serve: the database answers with the schema this build expects, and the catalog is
 /// loaded. 503 naming what is not (a load balancer keeps traffic away meanwhile).
-async fn readyz(axum::extract::State(state): axum::extract::State<SharedState>) -> axum::response::Response {
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    operation_id = "Health_Ready",
+    tag = "Operations",
+    summary = "Readiness: the database answers with this build's schema and a catalog is loaded",
+    responses(
+        (status = 200, description = r#"`{status: "ready", checks}`; 503 with `status: "not ready"` names the failing check."#, body = Object),
+        (status = 503, response = Unavailable),
+    ),
+    security(()),
+)]
+pub(crate) async fn readyz(axum::extract::State(state): axum::extract::State<SharedState>) -> axum::response::Response {
     use axum::response::IntoResponse;
     let database = state.store.readiness().await;
     let connectors = state.registry().catalog.connectors().count();

@@ -5,15 +5,14 @@ use axum::Router;
 
 use agentkit_core::Error;
 
-use crate::api::openapi::{BadRequest, Forbidden, Unauthorized, Unavailable};
 use crate::state::SharedState;
 
 pub fn router(state: SharedState) -> Router {
-    use crate::api::{accounts, auth, links, mcp, providers, proxy, tools};
+    use crate::api::{accounts, auth, gateway, links, mcp, providers, proxy, tools};
     use crate::mcp::transport as mcp_server;
     let routes = Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
+        .route("/healthz", get(gateway::healthz))
+        .route("/readyz", get(gateway::readyz))
         .route("/oauth/token", post(auth::issue_token))
         .route("/api/v1/connected_accounts", post(accounts::create).put(accounts::update).get(accounts::list))
         .route("/api/v1/connected_accounts:delete", post(accounts::delete))
@@ -50,7 +49,7 @@ pub fn router(state: SharedState) -> Router {
         .route("/api/v1/providers", get(providers::list))
         .route("/api/v1/custom-providers", post(providers::create))
         .route("/api/v1/custom-providers/{identifier}", axum::routing::put(providers::update).delete(providers::delete))
-        .route("/api/v1/connectors:reload", post(reload_connectors))
+        .route("/api/v1/connectors:reload", post(gateway::reload_connectors))
         .route("/api/v1/audit", get(crate::api::audit::list))
         .route("/api/v1/api_clients", post(crate::api::api_clients::create).get(crate::api::api_clients::list))
         .route("/api/v1/api_clients/{client_id}", axum::routing::delete(crate::api::api_clients::revoke))
@@ -123,88 +122,4 @@ async fn refuse_nul_in_uri(request: axum::extract::Request, next: axum::middlewa
         return crate::api::ApiError(crate::input_text::nul_refused("query")).into_response();
     }
     next.run(request).await
-}
-
-/// Re-reads the connector directory (and custom providers) without a restart; a broken file is
-/// a 400 naming it, and the running catalog stays as it was.
-#[utoipa::path(
-    post,
-    path = "/api/v1/connectors:reload",
-    operation_id = "Gateway_ReloadConnectors",
-    tag = "Connectors",
-    summary = "Re-read the connector directory",
-    description = "Needs `admin`. 400 names a broken file; the running catalog stays as it was.",
-    responses(
-        (status = 200, description = "`{connectors, tools}` counts.", body = ConnectorsReloaded),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 503, response = Unavailable),
-    ),
-)]
-pub(crate) async fn reload_connectors(
-    axum::extract::State(state): axum::extract::State<SharedState>,
-    _caller: crate::api::Caller,
-) -> crate::api::ApiResult<axum::Json<ConnectorsReloaded>> {
-    let registry = state.reload_connectors().await?;
-    let (connectors, tools) = (registry.catalog.connectors().count(), registry.catalog.tools().count());
-    Ok(axum::Json(ConnectorsReloaded { connectors, tools }))
-}
-
-/// What `POST /api/v1/connectors:reload` loaded: how many connectors and tools.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-pub(crate) struct ConnectorsReloaded {
-    connectors: usize,
-    tools: usize,
-}
-
-/// Alive: the process answers (no dependency is checked; see `/readyz`).
-#[utoipa::path(
-    get,
-    path = "/healthz",
-    operation_id = "Health_Live",
-    tag = "Operations",
-    summary = "Liveness",
-    responses(
-        (status = 200, description = "`ok`.", body = String, content_type = "text/plain"),
-    ),
-    security(()),
-)]
-pub(crate) async fn healthz() -> &'static str {
-    "ok"
-}
-
-/// Ready to serve: the database answers with the schema this build expects, and the catalog is
-/// loaded. 503 naming what is not (a load balancer keeps traffic away meanwhile).
-#[utoipa::path(
-    get,
-    path = "/readyz",
-    operation_id = "Health_Ready",
-    tag = "Operations",
-    summary = "Readiness: the database answers with this build's schema and a catalog is loaded",
-    responses(
-        (status = 200, description = r#"`{status: "ready", checks}`; 503 with `status: "not ready"` names the failing check."#, body = Object),
-        (status = 503, response = Unavailable),
-    ),
-    security(()),
-)]
-pub(crate) async fn readyz(axum::extract::State(state): axum::extract::State<SharedState>) -> axum::response::Response {
-    use axum::response::IntoResponse;
-    let database = state.store.readiness().await;
-    let connectors = state.registry().catalog.connectors().count();
-    let catalog = if connectors > 0 { Ok(()) } else { Err("no connector loaded".to_string()) };
-    let text = |check: &std::result::Result<(), String>| match check {
-        Ok(()) => "ok".to_string(),
-        Err(why) => why.clone(),
-    };
-    let body = serde_json::json!({
-        "status": if database.is_ok() && catalog.is_ok() { "ready" } else { "not ready" },
-        "checks": {"database": text(&database), "catalog": text(&catalog), "connectors": connectors},
-    });
-    let status = if database.is_ok() && catalog.is_ok() {
-        axum::http::StatusCode::OK
-    } else {
-        axum::http::StatusCode::SERVICE_UNAVAILABLE
-    };
-    (status, axum::Json(body)).into_response()
 }

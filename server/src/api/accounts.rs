@@ -8,7 +8,7 @@ use agentkit_core::model::query::QueryMap;
 use agentkit_core::model::*;
 use agentkit_core::{Error, ErrorKind};
 
-use super::openapi::{
+use super::openapi_schemas::{
     BadRequest, Conflict, CreateConnectedAccountRequest, DeleteConnectedAccountRequest, Forbidden, NotFound,
     Unauthorized, Unavailable, UpdateConnectedAccountRequest,
 };

@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 
 use agentkit_core::{Error, ErrorKind};
 
-use super::openapi::{BadRequest, Forbidden, NotFound, Unauthorized, Unavailable};
+use super::openapi_schemas::{BadRequest, Forbidden, NotFound, Unauthorized, Unavailable};
 use super::{ApiResult, Caller, JsonBody, SortedKeys};
 use crate::config::sha256_hex;
 use crate::permissions::Grants;

@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use agentkit_core::model::query::QueryMap;
 use agentkit_core::Error;
 
-use super::openapi::{BadRequest, Forbidden, Unauthorized, Unavailable};
+use super::openapi_schemas::{BadRequest, Forbidden, Unauthorized, Unavailable};
 use super::{ApiResult, Caller};
 use crate::state::SharedState;
 use crate::store::AuditFilter;

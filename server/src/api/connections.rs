@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 
 use agentkit_core::{Error, ErrorKind};
 
-use super::openapi::{BadRequest, Conflict, Forbidden, NotFound, Unauthorized, Unavailable};
+use super::openapi_schemas::{BadRequest, Conflict, Forbidden, NotFound, Unauthorized, Unavailable};
 use super::{ApiResult, Caller, JsonBody, SortedKeys};
 use crate::config::ConnectionConfig;
 use crate::state::{AppState, ConnectionSource, SharedState};

@@ -14,7 +14,7 @@ use chrono::{Duration, Utc};
 use agentkit_core::model::*;
 use agentkit_core::{Error, ErrorKind};
 
-use super::openapi::{BadRequest, Conflict, Forbidden, MagicLinkBody, NotFound, Unauthorized, Unavailable};
+use super::openapi_schemas::{BadRequest, Conflict, Forbidden, MagicLinkBody, NotFound, Unauthorized, Unavailable};
 use super::{ApiResult, Caller, JsonBody};
 use crate::credentials::oauth::pkce_pair;
 use crate::credentials::tokens::{now_unix, LinkClaims};

@@ -10,7 +10,9 @@ use agentkit_core::model::query::QueryMap;
 use agentkit_core::model::*;
 use agentkit_core::{Error, Result};
 
-use super::openapi::{BadRequest, Conflict, Forbidden, NotFound, Unauthorized, Unavailable, UpdateMcpInstanceBody};
+use super::openapi_schemas::{
+    BadRequest, Conflict, Forbidden, NotFound, Unauthorized, Unavailable, UpdateMcpInstanceBody,
+};
 use super::{page_tokens, page_window, ApiResult, Caller, JsonBody};
 use crate::credentials::tokens::now_unix;
 use crate::credentials::tokens::SessionClaims;

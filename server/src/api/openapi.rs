@@ -2,23 +2,20 @@
 //! `agentkit openapi` (checked in as `docs/openapi.json`). It is generated: operations from the
 //! handlers' `#[utoipa::path]` annotations, schemas from the wire types' `ToSchema` derives
 //! (`agentkit-core`'s `openapi` feature). What a derive cannot see — the other names serde
-//! accepts for a field and the fields a handler asks for — is said next to the body types below.
+//! accepts for a field and the fields a handler asks for — is said next to the body types in
+//! `openapi_schemas.rs`.
 
-use std::collections::BTreeMap;
-
-use utoipa::openapi::content::ContentBuilder;
-use utoipa::openapi::response::ResponseBuilder;
-use utoipa::openapi::schema::{Object, ObjectBuilder, Schema, Type};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
-use utoipa::openapi::{HttpMethod, Ref, RefOr, Response};
-use utoipa::{Modify, OpenApi, PartialSchema, ToResponse, ToSchema};
+use utoipa::openapi::HttpMethod;
+use utoipa::{Modify, OpenApi};
 
-use agentkit_core::model::{
-    AccountSelector, CustomProviderInput, ErrorBody, ExecuteToolRequest, MagicLinkRequest, UpdateMcpInstanceRequest,
-    UpsertConnectedAccountRequest,
+use agentkit_core::model::ErrorBody;
+
+use super::openapi_schemas::{
+    BadGateway, BadRequest, Conflict, Forbidden, GatewayTimeout, Internal, NotFound, TooManyRequests, Unauthorized,
+    Unavailable,
 };
-
-use super::{accounts, api_clients, audit, auth, connections, links, mcp, providers, proxy, tools, webhooks};
+use super::{accounts, api_clients, audit, auth, connections, gateway, links, mcp, providers, proxy, tools, webhooks};
 
 /// The document as JSON (what `GET /api/v1/openapi.json` answers).
 pub fn document() -> utoipa::openapi::OpenApi {
@@ -63,8 +60,8 @@ body is required (an empty one is a 400 naming `body`). Generated from the handl
     servers((url = "http://127.0.0.1:8080")),
     paths(
         auth::issue_token,
-        crate::router::healthz,
-        crate::router::readyz,
+        gateway::healthz,
+        gateway::readyz,
         serve,
         accounts::list,
         accounts::update,
@@ -100,7 +97,7 @@ body is required (an empty one is a 400 naming `body`). Generated from the handl
         providers::create,
         providers::update,
         providers::delete,
-        crate::router::reload_connectors,
+        gateway::reload_connectors,
         audit::list,
         webhooks::create,
         webhooks::list,
@@ -214,154 +211,4 @@ impl Modify for PublicOperations {
             }
         }
     }
-}
-
-/// The error answers every operation shares, as `#/components/responses/…`; each carries the
-/// error body (`ErrorBody`).
-macro_rules! error_responses {
-    ($($name:ident => $description:literal),* $(,)?) => {$(
-        #[doc = $description]
-        pub struct $name;
-
-        impl<'s> ToResponse<'s> for $name {
-            fn response() -> (&'s str, RefOr<Response>) {
-                let content = ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build();
-                let response = ResponseBuilder::new().description($description).content("application/json", content);
-                (stringify!($name), response.build().into())
-            }
-        }
-    )*};
-}
-
-error_responses! {
-    BadRequest => "The request is malformed or a field fails validation (named in the message and \
-                   `validation_error_info`); a JSON body that is required and missing is named `body`.",
-    Unauthorized => "No, an invalid or an expired bearer token.",
-    Forbidden => "The token lacks the scope this operation needs (or the egress policy refuses the address).",
-    NotFound => "What the request names does not exist.",
-    Conflict => "The request clashes with what exists (a duplicate, or a selector that matches several accounts).",
-    TooManyRequests => "A rate limit was hit (`Retry-After` says when to try again).",
-    Internal => "The tool failed inside the gateway.",
-    BadGateway => "The provider's answer could not be used.",
-    Unavailable => "The database, a provider or a limit is busy or unreachable; try again.",
-    GatewayTimeout => "The provider did not answer in time.",
-}
-
-/// A request body as its handler reads it: the body type's derived schema, its flattened parts
-/// merged into one object, plus what serde's attributes and the handler's checks say and a
-/// derive cannot — other names a field answers to (`alias`), fields the handler asks for, and
-/// sets of fields of which one must be given (`anyOf`; utoipa's `Object` has no field for it, so
-/// it goes in the object's extensions, which serialize flat beside `properties`).
-struct BodyRules {
-    aliases: &'static [(&'static str, &'static str)],
-    required: &'static [&'static str],
-    any_of: &'static [&'static [&'static str]],
-}
-
-/// How one connected account is addressed in a body (`AccountSelector::validate`): by id, or by
-/// connection and identifier; `connection_name` and `connected_account_id` are serde aliases.
-const SELECTOR: BodyRules = BodyRules {
-    aliases: &[("connection_name", "connector"), ("connected_account_id", "id")],
-    required: &[],
-    any_of: &[&["id"], &["connected_account_id"], &["connector", "identifier"], &["connection_name", "identifier"]],
-};
-
-fn body_schema<T: ToSchema>(rules: &BodyRules) -> RefOr<Schema> {
-    let mut parts = Vec::new();
-    T::schemas(&mut parts);
-    let named: BTreeMap<String, RefOr<Schema>> = parts.into_iter().collect();
-    let mut object = merged_object(T::schema(), &named);
-    for (alias, field) in rules.aliases {
-        if let Some(schema) = object.properties.get(*field).cloned() {
-            object.properties.insert((*alias).to_string(), schema);
-        }
-    }
-    for field in rules.required {
-        if !object.required.iter().any(|r| r == field) {
-            object.required.push((*field).to_string());
-        }
-    }
-    if !rules.any_of.is_empty() {
-        let alternatives: Vec<serde_json::Value> =
-            rules.any_of.iter().map(|fields| serde_json::json!({ "required": fields })).collect();
-        object.extensions.get_or_insert_with(Default::default).insert("anyOf".into(), alternatives.into());
-    }
-    RefOr::T(Schema::Object(object))
-}
-
-/// One object with the properties of a schema and of every part it flattens (`allOf`).
-fn merged_object(schema: RefOr<Schema>, named: &BTreeMap<String, RefOr<Schema>>) -> Object {
-    match schema {
-        RefOr::T(Schema::Object(object)) => object,
-        RefOr::T(Schema::AllOf(all)) => {
-            let mut merged = ObjectBuilder::new().schema_type(Type::Object).build();
-            for part in all.items {
-                let part = merged_object(part, named);
-                merged.properties.extend(part.properties);
-                merged.required.extend(part.required);
-            }
-            merged
-        }
-        RefOr::Ref(reference) => {
-            let name = reference.ref_location.rsplit('/').next().unwrap_or_default();
-            named.get(name).cloned().map_or_else(Object::new, |schema| merged_object(schema, named))
-        }
-        RefOr::T(_) => Object::new(),
-    }
-}
-
-/// Request bodies whose type serves more than one operation, or whose alternatives a derive
-/// cannot say: each is its own schema, named here.
-macro_rules! request_bodies {
-    ($($(#[doc = $doc:literal])* $name:ident: $body:ty = $rules:expr;)*) => {$(
-        $(#[doc = $doc])*
-        pub struct $name;
-
-        impl PartialSchema for $name {
-            fn schema() -> RefOr<Schema> {
-                body_schema::<$body>(&$rules)
-            }
-        }
-
-        impl ToSchema for $name {
-            fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
-                <$body as ToSchema>::schemas(schemas)
-            }
-        }
-    )*};
-}
-
-request_bodies! {
-    /// `POST /api/v1/connected_accounts`: the connection (by either name) and the identifier.
-    CreateConnectedAccountRequest: UpsertConnectedAccountRequest = BodyRules {
-        aliases: SELECTOR.aliases,
-        required: &["identifier"],
-        any_of: &[&["connector"], &["connection_name"]],
-    };
-    /// `PUT /api/v1/connected_accounts`: an account selector and what changes.
-    UpdateConnectedAccountRequest: UpsertConnectedAccountRequest = SELECTOR;
-    /// `POST /api/v1/connected_accounts:delete`: an account selector.
-    DeleteConnectedAccountRequest: AccountSelector = SELECTOR;
-    /// `POST /api/v1/connected_accounts/magic_link`: an account selector.
-    MagicLinkBody: MagicLinkRequest = SELECTOR;
-    /// `POST /api/v1/execute_tool`: the account by id or by identifier (and connection).
-    ExecuteToolBody: ExecuteToolRequest = BodyRules {
-        aliases: &[("connection_name", "connector")],
-        required: &[],
-        any_of: &[&["connected_account_id"], &["identifier"]],
-    };
-    /// `PATCH /api/v1/mcp/instances/{id}`: a new name, a new config, or both.
-    UpdateMcpInstanceBody: UpdateMcpInstanceRequest = BodyRules {
-        aliases: &[],
-        required: &[],
-        any_of: &[&["name"], &["config_name"]],
-    };
-    /// `POST /api/v1/custom-providers`: what a new provider cannot go without.
-    CreateCustomProvider: CustomProviderInput = BodyRules {
-        aliases: &[],
-        required: &["display_name", "auth_patterns", "proxy_url"],
-        any_of: &[],
-    };
-    /// `PUT /api/v1/custom-providers/{identifier}`: absent fields keep their value.
-    UpdateCustomProvider: CustomProviderInput = BodyRules { aliases: &[], required: &[], any_of: &[] };
 }

@@ -10,7 +10,7 @@ use agentkit_core::model::{CustomProviderInput, Empty, ListProvidersResponse, Pr
 use agentkit_core::{Error, ErrorKind};
 use serde_json::Value;
 
-use super::openapi::{
+use super::openapi_schemas::{
     BadRequest, Conflict, CreateCustomProvider, Forbidden, NotFound, Unauthorized, Unavailable, UpdateCustomProvider,
 };
 use crate::api::{page_tokens, page_window, ApiResult, Caller, JsonBody};

@@ -11,7 +11,7 @@ use tracing::Instrument;
 use agentkit_core::model::AccountSelector;
 use agentkit_core::{Error, ErrorKind};
 
-use super::openapi::{
+use super::openapi_schemas::{
     BadGateway, BadRequest, Conflict, Forbidden, GatewayTimeout, NotFound, Unauthorized, Unavailable,
 };
 use super::{ApiResult, Caller};

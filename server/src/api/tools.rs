@@ -9,7 +9,7 @@ use agentkit_core::model::query::QueryMap;
 use agentkit_core::model::*;
 use agentkit_core::{Error, ErrorKind, Result};
 
-use super::openapi::{
+use super::openapi_schemas::{
     BadGateway, BadRequest, Conflict, ExecuteToolBody, Forbidden, GatewayTimeout, Internal, NotFound, TooManyRequests,
     Unauthorized, Unavailable,
 };

@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 
 use agentkit_core::{Error, ErrorKind};
 
-use super::openapi::{BadRequest, Forbidden, NotFound, Unauthorized, Unavailable};
+use super::openapi_schemas::{BadRequest, Forbidden, NotFound, Unauthorized, Unavailable};
 use super::{ApiResult, Caller, JsonBody, SortedKeys};
 use crate::state::SharedState;
 use crate::store::ChangeRecords;

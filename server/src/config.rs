@@ -491,7 +491,7 @@ impl ApiClientConfig {
 
 /// A configured connection: a catalog connector plus the app's settings for it (a
 /// `[[connections]]` entry, or the body of `POST /api/v1/connections`).
-#[derive(Debug, Clone, Deserialize, serde::Serialize, Default)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConnectionConfig {
     pub name: String,

@@ -73,6 +73,9 @@ enum Command {
         #[command(subcommand)]
         action: KeysAction,
     },
+    /// Print the gateway's OpenAPI document, as `GET /api/v1/openapi.json` serves it
+    /// (`docs/openapi.json` is this output).
+    Openapi,
 }
 
 #[derive(Subcommand)]
@@ -421,6 +424,13 @@ async fn run() -> std::process::ExitCode {
                     return Err(agentkit_core::Error::not_found(format!("gateway process {pid} is not running")));
                 }
                 println!("asked gateway {pid} to reload its connectors (see its log for the outcome)");
+            }
+            Command::Openapi => {
+                use std::io::Write;
+                let text = agentkit_server::api::openapi::document_text();
+                std::io::stdout().lock().write_all(text.as_bytes()).map_err(|e| {
+                    agentkit_core::Error::new(agentkit_core::ErrorKind::Server, format!("cannot write: {e}"))
+                })?;
             }
             #[cfg(feature = "sandbox")]
             Command::Sandbox { port } => {

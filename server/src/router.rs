@@ -8,11 +8,11 @@ use agentkit_core::Error;
 use crate::state::SharedState;
 
 pub fn router(state: SharedState) -> Router {
-    use crate::api::{accounts, auth, links, mcp, providers, proxy, tools};
+    use crate::api::{accounts, auth, gateway, links, mcp, providers, proxy, tools};
     use crate::mcp::transport as mcp_server;
     let routes = Router::new()
-        .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(readyz))
+        .route("/healthz", get(gateway::healthz))
+        .route("/readyz", get(gateway::readyz))
         .route("/oauth/token", post(auth::issue_token))
         .route("/api/v1/connected_accounts", post(accounts::create).put(accounts::update).get(accounts::list))
         .route("/api/v1/connected_accounts:delete", post(accounts::delete))
@@ -36,6 +36,7 @@ pub fn router(state: SharedState) -> Router {
         .route("/api/v1/tools/available", get(tools::list_available))
         .route("/api/v1/execute_tool", post(tools::execute))
         .route("/api/v1/executions", get(tools::recent_executions))
+        .route("/api/v1/openapi.json", get(crate::api::openapi::serve))
         .route("/api/v1/mcp/configs", post(mcp::create_config).get(mcp::list_configs))
         .route("/api/v1/mcp/configs/{id}", get(mcp::get_config).put(mcp::update_config).delete(mcp::delete_config))
         .route("/api/v1/mcp/configs/{id}/connected_accounts", post(mcp::config_connected_accounts))
@@ -49,7 +50,7 @@ pub fn router(state: SharedState) -> Router {
         .route("/api/v1/providers", get(providers::list))
         .route("/api/v1/custom-providers", post(providers::create))
         .route("/api/v1/custom-providers/{identifier}", axum::routing::put(providers::update).delete(providers::delete))
-        .route("/api/v1/connectors:reload", post(reload_connectors))
+        .route("/api/v1/connectors:reload", post(gateway::reload_connectors))
         .route("/api/v1/audit", get(crate::api::audit::list))
         .route("/api/v1/api_clients", post(crate::api::api_clients::create).get(crate::api::api_clients::list))
         .route("/api/v1/api_clients/{client_id}", axum::routing::delete(crate::api::api_clients::revoke))
@@ -122,38 +123,4 @@ async fn refuse_nul_in_uri(request: axum::extract::Request, next: axum::middlewa
         return crate::api::ApiError(crate::input_text::nul_refused("query")).into_response();
     }
     next.run(request).await
-}
-
-/// Re-reads the connector directory (and custom providers) without a restart; a broken file is
-/// a 400 naming it, and the running catalog stays as it was.
-async fn reload_connectors(
-    axum::extract::State(state): axum::extract::State<SharedState>,
-    _caller: crate::api::Caller,
-) -> crate::api::ApiResult<axum::Json<serde_json::Value>> {
-    let registry = state.reload_connectors().await?;
-    let (connectors, tools) = (registry.catalog.connectors().count(), registry.catalog.tools().count());
-    Ok(axum::Json(serde_json::json!({"connectors": connectors, "tools": tools})))
-}
-
-/// Ready to serve: the database answers with the schema this build expects, and the catalog is
-/// loaded. 503 naming what is not (a load balancer keeps traffic away meanwhile).
-async fn readyz(axum::extract::State(state): axum::extract::State<SharedState>) -> axum::response::Response {
-    use axum::response::IntoResponse;
-    let database = state.store.readiness().await;
-    let connectors = state.registry().catalog.connectors().count();
-    let catalog = if connectors > 0 { Ok(()) } else { Err("no connector loaded".to_string()) };
-    let text = |check: &std::result::Result<(), String>| match check {
-        Ok(()) => "ok".to_string(),
-        Err(why) => why.clone(),
-    };
-    let body = serde_json::json!({
-        "status": if database.is_ok() && catalog.is_ok() { "ready" } else { "not ready" },
-        "checks": {"database": text(&database), "catalog": text(&catalog), "connectors": connectors},
-    });
-    let status = if database.is_ok() && catalog.is_ok() {
-        axum::http::StatusCode::OK
-    } else {
-        axum::http::StatusCode::SERVICE_UNAVAILABLE
-    };
-    (status, axum::Json(body)).into_response()
 }

@@ -22,7 +22,7 @@ pub struct Registry {
 }
 
 /// Who manages a connection (and so whether the API may change it).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ConnectionSource {
     /// A `[[connections]]` entry: read-only through the API.

@@ -1,21 +1,26 @@
-//! The gateway's OpenAPI description, `docs/openapi.json`, against the gateway itself (issue 22,
-//! "Durability: Low" #5): every documented operation is served and every REST route of
-//! `src/router.rs` is documented; every JSON request body is required, and a request without one
-//! is a 400 naming `body`; the 404 and 409 answers the gateway gives are documented; and the
-//! fields a request schema marks required are the ones the gateway asks for.
+//! The gateway's OpenAPI document — generated from the handlers and the wire types
+//! (`agentkit_server::api::openapi`), served at `GET /api/v1/openapi.json`, checked in as
+//! `docs/openapi.json` — against the gateway itself (issue 22, "Durability: Low" #5; issue 23 §3):
+//! every documented operation is served and every REST route of `src/router.rs` is documented;
+//! every JSON request body is required, and a request without one is a 400 naming `body`; the 404
+//! and 409 answers the gateway gives are documented; the fields a request schema marks required
+//! are the ones the gateway asks for; the checked-in copy is the generated document; and the
+//! published reference's operations are all in it (`tests/fixtures/published_operations.json`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{json, Value};
 
-const SPEC: &str = include_str!("../../docs/openapi.json");
+const CHECKED_IN: &str = include_str!("../../docs/openapi.json");
+const PUBLISHED: &str = include_str!("../../tests/fixtures/published_operations.json");
 const ROUTER: &str = include_str!("../src/router.rs");
 
 /// Methods an OpenAPI path item can hold, and what the router's `any(...)` stands for.
 const METHODS: &[&str] = &["get", "put", "post", "delete", "patch"];
 
+/// The generated document, as `GET /api/v1/openapi.json` answers it.
 fn spec() -> Value {
-    serde_json::from_str(SPEC).expect("docs/openapi.json is JSON")
+    serde_json::to_value(agentkit_server::api::openapi::document()).expect("the document is JSON")
 }
 
 /// A route as both sides can spell it: `{id}`, `{config_id}` and `{*path}` are all `{}`, and a
@@ -36,7 +41,7 @@ fn normalized(path: &str) -> String {
     out
 }
 
-/// The REST API: what `docs/openapi.json` covers. The MCP transport, the MCP authorization server,
+/// The REST API: what the document covers. The MCP transport, the MCP authorization server,
 /// `.well-known` metadata and the browser pages of the connect flow are other protocols
 /// (docs/mcp.md, docs/authorization.md).
 fn is_rest(path: &str) -> bool {
@@ -216,9 +221,9 @@ async fn every_documented_operation_is_served_and_every_rest_route_is_documented
     let documented: BTreeSet<(String, String)> =
         documented_operations(&spec).into_iter().map(|(m, p)| (m, normalized(&p))).collect();
     let undocumented: Vec<_> = served.difference(&documented).collect();
-    assert!(undocumented.is_empty(), "routes served but not in docs/openapi.json: {undocumented:?}");
+    assert!(undocumented.is_empty(), "routes served but not in the OpenAPI document: {undocumented:?}");
     let unserved: Vec<_> = documented.difference(&served).collect();
-    assert!(unserved.is_empty(), "operations in docs/openapi.json the router does not serve: {unserved:?}");
+    assert!(unserved.is_empty(), "operations in the OpenAPI document the router does not serve: {unserved:?}");
 
     // And over HTTP: no documented operation meets the router's "no such endpoint" or a 405.
     let gw = gateway().await;
@@ -227,6 +232,21 @@ async fn every_documented_operation_is_served_and_every_rest_route_is_documented
         let fallback = status == 404 && body["message"] == "no such endpoint";
         assert!(status != 405 && !fallback, "{method} {path}: {status} {body}");
     }
+
+    // The gateway serves the same document, to callers without a token too.
+    let served = gw.http.get(format!("{}/api/v1/openapi.json", gw.url)).send().await.unwrap();
+    assert_eq!(served.status(), 200);
+    assert_eq!(served.json::<Value>().await.unwrap(), spec);
+}
+
+#[test]
+fn the_checked_in_document_is_the_generated_one() {
+    let generated = agentkit_server::api::openapi::document_text();
+    assert!(
+        CHECKED_IN == generated,
+        "docs/openapi.json is not the generated document: run \
+         `cargo run -p agentkit-server -- openapi > docs/openapi.json`"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -429,4 +449,99 @@ async fn the_404_and_409_answers_the_gateway_gives_are_documented() {
         let responses = &spec["paths"]["/proxy/{path}"]["get"]["responses"];
         assert!(responses.get(expected.to_string()).is_some(), "the proxy answers {expected}, undocumented");
     }
+}
+
+/// Where this gateway's document deliberately differs from a fact of the published reference:
+/// `(operationId, kind, name, reason)`. Kinds: `query`, `path`, `request`, `response`.
+const DELIBERATE_DIFFERENCES: &[(&str, &str, &str, &str)] = &[
+    (
+        "ToolService_ExecuteTool",
+        "request",
+        "agent_run_id",
+        "accepted and ignored: the gateway keeps no agent runs to attach a call to",
+    ),
+    (
+        "ToolService_ListTools",
+        "query",
+        "filter.organization_id",
+        "tools are listed per connector; an account's organization does not narrow them",
+    ),
+    (
+        "ToolService_ListTools",
+        "query",
+        "filter.user_id",
+        "tools are listed per connector; an account's user does not narrow them",
+    ),
+];
+
+/// Top-level property names of a schema of the document (its `allOf` parts merged).
+fn property_names(spec: &Value, schema: &Value) -> BTreeSet<String> {
+    let schema = resolve(spec, schema);
+    let mut names: BTreeSet<String> =
+        schema["properties"].as_object().into_iter().flatten().map(|(k, _)| k.clone()).collect();
+    for part in schema["allOf"].as_array().into_iter().flatten() {
+        names.extend(property_names(spec, part));
+    }
+    names
+}
+
+/// The published reference's 23 operations (their facts, extracted by
+/// `scripts/published_operations.py`) are in the generated document at the same method and path,
+/// with the same operationId, parameters and top-level request and response properties (ours may
+/// have more); a deliberate difference is listed above with its reason.
+#[test]
+fn every_published_operation_is_in_the_document() {
+    let spec = spec();
+    let published: Value = serde_json::from_str(PUBLISHED).unwrap();
+    let operations = published["operations"].as_array().unwrap();
+    assert_eq!(operations.len(), 23, "the published reference has 23 operations");
+    let mut used_differences = BTreeSet::new();
+    let mut missing = Vec::new();
+    for op in operations {
+        let (method, path, id) =
+            (op["method"].as_str().unwrap(), op["path"].as_str().unwrap(), op["operation_id"].as_str().unwrap());
+        let Some(ours) = spec["paths"].get(path).and_then(|item| item.get(method)) else {
+            missing.push(format!("{method} {path} ({id}) is not in the document"));
+            continue;
+        };
+        assert_eq!(ours["operationId"], id, "{method} {path}");
+        let parameters = |place: &str| -> BTreeSet<String> {
+            ours["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|p| resolve(&spec, p))
+                .filter(|p| p["in"] == place)
+                .filter_map(|p| p["name"].as_str().map(str::to_string))
+                .collect()
+        };
+        let request = ours.pointer("/requestBody/content/application~1json/schema");
+        let success = ["200", "201"].iter().find_map(|s| ours["responses"].get(*s));
+        let response = success.and_then(|r| resolve(&spec, r).pointer("/content/application~1json/schema"));
+        let facts = [
+            ("path", "path_parameters", parameters("path")),
+            ("query", "query_parameters", parameters("query")),
+            ("request", "request_properties", request.map(|s| property_names(&spec, s)).unwrap_or_default()),
+            ("response", "response_properties", response.map(|s| property_names(&spec, s)).unwrap_or_default()),
+        ];
+        if op["request_properties"].is_array() {
+            assert!(request.is_some(), "{method} {path}: the reference takes a JSON body, the document none");
+        }
+        for (kind, key, have) in facts {
+            for name in op[key].as_array().into_iter().flatten().filter_map(Value::as_str) {
+                if have.contains(name) {
+                    continue;
+                }
+                match DELIBERATE_DIFFERENCES.iter().find(|(o, k, n, _)| *o == id && *k == kind && *n == name) {
+                    Some(difference) => {
+                        used_differences.insert(*difference);
+                    }
+                    None => missing.push(format!("{method} {path} ({id}): {kind} {name:?} is not in the document")),
+                }
+            }
+        }
+    }
+    assert!(missing.is_empty(), "published facts missing from the document:\n{}", missing.join("\n"));
+    let stale: Vec<_> = DELIBERATE_DIFFERENCES.iter().filter(|d| !used_differences.contains(*d)).collect();
+    assert!(stale.is_empty(), "listed differences the document no longer has: {stale:?}");
 }

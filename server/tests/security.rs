@@ -1961,3 +1961,33 @@ async fn connections_are_created_and_used_through_the_api() {
     }
     assert!(!trail.to_string().contains(secret));
 }
+
+/// Issue 23 §3: a walk over every operation of the generated OpenAPI document, without a token.
+/// Each one that names `bearerAuth` is refused (401); the ones open to anyone say so with an
+/// empty `security`, each for a reason: `/oauth/token` is how a token is got, `/healthz` and
+/// `/readyz` are for load balancers, and `/api/v1/openapi.json` describes the API (public, like
+/// the published reference; it holds no state of this gateway).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_documented_operation_but_the_open_ones_needs_a_token() {
+    const OPEN: &[&str] = &["/oauth/token", "/healthz", "/readyz", "/api/v1/openapi.json"];
+    let gw = gateway("").await;
+    let document = serde_json::to_value(agentkit_server::api::openapi::document()).unwrap();
+    let mut walked = 0;
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let open = operation["security"] == json!([]);
+            assert_eq!(open, OPEN.contains(&path.as_str()), "{method} {path}: security {}", operation["security"]);
+            let url = format!("{}{}", gw.url, path.replace('{', "x").replace('}', ""));
+            let method = reqwest::Method::from_bytes(method.to_ascii_uppercase().as_bytes()).unwrap();
+            let status = gw.http.request(method.clone(), &url).send().await.unwrap().status().as_u16();
+            if !open {
+                assert_eq!(status, 401, "{method} {path} without a token");
+            } else if path != "/oauth/token" {
+                // (`/oauth/token` answers a sign-in without credentials with the OAuth errors.)
+                assert_ne!(status, 401, "{method} {path} is open");
+            }
+            walked += 1;
+        }
+    }
+    assert!(walked > 50, "{walked} operations walked");
+}

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TokenRequest {
     pub grant_type: String,
     pub client_id: String,
@@ -10,6 +11,7 @@ pub struct TokenRequest {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TokenResponse {
     pub access_token: String,
     #[serde(default)]
@@ -22,6 +24,7 @@ pub struct TokenResponse {
 
 /// OAuth-style error body used by the token endpoint only.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OAuthErrorBody {
     pub error: String,
     pub error_description: String,

@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 
 /// Status of a connected account (`scalekit.v1.connected_accounts.ConnectorStatus`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, Hash)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ConnectorStatus {
     #[default]
     #[serde(rename = "CONNECTION_STATUS_UNSPECIFIED")]
@@ -65,6 +66,7 @@ impl FromStr for ConnectorStatus {
 
 /// How a connected account authenticates (`ConnectorType`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, Hash)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ConnectorType {
     #[default]
@@ -131,6 +133,7 @@ impl FromStr for ConnectorType {
 
 /// OAuth token payload supplied or stored for an account.
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OauthToken {
     #[serde(default, alias = "accessToken")]
     pub access_token: String,
@@ -148,6 +151,7 @@ pub struct OauthToken {
 
 /// Static credentials (API key, bearer token, basic username/password) as a free-form object.
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StaticAuth {
     #[serde(default)]
     pub details: Value,
@@ -155,6 +159,7 @@ pub struct StaticAuth {
 
 /// The `authorization_details` oneof: exactly one member is set.
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuthorizationDetails {
     #[serde(default, alias = "oauthToken", skip_serializing_if = "Option::is_none")]
     pub oauth_token: Option<OauthToken>,
@@ -177,6 +182,7 @@ impl AuthorizationDetails {
 /// A connected account as the API returns it. `authorization_details` is only ever filled by the
 /// credential-returning `GET /api/v1/connected_accounts/auth`.
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConnectedAccount {
     #[serde(default)]
     pub id: String,
@@ -210,6 +216,7 @@ pub struct ConnectedAccount {
 
 /// Addresses one account: by `id`, or by `connector` + `identifier` (optionally narrowed by org/user).
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AccountSelector {
     #[serde(default, skip_serializing_if = "String::is_empty", alias = "connectionName", alias = "connection_name")]
     pub connector: String,
@@ -275,6 +282,7 @@ impl AccountSelector {
 
 /// Body of create and update: the credentials and per-account configuration.
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConnectedAccountInput {
     #[serde(default, alias = "authorizationDetails", skip_serializing_if = "Option::is_none")]
     pub authorization_details: Option<AuthorizationDetails>,
@@ -284,6 +292,7 @@ pub struct ConnectedAccountInput {
 
 /// `POST /api/v1/connected_accounts` (create) and `PUT` (update) body.
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UpsertConnectedAccountRequest {
     #[serde(flatten)]
     pub selector: AccountSelector,
@@ -292,16 +301,19 @@ pub struct UpsertConnectedAccountRequest {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConnectedAccountResponse {
     #[serde(default, alias = "connectedAccount")]
     pub connected_account: ConnectedAccount,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Empty {}
 
 /// `GET /api/v1/connected_accounts` query.
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ListConnectedAccountsRequest {
     #[serde(default)]
     pub connector: String,
@@ -354,6 +366,7 @@ impl ListConnectedAccountsRequest {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ListConnectedAccountsResponse {
     #[serde(default, alias = "connectedAccounts")]
     pub connected_accounts: Vec<ConnectedAccount>,
@@ -367,6 +380,7 @@ pub struct ListConnectedAccountsResponse {
 
 /// `POST /api/v1/connected_accounts/magic_link` body.
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MagicLinkRequest {
     #[serde(flatten)]
     pub selector: AccountSelector,
@@ -377,6 +391,7 @@ pub struct MagicLinkRequest {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MagicLinkResponse {
     #[serde(default)]
     pub link: String,
@@ -386,14 +401,18 @@ pub struct MagicLinkResponse {
 
 /// `POST /api/v1/connected_accounts/user/verify` body.
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VerifyUserRequest {
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     #[serde(default, alias = "authRequestId")]
     pub auth_request_id: String,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     #[serde(default)]
     pub identifier: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VerifyUserResponse {
     #[serde(default, alias = "postUserVerifyRedirectUrl")]
     pub post_user_verify_redirect_url: String,
@@ -419,6 +438,7 @@ mod tests {
 
 /// `GET /api/v1/connections/app`: the app's connections, one page at a time.
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ListAppConnectionsRequest {
     #[serde(default, alias = "pageSize")]
     pub page_size: Option<u32>,
@@ -453,6 +473,7 @@ impl ListAppConnectionsRequest {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ListAppConnectionsResponse {
     #[serde(default)]
     pub connections: Vec<AppConnection>,
@@ -467,6 +488,7 @@ pub struct ListAppConnectionsResponse {
 /// A configured connection (`scalekit.v1.connections.ListConnection`): `provider_key` is the
 /// provider (`GMAIL`), `key_id` the connection name, `type` how it authenticates.
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AppConnection {
     #[serde(default)]
     pub id: String,
@@ -488,6 +510,7 @@ pub struct AppConnection {
 /// What `actions.list_connections` returns: the official Node SDK's normalised view of
 /// [`ListAppConnectionsResponse`] (`provider` is the provider key, `connection_name` the key id).
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ListConnectionsResult {
     pub connections: Vec<ConnectionSummary>,
     pub next_page_token: String,
@@ -496,6 +519,7 @@ pub struct ListConnectionsResult {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConnectionSummary {
     pub id: String,
     #[serde(rename = "type")]

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 pub const ERROR_INFO_TYPE: &str = "type.googleapis.com/scalekit.v1.errdetails.ErrorInfo";
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     /// gRPC status code (e.g. 5 for NOT_FOUND).
     #[serde(default)]
@@ -20,6 +21,7 @@ pub struct ErrorBody {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorDetail {
     #[serde(rename = "@type", default)]
     pub type_url: String,
@@ -44,6 +46,7 @@ impl ErrorDetail {
 
 /// What the provider said when a tool failed.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ToolErrorInfo {
     #[serde(default, alias = "executionId")]
     pub execution_id: String,
@@ -54,12 +57,14 @@ pub struct ToolErrorInfo {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ValidationErrorInfo {
     #[serde(default, alias = "fieldViolations")]
     pub field_violations: Vec<FieldViolation>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldViolation {
     pub field: String,
     pub description: String,

@@ -8,6 +8,7 @@ use crate::error::Result;
 
 /// Tools of one connection exposed by a config; an empty `tools` list means all of them.
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct McpConfigConnectionToolMapping {
     #[serde(default, alias = "connectionId")]
     pub connection_id: String,
@@ -24,9 +25,11 @@ pub struct McpConfigConnectionToolMapping {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct McpConfig {
     #[serde(default)]
     pub id: String,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     #[serde(default)]
     pub name: String,
     #[serde(default)]
@@ -42,6 +45,7 @@ pub struct McpConfig {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct McpInstance {
     #[serde(default)]
     pub id: String,
@@ -60,12 +64,14 @@ pub struct McpInstance {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct McpConfigResponse {
     #[serde(default)]
     pub config: McpConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct McpInstanceResponse {
     #[serde(default)]
     pub instance: McpInstance,
@@ -73,6 +79,7 @@ pub struct McpInstanceResponse {
 
 /// `PUT /api/v1/mcp/configs/{id}`: absent fields keep their value.
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UpdateMcpConfigRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
@@ -82,9 +89,12 @@ pub struct UpdateMcpConfigRequest {
 
 /// `POST /api/v1/mcp/instances`: get-or-create the instance of a config for a user.
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EnsureMcpInstanceRequest {
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     #[serde(default, alias = "configName")]
     pub config_name: String,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     #[serde(default, alias = "userIdentifier")]
     pub user_identifier: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -93,6 +103,7 @@ pub struct EnsureMcpInstanceRequest {
 
 /// `PATCH /api/v1/mcp/instances/{id}`.
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UpdateMcpInstanceRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -102,6 +113,7 @@ pub struct UpdateMcpInstanceRequest {
 
 /// Filters and paging of config and instance lists (`filter.*`, `search`, paging).
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct McpListRequest {
     #[serde(default, alias = "filterId")]
     pub filter_id: String,
@@ -155,6 +167,7 @@ impl McpListRequest {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ListMcpConfigsResponse {
     #[serde(default)]
     pub configs: Vec<McpConfig>,
@@ -167,6 +180,7 @@ pub struct ListMcpConfigsResponse {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ListMcpInstancesResponse {
     #[serde(default)]
     pub instances: Vec<McpInstance>,
@@ -180,6 +194,7 @@ pub struct ListMcpInstancesResponse {
 
 /// Authorization state of one connection of an instance (or config, for a user).
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct McpConnectionAuthState {
     #[serde(default, alias = "connectionId")]
     pub connection_id: String,
@@ -196,13 +211,16 @@ pub struct McpConnectionAuthState {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct McpAuthStateResponse {
     #[serde(default)]
     pub connections: Vec<McpConnectionAuthState>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct McpConnectedAccountsRequest {
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     #[serde(default)]
     pub identifier: String,
     #[serde(default, alias = "includeAuthLink")]
@@ -210,6 +228,7 @@ pub struct McpConnectedAccountsRequest {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct McpConnectedAccountsResponse {
     #[serde(default, alias = "connectedAccounts")]
     pub connected_accounts: Vec<McpConnectionAuthState>,
@@ -217,7 +236,9 @@ pub struct McpConnectedAccountsResponse {
 
 /// `POST /api/v1/mcp/configs/{id}/tokens`: a bearer session token for the config's MCP URL.
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct McpSessionTokenRequest {
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     #[serde(default)]
     pub identifier: String,
     /// Lifetime as a protobuf Duration string (`"3600s"`); 60 s – 24 h, default 1 h.
@@ -229,6 +250,7 @@ pub struct McpSessionTokenRequest {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct McpSessionTokenResponse {
     #[serde(default)]
     pub token: String,

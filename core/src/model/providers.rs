@@ -9,6 +9,7 @@ use serde_json::Value;
 
 /// A provider of the catalog (built-in connector or custom provider).
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Provider {
     #[serde(default)]
     pub id: String,
@@ -47,6 +48,7 @@ pub struct Provider {
 
 /// The body of create and update: absent fields are left as they are on update.
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CustomProviderInput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identifier: Option<String>,
@@ -69,6 +71,7 @@ pub struct CustomProviderInput {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProviderResponse {
     #[serde(default)]
     pub provider: Provider,
@@ -76,6 +79,7 @@ pub struct ProviderResponse {
 
 /// `GET /api/v1/providers`: `filter.provider_type` is `DEFAULT`, `CUSTOM` or `ALL`.
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ListProvidersRequest {
     #[serde(default)]
     pub identifier: String,
@@ -88,6 +92,7 @@ pub struct ListProvidersRequest {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ListProvidersResponse {
     #[serde(default)]
     pub providers: Vec<Provider>,

@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 
 /// A tool of the catalog. `definition` holds `name`, `description`, `input_schema` and `annotations`.
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Tool {
     #[serde(default)]
     pub id: String,
@@ -34,6 +35,7 @@ impl Tool {
 
 /// A tool as seen by one user: which connected account would run it.
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ScopedTool {
     #[serde(default)]
     pub tool: Tool,
@@ -45,6 +47,7 @@ pub struct ScopedTool {
 
 /// `GET /api/v1/tools` filter.
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ToolFilter {
     #[serde(default)]
     pub summary: Option<bool>,
@@ -67,6 +70,7 @@ pub struct ToolFilter {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ListToolsRequest {
     #[serde(default)]
     pub filter: ToolFilter,
@@ -114,6 +118,7 @@ impl ListToolsRequest {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ListToolsResponse {
     #[serde(default)]
     pub tools: Vec<Tool>,
@@ -129,6 +134,7 @@ pub struct ListToolsResponse {
 
 /// Narrows a user's scoped tools; every list is optional and empty means "no restriction".
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ScopedToolFilter {
     #[serde(default)]
     pub providers: Vec<String>,
@@ -139,6 +145,7 @@ pub struct ScopedToolFilter {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ListScopedToolsRequest {
     #[serde(default)]
     pub identifier: String,
@@ -177,6 +184,7 @@ impl ListScopedToolsRequest {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ListScopedToolsResponse {
     #[serde(default)]
     pub tools: Vec<ScopedTool>,
@@ -189,6 +197,7 @@ pub struct ListScopedToolsResponse {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ListAvailableToolsRequest {
     #[serde(default)]
     pub identifier: String,
@@ -217,6 +226,7 @@ impl ListAvailableToolsRequest {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ListAvailableToolsResponse {
     #[serde(default)]
     pub tools: Vec<Tool>,
@@ -231,7 +241,9 @@ pub struct ListAvailableToolsResponse {
 /// `POST /api/v1/execute_tool` body. The account is resolved by `connected_account_id`, or by
 /// `identifier` + `connector` (the connection name).
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ExecuteToolRequest {
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     #[serde(default, alias = "toolName")]
     pub tool_name: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -249,6 +261,7 @@ pub struct ExecuteToolRequest {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ExecuteToolResponse {
     #[serde(default)]
     pub data: Value,
@@ -263,7 +276,9 @@ pub const SEARCH_TOOLS_MAX_TOP_K: u32 = 50;
 /// `POST /api/v1/tools:search` body: catalog tools ranked by relevance to `query`; with an
 /// `identifier`, each result says whether that user can run it.
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SearchToolsRequest {
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     #[serde(default)]
     pub query: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -296,6 +311,7 @@ impl SearchToolsRequest {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SearchToolsResponse {
     #[serde(default)]
     pub tools: Vec<SearchedTool>,
@@ -303,6 +319,7 @@ pub struct SearchToolsResponse {
 
 /// One search result; `score` is comparable only within one response (higher is better).
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SearchedTool {
     #[serde(default)]
     pub name: String,
@@ -318,6 +335,7 @@ pub struct SearchedTool {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConnectionReadiness {
     #[serde(default, alias = "connectionName")]
     pub connection_name: String,
@@ -329,6 +347,7 @@ pub struct ConnectionReadiness {
 
 /// Whether a user can run a tool through one connection (`scalekit.v1.tools.ToolReadinessState`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ToolReadinessState {
     #[default]
     #[serde(rename = "TOOL_READINESS_STATE_UNSPECIFIED")]

@@ -8,11 +8,33 @@ use agentkit_core::model::query::QueryMap;
 use agentkit_core::model::*;
 use agentkit_core::{Error, ErrorKind};
 
+use super::openapi_schemas::{
+    BadRequest, Conflict, CreateConnectedAccountRequest, DeleteConnectedAccountRequest, Forbidden, NotFound,
+    Unauthorized, Unavailable, UpdateConnectedAccountRequest,
+};
 use super::{keyset_tokens, keyset_window, ApiResult, Caller, JsonBody};
 use crate::domain::accounts::{apply_credentials, create_account, read_account, resolve_account};
 use crate::state::SharedState;
 use crate::store::AccountFilter;
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/connected_accounts",
+    operation_id = "ConnectedAccountService_CreateConnectedAccount",
+    tag = "Connected Accounts",
+    summary = "Create a connected account",
+    description = "404: the connection is not configured on this gateway. 409: an account for this connection, identifier, organization and user already exists.",
+    request_body = CreateConnectedAccountRequest,
+    responses(
+        (status = 201, description = "Created.", body = ConnectedAccountResponse),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn create(
     State(state): State<SharedState>,
     caller: Caller,
@@ -26,6 +48,24 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(ConnectedAccountResponse { connected_account: account.to_wire(false) })))
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/connected_accounts",
+    operation_id = "ConnectedAccountService_UpdateConnectedAccount",
+    tag = "Connected Accounts",
+    summary = "Update a connected account's credentials or api_config",
+    description = "404: no such account (or connection). 409: `connector` + `identifier` match several accounts (pass `organization_id`, `user_id` or the id). 403 also when the caller may not change where a stored credential is sent (`api_config`).",
+    request_body = UpdateConnectedAccountRequest,
+    responses(
+        (status = 200, description = "Success.", body = ConnectedAccountResponse),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn update(
     State(state): State<SharedState>,
     caller: Caller,
@@ -66,6 +106,30 @@ pub async fn update(
     Ok(Json(ConnectedAccountResponse { connected_account: account.to_wire(false) }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/connected_accounts/auth",
+    operation_id = "ConnectedAccountService_GetConnectedAccountAuth",
+    tag = "Connected Accounts",
+    summary = "Get a connected account with its credentials",
+    description = "Needs the `credentials:read` scope (403 without it). 409: the selector matches several accounts.",
+    params(
+        ("id" = Option<String>, Query, description = "The connected account's id (`ca_…`); or `connector` + `identifier`. Alias: `connected_account_id`."),
+        ("connector" = Option<String>, Query, description = "Connection name, with `identifier`. Alias: `connection_name`."),
+        ("identifier" = Option<String>, Query, description = "The user's identifier on that connection."),
+        ("organization_id" = Option<String>, Query, description = "Narrows `connector` + `identifier` when several accounts match."),
+        ("user_id" = Option<String>, Query, description = "Narrows `connector` + `identifier` when several accounts match."),
+    ),
+    responses(
+        (status = 200, description = "Success.", body = ConnectedAccountResponse),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn get_auth(
     State(state): State<SharedState>,
     _caller: Caller,
@@ -85,6 +149,30 @@ pub async fn get_auth(
     Ok(Json(ConnectedAccountResponse { connected_account: account.to_wire(true) }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/connected_accounts/details",
+    operation_id = "ConnectedAccountService_GetConnectedAccountDetails",
+    tag = "Connected Accounts",
+    summary = "Get a connected account without credentials",
+    description = "409: the selector matches several accounts.",
+    params(
+        ("id" = Option<String>, Query, description = "The connected account's id (`ca_…`); or `connector` + `identifier`. Alias: `connected_account_id`."),
+        ("connector" = Option<String>, Query, description = "Connection name, with `identifier`. Alias: `connection_name`."),
+        ("identifier" = Option<String>, Query, description = "The user's identifier on that connection."),
+        ("organization_id" = Option<String>, Query, description = "Narrows `connector` + `identifier` when several accounts match."),
+        ("user_id" = Option<String>, Query, description = "Narrows `connector` + `identifier` when several accounts match."),
+    ),
+    responses(
+        (status = 200, description = "Success.", body = ConnectedAccountResponse),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn get_details(
     State(state): State<SharedState>,
     _caller: Caller,
@@ -95,6 +183,24 @@ pub async fn get_details(
     Ok(Json(ConnectedAccountResponse { connected_account: account.to_wire(false) }))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/connected_accounts:delete",
+    operation_id = "ConnectedAccountService_DeleteConnectedAccount",
+    tag = "Connected Accounts",
+    summary = "Delete a connected account",
+    description = "Revokes the grant at the provider where it can. 409: the selector matches several accounts.",
+    request_body = DeleteConnectedAccountRequest,
+    responses(
+        (status = 200, description = "Success.", body = Empty),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn delete(
     State(state): State<SharedState>,
     _caller: Caller,
@@ -118,6 +224,31 @@ pub async fn delete(
     Ok(Json(Empty {}))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/connected_accounts",
+    operation_id = "ConnectedAccountService_ListConnectedAccounts",
+    tag = "Connected Accounts",
+    summary = "List connected accounts",
+    params(
+        ("connector" = Option<String>, Query, description = "Connection name."),
+        ("connection_names" = Option<Vec<String>>, Query, style = Form, explode, description = "Connection names (any of)."),
+        ("identifier" = Option<String>, Query, description = "Exact identifier."),
+        ("provider" = Option<String>, Query, description = "Connector slug."),
+        ("organization_id" = Option<String>, Query),
+        ("user_id" = Option<String>, Query),
+        ("query" = Option<String>, Query, description = "Text contained in identifier, connection or connector."),
+        ("page_size" = Option<u32>, Query, description = "Results per page."),
+        ("page_token" = Option<String>, Query, description = "A `next_page_token` / `prev_page_token` of an earlier page."),
+    ),
+    responses(
+        (status = 200, description = "Success.", body = ListConnectedAccountsResponse),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn list(
     State(state): State<SharedState>,
     _caller: Caller,
@@ -143,6 +274,26 @@ pub async fn list(
 /// `GET /api/v1/connected_accounts:search?query=&page_size=&page_token=&connection_id=`: accounts
 /// whose identifier, connection or connector contains `query` (at least 3 characters, any
 /// case), 1–30 a page; never their credentials.
+#[utoipa::path(
+    get,
+    path = "/api/v1/connected_accounts:search",
+    operation_id = "ConnectedAccountService_SearchConnectedAccounts",
+    tag = "Connected Accounts",
+    summary = "Search connected accounts",
+    params(
+        ("query" = String, Query, description = "At least 3 characters contained in identifier, connection or connector (any case)."),
+        ("connection_id" = Option<String>, Query, description = "Only accounts of this connection."),
+        ("page_size" = Option<u32>, Query, description = "1–30."),
+        ("page_token" = Option<String>, Query),
+    ),
+    responses(
+        (status = 200, description = "Success.", body = ListConnectedAccountsResponse),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn search(
     State(state): State<SharedState>,
     _caller: Caller,
@@ -185,6 +336,25 @@ async fn account_page(
 }
 
 /// `GET /api/v1/connections/app`: the configured connections in name order (at most 30 a page).
+#[utoipa::path(
+    get,
+    path = "/api/v1/connections/app",
+    operation_id = "ConnectionService_ListAppConnections",
+    tag = "Connections",
+    summary = "The gateway's configured connections",
+    params(
+        ("provider" = Option<String>, Query, description = "Connector slug."),
+        ("query" = Option<String>, Query, description = "Text in the name or connector."),
+        ("page_size" = Option<u32>, Query, description = "Results per page."),
+        ("page_token" = Option<String>, Query, description = "A `next_page_token` / `prev_page_token` of an earlier page."),
+    ),
+    responses(
+        (status = 200, description = "Success.", body = ListAppConnectionsResponse),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+    ),
+)]
 pub async fn list_connections(
     State(state): State<SharedState>,
     _caller: Caller,

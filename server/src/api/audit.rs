@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use agentkit_core::model::query::QueryMap;
 use agentkit_core::Error;
 
+use super::openapi_schemas::{BadRequest, Forbidden, Unauthorized, Unavailable};
 use super::{ApiResult, Caller};
 use crate::state::SharedState;
 use crate::store::AuditFilter;
@@ -51,6 +52,31 @@ fn filter(query: &QueryMap) -> ApiResult<AuditFilter> {
     })
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/audit",
+    operation_id = "Gateway_ListAudit",
+    tag = "Operations",
+    summary = "The audit trail",
+    description = "Needs `admin`.",
+    params(
+        ("since" = Option<String>, Query, description = "RFC 3339."),
+        ("until" = Option<String>, Query, description = "RFC 3339."),
+        ("action" = Option<String>, Query),
+        ("actor" = Option<String>, Query),
+        ("target" = Option<String>, Query),
+        ("format" = Option<String>, Query, description = "`json` or `jsonl`."),
+        ("page_size" = Option<u32>, Query),
+        ("page_token" = Option<String>, Query),
+    ),
+    responses(
+        (status = 200, description = "Success.", body = AuditPage),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn list(State(state): State<SharedState>, _caller: Caller, RawQuery(q): RawQuery) -> ApiResult<Response> {
     let query = QueryMap::parse(q.as_deref());
     let filter = filter(&query)?;
@@ -63,7 +89,14 @@ pub async fn list(State(state): State<SharedState>, _caller: Caller, RawQuery(q)
         Some(last) if events.len() == page_size as usize => B64.encode(&last.id),
         _ => String::new(),
     };
-    Ok(Json(serde_json::json!({"events": events, "next_page_token": next_page_token})).into_response())
+    Ok(Json(super::SortedKeys(AuditPage { events, next_page_token })).into_response())
+}
+
+/// `GET /api/v1/audit`: one page of events, newest first; `next_page_token` is empty on the last.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct AuditPage {
+    events: Vec<crate::store::AuditRecord>,
+    next_page_token: String,
 }
 
 /// Every matching event as one JSON object per line, read a page at a time (memory stays flat).

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
-use agentkit_core::model::{OAuthErrorBody, TokenResponse};
+use agentkit_core::model::{OAuthErrorBody, TokenRequest, TokenResponse};
 
 use crate::config::sha256_hex;
 use crate::credentials::tokens::{now_unix, AccessClaims};
@@ -24,6 +24,22 @@ fn digest_eq(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+#[utoipa::path(
+    post,
+    path = "/oauth/token",
+    operation_id = "Auth_IssueToken",
+    tag = "Authentication",
+    summary = "Client-credentials access token",
+    description = "OAuth 2.0 client-credentials grant. Errors use the OAuth body `{error, error_description}`: 400 `unsupported_grant_type` / `invalid_request`, 401 `invalid_client`, 429 when an address sends too many wrong secrets (`server.failed_logins_per_minute`; with `Retry-After`).",
+    request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = r#"`{access_token, token_type: "Bearer", expires_in}`."#, body = TokenResponse),
+        (status = 400, description = "`unsupported_grant_type` or `invalid_request` (a missing field).", body = OAuthErrorBody),
+        (status = 401, description = "Unknown client or wrong secret (`invalid_client`).", body = OAuthErrorBody),
+        (status = 429, description = "Too many wrong secrets from this address (`Retry-After`).", body = OAuthErrorBody),
+    ),
+    security(()),
+)]
 pub async fn issue_token(State(state): State<SharedState>, peer: crate::throttle::Peer, body: Bytes) -> Response {
     let source = crate::throttle::address_of(peer);
     // Refused before the secret is even looked at: a guesser learns nothing more this minute.

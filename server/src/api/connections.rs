@@ -7,32 +7,57 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
+use serde::Serialize;
 use serde_json::{json, Value};
+use utoipa::ToSchema;
 
 use agentkit_core::{Error, ErrorKind};
 
-use super::{ApiResult, Caller, JsonBody};
+use super::openapi_schemas::{BadRequest, Conflict, Forbidden, NotFound, Unauthorized, Unavailable};
+use super::{ApiResult, Caller, JsonBody, SortedKeys};
 use crate::config::ConnectionConfig;
 use crate::state::{AppState, ConnectionSource, SharedState};
 use crate::store::ChangeRecords;
+use agentkit_core::model::Empty;
 
 /// Longest connection name.
 const MAX_NAME_LEN: usize = 64;
 /// Longest client secret accepted.
 const MAX_SECRET_LEN: usize = 4096;
 
-/// A connection as the API shows it: its settings without the secret, where it comes from, and
-/// the redirect URI to register at the provider.
-fn wire(state: &AppState, connection: &ConnectionConfig, source: ConnectionSource) -> Value {
-    let mut shown = serde_json::to_value(ConnectionConfig { client_secret: None, ..connection.clone() })
-        .unwrap_or_else(|_| json!({"name": connection.name}));
-    if let Some(fields) = shown.as_object_mut() {
-        fields.remove("client_secret");
-        fields.insert("client_secret_set".into(), json!(connection.client_secret.is_some()));
-        fields.insert("source".into(), json!(source));
-        fields.insert("redirect_uri".into(), json!(format!("{}/oauth/callback", state.public_url)));
-    }
-    shown
+/// A connection as the API shows it: its settings without the secret (`client_secret_set` says
+/// whether there is one), where it comes from, and the redirect URI to register at the provider.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConnectionAnswer {
+    /// The `[[connections]]` keys, `client_secret` left out.
+    #[serde(flatten)]
+    #[schema(value_type = ConnectionConfig)]
+    settings: serde_json::Map<String, Value>,
+    client_secret_set: bool,
+    source: ConnectionSource,
+    redirect_uri: String,
+}
+
+/// `GET /api/v1/connections`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConnectionList {
+    connections: Vec<ConnectionAnswer>,
+}
+
+fn wire(state: &AppState, connection: &ConnectionConfig, source: ConnectionSource) -> SortedKeys<ConnectionAnswer> {
+    let settings = match serde_json::to_value(ConnectionConfig { client_secret: None, ..connection.clone() }) {
+        Ok(Value::Object(mut fields)) => {
+            fields.remove("client_secret");
+            fields
+        }
+        _ => serde_json::Map::from_iter([("name".to_string(), json!(connection.name))]),
+    };
+    SortedKeys(ConnectionAnswer {
+        settings,
+        client_secret_set: connection.client_secret.is_some(),
+        source,
+        redirect_uri: format!("{}/oauth/callback", state.public_url),
+    })
 }
 
 fn check_name(name: &str) -> agentkit_core::Result<()> {
@@ -138,11 +163,28 @@ fn audit_row(action: &str, c: &ConnectionConfig) -> ChangeRecords {
     ChangeRecords::audited(crate::audit::change_row(action, &c.name, crate::audit::SUCCESS, details))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/connections",
+    operation_id = "Gateway_CreateConnection",
+    tag = "Administration",
+    summary = "Create a connection",
+    description = "Needs `admin` (and `credentials:read` for endpoint overrides). The body is a `[[connections]]` entry; `client_secret` is write-only.",
+    request_body = ConnectionConfig,
+    responses(
+        (status = 201, description = "Created; the settings without the secret, `client_secret_set`, `source`, `redirect_uri`.", body = ConnectionAnswer),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 409, response = Conflict),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn create(
     State(state): State<SharedState>,
     caller: Caller,
     JsonBody(connection): JsonBody<ConnectionConfig>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<SortedKeys<ConnectionAnswer>>)> {
     check(&state, &caller, &connection, None)?;
     if state.registry().connections.contains_key(&connection.name) {
         return Err(Error::new(
@@ -155,37 +197,88 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(wire(&state, &connection, ConnectionSource::Api))))
 }
 
-pub async fn list(State(state): State<SharedState>, _caller: Caller) -> ApiResult<Json<Value>> {
+#[utoipa::path(
+    get,
+    path = "/api/v1/connections",
+    operation_id = "Gateway_ListConnections",
+    tag = "Administration",
+    summary = "List connections (never a secret)",
+    description = "Every connection with its `source`: `config`, `api` or `custom_provider`.",
+    responses(
+        (status = 200, description = "Success.", body = ConnectionList),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 503, response = Unavailable),
+    ),
+)]
+pub async fn list(State(state): State<SharedState>, _caller: Caller) -> ApiResult<Json<SortedKeys<ConnectionList>>> {
     let registry = state.registry();
     let mut names: Vec<&String> = registry.connections.keys().collect();
     names.sort();
-    let connections: Vec<Value> = names
+    let connections: Vec<ConnectionAnswer> = names
         .into_iter()
         .filter_map(|name| {
             let source = *registry.sources.get(name)?;
-            Some(wire(&state, registry.connections.get(name)?, source))
+            Some(wire(&state, registry.connections.get(name)?, source).0)
         })
         .collect();
-    Ok(Json(json!({"connections": connections})))
+    Ok(Json(SortedKeys(ConnectionList { connections })))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/connections/{name}",
+    operation_id = "Gateway_GetConnection",
+    tag = "Administration",
+    summary = "Get a connection (never its secret)",
+    params(
+        ("name" = String, Path, description = "The connection name."),
+    ),
+    responses(
+        (status = 200, description = "Success.", body = ConnectionAnswer),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn get(
     State(state): State<SharedState>,
     _caller: Caller,
     Path(name): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<SortedKeys<ConnectionAnswer>>> {
     let registry = state.registry();
     let connection = registry.connection(&name)?;
     let source = registry.sources.get(&name).copied().unwrap_or(ConnectionSource::Config);
     Ok(Json(wire(&state, &connection, source)))
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/connections/{name}",
+    operation_id = "Gateway_UpdateConnection",
+    tag = "Administration",
+    summary = "Replace a connection's settings",
+    description = "Without `client_secret` the stored one is kept. 400 for connections of the config file or a custom provider.",
+    params(
+        ("name" = String, Path, description = "The connection name."),
+    ),
+    request_body = ConnectionConfig,
+    responses(
+        (status = 200, description = "Success.", body = ConnectionAnswer),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn update(
     State(state): State<SharedState>,
     caller: Caller,
     Path(name): Path<String>,
     JsonBody(mut connection): JsonBody<ConnectionConfig>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<SortedKeys<ConnectionAnswer>>> {
     let previous = managed_here(&state, &name)?;
     if !connection.name.is_empty() && connection.name != name {
         return Err(Error::invalid_field("name", "a connection's name does not change (the path names it)").into());
@@ -200,11 +293,31 @@ pub async fn update(
     Ok(Json(wire(&state, &connection, ConnectionSource::Api)))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/connections/{name}",
+    operation_id = "Gateway_DeleteConnection",
+    tag = "Administration",
+    summary = "Delete a connection",
+    description = "409 while it has connected accounts; 400 for connections of the config file or a custom provider.",
+    params(
+        ("name" = String, Path, description = "The connection name."),
+    ),
+    responses(
+        (status = 200, description = "Success.", body = Empty),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn delete(
     State(state): State<SharedState>,
     _caller: Caller,
     Path(name): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Empty>> {
     let connection = managed_here(&state, &name)?;
     let accounts = state.store.count_accounts_of_connection(&name).await?;
     if accounts > 0 {
@@ -216,7 +329,7 @@ pub async fn delete(
         .into());
     }
     state.remove_connection(&name, &audit_row("connection.deleted", &connection)).await?;
-    Ok(Json(json!({})))
+    Ok(Json(Empty {}))
 }
 
 /// `POST /api/v1/connections/{name}:test`: does the provider accept the connection's OAuth app?

@@ -14,6 +14,7 @@ use chrono::{Duration, Utc};
 use agentkit_core::model::*;
 use agentkit_core::{Error, ErrorKind};
 
+use super::openapi_schemas::{BadRequest, Conflict, Forbidden, MagicLinkBody, NotFound, Unauthorized, Unavailable};
 use super::{ApiResult, Caller, JsonBody};
 use crate::credentials::oauth::pkce_pair;
 use crate::credentials::tokens::{now_unix, LinkClaims};
@@ -22,6 +23,24 @@ use crate::domain::links::issue_link;
 use crate::state::{AppState, SharedState};
 use crate::store::{AccountRecord, AuthRequest, AuthRequestStatus, ChangeRecords};
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/connected_accounts/magic_link",
+    operation_id = "ConnectedAccountService_GetMagicLinkForConnectedAccount",
+    tag = "Connected Accounts",
+    summary = "Authorization link (creates the pending account if needed)",
+    description = "404: no such account id, or the connection is not configured. 409: the selector matches several accounts.",
+    request_body = MagicLinkBody,
+    responses(
+        (status = 200, description = "Success.", body = MagicLinkResponse),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn create_magic_link(
     State(state): State<SharedState>,
     _caller: Caller,
@@ -366,6 +385,23 @@ pub async fn completed() -> (StatusCode, Html<String>) {
     page(StatusCode::OK, "Connected", "Your account is connected. You can close this window.")
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/connected_accounts/user/verify",
+    operation_id = "ConnectedAccountService_VerifyConnectedAccountUser",
+    tag = "Connected Accounts",
+    summary = "Confirm the user an authorization link was made for",
+    description = "403: the identifier is not the one the link was made for. 404: no such (or an expired) auth request.",
+    request_body = VerifyUserRequest,
+    responses(
+        (status = 200, description = "Success.", body = VerifyUserResponse),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn verify_user(
     State(state): State<SharedState>,
     _caller: Caller,

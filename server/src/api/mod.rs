@@ -6,9 +6,12 @@ pub mod api_clients;
 pub mod audit;
 pub mod auth;
 pub mod connections;
+pub mod gateway;
 pub mod links;
 pub mod mcp;
 pub mod observe;
+pub mod openapi;
+pub mod openapi_schemas;
 pub mod providers;
 pub mod proxy;
 pub mod tools;
@@ -57,6 +60,17 @@ impl IntoResponse for ApiError {
 }
 
 pub type ApiResult<T> = std::result::Result<T, ApiError>;
+
+/// An answer written with its object keys in sorted order, as `serde_json::Value` writes them:
+/// the answers that were built with `json!` are typed now (for the OpenAPI document) and keep
+/// the same bytes on the wire.
+pub struct SortedKeys<T>(pub T);
+
+impl<T: serde::Serialize> serde::Serialize for SortedKeys<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        serde_json::to_value(&self.0).map_err(serde::ser::Error::custom)?.serialize(serializer)
+    }
+}
 
 /// The authenticated API client making the call, already checked against the scope its
 /// endpoint needs ([`crate::permissions::required_scope`]).

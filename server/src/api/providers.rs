@@ -10,6 +10,9 @@ use agentkit_core::model::{CustomProviderInput, Empty, ListProvidersResponse, Pr
 use agentkit_core::{Error, ErrorKind};
 use serde_json::Value;
 
+use super::openapi_schemas::{
+    BadRequest, Conflict, CreateCustomProvider, Forbidden, NotFound, Unauthorized, Unavailable, UpdateCustomProvider,
+};
 use crate::api::{page_tokens, page_window, ApiResult, Caller, JsonBody};
 use crate::catalog::custom_providers::{merge, provider_of};
 use crate::state::SharedState;
@@ -37,6 +40,23 @@ async fn save_and_reload(
     Ok(())
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/custom-providers",
+    operation_id = "ProviderService_CreateCustomProvider",
+    tag = "Connectors",
+    summary = "Create a custom provider",
+    description = "Needs `admin`. 403 also when the egress policy refuses `proxy_url`. 409: a provider or connection with this identifier exists.",
+    request_body = CreateCustomProvider,
+    responses(
+        (status = 201, description = "Created.", body = ProviderResponse),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 409, response = Conflict),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn create(
     State(state): State<SharedState>,
     _caller: Caller,
@@ -66,6 +86,26 @@ async fn existing(state: &SharedState, identifier: &str) -> ApiResult<Provider> 
         .ok_or_else(|| Error::not_found(format!("custom provider {identifier:?} not found")))?)
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/custom-providers/{identifier}",
+    operation_id = "ProviderService_UpdateCustomProvider",
+    tag = "Connectors",
+    summary = "Update a custom provider",
+    description = "A request without a body is refused (400 naming `body`). 403 also for a change of `proxy_url` or tools by a client that may not route credentials.",
+    params(
+        ("identifier" = String, Path),
+    ),
+    request_body = UpdateCustomProvider,
+    responses(
+        (status = 200, description = "Success.", body = ProviderResponse),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn update(
     State(state): State<SharedState>,
     caller: Caller,
@@ -85,6 +125,25 @@ pub async fn update(
     Ok(Json(ProviderResponse { provider }))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/custom-providers/{identifier}",
+    operation_id = "ProviderService_DeleteCustomProvider",
+    tag = "Connectors",
+    summary = "Delete a custom provider",
+    description = "409: connected accounts still use it (delete them first).",
+    params(
+        ("identifier" = String, Path),
+    ),
+    responses(
+        (status = 200, description = "Success.", body = Empty),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn delete(
     State(state): State<SharedState>,
     _caller: Caller,
@@ -107,6 +166,26 @@ pub async fn delete(
 }
 
 /// `?filter.provider_type=DEFAULT|CUSTOM|ALL&identifier=&page_size=&page_token=`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/providers",
+    operation_id = "ProviderService_ListProviders",
+    tag = "Connectors",
+    summary = "Catalog connectors and custom providers",
+    params(
+        ("filter.provider_type" = Option<String>, Query, description = "`DEFAULT`, `CUSTOM` or `ALL`."),
+        ("identifier" = Option<String>, Query),
+        ("page_size" = Option<u32>, Query, description = "Results per page."),
+        ("page_token" = Option<String>, Query, description = "A `next_page_token` / `prev_page_token` of an earlier page."),
+    ),
+    responses(
+        (status = 200, description = "Success.", body = ListProvidersResponse),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn list(
     State(state): State<SharedState>,
     _caller: Caller,

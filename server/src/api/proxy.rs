@@ -11,6 +11,9 @@ use tracing::Instrument;
 use agentkit_core::model::AccountSelector;
 use agentkit_core::{Error, ErrorKind};
 
+use super::openapi_schemas::{
+    BadGateway, BadRequest, Conflict, Forbidden, GatewayTimeout, NotFound, Unauthorized, Unavailable,
+};
 use super::{ApiResult, Caller};
 use crate::domain::accounts::{require_active, resolve_account_for_call};
 use crate::state::SharedState;
@@ -70,6 +73,32 @@ fn header_text(headers: &HeaderMap, name: &str) -> String {
     headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("").trim().to_string()
 }
 
+#[utoipa::path(
+    method(get, post, put, patch, delete),
+    path = "/proxy/{path}",
+    tag = "Proxy",
+    summary = "GET through the proxy",
+    description = "Sends the request to the provider with the account's credential and relays status, allow-listed headers and body. The gateway's own errors: 400 (a missing header), 403 (scope, `proxy_enabled = false`, egress), 404 (no connection or account), 409 (several accounts), 502 (answer too large), 503/504 (provider unreachable or late).",
+    params(
+        ("path" = String, Path, description = "The provider API path, under the connection's base URL."),
+        ("connection_name" = String, Header, description = "Connection name."),
+        ("identifier" = String, Header, description = "The user's identifier."),
+        ("organization_id" = Option<String>, Header),
+        ("user_id" = Option<String>, Header),
+    ),
+    responses(
+        (status = 200, description = "The provider's answer, relayed.", body = Object),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 502, response = BadGateway),
+        (status = 503, response = Unavailable),
+        (status = 504, response = GatewayTimeout),
+        (status = "default", description = "Any other status: the provider's answer, relayed."),
+    ),
+)]
 pub async fn forward(
     State(state): State<SharedState>,
     _caller: Caller,

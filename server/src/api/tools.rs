@@ -4,12 +4,15 @@ use std::sync::Arc;
 
 use axum::extract::{RawQuery, State};
 use axum::Json;
-use serde_json::{json, Value};
 
 use agentkit_core::model::query::QueryMap;
 use agentkit_core::model::*;
 use agentkit_core::{Error, ErrorKind, Result};
 
+use super::openapi_schemas::{
+    BadGateway, BadRequest, Conflict, ExecuteToolBody, Forbidden, GatewayTimeout, Internal, NotFound, TooManyRequests,
+    Unauthorized, Unavailable,
+};
 use super::{page_tokens, page_window, ApiResult, Caller, JsonBody};
 use crate::catalog::connectors::CatalogTool;
 use crate::domain::accounts::{require_active, resolve_account, resolve_account_for_call};
@@ -32,6 +35,33 @@ fn configured_connectors(registry: &Registry) -> Vec<String> {
     slugs
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/tools",
+    operation_id = "ToolService_ListTools",
+    tag = "Tool Calling",
+    summary = "List catalog tools",
+    description = "404: `filter.connector` names no configured connection, or `filter.connected_account_id` no account.",
+    params(
+        ("filter.provider" = Option<String>, Query, description = "Connector slug."),
+        ("filter.identifier" = Option<String>, Query, description = "Only connectors this identifier has accounts on."),
+        ("filter.tool_name" = Option<Vec<String>>, Query, style = Form, explode, description = "Tool names (any of)."),
+        ("filter.query" = Option<String>, Query, description = "Words of names and descriptions."),
+        ("filter.connector" = Option<String>, Query, description = "Connection name."),
+        ("filter.connected_account_id" = Option<String>, Query),
+        ("filter.summary" = Option<bool>, Query, description = "Leave input schemas out."),
+        ("page_size" = Option<u32>, Query, description = "Results per page."),
+        ("page_token" = Option<String>, Query, description = "A `next_page_token` / `prev_page_token` of an earlier page."),
+    ),
+    responses(
+        (status = 200, description = "Success.", body = ListToolsResponse),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn list(
     State(state): State<SharedState>,
     _caller: Caller,
@@ -93,6 +123,21 @@ pub async fn list(
 /// `POST /api/v1/tools:search`: catalog tools ranked for a natural-language query; with an
 /// identifier, each says which of the user's connections can run it (`READY`), need an
 /// authorization (`NEEDS_CONNECTION`) or a new one (`NEEDS_REAUTH`).
+#[utoipa::path(
+    post,
+    path = "/api/v1/tools:search",
+    operation_id = "ToolService_SearchTools",
+    tag = "Tool Calling",
+    summary = "Tools ranked for a natural-language query",
+    request_body = SearchToolsRequest,
+    responses(
+        (status = 200, description = "Success.", body = SearchToolsResponse),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn search(
     State(state): State<SharedState>,
     _caller: Caller,
@@ -128,6 +173,30 @@ pub async fn search(
     Ok(Json(SearchToolsResponse { tools }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/tools/scoped",
+    operation_id = "ToolService_ListScopedTools",
+    tag = "Tool Calling",
+    summary = "Tools an identifier can run now",
+    description = "404: a `filter.connection_names` entry names no configured connection.",
+    params(
+        ("identifier" = String, Query, description = "The user's identifier."),
+        ("filter.providers" = Option<Vec<String>>, Query, style = Form, explode),
+        ("filter.tool_names" = Option<Vec<String>>, Query, style = Form, explode),
+        ("filter.connection_names" = Option<Vec<String>>, Query, style = Form, explode),
+        ("page_size" = Option<u32>, Query, description = "Results per page."),
+        ("page_token" = Option<String>, Query, description = "A `next_page_token` / `prev_page_token` of an earlier page."),
+    ),
+    responses(
+        (status = 200, description = "Success.", body = ListScopedToolsResponse),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn list_scoped(
     State(state): State<SharedState>,
     _caller: Caller,
@@ -172,6 +241,24 @@ pub async fn list_scoped(
     }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/tools/available",
+    operation_id = "ToolService_ListAvailableTools",
+    tag = "Tool Calling",
+    summary = "Tools that can be made available to an identifier",
+    params(
+        ("identifier" = String, Query, description = "The user's identifier."),
+        ("page_size" = Option<u32>, Query, description = "Results per page."),
+        ("page_token" = Option<String>, Query, description = "A `next_page_token` / `prev_page_token` of an earlier page."),
+    ),
+    responses(
+        (status = 200, description = "Success.", body = ListAvailableToolsResponse),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+    ),
+)]
 pub async fn list_available(
     State(state): State<SharedState>,
     _caller: Caller,
@@ -272,6 +359,28 @@ async fn account_for_call(state: &AppState, req: &ExecuteToolRequest, tool: &Cat
     require_active(state, account)
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/execute_tool",
+    operation_id = "ToolService_ExecuteTool",
+    tag = "Tool Calling",
+    summary = "Run a tool as a connected account",
+    description = "400: the input fails the tool's schema (the field is named), or the account is not ACTIVE (`FAILED_PRECONDITION`, with an authorization link). 403: a missing scope or a provider address the egress policy refuses. 404: no such tool, connection or account. 409: the identifier matches several accounts. A provider failure is a tool error (`error_code` `TOOL_ERROR`) with the provider's status for 400/401/403/404/409/429 (a 429 keeps the provider's `Retry-After`, and the connector's rate limit answers 429 with `Retry-After` too) and 502 otherwise; 503: the provider could not be reached or dropped the connection; 504: it did not answer within the connector's `timeout_secs`. The body's `code` follows the status.",
+    request_body = ExecuteToolBody,
+    responses(
+        (status = 200, description = "Success.", body = ExecuteToolResponse),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 429, response = TooManyRequests),
+        (status = 500, response = Internal),
+        (status = 502, response = BadGateway),
+        (status = 503, response = Unavailable),
+        (status = 504, response = GatewayTimeout),
+    ),
+)]
 pub async fn execute(
     State(state): State<SharedState>,
     caller: Caller,
@@ -294,15 +403,40 @@ pub async fn execute(
 }
 
 /// Recent execution records (no credentials in them), newest first: `?identifier=&limit=`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/executions",
+    operation_id = "ToolService_ListExecutions",
+    tag = "Tool Calling",
+    summary = "Recent execution records (never a credential)",
+    description = "A client without `admin` sees only its own calls.",
+    params(
+        ("identifier" = Option<String>, Query),
+        ("limit" = Option<u32>, Query, description = "At most 200 (default 20)."),
+    ),
+    responses(
+        (status = 200, description = "Success.", body = RecentExecutions),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn recent_executions(
     State(state): State<SharedState>,
     caller: Caller,
     RawQuery(q): RawQuery,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<super::SortedKeys<RecentExecutions>>> {
     let q = QueryMap::parse(q.as_deref());
     let limit = q.get_u32("limit")?.unwrap_or(20).min(200);
     let of_client = caller.grants.execution_records_of(&caller.client_id);
     let identifier = q.get("identifier").unwrap_or_default();
     let records = state.store.recent_executions(&identifier, of_client, limit).await?;
-    Ok(Json(json!({ "executions": records })))
+    Ok(Json(super::SortedKeys(RecentExecutions { executions: records })))
+}
+
+/// `GET /api/v1/executions`: execution records, newest first.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct RecentExecutions {
+    executions: Vec<crate::store::ExecutionRecord>,
 }

@@ -6,31 +6,83 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use serde::Deserialize;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use utoipa::ToSchema;
 
 use agentkit_core::{Error, ErrorKind};
 
-use super::{ApiResult, Caller, JsonBody};
+use super::openapi_schemas::{BadRequest, Forbidden, NotFound, Unauthorized, Unavailable};
+use super::{ApiResult, Caller, JsonBody, SortedKeys};
 use crate::state::SharedState;
 use crate::store::ChangeRecords;
 use crate::store::StoredWebhookEndpoint;
 use crate::webhooks::Endpoint;
+use agentkit_core::model::Empty;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewEndpoint {
     #[serde(default)]
+    #[schema(required = true)]
     url: String,
     #[serde(default)]
     events: Vec<String>,
 }
 
+/// `POST /api/v1/webhook_endpoints`: the new endpoint with its `whsec_` secret (shown this once).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NewWebhookEndpoint {
+    id: String,
+    url: String,
+    events: Vec<String>,
+    secret: String,
+    created_at: DateTime<Utc>,
+}
+
+/// An endpoint as the list shows it (no secret); `source` is `config` or `api`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ListedWebhookEndpoint {
+    id: String,
+    url: String,
+    events: Vec<String>,
+    source: &'static str,
+}
+
+/// `GET /api/v1/webhook_endpoints`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WebhookEndpointList {
+    webhook_endpoints: Vec<ListedWebhookEndpoint>,
+}
+
+/// `GET /api/v1/webhook_endpoints/{id}/deliveries`: the newest 100.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WebhookDeliveries {
+    deliveries: Vec<crate::store::WebhookDelivery>,
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/webhook_endpoints",
+    operation_id = "Gateway_CreateWebhookEndpoint",
+    tag = "Webhooks",
+    summary = "Add a webhook endpoint",
+    description = "Needs `admin`. 403 also when the egress policy refuses the URL.",
+    request_body = NewEndpoint,
+    responses(
+        (status = 201, description = "Created; holds the `whsec_` secret once.", body = NewWebhookEndpoint),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn create(
     State(state): State<SharedState>,
     _caller: Caller,
     JsonBody(req): JsonBody<NewEndpoint>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<SortedKeys<NewWebhookEndpoint>>)> {
     let url = req.url.trim().to_string();
     let parsed =
         url::Url::parse(&url).map_err(|_| Error::invalid_field("url", "url must be an absolute http(s) URL"))?;
@@ -52,34 +104,70 @@ pub async fn create(
     let details = json!({"url": endpoint.url, "events": endpoint.events});
     let row = crate::audit::change_row("webhook_endpoint.created", &endpoint.id, crate::audit::SUCCESS, details);
     state.store.insert_webhook_endpoint(&endpoint, &ChangeRecords::audited(row)).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({
-            "id": endpoint.id, "url": endpoint.url, "events": endpoint.events,
-            "secret": endpoint.secret, "created_at": endpoint.created_at,
-        })),
-    ))
+    let answer = NewWebhookEndpoint {
+        id: endpoint.id,
+        url: endpoint.url,
+        events: endpoint.events,
+        secret: endpoint.secret,
+        created_at: endpoint.created_at,
+    };
+    Ok((StatusCode::CREATED, Json(SortedKeys(answer))))
 }
 
-pub async fn list(State(state): State<SharedState>, _caller: Caller) -> ApiResult<Json<Value>> {
-    let endpoints: Vec<Value> = state
+#[utoipa::path(
+    get,
+    path = "/api/v1/webhook_endpoints",
+    operation_id = "Gateway_ListWebhookEndpoints",
+    tag = "Webhooks",
+    summary = "List webhook endpoints (never their secrets)",
+    responses(
+        (status = 200, description = "Success.", body = WebhookEndpointList),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 503, response = Unavailable),
+    ),
+)]
+pub async fn list(
+    State(state): State<SharedState>,
+    _caller: Caller,
+) -> ApiResult<Json<SortedKeys<WebhookEndpointList>>> {
+    let endpoints: Vec<ListedWebhookEndpoint> = state
         .webhooks
         .endpoints()
         .await?
         .iter()
         .map(|e| {
             let source = if Endpoint::is_configured(&e.id) { "config" } else { "api" };
-            json!({"id": e.id, "url": e.url, "events": e.events, "source": source})
+            ListedWebhookEndpoint { id: e.id.clone(), url: e.url.clone(), events: e.events.clone(), source }
         })
         .collect();
-    Ok(Json(json!({"webhook_endpoints": endpoints})))
+    Ok(Json(SortedKeys(WebhookEndpointList { webhook_endpoints: endpoints })))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/webhook_endpoints/{id}",
+    operation_id = "Gateway_DeleteWebhookEndpoint",
+    tag = "Webhooks",
+    summary = "Remove a webhook endpoint",
+    description = "400: endpoints from the config file are removed there.",
+    params(
+        ("id" = String, Path),
+    ),
+    responses(
+        (status = 200, description = "Success.", body = Empty),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn delete(
     State(state): State<SharedState>,
     _caller: Caller,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Empty>> {
     if Endpoint::is_configured(&id) {
         return Err(Error::new(
             ErrorKind::FailedPrecondition,
@@ -91,27 +179,60 @@ pub async fn delete(
     if !state.store.delete_webhook_endpoint(&id, &ChangeRecords::audited(row)).await? {
         return Err(Error::not_found(format!("webhook endpoint {id:?} not found")).into());
     }
-    Ok(Json(json!({})))
+    Ok(Json(Empty {}))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/webhook_endpoints/{id}/deliveries",
+    operation_id = "Gateway_ListWebhookDeliveries",
+    tag = "Webhooks",
+    summary = "Recent deliveries to an endpoint",
+    params(
+        ("id" = String, Path),
+    ),
+    responses(
+        (status = 200, description = "Success.", body = WebhookDeliveries),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn deliveries(
     State(state): State<SharedState>,
     _caller: Caller,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<SortedKeys<WebhookDeliveries>>> {
     let deliveries = state.store.webhook_deliveries(&id, 100).await?;
-    Ok(Json(json!({"deliveries": deliveries})))
+    Ok(Json(SortedKeys(WebhookDeliveries { deliveries })))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/webhook_deliveries/{id}/redeliver",
+    operation_id = "Gateway_RedeliverWebhook",
+    tag = "Webhooks",
+    summary = "Send a delivery again",
+    params(
+        ("id" = String, Path),
+    ),
+    responses(
+        (status = 200, description = "Success.", body = Empty),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn redeliver(
     State(state): State<SharedState>,
     _caller: Caller,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Empty>> {
     if !state.store.redeliver_webhook(&id).await? {
         return Err(Error::not_found(format!("webhook delivery {id:?} not found")).into());
     }
     crate::audit::record(&state.store, "webhook_delivery.redelivered", &id, crate::audit::SUCCESS, Value::Null).await;
     state.webhooks.wake();
-    Ok(Json(json!({})))
+    Ok(Json(Empty {}))
 }

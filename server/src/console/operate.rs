@@ -83,7 +83,7 @@ pub async fn delete_account(
 
 pub async fn webhooks(State(state): State<SharedState>, signed_in: SignedIn) -> Response {
     let listed = match crate::api::webhooks::list(State(state.clone()), signed_in.caller()).await {
-        Ok(listed) => listed.0,
+        Ok(listed) => serde_json::to_value(listed.0).unwrap_or_default(),
         Err(ApiError(e)) => return error_page(&e),
     };
     let endpoints = listed["webhook_endpoints"].as_array().cloned().unwrap_or_default();
@@ -134,7 +134,7 @@ async fn deliveries_page(
         match crate::api::webhooks::deliveries(State(state.clone()), signed_in.caller(), Path(endpoint.to_string()))
             .await
         {
-            Ok(listed) => listed.0,
+            Ok(listed) => serde_json::to_value(listed.0).unwrap_or_default(),
             Err(ApiError(e)) => return error_page(&e),
         };
     let deliveries = listed["deliveries"].as_array().cloned().unwrap_or_default();

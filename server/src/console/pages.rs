@@ -192,15 +192,16 @@ trait IntoJson {
     fn into_json(self) -> Value;
 }
 
-impl IntoJson for axum::Json<Value> {
+impl<T: serde::Serialize> IntoJson for axum::Json<T> {
     fn into_json(self) -> Value {
-        self.0
+        // The handlers' answers are plain data: turning them into a `Value` does not fail.
+        serde_json::to_value(self.0).unwrap_or_default()
     }
 }
 
-impl IntoJson for (StatusCode, axum::Json<Value>) {
+impl<T: serde::Serialize> IntoJson for (StatusCode, axum::Json<T>) {
     fn into_json(self) -> Value {
-        self.1 .0
+        self.1.into_json()
     }
 }
 

@@ -9,7 +9,7 @@ use agentkit_core::Result;
 use super::{ts, Store};
 
 /// One security-relevant event.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct AuditRecord {
     pub id: String,
     pub occurred_at: DateTime<Utc>,

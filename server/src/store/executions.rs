@@ -8,7 +8,7 @@ use agentkit_core::Result;
 use super::{ts, Store};
 
 /// The outcome an execution record holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ExecutionStatus {
     Success,
@@ -39,7 +39,7 @@ impl std::fmt::Display for ExecutionStatus {
 }
 
 /// One execution record.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct ExecutionRecord {
     pub id: String,
     pub api_client_id: String,

@@ -18,7 +18,7 @@ pub struct StoredWebhookEndpoint {
 }
 
 /// One event for one endpoint, as the outbox holds it.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct WebhookDelivery {
     pub id: String,
     pub event_id: String,

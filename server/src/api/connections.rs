@@ -335,6 +335,26 @@ pub async fn delete(
 /// `POST /api/v1/connections/{name}:test`: does the provider accept the connection's OAuth app?
 /// (the `:verb` suffix is parsed here). Stores nothing; 400 for a connector whose credentials all
 /// live on the accounts.
+#[utoipa::path(
+    post,
+    path = "/api/v1/connections/{name}:test",
+    operation_id = "Gateway_TestConnection",
+    tag = "Administration",
+    summary = "Test a connection's OAuth app at its provider",
+    description = "Asks the provider's token endpoint to trade a made-up code with the connection's client id and \
+secret: `invalid_grant` means the client passed, `invalid_client` that the provider refused it. Stores nothing. 400 \
+for connectors whose credentials live on each connected account.",
+    params(
+        ("name" = String, Path, description = "The connection name."),
+    ),
+    responses(
+        (status = 200, description = "Each check, and whether all passed.", body = crate::domain::connections::ConnectionTest),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+)]
 pub async fn test(
     State(state): State<SharedState>,
     _caller: Caller,

@@ -113,6 +113,7 @@ body is required (an empty one is a 400 naming `body`). Generated from the handl
         connections::get,
         connections::update,
         connections::delete,
+        connections::test,
         proxy::forward,
     ),
     components(

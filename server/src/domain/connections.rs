@@ -11,7 +11,7 @@ use crate::credentials::oauth::ClientCheck;
 use crate::state::AppState;
 
 /// The outcome of a connection test: passed only when every check passed.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ConnectionTest {
     pub connection: String,
     pub passed: bool,
@@ -19,7 +19,7 @@ pub struct ConnectionTest {
 }
 
 /// One check of a connection test, with what was seen.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TestCheck {
     pub check: &'static str,
     pub passed: bool,

@@ -380,10 +380,18 @@ impl<'a> Importer<'a> {
         let mut passed_over = Vec::new();
         for name in &order {
             let Some((_, scheme)) = schemes.iter().find(|(n, _)| n == name) else { continue };
+            // Notes are about the scheme used; a passed-over scheme's are dropped.
+            let notes_before = self.notes.clone();
             match self.auth_from_scheme(name, scheme) {
                 Ok(auth) if chosen.is_none() => chosen = Some((name.clone(), auth)),
-                Ok(_) => passed_over.push(format!("{name} (usable, but one scheme is used per connector)")),
-                Err(why) => passed_over.push(format!("{name} ({why})")),
+                Ok(_) => {
+                    self.notes = notes_before;
+                    passed_over.push(format!("{name:?} (usable, but one scheme is used per connector)"))
+                }
+                Err(why) => {
+                    self.notes = notes_before;
+                    passed_over.push(format!("{name:?} ({why})"))
+                }
             }
         }
         match chosen {

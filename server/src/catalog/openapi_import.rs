@@ -914,14 +914,16 @@ impl<'a> Importer<'a> {
         if used.insert(name.clone()) {
             return name;
         }
-        for n in 2usize.. {
+        // One more candidate than names taken: one of them is free.
+        let mut candidate = name.clone();
+        for n in 2..=used.len().saturating_add(2) {
             let suffix = format!("_{n}");
-            let candidate = format!("{}{suffix}", truncate_name(&name, MAX_TOOL_NAME.saturating_sub(suffix.len())));
+            candidate = format!("{}{suffix}", truncate_name(&name, MAX_TOOL_NAME.saturating_sub(suffix.len())));
             if used.insert(candidate.clone()) {
-                return candidate;
+                break;
             }
         }
-        unreachable!("an unbounded counter finds a free name")
+        candidate
     }
 
     /// Follows a chain of `$ref`s (parameters, request bodies, path items, security schemes).

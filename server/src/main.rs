@@ -514,8 +514,7 @@ fn import_openapi_file(
     }
     let text = std::fs::read_to_string(spec).map_err(unreadable)?;
     let imported = import_openapi(&text, &ImportOptions { slug, include_tags, include_paths })?;
-    let file = serde_json::to_string_pretty(&imported.connector)
-        .map_err(|e| agentkit_core::Error::invalid_field("connector", e.to_string()))?;
+    let file = imported.file_text();
     let mut catalog = agentkit_server::catalog::connectors::Catalog::built_in()?;
     catalog.add_file("imported connector", &file)?;
     match out {

@@ -107,8 +107,7 @@ async fn gateway(upstream: std::net::SocketAddr, connectors: &[&Imported]) -> Ga
     let mut connections = String::new();
     for imported in connectors {
         let slug = imported.connector["slug"].as_str().unwrap();
-        std::fs::write(dir.join(format!("{slug}.json")), serde_json::to_string_pretty(&imported.connector).unwrap())
-            .unwrap();
+        std::fs::write(dir.join(format!("{slug}.json")), imported.file_text()).unwrap();
         connections.push_str(&format!("[[connections]]\nname = \"{slug}\"\nconnector = \"{slug}\"\n"));
     }
     let text = format!(

@@ -66,6 +66,74 @@ impl Imported {
     pub fn tool_count(&self) -> usize {
         self.connector.get("tools").and_then(Value::as_array).map_or(0, Vec::len)
     }
+
+    /// The connector file as people read it: pretty JSON with the connector's and each tool's
+    /// fields in the order of hand-written files (slug first, request last), not alphabetical.
+    pub fn file_text(&self) -> String {
+        let field = |v: &'_ Value, key: &str| v.get(key).cloned().unwrap_or(Value::Null);
+        let tools: Vec<FileTool> = self
+            .connector
+            .get("tools")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .map(|tool| {
+                let request = tool.get("request").cloned().unwrap_or_default();
+                FileTool {
+                    name: field(tool, "name"),
+                    description: field(tool, "description"),
+                    annotations: field(tool, "annotations"),
+                    input_schema: field(tool, "input_schema"),
+                    request: FileRequest {
+                        method: field(&request, "method"),
+                        path: field(&request, "path"),
+                        query: request.get("query").cloned(),
+                        headers: request.get("headers").cloned(),
+                        body: request.get("body").cloned(),
+                    },
+                }
+            })
+            .collect();
+        let file = FileConnector {
+            slug: field(&self.connector, "slug"),
+            display_name: field(&self.connector, "display_name"),
+            base_url: field(&self.connector, "base_url"),
+            auth: field(&self.connector, "auth"),
+            tools,
+        };
+        // Serializing values and plain structs cannot fail.
+        serde_json::to_string_pretty(&file).unwrap_or_default()
+    }
+}
+
+#[derive(serde::Serialize)]
+struct FileConnector {
+    slug: Value,
+    display_name: Value,
+    base_url: Value,
+    auth: Value,
+    tools: Vec<FileTool>,
+}
+
+#[derive(serde::Serialize)]
+struct FileTool {
+    name: Value,
+    description: Value,
+    annotations: Value,
+    input_schema: Value,
+    request: FileRequest,
+}
+
+#[derive(serde::Serialize)]
+struct FileRequest {
+    method: Value,
+    path: Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    query: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    headers: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    body: Option<Value>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -228,7 +296,7 @@ impl<'a> Importer<'a> {
                 slug.clone()
             }
             None => {
-                let derived = truncate_name(&snake_case(&title), MAX_SLUG);
+                let derived = truncate_name(&slug_from_title(&title), MAX_SLUG);
                 if derived.is_empty() {
                     "imported".to_string()
                 } else {
@@ -566,8 +634,11 @@ impl<'a> Importer<'a> {
                     .and_then(Value::as_array)
                     .and_then(|s| s.first())
                     .and_then(|s| s.get("url"));
-                if first.is_some() && first != root {
-                    return Err(format!("{at}: it has its own `servers` (another base URL than the connector's)"));
+                if let Some(url) = first.filter(|_| first != root) {
+                    return Err(format!(
+                        "{at}: it has its own `servers` ({}), another base URL than the connector's",
+                        scalar_text(url)
+                    ));
                 }
             }
         }
@@ -1101,6 +1172,12 @@ pub fn snake_case(text: &str) -> String {
     collapsed.trim_matches('_').to_string()
 }
 
+/// `GitHub's official API` → `githubs_official_api`: words lower-cased whole (a title's
+/// capitals are not camelCase), apostrophes dropped.
+fn slug_from_title(title: &str) -> String {
+    snake_case(&title.replace(['\'', '\u{2019}'], "").to_ascii_lowercase())
+}
+
 /// At most `max` characters of an ASCII name, without a trailing `_`.
 fn truncate_name(name: &str, max: usize) -> String {
     let cut: String = name.chars().take(max).collect();
@@ -1392,6 +1469,83 @@ mod tests {
         assert!(imported.notes.iter().any(|n| n.contains("cycle")), "{:?}", imported.notes);
         assert_eq!(imported.skipped.len(), 1);
         assert!(imported.skipped[0].reason.contains("external reference"), "{:?}", imported.skipped);
+    }
+
+    #[test]
+    fn security_schemes_map_to_connector_auth() {
+        let with_schemes = |schemes: Value, dialect: &str| {
+            let mut doc = json!({"info": {"title": "GitHub's Official API"}, "paths": {}});
+            if dialect == "2.0" {
+                doc["swagger"] = json!("2.0");
+                doc["securityDefinitions"] = schemes;
+            } else {
+                doc["openapi"] = json!(dialect);
+                doc["components"] = json!({"securitySchemes": schemes});
+            }
+            import(&doc.to_string())
+        };
+        let cookie = with_schemes(json!({"c": {"type": "apiKey", "in": "cookie", "name": "sid"}}), "3.0.0");
+        assert_eq!(cookie.connector["auth"], json!({"type": "API_KEY", "header": "Cookie", "prefix": "sid="}));
+        assert_eq!(cookie.connector["slug"], "githubs_official_api");
+        let swagger_oauth = with_schemes(
+            json!({"o": {"type": "oauth2", "flow": "accessCode", "authorizationUrl": "https://a.test/auth",
+                         "tokenUrl": "https://a.test/token", "scopes": {"read": "", "write": ""}}}),
+            "2.0",
+        );
+        assert_eq!(swagger_oauth.connector["auth"]["type"], "OAUTH");
+        assert_eq!(swagger_oauth.connector["auth"]["scopes"], json!(["read", "write"]));
+        let unusable = with_schemes(
+            json!({"oidc": {"type": "openIdConnect", "openIdConnectUrl": "https://a.test/.well-known"},
+                   "m2m": {"type": "oauth2", "flows": {"clientCredentials": {"tokenUrl": "https://a.test/t"}}}}),
+            "3.1.0",
+        );
+        assert_eq!(unusable.connector["auth"]["type"], "BEARER_TOKEN");
+        let note = unusable.notes.iter().find(|n| n.contains("no security scheme")).unwrap();
+        assert!(note.contains("OpenID Connect") && note.contains("authorization-code"), "{note}");
+    }
+
+    #[test]
+    fn schemas_that_grow_exponentially_skip_the_operation() {
+        // Each level refers to the next four times: 4^12 nodes once inlined.
+        let mut schemas = Map::new();
+        for level in 0..12 {
+            let next = json!({"$ref": format!("#/components/schemas/L{}", level + 1)});
+            schemas.insert(
+                format!("L{level}"),
+                json!({"type": "object", "properties": {"a": next, "b": next, "c": next, "d": next}}),
+            );
+        }
+        schemas.insert("L12".into(), json!({"type": "string"}));
+        let doc = json!({"openapi": "3.0.0", "info": {"title": "Wide"}, "paths": {"/x": {"post": {
+            "operationId": "x", "requestBody": {"content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/L0"}}}}}}},
+            "components": {"schemas": schemas}});
+        let imported = import(&doc.to_string());
+        assert_eq!(imported.tool_count(), 0);
+        assert!(imported.skipped[0].reason.contains("20000 nodes"), "{:?}", imported.skipped);
+    }
+
+    #[test]
+    fn file_text_keeps_the_hand_written_field_order() {
+        let doc = json!({"openapi": "3.0.0", "info": {"title": "Order"}, "servers": [{"url": "https://o.test"}],
+            "paths": {"/a": {"get": {"operationId": "a"}}}});
+        let imported = import(&doc.to_string());
+        let text = imported.file_text();
+        let at = |needle: &str| text.find(needle).unwrap();
+        assert!(at("\"slug\"") < at("\"display_name\"") && at("\"base_url\"") < at("\"tools\""), "{text}");
+        assert!(at("\"name\": \"order_a\"") < at("\"request\"") && at("\"method\"") < at("\"path\""), "{text}");
+        assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), imported.connector);
+    }
+
+    #[test]
+    fn yaml_alias_bombs_are_refused() {
+        let mut text = String::from("openapi: 3.0.0\na: &a [x, x, x, x, x, x, x, x, x]\n");
+        for (i, name) in ["b", "c", "d", "e", "f", "g", "h", "i"].iter().enumerate() {
+            let previous = ["a", "b", "c", "d", "e", "f", "g", "h"][i];
+            text.push_str(&format!("{name}: &{name} [{}]\n", vec![format!("*{previous}"); 9].join(", ")));
+        }
+        let err = import_openapi(&text, &ImportOptions::default()).unwrap_err();
+        assert!(err.message().contains("YAML"), "{}", err.message());
     }
 
     #[test]

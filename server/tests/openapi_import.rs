@@ -300,6 +300,26 @@ fn schemes_filters_and_skips_are_reported() {
     assert!(inventory.skipped.iter().all(|s| s.reason.contains("form body")), "{:?}", inventory.skipped);
 }
 
+/// Imports every description in the directory `AGENTKIT_OPENAPI_CORPUS` names (unset: none) and
+/// checks each result loads and converts: for trying the importer on large real descriptions
+/// (GitHub's, from the `@octokit/openapi` npm package, imports 1,222 of its 1,223 operations).
+#[test]
+fn corpus_descriptions_import_load_and_convert() {
+    let Ok(dir) = std::env::var("AGENTKIT_OPENAPI_CORPUS") else { return };
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    for path in files {
+        let text = std::fs::read_to_string(&path).unwrap();
+        match import_openapi(&text, &ImportOptions::default()) {
+            Ok(imported) => {
+                loads_and_converts(&imported);
+                eprintln!("{}: {} tools, {} skipped", path.display(), imported.tool_count(), imported.skipped.len());
+            }
+            Err(e) => eprintln!("{}: refused: {e}", path.display()),
+        }
+    }
+}
+
 #[test]
 fn cli_writes_the_connector_and_lists_skipped_operations() {
     let spec = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/openapi/petstore-3.0.yaml");

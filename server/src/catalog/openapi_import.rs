@@ -659,6 +659,13 @@ impl<'a> Importer<'a> {
                 "body" => {
                     let schema = parameter.get("schema").cloned().unwrap_or_else(|| json!({}));
                     let required = parameter.get("required").and_then(Value::as_bool).unwrap_or(false);
+                    let mut schema = schema;
+                    if let (Some(description), Some(fields)) =
+                        (parameter.get("description").and_then(Value::as_str), schema.as_object_mut())
+                    {
+                        // Beside a `$ref` too: the resolver keeps a sibling description.
+                        fields.insert("description".into(), Value::String(description.to_string()));
+                    }
                     body_param = Some((schema, format!("{param_at}.schema"), required));
                     continue;
                 }
@@ -698,11 +705,11 @@ impl<'a> Importer<'a> {
             }
             let input = unique_input_name(&name, &location, &parts);
             let placeholder = Value::String(format!("{{{{{input}}}}}"));
-            let value_type = schema.get("type").and_then(Value::as_str).unwrap_or_default().to_string();
-            let is_object = value_type == "object" || schema.get("properties").is_some();
+            let is_array = has_type(&schema, "array") || schema.get("items").is_some();
+            let is_object = has_type(&schema, "object") || schema.get("properties").is_some();
             match location.as_str() {
                 "path" => {
-                    if value_type == "array" || is_object {
+                    if is_array || is_object {
                         return Err(format!("{param_at}: array or object path parameter {name:?} is not supported"));
                     }
                     path_inputs.insert(name.clone(), input.clone());
@@ -713,14 +720,14 @@ impl<'a> Importer<'a> {
                             "{param_at}: object query parameter {name:?} (form or deepObject style) is not supported"
                         ));
                     }
-                    let template = match (value_type == "array").then(|| self.array_separator(&parameter)) {
+                    let template = match is_array.then(|| self.array_separator(&parameter)) {
                         Some(Some(separator)) => json!({"$join": placeholder, "separator": separator}),
                         Some(None) | None => placeholder,
                     };
                     parts.query.insert(name.clone(), template);
                 }
                 _ => {
-                    if value_type == "array" || is_object {
+                    if is_array || is_object {
                         return Err(format!("{param_at}: array or object header parameter {name:?} is not supported"));
                     }
                     if !is_token(&name) {
@@ -1130,6 +1137,15 @@ fn is_input_name(name: &str) -> bool {
 /// An HTTP header name (RFC 9110 token).
 fn is_token(name: &str) -> bool {
     !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+/// Whether `schema`'s `type` is `wanted` or a list holding it (3.1's `["array", "null"]`).
+fn has_type(schema: &Value, wanted: &str) -> bool {
+    match schema.get("type") {
+        Some(Value::String(t)) => t == wanted,
+        Some(Value::Array(types)) => types.iter().any(|t| t.as_str() == Some(wanted)),
+        _ => false,
+    }
 }
 
 fn is_json_media(media: &str) -> bool {

@@ -1035,7 +1035,7 @@ fn filtered_out(path: &str, operation: &Map<String, Value>, options: &ImportOpti
 }
 
 /// A prefix on segment boundaries, or a glob when `pattern` holds `*`.
-pub fn path_matches(pattern: &str, path: &str) -> bool {
+fn path_matches(pattern: &str, path: &str) -> bool {
     if pattern.contains('*') {
         return glob_matches(pattern.as_bytes(), path.as_bytes());
     }
@@ -1159,7 +1159,7 @@ fn is_name_char(c: char) -> bool {
 
 /// `listPets` → `list_pets`, `getHTTPServer` → `get_http_server`, `pets.list-all` →
 /// `pets_list_all`; only `[a-z0-9_]`, no leading, trailing or doubled `_`.
-pub fn snake_case(text: &str) -> String {
+fn snake_case(text: &str) -> String {
     let chars: Vec<char> = text.chars().collect();
     let mut out = String::new();
     for (i, c) in chars.iter().enumerate() {

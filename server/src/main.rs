@@ -107,11 +107,39 @@ enum ConnectorsAction {
     /// Validate connector files (or directories of them) as the gateway would load them, next to
     /// the built-in catalog; errors name the file, line, column and field.
     Check { paths: Vec<PathBuf> },
+    /// Turn an API description into a connector file in our format, to review, edit and keep.
+    Import {
+        #[command(subcommand)]
+        format: ImportFormat,
+    },
     /// Make the gateway serving this config re-read its connector directory (SIGHUP to the pid in
     /// its data dir). A broken file is logged and the running catalog kept.
     Reload {
         #[arg(long, short, env = "AGENTKIT_CONFIG", default_value = "agentkit.toml")]
         config: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportFormat {
+    /// An OpenAPI 3.0 / 3.1 or Swagger 2.0 description (JSON or YAML): one tool per operation.
+    /// The connector goes to stdout (or --out); the tool count, every skipped operation with its
+    /// reason and the notes go to stderr.
+    Openapi {
+        /// The description file.
+        spec: PathBuf,
+        /// Connector slug and tool-name prefix (default: from `info.title`).
+        #[arg(long)]
+        name: Option<String>,
+        /// Only operations tagged with one of these.
+        #[arg(long, value_delimiter = ',')]
+        include_tags: Vec<String>,
+        /// Only operations under these paths: prefixes (`/pets`) or globs (`/pets/*/photos`).
+        #[arg(long, value_delimiter = ',')]
+        include_paths: Vec<String>,
+        /// Write the connector file here instead of stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
 }
 
@@ -405,6 +433,14 @@ async fn run() -> std::process::ExitCode {
                 }
             }
             Command::Connectors { action: ConnectorsAction::Check { paths } } => check_connector_files(&paths)?,
+            Command::Connectors {
+                action:
+                    ConnectorsAction::Import {
+                        format: ImportFormat::Openapi { spec, name, include_tags, include_paths, out },
+                    },
+            } => {
+                import_openapi_file(&spec, name, include_tags, include_paths, out.as_deref())?;
+            }
             Command::Connectors { action: ConnectorsAction::Reload { config } } => {
                 let config = Config::load(&config)?;
                 let pid_file = config.server.data_dir.join(PID_FILE);
@@ -466,5 +502,49 @@ fn check_connector_files(paths: &[PathBuf]) -> agentkit_core::Result<()> {
         ));
     }
     println!("ok: {} connectors, {} tools (built-in included)", report.connectors, report.tools);
+    Ok(())
+}
+
+/// `agentkit connectors import openapi`: imports, proves the result loads next to the built-in
+/// catalog, writes it, and reports what was left out and why.
+fn import_openapi_file(
+    spec: &std::path::Path,
+    slug: Option<String>,
+    include_tags: Vec<String>,
+    include_paths: Vec<String>,
+    out: Option<&std::path::Path>,
+) -> agentkit_core::Result<()> {
+    use agentkit_server::catalog::openapi_import::{import_openapi, ImportOptions, MAX_DESCRIPTION_BYTES};
+    let unreadable =
+        |e: std::io::Error| agentkit_core::Error::invalid_field("spec", format!("cannot read {}: {e}", spec.display()));
+    let size = std::fs::metadata(spec).map_err(unreadable)?.len();
+    if size > MAX_DESCRIPTION_BYTES as u64 {
+        return Err(agentkit_core::Error::invalid_field(
+            "spec",
+            format!("{} is {size} bytes, over the limit of {MAX_DESCRIPTION_BYTES} bytes", spec.display()),
+        ));
+    }
+    let text = std::fs::read_to_string(spec).map_err(unreadable)?;
+    let imported = import_openapi(&text, &ImportOptions { slug, include_tags, include_paths })?;
+    let file = imported.file_text();
+    let mut catalog = agentkit_server::catalog::connectors::Catalog::built_in()?;
+    catalog.add_file("imported connector", &file)?;
+    match out {
+        Some(path) => std::fs::write(path, format!("{file}\n"))
+            .map_err(|e| agentkit_core::Error::invalid_field("out", format!("cannot write {}: {e}", path.display())))?,
+        None => println!("{file}"),
+    }
+    let slug = imported.connector["slug"].as_str().unwrap_or_default();
+    eprintln!(
+        "imported {} tools into connector {slug:?}; skipped {} operations",
+        imported.tool_count(),
+        imported.skipped.len()
+    );
+    for skipped in &imported.skipped {
+        eprintln!("skipped {}: {}", skipped.operation, skipped.reason);
+    }
+    for note in &imported.notes {
+        eprintln!("note: {note}");
+    }
     Ok(())
 }

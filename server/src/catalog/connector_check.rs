@@ -1,6 +1,6 @@
-//! Everything wrong with a connector, found at once: `agentkit connectors check` prints every
-//! finding of every file, and loading refuses a connector with any error (its message lists them
-//! all), so a mistake is never found one fix-and-rerun at a time.
+//! Loading connectors, and everything wrong with one found at once: `agentkit connectors check`
+//! prints every finding of every file, and loading refuses a connector with any error (its message
+//! lists them all), so a mistake is never found one fix-and-rerun at a time.
 //!
 //! Errors are mistakes the gateway would act on wrongly (a placeholder that names no input sends
 //! `POST /tasks//close`; a `required` name that is no property makes every call fail). Warnings are
@@ -8,7 +8,9 @@
 
 use serde_json::Value;
 
-use super::connectors::{Catalog, ConnectorDef, RequestDef, ToolDef};
+use agentkit_core::{Error, Result};
+
+use super::connectors::{Catalog, ConnectorDef, RequestDef, ToolDef, BUILT_IN};
 use super::input_schema::InputValidator;
 
 /// The annotations a tool may declare (MCP's tool annotations, in our files' snake_case).
@@ -61,7 +63,71 @@ pub struct Findings {
     pub validators: Vec<InputValidator>,
 }
 
+/// A connector file parsed (not yet checked against a catalog): a syntax or shape error names the
+/// file, line, column and field path.
+pub fn parse_connector_file(file: &str, text: &str) -> Result<ConnectorDef> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        Error::invalid_field("connector", format!("{file}:{}:{}: {path}: {inner}", inner.line(), inner.column()))
+    })
+}
+
 impl Catalog {
+    /// The connectors compiled into the binary.
+    pub fn built_in() -> Result<Catalog> {
+        let mut catalog = Catalog::default();
+        for (file, text) in BUILT_IN {
+            catalog.add_file(file, text)?;
+        }
+        Ok(catalog)
+    }
+
+    /// Parses and adds one connector file; errors name the file, line, column and field path
+    /// (`tools[2].request: missing field `method``), then every mistake `findings` sees.
+    pub fn add_file(&mut self, file: &str, text: &str) -> Result<()> {
+        let def = parse_connector_file(file, text)?;
+        self.add_connector(file, def)
+    }
+
+    /// Checks and adds one parsed connector; `source` (a file name, a custom provider) prefixes
+    /// errors, and warnings go to the log.
+    pub fn add_connector(&mut self, source: &str, def: ConnectorDef) -> Result<()> {
+        let found = self.findings(&def);
+        for warning in &found.warnings {
+            tracing::warn!(source, "connector: {warning}");
+        }
+        self.add_found(source, def, found)
+    }
+
+    /// Adds a connector `findings` checked; refused, naming every error, when there is one.
+    fn add_found(&mut self, source: &str, def: ConnectorDef, found: Findings) -> Result<()> {
+        if let Some((field, _)) = found.errors.first() {
+            let all: Vec<&str> = found.errors.iter().map(|(_, message)| message.as_str()).collect();
+            return Err(Error::invalid_field(*field, format!("{source}: {}", all.join("; "))));
+        }
+        self.add_checked(def, found.validators);
+        Ok(())
+    }
+
+    /// Adds every `*.json` connector file of `dir`, in name order.
+    pub fn add_dir(&mut self, dir: &std::path::Path) -> Result<()> {
+        let read_error =
+            |e: std::io::Error| Error::invalid_field("connectors_dir", format!("cannot read {}: {e}", dir.display()));
+        let mut files: Vec<_> = std::fs::read_dir(dir)
+            .map_err(read_error)?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .collect();
+        files.sort();
+        for path in files {
+            let text = std::fs::read_to_string(&path).map_err(read_error)?;
+            self.add_file(&path.display().to_string(), &text)?;
+        }
+        Ok(())
+    }
+
     /// Every error and warning of `def` as a member of this catalog.
     pub fn findings(&self, def: &ConnectorDef) -> Findings {
         let mut found = Findings::default();
@@ -309,13 +375,12 @@ pub struct CheckReport {
 /// Checks connector files (a directory: its `*.json`, in name order) against the built-in catalog
 /// and the sound files before them, reporting every finding of every file; a file with errors is
 /// left out, so the next ones are still checked against the rest.
-pub fn check_files(paths: &[std::path::PathBuf]) -> agentkit_core::Result<CheckReport> {
+pub fn check_files(paths: &[std::path::PathBuf]) -> Result<CheckReport> {
     let mut files = Vec::new();
     for path in paths {
         if path.is_dir() {
-            let read_error = |e: std::io::Error| {
-                agentkit_core::Error::invalid_field("path", format!("cannot read {}: {e}", path.display()))
-            };
+            let read_error =
+                |e: std::io::Error| Error::invalid_field("path", format!("cannot read {}: {e}", path.display()));
             let mut listed: Vec<_> = std::fs::read_dir(path)
                 .map_err(read_error)?
                 .filter_map(|e| e.ok().map(|e| e.path()))
@@ -339,7 +404,7 @@ pub fn check_files(paths: &[std::path::PathBuf]) -> agentkit_core::Result<CheckR
                 continue;
             }
         };
-        let def = match super::connectors::parse_connector_file(&name, &text) {
+        let def = match parse_connector_file(&name, &text) {
             Ok(def) => def,
             Err(e) => {
                 report.lines.push(format!("{name}: error: {}", e.message()));
@@ -352,7 +417,7 @@ pub fn check_files(paths: &[std::path::PathBuf]) -> agentkit_core::Result<CheckR
         report.lines.extend(found.warnings.iter().map(|warning| format!("{name}: warning: {warning}")));
         report.errors += found.errors.len();
         if found.errors.is_empty() {
-            catalog.add_checked(&name, def, found)?;
+            catalog.add_found(&name, def, found)?;
         }
     }
     report.connectors = catalog.connectors().count();

@@ -19,13 +19,12 @@ use serde_json::Value;
 pub use crate::catalog::templates::dotted;
 
 use agentkit_core::model::{ConnectorType, Tool};
-use agentkit_core::{Error, Result};
+use agentkit_core::Result;
 
-use super::connector_check::Findings;
 use super::input_schema::InputValidator;
 
 /// Built-in connector files, compiled into the binary.
-const BUILT_IN: &[(&str, &str)] = &[
+pub(crate) const BUILT_IN: &[(&str, &str)] = &[
     ("gmail.json", include_str!("../../connectors/gmail.json")),
     ("github.json", include_str!("../../connectors/github.json")),
     ("slack.json", include_str!("../../connectors/slack.json")),
@@ -316,55 +315,15 @@ fn query_terms(query: &str) -> Vec<String> {
     terms
 }
 
-/// A connector file parsed (not yet checked against a catalog): a syntax or shape error names the
-/// file, line, column and field path.
-pub fn parse_connector_file(file: &str, text: &str) -> Result<ConnectorDef> {
-    let mut de = serde_json::Deserializer::from_str(text);
-    serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        Error::invalid_field("connector", format!("{file}:{}:{}: {path}: {inner}", inner.line(), inner.column()))
-    })
-}
-
 impl Catalog {
     /// Whether `slug` is a connector whose users authorize with OAuth.
     pub fn is_oauth(&self, slug: &str) -> bool {
         self.connector(slug).is_some_and(|d| d.auth.connector_type() == ConnectorType::Oauth)
     }
 
-    pub fn built_in() -> Result<Catalog> {
-        let mut catalog = Catalog::default();
-        for (file, text) in BUILT_IN {
-            catalog.add_file(file, text)?;
-        }
-        Ok(catalog)
-    }
-
-    /// Parses and adds one connector file; errors name the file, line, column and field path
-    /// (`tools[2].request: missing field `method``), then every mistake `findings` sees.
-    pub fn add_file(&mut self, file: &str, text: &str) -> Result<()> {
-        let def = parse_connector_file(file, text)?;
-        self.add_connector(file, def)
-    }
-
-    /// Checks and adds one parsed connector; `source` (a file name, a custom provider) prefixes
-    /// errors.
-    pub fn add_connector(&mut self, source: &str, def: ConnectorDef) -> Result<()> {
-        let found = self.findings(&def);
-        for warning in &found.warnings {
-            tracing::warn!(source, "connector: {warning}");
-        }
-        self.add_checked(source, def, found)
-    }
-
-    /// Adds a connector `findings` has checked (refused when they hold an error).
-    pub(crate) fn add_checked(&mut self, source: &str, def: ConnectorDef, found: Findings) -> Result<()> {
-        if let Some((field, _)) = found.errors.first() {
-            let all: Vec<&str> = found.errors.iter().map(|(_, message)| message.as_str()).collect();
-            return Err(Error::invalid_field(*field, format!("{source}: {}", all.join("; "))));
-        }
-        let validators = found.validators;
+    /// Adds a connector that was checked and found without error (`connector_check`), with each
+    /// tool's input schema compiled, in order.
+    pub(crate) fn add_checked(&mut self, def: ConnectorDef, validators: Vec<InputValidator>) {
         let def = Arc::new(def);
         for (tool, input_validator) in def.tools.iter().zip(validators) {
             let mut definition = serde_json::json!({
@@ -391,24 +350,6 @@ impl Catalog {
             self.tools.insert(tool.name.clone(), entry);
         }
         self.connectors.insert(def.slug.clone(), def);
-        Ok(())
-    }
-
-    /// Adds every `*.json` connector file of `dir`, in name order.
-    pub fn add_dir(&mut self, dir: &std::path::Path) -> Result<()> {
-        let read_error =
-            |e: std::io::Error| Error::invalid_field("connectors_dir", format!("cannot read {}: {e}", dir.display()));
-        let mut files: Vec<_> = std::fs::read_dir(dir)
-            .map_err(read_error)?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "json"))
-            .collect();
-        files.sort();
-        for path in files {
-            let text = std::fs::read_to_string(&path).map_err(read_error)?;
-            self.add_file(&path.display().to_string(), &text)?;
-        }
-        Ok(())
     }
 
     pub fn connectors(&self) -> impl Iterator<Item = &Arc<ConnectorDef>> {

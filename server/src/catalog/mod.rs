@@ -5,4 +5,5 @@ pub mod connector_check;
 pub mod connectors;
 pub mod custom_providers;
 pub mod input_schema;
+pub mod openapi_import;
 pub mod templates;

@@ -1,5 +1,5 @@
 //! Connector templates: how a tool's input fills a request (`{{name}}` placeholders, typed whole
-//! values, `$if`, `$map`, `$add_time`, `$adf`, `$mime`, `$number`, `$merge`) and how dotted paths
+//! values, `$if`, `$map`, `$add_time`, `$adf`, `$mime`, `$number`, `$merge`, `$join`) and how dotted paths
 //! read answers. Pure functions of JSON, shared by the HTTP and SQL runners.
 
 use base64::engine::general_purpose::{STANDARD as B64, URL_SAFE_NO_PAD as B64URL};
@@ -89,6 +89,17 @@ impl<'a> Scope<'a> {
                     }
                 }
                 (!merged.is_empty()).then_some(Value::Object(merged))
+            }
+            Value::Object(o) if o.contains_key("$join") => {
+                // An array as one delimited value (OpenAPI's `explode: false` query arrays, 2.0's
+                // `collectionFormat: csv`); a scalar passes as its text; absent leaves the key out.
+                let separator = o.get("separator").and_then(Value::as_str).unwrap_or(",");
+                match self.render(&o["$join"])? {
+                    Value::Array(items) => {
+                        Some(Value::String(items.iter().map(scalar_text).collect::<Vec<_>>().join(separator)))
+                    }
+                    other => Some(Value::String(scalar_text(&other))),
+                }
             }
             Value::Object(o) if o.len() == 1 && o.contains_key("$adf") => {
                 let text = self.render(&o["$adf"])?;

@@ -13,7 +13,7 @@ use agentkit_core::model::{AuthorizationDetails, ToolErrorInfo};
 use agentkit_core::{Error, ErrorKind, Result};
 
 use crate::catalog::connectors::{AuthDef, CatalogTool, FlattenHeaders, RequestDef, ShapeDef};
-use crate::catalog::templates::{dotted, encode_path_segment, scalar_text, Scope};
+use crate::catalog::templates::{dotted, encode_path_segment, scalar_text, whole_placeholder, Scope};
 use crate::execution::limits::RateLimiter;
 
 /// The header that carries an account's credential to the provider; `as_user` picks the
@@ -152,10 +152,15 @@ async fn call_upstream(upstream: &Upstream<'_>, req: &RequestDef, scope: &Scope<
         builder = builder.header("accept", "application/json");
     }
     for (k, v) in &req.headers {
+        // A header that is one placeholder of an absent optional input is left out, not sent empty.
+        if whole_placeholder(v).is_some_and(|name| scope.lookup(name).is_none()) {
+            continue;
+        }
         builder = builder.header(k.as_str(), scope.interpolate(v, |s| s.to_string()));
     }
-    if let Some(body) = &req.body {
-        builder = builder.json(&scope.render(body).unwrap_or(Value::Null));
+    // A body that renders to nothing (one placeholder of an absent optional input) is not sent.
+    if let Some(body) = req.body.as_ref().and_then(|b| scope.render(b)) {
+        builder = builder.json(&body);
     }
     // The connector's retry rule, for requests that are safe to send again.
     let repeatable = repeatable(&method, tool);
@@ -409,6 +414,16 @@ mod tests {
         assert_eq!(add_minutes("2026-11-26T10:00:00Z", i64::MAX), None);
         let doc = scope.render(&json!({"$adf": "one\n\ntwo"})).unwrap();
         assert_eq!(doc["content"][1]["content"][0]["text"], "two");
+    }
+
+    #[test]
+    fn join_writes_arrays_as_one_delimited_value() {
+        let input = json!({"tags": ["a", "b c", 3], "one": "x"});
+        let scope = Scope { input: input.as_object().unwrap(), item: None };
+        assert_eq!(scope.render(&json!({"$join": "{{tags}}"})), Some(json!("a,b c,3")));
+        assert_eq!(scope.render(&json!({"$join": "{{tags}}", "separator": "|"})), Some(json!("a|b c|3")));
+        assert_eq!(scope.render(&json!({"$join": "{{one}}"})), Some(json!("x")));
+        assert_eq!(scope.render(&json!({"$join": "{{absent}}"})), None, "absent: the key is left out");
     }
 
     #[test]

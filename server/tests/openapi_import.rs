@@ -1,0 +1,369 @@
+//! OpenAPI import, proven by requests: each fixture description is imported with its server
+//! pointing at a recording upstream on loopback, loaded into a real in-process gateway, and a
+//! sample of its operations is called through `execute_tool`; the recorded request must be what
+//! the description prescribes (path parameters substituted and encoded, arrays in the query,
+//! header parameters, JSON bodies, the credential header). Every imported tool also loads into a
+//! catalog and converts into each schema format we serve; and the CLI runs.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use agentkit_core::dispatch::{dispatch, Operation};
+use agentkit_core::schema_formats::{format_tool, ToolFormat};
+use agentkit_core::{Actions, ClientOptions, ScalekitClient};
+use agentkit_server::catalog::connectors::Catalog;
+use agentkit_server::catalog::openapi_import::{import_openapi, ImportOptions, Imported};
+use axum::body::Bytes;
+use axum::http::{HeaderMap, Method, Uri};
+use base64::Engine;
+use serde_json::{json, Value};
+
+fn fixture(name: &str) -> String {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/openapi").join(name);
+    std::fs::read_to_string(path).unwrap()
+}
+
+/// One request as the upstream received it.
+#[derive(Debug, Clone)]
+struct Recorded {
+    method: String,
+    /// Path and query exactly as sent (still percent-encoded).
+    target: String,
+    headers: HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Recorded {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap()
+    }
+}
+
+type Log = Arc<Mutex<Vec<Recorded>>>;
+
+/// A loopback upstream that records every request and answers `{"ok": true}`.
+async fn recording_upstream() -> (std::net::SocketAddr, Log) {
+    let log: Log = Arc::default();
+    let recorder = log.clone();
+    let app = axum::Router::new().fallback(move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
+        let recorder = recorder.clone();
+        async move {
+            let target = uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_default();
+            recorder.lock().unwrap().push(Recorded {
+                method: method.to_string(),
+                target,
+                headers,
+                body: body.to_vec(),
+            });
+            axum::Json(json!({"ok": true}))
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (addr, log)
+}
+
+/// Every tool of `imported` loads into a catalog and converts into each schema format.
+fn loads_and_converts(imported: &Imported) {
+    let text = serde_json::to_string(&imported.connector).unwrap();
+    let mut catalog = Catalog::built_in().unwrap();
+    catalog.add_file("imported.json", &text).unwrap();
+    let slug = imported.connector["slug"].as_str().unwrap();
+    let tools: Vec<_> = catalog.tools().filter(|t| t.connector.slug == slug).collect();
+    assert_eq!(tools.len(), imported.tool_count());
+    let formats = [
+        ToolFormat::Anthropic,
+        ToolFormat::OpenAi,
+        ToolFormat::OpenAiResponses,
+        ToolFormat::OpenAiStrict,
+        ToolFormat::Gemini,
+        ToolFormat::JsonSchema,
+    ];
+    for tool in tools {
+        let name = &tool.def.name;
+        assert!(name.len() <= 64 && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'));
+        for format in formats {
+            let converted = format_tool(&tool.wire.definition, format).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert!(converted.to_string().contains(name.as_str()), "{format:?}");
+        }
+    }
+}
+
+struct Gateway {
+    server: agentkit_server::RunningServer,
+    actions: Actions,
+    data_dir: PathBuf,
+}
+
+/// An in-process gateway loading `connectors` (file name → connector) with one connection each.
+async fn gateway(upstream: std::net::SocketAddr, connectors: &[&Imported]) -> Gateway {
+    let data_dir = std::env::temp_dir().join(format!("agentkit-openapi-{}", uuid::Uuid::new_v4().simple()));
+    let dir = data_dir.join("connectors");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut connections = String::new();
+    for imported in connectors {
+        let slug = imported.connector["slug"].as_str().unwrap();
+        std::fs::write(dir.join(format!("{slug}.json")), imported.file_text()).unwrap();
+        connections.push_str(&format!("[[connections]]\nname = \"{slug}\"\nconnector = \"{slug}\"\n"));
+    }
+    let text = format!(
+        "[server]\nlisten = \"127.0.0.1:0\"\ndata_dir = \"{}\"\nconnectors_dir = \"{}\"\n\
+         [egress]\nallow = [\"127.0.0.1:{}\"]\n[[api_clients]]\nclient_id = \"c\"\nclient_secret = \"s\"\n{connections}",
+        data_dir.display(),
+        dir.display(),
+        upstream.port(),
+    );
+    let server = agentkit_server::start(agentkit_server::Config::parse(&text, "test.toml").unwrap()).await.unwrap();
+    let actions = Actions::new(ScalekitClient::new(&server.public_url, "c", "s", ClientOptions::default()).unwrap());
+    Gateway { server, actions, data_dir }
+}
+
+impl Gateway {
+    async fn account(&self, connection: &str, details: Value) {
+        dispatch(
+            &self.actions,
+            Operation::CreateConnectedAccount,
+            json!({"connection_name": connection, "identifier": "u1", "authorization_details": {"static_auth": details}}),
+        )
+        .await
+        .unwrap();
+    }
+
+    /// Runs `tool` and returns the one request the upstream saw for it.
+    async fn call(&self, log: &Log, tool: &str, input: Value) -> Recorded {
+        let before = log.lock().unwrap().len();
+        let answer = dispatch(
+            &self.actions,
+            Operation::ExecuteTool,
+            json!({"tool_name": tool, "identifier": "u1", "tool_input": input}),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{tool}: {e}"));
+        assert_eq!(answer["data"]["ok"], true, "{answer}");
+        let log = log.lock().unwrap();
+        assert_eq!(log.len(), before + 1, "{tool}: one request upstream");
+        log[before].clone()
+    }
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        self.server.task.abort();
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn imported_operations_send_what_the_descriptions_prescribe() {
+    let (upstream, log) = recording_upstream().await;
+    let here = upstream.to_string();
+    // The descriptions name https servers; the recording upstream is plain http on this machine.
+    let petstore = fixture("petstore-3.0.yaml")
+        .replace("default: petstore.example.test", &format!("default: \"{here}\""))
+        .replace("url: https://", "url: http://");
+    let petstore = import_openapi(&petstore, &ImportOptions::default()).unwrap();
+    let tasks = fixture("tasks-3.1.json").replace("https://tasks.example.test/api", &format!("http://{here}/api"));
+    let tasks = import_openapi(&tasks, &ImportOptions { slug: Some("tasks".into()), ..Default::default() }).unwrap();
+    let inventory = fixture("inventory-2.0.json")
+        .replace("inventory.example.test", &here)
+        .replace(r#""schemes": ["https"]"#, r#""schemes": ["http"]"#);
+    let inventory = import_openapi(&inventory, &ImportOptions::default()).unwrap();
+    assert_eq!(petstore.connector["base_url"], format!("http://{here}/v1"));
+    assert_eq!(tasks.connector["base_url"], format!("http://{here}/api"));
+    assert_eq!(inventory.connector["base_url"], format!("http://{here}/v2"));
+    for imported in [&petstore, &tasks, &inventory] {
+        loads_and_converts(imported);
+    }
+
+    let gw = gateway(upstream, &[&petstore, &tasks, &inventory]).await;
+    gw.account("pet_store", json!({"api_key": "key-123"})).await;
+    gw.account("tasks", json!({"token": "tok-456"})).await;
+    gw.account("inventory", json!({"username": "ann", "password": "p@ss"})).await;
+
+    // OpenAPI 3.0, API key in a header: exploded array → repeated keys, a header parameter.
+    let sent =
+        gw.call(&log, "pet_store_list_pets", json!({"tags": ["a b", "c"], "limit": 5, "X-Request-ID": "req-1"})).await;
+    assert_eq!((sent.method.as_str(), sent.target.as_str()), ("GET", "/v1/pets?limit=5&tags=a+b&tags=c"));
+    assert_eq!(sent.header("x-request-id"), Some("req-1"));
+    assert_eq!(sent.header("x-api-key"), Some("key-123"));
+    // Absent optional inputs are left out (the limit's declared default is filled in).
+    let sent = gw.call(&log, "pet_store_list_pets", json!({})).await;
+    assert_eq!(sent.target, "/v1/pets?limit=20");
+    assert_eq!(sent.header("x-request-id"), None, "no empty header for an absent parameter");
+    assert!(sent.body.is_empty(), "a GET without a body sends none");
+    // Path parameter encoded as one segment; `explode: false` array → one comma-joined value.
+    let sent = gw.call(&log, "pet_store_show_pet_by_id", json!({"petId": "a/b c", "fields": ["name", "tag"]})).await;
+    assert_eq!(sent.target, "/v1/pets/a%2Fb%20c?fields=name%2Ctag");
+    // JSON body from flattened properties (allOf merged); the read-only `id` is not an input.
+    let sent = gw.call(&log, "pet_store_create_pet", json!({"name": "Rex", "birthday": "2020-01-02"})).await;
+    assert_eq!((sent.method.as_str(), sent.target.as_str()), ("POST", "/v1/pets"));
+    assert_eq!(sent.json(), json!({"name": "Rex", "birthday": "2020-01-02"}));
+    assert_eq!(sent.header("content-type"), Some("application/json"));
+    let err = dispatch(
+        &gw.actions,
+        Operation::ExecuteTool,
+        json!({"tool_name": "pet_store_create_pet", "identifier": "u1", "tool_input": {"id": 1}}),
+    )
+    .await
+    .unwrap_err();
+    assert!(err.message().contains("name"), "required body field: {}", err.message());
+    // A required header parameter; the recursive part of a body keeps whatever object it is given.
+    let sent = gw.call(&log, "pet_store_delete_pet", json!({"petId": "7", "X-Reason": "sold"})).await;
+    assert_eq!(
+        (sent.method.as_str(), sent.target.as_str(), sent.header("x-reason")),
+        ("DELETE", "/v1/pets/7", Some("sold"))
+    );
+    let category = json!({"name": "dogs", "parent": {"name": "animals", "parent": {"name": "all"}}});
+    let mut input = category.clone();
+    input["petId"] = json!(3);
+    let sent = gw.call(&log, "pet_store_put_pets_pet_id_category", input).await;
+    assert_eq!((sent.method.as_str(), sent.target.as_str()), ("PUT", "/v1/pets/3/category"));
+    assert_eq!(sent.json(), category);
+
+    // OpenAPI 3.1, bearer: a body property clashing with a path parameter puts the body under `body`.
+    let task = json!({"projectId": "p-1", "title": "Write docs", "priority": 2});
+    let sent = gw.call(&log, "tasks_create_task", json!({"projectId": "p 1", "body": task})).await;
+    assert_eq!((sent.method.as_str(), sent.target.as_str()), ("POST", "/api/projects/p%201/tasks"));
+    assert_eq!(sent.json(), task);
+    assert_eq!(sent.header("authorization"), Some("Bearer tok-456"));
+    let sent =
+        gw.call(&log, "tasks_list_tasks", json!({"projectId": "p1", "label": ["x", "y"], "X-Trace": "t-9"})).await;
+    assert_eq!(sent.target, "/api/projects/p1/tasks?label=x&label=y");
+    assert_eq!(sent.header("x-trace"), Some("t-9"));
+    // oneOf body (a `+json` media type) passes whole.
+    let sent = gw.call(&log, "tasks_update_task", json!({"taskId": 12, "body": {"done": true}})).await;
+    assert_eq!((sent.method.as_str(), sent.target.as_str()), ("PATCH", "/api/tasks/12"));
+    assert_eq!(sent.json(), json!({"done": true}));
+
+    // Swagger 2.0, basic auth: csv array → one joined value, multi → repeated keys.
+    let sent = gw.call(&log, "inventory_list_items", json!({"ids": [1, 2], "sku": ["x", "y"], "inStock": true})).await;
+    assert_eq!(sent.target, "/v2/items?ids=1%2C2&inStock=true&sku=x&sku=y");
+    let basic = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode("ann:p@ss"));
+    assert_eq!(sent.header("authorization"), Some(basic.as_str()));
+    let sent = gw.call(&log, "inventory_create_item", json!({"name": "bolt", "price": 0.5, "quantity": 10})).await;
+    assert_eq!(sent.json(), json!({"name": "bolt", "price": 0.5, "quantity": 10}));
+    let sent = gw.call(&log, "inventory_get_item", json!({"itemId": "A-1"})).await;
+    assert_eq!(sent.target, "/v2/items/A-1");
+}
+
+#[test]
+fn schemes_filters_and_skips_are_reported() {
+    let petstore = import_openapi(&fixture("petstore-3.0.yaml"), &ImportOptions::default()).unwrap();
+    assert_eq!(petstore.connector["auth"], json!({"type": "API_KEY", "header": "X-API-Key", "prefix": ""}));
+    let skipped: Vec<(&str, &str)> =
+        petstore.skipped.iter().map(|s| (s.operation.as_str(), s.reason.as_str())).collect();
+    assert_eq!(skipped.len(), 3, "{skipped:?}");
+    assert!(skipped.iter().any(|(op, why)| *op == "POST /login" && why.contains("form body")), "{skipped:?}");
+    assert!(skipped.iter().any(|(op, why)| *op == "POST /pets/{petId}/photos" && why.contains("multipart")));
+    assert!(skipped.iter().any(|(op, why)| *op == "GET /stores/{storeId}/orders" && why.contains("external")));
+    assert!(petstore.notes.iter().any(|n| n.contains("servers[0].url has variables")), "{:?}", petstore.notes);
+    assert!(petstore.notes.iter().any(|n| n.contains("cycle")), "{:?}", petstore.notes);
+
+    // Filters: every left-out operation is listed with the filter that left it out.
+    let only_pets = ImportOptions {
+        include_tags: vec!["pets".into()],
+        include_paths: vec!["/pets/*".into()],
+        ..Default::default()
+    };
+    let filtered = import_openapi(&fixture("petstore-3.0.yaml"), &only_pets).unwrap();
+    let names: Vec<&str> =
+        filtered.connector["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["pet_store_show_pet_by_id", "pet_store_delete_pet", "pet_store_put_pets_pet_id_category"]);
+    assert!(filtered.skipped.iter().any(|s| s.operation == "GET /pets" && s.reason.contains("included paths")));
+    assert!(filtered.skipped.iter().any(|s| s.operation == "POST /login" && s.reason.contains("included tags")));
+
+    // OAuth 2 authorization code: URLs and the scopes the operations ask for.
+    let mut tasks: Value = serde_json::from_str(&fixture("tasks-3.1.json")).unwrap();
+    assert_eq!(
+        import_openapi(&tasks.to_string(), &ImportOptions::default()).unwrap().connector["auth"]["type"],
+        "BEARER_TOKEN"
+    );
+    tasks["security"] = json!([{"oauth": []}]);
+    let oauth = import_openapi(&tasks.to_string(), &ImportOptions::default()).unwrap();
+    assert_eq!(
+        oauth.connector["auth"],
+        json!({"type": "OAUTH", "authorize_url": "https://tasks.example.test/oauth/authorize",
+               "token_url": "https://tasks.example.test/oauth/token", "scopes": ["tasks.read", "tasks.write"]})
+    );
+    // The annotations follow the method.
+    let tools = oauth.connector["tools"].as_array().unwrap();
+    let hints = |name: &str| tools.iter().find(|t| t["name"] == name).unwrap()["annotations"].clone();
+    assert_eq!(hints("task_tracker_list_tasks")["read_only_hint"], true);
+    assert_eq!(hints("task_tracker_replace_task_tree")["idempotent_hint"], true);
+    assert_eq!(hints("task_tracker_create_task")["read_only_hint"], false);
+
+    // Swagger 2.0: basic auth; the query API key is noted, not silently dropped.
+    let inventory = import_openapi(&fixture("inventory-2.0.json"), &ImportOptions::default()).unwrap();
+    assert_eq!(inventory.connector["auth"]["type"], "BASIC_AUTH");
+    assert!(inventory.notes.iter().any(|n| n.contains("\"key\"")), "{:?}", inventory.notes);
+    assert_eq!(inventory.skipped.len(), 2);
+    assert!(inventory.skipped.iter().all(|s| s.reason.contains("form body")), "{:?}", inventory.skipped);
+}
+
+/// Imports every description in the directory `AGENTKIT_OPENAPI_CORPUS` names (unset: none) and
+/// checks each result loads and converts: for trying the importer on large real descriptions
+/// (GitHub's, from the `@octokit/openapi` npm package, imports 1,222 of its 1,223 operations).
+#[test]
+fn corpus_descriptions_import_load_and_convert() {
+    let Ok(dir) = std::env::var("AGENTKIT_OPENAPI_CORPUS") else { return };
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    for path in files {
+        let text = std::fs::read_to_string(&path).unwrap();
+        match import_openapi(&text, &ImportOptions::default()) {
+            Ok(imported) => {
+                loads_and_converts(&imported);
+                eprintln!("{}: {} tools, {} skipped", path.display(), imported.tool_count(), imported.skipped.len());
+            }
+            Err(e) => eprintln!("{}: refused: {e}", path.display()),
+        }
+    }
+}
+
+#[test]
+fn cli_writes_the_connector_and_lists_skipped_operations() {
+    let spec = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/openapi/petstore-3.0.yaml");
+    let out = std::env::temp_dir().join(format!("agentkit-import-{}.json", uuid::Uuid::new_v4().simple()));
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_agentkit"))
+        .args(["connectors", "import", "openapi"])
+        .arg(&spec)
+        .args(["--name", "pets", "--include-tags", "pets,auth", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
+    assert!(stderr.contains("imported 5 tools into connector \"pets\""), "{stderr}");
+    assert!(stderr.contains("skipped POST /login: ") && stderr.contains("form body"), "{stderr}");
+    assert!(stderr.contains("skipped POST /pets/{petId}/photos: "), "{stderr}");
+    assert!(stderr.contains("skipped GET /stores/{storeId}/orders: not tagged"), "{stderr}");
+    let written = std::fs::read_to_string(&out).unwrap();
+    let _ = std::fs::remove_file(&out);
+    let mut catalog = Catalog::default();
+    catalog.add_file("pets.json", &written).unwrap();
+    assert!(catalog.tool("pets_list_pets").is_some());
+
+    // Without --out the connector goes to stdout; a broken description fails naming the problem.
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_agentkit"))
+        .args(["connectors", "import", "openapi"])
+        .arg(&spec)
+        .output()
+        .unwrap();
+    assert!(run.status.success());
+    let printed: Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(printed["slug"], "pet_store");
+    let broken = std::env::temp_dir().join(format!("agentkit-broken-{}.yaml", uuid::Uuid::new_v4().simple()));
+    std::fs::write(&broken, "openapi: 3.0.0\npaths: [unclosed\n").unwrap();
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_agentkit"))
+        .args(["connectors", "import", "openapi"])
+        .arg(&broken)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&broken);
+    assert!(!run.status.success());
+    assert!(String::from_utf8_lossy(&run.stderr).contains("YAML"), "{}", String::from_utf8_lossy(&run.stderr));
+}

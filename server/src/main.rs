@@ -112,6 +112,33 @@ enum ConnectorsAction {
         #[command(subcommand)]
         format: ImportFormat,
     },
+    /// Show the exact request a tool sends for an input (--dry-run: no gateway, no credential),
+    /// or run it through a gateway as a connected account and show the answer (the gateway from
+    /// SCALEKIT_ENV_URL, SCALEKIT_CLIENT_ID and SCALEKIT_CLIENT_SECRET, as `agentkit dev` prints them).
+    Try {
+        /// The connector's slug (`gmail`).
+        connector: String,
+        /// The tool: its name (`gmail_fetch_mails`) or the part after the connector's slug (`fetch_mails`).
+        tool: String,
+        /// The tool input as JSON.
+        #[arg(long, default_value = "{}")]
+        input: String,
+        /// Print the request without sending it.
+        #[arg(long)]
+        dry_run: bool,
+        /// Connector files to load next to the built-in ones (a gateway's `server.connectors_dir`).
+        #[arg(long)]
+        connectors_dir: Option<PathBuf>,
+        /// The API base of the dry run (a connection's `base_url`); default: the connector's.
+        #[arg(long)]
+        base_url: Option<String>,
+        /// Without --dry-run: the user identifier of the connected account to run as.
+        #[arg(long)]
+        identifier: Option<String>,
+        /// Without --dry-run: the connection of that account (default: the connector's slug).
+        #[arg(long)]
+        connection: Option<String>,
+    },
     /// Make the gateway serving this config re-read its connector directory (SIGHUP to the pid in
     /// its data dir). A broken file is logged and the running catalog kept.
     Reload {
@@ -441,6 +468,26 @@ async fn run() -> std::process::ExitCode {
             } => {
                 import_openapi_file(&spec, name, include_tags, include_paths, out.as_deref())?;
             }
+            Command::Connectors {
+                action:
+                    ConnectorsAction::Try {
+                        connector,
+                        tool,
+                        input,
+                        dry_run,
+                        connectors_dir,
+                        base_url,
+                        identifier,
+                        connection,
+                    },
+            } => {
+                let try_run = ToolTry { connector, tool, input, connectors_dir, base_url, identifier, connection };
+                if dry_run {
+                    try_run.preview()?;
+                } else {
+                    try_run.send().await?;
+                }
+            }
             Command::Connectors { action: ConnectorsAction::Reload { config } } => {
                 let config = Config::load(&config)?;
                 let pid_file = config.server.data_dir.join(PID_FILE);
@@ -547,4 +594,86 @@ fn import_openapi_file(
         eprintln!("note: {note}");
     }
     Ok(())
+}
+
+/// `agentkit connectors try`: one tool, one input.
+struct ToolTry {
+    connector: String,
+    tool: String,
+    input: String,
+    connectors_dir: Option<PathBuf>,
+    base_url: Option<String>,
+    identifier: Option<String>,
+    connection: Option<String>,
+}
+
+impl ToolTry {
+    fn input(&self) -> agentkit_core::Result<serde_json::Value> {
+        serde_json::from_str(&self.input)
+            .map_err(|e| agentkit_core::Error::invalid_field("input", format!("--input is not JSON: {e}")))
+    }
+
+    /// The tool's full name: as given, or prefixed with the connector's slug.
+    fn tool_name(&self, catalog: &agentkit_server::catalog::connectors::Catalog) -> String {
+        if catalog.tool(&self.tool).is_some() {
+            self.tool.clone()
+        } else {
+            format!("{}_{}", self.connector, self.tool)
+        }
+    }
+
+    /// Prints the request the tool would send, the credential shown as a placeholder.
+    fn preview(&self) -> agentkit_core::Result<()> {
+        let mut catalog = agentkit_server::catalog::connectors::Catalog::built_in()?;
+        if let Some(dir) = &self.connectors_dir {
+            catalog.add_dir(dir)?;
+        }
+        let name = self.tool_name(&catalog);
+        let tool = catalog.tool(&name).filter(|t| t.connector.slug == self.connector).ok_or_else(|| {
+            agentkit_core::Error::not_found(format!("connector {:?} has no tool {:?}", self.connector, self.tool))
+        })?;
+        let request =
+            agentkit_server::execution::http::preview_request(tool, &self.input()?, self.base_url.as_deref())?;
+        print!("{}", request.describe(&tool.connector.auth));
+        Ok(())
+    }
+
+    /// Runs the tool through the gateway as the connected account and prints the answer.
+    async fn send(&self) -> agentkit_core::Result<()> {
+        let identifier = self.identifier.clone().ok_or_else(|| {
+            agentkit_core::Error::invalid_field(
+                "identifier",
+                "--identifier names the connected account to run as (or use --dry-run)",
+            )
+        })?;
+        let env = |name: &str| {
+            std::env::var(name).map_err(|_| {
+                agentkit_core::Error::invalid_field(
+                    name,
+                    format!("{name} is not set: export what `agentkit dev` prints, or use --dry-run"),
+                )
+            })
+        };
+        let client = agentkit_core::ScalekitClient::new(
+            &env("SCALEKIT_ENV_URL")?,
+            &env("SCALEKIT_CLIENT_ID")?,
+            &env("SCALEKIT_CLIENT_SECRET")?,
+            agentkit_core::ClientOptions::default(),
+        )?;
+        let actions = agentkit_core::Actions::new(client);
+        let tool_name = if self.tool.starts_with(&format!("{}_", self.connector)) {
+            self.tool.clone()
+        } else {
+            format!("{}_{}", self.connector, self.tool)
+        };
+        let connection = self.connection.clone().unwrap_or_else(|| self.connector.clone());
+        let request = serde_json::json!({
+            "tool_name": tool_name, "identifier": identifier, "connection_name": connection, "tool_input": self.input()?,
+        });
+        let answer =
+            agentkit_core::dispatch::dispatch(&actions, agentkit_core::dispatch::Operation::ExecuteTool, request)
+                .await?;
+        println!("{}", serde_json::to_string_pretty(&answer).unwrap_or_default());
+        Ok(())
+    }
 }

@@ -230,6 +230,72 @@ fn connectors_check_reports_every_mistake_at_once() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+/// `connectors try --dry-run` prints the exact request a tool sends for an input — path and query
+/// filled and encoded, headers, JSON body — with the credential as a placeholder; a bad input is the
+/// same 400-style error the gateway gives. Without `--dry-run` it runs the tool through a gateway
+/// as a connected account.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connectors_try_shows_the_request_and_runs_it_as_an_account() {
+    let dir = std::env::temp_dir().join(format!("agentkit-try-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let tasks = json!({
+        "slug": "tasks", "display_name": "Tasks", "base_url": "https://api.tasks.example/v2",
+        "auth": {"type": "API_KEY", "header": "X-Tasks-Key", "prefix": ""},
+        "tools": [{
+            "name": "tasks_close", "description": "Close a task.",
+            "input_schema": {"type": "object", "required": ["task_id"], "properties": {
+                "task_id": {"type": "string", "pattern": "^[A-Za-z0-9 /-]+$"},
+                "labels": {"type": "array", "items": {"type": "string"}},
+                "note": {"type": "string"}, "trace": {"type": "string"}}},
+            "request": {"method": "POST", "path": "/tasks/{{task_id}}/close", "query": {"label": "{{labels}}"},
+                        "headers": {"X-Trace": "{{trace}}"}, "body": {"note": "{{note}}"}}
+        }]
+    });
+    write(&dir, "tasks.json", &tasks.to_string());
+    let input = json!({"task_id": "a/b 1", "labels": ["x", "y z"], "note": "done"}).to_string();
+    let out = agentkit()
+        .args(["connectors", "try", "tasks", "close", "--dry-run", "--input", &input, "--connectors-dir"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let shown = String::from_utf8_lossy(&out.stdout);
+    let expected = "POST https://api.tasks.example/v2/tasks/a%2Fb%201/close?label=x&label=y+z\n\
+                    X-Tasks-Key: <the connected account's credential>\n\
+                    accept: application/json\n\
+                    content-type: application/json\n\n\
+                    {\n  \"note\": \"done\"\n}\n";
+    assert_eq!(shown, expected, "the absent optional header is left out");
+    let bad = json!({"task_id": "no;way"}).to_string();
+    let out = agentkit()
+        .args(["connectors", "try", "tasks", "tasks_close", "--dry-run", "--input", &bad, "--connectors-dir"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("tool_input.task_id"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // Through `agentkit dev`, as a connected account.
+    let gateway = common::Gateway::start();
+    gateway.active_account("try-user").await;
+    let out = agentkit()
+        .args(["connectors", "try", "gmail", "list_labels", "--identifier", "try-user"])
+        .envs(gateway.env.iter().filter(|(k, _)| k.starts_with("SCALEKIT_")))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let answer: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(answer["data"]["labels"].as_array().is_some_and(|l| !l.is_empty()), "{answer}");
+    let out = agentkit().args(["connectors", "try", "gmail", "list_labels"]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--identifier"));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn custom_providers_are_connectors_made_at_runtime() {
     let (sandbox, _task) = agentkit_sandbox::start("127.0.0.1:0".parse().unwrap()).await.unwrap();

@@ -120,26 +120,101 @@ impl Upstream<'_> {
     }
 }
 
+/// The provider request a tool's template makes from one input, before the credential is added:
+/// what `call_upstream` sends and what `agentkit connectors try --dry-run` shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProviderRequest {
+    pub method: reqwest::Method,
+    /// Base URL and path, without the query.
+    pub url: String,
+    /// In order; an array input is one pair per element.
+    pub query: Vec<(String, String)>,
+    /// The connector's headers (and the default `accept`), never the credential.
+    pub headers: Vec<(String, String)>,
+    /// JSON body, when the template renders one.
+    pub body: Option<Value>,
+}
+
+impl ProviderRequest {
+    /// Renders `req` for `scope` under `base_url`.
+    pub(crate) fn render(req: &RequestDef, base_url: &str, scope: &Scope<'_>) -> Result<ProviderRequest> {
+        scope.check_path_values(&req.path)?;
+        let path = scope.interpolate(&req.path, encode_path_segment);
+        let url = agentkit_core::model::proxy_path::join_under_base(base_url, &path)?;
+        let mut query: Vec<(String, String)> = Vec::new();
+        for (key, template) in &req.query {
+            match scope.render(template) {
+                Some(Value::Array(items)) => query.extend(items.iter().map(|v| (key.clone(), scalar_text(v)))),
+                Some(v) => {
+                    let text = scalar_text(&v);
+                    if !text.is_empty() {
+                        query.push((key.clone(), text));
+                    }
+                }
+                None => {}
+            }
+        }
+        let mut headers = Vec::new();
+        // The connector's headers replace defaults of the same name (e.g. GitHub's Accept).
+        if !req.headers.keys().any(|k| k.eq_ignore_ascii_case("accept")) {
+            headers.push(("accept".to_string(), "application/json".to_string()));
+        }
+        for (k, v) in &req.headers {
+            // A header that is one placeholder of an absent optional input is left out, not sent empty.
+            if whole_placeholder(v).is_some_and(|name| scope.lookup(name).is_none()) {
+                continue;
+            }
+            headers.push((k.clone(), scope.interpolate(v, |s| s.to_string())));
+        }
+        // A body that renders to nothing (one placeholder of an absent optional input) is not sent.
+        let body = req.body.as_ref().and_then(|b| scope.render(b));
+        Ok(ProviderRequest { method: req.method.clone(), url, query, headers, body })
+    }
+}
+
+impl ProviderRequest {
+    /// The request as text — method and URL, headers, body — with the credential shown as a
+    /// placeholder of where the connected account's value goes.
+    pub fn describe(&self, auth: &AuthDef) -> String {
+        let mut url = self.url.clone();
+        if !self.query.is_empty() {
+            let pairs: String = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(&self.query).finish();
+            url = format!("{url}?{pairs}");
+        }
+        let mut text = format!("{} {url}\n", self.method);
+        let credential = if auth.connector_type() == agentkit_core::model::ConnectorType::BasicAuth {
+            ("Authorization".to_string(), "Basic <the connected account's username:password>".to_string())
+        } else {
+            (auth.header.clone(), format!("{}<the connected account's credential>", auth.prefix))
+        };
+        for (name, value) in std::iter::once(&credential).chain(&self.headers) {
+            text.push_str(&format!("{name}: {value}\n"));
+        }
+        if let Some(body) = &self.body {
+            text.push_str("content-type: application/json\n\n");
+            text.push_str(&serde_json::to_string_pretty(body).unwrap_or_default());
+            text.push('\n');
+        }
+        text
+    }
+}
+
+/// The request a tool would send first for `input` (validated against its schema), under
+/// `base_url` (the connector's own when `None`): the dry run of `agentkit connectors try`. A tool
+/// that runs SQL has no HTTP request: an error says so.
+pub fn preview_request(tool: &CatalogTool, input: &Value, base_url: Option<&str>) -> Result<ProviderRequest> {
+    let input = tool.validate_input(Some(input))?;
+    let request = tool.def.request.as_ref().ok_or_else(|| {
+        Error::invalid_field("tool", format!("{} runs SQL, not an HTTP request: nothing to preview", tool.def.name))
+    })?;
+    let base_url = base_url.unwrap_or(&tool.connector.base_url);
+    ProviderRequest::render(request, base_url, &Scope::new(&input))
+}
+
 /// One provider call; answers that are not 2xx become tool errors.
 async fn call_upstream(upstream: &Upstream<'_>, req: &RequestDef, scope: &Scope<'_>) -> Result<Value> {
     let Upstream { tool, base_url, credential, limiter, account_id, egress, propagate_trace_context } = *upstream;
-    scope.check_path_values(&req.path)?;
-    let path = scope.interpolate(&req.path, encode_path_segment);
-    let url = agentkit_core::model::proxy_path::join_under_base(base_url, &path)?;
-    let method = req.method.clone();
-    let mut query: Vec<(String, String)> = Vec::new();
-    for (key, template) in &req.query {
-        match scope.render(template) {
-            Some(Value::Array(items)) => query.extend(items.iter().map(|v| (key.clone(), scalar_text(v)))),
-            Some(v) => {
-                let text = scalar_text(&v);
-                if !text.is_empty() {
-                    query.push((key.clone(), text));
-                }
-            }
-            None => {}
-        }
-    }
+    let ProviderRequest { method, url, query, headers, body } = ProviderRequest::render(req, base_url, scope)?;
     let mut builder = egress
         .request(method.clone(), &url)
         .timeout(tool.connector.limits.upstream_timeout())
@@ -147,20 +222,11 @@ async fn call_upstream(upstream: &Upstream<'_>, req: &RequestDef, scope: &Scope<
     if !query.is_empty() {
         builder = builder.query(&query);
     }
-    // The connector's headers replace defaults of the same name (e.g. GitHub's Accept).
-    if !req.headers.keys().any(|k| k.eq_ignore_ascii_case("accept")) {
-        builder = builder.header("accept", "application/json");
+    for (name, value) in &headers {
+        builder = builder.header(name.as_str(), value.as_str());
     }
-    for (k, v) in &req.headers {
-        // A header that is one placeholder of an absent optional input is left out, not sent empty.
-        if whole_placeholder(v).is_some_and(|name| scope.lookup(name).is_none()) {
-            continue;
-        }
-        builder = builder.header(k.as_str(), scope.interpolate(v, |s| s.to_string()));
-    }
-    // A body that renders to nothing (one placeholder of an absent optional input) is not sent.
-    if let Some(body) = req.body.as_ref().and_then(|b| scope.render(b)) {
-        builder = builder.json(&body);
+    if let Some(body) = &body {
+        builder = builder.json(body);
     }
     // The connector's retry rule, for requests that are safe to send again.
     let repeatable = repeatable(&method, tool);

@@ -50,6 +50,14 @@ const PORTABLE_KEYWORDS: &[&str] = &[
     "anyOf",
     "nullable",
     "examples",
+    "minProperties",
+    "maxProperties",
+    "deprecated",
+    "readOnly",
+    "writeOnly",
+    "contentEncoding",
+    "contentMediaType",
+    "$comment",
     "$schema",
 ];
 
@@ -157,27 +165,49 @@ impl Catalog {
         }
         for (i, tool) in def.tools.iter().enumerate() {
             let at = format!("tools[{i}] ({:?})", tool.name);
-            let shaped = !tool.name.is_empty()
-                && tool.name.len() <= MAX_TOOL_NAME_LEN
-                && tool.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-            if !shaped {
-                errors.push((
-                    "name",
-                    format!("{at}.name must be 1 to {MAX_TOOL_NAME_LEN} characters of a-z, A-Z, 0-9, _ and -"),
-                ));
-            }
             if self.tool(&tool.name).is_some() || def.tools[..i].iter().any(|t| t.name == tool.name) {
                 errors.push(("name", format!("{at}: tool {:?} is defined twice", tool.name)));
             }
-            if tool.request.is_some() == tool.sql.is_some() {
-                errors.push(("request", format!("{at}: give exactly one of \"request\" (HTTP) and \"sql\"")));
-            }
-            check_tool_schema(&at, tool, errors, &mut found.warnings, &mut found.validators);
-            check_annotations(&at, tool, errors);
-            check_placeholders(&at, tool, errors);
+            check_tool(&at, tool, errors, &mut found.warnings, &mut found.validators);
         }
         found
     }
+}
+
+/// The errors `findings` reports for one tool on its own (all but its uniqueness): what the
+/// OpenAPI importer checks each tool it makes against, to skip that operation with the reason
+/// rather than refuse the whole connector.
+pub fn tool_errors(tool: &Value) -> Vec<String> {
+    let def: ToolDef = match serde_json::from_value(tool.clone()) {
+        Ok(def) => def,
+        Err(e) => return vec![format!("not a tool of our format: {e}")],
+    };
+    let (mut errors, mut warnings, mut validators) = (Vec::new(), Vec::new(), Vec::new());
+    check_tool(&format!("tool {:?}", def.name), &def, &mut errors, &mut warnings, &mut validators);
+    errors.into_iter().map(|(_, message)| message).collect()
+}
+
+/// Everything about one tool but whether its name is taken.
+fn check_tool(
+    at: &str,
+    tool: &ToolDef,
+    errors: &mut Vec<(&'static str, String)>,
+    warnings: &mut Vec<String>,
+    validators: &mut Vec<InputValidator>,
+) {
+    let shaped = !tool.name.is_empty()
+        && tool.name.len() <= MAX_TOOL_NAME_LEN
+        && tool.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if !shaped {
+        errors
+            .push(("name", format!("{at}.name must be 1 to {MAX_TOOL_NAME_LEN} characters of a-z, A-Z, 0-9, _ and -")));
+    }
+    if tool.request.is_some() == tool.sql.is_some() {
+        errors.push(("request", format!("{at}: give exactly one of \"request\" (HTTP) and \"sql\"")));
+    }
+    check_tool_schema(at, tool, errors, warnings, validators);
+    check_annotations(at, tool, errors);
+    check_placeholders(at, tool, errors);
 }
 
 /// A URL the gateway sends credentials to: absolute, and https unless it is this machine's.

@@ -603,7 +603,17 @@ impl<'a> Importer<'a> {
                     continue;
                 }
                 match self.tool(slug, path, method, item, operation, &op_at, &mut used_names) {
-                    Ok(tool) => tools.push(tool),
+                    Ok(tool) => {
+                        // What the connector check would refuse (an inconsistent description: a
+                        // `required` name that is no property) skips this operation only.
+                        let errors = super::connector_check::tool_errors(&tool);
+                        if errors.is_empty() {
+                            tools.push(tool);
+                        } else {
+                            let reason = format!("the tool it makes fails the connector check: {}", errors.join("; "));
+                            self.skipped.push(SkippedOperation { operation: label, reason });
+                        }
+                    }
                     Err(why) => self.skipped.push(SkippedOperation { operation: label, reason: why }),
                 }
             }
@@ -1309,7 +1319,11 @@ impl<'d> SchemaResolver<'d> {
                         .enumerate()
                         .map(|(i, s)| self.schema(s, &format!("{here}[{i}]"), child))
                         .collect::<std::result::Result<_, _>>()?;
-                    out.insert(key.clone(), Value::Array(converted));
+                    // `oneOf` becomes `anyOf`, which every tool format we serve carries (OpenAI
+                    // strict mode refuses `oneOf`, Gemini drops it): a value matching two
+                    // alternatives is left to the provider to judge.
+                    let name = if key == "oneOf" && !fields.contains_key("anyOf") { "anyOf" } else { key.as_str() };
+                    out.insert(name.to_string(), Value::Array(converted));
                 }
                 "allOf" => {
                     let list = value.as_array().ok_or_else(|| format!("{here} is not a list"))?;
@@ -1485,6 +1499,37 @@ mod tests {
         assert!(imported.notes.iter().any(|n| n.contains("cycle")), "{:?}", imported.notes);
         assert_eq!(imported.skipped.len(), 1);
         assert!(imported.skipped[0].reason.contains("external reference"), "{:?}", imported.skipped);
+    }
+
+    /// `oneOf` comes out as `anyOf` (every format we serve carries it), and an operation whose
+    /// description contradicts itself — GitHub's `POST /orgs/{org}/campaigns` requires, in one
+    /// alternative, a property it does not have — is skipped with the connector check's reason while
+    /// the others import.
+    #[test]
+    fn one_of_becomes_any_of_and_a_self_contradicting_operation_is_skipped() {
+        let text = r##"{
+          "openapi": "3.1.0", "info": {"title": "Camp"}, "servers": [{"url": "https://c.example"}],
+          "paths": {
+            "/deployments/{id}": {"get": {"operationId": "getDeployment", "parameters": [{"name": "id", "in": "path",
+              "required": true, "schema": {"oneOf": [{"type": "integer"}, {"type": "string"}]}}]}},
+            "/campaigns": {"post": {"operationId": "createCampaign", "requestBody": {"required": true, "content": {
+              "application/json": {"schema": {"type": "object", "additionalProperties": false,
+                "properties": {"name": {"type": "string"}, "code_alerts": {"type": "array"}},
+                "oneOf": [{"required": ["code_alerts"]}, {"required": ["secret_alerts"]}]}}}}}}
+          }
+        }"##;
+        let imported = import(text);
+        let tools = imported.connector["tools"].as_array().unwrap();
+        assert_eq!(tools.len(), 1, "{tools:?}");
+        let id = &tools[0]["input_schema"]["properties"]["id"];
+        assert!(id.get("oneOf").is_none() && id["anyOf"].as_array().is_some_and(|a| a.len() == 2), "{id}");
+        assert_eq!(imported.skipped.len(), 1, "{:?}", imported.skipped);
+        assert_eq!(imported.skipped[0].operation, "POST /campaigns");
+        assert!(
+            imported.skipped[0].reason.contains("\"secret_alerts\" is not one of the properties"),
+            "{:?}",
+            imported.skipped
+        );
     }
 
     #[test]

@@ -283,11 +283,27 @@ pub struct Catalog {
 /// and its connector's slug and display name.
 fn search_words(tool: &ToolDef, connector: &ConnectorDef) -> std::collections::BTreeSet<String> {
     let text = format!("{} {} {} {}", tool.name, tool.description, connector.slug, connector.display_name);
-    let mut words: std::collections::BTreeSet<String> =
-        text.to_lowercase().split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(String::from).collect();
+    let mut words = std::collections::BTreeSet::new();
+    for word in text.to_lowercase().split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
+        // "repositories" is found by "repository" too.
+        words.insert(singular(word));
+        words.insert(word.to_string());
+    }
     words.insert(tool.name.to_lowercase());
     words
 }
+
+/// A word's singular, by the common English endings ("repositories" → "repository").
+fn singular(word: &str) -> String {
+    match word.len() {
+        n if n > 4 && word.ends_with("ies") => format!("{}y", &word[..n - 3]),
+        n if n > 3 && word.ends_with('s') && !word.ends_with("ss") => word[..n - 1].to_string(),
+        _ => word.to_string(),
+    }
+}
+
+/// Shortest word taken for an abbreviation of a longer query term ("repo" for "repository").
+const MIN_ABBREVIATION_LEN: usize = 3;
 
 /// Words that carry no meaning in a request for a tool.
 const FILLER_WORDS: &[&str] = &[
@@ -303,11 +319,7 @@ fn query_terms(query: &str) -> Vec<String> {
         if FILLER_WORDS.contains(&word) {
             continue;
         }
-        let term = match word.len() {
-            n if n > 4 && word.ends_with("ies") => format!("{}y", &word[..n - 3]),
-            n if n > 3 && word.ends_with('s') && !word.ends_with("ss") => word[..n - 1].to_string(),
-            _ => word.to_string(),
-        };
+        let term = singular(word);
         if !terms.contains(&term) {
             terms.push(term);
         }
@@ -406,11 +418,24 @@ impl Catalog {
                     best.1 = best.1.max(weight);
                 }
             }
+            // A word the term starts with is its abbreviation in many APIs' names ("repos_list_for_org"
+            // for "list the repositories of an organization").
+            let abbreviations = (MIN_ABBREVIATION_LEN..term.len()).filter_map(|end| term.get(..end));
+            for tools in abbreviations.filter_map(|abbreviation| self.words.get(abbreviation)) {
+                for tool in tools {
+                    let best = hits.entry(tool.def.name.as_str()).or_insert((tool, 0.0));
+                    best.1 = best.1.max(0.5);
+                }
+            }
             let found = hits.len() as f64;
             let idf = ((total - found + 0.5) / (found + 0.5) + 1.0).ln();
             for (name, (tool, weight)) in hits {
-                let in_name =
-                    tool.def.name.split('_').chain([tool.connector.slug.as_str()]).any(|w| w.starts_with(&term));
+                let in_name = tool
+                    .def
+                    .name
+                    .split('_')
+                    .chain([tool.connector.slug.as_str()])
+                    .any(|w| w.starts_with(&term) || (w.len() >= MIN_ABBREVIATION_LEN && term.starts_with(w)));
                 let entry = scores.entry(name).or_insert((tool, 0.0));
                 entry.1 += idf * weight * if in_name { 2.0 } else { 1.0 };
             }
@@ -419,7 +444,14 @@ impl Catalog {
         // "github issue comment create").
         let coverage = |tool: &CatalogTool| {
             let words: Vec<&str> = tool.def.name.split('_').collect();
-            let covered = words.iter().filter(|w| terms.iter().any(|t| w.starts_with(t.as_str()))).count();
+            let covered = words
+                .iter()
+                .filter(|w| {
+                    terms
+                        .iter()
+                        .any(|t| w.starts_with(t.as_str()) || (w.len() >= MIN_ABBREVIATION_LEN && t.starts_with(**w)))
+                })
+                .count();
             covered as f64 / words.len().max(1) as f64
         };
         let mut ranked: Vec<(&Arc<CatalogTool>, f64)> = scores
@@ -476,6 +508,30 @@ mod tests {
         assert!(c.rank("the a to", 10).is_empty(), "filler words alone match nothing");
         assert!(c.rank("zzzz", 10).is_empty());
         assert_eq!(query_terms("Labels, labels and Issues!"), ["label", "issue"]);
+    }
+
+    /// Imported APIs abbreviate in their names ("repos_list_for_org") and pluralize in their
+    /// descriptions: a plain request still finds the tool.
+    #[test]
+    fn rank_finds_abbreviated_names_and_plural_descriptions() {
+        let mut c = Catalog::built_in().unwrap();
+        let tool = |name: &str, description: &str| {
+            serde_json::json!({"name": name, "description": description, "input_schema": {"type": "object"},
+                               "request": {"method": "GET", "path": "/x"}})
+        };
+        let file = serde_json::json!({"slug": "gh", "display_name": "GH", "base_url": "https://api.gh.example",
+        "auth": {"type": "BEARER_TOKEN"}, "tools": [
+            tool("gh_repos_list_for_org", "Lists repositories for the specified organization."),
+            tool("gh_actions_list_repo_organization_secrets", "Lists all organization secrets shared with a repository."),
+        ]});
+        c.add_file("gh.json", &file.to_string()).unwrap();
+        let top = c.rank("list the repositories of an organization", 2);
+        assert_eq!(
+            top[0].0.def.name,
+            "gh_repos_list_for_org",
+            "{:?}",
+            top.iter().map(|(t, s)| (&t.def.name, s)).collect::<Vec<_>>()
+        );
     }
 
     #[test]

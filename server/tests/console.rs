@@ -307,6 +307,52 @@ async fn an_admin_tests_a_connection_and_a_viewer_cannot() {
     assert_eq!(status, 403, "{page}");
 }
 
+/// **Redeliver** on an endpoint's page queues only a delivery to that endpoint: a forged path
+/// naming another endpoint's delivery is a 404, and nothing is queued.
+#[tokio::test]
+async fn redeliver_reaches_only_the_pages_own_endpoint() {
+    use agentkit_server::store::{ChangeRecords, StoredWebhookEndpoint, WebhookDelivery};
+    let console = console().await;
+    let store = &console.state.store;
+    let now = chrono::Utc::now();
+    for id in ["we_mine", "we_other"] {
+        let endpoint = StoredWebhookEndpoint {
+            id: id.into(),
+            url: format!("https://hooks.example/{id}"),
+            events: Vec::new(),
+            secret: "whsec_test".into(),
+            created_at: now,
+        };
+        store.insert_webhook_endpoint(&endpoint, &ChangeRecords::default()).await.unwrap();
+    }
+    let delivery = WebhookDelivery {
+        id: "wd_other".into(),
+        event_id: "evt_1".into(),
+        event_type: "connected_account.created".into(),
+        endpoint_id: "we_other".into(),
+        payload: "{}".into(),
+        status: "failed".into(),
+        attempts: 6,
+        next_attempt_at: now,
+        last_status: None,
+        last_error: None,
+        created_at: now,
+        delivered_at: None,
+    };
+    store.enqueue_webhook_deliveries(&[delivery]).await.unwrap();
+    let (admin, _) = console.sign_in("ops", ADMIN_PASSWORD).await;
+    let (_, page) = console.get(&admin, "/console/webhooks/we_mine").await;
+    let csrf = csrf_of(&page);
+    let (status, page) =
+        console.post(&admin, "/console/webhooks/we_mine/deliveries/wd_other/redeliver", &[("csrf", &csrf)]).await;
+    assert_eq!(status, 404, "{page}");
+    assert!(console.audit_actions("console:ops").await.iter().all(|a| a != "webhook_delivery.redelivered"));
+    let (status, page) =
+        console.post(&admin, "/console/webhooks/we_other/deliveries/wd_other/redeliver", &[("csrf", &csrf)]).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(console.audit_actions("console:ops").await.iter().any(|a| a == "webhook_delivery.redelivered"));
+}
+
 /// `agentkit dev`'s console link signs its operator in once; a second use is refused. Opening
 /// it (a link preview, a mail scanner) uses nothing: its button does, from the console's page.
 #[tokio::test]

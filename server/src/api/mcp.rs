@@ -337,12 +337,11 @@ pub async fn ensure_instance(
     let config = config_or_404(&state, req.config_name.trim()).await?;
     let user = req.user_identifier.trim();
     let name = if req.name.is_empty() { format!("{}-{user}", config.name) } else { req.name };
-    let existed = state.store.mcp_instance_of(&config.id, user).await?.is_some();
-    let instance = state.store.ensure_mcp_instance(&config.id, user, &name).await?;
-    if !existed {
-        let details = serde_json::json!({"config_id": config.id, "user_identifier": user, "name": instance.name});
-        crate::audit::record(&state.store, "mcp_instance.created", &instance.id, crate::audit::SUCCESS, details).await;
-    }
+    let created = |id: &str| {
+        let details = serde_json::json!({"config_id": config.id, "user_identifier": user, "name": name});
+        ChangeRecords::audited(crate::audit::change_row("mcp_instance.created", id, crate::audit::SUCCESS, details))
+    };
+    let instance = state.store.ensure_mcp_instance(&config.id, user, &name, created).await?;
     Ok(Json(McpInstanceResponse { instance: instance_wire(&state, &instance).await? }))
 }
 

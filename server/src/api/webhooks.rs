@@ -15,7 +15,7 @@ use agentkit_core::{Error, ErrorKind};
 
 use super::openapi_schemas::{BadRequest, Forbidden, NotFound, Unauthorized, Unavailable};
 use super::{ApiResult, Caller, JsonBody, SortedKeys};
-use crate::state::SharedState;
+use crate::state::{AppState, SharedState};
 use crate::store::ChangeRecords;
 use crate::store::StoredWebhookEndpoint;
 use crate::webhooks::Endpoint;
@@ -229,10 +229,17 @@ pub async fn redeliver(
     _caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Empty>> {
-    if !state.store.redeliver_webhook(&id).await? {
-        return Err(Error::not_found(format!("webhook delivery {id:?} not found")).into());
-    }
-    crate::audit::record(&state.store, "webhook_delivery.redelivered", &id, crate::audit::SUCCESS, Value::Null).await;
-    state.webhooks.wake();
+    redeliver_delivery(&state, &id, None).await?;
     Ok(Json(Empty {}))
+}
+
+/// Queues delivery `id` (of `endpoint_id`, when given) again, audited in the same commit; 404
+/// when there is none.
+pub async fn redeliver_delivery(state: &AppState, id: &str, endpoint_id: Option<&str>) -> agentkit_core::Result<()> {
+    let row = crate::audit::change_row("webhook_delivery.redelivered", id, crate::audit::SUCCESS, Value::Null);
+    if !state.store.redeliver_webhook(id, endpoint_id, &ChangeRecords::audited(row)).await? {
+        return Err(Error::not_found(format!("webhook delivery {id:?} not found")));
+    }
+    state.webhooks.wake();
+    Ok(())
 }

@@ -6,7 +6,7 @@
 //! is a random cookie (HttpOnly, SameSite=Strict, Secure unless the gateway's public URL is
 //! loopback, path `/console`) kept only as its SHA-256. Every change is a POST carrying the
 //! session's CSRF token, from the gateway's own origin, by an `admin` — checked in one place,
-//! [`SignedIn::authorize_change`] — and audited with `console:<operator>` as the actor. Pages
+//! [`ConsoleChange`] (`SignedIn::authorize_change`) — and audited with `console:<operator>` as the actor. Pages
 //! reuse the API's handlers wherever one exists, so a page shows what the API shows (no
 //! secret), and a change runs the API's checks.
 
@@ -20,7 +20,7 @@ use axum::Router;
 
 use crate::state::SharedState;
 
-pub use session::{hash_password, sign_in_link, SignedIn};
+pub use session::{hash_password, sign_in_link, ConsoleChange, SignedIn};
 
 /// Declares the console's routes once: [`router`] serves them and [`routes`] lists them (the
 /// security tests walk the list, so a new route is tested without anyone adding it there).

@@ -2,18 +2,15 @@
 //! deletion, webhook endpoints and their deliveries (redeliver), and MCP configs and instances.
 //! Each change goes through the API's handler for it.
 
-use std::collections::HashMap;
-
 use axum::extract::{Path, State};
 use axum::response::Response;
-use axum::Form;
 use maud::html;
 use serde_json::json;
 
 use agentkit_core::Error;
 
 use super::pages::{csrf_field, error_page, notice, page, text, Notice};
-use super::SignedIn;
+use super::{ConsoleChange, SignedIn};
 use crate::api::{ApiError, JsonBody};
 use crate::state::SharedState;
 
@@ -25,13 +22,9 @@ fn by_id<T: serde::de::DeserializeOwned>(id: &str) -> Result<T, Error> {
 /// A fresh authorization link for the account (its user re-authorizes with it).
 pub async fn account_link(
     State(state): State<SharedState>,
-    signed_in: SignedIn,
     Path(id): Path<String>,
-    Form(form): Form<HashMap<String, String>>,
+    ConsoleChange { signed_in, .. }: ConsoleChange,
 ) -> Response {
-    if let Err(e) = signed_in.authorize_change(&form) {
-        return error_page(&e);
-    }
     let request = match by_id(&id) {
         Ok(request) => request,
         Err(e) => return error_page(&e),
@@ -52,13 +45,9 @@ pub async fn account_link(
 
 pub async fn delete_account(
     State(state): State<SharedState>,
-    signed_in: SignedIn,
     Path(id): Path<String>,
-    Form(form): Form<HashMap<String, String>>,
+    ConsoleChange { signed_in, form }: ConsoleChange,
 ) -> Response {
-    if let Err(e) = signed_in.authorize_change(&form) {
-        return error_page(&e);
-    }
     if form.get("confirm").map(String::as_str) != Some("yes") {
         return error_page(&Error::invalid_field("confirm", "confirm the deletion: tick the box next to Delete"));
     }
@@ -175,19 +164,16 @@ async fn deliveries_page(
 
 pub async fn redeliver(
     State(state): State<SharedState>,
-    signed_in: SignedIn,
     Path((endpoint, delivery)): Path<(String, String)>,
-    Form(form): Form<HashMap<String, String>>,
+    ConsoleChange { signed_in, .. }: ConsoleChange,
 ) -> Response {
-    if let Err(e) = signed_in.authorize_change(&form) {
-        return error_page(&e);
-    }
-    match crate::api::webhooks::redeliver(State(state.clone()), signed_in.caller(), Path(delivery.clone())).await {
-        Ok(_) => {
+    // Only a delivery to the endpoint the page is about: a forged path cannot reach another's.
+    match crate::api::webhooks::redeliver_delivery(&state, &delivery, Some(&endpoint)).await {
+        Ok(()) => {
             let done = format!("Delivery {delivery} queued again.");
             deliveries_page(&state, &signed_in, &endpoint, Some(Notice::Done(&done))).await
         }
-        Err(ApiError(e)) => error_page(&e),
+        Err(e) => error_page(&e),
     }
 }
 

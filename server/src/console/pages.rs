@@ -1,18 +1,15 @@
 //! The console's pages. Lists page on the server (keyset, never an offset); each page says what
 //! to do next when it is empty; a destructive button says what it destroys.
 
-use std::collections::HashMap;
-
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
 use maud::{html, Markup, DOCTYPE};
 use serde_json::{json, Value};
 
 use agentkit_core::Error;
 
-use super::SignedIn;
+use super::{ConsoleChange, SignedIn};
 use crate::api::{ApiError, JsonBody};
 use crate::state::SharedState;
 use crate::store::{AccountFilter, AccountPage, AuditFilter};
@@ -322,12 +319,8 @@ async fn connections_page(state: &SharedState, signed_in: &SignedIn, q: &str, sh
 
 pub async fn create_connection(
     State(state): State<SharedState>,
-    signed_in: SignedIn,
-    Form(form): Form<HashMap<String, String>>,
+    ConsoleChange { signed_in, form }: ConsoleChange,
 ) -> Response {
-    if let Err(e) = signed_in.authorize_change(&form) {
-        return error_page(&e);
-    }
     let field = |name: &str| form.get(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
     let mut body = serde_json::Map::new();
     for key in ["name", "connector", "client_id", "client_secret"] {
@@ -363,13 +356,9 @@ pub async fn create_connection(
 /// admin's action, CSRF-checked like a change) and shows each check as it went.
 pub async fn test_connection(
     State(state): State<SharedState>,
-    signed_in: SignedIn,
     Path(name): Path<String>,
-    Form(form): Form<HashMap<String, String>>,
+    ConsoleChange { signed_in, .. }: ConsoleChange,
 ) -> Response {
-    if let Err(e) = signed_in.authorize_change(&form) {
-        return error_page(&e);
-    }
     let test = match crate::domain::connections::test_connection(&state, &name).await {
         Ok(test) => test,
         Err(e) => return error_page(&e),
@@ -684,12 +673,8 @@ async fn api_credentials_page(
 
 pub async fn create_api_client(
     State(state): State<SharedState>,
-    signed_in: SignedIn,
-    Form(form): Form<HashMap<String, String>>,
+    ConsoleChange { signed_in, form }: ConsoleChange,
 ) -> Response {
-    if let Err(e) = signed_in.authorize_change(&form) {
-        return error_page(&e);
-    }
     let scopes: Vec<String> = crate::permissions::Scope::ALL
         .into_iter()
         .filter(|scope| form.contains_key(&format!("scope:{}", scope.as_str())))
@@ -715,13 +700,9 @@ pub async fn create_api_client(
 
 pub async fn rotate_api_client(
     State(state): State<SharedState>,
-    signed_in: SignedIn,
     Path(client_id): Path<String>,
-    Form(form): Form<HashMap<String, String>>,
+    ConsoleChange { signed_in, .. }: ConsoleChange,
 ) -> Response {
-    if let Err(e) = signed_in.authorize_change(&form) {
-        return error_page(&e);
-    }
     let rotated =
         api(|| crate::api::api_clients::rotate(State(state.clone()), signed_in.caller(), Path(client_id.clone())))
             .await;
@@ -736,13 +717,9 @@ pub async fn rotate_api_client(
 
 pub async fn revoke_api_client(
     State(state): State<SharedState>,
-    signed_in: SignedIn,
     Path(client_id): Path<String>,
-    Form(form): Form<HashMap<String, String>>,
+    ConsoleChange { signed_in, form }: ConsoleChange,
 ) -> Response {
-    if let Err(e) = signed_in.authorize_change(&form) {
-        return error_page(&e);
-    }
     if form.get("confirm").map(String::as_str) != Some("yes") {
         return error_page(&Error::invalid_field("confirm", "confirm the revocation: tick the box next to Revoke"));
     }

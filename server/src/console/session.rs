@@ -119,6 +119,29 @@ pub struct SignedIn {
     cross_site: bool,
 }
 
+/// A change posted from the console's own form by an operator allowed to make it: extracting it
+/// is the one check every change passes ([`SignedIn::authorize_change`]); a change that fails it
+/// gets the error page and reaches no handler.
+pub struct ConsoleChange {
+    pub signed_in: SignedIn,
+    /// The form's fields.
+    pub form: HashMap<String, String>,
+}
+
+impl axum::extract::FromRequest<SharedState> for ConsoleChange {
+    type Rejection = Response;
+
+    async fn from_request(request: axum::extract::Request, state: &SharedState) -> std::result::Result<Self, Response> {
+        let (mut parts, body) = request.into_parts();
+        let signed_in = SignedIn::from_request_parts(&mut parts, state).await?;
+        let request = axum::extract::Request::from_parts(parts, body);
+        let Form(form) =
+            Form::<HashMap<String, String>>::from_request(request, state).await.map_err(IntoResponse::into_response)?;
+        signed_in.authorize_change(&form).map_err(|e| error_page(&e))?;
+        Ok(ConsoleChange { signed_in, form })
+    }
+}
+
 impl SignedIn {
     /// The one check of every change made through the console: from the gateway's own pages
     /// (see [`SignedIn::check_form`]), by an operator allowed to change things.

@@ -7,7 +7,6 @@ use std::collections::HashMap;
 
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
-use axum::Form;
 use maud::{html, Markup};
 use serde_json::{Map, Value};
 
@@ -15,7 +14,7 @@ use agentkit_core::model::ExecuteToolRequest;
 use agentkit_core::Error;
 
 use super::pages::{csrf_field, error_page, notice, page, Notice};
-use super::SignedIn;
+use super::{ConsoleChange, SignedIn};
 use crate::api::{ApiError, JsonBody};
 use crate::state::SharedState;
 
@@ -211,14 +210,10 @@ async fn tool_page(
 
 pub async fn try_tool(
     State(state): State<SharedState>,
-    signed_in: SignedIn,
     Path(name): Path<String>,
     headers: axum::http::HeaderMap,
-    Form(form): Form<HashMap<String, String>>,
+    ConsoleChange { signed_in, form }: ConsoleChange,
 ) -> Response {
-    if let Err(e) = signed_in.authorize_change(&form) {
-        return error_page(&e);
-    }
     let registry = state.registry();
     let Some(tool) = registry.catalog.tool(&name) else {
         return error_page(&Error::not_found(format!("tool {name:?} not found")));

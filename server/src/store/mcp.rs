@@ -128,7 +128,15 @@ impl Store {
     }
 
     /// The instance of a config for a user, created with a fresh secret URL key when missing.
-    pub async fn ensure_mcp_instance(&self, config_id: &str, user: &str, name: &str) -> Result<InstanceRecord> {
+    /// The instance of `user` on a config, made (with the records `created(id)` gives, in the
+    /// same commit) when there is none.
+    pub async fn ensure_mcp_instance(
+        &self,
+        config_id: &str,
+        user: &str,
+        name: &str,
+        created: impl FnOnce(&str) -> ChangeRecords,
+    ) -> Result<InstanceRecord> {
         if let Some(existing) = self.mcp_instance_of(config_id, user).await? {
             return Ok(existing);
         }
@@ -136,6 +144,7 @@ impl Store {
         let key: [u8; 32] = rand::random();
         let key: String = key.iter().map(|b| format!("{b:02x}")).collect();
         let now = Utc::now().to_rfc3339();
+        let mut tx = self.begin_change().await?;
         let outcome = sqlx::query(
             "INSERT INTO mcp_instances (id, name, user_identifier, config_id, url_key_sealed, url_key_sha256, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -148,13 +157,14 @@ impl Store {
         .bind(sha256_hex(&key))
         .bind(&now)
         .bind(&now)
-        .execute(&self.writer)
+        .execute(&mut *tx)
         .await;
         match outcome {
-            // A concurrent ensure created it first.
-            Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {}
+            // A concurrent ensure created it first (and audited it): this transaction is dropped.
+            Err(sqlx::Error::Database(db)) if db.is_unique_violation() => drop(tx),
             other => {
                 other.map_err(|e| self.db_error(e))?;
+                self.commit_change(tx, &created(&id)).await?;
             }
         }
         self.mcp_instance_of(config_id, user).await?.ok_or_else(|| Error::new(ErrorKind::Server, "instance vanished"))

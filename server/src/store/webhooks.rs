@@ -183,17 +183,37 @@ impl Store {
         Ok(rows.iter().map(delivery).collect())
     }
 
-    /// Queues a delivery again, now (manual redelivery); false when there is none.
-    pub async fn redeliver_webhook(&self, id: &str) -> Result<bool> {
-        let done = sqlx::query(
-            "UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = $1, locked_until = NULL WHERE id = $2",
-        )
-        .bind(Utc::now().to_rfc3339())
-        .bind(id)
-        .execute(&self.writer)
+    /// Queues a delivery again, now (manual redelivery), with its audit records in the same
+    /// commit; false when there is none (of `endpoint_id`, when given).
+    pub async fn redeliver_webhook(
+        &self,
+        id: &str,
+        endpoint_id: Option<&str>,
+        records: &ChangeRecords,
+    ) -> Result<bool> {
+        let mut tx = self.begin_change().await?;
+        let now = Utc::now().to_rfc3339();
+        let done = match endpoint_id {
+            Some(endpoint_id) => sqlx::query(
+                "UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = $1, locked_until = NULL \
+                 WHERE id = $2 AND endpoint_id = $3",
+            )
+            .bind(now)
+            .bind(id)
+            .bind(endpoint_id),
+            None => sqlx::query(
+                "UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = $1, locked_until = NULL WHERE id = $2",
+            )
+            .bind(now)
+            .bind(id),
+        }
+        .execute(&mut *tx)
         .await
-        .map_err(|e| self.db_error(e))?;
-        Ok(done.rows_affected() == 1)
+        .map_err(|e| self.db_error(e))?
+        .rows_affected()
+            == 1;
+        self.commit_change(tx, records.when(done)).await?;
+        Ok(done)
     }
 }
 

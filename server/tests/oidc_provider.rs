@@ -490,3 +490,36 @@ async fn a_console_sign_in_finishes_only_in_the_browser_that_started_it() {
     assert!(finished.text().await.unwrap().contains("<h1>Connections</h1>"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A sign-in provider that is down costs the gateway one discovery request per few seconds, not
+/// one per sign-in attempt: the failure is remembered briefly, and each attempt is refused at once
+/// with a page that says the provider is unavailable.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provider_that_is_down_is_asked_once_not_once_per_sign_in() {
+    let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = hits.clone();
+    let down = axum::Router::new().route(
+        "/.well-known/openid-configuration",
+        axum::routing::get(move || {
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            async { (axum::http::StatusCode::SERVICE_UNAVAILABLE, "down") }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let issuer = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, down).await });
+
+    let dir = std::env::temp_dir().join(format!("agentkit-console-down-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let port = free_port();
+    let config = write_config(&dir, port, &issuer, &console_oidc(&issuer));
+    let _gateway = start_gateway(&config, port, None).await;
+    let browser = common::browser();
+    for _ in 0..5 {
+        let answer = browser.get(format!("http://127.0.0.1:{port}/console/login/oidc")).send().await.unwrap();
+        assert_eq!(answer.status().as_u16(), 503);
+        assert!(answer.text().await.unwrap().contains("sign-in provider"));
+    }
+    assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 1, "one discovery request for five sign-ins");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -44,30 +44,45 @@ pub struct OidcClient<'a> {
     pub redirect_uri: String,
 }
 
-/// Discovery documents by issuer, each fetched at most once per [`DISCOVERY_TTL`] (a failure
-/// is not kept: the next sign-in tries again), so a flood of sign-ins is not a flood of requests
-/// to the provider.
+/// How long a failed discovery is remembered: while a provider is down, sign-ins fail at once
+/// instead of each waiting out its own fetch in turn.
+const DISCOVERY_FAILURE_TTL: Duration = Duration::from_secs(10);
+
+/// Discovery documents by issuer, each fetched at most once per [`DISCOVERY_TTL`] (a failure is
+/// kept for [`DISCOVERY_FAILURE_TTL`]), so a flood of sign-ins is not a flood of requests to the
+/// provider: one fetch at a time per gateway, the others wait for its answer.
 #[derive(Default)]
-pub struct Discovery(tokio::sync::Mutex<HashMap<String, (Instant, Arc<OidcProvider>)>>);
+pub struct Discovery(tokio::sync::Mutex<HashMap<String, (Instant, std::result::Result<Arc<OidcProvider>, String>)>>);
 
 impl Discovery {
     pub async fn provider(&self, egress: &crate::egress::Egress, issuer: &str) -> Result<Arc<OidcProvider>> {
+        let unavailable =
+            |why: &str| Error::new(ErrorKind::Unavailable, format!("the sign-in provider's discovery document: {why}"));
         let mut cached = self.0.lock().await;
-        if let Some((at, provider)) = cached.get(issuer) {
-            if at.elapsed() < DISCOVERY_TTL {
-                return Ok(provider.clone());
-            }
+        match cached.get(issuer) {
+            Some((at, Ok(provider))) if at.elapsed() < DISCOVERY_TTL => return Ok(provider.clone()),
+            Some((at, Err(why))) if at.elapsed() < DISCOVERY_FAILURE_TTL => return Err(unavailable(why)),
+            _ => {}
         }
-        let url = format!("{}/.well-known/openid-configuration", issuer.trim_end_matches('/'));
-        let answer = egress.get(&url).send().await?;
-        let body = crate::egress::read_bounded(answer, ANSWER_BYTES).await?;
-        let provider: Arc<OidcProvider> = Arc::new(serde_json::from_slice(&body)?);
+        let fetched = fetch_discovery(egress, issuer).await;
         if cached.len() >= MAX_ISSUERS {
             cached.clear();
         }
-        cached.insert(issuer.to_string(), (Instant::now(), provider.clone()));
-        Ok(provider)
+        let kept = fetched.as_ref().map(Arc::clone).map_err(|e| e.message().to_string());
+        cached.insert(issuer.to_string(), (Instant::now(), kept));
+        fetched
     }
+}
+
+async fn fetch_discovery(egress: &crate::egress::Egress, issuer: &str) -> Result<Arc<OidcProvider>> {
+    let url = format!("{}/.well-known/openid-configuration", issuer.trim_end_matches('/'));
+    let answer = egress.get(&url).send().await?;
+    if !answer.status().is_success() {
+        let status = answer.status().as_u16();
+        return Err(Error::new(ErrorKind::Unavailable, format!("{url} answered HTTP {status}")));
+    }
+    let body = crate::egress::read_bounded(answer, ANSWER_BYTES).await?;
+    Ok(Arc::new(serde_json::from_slice(&body)?))
 }
 
 /// The PKCE verifier of one sign-in, derived from its nonce with the gateway's key: it never

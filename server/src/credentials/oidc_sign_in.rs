@@ -52,7 +52,10 @@ const DISCOVERY_FAILURE_TTL: Duration = Duration::from_secs(10);
 /// kept for [`DISCOVERY_FAILURE_TTL`]), so a flood of sign-ins is not a flood of requests to the
 /// provider: one fetch at a time per gateway, the others wait for its answer.
 #[derive(Default)]
-pub struct Discovery(tokio::sync::Mutex<HashMap<String, (Instant, std::result::Result<Arc<OidcProvider>, String>)>>);
+pub struct Discovery(tokio::sync::Mutex<HashMap<String, (Instant, DiscoveryOutcome)>>);
+
+/// A provider's discovery document, or why it could not be had.
+type DiscoveryOutcome = std::result::Result<Arc<OidcProvider>, String>;
 
 impl Discovery {
     pub async fn provider(&self, egress: &crate::egress::Egress, issuer: &str) -> Result<Arc<OidcProvider>> {

@@ -15,7 +15,7 @@ pub enum Scope {
     Tools,
     /// Create, update, delete and look up connected accounts, links and MCP configs/instances.
     Accounts,
-    /// Change the catalog: custom providers, connector reloads, and where stored credentials are
+    /// Change the catalog: custom providers, connector imports, installs and reloads, and where stored credentials are
     /// sent (`api_config` fields that a connector's base URL reads).
     Admin,
     /// Read stored credentials (`get_connected_account` with tokens).
@@ -191,6 +191,7 @@ pub fn required_scope(method: &Method, route: &str) -> Option<(Scope, &'static s
         | "/api/v1/tools/available"
         | "/api/v1/providers"
         | "/api/v1/connections/app" => (Scope::Tools, "list tools"),
+        "/api/v1/connectors" => (Scope::Tools, "list connectors"),
         "/api/v1/execute_tool" => (Scope::Tools, "run tools"),
         "/api/v1/executions" => (Scope::Tools, "read execution records"),
         "/proxy/{*path}" => (Scope::Tools, "proxy provider requests"),
@@ -201,6 +202,8 @@ pub fn required_scope(method: &Method, route: &str) -> Option<(Scope, &'static s
             (Scope::Admin, "change custom providers")
         }
         "/api/v1/connectors:reload" => (Scope::Admin, "reload connectors"),
+        "/api/v1/connectors:import" => (Scope::Admin, "import connectors"),
+        "/api/v1/connectors/{slug}" => (Scope::Admin, "delete installed connectors"),
         "/api/v1/audit" => (Scope::Admin, "read the audit trail"),
         route if route.starts_with("/api/v1/api_clients") => (Scope::Admin, "manage API clients"),
         "/api/v1/connections" | "/api/v1/connections/{name}" => {

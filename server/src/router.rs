@@ -51,6 +51,14 @@ pub fn router(state: SharedState) -> Router {
         .route("/api/v1/custom-providers", post(providers::create))
         .route("/api/v1/custom-providers/{identifier}", axum::routing::put(providers::update).delete(providers::delete))
         .route("/api/v1/connectors:reload", post(gateway::reload_connectors))
+        .route("/api/v1/connectors", get(crate::api::connectors::list))
+        .route(
+            "/api/v1/connectors:import",
+            post(crate::api::connectors::import)
+                .layer(axum::extract::DefaultBodyLimit::max(crate::api::connectors::IMPORT_BODY_LIMIT))
+                .layer(axum::middleware::from_fn(crate::api::connectors::refuse_oversized_import)),
+        )
+        .route("/api/v1/connectors/{slug}", axum::routing::delete(crate::api::connectors::delete))
         .route("/api/v1/audit", get(crate::api::audit::list))
         .route("/api/v1/api_clients", post(crate::api::api_clients::create).get(crate::api::api_clients::list))
         .route("/api/v1/api_clients/{client_id}", axum::routing::delete(crate::api::api_clients::revoke))

@@ -19,6 +19,22 @@ pub struct Registry {
     pub connections: HashMap<String, Arc<ConnectionConfig>>,
     /// Where each connection comes from: the config file, the API, or a custom provider.
     pub sources: HashMap<String, ConnectionSource>,
+    /// Where each connector comes from (and so whether the API may delete it).
+    pub connector_sources: HashMap<String, ConnectorSource>,
+}
+
+/// Where a connector comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectorSource {
+    /// Compiled into the binary.
+    BuiltIn,
+    /// A file of `server.connectors_dir`.
+    File,
+    /// Imported and installed through `POST /api/v1/connectors:import`.
+    Installed,
+    /// Made by a custom provider (`/api/v1/custom-providers`).
+    CustomProvider,
 }
 
 /// Who manages a connection (and so whether the API may change it).
@@ -132,10 +148,10 @@ impl AppState {
         records: &crate::store::ChangeRecords,
     ) -> Result<()> {
         let _one_at_a_time = self.reloading.lock().await;
-        let mut providers = self.store.custom_providers().await?;
-        providers.retain(|p| p.identifier != provider.identifier);
-        providers.push(provider.clone());
-        let registry = Arc::new(registry_from(&self.config, providers, self.store.stored_connections().await?)?);
+        let mut stored = StoredCatalog::load(&self.store).await?;
+        stored.custom_providers.retain(|p| p.identifier != provider.identifier);
+        stored.custom_providers.push(provider.clone());
+        let registry = Arc::new(registry_from(&self.config, stored)?);
         self.store.save_custom_provider(provider, replace, records).await?;
         *self.registry.write().unwrap_or_else(|p| p.into_inner()) = registry;
         Ok(())
@@ -150,10 +166,10 @@ impl AppState {
         records: &crate::store::ChangeRecords,
     ) -> Result<()> {
         let _one_at_a_time = self.reloading.lock().await;
-        let mut stored = self.store.stored_connections().await?;
-        stored.retain(|c| c.name != connection.name);
-        stored.push(connection.clone());
-        let registry = Arc::new(registry_from(&self.config, self.store.custom_providers().await?, stored)?);
+        let mut stored = StoredCatalog::load(&self.store).await?;
+        stored.connections.retain(|c| c.name != connection.name);
+        stored.connections.push(connection.clone());
+        let registry = Arc::new(registry_from(&self.config, stored)?);
         self.store.save_connection(connection, replace, records).await?;
         *self.registry.write().unwrap_or_else(|p| p.into_inner()) = registry;
         Ok(())
@@ -164,6 +180,41 @@ impl AppState {
         let _one_at_a_time = self.reloading.lock().await;
         let deleted = self.store.delete_connection(name, records).await?;
         let registry = Arc::new(build_registry(&self.config, &self.store).await?);
+        *self.registry.write().unwrap_or_else(|p| p.into_inner()) = registry;
+        Ok(deleted)
+    }
+
+    /// Installs an imported connector, the same way: the registry with it is built and checked
+    /// first (its slug is free, its tools load), then it is stored and swapped in. 409 when a
+    /// connector of its slug exists.
+    pub async fn install_connector(
+        &self,
+        installed: &crate::store::InstalledConnector,
+        records: &crate::store::ChangeRecords,
+    ) -> Result<()> {
+        let _one_at_a_time = self.reloading.lock().await;
+        if self.registry().catalog.connector(&installed.slug).is_some() {
+            return Err(Error::new(
+                ErrorKind::Conflict,
+                format!("a connector with slug {:?} already exists", installed.slug),
+            ));
+        }
+        let mut stored = StoredCatalog::load(&self.store).await?;
+        stored.installed_connectors.push(installed.clone());
+        let registry = Arc::new(registry_from(&self.config, stored)?);
+        self.store.save_installed_connector(installed, records).await?;
+        *self.registry.write().unwrap_or_else(|p| p.into_inner()) = registry;
+        Ok(())
+    }
+
+    /// Deletes an installed connector and swaps in the registry without it; the registry is
+    /// checked first, so a connection that still uses the connector keeps it in place.
+    pub async fn remove_installed_connector(&self, slug: &str, records: &crate::store::ChangeRecords) -> Result<bool> {
+        let _one_at_a_time = self.reloading.lock().await;
+        let mut stored = StoredCatalog::load(&self.store).await?;
+        stored.installed_connectors.retain(|c| c.slug != slug);
+        let registry = Arc::new(registry_from(&self.config, stored)?);
+        let deleted = self.store.delete_installed_connector(slug, records).await?;
         *self.registry.write().unwrap_or_else(|p| p.into_inner()) = registry;
         Ok(deleted)
     }
@@ -331,23 +382,51 @@ fn templated_value(prefix: &str, field: &str, value: &str) -> Result<String> {
 
 pub type SharedState = Arc<AppState>;
 
-/// Built-in connectors, the connector directory's files and the stored custom providers, with the
-/// configured connections (each custom provider also gets a connection of its own name).
-pub(crate) async fn build_registry(config: &Config, store: &Store) -> Result<Registry> {
-    registry_from(config, store.custom_providers().await?, store.stored_connections().await?)
+/// What the registry is built from besides the config file and connector directory: the rows
+/// the API made (custom providers, connections, installed connectors).
+pub(crate) struct StoredCatalog {
+    pub custom_providers: Vec<agentkit_core::model::Provider>,
+    pub connections: Vec<ConnectionConfig>,
+    pub installed_connectors: Vec<crate::store::InstalledConnector>,
 }
 
-/// The registry of `config` with these custom providers and connections made through the API
-/// (the config file's connections win a name they share).
-fn registry_from(
-    config: &Config,
-    custom_providers: Vec<agentkit_core::model::Provider>,
-    stored_connections: Vec<ConnectionConfig>,
-) -> Result<Registry> {
+impl StoredCatalog {
+    pub(crate) async fn load(store: &Store) -> Result<StoredCatalog> {
+        Ok(StoredCatalog {
+            custom_providers: store.custom_providers().await?,
+            connections: store.stored_connections().await?,
+            installed_connectors: store.installed_connectors().await?,
+        })
+    }
+}
+
+/// Built-in connectors, the connector directory's files, the installed connectors and the stored
+/// custom providers, with the configured connections (each custom provider also gets a
+/// connection of its own name).
+pub(crate) async fn build_registry(config: &Config, store: &Store) -> Result<Registry> {
+    registry_from(config, StoredCatalog::load(store).await?)
+}
+
+/// The registry of `config` with these stored rows (the config file's connections win a name
+/// they share with a connection made through the API).
+fn registry_from(config: &Config, stored: StoredCatalog) -> Result<Registry> {
+    let StoredCatalog { custom_providers, connections: stored_connections, installed_connectors } = stored;
     let mut catalog = Catalog::built_in()?;
+    let mut connector_sources: HashMap<String, ConnectorSource> =
+        catalog.connectors().map(|c| (c.slug.clone(), ConnectorSource::BuiltIn)).collect();
     if let Some(dir) = &config.server.connectors_dir {
         catalog.add_dir(dir)?;
     }
+    let mut mark_new = |catalog: &Catalog, source: ConnectorSource| {
+        for c in catalog.connectors() {
+            connector_sources.entry(c.slug.clone()).or_insert(source);
+        }
+    };
+    mark_new(&catalog, ConnectorSource::File);
+    for installed in installed_connectors {
+        catalog.add_file(&format!("installed connector {}", installed.slug), &installed.connector)?;
+    }
+    mark_new(&catalog, ConnectorSource::Installed);
     let mut connections: HashMap<String, Arc<ConnectionConfig>> =
         config.connections.iter().map(|c| (c.name.clone(), Arc::new(c.clone()))).collect();
     let mut sources: HashMap<String, ConnectionSource> =
@@ -366,6 +445,7 @@ fn registry_from(
         }
         catalog.add_connector(&format!("custom provider {}", provider.identifier), def)?;
     }
+    mark_new(&catalog, ConnectorSource::CustomProvider);
     for c in connections.values() {
         if catalog.connector(&c.connector).is_none() {
             return Err(Error::invalid_field(
@@ -374,5 +454,5 @@ fn registry_from(
             ));
         }
     }
-    Ok(Registry { catalog, connections, sources })
+    Ok(Registry { catalog, connections, sources, connector_sources })
 }

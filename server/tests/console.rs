@@ -353,6 +353,91 @@ async fn redeliver_reaches_only_the_pages_own_endpoint() {
     assert!(console.audit_actions("console:ops").await.iter().any(|a| a == "webhook_delivery.redelivered"));
 }
 
+/// A one-operation OpenAPI description (issue 24 §1: importing through the console).
+const SMALL_DESCRIPTION: &str = r#"openapi: 3.0.0
+info: {title: Console Import, version: "1"}
+servers: [{url: "https://api.console-import.example"}]
+paths:
+  /things:
+    get:
+      operationId: listThings
+      summary: List the things
+      responses: {"200": {description: ok}}
+  /uploads:
+    post:
+      operationId: upload
+      requestBody:
+        required: true
+        content: {multipart/form-data: {schema: {type: object}}}
+      responses: {"200": {description: ok}}
+"#;
+
+/// **Import OpenAPI** on the Connections page: an admin imports (and installs) a description and
+/// sees what it made; the tools are in the catalog at once. A viewer is offered no form and
+/// refused a post; a post without the CSRF token is refused.
+#[tokio::test]
+async fn an_admin_imports_an_openapi_description_and_a_viewer_cannot() {
+    let console = console().await;
+    let (admin, _) = console.sign_in("ops", ADMIN_PASSWORD).await;
+    let (_, page) = console.get(&admin, "/console/connections").await;
+    assert!(page.contains(r#"action="/console/connectors/import""#), "{page}");
+    let csrf = csrf_of(&page);
+    let form = |csrf: &str, install: bool| {
+        let mut form = vec![("description", SMALL_DESCRIPTION.to_string()), ("name", "console_import".to_string())];
+        if !csrf.is_empty() {
+            form.push(("csrf", csrf.to_string()));
+        }
+        if install {
+            form.push(("install", "on".to_string()));
+        }
+        form
+    };
+    let post = |browser: &reqwest::Client, form: Vec<(&'static str, String)>| {
+        let request = browser.post(format!("{}/console/connectors/import", console.url)).form(&form);
+        async move {
+            let resp = request.send().await.unwrap();
+            (resp.status().as_u16(), resp.text().await.unwrap())
+        }
+    };
+
+    // Without install: the result, nothing installed.
+    let (status, result) = post(&admin, form(&csrf, false)).await;
+    assert_eq!(status, 200, "{result}");
+    assert!(result.contains("not installed") && result.contains("console_import_list_things"), "{result}");
+    assert!(console.state.registry().catalog.connector("console_import").is_none());
+
+    // Installed: the tool count, the skipped operation and why, the connector JSON.
+    let (status, result) = post(&admin, form(&csrf, true)).await;
+    assert_eq!(status, 200, "{result}");
+    assert!(result.contains("Connector console_import installed with 1 tool:"), "{result}");
+    assert!(result.contains("POST /uploads") && result.contains("multipart"), "{result}");
+    assert!(result.contains(r#"<pre id="connector-json">"#) && result.contains("&quot;slug&quot;"), "{result}");
+    let (_, tools) = console.get(&admin, "/console/tools?connector=console_import").await;
+    assert!(tools.contains("console_import_list_things"), "the tool is in the catalog at once: {tools}");
+    let (_, page) = console.get(&admin, "/console/connections").await;
+    assert!(page.contains("<code>console_import</code>"), "the connector is in the catalog list");
+    // A broken description is named on the page.
+    let broken = vec![("csrf", csrf.clone()), ("description", "openapi: [unclosed".to_string())];
+    let (_, result) = post(&admin, broken).await;
+    assert!(result.contains("The description was not imported"), "{result}");
+    assert!(console.audit_actions("console:ops").await.contains(&"connector.installed".to_string()));
+
+    // No CSRF token: refused.
+    let (status, _) = post(&admin, form("", true)).await;
+    assert_eq!(status, 403, "no CSRF token");
+
+    // A viewer is offered no form and refused a post.
+    let (viewer, _) = console.sign_in("watcher", VIEWER_PASSWORD).await;
+    let (_, page) = console.get(&viewer, "/console/connections").await;
+    assert!(!page.contains("/console/connectors/import") && page.contains("Only an admin may import"), "{page}");
+    let csrf = csrf_of(&page);
+    let mut viewer_form = form(&csrf, true);
+    viewer_form[1].1 = "viewer_import".into();
+    let (status, page) = post(&viewer, viewer_form).await;
+    assert_eq!(status, 403, "{page}");
+    assert!(console.state.registry().catalog.connector("viewer_import").is_none());
+}
+
 /// `agentkit dev`'s console link signs its operator in once; a second use is refused. Opening
 /// it (a link preview, a mail scanner) uses nothing: its button does, from the console's page.
 #[tokio::test]

@@ -367,3 +367,220 @@ fn cli_writes_the_connector_and_lists_skipped_operations() {
     assert!(!run.status.success());
     assert!(String::from_utf8_lossy(&run.stderr).contains("YAML"), "{}", String::from_utf8_lossy(&run.stderr));
 }
+
+// ---- Issue 24 §1: the same through `POST /api/v1/connectors:import` ----
+
+/// A gateway on `data_dir` whose egress policy allows `upstream`, with an admin client and a
+/// `tools`-only one.
+async fn import_gateway(data_dir: &std::path::Path, upstream: std::net::SocketAddr) -> agentkit_server::RunningServer {
+    let text = format!(
+        "[server]\nlisten = \"127.0.0.1:0\"\ndata_dir = \"{}\"\n[egress]\nallow = [\"127.0.0.1:{}\"]\n\
+         [[api_clients]]\nclient_id = \"admin\"\nclient_secret = \"admin-secret\"\n\
+         [[api_clients]]\nclient_id = \"reader\"\nclient_secret = \"reader-secret\"\nscopes = [\"tools\"]\n",
+        data_dir.display(),
+        upstream.port(),
+    );
+    agentkit_server::start(agentkit_server::Config::parse(&text, "import.toml").unwrap()).await.unwrap()
+}
+
+async fn api_token(base: &str, client_id: &str, client_secret: &str) -> String {
+    let answer: Value = reqwest::Client::new()
+        .post(format!("{base}/oauth/token"))
+        .form(&[("grant_type", "client_credentials"), ("client_id", client_id), ("client_secret", client_secret)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    answer["access_token"].as_str().expect("an access token").to_string()
+}
+
+/// `(status, JSON body)` of one API call with `token`.
+async fn call_api(base: &str, token: &str, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
+    let mut request = reqwest::Client::new().request(method, format!("{base}{path}")).bearer_auth(token);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let resp = request.send().await.unwrap();
+    let status = resp.status().as_u16();
+    let text = resp.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
+/// The field a 400 names, if any.
+fn named_field(body: &Value) -> Option<&str> {
+    body.pointer("/details/0/validation_error_info/field_violations/0/field").and_then(Value::as_str)
+}
+
+fn connector_sources(listed: &Value) -> Vec<(String, String)> {
+    listed["connectors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["slug"].as_str().unwrap().to_string(), c["source"].as_str().unwrap().to_string()))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_imports_installs_serves_and_deletes_connectors() {
+    let (upstream, log) = recording_upstream().await;
+    let here = upstream.to_string();
+    let tasks = fixture("tasks-3.1.json").replace("https://tasks.example.test/api", &format!("http://{here}/api"));
+    let data_dir = std::env::temp_dir().join(format!("agentkit-import-api-{}", uuid::Uuid::new_v4().simple()));
+    let server = import_gateway(&data_dir, upstream).await;
+    let base = server.public_url.clone();
+    let admin = api_token(&base, "admin", "admin-secret").await;
+    let reader = api_token(&base, "reader", "reader-secret").await;
+    let import = |body: Value| {
+        let (base, admin) = (base.clone(), admin.clone());
+        async move { call_api(&base, &admin, Method::POST, "/api/v1/connectors:import", Some(body)).await }
+    };
+
+    // Without install: the connector comes back and nothing is installed.
+    let (status, answer) = import(json!({"description": tasks, "name": "tasks"})).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!((answer["installed"].clone(), answer["connector"]["slug"].clone()), (json!(false), json!("tasks")));
+    assert_eq!(answer["tools"], json!(answer["connector"]["tools"].as_array().unwrap().len()));
+    assert!(answer["tools"].as_u64().unwrap() >= 4, "{answer}");
+    assert!(answer["skipped"].is_array() && answer["notes"].is_array(), "{answer}");
+    let (_, listed) = call_api(&base, &admin, Method::GET, "/api/v1/connectors", None).await;
+    assert!(!connector_sources(&listed).iter().any(|(slug, _)| slug == "tasks"));
+    assert!(connector_sources(&listed).contains(&("gmail".into(), "built_in".into())));
+
+    // Only `admin` imports; a malformed description is a 400 naming `description`.
+    let (status, _) =
+        call_api(&base, &reader, Method::POST, "/api/v1/connectors:import", Some(json!({"description": tasks}))).await;
+    assert_eq!(status, 403);
+    let (status, answer) = import(json!({"description": "openapi: 3.0.0\npaths: [unclosed\n"})).await;
+    assert_eq!((status, named_field(&answer)), (400, Some("description")), "{answer}");
+    let (status, answer) = import(json!({"description": tasks, "name": "Not A Slug"})).await;
+    assert_eq!((status, named_field(&answer)), (400, Some("name")), "{answer}");
+
+    // With install: listed, its tools served and callable through execute_tool.
+    let (status, answer) = import(json!({"description": tasks, "name": "tasks", "install": true})).await;
+    assert_eq!((status, answer["installed"].clone()), (200, json!(true)), "{answer}");
+    let (status, answer) = import(json!({"description": tasks, "name": "tasks", "install": true})).await;
+    assert_eq!(status, 409, "a second install of the slug: {answer}");
+    let (_, listed) = call_api(&base, &admin, Method::GET, "/api/v1/connectors", None).await;
+    assert!(connector_sources(&listed).contains(&("tasks".into(), "installed".into())));
+    let (status, tools) = call_api(&base, &reader, Method::GET, "/api/v1/tools?filter.provider=tasks", None).await;
+    assert_eq!(status, 200);
+    assert!(tools.to_string().contains("tasks_list_tasks"), "{tools}");
+    let connection = json!({"name": "tasks", "connector": "tasks"});
+    let (status, answer) = call_api(&base, &admin, Method::POST, "/api/v1/connections", Some(connection)).await;
+    assert_eq!(status, 201, "{answer}");
+    let actions = |base: &str| {
+        Actions::new(ScalekitClient::new(base, "admin", "admin-secret", ClientOptions::default()).unwrap())
+    };
+    dispatch(
+        &actions(&base),
+        Operation::CreateConnectedAccount,
+        json!({"connection_name": "tasks", "identifier": "u1", "authorization_details": {"static_auth": {"token": "tok-1"}}}),
+    )
+    .await
+    .unwrap();
+    let run = |base: String| async move {
+        dispatch(
+            &actions(&base),
+            Operation::ExecuteTool,
+            json!({"tool_name": "tasks_list_tasks", "identifier": "u1", "tool_input": {"projectId": "p1"}}),
+        )
+        .await
+        .unwrap()
+    };
+    assert_eq!(run(base.clone()).await["data"]["ok"], true);
+    {
+        let log = log.lock().unwrap();
+        let sent = log.last().unwrap();
+        assert_eq!(
+            (sent.target.as_str(), sent.header("authorization")),
+            ("/api/projects/p1/tasks", Some("Bearer tok-1"))
+        );
+    }
+
+    // Deleting: unknown 404, built-in 400, in use by a connection 409; an unused one goes.
+    let delete = |slug: &str| {
+        let (base, admin, path) = (base.clone(), admin.clone(), format!("/api/v1/connectors/{slug}"));
+        async move { call_api(&base, &admin, Method::DELETE, &path, None).await }
+    };
+    assert_eq!(delete("nowhere").await.0, 404);
+    assert_eq!(delete("gmail").await.0, 400);
+    let (status, answer) = delete("tasks").await;
+    assert_eq!(status, 409, "{answer}");
+    let pets = fixture("petstore-3.0.yaml")
+        .replace("default: petstore.example.test", &format!("default: \"{here}\""))
+        .replace("url: https://", "url: http://");
+    let (status, answer) = import(json!({"description": pets, "name": "pets", "install": true})).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(call_api(&base, &reader, Method::DELETE, "/api/v1/connectors/pets", None).await.0, 403);
+    assert_eq!(delete("pets").await.0, 200);
+    assert_eq!(delete("pets").await.0, 404);
+    let (_, tools) = call_api(&base, &admin, Method::GET, "/api/v1/tools?filter.provider=pets", None).await;
+    assert!(!tools.to_string().contains("pets_list_pets"), "{tools}");
+
+    // Audit rows came with the changes.
+    let events = server.state.store.audit_events(&agentkit_server::store::AuditFilter::default(), 200).await.unwrap();
+    let done: Vec<(String, String)> = events.iter().map(|e| (e.action.clone(), e.target.clone())).collect();
+    for expected in [("connector.installed", "tasks"), ("connector.installed", "pets"), ("connector.deleted", "pets")] {
+        assert!(done.contains(&(expected.0.into(), expected.1.into())), "{expected:?} in {done:?}");
+    }
+
+    // A restarted gateway on the same data dir still has the installed connector.
+    server.shutdown().await;
+    let server = import_gateway(&data_dir, upstream).await;
+    let base = server.public_url.clone();
+    let admin = api_token(&base, "admin", "admin-secret").await;
+    let (_, listed) = call_api(&base, &admin, Method::GET, "/api/v1/connectors", None).await;
+    let sources = connector_sources(&listed);
+    assert!(sources.contains(&("tasks".into(), "installed".into())) && !sources.iter().any(|(s, _)| s == "pets"));
+    assert_eq!(run(base.clone()).await["data"]["ok"], true);
+    server.shutdown().await;
+    let _ = std::fs::remove_dir_all(&data_dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversized_import_is_refused_naming_the_description() {
+    use agentkit_server::api::connectors::IMPORT_BODY_LIMIT;
+    use agentkit_server::catalog::openapi_import::MAX_DESCRIPTION_BYTES;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (upstream, _) = recording_upstream().await;
+    let data_dir = std::env::temp_dir().join(format!("agentkit-import-big-{}", uuid::Uuid::new_v4().simple()));
+    let server = import_gateway(&data_dir, upstream).await;
+    let base = server.public_url.clone();
+    let admin = api_token(&base, "admin", "admin-secret").await;
+
+    // A body declared one byte over the limit is answered before it is sent.
+    let mut stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let head = format!(
+        "POST /api/v1/connectors:import HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {admin}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{{\"description\": \"",
+        server.addr,
+        IMPORT_BODY_LIMIT + 1
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        let mut chunk = [0u8; 4096];
+        loop {
+            let n = stream.read(&mut chunk).await.unwrap_or(0);
+            answer.extend_from_slice(&chunk[..n]);
+            if n == 0 || String::from_utf8_lossy(&answer).contains("\"field\"") {
+                break;
+            }
+        }
+    })
+    .await;
+    assert!(read.is_ok(), "answered without the rest of the body");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(answer.contains(r#""field":"description""#), "{answer}");
+
+    // A description one byte over the importer's limit is a 400 naming it.
+    let big = "a".repeat(MAX_DESCRIPTION_BYTES + 1);
+    let (status, body) =
+        call_api(&base, &admin, Method::POST, "/api/v1/connectors:import", Some(json!({"description": big}))).await;
+    assert_eq!((status, named_field(&body)), (400, Some("description")), "{body}");
+    server.shutdown().await;
+    let _ = std::fs::remove_dir_all(&data_dir);
+}

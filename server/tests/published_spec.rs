@@ -15,6 +15,11 @@ const CHECKED_IN: &str = include_str!("../../docs/openapi.json");
 const PUBLISHED: &str = include_str!("../../tests/fixtures/published_operations.json");
 const ROUTER: &str = include_str!("../src/router.rs");
 
+/// A one-operation OpenAPI description for `connectors:import`.
+const SMALL_DESCRIPTION: &str = r#"{"openapi": "3.0.0", "info": {"title": "Spec Import", "version": "1"},
+  "servers": [{"url": "https://api.spec-import.example"}],
+  "paths": {"/things": {"get": {"operationId": "listThings", "responses": {"200": {"description": "ok"}}}}}}"#;
+
 /// Methods an OpenAPI path item can hold, and what the router's `any(...)` stands for.
 const METHODS: &[&str] = &["get", "put", "post", "delete", "patch"];
 
@@ -335,6 +340,12 @@ async fn the_404_and_409_answers_the_gateway_gives_are_documented() {
     assert_eq!(gw.send("post", "/api/v1/custom-providers", Some(used)).await.0, 201);
     let account = json!({"connector": "used_provider", "identifier": "u"});
     assert_eq!(gw.send("post", "/api/v1/connected_accounts", Some(account)).await.0, 201);
+    // An installed connector a connection uses cannot be deleted; its slug cannot be installed again.
+    let install = |name: &str| json!({"description": SMALL_DESCRIPTION, "name": name, "install": true});
+    let (status, answer) = gw.send("post", "/api/v1/connectors:import", Some(install("spec_import"))).await;
+    assert_eq!(status, 200, "{answer}");
+    let connection = json!({"name": "spec-import", "connector": "spec_import"});
+    assert_eq!(gw.send("post", "/api/v1/connections", Some(connection)).await.0, 201);
 
     let dup = json!({"connector": "gmail", "identifier": "dup"});
     let nowhere = json!({"connector": "nowhere", "identifier": "u"});
@@ -424,6 +435,10 @@ async fn the_404_and_409_answers_the_gateway_gives_are_documented() {
             404,
         ),
         ("delete", "/api/v1/connections/{name}", "missing".into(), None, 404),
+        ("post", "/api/v1/connectors:import", "".into(), Some(install("spec_import")), 409),
+        ("post", "/api/v1/connectors:import", "".into(), Some(install("gmail")), 409),
+        ("delete", "/api/v1/connectors/{slug}", "missing".into(), None, 404),
+        ("delete", "/api/v1/connectors/{slug}", "spec_import".into(), None, 409),
     ];
     for (method, documented, fill, body, expected) in probes {
         // `fill` is the query for parameterless paths, else the value of the path's parameter.

@@ -364,6 +364,38 @@ async fn three_replicas_refresh_a_rotated_token_exactly_once() {
     }
     println!("a custom provider created on replica 1 was usable on replica 3 after {:?}", started.elapsed());
 
+    // A connector imported and installed on replica 1 is listed by replica 3 within 5 s.
+    let description = json!({"openapi": "3.0.0", "info": {"title": "Spread", "version": "1"},
+        "servers": [{"url": sandbox}],
+        "paths": {"/things": {"get": {"operationId": "listThings", "responses": {"200": {"description": "ok"}}}}}});
+    let installed = http
+        .post(format!("{}/api/v1/connectors:import", fleet.url(0)))
+        .bearer_auth(&api_token)
+        .json(&json!({"description": description.to_string(), "name": "spread", "install": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(installed.status(), 200, "{}", installed.text().await.unwrap_or_default());
+    let api_token_3 = common::api_token(fleet.url(2), CLIENT_ID, CLIENT_SECRET).await;
+    let started = std::time::Instant::now();
+    loop {
+        let listed: Value = http
+            .get(format!("{}/api/v1/connectors", fleet.url(2)))
+            .bearer_auth(&api_token_3)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if listed.to_string().contains(r#""slug":"spread""#) {
+            break;
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(5), "replica 3 does not know the connector");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    println!("a connector installed on replica 1 was listed by replica 3 after {:?}", started.elapsed());
+
     // An MCP session initialized on replica 1 is continued on replicas 2 and 3 and ended on 1.
     dispatch(
         &clients[0],

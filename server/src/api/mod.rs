@@ -6,6 +6,7 @@ pub mod api_clients;
 pub mod audit;
 pub mod auth;
 pub mod connections;
+pub mod connectors;
 pub mod gateway;
 pub mod links;
 pub mod mcp;

@@ -15,7 +15,9 @@ use super::openapi_schemas::{
     BadGateway, BadRequest, Conflict, Forbidden, GatewayTimeout, Internal, NotFound, TooManyRequests, Unauthorized,
     Unavailable,
 };
-use super::{accounts, api_clients, audit, auth, connections, gateway, links, mcp, providers, proxy, tools, webhooks};
+use super::{
+    accounts, api_clients, audit, auth, connections, connectors, gateway, links, mcp, providers, proxy, tools, webhooks,
+};
 
 /// The document as JSON (what `GET /api/v1/openapi.json` answers).
 pub fn document() -> utoipa::openapi::OpenApi {
@@ -98,6 +100,9 @@ body is required (an empty one is a 400 naming `body`). Generated from the handl
         providers::update,
         providers::delete,
         gateway::reload_connectors,
+        connectors::list,
+        connectors::import,
+        connectors::delete,
         audit::list,
         webhooks::create,
         webhooks::list,

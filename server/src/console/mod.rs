@@ -56,6 +56,12 @@ console_routes! {
     "/console/logout" => post(session::logout);
     "/console/connections" => get(pages::connections), post(pages::create_connection);
     "/console/connections/{name}/test" => post(pages::test_connection);
+    "/console/connectors/import" => post(axum::handler::Handler::layer(
+        pages::import_connector,
+        tower::ServiceBuilder::new()
+            .layer(axum::extract::DefaultBodyLimit::max(crate::api::connectors::IMPORT_BODY_LIMIT))
+            .layer(axum::middleware::from_fn(pages::refuse_oversized_import_form)),
+    ));
     "/console/accounts" => get(pages::accounts);
     "/console/accounts/{id}/link" => post(operate::account_link);
     "/console/accounts/{id}/delete" => post(operate::delete_account);

@@ -304,6 +304,26 @@ async fn connections_page(state: &SharedState, signed_in: &SignedIn, q: &str, sh
                 p { "Only an admin may create connections." }
             }
         }
+        section aria-labelledby="import" {
+            h2 id="import" { "Import OpenAPI" }
+            @if signed_in.role.may_change() {
+                form method="post" action="/console/connectors/import" class="stacked" {
+                    (csrf_field(signed_in))
+                    label for="import-description" { "OpenAPI description (JSON or YAML, OpenAPI 3.0 / 3.1 or Swagger 2.0)" }
+                    textarea id="import-description" name="description" rows="12" required
+                        maxlength=(crate::catalog::openapi_import::MAX_DESCRIPTION_BYTES) {}
+                    label for="import-name" { "Connector name (optional; from the description's title otherwise)" }
+                    input id="import-name" name="name" pattern="[a-z0-9_]+" maxlength="32" autocomplete="off";
+                    label for="import-install" {
+                        input id="import-install" name="install" type="checkbox" value="on";
+                        " Install (every replica loads it at once)"
+                    }
+                    button type="submit" { "Import" }
+                }
+            } @else {
+                p { "Only an admin may import connectors." }
+            }
+        }
         section aria-labelledby="catalog" {
             h2 id="catalog" { "Connector catalog" }
             (search_form("/console/connections", "q", "Search connectors", q, "Search"))
@@ -350,6 +370,90 @@ pub async fn create_connection(
             connections_page(&state, &signed_in, "", Some(Notice::Problem(&problem))).await
         }
     }
+}
+
+/// Refuses an import form whose declared length is over the API's import limit before reading it.
+pub async fn refuse_oversized_import_form(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    match crate::api::connectors::oversized(request.headers()) {
+        Some(e) => error_page(&e),
+        None => next.run(request).await,
+    }
+}
+
+/// Imports an OpenAPI description through the API's handler (installing it when asked) and shows
+/// what it made: the tool count, the operations left out and why, the notes and the connector.
+pub async fn import_connector(
+    State(state): State<SharedState>,
+    ConsoleChange { signed_in, mut form }: ConsoleChange,
+) -> Response {
+    let request = crate::api::connectors::ImportConnector {
+        description: form.remove("description").unwrap_or_default(),
+        name: form.get("name").map(|v| v.trim().to_string()).filter(|v| !v.is_empty()),
+        include_tags: Vec::new(),
+        include_paths: Vec::new(),
+        install: form.get("install").is_some_and(|v| v == "on"),
+    };
+    let imported =
+        api(|| crate::api::connectors::import(State(state.clone()), signed_in.caller(), JsonBody(request))).await;
+    let imported = match imported {
+        Ok(imported) => imported,
+        Err(e) => {
+            let problem = format!("The description was not imported: {}", e.message());
+            return connections_page(&state, &signed_in, "", Some(Notice::Problem(&problem))).await;
+        }
+    };
+    let slug = text(&imported["connector"]["slug"]);
+    let tools = imported["connector"]["tools"].as_array().cloned().unwrap_or_default();
+    let skipped = imported["skipped"].as_array().cloned().unwrap_or_default();
+    let notes = imported["notes"].as_array().cloned().unwrap_or_default();
+    let pretty = serde_json::to_string_pretty(&imported["connector"]).unwrap_or_default();
+    let count = match imported["tools"].as_u64() {
+        Some(1) => "1 tool".to_string(),
+        n => format!("{} tools", n.unwrap_or_default()),
+    };
+    let outcome = if imported["installed"] == json!(true) {
+        format!("Connector {slug} installed with {count}: create a connection for it on the Connections page.")
+    } else {
+        format!(
+            "Connector {slug} imported with {count} (not installed: save the JSON below as a connector file, or import again with Install)."
+        )
+    };
+    let content = html! {
+        (notice(Some(Notice::Done(&outcome))))
+        section aria-labelledby="imported-tools" {
+            h2 id="imported-tools" { "Tools (" (text(&imported["tools"])) ")" }
+            @if tools.is_empty() {
+                p class="empty" { "No operation became a tool: see the skipped operations below." }
+            } @else {
+                ul { @for tool in &tools { li { code { (text(&tool["name"])) } " " (text(&tool["description"])) } } }
+            }
+        }
+        section aria-labelledby="imported-skipped" {
+            h2 id="imported-skipped" { "Skipped operations (" (skipped.len()) ")" }
+            @if skipped.is_empty() {
+                p class="empty" { "Every operation became a tool." }
+            } @else {
+                table {
+                    thead { tr { th scope="col" { "Operation" } th scope="col" { "Reason" } } }
+                    tbody { @for s in &skipped { tr { td { code { (text(&s["operation"])) } } td { (text(&s["reason"])) } } } }
+                }
+            }
+        }
+        section aria-labelledby="imported-notes" {
+            h2 id="imported-notes" { "Notes" }
+            @if notes.is_empty() {
+                p class="empty" { "Nothing to review." }
+            } @else {
+                ul { @for note in &notes { li { (text(note)) } } }
+            }
+        }
+        section aria-labelledby="imported-connector" {
+            h2 id="imported-connector" { "Connector JSON " (copy_button("connector-json")) }
+            pre id="connector-json" { (pretty) }
+        }
+        p { a href="/console/connections" { "Back to connections" } }
+    };
+    page(&signed_in, "/console/connections", &format!("Imported connector {slug}"), content)
 }
 
 /// Tests a connection's OAuth app at its provider (an outbound call with the app's secret, so an

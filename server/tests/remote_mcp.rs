@@ -10,6 +10,8 @@ use std::io::BufRead;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use agentkit_core::dispatch::{dispatch, Operation};
+use agentkit_core::{Actions, ClientOptions, ScalekitClient};
 use serde_json::{json, Value};
 
 fn repo_root() -> PathBuf {
@@ -78,6 +80,42 @@ async fn hostile_upstream() -> std::net::SocketAddr {
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await });
     addr
+}
+
+/// A bare MCP client (JSON-RPC over POST) for our own MCP URL: answers as JSON or SSE.
+struct McpClient {
+    url: String,
+    session: Option<String>,
+}
+
+impl McpClient {
+    async fn post(&mut self, body: Value) -> String {
+        let mut request = reqwest::Client::new()
+            .post(&self.url)
+            .header("accept", "application/json, text/event-stream")
+            .header("mcp-protocol-version", "2025-06-18")
+            .json(&body);
+        if let Some(session) = &self.session {
+            request = request.header("mcp-session-id", session);
+        }
+        let response = request.send().await.unwrap();
+        assert!(response.status().is_success(), "{}", response.status());
+        if let Some(session) = response.headers().get("mcp-session-id") {
+            self.session = Some(session.to_str().unwrap().to_string());
+        }
+        response.text().await.unwrap()
+    }
+
+    async fn request(&mut self, id: u64, method: &str, params: Value) -> Value {
+        let text = self.post(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params})).await;
+        let data = text.lines().filter_map(|l| l.strip_prefix("data:")).collect::<Vec<_>>();
+        let json_text = if data.is_empty() { text.clone() } else { data.join("") };
+        serde_json::from_str(json_text.trim()).unwrap_or_else(|_| panic!("a JSON-RPC answer: {text}"))
+    }
+
+    async fn notify(&mut self, method: &str) {
+        self.post(json!({"jsonrpc": "2.0", "method": method})).await;
+    }
 }
 
 struct Gateway {
@@ -236,6 +274,27 @@ async fn remote_mcp_tools_are_discovered_and_run_as_each_user() {
     }
     let (status, answer) = gateway.execute("docs_extra", "bob", json!({})).await;
     assert_eq!((status, answer["data"]["result"].clone()), (200, json!("extra")), "{answer}");
+
+    // The same tool through our own MCP URL, as bob.
+    let actions =
+        Actions::new(ScalekitClient::new(&gateway.url, "admin", "admin-secret", ClientOptions::default()).unwrap());
+    let mapping = json!({"name": "docs-cfg", "connection_tool_mappings": [{"connection_name": "docs", "tools": ["docs_whoami"]}]});
+    dispatch(&actions, Operation::McpCreateConfig, mapping).await.unwrap();
+    let instance =
+        dispatch(&actions, Operation::McpEnsureInstance, json!({"config_name": "docs-cfg", "user_identifier": "bob"}))
+            .await
+            .unwrap();
+    let mut ours = McpClient { url: instance["instance"]["url"].as_str().unwrap().to_string(), session: None };
+    let init =
+        json!({"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "test", "version": "1"}});
+    ours.request(1, "initialize", init).await;
+    ours.notify("notifications/initialized").await;
+    let listed = ours.request(2, "tools/list", json!({})).await;
+    let names: Vec<&str> =
+        listed["result"]["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["docs_whoami"], "{listed}");
+    let called = ours.request(3, "tools/call", json!({"name": "docs_whoami", "arguments": {}})).await;
+    assert!(called.to_string().contains("user:bob"), "{called}");
 
     // The server gone: the error names the server and the step.
     upstream.stop();

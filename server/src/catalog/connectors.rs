@@ -320,6 +320,12 @@ impl CatalogTool {
     pub fn validate_input(&self, input: Option<&Value>) -> Result<serde_json::Map<String, Value>> {
         self.input_validator.validate(&self.def.input_schema, input)
     }
+
+    /// Whether a connection (`connection` of `connector`) runs this tool: any tool of its
+    /// connector, except a remote MCP tool, which is its own connection's only.
+    pub fn runs_on(&self, connector: &str, connection: &str) -> bool {
+        self.connector.slug == connector && self.def.remote.as_ref().is_none_or(|r| r.connection == connection)
+    }
 }
 
 /// Every loaded connector, with tools indexed by name and by the words of their names and
@@ -550,6 +556,29 @@ mod tests {
         assert!(c.rank("the a to", 10).is_empty(), "filler words alone match nothing");
         assert!(c.rank("zzzz", 10).is_empty());
         assert_eq!(query_terms("Labels, labels and Issues!"), ["label", "issue"]);
+    }
+
+    #[test]
+    fn remote_mcp_connector_files_are_checked() {
+        let mut c = Catalog::default();
+        let good = r#"{"slug": "docs", "display_name": "Docs", "auth": {"type": "BEARER_TOKEN"},
+                       "mcp": {"url": "https://mcp.example.com/mcp"}}"#;
+        c.add_file("docs.json", good).unwrap();
+        let mcp = c.connector("docs").unwrap().mcp.clone().unwrap();
+        assert_eq!((mcp.transport, mcp.refresh_secs), (McpTransport::StreamableHttp, 300));
+        for (text, names) in [
+            (good.replace("https://mcp.example.com", "http://mcp.example.com"), "mcp.url"),
+            (good.replace(r#""url""#, r#""transport": "sse", "url""#), "not supported yet"),
+            (good.replace("BEARER_TOKEN", "OAUTH"), "auth.type OAUTH"),
+            (good.replace(r#"}}"#, r#", "refresh_secs": 1}}"#), "mcp.refresh_secs"),
+            (good.replace(r#""mcp""#, r#""base_url": "https://x.example.com", "mcp""#), "no base_url"),
+        ] {
+            let err = Catalog::default().add_file("docs.json", &text).unwrap_err();
+            assert!(err.message().contains(names), "{names}: {}", err.message());
+        }
+        let with_tools = good.replace(r#""mcp""#, r#""tools": [{"name": "docs_x", "description": "", "input_schema": {"type": "object"}, "request": {"method": "GET", "path": "/"}}], "mcp""#);
+        let err = Catalog::default().add_file("docs.json", &with_tools).unwrap_err();
+        assert!(err.message().contains("declares no tools"), "{}", err.message());
     }
 
     #[test]

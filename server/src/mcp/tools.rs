@@ -56,12 +56,7 @@ pub fn exposed_tools(state: &AppState, target: &Target) -> Vec<(Arc<CatalogTool>
     let registry = state.registry();
     for m in &target.config.mappings {
         let Some(connection) = registry.connections.get(&m.connection_name) else { continue };
-        // A remote MCP connection's tools are its own, not those of other connections of its connector.
-        let of_connection = |t: &&Arc<CatalogTool>| {
-            t.connector.slug == connection.connector
-                && t.def.remote.as_ref().is_none_or(|r| r.connection == connection.name)
-        };
-        for tool in registry.catalog.tools().filter(of_connection) {
+        for tool in registry.catalog.tools().filter(|t| t.runs_on(&connection.connector, &connection.name)) {
             if (m.tools.is_empty() || m.tools.contains(&tool.def.name)) && (!target.read_only || read_only(tool)) {
                 out.push((tool.clone(), connection.name.clone()));
             }

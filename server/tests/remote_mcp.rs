@@ -296,6 +296,18 @@ async fn remote_mcp_tools_are_discovered_and_run_as_each_user() {
     let called = ours.request(3, "tools/call", json!({"name": "docs_whoami", "arguments": {}})).await;
     assert!(called.to_string().contains("user:bob"), "{called}");
 
+    // The proxy does not reach a remote MCP server with a user's credential.
+    let proxied = gateway
+        .http
+        .get(format!("{}/proxy/docs/anything", gateway.url))
+        .bearer_auth(&gateway.token)
+        .header("connection_name", "docs")
+        .header("identifier", "alice")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(proxied.status(), 403);
+
     // The server gone: the error names the server and the step.
     upstream.stop();
     let (status, answer) = gateway.execute("docs_whoami", "alice", json!({})).await;

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use agentkit_core::dispatch::{dispatch, Operation};
 use agentkit_core::{Actions, ClientOptions, ScalekitClient};
+use axum::response::IntoResponse;
 use serde_json::{json, Value};
 
 fn repo_root() -> PathBuf {
@@ -56,26 +57,45 @@ impl Drop for PythonUpstream {
     }
 }
 
-/// A hostile MCP server: a normal `initialize`, then a `tools/list` answer of 3 MB.
+/// A hostile MCP server: a normal `initialize`, then on `/big` a `tools/list` answer of 3 MB, and
+/// on `/endless` (as SSE, no length) pages that always name a next one.
 async fn hostile_upstream() -> std::net::SocketAddr {
     use axum::routing::post;
-    let app = axum::Router::new().route(
-        "/mcp",
-        post(|axum::Json(request): axum::Json<Value>| async move {
-            let id = request.get("id").cloned().unwrap_or(Value::Null);
-            let result = match request["method"].as_str() {
-                Some("initialize") => {
-                    json!({"protocolVersion": "2025-06-18", "capabilities": {"tools": {}}, "serverInfo": {"name": "hostile", "version": "1"}})
-                }
-                Some("tools/list") => {
-                    let filler = "x".repeat(3 * 1024 * 1024);
-                    json!({"tools": [{"name": "big", "description": filler, "inputSchema": {"type": "object"}}]})
-                }
-                _ => return (axum::http::StatusCode::ACCEPTED, String::new()),
-            };
-            (axum::http::StatusCode::OK, json!({"jsonrpc": "2.0", "id": id, "result": result}).to_string())
-        }),
-    );
+    fn answer(request: &Value) -> Option<Value> {
+        let result = match request["method"].as_str()? {
+            "initialize" => {
+                json!({"protocolVersion": "2025-06-18", "capabilities": {"tools": {}}, "serverInfo": {"name": "hostile", "version": "1"}})
+            }
+            "tools/list" => {
+                let filler = "x".repeat(3 * 1024 * 1024);
+                json!({"tools": [{"name": "big", "description": filler, "inputSchema": {"type": "object"}}]})
+            }
+            _ => return None,
+        };
+        Some(json!({"jsonrpc": "2.0", "id": request["id"], "result": result}))
+    }
+    let big = post(|axum::Json(request): axum::Json<Value>| async move {
+        match answer(&request) {
+            Some(message) => (axum::http::StatusCode::OK, message.to_string()).into_response(),
+            None => axum::http::StatusCode::ACCEPTED.into_response(),
+        }
+    });
+    let endless = post(|axum::Json(request): axum::Json<Value>| async move {
+        let message = match request["method"].as_str() {
+            Some("tools/list") => {
+                let cursor = request["params"]["cursor"].as_str().unwrap_or("0").parse::<u64>().unwrap_or(0);
+                json!({"jsonrpc": "2.0", "id": request["id"], "result": {"tools": [], "nextCursor": (cursor + 1).to_string()}})
+            }
+            _ => match answer(&request) {
+                Some(message) => message,
+                None => return axum::http::StatusCode::ACCEPTED.into_response(),
+            },
+        };
+        let event = format!(": keep-alive\n\nevent: message\ndata: {message}\n\n");
+        let stream = futures::stream::iter([Ok::<_, std::io::Error>(event)]);
+        ([("content-type", "text/event-stream")], axum::body::Body::from_stream(stream)).into_response()
+    });
+    let app = axum::Router::new().route("/big", big).route("/endless", endless);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await });
@@ -142,7 +162,7 @@ impl Gateway {
                           "mcp": {"url": "https://mcp.example.com/mcp", "transport": "streamable_http"}});
         std::fs::write(connectors.join("docs_mcp.json"), docs.to_string()).unwrap();
         let hostile_def = json!({"slug": "hostile_mcp", "display_name": "Hostile", "auth": {"type": "NO_AUTH"},
-                                 "mcp": {"url": format!("http://{hostile}/mcp")}});
+                                 "mcp": {"url": format!("http://{hostile}/big")}});
         std::fs::write(connectors.join("hostile_mcp.json"), hostile_def.to_string()).unwrap();
         let text = format!(
             r#"
@@ -163,6 +183,10 @@ base_url = "http://127.0.0.1:{upstream_port}/mcp"
 [[connections]]
 name = "hostile"
 connector = "hostile_mcp"
+[[connections]]
+name = "endless"
+connector = "hostile_mcp"
+base_url = "http://{hostile}/endless"
 "#,
             data_dir.display(),
             connectors.display()
@@ -228,13 +252,15 @@ async fn remote_mcp_tools_are_discovered_and_run_as_each_user() {
     assert_eq!(outcome("docs")["tools"], 4, "{reloaded}");
     let refused = outcome("hostile")["error"].as_str().unwrap().to_string();
     assert!(refused.contains("hostile") && refused.contains("tools/list") && refused.contains("larger"), "{refused}");
+    let refused = outcome("endless")["error"].as_str().unwrap().to_string();
+    assert!(refused.contains("tools/list") && refused.contains("more than 20 pages"), "{refused}");
 
     // Listed under the connection's namespace, sanitized, with the remote schemas.
     let names = gateway.tool_names().await;
     for name in ["docs_whoami", "docs_add_numbers", "docs_fail", "docs_enable_extra"] {
         assert!(names.contains(&name.to_string()), "{name} in {names:?}");
     }
-    assert!(!names.iter().any(|n| n.starts_with("hostile_")), "{names:?}");
+    assert!(!names.iter().any(|n| n.starts_with("hostile_") || n.starts_with("endless_")), "{names:?}");
     let (_, listed) = gateway.call(reqwest::Method::GET, "/api/v1/tools?filter.tool_name=docs_add_numbers", None).await;
     let definition = &listed["tools"][0]["definition"];
     assert_eq!(definition["input_schema"]["properties"]["a"]["type"], "integer", "{listed}");

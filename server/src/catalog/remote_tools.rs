@@ -20,6 +20,10 @@ use super::input_schema::InputValidator;
 /// Longest remote description kept (characters; the rest is cut).
 pub const MAX_DESCRIPTION_CHARS: usize = 4096;
 
+/// Longest remote tool name accepted (MCP names are at most 128 characters; the call sends the
+/// name back as it came, so a longer one is skipped rather than cut).
+pub const MAX_REMOTE_NAME_BYTES: usize = 256;
+
 /// Largest remote input schema accepted (bytes of its JSON); a larger one skips the tool.
 pub const MAX_SCHEMA_BYTES: usize = 64 * 1024;
 
@@ -146,9 +150,12 @@ pub fn catalog_tools(connection: &str, listed: &[Value]) -> (Vec<(ToolDef, Input
             skipped.push(format!("tools[{i}] has no name"));
             continue;
         };
-        let remote_name = clip_chars(remote_name, 256);
+        if remote_name.len() > MAX_REMOTE_NAME_BYTES {
+            skipped.push(format!("tools[{i}]: the name is longer than {MAX_REMOTE_NAME_BYTES} bytes"));
+            continue;
+        }
         let at = format!("tool {remote_name:?}");
-        let Some(name) = namespaced(connection, &remote_name, &taken) else {
+        let Some(name) = namespaced(connection, remote_name, &taken) else {
             skipped.push(format!("{at}: the name has no letter or digit"));
             continue;
         };
@@ -172,7 +179,7 @@ pub fn catalog_tools(connection: &str, listed: &[Value]) -> (Vec<(ToolDef, Input
             shape: None,
             failure: None,
             credential: CredentialKind::Account,
-            remote: Some(RemoteToolRef { connection: connection.to_string(), name: remote_name.clone() }),
+            remote: Some(RemoteToolRef { connection: connection.to_string(), name: remote_name.to_string() }),
         };
         let mut found = remote_tool_findings(&at, &tool);
         if !found.errors.is_empty() {

@@ -235,7 +235,8 @@ async fn remote_mcp_tools_are_discovered_and_run_as_each_user() {
     let hostile = hostile_upstream().await;
     let gateway = Gateway::start(upstream.port, hostile).await;
 
-    for (user, token) in [("alice", "token-alice"), ("bob", "token-bob")] {
+    // mallory's key is stale: discovery falls back to another account's, and her calls are 401s.
+    for (user, token) in [("mallory", "token-stale"), ("alice", "token-alice"), ("bob", "token-bob")] {
         let body = json!({"connector": "docs", "identifier": user,
                           "connected_account": {"authorization_details": {"static_auth": {"details": {"token": token}}}}});
         let (status, created) = gateway.call(reqwest::Method::POST, "/api/v1/connected_accounts", Some(body)).await;
@@ -274,6 +275,9 @@ async fn remote_mcp_tools_are_discovered_and_run_as_each_user() {
         // FastMCP gives a `str` result as structured content too: `{"result": ...}`.
         assert_eq!(answer["data"]["result"], format!("user:{user}"), "{answer}");
     }
+    let (status, answer) = gateway.execute("docs_whoami", "mallory", json!({})).await;
+    assert_eq!(status, 401, "{answer}");
+    assert!(answer.to_string().contains("credential was refused"), "{answer}");
     // A structured result is the data.
     let (status, answer) = gateway.execute("docs_add_numbers", "bob", json!({"a": 2, "b": 3})).await;
     assert_eq!(status, 200, "{answer}");

@@ -1,7 +1,8 @@
 //! Discovering the tools of remote MCP connections: `initialize` + `tools/list` (every page) on
-//! the connection's server, as its first ACTIVE connected account (in id order: the server may
-//! list tools per user, and a connection has no credential of its own in this slice), checked and
-//! named by `catalog::remote_tools`, cached per connection, then the registry rebuilt with them.
+//! the connection's server, as its first ACTIVE connected account (in id order; the next one when
+//! the server refuses that one's credential: a connection has no credential of its own in this
+//! slice), checked and named by `catalog::remote_tools`, cached per connection, then the registry
+//! rebuilt with them.
 //!
 //! When: at start-up and every `mcp.refresh_secs` per connection; sooner when asked (a call's
 //! stream carried `notifications/tools/list_changed`, the connection got its first ACTIVE account,
@@ -40,8 +41,11 @@ const RETRY_UNDISCOVERED: Duration = Duration::from_secs(30);
 /// Servers read at once.
 const DISCOVERY_CONCURRENCY: usize = 4;
 
-/// Accounts of a connection looked at for an ACTIVE one.
+/// Accounts of a connection looked at for ACTIVE ones.
 const ACCOUNTS_LOOKED_AT: u32 = 100;
+
+/// ACTIVE accounts whose credentials a discovery tries before it gives up.
+const DISCOVERY_ACCOUNTS_TRIED: usize = 3;
 
 /// The remote MCP connections of a registry, with their connectors.
 fn remote_connections(registry: &Registry) -> Vec<(Arc<ConnectionConfig>, Arc<ConnectorDef>)> {
@@ -57,36 +61,60 @@ fn remote_connections(registry: &Registry) -> Vec<(Arc<ConnectionConfig>, Arc<Co
     found
 }
 
-/// The account whose credential lists a connection's tools: its first ACTIVE one.
-async fn discovery_account(state: &AppState, connection: &str) -> Result<Option<AccountRecord>> {
+/// Ids of the accounts whose credentials may list a connection's tools: its first ACTIVE ones.
+async fn discovery_accounts(state: &AppState, connection: &str) -> Result<Vec<String>> {
     let filter = AccountFilter { connection_names: vec![connection.to_string()], ..Default::default() };
     let page = state.store.list_accounts(&filter, &AccountPage::First, ACCOUNTS_LOOKED_AT).await?;
-    let Some(listed) = page.accounts.into_iter().find(|a| a.status == ConnectorStatus::Active) else {
-        return Ok(None);
-    };
-    // Lists carry no credentials: read the one account with its own.
-    state.store.account_by_id(&listed.id).await
+    Ok(page
+        .accounts
+        .into_iter()
+        .filter(|a| a.status == ConnectorStatus::Active)
+        .take(DISCOVERY_ACCOUNTS_TRIED)
+        .map(|a| a.id)
+        .collect())
 }
 
 /// Reads one connection's tools and caches them; how many were kept. The caller rebuilds the
-/// registry.
+/// registry. Listed with the first ACTIVE account's credential; when the server refuses it (401,
+/// 403: one user's stale key) the next one's, up to [`DISCOVERY_ACCOUNTS_TRIED`].
 pub async fn discover(state: &AppState, connection: &ConnectionConfig, connector: &ConnectorDef) -> Result<usize> {
-    let account = discovery_account(state, &connection.name).await?;
-    let credential = match (&account, connector.auth.auth_type) {
-        (_, ConnectorType::NoAuth) => None,
-        (Some(account), _) => Some(crate::execution::http::credential_header(
-            &connector.auth,
-            account.credentials.as_ref(),
-            false,
-        )?),
-        (None, _) => {
-            return Err(Error::failed_precondition(format!(
-                "remote MCP server {:?}: no ACTIVE connected account yet (its tools are listed with the first one's credential)",
-                connection.name
-            )))
+    if connector.auth.auth_type == ConnectorType::NoAuth {
+        return discover_as(state, connection, connector, None).await;
+    }
+    let mut refused = None;
+    for id in discovery_accounts(state, &connection.name).await? {
+        // Lists carry no credentials: read the account with its own.
+        let Some(account) = state.store.account_by_id(&id).await? else { continue };
+        match discover_as(state, connection, connector, Some(&account)).await {
+            Err(e) if matches!(e.status(), 401 | 403) => {
+                tracing::info!(connection = %connection.name, account = %account.id, "remote MCP server refused this account's credential for discovery; trying the next");
+                refused = Some(e);
+            }
+            outcome => return outcome,
         }
+    }
+    Err(refused.unwrap_or_else(|| {
+        Error::failed_precondition(format!(
+            "remote MCP server {:?}: no ACTIVE connected account yet (its tools are listed with the first one's credential)",
+            connection.name
+        ))
+    }))
+}
+
+/// One discovery as `account` (none: a `NO_AUTH` server).
+async fn discover_as(
+    state: &AppState,
+    connection: &ConnectionConfig,
+    connector: &ConnectorDef,
+    account: Option<&AccountRecord>,
+) -> Result<usize> {
+    let credential = match account {
+        Some(account) => {
+            Some(crate::execution::http::credential_header(&connector.auth, account.credentials.as_ref(), false)?)
+        }
+        None => None,
     };
-    let url = state.account_base_url(connection, account.as_ref().and_then(|a| a.api_config.as_ref()))?;
+    let url = state.account_base_url(connection, account.and_then(|a| a.api_config.as_ref()))?;
     let endpoint = McpEndpoint {
         egress: &state.egress,
         url: &url,

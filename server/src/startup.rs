@@ -59,7 +59,8 @@ pub async fn start(config: Config) -> Result<RunningServer> {
     })?;
     let vault = Arc::new(crate::credentials::vault::Vault::open(&config.vault_key_file())?);
     let store = Store::open(&config.database_url(), vault, config.server.store_settings()).await?;
-    let registry = build_registry(&config, &store).await?;
+    let remote_tools = Arc::new(crate::catalog::remote_tools::DiscoveredTools::default());
+    let registry = build_registry(&config, &store, &remote_tools).await?;
     for problem in config.problems(&|slug| registry.catalog.is_oauth(slug)) {
         if problem.refuse {
             return Err(Error::invalid_field("config", problem.message));
@@ -163,6 +164,7 @@ pub async fn start(config: Config) -> Result<RunningServer> {
         ),
         mcp_oauth,
         oidc_discovery: Default::default(),
+        remote_tools,
     });
     let app = crate::router::router(state.clone());
     let server = &state.config.server;
@@ -196,6 +198,7 @@ pub async fn start(config: Config) -> Result<RunningServer> {
     tokio::spawn(retention_loop(Arc::downgrade(&state)));
     tokio::spawn(keep_api_clients_current(Arc::downgrade(&state)));
     tokio::spawn(reload_on_catalog_change(Arc::downgrade(&state)));
+    tokio::spawn(crate::domain::remote_mcp::run_discovery_loop(Arc::downgrade(&state)));
     tokio::spawn(crate::webhooks::run_worker(Arc::downgrade(&state.webhooks)));
     Ok(RunningServer { addr, public_url, task, state, stop, metrics_addr, console_addr })
 }

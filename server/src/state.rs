@@ -103,6 +103,8 @@ pub struct AppState {
     pub mcp_oauth: crate::mcp::oauth_guards::Guards,
     /// OIDC providers' discovery documents (MCP users' and operators' sign-in).
     pub oidc_discovery: crate::credentials::oidc_sign_in::Discovery,
+    /// The tools remote MCP connections' servers listed (the registry is built with them).
+    pub remote_tools: Arc<crate::catalog::remote_tools::DiscoveredTools>,
 }
 
 impl AppState {
@@ -116,7 +118,7 @@ impl AppState {
     /// so a slower rebuild never replaces a newer one (two custom providers created at once).
     pub async fn reload_registry(&self) -> Result<Arc<Registry>> {
         let _one_at_a_time = self.reloading.lock().await;
-        let registry = Arc::new(build_registry(&self.config, &self.store).await?);
+        let registry = Arc::new(build_registry(&self.config, &self.store, &self.remote_tools).await?);
         *self.registry.write().unwrap_or_else(|p| p.into_inner()) = registry.clone();
         tracing::info!(
             connectors = registry.catalog.connectors().count(),
@@ -151,7 +153,7 @@ impl AppState {
         let mut stored = StoredCatalog::load(&self.store).await?;
         stored.custom_providers.retain(|p| p.identifier != provider.identifier);
         stored.custom_providers.push(provider.clone());
-        let registry = Arc::new(registry_from(&self.config, stored)?);
+        let registry = Arc::new(registry_from(&self.config, stored, &self.remote_tools.snapshot())?);
         self.store.save_custom_provider(provider, replace, records).await?;
         *self.registry.write().unwrap_or_else(|p| p.into_inner()) = registry;
         Ok(())
@@ -169,7 +171,7 @@ impl AppState {
         let mut stored = StoredCatalog::load(&self.store).await?;
         stored.connections.retain(|c| c.name != connection.name);
         stored.connections.push(connection.clone());
-        let registry = Arc::new(registry_from(&self.config, stored)?);
+        let registry = Arc::new(registry_from(&self.config, stored, &self.remote_tools.snapshot())?);
         self.store.save_connection(connection, replace, records).await?;
         *self.registry.write().unwrap_or_else(|p| p.into_inner()) = registry;
         Ok(())
@@ -179,7 +181,7 @@ impl AppState {
     pub async fn remove_connection(&self, name: &str, records: &crate::store::ChangeRecords) -> Result<bool> {
         let _one_at_a_time = self.reloading.lock().await;
         let deleted = self.store.delete_connection(name, records).await?;
-        let registry = Arc::new(build_registry(&self.config, &self.store).await?);
+        let registry = Arc::new(build_registry(&self.config, &self.store, &self.remote_tools).await?);
         *self.registry.write().unwrap_or_else(|p| p.into_inner()) = registry;
         Ok(deleted)
     }
@@ -201,7 +203,7 @@ impl AppState {
         }
         let mut stored = StoredCatalog::load(&self.store).await?;
         stored.installed_connectors.push(installed.clone());
-        let registry = Arc::new(registry_from(&self.config, stored)?);
+        let registry = Arc::new(registry_from(&self.config, stored, &self.remote_tools.snapshot())?);
         self.store.save_installed_connector(installed, records).await?;
         *self.registry.write().unwrap_or_else(|p| p.into_inner()) = registry;
         Ok(())
@@ -213,7 +215,7 @@ impl AppState {
         let _one_at_a_time = self.reloading.lock().await;
         let mut stored = StoredCatalog::load(&self.store).await?;
         stored.installed_connectors.retain(|c| c.slug != slug);
-        let registry = Arc::new(registry_from(&self.config, stored)?);
+        let registry = Arc::new(registry_from(&self.config, stored, &self.remote_tools.snapshot())?);
         let deleted = self.store.delete_installed_connector(slug, records).await?;
         *self.registry.write().unwrap_or_else(|p| p.into_inner()) = registry;
         Ok(deleted)
@@ -326,12 +328,14 @@ impl AppState {
         Ok(())
     }
 
-    /// API base URL for a connection: its override, else the connector's default.
+    /// API base URL for a connection: its override, else the connector's default (a remote MCP
+    /// connector's: its server's MCP endpoint).
     pub fn base_url(&self, connection: &ConnectionConfig) -> Result<String> {
         if let Some(url) = &connection.base_url {
             return Ok(url.clone());
         }
-        Ok(self.registry().connector_of(connection)?.base_url.clone())
+        let connector = self.registry().connector_of(connection)?;
+        Ok(connector.mcp.as_ref().map_or_else(|| connector.base_url.clone(), |mcp| mcp.url.clone()))
     }
 }
 
@@ -402,14 +406,22 @@ impl StoredCatalog {
 
 /// Built-in connectors, the connector directory's files, the installed connectors and the stored
 /// custom providers, with the configured connections (each custom provider also gets a
-/// connection of its own name).
-pub(crate) async fn build_registry(config: &Config, store: &Store) -> Result<Registry> {
-    registry_from(config, StoredCatalog::load(store).await?)
+/// connection of its own name) and the tools remote MCP connections' servers listed.
+pub(crate) async fn build_registry(
+    config: &Config,
+    store: &Store,
+    remote_tools: &crate::catalog::remote_tools::DiscoveredTools,
+) -> Result<Registry> {
+    registry_from(config, StoredCatalog::load(store).await?, &remote_tools.snapshot())
 }
 
 /// The registry of `config` with these stored rows (the config file's connections win a name
-/// they share with a connection made through the API).
-fn registry_from(config: &Config, stored: StoredCatalog) -> Result<Registry> {
+/// they share with a connection made through the API), and these remote MCP discoveries.
+fn registry_from(
+    config: &Config,
+    stored: StoredCatalog,
+    discovered: &HashMap<String, Arc<crate::catalog::remote_tools::Discovery>>,
+) -> Result<Registry> {
     let StoredCatalog { custom_providers, connections: stored_connections, installed_connectors } = stored;
     let mut catalog = Catalog::built_in()?;
     let mut connector_sources: HashMap<String, ConnectorSource> =
@@ -454,5 +466,26 @@ fn registry_from(config: &Config, stored: StoredCatalog) -> Result<Registry> {
             ));
         }
     }
+    add_discovered_tools(&mut catalog, &connections, discovered);
     Ok(Registry { catalog, connections, sources, connector_sources })
+}
+
+/// Each remote MCP connection's last discovered tools, when they were read from the server the
+/// connection points at now (in name order, so a clash always keeps the same tool).
+fn add_discovered_tools(
+    catalog: &mut Catalog,
+    connections: &HashMap<String, Arc<ConnectionConfig>>,
+    discovered: &HashMap<String, Arc<crate::catalog::remote_tools::Discovery>>,
+) {
+    let mut names: Vec<&String> = discovered.keys().collect();
+    names.sort();
+    for name in names {
+        let (Some(connection), Some(discovery)) = (connections.get(name), discovered.get(name)) else { continue };
+        let Some(connector) = catalog.connector(&connection.connector).cloned() else { continue };
+        let Some(mcp) = &connector.mcp else { continue };
+        let url = connection.base_url.as_deref().unwrap_or(&mcp.url);
+        if discovery.connector == connector.slug && discovery.url == url {
+            catalog.add_remote_tools(&connector, &discovery.tools);
+        }
+    }
 }

@@ -11,9 +11,9 @@ use crate::state::SharedState;
     operation_id = "Gateway_ReloadConnectors",
     tag = "Connectors",
     summary = "Re-read the connector directory",
-    description = "Needs `admin`. 400 names a broken file; the running catalog stays as it was.",
+    description = "Needs `admin`. 400 names a broken file; the running catalog stays as it was. Remote MCP connections' tools are listed again before the answer.",
     responses(
-        (status = 200, description = "`{connectors, tools}` counts.", body = ConnectorsReloaded),
+        (status = 200, description = "`{connectors, tools}` counts and each remote MCP connection's discovery.", body = ConnectorsReloaded),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
@@ -24,9 +24,19 @@ pub async fn reload_connectors(
     axum::extract::State(state): axum::extract::State<SharedState>,
     _caller: super::Caller,
 ) -> super::ApiResult<axum::Json<ConnectorsReloaded>> {
-    let registry = state.reload_connectors().await?;
+    state.reload_connectors().await?;
+    // Remote MCP servers' tools are read again too (after a failure the last tools stay).
+    let remote_mcp = crate::domain::remote_mcp::discover_all(&state)
+        .await
+        .into_iter()
+        .map(|(connection, outcome)| match outcome {
+            Ok(tools) => RemoteMcpDiscovery { connection, tools: Some(tools), error: None },
+            Err(e) => RemoteMcpDiscovery { connection, tools: None, error: Some(e.message().to_string()) },
+        })
+        .collect();
+    let registry = state.registry();
     let (connectors, tools) = (registry.catalog.connectors().count(), registry.catalog.tools().count());
-    Ok(axum::Json(ConnectorsReloaded { connectors, tools }))
+    Ok(axum::Json(ConnectorsReloaded { connectors, tools, remote_mcp }))
 }
 
 /// What `POST /api/v1/connectors:reload` loaded: how many connectors and tools.
@@ -34,6 +44,20 @@ pub async fn reload_connectors(
 pub struct ConnectorsReloaded {
     connectors: usize,
     tools: usize,
+    /// Each remote MCP connection's discovery: how many tools it lists, or why it failed.
+    remote_mcp: Vec<RemoteMcpDiscovery>,
+}
+
+/// One remote MCP connection's discovery during a reload.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct RemoteMcpDiscovery {
+    connection: String,
+    /// Tools kept (absent when the discovery failed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tools: Option<usize>,
+    /// Why the discovery failed (the connection keeps the tools of its last good one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
 }
 
 /// Alive: the process answers (no dependency is checked; see `/readyz`).

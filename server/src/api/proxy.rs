@@ -123,6 +123,15 @@ pub async fn forward(
     let account = require_active(&state, resolve_account_for_call(&state, &selector).await?)?;
     let connection = state.connection(&account.connection_name)?;
     let connector = state.registry().connector_of(&connection)?;
+    // A remote MCP server is reached through its tools: raw requests under its MCP endpoint with
+    // a user's credential are not what its connection was made for.
+    if connector.mcp.is_some() {
+        return Err(Error::new(
+            ErrorKind::Forbidden,
+            format!("connection {:?} is a remote MCP server: run its tools with execute_tool", connection.name),
+        )
+        .into());
+    }
     if !connector.proxy_enabled {
         return Err(Error::new(
             ErrorKind::Forbidden,

@@ -93,6 +93,8 @@ pub async fn list(
         .filter(|t| f.provider.is_empty() || t.connector.slug.eq_ignore_ascii_case(&f.provider))
         .filter(|t| f.tool_name.is_empty() || f.tool_name.contains(&t.def.name))
         .filter(|t| connectors.as_ref().is_none_or(|c| c.contains(&t.connector.slug)))
+        // Named a connection: a remote MCP tool of another connection of its connector is not its.
+        .filter(|t| f.connector.is_empty() || t.def.remote.as_ref().is_none_or(|r| r.connection == f.connector))
         .collect();
     let (offset, limit) = page_window(req.page_size, &req.page_token, DEFAULT_TOOL_PAGE)?;
     let total = matching.len() as u32;
@@ -161,7 +163,10 @@ pub async fn search(
             score,
             connections: accounts
                 .iter()
-                .filter(|a| a.connector == tool.connector.slug && registry.connections.contains_key(&a.connection_name))
+                .filter(|a| {
+                    tool.runs_on(&a.connector, &a.connection_name)
+                        && registry.connections.contains_key(&a.connection_name)
+                })
                 .map(|a| ConnectionReadiness {
                     connection_name: a.connection_name.clone(),
                     connected_account_id: a.id.clone(),
@@ -220,7 +225,7 @@ pub async fn list_scoped(
         if !f.providers.is_empty() && !f.providers.iter().any(|p| p.eq_ignore_ascii_case(&account.connector)) {
             continue;
         }
-        for tool in registry.catalog.tools().filter(|t| t.connector.slug == account.connector) {
+        for tool in registry.catalog.tools().filter(|t| t.runs_on(&account.connector, &account.connection_name)) {
             if f.tool_names.is_empty() || f.tool_names.contains(&tool.def.name) {
                 scoped.push(ScopedTool {
                     tool: tool.wire.clone(),
@@ -308,7 +313,10 @@ async fn account_for_call(state: &AppState, req: &ExecuteToolRequest, tool: &Cat
                 .accounts_of_identifier_for_call(req.identifier.trim())
                 .await?
                 .iter()
-                .filter(|a| a.connector == tool.connector.slug && registry.connections.contains_key(&a.connection_name))
+                .filter(|a| {
+                    tool.runs_on(&a.connector, &a.connection_name)
+                        && registry.connections.contains_key(&a.connection_name)
+                })
                 .filter(|a| req.organization_id.is_empty() || a.organization_id == req.organization_id)
                 .filter(|a| req.user_id.is_empty() || a.user_id == req.user_id)
                 .cloned()

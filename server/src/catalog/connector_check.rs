@@ -10,7 +10,9 @@ use serde_json::Value;
 
 use agentkit_core::{Error, Result};
 
-use super::connectors::{Catalog, ConnectorDef, RequestDef, ToolDef, BUILT_IN};
+use agentkit_core::model::ConnectorType;
+
+use super::connectors::{Catalog, ConnectorDef, McpTransport, RequestDef, ToolDef, BUILT_IN, MCP_REFRESH_SECS};
 use super::input_schema::InputValidator;
 
 /// The annotations a tool may declare (MCP's tool annotations, in our files' snake_case).
@@ -163,6 +165,9 @@ impl Catalog {
                 check_url(field, url, errors);
             }
         }
+        if let Some(mcp) = &def.mcp {
+            check_mcp(def, mcp, errors);
+        }
         for (i, tool) in def.tools.iter().enumerate() {
             let at = format!("tools[{i}] ({:?})", tool.name);
             if self.tool(&tool.name).is_some() || def.tools[..i].iter().any(|t| t.name == tool.name) {
@@ -208,6 +213,49 @@ fn check_tool(
     check_tool_schema(at, tool, errors, warnings, validators);
     check_annotations(at, tool, errors);
     check_placeholders(at, tool, errors);
+}
+
+/// A remote MCP connector: a URL credentials may go to, a transport we speak, static credentials
+/// (OAuth to the upstream is a later slice), and no declared tools (they are discovered).
+fn check_mcp(def: &ConnectorDef, mcp: &super::connectors::McpDef, errors: &mut Vec<(&'static str, String)>) {
+    check_url("mcp.url", &mcp.url, errors);
+    if mcp.transport == McpTransport::Sse {
+        errors.push((
+            "mcp.transport",
+            "mcp.transport \"sse\" (legacy HTTP+SSE) is not supported yet: use \"streamable_http\"".into(),
+        ));
+    }
+    if !MCP_REFRESH_SECS.contains(&mcp.refresh_secs) {
+        errors.push((
+            "mcp.refresh_secs",
+            format!("mcp.refresh_secs must be {} to {} seconds", MCP_REFRESH_SECS.start(), MCP_REFRESH_SECS.end()),
+        ));
+    }
+    if !matches!(def.auth.auth_type, ConnectorType::BearerToken | ConnectorType::ApiKey | ConnectorType::NoAuth) {
+        errors.push((
+            "auth.type",
+            format!(
+                "auth.type {} is not supported for a remote MCP server yet: use BEARER_TOKEN, API_KEY or NO_AUTH",
+                def.auth.auth_type.as_str()
+            ),
+        ));
+    }
+    if !def.tools.is_empty() {
+        errors.push(("tools", "a remote MCP connector declares no tools: they are discovered with tools/list".into()));
+    }
+    if !def.base_url.is_empty() {
+        errors.push(("base_url", "a remote MCP connector has no base_url: its server is mcp.url".into()));
+    }
+}
+
+/// A tool a remote MCP server lists, checked like a file's tool (its input schema compiles, is
+/// an object, and requires only its properties; its annotations are known): the findings, with
+/// the compiled schema when there is no error.
+pub(crate) fn remote_tool_findings(at: &str, tool: &ToolDef) -> Findings {
+    let mut found = Findings::default();
+    check_tool_schema(at, tool, &mut found.errors, &mut found.warnings, &mut found.validators);
+    check_annotations(at, tool, &mut found.errors);
+    found
 }
 
 /// A URL the gateway sends credentials to: absolute, and https unless it is this machine's.

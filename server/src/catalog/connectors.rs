@@ -44,12 +44,19 @@ pub struct ConnectorDef {
     pub slug: String,
     pub display_name: String,
     pub auth: AuthDef,
-    /// Default API base; a connection's `base_url` overrides it.
+    /// Default API base; a connection's `base_url` overrides it. Empty for remote MCP connectors.
+    #[serde(default)]
     pub base_url: String,
     /// Output size cap, per-account rate limit and retry rule of this connector's calls.
     #[serde(default)]
     pub limits: crate::execution::limits::LimitsDef,
+    /// Declared tools; empty for a remote MCP connector, whose tools are discovered per connection.
+    #[serde(default)]
     pub tools: Vec<ToolDef>,
+    /// A remote MCP server: the connector's tools are the server's, listed with `tools/list` and
+    /// run with `tools/call` (see `catalog::remote_tools`).
+    #[serde(default)]
+    pub mcp: Option<McpDef>,
     /// Host patterns (`*.my.salesforce.com`) an API client may set a templated `api_config`
     /// URL field to; values from the provider's own token answer are not held to them.
     #[serde(default)]
@@ -61,6 +68,49 @@ pub struct ConnectorDef {
 
 fn proxy_enabled_default() -> bool {
     true
+}
+
+/// Where a remote MCP server listens and how often its tool list is read again.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct McpDef {
+    /// The server's MCP endpoint (`https://mcp.example.com/mcp`); a connection's `base_url`
+    /// overrides it.
+    pub url: String,
+    #[serde(default)]
+    pub transport: McpTransport,
+    /// Seconds between two discoveries of the server's tools (a `notifications/tools/list_changed`
+    /// seen on a call's stream asks for one sooner).
+    #[serde(default = "default_mcp_refresh_secs")]
+    pub refresh_secs: u64,
+}
+
+/// Fewest and most seconds between two discoveries of a remote MCP server's tools.
+pub const MCP_REFRESH_SECS: std::ops::RangeInclusive<u64> = 10..=86_400;
+
+fn default_mcp_refresh_secs() -> u64 {
+    300
+}
+
+/// The MCP transport of a remote server.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum McpTransport {
+    /// Streamable HTTP (protocol 2025-03-26 and later).
+    #[default]
+    StreamableHttp,
+    /// The legacy HTTP+SSE transport (2024-11-05): parsed so a file can name it, refused by the
+    /// connector check until the client speaks it.
+    Sse,
+}
+
+/// Which remote MCP tool a discovered catalog tool runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteToolRef {
+    /// The connection whose server lists it (its accounts' credentials run it).
+    pub connection: String,
+    /// The tool's name on the remote server (our name is namespaced and sanitized).
+    pub name: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -145,6 +195,9 @@ pub struct ToolDef {
     /// `xoxp-`); parsed at load, so a typo is a load error naming the field.
     #[serde(default)]
     pub credential: CredentialKind,
+    /// Set on tools discovered on a remote MCP server (never read from a file).
+    #[serde(skip)]
+    pub remote: Option<RemoteToolRef>,
 }
 
 /// The token of an account a tool calls with.
@@ -267,6 +320,12 @@ impl CatalogTool {
     pub fn validate_input(&self, input: Option<&Value>) -> Result<serde_json::Map<String, Value>> {
         self.input_validator.validate(&self.def.input_schema, input)
     }
+
+    /// Whether a connection (`connection` of `connector`) runs this tool: any tool of its
+    /// connector, except a remote MCP tool, which is its own connection's only.
+    pub fn runs_on(&self, connector: &str, connection: &str) -> bool {
+        self.connector.slug == connector && self.def.remote.as_ref().is_none_or(|r| r.connection == connection)
+    }
 }
 
 /// Every loaded connector, with tools indexed by name and by the words of their names and
@@ -338,30 +397,51 @@ impl Catalog {
     pub(crate) fn add_checked(&mut self, def: ConnectorDef, validators: Vec<InputValidator>) {
         let def = Arc::new(def);
         for (tool, input_validator) in def.tools.iter().zip(validators) {
-            let mut definition = serde_json::json!({
-                "name": tool.name,
-                "description": tool.description,
-                "input_schema": tool.input_schema,
-            });
-            if let Some(a) = &tool.annotations {
-                definition["annotations"] = a.clone();
-            }
-            let wire = Tool {
-                id: format!("tol_{}", tool.name),
-                provider: def.slug.to_ascii_uppercase(),
-                definition,
-                metadata: serde_json::json!({"connector": def.slug, "display_name": def.display_name}),
-                tags: vec![def.slug.clone()],
-                is_default: Some(true),
-                updated_at: None,
-            };
-            let entry = Arc::new(CatalogTool { connector: def.clone(), def: tool.clone(), wire, input_validator });
-            for word in search_words(tool, &def) {
-                self.words.entry(word).or_default().push(entry.clone());
-            }
-            self.tools.insert(tool.name.clone(), entry);
+            self.insert_tool(&def, tool.clone(), input_validator);
         }
         self.connectors.insert(def.slug.clone(), def);
+    }
+
+    /// Adds tools discovered on a connection's remote MCP server (already checked by
+    /// `remote_tools`); a name the catalog already holds is skipped, with the reason logged.
+    pub(crate) fn add_remote_tools(&mut self, connector: &Arc<ConnectorDef>, tools: &[(ToolDef, InputValidator)]) {
+        for (tool, input_validator) in tools {
+            if self.tools.contains_key(&tool.name) {
+                tracing::warn!(tool = %tool.name, connector = %connector.slug, "remote MCP tool skipped: the catalog already has a tool of that name");
+                continue;
+            }
+            self.insert_tool(connector, tool.clone(), input_validator.clone());
+        }
+    }
+
+    fn insert_tool(&mut self, def: &Arc<ConnectorDef>, tool: ToolDef, input_validator: InputValidator) {
+        let mut definition = serde_json::json!({
+            "name": tool.name,
+            "description": tool.description,
+            "input_schema": tool.input_schema,
+        });
+        if let Some(a) = &tool.annotations {
+            definition["annotations"] = a.clone();
+        }
+        let mut metadata = serde_json::json!({"connector": def.slug, "display_name": def.display_name});
+        if let Some(remote) = &tool.remote {
+            metadata["connection"] = Value::String(remote.connection.clone());
+            metadata["remote_name"] = Value::String(remote.name.clone());
+        }
+        let wire = Tool {
+            id: format!("tol_{}", tool.name),
+            provider: def.slug.to_ascii_uppercase(),
+            definition,
+            metadata,
+            tags: vec![def.slug.clone()],
+            is_default: Some(true),
+            updated_at: None,
+        };
+        let entry = Arc::new(CatalogTool { connector: def.clone(), def: tool, wire, input_validator });
+        for word in search_words(&entry.def, def) {
+            self.words.entry(word).or_default().push(entry.clone());
+        }
+        self.tools.insert(entry.def.name.clone(), entry);
     }
 
     pub fn connectors(&self) -> impl Iterator<Item = &Arc<ConnectorDef>> {
@@ -532,6 +612,29 @@ mod tests {
             "{:?}",
             top.iter().map(|(t, s)| (&t.def.name, s)).collect::<Vec<_>>()
         );
+    }
+
+    #[test]
+    fn remote_mcp_connector_files_are_checked() {
+        let mut c = Catalog::default();
+        let good = r#"{"slug": "docs", "display_name": "Docs", "auth": {"type": "BEARER_TOKEN"},
+                       "mcp": {"url": "https://mcp.example.com/mcp"}}"#;
+        c.add_file("docs.json", good).unwrap();
+        let mcp = c.connector("docs").unwrap().mcp.clone().unwrap();
+        assert_eq!((mcp.transport, mcp.refresh_secs), (McpTransport::StreamableHttp, 300));
+        for (text, names) in [
+            (good.replace("https://mcp.example.com", "http://mcp.example.com"), "mcp.url"),
+            (good.replace(r#""url""#, r#""transport": "sse", "url""#), "not supported yet"),
+            (good.replace("BEARER_TOKEN", "OAUTH"), "auth.type OAUTH"),
+            (good.replace(r#"}}"#, r#", "refresh_secs": 1}}"#), "mcp.refresh_secs"),
+            (good.replace(r#""mcp""#, r#""base_url": "https://x.example.com", "mcp""#), "no base_url"),
+        ] {
+            let err = Catalog::default().add_file("docs.json", &text).unwrap_err();
+            assert!(err.message().contains(names), "{names}: {}", err.message());
+        }
+        let with_tools = good.replace(r#""mcp""#, r#""tools": [{"name": "docs_x", "description": "", "input_schema": {"type": "object"}, "request": {"method": "GET", "path": "/"}}], "mcp""#);
+        let err = Catalog::default().add_file("docs.json", &with_tools).unwrap_err();
+        assert!(err.message().contains("declares no tools"), "{}", err.message());
     }
 
     #[test]

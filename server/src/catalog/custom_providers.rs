@@ -166,6 +166,8 @@ pub fn connector_def(provider: &Provider) -> Result<ConnectorDef> {
         base_url: provider.proxy_url.replace("{{api_config.", "{{").replace("{{", "{{api_config."),
         limits: Default::default(),
         tools,
+        // Custom providers describe HTTP APIs; a remote MCP server is a connector file.
+        mcp: None,
         proxy_enabled: provider.proxy_enabled,
         api_config_hosts: Default::default(),
     })

@@ -6,4 +6,5 @@ pub mod connectors;
 pub mod custom_providers;
 pub mod input_schema;
 pub mod openapi_import;
+pub mod remote_tools;
 pub mod templates;

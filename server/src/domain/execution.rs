@@ -1,6 +1,6 @@
 //! Running a catalog tool for a connected account — shared by `execute_tool` and MCP
-//! `tools/call`: a fresh token (refreshed once after a provider 401), the HTTP or SQL runner,
-//! an execution record whatever happens, and the output cap.
+//! `tools/call`: a fresh token (refreshed once after a provider 401), the HTTP, SQL or remote MCP
+//! runner, an execution record whatever happens, and the output cap.
 
 use std::time::Instant;
 
@@ -107,6 +107,10 @@ async fn run_in_span(
                 )
                 .await;
             }
+            if let Some(remote) = &tool.def.remote {
+                let account = RemoteAccount { id: &account_id, credentials: credentials.as_ref() };
+                return run_remote(state, tool, remote, connection, base_url, account, input).await;
+            }
             let credential = crate::execution::http::credential_header(
                 &tool.connector.auth,
                 credentials.as_ref(),
@@ -183,6 +187,50 @@ async fn run_in_span(
             })
         }
     }
+}
+
+/// The account a remote MCP call runs as.
+struct RemoteAccount<'a> {
+    id: &'a str,
+    credentials: Option<&'a agentkit_core::model::AuthorizationDetails>,
+}
+
+/// A remote MCP tool's call as the account: only on the connection whose server listed it, with
+/// the account's credential (none for a `NO_AUTH` server).
+async fn run_remote(
+    state: &AppState,
+    tool: &CatalogTool,
+    remote: &crate::catalog::connectors::RemoteToolRef,
+    connection: &crate::config::ConnectionConfig,
+    url: &str,
+    account: RemoteAccount<'_>,
+    input: &serde_json::Map<String, Value>,
+) -> Result<Value> {
+    if connection.name != remote.connection {
+        return Err(agentkit_core::Error::invalid_field(
+            "connection_name",
+            format!(
+                "tool {:?} belongs to connection {:?}, and the account is on {:?}: pass connection_name {:?}",
+                tool.def.name, remote.connection, connection.name, remote.connection
+            ),
+        ));
+    }
+    if let Some(rule) = &tool.connector.limits.rate_limit {
+        state.rate_limiter.acquire(&tool.connector.slug, account.id, rule).await?;
+    }
+    let credential = match tool.connector.auth.auth_type {
+        agentkit_core::model::ConnectorType::NoAuth => None,
+        _ => Some(crate::execution::http::credential_header(&tool.connector.auth, account.credentials, false)?),
+    };
+    let call = crate::execution::remote_mcp::RemoteCall {
+        tool,
+        remote,
+        url,
+        credential: credential.as_ref(),
+        egress: &state.egress,
+        discovered: &state.remote_tools,
+    };
+    crate::execution::remote_mcp::run_tool(&call, input).await
 }
 
 #[cfg(test)]

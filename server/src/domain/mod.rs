@@ -6,3 +6,4 @@ pub mod connections;
 pub mod credentials;
 pub mod execution;
 pub mod links;
+pub mod remote_mcp;

@@ -56,7 +56,7 @@ pub fn exposed_tools(state: &AppState, target: &Target) -> Vec<(Arc<CatalogTool>
     let registry = state.registry();
     for m in &target.config.mappings {
         let Some(connection) = registry.connections.get(&m.connection_name) else { continue };
-        for tool in registry.catalog.tools().filter(|t| t.connector.slug == connection.connector) {
+        for tool in registry.catalog.tools().filter(|t| t.runs_on(&connection.connector, &connection.name)) {
             if (m.tools.is_empty() || m.tools.contains(&tool.def.name)) && (!target.read_only || read_only(tool)) {
                 out.push((tool.clone(), connection.name.clone()));
             }

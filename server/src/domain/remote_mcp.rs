@@ -1,0 +1,223 @@
+//! Discovering the tools of remote MCP connections: `initialize` + `tools/list` (every page) on
+//! the connection's server, as its first ACTIVE connected account (in id order; the next one when
+//! the server refuses that one's credential: a connection has no credential of its own in this
+//! slice), checked and named by `catalog::remote_tools`, cached per connection, then the registry
+//! rebuilt with them.
+//!
+//! When: at start-up and every `mcp.refresh_secs` per connection; sooner when asked (a call's
+//! stream carried `notifications/tools/list_changed`, the connection got its first ACTIVE account,
+//! an operator reloaded the connectors); a connection not yet discovered is tried again every
+//! [`RETRY_UNDISCOVERED`]. A failed refresh keeps the tools of the last good one.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
+
+use futures::stream::{self, StreamExt};
+
+use agentkit_core::model::{ConnectorStatus, ConnectorType};
+use agentkit_core::{Error, Result};
+
+use crate::catalog::connectors::ConnectorDef;
+use crate::catalog::remote_tools::{catalog_tools, Discovery};
+use crate::config::ConnectionConfig;
+use crate::execution::mcp_client::{ListBounds, McpEndpoint, McpSession};
+use crate::state::{AppState, Registry};
+use crate::store::{AccountFilter, AccountPage, AccountRecord};
+
+/// Most `tools/list` pages read from one server.
+pub const MAX_LIST_PAGES: usize = 20;
+
+/// Most tools one server may list (more is refused, not cut: a partial list would hide tools
+/// without saying which).
+pub const MAX_REMOTE_TOOLS: usize = 500;
+
+/// Most bytes of one `tools/list` answer (a page).
+pub const DISCOVERY_ANSWER_MAX_BYTES: usize = 2 * 1024 * 1024;
+
+/// How often a connection whose tools were never read is tried again.
+const RETRY_UNDISCOVERED: Duration = Duration::from_secs(30);
+
+/// Servers read at once.
+const DISCOVERY_CONCURRENCY: usize = 4;
+
+/// Accounts of a connection looked at for ACTIVE ones.
+const ACCOUNTS_LOOKED_AT: u32 = 100;
+
+/// ACTIVE accounts whose credentials a discovery tries before it gives up.
+const DISCOVERY_ACCOUNTS_TRIED: usize = 3;
+
+/// The remote MCP connections of a registry, with their connectors.
+fn remote_connections(registry: &Registry) -> Vec<(Arc<ConnectionConfig>, Arc<ConnectorDef>)> {
+    let mut found: Vec<_> = registry
+        .connections
+        .values()
+        .filter_map(|connection| {
+            let connector = registry.catalog.connector(&connection.connector)?;
+            connector.mcp.is_some().then(|| (connection.clone(), connector.clone()))
+        })
+        .collect();
+    found.sort_by(|a, b| a.0.name.cmp(&b.0.name));
+    found
+}
+
+/// Ids of the accounts whose credentials may list a connection's tools: its first ACTIVE ones.
+async fn discovery_accounts(state: &AppState, connection: &str) -> Result<Vec<String>> {
+    let filter = AccountFilter { connection_names: vec![connection.to_string()], ..Default::default() };
+    let page = state.store.list_accounts(&filter, &AccountPage::First, ACCOUNTS_LOOKED_AT).await?;
+    Ok(page
+        .accounts
+        .into_iter()
+        .filter(|a| a.status == ConnectorStatus::Active)
+        .take(DISCOVERY_ACCOUNTS_TRIED)
+        .map(|a| a.id)
+        .collect())
+}
+
+/// Reads one connection's tools and caches them; how many were kept. The caller rebuilds the
+/// registry. Listed with the first ACTIVE account's credential; when the server refuses it (401,
+/// 403: one user's stale key) the next one's, up to [`DISCOVERY_ACCOUNTS_TRIED`].
+pub async fn discover(state: &AppState, connection: &ConnectionConfig, connector: &ConnectorDef) -> Result<usize> {
+    if connector.auth.auth_type == ConnectorType::NoAuth {
+        return discover_as(state, connection, connector, None).await;
+    }
+    let mut refused = None;
+    for id in discovery_accounts(state, &connection.name).await? {
+        // Lists carry no credentials: read the account with its own.
+        let Some(account) = state.store.account_by_id(&id).await? else { continue };
+        match discover_as(state, connection, connector, Some(&account)).await {
+            Err(e) if matches!(e.status(), 401 | 403) => {
+                tracing::info!(connection = %connection.name, account = %account.id, "remote MCP server refused this account's credential for discovery; trying the next");
+                refused = Some(e);
+            }
+            outcome => return outcome,
+        }
+    }
+    Err(refused.unwrap_or_else(|| {
+        Error::failed_precondition(format!(
+            "remote MCP server {:?}: no ACTIVE connected account yet (its tools are listed with the first one's credential)",
+            connection.name
+        ))
+    }))
+}
+
+/// One discovery as `account` (none: a `NO_AUTH` server).
+async fn discover_as(
+    state: &AppState,
+    connection: &ConnectionConfig,
+    connector: &ConnectorDef,
+    account: Option<&AccountRecord>,
+) -> Result<usize> {
+    let credential = match account {
+        Some(account) => {
+            Some(crate::execution::http::credential_header(&connector.auth, account.credentials.as_ref(), false)?)
+        }
+        None => None,
+    };
+    let url = state.account_base_url(connection, account.and_then(|a| a.api_config.as_ref()))?;
+    let endpoint = McpEndpoint {
+        egress: &state.egress,
+        url: &url,
+        credential: credential.as_ref(),
+        timeout: connector.limits.upstream_timeout(),
+        max_answer_bytes: DISCOVERY_ANSWER_MAX_BYTES,
+        name: &connection.name,
+    };
+    let mut session = McpSession::open(endpoint).await?;
+    let listed = session.list_tools(&ListBounds { max_pages: MAX_LIST_PAGES, max_tools: MAX_REMOTE_TOOLS }).await;
+    session.close();
+    let (tools, skipped) = catalog_tools(&connection.name, &listed?);
+    for reason in &skipped {
+        tracing::warn!(connection = %connection.name, "remote MCP tool skipped: {reason}");
+    }
+    let kept = tools.len();
+    let discovery =
+        Discovery { connector: connector.slug.clone(), url: state.base_url(connection)?, tools, at: Instant::now() };
+    state.remote_tools.store(&connection.name, discovery);
+    tracing::info!(connection = %connection.name, tools = kept, skipped = skipped.len(), "remote MCP tools discovered");
+    Ok(kept)
+}
+
+/// Discovers these connections (a few at a time) and rebuilds the registry once when any
+/// succeeded; each connection's outcome.
+async fn discover_some(
+    state: &AppState,
+    connections: Vec<(Arc<ConnectionConfig>, Arc<ConnectorDef>)>,
+) -> Vec<(String, Result<usize>)> {
+    let outcomes: Vec<(String, Result<usize>)> = stream::iter(connections)
+        .map(|(connection, connector)| async move {
+            let outcome = discover(state, &connection, &connector).await;
+            if let Err(e) = &outcome {
+                tracing::warn!(connection = %connection.name, error = %e.message(), "remote MCP discovery failed");
+            }
+            (connection.name.clone(), outcome)
+        })
+        .buffer_unordered(DISCOVERY_CONCURRENCY)
+        .collect()
+        .await;
+    if outcomes.iter().any(|(_, outcome)| outcome.is_ok()) {
+        if let Err(e) = state.reload_registry().await {
+            tracing::warn!(error = %e.message(), "registry not rebuilt after remote MCP discovery");
+        }
+    }
+    outcomes
+}
+
+/// Discovers every remote MCP connection now (an operator's reload).
+pub async fn discover_all(state: &AppState) -> Vec<(String, Result<usize>)> {
+    discover_some(state, remote_connections(&state.registry())).await
+}
+
+/// How long until a connection's next discovery is due (zero: now): `mcp.refresh_secs` after the
+/// last try, or [`RETRY_UNDISCOVERED`] while none has succeeded.
+fn due_in(
+    state: &AppState,
+    last_tried: &HashMap<String, Instant>,
+    connection: &ConnectionConfig,
+    connector: &ConnectorDef,
+) -> Duration {
+    let every = match state.remote_tools.get(&connection.name) {
+        Some(_) => Duration::from_secs(connector.mcp.as_ref().map_or(300, |m| m.refresh_secs)),
+        None => RETRY_UNDISCOVERED,
+    };
+    last_tried.get(&connection.name).map_or(Duration::ZERO, |at| every.saturating_sub(at.elapsed()))
+}
+
+/// The background loop: discovers each remote MCP connection when it is due or asked for, until
+/// the gateway stops.
+pub async fn run_discovery_loop(state: Weak<AppState>) {
+    let mut last_tried: HashMap<String, Instant> = HashMap::new();
+    loop {
+        let Some(strong) = state.upgrade() else { return };
+        let requested = strong.remote_tools.take_requested();
+        let registry = strong.registry();
+        let remote = remote_connections(&registry);
+        strong.remote_tools.retain(|name| registry.connections.contains_key(name));
+        last_tried.retain(|name, _| registry.connections.contains_key(name));
+        let due: Vec<_> = remote
+            .iter()
+            .filter(|(connection, connector)| {
+                requested.contains(&connection.name) || due_in(&strong, &last_tried, connection, connector).is_zero()
+            })
+            .cloned()
+            .collect();
+        if !due.is_empty() {
+            for (connection, _) in &due {
+                last_tried.insert(connection.name.clone(), Instant::now());
+            }
+            discover_some(&strong, due).await;
+        }
+        let wait = remote
+            .iter()
+            .map(|(connection, connector)| due_in(&strong, &last_tried, connection, connector))
+            .min()
+            .unwrap_or(Duration::from_secs(60))
+            .clamp(Duration::from_secs(1), Duration::from_secs(60));
+        let tools = strong.remote_tools.clone();
+        drop(strong);
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = tools.wake.notified() => {}
+        }
+    }
+}

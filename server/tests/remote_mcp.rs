@@ -1,0 +1,352 @@
+//! Remote MCP servers as connectors (issue 24 §2, static credentials): the upstream is a real
+//! server of the official MCP Python SDK (`tests/fixtures/mcp_remote/server.py`, FastMCP over
+//! streamable HTTP, answers as SSE) that knows each user by their bearer token. Its tools are
+//! discovered, listed under the connection's namespace with their remote schemas, run as each
+//! user with that user's token, served through our own MCP URL, and refreshed when the server
+//! says its list changed; a remote tool error is a tool error, an unreachable server names the
+//! step, and a hostile server's oversized `tools/list` is refused.
+
+use std::io::BufRead;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use agentkit_core::dispatch::{dispatch, Operation};
+use agentkit_core::{Actions, ClientOptions, ScalekitClient};
+use axum::response::IntoResponse;
+use serde_json::{json, Value};
+
+fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The official MCP Python SDK server, stopped when dropped.
+struct PythonUpstream {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl PythonUpstream {
+    fn start() -> PythonUpstream {
+        let python = repo_root().join(".venv/bin/python");
+        assert!(
+            python.exists(),
+            "{} is missing: run `make build-python` (it installs the MCP Python SDK this test runs as the upstream)",
+            python.display()
+        );
+        let mut child = std::process::Command::new(&python)
+            .arg(repo_root().join("tests/fixtures/mcp_remote/server.py"))
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("the MCP fixture server starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        std::io::BufReader::new(stdout).read_line(&mut line).expect("the fixture prints its port");
+        let port = line.trim().parse().unwrap_or_else(|_| panic!("a port, got {line:?}"));
+        PythonUpstream { child, port }
+    }
+
+    fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for PythonUpstream {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// A hostile MCP server: a normal `initialize`, then on `/big` a `tools/list` answer of 3 MB, and
+/// on `/endless` (as SSE, no length) pages that always name a next one.
+async fn hostile_upstream() -> std::net::SocketAddr {
+    use axum::routing::post;
+    fn answer(request: &Value) -> Option<Value> {
+        let result = match request["method"].as_str()? {
+            "initialize" => {
+                json!({"protocolVersion": "2025-06-18", "capabilities": {"tools": {}}, "serverInfo": {"name": "hostile", "version": "1"}})
+            }
+            "tools/list" => {
+                let filler = "x".repeat(3 * 1024 * 1024);
+                json!({"tools": [{"name": "big", "description": filler, "inputSchema": {"type": "object"}}]})
+            }
+            _ => return None,
+        };
+        Some(json!({"jsonrpc": "2.0", "id": request["id"], "result": result}))
+    }
+    let big = post(|axum::Json(request): axum::Json<Value>| async move {
+        match answer(&request) {
+            Some(message) => (axum::http::StatusCode::OK, message.to_string()).into_response(),
+            None => axum::http::StatusCode::ACCEPTED.into_response(),
+        }
+    });
+    let endless = post(|axum::Json(request): axum::Json<Value>| async move {
+        let message = match request["method"].as_str() {
+            Some("tools/list") => {
+                let cursor = request["params"]["cursor"].as_str().unwrap_or("0").parse::<u64>().unwrap_or(0);
+                json!({"jsonrpc": "2.0", "id": request["id"], "result": {"tools": [], "nextCursor": (cursor + 1).to_string()}})
+            }
+            _ => match answer(&request) {
+                Some(message) => message,
+                None => return axum::http::StatusCode::ACCEPTED.into_response(),
+            },
+        };
+        let event = format!(": keep-alive\n\nevent: message\ndata: {message}\n\n");
+        let stream = futures::stream::iter([Ok::<_, std::io::Error>(event)]);
+        ([("content-type", "text/event-stream")], axum::body::Body::from_stream(stream)).into_response()
+    });
+    let app = axum::Router::new().route("/big", big).route("/endless", endless);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    addr
+}
+
+/// A bare MCP client (JSON-RPC over POST) for our own MCP URL: answers as JSON or SSE.
+struct McpClient {
+    url: String,
+    session: Option<String>,
+}
+
+impl McpClient {
+    async fn post(&mut self, body: Value) -> String {
+        let mut request = reqwest::Client::new()
+            .post(&self.url)
+            .header("accept", "application/json, text/event-stream")
+            .header("mcp-protocol-version", "2025-06-18")
+            .json(&body);
+        if let Some(session) = &self.session {
+            request = request.header("mcp-session-id", session);
+        }
+        let response = request.send().await.unwrap();
+        assert!(response.status().is_success(), "{}", response.status());
+        if let Some(session) = response.headers().get("mcp-session-id") {
+            self.session = Some(session.to_str().unwrap().to_string());
+        }
+        response.text().await.unwrap()
+    }
+
+    async fn request(&mut self, id: u64, method: &str, params: Value) -> Value {
+        let text = self.post(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params})).await;
+        let data = text.lines().filter_map(|l| l.strip_prefix("data:")).collect::<Vec<_>>();
+        let json_text = if data.is_empty() { text.clone() } else { data.join("") };
+        serde_json::from_str(json_text.trim()).unwrap_or_else(|_| panic!("a JSON-RPC answer: {text}"))
+    }
+
+    async fn notify(&mut self, method: &str) {
+        self.post(json!({"jsonrpc": "2.0", "method": method})).await;
+    }
+}
+
+struct Gateway {
+    url: String,
+    token: String,
+    http: reqwest::Client,
+    data_dir: PathBuf,
+    _server: agentkit_server::RunningServer,
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+    }
+}
+
+impl Gateway {
+    async fn start(upstream_port: u16, hostile: std::net::SocketAddr) -> Gateway {
+        let data_dir = std::env::temp_dir().join(format!("agentkit-remote-mcp-{}", uuid::Uuid::new_v4().simple()));
+        let connectors = data_dir.join("connectors");
+        std::fs::create_dir_all(&connectors).unwrap();
+        // The connector names a placeholder server; the connection points it at the fixture.
+        let docs = json!({"slug": "docs_mcp", "display_name": "Docs (remote MCP)", "auth": {"type": "BEARER_TOKEN"},
+                          "mcp": {"url": "https://mcp.example.com/mcp", "transport": "streamable_http"}});
+        std::fs::write(connectors.join("docs_mcp.json"), docs.to_string()).unwrap();
+        let hostile_def = json!({"slug": "hostile_mcp", "display_name": "Hostile", "auth": {"type": "NO_AUTH"},
+                                 "mcp": {"url": format!("http://{hostile}/big")}});
+        std::fs::write(connectors.join("hostile_mcp.json"), hostile_def.to_string()).unwrap();
+        let text = format!(
+            r#"
+[server]
+listen = "127.0.0.1:0"
+data_dir = "{}"
+connectors_dir = "{}"
+[egress]
+# the upstreams listen on loopback
+allow = ["127.0.0.1"]
+[[api_clients]]
+client_id = "admin"
+client_secret = "admin-secret"
+[[connections]]
+name = "docs"
+connector = "docs_mcp"
+base_url = "http://127.0.0.1:{upstream_port}/mcp"
+[[connections]]
+name = "hostile"
+connector = "hostile_mcp"
+[[connections]]
+name = "endless"
+connector = "hostile_mcp"
+base_url = "http://{hostile}/endless"
+"#,
+            data_dir.display(),
+            connectors.display()
+        );
+        let config = agentkit_server::Config::parse(&text, "remote_mcp.toml").unwrap();
+        let server = agentkit_server::start(config).await.unwrap();
+        let http = reqwest::Client::new();
+        let answer: Value = http
+            .post(format!("{}/oauth/token", server.public_url))
+            .form(&[("grant_type", "client_credentials"), ("client_id", "admin"), ("client_secret", "admin-secret")])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let token = answer["access_token"].as_str().expect("a token").to_string();
+        Gateway { url: server.public_url.clone(), token, http, data_dir, _server: server }
+    }
+
+    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let mut request = self.http.request(method, format!("{}{path}", self.url)).bearer_auth(&self.token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn execute(&self, tool: &str, user: &str, input: Value) -> (u16, Value) {
+        let body = json!({"tool_name": tool, "identifier": user, "params": input});
+        self.call(reqwest::Method::POST, "/api/v1/execute_tool", Some(body)).await
+    }
+
+    async fn tool_names(&self) -> Vec<String> {
+        let (status, listed) = self.call(reqwest::Method::GET, "/api/v1/tools?page_size=200", None).await;
+        assert_eq!(status, 200, "{listed}");
+        listed["tool_names"].as_array().unwrap().iter().map(|n| n.as_str().unwrap().to_string()).collect()
+    }
+}
+
+#[tokio::test]
+async fn remote_mcp_tools_are_discovered_and_run_as_each_user() {
+    let mut upstream = PythonUpstream::start();
+    let hostile = hostile_upstream().await;
+    let gateway = Gateway::start(upstream.port, hostile).await;
+
+    // mallory's key is stale: discovery falls back to another account's, and her calls are 401s.
+    for (user, token) in [("mallory", "token-stale"), ("alice", "token-alice"), ("bob", "token-bob")] {
+        let body = json!({"connector": "docs", "identifier": user,
+                          "connected_account": {"authorization_details": {"static_auth": {"details": {"token": token}}}}});
+        let (status, created) = gateway.call(reqwest::Method::POST, "/api/v1/connected_accounts", Some(body)).await;
+        assert_eq!(status, 201, "{created}");
+        assert_eq!(created["connected_account"]["status"], "ACTIVE", "{created}");
+    }
+
+    // An operator's reload discovers every remote server now and says how each went.
+    let (status, reloaded) = gateway.call(reqwest::Method::POST, "/api/v1/connectors:reload", None).await;
+    assert_eq!(status, 200, "{reloaded}");
+    let outcome = |name: &str| {
+        reloaded["remote_mcp"].as_array().unwrap().iter().find(|o| o["connection"] == name).cloned().unwrap()
+    };
+    assert_eq!(outcome("docs")["tools"], 4, "{reloaded}");
+    let refused = outcome("hostile")["error"].as_str().unwrap().to_string();
+    assert!(refused.contains("hostile") && refused.contains("tools/list") && refused.contains("larger"), "{refused}");
+    let refused = outcome("endless")["error"].as_str().unwrap().to_string();
+    assert!(refused.contains("tools/list") && refused.contains("more than 20 pages"), "{refused}");
+
+    // Listed under the connection's namespace, sanitized, with the remote schemas.
+    let names = gateway.tool_names().await;
+    for name in ["docs_whoami", "docs_add_numbers", "docs_fail", "docs_enable_extra"] {
+        assert!(names.contains(&name.to_string()), "{name} in {names:?}");
+    }
+    assert!(!names.iter().any(|n| n.starts_with("hostile_") || n.starts_with("endless_")), "{names:?}");
+    let (_, listed) = gateway.call(reqwest::Method::GET, "/api/v1/tools?filter.tool_name=docs_add_numbers", None).await;
+    let definition = &listed["tools"][0]["definition"];
+    assert_eq!(definition["input_schema"]["properties"]["a"]["type"], "integer", "{listed}");
+    assert_eq!(definition["input_schema"]["required"], json!(["a", "b"]), "{listed}");
+    assert_eq!(listed["tools"][0]["metadata"]["remote_name"], "Add.Numbers", "{listed}");
+
+    // Each user's call carries that user's token (the server answers with whom it saw).
+    for user in ["alice", "bob"] {
+        let (status, answer) = gateway.execute("docs_whoami", user, json!({})).await;
+        assert_eq!(status, 200, "{answer}");
+        // FastMCP gives a `str` result as structured content too: `{"result": ...}`.
+        assert_eq!(answer["data"]["result"], format!("user:{user}"), "{answer}");
+    }
+    let (status, answer) = gateway.execute("docs_whoami", "mallory", json!({})).await;
+    assert_eq!(status, 401, "{answer}");
+    assert!(answer.to_string().contains("credential was refused"), "{answer}");
+    // A structured result is the data.
+    let (status, answer) = gateway.execute("docs_add_numbers", "bob", json!({"a": 2, "b": 3})).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["data"], json!({"sum": 5, "caller": "bob"}), "{answer}");
+    // The remote schema is enforced before any call.
+    let (status, answer) = gateway.execute("docs_add_numbers", "bob", json!({"a": "two", "b": 3})).await;
+    assert_eq!(status, 400, "{answer}");
+    assert!(answer.to_string().contains("tool_input.a"), "{answer}");
+
+    // A remote tool error is a tool error with the remote message, not a 500.
+    let (status, answer) = gateway.execute("docs_fail", "alice", json!({"reason": "nope"})).await;
+    assert_eq!(status, 400, "{answer}");
+    assert!(answer.to_string().contains("refused: nope"), "{answer}");
+    assert_eq!(answer["details"][0]["error_code"], "TOOL_ERROR", "{answer}");
+    assert_eq!(answer["details"][0]["tool_error_info"]["tool_error_code"], "MCP_TOOL_ERROR", "{answer}");
+
+    // The server says its tool list changed on a call's stream: the new tool shows up.
+    let (status, answer) = gateway.execute("docs_enable_extra", "alice", json!({})).await;
+    assert_eq!(status, 200, "{answer}");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !gateway.tool_names().await.contains(&"docs_extra".to_string()) {
+        assert!(std::time::Instant::now() < deadline, "docs_extra never appeared after tools/list_changed");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let (status, answer) = gateway.execute("docs_extra", "bob", json!({})).await;
+    assert_eq!((status, answer["data"]["result"].clone()), (200, json!("extra")), "{answer}");
+
+    // The same tool through our own MCP URL, as bob.
+    let actions =
+        Actions::new(ScalekitClient::new(&gateway.url, "admin", "admin-secret", ClientOptions::default()).unwrap());
+    let mapping = json!({"name": "docs-cfg", "connection_tool_mappings": [{"connection_name": "docs", "tools": ["docs_whoami"]}]});
+    dispatch(&actions, Operation::McpCreateConfig, mapping).await.unwrap();
+    let instance =
+        dispatch(&actions, Operation::McpEnsureInstance, json!({"config_name": "docs-cfg", "user_identifier": "bob"}))
+            .await
+            .unwrap();
+    let mut ours = McpClient { url: instance["instance"]["url"].as_str().unwrap().to_string(), session: None };
+    let init =
+        json!({"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "test", "version": "1"}});
+    ours.request(1, "initialize", init).await;
+    ours.notify("notifications/initialized").await;
+    let listed = ours.request(2, "tools/list", json!({})).await;
+    let names: Vec<&str> =
+        listed["result"]["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["docs_whoami"], "{listed}");
+    let called = ours.request(3, "tools/call", json!({"name": "docs_whoami", "arguments": {}})).await;
+    assert!(called.to_string().contains("user:bob"), "{called}");
+
+    // The proxy does not reach a remote MCP server with a user's credential.
+    let proxied = gateway
+        .http
+        .get(format!("{}/proxy/docs/anything", gateway.url))
+        .bearer_auth(&gateway.token)
+        .header("connection_name", "docs")
+        .header("identifier", "alice")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(proxied.status(), 403);
+
+    // The server gone: the error names the server and the step.
+    upstream.stop();
+    let (status, answer) = gateway.execute("docs_whoami", "alice", json!({})).await;
+    assert_eq!(status, 503, "{answer}");
+    let message = answer.to_string();
+    assert!(
+        message.contains("remote MCP server") && message.contains("docs") && message.contains("initialize"),
+        "{message}"
+    );
+    // The last tools stay listed while the server is away.
+    assert!(gateway.tool_names().await.contains(&"docs_whoami".to_string()));
+}

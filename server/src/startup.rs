@@ -165,6 +165,7 @@ pub async fn start(config: Config) -> Result<RunningServer> {
         mcp_oauth,
         oidc_discovery: Default::default(),
         remote_tools,
+        remote_sessions: Default::default(),
     });
     let app = crate::router::router(state.clone());
     let server = &state.config.server;

@@ -105,6 +105,8 @@ pub struct AppState {
     pub oidc_discovery: crate::credentials::oidc_sign_in::Discovery,
     /// The tools remote MCP connections' servers listed (the registry is built with them).
     pub remote_tools: Arc<crate::catalog::remote_tools::DiscoveredTools>,
+    /// Sessions with remote MCP servers kept between calls.
+    pub remote_sessions: crate::execution::remote_mcp::RemoteSessions,
 }
 
 impl AppState {

@@ -26,18 +26,20 @@ struct PythonUpstream {
 }
 
 impl PythonUpstream {
-    fn start() -> PythonUpstream {
+    /// Started on `port`, or on one the OS picks.
+    fn start(port: Option<u16>) -> PythonUpstream {
         let python = repo_root().join(".venv/bin/python");
         assert!(
             python.exists(),
             "{} is missing: run `make build-python` (it installs the MCP Python SDK this test runs as the upstream)",
             python.display()
         );
-        let mut child = std::process::Command::new(&python)
-            .arg(repo_root().join("tests/fixtures/mcp_remote/server.py"))
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .expect("the MCP fixture server starts");
+        let mut command = std::process::Command::new(&python);
+        command.arg(repo_root().join("tests/fixtures/mcp_remote/server.py"));
+        if let Some(port) = port {
+            command.arg(port.to_string());
+        }
+        let mut child = command.stdout(std::process::Stdio::piped()).spawn().expect("the MCP fixture server starts");
         let stdout = child.stdout.take().expect("stdout");
         let mut line = String::new();
         std::io::BufReader::new(stdout).read_line(&mut line).expect("the fixture prints its port");
@@ -231,7 +233,7 @@ base_url = "http://{hostile}/endless"
 
 #[tokio::test]
 async fn remote_mcp_tools_are_discovered_and_run_as_each_user() {
-    let mut upstream = PythonUpstream::start();
+    let mut upstream = PythonUpstream::start(None);
     let hostile = hostile_upstream().await;
     let gateway = Gateway::start(upstream.port, hostile).await;
 
@@ -250,7 +252,7 @@ async fn remote_mcp_tools_are_discovered_and_run_as_each_user() {
     let outcome = |name: &str| {
         reloaded["remote_mcp"].as_array().unwrap().iter().find(|o| o["connection"] == name).cloned().unwrap()
     };
-    assert_eq!(outcome("docs")["tools"], 4, "{reloaded}");
+    assert_eq!(outcome("docs")["tools"], 5, "{reloaded}");
     let refused = outcome("hostile")["error"].as_str().unwrap().to_string();
     assert!(refused.contains("hostile") && refused.contains("tools/list") && refused.contains("larger"), "{refused}");
     let refused = outcome("endless")["error"].as_str().unwrap().to_string();
@@ -258,7 +260,7 @@ async fn remote_mcp_tools_are_discovered_and_run_as_each_user() {
 
     // Listed under the connection's namespace, sanitized, with the remote schemas.
     let names = gateway.tool_names().await;
-    for name in ["docs_whoami", "docs_add_numbers", "docs_fail", "docs_enable_extra"] {
+    for name in ["docs_whoami", "docs_session_id", "docs_add_numbers", "docs_fail", "docs_enable_extra"] {
         assert!(names.contains(&name.to_string()), "{name} in {names:?}");
     }
     assert!(!names.iter().any(|n| n.starts_with("hostile_") || n.starts_with("endless_")), "{names:?}");
@@ -275,6 +277,12 @@ async fn remote_mcp_tools_are_discovered_and_run_as_each_user() {
         // FastMCP gives a `str` result as structured content too: `{"result": ...}`.
         assert_eq!(answer["data"]["result"], format!("user:{user}"), "{answer}");
     }
+    // Calls of one account ride on one session (one round trip each); another account gets its own.
+    let session = |answer: (u16, Value)| answer.1["data"]["result"].as_str().unwrap_or_default().to_string();
+    let first = session(gateway.execute("docs_session_id", "alice", json!({})).await);
+    assert!(!first.is_empty());
+    assert_eq!(session(gateway.execute("docs_session_id", "alice", json!({})).await), first);
+    assert_ne!(session(gateway.execute("docs_session_id", "bob", json!({})).await), first);
     let (status, answer) = gateway.execute("docs_whoami", "mallory", json!({})).await;
     assert_eq!(status, 401, "{answer}");
     assert!(answer.to_string().contains("credential was refused"), "{answer}");
@@ -338,15 +346,24 @@ async fn remote_mcp_tools_are_discovered_and_run_as_each_user() {
         .unwrap();
     assert_eq!(proxied.status(), 403);
 
-    // The server gone: the error names the server and the step.
+    // The server restarts (its sessions gone): a kept session it no longer knows (404) is
+    // replaced, and the call goes through.
     upstream.stop();
-    let (status, answer) = gateway.execute("docs_whoami", "alice", json!({})).await;
-    assert_eq!(status, 503, "{answer}");
-    let message = answer.to_string();
-    assert!(
-        message.contains("remote MCP server") && message.contains("docs") && message.contains("initialize"),
-        "{message}"
-    );
+    upstream = PythonUpstream::start(Some(upstream.port));
+    let (status, answer) = gateway.execute("docs_session_id", "alice", json!({})).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_ne!(answer["data"]["result"], first, "a new session");
+
+    // The server gone: the error names the server and the step (a kept session fails at the
+    // call, a new one at initialize).
+    upstream.stop();
+    for (user, step) in [("alice", "tools/call"), ("mallory", "initialize")] {
+        let (status, answer) = gateway.execute("docs_whoami", user, json!({})).await;
+        assert_eq!(status, 503, "{answer}");
+        let message = answer["message"].as_str().unwrap_or_default().to_string();
+        assert!(message.starts_with(&format!("remote MCP server \"docs\": {step}: ")), "{message}");
+        assert!(message.contains("could not be reached"), "{message}");
+    }
     // The last tools stay listed while the server is away.
     assert!(gateway.tool_names().await.contains(&"docs_whoami".to_string()));
 }

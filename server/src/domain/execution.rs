@@ -229,6 +229,7 @@ async fn run_remote(
         credential: credential.as_ref(),
         egress: &state.egress,
         discovered: &state.remote_tools,
+        sessions: &state.remote_sessions,
     };
     crate::execution::remote_mcp::run_tool(&call, input).await
 }

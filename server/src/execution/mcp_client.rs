@@ -102,6 +102,16 @@ impl<'a> McpSession<'a> {
         Ok(session)
     }
 
+    /// A session `open` made earlier (its id and protocol revision), to send more requests on.
+    pub fn resume(endpoint: McpEndpoint<'a>, session_id: String, protocol_version: String) -> McpSession<'a> {
+        McpSession { endpoint, session_id: Some(session_id), protocol_version, next_id: 0, tools_changed: false }
+    }
+
+    /// The server's id for this session and the protocol revision (to resume it), when it gave one.
+    pub fn resumable(&self) -> Option<(String, String)> {
+        Some((self.session_id.clone()?, self.protocol_version.clone()))
+    }
+
     /// Every tool the server lists, following `nextCursor` within `bounds`.
     pub async fn list_tools(&mut self, bounds: &ListBounds) -> Result<Vec<Value>> {
         let mut tools: Vec<Value> = Vec::new();
@@ -333,6 +343,8 @@ impl<'a> McpSession<'a> {
             _ => "",
         };
         let relayed = if matches!(status, 401 | 403) { status } else { 502 };
+        let code =
+            if status == 404 && self.session_id.is_some() { SESSION_ENDED.to_string() } else { status.to_string() };
         Error::new(
             ErrorKind::ToolExecution,
             format!("{}: the server answered HTTP {status}{hint}: {reason}", self.prefix(step)),
@@ -341,9 +353,18 @@ impl<'a> McpSession<'a> {
         .with_tool_error(ToolErrorInfo {
             execution_id: String::new(),
             tool_error_message: reason,
-            tool_error_code: status.to_string(),
+            tool_error_code: code,
         })
     }
+}
+
+/// The `tool_error_code` of a 404 on a request that carried a session id: the server ended the
+/// session, and did not run the request (it may be sent again on a new session).
+const SESSION_ENDED: &str = "MCP_SESSION_ENDED";
+
+/// Whether `e` says the server no longer knows the session the request was sent on.
+pub fn session_ended(e: &Error) -> bool {
+    e.tool_error().is_some_and(|t| t.tool_error_code == SESSION_ENDED)
 }
 
 /// Whether `message` is the JSON-RPC response to request `id`.

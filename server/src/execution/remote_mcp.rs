@@ -1,7 +1,10 @@
-//! Runs a tool discovered on a remote MCP server: `tools/call` on a fresh session as the
-//! connected account (its credential injected, through the egress policy), the answer mapped to
-//! our result — `structuredContent` as the data when the tool gives one, else its `content` and
-//! text; `isError` is a tool error carrying the remote message, never a 500.
+//! Runs a tool discovered on a remote MCP server: `tools/call` as the connected account (its
+//! credential injected, through the egress policy, on a session kept per server and credential),
+//! the answer mapped to our result — `structuredContent` as the data when the tool gives one, else
+//! its `content` and text; `isError` is a tool error carrying the remote message, never a 500.
+
+use std::collections::HashMap;
+use std::time::Instant;
 
 use serde_json::{json, Map, Value};
 
@@ -10,7 +13,7 @@ use agentkit_core::{Error, ErrorKind, Result};
 
 use crate::catalog::connectors::{CatalogTool, RemoteToolRef};
 use crate::catalog::remote_tools::DiscoveredTools;
-use crate::execution::mcp_client::{quoted, McpEndpoint, McpSession};
+use crate::execution::mcp_client::{quoted, session_ended, McpEndpoint, McpSession};
 
 /// How much of one remote answer a call reads, as a multiple of the tool's output cap (as for
 /// HTTP tools: the answer is shaped and capped afterwards).
@@ -26,27 +29,116 @@ pub struct RemoteCall<'a> {
     pub egress: &'a crate::egress::Egress,
     /// Told when the server says its tool list changed.
     pub discovered: &'a DiscoveredTools,
+    /// Sessions kept from earlier calls.
+    pub sessions: &'a RemoteSessions,
 }
 
-/// Runs the call with validated `input`.
+/// Runs the call with validated `input`: on the session this account last used with the server
+/// when there is one (one round trip), else on a new one, kept for the next call. A session the
+/// server ended (404) is replaced once: the request did not run.
 pub async fn run_tool(call: &RemoteCall<'_>, input: &Map<String, Value>) -> Result<Value> {
+    let key = SessionKey::of(call.url, call.credential);
+    if let Some((session_id, protocol_version)) = call.sessions.get(&key) {
+        let mut session = McpSession::resume(endpoint(call), session_id, protocol_version);
+        let answer = session.call_tool(&call.remote.name, input).await;
+        match answer {
+            Err(e) if session_ended(&e) => call.sessions.forget(&key),
+            answer => return finish(call, &session, answer),
+        }
+    }
+    let mut session = McpSession::open(endpoint(call)).await?;
+    let answer = session.call_tool(&call.remote.name, input).await;
+    if let Some(resumable) = session.resumable() {
+        call.sessions.keep(key, resumable);
+    }
+    finish(call, &session, answer)
+}
+
+fn endpoint<'a>(call: &RemoteCall<'a>) -> McpEndpoint<'a> {
     let limits = &call.tool.connector.limits;
     let max_output = limits.max_output_bytes.unwrap_or(crate::execution::limits::DEFAULT_MAX_OUTPUT_BYTES);
-    let endpoint = McpEndpoint {
+    McpEndpoint {
         egress: call.egress,
         url: call.url,
         credential: call.credential,
         timeout: limits.upstream_timeout(),
         max_answer_bytes: max_output.saturating_mul(ANSWER_BUDGET_FACTOR),
         name: &call.remote.connection,
-    };
-    let mut session = McpSession::open(endpoint).await?;
-    let answer = session.call_tool(&call.remote.name, input).await;
+    }
+}
+
+/// Notes a tool-list change the session saw, then maps the answer.
+fn finish(call: &RemoteCall<'_>, session: &McpSession<'_>, answer: Result<Value>) -> Result<Value> {
     if session.tools_changed {
         call.discovered.request_refresh(&call.remote.connection);
     }
-    session.close();
     answer_of(&call.tool.def.name, answer?)
+}
+
+/// Which sessions may be shared: one server URL and one credential (a digest of it: the cache
+/// never holds the secret), so a changed key never rides on a session opened with the old one.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SessionKey {
+    url: String,
+    credential_digest: [u8; 32],
+}
+
+impl SessionKey {
+    fn of(url: &str, credential: Option<&(String, String)>) -> SessionKey {
+        use sha2::Digest;
+        let mut digest = sha2::Sha256::new();
+        if let Some((name, value)) = credential {
+            digest.update(name.to_ascii_lowercase().as_bytes());
+            digest.update([0]);
+            digest.update(value.as_bytes());
+        }
+        SessionKey { url: url.to_string(), credential_digest: digest.finalize().into() }
+    }
+}
+
+/// Sessions kept for reuse.
+const MAX_KEPT_SESSIONS: usize = 1024;
+
+/// How long an unused session is kept (servers expire idle sessions; a stale one costs a retry).
+const SESSION_IDLE: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// Open sessions with remote MCP servers, by server and credential: at most
+/// [`MAX_KEPT_SESSIONS`], each dropped after [`SESSION_IDLE`] unused (the least recently used
+/// first when full).
+#[derive(Debug, Default)]
+pub struct RemoteSessions {
+    kept: std::sync::Mutex<HashMap<SessionKey, KeptSession>>,
+}
+
+#[derive(Debug)]
+struct KeptSession {
+    session_id: String,
+    protocol_version: String,
+    used: Instant,
+}
+
+impl RemoteSessions {
+    fn get(&self, key: &SessionKey) -> Option<(String, String)> {
+        let mut kept = self.kept.lock().unwrap_or_else(|p| p.into_inner());
+        let entry = kept.get_mut(key).filter(|k| k.used.elapsed() < SESSION_IDLE)?;
+        entry.used = Instant::now();
+        Some((entry.session_id.clone(), entry.protocol_version.clone()))
+    }
+
+    fn keep(&self, key: SessionKey, (session_id, protocol_version): (String, String)) {
+        let mut kept = self.kept.lock().unwrap_or_else(|p| p.into_inner());
+        kept.retain(|_, k| k.used.elapsed() < SESSION_IDLE);
+        if kept.len() >= MAX_KEPT_SESSIONS {
+            if let Some(oldest) = kept.iter().min_by_key(|(_, k)| k.used).map(|(key, _)| key.clone()) {
+                kept.remove(&oldest);
+            }
+        }
+        kept.insert(key, KeptSession { session_id, protocol_version, used: Instant::now() });
+    }
+
+    fn forget(&self, key: &SessionKey) {
+        self.kept.lock().unwrap_or_else(|p| p.into_inner()).remove(key);
+    }
 }
 
 /// A `CallToolResult` as our tool answer (see the module comment).

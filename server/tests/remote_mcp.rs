@@ -26,8 +26,8 @@ struct PythonUpstream {
 }
 
 impl PythonUpstream {
-    /// Started on `port`, or on one the OS picks.
-    fn start(port: Option<u16>) -> PythonUpstream {
+    /// Started on `port`, or on one the OS picks; `legacy_sse`: the HTTP+SSE transport.
+    fn start(port: Option<u16>, legacy_sse: bool) -> PythonUpstream {
         let python = repo_root().join(".venv/bin/python");
         assert!(
             python.exists(),
@@ -37,7 +37,10 @@ impl PythonUpstream {
         let mut command = std::process::Command::new(&python);
         command.arg(repo_root().join("tests/fixtures/mcp_remote/server.py"));
         if let Some(port) = port {
-            command.arg(port.to_string());
+            command.arg(format!("--port={port}"));
+        }
+        if legacy_sse {
+            command.arg("--sse");
         }
         let mut child = command.stdout(std::process::Stdio::piped()).spawn().expect("the MCP fixture server starts");
         let stdout = child.stdout.take().expect("stdout");
@@ -156,12 +159,17 @@ impl Drop for Gateway {
 
 impl Gateway {
     async fn start(upstream_port: u16, hostile: std::net::SocketAddr) -> Gateway {
+        Gateway::start_with(upstream_port, hostile, "streamable_http", "/mcp").await
+    }
+
+    /// The docs connector on `transport`, its connection at `path` of the fixture.
+    async fn start_with(upstream_port: u16, hostile: std::net::SocketAddr, transport: &str, path: &str) -> Gateway {
         let data_dir = std::env::temp_dir().join(format!("agentkit-remote-mcp-{}", uuid::Uuid::new_v4().simple()));
         let connectors = data_dir.join("connectors");
         std::fs::create_dir_all(&connectors).unwrap();
         // The connector names a placeholder server; the connection points it at the fixture.
         let docs = json!({"slug": "docs_mcp", "display_name": "Docs (remote MCP)", "auth": {"type": "BEARER_TOKEN"},
-                          "mcp": {"url": "https://mcp.example.com/mcp", "transport": "streamable_http"}});
+                          "mcp": {"url": "https://mcp.example.com/mcp", "transport": transport}});
         std::fs::write(connectors.join("docs_mcp.json"), docs.to_string()).unwrap();
         let hostile_def = json!({"slug": "hostile_mcp", "display_name": "Hostile", "auth": {"type": "NO_AUTH"},
                                  "mcp": {"url": format!("http://{hostile}/big")}});
@@ -181,7 +189,7 @@ client_secret = "admin-secret"
 [[connections]]
 name = "docs"
 connector = "docs_mcp"
-base_url = "http://127.0.0.1:{upstream_port}/mcp"
+base_url = "http://127.0.0.1:{upstream_port}{path}"
 [[connections]]
 name = "hostile"
 connector = "hostile_mcp"
@@ -233,7 +241,7 @@ base_url = "http://{hostile}/endless"
 
 #[tokio::test]
 async fn remote_mcp_tools_are_discovered_and_run_as_each_user() {
-    let mut upstream = PythonUpstream::start(None);
+    let mut upstream = PythonUpstream::start(None, false);
     let hostile = hostile_upstream().await;
     let gateway = Gateway::start(upstream.port, hostile).await;
 
@@ -349,7 +357,7 @@ async fn remote_mcp_tools_are_discovered_and_run_as_each_user() {
     // The server restarts (its sessions gone): a kept session it no longer knows (404) is
     // replaced, and the call goes through.
     upstream.stop();
-    upstream = PythonUpstream::start(Some(upstream.port));
+    upstream = PythonUpstream::start(Some(upstream.port), false);
     let (status, answer) = gateway.execute("docs_session_id", "alice", json!({})).await;
     assert_eq!(status, 200, "{answer}");
     assert_ne!(answer["data"]["result"], first, "a new session");
@@ -366,4 +374,33 @@ async fn remote_mcp_tools_are_discovered_and_run_as_each_user() {
     }
     // The last tools stay listed while the server is away.
     assert!(gateway.tool_names().await.contains(&"docs_whoami".to_string()));
+}
+
+/// The legacy HTTP+SSE transport (2024-11-05) against the same SDK server in its SSE mode: tools
+/// discovered over the event stream, each user's call with their own token.
+#[tokio::test]
+async fn legacy_sse_servers_work_the_same() {
+    let upstream = PythonUpstream::start(None, true);
+    let hostile = hostile_upstream().await;
+    let gateway = Gateway::start_with(upstream.port, hostile, "sse", "/sse").await;
+    for (user, token) in [("alice", "token-alice"), ("bob", "token-bob")] {
+        let body = json!({"connector": "docs", "identifier": user,
+                          "connected_account": {"authorization_details": {"static_auth": {"details": {"token": token}}}}});
+        let (status, created) = gateway.call(reqwest::Method::POST, "/api/v1/connected_accounts", Some(body)).await;
+        assert_eq!(status, 201, "{created}");
+    }
+    let (status, reloaded) = gateway.call(reqwest::Method::POST, "/api/v1/connectors:reload", None).await;
+    assert_eq!(status, 200, "{reloaded}");
+    let docs = reloaded["remote_mcp"].as_array().unwrap().iter().find(|o| o["connection"] == "docs").cloned();
+    assert_eq!(docs.unwrap()["tools"], 5, "{reloaded}");
+    for user in ["alice", "bob"] {
+        let (status, answer) = gateway.execute("docs_whoami", user, json!({})).await;
+        assert_eq!(status, 200, "{answer}");
+        assert_eq!(answer["data"]["result"], format!("user:{user}"), "{answer}");
+    }
+    let (status, answer) = gateway.execute("docs_add_numbers", "alice", json!({"a": 1, "b": 2})).await;
+    assert_eq!((status, answer["data"].clone()), (200, json!({"sum": 3, "caller": "alice"})), "{answer}");
+    let (status, answer) = gateway.execute("docs_fail", "bob", json!({"reason": "legacy"})).await;
+    assert_eq!(status, 400, "{answer}");
+    assert!(answer.to_string().contains("refused: legacy"), "{answer}");
 }

@@ -12,7 +12,7 @@ use agentkit_core::{Error, Result};
 
 use agentkit_core::model::ConnectorType;
 
-use super::connectors::{Catalog, ConnectorDef, McpTransport, RequestDef, ToolDef, BUILT_IN, MCP_REFRESH_SECS};
+use super::connectors::{Catalog, ConnectorDef, RequestDef, ToolDef, BUILT_IN, MCP_REFRESH_SECS};
 use super::input_schema::InputValidator;
 
 /// The annotations a tool may declare (MCP's tool annotations, in our files' snake_case).
@@ -215,16 +215,10 @@ fn check_tool(
     check_placeholders(at, tool, errors);
 }
 
-/// A remote MCP connector: a URL credentials may go to, a transport we speak, static credentials
+/// A remote MCP connector: a URL credentials may go to, a sane refresh period, static credentials
 /// (OAuth to the upstream is a later slice), and no declared tools (they are discovered).
 fn check_mcp(def: &ConnectorDef, mcp: &super::connectors::McpDef, errors: &mut Vec<(&'static str, String)>) {
     check_url("mcp.url", &mcp.url, errors);
-    if mcp.transport == McpTransport::Sse {
-        errors.push((
-            "mcp.transport",
-            "mcp.transport \"sse\" (legacy HTTP+SSE) is not supported yet: use \"streamable_http\"".into(),
-        ));
-    }
     if !MCP_REFRESH_SECS.contains(&mcp.refresh_secs) {
         errors.push((
             "mcp.refresh_secs",

@@ -99,8 +99,7 @@ pub enum McpTransport {
     /// Streamable HTTP (protocol 2025-03-26 and later).
     #[default]
     StreamableHttp,
-    /// The legacy HTTP+SSE transport (2024-11-05): parsed so a file can name it, refused by the
-    /// connector check until the client speaks it.
+    /// The legacy HTTP+SSE transport (2024-11-05): `url` is the event stream (`…/sse`).
     Sse,
 }
 
@@ -622,9 +621,12 @@ mod tests {
         c.add_file("docs.json", good).unwrap();
         let mcp = c.connector("docs").unwrap().mcp.clone().unwrap();
         assert_eq!((mcp.transport, mcp.refresh_secs), (McpTransport::StreamableHttp, 300));
+        let legacy = good.replace("docs", "legacy").replace(r#""url""#, r#""transport": "sse", "url""#);
+        c.add_file("legacy.json", &legacy).unwrap();
+        assert_eq!(c.connector("legacy").unwrap().mcp.as_ref().unwrap().transport, McpTransport::Sse);
         for (text, names) in [
             (good.replace("https://mcp.example.com", "http://mcp.example.com"), "mcp.url"),
-            (good.replace(r#""url""#, r#""transport": "sse", "url""#), "not supported yet"),
+            (good.replace(r#""url""#, r#""transport": "ssh", "url""#), "mcp.transport"),
             (good.replace("BEARER_TOKEN", "OAUTH"), "auth.type OAUTH"),
             (good.replace(r#"}}"#, r#", "refresh_secs": 1}}"#), "mcp.refresh_secs"),
             (good.replace(r#""mcp""#, r#""base_url": "https://x.example.com", "mcp""#), "no base_url"),

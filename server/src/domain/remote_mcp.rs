@@ -18,7 +18,7 @@ use futures::stream::{self, StreamExt};
 use agentkit_core::model::{ConnectorStatus, ConnectorType};
 use agentkit_core::{Error, Result};
 
-use crate::catalog::connectors::ConnectorDef;
+use crate::catalog::connectors::{ConnectorDef, McpTransport};
 use crate::catalog::remote_tools::{catalog_tools, Discovery};
 use crate::config::ConnectionConfig;
 use crate::execution::mcp_client::{ListBounds, McpEndpoint, McpSession};
@@ -122,6 +122,7 @@ async fn discover_as(
         timeout: connector.limits.upstream_timeout(),
         max_answer_bytes: DISCOVERY_ANSWER_MAX_BYTES,
         name: &connection.name,
+        legacy_sse: connector.mcp.as_ref().is_some_and(|m| m.transport == McpTransport::Sse),
     };
     let mut session = McpSession::open(endpoint).await?;
     let listed = session.list_tools(&ListBounds { max_pages: MAX_LIST_PAGES, max_tools: MAX_REMOTE_TOOLS }).await;

@@ -27,6 +27,9 @@ const REQUESTED_VERSION: &str = "2025-11-25";
 /// Revisions a streamable-HTTP server may answer with (2024-11-05 is the legacy SSE transport's).
 const ACCEPTED_VERSIONS: &[&str] = &["2025-11-25", "2025-06-18", "2025-03-26"];
 
+/// Revisions a legacy HTTP+SSE server may answer with.
+const LEGACY_ACCEPTED_VERSIONS: &[&str] = &["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"];
+
 /// Most bytes of a non-2xx answer read (to quote the server's reason).
 const ERROR_BODY_MAX_BYTES: usize = 16 * 1024;
 
@@ -51,6 +54,15 @@ pub struct McpEndpoint<'a> {
     pub max_answer_bytes: usize,
     /// Names the server in messages (the connection).
     pub name: &'a str,
+    /// The legacy HTTP+SSE transport (2024-11-05): `url` is the event stream, whose `endpoint`
+    /// event names where messages are POSTed; answers come on the stream.
+    pub legacy_sse: bool,
+}
+
+/// The open event stream of a legacy HTTP+SSE session and where its messages go.
+struct LegacyStream {
+    events: EventStream,
+    post_url: String,
 }
 
 /// An initialized session with a remote MCP server.
@@ -61,6 +73,8 @@ pub struct McpSession<'a> {
     next_id: u64,
     /// The server sent `notifications/tools/list_changed` on one of this session's answers.
     pub tools_changed: bool,
+    /// Set on a legacy HTTP+SSE session.
+    legacy: Option<LegacyStream>,
 }
 
 /// Bounds of one `tools/list` walk.
@@ -79,7 +93,11 @@ impl<'a> McpSession<'a> {
             protocol_version: REQUESTED_VERSION.to_string(),
             next_id: 0,
             tools_changed: false,
+            legacy: None,
         };
+        if session.endpoint.legacy_sse {
+            session.legacy = Some(session.connect_legacy().await?);
+        }
         let params = json!({
             "protocolVersion": REQUESTED_VERSION,
             "capabilities": {},
@@ -87,14 +105,11 @@ impl<'a> McpSession<'a> {
         });
         let result = session.request("initialize", params).await?;
         let version = result.get("protocolVersion").and_then(Value::as_str).unwrap_or_default();
-        if !ACCEPTED_VERSIONS.contains(&version) {
+        let accepted = if session.legacy.is_some() { LEGACY_ACCEPTED_VERSIONS } else { ACCEPTED_VERSIONS };
+        if !accepted.contains(&version) {
             return Err(session.failure(
                 "initialize",
-                format!(
-                    "the server speaks protocol {:?}, not one of {}",
-                    quoted(version),
-                    ACCEPTED_VERSIONS.join(", ")
-                ),
+                format!("the server speaks protocol {:?}, not one of {}", quoted(version), accepted.join(", ")),
             ));
         }
         session.protocol_version = version.to_string();
@@ -104,7 +119,14 @@ impl<'a> McpSession<'a> {
 
     /// A session `open` made earlier (its id and protocol revision), to send more requests on.
     pub fn resume(endpoint: McpEndpoint<'a>, session_id: String, protocol_version: String) -> McpSession<'a> {
-        McpSession { endpoint, session_id: Some(session_id), protocol_version, next_id: 0, tools_changed: false }
+        McpSession {
+            endpoint,
+            session_id: Some(session_id),
+            protocol_version,
+            next_id: 0,
+            tools_changed: false,
+            legacy: None,
+        }
     }
 
     /// The server's id for this session and the protocol revision (to resume it), when it gave one.
@@ -174,8 +196,14 @@ impl<'a> McpSession<'a> {
     async fn request(&mut self, method: &str, params: Value) -> Result<Value> {
         self.next_id = self.next_id.saturating_add(1);
         let id = self.next_id;
-        let response =
-            self.post(method, &json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params})).await?;
+        let body = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
+        if self.legacy.is_some() {
+            // The POST is only accepted (202); the answer comes on the session's event stream.
+            drop(self.post(method, &body).await?);
+            let message = self.read_legacy(method, id).await?;
+            return self.result_of(method, message);
+        }
+        let response = self.post(method, &body).await?;
         if method == "initialize" {
             self.session_id = self.session_id_of(&response)?;
         }
@@ -208,9 +236,10 @@ impl<'a> McpSession<'a> {
 
     async fn post(&self, step: &str, body: &Value) -> Result<reqwest::Response> {
         let e = &self.endpoint;
+        let url = self.legacy.as_ref().map_or(e.url, |legacy| legacy.post_url.as_str());
         let mut request =
-            e.egress.post(e.url).timeout(e.timeout).header("accept", "application/json, text/event-stream").json(body);
-        if step != "initialize" {
+            e.egress.post(url).timeout(e.timeout).header("accept", "application/json, text/event-stream").json(body);
+        if step != "initialize" && self.legacy.is_none() {
             request = request.header("mcp-protocol-version", self.protocol_version.as_str());
         }
         if let Some(id) = &self.session_id {
@@ -244,33 +273,68 @@ impl<'a> McpSession<'a> {
 
     /// Reads an SSE answer until the response to `id` (notifications before it are noted; a
     /// `tools/list_changed` marks the session), within the answer budget.
-    async fn read_stream(&mut self, step: &str, mut response: reqwest::Response, id: u64) -> Result<Value> {
-        let mut events = SseEvents::default();
-        let mut read: usize = 0;
+    async fn read_stream(&mut self, step: &str, response: reqwest::Response, id: u64) -> Result<Value> {
+        let mut events = EventStream::new(response, self.endpoint.max_answer_bytes);
+        self.read_until_response(step, &mut events, id).await
+    }
+
+    /// Reads the legacy session's stream until the response to `id`.
+    async fn read_legacy(&mut self, step: &str, id: u64) -> Result<Value> {
+        let Some(mut legacy) = self.legacy.take() else {
+            return Err(self.failure(step, "the session has no event stream"));
+        };
+        let message = self.read_until_response(step, &mut legacy.events, id).await;
+        self.legacy = Some(legacy);
+        message
+    }
+
+    async fn read_until_response(&mut self, step: &str, events: &mut EventStream, id: u64) -> Result<Value> {
         loop {
-            let chunk = response.chunk().await.map_err(|e| {
-                let kind = if e.is_timeout() { ErrorKind::Timeout } else { ErrorKind::Unavailable };
-                self.step_error(step, Error::new(kind, format!("reading the answer: {}", e.without_url())))
-            })?;
-            let Some(chunk) = chunk else {
+            let Some(event) = events.next().await.map_err(|e| self.step_error(step, e))? else {
                 return Err(self.failure(step, "the answer stream ended without a response"));
             };
-            read = read.saturating_add(chunk.len());
-            if read > self.endpoint.max_answer_bytes {
-                return Err(self.too_large(step));
-            }
-            for data in events.push(&chunk) {
-                let Ok(message) = serde_json::from_str::<Value>(&data) else {
-                    tracing::debug!(server = %self.endpoint.name, "remote MCP event that is not JSON ignored");
-                    continue;
-                };
-                if message.get("method").and_then(Value::as_str) == Some("notifications/tools/list_changed") {
-                    self.tools_changed = true;
-                } else if is_response_to(&message, id) {
-                    return Ok(message);
-                }
+            let Ok(message) = serde_json::from_str::<Value>(&event.data) else {
+                tracing::debug!(server = %self.endpoint.name, "remote MCP event that is not JSON ignored");
+                continue;
+            };
+            if message.get("method").and_then(Value::as_str) == Some("notifications/tools/list_changed") {
+                self.tools_changed = true;
+            } else if is_response_to(&message, id) {
+                return Ok(message);
             }
         }
+    }
+
+    /// Opens a legacy session's event stream (a GET) and reads its `endpoint` event: where this
+    /// session's messages go, on the stream's own origin (the credential goes nowhere else).
+    async fn connect_legacy(&self) -> Result<LegacyStream> {
+        let step = "connect";
+        let e = &self.endpoint;
+        let mut request = e.egress.get(e.url).timeout(e.timeout).header("accept", "text/event-stream");
+        if let Some((name, value)) = e.credential {
+            request = request.header(name.as_str(), value.as_str());
+        }
+        let response = request.send().await.map_err(|err| self.step_error(step, err))?;
+        let status = response.status().as_u16();
+        if !(200..300).contains(&status) {
+            let body = crate::egress::read_bounded(response, ERROR_BODY_MAX_BYTES).await.unwrap_or_default();
+            return Err(self.http_failure(step, status, &body));
+        }
+        let mut events = EventStream::new(response, e.max_answer_bytes);
+        let endpoint = loop {
+            match events.next().await.map_err(|err| self.step_error(step, err))? {
+                Some(event) if event.event == "endpoint" => break event.data,
+                Some(_) => continue,
+                None => return Err(self.failure(step, "the event stream ended before its `endpoint` event")),
+            }
+        };
+        let base = url::Url::parse(e.url).map_err(|_| self.failure(step, "the server URL is not absolute"))?;
+        let post_url = base
+            .join(endpoint.trim())
+            .ok()
+            .filter(|joined| joined.origin() == base.origin())
+            .ok_or_else(|| self.failure(step, "the `endpoint` event names no URL on the stream's own origin"))?;
+        Ok(LegacyStream { events, post_url: post_url.to_string() })
     }
 
     fn result_of(&self, step: &str, message: Value) -> Result<Value> {
@@ -304,19 +368,6 @@ impl<'a> McpSession<'a> {
         Error::new(ErrorKind::ToolExecution, format!("{}: {why}", self.prefix(step))).with_status(502).with_tool_error(
             ToolErrorInfo { execution_id: String::new(), tool_error_message: why, tool_error_code: "502".into() },
         )
-    }
-
-    fn too_large(&self, step: &str) -> Error {
-        Error::new(
-            ErrorKind::Server,
-            format!(
-                "{}: the answer is larger than the gateway reads ({} bytes)",
-                self.prefix(step),
-                self.endpoint.max_answer_bytes
-            ),
-        )
-        .with_status(502)
-        .with_error_code("UPSTREAM_ANSWER_TOO_LARGE")
     }
 
     /// A transport error (refused by egress, unreachable, timed out, too large) naming the step,
@@ -381,17 +432,24 @@ pub fn quoted(text: &str) -> String {
     }
 }
 
-/// Server-sent events split from a byte stream: each event's `data` lines joined by `\n` (other
-/// fields and comments ignored; lines end with LF or CRLF).
+/// One server-sent event: its type (`message` when not named) and its data lines joined by `\n`.
+struct SseEvent {
+    event: String,
+    data: String,
+}
+
+/// Server-sent events split from a byte stream (`id`, `retry` and comments ignored; lines end
+/// with LF or CRLF).
 #[derive(Default)]
 struct SseEvents {
     line: Vec<u8>,
-    data: String,
+    event: String,
+    data: Option<String>,
 }
 
 impl SseEvents {
     /// The events completed by `chunk`.
-    fn push(&mut self, chunk: &[u8]) -> Vec<String> {
+    fn push(&mut self, chunk: &[u8]) -> Vec<SseEvent> {
         let mut done = Vec::new();
         for &byte in chunk {
             if byte != b'\n' {
@@ -401,17 +459,64 @@ impl SseEvents {
             let line = std::mem::take(&mut self.line);
             let line = String::from_utf8_lossy(line.strip_suffix(b"\r").unwrap_or(&line)).into_owned();
             if line.is_empty() {
-                if !self.data.is_empty() {
-                    done.push(std::mem::take(&mut self.data));
+                let event = std::mem::take(&mut self.event);
+                if let Some(data) = self.data.take() {
+                    done.push(SseEvent { event: if event.is_empty() { "message".into() } else { event }, data });
                 }
             } else if let Some(value) = line.strip_prefix("data:") {
-                if !self.data.is_empty() {
-                    self.data.push('\n');
+                let value = value.strip_prefix(' ').unwrap_or(value);
+                match &mut self.data {
+                    Some(data) => {
+                        data.push('\n');
+                        data.push_str(value);
+                    }
+                    None => self.data = Some(value.to_string()),
                 }
-                self.data.push_str(value.strip_prefix(' ').unwrap_or(value));
+            } else if let Some(value) = line.strip_prefix("event:") {
+                self.event = value.trim().to_string();
             }
         }
         done
+    }
+}
+
+/// The events of an SSE answer, read chunk by chunk up to `max_bytes` in all.
+struct EventStream {
+    response: reqwest::Response,
+    parser: SseEvents,
+    ready: std::collections::VecDeque<SseEvent>,
+    read: usize,
+    max_bytes: usize,
+}
+
+impl EventStream {
+    fn new(response: reqwest::Response, max_bytes: usize) -> EventStream {
+        EventStream { response, parser: SseEvents::default(), ready: Default::default(), read: 0, max_bytes }
+    }
+
+    /// The next event, `None` at the end of the stream; an error when reading fails or the
+    /// stream grows past its budget.
+    async fn next(&mut self) -> Result<Option<SseEvent>> {
+        loop {
+            if let Some(event) = self.ready.pop_front() {
+                return Ok(Some(event));
+            }
+            let chunk = self.response.chunk().await.map_err(|e| {
+                let kind = if e.is_timeout() { ErrorKind::Timeout } else { ErrorKind::Unavailable };
+                Error::new(kind, format!("reading the answer: {}", e.without_url()))
+            })?;
+            let Some(chunk) = chunk else { return Ok(None) };
+            self.read = self.read.saturating_add(chunk.len());
+            if self.read > self.max_bytes {
+                return Err(Error::new(
+                    ErrorKind::Server,
+                    format!("the answer is larger than the gateway reads ({} bytes)", self.max_bytes),
+                )
+                .with_status(502)
+                .with_error_code("UPSTREAM_ANSWER_TOO_LARGE"));
+            }
+            self.ready.extend(self.parser.push(&chunk));
+        }
     }
 }
 
@@ -422,8 +527,10 @@ mod tests {
     #[test]
     fn sse_events_join_data_lines_across_chunks() {
         let mut events = SseEvents::default();
-        assert!(events.push(b"event: message\r\ndata: {\"a\":").is_empty());
-        assert_eq!(events.push(b"\r\ndata: 1}\r\n\r\n: comment\n\ndata:x\n\n"), ["{\"a\":\n1}", "x"]);
+        assert!(events.push(b"event: endpoint\r\ndata: {\"a\":").is_empty());
+        let done = events.push(b"\r\ndata: 1}\r\n\r\n: comment\n\ndata:x\n\n");
+        let done: Vec<(&str, &str)> = done.iter().map(|e| (e.event.as_str(), e.data.as_str())).collect();
+        assert_eq!(done, [("endpoint", "{\"a\":\n1}"), ("message", "x")]);
     }
 
     #[test]

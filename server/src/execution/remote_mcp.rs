@@ -11,7 +11,7 @@ use serde_json::{json, Map, Value};
 use agentkit_core::model::ToolErrorInfo;
 use agentkit_core::{Error, ErrorKind, Result};
 
-use crate::catalog::connectors::{CatalogTool, RemoteToolRef};
+use crate::catalog::connectors::{CatalogTool, McpTransport, RemoteToolRef};
 use crate::catalog::remote_tools::DiscoveredTools;
 use crate::execution::mcp_client::{quoted, session_ended, McpEndpoint, McpSession};
 
@@ -64,6 +64,7 @@ fn endpoint<'a>(call: &RemoteCall<'a>) -> McpEndpoint<'a> {
         timeout: limits.upstream_timeout(),
         max_answer_bytes: max_output.saturating_mul(ANSWER_BUDGET_FACTOR),
         name: &call.remote.connection,
+        legacy_sse: call.tool.connector.mcp.as_ref().is_some_and(|m| m.transport == McpTransport::Sse),
     }
 }
 

@@ -226,6 +226,7 @@ async fn run_remote(
         tool,
         remote,
         url,
+        account_id: account.id,
         credential: credential.as_ref(),
         egress: &state.egress,
         discovered: &state.remote_tools,

@@ -25,6 +25,8 @@ pub struct RemoteCall<'a> {
     pub remote: &'a RemoteToolRef,
     /// The connection's MCP endpoint.
     pub url: &'a str,
+    /// The connected account the call runs as (sessions are never shared between accounts).
+    pub account_id: &'a str,
     pub credential: Option<&'a (String, String)>,
     pub egress: &'a crate::egress::Egress,
     /// Told when the server says its tool list changed.
@@ -34,10 +36,10 @@ pub struct RemoteCall<'a> {
 }
 
 /// Runs the call with validated `input`: on the session this account last used with the server
-/// when there is one (one round trip), else on a new one, kept for the next call. A session the
+/// (with this credential) when there is one (one round trip), else on a new one, kept for the next call. A session the
 /// server ended (404) is replaced once: the request did not run.
 pub async fn run_tool(call: &RemoteCall<'_>, input: &Map<String, Value>) -> Result<Value> {
-    let key = SessionKey::of(call.url, call.credential);
+    let key = SessionKey::of(call.account_id, call.url, call.credential);
     if let Some((session_id, protocol_version)) = call.sessions.get(&key) {
         let mut session = McpSession::resume(endpoint(call), session_id, protocol_version);
         let answer = session.call_tool(&call.remote.name, input).await;
@@ -76,16 +78,18 @@ fn finish(call: &RemoteCall<'_>, session: &McpSession<'_>, answer: Result<Value>
     answer_of(&call.tool.def.name, answer?)
 }
 
-/// Which sessions may be shared: one server URL and one credential (a digest of it: the cache
-/// never holds the secret), so a changed key never rides on a session opened with the old one.
+/// Which calls may share a session: one account (a server may keep per-session state, even
+/// without credentials), one server URL and one credential (a digest of it: the cache never holds
+/// the secret), so a changed key never rides on a session opened with the old one.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct SessionKey {
+    account_id: String,
     url: String,
     credential_digest: [u8; 32],
 }
 
 impl SessionKey {
-    fn of(url: &str, credential: Option<&(String, String)>) -> SessionKey {
+    fn of(account_id: &str, url: &str, credential: Option<&(String, String)>) -> SessionKey {
         use sha2::Digest;
         let mut digest = sha2::Sha256::new();
         if let Some((name, value)) = credential {
@@ -93,7 +97,11 @@ impl SessionKey {
             digest.update([0]);
             digest.update(value.as_bytes());
         }
-        SessionKey { url: url.to_string(), credential_digest: digest.finalize().into() }
+        SessionKey {
+            account_id: account_id.to_string(),
+            url: url.to_string(),
+            credential_digest: digest.finalize().into(),
+        }
     }
 }
 
@@ -103,7 +111,7 @@ const MAX_KEPT_SESSIONS: usize = 1024;
 /// How long an unused session is kept (servers expire idle sessions; a stale one costs a retry).
 const SESSION_IDLE: std::time::Duration = std::time::Duration::from_secs(300);
 
-/// Open sessions with remote MCP servers, by server and credential: at most
+/// Open sessions with remote MCP servers, by account, server and credential: at most
 /// [`MAX_KEPT_SESSIONS`], each dropped after [`SESSION_IDLE`] unused (the least recently used
 /// first when full).
 #[derive(Debug, Default)]

@@ -185,6 +185,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn kept_sessions_are_per_account_and_credential_and_bounded() {
+        let sessions = RemoteSessions::default();
+        let alice = ("Authorization".to_string(), "Bearer a".to_string());
+        let key = SessionKey::of("ca_1", "https://mcp.example.com/mcp", Some(&alice));
+        sessions.keep(key.clone(), ("s1".into(), "2025-11-25".into()));
+        assert_eq!(sessions.get(&key), Some(("s1".into(), "2025-11-25".into())));
+        let rotated = ("Authorization".to_string(), "Bearer b".to_string());
+        assert_eq!(sessions.get(&SessionKey::of("ca_1", "https://mcp.example.com/mcp", Some(&rotated))), None);
+        assert_eq!(sessions.get(&SessionKey::of("ca_2", "https://mcp.example.com/mcp", Some(&alice))), None);
+        assert_eq!(sessions.get(&SessionKey::of("ca_1", "https://mcp.example.com/mcp", None)), None);
+        for n in 0..MAX_KEPT_SESSIONS + 10 {
+            sessions.keep(SessionKey::of(&format!("ca_x{n}"), "u", None), (format!("s{n}"), "v".into()));
+        }
+        assert_eq!(sessions.kept.lock().unwrap().len(), MAX_KEPT_SESSIONS);
+        sessions.forget(&SessionKey::of(&format!("ca_x{}", MAX_KEPT_SESSIONS + 9), "u", None));
+        assert_eq!(sessions.kept.lock().unwrap().len(), MAX_KEPT_SESSIONS - 1);
+    }
+
+    #[test]
     fn structured_content_is_the_data_and_is_error_a_tool_error() {
         let structured =
             json!({"content": [{"type": "text", "text": "{\"sum\": 3}"}], "structuredContent": {"sum": 3}});

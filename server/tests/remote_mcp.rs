@@ -260,7 +260,7 @@ async fn remote_mcp_tools_are_discovered_and_run_as_each_user() {
     let outcome = |name: &str| {
         reloaded["remote_mcp"].as_array().unwrap().iter().find(|o| o["connection"] == name).cloned().unwrap()
     };
-    assert_eq!(outcome("docs")["tools"], 5, "{reloaded}");
+    assert_eq!(outcome("docs")["tools"], 6, "{reloaded}");
     let refused = outcome("hostile")["error"].as_str().unwrap().to_string();
     assert!(refused.contains("hostile") && refused.contains("tools/list") && refused.contains("larger"), "{refused}");
     let refused = outcome("endless")["error"].as_str().unwrap().to_string();
@@ -320,6 +320,19 @@ async fn remote_mcp_tools_are_discovered_and_run_as_each_user() {
     }
     let (status, answer) = gateway.execute("docs_extra", "bob", json!({})).await;
     assert_eq!((status, answer["data"]["result"].clone()), (200, json!("extra")), "{answer}");
+
+    // Announced the SDK's default way, on the sessions' standalone streams (the gateway listens
+    // on one, since the server advertises `tools.listChanged`).
+    let (status, answer) = gateway.execute("docs_enable_quiet", "bob", json!({})).await;
+    assert_eq!(status, 200, "{answer}");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !gateway.tool_names().await.contains(&"docs_quiet_extra".to_string()) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "docs_quiet_extra never appeared after a standalone list_changed"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 
     // The same tool through our own MCP URL, as bob.
     let actions =
@@ -392,7 +405,7 @@ async fn legacy_sse_servers_work_the_same() {
     let (status, reloaded) = gateway.call(reqwest::Method::POST, "/api/v1/connectors:reload", None).await;
     assert_eq!(status, 200, "{reloaded}");
     let docs = reloaded["remote_mcp"].as_array().unwrap().iter().find(|o| o["connection"] == "docs").cloned();
-    assert_eq!(docs.unwrap()["tools"], 5, "{reloaded}");
+    assert_eq!(docs.unwrap()["tools"], 6, "{reloaded}");
     for user in ["alice", "bob"] {
         let (status, answer) = gateway.execute("docs_whoami", user, json!({})).await;
         assert_eq!(status, 200, "{answer}");

@@ -35,6 +35,8 @@ pub struct Discovery {
     pub url: String,
     pub tools: Vec<(ToolDef, InputValidator)>,
     pub at: Instant,
+    /// The server said it sends `notifications/tools/list_changed` (so the gateway listens).
+    pub lists_changes: bool,
 }
 
 /// The last discovery of every remote MCP connection, and which connections want one soon.

@@ -4,9 +4,10 @@
 //! slice), checked and named by `catalog::remote_tools`, cached per connection, then the registry
 //! rebuilt with them.
 //!
-//! When: at start-up and every `mcp.refresh_secs` per connection; sooner when asked (a call's
-//! stream carried `notifications/tools/list_changed`, the connection got its first ACTIVE account,
-//! an operator reloaded the connectors); a connection not yet discovered is tried again every
+//! When: at start-up and every `mcp.refresh_secs` per connection; sooner when asked (the server
+//! sent `notifications/tools/list_changed` on a call's stream or on the standalone stream a
+//! listener holds open for servers that advertise `tools.listChanged`, the connection got its
+//! first ACTIVE account, an operator reloaded the connectors); a connection not yet discovered is tried again every
 //! [`RETRY_UNDISCOVERED`]. A failed refresh keeps the tools of the last good one.
 
 use std::collections::HashMap;
@@ -21,7 +22,7 @@ use agentkit_core::{Error, Result};
 use crate::catalog::connectors::{ConnectorDef, McpTransport};
 use crate::catalog::remote_tools::{catalog_tools, Discovery};
 use crate::config::ConnectionConfig;
-use crate::execution::mcp_client::{ListBounds, McpEndpoint, McpSession};
+use crate::execution::mcp_client::{ListBounds, McpEndpoint, McpSession, StreamEnd};
 use crate::state::{AppState, Registry};
 use crate::store::{AccountFilter, AccountPage, AccountRecord};
 
@@ -115,6 +116,7 @@ async fn discover_as(
         None => None,
     };
     let url = state.account_base_url(connection, account.and_then(|a| a.api_config.as_ref()))?;
+    let legacy_sse = connector.mcp.as_ref().is_some_and(|m| m.transport == McpTransport::Sse);
     let endpoint = McpEndpoint {
         egress: &state.egress,
         url: &url,
@@ -122,18 +124,25 @@ async fn discover_as(
         timeout: connector.limits.upstream_timeout(),
         max_answer_bytes: DISCOVERY_ANSWER_MAX_BYTES,
         name: &connection.name,
-        legacy_sse: connector.mcp.as_ref().is_some_and(|m| m.transport == McpTransport::Sse),
+        legacy_sse,
     };
     let mut session = McpSession::open(endpoint).await?;
     let listed = session.list_tools(&ListBounds { max_pages: MAX_LIST_PAGES, max_tools: MAX_REMOTE_TOOLS }).await;
+    // A legacy session's stream ends with it: only streamable HTTP servers are listened to.
+    let lists_changes = session.server_lists_changes && !legacy_sse;
     session.close();
     let (tools, skipped) = catalog_tools(&connection.name, &listed?);
     for reason in &skipped {
         tracing::warn!(connection = %connection.name, "remote MCP tool skipped: {reason}");
     }
     let kept = tools.len();
-    let discovery =
-        Discovery { connector: connector.slug.clone(), url: state.base_url(connection)?, tools, at: Instant::now() };
+    let discovery = Discovery {
+        connector: connector.slug.clone(),
+        url: state.base_url(connection)?,
+        tools,
+        at: Instant::now(),
+        lists_changes,
+    };
     state.remote_tools.store(&connection.name, discovery);
     tracing::info!(connection = %connection.name, tools = kept, skipped = skipped.len(), "remote MCP tools discovered");
     Ok(kept)
@@ -184,12 +193,99 @@ fn due_in(
     last_tried.get(&connection.name).map_or(Duration::ZERO, |at| every.saturating_sub(at.elapsed()))
 }
 
+/// Longest a standalone stream is held before it is opened again.
+const LISTEN_LIFETIME: Duration = Duration::from_secs(300);
+
+/// How long a listener waits after a failure (or a server without a standalone stream).
+const LISTEN_RETRY: Duration = Duration::from_secs(30);
+
+/// Listens on a connection's server for tool-list changes (its standalone stream, as the first
+/// ACTIVE account), asking for a discovery at each, until the connection or the gateway is gone.
+async fn listen_for_changes(state: Weak<AppState>, connection_name: String) {
+    loop {
+        let pause = match listen_once(&state, &connection_name).await {
+            None => return,
+            Some(Ok(StreamEnd::ToolsChanged)) => {
+                if let Some(strong) = state.upgrade() {
+                    strong.remote_tools.request_refresh(&connection_name);
+                }
+                Duration::from_secs(1)
+            }
+            Some(Ok(StreamEnd::Closed)) => Duration::from_secs(1),
+            Some(Ok(StreamEnd::Unsupported)) => LISTEN_RETRY,
+            Some(Err(e)) => {
+                tracing::debug!(connection = %connection_name, error = %e.message(), "remote MCP listener failed");
+                LISTEN_RETRY
+            }
+        };
+        tokio::time::sleep(pause).await;
+    }
+}
+
+/// One wait on the standalone stream; `None` when the connection (or the gateway) is gone. Holds
+/// no reference to the state while it waits.
+async fn listen_once(state: &Weak<AppState>, connection_name: &str) -> Option<Result<StreamEnd>> {
+    let (egress, url, credential, connector) = {
+        let strong = state.upgrade()?;
+        let registry = strong.registry();
+        let connection = registry.connections.get(connection_name)?.clone();
+        let connector = registry.catalog.connector(&connection.connector)?.clone();
+        connector.mcp.as_ref()?;
+        let account = match connector.auth.auth_type {
+            ConnectorType::NoAuth => None,
+            _ => match discovery_accounts(&strong, connection_name).await {
+                Ok(ids) => match ids.first() {
+                    Some(id) => strong.store.account_by_id(id).await.ok().flatten(),
+                    None => return Some(Err(Error::failed_precondition("no ACTIVE connected account"))),
+                },
+                Err(e) => return Some(Err(e)),
+            },
+        };
+        let credential = match &account {
+            Some(account) => {
+                match crate::execution::http::credential_header(&connector.auth, account.credentials.as_ref(), false) {
+                    Ok(credential) => Some(credential),
+                    Err(e) => return Some(Err(e)),
+                }
+            }
+            None => None,
+        };
+        let url = match strong.account_base_url(&connection, account.as_ref().and_then(|a| a.api_config.as_ref())) {
+            Ok(url) => url,
+            Err(e) => return Some(Err(e)),
+        };
+        (strong.egress.clone(), url, credential, connector)
+    };
+    let endpoint = McpEndpoint {
+        egress: &egress,
+        url: &url,
+        credential: credential.as_ref(),
+        timeout: connector.limits.upstream_timeout(),
+        max_answer_bytes: DISCOVERY_ANSWER_MAX_BYTES,
+        name: connection_name,
+        legacy_sse: false,
+    };
+    let mut session = match McpSession::open(endpoint).await {
+        Ok(session) => session,
+        Err(e) => return Some(Err(e)),
+    };
+    let lifetime = Duration::from_secs(connector.mcp.as_ref().map_or(300, |m| m.refresh_secs)).min(LISTEN_LIFETIME);
+    let end = session.wait_for_tools_change(lifetime).await;
+    session.close();
+    Some(end)
+}
+
 /// The background loop: discovers each remote MCP connection when it is due or asked for, until
 /// the gateway stops.
 pub async fn run_discovery_loop(state: Weak<AppState>) {
     let mut last_tried: HashMap<String, Instant> = HashMap::new();
+    // One listener per connection whose server sends tool-list changes.
+    let mut listeners: HashMap<String, tokio::task::JoinHandle<()>> = HashMap::new();
     loop {
-        let Some(strong) = state.upgrade() else { return };
+        let Some(strong) = state.upgrade() else {
+            listeners.values().for_each(tokio::task::JoinHandle::abort);
+            return;
+        };
         let requested = strong.remote_tools.take_requested();
         let registry = strong.registry();
         let remote = remote_connections(&registry);
@@ -207,6 +303,22 @@ pub async fn run_discovery_loop(state: Weak<AppState>) {
                 last_tried.insert(connection.name.clone(), Instant::now());
             }
             discover_some(&strong, due).await;
+        }
+        listeners.retain(|name, listener| {
+            let keep = !listener.is_finished()
+                && strong.remote_tools.get(name).is_some_and(|d| d.lists_changes)
+                && registry.connections.contains_key(name);
+            if !keep {
+                listener.abort();
+            }
+            keep
+        });
+        for (connection, _) in &remote {
+            let lists_changes = strong.remote_tools.get(&connection.name).is_some_and(|d| d.lists_changes);
+            if lists_changes && !listeners.contains_key(&connection.name) {
+                let listener = tokio::spawn(listen_for_changes(state.clone(), connection.name.clone()));
+                listeners.insert(connection.name.clone(), listener);
+            }
         }
         let wait = remote
             .iter()

@@ -75,6 +75,19 @@ pub struct McpSession<'a> {
     pub tools_changed: bool,
     /// Set on a legacy HTTP+SSE session.
     legacy: Option<LegacyStream>,
+    /// The server said in `initialize` that it sends `notifications/tools/list_changed`.
+    pub server_lists_changes: bool,
+}
+
+/// How waiting on a session's standalone stream ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamEnd {
+    /// The server said its tool list changed.
+    ToolsChanged,
+    /// The stream closed, ran past its lifetime or its byte budget: open a new one.
+    Closed,
+    /// The server offers no standalone stream (405).
+    Unsupported,
 }
 
 /// Bounds of one `tools/list` walk.
@@ -94,6 +107,7 @@ impl<'a> McpSession<'a> {
             next_id: 0,
             tools_changed: false,
             legacy: None,
+            server_lists_changes: false,
         };
         if session.endpoint.legacy_sse {
             session.legacy = Some(session.connect_legacy().await?);
@@ -113,6 +127,7 @@ impl<'a> McpSession<'a> {
             ));
         }
         session.protocol_version = version.to_string();
+        session.server_lists_changes = result.pointer("/capabilities/tools/listChanged") == Some(&Value::Bool(true));
         session.notify("notifications/initialized").await?;
         Ok(session)
     }
@@ -126,6 +141,7 @@ impl<'a> McpSession<'a> {
             next_id: 0,
             tools_changed: false,
             legacy: None,
+            server_lists_changes: false,
         }
     }
 
@@ -166,6 +182,52 @@ impl<'a> McpSession<'a> {
             "tools/list",
             format!("the tool list has more than {} pages, the most the gateway reads", bounds.max_pages),
         ))
+    }
+
+    /// Waits on the session's standalone stream (a GET: where servers send notifications that
+    /// answer no request) until the server says its tool list changed, the stream ends, or
+    /// `lifetime` passes; the stream is read within the answer budget.
+    pub async fn wait_for_tools_change(&mut self, lifetime: Duration) -> Result<StreamEnd> {
+        let step = "listen";
+        let e = &self.endpoint;
+        let mut request = e
+            .egress
+            .get(e.url)
+            .timeout(lifetime)
+            .header("accept", "text/event-stream")
+            .header("mcp-protocol-version", self.protocol_version.as_str());
+        if let Some(id) = &self.session_id {
+            request = request.header("mcp-session-id", id.as_str());
+        }
+        if let Some((name, value)) = e.credential {
+            request = request.header(name.as_str(), value.as_str());
+        }
+        let response = request.send().await.map_err(|err| self.step_error(step, err))?;
+        let status = response.status().as_u16();
+        if status == 405 {
+            return Ok(StreamEnd::Unsupported);
+        }
+        if !(200..300).contains(&status) {
+            let body = crate::egress::read_bounded(response, ERROR_BODY_MAX_BYTES).await.unwrap_or_default();
+            return Err(self.http_failure(step, status, &body));
+        }
+        let mut events = EventStream::new(response, e.max_answer_bytes);
+        loop {
+            let event = match events.next().await {
+                Ok(Some(event)) => event,
+                Ok(None) => return Ok(StreamEnd::Closed),
+                Err(err) if matches!(err.kind(), ErrorKind::Timeout) || err.status() == 502 => {
+                    return Ok(StreamEnd::Closed)
+                }
+                Err(err) => return Err(self.step_error(step, err)),
+            };
+            let method = serde_json::from_str::<Value>(&event.data)
+                .ok()
+                .and_then(|m| m.get("method").and_then(Value::as_str).map(String::from));
+            if method.as_deref() == Some("notifications/tools/list_changed") {
+                return Ok(StreamEnd::ToolsChanged);
+            }
+        }
     }
 
     /// `tools/call`: the server's `CallToolResult` as it answered it.

@@ -84,7 +84,7 @@ pub struct McpSession<'a> {
 pub enum StreamEnd {
     /// The server said its tool list changed.
     ToolsChanged,
-    /// The stream closed, ran past its lifetime or its byte budget: open a new one.
+    /// The stream closed or ran past its lifetime: open a new one.
     Closed,
     /// The server offers no standalone stream (405).
     Unsupported,
@@ -216,9 +216,9 @@ impl<'a> McpSession<'a> {
             let event = match events.next().await {
                 Ok(Some(event)) => event,
                 Ok(None) => return Ok(StreamEnd::Closed),
-                Err(err) if matches!(err.kind(), ErrorKind::Timeout) || err.status() == 502 => {
-                    return Ok(StreamEnd::Closed)
-                }
+                // The lifetime ran out: an ordinary end. A stream past its byte budget is an error
+                // (the listener backs off instead of reopening at once).
+                Err(err) if err.kind() == ErrorKind::Timeout => return Ok(StreamEnd::Closed),
                 Err(err) => return Err(self.step_error(step, err)),
             };
             let method = serde_json::from_str::<Value>(&event.data)

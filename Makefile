@@ -97,6 +97,7 @@ bench: build
 	VIRTUAL_ENV=$(abspath $(VENV)) $(VENV)/bin/maturin develop --release --quiet
 	AGENTKIT_BIN=target/release/agentkit $(PY) benches/bench_gateway.py
 	AGENTKIT_BIN=target/release/agentkit $(PY) benches/bench_data_scale.py
+	AGENTKIT_BIN=target/release/agentkit $(PY) benches/bench_openapi_import.py
 	AGENTKIT_BIN=target/release/agentkit scripts/with-postgres.sh $(PY) benches/bench_replicas.py
 	AGENTKIT_BIN=target/release/agentkit scripts/with-dev-gateway.sh $(PY) benches/bench_execute_tool.py
 	cargo bench -p agentkit-server --bench catalog_search

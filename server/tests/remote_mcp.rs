@@ -232,6 +232,16 @@ base_url = "http://{hostile}/endless"
         self.call(reqwest::Method::POST, "/api/v1/execute_tool", Some(body)).await
     }
 
+    /// A docs account of `user` holding `token`; its id.
+    async fn create_account(&self, user: &str, token: &str) -> String {
+        let body = json!({"connector": "docs", "identifier": user,
+                          "connected_account": {"authorization_details": {"static_auth": {"details": {"token": token}}}}});
+        let (status, created) = self.call(reqwest::Method::POST, "/api/v1/connected_accounts", Some(body)).await;
+        assert_eq!(status, 201, "{created}");
+        assert_eq!(created["connected_account"]["status"], "ACTIVE", "{created}");
+        created["connected_account"]["id"].as_str().expect("an account id").to_string()
+    }
+
     async fn tool_names(&self) -> Vec<String> {
         let (status, listed) = self.call(reqwest::Method::GET, "/api/v1/tools?page_size=200", None).await;
         assert_eq!(status, 200, "{listed}");
@@ -245,13 +255,23 @@ async fn remote_mcp_tools_are_discovered_and_run_as_each_user() {
     let hostile = hostile_upstream().await;
     let gateway = Gateway::start(upstream.port, hostile).await;
 
-    // mallory's key is stale: discovery falls back to another account's, and her calls are 401s.
-    for (user, token) in [("mallory", "token-stale"), ("alice", "token-alice"), ("bob", "token-bob")] {
-        let body = json!({"connector": "docs", "identifier": user,
-                          "connected_account": {"authorization_details": {"static_auth": {"details": {"token": token}}}}});
-        let (status, created) = gateway.call(reqwest::Method::POST, "/api/v1/connected_accounts", Some(body)).await;
-        assert_eq!(status, 201, "{created}");
-        assert_eq!(created["connected_account"]["status"], "ACTIVE", "{created}");
+    // mallory's key is stale and her account is the first one tried (accounts go in id order, ids
+    // are random: she is made again until hers sorts first): discovery and the tool-list listener
+    // both fall back to another account's credential, and her calls are 401s.
+    let mut others = Vec::new();
+    for (user, token) in [("alice", "token-alice"), ("bob", "token-bob")] {
+        others.push(gateway.create_account(user, token).await);
+    }
+    for attempt in 0.. {
+        let mallory = gateway.create_account("mallory", "token-stale").await;
+        if others.iter().all(|other| &mallory < other) {
+            break;
+        }
+        assert!(attempt < 200, "mallory's account id never sorted first");
+        let body = json!({"connected_account_id": mallory});
+        let (status, deleted) =
+            gateway.call(reqwest::Method::POST, "/api/v1/connected_accounts:delete", Some(body)).await;
+        assert_eq!(status, 200, "{deleted}");
     }
 
     // An operator's reload discovers every remote server now and says how each went.
@@ -260,7 +280,7 @@ async fn remote_mcp_tools_are_discovered_and_run_as_each_user() {
     let outcome = |name: &str| {
         reloaded["remote_mcp"].as_array().unwrap().iter().find(|o| o["connection"] == name).cloned().unwrap()
     };
-    assert_eq!(outcome("docs")["tools"], 6, "{reloaded}");
+    assert_eq!(outcome("docs")["tools"], 7, "{reloaded}");
     let refused = outcome("hostile")["error"].as_str().unwrap().to_string();
     assert!(refused.contains("hostile") && refused.contains("tools/list") && refused.contains("larger"), "{refused}");
     let refused = outcome("endless")["error"].as_str().unwrap().to_string();
@@ -323,6 +343,17 @@ async fn remote_mcp_tools_are_discovered_and_run_as_each_user() {
 
     // Announced the SDK's default way, on the sessions' standalone streams (the gateway listens
     // on one, since the server advertises `tools.listChanged`).
+    // The change is sent to the streams open at that moment: wait until the listener's is.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let (status, answer) = gateway.execute("docs_open_standalone_streams", "alice", json!({})).await;
+        assert_eq!(status, 200, "{answer}");
+        if answer["data"]["result"].as_i64().unwrap_or_default() > 0 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the gateway never opened a standalone stream");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let (status, answer) = gateway.execute("docs_enable_quiet", "bob", json!({})).await;
     assert_eq!(status, 200, "{answer}");
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
@@ -405,7 +436,7 @@ async fn legacy_sse_servers_work_the_same() {
     let (status, reloaded) = gateway.call(reqwest::Method::POST, "/api/v1/connectors:reload", None).await;
     assert_eq!(status, 200, "{reloaded}");
     let docs = reloaded["remote_mcp"].as_array().unwrap().iter().find(|o| o["connection"] == "docs").cloned();
-    assert_eq!(docs.unwrap()["tools"], 6, "{reloaded}");
+    assert_eq!(docs.unwrap()["tools"], 7, "{reloaded}");
     for user in ["alice", "bob"] {
         let (status, answer) = gateway.execute("docs_whoami", user, json!({})).await;
         assert_eq!(status, 200, "{answer}");

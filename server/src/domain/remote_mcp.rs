@@ -24,7 +24,7 @@ use crate::catalog::remote_tools::{catalog_tools, Discovery};
 use crate::config::ConnectionConfig;
 use crate::execution::mcp_client::{ListBounds, McpEndpoint, McpSession, StreamEnd};
 use crate::state::{AppState, Registry};
-use crate::store::{AccountFilter, AccountPage, AccountRecord};
+use crate::store::{AccountFilter, AccountPage};
 
 /// Most `tools/list` pages read from one server.
 pub const MAX_LIST_PAGES: usize = 20;
@@ -75,52 +75,84 @@ async fn discovery_accounts(state: &AppState, connection: &str) -> Result<Vec<St
         .collect())
 }
 
-/// Reads one connection's tools and caches them; how many were kept. The caller rebuilds the
-/// registry. Listed with the first ACTIVE account's credential; when the server refuses it (401,
-/// 403: one user's stale key) the next one's, up to [`DISCOVERY_ACCOUNTS_TRIED`].
-pub async fn discover(state: &AppState, connection: &ConnectionConfig, connector: &ConnectorDef) -> Result<usize> {
+/// As whom a connection's server is spoken to: where, and the header carrying the credential.
+struct Speaker {
+    url: String,
+    credential: Option<(String, String)>,
+}
+
+/// Who may speak to a connection's server for discovery and listening, in the order tried:
+/// nobody (a `NO_AUTH` server), or its first ACTIVE accounts.
+async fn speakers(state: &AppState, connection: &ConnectionConfig, connector: &ConnectorDef) -> Result<Vec<Speaker>> {
     if connector.auth.auth_type == ConnectorType::NoAuth {
-        return discover_as(state, connection, connector, None).await;
+        return Ok(vec![Speaker { url: state.account_base_url(connection, None)?, credential: None }]);
     }
-    let mut refused = None;
+    let mut found = Vec::new();
     for id in discovery_accounts(state, &connection.name).await? {
         // Lists carry no credentials: read the account with its own.
         let Some(account) = state.store.account_by_id(&id).await? else { continue };
-        match discover_as(state, connection, connector, Some(&account)).await {
+        found.push(Speaker {
+            url: state.account_base_url(connection, account.api_config.as_ref())?,
+            credential: Some(crate::execution::http::credential_header(
+                &connector.auth,
+                account.credentials.as_ref(),
+                false,
+            )?),
+        });
+    }
+    if found.is_empty() {
+        return Err(Error::failed_precondition(format!(
+            "remote MCP server {:?}: no ACTIVE connected account yet (its tools are listed with the first one's credential)",
+            connection.name
+        )));
+    }
+    Ok(found)
+}
+
+/// Runs `attempt` as each speaker in turn until the server does not refuse the credential (401,
+/// 403: one user's stale key); the last refusal when it refuses them all.
+async fn as_first_accepted<T, F, Fut>(speakers: Vec<Speaker>, connection: &str, mut attempt: F) -> Result<T>
+where
+    F: FnMut(Speaker) -> Fut,
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    let mut refused = None;
+    for speaker in speakers {
+        match attempt(speaker).await {
             Err(e) if matches!(e.status(), 401 | 403) => {
-                tracing::info!(connection = %connection.name, account = %account.id, "remote MCP server refused this account's credential for discovery; trying the next");
+                tracing::info!(connection = %connection, "remote MCP server refused an account's credential; trying the next");
                 refused = Some(e);
             }
             outcome => return outcome,
         }
     }
-    Err(refused.unwrap_or_else(|| {
-        Error::failed_precondition(format!(
-            "remote MCP server {:?}: no ACTIVE connected account yet (its tools are listed with the first one's credential)",
-            connection.name
-        ))
-    }))
+    Err(refused
+        .unwrap_or_else(|| Error::failed_precondition(format!("remote MCP server {connection:?}: nobody to ask"))))
 }
 
-/// One discovery as `account` (none: a `NO_AUTH` server).
+/// Reads one connection's tools and caches them; how many were kept. The caller rebuilds the
+/// registry. Listed with the first ACTIVE account's credential; when the server refuses it (401,
+/// 403: one user's stale key) the next one's, up to [`DISCOVERY_ACCOUNTS_TRIED`].
+pub async fn discover(state: &AppState, connection: &ConnectionConfig, connector: &ConnectorDef) -> Result<usize> {
+    let candidates = speakers(state, connection, connector).await?;
+    as_first_accepted(candidates, &connection.name, |speaker| async move {
+        discover_as(state, connection, connector, &speaker).await
+    })
+    .await
+}
+
+/// One discovery as `speaker`.
 async fn discover_as(
     state: &AppState,
     connection: &ConnectionConfig,
     connector: &ConnectorDef,
-    account: Option<&AccountRecord>,
+    speaker: &Speaker,
 ) -> Result<usize> {
-    let credential = match account {
-        Some(account) => {
-            Some(crate::execution::http::credential_header(&connector.auth, account.credentials.as_ref(), false)?)
-        }
-        None => None,
-    };
-    let url = state.account_base_url(connection, account.and_then(|a| a.api_config.as_ref()))?;
     let legacy_sse = connector.mcp.as_ref().is_some_and(|m| m.transport == McpTransport::Sse);
     let endpoint = McpEndpoint {
         egress: &state.egress,
-        url: &url,
-        credential: credential.as_ref(),
+        url: &speaker.url,
+        credential: speaker.credential.as_ref(),
         timeout: connector.limits.upstream_timeout(),
         max_answer_bytes: DISCOVERY_ANSWER_MAX_BYTES,
         name: &connection.name,
@@ -200,7 +232,7 @@ const LISTEN_LIFETIME: Duration = Duration::from_secs(300);
 const LISTEN_RETRY: Duration = Duration::from_secs(30);
 
 /// Listens on a connection's server for tool-list changes (its standalone stream, as the first
-/// ACTIVE account), asking for a discovery at each, until the connection or the gateway is gone.
+/// ACTIVE account the server accepts), asking for a discovery at each, until the connection or the gateway is gone.
 async fn listen_for_changes(state: Weak<AppState>, connection_name: String) {
     loop {
         let pause = match listen_once(&state, &connection_name).await {
@@ -222,56 +254,40 @@ async fn listen_for_changes(state: Weak<AppState>, connection_name: String) {
     }
 }
 
-/// One wait on the standalone stream; `None` when the connection (or the gateway) is gone. Holds
-/// no reference to the state while it waits.
+/// One wait on the standalone stream, as the first account whose credential the server accepts;
+/// `None` when the connection (or the gateway) is gone. Holds no reference to the state while it
+/// waits.
 async fn listen_once(state: &Weak<AppState>, connection_name: &str) -> Option<Result<StreamEnd>> {
-    let (egress, url, credential, connector) = {
+    let (egress, candidates, connector) = {
         let strong = state.upgrade()?;
         let registry = strong.registry();
         let connection = registry.connections.get(connection_name)?.clone();
         let connector = registry.catalog.connector(&connection.connector)?.clone();
         connector.mcp.as_ref()?;
-        let account = match connector.auth.auth_type {
-            ConnectorType::NoAuth => None,
-            _ => match discovery_accounts(&strong, connection_name).await {
-                Ok(ids) => match ids.first() {
-                    Some(id) => strong.store.account_by_id(id).await.ok().flatten(),
-                    None => return Some(Err(Error::failed_precondition("no ACTIVE connected account"))),
-                },
-                Err(e) => return Some(Err(e)),
-            },
-        };
-        let credential = match &account {
-            Some(account) => {
-                match crate::execution::http::credential_header(&connector.auth, account.credentials.as_ref(), false) {
-                    Ok(credential) => Some(credential),
-                    Err(e) => return Some(Err(e)),
-                }
-            }
-            None => None,
-        };
-        let url = match strong.account_base_url(&connection, account.as_ref().and_then(|a| a.api_config.as_ref())) {
-            Ok(url) => url,
+        let candidates = match speakers(&strong, &connection, &connector).await {
+            Ok(candidates) => candidates,
             Err(e) => return Some(Err(e)),
         };
-        (strong.egress.clone(), url, credential, connector)
-    };
-    let endpoint = McpEndpoint {
-        egress: &egress,
-        url: &url,
-        credential: credential.as_ref(),
-        timeout: connector.limits.upstream_timeout(),
-        max_answer_bytes: DISCOVERY_ANSWER_MAX_BYTES,
-        name: connection_name,
-        legacy_sse: false,
-    };
-    let mut session = match McpSession::open(endpoint).await {
-        Ok(session) => session,
-        Err(e) => return Some(Err(e)),
+        (strong.egress.clone(), candidates, connector)
     };
     let lifetime = Duration::from_secs(connector.mcp.as_ref().map_or(300, |m| m.refresh_secs)).min(LISTEN_LIFETIME);
-    let end = session.wait_for_tools_change(lifetime).await;
-    session.close();
+    let (egress, connector) = (&egress, &connector);
+    let end = as_first_accepted(candidates, connection_name, |speaker| async move {
+        let endpoint = McpEndpoint {
+            egress,
+            url: &speaker.url,
+            credential: speaker.credential.as_ref(),
+            timeout: connector.limits.upstream_timeout(),
+            max_answer_bytes: DISCOVERY_ANSWER_MAX_BYTES,
+            name: connection_name,
+            legacy_sse: false,
+        };
+        let mut session = McpSession::open(endpoint).await?;
+        let end = session.wait_for_tools_change(lifetime).await;
+        session.close();
+        end
+    })
+    .await;
     Some(end)
 }
 

@@ -450,6 +450,18 @@ fn seconds(d: Duration) -> String {
     }
 }
 
+/// Whether a URL may carry a credential: https, or http to this machine (localhost, a loopback
+/// address) where nothing travels over a network.
+pub fn credential_safe(url: &url::Url) -> bool {
+    let loopback = match url.host() {
+        Some(url::Host::Domain(name)) => name == "localhost",
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    url.scheme() == "https" || (url.scheme() == "http" && loopback)
+}
+
 /// Most bytes of a token-endpoint or account-lookup answer the gateway reads.
 pub const TOKEN_ANSWER_MAX_BYTES: usize = 256 * 1024;
 

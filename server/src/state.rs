@@ -235,9 +235,11 @@ impl AppState {
     }
 
     /// The OAuth app of a connection (connector endpoints with the connection's overrides).
-    pub fn oauth_app(&self, connection: &ConnectionConfig) -> Result<crate::credentials::oauth::OAuthApp> {
+    pub async fn oauth_app(&self, connection: &ConnectionConfig) -> Result<crate::credentials::oauth::OAuthApp> {
         let connector = self.registry().connector_of(connection)?;
-        crate::credentials::oauth::OAuthApp::new(&connector.auth, connection, self.egress.clone())
+        let redirect_uri = self.oauth_redirect_uri();
+        crate::credentials::oauth::connection_app(&self.store, &self.egress, &redirect_uri, connection, &connector)
+            .await
     }
 
     /// API base URL for an account's calls: the connection's override, else the connector's
@@ -333,11 +335,7 @@ impl AppState {
     /// API base URL for a connection: its override, else the connector's default (a remote MCP
     /// connector's: its server's MCP endpoint).
     pub fn base_url(&self, connection: &ConnectionConfig) -> Result<String> {
-        if let Some(url) = &connection.base_url {
-            return Ok(url.clone());
-        }
-        let connector = self.registry().connector_of(connection)?;
-        Ok(connector.mcp.as_ref().map_or_else(|| connector.base_url.clone(), |mcp| mcp.url.clone()))
+        Ok(self.registry().connector_of(connection)?.base_url_of(connection))
     }
 }
 

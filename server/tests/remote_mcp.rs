@@ -28,6 +28,15 @@ struct PythonUpstream {
 impl PythonUpstream {
     /// Started on `port`, or on one the OS picks; `legacy_sse`: the HTTP+SSE transport.
     fn start(port: Option<u16>, legacy_sse: bool) -> PythonUpstream {
+        let mut args: Vec<String> = port.map(|port| format!("--port={port}")).into_iter().collect();
+        if legacy_sse {
+            args.push("--sse".into());
+        }
+        PythonUpstream::run("server.py", &args)
+    }
+
+    /// `tests/fixtures/mcp_remote/<script>` with `args`; it prints the port it listens on.
+    fn run(script: &str, args: &[String]) -> PythonUpstream {
         let python = repo_root().join(".venv/bin/python");
         assert!(
             python.exists(),
@@ -35,13 +44,7 @@ impl PythonUpstream {
             python.display()
         );
         let mut command = std::process::Command::new(&python);
-        command.arg(repo_root().join("tests/fixtures/mcp_remote/server.py"));
-        if let Some(port) = port {
-            command.arg(format!("--port={port}"));
-        }
-        if legacy_sse {
-            command.arg("--sse");
-        }
+        command.arg(repo_root().join("tests/fixtures/mcp_remote").join(script)).args(args);
         let mut child = command.stdout(std::process::Stdio::piped()).spawn().expect("the MCP fixture server starts");
         let stdout = child.stdout.take().expect("stdout");
         let mut line = String::new();
@@ -164,16 +167,39 @@ impl Gateway {
 
     /// The docs connector on `transport`, its connection at `path` of the fixture.
     async fn start_with(upstream_port: u16, hostile: std::net::SocketAddr, transport: &str, path: &str) -> Gateway {
-        let data_dir = std::env::temp_dir().join(format!("agentkit-remote-mcp-{}", uuid::Uuid::new_v4().simple()));
-        let connectors = data_dir.join("connectors");
-        std::fs::create_dir_all(&connectors).unwrap();
         // The connector names a placeholder server; the connection points it at the fixture.
         let docs = json!({"slug": "docs_mcp", "display_name": "Docs (remote MCP)", "auth": {"type": "BEARER_TOKEN"},
                           "mcp": {"url": "https://mcp.example.com/mcp", "transport": transport}});
-        std::fs::write(connectors.join("docs_mcp.json"), docs.to_string()).unwrap();
         let hostile_def = json!({"slug": "hostile_mcp", "display_name": "Hostile", "auth": {"type": "NO_AUTH"},
                                  "mcp": {"url": format!("http://{hostile}/big")}});
-        std::fs::write(connectors.join("hostile_mcp.json"), hostile_def.to_string()).unwrap();
+        let connections = format!(
+            r#"
+[[connections]]
+name = "docs"
+connector = "docs_mcp"
+base_url = "http://127.0.0.1:{upstream_port}{path}"
+[[connections]]
+name = "hostile"
+connector = "hostile_mcp"
+[[connections]]
+name = "endless"
+connector = "hostile_mcp"
+base_url = "http://{hostile}/endless"
+"#
+        );
+        Gateway::launch(&[docs, hostile_def], &connections).await
+    }
+
+    /// A gateway with these connector files and `[[connections]]` (loopback upstreams allowed,
+    /// an `admin` API client).
+    async fn launch(connector_files: &[Value], connections: &str) -> Gateway {
+        let data_dir = std::env::temp_dir().join(format!("agentkit-remote-mcp-{}", uuid::Uuid::new_v4().simple()));
+        let connectors = data_dir.join("connectors");
+        std::fs::create_dir_all(&connectors).unwrap();
+        for def in connector_files {
+            let slug = def["slug"].as_str().unwrap();
+            std::fs::write(connectors.join(format!("{slug}.json")), def.to_string()).unwrap();
+        }
         let text = format!(
             r#"
 [server]
@@ -186,17 +212,7 @@ allow = ["127.0.0.1"]
 [[api_clients]]
 client_id = "admin"
 client_secret = "admin-secret"
-[[connections]]
-name = "docs"
-connector = "docs_mcp"
-base_url = "http://127.0.0.1:{upstream_port}{path}"
-[[connections]]
-name = "hostile"
-connector = "hostile_mcp"
-[[connections]]
-name = "endless"
-connector = "hostile_mcp"
-base_url = "http://{hostile}/endless"
+{connections}
 "#,
             data_dir.display(),
             connectors.display()
@@ -447,4 +463,169 @@ async fn legacy_sse_servers_work_the_same() {
     let (status, answer) = gateway.execute("docs_fail", "bob", json!({"reason": "legacy"})).await;
     assert_eq!(status, 400, "{answer}");
     assert!(answer.to_string().contains("refused: legacy"), "{answer}");
+}
+
+/// Authorization servers that must not get a user's sign-in: on `/wrong-resource/mcp` a server
+/// whose protected-resource metadata describes another resource; on `/no-pkce/mcp` one whose
+/// authorization server does not offer PKCE S256; on `/plain-http/mcp` one whose token endpoint
+/// is plain http on another machine.
+async fn hostile_authorization() -> std::net::SocketAddr {
+    use axum::routing::{get, post};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let base = format!("http://{addr}");
+    let challenge = |metadata: String| {
+        post(move || async move {
+            let header = format!(r#"Bearer error="invalid_token", resource_metadata="{metadata}""#);
+            (axum::http::StatusCode::UNAUTHORIZED, [("www-authenticate", header)], "{}").into_response()
+        })
+    };
+    let document = |body: Value| get(move || async move { axum::Json(body) });
+    let server = |issuer: &str, token_endpoint: &str, s256: bool| {
+        let mut metadata = json!({"issuer": issuer, "authorization_endpoint": format!("{issuer}/authorize"),
+                                  "token_endpoint": token_endpoint, "registration_endpoint": format!("{issuer}/register")});
+        if s256 {
+            metadata["code_challenge_methods_supported"] = json!(["S256"]);
+        }
+        metadata
+    };
+    let app = axum::Router::new()
+        .route("/wrong-resource/mcp", challenge(format!("{base}/prm/wrong")))
+        .route(
+            "/prm/wrong",
+            document(json!({"resource": "https://other.example/mcp", "authorization_servers": [format!("{base}/as")]})),
+        )
+        .route("/no-pkce/mcp", challenge(format!("{base}/prm/no-pkce")))
+        .route(
+            "/prm/no-pkce",
+            document(
+                json!({"resource": format!("{base}/no-pkce/mcp"), "authorization_servers": [format!("{base}/as")]}),
+            ),
+        )
+        .route(
+            "/.well-known/oauth-authorization-server/as",
+            document(server(&format!("{base}/as"), &format!("{base}/as/token"), false)),
+        )
+        .route("/plain-http/mcp", challenge(format!("{base}/prm/plain-http")))
+        .route(
+            "/prm/plain-http",
+            document(
+                json!({"resource": format!("{base}/plain-http/mcp"), "authorization_servers": [format!("{base}/as2")]}),
+            ),
+        )
+        .route(
+            "/.well-known/oauth-authorization-server/as2",
+            document(server(&format!("{base}/as2"), "http://tokens.example.com/token", true)),
+        );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    addr
+}
+
+/// A remote MCP server that asks for OAuth (the official SDK's authorization and resource
+/// server, `oauth_server.py`): the gateway finds its authorization server, registers itself
+/// once, signs each user in through the ordinary authorization link (PKCE S256, the server as
+/// `resource`), lists the tools with a signed-in user's token, runs each call with the caller's
+/// own token and refreshes it before it expires. Servers that must not get a sign-in are refused
+/// with the reason.
+#[tokio::test]
+async fn oauth_remote_mcp_servers_sign_each_user_in() {
+    let upstream = PythonUpstream::run("oauth_server.py", &["--access-ttl=4".to_string()]);
+    let hostile = hostile_authorization().await;
+    let mcp_url = format!("http://127.0.0.1:{}/mcp", upstream.port);
+    let secure = json!({"slug": "secure_mcp", "display_name": "Secure (remote MCP, OAuth)", "auth": {"type": "OAUTH"},
+                        "mcp": {"url": "https://mcp.example.com/mcp"}});
+    let mut connections =
+        format!("[[connections]]\nname = \"secure\"\nconnector = \"secure_mcp\"\nbase_url = \"{mcp_url}\"\n");
+    for name in ["wrong-resource", "no-pkce", "plain-http"] {
+        connections.push_str(&format!(
+            "[[connections]]\nname = \"{name}\"\nconnector = \"secure_mcp\"\nbase_url = \"http://{hostile}/{name}/mcp\"\n"
+        ));
+    }
+    let gateway = Gateway::launch(&[secure], &connections).await;
+    let actions =
+        Actions::new(ScalekitClient::new(&gateway.url, "admin", "admin-secret", ClientOptions::default()).unwrap());
+    let link = |connection: &'static str, user: &'static str| {
+        let actions = &actions;
+        async move {
+            let params = json!({"connection_name": connection, "identifier": user});
+            let answer = dispatch(actions, Operation::GetAuthorizationLink, params).await.unwrap();
+            answer["link"].as_str().unwrap().to_string()
+        }
+    };
+    let browser = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let location = |response: &reqwest::Response| {
+        let status = response.status().as_u16();
+        assert!((300..400).contains(&status), "a redirect, got {status}");
+        response.headers()["location"].to_str().unwrap().to_string()
+    };
+    let stats = || async {
+        let url = format!("http://127.0.0.1:{}/stats", upstream.port);
+        reqwest::get(url).await.unwrap().json::<Value>().await.unwrap()
+    };
+
+    for user in ["alice", "bob"] {
+        // The link sends the user to the authorization server the gateway found and registered at.
+        let to_server = browser.get(link("secure", user).await).send().await.unwrap();
+        let authorize = url::Url::parse(&location(&to_server)).unwrap();
+        assert_eq!(authorize.origin().ascii_serialization(), format!("http://127.0.0.1:{}", upstream.port));
+        assert_eq!(authorize.path(), "/authorize");
+        let pairs: std::collections::HashMap<_, _> = authorize.query_pairs().into_owned().collect();
+        assert_eq!(pairs["code_challenge_method"], "S256");
+        assert_eq!(pairs["resource"], mcp_url, "RFC 8707: the server is named");
+        assert_eq!(pairs["redirect_uri"], format!("{}/oauth/callback", gateway.url));
+        assert_eq!(pairs["scope"], "docs.read", "the scopes the server's metadata lists");
+        // The server's sign-in page: the user says who they are and goes back with a code.
+        let to_login = browser.get(authorize.as_str()).send().await.unwrap();
+        let login = location(&to_login);
+        let to_gateway = browser.get(format!("{login}&user={user}")).send().await.unwrap();
+        let callback = location(&to_gateway);
+        assert!(callback.starts_with(&format!("{}/oauth/callback?", gateway.url)), "{callback}");
+        let done = browser.get(&callback).send().await.unwrap();
+        let status = done.status().as_u16();
+        assert!(status < 400, "the callback succeeded: {status} {}", done.text().await.unwrap());
+        let details = dispatch(
+            &actions,
+            Operation::GetConnectedAccountDetails,
+            json!({"connection_name": "secure", "identifier": user}),
+        )
+        .await
+        .unwrap();
+        assert_eq!(details["connected_account"]["status"], "ACTIVE", "{details}");
+    }
+    let seen = stats().await;
+    assert_eq!(seen["registrations"], 1, "one registration serves every user: {seen}");
+    assert_eq!(seen["authorize_resources"], json!([mcp_url, mcp_url]), "{seen}");
+
+    // The tools are listed with a signed-in user's token, and each call carries the caller's own.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !gateway.tool_names().await.contains(&"secure_whoami".to_string()) {
+        assert!(std::time::Instant::now() < deadline, "secure_whoami never appeared");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    for user in ["alice", "bob"] {
+        let (status, answer) = gateway.execute("secure_whoami", user, json!({})).await;
+        assert_eq!((status, answer["data"]["result"].clone()), (200, json!(format!("user:{user}"))), "{answer}");
+    }
+    let refreshes = stats().await["refreshes"].as_u64().unwrap();
+    // Past half its four-second life, a token is refreshed (with the server named) before use.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let (status, answer) = gateway.execute("secure_whoami", "alice", json!({})).await;
+    assert_eq!((status, answer["data"]["result"].clone()), (200, json!("user:alice")), "{answer}");
+    assert!(stats().await["refreshes"].as_u64().unwrap() > refreshes, "alice's token was refreshed");
+
+    // A user who never signed in has no account there: nobody's token is lent to her.
+    let (status, answer) = gateway.execute("secure_whoami", "carol", json!({})).await;
+    assert_eq!(status, 404, "{answer}");
+    assert!(answer["message"].as_str().unwrap().contains("no connected account for identifier \"carol\""), "{answer}");
+
+    // Servers that must not get a sign-in: a clear page naming why, nothing sent to them.
+    for (connection, why) in
+        [("wrong-resource", "describes resource"), ("no-pkce", "PKCE S256"), ("plain-http", "must use https")]
+    {
+        let refused = browser.get(link(connection, "alice").await).send().await.unwrap();
+        assert_eq!(refused.status(), 400, "{connection}");
+        let page = refused.text().await.unwrap();
+        assert!(page.contains(why), "{connection}: {page}");
+    }
+    drop(upstream);
 }

@@ -214,8 +214,11 @@ pub async fn delete(
     state.webhooks.wake();
     // Revoke at the provider where it supports revocation (the refresh token revokes the grant).
     if let Some(token) = account.credentials.as_ref().and_then(|c| c.oauth_token.as_ref()) {
-        let connection = state.connection(&account.connection_name);
-        if let Ok(app) = connection.and_then(|c| state.oauth_app(&c)) {
+        let app = match state.connection(&account.connection_name) {
+            Ok(connection) => state.oauth_app(&connection).await,
+            Err(e) => Err(e),
+        };
+        if let Ok(app) = app {
             let grant = if token.refresh_token.is_empty() { &token.access_token } else { &token.refresh_token };
             app.revoke(grant).await;
         }

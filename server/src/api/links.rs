@@ -102,11 +102,14 @@ pub async fn open_link(State(state): State<SharedState>, Path(token): Path<Strin
             .into_response()
         }
     };
-    let (app, send_login_hint) =
-        match state.connection(&account.connection_name).and_then(|c| Ok((state.oauth_app(&c)?, c.send_login_hint))) {
-            Ok(found) => found,
-            Err(e) => return page(StatusCode::BAD_REQUEST, "Authorization not available", e.message()).into_response(),
-        };
+    let found = match state.connection(&account.connection_name) {
+        Ok(c) => state.oauth_app(&c).await.map(|app| (app, c.send_login_hint)),
+        Err(e) => Err(e),
+    };
+    let (app, send_login_hint) = match found {
+        Ok(found) => found,
+        Err(e) => return page(StatusCode::BAD_REQUEST, "Authorization not available", e.message()).into_response(),
+    };
     let (verifier, challenge) = pkce_pair();
     let request = AuthRequest {
         id: format!("ar_{}", uuid::Uuid::new_v4().simple()),
@@ -185,7 +188,11 @@ pub async fn oauth_callback(State(state): State<SharedState>, RawQuery(q): RawQu
                 .into_response()
         }
     };
-    let app = match state.connection(&account.connection_name).and_then(|c| state.oauth_app(&c)) {
+    let app = match state.connection(&account.connection_name) {
+        Ok(c) => state.oauth_app(&c).await,
+        Err(e) => Err(e),
+    };
+    let app = match app {
         Ok(app) => app,
         Err(e) => return page(StatusCode::BAD_REQUEST, "Authorization not available", e.message()).into_response(),
     };
@@ -376,6 +383,9 @@ async fn activate(
     let records = state.webhooks.change_records(audit, &events).await?;
     state.store.update_account(&active, &records).await?;
     state.webhooks.wake();
+    if let Ok(connection) = state.connection(&account.connection_name) {
+        crate::domain::remote_mcp::account_activated(state, &connection);
+    }
     tracing::info!(account = %account.id, "connected account authorized");
     Ok(())
 }

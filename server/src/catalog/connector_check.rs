@@ -225,13 +225,25 @@ fn check_mcp(def: &ConnectorDef, mcp: &super::connectors::McpDef, errors: &mut V
             format!("mcp.refresh_secs must be {} to {} seconds", MCP_REFRESH_SECS.start(), MCP_REFRESH_SECS.end()),
         ));
     }
-    if !matches!(def.auth.auth_type, ConnectorType::BearerToken | ConnectorType::ApiKey | ConnectorType::NoAuth) {
+    if !matches!(
+        def.auth.auth_type,
+        ConnectorType::BearerToken | ConnectorType::ApiKey | ConnectorType::NoAuth | ConnectorType::Oauth
+    ) {
         errors.push((
             "auth.type",
             format!(
-                "auth.type {} is not supported for a remote MCP server yet: use BEARER_TOKEN, API_KEY or NO_AUTH",
+                "auth.type {} is not supported for a remote MCP server: use OAUTH, BEARER_TOKEN, API_KEY or NO_AUTH",
                 def.auth.auth_type.as_str()
             ),
+        ));
+    }
+    if def.auth.auth_type == ConnectorType::Oauth && def.auth.authorize_url.is_empty() != def.auth.token_url.is_empty()
+    {
+        errors.push((
+            "auth.token_url",
+            "a remote MCP server's OAuth names both auth.authorize_url and auth.token_url, or neither (the gateway \
+             then discovers them from the server)"
+                .into(),
         ));
     }
     if !def.tools.is_empty() {
@@ -270,15 +282,8 @@ fn check_url(field: &'static str, url: &str, errors: &mut Vec<(&'static str, Str
     if templated_host {
         return;
     }
-    let loopback = match parsed.host() {
-        Some(url::Host::Domain(name)) => name == "localhost",
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    };
     match parsed.scheme() {
-        "https" => {}
-        "http" if loopback => {}
+        _ if crate::egress::credential_safe(&parsed) => {}
         "http" => errors.push((
             field,
             format!("{field} {url:?} must use https (http only for this machine: localhost, 127.0.0.1)"),

@@ -165,6 +165,27 @@ impl AuthDef {
     }
 }
 
+impl ConnectorDef {
+    /// Where a connection's calls go: its `base_url`, else the connector's (a remote MCP
+    /// server's `mcp.url`). May hold `{{api_config.…}}` placeholders an account fills.
+    pub fn base_url_of(&self, connection: &crate::config::ConnectionConfig) -> String {
+        match &connection.base_url {
+            Some(url) => url.clone(),
+            None => self.mcp.as_ref().map_or_else(|| self.base_url.clone(), |mcp| mcp.url.clone()),
+        }
+    }
+
+    /// A remote MCP server whose users sign in with OAuth at an authorization server the gateway
+    /// discovers (the connector names no authorize/token endpoints): see
+    /// `credentials::upstream_oauth`.
+    pub fn oauth_discovered(&self) -> bool {
+        self.mcp.is_some()
+            && self.auth.auth_type == ConnectorType::Oauth
+            && self.auth.authorize_url.is_empty()
+            && self.auth.token_url.is_empty()
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ToolDef {
@@ -386,9 +407,10 @@ fn query_terms(query: &str) -> Vec<String> {
 }
 
 impl Catalog {
-    /// Whether `slug` is a connector whose users authorize with OAuth.
+    /// Whether `slug` is a connector whose users authorize with an OAuth app the connection
+    /// configures (not one the gateway registers itself at a remote MCP server).
     pub fn is_oauth(&self, slug: &str) -> bool {
-        self.connector(slug).is_some_and(|d| d.auth.connector_type() == ConnectorType::Oauth)
+        self.connector(slug).is_some_and(|d| d.auth.connector_type() == ConnectorType::Oauth && !d.oauth_discovered())
     }
 
     /// Adds a connector that was checked and found without error (`connector_check`), with each
@@ -627,13 +649,22 @@ mod tests {
         for (text, names) in [
             (good.replace("https://mcp.example.com", "http://mcp.example.com"), "mcp.url"),
             (good.replace(r#""url""#, r#""transport": "ssh", "url""#), "mcp.transport"),
-            (good.replace("BEARER_TOKEN", "OAUTH"), "auth.type OAUTH"),
+            (good.replace("BEARER_TOKEN", "BASIC_AUTH"), "auth.type BASIC_AUTH"),
+            (
+                good.replace(r#""BEARER_TOKEN""#, r#""OAUTH", "authorize_url": "https://a.example.com/authorize""#),
+                "or neither",
+            ),
             (good.replace(r#"}}"#, r#", "refresh_secs": 1}}"#), "mcp.refresh_secs"),
             (good.replace(r#""mcp""#, r#""base_url": "https://x.example.com", "mcp""#), "no base_url"),
         ] {
             let err = Catalog::default().add_file("docs.json", &text).unwrap_err();
             assert!(err.message().contains(names), "{names}: {}", err.message());
         }
+        // OAuth whose authorization server is discovered from the server (no endpoints named).
+        let oauth = good.replace("docs", "secure").replace("BEARER_TOKEN", "OAUTH");
+        c.add_file("secure.json", &oauth).unwrap();
+        assert!(c.connector("secure").unwrap().oauth_discovered());
+        assert!(!c.is_oauth("secure"), "no OAuth app for the connection to configure");
         let with_tools = good.replace(r#""mcp""#, r#""tools": [{"name": "docs_x", "description": "", "input_schema": {"type": "object"}, "request": {"method": "GET", "path": "/"}}], "mcp""#);
         let err = Catalog::default().add_file("docs.json", &with_tools).unwrap_err();
         assert!(err.message().contains("declares no tools"), "{}", err.message());

@@ -7,4 +7,5 @@ pub mod oidc_sign_in;
 pub mod refresh;
 pub mod service_account;
 pub mod tokens;
+pub mod upstream_oauth;
 pub mod vault;

@@ -30,6 +30,9 @@ pub struct OAuthApp {
     pub scopes: Vec<String>,
     basic_auth: bool,
     params: Vec<(String, String)>,
+    /// Fields every token request carries besides the grant's (a remote MCP server's RFC 8707
+    /// `resource`).
+    token_params: Vec<(String, String)>,
     egress: crate::egress::Egress,
 }
 
@@ -169,6 +172,24 @@ pub fn basic_client_auth(client_id: &str, client_secret: &str) -> String {
     format!("Basic {}", B64.encode(format!("{}:{}", urlencode(client_id), urlencode(client_secret))))
 }
 
+/// The OAuth app users of `connection` sign in with: the connector's endpoints with the
+/// connection's overrides, or, for a remote MCP server whose authorization server the gateway
+/// discovers, the one learned from it (discovered and registered on first use).
+pub async fn connection_app(
+    store: &crate::store::Store,
+    egress: &crate::egress::Egress,
+    redirect_uri: &str,
+    connection: &ConnectionConfig,
+    connector: &crate::catalog::connectors::ConnectorDef,
+) -> Result<OAuthApp> {
+    if !connector.oauth_discovered() {
+        return OAuthApp::new(&connector.auth, connection, egress.clone());
+    }
+    let (learned, secret) =
+        crate::credentials::upstream_oauth::learned(store, egress, redirect_uri, connection, connector).await?;
+    OAuthApp::for_upstream(&learned, secret, &connector.auth, connection, egress.clone())
+}
+
 impl OAuthApp {
     pub fn new(auth: &AuthDef, connection: &ConnectionConfig, egress: crate::egress::Egress) -> Result<OAuthApp> {
         let missing = |what: &str| {
@@ -214,6 +235,54 @@ impl OAuthApp {
             scopes: if connection.scopes.is_empty() { auth.scopes.clone() } else { connection.scopes.clone() },
             basic_auth,
             params,
+            token_params: Vec::new(),
+            egress,
+        })
+    }
+
+    /// The app that signs users in to a remote MCP server at the authorization server the
+    /// gateway discovered (`credentials::upstream_oauth`): its endpoints, the registered client
+    /// unless the connection names its own, and the server as the `resource` of every request.
+    pub fn for_upstream(
+        learned: &crate::credentials::upstream_oauth::UpstreamOAuth,
+        registered_secret: Option<String>,
+        auth: &AuthDef,
+        connection: &ConnectionConfig,
+        egress: crate::egress::Egress,
+    ) -> Result<OAuthApp> {
+        let own = connection.client_id.clone().filter(|id| !id.is_empty());
+        let (client_id, client_secret, basic_auth) = match own {
+            Some(id) => (
+                id,
+                connection.client_secret.clone().unwrap_or_default(),
+                connection.token_auth_method.as_deref() == Some("client_secret_basic"),
+            ),
+            None => (
+                learned.client_id.clone(),
+                registered_secret.unwrap_or_default(),
+                learned.token_auth_method == "client_secret_basic",
+            ),
+        };
+        let resource = ("resource".to_string(), learned.resource.clone());
+        let mut params: Vec<(String, String)> = auth.authorize_params.clone().into_iter().collect();
+        for (k, v) in &connection.authorize_params {
+            params.retain(|(existing, _)| existing != k);
+            params.push((k.clone(), v.clone()));
+        }
+        params.retain(|(k, _)| k != "resource");
+        params.push(resource.clone());
+        url::Url::parse(&learned.authorize_url)
+            .map_err(|e| Error::invalid_field("authorization_endpoint", format!("{}: {e}", learned.authorize_url)))?;
+        Ok(OAuthApp {
+            client_id,
+            client_secret,
+            authorize_url: learned.authorize_url.clone(),
+            token_url: learned.token_url.clone(),
+            revoke_url: learned.revoke_url.clone(),
+            scopes: crate::credentials::upstream_oauth::scopes_for(learned, connection, auth),
+            basic_auth,
+            params,
+            token_params: vec![resource],
             egress,
         })
     }
@@ -241,7 +310,8 @@ impl OAuthApp {
     }
 
     /// A token-endpoint request carrying the app's client credentials the way the connection says.
-    fn token_call(&self, mut form: Vec<(&str, String)>) -> crate::egress::OutboundRequest {
+    fn token_call<'a>(&'a self, mut form: Vec<(&'a str, String)>) -> crate::egress::OutboundRequest {
+        form.extend(self.token_params.iter().map(|(k, v)| (k.as_str(), v.clone())));
         let mut req =
             self.egress.post(&self.token_url).timeout(TOKEN_ENDPOINT_TIMEOUT).header("accept", "application/json");
         if self.basic_auth {

@@ -192,10 +192,8 @@ pub async fn create_account(state: &AppState, req: UpsertConnectedAccountRequest
     let records = state.webhooks.change_records(vec![audit], &[(created, &account, None)]).await?;
     state.store.insert_account(&account, &records).await?;
     state.webhooks.wake();
-    // A remote MCP connection lists its tools with its first ACTIVE account's credential.
-    let remote_mcp = state.registry().catalog.connector(&connection.connector).is_some_and(|c| c.mcp.is_some());
-    if remote_mcp && account.status == ConnectorStatus::Active && state.remote_tools.get(&connection.name).is_none() {
-        state.remote_tools.request_refresh(&connection.name);
+    if account.status == ConnectorStatus::Active {
+        crate::domain::remote_mcp::account_activated(state, &connection);
     }
     tracing::info!(account = %account.id, connection = %account.connection_name, status = account.status.as_str(), "connected account created");
     Ok(account)

@@ -48,7 +48,7 @@ pub async fn test_connection(state: &AppState, name: &str) -> Result<ConnectionT
         ));
     }
     let mut test = ConnectionTest { connection: connection.name.clone(), passed: false, checks: Vec::new() };
-    let app = match state.oauth_app(&connection) {
+    let app = match state.oauth_app(&connection).await {
         Ok(app) => app,
         Err(e) => {
             test.checks.push(TestCheck { check: "OAuth app configured", passed: false, detail: e.message().into() });

@@ -45,12 +45,27 @@ pub struct TokenSources<'a> {
     pub egress: &'a Egress,
     /// Where refresh outcomes are announced.
     pub webhooks: &'a crate::webhooks::Webhooks,
+    /// The gateway's OAuth callback (a remote MCP server's client is registered with it).
+    pub redirect_uri: String,
+}
+
+impl<'a> TokenSources<'a> {
+    fn of(state: &'a AppState) -> TokenSources<'a> {
+        TokenSources {
+            store: &state.store,
+            registry: state.registry(),
+            egress: &state.egress,
+            webhooks: &state.webhooks,
+            redirect_uri: state.oauth_redirect_uri(),
+        }
+    }
 }
 
 impl TokenSources<'_> {
-    fn oauth_app(&self, connection: &ConnectionConfig) -> Result<OAuthApp> {
+    async fn oauth_app(&self, connection: &ConnectionConfig) -> Result<OAuthApp> {
         let connector = self.registry.connector_of(connection)?;
-        OAuthApp::new(&connector.auth, connection, self.egress.clone())
+        crate::credentials::oauth::connection_app(self.store, self.egress, &self.redirect_uri, connection, &connector)
+            .await
     }
 }
 
@@ -67,12 +82,7 @@ pub async fn call_with_fresh_token<T, Fut>(
 where
     Fut: Future<Output = T>,
 {
-    let sources = TokenSources {
-        store: &state.store,
-        registry: state.registry(),
-        egress: &state.egress,
-        webhooks: &state.webhooks,
-    };
+    let sources = TokenSources::of(state);
     let outcome = async {
         let account = state.refresher.ensure_fresh(&sources, account).await?;
         let outcome = call(&account).await;
@@ -85,7 +95,19 @@ where
         }
     }
     .await;
-    outcome.map_err(|e| match e {
+    outcome.map_err(|e| refresh_failure(state, e))
+}
+
+/// `account` with an access token that is not about to expire (refreshed if needed), for work
+/// that cannot be re-run after a 401 (a remote MCP server's discovery takes the next account).
+pub async fn with_fresh_token(state: &AppState, account: AccountRecord) -> Result<AccountRecord> {
+    state.refresher.ensure_fresh(&TokenSources::of(state), account).await.map_err(|e| refresh_failure(state, e))
+}
+
+/// A refresh's failure as callers see it: a revoked grant is the usual "authorize it again"
+/// error with a fresh link.
+fn refresh_failure(state: &AppState, e: RefreshError) -> Error {
+    match e {
         RefreshError::Failed(e) => e,
         RefreshError::Revoked { account, reason } => {
             let link = crate::domain::links::issue_link(state, &account.id, String::new(), String::new()).link;
@@ -95,7 +117,7 @@ where
                 account.id, account.identifier, account.connection_name
             ))
         }
-    })
+    }
 }
 
 impl Refresher {
@@ -183,7 +205,7 @@ impl Refresher {
             return Ok(latest);
         };
         let connection = src.registry.connection(&latest.connection_name)?;
-        let app = src.oauth_app(&connection)?;
+        let app = src.oauth_app(&connection).await?;
         let span = tracing::info_span!(target: crate::telemetry::traces::SPAN_TARGET, "refresh_token", agentkit.connector = %connection.connector);
         let refreshed = tracing::Instrument::instrument(app.refresh(&old_refresh), span).await;
         let outcome = match &refreshed {

@@ -88,9 +88,19 @@ async fn speakers(state: &AppState, connection: &ConnectionConfig, connector: &C
         return Ok(vec![Speaker { url: state.account_base_url(connection, None)?, credential: None }]);
     }
     let mut found = Vec::new();
+    let mut unusable = None;
     for id in discovery_accounts(state, &connection.name).await? {
         // Lists carry no credentials: read the account with its own.
         let Some(account) = state.store.account_by_id(&id).await? else { continue };
+        // An OAuth account's access token is refreshed first when it is about to expire.
+        let account = match crate::domain::credentials::with_fresh_token(state, account).await {
+            Ok(account) => account,
+            Err(e) => {
+                tracing::info!(connection = %connection.name, error = %e.message(), "an account's token could not be refreshed for a remote MCP discovery; trying the next");
+                unusable = Some(e);
+                continue;
+            }
+        };
         found.push(Speaker {
             url: state.account_base_url(connection, account.api_config.as_ref())?,
             credential: Some(crate::execution::http::credential_header(
@@ -99,6 +109,9 @@ async fn speakers(state: &AppState, connection: &ConnectionConfig, connector: &C
                 false,
             )?),
         });
+    }
+    if let (true, Some(e)) = (found.is_empty(), unusable) {
+        return Err(e);
     }
     if found.is_empty() {
         return Err(Error::failed_precondition(format!(
@@ -178,6 +191,15 @@ async fn discover_as(
     state.remote_tools.store(&connection.name, discovery);
     tracing::info!(connection = %connection.name, tools = kept, skipped = skipped.len(), "remote MCP tools discovered");
     Ok(kept)
+}
+
+/// An account of `connection` became ACTIVE: a remote MCP server whose tools were never read is
+/// read now (they are listed with an ACTIVE account's credential).
+pub fn account_activated(state: &AppState, connection: &ConnectionConfig) {
+    let remote = state.registry().catalog.connector(&connection.connector).is_some_and(|c| c.mcp.is_some());
+    if remote && state.remote_tools.get(&connection.name).is_none() {
+        state.remote_tools.request_refresh(&connection.name);
+    }
 }
 
 /// Discovers these connections (a few at a time) and rebuilds the registry once when any

@@ -22,7 +22,7 @@ use agentkit_core::{Error, ErrorKind, Result};
 use crate::egress::Egress;
 
 /// The protocol revision asked for in `initialize`.
-const REQUESTED_VERSION: &str = "2025-11-25";
+pub const REQUESTED_VERSION: &str = "2025-11-25";
 
 /// Revisions a streamable-HTTP server may answer with (2024-11-05 is the legacy SSE transport's).
 const ACCEPTED_VERSIONS: &[&str] = &["2025-11-25", "2025-06-18", "2025-03-26"];

@@ -68,7 +68,8 @@ impl Store {
         Ok(())
     }
 
-    /// Deletes a stored connection, with what reports it; false when there is none.
+    /// Deletes a stored connection (and any upstream OAuth client registered for it), with what
+    /// reports it; false when there is none.
     pub async fn delete_connection(&self, name: &str, records: &ChangeRecords) -> Result<bool> {
         let mut tx = self.begin_change().await?;
         let done = sqlx::query("DELETE FROM connections WHERE name = $1")
@@ -77,6 +78,12 @@ impl Store {
             .await
             .map_err(|e| self.db_error(e))?;
         let deleted = done.rows_affected() == 1;
+        // The client registered for it at a remote MCP server's authorization server goes with it.
+        sqlx::query("DELETE FROM upstream_oauth_clients WHERE connection_name = $1")
+            .bind(name)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| self.db_error(e))?;
         self.commit_change(tx, records.when(deleted)).await?;
         self.announce(Change::Catalog).await;
         Ok(deleted)

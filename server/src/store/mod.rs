@@ -36,6 +36,7 @@ mod mcp_sessions;
 mod operators;
 mod rate_limits;
 pub mod sealed;
+mod upstream_oauth;
 mod webhooks;
 
 pub use accounts::{AccountFilter, AccountListPage, AccountPage, AccountRecord};
@@ -48,6 +49,7 @@ pub use installed_connectors::InstalledConnector;
 pub use mcp_oauth::{AuthorizationCode, OAuthGrant, RefreshTokenUse};
 pub use operators::{ConsoleSession, Operator};
 pub use rate_limits::SlotAnswer;
+pub use upstream_oauth::UpstreamOAuthRow;
 pub use webhooks::{DeliveryOutcome, StoredWebhookEndpoint, WebhookDelivery};
 
 /// The database plus the vault that seals every credential before it is written.

@@ -39,6 +39,12 @@ pub const SEALED_COLUMNS: &[SealedColumn] = &[
     SealedColumn { table: "mcp_instances", id_column: "id", column: "url_key_sealed", plain_before_vault: false },
     SealedColumn { table: "webhook_endpoints", id_column: "id", column: "secret", plain_before_vault: false },
     SealedColumn { table: "connections", id_column: "name", column: "client_secret", plain_before_vault: false },
+    SealedColumn {
+        table: "upstream_oauth_clients",
+        id_column: "connection_name",
+        column: "client_secret",
+        plain_before_vault: false,
+    },
 ];
 
 /// Rows read per statement while re-sealing, so a large table is never held in memory at once.

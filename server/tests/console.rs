@@ -421,6 +421,16 @@ async fn an_admin_imports_an_openapi_description_and_a_viewer_cannot() {
     let (_, result) = post(&admin, broken).await;
     assert!(result.contains("The description was not imported"), "{result}");
     assert!(console.audit_actions("console:ops").await.contains(&"connector.installed".to_string()));
+    // Only the operations under the paths (or with the tags) asked for; the others are listed.
+    let mut only = vec![("csrf", csrf.clone()), ("description", SMALL_DESCRIPTION.to_string())];
+    only.extend([("name", "only_paths".to_string()), ("include_paths", " /things , ".to_string())]);
+    let (_, result) = post(&admin, only).await;
+    assert!(result.contains("imported with 1 tool") && result.contains("only_paths_list_things"), "{result}");
+    assert!(result.contains("path not under any of the included paths (/things)"), "{result}");
+    let mut only = vec![("csrf", csrf.clone()), ("description", SMALL_DESCRIPTION.to_string())];
+    only.extend([("name", "only_tags".to_string()), ("include_tags", "nothing-has-it".to_string())]);
+    let (_, result) = post(&admin, only).await;
+    assert!(result.contains("imported with 0 tools") && result.contains("nothing-has-it"), "{result}");
 
     // No CSRF token: refused.
     let (status, _) = post(&admin, form("", true)).await;

@@ -1,10 +1,11 @@
-//! Remote MCP servers as connectors (issue 24 §2, static credentials): the upstream is a real
+//! Remote MCP servers as connectors (issue 24 §2): the upstream is a real
 //! server of the official MCP Python SDK (`tests/fixtures/mcp_remote/server.py`, FastMCP over
 //! streamable HTTP, answers as SSE) that knows each user by their bearer token. Its tools are
 //! discovered, listed under the connection's namespace with their remote schemas, run as each
 //! user with that user's token, served through our own MCP URL, and refreshed when the server
 //! says its list changed; a remote tool error is a tool error, an unreachable server names the
-//! step, and a hostile server's oversized `tools/list` is refused.
+//! step, and a hostile server's oversized `tools/list` is refused. A server that asks for OAuth
+//! (`oauth_server.py`, the SDK's own authorization server) signs each user in through the gateway.
 
 use std::io::BufRead;
 use std::path::PathBuf;

@@ -314,6 +314,12 @@ async fn connections_page(state: &SharedState, signed_in: &SignedIn, q: &str, sh
                         maxlength=(crate::catalog::openapi_import::MAX_DESCRIPTION_BYTES) {}
                     label for="import-name" { "Connector name (optional; from the description's title otherwise)" }
                     input id="import-name" name="name" pattern="[a-z0-9_]+" maxlength="32" autocomplete="off";
+                    label for="import-tags" { "Only operations with these tags (optional, comma-separated)" }
+                    input id="import-tags" name="include_tags" autocomplete="off";
+                    label for="import-paths" {
+                        "Only operations under these paths (optional, comma-separated: prefixes like /pets or globs like /pets/*/photos)"
+                    }
+                    input id="import-paths" name="include_paths" autocomplete="off";
                     label for="import-install" {
                         input id="import-install" name="install" type="checkbox" value="on";
                         " Install (every replica loads it at once)"
@@ -372,6 +378,11 @@ pub async fn create_connection(
     }
 }
 
+/// A form field of comma-separated values, each trimmed, empty ones left out.
+fn comma_list(field: Option<&String>) -> Vec<String> {
+    field.map_or_else(Vec::new, |v| v.split(',').map(str::trim).filter(|p| !p.is_empty()).map(String::from).collect())
+}
+
 /// Refuses an import form whose declared length is over the API's import limit before reading it.
 pub async fn refuse_oversized_import_form(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
     match crate::api::connectors::oversized(request.headers()) {
@@ -389,8 +400,8 @@ pub async fn import_connector(
     let request = crate::api::connectors::ImportConnector {
         description: form.remove("description").unwrap_or_default(),
         name: form.get("name").map(|v| v.trim().to_string()).filter(|v| !v.is_empty()),
-        include_tags: Vec::new(),
-        include_paths: Vec::new(),
+        include_tags: comma_list(form.get("include_tags")),
+        include_paths: comma_list(form.get("include_paths")),
         install: form.get("install").is_some_and(|v| v == "on"),
     };
     let imported =

@@ -12,7 +12,7 @@ use agentkit_core::{Error, Result};
 
 use agentkit_core::model::ConnectorType;
 
-use super::connectors::{Catalog, ConnectorDef, RequestDef, ToolDef, BUILT_IN, MCP_REFRESH_SECS};
+use super::connectors::{BodyEncoding, Catalog, ConnectorDef, RequestDef, ToolDef, BUILT_IN, MCP_REFRESH_SECS};
 use super::input_schema::InputValidator;
 
 /// The annotations a tool may declare (MCP's tool annotations, in our files' snake_case).
@@ -213,6 +213,46 @@ fn check_tool(
     check_tool_schema(at, tool, errors, warnings, validators);
     check_annotations(at, tool, errors);
     check_placeholders(at, tool, errors);
+    if let Some(request) = &tool.request {
+        check_form_body(&format!("{at}.request"), request, errors);
+    }
+    if let Some(expand) = &tool.expand {
+        check_form_body(&format!("{at}.expand.request"), &expand.request, errors);
+    }
+}
+
+/// A form body is an object whose keys are the form's fields and whose values render to text,
+/// numbers, booleans or lists of those: anything else fails every call (or sends nothing).
+fn check_form_body(at: &str, request: &RequestDef, errors: &mut Vec<(&'static str, String)>) {
+    if request.body_encoding != BodyEncoding::Form {
+        return;
+    }
+    let is_operator = |fields: &serde_json::Map<String, Value>| fields.keys().any(|k| k.starts_with('$'));
+    let Some(Value::Object(fields)) = request.body.as_ref().filter(|b| b.as_object().is_none_or(|f| !is_operator(f)))
+    else {
+        return errors.push((
+            "request",
+            format!(
+                "{at}.body: body_encoding \"form\" needs a body that is an object of form fields \
+                 ({{\"name\": \"{{{{name}}}}\"}}), not a placeholder, an operator or nothing"
+            ),
+        ));
+    };
+    for (key, value) in fields {
+        let nested = match value {
+            Value::Object(inner) => !is_operator(inner),
+            Value::Array(items) => items.iter().any(|i| i.is_array() || i.as_object().is_some_and(|o| !is_operator(o))),
+            _ => false,
+        };
+        if nested {
+            errors.push((
+                "request",
+                format!(
+                    "{at}.body.{key}: a form field holds text, a number, a boolean or a list of those, not an object"
+                ),
+            ));
+        }
+    }
 }
 
 /// A remote MCP connector: a URL credentials may go to, a sane refresh period, static credentials
@@ -500,4 +540,40 @@ pub fn check_files(paths: &[std::path::PathBuf]) -> Result<CheckReport> {
     report.connectors = catalog.connectors().count();
     report.tools = catalog.tools().count();
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn form_tool(body: Value) -> Value {
+        json!({"name": "acme_login", "description": "", "input_schema": {"type": "object", "properties": {
+                   "user": {"type": "string"}, "tags": {"type": "array", "items": {"type": "string"}}}},
+               "request": {"method": "POST", "path": "/login", "body_encoding": "form", "body": body}})
+    }
+
+    #[test]
+    fn a_form_body_must_be_an_object_of_fields() {
+        assert_eq!(
+            tool_errors(&form_tool(json!({"user": "{{user}}", "tag": "{{tags}}", "n": 1}))),
+            Vec::<String>::new()
+        );
+        let joined = json!({"user": {"$if": "{{user}}", "then": "{{user}}"}, "tags": {"$join": "{{tags}}"}});
+        assert_eq!(tool_errors(&form_tool(joined)), Vec::<String>::new(), "operators inside fields render to text");
+        for (body, expected) in [
+            (json!("{{user}}"), "request.body: body_encoding \"form\" needs a body that is an object"),
+            (json!({"$merge": ["{{user}}"]}), "request.body: body_encoding \"form\" needs a body that is an object"),
+            (Value::Null, "request.body: body_encoding \"form\" needs a body that is an object"),
+            (json!({"user": {"name": "{{user}}"}}), "request.body.user: a form field holds text"),
+            (json!({"tags": [["{{tags}}"]]}), "request.body.tags: a form field holds text"),
+        ] {
+            let errors = tool_errors(&form_tool(body.clone()));
+            assert!(errors.iter().any(|e| e.contains(expected)), "{body}: {errors:?}");
+        }
+        // The same body sent as JSON is fine.
+        let mut json_tool = form_tool(json!({"user": {"name": "{{user}}"}}));
+        json_tool["request"]["body_encoding"] = json!("json");
+        assert_eq!(tool_errors(&json_tool), Vec::<String>::new());
+    }
 }

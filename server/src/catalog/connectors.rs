@@ -275,6 +275,22 @@ pub struct RequestDef {
     pub headers: BTreeMap<String, String>,
     #[serde(default)]
     pub body: Option<Value>,
+    /// How the rendered `body` goes on the wire: JSON, or a form for APIs that take only
+    /// `application/x-www-form-urlencoded` (OAuth-style endpoints, Stripe, Twilio).
+    #[serde(default)]
+    pub body_encoding: BodyEncoding,
+}
+
+/// The wire form of a request body; parsed at load, so a typo is a load error naming the field.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BodyEncoding {
+    /// `application/json`: the rendered value as it is.
+    #[default]
+    Json,
+    /// `application/x-www-form-urlencoded`: the rendered object's fields as `key=value` pairs
+    /// (an array is one pair per element, an absent or null field is left out).
+    Form,
 }
 
 /// An HTTP method in upper case (`GET`, `POST`, …), as connector files write it.

@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 use agentkit_core::model::{AuthorizationDetails, ToolErrorInfo};
 use agentkit_core::{Error, ErrorKind, Result};
 
-use crate::catalog::connectors::{AuthDef, CatalogTool, FlattenHeaders, RequestDef, ShapeDef};
+use crate::catalog::connectors::{AuthDef, BodyEncoding, CatalogTool, FlattenHeaders, RequestDef, ShapeDef};
 use crate::catalog::templates::{dotted, encode_path_segment, scalar_text, whole_placeholder, Scope};
 use crate::execution::limits::RateLimiter;
 
@@ -131,8 +131,75 @@ pub struct ProviderRequest {
     pub query: Vec<(String, String)>,
     /// The connector's headers (and the default `accept`), never the credential.
     pub headers: Vec<(String, String)>,
-    /// JSON body, when the template renders one.
-    pub body: Option<Value>,
+    /// The body, when the template renders one, encoded as the request declares.
+    pub body: Option<ProviderBody>,
+}
+
+/// A provider request's body in the encoding its connector declares (`body_encoding`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ProviderBody {
+    /// Sent as `application/json`.
+    Json(Value),
+    /// Sent as `application/x-www-form-urlencoded`: the pairs in order (an array field is one
+    /// pair per element), encoded by reqwest as a query is.
+    Form(Vec<(String, String)>),
+}
+
+impl ProviderBody {
+    /// The `content-type` this body is sent with (unless the connector's headers set one).
+    pub fn content_type(&self) -> &'static str {
+        match self {
+            ProviderBody::Json(_) => "application/json",
+            ProviderBody::Form(_) => "application/x-www-form-urlencoded",
+        }
+    }
+}
+
+/// `application/x-www-form-urlencoded` text of `pairs`: what reqwest sends for a query or a form.
+fn form_text(pairs: &[(String, String)]) -> String {
+    url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish()
+}
+
+/// The form fields of a rendered body: scalars as their text, arrays as one pair per element,
+/// null left out. A body that is no object, or a field holding an object, cannot be a form: an
+/// error naming the input the field comes from (`template` maps field → `{{input}}`).
+fn form_pairs(body: Value, template: Option<&Value>) -> Result<Vec<(String, String)>> {
+    let Value::Object(fields) = body else {
+        return Err(Error::new(
+            ErrorKind::Server,
+            "the request's body_encoding is \"form\" and its body did not render to an object of form fields",
+        ));
+    };
+    let mut pairs = Vec::new();
+    for (key, value) in fields {
+        let not_a_form_value = |key: &str| {
+            let input = template
+                .and_then(|t| t.get(key))
+                .and_then(Value::as_str)
+                .and_then(whole_placeholder)
+                .filter(|name| *name != "item" && !name.starts_with("item."))
+                .unwrap_or(key);
+            Error::invalid_field(
+                format!("tool_input.{input}"),
+                format!("{input} cannot be sent in a form body: it must be text, a number, a boolean or a list of those, not an object"),
+            )
+        };
+        match value {
+            Value::Null => {}
+            Value::Object(_) => return Err(not_a_form_value(&key)),
+            Value::Array(items) => {
+                for item in items {
+                    match item {
+                        Value::Null => {}
+                        Value::Object(_) | Value::Array(_) => return Err(not_a_form_value(&key)),
+                        scalar => pairs.push((key.clone(), scalar_text(&scalar))),
+                    }
+                }
+            }
+            scalar => pairs.push((key, scalar_text(&scalar))),
+        }
+    }
+    Ok(pairs)
 }
 
 impl ProviderRequest {
@@ -167,7 +234,11 @@ impl ProviderRequest {
             headers.push((k.clone(), scope.interpolate(v, |s| s.to_string())));
         }
         // A body that renders to nothing (one placeholder of an absent optional input) is not sent.
-        let body = req.body.as_ref().and_then(|b| scope.render(b));
+        let body = match (req.body.as_ref().and_then(|b| scope.render(b)), req.body_encoding) {
+            (None, _) => None,
+            (Some(body), BodyEncoding::Json) => Some(ProviderBody::Json(body)),
+            (Some(body), BodyEncoding::Form) => Some(ProviderBody::Form(form_pairs(body, req.body.as_ref())?)),
+        };
         Ok(ProviderRequest { method: req.method.clone(), url, query, headers, body })
     }
 }
@@ -178,8 +249,7 @@ impl ProviderRequest {
     pub fn describe(&self, auth: &AuthDef) -> String {
         let mut url = self.url.clone();
         if !self.query.is_empty() {
-            let pairs: String = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(&self.query).finish();
-            url = format!("{url}?{pairs}");
+            url = format!("{url}?{}", form_text(&self.query));
         }
         let mut text = format!("{} {url}\n", self.method);
         let credential = if auth.connector_type() == agentkit_core::model::ConnectorType::BasicAuth {
@@ -191,8 +261,15 @@ impl ProviderRequest {
             text.push_str(&format!("{name}: {value}\n"));
         }
         if let Some(body) = &self.body {
-            text.push_str("content-type: application/json\n\n");
-            text.push_str(&serde_json::to_string_pretty(body).unwrap_or_default());
+            // As when sending: the connector's own content-type wins over the encoding's.
+            if !self.headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("content-type")) {
+                text.push_str(&format!("content-type: {}\n", body.content_type()));
+            }
+            text.push('\n');
+            match body {
+                ProviderBody::Json(value) => text.push_str(&serde_json::to_string_pretty(value).unwrap_or_default()),
+                ProviderBody::Form(pairs) => text.push_str(&form_text(pairs)),
+            }
             text.push('\n');
         }
         text
@@ -225,8 +302,10 @@ async fn call_upstream(upstream: &Upstream<'_>, req: &RequestDef, scope: &Scope<
     for (name, value) in &headers {
         builder = builder.header(name.as_str(), value.as_str());
     }
-    if let Some(body) = &body {
-        builder = builder.json(body);
+    match &body {
+        Some(ProviderBody::Json(value)) => builder = builder.json(value),
+        Some(ProviderBody::Form(pairs)) => builder = builder.form(pairs),
+        None => {}
     }
     // The connector's retry rule, for requests that are safe to send again.
     let repeatable = repeatable(&method, tool);
@@ -508,6 +587,83 @@ mod tests {
         assert!(text.starts_with("To: a@x.test  Bcc: spy@evil.test\r\nSubject: Re:\r\n"), "{text}");
         assert!(text.contains("In-Reply-To: <m1@mail.test>\r\nReferences: <m1@mail.test>\r\n"));
         assert!(text.ends_with("line1\r\nline2"));
+    }
+
+    fn form_request(body: Value) -> RequestDef {
+        serde_json::from_value(json!({"method": "POST", "path": "/t", "body_encoding": "form", "body": body})).unwrap()
+    }
+
+    #[test]
+    fn form_bodies_send_scalars_as_text_and_arrays_as_repeated_keys() {
+        let req = form_request(json!({"name": "{{name}}", "tag": "{{tags}}", "urgent": "{{urgent}}",
+                                      "price": "{{price}}", "count": "{{count}}", "note": "{{note}}",
+                                      "gone": "{{absent}}", "kind": "fixed"}));
+        let input = json!({"name": "a b&c=d", "tags": ["x", "y z"], "urgent": false, "price": 0.5, "count": 3,
+                           "note": null});
+        let scope = Scope::new(input.as_object().unwrap());
+        let request = ProviderRequest::render(&req, "https://api.example.test", &scope).unwrap();
+        let pairs = |p: &[(&str, &str)]| p.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<Vec<_>>();
+        assert_eq!(
+            request.body,
+            Some(ProviderBody::Form(pairs(&[
+                ("count", "3"),
+                ("kind", "fixed"),
+                ("name", "a b&c=d"),
+                ("price", "0.5"),
+                ("tag", "x"),
+                ("tag", "y z"),
+                ("urgent", "false"),
+            ])))
+        );
+        let auth: AuthDef = serde_json::from_value(json!({"type": "BEARER_TOKEN"})).unwrap();
+        let text = request.describe(&auth);
+        assert!(
+            text.ends_with(
+                "content-type: application/x-www-form-urlencoded\n\n\
+                 count=3&kind=fixed&name=a+b%26c%3Dd&price=0.5&tag=x&tag=y+z&urgent=false\n"
+            ),
+            "{text}"
+        );
+        // What the dry run shows is what reqwest sends.
+        let Some(ProviderBody::Form(fields)) = &request.body else { panic!("a form body") };
+        let sent = reqwest::Client::new().post("https://api.example.test/t").form(fields).build().unwrap();
+        let bytes = sent.body().and_then(|b| b.as_bytes()).unwrap_or_default();
+        assert!(text.ends_with(&format!("\n\n{}\n", String::from_utf8_lossy(bytes))), "{text}");
+
+        // Nothing present: an empty form, still sent as one.
+        let empty = Map::new();
+        let request = ProviderRequest::render(&req, "https://api.example.test", &Scope::new(&empty)).unwrap();
+        assert_eq!(request.body, Some(ProviderBody::Form(pairs(&[("kind", "fixed")]))));
+    }
+
+    #[test]
+    fn a_form_field_holding_an_object_is_a_400_naming_the_input() {
+        let req = form_request(json!({"meta": "{{metadata}}", "tag": "{{tags}}"}));
+        for (input, field) in [
+            (json!({"metadata": {"a": 1}}), "tool_input.metadata"),
+            (json!({"tags": ["x", {"a": 1}]}), "tool_input.tags"),
+            (json!({"tags": [["x"]]}), "tool_input.tags"),
+        ] {
+            let scope = Scope::new(input.as_object().unwrap());
+            let err = ProviderRequest::render(&req, "https://api.example.test", &scope).unwrap_err();
+            assert_eq!((err.kind(), err.status(), err.field()), (ErrorKind::InvalidInput, 400, Some(field)), "{input}");
+            assert!(err.message().contains("form body"), "{}", err.message());
+        }
+    }
+
+    #[test]
+    fn json_stays_the_default_body_encoding() {
+        let req: RequestDef =
+            serde_json::from_value(json!({"method": "POST", "path": "/t", "body": {"n": "{{n}}"}})).unwrap();
+        assert_eq!(req.body_encoding, BodyEncoding::Json);
+        let input = json!({"n": 2});
+        let request = ProviderRequest::render(&req, "https://x.test", &Scope::new(input.as_object().unwrap())).unwrap();
+        assert_eq!(request.body, Some(ProviderBody::Json(json!({"n": 2}))));
+        let auth: AuthDef = serde_json::from_value(json!({"type": "BEARER_TOKEN"})).unwrap();
+        assert!(request.describe(&auth).contains("content-type: application/json\n\n{"));
+        let err = serde_json::from_value::<RequestDef>(json!({"method": "POST", "path": "/t", "body_encoding": "xml"}))
+            .unwrap_err();
+        assert!(err.to_string().contains("xml") && err.to_string().contains("form"), "{err}");
     }
 
     #[test]

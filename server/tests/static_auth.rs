@@ -31,6 +31,10 @@ base_url = "http://{sandbox}"
 name = "bearer"
 connector = "echo_bearer"
 base_url = "http://{sandbox}"
+[[connections]]
+name = "querykey"
+connector = "echo_querykey"
+base_url = "http://{sandbox}"
 "#,
         data_dir.display(),
         connectors.display()
@@ -64,6 +68,40 @@ base_url = "http://{sandbox}"
     assert_eq!(echoed["data"]["headers"]["authorization"], expected);
     let headers = echoed["data"]["headers"].to_string();
     assert!(!headers.contains("connection_name") && !headers.contains("x-sdk-version"), "{headers}");
+
+    // A key the connector puts in the query: there, next to the tool's own parameters, and in no
+    // header; through the proxy too, where the caller's own `api_key` is dropped.
+    create("querykey", "u5", json!({"api_key": "key-789"})).await.unwrap();
+    let echoed = dispatch(
+        &actions,
+        Operation::ExecuteTool,
+        json!({"tool_name": "echo_querykey_request", "identifier": "u5", "tool_input": {"q": "rain"}}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(echoed["data"]["query"], "q=rain&api_key=key-789", "{echoed}");
+    assert!(!echoed["data"]["headers"].to_string().contains("key-789"), "{echoed}");
+    let token: Value = reqwest::Client::new()
+        .post(format!("{}/oauth/token", server.public_url))
+        .form(&[("grant_type", "client_credentials"), ("client_id", "c"), ("client_secret", "s")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let proxied: Value = reqwest::Client::new()
+        .get(format!("{}/proxy/sandbox/echo?api_key=callers-own&x=1", server.public_url))
+        .bearer_auth(token["access_token"].as_str().unwrap())
+        .header("connection_name", "querykey")
+        .header("identifier", "u5")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(proxied["query"], "x=1&api_key=key-789", "{proxied}");
 
     let missing = create("keyed", "u4", json!({"unrelated": "x"})).await.unwrap();
     assert_eq!(missing["connected_account"]["status"], "ACTIVE");

@@ -151,6 +151,11 @@ pub async fn forward(
         url.push('?');
         url.push_str(&q);
     }
+    // A key carried in the query (`auth.query_param`) is the stored one only: the caller's copy
+    // of that parameter is dropped, so the provider never reads a second value.
+    if !connector.auth.query_param.is_empty() {
+        url = without_query_param(&url, &connector.auth.query_param)?;
+    }
     let upstream_method = reqwest::Method::from_bytes(method.as_str().as_bytes())
         .map_err(|_| Error::invalid_field("method", "unsupported method"))?;
     let send = |account: &AccountRecord| {
@@ -184,10 +189,13 @@ pub async fn forward(
                 req = req.header(name, value);
             }
         }
+        if let Ok(credential) = &credential {
+            req = crate::execution::http::with_credential(req, &connector.auth, credential);
+        }
         async move {
-            let credential = credential?;
+            credential?;
             let sent_at = std::time::Instant::now();
-            let sent = req.header(credential.0.as_str(), credential.1.as_str()).send().instrument(span.clone()).await;
+            let sent = req.send().instrument(span.clone()).await;
             let status = sent.as_ref().ok().map(|r| r.status().as_u16());
             if let Some(status) = status {
                 span.record("http.response.status_code", i64::from(status));
@@ -231,4 +239,16 @@ pub async fn forward(
         Ok(chunk)
     });
     builder.body(Body::from_stream(stream)).map_err(|e| Error::new(ErrorKind::Server, e.to_string()).into())
+}
+
+/// `url` without any query parameter named `name` (the rest re-encoded as a form would be).
+fn without_query_param(url: &str, name: &str) -> agentkit_core::Result<String> {
+    let mut parsed = url::Url::parse(url).map_err(|e| Error::invalid_field("path", format!("not a valid URL: {e}")))?;
+    let kept: Vec<(String, String)> = parsed.query_pairs().into_owned().filter(|(k, _)| k != name).collect();
+    if kept.is_empty() {
+        parsed.set_query(None);
+    } else {
+        parsed.query_pairs_mut().clear().extend_pairs(kept);
+    }
+    Ok(parsed.into())
 }

@@ -165,6 +165,7 @@ impl Catalog {
                 check_url(field, url, errors);
             }
         }
+        check_query_param(def, errors);
         if let Some(mcp) = &def.mcp {
             check_mcp(def, mcp, errors);
         }
@@ -255,8 +256,41 @@ fn check_form_body(at: &str, request: &RequestDef, errors: &mut Vec<(&'static st
     }
 }
 
-/// A remote MCP connector: a URL credentials may go to, a sane refresh period, static credentials
-/// (OAuth to the upstream is a later slice), and no declared tools (they are discovered).
+/// A credential carried in the query (`auth.query_param`): a plain parameter name, for a key or
+/// token (basic credentials and MCP servers take headers only), that no tool's own query also
+/// sets (the provider would read two values).
+fn check_query_param(def: &ConnectorDef, errors: &mut Vec<(&'static str, String)>) {
+    let name = &def.auth.query_param;
+    if name.is_empty() {
+        return;
+    }
+    if !name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
+        errors.push(("auth.query_param", format!("auth.query_param {name:?} must be letters, digits, -, _ or .")));
+    }
+    if matches!(def.auth.auth_type, ConnectorType::BasicAuth | ConnectorType::NoAuth) || def.mcp.is_some() {
+        errors.push((
+            "auth.query_param",
+            format!(
+                "auth.query_param is for API keys and tokens of HTTP tools; auth.type {} {}sends its credential in a header",
+                def.auth.auth_type.as_str(),
+                if def.mcp.is_some() { "on a remote MCP server " } else { "" }
+            ),
+        ));
+    }
+    for tool in &def.tools {
+        let sets_it =
+            tool.request.iter().chain(tool.expand.iter().map(|e| &e.request)).any(|r| r.query.contains_key(name));
+        if sets_it {
+            errors.push((
+                "auth.query_param",
+                format!("tool {:?} sets the query parameter {name:?} that carries the credential", tool.name),
+            ));
+        }
+    }
+}
+
+/// A remote MCP connector: a URL credentials may go to, a sane refresh period, static or OAuth
+/// credentials, and no declared tools (they are discovered).
 fn check_mcp(def: &ConnectorDef, mcp: &super::connectors::McpDef, errors: &mut Vec<(&'static str, String)>) {
     check_url("mcp.url", &mcp.url, errors);
     if !MCP_REFRESH_SECS.contains(&mcp.refresh_secs) {

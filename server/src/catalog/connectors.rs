@@ -124,6 +124,10 @@ pub struct AuthDef {
     /// Prefix before the credential value (`"Bearer "`).
     #[serde(default = "default_auth_prefix")]
     pub prefix: String,
+    /// Query parameter carrying the credential instead of `header`, for APIs that take
+    /// `?api_key=…` (OpenAPI `in: query`). Empty: the header.
+    #[serde(default)]
+    pub query_param: String,
     #[serde(default)]
     pub authorize_url: String,
     #[serde(default)]
@@ -162,6 +166,15 @@ fn default_auth_prefix() -> String {
 impl AuthDef {
     pub fn connector_type(&self) -> ConnectorType {
         self.auth_type
+    }
+
+    /// The header, or the query parameter, that carries the credential.
+    pub fn credential_name(&self) -> &str {
+        if self.query_param.is_empty() {
+            &self.header
+        } else {
+            &self.query_param
+        }
     }
 }
 
@@ -649,6 +662,23 @@ mod tests {
             "{:?}",
             top.iter().map(|(t, s)| (&t.def.name, s)).collect::<Vec<_>>()
         );
+    }
+
+    #[test]
+    fn a_credential_in_the_query_is_checked() {
+        let good = r#"{"slug": "weather", "display_name": "Weather", "base_url": "https://w.example.com",
+            "auth": {"type": "API_KEY", "query_param": "appid", "prefix": ""},
+            "tools": [{"name": "weather_now", "description": "", "input_schema": {"type": "object", "properties": {"q": {"type": "string"}}},
+                       "request": {"method": "GET", "path": "/now", "query": {"q": "{{q}}"}}}]}"#;
+        Catalog::default().add_file("weather.json", good).unwrap();
+        for (text, names) in [
+            (good.replace(r#""query": {"q""#, r#""query": {"appid""#), "sets the query parameter \"appid\""),
+            (good.replace("API_KEY", "BASIC_AUTH"), "auth.type BASIC_AUTH sends its credential in a header"),
+            (good.replace(r#""query_param": "appid""#, r#""query_param": "app id""#), "must be letters"),
+        ] {
+            let err = Catalog::default().add_file("weather.json", &text).unwrap_err();
+            assert!(err.message().contains(names), "{names}: {}", err.message());
+        }
     }
 
     #[test]

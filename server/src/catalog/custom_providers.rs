@@ -125,6 +125,7 @@ pub fn connector_def(provider: &Provider) -> Result<ConnectorDef> {
         auth_type,
         header,
         prefix,
+        query_param: String::new(),
         authorize_url: text(get(oauth.as_ref(), "authorize_uri").as_ref()),
         token_url: text(get(oauth.as_ref(), "token_uri").as_ref()),
         revoke_url: String::new(),

@@ -176,7 +176,8 @@ const KEPT_KEYWORDS: &[&str] = &[
 pub fn import_openapi(text: &str, options: &ImportOptions) -> Result<Imported> {
     let doc = parse_description(text)?;
     let dialect = dialect_of(&doc)?;
-    let mut importer = Importer { doc: &doc, dialect, notes: BTreeSet::new(), skipped: Vec::new() };
+    let mut importer =
+        Importer { doc: &doc, dialect, notes: BTreeSet::new(), skipped: Vec::new(), credential_param: String::new() };
     importer.run(options)
 }
 
@@ -256,6 +257,9 @@ struct Importer<'a> {
     dialect: Dialect,
     notes: BTreeSet<String>,
     skipped: Vec<SkippedOperation>,
+    /// The query parameter the chosen security scheme puts the API key in (empty: none): filled
+    /// from the account, never a tool input.
+    credential_param: String,
 }
 
 /// One input of a tool and where it goes in the request.
@@ -306,6 +310,7 @@ impl<'a> Importer<'a> {
         };
         let base_url = self.base_url();
         let auth = self.auth();
+        self.credential_param = auth.get("query_param").and_then(Value::as_str).unwrap_or_default().to_string();
         let tools = self.tools(&slug, options)?;
         let display_name = if title.trim().is_empty() { slug.clone() } else { title.trim().to_string() };
         let connector = json!({
@@ -492,14 +497,7 @@ impl<'a> Importer<'a> {
                     "header" => Ok(json!({"type": "API_KEY", "header": header, "prefix": ""})),
                     // A cookie is a header: `Cookie: <name>=<key>`.
                     "cookie" => Ok(json!({"type": "API_KEY", "header": "Cookie", "prefix": format!("{header}=")})),
-                    "query" => {
-                        self.note(format!(
-                            "security scheme {name:?} puts the API key in the query parameter {header:?}; the gateway \
-                             places credentials only in headers, so the key is sent in a header named {header:?}: \
-                             check that the API accepts that, or edit `auth`"
-                        ));
-                        Ok(json!({"type": "API_KEY", "header": header, "prefix": ""}))
-                    }
+                    "query" => Ok(json!({"type": "API_KEY", "query_param": header, "prefix": ""})),
                     other => Err(format!("API key location {other:?} is unknown")),
                 }
             }
@@ -689,6 +687,13 @@ impl<'a> Importer<'a> {
                     self.note(format!(
                         "{param_at}: header parameter {name:?} is left out (OpenAPI ignores Accept, Content-Type and \
                          Authorization parameters; the gateway sets them)"
+                    ));
+                    continue;
+                }
+                "query" if name == self.credential_param => {
+                    self.note(format!(
+                        "{param_at}: query parameter {name:?} carries the API key: the gateway fills it from the \
+                         connected account"
                     ));
                     continue;
                 }
@@ -1548,6 +1553,23 @@ mod tests {
         let cookie = with_schemes(json!({"c": {"type": "apiKey", "in": "cookie", "name": "sid"}}), "3.0.0");
         assert_eq!(cookie.connector["auth"], json!({"type": "API_KEY", "header": "Cookie", "prefix": "sid="}));
         assert_eq!(cookie.connector["slug"], "githubs_official_api");
+        // A key in the query stays in the query; the operation's own copy of that parameter is
+        // not a tool input.
+        let mut doc = json!({"openapi": "3.0.0", "info": {"title": "Weather"}, "servers": [{"url": "https://w.example.com"}],
+            "components": {"securitySchemes": {"k": {"type": "apiKey", "in": "query", "name": "appid"}}},
+            "paths": {"/weather": {"get": {"operationId": "current", "parameters": [
+                {"name": "appid", "in": "query", "required": true, "schema": {"type": "string"}},
+                {"name": "q", "in": "query", "schema": {"type": "string"}}]}}}});
+        let query = import(&doc.to_string());
+        assert_eq!(query.connector["auth"], json!({"type": "API_KEY", "query_param": "appid", "prefix": ""}));
+        let tool = &query.connector["tools"][0];
+        assert_eq!(tool["request"]["query"], json!({"q": "{{q}}"}), "{tool}");
+        assert!(tool["input_schema"]["properties"].get("appid").is_none(), "{tool}");
+        assert!(query.notes.iter().any(|n| n.contains("carries the API key")), "{:?}", query.notes);
+        let mut catalog = crate::catalog::connectors::Catalog::default();
+        catalog.add_file("weather.json", &query.file_text()).expect("the imported connector loads");
+        doc["components"]["securitySchemes"]["k"]["in"] = json!("header");
+        assert_eq!(import(&doc.to_string()).connector["auth"]["header"], "appid");
         let swagger_oauth = with_schemes(
             json!({"o": {"type": "oauth2", "flow": "accessCode", "authorizationUrl": "https://a.test/auth",
                          "tokenUrl": "https://a.test/token", "scopes": {"read": "", "write": ""}}}),

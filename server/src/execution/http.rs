@@ -35,10 +35,10 @@ pub fn credential_header(
                 "this tool acts as the user, and the connected account holds no user token: authorize it again with the connection's user scopes",
             ));
         }
-        return Ok((auth.header.clone(), format!("{}{token}", auth.prefix)));
+        return Ok((auth.credential_name().to_string(), format!("{}{token}", auth.prefix)));
     }
     if let Some(token) = creds.oauth_token.as_ref().filter(|t| !t.access_token.is_empty()) {
-        return Ok((auth.header.clone(), format!("{}{}", auth.prefix, token.access_token)));
+        return Ok((auth.credential_name().to_string(), format!("{}{}", auth.prefix, token.access_token)));
     }
     let details = creds.static_auth.as_ref().map(|s| &s.details).ok_or_else(missing)?;
     let field = |names: &[&str]| names.iter().find_map(|n| details.get(*n).and_then(Value::as_str)).map(String::from);
@@ -46,7 +46,21 @@ pub fn credential_header(
         return Ok(("Authorization".into(), format!("Basic {}", B64.encode(format!("{user}:{pass}")))));
     }
     let secret = field(&["api_key", "token", "access_token", "bearer_token"]).ok_or_else(missing)?;
-    Ok((auth.header.clone(), format!("{}{}", auth.prefix, secret)))
+    Ok((auth.credential_name().to_string(), format!("{}{}", auth.prefix, secret)))
+}
+
+/// Puts the account's credential (from [`credential_header`]) where the connector says: its
+/// header, or its query parameter (`auth.query_param`).
+pub fn with_credential(
+    request: crate::egress::OutboundRequest,
+    auth: &AuthDef,
+    (name, value): &(String, String),
+) -> crate::egress::OutboundRequest {
+    if auth.query_param.is_empty() {
+        request.header(name.as_str(), value.as_str())
+    } else {
+        request.query(&[(name.as_str(), value.as_str())])
+    }
 }
 
 fn apply_shape(shape: &ShapeDef, value: &mut Value) {
@@ -248,16 +262,23 @@ impl ProviderRequest {
     /// placeholder of where the connected account's value goes.
     pub fn describe(&self, auth: &AuthDef) -> String {
         let mut url = self.url.clone();
-        if !self.query.is_empty() {
-            url = format!("{url}?{}", form_text(&self.query));
+        let mut query = form_text(&self.query);
+        if !auth.query_param.is_empty() {
+            let placeholder = format!("{}=<the connected account's credential>", auth.query_param);
+            query = if query.is_empty() { placeholder } else { format!("{query}&{placeholder}") };
+        }
+        if !query.is_empty() {
+            url = format!("{url}?{query}");
         }
         let mut text = format!("{} {url}\n", self.method);
         let credential = if auth.connector_type() == agentkit_core::model::ConnectorType::BasicAuth {
-            ("Authorization".to_string(), "Basic <the connected account's username:password>".to_string())
+            Some(("Authorization".to_string(), "Basic <the connected account's username:password>".to_string()))
+        } else if auth.query_param.is_empty() {
+            Some((auth.header.clone(), format!("{}<the connected account's credential>", auth.prefix)))
         } else {
-            (auth.header.clone(), format!("{}<the connected account's credential>", auth.prefix))
+            None
         };
-        for (name, value) in std::iter::once(&credential).chain(&self.headers) {
+        for (name, value) in credential.iter().chain(&self.headers) {
             text.push_str(&format!("{name}: {value}\n"));
         }
         if let Some(body) = &self.body {
@@ -292,13 +313,11 @@ pub fn preview_request(tool: &CatalogTool, input: &Value, base_url: Option<&str>
 async fn call_upstream(upstream: &Upstream<'_>, req: &RequestDef, scope: &Scope<'_>) -> Result<Value> {
     let Upstream { tool, base_url, credential, limiter, account_id, egress, propagate_trace_context } = *upstream;
     let ProviderRequest { method, url, query, headers, body } = ProviderRequest::render(req, base_url, scope)?;
-    let mut builder = egress
-        .request(method.clone(), &url)
-        .timeout(tool.connector.limits.upstream_timeout())
-        .header(credential.0.as_str(), credential.1.as_str());
+    let mut builder = egress.request(method.clone(), &url).timeout(tool.connector.limits.upstream_timeout());
     if !query.is_empty() {
         builder = builder.query(&query);
     }
+    builder = with_credential(builder, &tool.connector.auth, credential);
     for (name, value) in &headers {
         builder = builder.header(name.as_str(), value.as_str());
     }

@@ -2,7 +2,7 @@
 //! pointing at a recording upstream on loopback, loaded into a real in-process gateway, and a
 //! sample of its operations is called through `execute_tool`; the recorded request must be what
 //! the description prescribes (path parameters substituted and encoded, arrays in the query,
-//! header parameters, JSON bodies, the credential header). Every imported tool also loads into a
+//! header parameters, JSON and form bodies, the credential header). Every imported tool also loads into a
 //! catalog and converts into each schema format we serve; and the CLI runs.
 
 use std::path::PathBuf;
@@ -223,6 +223,31 @@ async fn imported_operations_send_what_the_descriptions_prescribe() {
     let sent = gw.call(&log, "pet_store_put_pets_pet_id_category", input).await;
     assert_eq!((sent.method.as_str(), sent.target.as_str()), ("PUT", "/v1/pets/3/category"));
     assert_eq!(sent.json(), category);
+    // A form body (the only media type offered): fields in key order, an array as repeated keys,
+    // booleans and numbers as text, absent fields left out.
+    let input =
+        json!({"petId": "7", "adopter": "Ann & Bo", "toys": ["ball", "rope toy"], "neutered": true, "fee": 12.5});
+    let sent = gw.call(&log, "pet_store_adopt_pet", input).await;
+    assert_eq!((sent.method.as_str(), sent.target.as_str()), ("POST", "/v1/adoptions"));
+    assert_eq!(sent.header("content-type"), Some("application/x-www-form-urlencoded"));
+    assert_eq!(
+        String::from_utf8_lossy(&sent.body),
+        "adopter=Ann+%26+Bo&fee=12.5&neutered=true&petId=7&toys=ball&toys=rope+toy"
+    );
+    let sent = gw.call(&log, "pet_store_adopt_pet", json!({"petId": "8", "adopter": "Cy", "neutered": false})).await;
+    assert_eq!(String::from_utf8_lossy(&sent.body), "adopter=Cy&neutered=false&petId=8");
+    // An object in a field of any type cannot be a form value: a 400 naming it, nothing sent.
+    let before = log.lock().unwrap().len();
+    let err = dispatch(
+        &gw.actions,
+        Operation::ExecuteTool,
+        json!({"tool_name": "pet_store_adopt_pet", "identifier": "u1",
+               "tool_input": {"petId": "8", "adopter": "Cy", "remarks": {"diet": "fish"}}}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!((err.status(), err.field()), (400, Some("tool_input.remarks")), "{}", err.message());
+    assert_eq!(log.lock().unwrap().len(), before);
 
     // OpenAPI 3.1, bearer: a body property clashing with a path parameter puts the body under `body`.
     let task = json!({"projectId": "p-1", "title": "Write docs", "priority": 2});
@@ -248,6 +273,12 @@ async fn imported_operations_send_what_the_descriptions_prescribe() {
     assert_eq!(sent.json(), json!({"name": "bolt", "price": 0.5, "quantity": 10}));
     let sent = gw.call(&log, "inventory_get_item", json!({"itemId": "A-1"})).await;
     assert_eq!(sent.target, "/v2/items/A-1");
+    // formData parameters (consumes application/x-www-form-urlencoded): a form body, `multi` repeated.
+    let sent =
+        gw.call(&log, "inventory_search_items", json!({"q": "hex bolt", "tag": ["m4", "steel"], "exact": true})).await;
+    assert_eq!((sent.method.as_str(), sent.target.as_str()), ("POST", "/v2/items/search"));
+    assert_eq!(sent.header("content-type"), Some("application/x-www-form-urlencoded"));
+    assert_eq!(String::from_utf8_lossy(&sent.body), "exact=true&q=hex+bolt&tag=m4&tag=steel");
 }
 
 #[test]
@@ -256,9 +287,12 @@ fn schemes_filters_and_skips_are_reported() {
     assert_eq!(petstore.connector["auth"], json!({"type": "API_KEY", "header": "X-API-Key", "prefix": ""}));
     let skipped: Vec<(&str, &str)> =
         petstore.skipped.iter().map(|s| (s.operation.as_str(), s.reason.as_str())).collect();
-    assert_eq!(skipped.len(), 3, "{skipped:?}");
-    assert!(skipped.iter().any(|(op, why)| *op == "POST /login" && why.contains("form body")), "{skipped:?}");
-    assert!(skipped.iter().any(|(op, why)| *op == "POST /pets/{petId}/photos" && why.contains("multipart")));
+    assert_eq!(skipped.len(), 2, "{skipped:?}");
+    let photos = skipped.iter().find(|(op, _)| *op == "POST /pets/{petId}/photos").map(|(_, why)| *why);
+    assert!(
+        photos.is_some_and(|why| why.contains("multipart/form-data") && why.contains("form-encoded")),
+        "{photos:?}"
+    );
     assert!(skipped.iter().any(|(op, why)| *op == "GET /stores/{storeId}/orders" && why.contains("external")));
     assert!(petstore.notes.iter().any(|n| n.contains("servers[0].url has variables")), "{:?}", petstore.notes);
     assert!(petstore.notes.iter().any(|n| n.contains("cycle")), "{:?}", petstore.notes);
@@ -275,6 +309,13 @@ fn schemes_filters_and_skips_are_reported() {
     assert_eq!(names, ["pet_store_show_pet_by_id", "pet_store_delete_pet", "pet_store_put_pets_pet_id_category"]);
     assert!(filtered.skipped.iter().any(|s| s.operation == "GET /pets" && s.reason.contains("included paths")));
     assert!(filtered.skipped.iter().any(|s| s.operation == "POST /login" && s.reason.contains("included tags")));
+    // Form bodies are imported as forms.
+    let login = petstore.connector["tools"].as_array().unwrap().iter().find(|t| t["name"] == "pet_store_login");
+    let login = login.map(|t| t["request"].clone()).unwrap_or_default();
+    assert_eq!(
+        (&login["body_encoding"], &login["body"]),
+        (&json!("form"), &json!({"username": "{{username}}", "password": "{{password}}"}))
+    );
 
     // OAuth 2 authorization code: URLs and the scopes the operations ask for.
     let mut tasks: Value = serde_json::from_str(&fixture("tasks-3.1.json")).unwrap();
@@ -300,8 +341,9 @@ fn schemes_filters_and_skips_are_reported() {
     let inventory = import_openapi(&fixture("inventory-2.0.json"), &ImportOptions::default()).unwrap();
     assert_eq!(inventory.connector["auth"]["type"], "BASIC_AUTH");
     assert!(inventory.notes.iter().any(|n| n.contains("\"key\"")), "{:?}", inventory.notes);
-    assert_eq!(inventory.skipped.len(), 2);
-    assert!(inventory.skipped.iter().all(|s| s.reason.contains("form body")), "{:?}", inventory.skipped);
+    assert_eq!(inventory.skipped.len(), 1, "{:?}", inventory.skipped);
+    assert_eq!(inventory.skipped[0].operation, "POST /items/{itemId}/image");
+    assert!(inventory.skipped[0].reason.contains("multipart/form-data"), "{:?}", inventory.skipped);
 }
 
 /// Imports every description in the directory `AGENTKIT_OPENAPI_CORPUS` names (unset: none) and
@@ -337,8 +379,8 @@ fn cli_writes_the_connector_and_lists_skipped_operations() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(run.status.success(), "{stderr}");
-    assert!(stderr.contains("imported 5 tools into connector \"pets\""), "{stderr}");
-    assert!(stderr.contains("skipped POST /login: ") && stderr.contains("form body"), "{stderr}");
+    assert!(stderr.contains("imported 7 tools into connector \"pets\""), "{stderr}");
+    assert!(!stderr.contains("skipped POST /login"), "a form body is imported: {stderr}");
     assert!(stderr.contains("skipped POST /pets/{petId}/photos: "), "{stderr}");
     assert!(stderr.contains("skipped GET /stores/{storeId}/orders: not tagged"), "{stderr}");
     let written = std::fs::read_to_string(&out).unwrap();

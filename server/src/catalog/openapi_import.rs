@@ -89,6 +89,7 @@ impl Imported {
                         path: field(&request, "path"),
                         query: request.get("query").cloned(),
                         headers: request.get("headers").cloned(),
+                        body_encoding: request.get("body_encoding").cloned(),
                         body: request.get("body").cloned(),
                     },
                 }
@@ -132,6 +133,8 @@ struct FileRequest {
     query: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     headers: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    body_encoding: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     body: Option<Value>,
 }
@@ -278,6 +281,8 @@ struct RequestParts {
     query: Map<String, Value>,
     headers: Map<String, Value>,
     body: Option<Value>,
+    /// The body is a form (`application/x-www-form-urlencoded`), not JSON.
+    form: bool,
 }
 
 impl RequestParts {
@@ -654,7 +659,7 @@ impl<'a> Importer<'a> {
         let mut parts = RequestParts::default();
         let parameters = self.parameters(item, operation, at)?;
         let mut path_inputs: BTreeMap<String, String> = BTreeMap::new();
-        let mut form_fields = Vec::new();
+        let mut form_params: Vec<(Value, String)> = Vec::new();
         let mut body_param: Option<(Value, String, bool)> = None;
         for (index, parameter) in parameters {
             let param_at = format!("{at}.parameters[{index}]");
@@ -678,7 +683,7 @@ impl<'a> Importer<'a> {
                     continue;
                 }
                 "formData" => {
-                    form_fields.push(name);
+                    form_params.push((parameter, param_at));
                     continue;
                 }
                 "header"
@@ -754,27 +759,28 @@ impl<'a> Importer<'a> {
             parts.inputs.push(Input { name: input, schema, required });
         }
         parts.path = path_template(path, &path_inputs).map_err(|why| format!("{at}: {why}"))?;
-        if !form_fields.is_empty() {
-            return Err(format!(
-                "{at}: a form body (formData parameters {}) cannot be sent: connector requests send JSON bodies only",
-                form_fields.join(", ")
-            ));
-        }
         match self.dialect {
             Dialect::Swagger2 => {
-                if let Some((schema, schema_at, required)) = body_param {
-                    let consumes = operation.get("consumes").or_else(|| self.doc.get("consumes"));
-                    let media: Vec<&str> = consumes
-                        .and_then(Value::as_array)
-                        .map(|c| c.iter().filter_map(Value::as_str).collect())
-                        .unwrap_or_default();
-                    if !media.is_empty() && !media.iter().any(|m| is_json_media(m)) {
-                        return Err(format!(
-                            "{at}: the body is sent as {} and connector requests send JSON only",
-                            media.join(", ")
-                        ));
+                let consumes = operation.get("consumes").or_else(|| self.doc.get("consumes"));
+                let media: Vec<&str> = consumes
+                    .and_then(Value::as_array)
+                    .map(|c| c.iter().filter_map(Value::as_str).collect())
+                    .unwrap_or_default();
+                if !form_params.is_empty() {
+                    if body_param.is_some() {
+                        return Err(format!("{at}: it has both a body parameter and formData parameters"));
                     }
-                    self.body(&schema, &schema_at, required, &mut parts, &mut resolver)?;
+                    self.form_parameters(&form_params, &media, at, &mut parts, &mut resolver)?;
+                }
+                if let Some((schema, schema_at, required)) = body_param {
+                    let json = media.is_empty() || media.iter().any(|m| is_json_media(m));
+                    if !json && media.iter().any(|m| is_form_media(m)) {
+                        self.form_body(&schema, &schema_at, required, None, &mut parts, &mut resolver)?;
+                    } else if !json {
+                        return Err(format!("{at}: the body is sent as {} and {BODIES_SENT}", media.join(", ")));
+                    } else {
+                        self.body(&schema, &schema_at, required, &mut parts, &mut resolver)?;
+                    }
                 }
             }
             _ => {
@@ -783,28 +789,36 @@ impl<'a> Importer<'a> {
                     let body = self.follow_refs(body).map_err(|why| format!("{body_at}: {why}"))?;
                     let required = body.get("required").and_then(Value::as_bool).unwrap_or(false);
                     let content = body.get("content").and_then(Value::as_object).cloned().unwrap_or_default();
-                    match content.iter().find(|(media, _)| is_json_media(media)) {
-                        Some((media, entry)) => {
+                    // JSON when the operation takes it, else a form; other media cannot be sent.
+                    let json_media = content.iter().find(|(media, _)| is_json_media(media));
+                    let form_media = content.iter().find(|(media, _)| is_form_media(media));
+                    match (json_media, form_media) {
+                        (Some((media, entry)), _) => {
                             let schema = entry.get("schema").cloned().unwrap_or_else(|| json!({}));
                             let schema_at = format!("{body_at}.content.{media}.schema");
                             self.body(&schema, &schema_at, required, &mut parts, &mut resolver)?;
                         }
-                        None if content.is_empty() => {}
-                        None => {
+                        (None, Some((media, entry))) => {
+                            let schema = entry.get("schema").cloned().unwrap_or_else(|| json!({}));
+                            let schema_at = format!("{body_at}.content.{media}.schema");
+                            let encoding = entry.get("encoding");
+                            match self.form_body(&schema, &schema_at, required, encoding, &mut parts, &mut resolver) {
+                                Ok(()) => {}
+                                Err(why) if required => return Err(why),
+                                Err(why) => self.note(format!("the optional form body is left out: {why}")),
+                            }
+                        }
+                        (None, None) if content.is_empty() => {}
+                        (None, None) => {
                             let media: Vec<&str> = content.keys().map(String::as_str).collect();
-                            let kind = if media.iter().any(|m| m.starts_with("application/x-www-form-urlencoded")) {
-                                "a form body"
-                            } else {
-                                "a non-JSON body"
-                            };
                             if required {
                                 return Err(format!(
-                                    "{body_at}: {kind} ({}) cannot be sent: connector requests send JSON bodies only",
+                                    "{body_at}: a {} body cannot be sent: {BODIES_SENT}",
                                     media.join(", ")
                                 ));
                             }
                             self.note(format!(
-                                "{body_at}: the optional {} body is left out (connector requests send JSON bodies only)",
+                                "{body_at}: the optional {} body is left out ({BODIES_SENT})",
                                 media.join(", ")
                             ));
                         }
@@ -835,6 +849,9 @@ impl<'a> Importer<'a> {
         }
         if !parts.headers.is_empty() {
             request["headers"] = Value::Object(parts.headers);
+        }
+        if parts.form {
+            request["body_encoding"] = json!("form");
         }
         if let Some(body) = parts.body {
             request["body"] = body;
@@ -983,6 +1000,144 @@ impl<'a> Importer<'a> {
         }
         parts.inputs.push(Input { name: name.to_string(), schema, required });
         parts.body = Some(Value::String(format!("{{{{{name}}}}}")));
+        Ok(())
+    }
+
+    /// A form body (`application/x-www-form-urlencoded`): each property is one input and one
+    /// form field; an array follows the media type's `encoding` (repeated keys unless
+    /// `explode: false`). A form cannot carry an object, so a body that is no plain object of
+    /// properties, or a property holding an object, skips the operation. Nothing is kept on error.
+    fn form_body(
+        &mut self,
+        schema: &Value,
+        at: &str,
+        required: bool,
+        encoding: Option<&Value>,
+        parts: &mut RequestParts,
+        resolver: &mut SchemaResolver,
+    ) -> std::result::Result<(), Skip> {
+        let resolved = resolver.schema(schema, at, 0)?;
+        let is_plain_object = resolved.get("type").and_then(Value::as_str).is_none_or(|t| t == "object")
+            && ["oneOf", "anyOf", "not"].iter().all(|k| resolved.get(*k).is_none())
+            && resolved.get("additionalProperties").is_none_or(|a| a == &Value::Bool(false));
+        let properties = resolved.get("properties").and_then(Value::as_object).filter(|p| !p.is_empty());
+        let Some(properties) = properties.filter(|_| is_plain_object) else {
+            return Err(format!(
+                "{at}: the form body is not an object of declared properties (oneOf, free-form or empty), \
+                 so its fields cannot be listed as inputs"
+            ));
+        };
+        let body_required: BTreeSet<&str> = resolved
+            .get("required")
+            .and_then(Value::as_array)
+            .map(|r| r.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        // Without an `encoding` entry an array is repeated keys (3.x's style form, explode true).
+        let repeated = match self.dialect {
+            Dialect::Swagger2 => json!({"collectionFormat": "multi"}),
+            _ => json!({}),
+        };
+        let before = parts.inputs.len();
+        let mut template = Map::new();
+        for (name, property) in properties {
+            let style = encoding.and_then(|e| e.get(name)).unwrap_or(&repeated);
+            let field_required = required && body_required.contains(name.as_str());
+            let field_at = format!("{at}.properties.{name}");
+            if let Err(why) =
+                self.form_field(name, property.clone(), field_required, style, &field_at, parts, &mut template)
+            {
+                parts.inputs.truncate(before);
+                return Err(why);
+            }
+        }
+        parts.body = Some(Value::Object(template));
+        parts.form = true;
+        Ok(())
+    }
+
+    /// Swagger 2.0 `formData` parameters as a form body (`application/x-www-form-urlencoded`); a
+    /// file, or an operation that consumes `multipart/form-data` and not a plain form, skips.
+    fn form_parameters(
+        &mut self,
+        params: &[(Value, String)],
+        consumes: &[&str],
+        at: &str,
+        parts: &mut RequestParts,
+        resolver: &mut SchemaResolver,
+    ) -> std::result::Result<(), Skip> {
+        for (parameter, param_at) in params {
+            if parameter.get("type").and_then(Value::as_str) == Some("file") {
+                let name = parameter.get("name").and_then(Value::as_str).unwrap_or_default();
+                return Err(format!(
+                    "{param_at}: file parameter {name:?} is a multipart/form-data upload, which cannot be sent: \
+                     {BODIES_SENT}"
+                ));
+            }
+        }
+        let multipart = |m: &&str| m.trim().to_ascii_lowercase().starts_with("multipart/form-data");
+        let plain_form = consumes.iter().any(|m| is_form_media(m));
+        if !plain_form && consumes.iter().any(multipart) {
+            return Err(format!(
+                "{at}: its formData parameters are sent as {}, which cannot be sent: {BODIES_SENT}",
+                consumes.join(", ")
+            ));
+        }
+        let mut template = Map::new();
+        for (parameter, param_at) in params {
+            let name = parameter.get("name").and_then(Value::as_str).unwrap_or_default();
+            let mut schema = self.parameter_schema(parameter, param_at, resolver)?;
+            if let (Some(description), Some(fields)) =
+                (parameter.get("description").and_then(Value::as_str), schema.as_object_mut())
+            {
+                fields.insert("description".into(), Value::String(description.to_string()));
+            }
+            let required = parameter.get("required").and_then(Value::as_bool) == Some(true);
+            self.form_field(name, schema, required, parameter, param_at, parts, &mut template)?;
+        }
+        if !plain_form && !consumes.is_empty() {
+            // formData means a form; without a file the plain one is what the description can mean.
+            self.note(format!(
+                "{at}: formData parameters, but it consumes {}: they are sent as application/x-www-form-urlencoded",
+                consumes.join(", ")
+            ));
+        }
+        parts.body = Some(Value::Object(template));
+        parts.form = true;
+        Ok(())
+    }
+
+    /// One form field `name` as an input (renamed when the name is taken or unsafe) and its
+    /// template; `style` says how an array is written (an OpenAPI 3 `encoding` entry or a 2.0
+    /// parameter with its `collectionFormat`).
+    #[allow(clippy::too_many_arguments)]
+    fn form_field(
+        &self,
+        name: &str,
+        schema: Value,
+        required: bool,
+        style: &Value,
+        at: &str,
+        parts: &mut RequestParts,
+        template: &mut Map<String, Value>,
+    ) -> std::result::Result<(), Skip> {
+        let is_object = |s: &Value| has_type(s, "object") || s.get("properties").is_some();
+        let is_array = has_type(&schema, "array") || schema.get("items").is_some();
+        let items = schema.get("items");
+        if is_object(&schema) || items.is_some_and(|i| is_object(i) || has_type(i, "array") || i.get("items").is_some())
+        {
+            return Err(format!(
+                "{at}: form field {name:?} holds an object or nested list, which a form body cannot carry \
+                 (text, numbers, booleans and lists of those)"
+            ));
+        }
+        let input = unique_input_name(name, "form", parts);
+        let placeholder = Value::String(format!("{{{{{input}}}}}"));
+        let value = match is_array.then(|| self.array_separator(style)) {
+            Some(Some(separator)) => json!({"$join": placeholder, "separator": separator}),
+            Some(None) | None => placeholder,
+        };
+        template.insert(name.to_string(), value);
+        parts.inputs.push(Input { name: input, schema, required });
         Ok(())
     }
 
@@ -1167,6 +1322,15 @@ fn is_json_media(media: &str) -> bool {
     let essence = media.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
     essence == "application/json" || essence.ends_with("+json") || essence == "*/*"
 }
+
+/// `application/x-www-form-urlencoded`, with or without parameters (`; charset=utf-8`).
+fn is_form_media(media: &str) -> bool {
+    media.split(';').next().unwrap_or_default().trim().eq_ignore_ascii_case("application/x-www-form-urlencoded")
+}
+
+/// Why a body in another media type is left out.
+const BODIES_SENT: &str =
+    "connector requests send JSON or form-encoded (application/x-www-form-urlencoded) bodies only";
 
 fn is_name_char(c: char) -> bool {
     c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'
@@ -1618,6 +1782,128 @@ mod tests {
         assert!(at("\"slug\"") < at("\"display_name\"") && at("\"base_url\"") < at("\"tools\""), "{text}");
         assert!(at("\"name\": \"order_a\"") < at("\"request\"") && at("\"method\"") < at("\"path\""), "{text}");
         assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), imported.connector);
+    }
+
+    fn tool<'a>(imported: &'a Imported, name: &str) -> &'a Value {
+        let tools = imported.connector["tools"].as_array().unwrap();
+        tools.iter().find(|t| t["name"] == name).unwrap_or_else(|| panic!("{name} in {tools:?}"))
+    }
+
+    fn skip_reason<'a>(imported: &'a Imported, operation: &str) -> &'a str {
+        let skipped = imported.skipped.iter().find(|s| s.operation == operation);
+        skipped.map(|s| s.reason.as_str()).unwrap_or_else(|| panic!("{operation} not skipped: {:?}", imported.skipped))
+    }
+
+    /// A body only sent as `application/x-www-form-urlencoded` imports as a form: each property an
+    /// input (renamed on a clash), arrays as the `encoding` says; JSON is preferred when offered;
+    /// objects, free-form bodies and multipart are skipped (or, optional, left out with a note).
+    #[test]
+    fn form_bodies_import_with_body_encoding_form() {
+        let form = |schema: Value| json!({"application/x-www-form-urlencoded": {"schema": schema}});
+        let fields = json!({"type": "object", "required": ["grant_type", "id"], "properties": {
+            "grant_type": {"type": "string"}, "id": {"type": "string"}, "remember": {"type": "boolean"},
+            "tag": {"type": "array", "items": {"type": "string"}},
+            "scope": {"type": "array", "items": {"type": "string"}}, "item": {"type": "integer"}}});
+        let mut token_body = form(fields.clone());
+        token_body["application/x-www-form-urlencoded"]["encoding"] = json!({"scope": {"explode": false}});
+        let doc = json!({"openapi": "3.0.3", "info": {"title": "Forms"}, "servers": [{"url": "https://f.test"}],
+        "paths": {
+          "/things/{id}/token": {"post": {"operationId": "token", "parameters": [{"name": "id", "in": "path",
+            "required": true, "schema": {"type": "string"}}],
+            "requestBody": {"required": true, "content": token_body}}},
+          "/both": {"post": {"operationId": "both", "requestBody": {"required": true, "content": {
+            "application/x-www-form-urlencoded": {"schema": fields},
+            "application/json": {"schema": {"type": "object", "properties": {"n": {"type": "integer"}}}}}}}},
+          "/meta": {"post": {"operationId": "meta", "requestBody": {"required": true, "content": form(json!(
+            {"type": "object", "properties": {"name": {"type": "string"}, "metadata": {"type": "object"}}}))}}},
+          "/optional": {"post": {"operationId": "optional", "requestBody": {"content": form(json!(
+            {"type": "object", "properties": {"rows": {"type": "array", "items": {"type": "object"}}}}))}}},
+          "/free": {"post": {"operationId": "free", "requestBody": {"required": true, "content": form(json!(
+            {"type": "object", "additionalProperties": {"type": "string"}}))}}},
+          "/upload": {"post": {"operationId": "upload", "requestBody": {"required": true, "content": {
+            "multipart/form-data": {"schema": {"type": "object", "properties": {"file": {"type": "string",
+              "format": "binary"}}}}}}}}
+        }});
+        let imported = import(&doc.to_string());
+        let token = tool(&imported, "forms_token");
+        assert_eq!(token["request"]["body_encoding"], "form");
+        assert_eq!(
+            token["request"]["body"],
+            json!({"grant_type": "{{grant_type}}", "id": "{{id_form}}", "remember": "{{remember}}",
+                   "tag": "{{tag}}", "scope": {"$join": "{{scope}}", "separator": ","}, "item": "{{item_value}}"})
+        );
+        let properties = token["input_schema"]["properties"].as_object().unwrap();
+        let names: BTreeSet<&str> = properties.keys().map(String::as_str).collect();
+        assert_eq!(names, BTreeSet::from(["id", "id_form", "grant_type", "remember", "tag", "scope", "item_value"]));
+        assert_eq!(token["input_schema"]["required"], json!(["id", "grant_type", "id_form"]));
+        let both = tool(&imported, "forms_both");
+        assert_eq!((both["request"].get("body_encoding"), &both["request"]["body"]), (None, &json!({"n": "{{n}}"})));
+        assert!(skip_reason(&imported, "POST /meta").contains("form field \"metadata\" holds an object"));
+        let optional = tool(&imported, "forms_optional");
+        assert_eq!((optional["request"].get("body"), optional["request"].get("body_encoding")), (None, None));
+        assert!(
+            imported.notes.iter().any(|n| n.contains("optional form body is left out") && n.contains("\"rows\"")),
+            "{:?}",
+            imported.notes
+        );
+        assert!(skip_reason(&imported, "POST /free").contains("not an object of declared properties"));
+        let upload = skip_reason(&imported, "POST /upload");
+        assert!(upload.contains("multipart/form-data") && upload.contains("form-encoded"), "{upload}");
+        // The file people read carries the encoding, and loads.
+        let text = imported.file_text();
+        assert!(text.contains(r#""body_encoding": "form""#), "{text}");
+        assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), imported.connector);
+        super::super::connectors::Catalog::default().add_file("forms.json", &text).unwrap();
+    }
+
+    /// Swagger 2.0 `formData` parameters are a form body (arrays by `collectionFormat`: `csv` joined,
+    /// `multi` repeated); a file, or an operation that only consumes multipart, is skipped.
+    #[test]
+    fn swagger_form_data_imports_as_a_form_body() {
+        let doc = json!({"swagger": "2.0", "info": {"title": "Old"}, "host": "o.test", "consumes": ["application/json"],
+        "paths": {
+          "/search": {"post": {"operationId": "search", "consumes": ["application/x-www-form-urlencoded"],
+            "parameters": [
+              {"name": "q", "in": "formData", "type": "string", "required": true, "description": "Words."},
+              {"name": "ids", "in": "formData", "type": "array", "items": {"type": "integer"}},
+              {"name": "tag", "in": "formData", "type": "array", "items": {"type": "string"},
+               "collectionFormat": "multi"},
+              {"name": "exact", "in": "formData", "type": "boolean"}]}},
+          "/plain": {"post": {"operationId": "plain", "consumes": [],
+            "parameters": [{"name": "q", "in": "formData", "type": "string"}]}},
+          "/inherited": {"post": {"operationId": "inherited",
+            "parameters": [{"name": "q", "in": "formData", "type": "string"}]}},
+          "/login": {"post": {"operationId": "login", "consumes": ["application/x-www-form-urlencoded"],
+            "parameters": [{"name": "creds", "in": "body", "required": true, "schema": {"type": "object",
+              "required": ["user"], "properties": {"user": {"type": "string"}, "roles": {"type": "array",
+              "items": {"type": "string"}}}}}]}},
+          "/image": {"post": {"operationId": "image", "consumes": ["multipart/form-data"],
+            "parameters": [{"name": "image", "in": "formData", "type": "file"}]}},
+          "/note": {"post": {"operationId": "note", "consumes": ["multipart/form-data"],
+            "parameters": [{"name": "text", "in": "formData", "type": "string"}]}}
+        }});
+        let imported = import(&doc.to_string());
+        let search = tool(&imported, "old_search");
+        assert_eq!(search["request"]["body_encoding"], "form");
+        assert_eq!(
+            search["request"]["body"],
+            json!({"q": "{{q}}", "ids": {"$join": "{{ids}}", "separator": ","}, "tag": "{{tag}}", "exact": "{{exact}}"})
+        );
+        assert_eq!(search["input_schema"]["required"], json!(["q"]));
+        assert_eq!(search["input_schema"]["properties"]["q"], json!({"type": "string", "description": "Words."}));
+        assert_eq!(search["input_schema"]["properties"]["exact"], json!({"type": "boolean"}));
+        assert_eq!(tool(&imported, "old_plain")["request"]["body_encoding"], "form");
+        // formData under the description's JSON `consumes`: still a form, noted.
+        assert_eq!(tool(&imported, "old_inherited")["request"]["body_encoding"], "form");
+        assert!(imported.notes.iter().any(|n| n.contains("paths./inherited.post: formData parameters")));
+        // A body parameter that is only sent as a form: its properties are the fields.
+        let login = tool(&imported, "old_login");
+        assert_eq!(login["request"]["body_encoding"], "form");
+        assert_eq!(login["request"]["body"], json!({"user": "{{user}}", "roles": "{{roles}}"}));
+        assert_eq!(login["input_schema"]["required"], json!(["user"]));
+        let image = skip_reason(&imported, "POST /image");
+        assert!(image.contains("file parameter \"image\"") && image.contains("multipart"), "{image}");
+        assert!(skip_reason(&imported, "POST /note").contains("sent as multipart/form-data"));
     }
 
     #[test]

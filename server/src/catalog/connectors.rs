@@ -413,6 +413,13 @@ fn singular(word: &str) -> String {
 /// Shortest word taken for an abbreviation of a longer query term ("repo" for "repository").
 const MIN_ABBREVIATION_LEN: usize = 3;
 
+/// Verbs tool names start with when they are not named after a resource first.
+const ACTION_WORDS: &[&str] = &[
+    "add", "archive", "cancel", "check", "close", "copy", "create", "delete", "describe", "download", "execute",
+    "fetch", "find", "get", "invite", "list", "merge", "modify", "move", "open", "post", "query", "read", "remove",
+    "reply", "run", "search", "send", "set", "star", "unstar", "update", "upload", "write",
+];
+
 /// Words that carry no meaning in a request for a tool.
 const FILLER_WORDS: &[&str] = &[
     "a", "about", "all", "an", "and", "any", "are", "as", "at", "be", "by", "can", "could", "do", "for", "from", "i",
@@ -584,9 +591,26 @@ impl Catalog {
                 .count();
             covered as f64 / words.len().max(1) as f64
         };
+        // Imported APIs name a tool after its resource first ("reactions_create_for_pull_request_
+        // review_comment"): a tool about a resource the query never names ranks below one about
+        // what was asked ("comment on a pull request" wants comments, not reactions to them).
+        let about_something_else = |tool: &CatalogTool| {
+            let name = tool.def.name.strip_prefix(&format!("{}_", tool.connector.slug)).unwrap_or(&tool.def.name);
+            let mut words = name.split('_');
+            let subject = words.next().unwrap_or_default();
+            let matched = |w: &str| {
+                terms.iter().any(|t| w.starts_with(t.as_str()) || (w.len() >= MIN_ABBREVIATION_LEN && t.starts_with(w)))
+            };
+            // Only resource-first names long enough to have a subject and an object
+            // ("gmail_send_email" starts with its verb).
+            words.count() >= 3 && !ACTION_WORDS.contains(&subject) && !matched(subject)
+        };
         let mut ranked: Vec<(&Arc<CatalogTool>, f64)> = scores
             .into_values()
-            .map(|(tool, score)| (tool, ((score + 0.5 * coverage(tool)) * 1e4).round() / 1e4))
+            .map(|(tool, score)| {
+                let score = if about_something_else(tool) { score * 0.6 } else { score };
+                (tool, ((score + 0.5 * coverage(tool)) * 1e4).round() / 1e4)
+            })
             .collect();
         // Best first; equal scores in name order (the map's order, kept by a stable sort).
         ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
@@ -662,6 +686,32 @@ mod tests {
             "{:?}",
             top.iter().map(|(t, s)| (&t.def.name, s)).collect::<Vec<_>>()
         );
+    }
+
+    /// A tool named after another resource ("reactions to a pull request review comment") holds
+    /// every word of "comment on a pull request" in its name: the comment tools still come first.
+    #[test]
+    fn rank_prefers_the_resource_asked_for() {
+        let mut c = Catalog::default();
+        let tool = |name: &str, description: &str| {
+            serde_json::json!({"name": name, "description": description, "input_schema": {"type": "object"},
+                               "request": {"method": "POST", "path": "/x"}})
+        };
+        let file = serde_json::json!({"slug": "gh", "display_name": "GH", "base_url": "https://api.gh.example",
+        "auth": {"type": "BEARER_TOKEN"}, "tools": [
+            tool("gh_reactions_create_for_pull_request_review_comment", "Create a reaction to a pull request review comment."),
+            tool("gh_reactions_list_for_pull_request_review_comment", "List the reactions to a pull request review comment."),
+            tool("gh_pulls_create_review_comment", "Creates a review comment on the diff of a specified pull request."),
+            tool("gh_pulls_list_review_comments", "Lists all review comments for a specified pull request."),
+            tool("gh_issues_create_comment", "Creates a comment on an issue or a pull request."),
+            tool("gh_pulls_merge", "Merges a pull request into the base branch."),
+        ]});
+        c.add_file("gh.json", &file.to_string()).unwrap();
+        let top: Vec<String> = c.rank("comment on a pull request", 3).iter().map(|(t, _)| t.def.name.clone()).collect();
+        assert_eq!(top[0], "gh_pulls_create_review_comment", "{top:?}");
+        assert!(!top.iter().any(|name| name.contains("reactions")), "{top:?}");
+        let top: Vec<String> = c.rank("react to a review comment", 1).iter().map(|(t, _)| t.def.name.clone()).collect();
+        assert!(top[0].starts_with("gh_reactions_"), "{top:?}");
     }
 
     #[test]

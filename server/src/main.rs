@@ -139,6 +139,13 @@ enum ConnectorsAction {
         #[arg(long)]
         connection: Option<String>,
     },
+    /// Print the built-in catalog as docs/connectors.md shows it (connectors, auth, set-up at the
+    /// provider, tools), or with --update write it into that page between its markers.
+    Catalog {
+        /// The Markdown file whose generated catalog part to replace (docs/connectors.md).
+        #[arg(long)]
+        update: Option<PathBuf>,
+    },
     /// Make the gateway serving this config re-read its connector directory (SIGHUP to the pid in
     /// its data dir). A broken file is logged and the running catalog kept.
     Reload {
@@ -460,6 +467,7 @@ async fn run() -> std::process::ExitCode {
                 }
             }
             Command::Connectors { action: ConnectorsAction::Check { paths } } => check_connector_files(&paths)?,
+            Command::Connectors { action: ConnectorsAction::Catalog { update } } => print_catalog(update.as_deref())?,
             Command::Connectors {
                 action:
                     ConnectorsAction::Import {
@@ -534,6 +542,31 @@ async fn run() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// `agentkit connectors catalog`: the generated catalog on stdout, or written into `update`.
+fn print_catalog(update: Option<&std::path::Path>) -> agentkit_core::Result<()> {
+    use agentkit_server::catalog::catalog_docs;
+    let generated = catalog_docs::markdown(&agentkit_server::catalog::connectors::Catalog::built_in()?);
+    let Some(path) = update else {
+        print!("{generated}");
+        return Ok(());
+    };
+    let io = |e: std::io::Error| agentkit_core::Error::invalid_field("update", format!("{}: {e}", path.display()));
+    let text = std::fs::read_to_string(path).map_err(io)?;
+    let updated = catalog_docs::replace_generated(&text, &generated).ok_or_else(|| {
+        agentkit_core::Error::invalid_field(
+            "update",
+            format!(
+                "{} has no generated catalog part (between {:?} and {:?})",
+                path.display(),
+                catalog_docs::BEGIN_MARKER,
+                catalog_docs::END_MARKER
+            ),
+        )
+    })?;
+    std::fs::write(path, updated).map_err(io)?;
+    Ok(())
 }
 
 /// `agentkit connectors check`: every finding of every file, then a count; fails on any error.

@@ -16,9 +16,11 @@ use serde_json::{json, Value};
 use agentkit_core::dispatch::{dispatch, Operation};
 use agentkit_core::{Actions, ClientOptions, ScalekitClient};
 
-/// The built-in HTTP connectors, each configured against the fixture upstream.
-const CONNECTORS: &[&str] =
-    &["gmail", "googlecalendar", "jira", "github", "slack", "notion", "hubspot", "linear", "salesforce"];
+/// The built-in connectors with HTTP tools, each configured against the fixture upstream.
+fn http_connectors() -> Vec<String> {
+    let catalog = agentkit_server::catalog::connectors::Catalog::built_in().unwrap();
+    catalog.connectors().filter(|c| c.tools.iter().any(|t| t.request.is_some())).map(|c| c.slug.clone()).collect()
+}
 
 /// Headers of ours that must never reach a provider.
 const NEVER_UPSTREAM: &[&str] = &["x-sdk-version", "connection_name", "identifier", "x-agentkit-auth-error"];
@@ -96,10 +98,11 @@ async fn every_http_tool_against_its_recorded_fixture() {
     let data_dir = std::env::temp_dir().join(format!("agentkit-fixtures-{}", uuid::Uuid::new_v4().simple()));
     let mut config =
         String::from("[server]\nlisten = \"127.0.0.1:0\"\n[egress]\nallow = [\"127.0.0.1\"]\n[[api_clients]]\nclient_id = \"c\"\nclient_secret = \"s\"\n");
-    for connector in CONNECTORS {
+    let connectors = http_connectors();
+    for connector in &connectors {
         // Salesforce keeps its templated base URL: the account's api_config.instance_url points here
         // (a loopback host the connection lets API clients set).
-        let base = if *connector == "salesforce" {
+        let base = if connector == "salesforce" {
             "api_config_hosts = { instance_url = [\"127.0.0.1\"] }\n".to_string()
         } else {
             format!("base_url = \"{upstream_url}\"\n")
@@ -110,7 +113,7 @@ async fn every_http_tool_against_its_recorded_fixture() {
     config.server.data_dir = data_dir.clone();
     let server = agentkit_server::start(config).await.unwrap();
     let actions = Actions::new(ScalekitClient::new(&server.public_url, "c", "s", ClientOptions::default()).unwrap());
-    for connector in CONNECTORS {
+    for connector in &connectors {
         dispatch(
             &actions,
             Operation::CreateConnectedAccount,

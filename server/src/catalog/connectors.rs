@@ -64,6 +64,26 @@ pub struct ConnectorDef {
     /// May API clients send raw requests through `/proxy` with this connector's credentials?
     #[serde(default = "proxy_enabled_default")]
     pub proxy_enabled: bool,
+    /// What a developer does at the provider before a first call (every built-in connector
+    /// says; shown in the generated catalog of docs/connectors.md).
+    #[serde(default)]
+    pub setup: Option<SetupDef>,
+}
+
+/// Where the provider app (or key) is made, what to give it, and what the provider's review
+/// asks before other users may authorize: the time to a first real call, said up front.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetupDef {
+    /// The page where the app, OAuth client or key is created.
+    pub app_console: String,
+    /// What to do there: the app type, the redirect URI (`<public_url>/oauth/callback` for
+    /// OAuth), the scopes or permissions to give it.
+    pub steps: String,
+    /// What the provider's review requires before users outside the developer's own workspace
+    /// may authorize (empty: none).
+    #[serde(default)]
+    pub review: String,
 }
 
 fn proxy_enabled_default() -> bool {

@@ -171,6 +171,7 @@ pub fn connector_def(provider: &Provider) -> Result<ConnectorDef> {
         mcp: None,
         proxy_enabled: provider.proxy_enabled,
         api_config_hosts: Default::default(),
+        setup: None,
     })
 }
 

@@ -1,6 +1,7 @@
 //! The catalog: connector files and the registry's connectors, custom providers, tool input
 //! validation and the templates that turn input into requests.
 
+pub mod catalog_docs;
 pub mod connector_check;
 pub mod connectors;
 pub mod custom_providers;

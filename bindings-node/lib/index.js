@@ -154,7 +154,24 @@ function asMessage(schema) {
 }
 
 const accountMessage = (name) => asMessage(accountsPb[`${name}Schema`]);
-const toolsMessage = (name) => asMessage(toolsPb[`${name}Schema`]);
+
+/**
+ * The names the SDK reference page's tables give each tool (`name`, `description`,
+ * `inputSchema`), as read-only, non-enumerable getters over `definition`: the official shape
+ * (`t.tool.definition.name`) stays, and `toJson` / `JSON.stringify` give the official JSON.
+ */
+function withPageNames(tool, definitionOf) {
+  const field = (name, fallback) => ({ enumerable: false, configurable: true, get: () => definitionOf()?.[name] ?? fallback });
+  return Object.defineProperties(tool, { name: field('name', ''), description: field('description', ''), inputSchema: field('input_schema', {}) });
+}
+
+const toolsMessage = (name) => (json) => {
+  const message = asMessage(toolsPb[`${name}Schema`])(json);
+  for (const tool of message.tools ?? []) {
+    withPageNames(tool, tool.$typeName.endsWith('ScopedTool') ? () => tool.tool?.definition : () => tool.definition);
+  }
+  return message;
+};
 
 /** A group of SDK operations over the native client: `_call` runs one by name. */
 class OperationGroup {

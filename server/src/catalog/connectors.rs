@@ -672,7 +672,9 @@ mod tests {
     fn rank_puts_the_tools_a_sentence_asks_for_first() {
         let c = Catalog::built_in().unwrap();
         let top = |q: &str, k: usize| c.rank(q, k).iter().map(|(t, _)| t.def.name.clone()).collect::<Vec<_>>();
-        assert_eq!(top("send an email to my team", 1), ["gmail_send_message"]);
+        // gmail_send_email is gmail_send_message under the SDK reference pages' name: either is right.
+        let send = top("send an email to my team", 2);
+        assert!(send.iter().all(|n| n == "gmail_send_email" || n == "gmail_send_message"), "{send:?}");
         assert_eq!(top("create a github issue", 1), ["github_issue_create"]);
         assert!(top("list my calendar events", 3).iter().any(|n| n.starts_with("googlecalendar_")));
         assert!(top("github issues", 5).iter().all(|n| n.starts_with("github_")), "{:?}", top("github issues", 5));

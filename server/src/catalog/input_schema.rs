@@ -11,6 +11,7 @@ use jsonschema::error::ValidationErrorKind;
 use jsonschema::paths::LocationSegment;
 use serde_json::{Map, Value};
 
+use agentkit_core::model::casing::to_snake_case;
 use agentkit_core::{Error, Result};
 
 /// Inputs every tool accepts and ignores (versions pinned by hosted-catalog callers).
@@ -50,6 +51,9 @@ impl InputValidator {
             object.remove(*key);
         }
         object.retain(|_, v| !v.is_null());
+        if let Some(props) = schema.get("properties").and_then(Value::as_object) {
+            adopt_snake_case_names(&mut object, props);
+        }
         let checked = without_nulls_in_objects(&Value::Object(object.clone()));
         if let Some(error) = self.0.iter_errors(&checked).next() {
             return Err(field_error(&error));
@@ -62,6 +66,28 @@ impl InputValidator {
             }
         }
         Ok(object)
+    }
+}
+
+/// Reads a top-level key the schema does not declare, but whose snake_case form it does
+/// (`maxResults` for `max_results`), as that property — unless the input gives that property too.
+/// Tool input is passed through the SDKs untouched (the official Node SDK converts no keys either),
+/// and the Node reference page writes it in camelCase. Declared names always win, so a schema that
+/// declares camelCase properties is read as written.
+fn adopt_snake_case_names(object: &mut Map<String, Value>, props: &Map<String, Value>) {
+    let renames: Vec<(String, String)> = object
+        .keys()
+        .filter(|key| !props.contains_key(key.as_str()))
+        .map(|key| (key.clone(), to_snake_case(key)))
+        .filter(|(key, snake)| snake != key && props.contains_key(snake) && !object.contains_key(snake))
+        .collect();
+    for (from, to) in renames {
+        if object.contains_key(&to) {
+            continue; // two spellings of one name: the first one read wins, the other stays unknown
+        }
+        if let Some(value) = object.remove(&from) {
+            object.insert(to, value);
+        }
     }
 }
 
@@ -179,6 +205,25 @@ mod tests {
         assert!(!out.contains_key("schema_version"));
         let out = InputValidator::compile(&schema()).unwrap().validate(&schema(), Some(&json!({"to": "a"}))).unwrap();
         assert_eq!(out["max_results"], 10);
+    }
+
+    /// `maxResults` (the Node reference page's spelling) is `max_results` when the schema declares
+    /// only that; a declared name wins; an unknown key of a closed schema is still named.
+    #[test]
+    fn camel_case_keys_read_as_declared_snake_case() {
+        let validator = InputValidator::compile(&schema()).unwrap();
+        let out = validator.validate(&schema(), Some(&json!({"to": "a", "maxResults": 5}))).unwrap();
+        assert_eq!(out.get("max_results"), Some(&json!(5)));
+        assert!(!out.contains_key("maxResults"));
+        let both =
+            validator.validate(&schema(), Some(&json!({"to": "a", "max_results": 3, "maxResults": 5}))).unwrap_err();
+        assert_eq!(both.field(), Some("tool_input.maxResults"), "the declared name wins; the other is unknown");
+        let err = validator.validate(&schema(), Some(&json!({"to": "a", "maxResult": 5}))).unwrap_err();
+        assert_eq!(err.field(), Some("tool_input.maxResult"));
+        let camel =
+            json!({"type": "object", "properties": {"pageSize": {"type": "integer"}}, "additionalProperties": false});
+        let out = InputValidator::compile(&camel).unwrap().validate(&camel, Some(&json!({"pageSize": 2}))).unwrap();
+        assert_eq!(out.get("pageSize"), Some(&json!(2)), "declared camelCase names are read as written");
     }
 
     /// The keywords the first validator ignored: `pattern`, `format`, `oneOf` (an issue's

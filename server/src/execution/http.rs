@@ -64,13 +64,7 @@ pub fn with_credential(
 }
 
 fn apply_shape(shape: &ShapeDef, value: &mut Value) {
-    if let Some(obj) = value.as_object_mut() {
-        for (from, to) in &shape.rename {
-            if let Some(v) = obj.remove(from) {
-                obj.insert(to.clone(), v);
-            }
-        }
-    }
+    rename_fields(shape, value);
     if let Some(flatten) = &shape.flatten_headers {
         match &flatten.each {
             Some(field) => {
@@ -79,6 +73,34 @@ fn apply_shape(shape: &ShapeDef, value: &mut Value) {
                 }
             }
             None => flatten_headers(flatten, value),
+        }
+    }
+}
+
+fn rename_fields(shape: &ShapeDef, value: &mut Value) {
+    if let Some(obj) = value.as_object_mut() {
+        for (from, to) in &shape.rename {
+            if let Some(v) = obj.remove(from) {
+                obj.insert(to.clone(), v);
+            }
+        }
+    }
+}
+
+/// The shape of a tool with `expand`: `flatten_headers` without `each` applies to each expanded
+/// item (`item_level`), and `rename` and `flatten_headers` with `each` to the whole answer.
+fn apply_expanded_shape(shape: &ShapeDef, value: &mut Value, item_level: bool) {
+    let flatten = shape.flatten_headers.as_ref();
+    if item_level {
+        if let Some(flatten) = flatten.filter(|f| f.each.is_none()) {
+            flatten_headers(flatten, value);
+        }
+        return;
+    }
+    rename_fields(shape, value);
+    if let Some((flatten, field)) = flatten.and_then(|f| Some((f, f.each.as_deref()?))) {
+        for item in value.get_mut(field).and_then(Value::as_array_mut).into_iter().flatten() {
+            flatten_headers(flatten, item);
         }
     }
 }
@@ -476,7 +498,7 @@ async fn expand_one(
     let scope = Scope { input, item: Some(&item) };
     let mut one = call_upstream(upstream, request, &scope).await?;
     if let Some(shape) = &upstream.tool.def.shape {
-        apply_shape(shape, &mut one);
+        apply_expanded_shape(shape, &mut one, true);
     }
     Ok(one)
 }
@@ -501,6 +523,9 @@ pub async fn run_tool(upstream: &Upstream<'_>, input: &Map<String, Value>) -> Re
                 .await?;
             if let Some(obj) = answer.as_object_mut() {
                 obj.insert(expand.items.clone(), Value::Array(expanded));
+            }
+            if let Some(shape) = &tool.def.shape {
+                apply_expanded_shape(shape, &mut answer, false);
             }
         }
         None => {

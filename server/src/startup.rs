@@ -154,6 +154,7 @@ pub async fn start(config: Config) -> Result<RunningServer> {
         refresher: Default::default(),
         mcp_sessions: Default::default(),
         sql_pools: Default::default(),
+        key_pairs: Default::default(),
         rate_limiter,
         egress,
         webhooks,

@@ -87,6 +87,8 @@ pub struct AppState {
     pub refresher: crate::credentials::refresh::Refresher,
     pub mcp_sessions: crate::mcp::sessions::Sessions,
     pub sql_pools: crate::execution::sql::SqlPools,
+    /// Key-pair accounts' signed JWTs, reused until shortly before they expire.
+    pub key_pairs: crate::credentials::key_pair::KeyPairTokens,
     pub rate_limiter: crate::execution::limits::RateLimiter,
     /// The only way out to providers: every outbound connection is checked by its policy.
     pub egress: crate::egress::Egress,

@@ -64,7 +64,10 @@ impl FromStr for ConnectorStatus {
     }
 }
 
-/// How a connected account authenticates (`ConnectorType`).
+/// How a connected account authenticates (`ConnectorType`). Every official value (2.21.0 ends
+/// at `NO_AUTH` = 12) keeps its name and number; `KEY_PAIR` is ours, appended after them (13 in
+/// our SDKs' enums) because the official enum has no value for an account that signs its own
+/// JWTs with an RSA key (Snowflake's key-pair authentication).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, Hash)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -84,6 +87,8 @@ pub enum ConnectorType {
     TrustedIdp,
     SmartFhir,
     NoAuth,
+    /// The account holds an RSA private key; each call carries a JWT signed with it.
+    KeyPair,
 }
 
 impl ConnectorType {
@@ -102,6 +107,7 @@ impl ConnectorType {
             ConnectorType::TrustedIdp => "TRUSTED_IDP",
             ConnectorType::SmartFhir => "SMART_FHIR",
             ConnectorType::NoAuth => "NO_AUTH",
+            ConnectorType::KeyPair => "KEY_PAIR",
         }
     }
 
@@ -118,6 +124,8 @@ impl ConnectorType {
             ConnectorType::TrustedIdp => "TRUSTED_IDP",
             ConnectorType::SmartFhir => "SMART_FHIR",
             ConnectorType::NoAuth => "NO_AUTH",
+            // Not an official connection type either: ours, like the account's.
+            ConnectorType::KeyPair => "KEY_PAIR",
             ConnectorType::Custom | ConnectorType::Unspecified => "INVALID",
         }
     }

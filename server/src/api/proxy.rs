@@ -139,7 +139,11 @@ pub async fn forward(
         )
         .into());
     }
-    let base = state.account_base_url(&connection, account.api_config.as_ref())?;
+    let base = state.account_base_url(
+        &connection,
+        crate::credentials::key_pair::account_settings(account.api_config.as_ref(), account.credentials.as_ref())
+            .as_ref(),
+    )?;
     let mut url = agentkit_core::model::proxy_path::join_under_base(
         &base,
         &agentkit_core::model::proxy_path::encode_decoded_path(&path)?,
@@ -159,17 +163,28 @@ pub async fn forward(
     let upstream_method = reqwest::Method::from_bytes(method.as_str().as_bytes())
         .map_err(|_| Error::invalid_field("method", "unsupported method"))?;
     let send = |account: &AccountRecord| {
-        let credential =
-            crate::execution::http::credential_header(&connector.auth, account.credentials.as_ref(), false);
+        let credential = crate::execution::http::credential_header(
+            &connector.auth,
+            account.credentials.as_ref(),
+            false,
+            &state.key_pairs,
+        );
+        let extras = crate::execution::http::credential_extra_headers(&connector.auth, account.credentials.as_ref());
         let mut req = state.egress.request(upstream_method.clone(), &url).timeout(std::time::Duration::from_secs(60));
         // The caller's own copy of the credential header (`X-API-Key: …`) never travels next to
         // the stored one: the provider could read either.
         let credential_name = credential.as_ref().ok().map(|(name, _)| name.clone());
         for (name, value) in headers.iter() {
-            let is_credential = credential_name.as_deref().is_some_and(|c| c.eq_ignore_ascii_case(name.as_str()));
+            let is_credential = credential_name
+                .iter()
+                .chain(extras.iter().map(|(n, _)| n))
+                .any(|c| c.eq_ignore_ascii_case(name.as_str()));
             if forwards_request_header(name.as_str()) && !is_credential {
                 req = req.header(name.as_str(), value.as_bytes());
             }
+        }
+        for (name, value) in &extras {
+            req = req.header(name.as_str(), value.as_str());
         }
         if !body.is_empty() {
             req = req.body(body.clone()); // Bytes: shared, not copied

@@ -65,15 +65,20 @@ fn anchor(c: &ConnectorDef) -> String {
         .collect()
 }
 
-/// The auth type in words.
-fn auth_kind(c: &ConnectorDef) -> &'static str {
-    match c.auth.auth_type {
+/// The auth type in words (and the key pair a connector also takes).
+fn auth_kind(c: &ConnectorDef) -> String {
+    let kind = match c.auth.auth_type {
         ConnectorType::Oauth => "OAuth 2.0",
         ConnectorType::ApiKey => "API key",
         ConnectorType::BearerToken => "bearer token",
         ConnectorType::BasicAuth | ConnectorType::Basic => "basic (user and password)",
         ConnectorType::NoAuth => "none",
+        ConnectorType::KeyPair => "RSA key pair (JWT)",
         other => other.as_str(),
+    };
+    match (&c.auth.key_pair, c.auth.auth_type) {
+        (Some(_), ConnectorType::KeyPair) | (None, _) => kind.to_string(),
+        (Some(_), _) => format!("{kind} or RSA key pair (JWT)"),
     }
 }
 
@@ -81,7 +86,7 @@ fn auth_kind(c: &ConnectorDef) -> &'static str {
 fn auth_text(c: &ConnectorDef) -> String {
     let kind = auth_kind(c);
     if c.auth.scopes.is_empty() {
-        kind.to_string()
+        kind
     } else {
         let scopes: Vec<String> = c.auth.scopes.iter().map(|s| format!("`{s}`")).collect();
         format!("{kind}; scopes {}", scopes.join(" "))

@@ -169,6 +169,8 @@ impl Catalog {
         if let Some(mcp) = &def.mcp {
             check_mcp(def, mcp, errors);
         }
+        check_key_pair(def, errors);
+        check_sql_engine(def, errors);
         for (i, tool) in def.tools.iter().enumerate() {
             let at = format!("tools[{i}] ({:?})", tool.name);
             if self.tool(&tool.name).is_some() || def.tools[..i].iter().any(|t| t.name == tool.name) {
@@ -328,6 +330,66 @@ fn check_mcp(def: &ConnectorDef, mcp: &super::connectors::McpDef, errors: &mut V
     }
 }
 
+/// Key-pair authentication: `KEY_PAIR` names its claims, which only `KEY_PAIR` and `OAUTH`
+/// connectors (an account brings a grant or a key) may do; tokens live at most an hour.
+fn check_key_pair(def: &ConnectorDef, errors: &mut Vec<(&'static str, String)>) {
+    let auth = &def.auth;
+    match (&auth.key_pair, auth.auth_type) {
+        (None, ConnectorType::KeyPair) => {
+            errors.push(("auth.key_pair", "auth.type KEY_PAIR needs auth.key_pair (the JWT's claims)".into()))
+        }
+        (Some(_), ConnectorType::KeyPair | ConnectorType::Oauth) if def.mcp.is_some() => {
+            errors.push(("auth.key_pair", "auth.key_pair is not supported for a remote MCP server".into()))
+        }
+        (Some(key_pair), ConnectorType::KeyPair | ConnectorType::Oauth) => {
+            let lifetime = 1..=super::connectors::MAX_KEY_PAIR_LIFETIME_SECS;
+            if !lifetime.contains(&key_pair.lifetime_secs) {
+                errors.push((
+                    "auth.key_pair.lifetime_secs",
+                    format!("auth.key_pair.lifetime_secs must be 1 to {} seconds", lifetime.end()),
+                ));
+            }
+            if key_pair.claims.is_empty() {
+                errors.push(("auth.key_pair.claims", "auth.key_pair.claims names no claim".into()));
+            }
+            if key_pair.claims.keys().any(|c| c == "iat" || c == "exp") {
+                errors.push((
+                    "auth.key_pair.claims",
+                    "auth.key_pair.claims may not set iat or exp: the gateway does".into(),
+                ));
+            }
+        }
+        (Some(_), other) => errors.push((
+            "auth.key_pair",
+            format!("auth.key_pair needs auth.type KEY_PAIR or OAUTH, not {}", other.as_str()),
+        )),
+        (None, _) => {}
+    }
+}
+
+/// Snowflake's SQL API runs under the connector's base URL; only its statements take a
+/// `context` (database, schema, warehouse, role).
+fn check_sql_engine(def: &ConnectorDef, errors: &mut Vec<(&'static str, String)>) {
+    let snowflake = def.sql_engine == super::connectors::SqlEngine::Snowflake;
+    if snowflake && def.base_url.is_empty() {
+        errors.push(("base_url", "base_url is required: Snowflake statements are sent under it".into()));
+    }
+    for (i, tool) in def.tools.iter().enumerate() {
+        let Some(sql) = &tool.sql else { continue };
+        for name in sql.context.keys() {
+            if !snowflake || !crate::execution::snowflake::CONTEXT_FIELDS.contains(&name.as_str()) {
+                errors.push((
+                    "sql.context",
+                    format!(
+                        "tools[{i}] ({:?}).sql.context.{name}: only Snowflake statements take a context, of database, schema, warehouse and role",
+                        tool.name
+                    ),
+                ));
+            }
+        }
+    }
+}
+
 /// A tool a remote MCP server lists, checked like a file's tool (its input schema compiles, is
 /// an object, and requires only its properties; its annotations are known): the findings, with
 /// the compiled schema when there is no error.
@@ -462,6 +524,9 @@ fn check_placeholders(at: &str, tool: &ToolDef, errors: &mut Vec<(&'static str, 
         places.push(("sql.statement".into(), sql.statement.clone()));
         if let Some(params) = &sql.params {
             value_texts("sql.params", params, &mut places);
+        }
+        for (name, value) in &sql.context {
+            value_texts(&format!("sql.context.{name}"), value, &mut places);
         }
     }
     for (place, text) in places {

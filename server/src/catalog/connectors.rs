@@ -35,6 +35,7 @@ pub(crate) const BUILT_IN: &[(&str, &str)] = &[
     ("googlecalendar.json", include_str!("../../connectors/googlecalendar.json")),
     ("jira.json", include_str!("../../connectors/jira.json")),
     ("postgres.json", include_str!("../../connectors/postgres.json")),
+    ("snowflake.json", include_str!("../../connectors/snowflake.json")),
 ];
 
 #[derive(Debug, Clone, Deserialize)]
@@ -68,6 +69,10 @@ pub struct ConnectorDef {
     /// says; shown in the generated catalog of docs/connectors.md).
     #[serde(default)]
     pub setup: Option<SetupDef>,
+    /// Where the tools' `sql` statements run: a PostgreSQL connection (the default) or
+    /// Snowflake's SQL API under `base_url`.
+    #[serde(default)]
+    pub sql_engine: SqlEngine,
 }
 
 /// Where the provider app (or key) is made, what to give it, and what the provider's review
@@ -84,6 +89,17 @@ pub struct SetupDef {
     /// may authorize (empty: none).
     #[serde(default)]
     pub review: String,
+}
+
+/// The database a connector's SQL tools speak to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SqlEngine {
+    /// A PostgreSQL server the account's credentials name (`execution::sql`).
+    #[default]
+    Postgres,
+    /// Snowflake's SQL API v2 over HTTPS (`execution::snowflake`).
+    Snowflake,
 }
 
 fn proxy_enabled_default() -> bool {
@@ -165,6 +181,32 @@ pub struct AuthDef {
     /// (Atlassian's cloud id, from accessible-resources).
     #[serde(default)]
     pub account_lookup: Option<AccountLookup>,
+    /// Key-pair authentication (required with `KEY_PAIR`; beside `OAUTH`, an account may bring
+    /// either): the account's RSA key signs a JWT per call, claims templated from its details.
+    #[serde(default)]
+    pub key_pair: Option<KeyPairDef>,
+}
+
+/// A connector's key-pair settings (`auth.key_pair`; run by `credentials::key_pair`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyPairDef {
+    /// Claim → template over the account's details and `{{public_key_fingerprint}}` (operators
+    /// such as `$upper` and `$join` apply). `iat` and `exp` are set by the gateway.
+    pub claims: serde_json::Map<String, Value>,
+    /// Seconds a token is valid, at most [`MAX_KEY_PAIR_LIFETIME_SECS`].
+    #[serde(default = "default_key_pair_lifetime")]
+    pub lifetime_secs: u64,
+    /// Headers sent next to the token (`X-Snowflake-Authorization-Token-Type: KEYPAIR_JWT`).
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+}
+
+/// Longest lifetime a connector may give its key-pair tokens (Snowflake refuses more than an hour).
+pub const MAX_KEY_PAIR_LIFETIME_SECS: u64 = 3600;
+
+fn default_key_pair_lifetime() -> u64 {
+    MAX_KEY_PAIR_LIFETIME_SECS
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -133,6 +133,7 @@ pub fn connector_def(provider: &Provider) -> Result<ConnectorDef> {
         authorize_params: Default::default(),
         token_response_fields: Vec::new(),
         account_lookup: None,
+        key_pair: None,
     };
     if auth_type == ConnectorType::Oauth && (auth.authorize_url.is_empty() || auth.token_url.is_empty()) {
         return Err(Error::invalid_field(
@@ -172,6 +173,7 @@ pub fn connector_def(provider: &Provider) -> Result<ConnectorDef> {
         proxy_enabled: provider.proxy_enabled,
         api_config_hosts: Default::default(),
         setup: None,
+        sql_engine: Default::default(),
     })
 }
 

@@ -1,5 +1,5 @@
 //! Connector templates: how a tool's input fills a request (`{{name}}` placeholders, typed whole
-//! values, `$if`, `$map`, `$add_time`, `$adf`, `$mime`, `$number`, `$merge`, `$join`) and how dotted paths
+//! values, `$if`, `$map`, `$add_time`, `$adf`, `$mime`, `$number`, `$merge`, `$join`, `$upper`) and how dotted paths
 //! read answers. Pure functions of JSON, shared by the HTTP and SQL runners.
 
 use base64::engine::general_purpose::{STANDARD as B64, URL_SAFE_NO_PAD as B64URL};
@@ -100,6 +100,16 @@ impl<'a> Scope<'a> {
                     }
                     other => Some(Value::String(scalar_text(&other))),
                 }
+            }
+            Value::Object(o) if o.contains_key("$upper") => {
+                // Upper-case text, cut before the first `until` when given (Snowflake's JWT claims
+                // name the account in upper case, without the region of an account locator).
+                let text = scalar_text(&self.render(&o["$upper"])?);
+                let text = match o.get("until").and_then(Value::as_str).filter(|u| !u.is_empty()) {
+                    Some(until) => text.split(until).next().unwrap_or_default().to_string(),
+                    None => text,
+                };
+                Some(Value::String(text.to_uppercase()))
             }
             Value::Object(o) if o.len() == 1 && o.contains_key("$adf") => {
                 let text = self.render(&o["$adf"])?;

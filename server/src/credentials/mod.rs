@@ -2,6 +2,7 @@
 //! everything at rest, the gateway's own signed tokens and the API clients they are issued to.
 
 pub mod api_clients;
+pub mod key_pair;
 pub mod oauth;
 pub mod oidc_sign_in;
 pub mod refresh;

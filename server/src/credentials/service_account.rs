@@ -77,17 +77,7 @@ impl ServiceAccountKey {
             "iat": now,
             "exp": now + ASSERTION_TTL_SECS,
         });
-        let signing_input = format!("{}.{}", B64URL.encode(header.to_string()), B64URL.encode(claims.to_string()));
-        let key = signing_key(&self.private_key)?;
-        let mut signature = vec![0u8; key.public_modulus_len()];
-        key.sign(
-            &aws_lc_rs::signature::RSA_PKCS1_SHA256,
-            &aws_lc_rs::rand::SystemRandom::new(),
-            signing_input.as_bytes(),
-            &mut signature,
-        )
-        .map_err(|_| Error::new(agentkit_core::ErrorKind::Server, "signing the service-account assertion failed"))?;
-        Ok(format!("{signing_input}.{}", B64URL.encode(signature)))
+        sign_rs256(&signing_key(&self.private_key)?, &header, &claims)
     }
 
     /// Trades a fresh assertion for an access token at `token_uri`.
@@ -132,21 +122,42 @@ pub fn token_uri_allowed(token_uri: &str, declared: &[&str]) -> bool {
 /// Where Google's service-account keys point.
 pub const GOOGLE_TOKEN_URI: &str = "https://oauth2.googleapis.com/token";
 
-/// PEM (PKCS#8 `PRIVATE KEY`) → an RSA signing key.
-fn signing_key(pem: &str) -> Result<aws_lc_rs::rsa::KeyPair> {
-    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
-    let der = B64.decode(body.trim()).map_err(|_| {
-        Error::invalid_field(
-            "authorization_details.static_auth.details.private_key",
-            "private_key is not a PEM-encoded key",
-        )
-    })?;
-    aws_lc_rs::rsa::KeyPair::from_pkcs8(&der).map_err(|_| {
-        Error::invalid_field(
-            "authorization_details.static_auth.details.private_key",
-            "private_key is not a PKCS#8 RSA key",
-        )
-    })
+/// The one JWT signer of the gateway (service-account assertions, key-pair tokens): `header` and
+/// `claims` signed RS256 with `key`, in compact form.
+pub(crate) fn sign_rs256(key: &aws_lc_rs::rsa::KeyPair, header: &Value, claims: &Value) -> Result<String> {
+    let signing_input = format!("{}.{}", B64URL.encode(header.to_string()), B64URL.encode(claims.to_string()));
+    let mut signature = vec![0u8; key.public_modulus_len()];
+    key.sign(
+        &aws_lc_rs::signature::RSA_PKCS1_SHA256,
+        &aws_lc_rs::rand::SystemRandom::new(),
+        signing_input.as_bytes(),
+        &mut signature,
+    )
+    .map_err(|_| Error::new(agentkit_core::ErrorKind::Server, "signing a JWT with the account's key failed"))?;
+    Ok(format!("{signing_input}.{}", B64URL.encode(signature)))
+}
+
+/// Where an account's private key is, for errors (which never quote the key).
+const PRIVATE_KEY_FIELD: &str = "authorization_details.static_auth.details.private_key";
+
+/// PEM (PKCS#8 `PRIVATE KEY`) → an RSA signing key; the error says which form was given instead
+/// (an encrypted or PKCS#1 key) and how to convert it, never the key.
+pub(crate) fn signing_key(pem: &str) -> Result<aws_lc_rs::rsa::KeyPair> {
+    let bad = |why: &str| Error::invalid_field(PRIVATE_KEY_FIELD, format!("private_key {why}"));
+    // Keys pasted into JSON often keep their line breaks as the two characters `\n`.
+    let pem = pem.replace("\\n", "\n");
+    if pem.contains("ENCRYPTED PRIVATE KEY") {
+        return Err(bad("is encrypted: give an unencrypted PKCS#8 key (openssl pkcs8 -topk8 -nocrypt)"));
+    }
+    if pem.contains("RSA PRIVATE KEY") {
+        return Err(bad("is a PKCS#1 key: convert it to PKCS#8 (openssl pkcs8 -topk8 -nocrypt -in key.pem)"));
+    }
+    if !pem.trim_start().starts_with("-----BEGIN PRIVATE KEY-----") {
+        return Err(bad("is not a PEM-encoded PKCS#8 key (-----BEGIN PRIVATE KEY-----)"));
+    }
+    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).flat_map(|l| l.split_whitespace()).collect();
+    let der = B64.decode(body.trim()).map_err(|_| bad("is not a PEM-encoded key (its base64 does not decode)"))?;
+    aws_lc_rs::rsa::KeyPair::from_pkcs8(&der).map_err(|_| bad("is not a PKCS#8 RSA key"))
 }
 
 #[cfg(test)]

@@ -136,6 +136,20 @@ pub fn apply_credentials(
         .static_auth
         .as_ref()
         .filter(|s| s.details.get("type").and_then(serde_json::Value::as_str) == Some("service_account"));
+    // A connector that signs with the account's key checks the key (and the fields its claims
+    // read) now: a bad key is a 400 naming the field, never a failure at every call.
+    let key_pair = state.registry().catalog.connector(&account.connector).and_then(|c| c.auth.key_pair.clone());
+    let static_details = details.static_auth.as_ref().map(|s| &s.details);
+    if let (Some(def), None, Some(static_details)) = (&key_pair, &details.oauth_token, static_details) {
+        // Static credentials on a connector that signs are a key pair, whatever else it accepts.
+        if service_account.is_none() {
+            crate::credentials::key_pair::check(def, static_details)?;
+            account.credentials = Some(details);
+            account.authorization_type = ConnectorType::KeyPair;
+            account.status = ConnectorStatus::Active;
+            return Ok(());
+        }
+    }
     account.authorization_type = match (details.oauth_token.is_some(), service_account) {
         (_, Some(key)) => {
             let connection = state.connection(&account.connection_name)?;

@@ -84,8 +84,10 @@ async fn run_in_span(
     let run = |account: &AccountRecord| {
         let input = &input;
         let (account_id, credentials) = (account.id.clone(), account.credentials.clone());
+        let settings =
+            crate::credentials::key_pair::account_settings(account.api_config.as_ref(), account.credentials.as_ref());
         let destination = state.connection(&account.connection_name).and_then(|connection| {
-            let base_url = state.account_base_url(&connection, account.api_config.as_ref())?;
+            let base_url = state.account_base_url(&connection, settings.as_ref())?;
             Ok((connection, base_url))
         });
         async move {
@@ -96,6 +98,22 @@ async fn run_in_span(
                     state.rate_limiter.acquire(&tool.connector.slug, &account_id, rule).await?;
                 }
                 let creds = credentials.as_ref();
+                if tool.connector.sql_engine == crate::catalog::connectors::SqlEngine::Snowflake {
+                    let auth = &tool.connector.auth;
+                    let credential = crate::execution::http::credential_header(auth, creds, false, &state.key_pairs)?;
+                    let extras = crate::execution::http::credential_extra_headers(auth, creds);
+                    let call = crate::execution::snowflake::StatementCall {
+                        egress: &state.egress,
+                        base_url,
+                        credential: &credential,
+                        credential_extras: &extras,
+                        settings: settings.as_ref(),
+                        connection,
+                        tool_name: &tool.def.name,
+                        def: sql,
+                    };
+                    return crate::execution::snowflake::run_statement_tool(&call, input).await;
+                }
                 return crate::execution::sql::run_sql_tool(
                     crate::execution::sql::SqlRunner { egress: &state.egress, pools: &state.sql_pools },
                     connection,
@@ -115,11 +133,14 @@ async fn run_in_span(
                 &tool.connector.auth,
                 credentials.as_ref(),
                 tool.def.credential == crate::catalog::connectors::CredentialKind::User,
+                &state.key_pairs,
             )?;
+            let extras = crate::execution::http::credential_extra_headers(&tool.connector.auth, credentials.as_ref());
             let upstream = crate::execution::http::Upstream {
                 tool,
                 base_url,
                 credential: &credential,
+                credential_extras: &extras,
                 limiter: &state.rate_limiter,
                 account_id: &account_id,
                 egress: &state.egress,
@@ -220,7 +241,12 @@ async fn run_remote(
     }
     let credential = match tool.connector.auth.auth_type {
         agentkit_core::model::ConnectorType::NoAuth => None,
-        _ => Some(crate::execution::http::credential_header(&tool.connector.auth, account.credentials, false)?),
+        _ => Some(crate::execution::http::credential_header(
+            &tool.connector.auth,
+            account.credentials,
+            false,
+            &state.key_pairs,
+        )?),
     };
     let call = crate::execution::remote_mcp::RemoteCall {
         tool,

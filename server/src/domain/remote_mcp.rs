@@ -102,11 +102,19 @@ async fn speakers(state: &AppState, connection: &ConnectionConfig, connector: &C
             }
         };
         found.push(Speaker {
-            url: state.account_base_url(connection, account.api_config.as_ref())?,
+            url: state.account_base_url(
+                connection,
+                crate::credentials::key_pair::account_settings(
+                    account.api_config.as_ref(),
+                    account.credentials.as_ref(),
+                )
+                .as_ref(),
+            )?,
             credential: Some(crate::execution::http::credential_header(
                 &connector.auth,
                 account.credentials.as_ref(),
                 false,
+                &state.key_pairs,
             )?),
         });
     }

@@ -14,14 +14,17 @@ use agentkit_core::{Error, ErrorKind, Result};
 
 use crate::catalog::connectors::{AuthDef, BodyEncoding, CatalogTool, FlattenHeaders, RequestDef, ShapeDef};
 use crate::catalog::templates::{dotted, encode_path_segment, scalar_text, whole_placeholder, Scope};
+use crate::credentials::key_pair::KeyPairTokens;
 use crate::execution::limits::RateLimiter;
 
 /// The header that carries an account's credential to the provider; `as_user` picks the
-/// user-scoped token of providers that issue two (Slack).
+/// user-scoped token of providers that issue two (Slack). A key-pair account's credential is a
+/// JWT signed with its key (from `key_pairs`, which caches them).
 pub fn credential_header(
     auth: &AuthDef,
     creds: Option<&AuthorizationDetails>,
     as_user: bool,
+    key_pairs: &KeyPairTokens,
 ) -> Result<(String, String)> {
     let missing = || {
         Error::new(ErrorKind::FailedPrecondition, "the connected account has no stored credentials; authorize it first")
@@ -41,6 +44,9 @@ pub fn credential_header(
         return Ok((auth.credential_name().to_string(), format!("{}{}", auth.prefix, token.access_token)));
     }
     let details = creds.static_auth.as_ref().map(|s| &s.details).ok_or_else(missing)?;
+    if let Some(def) = auth.key_pair.as_ref().filter(|_| crate::credentials::key_pair::holds_key(details)) {
+        return Ok((auth.header.clone(), format!("{}{}", auth.prefix, key_pairs.token(def, details)?)));
+    }
     let field = |names: &[&str]| names.iter().find_map(|n| details.get(*n).and_then(Value::as_str)).map(String::from);
     if let (Some(user), Some(pass)) = (field(&["username", "email"]), field(&["password", "api_token"])) {
         return Ok(("Authorization".into(), format!("Basic {}", B64.encode(format!("{user}:{pass}")))));
@@ -60,6 +66,19 @@ pub fn with_credential(
         request.header(name.as_str(), value.as_str())
     } else {
         request.query(&[(name.as_str(), value.as_str())])
+    }
+}
+
+/// Headers the connector sends next to the account's credential: its key-pair headers
+/// (`X-Snowflake-Authorization-Token-Type: KEYPAIR_JWT`) when the account signs with a key.
+pub fn credential_extra_headers(auth: &AuthDef, creds: Option<&AuthorizationDetails>) -> Vec<(String, String)> {
+    let signs = creds
+        .filter(|c| c.oauth_token.as_ref().is_none_or(|t| t.access_token.is_empty()))
+        .and_then(|c| c.static_auth.as_ref())
+        .is_some_and(|s| crate::credentials::key_pair::holds_key(&s.details));
+    match (&auth.key_pair, signs) {
+        (Some(def), true) => def.headers.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        _ => Vec::new(),
     }
 }
 
@@ -131,6 +150,8 @@ pub struct Upstream<'a> {
     pub tool: &'a CatalogTool,
     pub base_url: &'a str,
     pub credential: &'a (String, String),
+    /// Sent next to the credential (see [`credential_extra_headers`]).
+    pub credential_extras: &'a [(String, String)],
     pub limiter: &'a RateLimiter,
     pub account_id: &'a str,
     /// The way out to the provider.
@@ -333,9 +354,21 @@ pub fn preview_request(tool: &CatalogTool, input: &Value, base_url: Option<&str>
 
 /// One provider call; answers that are not 2xx become tool errors.
 async fn call_upstream(upstream: &Upstream<'_>, req: &RequestDef, scope: &Scope<'_>) -> Result<Value> {
-    let Upstream { tool, base_url, credential, limiter, account_id, egress, propagate_trace_context } = *upstream;
+    let Upstream {
+        tool,
+        base_url,
+        credential,
+        credential_extras,
+        limiter,
+        account_id,
+        egress,
+        propagate_trace_context,
+    } = *upstream;
     let ProviderRequest { method, url, query, headers, body } = ProviderRequest::render(req, base_url, scope)?;
     let mut builder = egress.request(method.clone(), &url).timeout(tool.connector.limits.upstream_timeout());
+    for (name, value) in credential_extras {
+        builder = builder.header(name.as_str(), value.as_str());
+    }
     if !query.is_empty() {
         builder = builder.query(&query);
     }
@@ -451,7 +484,7 @@ fn repeatable(method: &reqwest::Method, tool: &CatalogTool) -> bool {
 }
 
 /// The provider's Retry-After (seconds or an HTTP-date), clamped: the provider controls it.
-fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+pub(crate) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
     agentkit_core::client::parse_retry_after(value, std::time::SystemTime::now())
 }
@@ -459,7 +492,7 @@ fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
 /// A provider failure as a tool error that keeps the provider's status class (401/403/429 stay)
 /// and its `Retry-After`, so the caller's answer says when to come back (the connector's retry
 /// rule, if any, has run out by now).
-fn upstream_error(tool_name: &str, status: u16, body: &Value, retry_after: Option<Duration>) -> Error {
+pub(crate) fn upstream_error(tool_name: &str, status: u16, body: &Value, retry_after: Option<Duration>) -> Error {
     let provider_message = body
         .pointer("/error/message")
         .or_else(|| body.get("error_description"))

@@ -5,4 +5,5 @@ pub mod http;
 pub mod limits;
 pub mod mcp_client;
 pub mod remote_mcp;
+pub mod snowflake;
 pub mod sql;

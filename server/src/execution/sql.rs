@@ -28,12 +28,12 @@ use crate::catalog::templates::Scope;
 use crate::config::ConnectionConfig;
 
 /// Defaults when the input does not say (and the ceilings it may not exceed).
-const DEFAULT_MAX_ROWS: u64 = 500;
-const MAX_ROWS_CEILING: u64 = 10_000;
-const DEFAULT_TIMEOUT_MS: u64 = 15_000;
+pub(crate) const DEFAULT_MAX_ROWS: u64 = 500;
+pub(crate) const MAX_ROWS_CEILING: u64 = 10_000;
+pub(crate) const DEFAULT_TIMEOUT_MS: u64 = 15_000;
 /// Most bytes of row data (as JSON) one read returns.
-const MAX_RESULT_BYTES: usize = 4 * 1024 * 1024;
-const TIMEOUT_CEILING_MS: u64 = 300_000;
+pub(crate) const MAX_RESULT_BYTES: usize = 4 * 1024 * 1024;
+pub(crate) const TIMEOUT_CEILING_MS: u64 = 300_000;
 
 /// A tool's SQL mapping: `statement` is fixed text or `"{{sql}}"` (the caller's statement);
 /// `params` is a template of the whole parameter list or a list of per-parameter templates.
@@ -46,6 +46,10 @@ pub struct SqlDef {
     /// Writes data: allowed only on connections with `allow_writes = true`.
     #[serde(default)]
     pub write: bool,
+    /// Snowflake: the statement's `database`, `schema`, `warehouse` and `role`, templated from
+    /// the input (each defaults to the account's setting of that name).
+    #[serde(default)]
+    pub context: std::collections::BTreeMap<String, Value>,
 }
 
 /// Connection pools, one per connected account (replaced when its credentials change).
@@ -370,7 +374,7 @@ fn sqlstate_hint(code: &str) -> &'static str {
 }
 
 /// A bounded number from the input, defaulted and capped.
-fn limit(input: &Map<String, Value>, key: &str, default: u64, ceiling: u64) -> u64 {
+pub(crate) fn limit(input: &Map<String, Value>, key: &str, default: u64, ceiling: u64) -> u64 {
     input.get(key).and_then(Value::as_f64).map(|v| v.max(1.0) as u64).unwrap_or(default).min(ceiling)
 }
 
@@ -411,7 +415,7 @@ fn bind<'q>(
 }
 
 /// The statement and parameter values a tool call runs.
-fn render(def: &SqlDef, input: &Map<String, Value>) -> Result<(String, Vec<Value>)> {
+pub(crate) fn render(def: &SqlDef, input: &Map<String, Value>) -> Result<(String, Vec<Value>)> {
     let scope = Scope::new(input);
     let statement = match scope.render(&Value::String(def.statement.clone())) {
         Some(Value::String(s)) => s,
@@ -440,6 +444,20 @@ pub struct SqlRunner<'a> {
     pub pools: &'a SqlPools,
 }
 
+/// A write tool runs only on a connection that allows writes (every SQL engine's rule).
+pub(crate) fn refuse_write_on_read_only(connection: &ConnectionConfig, tool_name: &str, def: &SqlDef) -> Result<()> {
+    if def.write && !connection.allow_writes {
+        return Err(Error::new(
+            ErrorKind::Forbidden,
+            format!(
+                "{tool_name} writes data, and connection {:?} is read-only: set allow_writes = true on it to allow writes",
+                connection.name
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Runs a SQL tool for an account of `connection`.
 pub async fn run_sql_tool(
     runner: SqlRunner<'_>,
@@ -451,15 +469,7 @@ pub async fn run_sql_tool(
     input: &Map<String, Value>,
 ) -> Result<Value> {
     let SqlRunner { egress, pools } = runner;
-    if def.write && !connection.allow_writes {
-        return Err(Error::new(
-            ErrorKind::Forbidden,
-            format!(
-                "{tool_name} writes data, and connection {:?} is read-only: set allow_writes = true on it to allow writes",
-                connection.name
-            ),
-        ));
-    }
+    refuse_write_on_read_only(connection, tool_name, def)?;
     let (statement, params) = render(def, input)?;
     let (options, fingerprint) = connect_options(creds)?;
     let pool = pools.pool(egress, account_id, &options, fingerprint, !connection.allow_writes, tool_name).await?;

@@ -75,6 +75,9 @@ class ConnectorType(_ProtoEnum):
     TRUSTED_IDP = 10
     SMART_FHIR = 11
     NO_AUTH = 12
+    # Not in the official enum (it ends at NO_AUTH): AgentKit's key-pair accounts (an RSA key
+    # signs a JWT per call). Appended, so every official name keeps its number.
+    KEY_PAIR = 13
 
 
 _P = ".scalekit.v1.connected_accounts."

@@ -34,6 +34,8 @@ export declare enum ConnectorType {
   TRUSTED_IDP = 10,
   SMART_FHIR = 11,
   NO_AUTH = 12,
+  /** AgentKit's key-pair accounts (an RSA key signs a JWT per call); not in the official enum, appended after it. */
+  KEY_PAIR = 13,
 }
 export declare const ConnectorTypeSchema: GenEnum<ConnectorType>;
 

@@ -10,7 +10,9 @@ const { T, ONE, MANY, buildFile } = require('../../../../../proto');
 
 const STATUS = ['CONNECTION_STATUS_UNSPECIFIED', 'ACTIVE', 'EXPIRED', 'PENDING_AUTH', 'PENDING_VERIFICATION', 'DISCONNECTED'];
 const TYPES = ['CONNECTION_TYPE_UNSPECIFIED', 'OAUTH', 'API_KEY', 'BASIC_AUTH', 'BEARER_TOKEN', 'CUSTOM', 'BASIC', 'OAUTH_M2M',
-  'TRELLO_OAUTH1', 'GOOGLE_DWD', 'TRUSTED_IDP', 'SMART_FHIR', 'NO_AUTH'];
+  'TRELLO_OAUTH1', 'GOOGLE_DWD', 'TRUSTED_IDP', 'SMART_FHIR', 'NO_AUTH',
+  // Ours, appended after the official values (KEY_PAIR = 13): key-pair accounts.
+  'KEY_PAIR'];
 
 /** A TypeScript-style numeric enum object: `E.ACTIVE === 1` and `E[1] === 'ACTIVE'`. */
 function numericEnum(names) {

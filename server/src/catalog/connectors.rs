@@ -505,10 +505,13 @@ fn query_terms(query: &str) -> Vec<String> {
 }
 
 impl Catalog {
-    /// Whether `slug` is a connector whose users authorize with an OAuth app the connection
-    /// configures (not one the gateway registers itself at a remote MCP server).
+    /// Whether `slug` is a connector whose users can only authorize with an OAuth app the
+    /// connection configures (not one the gateway registers itself at a remote MCP server, nor
+    /// one whose accounts may hold a key pair instead).
     pub fn is_oauth(&self, slug: &str) -> bool {
-        self.connector(slug).is_some_and(|d| d.auth.connector_type() == ConnectorType::Oauth && !d.oauth_discovered())
+        self.connector(slug).is_some_and(|d| {
+            d.auth.connector_type() == ConnectorType::Oauth && !d.oauth_discovered() && d.auth.key_pair.is_none()
+        })
     }
 
     /// Adds a connector that was checked and found without error (`connector_check`), with each
@@ -825,6 +828,11 @@ mod tests {
         c.add_file("secure.json", &oauth).unwrap();
         assert!(c.connector("secure").unwrap().oauth_discovered());
         assert!(!c.is_oauth("secure"), "no OAuth app for the connection to configure");
+        let built_in = Catalog::built_in().unwrap();
+        assert!(
+            built_in.is_oauth("gmail") && !built_in.is_oauth("snowflake"),
+            "Snowflake accounts may hold a key pair"
+        );
         let with_tools = good.replace(r#""mcp""#, r#""tools": [{"name": "docs_x", "description": "", "input_schema": {"type": "object"}, "request": {"method": "GET", "path": "/"}}], "mcp""#);
         let err = Catalog::default().add_file("docs.json", &with_tools).unwrap_err();
         assert!(err.message().contains("declares no tools"), "{}", err.message());

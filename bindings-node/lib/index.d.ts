@@ -237,6 +237,8 @@ export declare class ActionsClient {
   getConnectedAccountDetails(params: AccountSelector): Promise<GetConnectedAccountByIdentifierResponse>;
   deleteConnectedAccount(params: AccountSelector): Promise<DeleteConnectedAccountResponse>;
   listConnectedAccounts(params?: { connectionName?: string; identifier?: string; provider?: string; organizationId?: string; userId?: string; connectedAccountId?: string; connectionNames?: string[]; query?: string; pageSize?: number; pageToken?: string }): Promise<ListConnectedAccountsResponse>;
+  /** Accounts whose identifier, connection or connector contains `query` (3+ characters), without credentials. */
+  searchConnectedAccounts(params: { query: string; pageSize?: number; pageToken?: string; connectionId?: string }): Promise<ListConnectedAccountsResponse>;
   /** The app's connections, at most 30 a page. */
   listConnections(params?: { pageSize?: number; pageToken?: string; provider?: string }): Promise<ListAppConnectionsResult>;
   /** Catalog tools matching the filters. */
@@ -258,6 +260,8 @@ export declare class ActionsClient {
 /** `scalekit.connectedAccounts`: the official low-level client (`connector` is the connection name). */
 export declare class ConnectedAccountsClient {
   listConnectedAccounts(options?: ConnectorSelector & { provider?: string; pageSize?: number; pageToken?: string; query?: string; connectionNames?: string[] }): Promise<ListConnectedAccountsResponse>;
+  /** Accounts whose identifier, connection or connector contains `query` (3+ characters), without credentials. */
+  searchConnectedAccounts(params: { query: string; pageSize?: number; pageToken?: string; connectionId?: string }): Promise<ListConnectedAccountsResponse>;
   createConnectedAccount(params: { connector: string; identifier: string; connectedAccount: CreateConnectedAccount | { authorizationDetails?: AuthorizationDetails; apiConfig?: JsonObject }; organizationId?: string; userId?: string }): Promise<CreateConnectedAccountResponse>;
   getOrCreateConnectedAccount(params: { connector: string; identifier: string; authorizationDetails?: AuthorizationDetails; organizationId?: string; userId?: string; apiConfig?: Record<string, unknown> }): Promise<CreateConnectedAccountResponse>;
   upsertConnectedAccount: (params: { connector: string; identifier: string; authorizationDetails?: AuthorizationDetails; organizationId?: string; userId?: string; apiConfig?: Record<string, unknown> }) => Promise<CreateConnectedAccountResponse>;

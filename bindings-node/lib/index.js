@@ -249,6 +249,11 @@ class ConnectedAccountsClient extends OperationGroup {
     return this._call('list_connected_accounts', { ...rest, connectionName: connector }, accountMessage('ListConnectedAccountsResponse'));
   }
 
+  /** Accounts whose identifier, connection or connector contains `query` (3+ characters), without credentials. */
+  searchConnectedAccounts({ query, pageSize, pageToken, connectionId } = {}) {
+    return this._call('search_connected_accounts', { query, pageSize, pageToken, connectionId }, accountMessage('ListConnectedAccountsResponse'));
+  }
+
   createConnectedAccount({ connector, identifier, connectedAccount, organizationId, userId } = {}) {
     const body = plainInput(connectedAccount) ?? {};
     return this._call('create_connected_account', { connectionName: connector, identifier, organizationId, userId, authorizationDetails: body.authorizationDetails, apiConfig: body.apiConfig }, accountMessage('CreateConnectedAccountResponse'));
@@ -309,6 +314,10 @@ class ActionsClient extends OperationGroup {
   deleteConnectedAccount(params) { return this._call('delete_connected_account', params, accountMessage('DeleteConnectedAccountResponse')); }
   /** Accounts matching the filters (no credentials), one page at a time. */
   listConnectedAccounts(params = {}) { return this._call('list_connected_accounts', params, accountMessage('ListConnectedAccountsResponse')); }
+  /** Accounts whose identifier, connection or connector contains `query` (3+ characters), one page at a time. */
+  searchConnectedAccounts({ query, pageSize, pageToken, connectionId } = {}) {
+    return this._call('search_connected_accounts', { query, pageSize, pageToken, connectionId }, accountMessage('ListConnectedAccountsResponse'));
+  }
   /** A signed, expiring link that starts the user's authorization. */
   getAuthorizationLink(params) { return this._call('get_authorization_link', params, accountMessage('GetMagicLinkForConnectedAccountResponse')); }
   /** Confirms the user who authorized is the one the link was made for. */

@@ -189,6 +189,27 @@ impl Actions {
             .await
     }
 
+    /// Accounts whose identifier, connection or connector contains `query` (at least 3
+    /// characters), a page at a time; never their credentials.
+    pub async fn search_connected_accounts(
+        &self,
+        req: SearchConnectedAccountsRequest,
+    ) -> Result<ListConnectedAccountsResponse> {
+        if req.query.trim().chars().count() < 3 {
+            return Err(Error::invalid_field("query", "query must be at least 3 characters"));
+        }
+        self.client
+            .call_json::<(), _>(
+                Method::GET,
+                "/api/v1/connected_accounts:search",
+                req.to_query(),
+                None,
+                Retry::Idempotent,
+                Deadline::ControlPlane,
+            )
+            .await
+    }
+
     pub async fn get_authorization_link(&self, req: MagicLinkRequest) -> Result<MagicLinkResponse> {
         req.selector.validate()?;
         self.client

@@ -27,6 +27,7 @@ pub enum Operation {
     GetOrCreateConnectedAccount,
     DeleteConnectedAccount,
     ListConnectedAccounts,
+    SearchConnectedAccounts,
     GetAuthorizationLink,
     VerifyConnectedAccountUser,
     /// `actions.execute_tool`: with modifiers.
@@ -70,6 +71,7 @@ const OPERATIONS: &[(&str, Operation)] = {
         ("get_or_create_connected_account", GetOrCreateConnectedAccount),
         ("delete_connected_account", DeleteConnectedAccount),
         ("list_connected_accounts", ListConnectedAccounts),
+        ("search_connected_accounts", SearchConnectedAccounts),
         ("get_authorization_link", GetAuthorizationLink),
         ("verify_connected_account_user", VerifyConnectedAccountUser),
         ("execute_tool", ExecuteTool),
@@ -504,6 +506,16 @@ pub async fn dispatch(actions: &Actions, op: Operation, params: Value) -> Result
             };
             to_value(actions.list_connected_accounts(req).await?)
         }
+        SearchConnectedAccounts => {
+            let p: SearchAccountsParams = parse_named("params", params)?;
+            let req = SearchConnectedAccountsRequest {
+                query: p.query.unwrap_or_default(),
+                connection_id: p.connection_id.unwrap_or_default(),
+                page_size: p.page_size,
+                page_token: p.page_token.unwrap_or_default(),
+            };
+            to_value(actions.search_connected_accounts(req).await?)
+        }
         GetAuthorizationLink => {
             let p: AccountParams = parse_named("params", params)?;
             let req = MagicLinkRequest {
@@ -551,6 +563,20 @@ pub async fn dispatch(actions: &Actions, op: Operation, params: Value) -> Result
             dispatch_providers(actions, op, params).await
         }
     }
+}
+
+/// Parameters of `search_connected_accounts`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SearchAccountsParams {
+    #[serde(default)]
+    query: Option<String>,
+    #[serde(default, alias = "connectionId")]
+    connection_id: Option<String>,
+    #[serde(default, alias = "pageSize")]
+    page_size: Option<u32>,
+    #[serde(default, alias = "pageToken")]
+    page_token: Option<String>,
 }
 
 /// Parameters of the proxied `request`.

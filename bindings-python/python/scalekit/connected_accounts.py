@@ -32,6 +32,15 @@ class ConnectedAccountsClient:
 
     list_connected_accounts, list_connected_accounts_async = list_connected_accounts
 
+    @twin("search_connected_accounts", proto_result("scalekit.v1.connected_accounts.connected_accounts_pb2.ListConnectedAccountsResponse"))
+    def search_connected_accounts(self, query: str, *, page_size: Optional[int] = None, page_token: Optional[str] = None,
+                                  connection_id: Optional[str] = None):
+        """Accounts whose identifier, connection or connector contains ``query`` (at least 3
+        characters), without credentials; ``connection_id`` keeps one connection's."""
+        return {"query": query, "page_size": page_size, "page_token": page_token, "connection_id": connection_id}
+
+    search_connected_accounts, search_connected_accounts_async = search_connected_accounts
+
     @twin("create_connected_account", proto_result("scalekit.v1.connected_accounts.connected_accounts_pb2.CreateConnectedAccountResponse"))
     def create_connected_account(self, connector: str, identifier: str, connected_account: Any,
                                  organization_id: Optional[str] = None, user_id: Optional[str] = None):

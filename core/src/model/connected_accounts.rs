@@ -319,6 +319,28 @@ pub struct ConnectedAccountResponse {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Empty {}
 
+/// `GET /api/v1/connected_accounts:search` query.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SearchConnectedAccountsRequest {
+    /// At least 3 characters contained in the identifier, connection or connector (any case).
+    pub query: String,
+    /// Only accounts of this connection (its name).
+    pub connection_id: String,
+    pub page_size: Option<u32>,
+    pub page_token: String,
+}
+
+impl SearchConnectedAccountsRequest {
+    pub fn to_query(&self) -> QueryPairs {
+        let mut q = QueryPairs::default();
+        q.opt("query", Some(&self.query))
+            .opt("connection_id", Some(&self.connection_id))
+            .opt("page_size", self.page_size)
+            .opt("page_token", Some(&self.page_token));
+        q
+    }
+}
+
 /// `GET /api/v1/connected_accounts` query.
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

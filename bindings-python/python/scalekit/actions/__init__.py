@@ -172,6 +172,15 @@ class ActionClient:
 
     list_connected_accounts, list_connected_accounts_async = list_connected_accounts
 
+    @twin("search_connected_accounts", ListConnectedAccountsResponse.from_dict)
+    def search_connected_accounts(self, query: str, *, page_size: Optional[int] = None, page_token: Optional[str] = None,
+                                  connection_id: Optional[str] = None):
+        """Accounts whose identifier, connection or connector contains ``query`` (at least 3
+        characters), without credentials, one page at a time."""
+        return {"query": query, "page_size": page_size, "page_token": page_token, "connection_id": connection_id}
+
+    search_connected_accounts, search_connected_accounts_async = search_connected_accounts
+
     @twin("list_connections", ListConnectionsResponse.from_dict)
     def list_connections(self, page_size: Optional[int] = None, page_token: Optional[str] = None,
                          provider: Optional[str] = None, **kwargs):

@@ -17,6 +17,8 @@
 //! * `POST /sandbox/service_accounts {"user": "u"}` registers a service account acting as `u` and
 //!   returns its key file; the token endpoint accepts its RS256 assertions (JWT bearer, RFC 7523).
 //! * `GET|POST /sandbox/echo` answers with the request's headers and query (what a connector sent).
+//! * `GET /sandbox/redirect?to=URL` answers `302 Location: URL` (what an SDK does with a relayed
+//!   redirect: it must not follow it with the app's token).
 //! * `GET /oauth/token/accessible-resources` answers like Atlassian's: the token's user has one
 //!   site, `cloud-<user>` (what connectors with a connect-time account lookup read).
 
@@ -238,6 +240,17 @@ async fn accessible_resources(State(state): State<Shared>, headers: HeaderMap) -
     }
 }
 
+/// A redirect to `to` (302): a provider pointing the caller elsewhere.
+async fn redirect(RawQuery(q): RawQuery) -> Response {
+    let to = QueryMap::parse(q.as_deref()).get("to").unwrap_or_default();
+    match axum::http::HeaderValue::from_str(&to) {
+        Ok(location) if !to.is_empty() => {
+            (StatusCode::FOUND, [(axum::http::header::LOCATION, location)]).into_response()
+        }
+        _ => (StatusCode::BAD_REQUEST, "to: a URL").into_response(),
+    }
+}
+
 /// Echoes the request's headers and query: lets tests see exactly what a connector sent.
 async fn echo(headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
     let headers: serde_json::Map<String, Value> =
@@ -260,6 +273,7 @@ pub fn router() -> Router {
         .route("/sandbox/settings", post(settings))
         .route("/sandbox/stats", get(stats))
         .route("/sandbox/echo", get(echo).post(echo))
+        .route("/sandbox/redirect", get(redirect))
         .route("/sandbox/app/login", get(app_login))
         .route("/sandbox/service_accounts", post(create_service_account))
         .route("/oauth2/authorize", get(authorize))

@@ -38,6 +38,8 @@ pub(crate) const BUILT_IN: &[(&str, &str)] = &[
     ("snowflake.json", include_str!("../../connectors/snowflake.json")),
     ("googledrive.json", include_str!("../../connectors/googledrive.json")),
     ("googledocs.json", include_str!("../../connectors/googledocs.json")),
+    ("googlesheets.json", include_str!("../../connectors/googlesheets.json")),
+    ("bigquery.json", include_str!("../../connectors/bigquery.json")),
 ];
 
 #[derive(Debug, Clone, Deserialize)]

@@ -40,6 +40,8 @@ pub(crate) const BUILT_IN: &[(&str, &str)] = &[
     ("googledocs.json", include_str!("../../connectors/googledocs.json")),
     ("googlesheets.json", include_str!("../../connectors/googlesheets.json")),
     ("bigquery.json", include_str!("../../connectors/bigquery.json")),
+    ("outlook.json", include_str!("../../connectors/outlook.json")),
+    ("outlookcalendar.json", include_str!("../../connectors/outlookcalendar.json")),
 ];
 
 #[derive(Debug, Clone, Deserialize)]
@@ -712,7 +714,12 @@ mod tests {
         assert_eq!(names("list labels"), ["gmail_list_labels"]);
         assert!(names("label").contains(&"gmail_modify_message_labels".to_string()));
         assert!(names("GMAIL_FETCH").contains(&"gmail_fetch_mails".to_string()), "whole names, any case");
-        assert!(names("calendar event").iter().all(|n| n.starts_with("googlecalendar_")));
+        let calendar = names("calendar event");
+        assert!(
+            !calendar.is_empty()
+                && calendar.iter().all(|n| n.starts_with("googlecalendar_") || n.starts_with("outlookcalendar_")),
+            "{calendar:?}"
+        );
         assert!(names("zzzz").is_empty());
         assert_eq!(names("  ").len(), c.tools().count(), "no words: every tool");
     }
@@ -721,9 +728,13 @@ mod tests {
     fn rank_puts_the_tools_a_sentence_asks_for_first() {
         let c = Catalog::built_in().unwrap();
         let top = |q: &str, k: usize| c.rank(q, k).iter().map(|(t, _)| t.def.name.clone()).collect::<Vec<_>>();
-        // gmail_send_email is gmail_send_message under the SDK reference pages' name: either is right.
+        // gmail_send_email is gmail_send_message under the SDK reference pages' name; Outlook sends
+        // email too: any of them is right.
         let send = top("send an email to my team", 2);
-        assert!(send.iter().all(|n| n == "gmail_send_email" || n == "gmail_send_message"), "{send:?}");
+        assert!(
+            send.iter().all(|n| ["gmail_send_email", "gmail_send_message", "outlook_send_email"].contains(&n.as_str())),
+            "{send:?}"
+        );
         assert_eq!(top("create a github issue", 1), ["github_issue_create"]);
         assert!(top("list my calendar events", 3).iter().any(|n| n.starts_with("googlecalendar_")));
         assert!(top("github issues", 5).iter().all(|n| n.starts_with("github_")), "{:?}", top("github issues", 5));

@@ -42,6 +42,8 @@ pub(crate) const BUILT_IN: &[(&str, &str)] = &[
     ("bigquery.json", include_str!("../../connectors/bigquery.json")),
     ("outlook.json", include_str!("../../connectors/outlook.json")),
     ("outlookcalendar.json", include_str!("../../connectors/outlookcalendar.json")),
+    ("microsoftteams.json", include_str!("../../connectors/microsoftteams.json")),
+    ("onedrive.json", include_str!("../../connectors/onedrive.json")),
 ];
 
 #[derive(Debug, Clone, Deserialize)]

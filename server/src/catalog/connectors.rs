@@ -36,6 +36,8 @@ pub(crate) const BUILT_IN: &[(&str, &str)] = &[
     ("jira.json", include_str!("../../connectors/jira.json")),
     ("postgres.json", include_str!("../../connectors/postgres.json")),
     ("snowflake.json", include_str!("../../connectors/snowflake.json")),
+    ("confluence.json", include_str!("../../connectors/confluence.json")),
+    ("asana.json", include_str!("../../connectors/asana.json")),
 ];
 
 #[derive(Debug, Clone, Deserialize)]

@@ -38,6 +38,8 @@ pub(crate) const BUILT_IN: &[(&str, &str)] = &[
     ("snowflake.json", include_str!("../../connectors/snowflake.json")),
     ("confluence.json", include_str!("../../connectors/confluence.json")),
     ("asana.json", include_str!("../../connectors/asana.json")),
+    ("trello.json", include_str!("../../connectors/trello.json")),
+    ("clickup.json", include_str!("../../connectors/clickup.json")),
 ];
 
 #[derive(Debug, Clone, Deserialize)]

@@ -40,6 +40,8 @@ pub(crate) const BUILT_IN: &[(&str, &str)] = &[
     ("asana.json", include_str!("../../connectors/asana.json")),
     ("trello.json", include_str!("../../connectors/trello.json")),
     ("clickup.json", include_str!("../../connectors/clickup.json")),
+    ("monday.json", include_str!("../../connectors/monday.json")),
+    ("todoist.json", include_str!("../../connectors/todoist.json")),
 ];
 
 #[derive(Debug, Clone, Deserialize)]

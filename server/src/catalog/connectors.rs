@@ -42,6 +42,8 @@ pub(crate) const BUILT_IN: &[(&str, &str)] = &[
     ("clickup.json", include_str!("../../connectors/clickup.json")),
     ("monday.json", include_str!("../../connectors/monday.json")),
     ("todoist.json", include_str!("../../connectors/todoist.json")),
+    ("calendly.json", include_str!("../../connectors/calendly.json")),
+    ("airtable.json", include_str!("../../connectors/airtable.json")),
 ];
 
 #[derive(Debug, Clone, Deserialize)]

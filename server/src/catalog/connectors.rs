@@ -44,6 +44,7 @@ pub(crate) const BUILT_IN: &[(&str, &str)] = &[
     ("todoist.json", include_str!("../../connectors/todoist.json")),
     ("calendly.json", include_str!("../../connectors/calendly.json")),
     ("airtable.json", include_str!("../../connectors/airtable.json")),
+    ("zoom.json", include_str!("../../connectors/zoom.json")),
 ];
 
 #[derive(Debug, Clone, Deserialize)]

@@ -14,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
 use agentkit_core::dispatch::{dispatch, Operation};
+use agentkit_core::model::ConnectorType;
 use agentkit_core::{Actions, ClientOptions, ScalekitClient};
 
 /// The built-in connectors with HTTP tools, each configured against the fixture upstream.
@@ -113,13 +114,23 @@ async fn every_http_tool_against_its_recorded_fixture() {
     config.server.data_dir = data_dir.clone();
     let server = agentkit_server::start(config).await.unwrap();
     let actions = Actions::new(ScalekitClient::new(&server.public_url, "c", "s", ClientOptions::default()).unwrap());
+    let catalog = agentkit_server::catalog::connectors::Catalog::built_in().unwrap();
     for connector in &connectors {
+        // The credential an account of this auth type holds: an OAuth token pair, or the static
+        // key a key-based connector sends (`tok-<slug>` either way).
+        let auth_type = catalog.connectors().find(|c| &c.slug == connector).unwrap().auth.connector_type();
+        let details = match auth_type {
+            ConnectorType::ApiKey | ConnectorType::BearerToken => {
+                json!({"static_auth": {"details": {"api_key": format!("tok-{connector}")}}})
+            }
+            _ => json!({"oauth_token": {"access_token": format!("tok-{connector}"),
+                                        "user_access_token": format!("tok-{connector}-user")}}),
+        };
         dispatch(
             &actions,
             Operation::CreateConnectedAccount,
             json!({"connection_name": connector, "identifier": "fixture-user",
-            "authorization_details": {"oauth_token": {"access_token": format!("tok-{connector}"),
-                                                   "user_access_token": format!("tok-{connector}-user")}},
+            "authorization_details": details,
             "api_config": {"instance_url": upstream_url}}),
         )
         .await

@@ -44,6 +44,15 @@ pub(crate) const BUILT_IN: &[(&str, &str)] = &[
     ("outlookcalendar.json", include_str!("../../connectors/outlookcalendar.json")),
     ("microsoftteams.json", include_str!("../../connectors/microsoftteams.json")),
     ("onedrive.json", include_str!("../../connectors/onedrive.json")),
+    ("confluence.json", include_str!("../../connectors/confluence.json")),
+    ("asana.json", include_str!("../../connectors/asana.json")),
+    ("trello.json", include_str!("../../connectors/trello.json")),
+    ("clickup.json", include_str!("../../connectors/clickup.json")),
+    ("monday.json", include_str!("../../connectors/monday.json")),
+    ("todoist.json", include_str!("../../connectors/todoist.json")),
+    ("calendly.json", include_str!("../../connectors/calendly.json")),
+    ("airtable.json", include_str!("../../connectors/airtable.json")),
+    ("zoom.json", include_str!("../../connectors/zoom.json")),
 ];
 
 #[derive(Debug, Clone, Deserialize)]
@@ -713,7 +722,16 @@ mod tests {
     fn search_matches_word_prefixes_in_names_and_descriptions() {
         let c = Catalog::built_in().unwrap();
         let names = |q: &str| c.search(q).iter().map(|t| t.def.name.clone()).collect::<Vec<_>>();
-        assert_eq!(names("list labels"), ["gmail_list_labels"]);
+        // Every word must match (a prefix of a word of the name or description): Trello cards
+        // listed with their labels match too, a tool with only one of the words does not.
+        let both = names("list labels");
+        assert!(both.contains(&"gmail_list_labels".to_string()), "{both:?}");
+        assert!(!both.contains(&"gmail_send_message".to_string()), "{both:?}");
+        for name in &both {
+            let tool = c.tool(name).unwrap();
+            let text = format!("{} {}", tool.def.name, tool.def.description).to_lowercase();
+            assert!(text.contains("list") && text.contains("label"), "{name}");
+        }
         assert!(names("label").contains(&"gmail_modify_message_labels".to_string()));
         assert!(names("GMAIL_FETCH").contains(&"gmail_fetch_mails".to_string()), "whole names, any case");
         let calendar = names("calendar event");

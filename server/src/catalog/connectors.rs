@@ -36,6 +36,8 @@ pub(crate) const BUILT_IN: &[(&str, &str)] = &[
     ("jira.json", include_str!("../../connectors/jira.json")),
     ("postgres.json", include_str!("../../connectors/postgres.json")),
     ("snowflake.json", include_str!("../../connectors/snowflake.json")),
+    ("zendesk.json", include_str!("../../connectors/zendesk.json")),
+    ("intercom.json", include_str!("../../connectors/intercom.json")),
 ];
 
 #[derive(Debug, Clone, Deserialize)]

@@ -38,6 +38,8 @@ pub(crate) const BUILT_IN: &[(&str, &str)] = &[
     ("snowflake.json", include_str!("../../connectors/snowflake.json")),
     ("zendesk.json", include_str!("../../connectors/zendesk.json")),
     ("intercom.json", include_str!("../../connectors/intercom.json")),
+    ("freshdesk.json", include_str!("../../connectors/freshdesk.json")),
+    ("pipedrive.json", include_str!("../../connectors/pipedrive.json")),
 ];
 
 #[derive(Debug, Clone, Deserialize)]

@@ -40,6 +40,7 @@ pub(crate) const BUILT_IN: &[(&str, &str)] = &[
     ("intercom.json", include_str!("../../connectors/intercom.json")),
     ("freshdesk.json", include_str!("../../connectors/freshdesk.json")),
     ("pipedrive.json", include_str!("../../connectors/pipedrive.json")),
+    ("mailchimp.json", include_str!("../../connectors/mailchimp.json")),
 ];
 
 #[derive(Debug, Clone, Deserialize)]

@@ -41,6 +41,8 @@ pub(crate) const BUILT_IN: &[(&str, &str)] = &[
     ("freshdesk.json", include_str!("../../connectors/freshdesk.json")),
     ("pipedrive.json", include_str!("../../connectors/pipedrive.json")),
     ("mailchimp.json", include_str!("../../connectors/mailchimp.json")),
+    ("stripe.json", include_str!("../../connectors/stripe.json")),
+    ("shopify.json", include_str!("../../connectors/shopify.json")),
 ];
 
 #[derive(Debug, Clone, Deserialize)]

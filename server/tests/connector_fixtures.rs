@@ -17,10 +17,29 @@ use agentkit_core::dispatch::{dispatch, Operation};
 use agentkit_core::model::ConnectorType;
 use agentkit_core::{Actions, ClientOptions, ScalekitClient};
 
-/// The built-in connectors with HTTP tools, each configured against the fixture upstream.
-fn http_connectors() -> Vec<String> {
+/// The built-in connectors with HTTP tools (slug and auth type), each configured against the
+/// fixture upstream.
+fn http_connectors() -> Vec<(String, ConnectorType)> {
     let catalog = agentkit_server::catalog::connectors::Catalog::built_in().unwrap();
-    catalog.connectors().filter(|c| c.tools.iter().any(|t| t.request.is_some())).map(|c| c.slug.clone()).collect()
+    catalog
+        .connectors()
+        .filter(|c| c.tools.iter().any(|t| t.request.is_some()))
+        .map(|c| (c.slug.clone(), c.auth.auth_type))
+        .collect()
+}
+
+/// The credentials the fixture user's account holds, as a user of a connector of that auth type
+/// gives them: OAuth tokens (`tok-<slug>`, the user token `tok-<slug>-user`), a basic user and
+/// password (`user-<slug>` / `tok-<slug>`), or an API key / token (`tok-<slug>`).
+fn fixture_credentials(slug: &str, auth_type: ConnectorType) -> Value {
+    match auth_type {
+        ConnectorType::BasicAuth | ConnectorType::Basic => {
+            json!({"static_auth": {"details": {"username": format!("user-{slug}"), "password": format!("tok-{slug}")}}})
+        }
+        ConnectorType::ApiKey => json!({"static_auth": {"details": {"api_key": format!("tok-{slug}")}}}),
+        ConnectorType::BearerToken => json!({"static_auth": {"details": {"token": format!("tok-{slug}")}}}),
+        _ => json!({"oauth_token": {"access_token": format!("tok-{slug}"), "user_access_token": format!("tok-{slug}-user")}}),
+    }
 }
 
 /// Headers of ours that must never reach a provider.
@@ -72,7 +91,24 @@ async fn upstream(
             s.problems.push(format!("{method} {uri}: leaked header {name}"));
         }
     }
-    let sent: Value = if body.is_empty() { Value::Null } else { serde_json::from_slice(&body).unwrap_or(Value::Null) };
+    // A form body (Stripe, Twilio) is checked field by field, each key with its values in order
+    // (`form` in the fixture); any other body as JSON (`body`).
+    let is_form = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if is_form {
+        let sent = serde_json::to_value(query_map(std::str::from_utf8(&body).ok())).unwrap();
+        match expected.get("form") {
+            Some(form) if &sent == form => {}
+            Some(form) => s.problems.push(format!("{method} {uri}: form {sent}, expected {form}")),
+            None => s.problems.push(format!("{method} {uri}: a form body {sent} the fixture does not expect")),
+        }
+    } else if let Some(form) = expected.get("form") {
+        s.problems.push(format!("{method} {uri}: no form body, expected {form}"));
+    }
+    let sent: Value =
+        if body.is_empty() || is_form { Value::Null } else { serde_json::from_slice(&body).unwrap_or(Value::Null) };
     if let Some(body) = expected.get("body") {
         if &sent != body {
             s.problems.push(format!("{method} {uri}: body {sent}, expected {body}"));
@@ -100,7 +136,7 @@ async fn every_http_tool_against_its_recorded_fixture() {
     let mut config =
         String::from("[server]\nlisten = \"127.0.0.1:0\"\n[egress]\nallow = [\"127.0.0.1\"]\n[[api_clients]]\nclient_id = \"c\"\nclient_secret = \"s\"\n");
     let connectors = http_connectors();
-    for connector in &connectors {
+    for (connector, _) in &connectors {
         // Salesforce keeps its templated base URL: the account's api_config.instance_url points here
         // (a loopback host the connection lets API clients set).
         let base = if connector == "salesforce" {
@@ -114,23 +150,12 @@ async fn every_http_tool_against_its_recorded_fixture() {
     config.server.data_dir = data_dir.clone();
     let server = agentkit_server::start(config).await.unwrap();
     let actions = Actions::new(ScalekitClient::new(&server.public_url, "c", "s", ClientOptions::default()).unwrap());
-    let catalog = agentkit_server::catalog::connectors::Catalog::built_in().unwrap();
-    for connector in &connectors {
-        // The credential an account of this auth type holds: an OAuth token pair, or the static
-        // key a key-based connector sends (`tok-<slug>` either way).
-        let auth_type = catalog.connectors().find(|c| &c.slug == connector).unwrap().auth.connector_type();
-        let details = match auth_type {
-            ConnectorType::ApiKey | ConnectorType::BearerToken => {
-                json!({"static_auth": {"details": {"api_key": format!("tok-{connector}")}}})
-            }
-            _ => json!({"oauth_token": {"access_token": format!("tok-{connector}"),
-                                        "user_access_token": format!("tok-{connector}-user")}}),
-        };
+    for (connector, auth_type) in &connectors {
         dispatch(
             &actions,
             Operation::CreateConnectedAccount,
             json!({"connection_name": connector, "identifier": "fixture-user",
-            "authorization_details": details,
+            "authorization_details": fixture_credentials(connector, *auth_type),
             "api_config": {"instance_url": upstream_url}}),
         )
         .await

@@ -53,6 +53,13 @@ pub(crate) const BUILT_IN: &[(&str, &str)] = &[
     ("calendly.json", include_str!("../../connectors/calendly.json")),
     ("airtable.json", include_str!("../../connectors/airtable.json")),
     ("zoom.json", include_str!("../../connectors/zoom.json")),
+    ("zendesk.json", include_str!("../../connectors/zendesk.json")),
+    ("intercom.json", include_str!("../../connectors/intercom.json")),
+    ("freshdesk.json", include_str!("../../connectors/freshdesk.json")),
+    ("pipedrive.json", include_str!("../../connectors/pipedrive.json")),
+    ("mailchimp.json", include_str!("../../connectors/mailchimp.json")),
+    ("stripe.json", include_str!("../../connectors/stripe.json")),
+    ("shopify.json", include_str!("../../connectors/shopify.json")),
 ];
 
 #[derive(Debug, Clone, Deserialize)]

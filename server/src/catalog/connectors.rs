@@ -36,6 +36,8 @@ pub(crate) const BUILT_IN: &[(&str, &str)] = &[
     ("jira.json", include_str!("../../connectors/jira.json")),
     ("postgres.json", include_str!("../../connectors/postgres.json")),
     ("snowflake.json", include_str!("../../connectors/snowflake.json")),
+    ("dropbox.json", include_str!("../../connectors/dropbox.json")),
+    ("box.json", include_str!("../../connectors/box.json")),
 ];
 
 #[derive(Debug, Clone, Deserialize)]

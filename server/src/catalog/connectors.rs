@@ -60,6 +60,8 @@ pub(crate) const BUILT_IN: &[(&str, &str)] = &[
     ("mailchimp.json", include_str!("../../connectors/mailchimp.json")),
     ("stripe.json", include_str!("../../connectors/stripe.json")),
     ("shopify.json", include_str!("../../connectors/shopify.json")),
+    ("dropbox.json", include_str!("../../connectors/dropbox.json")),
+    ("box.json", include_str!("../../connectors/box.json")),
 ];
 
 #[derive(Debug, Clone, Deserialize)]

@@ -59,11 +59,14 @@ def test_the_comparison_notices_a_changed_signature():
 def test_official_style_mcp_calls(client):
     name = f"py-parity-{uuid.uuid4().hex[:8]}"
     user = f"{name}@example.com"
-    created = client.actions.create_config(name=name, connection_tool_mappings=[
-        McpConfigConnectionToolMapping(connection_name="gmail", tools=["gmail_fetch_mails"])], unknown_option=True)
+    # Unknown keywords are taken, as the official pass-throughs take them, and said to be ignored.
+    with pytest.warns(UserWarning, match="'unknown_option'; it is ignored"):
+        created = client.actions.create_config(name=name, connection_tool_mappings=[
+            McpConfigConnectionToolMapping(connection_name="gmail", tools=["gmail_fetch_mails"])], unknown_option=True)
     config = created.config
     # list_configs(filter_mcp_server_url=...) filters; paging under the official names.
-    listed = client.actions.list_configs(filter_mcp_server_url=config.mcp_server_url, page_size=5, ignored=1)
+    with pytest.warns(UserWarning, match="'ignored'; it is ignored"):
+        listed = client.actions.list_configs(filter_mcp_server_url=config.mcp_server_url, page_size=5, ignored=1)
     assert [c.id for c in listed.configs] == [config.id]
     assert listed.total_count == 1 and listed.previous_page_token is None
     assert client.actions.mcp.list_configs(filter_mcp_server_url=config.mcp_server_url + "x").configs == []
@@ -90,7 +93,8 @@ def test_official_style_mcp_calls(client):
     assert listed.dict() == dumped and json.loads(listed.json()) == json.loads(listed.model_dump_json())
     assert type(listed).model_validate(dumped) == listed
     assert isinstance(type(instance).model_validate(instance.model_dump(mode="json")).updated_at, datetime)
-    client.actions.delete_config(config_id=config.id, extra="ignored")
+    with pytest.warns(UserWarning, match="'extra'; it is ignored"):
+        client.actions.delete_config(config_id=config.id, extra="ignored")
 
 
 def test_connection_mcp_server_with_a_connection_session_token(client, gateway_env):
@@ -168,7 +172,9 @@ def test_search_tools_and_low_level_pairs(client):
     readiness = response.tools[0].connections[0]
     assert readiness.readiness_state == tools_pb2.TOOL_READINESS_STATE_NEEDS_CONNECTION and readiness.connection_name == "gmail"
     assert MessageToDict(response)["tools"][0]["score"] > 0
-    ranked = client.actions.search_tools(query="read my unread emails", identifier=user, top_k=2, unknown=1)
+    # An unknown keyword is taken (the official signature has **kwargs) and said to be ignored.
+    with pytest.warns(UserWarning, match=r"search_tools\(\) got an unknown keyword argument 'unknown'; it is ignored"):
+        ranked = client.actions.search_tools(query="read my unread emails", identifier=user, top_k=2, unknown=1)
     assert [t.name for t in ranked.tools] == [t.name for t in response.tools]
     assert ranked.tools[0].connections[0].readiness_state == "NEEDS_CONNECTION"
     assert len(client.actions.search_tools("gmail", top_k=500).tools) <= 50
@@ -255,3 +261,25 @@ def test_trigger_event_verification(client):
     listed = b"[1, 2]"
     with pytest.raises(WebhookVerificationError):
         client.actions.triggers.verify_event(secret, _standard_webhooks_headers(secret, "evt_2", int(time.time()), listed), listed)
+
+
+def test_a_misspelt_keyword_warns_instead_of_running_without_it(client):
+    """``execute_tool(tool_inputs=...)`` (one letter off) used to run the tool with no input, silently."""
+    user = f"py-kw-{uuid.uuid4().hex[:8]}"
+    client.actions.create_connected_account(connection_name="gmail", identifier=user,
+                                            authorization_details={"static_auth": {"details": {"access_token": "t"}}})
+    with pytest.warns(UserWarning, match=r"execute_tool\(\) got an unknown keyword argument 'tool_inputs' \(did you mean 'tool_input'\?\)"):
+        try:  # the call itself may fail (a made-up token): the warning is the point
+            client.actions.execute_tool(tool_name="gmail_fetch_emails", identifier=user, tool_inputs={"max_results": 1})
+        except Exception:  # noqa: BLE001
+            pass
+    with pytest.warns(UserWarning, match=r"request\(\) got an unknown keyword argument 'query' \(did you mean 'query_params'\?\)"):
+        client.actions.request(connection_name="gmail", identifier=user, path="/gmail/v1/users/me/labels", query={"x": 1})
+    with pytest.warns(UserWarning, match=r"list_configs\(\) got an unknown keyword argument 'flter'"):
+        client.actions.list_configs(flter="x")
+    # Known keywords stay quiet.
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        client.actions.list_connected_accounts(identifier=user, query=user)
+

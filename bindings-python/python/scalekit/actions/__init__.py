@@ -6,7 +6,7 @@ from __future__ import annotations
 import inspect
 from typing import Any, Callable, Dict, List, Optional
 
-from scalekit._operations import twin
+from scalekit._operations import named_parameters, twin, warn_unknown_keywords
 from scalekit.actions.modifier import Modifier, ModifierType, ToolNames
 from scalekit.actions.types import (
     CreateConnectedAccountResponse,
@@ -36,16 +36,18 @@ _MCP_PASS_THROUGH = ("list_configs", "create_config", "update_config", "delete_c
 
 def _pass_through(name: str) -> Callable:
     """``actions.<name>``: ``actions.mcp.<name>`` with its signature plus ``**kwargs``, which are
-    accepted and ignored as the official pass-throughs do."""
+    accepted and ignored (with a warning) as the official pass-throughs do."""
     target = getattr(ActionMcp, name)
     signature = inspect.signature(target)
     accepted = set(signature.parameters) - {"self"}
 
     if name.endswith("_async"):
         async def method(self, *args, **kwargs):
+            warn_unknown_keywords(name, accepted, kwargs)
             return await getattr(self.mcp, name)(*args, **{k: v for k, v in kwargs.items() if k in accepted})
     else:
         def method(self, *args, **kwargs):
+            warn_unknown_keywords(name, accepted, kwargs)
             return getattr(self.mcp, name)(*args, **{k: v for k, v in kwargs.items() if k in accepted})
 
     method.__name__ = method.__qualname__ = name
@@ -161,7 +163,7 @@ class ActionClient:
 
     delete_connected_account, delete_connected_account_async = delete_connected_account
 
-    @twin("list_connected_accounts", ListConnectedAccountsResponse.from_dict)
+    @twin("list_connected_accounts", ListConnectedAccountsResponse.from_dict, reads=("query",))
     def list_connected_accounts(self, connection_name: Optional[str] = None, identifier: Optional[str] = None,
                                 provider: Optional[str] = None, connection_names: Optional[List[str]] = None,
                                 page_size: Optional[int] = None, page_token: Optional[str] = None, **kwargs):
@@ -181,7 +183,7 @@ class ActionClient:
 
     search_connected_accounts, search_connected_accounts_async = search_connected_accounts
 
-    @twin("list_connections", ListConnectionsResponse.from_dict)
+    @twin("list_connections", ListConnectionsResponse.from_dict, reads=("query",))
     def list_connections(self, page_size: Optional[int] = None, page_token: Optional[str] = None,
                          provider: Optional[str] = None, **kwargs):
         """The app's connections (at most 30 a page): ``connection_name``, ``provider``, ``type``…"""
@@ -253,6 +255,7 @@ class ActionClient:
                 body: Any = None, form_data: Optional[dict] = None, raw_body: Any = None, headers: Optional[dict] = None,
                 timeout: float = 30, **kwargs):
         """Calls the provider's API as the user; returns a ``requests.Response`` whatever its status."""
+        warn_unknown_keywords("request", named_parameters(type(self).request), kwargs)
         params = self._proxy_params(connection_name, identifier, path, method, query_params, body, form_data, headers, timeout)
         raw = raw_body.encode() if isinstance(raw_body, str) else raw_body
         status, resp_headers, content = self._native.request(params, raw)
@@ -262,6 +265,7 @@ class ActionClient:
                             query_params: Optional[dict] = None, body: Any = None, form_data: Optional[dict] = None,
                             raw_body: Any = None, headers: Optional[dict] = None, timeout: float = 30, **kwargs):
         """Awaitable twin of :meth:`request`."""
+        warn_unknown_keywords("request_async", named_parameters(type(self).request_async), kwargs)
         params = self._proxy_params(connection_name, identifier, path, method, query_params, body, form_data, headers, timeout)
         raw = raw_body.encode() if isinstance(raw_body, str) else raw_body
         status, resp_headers, content = await self._native.request_async(params, raw)

@@ -62,6 +62,11 @@ pub(crate) const BUILT_IN: &[(&str, &str)] = &[
     ("shopify.json", include_str!("../../connectors/shopify.json")),
     ("dropbox.json", include_str!("../../connectors/dropbox.json")),
     ("box.json", include_str!("../../connectors/box.json")),
+    ("twilio.json", include_str!("../../connectors/twilio.json")),
+    ("sendgrid.json", include_str!("../../connectors/sendgrid.json")),
+    ("bitbucket.json", include_str!("../../connectors/bitbucket.json")),
+    ("discord.json", include_str!("../../connectors/discord.json")),
+    ("gitlab.json", include_str!("../../connectors/gitlab.json")),
 ];
 
 #[derive(Debug, Clone, Deserialize)]
@@ -757,11 +762,17 @@ mod tests {
     fn rank_puts_the_tools_a_sentence_asks_for_first() {
         let c = Catalog::built_in().unwrap();
         let top = |q: &str, k: usize| c.rank(q, k).iter().map(|(t, _)| t.def.name.clone()).collect::<Vec<_>>();
-        // gmail_send_email is gmail_send_message under the SDK reference pages' name; Outlook sends
-        // email too: any of them is right.
+        // gmail_send_email is gmail_send_message under the SDK reference pages' name; Outlook and
+        // SendGrid send email too: any of them is right.
         let send = top("send an email to my team", 2);
         assert!(
-            send.iter().all(|n| ["gmail_send_email", "gmail_send_message", "outlook_send_email"].contains(&n.as_str())),
+            send.iter().all(|n| [
+                "gmail_send_email",
+                "gmail_send_message",
+                "outlook_send_email",
+                "sendgrid_send_email"
+            ]
+            .contains(&n.as_str())),
             "{send:?}"
         );
         assert_eq!(top("create a github issue", 1), ["github_issue_create"]);

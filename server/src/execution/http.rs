@@ -493,10 +493,13 @@ pub(crate) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Durati
 /// and its `Retry-After`, so the caller's answer says when to come back (the connector's retry
 /// rule, if any, has run out by now).
 pub(crate) fn upstream_error(tool_name: &str, status: u16, body: &Value, retry_after: Option<Duration>) -> Error {
+    // Stripe/Google `error.message`, OAuth `error_description`, GitHub `message`, the first of a
+    // list of `errors` (Intercom's error.list, Freshdesk's validation errors), else `error`.
     let provider_message = body
         .pointer("/error/message")
         .or_else(|| body.get("error_description"))
         .or_else(|| body.get("message"))
+        .or_else(|| body.pointer("/errors/0/message"))
         .or_else(|| body.get("error"))
         .map(scalar_text)
         .unwrap_or_default();

@@ -38,7 +38,9 @@ fn fixture_credentials(slug: &str, auth_type: ConnectorType) -> Value {
         }
         ConnectorType::ApiKey => json!({"static_auth": {"details": {"api_key": format!("tok-{slug}")}}}),
         ConnectorType::BearerToken => json!({"static_auth": {"details": {"token": format!("tok-{slug}")}}}),
-        _ => json!({"oauth_token": {"access_token": format!("tok-{slug}"), "user_access_token": format!("tok-{slug}-user")}}),
+        _ => {
+            json!({"oauth_token": {"access_token": format!("tok-{slug}"), "user_access_token": format!("tok-{slug}-user")}})
+        }
     }
 }
 

@@ -243,7 +243,8 @@ export declare class ActionsClient {
   listConnections(params?: { pageSize?: number; pageToken?: string; provider?: string }): Promise<ListAppConnectionsResult>;
   /** Catalog tools matching the filters. */
   listTools(params?: { connectionName?: string; identifier?: string; provider?: string; toolName?: string | string[]; query?: string; organizationId?: string; userId?: string; connectedAccountId?: string; summary?: boolean; pageSize?: number; pageToken?: string }): Promise<ListToolsResponse>;
-  getAuthorizationLink(params: AccountSelector & { state?: string; userVerifyUrl?: string }): Promise<GetMagicLinkForConnectedAccountResponse>;
+  /** `scopes` (the user must grant them) and `optionalScopes` (the user may decline them) replace the connection's scopes for this authorization. */
+  getAuthorizationLink(params: AccountSelector & { state?: string; userVerifyUrl?: string; scopes?: string[]; optionalScopes?: string[] }): Promise<GetMagicLinkForConnectedAccountResponse>;
   verifyConnectedAccountUser(params: { authRequestId: string; identifier: string }): Promise<VerifyConnectedAccountUserResponse>;
   executeTool(params: ExecuteToolParams): Promise<ExecuteToolResponse>;
   /** Catalog tools ranked for a query; `readinessState` is `READY`, `NEEDS_CONNECTION` or `NEEDS_REAUTH`. */
@@ -267,7 +268,7 @@ export declare class ConnectedAccountsClient {
   upsertConnectedAccount: (params: { connector: string; identifier: string; authorizationDetails?: AuthorizationDetails; organizationId?: string; userId?: string; apiConfig?: Record<string, unknown> }) => Promise<CreateConnectedAccountResponse>;
   updateConnectedAccount(params: ConnectorSelector & { connectedAccount: UpdateConnectedAccount | { authorizationDetails?: AuthorizationDetails; apiConfig?: JsonObject } }): Promise<UpdateConnectedAccountResponse>;
   deleteConnectedAccount(params: ConnectorSelector): Promise<DeleteConnectedAccountResponse>;
-  getMagicLinkForConnectedAccount(params: ConnectorSelector & { state?: string; userVerifyUrl?: string }): Promise<GetMagicLinkForConnectedAccountResponse>;
+  getMagicLinkForConnectedAccount(params: ConnectorSelector & { state?: string; userVerifyUrl?: string; scopeSelection?: { scopes?: string[]; optionalScopes?: string[] } }): Promise<GetMagicLinkForConnectedAccountResponse>;
   verifyConnectedAccountUser(params: { authRequestId: string; identifier: string }): Promise<VerifyConnectedAccountUserResponse>;
   getConnectedAccountByIdentifier(params: ConnectorSelector): Promise<GetConnectedAccountByIdentifierResponse>;
 }

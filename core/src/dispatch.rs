@@ -144,6 +144,14 @@ struct AccountParams {
     state: Option<String>,
     #[serde(default, alias = "userVerifyUrl")]
     user_verify_url: Option<String>,
+    /// An authorization link's scopes: `scope_selection` as the wire names it, or its two lists
+    /// given one by one.
+    #[serde(default, alias = "scopeSelection")]
+    scope_selection: Option<ScopeSelection>,
+    #[serde(default)]
+    scopes: Option<Vec<String>>,
+    #[serde(default, alias = "optionalScopes")]
+    optional_scopes: Option<Vec<String>>,
 }
 
 impl AccountParams {
@@ -155,6 +163,25 @@ impl AccountParams {
             id: text(&self.connected_account_id),
             organization_id: text(&self.organization_id),
             user_id: text(&self.user_id),
+        }
+    }
+
+    /// The link's scope selection: `scope_selection`, or `scopes` / `optional_scopes` (not both
+    /// ways at once); none when nothing is named.
+    fn scope_selection(&self) -> Result<Option<ScopeSelection>> {
+        let lists = self.scopes.is_some() || self.optional_scopes.is_some();
+        match (&self.scope_selection, lists) {
+            (Some(_), true) => Err(Error::invalid_field(
+                "scope_selection",
+                "give scope_selection or scopes / optional_scopes, not both",
+            )),
+            (Some(selection), false) => Ok(Some(selection.clone()).filter(|s| !s.is_empty())),
+            (None, true) => Ok(Some(ScopeSelection {
+                scopes: self.scopes.clone().unwrap_or_default(),
+                optional_scopes: self.optional_scopes.clone().unwrap_or_default(),
+            })
+            .filter(|s| !s.is_empty())),
+            (None, false) => Ok(None),
         }
     }
 
@@ -522,6 +549,7 @@ pub async fn dispatch(actions: &Actions, op: Operation, params: Value) -> Result
                 selector: p.selector(),
                 state: p.state.clone().unwrap_or_default(),
                 user_verify_url: p.user_verify_url.clone().unwrap_or_default(),
+                scope_selection: p.scope_selection()?,
             };
             to_value(actions.get_authorization_link(req).await?)
         }

@@ -12,7 +12,8 @@
 //! * An OAuth 2.0 authorization server: `GET /oauth2/authorize` (PKCE S256 required, consent
 //!   auto-approved for the `login_hint` user; users named `deny…` refuse), `POST /oauth2/token`
 //!   (authorization_code, refresh_token with rotation), `POST /oauth2/revoke`; knobs
-//!   `POST /sandbox/settings` (`token_extras` adds provider-shaped fields to token answers) and
+//!   `POST /sandbox/settings` (`token_extras` adds provider-shaped fields to token answers;
+//!   `declined_scopes` are left unticked on the consent screen: granted without them) and
 //!   counters `GET /sandbox/stats?user=`.
 //! * `POST /sandbox/service_accounts {"user": "u"}` registers a service account acting as `u` and
 //!   returns its key file; the token endpoint accepts its RS256 assertions (JWT bearer, RFC 7523).
@@ -86,6 +87,9 @@ struct SandboxState {
     /// Extra fields of token answers (a provider's quirks: Salesforce's `instance_url`, Slack's
     /// `authed_user`), set with `POST /sandbox/settings {"token_extras": {...}}`.
     token_extras: serde_json::Map<String, Value>,
+    /// Scopes the consenting user leaves unticked (Google's granular consent): the grant and the
+    /// token answer's `scope` omit them. Set with `POST /sandbox/settings {"declined_scopes": [...]}`.
+    declined_scopes: Vec<String>,
 }
 
 /// Counters per user, read by tests through `GET /sandbox/stats`.
@@ -185,6 +189,9 @@ async fn settings(State(state): State<Shared>, Json(req): Json<Value>) -> Respon
     }
     if let Some(grace) = req.get("refresh_reuse_grace_secs").and_then(Value::as_i64) {
         s.refresh_reuse_grace_secs = grace;
+    }
+    if let Some(declined) = req.get("declined_scopes").and_then(Value::as_array) {
+        s.declined_scopes = declined.iter().filter_map(Value::as_str).map(String::from).collect();
     }
     if let Some(extras) = req.get("token_extras").and_then(Value::as_object) {
         s.token_extras = extras.clone();

@@ -52,13 +52,18 @@ pub(crate) async fn authorize(State(state): State<Shared>, RawQuery(q): RawQuery
     let code = format!("sbx-code-{}", uuid::Uuid::new_v4().simple());
     let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
     s.stats(&user).authorizations += 1;
+    let granted = get("scope")
+        .split(' ')
+        .filter(|w| !w.is_empty() && !s.declined_scopes.iter().any(|d| d == w))
+        .collect::<Vec<_>>()
+        .join(" ");
     s.codes.insert(
         code.clone(),
         PendingCode {
             user,
             redirect_uri: redirect_uri.clone(),
             challenge: get("code_challenge"),
-            scope: get("scope"),
+            scope: granted,
             expires: chrono::Utc::now().timestamp() + 120,
         },
     );

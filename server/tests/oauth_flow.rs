@@ -307,3 +307,113 @@ async fn a_connection_test_says_whether_the_provider_accepts_the_app() {
         http.post(format!("{base}/api/v1/connections/gmail:probe")).bearer_auth(&token).send().await.unwrap();
     assert_eq!(wrong_verb.status(), 404);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_link_asks_for_its_own_scopes_and_connects_only_with_the_required_ones() {
+    let gateway = Gateway::start();
+    let actions = gateway.actions();
+    let browser = common::browser();
+    let no_follow = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let readonly = "https://www.googleapis.com/auth/gmail.readonly";
+    let send = "https://www.googleapis.com/auth/gmail.send";
+    let selection = json!({"scope_selection": {"scopes": [readonly], "optional_scopes": [send]}});
+    let granted = |user: &'static str| {
+        let actions = &actions;
+        async move {
+            let auth = dispatch(
+                actions,
+                Operation::GetConnectedAccount,
+                json!({"connection_name": "gmail", "identifier": user}),
+            )
+            .await
+            .unwrap();
+            auth["connected_account"]["authorization_details"]["oauth_token"]["scopes"].clone()
+        }
+    };
+
+    // The provider is asked for exactly the link's scopes, required then optional, not the
+    // connection's; both granted: connected with both.
+    let to_provider = no_follow.get(link(&actions, "scoped-ann", selection.clone()).await).send().await.unwrap();
+    let authorize = url::Url::parse(to_provider.headers()["location"].to_str().unwrap()).unwrap();
+    let pairs: std::collections::HashMap<_, _> = authorize.query_pairs().into_owned().collect();
+    assert_eq!(pairs["scope"], format!("{readonly} {send}"));
+    let page = browser.get(link(&actions, "scoped-ann", selection.clone()).await).send().await.unwrap();
+    assert_eq!(page.status(), 200, "{}", page.text().await.unwrap());
+    assert_eq!(status(&actions, "scoped-ann").await, "ACTIVE");
+    assert_eq!(granted("scoped-ann").await, json!([readonly, send]));
+
+    // The user unticks the optional scope: connected with what was granted.
+    sandbox(&gateway, "/sandbox/settings", json!({"declined_scopes": [send]})).await;
+    let page = browser.get(link(&actions, "scoped-bea", selection.clone()).await).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert_eq!(status(&actions, "scoped-bea").await, "ACTIVE");
+    assert_eq!(granted("scoped-bea").await, json!([readonly]));
+
+    // The user unticks a required scope: not connected, and the page says what was missing.
+    sandbox(&gateway, "/sandbox/settings", json!({"declined_scopes": [readonly]})).await;
+    let page = browser.get(link(&actions, "scoped-cat", selection.clone()).await).send().await.unwrap();
+    assert_eq!(page.status(), 403);
+    let text = page.text().await.unwrap();
+    assert!(text.contains("did not allow") && text.contains("gmail.readonly"), "{text}");
+    assert_eq!(status(&actions, "scoped-cat").await, "PENDING_AUTH");
+    // Without a selection the connection's scopes are asked for, and nothing is required of them.
+    let page = browser.get(link(&actions, "scoped-dan", json!({})).await).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert_eq!(status(&actions, "scoped-dan").await, "ACTIVE");
+    sandbox(&gateway, "/sandbox/settings", json!({"declined_scopes": []})).await;
+
+    // The lists one by one, as the SDKs take them, mean the same selection.
+    let by_lists = json!({"scopes": [readonly], "optional_scopes": [send]});
+    let to_provider = no_follow.get(link(&actions, "scoped-eve", by_lists).await).send().await.unwrap();
+    let authorize = url::Url::parse(to_provider.headers()["location"].to_str().unwrap()).unwrap();
+    assert!(authorize.query_pairs().any(|(k, v)| k == "scope" && v == format!("{readonly} {send}")));
+
+    // Bad selections are 400s naming the field, and make no account.
+    for (bad, field) in [
+        (json!({"scope_selection": {"scopes": ["two words"]}}), "scope_selection.scopes"),
+        (json!({"scope_selection": {"scopes": ["a"], "optional_scopes": ["a"]}}), "scope_selection.optional_scopes"),
+        (json!({"scope_selection": {"scopes": ["a"]}, "scopes": ["b"]}), "scope_selection"),
+    ] {
+        let mut params = json!({"connection_name": "gmail", "identifier": "scoped-bad"});
+        params.as_object_mut().unwrap().extend(bad.as_object().unwrap().clone());
+        let err = dispatch(&actions, Operation::GetAuthorizationLink, params).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{bad}: {}", err.message());
+        assert!(err.message().contains(field), "{bad}: {}", err.message());
+    }
+    let err = dispatch(
+        &actions,
+        Operation::GetConnectedAccountDetails,
+        json!({"connection_name": "gmail", "identifier": "scoped-bad"}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+
+    // A connection whose accounts hold a key has no scopes to select.
+    let base = gateway.env["SCALEKIT_ENV_URL"].clone();
+    let created = reqwest::Client::new()
+        .post(format!("{base}/api/v1/connections"))
+        .bearer_auth(gateway.api_token().await)
+        .json(&json!({"name": "warehouse", "connector": "postgres"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let err = dispatch(
+        &actions,
+        Operation::GetAuthorizationLink,
+        json!({"connection_name": "warehouse", "identifier": "w", "scopes": ["read"]}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert!(err.message().contains("OAuth connections only"), "{}", err.message());
+    let none = dispatch(
+        &actions,
+        Operation::GetConnectedAccountDetails,
+        json!({"connection_name": "warehouse", "identifier": "w"}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(none.kind(), ErrorKind::NotFound, "a refused link makes no account");
+}

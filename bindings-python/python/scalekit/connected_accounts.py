@@ -71,11 +71,14 @@ class ConnectedAccountsClient:
     @twin("get_authorization_link", proto_result("scalekit.v1.connected_accounts.connected_accounts_pb2.GetMagicLinkForConnectedAccountResponse"))
     def get_magic_link_for_connected_account(self, connector: str, identifier: str, organization_id: Optional[str] = None,
                                              user_id: Optional[str] = None, connected_account_id: Optional[str] = None,
-                                             state: Optional[str] = None, user_verify_url: Optional[str] = None):
-        """A signed, expiring authorization link for the user (``link``, ``expiry``)."""
+                                             state: Optional[str] = None, user_verify_url: Optional[str] = None,
+                                             scope_selection: Any = None):
+        """A signed, expiring authorization link for the user (``link``, ``expiry``); a
+        ``scope_selection`` (``{"scopes": [...], "optional_scopes": [...]}`` or the protobuf
+        ``ScopeSelection``) replaces the connection's scopes for this authorization."""
         return {"connection_name": connector, "identifier": identifier, "connected_account_id": connected_account_id,
                 "organization_id": organization_id, "user_id": user_id, "state": state,
-                "user_verify_url": user_verify_url}
+                "user_verify_url": user_verify_url, "scope_selection": plain_dict(scope_selection, "scope_selection")}
 
     get_magic_link_for_connected_account, get_magic_link_for_connected_account_async = get_magic_link_for_connected_account
 

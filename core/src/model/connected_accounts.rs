@@ -418,6 +418,33 @@ pub struct MagicLinkRequest {
     pub state: String,
     #[serde(default, alias = "userVerifyUrl", skip_serializing_if = "String::is_empty")]
     pub user_verify_url: String,
+    /// The scopes this authorization asks for instead of the connection's own.
+    #[serde(default, alias = "scopeSelection", skip_serializing_if = "Option::is_none")]
+    pub scope_selection: Option<ScopeSelection>,
+}
+
+/// Which OAuth scopes one authorization asks the provider for (the official `ScopeSelection`):
+/// `scopes` the user must grant, `optional_scopes` the user may decline on the provider's consent
+/// screen (Google's granular consent, for one). An authorization that comes back without one of
+/// `scopes` does not connect the account.
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ScopeSelection {
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    #[serde(default, alias = "optionalScopes")]
+    pub optional_scopes: Vec<String>,
+}
+
+impl ScopeSelection {
+    /// Every scope the provider is asked for: the required ones, then the optional ones.
+    pub fn requested(&self) -> Vec<String> {
+        self.scopes.iter().chain(&self.optional_scopes).cloned().collect()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.scopes.is_empty() && self.optional_scopes.is_empty()
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]

@@ -19,7 +19,7 @@ use super::{ApiResult, Caller, JsonBody};
 use crate::credentials::oauth::pkce_pair;
 use crate::credentials::tokens::{now_unix, LinkClaims};
 use crate::domain::accounts::get_or_create;
-use crate::domain::links::issue_link;
+use crate::domain::links::{check_scope_selection, issue_link};
 use crate::state::{AppState, SharedState};
 use crate::store::{AccountRecord, AuthRequest, AuthRequestStatus, ChangeRecords};
 
@@ -49,11 +49,35 @@ pub async fn create_magic_link(
     if !req.user_verify_url.is_empty() {
         crate::domain::links::check_user_verify_url(&state.config.server.user_verify_hosts, &req.user_verify_url)?;
     }
+    let scopes = req.scope_selection.map(check_scope_selection).transpose()?;
+    // Checked before the account is made when the request names the connection.
+    if scopes.is_some() && !req.selector.connector.is_empty() {
+        selects_scopes(&state, &req.selector.connector)?;
+    }
     // A link for a user without an account creates the pending account, as the hosted API does.
     let account = get_or_create(&state, &req.selector).await?;
-    let link = issue_link(&state, &account.id, req.state, req.user_verify_url);
+    if scopes.is_some() {
+        selects_scopes(&state, &account.connection_name)?;
+    }
+    let link = issue_link(&state, &account.id, req.state, req.user_verify_url, scopes);
     state.webhooks.emit("connected_account.magic_link_generated", &account, None).await;
     Ok(Json(link))
+}
+
+/// Only a connection whose users grant OAuth scopes can take a link's scope selection.
+fn selects_scopes(state: &AppState, connection_name: &str) -> agentkit_core::Result<()> {
+    let connection = state.connection(connection_name)?;
+    let connector = state.registry().connector_of(&connection)?;
+    if connector.auth.connector_type() == ConnectorType::Oauth && connector.auth.key_pair.is_none() {
+        return Ok(());
+    }
+    Err(Error::invalid_field(
+        "scope_selection",
+        format!(
+            "scope_selection applies to OAuth connections only: {connection_name:?} authorizes with {:?}",
+            connector.auth.connector_type()
+        ),
+    ))
 }
 
 /// A small HTML page: the end of a browser flow.
@@ -106,10 +130,13 @@ pub async fn open_link(State(state): State<SharedState>, Path(token): Path<Strin
         Ok(c) => state.oauth_app(&c).await.map(|app| (app, c.send_login_hint)),
         Err(e) => Err(e),
     };
-    let (app, send_login_hint) = match found {
+    let (mut app, send_login_hint) = match found {
         Ok(found) => found,
         Err(e) => return page(StatusCode::BAD_REQUEST, "Authorization not available", e.message()).into_response(),
     };
+    if let Some(selection) = &claims.scopes {
+        app.scopes = selection.requested();
+    }
     let (verifier, challenge) = pkce_pair();
     let request = AuthRequest {
         id: format!("ar_{}", uuid::Uuid::new_v4().simple()),
@@ -123,6 +150,7 @@ pub async fn open_link(State(state): State<SharedState>, Path(token): Path<Strin
         pending: None,
         pending_expires_at: None,
         expires_at: Utc::now() + Duration::seconds(state.config.server.link_ttl_secs as i64),
+        scope_selection: claims.scopes.clone(),
     };
     match state.store.insert_auth_request(&request).await {
         Ok(()) => {}
@@ -210,6 +238,24 @@ pub async fn oauth_callback(State(state): State<SharedState>, RawQuery(q): RawQu
             .into_response();
         }
     };
+    // The scopes the link asked for, when its own; a provider that leaves `scope` out of its
+    // answer granted exactly those (RFC 6749 §5.1).
+    let requested = request.scope_selection.as_ref().map(|s| s.requested()).unwrap_or_else(|| app.scopes.clone());
+    let missing = missing_required_scopes(request.scope_selection.as_ref(), tokens.scope.as_deref());
+    if !missing.is_empty() {
+        let details =
+            serde_json::json!({"reason": "the user did not grant every required scope", "missing_scopes": missing});
+        fail_request(&state, &request, crate::audit::REFUSED, details).await;
+        return page(
+            StatusCode::FORBIDDEN,
+            "Authorization incomplete",
+            &format!(
+                "The application needs access you did not allow ({}). Ask the application for a new link and allow it.",
+                missing.join(", ")
+            ),
+        )
+        .into_response();
+    }
     let account = match collect_account_fields(&state, account, &tokens).await {
         Ok(a) => a,
         Err(e) => {
@@ -226,7 +272,7 @@ pub async fn oauth_callback(State(state): State<SharedState>, RawQuery(q): RawQu
             .into_response();
         }
     };
-    let (credentials, expires_at) = tokens.into_credentials(None, &app.scopes);
+    let (credentials, expires_at) = tokens.into_credentials(None, &requested);
     let mut fetched = account.clone();
     fetched.token_expires_at = expires_at;
     state.webhooks.emit("connected_account.oauth_tokens_fetched", &fetched, None).await;
@@ -287,6 +333,16 @@ pub async fn oauth_callback(State(state): State<SharedState>, RawQuery(q): RawQu
         .into_response(),
         Err(_) => page(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong", "Please try again.").into_response(),
     }
+}
+
+/// The required scopes of a link's selection that the provider's `scope` answer does not list
+/// (space- or comma-separated, as providers write it). None without a selection or an answer.
+fn missing_required_scopes(selection: Option<&ScopeSelection>, granted: Option<&str>) -> Vec<String> {
+    let (Some(selection), Some(granted)) = (selection, granted.filter(|g| !g.trim().is_empty())) else {
+        return Vec::new();
+    };
+    let granted: std::collections::HashSet<&str> = granted.split([' ', ',']).filter(|s| !s.is_empty()).collect();
+    selection.scopes.iter().filter(|s| !granted.contains(s.as_str())).cloned().collect()
 }
 
 /// Fills the account's `api_config` with what its base-URL templates need: token-response fields
@@ -465,4 +521,19 @@ pub async fn verify_user(
         .await;
     activate(&state, &account, credentials, request.pending_expires_at).await?;
     Ok(Json(VerifyUserResponse { post_user_verify_redirect_url: format!("{}/connect/complete", state.public_url) }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::missing_required_scopes;
+    use agentkit_core::model::ScopeSelection;
+
+    #[test]
+    fn only_required_scopes_missing_from_a_scope_answer_count() {
+        let selection = ScopeSelection { scopes: vec!["a".into(), "b".into()], optional_scopes: vec!["c".into()] };
+        assert_eq!(missing_required_scopes(Some(&selection), Some("a,c")), ["b"]);
+        assert!(missing_required_scopes(Some(&selection), Some("b a")).is_empty(), "optional c may be declined");
+        assert!(missing_required_scopes(Some(&selection), None).is_empty(), "no scope answer: granted as asked");
+        assert!(missing_required_scopes(None, Some("x")).is_empty(), "no selection: nothing required");
+    }
 }

@@ -513,7 +513,7 @@ pub async fn auth_state(
         let status = account.as_ref().map(|a| a.status.as_str().to_string()).unwrap_or_default();
         let authentication_link = match &account {
             Some(a) if links && a.status != ConnectorStatus::Active => {
-                crate::domain::links::issue_link(state, &a.id, String::new(), String::new()).link
+                crate::domain::links::issue_link(state, &a.id, String::new(), String::new(), None).link
             }
             _ => String::new(),
         };

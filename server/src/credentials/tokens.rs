@@ -130,6 +130,9 @@ pub struct LinkClaims {
     pub verify: String,
     /// Random nonce so two links for one account differ.
     pub n: String,
+    /// The scopes the link asks for when not the connection's (signed with the rest).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<agentkit_core::model::ScopeSelection>,
 }
 
 impl Signer {

@@ -235,7 +235,7 @@ pub fn require_active(state: &AppState, account: AccountRecord) -> Result<Accoun
     if account.status == ConnectorStatus::Active {
         return Ok(account);
     }
-    let link = crate::domain::links::issue_link(state, &account.id, String::new(), String::new()).link;
+    let link = crate::domain::links::issue_link(state, &account.id, String::new(), String::new(), None).link;
     Err(Error::failed_precondition(format!(
         "connected account {} for identifier {:?} on {:?} is {}: authorize it first: {link}",
         account.id,

@@ -110,7 +110,7 @@ fn refresh_failure(state: &AppState, e: RefreshError) -> Error {
     match e {
         RefreshError::Failed(e) => e,
         RefreshError::Revoked { account, reason } => {
-            let link = crate::domain::links::issue_link(state, &account.id, String::new(), String::new()).link;
+            let link = crate::domain::links::issue_link(state, &account.id, String::new(), String::new(), None).link;
             Error::failed_precondition(format!(
                 "connected account {} for identifier {:?} on {:?} is EXPIRED (the provider refused to refresh: {reason}); \
                  authorize it again: {link}",

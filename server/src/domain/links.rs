@@ -3,7 +3,7 @@
 
 use chrono::{Duration, Utc};
 
-use agentkit_core::model::MagicLinkResponse;
+use agentkit_core::model::{MagicLinkResponse, ScopeSelection};
 
 use crate::credentials::tokens::{now_unix, LinkClaims};
 use crate::state::AppState;
@@ -12,7 +12,15 @@ use crate::state::AppState;
 /// `user_verify_url` of its own gets `server.user_verify_url`: so the links the gateway mints by
 /// itself (MCP "connect your account" prompts, errors naming an account to authorize) carry user
 /// verification too, and a forwarded link cannot attach someone else's provider account.
-pub fn issue_link(state: &AppState, account_id: &str, app_state: String, user_verify_url: String) -> MagicLinkResponse {
+/// `scopes` replaces the connection's scopes for this one authorization (checked by
+/// `check_scope_selection`).
+pub fn issue_link(
+    state: &AppState,
+    account_id: &str,
+    app_state: String,
+    user_verify_url: String,
+    scopes: Option<ScopeSelection>,
+) -> MagicLinkResponse {
     let user_verify_url = match (user_verify_url.is_empty(), &state.config.server.user_verify_url) {
         (true, Some(default)) => default.clone(),
         _ => user_verify_url,
@@ -21,7 +29,7 @@ pub fn issue_link(state: &AppState, account_id: &str, app_state: String, user_ve
         action: "authorization_link.issued",
         target: account_id.to_string(),
         outcome: "success",
-        details: serde_json::json!({"user_verification": !user_verify_url.is_empty()}),
+        details: serde_json::json!({"user_verification": !user_verify_url.is_empty(), "scope_selection": scopes}),
     });
     let ttl = state.config.server.link_ttl_secs as i64;
     let claims = LinkClaims {
@@ -30,6 +38,7 @@ pub fn issue_link(state: &AppState, account_id: &str, app_state: String, user_ve
         state: app_state,
         verify: user_verify_url,
         n: uuid::Uuid::new_v4().simple().to_string(),
+        scopes,
     };
     let token = state.signer.sign(&claims);
     MagicLinkResponse {
@@ -65,9 +74,73 @@ pub fn check_user_verify_url(allowed_hosts: &[String], text: &str) -> agentkit_c
     Ok(())
 }
 
+/// Most scopes one list of a selection may name, and the longest scope: a link carries them,
+/// and an authorize URL has a length providers refuse beyond.
+const MAX_SELECTED_SCOPES: usize = 64;
+const MAX_SCOPE_LEN: usize = 256;
+
+/// A link's own scope selection, checked: each scope a single RFC 6749 scope token (printable
+/// ASCII without spaces, quotes or backslashes: it is joined with spaces into the authorize URL),
+/// and no scope named twice.
+pub fn check_scope_selection(selection: ScopeSelection) -> agentkit_core::Result<ScopeSelection> {
+    use agentkit_core::Error;
+    let mut seen = std::collections::HashSet::new();
+    for (field, list) in
+        [("scope_selection.scopes", &selection.scopes), ("scope_selection.optional_scopes", &selection.optional_scopes)]
+    {
+        if list.len() > MAX_SELECTED_SCOPES {
+            return Err(Error::invalid_field(
+                field,
+                format!("{field} names {} scopes; at most {MAX_SELECTED_SCOPES}", list.len()),
+            ));
+        }
+        for scope in list {
+            let token = !scope.is_empty()
+                && scope.len() <= MAX_SCOPE_LEN
+                && scope.bytes().all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b));
+            if !token {
+                return Err(Error::invalid_field(
+                    field,
+                    format!(
+                        "{field}: {scope:?} is not a scope (one word of printable characters, at most {MAX_SCOPE_LEN})"
+                    ),
+                ));
+            }
+            if !seen.insert(scope.as_str()) {
+                return Err(Error::invalid_field(field, format!("{field}: {scope:?} is named twice")));
+            }
+        }
+    }
+    Ok(selection)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::check_user_verify_url;
+    use super::{check_scope_selection, check_user_verify_url};
+    use agentkit_core::model::ScopeSelection;
+
+    #[test]
+    fn a_scope_selection_names_scope_tokens_once() {
+        let pick = |scopes: &[&str], optional: &[&str]| ScopeSelection {
+            scopes: scopes.iter().map(|s| s.to_string()).collect(),
+            optional_scopes: optional.iter().map(|s| s.to_string()).collect(),
+        };
+        let ok = pick(&["https://www.googleapis.com/auth/gmail.readonly"], &["openid", "repo:status"]);
+        assert_eq!(check_scope_selection(ok.clone()).unwrap(), ok);
+        for (bad, field) in [
+            (pick(&["a b"], &[]), "scope_selection.scopes"),
+            (pick(&[""], &[]), "scope_selection.scopes"),
+            (pick(&["x\"y"], &[]), "scope_selection.scopes"),
+            (pick(&["ok"], &["caf\u{e9}"]), "scope_selection.optional_scopes"),
+            (pick(&["read"], &["read"]), "scope_selection.optional_scopes"),
+            (pick(&[&"s".repeat(257)], &[]), "scope_selection.scopes"),
+        ] {
+            assert_eq!(check_scope_selection(bad.clone()).unwrap_err().field(), Some(field), "{bad:?}");
+        }
+        let many: Vec<String> = (0..65).map(|i| format!("s{i}")).collect();
+        let too_many = ScopeSelection { scopes: many, optional_scopes: vec![] };
+        assert!(check_scope_selection(too_many).unwrap_err().message().contains("at most 64"));
+    }
 
     #[test]
     fn only_https_app_pages_or_loopback() {

@@ -138,7 +138,7 @@ pub async fn call_tool(state: &AppState, target: &Target, params: &Value) -> Res
     .await
     .map_err(|e| (-32603, e.message().to_string()))?;
     if account.status != ConnectorStatus::Active {
-        let link = crate::domain::links::issue_link(state, &account.id, String::new(), String::new()).link;
+        let link = crate::domain::links::issue_link(state, &account.id, String::new(), String::new(), None).link;
         return Ok(CallOutcome::NeedsAuthorization {
             connection: connection.clone(),
             status: account.status.as_str(),

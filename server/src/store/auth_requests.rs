@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
-use agentkit_core::model::AuthorizationDetails;
+use agentkit_core::model::{AuthorizationDetails, ScopeSelection};
 use agentkit_core::{Error, ErrorKind, Result};
 
 use super::{open_credentials, seal_credentials, ts, Store};
@@ -23,6 +23,8 @@ pub struct AuthRequest {
     pub pending: Option<AuthorizationDetails>,
     pub pending_expires_at: Option<DateTime<Utc>>,
     pub expires_at: DateTime<Utc>,
+    /// The scopes the link asked for, when it named its own.
+    pub scope_selection: Option<ScopeSelection>,
 }
 
 /// Where an authorization request stands: opened → (awaiting the app's user verification) →
@@ -59,7 +61,7 @@ impl Store {
     pub async fn insert_auth_request(&self, r: &AuthRequest) -> Result<()> {
         let outcome = sqlx::query(
             "INSERT INTO auth_requests (id, account_id, identifier, link_nonce, pkce_verifier, app_state, user_verify_url, \
-             status, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+             status, created_at, expires_at, scope_selection) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(&r.id)
         .bind(&r.account_id)
@@ -71,6 +73,7 @@ impl Store {
         .bind(r.status.as_str())
         .bind(Utc::now().to_rfc3339())
         .bind(r.expires_at.to_rfc3339())
+        .bind(r.scope_selection.as_ref().map(serde_json::to_string).transpose()?)
         .execute(&self.writer)
         .await;
         match outcome {
@@ -92,6 +95,7 @@ impl Store {
         };
         let verifier: String = row.get("pkce_verifier");
         let pending: Option<String> = row.get("pending_credentials");
+        let scope_selection: Option<String> = row.get("scope_selection");
         Ok(Some(AuthRequest {
             id: id.to_string(),
             account_id: row.get("account_id"),
@@ -104,6 +108,7 @@ impl Store {
             pending: pending.map(|p| open_credentials(&self.vault, &p, id)).transpose()?,
             pending_expires_at: ts(row.get("pending_expires_at")),
             expires_at: ts(row.get("expires_at")).unwrap_or_else(Utc::now),
+            scope_selection: scope_selection.as_deref().map(serde_json::from_str).transpose()?,
         }))
     }
 

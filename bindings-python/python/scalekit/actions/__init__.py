@@ -196,9 +196,13 @@ class ActionClient:
     @twin("get_authorization_link", MagicLinkResponse.from_dict)
     def get_authorization_link(self, identifier: Optional[str] = None, connection_name: Optional[str] = None,
                                connected_account_id: Optional[str] = None, state: Optional[str] = None,
-                               user_verify_url: Optional[str] = None, **kwargs):
-        """A signed, expiring link that starts the user's authorization for the connection."""
-        return _account(connection_name, identifier, connected_account_id, state=state, user_verify_url=user_verify_url)
+                               user_verify_url: Optional[str] = None, scopes: Optional[List[str]] = None,
+                               optional_scopes: Optional[List[str]] = None, **kwargs):
+        """A signed, expiring link that starts the user's authorization for the connection.
+        ``scopes`` (the user must grant them) and ``optional_scopes`` (the user may decline them)
+        replace the connection's scopes for this authorization."""
+        return _account(connection_name, identifier, connected_account_id, state=state, user_verify_url=user_verify_url,
+                        scopes=scopes, optional_scopes=optional_scopes)
 
     get_authorization_link, get_authorization_link_async = get_authorization_link
 

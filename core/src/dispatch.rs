@@ -638,7 +638,7 @@ fn text_of(v: &Value) -> String {
 }
 
 /// Flattens `{k: v | [v, ...]}` into repeated pairs.
-fn pairs(map: Option<Map<String, Value>>) -> Vec<(String, String)> {
+pub(crate) fn pairs(map: Option<Map<String, Value>>) -> Vec<(String, String)> {
     map.unwrap_or_default()
         .into_iter()
         .flat_map(|(k, v)| match v {

@@ -17,6 +17,8 @@
 //!   counters `GET /sandbox/stats?user=`.
 //! * `POST /sandbox/service_accounts {"user": "u"}` registers a service account acting as `u` and
 //!   returns its key file; the token endpoint accepts its RS256 assertions (JWT bearer, RFC 7523).
+//! * Google's resumable uploads at `/upload/{any API path}` (`uploads.rs`), with injected faults:
+//!   `POST /sandbox/settings {"upload_fail_chunks": [i], "upload_break_chunks": [i]}`.
 //! * `GET|POST /sandbox/echo` answers with the request's headers and query (what a connector sent).
 //! * `GET /sandbox/redirect?to=URL` answers `302 Location: URL` (what an SDK does with a relayed
 //!   redirect: it must not follow it with the app's token).
@@ -26,6 +28,7 @@
 mod gmail;
 mod oauth;
 mod service_accounts;
+mod uploads;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -90,6 +93,9 @@ struct SandboxState {
     /// Scopes the consenting user leaves unticked (Google's granular consent): the grant and the
     /// token answer's `scope` omit them. Set with `POST /sandbox/settings {"declined_scopes": [...]}`.
     declined_scopes: Vec<String>,
+    /// Resumable upload sessions by upload id, and the faults to inject into their chunks.
+    uploads: HashMap<String, uploads::Upload>,
+    upload_faults: uploads::UploadFaults,
 }
 
 /// Counters per user, read by tests through `GET /sandbox/stats`.
@@ -189,6 +195,17 @@ async fn settings(State(state): State<Shared>, Json(req): Json<Value>) -> Respon
     }
     if let Some(grace) = req.get("refresh_reuse_grace_secs").and_then(Value::as_i64) {
         s.refresh_reuse_grace_secs = grace;
+    }
+    let indexes = |name: &str| {
+        req.get(name).and_then(Value::as_array).map(|list| list.iter().filter_map(Value::as_u64).collect::<Vec<_>>())
+    };
+    let (fail, broken) = (indexes("upload_fail_chunks"), indexes("upload_break_chunks"));
+    if fail.is_some() || broken.is_some() {
+        s.upload_faults = uploads::UploadFaults {
+            chunks_seen: 0,
+            fail: fail.unwrap_or_default(),
+            break_after_half: broken.unwrap_or_default(),
+        };
     }
     if let Some(declined) = req.get("declined_scopes").and_then(Value::as_array) {
         s.declined_scopes = declined.iter().filter_map(Value::as_str).map(String::from).collect();
@@ -292,6 +309,10 @@ pub fn router() -> Router {
         .route("/gmail/v1/users/me/messages/{id}", get(get_message))
         .route("/gmail/v1/users/me/messages/{id}/modify", post(modify_message))
         .route("/gmail/v1/users/me/labels", get(list_labels))
+        .route(
+            "/upload/{*path}",
+            axum::routing::any(uploads::upload).layer(axum::extract::DefaultBodyLimit::max(32 * 1024 * 1024)),
+        )
         .with_state(Arc::new(Mutex::new(SandboxState::default())))
         .layer(axum::middleware::from_fn(simulated_latency))
 }

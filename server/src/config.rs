@@ -260,6 +260,10 @@ pub struct ServerConfig {
     /// Most bytes of one provider answer `/proxy` relays (streamed).
     #[serde(default = "default_proxy_max_answer_bytes")]
     pub proxy_max_answer_bytes: u64,
+    /// Most bytes of one request body `/proxy` takes (held in memory: a refreshed token re-sends
+    /// it). Room for the SDKs' largest resumable-upload chunk.
+    #[serde(default = "default_proxy_max_request_bytes")]
+    pub proxy_max_request_bytes: usize,
     /// Most client connections held at once; more wait in the listen backlog.
     #[serde(default = "default_max_connections")]
     pub max_connections: usize,
@@ -358,6 +362,7 @@ impl Default for ServerConfig {
             token_ttl_secs: default_token_ttl(),
             link_ttl_secs: default_link_ttl(),
             proxy_max_answer_bytes: default_proxy_max_answer_bytes(),
+            proxy_max_request_bytes: default_proxy_max_request_bytes(),
             max_connections: default_max_connections(),
             max_connections_per_ip: default_max_connections_per_ip(),
             failed_logins_per_minute: default_failed_logins_per_minute(),
@@ -440,6 +445,10 @@ fn default_header_read_timeout() -> u64 {
 }
 fn default_request_body_timeout() -> u64 {
     30
+}
+/// `/proxy` takes request bodies up to 16 MiB by default: `upload_resumable`'s largest chunk.
+fn default_proxy_max_request_bytes() -> usize {
+    agentkit_core::upload::MAX_CHUNK_SIZE as usize
 }
 /// `/proxy` relays at most 32 MiB of one answer by default (streamed).
 fn default_proxy_max_answer_bytes() -> u64 {

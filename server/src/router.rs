@@ -67,7 +67,11 @@ pub fn router(state: SharedState) -> Router {
         .route("/api/v1/webhook_endpoints/{id}", axum::routing::delete(crate::api::webhooks::delete))
         .route("/api/v1/webhook_endpoints/{id}/deliveries", get(crate::api::webhooks::deliveries))
         .route("/api/v1/webhook_deliveries/{id}/redeliver", post(crate::api::webhooks::redeliver))
-        .route("/proxy/{*path}", any(proxy::forward))
+        .route(
+            "/proxy/{*path}",
+            any(proxy::forward)
+                .layer(axum::extract::DefaultBodyLimit::max(state.config.server.proxy_max_request_bytes)),
+        )
         .route(
             "/mcp/v1/configs/{id}",
             get(mcp_server::config_get).post(mcp_server::config_post).delete(mcp_server::config_delete),

@@ -27,6 +27,7 @@ const FORWARDED_REQUEST_HEADERS: &[&str] = &[
     "accept-language",
     "content-type",
     "content-language",
+    "content-range",
     "if-match",
     "if-none-match",
     "if-modified-since",
@@ -50,6 +51,7 @@ const RELAYED_RESPONSE_HEADERS: &[&str] = &[
     "location",
     "link",
     "retry-after",
+    "range",
     "date",
     "vary",
 ];

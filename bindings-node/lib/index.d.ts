@@ -112,6 +112,27 @@ export interface RequestParams {
   timeoutMs?: number;
 }
 
+export interface UploadResumableParams {
+  connectionName: string;
+  identifier: string;
+  /** The upload endpoint under the connection's API base, e.g. `/upload/drive/v3/files`. */
+  path: string;
+  /** What to upload (one of `data` and `filePath`). */
+  data?: Buffer | Uint8Array | string;
+  filePath?: string;
+  contentType?: string;
+  /** The new resource's metadata (Drive: `{ name, parents }`). */
+  metadata?: Record<string, unknown>;
+  /** A multiple of 256 KiB, at most 16 MiB; 4 MiB by default. */
+  chunkSize?: number;
+  onProgress?: (sent: number, total: number) => void | Promise<void>;
+  /** `POST` (a new file, the default), or `PUT` / `PATCH` (new content for an existing one). */
+  method?: string;
+  queryParams?: Record<string, unknown>;
+  headers?: Record<string, string>;
+  timeoutMs?: number;
+}
+
 export interface ProxyResponse<T = any> { data: T; status: number; statusText: string; headers: Record<string, string> }
 
 export type ModifierFn = (data: JsonObject) => JsonObject | Promise<JsonObject>;
@@ -251,6 +272,7 @@ export declare class ActionsClient {
   searchTools(query: string, options?: SearchToolsOptions): Promise<SearchToolsResponse<'READY' | 'NEEDS_CONNECTION' | 'NEEDS_REAUTH'>>;
   searchTools(params: SearchToolsOptions & { query: string }): Promise<SearchToolsResponse<'READY' | 'NEEDS_CONNECTION' | 'NEEDS_REAUTH'>>;
   request<T = any>(params: RequestParams): Promise<ProxyResponse<T>>;
+  uploadResumable<T = any>(params: UploadResumableParams): Promise<ProxyResponse<T>>;
   /** A ready `tools` object for the Vercel AI SDK (`tool()` + `jsonSchema()`, executing via `executeTool`). */
   vercelTools(identifier: string, options?: { filter?: { providers?: string[]; toolNames?: string[]; connectionNames?: string[] }; pageSize?: number }): Promise<Record<string, unknown>>;
   addModifier(modifier: { toolNames: string | string[]; type: 'pre' | 'post'; func: ModifierFn }): ModifierFn;

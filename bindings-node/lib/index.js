@@ -368,6 +368,25 @@ class ActionsClient extends OperationGroup {
   }
 
   /**
+   * Uploads a file with Google's resumable protocol (Drive `/upload/drive/v3/files`, Cloud Storage,
+   * YouTube, Gmail) through the gateway, as the user: `data` (Buffer, Uint8Array or string) or
+   * `filePath`; `metadata` describes the new resource; chunks of `chunkSize` bytes (a multiple of
+   * 256 KiB, 4 MiB by default); a dropped connection or a 5xx resumes where the provider stands;
+   * `onProgress(sent, total)` follows each chunk (what it throws stops the upload). Resolves to the
+   * provider's last answer (the created file) like `request`.
+   */
+  async uploadResumable({ data, filePath, onProgress, ...params } = {}) {
+    if (onProgress !== undefined && typeof onProgress !== 'function') {
+      throw new TypeError('onProgress must be a function');
+    }
+    const bytes = data === undefined || data === null ? undefined : Buffer.from(data);
+    const report = onProgress ? async ({ sent, total }) => { await onProgress(sent, total); return null; } : undefined;
+    const raw = await run(this._native.uploadResumable(params, bytes, filePath, report));
+    const headers = Object.fromEntries(raw.headers.map(([k, v]) => [k.toLowerCase(), v]));
+    return { data: decodeBody(raw.body, headers['content-type']), status: raw.status, statusText: '', headers };
+  }
+
+  /**
    * A ready `tools` object for the Vercel AI SDK (`generateText({ tools })`): each tool is
    * `tool({ description, inputSchema: jsonSchema(...), execute })`, where `execute` runs
    * `executeTool` for `identifier` (modifiers apply) and resolves to the tool's data.

@@ -8,10 +8,22 @@ use napi_derive::napi;
 use serde_json::Value;
 
 use agentkit_core::dispatch::{camel_case_keys, dispatch, proxy_request, Operation};
-use agentkit_core::{Actions, ClientOptions, Error, ModifierKind, ScalekitClient};
+use agentkit_core::upload::{upload_resumable, Progress, UploadData};
+use agentkit_core::{Actions, ClientOptions, Error, ErrorKind, ModifierKind, ScalekitClient};
 
 use crate::error::to_napi;
 use crate::modifiers::{JsModifier, ModifierFn};
+
+/// A JS progress callback, called with `{sent, total}` and returning a Promise (the façade wraps
+/// the user's function); weak, like modifiers.
+pub type ProgressFn = napi::threadsafe_function::ThreadsafeFunction<
+    Value,
+    napi::bindgen_prelude::Promise<Value>,
+    Value,
+    napi::Status,
+    false,
+    true,
+>;
 
 fn millis(name: &str, v: Option<f64>, default: Duration) -> napi::Result<Duration> {
     match v {
@@ -79,6 +91,41 @@ impl NativeClient {
     #[napi]
     pub async fn request(&self, params: Value, raw_body: Option<Buffer>) -> napi::Result<RawResponse> {
         let raw = proxy_request(&self.actions, params, raw_body.map(|b| b.to_vec())).await.map_err(to_napi)?;
+        Ok(RawResponse {
+            status: raw.status as u32,
+            headers: raw.headers.into_iter().map(|(k, v)| vec![k, v]).collect(),
+            body: raw.body.into(),
+        })
+    }
+
+    /// `uploadResumable`: `data` or `filePath`, and an optional `onProgress({sent, total})`; resolves
+    /// to the provider's last answer.
+    #[napi]
+    pub async fn upload_resumable(
+        &self,
+        params: Value,
+        data: Option<Buffer>,
+        file_path: Option<String>,
+        on_progress: Option<ProgressFn>,
+    ) -> napi::Result<RawResponse> {
+        let data = match (data, file_path) {
+            (Some(bytes), None) => UploadData::Bytes(bytes.to_vec()),
+            (None, Some(path)) => UploadData::File(path.into()),
+            _ => {
+                return Err(to_napi(Error::invalid_field("data", "give the data to upload or a filePath, one of them")))
+            }
+        };
+        let progress = on_progress.map(|func| -> Progress {
+            Arc::new(move |sent, total| {
+                // The callback runs on the JS thread; its exception stops the upload.
+                let report =
+                    async { func.call_async_catch(serde_json::json!({"sent": sent, "total": total})).await?.await };
+                tokio::task::block_in_place(|| tokio::runtime::Handle::current().block_on(report))
+                    .map(|_| ())
+                    .map_err(|e| Error::new(ErrorKind::Hook, format!("onProgress failed: {}", e.reason)))
+            })
+        });
+        let raw = upload_resumable(&self.actions, params, data, progress).await.map_err(to_napi)?;
         Ok(RawResponse {
             status: raw.status as u32,
             headers: raw.headers.into_iter().map(|(k, v)| vec![k, v]).collect(),

@@ -8,6 +8,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
 use agentkit_core::dispatch::{dispatch, proxy_request, Operation};
+use agentkit_core::upload::{upload_resumable, Progress, UploadData};
 use agentkit_core::{Actions, ClientOptions, ModifierKind, ScalekitClient};
 
 use crate::json::{from_py, JsonOut};
@@ -40,6 +41,38 @@ impl<'py> IntoPyObject<'py> for RawOut {
         let tuple: RawTuple = (raw.status, raw.headers, PyBytes::new(py, &raw.body).unbind());
         tuple.into_pyobject(py)
     }
+}
+
+/// The upload's parameters, what it sends, and its progress callback (a Python callable called
+/// with the GIL; what it raises stops the upload).
+fn upload_arguments(
+    py: Python<'_>,
+    params: &Bound<'_, PyAny>,
+    data: Option<Vec<u8>>,
+    file_path: Option<std::path::PathBuf>,
+    on_progress: Option<Py<PyAny>>,
+) -> PyResult<(serde_json::Value, UploadData, Option<Progress>)> {
+    let data = match (data, file_path) {
+        (Some(bytes), None) => UploadData::Bytes(bytes),
+        (None, Some(path)) => UploadData::File(path),
+        _ => {
+            let e = agentkit_core::Error::invalid_field("data", "give the bytes to upload or a file_path, one of them");
+            return Err(crate::error::to_py_err(py, e));
+        }
+    };
+    let progress = match on_progress {
+        None => None,
+        Some(func) if func.bind(py).is_callable() => {
+            let progress: Progress = Arc::new(move |sent, total| {
+                Python::attach(|py| func.call1(py, (sent, total)).map(|_| ())).map_err(|e| {
+                    agentkit_core::Error::new(agentkit_core::ErrorKind::Hook, format!("on_progress failed: {e}"))
+                })
+            });
+            Some(progress)
+        }
+        Some(_) => return Err(PyValueError::new_err("on_progress must be callable")),
+    };
+    Ok((from_py(params)?, data, progress))
 }
 
 #[pymethods]
@@ -119,6 +152,37 @@ impl NativeClient {
         let params = from_py(params)?;
         let actions = self.actions.clone();
         awaitable(py, async move { proxy_request(&actions, params, raw_body).await.map(RawOut) })
+    }
+
+    /// `upload_resumable`: `data` (bytes) or `file_path`, and an optional `on_progress(sent, total)`;
+    /// returns `(status, headers, body)` of the provider's last answer.
+    #[pyo3(signature = (params, data = None, file_path = None, on_progress = None))]
+    fn upload_resumable<'py>(
+        &self,
+        py: Python<'py>,
+        params: &Bound<'py, PyAny>,
+        data: Option<Vec<u8>>,
+        file_path: Option<std::path::PathBuf>,
+        on_progress: Option<Py<PyAny>>,
+    ) -> PyResult<Bound<'py, pyo3::types::PyTuple>> {
+        let (params, data, progress) = upload_arguments(py, params, data, file_path, on_progress)?;
+        let actions = self.actions.clone();
+        let raw = block_on(py, async move { upload_resumable(&actions, params, data, progress).await })?;
+        RawOut(raw).into_pyobject(py)
+    }
+
+    #[pyo3(signature = (params, data = None, file_path = None, on_progress = None))]
+    fn upload_resumable_async<'py>(
+        &self,
+        py: Python<'py>,
+        params: &Bound<'py, PyAny>,
+        data: Option<Vec<u8>>,
+        file_path: Option<std::path::PathBuf>,
+        on_progress: Option<Py<PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (params, data, progress) = upload_arguments(py, params, data, file_path, on_progress)?;
+        let actions = self.actions.clone();
+        awaitable(py, async move { upload_resumable(&actions, params, data, progress).await.map(RawOut) })
     }
 
     /// Registers a modifier (`kind` is `"pre"` or `"post"`), chained in registration order.

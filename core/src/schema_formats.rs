@@ -64,11 +64,63 @@ pub fn format_tool(definition: &Value, format: ToolFormat) -> Result<Value> {
             json!({"type": "function", "name": name, "description": description, "parameters": schema})
         }
         ToolFormat::OpenAiStrict => json!({"type": "function", "function": {
-            "name": name, "description": description, "parameters": strict_schema(&schema, true), "strict": true,
+            "name": name, "description": description,
+            "parameters": strict_schema(&fold_required_alternatives(&schema), true), "strict": true,
         }}),
-        ToolFormat::Gemini => json!({"name": name, "description": description, "parameters": gemini_schema(&schema)}),
+        ToolFormat::Gemini => json!({
+            "name": name, "description": description, "parameters": gemini_schema(&fold_required_alternatives(&schema)),
+        }),
         ToolFormat::JsonSchema => json!({"name": name, "description": description, "parameters": schema}),
     })
+}
+
+/// An `anyOf` whose alternatives only name `required` fields ("give `project`, or `assignee` and
+/// `workspace`") constrains an object without typing it: strict mode and Gemini cannot say that
+/// (an untyped alternative would read as a string), so it becomes a sentence of the object's
+/// description. The gateway still checks the whole schema when the tool runs.
+fn fold_required_alternatives(schema: &Value) -> Value {
+    let Some(obj) = schema.as_object() else { return schema.clone() };
+    let required_only = |branch: &Value| {
+        branch.as_object().is_some_and(|b| {
+            b.keys().all(|k| k == "required")
+                && b.get("required").and_then(Value::as_array).is_some_and(|r| !r.is_empty())
+        })
+    };
+    let mut out = Map::new();
+    let mut note = None;
+    for (k, v) in obj {
+        match (k.as_str(), v) {
+            ("anyOf", Value::Array(branches)) if !branches.is_empty() && branches.iter().all(required_only) => {
+                let each: Vec<String> = branches
+                    .iter()
+                    .map(|b| {
+                        let names: Vec<&str> =
+                            b["required"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+                        names.join(" and ")
+                    })
+                    .collect();
+                note = Some(format!("Give {}.", each.join(", or ")));
+            }
+            ("properties", Value::Object(props)) => {
+                let props = props.iter().map(|(n, p)| (n.clone(), fold_required_alternatives(p))).collect();
+                out.insert(k.clone(), Value::Object(props));
+            }
+            ("items", _) => {
+                out.insert(k.clone(), fold_required_alternatives(v));
+            }
+            _ => {
+                out.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    if let Some(note) = note {
+        let description = match out.get("description").and_then(Value::as_str) {
+            Some(d) if !d.is_empty() => format!("{d} {note}"),
+            _ => note,
+        };
+        out.insert("description".into(), Value::String(description));
+    }
+    Value::Object(out)
 }
 
 /// OpenAI strict mode: closed objects, all properties required (optional → nullable).
@@ -284,6 +336,26 @@ mod tests {
         assert!(priority.get("type").is_none(), "{priority}");
         assert_eq!(priority["anyOf"][0]["type"], "INTEGER");
         assert_eq!(priority["anyOf"][1]["properties"]["level"]["type"], "STRING");
+    }
+
+    /// "Give project, or assignee and workspace" cannot be typed for strict mode or Gemini: it is
+    /// said in the description there, and kept as JSON Schema everywhere else.
+    #[test]
+    fn required_only_alternatives_become_a_sentence_where_they_cannot_be_typed() {
+        let d = json!({"name": "t", "description": "", "input_schema": {"type": "object", "description": "Tasks.",
+            "properties": {"project": {"type": "string"}, "assignee": {"type": "string"}, "workspace": {"type": "string"}},
+            "anyOf": [{"required": ["project"]}, {"required": ["assignee", "workspace"]}]}});
+        for format in [ToolFormat::OpenAiStrict, ToolFormat::Gemini] {
+            let t = format_tool(&d, format).unwrap();
+            let p = if format == ToolFormat::Gemini { &t["parameters"] } else { &t["function"]["parameters"] };
+            assert!(p.get("anyOf").is_none(), "{p}");
+            assert_eq!(p["description"], "Tasks. Give project, or assignee and workspace.");
+        }
+        assert!(format_tool(&d, ToolFormat::Anthropic).unwrap()["input_schema"]["anyOf"].is_array());
+        // Typed alternatives are not folded.
+        let typed = json!({"name": "t", "description": "", "input_schema": {"type": "object", "properties": {
+            "v": {"anyOf": [{"type": "integer"}, {"type": "string"}]}}}});
+        assert!(format_tool(&typed, ToolFormat::Gemini).unwrap()["parameters"]["properties"]["v"]["anyOf"].is_array());
     }
 
     #[test]

@@ -107,3 +107,12 @@ export async function apiToken(env) {
   const body = new URLSearchParams({ grant_type: 'client_credentials', client_id: env.SCALEKIT_CLIENT_ID, client_secret: env.SCALEKIT_CLIENT_SECRET });
   return (await (await fetch(`${env.SCALEKIT_ENV_URL}/oauth/token`, { method: 'POST', body })).json()).access_token;
 }
+
+/** Gives `user` an ACTIVE gmail account holding a fresh sandbox token. */
+export async function activate(env, client, user) {
+  const minted = await fetch(`${env.AGENTKIT_SANDBOX_URL}/sandbox/tokens`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user }),
+  });
+  const { access_token: accessToken } = await minted.json();
+  await client.actions.getOrCreateConnectedAccount({ connectionName: 'gmail', identifier: user, authorizationDetails: { oauthToken: { accessToken } } });
+}

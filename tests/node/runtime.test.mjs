@@ -5,17 +5,10 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 
 import { ScalekitClient } from '@scalekit-sdk/node';
-import { ROOT, startGateway } from './gateway.mjs';
+import { ROOT, activate, startGateway } from './gateway.mjs';
 
 const SLOW_MS = 300;
 
-async function activate(env, client, user) {
-  const minted = await fetch(`${env.AGENTKIT_SANDBOX_URL}/sandbox/tokens`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user }),
-  });
-  const { access_token: accessToken } = await minted.json();
-  await client.actions.getOrCreateConnectedAccount({ connectionName: 'gmail', identifier: user, authorizationDetails: { oauthToken: { accessToken } } });
-}
 
 describe('runtime', () => {
   let gateway;

@@ -4,6 +4,7 @@ the proxied ``request``. Every network method has an awaitable twin named ``<met
 from __future__ import annotations
 
 import inspect
+import os
 from typing import Any, Callable, Dict, List, Optional
 
 from scalekit._operations import named_parameters, twin, warn_unknown_keywords
@@ -273,6 +274,52 @@ class ActionClient:
         params = self._proxy_params(connection_name, identifier, path, method, query_params, body, form_data, headers, timeout)
         raw = raw_body.encode() if isinstance(raw_body, str) else raw_body
         status, resp_headers, content = await self._native.request_async(params, raw)
+        return _proxy_response(status, resp_headers, content, f"{self._env_url}/proxy/{path.lstrip('/')}")
+
+    def _upload_arguments(self, connection_name, identifier, path, data, file_path, content_type, metadata,
+                          chunk_size, method, query_params, headers, timeout):
+        if isinstance(data, (str, os.PathLike)):
+            data, file_path = None, os.fspath(data)
+        elif data is not None and hasattr(data, "read"):
+            data = data.read()
+        if isinstance(data, (bytearray, memoryview)):
+            data = bytes(data)
+        params = {"connection_name": connection_name, "identifier": identifier, "path": path, "method": method,
+                  "content_type": content_type, "metadata": metadata, "chunk_size": chunk_size,
+                  "query_params": query_params, "headers": headers, "timeout_ms": timeout * 1000 if timeout else None}
+        return params, data, file_path
+
+    def upload_resumable(self, connection_name: str, identifier: str, path: str, data: Any = None, *,
+                         file_path: Optional[str] = None, content_type: Optional[str] = None,
+                         metadata: Optional[dict] = None, chunk_size: Optional[int] = None,
+                         on_progress: Optional[Callable[[int, int], Any]] = None, method: str = "POST",
+                         query_params: Optional[dict] = None, headers: Optional[dict] = None, timeout: float = 60,
+                         **kwargs):
+        """Uploads a file with Google's resumable protocol (Drive ``/upload/drive/v3/files``, Cloud
+        Storage, YouTube, Gmail) through the gateway, as the user: ``data`` is bytes, a binary file or
+        a path (or give ``file_path``); ``metadata`` describes the new resource; chunks are
+        ``chunk_size`` bytes (a multiple of 256 KiB, 4 MiB by default); a dropped connection or a
+        5xx resumes where the provider stands; ``on_progress(sent, total)`` follows each chunk.
+        Returns the provider's last answer as a ``requests.Response`` (the created file)."""
+        warn_unknown_keywords("upload_resumable", named_parameters(type(self).upload_resumable), kwargs)
+        params, data, file_path = self._upload_arguments(connection_name, identifier, path, data, file_path,
+                                                         content_type, metadata, chunk_size, method, query_params,
+                                                         headers, timeout)
+        status, resp_headers, content = self._native.upload_resumable(params, data, file_path, on_progress)
+        return _proxy_response(status, resp_headers, content, f"{self._env_url}/proxy/{path.lstrip('/')}")
+
+    async def upload_resumable_async(self, connection_name: str, identifier: str, path: str, data: Any = None, *,
+                                     file_path: Optional[str] = None, content_type: Optional[str] = None,
+                                     metadata: Optional[dict] = None, chunk_size: Optional[int] = None,
+                                     on_progress: Optional[Callable[[int, int], Any]] = None, method: str = "POST",
+                                     query_params: Optional[dict] = None, headers: Optional[dict] = None,
+                                     timeout: float = 60, **kwargs):
+        """Awaitable twin of :meth:`upload_resumable`."""
+        warn_unknown_keywords("upload_resumable_async", named_parameters(type(self).upload_resumable_async), kwargs)
+        params, data, file_path = self._upload_arguments(connection_name, identifier, path, data, file_path,
+                                                         content_type, metadata, chunk_size, method, query_params,
+                                                         headers, timeout)
+        status, resp_headers, content = await self._native.upload_resumable_async(params, data, file_path, on_progress)
         return _proxy_response(status, resp_headers, content, f"{self._env_url}/proxy/{path.lstrip('/')}")
 
     # ----- framework adapters (imported on first use: the frameworks are optional) ----------

@@ -185,7 +185,24 @@ pub async fn upload_resumable(
         call("PUT", &session.path, session.query.clone(), vec![("Content-Range".into(), format!("bytes */{total}"))])
     };
     let mut offset = 0u64;
+    // The most the provider ever said it holds: only going past it is progress (a provider
+    // whose answers go back and forth cannot keep the upload alive forever).
+    let mut high_water = 0u64;
     let mut failures = 0u32;
+    // Every request an upload may make: each chunk twice, and each allowed failure's question.
+    let chunks = total.div_ceil(chunk_size).max(1);
+    let budget = chunks.saturating_mul(2).saturating_add(u64::from(MAX_RESUMES) * 4 + 2);
+    let mut requests = 0u64;
+    let mut spend = || -> Result<()> {
+        requests += 1;
+        if requests > budget {
+            return Err(Error::new(
+                ErrorKind::Server,
+                format!("the upload made {budget} requests without finishing: the provider's answers do not add up"),
+            ));
+        }
+        Ok(())
+    };
     loop {
         let request = if offset < total || total == 0 {
             let end = total.min(offset.saturating_add(chunk_size));
@@ -196,9 +213,10 @@ pub async fn upload_resumable(
             put.raw_body = Some(data.slice(offset, end).await?);
             put
         } else {
+            // Every byte was sent but the provider did not say it is done: ask.
             ask_where_it_stands()
         };
-        let sent_chunk = request.raw_body.is_some();
+        spend()?;
         let answer = match actions.request(request).await {
             Ok(answer) if !retry_later(answer.status) => Some(answer),
             Ok(answer) => {
@@ -211,11 +229,13 @@ pub async fn upload_resumable(
             }
             Err(e) => return Err(e),
         };
-        // 3. Dropped or refused for now: ask the provider how much it holds.
-        let (answer, answers_chunk) = match answer {
-            Some(answer) => (answer, sent_chunk),
+        // 3. Dropped or refused for now: ask the provider how much it holds. That answer's lack
+        // of progress was counted with the failure.
+        let (answer, counts) = match answer {
+            Some(answer) => (answer, true),
             None => {
                 tokio::time::sleep(backoff(failures)).await;
+                spend()?;
                 match actions.request(ask_where_it_stands()).await {
                     Ok(answer) if !retry_later(answer.status) => (answer, false),
                     Ok(_) => continue,
@@ -239,22 +259,16 @@ pub async fn upload_resumable(
                         format!("the provider says it holds {held} bytes of a {total}-byte upload"),
                     ));
                 }
-                if held > offset {
+                offset = held;
+                if held > high_water {
+                    high_water = held;
                     failures = 0;
-                    offset = held;
                     if let Some(report) = &progress {
-                        report(offset, total)?;
+                        report(held, total)?;
                     }
-                } else {
-                    offset = held;
-                    // A chunk the provider answered for but kept none of (a status answer after a
-                    // failure was counted with the failure).
-                    if answers_chunk {
-                        count_failure(
-                            &mut failures,
-                            Error::new(ErrorKind::Server, "the provider kept none of the chunk"),
-                        )?;
-                    }
+                } else if counts {
+                    count_failure(&mut failures, Error::new(ErrorKind::Server, "the provider took nothing new"))?;
+                    tokio::time::sleep(backoff(failures)).await;
                 }
             }
             404 | 410 => return Err(Error::new(

@@ -205,6 +205,7 @@ async fn settings(State(state): State<Shared>, Json(req): Json<Value>) -> Respon
             chunks_seen: 0,
             fail: fail.unwrap_or_default(),
             break_after_half: broken.unwrap_or_default(),
+            never_finish: req.get("upload_never_finish").and_then(Value::as_bool).unwrap_or(false),
         };
     }
     if let Some(declined) = req.get("declined_scopes").and_then(Value::as_array) {

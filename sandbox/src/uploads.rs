@@ -7,7 +7,8 @@
 //! Knobs (`POST /sandbox/settings`): `upload_fail_chunks: [i, …]` answers the i-th chunk request
 //! (counted from 0 across all uploads since the knob was set) with a 503, keeping nothing;
 //! `upload_break_chunks: [i, …]` keeps the first half of the i-th chunk and drops the connection
-//! instead of answering — what a client must resume from.
+//! instead of answering — what a client must resume from; `upload_never_finish: true` keeps
+//! answering `308` with every byte held (a provider whose answers never add up).
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, RawQuery, State};
@@ -37,6 +38,8 @@ pub(crate) struct UploadFaults {
     pub(crate) chunks_seen: u64,
     pub(crate) fail: Vec<u64>,
     pub(crate) break_after_half: Vec<u64>,
+    /// Never says an upload is done: every byte held, still `308` (a provider that does not add up).
+    pub(crate) never_finish: bool,
 }
 
 fn bad_request(message: &str) -> Response {
@@ -93,6 +96,7 @@ pub(crate) async fn upload(
         s.upload_faults.chunks_seen += 1;
         seen
     });
+    let s_never_finish = s.upload_faults.never_finish;
     let failing = faults_index.is_some_and(|i| s.upload_faults.fail.contains(&i));
     let breaking = faults_index.is_some_and(|i| s.upload_faults.break_after_half.contains(&i));
     let Some(upload) = s.uploads.get_mut(&id).filter(|u| u.user == user) else {
@@ -130,7 +134,7 @@ pub(crate) async fn upload(
         upload.received.extend_from_slice(&body);
     }
     let held = upload.received.len() as u64;
-    if held < upload.total {
+    if held < upload.total || s_never_finish {
         let mut answer = StatusCode::PERMANENT_REDIRECT.into_response();
         if held > 0 {
             if let Ok(value) = format!("bytes=0-{}", held - 1).parse() {

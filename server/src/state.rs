@@ -371,6 +371,10 @@ fn templated_value(prefix: &str, field: &str, value: &str) -> Result<String> {
         {
             return Err(bad("must be an http(s) URL without credentials, query or fragment"));
         }
+        // The account's credential goes there: never in the clear off this machine.
+        if !crate::egress::credential_safe(&url) {
+            return Err(bad("must be https (http only on this machine)"));
+        }
         return Ok(url.as_str().trim_end_matches('/').to_string());
     }
     let in_host = prefix.contains("://") && !prefix.split_once("://").is_some_and(|(_, after)| after.contains('/'));
@@ -489,5 +493,21 @@ fn add_discovered_tools(
         if discovery.connector == connector.slug && discovery.url == url {
             catalog.add_remote_tools(&connector, &discovery.tools);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::templated_value;
+
+    /// An account's templated API base (Salesforce's instance URL, Pipedrive's API domain)
+    /// receives its credential: https, or http on this machine only.
+    #[test]
+    fn a_templated_base_url_is_https_off_this_machine() {
+        assert!(templated_value("", "api_domain", "https://acme.pipedrive.com").is_ok());
+        assert!(templated_value("", "instance_url", "http://127.0.0.1:8080").is_ok());
+        let err = templated_value("", "api_domain", "http://acme.pipedrive.com").unwrap_err();
+        assert_eq!(err.field(), Some("api_config.api_domain"));
+        assert!(err.message().contains("https"), "{}", err.message());
     }
 }

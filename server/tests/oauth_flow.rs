@@ -373,6 +373,8 @@ async fn a_link_asks_for_its_own_scopes_and_connects_only_with_the_required_ones
         (json!({"scope_selection": {"scopes": ["two words"]}}), "scope_selection.scopes"),
         (json!({"scope_selection": {"scopes": ["a"], "optional_scopes": ["a"]}}), "scope_selection.optional_scopes"),
         (json!({"scope_selection": {"scopes": ["a"]}, "scopes": ["b"]}), "scope_selection"),
+        // More than the connection was set up with: an admin adds it to the connection first.
+        (json!({"scopes": [readonly], "optional_scopes": ["https://mail.google.com/"]}), "not among"),
     ] {
         let mut params = json!({"connection_name": "gmail", "identifier": "scoped-bad"});
         params.as_object_mut().unwrap().extend(bad.as_object().unwrap().clone());
@@ -407,7 +409,7 @@ async fn a_link_asks_for_its_own_scopes_and_connects_only_with_the_required_ones
     .await
     .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidInput);
-    assert!(err.message().contains("OAuth connections only"), "{}", err.message());
+    assert!(err.message().contains("OAuth connections with scopes of their own only"), "{}", err.message());
     let none = dispatch(
         &actions,
         Operation::GetConnectedAccountDetails,

@@ -93,17 +93,6 @@ async fn a_resumable_upload_survives_failed_and_dropped_chunks() {
     assert_eq!(steps.last(), Some(&(total, total)));
     faults(&gateway, &[], &[]).await;
 
-    // A provider that keeps failing: the upload gives up with the provider's status, not forever.
-    faults(&gateway, &(0..40).collect::<Vec<_>>(), &[]).await;
-    let started = std::time::Instant::now();
-    let err = upload_resumable(&actions, params("never.pdf", CHUNK_GRANULE), UploadData::Bytes(bytes.clone()), None)
-        .await
-        .unwrap_err();
-    assert!(err.message().contains("did not resume after"), "{}", err.message());
-    assert_eq!(err.status(), 503);
-    assert!(started.elapsed() < std::time::Duration::from_secs(90));
-    faults(&gateway, &[], &[]).await;
-
     // Bad input is refused before anything is sent.
     for (chunk, field) in
         [(100_000u64, "chunk_size"), (CHUNK_GRANULE * 3 / 2, "chunk_size"), (CHUNK_GRANULE * 128, "chunk_size")]
@@ -122,4 +111,39 @@ async fn a_resumable_upload_survives_failed_and_dropped_chunks() {
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Hook);
     let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Each gives up after about 12 s of backoff: they run side by side, each on its own gateway.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_the_provider_keeps_failing_gives_up_with_its_status() {
+    let gateway = Gateway::start();
+    gateway.active_account("uploader").await;
+    let actions = gateway.actions();
+    let bytes = file_bytes();
+    faults(&gateway, &(0..40).collect::<Vec<_>>(), &[]).await;
+    let started = std::time::Instant::now();
+    let err = upload_resumable(&actions, params("never.pdf", CHUNK_GRANULE), UploadData::Bytes(bytes.clone()), None)
+        .await
+        .unwrap_err();
+    assert!(err.message().contains("did not resume after"), "{}", err.message());
+    assert_eq!(err.status(), 503);
+    assert!(started.elapsed() < std::time::Duration::from_secs(90));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_the_provider_never_finishes_ends_instead_of_spinning() {
+    let gateway = Gateway::start();
+    gateway.active_account("uploader").await;
+    let actions = gateway.actions();
+    let bytes = file_bytes();
+    // A provider that holds every byte but never says done.
+    let url = format!("{}/sandbox/settings", gateway.env["AGENTKIT_SANDBOX_URL"]);
+    let knobs = json!({"upload_fail_chunks": [], "upload_never_finish": true});
+    reqwest::Client::new().post(&url).json(&knobs).send().await.unwrap();
+    let started = std::time::Instant::now();
+    let err = upload_resumable(&actions, params("spin.pdf", CHUNK_GRANULE), UploadData::Bytes(bytes.clone()), None)
+        .await
+        .unwrap_err();
+    assert!(err.message().contains("took nothing new"), "{}", err.message());
+    assert!(started.elapsed() < std::time::Duration::from_secs(60));
 }

@@ -57,6 +57,9 @@ async def test_upload_resumable_async_takes_bytes_and_file_objects(client, gatew
         resp = await client.actions.upload_resumable_async("gmail", "py-uploader-async", "/upload/drive/v3/files",
                                                            handle, metadata={"name": "b.bin"})
     assert resp.json()["size"] == "1000"
+    # A str is content, not a path to read.
+    resp = client.actions.upload_resumable("gmail", "py-uploader-async", "/upload/drive/v3/files", "/etc/hostname")
+    assert resp.json()["size"] == str(len("/etc/hostname"))
 
 
 def test_upload_resumable_refuses_bad_input_and_stops_on_a_failing_callback(client, gateway_env):

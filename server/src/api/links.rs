@@ -49,35 +49,53 @@ pub async fn create_magic_link(
     if !req.user_verify_url.is_empty() {
         crate::domain::links::check_user_verify_url(&state.config.server.user_verify_hosts, &req.user_verify_url)?;
     }
-    let scopes = req.scope_selection.map(check_scope_selection).transpose()?;
+    // `{}` from a raw request means no selection, as an SDK call without scopes does.
+    let scopes = req.scope_selection.filter(|s| !s.is_empty()).map(check_scope_selection).transpose()?;
     // Checked before the account is made when the request names the connection.
-    if scopes.is_some() && !req.selector.connector.is_empty() {
-        selects_scopes(&state, &req.selector.connector)?;
+    if let (Some(selection), false) = (&scopes, req.selector.connector.is_empty()) {
+        selects_scopes(&state, &req.selector.connector, selection)?;
     }
     // A link for a user without an account creates the pending account, as the hosted API does.
     let account = get_or_create(&state, &req.selector).await?;
-    if scopes.is_some() {
-        selects_scopes(&state, &account.connection_name)?;
+    if let Some(selection) = &scopes {
+        selects_scopes(&state, &account.connection_name, selection)?;
     }
     let link = issue_link(&state, &account.id, req.state, req.user_verify_url, scopes);
     state.webhooks.emit("connected_account.magic_link_generated", &account, None).await;
     Ok(Json(link))
 }
 
-/// Only a connection whose users grant OAuth scopes can take a link's scope selection.
-fn selects_scopes(state: &AppState, connection_name: &str) -> agentkit_core::Result<()> {
+/// Only a connection whose users grant OAuth scopes can take a link's scope selection, and only
+/// among the scopes its operator configured: an API client that makes links cannot ask users for
+/// more than the connection was set up to hold (and the proxy to use).
+fn selects_scopes(state: &AppState, connection_name: &str, selection: &ScopeSelection) -> agentkit_core::Result<()> {
     let connection = state.connection(connection_name)?;
     let connector = state.registry().connector_of(&connection)?;
-    if connector.auth.connector_type() == ConnectorType::Oauth && connector.auth.key_pair.is_none() {
-        return Ok(());
+    let plain_oauth = connector.auth.connector_type() == ConnectorType::Oauth
+        && connector.auth.key_pair.is_none()
+        && !connector.oauth_discovered();
+    if !plain_oauth {
+        return Err(Error::invalid_field(
+            "scope_selection",
+            format!(
+                "scope_selection applies to OAuth connections with scopes of their own only: {connection_name:?} authorizes with {:?}",
+                connector.auth.connector_type()
+            ),
+        ));
     }
-    Err(Error::invalid_field(
-        "scope_selection",
-        format!(
-            "scope_selection applies to OAuth connections only: {connection_name:?} authorizes with {:?}",
-            connector.auth.connector_type()
-        ),
-    ))
+    let allowed = if connection.scopes.is_empty() { &connector.auth.scopes } else { &connection.scopes };
+    let requested = selection.requested();
+    let beyond: Vec<&str> = requested.iter().filter(|s| !allowed.contains(s)).map(String::as_str).collect();
+    if let Some(first) = beyond.first() {
+        return Err(Error::invalid_field(
+            "scope_selection",
+            format!(
+                "scope_selection: {first:?}{} is not among connection {connection_name:?}'s scopes: an admin adds it to the connection first",
+                if beyond.len() > 1 { format!(" (and {} more)", beyond.len() - 1) } else { String::new() }
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// A small HTML page: the end of a browser flow.
@@ -336,9 +354,10 @@ pub async fn oauth_callback(State(state): State<SharedState>, RawQuery(q): RawQu
 }
 
 /// The required scopes of a link's selection that the provider's `scope` answer does not list
-/// (space- or comma-separated, as providers write it). None without a selection or an answer.
+/// (space- or comma-separated, as providers write it). None without a selection or a `scope`.
 fn missing_required_scopes(selection: Option<&ScopeSelection>, granted: Option<&str>) -> Vec<String> {
-    let (Some(selection), Some(granted)) = (selection, granted.filter(|g| !g.trim().is_empty())) else {
+    // Without `scope` the grant is what was asked (RFC 6749 §5.1); an empty one grants nothing.
+    let (Some(selection), Some(granted)) = (selection, granted) else {
         return Vec::new();
     };
     let granted: std::collections::HashSet<&str> = granted.split([' ', ',']).filter(|s| !s.is_empty()).collect();
@@ -534,6 +553,7 @@ mod tests {
         assert_eq!(missing_required_scopes(Some(&selection), Some("a,c")), ["b"]);
         assert!(missing_required_scopes(Some(&selection), Some("b a")).is_empty(), "optional c may be declined");
         assert!(missing_required_scopes(Some(&selection), None).is_empty(), "no scope answer: granted as asked");
+        assert_eq!(missing_required_scopes(Some(&selection), Some("")), ["a", "b"], "an empty one grants nothing");
         assert!(missing_required_scopes(None, Some("x")).is_empty(), "no selection: nothing required");
     }
 }

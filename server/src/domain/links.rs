@@ -78,6 +78,8 @@ pub fn check_user_verify_url(allowed_hosts: &[String], text: &str) -> agentkit_c
 /// and an authorize URL has a length providers refuse beyond.
 const MAX_SELECTED_SCOPES: usize = 64;
 const MAX_SCOPE_LEN: usize = 256;
+/// All the scopes of one selection together, in bytes: what a link and an authorize URL carry.
+const MAX_SELECTION_BYTES: usize = 4096;
 
 /// A link's own scope selection, checked: each scope a single RFC 6749 scope token (printable
 /// ASCII without spaces, quotes or backslashes: it is joined with spaces into the authorize URL),
@@ -95,9 +97,12 @@ pub fn check_scope_selection(selection: ScopeSelection) -> agentkit_core::Result
             ));
         }
         for scope in list {
+            // RFC 6749 scope-token, less `,`: providers' answers are split on commas too.
             let token = !scope.is_empty()
                 && scope.len() <= MAX_SCOPE_LEN
-                && scope.bytes().all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b));
+                && scope
+                    .bytes()
+                    .all(|b| b != b',' && (b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b)));
             if !token {
                 return Err(Error::invalid_field(
                     field,
@@ -110,6 +115,13 @@ pub fn check_scope_selection(selection: ScopeSelection) -> agentkit_core::Result
                 return Err(Error::invalid_field(field, format!("{field}: {scope:?} is named twice")));
             }
         }
+    }
+    let bytes: usize = selection.requested().iter().map(|s| s.len() + 1).sum();
+    if bytes > MAX_SELECTION_BYTES {
+        return Err(Error::invalid_field(
+            "scope_selection",
+            format!("scope_selection names {bytes} bytes of scopes; at most {MAX_SELECTION_BYTES}"),
+        ));
     }
     Ok(selection)
 }
@@ -132,6 +144,7 @@ mod tests {
             (pick(&[""], &[]), "scope_selection.scopes"),
             (pick(&["x\"y"], &[]), "scope_selection.scopes"),
             (pick(&["ok"], &["caf\u{e9}"]), "scope_selection.optional_scopes"),
+            (pick(&["a,b"], &[]), "scope_selection.scopes"),
             (pick(&["read"], &["read"]), "scope_selection.optional_scopes"),
             (pick(&[&"s".repeat(257)], &[]), "scope_selection.scopes"),
         ] {
@@ -140,6 +153,9 @@ mod tests {
         let many: Vec<String> = (0..65).map(|i| format!("s{i}")).collect();
         let too_many = ScopeSelection { scopes: many, optional_scopes: vec![] };
         assert!(check_scope_selection(too_many).unwrap_err().message().contains("at most 64"));
+        let long: Vec<String> = (0..20).map(|i| format!("{i}{}", "s".repeat(250))).collect();
+        let too_long = ScopeSelection { scopes: long, optional_scopes: vec![] };
+        assert_eq!(check_scope_selection(too_long).unwrap_err().field(), Some("scope_selection"));
     }
 
     #[test]

@@ -492,6 +492,9 @@ pub(crate) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Durati
 /// A provider failure as a tool error that keeps the provider's status class (401/403/429 stay)
 /// and its `Retry-After`, so the caller's answer says when to come back (the connector's retry
 /// rule, if any, has run out by now).
+/// The most of a provider's error message an error carries.
+const PROVIDER_MESSAGE_MAX_CHARS: usize = 1024;
+
 pub(crate) fn upstream_error(tool_name: &str, status: u16, body: &Value, retry_after: Option<Duration>) -> Error {
     // Stripe/Google `error.message`, OAuth `error_description`, GitHub `message`, the first of a
     // list of `errors` (Intercom's error.list, Freshdesk's validation errors), else `error`.
@@ -503,6 +506,11 @@ pub(crate) fn upstream_error(tool_name: &str, status: u16, body: &Value, retry_a
         .or_else(|| body.get("error"))
         .map(scalar_text)
         .unwrap_or_default();
+    // A provider's message goes into the error twice and into logs: at most 1 KiB of it.
+    let provider_message = match provider_message.char_indices().nth(PROVIDER_MESSAGE_MAX_CHARS) {
+        Some((cut, _)) => format!("{}…", &provider_message[..cut]),
+        None => provider_message,
+    };
     let relayed = match status {
         400 | 401 | 403 | 404 | 409 | 429 => status,
         _ => 502,
@@ -582,6 +590,17 @@ mod tests {
     use crate::catalog::templates::{add_minutes, build_mime};
     use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
     use serde_json::json;
+
+    #[test]
+    fn a_providers_error_message_is_read_from_its_usual_places_and_kept_short() {
+        let listed = json!({"type": "error.list", "errors": [{"code": "conflict", "message": "already exists"}]});
+        assert!(upstream_error("t", 409, &listed, None).message().ends_with("already exists"));
+        let huge = json!({"message": "é".repeat(5000)});
+        let err = upstream_error("t", 400, &huge, None);
+        let kept = &err.tool_error().unwrap().tool_error_message;
+        assert_eq!(kept.chars().count(), PROVIDER_MESSAGE_MAX_CHARS + 1, "1 KiB and an ellipsis");
+        assert!(err.message().len() < 3000);
+    }
 
     #[test]
     fn number_and_merge_build_filters_from_optional_parts() {

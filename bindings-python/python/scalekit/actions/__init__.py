@@ -278,8 +278,12 @@ class ActionClient:
 
     def _upload_arguments(self, connection_name, identifier, path, data, file_path, content_type, metadata,
                           chunk_size, method, query_params, headers, timeout):
-        if isinstance(data, (str, os.PathLike)):
+        # A path is a ``pathlib.Path`` (or ``file_path=``): a ``str`` is content, never read from
+        # disk (text a model wrote must not be able to name a local file to upload).
+        if isinstance(data, os.PathLike):
             data, file_path = None, os.fspath(data)
+        elif isinstance(data, str):
+            data = data.encode()
         elif data is not None and hasattr(data, "read"):
             data = data.read()
         if isinstance(data, (bytearray, memoryview)):
@@ -296,8 +300,8 @@ class ActionClient:
                          query_params: Optional[dict] = None, headers: Optional[dict] = None, timeout: float = 60,
                          **kwargs):
         """Uploads a file with Google's resumable protocol (Drive ``/upload/drive/v3/files``, Cloud
-        Storage, YouTube, Gmail) through the gateway, as the user: ``data`` is bytes, a binary file or
-        a path (or give ``file_path``); ``metadata`` describes the new resource; chunks are
+        Storage, YouTube, Gmail) through the gateway, as the user: ``data`` is bytes, text, a binary
+        file or a ``pathlib.Path`` (or give ``file_path``); ``metadata`` describes the new resource; chunks are
         ``chunk_size`` bytes (a multiple of 256 KiB, 4 MiB by default); a dropped connection or a
         5xx resumes where the provider stands; ``on_progress(sent, total)`` follows each chunk.
         Returns the provider's last answer as a ``requests.Response`` (the created file)."""

@@ -187,7 +187,7 @@ pub(crate) fn matches_term(m: &Message, term: &str) -> bool {
         Some(("from", v)) => has(&m.from, v),
         Some(("to", v)) => has(&m.to, v),
         Some(("subject", v)) => has(&m.subject, v),
-        Some(("label", v)) => m.labels.iter().any(|l| l.eq_ignore_ascii_case(v)),
+        Some(("label" | "in", v)) => m.labels.iter().any(|l| l.eq_ignore_ascii_case(v)),
         _ => has(&m.subject, &lower) || has(&m.body, &lower) || has(&m.from, &lower),
     }
 }
@@ -277,10 +277,17 @@ pub(crate) async fn send_message(State(state): State<Shared>, headers: HeaderMap
     let id = format!("18d{:013x}", mailbox.next_id);
     let thread_id = req.get("threadId").and_then(Value::as_str).map(String::from).unwrap_or_else(|| id.clone());
     let now = chrono::Utc::now();
+    // Mail to one's own address lands in one's inbox too, unread (as Gmail files it).
+    let to = mime.get("to").cloned().unwrap_or_default();
+    let mut labels = vec!["SENT".to_string()];
+    if to.split(',').any(|a| a.trim().trim_start_matches('<').trim_end_matches('>').eq_ignore_ascii_case(&user)) {
+        labels.extend(["INBOX".to_string(), "UNREAD".to_string()]);
+    }
+    let answer_labels = labels.clone();
     mailbox.messages.push(Message {
         id: id.clone(),
         thread_id: thread_id.clone(),
-        labels: vec!["SENT".into()],
+        labels,
         from: user.clone(),
         to: mime.get("to").cloned().unwrap_or_default(),
         subject: mime.get("subject").cloned().unwrap_or_default(),
@@ -288,7 +295,7 @@ pub(crate) async fn send_message(State(state): State<Shared>, headers: HeaderMap
         internal_date: now.timestamp_millis(),
         body,
     });
-    Json(json!({"id": id, "threadId": thread_id, "labelIds": ["SENT"]})).into_response()
+    Json(json!({"id": id, "threadId": thread_id, "labelIds": answer_labels})).into_response()
 }
 
 pub(crate) async fn modify_message(

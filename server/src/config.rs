@@ -65,6 +65,19 @@ pub struct Config {
     /// The operators' console (`/console`): on, and where it is served.
     #[serde(default)]
     pub console: ConsoleConfig,
+    /// Trigger subscriptions (`[triggers]`).
+    #[serde(default)]
+    pub triggers: TriggersConfig,
+}
+
+/// `[triggers]` in the config file.
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TriggersConfig {
+    /// Subscriptions may poll as often as every second, below the triggers' declared minimums
+    /// (which keep providers' rate limits): `agentkit dev` only.
+    #[serde(default)]
+    pub short_intervals: bool,
 }
 
 /// `[console]` in the config file.

@@ -210,6 +210,14 @@ pub fn required_scope(method: &Method, route: &str) -> Option<(Scope, &'static s
             (Scope::Admin, if *method == Method::GET { "read connections" } else { "change connections" })
         }
         route if route.starts_with("/api/v1/webhook_") => (Scope::Admin, "manage webhook endpoints"),
+        route if route.starts_with("/api/v1/connections/{name}/trigger") => (
+            Scope::Accounts,
+            if *method == Method::GET {
+                "read triggers and their subscriptions"
+            } else {
+                "change trigger subscriptions"
+            },
+        ),
         route if route.starts_with("/api/v1/connected_accounts") || route.starts_with("/api/v1/mcp/") => (
             Scope::Accounts,
             if *method == Method::GET { "read connected accounts" } else { "change connected accounts" },

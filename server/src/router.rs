@@ -26,6 +26,19 @@ pub fn router(state: SharedState) -> Router {
                 .delete(crate::api::connections::delete)
                 .post(crate::api::connections::test),
         )
+        .route("/api/v1/connections/{name}/triggers", get(crate::api::triggers::list_available))
+        .route(
+            "/api/v1/connections/{name}/trigger-subscriptions",
+            get(crate::api::triggers::list_subscriptions).post(crate::api::triggers::create_subscription),
+        )
+        .route(
+            "/api/v1/connections/{name}/trigger-subscriptions:batchCreate",
+            post(crate::api::triggers::batch_create_subscriptions),
+        )
+        .route(
+            "/api/v1/connections/{name}/trigger-subscriptions/{subscription_id}",
+            axum::routing::delete(crate::api::triggers::delete_subscription),
+        )
         .route("/api/v1/connected_accounts/auth", get(accounts::get_auth))
         .route("/api/v1/connected_accounts/details", get(accounts::get_details))
         .route("/api/v1/connected_accounts/magic_link", post(links::create_magic_link))

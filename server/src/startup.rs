@@ -202,6 +202,7 @@ pub async fn start(config: Config) -> Result<RunningServer> {
     tokio::spawn(reload_on_catalog_change(Arc::downgrade(&state)));
     tokio::spawn(crate::domain::remote_mcp::run_discovery_loop(Arc::downgrade(&state)));
     tokio::spawn(crate::webhooks::run_worker(Arc::downgrade(&state.webhooks)));
+    tokio::spawn(crate::domain::trigger_poller::run_poller(Arc::downgrade(&state)));
     Ok(RunningServer { addr, public_url, task, state, stop, metrics_addr, console_addr })
 }
 

@@ -86,16 +86,32 @@ impl Endpoint {
     }
 
     fn wants(&self, event_type: &str) -> bool {
-        self.events.is_empty() || self.events.iter().any(|e| e == event_type)
+        let any_trigger = |e: &String| e == "trigger.*" && event_type.starts_with(TRIGGER_EVENT_PREFIX);
+        self.events.is_empty() || self.events.iter().any(|e| e == event_type || any_trigger(e))
     }
 }
 
+/// Trigger events are typed `trigger.<trigger name>`; an endpoint may ask for all of them with
+/// `trigger.*`.
+pub const TRIGGER_EVENT_PREFIX: &str = "trigger.";
+
 /// Checks event type names (empty: all).
 pub fn check_events(events: &[String], field: &str) -> Result<()> {
-    match events.iter().find(|e| !EVENT_TYPES.contains(&e.as_str())) {
+    let known = |e: &String| {
+        EVENT_TYPES.contains(&e.as_str())
+            || e.strip_prefix(TRIGGER_EVENT_PREFIX).is_some_and(|name| {
+                name == "*"
+                    || (!name.is_empty()
+                        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'))
+            })
+    };
+    match events.iter().find(|e| !known(e)) {
         Some(unknown) => Err(Error::invalid_field(
             field,
-            format!("unknown event type {unknown:?}; known: {}", EVENT_TYPES.join(", ")),
+            format!(
+                "unknown event type {unknown:?}; known: {}, and trigger.<trigger name> or trigger.*",
+                EVENT_TYPES.join(", ")
+            ),
         )),
         None => Ok(()),
     }
@@ -177,22 +193,22 @@ impl Webhooks {
             }
             let event_id = format!("evt_{}", uuid::Uuid::new_v4().simple());
             let payload = payload(&event_id, event_type, account, *old_status, now).to_string();
-            deliveries.extend(wanting.into_iter().map(|endpoint| WebhookDelivery {
-                id: format!("whd_{}", uuid::Uuid::new_v4().simple()),
-                event_id: event_id.clone(),
-                event_type: event_type.to_string(),
-                endpoint_id: endpoint.id.clone(),
-                payload: payload.clone(),
-                status: "pending".into(),
-                attempts: 0,
-                next_attempt_at: now,
-                last_status: None,
-                last_error: None,
-                created_at: now,
-                delivered_at: None,
-            }));
+            deliveries.extend(outbox_rows(wanting, &event_id, event_type, &payload, now));
         }
         Ok(deliveries)
+    }
+
+    /// The outbox rows of one event given whole (a trigger's: its id stable across polls, so a
+    /// receiver deduplicates a re-poll by `webhook-id`), one per endpoint that wants its type.
+    pub async fn event_deliveries(
+        &self,
+        event_id: &str,
+        event_type: &str,
+        payload: &Value,
+    ) -> Result<Vec<WebhookDelivery>> {
+        let endpoints = self.endpoints().await?;
+        let wanting = endpoints.iter().filter(|e| e.wants(event_type)).collect();
+        Ok(outbox_rows(wanting, event_id, event_type, &payload.to_string(), Utc::now()))
     }
 
     /// The records of one account change: its `audit` rows and the deliveries of its `events`,
@@ -209,6 +225,33 @@ impl Webhooks {
     pub fn wake(&self) {
         self.wakeup.notify_one();
     }
+}
+
+/// One pending outbox row per endpoint for one event.
+fn outbox_rows(
+    endpoints: Vec<&Endpoint>,
+    event_id: &str,
+    event_type: &str,
+    payload: &str,
+    now: chrono::DateTime<Utc>,
+) -> Vec<WebhookDelivery> {
+    endpoints
+        .into_iter()
+        .map(|endpoint| WebhookDelivery {
+            id: format!("whd_{}", uuid::Uuid::new_v4().simple()),
+            event_id: event_id.to_string(),
+            event_type: event_type.to_string(),
+            endpoint_id: endpoint.id.clone(),
+            payload: payload.to_string(),
+            status: "pending".into(),
+            attempts: 0,
+            next_attempt_at: now,
+            last_status: None,
+            last_error: None,
+            created_at: now,
+            delivered_at: None,
+        })
+        .collect()
 }
 
 /// The published payload: `spec_version`, `id`, `type`, `object`, `occurred_at`,

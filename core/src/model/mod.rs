@@ -12,6 +12,7 @@ pub mod providers;
 pub mod proxy_path;
 pub mod query;
 pub mod tools;
+pub mod triggers;
 
 pub use auth::*;
 pub use connected_accounts::*;
@@ -19,3 +20,4 @@ pub use errors::*;
 pub use mcp::*;
 pub use providers::*;
 pub use tools::*;
+pub use triggers::*;

@@ -98,6 +98,7 @@ pub async fn update(
     let records = state.webhooks.change_records(vec![audit], &events).await?;
     state.store.update_account(&account, &records).await?;
     state.webhooks.wake();
+    crate::domain::triggers::account_activated(&state, &account).await;
     let account = state
         .store
         .account_by_id(&account.id)

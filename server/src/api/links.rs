@@ -458,6 +458,7 @@ async fn activate(
     let records = state.webhooks.change_records(audit, &events).await?;
     state.store.update_account(&active, &records).await?;
     state.webhooks.wake();
+    crate::domain::triggers::account_activated(state, &active).await;
     if let Ok(connection) = state.connection(&account.connection_name) {
         crate::domain::remote_mcp::account_activated(state, &connection);
     }

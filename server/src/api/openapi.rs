@@ -16,7 +16,8 @@ use super::openapi_schemas::{
     Unavailable,
 };
 use super::{
-    accounts, api_clients, audit, auth, connections, connectors, gateway, links, mcp, providers, proxy, tools, webhooks,
+    accounts, api_clients, audit, auth, connections, connectors, gateway, links, mcp, providers, proxy, tools,
+    triggers, webhooks,
 };
 
 /// The document as JSON (what `GET /api/v1/openapi.json` answers).
@@ -119,6 +120,11 @@ body is required (an empty one is a 400 naming `body`). Generated from the handl
         connections::update,
         connections::delete,
         connections::test,
+        triggers::list_available,
+        triggers::list_subscriptions,
+        triggers::create_subscription,
+        triggers::batch_create_subscriptions,
+        triggers::delete_subscription,
         proxy::forward,
     ),
     components(

@@ -171,6 +171,7 @@ impl Catalog {
         }
         check_key_pair(def, errors);
         check_sql_engine(def, errors);
+        check_triggers(def, errors);
         for (i, tool) in def.tools.iter().enumerate() {
             let at = format!("tools[{i}] ({:?})", tool.name);
             if self.tool(&tool.name).is_some() || def.tools[..i].iter().any(|t| t.name == tool.name) {
@@ -641,6 +642,63 @@ pub fn check_files(paths: &[std::path::PathBuf]) -> Result<CheckReport> {
     Ok(report)
 }
 
+/// Every mistake in a connector's trigger declarations.
+fn check_triggers(def: &ConnectorDef, errors: &mut Vec<(&'static str, String)>) {
+    use super::triggers::{FLOOR_INTERVAL_SECS, MAX_INTERVAL_SECS};
+    for (i, trigger) in def.triggers.iter().enumerate() {
+        let at = format!("triggers[{i}] ({:?})", trigger.name);
+        let prefix = format!("{}_", def.slug);
+        let named = trigger.name.strip_prefix(&prefix).is_some_and(|rest| {
+            !rest.is_empty() && rest.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        });
+        if !named {
+            errors.push(("triggers.name", format!("{at}: the name must be {prefix}<lowercase words>")));
+        }
+        if def.triggers[..i].iter().any(|t| t.name == trigger.name) {
+            errors.push(("triggers.name", format!("{at}: trigger {:?} is defined twice", trigger.name)));
+        }
+        let (min, default) = (trigger.min_interval_seconds, trigger.default_interval_seconds);
+        if min < FLOOR_INTERVAL_SECS || default < min || default > MAX_INTERVAL_SECS {
+            errors.push((
+                "triggers.min_interval_seconds",
+                format!("{at}: intervals must satisfy {FLOOR_INTERVAL_SECS} <= min ({min}) <= default ({default}) <= {MAX_INTERVAL_SECS}"),
+            ));
+        }
+        match (trigger.mode, &trigger.poll) {
+            (agentkit_core::model::TriggerMode::Poll, Some(poll)) => {
+                for (field, pointer) in [("triggers.poll.items", &poll.items), ("triggers.poll.id", &poll.id)] {
+                    if !pointer.is_empty() && !pointer.starts_with('/') {
+                        errors.push((field, format!("{at}: {pointer:?} is not a JSON pointer (/field/…)")));
+                    }
+                }
+                if poll.id.is_empty() {
+                    errors.push(("triggers.poll.id", format!("{at}: poll.id must name each item's id")));
+                }
+                if !def.tools.iter().any(|t| t.name == poll.tool) {
+                    errors.push((
+                        "triggers.poll.tool",
+                        format!("{at}: poll.tool {:?} is not a tool of this connector", poll.tool),
+                    ));
+                }
+            }
+            (agentkit_core::model::TriggerMode::Poll, None) => errors
+                .push(("triggers.poll", format!("{at}: a POLL trigger says how to poll (poll.request, items, id)"))),
+            (agentkit_core::model::TriggerMode::Webhook, _) => errors.push((
+                "triggers.mode",
+                format!("{at}: WEBHOOK triggers (provider pushes) are not supported yet; declare a POLL trigger"),
+            )),
+        }
+        for field in &trigger.config_fields {
+            if field.key.is_empty() || !field.key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                errors.push((
+                    "triggers.config_fields",
+                    format!("{at}: config key {:?} must be letters, digits and _", field.key),
+                ));
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -674,5 +732,43 @@ mod tests {
         let mut json_tool = form_tool(json!({"user": {"name": "{{user}}"}}));
         json_tool["request"]["body_encoding"] = json!("json");
         assert_eq!(tool_errors(&json_tool), Vec::<String>::new());
+    }
+
+    /// Every mistake of a connector's trigger declarations is named at once.
+    #[test]
+    fn trigger_declarations_are_checked_whole() {
+        let trigger = |name: &str, min: u32, default: u32, poll: Value| {
+            json!({"name": name, "display_name": "x", "description": "x", "min_interval_seconds": min,
+                   "default_interval_seconds": default, "poll": poll})
+        };
+        let good_poll = json!({"tool": "acme_login", "items": "/items", "id": "/id"});
+        let connector = json!({"slug": "acme", "display_name": "Acme", "base_url": "https://api.acme.test",
+            "auth": {"type": "API_KEY", "header": "x-key"}, "tools": [form_tool(json!({"user": "{{user}}"}))],
+            "triggers": [
+                trigger("acme_new_item", 60, 300, good_poll.clone()),
+                trigger("other_new_item", 60, 300, good_poll.clone()),
+                trigger("acme_new_item", 60, 300, good_poll.clone()),
+                trigger("acme_fast", 60, 10, good_poll),
+                trigger("acme_bad_poll", 60, 300, json!({"tool": "acme_nope", "items": "items", "id": ""})),
+            ]});
+        let def = parse_connector_file("acme.json", &connector.to_string()).unwrap();
+        let found = Catalog::default().findings(&def);
+        let errors: Vec<&str> = found.errors.iter().map(|(_, m)| m.as_str()).collect();
+        for expected in [
+            "the name must be acme_<lowercase words>",
+            "trigger \"acme_new_item\" is defined twice",
+            "intervals must satisfy 1 <= min (60) <= default (10)",
+            "poll.tool \"acme_nope\" is not a tool of this connector",
+            "\"items\" is not a JSON pointer",
+            "poll.id must name each item's id",
+        ] {
+            assert!(errors.iter().any(|e| e.contains(expected)), "{expected}: {errors:?}");
+        }
+        let webhook = json!({"slug": "acme", "display_name": "Acme", "base_url": "https://api.acme.test",
+            "auth": {"type": "API_KEY", "header": "x-key"},
+            "triggers": [{"name": "acme_push", "display_name": "x", "description": "x", "mode": "WEBHOOK",
+                          "min_interval_seconds": 1, "default_interval_seconds": 1}]});
+        let def = parse_connector_file("acme.json", &webhook.to_string()).unwrap();
+        assert!(Catalog::default().findings(&def).errors.iter().any(|(_, m)| m.contains("not supported yet")));
     }
 }

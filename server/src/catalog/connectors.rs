@@ -104,6 +104,9 @@ pub struct ConnectorDef {
     /// Snowflake's SQL API under `base_url`.
     #[serde(default)]
     pub sql_engine: SqlEngine,
+    /// What accounts of this connector can be watched for (`catalog::triggers`).
+    #[serde(default)]
+    pub triggers: Vec<super::triggers::TriggerDef>,
 }
 
 /// Where the provider app (or key) is made, what to give it, and what the provider's review

@@ -174,6 +174,8 @@ pub fn connector_def(provider: &Provider) -> Result<ConnectorDef> {
         api_config_hosts: Default::default(),
         setup: None,
         sql_engine: Default::default(),
+        // Triggers are declared in connector files (poll calls run with stored credentials).
+        triggers: Vec::new(),
     })
 }
 

@@ -9,3 +9,4 @@ pub mod input_schema;
 pub mod openapi_import;
 pub mod remote_tools;
 pub mod templates;
+pub mod triggers;

@@ -7,3 +7,5 @@ pub mod credentials;
 pub mod execution;
 pub mod links;
 pub mod remote_mcp;
+pub mod trigger_poller;
+pub mod triggers;

@@ -36,6 +36,7 @@ mod mcp_sessions;
 mod operators;
 mod rate_limits;
 pub mod sealed;
+mod triggers;
 mod upstream_oauth;
 mod webhooks;
 
@@ -49,6 +50,7 @@ pub use installed_connectors::InstalledConnector;
 pub use mcp_oauth::{AuthorizationCode, OAuthGrant, RefreshTokenUse};
 pub use operators::{ConsoleSession, Operator};
 pub use rate_limits::SlotAnswer;
+pub use triggers::{PollOutcome, StoredSubscription};
 pub use upstream_oauth::UpstreamOAuthRow;
 pub use webhooks::{DeliveryOutcome, StoredWebhookEndpoint, WebhookDelivery};
 

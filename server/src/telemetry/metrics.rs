@@ -32,6 +32,9 @@ const RATE_LIMIT_REFUSALS: &str = "agentkit_rate_limit_refusals_total";
 const EGRESS_REFUSALS: &str = "agentkit_egress_refusals_total";
 const AUDIT_WRITE_FAILURES: &str = "agentkit_audit_write_failures_total";
 const BUILD_INFO: &str = "agentkit_build_info";
+const TRIGGER_POLLS: &str = "agentkit_trigger_polls_total";
+const TRIGGER_EVENTS: &str = "agentkit_trigger_events_total";
+const TRIGGER_POLL_DURATION: &str = "agentkit_trigger_poll_duration_seconds";
 
 /// Latency buckets, in seconds: 1 ms to 30 s (the longest a provider call may take).
 const DURATION_BUCKETS: &[f64] = &[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];
@@ -73,6 +76,9 @@ fn describe() {
         "Duration of tool executions, by tool, connector and outcome."
     );
     describe_counter!(TOKEN_REFRESHES, "Access-token refreshes at providers, by connector and outcome.");
+    describe_counter!(TRIGGER_POLLS, "Trigger polls, by trigger and outcome (ok, failed).");
+    describe_counter!(TRIGGER_EVENTS, "Trigger events queued for delivery, by trigger.");
+    describe_histogram!(TRIGGER_POLL_DURATION, Unit::Seconds, "How long one trigger poll took, by trigger.");
     describe_gauge!(CONNECTED_ACCOUNTS, "Connected accounts by status (counted when scraped).");
     describe_histogram!(
         MCP_OPERATION_DURATION,
@@ -129,6 +135,14 @@ pub fn tool_execution(tool: &str, connector: &str, outcome: &str, elapsed: Durat
         "agentkit_connector" => connector.to_string(),
         "outcome" => outcome.to_string())
     .record(elapsed.as_secs_f64());
+}
+
+/// One trigger poll: whether it worked, the events it queued, how long it took.
+pub fn trigger_poll(trigger: &str, ok: bool, events: usize, elapsed: Duration) {
+    let outcome = if ok { "ok" } else { "failed" };
+    metrics::counter!(TRIGGER_POLLS, "agentkit_trigger" => trigger.to_string(), "outcome" => outcome).increment(1);
+    metrics::counter!(TRIGGER_EVENTS, "agentkit_trigger" => trigger.to_string()).increment(events as u64);
+    metrics::histogram!(TRIGGER_POLL_DURATION, "agentkit_trigger" => trigger.to_string()).record(elapsed.as_secs_f64());
 }
 
 /// One refresh (or service-account mint) at a provider: `succeeded`, `rejected` or `failed`.

@@ -1,0 +1,277 @@
+//! The trigger poller, on every replica: takes due subscriptions under a lease, runs each one's
+//! poll tool as its account, and commits the new watermark with the events of the ids it had not
+//! seen, in one transaction (`Store::finish_trigger_poll`): a crash in between polls again and
+//! never skips; a re-poll makes the same event ids, so receivers deduplicate by `webhook-id`.
+//! Failures back off; a provider 429 makes the subscription THROTTLED on a longer interval; a
+//! refused credential pauses it (PAUSED_CREDENTIAL) until the account is authorized again.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use chrono::Utc;
+use serde_json::{json, Map, Value};
+
+use agentkit_core::model::{ConnectorStatus, TriggerPollErrorCode, TriggerSubscriptionStatus};
+use agentkit_core::{Error, ErrorKind};
+
+use crate::catalog::templates::Scope;
+use crate::catalog::triggers::{TriggerDef, MAX_INTERVAL_SECS};
+use crate::state::AppState;
+use crate::store::{AccountRecord, ChangeRecords, PollOutcome, StoredSubscription};
+
+/// Who runs the poll tools, in execution records.
+pub const POLLER_CLIENT: &str = "agentkit:triggers";
+/// How long a taken subscription is this replica's: longer than a poll can take.
+const LEASE_SECS: i64 = 120;
+/// Subscriptions polled at once by one replica.
+const BATCH: u32 = 16;
+/// How often the poller looks for due subscriptions.
+const TICK: Duration = Duration::from_millis(500);
+/// Ids kept per subscription: well beyond the poll tool's page, so an item that reappears in
+/// the list is still known.
+const WATERMARK_IDS: usize = 1000;
+/// The longest backoff after failures.
+const MAX_BACKOFF_SECS: u32 = 3600;
+
+/// Polls due subscriptions until the gateway stops.
+pub async fn run_poller(state: Weak<AppState>) {
+    loop {
+        let Some(live) = state.upgrade() else { return };
+        match live.store.claim_due_trigger_subscriptions(chrono::Duration::seconds(LEASE_SECS), BATCH).await {
+            Ok(due) if !due.is_empty() => {
+                futures::future::join_all(due.iter().map(|s| poll_and_commit(&live, s))).await;
+                continue;
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e.message(), "trigger subscriptions unavailable"),
+        }
+        drop(live);
+        tokio::time::sleep(TICK).await;
+    }
+}
+
+/// The stable id of the event for item `item_id` of a subscription.
+pub fn event_id(subscription_id: &str, item_id: &str) -> String {
+    let digest = <sha2::Sha256 as sha2::Digest>::digest(format!("{subscription_id}\n{item_id}").as_bytes());
+    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    format!("evt_{hex}")
+}
+
+/// What one poll found: the new items (oldest first) and the watermark to keep.
+struct Found {
+    new_items: Vec<(String, Value)>,
+    watermark: Vec<String>,
+}
+
+/// Why a poll failed, and what it means for the subscription.
+struct Failed {
+    code: TriggerPollErrorCode,
+    message: String,
+}
+
+async fn poll_and_commit(state: &Arc<AppState>, sub: &StoredSubscription) {
+    let started = std::time::Instant::now();
+    let account = state.store.account_by_id(&sub.account_id).await.ok().flatten();
+    let trigger = state
+        .connection(&sub.connection_name)
+        .and_then(|c| crate::domain::triggers::trigger_of(state, &c, &sub.trigger_name));
+    let polled = match (&account, &trigger) {
+        (None, _) => Err(Failed {
+            code: TriggerPollErrorCode::CredentialRevoked,
+            message: "the connected account no longer exists".into(),
+        }),
+        (Some(a), _) if a.status != ConnectorStatus::Active => Err(Failed {
+            code: TriggerPollErrorCode::CredentialRevoked,
+            message: format!("the connected account is {}: authorize it again", a.status.as_str()),
+        }),
+        (_, Err(e)) => {
+            Err(Failed { code: TriggerPollErrorCode::InvalidConfiguration, message: e.message().to_string() })
+        }
+        (Some(a), Ok(t)) => poll(state, sub, t, a.clone()).await,
+    };
+    let (outcome, records) = match polled {
+        Ok(found) => {
+            let mut deliveries = Vec::new();
+            let mut queued = Ok(());
+            if let (Some(account), Ok(trigger)) = (&account, &trigger) {
+                for (item_id, item) in &found.new_items {
+                    let id = event_id(&sub.id, item_id);
+                    let event_type = format!("{}{}", crate::webhooks::TRIGGER_EVENT_PREFIX, trigger.name);
+                    let payload = event_payload(&id, &event_type, sub, account, item);
+                    match state.webhooks.event_deliveries(&id, &event_type, &payload).await {
+                        Ok(rows) => deliveries.extend(rows),
+                        Err(e) => queued = Err(e),
+                    }
+                }
+            }
+            match queued {
+                // The endpoints could not be read: nothing is committed, the next poll tries again.
+                Err(e) => (
+                    failed_outcome(
+                        sub,
+                        Failed { code: TriggerPollErrorCode::DeliveryFailed, message: e.message().to_string() },
+                    ),
+                    ChangeRecords::default(),
+                ),
+                Ok(()) => {
+                    let interval = sub.requested_interval_secs;
+                    let outcome = PollOutcome {
+                        status: TriggerSubscriptionStatus::Active,
+                        effective_interval_secs: interval,
+                        next_poll_at: after_secs(interval),
+                        watermark: Some(found.watermark),
+                        error: None,
+                        backoff_until: None,
+                    };
+                    (outcome, ChangeRecords { audit: Vec::new(), deliveries })
+                }
+            }
+        }
+        Err(failed) => (failed_outcome(sub, failed), ChangeRecords::default()),
+    };
+    let events = records.deliveries.len();
+    if let Some((code, message)) = &outcome.error {
+        tracing::info!(subscription = %sub.id, code = ?code, error = %message, "trigger poll failed");
+    }
+    match state.store.finish_trigger_poll(&sub.id, &outcome, &records).await {
+        Ok(()) if events > 0 => state.webhooks.wake(),
+        Ok(()) => {}
+        // The lease lapses and the subscription is polled again: nothing is skipped.
+        Err(e) => tracing::warn!(subscription = %sub.id, error = %e.message(), "trigger poll not recorded"),
+    }
+    crate::telemetry::metrics::trigger_poll(&sub.trigger_name, outcome.error.is_none(), events, started.elapsed());
+}
+
+/// Runs the trigger's poll tool as the account and compares its items with the watermark. The
+/// first poll only takes note of what is there: events are for what arrives after subscribing.
+async fn poll(
+    state: &AppState,
+    sub: &StoredSubscription,
+    trigger: &TriggerDef,
+    account: AccountRecord,
+) -> std::result::Result<Found, Failed> {
+    let failed = |code, message: String| Failed { code, message };
+    let Some(poll) = &trigger.poll else {
+        return Err(failed(
+            TriggerPollErrorCode::InvalidConfiguration,
+            format!("{} is not a polled trigger", trigger.name),
+        ));
+    };
+    let registry = state.registry();
+    let Some(tool) = registry.catalog.tool(&poll.tool).cloned() else {
+        return Err(failed(TriggerPollErrorCode::InvalidConfiguration, format!("the poll tool {} is gone", poll.tool)));
+    };
+    let config: Map<String, Value> = sub.config.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
+    let rendered = Scope::new(&config).render(&Value::Object(poll.input.clone())).unwrap_or(json!({}));
+    let input = tool
+        .validate_input(Some(&rendered))
+        .map_err(|e| failed(TriggerPollErrorCode::InvalidConfiguration, e.message().to_string()))?;
+    let answer = crate::domain::execution::run_for_account(state, POLLER_CLIENT, &tool, account, input, None)
+        .await
+        .map_err(|e| classify(&e))?;
+    let items = if poll.items.is_empty() { Some(&answer.data) } else { answer.data.pointer(&poll.items) };
+    let items: Vec<Value> = match items {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => items.clone(),
+        Some(_) => {
+            return Err(failed(
+                TriggerPollErrorCode::ProviderError,
+                format!("{} is not a list in the answer", poll.items),
+            ))
+        }
+    };
+    let with_ids: Vec<(String, Value)> = items
+        .into_iter()
+        .filter_map(|item| {
+            let id = match item.pointer(&poll.id)? {
+                Value::String(s) if !s.is_empty() => s.clone(),
+                Value::Number(n) => n.to_string(),
+                _ => return None,
+            };
+            Some((id, item))
+        })
+        .collect();
+    let seen: HashSet<&str> = sub.watermark.iter().flatten().map(String::as_str).collect();
+    // Newest first in the answer: the events go oldest first.
+    let new_items: Vec<(String, Value)> = match &sub.watermark {
+        None => Vec::new(),
+        Some(_) => with_ids.iter().rev().filter(|(id, _)| !seen.contains(id.as_str())).cloned().collect(),
+    };
+    let mut watermark: Vec<String> = with_ids.iter().map(|(id, _)| id.clone()).collect();
+    let listed: HashSet<String> = watermark.iter().cloned().collect();
+    watermark.extend(sub.watermark.iter().flatten().filter(|id| !listed.contains(*id)).cloned());
+    watermark.truncate(WATERMARK_IDS);
+    Ok(Found { new_items, watermark })
+}
+
+/// What a failed poll tool call means.
+fn classify(e: &Error) -> Failed {
+    let code = match (e.kind(), e.status()) {
+        (ErrorKind::RateLimited, _) | (_, 429) => TriggerPollErrorCode::RateLimited,
+        (ErrorKind::Unauthorized, _) | (_, 401) => TriggerPollErrorCode::CredentialRevoked,
+        (ErrorKind::FailedPrecondition, _) => TriggerPollErrorCode::CredentialRevoked,
+        (ErrorKind::Timeout, _) => TriggerPollErrorCode::TimedOut,
+        (ErrorKind::ToolExecution, _) => TriggerPollErrorCode::ProviderError,
+        _ => TriggerPollErrorCode::PollFailed,
+    };
+    Failed { code, message: e.message().to_string() }
+}
+
+fn after_secs(secs: u32) -> chrono::DateTime<Utc> {
+    let now = Utc::now();
+    now.checked_add_signed(chrono::Duration::seconds(i64::from(secs))).unwrap_or(now)
+}
+
+/// The subscription after a failed poll: a refused credential pauses it until the account is
+/// authorized again; a 429 throttles it (twice the interval, up to a day); anything else backs
+/// off exponentially (up to an hour) and stays ACTIVE.
+fn failed_outcome(sub: &StoredSubscription, failed: Failed) -> PollOutcome {
+    let failures = sub.consecutive_failures.saturating_add(1);
+    let (status, interval, wait) = match failed.code {
+        TriggerPollErrorCode::CredentialRevoked => {
+            (TriggerSubscriptionStatus::PausedCredential, sub.effective_interval_secs, MAX_BACKOFF_SECS)
+        }
+        TriggerPollErrorCode::RateLimited => {
+            let longer =
+                sub.effective_interval_secs.saturating_mul(2).clamp(sub.requested_interval_secs, MAX_INTERVAL_SECS);
+            (TriggerSubscriptionStatus::Throttled, longer, longer)
+        }
+        _ => {
+            let wait = sub.requested_interval_secs.saturating_mul(1 << failures.min(12)).min(MAX_BACKOFF_SECS);
+            (sub.status, sub.effective_interval_secs, wait.max(sub.requested_interval_secs))
+        }
+    };
+    let until = after_secs(wait);
+    PollOutcome {
+        status,
+        effective_interval_secs: interval,
+        next_poll_at: until,
+        watermark: None,
+        error: Some((failed.code, failed.message)),
+        backoff_until: Some(until),
+    }
+}
+
+/// The event an app's endpoint receives, signed like every webhook: the subscription, the
+/// account (never its credentials) and the provider's item.
+fn event_payload(id: &str, event_type: &str, sub: &StoredSubscription, account: &AccountRecord, item: &Value) -> Value {
+    json!({
+        "spec_version": "1",
+        "id": id,
+        "type": event_type,
+        "object": "TriggerEvent",
+        "occurred_at": Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Nanos, true),
+        "environment_id": "env_agentkit",
+        "data": {
+            "subscription_id": sub.id,
+            "trigger_name": sub.trigger_name,
+            "connection_id": format!("conn_{}", sub.connection_name),
+            "connection_name": sub.connection_name,
+            "connected_account_id": account.id,
+            "identifier": account.identifier,
+            "provider": account.connector.to_ascii_uppercase(),
+            "item": item,
+        },
+    })
+}

@@ -1,0 +1,229 @@
+//! Triggers against `agentkit dev`: the Gmail "new email" trigger subscribed through the REST
+//! contract, polled from the sandbox every second, and its event received signed by the app's
+//! webhook endpoint; the contract's refusals; a refused credential pauses the subscription and
+//! re-authorization resumes it.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use agentkit_core::dispatch::{dispatch, Operation};
+use axum::body::Bytes;
+use axum::http::HeaderMap;
+use serde_json::{json, Value};
+
+mod common;
+use common::Gateway;
+
+/// A webhook receiver on a loopback port: every POST's headers and body, in arrival order.
+type Received = Arc<Mutex<Vec<(Vec<(String, String)>, Bytes)>>>;
+
+async fn receiver() -> (String, Received) {
+    let received: Received = Arc::default();
+    let into = received.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |headers: HeaderMap, body: Bytes| {
+            let into = into.clone();
+            async move {
+                let pairs = headers
+                    .iter()
+                    .map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or_default().to_string()))
+                    .collect();
+                into.lock().unwrap().push((pairs, body));
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, received)
+}
+
+struct Api {
+    base: String,
+    token: String,
+    http: reqwest::Client,
+}
+
+impl Api {
+    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let mut req = self.http.request(method, format!("{}{path}", self.base)).bearer_auth(&self.token);
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let resp = req.send().await.unwrap();
+        (resp.status().as_u16(), resp.json().await.unwrap_or(Value::Null))
+    }
+}
+
+/// Waits up to `secs` for `check` to hold.
+async fn eventually<F, Fut>(secs: u64, what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+    while !check().await {
+        assert!(std::time::Instant::now() < deadline, "not within {secs} s: {what}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_email_reaches_the_app_as_a_signed_trigger_event() {
+    let gateway = Gateway::start();
+    let actions = gateway.actions();
+    let api = Api {
+        base: gateway.env["SCALEKIT_ENV_URL"].clone(),
+        token: gateway.api_token().await,
+        http: reqwest::Client::new(),
+    };
+    let (hook_url, received) = receiver().await;
+    let (status, hook) = api
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/webhook_endpoints",
+            Some(json!({"url": hook_url, "events": ["trigger.*"]})),
+        )
+        .await;
+    assert_eq!(status, 201, "{hook}");
+    let secret = hook["secret"].as_str().unwrap().to_string();
+    let user = "trig-ann";
+    gateway.active_account(user).await;
+    let details = dispatch(
+        &actions,
+        Operation::GetConnectedAccountDetails,
+        json!({"connection_name": "gmail", "identifier": user}),
+    )
+    .await
+    .unwrap();
+    let account_id = details["connected_account"]["id"].as_str().unwrap().to_string();
+
+    // What the connection offers.
+    let (status, offered) = api.call(reqwest::Method::GET, "/api/v1/connections/conn_gmail/triggers", None).await;
+    assert_eq!(status, 200, "{offered}");
+    let trigger = &offered["triggers"][0];
+    assert_eq!(trigger["name"], "gmail_new_message");
+    assert_eq!((trigger["mode"].as_str(), trigger["available"].as_bool()), (Some("POLL"), Some(true)));
+    assert_eq!(trigger["min_interval_seconds"], 60);
+
+    // Subscribed, polled every second (agentkit dev allows below the declared minimum).
+    let subscribe =
+        json!({"connected_account_id": account_id, "trigger_name": "gmail_new_message", "interval_seconds": 1});
+    let (status, subscription) = api
+        .call(reqwest::Method::POST, "/api/v1/connections/gmail/trigger-subscriptions", Some(subscribe.clone()))
+        .await;
+    assert_eq!(status, 200, "{subscription}");
+    assert_eq!(subscription["status"], "ACTIVE");
+    assert_eq!(subscription["requested_interval_seconds"], 1);
+    assert_eq!(subscription["connected_account_identifier"], user);
+    let sub_id = subscription["id"].as_str().unwrap().to_string();
+    let state = |api: &Api| {
+        let path = "/api/v1/connections/gmail/trigger-subscriptions".to_string();
+        let (api_base, token, http) = (api.base.clone(), api.token.clone(), api.http.clone());
+        async move {
+            let resp = http.get(format!("{api_base}{path}")).bearer_auth(token).send().await.unwrap();
+            let listed: Value = resp.json().await.unwrap();
+            listed["subscriptions"][0].clone()
+        }
+    };
+    // The first poll notes the mailbox as it is: the seeded mail is not news.
+    eventually(10, "the first poll", || async { state(&api).await["poll_state"]["watermark_updated_at"].is_string() })
+        .await;
+
+    // The user mails themselves: the app's receiver gets one signed event for it.
+    let sent = dispatch(
+        &actions,
+        Operation::ExecuteTool,
+        json!({"tool_name": "gmail_send_email", "identifier": user,
+               "tool_input": {"to": user, "subject": "Trigger me", "body": "hello"}}),
+    )
+    .await
+    .unwrap();
+    let sent_id = sent["data"]["id"].as_str().unwrap().to_string();
+    eventually(15, "the trigger event", || async { !received.lock().unwrap().is_empty() }).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let events = received.lock().unwrap().clone();
+    assert_eq!(events.len(), 1, "one event for one new email, none for the seeded mail");
+    let (headers, body) = &events[0];
+    let event = agentkit_core::webhooks::verify_event(&secret, headers, body).unwrap();
+    assert_eq!(event["type"], "trigger.gmail_new_message");
+    assert_eq!(event["data"]["item"]["id"], sent_id.as_str());
+    assert_eq!(event["data"]["identifier"], user);
+    assert_eq!(event["data"]["subscription_id"], sub_id.as_str());
+    assert!(!String::from_utf8_lossy(body).contains("ya29."), "no credential in the event");
+
+    // The contract's refusals, each naming what is wrong.
+    let (status, again) = api
+        .call(reqwest::Method::POST, "/api/v1/connections/gmail/trigger-subscriptions", Some(subscribe.clone()))
+        .await;
+    assert_eq!(status, 409, "{again}");
+    for (body, field) in [
+        (
+            json!({"connected_account_id": account_id, "trigger_name": "gmail_new_message", "interval_seconds": 90000}),
+            "interval_seconds",
+        ),
+        (
+            json!({"connected_account_id": account_id, "trigger_name": "gmail_new_message", "config": {"lable": "x"}}),
+            "config.lable",
+        ),
+        (json!({"connected_account_id": account_id, "trigger_name": "gmail_nope"}), "trigger_name"),
+        (json!({"trigger_name": "gmail_new_message"}), "connected_account_id"),
+    ] {
+        let (status, err) = api
+            .call(reqwest::Method::POST, "/api/v1/connections/gmail/trigger-subscriptions", Some(body.clone()))
+            .await;
+        assert!(status == 400 || status == 404, "{body}: {status} {err}");
+        assert!(err.to_string().contains(field), "{body}: {err}");
+    }
+    let batch = json!({"connected_account_ids": [account_id, "ca_missing"], "trigger_name": "gmail_new_message", "interval_seconds": 1});
+    let (status, outcomes) = api
+        .call(reqwest::Method::POST, "/api/v1/connections/gmail/trigger-subscriptions:batchCreate", Some(batch))
+        .await;
+    assert_eq!(status, 200, "{outcomes}");
+    assert_eq!(outcomes["results"][0]["outcome"], "ALREADY_SUBSCRIBED");
+    assert_eq!(outcomes["results"][1]["outcome"], "NOT_FOUND");
+    assert_eq!(outcomes["created_count"], 0);
+
+    // The provider refuses the credential: paused, and the account says what to do.
+    let settings = format!("{}/sandbox/settings", gateway.env["AGENTKIT_SANDBOX_URL"]);
+    reqwest::Client::new().post(&settings).json(&json!({"expire_user": user})).send().await.unwrap();
+    eventually(15, "PAUSED_CREDENTIAL", || async { state(&api).await["status"] == "PAUSED_CREDENTIAL" }).await;
+    let paused = state(&api).await;
+    assert_eq!(paused["poll_state"]["last_error_code"], "CREDENTIAL_REVOKED", "{paused}");
+    // The old credential is refused for tools too; the user authorizes again: the subscription
+    // resumes by itself and the next mail is an event again.
+    let token = gateway.sandbox_token(user).await;
+    let while_paused = dispatch(
+        &actions,
+        Operation::ExecuteTool,
+        json!({"tool_name": "gmail_send_email", "identifier": user, "tool_input": {"to": user, "subject": "While away", "body": "x"}}),
+    )
+    .await;
+    assert!(while_paused.is_err(), "the old credential is refused for tools too");
+    dispatch(
+        &actions,
+        Operation::UpdateConnectedAccount,
+        json!({"connection_name": "gmail", "identifier": user, "authorization_details": {"oauth_token": {"access_token": token}}}),
+    )
+    .await
+    .unwrap();
+    eventually(10, "ACTIVE again", || async { state(&api).await["status"] == "ACTIVE" }).await;
+    dispatch(
+        &actions,
+        Operation::ExecuteTool,
+        json!({"tool_name": "gmail_send_email", "identifier": user, "tool_input": {"to": user, "subject": "Back", "body": "x"}}),
+    )
+    .await
+    .unwrap();
+    eventually(15, "the event after resuming", || async { received.lock().unwrap().len() >= 2 }).await;
+
+    // Deleted once; the second time there is nothing to delete.
+    let path = format!("/api/v1/connections/gmail/trigger-subscriptions/{sub_id}");
+    assert_eq!(api.call(reqwest::Method::DELETE, &path, None).await.0, 200);
+    assert_eq!(api.call(reqwest::Method::DELETE, &path, None).await.0, 404);
+    let (_, listed) = api.call(reqwest::Method::GET, "/api/v1/connections/gmail/trigger-subscriptions", None).await;
+    assert_eq!(listed["total_size"], 0, "{listed}");
+    assert_eq!(listed["status_counts"]["ACTIVE"], 0);
+}

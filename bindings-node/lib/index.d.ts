@@ -240,7 +240,28 @@ export declare class ProvidersClient {
   listProviders(params?: { providerType?: 'DEFAULT' | 'CUSTOM' | 'ALL'; identifier?: string; pageSize?: number; pageToken?: string }): Promise<{ providers: Provider[]; totalSize: number; nextPageToken: string; prevPageToken: string }>;
 }
 
+export type TriggerSubscriptionStatus = 'ACTIVE' | 'THROTTLED' | 'PAUSED' | 'PAUSED_CREDENTIAL';
+export interface AvailableTrigger {
+  name: string; displayName: string; description: string; provider: string; mode: 'POLL' | 'WEBHOOK';
+  requiredScopes: { scope: string; grant: string }[]; minIntervalSeconds: number; defaultIntervalSeconds: number;
+  configFields: { key: string; displayName: string; helpText: string; placeholder: string; required: boolean }[];
+  available: boolean; reason?: string; remedy?: string; deliveryScope: 'ACCOUNT' | 'CONNECTION'; requiresSigningSecret: boolean;
+}
+export interface TriggerSubscription {
+  id: string; connectedAccountId: string; connectionId: string; provider: string; triggerName: string;
+  status: TriggerSubscriptionStatus; requestedIntervalSeconds: number; effectiveIntervalSeconds: number;
+  config: Record<string, string>; deliveryScope: 'ACCOUNT' | 'CONNECTION'; connectedAccountIdentifier: string; createdAt: string;
+  pollState: { lastRunAt?: string; lastError?: string; consecutiveFailures: number; backoffUntil?: string; watermarkUpdatedAt?: string; lastErrorCode?: string };
+  accountHealth: 'READY' | 'AWAITING_CONFIRMATION' | 'WRONG_APP' | 'DISCONNECTED' | 'NEEDS_REAUTHENTICATION';
+}
+export interface TriggerSubscriptionInput { connectionId: string; triggerName: string; intervalSeconds?: number; config?: Record<string, string> }
+
 export declare class TriggersClient {
+  listAvailableTriggers(params: { connectionId: string }): Promise<{ triggers: AvailableTrigger[]; connectionUsesSharedApp: boolean }>;
+  listTriggerSubscriptions(params: { connectionId: string; triggerName?: string; statuses?: TriggerSubscriptionStatus[]; pageSize?: number; pageToken?: string }): Promise<{ subscriptions: TriggerSubscription[]; nextPageToken: string; prevPageToken: string; totalSize: number; statusCounts: Record<TriggerSubscriptionStatus, number> }>;
+  createTriggerSubscription(params: TriggerSubscriptionInput & { connectedAccountId: string }): Promise<TriggerSubscription>;
+  batchCreateTriggerSubscriptions(params: TriggerSubscriptionInput & { connectedAccountIds: string[] }): Promise<{ results: { connectedAccountId: string; outcome: 'CREATED' | 'ALREADY_SUBSCRIBED' | 'REFUSED' | 'NOT_FOUND' | 'FAILED'; subscription?: TriggerSubscription; reason?: string }[]; createdCount: number }>;
+  deleteTriggerSubscription(params: { connectionId: string; subscriptionId: string }): Promise<Record<string, never>>;
   /** The event (parsed JSON object) once its Standard Webhooks headers check out; throws WebhookVerificationError. */
   verifyEvent(secret: string, headers: Record<string, string | string[]>, payload: string | Buffer): JsonObject;
 }

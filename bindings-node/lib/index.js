@@ -296,7 +296,7 @@ class ActionsClient extends OperationGroup {
     this.tools = tools;
     this.mcp = new McpClient(native);
     this.providers = new ProvidersClient(native);
-    this.triggers = new TriggersClient();
+    this.triggers = new TriggersClient(native);
     this.upsertConnectedAccount = this.getOrCreateConnectedAccount;
   }
 
@@ -449,7 +449,31 @@ function checkSignature(check, secret, headers, payload) {
 }
 
 /** `actions.triggers`: checks the trigger events the gateway forwards to your app. */
-class TriggersClient {
+/**
+ * `actions.triggers`: a connection's triggers and the accounts subscribed to them (the official
+ * `TriggerService` names, camelCase), and checking the trigger events forwarded to your app.
+ * `connectionId` is `conn_<name>` or the connection's name.
+ */
+class TriggersClient extends OperationGroup {
+  /** The triggers the connection offers, each `available` or not (with `reason` and `remedy`). */
+  listAvailableTriggers({ connectionId } = {}) { return this._call('triggers.list_available_triggers', { connectionId }); }
+  /** The connection's subscriptions by id, with `statusCounts`; `nextPageToken` pages on. */
+  listTriggerSubscriptions({ connectionId, triggerName, statuses, pageSize, pageToken } = {}) {
+    return this._call('triggers.list_trigger_subscriptions', { connectionId, triggerName, statuses, pageSize, pageToken });
+  }
+  /** Subscribes an ACTIVE connected account; the trigger's events reach your webhook endpoints. */
+  createTriggerSubscription({ connectionId, connectedAccountId, triggerName, intervalSeconds, config } = {}) {
+    return this._call('triggers.create_trigger_subscription', { connectionId, connectedAccountId, triggerName, intervalSeconds, config });
+  }
+  /** Subscribes up to 100 accounts; `results` has an `outcome` for each. */
+  batchCreateTriggerSubscriptions({ connectionId, connectedAccountIds, triggerName, intervalSeconds, config } = {}) {
+    return this._call('triggers.batch_create_trigger_subscriptions', { connectionId, connectedAccountIds, triggerName, intervalSeconds, config });
+  }
+  /** Deletes a subscription (`ScalekitNotFoundException` when there is none). */
+  deleteTriggerSubscription({ connectionId, subscriptionId } = {}) {
+    return this._call('triggers.delete_trigger_subscription', { connectionId, subscriptionId });
+  }
+
   /** The event (parsed JSON object) once its `webhook-*` headers check out over the raw payload. */
   verifyEvent(secret, headers, payload) {
     return checkSignature(verifyTriggerEvent, secret, headers, payload);

@@ -56,6 +56,11 @@ pub enum Operation {
     UpdateCustomProvider,
     DeleteCustomProvider,
     ListProviders,
+    ListAvailableTriggers,
+    ListTriggerSubscriptions,
+    CreateTriggerSubscription,
+    BatchCreateTriggerSubscriptions,
+    DeleteTriggerSubscription,
 }
 
 /// The one table of operation names the SDK façades call (`actions.execute_tool` →
@@ -98,6 +103,11 @@ const OPERATIONS: &[(&str, Operation)] = {
         ("providers.update_custom_provider", UpdateCustomProvider),
         ("providers.delete_custom_provider", DeleteCustomProvider),
         ("providers.list_providers", ListProviders),
+        ("triggers.list_available_triggers", ListAvailableTriggers),
+        ("triggers.list_trigger_subscriptions", ListTriggerSubscriptions),
+        ("triggers.create_trigger_subscription", CreateTriggerSubscription),
+        ("triggers.batch_create_trigger_subscriptions", BatchCreateTriggerSubscriptions),
+        ("triggers.delete_trigger_subscription", DeleteTriggerSubscription),
     ]
 };
 
@@ -573,6 +583,20 @@ pub async fn dispatch(actions: &Actions, op: Operation, params: Value) -> Result
             to_value(ListConnectionsResult::from(actions.list_connections(parse_named("params", params)?).await?))
         }
         ListScopedTools => to_value(actions.list_scoped_tools(parse_named("params", params)?).await?),
+        ListAvailableTriggers => {
+            let p: crate::triggers::SubscriptionRef = parse_named("params", params)?;
+            to_value(actions.list_available_triggers(&p.connection_id).await?)
+        }
+        ListTriggerSubscriptions => to_value(actions.list_trigger_subscriptions(parse_named("params", params)?).await?),
+        CreateTriggerSubscription => {
+            to_value(actions.create_trigger_subscription(parse_named("params", params)?).await?)
+        }
+        BatchCreateTriggerSubscriptions => {
+            to_value(actions.batch_create_trigger_subscriptions(parse_named("params", params)?).await?)
+        }
+        DeleteTriggerSubscription => {
+            to_value(actions.delete_trigger_subscription(parse_named("params", params)?).await?)
+        }
         ListAvailableTools => to_value(actions.list_available_tools(parse_named("params", params)?).await?),
         McpCreateConfig
         | McpListConfigs
@@ -674,6 +698,9 @@ pub async fn proxy_request(actions: &Actions, params: Value, raw_body: Option<Ve
 
 /// Keys whose values are free-form JSON and must keep their casing when converting to camelCase.
 const OPAQUE_KEYS: &[&str] = &[
+    // Trigger subscriptions counted by status name, and a trigger event's provider item.
+    "status_counts",
+    "item",
     "definition",
     "metadata",
     "data",

@@ -16,6 +16,7 @@ pub mod providers;
 pub mod runtime;
 pub mod schema_formats;
 pub mod transport;
+pub mod triggers;
 pub mod upload;
 pub mod webhooks;
 

@@ -146,7 +146,7 @@ class Runner {
       const { identifier, ...options } = params;
       return this.client.tools[name](identifier, options);
     }
-    const owner = { actions: this.client.actions, tools: this.client.tools, mcp: this.client.actions.mcp, providers: this.client.actions.providers }[target];
+    const owner = { actions: this.client.actions, tools: this.client.tools, mcp: this.client.actions.mcp, providers: this.client.actions.providers, triggers: this.client.actions.triggers }[target];
     assert.equal(typeof owner?.[name], 'function', `unknown op ${op}`);
     return owner[name](params);
   }

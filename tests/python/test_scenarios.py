@@ -152,7 +152,7 @@ class Runner:
             return {"status": resp.status_code, "data": data}
         target, _, method = op.partition(".")
         owner = {"actions": self.client.actions, "tools": self.client.actions.tools, "mcp": self.client.actions.mcp,
-                 "providers": self.client.actions.providers}[target]
+                 "providers": self.client.actions.providers, "triggers": self.client.actions.triggers}[target]
         return getattr(owner, method)(**params)
 
     def add_modifier(self, type: str, tool_names, set=None, append=None):

@@ -743,14 +743,14 @@ mod tests {
         };
         let good_poll = json!({"tool": "acme_login", "items": "/items", "id": "/id"});
         let connector = json!({"slug": "acme", "display_name": "Acme", "base_url": "https://api.acme.test",
-            "auth": {"type": "API_KEY", "header": "x-key"}, "tools": [form_tool(json!({"user": "{{user}}"}))],
-            "triggers": [
-                trigger("acme_new_item", 60, 300, good_poll.clone()),
-                trigger("other_new_item", 60, 300, good_poll.clone()),
-                trigger("acme_new_item", 60, 300, good_poll.clone()),
-                trigger("acme_fast", 60, 10, good_poll),
-                trigger("acme_bad_poll", 60, 300, json!({"tool": "acme_nope", "items": "items", "id": ""})),
-            ]});
+        "auth": {"type": "API_KEY", "header": "x-key"}, "tools": [form_tool(json!({"user": "{{user}}"}))],
+        "triggers": [
+            trigger("acme_new_item", 60, 300, good_poll.clone()),
+            trigger("other_new_item", 60, 300, good_poll.clone()),
+            trigger("acme_new_item", 60, 300, good_poll.clone()),
+            trigger("acme_fast", 60, 10, good_poll),
+            trigger("acme_bad_poll", 60, 300, json!({"tool": "acme_nope", "items": "items", "id": ""})),
+        ]});
         let def = parse_connector_file("acme.json", &connector.to_string()).unwrap();
         let found = Catalog::default().findings(&def);
         let errors: Vec<&str> = found.errors.iter().map(|(_, m)| m.as_str()).collect();

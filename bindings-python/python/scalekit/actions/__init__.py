@@ -102,8 +102,9 @@ class ActionClient:
 
     @property
     def triggers(self) -> ActionTriggers:
-        """Checks the trigger events forwarded to your app (``verify_event``)."""
-        return ActionTriggers()
+        """A connection's triggers and their subscriptions; checks the trigger events forwarded to
+        your app (``verify_event``)."""
+        return ActionTriggers(self._native)
 
     # ----- connected accounts --------------------------------------------------------------
 

@@ -258,6 +258,7 @@ export interface TriggerSubscriptionInput { connectionId: string; triggerName: s
 
 export declare class TriggersClient {
   listAvailableTriggers(params: { connectionId: string }): Promise<{ triggers: AvailableTrigger[]; connectionUsesSharedApp: boolean }>;
+  listEligibleAccounts(params: { connectionId: string; triggerName: string; query?: string; pageSize?: number; pageToken?: string }): Promise<{ accounts: { id: string; identifier: string; eligible: boolean; reason?: string; remedy?: string; health: { state: TriggerSubscription['accountHealth']; reason?: string; remedy?: string; action?: 'RECONNECT' | 'COMPLETE_SETUP'; blocksToolCalls: boolean } }[]; nextPageToken: string; prevPageToken: string; totalSize: number }>;
   listTriggerSubscriptions(params: { connectionId: string; triggerName?: string; statuses?: TriggerSubscriptionStatus[]; pageSize?: number; pageToken?: string }): Promise<{ subscriptions: TriggerSubscription[]; nextPageToken: string; prevPageToken: string; totalSize: number; statusCounts: Record<TriggerSubscriptionStatus, number> }>;
   createTriggerSubscription(params: TriggerSubscriptionInput & { connectedAccountId: string }): Promise<TriggerSubscription>;
   batchCreateTriggerSubscriptions(params: TriggerSubscriptionInput & { connectedAccountIds: string[] }): Promise<{ results: { connectedAccountId: string; outcome: 'CREATED' | 'ALREADY_SUBSCRIBED' | 'REFUSED' | 'NOT_FOUND' | 'FAILED'; subscription?: TriggerSubscription; reason?: string }[]; createdCount: number }>;

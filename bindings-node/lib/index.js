@@ -457,6 +457,10 @@ function checkSignature(check, secret, headers, payload) {
 class TriggersClient extends OperationGroup {
   /** The triggers the connection offers, each `available` or not (with `reason` and `remedy`). */
   listAvailableTriggers({ connectionId } = {}) { return this._call('triggers.list_available_triggers', { connectionId }); }
+  /** The connection's accounts, each `eligible` for the trigger or not, with its `health`. */
+  listEligibleAccounts({ connectionId, triggerName, query, pageSize, pageToken } = {}) {
+    return this._call('triggers.list_eligible_accounts', { connectionId, triggerName, query, pageSize, pageToken });
+  }
   /** The connection's subscriptions by id, with `statusCounts`; `nextPageToken` pages on. */
   listTriggerSubscriptions({ connectionId, triggerName, statuses, pageSize, pageToken } = {}) {
     return this._call('triggers.list_trigger_subscriptions', { connectionId, triggerName, statuses, pageSize, pageToken });

@@ -57,6 +57,7 @@ pub enum Operation {
     DeleteCustomProvider,
     ListProviders,
     ListAvailableTriggers,
+    ListEligibleAccounts,
     ListTriggerSubscriptions,
     CreateTriggerSubscription,
     BatchCreateTriggerSubscriptions,
@@ -104,6 +105,7 @@ const OPERATIONS: &[(&str, Operation)] = {
         ("providers.delete_custom_provider", DeleteCustomProvider),
         ("providers.list_providers", ListProviders),
         ("triggers.list_available_triggers", ListAvailableTriggers),
+        ("triggers.list_eligible_accounts", ListEligibleAccounts),
         ("triggers.list_trigger_subscriptions", ListTriggerSubscriptions),
         ("triggers.create_trigger_subscription", CreateTriggerSubscription),
         ("triggers.batch_create_trigger_subscriptions", BatchCreateTriggerSubscriptions),
@@ -587,6 +589,7 @@ pub async fn dispatch(actions: &Actions, op: Operation, params: Value) -> Result
             let p: crate::triggers::SubscriptionRef = parse_named("params", params)?;
             to_value(actions.list_available_triggers(&p.connection_id).await?)
         }
+        ListEligibleAccounts => to_value(actions.list_eligible_accounts(parse_named("params", params)?).await?),
         ListTriggerSubscriptions => to_value(actions.list_trigger_subscriptions(parse_named("params", params)?).await?),
         CreateTriggerSubscription => {
             to_value(actions.create_trigger_subscription(parse_named("params", params)?).await?)

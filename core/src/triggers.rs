@@ -38,6 +38,22 @@ pub struct ListSubscriptionsParams {
     pub page_token: Option<String>,
 }
 
+/// Parameters of `list_eligible_accounts`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EligibleAccountsParams {
+    #[serde(default, alias = "connectionId")]
+    pub connection_id: String,
+    #[serde(default, alias = "triggerName")]
+    pub trigger_name: String,
+    #[serde(default)]
+    pub query: Option<String>,
+    #[serde(default, alias = "pageSize")]
+    pub page_size: Option<u32>,
+    #[serde(default, alias = "pageToken")]
+    pub page_token: Option<String>,
+}
+
 /// Parameters of `delete_trigger_subscription`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -60,6 +76,19 @@ impl Actions {
                 Retry::Idempotent,
                 Deadline::ControlPlane,
             )
+            .await
+    }
+
+    pub async fn list_eligible_accounts(&self, p: EligibleAccountsParams) -> Result<ListEligibleAccountsResponse> {
+        if p.trigger_name.trim().is_empty() {
+            return Err(Error::invalid_field("trigger_name", "trigger_name is required"));
+        }
+        let rest = format!("/triggers/{}/eligible-accounts", encode_segment_value(p.trigger_name.trim()));
+        let path = connection_path(&p.connection_id, &rest)?;
+        let mut query = QueryPairs::default();
+        query.opt("query", p.query.as_ref()).opt("page_size", p.page_size).opt("page_token", p.page_token.as_ref());
+        self.client()
+            .call_json::<(), _>(Method::GET, &path, query, None, Retry::Idempotent, Deadline::ControlPlane)
             .await
     }
 

@@ -198,6 +198,13 @@ pub(crate) async fn list_messages(State(state): State<Shared>, headers: HeaderMa
         Ok(u) => u,
         Err(r) => return r,
     };
+    if s.rate_limited_users.contains(&user) {
+        return google_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Quota exceeded for quota metric 'Queries'",
+            "RESOURCE_EXHAUSTED",
+        );
+    }
     let q = QueryMap::parse(q.as_deref());
     let max = match q.get_u32("max_results") {
         Ok(v) => v.unwrap_or(100).clamp(1, 500) as usize,

@@ -13,6 +13,7 @@
 //!   auto-approved for the `login_hint` user; users named `deny…` refuse), `POST /oauth2/token`
 //!   (authorization_code, refresh_token with rotation), `POST /oauth2/revoke`; knobs
 //!   `POST /sandbox/settings` (`token_extras` adds provider-shaped fields to token answers;
+//!   `rate_limited_users` get 429s from the message list;
 //!   `declined_scopes` are left unticked on the consent screen: granted without them) and
 //!   counters `GET /sandbox/stats?user=`.
 //! * `POST /sandbox/service_accounts {"user": "u"}` registers a service account acting as `u` and
@@ -96,6 +97,9 @@ struct SandboxState {
     /// Resumable upload sessions by upload id, and the faults to inject into their chunks.
     uploads: HashMap<String, uploads::Upload>,
     upload_faults: uploads::UploadFaults,
+    /// Users whose message lists answer 429 (a provider's rate limit), set with
+    /// `POST /sandbox/settings {"rate_limited_users": [...]}`.
+    rate_limited_users: Vec<String>,
 }
 
 /// Counters per user, read by tests through `GET /sandbox/stats`.
@@ -207,6 +211,9 @@ async fn settings(State(state): State<Shared>, Json(req): Json<Value>) -> Respon
             break_after_half: broken.unwrap_or_default(),
             never_finish: req.get("upload_never_finish").and_then(Value::as_bool).unwrap_or(false),
         };
+    }
+    if let Some(users) = req.get("rate_limited_users").and_then(Value::as_array) {
+        s.rate_limited_users = users.iter().filter_map(Value::as_str).map(String::from).collect();
     }
     if let Some(declined) = req.get("declined_scopes").and_then(Value::as_array) {
         s.declined_scopes = declined.iter().filter_map(Value::as_str).map(String::from).collect();

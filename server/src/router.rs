@@ -28,6 +28,10 @@ pub fn router(state: SharedState) -> Router {
         )
         .route("/api/v1/connections/{name}/triggers", get(crate::api::triggers::list_available))
         .route(
+            "/api/v1/connections/{name}/triggers/{trigger_name}/eligible-accounts",
+            get(crate::api::triggers::list_eligible_accounts),
+        )
+        .route(
             "/api/v1/connections/{name}/trigger-subscriptions",
             get(crate::api::triggers::list_subscriptions).post(crate::api::triggers::create_subscription),
         )

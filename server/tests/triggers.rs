@@ -219,6 +219,20 @@ async fn a_new_email_reaches_the_app_as_a_signed_trigger_event() {
     .unwrap();
     eventually(15, "the event after resuming", || async { received.lock().unwrap().len() >= 2 }).await;
 
+    // The provider rate-limits the list: THROTTLED at twice the interval, ACTIVE again at the
+    // requested one once it relents.
+    reqwest::Client::new().post(&settings).json(&json!({"rate_limited_users": [user]})).send().await.unwrap();
+    eventually(20, "THROTTLED", || async { state(&api).await["status"] == "THROTTLED" }).await;
+    let throttled = state(&api).await;
+    assert_eq!(throttled["poll_state"]["last_error_code"], "RATE_LIMITED", "{throttled}");
+    assert!(throttled["effective_interval_seconds"].as_u64().unwrap() >= 2, "{throttled}");
+    reqwest::Client::new().post(&settings).json(&json!({"rate_limited_users": []})).send().await.unwrap();
+    eventually(20, "ACTIVE after the rate limit", || async {
+        let s = state(&api).await;
+        s["status"] == "ACTIVE" && s["effective_interval_seconds"] == 1
+    })
+    .await;
+
     // Deleted once; the second time there is nothing to delete.
     let path = format!("/api/v1/connections/gmail/trigger-subscriptions/{sub_id}");
     assert_eq!(api.call(reqwest::Method::DELETE, &path, None).await.0, 200);

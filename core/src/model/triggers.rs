@@ -258,3 +258,50 @@ pub struct ListTriggerSubscriptionsResponse {
     /// Subscriptions of the connection by status name (every status, zeros included).
     pub status_counts: BTreeMap<String, u32>,
 }
+
+/// The one thing to do about an account's health.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum AccountHealthAction {
+    Reconnect,
+    CompleteSetup,
+}
+
+/// Whether a connected account can be watched, why not, and what to do.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AccountHealth {
+    pub state: AccountHealthState,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reason: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub remedy: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<AccountHealthAction>,
+    /// Its tool calls fail too until the action is taken.
+    pub blocks_tool_calls: bool,
+}
+
+/// A connected account of the connection, and whether it can be subscribed to the trigger.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EligibleAccount {
+    pub id: String,
+    pub identifier: String,
+    pub eligible: bool,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reason: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub remedy: String,
+    pub health: AccountHealth,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ListEligibleAccountsResponse {
+    pub accounts: Vec<EligibleAccount>,
+    pub next_page_token: String,
+    pub prev_page_token: String,
+    pub total_size: u32,
+}

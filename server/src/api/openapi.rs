@@ -121,6 +121,7 @@ body is required (an empty one is a 400 naming `body`). Generated from the handl
         connections::delete,
         connections::test,
         triggers::list_available,
+        triggers::list_eligible_accounts,
         triggers::list_subscriptions,
         triggers::create_subscription,
         triggers::batch_create_subscriptions,

@@ -9,18 +9,19 @@ use serde_json::json;
 use agentkit_core::model::query::QueryMap;
 use agentkit_core::model::{
     BatchCreateTriggerSubscriptionResult, BatchCreateTriggerSubscriptionsRequest,
-    BatchCreateTriggerSubscriptionsResponse, CreateTriggerSubscriptionRequest, Empty, ListAvailableTriggersResponse,
-    ListTriggerSubscriptionsResponse, TriggerSubscription, TriggerSubscriptionStatus,
+    BatchCreateTriggerSubscriptionsResponse, CreateTriggerSubscriptionRequest, EligibleAccount, Empty,
+    ListAvailableTriggersResponse, ListEligibleAccountsResponse, ListTriggerSubscriptionsResponse, TriggerSubscription,
+    TriggerSubscriptionStatus,
 };
 use agentkit_core::Error;
 
 use super::openapi_schemas::{BadRequest, Conflict, Forbidden, NotFound, Unauthorized, Unavailable};
-use super::{ApiResult, Caller, JsonBody};
+use super::{keyset_tokens, keyset_window, ApiResult, Caller, JsonBody};
 use crate::domain::triggers::{
-    available_triggers, connection_named, subscribe, to_wire, trigger_of, SubscriptionRequest,
+    account_health, available_triggers, connection_named, subscribe, to_wire, trigger_of, SubscriptionRequest,
 };
 use crate::state::SharedState;
-use crate::store::ChangeRecords;
+use crate::store::{AccountFilter, ChangeRecords};
 
 /// Most accounts one batch subscribes, and most subscriptions one page lists.
 const MAX_BATCH: usize = 100;
@@ -46,6 +47,64 @@ pub async fn list_available(
     Path(connection_id): Path<String>,
 ) -> ApiResult<Json<ListAvailableTriggersResponse>> {
     Ok(Json(available_triggers(&state, &connection_id)?))
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/connections/{name}/triggers/{trigger_name}/eligible-accounts",
+    operation_id = "TriggerService_ListEligibleAccounts",
+    tag = "Triggers",
+    summary = "The connection's accounts, each eligible for the trigger or not, with its health",
+    description = "Query: `query` (text in the identifier), `page_size` (default 50), `page_token`.",
+    params(
+        ("name" = String, Path, description = "The connection: `conn_<name>` or its name."),
+        ("trigger_name" = String, Path, description = "The trigger."),
+    ),
+    responses(
+        (status = 200, description = "Success.", body = ListEligibleAccountsResponse),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 503, response = Unavailable),
+    ),
+)]
+pub async fn list_eligible_accounts(
+    State(state): State<SharedState>,
+    _caller: Caller,
+    Path((connection_id, trigger_name)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+) -> ApiResult<Json<ListEligibleAccountsResponse>> {
+    let connection = connection_named(&state, &connection_id)?;
+    trigger_of(&state, &connection, &trigger_name)?;
+    let q = QueryMap::parse(query.as_deref());
+    let (page, carried_total, limit) =
+        keyset_window(q.get_u32("page_size")?, &q.get("page_token").unwrap_or_default(), 50)?;
+    let filter = AccountFilter {
+        connection_names: vec![connection.name.clone()],
+        query: q.get("query").unwrap_or_default(),
+        ..AccountFilter::default()
+    };
+    let listed = state.store.list_accounts(&filter, &page, limit).await?;
+    let total_size = listed.total.or(carried_total).unwrap_or_default();
+    let ends = listed.accounts.first().zip(listed.accounts.last()).map(|(f, l)| (f.id.as_str(), l.id.as_str()));
+    let (next_page_token, prev_page_token) = keyset_tokens(total_size, ends, listed.has_next, listed.has_prev);
+    let accounts = listed
+        .accounts
+        .iter()
+        .map(|a| {
+            let health = account_health(a);
+            EligibleAccount {
+                id: a.id.clone(),
+                identifier: a.identifier.clone(),
+                eligible: !health.blocks_tool_calls,
+                reason: health.reason.clone(),
+                remedy: health.remedy.clone(),
+                health,
+            }
+        })
+        .collect();
+    Ok(Json(ListEligibleAccountsResponse { accounts, next_page_token, prev_page_token, total_size }))
 }
 
 #[utoipa::path(

@@ -7,8 +7,8 @@ use chrono::Utc;
 use serde_json::json;
 
 use agentkit_core::model::{
-    AccountHealthState, AvailableTrigger, BatchSubscribeOutcome, ConnectorStatus, ListAvailableTriggersResponse,
-    TriggerPollState, TriggerSubscription, TriggerSubscriptionStatus,
+    AccountHealth, AccountHealthAction, AccountHealthState, AvailableTrigger, BatchSubscribeOutcome, ConnectorStatus,
+    ListAvailableTriggersResponse, TriggerPollState, TriggerSubscription, TriggerSubscriptionStatus,
 };
 use agentkit_core::{Error, ErrorKind, Result};
 
@@ -224,6 +224,25 @@ pub async fn subscribe(
         Err(e) if e.kind() == ErrorKind::NotFound => Err((BatchSubscribeOutcome::NotFound, e)),
         Err(e) => Err((BatchSubscribeOutcome::Failed, e)),
     }
+}
+
+/// An account's health for a trigger, in full: the state, why, and the one thing to do.
+pub fn account_health(account: &AccountRecord) -> AccountHealth {
+    let state = health(Some(account));
+    let (reason, remedy, action) = match state {
+        AccountHealthState::Ready => (String::new(), String::new(), None),
+        AccountHealthState::AwaitingConfirmation => (
+            "the user authorized, and the app has not confirmed the user yet".to_string(),
+            "call verify_connected_account_user".to_string(),
+            Some(AccountHealthAction::CompleteSetup),
+        ),
+        _ => (
+            format!("the account is {}", account.status.as_str()),
+            "send the user a new authorization link".to_string(),
+            Some(AccountHealthAction::Reconnect),
+        ),
+    };
+    AccountHealth { state, reason, remedy, action, blocks_tool_calls: state != AccountHealthState::Ready }
 }
 
 /// How an account's state reads for a trigger.

@@ -45,6 +45,16 @@ class ActionTriggers:
 
     list_available_triggers, list_available_triggers_async = list_available_triggers
 
+    @twin("triggers.list_eligible_accounts", TriggerAnswer)
+    def list_eligible_accounts(self, connection_id: str, trigger_name: str, query: Optional[str] = None,
+                               page_size: Optional[int] = None, page_token: Optional[str] = None):
+        """The connection's accounts, each ``eligible`` for the trigger or not, with its ``health``
+        (state, reason, remedy, the one action to take)."""
+        return {"connection_id": connection_id, "trigger_name": trigger_name, "query": query, "page_size": page_size,
+                "page_token": page_token}
+
+    list_eligible_accounts, list_eligible_accounts_async = list_eligible_accounts
+
     @twin("triggers.list_trigger_subscriptions", TriggerAnswer)
     def list_trigger_subscriptions(self, connection_id: str, trigger_name: Optional[str] = None,
                                    statuses: Optional[List[str]] = None, page_size: Optional[int] = None,

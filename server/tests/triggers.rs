@@ -72,7 +72,18 @@ where
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_email_reaches_the_app_as_a_signed_trigger_event() {
-    let gateway = Gateway::start();
+    new_email_end_to_end(&Gateway::start()).await;
+}
+
+/// The same on PostgreSQL: the lease, the watermark and the outbox rows commit there too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_email_reaches_the_app_as_a_signed_trigger_event_on_postgres() {
+    let cluster = common::postgres::Cluster::start();
+    let gateway = Gateway::start_on(Some(&cluster.database("agentkit_triggers")));
+    new_email_end_to_end(&gateway).await;
+}
+
+async fn new_email_end_to_end(gateway: &Gateway) {
     let actions = gateway.actions();
     let api = Api {
         base: gateway.env["SCALEKIT_ENV_URL"].clone(),

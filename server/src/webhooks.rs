@@ -193,22 +193,25 @@ impl Webhooks {
             }
             let event_id = format!("evt_{}", uuid::Uuid::new_v4().simple());
             let payload = payload(&event_id, event_type, account, *old_status, now).to_string();
-            deliveries.extend(outbox_rows(wanting, &event_id, event_type, &payload, now));
+            deliveries.extend(outbox_rows(wanting, &event_id, event_type, &payload, now, None));
         }
         Ok(deliveries)
     }
 
     /// The outbox rows of one event given whole (a trigger's: its id stable across polls, so a
     /// receiver deduplicates a re-poll by `webhook-id`), one per endpoint that wants its type.
+    /// `ordered` (a key and this event's place): each endpoint receives the events of one key
+    /// in that order, each after the one before it was delivered or given up on.
     pub async fn event_deliveries(
         &self,
         event_id: &str,
         event_type: &str,
         payload: &Value,
+        ordered: Option<(&str, i64)>,
     ) -> Result<Vec<WebhookDelivery>> {
         let endpoints = self.endpoints().await?;
         let wanting = endpoints.iter().filter(|e| e.wants(event_type)).collect();
-        Ok(outbox_rows(wanting, event_id, event_type, &payload.to_string(), Utc::now()))
+        Ok(outbox_rows(wanting, event_id, event_type, &payload.to_string(), Utc::now(), ordered))
     }
 
     /// The records of one account change: its `audit` rows and the deliveries of its `events`,
@@ -227,13 +230,14 @@ impl Webhooks {
     }
 }
 
-/// One pending outbox row per endpoint for one event.
+/// One pending outbox row per endpoint for one event (ordered per endpoint under `ordered`'s key).
 fn outbox_rows(
     endpoints: Vec<&Endpoint>,
     event_id: &str,
     event_type: &str,
     payload: &str,
     now: chrono::DateTime<Utc>,
+    ordered: Option<(&str, i64)>,
 ) -> Vec<WebhookDelivery> {
     endpoints
         .into_iter()
@@ -250,6 +254,8 @@ fn outbox_rows(
             last_error: None,
             created_at: now,
             delivered_at: None,
+            ordering_key: ordered.map(|(key, _)| format!("{key}|{}", endpoint.id)),
+            sequence: ordered.map(|(_, place)| place).unwrap_or(0),
         })
         .collect()
 }

@@ -338,6 +338,8 @@ async fn redeliver_reaches_only_the_pages_own_endpoint() {
         last_error: None,
         created_at: now,
         delivered_at: None,
+        ordering_key: None,
+        sequence: 0,
     };
     store.enqueue_webhook_deliveries(&[delivery]).await.unwrap();
     let (admin, _) = console.sign_in("ops", ADMIN_PASSWORD).await;

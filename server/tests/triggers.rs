@@ -18,6 +18,11 @@ use common::Gateway;
 type Received = Arc<Mutex<Vec<(Vec<(String, String)>, Bytes)>>>;
 
 async fn receiver() -> (String, Received) {
+    receiver_failing_first(0).await
+}
+
+/// A receiver that answers 500 to its first `failing` requests (they are recorded too).
+async fn receiver_failing_first(failing: usize) -> (String, Received) {
     let received: Received = Arc::default();
     let into = received.clone();
     let app = axum::Router::new().route(
@@ -29,8 +34,13 @@ async fn receiver() -> (String, Received) {
                     .iter()
                     .map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or_default().to_string()))
                     .collect();
-                into.lock().unwrap().push((pairs, body));
-                "ok"
+                let mut all = into.lock().unwrap();
+                all.push((pairs, body));
+                if all.len() <= failing {
+                    axum::http::StatusCode::INTERNAL_SERVER_ERROR
+                } else {
+                    axum::http::StatusCode::OK
+                }
             }
         }),
     );
@@ -251,4 +261,69 @@ async fn new_email_end_to_end(gateway: &Gateway) {
     let (_, listed) = api.call(reqwest::Method::GET, "/api/v1/connections/gmail/trigger-subscriptions", None).await;
     assert_eq!(listed["total_size"], 0, "{listed}");
     assert_eq!(listed["status_counts"]["ACTIVE"], 0);
+}
+
+/// One subscription's events reach an endpoint in the order they happened, each after the one
+/// before it was delivered: a receiver failing the first event twice holds the later ones back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subscriptions_events_arrive_in_order_even_when_one_must_be_retried() {
+    let gateway = Gateway::start();
+    let actions = gateway.actions();
+    let api = Api {
+        base: gateway.env["SCALEKIT_ENV_URL"].clone(),
+        token: gateway.api_token().await,
+        http: reqwest::Client::new(),
+    };
+    let (hook_url, received) = receiver_failing_first(2).await;
+    let (status, _) = api
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/webhook_endpoints",
+            Some(json!({"url": hook_url, "events": ["trigger.gmail_new_message"]})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let user = "trig-ord";
+    gateway.active_account(user).await;
+    let details = dispatch(
+        &actions,
+        Operation::GetConnectedAccountDetails,
+        json!({"connection_name": "gmail", "identifier": user}),
+    )
+    .await
+    .unwrap();
+    let subscribe = json!({"connected_account_id": details["connected_account"]["id"], "trigger_name": "gmail_new_message", "interval_seconds": 1});
+    let (status, _) =
+        api.call(reqwest::Method::POST, "/api/v1/connections/gmail/trigger-subscriptions", Some(subscribe)).await;
+    assert_eq!(status, 200);
+    let polled = || async {
+        let (_, listed) = api.call(reqwest::Method::GET, "/api/v1/connections/gmail/trigger-subscriptions", None).await;
+        listed["subscriptions"][0]["poll_state"]["watermark_updated_at"].is_string()
+    };
+    eventually(10, "the first poll", polled).await;
+    let mut sent = Vec::new();
+    for n in 0..3 {
+        let out = dispatch(
+            &actions,
+            Operation::ExecuteTool,
+            json!({"tool_name": "gmail_send_email", "identifier": user, "tool_input": {"to": user, "subject": format!("n{n}"), "body": "x"}}),
+        )
+        .await
+        .unwrap();
+        sent.push(out["data"]["id"].as_str().unwrap().to_string());
+    }
+    // The first is refused twice (retried after 1 s and 2 s), the others wait for it.
+    eventually(30, "three events delivered", || async { received.lock().unwrap().len() >= 5 }).await;
+    let arrivals: Vec<String> = received
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(_, body)| {
+            serde_json::from_slice::<Value>(body).unwrap()["data"]["item"]["id"].as_str().unwrap().to_string()
+        })
+        .collect();
+    let mut order = arrivals.clone();
+    order.dedup();
+    assert_eq!(order, sent, "in the order they happened, each after the one before: {arrivals:?}");
+    assert_eq!(arrivals.len(), 5, "the first twice refused, then each once: {arrivals:?}");
 }

@@ -95,11 +95,15 @@ async fn poll_and_commit(state: &Arc<AppState>, sub: &StoredSubscription) {
             let mut deliveries = Vec::new();
             let mut queued = Ok(());
             if let (Some(account), Ok(trigger)) = (&account, &trigger) {
-                for (item_id, item) in &found.new_items {
+                // One subscription's events reach each endpoint in the order they happened: a
+                // place after every earlier poll's (microseconds of this poll, then the item).
+                let base = Utc::now().timestamp_micros().saturating_mul(1000);
+                for (place, (item_id, item)) in (0i64..).zip(&found.new_items) {
                     let id = event_id(&sub.id, item_id);
                     let event_type = format!("{}{}", crate::webhooks::TRIGGER_EVENT_PREFIX, trigger.name);
                     let payload = event_payload(&id, &event_type, sub, account, item);
-                    match state.webhooks.event_deliveries(&id, &event_type, &payload).await {
+                    let ordered = Some((sub.id.as_str(), base.saturating_add(place)));
+                    match state.webhooks.event_deliveries(&id, &event_type, &payload, ordered).await {
                         Ok(rows) => deliveries.extend(rows),
                         Err(e) => queued = Err(e),
                     }

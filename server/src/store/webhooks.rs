@@ -34,6 +34,12 @@ pub struct WebhookDelivery {
     pub last_error: Option<String>,
     pub created_at: DateTime<Utc>,
     pub delivered_at: Option<DateTime<Utc>>,
+    /// Deliveries with the same key go out one at a time in `sequence` order (a trigger
+    /// subscription's events to one endpoint); none: whenever due.
+    #[serde(skip)]
+    pub ordering_key: Option<String>,
+    #[serde(skip)]
+    pub sequence: i64,
 }
 
 /// How one try ended.
@@ -57,6 +63,8 @@ fn delivery(r: &sqlx::any::AnyRow) -> WebhookDelivery {
         last_error: r.get("last_error"),
         created_at: ts(r.get("created_at")).unwrap_or_else(Utc::now),
         delivered_at: ts(r.get("delivered_at")),
+        ordering_key: r.get("ordering_key"),
+        sequence: r.get("sequence"),
     }
 }
 
@@ -131,7 +139,10 @@ impl Store {
     pub async fn claim_webhook_deliveries(&self, lease: chrono::Duration, limit: u32) -> Result<Vec<WebhookDelivery>> {
         let now = Utc::now();
         let until = now.checked_add_signed(lease).unwrap_or(now);
-        let free = "status = 'pending' AND next_attempt_at <= $2 AND (locked_until IS NULL OR locked_until < $2)";
+        // Free: due, not leased, and not behind a pending delivery of its ordering key.
+        let free = "status = 'pending' AND next_attempt_at <= $2 AND (locked_until IS NULL OR locked_until < $2) \
+                    AND NOT EXISTS (SELECT 1 FROM webhook_deliveries earlier WHERE earlier.ordering_key = webhook_deliveries.ordering_key \
+                    AND earlier.status = 'pending' AND earlier.sequence < webhook_deliveries.sequence)";
         let sql = format!(
             "UPDATE webhook_deliveries SET locked_until = $1 WHERE id IN \
              (SELECT id FROM webhook_deliveries WHERE {free} ORDER BY next_attempt_at LIMIT $3) AND {free} RETURNING *"
@@ -225,7 +236,7 @@ pub(super) async fn insert_deliveries(
     for d in deliveries {
         sqlx::query(
             "INSERT INTO webhook_deliveries (id, event_id, event_type, endpoint_id, payload, status, attempts, \
-             next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $7)",
+             next_attempt_at, created_at, ordering_key, sequence) VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $7, $8, $9)",
         )
         .bind(&d.id)
         .bind(&d.event_id)
@@ -234,6 +245,8 @@ pub(super) async fn insert_deliveries(
         .bind(&d.payload)
         .bind(d.next_attempt_at.to_rfc3339())
         .bind(d.created_at.to_rfc3339())
+        .bind(d.ordering_key.as_deref())
+        .bind(d.sequence)
         .execute(&mut **tx)
         .await?;
     }

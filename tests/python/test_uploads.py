@@ -85,5 +85,29 @@ def test_upload_resumable_refuses_bad_input_and_stops_on_a_failing_callback(clie
     assert any("chunksize" in str(w.message) for w in caught)
 
 
+async def test_an_async_progress_callback_runs_on_the_callers_loop_and_can_stop_the_upload(client, gateway_env):
+    from scalekit.common.exceptions import ScalekitException
+
+    _activate(client, gateway_env, "py-uploader-loop")
+    loop = asyncio.get_running_loop()
+    seen = []
+
+    async def on_progress(sent, total):
+        assert asyncio.get_running_loop() is loop
+        seen.append(sent)
+
+    await client.actions.upload_resumable_async("gmail", "py-uploader-loop", "/upload/drive/v3/files", DATA,
+                                                chunk_size=GRANULE, on_progress=on_progress)
+    assert seen[-1] == len(DATA) and len(seen) == 4
+
+    async def cancel(sent, total):
+        raise RuntimeError("cancelled from the loop")
+
+    with pytest.raises(ScalekitException) as stopped:
+        await client.actions.upload_resumable_async("gmail", "py-uploader-loop", "/upload/drive/v3/files", DATA,
+                                                    chunk_size=GRANULE, on_progress=cancel)
+    assert "cancelled from the loop" in str(stopped.value)
+
+
 def test_the_async_twin_is_a_coroutine(client):
     assert asyncio.iscoroutinefunction(client.actions.upload_resumable_async)

@@ -62,6 +62,21 @@ def _account(connection_name=None, identifier=None, connected_account_id=None, *
     return {"connection_name": connection_name, "identifier": identifier, "connected_account_id": connected_account_id, **extra}
 
 
+def _on_this_loop(on_progress: Optional[Callable[[int, int], Any]]) -> Optional[Callable[[int, int], Any]]:
+    """An ``async def`` progress callback of an ``*_async`` upload runs on the caller's event loop
+    (the native side calls from its own thread and waits, so what it raises stops the upload)."""
+    if on_progress is None or not inspect.iscoroutinefunction(on_progress):
+        return on_progress
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+
+    def report(sent: int, total: int) -> None:
+        asyncio.run_coroutine_threadsafe(on_progress(sent, total), loop).result()
+
+    return report
+
+
 def _proxy_response(status: int, headers: list, body: bytes, url: str):
     """A ``requests.Response`` when requests is installed (as documented), else a lookalike."""
     try:
@@ -324,7 +339,8 @@ class ActionClient:
         params, data, file_path = self._upload_arguments(connection_name, identifier, path, data, file_path,
                                                          content_type, metadata, chunk_size, method, query_params,
                                                          headers, timeout)
-        status, resp_headers, content = await self._native.upload_resumable_async(params, data, file_path, on_progress)
+        status, resp_headers, content = await self._native.upload_resumable_async(
+            params, data, file_path, _on_this_loop(on_progress))
         return _proxy_response(status, resp_headers, content, f"{self._env_url}/proxy/{path.lstrip('/')}")
 
     # ----- framework adapters (imported on first use: the frameworks are optional) ----------

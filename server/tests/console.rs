@@ -140,6 +140,7 @@ async fn an_operator_signs_in_and_every_page_is_locked_down() {
         ("/console/audit", "Audit trail"),
         ("/console/webhooks", "Webhooks"),
         ("/console/mcp", "MCP"),
+        ("/console/triggers", "Triggers"),
         ("/console/api-credentials", "API credentials"),
         ("/console/settings", "Settings"),
     ] {

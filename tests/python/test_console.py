@@ -19,8 +19,8 @@ from gateway import ROOT, DevGateway
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-PAGES = ["Connections", "Connected accounts", "Tools", "Executions", "Audit trail", "Webhooks", "MCP", "API credentials",
-         "Settings"]
+PAGES = ["Connections", "Connected accounts", "Tools", "Executions", "Audit trail", "Webhooks", "MCP", "Triggers",
+         "API credentials", "Settings"]
 
 
 @pytest.fixture()
@@ -73,7 +73,7 @@ def test_first_steps_through_the_console_then_the_quickstart(gateway):
         checker = browser.new_context(bypass_csp=True, storage_state=context.storage_state())
         audit = checker.new_page()
         for path in ["connections", "accounts", "tools", "tools?connector=gmail", "tools/gmail_fetch_mails", "executions",
-                     "audit", "webhooks", "mcp", "api-credentials", "settings"]:
+                     "audit", "webhooks", "mcp", "triggers", "api-credentials", "settings"]:
             audit.goto(f"{env_url}/console/{path}")
             audit.add_script_tag(path=str(AXE))
             violations = audit.evaluate("async () => (await axe.run()).violations"
@@ -107,6 +107,18 @@ def test_first_steps_through_the_console_then_the_quickstart(gateway):
         assert page.locator("#request-id").inner_text().strip(), "the request id is shown"
         assert page.locator("#execution-id").inner_text().strip(), "the execution id is shown"
         playwright.expect(page.get_by_role("heading", name="Execution record")).to_be_visible()
+
+        # Triggers: a subscription made through the SDK is shown with how its polls stand.
+        import scalekit.client
+
+        sdk = scalekit.client.ScalekitClient(client_id=gateway.env["SCALEKIT_CLIENT_ID"],
+                                             client_secret=gateway.env["SCALEKIT_CLIENT_SECRET"], env_url=env_url)
+        account = sdk.actions.get_connected_account_details(connection_name="gmail", identifier="user_123")
+        sdk.actions.triggers.create_trigger_subscription(connection_id="gmail", trigger_name="gmail_new_message",
+                                                         connected_account_id=account.connected_account.id)
+        page.get_by_role("link", name="Triggers", exact=True).click()
+        playwright.expect(page.get_by_role("cell", name="gmail_new_message")).to_be_visible()
+        playwright.expect(page.get_by_role("cell", name="ACTIVE", exact=True)).to_be_visible()
 
         # Connected accounts: the user's executions, a new authorization link, and a confirmed delete.
         page.get_by_role("link", name="Connected accounts", exact=True).click()

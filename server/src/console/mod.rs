@@ -73,6 +73,7 @@ console_routes! {
     "/console/webhooks/{id}" => get(operate::webhook_deliveries);
     "/console/webhooks/{endpoint}/deliveries/{delivery}/redeliver" => post(operate::redeliver);
     "/console/mcp" => get(operate::mcp);
+    "/console/triggers" => get(operate::triggers);
     "/console/api-credentials" => get(pages::api_credentials), post(pages::create_api_client);
     "/console/api-credentials/{client_id}/rotate" => post(pages::rotate_api_client);
     "/console/api-credentials/{client_id}/revoke" => post(pages::revoke_api_client);

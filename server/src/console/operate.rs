@@ -230,3 +230,73 @@ pub async fn mcp(State(state): State<SharedState>, signed_in: SignedIn) -> Respo
     };
     page(&signed_in, "/console/mcp", "MCP", content)
 }
+
+/// Most subscriptions the Triggers page shows per connection (the API pages through the rest).
+const TRIGGER_ROWS: u32 = 100;
+
+/// The Triggers page: per connection that offers triggers, its subscriptions and how their
+/// polls stand (status, interval, last run, last error) — read-only; changes go through the API.
+pub async fn triggers(State(state): State<SharedState>, signed_in: SignedIn) -> Response {
+    let registry = state.registry();
+    let mut connections: Vec<_> = registry
+        .connections
+        .values()
+        .filter(|c| registry.catalog.connector(&c.connector).is_some_and(|d| !d.triggers.is_empty()))
+        .cloned()
+        .collect();
+    connections.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut sections = Vec::new();
+    for connection in &connections {
+        let rows = match state.store.trigger_subscriptions(&connection.name, "", &[], "", TRIGGER_ROWS).await {
+            Ok(rows) => rows,
+            Err(e) => return error_page(&e),
+        };
+        let mut shown = Vec::new();
+        for row in rows.iter().take(TRIGGER_ROWS as usize) {
+            let account = state.store.account_by_id(&row.account_id).await.ok().flatten();
+            shown.push(crate::domain::triggers::to_wire(row, None, account.as_ref()));
+        }
+        let offered: Vec<String> = registry
+            .catalog
+            .connector(&connection.connector)
+            .map(|d| d.triggers.iter().map(|t| t.name.clone()).collect())
+            .unwrap_or_default();
+        sections.push((connection.name.clone(), offered, shown, rows.len() > TRIGGER_ROWS as usize));
+    }
+    let when = |t: Option<chrono::DateTime<chrono::Utc>>| {
+        t.map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string()).unwrap_or_else(|| "never".into())
+    };
+    let content = html! {
+        @if sections.is_empty() {
+            p class="empty" { "No connection offers a trigger yet. Connector files declare them (see docs/triggers.md)." }
+        }
+        @for (name, offered, shown, more) in &sections {
+            h2 { (name) }
+            p { "Triggers: " (offered.join(", ")) }
+            @if shown.is_empty() {
+                p class="empty" { "No subscription yet: POST /api/v1/connections/conn_" (name) "/trigger-subscriptions, or actions.triggers.create_trigger_subscription in the SDKs." }
+            } @else {
+                table {
+                    thead { tr {
+                        th scope="col" { "Trigger" } th scope="col" { "User" } th scope="col" { "Status" }
+                        th scope="col" { "Interval (s)" } th scope="col" { "Last poll" } th scope="col" { "Last error" }
+                    } }
+                    tbody {
+                        @for s in shown {
+                            tr {
+                                td { (s.trigger_name) }
+                                td { (s.connected_account_identifier) }
+                                td { (serde_json::to_value(s.status).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()) }
+                                td { (s.effective_interval_seconds) }
+                                td { (when(s.poll_state.last_run_at)) }
+                                td { (s.poll_state.last_error) }
+                            }
+                        }
+                    }
+                }
+                @if *more { p { "The first " (TRIGGER_ROWS) " are shown; list the rest with the API." } }
+            }
+        }
+    };
+    page(&signed_in, "/console/triggers", "Triggers", content)
+}

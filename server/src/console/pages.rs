@@ -18,7 +18,7 @@ use crate::store::{AccountFilter, AccountPage, AuditFilter};
 const PAGE_ROWS: u32 = 50;
 
 /// The pages in the navigation, in order: (path, name).
-const NAV: [(&str, &str); 9] = [
+const NAV: [(&str, &str); 10] = [
     ("/console/connections", "Connections"),
     ("/console/accounts", "Connected accounts"),
     ("/console/tools", "Tools"),
@@ -26,6 +26,7 @@ const NAV: [(&str, &str); 9] = [
     ("/console/audit", "Audit trail"),
     ("/console/webhooks", "Webhooks"),
     ("/console/mcp", "MCP"),
+    ("/console/triggers", "Triggers"),
     ("/console/api-credentials", "API credentials"),
     ("/console/settings", "Settings"),
 ];

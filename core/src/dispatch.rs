@@ -676,14 +676,19 @@ pub(crate) fn pairs(map: Option<Map<String, Value>>) -> Vec<(String, String)> {
         .collect()
 }
 
+/// A proxied call's `timeout_ms`: a positive number of milliseconds, or none (the client's).
+pub(crate) fn call_timeout(timeout_ms: Option<f64>) -> Result<Option<Duration>> {
+    match timeout_ms {
+        None => Ok(None),
+        Some(ms) if ms.is_finite() && ms > 0.0 => Ok(Some(Duration::from_millis(ms as u64))),
+        Some(_) => Err(Error::invalid_field("timeout_ms", "timeout_ms must be a positive number")),
+    }
+}
+
 /// The proxied `request`; `raw_body` (bytes) wins over `form_data`, which wins over `body`.
 pub async fn proxy_request(actions: &Actions, params: Value, raw_body: Option<Vec<u8>>) -> Result<RawResponse> {
     let p: ProxyParams = parse_named("params", drop_nulls(params))?;
-    let timeout = match p.timeout_ms {
-        None => None,
-        Some(ms) if ms.is_finite() && ms > 0.0 => Some(Duration::from_millis(ms as u64)),
-        Some(_) => return Err(Error::invalid_field("timeout_ms", "timeout_ms must be a positive number")),
-    };
+    let timeout = call_timeout(p.timeout_ms)?;
     let req = ProxyRequest {
         connection_name: p.connection_name.unwrap_or_default(),
         identifier: p.identifier.unwrap_or_default(),

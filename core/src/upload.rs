@@ -133,11 +133,7 @@ pub async fn upload_resumable(
             ),
         ));
     }
-    let timeout = match p.timeout_ms {
-        None => None,
-        Some(ms) if ms.is_finite() && ms > 0.0 => Some(Duration::from_millis(ms as u64)),
-        Some(_) => return Err(Error::invalid_field("timeout_ms", "timeout_ms must be a positive number")),
-    };
+    let timeout = crate::dispatch::call_timeout(p.timeout_ms)?;
     let path = p.path.clone().unwrap_or_default();
     if path.trim().is_empty() {
         return Err(Error::invalid_field(

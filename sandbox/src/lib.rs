@@ -23,11 +23,15 @@
 //! * `GET|POST /sandbox/echo` answers with the request's headers and query (what a connector sent).
 //! * `GET /sandbox/redirect?to=URL` answers `302 Location: URL` (what an SDK does with a relayed
 //!   redirect: it must not follow it with the app's token).
+//! * Pushes (`pushes.rs`): GitHub repositories take webhooks (`POST /repos/{o}/{r}/hooks`) and
+//!   post a signed `issues` event when an issue is opened (`POST /repos/{o}/{r}/issues`);
+//!   `POST /sandbox/push` signs any body as GitHub, Slack, Linear or Stripe do and posts it.
 //! * `GET /oauth/token/accessible-resources` answers like Atlassian's: the token's user has one
 //!   site, `cloud-<user>` (what connectors with a connect-time account lookup read).
 
 mod gmail;
 mod oauth;
+mod pushes;
 mod service_accounts;
 mod uploads;
 
@@ -100,6 +104,8 @@ struct SandboxState {
     /// Users whose message lists answer 429 (a provider's rate limit), set with
     /// `POST /sandbox/settings {"rate_limited_users": [...]}`.
     rate_limited_users: Vec<String>,
+    /// GitHub repositories' webhooks and issue counters (`pushes.rs`).
+    repositories: pushes::Repositories,
 }
 
 /// Counters per user, read by tests through `GET /sandbox/stats`.
@@ -308,6 +314,9 @@ pub fn router() -> Router {
         .route("/sandbox/redirect", get(redirect))
         .route("/sandbox/app/login", get(app_login))
         .route("/sandbox/service_accounts", post(create_service_account))
+        .route("/sandbox/push", post(pushes::push))
+        .route("/repos/{owner}/{repo}/hooks", post(pushes::create_hook))
+        .route("/repos/{owner}/{repo}/issues", post(pushes::create_issue))
         .route("/oauth2/authorize", get(authorize))
         .route("/oauth2/token", post(token_endpoint))
         .route("/oauth2/revoke", post(revoke))

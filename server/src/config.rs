@@ -71,13 +71,38 @@ pub struct Config {
 }
 
 /// `[triggers]` in the config file.
-#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct TriggersConfig {
     /// Subscriptions may poll as often as every second, below the triggers' declared minimums
     /// (which keep providers' rate limits): `agentkit dev` only.
     #[serde(default)]
     pub short_intervals: bool,
+    /// Pushes one address may make to the ingress URLs a minute (providers send from few
+    /// addresses, so the bound is generous; it keeps a forger's audit rows few).
+    #[serde(default = "pushes_per_minute")]
+    pub pushes_per_minute: u32,
+    /// The largest push taken, in bytes (413 above).
+    #[serde(default = "push_max_bytes")]
+    pub push_max_bytes: usize,
+}
+
+impl Default for TriggersConfig {
+    fn default() -> Self {
+        TriggersConfig {
+            short_intervals: false,
+            pushes_per_minute: pushes_per_minute(),
+            push_max_bytes: push_max_bytes(),
+        }
+    }
+}
+
+fn pushes_per_minute() -> u32 {
+    1200
+}
+
+fn push_max_bytes() -> usize {
+    1024 * 1024
 }
 
 /// `[console]` in the config file.

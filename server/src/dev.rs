@@ -117,7 +117,7 @@ pub async fn start(opts: DevOptions) -> Result<DevEnvironment> {
         // Metrics on a loopback port of their own, printed as AGENTKIT_METRICS_URL.
         metrics: crate::telemetry::metrics::MetricsConfig { listen: Some(SocketAddr::from(([127, 0, 0, 1], 0))) },
         // A trigger shows its events within seconds, not the provider's minimum minutes.
-        triggers: crate::config::TriggersConfig { short_intervals: true },
+        triggers: crate::config::TriggersConfig { short_intervals: true, ..Default::default() },
         ..Config::default()
     };
     let gateway = crate::start(config).await?;

@@ -210,6 +210,16 @@ pub fn required_scope(method: &Method, route: &str) -> Option<(Scope, &'static s
             (Scope::Admin, if *method == Method::GET { "read connections" } else { "change connections" })
         }
         route if route.starts_with("/api/v1/webhook_") => (Scope::Admin, "manage webhook endpoints"),
+        route if route.starts_with("/api/v1/connections/{name}/trigger-ingress") => (
+            Scope::Admin,
+            if *method == Method::GET {
+                "read trigger ingress endpoints"
+            } else {
+                "manage trigger ingress endpoints and their signing secrets"
+            },
+        ),
+        "/api/v1/trigger-delivery/endpoints/{endpoint_id}/attempts" => (Scope::Admin, "read webhook delivery attempts"),
+        "/api/v1/trigger-activity" => (Scope::Accounts, "read trigger activity"),
         route if route.starts_with("/api/v1/connections/{name}/trigger") => (
             Scope::Accounts,
             if *method == Method::GET {
@@ -242,10 +252,16 @@ mod tests {
     }
 
     /// API routes open without a token, each with its reason.
-    const OPEN_API_ROUTES: &[(&str, &str)] = &[(
-        "/api/v1/openapi.json",
-        "the OpenAPI document describes the API (public, like the published reference) and holds no state",
-    )];
+    const OPEN_API_ROUTES: &[(&str, &str)] = &[
+        (
+            "/api/v1/openapi.json",
+            "the OpenAPI document describes the API (public, like the published reference) and holds no state",
+        ),
+        (
+            "/api/v1/trigger-delivery/wb/{ingress_id}",
+            "providers post pushed events here, authenticated by their own signature (domain::push_signature)",
+        ),
+    ];
 
     #[test]
     fn every_api_route_needs_a_scope() {

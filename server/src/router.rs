@@ -43,6 +43,25 @@ pub fn router(state: SharedState) -> Router {
             "/api/v1/connections/{name}/trigger-subscriptions/{subscription_id}",
             axum::routing::delete(crate::api::triggers::delete_subscription),
         )
+        .route(
+            "/api/v1/connections/{name}/trigger-ingress",
+            get(crate::api::trigger_ingress::get).post(crate::api::trigger_ingress::create),
+        )
+        .route(
+            "/api/v1/connections/{name}/trigger-ingress/signing-secret",
+            axum::routing::put(crate::api::trigger_ingress::set_signing_secret),
+        )
+        .route(
+            "/api/v1/connections/{name}/trigger-ingress/signing-secret/confirm",
+            post(crate::api::trigger_ingress::confirm_rotation),
+        )
+        .route("/api/v1/trigger-activity", get(crate::api::trigger_ingress::activity))
+        .route("/api/v1/trigger-delivery/endpoints/{endpoint_id}/attempts", get(crate::api::trigger_ingress::attempts))
+        .route(
+            "/api/v1/trigger-delivery/wb/{ingress_id}",
+            post(crate::api::trigger_ingress::receive)
+                .layer(axum::extract::DefaultBodyLimit::max(state.config.triggers.push_max_bytes)),
+        )
         .route("/api/v1/connected_accounts/auth", get(accounts::get_auth))
         .route("/api/v1/connected_accounts/details", get(accounts::get_details))
         .route("/api/v1/connected_accounts/magic_link", post(links::create_magic_link))

@@ -141,6 +141,7 @@ pub async fn start(config: Config) -> Result<RunningServer> {
         ))
     };
     let failed_logins_per_minute = config.server.failed_logins_per_minute;
+    let pushes_per_minute = config.triggers.pushes_per_minute;
     let mcp_oauth = crate::mcp::oauth_guards::Guards::new(config.mcp_oauth.as_ref(), own_addresses)?;
     let state = Arc::new(AppState {
         config,
@@ -160,6 +161,7 @@ pub async fn start(config: Config) -> Result<RunningServer> {
         webhooks,
         failed_logins: crate::throttle::Throttle::new(failed_logins_per_minute, std::time::Duration::from_secs(60)),
         console_sign_ins: crate::throttle::Throttle::new(failed_logins_per_minute, std::time::Duration::from_secs(60)),
+        trigger_pushes: crate::throttle::Throttle::new(pushes_per_minute, std::time::Duration::from_secs(60)),
         password_checks: tokio::sync::Semaphore::new(
             std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
         ),
@@ -237,6 +239,14 @@ pub async fn apply_retention(state: &AppState) -> Result<(u64, u64)> {
     let unconsented = state.config.mcp_oauth.as_ref().map(|o| o.unconsented_client_ttl_hours).unwrap_or(0);
     if let Some(cutoff) = before((unconsented > 0).then(|| chrono::Duration::hours(i64::from(unconsented)))) {
         state.store.delete_unconsented_mcp_oauth_clients(cutoff).await?;
+    }
+    // A provider's delivery id is remembered a week (GitHub signs no time: a replay older
+    // than that is only as good as its content); delivery attempts are kept a month.
+    if let Some(cutoff) = before(Some(chrono::Duration::days(7))) {
+        state.store.delete_trigger_receipts_before(cutoff).await?;
+    }
+    if let Some(cutoff) = before(Some(chrono::Duration::days(30))) {
+        state.store.delete_delivery_attempts_before(cutoff).await?;
     }
     state.store.delete_idle_mcp_sessions(crate::mcp::sessions::SESSION_IDLE_TTL).await?;
     state.store.delete_full_rate_limit_buckets().await?;

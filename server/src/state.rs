@@ -98,6 +98,8 @@ pub struct AppState {
     pub failed_logins: crate::throttle::Throttle,
     /// Console sign-in attempts per client address (the same limit, counted apart).
     pub console_sign_ins: crate::throttle::Throttle,
+    /// Pushes to the trigger ingress URLs, per source address.
+    pub trigger_pushes: crate::throttle::Throttle,
     /// Password checks running at once, at most one per core (each holds a core and ~19 MiB of
     /// argon2 memory for a while): a sign-in beyond them is answered 503 rather than queued.
     pub password_checks: tokio::sync::Semaphore,

@@ -330,14 +330,27 @@ pub async fn run_worker(webhooks: std::sync::Weak<Webhooks>) {
 }
 
 async fn deliver(webhooks: &Webhooks, endpoints: &[Endpoint], delivery: &WebhookDelivery) {
+    let response: String;
     let outcome = match endpoints.iter().find(|e| e.id == delivery.endpoint_id) {
-        None => DeliveryOutcome::GaveUp { status: None, error: "the endpoint no longer exists".into() },
+        None => {
+            response = "the endpoint no longer exists".into();
+            DeliveryOutcome::GaveUp { status: None, error: response.clone() }
+        }
         Some(endpoint) => match send(webhooks, endpoint, delivery).await {
-            Ok(status) if (200..300).contains(&status) => DeliveryOutcome::Delivered { status },
+            Ok((status, answer)) if (200..300).contains(&status) => {
+                response = answer;
+                DeliveryOutcome::Delivered { status }
+            }
             failed => {
                 let (status, error) = match failed {
-                    Ok(status) => (Some(status), format!("the receiver answered {status}")),
-                    Err(e) => (None, e.message().to_string()),
+                    Ok((status, answer)) => {
+                        response = answer;
+                        (Some(status), format!("the receiver answered {status}"))
+                    }
+                    Err(e) => {
+                        response = e.message().to_string();
+                        (None, e.message().to_string())
+                    }
                 };
                 // The wait after the n-th failed try is the schedule's n-th entry (`attempts`
                 // counts the tries before this one).
@@ -357,14 +370,14 @@ async fn deliver(webhooks: &Webhooks, endpoints: &[Endpoint], delivery: &Webhook
     if let DeliveryOutcome::GaveUp { error, .. } = &outcome {
         tracing::warn!(delivery = %delivery.id, event = %delivery.event_id, error, "webhook delivery failed for good");
     }
-    if let Err(e) = webhooks.store.finish_webhook_delivery(&delivery.id, &outcome).await {
+    if let Err(e) = webhooks.store.finish_webhook_delivery(delivery, &outcome, &response).await {
         // The lease lapses and the delivery is tried again: at least once.
         tracing::warn!(delivery = %delivery.id, error = %e.message(), "webhook delivery outcome not recorded");
     }
 }
 
-/// One signed POST; the receiver's status.
-async fn send(webhooks: &Webhooks, endpoint: &Endpoint, delivery: &WebhookDelivery) -> Result<u16> {
+/// One signed POST; the receiver's status and the start of its answer.
+async fn send(webhooks: &Webhooks, endpoint: &Endpoint, delivery: &WebhookDelivery) -> Result<(u16, String)> {
     let timestamp = Utc::now().timestamp();
     let body = delivery.payload.as_bytes();
     let signature = agentkit_core::webhooks::sign(&endpoint.secret, &delivery.event_id, timestamp, body)
@@ -381,6 +394,18 @@ async fn send(webhooks: &Webhooks, endpoint: &Endpoint, delivery: &WebhookDelive
         .send()
         .await?;
     let status = answer.status().as_u16();
-    let _ = crate::egress::read_bounded(answer, ANSWER_MAX_BYTES).await;
-    Ok(status)
+    let body = crate::egress::read_bounded(answer, ANSWER_MAX_BYTES).await.unwrap_or_default();
+    Ok((status, answer_excerpt(&body)))
+}
+
+/// Most characters of a receiver's answer kept with an attempt.
+const ANSWER_EXCERPT_CHARS: usize = 512;
+
+/// The start of a receiver's answer, as text without control characters.
+fn answer_excerpt(body: &[u8]) -> String {
+    String::from_utf8_lossy(body)
+        .chars()
+        .take(ANSWER_EXCERPT_CHARS)
+        .map(|c| if c.is_control() && c != '\n' { ' ' } else { c })
+        .collect()
 }

@@ -146,7 +146,14 @@ pub struct AvailableTrigger {
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub remedy: String,
     pub delivery_scope: TriggerDeliveryScope,
+    /// A pushed trigger checks the provider's signature: the connection's ingress endpoint needs
+    /// the provider's signing secret first.
     pub requires_signing_secret: bool,
+    /// Where, at the provider, to register the ingress URL; and where its signing secret is.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub register_hint: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub secret_hint: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
@@ -304,4 +311,98 @@ pub struct ListEligibleAccountsResponse {
     pub next_page_token: String,
     pub prev_page_token: String,
     pub total_size: u32,
+}
+
+/// Where a provider posts a connection's pushed events, and the state of its signing secret
+/// (never the secret: its last characters at most).
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TriggerIngressEndpoint {
+    pub id: String,
+    pub connection_id: String,
+    /// The URL to register at the provider.
+    pub url: String,
+    pub signing_secret_configured: bool,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub masked_signing_secret: String,
+    /// A new secret was set and not confirmed yet: the previous one is accepted too, until
+    /// `previous_signing_secret_expires_at`.
+    pub rotation_in_progress: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_signing_secret_expires_at: Option<DateTime<Utc>>,
+    /// Counts the secrets set; a confirmation names the one it confirms.
+    pub signing_secret_rotation_id: u64,
+}
+
+/// `PUT /api/v1/connections/{connection_id}/trigger-ingress/signing-secret` body.
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SetTriggerSigningSecretRequest {
+    #[serde(default, alias = "connectionId", skip_serializing_if = "String::is_empty")]
+    pub connection_id: String,
+    #[serde(alias = "signingSecret")]
+    pub signing_secret: String,
+}
+
+/// `POST /api/v1/connections/{connection_id}/trigger-ingress/signing-secret/confirm` body.
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ConfirmTriggerSigningSecretRotationRequest {
+    #[serde(default, alias = "connectionId", skip_serializing_if = "String::is_empty")]
+    pub connection_id: String,
+    #[serde(alias = "signingSecretRotationId")]
+    pub signing_secret_rotation_id: u64,
+}
+
+/// `GET /api/v1/trigger-activity`: what triggers did over the last `window_hours`.
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct GetTriggerActivityResponse {
+    /// Counts by name: `events`, `delivered`, `delivery_pending`, `delivery_failed`,
+    /// `polls`, `poll_failures`, `pushes_accepted`, `pushes_refused`, and subscriptions by status.
+    pub counts: BTreeMap<String, u64>,
+    pub window_hours: u32,
+    /// Some pushed trigger's connection has no signing secret yet: its pushes are refused.
+    pub signature_banner: bool,
+    /// Some subscription is failing, throttled or paused for its credential.
+    pub degraded: bool,
+    /// Counts only: single events are read from the endpoints' delivery attempts.
+    pub explains_individual_events: bool,
+    pub delivery_details_path: String,
+}
+
+/// How one try to deliver an event to an endpoint went.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum TriggerDeliveryAttemptStatus {
+    Success,
+    Pending,
+    Fail,
+    Sending,
+    Canceled,
+}
+
+/// One try to deliver an event (`msg_id`: the event id, the `webhook-id` header) to an endpoint.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TriggerDeliveryAttempt {
+    pub id: String,
+    pub endpoint_id: String,
+    pub msg_id: String,
+    pub status: TriggerDeliveryAttemptStatus,
+    /// The receiver's HTTP status; 0 when it gave none (unreachable, timed out).
+    pub response_status_code: u16,
+    /// The start of the receiver's answer, or why there was none.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub response: String,
+    pub timestamp: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ListTriggerDeliveryAttemptsByEndpointResponse {
+    pub attempts: Vec<TriggerDeliveryAttempt>,
 }

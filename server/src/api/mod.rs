@@ -16,6 +16,7 @@ pub mod openapi_schemas;
 pub mod providers;
 pub mod proxy;
 pub mod tools;
+pub mod trigger_ingress;
 pub mod triggers;
 pub mod webhooks;
 

@@ -17,7 +17,7 @@ use super::openapi_schemas::{
 };
 use super::{
     accounts, api_clients, audit, auth, connections, connectors, gateway, links, mcp, providers, proxy, tools,
-    triggers, webhooks,
+    trigger_ingress, triggers, webhooks,
 };
 
 /// The document as JSON (what `GET /api/v1/openapi.json` answers).
@@ -126,6 +126,13 @@ body is required (an empty one is a 400 naming `body`). Generated from the handl
         triggers::create_subscription,
         triggers::batch_create_subscriptions,
         triggers::delete_subscription,
+        trigger_ingress::get,
+        trigger_ingress::create,
+        trigger_ingress::set_signing_secret,
+        trigger_ingress::confirm_rotation,
+        trigger_ingress::receive,
+        trigger_ingress::activity,
+        trigger_ingress::attempts,
         proxy::forward,
     ),
     components(

@@ -658,14 +658,21 @@ fn check_triggers(def: &ConnectorDef, errors: &mut Vec<(&'static str, String)>) 
             errors.push(("triggers.name", format!("{at}: trigger {:?} is defined twice", trigger.name)));
         }
         let (min, default) = (trigger.min_interval_seconds, trigger.default_interval_seconds);
-        if min < FLOOR_INTERVAL_SECS || default < min || default > MAX_INTERVAL_SECS {
+        let polled = trigger.mode == agentkit_core::model::TriggerMode::Poll;
+        if polled && (min < FLOOR_INTERVAL_SECS || default < min || default > MAX_INTERVAL_SECS) {
             errors.push((
                 "triggers.min_interval_seconds",
                 format!("{at}: intervals must satisfy {FLOOR_INTERVAL_SECS} <= min ({min}) <= default ({default}) <= {MAX_INTERVAL_SECS}"),
             ));
         }
-        match (trigger.mode, &trigger.poll) {
-            (agentkit_core::model::TriggerMode::Poll, Some(poll)) => {
+        if !polled && (min, default) != (0, 0) {
+            errors.push((
+                "triggers.min_interval_seconds",
+                format!("{at}: a WEBHOOK trigger is pushed, not polled: it declares no intervals"),
+            ));
+        }
+        match (trigger.mode, &trigger.poll, &trigger.push) {
+            (agentkit_core::model::TriggerMode::Poll, Some(poll), None) => {
                 for (field, pointer) in [("triggers.poll.items", &poll.items), ("triggers.poll.id", &poll.id)] {
                     if !pointer.is_empty() && !pointer.starts_with('/') {
                         errors.push((field, format!("{at}: {pointer:?} is not a JSON pointer (/field/…)")));
@@ -681,11 +688,14 @@ fn check_triggers(def: &ConnectorDef, errors: &mut Vec<(&'static str, String)>) 
                     ));
                 }
             }
-            (agentkit_core::model::TriggerMode::Poll, None) => errors
-                .push(("triggers.poll", format!("{at}: a POLL trigger says how to poll (poll.request, items, id)"))),
-            (agentkit_core::model::TriggerMode::Webhook, _) => errors.push((
-                "triggers.mode",
-                format!("{at}: WEBHOOK triggers (provider pushes) are not supported yet; declare a POLL trigger"),
+            (agentkit_core::model::TriggerMode::Webhook, None, Some(push)) => check_push(def, trigger, push, &at, errors),
+            (agentkit_core::model::TriggerMode::Poll, _, _) => errors.push((
+                "triggers.poll",
+                format!("{at}: a POLL trigger says how to poll (poll: tool, items, id) and nothing else"),
+            )),
+            (agentkit_core::model::TriggerMode::Webhook, _, _) => errors.push((
+                "triggers.push",
+                format!("{at}: a WEBHOOK trigger says how its pushes look (push: signature, event_type, events, delivery_id) and nothing else"),
             )),
         }
         for field in &trigger.config_fields {
@@ -695,6 +705,48 @@ fn check_triggers(def: &ConnectorDef, errors: &mut Vec<(&'static str, String)>) 
                     format!("{at}: config key {:?} must be letters, digits and _", field.key),
                 ));
             }
+        }
+    }
+}
+
+/// A pushed trigger's declaration: one signature scheme per connector (its pushes arrive at one
+/// ingress URL), locators that are header names or pointers, and match keys it takes as config.
+fn check_push(
+    def: &ConnectorDef,
+    trigger: &super::triggers::TriggerDef,
+    push: &super::triggers::PushDef,
+    at: &str,
+    errors: &mut Vec<(&'static str, String)>,
+) {
+    let first_scheme = def.triggers.iter().find_map(|t| t.push.as_ref()).map(|p| p.signature);
+    if first_scheme.is_some_and(|scheme| scheme != push.signature) {
+        errors.push((
+            "triggers.push.signature",
+            format!("{at}: every pushed trigger of a connector is signed alike (they share its ingress URL)"),
+        ));
+    }
+    if push.events.is_empty() || push.events.iter().any(String::is_empty) {
+        errors.push(("triggers.push.events", format!("{at}: push.events lists the provider's event types")));
+    }
+    for (field, locator) in
+        [("triggers.push.event_type", &push.event_type), ("triggers.push.delivery_id", &push.delivery_id)]
+    {
+        if locator.is_empty()
+            || (!locator.starts_with('/') && axum::http::HeaderName::try_from(locator.as_str()).is_err())
+        {
+            errors.push((field, format!("{at}: {locator:?} is neither a header name nor a JSON pointer")));
+        }
+    }
+    if !push.item.is_empty() && !push.item.starts_with('/') {
+        errors.push(("triggers.push.item", format!("{at}: {:?} is not a JSON pointer (/field/…)", push.item)));
+    }
+    for (key, pointer) in &push.match_config {
+        if !trigger.config_fields.iter().any(|f| &f.key == key) {
+            errors
+                .push(("triggers.push.match_config", format!("{at}: match_config key {key:?} is not a config field")));
+        }
+        if !pointer.starts_with('/') {
+            errors.push(("triggers.push.match_config", format!("{at}: {pointer:?} is not a JSON pointer (/field/…)")));
         }
     }
 }
@@ -764,11 +816,37 @@ mod tests {
         ] {
             assert!(errors.iter().any(|e| e.contains(expected)), "{expected}: {errors:?}");
         }
+        let push = |name: &str, push: Value| {
+            json!({"name": name, "display_name": "x", "description": "x", "mode": "WEBHOOK", "push": push,
+                   "config_fields": [{"key": "repo"}]})
+        };
+        let good_push = json!({"signature": "github", "event_type": "X-GitHub-Event", "events": ["issues"],
+            "delivery_id": "X-GitHub-Delivery", "match_config": {"repo": "/repository/full_name"},
+            "register_hint": "x", "secret_hint": "x"});
         let webhook = json!({"slug": "acme", "display_name": "Acme", "base_url": "https://api.acme.test",
-            "auth": {"type": "API_KEY", "header": "x-key"},
-            "triggers": [{"name": "acme_push", "display_name": "x", "description": "x", "mode": "WEBHOOK",
-                          "min_interval_seconds": 1, "default_interval_seconds": 1}]});
+        "auth": {"type": "API_KEY", "header": "x-key"},
+        "triggers": [
+            push("acme_push", good_push.clone()),
+            {"name": "acme_bare", "display_name": "x", "description": "x", "mode": "WEBHOOK",
+             "min_interval_seconds": 1, "default_interval_seconds": 1},
+            push("acme_slack", json!({"signature": "slack", "event_type": "bad header", "events": [],
+                "delivery_id": "/event_id", "item": "event", "match_config": {"channel": "event/channel"},
+                "register_hint": "x", "secret_hint": "x"})),
+        ]});
         let def = parse_connector_file("acme.json", &webhook.to_string()).unwrap();
-        assert!(Catalog::default().findings(&def).errors.iter().any(|(_, m)| m.contains("not supported yet")));
+        let found = Catalog::default().findings(&def);
+        let errors: Vec<&str> = found.errors.iter().map(|(_, m)| m.as_str()).collect();
+        for expected in [
+            "a WEBHOOK trigger is pushed, not polled: it declares no intervals",
+            "a WEBHOOK trigger says how its pushes look",
+            "every pushed trigger of a connector is signed alike",
+            "push.events lists the provider's event types",
+            "\"bad header\" is neither a header name nor a JSON pointer",
+            "\"event\" is not a JSON pointer",
+            "match_config key \"channel\" is not a config field",
+        ] {
+            assert!(errors.iter().any(|e| e.contains(expected)), "{expected}: {errors:?}");
+        }
+        assert!(!errors.iter().any(|e| e.contains("(\"acme_push\")")), "{errors:?}");
     }
 }

@@ -2,7 +2,11 @@
 //! the connector's tool that lists the provider's newest items (`poll.tool`, its input filled
 //! from the subscription's `config`), where they are in its answer (`poll.items`, a JSON pointer)
 //! and what names each one (`poll.id`). The poller (`domain::trigger_poller`) turns an unseen id into
-//! an event.
+//! an event. A pushed trigger (`push`) names how its provider signs (`signature`), where a
+//! push says what happened and which delivery it is, and which of its values a subscription's
+//! `config` can select by (`domain::trigger_ingress`).
+
+use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
@@ -24,8 +28,11 @@ pub struct TriggerDef {
     pub mode: TriggerMode,
     #[serde(default)]
     pub required_scopes: Vec<RequiredScope>,
-    /// The provider's rate limits' floor for this trigger; production subscriptions keep it.
+    /// The provider's rate limits' floor for this trigger; production subscriptions keep it
+    /// (a pushed trigger has none: 0).
+    #[serde(default)]
     pub min_interval_seconds: u32,
+    #[serde(default)]
     pub default_interval_seconds: u32,
     #[serde(default)]
     pub config_fields: Vec<ConfigField>,
@@ -33,6 +40,8 @@ pub struct TriggerDef {
     pub delivery_scope: TriggerDeliveryScope,
     #[serde(default)]
     pub poll: Option<PollDef>,
+    #[serde(default)]
+    pub push: Option<PushDef>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -48,4 +57,62 @@ pub struct PollDef {
     pub items: String,
     /// What names an item within it (`/id`): an event is sent once per id.
     pub id: String,
+}
+
+/// How a provider signs what it posts; each scheme's check is in `domain::push_signature`.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum SignatureScheme {
+    /// `X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the body>`; no timestamp, so a replay is
+    /// known by its `X-GitHub-Delivery`.
+    Github,
+    /// `X-Slack-Signature: v0=<hex HMAC of "v0:<timestamp>:<body>">` with
+    /// `X-Slack-Request-Timestamp` within five minutes.
+    Slack,
+    /// `Linear-Signature: <hex HMAC of the body>`, its `webhookTimestamp` (ms) within a minute.
+    Linear,
+    /// `Stripe-Signature: t=<timestamp>,v1=<hex HMAC of "<t>.<body>">` within five minutes.
+    Stripe,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PushDef {
+    pub signature: SignatureScheme,
+    /// Where a push says what happened: a header (`X-GitHub-Event`) or a JSON pointer into the
+    /// body (`/event/type`).
+    pub event_type: String,
+    /// The provider's event types this trigger is.
+    pub events: Vec<String>,
+    /// Where a push names itself (`X-GitHub-Delivery`, `/event_id`): one delivery, one event.
+    pub delivery_id: String,
+    /// What the app's event carries as `item` (a pointer; empty: the whole push).
+    #[serde(default)]
+    pub item: String,
+    /// Config key → pointer: a subscription with that key set receives only the pushes whose
+    /// value there equals it (`repository` → `/repository/full_name`).
+    #[serde(default)]
+    pub match_config: BTreeMap<String, String>,
+    /// Where, at the provider, the ingress URL is registered; and where the signing secret is.
+    pub register_hint: String,
+    pub secret_hint: String,
+}
+
+impl PushDef {
+    /// A header name or a JSON pointer, read from a push.
+    pub fn locate<'a>(
+        locator: &str,
+        headers: &'a axum::http::HeaderMap,
+        body: &'a serde_json::Value,
+    ) -> Option<String> {
+        if locator.starts_with('/') {
+            match body.pointer(locator)? {
+                serde_json::Value::String(s) => Some(s.clone()),
+                serde_json::Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            }
+        } else {
+            headers.get(locator)?.to_str().ok().map(str::to_string)
+        }
+    }
 }

@@ -6,6 +6,8 @@ pub mod connections;
 pub mod credentials;
 pub mod execution;
 pub mod links;
+pub mod push_signature;
 pub mod remote_mcp;
+pub mod trigger_ingress;
 pub mod trigger_poller;
 pub mod triggers;

@@ -51,13 +51,6 @@ pub async fn run_poller(state: Weak<AppState>) {
     }
 }
 
-/// The stable id of the event for item `item_id` of a subscription.
-pub fn event_id(subscription_id: &str, item_id: &str) -> String {
-    let digest = <sha2::Sha256 as sha2::Digest>::digest(format!("{subscription_id}\n{item_id}").as_bytes());
-    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
-    format!("evt_{hex}")
-}
-
 /// What one poll found: the new items (oldest first) and the watermark to keep.
 struct Found {
     new_items: Vec<(String, Value)>,
@@ -92,23 +85,12 @@ async fn poll_and_commit(state: &Arc<AppState>, sub: &StoredSubscription) {
     };
     let (outcome, records) = match polled {
         Ok(found) => {
-            let mut deliveries = Vec::new();
-            let mut queued = Ok(());
-            if let (Some(account), Ok(trigger)) = (&account, &trigger) {
-                // One subscription's events reach each endpoint in the order they happened: a
-                // place after every earlier poll's (microseconds of this poll, then the item).
-                let base = Utc::now().timestamp_micros().saturating_mul(1000);
-                for (place, (item_id, item)) in (0i64..).zip(&found.new_items) {
-                    let id = event_id(&sub.id, item_id);
-                    let event_type = format!("{}{}", crate::webhooks::TRIGGER_EVENT_PREFIX, trigger.name);
-                    let payload = event_payload(&id, &event_type, sub, account, item);
-                    let ordered = Some((sub.id.as_str(), base.saturating_add(place)));
-                    match state.webhooks.event_deliveries(&id, &event_type, &payload, ordered).await {
-                        Ok(rows) => deliveries.extend(rows),
-                        Err(e) => queued = Err(e),
-                    }
+            let queued = match (&account, &trigger) {
+                (Some(account), Ok(trigger)) => {
+                    crate::domain::triggers::event_deliveries(state, sub, account, trigger, &found.new_items).await
                 }
-            }
+                _ => Ok(Vec::new()),
+            };
             match queued {
                 // The endpoints could not be read: nothing is committed, the next poll tries again.
                 Err(e) => (
@@ -118,7 +100,7 @@ async fn poll_and_commit(state: &Arc<AppState>, sub: &StoredSubscription) {
                     ),
                     ChangeRecords::default(),
                 ),
-                Ok(()) => {
+                Ok(deliveries) => {
                     let interval = sub.requested_interval_secs;
                     let outcome = PollOutcome {
                         status: TriggerSubscriptionStatus::Active,
@@ -255,27 +237,4 @@ fn failed_outcome(sub: &StoredSubscription, failed: Failed) -> PollOutcome {
         error: Some((failed.code, failed.message)),
         backoff_until: Some(until),
     }
-}
-
-/// The event an app's endpoint receives, signed like every webhook: the subscription, the
-/// account (never its credentials) and the provider's item.
-fn event_payload(id: &str, event_type: &str, sub: &StoredSubscription, account: &AccountRecord, item: &Value) -> Value {
-    json!({
-        "spec_version": "1",
-        "id": id,
-        "type": event_type,
-        "object": "TriggerEvent",
-        "occurred_at": Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Nanos, true),
-        "environment_id": "env_agentkit",
-        "data": {
-            "subscription_id": sub.id,
-            "trigger_name": sub.trigger_name,
-            "connection_id": format!("conn_{}", sub.connection_name),
-            "connection_name": sub.connection_name,
-            "connected_account_id": account.id,
-            "identifier": account.identifier,
-            "provider": account.connector.to_ascii_uppercase(),
-            "item": item,
-        },
-    })
 }

@@ -8,14 +8,14 @@ use serde_json::json;
 
 use agentkit_core::model::{
     AccountHealth, AccountHealthAction, AccountHealthState, AvailableTrigger, BatchSubscribeOutcome, ConnectorStatus,
-    ListAvailableTriggersResponse, TriggerPollState, TriggerSubscription, TriggerSubscriptionStatus,
+    ListAvailableTriggersResponse, TriggerMode, TriggerPollState, TriggerSubscription, TriggerSubscriptionStatus,
 };
 use agentkit_core::{Error, ErrorKind, Result};
 
 use crate::catalog::triggers::{TriggerDef, MAX_INTERVAL_SECS};
 use crate::config::ConnectionConfig;
 use crate::state::AppState;
-use crate::store::{AccountRecord, ChangeRecords, StoredSubscription};
+use crate::store::{AccountRecord, ChangeRecords, StoredSubscription, WebhookDelivery};
 
 /// Most config values of one subscription, and the longest.
 const MAX_CONFIG_FIELDS: usize = 32;
@@ -68,7 +68,9 @@ pub fn available_triggers(state: &AppState, connection_id: &str) -> Result<ListA
                 reason: why_not.as_ref().map(|(r, _)| r.clone()).unwrap_or_default(),
                 remedy: why_not.map(|(_, r)| r).unwrap_or_default(),
                 delivery_scope: t.delivery_scope,
-                requires_signing_secret: false,
+                requires_signing_secret: t.push.is_some(),
+                register_hint: t.push.as_ref().map(|p| p.register_hint.clone()).unwrap_or_default(),
+                secret_hint: t.push.as_ref().map(|p| p.secret_hint.clone()).unwrap_or_default(),
             }
         })
         .collect();
@@ -92,6 +94,18 @@ pub fn trigger_of(state: &AppState, connection: &ConnectionConfig, name: &str) -
 /// The interval a subscription asks for, checked: 0 is the trigger's default; below its minimum
 /// only where `[triggers] short_intervals` allows (`agentkit dev`), and never above a day.
 fn interval(state: &AppState, trigger: &TriggerDef, requested: u32) -> Result<u32> {
+    if trigger.mode == TriggerMode::Webhook {
+        return match requested {
+            0 => Ok(0),
+            n => Err(Error::invalid_field(
+                "interval_seconds",
+                format!(
+                    "{} is pushed by the provider, not polled: interval_seconds must be 0 or absent, not {n}",
+                    trigger.name
+                ),
+            )),
+        };
+    }
     let floor = if state.config.triggers.short_intervals { 1 } else { trigger.min_interval_seconds };
     match requested {
         0 => Ok(trigger.default_interval_seconds),
@@ -202,7 +216,8 @@ pub async fn subscribe(
         effective_interval_secs: request.interval_secs,
         config: request.config.clone(),
         created_at: now,
-        next_poll_at: now,
+        // A pushed trigger is never polled: its subscription is never due.
+        next_poll_at: if request.trigger.mode == TriggerMode::Webhook { never() } else { now },
         watermark: None,
         watermark_updated_at: None,
         last_run_at: None,
@@ -224,6 +239,12 @@ pub async fn subscribe(
         Err(e) if e.kind() == ErrorKind::NotFound => Err((BatchSubscribeOutcome::NotFound, e)),
         Err(e) => Err((BatchSubscribeOutcome::Failed, e)),
     }
+}
+
+/// The time a pushed trigger's subscription is next due: never (the year 9999).
+fn never() -> chrono::DateTime<Utc> {
+    use chrono::TimeZone;
+    Utc.with_ymd_and_hms(9999, 12, 31, 0, 0, 0).single().unwrap_or(chrono::DateTime::<Utc>::MAX_UTC)
 }
 
 /// An account's health for a trigger, in full: the state, why, and the one thing to do.
@@ -298,4 +319,64 @@ pub async fn account_activated(state: &AppState, account: &AccountRecord) {
         Ok(n) => tracing::info!(account = %account.id, subscriptions = n, "trigger subscriptions resumed"),
         Err(e) => tracing::warn!(account = %account.id, error = %e.message(), "trigger subscriptions not resumed"),
     }
+}
+
+/// The stable id of the event for item `item_id` of a subscription (a provider's id of a polled
+/// item, or of a pushed delivery): the same item is the same event, whoever sees it again.
+pub fn event_id(subscription_id: &str, item_id: &str) -> String {
+    let digest = <sha2::Sha256 as sha2::Digest>::digest(format!("{subscription_id}\n{item_id}").as_bytes());
+    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    format!("evt_{hex}")
+}
+
+/// The outbox rows of a subscription's new items (oldest first; `(provider id, item)`), one
+/// per endpoint that wants `trigger.<name>`, to commit with what found them. One
+/// subscription's events reach each endpoint in the order they happened: a place after every
+/// earlier batch's (microseconds now, then the item).
+pub async fn event_deliveries(
+    state: &AppState,
+    sub: &StoredSubscription,
+    account: &AccountRecord,
+    trigger: &TriggerDef,
+    items: &[(String, serde_json::Value)],
+) -> Result<Vec<WebhookDelivery>> {
+    let base = Utc::now().timestamp_micros().saturating_mul(1000);
+    let event_type = format!("{}{}", crate::webhooks::TRIGGER_EVENT_PREFIX, trigger.name);
+    let mut deliveries = Vec::new();
+    for (place, (item_id, item)) in (0i64..).zip(items) {
+        let id = event_id(&sub.id, item_id);
+        let payload = event_payload(&id, &event_type, sub, account, item);
+        let ordered = Some((sub.id.as_str(), base.saturating_add(place)));
+        deliveries.extend(state.webhooks.event_deliveries(&id, &event_type, &payload, ordered).await?);
+    }
+    Ok(deliveries)
+}
+
+/// The event an app's endpoint receives, signed like every webhook: the subscription, the
+/// account (never its credentials) and the provider's item.
+fn event_payload(
+    id: &str,
+    event_type: &str,
+    sub: &StoredSubscription,
+    account: &AccountRecord,
+    item: &serde_json::Value,
+) -> serde_json::Value {
+    json!({
+        "spec_version": "1",
+        "id": id,
+        "type": event_type,
+        "object": "TriggerEvent",
+        "occurred_at": Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Nanos, true),
+        "environment_id": "env_agentkit",
+        "data": {
+            "subscription_id": sub.id,
+            "trigger_name": sub.trigger_name,
+            "connection_id": format!("conn_{}", sub.connection_name),
+            "connection_name": sub.connection_name,
+            "connected_account_id": account.id,
+            "identifier": account.identifier,
+            "provider": account.connector.to_ascii_uppercase(),
+            "item": item,
+        },
+    })
 }

@@ -36,6 +36,7 @@ mod mcp_sessions;
 mod operators;
 mod rate_limits;
 pub mod sealed;
+mod trigger_ingress;
 mod triggers;
 mod upstream_oauth;
 mod webhooks;
@@ -50,9 +51,10 @@ pub use installed_connectors::InstalledConnector;
 pub use mcp_oauth::{AuthorizationCode, OAuthGrant, RefreshTokenUse};
 pub use operators::{ConsoleSession, Operator};
 pub use rate_limits::SlotAnswer;
+pub use trigger_ingress::StoredIngress;
 pub use triggers::{PollOutcome, StoredSubscription};
 pub use upstream_oauth::UpstreamOAuthRow;
-pub use webhooks::{DeliveryOutcome, StoredWebhookEndpoint, WebhookDelivery};
+pub use webhooks::{DeliveryAttempt, DeliveryOutcome, StoredWebhookEndpoint, WebhookDelivery};
 
 /// The database plus the vault that seals every credential before it is written.
 ///

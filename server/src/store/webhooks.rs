@@ -42,6 +42,18 @@ pub struct WebhookDelivery {
     pub sequence: i64,
 }
 
+/// One try to deliver an event, as it ended.
+#[derive(Debug, Clone)]
+pub struct DeliveryAttempt {
+    pub id: String,
+    pub endpoint_id: String,
+    pub event_id: String,
+    pub succeeded: bool,
+    pub response_status: Option<u16>,
+    pub response: String,
+    pub attempted_at: DateTime<Utc>,
+}
+
 /// How one try ended.
 pub enum DeliveryOutcome {
     Delivered { status: u16 },
@@ -157,14 +169,25 @@ impl Store {
         Ok(rows.iter().map(delivery).collect())
     }
 
-    /// Records how a try ended.
-    pub async fn finish_webhook_delivery(&self, id: &str, outcome: &DeliveryOutcome) -> Result<()> {
+    /// Records how a try ended, with its attempt row (`response`: the start of the receiver's
+    /// answer, or why there was none) in the same commit.
+    pub async fn finish_webhook_delivery(
+        &self,
+        delivery: &WebhookDelivery,
+        outcome: &DeliveryOutcome,
+        response: &str,
+    ) -> Result<()> {
         let now = Utc::now().to_rfc3339();
-        let (status, next, code, error, delivered) = match outcome {
-            DeliveryOutcome::Delivered { status } => ("delivered", now.clone(), Some(*status), None, Some(now.clone())),
-            DeliveryOutcome::RetryAt { at, status, error } => ("pending", at.to_rfc3339(), *status, Some(error), None),
-            DeliveryOutcome::GaveUp { status, error } => ("failed", now.clone(), *status, Some(error), None),
+        let (status, next, code, error, delivered, attempt) = match outcome {
+            DeliveryOutcome::Delivered { status } => {
+                ("delivered", now.clone(), Some(*status), None, Some(now.clone()), "SUCCESS")
+            }
+            DeliveryOutcome::RetryAt { at, status, error } => {
+                ("pending", at.to_rfc3339(), *status, Some(error), None, "FAIL")
+            }
+            DeliveryOutcome::GaveUp { status, error } => ("failed", now.clone(), *status, Some(error), None, "FAIL"),
         };
+        let mut tx = self.writer.begin().await.map_err(|e| self.db_error(e))?;
         sqlx::query(
             "UPDATE webhook_deliveries SET status = $1, attempts = attempts + 1, next_attempt_at = $2, \
              locked_until = NULL, last_status = $3, last_error = $4, delivered_at = $5 WHERE id = $6",
@@ -174,11 +197,60 @@ impl Store {
         .bind(code.map(i64::from))
         .bind(error)
         .bind(delivered)
-        .bind(id)
-        .execute(&self.writer)
+        .bind(&delivery.id)
+        .execute(&mut *tx)
         .await
         .map_err(|e| self.db_error(e))?;
-        Ok(())
+        sqlx::query(
+            "INSERT INTO webhook_delivery_attempts (id, delivery_id, endpoint_id, event_id, status, response_status, \
+             response, attempted_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(format!("wha_{}", uuid::Uuid::new_v4().simple()))
+        .bind(&delivery.id)
+        .bind(&delivery.endpoint_id)
+        .bind(&delivery.event_id)
+        .bind(attempt)
+        .bind(code.map(i64::from))
+        .bind(response)
+        .bind(&now)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| self.db_error(e))?;
+        tx.commit().await.map_err(|e| self.db_error(e))
+    }
+
+    /// An endpoint's newest delivery attempts, newest first.
+    pub async fn webhook_delivery_attempts(&self, endpoint_id: &str, limit: u32) -> Result<Vec<DeliveryAttempt>> {
+        let rows = sqlx::query(
+            "SELECT * FROM webhook_delivery_attempts WHERE endpoint_id = $1 ORDER BY attempted_at DESC, id DESC LIMIT $2",
+        )
+        .bind(endpoint_id)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| self.db_error(e))?;
+        Ok(rows
+            .iter()
+            .map(|r| DeliveryAttempt {
+                id: r.get("id"),
+                endpoint_id: r.get("endpoint_id"),
+                event_id: r.get("event_id"),
+                succeeded: r.get::<String, _>("status") == "SUCCESS",
+                response_status: r.get::<Option<i64>, _>("response_status").and_then(|c| u16::try_from(c).ok()),
+                response: r.get("response"),
+                attempted_at: ts(r.get("attempted_at")).unwrap_or_else(Utc::now),
+            })
+            .collect())
+    }
+
+    /// Forgets delivery attempts older than `cutoff` (retention).
+    pub async fn delete_delivery_attempts_before(&self, cutoff: DateTime<Utc>) -> Result<u64> {
+        let done = sqlx::query("DELETE FROM webhook_delivery_attempts WHERE attempted_at < $1")
+            .bind(cutoff.to_rfc3339())
+            .execute(&self.writer)
+            .await
+            .map_err(|e| self.db_error(e))?;
+        Ok(done.rows_affected())
     }
 
     /// The newest deliveries to an endpoint.

@@ -133,6 +133,34 @@ pub(crate) const SEED: &[(&str, &str, &str, bool)] = &[
 ];
 
 impl Mailbox {
+    /// Files a new message (newest); its id and thread id.
+    fn file(
+        &mut self,
+        thread_id: Option<String>,
+        labels: Vec<String>,
+        from: &str,
+        to: &str,
+        subject: &str,
+        body: String,
+    ) -> (String, String) {
+        self.next_id += 1;
+        let id = format!("18d{:013x}", self.next_id);
+        let thread_id = thread_id.unwrap_or_else(|| id.clone());
+        let now = chrono::Utc::now();
+        self.messages.push(Message {
+            id: id.clone(),
+            thread_id: thread_id.clone(),
+            labels,
+            from: from.to_string(),
+            to: to.to_string(),
+            subject: subject.to_string(),
+            date: now.to_rfc2822(),
+            internal_date: now.timestamp_millis(),
+            body,
+        });
+        (id, thread_id)
+    }
+
     pub(crate) fn seeded(user: &str) -> Mailbox {
         let base = 1_764_000_000_000i64; // 2025-11-24, newest message last in SEED order reversed below
         let messages = SEED
@@ -279,11 +307,6 @@ pub(crate) async fn send_message(State(state): State<Shared>, headers: HeaderMap
     if mime.get("to").is_none_or(|t| t.is_empty()) {
         return google_error(StatusCode::BAD_REQUEST, "Invalid To header", "INVALID_ARGUMENT");
     }
-    let mailbox = s.mailboxes.entry(user.clone()).or_insert_with(|| Mailbox::seeded(&user));
-    mailbox.next_id += 1;
-    let id = format!("18d{:013x}", mailbox.next_id);
-    let thread_id = req.get("threadId").and_then(Value::as_str).map(String::from).unwrap_or_else(|| id.clone());
-    let now = chrono::Utc::now();
     // Mail to one's own address lands in one's inbox too, unread (as Gmail files it).
     let to = mime.get("to").cloned().unwrap_or_default();
     let mut labels = vec!["SENT".to_string()];
@@ -291,18 +314,33 @@ pub(crate) async fn send_message(State(state): State<Shared>, headers: HeaderMap
         labels.extend(["INBOX".to_string(), "UNREAD".to_string()]);
     }
     let answer_labels = labels.clone();
-    mailbox.messages.push(Message {
-        id: id.clone(),
-        thread_id: thread_id.clone(),
-        labels,
-        from: user.clone(),
-        to: mime.get("to").cloned().unwrap_or_default(),
-        subject: mime.get("subject").cloned().unwrap_or_default(),
-        date: now.to_rfc2822(),
-        internal_date: now.timestamp_millis(),
-        body,
-    });
+    let thread_id = req.get("threadId").and_then(Value::as_str).map(String::from);
+    let mailbox = s.mailboxes.entry(user.clone()).or_insert_with(|| Mailbox::seeded(&user));
+    let subject = mime.get("subject").cloned().unwrap_or_default();
+    let (id, thread_id) = mailbox.file(thread_id, labels, &user, &to, &subject, body);
     Json(json!({"id": id, "threadId": thread_id, "labelIds": answer_labels})).into_response()
+}
+
+/// `POST /sandbox/deliver {"user", "from"?, "subject"?, "body"?}`: a message arrives in the
+/// user's inbox, unread, from someone else (what a trigger watches for); its id.
+pub(crate) async fn deliver(State(state): State<Shared>, Json(req): Json<Value>) -> Response {
+    let text = |k: &str, default: &str| req.get(k).and_then(Value::as_str).unwrap_or(default).to_string();
+    let user = text("user", "");
+    if user.is_empty() {
+        return (StatusCode::BAD_REQUEST, Json(json!({"error": "user is required"}))).into_response();
+    }
+    let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
+    let mailbox = s.mailboxes.entry(user.clone()).or_insert_with(|| Mailbox::seeded(&user));
+    let labels = vec!["INBOX".to_string(), "UNREAD".to_string()];
+    let (id, _) = mailbox.file(
+        None,
+        labels,
+        &text("from", "sender@example.com"),
+        &user,
+        &text("subject", "Hello"),
+        text("body", "hello"),
+    );
+    Json(json!({"id": id})).into_response()
 }
 
 pub(crate) async fn modify_message(

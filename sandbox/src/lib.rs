@@ -16,6 +16,8 @@
 //!   `rate_limited_users` get 429s from the message list;
 //!   `declined_scopes` are left unticked on the consent screen: granted without them) and
 //!   counters `GET /sandbox/stats?user=`.
+//! * `POST /sandbox/deliver {"user", "from"?, "subject"?}`: a message from someone else arrives
+//!   in the user's inbox, unread (what the Gmail trigger watches for).
 //! * `POST /sandbox/service_accounts {"user": "u"}` registers a service account acting as `u` and
 //!   returns its key file; the token endpoint accepts its RS256 assertions (JWT bearer, RFC 7523).
 //! * Google's resumable uploads at `/upload/{any API path}` (`uploads.rs`), with injected faults:
@@ -315,6 +317,7 @@ pub fn router() -> Router {
         .route("/sandbox/app/login", get(app_login))
         .route("/sandbox/service_accounts", post(create_service_account))
         .route("/sandbox/push", post(pushes::push))
+        .route("/sandbox/deliver", post(deliver))
         .route("/repos/{owner}/{repo}/hooks", post(pushes::create_hook))
         .route("/repos/{owner}/{repo}/issues", post(pushes::create_issue))
         .route("/oauth2/authorize", get(authorize))

@@ -22,8 +22,10 @@ use crate::store::{AccountRecord, ChangeRecords, PollOutcome, StoredSubscription
 
 /// Who runs the poll tools, in execution records.
 pub const POLLER_CLIENT: &str = "agentkit:triggers";
-/// How long a taken subscription is this replica's: longer than a poll can take.
-const LEASE_SECS: i64 = 120;
+/// How long a taken subscription is this replica's; a poll is cut off well before (at
+/// [`POLL_TIMEOUT`]), so no other replica takes it while it still runs.
+const LEASE_SECS: i64 = 60;
+const POLL_TIMEOUT: Duration = Duration::from_secs(45);
 /// Subscriptions polled at once by one replica.
 const BATCH: u32 = 16;
 /// How often the poller looks for due subscriptions.
@@ -65,6 +67,8 @@ struct Failed {
 
 async fn poll_and_commit(state: &Arc<AppState>, sub: &StoredSubscription) {
     let started = std::time::Instant::now();
+    let late = (Utc::now() - sub.next_poll_at).to_std().unwrap_or_default();
+    crate::telemetry::metrics::trigger_poll_lag(&sub.trigger_name, late);
     let account = state.store.account_by_id(&sub.account_id).await.ok().flatten();
     let trigger = state
         .connection(&sub.connection_name)
@@ -81,7 +85,13 @@ async fn poll_and_commit(state: &Arc<AppState>, sub: &StoredSubscription) {
         (_, Err(e)) => {
             Err(Failed { code: TriggerPollErrorCode::InvalidConfiguration, message: e.message().to_string() })
         }
-        (Some(a), Ok(t)) => poll(state, sub, t, a.clone()).await,
+        (Some(a), Ok(t)) => match tokio::time::timeout(POLL_TIMEOUT, poll(state, sub, t, a.clone())).await {
+            Ok(polled) => polled,
+            Err(_) => Err(Failed {
+                code: TriggerPollErrorCode::TimedOut,
+                message: format!("the poll took longer than {} s", POLL_TIMEOUT.as_secs()),
+            }),
+        },
     };
     let (outcome, records) = match polled {
         Ok(found) => {

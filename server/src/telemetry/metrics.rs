@@ -36,6 +36,7 @@ const TRIGGER_POLLS: &str = "agentkit_trigger_polls_total";
 const TRIGGER_EVENTS: &str = "agentkit_trigger_events_total";
 const TRIGGER_POLL_DURATION: &str = "agentkit_trigger_poll_duration_seconds";
 const TRIGGER_PUSHES: &str = "agentkit_trigger_pushes_total";
+const TRIGGER_POLL_LAG: &str = "agentkit_trigger_poll_lag_seconds";
 
 /// Latency buckets, in seconds: 1 ms to 30 s (the longest a provider call may take).
 const DURATION_BUCKETS: &[f64] = &[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];
@@ -79,6 +80,11 @@ fn describe() {
     describe_counter!(TOKEN_REFRESHES, "Access-token refreshes at providers, by connector and outcome.");
     describe_counter!(TRIGGER_POLLS, "Trigger polls, by trigger and outcome (ok, failed).");
     describe_counter!(TRIGGER_EVENTS, "Trigger events queued for delivery, by trigger.");
+    describe_histogram!(
+        TRIGGER_POLL_LAG,
+        Unit::Seconds,
+        "How late a trigger poll started after its subscription was due, by trigger."
+    );
     describe_counter!(
         TRIGGER_PUSHES,
         "Provider pushes to trigger ingress URLs, by connection and outcome (accepted, unsigned, forged, replayed, duplicate)."
@@ -148,6 +154,11 @@ pub fn trigger_poll(trigger: &str, ok: bool, events: usize, elapsed: Duration) {
     metrics::counter!(TRIGGER_POLLS, "agentkit_trigger" => trigger.to_string(), "outcome" => outcome).increment(1);
     metrics::counter!(TRIGGER_EVENTS, "agentkit_trigger" => trigger.to_string()).increment(events as u64);
     metrics::histogram!(TRIGGER_POLL_DURATION, "agentkit_trigger" => trigger.to_string()).record(elapsed.as_secs_f64());
+}
+
+/// How late a poll started after its subscription was due.
+pub fn trigger_poll_lag(trigger: &str, late: Duration) {
+    metrics::histogram!(TRIGGER_POLL_LAG, "agentkit_trigger" => trigger.to_string()).record(late.as_secs_f64());
 }
 
 /// One push to a connection's trigger ingress URL, and what came of it.

@@ -70,19 +70,37 @@ impl Cluster {
         assert!(ok.success(), "initdb");
         configure(&dir);
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let ok = pg_command(&bin, "pg_ctl")
+        let cluster = Cluster { dir, bin, port };
+        cluster.start_again();
+        cluster
+    }
+
+    /// Starts the server (again, after [`Cluster::stop`]) on the same port and data.
+    pub fn start_again(&self) {
+        let ok = pg_command(&self.bin, "pg_ctl")
             .arg("-D")
-            .arg(&data)
+            .arg(self.dir.join("data"))
             .args(["-w", "-l"])
-            .arg(dir.join("log"))
+            .arg(self.dir.join("log"))
             .arg("-o")
-            .arg(format!("-p {port} -k {} -c listen_addresses=127.0.0.1", dir.display()))
+            .arg(format!("-p {} -k {} -c listen_addresses=127.0.0.1", self.port, self.dir.display()))
             .arg("start")
             .stdout(std::process::Stdio::null())
             .status()
             .unwrap();
         assert!(ok.success(), "pg_ctl start");
-        Cluster { dir, bin, port }
+    }
+
+    /// Stops the server at once (`immediate`: as a crash; recovery runs at the next start).
+    pub fn stop(&self) {
+        let ok = pg_command(&self.bin, "pg_ctl")
+            .arg("-D")
+            .arg(self.dir.join("data"))
+            .args(["-m", "immediate", "-w", "stop"])
+            .stdout(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(ok.success(), "pg_ctl stop");
     }
 
     /// Runs `sql` in the `postgres` database; what it printed (unaligned, tuples only).

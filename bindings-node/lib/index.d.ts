@@ -256,6 +256,20 @@ export interface TriggerSubscription {
 }
 export interface TriggerSubscriptionInput { connectionId: string; triggerName: string; intervalSeconds?: number; config?: Record<string, string> }
 
+/** Where a provider posts a connection's pushed events, and its signing secret's state (never the secret). */
+export interface TriggerIngressEndpoint {
+  id: string; connectionId: string; url: string; signingSecretConfigured: boolean; maskedSigningSecret?: string;
+  rotationInProgress: boolean; previousSigningSecretExpiresAt?: string; signingSecretRotationId: number;
+}
+/** `counts` keeps the gateway's names (`events`, `delivered`, `pushes_accepted`, …). */
+export interface TriggerActivity {
+  counts: Record<string, number>; windowHours: number; signatureBanner: boolean; degraded: boolean;
+  explainsIndividualEvents: boolean; deliveryDetailsPath: string;
+}
+export interface TriggerDeliveryAttempt {
+  id: string; endpointId: string; msgId: string; status: 'SUCCESS' | 'PENDING' | 'FAIL' | 'SENDING' | 'CANCELED';
+  responseStatusCode: number; response?: string; timestamp: string;
+}
 export declare class TriggersClient {
   listAvailableTriggers(params: { connectionId: string }): Promise<{ triggers: AvailableTrigger[]; connectionUsesSharedApp: boolean }>;
   listEligibleAccounts(params: { connectionId: string; triggerName: string; query?: string; pageSize?: number; pageToken?: string }): Promise<{ accounts: { id: string; identifier: string; eligible: boolean; reason?: string; remedy?: string; health: { state: TriggerSubscription['accountHealth']; reason?: string; remedy?: string; action?: 'RECONNECT' | 'COMPLETE_SETUP'; blocksToolCalls: boolean } }[]; nextPageToken: string; prevPageToken: string; totalSize: number }>;
@@ -263,6 +277,12 @@ export declare class TriggersClient {
   createTriggerSubscription(params: TriggerSubscriptionInput & { connectedAccountId: string }): Promise<TriggerSubscription>;
   batchCreateTriggerSubscriptions(params: TriggerSubscriptionInput & { connectedAccountIds: string[] }): Promise<{ results: { connectedAccountId: string; outcome: 'CREATED' | 'ALREADY_SUBSCRIBED' | 'REFUSED' | 'NOT_FOUND' | 'FAILED'; subscription?: TriggerSubscription; reason?: string }[]; createdCount: number }>;
   deleteTriggerSubscription(params: { connectionId: string; subscriptionId: string }): Promise<Record<string, never>>;
+  getTriggerIngressEndpoint(params: { connectionId: string }): Promise<TriggerIngressEndpoint>;
+  createTriggerIngressEndpoint(params: { connectionId: string }): Promise<TriggerIngressEndpoint>;
+  setTriggerSigningSecret(params: { connectionId: string; signingSecret: string }): Promise<TriggerIngressEndpoint>;
+  confirmTriggerSigningSecretRotation(params: { connectionId: string; signingSecretRotationId: number }): Promise<TriggerIngressEndpoint>;
+  getTriggerActivity(): Promise<TriggerActivity>;
+  listTriggerDeliveryAttemptsByEndpoint(params: { endpointId: string; pageSize?: number }): Promise<{ attempts: TriggerDeliveryAttempt[] }>;
   /** The event (parsed JSON object) once its Standard Webhooks headers check out; throws WebhookVerificationError. */
   verifyEvent(secret: string, headers: Record<string, string | string[]>, payload: string | Buffer): JsonObject;
 }

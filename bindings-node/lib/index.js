@@ -477,6 +477,30 @@ class TriggersClient extends OperationGroup {
   deleteTriggerSubscription({ connectionId, subscriptionId } = {}) {
     return this._call('triggers.delete_trigger_subscription', { connectionId, subscriptionId });
   }
+  /** The connection's ingress endpoint (the `url` to register, the signing secret's state); not found until created. */
+  getTriggerIngressEndpoint({ connectionId } = {}) {
+    return this._call('triggers.get_trigger_ingress_endpoint', { connectionId });
+  }
+  /** Creates the connection's ingress endpoint (again: the same one); bad request when its connector has no pushed triggers. */
+  createTriggerIngressEndpoint({ connectionId } = {}) {
+    return this._call('triggers.create_trigger_ingress_endpoint', { connectionId });
+  }
+  /** Sets the provider's signing secret; with one set already, a rotation to confirm by its `signingSecretRotationId`. */
+  setTriggerSigningSecret({ connectionId, signingSecret } = {}) {
+    return this._call('triggers.set_trigger_signing_secret', { connectionId, signingSecret });
+  }
+  /** Ends a rotation: only the newest secret is accepted (`ScalekitConflictException` for a rotation that is not the current one). */
+  confirmTriggerSigningSecretRotation({ connectionId, signingSecretRotationId } = {}) {
+    return this._call('triggers.confirm_trigger_signing_secret_rotation', { connectionId, signingSecretRotationId });
+  }
+  /** What triggers did over the last `windowHours`: `counts` by name (keys as sent: `pushes_accepted`). */
+  getTriggerActivity() {
+    return this._call('triggers.get_trigger_activity', {});
+  }
+  /** A webhook endpoint's newest delivery `attempts` (`pageSize` at most 100); not found for an unknown endpoint. */
+  listTriggerDeliveryAttemptsByEndpoint({ endpointId, pageSize } = {}) {
+    return this._call('triggers.list_trigger_delivery_attempts_by_endpoint', { endpointId, pageSize });
+  }
 
   /** The event (parsed JSON object) once its `webhook-*` headers check out over the raw payload. */
   verifyEvent(secret, headers, payload) {

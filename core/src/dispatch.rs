@@ -62,6 +62,12 @@ pub enum Operation {
     CreateTriggerSubscription,
     BatchCreateTriggerSubscriptions,
     DeleteTriggerSubscription,
+    GetTriggerIngressEndpoint,
+    CreateTriggerIngressEndpoint,
+    SetTriggerSigningSecret,
+    ConfirmTriggerSigningSecretRotation,
+    GetTriggerActivity,
+    ListTriggerDeliveryAttemptsByEndpoint,
 }
 
 /// The one table of operation names the SDK façades call (`actions.execute_tool` →
@@ -110,6 +116,12 @@ const OPERATIONS: &[(&str, Operation)] = {
         ("triggers.create_trigger_subscription", CreateTriggerSubscription),
         ("triggers.batch_create_trigger_subscriptions", BatchCreateTriggerSubscriptions),
         ("triggers.delete_trigger_subscription", DeleteTriggerSubscription),
+        ("triggers.get_trigger_ingress_endpoint", GetTriggerIngressEndpoint),
+        ("triggers.create_trigger_ingress_endpoint", CreateTriggerIngressEndpoint),
+        ("triggers.set_trigger_signing_secret", SetTriggerSigningSecret),
+        ("triggers.confirm_trigger_signing_secret_rotation", ConfirmTriggerSigningSecretRotation),
+        ("triggers.get_trigger_activity", GetTriggerActivity),
+        ("triggers.list_trigger_delivery_attempts_by_endpoint", ListTriggerDeliveryAttemptsByEndpoint),
     ]
 };
 
@@ -600,6 +612,25 @@ pub async fn dispatch(actions: &Actions, op: Operation, params: Value) -> Result
         DeleteTriggerSubscription => {
             to_value(actions.delete_trigger_subscription(parse_named("params", params)?).await?)
         }
+        GetTriggerIngressEndpoint => {
+            let p: crate::triggers::ConnectionRef = parse_named("params", params)?;
+            to_value(actions.get_trigger_ingress_endpoint(&p.connection_id).await?)
+        }
+        CreateTriggerIngressEndpoint => {
+            let p: crate::triggers::ConnectionRef = parse_named("params", params)?;
+            to_value(actions.create_trigger_ingress_endpoint(&p.connection_id).await?)
+        }
+        SetTriggerSigningSecret => to_value(actions.set_trigger_signing_secret(parse_named("params", params)?).await?),
+        ConfirmTriggerSigningSecretRotation => {
+            to_value(actions.confirm_trigger_signing_secret_rotation(parse_named("params", params)?).await?)
+        }
+        GetTriggerActivity => {
+            let _: crate::triggers::NoParams = parse_named("params", params)?;
+            to_value(actions.get_trigger_activity().await?)
+        }
+        ListTriggerDeliveryAttemptsByEndpoint => {
+            to_value(actions.list_trigger_delivery_attempts_by_endpoint(parse_named("params", params)?).await?)
+        }
         ListAvailableTools => to_value(actions.list_available_tools(parse_named("params", params)?).await?),
         McpCreateConfig
         | McpListConfigs
@@ -706,8 +737,10 @@ pub async fn proxy_request(actions: &Actions, params: Value, raw_body: Option<Ve
 
 /// Keys whose values are free-form JSON and must keep their casing when converting to camelCase.
 const OPAQUE_KEYS: &[&str] = &[
-    // Trigger subscriptions counted by status name, and a trigger event's provider item.
+    // Trigger subscriptions counted by status name, trigger activity counted by count name
+    // (`pushes_accepted`), and a trigger event's provider item.
     "status_counts",
+    "counts",
     "item",
     "definition",
     "metadata",
@@ -776,6 +809,24 @@ mod tests {
         assert_eq!(err.field(), Some("page_size"));
         let err = ExecuteParams { tool_input: Some(json!([1])), ..Default::default() }.request().unwrap_err();
         assert_eq!(err.field(), Some("tool_input"));
+    }
+
+    #[test]
+    fn trigger_activity_counts_keep_their_names() {
+        let v = camel_case_keys(json!({"counts": {"pushes_accepted": 1, "delivery_failed": 0}, "window_hours": 24}));
+        assert_eq!(v, json!({"counts": {"pushes_accepted": 1, "delivery_failed": 0}, "windowHours": 24}));
+    }
+
+    #[test]
+    fn trigger_ingress_parameters_take_both_casings_and_refuse_others() {
+        let p: crate::triggers::ConfirmRotationParams =
+            parse_named("params", json!({"connectionId": "github", "signingSecretRotationId": 2})).unwrap();
+        assert_eq!((p.connection_id.as_str(), p.signing_secret_rotation_id), ("github", Some(2)));
+        let err = parse_named::<crate::triggers::NoParams>("params", json!({"window_hours": 1})).unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::InvalidInput);
+        let err =
+            parse_named::<crate::triggers::DeliveryAttemptsParams>("params", json!({"page_size": -1})).unwrap_err();
+        assert_eq!(err.field(), Some("page_size"));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Trigger operations on `actions.triggers` (the official `TriggerService` REST paths): a
-//! connection's available triggers and its trigger subscriptions. `connection_id` is
-//! `conn_<name>` or the connection's name.
+//! connection's available triggers and its trigger subscriptions, its ingress endpoint for pushed
+//! triggers with the signing secret's two-step rotation, what triggers did lately and a webhook
+//! endpoint's delivery attempts. `connection_id` is `conn_<name>` or the connection's name.
 
 use reqwest::Method;
 use serde::Deserialize;
@@ -62,6 +63,52 @@ pub struct SubscriptionRef {
     pub connection_id: String,
     #[serde(default, alias = "subscriptionId")]
     pub subscription_id: String,
+}
+
+/// Parameters of the operations that name only a connection (`get_trigger_ingress_endpoint`,
+/// `create_trigger_ingress_endpoint`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectionRef {
+    #[serde(default, alias = "connectionId")]
+    pub connection_id: String,
+}
+
+/// The parameters of an operation that takes none (`get_trigger_activity`): any given is refused
+/// by name rather than ignored.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoParams {}
+
+/// Parameters of `set_trigger_signing_secret`. The secret is sent as given (never trimmed): the
+/// gateway checks its length and characters against what the provider shows.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SigningSecretParams {
+    #[serde(default, alias = "connectionId")]
+    pub connection_id: String,
+    #[serde(default, alias = "signingSecret")]
+    pub signing_secret: String,
+}
+
+/// Parameters of `confirm_trigger_signing_secret_rotation`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfirmRotationParams {
+    #[serde(default, alias = "connectionId")]
+    pub connection_id: String,
+    #[serde(default, alias = "signingSecretRotationId")]
+    pub signing_secret_rotation_id: Option<u64>,
+}
+
+/// Parameters of `list_trigger_delivery_attempts_by_endpoint`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeliveryAttemptsParams {
+    #[serde(default, alias = "endpointId")]
+    pub endpoint_id: String,
+    #[serde(default, alias = "pageSize")]
+    pub page_size: Option<u32>,
 }
 
 impl Actions {
@@ -160,5 +207,150 @@ impl Actions {
                 Deadline::ControlPlane,
             )
             .await
+    }
+
+    /// The connection's ingress endpoint (its URL and the signing secret's state); `NotFound`
+    /// until one is created.
+    pub async fn get_trigger_ingress_endpoint(&self, connection_id: &str) -> Result<TriggerIngressEndpoint> {
+        let path = connection_path(connection_id, "/trigger-ingress")?;
+        self.client()
+            .call_json::<(), _>(
+                Method::GET,
+                &path,
+                QueryPairs::default(),
+                None,
+                Retry::Idempotent,
+                Deadline::ControlPlane,
+            )
+            .await
+    }
+
+    /// Creates the connection's ingress endpoint (again: the same one); `FailedPrecondition` when
+    /// its connector has no pushed triggers.
+    pub async fn create_trigger_ingress_endpoint(&self, connection_id: &str) -> Result<TriggerIngressEndpoint> {
+        let path = connection_path(connection_id, "/trigger-ingress")?;
+        self.client()
+            .call_json::<(), _>(
+                Method::POST,
+                &path,
+                QueryPairs::default(),
+                None,
+                Retry::ConnectOnly,
+                Deadline::ControlPlane,
+            )
+            .await
+    }
+
+    /// Sets the provider's signing secret; with one set already this starts a rotation, whose
+    /// new `signing_secret_rotation_id` the answer carries. Not retried once sent: a second
+    /// send would start another rotation.
+    pub async fn set_trigger_signing_secret(&self, p: SigningSecretParams) -> Result<TriggerIngressEndpoint> {
+        let path = connection_path(&p.connection_id, "/trigger-ingress/signing-secret")?;
+        if p.signing_secret.is_empty() {
+            return Err(Error::invalid_field("signing_secret", "signing_secret is required"));
+        }
+        let body = SetTriggerSigningSecretRequest { connection_id: String::new(), signing_secret: p.signing_secret };
+        self.client()
+            .call_json(
+                Method::PUT,
+                &path,
+                QueryPairs::default(),
+                Some(&body),
+                Retry::ConnectOnly,
+                Deadline::ControlPlane,
+            )
+            .await
+    }
+
+    /// Confirms the rotation `signing_secret_rotation_id`: the previous secret is no longer
+    /// accepted. `Conflict` naming the field when it is not the current rotation.
+    pub async fn confirm_trigger_signing_secret_rotation(
+        &self,
+        p: ConfirmRotationParams,
+    ) -> Result<TriggerIngressEndpoint> {
+        let path = connection_path(&p.connection_id, "/trigger-ingress/signing-secret/confirm")?;
+        let Some(rotation_id) = p.signing_secret_rotation_id else {
+            return Err(Error::invalid_field(
+                "signing_secret_rotation_id",
+                "signing_secret_rotation_id is required: the one set_trigger_signing_secret answered",
+            ));
+        };
+        let body = ConfirmTriggerSigningSecretRotationRequest {
+            connection_id: String::new(),
+            signing_secret_rotation_id: rotation_id,
+        };
+        self.client()
+            .call_json(
+                Method::POST,
+                &path,
+                QueryPairs::default(),
+                Some(&body),
+                Retry::ConnectOnly,
+                Deadline::ControlPlane,
+            )
+            .await
+    }
+
+    /// What triggers did over the gateway's window (`window_hours`), in `counts` by name.
+    pub async fn get_trigger_activity(&self) -> Result<GetTriggerActivityResponse> {
+        self.client()
+            .call_json::<(), _>(
+                Method::GET,
+                "/api/v1/trigger-activity",
+                QueryPairs::default(),
+                None,
+                Retry::Idempotent,
+                Deadline::ControlPlane,
+            )
+            .await
+    }
+
+    /// A webhook endpoint's newest delivery attempts (`page_size`: the gateway's default when
+    /// absent, at most 100); `NotFound` for an unknown endpoint.
+    pub async fn list_trigger_delivery_attempts_by_endpoint(
+        &self,
+        p: DeliveryAttemptsParams,
+    ) -> Result<ListTriggerDeliveryAttemptsByEndpointResponse> {
+        let id = p.endpoint_id.trim();
+        if id.is_empty() {
+            return Err(Error::invalid_field("endpoint_id", "endpoint_id is required"));
+        }
+        let path = format!("/api/v1/trigger-delivery/endpoints/{}/attempts", encode_segment_value(id));
+        let mut query = QueryPairs::default();
+        query.opt("page_size", p.page_size);
+        self.client()
+            .call_json::<(), _>(Method::GET, &path, query, None, Retry::Idempotent, Deadline::ControlPlane)
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ClientOptions, ScalekitClient};
+
+    /// Nothing listens there: every check below fails before the network.
+    fn offline() -> Actions {
+        Actions::new(ScalekitClient::new("http://127.0.0.1:9", "id", "secret", ClientOptions::default()).unwrap())
+    }
+
+    #[tokio::test]
+    async fn missing_inputs_are_refused_by_name_before_any_request() {
+        let a = offline();
+        let field = |r: Result<TriggerIngressEndpoint>| r.unwrap_err().field().map(str::to_string);
+        assert_eq!(field(a.get_trigger_ingress_endpoint(" ").await).as_deref(), Some("connection_id"));
+        assert_eq!(field(a.create_trigger_ingress_endpoint("").await).as_deref(), Some("connection_id"));
+        let p = SigningSecretParams { connection_id: "github".into(), signing_secret: String::new() };
+        assert_eq!(field(a.set_trigger_signing_secret(p).await).as_deref(), Some("signing_secret"));
+        let p = SigningSecretParams { connection_id: String::new(), signing_secret: "s3cret-value".into() };
+        assert_eq!(field(a.set_trigger_signing_secret(p).await).as_deref(), Some("connection_id"));
+        let p = ConfirmRotationParams { connection_id: "github".into(), signing_secret_rotation_id: None };
+        assert_eq!(
+            field(a.confirm_trigger_signing_secret_rotation(p).await).as_deref(),
+            Some("signing_secret_rotation_id")
+        );
+        let p = DeliveryAttemptsParams { endpoint_id: " ".into(), page_size: Some(5) };
+        let err = a.list_trigger_delivery_attempts_by_endpoint(p).await.unwrap_err();
+        assert_eq!((err.kind(), err.field()), (crate::ErrorKind::InvalidInput, Some("endpoint_id")));
     }
 }

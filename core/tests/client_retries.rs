@@ -14,6 +14,7 @@ use axum::{Json, Router};
 use serde_json::json;
 
 use agentkit_core::model::{ExecuteToolRequest, ListToolsRequest};
+use agentkit_core::triggers::{ConfirmRotationParams, SigningSecretParams};
 use agentkit_core::{Actions, ClientOptions, ErrorKind, ScalekitClient};
 
 /// Answers queued per path; once a queue is empty the path answers 200.
@@ -118,6 +119,20 @@ async fn execute_tool_is_never_resent_after_reaching_the_server() {
     let req = ExecuteToolRequest { tool_name: "t".into(), identifier: "u".into(), ..Default::default() };
     let err = actions.execute_tool(req).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Unavailable);
+    assert_eq!(script.hits.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn signing_secret_changes_are_never_resent_after_reaching_the_server() {
+    // A second PUT would start another rotation, a second confirm could confirm a newer one.
+    let (actions, script) = serve(vec![(503, None), (503, None)]).await;
+    let p = SigningSecretParams { connection_id: "github".into(), signing_secret: "s3cret-value".into() };
+    assert_eq!(actions.set_trigger_signing_secret(p).await.unwrap_err().kind(), ErrorKind::Unavailable);
+    assert_eq!(script.hits.load(Ordering::SeqCst), 1);
+
+    let (actions, script) = serve(vec![(503, None), (503, None)]).await;
+    let p = ConfirmRotationParams { connection_id: "github".into(), signing_secret_rotation_id: Some(2) };
+    assert_eq!(actions.confirm_trigger_signing_secret_rotation(p).await.unwrap_err().kind(), ErrorKind::Unavailable);
     assert_eq!(script.hits.load(Ordering::SeqCst), 1);
 }
 

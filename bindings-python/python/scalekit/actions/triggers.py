@@ -1,6 +1,7 @@
-"""``client.actions.triggers``: a connection's triggers and the accounts subscribed to them (the
-official ``TriggerService`` names), and checking the trigger events the gateway forwards to your
-app. ``connection_id`` is ``conn_<name>`` or the connection's name."""
+"""``client.actions.triggers``: a connection's triggers and the accounts subscribed to them, its
+ingress endpoint for pushed triggers and the provider's signing secret, what triggers did lately
+(the official ``TriggerService`` names), and checking the trigger events the gateway forwards to
+your app. ``connection_id`` is ``conn_<name>`` or the connection's name."""
 
 from __future__ import annotations
 
@@ -91,6 +92,60 @@ class ActionTriggers:
         return {"connection_id": connection_id, "subscription_id": subscription_id}
 
     delete_trigger_subscription, delete_trigger_subscription_async = delete_trigger_subscription
+
+    @twin("triggers.get_trigger_ingress_endpoint", TriggerAnswer)
+    def get_trigger_ingress_endpoint(self, connection_id: str):
+        """The connection's ingress endpoint: the ``url`` to register at the provider and the signing
+        secret's state (``signing_secret_configured``, ``rotation_in_progress``, never the secret);
+        ``ScalekitNotFoundException`` until one is created."""
+        return {"connection_id": connection_id}
+
+    get_trigger_ingress_endpoint, get_trigger_ingress_endpoint_async = get_trigger_ingress_endpoint
+
+    @twin("triggers.create_trigger_ingress_endpoint", TriggerAnswer)
+    def create_trigger_ingress_endpoint(self, connection_id: str):
+        """Creates the connection's ingress endpoint (again: the same one);
+        ``ScalekitBadRequestException`` when its connector has no pushed triggers."""
+        return {"connection_id": connection_id}
+
+    create_trigger_ingress_endpoint, create_trigger_ingress_endpoint_async = create_trigger_ingress_endpoint
+
+    @twin("triggers.set_trigger_signing_secret", TriggerAnswer)
+    def set_trigger_signing_secret(self, connection_id: str, signing_secret: str):
+        """Sets the provider's signing secret (8 to 256 bytes, as the provider shows it). With one set
+        already both are accepted until ``confirm_trigger_signing_secret_rotation`` is called with
+        the answer's ``signing_secret_rotation_id``."""
+        return {"connection_id": connection_id, "signing_secret": signing_secret}
+
+    set_trigger_signing_secret, set_trigger_signing_secret_async = set_trigger_signing_secret
+
+    @twin("triggers.confirm_trigger_signing_secret_rotation", TriggerAnswer)
+    def confirm_trigger_signing_secret_rotation(self, connection_id: str, signing_secret_rotation_id: int):
+        """Ends a rotation: only the newest secret is accepted from now on.
+        ``ScalekitConflictException`` (field ``signing_secret_rotation_id``) when that is not the
+        current rotation."""
+        return {"connection_id": connection_id, "signing_secret_rotation_id": signing_secret_rotation_id}
+
+    confirm_trigger_signing_secret_rotation, confirm_trigger_signing_secret_rotation_async = (
+        confirm_trigger_signing_secret_rotation)
+
+    @twin("triggers.get_trigger_activity", TriggerAnswer)
+    def get_trigger_activity(self):
+        """What triggers did over the last ``window_hours``: ``counts`` by name (``events``,
+        ``delivered``, ``pushes_accepted``, ``pushes_refused``, …), ``signature_banner`` and
+        ``degraded``."""
+        return {}
+
+    get_trigger_activity, get_trigger_activity_async = get_trigger_activity
+
+    @twin("triggers.list_trigger_delivery_attempts_by_endpoint", TriggerAnswer)
+    def list_trigger_delivery_attempts_by_endpoint(self, endpoint_id: str, page_size: Optional[int] = None):
+        """A webhook endpoint's newest delivery ``attempts`` (``page_size`` at most 100), each with
+        the receiver's status code and answer; ``ScalekitNotFoundException`` for an unknown endpoint."""
+        return {"endpoint_id": endpoint_id, "page_size": page_size}
+
+    list_trigger_delivery_attempts_by_endpoint, list_trigger_delivery_attempts_by_endpoint_async = (
+        list_trigger_delivery_attempts_by_endpoint)
 
     def verify_event(self, secret: str, headers: Mapping[str, str], payload: Union[str, bytes]) -> Dict[str, Any]:
         """The event (parsed JSON object) when its Standard Webhooks headers (``webhook-id``,

@@ -23,6 +23,7 @@ pub mod domain;
 pub mod egress;
 pub mod execution;
 pub mod input_text;
+pub mod leased_work;
 pub mod listener;
 pub mod mcp;
 pub mod permissions;

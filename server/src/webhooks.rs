@@ -309,24 +309,22 @@ const POLL: Duration = Duration::from_millis(500);
 /// Most of a receiver's answer read (it is not used; reading lets the connection be reused).
 const ANSWER_MAX_BYTES: usize = 64 * 1024;
 
+/// Deliveries in flight at once, at most: a receiver that is slow to answer holds one slot.
+const MAX_IN_FLIGHT: usize = 64;
+
 /// Delivers due events until the gateway stops.
 pub async fn run_worker(webhooks: std::sync::Weak<Webhooks>) {
-    loop {
-        let Some(live) = webhooks.upgrade() else { return };
-        let wakeup = live.wakeup.clone();
-        match live.store.claim_webhook_deliveries(chrono::Duration::seconds(LEASE_SECS), 32).await {
-            Ok(due) if !due.is_empty() => {
-                let endpoints = live.endpoints().await.unwrap_or_default();
-                let tries = due.iter().map(|d| deliver(&live, &endpoints, d));
-                futures::future::join_all(tries).await;
-                continue;
-            }
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e.message(), "webhook outbox unavailable"),
-        }
-        drop(live);
-        let _ = tokio::time::timeout(POLL, wakeup.notified()).await;
-    }
+    let Some(wakeup) = webhooks.upgrade().map(|w| w.wakeup.clone()) else { return };
+    let worker = crate::leased_work::Worker { name: "webhook outbox", max_in_flight: MAX_IN_FLIGHT, idle: POLL };
+    let claim = |live: Arc<Webhooks>, room: u32| async move {
+        let due = live.store.claim_webhook_deliveries(chrono::Duration::seconds(LEASE_SECS), room).await?;
+        let endpoints = Arc::new(if due.is_empty() { Vec::new() } else { live.endpoints().await.unwrap_or_default() });
+        Ok(due.into_iter().map(|delivery| (delivery, endpoints.clone())).collect())
+    };
+    let work = |live: Arc<Webhooks>, (delivery, endpoints): (WebhookDelivery, Arc<Vec<Endpoint>>)| async move {
+        deliver(&live, &endpoints, &delivery).await
+    };
+    worker.run(webhooks, Some(wakeup), claim, work).await;
 }
 
 async fn deliver(webhooks: &Webhooks, endpoints: &[Endpoint], delivery: &WebhookDelivery) {

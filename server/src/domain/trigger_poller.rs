@@ -26,31 +26,25 @@ pub const POLLER_CLIENT: &str = "agentkit:triggers";
 /// [`POLL_TIMEOUT`]), so no other replica takes it while it still runs.
 const LEASE_SECS: i64 = 60;
 const POLL_TIMEOUT: Duration = Duration::from_secs(45);
-/// Subscriptions polled at once by one replica.
-const BATCH: u32 = 16;
-/// How often the poller looks for due subscriptions.
-const TICK: Duration = Duration::from_millis(500);
+/// Polls one replica runs at once: a slow provider holds one slot, not the others' turns.
+const MAX_IN_FLIGHT: usize = 64;
+/// How often the poller looks for due subscriptions (the resolution of "on time").
+const TICK: Duration = Duration::from_millis(250);
 /// Ids kept per subscription: well beyond the poll tool's page, so an item that reappears in
 /// the list is still known.
 const WATERMARK_IDS: usize = 1000;
 /// The longest backoff after failures.
 const MAX_BACKOFF_SECS: u32 = 3600;
 
-/// Polls due subscriptions until the gateway stops.
+/// Polls due subscriptions until the gateway stops: up to [`MAX_IN_FLIGHT`] at a time, each
+/// taken (leased) only when a slot is free for it.
 pub async fn run_poller(state: Weak<AppState>) {
-    loop {
-        let Some(live) = state.upgrade() else { return };
-        match live.store.claim_due_trigger_subscriptions(chrono::Duration::seconds(LEASE_SECS), BATCH).await {
-            Ok(due) if !due.is_empty() => {
-                futures::future::join_all(due.iter().map(|s| poll_and_commit(&live, s))).await;
-                continue;
-            }
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e.message(), "trigger subscriptions unavailable"),
-        }
-        drop(live);
-        tokio::time::sleep(TICK).await;
-    }
+    let worker = crate::leased_work::Worker { name: "trigger poller", max_in_flight: MAX_IN_FLIGHT, idle: TICK };
+    let lease = chrono::Duration::seconds(LEASE_SECS);
+    let claim = move |live: Arc<AppState>, room: u32| async move {
+        live.store.claim_due_trigger_subscriptions(lease, room).await
+    };
+    worker.run(state, None, claim, |live, sub| async move { poll_and_commit(&live, &sub).await }).await;
 }
 
 /// What one poll found: the new items (oldest first) and the watermark to keep.

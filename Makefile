@@ -100,6 +100,7 @@ bench: build
 	AGENTKIT_BIN=target/release/agentkit $(PY) benches/bench_openapi_import.py
 	AGENTKIT_BIN=target/release/agentkit scripts/with-postgres.sh $(PY) benches/bench_replicas.py
 	AGENTKIT_BIN=target/release/agentkit scripts/with-dev-gateway.sh $(PY) benches/bench_execute_tool.py
+	AGENTKIT_BIN=target/release/agentkit scripts/with-dev-gateway.sh $(PY) benches/bench_triggers.py
 	cargo bench -p agentkit-server --bench catalog_search
 	$(PY) benches/bench_sdk_footprint.py
 

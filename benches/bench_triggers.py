@@ -97,9 +97,7 @@ def main():
             json={
                 "connector": "gmail",
                 "identifier": user,
-                "connected_account": {
-                    "authorization_details": {"oauth_token": {"access_token": access["access_token"]}}
-                },
+                "connected_account": {"authorization_details": {"oauth_token": {"access_token": access["access_token"]}}},
             },
         )
         created.raise_for_status()
@@ -112,8 +110,7 @@ def main():
         answer = http.post(
             f"{BASE}/api/v1/connections/gmail/trigger-subscriptions:batchCreate",
             headers=auth,
-            json={"connected_account_ids": ids[i : i + 100], "trigger_name": "gmail_new_message",
-                  "interval_seconds": INTERVAL},
+            json={"connected_account_ids": ids[i : i + 100], "trigger_name": "gmail_new_message", "interval_seconds": INTERVAL},
         ).json()
         assert answer["created_count"] == len(ids[i : i + 100]), answer
     setup = time.perf_counter() - started
@@ -156,8 +153,10 @@ def main():
         deliver = [received[k] - found[k] for k in sent if k in found]
     missing = len(sent) - len(lags)
     polls = poll_lag_quantiles()
-    print(f"trigger polling: {N} Gmail subscriptions every {INTERVAL} s on one gateway "
-          f"(set up in {setup:.1f} s; {N / INTERVAL:.0f} polls/s needed)")
+    print(
+        f"trigger polling: {N} Gmail subscriptions every {INTERVAL} s on one gateway "
+        f"(set up in {setup:.1f} s; {N / INTERVAL:.0f} polls/s needed)"
+    )
     print(f"  events received {len(lags)} of {len(sent)} ({missing} missing after {10 * INTERVAL} s)")
     if len(lags) >= 2:
         p50, p99 = quantile(lags, 50), quantile(lags, 99)
@@ -168,8 +167,10 @@ def main():
         print(f"    of which: delivered after         p50 {quantile(deliver, 50):6.2f} s   p99 {quantile(deliver, 99):6.2f} s")
         print(f"  ratio to the baseline               p50 {p50 / ideal50:6.2f}x   p99 {p99 / ideal99:6.2f}x")
     if polls:
-        print(f"  polls started late by (gateway summary)  p50 {polls.get('0.5', 0) * 1e3:7.1f} ms   "
-              f"p99 {polls.get('0.99', 0) * 1e3:7.1f} ms   max {polls.get('1', 0) * 1e3:7.1f} ms")
+        print(
+            f"  polls started late by (gateway summary)  p50 {polls.get('0.5', 0) * 1e3:7.1f} ms   "
+            f"p99 {polls.get('0.99', 0) * 1e3:7.1f} ms   max {polls.get('1', 0) * 1e3:7.1f} ms"
+        )
 
 
 if __name__ == "__main__":

@@ -223,6 +223,18 @@ async fn new_email_end_to_end(gateway: &Gateway) {
     )
     .await;
     assert!(while_paused.is_err(), "the old credential is refused for tools too");
+    // Mail that arrives while the subscription is paused is still the provider's to list: it
+    // becomes an event once polling resumes (nothing missed).
+    let arrived: Value = reqwest::Client::new()
+        .post(format!("{}/sandbox/deliver", gateway.env["AGENTKIT_SANDBOX_URL"]))
+        .json(&json!({"user": user, "from": "colleague@example.com", "subject": "Arrived while paused"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let arrived_id = arrived["id"].as_str().unwrap().to_string();
     dispatch(
         &actions,
         Operation::UpdateConnectedAccount,
@@ -238,7 +250,14 @@ async fn new_email_end_to_end(gateway: &Gateway) {
     )
     .await
     .unwrap();
-    eventually(15, "the event after resuming", || async { received.lock().unwrap().len() >= 2 }).await;
+    eventually(15, "the events after resuming", || async { received.lock().unwrap().len() >= 3 }).await;
+    let subjects: Vec<String> = received.lock().unwrap()[1..]
+        .iter()
+        .map(|(_, body)| serde_json::from_slice::<Value>(body).unwrap())
+        .map(|event| event["data"]["item"].to_string())
+        .collect();
+    assert!(subjects[0].contains(&arrived_id) && subjects[0].contains("Arrived while paused"), "{subjects:?}");
+    assert!(subjects[1].contains("Back"), "in the order they arrived: {subjects:?}");
 
     // The provider rate-limits the list: THROTTLED at twice the interval, ACTIVE again at the
     // requested one once it relents.

@@ -681,11 +681,33 @@ fn check_triggers(def: &ConnectorDef, errors: &mut Vec<(&'static str, String)>) 
                 if poll.id.is_empty() {
                     errors.push(("triggers.poll.id", format!("{at}: poll.id must name each item's id")));
                 }
-                if !def.tools.iter().any(|t| t.name == poll.tool) {
+                let tool = def.tools.iter().find(|t| t.name == poll.tool);
+                if tool.is_none() {
                     errors.push((
                         "triggers.poll.tool",
                         format!("{at}: poll.tool {:?} is not a tool of this connector", poll.tool),
                     ));
+                }
+                if !poll.version.is_empty() && !poll.version.starts_with('/') {
+                    errors.push(("triggers.poll.version", format!("{at}: {:?} is not a JSON pointer (/field/…)", poll.version)));
+                }
+                if let Some(cursor) = &poll.cursor {
+                    for pointer in [&cursor.next, &cursor.page_next] {
+                        if !pointer.starts_with('/') {
+                            errors.push(("triggers.poll.cursor", format!("{at}: {pointer:?} is not a JSON pointer (/field/…)")));
+                        }
+                    }
+                    let takes = |key: &str| {
+                        tool.is_none_or(|t| t.input_schema.pointer(&format!("/properties/{key}")).is_some())
+                    };
+                    for key in [&cursor.input, &cursor.page_input] {
+                        if !takes(key) {
+                            errors.push((
+                                "triggers.poll.cursor",
+                                format!("{at}: the poll tool {:?} takes no input {key:?}", poll.tool),
+                            ));
+                        }
+                    }
                 }
             }
             (agentkit_core::model::TriggerMode::Webhook, None, Some(push)) => check_push(def, trigger, push, &at, errors),
@@ -802,6 +824,9 @@ mod tests {
             trigger("acme_new_item", 60, 300, good_poll.clone()),
             trigger("acme_fast", 60, 10, good_poll),
             trigger("acme_bad_poll", 60, 300, json!({"tool": "acme_nope", "items": "items", "id": ""})),
+            trigger("acme_changes", 60, 300, json!({"tool": "acme_login", "items": "/items", "id": "/id",
+                "version": "updated", "cursor": {"input": "since", "next": "/next", "page_input": "user",
+                "page_next": "next_page"}})),
         ]});
         let def = parse_connector_file("acme.json", &connector.to_string()).unwrap();
         let found = Catalog::default().findings(&def);
@@ -813,6 +838,9 @@ mod tests {
             "poll.tool \"acme_nope\" is not a tool of this connector",
             "\"items\" is not a JSON pointer",
             "poll.id must name each item's id",
+            "\"updated\" is not a JSON pointer",
+            "\"next_page\" is not a JSON pointer",
+            "the poll tool \"acme_login\" takes no input \"since\"",
         ] {
             assert!(errors.iter().any(|e| e.contains(expected)), "{expected}: {errors:?}");
         }

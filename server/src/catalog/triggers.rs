@@ -57,6 +57,27 @@ pub struct PollDef {
     pub items: String,
     /// What names an item within it (`/id`): an event is sent once per id.
     pub id: String,
+    /// What tells one state of an item from the next (`/updated`): with it, a changed item is an
+    /// event again (its id and version are what the watermark keeps).
+    #[serde(default)]
+    pub version: String,
+    /// An incremental list (Google's sync tokens): the tool answers what changed since the
+    /// cursor it was given, in pages; absent, it lists the newest items first.
+    #[serde(default)]
+    pub cursor: Option<CursorDef>,
+}
+
+/// Where an incremental poll tool takes and gives its cursors.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CursorDef {
+    /// The tool input the cursor goes in (`sync_token`), and where the answer's last page
+    /// gives the next one (`/nextSyncToken`).
+    pub input: String,
+    pub next: String,
+    /// The tool input a page token goes in (`page_token`), and where a page gives the next.
+    pub page_input: String,
+    pub page_next: String,
 }
 
 /// How a provider signs what it posts; each scheme's check is in `domain::push_signature`.

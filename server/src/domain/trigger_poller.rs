@@ -51,6 +51,7 @@ pub async fn run_poller(state: Weak<AppState>) {
 struct Found {
     new_items: Vec<(String, Value)>,
     watermark: Vec<String>,
+    cursor: Option<String>,
 }
 
 /// Why a poll failed, and what it means for the subscription.
@@ -111,6 +112,7 @@ async fn poll_and_commit(state: &Arc<AppState>, sub: &StoredSubscription) {
                         effective_interval_secs: interval,
                         next_poll_at: after_secs(interval),
                         watermark: Some(found.watermark),
+                        cursor: found.cursor,
                         error: None,
                         backoff_until: None,
                     };
@@ -135,6 +137,9 @@ async fn poll_and_commit(state: &Arc<AppState>, sub: &StoredSubscription) {
 
 /// Runs the trigger's poll tool as the account and compares its items with the watermark. The
 /// first poll only takes note of what is there: events are for what arrives after subscribing.
+/// An incremental poll (`poll.cursor`) asks for what changed since the stored cursor, every page
+/// of it; a cursor the provider no longer takes (410) is a full list again, whose items the
+/// watermark does not know (changed meanwhile) are events: nothing in between is missed.
 async fn poll(
     state: &AppState,
     sub: &StoredSubscription,
@@ -154,45 +159,92 @@ async fn poll(
     };
     let config: Map<String, Value> = sub.config.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
     let rendered = Scope::new(&config).render(&Value::Object(poll.input.clone())).unwrap_or(json!({}));
-    let input = tool
-        .validate_input(Some(&rendered))
-        .map_err(|e| failed(TriggerPollErrorCode::InvalidConfiguration, e.message().to_string()))?;
-    let answer = crate::domain::execution::run_for_account(state, POLLER_CLIENT, &tool, account, input, None)
-        .await
-        .map_err(|e| classify(&e))?;
-    let items = if poll.items.is_empty() { Some(&answer.data) } else { answer.data.pointer(&poll.items) };
-    let items: Vec<Value> = match items {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(items)) => items.clone(),
-        Some(_) => {
-            return Err(failed(
-                TriggerPollErrorCode::ProviderError,
-                format!("{} is not a list in the answer", poll.items),
-            ))
-        }
+    let Value::Object(base_input) = rendered else {
+        return Err(failed(TriggerPollErrorCode::InvalidConfiguration, "poll.input is not an object".into()));
     };
+    let cursor = poll.cursor.as_ref().and(sub.cursor.clone());
+    let listed = match list(state, &tool, poll, &account, &base_input, cursor.as_deref()).await {
+        Err(e) if cursor.is_some() && e.status() == 410 => {
+            tracing::info!(subscription = %sub.id, "the provider refused the sync cursor: listing everything again");
+            list(state, &tool, poll, &account, &base_input, None).await
+        }
+        other => other,
+    };
+    let (items, next_cursor) = listed.map_err(|e| classify(&e))?;
     let with_ids: Vec<(String, Value)> = items
         .into_iter()
         .filter_map(|item| {
-            let id = match item.pointer(&poll.id)? {
-                Value::String(s) if !s.is_empty() => s.clone(),
-                Value::Number(n) => n.to_string(),
-                _ => return None,
+            let text = |pointer: &str| match item.pointer(pointer)? {
+                Value::String(s) if !s.is_empty() => Some(s.clone()),
+                Value::Number(n) => Some(n.to_string()),
+                _ => None,
             };
+            let id = text(&poll.id)?;
+            let id =
+                if poll.version.is_empty() { id } else { format!("{id}@{}", text(&poll.version).unwrap_or_default()) };
             Some((id, item))
         })
         .collect();
     let seen: HashSet<&str> = sub.watermark.iter().flatten().map(String::as_str).collect();
-    // Newest first in the answer: the events go oldest first.
-    let new_items: Vec<(String, Value)> = match &sub.watermark {
-        None => Vec::new(),
-        Some(_) => with_ids.iter().rev().filter(|(id, _)| !seen.contains(id.as_str())).cloned().collect(),
+    let unseen = |(id, _): &&(String, Value)| !seen.contains(id.as_str());
+    let new_items: Vec<(String, Value)> = match (&sub.watermark, &poll.cursor) {
+        (None, _) => Vec::new(),
+        // Changes come in the provider's order.
+        (Some(_), Some(_)) => with_ids.iter().filter(unseen).cloned().collect(),
+        // Newest first in the answer: the events go oldest first.
+        (Some(_), None) => with_ids.iter().rev().filter(unseen).cloned().collect(),
     };
     let mut watermark: Vec<String> = with_ids.iter().map(|(id, _)| id.clone()).collect();
     let listed: HashSet<String> = watermark.iter().cloned().collect();
     watermark.extend(sub.watermark.iter().flatten().filter(|id| !listed.contains(*id)).cloned());
     watermark.truncate(WATERMARK_IDS);
-    Ok(Found { new_items, watermark })
+    Ok(Found { new_items, watermark, cursor: next_cursor })
+}
+
+/// Most pages one poll reads of an incremental list.
+const MAX_PAGES: usize = 20;
+
+/// The poll tool's items: one call, or for an incremental list every page from `cursor` (none:
+/// everything), and the cursor its last page gives.
+async fn list(
+    state: &AppState,
+    tool: &crate::catalog::connectors::CatalogTool,
+    poll: &crate::catalog::triggers::PollDef,
+    account: &AccountRecord,
+    base_input: &Map<String, Value>,
+    cursor: Option<&str>,
+) -> agentkit_core::Result<(Vec<Value>, Option<String>)> {
+    let mut input = base_input.clone();
+    if let (Some(def), Some(cursor)) = (&poll.cursor, cursor) {
+        input.insert(def.input.clone(), Value::String(cursor.to_string()));
+    }
+    let mut items = Vec::new();
+    for _ in 0..MAX_PAGES {
+        let checked = tool.validate_input(Some(&Value::Object(input.clone())))?;
+        let answer =
+            crate::domain::execution::run_for_account(state, POLLER_CLIENT, tool, account.clone(), checked, None)
+                .await?;
+        let page = if poll.items.is_empty() { Some(&answer.data) } else { answer.data.pointer(&poll.items) };
+        match page {
+            None | Some(Value::Null) => {}
+            Some(Value::Array(page)) => items.extend(page.iter().cloned()),
+            Some(_) => {
+                return Err(Error::new(ErrorKind::ToolExecution, format!("{} is not a list in the answer", poll.items)))
+            }
+        }
+        let Some(def) = &poll.cursor else { return Ok((items, None)) };
+        match answer.data.pointer(&def.page_next).and_then(Value::as_str).filter(|t| !t.is_empty()) {
+            Some(next_page) => {
+                input = base_input.clone();
+                input.insert(def.page_input.clone(), Value::String(next_page.to_string()));
+            }
+            None => {
+                let next = answer.data.pointer(&def.next).and_then(Value::as_str).map(str::to_string);
+                return Ok((items, next));
+            }
+        }
+    }
+    Err(Error::new(ErrorKind::ToolExecution, format!("more than {MAX_PAGES} pages of changes in one poll")))
 }
 
 /// What a failed poll tool call means.
@@ -238,6 +290,7 @@ fn failed_outcome(sub: &StoredSubscription, failed: Failed) -> PollOutcome {
         effective_interval_secs: interval,
         next_poll_at: until,
         watermark: None,
+        cursor: None,
         error: Some((failed.code, failed.message)),
         backoff_until: Some(until),
     }

@@ -220,6 +220,7 @@ pub async fn subscribe(
         next_poll_at: if request.trigger.mode == TriggerMode::Webhook { never() } else { now },
         watermark: None,
         watermark_updated_at: None,
+        cursor: None,
         last_run_at: None,
         last_error: String::new(),
         last_error_code: None,

@@ -27,6 +27,8 @@ pub struct StoredSubscription {
     /// The provider ids already turned into events (newest last); `None` before the first poll.
     pub watermark: Option<Vec<String>>,
     pub watermark_updated_at: Option<DateTime<Utc>>,
+    /// An incremental poll's cursor (the provider's sync token), when it has one.
+    pub cursor: Option<String>,
     pub last_run_at: Option<DateTime<Utc>>,
     pub last_error: String,
     pub last_error_code: Option<TriggerPollErrorCode>,
@@ -42,6 +44,8 @@ pub struct PollOutcome {
     pub next_poll_at: DateTime<Utc>,
     /// The new watermark when the poll read the provider's list.
     pub watermark: Option<Vec<String>>,
+    /// The new cursor when the poll's tool gave one.
+    pub cursor: Option<String>,
     pub error: Option<(TriggerPollErrorCode, String)>,
     pub backoff_until: Option<DateTime<Utc>>,
 }
@@ -68,6 +72,7 @@ fn subscription(row: &sqlx::any::AnyRow) -> Result<StoredSubscription> {
         next_poll_at: ts(row.get("next_poll_at")).unwrap_or_else(Utc::now),
         watermark: watermark.as_deref().map(serde_json::from_str).transpose()?,
         watermark_updated_at: ts(row.get("watermark_updated_at")),
+        cursor: row.get("sync_cursor"),
         last_run_at: ts(row.get("last_run_at")),
         last_error: row.get("last_error"),
         last_error_code: code.and_then(|c| serde_json::from_value(serde_json::Value::String(c)).ok()),
@@ -252,8 +257,8 @@ impl Store {
             "UPDATE trigger_subscriptions SET status = $1, effective_interval_secs = $2, next_poll_at = $3, \
              lease_until = NULL, last_run_at = $4, last_error = $5, last_error_code = $6, \
              consecutive_failures = {failures}, backoff_until = $7, \
-             watermark = COALESCE($8, watermark), watermark_updated_at = CASE WHEN $8 IS NULL THEN watermark_updated_at ELSE $4 END \
-             WHERE id = $9"
+             watermark = COALESCE($8, watermark), watermark_updated_at = CASE WHEN $8 IS NULL THEN watermark_updated_at ELSE $4 END, \
+             sync_cursor = COALESCE($10, sync_cursor) WHERE id = $9"
         );
         let updated = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(outcome.status.as_str())
@@ -265,6 +270,7 @@ impl Store {
             .bind(outcome.backoff_until.map(|t| t.to_rfc3339()))
             .bind(watermark)
             .bind(id)
+            .bind(outcome.cursor.clone())
             .execute(&mut *tx)
             .await
             .map_err(|e| self.db_error(e))?

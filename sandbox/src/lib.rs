@@ -1,6 +1,7 @@
-//! The sandbox upstream (crate `agentkit-sandbox`, linked only into `agentkit dev` / `agentkit sandbox`): a local, stateful stand-in for the Gmail REST endpoints the Gmail tools
-//! call, for offline agent development and CI. It is its own HTTP service; the gateway reaches it
-//! only through a connection's `base_url`, exactly as it reaches Google.
+//! The sandbox upstream (crate `agentkit-sandbox`, linked only into `agentkit dev` / `agentkit
+//! sandbox`): a local, stateful stand-in for the Gmail and Google Calendar REST endpoints the
+//! tools call, for offline agent development and CI. It is its own HTTP service; the gateway
+//! reaches it only through a connection's `base_url`, exactly as it reaches Google.
 //!
 //! * `POST /sandbox/tokens` `{"user": "...", "expires_in": 3600}` mints an access token for a user
 //!   (a stand-in for that user's consent); each user gets a seeded mailbox with unread mail.
@@ -8,6 +9,14 @@
 //!   `from:`, `to:`, `subject:`, `label:` and free words; `maxResults`, `pageToken`, `labelIds`),
 //!   `GET …/messages/{id}` (`format`, `metadataHeaders`), `POST …/messages/send`,
 //!   `POST …/messages/{id}/modify`, `GET …/labels`. Bad tokens get Google's 401 body.
+//! * Google Calendar API subset (`calendar.rs`), per user and calendar id (`primary` is the user's;
+//!   each new calendar is seeded with two events): `GET|POST /calendar/v3/calendars/{id}/events`
+//!   (list with Google's incremental sync: `syncToken`, cancelled tombstones, `410
+//!   fullSyncRequired`; `pageToken`, `maxResults`, `showDeleted`, `timeMin`, `timeMax`, `q`,
+//!   `orderBy`; insert), `GET|PATCH|DELETE …/events/{eventId}`;
+//!   `POST /sandbox/settings {"invalidate_sync_tokens": "u"}` makes every sync token issued so far
+//!   for u's calendars answer 410; `POST /sandbox/calendar/event {"user", "calendar_id"?,
+//!   "summary"?, "start"?, "end"?}`: someone else invites the user to an event.
 //! * `x-sandbox-delay-ms` on any request delays the answer (a slow provider on demand).
 //! * An OAuth 2.0 authorization server: `GET /oauth2/authorize` (PKCE S256 required, consent
 //!   auto-approved for the `login_hint` user; users named `deny…` refuse), `POST /oauth2/token`
@@ -31,6 +40,7 @@
 //! * `GET /oauth/token/accessible-resources` answers like Atlassian's: the token's user has one
 //!   site, `cloud-<user>` (what connectors with a connect-time account lookup read).
 
+mod calendar;
 mod gmail;
 mod oauth;
 mod pushes;
@@ -108,6 +118,8 @@ struct SandboxState {
     rate_limited_users: Vec<String>,
     /// GitHub repositories' webhooks and issue counters (`pushes.rs`).
     repositories: pushes::Repositories,
+    /// Users' calendars, their events and change sequences (`calendar.rs`).
+    calendars: calendar::Calendars,
 }
 
 /// Counters per user, read by tests through `GET /sandbox/stats`.
@@ -196,7 +208,9 @@ async fn simulated_latency(req: axum::extract::Request, next: axum::middleware::
 /// Test knobs: `{"access_ttl": seconds}` for tokens issued from now on; `{"expire_user": "u"}`
 /// expires every access token of a user at once; `{"token_endpoint_down": true}` makes the token
 /// endpoint answer 503; `{"refresh_reuse_grace_secs": n}` lets a used refresh token work again
-/// for n seconds (a provider's reuse interval; 0, strictly single use, by default).
+/// for n seconds (a provider's reuse interval; 0, strictly single use, by default);
+/// `{"invalidate_sync_tokens": "u"}` (or a list of users) makes every Calendar sync token issued
+/// so far for u's calendars answer 410 (a provider forcing a full resync).
 async fn settings(State(state): State<Shared>, Json(req): Json<Value>) -> Response {
     let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
     if let Some(down) = req.get("token_endpoint_down").and_then(Value::as_bool) {
@@ -228,6 +242,14 @@ async fn settings(State(state): State<Shared>, Json(req): Json<Value>) -> Respon
     }
     if let Some(extras) = req.get("token_extras").and_then(Value::as_object) {
         s.token_extras = extras.clone();
+    }
+    let invalidated = match req.get("invalidate_sync_tokens") {
+        Some(Value::String(user)) => vec![user.as_str()],
+        Some(Value::Array(users)) => users.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    };
+    for user in invalidated {
+        s.calendars.invalidate_sync_tokens(user);
     }
     if let Some(user) = req.get("expire_user").and_then(Value::as_str) {
         for (owner, exp) in s.tokens.values_mut() {
@@ -329,6 +351,12 @@ pub fn router() -> Router {
         .route("/gmail/v1/users/me/messages/{id}", get(get_message))
         .route("/gmail/v1/users/me/messages/{id}/modify", post(modify_message))
         .route("/gmail/v1/users/me/labels", get(list_labels))
+        .route("/calendar/v3/calendars/{calendar_id}/events", get(calendar::list_events).post(calendar::insert_event))
+        .route(
+            "/calendar/v3/calendars/{calendar_id}/events/{event_id}",
+            get(calendar::get_event).patch(calendar::patch_event).delete(calendar::delete_event),
+        )
+        .route("/sandbox/calendar/event", post(calendar::invite))
         .route(
             "/upload/{*path}",
             axum::routing::any(uploads::upload).layer(axum::extract::DefaultBodyLimit::max(32 * 1024 * 1024)),

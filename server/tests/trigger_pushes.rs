@@ -218,6 +218,17 @@ async fn github_pushes(gateway: &Gateway) {
     assert_eq!(status, 400);
     assert!(short.to_string().contains("signing_secret"), "{short}");
 
+    // The console's Triggers page shows where the provider posts and that the secret is set.
+    let console = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    let link = reqwest::Url::parse(&gateway.env["AGENTKIT_CONSOLE_URL"]).unwrap();
+    let console_base = link.origin().ascii_serialization();
+    // The one-time link's button posts from the console's own page.
+    let signed_in = console.post(link).header("origin", &console_base).send().await.unwrap();
+    assert_eq!(signed_in.status(), 200);
+    let page = console.get(format!("{console_base}/console/triggers")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains(&url) && page.contains("set (••••6789)"), "{page}");
+    assert!(!page.contains(secret), "the console never shows the secret");
+
     // octo watches octo/hello; other-dev watches another repository.
     for (account, repository) in [(&octo, "octo/hello"), (&other, "octo/elsewhere")] {
         let (status, sub) = api

@@ -256,12 +256,16 @@ pub async fn triggers(State(state): State<SharedState>, signed_in: SignedIn) -> 
             let account = state.store.account_by_id(&row.account_id).await.ok().flatten();
             shown.push(crate::domain::triggers::to_wire(row, None, account.as_ref()));
         }
-        let offered: Vec<String> = registry
-            .catalog
-            .connector(&connection.connector)
-            .map(|d| d.triggers.iter().map(|t| t.name.clone()).collect())
-            .unwrap_or_default();
-        sections.push((connection.name.clone(), offered, shown, rows.len() > TRIGGER_ROWS as usize));
+        let connector = registry.catalog.connector(&connection.connector);
+        let offered: Vec<String> =
+            connector.map(|d| d.triggers.iter().map(|t| t.name.clone()).collect()).unwrap_or_default();
+        // Pushed triggers: where the provider posts, and whether its signing secret is set.
+        let pushed = connector.is_some_and(|d| d.triggers.iter().any(|t| t.push.is_some()));
+        let ingress = match state.store.connection_trigger_ingress(&connection.name).await {
+            Ok(found) => found.map(|i| crate::domain::trigger_ingress::to_wire(&state, &i)),
+            Err(e) => return error_page(&e),
+        };
+        sections.push((connection.name.clone(), offered, shown, rows.len() > TRIGGER_ROWS as usize, pushed, ingress));
     }
     let when = |t: Option<chrono::DateTime<chrono::Utc>>| {
         t.map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string()).unwrap_or_else(|| "never".into())
@@ -270,9 +274,23 @@ pub async fn triggers(State(state): State<SharedState>, signed_in: SignedIn) -> 
         @if sections.is_empty() {
             p class="empty" { "No connection offers a trigger yet. Connector files declare them (see docs/triggers.md)." }
         }
-        @for (name, offered, shown, more) in &sections {
+        @for (name, offered, shown, more, pushed, ingress) in &sections {
             h2 { (name) }
             p { "Triggers: " (offered.join(", ")) }
+            @if *pushed {
+                @match ingress {
+                    Some(ingress) => p {
+                        "Ingress URL: " code { (ingress.url) } " · signing secret: "
+                        @if ingress.signing_secret_configured {
+                            "set (" (ingress.masked_signing_secret) ")"
+                            @if ingress.rotation_in_progress { " · rotation " (ingress.signing_secret_rotation_id) " not confirmed: the previous secret is still accepted" }
+                        } @else {
+                            strong { "not set: every push is refused" } " (PUT /api/v1/connections/conn_" (name) "/trigger-ingress/signing-secret)"
+                        }
+                    },
+                    None => p class="empty" { "No ingress URL yet: POST /api/v1/connections/conn_" (name) "/trigger-ingress." },
+                }
+            }
             @if shown.is_empty() {
                 p class="empty" { "No subscription yet: POST /api/v1/connections/conn_" (name) "/trigger-subscriptions, or actions.triggers.create_trigger_subscription in the SDKs." }
             } @else {
@@ -287,7 +305,7 @@ pub async fn triggers(State(state): State<SharedState>, signed_in: SignedIn) -> 
                                 td { (s.trigger_name) }
                                 td { (s.connected_account_identifier) }
                                 td { (serde_json::to_value(s.status).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()) }
-                                td { (s.effective_interval_seconds) }
+                                td { @if s.effective_interval_seconds == 0 { "pushed" } @else { (s.effective_interval_seconds) } }
                                 td { (when(s.poll_state.last_run_at)) }
                                 td { (s.poll_state.last_error) }
                             }

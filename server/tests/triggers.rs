@@ -346,3 +346,132 @@ async fn a_subscriptions_events_arrive_in_order_even_when_one_must_be_retried() 
     assert_eq!(order, sent, "in the order they happened, each after the one before: {arrivals:?}");
     assert_eq!(arrivals.len(), 5, "the first twice refused, then each once: {arrivals:?}");
 }
+
+/// Google Calendar's incremental sync: an event created through the tool, one the user is
+/// invited to, the first one changed and then deleted arrive as four events in that order; when
+/// the provider invalidates the sync token, the full list that follows yields only what changed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calendar_changes_arrive_through_sync_tokens_and_survive_an_invalidated_token() {
+    let gateway = Gateway::start();
+    let actions = gateway.actions();
+    let sandbox = gateway.env["AGENTKIT_SANDBOX_URL"].clone();
+    let api = Api {
+        base: gateway.env["SCALEKIT_ENV_URL"].clone(),
+        token: gateway.api_token().await,
+        http: reqwest::Client::new(),
+    };
+    let (hook_url, received) = receiver().await;
+    let (status, _) = api
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/webhook_endpoints",
+            Some(json!({"url": hook_url, "events": ["trigger.*"]})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let connection = json!({"name": "googlecalendar", "connector": "googlecalendar", "base_url": format!("{sandbox}/calendar/v3"),
+        "client_id": agentkit_sandbox::SANDBOX_CLIENT_ID, "client_secret": agentkit_sandbox::SANDBOX_CLIENT_SECRET,
+        "authorize_url": format!("{sandbox}/oauth2/authorize"), "token_url": format!("{sandbox}/oauth2/token")});
+    let (status, created) = api.call(reqwest::Method::POST, "/api/v1/connections", Some(connection)).await;
+    assert_eq!(status, 201, "{created}");
+    let user = "cal-ann";
+    let token = gateway.sandbox_token(user).await;
+    let account = dispatch(
+        &actions,
+        Operation::CreateConnectedAccount,
+        json!({"connection_name": "googlecalendar", "identifier": user,
+               "authorization_details": {"oauth_token": {"access_token": token}}}),
+    )
+    .await
+    .unwrap();
+    let subscribe = json!({"connected_account_id": account["connected_account"]["id"],
+                           "trigger_name": "googlecalendar_event_changed", "interval_seconds": 1});
+    let (status, sub) = api
+        .call(reqwest::Method::POST, "/api/v1/connections/googlecalendar/trigger-subscriptions", Some(subscribe))
+        .await;
+    assert_eq!(status, 200, "{sub}");
+    let subscription = || async {
+        let (_, listed) =
+            api.call(reqwest::Method::GET, "/api/v1/connections/googlecalendar/trigger-subscriptions", None).await;
+        listed["subscriptions"][0].clone()
+    };
+    eventually(10, "the first (full) sync", || async {
+        subscription().await["poll_state"]["watermark_updated_at"].is_string()
+    })
+    .await;
+    let items = || -> Vec<Value> {
+        received
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(_, body)| serde_json::from_slice::<Value>(body).unwrap())
+            .filter(|e| e["type"] == "trigger.googlecalendar_event_changed")
+            .map(|e| e["data"]["item"].clone())
+            .collect()
+    };
+    let run = |tool: &'static str, input: Value| {
+        let actions = &actions;
+        async move {
+            dispatch(
+                actions,
+                Operation::ExecuteTool,
+                json!({"tool_name": tool, "identifier": user, "tool_input": input}),
+            )
+            .await
+            .unwrap()
+        }
+    };
+    let planning =
+        run("googlecalendar_create_event", json!({"summary": "Planning", "start_datetime": "2026-12-09T10:00:00Z"}))
+            .await;
+    let planning_id = planning["data"]["id"].as_str().unwrap().to_string();
+    eventually(10, "the created event", || async { items().len() == 1 }).await;
+    let invited: Value = api
+        .http
+        .post(format!("{sandbox}/sandbox/calendar/event"))
+        .json(&json!({"user": user, "summary": "Invited"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    eventually(10, "the invitation", || async { items().len() == 2 }).await;
+    run("googlecalendar_update_event", json!({"event_id": planning_id, "summary": "Planning v2"})).await;
+    eventually(10, "the change", || async { items().len() == 3 }).await;
+    run("googlecalendar_delete_event", json!({"event_id": planning_id})).await;
+    eventually(10, "the cancellation", || async { items().len() == 4 }).await;
+    let seen = items();
+    assert_eq!((seen[0]["id"].as_str(), seen[0]["summary"].as_str()), (Some(planning_id.as_str()), Some("Planning")));
+    assert_eq!(seen[0]["sequence"], 0, "a new event");
+    assert_eq!(seen[1]["id"], invited["id"]);
+    assert_eq!((seen[2]["summary"].as_str(), seen[2]["status"].as_str()), (Some("Planning v2"), Some("confirmed")));
+    assert_ne!(seen[2]["updated"], seen[0]["updated"]);
+    assert!(seen[2]["sequence"].as_u64() > Some(0), "a changed event");
+    assert_eq!((seen[3]["id"].as_str(), seen[3]["status"].as_str()), (Some(planning_id.as_str()), Some("cancelled")));
+
+    // The provider invalidates every sync token (Google's 410 fullSyncRequired): the poller
+    // lists everything again; only the event added meanwhile is news.
+    api.http
+        .post(format!("{sandbox}/sandbox/settings"))
+        .json(&json!({"invalidate_sync_tokens": user}))
+        .send()
+        .await
+        .unwrap();
+    api.http
+        .post(format!("{sandbox}/sandbox/calendar/event"))
+        .json(&json!({"user": user, "summary": "After the resync"}))
+        .send()
+        .await
+        .unwrap();
+    eventually(10, "the event after the resync", || async { items().len() >= 5 }).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let seen = items();
+    assert_eq!(seen.len(), 5, "nothing seen before is sent again: {seen:?}");
+    assert_eq!(seen[4]["summary"], "After the resync");
+    let state = subscription().await;
+    assert_eq!(
+        (state["status"].as_str(), state["poll_state"]["consecutive_failures"].as_u64()),
+        (Some("ACTIVE"), Some(0))
+    );
+}

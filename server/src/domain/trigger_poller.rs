@@ -164,7 +164,8 @@ async fn poll(
     };
     let cursor = poll.cursor.as_ref().and(sub.cursor.clone());
     let listed = match list(state, &tool, poll, &account, &base_input, cursor.as_deref()).await {
-        Err(e) if cursor.is_some() && e.status() == 410 => {
+        // The provider's own status (the gateway relays a 410 as a 502).
+        Err(e) if cursor.is_some() && e.tool_error().is_some_and(|t| t.tool_error_code == "410") => {
             tracing::info!(subscription = %sub.id, "the provider refused the sync cursor: listing everything again");
             list(state, &tool, poll, &account, &base_input, None).await
         }

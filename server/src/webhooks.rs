@@ -365,6 +365,12 @@ async fn deliver(webhooks: &Webhooks, endpoints: &[Endpoint], delivery: &Webhook
             }
         },
     };
+    let counted = match &outcome {
+        DeliveryOutcome::Delivered { .. } => "delivered",
+        DeliveryOutcome::RetryAt { .. } => "retrying",
+        DeliveryOutcome::GaveUp { .. } => "gave_up",
+    };
+    crate::telemetry::metrics::webhook_delivery(delivery.event_type.starts_with(TRIGGER_EVENT_PREFIX), counted);
     if let DeliveryOutcome::GaveUp { error, .. } = &outcome {
         tracing::warn!(delivery = %delivery.id, event = %delivery.event_id, error, "webhook delivery failed for good");
     }

@@ -212,6 +212,85 @@ def test_metrics_count_a_scripted_workload_exactly():
         gateway.stop()
 
 
+def test_trigger_metrics_count_polls_events_deliveries_and_refused_pushes():
+    """A subscription polled every second, one mail that becomes one event delivered to the
+    app's receiver, one forged push: each is counted, read through prometheus_client's parser."""
+    import http.server
+    import threading
+    import time
+
+    gateway = DevGateway()
+    received = []
+
+    class Receiver(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            received.append(json.loads(self.rfile.read(int(self.headers["content-length"]))))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        env = gateway.env
+        token = api_token(env)
+
+        def call(method, path, body=None):
+            data = None if body is None else json.dumps(body).encode()
+            request = urllib.request.Request(env["SCALEKIT_ENV_URL"] + path, data=data, method=method,
+                                             headers={"authorization": f"Bearer {token}", "content-type": "application/json"})
+            try:
+                with urllib.request.urlopen(request) as answer:
+                    return answer.status, json.load(answer)
+            except urllib.error.HTTPError as refused:
+                return refused.code, json.load(refused)
+
+        hook = f"http://127.0.0.1:{server.server_port}/events"
+        assert call("POST", "/api/v1/webhook_endpoints", {"url": hook, "events": ["trigger.*"]})[0] == 201
+        client = _client(gateway)
+        user = f"t-{uuid.uuid4().hex[:6]}"
+        urllib.request.urlopen(client.actions.get_authorization_link(connection_name="gmail", identifier=user).link).read()
+        account = client.actions.get_connected_account(connection_name="gmail", identifier=user).connected_account
+        status, _ = call("POST", "/api/v1/connections/gmail/trigger-subscriptions",
+                         {"connected_account_id": account.id, "trigger_name": "gmail_new_message", "interval_seconds": 1})
+        assert status == 200
+        time.sleep(2.5)  # a first poll and at least one more
+        deliver = urllib.request.Request(env["AGENTKIT_SANDBOX_URL"] + "/sandbox/deliver",
+                                         data=json.dumps({"user": user}).encode(), headers={"content-type": "application/json"})
+        urllib.request.urlopen(deliver).read()
+        deadline = time.monotonic() + 10
+        while not received and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert len(received) == 1 and received[0]["type"] == "trigger.gmail_new_message"
+        # A forged push to a GitHub connection's ingress URL.
+        status, _ = call("POST", "/api/v1/connections", {"name": "github", "connector": "github"})
+        assert status == 201
+        status, ingress = call("POST", "/api/v1/connections/github/trigger-ingress")
+        assert status == 200
+        assert call("PUT", "/api/v1/connections/github/trigger-ingress/signing-secret", {"signing_secret": "s" * 20})[0] == 200
+        forged = urllib.request.Request(ingress["url"], data=b'{"zen": "x"}', method="POST",
+                                        headers={"x-hub-signature-256": "sha256=" + "0" * 64, "x-github-event": "ping"})
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(forged)
+        assert refused.value.code == 401
+
+        text, samples = _scrape(env["AGENTKIT_METRICS_URL"])
+        trigger = {"agentkit_trigger": "gmail_new_message"}
+        assert _value(samples, "agentkit_trigger_polls_total", outcome="ok", **trigger) >= 3
+        assert _value(samples, "agentkit_trigger_polls_total", outcome="failed", **trigger) == 0
+        assert _value(samples, "agentkit_trigger_events_total", **trigger) == 1
+        assert _value(samples, "agentkit_trigger_poll_lag_seconds_count", **trigger) >= 3
+        assert _value(samples, "agentkit_trigger_poll_duration_seconds_count", **trigger) >= 3
+        assert _value(samples, "agentkit_webhook_deliveries_total", event_kind="trigger", outcome="delivered") == 1
+        assert _value(samples, "agentkit_trigger_pushes_total", agentkit_connection="github", outcome="forged") == 1
+        assert user not in text and "s" * 20 not in text
+    finally:
+        server.shutdown()
+        gateway.stop()
+
+
 class _OtlpReceiver:
     """An OTLP/HTTP trace receiver: decodes each export with the official protobuf definitions
     (opentelemetry-proto) and keeps the spans."""

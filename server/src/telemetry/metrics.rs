@@ -37,6 +37,7 @@ const TRIGGER_EVENTS: &str = "agentkit_trigger_events_total";
 const TRIGGER_POLL_DURATION: &str = "agentkit_trigger_poll_duration_seconds";
 const TRIGGER_PUSHES: &str = "agentkit_trigger_pushes_total";
 const TRIGGER_POLL_LAG: &str = "agentkit_trigger_poll_lag_seconds";
+const WEBHOOK_DELIVERIES: &str = "agentkit_webhook_deliveries_total";
 
 /// Latency buckets, in seconds: 1 ms to 30 s (the longest a provider call may take).
 const DURATION_BUCKETS: &[f64] = &[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];
@@ -84,6 +85,10 @@ fn describe() {
         TRIGGER_POLL_LAG,
         Unit::Seconds,
         "How late a trigger poll started after its subscription was due, by trigger."
+    );
+    describe_counter!(
+        WEBHOOK_DELIVERIES,
+        "Tries to deliver events to webhook endpoints, by event kind (trigger, account) and outcome (delivered, retrying, gave_up)."
     );
     describe_counter!(
         TRIGGER_PUSHES,
@@ -159,6 +164,13 @@ pub fn trigger_poll(trigger: &str, ok: bool, events: usize, elapsed: Duration) {
 /// How late a poll started after its subscription was due.
 pub fn trigger_poll_lag(trigger: &str, late: Duration) {
     metrics::histogram!(TRIGGER_POLL_LAG, "agentkit_trigger" => trigger.to_string()).record(late.as_secs_f64());
+}
+
+/// One try to deliver an event to a webhook endpoint. `trigger` is a trigger event's (else an
+/// account event's); `outcome` is `delivered`, `retrying` or `gave_up`.
+pub fn webhook_delivery(trigger: bool, outcome: &'static str) {
+    let kind = if trigger { "trigger" } else { "account" };
+    metrics::counter!(WEBHOOK_DELIVERIES, "event_kind" => kind, "outcome" => outcome).increment(1);
 }
 
 /// One push to a connection's trigger ingress URL, and what came of it.

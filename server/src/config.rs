@@ -85,6 +85,10 @@ pub struct TriggersConfig {
     /// The largest push taken, in bytes (413 above).
     #[serde(default = "push_max_bytes")]
     pub push_max_bytes: usize,
+    /// Refused pushes from one address audited a minute; beyond, they are counted in
+    /// `agentkit_trigger_pushes_total` only.
+    #[serde(default = "audited_refusals_per_minute")]
+    pub audited_refusals_per_minute: u32,
 }
 
 impl Default for TriggersConfig {
@@ -93,12 +97,17 @@ impl Default for TriggersConfig {
             short_intervals: false,
             pushes_per_minute: pushes_per_minute(),
             push_max_bytes: push_max_bytes(),
+            audited_refusals_per_minute: audited_refusals_per_minute(),
         }
     }
 }
 
 fn pushes_per_minute() -> u32 {
     1200
+}
+
+fn audited_refusals_per_minute() -> u32 {
+    60
 }
 
 fn push_max_bytes() -> usize {

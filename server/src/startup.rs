@@ -142,6 +142,7 @@ pub async fn start(config: Config) -> Result<RunningServer> {
     };
     let failed_logins_per_minute = config.server.failed_logins_per_minute;
     let pushes_per_minute = config.triggers.pushes_per_minute;
+    let audited_refusals_per_minute = config.triggers.audited_refusals_per_minute;
     let mcp_oauth = crate::mcp::oauth_guards::Guards::new(config.mcp_oauth.as_ref(), own_addresses)?;
     let state = Arc::new(AppState {
         config,
@@ -162,6 +163,10 @@ pub async fn start(config: Config) -> Result<RunningServer> {
         failed_logins: crate::throttle::Throttle::new(failed_logins_per_minute, std::time::Duration::from_secs(60)),
         console_sign_ins: crate::throttle::Throttle::new(failed_logins_per_minute, std::time::Duration::from_secs(60)),
         trigger_pushes: crate::throttle::Throttle::new(pushes_per_minute, std::time::Duration::from_secs(60)),
+        trigger_push_refusals: crate::throttle::Throttle::new(
+            audited_refusals_per_minute,
+            std::time::Duration::from_secs(60),
+        ),
         password_checks: tokio::sync::Semaphore::new(
             std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
         ),

@@ -100,6 +100,8 @@ pub struct AppState {
     pub console_sign_ins: crate::throttle::Throttle,
     /// Pushes to the trigger ingress URLs, per source address.
     pub trigger_pushes: crate::throttle::Throttle,
+    /// Refused pushes audited, per source address (the rest are counted only).
+    pub trigger_push_refusals: crate::throttle::Throttle,
     /// Password checks running at once, at most one per core (each holds a core and ~19 MiB of
     /// argon2 memory for a while): a sign-in beyond them is answered 503 rather than queued.
     pub password_checks: tokio::sync::Semaphore,

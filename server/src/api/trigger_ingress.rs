@@ -155,7 +155,8 @@ pub async fn receive(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Err(wait) = state.trigger_pushes.admit(crate::throttle::address_of(peer)) {
+    let source = crate::throttle::address_of(peer);
+    if let Err(wait) = state.trigger_pushes.admit(source) {
         let secs = crate::throttle::retry_after_secs(wait);
         let refused = Error::new(
             agentkit_core::ErrorKind::RateLimited,
@@ -163,7 +164,7 @@ pub async fn receive(
         );
         return crate::throttle::with_retry_after(ApiError(refused).into_response(), wait);
     }
-    match trigger_ingress::receive_push(&state, &ingress_id, &headers, &body).await {
+    match trigger_ingress::receive_push(&state, source, &ingress_id, &headers, &body).await {
         Ok(PushAnswer::Challenge(challenge)) => Json(json!({"challenge": challenge})).into_response(),
         Ok(PushAnswer::Taken { events }) => Json(json!({"received": true, "events": events})).into_response(),
         Ok(PushAnswer::Duplicate) => {

@@ -750,17 +750,18 @@ fn check_push(
     if push.events.is_empty() || push.events.iter().any(String::is_empty) {
         errors.push(("triggers.push.events", format!("{at}: push.events lists the provider's event types")));
     }
-    for (field, locator) in
-        [("triggers.push.event_type", &push.event_type), ("triggers.push.delivery_id", &push.delivery_id)]
+    let locator = &push.event_type;
+    if locator.is_empty() || (!locator.starts_with('/') && axum::http::HeaderName::try_from(locator.as_str()).is_err())
     {
-        if locator.is_empty()
-            || (!locator.starts_with('/') && axum::http::HeaderName::try_from(locator.as_str()).is_err())
-        {
-            errors.push((field, format!("{at}: {locator:?} is neither a header name nor a JSON pointer")));
-        }
+        errors.push((
+            "triggers.push.event_type",
+            format!("{at}: {locator:?} is neither a header name nor a JSON pointer"),
+        ));
     }
-    if !push.item.is_empty() && !push.item.starts_with('/') {
-        errors.push(("triggers.push.item", format!("{at}: {:?} is not a JSON pointer (/field/…)", push.item)));
+    for (field, pointer) in [("triggers.push.item", &push.item), ("triggers.push.delivery_id", &push.delivery_id)] {
+        if !pointer.is_empty() && !pointer.starts_with('/') {
+            errors.push((field, format!("{at}: {pointer:?} is not a JSON pointer into the signed body (/field/…)")));
+        }
     }
     for (key, pointer) in &push.match_config {
         if !trigger.config_fields.iter().any(|f| &f.key == key) {
@@ -849,7 +850,7 @@ mod tests {
                    "config_fields": [{"key": "repo"}]})
         };
         let good_push = json!({"signature": "github", "event_type": "X-GitHub-Event", "events": ["issues"],
-            "delivery_id": "X-GitHub-Delivery", "match_config": {"repo": "/repository/full_name"},
+            "match_config": {"repo": "/repository/full_name"},
             "register_hint": "x", "secret_hint": "x"});
         let webhook = json!({"slug": "acme", "display_name": "Acme", "base_url": "https://api.acme.test",
         "auth": {"type": "API_KEY", "header": "x-key"},
@@ -858,7 +859,7 @@ mod tests {
             {"name": "acme_bare", "display_name": "x", "description": "x", "mode": "WEBHOOK",
              "min_interval_seconds": 1, "default_interval_seconds": 1},
             push("acme_slack", json!({"signature": "slack", "event_type": "bad header", "events": [],
-                "delivery_id": "/event_id", "item": "event", "match_config": {"channel": "event/channel"},
+                "delivery_id": "X-Slack-Id", "item": "event", "match_config": {"channel": "event/channel"},
                 "register_hint": "x", "secret_hint": "x"})),
         ]});
         let def = parse_connector_file("acme.json", &webhook.to_string()).unwrap();
@@ -871,6 +872,7 @@ mod tests {
             "push.events lists the provider's event types",
             "\"bad header\" is neither a header name nor a JSON pointer",
             "\"event\" is not a JSON pointer",
+            "\"X-Slack-Id\" is not a JSON pointer into the signed body",
             "match_config key \"channel\" is not a config field",
         ] {
             assert!(errors.iter().any(|e| e.contains(expected)), "{expected}: {errors:?}");

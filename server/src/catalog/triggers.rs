@@ -105,7 +105,10 @@ pub struct PushDef {
     pub event_type: String,
     /// The provider's event types this trigger is.
     pub events: Vec<String>,
-    /// Where a push names itself (`X-GitHub-Delivery`, `/event_id`): one delivery, one event.
+    /// Where the signed body names the delivery (Slack's `/event_id`): one delivery, one event.
+    /// Absent: the body's hash (a header such as `X-GitHub-Delivery` is outside the signature,
+    /// so a replay could change it).
+    #[serde(default)]
     pub delivery_id: String,
     /// What the app's event carries as `item` (a pointer; empty: the whole push).
     #[serde(default)]

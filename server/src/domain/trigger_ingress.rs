@@ -176,7 +176,13 @@ pub enum PushAnswer {
 }
 
 /// Takes one push to ingress `ingress_id`: verified, then queued as events, all in one commit.
-pub async fn receive_push(state: &AppState, ingress_id: &str, headers: &HeaderMap, body: &[u8]) -> Result<PushAnswer> {
+pub async fn receive_push(
+    state: &AppState,
+    source: Option<std::net::IpAddr>,
+    ingress_id: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<PushAnswer> {
     let unknown = || Error::not_found("no such trigger ingress endpoint");
     let ingress = state.store.trigger_ingress(ingress_id).await?.ok_or_else(unknown)?;
     let triggers = pushed_triggers(state, &ingress.connection_name).map_err(|_| unknown())?;
@@ -190,7 +196,7 @@ pub async fn receive_push(state: &AppState, ingress_id: &str, headers: &HeaderMa
         push_signature::verify(scheme, &secrets, headers, body, Utc::now().timestamp_millis())
     };
     if let Err(refusal) = checked {
-        refused(state, &ingress, refusal.kind(), &refusal.reason()).await;
+        refused(state, source, &ingress, refusal.kind(), &refusal.reason()).await;
         return Err(Error::new(ErrorKind::Unauthorized, format!("push refused: {}", refusal.reason())));
     }
     let push: Value =
@@ -200,7 +206,7 @@ pub async fn receive_push(state: &AppState, ingress_id: &str, headers: &HeaderMa
         return Ok(PushAnswer::Challenge(challenge.chars().take(512).collect()));
     }
     let Some(first) = triggers.iter().find_map(|t| t.push.as_ref()) else { return Err(unknown()) };
-    let delivery_id = delivery_id(first, headers, &push, body);
+    let delivery_id = delivery_id(first, &push, body);
     let mut deliveries = Vec::new();
     for trigger in &triggers {
         let Some(def) = &trigger.push else { continue };
@@ -223,7 +229,7 @@ pub async fn receive_push(state: &AppState, ingress_id: &str, headers: &HeaderMa
     let queued = !deliveries.is_empty();
     let records = ChangeRecords { audit: Vec::new(), deliveries };
     if !state.store.take_trigger_push(&ingress.id, &delivery_id, &records).await? {
-        refused(state, &ingress, "duplicate", &format!("delivery {delivery_id:?} was taken before")).await;
+        refused(state, source, &ingress, "duplicate", &format!("delivery {delivery_id:?} was taken before")).await;
         return Ok(PushAnswer::Duplicate);
     }
     if queued {
@@ -233,15 +239,19 @@ pub async fn receive_push(state: &AppState, ingress_id: &str, headers: &HeaderMa
     Ok(PushAnswer::Taken { events })
 }
 
-/// The provider's name for this delivery: the declared header or field, else the body's hash
-/// (a byte-identical push is the same delivery).
-fn delivery_id(def: &PushDef, headers: &HeaderMap, push: &Value, body: &[u8]) -> String {
+/// What names this delivery, to take it once: the declared field of the signed body (Slack's
+/// `event_id`, Stripe's `id`), else the body's hash. Never a header: headers are outside the
+/// signature (GitHub's `X-GitHub-Delivery`), so a replay could change them; a provider's own
+/// redelivery resends the same body.
+fn delivery_id(def: &PushDef, push: &Value, body: &[u8]) -> String {
     let hashed = |bytes: &[u8]| {
         let digest = <sha2::Sha256 as sha2::Digest>::digest(bytes);
         let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
         format!("sha256:{hex}")
     };
-    match PushDef::locate(&def.delivery_id, headers, push) {
+    let declared =
+        (!def.delivery_id.is_empty()).then(|| PushDef::locate(&def.delivery_id, &HeaderMap::new(), push)).flatten();
+    match declared {
         Some(id) if !id.is_empty() && id.len() <= MAX_DELIVERY_ID_BYTES && !id.chars().any(char::is_control) => id,
         Some(id) => hashed(id.as_bytes()),
         None => hashed(body),
@@ -284,17 +294,29 @@ async fn matching_subscriptions(
     }
 }
 
-/// A refused push, audited (bounded: the throttle in front keeps a sender's rows few) and counted.
-async fn refused(state: &AppState, ingress: &StoredIngress, kind: &'static str, reason: &str) {
+/// A refused push, counted, and audited while its source's refusals stay under
+/// `[triggers] audited_refusals_per_minute` (a forger's flood is counted, not written out row
+/// by row).
+async fn refused(
+    state: &AppState,
+    source: Option<std::net::IpAddr>,
+    ingress: &StoredIngress,
+    kind: &'static str,
+    reason: &str,
+) {
     tracing::warn!(ingress = %ingress.id, connection = %ingress.connection_name, kind, reason, "trigger push refused");
     crate::telemetry::metrics::trigger_push(&ingress.connection_name, kind);
+    if state.trigger_push_refusals.admit(source).is_err() {
+        return;
+    }
     crate::audit::append(
         &state.store,
         "provider".into(),
         "trigger_push.refused",
         &ingress.id,
         crate::audit::REFUSED,
-        json!({"connection_name": ingress.connection_name, "kind": kind, "reason": reason}),
+        json!({"connection_name": ingress.connection_name, "kind": kind, "reason": reason,
+               "source": source.map(|a| a.to_string())}),
     )
     .await;
 }

@@ -437,3 +437,53 @@ async fn slack_pushes_are_checked_for_age_and_the_url_check_is_answered() {
     assert_eq!(body["data"]["item"]["text"], "hello");
     assert_eq!(body["data"]["item"]["channel"], "C0GENERAL");
 }
+
+/// A push is queued whole for every subscription it matches: one that would queue more than
+/// 64 MiB of events (100 subscribers of a 700 KiB push) is refused with 413 and audited, and
+/// queues nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_push_too_large_for_its_subscribers_is_refused_whole() {
+    let gateway = Gateway::start();
+    let api = Api::new(&gateway).await;
+    let (hook_url, received) = receiver().await;
+    api.call(
+        reqwest::Method::POST,
+        "/api/v1/webhook_endpoints",
+        Some(json!({"url": hook_url, "events": ["trigger.*"]})),
+    )
+    .await;
+    let mut accounts = Vec::new();
+    for n in 0..100 {
+        accounts.push(api.connection_with_account(&gateway, "github", &format!("fan-{n}")).await);
+    }
+    let (status, batch) = api
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/connections/github/trigger-subscriptions:batchCreate",
+            Some(json!({"connected_account_ids": accounts, "trigger_name": "github_push"})),
+        )
+        .await;
+    assert_eq!((status, batch["created_count"].as_u64()), (200, Some(100)), "{batch}");
+    let (_, ingress) = api.call(reqwest::Method::POST, "/api/v1/connections/github/trigger-ingress", None).await;
+    let url = ingress["url"].as_str().unwrap().to_string();
+    let secret = "fanout-secret-0123456789";
+    api.call(
+        reqwest::Method::PUT,
+        "/api/v1/connections/github/trigger-ingress/signing-secret",
+        Some(json!({"signing_secret": secret})),
+    )
+    .await;
+    let big = json!({"ref": "refs/heads/main", "commits": [{"message": "x".repeat(700 * 1024)}]});
+    let (status, refused) =
+        api.signed_push("github", &url, secret, big, json!({"headers": {"X-GitHub-Event": "push"}})).await;
+    assert_eq!(status, 413, "{refused}");
+    assert!(refused.to_string().contains("narrow them with config"), "{refused}");
+    assert_eq!(api.refusals("fanout").await, 1);
+    let small = json!({"ref": "refs/heads/main", "commits": [{"message": "small"}]});
+    let (status, taken) =
+        api.signed_push("github", &url, secret, small, json!({"headers": {"X-GitHub-Event": "push"}})).await;
+    assert_eq!((status, taken["events"].as_u64()), (200, Some(100)), "{taken}");
+    eventually(20, "100 events", || async { received.lock().unwrap().len() >= 100 }).await;
+    let bodies = received.lock().unwrap().clone();
+    assert!(bodies.iter().all(|(_, body)| body.len() < 10_000), "nothing of the refused push was queued");
+}

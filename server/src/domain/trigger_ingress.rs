@@ -27,9 +27,12 @@ const PREVIOUS_SECRET_HOURS: i64 = 24;
 /// A signing secret's length bounds, in bytes.
 const MIN_SECRET_BYTES: usize = 8;
 const MAX_SECRET_BYTES: usize = 256;
-/// Most subscriptions one push is delivered to, read a page at a time.
+/// Subscriptions read a page at a time; most a push is delivered to, and most bytes of events
+/// (payload × endpoints) one push may queue: a large push for many subscribers is refused
+/// (413, audited as `fanout`), never an unbounded transaction.
 const PAGE: u32 = 500;
 const MAX_MATCHED: usize = 10_000;
+const MAX_FANOUT_BYTES: usize = 64 * 1024 * 1024;
 /// Most bytes of a provider's delivery id kept (longer ones are hashed).
 const MAX_DELIVERY_ID_BYTES: usize = 200;
 
@@ -208,6 +211,7 @@ pub async fn receive_push(
     let Some(first) = triggers.iter().find_map(|t| t.push.as_ref()) else { return Err(unknown()) };
     let delivery_id = delivery_id(first, &push, body);
     let mut deliveries = Vec::new();
+    let mut queued_bytes = 0usize;
     for trigger in &triggers {
         let Some(def) = &trigger.push else { continue };
         let Some(event_type) = PushDef::locate(&def.event_type, headers, &push) else { continue };
@@ -222,7 +226,17 @@ pub async fn receive_push(
                 continue;
             }
             let items = [(delivery_id.clone(), item.clone())];
-            deliveries.extend(event_deliveries(state, &sub, &account, trigger, &items).await?);
+            let rows = event_deliveries(state, &sub, &account, trigger, &items).await?;
+            queued_bytes = rows.iter().fold(queued_bytes, |sum, row| sum.saturating_add(row.payload.len()));
+            if queued_bytes > MAX_FANOUT_BYTES {
+                let why = format!(
+                    "this push would queue more than {} MiB of events for the connection's subscriptions: narrow them with config",
+                    MAX_FANOUT_BYTES / (1024 * 1024)
+                );
+                refused(state, source, &ingress, "fanout", &why).await;
+                return Err(Error::new(ErrorKind::InvalidInput, why).with_status(413));
+            }
+            deliveries.extend(rows);
         }
     }
     let events = deliveries.iter().map(|d| d.event_id.as_str()).collect::<std::collections::HashSet<_>>().len();

@@ -194,9 +194,11 @@ impl Mailbox {
 
     /// Messages matching a Gmail search query, newest first.
     pub(crate) fn search(&self, q: &str, label_ids: &[String], include_spam_trash: bool) -> Vec<&Message> {
+        // Newest first, as Gmail lists; messages filed in the same millisecond, last filed first.
         let mut found: Vec<&Message> = self
             .messages
             .iter()
+            .rev()
             .filter(|m| include_spam_trash || !m.labels.iter().any(|l| l == "SPAM" || l == "TRASH"))
             .filter(|m| label_ids.iter().all(|l| m.labels.contains(l)))
             .filter(|m| q.split_whitespace().all(|term| matches_term(m, term)))

@@ -16,6 +16,9 @@ pub struct Worker {
     pub max_in_flight: usize,
     /// How long to wait when nothing was due (unless woken).
     pub idle: Duration,
+    /// A finished item may make another due at once (the outbox: the next event of an ordered
+    /// key waits for the one before it), so look again as soon as one finishes.
+    pub look_again_when_one_finishes: bool,
 }
 
 impl Worker {
@@ -55,10 +58,20 @@ impl Worker {
             if claimed == room {
                 // Every slot is busy (and more may be due): go on as soon as one is free.
                 running.join_next().await;
-            } else if let Some(wake) = &wake {
-                let _ = tokio::time::timeout(self.idle, wake.notified()).await;
             } else {
-                tokio::time::sleep(self.idle).await;
+                let woken = async {
+                    match &wake {
+                        Some(wake) => {
+                            let _ = tokio::time::timeout(self.idle, wake.notified()).await;
+                        }
+                        None => tokio::time::sleep(self.idle).await,
+                    }
+                };
+                let watch_finishes = self.look_again_when_one_finishes && !running.is_empty();
+                tokio::select! {
+                    _ = woken => {}
+                    _ = running.join_next(), if watch_finishes => {}
+                }
             }
         }
     }

@@ -315,7 +315,12 @@ const MAX_IN_FLIGHT: usize = 64;
 /// Delivers due events until the gateway stops.
 pub async fn run_worker(webhooks: std::sync::Weak<Webhooks>) {
     let Some(wakeup) = webhooks.upgrade().map(|w| w.wakeup.clone()) else { return };
-    let worker = crate::leased_work::Worker { name: "webhook outbox", max_in_flight: MAX_IN_FLIGHT, idle: POLL };
+    let worker = crate::leased_work::Worker {
+        name: "webhook outbox",
+        max_in_flight: MAX_IN_FLIGHT,
+        idle: POLL,
+        look_again_when_one_finishes: true,
+    };
     let claim = |live: Arc<Webhooks>, room: u32| async move {
         let due = live.store.claim_webhook_deliveries(chrono::Duration::seconds(LEASE_SECS), room).await?;
         let endpoints = Arc::new(if due.is_empty() { Vec::new() } else { live.endpoints().await.unwrap_or_default() });

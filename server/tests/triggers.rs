@@ -475,3 +475,70 @@ async fn calendar_changes_arrive_through_sync_tokens_and_survive_an_invalidated_
         (Some("ACTIVE"), Some(0))
     );
 }
+
+/// More new mail between two polls than one page of the poll tool (20): the poll reads on, page
+/// after page, while a whole page is news; every message becomes an event, oldest first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_larger_than_a_page_is_not_missed() {
+    let gateway = Gateway::start();
+    let sandbox = gateway.env["AGENTKIT_SANDBOX_URL"].clone();
+    let api = Api {
+        base: gateway.env["SCALEKIT_ENV_URL"].clone(),
+        token: gateway.api_token().await,
+        http: reqwest::Client::new(),
+    };
+    let (hook_url, received) = receiver().await;
+    api.call(
+        reqwest::Method::POST,
+        "/api/v1/webhook_endpoints",
+        Some(json!({"url": hook_url, "events": ["trigger.*"]})),
+    )
+    .await;
+    let user = "trig-burst";
+    gateway.active_account(user).await;
+    let details = dispatch(
+        &gateway.actions(),
+        Operation::GetConnectedAccountDetails,
+        json!({"connection_name": "gmail", "identifier": user}),
+    )
+    .await
+    .unwrap();
+    let subscribe = json!({"connected_account_id": details["connected_account"]["id"],
+                           "trigger_name": "gmail_new_message", "interval_seconds": 5});
+    let (status, _) =
+        api.call(reqwest::Method::POST, "/api/v1/connections/gmail/trigger-subscriptions", Some(subscribe)).await;
+    assert_eq!(status, 200);
+    let last_run = || async {
+        let (_, listed) = api.call(reqwest::Method::GET, "/api/v1/connections/gmail/trigger-subscriptions", None).await;
+        listed["subscriptions"][0]["poll_state"]["last_run_at"].as_str().map(String::from)
+    };
+    eventually(10, "the first poll", || async { last_run().await.is_some() }).await;
+    // Right after a poll: 45 messages before the next one, five seconds later.
+    let polled = last_run().await;
+    let mut delivered = Vec::new();
+    for n in 0..45 {
+        let message: Value = api
+            .http
+            .post(format!("{sandbox}/sandbox/deliver"))
+            .json(&json!({"user": user, "subject": format!("burst {n}")}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        delivered.push(message["id"].as_str().unwrap().to_string());
+    }
+    assert_eq!(last_run().await, polled, "the burst fell between two polls");
+    eventually(20, "45 events", || async { received.lock().unwrap().len() >= 45 }).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let ids: Vec<String> = received
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(_, body)| {
+            serde_json::from_slice::<Value>(body).unwrap()["data"]["item"]["id"].as_str().unwrap().to_string()
+        })
+        .collect();
+    assert_eq!(ids, delivered, "every message, once, oldest first");
+}

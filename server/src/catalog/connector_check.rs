@@ -691,22 +691,22 @@ fn check_triggers(def: &ConnectorDef, errors: &mut Vec<(&'static str, String)>) 
                 if !poll.version.is_empty() && !poll.version.starts_with('/') {
                     errors.push(("triggers.poll.version", format!("{at}: {:?} is not a JSON pointer (/field/…)", poll.version)));
                 }
-                if let Some(cursor) = &poll.cursor {
-                    for pointer in [&cursor.next, &cursor.page_next] {
-                        if !pointer.starts_with('/') {
-                            errors.push(("triggers.poll.cursor", format!("{at}: {pointer:?} is not a JSON pointer (/field/…)")));
-                        }
+                let takes = |key: &str| {
+                    tool.is_none_or(|t| t.input_schema.pointer(&format!("/properties/{key}")).is_some())
+                };
+                for (name, continuation) in [("cursor", &poll.cursor), ("page", &poll.page)] {
+                    let Some(continuation) = continuation else { continue };
+                    if !continuation.next.starts_with('/') {
+                        errors.push((
+                            "triggers.poll.cursor",
+                            format!("{at}: poll.{name}.next {:?} is not a JSON pointer (/field/…)", continuation.next),
+                        ));
                     }
-                    let takes = |key: &str| {
-                        tool.is_none_or(|t| t.input_schema.pointer(&format!("/properties/{key}")).is_some())
-                    };
-                    for key in [&cursor.input, &cursor.page_input] {
-                        if !takes(key) {
-                            errors.push((
-                                "triggers.poll.cursor",
-                                format!("{at}: the poll tool {:?} takes no input {key:?}", poll.tool),
-                            ));
-                        }
+                    if !takes(&continuation.input) {
+                        errors.push((
+                            "triggers.poll.cursor",
+                            format!("{at}: the poll tool {:?} takes no input {:?}", poll.tool, continuation.input),
+                        ));
                     }
                 }
             }
@@ -826,8 +826,8 @@ mod tests {
             trigger("acme_fast", 60, 10, good_poll),
             trigger("acme_bad_poll", 60, 300, json!({"tool": "acme_nope", "items": "items", "id": ""})),
             trigger("acme_changes", 60, 300, json!({"tool": "acme_login", "items": "/items", "id": "/id",
-                "version": "updated", "cursor": {"input": "since", "next": "/next", "page_input": "user",
-                "page_next": "next_page"}})),
+                "version": "updated", "cursor": {"input": "since", "next": "/next"},
+                "page": {"input": "user", "next": "next_page"}})),
         ]});
         let def = parse_connector_file("acme.json", &connector.to_string()).unwrap();
         let found = Catalog::default().findings(&def);

@@ -62,25 +62,24 @@ pub struct PollDef {
     #[serde(default)]
     pub version: String,
     /// An incremental list (Google's sync tokens): the tool answers what changed since the
-    /// cursor it was given, in pages; absent, it lists the newest items first.
+    /// cursor it was given; absent, it lists the newest items first.
     #[serde(default)]
-    pub cursor: Option<CursorDef>,
+    pub cursor: Option<Continuation>,
+    /// How the tool pages. An incremental list is read to its last page; a newest-first list
+    /// is read on while a whole page is news (a burst larger than a page is not missed).
+    #[serde(default)]
+    pub page: Option<Continuation>,
 }
 
-/// Where an incremental poll tool takes and gives its cursors.
+/// Where a poll tool takes a token (a tool input, `sync_token`) and where its answer gives the
+/// next one (a pointer, `/next_sync_token`): a sync cursor, or a page token.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct CursorDef {
-    /// The tool input the cursor goes in (`sync_token`), and where the answer's last page
-    /// gives the next one (`/nextSyncToken`).
+pub struct Continuation {
     pub input: String,
     pub next: String,
-    /// The tool input a page token goes in (`page_token`), and where a page gives the next.
-    pub page_input: String,
-    pub page_next: String,
 }
 
-/// How a provider signs what it posts; each scheme's check is in `domain::push_signature`.
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum SignatureScheme {

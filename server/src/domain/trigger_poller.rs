@@ -39,7 +39,12 @@ const MAX_BACKOFF_SECS: u32 = 3600;
 /// Polls due subscriptions until the gateway stops: up to [`MAX_IN_FLIGHT`] at a time, each
 /// taken (leased) only when a slot is free for it.
 pub async fn run_poller(state: Weak<AppState>) {
-    let worker = crate::leased_work::Worker { name: "trigger poller", max_in_flight: MAX_IN_FLIGHT, idle: TICK };
+    let worker = crate::leased_work::Worker {
+        name: "trigger poller",
+        max_in_flight: MAX_IN_FLIGHT,
+        idle: TICK,
+        look_again_when_one_finishes: false,
+    };
     let lease = chrono::Duration::seconds(LEASE_SECS);
     let claim = move |live: Arc<AppState>, room: u32| async move {
         live.store.claim_due_trigger_subscriptions(lease, room).await
@@ -163,30 +168,19 @@ async fn poll(
         return Err(failed(TriggerPollErrorCode::InvalidConfiguration, "poll.input is not an object".into()));
     };
     let cursor = poll.cursor.as_ref().and(sub.cursor.clone());
-    let listed = match list(state, &tool, poll, &account, &base_input, cursor.as_deref()).await {
+    let seen: HashSet<&str> = sub.watermark.iter().flatten().map(String::as_str).collect();
+    let known = sub.watermark.as_ref().map(|_| &seen);
+    let listed = match list(state, &tool, poll, &account, &base_input, cursor.as_deref(), known).await {
         // The provider's own status (the gateway relays a 410 as a 502).
         Err(e) if cursor.is_some() && e.tool_error().is_some_and(|t| t.tool_error_code == "410") => {
             tracing::info!(subscription = %sub.id, "the provider refused the sync cursor: listing everything again");
-            list(state, &tool, poll, &account, &base_input, None).await
+            list(state, &tool, poll, &account, &base_input, None, known).await
         }
         other => other,
     };
     let (items, next_cursor) = listed.map_err(|e| classify(&e))?;
-    let with_ids: Vec<(String, Value)> = items
-        .into_iter()
-        .filter_map(|item| {
-            let text = |pointer: &str| match item.pointer(pointer)? {
-                Value::String(s) if !s.is_empty() => Some(s.clone()),
-                Value::Number(n) => Some(n.to_string()),
-                _ => None,
-            };
-            let id = text(&poll.id)?;
-            let id =
-                if poll.version.is_empty() { id } else { format!("{id}@{}", text(&poll.version).unwrap_or_default()) };
-            Some((id, item))
-        })
-        .collect();
-    let seen: HashSet<&str> = sub.watermark.iter().flatten().map(String::as_str).collect();
+    let with_ids: Vec<(String, Value)> =
+        items.into_iter().filter_map(|item| Some((item_id(poll, &item)?, item))).collect();
     let unseen = |(id, _): &&(String, Value)| !seen.contains(id.as_str());
     let new_items: Vec<(String, Value)> = match (&sub.watermark, &poll.cursor) {
         (None, _) => Vec::new(),
@@ -202,11 +196,12 @@ async fn poll(
     Ok(Found { new_items, watermark, cursor: next_cursor })
 }
 
-/// Most pages one poll reads of an incremental list.
+/// Most pages one poll reads.
 const MAX_PAGES: usize = 20;
 
-/// The poll tool's items: one call, or for an incremental list every page from `cursor` (none:
-/// everything), and the cursor its last page gives.
+/// The poll tool's items, page after page: an incremental list (from `cursor`; none: everything)
+/// to its last page, whose cursor is returned; a newest-first list while a whole page is news
+/// (`seen`: the watermark; none, the first poll, reads one page).
 async fn list(
     state: &AppState,
     tool: &crate::catalog::connectors::CatalogTool,
@@ -214,6 +209,7 @@ async fn list(
     account: &AccountRecord,
     base_input: &Map<String, Value>,
     cursor: Option<&str>,
+    seen: Option<&HashSet<&str>>,
 ) -> agentkit_core::Result<(Vec<Value>, Option<String>)> {
     let mut input = base_input.clone();
     if let (Some(def), Some(cursor)) = (&poll.cursor, cursor) {
@@ -225,27 +221,64 @@ async fn list(
         let answer =
             crate::domain::execution::run_for_account(state, POLLER_CLIENT, tool, account.clone(), checked, None)
                 .await?;
-        let page = if poll.items.is_empty() { Some(&answer.data) } else { answer.data.pointer(&poll.items) };
-        match page {
-            None | Some(Value::Null) => {}
-            Some(Value::Array(page)) => items.extend(page.iter().cloned()),
+        let page: Vec<Value> = match if poll.items.is_empty() {
+            Some(&answer.data)
+        } else {
+            answer.data.pointer(&poll.items)
+        } {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Array(page)) => page.clone(),
             Some(_) => {
                 return Err(Error::new(ErrorKind::ToolExecution, format!("{} is not a list in the answer", poll.items)))
             }
-        }
-        let Some(def) = &poll.cursor else { return Ok((items, None)) };
-        match answer.data.pointer(&def.page_next).and_then(Value::as_str).filter(|t| !t.is_empty()) {
-            Some(next_page) => {
-                input = base_input.clone();
-                input.insert(def.page_input.clone(), Value::String(next_page.to_string()));
+        };
+        let all_news = match (&poll.cursor, seen) {
+            (Some(_), _) => true,
+            (None, None) => false,
+            (None, Some(seen)) => {
+                !page.is_empty()
+                    && page.iter().all(|item| item_id(poll, item).is_none_or(|id| !seen.contains(id.as_str())))
             }
-            None => {
-                let next = answer.data.pointer(&def.next).and_then(Value::as_str).map(str::to_string);
+        };
+        items.extend(page);
+        let next_page = poll
+            .page
+            .as_ref()
+            .and_then(|def| Some((def, answer.data.pointer(&def.next)?.as_str()?.to_string())))
+            .filter(|(_, token)| !token.is_empty());
+        match next_page {
+            Some((def, token)) if all_news => {
+                input = base_input.clone();
+                input.insert(def.input.clone(), Value::String(token));
+            }
+            _ => {
+                let next =
+                    poll.cursor.as_ref().and_then(|def| answer.data.pointer(&def.next)?.as_str().map(str::to_string));
                 return Ok((items, next));
             }
         }
     }
-    Err(Error::new(ErrorKind::ToolExecution, format!("more than {MAX_PAGES} pages of changes in one poll")))
+    match &poll.cursor {
+        Some(_) => {
+            Err(Error::new(ErrorKind::ToolExecution, format!("more than {MAX_PAGES} pages of changes in one poll")))
+        }
+        // The newest MAX_PAGES pages are all news: they are sent, older ones are not reached.
+        None => {
+            tracing::warn!(tool = %tool.def.name, pages = MAX_PAGES, "a poll found more new items than it reads");
+            Ok((items, None))
+        }
+    }
+}
+
+/// What the watermark knows an item by: its id, and its version when the trigger has one.
+fn item_id(poll: &crate::catalog::triggers::PollDef, item: &Value) -> Option<String> {
+    let text = |pointer: &str| match item.pointer(pointer)? {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    };
+    let id = text(&poll.id)?;
+    Some(if poll.version.is_empty() { id } else { format!("{id}@{}", text(&poll.version).unwrap_or_default()) })
 }
 
 /// What a failed poll tool call means.

@@ -89,6 +89,10 @@ pub struct TriggersConfig {
     /// `agentkit_trigger_pushes_total` only.
     #[serde(default = "audited_refusals_per_minute")]
     pub audited_refusals_per_minute: u32,
+    /// How long a replica holds a subscription it polls (5 s to an hour): after a crash, its
+    /// subscriptions are polled again by another replica at most this late.
+    #[serde(default = "poll_lease_secs")]
+    pub poll_lease_secs: u32,
 }
 
 impl Default for TriggersConfig {
@@ -98,12 +102,17 @@ impl Default for TriggersConfig {
             pushes_per_minute: pushes_per_minute(),
             push_max_bytes: push_max_bytes(),
             audited_refusals_per_minute: audited_refusals_per_minute(),
+            poll_lease_secs: poll_lease_secs(),
         }
     }
 }
 
 fn pushes_per_minute() -> u32 {
     1200
+}
+
+fn poll_lease_secs() -> u32 {
+    60
 }
 
 fn audited_refusals_per_minute() -> u32 {
@@ -765,6 +774,15 @@ impl Config {
             crate::permissions::Grants::from_config(client.scopes.as_deref(), client.read_credentials)?;
         }
         crate::egress::EgressPolicy::new(&config.egress)?;
+        if !(5..=3600).contains(&config.triggers.poll_lease_secs) {
+            return Err(Error::invalid_field(
+                "triggers.poll_lease_secs",
+                format!(
+                    "{origin}: triggers.poll_lease_secs must be 5 to 3600, not {}",
+                    config.triggers.poll_lease_secs
+                ),
+            ));
+        }
         let mut names = std::collections::HashSet::new();
         for c in &config.connections {
             if !names.insert(c.name.as_str()) {
@@ -844,6 +862,9 @@ mod tests {
         assert!(Config::parse(dup, "x.toml").unwrap_err().message().contains("twice"));
         let ok = Config::parse("[[api_clients]]\nclient_id='c'\nclient_secret='s'\n", "x.toml").unwrap();
         assert_eq!(ok.api_clients[0].secret_hash().unwrap(), sha256_hex("s"));
+        let lease = Config::parse("[triggers]\npoll_lease_secs = 1\n", "x.toml").unwrap_err();
+        assert_eq!(lease.field(), Some("triggers.poll_lease_secs"), "{}", lease.message());
+        assert_eq!(Config::parse("[triggers]\npoll_lease_secs = 6\n", "x.toml").unwrap().triggers.poll_lease_secs, 6);
     }
 }
 

@@ -22,10 +22,11 @@ use crate::store::{AccountRecord, ChangeRecords, PollOutcome, StoredSubscription
 
 /// Who runs the poll tools, in execution records.
 pub const POLLER_CLIENT: &str = "agentkit:triggers";
-/// How long a taken subscription is this replica's; a poll is cut off well before (at
-/// [`POLL_TIMEOUT`]), so no other replica takes it while it still runs.
-const LEASE_SECS: i64 = 60;
-const POLL_TIMEOUT: Duration = Duration::from_secs(45);
+/// A poll is cut off at three quarters of its lease (`[triggers] poll_lease_secs`), so no other
+/// replica takes the subscription while the poll still runs.
+fn poll_timeout(state: &AppState) -> Duration {
+    Duration::from_secs(u64::from(state.config.triggers.poll_lease_secs)).mul_f64(0.75)
+}
 /// Polls one replica runs at once: a slow provider holds one slot, not the others' turns.
 const MAX_IN_FLIGHT: usize = 64;
 /// How often the poller looks for due subscriptions (the resolution of "on time").
@@ -45,7 +46,8 @@ pub async fn run_poller(state: Weak<AppState>) {
         idle: TICK,
         look_again_when_one_finishes: false,
     };
-    let lease = chrono::Duration::seconds(LEASE_SECS);
+    let Some(lease_secs) = state.upgrade().map(|s| i64::from(s.config.triggers.poll_lease_secs)) else { return };
+    let lease = chrono::Duration::seconds(lease_secs);
     let claim = move |live: Arc<AppState>, room: u32| async move {
         live.store.claim_due_trigger_subscriptions(lease, room).await
     };
@@ -85,11 +87,11 @@ async fn poll_and_commit(state: &Arc<AppState>, sub: &StoredSubscription) {
         (_, Err(e)) => {
             Err(Failed { code: TriggerPollErrorCode::InvalidConfiguration, message: e.message().to_string() })
         }
-        (Some(a), Ok(t)) => match tokio::time::timeout(POLL_TIMEOUT, poll(state, sub, t, a.clone())).await {
+        (Some(a), Ok(t)) => match tokio::time::timeout(poll_timeout(state), poll(state, sub, t, a.clone())).await {
             Ok(polled) => polled,
             Err(_) => Err(Failed {
                 code: TriggerPollErrorCode::TimedOut,
-                message: format!("the poll took longer than {} s", POLL_TIMEOUT.as_secs()),
+                message: format!("the poll took longer than {} s", poll_timeout(state).as_secs()),
             }),
         },
     };

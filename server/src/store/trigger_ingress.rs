@@ -213,7 +213,7 @@ impl Store {
         let count = |n: i64| u64::try_from(n).unwrap_or_default();
         let mut counts = BTreeMap::new();
         let deliveries = sqlx::query(
-            "SELECT status, COUNT(*) AS n, COUNT(DISTINCT event_id) AS events FROM webhook_deliveries \
+            "SELECT status, COUNT(*) AS n FROM webhook_deliveries \
              WHERE event_type LIKE 'trigger.%' AND created_at >= $1 GROUP BY status",
         )
         .bind(&since)

@@ -1,4 +1,5 @@
-//! The Gmail API subset: seeded mailboxes, search, get, send, modify, labels.
+//! The Gmail API subset: seeded mailboxes, search, get, send, modify, labels, the profile and
+//! the mailbox history (what `gmail_new_message` polls: `messageAdded` records after a history id).
 
 use std::collections::HashMap;
 
@@ -25,6 +26,8 @@ pub(crate) struct Message {
     date: String,
     internal_date: i64,
     body: String,
+    /// The mailbox's history id when the message was filed.
+    history_id: u64,
 }
 
 impl Message {
@@ -45,7 +48,7 @@ impl Message {
             "snippet": self.snippet(),
             "internalDate": self.internal_date.to_string(),
             "sizeEstimate": self.body.len() + 200,
-            "historyId": "1000",
+            "historyId": self.history_id.to_string(),
         });
         let headers = |only: &[String]| -> Vec<Value> {
             self.headers()
@@ -79,7 +82,17 @@ impl Message {
 pub(crate) struct Mailbox {
     messages: Vec<Message>,
     next_id: u64,
+    /// The mailbox's current history id: every change takes the next one.
+    history_id: u64,
+    /// `messageAdded` records, oldest first: (history id, message id, thread id, labels when filed).
+    added: Vec<(u64, String, String, Vec<String>)>,
+    /// The oldest start a history list still takes; older ones answer 404, as Gmail does once
+    /// it has dropped the records (`POST /sandbox/settings {"expire_gmail_history": "u"}`).
+    history_floor: u64,
 }
+
+/// The history id of a seeded mailbox.
+const SEEDED_HISTORY_ID: u64 = 1000;
 
 pub(crate) const SEED: &[(&str, &str, &str, bool)] = &[
     (
@@ -144,10 +157,13 @@ impl Mailbox {
         body: String,
     ) -> (String, String) {
         self.next_id += 1;
+        self.history_id += 1;
         let id = format!("18d{:013x}", self.next_id);
         let thread_id = thread_id.unwrap_or_else(|| id.clone());
         let now = chrono::Utc::now();
+        self.added.push((self.history_id, id.clone(), thread_id.clone(), labels.clone()));
         self.messages.push(Message {
+            history_id: self.history_id,
             id: id.clone(),
             thread_id: thread_id.clone(),
             labels,
@@ -186,10 +202,23 @@ impl Mailbox {
                     date,
                     internal_date,
                     body: body.to_string(),
+                    history_id: SEEDED_HISTORY_ID,
                 }
             })
             .collect();
-        Mailbox { messages, next_id: 1 }
+        Mailbox {
+            messages,
+            next_id: 1,
+            history_id: SEEDED_HISTORY_ID,
+            added: Vec::new(),
+            history_floor: SEEDED_HISTORY_ID,
+        }
+    }
+
+    /// Gmail drops history records after a while: lists from before now answer 404.
+    pub(crate) fn expire_history(&mut self) {
+        self.history_floor = self.history_id;
+        self.added.clear();
     }
 
     /// Messages matching a Gmail search query, newest first.
@@ -218,6 +247,8 @@ pub(crate) fn matches_term(m: &Message, term: &str) -> bool {
         Some(("to", v)) => has(&m.to, v),
         Some(("subject", v)) => has(&m.subject, v),
         Some(("label" | "in", v)) => m.labels.iter().any(|l| l.eq_ignore_ascii_case(v)),
+        // Epoch seconds (Gmail also takes dates; the trigger's filter sends seconds).
+        Some(("after", v)) => v.parse::<i64>().is_ok_and(|after| m.internal_date / 1000 > after),
         _ => has(&m.subject, &lower) || has(&m.body, &lower) || has(&m.from, &lower),
     }
 }
@@ -228,12 +259,8 @@ pub(crate) async fn list_messages(State(state): State<Shared>, headers: HeaderMa
         Ok(u) => u,
         Err(r) => return r,
     };
-    if s.rate_limited_users.contains(&user) {
-        return google_error(
-            StatusCode::TOO_MANY_REQUESTS,
-            "Quota exceeded for quota metric 'Queries'",
-            "RESOURCE_EXHAUSTED",
-        );
+    if let Some(r) = rate_limited(&s, &user) {
+        return r;
     }
     let q = QueryMap::parse(q.as_deref());
     let max = match q.get_u32("max_results") {
@@ -363,10 +390,17 @@ pub(crate) async fn modify_message(
             .unwrap_or_default()
     };
     let (add, remove) = (list("addLabelIds"), list("removeLabelIds"));
-    let Some(m) = s.mailboxes.get_mut(&user).and_then(|mb| mb.messages.iter_mut().find(|m| m.id == id)) else {
+    let Some(mailbox) = s.mailboxes.get_mut(&user) else {
+        return google_error(StatusCode::NOT_FOUND, "Requested entity was not found.", "NOT_FOUND");
+    };
+    // A label change is a change of the mailbox: it takes the next history id.
+    mailbox.history_id += 1;
+    let next_history_id = mailbox.history_id;
+    let Some(m) = mailbox.messages.iter_mut().find(|m| m.id == id) else {
         return google_error(StatusCode::NOT_FOUND, "Requested entity was not found.", "NOT_FOUND");
     };
     m.labels.retain(|l| !remove.contains(l));
+    m.history_id = next_history_id;
     for l in add {
         if !m.labels.contains(&l) {
             m.labels.push(l);
@@ -389,6 +423,93 @@ pub(crate) async fn list_labels(State(state): State<Shared>, headers: HeaderMap)
     Json(json!({"labels": labels})).into_response()
 }
 
+/// The 429 a rate-limited user's reads get (`POST /sandbox/settings {"rate_limited_users"}`).
+fn rate_limited(state: &crate::SandboxState, user: &str) -> Option<Response> {
+    state.rate_limited_users.iter().any(|u| u == user).then(|| {
+        google_error(StatusCode::TOO_MANY_REQUESTS, "Quota exceeded for quota metric 'Queries'", "RESOURCE_EXHAUSTED")
+    })
+}
+
+/// `GET /gmail/v1/users/me/profile`: the address, totals and the current history id (where a
+/// history list starts).
+pub(crate) async fn get_profile(State(state): State<Shared>, headers: HeaderMap) -> Response {
+    let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
+    let user = match user_of(&s, &headers) {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    if let Some(r) = rate_limited(&s, &user) {
+        return r;
+    }
+    let mailbox = s.mailboxes.entry(user.clone()).or_insert_with(|| Mailbox::seeded(&user));
+    let threads: std::collections::HashSet<&str> = mailbox.messages.iter().map(|m| m.thread_id.as_str()).collect();
+    Json(json!({
+        "emailAddress": if user.contains('@') { user.clone() } else { format!("{user}@example.test") },
+        "messagesTotal": mailbox.messages.len(),
+        "threadsTotal": threads.len(),
+        "historyId": mailbox.history_id.to_string(),
+    }))
+    .into_response()
+}
+
+/// `GET /gmail/v1/users/me/history?startHistoryId=`: the `messageAdded` records after it
+/// (`historyTypes`, `labelId`, `maxResults` up to 500, `pageToken`), and the current history id.
+/// A start older than the records kept answers 404, as Gmail's does.
+pub(crate) async fn list_history(State(state): State<Shared>, headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
+    let s = state.lock().unwrap_or_else(|p| p.into_inner());
+    let user = match user_of(&s, &headers) {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    if let Some(r) = rate_limited(&s, &user) {
+        return r;
+    }
+    let q = QueryMap::parse(q.as_deref());
+    let Some(start) = q.get("start_history_id").and_then(|v| v.parse::<u64>().ok()) else {
+        return google_error(StatusCode::BAD_REQUEST, "Invalid startHistoryId", "INVALID_ARGUMENT");
+    };
+    let max = match q.get_u32("max_results") {
+        Ok(v) => v.unwrap_or(100).clamp(1, 500) as usize,
+        Err(_) => return google_error(StatusCode::BAD_REQUEST, "Invalid maxResults", "INVALID_ARGUMENT"),
+    };
+    let offset: usize = q.get("page_token").and_then(|t| t.parse().ok()).unwrap_or(0);
+    let types = q.all("history_types");
+    let label = q.get("label_id");
+    let seeded;
+    let mailbox = match s.mailboxes.get(&user) {
+        Some(m) => m,
+        None => {
+            seeded = Mailbox::seeded(&user);
+            &seeded
+        }
+    };
+    if start < mailbox.history_floor {
+        return google_error(StatusCode::NOT_FOUND, "Requested entity was not found.", "NOT_FOUND");
+    }
+    let wanted = types.is_empty() || types.iter().any(|t| t == "messageAdded");
+    let records: Vec<Value> = mailbox
+        .added
+        .iter()
+        .filter(|(id, _, _, labels)| wanted && *id > start && label.as_ref().is_none_or(|l| labels.contains(l)))
+        .map(|(id, message, thread, labels)| {
+            json!({
+                "id": id.to_string(),
+                "messages": [{"id": message, "threadId": thread}],
+                "messagesAdded": [{"message": {"id": message, "threadId": thread, "labelIds": labels}}],
+            })
+        })
+        .collect();
+    let mut body = json!({"historyId": mailbox.history_id.to_string()});
+    let page: Vec<Value> = records.iter().skip(offset).take(max).cloned().collect();
+    if !page.is_empty() {
+        body["history"] = json!(page);
+    }
+    if offset + max < records.len() {
+        body["nextPageToken"] = json!((offset + max).to_string());
+    }
+    Json(body).into_response()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -401,6 +522,19 @@ mod tests {
         assert_eq!(mb.search("", &["UNREAD".into()], false).len(), 6);
         let newest_first = mb.search("", &[], false);
         assert!(newest_first.windows(2).all(|w| w[0].internal_date >= w[1].internal_date));
+    }
+
+    #[test]
+    pub(crate) fn history_lists_what_was_filed_after_a_start() {
+        let mut mb = Mailbox::seeded("u");
+        let start = mb.history_id;
+        let (id, _) = mb.file(None, vec!["INBOX".into()], "a@x.test", "u", "hi", "body".into());
+        assert_eq!(mb.added.len(), 1);
+        assert_eq!(mb.added[0].1, id);
+        assert!(mb.added[0].0 > start);
+        assert!(mb.search(&format!("after:{}", chrono::Utc::now().timestamp() - 60), &[], false).len() == 1);
+        mb.expire_history();
+        assert!(mb.added.is_empty() && mb.history_floor > start);
     }
 
     #[test]

@@ -8,7 +8,10 @@
 //! * Gmail API subset: `GET /gmail/v1/users/me/messages` (`q` with `is:unread`, `is:read`,
 //!   `from:`, `to:`, `subject:`, `label:` and free words; `maxResults`, `pageToken`, `labelIds`),
 //!   `GET …/messages/{id}` (`format`, `metadataHeaders`), `POST …/messages/send`,
-//!   `POST …/messages/{id}/modify`, `GET …/labels`. Bad tokens get Google's 401 body.
+//!   `POST …/messages/{id}/modify`, `GET …/labels`, `GET …/profile` (the current `historyId`),
+//!   `GET …/history` (`messageAdded` records after `startHistoryId`; `labelId`, `historyTypes`,
+//!   `maxResults`, `pageToken`; 404 once `POST /sandbox/settings {"expire_gmail_history": "u"}`
+//!   dropped them). Search also takes `after:<epoch seconds>`. Bad tokens get Google's 401 body.
 //! * Google Calendar API subset (`calendar.rs`), per user and calendar id (`primary` is the user's;
 //!   each new calendar is seeded with two events): `GET|POST /calendar/v3/calendars/{id}/events`
 //!   (list with Google's incremental sync: `syncToken`, cancelled tombstones, `410
@@ -210,7 +213,9 @@ async fn simulated_latency(req: axum::extract::Request, next: axum::middleware::
 /// endpoint answer 503; `{"refresh_reuse_grace_secs": n}` lets a used refresh token work again
 /// for n seconds (a provider's reuse interval; 0, strictly single use, by default);
 /// `{"invalidate_sync_tokens": "u"}` (or a list of users) makes every Calendar sync token issued
-/// so far for u's calendars answer 410 (a provider forcing a full resync).
+/// so far for u's calendars answer 410 (a provider forcing a full resync);
+/// `{"expire_gmail_history": "u"}` drops u's Gmail history: lists from an earlier history id
+/// answer 404 (what Gmail does a week or so later).
 async fn settings(State(state): State<Shared>, Json(req): Json<Value>) -> Response {
     let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
     if let Some(down) = req.get("token_endpoint_down").and_then(Value::as_bool) {
@@ -250,6 +255,10 @@ async fn settings(State(state): State<Shared>, Json(req): Json<Value>) -> Respon
     };
     for user in invalidated {
         s.calendars.invalidate_sync_tokens(user);
+    }
+    if let Some(user) = req.get("expire_gmail_history").and_then(Value::as_str) {
+        let mailbox = s.mailboxes.entry(user.to_string()).or_insert_with(|| Mailbox::seeded(user));
+        mailbox.expire_history();
     }
     if let Some(user) = req.get("expire_user").and_then(Value::as_str) {
         for (owner, exp) in s.tokens.values_mut() {
@@ -351,6 +360,8 @@ pub fn router() -> Router {
         .route("/gmail/v1/users/me/messages/{id}", get(get_message))
         .route("/gmail/v1/users/me/messages/{id}/modify", post(modify_message))
         .route("/gmail/v1/users/me/labels", get(list_labels))
+        .route("/gmail/v1/users/me/profile", get(get_profile))
+        .route("/gmail/v1/users/me/history", get(list_history))
         .route("/calendar/v3/calendars/{calendar_id}/events", get(calendar::list_events).post(calendar::insert_event))
         .route(
             "/calendar/v3/calendars/{calendar_id}/events/{event_id}",

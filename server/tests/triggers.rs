@@ -542,3 +542,88 @@ async fn a_burst_larger_than_a_page_is_not_missed() {
         .collect();
     assert_eq!(ids, delivered, "every message, once, oldest first");
 }
+
+/// Gmail's trigger reads the mailbox history (history ids, not a search): a subscription's
+/// query is checked per new message, so mail that does not match is no event; a history id
+/// Gmail no longer keeps (404) starts again from the profile and lists the inbox, so the mail
+/// that arrived in the gap is sent once and later mail still arrives.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gmail_history_polls_filter_by_query_and_survive_an_expired_history_id() {
+    let gateway = Gateway::start();
+    let sandbox = gateway.env["AGENTKIT_SANDBOX_URL"].clone();
+    let api = Api {
+        base: gateway.env["SCALEKIT_ENV_URL"].clone(),
+        token: gateway.api_token().await,
+        http: reqwest::Client::new(),
+    };
+    let (hook_url, received) = receiver().await;
+    api.call(
+        reqwest::Method::POST,
+        "/api/v1/webhook_endpoints",
+        Some(json!({"url": hook_url, "events": ["trigger.*"]})),
+    )
+    .await;
+    let user = "trig-history";
+    gateway.active_account(user).await;
+    let details = dispatch(
+        &gateway.actions(),
+        Operation::GetConnectedAccountDetails,
+        json!({"connection_name": "gmail", "identifier": user}),
+    )
+    .await
+    .unwrap();
+    let subscribe = json!({"connected_account_id": details["connected_account"]["id"],
+                           "trigger_name": "gmail_new_message", "interval_seconds": 1,
+                           "config": {"query": "from:boss"}});
+    let (status, answer) =
+        api.call(reqwest::Method::POST, "/api/v1/connections/gmail/trigger-subscriptions", Some(subscribe)).await;
+    assert_eq!(status, 200, "{answer}");
+    let subscription = || async {
+        let (_, listed) = api.call(reqwest::Method::GET, "/api/v1/connections/gmail/trigger-subscriptions", None).await;
+        listed["subscriptions"][0].clone()
+    };
+    eventually(10, "the first poll", || async { subscription().await["poll_state"]["last_run_at"].is_string() }).await;
+    let sandbox_post = |path: &'static str, body: Value| {
+        let (http, url) = (api.http.clone(), format!("{sandbox}{path}"));
+        async move {
+            let answer: Value = http.post(url).json(&body).send().await.unwrap().json().await.unwrap_or(Value::Null);
+            answer
+        }
+    };
+    let deliver = |from: &str, subject: &str| {
+        sandbox_post("/sandbox/deliver", json!({"user": user, "from": from, "subject": subject}))
+    };
+    let subjects = || -> Vec<String> {
+        received
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(_, body)| {
+                serde_json::from_slice::<Value>(body).unwrap()["data"]["item"]["subject"].as_str().unwrap().to_string()
+            })
+            .collect()
+    };
+
+    // Two messages: only the one matching the query is an event, with its headers.
+    deliver("Someone <someone@else.test>", "Not for the trigger").await;
+    deliver("The Boss <boss@acme.test>", "Matching 1").await;
+    eventually(15, "the matching message", || async { !received.lock().unwrap().is_empty() }).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(subjects(), ["Matching 1"], "the other message is no event");
+
+    // Polls fail (429) while a matching message arrives and Gmail drops the history after it.
+    sandbox_post("/sandbox/settings", json!({"rate_limited_users": [user]})).await;
+    eventually(10, "the subscription throttled", || async { subscription().await["status"] == "THROTTLED" }).await;
+    deliver("The Boss <boss@acme.test>", "Matching 2").await;
+    deliver("Someone <someone@else.test>", "Not either").await;
+    sandbox_post("/sandbox/settings", json!({"expire_gmail_history": user})).await;
+    sandbox_post("/sandbox/settings", json!({"rate_limited_users": []})).await;
+    eventually(15, "the message from the gap", || async { received.lock().unwrap().len() >= 2 }).await;
+    eventually(10, "the subscription active again", || async { subscription().await["status"] == "ACTIVE" }).await;
+
+    // The new history id holds: later mail arrives, nothing twice.
+    deliver("The Boss <boss@acme.test>", "Matching 3").await;
+    eventually(15, "the message after the gap", || async { received.lock().unwrap().len() >= 3 }).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(subjects(), ["Matching 1", "Matching 2", "Matching 3"]);
+}

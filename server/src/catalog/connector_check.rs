@@ -222,6 +222,10 @@ fn check_tool(
     }
     if let Some(expand) = &tool.expand {
         check_form_body(&format!("{at}.expand.request"), &expand.request, errors);
+        if let Some(gather) = expand.gather.as_ref().filter(|g| !g.starts_with('/')) {
+            errors
+                .push(("expand.gather", format!("{at}: expand.gather {gather:?} is not a JSON pointer (/field/*/…)")));
+        }
     }
 }
 
@@ -673,39 +677,48 @@ fn check_triggers(def: &ConnectorDef, errors: &mut Vec<(&'static str, String)>) 
         }
         match (trigger.mode, &trigger.poll, &trigger.push) {
             (agentkit_core::model::TriggerMode::Poll, Some(poll), None) => {
-                for (field, pointer) in [("triggers.poll.items", &poll.items), ("triggers.poll.id", &poll.id)] {
-                    if !pointer.is_empty() && !pointer.starts_with('/') {
-                        errors.push((field, format!("{at}: {pointer:?} is not a JSON pointer (/field/…)")));
-                    }
-                }
-                if poll.id.is_empty() {
-                    errors.push(("triggers.poll.id", format!("{at}: poll.id must name each item's id")));
-                }
-                let tool = def.tools.iter().find(|t| t.name == poll.tool);
-                if tool.is_none() {
-                    errors.push((
-                        "triggers.poll.tool",
-                        format!("{at}: poll.tool {:?} is not a tool of this connector", poll.tool),
-                    ));
-                }
-                if !poll.version.is_empty() && !poll.version.starts_with('/') {
-                    errors.push(("triggers.poll.version", format!("{at}: {:?} is not a JSON pointer (/field/…)", poll.version)));
-                }
-                let takes = |key: &str| {
-                    tool.is_none_or(|t| t.input_schema.pointer(&format!("/properties/{key}")).is_some())
-                };
-                for (name, continuation) in [("cursor", &poll.cursor), ("page", &poll.page)] {
-                    let Some(continuation) = continuation else { continue };
-                    if !continuation.next.starts_with('/') {
+                check_poll(def, poll, &at, "poll", errors);
+                if let Some(relist) = &poll.relist {
+                    check_poll(def, relist, &at, "poll.relist", errors);
+                    if relist.cursor.is_some() || relist.relist.is_some() || relist.filter.is_some() {
                         errors.push((
-                            "triggers.poll.cursor",
-                            format!("{at}: poll.{name}.next {:?} is not a JSON pointer (/field/…)", continuation.next),
+                            "triggers.poll.relist",
+                            format!("{at}: poll.relist is a newest-first list: no cursor, relist or filter of its own"),
                         ));
                     }
-                    if !takes(&continuation.input) {
+                }
+                if poll.relist.is_some() && poll.cursor.as_ref().is_none_or(|c| c.start.is_none()) {
+                    errors.push((
+                        "triggers.poll.relist",
+                        format!("{at}: poll.relist stands in for a cursor that has a start: give poll.cursor.start"),
+                    ));
+                }
+                if let Some(filter) = &poll.filter {
+                    check_poll(def, &filter.as_poll(), &at, "poll.filter", errors);
+                    if !filter.since.starts_with('/') {
+                        errors.push((
+                            "triggers.poll.filter",
+                            format!("{at}: poll.filter.since {:?} is not a JSON pointer (/field/…)", filter.since),
+                        ));
+                    }
+                    if !trigger.config_fields.iter().any(|f| f.key == filter.when) {
+                        errors.push((
+                            "triggers.poll.filter",
+                            format!("{at}: poll.filter.when {:?} is not one of the trigger's config fields", filter.when),
+                        ));
+                    }
+                }
+                if let Some(start) = poll.cursor.as_ref().and_then(|c| c.start.as_ref()) {
+                    if !def.tools.iter().any(|t| t.name == start.tool) {
                         errors.push((
                             "triggers.poll.cursor",
-                            format!("{at}: the poll tool {:?} takes no input {:?}", poll.tool, continuation.input),
+                            format!("{at}: poll.cursor.start.tool {:?} is not a tool of this connector", start.tool),
+                        ));
+                    }
+                    if !start.at.starts_with('/') {
+                        errors.push((
+                            "triggers.poll.cursor",
+                            format!("{at}: poll.cursor.start.at {:?} is not a JSON pointer (/field/…)", start.at),
                         ));
                     }
                 }
@@ -727,6 +740,52 @@ fn check_triggers(def: &ConnectorDef, errors: &mut Vec<(&'static str, String)>) 
                     format!("{at}: config key {:?} must be letters, digits and _", field.key),
                 ));
             }
+        }
+    }
+}
+
+/// One list a polled trigger reads (`poll`, `poll.relist`, `poll.filter`): a tool of the
+/// connector, pointers where pointers go, continuations the tool takes as input.
+fn check_poll(
+    def: &ConnectorDef,
+    poll: &super::triggers::PollDef,
+    at: &str,
+    name: &str,
+    errors: &mut Vec<(&'static str, String)>,
+) {
+    for (field, pointer) in [("triggers.poll.items", &poll.items), ("triggers.poll.id", &poll.id)] {
+        if !pointer.is_empty() && !pointer.starts_with('/') {
+            errors.push((field, format!("{at}: {name}: {pointer:?} is not a JSON pointer (/field/…)")));
+        }
+    }
+    if poll.id.is_empty() {
+        errors.push(("triggers.poll.id", format!("{at}: {name}.id must name each item's id")));
+    }
+    let tool = def.tools.iter().find(|t| t.name == poll.tool);
+    if tool.is_none() {
+        errors
+            .push(("triggers.poll.tool", format!("{at}: {name}.tool {:?} is not a tool of this connector", poll.tool)));
+    }
+    if !poll.version.is_empty() && !poll.version.starts_with('/') {
+        errors.push((
+            "triggers.poll.version",
+            format!("{at}: {name}.version {:?} is not a JSON pointer (/field/…)", poll.version),
+        ));
+    }
+    let takes = |key: &str| tool.is_none_or(|t| t.input_schema.pointer(&format!("/properties/{key}")).is_some());
+    for (part, continuation) in [("cursor", &poll.cursor), ("page", &poll.page)] {
+        let Some(continuation) = continuation else { continue };
+        if !continuation.next.starts_with('/') {
+            errors.push((
+                "triggers.poll.cursor",
+                format!("{at}: {name}.{part}.next {:?} is not a JSON pointer (/field/…)", continuation.next),
+            ));
+        }
+        if !takes(&continuation.input) {
+            errors.push((
+                "triggers.poll.cursor",
+                format!("{at}: the {name} tool {:?} takes no input {:?}", poll.tool, continuation.input),
+            ));
         }
     }
 }

@@ -415,11 +415,21 @@ fn http_method<'de, D: serde::Deserializer<'de>>(deserializer: D) -> std::result
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExpandDef {
-    /// Field of the first answer holding the array to expand.
+    /// Field of the first answer holding the array to expand (and, with `gather`, where the
+    /// expanded items are put).
     pub items: String,
     pub request: RequestDef,
     #[serde(default = "default_concurrency")]
     pub concurrency: usize,
+    /// Where the items are when they are nested: a JSON pointer whose `*` steps through every
+    /// element of an array (`/history/*/messagesAdded/*/message`); the items are taken from
+    /// there, in order, once per `id`.
+    #[serde(default)]
+    pub gather: Option<String>,
+    /// An item the provider no longer has (its expand call answers 404: a message deleted since
+    /// it was listed) is left out instead of failing the whole call.
+    #[serde(default)]
+    pub skip_missing: bool,
 }
 
 fn default_concurrency() -> usize {

@@ -69,6 +69,16 @@ pub struct PollDef {
     /// is read on while a whole page is news (a burst larger than a page is not missed).
     #[serde(default)]
     pub page: Option<Continuation>,
+    /// A newest-first list that stands in when a cursor with a `start` is refused (Gmail's
+    /// history ids expire): its items the watermark does not know are events, so the gap
+    /// between the last poll and the new start is not lost. The first poll reads it too, so
+    /// the watermark knows what was there before subscribing.
+    #[serde(default)]
+    pub relist: Option<Box<PollDef>>,
+    /// A second list that new items must also appear in, when the subscription's config sets
+    /// `when`: what the incremental list cannot filter by (a Gmail search query).
+    #[serde(default)]
+    pub filter: Option<PollFilter>,
 }
 
 /// Where a poll tool takes a token (a tool input, `sync_token`) and where its answer gives the
@@ -78,6 +88,54 @@ pub struct PollDef {
 pub struct Continuation {
     pub input: String,
     pub next: String,
+    /// Where the first cursor comes from when a list cannot start without one (Gmail's history
+    /// list needs the profile's `historyId`); absent, the first list is run without a cursor.
+    #[serde(default)]
+    pub start: Option<CursorStart>,
+}
+
+/// A tool whose answer holds the cursor to start from (`at`, a JSON pointer).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CursorStart {
+    pub tool: String,
+    #[serde(default)]
+    pub input: serde_json::Map<String, serde_json::Value>,
+    pub at: String,
+}
+
+/// The list a new item must also be in when the config key `when` is set (`query`); its input
+/// may use `{{since}}`: the oldest new item's time (`since`, a pointer to epoch milliseconds),
+/// in epoch seconds, one second early, so the list is only as long as the news.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PollFilter {
+    pub when: String,
+    pub since: String,
+    pub tool: String,
+    #[serde(default)]
+    pub input: serde_json::Map<String, serde_json::Value>,
+    pub items: String,
+    pub id: String,
+    #[serde(default)]
+    pub page: Option<Continuation>,
+}
+
+impl PollFilter {
+    /// The filter's list as a newest-first poll (read by the same pager).
+    pub fn as_poll(&self) -> PollDef {
+        PollDef {
+            tool: self.tool.clone(),
+            input: self.input.clone(),
+            items: self.items.clone(),
+            id: self.id.clone(),
+            version: String::new(),
+            cursor: None,
+            page: self.page.clone(),
+            relist: None,
+            filter: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]

@@ -16,7 +16,7 @@ use agentkit_core::model::{ConnectorStatus, TriggerPollErrorCode, TriggerSubscri
 use agentkit_core::{Error, ErrorKind};
 
 use crate::catalog::templates::Scope;
-use crate::catalog::triggers::{TriggerDef, MAX_INTERVAL_SECS};
+use crate::catalog::triggers::{PollDef, TriggerDef, MAX_INTERVAL_SECS};
 use crate::state::AppState;
 use crate::store::{AccountRecord, ChangeRecords, PollOutcome, StoredSubscription};
 
@@ -145,52 +145,60 @@ async fn poll_and_commit(state: &Arc<AppState>, sub: &StoredSubscription) {
 /// Runs the trigger's poll tool as the account and compares its items with the watermark. The
 /// first poll only takes note of what is there: events are for what arrives after subscribing.
 /// An incremental poll (`poll.cursor`) asks for what changed since the stored cursor, every page
-/// of it; a cursor the provider no longer takes (410) is a full list again, whose items the
-/// watermark does not know (changed meanwhile) are events: nothing in between is missed.
+/// of it; a cursor the provider no longer takes (404 or 410) is a full list again (or, for a
+/// cursor with a `start`, a new start and the `relist`), whose items the watermark does not
+/// know are events: nothing in between is missed.
 async fn poll(
     state: &AppState,
     sub: &StoredSubscription,
     trigger: &TriggerDef,
     account: AccountRecord,
 ) -> std::result::Result<Found, Failed> {
-    let failed = |code, message: String| Failed { code, message };
     let Some(poll) = &trigger.poll else {
-        return Err(failed(
-            TriggerPollErrorCode::InvalidConfiguration,
-            format!("{} is not a polled trigger", trigger.name),
-        ));
-    };
-    let registry = state.registry();
-    let Some(tool) = registry.catalog.tool(&poll.tool).cloned() else {
-        return Err(failed(TriggerPollErrorCode::InvalidConfiguration, format!("the poll tool {} is gone", poll.tool)));
+        return Err(Failed {
+            code: TriggerPollErrorCode::InvalidConfiguration,
+            message: format!("{} is not a polled trigger", trigger.name),
+        });
     };
     let config: Map<String, Value> = sub.config.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
-    let rendered = Scope::new(&config).render(&Value::Object(poll.input.clone())).unwrap_or(json!({}));
-    let Value::Object(base_input) = rendered else {
-        return Err(failed(TriggerPollErrorCode::InvalidConfiguration, "poll.input is not an object".into()));
-    };
-    let cursor = poll.cursor.as_ref().and(sub.cursor.clone());
+    let reader = Reader { state, account: &account, config: &config };
+    let stored = poll.cursor.as_ref().and(sub.cursor.clone());
     let seen: HashSet<&str> = sub.watermark.iter().flatten().map(String::as_str).collect();
     let known = sub.watermark.as_ref().map(|_| &seen);
-    let listed = match list(state, &tool, poll, &account, &base_input, cursor.as_deref(), known).await {
-        // The provider's own status (the gateway relays a 410 as a 502).
-        Err(e) if cursor.is_some() && e.tool_error().is_some_and(|t| t.tool_error_code == "410") => {
-            tracing::info!(subscription = %sub.id, "the provider refused the sync cursor: listing everything again");
-            list(state, &tool, poll, &account, &base_input, None, known).await
-        }
-        other => other,
+    let listed = match stored {
+        None if poll.cursor.as_ref().is_some_and(|c| c.start.is_some()) => reader.start_over(poll, known).await,
+        cursor => match reader.list(poll, cursor.as_deref(), known).await {
+            Err(e) if cursor.is_some() && refuses_cursor(&e) => {
+                tracing::info!(subscription = %sub.id, "the provider refused the sync cursor: listing everything again");
+                match poll.cursor.as_ref().and_then(|c| c.start.as_ref()) {
+                    Some(_) => reader.start_over(poll, known).await,
+                    None => reader.list(poll, None, known).await.map(|(items, next)| (items, next, false)),
+                }
+            }
+            other => other.map(|(items, next)| (items, next, poll.cursor.is_none())),
+        },
     };
-    let (items, next_cursor) = listed.map_err(|e| classify(&e))?;
+    let (items, next_cursor, newest_first) = listed.map_err(|e| classify(&e))?;
     let with_ids: Vec<(String, Value)> =
         items.into_iter().filter_map(|item| Some((item_id(poll, &item)?, item))).collect();
-    let unseen = |(id, _): &&(String, Value)| !seen.contains(id.as_str());
-    let new_items: Vec<(String, Value)> = match (&sub.watermark, &poll.cursor) {
-        (None, _) => Vec::new(),
-        // Changes come in the provider's order.
-        (Some(_), Some(_)) => with_ids.iter().filter(unseen).cloned().collect(),
-        // Newest first in the answer: the events go oldest first.
-        (Some(_), None) => with_ids.iter().rev().filter(unseen).cloned().collect(),
-    };
+    let mut taken: HashSet<&str> = seen.clone();
+    let mut new_items: Vec<(String, Value)> = Vec::new();
+    if sub.watermark.is_some() {
+        // Events go oldest first: a newest-first answer is read backwards.
+        let in_order: Box<dyn Iterator<Item = &(String, Value)>> =
+            if newest_first { Box::new(with_ids.iter().rev()) } else { Box::new(with_ids.iter()) };
+        for (id, item) in in_order {
+            if taken.insert(id.as_str()) {
+                new_items.push((id.clone(), item.clone()));
+            }
+        }
+    }
+    if let Some(filter) = poll.filter.as_ref().filter(|f| config.get(&f.when).is_some_and(|v| v != "")) {
+        if !new_items.is_empty() {
+            let matching = reader.filtered(filter, &new_items).await.map_err(|e| classify(&e))?;
+            new_items.retain(|(_, item)| text_at(item, &poll.id).is_some_and(|id| matching.contains(&id)));
+        }
+    }
     let mut watermark: Vec<String> = with_ids.iter().map(|(id, _)| id.clone()).collect();
     let listed: HashSet<String> = watermark.iter().cloned().collect();
     watermark.extend(sub.watermark.iter().flatten().filter(|id| !listed.contains(*id)).cloned());
@@ -198,89 +206,189 @@ async fn poll(
     Ok(Found { new_items, watermark, cursor: next_cursor })
 }
 
-/// Most pages one poll reads.
-const MAX_PAGES: usize = 20;
+/// Whether a failed incremental list means the cursor is no longer taken (the provider's own
+/// status, which the gateway relays as a 502): Google answers 410 for a sync token, Gmail 404
+/// for a history id it no longer keeps.
+fn refuses_cursor(e: &Error) -> bool {
+    e.tool_error().is_some_and(|t| t.tool_error_code == "410" || t.tool_error_code == "404")
+}
 
-/// The poll tool's items, page after page: an incremental list (from `cursor`; none: everything)
-/// to its last page, whose cursor is returned; a newest-first list while a whole page is news
-/// (`seen`: the watermark; none, the first poll, reads one page).
-async fn list(
-    state: &AppState,
-    tool: &crate::catalog::connectors::CatalogTool,
-    poll: &crate::catalog::triggers::PollDef,
-    account: &AccountRecord,
-    base_input: &Map<String, Value>,
-    cursor: Option<&str>,
-    seen: Option<&HashSet<&str>>,
-) -> agentkit_core::Result<(Vec<Value>, Option<String>)> {
-    let mut input = base_input.clone();
-    if let (Some(def), Some(cursor)) = (&poll.cursor, cursor) {
-        input.insert(def.input.clone(), Value::String(cursor.to_string()));
+/// The lists one poll reads, as the subscription's account, with its config.
+struct Reader<'a> {
+    state: &'a AppState,
+    account: &'a AccountRecord,
+    config: &'a Map<String, Value>,
+}
+
+impl Reader<'_> {
+    /// Runs a tool of the catalog as the account with `input` rendered from the config (and
+    /// `extra` on top); its answer.
+    async fn run(
+        &self,
+        tool_name: &str,
+        input: &Map<String, Value>,
+        extra: &[(&str, Value)],
+    ) -> agentkit_core::Result<Value> {
+        let tool = self.tool(tool_name)?;
+        let mut input = self.rendered(input)?;
+        input.extend(extra.iter().map(|(k, v)| (k.to_string(), v.clone())));
+        let checked = tool.validate_input(Some(&Value::Object(input)))?;
+        let answer = crate::domain::execution::run_for_account(
+            self.state,
+            POLLER_CLIENT,
+            &tool,
+            self.account.clone(),
+            checked,
+            None,
+        )
+        .await?;
+        Ok(answer.data)
     }
-    let mut items = Vec::new();
-    for _ in 0..MAX_PAGES {
-        let checked = tool.validate_input(Some(&Value::Object(input.clone())))?;
-        let answer =
-            crate::domain::execution::run_for_account(state, POLLER_CLIENT, tool, account.clone(), checked, None)
-                .await?;
-        let page: Vec<Value> = match if poll.items.is_empty() {
-            Some(&answer.data)
-        } else {
-            answer.data.pointer(&poll.items)
-        } {
-            None | Some(Value::Null) => Vec::new(),
-            Some(Value::Array(page)) => page.clone(),
+
+    fn tool(&self, name: &str) -> agentkit_core::Result<Arc<crate::catalog::connectors::CatalogTool>> {
+        self.state
+            .registry()
+            .catalog
+            .tool(name)
+            .cloned()
+            .ok_or_else(|| Error::new(ErrorKind::InvalidInput, format!("the poll tool {name} is gone")))
+    }
+
+    fn rendered(&self, input: &Map<String, Value>) -> agentkit_core::Result<Map<String, Value>> {
+        match Scope::new(self.config).render(&Value::Object(input.clone())).unwrap_or(json!({})) {
+            Value::Object(input) => Ok(input),
+            _ => Err(Error::new(ErrorKind::InvalidInput, "poll.input is not an object")),
+        }
+    }
+
+    /// A cursor with a `start` and none stored (the first poll) or refused: a new cursor from
+    /// the start tool first, then the `relist` (newest first), so what arrives in between is
+    /// in one of the two and the watermark tells which items are news.
+    async fn start_over(
+        &self,
+        poll: &PollDef,
+        known: Option<&HashSet<&str>>,
+    ) -> agentkit_core::Result<(Vec<Value>, Option<String>, bool)> {
+        let Some(start) = poll.cursor.as_ref().and_then(|c| c.start.as_ref()) else {
+            return Ok((Vec::new(), None, false));
+        };
+        let answer = self.run(&start.tool, &start.input, &[]).await?;
+        let cursor = text_at(&answer, &start.at).ok_or_else(|| {
+            Error::new(ErrorKind::ToolExecution, format!("{} answered no cursor at {}", start.tool, start.at))
+        })?;
+        let items = match &poll.relist {
+            Some(relist) => self.list(relist, None, known).await?.0,
+            None => Vec::new(),
+        };
+        Ok((items, Some(cursor), true))
+    }
+
+    /// The ids of the filter's list since the oldest of `new_items`.
+    async fn filtered(
+        &self,
+        filter: &crate::catalog::triggers::PollFilter,
+        new_items: &[(String, Value)],
+    ) -> agentkit_core::Result<HashSet<String>> {
+        let oldest_ms = new_items
+            .iter()
+            .filter_map(|(_, item)| text_at(item, &filter.since)?.parse::<i64>().ok())
+            .min()
+            .unwrap_or(0);
+        let since = (oldest_ms / 1000).saturating_sub(1).max(0);
+        let mut config = self.config.clone();
+        config.insert("since".into(), Value::String(since.to_string()));
+        let reader = Reader { config: &config, ..*self };
+        let everything = HashSet::new();
+        let def = filter.as_poll();
+        let (items, _) = reader.list(&def, None, Some(&everything)).await?;
+        Ok(items.iter().filter_map(|item| text_at(item, &filter.id)).collect())
+    }
+
+    /// The poll tool's items, page after page: an incremental list (from `cursor`; none:
+    /// everything) to its last page, whose cursor is returned; a newest-first list while a whole
+    /// page is news (`seen`: the watermark; none, the first poll, reads one page).
+    async fn list(
+        &self,
+        poll: &PollDef,
+        cursor: Option<&str>,
+        seen: Option<&HashSet<&str>>,
+    ) -> agentkit_core::Result<(Vec<Value>, Option<String>)> {
+        let mut extra: Vec<(&str, Value)> = Vec::new();
+        if let (Some(def), Some(cursor)) = (&poll.cursor, cursor) {
+            extra.push((def.input.as_str(), Value::String(cursor.to_string())));
+        }
+        let mut items = Vec::new();
+        for _ in 0..MAX_PAGES {
+            let answer = self.run(&poll.tool, &poll.input, &extra).await?;
+            let page: Vec<Value> = match if poll.items.is_empty() { Some(&answer) } else { answer.pointer(&poll.items) }
+            {
+                None | Some(Value::Null) => Vec::new(),
+                Some(Value::Array(page)) => page.clone(),
+                Some(_) => {
+                    return Err(Error::new(
+                        ErrorKind::ToolExecution,
+                        format!("{} is not a list in the answer", poll.items),
+                    ))
+                }
+            };
+            let all_news = match (&poll.cursor, seen) {
+                (Some(_), _) => true,
+                (None, None) => false,
+                (None, Some(seen)) => {
+                    !page.is_empty()
+                        && page.iter().all(|item| item_id(poll, item).is_none_or(|id| !seen.contains(id.as_str())))
+                }
+            };
+            items.extend(page);
+            let next_page = poll
+                .page
+                .as_ref()
+                .and_then(|def| Some((def, text_at(&answer, &def.next)?)))
+                .filter(|(_, token)| !token.is_empty());
+            match next_page {
+                Some((def, token)) if all_news => {
+                    extra.retain(|(k, _)| *k != def.input.as_str());
+                    extra.push((def.input.as_str(), Value::String(token)));
+                }
+                _ => {
+                    let next = poll.cursor.as_ref().and_then(|def| text_at(&answer, &def.next));
+                    return Ok((items, next));
+                }
+            }
+        }
+        match &poll.cursor {
             Some(_) => {
-                return Err(Error::new(ErrorKind::ToolExecution, format!("{} is not a list in the answer", poll.items)))
+                Err(Error::new(ErrorKind::ToolExecution, format!("more than {MAX_PAGES} pages of changes in one poll")))
             }
-        };
-        let all_news = match (&poll.cursor, seen) {
-            (Some(_), _) => true,
-            (None, None) => false,
-            (None, Some(seen)) => {
-                !page.is_empty()
-                    && page.iter().all(|item| item_id(poll, item).is_none_or(|id| !seen.contains(id.as_str())))
+            // The newest MAX_PAGES pages are all news: they are sent, older ones are not reached.
+            None => {
+                tracing::warn!(tool = %poll.tool, pages = MAX_PAGES, "a poll found more new items than it reads");
+                Ok((items, None))
             }
-        };
-        items.extend(page);
-        let next_page = poll
-            .page
-            .as_ref()
-            .and_then(|def| Some((def, answer.data.pointer(&def.next)?.as_str()?.to_string())))
-            .filter(|(_, token)| !token.is_empty());
-        match next_page {
-            Some((def, token)) if all_news => {
-                input = base_input.clone();
-                input.insert(def.input.clone(), Value::String(token));
-            }
-            _ => {
-                let next =
-                    poll.cursor.as_ref().and_then(|def| answer.data.pointer(&def.next)?.as_str().map(str::to_string));
-                return Ok((items, next));
-            }
-        }
-    }
-    match &poll.cursor {
-        Some(_) => {
-            Err(Error::new(ErrorKind::ToolExecution, format!("more than {MAX_PAGES} pages of changes in one poll")))
-        }
-        // The newest MAX_PAGES pages are all news: they are sent, older ones are not reached.
-        None => {
-            tracing::warn!(tool = %tool.def.name, pages = MAX_PAGES, "a poll found more new items than it reads");
-            Ok((items, None))
         }
     }
 }
 
-/// What the watermark knows an item by: its id, and its version when the trigger has one.
-fn item_id(poll: &crate::catalog::triggers::PollDef, item: &Value) -> Option<String> {
-    let text = |pointer: &str| match item.pointer(pointer)? {
+/// The text (or number) at `pointer` in `value`, when not empty.
+fn text_at(value: &Value, pointer: &str) -> Option<String> {
+    match value.pointer(pointer)? {
         Value::String(s) if !s.is_empty() => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
         _ => None,
-    };
-    let id = text(&poll.id)?;
-    Some(if poll.version.is_empty() { id } else { format!("{id}@{}", text(&poll.version).unwrap_or_default()) })
+    }
+}
+
+/// Most pages one poll reads.
+const MAX_PAGES: usize = 20;
+
+/// What the watermark knows an item by: its id, and its version when the trigger has one.
+fn item_id(poll: &PollDef, item: &Value) -> Option<String> {
+    let id = text_at(item, &poll.id)?;
+    Some(if poll.version.is_empty() {
+        id
+    } else {
+        format!("{id}@{}", text_at(item, &poll.version).unwrap_or_default())
+    })
 }
 
 /// What a failed poll tool call means.
@@ -291,6 +399,8 @@ fn classify(e: &Error) -> Failed {
         (ErrorKind::FailedPrecondition, _) => TriggerPollErrorCode::CredentialRevoked,
         (ErrorKind::Timeout, _) => TriggerPollErrorCode::TimedOut,
         (ErrorKind::ToolExecution, _) => TriggerPollErrorCode::ProviderError,
+        // The trigger's declaration or the subscription's config makes no valid call.
+        (ErrorKind::InvalidInput, _) => TriggerPollErrorCode::InvalidConfiguration,
         _ => TriggerPollErrorCode::PollFailed,
     };
     Failed { code, message: e.message().to_string() }

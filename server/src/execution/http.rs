@@ -532,6 +532,24 @@ pub(crate) fn upstream_error(tool_name: &str, status: u16, body: &Value, retry_a
     })
 }
 
+/// The values at `pattern` (a JSON pointer whose `*` steps through every element of an array),
+/// in order, each `id` once: the items of an answer that nests them (Gmail's history records).
+fn gathered(answer: &Value, pattern: &str) -> Vec<Value> {
+    let mut at: Vec<&Value> = vec![answer];
+    for step in pattern.split('/').skip(1) {
+        at = at
+            .into_iter()
+            .flat_map(|v| match (step, v) {
+                ("*", Value::Array(items)) => items.iter().collect::<Vec<_>>(),
+                ("*", _) => Vec::new(),
+                (key, v) => v.get(key.replace("~1", "/").replace("~0", "~")).into_iter().collect(),
+            })
+            .collect();
+    }
+    let mut ids = std::collections::HashSet::new();
+    at.into_iter().filter(|v| v.get("id").is_none_or(|id| ids.insert(id.to_string()))).cloned().collect()
+}
+
 /// One `expand` call for `item`, shaped like a single answer.
 async fn expand_one(
     upstream: &Upstream<'_>,
@@ -559,12 +577,23 @@ pub async fn run_tool(upstream: &Upstream<'_>, input: &Map<String, Value>) -> Re
     let mut answer = call_upstream(upstream, request, &scope).await?;
     match &tool.def.expand {
         Some(expand) => {
-            let items: Vec<Value> = answer.get(&expand.items).and_then(Value::as_array).cloned().unwrap_or_default();
-            let expanded: Vec<Value> = stream::iter(items)
-                .map(|item| expand_one(upstream, &expand.request, input, item))
+            let items: Vec<Value> = match &expand.gather {
+                Some(pattern) => gathered(&answer, pattern),
+                None => answer.get(&expand.items).and_then(Value::as_array).cloned().unwrap_or_default(),
+            };
+            let expanded: Vec<Option<Value>> = stream::iter(items)
+                .map(|item| async move {
+                    match expand_one(upstream, &expand.request, input, item).await {
+                        Err(e) if expand.skip_missing && e.tool_error().is_some_and(|t| t.tool_error_code == "404") => {
+                            Ok(None)
+                        }
+                        other => other.map(Some),
+                    }
+                })
                 .buffered(expand.concurrency.max(1))
                 .try_collect()
                 .await?;
+            let expanded: Vec<Value> = expanded.into_iter().flatten().collect();
             if let Some(obj) = answer.as_object_mut() {
                 obj.insert(expand.items.clone(), Value::Array(expanded));
             }
@@ -587,6 +616,19 @@ pub async fn run_tool(upstream: &Upstream<'_>, input: &Map<String, Value>) -> Re
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nested_items_are_gathered_once_each_in_order() {
+        let answer = serde_json::json!({"history": [
+            {"messagesAdded": [{"message": {"id": "a"}}, {"message": {"id": "b"}}]},
+            {"messages": [{"id": "x"}]},
+            {"messagesAdded": [{"message": {"id": "a"}}, {"message": {"id": "c"}}]},
+        ]});
+        let ids: Vec<Value> =
+            gathered(&answer, "/history/*/messagesAdded/*/message").into_iter().map(|m| m["id"].clone()).collect();
+        assert_eq!(ids, ["a", "b", "c"]);
+        assert!(gathered(&serde_json::json!({"history": "no"}), "/history/*/message").is_empty());
+    }
     use crate::catalog::templates::{add_minutes, build_mime};
     use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
     use serde_json::json;

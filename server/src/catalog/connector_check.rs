@@ -887,6 +887,12 @@ mod tests {
             trigger("acme_changes", 60, 300, json!({"tool": "acme_login", "items": "/items", "id": "/id",
                 "version": "updated", "cursor": {"input": "since", "next": "/next"},
                 "page": {"input": "user", "next": "next_page"}})),
+            trigger("acme_relisted", 60, 300, json!({"tool": "acme_login", "items": "/items", "id": "/id",
+                "relist": {"tool": "acme_login", "items": "/items", "id": "/id",
+                           "cursor": {"input": "user", "next": "/next"}},
+                "filter": {"when": "query", "since": "internalDate", "tool": "acme_gone", "items": "/items", "id": "/id"}})),
+            trigger("acme_started", 60, 300, json!({"tool": "acme_login", "items": "/items", "id": "/id",
+                "cursor": {"input": "user", "next": "/next", "start": {"tool": "acme_profile", "at": "history"}}})),
         ]});
         let def = parse_connector_file("acme.json", &connector.to_string()).unwrap();
         let found = Catalog::default().findings(&def);
@@ -901,6 +907,13 @@ mod tests {
             "\"updated\" is not a JSON pointer",
             "\"next_page\" is not a JSON pointer",
             "the poll tool \"acme_login\" takes no input \"since\"",
+            "poll.relist is a newest-first list: no cursor, relist or filter of its own",
+            "poll.relist stands in for a cursor that has a start: give poll.cursor.start",
+            "poll.filter.tool \"acme_gone\" is not a tool of this connector",
+            "poll.filter.since \"internalDate\" is not a JSON pointer",
+            "poll.filter.when \"query\" is not one of the trigger's config fields",
+            "poll.cursor.start.tool \"acme_profile\" is not a tool of this connector",
+            "poll.cursor.start.at \"history\" is not a JSON pointer",
         ] {
             assert!(errors.iter().any(|e| e.contains(expected)), "{expected}: {errors:?}");
         }

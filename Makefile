@@ -15,7 +15,7 @@ NAPI := node_modules/.bin/napi
 AGENTKIT_BIN := target/debug/agentkit
 export AGENTKIT_BIN
 
-.PHONY: demo test lint dist dist-check image bench build build-server build-python build-node clean
+.PHONY: demo test lint dist dist-native dist-check image bench build build-server build-python build-node clean
 
 build: build-server build-python build-node
 
@@ -76,17 +76,28 @@ lint: build-python
 	! cargo tree -p agentkit-server --no-default-features -e normal | grep -q agentkit-sandbox
 	$(VENV)/bin/ruff check bindings-python/python tests/python tests/python_mcp2026 examples/python scripts benches
 	$(PY) scripts/module_cycles.py
+	# The release workflow (macOS and Windows artifacts are built on GitHub's runners only).
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	$(VENV)/bin/zizmor --offline --quiet .github/workflows
 	$(PY) -m pytest -q tests/python/test_packaging.py -k stub
 
-dist: $(VENV)/.ready node_modules/.ready
+# Every release artifact this machine can build, stripped, into dist/: the native ones below,
+# then wheels, Node addons and static gateway binaries for linux x86_64 and aarch64, glibc and
+# musl (cross-built with zig), SHA256SUMS and an SBOM; each artifact's architecture is checked.
+dist: dist-native
+	scripts/dist-cross.sh
+
+# This machine's own artifacts: the abi3 wheel, the Node SDK and its linux-x64-gnu addon package.
+dist-native: $(VENV)/.ready node_modules/.ready
 	rm -rf dist && mkdir -p dist
 	$(VENV)/bin/maturin build --release --out dist
 	cd bindings-node && ../$(NAPI) build --platform --release --js native.js --dts native.d.ts
-	cd bindings-node && npm pack --pack-destination ../dist
+	scripts/pack-node.sh
 	@ls -l dist
 
-# The wheel and tarball from dist/, installed in a clean venv / folder, run the documented calls.
-dist-check: dist build-server
+# The native artifacts installed as the README says (pip; npm's alias from a registry serving
+# dist/), in a clean venv / folder, run the documented calls; a mixed install is refused.
+dist-check: dist-native build-server
 	scripts/check-dist.sh
 
 image:
@@ -103,6 +114,7 @@ bench: build
 	AGENTKIT_BIN=target/release/agentkit scripts/with-dev-gateway.sh $(PY) benches/bench_triggers.py
 	cargo bench -p agentkit-server --bench catalog_search
 	$(PY) benches/bench_sdk_footprint.py
+	node benches/bench_node_require.mjs
 
 clean:
 	rm -rf target dist $(VENV) node_modules bindings-node/*.node bindings-node/native.js bindings-node/native.d.ts

@@ -8,6 +8,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v podman >/dev/null || { echo "podman is not installed (apt-get install podman)" >&2; exit 1; }
+# `agentkit --version` names the commit the image was built from.
+AGENTKIT_COMMIT="$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)"
+export AGENTKIT_COMMIT
 cargo build --release --locked -p agentkit-server --no-default-features --bin agentkit
 binary=target/release/agentkit
 
@@ -63,3 +66,6 @@ ready="$(curl -fsS "http://127.0.0.1:$port/readyz" || true)"
 kill "$gateway"; wait "$gateway" || true
 [ -n "$ready" ] || { echo "the image's binary did not get ready:"; cat "$work/log"; exit 1; } >&2
 echo "the image's binary, with the image's libraries, served /readyz: $ready"
+version="$("$loader" --library-path "$work/out/lib/x86_64-linux-gnu" "$work/out/usr/local/bin/agentkit" --version)"
+echo "the image's binary: $version"
+case "$version" in *"(commit $AGENTKIT_COMMIT)") ;; *) echo "--version does not name commit $AGENTKIT_COMMIT" >&2; exit 1 ;; esac

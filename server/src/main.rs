@@ -18,8 +18,11 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[cfg(feature = "sandbox")]
 use agentkit_server::dev;
 
+/// `agentkit --version`: the release and the commit it was built from (`server/build.rs`).
+const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("AGENTKIT_COMMIT"), ")");
+
 #[derive(Parser)]
-#[command(name = "agentkit", version, about = "AgentKit gateway: authenticated tool calling for AI agents")]
+#[command(name = "agentkit", version = VERSION, about = "AgentKit gateway: authenticated tool calling for AI agents")]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -135,3 +135,17 @@ def test_stub_signatures_match_the_native_module():
         obj = target if name == "__init__" else getattr(target, name)
         actual = [(p.name, p.default) for p in inspect.signature(obj).parameters.values() if p.name != "self"]
         assert actual == expected, f"{owner or '_native'}.{name}: stub {expected} != module {actual}"
+
+
+def test_a_mixed_install_with_the_official_package_is_found(tmp_path):
+    """The official package's .dist-info beside ours is found (dist-check proves the refusal on
+    a real install of both wheels); an unrelated one, or none, is not."""
+    from scalekit._install_check import official_dist_info
+
+    assert official_dist_info(str(tmp_path)) is None
+    (tmp_path / "agentkit_gateway_sdk-0.1.0.dist-info").mkdir()
+    (tmp_path / "scalekit_sdk_python_extras-1.0.dist-info").mkdir()
+    assert official_dist_info(str(tmp_path)) is None
+    (tmp_path / "scalekit_sdk_python-2.21.0.dist-info").mkdir()
+    assert official_dist_info(str(tmp_path)) == "scalekit_sdk_python-2.21.0.dist-info"
+    assert official_dist_info(str(tmp_path / "missing")) is None

@@ -8,8 +8,12 @@
 
 import atexit as _atexit
 
-from scalekit import _native
-from scalekit.client import ScalekitClient
+from scalekit._install_check import refuse_mixed_install as _refuse_mixed_install
+
+_refuse_mixed_install()
+
+from scalekit import _native  # noqa: E402 (after the mixed-install check, which names the fix)
+from scalekit.client import ScalekitClient  # noqa: E402
 
 __all__ = ["ScalekitClient"]
 __version__ = _native.__version__

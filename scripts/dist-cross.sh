@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Cross-builds, after `make dist-native`, every Linux artifact this machine can build, with zig as
+# C compiler and linker (ziglang and cargo-zigbuild from PyPI, Rust targets from rustup):
+#   - abi3 wheels: x86_64 and aarch64 manylinux2014 (glibc 2.17+), x86_64 and aarch64 musllinux_1_2;
+#   - Node addons for the same four, each in its napi-rs platform package (scripts/pack-node.sh);
+#   - the gateway as static musl binaries for x86_64 and aarch64 (`agentkit --version` names the
+#     commit), SHA256SUMS and a CycloneDX SBOM of what they link.
+# Then scripts/check_artifacts.py checks that each artifact is the architecture and libc it says.
+# DIST_TARGETS limits the list (e.g. DIST_TARGETS=aarch64-unknown-linux-gnu).
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+venv="$root/.venv"
+targets=(${DIST_TARGETS:-x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu x86_64-unknown-linux-musl aarch64-unknown-linux-musl})
+"$venv/bin/pip" install --quiet ziglang==0.17.0 cargo-zigbuild==0.24.0
+export PATH="$venv/bin:$PATH"
+rustup target add "${targets[@]}" >/dev/null
+version="$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)"
+export AGENTKIT_COMMIT="${AGENTKIT_COMMIT:-$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)}"
+
+for target in "${targets[@]}"; do
+  case "$target" in
+    *-linux-gnu) compatibility=manylinux2014 ;;
+    *-linux-musl) compatibility=musllinux_1_2 ;;
+  esac
+  echo "=== $target: wheel ($compatibility), Node addon"
+  # The native wheel (manylinux_2_34) gives way to the wider manylinux2014 one.
+  [ "$target" = x86_64-unknown-linux-gnu ] && rm -f dist/*manylinux_2_34_x86_64.whl
+  maturin build --release --zig --target "$target" --compatibility "$compatibility" --out dist
+  (cd bindings-node && ../node_modules/.bin/napi build --platform --release --target "$target" \
+    --cross-compile --no-js --dts native.d.ts)
+  case "$target" in
+    *-linux-musl)
+      echo "=== $target: static gateway binary"
+      cargo zigbuild --release --locked -p agentkit-server --no-default-features --bin agentkit --target "$target"
+      cp "target/$target/release/agentkit" "dist/agentkit-$version-$target"
+      ;;
+  esac
+done
+scripts/pack-node.sh
+
+# Checksums of everything in dist/, and the SBOM of the gateway binaries' dependency tree.
+if [ ! -x target/tools/bin/cargo-cyclonedx ]; then
+  cargo install --quiet --locked --root target/tools cargo-cyclonedx@0.5.9
+fi
+target/tools/bin/cargo-cyclonedx cyclonedx --manifest-path server/Cargo.toml --format json \
+  --no-default-features --override-filename agentkit-sbom >/dev/null
+mv server/agentkit-sbom.json "dist/agentkit-$version.cdx.json"
+(cd dist && sha256sum -- * | grep -v ' SHA256SUMS$' >SHA256SUMS)
+python3 scripts/check_artifacts.py dist
+# The x86_64 static binary runs here: it names its version and commit.
+static="dist/agentkit-$version-x86_64-unknown-linux-musl"
+if [ -x "$static" ]; then
+  "$static" --version | tee /dev/stderr | grep -q "$version (commit $AGENTKIT_COMMIT)"
+fi

@@ -54,11 +54,29 @@ pub fn install() -> Option<&'static PrometheusHandle> {
                 .build_recorder();
             let handle = recorder.handle();
             metrics::set_global_recorder(recorder).ok()?;
+            keep_histograms_drained(handle.clone());
             describe();
             metrics::gauge!(BUILD_INFO, "version" => env!("CARGO_PKG_VERSION")).set(1.0);
             Some(handle)
         })
         .as_ref()
+}
+
+/// How often histogram samples are folded into their buckets when nobody scrapes `/metrics`.
+const UPKEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The recorder buffers every histogram sample until upkeep folds it into the buckets, which
+/// `render` does: without a scraper (`agentkit dev`, or no Prometheus yet) the buffers grew by
+/// every request's samples, without bound. A thread of its own runs upkeep every few seconds,
+/// whatever runtime is up.
+fn keep_histograms_drained(handle: PrometheusHandle) {
+    let spawned = std::thread::Builder::new().name("metrics-upkeep".into()).spawn(move || loop {
+        std::thread::sleep(UPKEEP_EVERY);
+        handle.run_upkeep();
+    });
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "no metrics upkeep thread: histogram samples are folded only when scraped");
+    }
 }
 
 fn describe() {

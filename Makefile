@@ -1,21 +1,22 @@
 # AgentKit — one Rust core, a gateway, and Python + Node SDKs.
 #   make demo   build everything and run the quickstart (Python and Node) against `agentkit dev`
 #   make test   every suite: cargo test (Rust scenarios), MCP conformance, official-SDK parity, pytest, node --test (scenarios on SQLite and PostgreSQL)
-#   make dist   release artifacts in dist/: the abi3 wheel and the npm tarball (dist-check: install + run them)
+#   make dist   every release artifact buildable here into dist/ (native + zig cross builds; dist-check: install + run the native ones)
 #   make bench  benchmarks (figures and ratios, no pass/fail)
-#   make lint   cargo fmt --check, clippy -D warnings, ruff, the stub check
+#   make lint   lint-fast (cargo fmt --check, ruff, import order, workflow), clippy -D warnings, the stub check
 #   make image  the OCI image (deploy/Containerfile) as localhost/agentkit:latest, checked
 
 SHELL := /bin/bash
 VENV := .venv
 # MCP 2026-07-28 clients need mcp 2.x, which the framework adapters in .venv do not allow yet.
 VENV_MCP2026 := .venv-mcp2026
+VENV_LINT := .venv-lint
 PY := $(VENV)/bin/python
 NAPI := node_modules/.bin/napi
 AGENTKIT_BIN := target/debug/agentkit
 export AGENTKIT_BIN
 
-.PHONY: demo test lint dist dist-native dist-check image bench build build-server build-python build-node clean
+.PHONY: demo test lint lint-fast dist dist-native dist-check image bench build build-server build-python build-node clean
 
 build: build-server build-python build-node
 
@@ -39,6 +40,12 @@ node_modules/.ready: package.json bindings-node/package.json
 
 build-server:
 	cargo build -p agentkit-server
+
+$(VENV_LINT)/.ready: pyproject.toml
+	python3 -m venv $(VENV_LINT)
+	python3 scripts/dev_requirements.py lint > $(VENV_LINT)/requirements.txt
+	$(VENV_LINT)/bin/pip install --quiet -r $(VENV_LINT)/requirements.txt
+	touch $@
 
 build-python: $(VENV)/.ready $(VENV_MCP2026)/.ready
 	VIRTUAL_ENV=$(abspath $(VENV)) $(VENV)/bin/maturin develop --quiet
@@ -67,18 +74,23 @@ test: build
 	scripts/with-postgres.sh $(PY) -m pytest -q tests/python/test_scenarios.py
 	scripts/with-postgres.sh node --test tests/node/scenarios.test.mjs
 
-# Formatting, clippy (warnings are errors), ruff, and the .pyi stubs against the native module.
-lint: build-python
+# The checks that need no build and no project environment, in seconds: formatting, ruff, the
+# module import order, the release workflow. First in CI, so a slip fails in a minute.
+lint-fast: $(VENV_LINT)/.ready
 	cargo fmt --all --check
+	$(VENV_LINT)/bin/ruff check bindings-python/python tests/python tests/python_mcp2026 examples/python scripts benches
+	python3 scripts/module_cycles.py
+	# The release workflow (macOS and Windows artifacts are built on GitHub's runners only).
+	$(VENV_LINT)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	$(VENV_LINT)/bin/zizmor --offline --quiet .github/workflows
+
+# lint-fast, then clippy (warnings are errors), the gateway without the sandbox, and the .pyi
+# stubs against the native module.
+lint: lint-fast build-python
 	cargo clippy --workspace --all-targets -- -D warnings
 	# A gateway without the sandbox builds, and then does not link it at all.
 	cargo check -p agentkit-server --no-default-features --bin agentkit
 	! cargo tree -p agentkit-server --no-default-features -e normal | grep -q agentkit-sandbox
-	$(VENV)/bin/ruff check bindings-python/python tests/python tests/python_mcp2026 examples/python scripts benches
-	$(PY) scripts/module_cycles.py
-	# The release workflow (macOS and Windows artifacts are built on GitHub's runners only).
-	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
-	$(VENV)/bin/zizmor --offline --quiet .github/workflows
 	$(PY) -m pytest -q tests/python/test_packaging.py -k stub
 
 # Every release artifact this machine can build, stripped, into dist/: the native ones below,

@@ -6,12 +6,18 @@
 
 const { NativeClient, formatTools, classForStatus, verifyWebhookPayload, verifyTriggerEvent } = require('../native.js');
 const errors = require('./errors');
-const { createRegistry, fromJson, toJson } = require('@bufbuild/protobuf');
+// Both schema modules are cheap to load: their schemas, and @bufbuild/protobuf, are built on first
+// read (a protobuf answer or input), so a plain require of the package does not pay for them.
 const accountsPb = require('./pkg/grpc/scalekit/v1/connected_accounts/connected_accounts_pb');
 const toolsPb = require('./pkg/grpc/scalekit/v1/tools/tools_pb');
 
-/** Every message schema the SDK answers with, by type name. */
-const schemas = createRegistry(accountsPb.file_scalekit_v1_connected_accounts_connected_accounts, toolsPb.file_scalekit_v1_tools_tools);
+let protobuf;
+/** @bufbuild/protobuf, loaded on first use. */
+const pb = () => (protobuf ??= require('@bufbuild/protobuf'));
+
+let registry;
+/** Every message schema the SDK answers with, by type name (built on first use). */
+const schemas = () => (registry ??= pb().createRegistry(accountsPb.file_scalekit_v1_connected_accounts_connected_accounts, toolsPb.file_scalekit_v1_tools_tools));
 
 const { ConnectorStatus, ConnectorType } = accountsPb;
 
@@ -146,9 +152,9 @@ function credentialShortcuts(details) {
  */
 function asMessage(schema) {
   return (json) => {
-    const message = fromJson(schema, json ?? {}, { ignoreUnknownFields: true });
+    const message = pb().fromJson(schema, json ?? {}, { ignoreUnknownFields: true });
     credentialShortcuts(message.connectedAccount?.authorizationDetails);
-    Object.defineProperty(message, 'toJSON', { enumerable: false, configurable: true, value: () => toJson(schema, message) });
+    Object.defineProperty(message, 'toJSON', { enumerable: false, configurable: true, value: () => pb().toJson(schema, message) });
     return message;
   };
 }
@@ -233,8 +239,8 @@ class ProvidersClient extends OperationGroup {
 
 /** A protobuf-es message given as input, as the plain JSON the operations take. */
 function plainInput(value) {
-  const schema = value && typeof value === 'object' && value.$typeName ? schemas.getMessage(value.$typeName) : undefined;
-  return schema ? toJson(schema, value) : value;
+  const schema = value && typeof value === 'object' && value.$typeName ? schemas().getMessage(value.$typeName) : undefined;
+  return schema ? pb().toJson(schema, value) : value;
 }
 
 /**

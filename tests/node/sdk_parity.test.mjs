@@ -46,6 +46,22 @@ describe('sdk parity: typings against the official package', () => {
     }
   });
 
+  it('loads the protobuf schemas on first use, not with the package', () => {
+    // A fresh process: what `require` loaded, then what reading a schema adds, and the exports after.
+    const probe = `
+      const loaded = () => Object.keys(require.cache).filter((f) => f.includes('@bufbuild')).length;
+      const root = require('@scalekit-sdk/node');
+      const pb = require('@scalekit-sdk/node/lib/pkg/grpc/scalekit/v1/connected_accounts/connected_accounts_pb');
+      const before = loaded();
+      const status = root.ConnectorStatus.ACTIVE;
+      const afterEnum = loaded();
+      const typeName = pb.ConnectedAccountSchema.typeName;
+      const plain = Object.entries(Object.getOwnPropertyDescriptors(pb)).every(([, d]) => 'value' in d && d.writable && d.enumerable);
+      console.log(JSON.stringify({ before, status, afterEnum, typeName, after: loaded() > 0, plain, file: pb.file_scalekit_v1_connected_accounts_connected_accounts === pb.ConnectedAccountSchema.file }));`;
+    const seen = JSON.parse(execFileSync('node', ['-e', probe], { cwd: ROOT, encoding: 'utf8' }));
+    assert.deepEqual(seen, { before: 0, status: 1, afterEnum: 0, typeName: 'scalekit.v1.connected_accounts.ConnectedAccount', after: true, plain: true, file: true });
+  });
+
   it('notices a renamed parameter, a missing property and a newly required one', () => {
     const official = [{ params: [{ name: 'params', optional: false, props: { a: { optional: false }, b: { optional: true } } }] }];
     const same = JSON.parse(JSON.stringify(official));

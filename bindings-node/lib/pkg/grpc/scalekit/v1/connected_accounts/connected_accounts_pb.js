@@ -3,10 +3,11 @@
  * `scalekit.v1.connected_accounts` at the official SDK's import path: the enums (numbers, as the
  * official protobuf-es enums: `ConnectorStatus.ACTIVE === 1`) and a schema per message
  * (`AuthorizationDetailsSchema`, `ConnectedAccountSchema`…), built from field tables by
- * lib/proto.js. Connected-account results are messages of these schemas.
+ * lib/proto.js. Connected-account results are messages of these schemas. The enums are plain
+ * objects ready at load; the schemas (and @bufbuild/protobuf) are built on first read of any.
  */
 
-const { T, ONE, MANY, buildFile } = require('../../../../../proto');
+const { T, ONE, MANY, buildFile, lazyExports } = require('../../../../../proto');
 
 const STATUS = ['CONNECTION_STATUS_UNSPECIFIED', 'ACTIVE', 'EXPIRED', 'PENDING_AUTH', 'PENDING_VERIFICATION', 'DISCONNECTED'];
 const TYPES = ['CONNECTION_TYPE_UNSPECIFIED', 'OAUTH', 'API_KEY', 'BASIC_AUTH', 'BEARER_TOKEN', 'CUSTOM', 'BASIC', 'OAUTH_M2M',
@@ -35,7 +36,7 @@ const ACCOUNT = [
 const SELECTOR = [[1, 'organization_id', S, ONE], [2, 'user_id', S, ONE], [3, 'connector', S, ONE], [4, 'identifier', S, ONE], [5, 'id', S, ONE]];
 const ACCOUNT_INPUT = [[5, 'authorization_details', M, ONE, `${P}AuthorizationDetails`], [11, 'api_config', M, ONE, STRUCT]];
 
-const registry = buildFile('scalekit/v1/connected_accounts/connected_accounts.proto', 'scalekit.v1.connected_accounts', {
+const MESSAGES = {
   OauthToken: [[1, 'access_token', S, ONE], [2, 'refresh_token', S, ONE], [3, 'scopes', S, MANY], [4, 'domain', S, ONE]],
   StaticAuth: [[1, 'details', M, ONE, STRUCT]],
   GoogleDWDAuth: [[1, 'subject', S, ONE], [2, 'access_token', S, ONE], [3, 'scopes', S, MANY], [4, 'token_expires_at', M, ONE, TS]],
@@ -64,34 +65,49 @@ const registry = buildFile('scalekit/v1/connected_accounts/connected_accounts.pr
   VerifyConnectedAccountUserRequest: [[1, 'auth_request_id', S, ONE], [2, 'identifier', S, ONE]],
   ListConnectedAccountsRequest: [...SELECTOR.slice(0, 4), [5, 'provider', S, ONE], [6, 'page_size', T.UINT32, ONE], [7, 'page_token', S, ONE],
     [8, 'query', S, ONE], [9, 'connection_names', S, MANY]],
-}, { ConnectorStatus: STATUS, ConnectorType: TYPES });
+};
+
+const PACKAGE = 'scalekit.v1.connected_accounts';
+const FILE = 'scalekit/v1/connected_accounts/connected_accounts.proto';
 
 exports.ConnectorStatus = numericEnum(STATUS);
 exports.ConnectorType = numericEnum(TYPES);
-exports.ConnectorStatusSchema = registry.getEnum('scalekit.v1.connected_accounts.ConnectorStatus');
-exports.ConnectorTypeSchema = registry.getEnum('scalekit.v1.connected_accounts.ConnectorType');
-exports.file_scalekit_v1_connected_accounts_connected_accounts = registry.getFile('scalekit/v1/connected_accounts/connected_accounts.proto');
-// One static line per schema, so ESM `import {{ XSchema }}` of this CommonJS module finds each.
-exports.OauthTokenSchema = registry.getMessage('scalekit.v1.connected_accounts.OauthToken');
-exports.StaticAuthSchema = registry.getMessage('scalekit.v1.connected_accounts.StaticAuth');
-exports.GoogleDWDAuthSchema = registry.getMessage('scalekit.v1.connected_accounts.GoogleDWDAuth');
-exports.TrustedIDPAuthSchema = registry.getMessage('scalekit.v1.connected_accounts.TrustedIDPAuth');
-exports.AuthorizationDetailsSchema = registry.getMessage('scalekit.v1.connected_accounts.AuthorizationDetails');
-exports.ConnectedAccountSchema = registry.getMessage('scalekit.v1.connected_accounts.ConnectedAccount');
-exports.ConnectedAccountForListSchema = registry.getMessage('scalekit.v1.connected_accounts.ConnectedAccountForList');
-exports.CreateConnectedAccountSchema = registry.getMessage('scalekit.v1.connected_accounts.CreateConnectedAccount');
-exports.UpdateConnectedAccountSchema = registry.getMessage('scalekit.v1.connected_accounts.UpdateConnectedAccount');
-exports.ListConnectedAccountsResponseSchema = registry.getMessage('scalekit.v1.connected_accounts.ListConnectedAccountsResponse');
-exports.CreateConnectedAccountResponseSchema = registry.getMessage('scalekit.v1.connected_accounts.CreateConnectedAccountResponse');
-exports.UpdateConnectedAccountResponseSchema = registry.getMessage('scalekit.v1.connected_accounts.UpdateConnectedAccountResponse');
-exports.GetConnectedAccountByIdentifierResponseSchema = registry.getMessage('scalekit.v1.connected_accounts.GetConnectedAccountByIdentifierResponse');
-exports.DeleteConnectedAccountResponseSchema = registry.getMessage('scalekit.v1.connected_accounts.DeleteConnectedAccountResponse');
-exports.GetMagicLinkForConnectedAccountResponseSchema = registry.getMessage('scalekit.v1.connected_accounts.GetMagicLinkForConnectedAccountResponse');
-exports.VerifyConnectedAccountUserResponseSchema = registry.getMessage('scalekit.v1.connected_accounts.VerifyConnectedAccountUserResponse');
-exports.CreateConnectedAccountRequestSchema = registry.getMessage('scalekit.v1.connected_accounts.CreateConnectedAccountRequest');
-exports.UpdateConnectedAccountRequestSchema = registry.getMessage('scalekit.v1.connected_accounts.UpdateConnectedAccountRequest');
-exports.DeleteConnectedAccountRequestSchema = registry.getMessage('scalekit.v1.connected_accounts.DeleteConnectedAccountRequest');
-exports.GetConnectedAccountByIdentifierRequestSchema = registry.getMessage('scalekit.v1.connected_accounts.GetConnectedAccountByIdentifierRequest');
-exports.GetMagicLinkForConnectedAccountRequestSchema = registry.getMessage('scalekit.v1.connected_accounts.GetMagicLinkForConnectedAccountRequest');
-exports.VerifyConnectedAccountUserRequestSchema = registry.getMessage('scalekit.v1.connected_accounts.VerifyConnectedAccountUserRequest');
-exports.ListConnectedAccountsRequestSchema = registry.getMessage('scalekit.v1.connected_accounts.ListConnectedAccountsRequest');
+// One static line per schema, so ESM `import { XSchema }` of this CommonJS module finds each;
+// lazyExports below turns each into a getter until the file is built.
+exports.ConnectorStatusSchema = void 0;
+exports.ConnectorTypeSchema = void 0;
+exports.file_scalekit_v1_connected_accounts_connected_accounts = void 0;
+exports.OauthTokenSchema = void 0;
+exports.StaticAuthSchema = void 0;
+exports.GoogleDWDAuthSchema = void 0;
+exports.TrustedIDPAuthSchema = void 0;
+exports.AuthorizationDetailsSchema = void 0;
+exports.ConnectedAccountSchema = void 0;
+exports.ConnectedAccountForListSchema = void 0;
+exports.CreateConnectedAccountSchema = void 0;
+exports.UpdateConnectedAccountSchema = void 0;
+exports.ListConnectedAccountsResponseSchema = void 0;
+exports.CreateConnectedAccountResponseSchema = void 0;
+exports.UpdateConnectedAccountResponseSchema = void 0;
+exports.GetConnectedAccountByIdentifierResponseSchema = void 0;
+exports.DeleteConnectedAccountResponseSchema = void 0;
+exports.GetMagicLinkForConnectedAccountResponseSchema = void 0;
+exports.VerifyConnectedAccountUserResponseSchema = void 0;
+exports.CreateConnectedAccountRequestSchema = void 0;
+exports.UpdateConnectedAccountRequestSchema = void 0;
+exports.DeleteConnectedAccountRequestSchema = void 0;
+exports.GetConnectedAccountByIdentifierRequestSchema = void 0;
+exports.GetMagicLinkForConnectedAccountRequestSchema = void 0;
+exports.VerifyConnectedAccountUserRequestSchema = void 0;
+exports.ListConnectedAccountsRequestSchema = void 0;
+
+lazyExports(exports, ['ConnectorStatusSchema', 'ConnectorTypeSchema', 'file_scalekit_v1_connected_accounts_connected_accounts',
+  ...Object.keys(MESSAGES).map((name) => `${name}Schema`)], () => {
+  const registry = buildFile(FILE, PACKAGE, MESSAGES, { ConnectorStatus: STATUS, ConnectorType: TYPES });
+  return {
+    ConnectorStatusSchema: registry.getEnum(`${PACKAGE}.ConnectorStatus`),
+    ConnectorTypeSchema: registry.getEnum(`${PACKAGE}.ConnectorType`),
+    file_scalekit_v1_connected_accounts_connected_accounts: registry.getFile(FILE),
+    ...Object.fromEntries(Object.keys(MESSAGES).map((name) => [`${name}Schema`, registry.getMessage(`${PACKAGE}.${name}`)])),
+  };
+});

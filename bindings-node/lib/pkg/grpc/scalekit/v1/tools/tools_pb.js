@@ -2,10 +2,11 @@
 /**
  * `scalekit.v1.tools` at the official SDK's import path: a schema per message (`ToolSchema`,
  * `FilterSchema`, `ListToolsResponseSchema`…), built from field tables by lib/proto.js. The
- * low-level tools client answers with messages of these schemas.
+ * low-level tools client answers with messages of these schemas, built (with @bufbuild/protobuf)
+ * on first read of any.
  */
 
-const { T, ONE, MANY, buildFile } = require('../../../../../proto');
+const { T, ONE, MANY, buildFile, lazyExports } = require('../../../../../proto');
 
 const P = '.scalekit.v1.tools.';
 const S = T.STRING;
@@ -13,7 +14,7 @@ const M = T.MESSAGE;
 const STRUCT = '.google.protobuf.Struct';
 const PAGE = [[1, 'next_page_token', S, ONE], [2, 'total_size', T.UINT32, ONE], [3, 'prev_page_token', S, ONE]];
 
-const registry = buildFile('scalekit/v1/tools/tools.proto', 'scalekit.v1.tools', {
+const MESSAGES = {
   Tool: [[1, 'id', S, ONE], [2, 'provider', S, ONE], [3, 'definition', M, ONE, STRUCT], [4, 'metadata', M, ONE, STRUCT],
     [5, 'tags', S, MANY], [6, 'is_default', M, ONE, '.google.protobuf.BoolValue'], [7, 'updated_at', M, ONE, '.google.protobuf.Timestamp']],
   ScopedTool: [[1, 'tool', M, ONE, `${P}Tool`], [2, 'identifier', S, ONE], [3, 'connected_account_id', S, ONE]],
@@ -24,15 +25,27 @@ const registry = buildFile('scalekit/v1/tools/tools.proto', 'scalekit.v1.tools',
   ListScopedToolsResponse: [...PAGE, [5, 'tools', M, MANY, `${P}ScopedTool`]],
   ListAvailableToolsResponse: [...PAGE, [4, 'tools', M, MANY, `${P}Tool`]],
   ExecuteToolResponse: [[1, 'data', M, ONE, STRUCT], [2, 'execution_id', S, ONE]],
-});
+};
 
-exports.file_scalekit_v1_tools_tools = registry.getFile('scalekit/v1/tools/tools.proto');
-// One static line per schema, so ESM `import {{ XSchema }}` of this CommonJS module finds each.
-exports.ToolSchema = registry.getMessage('scalekit.v1.tools.Tool');
-exports.ScopedToolSchema = registry.getMessage('scalekit.v1.tools.ScopedTool');
-exports.FilterSchema = registry.getMessage('scalekit.v1.tools.Filter');
-exports.ScopedToolFilterSchema = registry.getMessage('scalekit.v1.tools.ScopedToolFilter');
-exports.ListToolsResponseSchema = registry.getMessage('scalekit.v1.tools.ListToolsResponse');
-exports.ListScopedToolsResponseSchema = registry.getMessage('scalekit.v1.tools.ListScopedToolsResponse');
-exports.ListAvailableToolsResponseSchema = registry.getMessage('scalekit.v1.tools.ListAvailableToolsResponse');
-exports.ExecuteToolResponseSchema = registry.getMessage('scalekit.v1.tools.ExecuteToolResponse');
+const PACKAGE = 'scalekit.v1.tools';
+const FILE = 'scalekit/v1/tools/tools.proto';
+
+// One static line per schema, so ESM `import { XSchema }` of this CommonJS module finds each;
+// lazyExports below turns each into a getter until the file is built.
+exports.file_scalekit_v1_tools_tools = void 0;
+exports.ToolSchema = void 0;
+exports.ScopedToolSchema = void 0;
+exports.FilterSchema = void 0;
+exports.ScopedToolFilterSchema = void 0;
+exports.ListToolsResponseSchema = void 0;
+exports.ListScopedToolsResponseSchema = void 0;
+exports.ListAvailableToolsResponseSchema = void 0;
+exports.ExecuteToolResponseSchema = void 0;
+
+lazyExports(exports, ['file_scalekit_v1_tools_tools', ...Object.keys(MESSAGES).map((name) => `${name}Schema`)], () => {
+  const registry = buildFile(FILE, PACKAGE, MESSAGES);
+  return {
+    file_scalekit_v1_tools_tools: registry.getFile(FILE),
+    ...Object.fromEntries(Object.keys(MESSAGES).map((name) => [`${name}Schema`, registry.getMessage(`${PACKAGE}.${name}`)])),
+  };
+});

@@ -1,1 +1,2 @@
 export { ActionsClient as default } from './index';
+export type { AppConnection, AppConnectionTimestamp, ListAppConnectionsResult } from './index';

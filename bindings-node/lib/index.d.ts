@@ -1,6 +1,7 @@
 /** @scalekit-sdk/node — AgentKit Node SDK (Rust core via napi-rs). */
 
-import type { MessageInitShape } from '@bufbuild/protobuf';
+import type { Message, MessageInitShape } from '@bufbuild/protobuf';
+import type { Timestamp } from '@bufbuild/protobuf/wkt';
 import type {
   AuthorizationDetails as AuthorizationDetailsMessage,
   AuthorizationDetailsSchema,
@@ -15,13 +16,15 @@ import type {
   VerifyConnectedAccountUserResponse,
 } from './pkg/grpc/scalekit/v1/connected_accounts/connected_accounts_pb';
 import type {
+  ExecuteToolResponse,
   FilterSchema,
   ListAvailableToolsResponse,
   ListScopedToolsResponse,
   ListToolsResponse,
+  PageNames,
   ScopedToolFilterSchema,
 } from './pkg/grpc/scalekit/v1/tools/tools_pb';
-export type { ListAvailableToolsResponse, ListScopedToolsResponse, ListToolsResponse, ScopedTool, Tool } from './pkg/grpc/scalekit/v1/tools/tools_pb';
+export type { ExecuteToolResponse, ListAvailableToolsResponse, ListScopedToolsResponse, ListToolsResponse, PageNames, ScopedTool, Tool } from './pkg/grpc/scalekit/v1/tools/tools_pb';
 export { ConnectorStatus, ConnectorType } from './pkg/grpc/scalekit/v1/connected_accounts/connected_accounts_pb';
 export type {
   ConnectedAccount,
@@ -77,12 +80,18 @@ export interface ConnectorSelector {
   connectedAccountId?: string;
 }
 
-/** A configured connection, as `actions.listConnections` returns it. */
-export interface AppConnection { id: string; type: string; status: string; enabled: boolean; provider: string; connectionName: string; mcpServerUrl?: string }
+/** A connection's creation time, the protobuf well-known `Timestamp` (as the official SDK names it). */
+export type AppConnectionTimestamp = Timestamp;
+/** A configured connection, as `actions.listConnections` returns it (this gateway gives no `createdAt`). */
+export interface AppConnection { id: string; type: string; status: string; enabled: boolean; provider: string; connectionName: string; createdAt?: AppConnectionTimestamp; mcpServerUrl?: string }
 export interface ListAppConnectionsResult { connections: AppConnection[]; nextPageToken: string; prevPageToken: string; totalSize: number }
 
 export interface ToolDefinition { name: string; description: string; input_schema: JsonObject; annotations?: JsonObject; [key: string]: unknown }
-export interface ExecuteToolResponse { data: JsonObject; executionId: string }
+/**
+ * A tools-client answer (a protobuf-es message) whose tools are also readable by the names the SDK
+ * reference page gives them (`name`, `description`, `inputSchema`: read-only views of the definition).
+ */
+export type WithPageNames<R extends { tools: object[] }> = Omit<R, 'tools'> & { tools: (R['tools'][number] & PageNames)[] };
 export interface ConnectionReadiness<State = string> { connectionName: string; connectedAccountId: string; readinessState: State }
 export interface SearchedTool<State = string> { name: string; provider: string; description: string; score: number; connections: ConnectionReadiness<State>[] }
 export interface SearchToolsResponse<State = string> { tools: SearchedTool<State>[] }
@@ -133,18 +142,31 @@ export interface UploadResumableParams {
   timeoutMs?: number;
 }
 
-export interface ProxyResponse<T = any> { data: T; status: number; statusText: string; headers: Record<string, string> }
+/** What the proxy answered, shaped as the official SDK's AxiosResponse. */
+export interface ProxyResponse<T = any> {
+  data: T;
+  status: number;
+  statusText: string;
+  /** Lower-cased header names. */
+  headers: Record<string, string>;
+  /** Whole milliseconds the call took. */
+  duration?: number;
+  /** The request as sent: `url` (the provider path), `method`, `headers`, `params`, `data`, `timeout` (not an axios config: no axios here). */
+  config: any;
+  /** Never set (no underlying axios request object). */
+  request?: any;
+}
 
 export type ModifierFn = (data: JsonObject) => JsonObject | Promise<JsonObject>;
 
 export declare class ToolsClient {
   /** Answers are protobuf-es `ListToolsResponse` messages (`tool.definition` a JSON object, `updatedAt` a Timestamp). */
-  listTools(options?: { filter?: MessageInitShape<typeof FilterSchema>; pageSize?: number; pageToken?: string }): Promise<ListToolsResponse>;
-  listScopedTools(identifier: string, options?: { filter?: MessageInitShape<typeof ScopedToolFilterSchema>; pageSize?: number; pageToken?: string }): Promise<ListScopedToolsResponse>;
+  listTools(options?: { filter?: MessageInitShape<typeof FilterSchema>; pageSize?: number; pageToken?: string }): Promise<WithPageNames<ListToolsResponse>>;
+  listScopedTools(identifier: string, options?: { filter?: MessageInitShape<typeof ScopedToolFilterSchema>; pageSize?: number; pageToken?: string }): Promise<WithPageNames<ListScopedToolsResponse>>;
   /** Catalog tools ranked for a query (default 10, at most 50); readiness per connection with an identifier. */
   searchTools(query: string, options?: SearchToolsOptions): Promise<SearchToolsResponse<'TOOL_READINESS_STATE_READY' | 'TOOL_READINESS_STATE_NEEDS_CONNECTION' | 'TOOL_READINESS_STATE_NEEDS_REAUTH'>>;
   searchTools(params: SearchToolsOptions & { query: string }): Promise<SearchToolsResponse<'TOOL_READINESS_STATE_READY' | 'TOOL_READINESS_STATE_NEEDS_CONNECTION' | 'TOOL_READINESS_STATE_NEEDS_REAUTH'>>;
-  listAvailableTools(identifier: string, options?: { pageSize?: number; pageToken?: string }): Promise<ListAvailableToolsResponse>;
+  listAvailableTools(identifier: string, options?: { pageSize?: number; pageToken?: string }): Promise<WithPageNames<ListAvailableToolsResponse>>;
   executeTool(params: Omit<ExecuteToolParams, 'toolInput'> & { params?: JsonObject }): Promise<ExecuteToolResponse>;
   /** Tool definitions in a vendor's format. */
   formatTools(definitions: ToolDefinition[], format?: ToolFormat): JsonObject[];
@@ -305,7 +327,7 @@ export declare class ActionsClient {
   /** The app's connections, at most 30 a page. */
   listConnections(params?: { pageSize?: number; pageToken?: string; provider?: string }): Promise<ListAppConnectionsResult>;
   /** Catalog tools matching the filters. */
-  listTools(params?: { connectionName?: string; identifier?: string; provider?: string; toolName?: string | string[]; query?: string; organizationId?: string; userId?: string; connectedAccountId?: string; summary?: boolean; pageSize?: number; pageToken?: string }): Promise<ListToolsResponse>;
+  listTools(params?: { connectionName?: string; identifier?: string; provider?: string; toolName?: string | string[]; query?: string; organizationId?: string; userId?: string; connectedAccountId?: string; summary?: boolean; pageSize?: number; pageToken?: string }): Promise<WithPageNames<ListToolsResponse>>;
   /** `scopes` (the user must grant them) and `optionalScopes` (the user may decline them) replace the connection's scopes for this authorization. */
   getAuthorizationLink(params: AccountSelector & { state?: string; userVerifyUrl?: string; scopes?: string[]; optionalScopes?: string[] }): Promise<GetMagicLinkForConnectedAccountResponse>;
   verifyConnectedAccountUser(params: { authRequestId: string; identifier: string }): Promise<VerifyConnectedAccountUserResponse>;
@@ -352,7 +374,49 @@ export declare class ScalekitClient {
 export { ScalekitClient as Scalekit };
 export default ScalekitClient;
 
-export interface ErrorDetails { httpStatus?: number; errorCode?: string | null; kind?: string; field?: string | null; requestId?: string | null; errDetails?: unknown }
+type ErrDetail<Name extends string, Fields> = Message<`scalekit.v1.errdetails.${Name}`> & Fields;
+/** An error's detail, the official `scalekit.v1.errdetails.ErrorInfo` message (a plain object with `$typeName`). */
+export type ErrorInfo = ErrDetail<'ErrorInfo', {
+  errorCode: string;
+  debugInfo?: DebugInfo | undefined;
+  helpInfo?: HelpInfo | undefined;
+  localizedMessageInfo?: LocalizedMessageInfo | undefined;
+  resourceInfo?: ResourceInfo | undefined;
+  requestInfo?: RequestInfo | undefined;
+  validationErrorInfo?: ValidationErrorInfo | undefined;
+  toolErrorInfo?: ToolErrorInfo | undefined;
+}>;
+export type DebugInfo = ErrDetail<'DebugInfo', { stackEntries: string[]; detail: string }>;
+export type ValidationErrorInfo = ErrDetail<'ValidationErrorInfo', { fieldViolations: ValidationErrorInfo_FieldViolation[] }>;
+export type ValidationErrorInfo_FieldViolation = ErrDetail<'ValidationErrorInfo.FieldViolation', { field: string; description: string; constraint: string }>;
+export type RequestInfo = ErrDetail<'RequestInfo', { requestId: string; servingData: string }>;
+export type ResourceInfo = ErrDetail<'ResourceInfo', { resourceName: string; owner: string; description: string; requiredPermissions: string[]; user: string }>;
+export type HelpInfo = ErrDetail<'HelpInfo', { links: HelpInfo_Link[] }>;
+export type HelpInfo_Link = ErrDetail<'HelpInfo.Link', { description: string; url: string }>;
+export type LocalizedMessageInfo = ErrDetail<'LocalizedMessageInfo', { locale: string; message: string }>;
+export type ToolErrorInfo = ErrDetail<'ToolErrorInfo', { executionId: string; toolErrorMessage: string; toolErrorCode: string }>;
+
+export interface ErrorDetails {
+  httpStatus?: number;
+  grpcStatus?: number;
+  errorCode?: string | null;
+  kind?: string;
+  field?: string | null;
+  requestId?: string | null;
+  errDetails?: unknown;
+  /** `ErrorInfo` messages, or their JSON (snake_case or camelCase). */
+  unpackedDetails?: Array<ErrorInfo | JsonObject>;
+  toolErrorCode?: string;
+  toolErrorMessage?: string;
+  executionId?: string;
+}
+/** An HTTP answer as axios (an AxiosResponse) or fetch code holds it. */
+export interface HttpErrorResponse { status: number; statusText?: string; data?: any }
+/** A ConnectError of @connectrpc/connect (code: its gRPC `Code`). */
+export interface ConnectErrorLike { code: number; message: string; rawMessage?: string; details?: unknown[] }
+/** An axios error, as `ScalekitGatewayTimeoutException.isAxiosTimeout` reads it. */
+export interface AxiosErrorLike { code?: string; message: string }
+
 export declare class ScalekitException extends Error {
   constructor(message: string, details?: ErrorDetails);
   readonly httpStatus?: number;
@@ -364,14 +428,25 @@ export declare class ScalekitException extends Error {
   readonly errDetails?: unknown;
   /** The gRPC status code (`Code` of @connectrpc/connect; 5 is NotFound). */
   readonly grpcStatus?: number;
-  /** The error's detail payloads. */
-  readonly unpackedDetails: JsonObject[];
+  /** The error's details, as the official `ErrorInfo` messages. */
+  readonly unpackedDetails: ErrorInfo[];
 }
 export declare class ScalekitConnectionException extends ScalekitException {}
 export declare class ScalekitModifierException extends ScalekitException {}
+/** A token failed validation (the official class; AgentKit validates no tokens itself). */
+export declare class ScalekitValidateTokenFailureException extends ScalekitException {}
+/** An error the server answered: both statuses always set. */
 export declare class ScalekitServerException extends ScalekitException {
-  /** The SDK exception for a failed HTTP answer (`{ status, data }`), as the SDK's own calls classify it. */
-  static promote(error: { status: number; data?: unknown } | ScalekitException, isToolError?: boolean): ScalekitException;
+  /** A message (with details), or what the official classes take: an HTTP answer or a ConnectError. */
+  constructor(error: string | HttpErrorResponse | ConnectErrorLike, details?: ErrorDetails);
+  readonly httpStatus: number;
+  /** The gRPC status code (`Code` of @connectrpc/connect; 5 is NotFound). */
+  readonly grpcStatus: number;
+  /** The answer's details: the `ErrorInfo` messages (or, built from an HTTP answer, its body). */
+  readonly errDetails: any;
+  toString(): string;
+  /** The SDK exception for a failed HTTP answer (`{ status, data }`) or a ConnectError, as the SDK's own calls classify them. */
+  static promote(error: HttpErrorResponse | ConnectErrorLike | ScalekitServerException, isToolError?: boolean): ScalekitServerException;
 }
 export declare class ScalekitBadRequestException extends ScalekitServerException {}
 export declare class ScalekitUnauthorizedException extends ScalekitServerException {}
@@ -382,13 +457,19 @@ export declare class ScalekitTooManyRequestsException extends ScalekitServerExce
 export declare class ScalekitInternalServerException extends ScalekitServerException {}
 export declare class ScalekitNotImplementedException extends ScalekitServerException {}
 export declare class ScalekitServiceUnavailableException extends ScalekitServerException {}
-export declare class ScalekitGatewayTimeoutException extends ScalekitServerException {}
+export declare class ScalekitGatewayTimeoutException extends ScalekitServerException {
+  /** True for an axios timeout (`ECONNABORTED` or `ETIMEDOUT`). */
+  static isAxiosTimeout(error: AxiosErrorLike): boolean;
+  /** An axios timeout as this exception (DeadlineExceeded, HTTP 504). */
+  static fromAxiosTimeout(error: AxiosErrorLike): ScalekitGatewayTimeoutException;
+}
 export declare class ScalekitCancelledException extends ScalekitServerException {}
 export declare class ScalekitUnknownException extends ScalekitServerException {}
-interface ToolErrorFields { readonly isToolError: true; readonly toolErrorCode: string; readonly toolErrorMessage: string; readonly executionId: string }
-export declare class ScalekitToolException extends ScalekitServerException implements ToolErrorFields { readonly isToolError: true; readonly toolErrorCode: string; readonly toolErrorMessage: string; readonly executionId: string }
-export declare class ScalekitToolRateLimitException extends ScalekitTooManyRequestsException implements ToolErrorFields { readonly isToolError: true; readonly toolErrorCode: string; readonly toolErrorMessage: string; readonly executionId: string }
-export declare class ScalekitToolUnauthorizedException extends ScalekitUnauthorizedException implements ToolErrorFields { readonly isToolError: true; readonly toolErrorCode: string; readonly toolErrorMessage: string; readonly executionId: string }
-export declare class ScalekitToolForbiddenException extends ScalekitForbiddenException implements ToolErrorFields { readonly isToolError: true; readonly toolErrorCode: string; readonly toolErrorMessage: string; readonly executionId: string }
-export declare function isToolException(e: unknown): e is ScalekitServerException & ToolErrorFields;
+/** What every tool exception carries (the official interface). */
+export interface IScalekitToolException { readonly isToolError: true; readonly toolErrorCode: string; readonly toolErrorMessage: string; readonly executionId: string }
+export declare class ScalekitToolException extends ScalekitServerException implements IScalekitToolException { readonly isToolError: true; readonly toolErrorCode: string; readonly toolErrorMessage: string; readonly executionId: string }
+export declare class ScalekitToolRateLimitException extends ScalekitTooManyRequestsException implements IScalekitToolException { readonly isToolError: true; readonly toolErrorCode: string; readonly toolErrorMessage: string; readonly executionId: string }
+export declare class ScalekitToolUnauthorizedException extends ScalekitUnauthorizedException implements IScalekitToolException { readonly isToolError: true; readonly toolErrorCode: string; readonly toolErrorMessage: string; readonly executionId: string }
+export declare class ScalekitToolForbiddenException extends ScalekitForbiddenException implements IScalekitToolException { readonly isToolError: true; readonly toolErrorCode: string; readonly toolErrorMessage: string; readonly executionId: string }
+export declare function isToolException(e: unknown): e is ScalekitServerException & IScalekitToolException;
 export declare class WebhookVerificationError extends ScalekitException {}

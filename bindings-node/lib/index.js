@@ -123,9 +123,9 @@ class ToolsClient {
   }
 
   /** Runs a tool without modifiers. Prefer `actions.executeTool`. */
-  executeTool(params = {}) {
+  async executeTool(params = {}) {
     const { params: toolInput, ...rest } = params;
-    return run(this._native.call('execute_tool_unmodified', { ...rest, toolInput }));
+    return executeToolResponse(await run(this._native.call('execute_tool_unmodified', { ...rest, toolInput })));
   }
 }
 
@@ -178,6 +178,30 @@ const toolsMessage = (name) => (json) => {
   }
   return message;
 };
+
+/**
+ * An executeTool answer as the official `ExecuteToolResponse` message: `$typeName` set (not
+ * enumerable, so its JSON stays `{ data, executionId }`), `toJson(ExecuteToolResponseSchema, …)` works.
+ */
+function executeToolResponse(answer) {
+  if (answer && typeof answer === 'object') {
+    Object.defineProperty(answer, '$typeName', { value: 'scalekit.v1.tools.ExecuteToolResponse', enumerable: false, configurable: true, writable: true });
+  }
+  return answer;
+}
+
+/**
+ * The proxy's answer shaped as the official SDK's AxiosResponse: `data` (JSON when it is), `status`,
+ * `headers` (lower-case names), `duration` (ms) and `config` (the request as sent; not an axios config).
+ */
+function proxyResponse(raw, params, started) {
+  const headers = Object.fromEntries(raw.headers.map(([k, v]) => [k.toLowerCase(), v]));
+  const config = {
+    url: params?.path, method: String(params?.method ?? 'GET').toUpperCase(), headers: { ...(params?.headers ?? {}) },
+    params: params?.queryParams, data: params?.body, timeout: params?.timeoutMs,
+  };
+  return { data: decodeBody(raw.body, headers['content-type']), status: raw.status, statusText: '', headers, duration: Math.max(0, Math.round(performance.now() - started)), config };
+}
 
 /** A group of SDK operations over the native client: `_call` runs one by name. */
 class OperationGroup {
@@ -329,7 +353,7 @@ class ActionsClient extends OperationGroup {
   /** Confirms the user who authorized is the one the link was made for. */
   verifyConnectedAccountUser(params) { return this._call('verify_connected_account_user', params, accountMessage('VerifyConnectedAccountUserResponse')); }
   /** Runs a tool for a user; registered modifiers apply. Resolves to `{ data, executionId }`. */
-  executeTool(params) { return this._call('execute_tool', params); }
+  executeTool(params) { return this._call('execute_tool', params, executeToolResponse); }
 
   /** The app's connections (`{ pageSize?, pageToken?, provider? }`, at most 30 a page). */
   listConnections(params = {}) { return this._call('list_connections', params); }
@@ -360,9 +384,9 @@ class ActionsClient extends OperationGroup {
    * a non-2xx answer rejects with the SDK error class for its status (`err.response` holds it).
    */
   async request(params) {
+    const started = performance.now();
     const raw = await run(this._native.request({ ...params, body: params?.body }));
-    const headers = Object.fromEntries(raw.headers.map(([k, v]) => [k.toLowerCase(), v]));
-    const response = { data: decodeBody(raw.body, headers['content-type']), status: raw.status, statusText: '', headers };
+    const response = proxyResponse(raw, params, started);
     if (raw.status >= 400) {
       // The class comes from core, so a relayed status means what it means everywhere else.
       const Cls = errors[classForStatus(raw.status)] ?? errors.ScalekitException;
@@ -387,9 +411,9 @@ class ActionsClient extends OperationGroup {
     }
     const bytes = data === undefined || data === null ? undefined : Buffer.from(data);
     const report = onProgress ? async ({ sent, total }) => { await onProgress(sent, total); return null; } : undefined;
+    const started = performance.now();
     const raw = await run(this._native.uploadResumable(params, bytes, filePath, report));
-    const headers = Object.fromEntries(raw.headers.map(([k, v]) => [k.toLowerCase(), v]));
-    return { data: decodeBody(raw.body, headers['content-type']), status: raw.status, statusText: '', headers };
+    return proxyResponse(raw, { method: 'POST', ...params }, started);
   }
 
   /**
@@ -561,6 +585,7 @@ exports.ConnectorType = ConnectorType;
 exports.ScalekitException = errors.ScalekitException;
 exports.ScalekitConnectionException = errors.ScalekitConnectionException;
 exports.ScalekitModifierException = errors.ScalekitModifierException;
+exports.ScalekitValidateTokenFailureException = errors.ScalekitValidateTokenFailureException;
 exports.ScalekitServerException = errors.ScalekitServerException;
 exports.ScalekitBadRequestException = errors.ScalekitBadRequestException;
 exports.ScalekitUnauthorizedException = errors.ScalekitUnauthorizedException;

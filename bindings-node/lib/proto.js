@@ -10,6 +10,8 @@
 const T = { STRING: 9, MESSAGE: 11, BOOL: 8, UINT32: 13, INT32: 5, DOUBLE: 1, ENUM: 14 };
 const ONE = 1;
 const MANY = 3;
+/** In a field's oneof slot: a proto3 `optional` field (explicit presence: unset is `undefined`, not ''). */
+const OPTIONAL = '?';
 
 /** The well-known files our files import, by path (needs @bufbuild/protobuf/wkt). */
 const wellKnown = (wkt) => ({
@@ -21,7 +23,8 @@ const wellKnown = (wkt) => ({
 const jsonName = (name) => name.replace(/_([a-z0-9])/g, (_, c) => c.toUpperCase());
 
 /**
- * `messages`: `{ Name: [[number, field, type, label, typeName?, oneof?], ...] }`; `enums`:
+ * `messages`: `{ Name: [[number, field, type, label, typeName?, oneof?], ...] }` (oneof OPTIONAL: a
+ * proto3 `optional` field, given its synthetic oneof as protoc does); `enums`:
  * `{ Name: ['VALUE_0', 'VALUE_1', ...] }` (numbered in order). Returns the file registry.
  */
 function buildFile(fileName, pkg, messages, enums = {}) {
@@ -33,13 +36,20 @@ function buildFile(fileName, pkg, messages, enums = {}) {
     const field = fields.map(([number, fieldName, type, label, typeName, oneof]) => {
       const f = { name: fieldName, number, type, label, jsonName: jsonName(fieldName) };
       if (typeName) f.typeName = typeName;
+      if (oneof === OPTIONAL) {
+        f.proto3Optional = true;
+        oneof = `_${fieldName}`;
+      }
       if (oneof) {
         if (!oneofs.includes(oneof)) oneofs.push(oneof);
         f.oneofIndex = oneofs.indexOf(oneof);
       }
       return f;
     });
-    return { name, field, oneofDecl: oneofs.map((n) => ({ name: n })) };
+    // Synthetic oneofs (proto3 optional) come after the real ones, as protoc orders them.
+    const order = [...oneofs.filter((n) => !n.startsWith('_')), ...oneofs.filter((n) => n.startsWith('_'))];
+    for (const f of field) if (f.oneofIndex !== undefined) f.oneofIndex = order.indexOf(oneofs[f.oneofIndex]);
+    return { name, field, oneofDecl: order.map((n) => ({ name: n })) };
   });
   const enumType = Object.entries(enums).map(([name, values]) => ({ name, value: values.map((v, number) => ({ name: v, number })) }));
   const proto = create(wkt.FileDescriptorProtoSchema, {
@@ -72,4 +82,4 @@ function lazyExports(target, names, build) {
   }
 }
 
-module.exports = { T, ONE, MANY, buildFile, lazyExports };
+module.exports = { T, ONE, MANY, OPTIONAL, buildFile, lazyExports };

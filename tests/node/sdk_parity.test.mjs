@@ -1,17 +1,22 @@
-// Drop-in parity with the official @scalekit-sdk/node: official-style calls that used to fail on
-// this SDK, run against `agentkit dev` (twin of tests/python/test_sdk_parity.py).
+// Drop-in parity with the official @scalekit-sdk/node: the typings compared with the official .d.ts
+// (names and types), official-style TypeScript type-checked against both packages, and
+// official-style calls that used to fail on this SDK, run against `agentkit dev` (twin of
+// tests/python/test_sdk_parity.py).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHmac, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import ts from 'typescript';
 
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ScalekitClient, ScalekitGatewayTimeoutException, ScalekitNotFoundException, ScalekitServerException, WebhookVerificationError } from '@scalekit-sdk/node';
 import { ROOT, startGateway } from './gateway.mjs';
 import { incompatibility, officialPackage } from '../../scripts/sdk_parity.mjs';
+import { compareTypes } from '../../scripts/sdk_type_parity.mjs';
 import { createRequire } from 'node:module';
 
 describe('sdk parity: typings against the official package', () => {
@@ -70,6 +75,100 @@ describe('sdk parity: typings against the official package', () => {
     assert.match(incompatibility(official, [{ params: [{ ...same[0].params[0], props: { a: { optional: false } } }] }]), /params.b not accepted/);
     assert.match(incompatibility(official, [{ params: [{ ...same[0].params[0], props: { a: { optional: false }, b: { optional: false } } }] }]), /params.b is required/);
     assert.equal(incompatibility(official, null), 'missing');
+  });
+});
+
+const DOCUMENTED = join(ROOT, 'tests', 'node', 'official_typings', 'documented.ts');
+
+/**
+ * tsc --strict --noEmit of `file` (CommonJS mode, packages resolved from its folder up): the
+ * diagnostics of `file` and of the declaration files under `alsoCheck` (skipLibCheck off for
+ * those only, so @types/node is not checked at every run), as text.
+ */
+function typeCheck(file, alsoCheck) {
+  const program = ts.createProgram([file], {
+    strict: true, noEmit: true, target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    types: ['node'], typeRoots: [join(ROOT, 'node_modules', '@types')],
+  });
+  const checked = program.getSourceFiles().filter((sf) => sf.fileName === file || (alsoCheck && realpathSync(sf.fileName).startsWith(alsoCheck)));
+  const diagnostics = [
+    ...program.getOptionsDiagnostics(), ...program.getGlobalDiagnostics(),
+    ...checked.flatMap((sf) => [...program.getSyntacticDiagnostics(sf), ...program.getSemanticDiagnostics(sf)]),
+  ];
+  return ts.formatDiagnostics(diagnostics, { getCanonicalFileName: (f) => f, getCurrentDirectory: () => ROOT, getNewLine: () => '\n' });
+}
+
+describe('sdk parity: official-style TypeScript, type-checked only (no gateway)', () => {
+  it('is official-style: compiles against the official package', () => {
+    // A copy next to the official install, so `@scalekit-sdk/node` resolves to the official package.
+    const dir = join(officialPackage(), '..', '..', '..', '..', 'typings-check');
+    mkdirSync(dir, { recursive: true });
+    const copy = join(dir, 'documented.ts');
+    copyFileSync(DOCUMENTED, copy);
+    assert.equal(typeCheck(copy), '', 'documented.ts must compile against the official typings');
+  });
+
+  it('compiles unchanged against ours (tsc --strict, our .d.ts checked too)', () => {
+    // In place: `@scalekit-sdk/node` is the workspace link to bindings-node (its exports map's types).
+    assert.equal(typeCheck(DOCUMENTED, join(ROOT, 'bindings-node', 'lib')), '');
+  });
+});
+
+describe('sdk parity: the type comparison notices', () => {
+  /** compareTypes over one module `index` of two small packages written here. */
+  function differences(official, ours) {
+    const dir = mkdtempSync(join(tmpdir(), 'sdk-types-'));
+    try {
+      for (const [side, text] of [['official', official], ['ours', ours]]) {
+        mkdirSync(join(dir, side), { recursive: true });
+        writeFileSync(join(dir, side, 'index.d.ts'), text);
+      }
+      const modules = [{ official: 'index', ours: 'index', names: '*' }];
+      return compareTypes(join(dir, 'official'), join(dir, 'ours'), modules).differences.map((d) => `${d.key}${d.where}: ${d.text}`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('notices an optional number where the official typings read a number (httpStatus)', () => {
+    const official = 'export declare class E extends Error { get httpStatus(): number; private _x; }';
+    assert.deepEqual(differences(official, 'export declare class E extends Error { readonly httpStatus: number; }'), []);
+    assert.deepEqual(differences(official, 'export declare class E extends Error { readonly httpStatus?: number; }'),
+      ['E#httpStatus: optional in ours, required in the official typings']);
+    assert.match(differences(official, 'export declare class E extends Error { readonly httpStatus: string; }')[0], /E#httpStatus: ours string where the official typings give number/);
+  });
+
+  it('notices parameters: optionality, types, options ours does not accept, and answers', () => {
+    const official = `export declare class C {
+      list(options?: { pageSize?: number; filter?: { name?: string } }): Promise<{ items: string[]; next: string }>;
+      run(params: { toolName: string; toolInput: Record<string, unknown> }): Promise<{ data?: { [k: string]: unknown } }>;
+    }`;
+    const same = official;
+    assert.deepEqual(differences(official, same), []);
+    const ours = `export declare class C {
+      list(options: { pageSize?: string }): Promise<{ items: number[]; next?: string }>;
+      run(params: { toolName: string; toolInput: Record<string, unknown>; identifier: string }): Promise<{ data: unknown }>;
+    }`;
+    const found = differences(official, ours);
+    for (const expected of [
+      'C#list(options): required in ours, optional in the official typings',
+      'C#list(options).pageSize: the official typings pass number, ours accepts string | undefined',
+      'C#list(options).filter: not accepted by ours (the official typings take it)',
+      'C#list→→Promise.items[]: ours number where the official typings give string',
+      'C#list→→Promise.next: optional in ours, required in the official typings',
+      'C#run(params).identifier: required in ours, not in the official typings',
+    ]) assert.ok(found.includes(expected), `${expected}\nnot in:\n${found.join('\n')}`);
+    assert.ok(found.some((f) => f.startsWith('C#run→→Promise.data: ours unknown where')), found.join('\n'));
+  });
+
+  it('notices an enum value the official enum lacks and a missing export', () => {
+    const official = 'export declare enum K { A = 0, B = 1 }\nexport type T = { k: K };';
+    assert.deepEqual(differences(official, official), []);
+    assert.deepEqual(differences(official, 'export declare enum K { A = 0, B = 1, C = 2 }').sort(), [
+      'K.C: ours only (= 2): a value the official type does not have, so a read enum is not assignable to it',
+      'T: not exported by ours from lib/index',
+    ]);
   });
 });
 

@@ -34,8 +34,11 @@ export declare enum ConnectorType {
   TRUSTED_IDP = 10,
   SMART_FHIR = 11,
   NO_AUTH = 12,
-  /** AgentKit's key-pair accounts (an RSA key signs a JWT per call); not in the official enum, appended after it. */
-  KEY_PAIR = 13,
+  // The runtime object also has KEY_PAIR = 13 (this gateway's key-pair accounts, appended after the
+  // official values); it is left out of the type so that it stays the official enum (exhaustive
+  // switches and Record<ConnectorType, …> written against it compile). A key-pair account's
+  // `authorizationType` is 13, a value outside the declared members, as any newer server value is
+  // for a protobuf-es (open) enum.
 }
 export declare const ConnectorTypeSchema: GenEnum<ConnectorType>;
 
@@ -100,7 +103,8 @@ export declare const GetMagicLinkForConnectedAccountResponseSchema: GenMessage<G
 export type VerifyConnectedAccountUserResponse = M<'VerifyConnectedAccountUserResponse', { postUserVerifyRedirectUrl: string }>;
 export declare const VerifyConnectedAccountUserResponseSchema: GenMessage<VerifyConnectedAccountUserResponse>;
 
-type Selector = { organizationId: string; userId: string; connector: string; identifier: string; id: string };
+/** Which account: proto3 `optional` fields, as in the official messages. */
+type Selector = { organizationId?: string; userId?: string; connector?: string; identifier?: string; id?: string };
 export type CreateConnectedAccountRequest = M<'CreateConnectedAccountRequest', Omit<Selector, 'id'> & { connectedAccount?: CreateConnectedAccount }>;
 export declare const CreateConnectedAccountRequestSchema: GenMessage<CreateConnectedAccountRequest>;
 export type UpdateConnectedAccountRequest = M<'UpdateConnectedAccountRequest', Selector & { connectedAccount?: UpdateConnectedAccount }>;
@@ -109,7 +113,7 @@ export type DeleteConnectedAccountRequest = M<'DeleteConnectedAccountRequest', S
 export declare const DeleteConnectedAccountRequestSchema: GenMessage<DeleteConnectedAccountRequest>;
 export type GetConnectedAccountByIdentifierRequest = M<'GetConnectedAccountByIdentifierRequest', Selector>;
 export declare const GetConnectedAccountByIdentifierRequestSchema: GenMessage<GetConnectedAccountByIdentifierRequest>;
-export type GetMagicLinkForConnectedAccountRequest = M<'GetMagicLinkForConnectedAccountRequest', Selector & { state: string; userVerifyUrl: string }>;
+export type GetMagicLinkForConnectedAccountRequest = M<'GetMagicLinkForConnectedAccountRequest', Selector & { state?: string; userVerifyUrl?: string }>;
 export declare const GetMagicLinkForConnectedAccountRequestSchema: GenMessage<GetMagicLinkForConnectedAccountRequest>;
 export type VerifyConnectedAccountUserRequest = M<'VerifyConnectedAccountUserRequest', { authRequestId: string; identifier: string }>;
 export declare const VerifyConnectedAccountUserRequestSchema: GenMessage<VerifyConnectedAccountUserRequest>;

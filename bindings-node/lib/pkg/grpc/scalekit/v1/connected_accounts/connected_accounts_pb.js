@@ -7,7 +7,7 @@
  * objects ready at load; the schemas (and @bufbuild/protobuf) are built on first read of any.
  */
 
-const { T, ONE, MANY, buildFile, lazyExports } = require('../../../../../proto');
+const { T, ONE, MANY, OPTIONAL, buildFile, lazyExports } = require('../../../../../proto');
 
 const STATUS = ['CONNECTION_STATUS_UNSPECIFIED', 'ACTIVE', 'EXPIRED', 'PENDING_AUTH', 'PENDING_VERIFICATION', 'DISCONNECTED'];
 const TYPES = ['CONNECTION_TYPE_UNSPECIFIED', 'OAUTH', 'API_KEY', 'BASIC_AUTH', 'BEARER_TOKEN', 'CUSTOM', 'BASIC', 'OAUTH_M2M',
@@ -33,7 +33,10 @@ const ACCOUNT = [
   [7, 'updated_at', M, ONE, TS], [8, 'connector', S, ONE], [9, 'last_used_at', M, ONE, TS], [10, 'id', S, ONE],
   [11, 'connection_id', S, ONE],
 ];
-const SELECTOR = [[1, 'organization_id', S, ONE], [2, 'user_id', S, ONE], [3, 'connector', S, ONE], [4, 'identifier', S, ONE], [5, 'id', S, ONE]];
+const O = OPTIONAL;
+// Which account: proto3 `optional` fields, as in the official messages.
+const SELECTOR = [[1, 'organization_id', S, ONE, undefined, O], [2, 'user_id', S, ONE, undefined, O], [3, 'connector', S, ONE, undefined, O],
+  [4, 'identifier', S, ONE, undefined, O], [5, 'id', S, ONE, undefined, O]];
 const ACCOUNT_INPUT = [[5, 'authorization_details', M, ONE, `${P}AuthorizationDetails`], [11, 'api_config', M, ONE, STRUCT]];
 
 const MESSAGES = {
@@ -58,10 +61,10 @@ const MESSAGES = {
   GetMagicLinkForConnectedAccountResponse: [[1, 'link', S, ONE], [2, 'expiry', M, ONE, TS]],
   VerifyConnectedAccountUserResponse: [[1, 'post_user_verify_redirect_url', S, ONE]],
   CreateConnectedAccountRequest: [...SELECTOR.slice(0, 4), [5, 'connected_account', M, ONE, `${P}CreateConnectedAccount`]],
-  UpdateConnectedAccountRequest: [...SELECTOR.slice(0, 4), [6, 'id', S, ONE], [5, 'connected_account', M, ONE, `${P}UpdateConnectedAccount`]],
+  UpdateConnectedAccountRequest: [...SELECTOR.slice(0, 4), [6, 'id', S, ONE, undefined, O], [5, 'connected_account', M, ONE, `${P}UpdateConnectedAccount`]],
   DeleteConnectedAccountRequest: SELECTOR,
   GetConnectedAccountByIdentifierRequest: SELECTOR,
-  GetMagicLinkForConnectedAccountRequest: [...SELECTOR, [7, 'state', S, ONE], [8, 'user_verify_url', S, ONE]],
+  GetMagicLinkForConnectedAccountRequest: [...SELECTOR, [7, 'state', S, ONE, undefined, O], [8, 'user_verify_url', S, ONE, undefined, O]],
   VerifyConnectedAccountUserRequest: [[1, 'auth_request_id', S, ONE], [2, 'identifier', S, ONE]],
   ListConnectedAccountsRequest: [...SELECTOR.slice(0, 4), [5, 'provider', S, ONE], [6, 'page_size', T.UINT32, ONE], [7, 'page_token', S, ONE],
     [8, 'query', S, ONE], [9, 'connection_names', S, MANY]],

@@ -6,7 +6,7 @@
  * on first read of any.
  */
 
-const { T, ONE, MANY, buildFile, lazyExports } = require('../../../../../proto');
+const { T, ONE, MANY, OPTIONAL, buildFile, lazyExports } = require('../../../../../proto');
 
 const P = '.scalekit.v1.tools.';
 const S = T.STRING;
@@ -18,8 +18,10 @@ const MESSAGES = {
   Tool: [[1, 'id', S, ONE], [2, 'provider', S, ONE], [3, 'definition', M, ONE, STRUCT], [4, 'metadata', M, ONE, STRUCT],
     [5, 'tags', S, MANY], [6, 'is_default', M, ONE, '.google.protobuf.BoolValue'], [7, 'updated_at', M, ONE, '.google.protobuf.Timestamp']],
   ScopedTool: [[1, 'tool', M, ONE, `${P}Tool`], [2, 'identifier', S, ONE], [3, 'connected_account_id', S, ONE]],
+  // query… connected_account_id: proto3 `optional`, as in the official message.
   Filter: [[1, 'summary', M, ONE, '.google.protobuf.BoolValue'], [2, 'provider', S, ONE], [3, 'identifier', S, ONE], [4, 'tool_name', S, MANY],
-    [5, 'query', S, ONE], [6, 'connector', S, ONE], [7, 'organization_id', S, ONE], [8, 'user_id', S, ONE], [9, 'connected_account_id', S, ONE]],
+    [5, 'query', S, ONE, undefined, OPTIONAL], [6, 'connector', S, ONE, undefined, OPTIONAL], [7, 'organization_id', S, ONE, undefined, OPTIONAL],
+    [8, 'user_id', S, ONE, undefined, OPTIONAL], [9, 'connected_account_id', S, ONE, undefined, OPTIONAL]],
   ScopedToolFilter: [[1, 'providers', S, MANY], [2, 'tool_names', S, MANY], [3, 'connection_names', S, MANY]],
   ListToolsResponse: [...PAGE, [4, 'tool_names', S, MANY], [5, 'tools', M, MANY, `${P}Tool`]],
   ListScopedToolsResponse: [...PAGE, [5, 'tools', M, MANY, `${P}ScopedTool`]],

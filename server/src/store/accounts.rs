@@ -236,7 +236,6 @@ impl Store {
     /// One page of accounts in id order, found through the index that matches the filter; the
     /// total number of matches is counted only for the first page (`page` is `First`).
     pub async fn list_accounts(&self, f: &AccountFilter, page: &AccountPage, limit: u32) -> Result<AccountListPage> {
-        self.bookkeeping.flush().await?;
         // Placeholders are numbered as values are bound ($1, $2, …: both engines read them).
         let mut clause = String::from(" FROM connected_accounts WHERE 1=1");
         let mut binds: Vec<String> = Vec::new();
@@ -306,6 +305,9 @@ impl Store {
         }
         let rows = page_q.bind(i64::from(limit) + 1).fetch_all(&self.pool).await.map_err(|e| self.db_error(e))?;
         let mut accounts = rows.iter().map(|r| account_from_row(&self.vault, r)).collect::<Result<Vec<_>>>()?;
+        for account in &mut accounts {
+            account.last_used_at = self.bookkeeping.account_last_used(&account.id, account.last_used_at);
+        }
         let more = accounts.len() > limit as usize;
         accounts.truncate(limit as usize);
         let (has_next, has_prev) = match page {

@@ -3,10 +3,13 @@
 //! wait when it is full, so memory stays bounded); one writer task commits them in batches, one
 //! transaction per batch, at most one batch per flush interval. A crash loses at most the entries
 //! queued since the last commit — never a credential or an account's state, which the store
-//! writes synchronously. Readers of bookkeeping (`recent_executions`, account reads) call
-//! [`Bookkeeper::flush`] first, so a caller always sees its own calls.
+//! writes synchronously. Readers of execution records call [`Bookkeeper::flush`] first, so a
+//! caller always sees its own calls; readers of `last_used_at` (account lists, MCP instances)
+//! instead lay the queued uses over what they read ([`Bookkeeper::account_last_used`]): they must
+//! not wait behind a burst of other accounts' bookkeeping.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -51,14 +54,54 @@ pub struct BookkeepingSettings {
 #[derive(Clone)]
 pub struct Bookkeeper {
     queue: mpsc::Sender<Entry>,
+    pending: Arc<Mutex<PendingUse>>,
+}
+
+/// The latest queued, not yet committed use of each account and MCP instance: at most one entry
+/// per id, each removed once its batch is written (or lost).
+#[derive(Default)]
+struct PendingUse {
+    accounts: HashMap<String, DateTime<Utc>>,
+    instances: HashMap<String, DateTime<Utc>>,
+}
+
+impl PendingUse {
+    fn note(map: &mut HashMap<String, DateTime<Utc>>, id: &str, at: DateTime<Utc>) {
+        let latest = map.entry(id.to_string()).or_insert(at);
+        *latest = (*latest).max(at);
+    }
+
+    /// Forgets the uses a batch wrote, unless a later one was queued meanwhile.
+    fn written(map: &mut HashMap<String, DateTime<Utc>>, batch: &HashMap<String, DateTime<Utc>>) {
+        for (id, at) in batch {
+            if map.get(id).is_some_and(|pending| pending <= at) {
+                map.remove(id);
+            }
+        }
+    }
 }
 
 impl Bookkeeper {
     /// Starts the writer task on `writer` (the store's one writing connection).
     pub fn start(writer: AnyPool, settings: BookkeepingSettings) -> Bookkeeper {
         let (queue, entries) = mpsc::channel(settings.queue_capacity.max(1));
-        tokio::spawn(write_batches(writer, entries, settings.flush_interval));
-        Bookkeeper { queue }
+        let pending = Arc::new(Mutex::new(PendingUse::default()));
+        tokio::spawn(write_batches(writer, entries, settings.flush_interval, pending.clone()));
+        Bookkeeper { queue, pending }
+    }
+
+    fn pending(&self) -> std::sync::MutexGuard<'_, PendingUse> {
+        self.pending.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// `last_used_at` as read, or the account's queued use when that is later.
+    pub fn account_last_used(&self, id: &str, read: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
+        read.max(self.pending().accounts.get(id).copied())
+    }
+
+    /// `last_used_at` as read, or the MCP instance's queued use when that is later.
+    pub fn instance_last_used(&self, id: &str, read: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
+        read.max(self.pending().instances.get(id).copied())
     }
 
     pub async fn execution(&self, record: ExecutionRecord) {
@@ -78,11 +121,15 @@ impl Bookkeeper {
     }
 
     pub async fn account_used(&self, account_id: &str) {
-        self.send(Entry::AccountUsed { account_id: account_id.to_string(), at: Utc::now() }).await;
+        let at = Utc::now();
+        PendingUse::note(&mut self.pending().accounts, account_id, at);
+        self.send(Entry::AccountUsed { account_id: account_id.to_string(), at }).await;
     }
 
     pub async fn mcp_instance_used(&self, instance_id: &str) {
-        self.send(Entry::McpInstanceUsed { instance_id: instance_id.to_string(), at: Utc::now() }).await;
+        let at = Utc::now();
+        PendingUse::note(&mut self.pending().instances, instance_id, at);
+        self.send(Entry::McpInstanceUsed { instance_id: instance_id.to_string(), at }).await;
     }
 
     pub async fn mcp_session_used(&self, session_id: &str) {
@@ -109,7 +156,12 @@ impl Bookkeeper {
 
 /// The writer: waits for a first entry, gathers more for one flush interval (or until a batch is
 /// full, or a flush is asked for), commits them in one transaction; until every sender is gone.
-async fn write_batches(writer: AnyPool, mut entries: mpsc::Receiver<Entry>, interval: Duration) {
+async fn write_batches(
+    writer: AnyPool,
+    mut entries: mpsc::Receiver<Entry>,
+    interval: Duration,
+    pending: Arc<Mutex<PendingUse>>,
+) {
     let mut batch = Vec::with_capacity(64);
     while let Some(first) = entries.recv().await {
         batch.push(first);
@@ -131,13 +183,13 @@ async fn write_batches(writer: AnyPool, mut entries: mpsc::Receiver<Entry>, inte
                 Err(_) => break,
             }
         }
-        commit(&writer, &mut batch).await;
+        commit(&writer, &mut batch, &pending).await;
     }
 }
 
 /// Writes a batch in one transaction (retried once on failure; then logged and dropped, since
 /// bookkeeping must never stop the gateway) and answers the flushes in it.
-async fn commit(writer: &AnyPool, batch: &mut Vec<Entry>) {
+async fn commit(writer: &AnyPool, batch: &mut Vec<Entry>, pending: &Mutex<PendingUse>) {
     let mut flushes = Vec::new();
     let mut executions = Vec::new();
     // Only the latest use of each account / instance matters.
@@ -179,6 +231,12 @@ async fn commit(writer: &AnyPool, batch: &mut Vec<Entry>) {
             committed = false;
             tracing::error!(error = %e, executions = executions.len(), "bookkeeping batch lost");
         }
+    }
+    // Written (or lost: then what the database says is what readers see too).
+    {
+        let mut pending = pending.lock().unwrap_or_else(PoisonError::into_inner);
+        PendingUse::written(&mut pending.accounts, &accounts);
+        PendingUse::written(&mut pending.instances, &instances);
     }
     for done in flushes {
         let _ = done.send(committed);

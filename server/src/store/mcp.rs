@@ -45,12 +45,13 @@ impl Store {
         let sealed: String = row.get("url_key_sealed");
         Ok(InstanceRecord {
             url_key: String::from_utf8_lossy(&self.vault.open_sealed(&sealed, &id)?).into_owned(),
-            id,
             name: row.get("name"),
             user_identifier: row.get("user_identifier"),
             config_id: row.get("config_id"),
             updated_at: ts(row.get("updated_at")).unwrap_or_else(Utc::now),
-            last_used_at: ts(row.get("last_used_at")),
+            // A queued use not yet written counts: callers do not wait for the bookkeeping.
+            last_used_at: self.bookkeeping.instance_last_used(&id, ts(row.get("last_used_at"))),
+            id,
         })
     }
 
@@ -180,9 +181,8 @@ impl Store {
         row.as_ref().map(|r| self.instance_from_row(r)).transpose()
     }
 
-    /// An instance as shown to a caller (queued `last_used_at` committed first).
+    /// An instance as shown to a caller (its queued use included).
     pub async fn mcp_instance(&self, id: &str) -> Result<Option<InstanceRecord>> {
-        self.bookkeeping.flush().await?;
         let row = sqlx::query("SELECT * FROM mcp_instances WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.pool)
@@ -202,7 +202,6 @@ impl Store {
     }
 
     pub async fn mcp_instances(&self) -> Result<Vec<InstanceRecord>> {
-        self.bookkeeping.flush().await?;
         let rows = sqlx::query("SELECT * FROM mcp_instances ORDER BY id")
             .fetch_all(&self.pool)
             .await

@@ -1,0 +1,77 @@
+//! Bookkeeping (`last_used_at`, execution records) is written in batches behind the calls; a
+//! read of an account list or an MCP instance must not wait behind that queue. Here the writer is
+//! held back by another connection's write lock (as a burst over many accounts or a slow disk
+//! would): the list answers at once, with the queued use laid over what the database says, and
+//! the use is in the database once the writer gets through.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use agentkit_core::model::{ConnectorStatus, ConnectorType};
+use agentkit_server::credentials::vault::Vault;
+use agentkit_server::store::{AccountFilter, AccountPage, AccountRecord, ChangeRecords, Store};
+use sqlx::{Connection, Row};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_account_list_does_not_wait_for_queued_bookkeeping() {
+    sqlx::any::install_default_drivers();
+    let dir = std::env::temp_dir().join(format!("agentkit-bookkeeping-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.join("agentkit.db").display());
+    let vault = Arc::new(Vault::with_keys(vec![("k1".into(), [7u8; 32])]));
+    let store =
+        Store::open(&url, vault, agentkit_server::config::ServerConfig::default().store_settings()).await.unwrap();
+    let account = AccountRecord {
+        id: "ca_busy".into(),
+        connection_name: "gmail".into(),
+        connector: "gmail".into(),
+        identifier: "busy-user".into(),
+        organization_id: String::new(),
+        user_id: String::new(),
+        status: ConnectorStatus::Active,
+        authorization_type: ConnectorType::Oauth,
+        credentials: None,
+        api_config: None,
+        token_expires_at: None,
+        updated_at: chrono::Utc::now(),
+        last_used_at: None,
+    };
+    store.insert_account(&account, &ChangeRecords::default()).await.unwrap();
+
+    // Another connection takes SQLite's write lock: the bookkeeping writer cannot commit.
+    let mut blocker = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    sqlx::query("BEGIN IMMEDIATE").execute(&mut blocker).await.unwrap();
+    let used_at = chrono::Utc::now();
+    store.touch_account("ca_busy").await;
+
+    let started = Instant::now();
+    let listed = tokio::time::timeout(
+        Duration::from_secs(2),
+        store.list_accounts(&AccountFilter::default(), &AccountPage::First, 10),
+    )
+    .await
+    .expect("the list waited for the bookkeeping writer")
+    .unwrap();
+    let waited = started.elapsed();
+    let last_used = listed.accounts[0].last_used_at.expect("the queued use is shown");
+    assert!(last_used >= used_at, "{last_used} is the queued use ({used_at})");
+    assert!(waited < Duration::from_millis(500), "the list took {waited:?}");
+
+    // The writer gets through once the lock is gone: the use is in the database itself.
+    sqlx::query("COMMIT").execute(&mut blocker).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let row = sqlx::query("SELECT last_used_at FROM connected_accounts WHERE id = 'ca_busy'")
+            .fetch_one(&mut blocker)
+            .await
+            .unwrap();
+        if row.get::<Option<String>, _>("last_used_at").is_some() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the queued use was never written");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let listed = store.list_accounts(&AccountFilter::default(), &AccountPage::First, 10).await.unwrap();
+    assert_eq!(listed.accounts[0].last_used_at, Some(last_used), "the same use, now read from the database");
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -8,7 +8,8 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 work="$(mktemp -d)"
 registry_pid=""
 trap '[ -n "$registry_pid" ] && kill "$registry_pid"; rm -rf "$work"' EXIT
-wheel=$(ls "$root"/dist/*.whl)
+# This machine's wheel (dist/ may also hold cross-built ones).
+wheel=$(ls "$root"/dist/*manylinux*_x86_64.whl | head -1)
 npm_quiet=(--no-audit --no-fund --silent)
 
 python3 -m venv "$work/venv"

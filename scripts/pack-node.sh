@@ -17,5 +17,18 @@ for addon in agentkit.*.node; do
   packed=$((packed + 1))
 done
 [ "$packed" -gt 0 ] || { echo "no addon built in bindings-node/" >&2; exit 1; }
-npm pack --silent --pack-destination ../dist >/dev/null
+# The main package names every platform package as an optional dependency (napi-rs adds them at
+# publish time; the repository's package.json has none, so the workspace installs without them).
+main="$(mktemp -d)"
+trap 'rm -rf "$main"' EXIT
+cp -r package.json README.md lib native.js native.d.ts "$main/"
+node -e '
+  const fs = require("fs");
+  const file = process.argv[1];
+  const pkg = JSON.parse(fs.readFileSync(file, "utf8"));
+  const dirs = fs.readdirSync("npm").sort();
+  pkg.optionalDependencies = Object.fromEntries(dirs.map((d) => [JSON.parse(fs.readFileSync(`npm/${d}/package.json`, "utf8")).name, pkg.version]));
+  fs.writeFileSync(file, JSON.stringify(pkg, null, 2) + "\n");
+' "$main/package.json"
+(cd "$main" && npm pack --silent --pack-destination "$OLDPWD/../dist" >/dev/null)
 echo "packed the Node SDK and $packed platform addon(s) into dist/"

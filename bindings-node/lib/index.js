@@ -6,6 +6,8 @@
 
 const { NativeClient, formatTools, classForStatus, verifyWebhookPayload, verifyTriggerEvent } = require('../native.js');
 const errors = require('./errors');
+// Loaded under its own name beside the official package: say so (README, "Installing the SDKs").
+require('./install-check').warnOnMixedInstall();
 // Both schema modules are cheap to load: their schemas, and @bufbuild/protobuf, are built on first
 // read (a protobuf answer or input), so a plain require of the package does not pay for them.
 const accountsPb = require('./pkg/grpc/scalekit/v1/connected_accounts/connected_accounts_pb');

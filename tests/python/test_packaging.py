@@ -37,7 +37,7 @@ def test_stubs_match_the_native_module():
 
 
 # Suites about the gateway itself rather than an SDK, run once (from Python): the console in a browser.
-ONE_LANGUAGE = {"console"}
+ONE_LANGUAGE = {"console", "deploy_manifests"}
 
 
 def test_every_test_file_has_its_twin_in_the_other_language():

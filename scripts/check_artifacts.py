@@ -75,7 +75,7 @@ def artifacts(folder: pathlib.Path):
                     if member.name.endswith(".node"):
                         f = archive.extractfile(member)
                         yield path, member.name, expected_from_name(member.name), f.read() if f else b""
-        elif path.name.startswith("agentkit-") and "-linux-" in path.name and not path.suffix:
+        elif re.fullmatch(r"agentkit-[0-9][^-]*-(x86_64|aarch64)-unknown-linux-(musl|gnu)", path.name):
             expected = expected_from_name(path.name)
             yield path, path.name, (expected[0], "static") if expected else None, path.read_bytes()
 

@@ -44,12 +44,23 @@ if [ ! -x target/tools/bin/cargo-cyclonedx ]; then
   cargo install --quiet --locked --root target/tools cargo-cyclonedx@0.5.9
 fi
 target/tools/bin/cargo-cyclonedx cyclonedx --manifest-path server/Cargo.toml --format json \
-  --no-default-features --override-filename agentkit-sbom >/dev/null
+  --no-default-features --spec-version 1.5 --override-filename agentkit-sbom >/dev/null
 mv server/agentkit-sbom.json "dist/agentkit-$version.cdx.json"
 (cd dist && sha256sum -- * | grep -v ' SHA256SUMS$' >SHA256SUMS)
 python3 scripts/check_artifacts.py dist
-# The x86_64 static binary runs here: it names its version and commit.
+# The x86_64 static binary runs here: it names its version and commit, and serves /readyz.
 static="dist/agentkit-$version-x86_64-unknown-linux-musl"
 if [ -x "$static" ]; then
   "$static" --version | tee /dev/stderr | grep -q "$version (commit $AGENTKIT_COMMIT)"
+  work="$(mktemp -d)"
+  port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+  printf '[server]\nlisten = "127.0.0.1:%s"\ndata_dir = "%s"\n' "$port" "$work" >"$work/agentkit.toml"
+  "$static" serve --config "$work/agentkit.toml" >"$work/log" 2>&1 &
+  gateway=$!
+  ready=""
+  for _ in $(seq 100); do ready="$(curl -fsS "http://127.0.0.1:$port/readyz" 2>/dev/null)" && break; sleep 0.1; done
+  kill "$gateway"; wait "$gateway" || true
+  [ -n "$ready" ] || { echo "the static gateway did not get ready:" >&2; cat "$work/log" >&2; exit 1; }
+  echo "the static x86_64 gateway served /readyz: $ready"
+  rm -rf "$work"
 fi

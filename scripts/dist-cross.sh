@@ -46,6 +46,8 @@ fi
 target/tools/bin/cargo-cyclonedx cyclonedx --manifest-path server/Cargo.toml --format json \
   --no-default-features --spec-version 1.5 --override-filename agentkit-sbom >/dev/null
 mv server/agentkit-sbom.json "dist/agentkit-$version.cdx.json"
+# cargo-cyclonedx writes one per workspace member: the gateway's is the one shipped.
+rm -f ./*/agentkit-sbom.json
 (cd dist && sha256sum -- * | grep -v ' SHA256SUMS$' >SHA256SUMS)
 python3 scripts/check_artifacts.py dist
 # The x86_64 static binary runs here: it names its version and commit, and serves /readyz.

@@ -4,7 +4,8 @@
 #   - abi3 wheels: x86_64 and aarch64 manylinux2014 (glibc 2.17+), x86_64 and aarch64 musllinux_1_2;
 #   - Node addons for the same four, each in its napi-rs platform package (scripts/pack-node.sh);
 #   - the gateway as static musl binaries for x86_64 and aarch64 (`agentkit --version` names the
-#     commit), SHA256SUMS and a CycloneDX SBOM of what they link.
+#     commit), SHA256SUMS and a CycloneDX SBOM of what they link; the x86_64 one serves /readyz
+#     here and becomes the image localhost/agentkit:<version>-static (with podman).
 # Then scripts/check_artifacts.py checks that each artifact is the architecture and libc it says.
 # DIST_TARGETS limits the list (e.g. DIST_TARGETS=aarch64-unknown-linux-gnu).
 set -euo pipefail
@@ -65,4 +66,8 @@ if [ -x "$static" ]; then
   [ -n "$ready" ] || { echo "the static gateway did not get ready:" >&2; cat "$work/log" >&2; exit 1; }
   echo "the static x86_64 gateway served /readyz: $ready"
   rm -rf "$work"
+  # The image from it: localhost/agentkit:<version>-static (FROM a base of CA roots and a user).
+  if command -v podman >/dev/null; then
+    AGENTKIT_STATIC_BINARY="$static" scripts/build-image.sh
+  fi
 fi

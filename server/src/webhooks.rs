@@ -323,7 +323,9 @@ pub async fn run_worker(webhooks: std::sync::Weak<Webhooks>) {
     };
     let claim = |live: Arc<Webhooks>, room: u32| async move {
         let due = live.store.claim_webhook_deliveries(chrono::Duration::seconds(LEASE_SECS), room).await?;
-        let endpoints = Arc::new(if due.is_empty() { Vec::new() } else { live.endpoints().await.unwrap_or_default() });
+        // Endpoints that cannot be read are not "gone": the claimed deliveries wait for their
+        // lease to lapse and are tried again (an empty list here once gave them up for good).
+        let endpoints = Arc::new(if due.is_empty() { Vec::new() } else { live.endpoints().await? });
         Ok(due.into_iter().map(|delivery| (delivery, endpoints.clone())).collect())
     };
     let work = |live: Arc<Webhooks>, (delivery, endpoints): (WebhookDelivery, Arc<Vec<Endpoint>>)| async move {

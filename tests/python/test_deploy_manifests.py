@@ -174,8 +174,9 @@ def test_the_deployment_runs_the_image_as_built(resources):
     containerfile = (ROOT / "deploy" / "Containerfile").read_text()
     build_script = (ROOT / "scripts" / "build-image.sh").read_text()
     container = _container(resources)
-    # The tag `make image` (scripts/build-image.sh) builds.
-    built = set(re.findall(r"^\s*-t (\S+) \.$", build_script, re.M))
+    # The tag `make image` (scripts/build-image.sh, without a static binary) builds and `-t` uses.
+    assert re.search(r'^\s*-t "\$image" \.$', build_script, re.M), "build-image.sh tags what $image names"
+    built = set(re.findall(r"^\s*image=(localhost/[^\s$]+)$", build_script, re.M))
     assert container["image"] in built, (container["image"], built)
     # ENTRYPOINT stays the image's; args are its CMD (with the config path the ConfigMap fills).
     assert "command" not in container

@@ -4,8 +4,9 @@
 #   - abi3 wheels: x86_64 and aarch64 manylinux2014 (glibc 2.17+), x86_64 and aarch64 musllinux_1_2;
 #   - Node addons for the same four, each in its napi-rs platform package (scripts/pack-node.sh);
 #   - the gateway as static musl binaries for x86_64 and aarch64 (`agentkit --version` names the
-#     commit), SHA256SUMS and a CycloneDX SBOM of what they link; the x86_64 one serves /readyz
-#     here and becomes the image localhost/agentkit:<version>-static (with podman).
+#     commit), SHA256SUMS and a CycloneDX SBOM of what they link; both serve /readyz here (aarch64
+#     under qemu-user), and the x86_64 one
+#     becomes the image localhost/agentkit:<version>-static (with podman).
 # Then scripts/check_artifacts.py checks that each artifact is the architecture and libc it says.
 # DIST_TARGETS limits the list (e.g. DIST_TARGETS=aarch64-unknown-linux-gnu).
 set -euo pipefail
@@ -51,23 +52,36 @@ mv server/agentkit-sbom.json "dist/agentkit-$version.cdx.json"
 rm -f ./*/agentkit-sbom.json
 (cd dist && sha256sum -- * | grep -v ' SHA256SUMS$' >SHA256SUMS)
 python3 scripts/check_artifacts.py dist
-# The x86_64 static binary runs here: it names its version and commit, and serves /readyz.
-static="dist/agentkit-$version-x86_64-unknown-linux-musl"
-if [ -x "$static" ]; then
-  "$static" --version | tee /dev/stderr | grep -q "$version (commit $AGENTKIT_COMMIT)"
+# Each static gateway runs here, the aarch64 one under qemu-user (Debian's qemu-user-static, when
+# installed): it names its version and commit, and serves /readyz.
+serves_readyz() { # <binary> [emulator]
+  local binary="$1" emulator="${2:-}" work port gateway ready=""
+  $emulator "$binary" --version | tee /dev/stderr | grep -q "$version (commit $AGENTKIT_COMMIT)"
   work="$(mktemp -d)"
   port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
   printf '[server]\nlisten = "127.0.0.1:%s"\ndata_dir = "%s"\n' "$port" "$work" >"$work/agentkit.toml"
-  "$static" serve --config "$work/agentkit.toml" >"$work/log" 2>&1 &
+  $emulator "$binary" serve --config "$work/agentkit.toml" >"$work/log" 2>&1 &
   gateway=$!
-  ready=""
-  for _ in $(seq 100); do ready="$(curl -fsS "http://127.0.0.1:$port/readyz" 2>/dev/null)" && break; sleep 0.1; done
+  # Emulated, the start takes seconds: up to a minute.
+  for _ in $(seq 600); do ready="$(curl -fsS "http://127.0.0.1:$port/readyz" 2>/dev/null)" && break; sleep 0.1; done
   kill "$gateway"; wait "$gateway" || true
-  [ -n "$ready" ] || { echo "the static gateway did not get ready:" >&2; cat "$work/log" >&2; exit 1; }
-  echo "the static x86_64 gateway served /readyz: $ready"
+  [ -n "$ready" ] || { echo "$binary did not get ready:" >&2; cat "$work/log" >&2; exit 1; }
+  echo "$binary ${emulator:+(under $emulator) }served /readyz: $ready"
   rm -rf "$work"
+}
+static="dist/agentkit-$version-x86_64-unknown-linux-musl"
+if [ -x "$static" ]; then
+  serves_readyz "$static"
   # The image from it: localhost/agentkit:<version>-static (FROM a base of CA roots and a user).
   if command -v podman >/dev/null; then
     AGENTKIT_STATIC_BINARY="$static" scripts/build-image.sh
+  fi
+fi
+static_arm="dist/agentkit-$version-aarch64-unknown-linux-musl"
+if [ -x "$static_arm" ]; then
+  if command -v qemu-aarch64-static >/dev/null; then
+    serves_readyz "$static_arm" qemu-aarch64-static
+  else
+    echo "qemu-aarch64-static is not installed (apt-get install qemu-user-static): $static_arm was not run" >&2
   fi
 fi

@@ -452,7 +452,36 @@ async fn three_replicas_refresh_a_rotated_token_exactly_once() {
     }
     let ended = http.delete(format!("{}{path}", fleet.url(0))).header("mcp-session-id", &session).send().await.unwrap();
     assert_eq!(ended.status(), 200);
-    assert_eq!(rpc(1, list, Some(session)).await.status(), 404, "ended everywhere");
+    assert_eq!(rpc(0, list.clone(), Some(session.clone())).await.status(), 404, "ended at once where it was ended");
+    // The others had it cached: they drop it when the change notification arrives.
+    let started = std::time::Instant::now();
+    for replica in [1, 2] {
+        while rpc(replica, list.clone(), Some(session.clone())).await.status() != 404 {
+            let late = started.elapsed() > std::time::Duration::from_secs(2);
+            assert!(!late, "an ended session still answers on replica {}", replica + 1);
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    }
+    println!("a session ended on replica 1 was refused everywhere after {:?}", started.elapsed());
+
+    // The URL, known to replicas 2 and 3 from the calls above, stops working everywhere when its
+    // instance is deleted on replica 1.
+    let initialize = json!({"jsonrpc": "2.0", "id": 3, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}});
+    for replica in [1, 2] {
+        assert_eq!(rpc(replica, initialize.clone(), None).await.status(), 200);
+    }
+    let instance_id = instance["instance"]["id"].as_str().unwrap();
+    dispatch(&clients[0], Operation::McpDeleteInstance, json!({"instance_id": instance_id})).await.unwrap();
+    let started = std::time::Instant::now();
+    for replica in [0, 1, 2] {
+        while rpc(replica, initialize.clone(), None).await.status() != 404 {
+            let late = started.elapsed() > std::time::Duration::from_secs(2);
+            assert!(!late, "a deleted instance's URL still answers on replica {}", replica + 1);
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    }
+    println!("an instance deleted on replica 1 was refused everywhere after {:?}", started.elapsed());
 }
 
 /// Calls for every user, round-robin over the replicas; the results with the replica each went

@@ -110,3 +110,24 @@ async def test_isolation_revocation_and_concurrency(client, setup):
     client.actions.mcp.delete_config(config_id=config_id)
     with pytest.raises(Exception):
         await _session_call(streamable_http_client, alice_url, "gmail_list_labels", {})
+
+
+async def test_a_live_session_sees_config_and_instance_changes_at_once(client, setup):
+    """The gateway keeps an MCP URL's instance, config and session in memory: a change made
+    through the API reaches a session that is already open (and cached) on its next message."""
+    user = f"mcp-live-{uuid.uuid4().hex[:6]}"
+    instance = client.actions.mcp.ensure_instance(config_name=setup, user_identifier=user).instance
+    config_id = client.actions.mcp.list_configs(filter_name=setup).configs[0].id
+    async with streamable_http_client(instance.url) as (read, write):
+        async with ClientSession(read, write) as session:
+            await session.initialize()
+            for _ in range(3):  # read, then from memory
+                listed = await session.list_tools()
+            assert [t.name for t in listed.tools] == ["gmail_fetch_mails", "gmail_list_labels"]
+            client.actions.mcp.update_config(config_id=config_id, connection_tool_mappings=[
+                McpConfigConnectionToolMapping(connection_name="gmail", tools=["gmail_list_labels"])])
+            listed = await session.list_tools()
+            assert [t.name for t in listed.tools] == ["gmail_list_labels"], "the new mapping, on the next message"
+            client.actions.mcp.delete_instance(instance_id=instance.id)
+            with pytest.raises(Exception):
+                await session.list_tools()

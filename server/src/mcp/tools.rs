@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use serde_json::{json, Map, Value};
 
-use agentkit_core::model::ConnectorStatus;
+use agentkit_core::model::{ConnectorStatus, McpConfigConnectionToolMapping};
 
 use crate::catalog::connectors::CatalogTool;
 use crate::state::AppState;
@@ -50,6 +50,12 @@ fn read_only(tool: &CatalogTool) -> bool {
     tool.def.hint("read_only_hint")
 }
 
+/// Whether a mapping of `target` exposes `tool`: one the mapping lists (or any, when it lists
+/// none) that its connection runs, and only read-only ones to a read-only session.
+fn exposes(target: &Target, mapping: &McpConfigConnectionToolMapping, tool: &CatalogTool) -> bool {
+    (mapping.tools.is_empty() || mapping.tools.contains(&tool.def.name)) && (!target.read_only || read_only(tool))
+}
+
 /// The tools a target exposes: each mapping's listed tools, or all of its connector's.
 pub fn exposed_tools(state: &AppState, target: &Target) -> Vec<(Arc<CatalogTool>, String)> {
     let mut out = Vec::new();
@@ -57,12 +63,24 @@ pub fn exposed_tools(state: &AppState, target: &Target) -> Vec<(Arc<CatalogTool>
     for m in &target.config.mappings {
         let Some(connection) = registry.connections.get(&m.connection_name) else { continue };
         for tool in registry.catalog.tools().filter(|t| t.runs_on(&connection.connector, &connection.name)) {
-            if (m.tools.is_empty() || m.tools.contains(&tool.def.name)) && (!target.read_only || read_only(tool)) {
+            if exposes(target, m, tool) {
                 out.push((tool.clone(), connection.name.clone()));
             }
         }
     }
     out
+}
+
+/// The tool `name` if the target exposes it, with the connection it runs on: one lookup by name,
+/// not a walk over the catalog (which may hold thousands of imported tools).
+fn exposed_tool(state: &AppState, target: &Target, name: &str) -> Option<(Arc<CatalogTool>, String)> {
+    let registry = state.registry();
+    let tool = registry.catalog.tool(name)?;
+    target.config.mappings.iter().find_map(|m| {
+        let connection = registry.connections.get(&m.connection_name)?;
+        (tool.runs_on(&connection.connector, &connection.name) && exposes(target, m, tool))
+            .then(|| (tool.clone(), connection.name.clone()))
+    })
 }
 
 /// The MCP form of a tool (annotations in MCP's camelCase).
@@ -121,9 +139,7 @@ impl CallOutcome {
 pub async fn call_tool(state: &AppState, target: &Target, params: &Value) -> Result<CallOutcome, (i64, String)> {
     let name =
         params.get("name").and_then(Value::as_str).ok_or((-32602, "Invalid params: name is required".to_string()))?;
-    let exposed = exposed_tools(state, target);
-    let (tool, connection) =
-        exposed.iter().find(|(t, _)| t.def.name == name).ok_or((-32602, format!("Unknown tool: {name}")))?;
+    let (tool, connection) = exposed_tool(state, target, name).ok_or((-32602, format!("Unknown tool: {name}")))?;
     let input = match tool.validate_input(params.get("arguments")) {
         Ok(input) => input,
         Err(e) => {
@@ -133,17 +149,13 @@ pub async fn call_tool(state: &AppState, target: &Target, params: &Value) -> Res
     };
     let account = crate::domain::accounts::get_or_create(
         state,
-        &agentkit_core::model::AccountSelector::by_name(connection, &target.user),
+        &agentkit_core::model::AccountSelector::by_name(&connection, &target.user),
     )
     .await
     .map_err(|e| (-32603, e.message().to_string()))?;
     if account.status != ConnectorStatus::Active {
         let link = crate::domain::links::issue_link(state, &account.id, String::new(), String::new(), None).link;
-        return Ok(CallOutcome::NeedsAuthorization {
-            connection: connection.clone(),
-            status: account.status.as_str(),
-            link,
-        });
+        return Ok(CallOutcome::NeedsAuthorization { connection, status: account.status.as_str(), link });
     }
     state.store.touch_mcp_instance(&target.owner).await;
     // A trace context in `_meta` (any protocol revision) continues into the execution record.
@@ -151,7 +163,7 @@ pub async fn call_tool(state: &AppState, target: &Target, params: &Value) -> Res
     let result = match crate::domain::execution::run_for_account(
         state,
         &format!("mcp:{}", target.owner),
-        tool,
+        &tool,
         account,
         input,
         traceparent,

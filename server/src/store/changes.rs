@@ -3,7 +3,8 @@
 //! that identifier from the account cache), `<replica> catalog` (custom providers or connector
 //! files changed: rebuild the registry), `<replica> vault` (a key rotation: read the key file
 //! again, so every replica seals with the new key) or `<replica> api_clients` (an API client was
-//! created, rotated or revoked: reread them); every replica LISTENs and skips what it sent
+//! created, rotated or revoked: reread them) or `<replica> mcp` (an MCP config or instance was
+//! written, or a session ended: empty the MCP cache); every replica LISTENs and skips what it sent
 //! itself (it acted at once). A replica whose listening connection breaks empties its account
 //! cache, rebuilds its catalog and rereads its keys once it is back, since it may have missed
 //! something; until then the cache's ttl bounds what it can miss.
@@ -15,12 +16,14 @@ use sqlx::postgres::PgListener;
 use tokio::sync::broadcast;
 
 use super::account_cache::AccountCache;
+use super::mcp_cache::McpCache;
 use crate::credentials::vault::Vault;
 
 pub const CHANNEL: &str = "agentkit_changes";
 const CATALOG: &str = "catalog";
 const VAULT: &str = "vault";
 const API_CLIENTS: &str = "api_clients";
+const MCP: &str = "mcp";
 const ACCOUNT_PREFIX: &str = "account:";
 
 /// What another replica (or this one) changed.
@@ -30,6 +33,7 @@ pub enum Change {
     Catalog,
     Vault,
     ApiClients,
+    Mcp,
 }
 
 impl Change {
@@ -40,6 +44,7 @@ impl Change {
             Change::Catalog => format!("{origin} {CATALOG}"),
             Change::Vault => format!("{origin} {VAULT}"),
             Change::ApiClients => format!("{origin} {API_CLIENTS}"),
+            Change::Mcp => format!("{origin} {MCP}"),
         }
     }
 
@@ -50,6 +55,7 @@ impl Change {
             CATALOG => return Some((origin, Change::Catalog)),
             VAULT => return Some((origin, Change::Vault)),
             API_CLIENTS => return Some((origin, Change::ApiClients)),
+            MCP => return Some((origin, Change::Mcp)),
             _ => {}
         }
         what.strip_prefix(ACCOUNT_PREFIX).map(|identifier| (origin, Change::Account(identifier.to_string())))
@@ -59,6 +65,7 @@ impl Change {
 /// What a replica keeps in memory that other replicas' changes make stale.
 pub struct Listeners {
     pub cache: Arc<AccountCache>,
+    pub mcp: Arc<McpCache>,
     /// The app rebuilds its registry on each message.
     pub catalog: broadcast::Sender<()>,
     pub vault: Arc<Vault>,
@@ -75,7 +82,7 @@ impl Listeners {
 }
 
 /// Listens on `url` for as long as the process lives: other replicas' account changes drop cache
-/// entries, their catalog changes rebuild the registry, their key rotations reread the key file.
+/// entries, their MCP writes empty the MCP cache, their catalog changes rebuild the registry, their key rotations reread the key file.
 /// `origin` is this replica's id in the payloads it sends.
 pub fn listen(url: String, origin: String, listeners: Listeners) {
     let Listeners { cache, catalog, .. } = &listeners;
@@ -92,6 +99,7 @@ pub fn listen(url: String, origin: String, listeners: Listeners) {
                         if reconnecting {
                             // What happened while we were not listening is unknown: start clean.
                             cache.clear();
+                            listeners.mcp.clear();
                             let _ = catalog.send(());
                             listeners.reload_vault();
                             let _ = listeners.api_clients.send(());
@@ -114,6 +122,7 @@ pub fn listen(url: String, origin: String, listeners: Listeners) {
                                 Some((_, Change::ApiClients)) => {
                                     let _ = listeners.api_clients.send(());
                                 }
+                                Some((_, Change::Mcp)) => listeners.mcp.clear(),
                                 None => {}
                             }
                         }
@@ -123,6 +132,7 @@ pub fn listen(url: String, origin: String, listeners: Listeners) {
             }
             reconnecting = true;
             cache.clear();
+            listeners.mcp.clear();
             tokio::time::sleep(backoff).await;
             backoff = (backoff * 2).min(Duration::from_secs(10));
         }
@@ -135,7 +145,9 @@ mod tests {
 
     #[test]
     fn payloads_round_trip() {
-        for change in [Change::Account("user 1:x".into()), Change::Catalog, Change::Vault, Change::ApiClients] {
+        for change in
+            [Change::Account("user 1:x".into()), Change::Catalog, Change::Vault, Change::ApiClients, Change::Mcp]
+        {
             let payload = change.payload("r1");
             assert_eq!(Change::parse(&payload), Some(("r1", change)));
         }

@@ -74,7 +74,9 @@ impl Store {
             }
             other => other.map(|_| ()).map_err(|e| self.db_error(e)),
         }?;
-        self.commit_change(tx, records).await
+        self.commit_change(tx, records).await?;
+        self.mcp_changed().await;
+        Ok(())
     }
 
     pub async fn update_mcp_config(&self, c: &ConfigRecord, records: &ChangeRecords) -> Result<()> {
@@ -87,18 +89,28 @@ impl Store {
             .execute(&mut *tx)
             .await
             .map_err(|e| self.db_error(e))?;
-        self.commit_change(tx, records).await
+        self.commit_change(tx, records).await?;
+        self.mcp_changed().await;
+        Ok(())
     }
 
     /// A config by id or (exact) name.
     pub async fn mcp_config(&self, id_or_name: &str) -> Result<Option<ConfigRecord>> {
+        if let Some(config) = self.mcp_cache.config(id_or_name) {
+            return Ok(Some(config));
+        }
+        let generation = self.mcp_cache.generation();
         let row = sqlx::query("SELECT * FROM mcp_configs WHERE id = $1 OR name = $2")
             .bind(id_or_name)
             .bind(id_or_name)
             .fetch_optional(&self.pool)
             .await
             .map_err(|e| self.db_error(e))?;
-        row.as_ref().map(config_from_row).transpose()
+        let config = row.as_ref().map(config_from_row).transpose()?;
+        if let Some(config) = &config {
+            self.mcp_cache.store_config(id_or_name.to_string(), config.clone(), generation);
+        }
+        Ok(config)
     }
 
     pub async fn mcp_configs(&self) -> Result<Vec<ConfigRecord>> {
@@ -125,6 +137,9 @@ impl Store {
             .map_err(|e| self.db_error(e))?;
         let deleted = done.rows_affected() > 0;
         self.commit_change(tx, records.when(deleted)).await?;
+        if deleted {
+            self.mcp_changed().await;
+        }
         Ok(deleted)
     }
 
@@ -166,6 +181,7 @@ impl Store {
             other => {
                 other.map_err(|e| self.db_error(e))?;
                 self.commit_change(tx, &created(&id)).await?;
+                self.mcp_changed().await;
             }
         }
         self.mcp_instance_of(config_id, user).await?.ok_or_else(|| Error::new(ErrorKind::Server, "instance vanished"))
@@ -191,14 +207,24 @@ impl Store {
         row.as_ref().map(|r| self.instance_from_row(r)).transpose()
     }
 
-    /// The instance a URL key belongs to (looked up by hash).
+    /// The instance a URL key belongs to (looked up by hash). Cached for MCP requests: the
+    /// instance's `last_used_at` may be older than its queued use.
     pub async fn mcp_instance_by_key(&self, key: &str) -> Result<Option<InstanceRecord>> {
+        let key_sha256 = sha256_hex(key);
+        if let Some(instance) = self.mcp_cache.instance(&key_sha256) {
+            return Ok(Some(instance));
+        }
+        let generation = self.mcp_cache.generation();
         let row = sqlx::query("SELECT * FROM mcp_instances WHERE url_key_sha256 = $1")
-            .bind(sha256_hex(key))
+            .bind(&key_sha256)
             .fetch_optional(&self.pool)
             .await
             .map_err(|e| self.db_error(e))?;
-        row.as_ref().map(|r| self.instance_from_row(r)).transpose()
+        let instance = row.as_ref().map(|r| self.instance_from_row(r)).transpose()?;
+        if let Some(instance) = &instance {
+            self.mcp_cache.store_instance(key_sha256, instance.clone(), generation);
+        }
+        Ok(instance)
     }
 
     pub async fn mcp_instances(&self) -> Result<Vec<InstanceRecord>> {
@@ -225,7 +251,9 @@ impl Store {
             )),
             other => other.map(|_| ()).map_err(|e| self.db_error(e)),
         }?;
-        self.commit_change(tx, records).await
+        self.commit_change(tx, records).await?;
+        self.mcp_changed().await;
+        Ok(())
     }
 
     pub async fn delete_mcp_instance(&self, id: &str, records: &ChangeRecords) -> Result<bool> {
@@ -237,6 +265,9 @@ impl Store {
             .map_err(|e| self.db_error(e))?;
         let deleted = done.rows_affected() > 0;
         self.commit_change(tx, records.when(deleted)).await?;
+        if deleted {
+            self.mcp_changed().await;
+        }
         Ok(deleted)
     }
 

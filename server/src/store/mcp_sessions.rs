@@ -1,6 +1,7 @@
 //! The `mcp_sessions` table: Streamable HTTP MCP sessions, shared by every replica. A session is
 //! live while it is used at least once per idle period; an MCP URL holds a bounded number (the
-//! least recently used goes when another opens). `last_seen` is bookkeeping (batched).
+//! least recently used goes when another opens). `last_seen` is bookkeeping (batched). A session
+//! found live is remembered by the MCP cache, so the calls after it read nothing.
 
 use std::time::Duration;
 
@@ -36,11 +37,18 @@ impl Store {
             .await
             .map_err(|e| self.db_error(e))?;
         tx.commit().await.map_err(|e| self.db_error(e))?;
+        // Sessions beyond the bound went: the URL's cached ones are read again.
+        self.mcp_cache.forget_sessions_of(owner);
         Ok(id)
     }
 
     /// Is `id` a session of `owner` used within `idle`? If so, marks it used.
     pub async fn mcp_session_alive(&self, id: &str, owner: &str, idle: Duration) -> Result<bool> {
+        if self.mcp_cache.session_of(id, owner) {
+            self.bookkeeping.mcp_session_used(id).await;
+            return Ok(true);
+        }
+        let generation = self.mcp_cache.generation();
         let row = sqlx::query("SELECT last_seen FROM mcp_sessions WHERE id = $1 AND owner = $2")
             .bind(id)
             .bind(owner)
@@ -53,6 +61,7 @@ impl Store {
             return Ok(false);
         }
         self.bookkeeping.mcp_session_used(id).await;
+        self.mcp_cache.store_session(id.to_string(), owner.to_string(), generation);
         Ok(true)
     }
 
@@ -64,7 +73,12 @@ impl Store {
             .execute(&self.writer)
             .await
             .map_err(|e| self.db_error(e))?;
-        Ok(done.rows_affected() > 0)
+        let ended = done.rows_affected() > 0;
+        if ended {
+            self.mcp_cache.forget_sessions_of(owner);
+            self.announce(super::changes::Change::Mcp).await;
+        }
+        Ok(ended)
     }
 
     /// Deletes sessions unused for `idle` (with the retention sweep); how many went.
@@ -76,6 +90,9 @@ impl Store {
             .execute(&self.writer)
             .await
             .map_err(|e| self.db_error(e))?;
+        if done.rows_affected() > 0 {
+            self.mcp_cache.clear();
+        }
         Ok(done.rows_affected())
     }
 }

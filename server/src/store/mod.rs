@@ -17,6 +17,7 @@ use agentkit_core::{Error, ErrorKind, Result};
 
 use crate::credentials::vault::Vault;
 use account_cache::AccountCache;
+use mcp_cache::McpCache;
 
 mod account_cache;
 mod accounts;
@@ -31,6 +32,7 @@ mod executions;
 mod installed_connectors;
 pub mod libpq_env;
 pub mod mcp;
+mod mcp_cache;
 mod mcp_oauth;
 mod mcp_sessions;
 mod operators;
@@ -77,6 +79,8 @@ pub struct Store {
     pub(crate) vault: Arc<Vault>,
     pub bookkeeping: Bookkeeper,
     pub(crate) accounts_cache: Arc<AccountCache>,
+    /// MCP URLs' instances, configs and live sessions (sized and timed as the account cache).
+    pub(crate) mcp_cache: Arc<McpCache>,
     /// A tool call is answered only once its execution record is committed.
     durable_execution_records: bool,
     /// When a statement last failed because the store could not take it (a full disk, an I/O
@@ -358,12 +362,14 @@ impl Store {
         migrated.map_err(|e| Error::new(ErrorKind::Server, format!("migration failed: {e}")))?;
         let bookkeeping = Bookkeeper::start(writer.clone(), settings.bookkeeping);
         let accounts_cache = Arc::new(AccountCache::new(settings.account_cache.capacity, settings.account_cache.ttl));
+        let mcp_cache = Arc::new(McpCache::new(settings.account_cache.capacity, settings.account_cache.ttl));
         let (catalog_changes, _) = tokio::sync::broadcast::channel(16);
         let (api_client_changes, _) = tokio::sync::broadcast::channel(16);
         let replica: Arc<str> = uuid::Uuid::new_v4().simple().to_string().into();
         if engine == Engine::Postgres {
             let listeners = changes::Listeners {
                 cache: accounts_cache.clone(),
+                mcp: mcp_cache.clone(),
                 catalog: catalog_changes.clone(),
                 vault: vault.clone(),
                 api_clients: api_client_changes.clone(),
@@ -381,6 +387,7 @@ impl Store {
             vault,
             bookkeeping,
             accounts_cache,
+            mcp_cache,
             durable_execution_records: settings.durable_execution_records,
             write_probe: Default::default(),
             last_storage_failure: Default::default(),
@@ -477,6 +484,13 @@ impl Store {
     pub(crate) async fn account_changed(&self, identifier: &str) {
         self.accounts_cache.invalidate(identifier);
         self.announce(changes::Change::Account(identifier.to_string())).await;
+    }
+
+    /// An MCP config or instance was written, or a session ended: this replica's MCP cache is
+    /// emptied now, the others' through a notification.
+    pub(crate) async fn mcp_changed(&self) {
+        self.mcp_cache.clear();
+        self.announce(changes::Change::Mcp).await;
     }
 
     /// The connector files changed (a reload here): the other replicas reload theirs.

@@ -6,7 +6,7 @@
 #   - the gateway as static musl binaries for x86_64 and aarch64 (`agentkit --version` names the
 #     commit), SHA256SUMS and a CycloneDX SBOM of what they link; both serve /readyz here (aarch64
 #     under qemu-user), and the x86_64 one
-#     becomes the image localhost/agentkit:<version>-static (with podman).
+#     becomes the image localhost/agentkit:<version>-static (with podman); the Helm chart.
 # Then scripts/check_artifacts.py checks that each artifact is the architecture and libc it says.
 # DIST_TARGETS limits the list (e.g. DIST_TARGETS=aarch64-unknown-linux-gnu).
 set -euo pipefail
@@ -50,6 +50,9 @@ target/tools/bin/cargo-cyclonedx cyclonedx --manifest-path server/Cargo.toml --f
 mv server/agentkit-sbom.json "dist/agentkit-$version.cdx.json"
 # cargo-cyclonedx writes one per workspace member: the gateway's is the one shipped.
 rm -f ./*/agentkit-sbom.json
+# The Helm chart, packaged by Helm's own library (tests/python/test_helm_chart.py checks it).
+"$venv/bin/python" -c 'import sys; from helm_python import chart; print(chart.package(sys.argv[1], destination="dist"))' \
+  deploy/helm/agentkit
 (cd dist && sha256sum -- * | grep -v ' SHA256SUMS$' >SHA256SUMS)
 python3 scripts/check_artifacts.py dist
 # Each static gateway runs here, the aarch64 one under qemu-user (Debian's qemu-user-static, when

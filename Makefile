@@ -80,6 +80,8 @@ lint-fast: $(VENV_LINT)/.ready
 	cargo fmt --all --check
 	$(VENV_LINT)/bin/ruff check bindings-python/python tests/python tests/python_mcp2026 examples/python scripts benches
 	python3 scripts/module_cycles.py
+	# The layer order of ARCHITECTURE.md (imports still against it are listed in scripts/module_layers.baseline).
+	python3 scripts/module_layers.py
 	# The release workflow (macOS and Windows artifacts are built on GitHub's runners only).
 	$(VENV_LINT)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	$(VENV_LINT)/bin/zizmor --offline --quiet .github/workflows

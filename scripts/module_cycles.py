@@ -1,6 +1,6 @@
 """Lists import cycles between the gateway's modules (server/src): module A depends on module B
-when A's file names `crate::B` (a folder counts as one module per file inside it). Exits 1 when a
-cycle exists. Used by `make lint`."""
+when A's file names `crate::B`, `crate::{B, …}`, `super::B` or `super::{B, …}` (a folder counts as
+one module per file inside it). Exits 1 when a cycle exists. Used by `make lint-fast`."""
 
 import re
 import sys
@@ -20,7 +20,10 @@ def main() -> int:
     edges = {m: set() for m in files}
     for module, path in files.items():
         text = re.sub(r"#\[cfg\(test\)\][\s\S]*", "", path.read_text())  # tests may reach anywhere
-        for ref in re.findall(r"crate::((?:[a-z_]+::)*[a-z_]+)", text):
+        refs = re.findall(r"crate::((?:[a-z_]+::)*[a-z_]+)", text)
+        for group in re.findall(r"crate::\{([^}]*)\}", text):
+            refs += [part.strip().split(" ")[0] for part in group.split(",") if part.strip()]
+        for ref in refs:
             parts = ref.split("::")
             # The longest prefix that names a module file.
             for n in range(len(parts), 0, -1):
@@ -30,7 +33,10 @@ def main() -> int:
                     break
         # `super::x` inside a folder.
         parent = module.rsplit("::", 1)[0] if "::" in module else None
-        for ref in re.findall(r"super::([a-z_]+)", text):
+        supers = re.findall(r"super::([a-z_]+)", text)
+        for group in re.findall(r"super::\{([^}]*)\}", text):
+            supers += [part.strip().split("::")[0].split(" ")[0] for part in group.split(",") if part.strip()]
+        for ref in supers:
             target = f"{parent}::{ref}" if parent else ref
             if target in files and target != module:
                 edges[module].add(target)

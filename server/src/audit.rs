@@ -4,7 +4,7 @@
 //! MCP session tokens, the MCP authorization server (registrations, consents, grants,
 //! revocations, refused refreshes), webhook endpoints and redeliveries, connector reloads, key
 //! rotation and egress refusals. Rows are appended to the database (`audit_events`), never
-//! changed, swept after `server.audit_retention_days`, and read with `GET /api/v1/audit`.
+//! changed, swept after `[retention] audit_days`, and read with `GET /api/v1/audit`.
 //! Details never hold a secret.
 
 use chrono::Utc;

@@ -1,4 +1,6 @@
-//! The gateway's configuration file (TOML).
+//! The gateway's configuration file (TOML): built-in defaults (`server/default.toml`), the
+//! operator's file and `AGENTKIT_*` variables layered in [`layers`], then deserialized and
+//! validated once here ([`Config::parse`]).
 //!
 //! ```toml
 //! [server]
@@ -38,36 +40,133 @@ use sha2::{Digest, Sha256};
 
 use agentkit_core::{Error, Result};
 
-#[derive(Debug, Clone, Deserialize, serde::Serialize, Default)]
+mod layers;
+pub use layers::DEFAULTS;
+
+/// The built-in defaults of the section at `path` (`"server"`, `"mcp_oauth"`; `""`: all of
+/// them): what a `Default` of a section's settings is. `server/default.toml` is built in and
+/// checked by a unit test.
+pub(crate) fn builtin<T: serde::de::DeserializeOwned>(path: &str) -> T {
+    let table =
+        if path.is_empty() { layers::over_defaults(toml::Table::new()) } else { layers::section_defaults(path) };
+    match T::deserialize(toml::Value::Table(table)) {
+        Ok(section) => section,
+        Err(e) => panic!("server/default.toml [{path}]: {e}"),
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
-    #[serde(default)]
     pub server: ServerConfig,
+    /// Where the store lives and how much of it is kept in memory (`[database]`).
+    pub database: DatabaseConfig,
+    /// How long records are kept (`[retention]`).
+    pub retention: RetentionConfig,
+    /// Execution records and `last_used_at`, written in batches (`[bookkeeping]`).
+    pub bookkeeping: BookkeepingConfig,
     #[serde(default)]
     pub api_clients: Vec<ApiClientConfig>,
     #[serde(default)]
     pub connections: Vec<ConnectionConfig>,
     /// Internal destinations providers may be reached at (see `egress`).
-    #[serde(default)]
     pub egress: crate::egress::EgressConfig,
     /// The authorization server for MCP clients (OAuth sign-in on config URLs); off when absent.
     #[serde(default)]
     pub mcp_oauth: Option<McpOAuthConfig>,
     /// How log lines are written (`format = "text" | "json"`).
-    #[serde(default)]
     pub logging: crate::telemetry::logging::LoggingConfig,
     /// Where `/metrics` is served (`listen = "127.0.0.1:9464"`); off when absent.
-    #[serde(default)]
     pub metrics: crate::telemetry::metrics::MetricsConfig,
     /// Webhook endpoints of the config file, retry schedule, loopback receivers.
-    #[serde(default)]
-    pub webhooks: crate::webhooks::WebhooksConfig,
+    pub webhooks: WebhooksConfig,
     /// The operators' console (`/console`): on, and where it is served.
-    #[serde(default)]
     pub console: ConsoleConfig,
     /// Trigger subscriptions (`[triggers]`).
-    #[serde(default)]
     pub triggers: TriggersConfig,
+    /// What the file should change (keys of an older release), shown as problems.
+    #[serde(skip)]
+    pub warnings: Vec<String>,
+}
+
+impl Default for Config {
+    /// The built-in defaults, nothing else.
+    fn default() -> Config {
+        builtin("")
+    }
+}
+
+/// `[webhooks]` in the config file.
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhooksConfig {
+    /// Seconds to wait before each retry (Standard Webhooks' suggested schedule by default); a
+    /// delivery fails for good after the last.
+    pub retry_schedule_secs: Vec<u64>,
+    /// Receivers on loopback addresses are allowed (`agentkit dev`); the egress policy applies
+    /// otherwise.
+    pub allow_loopback: bool,
+    #[serde(default)]
+    pub endpoints: Vec<ConfiguredEndpoint>,
+}
+
+impl Default for WebhooksConfig {
+    fn default() -> Self {
+        builtin("webhooks")
+    }
+}
+
+/// `[[webhooks.endpoints]]`: a receiver of the config file.
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfiguredEndpoint {
+    pub url: String,
+    /// Event types sent there; empty: all.
+    #[serde(default)]
+    pub events: Vec<String>,
+    /// `whsec_…`
+    pub secret: String,
+}
+
+/// `[database]` in the config file.
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// `sqlite://…` or `postgres://…`; absent: SQLite in the data dir.
+    pub url: Option<String>,
+    /// PostgreSQL: connections for queries and writes; a replica opens at most this many plus
+    /// `REFRESH_LOCK_CONNECTIONS` of the store (8) plus one for change notifications.
+    pub max_connections: u32,
+    /// Identifiers whose accounts the call path keeps in memory (0: no cache).
+    pub account_cache_capacity: usize,
+    /// Milliseconds a cached account may miss a write made by another process on the same
+    /// database (this process's own writes are seen at once).
+    pub account_cache_ttl_ms: u64,
+}
+
+/// `[retention]` in the config file: how long records are kept (0: forever).
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionConfig {
+    pub execution_days: u32,
+    pub audit_days: u32,
+    /// Hours an expired authorization request is kept.
+    pub auth_request_hours: u32,
+}
+
+/// `[bookkeeping]` in the config file.
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BookkeepingConfig {
+    /// Milliseconds bookkeeping (execution records, `last_used_at`) may wait before it is
+    /// committed in one batch: what a crash can lose of it. Credentials and account state are
+    /// always written at once.
+    pub flush_ms: u64,
+    /// Most entries queued in memory; calls wait when it is full.
+    pub queue: usize,
+    /// Answer a tool call only once its execution record is committed (with other calls' in one
+    /// transaction), so a crash loses no acknowledged call's record; costs a commit's latency.
+    pub durable_execution_records: bool,
 }
 
 /// `[triggers]` in the config file.
@@ -76,59 +175,31 @@ pub struct Config {
 pub struct TriggersConfig {
     /// Subscriptions may poll as often as every second, below the triggers' declared minimums
     /// (which keep providers' rate limits): `agentkit dev` only.
-    #[serde(default)]
     pub short_intervals: bool,
     /// Pushes one address may make to the ingress URLs a minute (providers send from few
     /// addresses, so the bound is generous; it keeps a forger's audit rows few).
-    #[serde(default = "pushes_per_minute")]
     pub pushes_per_minute: u32,
     /// The largest push taken, in bytes (413 above).
-    #[serde(default = "push_max_bytes")]
     pub push_max_bytes: usize,
     /// Refused pushes from one address audited a minute; beyond, they are counted in
     /// `agentkit_trigger_pushes_total` only.
-    #[serde(default = "audited_refusals_per_minute")]
     pub audited_refusals_per_minute: u32,
     /// How long a replica holds a subscription it polls (5 s to an hour): after a crash, its
     /// subscriptions are polled again by another replica at most this late.
-    #[serde(default = "poll_lease_secs")]
     pub poll_lease_secs: u32,
 }
 
 impl Default for TriggersConfig {
     fn default() -> Self {
-        TriggersConfig {
-            short_intervals: false,
-            pushes_per_minute: pushes_per_minute(),
-            push_max_bytes: push_max_bytes(),
-            audited_refusals_per_minute: audited_refusals_per_minute(),
-            poll_lease_secs: poll_lease_secs(),
-        }
+        builtin("triggers")
     }
-}
-
-fn pushes_per_minute() -> u32 {
-    1200
-}
-
-fn poll_lease_secs() -> u32 {
-    60
-}
-
-fn audited_refusals_per_minute() -> u32 {
-    60
-}
-
-fn push_max_bytes() -> usize {
-    1024 * 1024
 }
 
 /// `[console]` in the config file.
 #[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConsoleConfig {
-    /// Serve the console at all (default true).
-    #[serde(default = "console_enabled")]
+    /// Serve the console at all.
     pub enabled: bool,
     /// Serve it on a listener of its own (e.g. a private "10.0.0.5:9443") rather than next to
     /// the API; absent: at `/console` of `server.listen`.
@@ -150,28 +221,17 @@ pub struct ConsoleOidcConfig {
     pub issuer: String,
     pub client_id: String,
     pub client_secret: String,
-    /// The userinfo claim that names the operator (`email` by default; verified emails only).
-    #[serde(default = "default_operator_claim")]
+    /// The userinfo claim that names the operator (verified emails only).
     pub identifier_claim: String,
     /// Identifiers that sign in as `admin`.
-    #[serde(default)]
     pub admins: Vec<String>,
     /// Identifiers that sign in as `viewer`.
-    #[serde(default)]
     pub viewers: Vec<String>,
-}
-
-fn default_operator_claim() -> String {
-    "email".into()
-}
-
-fn console_enabled() -> bool {
-    true
 }
 
 impl Default for ConsoleConfig {
     fn default() -> ConsoleConfig {
-        ConsoleConfig { enabled: true, listen: None, public_url: None, oidc: None }
+        builtin("console")
     }
 }
 
@@ -192,32 +252,17 @@ pub struct McpOAuthConfig {
     #[serde(default)]
     pub oidc: Option<McpOidcConfig>,
     /// Lifetime of the access tokens issued to MCP clients, seconds.
-    #[serde(default = "default_mcp_access_token_ttl")]
     pub access_token_ttl_secs: u64,
     /// Client ID Metadata Documents are fetched from public addresses only (an unauthenticated
     /// caller names the URL); internal hosts that serve them must be listed here, in the
     /// `[egress] allow` syntax. The egress allow-list of providers does not apply.
-    #[serde(default)]
     pub client_metadata_allow: Vec<String>,
     /// Authorization requests one client address may start in a minute (0: no limit).
-    #[serde(default = "default_authorize_per_minute")]
     pub authorize_per_minute: u32,
     /// Dynamic client registrations one client address may make in a minute (0: no limit).
-    #[serde(default = "default_registrations_per_minute")]
     pub registrations_per_minute: u32,
     /// Hours a registered client no user ever consented to is kept (0: forever).
-    #[serde(default = "default_unconsented_client_ttl_hours")]
     pub unconsented_client_ttl_hours: u32,
-}
-
-fn default_authorize_per_minute() -> u32 {
-    60
-}
-fn default_registrations_per_minute() -> u32 {
-    20
-}
-fn default_unconsented_client_ttl_hours() -> u32 {
-    24
 }
 
 /// The app's OpenID Connect provider, for MCP clients' sign-in (redirect URI to register there:
@@ -228,13 +273,8 @@ pub struct McpOidcConfig {
     pub issuer: String,
     pub client_id: String,
     pub client_secret: String,
-    /// The userinfo claim that is the user's identifier (`sub` by default; `email` is common).
-    #[serde(default = "default_identifier_claim")]
+    /// The userinfo claim that is the user's identifier (`email` is common).
     pub identifier_claim: String,
-}
-
-fn default_identifier_claim() -> String {
-    "sub".into()
 }
 
 impl McpOAuthConfig {
@@ -244,16 +284,7 @@ impl McpOAuthConfig {
         login_secret: Option<String>,
         oidc: Option<McpOidcConfig>,
     ) -> Self {
-        McpOAuthConfig {
-            login_url,
-            login_secret,
-            oidc,
-            access_token_ttl_secs: default_mcp_access_token_ttl(),
-            client_metadata_allow: Vec::new(),
-            authorize_per_minute: default_authorize_per_minute(),
-            registrations_per_minute: default_registrations_per_minute(),
-            unconsented_client_ttl_hours: default_unconsented_client_ttl_hours(),
-        }
+        McpOAuthConfig { login_url, login_secret, oidc, ..builtin("mcp_oauth") }
     }
 
     /// Exactly one way to sign users in, completely configured.
@@ -284,231 +315,66 @@ impl McpOAuthConfig {
     }
 }
 
-fn default_mcp_access_token_ttl() -> u64 {
-    3600
-}
-
+/// `[server]` in the config file: the API's listener and its limits.
 #[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServerConfig {
-    #[serde(default = "default_listen")]
     pub listen: SocketAddr,
-    #[serde(default)]
+    /// Base of authorization links and OAuth redirect URIs (default `http://<listen>`).
     pub public_url: Option<String>,
-    #[serde(default = "default_data_dir")]
+    /// The SQLite file, the generated signing key and vault keys, the pid file.
     pub data_dir: PathBuf,
-    #[serde(default)]
-    pub database_url: Option<String>,
     /// The vault's key file (used when `AGENTKIT_VAULT_KEYS` is unset). Replicas point at one
     /// shared file, so `agentkit keys rotate` reaches all of them.
-    #[serde(default)]
     pub vault_key_file: Option<PathBuf>,
     /// Lifetime of API access tokens, seconds.
-    #[serde(default = "default_token_ttl")]
     pub token_ttl_secs: u64,
     /// Directory of extra connector files (`*.json`, the format of `server/connectors/`), loaded
     /// at start after the built-in catalog.
-    #[serde(default)]
     pub connectors_dir: Option<PathBuf>,
     /// Lifetime of authorization links, seconds.
-    #[serde(default = "default_link_ttl")]
     pub link_ttl_secs: u64,
     /// Most bytes of one provider answer `/proxy` relays (streamed).
-    #[serde(default = "default_proxy_max_answer_bytes")]
     pub proxy_max_answer_bytes: u64,
     /// Most bytes of one request body `/proxy` takes (held in memory: a refreshed token re-sends
     /// it). Room for the SDKs' largest resumable-upload chunk.
-    #[serde(default = "default_proxy_max_request_bytes")]
     pub proxy_max_request_bytes: usize,
     /// Most client connections held at once; more wait in the listen backlog.
-    #[serde(default = "default_max_connections")]
     pub max_connections: usize,
     /// Connections one client address may hold at once (behind a reverse proxy every client has
     /// the proxy's address: raise it to `max_connections` there).
-    #[serde(default = "default_max_connections_per_ip")]
     pub max_connections_per_ip: usize,
     /// Failed `/oauth/token` sign-ins one client address may make in a minute; beyond, its
     /// sign-ins are answered 429 until the minute ends (0: no limit). Behind a reverse proxy
     /// every client has the proxy's address.
-    #[serde(default = "default_failed_logins_per_minute")]
     pub failed_logins_per_minute: u32,
     /// Seconds a connection may stay open with no request in flight (kept alive for the next one).
-    #[serde(default = "default_idle_timeout")]
     pub idle_timeout_secs: u64,
     /// Seconds a client has to send its first request on a new connection, and a request's
     /// headers (counted from the request's first byte).
-    #[serde(default = "default_header_read_timeout")]
     pub header_read_timeout_secs: u64,
     /// Seconds a client has to send a request's body.
-    #[serde(default = "default_request_body_timeout")]
     pub request_body_timeout_secs: u64,
     /// Hosts `user_verify_url` may point at (`app.example.com`, `*.example.com`); empty: any
     /// https host. Loopback hosts are always allowed (over http too) for local development.
-    #[serde(default)]
     pub user_verify_hosts: Vec<String>,
     /// The app page that verifies the user of every authorization link that names none itself —
     /// above all the links the gateway mints on its own (MCP connect prompts, errors of
     /// `execute_tool` and `/proxy` naming an account to authorize). Unset: such links connect
     /// the account without verification.
-    #[serde(default)]
     pub user_verify_url: Option<String>,
-    /// Days execution records are kept (0: forever).
-    #[serde(default = "default_execution_retention_days")]
-    pub execution_retention_days: u32,
-    /// Hours an expired authorization request is kept (0: forever).
-    #[serde(default = "default_auth_request_retention_hours")]
-    pub auth_request_retention_hours: u32,
-    /// Days audit events are kept (0: forever).
-    #[serde(default = "default_audit_retention_days")]
-    pub audit_retention_days: u32,
-    /// Milliseconds bookkeeping (execution records, `last_used_at`) may wait before it is
-    /// committed in one batch: what a crash can lose of it. Credentials and account state are
-    /// always written at once.
-    #[serde(default = "default_bookkeeping_flush_ms")]
-    pub bookkeeping_flush_ms: u64,
-    /// Answer a tool call only once its execution record is committed (with other calls' in one
-    /// transaction), so a crash loses no acknowledged call's record; costs a commit's latency.
-    #[serde(default)]
-    pub durable_execution_records: bool,
-    /// Most bookkeeping entries queued in memory; calls wait when it is full.
-    #[serde(default = "default_bookkeeping_queue")]
-    pub bookkeeping_queue: usize,
-    /// Identifiers whose accounts the call path keeps in memory (0: no cache).
-    #[serde(default = "default_account_cache_capacity")]
-    pub account_cache_capacity: usize,
-    /// Milliseconds a cached account may miss a write made by another process on the same
-    /// database (this process's own writes are seen at once).
-    #[serde(default = "default_account_cache_ttl_ms")]
-    pub account_cache_ttl_ms: u64,
-    /// PostgreSQL: connections for queries and writes; a replica opens at most this many plus
-    /// [`crate::store::REFRESH_LOCK_CONNECTIONS`] plus one for change notifications.
-    #[serde(default = "default_database_max_connections")]
-    pub database_max_connections: u32,
     /// Seconds a stopping gateway waits for requests in flight to finish.
-    #[serde(default = "default_shutdown_drain_secs")]
     pub shutdown_drain_secs: u64,
-}
-
-impl ServerConfig {
-    pub fn store_settings(&self) -> crate::store::StoreSettings {
-        crate::store::StoreSettings {
-            bookkeeping: crate::store::BookkeepingSettings {
-                queue_capacity: self.bookkeeping_queue.max(1),
-                flush_interval: std::time::Duration::from_millis(self.bookkeeping_flush_ms),
-            },
-            account_cache: crate::store::AccountCacheSettings {
-                capacity: self.account_cache_capacity,
-                ttl: std::time::Duration::from_millis(self.account_cache_ttl_ms),
-            },
-            max_connections: self.database_max_connections.max(1),
-            durable_execution_records: self.durable_execution_records,
-        }
-    }
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        ServerConfig {
-            listen: default_listen(),
-            public_url: None,
-            data_dir: default_data_dir(),
-            database_url: None,
-            vault_key_file: None,
-            connectors_dir: None,
-            token_ttl_secs: default_token_ttl(),
-            link_ttl_secs: default_link_ttl(),
-            proxy_max_answer_bytes: default_proxy_max_answer_bytes(),
-            proxy_max_request_bytes: default_proxy_max_request_bytes(),
-            max_connections: default_max_connections(),
-            max_connections_per_ip: default_max_connections_per_ip(),
-            failed_logins_per_minute: default_failed_logins_per_minute(),
-            idle_timeout_secs: default_idle_timeout(),
-            header_read_timeout_secs: default_header_read_timeout(),
-            request_body_timeout_secs: default_request_body_timeout(),
-            user_verify_hosts: Vec::new(),
-            user_verify_url: None,
-            execution_retention_days: default_execution_retention_days(),
-            audit_retention_days: default_audit_retention_days(),
-            auth_request_retention_hours: default_auth_request_retention_hours(),
-            bookkeeping_flush_ms: default_bookkeeping_flush_ms(),
-            bookkeeping_queue: default_bookkeeping_queue(),
-            account_cache_capacity: default_account_cache_capacity(),
-            account_cache_ttl_ms: default_account_cache_ttl_ms(),
-            database_max_connections: default_database_max_connections(),
-            durable_execution_records: false,
-            shutdown_drain_secs: default_shutdown_drain_secs(),
-        }
+        builtin("server")
     }
 }
 
 fn default_true() -> bool {
     true
-}
-
-fn default_listen() -> SocketAddr {
-    "127.0.0.1:8080".parse().expect("static address")
-}
-fn default_data_dir() -> PathBuf {
-    PathBuf::from("agentkit-data")
-}
-fn default_token_ttl() -> u64 {
-    86_399
-}
-fn default_link_ttl() -> u64 {
-    600
-}
-fn default_bookkeeping_flush_ms() -> u64 {
-    100
-}
-fn default_bookkeeping_queue() -> usize {
-    65_536
-}
-fn default_account_cache_capacity() -> usize {
-    10_000
-}
-fn default_account_cache_ttl_ms() -> u64 {
-    5_000
-}
-fn default_database_max_connections() -> u32 {
-    10
-}
-fn default_shutdown_drain_secs() -> u64 {
-    30
-}
-fn default_execution_retention_days() -> u32 {
-    30
-}
-fn default_audit_retention_days() -> u32 {
-    365
-}
-fn default_auth_request_retention_hours() -> u32 {
-    24
-}
-fn default_max_connections() -> usize {
-    4096
-}
-fn default_max_connections_per_ip() -> usize {
-    1024
-}
-fn default_failed_logins_per_minute() -> u32 {
-    30
-}
-fn default_idle_timeout() -> u64 {
-    60
-}
-fn default_header_read_timeout() -> u64 {
-    10
-}
-fn default_request_body_timeout() -> u64 {
-    30
-}
-/// `/proxy` takes request bodies up to 16 MiB by default: `upload_resumable`'s largest chunk.
-fn default_proxy_max_request_bytes() -> usize {
-    agentkit_core::upload::MAX_CHUNK_SIZE as usize
-}
-/// `/proxy` relays at most 32 MiB of one answer by default (streamed).
-fn default_proxy_max_answer_bytes() -> u64 {
-    32 * 1024 * 1024
 }
 
 /// An application allowed to call the API with the client-credentials grant.
@@ -715,7 +581,7 @@ fn read_secret_file(path: &std::path::Path) -> std::result::Result<String, Strin
 }
 
 /// The config as TOML with every secret replaced by `"<redacted>"` and the password of
-/// `database_url` hidden: what `agentkit config check` prints.
+/// every `url` hidden: what `agentkit config check` prints.
 pub fn redacted(config: &Config) -> String {
     fn redact(value: &mut toml::Value) {
         match value {
@@ -723,7 +589,7 @@ pub fn redacted(config: &Config) -> String {
                 for (key, inner) in table.iter_mut() {
                     if SECRET_KEYS.contains(&key.as_str()) {
                         *inner = toml::Value::String("<redacted>".into());
-                    } else if key == "database_url" {
+                    } else if key == "url" {
                         if let Some(url) = inner.as_str().and_then(|u| url::Url::parse(u).ok()) {
                             let mut url = url;
                             if url.password().is_some() {
@@ -760,15 +626,55 @@ impl Config {
         Config::parse(&text, &path.display().to_string())
     }
 
+    /// The configuration a file's text makes, with this process's environment.
     pub fn parse(text: &str, origin: &str) -> Result<Config> {
-        let bad = |e: toml::de::Error| Error::invalid_field("config", format!("{origin}: {e}"));
-        let mut tree: toml::Table = toml::from_str(text).map_err(bad)?;
-        let config: Config = if resolve_secret_references(&mut tree, "", &|name| std::env::var(name).ok())? {
-            Config::deserialize(toml::Value::Table(tree)).map_err(&bad)?
-        } else {
-            // Parsed from the text, so errors keep their line and column.
-            toml::from_str(text).map_err(bad)?
+        Config::from_layers(text, origin, &environment(), &|name| std::env::var(name).ok())
+    }
+
+    /// The built-in defaults under the environment's `AGENTKIT_*` settings (no file).
+    pub fn from_environment() -> Result<Config> {
+        Config::parse("", "the environment")
+    }
+
+    /// This configuration with the environment's `AGENTKIT_*` settings laid over it (for
+    /// configurations made in code, such as `agentkit dev`'s).
+    pub fn with_environment(self) -> Result<Config> {
+        let mut table = match toml::Value::try_from(&self) {
+            Ok(toml::Value::Table(table)) => table,
+            _ => return Err(Error::new(agentkit_core::ErrorKind::Server, "the configuration cannot be serialized")),
         };
+        layers::apply_environment(&mut table, &environment())?;
+        let mut config = Config::checked(table, "the environment")?;
+        config.warnings = self.warnings;
+        Ok(config)
+    }
+
+    /// Defaults, then `text`, then `vars` (`AGENTKIT_*`), secret references resolved with `lookup`;
+    /// deserialized and validated.
+    pub fn from_layers(
+        text: &str,
+        origin: &str,
+        vars: &[(String, String)],
+        lookup: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Config> {
+        let bad = |e: toml::de::Error| Error::invalid_field("config", format!("{origin}: {e}"));
+        let mut file: toml::Table = toml::from_str(text).map_err(bad)?;
+        let warnings = layers::move_old_keys(&mut file, origin)?;
+        layers::apply_environment(&mut file, vars)?;
+        resolve_secret_references(&mut file, "", lookup)?;
+        let mut config = Config::checked(layers::over_defaults(file), origin)?;
+        config.warnings = warnings;
+        Ok(config)
+    }
+
+    /// A complete table deserialized, and everything checked that needs more than a field's type.
+    fn checked(table: toml::Table, origin: &str) -> Result<Config> {
+        // The key a mistake is at is named: the file's line is gone once the layers are merged.
+        let config: Config = serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
+            let at = e.path().to_string();
+            let field = if at == "." { "config".to_string() } else { at.clone() };
+            Error::invalid_field(field, format!("{origin}: {at}: {}", e.inner()))
+        })?;
         for client in &config.api_clients {
             client.secret_hash()?;
             crate::permissions::Grants::from_config(client.scopes.as_deref(), client.read_credentials)?;
@@ -799,7 +705,7 @@ impl Config {
     /// loudly in its log (and by `agentkit config check`). `is_oauth` tells whether a connector
     /// authorizes users with OAuth (the catalog knows; this module does not depend on it).
     pub fn problems(&self, is_oauth: &dyn Fn(&str) -> bool) -> Vec<Problem> {
-        let mut problems = Vec::new();
+        let mut problems: Vec<Problem> = self.warnings.iter().cloned().map(Problem::warn).collect();
         let usable = |url: &str| {
             url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
         };
@@ -840,14 +746,18 @@ impl Config {
         self.server.vault_key_file.clone().unwrap_or_else(|| self.server.data_dir.join("vault.keys"))
     }
 
-    /// `AGENTKIT_DATABASE_URL`, else `server.database_url`, else SQLite in the data dir.
+    /// `database.url` (or `AGENTKIT_DATABASE_URL`), else SQLite in the data dir.
     pub fn database_url(&self) -> String {
-        std::env::var("AGENTKIT_DATABASE_URL")
-            .ok()
-            .filter(|url| !url.is_empty())
-            .or_else(|| self.server.database_url.clone())
+        self.database
+            .url
+            .clone()
             .unwrap_or_else(|| format!("sqlite://{}", self.server.data_dir.join("agentkit.db").display()))
     }
+}
+
+/// The process's `AGENTKIT_*` variables (the only settings read from the environment).
+fn environment() -> Vec<(String, String)> {
+    std::env::vars().filter(|(name, _)| name.starts_with("AGENTKIT_")).collect()
 }
 
 #[cfg(test)]
@@ -865,6 +775,56 @@ mod tests {
         let lease = Config::parse("[triggers]\npoll_lease_secs = 1\n", "x.toml").unwrap_err();
         assert_eq!(lease.field(), Some("triggers.poll_lease_secs"), "{}", lease.message());
         assert_eq!(Config::parse("[triggers]\npoll_lease_secs = 6\n", "x.toml").unwrap().triggers.poll_lease_secs, 6);
+    }
+
+    #[test]
+    fn every_section_has_its_defaults_and_the_docs_show_them() {
+        let none = Config::from_layers("", "t", &[], &|_| None).unwrap();
+        assert_eq!(none.server.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!((none.database.max_connections, none.bookkeeping.flush_ms), (10, 100));
+        assert_eq!(none.webhooks.retry_schedule_secs, [5, 300, 1800, 7200, 18000, 36000, 36000]);
+        assert!(none.mcp_oauth.is_none() && none.console.oidc.is_none() && none.metrics.listen.is_none());
+        assert_eq!(Config::default().retention.audit_days, 365);
+        // Each section's own default is the file's.
+        assert_eq!(TriggersConfig::default().poll_lease_secs, none.triggers.poll_lease_secs);
+        assert_eq!(ServerConfig::default().token_ttl_secs, 86_399);
+        let oauth = McpOAuthConfig::signing_in_with(Some("https://app/login".into()), None, None);
+        assert_eq!((oauth.access_token_ttl_secs, oauth.registrations_per_minute), (3600, 20));
+        let oidc = Config::from_layers(
+            "[console.oidc]\nissuer = \"https://i\"\nclient_id = \"c\"\nclient_secret = \"s\"\n",
+            "t",
+            &[],
+            &|_| None,
+        )
+        .unwrap();
+        assert_eq!(oidc.console.oidc.map(|o| o.identifier_claim).as_deref(), Some("email"));
+        let docs = include_str!("../../docs/gateway.md");
+        assert!(
+            docs.contains(&format!("```toml\n{DEFAULTS}```")),
+            "docs/gateway.md must show server/default.toml verbatim"
+        );
+    }
+
+    #[test]
+    fn keys_of_the_last_release_are_read_with_a_warning() {
+        let old = "[server]\nexecution_retention_days = 7\ndurable_execution_records = true\ndatabase_url = \"sqlite://x.db\"\n";
+        let config = Config::from_layers(old, "t", &[], &|_| None).unwrap();
+        assert_eq!(config.retention.execution_days, 7);
+        assert!(config.bookkeeping.durable_execution_records);
+        assert_eq!(config.database_url(), "sqlite://x.db");
+        let warned: Vec<String> =
+            config.problems(&|_| false).into_iter().filter(|p| !p.refuse).map(|p| p.message).collect();
+        assert!(
+            warned.iter().any(|w| w.contains("server.execution_retention_days is now retention.execution_days")),
+            "{warned:?}"
+        );
+        // The environment wins over the file, moved keys included.
+        let vars = [("AGENTKIT_DATABASE_URL".to_string(), "postgres://h/db".to_string())];
+        assert_eq!(Config::from_layers(old, "t", &vars, &|_| None).unwrap().database_url(), "postgres://h/db");
+        let bad =
+            Config::from_layers("", "t", &[("AGENTKIT_DATABASE__MAX_CONNECTIONS".into(), "many".into())], &|_| None)
+                .unwrap_err();
+        assert!(bad.message().contains("max_connections"), "{}", bad.message());
     }
 }
 

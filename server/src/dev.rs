@@ -109,7 +109,7 @@ pub async fn start(opts: DevOptions) -> Result<DevEnvironment> {
         )),
         // Webhook receivers on this machine, and a short retry schedule: the first four tries
         // within a minute.
-        webhooks: crate::webhooks::WebhooksConfig {
+        webhooks: crate::config::WebhooksConfig {
             retry_schedule_secs: vec![1, 2, 4, 8, 30, 60],
             allow_loopback: true,
             endpoints: Vec::new(),
@@ -120,7 +120,8 @@ pub async fn start(opts: DevOptions) -> Result<DevEnvironment> {
         triggers: crate::config::TriggersConfig { short_intervals: true, ..Default::default() },
         ..Config::default()
     };
-    let gateway = crate::start(config).await?;
+    // AGENTKIT_* settings (AGENTKIT_DATABASE_URL above all) apply to the dev gateway too.
+    let gateway = crate::start(config.with_environment()?).await?;
     let console_url = console_operator(&gateway.state).await?;
     Ok(DevEnvironment { gateway, sandbox_url, client_id, client_secret, console_url })
 }

@@ -26,7 +26,6 @@ use agentkit_core::{Error, ErrorKind, Result};
 pub struct EgressConfig {
     /// Internal destinations providers may live at: CIDRs or IPs (`10.2.0.0/16`, `127.0.0.1`),
     /// host names (`intranet.example.com`, `*.corp.example`), each with an optional `:port`.
-    #[serde(default)]
     pub allow: Vec<String>,
 }
 

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 use agentkit_server::config::Config;
-use agentkit_server::credentials::vault::{Vault, KEYS_ENV};
+use agentkit_server::store::vault::{Vault, KEYS_ENV};
 
 /// mimalloc rather than glibc's malloc: a call allocates many small short-lived buffers across
 /// threads, where glibc spent ~12% of the gateway's CPU (see docs/performance.md).
@@ -103,6 +103,8 @@ enum ConfigAction {
         #[arg(env = "AGENTKIT_CONFIG", default_value = "agentkit.toml")]
         file: PathBuf,
     },
+    /// Print every setting with its default, commented (server/default.toml, built in).
+    Defaults,
 }
 
 #[derive(Subcommand)]
@@ -215,7 +217,7 @@ impl KeysTarget {
     fn config(self) -> agentkit_core::Result<Config> {
         let mut config = match self.config {
             Some(path) => Config::load(&path)?,
-            None => Config::default(),
+            None => Config::from_environment()?,
         };
         if let Some(dir) = self.data_dir {
             config.server.data_dir = dir;
@@ -228,18 +230,23 @@ impl KeysTarget {
         config: &Config,
         vault: std::sync::Arc<Vault>,
     ) -> agentkit_core::Result<agentkit_server::store::Store> {
-        agentkit_server::store::Store::open(&config.database_url(), vault, config.server.store_settings()).await
+        agentkit_server::store::Store::open(
+            &config.database_url(),
+            vault,
+            agentkit_server::store::StoreSettings::from_config(config),
+        )
+        .await
     }
 }
 
-/// The log format: the config file's `[logging] format` for `serve` (a file that does not load
-/// is reported after logging starts), `AGENTKIT_LOG_FORMAT` over it.
+/// The log format: the config's `[logging] format` (`AGENTKIT_LOG_FORMAT` over it) — of the file
+/// for `serve` (a file that does not load is reported after logging starts).
 fn log_format(command: &Command) -> agentkit_server::telemetry::logging::LogFormat {
-    let configured = match command {
-        Command::Serve { config, .. } => Config::load(config).map(|c| c.logging.format).unwrap_or_default(),
-        _ => Default::default(),
+    let config = match command {
+        Command::Serve { config, .. } => Config::load(config),
+        _ => Config::from_environment(),
     };
-    agentkit_server::telemetry::logging::LogFormat::from_env_or(configured)
+    config.map(|c| c.logging.format).unwrap_or_default()
 }
 
 /// Where `serve` records its pid, for `agentkit connectors reload`.
@@ -450,6 +457,9 @@ async fn run() -> std::process::ExitCode {
                     key_file.display(),
                     vault.active_kid()
                 );
+            }
+            Command::Config { action: ConfigAction::Defaults } => {
+                print!("{}", agentkit_server::config::DEFAULTS);
             }
             Command::Config { action: ConfigAction::Check { file } } => {
                 let config = Config::load(&file)?;

@@ -57,8 +57,8 @@ pub async fn start(config: Config) -> Result<RunningServer> {
             format!("cannot create data dir {}: {e}", config.server.data_dir.display()),
         )
     })?;
-    let vault = Arc::new(crate::credentials::vault::Vault::open(&config.vault_key_file())?);
-    let store = Store::open(&config.database_url(), vault, config.server.store_settings()).await?;
+    let vault = Arc::new(crate::store::vault::Vault::open(&config.vault_key_file())?);
+    let store = Store::open(&config.database_url(), vault, crate::store::StoreSettings::from_config(&config)).await?;
     let remote_tools = Arc::new(crate::catalog::remote_tools::DiscoveredTools::default());
     let registry = build_registry(&config, &store, &remote_tools).await?;
     for problem in config.problems(&|slug| registry.catalog.is_oauth(slug)) {
@@ -197,7 +197,20 @@ pub async fn start(config: Config) -> Result<RunningServer> {
     let drain = std::time::Duration::from_secs(server.shutdown_drain_secs);
     if let Some(metrics_listener) = metrics_listener {
         crate::telemetry::metrics::install();
-        tokio::spawn(crate::telemetry::scrape::serve(metrics_listener, state.clone(), stopped.clone()));
+        let store = state.store.clone();
+        let count_accounts: crate::telemetry::scrape::AccountCounter = Arc::new(move || {
+            let store = store.clone();
+            Box::pin(async move {
+                store
+                    .count_accounts_by_status()
+                    .await
+                    .inspect_err(
+                        |e| tracing::warn!(error = %e.message(), "cannot count connected accounts for /metrics"),
+                    )
+                    .ok()
+            })
+        });
+        tokio::spawn(crate::telemetry::scrape::serve(metrics_listener, count_accounts, stopped.clone()));
     }
     if let Some(console_listener) = console_listener {
         let console = crate::router::console_router(state.clone());
@@ -219,13 +232,13 @@ const RETENTION_INTERVAL: std::time::Duration = std::time::Duration::from_secs(3
 /// Deletes what the retention settings no longer keep; returns (executions, auth requests)
 /// (audit events are counted in the log line of the sweep).
 pub async fn apply_retention(state: &AppState) -> Result<(u64, u64)> {
-    let server = &state.config.server;
+    let retention = &state.config.retention;
     let now = chrono::Utc::now();
     let before = |span: Option<chrono::Duration>| span.and_then(|d| now.checked_sub_signed(d));
-    let executions = (server.execution_retention_days > 0)
-        .then(|| chrono::Duration::days(i64::from(server.execution_retention_days)));
-    let auth_requests = (server.auth_request_retention_hours > 0)
-        .then(|| chrono::Duration::hours(i64::from(server.auth_request_retention_hours)));
+    let executions =
+        (retention.execution_days > 0).then(|| chrono::Duration::days(i64::from(retention.execution_days)));
+    let auth_requests =
+        (retention.auth_request_hours > 0).then(|| chrono::Duration::hours(i64::from(retention.auth_request_hours)));
     let mut deleted = (0, 0);
     if let Some(cutoff) = before(executions) {
         deleted.0 = state.store.delete_executions_before(cutoff).await?;
@@ -233,8 +246,7 @@ pub async fn apply_retention(state: &AppState) -> Result<(u64, u64)> {
     if let Some(cutoff) = before(auth_requests) {
         deleted.1 = state.store.delete_auth_requests_expired_before(cutoff).await?;
     }
-    let audit =
-        (server.audit_retention_days > 0).then(|| chrono::Duration::days(i64::from(server.audit_retention_days)));
+    let audit = (retention.audit_days > 0).then(|| chrono::Duration::days(i64::from(retention.audit_days)));
     if let Some(cutoff) = before(audit) {
         let swept = state.store.delete_audit_before(cutoff).await?;
         if swept > 0 {

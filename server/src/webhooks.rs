@@ -9,11 +9,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use serde::Deserialize;
 use serde_json::{json, Value};
 
 use agentkit_core::{Error, ErrorKind, Result};
 
+use crate::config::WebhooksConfig;
 use crate::store::{AccountRecord, ChangeRecords, DeliveryOutcome, Store, WebhookDelivery};
 
 /// The events of the published OpenAPI's `webhooks:` section.
@@ -28,44 +28,6 @@ pub const EVENT_TYPES: &[&str] = &[
     "connected_account.token_refresh_failed",
     "connected_account.oauth_succeeded",
 ];
-
-/// `[webhooks]` in the config file.
-#[derive(Debug, Clone, Deserialize, serde::Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct WebhooksConfig {
-    /// Seconds to wait before each retry; a delivery fails for good after the last.
-    #[serde(default = "default_schedule")]
-    pub retry_schedule_secs: Vec<u64>,
-    /// Receivers on loopback addresses are allowed (`agentkit dev`); the egress policy applies
-    /// otherwise.
-    #[serde(default)]
-    pub allow_loopback: bool,
-    #[serde(default)]
-    pub endpoints: Vec<ConfiguredEndpoint>,
-}
-
-impl Default for WebhooksConfig {
-    fn default() -> Self {
-        WebhooksConfig { retry_schedule_secs: default_schedule(), allow_loopback: false, endpoints: Vec::new() }
-    }
-}
-
-/// Standard Webhooks' suggested schedule: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h.
-fn default_schedule() -> Vec<u64> {
-    vec![5, 300, 1800, 7200, 18000, 36000, 36000]
-}
-
-/// `[[webhooks.endpoints]]`: a receiver of the config file.
-#[derive(Debug, Clone, Deserialize, serde::Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct ConfiguredEndpoint {
-    pub url: String,
-    /// Event types sent there; empty: all.
-    #[serde(default)]
-    pub events: Vec<String>,
-    /// `whsec_…`
-    pub secret: String,
-}
 
 /// An endpoint to deliver to.
 #[derive(Debug, Clone)]

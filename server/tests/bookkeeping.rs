@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use agentkit_core::model::{ConnectorStatus, ConnectorType};
-use agentkit_server::credentials::vault::Vault;
+use agentkit_server::store::vault::Vault;
 use agentkit_server::store::{AccountFilter, AccountPage, AccountRecord, ChangeRecords, Store};
 use sqlx::{Connection, Row};
 
@@ -19,8 +19,13 @@ async fn an_account_list_does_not_wait_for_queued_bookkeeping() {
     std::fs::create_dir_all(&dir).unwrap();
     let url = format!("sqlite://{}?mode=rwc", dir.join("agentkit.db").display());
     let vault = Arc::new(Vault::with_keys(vec![("k1".into(), [7u8; 32])]));
-    let store =
-        Store::open(&url, vault, agentkit_server::config::ServerConfig::default().store_settings()).await.unwrap();
+    let store = Store::open(
+        &url,
+        vault,
+        agentkit_server::store::StoreSettings::from_config(&agentkit_server::config::Config::default()),
+    )
+    .await
+    .unwrap();
     let account = AccountRecord {
         id: "ca_busy".into(),
         connection_name: "gmail".into(),

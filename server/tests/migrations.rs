@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use agentkit_server::credentials::vault::Vault;
+use agentkit_server::store::vault::Vault;
 use agentkit_server::store::{migrator, Engine, Store};
 use sqlx::any::AnyPoolOptions;
 use sqlx::Row;
@@ -98,8 +98,13 @@ async fn migrate_from_previous_release(url: &str, engine: Engine) {
     write_previous_release_rows(&pool, &vault).await;
     pool.close().await;
 
-    let store =
-        Store::open(url, vault, agentkit_server::config::ServerConfig::default().store_settings()).await.unwrap();
+    let store = Store::open(
+        url,
+        vault,
+        agentkit_server::store::StoreSettings::from_config(&agentkit_server::config::Config::default()),
+    )
+    .await
+    .unwrap();
     store.readiness().await.unwrap();
     let account = store.account_by_id("ca_old").await.unwrap().expect("the old account survives");
     assert_eq!(account.identifier, "old-user");

@@ -9,4 +9,3 @@ pub mod refresh;
 pub mod service_account;
 pub mod tokens;
 pub mod upstream_oauth;
-pub mod vault;

@@ -27,7 +27,14 @@ const BACKOFF_MAX: Duration = Duration::from_secs(60);
 
 /// Fault-injection point for crash tests: `AGENTKIT_FAULT_DELAY_REFRESH_COMMIT_MS` holds the
 /// provider's refresh answer that long before committing it, so a test can kill the process in
-/// the window where the provider has rotated the refresh token and we have not stored it.
+/// the window where the provider has rotated the refresh token and we have not stored it. Only
+/// in builds with the `fault-hooks` feature (not release builds).
+#[cfg(not(feature = "fault-hooks"))]
+pub(crate) fn fault_delay_before_commit() -> Option<Duration> {
+    None
+}
+
+#[cfg(feature = "fault-hooks")]
 pub(crate) fn fault_delay_before_commit() -> Option<Duration> {
     static DELAY: std::sync::OnceLock<Option<Duration>> = std::sync::OnceLock::new();
     *DELAY.get_or_init(|| {

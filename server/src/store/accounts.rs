@@ -15,7 +15,7 @@ use agentkit_core::Result;
 use std::sync::Arc;
 
 use super::{open_credentials, seal_credentials, ts, ChangeRecords, Store};
-use crate::credentials::vault::Vault;
+use crate::store::vault::Vault;
 
 /// A stored connected account. `credentials` is the `authorization_details` JSON.
 #[derive(Debug, Clone)]

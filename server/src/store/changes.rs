@@ -17,7 +17,7 @@ use tokio::sync::broadcast;
 
 use super::account_cache::AccountCache;
 use super::mcp_cache::McpCache;
-use crate::credentials::vault::Vault;
+use crate::store::vault::Vault;
 
 pub const CHANNEL: &str = "agentkit_changes";
 const CATALOG: &str = "catalog";

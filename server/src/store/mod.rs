@@ -15,9 +15,9 @@ use sqlx::{AnyPool, Executor};
 use agentkit_core::model::AuthorizationDetails;
 use agentkit_core::{Error, ErrorKind, Result};
 
-use crate::credentials::vault::Vault;
 use account_cache::AccountCache;
 use mcp_cache::McpCache;
+use vault::Vault;
 
 mod account_cache;
 mod accounts;
@@ -41,6 +41,7 @@ pub mod sealed;
 mod trigger_ingress;
 mod triggers;
 mod upstream_oauth;
+pub mod vault;
 mod webhooks;
 
 pub use accounts::{AccountFilter, AccountListPage, AccountPage, AccountRecord};
@@ -192,8 +193,7 @@ async fn keep_unless_in_transaction(conn: &mut sqlx::AnyConnection) -> std::resu
     Ok(true)
 }
 
-/// How the store keeps what it may keep in memory (`server.*` settings; the defaults live in
-/// `config`).
+/// How the store keeps what it may keep in memory (`[database]` and `[bookkeeping]` settings).
 #[derive(Debug, Clone, Copy)]
 pub struct StoreSettings {
     pub bookkeeping: BookkeepingSettings,
@@ -202,6 +202,24 @@ pub struct StoreSettings {
     pub max_connections: u32,
     /// Answer a tool call only once its execution record is committed.
     pub durable_execution_records: bool,
+}
+
+impl StoreSettings {
+    pub fn from_config(config: &crate::config::Config) -> StoreSettings {
+        let (database, bookkeeping) = (&config.database, &config.bookkeeping);
+        StoreSettings {
+            bookkeeping: BookkeepingSettings {
+                queue_capacity: bookkeeping.queue.max(1),
+                flush_interval: std::time::Duration::from_millis(bookkeeping.flush_ms),
+            },
+            account_cache: AccountCacheSettings {
+                capacity: database.account_cache_capacity,
+                ttl: std::time::Duration::from_millis(database.account_cache_ttl_ms),
+            },
+            max_connections: database.max_connections.max(1),
+            durable_execution_records: bookkeeping.durable_execution_records,
+        }
+    }
 }
 
 /// PostgreSQL: connections one replica keeps for refresh locks. A refresh waiting for another

@@ -10,7 +10,7 @@ use agentkit_core::{Error, ErrorKind, Result};
 
 use super::Store;
 
-/// A column holding values sealed by [`crate::credentials::vault::Vault::seal`].
+/// A column holding values sealed by [`crate::store::vault::Vault::seal`].
 #[derive(Debug)]
 pub struct SealedColumn {
     pub table: &'static str,

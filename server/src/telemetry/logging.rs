@@ -15,22 +15,11 @@ pub enum LogFormat {
 }
 
 /// `[logging]` in the config file.
-#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct LoggingConfig {
-    #[serde(default)]
+    /// `AGENTKIT_LOG_FORMAT` sets it too (the config's environment layer).
     pub format: LogFormat,
-}
-
-impl LogFormat {
-    /// `AGENTKIT_LOG_FORMAT` (`json` or `text`) wins over the config file.
-    pub fn from_env_or(configured: LogFormat) -> LogFormat {
-        match std::env::var("AGENTKIT_LOG_FORMAT").ok().as_deref().map(str::trim) {
-            Some("json") => LogFormat::Json,
-            Some("text") => LogFormat::Text,
-            _ => configured,
-        }
-    }
 }
 
 /// What must live as long as the process: the log writer (dropping it flushes the queue) and the

@@ -29,6 +29,7 @@ pub fn http_client() -> reqwest::Client {
     match &*guard {
         Some(entry) if entry.pid == pid => entry.value.clone(),
         _ => {
+            #[allow(clippy::expect_used, reason = "fails only without a TLS backend, which is built in")]
             let client = reqwest::Client::builder()
                 // The gateway relays a provider's 3xx through `/proxy` as the answer; following it
                 // here would send the caller's request to wherever the provider pointed.
@@ -66,12 +67,13 @@ pub fn handle() -> Option<Handle> {
         // A forked child must not drive (or join) the parent's threads: leak its runtime.
         std::mem::forget(inherited);
     }
+    // Fails only when the OS refuses threads: then there is no runtime, as after a shutdown.
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name("agentkit-rt")
         .enable_all()
         .build()
-        .expect("tokio runtime");
+        .ok()?;
     let handle = rt.handle().clone();
     *guard = Some(PerProcess { pid, value: rt });
     Some(handle)

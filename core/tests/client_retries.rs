@@ -2,6 +2,8 @@
 //! calls are retried on 429/502/503/504, that `Retry-After` is honoured, that `execute_tool` is
 //! never re-sent once it may have reached the server, and that a 401 triggers exactly one re-auth.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a failed test
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

@@ -3,6 +3,8 @@
 //! Each case is a real socket: a name under `.invalid` (which never resolves), a port nobody
 //! listens on, a plain-TCP server spoken to over TLS, and one that hangs up after the request.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a failed test
+
 use std::time::Duration;
 
 use agentkit_core::model::ListToolsRequest;

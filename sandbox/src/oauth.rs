@@ -27,12 +27,12 @@ pub(crate) async fn authorize(State(state): State<Shared>, RawQuery(q): RawQuery
     let q: HashMap<String, String> =
         url::form_urlencoded::parse(q.unwrap_or_default().as_bytes()).into_owned().collect();
     let get = |k: &str| q.get(k).cloned().unwrap_or_default();
-    let redirect_uri = get("redirect_uri");
-    if get("client_id") != SANDBOX_CLIENT_ID || url::Url::parse(&redirect_uri).is_err() {
-        return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "unknown client_id or bad redirect_uri");
-    }
+    let redirect_uri = match url::Url::parse(&get("redirect_uri")) {
+        Ok(url) if get("client_id") == SANDBOX_CLIENT_ID => url,
+        _ => return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "unknown client_id or bad redirect_uri"),
+    };
     let back = |params: &[(&str, &str)]| {
-        let mut url = url::Url::parse(&redirect_uri).expect("checked above");
+        let mut url = redirect_uri.clone();
         url.query_pairs_mut().extend_pairs(params).append_pair("state", &get("state"));
         redirect(url.as_str())
     };
@@ -61,7 +61,7 @@ pub(crate) async fn authorize(State(state): State<Shared>, RawQuery(q): RawQuery
         code.clone(),
         PendingCode {
             user,
-            redirect_uri: redirect_uri.clone(),
+            redirect_uri: get("redirect_uri"),
             challenge: get("code_challenge"),
             scope: granted,
             expires: chrono::Utc::now().timestamp() + 120,

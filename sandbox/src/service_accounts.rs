@@ -52,8 +52,8 @@ pub(crate) async fn create_service_account(
 /// PKCS#8 DER → PEM, as key files carry it.
 pub fn pem_private_key(der: &[u8]) -> String {
     let b64 = B64.encode(der);
-    let lines: Vec<&str> =
-        b64.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).expect("base64 is ASCII")).collect();
+    // Base64 is ASCII: every 64 characters are one line.
+    let lines: Vec<String> = b64.as_bytes().chunks(64).map(|c| String::from_utf8_lossy(c).into_owned()).collect();
     format!("-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n", lines.join("\n"))
 }
 

@@ -4,6 +4,8 @@
 //! Prints figures and ratios; asserts nothing. Run with `make bench` or
 //! `cargo bench -p agentkit-server --bench catalog_search`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a failed test
+
 use std::time::{Duration, Instant};
 
 use agentkit_server::catalog::connectors::{Catalog, CatalogTool};

@@ -432,6 +432,7 @@ pub fn raise_open_file_limit() -> Option<u64> {
     {
         let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
         // SAFETY: getrlimit/setrlimit only read and write the struct passed by pointer.
+        #[allow(unsafe_code, reason = "the open-file limit has no safe interface in std")]
         unsafe {
             if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
                 return None;

@@ -287,9 +287,13 @@ async fn wait_for_shutdown() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("signal handler");
-        tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut term) => tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} },
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM; stopping on Ctrl-C only");
+                let _ = ctrl_c.await;
+            }
+        }
     }
     #[cfg(not(unix))]
     let _ = ctrl_c.await;
@@ -297,7 +301,10 @@ async fn wait_for_shutdown() {
 
 fn main() -> std::process::ExitCode {
     // SAFETY: the first statement, before the runtime (or anything else) starts a thread.
-    unsafe { agentkit_server::store::libpq_env::isolate() };
+    #[allow(unsafe_code, reason = "isolate changes the environment, which needs a single thread")]
+    unsafe {
+        agentkit_server::store::libpq_env::isolate()
+    };
     match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime.block_on(run()),
         Err(e) => {

@@ -13,6 +13,7 @@ use std::path::Path;
 pub fn restrict_new_files() {
     #[cfg(unix)]
     // SAFETY: umask(2) only sets the process's file-creation mask; it cannot fail.
+    #[allow(unsafe_code, reason = "umask has no safe interface in std")]
     unsafe {
         libc::umask(0o077);
     }

@@ -4,6 +4,8 @@
 //! would): the list answers at once, with the queued use laid over what the database says, and
 //! the use is in the database once the writer gets through.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a failed test
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 

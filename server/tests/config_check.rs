@@ -2,6 +2,8 @@
 //! instead of written inline, `agentkit config check` printing the effective configuration with
 //! secrets redacted and every problem, and `serve` refusing what it cannot run.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a failed test
+
 use std::process::Command;
 
 mod common;

@@ -3,6 +3,8 @@
 //! (method, path, query, the credential header, body — and that nothing of ours leaks upstream)
 //! and replays the recorded provider answer; the test then checks the tool's output.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a failed test
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};

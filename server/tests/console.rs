@@ -4,6 +4,8 @@
 //! and every change is audited with the operator as the actor. Driven over HTTP as a browser
 //! would (cookies kept, redirects not followed).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a failed test
+
 mod common;
 
 use reqwest::header::{CONTENT_SECURITY_POLICY, LOCATION, SET_COOKIE, X_FRAME_OPTIONS};

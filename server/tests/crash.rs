@@ -3,6 +3,8 @@
 //! records) at most what was acknowledged in the last flush interval is missing. A graceful stop
 //! loses nothing.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a failed test
+
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 

@@ -3,6 +3,8 @@
 //! The data dir is a size-limited tmpfs mounted by the test (CI runs as root), filled up by a
 //! filler file; acknowledged accounts are counted against what is there after a restart.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a failed test
+
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 

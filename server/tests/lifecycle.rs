@@ -2,6 +2,8 @@
 //! (SIGTERM) finishes the requests in flight, ends legacy SSE streams with a last event, and
 //! takes no new connection.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a failed test
+
 use std::time::Duration;
 
 use agentkit_core::dispatch::{dispatch, Operation};

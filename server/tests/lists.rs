@@ -1,6 +1,8 @@
 //! The account list pages by id (keyset tokens, no OFFSET): forward and back give the same pages,
 //! the total counted on the first page travels with the tokens, and a write is counted at once.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a failed test
+
 use agentkit_core::dispatch::{dispatch, Operation};
 use serde_json::{json, Value};
 

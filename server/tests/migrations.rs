@@ -3,6 +3,8 @@
 //! migrate from that release's schema with its data intact, and both describe the same tables
 //! and columns.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a failed test
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 

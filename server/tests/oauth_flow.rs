@@ -3,6 +3,8 @@
 //! (and a hijack attempt); refresh single-flight under 200 concurrent calls; proactive refresh;
 //! invalid_grant → EXPIRED with a fresh link; revocation on delete.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a failed test
+
 use agentkit_core::dispatch::{dispatch, Operation};
 use agentkit_core::{Actions, ErrorKind};
 use serde_json::{json, Value};

@@ -5,6 +5,8 @@
 //! and a kill -9 between the provider's refresh answer and our commit. And the same provider as
 //! the app's sign-in for MCP clients' OAuth (`[mcp_oauth.oidc]`).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a failed test
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

@@ -5,6 +5,8 @@
 //! header parameters, JSON and form bodies, the credential header). Every imported tool also loads into a
 //! catalog and converts into each schema format we serve; and the CLI runs.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a failed test
+
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 

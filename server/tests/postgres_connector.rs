@@ -2,6 +2,8 @@
 //! pg_ctl in a temp dir, password authentication over TCP): read-only by default, writes refused
 //! unless the connection allows them, statement timeout, row cap, bound parameters.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a failed test
+
 use agentkit_core::dispatch::{dispatch, Operation};
 use agentkit_core::{Actions, ClientOptions, ErrorKind, ScalekitClient};
 use serde_json::{json, Value};

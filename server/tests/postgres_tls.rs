@@ -10,6 +10,8 @@
 //!   and a connection string may not name files on the gateway (`sslrootcert=/path`) nor a Unix
 //!   socket (`?host=/dir`).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a failed test
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

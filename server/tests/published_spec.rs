@@ -7,6 +7,8 @@
 //! are the ones the gateway asks for; the checked-in copy is the generated document; and the
 //! published reference's operations are all in it (`tests/fixtures/published_operations.json`).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a failed test
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{json, Value};

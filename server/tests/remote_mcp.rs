@@ -7,6 +7,8 @@
 //! step, and a hostile server's oversized `tools/list` is refused. A server that asks for OAuth
 //! (`oauth_server.py`, the SDK's own authorization server) signs each user in through the gateway.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a failed test
+
 use std::io::BufRead;
 use std::path::PathBuf;
 use std::time::Duration;

@@ -9,6 +9,8 @@
 //! rotations hold across the replicas. Trigger events survive a replica killed mid-poll and
 //! mid-delivery, and a database restart: none lost, a duplicate only under the same event id.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a failed test
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

@@ -2,6 +2,8 @@
 //! real `agentkit dev` process (the same files pytest and `node --test` run): with its store on
 //! SQLite, and again on a PostgreSQL cluster this test starts.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a failed test
+
 use std::path::PathBuf;
 use std::sync::Arc;
 

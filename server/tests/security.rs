@@ -3,6 +3,8 @@
 //! loopback services that stand in for internal hosts (an "internal" secret service) and for
 //! providers (an echoing upstream).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a failed test
+
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 

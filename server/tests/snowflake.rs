@@ -5,6 +5,8 @@
 //! a statement runs, then its result in two partitions. Keys and fingerprints come from openssl,
 //! with the commands docs/connectors.md gives.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a failed test
+
 use std::sync::{Arc, Mutex};
 
 use agentkit_core::dispatch::{dispatch, Operation};

@@ -7,6 +7,8 @@
 //! test's choosing, or a raw TCP service that reads a request and then closes or resets the
 //! connection without answering.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a failed test
+
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};

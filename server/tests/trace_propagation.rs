@@ -2,6 +2,8 @@
 //! `traceparent` of its provider-call span. Its own test binary: it installs a `tracing`
 //! subscriber with the OpenTelemetry layer, which must not race other tests' callsites.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a failed test
+
 use agentkit_core::dispatch::{dispatch, Operation};
 use agentkit_core::{Actions, ClientOptions, ScalekitClient};
 use serde_json::{json, Value};

@@ -4,6 +4,8 @@
 //! unsigned, forged, replayed and stale pushes refused and audited, the two-step signing-secret
 //! rotation, oversized pushes, activity counts and delivery attempts.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a failed test
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 

@@ -3,6 +3,8 @@
 //! webhook endpoint; the contract's refusals; a refused credential pauses the subscription and
 //! re-authorization resumes it.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a failed test
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 

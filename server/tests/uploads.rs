@@ -2,6 +2,8 @@
 //! the sandbox's resumable-upload stand-in, which fails and drops chunks on demand. What arrives
 //! must be every byte, once, in order (the stand-in's SHA-256 of what it holds).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a failed test
+
 use std::sync::{Arc, Mutex};
 
 use agentkit_core::upload::{upload_resumable, Progress, UploadData, CHUNK_GRANULE};

@@ -3,6 +3,8 @@
 //! `POST /api/v1/connectors:reload`, where a malformed file fails loudly and the running catalog
 //! stays; and custom providers created at runtime through `/api/v1/custom-providers`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a failed test
+
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;

@@ -2,6 +2,8 @@
 //! every sealed column under a new key while the gateway keeps serving, and `agentkit keys
 //! retire` removes an old key only once nothing is sealed with it.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a failed test
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Command, Output};

@@ -289,6 +289,7 @@ impl OAuthApp {
 
     /// The provider's consent URL for one authorization request.
     pub fn authorization_url(&self, state: &str, challenge: &str, redirect_uri: &str, login_hint: &str) -> String {
+        #[allow(clippy::expect_used, reason = "authorize_url is checked when the connection is loaded")]
         let mut url = url::Url::parse(&self.authorize_url).expect("authorize_url validated at start-up");
         {
             let mut q = url.query_pairs_mut();

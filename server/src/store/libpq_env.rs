@@ -32,6 +32,7 @@ static TAKEN: OnceLock<Vec<(&'static str, String)>> = OnceLock::new();
 /// # Safety
 /// Must run before any other thread exists (changing the environment is not thread-safe): the
 /// first statement of `main`, before the async runtime starts.
+#[allow(unsafe_code, reason = "std::env::remove_var is unsafe: callers promise a single thread")]
 pub unsafe fn isolate() {
     let mut taken = Vec::new();
     for (variable, parameter) in VARIABLES {

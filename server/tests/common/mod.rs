@@ -1,5 +1,6 @@
 //! Shared harness of the server's integration tests: a real `agentkit dev` process.
 #![allow(dead_code)]
+#![allow(unsafe_code, clippy::unwrap_used, clippy::expect_used)] // signals to child processes; a panic in a test is a failed test
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;

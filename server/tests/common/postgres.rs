@@ -1,6 +1,8 @@
 //! A throwaway PostgreSQL cluster for tests (initdb + pg_ctl in a temp dir, password
 //! authentication over TCP), as `.ci/run` installs PostgreSQL from Debian when it is missing.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a failed test
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

@@ -40,6 +40,11 @@ for target in "${targets[@]}"; do
   esac
 done
 scripts/pack-node.sh
+# The arm64 glibc addon runs here under qemu-user (with the debug gateway's `agentkit dev`).
+if [ -e bindings-node/npm/linux-arm64-gnu/package.json ] && ls dist/agentkit-gateway-sdk-linux-arm64-gnu-*.tgz >/dev/null 2>&1; then
+  cargo build --quiet -p agentkit-server
+  scripts/check-arm64-node.sh
+fi
 
 # Checksums of everything in dist/, and the SBOM of the gateway binaries' dependency tree.
 if [ ! -x target/tools/bin/cargo-cyclonedx ]; then

@@ -121,6 +121,7 @@ bench: build
 	cargo build --release -p agentkit-server
 	VIRTUAL_ENV=$(abspath $(VENV)) $(VENV)/bin/maturin develop --release --quiet
 	AGENTKIT_BIN=target/release/agentkit $(PY) benches/bench_gateway.py
+	AGENTKIT_BIN=target/release/agentkit $(PY) benches/bench_memory.py
 	AGENTKIT_BIN=target/release/agentkit $(PY) benches/bench_data_scale.py
 	AGENTKIT_BIN=target/release/agentkit $(PY) benches/bench_openapi_import.py
 	AGENTKIT_BIN=target/release/agentkit scripts/with-postgres.sh $(PY) benches/bench_replicas.py

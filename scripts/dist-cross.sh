@@ -63,8 +63,11 @@ python3 scripts/check_artifacts.py dist
 # Each static gateway runs here, the aarch64 one under qemu-user (Debian's qemu-user-static, when
 # installed): it names its version and commit, and serves /readyz.
 serves_readyz() { # <binary> [emulator]
-  local binary="$1" emulator="${2:-}" work port gateway ready=""
-  $emulator "$binary" --version | tee /dev/stderr | grep -q "$version (commit $AGENTKIT_COMMIT)"
+  local binary="$1" emulator="${2:-}" work port gateway ready="" named
+  # (Not `tee /dev/stderr`: opening stderr anew truncates a log file it is redirected to.)
+  named="$($emulator "$binary" --version)"
+  echo "$named"
+  grep -q "$version (commit $AGENTKIT_COMMIT)" <<<"$named"
   work="$(mktemp -d)"
   port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
   printf '[server]\nlisten = "127.0.0.1:%s"\ndata_dir = "%s"\n' "$port" "$work" >"$work/agentkit.toml"

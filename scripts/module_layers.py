@@ -35,7 +35,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("definitions and runners", {"catalog", "credentials", "execution", "webhooks", "audit"}),
     ("store", {"store"}),
     ("primitives", {"config", "egress", "permissions", "telemetry", "throttle", "leased_work",
-                    "input_text", "private_files", "listener"}),
+                    "input_text", "private_files", "listener", "html"}),
 ]
 # Same-layer imports that are refused: entry points stay apart, definitions do not know runners.
 FORBIDDEN_SIDEWAYS = {("entry points", "*"), ("definitions and runners", "catalog→execution")}

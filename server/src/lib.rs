@@ -22,6 +22,7 @@ pub mod dev;
 pub mod domain;
 pub mod egress;
 pub mod execution;
+pub mod html;
 pub mod input_text;
 pub mod leased_work;
 pub mod listener;

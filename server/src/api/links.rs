@@ -20,6 +20,7 @@ use crate::credentials::oauth::pkce_pair;
 use crate::credentials::tokens::{now_unix, LinkClaims};
 use crate::domain::accounts::get_or_create;
 use crate::domain::links::{check_scope_selection, issue_link};
+use crate::html::page;
 use crate::state::{AppState, SharedState};
 use crate::store::{AccountRecord, AuthRequest, AuthRequestStatus, ChangeRecords};
 
@@ -96,22 +97,6 @@ fn selects_scopes(state: &AppState, connection_name: &str, selection: &ScopeSele
         ));
     }
     Ok(())
-}
-
-/// A small HTML page: the end of a browser flow.
-pub(crate) fn page(status: StatusCode, title: &str, text: &str) -> (StatusCode, Html<String>) {
-    (
-        status,
-        Html(format!(
-            "<!doctype html><meta charset=utf-8><title>{0}</title><h1>{0}</h1><p>{1}</p>",
-            html_escape(title),
-            html_escape(text)
-        )),
-    )
-}
-
-pub(crate) fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
 }
 
 /// Where the provider sends the browser back.

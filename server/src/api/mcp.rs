@@ -92,7 +92,7 @@ fn config_wire(state: &AppState, c: &ConfigRecord) -> McpConfig {
         description: c.description.clone(),
         connection_tool_mappings: c.mappings.clone(),
         mcp_server_url: config_url(state, c),
-        oauth_metadata_url: crate::mcp::oauth::protected_resource_metadata_url(state, &c.id).unwrap_or_default(),
+        oauth_metadata_url: crate::domain::mcp::protected_resource_metadata_url(state, &c.id).unwrap_or_default(),
     }
 }
 
@@ -653,7 +653,7 @@ fn check_session_token_request(req: &McpSessionTokenRequest) -> Result<()> {
 }
 
 /// A signed session token for the MCP server named by `scope` (a config id, or
-/// [`connection_scope`] of a connection), acting as the request's identifier.
+/// `connection_scope` of a connection), acting as the request's identifier.
 fn mint_session_token(
     state: &AppState,
     scope: String,
@@ -674,11 +674,6 @@ fn mint_session_token(
         token: state.signer.sign(&claims),
         expires_at: Some(Utc::now() + Duration::seconds(ttl)),
     })
-}
-
-/// The session-token scope of a connection's own MCP server; config ids never contain `:`.
-pub fn connection_scope(connection_name: &str) -> String {
-    format!("connection:{connection_name}")
 }
 
 /// `POST /api/v1/mcp/connections/{name}/tokens`: a session token for the connection's own MCP
@@ -716,5 +711,5 @@ pub async fn create_connection_session_token(
         .values()
         .find(|c| c.name.eq_ignore_ascii_case(name.trim()))
         .ok_or_else(|| Error::not_found(format!("no connection named {name:?}")))?;
-    Ok(Json(mint_session_token(&state, connection_scope(&connection.name), &req)?))
+    Ok(Json(mint_session_token(&state, crate::domain::mcp::connection_scope(&connection.name), &req)?))
 }

@@ -382,7 +382,7 @@ fn check_sql_engine(def: &ConnectorDef, errors: &mut Vec<(&'static str, String)>
     for (i, tool) in def.tools.iter().enumerate() {
         let Some(sql) = &tool.sql else { continue };
         for name in sql.context.keys() {
-            if !snowflake || !crate::execution::snowflake::CONTEXT_FIELDS.contains(&name.as_str()) {
+            if !snowflake || !super::runner_defs::SNOWFLAKE_CONTEXT_FIELDS.contains(&name.as_str()) {
                 errors.push((
                     "sql.context",
                     format!(

@@ -81,7 +81,7 @@ pub struct ConnectorDef {
     pub base_url: String,
     /// Output size cap, per-account rate limit and retry rule of this connector's calls.
     #[serde(default)]
-    pub limits: crate::execution::limits::LimitsDef,
+    pub limits: super::runner_defs::LimitsDef,
     /// Declared tools; empty for a remote MCP connector, whose tools are discovered per connection.
     #[serde(default)]
     pub tools: Vec<ToolDef>,
@@ -129,10 +129,10 @@ pub struct SetupDef {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SqlEngine {
-    /// A PostgreSQL server the account's credentials name (`execution::sql`).
+    /// A PostgreSQL server the account's credentials name (the SQL runner).
     #[default]
     Postgres,
-    /// Snowflake's SQL API v2 over HTTPS (`execution::snowflake`).
+    /// Snowflake's SQL API v2 over HTTPS (the Snowflake runner).
     Snowflake,
 }
 
@@ -310,7 +310,7 @@ pub struct ToolDef {
     pub request: Option<RequestDef>,
     /// The database statement (SQL connectors such as PostgreSQL).
     #[serde(default)]
-    pub sql: Option<crate::execution::sql::SqlDef>,
+    pub sql: Option<super::runner_defs::SqlDef>,
     /// Fan-out: for each element of `items` in the first answer, run `request` and replace it.
     #[serde(default)]
     pub expand: Option<ExpandDef>,

@@ -8,5 +8,6 @@ pub mod custom_providers;
 pub mod input_schema;
 pub mod openapi_import;
 pub mod remote_tools;
+pub mod runner_defs;
 pub mod templates;
 pub mod triggers;

@@ -6,6 +6,7 @@ pub mod connections;
 pub mod credentials;
 pub mod execution;
 pub mod links;
+pub mod mcp;
 pub mod push_signature;
 pub mod remote_mcp;
 pub mod trigger_ingress;

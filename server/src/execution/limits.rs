@@ -5,30 +5,15 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use serde::Deserialize;
 use serde_json::{json, Value};
 
 use agentkit_core::{Error, ErrorKind, Result};
 
+pub use crate::catalog::runner_defs::{LimitsDef, RateLimitDef, RetryDef};
+
 /// Answers larger than this (serialized JSON) are cut, unless the connector says otherwise:
 /// big enough for real pages of data, small enough not to flood a model's context.
 pub const DEFAULT_MAX_OUTPUT_BYTES: usize = 512 * 1024;
-
-#[derive(Debug, Clone, Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-pub struct LimitsDef {
-    #[serde(default)]
-    pub max_output_bytes: Option<usize>,
-    #[serde(default)]
-    pub rate_limit: Option<RateLimitDef>,
-    #[serde(default)]
-    pub retry: Option<RetryDef>,
-    /// Seconds one provider request may take, from connecting to the end of the answer
-    /// ([`DEFAULT_UPSTREAM_TIMEOUT`] when absent; 1 to [`MAX_UPSTREAM_TIMEOUT_SECS`]). A
-    /// provider that has not answered by then fails the call with a 504 naming the deadline.
-    #[serde(default)]
-    pub timeout_secs: Option<u64>,
-}
 
 /// Deadline of one provider request when the connector sets none.
 pub const DEFAULT_UPSTREAM_TIMEOUT: Duration = Duration::from_secs(30);
@@ -55,22 +40,6 @@ impl LimitsDef {
     }
 }
 
-/// At most `requests` provider requests (fan-out and retries included) per `per_seconds` for one
-/// connected account; a request that would wait longer than `max_wait_ms` fails the tool call at
-/// once with HTTP 429 and a Retry-After.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RateLimitDef {
-    pub requests: u32,
-    pub per_seconds: f64,
-    #[serde(default = "default_max_wait_ms")]
-    pub max_wait_ms: u64,
-}
-
-fn default_max_wait_ms() -> u64 {
-    2_000
-}
-
 impl RateLimitDef {
     /// Seconds between two slots, and the seconds' worth a full bucket holds.
     fn interval_and_burst(&self) -> (f64, f64) {
@@ -90,35 +59,6 @@ impl RateLimitDef {
         )
         .with_retry_after(Some(wait.ceil().clamp(0.0, agentkit_core::client::RETRY_AFTER_MAX.as_secs_f64()) as u64))
     }
-}
-
-/// Provider answers with one of `on_status` are tried again, up to `max_attempts` in all, after
-/// the provider's Retry-After (capped at `max_delay_ms`) or an exponential `backoff_ms`. Only
-/// requests that are safe to repeat are retried (GET/HEAD/PUT/DELETE, or an idempotent tool).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RetryDef {
-    #[serde(default = "default_attempts")]
-    pub max_attempts: u32,
-    #[serde(default = "default_retry_statuses")]
-    pub on_status: Vec<u16>,
-    #[serde(default = "default_backoff_ms")]
-    pub backoff_ms: u64,
-    #[serde(default = "default_max_delay_ms")]
-    pub max_delay_ms: u64,
-}
-
-fn default_attempts() -> u32 {
-    3
-}
-fn default_retry_statuses() -> Vec<u16> {
-    vec![429, 502, 503, 504]
-}
-fn default_backoff_ms() -> u64 {
-    250
-}
-fn default_max_delay_ms() -> u64 {
-    10_000
 }
 
 impl RetryDef {

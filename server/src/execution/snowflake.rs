@@ -32,8 +32,7 @@ use crate::execution::sql::{
 };
 
 const STATEMENTS_PATH: &str = "/api/v2/statements";
-/// The statement context a tool or the account may set.
-pub const CONTEXT_FIELDS: [&str; 4] = ["database", "schema", "warehouse", "role"];
+pub use crate::catalog::runner_defs::SNOWFLAKE_CONTEXT_FIELDS as CONTEXT_FIELDS;
 /// Bytes read beyond the row budget for one answer's metadata and JSON syntax.
 const ANSWER_OVERHEAD: usize = 256 * 1024;
 /// Snowflake holds a request up to 45 s before it answers 202.

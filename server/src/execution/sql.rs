@@ -14,7 +14,6 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use futures::TryStreamExt;
-use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use sqlx::postgres::{PgArguments, PgConnectOptions, PgPool, PgPoolOptions, Postgres};
 use sqlx::query::Query;
@@ -24,6 +23,7 @@ use sqlx::{AssertSqlSafe, Column, Executor, Row, SqlSafeStr, Statement, TypeInfo
 use agentkit_core::model::{AuthorizationDetails, ToolErrorInfo};
 use agentkit_core::{Error, ErrorKind, Result};
 
+pub use crate::catalog::runner_defs::SqlDef;
 use crate::catalog::templates::Scope;
 use crate::config::ConnectionConfig;
 
@@ -34,23 +34,6 @@ pub(crate) const DEFAULT_TIMEOUT_MS: u64 = 15_000;
 /// Most bytes of row data (as JSON) one read returns.
 pub(crate) const MAX_RESULT_BYTES: usize = 4 * 1024 * 1024;
 pub(crate) const TIMEOUT_CEILING_MS: u64 = 300_000;
-
-/// A tool's SQL mapping: `statement` is fixed text or `"{{sql}}"` (the caller's statement);
-/// `params` is a template of the whole parameter list or a list of per-parameter templates.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SqlDef {
-    pub statement: String,
-    #[serde(default)]
-    pub params: Option<Value>,
-    /// Writes data: allowed only on connections with `allow_writes = true`.
-    #[serde(default)]
-    pub write: bool,
-    /// Snowflake: the statement's `database`, `schema`, `warehouse` and `role`, templated from
-    /// the input (each defaults to the account's setting of that name).
-    #[serde(default)]
-    pub context: std::collections::BTreeMap<String, Value>,
-}
 
 /// Connection pools, one per connected account (replaced when its credentials change).
 #[derive(Default)]

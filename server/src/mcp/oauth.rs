@@ -18,11 +18,13 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::api::links::{html_escape, page};
+use crate::domain::mcp::{metadata_url, oauth_issuer as issuer, resource_url};
+
 use crate::config::McpOAuthConfig;
 use crate::credentials::oauth::pkce_challenge;
 use crate::credentials::oidc_sign_in::{authorization_url, identify, pkce_verifier, OidcClient};
 use crate::credentials::tokens::{now_unix, Claims, TokenKind};
+use crate::html::{html_escape, page};
 use crate::state::{AppState, SharedState};
 use crate::store::{AuthorizationCode, OAuthGrant, RefreshTokenUse};
 
@@ -81,25 +83,6 @@ impl Claims for PendingRequest {
 
 fn settings(state: &AppState) -> Option<&McpOAuthConfig> {
     state.config.mcp_oauth.as_ref()
-}
-
-/// The issuer: this gateway's public URL (also what clients build the metadata URL from).
-fn issuer(state: &AppState) -> String {
-    state.public_url.trim_end_matches('/').to_string()
-}
-
-/// The config URL a token is for.
-pub fn resource_url(state: &AppState, config_id: &str) -> String {
-    format!("{}/mcp/v1/configs/{config_id}", issuer(state))
-}
-
-fn metadata_url(state: &AppState, config_id: &str) -> String {
-    format!("{}/.well-known/oauth-protected-resource/mcp/v1/configs/{config_id}", issuer(state))
-}
-
-/// The RFC 9728 metadata URL of a config URL, when OAuth for MCP clients is on.
-pub fn protected_resource_metadata_url(state: &AppState, config_id: &str) -> Option<String> {
-    settings(state).map(|_| metadata_url(state, config_id))
 }
 
 /// The `401` of a config URL without a valid token: where an MCP client starts signing in.

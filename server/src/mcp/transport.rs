@@ -105,7 +105,7 @@ async fn config_target(state: &AppState, id: &str, headers: &HeaderMap) -> Resul
 
 /// A connection's own MCP server: every tool of the connection, as the session token's user.
 async fn connection_target(state: &AppState, name: &str, headers: &HeaderMap) -> Result<Target, Response> {
-    let scope = crate::api::mcp::connection_scope(name);
+    let scope = crate::domain::mcp::connection_scope(name);
     let (user, read_only) = session_user(state, bearer(headers), &scope)
         .ok_or_else(|| http_error(StatusCode::UNAUTHORIZED, "a valid connection session token is required"))?;
     let connection = state

@@ -122,6 +122,7 @@ bench: build
 	VIRTUAL_ENV=$(abspath $(VENV)) $(VENV)/bin/maturin develop --release --quiet
 	AGENTKIT_BIN=target/release/agentkit $(PY) benches/bench_gateway.py
 	AGENTKIT_BIN=target/release/agentkit $(PY) benches/bench_memory.py
+	AGENTKIT_BIN=target/release/agentkit $(PY) benches/bench_write_volume.py
 	AGENTKIT_BIN=target/release/agentkit $(PY) benches/bench_data_scale.py
 	AGENTKIT_BIN=target/release/agentkit $(PY) benches/bench_openapi_import.py
 	AGENTKIT_BIN=target/release/agentkit scripts/with-postgres.sh $(PY) benches/bench_replicas.py

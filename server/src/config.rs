@@ -167,6 +167,9 @@ pub struct BookkeepingConfig {
     /// Answer a tool call only once its execution record is committed (with other calls' in one
     /// transaction), so a crash loses no acknowledged call's record; costs a commit's latency.
     pub durable_execution_records: bool,
+    /// The share (0 to 1) of successful tool calls whose execution record is kept; a failed
+    /// call's always is. Below 1, the metrics still count every call.
+    pub successful_execution_sample: f64,
 }
 
 /// `[triggers]` in the config file.
@@ -680,6 +683,22 @@ impl Config {
             crate::permissions::Grants::from_config(client.scopes.as_deref(), client.read_credentials)?;
         }
         crate::egress::EgressPolicy::new(&config.egress)?;
+        let sample = config.bookkeeping.successful_execution_sample;
+        if !(0.0..=1.0).contains(&sample) {
+            return Err(Error::invalid_field(
+                "bookkeeping.successful_execution_sample",
+                format!("{origin}: bookkeeping.successful_execution_sample must be 0 to 1, not {sample}"),
+            ));
+        }
+        if sample < 1.0 && config.bookkeeping.durable_execution_records {
+            return Err(Error::invalid_field(
+                "bookkeeping.successful_execution_sample",
+                format!(
+                    "{origin}: bookkeeping.durable_execution_records keeps every call's record: \
+                     successful_execution_sample must be 1 with it, not {sample}"
+                ),
+            ));
+        }
         if !(5..=3600).contains(&config.triggers.poll_lease_secs) {
             return Err(Error::invalid_field(
                 "triggers.poll_lease_secs",
@@ -825,6 +844,23 @@ mod tests {
             Config::from_layers("", "t", &[("AGENTKIT_DATABASE__MAX_CONNECTIONS".into(), "many".into())], &|_| None)
                 .unwrap_err();
         assert!(bad.message().contains("max_connections"), "{}", bad.message());
+    }
+
+    #[test]
+    fn the_hot_path_knobs_are_checked() {
+        let sampled = [("AGENTKIT_BOOKKEEPING__SUCCESSFUL_EXECUTION_SAMPLE".to_string(), "0.25".to_string())];
+        let config = Config::from_layers("", "t", &sampled, &|_| None).unwrap();
+        assert_eq!(config.bookkeeping.successful_execution_sample, 0.25);
+        let durable = "[bookkeeping]\ndurable_execution_records = true\n";
+        let refused = Config::from_layers(durable, "t", &sampled, &|_| None).unwrap_err();
+        assert_eq!(refused.field(), Some("bookkeeping.successful_execution_sample"), "{}", refused.message());
+        let over = Config::from_layers("[bookkeeping]\nsuccessful_execution_sample = 2.0\n", "t", &[], &|_| None);
+        assert!(over.unwrap_err().message().contains("must be 0 to 1"));
+        let level = [("AGENTKIT_LOG".to_string(), "info,agentkit::request=warn".to_string())];
+        assert_eq!(
+            Config::from_layers("", "t", &level, &|_| None).unwrap().logging.level,
+            "info,agentkit::request=warn"
+        );
     }
 }
 

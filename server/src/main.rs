@@ -239,14 +239,14 @@ impl KeysTarget {
     }
 }
 
-/// The log format: the config's `[logging] format` (`AGENTKIT_LOG_FORMAT` over it) — of the file
-/// for `serve` (a file that does not load is reported after logging starts).
-fn log_format(command: &Command) -> agentkit_server::telemetry::logging::LogFormat {
+/// How to log: the config's `[logging]` (`AGENTKIT_LOG_FORMAT` and `AGENTKIT_LOG` over it) — of
+/// the file for `serve` (a file that does not load is reported after logging starts).
+fn log_settings(command: &Command) -> agentkit_server::telemetry::logging::LoggingConfig {
     let config = match command {
-        Command::Serve { config, .. } => Config::load(config),
+        Command::Serve { config, .. } => Config::load(config).or_else(|_| Config::from_environment()),
         _ => Config::from_environment(),
     };
-    config.map(|c| c.logging.format).unwrap_or_default()
+    config.unwrap_or_default().logging
 }
 
 /// Where `serve` records its pid, for `agentkit connectors reload`.
@@ -316,7 +316,7 @@ fn main() -> std::process::ExitCode {
 
 async fn run() -> std::process::ExitCode {
     let cli = Cli::parse();
-    let _log_writer = agentkit_server::telemetry::logging::init(log_format(&cli.command));
+    let _log_writer = agentkit_server::telemetry::logging::init(&log_settings(&cli.command));
     let result: agentkit_core::Result<()> = async {
         match cli.command {
             Command::Serve { config, listen } => {

@@ -112,6 +112,44 @@ def test_json_logs_one_line_per_request_with_route_templates_and_no_secret(json_
         assert line["latency_ms"] >= 0
 
 
+def test_quiet_routes_and_sampled_execution_records_cut_what_a_successful_call_writes():
+    """The operator's knobs for the hot path, set through the environment layer of the config:
+    `[logging] quiet_routes` drops successful requests' lines to debug, and
+    `[bookkeeping] successful_execution_sample = 0` keeps only failed calls' records."""
+    gateway = DevGateway(env={
+        "AGENTKIT_LOG_FORMAT": "json",
+        "AGENTKIT_LOGGING__QUIET_ROUTES": '["/api/v1/execute_tool"]',
+        "AGENTKIT_BOOKKEEPING__SUCCESSFUL_EXECUTION_SAMPLE": "0",
+    })
+    try:
+        client, env = _client(gateway), gateway.env
+        good, bad = f"quiet-{uuid.uuid4().hex[:6]}", f"quiet-bad-{uuid.uuid4().hex[:6]}"
+        urllib.request.urlopen(client.actions.get_authorization_link(connection_name="gmail", identifier=good).link).read()
+        for _ in range(3):
+            assert client.actions.execute_tool(tool_name="gmail_list_labels", identifier=good, tool_input={}).data["labels"]
+        client.actions.create_connected_account(connection_name="gmail", identifier=bad, authorization_details={
+            "oauth_token": {"access_token": "not-a-token"}})
+        with pytest.raises(Exception):
+            client.actions.execute_tool(tool_name="gmail_list_labels", identifier=bad, tool_input={})
+        client.actions.list_connected_accounts(connection_name="gmail", identifier=good)  # a route left loud
+
+        token = api_token(env)
+
+        def executions(user):
+            url = env["SCALEKIT_ENV_URL"] + f"/api/v1/executions?identifier={user}"
+            return json.load(urllib.request.urlopen(urllib.request.Request(url, headers={"authorization": f"Bearer {token}"})))["executions"]
+
+        assert executions(good) == [], "no successful call's record is kept"
+        assert [r["status"] for r in executions(bad)] == ["FAILED"], "a failed call's record always is"
+        lines = _request_lines(gateway, None)
+        at_info = [(line["route"], line["status"]) for line in lines if line["level"] == "INFO"]
+        assert [status for route, status in at_info if route == "/api/v1/execute_tool"] == [401], \
+            "successful calls are logged at debug, the failed one at info"
+        assert ("/api/v1/connected_accounts", 200) in at_info, "other routes still log at info"
+    finally:
+        gateway.stop()
+
+
 def _scrape(url):
     """`/metrics` through prometheus_client's own text parser: {(name, labels): value}."""
     from prometheus_client.parser import text_string_to_metric_families

@@ -68,7 +68,8 @@ pub async fn observe(State(state): State<SharedState>, request: Request, next: N
     crate::telemetry::metrics::http_request(method.as_str(), &route, status, elapsed);
     let latency_ms = elapsed.as_secs_f64() * 1000.0;
     let (client_id, request_id) = (context.client_id(), context.id());
-    if is_probe(&route) {
+    let quiet = status < 400 && state.config.logging.quiet_routes.contains(&route);
+    if is_probe(&route) || quiet {
         tracing::debug!(target: "agentkit::request", %method, %route, status, latency_ms, client_id, request_id, "request");
     } else {
         tracing::info!(target: "agentkit::request", %method, %route, status, latency_ms, client_id, request_id, "request");

@@ -30,8 +30,12 @@ const MOVED_KEYS: &[(&str, &str, &str)] = &[
 ];
 
 /// Environment variables named before `AGENTKIT_<SECTION>__<KEY>`, and the key each sets.
-const ENV_ALIASES: &[(&str, &str, &str)] =
-    [("AGENTKIT_DATABASE_URL", "database", "url"), ("AGENTKIT_LOG_FORMAT", "logging", "format")].as_slice();
+const ENV_ALIASES: &[(&str, &str, &str)] = [
+    ("AGENTKIT_DATABASE_URL", "database", "url"),
+    ("AGENTKIT_LOG_FORMAT", "logging", "format"),
+    ("AGENTKIT_LOG", "logging", "level"),
+]
+.as_slice();
 
 /// The built-in defaults as a table.
 pub fn defaults() -> toml::Table {

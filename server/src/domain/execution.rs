@@ -50,6 +50,12 @@ pub fn w3c_traceparent(value: &str) -> Option<String> {
 /// Runs a validated tool call as an ACTIVE account: keeps its token fresh (refresh once after a
 /// provider 401), records the execution whatever the outcome, and tags tool errors with the
 /// execution id. Shared by the REST API and MCP `tools/call`.
+/// Whether a successful call's execution record is kept, `[bookkeeping]
+/// successful_execution_sample` of the time.
+fn kept_by_sample(sample: f64) -> bool {
+    sample >= 1.0 || rand::random::<f64>() < sample
+}
+
 pub async fn run_for_account(
     state: &AppState,
     api_client_id: &str,
@@ -189,7 +195,10 @@ async fn run_in_span(
         record.status.as_str(),
         started.elapsed(),
     );
-    state.store.record_execution(record).await;
+    if record.status == ExecutionStatus::Failed || kept_by_sample(state.config.bookkeeping.successful_execution_sample)
+    {
+        state.store.record_execution(record).await;
+    }
     state.store.touch_account(&account.id).await;
     match outcome {
         Ok(data) => {

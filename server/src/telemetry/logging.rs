@@ -20,6 +20,12 @@ pub enum LogFormat {
 pub struct LoggingConfig {
     /// `AGENTKIT_LOG_FORMAT` sets it too (the config's environment layer).
     pub format: LogFormat,
+    /// Which lines are written: a level, or `tracing` filter directives per module
+    /// (`info,agentkit::request=warn`); `AGENTKIT_LOG` sets it too.
+    pub level: String,
+    /// Routes (as the router names them, `/api/v1/execute_tool`) whose successful requests are
+    /// logged at debug rather than info: the hot paths' access lines, where they cost the most.
+    pub quiet_routes: Vec<String>,
 }
 
 /// What must live as long as the process: the log writer (dropping it flushes the queue) and the
@@ -39,21 +45,24 @@ impl Drop for LogGuards {
 
 /// Installs the global subscriber: the log output, and OTLP trace export when the environment
 /// asks for it (see [`super::traces`]).
-pub fn init(format: LogFormat) -> LogGuards {
+pub fn init(settings: &LoggingConfig) -> LogGuards {
     use std::io::IsTerminal;
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
     let (writer, guard) =
         tracing_appender::non_blocking::NonBlockingBuilder::default().lossy(false).finish(std::io::stderr());
     let traces = super::traces::provider_from_env();
-    let mut filter = tracing_subscriber::EnvFilter::try_from_env("AGENTKIT_LOG").unwrap_or_else(|_| "info".into());
+    let mut filter = tracing_subscriber::EnvFilter::try_new(&settings.level).unwrap_or_else(|e| {
+        eprintln!("warning: [logging] level {:?} is not a filter ({e}); logging at info", settings.level);
+        "info".into()
+    });
     if traces.is_none() {
         // Export-only spans are off without an exporter (see `traces::SPAN_TARGET`).
         if let Ok(off) = format!("{}=off", super::traces::SPAN_TARGET).parse() {
             filter = filter.add_directive(off);
         }
     }
-    let output = match format {
+    let output = match settings.format {
         LogFormat::Text => {
             tracing_subscriber::fmt::layer().with_writer(writer).with_ansi(std::io::stderr().is_terminal()).boxed()
         }

@@ -7,7 +7,9 @@ use agentkit_core::Error;
 
 use crate::state::SharedState;
 
-pub fn router(state: SharedState) -> Router {
+/// The API's routes; `mcp_sessions` holds the legacy SSE streams this process serves (the
+/// MCP transport's own state, so the app state needs nothing of it).
+pub fn router(state: SharedState, mcp_sessions: crate::mcp::sessions::Sessions) -> Router {
     use crate::api::{accounts, auth, gateway, links, mcp, providers, proxy, tools};
     use crate::mcp::transport as mcp_server;
     let routes = Router::new()
@@ -140,7 +142,8 @@ pub fn router(state: SharedState) -> Router {
             crate::console::router()
         } else {
             Router::new()
-        });
+        })
+        .layer(axum::Extension(mcp_sessions));
     guarded(routes, state)
 }
 

@@ -26,6 +26,8 @@ pub struct RunningServer {
     /// Where the console is served, when `[console] listen` is set.
     pub console_addr: Option<SocketAddr>,
     stop: tokio::sync::watch::Sender<bool>,
+    /// The legacy SSE streams of the MCP routes, ended first when stopping.
+    mcp_sessions: crate::mcp::sessions::Sessions,
 }
 
 impl RunningServer {
@@ -33,7 +35,7 @@ impl RunningServer {
     /// taken, requests in flight finish (within `server.shutdown_drain_secs`), then the queued
     /// bookkeeping is committed.
     pub async fn shutdown(self) {
-        self.state.mcp_sessions.close_streams();
+        self.mcp_sessions.close_streams();
         let _ = self.stop.send(true);
         let _ = self.task.await;
         let _ = self.state.store.bookkeeping.flush().await;
@@ -143,7 +145,7 @@ pub async fn start(config: Config) -> Result<RunningServer> {
     let failed_logins_per_minute = config.server.failed_logins_per_minute;
     let pushes_per_minute = config.triggers.pushes_per_minute;
     let audited_refusals_per_minute = config.triggers.audited_refusals_per_minute;
-    let mcp_oauth = crate::mcp::oauth_guards::Guards::new(config.mcp_oauth.as_ref(), own_addresses)?;
+    let mcp_oauth = crate::domain::mcp_oauth_guards::Guards::new(config.mcp_oauth.as_ref(), own_addresses)?;
     let state = Arc::new(AppState {
         config,
         store,
@@ -154,7 +156,6 @@ pub async fn start(config: Config) -> Result<RunningServer> {
         console_url,
         api_clients,
         refresher: Default::default(),
-        mcp_sessions: Default::default(),
         sql_pools: Default::default(),
         key_pairs: Default::default(),
         rate_limiter,
@@ -175,7 +176,8 @@ pub async fn start(config: Config) -> Result<RunningServer> {
         remote_tools,
         remote_sessions: Default::default(),
     });
-    let app = crate::router::router(state.clone());
+    let mcp_sessions = crate::mcp::sessions::Sessions::default();
+    let app = crate::router::router(state.clone(), mcp_sessions.clone());
     let server = &state.config.server;
     let limits = crate::listener::ListenerLimits {
         max_connections: server.max_connections,
@@ -223,7 +225,7 @@ pub async fn start(config: Config) -> Result<RunningServer> {
     tokio::spawn(crate::domain::remote_mcp::run_discovery_loop(Arc::downgrade(&state)));
     tokio::spawn(crate::webhooks::run_worker(Arc::downgrade(&state.webhooks)));
     tokio::spawn(crate::domain::trigger_poller::run_poller(Arc::downgrade(&state)));
-    Ok(RunningServer { addr, public_url, task, state, stop, metrics_addr, console_addr })
+    Ok(RunningServer { addr, public_url, task, state, stop, metrics_addr, console_addr, mcp_sessions })
 }
 
 /// How often old execution records and authorization requests are deleted.

@@ -85,7 +85,6 @@ pub struct AppState {
     /// The API clients (config file and stored): secret digests and permissions.
     pub api_clients: crate::credentials::api_clients::ApiClients,
     pub refresher: crate::credentials::refresh::Refresher,
-    pub mcp_sessions: crate::mcp::sessions::Sessions,
     pub sql_pools: crate::execution::sql::SqlPools,
     /// Key-pair accounts' signed JWTs, reused until shortly before they expire.
     pub key_pairs: crate::credentials::key_pair::KeyPairTokens,
@@ -106,7 +105,7 @@ pub struct AppState {
     /// argon2 memory for a while): a sign-in beyond them is answered 503 rather than queued.
     pub password_checks: tokio::sync::Semaphore,
     /// Throttles, public-only egress and caches of the MCP authorization server.
-    pub mcp_oauth: crate::mcp::oauth_guards::Guards,
+    pub mcp_oauth: crate::domain::mcp_oauth_guards::Guards,
     /// OIDC providers' discovery documents (MCP users' and operators' sign-in).
     pub oidc_discovery: crate::credentials::oidc_sign_in::Discovery,
     /// The tools remote MCP connections' servers listed (the registry is built with them).

@@ -7,6 +7,7 @@ pub mod credentials;
 pub mod execution;
 pub mod links;
 pub mod mcp;
+pub mod mcp_oauth_guards;
 pub mod push_signature;
 pub mod remote_mcp;
 pub mod trigger_ingress;

@@ -2,7 +2,6 @@
 
 pub mod modern;
 pub mod oauth;
-pub mod oauth_guards;
 pub mod sessions;
 pub mod tools;
 pub mod transport;

@@ -21,13 +21,16 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
 use axum::Json;
 use serde_json::{json, Value};
 
 use super::tools::{call_tool, exposed_tools, rpc_error, rpc_result, tool_descriptor, Target, PROTOCOL_VERSIONS};
 use crate::credentials::tokens::now_unix;
 use crate::credentials::tokens::SessionClaims;
-use crate::mcp::sessions::{EndWithStream, QueueFull, SessionStream, MAX_BATCH, SESSIONS_PER_URL, SESSION_IDLE_TTL};
+use crate::mcp::sessions::{
+    EndWithStream, QueueFull, SessionStream, Sessions, MAX_BATCH, SESSIONS_PER_URL, SESSION_IDLE_TTL,
+};
 use crate::state::{AppState, SharedState};
 
 const SESSION_HEADER: &str = "mcp-session-id";
@@ -335,7 +338,7 @@ fn answer_body(headers: &HeaderMap, payload: Value) -> Response {
 
 /// `GET`: with a session id, the optional server stream, which we do not offer (405); without,
 /// the legacy HTTP+SSE transport.
-fn get(state: &AppState, target: Target, headers: &HeaderMap, messages_path: String) -> Response {
+fn get(state: &AppState, sessions: &Sessions, target: Target, headers: &HeaderMap, messages_path: String) -> Response {
     if !origin_allowed(state, headers) {
         return http_error(StatusCode::FORBIDDEN, "origin not allowed");
     }
@@ -344,10 +347,10 @@ fn get(state: &AppState, target: Target, headers: &HeaderMap, messages_path: Str
     }
     let (queue, rx) = SessionStream::new();
     let owner = target.session_owner();
-    let session = state.mcp_sessions.open(&owner, Some(queue));
+    let session = sessions.open(&owner, Some(queue));
     crate::telemetry::metrics::mcp_session_opened(LEGACY_SSE_VERSION);
     let endpoint = Event::default().event("endpoint").data(format!("{messages_path}?sessionId={session}"));
-    let guard = EndWithStream { sessions: state.mcp_sessions.clone(), id: session, owner };
+    let guard = EndWithStream { sessions: sessions.clone(), id: session, owner };
     let answers = futures::stream::unfold((rx, guard), |(mut rx, guard)| async move {
         let msg = rx.recv().await?;
         Some((Ok::<_, Infallible>(Event::default().event("message").data(msg)), (rx, guard)))
@@ -360,6 +363,7 @@ fn get(state: &AppState, target: Target, headers: &HeaderMap, messages_path: Str
 /// Legacy transport: a client message; the answer goes out on the session's event stream.
 async fn legacy_message(
     state: &AppState,
+    sessions: &Sessions,
     target: Target,
     query: Option<String>,
     headers: &HeaderMap,
@@ -370,7 +374,7 @@ async fn legacy_message(
     }
     let session = agentkit_core::model::query::QueryMap::parse(query.as_deref()).get("session_id").unwrap_or_default();
     let owner = target.session_owner();
-    let Some(stream) = state.mcp_sessions.stream(&session, &owner) else {
+    let Some(stream) = sessions.stream(&session, &owner) else {
         // Legacy SSE streams live in the replica that opened them (docs/gateway.md).
         return http_error(
             StatusCode::NOT_FOUND,
@@ -389,7 +393,7 @@ async fn legacy_message(
     let slot = match stream.reserve() {
         Ok(slot) => slot,
         Err(QueueFull::Closed) => {
-            state.mcp_sessions.close(&session, &owner);
+            sessions.close(&session, &owner);
             return http_error(StatusCode::NOT_FOUND, "the event stream of this session is closed");
         }
         Err(QueueFull::Full) => {
@@ -433,22 +437,28 @@ pub async fn instance_post(
     }
 }
 
-pub async fn instance_get(State(state): State<SharedState>, Path(key): Path<String>, headers: HeaderMap) -> Response {
+pub async fn instance_get(
+    State(state): State<SharedState>,
+    Extension(sessions): Extension<Sessions>,
+    Path(key): Path<String>,
+    headers: HeaderMap,
+) -> Response {
     match instance_target(&state, &key).await {
-        Ok(target) => get(&state, target, &headers, format!("/mcp/v1/{key}/messages")),
+        Ok(target) => get(&state, &sessions, target, &headers, format!("/mcp/v1/{key}/messages")),
         Err(r) => r,
     }
 }
 
 pub async fn instance_messages(
     State(state): State<SharedState>,
+    Extension(sessions): Extension<Sessions>,
     Path(key): Path<String>,
     RawQuery(q): RawQuery,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     match instance_target(&state, &key).await {
-        Ok(target) => legacy_message(&state, target, q, &headers, &body).await,
+        Ok(target) => legacy_message(&state, &sessions, target, q, &headers, &body).await,
         Err(r) => r,
     }
 }
@@ -478,9 +488,14 @@ pub async fn config_post(
     }
 }
 
-pub async fn config_get(State(state): State<SharedState>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+pub async fn config_get(
+    State(state): State<SharedState>,
+    Extension(sessions): Extension<Sessions>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
     match config_target(&state, &id, &headers).await {
-        Ok(target) => get(&state, target, &headers, format!("/mcp/v1/configs/{id}/messages")),
+        Ok(target) => get(&state, &sessions, target, &headers, format!("/mcp/v1/configs/{id}/messages")),
         Err(r) => r,
     }
 }
@@ -501,24 +516,26 @@ pub async fn connection_post(
 
 pub async fn connection_get(
     State(state): State<SharedState>,
+    Extension(sessions): Extension<Sessions>,
     Path(name): Path<String>,
     headers: HeaderMap,
 ) -> Response {
     match connection_target(&state, &name, &headers).await {
-        Ok(target) => get(&state, target, &headers, format!("/mcp/v3/connections/{name}/messages")),
+        Ok(target) => get(&state, &sessions, target, &headers, format!("/mcp/v3/connections/{name}/messages")),
         Err(r) => r,
     }
 }
 
 pub async fn connection_messages(
     State(state): State<SharedState>,
+    Extension(sessions): Extension<Sessions>,
     Path(name): Path<String>,
     RawQuery(q): RawQuery,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     match connection_target(&state, &name, &headers).await {
-        Ok(target) => legacy_message(&state, target, q, &headers, &body).await,
+        Ok(target) => legacy_message(&state, &sessions, target, q, &headers, &body).await,
         Err(r) => r,
     }
 }
@@ -536,13 +553,14 @@ pub async fn connection_delete(
 
 pub async fn config_messages(
     State(state): State<SharedState>,
+    Extension(sessions): Extension<Sessions>,
     Path(id): Path<String>,
     RawQuery(q): RawQuery,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     match config_target(&state, &id, &headers).await {
-        Ok(target) => legacy_message(&state, target, q, &headers, &body).await,
+        Ok(target) => legacy_message(&state, &sessions, target, q, &headers, &body).await,
         Err(r) => r,
     }
 }

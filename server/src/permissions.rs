@@ -237,6 +237,20 @@ pub fn required_scope(method: &Method, route: &str) -> Option<(Scope, &'static s
     Some(scope)
 }
 
+/// The authenticated caller (an API client, or a console operator acting through the same
+/// checks), already checked against the scope its endpoint needs ([`required_scope`]).
+pub struct Caller {
+    pub client_id: String,
+    pub grants: Grants,
+}
+
+impl Caller {
+    /// For changes that move a stored credential elsewhere (see [`Grants::require_credential_routing`]).
+    pub fn require_credential_routing(&self, what: &str) -> agentkit_core::Result<()> {
+        self.grants.require_credential_routing(&self.client_id, what)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -75,19 +75,7 @@ impl<T: serde::Serialize> serde::Serialize for SortedKeys<T> {
     }
 }
 
-/// The authenticated API client making the call, already checked against the scope its
-/// endpoint needs ([`crate::permissions::required_scope`]).
-pub struct Caller {
-    pub client_id: String,
-    pub grants: crate::permissions::Grants,
-}
-
-impl Caller {
-    /// For changes that move a stored credential elsewhere (see [`crate::permissions::Grants::require_credential_routing`]).
-    pub fn require_credential_routing(&self, what: &str) -> Result<()> {
-        self.grants.require_credential_routing(&self.client_id, what)
-    }
-}
+pub use crate::permissions::Caller;
 
 impl FromRequestParts<SharedState> for Caller {
     type Rejection = ApiError;

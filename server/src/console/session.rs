@@ -163,8 +163,8 @@ impl SignedIn {
     }
 
     /// The operator as an API caller, for reusing the API's handlers.
-    pub fn caller(&self) -> crate::api::Caller {
-        crate::api::Caller { client_id: format!("console:{}", self.operator), grants: self.role.grants() }
+    pub fn caller(&self) -> crate::permissions::Caller {
+        crate::permissions::Caller { client_id: format!("console:{}", self.operator), grants: self.role.grants() }
     }
 }
 

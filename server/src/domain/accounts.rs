@@ -75,11 +75,13 @@ async fn resolve(state: &AppState, sel: &AccountSelector, lookup: Lookup) -> Res
     })
 }
 
-/// [`resolve_account`] for showing the account to a caller: bookkeeping still queued (its
-/// `last_used_at`) is committed first, so a caller sees its own calls.
+/// [`resolve_account`] for showing the account to a caller: its use still queued in the
+/// bookkeeping is laid over its `last_used_at`, so a caller sees its own calls without waiting
+/// for the writer (which may be behind on other accounts' bookkeeping).
 pub async fn read_account(state: &AppState, sel: &AccountSelector) -> Result<AccountRecord> {
-    state.store.bookkeeping.flush().await?;
-    resolve_account(state, sel).await
+    let mut account = resolve_account(state, sel).await?;
+    account.last_used_at = state.store.bookkeeping.account_last_used(&account.id, account.last_used_at);
+    Ok(account)
 }
 
 /// Credentials travel in HTTP headers: a control character (CR, LF, NUL) in one would be a

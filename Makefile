@@ -3,7 +3,7 @@
 #   make test   every suite: cargo test (Rust scenarios), MCP conformance, official-SDK parity, pytest, node --test (scenarios on SQLite and PostgreSQL)
 #   make dist   every release artifact buildable here into dist/ (native + zig cross builds; dist-check: install + run the native ones)
 #   make bench  benchmarks (figures and ratios, no pass/fail)
-#   make lint   lint-fast (cargo fmt --check, ruff, import order, workflow), clippy -D warnings, the stub check
+#   make lint   lint-fast (cargo fmt --check, ruff, import order, workflow), clippy -D warnings, ESLint, the stub check
 #   make image  the OCI image (deploy/Containerfile) as localhost/agentkit:latest, checked
 
 SHELL := /bin/bash
@@ -86,10 +86,12 @@ lint-fast: $(VENV_LINT)/.ready
 	$(VENV_LINT)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	$(VENV_LINT)/bin/zizmor --offline --quiet .github/workflows
 
-# lint-fast, then clippy (warnings are errors), the gateway without the sandbox, and the .pyi
+# lint-fast, then clippy (warnings are errors), ESLint, the gateway without the sandbox, and the .pyi
 # stubs against the native module.
-lint: lint-fast build-python
+lint: lint-fast build-python node_modules/.ready
 	cargo clippy --workspace --all-targets -- -D warnings
+	# Every JavaScript file: ESLint's recommended rules (eslint.config.mjs).
+	node_modules/.bin/eslint .
 	# A gateway without the sandbox builds, and then does not link it at all.
 	cargo check -p agentkit-server --no-default-features --bin agentkit
 	! cargo tree -p agentkit-server --no-default-features -e normal | grep -q agentkit-sandbox

@@ -7,7 +7,7 @@ use axum::Json;
 
 use agentkit_core::model::query::QueryMap;
 use agentkit_core::model::*;
-use agentkit_core::{Error, ErrorKind, Result};
+use agentkit_core::Error;
 
 use super::openapi_schemas::{
     BadGateway, BadRequest, Conflict, ExecuteToolBody, Forbidden, GatewayTimeout, Internal, NotFound, TooManyRequests,
@@ -15,10 +15,8 @@ use super::openapi_schemas::{
 };
 use super::{page_tokens, page_window, ApiResult, Caller, JsonBody};
 use crate::catalog::connectors::CatalogTool;
-use crate::domain::accounts::{require_active, resolve_account, resolve_account_for_call};
-use crate::domain::execution::run_for_account;
-use crate::state::{AppState, Registry, SharedState};
-use crate::store::AccountRecord;
+use crate::domain::accounts::resolve_account;
+use crate::state::{Registry, SharedState};
 
 /// Page size when the caller gives none.
 const DEFAULT_TOOL_PAGE: u32 = 50;
@@ -288,85 +286,6 @@ pub async fn list_available(
     }))
 }
 
-/// Picks the account a tool call runs as: by id, or by identifier on the named connection (or on
-/// the only connection of the tool's connector where the identifier has an account).
-async fn account_for_call(state: &AppState, req: &ExecuteToolRequest, tool: &CatalogTool) -> Result<AccountRecord> {
-    let account = if !req.connected_account_id.trim().is_empty() {
-        resolve_account(state, &AccountSelector::by_id(req.connected_account_id.trim())).await?
-    } else {
-        if req.identifier.trim().is_empty() {
-            return Err(Error::invalid_field("identifier", "identifier or connected_account_id is required"));
-        }
-        if !req.connector.trim().is_empty() {
-            let sel = AccountSelector {
-                connector: req.connector.trim().to_string(),
-                identifier: req.identifier.trim().to_string(),
-                organization_id: req.organization_id.clone(),
-                user_id: req.user_id.clone(),
-                id: String::new(),
-            };
-            resolve_account_for_call(state, &sel).await?
-        } else {
-            let registry = state.registry();
-            let mut candidates: Vec<AccountRecord> = state
-                .store
-                .accounts_of_identifier_for_call(req.identifier.trim())
-                .await?
-                .iter()
-                .filter(|a| {
-                    tool.runs_on(&a.connector, &a.connection_name)
-                        && registry.connections.contains_key(&a.connection_name)
-                })
-                .filter(|a| req.organization_id.is_empty() || a.organization_id == req.organization_id)
-                .filter(|a| req.user_id.is_empty() || a.user_id == req.user_id)
-                .cloned()
-                .collect();
-            let connections: std::collections::BTreeSet<&str> =
-                candidates.iter().map(|a| a.connection_name.as_str()).collect();
-            if candidates.len() > 1 && connections.len() == 1 {
-                return Err(Error::new(
-                    ErrorKind::Conflict,
-                    format!(
-                        "identifier {:?} matches {} connected accounts: pass organization_id or user_id (or the account id)",
-                        req.identifier.trim(),
-                        candidates.len()
-                    ),
-                ));
-            }
-            match candidates.len() {
-                0 => {
-                    return Err(Error::not_found(format!(
-                        "no connected account for identifier {:?} on a {} connection",
-                        req.identifier.trim(),
-                        tool.connector.display_name
-                    )))
-                }
-                1 => candidates.remove(0),
-                _ => {
-                    return Err(Error::invalid_field(
-                        "connection_name",
-                        format!(
-                            "identifier {:?} has several {} connections: pass connection_name",
-                            req.identifier.trim(),
-                            tool.connector.display_name
-                        ),
-                    ))
-                }
-            }
-        }
-    };
-    if account.connector != tool.connector.slug {
-        return Err(Error::invalid_field(
-            "tool_name",
-            format!(
-                "tool {:?} belongs to {}, but connected account {} is on connection {:?}",
-                tool.def.name, tool.connector.slug, account.id, account.connection_name
-            ),
-        ));
-    }
-    require_active(state, account)
-}
-
 #[utoipa::path(
     post,
     path = "/api/v1/execute_tool",
@@ -395,19 +314,9 @@ pub async fn execute(
     headers: axum::http::HeaderMap,
     JsonBody(req): JsonBody<ExecuteToolRequest>,
 ) -> ApiResult<Json<ExecuteToolResponse>> {
-    if req.tool_name.trim().is_empty() {
-        return Err(Error::invalid_field("tool_name", "tool_name is required").into());
-    }
-    let registry = state.registry();
-    let tool = registry
-        .catalog
-        .tool(req.tool_name.trim())
-        .ok_or_else(|| Error::not_found(format!("tool {:?} not found", req.tool_name.trim())))?;
-    let input = tool.validate_input(req.params.as_ref())?;
-    let account = account_for_call(&state, &req, tool).await?;
     // The caller's trace continues into the execution record.
     let traceparent = headers.get("traceparent").and_then(|v| v.to_str().ok());
-    Ok(Json(run_for_account(&state, &caller.client_id, tool, account, input, traceparent).await?))
+    Ok(Json(crate::domain::execution::execute_tool(&state, &caller.client_id, &req, traceparent).await?))
 }
 
 /// Recent execution records (no credentials in them), newest first: `?identifier=&limit=`.

@@ -15,7 +15,6 @@ use agentkit_core::Error;
 
 use super::pages::{csrf_field, error_page, notice, page, Notice};
 use super::{ConsoleChange, SignedIn};
-use crate::api::{ApiError, JsonBody};
 use crate::state::SharedState;
 
 #[derive(serde::Deserialize, Default)]
@@ -229,10 +228,10 @@ pub async fn try_tool(
                 connector: form.get("connection").map(|v| v.trim().to_string()).unwrap_or_default(),
                 ..ExecuteToolRequest::default()
             };
-            crate::api::tools::execute(State(state.clone()), signed_in.caller(), headers, JsonBody(request))
+            let traceparent = headers.get("traceparent").and_then(|v| v.to_str().ok());
+            crate::domain::execution::execute_tool(&state, &signed_in.caller().client_id, &request, traceparent)
                 .await
-                .map(|answer| (answer.0.execution_id, answer.0.data))
-                .map_err(|ApiError(e)| e)
+                .map(|answer| (answer.execution_id, answer.data))
         }
     };
     let record = match &outcome {

@@ -7,10 +7,11 @@ use std::time::Instant;
 use chrono::Utc;
 use serde_json::Value;
 
-use agentkit_core::model::ExecuteToolResponse;
-use agentkit_core::{ErrorKind, Result};
+use agentkit_core::model::{AccountSelector, ExecuteToolRequest, ExecuteToolResponse};
+use agentkit_core::{Error, ErrorKind, Result};
 
 use crate::catalog::connectors::CatalogTool;
+use crate::domain::accounts::{require_active, resolve_account, resolve_account_for_call};
 use crate::state::AppState;
 use crate::store::{AccountRecord, ExecutionRecord, ExecutionStatus};
 
@@ -50,6 +51,107 @@ pub fn w3c_traceparent(value: &str) -> Option<String> {
 /// Runs a validated tool call as an ACTIVE account: keeps its token fresh (refresh once after a
 /// provider 401), records the execution whatever the outcome, and tags tool errors with the
 /// execution id. Shared by the REST API and MCP `tools/call`.
+/// `execute_tool` for every entry point (REST, the console's tool runner): the tool by name, its
+/// input checked against its schema, the account it runs as, then [`run_for_account`] as
+/// `caller_id`.
+pub async fn execute_tool(
+    state: &AppState,
+    caller_id: &str,
+    req: &ExecuteToolRequest,
+    traceparent: Option<&str>,
+) -> Result<ExecuteToolResponse> {
+    if req.tool_name.trim().is_empty() {
+        return Err(Error::invalid_field("tool_name", "tool_name is required"));
+    }
+    let registry = state.registry();
+    let tool = registry
+        .catalog
+        .tool(req.tool_name.trim())
+        .ok_or_else(|| Error::not_found(format!("tool {:?} not found", req.tool_name.trim())))?;
+    let input = tool.validate_input(req.params.as_ref())?;
+    let account = account_for_call(state, req, tool).await?;
+    run_for_account(state, caller_id, tool, account, input, traceparent).await
+}
+
+/// Picks the account a tool call runs as: by id, or by identifier on the named connection (or on
+/// the only connection of the tool's connector where the identifier has an account).
+async fn account_for_call(state: &AppState, req: &ExecuteToolRequest, tool: &CatalogTool) -> Result<AccountRecord> {
+    let account = if !req.connected_account_id.trim().is_empty() {
+        resolve_account(state, &AccountSelector::by_id(req.connected_account_id.trim())).await?
+    } else {
+        if req.identifier.trim().is_empty() {
+            return Err(Error::invalid_field("identifier", "identifier or connected_account_id is required"));
+        }
+        if !req.connector.trim().is_empty() {
+            let sel = AccountSelector {
+                connector: req.connector.trim().to_string(),
+                identifier: req.identifier.trim().to_string(),
+                organization_id: req.organization_id.clone(),
+                user_id: req.user_id.clone(),
+                id: String::new(),
+            };
+            resolve_account_for_call(state, &sel).await?
+        } else {
+            let registry = state.registry();
+            let mut candidates: Vec<AccountRecord> = state
+                .store
+                .accounts_of_identifier_for_call(req.identifier.trim())
+                .await?
+                .iter()
+                .filter(|a| {
+                    tool.runs_on(&a.connector, &a.connection_name)
+                        && registry.connections.contains_key(&a.connection_name)
+                })
+                .filter(|a| req.organization_id.is_empty() || a.organization_id == req.organization_id)
+                .filter(|a| req.user_id.is_empty() || a.user_id == req.user_id)
+                .cloned()
+                .collect();
+            let connections: std::collections::BTreeSet<&str> =
+                candidates.iter().map(|a| a.connection_name.as_str()).collect();
+            if candidates.len() > 1 && connections.len() == 1 {
+                return Err(Error::new(
+                    ErrorKind::Conflict,
+                    format!(
+                        "identifier {:?} matches {} connected accounts: pass organization_id or user_id (or the account id)",
+                        req.identifier.trim(),
+                        candidates.len()
+                    ),
+                ));
+            }
+            match candidates.len() {
+                0 => {
+                    return Err(Error::not_found(format!(
+                        "no connected account for identifier {:?} on a {} connection",
+                        req.identifier.trim(),
+                        tool.connector.display_name
+                    )))
+                }
+                1 => candidates.remove(0),
+                _ => {
+                    return Err(Error::invalid_field(
+                        "connection_name",
+                        format!(
+                            "identifier {:?} has several {} connections: pass connection_name",
+                            req.identifier.trim(),
+                            tool.connector.display_name
+                        ),
+                    ))
+                }
+            }
+        }
+    };
+    if account.connector != tool.connector.slug {
+        return Err(Error::invalid_field(
+            "tool_name",
+            format!(
+                "tool {:?} belongs to {}, but connected account {} is on connection {:?}",
+                tool.def.name, tool.connector.slug, account.id, account.connection_name
+            ),
+        ));
+    }
+    require_active(state, account)
+}
+
 /// Whether a successful call's execution record is kept, `[bookkeeping]
 /// successful_execution_sample` of the time.
 fn kept_by_sample(sample: f64) -> bool {

@@ -59,7 +59,7 @@ console_routes! {
     "/console/connectors/import" => post(axum::handler::Handler::layer(
         pages::import_connector,
         tower::ServiceBuilder::new()
-            .layer(axum::extract::DefaultBodyLimit::max(crate::api::connectors::IMPORT_BODY_LIMIT))
+            .layer(axum::extract::DefaultBodyLimit::max(crate::domain::connectors::IMPORT_BODY_LIMIT))
             .layer(axum::middleware::from_fn(pages::refuse_oversized_import_form)),
     ));
     "/console/accounts" => get(pages::accounts);

@@ -386,7 +386,7 @@ fn comma_list(field: Option<&String>) -> Vec<String> {
 
 /// Refuses an import form whose declared length is over the API's import limit before reading it.
 pub async fn refuse_oversized_import_form(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
-    match crate::api::connectors::oversized(request.headers()) {
+    match crate::domain::connectors::oversized(request.headers()) {
         Some(e) => error_page(&e),
         None => next.run(request).await,
     }
@@ -398,15 +398,16 @@ pub async fn import_connector(
     State(state): State<SharedState>,
     ConsoleChange { signed_in, mut form }: ConsoleChange,
 ) -> Response {
-    let request = crate::api::connectors::ImportConnector {
+    let request = crate::domain::connectors::ImportConnector {
         description: form.remove("description").unwrap_or_default(),
         name: form.get("name").map(|v| v.trim().to_string()).filter(|v| !v.is_empty()),
         include_tags: comma_list(form.get("include_tags")),
         include_paths: comma_list(form.get("include_paths")),
         install: form.get("install").is_some_and(|v| v == "on"),
     };
-    let imported =
-        api(|| crate::api::connectors::import(State(state.clone()), signed_in.caller(), JsonBody(request))).await;
+    let imported = crate::domain::connectors::import(&state, request)
+        .await
+        .and_then(|imported| serde_json::to_value(imported).map_err(agentkit_core::Error::from));
     let imported = match imported {
         Ok(imported) => imported,
         Err(e) => {

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod connections;
+pub mod connectors;
 pub mod credentials;
 pub mod execution;
 pub mod links;

@@ -36,8 +36,9 @@ def test_stubs_match_the_native_module():
     assert (Path(scalekit.__file__).parent / "py.typed").exists()
 
 
-# Suites about the gateway itself rather than an SDK, run once (from Python): the console in a browser.
-ONE_LANGUAGE = {"console", "deploy_manifests"}
+# Suites about the gateway itself rather than an SDK, run once (from Python): the console in a
+# browser, the deployment manifests and Helm chart, a store behaviour seen through raw HTTP.
+ONE_LANGUAGE = {"console", "deploy_manifests", "helm_chart", "bookkeeping_reads"}
 
 
 def test_every_test_file_has_its_twin_in_the_other_language():

@@ -185,6 +185,12 @@ where
     call().await.map(IntoJson::into_json).map_err(|ApiError(e)| e)
 }
 
+/// The JSON of what a domain function answered (plain data: turning it into a `Value` does not
+/// fail), or its error.
+fn answered<T: serde::Serialize>(outcome: agentkit_core::Result<T>) -> std::result::Result<Value, Error> {
+    outcome.map(|answer| serde_json::to_value(answer).unwrap_or_default())
+}
+
 /// The JSON of what an API handler answers.
 trait IntoJson {
     fn into_json(self) -> Value;
@@ -709,7 +715,7 @@ async fn api_credentials_page(
     shown: Option<Notice<'_>>,
     new_secret: Option<NewSecret>,
 ) -> Response {
-    let listed = match api(|| crate::api::api_clients::list(State(state.clone()), signed_in.caller())).await {
+    let listed = match answered(crate::domain::api_clients::list(state).await) {
         Ok(listed) => listed,
         Err(e) => return error_page(&e),
     };
@@ -797,12 +803,11 @@ pub async fn create_api_client(
         .filter(|scope| form.contains_key(&format!("scope:{}", scope.as_str())))
         .map(|scope| scope.as_str().to_string())
         .collect();
-    let request = crate::api::api_clients::NewApiClient {
+    let request = crate::domain::api_clients::NewApiClient {
         name: form.get("name").cloned().unwrap_or_default(),
         scopes: Some(scopes),
     };
-    let created =
-        api(|| crate::api::api_clients::create(State(state.clone()), signed_in.caller(), JsonBody(request))).await;
+    let created = answered(crate::domain::api_clients::create(&state, &signed_in.caller(), request).await);
     match created {
         Ok(c) => {
             let new = NewSecret { client_id: text(&c["client_id"]), secret: text(&c["client_secret"]) };
@@ -820,9 +825,7 @@ pub async fn rotate_api_client(
     Path(client_id): Path<String>,
     ConsoleChange { signed_in, .. }: ConsoleChange,
 ) -> Response {
-    let rotated =
-        api(|| crate::api::api_clients::rotate(State(state.clone()), signed_in.caller(), Path(client_id.clone())))
-            .await;
+    let rotated = answered(crate::domain::api_clients::rotate(&state, client_id.clone()).await);
     match rotated {
         Ok(c) => {
             let new = NewSecret { client_id: text(&c["client_id"]), secret: text(&c["client_secret"]) };
@@ -840,9 +843,7 @@ pub async fn revoke_api_client(
     if form.get("confirm").map(String::as_str) != Some("yes") {
         return error_page(&Error::invalid_field("confirm", "confirm the revocation: tick the box next to Revoke"));
     }
-    let revoked =
-        api(|| crate::api::api_clients::revoke(State(state.clone()), signed_in.caller(), Path(client_id.clone())))
-            .await;
+    let revoked = answered(crate::domain::api_clients::revoke(&state, &client_id).await);
     match revoked {
         Ok(_) => {
             let done = format!("API client {client_id} revoked.");

@@ -2,6 +2,7 @@
 //! entry points extract their input, call these, and map the outcome to their protocol.
 
 pub mod accounts;
+pub mod api_clients;
 pub mod connections;
 pub mod connectors;
 pub mod credentials;

@@ -10,7 +10,6 @@ use serde_json::{json, Value};
 use agentkit_core::Error;
 
 use super::{ConsoleChange, SignedIn};
-use crate::api::{ApiError, JsonBody};
 use crate::state::SharedState;
 use crate::store::{AccountFilter, AccountPage, AuditFilter};
 
@@ -175,38 +174,10 @@ pub(super) fn text(value: &Value) -> String {
     }
 }
 
-/// Runs an API handler as the operator and gives back its JSON, or its error.
-async fn api<F, Fut, T>(call: F) -> std::result::Result<Value, Error>
-where
-    F: FnOnce() -> Fut,
-    Fut: std::future::Future<Output = std::result::Result<T, ApiError>>,
-    T: IntoJson,
-{
-    call().await.map(IntoJson::into_json).map_err(|ApiError(e)| e)
-}
-
 /// The JSON of what a domain function answered (plain data: turning it into a `Value` does not
 /// fail), or its error.
 fn answered<T: serde::Serialize>(outcome: agentkit_core::Result<T>) -> std::result::Result<Value, Error> {
     outcome.map(|answer| serde_json::to_value(answer).unwrap_or_default())
-}
-
-/// The JSON of what an API handler answers.
-trait IntoJson {
-    fn into_json(self) -> Value;
-}
-
-impl<T: serde::Serialize> IntoJson for axum::Json<T> {
-    fn into_json(self) -> Value {
-        // The handlers' answers are plain data: turning them into a `Value` does not fail.
-        serde_json::to_value(self.0).unwrap_or_default()
-    }
-}
-
-impl<T: serde::Serialize> IntoJson for (StatusCode, axum::Json<T>) {
-    fn into_json(self) -> Value {
-        self.1.into_json()
-    }
 }
 
 pub async fn home(_signed_in: SignedIn) -> Redirect {
@@ -230,7 +201,7 @@ pub async fn connections(
 }
 
 async fn connections_page(state: &SharedState, signed_in: &SignedIn, q: &str, shown: Option<Notice<'_>>) -> Response {
-    let listed = match api(|| crate::api::connections::list(State(state.clone()), signed_in.caller())).await {
+    let listed = match answered(Ok(crate::domain::connections::list(state))) {
         Ok(listed) => listed,
         Err(e) => return error_page(&e),
     };
@@ -371,8 +342,7 @@ pub async fn create_connection(
             return connections_page(&state, &signed_in, "", Some(Notice::Problem(&problem))).await;
         }
     };
-    let created =
-        api(|| crate::api::connections::create(State(state.clone()), signed_in.caller(), JsonBody(connection))).await;
+    let created = answered(crate::domain::connections::create(&state, &signed_in.caller(), connection).await);
     match created {
         Ok(c) => {
             let done = format!("Connection {} created.", text(&c["name"]));

@@ -1,5 +1,5 @@
 //! The gateway's configuration file (TOML): built-in defaults (`server/default.toml`), the
-//! operator's file and `AGENTKIT_*` variables layered in [`layers`], then deserialized and
+//! operator's file and `AGENTKIT_*` variables layered in `config::layers`, then deserialized and
 //! validated once here ([`Config::parse`]).
 //!
 //! ```toml

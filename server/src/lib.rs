@@ -1,12 +1,15 @@
 //! The AgentKit gateway: a self-hostable server speaking the AgentKit REST API.
 //!
-//! Layout, one folder per concern: [`config`] (file format) → [`startup`] → [`state`] +
-//! [`router`]; entry points — the REST handlers in [`api`], the MCP transport in [`mcp`], the
-//! refresher — call the use cases in [`domain`]; those use [`catalog`] (connector files, custom
-//! providers, input validation, templates), [`execution`] (HTTP and SQL runners, limits),
-//! [`credentials`] (OAuth client, refresh bookkeeping, service accounts, vault, signed tokens) and
-//! [`store`] (SQLite, one file per table group). Every provider-bound connection goes through
-//! [`egress`]; every permission is in [`permissions`].
+//! Layers, top to bottom (ARCHITECTURE.md draws them; `make lint-fast` checks every import):
+//! the composition root ([`startup`], [`router`], `dev`, the binary) wires everything; the entry
+//! points — REST handlers in [`api`], the MCP transport in [`mcp`], the [`console`] — call the use
+//! cases in [`domain`] (with [`state`], the context they take); those use [`catalog`] (connector
+//! files, custom providers, input validation, templates), [`credentials`] (OAuth client, refresh,
+//! service accounts, signed tokens), [`execution`] (HTTP, SQL and remote MCP runners, limits),
+//! [`webhooks`] and [`audit`]; below them the [`store`] (SQLite or PostgreSQL, one file per table
+//! group, with the vault that seals what it stores); at the bottom the primitives: [`config`],
+//! [`egress`] (every provider-bound connection), [`permissions`] (the only permission table),
+//! [`telemetry`] and the small helpers.
 //! The sandbox upstream (the offline Gmail stand-in of `agentkit dev`) is its own crate,
 //! `agentkit-sandbox`, behind the default `sandbox` feature; `dev` wires it up. `serve` never
 //! reaches it but through a connection's base-URL override, like any provider.

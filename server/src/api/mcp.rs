@@ -17,6 +17,7 @@ use super::{page_tokens, page_window, ApiResult, Caller, JsonBody};
 use crate::credentials::tokens::now_unix;
 use crate::credentials::tokens::SessionClaims;
 use crate::domain::accounts::get_or_create;
+use crate::domain::mcp::{config_url, config_wire, instance_wire};
 use crate::state::{AppState, SharedState};
 use crate::store::mcp::{ConfigRecord, InstanceRecord};
 use crate::store::ChangeRecords;
@@ -79,43 +80,6 @@ fn resolve_mappings(
             })
         })
         .collect()
-}
-
-pub fn config_url(state: &AppState, config: &ConfigRecord) -> String {
-    format!("{}/mcp/v1/configs/{}", state.public_url, config.id)
-}
-
-fn config_wire(state: &AppState, c: &ConfigRecord) -> McpConfig {
-    McpConfig {
-        id: c.id.clone(),
-        name: c.name.clone(),
-        description: c.description.clone(),
-        connection_tool_mappings: c.mappings.clone(),
-        mcp_server_url: config_url(state, c),
-        oauth_metadata_url: crate::domain::mcp::protected_resource_metadata_url(state, &c.id).unwrap_or_default(),
-    }
-}
-
-/// The instance URL: unguessable (256-bit key), revoked with the instance or its config.
-pub fn instance_url(state: &AppState, i: &InstanceRecord) -> String {
-    format!("{}/mcp/v1/{}", state.public_url, i.url_key)
-}
-
-async fn instance_wire(state: &AppState, i: &InstanceRecord) -> Result<McpInstance> {
-    let config = state
-        .store
-        .mcp_config(&i.config_id)
-        .await?
-        .ok_or_else(|| Error::not_found("the instance's config no longer exists"))?;
-    Ok(McpInstance {
-        id: i.id.clone(),
-        name: i.name.clone(),
-        user_identifier: i.user_identifier.clone(),
-        config: config_wire(state, &config),
-        last_used_at: i.last_used_at,
-        updated_at: Some(i.updated_at),
-        url: instance_url(state, i),
-    })
 }
 
 async fn config_or_404(state: &AppState, id: &str) -> Result<ConfigRecord> {

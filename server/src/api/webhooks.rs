@@ -15,7 +15,9 @@ use agentkit_core::{Error, ErrorKind};
 
 use super::openapi_schemas::{BadRequest, Forbidden, NotFound, Unauthorized, Unavailable};
 use super::{ApiResult, Caller, JsonBody, SortedKeys};
-use crate::state::{AppState, SharedState};
+use crate::domain::webhooks;
+pub use crate::domain::webhooks::{ListedWebhookEndpoint, WebhookDeliveries, WebhookEndpointList};
+use crate::state::SharedState;
 use crate::store::ChangeRecords;
 use crate::store::StoredWebhookEndpoint;
 use crate::webhooks::Endpoint;
@@ -39,27 +41,6 @@ pub struct NewWebhookEndpoint {
     events: Vec<String>,
     secret: String,
     created_at: DateTime<Utc>,
-}
-
-/// An endpoint as the list shows it (no secret); `source` is `config` or `api`.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ListedWebhookEndpoint {
-    id: String,
-    url: String,
-    events: Vec<String>,
-    source: &'static str,
-}
-
-/// `GET /api/v1/webhook_endpoints`.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct WebhookEndpointList {
-    webhook_endpoints: Vec<ListedWebhookEndpoint>,
-}
-
-/// `GET /api/v1/webhook_endpoints/{id}/deliveries`: the newest 100.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct WebhookDeliveries {
-    deliveries: Vec<crate::store::WebhookDelivery>,
 }
 
 #[utoipa::path(
@@ -131,17 +112,7 @@ pub async fn list(
     State(state): State<SharedState>,
     _caller: Caller,
 ) -> ApiResult<Json<SortedKeys<WebhookEndpointList>>> {
-    let endpoints: Vec<ListedWebhookEndpoint> = state
-        .webhooks
-        .endpoints()
-        .await?
-        .iter()
-        .map(|e| {
-            let source = if Endpoint::is_configured(&e.id) { "config" } else { "api" };
-            ListedWebhookEndpoint { id: e.id.clone(), url: e.url.clone(), events: e.events.clone(), source }
-        })
-        .collect();
-    Ok(Json(SortedKeys(WebhookEndpointList { webhook_endpoints: endpoints })))
+    Ok(Json(SortedKeys(webhooks::list_endpoints(&state).await?)))
 }
 
 #[utoipa::path(
@@ -203,8 +174,7 @@ pub async fn deliveries(
     _caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<SortedKeys<WebhookDeliveries>>> {
-    let deliveries = state.store.webhook_deliveries(&id, 100).await?;
-    Ok(Json(SortedKeys(WebhookDeliveries { deliveries })))
+    Ok(Json(SortedKeys(webhooks::deliveries(&state, &id).await?)))
 }
 
 #[utoipa::path(
@@ -229,17 +199,6 @@ pub async fn redeliver(
     _caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Empty>> {
-    redeliver_delivery(&state, &id, None).await?;
+    webhooks::redeliver_delivery(&state, &id, None).await?;
     Ok(Json(Empty {}))
-}
-
-/// Queues delivery `id` (of `endpoint_id`, when given) again, audited in the same commit; 404
-/// when there is none.
-pub async fn redeliver_delivery(state: &AppState, id: &str, endpoint_id: Option<&str>) -> agentkit_core::Result<()> {
-    let row = crate::audit::change_row("webhook_delivery.redelivered", id, crate::audit::SUCCESS, Value::Null);
-    if !state.store.redeliver_webhook(id, endpoint_id, &ChangeRecords::audited(row)).await? {
-        return Err(Error::not_found(format!("webhook delivery {id:?} not found")));
-    }
-    state.webhooks.wake();
-    Ok(())
 }

@@ -11,7 +11,6 @@ use agentkit_core::Error;
 
 use super::pages::{csrf_field, error_page, notice, page, text, Notice};
 use super::{ConsoleChange, SignedIn};
-use crate::api::{ApiError, JsonBody};
 use crate::state::SharedState;
 
 /// The account selector of the API's account calls, by id.
@@ -29,17 +28,17 @@ pub async fn account_link(
         Ok(request) => request,
         Err(e) => return error_page(&e),
     };
-    match crate::api::links::create_magic_link(State(state.clone()), signed_in.caller(), JsonBody(request)).await {
+    match crate::domain::links::create_magic_link(&state, request).await {
         Ok(answer) => {
             let content = html! {
                 (notice(Some(Notice::Done("Authorization link created."))))
                 p { "Send it to the account's user; it works once." }
-                p { code id="authorization-link" { (answer.0.link) } }
+                p { code id="authorization-link" { (answer.link) } }
                 p { a href="/console/accounts" { "Back to connected accounts" } }
             };
             page(&signed_in, "/console/accounts", "Authorization link", content)
         }
-        Err(ApiError(e)) => error_page(&e),
+        Err(e) => error_page(&e),
     }
 }
 
@@ -55,7 +54,7 @@ pub async fn delete_account(
         Ok(selector) => selector,
         Err(e) => return error_page(&e),
     };
-    match crate::api::accounts::delete(State(state.clone()), signed_in.caller(), JsonBody(selector)).await {
+    match crate::domain::accounts::delete_account(&state, &selector).await {
         Ok(_) => {
             let done = format!("Connected account {id} deleted.");
             let content = html! {
@@ -64,16 +63,16 @@ pub async fn delete_account(
             };
             page(&signed_in, "/console/accounts", "Connected account deleted", content)
         }
-        Err(ApiError(e)) => error_page(&e),
+        Err(e) => error_page(&e),
     }
 }
 
 // ---- Webhooks ----
 
 pub async fn webhooks(State(state): State<SharedState>, signed_in: SignedIn) -> Response {
-    let listed = match crate::api::webhooks::list(State(state.clone()), signed_in.caller()).await {
-        Ok(listed) => serde_json::to_value(listed.0).unwrap_or_default(),
-        Err(ApiError(e)) => return error_page(&e),
+    let listed = match crate::domain::webhooks::list_endpoints(&state).await {
+        Ok(listed) => serde_json::to_value(listed).unwrap_or_default(),
+        Err(e) => return error_page(&e),
     };
     let endpoints = listed["webhook_endpoints"].as_array().cloned().unwrap_or_default();
     // A receiver's URL often carries a token (path, query, user info): a viewer sees its host.
@@ -119,13 +118,10 @@ async fn deliveries_page(
     endpoint: &str,
     shown: Option<Notice<'_>>,
 ) -> Response {
-    let listed =
-        match crate::api::webhooks::deliveries(State(state.clone()), signed_in.caller(), Path(endpoint.to_string()))
-            .await
-        {
-            Ok(listed) => serde_json::to_value(listed.0).unwrap_or_default(),
-            Err(ApiError(e)) => return error_page(&e),
-        };
+    let listed = match crate::domain::webhooks::deliveries(state, endpoint).await {
+        Ok(listed) => serde_json::to_value(listed).unwrap_or_default(),
+        Err(e) => return error_page(&e),
+    };
     let deliveries = listed["deliveries"].as_array().cloned().unwrap_or_default();
     let admin = signed_in.role.may_change();
     let content = html! {
@@ -168,7 +164,7 @@ pub async fn redeliver(
     ConsoleChange { signed_in, .. }: ConsoleChange,
 ) -> Response {
     // Only a delivery to the endpoint the page is about: a forged path cannot reach another's.
-    match crate::api::webhooks::redeliver_delivery(&state, &delivery, Some(&endpoint)).await {
+    match crate::domain::webhooks::redeliver_delivery(&state, &delivery, Some(&endpoint)).await {
         Ok(()) => {
             let done = format!("Delivery {delivery} queued again.");
             deliveries_page(&state, &signed_in, &endpoint, Some(Notice::Done(&done))).await
@@ -179,14 +175,26 @@ pub async fn redeliver(
 
 // ---- MCP ----
 
+/// Rows the MCP page shows of each list: the API's first page.
+const MCP_ROWS: usize = 30;
+
+/// The first configs (by name) and instances (by id), as the API shows them.
+async fn mcp_rows(
+    state: &SharedState,
+) -> agentkit_core::Result<(Vec<agentkit_core::model::McpConfig>, Vec<agentkit_core::model::McpInstance>)> {
+    let configs = state.store.mcp_configs().await?;
+    let configs = configs.iter().take(MCP_ROWS).map(|c| crate::domain::mcp::config_wire(state, c)).collect();
+    let mut instances = Vec::new();
+    for instance in state.store.mcp_instances().await?.iter().take(MCP_ROWS) {
+        instances.push(crate::domain::mcp::instance_wire(state, instance).await?);
+    }
+    Ok((configs, instances))
+}
+
 pub async fn mcp(State(state): State<SharedState>, signed_in: SignedIn) -> Response {
-    let configs =
-        crate::api::mcp::list_configs(State(state.clone()), signed_in.caller(), axum::extract::RawQuery(None)).await;
-    let instances =
-        crate::api::mcp::list_instances(State(state.clone()), signed_in.caller(), axum::extract::RawQuery(None)).await;
-    let (configs, instances) = match (configs, instances) {
-        (Ok(c), Ok(i)) => (c.0.configs, i.0.instances),
-        (Err(ApiError(e)), _) | (_, Err(ApiError(e))) => return error_page(&e),
+    let (configs, instances) = match mcp_rows(&state).await {
+        Ok(rows) => rows,
+        Err(e) => return error_page(&e),
     };
     // An instance's URL carries its key: it is a secret, shown to admins only.
     let admin = signed_in.role.sees_secrets();

@@ -246,3 +246,27 @@ pub fn require_active(state: &AppState, account: AccountRecord) -> Result<Accoun
         account.status.as_str()
     )))
 }
+
+/// Deletes the account `sel` selects (audited, with its webhook event, in one commit), then
+/// revokes its grant at the provider where the provider supports revocation.
+pub async fn delete_account(state: &AppState, sel: &AccountSelector) -> Result<()> {
+    let account = resolve_account(state, sel).await?;
+    let deleted = "connected_account.deleted";
+    let audit = crate::audit::account_row(deleted, &account, crate::audit::SUCCESS, serde_json::Value::Null);
+    let records = state.webhooks.change_records(vec![audit], &[(deleted, &account, None)]).await?;
+    state.store.delete_account(&account.id, &records).await?;
+    state.webhooks.wake();
+    // Revoke at the provider where it supports revocation (the refresh token revokes the grant).
+    if let Some(token) = account.credentials.as_ref().and_then(|c| c.oauth_token.as_ref()) {
+        let app = match state.connection(&account.connection_name) {
+            Ok(connection) => state.oauth_app(&connection).await,
+            Err(e) => Err(e),
+        };
+        if let Ok(app) = app {
+            let grant = if token.refresh_token.is_empty() { &token.access_token } else { &token.refresh_token };
+            app.revoke(grant).await;
+        }
+    }
+    tracing::info!(account = %account.id, "connected account deleted");
+    Ok(())
+}

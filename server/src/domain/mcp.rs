@@ -1,7 +1,12 @@
 //! MCP URLs as every entry point names them: the scope of a connection's own MCP server's
-//! session tokens, a config URL, and where its OAuth metadata lives (RFC 9728).
+//! session tokens, a config URL, and where its OAuth metadata lives (RFC 9728); configs and
+//! instances as the API and the console show them.
+
+use agentkit_core::model::{McpConfig, McpInstance};
+use agentkit_core::{Error, Result};
 
 use crate::state::AppState;
+use crate::store::mcp::{ConfigRecord, InstanceRecord};
 
 /// The session-token scope of a connection's own MCP server; config ids never contain `:`.
 pub fn connection_scope(connection_name: &str) -> String {
@@ -27,4 +32,41 @@ pub fn metadata_url(state: &AppState, config_id: &str) -> String {
 /// The metadata URL a config shows, when OAuth for MCP clients is on.
 pub fn protected_resource_metadata_url(state: &AppState, config_id: &str) -> Option<String> {
     state.config.mcp_oauth.as_ref().map(|_| metadata_url(state, config_id))
+}
+
+pub fn config_url(state: &AppState, config: &ConfigRecord) -> String {
+    format!("{}/mcp/v1/configs/{}", state.public_url, config.id)
+}
+
+pub fn config_wire(state: &AppState, c: &ConfigRecord) -> McpConfig {
+    McpConfig {
+        id: c.id.clone(),
+        name: c.name.clone(),
+        description: c.description.clone(),
+        connection_tool_mappings: c.mappings.clone(),
+        mcp_server_url: config_url(state, c),
+        oauth_metadata_url: crate::domain::mcp::protected_resource_metadata_url(state, &c.id).unwrap_or_default(),
+    }
+}
+
+/// The instance URL: unguessable (256-bit key), revoked with the instance or its config.
+pub fn instance_url(state: &AppState, i: &InstanceRecord) -> String {
+    format!("{}/mcp/v1/{}", state.public_url, i.url_key)
+}
+
+pub async fn instance_wire(state: &AppState, i: &InstanceRecord) -> Result<McpInstance> {
+    let config = state
+        .store
+        .mcp_config(&i.config_id)
+        .await?
+        .ok_or_else(|| Error::not_found("the instance's config no longer exists"))?;
+    Ok(McpInstance {
+        id: i.id.clone(),
+        name: i.name.clone(),
+        user_identifier: i.user_identifier.clone(),
+        config: config_wire(state, &config),
+        last_used_at: i.last_used_at,
+        updated_at: Some(i.updated_at),
+        url: instance_url(state, i),
+    })
 }

@@ -15,3 +15,4 @@ pub mod remote_mcp;
 pub mod trigger_ingress;
 pub mod trigger_poller;
 pub mod triggers;
+pub mod webhooks;

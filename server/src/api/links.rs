@@ -45,7 +45,7 @@ pub async fn create_magic_link(
     _caller: Caller,
     JsonBody(req): JsonBody<MagicLinkRequest>,
 ) -> ApiResult<Json<MagicLinkResponse>> {
-    Ok(Json(crate::domain::links::create_magic_link(&state, req).await?))
+    Ok(Json(crate::domain::magic_links::create_magic_link(&state, req).await?))
 }
 
 /// Where the provider sends the browser back.

@@ -28,7 +28,7 @@ pub async fn account_link(
         Ok(request) => request,
         Err(e) => return error_page(&e),
     };
-    match crate::domain::links::create_magic_link(&state, request).await {
+    match crate::domain::magic_links::create_magic_link(&state, request).await {
         Ok(answer) => {
             let content = html! {
                 (notice(Some(Notice::Done("Authorization link created."))))

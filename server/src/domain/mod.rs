@@ -8,6 +8,7 @@ pub mod connectors;
 pub mod credentials;
 pub mod execution;
 pub mod links;
+pub mod magic_links;
 pub mod mcp;
 pub mod mcp_oauth_guards;
 pub mod push_signature;

@@ -11,6 +11,7 @@
 //!   newer ones on another replica) is seen after at most `ttl`.
 //! * Bounded: at most `capacity` entries of each kind; when full of live entries it starts over.
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -23,7 +24,11 @@ use super::mcp::{ConfigRecord, InstanceRecord};
 struct Entries<K, V>(HashMap<K, (V, Instant)>);
 
 impl<K: Eq + Hash, V: Clone> Entries<K, V> {
-    fn get(&self, key: &K, ttl: Duration) -> Option<V> {
+    /// Looked up by `&str` for `String` keys: no allocation on the call path.
+    fn get<Q: Hash + Eq + ?Sized>(&self, key: &Q, ttl: Duration) -> Option<V>
+    where
+        K: Borrow<Q>,
+    {
         let (value, loaded) = self.0.get(key)?;
         (loaded.elapsed() < ttl).then(|| value.clone())
     }
@@ -78,16 +83,16 @@ impl McpCache {
     }
 
     pub fn instance(&self, key_sha256: &str) -> Option<InstanceRecord> {
-        self.inner().instances.get(&key_sha256.to_string(), self.ttl)
+        self.inner().instances.get(key_sha256, self.ttl)
     }
 
     pub fn config(&self, id_or_name: &str) -> Option<ConfigRecord> {
-        self.inner().configs.get(&id_or_name.to_string(), self.ttl)
+        self.inner().configs.get(id_or_name, self.ttl)
     }
 
     /// Is `id` a session of `owner` that was live within the ttl?
     pub fn session_of(&self, id: &str, owner: &str) -> bool {
-        self.inner().sessions.get(&id.to_string(), self.ttl).is_some_and(|o| o == owner)
+        self.inner().sessions.get(id, self.ttl).is_some_and(|o| o == owner)
     }
 
     pub fn store_instance(&self, key_sha256: String, instance: InstanceRecord, generation: u64) {

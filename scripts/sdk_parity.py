@@ -146,14 +146,19 @@ def incompatibility(official: dict, ours: dict | None) -> str | None:
     return None
 
 
-def official_surface() -> dict:
+def official_python() -> Path:
+    """The interpreter of a scratch venv holding the official package (installed once)."""
     python = SCRATCH / "bin" / "python"
     if not (SCRATCH / ".ready").exists():
         subprocess.run([sys.executable, "-m", "venv", "--clear", str(SCRATCH)], check=True)
         subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
                         f"scalekit-sdk-python=={OFFICIAL_VERSION}"], check=True)
         (SCRATCH / ".ready").touch()
-    return _dump_with(str(python))
+    return python
+
+
+def official_surface() -> dict:
+    return _dump_with(str(official_python()))
 
 
 def _dump_with(python: str) -> dict:

@@ -21,10 +21,15 @@ import type {
   ListAvailableToolsResponse,
   ListScopedToolsResponse,
   ListToolsResponse,
-  PageNames,
   ScopedToolFilterSchema,
 } from './pkg/grpc/scalekit/v1/tools/tools_pb';
-export type { ExecuteToolResponse, ListAvailableToolsResponse, ListScopedToolsResponse, ListToolsResponse, PageNames, ScopedTool, Tool } from './pkg/grpc/scalekit/v1/tools/tools_pb';
+export type { ExecuteToolResponse, ListAvailableToolsResponse, ListScopedToolsResponse, ListToolsResponse, ScopedTool, Tool } from './pkg/grpc/scalekit/v1/tools/tools_pb';
+
+/**
+ * The names the SDK reference page gives each tool the tools client lists: read-only views of
+ * `definition` on its answers (`WithPageNames`), not fields of the message.
+ */
+export interface PageNames { readonly name: string; readonly description: string; readonly inputSchema: JsonObject }
 export { ConnectorStatus, ConnectorType } from './pkg/grpc/scalekit/v1/connected_accounts/connected_accounts_pb';
 export type {
   ConnectedAccount,

@@ -34,3 +34,10 @@ pub fn error_classes() -> Vec<String> {
 pub fn error_from_response(status: u16, body: napi::bindgen_prelude::Buffer) -> String {
     error::to_napi(agentkit_core::Error::from_response(status, &body, None)).reason
 }
+
+/// The wire model's descriptor set (`agentkit_core::wire`): `lib/wire.js` builds the
+/// `scalekit.v1.*` schemas from it.
+#[napi_derive::napi]
+pub fn wire_descriptor_set() -> napi::bindgen_prelude::Buffer {
+    agentkit_core::wire::DESCRIPTOR_SET.to_vec().into()
+}

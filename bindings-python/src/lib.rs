@@ -29,5 +29,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     // The contract with the façade: operation names it may call and exception classes core names.
     m.add("OPERATIONS", agentkit_core::dispatch::Operation::names().collect::<Vec<_>>())?;
     m.add("ERROR_CLASSES", agentkit_core::Error::SDK_CLASS_NAMES.to_vec())?;
+    // The wire model's descriptor set: `scalekit.v1.*` builds its message classes from it.
+    m.add("WIRE_DESCRIPTOR_SET", pyo3::types::PyBytes::new(m.py(), agentkit_core::wire::DESCRIPTOR_SET))?;
     Ok(())
 }

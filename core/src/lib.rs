@@ -1,6 +1,7 @@
 //! AgentKit core: the one implementation behind the gateway and both SDKs.
 //!
 //! * [`model`] — the REST wire types, shared with the server so a renamed field breaks the build.
+//! * [`wire`] — the protobuf descriptor set of the messages the SDKs expose, from `core/proto`.
 //! * [`ScalekitClient`] — authenticated, retrying HTTP client for the AgentKit API.
 //! * [`Actions`] — the documented `actions` surface: connected accounts, tools, proxy and modifiers.
 //! * [`Error`] — one error type with a stable [`ErrorKind`].
@@ -19,6 +20,7 @@ pub mod transport;
 pub mod triggers;
 pub mod upload;
 pub mod webhooks;
+pub mod wire;
 
 pub use actions::Actions;
 pub use client::{ClientOptions, ScalekitClient};

@@ -5,6 +5,7 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple
 __version__: str
 OPERATIONS: List[str]
 ERROR_CLASSES: List[str]
+WIRE_DESCRIPTOR_SET: bytes
 
 def shutdown() -> None: ...
 def format_tools(definitions: List[Dict[str, Any]], format: str) -> List[Dict[str, Any]]: ...

@@ -86,3 +86,31 @@ def test_a_renumbered_field_would_be_seen(official_samples):
     renumbered = message_factory.GetMessageClass(pool.FindMessageTypeByName(name))
     encoded = json_format.ParseDict(samples[name], renumbered()).SerializeToString(deterministic=True).hex()
     assert encoded != run(python, "encode", stdin=json.dumps({name: samples[name]}))[name]
+
+
+# The high-level answer types (``scalekit.actions.types``, the official SDK's pydantic shapes) name
+# two paging fields their own way, and leave out a field the official models leave out too.
+HIGH_LEVEL_NAMES = {"total_size": "total_count", "prev_page_token": "previous_page_token"}
+HIGH_LEVEL_LEAVES_OUT = {"is_org_wide_credential"}
+
+
+def test_the_high_level_answer_types_have_their_messages_fields():
+    import dataclasses
+
+    from scalekit.actions import types
+    from scalekit.v1.mcp import mcp_pb2
+
+    messages = {}
+    for module in (accounts_pb2, tools_pb2, mcp_pb2):
+        messages.update(module.DESCRIPTOR.message_types_by_name)
+    checked = []
+    for name, cls in vars(types).items():
+        # The request types are the official high-level call shapes, not messages.
+        if not (isinstance(cls, type) and dataclasses.is_dataclass(cls) and cls.__name__ == name
+                and name in messages and not name.endswith("Request")):
+            continue
+        fields = {f.name for f in dataclasses.fields(cls)}
+        expected = {HIGH_LEVEL_NAMES.get(f, f) for f in messages[name].fields_by_name} - HIGH_LEVEL_LEAVES_OUT
+        assert fields == expected, f"{name}: {sorted(fields ^ expected)}"
+        checked.append(name)
+    assert len(checked) >= 25, checked

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod api_clients;
+pub mod authorization;
 pub mod connections;
 pub mod connectors;
 pub mod credentials;

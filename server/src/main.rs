@@ -395,28 +395,11 @@ async fn run() -> std::process::ExitCode {
             Command::Keys { action: KeysAction::Rotate { target } } => {
                 let config = target.config()?;
                 let vault = std::sync::Arc::new(Vault::open(&config.vault_key_file())?);
-                let rotated_to = if std::env::var(KEYS_ENV).is_ok() { vault.active_kid() } else { vault.add_key()? };
-                let store = KeysTarget::store(&config, vault).await?;
-                // Replicas sharing the key file switch to the new key first, so nothing sealed
-                // with the old one slips in behind the re-sealing.
-                store.vault_keys_rotated().await;
-                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-                let counts = store.reseal_all().await?;
-                let total: u64 = counts.iter().map(|(_, n)| n).sum();
-                let per_column: serde_json::Map<String, serde_json::Value> =
-                    counts.iter().map(|(column, n)| (column.name(), (*n).into())).collect();
-                let details = serde_json::json!({"active_key": rotated_to, "resealed": per_column});
-                agentkit_server::audit::append(
-                    &store,
-                    "cli".into(),
-                    "vault.key_rotated",
-                    &rotated_to,
-                    "success",
-                    details,
-                )
-                .await;
-                println!("active vault key {rotated_to}; re-sealed {total} value(s)");
-                for (column, n) in &counts {
+                let store = KeysTarget::store(&config, vault.clone()).await?;
+                let rotated = agentkit_server::domain::vault_keys::rotate(&store, &vault, std::env::var(KEYS_ENV).is_ok()).await?;
+                let total: u64 = rotated.resealed.iter().map(|(_, n)| n).sum();
+                println!("active vault key {}; re-sealed {total} value(s)", rotated.active_key);
+                for (column, n) in &rotated.resealed {
                     println!("  {}: {n}", column.name());
                 }
             }
@@ -441,23 +424,8 @@ async fn run() -> std::process::ExitCode {
                     )));
                 }
                 let vault = std::sync::Arc::new(Vault::open(&key_file)?);
-                vault.check_removable(&kid)?;
                 let store = KeysTarget::store(&config, vault.clone()).await?;
-                let in_use: Vec<_> = store.count_sealed_with(&kid).await?.into_iter().filter(|(_, n)| *n > 0).collect();
-                if !in_use.is_empty() {
-                    let total: u64 = in_use.iter().map(|(_, n)| n).sum();
-                    let columns: String = in_use.iter().map(|(column, n)| format!("\n  {}: {n}", column.name())).collect();
-                    return Err(agentkit_core::Error::failed_precondition(format!(
-                        "vault key {kid:?} still seals {total} stored value(s); run `agentkit keys rotate` first \
-                         (it re-seals them with the active key), then retire it again:{columns}"
-                    )));
-                }
-                vault.remove_key(&kid)?;
-                // Replicas sharing the key file reread it and forget the key.
-                store.vault_keys_rotated().await;
-                let details = serde_json::json!({"active_key": vault.active_kid(), "remaining_keys": vault.kids()});
-                agentkit_server::audit::append(&store, "cli".into(), "vault.key_retired", &kid, "success", details)
-                    .await;
+                agentkit_server::domain::vault_keys::retire(&store, &vault, &kid).await?;
                 println!(
                     "retired vault key {kid}; {} key(s) left in {}, {} active",
                     vault.kids().len(),

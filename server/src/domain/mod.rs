@@ -17,4 +17,5 @@ pub mod remote_mcp;
 pub mod trigger_ingress;
 pub mod trigger_poller;
 pub mod triggers;
+pub mod vault_keys;
 pub mod webhooks;

@@ -349,25 +349,102 @@ impl ExecuteParams {
     }
 }
 
-/// Parameters of the MCP operations (documented names; lowerCamel twins accepted).
-#[derive(Debug, Default, Deserialize)]
-struct McpParams {
-    #[serde(default, alias = "configId", alias = "mcp_config_id", alias = "mcpConfigId")]
+// Parameters of the MCP operations, one shape per operation (documented names; lowerCamel twins
+// accepted): a field another operation takes is refused here, naming it, instead of being ignored.
+
+/// `{config_id}`: the config an operation reads or deletes.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct McpConfigRef {
+    #[serde(default, alias = "configId")]
     config_id: String,
+}
+
+/// `{instance_id}`: the instance an operation reads or deletes.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct McpInstanceRef {
     #[serde(default, alias = "instanceId")]
     instance_id: String,
+}
+
+/// `mcp.create_config`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct McpCreateConfigParams {
     #[serde(default)]
     name: Option<String>,
     #[serde(default)]
     description: Option<String>,
     #[serde(default, alias = "connectionToolMappings")]
     connection_tool_mappings: Option<Vec<McpConfigConnectionToolMapping>>,
+}
+
+/// `mcp.update_config`: what is given is replaced.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct McpUpdateConfigParams {
+    #[serde(default, alias = "configId")]
+    config_id: String,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default, alias = "connectionToolMappings")]
+    connection_tool_mappings: Option<Vec<McpConfigConnectionToolMapping>>,
+}
+
+/// `mcp.ensure_instance`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct McpEnsureInstanceParams {
     #[serde(default, alias = "configName")]
     config_name: Option<String>,
     #[serde(default, alias = "userIdentifier")]
     user_identifier: String,
-    #[serde(default, alias = "includeAuthLinks", alias = "include_auth_link", alias = "includeAuthLink")]
+    #[serde(default)]
+    name: Option<String>,
+}
+
+/// `mcp.update_instance`: a new name, another config, or both.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct McpUpdateInstanceParams {
+    #[serde(default, alias = "instanceId")]
+    instance_id: String,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default, alias = "configName")]
+    config_name: Option<String>,
+}
+
+/// `mcp.get_instance_auth_state`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct McpInstanceAuthStateParams {
+    #[serde(default, alias = "instanceId")]
+    instance_id: String,
+    #[serde(default, alias = "includeAuthLinks")]
     include_auth_links: Option<bool>,
+}
+
+/// `mcp.list_mcp_connected_accounts`: one user's state on each connection of a config.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct McpConnectedAccountsParams {
+    #[serde(default, alias = "configId")]
+    config_id: String,
+    #[serde(default)]
+    identifier: String,
+    #[serde(default, alias = "include_auth_link", alias = "includeAuthLink", alias = "includeAuthLinks")]
+    include_auth_links: Option<bool>,
+}
+
+/// `mcp.create_session_token`: for a config's MCP server, or with `connection_name` for that
+/// connection's own.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct McpSessionTokenParams {
+    #[serde(default, alias = "configId", alias = "mcp_config_id", alias = "mcpConfigId")]
+    config_id: String,
     #[serde(default)]
     identifier: String,
     /// Session-token lifetime: `"3600s"`, seconds as a number, or a `{seconds, nanos}` Duration.
@@ -375,11 +452,8 @@ struct McpParams {
     expiry: String,
     #[serde(default, alias = "accessLevel")]
     access_level: String,
-    /// A connection's own MCP server (session tokens for it instead of a config's).
     #[serde(default, alias = "connectionName")]
     connection_name: String,
-    #[serde(flatten)]
-    list: McpListRequest,
 }
 
 /// Any of the duration forms the SDKs accept, as protobuf Duration text (`"3600s"`); fractions of
@@ -404,30 +478,38 @@ fn duration_text<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<
     }
 }
 
-async fn dispatch_mcp(actions: &Actions, op: Operation, p: McpParams) -> Result<Value> {
+async fn dispatch_mcp(actions: &Actions, op: Operation, params: Value) -> Result<Value> {
     use Operation::*;
     match op {
-        McpCreateConfig => to_value(
-            actions
-                .mcp_create_config(McpConfig {
-                    name: p.name.unwrap_or_default(),
-                    description: p.description.unwrap_or_default(),
-                    connection_tool_mappings: p.connection_tool_mappings.unwrap_or_default(),
-                    ..Default::default()
-                })
-                .await?,
-        ),
-        McpListConfigs => to_value(actions.mcp_list_configs(p.list).await?),
-        McpGetConfig => to_value(actions.mcp_get_config(&p.config_id).await?),
+        McpCreateConfig => {
+            let p: McpCreateConfigParams = parse_named("params", params)?;
+            let config = McpConfig {
+                name: p.name.unwrap_or_default(),
+                description: p.description.unwrap_or_default(),
+                connection_tool_mappings: p.connection_tool_mappings.unwrap_or_default(),
+                ..Default::default()
+            };
+            to_value(actions.mcp_create_config(config).await?)
+        }
+        McpListConfigs => to_value(actions.mcp_list_configs(parse_named("params", params)?).await?),
+        McpGetConfig => {
+            let p: McpConfigRef = parse_named("params", params)?;
+            to_value(actions.mcp_get_config(&p.config_id).await?)
+        }
         McpUpdateConfig => {
+            let p: McpUpdateConfigParams = parse_named("params", params)?;
             let req = UpdateMcpConfigRequest {
                 description: p.description,
                 connection_tool_mappings: p.connection_tool_mappings,
             };
             to_value(actions.mcp_update_config(&p.config_id, req).await?)
         }
-        McpDeleteConfig => to_value(actions.mcp_delete_config(&p.config_id).await?),
+        McpDeleteConfig => {
+            let p: McpConfigRef = parse_named("params", params)?;
+            to_value(actions.mcp_delete_config(&p.config_id).await?)
+        }
         McpEnsureInstance => {
+            let p: McpEnsureInstanceParams = parse_named("params", params)?;
             let req = EnsureMcpInstanceRequest {
                 config_name: p.config_name.unwrap_or_default(),
                 user_identifier: p.user_identifier,
@@ -435,17 +517,26 @@ async fn dispatch_mcp(actions: &Actions, op: Operation, p: McpParams) -> Result<
             };
             to_value(actions.mcp_ensure_instance(req).await?)
         }
-        McpListInstances => to_value(actions.mcp_list_instances(p.list).await?),
-        McpGetInstance => to_value(actions.mcp_get_instance(&p.instance_id).await?),
+        McpListInstances => to_value(actions.mcp_list_instances(parse_named("params", params)?).await?),
+        McpGetInstance => {
+            let p: McpInstanceRef = parse_named("params", params)?;
+            to_value(actions.mcp_get_instance(&p.instance_id).await?)
+        }
         McpUpdateInstance => {
+            let p: McpUpdateInstanceParams = parse_named("params", params)?;
             let req = UpdateMcpInstanceRequest { name: p.name, config_name: p.config_name };
             to_value(actions.mcp_update_instance(&p.instance_id, req).await?)
         }
-        McpDeleteInstance => to_value(actions.mcp_delete_instance(&p.instance_id).await?),
+        McpDeleteInstance => {
+            let p: McpInstanceRef = parse_named("params", params)?;
+            to_value(actions.mcp_delete_instance(&p.instance_id).await?)
+        }
         McpGetInstanceAuthState => {
+            let p: McpInstanceAuthStateParams = parse_named("params", params)?;
             to_value(actions.mcp_get_instance_auth_state(&p.instance_id, p.include_auth_links.unwrap_or(false)).await?)
         }
         McpListConnectedAccounts => {
+            let p: McpConnectedAccountsParams = parse_named("params", params)?;
             let req = McpConnectedAccountsRequest {
                 identifier: p.identifier,
                 include_auth_link: p.include_auth_links.unwrap_or(false),
@@ -453,6 +544,7 @@ async fn dispatch_mcp(actions: &Actions, op: Operation, p: McpParams) -> Result<
             to_value(actions.mcp_list_connected_accounts(&p.config_id, req).await?)
         }
         McpCreateSessionToken => {
+            let p: McpSessionTokenParams = parse_named("params", params)?;
             let req =
                 McpSessionTokenRequest { identifier: p.identifier, expiry: p.expiry, access_level: p.access_level };
             if p.connection_name.is_empty() {
@@ -467,7 +559,7 @@ async fn dispatch_mcp(actions: &Actions, op: Operation, p: McpParams) -> Result<
                 to_value(actions.mcp_create_connection_session_token(&p.connection_name, req).await?)
             }
         }
-        _ => unreachable!("dispatch_mcp is called for MCP operations only"),
+        _ => Err(Error::new(crate::error::ErrorKind::Server, format!("{op:?} is not an MCP operation"))),
     }
 }
 
@@ -644,7 +736,7 @@ pub async fn dispatch(actions: &Actions, op: Operation, params: Value) -> Result
         | McpDeleteInstance
         | McpGetInstanceAuthState
         | McpListConnectedAccounts
-        | McpCreateSessionToken => dispatch_mcp(actions, op, parse_named("params", params)?).await,
+        | McpCreateSessionToken => dispatch_mcp(actions, op, params).await,
         CreateCustomProvider | UpdateCustomProvider | DeleteCustomProvider | ListProviders => {
             dispatch_providers(actions, op, params).await
         }
@@ -827,6 +919,27 @@ mod tests {
         let err =
             parse_named::<crate::triggers::DeliveryAttemptsParams>("params", json!({"page_size": -1})).unwrap_err();
         assert_eq!(err.field(), Some("page_size"));
+    }
+
+    #[test]
+    fn each_mcp_operation_takes_its_own_parameters_only() {
+        // Both casings of an operation's own fields.
+        let p: McpSessionTokenParams = parse_named(
+            "params",
+            json!({"mcpConfigId": "c", "identifier": "u", "expiry": 3600, "accessLevel": "read"}),
+        )
+        .unwrap();
+        assert_eq!((p.config_id.as_str(), p.expiry.as_str(), p.access_level.as_str()), ("c", "3600s", "read"));
+        let p: McpConnectedAccountsParams =
+            parse_named("params", json!({"configId": "c", "identifier": "u", "includeAuthLink": true})).unwrap();
+        assert_eq!(p.include_auth_links, Some(true));
+        // A field of another operation is refused, named, instead of being dropped.
+        let err = parse_named::<McpConfigRef>("params", json!({"config_id": "c", "connection_tool_mappings": []}))
+            .unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::InvalidInput);
+        assert!(err.message().contains("connection_tool_mappings"), "{}", err.message());
+        let err = parse_named::<McpInstanceRef>("params", json!({"instanceId": "i", "configName": "x"})).unwrap_err();
+        assert!(err.message().contains("configName"), "{}", err.message());
     }
 
     #[test]

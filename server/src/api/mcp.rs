@@ -13,11 +13,11 @@ use agentkit_core::{Error, Result};
 use super::openapi_schemas::{
     BadRequest, Conflict, Forbidden, NotFound, Unauthorized, Unavailable, UpdateMcpInstanceBody,
 };
-use super::{page_tokens, page_window, ApiResult, Caller, JsonBody};
+use super::{ApiResult, Caller, JsonBody};
 use crate::credentials::tokens::now_unix;
 use crate::credentials::tokens::SessionClaims;
 use crate::domain::accounts::get_or_create;
-use crate::domain::mcp::{config_url, config_wire, instance_wire};
+use crate::domain::mcp::{config_wire, instance_wire};
 use crate::state::{AppState, SharedState};
 use crate::store::mcp::{ConfigRecord, InstanceRecord};
 use crate::store::ChangeRecords;
@@ -152,28 +152,7 @@ pub async fn list_configs(
     RawQuery(q): RawQuery,
 ) -> ApiResult<Json<ListMcpConfigsResponse>> {
     let req = McpListRequest::from_query(&QueryMap::parse(q.as_deref()))?;
-    let matching: Vec<ConfigRecord> = state
-        .store
-        .mcp_configs()
-        .await?
-        .into_iter()
-        .filter(|c| req.filter_id.is_empty() || c.id == req.filter_id)
-        .filter(|c| req.filter_name.is_empty() || c.name == req.filter_name)
-        .filter(|c| {
-            req.filter_provider.is_empty()
-                || c.mappings.iter().any(|m| m.provider.eq_ignore_ascii_case(&req.filter_provider))
-        })
-        .filter(|c| req.search.is_empty() || c.name.contains(&req.search.to_lowercase()))
-        .filter(|c| {
-            req.filter_mcp_server_url.is_empty()
-                || config_url(&state, c).trim_end_matches('/') == req.filter_mcp_server_url.trim_end_matches('/')
-        })
-        .collect();
-    let (offset, limit) = page_window(req.page_size, &req.page_token, 30)?;
-    let total = matching.len() as u32;
-    let (next_page_token, prev_page_token) = page_tokens(offset, limit, total);
-    let configs = matching.iter().skip(offset as usize).take(limit as usize).map(|c| config_wire(&state, c)).collect();
-    Ok(Json(ListMcpConfigsResponse { configs, total_size: total, next_page_token, prev_page_token }))
+    Ok(Json(crate::domain::mcp::list_configs(&state, &req).await?))
 }
 
 #[utoipa::path(
@@ -336,30 +315,7 @@ pub async fn list_instances(
     RawQuery(q): RawQuery,
 ) -> ApiResult<Json<ListMcpInstancesResponse>> {
     let req = McpListRequest::from_query(&QueryMap::parse(q.as_deref()))?;
-    let config_filter = if req.filter_config_name.is_empty() {
-        None
-    } else {
-        Some(state.store.mcp_config(&req.filter_config_name).await?.map(|c| c.id).unwrap_or_default())
-    };
-    let matching: Vec<InstanceRecord> = state
-        .store
-        .mcp_instances()
-        .await?
-        .into_iter()
-        .filter(|i| req.filter_id.is_empty() || i.id == req.filter_id)
-        .filter(|i| req.filter_name.is_empty() || i.name == req.filter_name)
-        .filter(|i| req.filter_user_identifier.is_empty() || i.user_identifier == req.filter_user_identifier)
-        .filter(|i| config_filter.as_ref().is_none_or(|c| &i.config_id == c))
-        .filter(|i| req.search.is_empty() || i.name.contains(&req.search))
-        .collect();
-    let (offset, limit) = page_window(req.page_size, &req.page_token, 30)?;
-    let total = matching.len() as u32;
-    let (next_page_token, prev_page_token) = page_tokens(offset, limit, total);
-    let mut instances = Vec::new();
-    for i in matching.iter().skip(offset as usize).take(limit as usize) {
-        instances.push(instance_wire(&state, i).await?);
-    }
-    Ok(Json(ListMcpInstancesResponse { instances, total_size: total, next_page_token, prev_page_token }))
+    Ok(Json(crate::domain::mcp::list_instances(&state, &req).await?))
 }
 
 #[utoipa::path(

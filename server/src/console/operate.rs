@@ -182,12 +182,9 @@ const MCP_ROWS: usize = 30;
 async fn mcp_rows(
     state: &SharedState,
 ) -> agentkit_core::Result<(Vec<agentkit_core::model::McpConfig>, Vec<agentkit_core::model::McpInstance>)> {
-    let configs = state.store.mcp_configs().await?;
-    let configs = configs.iter().take(MCP_ROWS).map(|c| crate::domain::mcp::config_wire(state, c)).collect();
-    let mut instances = Vec::new();
-    for instance in state.store.mcp_instances().await?.iter().take(MCP_ROWS) {
-        instances.push(crate::domain::mcp::instance_wire(state, instance).await?);
-    }
+    let first = agentkit_core::model::McpListRequest { page_size: Some(MCP_ROWS as u32), ..Default::default() };
+    let configs = crate::domain::mcp::list_configs(state, &first).await?.configs;
+    let instances = crate::domain::mcp::list_instances(state, &first).await?.instances;
     Ok((configs, instances))
 }
 

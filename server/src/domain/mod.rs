@@ -12,6 +12,7 @@ pub mod links;
 pub mod magic_links;
 pub mod mcp;
 pub mod mcp_oauth_guards;
+pub mod paging;
 pub mod push_signature;
 pub mod remote_mcp;
 pub mod trigger_ingress;

@@ -15,12 +15,15 @@ use crate::modifiers::{ModifierKind, Modifiers};
 /// A proxied call to the provider's API on behalf of a connected account.
 #[derive(Debug, Clone, Default)]
 pub struct ProxyRequest {
+    /// The connection to call through (required).
     pub connection_name: String,
+    /// The connected account's identifier on that connection (required).
     pub identifier: String,
     /// Provider API path, e.g. `/gmail/v1/users/me/messages`; a missing leading `/` is added.
     pub path: String,
     /// HTTP method, default `GET`.
     pub method: String,
+    /// Query string pairs, in order; a name may repeat.
     pub query_params: Vec<(String, String)>,
     /// JSON body.
     pub body: Option<Value>,
@@ -28,7 +31,10 @@ pub struct ProxyRequest {
     pub form_data: Option<Vec<(String, String)>>,
     /// Bytes sent as-is; the caller sets `Content-Type`.
     pub raw_body: Option<Vec<u8>>,
+    /// Headers for the provider; `connection_name` and `identifier` headers are replaced by the
+    /// selection above.
     pub headers: Vec<(String, String)>,
+    /// Deadline of the call; the client's `tool_timeout` when `None`.
     pub timeout: Option<Duration>,
 }
 
@@ -53,20 +59,25 @@ fn required(field: &str, value: &str) -> Result<()> {
 }
 
 impl Actions {
+    /// Wraps `client`, with an empty modifier registry.
     pub fn new(client: ScalekitClient) -> Self {
         Actions { client, modifiers: Modifiers::default() }
     }
 
+    /// The client every call of this instance goes through.
     pub fn client(&self) -> &ScalekitClient {
         &self.client
     }
 
+    /// This instance's modifier registry: bindings register pre- and post-modifiers on it.
     pub fn modifiers(&self) -> &Modifiers {
         &self.modifiers
     }
 
     // ----- connected accounts -------------------------------------------------------------
 
+    /// Creates an account (`POST /api/v1/connected_accounts`); `connection_name` and `identifier`
+    /// are required. `Conflict` when it exists already; not retried once sent.
     pub async fn create_connected_account(
         &self,
         req: UpsertConnectedAccountRequest,
@@ -85,6 +96,8 @@ impl Actions {
             .await
     }
 
+    /// Updates the credentials or `api_config` of the account the selector names
+    /// (`PUT /api/v1/connected_accounts`).
     pub async fn update_connected_account(
         &self,
         req: UpsertConnectedAccountRequest,
@@ -159,6 +172,8 @@ impl Actions {
         }
     }
 
+    /// Deletes the account the selector names; the gateway revokes its grant at the provider where
+    /// it can.
     pub async fn delete_connected_account(&self, selector: AccountSelector) -> Result<Empty> {
         selector.validate()?;
         self.client
@@ -173,6 +188,7 @@ impl Actions {
             .await
     }
 
+    /// A page of accounts matching the request's filters (`GET /api/v1/connected_accounts`).
     pub async fn list_connected_accounts(
         &self,
         req: ListConnectedAccountsRequest,
@@ -210,6 +226,8 @@ impl Actions {
             .await
     }
 
+    /// A link for the user to authorize the account the selector names, which is created (pending)
+    /// when missing (`POST /api/v1/connected_accounts/magic_link`).
     pub async fn get_authorization_link(&self, req: MagicLinkRequest) -> Result<MagicLinkResponse> {
         req.selector.validate()?;
         self.client
@@ -224,6 +242,8 @@ impl Actions {
             .await
     }
 
+    /// Confirms that `identifier` is the user an authorization link (`auth_request_id`) was made for;
+    /// `Forbidden` when it is not. Not retried once sent.
     pub async fn verify_connected_account_user(&self, req: VerifyUserRequest) -> Result<VerifyUserResponse> {
         required("auth_request_id", &req.auth_request_id)?;
         required("identifier", &req.identifier)?;
@@ -277,6 +297,7 @@ impl Actions {
             .await
     }
 
+    /// A page of catalog tools matching the request's filters (`GET /api/v1/tools`).
     pub async fn list_tools(&self, req: ListToolsRequest) -> Result<ListToolsResponse> {
         self.client
             .call_json::<(), _>(Method::GET, "/api/v1/tools", req.to_query(), None, Retry::Idempotent, Deadline::Tool)
@@ -313,6 +334,8 @@ impl Actions {
             .await
     }
 
+    /// The tools `identifier` can run now: those of the connections it has accounts on, each with
+    /// its account (`GET /api/v1/tools/scoped`).
     pub async fn list_scoped_tools(&self, req: ListScopedToolsRequest) -> Result<ListScopedToolsResponse> {
         required("identifier", &req.identifier)?;
         self.client
@@ -327,6 +350,8 @@ impl Actions {
             .await
     }
 
+    /// The tools that can be made available to `identifier`: those of the configured connections'
+    /// connectors (`GET /api/v1/tools/available`).
     pub async fn list_available_tools(&self, req: ListAvailableToolsRequest) -> Result<ListAvailableToolsResponse> {
         required("identifier", &req.identifier)?;
         self.client

@@ -61,27 +61,40 @@ pub enum Retry {
 /// Which deadline applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Deadline {
+    /// [`ClientOptions::timeout`]: connected accounts, links, listings and other management calls.
     ControlPlane,
+    /// [`ClientOptions::tool_timeout`]: tool execution, tool listings and search.
     Tool,
 }
 
 /// A raw HTTP answer (used by the proxy and by callers that want the body untouched).
 #[derive(Debug, Clone)]
 pub struct RawResponse {
+    /// The HTTP status, as received: a 4xx or 5xx is not turned into an error here.
     pub status: u16,
+    /// The answer's headers (names lowercase, repeats kept); `x-request-id` is added when the
+    /// server did not echo the one sent.
     pub headers: Vec<(String, String)>,
+    /// The body, unparsed.
     pub body: Vec<u8>,
 }
 
 /// A fully described outgoing call.
 #[derive(Debug, Clone)]
 pub struct Call {
+    /// The HTTP method.
     pub method: Method,
+    /// Path appended to the client's `env_url`, e.g. `/api/v1/tools`.
     pub path: String,
+    /// Query string pairs, in order; a name may repeat.
     pub query: QueryPairs,
+    /// Headers sent besides the client's own (bearer token, `x-sdk-version`, request id).
     pub headers: Vec<(String, String)>,
+    /// The body and how it is encoded, if any.
     pub body: Option<CallBody>,
+    /// Whether the call may be sent again after it may have reached the server.
     pub retry: Retry,
+    /// Deadline of each attempt; a retry gets a new one.
     pub timeout: Duration,
     /// For relayed answers (the proxy), a 401 may be the provider's: re-authenticate only when the
     /// gateway marked the 401 as its own with [`GATEWAY_AUTH_ERROR_HEADER`].
@@ -91,10 +104,14 @@ pub struct Call {
 /// Header the gateway puts on 401s about its own bearer token (never relayed from a provider).
 pub const GATEWAY_AUTH_ERROR_HEADER: &str = "x-agentkit-auth-error";
 
+/// A call's body and its encoding.
 #[derive(Debug, Clone)]
 pub enum CallBody {
+    /// Sent as JSON.
     Json(serde_json::Value),
+    /// Fields sent urlencoded (`application/x-www-form-urlencoded`).
     Form(Vec<(String, String)>),
+    /// Bytes sent as-is; the caller sets `Content-Type` in the call's headers.
     Raw(Vec<u8>),
 }
 
@@ -154,14 +171,17 @@ impl ScalekitClient {
         })
     }
 
+    /// The environment's base URL, without a trailing `/`; call paths are appended to it.
     pub fn env_url(&self) -> &str {
         &self.inner.env_url
     }
 
+    /// The settings this client was built with.
     pub fn options(&self) -> &ClientOptions {
         &self.inner.options
     }
 
+    /// The deadline a call of kind `deadline` gets from the options.
     pub fn timeout_for(&self, deadline: Deadline) -> Duration {
         match deadline {
             Deadline::ControlPlane => self.inner.options.timeout,

@@ -20,53 +20,97 @@ use crate::model::*;
 /// Every operation the SDKs expose over the network.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Operation {
+    /// Creates a connected account; `Conflict` when it exists already.
     CreateConnectedAccount,
+    /// Updates an account's credentials or `api_config`.
     UpdateConnectedAccount,
+    /// One account with its credentials.
     GetConnectedAccount,
+    /// One account without its credentials.
     GetConnectedAccountDetails,
+    /// Gets an account (updating its credentials when some are given), or creates it.
     GetOrCreateConnectedAccount,
+    /// Deletes an account, revoking its grant at the provider where possible.
     DeleteConnectedAccount,
+    /// A page of accounts, filtered by connection, identifier, organization, user or text.
     ListConnectedAccounts,
+    /// Accounts whose identifier, connection or connector contains a query.
     SearchConnectedAccounts,
+    /// A link for the user to authorize an account, created pending when missing.
     GetAuthorizationLink,
+    /// Confirms the user an authorization link was made for.
     VerifyConnectedAccountUser,
     /// `actions.execute_tool`: with modifiers.
     ExecuteTool,
     /// `tools.execute_tool`: the low-level call, without modifiers.
     ExecuteToolUnmodified,
+    /// A page of catalog tools.
     ListTools,
+    /// The app's configured connections.
     ListConnections,
+    /// Catalog tools ranked by relevance to a natural-language query.
     SearchTools,
+    /// The tools a user can run now, each with the connected account it runs as.
     ListScopedTools,
+    /// The tools that can be made available to a user.
     ListAvailableTools,
+    /// Creates an MCP config: which tools of which connections its server exposes.
     McpCreateConfig,
+    /// A page of MCP configs, filtered.
     McpListConfigs,
+    /// One MCP config.
     McpGetConfig,
+    /// Replaces a config's description or connection tool mappings (those given).
     McpUpdateConfig,
+    /// Deletes a config and its instances.
     McpDeleteConfig,
+    /// Gets or creates a user's instance of a config.
     McpEnsureInstance,
+    /// A page of MCP instances, filtered.
     McpListInstances,
+    /// One MCP instance, with its server URL.
     McpGetInstance,
+    /// Renames an instance or moves it to another config.
     McpUpdateInstance,
+    /// Deletes an instance; its URL stops working.
     McpDeleteInstance,
+    /// The authorization state of an instance's connections, optionally with links.
     McpGetInstanceAuthState,
+    /// A user's account on each connection of a config.
     McpListConnectedAccounts,
+    /// A session token for a config's MCP server, or for one connection's own.
     McpCreateSessionToken,
+    /// Creates a custom provider (a connector made at runtime).
     CreateCustomProvider,
+    /// Updates a custom provider; absent fields are left as they are.
     UpdateCustomProvider,
+    /// Deletes a custom provider.
     DeleteCustomProvider,
+    /// Catalog connectors and custom providers, a page at a time.
     ListProviders,
+    /// The triggers a connection offers, and whether each can be used there.
     ListAvailableTriggers,
+    /// A connection's accounts, each eligible for a trigger or not, with its health.
     ListEligibleAccounts,
+    /// A connection's trigger subscriptions, with counts by status.
     ListTriggerSubscriptions,
+    /// Subscribes one connected account to a trigger.
     CreateTriggerSubscription,
+    /// Subscribes several connected accounts to a trigger, with an outcome per account.
     BatchCreateTriggerSubscriptions,
+    /// Deletes a trigger subscription.
     DeleteTriggerSubscription,
+    /// A connection's ingress endpoint for pushed triggers.
     GetTriggerIngressEndpoint,
+    /// Creates a connection's ingress endpoint (again: the same one).
     CreateTriggerIngressEndpoint,
+    /// Sets the provider's signing secret; with one set already, starts a rotation.
     SetTriggerSigningSecret,
+    /// Confirms a signing-secret rotation: the previous secret stops being accepted.
     ConfirmTriggerSigningSecretRotation,
+    /// What triggers did over the gateway's recent window, in counts.
     GetTriggerActivity,
+    /// A webhook endpoint's newest delivery attempts.
     ListTriggerDeliveryAttemptsByEndpoint,
 }
 
@@ -690,7 +734,7 @@ pub async fn dispatch(actions: &Actions, op: Operation, params: Value) -> Result
         }
         ListScopedTools => to_value(actions.list_scoped_tools(parse_named("params", params)?).await?),
         ListAvailableTriggers => {
-            let p: crate::triggers::SubscriptionRef = parse_named("params", params)?;
+            let p: crate::triggers::ConnectionRef = parse_named("params", params)?;
             to_value(actions.list_available_triggers(&p.connection_id).await?)
         }
         ListEligibleAccounts => to_value(actions.list_eligible_accounts(parse_named("params", params)?).await?),

@@ -162,6 +162,7 @@ struct ErrorInner {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
+    /// An error of `kind` with `message`; the `with_*` builders add the rest.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         Error(Box::new(ErrorInner {
             kind,
@@ -195,35 +196,42 @@ impl Error {
         self
     }
 
+    /// The addressed resource does not exist (`NotFound`).
     pub fn not_found(message: impl Into<String>) -> Self {
         Error::new(ErrorKind::NotFound, message)
     }
 
+    /// Sets the HTTP status received (or to answer with) in place of the kind's own.
     pub fn with_status(mut self, status: u16) -> Self {
         self.0.status = Some(status);
         self
     }
 
+    /// Sets `ErrorInfo.error_code` in place of the kind's default code.
     pub fn with_error_code(mut self, code: impl Into<String>) -> Self {
         self.0.error_code = Some(code.into());
         self
     }
 
+    /// Sets (or, with `None`, clears) the id of the request that failed.
     pub fn with_request_id(mut self, id: Option<String>) -> Self {
         self.0.request_id = id;
         self
     }
 
+    /// Attaches what the provider said when a tool failed (`tool_error_info` in the body).
     pub fn with_tool_error(mut self, info: ToolErrorInfo) -> Self {
         self.0.tool_error = Some(info);
         self
     }
 
+    /// Sets the seconds to wait before retrying, carried as `Retry-After`.
     pub fn with_retry_after(mut self, secs: Option<u64>) -> Self {
         self.0.retry_after_secs = secs;
         self
     }
 
+    /// Keeps the underlying cause, for [`std::error::Error::source`] and [`Error::into_source`].
     pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
         self.0.source = Some(Box::new(source));
         self
@@ -234,10 +242,12 @@ impl Error {
         self.0.source
     }
 
+    /// The stable classification of this failure.
     pub fn kind(&self) -> ErrorKind {
         self.0.kind
     }
 
+    /// The human-readable message: the `Display` text and the error body's `message`.
     pub fn message(&self) -> &str {
         &self.0.message
     }
@@ -252,6 +262,7 @@ impl Error {
         self.0.error_code.as_deref().unwrap_or_else(|| self.0.kind.default_error_code())
     }
 
+    /// The id of the request that failed (`x-request-id`), to trace it on both sides.
     pub fn request_id(&self) -> Option<&str> {
         self.0.request_id.as_deref()
     }
@@ -261,10 +272,12 @@ impl Error {
         self.0.field.as_deref()
     }
 
+    /// The provider's failure (execution id, message, code) when a tool ran and failed.
     pub fn tool_error(&self) -> Option<&ToolErrorInfo> {
         self.0.tool_error.as_ref()
     }
 
+    /// Seconds to wait before retrying: read from an answer's `Retry-After`, or sent as one.
     pub fn retry_after_secs(&self) -> Option<u64> {
         self.0.retry_after_secs
     }

@@ -37,6 +37,8 @@ impl Actions {
         self.client().call_json(method, path, query, body, retry, Deadline::ControlPlane).await
     }
 
+    /// Creates an MCP config (`name` required): which tools of which connections its server
+    /// exposes. `Conflict` when the name is taken; not retried once sent.
     pub async fn mcp_create_config(&self, config: McpConfig) -> Result<McpConfigResponse> {
         if config.name.trim().is_empty() {
             return Err(Error::invalid_field("name", "name is required"));
@@ -44,20 +46,24 @@ impl Actions {
         self.mcp_call(Method::POST, "/api/v1/mcp/configs", QueryPairs::default(), Some(&config)).await
     }
 
+    /// A page of MCP configs matching the request's filters.
     pub async fn mcp_list_configs(&self, req: McpListRequest) -> Result<ListMcpConfigsResponse> {
         self.mcp_call::<(), _>(Method::GET, "/api/v1/mcp/configs", req.to_query(), None).await
     }
 
+    /// The config `config_id`.
     pub async fn mcp_get_config(&self, config_id: &str) -> Result<McpConfigResponse> {
         let id = path_id("config_id", config_id)?;
         self.mcp_call::<(), _>(Method::GET, &format!("/api/v1/mcp/configs/{id}"), QueryPairs::default(), None).await
     }
 
+    /// Updates config `config_id`: the fields `req` gives are replaced, the others kept.
     pub async fn mcp_update_config(&self, config_id: &str, req: UpdateMcpConfigRequest) -> Result<McpConfigResponse> {
         let id = path_id("config_id", config_id)?;
         self.mcp_call(Method::PUT, &format!("/api/v1/mcp/configs/{id}"), QueryPairs::default(), Some(&req)).await
     }
 
+    /// Deletes config `config_id` and its instances.
     pub async fn mcp_delete_config(&self, config_id: &str) -> Result<Empty> {
         let id = path_id("config_id", config_id)?;
         self.mcp_call::<(), _>(Method::DELETE, &format!("/api/v1/mcp/configs/{id}"), QueryPairs::default(), None).await
@@ -74,15 +80,18 @@ impl Actions {
         self.mcp_call(Method::POST, "/api/v1/mcp/instances", QueryPairs::default(), Some(&req)).await
     }
 
+    /// A page of MCP instances matching the request's filters.
     pub async fn mcp_list_instances(&self, req: McpListRequest) -> Result<ListMcpInstancesResponse> {
         self.mcp_call::<(), _>(Method::GET, "/api/v1/mcp/instances", req.to_query(), None).await
     }
 
+    /// The instance `instance_id`, with its server URL.
     pub async fn mcp_get_instance(&self, instance_id: &str) -> Result<McpInstanceResponse> {
         let id = path_id("instance_id", instance_id)?;
         self.mcp_call::<(), _>(Method::GET, &format!("/api/v1/mcp/instances/{id}"), QueryPairs::default(), None).await
     }
 
+    /// Renames instance `instance_id` or moves it to another config (at least one of the two).
     pub async fn mcp_update_instance(
         &self,
         instance_id: &str,
@@ -95,12 +104,15 @@ impl Actions {
         self.mcp_call(Method::PATCH, &format!("/api/v1/mcp/instances/{id}"), QueryPairs::default(), Some(&req)).await
     }
 
+    /// Deletes instance `instance_id`; its URL stops working.
     pub async fn mcp_delete_instance(&self, instance_id: &str) -> Result<Empty> {
         let id = path_id("instance_id", instance_id)?;
         self.mcp_call::<(), _>(Method::DELETE, &format!("/api/v1/mcp/instances/{id}"), QueryPairs::default(), None)
             .await
     }
 
+    /// The authorization state of each of the instance's connections; with `include_auth_links`,
+    /// missing accounts are created and their authorization links returned.
     pub async fn mcp_get_instance_auth_state(
         &self,
         instance_id: &str,
@@ -112,6 +124,8 @@ impl Actions {
         self.mcp_call::<(), _>(Method::POST, &format!("/api/v1/mcp/instances/{id}:get_auth_state"), query, None).await
     }
 
+    /// `req.identifier`'s account on each connection of config `config_id`; with
+    /// `include_auth_link`, missing accounts are created (pending authorization).
     pub async fn mcp_list_connected_accounts(
         &self,
         config_id: &str,
@@ -125,6 +139,7 @@ impl Actions {
         self.mcp_call(Method::POST, &path, QueryPairs::default(), Some(&req)).await
     }
 
+    /// A bearer session token for `req.identifier` on config `config_id`'s MCP URL.
     pub async fn mcp_create_session_token(
         &self,
         config_id: &str,

@@ -16,9 +16,12 @@ pub trait ToolModifier: Send + Sync {
     async fn apply(&self, tool_name: &str, data: Value) -> Result<Value>;
 }
 
+/// When a modifier runs; parsed from `"pre"` or `"post"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ModifierKind {
+    /// Before execution, over the tool's input.
     Pre,
+    /// After execution, over the tool's output (`data`).
     Post,
 }
 
@@ -49,6 +52,8 @@ pub struct Modifiers {
 }
 
 impl Modifiers {
+    /// Registers `modifier` of `kind` for each of `tool_names` (exact names); it runs after those
+    /// registered before it.
     pub fn add(&self, kind: ModifierKind, tool_names: Vec<String>, modifier: Arc<dyn ToolModifier>) {
         self.registered.write().unwrap_or_else(|p| p.into_inner()).push(Registered { kind, tool_names, modifier });
     }

@@ -22,6 +22,8 @@ fn identifier_segment(identifier: &str) -> Result<&str> {
 }
 
 impl Actions {
+    /// Creates a custom provider; `display_name` and `proxy_url` are required. Not retried once
+    /// sent.
     pub async fn create_custom_provider(&self, input: CustomProviderInput) -> Result<ProviderResponse> {
         if input.display_name.as_deref().is_none_or(|n| n.trim().is_empty()) {
             return Err(Error::invalid_field("display_name", "display_name is required"));
@@ -42,6 +44,7 @@ impl Actions {
             .await
     }
 
+    /// Updates the custom provider `identifier`; fields absent from `input` are left as they are.
     pub async fn update_custom_provider(
         &self,
         identifier: &str,
@@ -60,6 +63,7 @@ impl Actions {
             .await
     }
 
+    /// Deletes the custom provider `identifier`; `Conflict` while connected accounts still use it.
     pub async fn delete_custom_provider(&self, identifier: &str) -> Result<Empty> {
         let path = format!("/api/v1/custom-providers/{}", identifier_segment(identifier)?);
         self.client()
@@ -74,6 +78,8 @@ impl Actions {
             .await
     }
 
+    /// Catalog connectors and custom providers, a page at a time; `provider_type` is `DEFAULT`,
+    /// `CUSTOM` or `ALL`.
     pub async fn list_providers(&self, req: ListProvidersRequest) -> Result<ListProvidersResponse> {
         let mut query = QueryPairs::default();
         query

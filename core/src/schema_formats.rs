@@ -17,13 +17,20 @@ use serde_json::{json, Map, Value};
 
 use crate::error::{Error, Result};
 
+/// A model vendor's tool format (see the module docs), parsed from its name or an alias.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ToolFormat {
+    /// `anthropic`: Messages API `{name, description, input_schema}`.
     Anthropic,
+    /// `openai` (or `openai_chat`): Chat Completions `{type: "function", function: {…}}`.
     OpenAi,
+    /// `openai_responses`: Responses API, the function's fields at the top level.
     OpenAiResponses,
+    /// `openai_strict`: Chat Completions with `strict: true` and the schema made to fit it.
     OpenAiStrict,
+    /// `gemini` (or `google`): a function declaration with an OpenAPI-subset schema.
     Gemini,
+    /// `json_schema` (or `vercel`, `mcp`): `{name, description, parameters}`, plain JSON Schema.
     JsonSchema,
 }
 

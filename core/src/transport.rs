@@ -35,7 +35,9 @@ pub enum Step {
 /// A failed send: its step, and the innermost cause's text (which never names the URL).
 #[derive(Debug, Clone)]
 pub struct Failure {
+    /// The step that failed.
     pub step: Step,
+    /// The innermost cause's text, e.g. "Connection refused (os error 111)".
     pub cause: String,
 }
 

@@ -27,14 +27,19 @@ fn connection_path(connection_id: &str, rest: &str) -> Result<String> {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ListSubscriptionsParams {
+    /// The connection: `conn_<name>` or its name.
     #[serde(default, alias = "connectionId")]
     pub connection_id: String,
+    /// Only subscriptions to this trigger.
     #[serde(default, alias = "triggerName")]
     pub trigger_name: Option<String>,
+    /// Only subscriptions in these statuses (`ACTIVE`, `THROTTLED`, `PAUSED`, `PAUSED_CREDENTIAL`).
     #[serde(default)]
     pub statuses: Option<Vec<String>>,
+    /// Results per page, at most 100 (the gateway's default when absent).
     #[serde(default, alias = "pageSize")]
     pub page_size: Option<u32>,
+    /// A `next_page_token` / `prev_page_token` of an earlier page.
     #[serde(default, alias = "pageToken")]
     pub page_token: Option<String>,
 }
@@ -43,14 +48,19 @@ pub struct ListSubscriptionsParams {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EligibleAccountsParams {
+    /// The connection: `conn_<name>` or its name.
     #[serde(default, alias = "connectionId")]
     pub connection_id: String,
+    /// The trigger the accounts would be subscribed to (required).
     #[serde(default, alias = "triggerName")]
     pub trigger_name: String,
+    /// Only accounts whose identifier contains this text.
     #[serde(default)]
     pub query: Option<String>,
+    /// Results per page (the gateway's default when absent).
     #[serde(default, alias = "pageSize")]
     pub page_size: Option<u32>,
+    /// A `next_page_token` / `prev_page_token` of an earlier page.
     #[serde(default, alias = "pageToken")]
     pub page_token: Option<String>,
 }
@@ -59,17 +69,20 @@ pub struct EligibleAccountsParams {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SubscriptionRef {
+    /// The connection: `conn_<name>` or its name.
     #[serde(default, alias = "connectionId")]
     pub connection_id: String,
+    /// The subscription to delete.
     #[serde(default, alias = "subscriptionId")]
     pub subscription_id: String,
 }
 
-/// Parameters of the operations that name only a connection (`get_trigger_ingress_endpoint`,
-/// `create_trigger_ingress_endpoint`).
+/// Parameters of the operations that name only a connection (`list_available_triggers`,
+/// `get_trigger_ingress_endpoint`, `create_trigger_ingress_endpoint`).
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConnectionRef {
+    /// The connection: `conn_<name>` or its name.
     #[serde(default, alias = "connectionId")]
     pub connection_id: String,
 }
@@ -85,8 +98,10 @@ pub struct NoParams {}
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SigningSecretParams {
+    /// The connection: `conn_<name>` or its name.
     #[serde(default, alias = "connectionId")]
     pub connection_id: String,
+    /// The secret as the provider shows it (required).
     #[serde(default, alias = "signingSecret")]
     pub signing_secret: String,
 }
@@ -95,8 +110,10 @@ pub struct SigningSecretParams {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConfirmRotationParams {
+    /// The connection: `conn_<name>` or its name.
     #[serde(default, alias = "connectionId")]
     pub connection_id: String,
+    /// The rotation to confirm: the id `set_trigger_signing_secret` answered (required).
     #[serde(default, alias = "signingSecretRotationId")]
     pub signing_secret_rotation_id: Option<u64>,
 }
@@ -105,13 +122,16 @@ pub struct ConfirmRotationParams {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DeliveryAttemptsParams {
+    /// The webhook endpoint (required).
     #[serde(default, alias = "endpointId")]
     pub endpoint_id: String,
+    /// Attempts per page, at most 100 (the gateway's default when absent).
     #[serde(default, alias = "pageSize")]
     pub page_size: Option<u32>,
 }
 
 impl Actions {
+    /// The triggers the connection offers, and whether each can be used there.
     pub async fn list_available_triggers(&self, connection_id: &str) -> Result<ListAvailableTriggersResponse> {
         let path = connection_path(connection_id, "/triggers")?;
         self.client()
@@ -126,6 +146,7 @@ impl Actions {
             .await
     }
 
+    /// The connection's accounts, each eligible for the trigger or not, with its health.
     pub async fn list_eligible_accounts(&self, p: EligibleAccountsParams) -> Result<ListEligibleAccountsResponse> {
         if p.trigger_name.trim().is_empty() {
             return Err(Error::invalid_field("trigger_name", "trigger_name is required"));
@@ -139,6 +160,7 @@ impl Actions {
             .await
     }
 
+    /// The connection's trigger subscriptions, a page at a time, with counts by status.
     pub async fn list_trigger_subscriptions(
         &self,
         p: ListSubscriptionsParams,
@@ -155,6 +177,7 @@ impl Actions {
             .await
     }
 
+    /// Subscribes one connected account to a trigger; not retried once sent.
     pub async fn create_trigger_subscription(
         &self,
         req: CreateTriggerSubscriptionRequest,
@@ -173,6 +196,8 @@ impl Actions {
             .await
     }
 
+    /// Subscribes several connected accounts to one trigger, with an outcome per account; not
+    /// retried once sent.
     pub async fn batch_create_trigger_subscriptions(
         &self,
         req: BatchCreateTriggerSubscriptionsRequest,
@@ -191,6 +216,7 @@ impl Actions {
             .await
     }
 
+    /// Deletes the connection's subscription `subscription_id`.
     pub async fn delete_trigger_subscription(&self, r: SubscriptionRef) -> Result<Value> {
         if r.subscription_id.trim().is_empty() {
             return Err(Error::invalid_field("subscription_id", "subscription_id is required"));

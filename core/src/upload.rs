@@ -42,7 +42,9 @@ pub type Progress = Arc<dyn Fn(u64, u64) -> Result<()> + Send + Sync>;
 /// What is uploaded: bytes in memory, or a file read one chunk at a time.
 #[derive(Debug, Clone)]
 pub enum UploadData {
+    /// Bytes in memory.
     Bytes(Vec<u8>),
+    /// A file, its length read when the upload starts and its bytes one chunk at a time.
     File(PathBuf),
 }
 

@@ -12,6 +12,7 @@ use crate::{Error, ErrorKind, Result};
 
 /// How far a delivery's timestamp may be from now (replays of old deliveries are refused).
 pub const TOLERANCE_SECS: i64 = 5 * 60;
+/// The prefix of a secret's text (`whsec_` then the base64 key); optional when verifying.
 pub const SECRET_PREFIX: &str = "whsec_";
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 

@@ -11,6 +11,7 @@ pub mod execution;
 pub mod links;
 pub mod magic_links;
 pub mod mcp;
+pub mod mcp_admin;
 pub mod mcp_oauth_guards;
 pub mod paging;
 pub mod push_signature;

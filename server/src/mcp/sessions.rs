@@ -100,11 +100,6 @@ impl Sessions {
             None => true,
         });
     }
-
-    /// How many sessions are open (for tests and, later, metrics).
-    pub fn count(&self) -> usize {
-        self.lock().len()
-    }
 }
 
 /// Answers one legacy SSE stream may hold unread.

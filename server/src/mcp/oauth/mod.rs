@@ -19,13 +19,13 @@ mod oidc;
 mod revoke;
 mod token;
 
-pub use authorize::{authorize, AuthorizeQuery};
+pub use authorize::authorize;
 pub use clients::register;
-pub use consent::{callback, consent, AppSignIn, ConsentAnswer};
+pub use consent::{callback, consent};
 pub use metadata::{protected_resource, server_metadata};
-pub use oidc::{oidc_callback, OidcCallback};
-pub use revoke::{revoke, RevocationRequest};
-pub use token::{token, TokenRequest};
+pub use oidc::oidc_callback;
+pub use revoke::revoke;
+pub use token::token;
 
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};

@@ -16,7 +16,7 @@ NAPI := node_modules/.bin/napi
 AGENTKIT_BIN := target/debug/agentkit
 export AGENTKIT_BIN
 
-.PHONY: demo test lint lint-fast dist dist-native dist-check image bench build build-server build-python build-node clean
+.PHONY: profile demo test lint lint-fast dist dist-native dist-check image bench build build-server build-python build-node clean
 
 build: build-server build-python build-node
 
@@ -133,6 +133,12 @@ bench: build
 	cargo bench -p agentkit-server --bench catalog_search
 	$(PY) benches/bench_sdk_footprint.py
 	node benches/bench_node_require.mjs
+
+# Where the time goes on the hot paths: `perf` call graphs of /proxy, execute_tool and MCP at 64
+# callers, with the release build's optimisation and its symbols kept (profile `profiling`).
+profile: build
+	cargo build --profile profiling -p agentkit-server --bin agentkit
+	AGENTKIT_BIN=target/profiling/agentkit $(PY) benches/profile_gateway.py
 
 clean:
 	rm -rf target dist $(VENV) node_modules bindings-node/*.node bindings-node/native.js bindings-node/native.d.ts

@@ -49,7 +49,7 @@ async fn an_account_list_does_not_wait_for_queued_bookkeeping() {
     let mut blocker = sqlx::SqliteConnection::connect(&url).await.unwrap();
     sqlx::query("BEGIN IMMEDIATE").execute(&mut blocker).await.unwrap();
     let used_at = chrono::Utc::now();
-    store.touch_account("ca_busy").await;
+    store.touch_account("ca_busy");
 
     let started = Instant::now();
     let listed = tokio::time::timeout(
@@ -80,5 +80,61 @@ async fn an_account_list_does_not_wait_for_queued_bookkeeping() {
     }
     let listed = store.list_accounts(&AccountFilter::default(), &AccountPage::First, 10).await.unwrap();
     assert_eq!(listed.accounts[0].last_used_at, Some(last_used), "the same use, now read from the database");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// A batch's records go in several rows per statement (chunks of 64, 32, …, 1): every record of
+/// a batch whose size needs each chunk size is written once, each value in its own column.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_of_records_is_written_whole_in_chunks() {
+    use agentkit_server::store::{ExecutionRecord, ExecutionStatus};
+    sqlx::any::install_default_drivers();
+    let dir = std::env::temp_dir().join(format!("agentkit-bookkeeping-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.join("agentkit.db").display());
+    let vault = Arc::new(Vault::with_keys(vec![("k1".into(), [7u8; 32])]));
+    let store = Store::open(
+        &url,
+        vault,
+        agentkit_server::store::StoreSettings::from_config(&agentkit_server::config::Config::default()),
+    )
+    .await
+    .unwrap();
+    // 64 + 32 + 16 + 8 + 4 + 2 + 1: every chunk size once.
+    const RECORDS: i64 = 127;
+    let started = chrono::Utc::now();
+    for n in 0..RECORDS {
+        store
+            .record_execution(ExecutionRecord {
+                id: format!("ex_{n:03}"),
+                api_client_id: format!("client_{n}"),
+                tool_name: format!("tool_{n}"),
+                connection_name: "gmail".into(),
+                connected_account_id: format!("ca_{n}"),
+                identifier: format!("user_{n}"),
+                status: if n % 2 == 0 { ExecutionStatus::Success } else { ExecutionStatus::Failed },
+                upstream_status: (n % 3 != 0).then_some(200 + n),
+                error_code: (n % 2 == 1).then(|| format!("E{n}")),
+                latency_ms: n * 10,
+                created_at: started + chrono::Duration::milliseconds(n),
+                traceparent: None,
+                request_id: Some(format!("req_{n}")),
+            })
+            .await;
+    }
+    let records = store.recent_executions("", None, 500).await.unwrap();
+    assert_eq!(records.len(), 127, "every record of the batch is written once");
+    for record in &records {
+        let n: i64 = record.id.trim_start_matches("ex_").parse().unwrap();
+        assert_eq!(
+            (record.tool_name.as_str(), record.identifier.as_str(), record.latency_ms),
+            (format!("tool_{n}").as_str(), format!("user_{n}").as_str(), n * 10),
+            "{}: values in their own columns",
+            record.id
+        );
+        assert_eq!(record.upstream_status, (n % 3 != 0).then_some(200 + n), "{}", record.id);
+        assert_eq!(record.error_code, (n % 2 == 1).then(|| format!("E{n}")), "{}", record.id);
+        assert_eq!(record.request_id, Some(format!("req_{n}")), "{}", record.id);
+    }
     let _ = std::fs::remove_dir_all(dir);
 }

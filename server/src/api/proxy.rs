@@ -226,7 +226,7 @@ pub async fn forward(
         sent.as_ref().is_ok_and(|answer| answer.status() == reqwest::StatusCode::UNAUTHORIZED)
     };
     let upstream = crate::domain::credentials::call_with_fresh_token(&state, account, send, rejected).await??;
-    state.store.touch_account(&account_id).await;
+    state.store.touch_account(&account_id);
     let status = StatusCode::from_u16(upstream.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
     let max_bytes = state.config.server.proxy_max_answer_bytes;
     if upstream.content_length().is_some_and(|len| len > max_bytes) {

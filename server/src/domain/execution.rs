@@ -301,7 +301,7 @@ async fn run_in_span(
     {
         state.store.record_execution(record).await;
     }
-    state.store.touch_account(&account.id).await;
+    state.store.touch_account(&account.id);
     match outcome {
         Ok(data) => {
             let max_bytes = limits.max_output_bytes.unwrap_or(crate::execution::limits::DEFAULT_MAX_OUTPUT_BYTES);

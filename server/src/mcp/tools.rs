@@ -157,7 +157,7 @@ pub async fn call_tool(state: &AppState, target: &Target, params: &Value) -> Res
         let link = crate::domain::links::issue_link(state, &account.id, String::new(), String::new(), None).link;
         return Ok(CallOutcome::NeedsAuthorization { connection, status: account.status.as_str(), link });
     }
-    state.store.touch_mcp_instance(&target.owner).await;
+    state.store.touch_mcp_instance(&target.owner);
     // A trace context in `_meta` (any protocol revision) continues into the execution record.
     let traceparent = params.pointer("/_meta/traceparent").and_then(Value::as_str);
     let result = match crate::domain::execution::run_for_account(

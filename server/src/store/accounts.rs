@@ -228,9 +228,9 @@ impl Store {
         Ok(true)
     }
 
-    /// Queues "used now" for the account's `last_used_at` (bookkeeping, batched).
-    pub async fn touch_account(&self, id: &str) {
-        self.bookkeeping.account_used(id).await;
+    /// Notes "used now" for the account's `last_used_at` (bookkeeping, batched).
+    pub fn touch_account(&self, id: &str) {
+        self.bookkeeping.account_used(id);
     }
 
     /// One page of accounts in id order, found through the index that matches the filter; the

@@ -271,8 +271,8 @@ impl Store {
         Ok(deleted)
     }
 
-    /// Queues "used now" for the instance's `last_used_at` (bookkeeping, batched).
-    pub async fn touch_mcp_instance(&self, id: &str) {
-        self.bookkeeping.mcp_instance_used(id).await;
+    /// Notes "used now" for the instance's `last_used_at` (bookkeeping, batched).
+    pub fn touch_mcp_instance(&self, id: &str) {
+        self.bookkeeping.mcp_instance_used(id);
     }
 }

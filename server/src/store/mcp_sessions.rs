@@ -45,7 +45,7 @@ impl Store {
     /// Is `id` a session of `owner` used within `idle`? If so, marks it used.
     pub async fn mcp_session_alive(&self, id: &str, owner: &str, idle: Duration) -> Result<bool> {
         if self.mcp_cache.session_of(id, owner) {
-            self.bookkeeping.mcp_session_used(id).await;
+            self.bookkeeping.mcp_session_used(id);
             return Ok(true);
         }
         let generation = self.mcp_cache.generation();
@@ -60,7 +60,7 @@ impl Store {
         if Utc::now().signed_duration_since(last_seen) >= idle {
             return Ok(false);
         }
-        self.bookkeeping.mcp_session_used(id).await;
+        self.bookkeeping.mcp_session_used(id);
         self.mcp_cache.store_session(id.to_string(), owner.to_string(), generation);
         Ok(true)
     }

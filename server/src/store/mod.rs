@@ -378,7 +378,7 @@ impl Store {
         };
         let migrated = migrator(engine).run(&writer).await;
         migrated.map_err(|e| Error::new(ErrorKind::Server, format!("migration failed: {e}")))?;
-        let bookkeeping = Bookkeeper::start(writer.clone(), settings.bookkeeping);
+        let bookkeeping = Bookkeeper::start(writer.clone(), engine, settings.bookkeeping);
         let accounts_cache = Arc::new(AccountCache::new(settings.account_cache.capacity, settings.account_cache.ttl));
         let mcp_cache = Arc::new(McpCache::new(settings.account_cache.capacity, settings.account_cache.ttl));
         let (catalog_changes, _) = tokio::sync::broadcast::channel(16);

@@ -42,6 +42,18 @@ def ensure_perf() -> str:
     return found or sys.exit("perf could not be installed")
 
 
+HTTP = "HTTP (hyper, axum, reqwest, url)"
+# (a name in the symbol, its area), first match wins: the frameworks' generic frames often name
+# the gateway's types in their parameters, so they are tried before the gateway's own code.
+AREAS = [(crate, HTTP) for crate in ("hyper", "h2::", "reqwest", "axum", "tower", "http::", "httparse", "url::", "idna::")]
+AREAS += [(crate, "tokio runtime") for crate in ("tokio", "mio::", "futures_util")]
+AREAS += [(crate, "store (sqlx, SQLite)") for crate in ("sqlx", "sqlite", "walChecksum", "pcache", "Btree", "Vdbe", "pager")]
+AREAS += [(crate, "JSON (serde)") for crate in ("serde",)]
+AREAS += [(crate, "logging and tracing") for crate in ("tracing", "sharded_slab", "crossbeam")]
+AREAS += [("metrics", "metrics"), ("agentkit_sandbox", "sandbox upstream"), ("agentkit", "gateway's own code")]
+AREAS += [(crate, "Rust std (fmt, collections, bytes)") for crate in ("core::", "alloc::", "std::", "bytes::")]
+
+
 def area(symbol: str, dso: str) -> str:
     """Which part of the process a sample's own frame belongs to."""
     if dso.startswith("[kernel") or symbol.startswith(("entry_", "syscall", "__x64_sys", "do_syscall")):
@@ -50,12 +62,11 @@ def area(symbol: str, dso: str) -> str:
         return "allocator (mimalloc)"
     if dso.startswith(("libc", "ld-linux", "libm")):
         return "libc"
-    for crate, name in (("hyper", "HTTP (hyper, h2)"), ("h2::", "HTTP (hyper, h2)"), ("reqwest", "HTTP (hyper, h2)"),
-                        ("tokio", "tokio runtime"), ("sqlx", "store (sqlx, SQLite)"), ("sqlite", "store (sqlx, SQLite)"),
-                        ("serde", "JSON (serde)"), ("tracing", "logging and tracing"), ("metrics", "metrics"),
-                        ("agentkit_sandbox", "sandbox upstream"), ("agentkit", "gateway's own code")):
+    for crate, name in AREAS:
         if crate in symbol:
             return name
+    if dso == "[vdso]":
+        return "kernel"
     return "other"
 
 

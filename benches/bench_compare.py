@@ -7,14 +7,24 @@ per request split by thread (tokio workers, the SQLite worker, the log writer) f
     python benches/bench_compare.py OLD_BINARY NEW_BINARY
 
 Environment: COMPARE_ROUNDS (default 4), COMPARE_SECONDS (per measurement, default 4),
-COMPARE_SCENARIOS (comma-separated name prefixes, default every scenario but the heavy tool).
+COMPARE_SCENARIOS (comma-separated name prefixes, default every scenario but the heavy tool),
+COMPARE_LOADED=1: each gateway also serves GitHub's imported description (1,200+ tools, from npm
+as in bench_openapi_import.py) and polls COMPARE_TRIGGERS (default 1,000) Gmail trigger
+subscriptions every 10 s while it is measured.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import statistics
+import subprocess
 import sys
+import tempfile
+import urllib.parse
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from collections import defaultdict
 from pathlib import Path
 
@@ -25,6 +35,51 @@ import bench_gateway as bench  # noqa: E402
 ROUNDS = int(os.environ.get("COMPARE_ROUNDS", "4"))
 WANTED = os.environ.get("COMPARE_SCENARIOS", "direct,/proxy,execute_tool gmail_list,MCP").split(",")
 CONNECTIONS = 64
+LOADED = os.environ.get("COMPARE_LOADED") == "1"
+TRIGGERS = int(os.environ.get("COMPARE_TRIGGERS", "1000"))
+
+
+def import_github(binary: str, work: Path) -> Path:
+    """A connectors folder holding GitHub's description imported as connector `github_api`."""
+    import bench_openapi_import
+
+    connectors = work / "connectors"
+    connectors.mkdir(exist_ok=True)
+    done = subprocess.run([binary, "connectors", "import", "openapi", str(bench_openapi_import.description(work)),
+                           "--name", "github_api", "--out", str(connectors / "github_api.json")],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(done.stderr)
+    return connectors
+
+
+def post(url: str, body: dict, headers: dict) -> dict:
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
+                                     headers={**headers, "content-type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as answer:
+        return json.load(answer)
+
+
+def subscribe_triggers(gw: bench.DevGateway):
+    """TRIGGERS Gmail accounts, each with a `gmail_new_message` subscription polled every 10 s."""
+    base, sandbox = gw.env["SCALEKIT_ENV_URL"], gw.env["AGENTKIT_SANDBOX_URL"]
+    form = urllib.parse.urlencode({"grant_type": "client_credentials", "client_id": gw.env["SCALEKIT_CLIENT_ID"],
+                                   "client_secret": gw.env["SCALEKIT_CLIENT_SECRET"]}).encode()
+    with urllib.request.urlopen(urllib.request.Request(f"{base}/oauth/token", data=form)) as answer:
+        auth = {"authorization": f"Bearer {json.load(answer)['access_token']}"}
+
+    def account(n: int) -> str:
+        user = f"bench-trigger-{n}"
+        access = post(f"{sandbox}/sandbox/tokens", {"user": user, "expires_in": 86400}, {})["access_token"]
+        created = post(f"{base}/api/v1/connected_accounts", {"connector": "gmail", "identifier": user, "connected_account": {
+            "authorization_details": {"oauth_token": {"access_token": access}}}}, auth)
+        return created["connected_account"]["id"]
+
+    with ThreadPoolExecutor(8) as pool:
+        ids = list(pool.map(account, range(TRIGGERS)))
+    for i in range(0, len(ids), 100):
+        post(f"{base}/api/v1/connections/gmail/trigger-subscriptions:batchCreate",
+             {"connected_account_ids": ids[i : i + 100], "trigger_name": "gmail_new_message", "interval_seconds": 10}, auth)
 
 
 def thread_cpu(pid: int) -> dict[str, float]:
@@ -48,12 +103,17 @@ def main():
         sys.exit(__doc__)
     bench.SECONDS = int(os.environ.get("COMPARE_SECONDS", "4"))
     wrk = bench.ensure_wrk()
+    work = Path(tempfile.mkdtemp(prefix="agentkit-compare-"))
+    if LOADED:
+        os.environ["AGENTKIT_SERVER__CONNECTORS_DIR"] = str(import_github(binaries[-1], work))
     rows: dict[tuple[str, str], list] = defaultdict(list)
     for _ in range(ROUNDS):
         for binary in binaries:
             bench.BIN = binary
             gw = bench.DevGateway(Path("/var/tmp") if Path("/var/tmp").is_dir() else Path("/tmp"))
             try:
+                if LOADED:
+                    subscribe_triggers(gw)
                 chosen = [s for s in bench.scenarios(gw) if any(s.name.startswith(w) for w in WANTED)]
                 bench.check_scenarios(gw, chosen)
                 for scenario in chosen:
@@ -65,6 +125,9 @@ def main():
                     rows[(scenario.name, binary)].append((figures, split))
             finally:
                 gw.close()
+    shutil.rmtree(work, ignore_errors=True)
+    if LOADED:
+        print(f"loaded: GitHub's description imported, {TRIGGERS} trigger subscriptions polled every 10 s")
     print(f"{os.cpu_count()} cores; {ROUNDS} rounds, {bench.SECONDS} s each, {CONNECTIONS} connections; medians\n")
     print(f"{'scenario':<34}{'binary':<28}{'req/s':>8}{'p99 ms':>8}{'cpu ms/req':>11}{'x direct':>9}  cpu ms/req by thread")
     direct_name = next((name for name, _ in rows if name.startswith("direct")), "")

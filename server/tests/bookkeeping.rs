@@ -16,18 +16,7 @@ use sqlx::{Connection, Row};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_account_list_does_not_wait_for_queued_bookkeeping() {
-    sqlx::any::install_default_drivers();
-    let dir = std::env::temp_dir().join(format!("agentkit-bookkeeping-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let url = format!("sqlite://{}?mode=rwc", dir.join("agentkit.db").display());
-    let vault = Arc::new(Vault::with_keys(vec![("k1".into(), [7u8; 32])]));
-    let store = Store::open(
-        &url,
-        vault,
-        agentkit_server::store::StoreSettings::from_config(&agentkit_server::config::Config::default()),
-    )
-    .await
-    .unwrap();
+    let (store, dir, url) = open_store().await;
     let account = AccountRecord {
         id: "ca_busy".into(),
         connection_name: "gmail".into(),
@@ -88,18 +77,7 @@ async fn an_account_list_does_not_wait_for_queued_bookkeeping() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_batch_of_records_is_written_whole_in_chunks() {
     use agentkit_server::store::{ExecutionRecord, ExecutionStatus};
-    sqlx::any::install_default_drivers();
-    let dir = std::env::temp_dir().join(format!("agentkit-bookkeeping-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let url = format!("sqlite://{}?mode=rwc", dir.join("agentkit.db").display());
-    let vault = Arc::new(Vault::with_keys(vec![("k1".into(), [7u8; 32])]));
-    let store = Store::open(
-        &url,
-        vault,
-        agentkit_server::store::StoreSettings::from_config(&agentkit_server::config::Config::default()),
-    )
-    .await
-    .unwrap();
+    let (store, dir, _) = open_store().await;
     // 64 + 32 + 16 + 8 + 4 + 2 + 1: every chunk size once.
     const RECORDS: i64 = 127;
     let started = chrono::Utc::now();
@@ -137,4 +115,21 @@ async fn a_batch_of_records_is_written_whole_in_chunks() {
         assert_eq!(record.request_id, Some(format!("req_{n}")), "{}", record.id);
     }
     let _ = std::fs::remove_dir_all(dir);
+}
+
+/// A store on a fresh SQLite file with the default settings: the store, its folder, its URL.
+async fn open_store() -> (Store, std::path::PathBuf, String) {
+    sqlx::any::install_default_drivers();
+    let dir = std::env::temp_dir().join(format!("agentkit-bookkeeping-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.join("agentkit.db").display());
+    let vault = Arc::new(Vault::with_keys(vec![("k1".into(), [7u8; 32])]));
+    let store = Store::open(
+        &url,
+        vault,
+        agentkit_server::store::StoreSettings::from_config(&agentkit_server::config::Config::default()),
+    )
+    .await
+    .unwrap();
+    (store, dir, url)
 }

@@ -133,3 +133,50 @@ async fn open_store() -> (Store, std::path::PathBuf, String) {
     .unwrap();
     (store, dir, url)
 }
+
+/// A use noted while the writer is committing an earlier one of the same account (here the
+/// commit waits on another connection's write lock) is written in the next interval, even when
+/// nothing else happens after it: noting it woke nobody, so the writer must not wait for a wake.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_use_noted_during_a_commit_is_written_without_another_call() {
+    let (store, dir, url) = open_store().await;
+    let account = AccountRecord {
+        id: "ca_again".into(),
+        connection_name: "gmail".into(),
+        connector: "gmail".into(),
+        identifier: "again-user".into(),
+        organization_id: String::new(),
+        user_id: String::new(),
+        status: ConnectorStatus::Active,
+        authorization_type: ConnectorType::Oauth,
+        credentials: None,
+        api_config: None,
+        token_expires_at: None,
+        updated_at: chrono::Utc::now(),
+        last_used_at: None,
+    };
+    store.insert_account(&account, &ChangeRecords::default()).await.unwrap();
+    let mut blocker = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    sqlx::query("BEGIN IMMEDIATE").execute(&mut blocker).await.unwrap();
+    store.touch_account("ca_again");
+    // The writer has taken the first use into its batch and waits for the lock.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    store.touch_account("ca_again");
+    let second = store.bookkeeping.account_last_used("ca_again", None).unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    sqlx::query("COMMIT").execute(&mut blocker).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let row = sqlx::query("SELECT last_used_at FROM connected_accounts WHERE id = 'ca_again'")
+            .fetch_one(&mut blocker)
+            .await
+            .unwrap();
+        let written = row.get::<Option<String>, _>("last_used_at");
+        if written.as_deref().and_then(|w| chrono::DateTime::parse_from_rfc3339(w).ok()).is_some_and(|w| w >= second) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the second use was never written (database has {written:?})");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -215,13 +215,18 @@ async fn write_batches(writer: Writer, mut entries: mpsc::Receiver<Entry>, inter
     let mut batch = Vec::with_capacity(64);
     let mut open = true;
     while open {
-        tokio::select! {
-            biased;
-            first = entries.recv() => match first {
-                Some(entry) => batch.push(entry),
-                None => open = false,
-            },
-            () = shared.wake.notified() => {}
+        // Uses noted while the last batch was being written are still pending, and noting them
+        // woke nobody (only the first use after an empty map does): then there is no waiting.
+        let uses_pending = !shared.uses.lock().unwrap_or_else(PoisonError::into_inner).is_empty();
+        if !uses_pending {
+            tokio::select! {
+                biased;
+                first = entries.recv() => match first {
+                    Some(entry) => batch.push(entry),
+                    None => open = false,
+                },
+                () = shared.wake.notified() => {}
+            }
         }
         // What is queued already is looked at before sleeping: a flush among it is answered now.
         // One queued later comes with a wake-up, which ends the sleep.
